@@ -6,9 +6,10 @@ session's values, records reads and writes, and hands the written values back.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import zlib
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, Union
 
 import jax
 import jax.numpy as jnp
@@ -16,6 +17,37 @@ import numpy as np
 
 from graphcompat.framework import errors
 from lowering.registry import Rule
+
+
+class NeedsConcreteValues(NotImplementedError):
+    """A rule met a traced value where it needs a concrete one (a fed bound used as a static shape).
+
+    Under `jax.jit` this means "run this plan op by op instead", as TF's executor would run it.
+    """
+
+
+# The evaluation in progress on this thread/task: (RunContext, current op). Lets plain rules declare
+# run-time validations with `require` without becoming context rules.
+_active_run: contextvars.ContextVar = contextvars.ContextVar("graphcompat_active_run", default=None)
+
+
+def require(ok, error_class, message: Union[str, Callable[[], str]]) -> None:
+    """TF kernels' `OP_REQUIRES` for lowering rules: fail this run with `error_class(message)` unless `ok`.
+
+    `ok` is a bool or boolean array (all elements must hold). Eagerly it raises at once; under `jax.jit`
+    it becomes a run-time check that gates every state write of the run (a failed run changes nothing)
+    and is raised, with the same message, when the run's results are read. `message` may be a callable
+    so that formatting with run-time values costs nothing when the check passes; it is only called with
+    concrete values. Outside a run (abstract shape inference, build-time folding) a concrete failure
+    raises and a traced one is ignored.
+    """
+    active = _active_run.get()
+    if active is None:
+        if isinstance(ok, jax.core.Tracer) or bool(np.all(np.asarray(ok))):
+            return
+        raise error_class(None, None, message() if callable(message) else message)
+    ctx, op = active[0], active[0].current_op
+    ctx.check(ok, error_class, message, op)
 
 
 class Ref:
@@ -55,6 +87,7 @@ class RunContext:
         self.num_checks = 0
         self.gated: dict = {}  # keys whose last write a rule gated on all_ok() itself
         self.env: Optional[dict] = None  # tensor → value map of the evaluation in progress
+        self.current_op = None           # the op whose rule is running (for `require`)
 
     # --- state --------------------------------------------------------------------------------
     def has(self, key) -> bool:
@@ -148,13 +181,18 @@ class RunContext:
         return self.read(value.key, value.op) if isinstance(value, Ref) else value
 
     # --- runtime checks -----------------------------------------------------------------------
-    def check(self, ok, error_class, message: str, op=None) -> None:
-        """Raise `error_class(message)` for this run if `ok` is false (deferred when traced)."""
+    def check(self, ok, error_class, message: Union[str, Callable[[], str]], op=None) -> None:
+        """Raise `error_class(message)` for this run if `ok` is false (deferred when traced).
+
+        A callable `message` is only called when the check fails on concrete values.
+        """
         self.num_checks += 1
-        if self.traced:
+        if isinstance(ok, jax.core.Tracer):
+            if callable(message):
+                message = f"{op.type if op is not None else 'op'} failed a run-time check"
             self.checks.append((jnp.all(ok), error_class, message, op))
         elif not bool(np.all(np.asarray(ok))):
-            raise error_class(None, op, message)
+            raise error_class(None, op, message() if callable(message) else message)
 
 
 def _session_entropy():
@@ -168,39 +206,75 @@ def _stable_hash(name: str) -> int:
 def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
     """Runs `steps` [(op, rule, attrs)] with `feeds` bound; returns the fetched values.
 
-    `ctx.env` exposes the tensor → value map to context rules (gradients re-trace from it).
+    `ctx.env` exposes the tensor → value map to context rules (gradients re-trace from it). Every rule
+    runs inside one guard: whatever it raises reaches the caller as a `tf.errors` class naming the op.
     """
     env: dict[Any, Any] = dict(feeds)
-    outer_env = getattr(ctx, "env", None)
+    outer_env, outer_op = ctx.env, ctx.current_op
     ctx.env = env
-    for op, rule, attrs in steps:
-        args = [env[t] for t in op._inputs]
-        if op._type == "Identity" and isinstance(args[0], Ref):
-            # TF1's Identity of a ref (`v/read`) aliases the variable's buffer: consumers see the value
-            # at *their* turn, so `with control_dependencies([inc]): tf.identity(v)` reads the update.
-            ref = args[0]
-            out = ref if type(ref) is _LazyRead else _LazyRead(ref.key, ref.op)
-        elif rule.context:
-            if any(type(a) is _LazyRead for a in args):
-                args = [ctx.deref(a) if type(a) is _LazyRead else a for a in args]
-            out = rule.fn(ctx, op, *args)
-        else:
-            if any(isinstance(a, Ref) for a in args):
-                args = [ctx.deref(a) for a in args]
-            if rule.host:
-                args = [_to_host(a) for a in args]
-            out = rule.fn(*args, **attrs)
-        outputs = op._outputs
-        if len(outputs) == 1:
-            if outputs[0] not in env:
-                env[outputs[0]] = out
-        elif outputs:
-            for t, v in zip(outputs, out):
-                if t not in env:
-                    env[t] = v
-    result = [ctx.deref(env[t]) for t in fetch_tensors]
-    ctx.env = outer_env
+    token = _active_run.set((ctx,))
+    try:
+        for op, rule, attrs in steps:
+            ctx.current_op = op
+            args = [env[t] for t in op._inputs]
+            try:
+                if op._type == "Identity" and isinstance(args[0], Ref):
+                    # TF1's Identity of a ref (`v/read`) aliases the variable's buffer: consumers see the
+                    # value at *their* turn, so `with control_dependencies([inc]): tf.identity(v)` reads
+                    # the update.
+                    ref = args[0]
+                    out = ref if type(ref) is _LazyRead else _LazyRead(ref.key, ref.op)
+                elif rule.context:
+                    if any(type(a) is _LazyRead for a in args):
+                        args = [ctx.deref(a) if type(a) is _LazyRead else a for a in args]
+                    out = rule.fn(ctx, op, *args)
+                else:
+                    if any(isinstance(a, Ref) for a in args):
+                        args = [ctx.deref(a) for a in args]
+                    if rule.host:
+                        args = [_to_host(a) for a in args]
+                    out = rule.fn(*args, **attrs)
+            except (errors.OpError, NotImplementedError):
+                raise
+            except Exception as err:  # noqa: BLE001 (the guard: nothing raw reaches the user)
+                raise as_op_error(err, op) from err
+            outputs = op._outputs
+            if len(outputs) == 1:
+                if outputs[0] not in env:
+                    env[outputs[0]] = out
+            elif outputs:
+                for t, v in zip(outputs, out):
+                    if t not in env:
+                        env[t] = v
+        result = [ctx.deref(env[t]) for t in fetch_tensors]
+    finally:
+        _active_run.reset(token)
+        ctx.env, ctx.current_op = outer_env, outer_op
     return result
+
+
+_CONCRETIZATION_ERRORS = (jax.errors.ConcretizationTypeError, jax.errors.TracerBoolConversionError,
+                          jax.errors.TracerIntegerConversionError, jax.errors.TracerArrayConversionError)
+
+
+def as_op_error(err: BaseException, op) -> BaseException:
+    """The `tf.errors` class a raw exception from `op`'s rule becomes (TF's kernels report bad input as
+    InvalidArgumentError; resource exhaustion and missing features keep their TF classes)."""
+    if isinstance(err, _CONCRETIZATION_ERRORS):
+        return NeedsConcreteValues(f"{op.type} '{op.name}' needs a concrete value at trace time")
+    if isinstance(err, MemoryError):
+        return errors.ResourceExhaustedError(None, op, f"OOM when running {op.type} '{op.name}'")
+    if isinstance(err, (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, OverflowError,
+                        ArithmeticError)):
+        return errors.InvalidArgumentError(None, op, _first_line(err))
+    if type(err).__module__.startswith(("jaxlib", "jax")):
+        return errors.InvalidArgumentError(None, op, _first_line(err))
+    return errors.InternalError(None, op, f"{type(err).__name__}: {_first_line(err)}")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _to_host(value):

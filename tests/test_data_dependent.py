@@ -161,13 +161,20 @@ def test_py_func_result_errors(func, tout, match):
             sess.run(out)
 
 
-def test_py_func_exceptions_propagate():
+@pytest.mark.parametrize("raised, expected", [
+    (RuntimeError("from python"), tf.errors.UnknownError), (ValueError("bad"), tf.errors.InvalidArgumentError),
+    (TypeError("bad"), tf.errors.InvalidArgumentError), (StopIteration(), tf.errors.OutOfRangeError),
+    (MemoryError("mem"), tf.errors.ResourceExhaustedError), (NotImplementedError("ni"), tf.errors.UnimplementedError),
+    (KeyError("k"), tf.errors.UnknownError)])
+@pytest.mark.parametrize("builder", [tf.py_func, tf.numpy_function, tf.py_function])
+def test_py_func_exceptions_map_to_tf_errors(builder, raised, expected):
     def boom():
-        raise RuntimeError("from python")
-    out = tf.py_func(boom, [], tf.float32)
+        raise raised
+    out = builder(boom, [], tf.float32)
     with tf.Session() as sess:
-        with pytest.raises(RuntimeError, match="from python"):
+        with pytest.raises(expected, match=type(raised).__name__) as info:
             sess.run(out)
+    assert info.value.op is out.op
 
 
 # ------------------------------------------------------------------------------------------------

@@ -75,13 +75,31 @@ def dynamic_stitch(ctx, op, *args):
 # ------------------------------------------------------------------------------------------------
 # py_func
 # ------------------------------------------------------------------------------------------------
+# TF's py_func.cc: how an exception raised by the Python function surfaces from the run.
+_PY_EXCEPTION_CLASSES = ((ValueError, errors.InvalidArgumentError), (TypeError, errors.InvalidArgumentError),
+                         (StopIteration, errors.OutOfRangeError), (MemoryError, errors.ResourceExhaustedError),
+                         (NotImplementedError, errors.UnimplementedError))
+
+
+def _call_python(op, func, args):
+    """Calls a py_func body; its exceptions become TF's error classes (others UnknownError), with the
+    exception and its traceback in the message as TF shows them."""
+    try:
+        return func(*args)
+    except Exception as err:  # noqa: BLE001 (every Python failure is reported as TF reports it)
+        import traceback
+        cls = next((c for py, c in _PY_EXCEPTION_CLASSES if isinstance(err, py)), errors.UnknownError)
+        text = f"{type(err).__name__}: {err}\n" + "".join(traceback.format_exception(err))
+        raise cls(None, op, text) from err
+
+
 @lowers("PyFunc", "PyFuncStateless", context=True, host=True)
 def py_func(ctx, op, *args):
     func = op.attrs["_graphcompat_func"]
     touts = op.attrs["Tout"]
     token = op.attrs["token"]
     values = [_host(ctx.deref(a)) for a in args]
-    result = func(*values)
+    result = _call_python(op, func, values)
     if isinstance(result, (list, tuple)):
         results = list(result)
     elif result is None and not touts:
@@ -180,7 +198,7 @@ HostTensor.__hash__ = None
 @lowers("EagerPyFunc", context=True, host=True)
 def eager_py_func(ctx, op, *args):
     func, touts = op.attrs["_graphcompat_func"], op.attrs["Tout"]
-    result = func(*(HostTensor(np.asarray(ctx.deref(a))) for a in args))
+    result = _call_python(op, func, [HostTensor(np.asarray(ctx.deref(a))) for a in args])
     results = list(result) if isinstance(result, (list, tuple)) else ([] if result is None and not touts
                                                                       else [result])
     if len(results) != len(touts):

@@ -356,6 +356,7 @@ class _StepContext:
         self.traced = True
         self.checks = []
         self.env = None
+        self.current_op = None
 
     def random_key(self, op):
         return jax.random.fold_in(self._keys[op], self._step)
