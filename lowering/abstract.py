@@ -53,7 +53,7 @@ def infer_shapes(ctx) -> list:
     n_out = len(ctx.output_dtypes)
     unknown = [_ts.unknown_shape()] * n_out
     rule = get_rule(ctx.op_type)
-    if rule.context or rule.host:
+    if rule.context or rule.host is not False:
         return unknown
     attrs = normalize_attrs(ctx.attrs)
     symbols: list = []

@@ -231,7 +231,7 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
                 else:
                     if any(isinstance(a, Ref) for a in args):
                         args = [ctx.deref(a) for a in args]
-                    if rule.host:
+                    if rule.host is True:
                         args = [_to_host(a) for a in args]
                     out = rule.fn(*args, **attrs)
             except (errors.OpError, NotImplementedError):

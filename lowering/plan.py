@@ -18,7 +18,7 @@ from graphcompat.framework import errors
 from graphcompat.framework import tensor_shape as _ts
 from lowering import stats
 from lowering.interpreter import RunContext, evaluate
-from lowering.registry import get_rule
+from lowering.registry import get_rule, runs_on_host
 
 # Plans at least this large compile on their first run (after an abstract trace that discovers which
 # state they touch); smaller ones run op by op first and compile when the signature recurs. Compiling
@@ -92,7 +92,9 @@ class Plan:
     """Everything needed to run one signature; built once per (fetches, feeds, feed shapes/dtypes)."""
 
     def __init__(self, fetch_tensors: Sequence, target_ops: Sequence, feed_tensors: Sequence,
-                 device: Optional[str] = None):
+                 device: Optional[str] = None, lock=None):
+        import contextlib
+        self.lock = lock if lock is not None else contextlib.nullcontext()
         self.fetch_tensors = list(fetch_tensors)
         self.feed_tensors = list(feed_tensors)
         fed = set(self.feed_tensors)
@@ -274,6 +276,10 @@ class Plan:
         return self._run_eager(store, feed_values)
 
     def _run_compiled(self, store: dict, feed_values: Sequence) -> list:
+        with self.lock:
+            return self._run_compiled_locked(store, feed_values)
+
+    def _run_compiled_locked(self, store: dict, feed_values: Sequence) -> list:
         for key, init in self._inits.items():
             if key not in store:  # hidden state not created yet (a random op's first run): its start
                 store[key] = init()
@@ -304,20 +310,20 @@ class Plan:
     def _make_fast(self):
         """The steady-state run of a compiled plan with nothing around it (no host inputs or device
         scope) as one closure: the Session.run hot path of a training loop."""
-        compiled, hoisted, pre_runs = self._compiled, self._hoisted_device, tuple(self.pre_runs)
+        compiled, hoisted, pre_runs, lock = self._compiled, self._hoisted_device, tuple(self.pre_runs), self.lock
         donated_keys, kept_keys, writes = tuple(self._donated_keys), tuple(self._kept_keys), tuple(self.writes)
         enable_x64, clock, commit = jax.enable_x64, time.perf_counter, self._commit
 
         def fast(store: dict, feed_values: Sequence):
             for pre_run, op in pre_runs:  # host-side facts (e.g. end of an iterator) before dispatch
                 pre_run(store, op)
-            try:
-                donated = [store[k] for k in donated_keys]
-                kept = [store[k] for k in kept_keys]
-            except KeyError:  # state re-created since: the general path handles it
-                return None
             t0 = clock()
-            with enable_x64(True):
+            with lock, enable_x64(True):
+                try:
+                    donated = [store[k] for k in donated_keys]
+                    kept = [store[k] for k in kept_keys]
+                except KeyError:  # state re-created since: the general path handles it
+                    return None
                 fetched, written, oks = compiled(donated, kept, list(feed_values) + hoisted if hoisted else feed_values)
                 if oks:
                     if not commit(store, written, oks):
@@ -370,7 +376,7 @@ def _split_host_tail(plan: "Plan", ops: list, fed: set, target_ops: Sequence, de
     if not fetches and not device_targets:
         return None
     feed_index = [i for i, t in enumerate(plan.feed_tensors) if t.dtype != _dtypes.string]
-    device_plan = Plan(fetches, device_targets, [plan.feed_tensors[i] for i in feed_index], device)
+    device_plan = Plan(fetches, device_targets, [plan.feed_tensors[i] for i in feed_index], device, plan.lock)
     if device_plan.host:
         return None
     host_set = host_ops.union(extra_host)
@@ -384,7 +390,7 @@ def _split_host_tail(plan: "Plan", ops: list, fed: set, target_ops: Sequence, de
 def _runs_on_host(op, rule) -> bool:
     """Host rules, string values, host inputs that stayed in the step, and If/While whose subgraph needs
     the host (`_graphcompat_host`) keep an op out of jitted code."""
-    return (rule.host or any(t.dtype == _dtypes.string for t in op._outputs) or _wants_host_input(op)
+    return (runs_on_host(rule, op) or any(t.dtype == _dtypes.string for t in op._outputs) or _wants_host_input(op)
             or bool(op._attrs.get("_graphcompat_host")))
 
 

@@ -4,7 +4,8 @@ A plain rule is `fn(*input_arrays, **attrs) -> array | tuple[array, ...] | None`
 DTypes as numpy dtypes and TensorShapes as tuples. A context rule (`context=True`) is
 `fn(ctx, op, *inputs)` and may read or write threaded state (variables, RNG counters, iterators).
 A host rule (`host=True`) needs concrete numpy values (strings, Python callbacks): plans that contain
-one run op by op, never under `jax.jit`.
+one run op by op, never under `jax.jit`. `host` may also be a predicate `(op) -> bool` for ops that need
+the host only sometimes (an If whose branch calls py_func); such a rule receives its inputs unconverted.
 A host-input rule (`host_input=True`, or a predicate `(op) -> bool`) is evaluated on the host BEFORE the
 jitted part of a plan (input pipelines: a generator's next element); its outputs enter the jitted
 function as extra feeds, so the rest of the step still compiles. `pre_run(store, op)` is host
@@ -20,7 +21,7 @@ from typing import Callable, Optional
 class Rule:
     fn: Callable
     context: bool = False
-    host: bool = False
+    host: object = False                # bool, or a predicate (op) -> bool
     host_input: object = False          # bool, or a predicate (op) -> bool
     pre_run: Optional[Callable] = None  # (store, op) -> None, on the host before each run
 
@@ -36,6 +37,12 @@ def lowers(*op_types: str, context: bool = False, host: bool = False, host_input
             RULES[op_type] = Rule(fn, context, host, host_input, pre_run)
         return fn
     return register
+
+
+def runs_on_host(rule: Rule, op) -> bool:
+    """Whether this use of `rule` needs concrete host values (see `host` above)."""
+    host = rule.host
+    return bool(host(op) if callable(host) else host)
 
 
 def get_rule(op_type: str) -> Rule:

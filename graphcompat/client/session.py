@@ -223,6 +223,9 @@ class BaseSession:
         self._hot_pending: dict = {}
         self._feed_cache: dict = {}          # tuple of feed_dict keys → resolved feed tensors
         self._default_contexts: list = []
+        # Held only while a compiled step reads, dispatches and commits state (its buffers are donated):
+        # host ops (a queue's blocking dequeue, py_func) run outside it, so one thread's run can wait
+        # for another thread's (QueueRunner threads feeding a training loop).
         self._lock = threading.RLock()
         self._logged_ops: set = set()
 
@@ -297,8 +300,7 @@ class BaseSession:
             plan = mapper._plans.get(feed_tensors)
             if plan is not None:
                 _stats.current.cache_hits += 1
-                with self._lock:
-                    fetched = plan.run(self._state, feed_values)
+                fetched = plan.run(self._state, feed_values)
                 container, slots = flat
                 if container is None:
                     return None if slots < 0 else _to_numpy(fetched[slots])
@@ -331,8 +333,7 @@ class BaseSession:
                 else:
                     values.append(self._feed_value(tensor, tensor, value))
         _stats.current.cache_hits += 1
-        with self._lock:
-            fetched = plan.run(self._state, tuple(values))  # a tuple, as the general path passes
+        fetched = plan.run(self._state, tuple(values))  # a tuple, as the general path passes
         if container is None:
             return None if slots < 0 else _to_numpy(fetched[slots])
         out = [None if j < 0 else _to_numpy(fetched[j]) for j in slots]
@@ -499,8 +500,7 @@ class BaseSession:
                 mapper._plans[feed_tensors] = plan
         else:
             _stats.current.cache_hits += 1
-        with self._lock:
-            fetched = plan.run(self._state, feed_values)
+        fetched = plan.run(self._state, feed_values)
         n = getattr(plan, "_gc_requested", None)
         if n is not None and n != len(fetched):  # drop the free extra outputs (see _build_plan)
             fetched = fetched[:n]
@@ -535,7 +535,7 @@ class BaseSession:
                 _stats.current.cache_hits += 1  # served by an existing plan
                 return _PlanView(base, [outputs.index(t) for t in tensors])
         extras = _free_outputs(ops, tensors, targets, fed)
-        plan = Plan(tensors + extras, targets, feed_tensors, device)
+        plan = Plan(tensors + extras, targets, feed_tensors, device, lock=self._lock)
         plan._gc_requested = len(tensors)
         plan._gc_targets = frozenset(targets)
         plan._gc_outputs = tensors + extras
