@@ -86,6 +86,10 @@ class RunContext:
         self.checks: list = []       # (ok array, error class, message, op) collected while tracing
         self.num_checks = 0
         self.gated: dict = {}  # keys whose last write a rule gated on all_ok() itself
+        # In-place effects (scatters) a top-level compiled run applies at its end, gated on ALL its checks
+        # (see write_effect); elsewhere they apply at once.
+        self.defer_effects = False
+        self.effects: dict = {}
         self.env: Optional[dict] = None  # tensor → value map of the evaluation in progress
         self.current_op = None           # the op whose rule is running (for `require`)
 
@@ -96,6 +100,8 @@ class RunContext:
     def read(self, key, op=None):
         if key in self.state:
             return self.state[key]
+        if key in self.effects:  # a later op reads what a deferred effect wrote: apply it now
+            return self._apply_effect(key)
         if key not in self._state_in:
             name = key if isinstance(key, str) else key[-1]
             raise errors.FailedPreconditionError(
@@ -152,30 +158,59 @@ class RunContext:
             ok = jnp.logical_and(ok, check[0])
         return ok
 
-    def gated_value(self, key, ok, state_in):
-        """The value a compiled run writes for `key`: its new value when every check passed, else the
-        old one, so a failed check changes no state. A write its rule gated itself (a scatter that drops
-        every index once a check before it failed) gets no select: a select over a scatter-updated
-        table would copy the whole table each step. A check that comes after such a scatter in the run
-        does not undo it, as in TF, where an op that already ran is never rolled back."""
-        value = self.state[key]
-        if ok is None or key not in state_in or key in self.gated:
-            return value
-        old = state_in[key]
-        if jnp.shape(value) != jnp.shape(old):
-            return value  # a shape-changing assign (validate_shape=False) cannot be gated by a select
-        return jnp.where(ok, value, old)
-
     def write(self, key, value, gated: bool = False) -> None:
         """Records `value` as the new state of `key`; `gated=True` when the rule already applied
-        `all_ok()` to its effect."""
+        `all_ok()` to its effect (prefer `write_effect`)."""
         if gated:
             self.gated[key] = True
         else:
             self.gated.pop(key, None)
+        self.effects.pop(key, None)
         if key not in self.writes:
             self.writes.append(key)
         self.state[key] = value
+
+    def write_effect(self, key, apply: Callable) -> None:
+        """Records an in-place effect on state `key` (a scatter update): `apply(ok)` returns the new value,
+        where `ok` is None (nothing to gate) or a traced bool, and when `ok` is false the effect must
+        change nothing (e.g. drop every index) — cheaper than selecting between two copies of a table.
+
+        A top-level compiled run applies it at its end with the conjunction of ALL the run's checks, so a
+        check that comes later in the run still undoes it (a failed run changes no state); elsewhere (op
+        by op, loop bodies) it applies at once with the checks made so far.
+        """
+        if not self.defer_effects:
+            ok = self.all_ok()
+            self.write(key, apply(ok), gated=ok is not None)
+            return
+        self.state.pop(key, None)
+        self.gated.pop(key, None)
+        self.effects[key] = apply
+        if key not in self.writes:
+            self.writes.append(key)
+
+    def _apply_effect(self, key):
+        value = self.effects.pop(key)(self.all_ok())
+        self.state[key] = value
+        self.gated[key] = True
+        return value
+
+    def final_writes(self, state_in: Mapping) -> list:
+        """The values a compiled run writes for `self.writes`: the new values when every check passed,
+        else the old ones (a select for plain writes, the effect's own gate for deferred effects)."""
+        ok = self.all_ok()
+        out = []
+        for key in self.writes:
+            if key in self.effects:
+                out.append(self.effects[key](ok))
+                continue
+            value = self.state[key]
+            if ok is not None and key in state_in and key not in self.gated:
+                old = state_in[key]
+                if jnp.shape(value) == jnp.shape(old):  # a validate_shape=False assign cannot be gated
+                    value = jnp.where(ok, value, old)
+            out.append(value)
+        return out
 
     def deref(self, value):
         return self.read(value.key, value.op) if isinstance(value, Ref) else value

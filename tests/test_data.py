@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from lowering.executor import runner_for
 
 F32 = np.float32
 
@@ -186,8 +187,8 @@ def test_device_path_is_compiled_without_runtime_checks():
         sess.run(it.initializer)
         for _ in range(4):
             sess.run(loss)
-        plan = sess._plans[((loss,), ())]
-        assert plan._compiled is not None and plan.num_checks == 0 and not plan.input_steps
+        runner = runner_for(sess, loss)
+        assert runner.compiled is not None and not runner.compiled.check_meta and not runner.plan.input_steps
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(loss)
 
@@ -205,8 +206,8 @@ def test_ragged_batches_stay_on_the_device():
             sizes.append(len(v))
             sums.append(t)
         assert sizes == [3, 3, 1, 3, 3, 1] and sum(sums) == 2 * 21
-        plan = sess._plans[((nxt, total), ())]
-        assert plan._compiled is not None and not plan.input_steps and plan.num_checks == 0
+        runner = runner_for(sess, nxt, total)
+        assert runner.compiled is not None and not runner.plan.input_steps and not runner.compiled.check_meta
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run([nxt, total])
 
@@ -219,8 +220,8 @@ def test_host_walk_runs_ahead_of_a_compiled_step():
     out = tf.reduce_sum(nxt * 2.0)
     with tf.Session() as sess:
         assert [sess.run(out) for _ in range(4)] == [0.0, 4.0, 8.0, 12.0]
-        plan = sess._plans[((out,), ())]
-        assert plan._compiled is not None and plan.input_steps
+        runner = runner_for(sess, out)
+        assert runner.compiled is not None and runner.plan.input_steps
         with pytest.raises(tf.errors.OutOfRangeError):
             sess.run(out)
 

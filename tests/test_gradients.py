@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from lowering.executor import runner_for
 from graphcompat.framework.registry import apply_op
 
 RNG = np.random.RandomState(0)
@@ -165,12 +166,10 @@ def test_sparse_update_touches_only_gathered_rows_and_is_never_dense():
         for _ in range(3):
             sess.run(train, {ids: batch})
         after = sess.run(emb)
-        plan = sess._plans[((train,), (ids,))]
-        assert plan._compiled is not None
+        runner = runner_for(sess, train)
+        assert runner.compiled is not None
         with jax.enable_x64(True):
-            donated = [sess._state[k] for k in plan._donated_keys]
-            kept = [sess._state[k] for k in plan._kept_keys]
-            text = plan._compiled.lower(donated, kept, [batch]).as_text()
+            text = runner.compiled.lower(sess._state, [batch]).as_text()
     untouched = np.setdiff1d(np.arange(V), batch)
     np.testing.assert_array_equal(after[untouched], init[untouched])  # bit-exact
     want = init.copy()
@@ -205,11 +204,9 @@ def test_compiled_training_step_computes_the_forward_pass_once():
         sess.run(tf.global_variables_initializer())
         for _ in range(3):
             sess.run([train, loss], {X: xb, Y: yb})
-        plan = sess._plans[((train, loss), (X, Y))]
+        runner = runner_for(sess, loss, train)
         with jax.enable_x64(True):
-            donated = [sess._state[k] for k in plan._donated_keys]
-            kept = [sess._state[k] for k in plan._kept_keys]
-            hlo = plan._compiled.lower(donated, kept, [xb, yb]).compile().as_text()
+            hlo = runner.compiled.lower(sess._state, [xb, yb]).compile().as_text()
     assert len(re.findall(r" dot\(", hlo)) == 5   # 2 forward + 3 backward
     assert len(re.findall(r" tanh\(", hlo)) == 1
 

@@ -6,6 +6,7 @@ import pytest
 
 import graphcompat as tf
 from lowering import plan as plan_module
+from lowering.executor import runner_for
 from lowering import stats
 
 
@@ -111,8 +112,7 @@ def test_big_constants_are_passed_as_device_arguments():
     with tf.Session() as sess:
         for _ in range(3):
             assert sess.run(y) == pytest.approx(2 * big.sum())
-        plan = next(iter(sess._plans.values()))
-        assert c in plan.hoisted
+        assert c in runner_for(sess, y).plan.hoisted
 
 
 def test_out_of_range_gather_raises_in_compiled_runs_and_changes_nothing():
@@ -151,6 +151,9 @@ def test_training_loop_signature_takes_the_hot_path():
     train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
+        tf.reset_stats()
         for i in range(4):
             sess.run([train, loss], {x: np.float32(i)})
-        assert len(sess._hot) == 1  # learnt on the second sighting, served from the third on
+        s = tf.stats()
+        # one signature, one plan, compiled on its first run (a training step), then one lookup per run
+        assert (s["plans_built"], s["cache_hits"], s["compilations"], s["compiled_runs"]) == (1, 3, 1, 3)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from lowering.executor import runner_for
 
 
 def _seeds(t):
@@ -148,8 +149,8 @@ def test_training_step_with_random_ops_compiles_on_its_first_run():
     with tf.Session() as sess:
         sess.run(w.initializer)
         sess.run(train)
-        plan = sess._plans[((train,), ())]
-        assert plan._compiled is not None and plan.runs == 1
+        runner = runner_for(sess, train)
+        assert runner.compiled is not None and runner.runs == 1
         first = sess.run(w)
         sess.run(train)
         assert not np.array_equal(first, sess.run(w))

@@ -7,6 +7,7 @@ rebuilds the fetch structure with numpy values.
 from __future__ import annotations
 
 import collections.abc
+import itertools
 import threading
 from typing import Any, Callable, Optional
 
@@ -18,7 +19,7 @@ from graphcompat.framework import ops as _ops
 from lowering import stats as _stats
 
 
-_MISS = object()
+
 _NUMPY_SCALARS = frozenset({np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
                             np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128})
 
@@ -37,22 +38,6 @@ class _FetchMapper:
         self.elements: list = []          # unique Tensors / Operations, in first-seen order
         self._index: dict = {}
         self._build = self._map(graph, fetches)
-        self._plans: dict = {}            # feed tensors → Plan (filled by the session)
-        self._tensors_only = all(isinstance(e, _ops.Tensor) for e in self.elements)
-        self.flat = self._flat_spec(fetches)
-
-    def _flat_spec(self, fetches):
-        """For a single element or a plain list/tuple of them: (container, slots), slot = index into the
-        plan's tensor outputs or -1 for an Operation. Lets Session.run skip the generic rebuild."""
-        tensor_slot = {e: j for j, e in enumerate(e for e in self.elements if isinstance(e, _ops.Tensor))}
-
-        def slot(element):
-            return tensor_slot[element] if isinstance(element, _ops.Tensor) else -1
-        if isinstance(fetches, (_ops.Tensor, _ops.Operation)):
-            return None, slot(fetches)
-        if type(fetches) in (list, tuple) and all(isinstance(f, (_ops.Tensor, _ops.Operation)) for f in fetches):
-            return type(fetches), [slot(f) for f in fetches]
-        return None
 
     def _add(self, element) -> int:
         i = self._index.get(element)
@@ -216,17 +201,17 @@ class BaseSession:
         self._target = target
         self._config = config or ConfigProto()
         self._closed = False
-        self._state: dict = {}               # variable name / hidden-state key → device array
-        self._plans: dict = {}               # signature → Plan
-        self._fetch_cache: dict = {}         # fetch structure key → _FetchMapper
-        self._hot: dict = {}                 # (fetches, feed keys) → (plan, feed specs, container, slots)
-        self._hot_pending: dict = {}
-        self._feed_cache: dict = {}          # tuple of feed_dict keys → resolved feed tensors
+        from lowering.executor import SessionState
+        # Variables, RNG counters and iterator positions live here; runs hold its lock only while a
+        # compiled step reads, dispatches and commits state (its buffers are donated): host ops (a
+        # queue's blocking dequeue, py_func) run outside it, so one thread's run can wait for another's.
+        self._session_state = SessionState()
+        self._state: dict = self._session_state.values   # state key → device array
+        self._lock = self._session_state.lock
+        self._signatures: dict = {}          # (fetch structure, feed keys) → _Signature
+        self._plans: dict = {}               # (fetched tensors, targets, feeds) → (PlanRunner, output positions)
+        self._runners: list = []
         self._default_contexts: list = []
-        # Held only while a compiled step reads, dispatches and commits state (its buffers are donated):
-        # host ops (a queue's blocking dequeue, py_func) run outside it, so one thread's run can wait
-        # for another thread's (QueueRunner threads feeding a training loop).
-        self._lock = threading.RLock()
         self._logged_ops: set = set()
 
     # --- properties ---------------------------------------------------------------------------
@@ -251,11 +236,10 @@ class BaseSession:
     def close(self) -> None:
         self._closed = True
         self._state.clear()
+        self._session_state.pending.clear()
+        self._signatures.clear()
         self._plans.clear()
-        self._fetch_cache.clear()
-        self._hot.clear()
-        self._hot_pending.clear()
-        self._feed_cache.clear()
+        self._runners.clear()
 
     def as_default(self):
         return _DefaultSessionContext(self)
@@ -290,141 +274,67 @@ class BaseSession:
             raise RuntimeError("Attempted to use a closed Session.")
         if self._graph._version == 0:
             raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
-        hot = self._hot_run(fetches, feed_dict)
-        if hot is not _MISS:
-            return hot
-        mapper = self._fetch_mapper(fetches)
-        feed_tensors, feed_values = self._process_feeds(feed_dict) if feed_dict else ((), ())
-        flat = mapper.flat
-        if flat is not None:  # the training-loop fast path: a known plan and a flat fetch list
-            plan = mapper._plans.get(feed_tensors)
-            if plan is not None:
-                _stats.current.cache_hits += 1
-                fetched = plan.run(self._state, feed_values)
-                container, slots = flat
-                if container is None:
-                    return None if slots < 0 else _to_numpy(fetched[slots])
-                out = [None if j < 0 else _to_numpy(fetched[j]) for j in slots]
-                return out if container is list else tuple(out)
-        values = self._run_elements(mapper.elements, feed_tensors, feed_values, mapper)
-        return mapper.build(values)
+        key = _signature_key(fetches, feed_dict, self._graph)
+        signature = self._signatures.get(key) if key is not None else None
+        if signature is None:
+            signature = self._signature(fetches, tuple(feed_dict) if feed_dict else ())
+            if key is not None:
+                self._signatures[key] = signature
+        else:
+            _stats.current.cache_hits += 1
+        return signature.run(feed_dict)
 
-    def _hot_run(self, fetches, feed_dict):
-        """A training loop's steady state in one dict lookup: the same flat fetch list, the same Tensor
-        feed keys, a plan that already ran. Returns _MISS to take the general path."""
-        fetch_type = type(fetches)
-        try:
-            key = (fetch_type, tuple(fetches) if fetch_type is list or fetch_type is tuple else fetches,
-                   tuple(feed_dict) if feed_dict else (), len(self._graph._unfeedable))
-            entry = self._hot.get(key)
-        except TypeError:  # unhashable fetches or keys
-            return _MISS
-        if entry is None:
-            self._hot_learn(key, fetches, feed_dict)
-            return _MISS
-        plan, specs, container, slots = entry
-        values = []
-        if specs:
-            for (tensor, np_dtype, rank0), value in zip(specs, feed_dict.values()):
-                value_type = type(value)
-                if (value_type is np.ndarray or value_type in _NUMPY_SCALARS) and value.dtype == np_dtype \
-                        and (rank0 is None or rank0 == (value.shape == ())):
-                    values.append(value)
-                else:
-                    values.append(self._feed_value(tensor, tensor, value))
-        _stats.current.cache_hits += 1
-        fetched = plan.run(self._state, tuple(values))  # a tuple, as the general path passes
-        if container is None:
-            return None if slots < 0 else _to_numpy(fetched[slots])
-        out = [None if j < 0 else _to_numpy(fetched[j]) for j in slots]
-        return out if container is list else tuple(out)
+    def _signature(self, fetches, feed_keys: tuple) -> "_Signature":
+        """Resolves a fetch structure and feed keys once: TF's checks and errors, then the plan."""
+        mapper = _FetchMapper(self._graph, fetches)
+        feeds = self._resolve_feed_keys(feed_keys)
+        fed = {tensor for tensor, _, _ in feeds}
+        computed = [e for e in mapper.elements if isinstance(e, _ops.Tensor) and e not in fed]
+        targets = [e for e in mapper.elements if isinstance(e, _ops.Operation)]
+        runner, index = self._runner(computed, targets, tuple(t for t, _, _ in feeds)) \
+            if computed or targets else (None, [])
+        return _Signature(mapper, feeds, runner, dict(zip(computed, index)))
 
-    def _hot_learn(self, key, fetches, feed_dict) -> None:
-        """Remembers a (fetches, feed keys) signature for _hot_run once its plan exists."""
-        fetch_key = key[:2]
-        pending = self._hot_pending
-        if pending.get(key) is None:
-            pending[key] = True  # first sighting: the general path builds the plan
-            return
-        mapper = self._fetch_cache.get((key[0], key[1]) if key[0] in (list, tuple) else key[1])
-        if mapper is None or mapper.flat is None:
-            return
-        keys = key[2]
-        if not all(isinstance(k, _ops.Tensor) and k.graph is self._graph for k in keys) or len(set(keys)) != len(keys):
-            return
-        plan = mapper._plans.get(keys)
-        if plan is None:
-            return
-        specs = []
-        for tensor in keys:
-            dims = tensor._shape._dims
-            if tensor.dtype.base_dtype == _dtypes.string or not self._graph.is_feedable(tensor):
-                return
-            # rank0: None = any shape is fine (unknown rank); True = must be a scalar; else: no fast path
-            if dims is None:
-                rank0 = None
-            elif len(dims) == 0:
-                rank0 = True
-            else:
-                rank0 = False  # shaped feeds always take _feed_value's compatibility check
-            specs.append((tensor, np.dtype(tensor.dtype.base_dtype.as_numpy_dtype), rank0))
-        if any(rank0 is False for _, _, rank0 in specs):
-            specs = [(t, d, r) if r is not False else (t, None, r) for t, d, r in specs]
-        self._hot[key] = (plan, specs, mapper.flat[0], mapper.flat[1])
+    def _runner(self, tensors: list, targets: list, feed_tensors: tuple):
+        """(PlanRunner, positions of `tensors` in its outputs): an existing plan when one serves these
+        fetches, else a new one. `run(train_op)` then `run([train_op, loss])` (every TF1 training loop)
+        share a plan: a plan also returns the small tensors its gradients compute anyway."""
+        from lowering.executor import PlanRunner
+        from lowering.plan import Plan, prune
+        plan_key = (tuple(tensors), tuple(targets), feed_tensors)
+        entry = self._plans.get(plan_key)
+        if entry is not None:
+            _stats.record_hit()
+            return entry
+        device = _common_device(tensors, targets)
+        fed = set(feed_tensors)
+        ops = prune(tensors, targets, fed)
+        for runner in self._runners:
+            plan = runner.plan
+            if plan.feed_tensors == list(feed_tensors) and plan.target_ops == targets and plan.ops == ops \
+                    and plan.device_spec == device and all(t in plan.fetch_tensors for t in tensors):
+                entry = self._plans[plan_key] = (runner, [plan.fetch_tensors.index(t) for t in tensors])
+                _stats.record_hit()  # served by an existing plan
+                return entry
+        extras = _free_outputs(ops, tensors, targets, fed)
+        plan = Plan(tensors + extras, targets, feed_tensors, device)
+        _stats.record_plan()
+        if self._config.log_device_placement:
+            self._log_placement(plan)
+        runner = PlanRunner(plan, self._session_state)
+        self._runners.append(runner)
+        entry = self._plans[plan_key] = (runner, list(range(len(tensors))))
+        return entry
 
-    def _fetch_mapper(self, fetches) -> _FetchMapper:
-        # Fast path: the fetch structure repeats from call to call (training loops).
-        key = None
-        if isinstance(fetches, (_ops.Tensor, _ops.Operation, str)):
-            key = fetches
-        elif type(fetches) in (list, tuple):
-            key = (type(fetches), tuple(fetches))
-            try:
-                mapper = self._fetch_cache.get(key)
-            except TypeError:  # an unhashable element (a nested list or dict): no caching
-                mapper, key = None, None
-            if mapper is not None:  # only flat Tensor/Operation lists are ever cached
-                return mapper
-            if key is not None and not all(isinstance(f, (_ops.Tensor, _ops.Operation)) for f in fetches):
-                key = None
-        if key is not None:
-            mapper = self._fetch_cache.get(key)
-            if mapper is None:
-                mapper = self._fetch_cache[key] = _FetchMapper(self._graph, fetches)
-            return mapper
-        return _FetchMapper(self._graph, fetches)
-
-    def _process_feeds(self, feed_dict):
-        """Feed keys → unique Tensors (cached per key tuple) and values converted with TF's checks."""
-        keys = (len(self._graph._unfeedable),) + tuple(feed_dict)  # prevent_feeding invalidates
-        try:
-            resolved = self._feed_cache.get(keys)
-        except TypeError:  # an unhashable key: TF's own lookup reports it below
-            resolved = None
-        if resolved is None:
-            resolved = self._resolve_feed_keys(feed_dict)
-            try:
-                self._feed_cache[keys] = resolved
-            except TypeError:
-                pass
-        tensors, values = [], []
-        for tensor, key, index in resolved:
-            value = feed_dict[key] if index is None else feed_dict[key][index]
-            tensors.append(tensor)
-            values.append(self._feed_value(tensor, key, value))
-        return tuple(tensors), tuple(values)
-
-    def _resolve_feed_keys(self, feed_dict) -> list:
+    def _resolve_feed_keys(self, feed_keys: tuple) -> list:
         """[(tensor, dict key, index into a tuple value or None)], duplicates dropped (first wins)."""
         resolved, seen = [], set()
-        for key, value in feed_dict.items():
+        for key in feed_keys:
             if isinstance(key, tuple) and not hasattr(key, "_as_graph_element"):
-                if not isinstance(value, (tuple, list)) or len(value) != len(key):
-                    raise ValueError(f"The value of a tuple feed key {key!r} must be a tuple of the same length")
                 parts = [(subkey, i) for i, subkey in enumerate(key)]
             elif not isinstance(key, _ops.Tensor) and hasattr(key, "_feed_components"):
                 # SparseTensor-like keys: component i of the key takes element i of the value
-                parts = [(t, i) for i, (t, _) in enumerate(key._feed_components(value))]
+                parts = [(t, i) for i, (t, _) in enumerate(key._feed_components(itertools.repeat(None)))]
             else:
                 parts = [(key, None)]
             for subkey, index in parts:
@@ -447,103 +357,6 @@ class BaseSession:
             raise ValueError(f"Tensor {tensor} may not be fed.")
         return tensor
 
-    def _feed_value(self, tensor: _ops.Tensor, key, value):
-        value_type = type(value)
-        if value_type is np.ndarray or value_type in _NUMPY_SCALARS:
-            if value.dtype == tensor._dtype._np and (tensor._shape._dims is None or value.shape == ()
-                                                     and not tensor._shape._dims):
-                return value  # the common case: already the right dtype, nothing to check
-        elif isinstance(value, _ops.Tensor) or hasattr(value, "_as_graph_element") and hasattr(value, "op"):
-            raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed values include "
-                            "Python scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, "
-                            f"the tensor object was {value} which was passed to the feed with key {key}.")
-        dtype = tensor.dtype.base_dtype
-        np_dtype = dtype.as_numpy_dtype
-        if dtype == _dtypes.string:
-            from graphcompat.framework.constant_op import _to_bytes_array
-            arr = _to_bytes_array(value)
-        else:
-            if isinstance(value, int) and not isinstance(value, bool) and dtype.is_integer:
-                info = np.iinfo(np_dtype)
-                if not info.min <= value <= info.max:
-                    raise TypeError(f"Type of feed value {value} with type {type(value)} is not compatible with "
-                                    f"Tensor type {np_dtype}. Try explicitly setting the type of the feed tensor "
-                                    "to a larger type (e.g. int64).")
-            if type(value) is np.ndarray and value.dtype == np_dtype:
-                arr = value
-            else:
-                try:
-                    arr = np.asarray(value, dtype=np_dtype)
-                except (ValueError, TypeError, OverflowError) as e:
-                    raise ValueError(f"Cannot feed value {value!r} for Tensor {tensor.name!r} of dtype "
-                                     f"{dtype.name}: {e}") from None
-        shape = tensor._shape
-        if shape._dims is not None and not shape.is_compatible_with(arr.shape):
-            raise ValueError(f"Cannot feed value of shape {arr.shape!r} for Tensor {tensor.name!r}, "
-                             f"which has shape {str(shape)!r}")
-        return arr
-
-    def _run_elements(self, elements: list, feed_tensors: tuple, feed_values: tuple, mapper=None) -> list:
-        if not elements:
-            return []
-        # A cached mapper remembers its plan per feed set (saves hashing the fetch tuple every step).
-        plan = mapper._plans.get(feed_tensors) if mapper is not None else None
-        if plan is None:
-            plan_key = (tuple(elements), feed_tensors)
-            plan = self._plans.get(plan_key)
-            if plan is None:
-                plan = self._build_plan(elements, feed_tensors)
-                self._plans[plan_key] = plan
-            else:
-                _stats.current.cache_hits += 1
-            if mapper is not None:
-                mapper._plans[feed_tensors] = plan
-        else:
-            _stats.current.cache_hits += 1
-        fetched = plan.run(self._state, feed_values)
-        n = getattr(plan, "_gc_requested", None)
-        if n is not None and n != len(fetched):  # drop the free extra outputs (see _build_plan)
-            fetched = fetched[:n]
-        if mapper is not None and mapper._tensors_only:
-            return [_to_numpy(v) for v in fetched]
-        out = []
-        j = 0
-        for element in elements:
-            if isinstance(element, _ops.Operation):
-                out.append(None)
-            else:
-                out.append(_to_numpy(fetched[j]))
-                j += 1
-        return out
-
-    def _build_plan(self, elements: list, feed_tensors: tuple):
-        from lowering import stats
-        from lowering.plan import Plan, prune
-        tensors = [e for e in elements if isinstance(e, _ops.Tensor)]
-        targets = [e for e in elements if isinstance(e, _ops.Operation)]
-        device = _common_device(tensors, targets)
-        fed = set(feed_tensors)
-        ops = prune(tensors, targets, fed)
-        # `run(train_op)` then `run([train_op, loss])` (every TF1 training loop): when an existing plan
-        # prunes to exactly the same ops and already returns these tensors, run it (no second compile).
-        for existing in list(self._plans.values()):
-            base = getattr(existing, "base", existing)
-            outputs = getattr(base, "_gc_outputs", None)
-            if outputs is not None and base.feed_tensors == list(feed_tensors) and \
-                    base._gc_targets == frozenset(targets) and all(t in outputs for t in tensors) and \
-                    base.ops == ops and base.device == _common_device_of(base, device):
-                _stats.current.cache_hits += 1  # served by an existing plan
-                return _PlanView(base, [outputs.index(t) for t in tensors])
-        extras = _free_outputs(ops, tensors, targets, fed)
-        plan = Plan(tensors + extras, targets, feed_tensors, device, lock=self._lock)
-        plan._gc_requested = len(tensors)
-        plan._gc_targets = frozenset(targets)
-        plan._gc_outputs = tensors + extras
-        stats.record_plan()
-        if self._config.log_device_placement:
-            self._log_placement(plan)
-        return plan
-
     def _log_placement(self, plan) -> None:
         import jax
         default = plan.device or jax.devices()[0]
@@ -556,16 +369,15 @@ class BaseSession:
     # --- partial conveniences -----------------------------------------------------------------
     def make_callable(self, fetches, feed_list=None, accept_options: bool = False) -> Callable:
         """A function `f(*feed_values)` equivalent to `run(fetches, dict(zip(feed_list, feed_values)))`."""
-        mapper = _FetchMapper(self._graph, fetches)
-        feed_tensors = tuple(self._feed_tensor(f) for f in (feed_list or ()))
+        feed_list = tuple(feed_list or ())
+        signature = self._signature(fetches, feed_list)
 
         def call(*feed_args, **kwargs):
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")
-            if len(feed_args) != len(feed_tensors):
-                raise ValueError(f"Expected {len(feed_tensors)} feed values, got {len(feed_args)}")
-            values = tuple(self._feed_value(t, t, v) for t, v in zip(feed_tensors, feed_args))
-            return mapper.build(self._run_elements(mapper.elements, feed_tensors, values))
+            if len(feed_args) != len(feed_list):
+                raise ValueError(f"Expected {len(feed_list)} feed values, got {len(feed_args)}")
+            return signature.run(dict(zip(feed_list, feed_args)))
         return call
 
     def partial_run_setup(self, fetches, feeds=None):
@@ -575,22 +387,125 @@ class BaseSession:
         raise NotImplementedError("tf.Session.partial_run is not supported by graphcompat.")
 
 
-class _PlanView:
-    """A fetch signature served by another plan that prunes to the same ops: its outputs, reordered."""
+# ------------------------------------------------------------------------------------------------
+# A signature: one fetch structure with one set of feed keys
+# ------------------------------------------------------------------------------------------------
+class _Signature:
+    """How one (fetch structure, feed keys) pattern runs: read and check the feeds, run the plan, rebuild
+    the fetch structure. Every feed value is converted and checked on every run."""
 
-    def __init__(self, base, indices: list):
-        self.base = base
-        self._indices = indices
-        self.ops = base.ops
-        self.device = base.device
+    __slots__ = ("mapper", "feeds", "runner", "slots")
 
-    def run(self, store: dict, feed_values) -> list:
-        out = self.base.run(store, feed_values)
-        return [out[i] for i in self._indices]
+    def __init__(self, mapper: _FetchMapper, feeds: list, runner, positions: dict):
+        self.mapper = mapper
+        self.feeds = [(key, index, _FeedSpec(tensor)) for tensor, key, index in feeds]
+        self.runner = runner
+        fed_position = {tensor: i for i, (tensor, _, _) in enumerate(feeds)}
+        # per fetched element: (True, i) output i of the plan, (False, i) feed value i, None an Operation
+        self.slots = []
+        for element in mapper.elements:
+            if isinstance(element, _ops.Operation):
+                self.slots.append(None)
+            elif element in fed_position:
+                self.slots.append((False, fed_position[element]))
+            else:
+                self.slots.append((True, positions[element]))
+
+    def run(self, feed_dict):
+        values = []
+        for key, index, spec in self.feeds:
+            value = feed_dict[key]
+            if index is not None:
+                if not isinstance(value, (tuple, list)) or len(value) <= index:
+                    raise ValueError(f"The value of a tuple feed key {key!r} must be a tuple of the same length")
+                value = value[index]
+            values.append(spec.convert(value, key))
+        fetched = self.runner.run(values) if self.runner is not None else ()
+        out = []
+        for slot in self.slots:
+            if slot is None:
+                out.append(None)
+            elif slot[0]:
+                out.append(_to_numpy(fetched[slot[1]]))
+            else:  # a fetched fed tensor returns the fed value, as converted (an ndarray, also 0-d)
+                out.append(np.asarray(values[slot[1]]))
+        return self.mapper.build(out)
 
 
-def _common_device_of(plan, device):
-    return device if plan.device is None or device is None else plan.device
+class _FeedSpec:
+    """What a fed tensor accepts: TF's conversion (`np.asarray(value, dtype)`) and shape check."""
+
+    __slots__ = ("tensor", "np_dtype", "dims", "string")
+
+    def __init__(self, tensor: _ops.Tensor):
+        self.tensor = tensor
+        dtype = tensor.dtype.base_dtype
+        self.string = dtype == _dtypes.string
+        self.np_dtype = None if self.string else np.dtype(dtype.as_numpy_dtype)
+        self.dims = None if tensor.shape.ndims is None else tuple(tensor.shape.as_list())
+
+    def convert(self, value, key):
+        kind = type(value)
+        if (kind is np.ndarray or kind in _NUMPY_SCALARS) and value.dtype == self.np_dtype:
+            arr = value
+        else:
+            arr = self._convert(value, key)
+        dims = self.dims
+        if dims is not None and arr.shape != dims:
+            shape = arr.shape
+            if len(shape) != len(dims) or any(d is not None and d != n for d, n in zip(dims, shape)):
+                raise ValueError(f"Cannot feed value of shape {shape!r} for Tensor {self.tensor.name!r}, "
+                                 f"which has shape {str(self.tensor.shape)!r}")
+        return arr
+
+    def _convert(self, value, key):
+        tensor = self.tensor
+        if isinstance(value, _ops.Tensor) or hasattr(value, "_as_graph_element") and hasattr(value, "op"):
+            raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed values include "
+                            "Python scalars, strings, lists, numpy ndarrays, or TensorHandles. For reference, "
+                            f"the tensor object was {value} which was passed to the feed with key {key}.")
+        if self.string:
+            from graphcompat.framework.constant_op import _to_bytes_array
+            return _to_bytes_array(value)
+        np_dtype = self.np_dtype
+        dtype = tensor.dtype.base_dtype
+        if isinstance(value, int) and not isinstance(value, bool) and dtype.is_integer:
+            info = np.iinfo(np_dtype)
+            if not info.min <= value <= info.max:
+                raise TypeError(f"Type of feed value {value} with type {type(value)} is not compatible with "
+                                f"Tensor type {np_dtype}. Try explicitly setting the type of the feed tensor "
+                                "to a larger type (e.g. int64).")
+        try:
+            return np.asarray(value, dtype=np_dtype)
+        except (ValueError, TypeError, OverflowError) as e:
+            raise ValueError(f"Cannot feed value {value!r} for Tensor {tensor.name!r} of dtype "
+                             f"{dtype.name}: {e}") from None
+
+
+def _signature_key(fetches, feed_dict, graph):
+    """A hashable key for (fetch structure, feed keys), or None when something in it is unhashable."""
+    try:
+        key = (_structure_key(fetches), tuple(feed_dict) if feed_dict else (), len(graph._unfeedable))
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+def _structure_key(fetches):
+    kind = type(fetches)
+    if kind is list or kind is tuple:
+        if all(type(f) in _LEAVES for f in fetches):  # a flat list of tensors and ops (training loops)
+            return (kind, tuple(fetches))
+        return (kind, tuple(_structure_key(f) for f in fetches))
+    if isinstance(fetches, collections.abc.Mapping):
+        return (kind, tuple((k, _structure_key(v)) for k, v in fetches.items()))
+    if isinstance(fetches, (list, tuple)):  # namedtuples and other sequence types
+        return (kind, tuple(_structure_key(f) for f in fetches))
+    return fetches
+
+
+_LEAVES = frozenset({_ops.Tensor, _ops.Operation})
 
 
 def _free_outputs(ops: list, tensors: list, targets: list, fed: set) -> list:
@@ -630,10 +545,7 @@ def _common_device(tensors, targets) -> Optional[str]:
 
 
 def _to_numpy(value):
-    if isinstance(value, np.ndarray):
-        arr = value
-    else:
-        arr = np.asarray(value)
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
     if arr.ndim == 0:
         return arr[()]
     return arr

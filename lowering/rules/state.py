@@ -62,12 +62,11 @@ def _scatter_rule(update):
                   f"indices is out of range [0, {n})", op)
         if jnp.ndim(updates) == 0:
             updates = jnp.broadcast_to(updates, jnp.shape(indices) + var.shape[1:])
-        ok = ctx.all_ok()
-        if ok is not None:  # a failed check anywhere in the run: every index out of range, all dropped
-            indices = jnp.where(ok, indices, n)
-        new = update(var.at[indices], updates)
-        ctx.write(ref.key, new, gated=ok is not None)
-        return new
+
+        def apply(ok):  # a failed check anywhere in the run: every index out of range, all dropped
+            return update(var.at[indices if ok is None else jnp.where(ok, indices, n)], updates)
+        ctx.write_effect(ref.key, apply)
+        return ctx.read(ref.key, ref.op)
     return rule
 
 

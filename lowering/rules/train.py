@@ -142,11 +142,11 @@ def _sparse_rule(op_type: str, refs: list, others: list):
         x = {k: jnp.asarray(v, dtype) for k, v in raw.items()}
         x["grad"] = grad
         new = math(slots, x, op.attrs)
-        ok = ctx.all_ok()
-        if ok is not None:  # a failed check anywhere in the run: drop every row (no state changes)
-            uniq = jnp.where(ok, uniq, rows)
         for name, r in zip(refs, ref_vals):
-            ctx.write(r.key, full[name].at[uniq].set(new[name].astype(dtype), mode="drop"), gated=ok is not None)
+            def apply(ok, table=full[name], rows_new=new[name].astype(dtype)):
+                # a failed check anywhere in the run: drop every row (no state changes)
+                return table.at[uniq if ok is None else jnp.where(ok, uniq, rows)].set(rows_new, mode="drop")
+            ctx.write_effect(r.key, apply)
         return ctx.read(ref_vals[0].key)
     return rule
 

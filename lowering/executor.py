@@ -1,0 +1,485 @@
+"""The executor: decides how a Plan runs, and runs it against a session's state.
+
+Two tiers, one interpreter (lowering/interpreter.py `evaluate`):
+- op by op: each rule runs eagerly on concrete values. No compile, but every new (op, shape) pays for a
+  small XLA kernel, so it wins only when those kernels already exist: one-off fetches of small graphs (a
+  notebook cell), plans that need host values (strings, py_func), and the host tail of a step.
+- compiled: the same loop traced once into `(state, feeds) -> (fetches, state', checks)` under
+  `jax.jit`, the written state buffers donated; jax caches one executable per input shape.
+
+Policy (`PlanRunner._first_tier`): a plan runs op by op on its first run when it is small, not a loop
+body, draws no random numbers and has no feed of open shape; otherwise, and from its second run on, it
+compiles. `deterministic()` mode compiles every device plan, so a fetch returns the same bits on every
+run whichever run it is.
+
+Every run is atomic for variables: a run that raises changes no variable. Op by op, writes are staged
+and committed at the end; compiled, every write is gated on the conjunction of the run's checks (a
+select, or for scatters an effect that drops its indices, see RunContext.write_effect) and a failed run
+is re-run op by op from the unchanged state to raise TF's error with its run-time values. Hidden state
+(RNG counters, iterator positions) advances as far as TF's ops would have run before the failure.
+
+A run that fetches no tensor value returns once its step is dispatched when asynchronous dispatch is on
+(the default on GPU/TPU, `GRAPHCOMPAT_ASYNC=1` anywhere): its checks are then read at the next run that
+brings values to the host, which raises the earlier run's error, naming it (its writes were gated).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Optional, Sequence
+
+import jax
+import numpy as np
+
+from graphcompat.framework import errors
+from lowering import stats
+from lowering.interpreter import RunContext, evaluate
+from lowering import plan as _plan
+from lowering.plan import Plan
+
+
+# ------------------------------------------------------------------------------------------------
+# Configuration
+# ------------------------------------------------------------------------------------------------
+def _env_flag(name: str) -> Optional[bool]:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return None
+    return value.lower() not in ("0", "false", "no", "off")
+
+
+class _Config:
+    """Executor settings: environment variables at import, changeable with the functions below."""
+
+    def __init__(self):
+        self.deterministic = bool(_env_flag("GRAPHCOMPAT_DETERMINISTIC"))
+        self.async_dispatch = _env_flag("GRAPHCOMPAT_ASYNC")   # None: on for GPU/TPU, off on CPU
+
+
+config = _Config()
+
+
+def set_deterministic(enabled: bool = True) -> None:
+    """Compile every device plan (never op by op), so each fetch returns identical bits on every run.
+
+    The op-by-op tier and a compiled executable may round differently in the last bit (XLA fuses and
+    reorders float math). Deterministic mode costs a compile for one-off fetches."""
+    config.deterministic = bool(enabled)
+
+
+def set_async_dispatch(enabled: Optional[bool]) -> None:
+    """Whether runs that fetch no tensor value return before their step finishes (None: automatic,
+    on for GPU and TPU where waiting for the device costs far more than on a CPU)."""
+    config.async_dispatch = enabled
+
+
+def _async_enabled() -> bool:
+    if config.async_dispatch is not None:
+        return config.async_dispatch
+    return jax.default_backend() != "cpu"
+
+
+# ------------------------------------------------------------------------------------------------
+# Session state
+# ------------------------------------------------------------------------------------------------
+class SessionState:
+    """What a Session's runs share: state values (variables, RNG counters, iterators), the lock held while
+    a compiled step reads, dispatches and commits (its buffers are donated), and the checks of
+    asynchronous runs not yet read."""
+
+    def __init__(self):
+        self.values: dict = {}
+        self.lock = threading.RLock()
+        self.pending: list = []   # [(ok device bool, PlanRunner, check messages)]
+
+    def raise_pending(self, wait: bool) -> None:
+        """Raises the error of an earlier asynchronous run whose checks failed (oldest first). With
+        `wait=False` only runs that already finished are looked at."""
+        while self.pending:
+            ok, runner, meta = self.pending[0]
+            if not wait and not ok.is_ready():
+                return
+            self.pending.pop(0)
+            if not bool(ok):
+                cls, message, op = meta
+                names = ", ".join(t.name for t in runner.plan.fetch_tensors[:3]) or \
+                    ", ".join(o.name for o in runner.plan.target_ops[:3])
+                raise cls(None, op, f"{message} (raised by an earlier asynchronous run of {names}, which "
+                                    "changed no variable; it is reported at the first run that reads values)")
+
+
+# ------------------------------------------------------------------------------------------------
+# The compiled tier
+# ------------------------------------------------------------------------------------------------
+class Compiled:
+    """One plan traced into `(donated, kept, feeds) -> (fetches, written, oks)` under jax.jit.
+
+    Which state the plan reads and writes is found once by an abstract trace (no compile, no run).
+    jax.jit keeps one executable per feed shape signature; `shapes` counts the signatures seen.
+    """
+
+    def __init__(self, plan: Plan, store: dict, feed_values: Sequence, donate: bool):
+        self.plan = plan
+        steps, fetch_tensors, feed_tensors = plan.steps, plan.fetch_tensors, plan.all_feeds
+        reads, writes, inits = _state_access(plan, store, feed_values)
+        self.inits = inits
+        self.writes = writes
+        self.donated_keys = [k for k in reads if k in writes] if donate else []
+        self.kept_keys = [k for k in reads if k not in self.donated_keys]
+        self.check_meta: list = []
+        check_meta = self.check_meta
+
+        def fn(donated, kept, feeds):
+            state_in = dict(zip(self.donated_keys, donated))
+            state_in.update(zip(self.kept_keys, kept))
+            ctx = RunContext(state_in, traced=True)
+            ctx.defer_effects = True
+            fetched = evaluate(steps, dict(zip(feed_tensors, feeds)), fetch_tensors, ctx)
+            check_meta[:] = [(cls, msg, op) for _, cls, msg, op in ctx.checks]
+            ok = ctx.all_ok()
+            return fetched, ctx.final_writes(state_in), ([] if ok is None else [ok])
+
+        self.jitted = jax.jit(fn, donate_argnums=(0,) if self.donated_keys else ())
+        self.hoisted = [jax.device_put(v) for v in plan.hoisted.values()]
+        self.shapes: set = set()
+        # feeds whose shapes may change from run to run (open dimensions, host-input batches)
+        self.varying = plan.open_feeds or bool(plan.input_tensors)
+
+    def lower(self, store: dict, feed_values: Sequence):
+        """jax's Lowered form of this step for these feeds (tests read its HLO)."""
+        donated = [store[k] for k in self.donated_keys]
+        kept = [store[k] for k in self.kept_keys]
+        with jax.enable_x64(True):
+            return self.jitted.lower(donated, kept, list(feed_values) + self.hoisted)
+
+    def __call__(self, store: dict, feed_values: Sequence):
+        for key, init in self.inits.items():
+            if key not in store:  # hidden state not created yet (a random op's first run): its start
+                store[key] = init()
+        donated = [store[k] for k in self.donated_keys]
+        kept = [store[k] for k in self.kept_keys]
+        feeds = list(feed_values) + self.hoisted if self.hoisted else feed_values
+        signature = self.signature(feed_values)
+        if signature in self.shapes:
+            t0 = time.perf_counter()
+            out = self.jitted(donated, kept, feeds)
+            stats.record_compiled(time.perf_counter() - t0)
+            return out
+        # a new shape signature: this call traces and compiles (or loads from the persistent cache)
+        with stats.compiling(self.plan, len(self.plan.steps), signature):
+            out = self.jitted(donated, kept, feeds)
+        self.shapes.add(signature)
+        return out
+
+    def signature(self, feed_values: Sequence) -> tuple:
+        """What selects an executable: the feeds' shapes (their dtypes are fixed by conversion)."""
+        if not self.varying:
+            return ()
+        return tuple(np.shape(v) for v in feed_values)
+
+
+def _state_access(plan: Plan, store: dict, feed_values: Sequence):
+    """(reads, writes, inits) of `plan` from an abstract trace: which state keys it reads and writes,
+    and the hidden state it creates when absent (RNG counters). Only context rules touch state."""
+    if not plan.stateful:
+        return [], [], {}
+    # Host-side state (dataset objects, host iterators) is closed over; arrays are traced abstractly.
+    keys = [k for k, v in store.items() if _is_array_tree(v)]
+    static = {k: v for k, v in store.items() if not _is_array_tree(v)}
+    found = {}
+
+    def probe(state_values, feeds):
+        state_in = dict(static)
+        state_in.update(zip(keys, state_values))
+        ctx = RunContext(state_in, traced=True)
+        ctx.defer_effects = True
+        evaluate(plan.steps, dict(zip(plan.all_feeds, feeds)), plan.fetch_tensors, ctx)
+        found.update(reads=list(dict.fromkeys(ctx.reads)), writes=list(ctx.writes), inits=dict(ctx.inits))
+    jax.eval_shape(probe, [store[k] for k in keys], list(feed_values) + list(plan.hoisted.values()))
+    return found["reads"], found["writes"], found["inits"]
+
+
+def _is_array_tree(value) -> bool:
+    return all(isinstance(leaf, (jax.Array, np.ndarray, np.generic)) for leaf in jax.tree_util.tree_leaves(value))
+
+
+# ------------------------------------------------------------------------------------------------
+# Running a plan
+# ------------------------------------------------------------------------------------------------
+class PlanRunner:
+    """Runs one Plan against a SessionState: picks the tier, compiles once, commits atomically."""
+
+    def __init__(self, plan: Plan, session: SessionState, donate: bool = True):
+        self.plan = plan
+        self.session = session
+        self.donate = donate and plan.tail is None
+        self.compiled: Optional[Compiled] = None
+        self.eager_only = plan.host     # a plan that needs host values runs op by op for good
+        self.runs = 0
+        self.tail_runner = PlanRunner(plan.tail.device, session, donate=False) if plan.tail is not None else None
+        self.steady = False   # set after a compiled run when the steady path applies (see _run_steady)
+        self.sync = bool(plan.fetch_tensors) or not _async_enabled()
+
+    # --- the entry point --------------------------------------------------------------------------
+    def run(self, feed_values: Sequence) -> list:
+        """Runs the plan once; returns the fetched values (device arrays or numpy)."""
+        with jax.enable_x64(True):  # 64-bit dtypes are exact, without touching the user's JAX config
+            if self.steady:
+                fetched = self._run_steady(feed_values)
+                if fetched is not None:
+                    return fetched
+            return self._run(feed_values)
+
+    def _run_steady(self, feed_values: Sequence):
+        """A compiled plan's steady state (a training loop's step): state in, one dispatch, state out.
+        None when anything is unusual (a new feed shape, missing state, pending checks): `_run` then."""
+        session, compiled = self.session, self.compiled
+        if session.pending or (compiled.varying and compiled.signature(feed_values) not in compiled.shapes):
+            return None
+        store = session.values
+        for pre_run, op in self.plan.pre_runs:  # host-side facts (e.g. the end of an iterator) first
+            pre_run(store, op)
+        t0 = time.perf_counter()
+        with session.lock:
+            try:
+                donated = [store[k] for k in compiled.donated_keys]
+                kept = [store[k] for k in compiled.kept_keys]
+            except KeyError:  # state re-created since (a variable re-initialized under another shape…)
+                return None
+            hoisted = compiled.hoisted
+            fetched, written, oks = compiled.jitted(donated, kept, list(feed_values) + hoisted if hoisted
+                                                    else feed_values)
+            for key, value in zip(compiled.writes, written):
+                store[key] = value
+        if oks and not self._checks_passed(oks[0], compiled, self.sync):
+            return self._raise_failed_check(feed_values)
+        self.runs += 1
+        current = stats.current
+        current.compiled_runs += 1
+        current.run_seconds += time.perf_counter() - t0
+        return fetched
+
+    def _run(self, feed_values: Sequence) -> list:
+        session, plan = self.session, self.plan
+        store = session.values
+        sync = bool(plan.fetch_tensors) or not _async_enabled()
+        if session.pending:
+            session.raise_pending(wait=sync)
+        for pre_run, op in plan.pre_runs:  # host-side bookkeeping (one-shot iterator init, end checks)
+            pre_run(store, op)
+        if plan.input_steps:  # outside the lock: a host input may block (a queue, a generator)
+            feed_values = list(feed_values) + self._run_inputs(store, feed_values)
+        with _placement(plan.device):
+            if self.tail_runner is not None:
+                return self._run_with_tail(feed_values)
+            compiled = self.compiled
+            if compiled is None:
+                if self.eager_only or self._first_tier() == "eager":
+                    return self._run_eager(feed_values)
+                try:
+                    compiled = self._compile(store, feed_values)
+                except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
+                    self.eager_only = True
+                    return self._run_eager(feed_values)
+            with session.lock:
+                try:
+                    fetched, written, oks = compiled(store, feed_values)
+                except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
+                    # a rule needs a run-time value as a static shape (tf.range(n_fed), x[i:j] with fed
+                    # bounds): JAX cannot compile that, TF's executor runs it. So do we, op by op, for good.
+                    self.compiled, self.eager_only = None, True
+                    return self._run_eager(feed_values)
+                for key, value in zip(compiled.writes, written):
+                    store[key] = value  # gated: after a failed check these are the old values
+            if oks and not self._checks_passed(oks[0], compiled, sync):
+                return self._raise_failed_check(feed_values)
+            self.runs += 1
+            self.steady = not plan.input_steps and plan.device is None
+            return fetched
+
+    def _first_tier(self) -> str:
+        plan = self.plan
+        if self.runs or config.deterministic or plan.loop_body or plan.random or plan.open_feeds \
+                or len(plan.steps) >= _plan.COMPILE_FIRST_RUN_OPS:
+            return "compiled"
+        return "eager"
+
+    def _compile(self, store: dict, feed_values: Sequence) -> Compiled:
+        with jax.enable_x64(True):
+            self.compiled = Compiled(self.plan, store, feed_values, self.donate)
+        return self.compiled
+
+    def _checks_passed(self, ok, compiled: Compiled, sync: bool) -> bool:
+        if sync or not _async_enabled():
+            return bool(ok)
+        failing = compiled.check_meta[0] if compiled.check_meta else (errors.InvalidArgumentError, "check", None)
+        self.session.pending.append((ok, self, failing))
+        return True
+
+    def _raise_failed_check(self, feed_values: Sequence) -> list:
+        """Nothing changed: re-run op by op, which raises with the run-time values in the message
+        (tf.Assert data, the bad index …) exactly as a first run would."""
+        self._run_eager(feed_values)
+        raise errors.InternalError(None, None, "a run-time check failed in the compiled run but not when the "
+                                               "step was re-run op by op (non-deterministic op?)")
+
+    # --- op by op ---------------------------------------------------------------------------------
+    def _run_eager(self, feed_values: Sequence) -> list:
+        plan = self.plan
+        store = self.session.values
+        t0 = time.perf_counter()
+        ctx = RunContext(store, traced=False)
+        feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
+        feeds.update(plan.hoisted)
+        try:
+            with jax.enable_x64(True):
+                fetched = evaluate(plan.steps, feeds, plan.fetch_tensors, ctx)
+        except Exception:
+            _commit_hidden(store, ctx)
+            raise
+        for key in ctx.writes:
+            store[key] = ctx.state[key]
+        self.runs += 1
+        stats.record_eager(time.perf_counter() - t0)
+        return fetched
+
+    def _run_inputs(self, store: dict, feed_values: Sequence) -> list:
+        """Evaluates the host inputs (and the host ops they read) op by op; commits their state."""
+        plan = self.plan
+        ctx = RunContext(store, traced=False)
+        try:
+            with jax.enable_x64(True):
+                values = evaluate(plan.input_steps, dict(zip(plan.feed_tensors, feed_values)),
+                                  plan.input_tensors, ctx)
+        except Exception:
+            _commit_hidden(store, ctx)
+            raise
+        for key in ctx.writes:
+            store[key] = ctx.state[key]
+        return values
+
+    def _run_with_tail(self, feed_values: Sequence) -> list:
+        """The device part runs (compiled, not donating), the host tail runs on its results, and only then
+        is anything committed: a failing summary or py_func leaves the variables as they were."""
+        plan, tail = self.plan, self.plan.tail
+        store = self.session.values
+        device_values = [feed_values[i] for i in tail.feed_index]
+        device_fetched, staged = self.tail_runner.run_staged(device_values)
+        env = dict(zip(plan.feed_tensors, feed_values))
+        env.update(zip(tail.device.fetch_tensors, device_fetched))
+        env.update(plan.hoisted)
+        overlay = _Overlay(store, staged)
+        ctx = RunContext(overlay, traced=False)
+        try:
+            with jax.enable_x64(True):
+                fetched = evaluate(tail.steps, env, plan.fetch_tensors, ctx)
+        except Exception:
+            _commit_hidden(store, ctx, staged)
+            raise
+        store.update(staged)
+        for key in ctx.writes:
+            store[key] = ctx.state[key]
+        self.runs += 1
+        return fetched
+
+    def run_staged(self, feed_values: Sequence):
+        """Runs the plan without committing: (fetched values, {state key: new value})."""
+        plan = self.plan
+        store = self.session.values
+        compiled = self.compiled
+        if compiled is None and not self.eager_only and (self._first_tier() == "compiled"):
+            try:
+                compiled = self._compile(store, feed_values)
+            except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
+                self.eager_only = True
+        if compiled is not None:
+            with self.session.lock, jax.enable_x64(True):
+                try:
+                    fetched, written, oks = compiled(store, feed_values)
+                except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
+                    self.compiled, self.eager_only = None, True
+                    return self.run_staged(feed_values)
+            if oks and not bool(oks[0]):
+                self._raise_failed_check(feed_values)
+            self.runs += 1
+            return fetched, dict(zip(compiled.writes, written))
+        ctx = RunContext(store, traced=False)
+        feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
+        feeds.update(plan.hoisted)
+        try:
+            with jax.enable_x64(True):
+                fetched = evaluate(plan.steps, feeds, plan.fetch_tensors, ctx)
+        except Exception:
+            _commit_hidden(store, ctx)
+            raise
+        self.runs += 1
+        return fetched, {k: ctx.state[k] for k in ctx.writes}
+
+
+class _Overlay(dict):
+    """The session's state seen through a run's staged writes (read-only view for the host tail)."""
+
+    def __init__(self, base: dict, staged: dict):
+        super().__init__()
+        self._base, self._staged = base, staged
+
+    def __contains__(self, key):
+        return key in self._staged or key in self._base
+
+    def __getitem__(self, key):
+        return self._staged[key] if key in self._staged else self._base[key]
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def items(self):
+        merged = dict(self._base)
+        merged.update(self._staged)
+        return merged.items()
+
+
+def _commit_hidden(store: dict, ctx: RunContext, staged: Optional[dict] = None) -> None:
+    """After a failed run: hidden state (RNG counters, iterator positions: tuple keys) advances as far as
+    the ops that ran before the failure took it, as in TF; variables (string keys) stay as they were."""
+    for key, value in (staged or {}).items():
+        if isinstance(key, tuple):
+            store[key] = value
+    for key in ctx.writes:
+        if isinstance(key, tuple) and key in ctx.state:
+            store[key] = ctx.state[key]
+
+
+class _placement:
+    """`jax.default_device` for plans whose fetched ops name a device (a no-op when none)."""
+
+    __slots__ = ("_device", "_cm")
+
+    def __init__(self, device):
+        self._device = device
+
+    def __enter__(self):
+        if self._device is not None:
+            self._cm = jax.default_device(self._device)
+            self._cm.__enter__()
+
+    def __exit__(self, *exc):
+        if self._device is not None:
+            self._cm.__exit__(*exc)
+        return False
+
+
+def executable_counts(session) -> list:
+    """Per compiled plan of `session` (a tf.Session), how many executables jax.jit holds for it: one per
+    feed shape signature it has seen. A test of "no retrace" asserts this does not grow."""
+    return [runner.compiled.jitted._cache_size() for runner in session._runners if runner.compiled is not None]
+
+
+def runner_for(session, *elements) -> PlanRunner:
+    """The PlanRunner serving a fetch of `elements` (Tensors and Operations, as fetched) in `session`."""
+    tensors = tuple(e for e in elements if not hasattr(e, "outputs"))
+    targets = tuple(e for e in elements if hasattr(e, "outputs"))
+    for (fetched, ops, _), (runner, _) in session._plans.items():
+        if fetched == tensors and ops == targets:
+            return runner
+    raise KeyError(f"no plan fetches {elements}")
