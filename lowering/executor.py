@@ -74,10 +74,15 @@ def set_async_dispatch(enabled: Optional[bool]) -> None:
     config.async_dispatch = enabled
 
 
+_default_backend: list = []
+
+
 def _async_enabled() -> bool:
     if config.async_dispatch is not None:
         return config.async_dispatch
-    return jax.default_backend() != "cpu"
+    if not _default_backend:
+        _default_backend.append(jax.default_backend())
+    return _default_backend[0] != "cpu"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -94,17 +99,19 @@ class SessionState:
         self.pending: list = []   # [(ok device bool, PlanRunner, check messages)]
 
     def raise_pending(self, wait: bool) -> None:
-        """Raises the error of an earlier asynchronous run whose checks failed (oldest first). With
-        `wait=False` only runs that already finished are looked at."""
+        """Before a run that reads values (`wait=True`): raises the error of the oldest earlier
+        asynchronous run whose checks failed. Before another asynchronous run (`wait=False`): only drops
+        finished runs that passed, so a long loop that never reads values keeps no backlog."""
+        if not wait:
+            self.pending = [entry for entry in self.pending if not entry[0].is_ready() or not bool(entry[0])]
+            return
         while self.pending:
-            ok, runner, meta = self.pending[0]
-            if not wait and not ok.is_ready():
-                return
-            self.pending.pop(0)
+            ok, runner, meta = self.pending.pop(0)
             if not bool(ok):
+                self.pending.clear()
                 cls, message, op = meta
-                names = ", ".join(t.name for t in runner.plan.fetch_tensors[:3]) or \
-                    ", ".join(o.name for o in runner.plan.target_ops[:3])
+                plan = runner.plan
+                names = ", ".join([o.name for o in plan.target_ops[:3]] + [t.name for t in plan.fetch_tensors[:3]])
                 raise cls(None, op, f"{message} (raised by an earlier asynchronous run of {names}, which "
                                     "changed no variable; it is reported at the first run that reads values)")
 
@@ -219,11 +226,13 @@ class PlanRunner:
         self.runs = 0
         self.tail_runner = PlanRunner(plan.tail.device, session, donate=False) if plan.tail is not None else None
         self.steady = False   # set after a compiled run when the steady path applies (see _run_steady)
-        self.sync = bool(plan.fetch_tensors) or not _async_enabled()
+        self.sync = True      # this run's results are read at once (see run)
 
     # --- the entry point --------------------------------------------------------------------------
-    def run(self, feed_values: Sequence) -> list:
-        """Runs the plan once; returns the fetched values (device arrays or numpy)."""
+    def run(self, feed_values: Sequence, need_values: bool = True) -> list:
+        """Runs the plan once; returns the fetched values (device arrays or numpy). A caller that reads no
+        value (`need_values=False`) may get control back before the step finishes (async dispatch)."""
+        self.sync = need_values or not _async_enabled()
         with jax.enable_x64(True):  # 64-bit dtypes are exact, without touching the user's JAX config
             if self.steady:
                 fetched = self._run_steady(feed_values)
@@ -263,7 +272,7 @@ class PlanRunner:
     def _run(self, feed_values: Sequence) -> list:
         session, plan = self.session, self.plan
         store = session.values
-        sync = bool(plan.fetch_tensors) or not _async_enabled()
+        sync = self.sync
         if session.pending:
             session.raise_pending(wait=sync)
         for pre_run, op in plan.pre_runs:  # host-side bookkeeping (one-shot iterator init, end checks)

@@ -90,6 +90,7 @@ class RunContext:
         # (see write_effect); elsewhere they apply at once.
         self.defer_effects = False
         self.effects: dict = {}
+        self.stacked_effects: set = set()
         self.env: Optional[dict] = None  # tensor → value map of the evaluation in progress
         self.current_op = None           # the op whose rule is running (for `require`)
 
@@ -183,6 +184,10 @@ class RunContext:
             ok = self.all_ok()
             self.write(key, apply(ok), gated=ok is not None)
             return
+        if key in self.writes and key not in self.effects:
+            # the effect builds on a value this run wrote (sparse Adam: m.assign(m * beta1) then a scatter):
+            # dropping the scatter's indices would keep that write, so this one is gated by a select
+            self.stacked_effects.add(key)
         self.state.pop(key, None)
         self.gated.pop(key, None)
         self.effects[key] = apply
@@ -190,9 +195,10 @@ class RunContext:
             self.writes.append(key)
 
     def _apply_effect(self, key):
-        value = self.effects.pop(key)(self.all_ok())
+        # read within the run: the value with the effect applied; the run's end then gates it by a select
+        value = self.effects.pop(key)(None)
         self.state[key] = value
-        self.gated[key] = True
+        self.gated.pop(key, None)
         return value
 
     def final_writes(self, state_in: Mapping) -> list:
@@ -202,7 +208,10 @@ class RunContext:
         out = []
         for key in self.writes:
             if key in self.effects:
-                out.append(self.effects[key](ok))
+                if key in self.stacked_effects and ok is not None and key in state_in:
+                    out.append(jnp.where(ok, self.effects[key](None), state_in[key]))
+                else:
+                    out.append(self.effects[key](ok))
                 continue
             value = self.state[key]
             if ok is not None and key in state_in and key not in self.gated:

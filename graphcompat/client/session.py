@@ -394,7 +394,7 @@ class _Signature:
     """How one (fetch structure, feed keys) pattern runs: read and check the feeds, run the plan, rebuild
     the fetch structure. Every feed value is converted and checked on every run."""
 
-    __slots__ = ("mapper", "feeds", "runner", "slots")
+    __slots__ = ("mapper", "feeds", "runner", "slots", "reads_values")
 
     def __init__(self, mapper: _FetchMapper, feeds: list, runner, positions: dict):
         self.mapper = mapper
@@ -410,6 +410,7 @@ class _Signature:
                 self.slots.append((False, fed_position[element]))
             else:
                 self.slots.append((True, positions[element]))
+        self.reads_values = any(slot is not None and slot[0] for slot in self.slots)
 
     def run(self, feed_dict):
         values = []
@@ -420,7 +421,7 @@ class _Signature:
                     raise ValueError(f"The value of a tuple feed key {key!r} must be a tuple of the same length")
                 value = value[index]
             values.append(spec.convert(value, key))
-        fetched = self.runner.run(values) if self.runner is not None else ()
+        fetched = self.runner.run(values, self.reads_values) if self.runner is not None else ()
         out = []
         for slot in self.slots:
             if slot is None:

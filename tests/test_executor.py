@@ -1,0 +1,195 @@
+"""The executor's contract: feeds checked on every run, atomic failed runs, async dispatch, tiers."""
+import numpy as np
+import pytest
+
+import graphcompat as tf
+from lowering import executor
+
+
+@pytest.fixture
+def async_dispatch():
+    executor.set_async_dispatch(True)
+    yield
+    executor.set_async_dispatch(None)
+
+
+def test_every_feed_is_converted_and_checked_on_every_run():
+    x = tf.placeholder(tf.float32, [3])
+    y = x * 2.0
+    good = np.arange(3, dtype=np.float64)
+    bad = [np.ones(2), np.ones((3, 3)), np.ones(5), np.ones(2, np.float32)]
+    with tf.Session() as sess:
+        for i in range(5):  # op by op first, compiled later: the same checks each time
+            got = sess.run(y, {x: good})
+            assert got.dtype == np.float32 and got.tolist() == [0.0, 2.0, 4.0]
+            value = bad[i % len(bad)]
+            with pytest.raises(ValueError, match=rf"Cannot feed value of shape \({value.shape[0]},"):
+                sess.run(y, {x: value})
+            assert sess.run([y], {x: [1, 1, 1]})[0].dtype == np.float32
+
+
+def test_fetching_a_fed_tensor_returns_the_fed_value_as_an_ndarray():
+    s = tf.placeholder(tf.float32, [])
+    with tf.Session() as sess:
+        for value in (3.0, np.float64(3.0), np.array(3.0)):
+            fed = sess.run(s, {s: value})
+            assert type(fed) is np.ndarray and fed.shape == () and fed.dtype == np.float32
+        computed = sess.run(s * 1.0, {s: 3.0})
+        assert type(computed) is np.float32
+
+
+def _assert_after_update():
+    v = tf.Variable(1.0, name="v")
+    x = tf.placeholder(tf.float32, [])
+    with tf.control_dependencies([tf.assign_add(v, 1.0)]):
+        with tf.control_dependencies([tf.Assert(x > 0, [x])]):
+            out = tf.identity(v)
+    return out, {x: -1.0}, {x: 1.0}
+
+
+def _sparse_adam_bad_index():
+    table = tf.Variable(np.ones((4, 2), np.float32), name="table")
+    ids = tf.placeholder(tf.int32, [None])
+    train = tf.train.AdamOptimizer(0.1).minimize(tf.reduce_sum(tf.gather(table, ids)))
+    return train, {ids: [0, 7]}, {ids: [0, 1]}
+
+
+def _nan_histogram_after_update():
+    w = tf.Variable(1.0, name="w")
+    x = tf.placeholder(tf.float32, [None])
+    with tf.control_dependencies([tf.assign_add(w, 1.0)]):
+        summary = tf.summary.histogram("h", x * w)
+    return summary, {x: [1.0, np.nan]}, {x: [1.0, 2.0]}
+
+
+def _scatter_then_failing_gather():
+    table = tf.Variable(np.zeros((3, 2), np.float32), name="table")
+    ids = tf.placeholder(tf.int32, [None])
+    update = tf.scatter_add(table, [0], [[1.0, 1.0]])
+    with tf.control_dependencies([update]):
+        out = tf.gather(tf.constant(np.ones((3, 2), np.float32)), ids)
+    return out, {ids: [5]}, {ids: [1]}
+
+
+@pytest.mark.parametrize("build", [_assert_after_update, _sparse_adam_bad_index, _nan_histogram_after_update,
+                                   _scatter_then_failing_gather])
+def test_a_failed_run_changes_no_variable(build):
+    fetch, bad_feed, good_feed = build()
+    variables = tf.global_variables()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(fetch, good_feed)
+        for _ in range(4):  # op by op and compiled runs alike
+            before = sess.run(variables)
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(fetch, bad_feed)
+            for old, new in zip(before, sess.run(variables)):
+                np.testing.assert_array_equal(old, new)
+            sess.run(fetch, good_feed)
+
+
+def test_an_iterator_advances_past_a_failed_run_as_in_tf():
+    """Hidden state (iterator positions, RNG streams) advances as far as TF's ops ran: a bad element is
+    skipped by a program that catches the error, not served again."""
+    value = tf.data.Dataset.from_tensor_slices(np.array([1.0, -1.0, 2.0, -3.0, 4.0], np.float32)) \
+        .make_one_shot_iterator().get_next()
+    with tf.control_dependencies([tf.Assert(value > 0, [value])]):
+        out = tf.identity(value)
+    got = []
+    with tf.Session() as sess:
+        for _ in range(5):
+            try:
+                got.append(float(sess.run(out)))
+            except tf.errors.InvalidArgumentError:
+                got.append(None)
+        with pytest.raises(tf.errors.OutOfRangeError):
+            sess.run(out)
+    assert got == [1.0, None, 2.0, None, 4.0]
+
+
+def test_async_runs_report_a_failed_check_at_the_next_run_that_reads_values(async_dispatch):
+    table = tf.Variable(np.ones((4, 2), np.float32), name="table")
+    ids = tf.placeholder(tf.int32, [None])
+    train = tf.train.GradientDescentOptimizer(1.0).minimize(tf.reduce_sum(tf.gather(table, ids)))
+    with tf.Session() as sess:
+        sess.run(table.initializer)
+        sess.run(train, {ids: [0]})
+        sess.run(train, {ids: [0]})                # compiled from now on
+        assert sess.run(train, {ids: [9]}) is None  # dispatched; its check is read later
+        sess.run(train, {ids: [1]})                # an op-only run does not wait either
+        with pytest.raises(tf.errors.InvalidArgumentError, match="earlier asynchronous run"):
+            sess.run(table)
+        expected = np.ones((4, 2), np.float32)
+        expected[0] -= 2.0
+        expected[1] -= 1.0                         # the bad step changed nothing; the next one ran
+        np.testing.assert_array_equal(sess.run(table), expected)
+
+
+def test_deterministic_mode_compiles_one_off_fetches(monkeypatch):
+    monkeypatch.setattr(executor.config, "deterministic", True)
+    tf.reset_stats()
+    x = tf.constant([1.0, 2.0])
+    with tf.Session() as sess:
+        sess.run(x * 3.0)
+    s = tf.stats()
+    assert s["eager_runs"] == 0 and s["compilations"] == 1
+
+
+def test_shape_recompiles_are_counted_per_signature():
+    tf.reset_stats()
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    y = tf.reduce_sum(x * 2.0, name="total")
+    with tf.Session() as sess:
+        for n in (1, 2, 3, 2, 1):
+            assert sess.run(y, {x: np.ones((n, 2))}) == 4.0 * n
+    s = tf.stats()
+    assert s["signatures"]["total:0"] == {"shapes": 3, "compiles": 3}
+    assert s["compilations"] == 3 and s["shape_recompiles"] == 2
+
+
+_CACHED_PROGRAM = """
+import json, numpy as np, graphcompat as tf
+x = tf.placeholder(tf.float32, [None, 3])
+w = tf.Variable(np.ones((3, 2), np.float32))
+loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
+train = tf.train.AdamOptimizer(0.1).minimize(loss)
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    for _ in range(3):
+        sess.run([train, loss], {x: np.ones((4, 3))})
+from lowering import compile_cache
+print(json.dumps({"stats": tf.stats(), "dir": compile_cache.directory}))
+"""
+
+
+def _run_program(env_dir):
+    import json
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, GRAPHCOMPAT_COMPILATION_CACHE=str(env_dir))
+    out = subprocess.run([sys.executable, "-c", _CACHED_PROGRAM], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1]), out.stderr
+
+
+@pytest.mark.slow
+def test_a_second_process_loads_what_the_first_compiled(tmp_path):
+    cache = tmp_path / "xla"
+    first, _ = _run_program(cache)
+    second, _ = _run_program(cache)
+    assert first["dir"] == str(cache) and oct(cache.stat().st_mode & 0o777) == "0o700"
+    assert first["stats"]["compilations"] >= 1 and first["stats"]["disk_cache_hits"] == 0
+    assert second["stats"]["disk_cache_hits"] == second["stats"]["compilations"] == first["stats"]["compilations"]
+
+
+@pytest.mark.slow
+def test_a_cache_directory_others_can_write_is_refused(tmp_path):
+    cache = tmp_path / "shared"
+    cache.mkdir(mode=0o777)
+    cache.chmod(0o777)
+    result, stderr = _run_program(cache)
+    assert result["dir"] is None and "not private to this user" in stderr
+    off, _ = _run_program("0")
+    assert off["dir"] is None
