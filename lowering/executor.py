@@ -34,7 +34,9 @@ import numpy as np
 
 from graphcompat.framework import errors
 from lowering import stats
+from lowering import padding
 from lowering.interpreter import RunContext, evaluate
+from lowering.registry import get_rule
 from lowering import plan as _plan
 from lowering.plan import Plan
 
@@ -42,6 +44,11 @@ from lowering.plan import Plan
 # ------------------------------------------------------------------------------------------------
 # Configuration
 # ------------------------------------------------------------------------------------------------
+# Open dimensions are padded to powers of two, at least this: a server's requests of 1..97 rows then
+# cost two compiles, not one per size; the price is computing up to this many rows for a batch of one.
+DEFAULT_MINIMUM_BUCKET = 64
+
+
 def _env_flag(name: str) -> Optional[bool]:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -55,6 +62,9 @@ class _Config:
     def __init__(self):
         self.deterministic = bool(_env_flag("GRAPHCOMPAT_DETERMINISTIC"))
         self.async_dispatch = _env_flag("GRAPHCOMPAT_ASYNC")   # None: on for GPU/TPU, off on CPU
+        buckets = os.environ.get("GRAPHCOMPAT_SHAPE_BUCKETS", "").strip().lower()
+        self.buckets = None if buckets in ("0", "off", "false", "no") else \
+            padding.Buckets(int(buckets) if buckets.isdigit() else DEFAULT_MINIMUM_BUCKET)
 
 
 config = _Config()
@@ -66,6 +76,12 @@ def set_deterministic(enabled: bool = True) -> None:
     The op-by-op tier and a compiled executable may round differently in the last bit (XLA fuses and
     reorders float math). Deterministic mode costs a compile for one-off fetches."""
     config.deterministic = bool(enabled)
+
+
+def set_shape_buckets(minimum: Optional[int] = DEFAULT_MINIMUM_BUCKET) -> None:
+    """Pad open feed dimensions to powers of two of at least `minimum` where that provably cannot change a
+    result (lowering/padding.py), so new sizes rarely compile; `None` runs every size at its exact shape."""
+    config.buckets = None if minimum is None else padding.Buckets(int(minimum))
 
 
 def set_async_dispatch(enabled: Optional[bool]) -> None:
@@ -126,8 +142,9 @@ class Compiled:
     jax.jit keeps one executable per feed shape signature; `shapes` counts the signatures seen.
     """
 
-    def __init__(self, plan: Plan, store: dict, feed_values: Sequence, donate: bool):
+    def __init__(self, plan: Plan, store: dict, feed_values: Sequence, donate: bool, pad=None):
         self.plan = plan
+        self.pad = pad
         steps, fetch_tensors, feed_tensors = plan.steps, plan.fetch_tensors, plan.all_feeds
         reads, writes, inits = _state_access(plan, store, feed_values)
         self.inits = inits
@@ -136,12 +153,20 @@ class Compiled:
         self.kept_keys = [k for k in reads if k not in self.donated_keys]
         self.check_meta: list = []
         check_meta = self.check_meta
+        # padded runs: the ops the analysis marked run masked, reading the true sizes from `sizes_cell`
+        sizes_cell: list = [None]
+        overrides = {op: padding.masked_rule(op, get_rule(op.type), kind, spec, sizes_cell)
+                     for op, (kind, spec) in pad.masked.items()} if pad is not None else {}
+        if overrides:
+            steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in steps]
 
-        def fn(donated, kept, feeds):
+        def fn(donated, kept, feeds, sizes):
+            sizes_cell[0] = sizes
             state_in = dict(zip(self.donated_keys, donated))
             state_in.update(zip(self.kept_keys, kept))
             ctx = RunContext(state_in, traced=True)
             ctx.defer_effects = True
+            ctx.rule_overrides = overrides
             fetched = evaluate(steps, dict(zip(feed_tensors, feeds)), fetch_tensors, ctx)
             check_meta[:] = [(cls, msg, op) for _, cls, msg, op in ctx.checks]
             ok = ctx.all_ok()
@@ -153,29 +178,32 @@ class Compiled:
         # feeds whose shapes may change from run to run (open dimensions, host-input batches)
         self.varying = plan.open_feeds or bool(plan.input_tensors)
 
-    def lower(self, store: dict, feed_values: Sequence):
+    def lower(self, store: dict, feed_values: Sequence, sizes=()):
         """jax's Lowered form of this step for these feeds (tests read its HLO)."""
         donated = [store[k] for k in self.donated_keys]
         kept = [store[k] for k in self.kept_keys]
         with jax.enable_x64(True):
-            return self.jitted.lower(donated, kept, list(feed_values) + self.hoisted)
+            return self.jitted.lower(donated, kept, list(feed_values) + self.hoisted,
+                                     np.asarray(sizes, np.int32) if self.pad is not None else ())
 
-    def __call__(self, store: dict, feed_values: Sequence):
+    def __call__(self, store: dict, feed_values: Sequence, sizes=()):
         for key, init in self.inits.items():
             if key not in store:  # hidden state not created yet (a random op's first run): its start
                 store[key] = init()
         donated = [store[k] for k in self.donated_keys]
         kept = [store[k] for k in self.kept_keys]
         feeds = list(feed_values) + self.hoisted if self.hoisted else feed_values
+        if self.pad is not None:
+            sizes = np.asarray(sizes, np.int32)
         signature = self.signature(feed_values)
         if signature in self.shapes:
             t0 = time.perf_counter()
-            out = self.jitted(donated, kept, feeds)
+            out = self.jitted(donated, kept, feeds, sizes)
             stats.record_compiled(time.perf_counter() - t0)
             return out
         # a new shape signature: this call traces and compiles (or loads from the persistent cache)
-        with stats.compiling(self.plan, len(self.plan.steps), signature):
-            out = self.jitted(donated, kept, feeds)
+        with stats.compiling(self.plan, len(self.plan.steps), signature, padded=self.pad is not None):
+            out = self.jitted(donated, kept, feeds, sizes)
         self.shapes.add(signature)
         return out
 
@@ -214,6 +242,9 @@ def _is_array_tree(value) -> bool:
 # ------------------------------------------------------------------------------------------------
 # Running a plan
 # ------------------------------------------------------------------------------------------------
+_UNANALYZED = object()
+
+
 class PlanRunner:
     """Runs one Plan against a SessionState: picks the tier, compiles once, commits atomically."""
 
@@ -221,7 +252,9 @@ class PlanRunner:
         self.plan = plan
         self.session = session
         self.donate = donate and plan.tail is None
-        self.compiled: Optional[Compiled] = None
+        self.compiled: Optional[Compiled] = None     # for exact feed shapes
+        self.padded: Optional[Compiled] = None       # for feeds padded to shape buckets
+        self.pad = _UNANALYZED                       # the plan's padding analysis (None: not paddable)
         self.eager_only = plan.host     # a plan that needs host values runs op by op for good
         self.runs = 0
         self.tail_runner = PlanRunner(plan.tail.device, session, donate=False) if plan.tail is not None else None
@@ -258,7 +291,7 @@ class PlanRunner:
                 return None
             hoisted = compiled.hoisted
             fetched, written, oks = compiled.jitted(donated, kept, list(feed_values) + hoisted if hoisted
-                                                    else feed_values)
+                                                    else feed_values, ())
             for key, value in zip(compiled.writes, written):
                 store[key] = value
         if oks and not self._checks_passed(oks[0], compiled, self.sync):
@@ -282,30 +315,59 @@ class PlanRunner:
         with _placement(plan.device):
             if self.tail_runner is not None:
                 return self._run_with_tail(feed_values)
-            compiled = self.compiled
-            if compiled is None:
-                if self.eager_only or self._first_tier() == "eager":
-                    return self._run_eager(feed_values)
-                try:
-                    compiled = self._compile(store, feed_values)
-                except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
-                    self.eager_only = True
-                    return self._run_eager(feed_values)
-            with session.lock:
-                try:
-                    fetched, written, oks = compiled(store, feed_values)
-                except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
-                    # a rule needs a run-time value as a static shape (tf.range(n_fed), x[i:j] with fed
-                    # bounds): JAX cannot compile that, TF's executor runs it. So do we, op by op, for good.
-                    self.compiled, self.eager_only = None, True
-                    return self._run_eager(feed_values)
-                for key, value in zip(compiled.writes, written):
-                    store[key] = value  # gated: after a failed check these are the old values
+            if self.eager_only or (self.compiled is None and self.padded is None
+                                   and self._first_tier() == "eager"):
+                return self._run_eager(feed_values)
+            try:
+                padded = self._padded(store, feed_values)
+                if padded is not None:
+                    compiled, run_values, sizes = padded
+                else:
+                    compiled, run_values, sizes = self.compiled or self._compile(store, feed_values), feed_values, ()
+                with session.lock:
+                    fetched, written, oks = compiled(store, run_values, sizes)
+                    for key, value in zip(compiled.writes, written):
+                        store[key] = value  # gated: after a failed check these are the old values
+            except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
+                # a rule needs a run-time value as a static shape (tf.range(n_fed), x[i:j] with fed bounds):
+                # JAX cannot compile that, TF's executor runs it. So do we, op by op, for good.
+                self.compiled = self.padded = None
+                self.eager_only = True
+                return self._run_eager(feed_values)
             if oks and not self._checks_passed(oks[0], compiled, sync):
                 return self._raise_failed_check(feed_values)
             self.runs += 1
+            if padded is not None:
+                return padding.cut_fetches(self.pad, fetched, sizes)
             self.steady = not plan.input_steps and plan.device is None
             return fetched
+
+    def lower(self, feed_values: Sequence):
+        """jax's Lowered form of the step that runs these feeds (padded or exact; tests read its HLO)."""
+        store = self.session.values
+        padded = self._padded(store, feed_values)
+        if padded is not None:
+            compiled, values, sizes = padded
+            return compiled.lower(store, values, sizes)
+        return (self.compiled or self._compile(store, feed_values)).lower(store, feed_values)
+
+    def _padded(self, store: dict, feed_values: Sequence):
+        """(padded Compiled, padded feeds, true sizes) when this run's open dimensions can be padded to
+        shape buckets (lowering/padding.py), else None: the run then compiles for its exact shapes."""
+        if not self.plan.open_feeds or config.buckets is None or config.deterministic:
+            return None
+        if self.pad is _UNANALYZED:
+            self.pad = padding.analyze(self.plan)
+        if self.pad is None:
+            return None
+        sizes = padding.true_sizes(self.pad, feed_values)
+        if sizes is None:
+            return None
+        buckets = [config.buckets.size(n) for n in sizes]
+        run_values = padding.pad_feeds(self.pad, feed_values, buckets)
+        if self.padded is None:
+            self.padded = Compiled(self.plan, store, run_values, self.donate, pad=self.pad)
+        return self.padded, run_values, sizes
 
     def _first_tier(self) -> str:
         plan = self.plan

@@ -63,7 +63,7 @@ class Ref:
         return f"Ref({self.key!r})"
 
 
-class _LazyRead(Ref):
+class LazyRead(Ref):
     """An Identity of a ref (`v/read`): read when a consumer runs, not when the Identity does.
 
     TF1's `v/read` aliases the variable's buffer, so an op gated on an assign sees the new value.
@@ -93,6 +93,7 @@ class RunContext:
         self.stacked_effects: set = set()
         self.env: Optional[dict] = None  # tensor → value map of the evaluation in progress
         self.current_op = None           # the op whose rule is running (for `require`)
+        self.rule_overrides: dict = {}   # op → Rule used instead of its own (padded runs' masked ops)
 
     # --- state --------------------------------------------------------------------------------
     def has(self, key) -> bool:
@@ -267,10 +268,10 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
                     # value at *their* turn, so `with control_dependencies([inc]): tf.identity(v)` reads
                     # the update.
                     ref = args[0]
-                    out = ref if type(ref) is _LazyRead else _LazyRead(ref.key, ref.op)
+                    out = ref if type(ref) is LazyRead else LazyRead(ref.key, ref.op)
                 elif rule.context:
-                    if any(type(a) is _LazyRead for a in args):
-                        args = [ctx.deref(a) if type(a) is _LazyRead else a for a in args]
+                    if any(type(a) is LazyRead for a in args):
+                        args = [ctx.deref(a) if type(a) is LazyRead else a for a in args]
                     out = rule.fn(ctx, op, *args)
                 else:
                     if any(isinstance(a, Ref) for a in args):

@@ -101,7 +101,7 @@ def _label(plan) -> str:
 
 
 @contextlib.contextmanager
-def compiling(plan, num_ops: int, signature) -> None:
+def compiling(plan, num_ops: int, signature, padded: bool = False) -> None:
     """Wraps the call that traces and compiles `plan` for a new feed-shape `signature`."""
     label = _label(plan)
     timer = None
@@ -117,17 +117,20 @@ def compiling(plan, num_ops: int, signature) -> None:
     finally:
         if timer is not None:
             timer.cancel()
-    record_compile(time.perf_counter() - t0, label, signature, loaded=_disk_hits > hits_before)
+    record_compile(time.perf_counter() - t0, label, signature, loaded=_disk_hits > hits_before, padded=padded)
 
 
-def record_compile(seconds: float, label: str = "", signature=None, loaded: bool = False) -> None:
-    """One executable built: trace + XLA compile (or a persistent-cache load) + its first run."""
+def record_compile(seconds: float, label: str = "", signature=None, loaded: bool = False,
+                   padded: bool = False) -> None:
+    """One executable built: trace + XLA compile (or a persistent-cache load) + its first run.
+    `padded`: built for feeds padded to shape buckets (lowering/padding.py)."""
     current.compilations += 1
     current.compile_seconds += seconds
     if loaded:
         current.disk_cache_hits += 1
-    entry = current.signatures.setdefault(label, {"shapes": 0, "compiles": 0})
+    entry = current.signatures.setdefault(label, {"shapes": 0, "compiles": 0, "padded": 0})
     entry["compiles"] += 1
+    entry["padded"] += int(padded)
     if signature is not None:
         entry["shapes"] += 1
         if entry["shapes"] > 1:

@@ -166,10 +166,7 @@ def test_sparse_update_touches_only_gathered_rows_and_is_never_dense():
         for _ in range(3):
             sess.run(train, {ids: batch})
         after = sess.run(emb)
-        runner = runner_for(sess, train)
-        assert runner.compiled is not None
-        with jax.enable_x64(True):
-            text = runner.compiled.lower(sess._state, [batch]).as_text()
+        text = runner_for(sess, train).lower([batch]).as_text()
     untouched = np.setdiff1d(np.arange(V), batch)
     np.testing.assert_array_equal(after[untouched], init[untouched])  # bit-exact
     want = init.copy()
@@ -204,9 +201,7 @@ def test_compiled_training_step_computes_the_forward_pass_once():
         sess.run(tf.global_variables_initializer())
         for _ in range(3):
             sess.run([train, loss], {X: xb, Y: yb})
-        runner = runner_for(sess, loss, train)
-        with jax.enable_x64(True):
-            hlo = runner.compiled.lower(sess._state, [xb, yb]).compile().as_text()
+        hlo = runner_for(sess, loss, train).lower([xb, yb]).compile().as_text()
     assert len(re.findall(r" dot\(", hlo)) == 5   # 2 forward + 3 backward
     assert len(re.findall(r" tanh\(", hlo)) == 1
 

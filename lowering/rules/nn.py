@@ -357,6 +357,7 @@ class _StepContext:
         self.checks = []
         self.env = None
         self.current_op = None
+        self.rule_overrides = ctx.rule_overrides
 
     def random_key(self, op):
         return jax.random.fold_in(self._keys[op], self._step)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
-from lowering.interpreter import Ref
+from lowering.interpreter import LazyRead, Ref
 from lowering.registry import lowers
 
 
@@ -66,7 +66,7 @@ def _scatter_rule(update):
         def apply(ok):  # a failed check anywhere in the run: every index out of range, all dropped
             return update(var.at[indices if ok is None else jnp.where(ok, indices, n)], updates)
         ctx.write_effect(ref.key, apply)
-        return ctx.read(ref.key, ref.op)
+        return LazyRead(ref.key, ref.op)  # read (and the effect applied early) only if a consumer needs it
     return rule
 
 

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import optax
 
 from graphcompat.train.training_ops import DENSE, SPARSE
+from lowering.interpreter import LazyRead
 from lowering.registry import lowers
 
 
@@ -147,7 +148,7 @@ def _sparse_rule(op_type: str, refs: list, others: list):
                 # a failed check anywhere in the run: drop every row (no state changes)
                 return table.at[uniq if ok is None else jnp.where(ok, uniq, rows)].set(rows_new, mode="drop")
             ctx.write_effect(r.key, apply)
-        return ctx.read(ref_vals[0].key)
+        return LazyRead(ref_vals[0].key, ref_vals[0].op)
     return rule
 
 

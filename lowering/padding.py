@@ -1,0 +1,817 @@
+"""Shape buckets: a plan whose feeds leave dimensions open runs on inputs padded up to a few sizes, so a new
+batch size or sequence length does not cost a new compile — where padding provably cannot change a result.
+
+The analysis (`analyze`, once per plan) gives every open dimension of every feed a symbol and follows the
+symbols through the plan's ops, one rule per op kind (the tables below), for each tensor recording which
+axes are padded ("axis facts") and, for the small integer tensors that carry shapes (`tf.shape(x)`, its
+slices), which elements are symbolic ("value facts"). A plan is padded only when every op is understood:
+
+- row-independent ops (element-wise math with broadcasting, matmul's free axes, bias, activations,
+  per-row softmax and losses, reshapes that keep the padded leading axis, transposes, gathers by padded
+  ids …) compute each real row from real rows only;
+- reductions and arg-reductions over a padded axis are masked: padded entries become the reduction's
+  identity (0 for sums, -inf for max …) and means divide by the true count;
+- shapes used as shapes (`tf.zeros([tf.shape(x)[0], 3])`, `reshape(y, tf.shape(x))`) see padded sizes,
+  consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`) see true sizes;
+- gradients need nothing more: `jax.vjp` of the masked forward gives padded rows zero cotangents, so
+  weight gradients (contractions over the padded axis) equal the unpadded ones exactly;
+- everything else that touches a padded axis (random ops, variable writes of padded values, sorting or
+  scanning along it, data-dependent shapes, an op without a rule here) makes the plan run at exact shapes.
+
+Padding repeats each feed's last real row ("edge" padding): padded rows are then copies of a real row all
+the way through row-independent ops, so they stay finite and valid (ids in range, no division by zero)
+whenever the real rows are — their zero cotangents never meet an inf or NaN.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Sequence
+
+import numpy as np
+
+from graphcompat.framework import constant_op as _const
+
+
+class Unpaddable(Exception):
+    """Padding could change a result (or is not understood) for this op: run at exact shapes."""
+
+
+class Sym:
+    """A symbolic size (an open feed dimension); equal sizes are unified (union-find)."""
+
+    __slots__ = ("parent",)
+
+    def __init__(self):
+        self.parent = self
+
+    def root(self) -> "Sym":
+        node = self
+        while node.parent is not node:
+            node.parent = node.parent.parent
+            node = node.parent
+        return node
+
+    def __repr__(self) -> str:
+        return f"Sym@{id(self.root()) % 1000}"
+
+
+def _unify(a: Sym, b: Sym) -> None:
+    ra, rb = a.root(), b.root()
+    if ra is not rb:
+        rb.parent = ra
+
+
+class Pad(NamedTuple):
+    """What padded execution needs: how to pad feeds, which ops run masked, how to cut the fetches."""
+    symbols: list                # root Syms, one per independent size
+    feed_axes: list              # per feed: [(axis, symbol index)]
+    fetch_axes: list             # per fetch: [(axis, symbol index)] to slice off
+    fetch_values: list           # per fetch: value facts (np object array) to replace with true sizes, or None
+    masked: dict                 # op → (kind, {input index: {axis: symbol index}})
+
+
+# ------------------------------------------------------------------------------------------------
+# The analysis
+# ------------------------------------------------------------------------------------------------
+class _Facts:
+    def __init__(self):
+        self.axes: dict = {}     # tensor → tuple(Sym | None per axis) (absent: nothing padded)
+        self.values: dict = {}   # tensor → np object array of ints / Syms (shape plumbing)
+        self.masked: dict = {}   # op → (kind, {input index: {axis: Sym}} or {input index: value facts})
+        self.tainted: set = set()  # data computed from true sizes: never usable as a static shape
+        self.zero_rows: set = set()  # gradient rows whose padded entries are exactly zero
+
+    def of(self, t):
+        return self.axes.get(t)
+
+    def padded(self, t) -> bool:
+        facts = self.axes.get(t)
+        return facts is not None and any(s is not None for s in facts)
+
+    def symbolic(self, t) -> bool:
+        value = self.values.get(t)
+        return value is not None and any(isinstance(v, Sym) for v in value.reshape(-1))
+
+
+def analyze(plan) -> Optional[Pad]:
+    """The padding of `plan`, or None when it has no open feed or padding is not provably safe."""
+    facts = _Facts()
+    symbols: list = []
+    for t in plan.feed_tensors:
+        shape = t.shape
+        if shape.ndims is None:
+            if t.dtype.is_integer or t.dtype.is_floating or t.dtype.is_bool:
+                continue  # a scalar-or-anything feed: never padded, but an op reading it still sees it
+            continue
+        dims = []
+        for d in shape.as_list():
+            if d is None:
+                s = Sym()
+                symbols.append(s)
+                dims.append(s)
+            else:
+                dims.append(None)
+        if any(dims):
+            facts.axes[t] = tuple(dims)
+    if not symbols:
+        return None
+    if plan.input_tensors:
+        return None  # host inputs (generator batches) have shapes of their own
+    try:
+        for op, rule, attrs in plan.steps:
+            _step(op, facts)
+        for t in plan.fetch_tensors:
+            if facts.of(t) is None and t.op.type not in ("Placeholder",) and t.shape.ndims is None \
+                    and _touches_padding(t.op, facts):
+                raise Unpaddable(f"{t.name}: unknown rank")
+    except Unpaddable:
+        return None
+    roots = []
+    for s in symbols:
+        r = s.root()
+        if r not in roots:
+            roots.append(r)
+    index = {r: i for i, r in enumerate(roots)}
+
+    def axes_of(t):
+        return [(a, index[s.root()]) for a, s in enumerate(facts.of(t) or ()) if s is not None]
+    masked = {}
+    for op, (kind, inputs) in facts.masked.items():
+        if kind == "true_values":
+            masked[op] = (kind, {i: _index_value(v, index) for i, v in inputs.items()})
+        else:
+            masked[op] = (kind, {i: {a: index[s.root()] for a, s in axes.items()} for i, axes in inputs.items()})
+    fetch_values = []
+    for t in plan.fetch_tensors:
+        value = facts.values.get(t)
+        fetch_values.append(_index_value(value, index) if value is not None and facts.symbolic(t) else None)
+    return Pad(roots, [axes_of(t) for t in plan.feed_tensors], [axes_of(t) for t in plan.fetch_tensors],
+               fetch_values, masked)
+
+
+def _index_value(value, index):
+    out = np.empty(value.shape, dtype=object)
+    for i, v in np.ndenumerate(value):
+        out[i] = ("sym", index[v.root()]) if isinstance(v, Sym) else v
+    return out
+
+
+def _touches_padding(op, facts: _Facts) -> bool:
+    return any(facts.padded(t) or facts.symbolic(t) or t in facts.tainted for t in op._inputs)
+
+
+def _step(op, facts: _Facts) -> None:
+    """Computes the facts of `op`'s outputs from its inputs' (raises Unpaddable)."""
+    if not _touches_padding(op, facts):
+        return
+    rule = RULES.get(op.type)
+    if rule is None:
+        raise Unpaddable(f"{op.type} has no padding rule")
+    rule(op, facts)
+    if any(t in facts.tainted for t in op._inputs):
+        facts.tainted.update(op._outputs)
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers for rules
+# ------------------------------------------------------------------------------------------------
+def _axes(facts: _Facts, t) -> tuple:
+    """The axis facts of `t` (a tuple of Sym/None), requiring a known rank when anything is padded."""
+    value = facts.of(t)
+    if value is not None:
+        return value
+    if t.shape.ndims is None:
+        return None
+    return (None,) * t.shape.ndims
+
+
+def _static_dim(t, axis: int) -> Optional[int]:
+    dims = t.shape.as_list() if t.shape.ndims is not None else None
+    return None if dims is None else dims[axis]
+
+
+def _set(facts: _Facts, t, axes) -> None:
+    if axes is not None and any(s is not None for s in axes):
+        facts.axes[t] = tuple(axes)
+
+
+def _no_padded_inputs(op, facts: _Facts, which: Optional[Sequence[int]] = None) -> None:
+    for i, t in enumerate(op._inputs):
+        if (which is None or i in which) and (facts.padded(t) or facts.symbolic(t)):
+            raise Unpaddable(f"{op.type} '{op.name}' reads a padded tensor at input {i}")
+
+
+def _const_ints(t) -> Optional[list]:
+    value = _const.constant_value(t)
+    if value is None:
+        return None
+    return [int(v) for v in np.reshape(np.asarray(value), [-1])]
+
+
+def _broadcast(op, facts: _Facts, inputs) -> tuple:
+    """Axis facts of a broadcast of `inputs`; a padded axis must meet padded or size-1 axes only."""
+    shapes = [_axes(facts, t) for t in inputs]
+    if any(s is None for s in shapes):
+        if any(facts.padded(t) for t in inputs):
+            raise Unpaddable(f"{op.type}: unknown rank next to a padded tensor")
+        return None
+    rank = max(len(s) for s in shapes)
+    out = []
+    for k in range(rank):
+        sym, sizes = None, []
+        for t, s in zip(inputs, shapes):
+            a = k - (rank - len(s))
+            if a < 0:
+                continue
+            if s[a] is not None:
+                if sym is None:
+                    sym = s[a]
+                else:
+                    _unify(sym, s[a])
+            else:
+                sizes.append(_static_dim(t, a))
+        if sym is not None and any(d != 1 for d in sizes):
+            # a static (or unknown) size other than 1 meets a padded axis: padding breaks the broadcast
+            raise Unpaddable(f"{op.type}: a padded axis broadcasts against size {sizes}")
+        out.append(sym)
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# Rules, by kind
+# ------------------------------------------------------------------------------------------------
+def _elementwise(op, facts: _Facts) -> None:
+    inputs = list(op._inputs)
+    symbolic = {i: facts.values[t] for i, t in enumerate(inputs) if facts.symbolic(t)}
+    if symbolic:  # shape values used as numbers: this op reads the true sizes
+        facts.masked[op] = ("true_values", symbolic)
+    axes = _broadcast(op, facts, [t for t in inputs if not facts.symbolic(t)])
+    for out in op._outputs:
+        _set(facts, out, axes)
+        if symbolic or any(t in facts.tainted for t in inputs):
+            facts.tainted.add(out)
+
+
+def _identity(op, facts: _Facts) -> None:
+    src = op._inputs[0]
+    for out in op._outputs:
+        _set(facts, out, facts.of(src))
+        if src in facts.values:
+            facts.values[out] = facts.values[src]
+
+
+def _cast(op, facts: _Facts) -> None:
+    _identity(op, facts)
+
+
+def _matmul(op, facts: _Facts) -> None:
+    a, b = _axes(facts, op._inputs[0]), _axes(facts, op._inputs[1])
+    if a is None or b is None or len(a) != 2 or len(b) != 2:
+        raise Unpaddable("MatMul of unknown rank")
+    ta, tb = bool(op.attrs.get("transpose_a")), bool(op.attrs.get("transpose_b"))
+    rows, inner_a = (a[1], a[0]) if ta else (a[0], a[1])
+    inner_b, cols = (b[1], b[0]) if tb else (b[0], b[1])
+    if inner_a is not None or inner_b is not None:
+        raise Unpaddable("MatMul contracts a padded axis")
+    _set(facts, op._outputs[0], (rows, cols))
+
+
+def _batch_matmul(op, facts: _Facts) -> None:
+    a, b = _axes(facts, op._inputs[0]), _axes(facts, op._inputs[1])
+    if a is None or b is None or len(a) < 2 or len(b) < 2:
+        raise Unpaddable("BatchMatMul of unknown rank")
+    adj_a = bool(op.attrs.get("adj_x") or op.attrs.get("adj_a"))
+    adj_b = bool(op.attrs.get("adj_y") or op.attrs.get("adj_b"))
+    rows, inner_a = (a[-1], a[-2]) if adj_a else (a[-2], a[-1])
+    inner_b, cols = (b[-1], b[-2]) if adj_b else (b[-2], b[-1])
+    if inner_a is not None or inner_b is not None:
+        raise Unpaddable("BatchMatMul contracts a padded axis")
+    lead = _broadcast_prefix(op, facts, a[:-2], b[:-2])
+    _set(facts, op._outputs[0], tuple(lead) + (rows, cols))
+
+
+def _broadcast_prefix(op, facts, a, b):
+    rank = max(len(a), len(b))
+    a = (None,) * (rank - len(a)) + tuple(a)
+    b = (None,) * (rank - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(a, b):
+        if x is not None and y is not None:
+            _unify(x, y)
+        out.append(x if x is not None else y)
+    if any(s is not None for s in out):
+        raise Unpaddable("batch dims of a batched matmul are padded")
+    return out
+
+
+def _last_axis_free(op, facts: _Facts) -> None:
+    """Ops that mix along the last axis only (softmax, bias add on NHWC, top-k …): it must not be padded."""
+    axes = _axes(facts, op._inputs[0])
+    if axes is None or not axes or axes[-1] is not None:
+        raise Unpaddable(f"{op.type} mixes along a padded last axis")
+    for t in op._inputs[1:]:
+        if facts.padded(t):
+            raise Unpaddable(f"{op.type}: padded secondary input")
+    for out in op._outputs:
+        _set(facts, out, axes)
+
+
+def _xent(op, facts: _Facts) -> None:
+    """(Sparse)SoftmaxCrossEntropyWithLogits: per-row losses; the class axis must not be padded."""
+    features = _axes(facts, op._inputs[0])
+    labels = _axes(facts, op._inputs[1])
+    if features is None or labels is None or features[-1] is not None:
+        raise Unpaddable("cross entropy over a padded class axis")
+    rows = features[0]
+    if (labels[0] is None) != (rows is None):
+        raise Unpaddable("cross entropy: padded rows meet unpadded ones")
+    if rows is not None:
+        _unify(rows, labels[0])
+    if op.type == "SoftmaxCrossEntropyWithLogits" and len(labels) > 1 and labels[-1] is not None:
+        raise Unpaddable("cross entropy labels padded along classes")
+    _set(facts, op._outputs[0], (rows,))
+    _set(facts, op._outputs[1], (rows,) + (None,) * (len(features) - 1))
+
+
+_REDUCTION_IDENTITY = {"Sum": "zero", "Mean": "mean", "Max": "low", "Min": "high", "Prod": "one",
+                       "All": "true", "Any": "false", "ArgMax": "low", "ArgMin": "high", "L2Loss": "zero",
+                       "EuclideanNorm": "zero"}
+
+
+def _reduction(op, facts: _Facts) -> None:
+    x = op._inputs[0]
+    axes = _axes(facts, x)
+    if axes is None:
+        raise Unpaddable(f"{op.type} of unknown rank")
+    rank = len(axes)
+    if op.type == "L2Loss":
+        reduced = list(range(rank))
+        keep = False
+    else:
+        index = _const_ints(op._inputs[1])
+        if index is None:
+            raise Unpaddable(f"{op.type} over axes known only at run time")
+        reduced = sorted({a % max(rank, 1) for a in index}) if rank else []
+        if op.type in ("ArgMax", "ArgMin"):
+            reduced = reduced[:1]
+        keep = bool(op.attrs.get("keep_dims", False))
+    if op.type in ("ArgMax", "ArgMin"):
+        keep = False
+    padded_reduced = {a: axes[a] for a in reduced if axes[a] is not None}
+    if padded_reduced:
+        facts.masked[op] = (_REDUCTION_IDENTITY[op.type], {0: padded_reduced})
+    if keep:
+        out = tuple(None if a in reduced else s for a, s in enumerate(axes))
+    else:
+        out = tuple(s for a, s in enumerate(axes) if a not in reduced)
+    _set(facts, op._outputs[0], out)
+
+
+def _reshape(op, facts: _Facts) -> None:
+    """Only reshapes that keep the leading padded axis (and leave the others static) are understood:
+    `tf.reshape(x, [-1, 784])`, `reshape(h, [tf.shape(x)[0], -1])`."""
+    x, shape = op._inputs
+    axes = _axes(facts, x)
+    if axes is None:
+        raise Unpaddable("Reshape of unknown rank")
+    target = facts.values.get(shape)
+    if target is None:
+        ints = _const_ints(shape)
+        if ints is None:
+            raise Unpaddable("Reshape to a run-time shape")
+        target = np.asarray(ints, dtype=object)
+    target = list(target.reshape(-1))
+    if not any(s is not None for s in axes):
+        if any(isinstance(v, Sym) for v in target):
+            # an unpadded tensor reshaped to a padded shape: its element count is fixed, the padded one not
+            raise Unpaddable("Reshape of an unpadded tensor to a symbolic shape")
+        return
+    if axes[0] is None or any(s is not None for s in axes[1:]):
+        raise Unpaddable("Reshape of a tensor padded on other than its leading axis")
+    rest_in = x.shape.as_list()[1:] if x.shape.ndims is not None else None
+    if rest_in is None or None in rest_in or not target:
+        raise Unpaddable("Reshape: trailing dims not static")
+    lead = target[0]
+    rest_out = target[1:]
+    if any(isinstance(v, Sym) or v == -1 for v in rest_out):
+        raise Unpaddable("Reshape: symbolic trailing dims")
+    if int(np.prod(rest_in, dtype=np.int64)) != int(np.prod(rest_out, dtype=np.int64)):
+        raise Unpaddable("Reshape merges the padded axis with others")
+    if isinstance(lead, Sym):
+        _unify(lead, axes[0])
+    elif lead != -1:
+        raise Unpaddable("Reshape fixes the size of a padded axis")
+    _set(facts, op._outputs[0], (axes[0],) + (None,) * len(rest_out))
+
+
+def _shape(op, facts: _Facts) -> None:
+    for src, out in zip(op._inputs, op._outputs):
+        axes = _axes(facts, src)
+        if axes is None:
+            raise Unpaddable("Shape of unknown rank")
+        dims = src.shape.as_list()
+        facts.values[out] = np.asarray([s if s is not None else (d if d is not None else Sym()) for s, d in
+                                        zip(axes, dims)], dtype=object)
+        if any(d is None and s is None for s, d in zip(axes, dims)):
+            raise Unpaddable("Shape of a tensor with an unknown, unpadded dim")
+
+
+def _value_plumbing(fn):
+    """Ops that move shape values around (slice, stack, concat, gather of constants): facts follow."""
+    def rule(op, facts: _Facts) -> None:
+        if any(facts.padded(t) for t in op._inputs):
+            raise Unpaddable(f"{op.type} on a padded data tensor")
+        values = []
+        for t in op._inputs:
+            if t in facts.values:
+                values.append(facts.values[t])
+            else:
+                const = _const.constant_value(t)
+                if const is None:
+                    raise Unpaddable(f"{op.type}: shape arithmetic with run-time values")
+                values.append(np.asarray(const, dtype=object) if np.ndim(const) else np.asarray(const).astype(object))
+        out = fn(op, values)
+        facts.values[op._outputs[0]] = np.asarray(out, dtype=object)
+    return rule
+
+
+def _ss_values(op, values):
+    from graphcompat.ops.slicing_ops import numpy_strided_slice
+    x, b, e, s = values
+    b, e, s = (np.asarray(v, dtype=np.int64).reshape(-1) for v in (b, e, s))
+    return np.asarray(x[numpy_strided_slice(x, b, e, s, op.attrs)], dtype=object)
+
+
+def _strided_slice(op, facts: _Facts) -> None:
+    x = op._inputs[0]
+    if x in facts.values and not facts.padded(x):
+        _value_plumbing(_ss_values)(op, facts)
+        return
+    if any(facts.padded(t) or facts.symbolic(t) for t in op._inputs[1:]):
+        raise Unpaddable("StridedSlice with symbolic bounds")
+    axes = _axes(facts, x)
+    b, e, s = (_const_ints(t) for t in op._inputs[1:])
+    if axes is None or b is None or e is None or s is None:
+        raise Unpaddable("StridedSlice with run-time bounds or unknown rank")
+    from graphcompat.ops.slicing_ops import NEW_AXIS, SHRINK, canonical_strided_slice
+    attrs = op.attrs
+    spec = canonical_strided_slice([1 if a is not None else d for a, d in zip(axes, x.shape.as_list())], b, e, s,
+                                   attrs.get("begin_mask", 0), attrs.get("end_mask", 0),
+                                   attrs.get("ellipsis_mask", 0), attrs.get("new_axis_mask", 0),
+                                   attrs.get("shrink_axis_mask", 0))
+    out = []
+    for entry in spec:
+        if entry[0] == NEW_AXIS:
+            out.append(None)
+        elif entry[0] == SHRINK:
+            d, index = entry[1], entry[2]
+            if axes[d] is not None and index < 0:
+                raise Unpaddable("StridedSlice: a negative index into a padded axis")
+        else:
+            _, d, start, stop, step, _size = entry
+            if axes[d] is not None:
+                if not ((start in (None, 0)) and stop is None and step == 1):
+                    raise Unpaddable("StridedSlice cuts a padded axis")
+            out.append(axes[d])
+    _set(facts, op._outputs[0], out)
+
+
+def _pack(op, facts: _Facts) -> None:
+    if all(not facts.padded(t) for t in op._inputs):
+        _value_plumbing(lambda op, vs: np.stack(vs, axis=int(op.attrs.get("axis", 0))))(op, facts)
+        return
+    axes = _broadcast_equal(op, facts, op._inputs)
+    axis = int(op.attrs.get("axis", 0)) % (len(axes) + 1)
+    _set(facts, op._outputs[0], axes[:axis] + (None,) + axes[axis:])
+
+
+def _broadcast_equal(op, facts, inputs) -> tuple:
+    shapes = [_axes(facts, t) for t in inputs]
+    if any(s is None for s in shapes) or len({len(s) for s in shapes}) != 1:
+        raise Unpaddable(f"{op.type}: ranks unknown or differ")
+    out = []
+    for k in range(len(shapes[0])):
+        syms = [s[k] for s in shapes if s[k] is not None]
+        if syms and len(syms) != len(shapes):
+            raise Unpaddable(f"{op.type}: a padded axis meets an unpadded one")
+        for other in syms[1:]:
+            _unify(syms[0], other)
+        out.append(syms[0] if syms else None)
+    return tuple(out)
+
+
+def _concat(op, facts: _Facts) -> None:
+    *values, axis_t = op._inputs
+    if all(not facts.padded(t) for t in values):
+        _value_plumbing(lambda op, vs: np.concatenate(vs[:-1], axis=int(np.asarray(vs[-1]))))(op, facts)
+        return
+    axis = _const_ints(axis_t)
+    axes = _broadcast_equal(op, facts, values)
+    if axis is None:
+        raise Unpaddable("ConcatV2 along a run-time axis")
+    a = axis[0] % len(axes)
+    if axes[a] is not None:
+        raise Unpaddable("ConcatV2 along a padded axis")
+    _set(facts, op._outputs[0], axes)
+
+
+def _transpose(op, facts: _Facts) -> None:
+    axes = _axes(facts, op._inputs[0])
+    perm = _const_ints(op._inputs[1])
+    if axes is None or perm is None:
+        raise Unpaddable("Transpose with run-time perm")
+    _set(facts, op._outputs[0], tuple(axes[p] for p in perm))
+
+
+def _expand_dims(op, facts: _Facts) -> None:
+    axes = _axes(facts, op._inputs[0])
+    axis = _const_ints(op._inputs[1])
+    if axes is None or axis is None:
+        raise Unpaddable("ExpandDims")
+    a = axis[0] % (len(axes) + 1)
+    _set(facts, op._outputs[0], axes[:a] + (None,) + axes[a:])
+
+
+def _squeeze(op, facts: _Facts) -> None:
+    axes = _axes(facts, op._inputs[0])
+    if axes is None:
+        raise Unpaddable("Squeeze of unknown rank")
+    dims = op._inputs[0].shape.as_list()
+    which = op.attrs.get("squeeze_dims") or [a for a, d in enumerate(dims) if d == 1]
+    which = {a % len(axes) for a in which}
+    if any(axes[a] is not None for a in which):
+        raise Unpaddable("Squeeze of a padded axis")
+    _set(facts, op._outputs[0], tuple(s for a, s in enumerate(axes) if a not in which))
+
+
+def _gather(op, facts: _Facts) -> None:
+    params, indices = op._inputs[0], op._inputs[1]
+    p, i = _axes(facts, params), _axes(facts, indices)
+    axis = _const_ints(op._inputs[2]) if len(op._inputs) > 2 else [0]
+    if p is None or i is None or axis is None or op.attrs.get("batch_dims", 0):
+        raise Unpaddable("Gather")
+    a = axis[0] % len(p)
+    if p[a] is not None:
+        raise Unpaddable("Gather along a padded axis")  # a bad id below the bucket would go unnoticed
+    _set(facts, op._outputs[0], p[:a] + i + p[a + 1:])
+
+
+def _one_hot(op, facts: _Facts) -> None:
+    _no_padded_inputs(op, facts, which=[1, 2, 3])
+    axes = _axes(facts, op._inputs[0])
+    if axes is None:
+        raise Unpaddable("OneHot of unknown rank")
+    axis = int(op.attrs.get("axis", -1))
+    a = len(axes) if axis == -1 else axis
+    _set(facts, op._outputs[0], axes[:a] + (None,) + axes[a:])
+
+
+def _fill(op, facts: _Facts) -> None:
+    dims, value = op._inputs
+    if facts.padded(value) or facts.symbolic(value) or dims in facts.tainted:
+        raise Unpaddable("Fill with a padded value or a computed size")
+    target = facts.values.get(dims)
+    if target is None:
+        return
+    _set(facts, op._outputs[0], tuple(v if isinstance(v, Sym) else None for v in target.reshape(-1)))
+
+
+def _select(op, facts: _Facts) -> None:
+    _elementwise(op, facts)
+
+
+def _batch_axis_only(op, facts: _Facts) -> None:
+    """NHWC convolutions and pooling: the batch axis may be padded, nothing else."""
+    x = _axes(facts, op._inputs[0])
+    if x is None or any(s is not None for s in x[1:]):
+        raise Unpaddable(f"{op.type}: a padded spatial or channel axis")
+    _no_padded_inputs(op, facts, which=list(range(1, len(op._inputs))))
+    rank = op._outputs[0].shape.ndims
+    if rank is None:
+        raise Unpaddable(f"{op.type}: output rank unknown")
+    _set(facts, op._outputs[0], (x[0],) + (None,) * (rank - 1))
+
+
+def _no_padded(op, facts: _Facts) -> None:
+    """State writes and other ops that must see exact shapes (their outputs carry no padding)."""
+    _no_padded_inputs(op, facts)
+
+
+def _symbolic_gradient(op, facts: _Facts) -> None:
+    """The gradient's forward pass is re-traced by its rule from the op's inputs: analyse those ops too
+    (their masked rules then serve the re-trace), and give each gradient its x's padding."""
+    plan = op.attrs.get("_graphcompat_grad")
+    if plan is None:
+        raise Unpaddable("SymbolicGradient without a plan")
+    for fop in plan.forward:
+        _step(fop, facts)
+    outs = iter(op._outputs)
+    for x, kind, leaves in zip(plan.xs, plan.kinds, plan.leaves):
+        if kind == "sparse":
+            values, indices = next(outs), next(outs)
+            leaf_axes = [_axes(facts, leaf) for leaf in leaves]
+            if any(a is None for a in leaf_axes):
+                raise Unpaddable("sparse gradient rows of unknown rank")
+            padded = [a for a in leaf_axes if any(s is not None for s in a)]
+            if padded:
+                if len(leaves) != 1 or any(s is not None for s in leaf_axes[0][1:]) \
+                        or len(_axes(facts, plan.sparse_indices[0][0]) or ()) != 1:
+                    raise Unpaddable("sparse gradient rows padded other than along one id axis")
+                sym = leaf_axes[0][0]
+                _set(facts, values, (sym,) + (None,) * (len(leaf_axes[0]) - 1))
+                _set(facts, indices, (sym,))
+                facts.zero_rows.add(values)
+        else:
+            out = next(outs)
+            _set(facts, out, facts.of(x))
+
+
+def _scatter_of_gradient_rows(op, facts: _Facts) -> None:
+    """Sparse updates (SGD's ScatterSub, the SparseApply* family) of gradient rows: padded ids repeat real
+    ids and their rows are zero (the loss masked them), so they change nothing; anything else is refused."""
+    zero_rows = facts.zero_rows
+    for i, t in enumerate(op._inputs):
+        if not facts.padded(t):
+            continue
+        if t in zero_rows or _scaled_zero_rows(t, zero_rows, facts):
+            continue
+        if i == _indices_input(op):
+            continue
+        raise Unpaddable(f"{op.type} writes padded rows")
+
+
+def _indices_input(op) -> int:
+    names = [a.name for a in _op_def(op).inputs]
+    return names.index("indices") if "indices" in names else -1
+
+
+def _op_def(op):
+    from graphcompat.framework.registry import OP_DEFS
+    return OP_DEFS[op.type]
+
+
+def _scaled_zero_rows(t, zero_rows, facts) -> bool:
+    """`lr * grad_rows` (a Mul of zero rows by an unpadded scalar) keeps padded rows zero."""
+    if t.op.type in ("Mul", "Neg", "Identity", "Cast"):
+        ins = [x for x in t.op._inputs if facts.padded(x)]
+        return len(ins) == 1 and (ins[0] in zero_rows or _scaled_zero_rows(ins[0], zero_rows, facts))
+    return False
+
+
+_ELEMENTWISE = (
+    "AddV2 Add Sub Mul RealDiv Div DivNoNan FloorDiv FloorMod TruncateDiv TruncateMod Maximum Minimum Pow "
+    "SquaredDifference Equal NotEqual Less LessEqual Greater GreaterEqual LogicalAnd LogicalOr LogicalNot Atan2 "
+    "Neg Abs Sign Square Sqrt Rsqrt Exp Expm1 Log Log1p Sin Cos Tan Asin Acos Atan Sinh Cosh Tanh Sigmoid Erf Erfc "
+    "Round Floor Ceil Rint Reciprocal IsFinite IsNan IsInf Relu Relu6 Elu Selu Softplus Softsign LeakyRelu "
+    "ZerosLike OnesLike ClipByValue Lgamma Digamma BitwiseAnd BitwiseOr BitwiseXor Invert").split()
+
+RULES: dict = {}
+for _name in _ELEMENTWISE:
+    RULES[_name] = _elementwise
+RULES.update({
+    "Identity": _identity, "StopGradient": _identity, "PreventGradient": _identity, "Snapshot": _identity,
+    "Cast": _cast, "MatMul": _matmul, "BatchMatMul": _batch_matmul, "BatchMatMulV2": _batch_matmul,
+    "BatchMatMulV3": _batch_matmul, "BiasAdd": _last_axis_free, "Softmax": _last_axis_free,
+    "LogSoftmax": _last_axis_free,
+    "SoftmaxCrossEntropyWithLogits": _xent, "SparseSoftmaxCrossEntropyWithLogits": _xent,
+    "Reshape": _reshape, "Shape": _shape, "ShapeN": _shape, "StridedSlice": _strided_slice,
+    "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "ExpandDims": _expand_dims, "Squeeze": _squeeze,
+    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "Select": _select,
+    "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
+    "MaxPool": _batch_axis_only, "AvgPool": _batch_axis_only, "SymbolicGradient": _symbolic_gradient,
+    "ScatterAdd": _scatter_of_gradient_rows, "ScatterSub": _scatter_of_gradient_rows,
+    "NoOp": lambda op, facts: None,
+})
+for _name in _REDUCTION_IDENTITY:
+    RULES[_name] = _reduction
+for _name in ("SparseApplyGradientDescent", "SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyAdadelta",
+              "SparseApplyRMSProp", "SparseApplyCenteredRMSProp", "SparseApplyFtrl", "SparseApplyFtrlV2",
+              "SparseApplyProximalGradientDescent", "SparseApplyProximalAdagrad"):
+    RULES[_name] = _scatter_of_gradient_rows
+
+
+# ------------------------------------------------------------------------------------------------
+# Running padded
+# ------------------------------------------------------------------------------------------------
+class Buckets:
+    """Bucket sizes for open dimensions: powers of two, at least `minimum`."""
+
+    def __init__(self, minimum: int = 64):
+        self.minimum = minimum
+
+    def size(self, n: int) -> int:
+        return 1 << max(int(n) - 1, self.minimum - 1, 0).bit_length()
+
+
+def true_sizes(pad: Pad, feed_values: Sequence) -> Optional[list]:
+    """Each symbol's true size in this run, or None when the feeds disagree about one (the exact run then
+    raises TF's error) or a size is 0 (nothing to repeat as padding)."""
+    sizes: list = [None] * len(pad.symbols)
+    for value, axes in zip(feed_values, pad.feed_axes):
+        shape = np.shape(value)
+        for axis, sym in axes:
+            n = shape[axis] if axis < len(shape) else None
+            if n is None or n == 0 or (sizes[sym] is not None and sizes[sym] != n):
+                return None
+            sizes[sym] = n
+    return sizes if all(n is not None for n in sizes) else None
+
+
+def pad_feeds(pad: Pad, feed_values: Sequence, buckets: list) -> list:
+    """Feeds padded to the buckets by repeating their last real row along each padded axis."""
+    out = []
+    for value, axes in zip(feed_values, pad.feed_axes):
+        if axes:
+            arr = np.asarray(value)
+            widths = [(0, 0)] * arr.ndim
+            for axis, sym in axes:
+                widths[axis] = (0, buckets[sym] - arr.shape[axis])
+            if any(w[1] for w in widths):
+                arr = np.pad(arr, widths, mode="edge")
+            value = arr
+        out.append(value)
+    return out
+
+
+def cut_fetches(pad: Pad, fetched: Sequence, sizes: list) -> list:
+    """Fetched values cut back to the true sizes; symbolic shape values replaced by the true ones."""
+    out = []
+    for value, axes, shape_value in zip(fetched, pad.fetch_axes, pad.fetch_values):
+        if shape_value is not None:
+            value = np.asarray([sizes[v[1]] if isinstance(v, tuple) else v for v in shape_value.reshape(-1)],
+                               dtype=np.asarray(value).dtype).reshape(shape_value.shape)
+        elif axes:
+            arr = np.asarray(value)
+            index = [slice(None)] * arr.ndim
+            for axis, sym in axes:
+                index[axis] = slice(0, sizes[sym])
+            value = arr[tuple(index)]
+        out.append(value)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Masked rules: what runs in place of an op the analysis marked
+# ------------------------------------------------------------------------------------------------
+def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
+    """A Rule for `op` that masks its padded input (or substitutes true sizes), reading this run's true
+    sizes from `sizes_cell[0]` (a traced int array, one entry per symbol)."""
+    import jax.numpy as jnp
+    from lowering.registry import Rule
+
+    if kind == "true_values":
+        def fn(*args, **attrs):
+            sizes = sizes_cell[0]
+            args = list(args)
+            for i, value in spec.items():
+                dtype = jnp.result_type(args[i])
+                flat = [sizes[v[1]] if isinstance(v, tuple) else v for v in value.reshape(-1)]
+                args[i] = jnp.reshape(jnp.stack([jnp.asarray(v).astype(dtype) for v in flat]), value.shape)
+            return rule.fn(*args, **attrs)
+        return Rule(fn)
+
+    axes = spec[0]
+
+    def mask_of(x):
+        sizes = sizes_cell[0]
+        mask = None
+        for axis, sym in axes.items():
+            shape = [1] * jnp.ndim(x)
+            shape[axis] = jnp.shape(x)[axis]
+            m = jnp.reshape(jnp.arange(jnp.shape(x)[axis]) < sizes[sym], shape)
+            mask = m if mask is None else mask & m
+        return mask
+
+    if kind == "mean":
+        def fn(x, idx, *, keep_dims=False, **attrs):
+            from lowering.rules.math import _axes as reduced_axes
+            sizes = sizes_cell[0]
+            reduced = reduced_axes(x, idx)
+            total = jnp.sum(jnp.where(mask_of(x), x, jnp.zeros((), jnp.result_type(x))), axis=reduced,
+                            keepdims=keep_dims)
+            count = jnp.asarray(1, jnp.int64)
+            for a in reduced:
+                count = count * (sizes[axes[a]].astype(jnp.int64) if a in axes else jnp.shape(x)[a])
+            if jnp.issubdtype(jnp.result_type(x), jnp.integer):  # TF's integer mean truncates toward zero
+                from jax import lax
+                return lax.div(total, jnp.maximum(count, 1).astype(total.dtype))
+            return (total / count.astype(total.dtype)).astype(jnp.result_type(x))
+        return Rule(fn)
+
+    def fn(x, *rest, **attrs):
+        dtype = jnp.result_type(x)
+        return rule.fn(jnp.where(mask_of(x), x, _fill_value(kind, dtype)), *rest, **attrs)
+    return Rule(fn)
+
+
+def _fill_value(kind: str, dtype):
+    import jax.numpy as jnp
+    if kind in ("zero", "false"):
+        return jnp.zeros((), dtype)
+    if kind in ("one", "true"):
+        return jnp.ones((), dtype)
+    if jnp.issubdtype(dtype, jnp.floating):
+        return jnp.asarray(-jnp.inf if kind == "low" else jnp.inf, dtype)
+    if jnp.issubdtype(dtype, jnp.integer):
+        info = jnp.iinfo(dtype)
+        return jnp.asarray(info.min if kind == "low" else info.max, dtype)
+    return jnp.asarray(kind != "low", dtype)

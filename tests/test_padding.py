@@ -1,0 +1,201 @@
+"""Shape buckets (lowering/padding.py): which graphs the executor pads, and that padding changes nothing.
+
+Each case builds a graph, runs it over several feed sizes with buckets on and with buckets off (exact
+shapes, one compile per size), and asserts the executor's choice (via `tf.stats()`), that every fetched
+value is equal, and for training cases that the variables end equal after the same steps.
+"""
+import numpy as np
+import pytest
+
+import graphcompat as tf
+from lowering import executor
+
+SIZES = (3, 5, 1, 7, 2)
+
+
+def _mlp(x, n_out=4):
+    h = tf.layers.dense(x, 8, tf.nn.relu, name="h")
+    return tf.layers.dense(h, n_out, name="out")
+
+
+def serving():
+    x = tf.placeholder(tf.float32, [None, 6])
+    logits = _mlp(x)
+    return [tf.argmax(logits, 1), tf.nn.softmax(logits)], lambda n, r: {x: r.randn(n, 6)}
+
+
+def training_mean_loss():
+    x = tf.placeholder(tf.float32, [None, 6])
+    y = tf.placeholder(tf.float32, [None, 4])
+    logits = _mlp(x)
+    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+    acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), tf.argmax(y, 1)), tf.float32))
+    train = tf.train.AdamOptimizer(0.05).minimize(loss)
+    return [train, loss, acc], lambda n, r: {x: r.randn(n, 6), y: np.eye(4)[r.randint(0, 4, n)]}
+
+
+def training_sum_over_true_batch_size():
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(np.ones((3, 1), np.float32), name="w")
+    err = tf.matmul(x, w) - 1.0
+    loss = tf.reduce_sum(tf.square(err)) / tf.cast(tf.shape(x)[0], tf.float32)
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return [train, loss, tf.shape(x)], lambda n, r: {x: r.randn(n, 3)}
+
+
+def masked_reductions():
+    x = tf.placeholder(tf.float32, [None, 3])
+    return ([tf.reduce_max(x, 0), tf.reduce_min(x, 0), tf.reduce_prod(x + 2.0, 0), tf.argmax(x, 0),
+             tf.argmin(x, 0), tf.reduce_any(x > 1.5, 0), tf.reduce_all(x > -1.5, 0), tf.nn.l2_loss(x),
+             tf.reduce_mean(x, keepdims=True), tf.reduce_sum(x, [0, 1])],
+            lambda n, r: {x: r.randn(n, 3)})
+
+
+def batch_statistics():
+    x = tf.placeholder(tf.float32, [None, 4])
+    mean, var = tf.nn.moments(x, [0])
+    return [mean, var, (x - mean) / tf.sqrt(var + 1e-3)], lambda n, r: {x: r.randn(n, 4) * 3 + 1}
+
+
+def shapes_as_shapes():
+    x = tf.placeholder(tf.float32, [None, 4, 3])
+    flat = tf.reshape(x, [-1, 12])
+    filled = tf.zeros([tf.shape(x)[0], 2]) + tf.reduce_sum(flat, 1, keepdims=True)
+    again = tf.reshape(flat, [tf.shape(x)[0], 4, 3])
+    return [flat, filled, tf.reduce_sum(again, [1, 2]), tf.shape(flat)], lambda n, r: {x: r.randn(n, 4, 3)}
+
+
+def embedding_sgd():
+    ids = tf.placeholder(tf.int32, [None])
+    table = tf.Variable(np.arange(20, dtype=np.float32).reshape(10, 2) / 10, name="table")
+    loss = tf.reduce_mean(tf.square(tf.nn.embedding_lookup(table, ids)))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    return [train, loss], lambda n, r: {ids: r.randint(0, 10, n)}
+
+
+def gradient_of_an_input():
+    x = tf.placeholder(tf.float32, [None, 2])
+    y = tf.reduce_mean(tf.log(tf.exp(x) + 1.0))
+    return [y, tf.gradients(y, x)[0]], lambda n, r: {x: r.randn(n, 2)}
+
+
+def two_feeds_one_size():
+    a = tf.placeholder(tf.float32, [None, 2])
+    b = tf.placeholder(tf.float32, [None, 2])
+    return [tf.reduce_sum(a * b, 0), a - b], lambda n, r: {a: r.randn(n, 2), b: r.randn(n, 2)}
+
+
+PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
+          shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size]
+
+
+def contraction_over_the_batch():
+    x = tf.placeholder(tf.float32, [None, 3])
+    return [tf.matmul(x, x, transpose_a=True)], lambda n, r: {x: r.randn(n, 3)}
+
+
+def random_with_the_batch_size():
+    x = tf.placeholder(tf.float32, [None, 3])
+    return [tf.shape(x * tf.random_normal([tf.shape(x)[0], 3], seed=1))], lambda n, r: {x: r.randn(n, 3)}
+
+
+def scan_along_the_batch():
+    x = tf.placeholder(tf.float32, [None])
+    return [tf.cumsum(x, reverse=True), tf.reverse(x, [0])], lambda n, r: {x: r.randn(n)}
+
+
+def last_row():
+    x = tf.placeholder(tf.float32, [None, 2])
+    return [x[-1], tf.concat([x, x], 0)], lambda n, r: {x: r.randn(n, 2)}
+
+
+def sizes_in_arithmetic_used_as_a_shape():
+    x = tf.placeholder(tf.float32, [None])
+    return [tf.ones([tf.shape(x)[0] * 2])], lambda n, r: {x: r.randn(n)}
+
+
+def assign_a_batch():
+    x = tf.placeholder(tf.float32, [None])
+    v = tf.Variable(np.zeros(1, np.float32), validate_shape=False, name="v")
+    return [tf.assign(v, x * 2.0, validate_shape=False)], lambda n, r: {x: r.randn(n)}
+
+
+EXACT = [contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
+         sizes_in_arithmetic_used_as_a_shape, assign_a_batch]
+
+
+def _run(case, buckets):
+    executor.set_shape_buckets(buckets)
+    try:
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.set_random_seed(0)
+            fetches, feed = case()
+            rng = np.random.RandomState(7)
+            tf.reset_stats()
+            with tf.Session(graph=graph) as sess:
+                sess.run(tf.global_variables_initializer())
+                results = [sess.run(fetches, feed(n, rng)) for n in SIZES]
+                variables = sess.run(tf.global_variables())
+            return results, variables, tf.stats()
+    finally:
+        executor.set_shape_buckets()
+
+
+def _assert_same(a, b, name):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if isinstance(x, list):
+            _assert_same(x, y, f"{name}[{i}]")
+        elif x is None:
+            assert y is None
+        else:
+            x, y = np.asarray(x), np.asarray(y)
+            assert x.shape == y.shape and x.dtype == y.dtype, f"{name}[{i}]: {x.shape} {x.dtype} vs {y.shape} {y.dtype}"
+            np.testing.assert_allclose(x, y, rtol=2e-5, atol=2e-6, err_msg=f"{name}[{i}]")
+
+
+def _padded_compiles(stats) -> int:
+    return sum(entry["padded"] for entry in stats["signatures"].values())
+
+
+@pytest.mark.parametrize("case", PADDED, ids=lambda c: c.__name__)
+def test_padded_runs_equal_exact_runs(case):
+    padded, padded_vars, padded_stats = _run(case, 4)
+    exact, exact_vars, exact_stats = _run(case, None)
+    _assert_same(padded, exact, case.__name__)
+    _assert_same(padded_vars, exact_vars, case.__name__ + " variables")
+    assert _padded_compiles(padded_stats) >= 1 and _padded_compiles(exact_stats) == 0
+    # sizes 3, 5, 1, 7, 2 fall into buckets of 4 and 8: at most two executables for the padded signature
+    assert max(e["compiles"] for e in padded_stats["signatures"].values()) <= 2
+    assert max(e["compiles"] for e in exact_stats["signatures"].values()) == len(SIZES)
+
+
+@pytest.mark.parametrize("case", EXACT, ids=lambda c: c.__name__)
+def test_graphs_padding_could_change_run_at_exact_shapes(case):
+    results, _, stats = _run(case, 4)
+    exact, _, _ = _run(case, None)
+    assert _padded_compiles(stats) == 0
+    if case is not random_with_the_batch_size:
+        _assert_same(results, exact, case.__name__)
+
+
+def test_bucket_sizes():
+    buckets = executor.padding.Buckets(64)
+    assert [buckets.size(n) for n in (1, 63, 64, 65, 97, 128, 129)] == [64, 64, 64, 128, 128, 128, 256]
+    assert executor.padding.Buckets(1).size(1) == 1 and executor.padding.Buckets(1).size(3) == 4
+
+
+def test_feeds_that_disagree_on_a_size_raise_tf_error_unpadded():
+    a = tf.placeholder(tf.float32, [None])
+    b = tf.placeholder(tf.float32, [None])
+    with tf.Session() as sess:
+        assert sess.run(a + b, {a: np.ones(3), b: np.ones(3)}).tolist() == [2.0] * 3
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
+            sess.run(a + b, {a: np.ones(3), b: np.ones(2)})
+
+
+def test_an_empty_batch_runs_at_its_exact_shape():
+    x = tf.placeholder(tf.float32, [None, 2])
+    with tf.Session() as sess:
+        assert sess.run(tf.reduce_sum(x, 0), {x: np.ones((3, 2))}).tolist() == [3.0, 3.0]
+        assert sess.run(tf.reduce_sum(x, 0), {x: np.ones((0, 2))}).tolist() == [0.0, 0.0]
