@@ -196,3 +196,22 @@ def test_random_sigkills_never_lose_a_checkpoint(tmp_path, per_step):
     assert completed == last + 1
     check_directory(directory, {completed}, real_tf)
     check_no_debris(directory)
+
+
+@pytest.mark.oracle
+def test_tensorflow_restores_a_resaved_two_shard_checkpoint(tmp_path):
+    v1 = pytest.importorskip("tests.oracle").tf1()
+    import tensorflow as real_tf
+    trainer = Trainer()
+    prefix = str(tmp_path / "model")
+    trainer.save(prefix, 1, per_step=False)
+    trainer.save(prefix, 2, per_step=False)  # the re-save: two data shards
+    assert BundleReader(prefix).num_shards == 2
+    graph = real_tf.Graph()
+    with graph.as_default():
+        with v1.variable_scope("", use_resource=False):
+            v = v1.Variable(np.zeros(SIZE, np.float32), name="v")
+            step = v1.Variable(np.int64(0), name="step")
+        with v1.Session(graph=graph) as sess:
+            v1.train.Saver().restore(sess, prefix)
+            assert sess.run(step) == 2 and np.all(sess.run(v) == 2)

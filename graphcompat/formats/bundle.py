@@ -245,7 +245,7 @@ def _write_files(prefix: str, tensors, num_shards: int) -> None:
                             entries.update(_add_partitioned(data, key, value))
                         else:
                             entries[key] = data.add(_as_array(value))
-                fsync_file(file)
+                    fsync_file(file)  # (the empty second shard has nothing to flush)
         crash_point("bundle: data files written")
         for temp, final in staged:
             os.replace(temp, final)  # names the current index does not use (other shard count)
