@@ -5,6 +5,8 @@ data file in sorted key order as raw little-endian C-order bytes; the index is a
 ``""`` to a ``BundleHeaderProto`` and each key to a ``BundleEntryProto`` (dtype, shape, shard,
 offset, size, masked crc32c). A partitioned variable has a full entry listing its
 ``TensorSliceProto`` slices and one ordinary entry per slice under an OrderedCode-encoded key.
+A re-save of a prefix differs from TF's only in its shard count (see ``write_bundle``): that is what
+makes it survive a crash at any instant.
 """
 
 from __future__ import annotations

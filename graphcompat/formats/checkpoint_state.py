@@ -13,7 +13,7 @@ from typing import Sequence
 
 from google.protobuf import text_format
 
-from .durable import atomic_write  # noqa: F401  (also imported from here by meta graph writers)
+from .durable import atomic_write  # (meta graph writers import it from here too)
 from .protos import CheckpointState
 
 DEFAULT_FILENAME = "checkpoint"

@@ -12,7 +12,6 @@ import pytest
 
 import graphcompat as gc
 from graphcompat.formats import read_records, write_bundle, write_records
-from graphcompat.formats.bundle import data_filename
 
 pytestmark = pytest.mark.oracle
 
