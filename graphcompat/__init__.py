@@ -77,6 +77,8 @@ from graphcompat.io import python_io  # noqa: F401
 from graphcompat.ops.parsing_ops import (FixedLenFeature, SparseTensor, SparseTensorValue,  # noqa: F401
                                          VarLenFeature, decode_raw, parse_example, parse_single_example)
 from graphcompat.ops.string_ops import decode_csv, read_file, string_split  # noqa: F401
+# tf.gfile (TF1's names) and tf.io.gfile: the local file system with TF's semantics and errors
+from graphcompat import gfile  # noqa: F401,E402
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
 from graphcompat import contrib, image, layers, losses, metrics, nn, train  # noqa: F401

@@ -2,17 +2,18 @@
 
 - records:          TFRecord framing (``RecordWriter``, ``read_records``), optional GZIP/ZLIB
 - table:            LevelDB-format tables (checkpoint ``.index`` files)
-- bundle:           V2 checkpoints (``write_bundle``, ``BundleReader``)
+- bundle:           V2 checkpoints (``write_bundle``, ``BundleReader``), crash-safe re-saves
 - checkpoint_state: the ``checkpoint`` text file
 - events:           TensorBoard event files (``EventFileWriter``)
 - histogram:        TF's summary histogram (``make_histogram``)
 - png:              ``encode_png`` / ``decode_png``
 - protos:           checkpoint protocol buffers missing from tensorboard
+- durable:          atomic, fsynced file replacement and the crash-point hook of multi-file saves
 
-Errors are ``FormatError`` subclasses carrying TF's status code in ``kind``; see ``errors``.
+Failures raise TensorFlow's own ``tf.errors`` classes with TF's messages; see ``errors``.
 """
 
-from .errors import DataLoss, FormatError, InvalidArgument, NotFound
+from .errors import FormatError, io_error
 from .crc import crc32c, mask, masked_crc, unmask
 from .records import RecordWriter, read_records, write_records
 from .bundle import BundleReader, PartitionedTensor, write_bundle
@@ -22,7 +23,7 @@ from .histogram import make_histogram
 from .png import decode_png, encode_png
 
 __all__ = [
-    "FormatError", "DataLoss", "NotFound", "InvalidArgument",
+    "FormatError", "io_error",
     "crc32c", "mask", "unmask", "masked_crc",
     "RecordWriter", "read_records", "write_records",
     "BundleReader", "PartitionedTensor", "write_bundle",

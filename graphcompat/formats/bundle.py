@@ -5,21 +5,26 @@ data file in sorted key order as raw little-endian C-order bytes; the index is a
 ``""`` to a ``BundleHeaderProto`` and each key to a ``BundleEntryProto`` (dtype, shape, shard,
 offset, size, masked crc32c). A partitioned variable has a full entry listing its
 ``TensorSliceProto`` slices and one ordinary entry per slice under an OrderedCode-encoded key.
+A re-save of a prefix differs from TF's only in its shard count (see ``write_bundle``): that is what
+makes it survive a crash at any instant.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import struct
-import uuid
 from typing import Mapping, NamedTuple, Sequence
 
 import ml_dtypes
 import numpy as np
+from google.protobuf import text_format
 
 from .crc import crc32c, mask, unmask
-from .errors import DataLoss, NotFound
+from .durable import bundle_temp_name, crash_point, fsync_directory, fsync_file, remove_temporaries
+from .errors import (InternalError, InvalidArgumentError, OpError, OutOfRangeError, UnimplementedError,
+                     data_loss, io_error, not_found)
 from .protos import BundleEntryProto, BundleHeaderProto
 from .table import TableReader, TableWriter, put_varint
 
@@ -179,41 +184,132 @@ def _as_array(value) -> np.ndarray:
 
 
 def write_bundle(prefix: str, tensors: Mapping[str, "np.ndarray | PartitionedTensor"]) -> None:
-    """Writes ``prefix.index`` and ``prefix.data-00000-of-00001`` like TF's Saver.
+    """Writes ``prefix.index`` and its data files like TF's Saver, so that a crash at any instant
+    leaves ``prefix`` holding either its previous checkpoint or the new one, both readable.
 
     Values are arrays (strings as object arrays of bytes/str) or :class:`PartitionedTensor`.
-    Files are written under temporary names and renamed into place, data file first.
+    A first save writes ``prefix.data-00000-of-00001`` and is byte-identical to TF's. A re-save
+    alternates between one and two data shards (the second one empty), so new data files never
+    overwrite the ones the current index points at: renaming the new index into place is the single
+    commit point, after which the previous data files are deleted. (TF renames its data file, then
+    its index, and a crash between the two pairs new data with the old index.) Files are fsynced
+    before the renames that publish them. Like TF's BundleWriter, the parent directory is created if
+    its own parent exists. Raises TF's I/O error classes.
     """
     directory = os.path.dirname(prefix)
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-    data_path, index_path = data_filename(prefix, 0, 1), index_filename(prefix)
-    tag = f".tempstate{uuid.uuid4().hex}"
-    entries: dict[bytes, BundleEntryProto] = {}
     try:
-        with open(data_path + tag, "wb") as file:
-            data = _DataWriter(file)
-            for name in sorted(tensors):
-                key = name.encode("utf-8", "surrogateescape")
-                value = tensors[name]
-                if isinstance(value, PartitionedTensor):
-                    entries.update(_add_partitioned(data, key, value))
-                else:
-                    entries[key] = data.add(_as_array(value))
-        header = BundleHeaderProto(num_shards=1, endianness=BundleHeaderProto.LITTLE)
+        _make_parent_directory(directory)
+        remove_temporaries(directory, os.path.basename(prefix) + ".")
+        num_shards = 2 if _shard_count(prefix) == 1 else 1
+        _write_files(prefix, tensors, num_shards)
+    except OSError as exc:
+        raise io_error(exc.filename or prefix, exc) from None
+    _remove_other_data_files(prefix, num_shards)
+    crash_point("bundle: previous data files removed")
+
+
+def _make_parent_directory(directory: str) -> None:
+    # TF's BundleWriter: Env::CreateDir(Dirname(prefix)), tolerating AlreadyExists (one level only).
+    if directory and not os.path.isdir(directory):
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise io_error(directory, exc) from None
+
+
+def _shard_count(prefix: str) -> int | None:
+    """The shard count the current index of ``prefix`` points at, or None without a readable index."""
+    try:
+        header = TableReader(index_filename(prefix)).get(b"")
+        return BundleHeaderProto.FromString(header).num_shards if header is not None else None
+    except Exception:  # a missing or damaged index: no data file of it is worth keeping
+        return None
+
+
+def _write_files(prefix: str, tensors, num_shards: int) -> None:
+    """Data files, then the index, each under a temporary name, fsynced, then renamed into place."""
+    staged: list[tuple[str, str]] = []  # (temporary, final)
+    try:
+        for shard in range(num_shards):
+            final = data_filename(prefix, shard, num_shards)
+            staged.append((bundle_temp_name(final), final))
+        entries: dict[bytes, BundleEntryProto] = {}
+        for shard, (temp, _) in enumerate(staged):
+            with open(temp, "wb") as file:
+                if shard == 0:  # every tensor goes to shard 0; a second shard stays empty
+                    data = _DataWriter(file)
+                    for name in sorted(tensors):
+                        key = name.encode("utf-8", "surrogateescape")
+                        value = tensors[name]
+                        if isinstance(value, PartitionedTensor):
+                            entries.update(_add_partitioned(data, key, value))
+                        else:
+                            entries[key] = data.add(_as_array(value))
+                    fsync_file(file)  # (the empty second shard has nothing to flush)
+        crash_point("bundle: data files written")
+        for temp, final in staged:
+            os.replace(temp, final)  # names the current index does not use (other shard count)
+        crash_point("bundle: data files renamed")
+        index_path = index_filename(prefix)
+        staged.append((bundle_temp_name(index_path), index_path))
+        header = BundleHeaderProto(num_shards=num_shards, endianness=BundleHeaderProto.LITTLE)
         header.version.producer = 1
-        with open(index_path + tag, "wb") as file:
+        with open(staged[-1][0], "wb") as file:
             table = TableWriter(file)
             table.add(b"", header.SerializeToString())
             for key in sorted(entries):
                 table.add(key, entries[key].SerializeToString())
             table.finish()
-        os.replace(data_path + tag, data_path)
-        os.replace(index_path + tag, index_path)
-    finally:
-        for leftover in (data_path + tag, index_path + tag):
-            if os.path.exists(leftover):
-                os.remove(leftover)
+            fsync_file(file)
+        crash_point("bundle: index written")
+        directory = os.path.dirname(prefix)
+        fsync_directory(directory)  # the data files' renames reach the disk before the commit
+        os.replace(staged[-1][0], index_path)  # the commit point
+        fsync_directory(directory)
+        crash_point("bundle: index committed")
+    except Exception:
+        for temp, _ in staged:
+            if os.path.exists(temp):
+                os.remove(temp)
+        raise
+
+
+def _remove_other_data_files(prefix: str, num_shards: int) -> None:
+    keep = {data_filename(prefix, shard, num_shards) for shard in range(num_shards)}
+    for path in glob.glob(glob.escape(prefix) + ".data-?????-of-?????"):
+        if path not in keep:
+            try:
+                os.remove(path)
+            except OSError:
+                pass  # best effort, as TF's cleanups: the next save retries
+
+
+def remove_orphan_data_files(directory: str, stem: str) -> None:
+    """Deletes data files an interrupted save or deletion left for checkpoints ``<directory>/<stem>*``:
+    those without an index, and those of a shard count their index does not use."""
+    by_prefix: dict[str, list[tuple[str, int]]] = {}
+    for path in glob.glob(os.path.join(glob.escape(directory), glob.escape(stem) + "*.data-?????-of-?????")):
+        match = _DATA_FILE.search(path)
+        if match:
+            by_prefix.setdefault(path[:match.start()], []).append((path, int(match.group(1))))
+    for prefix, files in by_prefix.items():
+        if os.path.exists(index_filename(prefix)):
+            if len({n for _, n in files}) == 1:
+                continue  # the common case: nothing left over (the index is not even read)
+            used = _shard_count(prefix)
+            if used is None:
+                continue  # a damaged index: leave its files for the user to inspect
+            files = [(path, n) for path, n in files if n != used]
+        for path, _ in files:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+
+
+_DATA_FILE = re.compile(r"\.data-\d{5}-of-(\d{5})$")
 
 
 def _add_partitioned(data: _DataWriter, key: bytes, value: PartitionedTensor) -> dict[bytes, BundleEntryProto]:
@@ -243,37 +339,81 @@ def _add_partitioned(data: _DataWriter, key: bytes, value: PartitionedTensor) ->
 
 # ---- reading ---------------------------------------------------------------------------------
 
+def _corrupt_file_error(cause: OpError | None, path: str, detail: str) -> OpError:
+    """TF's CorruptFileError: the cause's class (Internal without one) and TF's wording."""
+    text = (f"Unable to read file ({path}). Perhaps the file is corrupt or was produced by a newer "
+            f"version of TensorFlow with format changes ({detail})")
+    if cause is None:
+        return InternalError(None, None, text)
+    return type(cause)(None, None, f"{text}: {cause.message}")
+
+
+def _short_read() -> OutOfRangeError:
+    return OutOfRangeError(None, None, "Read less bytes than requested")
+
+
 class BundleReader:
     """Reads a V2 checkpoint: the index eagerly, tensors on demand with checksums verified.
 
     Partitioned variables are listed and returned whole (as TF's CheckpointReader does); their
-    slice entries are hidden.
+    slice entries are hidden. Failures are TF's BundleReader statuses (class and text): a missing
+    index ``NotFoundError``, a damaged one ``DataLossError``, a data file cut short
+    ``OutOfRangeError("Read less bytes than requested")``, a bad checksum ``DataLossError``.
+    A data file is opened on first use and kept open, so a concurrent save that replaces the
+    checkpoint cannot pull it away mid-restore; ``close()`` (or ``with``) releases them.
     """
 
     def __init__(self, prefix: str) -> None:
+        self._files: dict[int, object] = {}
         self.prefix = prefix
         path = index_filename(prefix)
         if not os.path.exists(path):
-            raise NotFound(f"Unsuccessful TensorSliceReader constructor: Failed to find any "
-                           f"matching files for {prefix}")
+            raise not_found(f"Unsuccessful TensorSliceReader constructor: Failed to find any "
+                            f"matching files for {prefix}")
         self._entries: dict[bytes, BundleEntryProto] = {}
-        header = None
-        for key, value in TableReader(path):
+        items = iter(TableReader(path))
+        try:  # the header is the table's first entry (key "")
+            key, value = next(items)
+        except StopIteration:
+            raise _corrupt_file_error(None, path, "failed to seek to header entry") from None
+        except OpError as exc:
+            raise _corrupt_file_error(exc, path, "failed to seek to header entry") from None
+        try:
+            header = BundleHeaderProto.FromString(value)
+        except Exception:  # protobuf's DecodeError
+            raise _corrupt_file_error(data_loss(f"Entry for key {key.decode('latin-1')} not parseable."),
+                                      path, "unable to parse header") from None
+        version = header.version
+        if version.min_consumer > 1:
+            raise InvalidArgumentError(None, None, f"Checkpoint min consumer version {version.min_consumer} "
+                                       f"above current version 1 for TensorFlow.  Please upgrade TensorFlow.")
+        if 1 in version.bad_consumers:
+            raise InvalidArgumentError(None, None, "Checkpoint disallows consumer version 1.  Please upgrade "
+                                       "TensorFlow: this version is likely buggy.")
+        for key, value in items:
             try:
-                if key == b"":
-                    header = BundleHeaderProto.FromString(value)
-                else:
-                    self._entries[key] = BundleEntryProto.FromString(value)
-            except Exception as exc:  # protobuf's DecodeError
-                raise DataLoss(f"Entry for key {key!r} in {path} not parseable: {exc}") from None
-        if header is None:
-            raise DataLoss(f"{path} has no bundle header entry")
-        if header.version.min_consumer > 1 or 1 in header.version.bad_consumers:
-            raise DataLoss(f"{path} needs a newer checkpoint reader (version {header.version})")
+                self._entries[key] = BundleEntryProto.FromString(value)
+            except Exception:
+                raise data_loss(f"Entry for key {key.decode('utf-8', 'replace')} not parseable.") from None
         self.num_shards = header.num_shards
         self._byteorder = ">" if header.endianness == BundleHeaderProto.BIG else "<"
         hidden = {slice_key(key, _slice_extents(s)) for key, e in self._entries.items() for s in e.slices}
         self._names = sorted(k.decode("utf-8", "surrogateescape") for k in self._entries if k not in hidden)
+
+    def close(self) -> None:
+        """Closes the data files opened so far."""
+        for file in self._files.values():
+            file.close()
+        self._files.clear()
+
+    def __enter__(self) -> "BundleReader":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
     def keys(self) -> list[str]:
         """Tensor names in sorted order (slice entries of partitioned variables excluded)."""
@@ -282,7 +422,7 @@ class BundleReader:
     def _entry(self, name: str) -> BundleEntryProto:
         entry = self._entries.get(name.encode("utf-8", "surrogateescape"))
         if entry is None:
-            raise NotFound(f"Key {name} not found in checkpoint")
+            raise not_found(f"Key {name} not found in checkpoint")
         return entry
 
     def has_tensor(self, name: str) -> bool:
@@ -296,7 +436,7 @@ class BundleReader:
         """The tensor's numpy dtype (object for strings)."""
         enum = self.datatype_of(name)
         if enum not in DTYPES:
-            raise DataLoss(f"tensor {name} has unsupported dtype {enum} in {self.prefix}")
+            raise _unsupported_dtype(enum)
         return DTYPES[enum]
 
     def shape_of(self, name: str) -> tuple[int, ...]:
@@ -309,7 +449,7 @@ class BundleReader:
         return {name: self.dtype_of(name) for name in self._names}
 
     def get_tensor(self, name: str) -> np.ndarray:
-        """The tensor's value; DataLoss names the key and file on a checksum or size mismatch."""
+        """The tensor's value, with TF's errors for damaged data."""
         entry = self._entry(name)
         if not entry.slices:
             return self._read(name, entry)
@@ -320,46 +460,55 @@ class BundleReader:
             extents = _slice_extents(proto)
             stored = self._entries.get(slice_key(name, extents))
             if stored is None:
-                raise DataLoss(f"slice {proto.extent} of partitioned tensor {name} is missing "
-                               f"from {index_filename(self.prefix)}")
+                raise not_found(f"Key {slice_key(name, extents)!r} not found in checkpoint (slice "
+                                f"{proto.extent} of partitioned tensor {name})")
             part = self._read(name, stored)
             index = tuple(slice(None) if n < 0 else slice(s, s + n) for s, n in extents)
             if out[index].shape != part.shape:
-                raise DataLoss(f"slice {proto.extent} of {name} has shape {part.shape} in {self.prefix}")
+                raise data_loss(f"slice {proto.extent} of {name} has shape {part.shape} in {self.prefix}")
             out[index] = part
             covered += part.size
         if covered != out.size:
-            raise DataLoss(f"slices of partitioned tensor {name} cover {covered} of {out.size} "
-                           f"elements in {self.prefix}")
+            raise InvalidArgumentError(None, None, f"Does not have sufficient slices for partitioned tensor "
+                                       f"{name}: the slices cover {covered} of {out.size} elements")
         return out
 
+    def _data_file(self, shard: int):
+        file = self._files.get(shard)
+        if file is None:
+            path = data_filename(self.prefix, shard, self.num_shards)
+            try:
+                file = open(path, "rb", buffering=0)
+            except OSError as exc:
+                raise io_error(path, exc) from None
+            self._files[shard] = file
+        return file
+
     def _read(self, name: str, entry: BundleEntryProto) -> np.ndarray:
-        path = data_filename(self.prefix, entry.shard_id, self.num_shards)
         shape = tuple(d.size for d in entry.shape.dim)
         if any(d < 0 for d in shape):
-            raise DataLoss(f"Invalid tensor shape for {name} in {self.prefix}: {shape}")
+            raise data_loss(f"Invalid tensor shape: {name} {text_format.MessageToString(entry.shape, as_one_line=True)}")
         dtype = DTYPES.get(entry.dtype)
         if dtype is None:
-            raise DataLoss(f"tensor {name} has unsupported dtype {entry.dtype} in {self.prefix}")
+            raise _unsupported_dtype(entry.dtype)
         count = int(np.prod(shape, dtype=np.int64))
         if entry.dtype != DT_STRING and entry.size != count * dtype.itemsize:
-            raise DataLoss(f"Invalid size in bundle entry: key {name}; stored size {entry.size}; "
-                           f"expected size {count * dtype.itemsize}")
+            raise data_loss(f"Invalid size in bundle entry: key {name}; stored size {entry.size}; "
+                            f"expected size {count * dtype.itemsize}")
+        if entry.dtype == DT_STRING and entry.size < count:
+            raise data_loss(f"Invalid size in bundle entry: key {name}; stored size {entry.size}; "
+                            f"expected size is at least {count}")
+        file = self._data_file(entry.shard_id)
         buffer = _aligned_empty(entry.size)
-        try:
-            with open(path, "rb", buffering=0) as file:
-                file.seek(entry.offset)
-                view, filled = memoryview(buffer), 0
-                while filled < entry.size:
-                    n = file.readinto(view[filled:filled + _READ_CHUNK])
-                    if not n:
-                        raise DataLoss(f"{path} is truncated: tensor {name} needs bytes "
-                                       f"[{entry.offset}, {entry.offset + entry.size})")
-                    filled += n
-        except FileNotFoundError:
-            raise NotFound(f"{path}; No such file or directory (data for tensor {name})") from None
+        file.seek(entry.offset)
+        view, filled = memoryview(buffer), 0
+        while filled < entry.size:
+            n = file.readinto(view[filled:filled + _READ_CHUNK])
+            if not n:
+                raise _short_read()
+            filled += n
         if entry.dtype == DT_STRING:
-            values, crc = _parse_strings(buffer.tobytes(), count, name, path)
+            values, crc = _parse_strings(buffer.tobytes(), count, entry.offset)
             result = np.empty(count, dtype=object)
             result[:] = values
             result = result.reshape(shape)
@@ -369,10 +518,14 @@ class BundleReader:
             if self._byteorder == ">":
                 result = result.astype(dtype)
         if crc != unmask(entry.crc32c):
-            raise DataLoss(f"Checksum does not match for tensor {name} in {path} ({entry.size} bytes "
-                           f"at offset {entry.offset}): stored {unmask(entry.crc32c):08x}, "
-                           f"computed {crc:08x}")
+            raise data_loss(f"TensorBundle at {self.prefix} shard {entry.shard_id} ({entry.size} bytes): "
+                            f"Checksum does not match: stored {unmask(entry.crc32c):08d} vs. calculated "
+                            f"on the restored bytes {crc}")
         return result
+
+
+def _unsupported_dtype(enum: int) -> OpError:
+    return UnimplementedError(None, None, f"Data type {enum} not supported by graphcompat's checkpoint reader")
 
 
 def _aligned_empty(size: int, alignment: int = 64) -> np.ndarray:
@@ -386,13 +539,14 @@ def _aligned_empty(size: int, alignment: int = 64) -> np.ndarray:
     return raw[offset:offset + size]
 
 
-def _parse_strings(data: bytes, count: int, name: str, path: str) -> tuple[list[bytes], int]:
+def _parse_strings(data: bytes, count: int, offset: int) -> tuple[list[bytes], int]:
+    """A string tensor's lengths, checksum and bytes (TF's ReadStringTensor, with its errors)."""
     lengths, pos, crc = [], 0, 0
     for _ in range(count):
         length = shift = 0
         while True:
             if pos >= len(data):
-                raise DataLoss(f"string lengths of tensor {name} run past its entry in {path}")
+                raise _short_read()
             byte = data[pos]
             pos += 1
             length |= (byte & 0x7F) << shift
@@ -401,13 +555,16 @@ def _parse_strings(data: bytes, count: int, name: str, path: str) -> tuple[list[
                 break
         lengths.append(length)
         crc = crc32c(struct.pack("<I" if length <= 0xFFFFFFFF else "<Q", length), crc)
-    if pos + 4 > len(data) or unmask(struct.unpack_from("<I", data, pos)[0]) != crc:
-        raise DataLoss(f"Checksum of string lengths does not match for tensor {name} in {path}")
+    if pos + 4 > len(data):
+        raise data_loss(f"String lengths longer than expected offset {offset + len(data)}")
+    stored = unmask(struct.unpack_from("<I", data, pos)[0])
+    if stored != crc:
+        raise data_loss(f"The length checksum does not match: expected {stored:08d} but actual is {crc:08d}")
     crc = crc32c(data[pos:pos + 4], crc)
     pos += 4
-    if pos + sum(lengths) != len(data):
-        raise DataLoss(f"string tensor {name} has inconsistent size in {path}")
-    crc = crc32c(data[pos:], crc)
+    if pos + sum(lengths) > len(data):
+        raise _short_read()
+    crc = crc32c(data[pos:pos + sum(lengths)], crc)
     values = []
     for length in lengths:
         values.append(data[pos:pos + length])

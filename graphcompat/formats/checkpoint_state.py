@@ -1,33 +1,22 @@
 """The ``checkpoint`` state file: a ``CheckpointState`` in protobuf text format.
 
 Mirrors tensorflow/python/checkpoint/checkpoint_management.py: relative paths are stored
-relative to the directory and joined with it on read; the file is replaced atomically.
+relative to the directory and joined with it on read; the file is replaced atomically and fsynced
+(``durable.atomic_write``), so after a crash it names the old or the new checkpoints, never a mix.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 import warnings
 from typing import Sequence
 
 from google.protobuf import text_format
 
+from .durable import atomic_write  # (meta graph writers import it from here too)
 from .protos import CheckpointState
 
 DEFAULT_FILENAME = "checkpoint"
-
-
-def atomic_write(path: str, data: bytes | str) -> None:
-    """Writes ``data`` to a temporary file next to ``path`` and renames it over ``path``."""
-    temp = f"{path}.tmp{uuid.uuid4().hex}"
-    try:
-        with open(temp, "wb") as file:
-            file.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
 
 
 def checkpoint_state_proto(save_dir: str, model_checkpoint_path: str,
@@ -81,7 +70,10 @@ def get_checkpoint_state(checkpoint_dir: str, latest_filename: str | None = None
     try:
         with open(path, encoding="utf-8") as file:
             content = file.read()
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError) as exc:  # unreadable: TF logs it and ignores the file
+        warnings.warn(f"{path}: {exc}: Checkpoint ignored")
         return None
     state = CheckpointState()
     try:

@@ -15,6 +15,8 @@ import threading
 import time
 import weakref
 
+from .errors import io_error
+from .localfs import recursively_create_dir
 from .records import encode_record
 
 FILE_VERSION = "brain.Event:2"
@@ -91,7 +93,7 @@ class EventFileWriter:
         with self._lock:
             if not self._closed:
                 return
-            os.makedirs(self._logdir, exist_ok=True)
+            recursively_create_dir(self._logdir)  # TF's errors: "<path> is not a directory"
             self._open_new_file()
             self._closed = False
             self._stop = threading.Event()
@@ -118,7 +120,10 @@ class EventFileWriter:
             n += 1
             path = f"{base}.{n}"
         self._path = path
-        self._file = open(path, "wb")
+        try:
+            self._file = open(path, "wb")
+        except OSError as exc:
+            raise io_error(path, exc) from None
         first = _event_pb2().Event(wall_time=now, file_version=FILE_VERSION)
         self._file.write(encode_record(first.SerializeToString()))
         self._file.flush()

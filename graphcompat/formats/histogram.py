@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from .errors import InvalidArgument
+from .errors import invalid_argument
 
 DBL_MAX = sys.float_info.max
 _SUM_CHUNK = 1 << 20
@@ -43,13 +43,13 @@ def _sequential_sum(values: np.ndarray) -> float:
 def make_histogram(values, name: str = ""):
     """A ``tensorboard.compat.proto.summary_pb2.HistogramProto`` equal to TF's for ``values``.
 
-    Raises InvalidArgument (TF's message) if any value is NaN or infinite.
+    Raises InvalidArgumentError (TF's message) if any value is NaN or infinite.
     """
     from tensorboard.compat.proto.summary_pb2 import HistogramProto
 
     flat = np.asarray(values).astype(np.float64).reshape(-1)
     if not np.isfinite(flat).all():
-        raise InvalidArgument(f"Nan in summary histogram for: {name}")
+        raise invalid_argument(f"Nan in summary histogram for: {name}")
     proto = HistogramProto()
     if flat.size == 0:
         # TF's empty histogram: min is the last limit, max its negation.

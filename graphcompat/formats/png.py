@@ -14,7 +14,7 @@ import zlib
 
 import numpy as np
 
-from .errors import InvalidArgument
+from .errors import invalid_argument
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOR_TYPE_OF_CHANNELS = {1: 0, 2: 4, 3: 2, 4: 6}
@@ -31,9 +31,9 @@ def encode_png(image, compression: int = -1) -> bytes:
     if array.ndim == 2:
         array = array[:, :, None]
     if array.ndim != 3 or array.shape[2] not in _COLOR_TYPE_OF_CHANNELS:
-        raise InvalidArgument(f"image must be HxWxC with C in 1..4, got shape {array.shape}")
+        raise invalid_argument(f"image must be HxWxC with C in 1..4, got shape {array.shape}")
     if array.dtype not in (np.uint8, np.uint16):
-        raise InvalidArgument(f"image must be uint8 or uint16, got {array.dtype}")
+        raise invalid_argument(f"image must be uint8 or uint16, got {array.dtype}")
     height, width, channels = array.shape
     depth = 8 * array.dtype.itemsize
     rows = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder(">")).view(np.uint8)
@@ -55,7 +55,7 @@ def _paeth(a: int, b: int, c: int) -> int:
 def _unfilter(data: bytes, height: int, stride: int, bpp: int) -> np.ndarray:
     """Undoes the per-row filters; returns the raw scanlines (height x stride bytes)."""
     if len(data) < height * (stride + 1):
-        raise InvalidArgument("PNG image data is truncated")
+        raise invalid_argument("PNG image data is truncated")
     rows = np.frombuffer(data, np.uint8, height * (stride + 1)).reshape(height, stride + 1)
     out = np.zeros((height, stride), np.uint8)
     prev = np.zeros(stride, np.uint8)
@@ -78,7 +78,7 @@ def _unfilter(data: bytes, height: int, stride: int, bpp: int) -> np.ndarray:
                     line[i] = (line[i] + _paeth(left, up[i], upleft)) & 0xFF
             cur = np.array(line, np.uint8)
         else:
-            raise InvalidArgument(f"bad PNG row filter {kind}")
+            raise invalid_argument(f"bad PNG row filter {kind}")
         out[y] = cur
         prev = cur
     return out
@@ -98,17 +98,17 @@ def read_png(data: bytes) -> PngSamples:
     """Parses and checks the chunks (CRCs), inflates and unfilters the rows, unpacks the samples."""
     data = bytes(data)
     if not data.startswith(SIGNATURE):
-        raise InvalidArgument("not a PNG file (bad signature)")
+        raise invalid_argument("not a PNG file (bad signature)")
     pos, header, palette, transparency, idat = len(SIGNATURE), None, None, None, []
     while True:
         if pos + 8 > len(data):
-            raise InvalidArgument("PNG file is truncated (no IEND chunk)")
+            raise invalid_argument("PNG file is truncated (no IEND chunk)")
         length, kind = struct.unpack_from(">I4s", data, pos)
         body = data[pos + 8:pos + 8 + length]
         if len(body) != length or pos + 12 + length > len(data):
-            raise InvalidArgument(f"PNG chunk {kind!r} is truncated")
+            raise invalid_argument(f"PNG chunk {kind!r} is truncated")
         if struct.unpack_from(">I", data, pos + 8 + length)[0] != zlib.crc32(kind + body):
-            raise InvalidArgument(f"PNG chunk {kind!r} has a bad CRC")
+            raise invalid_argument(f"PNG chunk {kind!r} has a bad CRC")
         pos += 12 + length
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
@@ -121,10 +121,10 @@ def read_png(data: bytes) -> PngSamples:
         elif kind == b"IEND":
             break
     if header is None:
-        raise InvalidArgument("PNG file has no IHDR chunk")
+        raise invalid_argument("PNG file has no IHDR chunk")
     width, height, depth, color_type, _, _, interlace = header
     if color_type not in _CHANNELS_OF_COLOR_TYPE or depth not in (1, 2, 4, 8, 16):
-        raise InvalidArgument(f"unsupported PNG color type {color_type} / bit depth {depth}")
+        raise invalid_argument(f"unsupported PNG color type {color_type} / bit depth {depth}")
     if interlace:
         raise NotImplementedError("interlaced (Adam7) PNG decoding is not implemented by graphcompat")
     channels = _CHANNELS_OF_COLOR_TYPE[color_type]
@@ -133,7 +133,7 @@ def read_png(data: bytes) -> PngSamples:
     try:
         raw = zlib.decompress(b"".join(idat))
     except zlib.error as exc:
-        raise InvalidArgument(f"PNG image data is corrupt: {exc}") from None
+        raise invalid_argument(f"PNG image data is corrupt: {exc}") from None
     lines = _unfilter(raw, height, stride, max(1, bits_per_pixel // 8))
 
     if depth == 16:
@@ -154,10 +154,10 @@ def decode_png(data: bytes) -> np.ndarray:
     samples, color_type, depth, palette, transparency = read_png(data)
     if color_type == 3:
         if palette is None:
-            raise InvalidArgument("palette PNG without a PLTE chunk")
+            raise invalid_argument("palette PNG without a PLTE chunk")
         index = samples[:, :, 0]
         if index.max(initial=0) >= len(palette):
-            raise InvalidArgument("PNG palette index out of range")
+            raise invalid_argument("PNG palette index out of range")
         image = palette[index]
         if transparency is not None:
             alpha = np.full(len(palette), 255, np.uint8)

@@ -7,14 +7,14 @@ Event files use the same framing, uncompressed.
 
 from __future__ import annotations
 
-import gzip
 import io
+import re
 import struct
 import zlib
 from typing import BinaryIO, Iterable, Iterator
 
 from .crc import crc32c, mask, masked_crc
-from .errors import DataLoss, InvalidArgument, NotFound
+from .errors import data_loss, invalid_argument, io_error
 
 _HEADER = struct.Struct("<QI")  # length, masked crc of the 8 length bytes
 _FOOTER = struct.Struct("<I")   # masked crc of the payload
@@ -22,6 +22,7 @@ _READ_CHUNK = 1 << 16
 
 # TFRecordCompressionType's integer values are accepted as well as the strings.
 _COMPRESSION = {None: "", "": "", 0: "", "ZLIB": "ZLIB", 1: "ZLIB", "GZIP": "GZIP", 2: "GZIP"}
+_WBITS = {"ZLIB": zlib.MAX_WBITS, "GZIP": zlib.MAX_WBITS | 16}  # zlib's window bits for each container
 
 
 def normalize_compression(compression_type) -> str:
@@ -30,7 +31,7 @@ def normalize_compression(compression_type) -> str:
     try:
         return _COMPRESSION[key]
     except (KeyError, TypeError):
-        raise InvalidArgument(f"Unsupported compression type: {compression_type!r}") from None
+        raise invalid_argument(f"Unsupported compression type: {compression_type!r}") from None
 
 
 def frame_header(length: int) -> bytes:
@@ -43,12 +44,6 @@ def encode_record(payload) -> bytes:
     """One framed record as bytes (convenient for small payloads and tests)."""
     payload = bytes(payload)
     return frame_header(len(payload)) + payload + _FOOTER.pack(masked_crc(payload))
-
-
-def _open_error(path: str, exc: OSError) -> Exception:
-    if isinstance(exc, FileNotFoundError):
-        return NotFound(f"{path}; No such file or directory")
-    return exc
 
 
 class RecordWriter:
@@ -64,9 +59,8 @@ class RecordWriter:
         try:
             self._file: BinaryIO | None = open(path, "wb")
         except OSError as exc:
-            raise _open_error(path, exc) from exc
-        wbits = {"": None, "ZLIB": zlib.MAX_WBITS, "GZIP": zlib.MAX_WBITS | 16}[kind]
-        self._deflate = None if wbits is None else zlib.compressobj(compression_level, zlib.DEFLATED, wbits)
+            raise io_error(path, exc) from None
+        self._deflate = zlib.compressobj(compression_level, zlib.DEFLATED, _WBITS[kind]) if kind else None
 
     def _put(self, data) -> None:
         if self._deflate is None:
@@ -113,13 +107,17 @@ def write_records(path: str, records: Iterable, compression_type: str | int | No
 
 
 class _ZlibStream(io.RawIOBase):
-    """Decompresses a zlib stream (or several concatenated ones) read from ``raw``."""
+    """Inflates a zlib (RFC 1950) or gzip (RFC 1952) stream, or several concatenated ones, read from ``raw``.
 
-    def __init__(self, raw: BinaryIO) -> None:
+    A stream cut short simply ends (TF's ZlibInputStream reports "EOF reached"); damaged
+    compressed data raises ``zlib.error``.
+    """
+
+    def __init__(self, raw: BinaryIO, wbits: int) -> None:
         self._raw = raw
-        self._inflate = zlib.decompressobj()
+        self._wbits = wbits
+        self._inflate = zlib.decompressobj(wbits)
         self._pending = b""
-        self._started = False
 
     def readable(self) -> bool:
         return True
@@ -128,18 +126,13 @@ class _ZlibStream(io.RawIOBase):
         while not self._pending:
             if self._inflate.eof:
                 rest = self._inflate.unused_data
-                self._inflate = zlib.decompressobj()
-                self._started = False
+                self._inflate = zlib.decompressobj(self._wbits)
                 if rest:
                     self._pending = self._inflate.decompress(rest)
-                    self._started = True
                     continue
             chunk = self._raw.read(_READ_CHUNK)
             if not chunk:
-                if self._started and not self._inflate.eof:
-                    raise EOFError("compressed stream ended before its end marker")
                 return 0
-            self._started = True
             self._pending = self._inflate.decompress(chunk)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
@@ -151,44 +144,55 @@ class _ZlibStream(io.RawIOBase):
         super().close()
 
 
+# What TF's input streams say when a read comes up short (the text ends TF's "truncated record" message).
+_SHORT_READ = {"": "Read less bytes than requested", "ZLIB": "EOF reached", "GZIP": "EOF reached"}
+_ZLIB_MESSAGE = re.compile(r"Error (-?\d+) while \w+ data: (.*)")
+
+
+def _checksum_suffix(offset: int) -> str:
+    # TF reminds the reader of the format only when the very first record is bad.
+    return " (Is this even a TFRecord file?)" if offset == 0 else ""
+
+
 def read_records(path: str, compression_type: str | int | None = "", *,
                  check_crc: bool = True) -> Iterator[bytes]:
-    """Yields each record's payload.
+    """Yields each record's payload, failing exactly as TF's RecordReader does.
 
-    Raises ``NotFound`` for a missing file and ``DataLoss`` naming the (uncompressed) offset
-    for a checksum mismatch, a truncated record or a damaged compressed stream.
+    A missing or unreadable file raises TF's I/O error (``NotFoundError``, ``FailedPreconditionError``
+    for a directory ...); a bad length checksum ``DataLossError("corrupted record at <offset>")``, a bad
+    payload checksum the same at the payload's offset, a record cut short ``DataLossError("truncated
+    record at <offset>' failed with ...")``; a partial header at the end of the file is the end of the
+    data, as in TF. Offsets are in the uncompressed stream.
     """
     kind = normalize_compression(compression_type)
     try:
         raw = open(path, "rb")
     except OSError as exc:
-        raise _open_error(path, exc) from exc
-    if kind == "GZIP":
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb")
-    elif kind == "ZLIB":
-        stream = io.BufferedReader(_ZlibStream(raw), buffer_size=_READ_CHUNK)
-    else:
-        stream = raw
+        raise io_error(path, exc) from None
+    stream: BinaryIO = raw if not kind else io.BufferedReader(_ZlibStream(raw, _WBITS[kind]),
+                                                                  buffer_size=_READ_CHUNK)
     offset = 0
     try:
         with raw, stream:
             while True:
                 # read(n) on these streams loops until n bytes or the end of the data.
                 header = stream.read(_HEADER.size)
-                if not header:
-                    return
                 if len(header) < _HEADER.size:
-                    raise DataLoss(f"truncated record at offset {offset} in {path}")
+                    return
                 length, length_crc = _HEADER.unpack(header)
                 if check_crc and masked_crc(header[:8]) != length_crc:
-                    raise DataLoss(f"corrupted record at offset {offset} in {path} (bad length checksum)")
+                    raise data_loss(f"corrupted record at {offset}{_checksum_suffix(offset)}")
                 body = stream.read(length + _FOOTER.size)
                 if len(body) < length + _FOOTER.size:
-                    raise DataLoss(f"truncated record at offset {offset} in {path}")
+                    raise data_loss(f"truncated record at {offset}' failed with {_SHORT_READ[kind]}")
                 payload = body[:length]
                 if check_crc and masked_crc(payload) != _FOOTER.unpack_from(body, length)[0]:
-                    raise DataLoss(f"corrupted record at offset {offset} in {path} (bad data checksum)")
+                    raise data_loss(f"corrupted record at {offset + _HEADER.size}")
                 yield payload
                 offset += _HEADER.size + length + _FOOTER.size
-    except (zlib.error, EOFError, gzip.BadGzipFile) as exc:
-        raise DataLoss(f"damaged {kind} stream after record offset {offset} in {path}: {exc}") from exc
+    except zlib.error as exc:
+        match = _ZLIB_MESSAGE.match(str(exc))
+        detail = f"error {match.group(1)}: {match.group(2)}" if match else str(exc)
+        raise data_loss(f"inflate() failed with {detail}") from None
+    except OSError as exc:
+        raise io_error(path, exc) from None

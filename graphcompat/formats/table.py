@@ -15,7 +15,7 @@ import struct
 from typing import BinaryIO, Iterator
 
 from .crc import crc32c, mask, unmask
-from .errors import DataLoss, NotFound
+from .errors import UnimplementedError, data_loss, io_error
 
 BLOCK_SIZE = 262144        # TF's table::Options default (LevelDB's is 4096)
 RESTART_INTERVAL = 16
@@ -39,7 +39,7 @@ def get_varint(data: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= len(data) or shift > 63:
-            raise DataLoss("bad varint in table")
+            raise data_loss("bad block handle")
         byte = data[pos]
         pos += 1
         result |= (byte & 0x7F) << shift
@@ -190,20 +190,20 @@ def write_table(path: str, items) -> None:
         writer.finish()
 
 
-def _block_entries(contents: bytes, where: str) -> Iterator[tuple[bytes, bytes]]:
+def _block_entries(contents: bytes) -> Iterator[tuple[bytes, bytes]]:
     if len(contents) < 4:
-        raise DataLoss(f"bad block contents in {where}")
+        raise data_loss("bad block contents")
     num_restarts = _U32.unpack_from(contents, len(contents) - 4)[0]
     end = len(contents) - 4 * (num_restarts + 1)
     if end < 0:
-        raise DataLoss(f"bad block contents in {where}")
+        raise data_loss("bad block contents")
     pos, key = 0, b""
     while pos < end:
         shared, pos = get_varint(contents, pos)
         non_shared, pos = get_varint(contents, pos)
         value_len, pos = get_varint(contents, pos)
         if shared > len(key) or pos + non_shared + value_len > end:
-            raise DataLoss(f"bad entry in block in {where}")
+            raise data_loss("bad entry in block")
         key = key[:shared] + contents[pos:pos + non_shared]
         pos += non_shared
         yield key, contents[pos:pos + value_len]
@@ -211,25 +211,29 @@ def _block_entries(contents: bytes, where: str) -> Iterator[tuple[bytes, bytes]]
 
 
 class TableReader:
-    """Reads a whole table file into memory (checkpoint indexes are small) and checks every CRC."""
+    """Reads a whole table file into memory (checkpoint indexes are small) and checks every CRC.
+
+    Failures are TF's (tsl/lib/io/table.cc, format.cc): ``DataLossError`` with TF's texts
+    ("file is too short to be an sstable", "block checksum mismatch", ...), TF's I/O errors on open.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
         try:
             with open(path, "rb") as file:
                 self._data = file.read()
-        except FileNotFoundError:
-            raise NotFound(f"{path}; No such file or directory") from None
+        except OSError as exc:
+            raise io_error(path, exc) from None
         if len(self._data) < FOOTER_SIZE:
-            raise DataLoss(f"{path} is too short to be a table ({len(self._data)} bytes; truncated?)")
+            raise data_loss("file is too short to be an sstable")
         footer = self._data[-FOOTER_SIZE:]
         if struct.unpack_from("<Q", footer, FOOTER_SIZE - 8)[0] != MAGIC:
-            raise DataLoss(f"{path} is not a table (bad magic number; truncated?)")
+            raise data_loss("not an sstable (bad magic number)")
         _, pos = get_varint(footer, 0)
         _, pos = get_varint(footer, pos)  # skip the (empty) metaindex handle
         index_offset, pos = get_varint(footer, pos)
         index_size, _ = get_varint(footer, pos)
-        index = list(_block_entries(self._read_block(index_offset, index_size), f"{path} index"))
+        index = list(_block_entries(self._read_block(index_offset, index_size)))
         self._index_keys = [key for key, _ in index]
         self._handles = []
         for _, handle in index:
@@ -239,23 +243,24 @@ class TableReader:
 
     def _read_block(self, offset: int, size: int) -> bytes:
         end = offset + size
-        if end + _TRAILER_SIZE > len(self._data) - FOOTER_SIZE:
-            raise DataLoss(f"block at offset {offset} runs past the end of {self.path} (truncated?)")
+        if end + _TRAILER_SIZE > len(self._data):
+            raise data_loss("truncated block read")
         contents = self._data[offset:end]
         block_type = self._data[end]
         stored = _U32.unpack_from(self._data, end + 1)[0]
         if crc32c(self._data[end:end + 1], crc32c(contents)) != unmask(stored):
-            raise DataLoss(f"block checksum mismatch at offset {offset} in {self.path}")
+            raise data_loss("block checksum mismatch")
         if block_type == _SNAPPY:
-            raise DataLoss(f"{self.path} uses snappy-compressed blocks, which are not supported")
+            raise UnimplementedError(None, None, f"{self.path} uses snappy-compressed blocks (checkpoints from "
+                                     f"TensorFlow before 1.1), which graphcompat does not read")
         if block_type != _NO_COMPRESSION:
-            raise DataLoss(f"bad block type {block_type} at offset {offset} in {self.path}")
+            raise data_loss("bad block type")
         return contents
 
     def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
         """All (key, value) pairs in key order."""
         for offset, size in self._handles:
-            yield from _block_entries(self._read_block(offset, size), self.path)
+            yield from _block_entries(self._read_block(offset, size))
 
     def get(self, key: bytes) -> bytes | None:
         """The value stored under ``key``, or None."""
@@ -263,7 +268,7 @@ class TableReader:
         i = bisect.bisect_left(self._index_keys, key)
         if i == len(self._handles):
             return None
-        for k, value in _block_entries(self._read_block(*self._handles[i]), self.path):
+        for k, value in _block_entries(self._read_block(*self._handles[i])):
             if k == key:
                 return value
             if k > key:

@@ -4,3 +4,6 @@ from graphcompat.io.python_io import (TFRecordCompressionType, TFRecordOptions, 
 from graphcompat.ops.parsing_ops import (FixedLenFeature, SparseTensor, VarLenFeature, decode_raw,  # noqa: F401
                                          parse_example, parse_single_example)
 from graphcompat.ops.string_ops import decode_csv, read_file  # noqa: F401
+
+# --- tf.io.gfile: the local file system with TF's semantics and errors ----------------------------
+from graphcompat.io import gfile  # noqa: F401,E402

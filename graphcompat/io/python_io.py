@@ -6,6 +6,8 @@ import zlib
 from typing import Iterator
 
 from graphcompat.data import _tfrecord
+from graphcompat.formats.errors import io_error
+from graphcompat.formats.records import read_records
 from graphcompat.framework import errors
 
 
@@ -46,8 +48,8 @@ class TFRecordWriter:
         self._compression = TFRecordOptions.get_compression_type_string(options)
         try:
             raw = open(self._path, "wb")
-        except (FileNotFoundError, NotADirectoryError):
-            raise errors.NotFoundError(None, None, f"{self._path}; No such file or directory") from None
+        except OSError as exc:  # TF's I/O status: "<path>; <strerror>" with TF's class for the errno
+            raise io_error(self._path, exc) from None
         if self._compression == "GZIP":
             self._file = gzip.GzipFile(fileobj=raw, mode="wb")
             self._raw = raw
@@ -88,5 +90,6 @@ class TFRecordWriter:
 
 
 def tf_record_iterator(path: str, options=None) -> Iterator[bytes]:
-    """Yields the records of a TFRecord file (`tf.python_io.tf_record_iterator`)."""
-    return _tfrecord.read_records(str(path), TFRecordOptions.get_compression_type_string(options))
+    """Yields the records of a TFRecord file (`tf.python_io.tf_record_iterator`), failing as TF's reader
+    does (graphcompat.formats.records: same classes, offsets and texts)."""
+    return read_records(str(path), TFRecordOptions.get_compression_type_string(options))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import numpy as np
 
@@ -13,13 +12,41 @@ from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
 
 
+def _python_error(err: errors.OpError) -> Exception:
+    """What TF's Python CheckpointReader raises for a C++ status: pybind turns INVALID_ARGUMENT,
+    OUT_OF_RANGE and UNIMPLEMENTED into ValueError, IndexError and NotImplementedError; other codes go
+    through `py_checkpoint_reader.error_translator`, which picks a class by message (else OpError)."""
+    builtin = {errors.INVALID_ARGUMENT: ValueError, errors.OUT_OF_RANGE: IndexError,
+               errors.UNIMPLEMENTED: NotImplementedError}.get(err.error_code)
+    if builtin is not None:
+        return builtin(err.message)
+    message = err.message
+    if "not found in checkpoint" in message or "Failed to find any matching files for" in message:
+        return errors.NotFoundError(None, None, message)
+    if "Sliced checkpoints are not supported" in message or "Data type not supported" in message:
+        return errors.UnimplementedError(None, None, message)
+    if "Failed to get matching files on" in message:
+        return errors.InvalidArgumentError(None, None, message)
+    if "Unable to open table file" in message:
+        return errors.DataLossError(None, None, message)
+    if "Failed to find the saved tensor slices" in message or "not convertible to numpy dtype" in message:
+        return errors.InternalError(None, None, message)
+    return errors.OpError(None, None, message, errors.UNKNOWN)
+
+
 class CheckpointReader:
-    """`tf.train.NewCheckpointReader(prefix)`: shapes, dtypes and values of a checkpoint's tensors."""
+    """`tf.train.NewCheckpointReader(prefix)`: shapes, dtypes and values of a checkpoint's tensors.
+
+    Fails as TF's reader does (`_python_error`): a missing checkpoint is NotFoundError, a damaged index
+    or a bad checksum an OpError with TF's text, a data file cut short an IndexError.
+    """
 
     def __init__(self, filepattern: str):
-        from lowering.rules.saver import open_reader
         self._prefix = os.fspath(filepattern)
-        self._reader = open_reader(self._prefix)
+        try:
+            self._reader = formats.BundleReader(self._prefix)
+        except errors.OpError as exc:
+            raise _python_error(exc) from None
 
     def get_variable_to_shape_map(self) -> dict:
         return {k: list(v) for k, v in self._reader.variable_to_shape_map().items()}
@@ -37,9 +64,8 @@ class CheckpointReader:
             raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
         try:
             value = self._reader.get_tensor(name)
-        except formats.FormatError as exc:
-            from lowering.rules.saver import format_error
-            raise format_error(exc) from None
+        except errors.OpError as exc:
+            raise _python_error(exc) from None
         return value[()] if value.ndim == 0 else value
 
     def debug_string(self) -> bytes:

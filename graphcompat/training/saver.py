@@ -3,9 +3,14 @@
 The graph gets TF's save/restore subgraph (`save/Const`, `save/SaveV2`, `save/control_dependency`,
 `save/RestoreV2`, `save/Assign*`, `save/restore_all`) so GraphDefs and meta graphs match TF's; running
 them is done by host rules (lowering/rules/saver.py) that move the variables' bytes straight between the
-session's device arrays and the bundle files. Files appear atomically (temporary names, then rename;
-the `checkpoint` state file is replaced last), so a writer killed mid-save never leaves `checkpoint`
-pointing at a partial checkpoint. A restore checks every key, dtype and shape before any variable changes.
+session's device arrays and the bundle files. A restore checks every key, dtype and shape before any
+variable changes.
+
+Saves survive a crash or a kill at any instant (see `formats.bundle.write_bundle`): the bundle, then the
+meta graph, then the `checkpoint` state file are each replaced atomically and fsynced, in that order, and
+old checkpoints are deleted only once the state file no longer names them. So `checkpoint` only names
+complete checkpoints, and a prefix saved again holds its previous or its new checkpoint. The next
+completed save removes what an interrupted one left (temporary files, data files without an index).
 """
 from __future__ import annotations
 
@@ -17,7 +22,9 @@ from typing import Optional
 import numpy as np
 
 from graphcompat import formats
+from graphcompat.formats import bundle as _bundle
 from graphcompat.formats import checkpoint_state as _state
+from graphcompat.formats import durable as _durable
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
@@ -261,20 +268,19 @@ class Saver:
                 raise exc
             if isinstance(model_checkpoint_path, bytes):
                 model_checkpoint_path = model_checkpoint_path.decode()
-        # The meta graph goes first (atomically): `checkpoint` only ever names complete checkpoints.
+        # The meta graph goes before the state file, so `checkpoint` only ever names complete checkpoints.
         if write_meta_graph:
             with sess.graph.as_default():
                 self.export_meta_graph(f"{checkpoint_file}.{meta_graph_suffix}")
+            _durable.crash_point("saver: meta graph written")
         if not self._is_empty and write_state:
             self._record_last_checkpoint(model_checkpoint_path)
-            try:
-                _state.update_checkpoint_state(save_path_parent, model_checkpoint_path,
-                                               self.last_checkpoints, latest_filename,
-                                               save_relative_paths=self._save_relative_paths)
-            except OSError as exc:
-                from lowering.rules.saver import os_error
-                raise os_error(exc, exc.filename or save_path_parent) from None
+            _state.update_checkpoint_state(save_path_parent, model_checkpoint_path, self.last_checkpoints,
+                                           latest_filename, save_relative_paths=self._save_relative_paths)
+            _durable.crash_point("saver: checkpoint state written")
             self._maybe_delete_old_checkpoints(meta_graph_suffix)
+        if not self._is_empty:
+            _remove_debris(save_path, latest_filename)
         return model_checkpoint_path
 
     def export_meta_graph(self, filename: Optional[str] = None, collection_list=None, as_text: bool = False,
@@ -315,34 +321,39 @@ class Saver:
                 continue
             restore_ops.setdefault(source.op, []).append((assign, source.value_index))
         for restore_op, targets in restore_ops.items():
-            reader = open_reader(save_path, restore_op)
-            names = restore_op.inputs[1].op.attrs.get("value") if restore_op.inputs[1].op.type == "Const" \
-                else None
-            specs = restore_op.inputs[2].op.attrs.get("value") if restore_op.inputs[2].op.type == "Const" \
-                else None
-            if names is None or specs is None:
-                continue
-            names = [n.decode() if isinstance(n, bytes) else str(n) for n in np.asarray(names).reshape(-1)]
-            specs = [s.decode() if isinstance(s, bytes) else str(s) for s in np.asarray(specs).reshape(-1)]
-            dtypes = restore_op.attrs["dtypes"]
-            for name, dtype in zip(names, dtypes):
-                if not reader.has_tensor(name):
-                    raise errors.NotFoundError(None, restore_op, f"Key {name} not found in checkpoint")
-                stored = reader.datatype_of(name)
-                if stored != dtype.as_datatype_enum:
-                    stored_name = _dt.cpp_name(_dt.as_dtype(stored)) if stored in formats.bundle.DTYPES \
-                        else str(stored)
+            with open_reader(save_path, restore_op) as reader:
+                self._validate_restore_op(restore_op, targets, reader)
+
+    @staticmethod
+    def _validate_restore_op(restore_op, targets, reader) -> None:
+        """One RestoreV2 op and the Assigns it feeds: keys, dtypes and shapes (TF's texts)."""
+        names = restore_op.inputs[1].op.attrs.get("value") if restore_op.inputs[1].op.type == "Const" \
+            else None
+        specs = restore_op.inputs[2].op.attrs.get("value") if restore_op.inputs[2].op.type == "Const" \
+            else None
+        if names is None or specs is None:
+            return
+        names = [n.decode() if isinstance(n, bytes) else str(n) for n in np.asarray(names).reshape(-1)]
+        specs = [s.decode() if isinstance(s, bytes) else str(s) for s in np.asarray(specs).reshape(-1)]
+        dtypes = restore_op.attrs["dtypes"]
+        for name, dtype in zip(names, dtypes):
+            if not reader.has_tensor(name):
+                raise errors.NotFoundError(None, restore_op, f"Key {name} not found in checkpoint")
+            stored = reader.datatype_of(name)
+            if stored != dtype.as_datatype_enum:
+                stored_name = _dt.cpp_name(_dt.as_dtype(stored)) if stored in formats.bundle.DTYPES \
+                    else str(stored)
+                raise errors.InvalidArgumentError(
+                    None, restore_op, f"tensor_name = {name}; expected dtype {_dt.cpp_name(dtype)} does "
+                    f"not equal original dtype {stored_name}")
+        for assign, index in targets:
+            if not specs[index] and assign.attrs.get("validate_shape", True):
+                lhs = assign.inputs[0].shape
+                rhs = reader.shape_of(names[index])
+                if lhs.is_fully_defined() and tuple(lhs.as_list()) != tuple(rhs):
                     raise errors.InvalidArgumentError(
-                        None, restore_op, f"tensor_name = {name}; expected dtype {_dt.cpp_name(dtype)} does "
-                        f"not equal original dtype {stored_name}")
-            for assign, index in targets:
-                if not specs[index] and assign.attrs.get("validate_shape", True):
-                    lhs = assign.inputs[0].shape
-                    rhs = reader.shape_of(names[index])
-                    if lhs.is_fully_defined() and tuple(lhs.as_list()) != tuple(rhs):
-                        raise errors.InvalidArgumentError(
-                            None, assign, f"Assign requires shapes of both tensors to match. lhs shape= "
-                            f"{format_shape(lhs)} rhs shape= [{','.join(str(d) for d in rhs)}]")
+                        None, assign, f"Assign requires shapes of both tensors to match. lhs shape= "
+                        f"{format_shape(lhs)} rhs shape= [{','.join(str(d) for d in rhs)}]")
 
 
 def _wrap_restore_error(err: errors.OpError, verbiage: str) -> errors.OpError:
@@ -374,14 +385,27 @@ def get_checkpoint_mtimes(checkpoint_prefixes) -> list:
 
 def remove_checkpoint(checkpoint_prefix: str, checkpoint_format_version: int = 2,
                       meta_graph_suffix: str = "meta") -> None:
-    """Deletes a checkpoint's `.index`, `.data-*` and `.meta` files."""
-    paths = [checkpoint_prefix + ".index", f"{checkpoint_prefix}.{meta_graph_suffix}"]
-    paths += glob.glob(glob.escape(checkpoint_prefix) + ".data-?????-of-?????")
+    """Deletes a checkpoint's `.meta`, `.index` and `.data-*` files.
+
+    In that order, so that an interruption leaves either a readable checkpoint (without its meta
+    graph) or data files without an index, which the next save removes.
+    """
+    paths = [f"{checkpoint_prefix}.{meta_graph_suffix}", checkpoint_prefix + ".index"]
+    paths += sorted(glob.glob(glob.escape(checkpoint_prefix) + ".data-?????-of-?????"))
     for path in paths:
         try:
             os.remove(path)
         except FileNotFoundError:
             pass
+        _durable.crash_point(f"remove_checkpoint: {os.path.basename(path)} removed")
+
+
+def _remove_debris(save_path: str, latest_filename: str) -> None:
+    """After a completed save: deletes what interrupted saves of `save_path*` checkpoints left behind."""
+    directory, stem = os.path.split(save_path)
+    _durable.remove_temporaries(directory, stem)
+    _durable.remove_temporaries(directory, latest_filename)
+    _bundle.remove_orphan_data_files(directory, stem)
 
 
 def get_checkpoint_state(checkpoint_dir: str, latest_filename: Optional[str] = None):

@@ -6,9 +6,6 @@ checksums) before returning, so a failing restore fails before any Assign writes
 """
 from __future__ import annotations
 
-import errno
-import os
-
 import numpy as np
 
 from graphcompat import formats
@@ -18,25 +15,14 @@ from graphcompat.framework import errors
 from lowering.interpreter import Ref
 from lowering.registry import lowers
 
-_ERROR_CLASSES = {"DATA_LOSS": errors.DataLossError, "NOT_FOUND": errors.NotFoundError,
-                  "INVALID_ARGUMENT": errors.InvalidArgumentError}
-
-
-def format_error(exc: formats.FormatError, op=None) -> errors.OpError:
-    """A formats error as TF's OpError subclass (by status code)."""
-    return _ERROR_CLASSES.get(exc.kind, errors.UnknownError)(None, op, exc.message)
+def format_error(exc: errors.OpError, op=None) -> errors.OpError:
+    """A formats error (already TF's class and text) attributed to ``op``."""
+    return type(exc)(None, op, exc.message)
 
 
 def os_error(exc: OSError, path: str, op=None) -> errors.OpError:
-    """An OSError as TF's status: ENOENT → NotFound, EACCES/EPERM/EROFS → PermissionDenied."""
-    message = f"{path}; {exc.strerror or exc}"
-    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-        return errors.NotFoundError(None, op, message)
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return errors.PermissionDeniedError(None, op, message)
-    if exc.errno == errno.ENOSPC:
-        return errors.ResourceExhaustedError(None, op, message)
-    return errors.UnknownError(None, op, message)
+    """An OSError as TF's I/O status (``"<path>; <strerror>"``, TF's class for the errno)."""
+    return format_error(formats.io_error(path, exc), op)
 
 
 def _strings(value) -> list:
@@ -79,13 +65,10 @@ def save_v2(ctx, op, prefix, tensor_names, shape_and_slices, *tensors):
         full, slices = parse_shape_and_slice(spec)
         part = values.setdefault(name, _bundle.PartitionedTensor(tuple(full), []))
         part.parts.append(([s for s, _ in slices], value))
-    directory = os.path.dirname(prefix)
-    if directory and not os.path.isdir(directory):  # TF's writer creates no directories
-        raise errors.NotFoundError(None, op, f"{directory}; No such file or directory")
     try:
-        formats.write_bundle(prefix, values)
-    except OSError as exc:
-        raise os_error(exc, exc.filename or prefix, op) from None
+        formats.write_bundle(prefix, values)  # creates a missing parent directory, as TF's writer does
+    except errors.OpError as exc:
+        raise format_error(exc, op) from None
     return None
 
 
@@ -102,7 +85,7 @@ def read_checked(reader, name: str, dtype, spec: str, op=None) -> np.ndarray:
             f"dtype {stored_name}")
     try:
         value = reader.get_tensor(name)
-    except formats.FormatError as exc:
+    except errors.OpError as exc:
         raise format_error(exc, op) from None
     if spec:
         from graphcompat.ops.checkpoint_ops import parse_shape_and_slice
@@ -116,12 +99,11 @@ def read_checked(reader, name: str, dtype, spec: str, op=None) -> np.ndarray:
 
 
 def open_reader(prefix: str, op=None):
+    """A BundleReader for ``prefix``; its errors (TF's) are attributed to ``op``."""
     try:
         return formats.BundleReader(prefix)
-    except formats.FormatError as exc:
+    except errors.OpError as exc:
         raise format_error(exc, op) from None
-    except OSError as exc:
-        raise os_error(exc, exc.filename or prefix, op) from None
 
 
 @lowers("RestoreV2", context=True, host=True)
@@ -133,6 +115,6 @@ def restore_v2(ctx, op, prefix, tensor_names, shape_and_slices):
         raise errors.InvalidArgumentError(
             None, op, f"Expected {len(dtypes)} tensor names and shape_and_slices, got {len(names)} and "
             f"{len(specs)}")
-    reader = open_reader(prefix, op)
-    out = [read_checked(reader, name, dtype, spec, op) for name, spec, dtype in zip(names, specs, dtypes)]
+    with open_reader(prefix, op) as reader:
+        out = [read_checked(reader, name, dtype, spec, op) for name, spec, dtype in zip(names, specs, dtypes)]
     return out[0] if len(out) == 1 else tuple(out)

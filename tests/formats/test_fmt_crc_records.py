@@ -5,7 +5,7 @@ import zlib
 import numpy as np
 import pytest
 
-from graphcompat.formats import DataLoss, InvalidArgument, NotFound
+from graphcompat.framework.errors import DataLossError, FailedPreconditionError, InvalidArgumentError, NotFoundError
 from graphcompat.formats.crc import crc32c, mask, masked_crc, unmask
 from graphcompat.formats.records import RecordWriter, encode_record, read_records, write_records
 
@@ -89,15 +89,21 @@ def test_concatenated_zlib_streams(tmp_path):
 
 
 def test_bad_compression_type():
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidArgumentError):
         RecordWriter("/nonexistent/never", "LZ4")
 
 
-def test_missing_file(tmp_path):
-    with pytest.raises(NotFound, match="No such file"):
+def test_missing_file_and_directory(tmp_path):
+    # TF's I/O statuses: "<path>; <strerror>" with the class for the errno.
+    with pytest.raises(NotFoundError, match=f"^{tmp_path}/missing; No such file or directory$"):
         list(read_records(str(tmp_path / "missing")))
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFoundError, match="no_dir/file; No such file or directory$"):
         RecordWriter(str(tmp_path / "no_dir" / "file"))
+    with pytest.raises(FailedPreconditionError, match=f"^{tmp_path}; Is a directory$"):
+        list(read_records(str(tmp_path)))
+    (tmp_path / "plain").write_bytes(b"")
+    with pytest.raises(FailedPreconditionError, match="plain/x; Not a directory$"):
+        RecordWriter(str(tmp_path / "plain" / "x"))
 
 
 def _write(tmp_path, records):
@@ -106,13 +112,13 @@ def _write(tmp_path, records):
     return path
 
 
-@pytest.mark.parametrize("position, what", [
-    (3, "length checksum"),       # inside the length field
-    (9, "length checksum"),       # inside the length crc
-    (12 + 2, "data checksum"),    # inside the payload
-    (12 + 5 + 1, "data checksum"),  # inside the payload crc
+@pytest.mark.parametrize("position, where", [
+    (3, 0),        # inside the length field: TF names the record's offset
+    (9, 0),        # inside the length crc
+    (12 + 2, 12),  # inside the payload: TF names the payload's offset
+    (12 + 5 + 1, 12),  # inside the payload crc
 ])
-def test_corrupted_record(tmp_path, position, what):
+def test_corrupted_record(tmp_path, position, where):
     path = _write(tmp_path, [b"first", b"second"])
     data = bytearray(path.read_bytes())
     offset = len(encode_record(b"first"))
@@ -120,29 +126,44 @@ def test_corrupted_record(tmp_path, position, what):
     path.write_bytes(bytes(data))
     records = read_records(str(path))
     assert next(records) == b"first"
-    with pytest.raises(DataLoss, match=f"corrupted record at offset {offset} .*{what}"):
+    with pytest.raises(DataLossError, match=f"^corrupted record at {offset + where}$"):
         next(records)
     # Without checks the damaged payload comes through (only meaningful for payload damage).
     if position == 14:
         assert len(list(read_records(str(path), check_crc=False))) == 2
 
 
-@pytest.mark.parametrize("cut", [1, 4, 11, 12, 15, 20])
+def test_corrupted_first_record_asks_whether_it_is_a_tfrecord_file(tmp_path):
+    (tmp_path / "r").write_bytes(b"this is not a TFRecord file at all")
+    with pytest.raises(DataLossError, match=r"^corrupted record at 0 \(Is this even a TFRecord file\?\)$"):
+        list(read_records(str(tmp_path / "r")))
+
+
+@pytest.mark.parametrize("cut", [1, 4, 11])
+def test_partial_header_at_the_end_is_the_end(tmp_path, cut):
+    # TF's reader treats a header cut short as the end of the data (a writer may be mid-record).
+    path = _write(tmp_path, [b"first", b"second"])
+    path.write_bytes(path.read_bytes()[:len(encode_record(b"first")) + cut])
+    assert list(read_records(str(path))) == [b"first"]
+
+
+@pytest.mark.parametrize("cut", [12, 15, 20])
 def test_truncated_record(tmp_path, cut):
     path = _write(tmp_path, [b"first", b"second"])
     full = path.read_bytes()
-    keep = len(encode_record(b"first")) + cut
-    path.write_bytes(full[:keep])
-    with pytest.raises(DataLoss, match=f"truncated record at offset {len(encode_record(b'first'))}"):
+    offset = len(encode_record(b"first"))
+    path.write_bytes(full[:offset + cut])
+    with pytest.raises(DataLossError, match=f"^truncated record at {offset}' failed with Read less bytes than "
+                                            f"requested$"):
         list(read_records(str(path)))
 
 
 @pytest.mark.parametrize("compression", ["ZLIB", "GZIP"])
 def test_truncated_compressed_stream(tmp_path, compression):
     path = tmp_path / "r"
-    write_records(str(path), RECORDS, compression)
-    path.write_bytes(path.read_bytes()[:-30])
-    with pytest.raises(DataLoss):
+    write_records(str(path), [b"x" * 1000, b"y" * 1000], compression)
+    path.write_bytes(path.read_bytes()[:-12])  # inside the last payload
+    with pytest.raises(DataLossError, match=f"^truncated record at {1000 + 16}' failed with EOF reached$"):
         list(read_records(str(path), compression))
 
 
@@ -150,5 +171,5 @@ def test_garbage_compressed_stream(tmp_path):
     path = tmp_path / "r"
     path.write_bytes(b"this is not a zlib stream at all")
     for compression in ["ZLIB", "GZIP"]:
-        with pytest.raises(DataLoss):
+        with pytest.raises(DataLossError, match="^inflate\\(\\) failed with error -3: incorrect header check$"):
             list(read_records(str(path), compression))

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from graphcompat.formats import (EventFileWriter, InvalidArgument, decode_png, encode_png,
+from graphcompat.formats import (EventFileWriter, decode_png, encode_png,
                                  get_checkpoint_state, latest_checkpoint, make_histogram,
                                  read_records, update_checkpoint_state, write_bundle)
 from graphcompat.formats.histogram import BUCKET_LIMITS, DBL_MAX
+from graphcompat.framework.errors import InvalidArgumentError
 
 # ---- checkpoint state --------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ def test_histogram_empty_and_single():
 
 @pytest.mark.parametrize("bad", [[1.0, np.nan], [np.inf], [-np.inf, 0.0]])
 def test_histogram_rejects_non_finite(bad):
-    with pytest.raises(InvalidArgument, match="Nan in summary histogram for: weights"):
+    with pytest.raises(InvalidArgumentError, match="Nan in summary histogram for: weights"):
         make_histogram(bad, name="weights")
 
 
@@ -229,15 +230,15 @@ def test_png_round_trip(channels, dtype):
 
 def test_png_accepts_2d_and_rejects_bad_input():
     assert decode_png(encode_png(np.eye(3, dtype=np.uint8) * 255)).shape == (3, 3, 1)
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidArgumentError):
         encode_png(np.zeros((2, 2, 5), np.uint8))
-    with pytest.raises(InvalidArgument):
+    with pytest.raises(InvalidArgumentError):
         encode_png(np.zeros((2, 2, 3), np.float32))
-    with pytest.raises(InvalidArgument, match="signature"):
+    with pytest.raises(InvalidArgumentError, match="signature"):
         decode_png(b"GIF89a")
     data = bytearray(encode_png(np.zeros((2, 2, 3), np.uint8)))
     data[20] ^= 1  # inside IHDR
-    with pytest.raises(InvalidArgument, match="CRC"):
+    with pytest.raises(InvalidArgumentError, match="CRC"):
         decode_png(bytes(data))
 
 
