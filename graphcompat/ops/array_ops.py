@@ -97,8 +97,13 @@ def _reshape_shape(ctx: InferenceContext):
 
 
 def _fill_shape(ctx: InferenceContext):
+    if ctx.shape(0).ndims not in (None, 1):
+        raise _rank_error(ctx, 1, ctx.shape(0).ndims)
     if ctx.shape(1).ndims not in (None, 0):
         raise _rank_error(ctx, 0, ctx.shape(1).ndims)
+    dims = ctx.value(0)
+    if dims is not None and np.any(np.asarray(dims) < 0):
+        raise ctx.error("Fill dimensions must be >= 0")
     return [ctx.value_as_shape(0)]
 
 
@@ -252,7 +257,8 @@ def _tile_shape(ctx: InferenceContext):
         return [_ts.unknown_shape(m_shape.as_list()[0] if m_shape.ndims == 1 else None)]
     if multiples is None:
         return [_ts.unknown_shape(shape.ndims)]
-    return [_ts.TensorShape([None if d is None else d * int(m)
+    # A negative multiple is TF's run-time error ("Expected multiples[0] >= 0"), not a build-time one.
+    return [_ts.TensorShape([None if d is None or m < 0 else d * int(m)
                              for d, m in zip(shape.as_list(), np.reshape(multiples, [-1]))])]
 
 
@@ -332,7 +338,7 @@ def _filled(value, shape, dtype: _dt.DType, name: str) -> _ops.Tensor:
             dims = [int(_ts.dimension_value(d)) for d in _ts.as_shape(shape)]
         except (TypeError, ValueError):
             dims = None
-        if dims is not None and int(np.prod(dims, dtype=np.int64)) < 1000:
+        if dims is not None and min(dims, default=0) >= 0 and int(np.prod(dims, dtype=np.int64)) < 1000:
             return constant(value, dtype=dtype, shape=dims, name=name)
     shape = _shape_tensor(shape)
     return apply_op("Fill", [shape, constant(value, dtype=dtype)], name=name)
