@@ -12,7 +12,7 @@ from jax import lax
 from graphcompat.framework import dtypes, errors
 from lowering.interpreter import require
 from lowering.registry import lowers
-from lowering.rules.checks import axis_in_range, first_failure, invalid, require_in_range, shape_str
+from lowering.rules.checks import axis_in_range, invalid, require_in_range, shape_str
 
 
 def _shape_text(x) -> str:
@@ -302,7 +302,9 @@ lowers("ArgMin")(_arg_reduce(jnp.argmin))
 def _scan_axis(x, axis) -> int:
     rank, axis = jnp.ndim(x), static_ints(axis)[0]
     axis = axis + rank if axis < 0 else axis  # TF reports the axis after adding the rank
-    return axis_in_range(axis, rank, lambda a, r: f"ScanOp: Expected scan axis in the range [{-r}, {r}), but got {a}")
+    if not 0 <= axis < rank:
+        raise invalid(f"ScanOp: Expected scan axis in the range [{-rank}, {rank}), but got {axis}")
+    return axis
 
 
 def _scan(fn, identity):
@@ -420,17 +422,28 @@ lowers("UnsortedSegmentMin")(_segment("segment_min"))
 lowers("UnsortedSegmentProd")(_segment("segment_prod"))
 
 
+def _permutation_error(values) -> str:
+    """TF's InvertPermutationOp message for the first bad entry, in input order."""
+    seen = set()
+    for v in (int(v) for v in values):
+        if not 0 <= v < len(values):
+            return f"{v} is not between 0 and {len(values)}"
+        if v in seen:
+            return f"{v} is duplicated in the input."
+        seen.add(v)
+    return ""
+
+
 @lowers("InvertPermutation")
 def invert_permutation(x, **_):
     if np.ndim(x) != 1:
         raise invalid("invert_permutation expects a 1D vector.")
     n = np.shape(x)[0]
-    require_in_range(x, n, lambda pos, v: f"{v} is not between 0 and {n}")
-    counts = jnp.zeros((n,), jnp.int32).at[jnp.asarray(x)].add(1, mode="drop")
-    require(counts <= 1, errors.InvalidArgumentError,
-            lambda: f"{first_failure(np.asarray(counts) <= 1)[0]} is duplicated in the input.")
     x = jnp.asarray(x)
-    return jnp.zeros_like(x).at[x].set(jnp.arange(x.shape[0], dtype=x.dtype))
+    counts = jnp.zeros((n,), jnp.int32).at[x].add(1, mode="drop")
+    require(jnp.all((x >= 0) & (x < n)) & jnp.all(counts <= 1), errors.InvalidArgumentError,
+            lambda: _permutation_error(np.asarray(x)))
+    return jnp.zeros_like(x).at[x].set(jnp.arange(n, dtype=x.dtype))
 
 
 @lowers("CumulativeLogsumexp")
