@@ -227,17 +227,39 @@ def clip_by_value(t, lo, hi, **_):
     return _minimum(_maximum(t, lo), hi)
 
 
-@lowers("Select")
-def select(cond, t, e, **_):
+@lowers("Select", context=True)  # a context rule only for the op's name, which TF's message shows
+def select(ctx, op, cond, t, e):
+    t_shape, c_shape = np.shape(t), np.shape(cond)
+    if len(c_shape) == 1 and len(t_shape) > 1:  # TF1: a vector condition picks whole rows
+        if t_shape[0] != c_shape[0]:
+            raise invalid(f"Number of batches of 'then' must match size of 'cond', but saw: {t_shape[0]} vs. "
+                          f"{c_shape[0]}")
+        if t_shape != np.shape(e):
+            raise invalid(f"'then' and 'else' must have the same size.  but received: {shape_str(t_shape)} vs. "
+                          f"{shape_str(np.shape(e))}")
+    elif len(c_shape) == 0:
+        if t_shape != np.shape(e):
+            raise invalid(f"'then' and 'else' must have the same size.  but received: {shape_str(t_shape)} vs. "
+                          f"{shape_str(np.shape(e))}")
+    else:  # OpKernelContext::ValidateInputsAreSameShape
+        for i, shape in ((1, t_shape), (2, np.shape(e))):
+            if shape != c_shape:
+                raise invalid(f"Inputs to operation {op.name} of type Select must have the same size and shape.  "
+                              f"Input 0: {shape_str(c_shape)} != input {i}: {shape_str(shape)}")
     xp = np if is_static(cond, t, e) else jnp  # host values (strings) stay numpy
     cond = xp.asarray(cond)
-    if cond.ndim == 1 and np.ndim(t) > 1:  # TF1: a vector condition picks whole rows
+    if cond.ndim == 1 and np.ndim(t) > 1:
         cond = cond.reshape(cond.shape + (1,) * (np.ndim(t) - 1))
     return xp.where(cond, t, e)
 
 
 @lowers("SelectV2")
 def select_v2(cond, t, e, **_):
+    try:
+        np.broadcast_shapes(np.shape(cond), np.shape(t), np.shape(e))
+    except ValueError:
+        raise invalid(f"condition {shape_str(np.shape(cond))}, then {shape_str(np.shape(t))}, and else "
+                      f"{shape_str(np.shape(e))} must be broadcastable") from None
     return (np if is_static(cond, t, e) else jnp).where(cond, t, e)
 
 
