@@ -293,8 +293,17 @@ defop("Tile", "input: T, multiples: Tmultiples -> output: T", types={"Tmultiples
 # ------------------------------------------------------------------------------------------------
 def placeholder(dtype, shape=None, name: Optional[str] = None) -> _ops.Tensor:
     """`tf.placeholder`: a value that must be fed (`shape=None` accepts any shape)."""
-    dtype = _dt.as_dtype(dtype)
-    shape = _ts.as_shape(shape) if shape is not None else _ts.unknown_shape()
+    try:
+        dtype_value = _dt.as_dtype(dtype) if dtype is not None else None
+    except TypeError:
+        dtype_value = None
+    if dtype_value is None:  # TF's make_type
+        raise TypeError(f"Expected DataType for argument 'dtype' not {dtype!r}.")
+    try:
+        shape = _ts.as_shape(shape) if shape is not None else _ts.unknown_shape()
+    except (TypeError, ValueError) as err:  # TF's make_shape
+        raise type(err)(f"Error converting shape to a TensorShape: {err}.") from None
+    dtype = dtype_value
     return apply_op("Placeholder", [], {"dtype": dtype, "shape": shape}, name=name)
 
 
