@@ -181,12 +181,14 @@ for _op_type, _np_fn, _jnp_fn in [
 
 
 @lowers("RealDiv")
-def real_div(x, y, **_):
+@_binary_rule
+def real_div(x, y):
     return jnp.divide(x, y).astype(jnp.result_type(x))
 
 
 @lowers("DivNoNan")
-def div_no_nan(x, y, **_):
+@_binary_rule
+def div_no_nan(x, y):
     safe = jnp.where(y == 0, jnp.ones((), jnp.result_type(y)), y)
     return jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), x / safe)
 
@@ -402,7 +404,7 @@ for _op_type, _fn in {"Acosh": jnp.arccosh, "Asinh": jnp.arcsinh, "Atanh": jnp.a
                       "Erfc": jax.scipy.special.erfc, "Lgamma": jax.scipy.special.gammaln,
                       "Digamma": jax.scipy.special.digamma, "Xlogy": _xlogy, "Xdivy": _xdivy,
                       "MulNoNan": _mul_no_nan}.items():
-    lowers(_op_type)(lambda *args, _fn=_fn, **attrs: _fn(*args))
+    lowers(_op_type)(_binary_rule(_fn))
 
 
 @lowers("EuclideanNorm")
