@@ -366,7 +366,7 @@ VALIDATING = [
          bad=[Bad([np.array([3, 0, 3, 1], np.int32)], E.InvalidArgumentError, "3 is duplicated in the input."),
               Bad([np.array([3, 0, 4, 1], np.int32)], E.InvalidArgumentError, "4 is not between 0 and 4")]),
     Case("matmul_fed", lambda tf, a, b: tf.matmul(a, b), lambda a, b: a @ b, [F, G.T.copy()], 1e-5,
-         bad=[Bad([F, G], E.InvalidArgumentError, "Matrix size-incompatible: In[0]: [3,4], In[1]: [3,4] 0 0"),
+         bad=[Bad([F, G], E.InvalidArgumentError, "Matrix size-incompatible: In[0]: [3,4], In[1]: [3,4]"),
               Bad([F, G[0]], ValueError, "Shape must be rank 2 but is rank 1", at="build")]),
     Case("batch_matmul_fed", lambda tf, a, b: tf.matmul(a, b), np.matmul, [BATCH, BATCH2], 1e-5,
          bad=[Bad([BATCH, np.ones((3, 4, 5), np.float32)], E.InvalidArgumentError,

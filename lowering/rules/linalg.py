@@ -11,8 +11,8 @@ from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
 
 
-def _check_matmul(a, b, adj_a: bool, adj_b: bool) -> None:
-    """TF's MatMul/BatchMatMul kernel checks (the flags are printed as TF prints them)."""
+def _check_matmul(a, b, adj_a: bool, adj_b: bool, batch: bool = True) -> None:
+    """TF's MatMul/BatchMatMul kernel checks (BatchMatMul's message ends with its adjoint flags)."""
     for i, x in enumerate((a, b)):
         if np.ndim(x) < 2:
             raise invalid(f"In[{i}] ndims must be >= 2: {np.ndim(x)}")
@@ -23,8 +23,8 @@ def _check_matmul(a, b, adj_a: bool, adj_b: bool) -> None:
         raise invalid(f"In[0] and In[1] must have compatible batch dimensions: {shape_str(sa)} vs. "
                       f"{shape_str(sb)}") from None
     if sa[-2 if adj_a else -1] != sb[-1 if adj_b else -2]:
-        raise invalid(f"Matrix size-incompatible: In[0]: {shape_str(sa)}, In[1]: {shape_str(sb)} {int(adj_a)} "
-                      f"{int(adj_b)}")
+        flags = f" {int(adj_a)} {int(adj_b)}" if batch else ""
+        raise invalid(f"Matrix size-incompatible: In[0]: {shape_str(sa)}, In[1]: {shape_str(sb)}{flags}")
 
 
 def _square_matrices(x, what: str = "Input matrix must be square.") -> None:
@@ -49,7 +49,7 @@ def _adjoint(x):
 
 @lowers("MatMul")
 def mat_mul(a, b, *, transpose_a=False, transpose_b=False, **_):
-    _check_matmul(a, b, transpose_a, transpose_b)
+    _check_matmul(a, b, transpose_a, transpose_b, batch=False)
     a = a.T if transpose_a else a
     b = b.T if transpose_b else b
     return jnp.matmul(a, b, preferred_element_type=jnp.result_type(a))

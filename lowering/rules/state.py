@@ -82,7 +82,10 @@ def _scatter_rule(update):
         if ok is not None:  # a failed check anywhere in the run: every index out of range, all dropped
             indices = jnp.where(ok, indices, n)
         new = update(var.at[indices], updates)
-        ctx.write(ref.key, new, gated=ok is not None)
+        # Dropping the indices undoes only this update: when an earlier op of the run already wrote the
+        # variable (Adam's sparse path: Assign(m, m * beta1) then ScatterAdd), the run's final select on the
+        # checks must still restore the old value.
+        ctx.write(ref.key, new, gated=ok is not None and ref.key not in ctx.writes)
         return new
     return rule
 
