@@ -153,7 +153,11 @@ VALIDATING = [
               Bad([X, vec(5, 5)], E.InvalidArgumentError, "Input to reshape is a tensor with 24 values, but the "
                                                          "requested shape has 25"),
               Bad([X, vec(-1, -1)], E.InvalidArgumentError, "Only one input size may be -1, not both 0 and 1"),
-              Bad([X, vec(-2, -12)], E.InvalidArgumentError, "Size 0 must be non-negative, not -2")]),
+              Bad([X, vec(-2, -12)], E.InvalidArgumentError, "Size 0 must be non-negative, not -2"),
+              Bad([X, vec(0, -1)], E.InvalidArgumentError, "Input to reshape is a tensor with 24 values, but the "
+                                                          "requested shape has 0")]),
+    Case("reshape_empty_infers", lambda tf, x, s: tf.reshape(x, s), lambda x, s: np.zeros((0, 1), np.float32),
+         [np.zeros(0, np.float32), vec(0, -1)], static=False),
     Case("fill_fed_dims", lambda tf, d: tf.fill(d, 1.5), lambda d: np.full(d, 1.5, np.float32), [vec(2, 3)],
          static=False,
          bad=[Bad([vec(2, -3)], E.InvalidArgumentError, "Dimension -3 must be >= 0"),

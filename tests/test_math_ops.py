@@ -398,6 +398,9 @@ VALIDATING = [
          bad=[Bad([F, G], E.FailedPreconditionError, "Cross-products are only defined for 3-element vectors."),
               Bad([F[:, :3].copy(), G[:2, :3].copy()], E.InvalidArgumentError,
                   "Both inputs must be of same shape: [3,3] vs. [2,3]")]),
+    Case("einsum_fed", lambda tf, a, b: tf.einsum("ij,jk->ik", a, b), lambda a, b: a @ b, [F, G.T.copy()], 1e-5,
+         bad=[Bad([F, G], E.InvalidArgumentError, "Expected dimension 4 at axis 0 of the input shaped [3,4] but got "
+                                                  "dimension 3")]),
     Case("top_k_fed_k", lambda tf, x, k: tf.nn.top_k(x, k).values, lambda x, k: -np.sort(-x, 1)[:, :int(k)],
          [F, np.int32(2)], static=False,
          bad=[Bad([F, np.int32(5)], E.InvalidArgumentError, "input must have at least k columns. Had 4, needed 5"),

@@ -329,7 +329,7 @@ def identity(input, name: Optional[str] = None) -> _ops.Tensor:
 def _shape_tensor(shape) -> _ops.Tensor:
     """A shape argument as a 1-D int tensor (TF's `shape_as_tensor` Const, or autopacked list)."""
     if isinstance(shape, _ops.Tensor):
-        return shape if shape.shape.ndims != 0 else reshape(shape, [-1])
+        return shape if shape.shape.ndims not in (None, 0) else reshape(shape, [-1])  # as TF's zeros/ones
     try:
         dims = _ts.as_shape(shape).as_list()
         if any(d is None for d in dims):

@@ -65,7 +65,7 @@ def _reshape_dims(in_shape, shape) -> tuple:
     if np.ndim(shape) > 1:
         raise _invalid(f"sizes input must be 1-D, not {shape_str(np.shape(shape))}")
     dims = _ints(shape)
-    unknown, product = -1, 1
+    unknown, product, has_zero = -1, 1, False
     for d, size in enumerate(dims):
         if size == -1:
             if unknown != -1:
@@ -73,15 +73,15 @@ def _reshape_dims(in_shape, shape) -> tuple:
             unknown = d
         elif size < 0:
             raise _invalid(f"Size {d} must be non-negative, not {size}")
+        elif size == 0:
+            has_zero = True  # zero sizes are left out of the product (and zero input dims of the count)
         else:
             product *= size
     n = int(np.prod(in_shape, dtype=np.int64))
     if unknown != -1:
-        # Zero-sized input dims are left out of the count when the requested shape has a zero too.
-        has_zero = product == 0
         counted = int(np.prod([d for d in in_shape if d > 0 or not has_zero], dtype=np.int64))
-        missing = counted // product if product else 0
-        if not (has_zero and any(d == 0 for d in in_shape)) and product * missing != counted:
+        missing = counted // product
+        if not any(d == 0 for d in in_shape if has_zero) and product * missing != counted:
             raise _invalid(f"Input to reshape is a tensor with {counted} values, but the requested shape requires "
                            f"a multiple of {product}")
         dims[unknown] = missing
@@ -530,7 +530,7 @@ def roll(x, shift, axis, **_):
 @lowers("SpaceToDepth")
 def space_to_depth(x, *, block_size, **_):
     if np.ndim(x) != 4:
-        raise _invalid(f"Input rank should be: 4 instead of: {np.ndim(x)}")
+        raise _invalid(f"Input rank should be 4 instead of {np.ndim(x)}")
     n, h, w, c = x.shape
     b = block_size
     if h % b or w % b:

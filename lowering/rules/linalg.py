@@ -189,8 +189,23 @@ def band_part(x, num_lower, num_upper, **_):
     return jnp.where(keep, x, jnp.zeros((), x.dtype))
 
 
+def _check_einsum_sizes(equation: str, inputs) -> None:
+    """TF's EinsumOp: every label has one size across the operands (ellipsis dims broadcast)."""
+    sizes: dict = {}
+    for subscripts, x in zip(equation.split("->")[0].split(","), inputs):
+        shape = np.shape(x)
+        head, _, tail = subscripts.strip().partition("...")
+        axes = list(enumerate(head)) + [(len(shape) - len(tail) + i, c) for i, c in enumerate(tail)]
+        for axis, label in axes:
+            if label in sizes and sizes[label] != shape[axis]:
+                raise invalid(f"Expected dimension {sizes[label]} at axis {axis} of the input shaped "
+                              f"{shape_str(shape)} but got dimension {shape[axis]}")
+            sizes.setdefault(label, shape[axis])
+
+
 @lowers("Einsum")
 def einsum(*inputs, equation, **_):
+    _check_einsum_sizes(equation, inputs)
     return jnp.einsum(equation, *inputs, preferred_element_type=jnp.result_type(inputs[0]))
 
 
