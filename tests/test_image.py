@@ -422,16 +422,16 @@ def test_png_encoding_interoperates_with_tensorflow():
 # ------------------------------------------------------------------------------------------------
 from tests._conformance import Bad, Case, bad_cases, check, check_bad  # noqa: E402
 
-IMG = _rng_image(4, 6, 2).astype(np.float32)[None]
+RESIZE_IMG = _rng_image(4, 6, 2).astype(np.float32)[None]
 VALIDATING = [
     Case("resize_nearest_fed_size", lambda tf, x, s: tf.image.resize_nearest_neighbor(x, s),
-         lambda x, s: _nearest_ref(x, *s), [IMG, np.array([2, 3], np.int32)], static=False,
-         bad=[Bad([IMG, np.array([0, 3], np.int32)], tf.errors.InvalidArgumentError,
+         lambda x, s: _nearest_ref(x, *s), [RESIZE_IMG, np.array([2, 3], np.int32)], static=False,
+         bad=[Bad([RESIZE_IMG, np.array([0, 3], np.int32)], tf.errors.InvalidArgumentError,
                   "output dimensions must be positive"),
-              Bad([IMG, np.array([2, 3, 1], np.int32)], tf.errors.InvalidArgumentError,
+              Bad([RESIZE_IMG, np.array([2, 3, 1], np.int32)], tf.errors.InvalidArgumentError,
                   "shape_t must have two elements[3]")]),
     Case("resize_bilinear_fed_images", lambda tf, x: tf.image.resize_bilinear(x, [2, 3]),
-         lambda x: _bilinear_ref(x, 2, 3).astype(np.float32), [IMG], 1e-4,
+         lambda x: _bilinear_ref(x, 2, 3).astype(np.float32), [RESIZE_IMG], 1e-4,
          bad=[Bad([np.ones((1, 0, 4, 1), np.float32)], tf.errors.InvalidArgumentError,
                   "input image must be of non-zero size")]),
 ]
