@@ -17,7 +17,7 @@ from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import (axis_in_range, first_failure, invalid, require_in_range, shape_str,
                                    shape_vector, slice_debug)
-from lowering.rules.math import STATIC_RESULT_LIMIT, check_broadcast, is_static, static_ints
+from lowering.rules.math import STATIC_RESULT_LIMIT, is_static, static_ints
 
 
 def _ints(value) -> list:
