@@ -543,7 +543,8 @@ class _placement:
 def executable_counts(session) -> list:
     """Per compiled plan of `session` (a tf.Session), how many executables jax.jit holds for it: one per
     feed shape signature it has seen. A test of "no retrace" asserts this does not grow."""
-    return [runner.compiled.jitted._cache_size() for runner in session._runners if runner.compiled is not None]
+    return [compiled.jitted._cache_size() for runner in session._runners
+            for compiled in (runner.compiled, runner.padded) if compiled is not None]
 
 
 def runner_for(session, *elements) -> PlanRunner:

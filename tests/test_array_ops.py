@@ -4,7 +4,7 @@ import pytest
 
 import graphcompat as tf
 from lowering.executor import executable_counts
-from tests._conformance import Case, check
+from tests._conformance import Bad, Case, bad_cases, check, check_bad
 
 rng = np.random.RandomState(1)
 X = rng.randn(2, 3, 4).astype(np.float32)
@@ -132,6 +132,157 @@ SLICES = [
     Case("slice", lambda tf, x: tf.slice(x, [0, 1], [-1, 2]), lambda x: x[:, 1:3], [M]),
     Case("slice_3d", lambda tf, x: tf.slice(x, [1, 0, 2], [1, 2, -1]), lambda x: x[1:2, 0:2, 2:], [X]),
 ]
+
+
+# ------------------------------------------------------------------------------------------------
+# Ops whose TF kernels validate fed values or shapes: a good line + TF's error class and text.
+# ------------------------------------------------------------------------------------------------
+E = tf.errors
+I32 = np.int32
+F4 = np.arange(4, dtype=np.float32)
+
+
+def vec(*values):
+    return np.array(values, np.int32)
+
+
+VALIDATING = [
+    Case("reshape_fed_shape", lambda tf, x, s: tf.reshape(x, s), lambda x, s: x.reshape(s), [X, vec(4, -1)],
+         static=False,
+         bad=[Bad([X, vec(5, -1)], E.InvalidArgumentError, "Input to reshape is a tensor with 24 values, but the "
+                                                          "requested shape requires a multiple of 5"),
+              Bad([X, vec(5, 5)], E.InvalidArgumentError, "Input to reshape is a tensor with 24 values, but the "
+                                                         "requested shape has 25"),
+              Bad([X, vec(-1, -1)], E.InvalidArgumentError, "Only one input size may be -1, not both 0 and 1"),
+              Bad([X, vec(-2, -12)], E.InvalidArgumentError, "Size 0 must be non-negative, not -2"),
+              Bad([X, vec(0, -1)], E.InvalidArgumentError, "Input to reshape is a tensor with 24 values, but the "
+                                                          "requested shape has 0")]),
+    Case("reshape_empty_infers", lambda tf, x, s: tf.reshape(x, s), lambda x, s: np.zeros((0, 1), np.float32),
+         [np.zeros(0, np.float32), vec(0, -1)], static=False),
+    Case("fill_fed_dims", lambda tf, d: tf.fill(d, 1.5), lambda d: np.full(d, 1.5, np.float32), [vec(2, 3)],
+         static=False,
+         bad=[Bad([vec(2, -3)], E.InvalidArgumentError, "Dimension -3 must be >= 0"),
+              Bad([np.array([[2]], np.int32)], ValueError, "Shape must be rank 1 but is rank 2", at="build")]),
+    Case("zeros_fed_shape", lambda tf, d: tf.zeros(d), lambda d: np.zeros(d, np.float32), [vec(3)], static=False,
+         bad=[Bad([vec(-1)], E.InvalidArgumentError, "Dimension -1 must be >= 0")]),
+    Case("tile_fed_multiples", lambda tf, x, m: tf.tile(x, m), lambda x, m: np.tile(x, m), [M, vec(2, 1)],
+         static=False,
+         bad=[Bad([M, vec(2, -1)], E.InvalidArgumentError, "Expected multiples[1] >= 0, but got -1"),
+              Bad([M, vec(2, 1, 1)], E.InvalidArgumentError,
+                  "Expected multiples argument to be a vector of length 2 but got length 3")]),
+    Case("pad_fed_paddings", lambda tf, x, p: tf.pad(x, p), lambda x, p: np.pad(x, p), [M, np.array([[1, 0], [0, 2]],
+                                                                                                  np.int32)],
+         static=False,
+         bad=[Bad([M, np.array([[1, 0], [-1, 2]], np.int32)], E.InvalidArgumentError, "Paddings must be non-negative: "
+                                                                                     "-1 2"),
+              Bad([M, np.array([[1, 0]], np.int32)], E.InvalidArgumentError,
+                  "The first dimension of paddings must be the rank of inputs[1,2] [3,4]")]),
+    Case("mirror_pad_fed", lambda tf, x, p: tf.pad(x, p, "REFLECT"), lambda x, p: mirror(x, p, "REFLECT"),
+         [M, np.array([[1, 1], [2, 2]], np.int32)], static=False,
+         bad=[Bad([M, np.array([[3, 0], [0, 0]], np.int32)], E.InvalidArgumentError,
+                  "paddings must be less than the dimension size: 3, 0 not less than 3")]),
+    Case("split_fed", lambda tf, x: tf.split(x, 2), lambda x: np.split(x, 2), [F4],
+         bad=[Bad([np.ones(5, np.float32)], E.InvalidArgumentError, "Number of ways to split should evenly divide "
+                                                                    "the split dimension, but got split_dim 0 (size "
+                                                                    "= 5) and num_split 2")]),
+    Case("split_v_fed", lambda tf, x: tf.split(x, [1, 3]), lambda x: np.split(x, [1]), [F4],
+         bad=[Bad([np.ones(5, np.float32)], E.InvalidArgumentError, "Determined shape must either match input shape "
+                                                                    "along split_dim exactly if fully specified, or "
+                                                                    "be less than the size of the input along "
+                                                                    "split_dim if not fully specified.  Got: 4")]),
+    Case("concat_fed", lambda tf, x, y: tf.concat([x, y], 0), lambda x, y: np.concatenate([x, y]), [M, M],
+         bad=[Bad([M, M[:, :3]], E.InvalidArgumentError, "ConcatOp : Dimension 1 in both shapes must be equal: "
+                                                         "shape[0] = [3,4] vs. shape[1] = [3,3]")]),
+    Case("concat_fed_axis", lambda tf, x, a: tf.concat([x, x], a), lambda x, a: np.concatenate([x, x], int(a)),
+         [M, np.int32(1)], static=False,
+         bad=[Bad([M, np.int32(2)], E.InvalidArgumentError, "ConcatOp : Expected concatenating dimensions in the "
+                                                            "range [-2, 2), but got 2")]),
+    Case("transpose_fed_perm", lambda tf, x, p: tf.transpose(x, p), lambda x, p: x.transpose(p), [X, vec(2, 0, 1)],
+         static=False,
+         bad=[Bad([X, vec(0, 0, 1)], E.InvalidArgumentError, "2 is missing from {0,0,1}."),
+              Bad([X, vec(0, 1, 5)], E.InvalidArgumentError, "5 is out of range [0 .. 3)"),
+              Bad([X, vec(1, 0)], E.InvalidArgumentError,
+                  "transpose expects a vector of size 3. But input(1) is a vector of size 2")]),
+    Case("expand_dims_fed", lambda tf, x, d: tf.expand_dims(x, d), lambda x, d: np.expand_dims(x, int(d)),
+         [M, np.int32(1)], static=False,
+         bad=[Bad([M, np.int32(3)], E.InvalidArgumentError, "Tried to expand dim index 3 for tensor with 2 "
+                                                            "dimensions.")]),
+    Case("squeeze_fed", lambda tf, x: tf.squeeze(x, [0]), lambda x: x[0], [ONE],
+         bad=[Bad([X], E.InvalidArgumentError, "Can not squeeze dim[0], expected a dimension of 1, got 2")]),
+    Case("reverse_fed_axis", lambda tf, x, a: tf.reverse(x, a), lambda x, a: np.flip(x, tuple(a)), [M, vec(1)],
+         static=False,
+         bad=[Bad([M, vec(2)], E.InvalidArgumentError, "'axis'[0] = 2 is out of valid range [0, 1"),
+              Bad([M, vec(1, -1)], E.InvalidArgumentError, "axis 1 specified more than once.")]),
+    Case("broadcast_to_fed", lambda tf, x, s: tf.broadcast_to(x, s), lambda x, s: np.broadcast_to(x, s),
+         [M, vec(2, 3, 4)], static=False,
+         bad=[Bad([M, vec(3, 5)], E.InvalidArgumentError, "Incompatible shapes: [3,4] vs. [3,5]"),
+              Bad([M, vec(4)], E.InvalidArgumentError, "Rank of input (2) must be no greater than rank of output "
+                                                       "shape (1).")]),
+    Case("gather_fed", lambda tf, x, i: tf.gather(x, i), lambda x, i: x[i], [M, vec(2, 0)],
+         bad=[Bad([M, vec(2, 3)], E.InvalidArgumentError, "indices[1] = 3 is not in [0, 3)"),
+              Bad([M, vec(-1, 0)], E.InvalidArgumentError, "indices[0] = -1 is not in [0, 3)"),
+              Bad([M, np.int32(7)], E.InvalidArgumentError, "indices = 7 is not in [0, 3)")]),
+    Case("gather_fed_axis1", lambda tf, x, i: tf.gather(x, i, axis=1), lambda x, i: x[:, i], [M, IDX],
+         bad=[Bad([M, vec(2, 0, 4, 1)], E.InvalidArgumentError, "indices[2] = 4 is not in [0, 4)")]),
+    Case("gather_nd_fed", lambda tf, x, i: tf.gather_nd(x, i), lambda x, i: x[tuple(i.T)],
+         [M, np.array([[1, 0], [2, 3]], np.int32)],
+         bad=[Bad([M, np.array([[1, 0], [3, 3]], np.int32)], E.InvalidArgumentError,
+                  "indices[1] = [3, 3] does not index into param shape [3,4], node name: GatherNd")]),
+    Case("one_hot_fed_depth", lambda tf, i, d: tf.one_hot(i, d), lambda i, d: np.eye(int(d), dtype=np.float32)[i],
+         [V, np.int32(4)], static=False,
+         bad=[Bad([V, np.int32(-3)], E.InvalidArgumentError, "depth must be non-negative, got: -3")]),
+    Case("slice_fed_begin", lambda tf, x, b: tf.slice(x, b, [2, 2]), lambda x, b: x[b[0]:b[0] + 2, b[1]:b[1] + 2],
+         [M, vec(1, 2)], bad=[Bad([M, vec(2, 1)], E.InvalidArgumentError, "Expected size[0] in [0, 1], but got 2"),
+                              Bad([M, vec(-1, 1)], E.InvalidArgumentError, "Expected begin[0] in [0, 3], but got -1")]),
+    Case("slice_fed_size", lambda tf, x, s: tf.slice(x, [1, 0], s), lambda x, s: x[1:1 + s[0], :s[1]],
+         [M, vec(2, 4)], static=False,
+         bad=[Bad([M, vec(2, 5)], E.InvalidArgumentError, "Expected size[1] in [0, 4], but got 5")]),
+    Case("getitem_fed_index", lambda tf, x, i: x[i], lambda x, i: x[i], [M, np.int32(-1)],
+         bad=[Bad([M, np.int32(3)], E.InvalidArgumentError, "slice index 3 of dimension 0 out of bounds."),
+              Bad([M, np.int32(-4)], E.InvalidArgumentError, "slice index -1 of dimension 0 out of bounds.")]),
+    Case("getitem_fed_index_ellipsis", lambda tf, x, i: x[..., i], lambda x, i: x[..., i], [X, np.int32(3)],
+         bad=[Bad([X, np.int32(4)], E.InvalidArgumentError, "slice index 4 of dimension 2 out of bounds.")]),
+    Case("scatter_nd_fed", lambda tf, i, u: tf.scatter_nd(i, u, [4]), lambda i, u: np.bincount(i[:, 0], u, 4).astype(
+        np.float32), [IDX[:3, None].copy(), X[0, 0, :3].copy()],
+         bad=[Bad([np.array([[1], [4], [0]], np.int32), X[0, 0, :3].copy()], E.InvalidArgumentError,
+                  "indices[1] = [4] does not index into shape [4]"),
+              Bad([IDX[:3, None].copy(), X[0, 0, :2].copy()], E.InvalidArgumentError,
+                  "Dimensions [0,1) of indices[shape=[3,1]] must match dimensions [0,1) of updates[shape=[2]]")]),
+    Case("tensor_scatter_update_fed", lambda tf, x, i: tf.tensor_scatter_nd_update(x, i, [-1, -2]),
+         lambda x, i: set_items(x, [tuple(r) for r in i], [-1, -2]), [M, np.array([[0, 1], [2, 2]], np.int32)],
+         bad=[Bad([M, np.array([[0, 1], [2, 4]], np.int32)], E.InvalidArgumentError,
+                  "indices[1] = [2, 4] does not index into shape [3,4]")]),
+    Case("roll_fed", lambda tf, x, s, a: tf.roll(x, s, a), lambda x, s, a: np.roll(x, tuple(s), tuple(a)),
+         [M, vec(1), vec(1)], static=False,
+         bad=[Bad([M, vec(1, 1), vec(1)], E.InvalidArgumentError, "shift and axis must have the same size"),
+              Bad([M, vec(1), vec(2)], E.InvalidArgumentError, "axis 2 is out of range")]),
+    Case("reverse_sequence_fed", lambda tf, x, n: tf.reverse_sequence(x, n, seq_axis=1, batch_axis=0),
+         lambda x, n: np.stack([np.concatenate([r[:k][::-1], r[k:]]) for r, k in zip(x, n)]),
+         [M, np.array([1, 2, 4], np.int64)],
+         bad=[Bad([M, np.array([1, 5, 4], np.int64)], E.InvalidArgumentError, "seq_lens(1) > input.dims(1)"),
+              Bad([M, np.array([1, -2, 4], np.int64)], E.InvalidArgumentError, "seq_lens(1) < 0"),
+              Bad([M, np.array([1, 2], np.int64)], E.InvalidArgumentError,
+                  "Length of seq_lengths != input.dims(0), (2 vs. 3)")]),
+    Case("space_to_depth_fed", lambda tf, x: tf.space_to_depth(x, 2), lambda x: x.reshape(1, 2, 2, 2, 2, 1).transpose(
+        0, 1, 3, 2, 4, 5).reshape(1, 2, 2, 4), [np.arange(16, dtype=np.float32).reshape(1, 4, 4, 1)],
+         bad=[Bad([np.ones((1, 3, 4, 1), np.float32)], E.InvalidArgumentError,
+                  "Image width 4 and height 3 should be divisible by block_size: 2")]),
+    Case("depth_to_space_fed", lambda tf, x: tf.depth_to_space(x, 2), lambda x: x.reshape(1, 1, 1, 2, 2, 1).transpose(
+        0, 1, 3, 2, 4, 5).reshape(1, 2, 2, 1), [np.arange(4, dtype=np.float32).reshape(1, 1, 1, 4)],
+         bad=[Bad([np.ones((1, 1, 1, 3), np.float32)], E.InvalidArgumentError,
+                  "Input depth dimension 3 should be divisible by: 4")]),
+]
+
+
+@pytest.mark.parametrize("case", VALIDATING, ids=str)
+def test_validating_ops(case):
+    check(case)
+
+
+@pytest.mark.parametrize("case, bad", bad_cases(CREATION + SHAPES + JOIN_SPLIT + PAD_GATHER + SCATTER + SLICES
+                                                + VALIDATING))
+def test_bad_inputs(case, bad):
+    check_bad(case, bad)
 
 
 @pytest.mark.parametrize("case", CREATION + SHAPES, ids=str)

@@ -391,3 +391,34 @@ def test_check_op_messages_match_tensorflow():
         messages.append(got)
     for want, mine in zip(*messages):
         assert mine in want, (mine, want)
+
+
+# ------------------------------------------------------------------------------------------------
+# What TF's kernels validate in these ops (fed values and shapes): TF's class and text.
+# ------------------------------------------------------------------------------------------------
+from tests._conformance import Bad, Case, bad_cases, check as check_case, check_bad  # noqa: E402
+
+VALIDATING = [
+    Case("unique_fed", lambda tf, x: tf.unique(x)[0], lambda x: np.array([3, 1, 2], np.int32),
+         [np.array([3, 1, 3, 2], np.int32)], static=False,
+         bad=[Bad([np.array([[3, 1]], np.int32)], ValueError, "Shape must be rank 1 but is rank 2", at="build")]),
+    Case("dynamic_partition_fed", lambda tf, x, p: tf.dynamic_partition(x, p, 2),
+         lambda x, p: [x[p == 0], x[p == 1]], [np.array([1.0, 2.0, 3.0], np.float32), np.array([1, 0, 1], np.int32)],
+         static=False,
+         bad=[Bad([np.array([1.0, 2.0, 3.0], np.float32), np.array([1, 2, 1], np.int32)],
+                  tf.errors.InvalidArgumentError, "partitions[1] = 2 is not in [0, 2)")]),
+    Case("dynamic_stitch_fed", lambda tf, i, d: tf.dynamic_stitch([i], [d]), lambda i, d: d[np.argsort(i)],
+         [np.array([1, 0, 2], np.int32), np.array([1.0, 2.0, 3.0], np.float32)], static=False,
+         bad=[Bad([np.array([1, 0], np.int32), np.array([1.0, 2.0, 3.0], np.float32)], tf.errors.InvalidArgumentError,
+                  "data[0].shape = [3] does not start with indices[0].shape = [2]")]),
+]
+
+
+@pytest.mark.parametrize("case", VALIDATING, ids=str)
+def test_validating_data_dependent_ops(case):
+    check_case(case)
+
+
+@pytest.mark.parametrize("case, bad", bad_cases(VALIDATING))
+def test_data_dependent_bad_inputs(case, bad):
+    check_bad(case, bad)

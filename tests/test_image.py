@@ -415,3 +415,33 @@ def test_png_encoding_interoperates_with_tensorflow():
     theirs = oracle.run(v1, lambda tf_: tf_.image.encode_png(tf_.constant(img)))
     np.testing.assert_array_equal(oracle.run(v1, lambda tf_: tf_.image.decode_png(tf_.constant(ours))), img)
     np.testing.assert_array_equal(oracle.run(tf, lambda tf_: tf_.image.decode_png(tf_.constant(theirs))), img)
+
+
+# ------------------------------------------------------------------------------------------------
+# Resize kernels' validation of fed sizes and images (TF's ImageResizerState): TF's class and text.
+# ------------------------------------------------------------------------------------------------
+from tests._conformance import Bad, Case, bad_cases, check, check_bad  # noqa: E402
+
+RESIZE_IMG = _rng_image(4, 6, 2).astype(np.float32)[None]
+VALIDATING = [
+    Case("resize_nearest_fed_size", lambda tf, x, s: tf.image.resize_nearest_neighbor(x, s),
+         lambda x, s: _nearest_ref(x, *s), [RESIZE_IMG, np.array([2, 3], np.int32)], static=False,
+         bad=[Bad([RESIZE_IMG, np.array([0, 3], np.int32)], tf.errors.InvalidArgumentError,
+                  "output dimensions must be positive"),
+              Bad([RESIZE_IMG, np.array([2, 3, 1], np.int32)], tf.errors.InvalidArgumentError,
+                  "shape_t must have two elements[3]")]),
+    Case("resize_bilinear_fed_images", lambda tf, x: tf.image.resize_bilinear(x, [2, 3]),
+         lambda x: _bilinear_ref(x, 2, 3).astype(np.float32), [RESIZE_IMG], 1e-4,
+         bad=[Bad([np.ones((1, 0, 4, 1), np.float32)], tf.errors.InvalidArgumentError,
+                  "input image must be of non-zero size")]),
+]
+
+
+@pytest.mark.parametrize("case", VALIDATING, ids=str)
+def test_resize_validating(case):
+    check(case)
+
+
+@pytest.mark.parametrize("case, bad", bad_cases(VALIDATING))
+def test_resize_bad_inputs(case, bad):
+    check_bad(case, bad)

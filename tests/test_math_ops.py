@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
-from tests._conformance import Case, check
+from tests._conformance import Bad, Case, bad_cases, broadcast_cases, check, check_bad, check_broadcast
 
 rng = np.random.RandomState(0)
 F = rng.randn(3, 4).astype(np.float32)
@@ -248,6 +248,187 @@ SPECIAL = [
          lambda a, b: np.linalg.solve(np.tril(a), b), [np.tril(SQ), F[:, :3].copy()], 1e-4),
     Case("cross", lambda tf, a, b: tf.linalg.cross(a, b), np.cross, [F[:, :3].copy(), G[:, :3].copy()], 1e-6),
 ]
+
+
+# ------------------------------------------------------------------------------------------------
+# Every binary op: values, broadcasting (check_broadcast) and, where TF's kernel validates, bad inputs.
+# ------------------------------------------------------------------------------------------------
+E = tf.errors
+JZ = J.copy()
+JZ[1, 2] = 0                          # one zero divisor
+LZ = np.array([5, -5, 0, 2], np.int64)
+GZ = G.copy()
+GZ[0, 1] = GZ[2, 3] = 0
+DIV0 = "Integer division by zero"
+TRUNC0 = "Unexpected error in binary operator (only integer div and mod should have errors)"
+
+
+def where_zero(cond, value):
+    return np.where(cond, np.zeros((), value.dtype), value).astype(value.dtype)
+
+
+BINARY = [
+    Case("b_add", lambda tf, x, y: tf.add(x, y), np.add, [F, G], broadcast=True),
+    Case("b_sub", lambda tf, x, y: tf.subtract(x, y), np.subtract, [I, J], broadcast=True),
+    Case("b_mul", lambda tf, x, y: tf.multiply(x, y), np.multiply, [F, G], broadcast=True),
+    Case("b_realdiv", lambda tf, x, y: tf.realdiv(x, y), np.divide, [F, P], broadcast=True),
+    Case("b_truediv_int", lambda tf, x, y: tf.truediv(x, y), lambda x, y: x / y, [I, J], broadcast=True),
+    Case("b_floordiv_int", lambda tf, x, y: tf.floordiv(x, y), np.floor_divide, [I, J], broadcast=True,
+         bad=[Bad([I, JZ], E.InvalidArgumentError, DIV0), Bad([I, np.int32(0)], E.InvalidArgumentError, DIV0)]),
+    Case("b_floordiv_int64", lambda tf, x, y: x // y, np.floor_divide, [L, L[::-1].copy()], broadcast=True,
+         bad=[Bad([L, LZ], E.InvalidArgumentError, DIV0)]),
+    Case("b_div_int", lambda tf, x, y: tf.div(x, y), np.floor_divide, [I, J], broadcast=True,
+         bad=[Bad([I, JZ], E.InvalidArgumentError, DIV0)]),
+    Case("b_floordiv_float", lambda tf, x, y: x // y, lambda x, y: np.floor(x / y), [F, P], broadcast=True),
+    Case("b_floormod_int", lambda tf, x, y: tf.floormod(x, y), np.mod, [I, J], broadcast=True,
+         bad=[Bad([I, JZ], E.InvalidArgumentError, DIV0), Bad([L, LZ], E.InvalidArgumentError, DIV0)]),
+    Case("b_floormod_float", lambda tf, x, y: x % y, np.mod, [F, P], 1e-5, broadcast=True),
+    Case("b_truncatediv_int", lambda tf, x, y: tf.truncatediv(x, y), trunc_div, [I, J], broadcast=True,
+         bad=[Bad([I, JZ], E.InternalError, TRUNC0)]),
+    Case("b_truncatemod_int", lambda tf, x, y: tf.truncatemod(x, y), np.fmod, [I, J], broadcast=True,
+         bad=[Bad([I, JZ], E.InternalError, TRUNC0)]),
+    Case("b_pow_float", lambda tf, x, y: tf.pow(x, y), np.power, [P, G], 1e-5, broadcast=True),
+    Case("b_pow_int", lambda tf, x, y: tf.pow(x, y), np.power, [I, np.abs(J) % 4], broadcast=True,
+         bad=[Bad([I, J], E.InvalidArgumentError, "Integers to negative integer powers are not allowed")]),
+    Case("b_atan2", lambda tf, x, y: tf.atan2(x, y), np.arctan2, [F, G], 1e-6, broadcast=True),
+    Case("b_squared_difference", lambda tf, x, y: tf.squared_difference(x, y), lambda x, y: (x - y) ** 2,
+         [F, G], 1e-5, broadcast=True),
+    Case("b_maximum", lambda tf, x, y: tf.maximum(x, y), np.maximum, [F, G], broadcast=True),
+    Case("b_minimum", lambda tf, x, y: tf.minimum(x, y), np.minimum, [I, J], broadcast=True),
+    Case("b_less", lambda tf, x, y: x < y, np.less, [F, G], broadcast=True),
+    Case("b_less_equal", lambda tf, x, y: x <= y, np.less_equal, [I, J], broadcast=True),
+    Case("b_greater", lambda tf, x, y: tf.greater(x, y), np.greater, [F, G], broadcast=True),
+    Case("b_greater_equal", lambda tf, x, y: x >= y, np.greater_equal, [I, J], broadcast=True),
+    Case("b_equal", lambda tf, x, y: tf.equal(x, y), np.equal, [I, J], broadcast=True),
+    Case("b_not_equal", lambda tf, x, y: tf.not_equal(x, y), np.not_equal, [F, G], broadcast=True),
+    Case("b_logical_and", lambda tf, x, y: tf.logical_and(x, y), np.logical_and, [B1, B2], broadcast=True),
+    Case("b_logical_or", lambda tf, x, y: x | y, np.logical_or, [B1, B2], broadcast=True),
+    Case("b_bitwise_and", lambda tf, x, y: x & y, np.bitwise_and, [I, J], broadcast=True),
+    Case("b_bitwise_or", lambda tf, x, y: x | y, np.bitwise_or, [I, J], broadcast=True),
+    Case("b_bitwise_xor", lambda tf, x, y: x ^ y, np.bitwise_xor, [I, J], broadcast=True),
+    Case("b_div_no_nan", lambda tf, x, y: tf.math.divide_no_nan(x, y),
+         lambda x, y: where_zero(y == 0, x / np.where(y == 0, 1, y)), [F, GZ], broadcast=True),
+    Case("b_xlogy", lambda tf, x, y: tf.math.xlogy(x, y), lambda x, y: where_zero(x == 0, x * np.log(y)),
+         [F * (F > 0), P], 1e-6, broadcast=True),
+    Case("b_xdivy", lambda tf, x, y: tf.math.xdivy(x, y), lambda x, y: where_zero(x == 0, x / y),
+         [F * (F > 0), P], 1e-6, broadcast=True),
+]
+
+SINGULAR = np.zeros((3, 3), np.float32)
+
+# Ops whose TF kernels validate run-time values or shapes: one good line (values) + TF's errors.
+VALIDATING = [
+    Case("range_fed_delta", lambda tf, d: tf.range(0, 5, d), lambda d: np.arange(0, 5, d, dtype=np.int32),
+         [np.int32(2)], static=False,
+         bad=[Bad([np.int32(0)], E.InvalidArgumentError, "Requires delta != 0: 0"),
+              Bad([np.int32(-1)], E.InvalidArgumentError, "Requires start >= limit when delta < 0: 0/5")]),
+    Case("range_fed_limit", lambda tf, n: tf.range(5, n), lambda n: np.arange(5, n, dtype=np.int32),
+         [np.int32(7)], static=False,
+         bad=[Bad([np.int32(1)], E.InvalidArgumentError, "Requires start <= limit when delta > 0: 5/1"),
+              Bad([np.array([1, 2], np.int32)], ValueError, "Shape must be rank 0 but is rank 1", at="build")]),
+    Case("cast_int_to_float", lambda tf, x: tf.cast(x, tf.float32), lambda x: x.astype(np.float32), [I],
+         bad=[Bad([np.array([b"1.5"], object)], E.UnimplementedError, "Cast string to float is not supported")]),
+    Case("cast_float_to_int64", lambda tf, x: tf.cast(x, tf.int64), lambda x: x.astype(np.int64), [F],
+         bad=[Bad([np.array([b"1"], object)], E.UnimplementedError, "Cast string to int64 is not supported")]),
+    Case("reduce_sum_fed_axis", lambda tf, x, a: tf.reduce_sum(x, a), lambda x, a: x.sum(int(a)), [F, np.int32(1)],
+         1e-5, static=False,
+         bad=[Bad([F, np.int32(2)], E.InvalidArgumentError, "Invalid reduction dimension (2 for input with 2 "
+                                                             "dimension(s)"),
+              Bad([F, np.int32(-3)], E.InvalidArgumentError, "Invalid reduction dimension (-3 for input with 2")]),
+    Case("reduce_max_fed_axis", lambda tf, x, a: tf.reduce_max(x, a), lambda x, a: x.max(int(a)), [I, np.int32(0)],
+         static=False, bad=[Bad([I, np.int32(5)], E.InvalidArgumentError, "Invalid reduction dimension (5")]),
+    Case("argmax_fed_axis", lambda tf, x, a: tf.argmax(x, a), lambda x, a: x.argmax(int(a)), [F, np.int32(1)],
+         static=False,
+         bad=[Bad([F, np.int32(2)], E.InvalidArgumentError, "Expected dimension in the range [-2, 2), but got 2"),
+              Bad([np.zeros((0, 3), np.float32), np.int32(0)], E.InvalidArgumentError,
+                  "Reduction axis 0 is empty in shape [0,3]")]),
+    Case("cumsum_fed_axis", lambda tf, x, a: tf.cumsum(x, a), lambda x, a: np.cumsum(x, int(a), dtype=np.int32), [I, np.int32(1)],
+         static=False,
+         bad=[Bad([I, np.int32(2)], E.InvalidArgumentError, "ScanOp: Expected scan axis in the range [-2, 2), but "
+                                                             "got 2"),
+              Bad([I, np.int32(-3)], E.InvalidArgumentError, "ScanOp: Expected scan axis in the range [-2, 2), but "
+                                                              "got -1")]),
+    Case("unsorted_segment_sum_fed_ids", lambda tf, x, i: tf.math.unsorted_segment_sum(x, i, 4),
+         lambda x, i: seg_sum(x, i, 4), [F, np.array([2, 0, 3], np.int32)],
+         bad=[Bad([F, np.array([2, 0, 4], np.int32)], E.InvalidArgumentError, "segment_ids[2] = 4 is out of range "
+                                                                             "[0, 4)"),
+              Bad([F, np.array([0, 1], np.int32)], E.InvalidArgumentError,
+                  "data.shape = [3,4] does not start with segment_ids.shape = [2]")]),
+    Case("unsorted_segment_max_fed_ids", lambda tf, x, i: tf.math.unsorted_segment_max(x, i, 3),
+         lambda x, i: np.stack([x[i == k].max(0) for k in range(3)]), [F, np.array([2, 0, 1], np.int32)],
+         bad=[Bad([F, np.array([2, 7, 1], np.int32)], E.InvalidArgumentError, "segment_ids[1] = 7 is out of range "
+                                                                             "[0, 3)")]),
+    Case("unsorted_segment_num_segments", lambda tf, x, n: tf.math.unsorted_segment_sum(x, [0, 0, 1], n),
+         lambda x, n: seg_sum(x, [0, 0, 1], int(n)), [F, np.int32(2)], static=False,
+         bad=[Bad([F, np.int32(-1)], E.InvalidArgumentError, "Input num_segments == -1 must not be negative.")]),
+    Case("invert_permutation_fed", lambda tf, p: tf.invert_permutation(p), lambda p: np.argsort(p).astype(np.int32),
+         [np.array([3, 0, 2, 1], np.int32)],
+         bad=[Bad([np.array([3, 0, 3, 1], np.int32)], E.InvalidArgumentError, "3 is duplicated in the input."),
+              Bad([np.array([3, 0, 4, 1], np.int32)], E.InvalidArgumentError, "4 is not between 0 and 4")]),
+    Case("matmul_fed", lambda tf, a, b: tf.matmul(a, b), lambda a, b: a @ b, [F, G.T.copy()], 1e-5,
+         bad=[Bad([F, G], E.InvalidArgumentError, "Matrix size-incompatible: In[0]: [3,4], In[1]: [3,4]"),
+              Bad([F, G[0]], ValueError, "Shape must be rank 2 but is rank 1", at="build")]),
+    Case("batch_matmul_fed", lambda tf, a, b: tf.matmul(a, b), np.matmul, [BATCH, BATCH2], 1e-5,
+         bad=[Bad([BATCH, np.ones((3, 4, 5), np.float32)], E.InvalidArgumentError,
+                  "In[0] and In[1] must have compatible batch dimensions: [2,3,4] vs. [3,4,5]"),
+              Bad([BATCH, BATCH], E.InvalidArgumentError,
+                  "Matrix size-incompatible: In[0]: [2,3,4], In[1]: [2,3,4] 0 0")]),
+    Case("matrix_inverse_fed", lambda tf, x: tf.matrix_inverse(x), np.linalg.inv, [SQ], 1e-4,
+         bad=[Bad([SINGULAR], E.InvalidArgumentError, "Input is not invertible."),
+              Bad([F], E.InvalidArgumentError, "Input matrix must be square."),
+              Bad([F[0]], ValueError, "Shape must be at least rank 2 but is rank 1", at="build")]),
+    Case("matrix_solve_fed", lambda tf, a, b: tf.matrix_solve(a, b), np.linalg.solve, [SQ, F[:, :3].copy()], 1e-4,
+         bad=[Bad([SINGULAR, F[:, :3].copy()], E.InvalidArgumentError, "Input matrix is not invertible."),
+              Bad([SQ, F.T.copy()], E.InvalidArgumentError, "Input matrix and rhs are incompatible."),
+              Bad([F, F], E.InvalidArgumentError, "First input (lhs) must be a square matrix.")]),
+    Case("matrix_determinant_fed", lambda tf, x: tf.matrix_determinant(x), lambda x: np.float32(np.linalg.det(x)),
+         [SQ], 1e-4, bad=[Bad([F], E.InvalidArgumentError, "Input matrix must be square.")]),
+    Case("cholesky_fed", lambda tf, x: tf.cholesky(x), np.linalg.cholesky, [SPD], 1e-4,
+         bad=[Bad([F], E.InvalidArgumentError, "Input matrix must be square.")]),
+    Case("triangular_solve_fed", lambda tf, a, b: tf.linalg.triangular_solve(a, b),
+         lambda a, b: np.linalg.solve(np.tril(a), b), [np.tril(SQ), F[:, :3].copy()], 1e-4,
+         bad=[Bad([np.tril(SQ), F.T.copy()], E.InvalidArgumentError,
+                  "In[0] mismatch In[1] shape: 3 vs. 4: [3,3] [4,3] 1 0"),
+              Bad([F, F], E.InvalidArgumentError, "In[0] matrices in the last dimensions must be square (4 =/= 3)")]),
+    Case("band_part_fed", lambda tf, x, n: tf.linalg.band_part(x, n, 0), lambda x, n: np.tril(np.triu(x, -int(n))),
+         [F, np.int64(1)], static=False,
+         bad=[Bad([F, np.int64(5)], E.InvalidArgumentError, "num_lower must be negative or less or equal to number "
+                                                             "of rows (3) got: 5")]),
+    Case("cross_fed", lambda tf, a, b: tf.linalg.cross(a, b), np.cross, [F[:, :3].copy(), G[:, :3].copy()], 1e-6,
+         bad=[Bad([F, G], E.FailedPreconditionError, "Cross-products are only defined for 3-element vectors."),
+              Bad([F[:, :3].copy(), G[:2, :3].copy()], E.InvalidArgumentError,
+                  "Both inputs must be of same shape: [3,3] vs. [2,3]")]),
+    Case("einsum_fed", lambda tf, a, b: tf.einsum("ij,jk->ik", a, b), lambda a, b: a @ b, [F, G.T.copy()], 1e-5,
+         bad=[Bad([F, G], E.InvalidArgumentError, "Expected dimension 4 at axis 0 of the input shaped [3,4] but got "
+                                                  "dimension 3")]),
+    Case("top_k_fed_k", lambda tf, x, k: tf.nn.top_k(x, k).values, lambda x, k: -np.sort(-x, 1)[:, :int(k)],
+         [F, np.int32(2)], static=False,
+         bad=[Bad([F, np.int32(5)], E.InvalidArgumentError, "input must have at least k columns. Had 4, needed 5"),
+              Bad([F, np.int32(-1)], E.InvalidArgumentError, "Need k >= 0, got -1")]),
+    Case("select_fed", lambda tf, c, x, y: tf.where(c, x, y), np.where, [B1, F, G],
+         bad=[Bad([B1[:2], F, G], E.InvalidArgumentError, "Inputs to operation Select of type Select must have the "
+                                                          "same size and shape.  Input 0: [2,4] != input 1: [3,4]"),
+              Bad([B1[:, 0], F[:2], G[:2]], E.InvalidArgumentError,
+                  "Number of batches of 'then' must match size of 'cond', but saw: 2 vs. 3")]),
+]
+
+
+@pytest.mark.parametrize("case", BINARY + VALIDATING, ids=str)
+def test_binary_and_validating_ops(case):
+    check(case)
+
+
+ALL_TABLES = ELEMENTWISE + COMPARISON_LOGIC + CASTS + REDUCTIONS + RANGES + LINALG + SORTS + SPECIAL + BINARY + VALIDATING
+
+
+@pytest.mark.parametrize("case", broadcast_cases(ALL_TABLES), ids=str)
+def test_broadcasting(case):
+    check_broadcast(case)
+
+
+@pytest.mark.parametrize("case, bad", bad_cases(ALL_TABLES))
+def test_bad_inputs(case, bad):
+    check_bad(case, bad)
 
 
 @pytest.mark.parametrize("case", SPECIAL, ids=str)

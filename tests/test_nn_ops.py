@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from tests._conformance import Bad, Case, bad_cases, check, check_bad
 
 rng = np.random.RandomState(0)
 X = rng.randn(3, 5).astype(np.float32) * 3
@@ -237,3 +238,62 @@ def test_unique_sampler_needing_several_chunks():
             assert np.all((c > 0) & (c <= 1.0 + 1e-6))
     with pytest.raises(tf.errors.InvalidArgumentError, match="Sampler's range is too small."):
         tf.Session().run(tf.nn.uniform_candidate_sampler(labels, 1, 17, True, 16)[0])
+
+
+# ------------------------------------------------------------------------------------------------
+# Ops whose TF kernels validate fed shapes or values: a good line + TF's error class and text.
+# ------------------------------------------------------------------------------------------------
+E = tf.errors
+BIAS = np.arange(5, dtype=np.float32)
+
+VALIDATING = [
+    Case("conv2d_fed", lambda tf, x, w: tf.nn.conv2d(x, w, [1, 1, 1, 1], "VALID"),
+         lambda x, w: np_conv(x, w, 1, "VALID"), [X4, W4], 1e-4,
+         bad=[Bad([X4, W4[:, :, :2]], E.InvalidArgumentError, "input depth must be evenly divisible by filter depth: "
+                                                              "3 vs 2"),
+              Bad([X4[:, :1, :1], W4], E.InvalidArgumentError, "Computed output size would be negative: -1 "
+                                                               "[input_size: 1, effective_filter_size: 3, stride: 1]"),
+              Bad([np.ones((1, 4, 4, 4), np.float32), np.ones((2, 2, 2, 3), np.float32)], E.InvalidArgumentError,
+                  "output depth must be evenly divisible by number of groups: 3 vs 2")]),
+    Case("depthwise_conv2d_fed", lambda tf, x, w: tf.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "SAME"),
+         lambda x, w: np.concatenate([np_conv(x[..., i:i + 1], w[:, :, i:i + 1], 1, "SAME") for i in range(3)], -1),
+         [X4, W4[:, :, :, :1].copy()], 1e-4,
+         bad=[Bad([X4, W4[:, :, :2, :1].copy()], E.InvalidArgumentError,
+                  "input depth must be evenly divisible by filter depth: 3 vs 2")]),
+    Case("bias_add_fed", lambda tf, x, b: tf.nn.bias_add(x, b), lambda x, b: x + b, [X, BIAS],
+         bad=[Bad([X, BIAS[:3]], E.InvalidArgumentError, "Must provide as many biases as the last dimension of the "
+                                                         "input tensor: [3] vs. [3,5]")]),
+    Case("softmax_xent_fed", lambda tf, l, x: tf.nn.softmax_cross_entropy_with_logits_v2(labels=l, logits=x),
+         lambda l, x: -np.sum(l * np.log(np_softmax(x)), 1), [LABELS, X], 1e-5,
+         bad=[Bad([LABELS[:, :4], X], E.InvalidArgumentError, "logits and labels must be broadcastable: "
+                                                              "logits_size=[3,5] labels_size=[3,4]")]),
+    Case("sparse_xent_fed", lambda tf, l, x: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=l, logits=x),
+         lambda l, x: -np.log(np_softmax(x))[np.arange(3), l], [SPARSE, X], 1e-5,
+         bad=[Bad([np.array([0, 5, 2], np.int32), X], E.InvalidArgumentError,
+                  "Received a label value of 5 which is outside the valid range of [0, 5).  Label values: 0 5 2"),
+              Bad([np.array([0, -1, 2], np.int32), X], E.InvalidArgumentError,
+                  "Received a label value of -1 which is outside the valid range of [0, 5).  Label values: 0 -1 2")]),
+    Case("max_pool_fed", lambda tf, x: tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"),
+         lambda x: np_pool(x, 2, 2, "VALID", np.max), [X4],
+         bad=[Bad([X4[0]], ValueError, "Shape must be rank 4 but is rank 3", at="build")]),
+    Case("in_top_k_fed", lambda tf, x, t: tf.nn.in_top_k(x, t, 2),
+         lambda x, t: np.array([t[i] in np.argsort(-x[i])[:2] for i in range(3)]), [X, SPARSE],
+         bad=[Bad([X, SPARSE[:2]], E.InvalidArgumentError, "First dimension of predictions 3 must match length of "
+                                                           "targets 2")]),
+    Case("fused_batch_norm_fed", lambda tf, x, s: tf.nn.fused_batch_norm(x, s, tf.zeros([3]))[0],
+         lambda x, s: (x - x.mean((0, 1, 2))) / np.sqrt(x.var((0, 1, 2)) + 1e-3) * s, [X4, np.ones(3, np.float32)],
+         1e-4, bad=[Bad([X4, np.ones(2, np.float32)], E.InvalidArgumentError,
+                        "scale must have the same number of elements as the channels of x, got 2 and 3")]),
+    Case("embedding_lookup_fed", lambda tf, p, i: tf.nn.embedding_lookup(p, i), lambda p, i: p[i], [X, np.array([0, 2], np.int32)],
+         bad=[Bad([X, np.array([1, 3], np.int32)], E.InvalidArgumentError, "indices[1] = 3 is not in [0, 3)")]),
+]
+
+
+@pytest.mark.parametrize("case", VALIDATING, ids=str)
+def test_validating_ops(case):
+    check(case)
+
+
+@pytest.mark.parametrize("case, bad", bad_cases(VALIDATING))
+def test_bad_inputs(case, bad):
+    check_bad(case, bad)

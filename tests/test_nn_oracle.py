@@ -17,9 +17,20 @@ SP = np.array([0, 3, 5, 1], np.int32)
 SEQ = rng.randn(3, 5, 4).astype(np.float32)
 
 
-def both(build, rtol=1e-5, atol=1e-5, init=True):
+def tf_reference(run, *args, **kwargs):
+    """Runs the TensorFlow side of an oracle test. TF's own kernels are machine dependent (e.g. oneDNN
+    rejects some dilated convolutions on AMD CPUs): when TF cannot run the snippet here, there is no
+    reference to compare with, so the test is skipped rather than failed."""
     v1 = oracle.tf1()
-    want = oracle.run(v1, build, init_variables=init)
+    try:
+        return run(v1, *args, **kwargs)
+    except v1.errors.OpError as err:
+        pytest.skip(f"TensorFlow itself cannot run this snippet on this machine: {type(err).__name__}: "
+                    f"{err.message.strip().splitlines()[-1][:200]}")
+
+
+def both(build, rtol=1e-5, atol=1e-5, init=True):
+    want = tf_reference(oracle.run, build, init_variables=init)
     got = oracle.run(gc, build, init_variables=init)
     for w, g in zip(want if isinstance(want, (list, tuple)) else [want],
                     got if isinstance(got, (list, tuple)) else [got]):
@@ -147,7 +158,7 @@ def test_layers_variable_names_and_values():
         trainable = sorted(v.op.name for v in tf.trainable_variables())
         updates = len(tf.get_collection(tf.GraphKeys.UPDATE_OPS))
         return out, (names, trainable, updates, out.shape.as_list())
-    want, want_meta = run_meta(oracle.tf1(), build)
+    want, want_meta = tf_reference(run_meta, build)
     got, got_meta = run_meta(gc, build)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
     assert got_meta == want_meta
@@ -177,7 +188,7 @@ def test_rnn_cells_match_tf():
             outs += [o[-1], s.c]
         names = [v.op.name for v in tf.global_variables()]
         return outs, (names, [o.shape.as_list() for o in outs])
-    want_vals, want_meta = run_meta(oracle.tf1(), build)
+    want_vals, want_meta = tf_reference(run_meta, build)
     got_vals, got_meta = run_meta(gc, build)
     assert got_meta == want_meta  # variable names and static shapes
     assert [v.shape for v in got_vals] == [v.shape for v in want_vals]
@@ -226,7 +237,7 @@ def test_losses(name, fn):
     def build(tf):
         loss = fn(tf, tf.constant(X))
         return [loss, tf.losses.get_total_loss()], len(tf.get_collection(tf.GraphKeys.LOSSES))
-    want, want_meta = run_meta(oracle.tf1(), build)
+    want, want_meta = tf_reference(run_meta, build)
     got, got_meta = run_meta(gc, build)
     assert got_meta == want_meta
     for g, w in zip(got, want):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numbers
+import re
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -153,9 +154,16 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
     return _const_from_numpy(arr, name)
 
 
-def _const_from_numpy(arr: np.ndarray, name: str) -> _ops.Tensor:
+# TF's ops._VALID_OP_NAME_REGEX; its error message prints the compiled pattern.
+_VALID_NODE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
+
+
+def _const_from_numpy(arr: np.ndarray, name: Optional[str]) -> _ops.Tensor:
     graph = _ops.get_default_graph()
-    op_name = _op_name_in_scope(graph, name or "Const")
+    op_name = _op_name_in_scope(graph, "Const" if name is None else name)
+    if not _VALID_NODE_NAME.match(op_name):  # `name=""` too: TF's Const takes the name as given
+        raise ValueError(f"`{op_name}` is not a valid node name. Accepted names conform to Regex "
+                         f"/{_VALID_NODE_NAME}/")
     dtype = _dtypes.as_dtype(arr.dtype) if arr.dtype != object else _dtypes.string
     op = graph._create_op_internal("Const", [], [dtype], [_ts.TensorShape(arr.shape)], op_name,
                                    {"value": arr, "dtype": dtype})
@@ -164,6 +172,8 @@ def _const_from_numpy(arr: np.ndarray, name: str) -> _ops.Tensor:
 
 def _op_name_in_scope(graph: _ops.Graph, name: str) -> str:
     """A final op name: `scope/` re-enters exactly (name from a name_scope), else uniquified."""
+    if not name:
+        return name
     if name.endswith("/"):
         return name[:-1]
     return graph.unique_name(name)

@@ -38,6 +38,7 @@ class OpDef:
     types: dict                     # allowed dtypes per type attr
     shape_fn: Optional[Callable]    # (InferenceContext) -> list[TensorShape]
     stateful: bool = False
+    list_minimums: dict = dataclasses.field(default_factory=dict)  # TF's `N: int >= k` per number attr
 
 
 OP_DEFS: dict[str, OpDef] = {}
@@ -119,15 +120,31 @@ class InferenceContext:
 # ------------------------------------------------------------------------------------------------
 # apply_op
 # ------------------------------------------------------------------------------------------------
+def _graph_element(value):
+    """A Tensor/Operation, or what a graph-element-like object (a Variable) stands for; else None."""
+    if isinstance(value, (_ops.Tensor, _ops.Operation)):
+        return value
+    convert = getattr(value, "_as_graph_element", None)
+    if convert is not None and hasattr(value, "graph"):
+        return convert()
+    return None
+
+
 def _default_graph_for(values) -> _ops.Graph:
+    """The graph of the inputs (TF's `_get_graph_from_inputs`): all graph elements among them must share one
+    graph, whose op is then built there; without any, the default graph."""
+    original = None
     for v in values:
-        if isinstance(v, (list, tuple)):
-            for x in v:
-                if isinstance(x, _ops.Tensor):
-                    return x.graph
-        elif isinstance(v, _ops.Tensor):
-            return v.graph
-    return _ops.get_default_graph()
+        for x in (v if isinstance(v, (list, tuple)) else (v,)):
+            element = _graph_element(x)
+            if element is None:
+                continue
+            if original is None:
+                original = element
+            elif element.graph is not original.graph:
+                raise ValueError(f"{element} must be from the same graph as {original} (graphs are "
+                                 f"{element.graph} and {original.graph}).")
+    return original.graph if original is not None else _ops.get_default_graph()
 
 
 def _convert_input(op_type: str, arg: ArgSpec, value, dtype: Optional[_dtypes.DType], bound: dict,
@@ -203,6 +220,10 @@ def _convert_inputs(op_def: OpDef, inputs: Sequence[Any], attrs: dict):
         if arg.number_attr or arg.type_list_attr:
             if isinstance(value, _ops.Tensor) or not isinstance(value, (list, tuple)):
                 raise TypeError(f"Expected list for '{arg.name}' argument to '{op_def.type}' Op, not {value}.")
+            minimum = op_def.list_minimums.get(arg.number_attr, 0)
+            if len(value) < minimum:
+                raise ValueError(f"List argument '{arg.name}' to '{op_def.type}' Op with length {len(value)} "
+                                 f"shorter than minimum length {minimum}.")
             converted = []
             for v in value:
                 dtype = bound.get(arg.type_attr) if arg.type_attr else None

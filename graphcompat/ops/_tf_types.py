@@ -111,8 +111,21 @@ ALLOWED = {
 }
 
 
+# TF's `N: int >= k` constraints on list lengths (op_def_library raises "List argument ... shorter than
+# minimum length k").
+MINIMUM_LENGTHS = {
+    "AddN": {"N": 1}, "ConcatV2": {"N": 2}, "DynamicStitch": {"N": 1}, "Einsum": {"N": 1}, "MergeSummary": {"N": 1},
+    "Pack": {"N": 1}, "ShapeN": {"N": 1},
+}
+
+
 def apply() -> None:
-    """Installs the TF-ordered allowed-type lists on the ops defined so far (idempotent)."""
+    """Installs the TF-ordered allowed-type lists and list-length minimums on the ops defined so far
+    (idempotent)."""
+    for op_type, minimums in MINIMUM_LENGTHS.items():
+        op_def = OP_DEFS.get(op_type)
+        if op_def is not None:
+            op_def.list_minimums.update(minimums)
     for op_type, attrs in ALLOWED.items():
         op_def = OP_DEFS.get(op_type)
         if op_def is None:

@@ -97,8 +97,13 @@ def _reshape_shape(ctx: InferenceContext):
 
 
 def _fill_shape(ctx: InferenceContext):
+    if ctx.shape(0).ndims not in (None, 1):
+        raise _rank_error(ctx, 1, ctx.shape(0).ndims)
     if ctx.shape(1).ndims not in (None, 0):
         raise _rank_error(ctx, 0, ctx.shape(1).ndims)
+    dims = ctx.value(0)
+    if dims is not None and np.any(np.asarray(dims) < 0):
+        raise ctx.error("Fill dimensions must be >= 0")
     return [ctx.value_as_shape(0)]
 
 
@@ -252,7 +257,8 @@ def _tile_shape(ctx: InferenceContext):
         return [_ts.unknown_shape(m_shape.as_list()[0] if m_shape.ndims == 1 else None)]
     if multiples is None:
         return [_ts.unknown_shape(shape.ndims)]
-    return [_ts.TensorShape([None if d is None else d * int(m)
+    # A negative multiple is TF's run-time error ("Expected multiples[0] >= 0"), not a build-time one.
+    return [_ts.TensorShape([None if d is None or m < 0 else d * int(m)
                              for d, m in zip(shape.as_list(), np.reshape(multiples, [-1]))])]
 
 
@@ -287,8 +293,17 @@ defop("Tile", "input: T, multiples: Tmultiples -> output: T", types={"Tmultiples
 # ------------------------------------------------------------------------------------------------
 def placeholder(dtype, shape=None, name: Optional[str] = None) -> _ops.Tensor:
     """`tf.placeholder`: a value that must be fed (`shape=None` accepts any shape)."""
-    dtype = _dt.as_dtype(dtype)
-    shape = _ts.as_shape(shape) if shape is not None else _ts.unknown_shape()
+    try:
+        dtype_value = _dt.as_dtype(dtype) if dtype is not None else None
+    except TypeError:
+        dtype_value = None
+    if dtype_value is None:  # TF's make_type
+        raise TypeError(f"Expected DataType for argument 'dtype' not {dtype!r}.")
+    try:
+        shape = _ts.as_shape(shape) if shape is not None else _ts.unknown_shape()
+    except (TypeError, ValueError) as err:  # TF's make_shape
+        raise type(err)(f"Error converting shape to a TensorShape: {err}.") from None
+    dtype = dtype_value
     return apply_op("Placeholder", [], {"dtype": dtype, "shape": shape}, name=name)
 
 
@@ -314,7 +329,7 @@ def identity(input, name: Optional[str] = None) -> _ops.Tensor:
 def _shape_tensor(shape) -> _ops.Tensor:
     """A shape argument as a 1-D int tensor (TF's `shape_as_tensor` Const, or autopacked list)."""
     if isinstance(shape, _ops.Tensor):
-        return shape if shape.shape.ndims != 0 else reshape(shape, [-1])
+        return shape if shape.shape.ndims not in (None, 0) else reshape(shape, [-1])  # as TF's zeros/ones
     try:
         dims = _ts.as_shape(shape).as_list()
         if any(d is None for d in dims):
@@ -332,7 +347,7 @@ def _filled(value, shape, dtype: _dt.DType, name: str) -> _ops.Tensor:
             dims = [int(_ts.dimension_value(d)) for d in _ts.as_shape(shape)]
         except (TypeError, ValueError):
             dims = None
-        if dims is not None and int(np.prod(dims, dtype=np.int64)) < 1000:
+        if dims is not None and min(dims, default=0) >= 0 and int(np.prod(dims, dtype=np.int64)) < 1000:
             return constant(value, dtype=dtype, shape=dims, name=name)
     shape = _shape_tensor(shape)
     return apply_op("Fill", [shape, constant(value, dtype=dtype)], name=name)

@@ -85,7 +85,7 @@ def _one_hot_shape(ctx: InferenceContext):
     dims = indices.as_list()
     d = None if depth is None else int(depth)
     if d is not None and d < 0:
-        raise ctx.error(f"depth must be non-negative, got: {d}")
+        raise ctx.error(f"Dimension size, given by scalar input 1, must be non-negative but is {d}")
     pos = len(dims) if axis == -1 else axis
     if pos > len(dims):
         raise ctx.error(f"Expected axis to be -1 or between [0, {len(dims) + 1}).  But received: {axis}")

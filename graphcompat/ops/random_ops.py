@@ -62,8 +62,11 @@ def _seed_attrs(seed: Optional[int]) -> dict:
 # Op definitions
 # ------------------------------------------------------------------------------------------------
 def _shape_from_input(ctx: InferenceContext, i: int = 0) -> _ts.TensorShape:
-    shape = ctx.value_as_shape(i)
-    return shape
+    """TF's MakeShapeFromShapeTensor: a 1-D shape tensor (its known values, else its length)."""
+    rank = ctx.shape(i).ndims
+    if rank is not None and rank > 1:
+        raise ctx.error(f"Shape must be rank 1 but is rank {rank}")
+    return ctx.value_as_shape(i)
 
 
 def _random_shape(ctx: InferenceContext):

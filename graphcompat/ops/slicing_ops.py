@@ -71,7 +71,7 @@ def canonical_strided_slice(dims: Sequence[Optional[int]], begin, end, strides, 
             else:
                 index = int(begin[i])
                 if dim is not None and not -dim <= index < dim:
-                    raise error(f"slice index {index} of dimension {full} out of bounds.")
+                    raise error(f"slice index {index + dim if index < 0 else index} of dimension {full} out of bounds.")
                 out.append((SHRINK, full, index if dim is None or index >= 0 else index + dim))
         else:
             start = None if begin_mask & bit else (None if begin is None else int(begin[i]))
@@ -167,7 +167,7 @@ def _check_index(idx) -> None:
         ok = dtype is not None and _dt.as_dtype(dtype).base_dtype in _INDEX
     except TypeError:
         ok = False
-    if not ok or (getattr(idx, "shape", None) is not None and len(idx.shape) == 1):
+    if not ok or getattr(getattr(idx, "shape", None), "ndims", None) == 1:
         raise TypeError(_SLICE_TYPE_ERROR + f", got {idx!r}")
 
 

@@ -26,6 +26,8 @@ def where(x, **_):
 
 @lowers("Unique", host=True)
 def unique(x, *, out_idx=np.int32, **_):
+    if np.ndim(x) != 1:
+        raise errors.InvalidArgumentError(None, None, "unique expects a 1D vector.")
     x = np.asarray(x)
     _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
     # TF orders unique values by first occurrence, numpy by value: renumber.

@@ -17,6 +17,7 @@ from jax import lax
 
 from graphcompat.framework import errors
 from lowering.registry import lowers
+from lowering.rules.checks import invalid, shape_str
 
 
 # ------------------------------------------------------------------------------------------------
@@ -282,18 +283,31 @@ def _area_weights(n_in, n_out, align, half):
     return w
 
 
-def _static_size(size, op_type):
+def _static_size(size, op_type, images):
+    """The target size, after TF's ImageResizerState checks of the images and the size."""
+    if np.ndim(images) != 4:
+        raise invalid(f"input must be 4-dimensional{shape_str(np.shape(images))}")
+    if np.ndim(size) != 1:
+        raise invalid(f"shape_t must be 1-dimensional{shape_str(np.shape(size))}")
+    if np.size(size) != 2:
+        raise invalid(f"shape_t must have two elements{shape_str(np.shape(size))}")
     try:
         h, w = (int(v) for v in np.asarray(size).reshape(-1))
     except Exception:
         raise NotImplementedError(f"{op_type}: graphcompat needs the target size to be known when the graph "
                                   "is compiled (a constant, or computed from constants)") from None
+    if h <= 0 or w <= 0:
+        raise invalid("output dimensions must be positive")
+    if np.shape(images)[3] <= 0:
+        raise invalid("image must have at least one channel")
+    if np.shape(images)[1] <= 0 or np.shape(images)[2] <= 0:
+        raise invalid("input image must be of non-zero size")
     return h, w
 
 
 def _separable(weights_fn, op_type):
     def rule(images, size, *, align_corners=False, half_pixel_centers=False, **_):
-        h, w = _static_size(size, op_type)
+        h, w = _static_size(size, op_type, images)
         _, in_h, in_w, _ = jnp.shape(images)
         wy = jnp.asarray(weights_fn(in_h, h, align_corners, half_pixel_centers), jnp.float32)
         wx = jnp.asarray(weights_fn(in_w, w, align_corners, half_pixel_centers), jnp.float32)
@@ -325,7 +339,7 @@ def _nearest_index(n_in, n_out, align, half):
 
 @lowers("ResizeNearestNeighbor")
 def resize_nearest(images, size, *, align_corners=False, half_pixel_centers=False, **_):
-    h, w = _static_size(size, "ResizeNearestNeighbor")
+    h, w = _static_size(size, "ResizeNearestNeighbor", images)
     _, in_h, in_w, _ = jnp.shape(images)
     images = jnp.take(images, _nearest_index(in_h, h, align_corners, half_pixel_centers), axis=1)
     return jnp.take(images, _nearest_index(in_w, w, align_corners, half_pixel_centers), axis=2)

@@ -1,16 +1,46 @@
 """Lowerings of linear-algebra ops (graphcompat/ops/linalg_ops.py)."""
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
+from lowering.interpreter import require
 from lowering.registry import lowers
+from lowering.rules.checks import invalid, shape_str
 
 
-def _size_error(a, b):
-    text = lambda x: "[" + ",".join(str(d) for d in np.shape(x)) + "]"  # noqa: E731
-    return errors.InvalidArgumentError(None, None, f"Matrix size-incompatible: In[0]: {text(a)}, In[1]: {text(b)}")
+def _check_matmul(a, b, adj_a: bool, adj_b: bool, batch: bool = True) -> None:
+    """TF's MatMul/BatchMatMul kernel checks (BatchMatMul's message ends with its adjoint flags)."""
+    for i, x in enumerate((a, b)):
+        if np.ndim(x) < 2:
+            raise invalid(f"In[{i}] ndims must be >= 2: {np.ndim(x)}")
+    sa, sb = np.shape(a), np.shape(b)
+    try:
+        np.broadcast_shapes(sa[:-2], sb[:-2])
+    except ValueError:
+        raise invalid(f"In[0] and In[1] must have compatible batch dimensions: {shape_str(sa)} vs. "
+                      f"{shape_str(sb)}") from None
+    if sa[-2 if adj_a else -1] != sb[-1 if adj_b else -2]:
+        flags = f" {int(adj_a)} {int(adj_b)}" if batch else ""
+        raise invalid(f"Matrix size-incompatible: In[0]: {shape_str(sa)}, In[1]: {shape_str(sb)}{flags}")
+
+
+def _square_matrices(x, what: str = "Input matrix must be square.") -> None:
+    """TF's LinearAlgebraOp checks: rank >= 2 and square inner matrices."""
+    if np.ndim(x) < 2:
+        raise invalid(f"Input tensor 0 must have rank >= 2, got {np.ndim(x)}")
+    if np.shape(x)[-1] != np.shape(x)[-2]:
+        raise invalid(what)
+
+
+def _lu(x):
+    """LU with partial pivoting, and TF's invertibility test on it: no exactly-zero pivot (as Eigen's
+    PartialPivLU in TF's MatrixInverse/MatrixSolve kernels)."""
+    lu, pivots, _ = jax.lax.linalg.lu(jnp.asarray(x))
+    invertible = jnp.all(jnp.abs(jnp.diagonal(lu, axis1=-2, axis2=-1)) > 0)
+    return lu, pivots, invertible
 
 
 def _adjoint(x):
@@ -19,10 +49,7 @@ def _adjoint(x):
 
 @lowers("MatMul")
 def mat_mul(a, b, *, transpose_a=False, transpose_b=False, **_):
-    ka = np.shape(a)[0 if transpose_a else 1]
-    kb = np.shape(b)[1 if transpose_b else 0]
-    if ka != kb:
-        raise _size_error(a, b)
+    _check_matmul(a, b, transpose_a, transpose_b, batch=False)
     a = a.T if transpose_a else a
     b = b.T if transpose_b else b
     return jnp.matmul(a, b, preferred_element_type=jnp.result_type(a))
@@ -30,6 +57,7 @@ def mat_mul(a, b, *, transpose_a=False, transpose_b=False, **_):
 
 @lowers("BatchMatMulV2")
 def batch_mat_mul(x, y, *, adj_x=False, adj_y=False, **_):
+    _check_matmul(x, y, adj_x, adj_y)
     x = _adjoint(x) if adj_x else x
     y = _adjoint(y) if adj_y else y
     return jnp.matmul(x, y, preferred_element_type=jnp.result_type(x))
@@ -44,6 +72,12 @@ def diag(d, **_):
 
 @lowers("DiagPart")
 def diag_part(x, **_):
+    rank, shape = np.ndim(x), np.shape(x)
+    if rank == 0 or rank % 2:
+        raise invalid("The rank of the tensor should be" + " " * 42 + f"even and positive, got shape {shape_str(shape)}")
+    for i in range(rank // 2):
+        if shape[i] != shape[i + rank // 2]:
+            raise invalid(f"Invalid shape {shape_str(shape)}: dimensions {i} and {i + rank // 2} do not match.")
     x = jnp.asarray(x)
     half = x.ndim // 2
     shape = x.shape[:half]
@@ -70,8 +104,14 @@ def matrix_diag(diagonal, k, num_rows, num_cols, padding_value, **_):
     return out.at[..., r, c].set(diagonal[..., :len(r)])
 
 
+def _at_least_matrix(x) -> None:
+    if np.ndim(x) < 2:
+        raise invalid(f"input must be at least 2-dim, received shape: {shape_str(np.shape(x))}")
+
+
 @lowers("MatrixDiagPartV3")
 def matrix_diag_part(x, k, padding_value, **_):
+    _at_least_matrix(x)
     k = int(np.reshape(np.asarray(k), [-1])[0])
     r, c = _diag_index(x.shape[-2], x.shape[-1], k)
     return jnp.asarray(x)[..., r, c]
@@ -79,60 +119,114 @@ def matrix_diag_part(x, k, padding_value, **_):
 
 @lowers("MatrixSetDiagV3")
 def matrix_set_diag(x, diagonal, k, **_):
+    _at_least_matrix(x)
     k = int(np.reshape(np.asarray(k), [-1])[0])
     r, c = _diag_index(x.shape[-2], x.shape[-1], k)
+    if np.shape(diagonal) != np.shape(x)[:-2] + (len(r),):
+        raise invalid("Either first dimensions of diagonal don't match input.shape[:-2], or diagonal.shape[:-1] is "
+                      "not equal to the longests diagonal in range [lower_diag_index:upper_diag_index].")
     return jnp.asarray(x).at[..., r, c].set(diagonal)
 
 
 @lowers("MatrixDeterminant")
 def det(x, **_):
+    _square_matrices(x)
     return jnp.linalg.det(x)
 
 
 @lowers("MatrixInverse")
 def inv(x, *, adjoint=False, **_):
-    return jnp.linalg.inv(_adjoint(x) if adjoint else x)
+    _square_matrices(x)
+    x = _adjoint(x) if adjoint else jnp.asarray(x)
+    if x.shape[-1] == 0:
+        return x
+    lu, pivots, invertible = _lu(x)
+    require(invertible, errors.InvalidArgumentError, "Input is not invertible.")
+    eye = jnp.broadcast_to(jnp.eye(x.shape[-1], dtype=x.dtype), x.shape)
+    return jax.scipy.linalg.lu_solve((lu, pivots), eye)
 
 
 @lowers("Cholesky")
 def cholesky(x, **_):
+    # TF 2.x's CPU kernel does not report a failed decomposition (non-positive-definite input gives NaNs).
+    _square_matrices(x)
     return jnp.linalg.cholesky(x)
 
 
 @lowers("MatrixSolve")
 def solve(matrix, rhs, *, adjoint=False, **_):
-    return jnp.linalg.solve(_adjoint(matrix) if adjoint else matrix, rhs)
+    if np.ndim(matrix) < 2:
+        raise invalid(f"Input tensor 0 must have rank >= 2, got {np.ndim(matrix)}")
+    if np.ndim(rhs) < 2:
+        raise invalid(f"Input tensor 1 must have rank >= 2, got {np.ndim(rhs)}")
+    if np.shape(matrix)[:-2] != np.shape(rhs)[:-2]:
+        raise invalid("All input tensors must have the same outer dimensions.")
+    _square_matrices(matrix, "First input (lhs) must be a square matrix.")
+    if np.shape(rhs)[-2] != np.shape(matrix)[-1]:
+        raise invalid("Input matrix and rhs are incompatible.")
+    matrix = _adjoint(matrix) if adjoint else jnp.asarray(matrix)
+    if matrix.shape[-1] == 0:
+        return jnp.asarray(rhs)
+    lu, pivots, invertible = _lu(matrix)
+    require(invertible, errors.InvalidArgumentError, "Input matrix is not invertible.")
+    return jax.scipy.linalg.lu_solve((lu, pivots), rhs)
 
 
 # --- linalg_extra_ops ------------------------------------------------------------------------------
 @lowers("MatrixBandPart")
 def band_part(x, num_lower, num_upper, **_):
     x = jnp.asarray(x)
+    if x.ndim < 2:
+        raise invalid(f"input must be at least 2-dim, received shape: {shape_str(x.shape)}")
     m, n = x.shape[-2:]
     lower, upper = int(np.asarray(num_lower)), int(np.asarray(num_upper))
+    if lower > m:
+        raise invalid(f"num_lower must be negative or less or equal to number of rows ({m}) got: {lower}")
+    if upper > n:
+        raise invalid(f"num_upper must be negative or less or equal to number of columns ({n}) got: {upper}")
     i, j = np.arange(m)[:, None], np.arange(n)[None, :]
     keep = ((lower < 0) | (i - j <= lower)) & ((upper < 0) | (j - i <= upper))
     return jnp.where(keep, x, jnp.zeros((), x.dtype))
 
 
+def _check_einsum_sizes(equation: str, inputs) -> None:
+    """TF's EinsumOp: every label has one size across the operands (ellipsis dims broadcast)."""
+    sizes: dict = {}
+    for subscripts, x in zip(equation.split("->")[0].split(","), inputs):
+        shape = np.shape(x)
+        head, _, tail = subscripts.strip().partition("...")
+        axes = list(enumerate(head)) + [(len(shape) - len(tail) + i, c) for i, c in enumerate(tail)]
+        for axis, label in axes:
+            if label in sizes and sizes[label] != shape[axis]:
+                raise invalid(f"Expected dimension {sizes[label]} at axis {axis} of the input shaped "
+                              f"{shape_str(shape)} but got dimension {shape[axis]}")
+            sizes.setdefault(label, shape[axis])
+
+
 @lowers("Einsum")
 def einsum(*inputs, equation, **_):
+    _check_einsum_sizes(equation, inputs)
     return jnp.einsum(equation, *inputs, preferred_element_type=jnp.result_type(inputs[0]))
 
 
 @lowers("LogMatrixDeterminant")
 def slogdet(x, **_):
+    _square_matrices(x)
     sign, log_abs = jnp.linalg.slogdet(x)
     return sign.astype(jnp.result_type(x)), log_abs.astype(jnp.result_type(x))
 
 
 @lowers("Qr")
 def qr(x, *, full_matrices=False, **_):
+    if np.ndim(x) < 2:
+        raise invalid(f"Input tensor 0 must have rank >= 2, got {np.ndim(x)}")
     return tuple(jnp.linalg.qr(x, mode="complete" if full_matrices else "reduced"))
 
 
 @lowers("Svd")
 def svd(x, *, compute_uv=True, full_matrices=False, **_):
+    if np.ndim(x) < 2:
+        raise invalid(f"Input tensor 0 must have rank >= 2, got {np.ndim(x)}")
     x = jnp.asarray(x)
     if not compute_uv:
         empty = jnp.zeros((0,), x.dtype)
@@ -143,6 +237,7 @@ def svd(x, *, compute_uv=True, full_matrices=False, **_):
 
 @lowers("SelfAdjointEigV2")
 def eigh(x, *, compute_v=True, **_):
+    _square_matrices(x)
     e, v = jnp.linalg.eigh(x)
     e = e.astype(jnp.result_type(x))
     return (e, v) if compute_v else (e, jnp.zeros((0,), jnp.result_type(x)))
@@ -151,9 +246,22 @@ def eigh(x, *, compute_v=True, **_):
 @lowers("MatrixTriangularSolve")
 def triangular_solve(matrix, rhs, *, lower=True, adjoint=False, **_):
     from jax.scipy.linalg import solve_triangular
+    for i, x in enumerate((matrix, rhs)):
+        if np.ndim(x) < 2:
+            raise invalid(f"In[{i}] ndims must be >= 2: {np.ndim(x)}")
+    sm, sr = np.shape(matrix), np.shape(rhs)
+    if sm[-1] != sm[-2]:
+        raise invalid(f"In[0] matrices in the last dimensions must be square ({sm[-1]} =/= {sm[-2]})")
+    if sm[-1] != sr[-2]:
+        raise invalid(f"In[0] mismatch In[1] shape: {sm[-1]} vs. {sr[-2]}: {shape_str(sm)} {shape_str(sr)} "
+                      f"{int(lower)} {int(adjoint)}")
     return solve_triangular(matrix, rhs, lower=lower, trans="C" if adjoint else 0)
 
 
 @lowers("Cross")
 def cross(a, b, **_):
+    if np.shape(a) != np.shape(b):
+        raise invalid(f"Both inputs must be of same shape: {shape_str(np.shape(a))} vs. {shape_str(np.shape(b))}")
+    if np.ndim(a) < 1 or np.shape(a)[-1] != 3:
+        raise errors.FailedPreconditionError(None, None, "Cross-products are only defined for 3-element vectors.")
     return jnp.cross(a, b)

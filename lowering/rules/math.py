@@ -9,8 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from graphcompat.framework import errors
+from graphcompat.framework import dtypes, errors
+from lowering.interpreter import require
 from lowering.registry import lowers
+from lowering.rules.checks import axis_in_range, invalid, require_in_range, shape_str
 
 
 def _shape_text(x) -> str:
@@ -24,21 +26,50 @@ def broadcast_error(x, y):
 
 def _binary_rule(fn):
     def rule(*args, **_):
-        try:
-            return fn(*args)
-        except (TypeError, ValueError):
-            if len(args) == 2:
-                try:
-                    np.broadcast_shapes(np.shape(args[0]), np.shape(args[1]))
-                except ValueError:
-                    raise broadcast_error(*args) from None
-            raise
+        if len(args) == 2:
+            check_broadcast(*args)
+        return fn(*args)
+    return rule
+
+
+def check_broadcast(x, y) -> tuple:
+    """TF's BCast check of two (fed) operand shapes; returns the result shape."""
+    try:
+        return np.broadcast_shapes(np.shape(x), np.shape(y))
+    except ValueError:
+        raise broadcast_error(x, y) from None
+
+
+def _is_integer(x) -> bool:
+    return bool(jnp.issubdtype(jnp.result_type(x), jnp.integer))
+
+
+# TF's BinaryOpShared::SetComputeError: integer FloorDiv/FloorMod (and Div/Mod) by zero is an
+# InvalidArgumentError; TruncateDiv/TruncateMod fail the same way but report it as an InternalError.
+_DIVISION_BY_ZERO = {
+    "FloorDiv": (errors.InvalidArgumentError, "Integer division by zero"),
+    "FloorMod": (errors.InvalidArgumentError, "Integer division by zero"),
+    "TruncateDiv": (errors.InternalError,
+                    "Unexpected error in binary operator (only integer div and mod should have errors)"),
+    "TruncateMod": (errors.InternalError,
+                    "Unexpected error in binary operator (only integer div and mod should have errors)"),
+}
+
+
+def _checked_division(op_type: str, fn):
+    """`fn` after TF's check that no integer divisor is zero (skipped for an empty result, as TF)."""
+    error_class, message = _DIVISION_BY_ZERO[op_type]
+
+    def rule(x, y):
+        if _is_integer(x) and int(np.prod(check_broadcast(x, y), dtype=np.int64)):
+            require(y != 0, error_class, message)
+        return fn(x, y)
     return rule
 
 
 def _truncate_div(x, y):
     if jnp.issubdtype(jnp.result_type(x), jnp.integer):
-        return lax.div(jnp.asarray(x), jnp.asarray(y))  # C-style: rounds toward zero
+        return lax.div(*jnp.broadcast_arrays(x, y))  # C-style: rounds toward zero
     return jnp.trunc(x / y)
 
 
@@ -63,6 +94,9 @@ def _rsqrt(x):
 
 
 def _pow(x, y):
+    if _is_integer(x) and jnp.issubdtype(jnp.result_type(y), jnp.signedinteger) \
+            and int(np.prod(check_broadcast(x, y), dtype=np.int64)):
+        require(y >= 0, errors.InvalidArgumentError, "Integers to negative integer powers are not allowed")
     return jnp.power(x, y).astype(jnp.result_type(x))
 
 
@@ -85,8 +119,8 @@ def _minimum(x, y):
 
 # Element-wise ops whose JAX function is the whole rule (dtype preserved by jnp for equal dtypes).
 for _op_type, _fn in {
-    "AddV2": jnp.add, "Sub": jnp.subtract, "Mul": jnp.multiply, "FloorDiv": _floor_div, "FloorMod": jnp.mod, "TruncateDiv": _truncate_div,
-    "TruncateMod": jnp.fmod, "Pow": _pow, "Atan2": jnp.arctan2,
+    "AddV2": jnp.add, "Sub": jnp.subtract, "Mul": jnp.multiply, "TruncateDiv": _checked_division("TruncateDiv", _truncate_div),
+    "TruncateMod": _checked_division("TruncateMod", jnp.fmod), "Pow": _pow, "Atan2": jnp.arctan2,
     "SquaredDifference": lambda x, y: jnp.square(x - y) if not jnp.iscomplexobj(x)
     else (x - y) * jnp.conj(x - y),
     "Less": jnp.less, "LessEqual": jnp.less_equal, "Greater": jnp.greater, "GreaterEqual": jnp.greater_equal,
@@ -139,19 +173,22 @@ for _op_type, _np_fn, _jnp_fn in [
         ("AddV2", np.add, jnp.add), ("Add", np.add, jnp.add), ("Sub", np.subtract, jnp.subtract),
         ("Mul", np.multiply, jnp.multiply),
         ("Maximum", np.maximum, _maximum), ("Minimum", np.minimum, _minimum),
-        ("FloorDiv", _np_floor_div, _floor_div), ("FloorMod", np.mod, jnp.mod), ("Neg", np.negative, jnp.negative),
+        ("FloorDiv", _checked_division("FloorDiv", _np_floor_div), _checked_division("FloorDiv", _floor_div)),
+        ("FloorMod", _checked_division("FloorMod", np.mod), _checked_division("FloorMod", jnp.mod)), ("Neg", np.negative, jnp.negative),
         ("Less", np.less, jnp.less), ("Greater", np.greater, jnp.greater), ("Equal", np.equal, jnp.equal),
         ("NotEqual", np.not_equal, jnp.not_equal)]:
     lowers(_op_type)(_static_aware(_np_fn, _jnp_fn))
 
 
 @lowers("RealDiv")
-def real_div(x, y, **_):
+@_binary_rule
+def real_div(x, y):
     return jnp.divide(x, y).astype(jnp.result_type(x))
 
 
 @lowers("DivNoNan")
-def div_no_nan(x, y, **_):
+@_binary_rule
+def div_no_nan(x, y):
     safe = jnp.where(y == 0, jnp.ones((), jnp.result_type(y)), y)
     return jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), x / safe)
 
@@ -167,6 +204,12 @@ def add_n(*inputs, **_):
 @lowers("Cast")
 def cast(x, *, DstT, Truncate=False, **_):
     dst = np.dtype(DstT)
+    src = np.asarray(x).dtype if is_static(x) else np.dtype(jnp.result_type(x))
+    if (src == object) != (dst == object):  # TF's CastOp has no string <-> number kernels
+        raise errors.UnimplementedError(
+            None, None, f"Cast {_cpp_dtype(src)} to {_cpp_dtype(dst)} is not supported")
+    if src == object:
+        return x
     if is_static(x) and not np.iscomplexobj(x):
         return np.asarray(x != 0 if dst == np.bool_ else np.asarray(x).astype(dst))
     x = jnp.asarray(x)
@@ -177,22 +220,48 @@ def cast(x, *, DstT, Truncate=False, **_):
     return x.astype(dst)
 
 
+def _cpp_dtype(dtype) -> str:
+    return "string" if dtype == object else dtypes.cpp_name(dtypes.as_dtype(dtype))
+
+
 @lowers("ClipByValue")
 def clip_by_value(t, lo, hi, **_):
     return _minimum(_maximum(t, lo), hi)
 
 
-@lowers("Select")
-def select(cond, t, e, **_):
+@lowers("Select", context=True)  # a context rule only for the op's name, which TF's message shows
+def select(ctx, op, cond, t, e):
+    t_shape, c_shape = np.shape(t), np.shape(cond)
+    if len(c_shape) == 1 and len(t_shape) > 1:  # TF1: a vector condition picks whole rows
+        if t_shape[0] != c_shape[0]:
+            raise invalid(f"Number of batches of 'then' must match size of 'cond', but saw: {t_shape[0]} vs. "
+                          f"{c_shape[0]}")
+        if t_shape != np.shape(e):
+            raise invalid(f"'then' and 'else' must have the same size.  but received: {shape_str(t_shape)} vs. "
+                          f"{shape_str(np.shape(e))}")
+    elif len(c_shape) == 0:
+        if t_shape != np.shape(e):
+            raise invalid(f"'then' and 'else' must have the same size.  but received: {shape_str(t_shape)} vs. "
+                          f"{shape_str(np.shape(e))}")
+    else:  # OpKernelContext::ValidateInputsAreSameShape
+        for i, shape in ((1, t_shape), (2, np.shape(e))):
+            if shape != c_shape:
+                raise invalid(f"Inputs to operation {op.name} of type Select must have the same size and shape.  "
+                              f"Input 0: {shape_str(c_shape)} != input {i}: {shape_str(shape)}")
     xp = np if is_static(cond, t, e) else jnp  # host values (strings) stay numpy
     cond = xp.asarray(cond)
-    if cond.ndim == 1 and np.ndim(t) > 1:  # TF1: a vector condition picks whole rows
+    if cond.ndim == 1 and np.ndim(t) > 1:
         cond = cond.reshape(cond.shape + (1,) * (np.ndim(t) - 1))
     return xp.where(cond, t, e)
 
 
 @lowers("SelectV2")
 def select_v2(cond, t, e, **_):
+    try:
+        np.broadcast_shapes(np.shape(cond), np.shape(t), np.shape(e))
+    except ValueError:
+        raise invalid(f"condition {shape_str(np.shape(cond))}, then {shape_str(np.shape(t))}, and else "
+                      f"{shape_str(np.shape(e))} must be broadcastable") from None
     return (np if is_static(cond, t, e) else jnp).where(cond, t, e)
 
 
@@ -207,9 +276,13 @@ def static_ints(value, what: str = "axis") -> list:
 
 
 def _axes(x, reduction_indices):
+    """TF's ReductionHelper: every axis in [-rank, rank), duplicates allowed."""
     axes = static_ints(reduction_indices)
-    rank = max(jnp.ndim(x), 1)
-    return tuple(sorted({int(a) % rank for a in axes})) if jnp.ndim(x) else ()
+    rank = jnp.ndim(x)
+    for a in axes:
+        if not -rank <= a < rank:
+            raise invalid(f"Invalid reduction dimension ({a} for input with {rank} dimension(s)")
+    return tuple(sorted({int(a) % rank for a in axes}))
 
 
 def _reduce(np_fn, jnp_fn):
@@ -237,7 +310,11 @@ def mean(x, idx, *, keep_dims=False, **_):
 
 def _arg_reduce(fn):
     def rule(x, dimension, *, output_type, **_):
-        axis = static_ints(dimension)[0] % max(jnp.ndim(x), 1)
+        rank = max(jnp.ndim(x), 1)
+        axis = axis_in_range(static_ints(dimension)[0], rank, lambda a, r: (
+            f"Expected dimension in the range [{-r}, {r}), but got {a}"))
+        if jnp.shape(x)[axis] == 0:
+            raise invalid(f"Reduction axis {axis} is empty in shape {shape_str(jnp.shape(x))}")
         return fn(x, axis=axis).astype(output_type)
     return rule
 
@@ -246,10 +323,18 @@ lowers("ArgMax")(_arg_reduce(jnp.argmax))
 lowers("ArgMin")(_arg_reduce(jnp.argmin))
 
 
+def _scan_axis(x, axis) -> int:
+    rank, axis = jnp.ndim(x), static_ints(axis)[0]
+    axis = axis + rank if axis < 0 else axis  # TF reports the axis after adding the rank
+    if not 0 <= axis < rank:
+        raise invalid(f"ScanOp: Expected scan axis in the range [{-rank}, {rank}), but got {axis}")
+    return axis
+
+
 def _scan(fn, identity):
     def rule(x, axis, *, exclusive=False, reverse=False, **_):
         x = jnp.asarray(x)
-        axis = static_ints(axis)[0] % max(x.ndim, 1)
+        axis = _scan_axis(x, axis)
         if reverse:
             x = jnp.flip(x, axis)
         out = fn(x, axis=axis, dtype=x.dtype)
@@ -277,9 +362,24 @@ def range_(start, limit, delta, *, Tidx, **_):
         except TypeError:  # a tracer: the value is only known at run time
             raise NotImplementedError("tf.range with limits computed from fed or variable values has a "
                                       "data-dependent length, which graphcompat cannot compile") from None
+    for name, v in (("start", start), ("limit", limit), ("delta", delta)):
+        if np.ndim(v) != 0:
+            raise invalid(f"{name} must be a scalar, not shape {shape_str(np.shape(v))}")
     start, limit, delta = (np.asarray(v).item() for v in (start, limit, delta))
+    text = _number_text
+    if delta == 0:
+        raise invalid(f"Requires delta != 0: {text(delta)}")
+    if delta > 0 and start > limit:
+        raise invalid(f"Requires start <= limit when delta > 0: {text(start)}/{text(limit)}")
+    if delta < 0 and start < limit:
+        raise invalid(f"Requires start >= limit when delta < 0: {text(start)}/{text(limit)}")
     out = np.arange(start, limit, delta, dtype=Tidx)
     return out if out.size <= STATIC_RESULT_LIMIT else jnp.asarray(out)
+
+
+def _number_text(v) -> str:
+    """A number as TF's StrCat prints it (`5`, `0.5`)."""
+    return str(int(v)) if float(v).is_integer() else f"{float(v):g}"
 
 
 @lowers("LinSpace")
@@ -304,7 +404,7 @@ for _op_type, _fn in {"Acosh": jnp.arccosh, "Asinh": jnp.arcsinh, "Atanh": jnp.a
                       "Erfc": jax.scipy.special.erfc, "Lgamma": jax.scipy.special.gammaln,
                       "Digamma": jax.scipy.special.digamma, "Xlogy": _xlogy, "Xdivy": _xdivy,
                       "MulNoNan": _mul_no_nan}.items():
-    lowers(_op_type)(lambda *args, _fn=_fn, **attrs: _fn(*args))
+    lowers(_op_type)(_binary_rule(_fn))
 
 
 @lowers("EuclideanNorm")
@@ -317,10 +417,19 @@ def euclidean_norm(x, idx, *, keep_dims=False, **_):
 def _segment(fn_name: str):
     def rule(data, segment_ids, num_segments, **_):
         n = static_ints(num_segments, "num_segments")[0]
+        if n < 0:
+            raise invalid(f"Input num_segments == {n} must not be negative.")
+        data_shape, ids_shape = np.shape(data), np.shape(segment_ids)
+        if data_shape[:len(ids_shape)] != ids_shape:
+            raise invalid(f"data.shape = {shape_str(data_shape)} does not start with segment_ids.shape = "
+                          f"{shape_str(ids_shape)}")
+        # TF's CPU kernel skips negative ids and fails on ids >= num_segments.
+        require_in_range(segment_ids, n, lambda pos, v: f"segment_ids{pos} = {v} is out of range [0, {n})",
+                         lower=-(2 ** 62))
         data, ids = jnp.asarray(data), jnp.asarray(segment_ids)
         flat = data.reshape((-1,) + data.shape[ids.ndim:])
         ids = ids.reshape(-1)
-        # Out-of-range ids are dropped, as TF: send them to an extra segment that is cut off.
+        # Negative ids are dropped: send them to an extra segment that is cut off.
         ids = jnp.where((ids < 0) | (ids >= n), n, ids)
         out = getattr(jax.ops, fn_name)(flat, ids, num_segments=n + 1)[:n]
         if fn_name in ("segment_max", "segment_min") and jnp.issubdtype(data.dtype, jnp.floating):
@@ -337,16 +446,34 @@ lowers("UnsortedSegmentMin")(_segment("segment_min"))
 lowers("UnsortedSegmentProd")(_segment("segment_prod"))
 
 
+def _permutation_error(values) -> str:
+    """TF's InvertPermutationOp message for the first bad entry, in input order."""
+    seen = set()
+    for v in (int(v) for v in values):
+        if not 0 <= v < len(values):
+            return f"{v} is not between 0 and {len(values)}"
+        if v in seen:
+            return f"{v} is duplicated in the input."
+        seen.add(v)
+    return ""
+
+
 @lowers("InvertPermutation")
 def invert_permutation(x, **_):
+    if np.ndim(x) != 1:
+        raise invalid("invert_permutation expects a 1D vector.")
+    n = np.shape(x)[0]
     x = jnp.asarray(x)
-    return jnp.zeros_like(x).at[x].set(jnp.arange(x.shape[0], dtype=x.dtype))
+    counts = jnp.zeros((n,), jnp.int32).at[x].add(1, mode="drop")
+    require(jnp.all((x >= 0) & (x < n)) & jnp.all(counts <= 1), errors.InvalidArgumentError,
+            lambda: _permutation_error(np.asarray(x)))
+    return jnp.zeros_like(x).at[x].set(jnp.arange(n, dtype=x.dtype))
 
 
 @lowers("CumulativeLogsumexp")
 def cumulative_logsumexp(x, axis, *, exclusive=False, reverse=False, **_):
     x = jnp.asarray(x)
-    axis = static_ints(axis)[0] % max(x.ndim, 1)
+    axis = _scan_axis(x, axis)
     if reverse:
         x = jnp.flip(x, axis)
     out = lax.cumlogsumexp(x, axis=axis)

@@ -13,6 +13,7 @@ from jax import lax
 
 from graphcompat.framework import errors
 from lowering.registry import lowers
+from lowering.rules.checks import invalid, shape_str
 
 
 # ------------------------------------------------------------------------------------------------
@@ -55,18 +56,33 @@ def softsign(x, **_):
     return x / (1 + jnp.abs(x))
 
 
+def _logits_rank(x) -> None:
+    if np.ndim(x) < 1:
+        raise invalid(f"logits must have >= 1 dimension, got {shape_str(np.shape(x))}")
+
+
 @lowers("Softmax")
 def softmax(x, **_):
+    _logits_rank(x)
     return jax.nn.softmax(x, axis=-1)
 
 
 @lowers("LogSoftmax")
 def log_softmax(x, **_):
+    _logits_rank(x)
     return jax.nn.log_softmax(x, axis=-1)
 
 
 @lowers("BiasAdd")
 def bias_add(value, bias, *, data_format="NHWC", **_):
+    if np.ndim(value) < 2:
+        raise invalid(f"Input tensor must be at least 2D: {shape_str(np.shape(value))}")
+    if np.ndim(bias) != 1:
+        raise invalid(f"Biases must be 1D: {shape_str(np.shape(bias))}")
+    channels = np.shape(value)[1 if data_format == "NCHW" and np.ndim(value) >= 3 else -1]
+    if np.shape(bias)[0] != channels:
+        raise invalid(f"Must provide as many biases as the last dimension of the input tensor: "
+                      f"{shape_str(np.shape(bias))} vs. {shape_str(np.shape(value))}")
     if data_format == "NCHW" and value.ndim >= 3:
         return value + jnp.reshape(bias, (-1,) + (1,) * (value.ndim - 2))
     return value + bias
@@ -79,6 +95,8 @@ def l2_loss(t, **_):
 
 @lowers("LRN")
 def lrn(x, *, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, **_):
+    if np.ndim(x) != 4:
+        raise invalid("in must be 4-dimensional")
     sq = jnp.square(x.astype(jnp.float32))
     window = (1, 1, 1, 2 * depth_radius + 1)
     sqr_sum = lax.reduce_window(sq, np.float32(0), lax.add, window, (1, 1, 1, 1),
@@ -117,12 +135,23 @@ _softmax_xent.defvjp(_softmax_xent_fwd, _softmax_xent_bwd)
 
 @lowers("SoftmaxCrossEntropyWithLogits")
 def softmax_xent(features, labels, **_):
-    shape = jnp.broadcast_shapes(jnp.shape(features), jnp.shape(labels))
+    try:
+        shape = np.broadcast_shapes(np.shape(features), np.shape(labels))
+    except ValueError:
+        raise invalid(f"logits and labels must be broadcastable: logits_size={shape_str(np.shape(features))} "
+                      f"labels_size={shape_str(np.shape(labels))}") from None
     return _softmax_xent(jnp.broadcast_to(features, shape), jnp.broadcast_to(labels, shape))
 
 
 @lowers("SparseSoftmaxCrossEntropyWithLogits", context=True)
 def sparse_softmax_xent(ctx, op, features, labels):
+    if np.ndim(features) != 2:
+        raise invalid(f"logits must be 2-D, but got shape {shape_str(np.shape(features))}")
+    if np.ndim(labels) != 1:
+        raise invalid(f"labels must be 1-D, but got shape {shape_str(np.shape(labels))}")
+    if np.shape(features)[0] != np.shape(labels)[0]:
+        raise invalid(f"logits and labels must have the same first dimension, got logits shape "
+                      f"{shape_str(np.shape(features))} and labels shape {shape_str(np.shape(labels))}")
     classes = features.shape[-1]
     in_range = (labels >= 0) & (labels < classes)
     if ctx.traced:
@@ -153,8 +182,31 @@ def _padding(padding, explicit_paddings, data_format):
     return _spatial(pairs, data_format)
 
 
+def _check_conv(x, w, strides, padding, dilations, fmt) -> None:
+    """TF's Conv2D kernel checks (conv_ops.cc): ranks, depths, groups, non-negative output sizes."""
+    if np.ndim(x) != 4:
+        raise invalid(f"input must be 4-dimensional{shape_str(np.shape(x))}")
+    if np.ndim(w) != 4:
+        raise invalid(f"filter must be 4-dimensional: {shape_str(np.shape(w))}")
+    depth, filter_depth, out_depth = np.shape(x)[fmt.index("C")], np.shape(w)[2], np.shape(w)[3]
+    if filter_depth == 0 or depth % filter_depth:
+        raise invalid(f"input depth must be evenly divisible by filter depth: {depth} vs {filter_depth}")
+    groups = depth // filter_depth
+    if out_depth % groups:
+        raise invalid(f"output depth must be evenly divisible by number of groups: {out_depth} vs {groups}")
+    if padding == "VALID":  # TF's GetWindowedOutputSize (C++ division truncates toward zero)
+        for size, k, stride, rate in zip(_spatial(np.shape(x), fmt), np.shape(w)[:2], _spatial(strides, fmt),
+                                         _spatial(dilations, fmt)):
+            effective = (k - 1) * rate + 1
+            out = int((size - effective + stride) / stride)
+            if out < 0:
+                raise invalid(f"Computed output size would be negative: {out} [input_size: {size}, "
+                              f"effective_filter_size: {effective}, stride: {stride}]")
+
+
 def _conv(x, w, strides, padding, dilations, data_format, explicit_paddings=()):
     fmt = "NCHW" if data_format.startswith("NC") else "NHWC"
+    _check_conv(x, w, strides, padding, dilations, fmt)
     groups = x.shape[fmt.index("C")] // w.shape[2]
     return lax.conv_general_dilated(
         x, w, window_strides=_spatial(strides, fmt), padding=_padding(padding, explicit_paddings, fmt),
@@ -171,8 +223,38 @@ def conv2d(x, w, *, strides, padding, data_format="NHWC", dilations=(1, 1, 1, 1)
 def depthwise_conv2d(x, w, *, strides, padding, data_format="NHWC", dilations=(1, 1, 1, 1),
                      explicit_paddings=(), **_):
     fh, fw, cin, mult = w.shape
+    depth = np.shape(x)[1 if data_format.startswith("NC") else -1]
+    if cin != depth:
+        raise invalid(f"input depth must be evenly divisible by filter depth: {depth} vs {cin}")
     return _conv(x, jnp.reshape(w, (fh, fw, 1, cin * mult)), strides, padding, dilations, data_format,
                  explicit_paddings)
+
+
+def _check_conv_backprop_input(sizes, w, dy, strides, padding, dilations, data_format, explicit_paddings):
+    """TF's ConvBackpropComputeDimensionsV2 checks (label Conv2DCustomBackpropInput, the CPU kernel)."""
+    label = "Conv2DCustomBackpropInput"
+    if len(sizes) != 4:
+        raise invalid(f"input_sizes must be 4-dimensional, got: {len(sizes)}")
+    for name, x in (("filter", w), ("out_backprop", dy)):
+        if np.ndim(x) != 4:
+            raise invalid(f"{label}: {name} must be 4-dimensional")
+    fmt = "NCHW" if data_format.startswith("NC") else "NHWC"
+    n, c = fmt.index("N"), fmt.index("C")
+    if sizes[n] != np.shape(dy)[n]:
+        raise invalid(f"{label}: input and out_backprop must have the same batch size.  Input batch: {sizes[n]}, "
+                      f"outbackprop batch: {np.shape(dy)[n]}, batch_dim: {n}")
+    if np.shape(w)[2] <= 0 or sizes[c] % np.shape(w)[2]:
+        raise invalid(f"{label}: input depth must be evenly divisible by filter depth")
+    if np.shape(w)[3] != np.shape(dy)[c]:
+        raise invalid(f"{label}: filter and out_backprop must have the same out_depth")
+    expected = jax.eval_shape(lambda x: _conv(x, w, strides, padding, dilations, data_format, explicit_paddings),
+                              jax.ShapeDtypeStruct(sizes, dy.dtype)).shape
+    for i, (actual, computed) in enumerate(zip(_spatial(np.shape(dy), fmt), _spatial(expected, fmt))):
+        if actual != computed:
+            raise invalid(f"{label}: Size of out_backprop doesn't match computed: actual = {actual}, computed = "
+                          f"{computed} spatial_dim: {fmt.index('HW'[i])} input: {_spatial(sizes, fmt)[i]} filter: "
+                          f"{np.shape(w)[i]} output: {actual} stride: {_spatial(strides, fmt)[i]} dilation: "
+                          f"{_spatial(dilations, fmt)[i]}")
 
 
 @lowers("Conv2DBackpropInput")
@@ -183,6 +265,7 @@ def conv2d_backprop_input(input_sizes, w, dy, *, strides, padding, data_format="
     except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
         raise NotImplementedError("tf.nn.conv2d_transpose: graphcompat needs `output_shape` to be known "
                                   "while building the graph (a constant)") from None
+    _check_conv_backprop_input(sizes, w, dy, strides, padding, dilations, data_format, explicit_paddings)
     # The transpose of the forward convolution, exactly: the VJP of conv2d w.r.t. its input.
     _, vjp = jax.vjp(lambda x: _conv(x, w, strides, padding, dilations, data_format, explicit_paddings),
                      jnp.zeros(sizes, dy.dtype))
@@ -193,8 +276,14 @@ def _window(values, data_format):
     return tuple(int(v) for v in values)
 
 
+def _pool_rank(x) -> None:
+    if np.ndim(x) not in (4, 5):
+        raise invalid("Input must be 4 or 5-dimensional")
+
+
 @lowers("MaxPool")
 def max_pool(x, *, ksize, strides, padding, data_format="NHWC", **_):
+    _pool_rank(x)
     # The init value must stay a concrete numpy scalar (not a traced jnp value) so JAX recognises the
     # max monoid and uses its differentiable reduce_window_max.
     init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else np.iinfo(x.dtype).min
@@ -203,6 +292,7 @@ def max_pool(x, *, ksize, strides, padding, data_format="NHWC", **_):
 
 @lowers("AvgPool")
 def avg_pool(x, *, ksize, strides, padding, data_format="NHWC", **_):
+    _pool_rank(x)
     total = lax.reduce_window(x, np.zeros((), x.dtype), lax.add, tuple(ksize), tuple(strides), padding)
     if padding == "VALID":
         return total / np.asarray(np.prod(ksize), x.dtype)
@@ -218,6 +308,17 @@ def avg_pool(x, *, ksize, strides, padding, data_format="NHWC", **_):
 @lowers("FusedBatchNormV3")
 def fused_batch_norm(x, scale, offset, mean, variance, *, epsilon=1e-4, exponential_avg_factor=1.0,
                      data_format="NHWC", is_training=True, **_):
+    if np.ndim(x) != 4:
+        raise invalid(f"input must be 4-dimensional{shape_str(np.shape(x))}")
+    channels = np.shape(x)[1 if data_format.startswith("NC") else -1]
+    for name, v in (("scale", scale), ("offset", offset)) + (() if is_training else (("mean", mean),
+                                                                                     ("variance", variance))):
+        if np.ndim(v) != 1:
+            raise invalid(f"{name} must be 1-dimensional{shape_str(np.shape(v))}")
+        if np.size(v) != channels:
+            prefix = "" if name in ("scale", "offset") else "When is_training=false, "
+            raise invalid(f"{prefix}{name} must have the same number of elements as the channels of x, got "
+                          f"{np.size(v)} and {channels}")
     axes = (0, 2, 3) if data_format.startswith("NC") else (0, 1, 2)
     shape = (1, -1, 1, 1) if data_format.startswith("NC") else (1, 1, 1, -1)
     xf = x.astype(jnp.float32)
@@ -248,6 +349,13 @@ def fused_batch_norm(x, scale, offset, mean, variance, *, epsilon=1e-4, exponent
 # ------------------------------------------------------------------------------------------------
 @lowers("InTopKV2")
 def in_top_k(predictions, targets, k, **_):
+    if np.ndim(predictions) != 2:
+        raise invalid("predictions must be 2-dimensional")
+    if np.ndim(targets) != 1:
+        raise invalid("targets must be 1-dimensional")
+    if np.shape(predictions)[0] != np.shape(targets)[0]:
+        raise invalid(f"First dimension of predictions {np.shape(predictions)[0]} must match length of targets "
+                      f"{np.shape(targets)[0]}")
     classes = predictions.shape[-1]
     valid = (targets >= 0) & (targets < classes)
     safe = jnp.where(valid, targets, 0).astype(jnp.int32)

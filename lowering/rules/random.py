@@ -9,16 +9,19 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
+from lowering.interpreter import require
 from lowering.registry import lowers
+from lowering.rules.checks import invalid, shape_str, shape_vector
+from lowering.rules.math import static_ints
 
 
 def _static_shape(shape, op) -> tuple:
-    try:
-        return tuple(int(d) for d in np.asarray(shape).reshape(-1))
-    except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
+    """The output shape as TF's `tensor::MakeShape` reads it: a vector of non-negative dims."""
+    if isinstance(shape, jax.core.Tracer):
         raise NotImplementedError(
             f"graphcompat needs a static shape for random op '{op.name}' ({op.type}); its shape is computed "
-            "inside the graph from fed values") from None
+            "inside the graph from fed values")
+    return shape_vector(shape)
 
 
 def _dtype(op, attr="dtype"):
@@ -42,10 +45,15 @@ def random_uniform(ctx, op, shape):
 
 @lowers("RandomUniformInt", context=True)
 def random_uniform_int(ctx, op, shape, minval, maxval):
-    ctx.check(jnp.asarray(minval) < jnp.asarray(maxval), errors.InvalidArgumentError,
-              "Need minval < maxval", op)
+    for name, value in (("minval", minval), ("maxval", maxval)):
+        if np.ndim(value) != 0:
+            raise invalid(f"{name} must be 0-D, got shape {shape_str(np.shape(value))}")
+    out_shape = _static_shape(shape, op)
+    if int(np.prod(out_shape, dtype=np.int64)):  # TF: "zero impossible things are fine"
+        require(jnp.asarray(minval) < jnp.asarray(maxval), errors.InvalidArgumentError,
+                lambda: f"Need minval < maxval, got {int(np.asarray(minval))} >= {int(np.asarray(maxval))}")
     dtype = _dtype(op, "Tout")
-    return jax.random.randint(ctx.random_key(op), _static_shape(shape, op), minval, maxval, dtype)
+    return jax.random.randint(ctx.random_key(op), out_shape, minval, maxval, dtype)
 
 
 @lowers("RandomShuffle", context=True)
@@ -58,7 +66,15 @@ def random_shuffle(ctx, op, value):
 
 @lowers("Multinomial", context=True)
 def multinomial(ctx, op, logits, num_samples):
-    n = _static_shape(num_samples, op)[0] if np.ndim(num_samples) else int(np.asarray(num_samples))
+    if np.ndim(logits) != 2:
+        raise invalid(f"logits should be a matrix, got shape {shape_str(np.shape(logits))}")
+    if np.ndim(num_samples) != 0:
+        raise invalid(f"num_samples should be a scalar, got shape {shape_str(np.shape(num_samples))}")
+    n = static_ints(num_samples, "num_samples")[0]
+    if n < 0:
+        raise invalid(f"num_samples should be non-negative, got {n}")
+    if np.shape(logits)[1] == 0 and n:
+        raise invalid("num_classes should be positive, got 0")
     key = ctx.random_key(op)
     logits = jnp.asarray(logits)
     samples = jax.random.categorical(key, logits.astype(jnp.float32 if logits.dtype != jnp.float64 else

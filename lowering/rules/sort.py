@@ -5,10 +5,20 @@ import jax
 import numpy as np
 
 from lowering.registry import lowers
+from lowering.rules.checks import invalid, shape_str
 from lowering.rules.math import static_ints
 
 
 @lowers("TopKV2")
 def top_k(x, k, *, index_type=np.int32, **_):
-    values, indices = jax.lax.top_k(x, static_ints(k, "k")[0])  # ties: lower index first, as TF
+    if np.ndim(k) != 0:
+        raise invalid(f"k must be 0-D, got shape {shape_str(np.shape(k))}")
+    k = static_ints(k, "k")[0]
+    if k < 0:
+        raise invalid(f"Need k >= 0, got {k}")
+    if np.ndim(x) < 1:
+        raise invalid(f"input must be >= 1-D, got shape {shape_str(np.shape(x))}")
+    if np.shape(x)[-1] < k:
+        raise invalid(f"input must have at least k columns. Had {np.shape(x)[-1]}, needed {k}")
+    values, indices = jax.lax.top_k(x, k)  # ties: lower index first, as TF
     return values, indices.astype(index_type)

@@ -11,6 +11,7 @@ import numpy as np
 from graphcompat.framework import errors
 from lowering.interpreter import LazyRead, Ref
 from lowering.registry import lowers
+from lowering.rules.checks import invalid, require_in_range, shape_str
 
 
 @lowers("VariableV2", context=True)
@@ -52,14 +53,29 @@ def assign_sub(ctx, op, ref, value):
     return new
 
 
+def _check_scatter_shapes(var_shape, indices_shape, updates_shape) -> None:
+    """TF's Scatter* shape checks: updates.shape = indices.shape + params.shape[1:], or a scalar update."""
+    if len(var_shape) < 1:
+        raise invalid(f"params must be at least 1-D, got shape {shape_str(var_shape)}")
+    if len(updates_shape) == 0:
+        return
+    if tuple(updates_shape[:len(indices_shape)]) != tuple(indices_shape):
+        raise invalid(f"The shape of indices ({shape_str(indices_shape)}) must be a prefix of the shape of updates "
+                      f"({shape_str(updates_shape)})")
+    if tuple(updates_shape) != tuple(indices_shape) + tuple(var_shape[1:]):
+        raise invalid(f"Must have updates.shape = indices.shape + params.shape[1:] or updates.shape = [], got "
+                      f"updates.shape {shape_str(updates_shape)}, indices.shape {shape_str(indices_shape)}, "
+                      f"params.shape {shape_str(var_shape)}")
+
+
 def _scatter_rule(update):
     def rule(ctx, op, ref, indices, updates):
         var = ctx.read(ref.key, ref.op)
         indices = _value(ctx, indices)
         updates = jnp.asarray(_value(ctx, updates), dtype=var.dtype)
+        _check_scatter_shapes(var.shape, np.shape(indices), np.shape(updates))
         n = var.shape[0]
-        ctx.check((indices >= 0) & (indices < n), errors.InvalidArgumentError,
-                  f"indices is out of range [0, {n})", op)
+        require_in_range(indices, n, lambda pos, v: f"indices{pos} = {v} is not in [0, {n})")
         if jnp.ndim(updates) == 0:
             updates = jnp.broadcast_to(updates, jnp.shape(indices) + var.shape[1:])
 
