@@ -33,6 +33,14 @@ from graphcompat.ops.special_math_ops import (acosh, asinh, atanh, digamma, erfc
 from graphcompat.ops.linalg_extra_ops import (band_part as matrix_band_part, cross, eigh as self_adjoint_eig,  # noqa: F401,E501
                                               eigvalsh as self_adjoint_eigvals, einsum, norm, qr, svd,
                                               triangular_solve as matrix_triangular_solve)
+# ops13: segment reductions, scatter_nd on variables, index utilities
+from graphcompat.ops.segment_ops import (batch_gather, batch_scatter_update, bincount, confusion_matrix, repeat,  # noqa: F401
+                                         scatter_nd_add, scatter_nd_sub, scatter_nd_update, searchsorted,
+                                         segment_max, segment_mean, segment_min, segment_prod, segment_sum,
+                                         setdiff1d, sparse_segment_mean, sparse_segment_sqrt_n,
+                                         sparse_segment_sum, tensor_scatter_add, tensor_scatter_sub,
+                                         tensor_scatter_update, unique_with_counts, unsorted_segment_mean,
+                                         unsorted_segment_sqrt_n)
 from graphcompat import linalg, math  # noqa: F401
 
 # --- variables, scopes, initializers, randomness, gradients, control deps ----------------------
