@@ -85,6 +85,16 @@ from graphcompat.io import python_io  # noqa: F401
 from graphcompat.ops.parsing_ops import (FixedLenFeature, SparseTensor, SparseTensorValue,  # noqa: F401
                                          VarLenFeature, decode_raw, parse_example, parse_single_example)
 from graphcompat.ops.string_ops import decode_csv, read_file, string_split  # noqa: F401
+# ops13: sparse tensors
+from graphcompat.ops.sparse_ops import (sparse_add, sparse_concat, sparse_fill_empty_rows,  # noqa: F401
+                                        sparse_mask, sparse_matmul, sparse_maximum, sparse_merge, sparse_minimum,
+                                        sparse_placeholder, sparse_reduce_max, sparse_reduce_max_sparse,
+                                        sparse_reduce_sum, sparse_reduce_sum_sparse, sparse_reorder,
+                                        sparse_reset_shape, sparse_reshape, sparse_retain, sparse_slice,
+                                        sparse_softmax, sparse_split, sparse_tensor_dense_matmul,
+                                        sparse_tensor_to_dense, sparse_to_dense, sparse_to_indicator,
+                                        sparse_transpose)
+from graphcompat import sparse  # noqa: F401
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
 from graphcompat import contrib, image, layers, losses, metrics, nn, train  # noqa: F401

@@ -29,7 +29,8 @@ INDEX = (_dt.int32, _dt.int64)
 
 __all__ = ["segment_sum", "segment_mean", "segment_max", "segment_min", "segment_prod", "unsorted_segment_mean",
            "unsorted_segment_sqrt_n", "sparse_segment_sum", "sparse_segment_mean", "sparse_segment_sqrt_n",
-           "scatter_nd_update", "scatter_nd_add", "scatter_nd_sub", "batch_scatter_update", "tensor_scatter_update", "tensor_scatter_add",
+           "scatter_nd_update", "scatter_nd_add", "scatter_nd_sub", "batch_scatter_update", "tensor_scatter_update",
+           "tensor_scatter_add",
            "tensor_scatter_sub", "batch_gather", "repeat", "searchsorted", "unique_with_counts", "setdiff1d",
            "bincount", "confusion_matrix"]
 

@@ -5,3 +5,4 @@ from lowering.rules import data, saver, summary  # noqa: F401
 from lowering.rules import control_flow, data_dependent, image  # noqa: F401
 from lowering.rules import nn  # noqa: F401
 from lowering.rules import segment  # noqa: F401
+from lowering.rules import sparse  # noqa: F401
