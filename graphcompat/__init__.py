@@ -95,6 +95,15 @@ from graphcompat.ops.sparse_ops import (sparse_add, sparse_concat, sparse_fill_e
                                         sparse_tensor_to_dense, sparse_to_dense, sparse_to_indicator,
                                         sparse_transpose)
 from graphcompat import sparse  # noqa: F401
+# ops13: strings
+from graphcompat.ops.string_ops import (as_string, reduce_join, regex_replace, string_join,  # noqa: F401
+                                        string_to_hash_bucket, string_to_hash_bucket_fast,
+                                        string_to_hash_bucket_strong, string_to_number, substr)
+from graphcompat.ops.string_ops import strip as string_strip  # noqa: F401
+from graphcompat import strings  # noqa: F401
+# ops13: lookup tables
+from graphcompat.ops.lookup_ops import initialize_all_tables, tables_initializer  # noqa: F401
+from graphcompat import lookup  # noqa: F401
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
 from graphcompat import contrib, image, layers, losses, metrics, nn, train  # noqa: F401

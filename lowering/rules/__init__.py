@@ -6,3 +6,5 @@ from lowering.rules import control_flow, data_dependent, image  # noqa: F401
 from lowering.rules import nn  # noqa: F401
 from lowering.rules import segment  # noqa: F401
 from lowering.rules import sparse  # noqa: F401
+from lowering.rules import strings  # noqa: F401
+from lowering.rules import lookup  # noqa: F401
