@@ -41,6 +41,8 @@ from graphcompat.ops.segment_ops import (batch_gather, batch_scatter_update, bin
                                          sparse_segment_sum, tensor_scatter_add, tensor_scatter_sub,
                                          tensor_scatter_update, unique_with_counts, unsorted_segment_mean,
                                          unsorted_segment_sqrt_n)
+from graphcompat.nn.nn_extra import (batch_to_space, batch_to_space_nd, space_to_batch,  # noqa: F401
+                                     space_to_batch_nd)
 from graphcompat import linalg, math  # noqa: F401
 
 # --- variables, scopes, initializers, randomness, gradients, control deps ----------------------
