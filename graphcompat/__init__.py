@@ -106,6 +106,10 @@ from graphcompat import strings  # noqa: F401
 # ops13: lookup tables
 from graphcompat.ops.lookup_ops import initialize_all_tables, tables_initializer  # noqa: F401
 from graphcompat import lookup  # noqa: F401
+# ops13: FFTs (tf.signal, and tf.spectral as TF1 names it)
+from graphcompat import signal  # noqa: F401
+from graphcompat import signal as spectral  # noqa: F401
+from graphcompat.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
 from graphcompat import contrib, image, layers, losses, metrics, nn, train  # noqa: F401
