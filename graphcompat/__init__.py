@@ -108,6 +108,7 @@ from graphcompat.ops.lookup_ops import initialize_all_tables, tables_initializer
 from graphcompat import lookup  # noqa: F401
 # ops13: FFTs (tf.signal, and tf.spectral as TF1 names it)
 from graphcompat import signal  # noqa: F401
+from graphcompat.image_extra import extract_image_patches  # noqa: F401
 from graphcompat import signal as spectral  # noqa: F401
 from graphcompat.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 
