@@ -55,6 +55,24 @@ defop("AdjustHue", "images: T, delta: float32 -> output: T", types={"T": (_dt.fl
 defop("AdjustSaturation", "images: T, scale: float32 -> output: T", types={"T": (_dt.float16, _dt.float32)},
       shape=lambda ctx: [_last_dim_3(ctx)[0]])
 defop("ExtractImagePatches", "images: T -> patches: T", shape=_patches_shape)
+def _crop_and_resize_shape(ctx: InferenceContext):
+    image, boxes, size = ctx.shape(0), ctx.shape(1), ctx.value(3)
+    if image.ndims is not None and image.ndims != 4:
+        raise ctx.error(f"Shape must be rank 4 but is rank {image.ndims}")
+    if boxes.ndims is not None and boxes.ndims != 2:
+        raise ctx.error(f"Shape must be rank 2 but is rank {boxes.ndims}")
+    n = boxes.as_list()[0] if boxes.ndims else None
+    h, w = (None, None) if size is None else (int(size[0]), int(size[1]))
+    if size is not None and (h <= 0 or w <= 0):
+        raise ctx.error(f"crop_size must be positive, got: [{h},{w}]")
+    depth = image.as_list()[3] if image.ndims else None
+    return [_ts.TensorShape([n, h, w, depth])]
+
+
+defop("CropAndResize", "image: T, boxes: float32, box_ind: int32, crop_size: int32 -> crops: float32",
+      attrs={"method": "bilinear", "extrapolation_value": 0.0}, shape=_crop_and_resize_shape)
+defop("DrawBoundingBoxesV2", "images: T, boxes: float32, colors: float32 -> output: T",
+      types={"T": (_dt.float32, _dt.float16)}, shape=lambda ctx: [ctx.shape(0)])
 defop("NonMaxSuppressionV3", "boxes: T, scores: T, max_output_size: int32, iou_threshold: T_threshold, "
       "score_threshold: T_threshold -> selected_indices: int32",
       attrs={"T": _dt.float32, "T_threshold": _dt.float32}, shape=_nms_shape)
@@ -322,6 +340,30 @@ def extract_patches(images, sizes, strides, rates, padding, name: Optional[str] 
     return extract_image_patches(images, sizes, strides, rates, padding, name=name)
 
 
+def crop_and_resize(image, boxes, box_ind=None, crop_size=None, method: str = "bilinear", extrapolation_value=0.0,
+                    name: Optional[str] = None, box_indices=None):
+    """`tf.image.crop_and_resize`: each normalized box [y1, x1, y2, x2] of image `box_ind` resampled to
+    `crop_size` (bilinear or nearest); samples outside the image get `extrapolation_value`."""
+    box_ind = box_indices if box_ind is None else box_ind
+    if method not in ("bilinear", "nearest"):
+        raise ValueError(f"Attr 'method' of 'CropAndResize' Op passed string '{method}' not in: \"bilinear\", "
+                         f"\"nearest\".")
+    return apply_op("CropAndResize", [image, boxes, box_ind, crop_size],
+                    {"method": method, "extrapolation_value": float(extrapolation_value)}, name=name)
+
+
+_DEFAULT_COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5, 0, 0.5, 1],
+                            [0.5, 0.5, 0, 1], [0.5, 0, 0, 1], [0, 0, 0.5, 1], [0, 1, 1, 1], [1, 0, 1, 1]],
+                           np.float32)
+
+
+def draw_bounding_boxes(images, boxes, name: Optional[str] = None, colors=None):
+    """`tf.image.draw_bounding_boxes`: one-pixel box outlines (normalized [y1, x1, y2, x2]) in cycling colors."""
+    if colors is None:
+        colors = _DEFAULT_COLORS
+    return apply_op("DrawBoundingBoxesV2", [images, boxes, colors], name=name)
+
+
 def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"),
                         name: Optional[str] = None):
     """`tf.image.non_max_suppression` (NonMaxSuppressionV3): indices of the kept boxes, best first."""
@@ -353,7 +395,8 @@ def non_max_suppression_overlaps(overlaps, scores, max_output_size, overlap_thre
                                                           score_threshold])
 
 
-__all__ = ["rgb_to_hsv", "hsv_to_rgb", "rgb_to_yiq", "yiq_to_rgb", "rgb_to_yuv", "yuv_to_rgb", "adjust_hue",
+__all__ = ["crop_and_resize", "draw_bounding_boxes", "rgb_to_hsv", "hsv_to_rgb",
+           "rgb_to_yiq", "yiq_to_rgb", "rgb_to_yuv", "yuv_to_rgb", "adjust_hue",
            "adjust_saturation", "random_hue", "random_saturation", "adjust_gamma", "rot90", "transpose",
            "total_variation", "psnr", "ssim", "image_gradients", "sobel_edges", "extract_image_patches",
            "extract_patches", "non_max_suppression", "non_max_suppression_with_scores",

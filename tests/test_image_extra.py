@@ -66,7 +66,25 @@ ORACLE = [
                         list(tf.image.non_max_suppression_with_scores(BOXES, SCORES, 4, 0.5)),
                         tf.image.non_max_suppression_overlaps(np.eye(6, dtype=np.float32) + 0.2, SCORES, 4, 0.5)]),
     ("colour_gradients", lambda tf: _grads(tf)),
+    ("crop_and_resize", lambda tf: [tf.image.crop_and_resize(IMG, CROP_BOXES, [0, 1, 1, 0], [4, 5]),
+                                    tf.image.crop_and_resize(U8, CROP_BOXES, [1, 0, 0, 1], [3, 1], method="nearest",
+                                                             extrapolation_value=-1.0),
+                                    tf.image.crop_and_resize(IMG, CROP_BOXES[:2], [0, 1], [1, 2])]),
+    ("crop_and_resize_gradient", lambda tf: _crop_grad(tf)),
+    ("draw_bounding_boxes", lambda tf: [tf.image.draw_bounding_boxes(IMG, np.stack([CROP_BOXES,
+                                                                                     CROP_BOXES[::-1]])[:, :3]),
+                                        tf.image.draw_bounding_boxes(IMG[..., :1], CROP_BOXES[None, :2].repeat(2, 0),
+                                                                     colors=np.array([[0.5, 0.2, 0.1, 1.0]],
+                                                                                     np.float32))]),
 ]
+
+CROP_BOXES = np.array([[0.1, 0.2, 0.8, 0.9], [0.0, 0.0, 1.0, 1.0], [-0.2, 0.3, 0.6, 1.3], [0.5, 0.9, 0.2, 0.1]],
+                      np.float32)
+
+
+def _crop_grad(tf):
+    x = tf.constant(IMG)
+    return tf.gradients(tf.reduce_sum(tf.image.crop_and_resize(x, CROP_BOXES, [0, 1, 1, 0], [4, 5]) ** 2), [x])
 
 
 def _grads(tf):
@@ -88,6 +106,7 @@ def test_oracle(name, build):
     lambda tf: tf.image.rgb_to_hsv(IMG[..., :2]),
     lambda tf: tf.image.non_max_suppression(BOXES, SCORES, -1),
     lambda tf: tf.image.extract_image_patches(IMG, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "FOO"),
-], ids=["hsv_channels", "nms_max_output", "patches_padding"])
+    lambda tf: tf.image.crop_and_resize(IMG, CROP_BOXES, [0, 1, 2, 0], [4, 5]),
+], ids=["hsv_channels", "nms_max_output", "patches_padding", "crop_box_index"])
 def test_oracle_errors(build):
     _op_oracle.compare_error(build)

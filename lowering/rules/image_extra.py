@@ -158,3 +158,69 @@ def non_max_suppression_with_overlaps(overlaps, scores, max_output_size, overlap
             lambda: f"overlaps must be square, but got shape: {list(overlaps.shape)}")
     return _greedy(scores, int(max_output_size), float(score_threshold), lambda i, j: overlaps[i, j],
                    float(overlap_threshold))
+
+
+@lowers("CropAndResize")
+def crop_and_resize(image, boxes, box_ind, crop_size, *, method="bilinear", extrapolation_value=0.0, **_):
+    image = jnp.asarray(image).astype(jnp.float32)
+    boxes, box_ind = jnp.asarray(boxes, jnp.float32), jnp.asarray(box_ind)
+    batch, height, width, _ = image.shape
+    crop_h, crop_w = (int(v) for v in np.asarray(crop_size).reshape(-1))  # static, or the plan runs op by op
+    require(crop_h > 0 and crop_w > 0, _INVALID, "crop dimensions must be positive")
+    require(boxes.shape[0] == box_ind.shape[0], _INVALID,
+            lambda: f"box_index has incompatible shape")
+    require(jnp.all((box_ind >= 0) & (box_ind < batch)), errors.OutOfRangeError,
+            "box_index has values outside [0, batch_size)")
+
+    def positions(lo, hi, size, count):
+        if count > 1:
+            scale = (hi - lo) * (size - 1) / (count - 1)
+            return lo[:, None] * (size - 1) + jnp.arange(count, dtype=jnp.float32)[None, :] * scale[:, None]
+        return jnp.broadcast_to((0.5 * (lo + hi) * (size - 1))[:, None], (lo.shape[0], 1))
+    in_y = positions(boxes[:, 0], boxes[:, 2], height, crop_h)
+    in_x = positions(boxes[:, 1], boxes[:, 3], width, crop_w)
+    valid = ((in_y >= 0) & (in_y <= height - 1))[:, :, None] & ((in_x >= 0) & (in_x <= width - 1))[:, None, :]
+    b = box_ind[:, None, None]
+
+    def at(y, x):
+        return image[b, jnp.clip(y, 0, height - 1)[:, :, None], jnp.clip(x, 0, width - 1)[:, None, :]]
+    if method == "nearest":
+        # C's roundf (halves away from zero; in-image positions are >= 0), not numpy's half-to-even
+        out = at(jnp.floor(in_y + 0.5).astype(jnp.int32), jnp.floor(in_x + 0.5).astype(jnp.int32))
+    else:
+        top, left = jnp.floor(in_y), jnp.floor(in_x)
+        y_lerp, x_lerp = (in_y - top)[:, :, None, None], (in_x - left)[:, None, :, None]
+        top, left = top.astype(jnp.int32), left.astype(jnp.int32)
+        bottom, right = jnp.ceil(in_y).astype(jnp.int32), jnp.ceil(in_x).astype(jnp.int32)
+        upper = at(top, left) + (at(top, right) - at(top, left)) * x_lerp
+        lower = at(bottom, left) + (at(bottom, right) - at(bottom, left)) * x_lerp
+        out = upper + (lower - upper) * y_lerp
+    return jnp.where(valid[..., None], out, jnp.float32(extrapolation_value))
+
+
+@lowers("DrawBoundingBoxesV2", host=True)
+def draw_bounding_boxes(images, boxes, colors, **_):
+    images, boxes, colors = np.array(images), np.asarray(boxes, np.float32), np.asarray(colors, np.float32)
+    require(images.ndim == 4, _INVALID, lambda: f"The rank of the images should be 4")
+    batch, height, width, depth = images.shape
+    require(depth in (1, 3, 4), _INVALID, "Channel depth should be either 1 (GRY), 3 (RGB), or 4 (RGBA)")
+    require(boxes.ndim == 3 and boxes.shape[0] == batch, _INVALID, "The dimensions of images and boxes do not match")
+    if len(colors) == 0:
+        colors = np.array([[1, 1, 0, 1]], np.float32)
+    for b in range(batch):
+        for i, box in enumerate(boxes[b]):
+            color = colors[i % len(colors)]
+            y0, x0 = int(box[0] * (height - 1)), int(box[1] * (width - 1))  # C++ truncation toward zero
+            y1, x1 = int(box[2] * (height - 1)), int(box[3] * (width - 1))
+            if y0 > y1 or x0 > x1 or y0 >= height or x0 >= width or y1 < 0 or x1 < 0:
+                continue
+            ya, yb = max(y0, 0), min(y1, height - 1)
+            xa, xb = max(x0, 0), min(x1, width - 1)
+            paint = color[:depth].astype(images.dtype)
+            for y in (y0, y1):
+                if 0 <= y < height:
+                    images[b, y, xa:xb + 1] = paint
+            for x in (x0, x1):
+                if 0 <= x < width:
+                    images[b, ya:yb + 1, x] = paint
+    return images
