@@ -33,6 +33,16 @@ from graphcompat.ops.special_math_ops import (acosh, asinh, atanh, digamma, erfc
 from graphcompat.ops.linalg_extra_ops import (band_part as matrix_band_part, cross, eigh as self_adjoint_eig,  # noqa: F401,E501
                                               eigvalsh as self_adjoint_eigvals, einsum, norm, qr, svd,
                                               triangular_solve as matrix_triangular_solve)
+# ops13: segment reductions, scatter_nd on variables, index utilities
+from graphcompat.ops.segment_ops import (batch_gather, batch_scatter_update, bincount, confusion_matrix, repeat,  # noqa: F401
+                                         scatter_nd_add, scatter_nd_sub, scatter_nd_update, searchsorted,
+                                         segment_max, segment_mean, segment_min, segment_prod, segment_sum,
+                                         setdiff1d, sparse_segment_mean, sparse_segment_sqrt_n,
+                                         sparse_segment_sum, tensor_scatter_add, tensor_scatter_sub,
+                                         tensor_scatter_update, unique_with_counts, unsorted_segment_mean,
+                                         unsorted_segment_sqrt_n)
+from graphcompat.nn.nn_extra import (batch_to_space, batch_to_space_nd, space_to_batch,  # noqa: F401
+                                     space_to_batch_nd)
 from graphcompat import linalg, math  # noqa: F401
 
 # --- variables, scopes, initializers, randomness, gradients, control deps ----------------------
@@ -79,6 +89,30 @@ from graphcompat.ops.parsing_ops import (FixedLenFeature, SparseTensor, SparseTe
 from graphcompat.ops.string_ops import decode_csv, read_file, string_split  # noqa: F401
 # tf.gfile (TF1's names) and tf.io.gfile: the local file system with TF's semantics and errors
 from graphcompat import gfile  # noqa: F401,E402
+# ops13: sparse tensors
+from graphcompat.ops.sparse_ops import (sparse_add, sparse_concat, sparse_fill_empty_rows,  # noqa: F401
+                                        sparse_mask, sparse_matmul, sparse_maximum, sparse_merge, sparse_minimum,
+                                        sparse_placeholder, sparse_reduce_max, sparse_reduce_max_sparse,
+                                        sparse_reduce_sum, sparse_reduce_sum_sparse, sparse_reorder,
+                                        sparse_reset_shape, sparse_reshape, sparse_retain, sparse_slice,
+                                        sparse_softmax, sparse_split, sparse_tensor_dense_matmul,
+                                        sparse_tensor_to_dense, sparse_to_dense, sparse_to_indicator,
+                                        sparse_transpose)
+from graphcompat import sparse  # noqa: F401
+# ops13: strings
+from graphcompat.ops.string_ops import (as_string, reduce_join, regex_replace, string_join,  # noqa: F401
+                                        string_to_hash_bucket, string_to_hash_bucket_fast,
+                                        string_to_hash_bucket_strong, string_to_number, substr)
+from graphcompat.ops.string_ops import strip as string_strip  # noqa: F401
+from graphcompat import strings  # noqa: F401
+# ops13: lookup tables
+from graphcompat.ops.lookup_ops import initialize_all_tables, tables_initializer  # noqa: F401
+from graphcompat import lookup  # noqa: F401
+# ops13: FFTs (tf.signal, and tf.spectral as TF1 names it)
+from graphcompat import signal  # noqa: F401
+from graphcompat.image_extra import extract_image_patches  # noqa: F401
+from graphcompat import signal as spectral  # noqa: F401
+from graphcompat.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
 from graphcompat import contrib, image, layers, losses, metrics, nn, train  # noqa: F401

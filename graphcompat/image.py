@@ -559,6 +559,16 @@ __all__ = ["decode_jpeg", "decode_png", "decode_image", "decode_gif", "decode_bm
            "adjust_contrast", "random_brightness", "random_contrast", "grayscale_to_rgb"]
 
 
+# ops13: colour spaces, hue/saturation/gamma, rot90/transpose, quality metrics, gradients, patches, NMS
+from graphcompat.image_extra import (adjust_gamma, adjust_hue, adjust_saturation,  # noqa: F401,E402
+                                     crop_and_resize, draw_bounding_boxes, extract_image_patches, extract_patches, hsv_to_rgb, image_gradients,
+                                     non_max_suppression, non_max_suppression_overlaps,
+                                     non_max_suppression_with_scores, psnr, random_hue, random_saturation,
+                                     rgb_to_hsv, rgb_to_yiq, rgb_to_yuv, rot90, sobel_edges, ssim,
+                                     total_variation, transpose, yiq_to_rgb, yuv_to_rgb)
+from graphcompat.image_extra import transpose as transpose_image  # noqa: F401,E402
+
+
 def __getattr__(name):
     from graphcompat.compat import missing
     return missing(__name__, name)

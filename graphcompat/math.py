@@ -13,3 +13,8 @@ from graphcompat.ops.sort_ops import top_k  # noqa: F401
 from graphcompat.ops.special_math_ops import *  # noqa: F401,F403
 
 mod = floormod
+
+# ops13: segment reductions, bincount, confusion_matrix
+from graphcompat.ops.segment_ops import (bincount, confusion_matrix, segment_max, segment_mean,  # noqa: F401,E402
+                                         segment_min, segment_prod, segment_sum, unsorted_segment_mean,
+                                         unsorted_segment_sqrt_n)

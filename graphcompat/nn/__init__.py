@@ -15,3 +15,9 @@ from graphcompat.nn.candidate_sampling import (log_uniform_candidate_sampler,  #
 from graphcompat.nn import rnn_cell  # noqa: F401,E402
 from graphcompat.nn.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: F401,E402
                                 static_rnn)
+# ops13: 3-D conv/pooling, 1-D pooling, pool, space/batch/depth, argmax pooling, CTC, swish, moments
+from graphcompat.nn.nn_extra import (avg_pool1d, avg_pool3d, batch_to_space_nd, conv3d,  # noqa: F401,E402
+                                     conv3d_transpose, crelu, ctc_beam_search_decoder, ctc_greedy_decoder,
+                                     ctc_loss, depth_to_space, max_pool1d, max_pool3d, max_pool_with_argmax,
+                                     normalize_moments, pool, relu_layer, silu, space_to_batch, space_to_depth,
+                                     swish, weighted_moments)

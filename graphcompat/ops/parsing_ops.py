@@ -27,45 +27,8 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """A variable-length feature, parsed into a SparseTensor (`tf.VarLenFeature`)."""
 
 
-SparseTensorValue = collections.namedtuple("SparseTensorValue", ["indices", "values", "dense_shape"])
-
-
-class SparseTensor:
-    """`tf.SparseTensor(indices, values, dense_shape)`: fetches as a `SparseTensorValue`."""
-
-    def __init__(self, indices, values, dense_shape):
-        self.indices = convert_to_tensor(indices, _dt.int64, name="indices")
-        self.values = convert_to_tensor(values, name="values")
-        self.dense_shape = convert_to_tensor(dense_shape, _dt.int64, name="dense_shape")
-
-    @property
-    def dtype(self):
-        return self.values.dtype
-
-    @property
-    def op(self):
-        return self.values.op
-
-    @property
-    def graph(self):
-        return self.values.graph
-
-    def get_shape(self) -> _ts.TensorShape:
-        from graphcompat.framework.constant_op import constant_value_as_shape
-        return constant_value_as_shape(self.dense_shape)
-
-    @property
-    def shape(self):
-        return self.get_shape()
-
-    def _fetch_components(self):
-        return [self.indices, self.values, self.dense_shape], SparseTensorValue
-
-    def _feed_components(self, value):
-        return list(zip([self.indices, self.values, self.dense_shape], value))
-
-    def __repr__(self):
-        return f"SparseTensor(indices={self.indices}, values={self.values}, dense_shape={self.dense_shape})"
+# SparseTensor lives with the sparse family; parse_example builds them.
+from graphcompat.ops.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------------

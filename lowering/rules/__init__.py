@@ -4,3 +4,10 @@ from lowering.rules import gradients, random, state, train  # noqa: F401
 from lowering.rules import data, saver, summary  # noqa: F401
 from lowering.rules import control_flow, data_dependent, image  # noqa: F401
 from lowering.rules import nn  # noqa: F401
+from lowering.rules import segment  # noqa: F401
+from lowering.rules import sparse  # noqa: F401
+from lowering.rules import strings  # noqa: F401
+from lowering.rules import lookup  # noqa: F401
+from lowering.rules import nn_extra  # noqa: F401
+from lowering.rules import spectral  # noqa: F401
+from lowering.rules import image_extra  # noqa: F401

@@ -1,0 +1,403 @@
+"""More of `tf.image`: colour spaces (HSV, YIQ, YUV), hue/saturation/gamma adjustments, rot90 and
+transpose, total_variation, psnr, ssim, image_gradients, sobel_edges, extract_image_patches and
+non_max_suppression (+ with_scores, overlaps). Op types and Python compositions follow TF's
+image_ops_impl.py; lowerings: lowering/rules/image_extra.py. Re-exported by graphcompat/image.py.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import ops as _ops
+from graphcompat.framework import tensor_shape as _ts
+from graphcompat.framework.constant_op import constant, convert_to_tensor
+from graphcompat.framework.registry import InferenceContext, apply_op, defop
+
+FLOAT = (_dt.float16, _dt.float32, _dt.float64)
+
+
+def _last_dim_3(ctx: InferenceContext):
+    shape = ctx.shape(0)
+    if shape.ndims is not None:
+        if shape.ndims < 1:
+            raise ctx.error(f"Shape must be at least rank 1 but is rank {shape.ndims}")
+        last = shape.as_list()[-1]
+        if last is not None and last != 3:
+            raise ctx.error(f"Dimension must be 3 but is {last}")
+    return [shape]
+
+
+def _nms_shape(ctx: InferenceContext):
+    return [_ts.TensorShape([None])] + [_ts.TensorShape([None])] * (len(ctx.output_dtypes) - 2) + \
+        ([_ts.TensorShape([])] if len(ctx.output_dtypes) > 1 else [])
+
+
+def _patches_shape(ctx: InferenceContext):
+    from graphcompat.ops.nn_ops import _spatial_out
+    x = ctx.shape(0)
+    if x.ndims is not None and x.ndims != 4:
+        raise ctx.error(f"Shape must be rank 4 but is rank {x.ndims}")
+    if x.ndims is None:
+        return [_ts.unknown_shape(4)]
+    n, h, w, c = x.as_list()
+    k, s, r = ctx.attrs["ksizes"], ctx.attrs["strides"], ctx.attrs["rates"]
+    out_h = _spatial_out(h, k[1], s[1], r[1], ctx.attrs["padding"])
+    out_w = _spatial_out(w, k[2], s[2], r[2], ctx.attrs["padding"])
+    return [_ts.TensorShape([n, out_h, out_w, None if c is None else k[1] * k[2] * c])]
+
+
+defop("RGBToHSV", "images: T -> output: T", types={"T": FLOAT}, shape=_last_dim_3)
+defop("HSVToRGB", "images: T -> output: T", types={"T": FLOAT}, shape=_last_dim_3)
+defop("AdjustHue", "images: T, delta: float32 -> output: T", types={"T": (_dt.float16, _dt.float32)},
+      shape=lambda ctx: [_last_dim_3(ctx)[0]])
+defop("AdjustSaturation", "images: T, scale: float32 -> output: T", types={"T": (_dt.float16, _dt.float32)},
+      shape=lambda ctx: [_last_dim_3(ctx)[0]])
+defop("ExtractImagePatches", "images: T -> patches: T", shape=_patches_shape)
+def _crop_and_resize_shape(ctx: InferenceContext):
+    image, boxes, size = ctx.shape(0), ctx.shape(1), ctx.value(3)
+    if image.ndims is not None and image.ndims != 4:
+        raise ctx.error(f"Shape must be rank 4 but is rank {image.ndims}")
+    if boxes.ndims is not None and boxes.ndims != 2:
+        raise ctx.error(f"Shape must be rank 2 but is rank {boxes.ndims}")
+    n = boxes.as_list()[0] if boxes.ndims else None
+    h, w = (None, None) if size is None else (int(size[0]), int(size[1]))
+    if size is not None and (h <= 0 or w <= 0):
+        raise ctx.error(f"crop_size must be positive, got: [{h},{w}]")
+    depth = image.as_list()[3] if image.ndims else None
+    return [_ts.TensorShape([n, h, w, depth])]
+
+
+defop("CropAndResize", "image: T, boxes: float32, box_ind: int32, crop_size: int32 -> crops: float32",
+      attrs={"method": "bilinear", "extrapolation_value": 0.0}, shape=_crop_and_resize_shape)
+defop("DrawBoundingBoxesV2", "images: T, boxes: float32, colors: float32 -> output: T",
+      types={"T": (_dt.float32, _dt.float16)}, shape=lambda ctx: [ctx.shape(0)])
+defop("NonMaxSuppressionV3", "boxes: T, scores: T, max_output_size: int32, iou_threshold: T_threshold, "
+      "score_threshold: T_threshold -> selected_indices: int32",
+      attrs={"T": _dt.float32, "T_threshold": _dt.float32}, shape=_nms_shape)
+defop("NonMaxSuppressionV5", "boxes: T, scores: T, max_output_size: int32, iou_threshold: T, score_threshold: T, "
+      "soft_nms_sigma: T -> selected_indices: int32, selected_scores: T, valid_outputs: int32",
+      attrs={"pad_to_max_output_size": False}, shape=_nms_shape)
+defop("NonMaxSuppressionWithOverlaps", "overlaps: float32, scores: float32, max_output_size: int32, "
+      "overlap_threshold: float32, score_threshold: float32 -> selected_indices: int32", shape=_nms_shape)
+
+
+def _float_image(image, name="image"):
+    from graphcompat.image import convert_image_dtype
+    image = convert_to_tensor(image, name=name)
+    orig = image.dtype.base_dtype
+    return image, orig, convert_image_dtype(image, _dt.float32)
+
+
+def rgb_to_hsv(images, name: Optional[str] = None):
+    """`tf.image.rgb_to_hsv` (RGBToHSV): float images with values in [0, 1]."""
+    return apply_op("RGBToHSV", [images], name=name)
+
+
+def hsv_to_rgb(images, name: Optional[str] = None):
+    """`tf.image.hsv_to_rgb` (HSVToRGB)."""
+    return apply_op("HSVToRGB", [images], name=name)
+
+
+_RGB_TO_YIQ = [[0.299, 0.59590059, 0.2115], [0.587, -0.27455667, -0.52273617], [0.114, -0.32134392, 0.31119955]]
+_YIQ_TO_RGB = [[1, 1, 1], [0.95598634, -0.27201283, -1.10674021], [0.6208248, -0.64720424, 1.70423049]]
+_RGB_TO_YUV = [[0.299, -0.14714119, 0.61497538], [0.587, -0.28886916, -0.51496512], [0.114, 0.43601035, -0.10001026]]
+_YUV_TO_RGB = [[1, 1, 1], [0, -0.394642334, 2.03206185], [1.13988303, -0.58062185, 0]]
+
+
+def _color_matrix(kernel, tf_name: str):
+    def convert(images):
+        from graphcompat.ops.linalg_ops import tensordot
+        images = convert_to_tensor(images, name="images")
+        k = constant(np.asarray(kernel), dtype=images.dtype.base_dtype, name="kernel")
+        ndims = images.shape.ndims
+        return tensordot(images, k, axes=[[ndims - 1], [0]])
+    convert.__name__ = tf_name
+    convert.__doc__ = f"`tf.image.{tf_name}`: a 3x3 colour-space matrix applied to the last axis."
+    return convert
+
+
+rgb_to_yiq = _color_matrix(_RGB_TO_YIQ, "rgb_to_yiq")
+yiq_to_rgb = _color_matrix(_YIQ_TO_RGB, "yiq_to_rgb")
+rgb_to_yuv = _color_matrix(_RGB_TO_YUV, "rgb_to_yuv")
+yuv_to_rgb = _color_matrix(_YUV_TO_RGB, "yuv_to_rgb")
+
+
+def _hsv_adjust(op_type: str, scope: str, arg: str):
+    def adjust(image, value, name: Optional[str] = None):
+        from graphcompat.image import convert_image_dtype
+        with _ops.name_scope(name, scope, [image]) as name:
+            image, orig, flt = _float_image(image)
+            adjusted = apply_op(op_type, [flt, convert_to_tensor(value, _dt.float32, name=arg)])
+            return convert_image_dtype(adjusted, orig, name=name)
+    adjust.__name__ = scope
+    adjust.__doc__ = f"`tf.image.{scope}` ({op_type}) in HSV space, back in the image's dtype."
+    return adjust
+
+
+adjust_hue = _hsv_adjust("AdjustHue", "adjust_hue", "delta")
+adjust_saturation = _hsv_adjust("AdjustSaturation", "adjust_saturation", "scale")
+
+
+def random_hue(image, max_delta, seed=None):
+    """`tf.image.random_hue`: adjust_hue by a delta uniform in [-max_delta, max_delta)."""
+    from graphcompat.ops.random_ops import random_uniform
+    if max_delta > 0.5:
+        raise ValueError("max_delta must be <= 0.5.")
+    if max_delta < 0:
+        raise ValueError("max_delta must be non-negative.")
+    return adjust_hue(image, random_uniform([], -max_delta, max_delta, seed=seed))
+
+
+def random_saturation(image, lower, upper, seed=None):
+    """`tf.image.random_saturation`: adjust_saturation by a factor uniform in [lower, upper)."""
+    from graphcompat.ops.random_ops import random_uniform
+    if upper <= lower:
+        raise ValueError("upper must be > lower.")
+    if lower < 0:
+        raise ValueError("lower must be non-negative.")
+    return adjust_saturation(image, random_uniform([], lower, upper, seed=seed))
+
+
+def adjust_gamma(image, gamma=1, gain=1):
+    """`tf.image.adjust_gamma`: gain * image ** gamma (in float, back to the image's dtype)."""
+    from graphcompat.image import convert_image_dtype
+    from graphcompat.ops import math_ops
+    with _ops.name_scope(None, "adjust_gamma", [image, gamma, gain]) as name:
+        image, orig, flt = _float_image(image)
+        gamma = convert_to_tensor(gamma)
+        gain = convert_to_tensor(gain)
+        adjusted = math_ops.multiply(math_ops.cast(gain, _dt.float32),
+                                     math_ops.pow(flt, math_ops.cast(gamma, _dt.float32)))
+        return convert_image_dtype(adjusted, orig, saturate=True, name=name)
+
+
+def rot90(image, k=1, name: Optional[str] = None):
+    """`tf.image.rot90`: `k` quarter turns counter-clockwise (k a Python int)."""
+    from graphcompat.ops.array_ops import identity, transpose as _transpose
+    from graphcompat.ops.indexing_ops import reverse_v2
+    if not isinstance(k, (int, np.integer)):
+        raise NotImplementedError("tf.image.rot90 with a tensor `k`")
+    with _ops.name_scope(name, "rot90", [image, k]) as scope:
+        image = convert_to_tensor(image, name="image")
+        rank = image.shape.ndims
+        if rank not in (3, 4):
+            raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+        h, w = (0, 1) if rank == 3 else (1, 2)
+        perm = [1, 0, 2] if rank == 3 else [0, 2, 1, 3]
+        k = int(k) % 4
+        if k == 0:
+            return identity(image, name=scope)
+        if k == 1:
+            return _transpose(reverse_v2(image, [w]), perm, name=scope)
+        if k == 2:
+            return reverse_v2(image, [h, w], name=scope)
+        return reverse_v2(_transpose(image, perm), [w], name=scope)
+
+
+def transpose(image, name: Optional[str] = None):
+    """`tf.image.transpose`: swaps height and width."""
+    from graphcompat.ops.array_ops import transpose as _transpose
+    with _ops.name_scope(name, "transpose", [image]):
+        image = convert_to_tensor(image, name="image")
+        rank = image.shape.ndims
+        if rank == 3:
+            return _transpose(image, [1, 0, 2], name=name)
+        if rank == 4:
+            return _transpose(image, [0, 2, 1, 3], name=name)
+        raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+
+
+def total_variation(images, name: Optional[str] = None):
+    """`tf.image.total_variation`: sum of absolute differences of neighbouring pixels (per image)."""
+    from graphcompat.ops import math_ops
+    with _ops.name_scope(name, "total_variation"):
+        images = convert_to_tensor(images, name="images")
+        rank = images.shape.ndims
+        if rank == 3:
+            dif1 = images[1:, :, :] - images[:-1, :, :]
+            dif2 = images[:, 1:, :] - images[:, :-1, :]
+            axis = None
+        elif rank == 4:
+            dif1 = images[:, 1:, :, :] - images[:, :-1, :, :]
+            dif2 = images[:, :, 1:, :] - images[:, :, :-1, :]
+            axis = [1, 2, 3]
+        else:
+            raise ValueError("'images' must be either 3 or 4-dimensional.")
+        return math_ops.add(math_ops.reduce_sum(math_ops.abs(dif1), axis=axis),
+                            math_ops.reduce_sum(math_ops.abs(dif2), axis=axis))
+
+
+def psnr(a, b, max_val, name: Optional[str] = None):
+    """`tf.image.psnr`: 20 log10(max_val) - 10 log10(mean squared error) per image."""
+    from graphcompat.image import convert_image_dtype
+    from graphcompat.ops import math_ops
+    with _ops.name_scope(name, "PSNR", [a, b]):
+        a, b = convert_to_tensor(a), convert_to_tensor(b)
+        max_val = math_ops.cast(convert_to_tensor(max_val), a.dtype.base_dtype)
+        max_val = convert_image_dtype(max_val, _dt.float32)
+        a = convert_image_dtype(a, _dt.float32)
+        b = convert_image_dtype(b, _dt.float32)
+        mse = math_ops.reduce_mean(math_ops.squared_difference(a, b), [-3, -2, -1])
+        return math_ops.subtract(20 * math_ops.log(max_val) / math_ops.log(10.0),
+                                 np.float32(10 / np.log(10)) * math_ops.log(mse), name="psnr")
+
+
+def _fspecial_gauss(size: int, sigma: float) -> np.ndarray:
+    coords = np.arange(size, dtype=np.float32) - (size - 1) / 2.0
+    g = np.exp(-(coords[:, None] ** 2 + coords[None, :] ** 2) / (2.0 * sigma ** 2))
+    g = g.reshape(1, -1)
+    return (g / g.sum()).reshape(size, size, 1, 1).astype(np.float32)
+
+
+def ssim(img1, img2, max_val, filter_size: int = 11, filter_sigma: float = 1.5, k1: float = 0.01,
+         k2: float = 0.03):
+    """`tf.image.ssim`: mean structural similarity over the last three axes (Gaussian window, VALID)."""
+    from graphcompat.image import convert_image_dtype
+    from graphcompat.nn.nn_ops import depthwise_conv2d
+    from graphcompat.ops import array_ops, math_ops
+    with _ops.name_scope(None, "SSIM", [img1, img2]):
+        img1, img2 = convert_to_tensor(img1, name="img1"), convert_to_tensor(img2, name="img2")
+        max_val = math_ops.cast(convert_to_tensor(max_val), img1.dtype.base_dtype)
+        max_val = convert_image_dtype(max_val, _dt.float32)
+        img1 = convert_image_dtype(img1, _dt.float32)
+        img2 = convert_image_dtype(img2, _dt.float32)
+        channels = img1.shape.as_list()[-1]
+        if channels is None:
+            raise NotImplementedError("tf.image.ssim of images with an unknown number of channels")
+        kernel = constant(np.tile(_fspecial_gauss(filter_size, filter_sigma), [1, 1, channels, 1]))
+        rank = img1.shape.ndims
+        if rank == 3:
+            img1, img2 = array_ops.expand_dims(img1, 0), array_ops.expand_dims(img2, 0)
+
+        def reducer(x):
+            return depthwise_conv2d(x, kernel, strides=[1, 1, 1, 1], padding="VALID")
+        c1 = (k1 * max_val) ** 2
+        c2 = (k2 * max_val) ** 2
+        mean0, mean1 = reducer(img1), reducer(img2)
+        num0 = mean0 * mean1 * 2.0
+        den0 = math_ops.square(mean0) + math_ops.square(mean1)
+        luminance = (num0 + c1) / (den0 + c1)
+        num1 = reducer(img1 * img2) * 2.0
+        den1 = reducer(math_ops.square(img1) + math_ops.square(img2))
+        cs = (num1 - num0 + c2) / (den1 - den0 + c2)
+        ssim_per_channel = math_ops.reduce_mean(luminance * cs, [-3, -2])
+        out = math_ops.reduce_mean(ssim_per_channel, [-1])
+        return array_ops.squeeze(out, [0]) if rank == 3 else out
+
+
+def image_gradients(image):
+    """`tf.image.image_gradients`: (dy, dx) forward differences, zero in the last row / column."""
+    from graphcompat.ops import array_ops
+    image = convert_to_tensor(image)
+    if image.shape.ndims != 4:
+        raise ValueError(f"image_gradients expects a 4D tensor [batch_size, h, w, d], not {image.shape}.")
+    shape = array_ops.shape(image)
+    batch_size, height, width, depth = array_ops.unstack(shape)
+    dy = image[:, 1:, :, :] - image[:, :-1, :, :]
+    dx = image[:, :, 1:, :] - image[:, :, :-1, :]
+    dy = array_ops.concat([dy, array_ops.zeros(array_ops.stack([batch_size, 1, width, depth]), image.dtype)], 1)
+    dy = array_ops.reshape(dy, shape)
+    dx = array_ops.concat([dx, array_ops.zeros(array_ops.stack([batch_size, height, 1, depth]), image.dtype)], 2)
+    dx = array_ops.reshape(dx, shape)
+    return dy, dx
+
+
+def sobel_edges(image):
+    """`tf.image.sobel_edges`: [batch, h, w, d, 2] Sobel responses (dy, dx), reflect-padded."""
+    from graphcompat.nn.nn_ops import depthwise_conv2d
+    from graphcompat.ops import array_ops
+    from graphcompat.ops.indexing_ops import pad
+    image = convert_to_tensor(image)
+    depth = image.shape.as_list()[-1]
+    if depth is None:
+        raise NotImplementedError("tf.image.sobel_edges of an image with an unknown number of channels")
+    kernels = [[[-1, -2, -1], [0, 0, 0], [1, 2, 1]], [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]]
+    k = np.transpose(np.asarray(kernels, np.float32), (1, 2, 0))[:, :, None, :]
+    k = constant(np.tile(k, [1, 1, depth, 1]), dtype=image.dtype.base_dtype, name="sobel_filters")
+    padded = pad(image, [[0, 0], [1, 1], [1, 1], [0, 0]], "REFLECT")
+    out = depthwise_conv2d(padded, k, [1, 1, 1, 1], "VALID")
+    shape = array_ops.concat([array_ops.shape(image), [2]], 0)
+    return array_ops.reshape(out, shape)
+
+
+def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding=None, name: Optional[str] = None,
+                          sizes=None):
+    """`tf.image.extract_patches` / `extract_image_patches`: each output pixel holds its patch, flattened in
+    (row, column, depth) order."""
+    ksizes = sizes if ksizes is None else ksizes
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"Attr 'padding' of 'ExtractImagePatches' Op passed string '{padding}' not in: "
+                         f"\"SAME\", \"VALID\".")
+    return apply_op("ExtractImagePatches", [images], {"ksizes": [int(k) for k in ksizes],
+                                                      "strides": [int(s) for s in strides],
+                                                      "rates": [int(r) for r in rates], "padding": padding},
+                    name=name)
+
+
+def extract_patches(images, sizes, strides, rates, padding, name: Optional[str] = None):
+    return extract_image_patches(images, sizes, strides, rates, padding, name=name)
+
+
+def crop_and_resize(image, boxes, box_ind=None, crop_size=None, method: str = "bilinear", extrapolation_value=0.0,
+                    name: Optional[str] = None, box_indices=None):
+    """`tf.image.crop_and_resize`: each normalized box [y1, x1, y2, x2] of image `box_ind` resampled to
+    `crop_size` (bilinear or nearest); samples outside the image get `extrapolation_value`."""
+    box_ind = box_indices if box_ind is None else box_ind
+    if method not in ("bilinear", "nearest"):
+        raise ValueError(f"Attr 'method' of 'CropAndResize' Op passed string '{method}' not in: \"bilinear\", "
+                         f"\"nearest\".")
+    return apply_op("CropAndResize", [image, boxes, box_ind, crop_size],
+                    {"method": method, "extrapolation_value": float(extrapolation_value)}, name=name)
+
+
+_DEFAULT_COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5, 0, 0.5, 1],
+                            [0.5, 0.5, 0, 1], [0.5, 0, 0, 1], [0, 0, 0.5, 1], [0, 1, 1, 1], [1, 0, 1, 1]],
+                           np.float32)
+
+
+def draw_bounding_boxes(images, boxes, name: Optional[str] = None, colors=None):
+    """`tf.image.draw_bounding_boxes`: one-pixel box outlines (normalized [y1, x1, y2, x2]) in cycling colors."""
+    if colors is None:
+        colors = _DEFAULT_COLORS
+    return apply_op("DrawBoundingBoxesV2", [images, boxes, colors], name=name)
+
+
+def non_max_suppression(boxes, scores, max_output_size, iou_threshold=0.5, score_threshold=float("-inf"),
+                        name: Optional[str] = None):
+    """`tf.image.non_max_suppression` (NonMaxSuppressionV3): indices of the kept boxes, best first."""
+    with _ops.name_scope(name, "non_max_suppression"):
+        iou_threshold = convert_to_tensor(iou_threshold, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, name="score_threshold")
+        return apply_op("NonMaxSuppressionV3", [boxes, scores, max_output_size, iou_threshold, score_threshold])
+
+
+def non_max_suppression_with_scores(boxes, scores, max_output_size, iou_threshold=0.5,
+                                    score_threshold=float("-inf"), soft_nms_sigma=0.0, name: Optional[str] = None):
+    """`tf.image.non_max_suppression_with_scores` (NonMaxSuppressionV5): (indices, scores)."""
+    with _ops.name_scope(name, "non_max_suppression_with_scores"):
+        iou_threshold = convert_to_tensor(iou_threshold, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, name="score_threshold")
+        soft_nms_sigma = convert_to_tensor(soft_nms_sigma, name="soft_nms_sigma")
+        indices, selected_scores, _ = apply_op(
+            "NonMaxSuppressionV5", [boxes, scores, max_output_size, iou_threshold, score_threshold, soft_nms_sigma],
+            {"pad_to_max_output_size": False})
+        return indices, selected_scores
+
+
+def non_max_suppression_overlaps(overlaps, scores, max_output_size, overlap_threshold=0.5,
+                                 score_threshold=float("-inf"), name: Optional[str] = None):
+    """`tf.image.non_max_suppression_overlaps`: greedy selection by a precomputed overlap matrix."""
+    with _ops.name_scope(name, "non_max_suppression_overlaps"):
+        overlap_threshold = convert_to_tensor(overlap_threshold, name="overlap_threshold")
+        return apply_op("NonMaxSuppressionWithOverlaps", [overlaps, scores, max_output_size, overlap_threshold,
+                                                          score_threshold])
+
+
+__all__ = ["crop_and_resize", "draw_bounding_boxes", "rgb_to_hsv", "hsv_to_rgb",
+           "rgb_to_yiq", "yiq_to_rgb", "rgb_to_yuv", "yuv_to_rgb", "adjust_hue",
+           "adjust_saturation", "random_hue", "random_saturation", "adjust_gamma", "rot90", "transpose",
+           "total_variation", "psnr", "ssim", "image_gradients", "sobel_edges", "extract_image_patches",
+           "extract_patches", "non_max_suppression", "non_max_suppression_with_scores",
+           "non_max_suppression_overlaps"]

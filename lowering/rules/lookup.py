@@ -1,0 +1,199 @@
+"""Lowerings of graphcompat/ops/lookup_ops.py: a table's contents are session state under
+("table", <table op name>), a `HostTable` written by the initializer and read by lookups (host rules:
+keys are often strings). Writes replace the table object, so a run that fails changes nothing.
+Messages and classes follow TF's lookup kernels (lookup_table_op.cc, lookup_util.cc).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from graphcompat.framework import errors
+from lowering.interpreter import require
+from lowering.registry import lowers
+
+
+@dataclasses.dataclass(frozen=True)
+class TableHandle:
+    """What a table op outputs: the state key of its contents."""
+    key: tuple
+    mutable: bool
+
+
+@dataclasses.dataclass
+class HostTable:
+    entries: dict
+    value_dtype: np.dtype
+
+
+def _key(v):
+    """A hashable Python key for one element (bytes for strings, Python numbers otherwise)."""
+    if isinstance(v, str):
+        return v.encode()
+    if isinstance(v, (bytes, np.bytes_)):
+        return bytes(v)
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _key_text(k) -> str:
+    return k.decode("utf-8", "backslashreplace") if isinstance(k, bytes) else str(k)
+
+
+def _value_text(v) -> str:
+    v = np.asarray(v)
+    if v.ndim:
+        return str(v)
+    return _key_text(_key(v[()]))
+
+
+@lowers("HashTableV2", "MutableHashTableV2", context=True, host=True)
+def hash_table(ctx, op):
+    return TableHandle(("table", op.name), op.type == "MutableHashTableV2")
+
+
+def _table(ctx, op, handle, what: str = "find") -> HostTable:
+    if ctx.has(handle.key):
+        return ctx.read(handle.key, op)
+    if handle.mutable:
+        return HostTable({}, np.dtype(op.inputs[0].op.attrs["value_dtype"].as_numpy_dtype))
+    if what == "size":
+        return None
+    raise errors.FailedPreconditionError(None, op, "Table not initialized.")
+
+
+def _insert(entries: dict, keys, values, check_duplicates: bool) -> None:
+    keys, values = np.asarray(keys), np.asarray(values)
+    values = values.reshape((keys.size,) + values.shape[keys.ndim:])
+    for k, v in zip(keys.reshape(-1), values):
+        k = _key(k)
+        if check_duplicates and k in entries and not np.array_equal(entries[k], v):
+            raise errors.FailedPreconditionError(
+                None, None, f"HashTable has different value for same key. Key {_key_text(k)} has "
+                            f"{_value_text(entries[k])} and trying to add value {_value_text(v)}")
+        entries[k] = v
+
+
+@lowers("InitializeTableV2", "LookupTableImportV2", context=True, host=True)
+def initialize_table(ctx, op, handle, keys, values):
+    require(np.size(keys) == np.shape(values)[0] if np.ndim(values) else np.size(keys) == np.size(values),
+            errors.InvalidArgumentError,
+            lambda: f"Keys and values must have the same size {np.size(keys)} vs {np.shape(values)[0]}")
+    if ctx.has(handle.key) and op.type == "InitializeTableV2":
+        return None  # an initialized table stays as it is (a re-run of tables_initializer is harmless)
+    entries = {}
+    _insert(entries, keys, values, check_duplicates=True)
+    ctx.write(handle.key, HostTable(entries, np.asarray(values).dtype))
+    return None
+
+
+def _text_column(fields, index: int, line_number: int, offset: int):
+    if index == -1:
+        return line_number + offset
+    return fields[index]
+
+
+def _convert(field, dtype: np.dtype, line, line_number: int):
+    if dtype == object:
+        return field if isinstance(field, bytes) else str(field).encode()
+    if isinstance(field, int):
+        return dtype.type(field)
+    text = field.decode("utf-8", "backslashreplace")
+    try:
+        return dtype.type(int(text, 10)) if dtype.kind in "iu" else dtype.type(float(text))
+    except ValueError:
+        kind = "int64" if dtype == np.int64 else "int32" if dtype == np.int32 else "float" if \
+            dtype == np.float32 else "double"
+        raise errors.InvalidArgumentError(None, None, f"Field {text} in line {line_number} is not a valid "
+                                                      f"{kind}.") from None
+
+
+@lowers("InitializeTableFromTextFileV2", context=True, host=True)
+def initialize_table_from_text_file(ctx, op, handle, filename):
+    if ctx.has(handle.key):
+        return None
+    table_op = op.inputs[0].op
+    key_dtype = np.dtype(table_op.attrs["key_dtype"].as_numpy_dtype)
+    value_dtype = np.dtype(table_op.attrs["value_dtype"].as_numpy_dtype)
+    key_index, value_index = op.attrs["key_index"], op.attrs["value_index"]
+    vocab_size, delimiter, offset = op.attrs["vocab_size"], op.attrs["delimiter"].encode(), op.attrs["offset"]
+    name = np.asarray(filename, dtype=object)[()]
+    name = name.decode() if isinstance(name, bytes) else str(name)
+    try:
+        with open(name, "rb") as f:
+            lines = f.read().split(b"\n")
+    except FileNotFoundError:
+        raise errors.NotFoundError(None, op, f"{name}; No such file or directory") from None
+    if lines and lines[-1] == b"":
+        lines.pop()
+    lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    if vocab_size != -1:
+        require(len(lines) >= vocab_size, errors.InvalidArgumentError,
+                lambda: f"Invalid vocab_size in {name}: expected {vocab_size} but got {len(lines)}")
+        lines = lines[:vocab_size]
+    need = max(key_index, value_index) + 1
+    entries = {}
+    for n, line in enumerate(lines):
+        fields = line.split(delimiter) if need > 0 else [line]
+        require(len(fields) >= need, errors.InvalidArgumentError,
+                lambda: f"Invalid number of columns in {name} line {n} ({line.decode('utf-8', 'replace')}) : "
+                        f"expected at least {need} got {len(fields)}")
+        k = line if key_index == -2 else _text_column(fields, key_index, n, 0)
+        v = line if value_index == -2 else _text_column(fields, value_index, n, offset)
+        key = np.empty(1, dtype=key_dtype)
+        key[0] = _convert(k, key_dtype, line, n)
+        value = np.empty(1, dtype=value_dtype)
+        value[0] = _convert(v, value_dtype, line, n)
+        _insert(entries, key, value, True)
+    ctx.write(handle.key, HostTable(entries, value_dtype))
+    return None
+
+
+@lowers("LookupTableFindV2", context=True, host=True)
+def lookup_table_find(ctx, op, handle, keys, default_value):
+    table = _table(ctx, op, handle)
+    keys = np.asarray(keys)
+    default = np.asarray(default_value, dtype=table.value_dtype)
+    flat = keys.reshape(-1)
+    value_shape = default.shape if default.ndim else ()
+    out = np.empty((flat.size,) + value_shape, dtype=table.value_dtype)
+    missing = default if default.ndim else default[()]
+    for i, k in enumerate(flat):
+        out[i] = table.entries.get(_key(k), missing)
+    return out.reshape(keys.shape + value_shape)
+
+
+@lowers("LookupTableSizeV2", context=True, host=True)
+def lookup_table_size(ctx, op, handle):
+    table = _table(ctx, op, handle, "size")
+    return np.int64(0 if table is None else len(table.entries))
+
+
+@lowers("LookupTableInsertV2", context=True, host=True)
+def lookup_table_insert(ctx, op, handle, keys, values):
+    table = _table(ctx, op, handle)
+    entries = dict(table.entries)
+    _insert(entries, keys, values, check_duplicates=False)
+    ctx.write(handle.key, HostTable(entries, table.value_dtype))
+    return None
+
+
+@lowers("LookupTableRemoveV2", context=True, host=True)
+def lookup_table_remove(ctx, op, handle, keys):
+    table = _table(ctx, op, handle)
+    entries = dict(table.entries)
+    for k in np.asarray(keys).reshape(-1):
+        entries.pop(_key(k), None)
+    ctx.write(handle.key, HostTable(entries, table.value_dtype))
+    return None
+
+
+@lowers("LookupTableExportV2", context=True, host=True)
+def lookup_table_export(ctx, op, handle):
+    table = _table(ctx, op, handle)
+    key_dtype = np.dtype(op.attrs["Tkeys"].as_numpy_dtype)
+    keys = np.array(list(table.entries), dtype=key_dtype)
+    value_shape = op.inputs[0].op.attrs.get("value_shape")
+    shape = tuple(value_shape.as_list()) if value_shape is not None and value_shape.ndims else ()
+    values = np.array(list(table.entries.values()), dtype=table.value_dtype).reshape((len(keys),) + shape)
+    return keys, values

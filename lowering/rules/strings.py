@@ -1,0 +1,267 @@
+"""Lowerings of the tf.strings ops (graphcompat/ops/string_ops.py): host rules on numpy object arrays
+of bytes (strings never enter jitted code). Semantics and messages follow TF's kernels
+(string_join_op.cc, string_split_op.cc, substr_op.cc, regex_replace_op.cc, string_to_number_op.cc,
+string_to_hash_bucket_op.cc, string_format_op.cc, reduce_join_op.cc, as_string_op.cc); hashes are
+lowering/hashing.py's exact ports. Regular expressions use Python's `re` on bytes, which agrees with
+RE2 on the common syntax (RE2's Perl classes are ASCII, as Python's bytes patterns are).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from graphcompat.framework import errors
+from lowering import hashing
+from lowering.interpreter import require
+from lowering.registry import lowers
+from lowering.rules.data_dependent import summarize_v2
+
+_INVALID = errors.InvalidArgumentError
+
+
+def _bytes(v) -> bytes:
+    return v.encode() if isinstance(v, str) else bytes(v)
+
+
+def _strings(x) -> np.ndarray:
+    return np.asarray(x, dtype=object)
+
+
+def _map(fn, x, otype=object) -> np.ndarray:
+    arr = _strings(x)
+    out = np.empty(arr.shape, dtype=otype)
+    flat_in, flat_out = arr.reshape(-1), out.reshape(-1)
+    for i, v in enumerate(flat_in):
+        flat_out[i] = fn(_bytes(v))
+    return out
+
+
+@lowers("StringJoin", host=True)
+def string_join(*inputs, separator="", **_):
+    arrays = [_strings(x) for x in inputs]
+    shapes = {a.shape for a in arrays if a.ndim}
+    require(len(shapes) <= 1, _INVALID, lambda: "Input shapes do not match: " + " vs. ".join(
+        f"[{','.join(map(str, s))}]" for s in shapes))
+    shape = next(iter(shapes)) if shapes else ()
+    sep = separator.encode()
+    parts = [np.broadcast_to(a, shape).reshape(-1) for a in arrays]
+    out = np.array([sep.join(_bytes(p[i]) for p in parts) for i in range(int(np.prod(shape, dtype=np.int64)))],
+                   dtype=object)
+    return out.reshape(shape)
+
+
+@lowers("StringSplitV2", host=True)
+def string_split_v2(input, sep, *, maxsplit=-1, **_):  # noqa: A002
+    sep = _bytes(np.asarray(sep, dtype=object).reshape(-1)[0]) if np.size(sep) else b""
+    rows = [_bytes(v) for v in _strings(input).reshape(-1)]
+    indices, values, width = [], [], 0
+    for r, s in enumerate(rows):
+        if sep:
+            tokens = s.split(sep, maxsplit) if maxsplit >= 0 else s.split(sep)
+        else:  # whitespace runs, no empty tokens (Python's split() without a separator)
+            tokens = s.split(None, maxsplit) if maxsplit >= 0 else s.split()
+        for c, t in enumerate(tokens):
+            indices.append((r, c))
+            values.append(t)
+        width = max(width, len(tokens))
+    return (np.array(indices, np.int64).reshape(-1, 2), np.array(values, dtype=object).reshape(-1),
+            np.array([len(rows), width], np.int64))
+
+
+def _utf8_starts(s: bytes) -> list:
+    """Byte offsets of each UTF-8 character of `s` (continuation bytes are 0b10xxxxxx)."""
+    return [i for i, b in enumerate(s) if b & 0xC0 != 0x80]
+
+
+@lowers("Substr", host=True)
+def substr(input, pos, length, *, unit="BYTE", **_):  # noqa: A002
+    arr = _strings(input)
+    shape = np.broadcast_shapes(arr.shape, np.shape(pos), np.shape(length))
+    strings = np.broadcast_to(arr, shape).reshape(-1)
+    positions = np.broadcast_to(np.asarray(pos), shape).reshape(-1)
+    lengths = np.broadcast_to(np.asarray(length), shape).reshape(-1)
+    out = np.empty(strings.size, dtype=object)
+    for i, (s, p, n) in enumerate(zip(strings, positions, lengths)):
+        s, p, n = _bytes(s), int(p), int(n)
+        if unit == "UTF8_CHAR":
+            starts = _utf8_starts(s) + [len(s)]
+            count = len(starts) - 1
+            p = p + count if p < 0 else p
+            require(0 <= p <= count, _INVALID,
+                    lambda p=p, s=s, i=i: f"pos {int(positions[i])} out of range for string at index {i}")
+            end = min(p + max(n, 0), count)
+            out[i] = s[starts[p]:starts[end]]
+        else:
+            size = len(s)
+            q = p + size if p < 0 else p
+            require(0 <= q <= size, _INVALID,
+                    lambda s=s, i=i: f"pos {int(positions[i])} out of range for string b'{s.decode('latin-1')}' "
+                                     f"at index {i}")
+            out[i] = s[q:q + max(n, 0)]
+    return out.reshape(shape)
+
+
+@lowers("StringLength", host=True)
+def string_length(input, *, unit="BYTE", **_):  # noqa: A002
+    if unit == "UTF8_CHAR":
+        return _map(lambda s: sum(1 for b in s if b & 0xC0 != 0x80), input, np.int32)
+    return _map(len, input, np.int32)
+
+
+def _case(method: str):
+    def rule(input, *, encoding="", **_):  # noqa: A002
+        if encoding:  # "utf-8": Unicode case mapping
+            return _map(lambda s: getattr(s.decode("utf-8"), method)().encode("utf-8"), input)
+        return _map(lambda s: getattr(s, method)(), input)  # ASCII only, as TF without an encoding
+    return rule
+
+
+lowers("StringLower", host=True)(_case("lower"))
+lowers("StringUpper", host=True)(_case("upper"))
+
+
+@lowers("StringStrip", host=True)
+def string_strip(input, **_):  # noqa: A002
+    return _map(lambda s: s.strip(b" \t\n\v\f\r"), input)
+
+
+def _compile(pattern):
+    pattern = _bytes(pattern)
+    try:
+        return re.compile(pattern)
+    except re.error as err:
+        raise _INVALID(None, None, f"Invalid pattern: {pattern.decode()}, error: {err}") from None
+
+
+def _rewrite(rewrite) -> bytes:
+    # RE2 writes the whole match as \0; Python as \g<0>
+    return re.sub(rb"\\0", rb"\\g<0>", _bytes(rewrite))
+
+
+def _regex_replace(input, pattern, rewrite, replace_global):  # noqa: A002
+    regex, rewrite = _compile(pattern), _rewrite(rewrite)
+    return _map(lambda s: regex.sub(rewrite, s, count=0 if replace_global else 1), input)
+
+
+@lowers("StaticRegexReplace", host=True)
+def static_regex_replace(input, *, pattern, rewrite, replace_global=True, **_):  # noqa: A002
+    return _regex_replace(input, pattern, rewrite, replace_global)
+
+
+@lowers("RegexReplace", host=True)
+def regex_replace(input, pattern, rewrite, *, replace_global=True, **_):  # noqa: A002
+    require(np.ndim(pattern) == 0, _INVALID, "Pattern must be scalar, but received " + str(list(np.shape(pattern))))
+    require(np.ndim(rewrite) == 0, _INVALID, "Rewrite must be scalar, but received " + str(list(np.shape(rewrite))))
+    return _regex_replace(input, np.asarray(pattern, dtype=object)[()], np.asarray(rewrite, dtype=object)[()],
+                          replace_global)
+
+
+@lowers("StaticRegexFullMatch", host=True)
+def static_regex_full_match(input, *, pattern, **_):  # noqa: A002
+    regex = _compile(pattern)
+    return _map(lambda s: regex.fullmatch(s) is not None, input, np.bool_)
+
+
+@lowers("RegexFullMatch", host=True)
+def regex_full_match(input, pattern, **_):  # noqa: A002
+    require(np.ndim(pattern) == 0, _INVALID, "Pattern must be scalar, but received " + str(list(np.shape(pattern))))
+    regex = _compile(np.asarray(pattern, dtype=object)[()])
+    return _map(lambda s: regex.fullmatch(s) is not None, input, np.bool_)
+
+
+_NUMBER = re.compile(rb"\s*[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan)\s*", re.IGNORECASE)
+_INTEGER = re.compile(rb"\s*[-+]?\d+\s*")
+
+
+@lowers("StringToNumber", host=True)
+def string_to_number(string_tensor, *, out_type=np.float32, **_):
+    out_type = np.dtype(out_type)
+    integer = out_type.kind == "i"
+    info = np.iinfo(out_type) if integer else None
+
+    def parse(s: bytes):
+        ok = (_INTEGER if integer else _NUMBER).fullmatch(s) is not None
+        value = (int(s) if integer else float(s)) if ok else None
+        if ok and integer:
+            ok = info.min <= value <= info.max
+        require(ok, _INVALID, lambda: f"StringToNumberOp could not correctly convert string: "
+                                      f"{s.decode('utf-8', 'backslashreplace')}")
+        return value
+    return _map(parse, string_tensor, out_type)
+
+
+@lowers("StringToHashBucketFast", host=True)
+def string_to_hash_bucket_fast(input, *, num_buckets, **_):  # noqa: A002
+    return _map(lambda s: hashing.fingerprint64(s) % num_buckets, input, np.int64)
+
+
+@lowers("StringToHashBucketStrong", host=True)
+def string_to_hash_bucket_strong(input, *, num_buckets, key, **_):  # noqa: A002
+    k0, k1 = (int(k) & ((1 << 64) - 1) for k in key)
+    return _map(lambda s: hashing.siphash(k0, k1, s) % num_buckets, input, np.int64)
+
+
+@lowers("StringToHashBucket", host=True)
+def string_to_hash_bucket(string_tensor, *, num_buckets, **_):
+    return _map(lambda s: hashing.hash64(s) % num_buckets, string_tensor, np.int64)
+
+
+@lowers("StringFormat", host=True)
+def string_format(*inputs, template, placeholder, summarize=3, **_):
+    pieces = template.split(placeholder)
+    require(len(pieces) - 1 == len(inputs), _INVALID,
+            lambda: f"num placeholders in template and num inputs must match: {len(pieces) - 1} vs. {len(inputs)}")
+    text = pieces[0]
+    for value, piece in zip(inputs, pieces[1:]):
+        text += summarize_v2(value, summarize) + piece
+    return np.array(text.encode(), dtype=object)
+
+
+@lowers("ReduceJoin", host=True)
+def reduce_join(inputs, reduction_indices, *, keep_dims=False, separator="", **_):
+    arr = _strings(inputs)
+    rank = arr.ndim
+    axes = [int(a) for a in np.asarray(reduction_indices).reshape(-1)]
+    for a in axes:
+        require(-rank <= a < rank, _INVALID,
+                lambda a=a: f"Invalid reduction dimension {a} for input with {rank} dimensions")
+    reduced = sorted({a % rank for a in axes})
+    kept = [d for d in range(rank) if d not in reduced]
+    moved = np.transpose(arr, kept + reduced).reshape([arr.shape[d] for d in kept] + [-1])
+    sep = separator.encode()
+    out = np.empty(moved.shape[:-1], dtype=object)
+    for index in np.ndindex(*moved.shape[:-1]):
+        out[index] = sep.join(_bytes(v) for v in moved[index])
+    if keep_dims:
+        out = out.reshape([1 if d in reduced else arr.shape[d] for d in range(rank)])
+    return out
+
+
+@lowers("AsString", host=True)
+def as_string(input, *, precision=-1, scientific=False, shortest=False, width=-1, fill="", **_):  # noqa: A002
+    arr = np.asarray(input)
+    kind = arr.dtype.kind
+    require(not (kind in "iub" and (scientific or shortest)), _INVALID,
+            lambda: f"Cannot select scientific or shortest for non-float type {arr.dtype}")
+    require(not (kind in "iub" and precision > -1), _INVALID,
+            lambda: f"Cannot select precision for non-float type {arr.dtype}")
+    require(not (scientific and shortest), _INVALID, "Cannot select both scientific and shortest notation")
+    require(len(fill) <= 1, _INVALID, lambda: f"Fill string must be one or fewer characters: {fill}")
+    require(fill in ("", " ", "+", "-", "0", "#"), _INVALID, lambda: f"Fill argument not supported: \"{fill}\"")
+    spec = "%" + fill + (str(width) if width > -1 else "") + (f".{precision}" if precision > -1 else "")
+    if kind == "b":
+        return _map_values(arr, lambda v: (spec + "s") % ("true" if v else "false"))
+    if kind in "iu":
+        return _map_values(arr, lambda v: (spec + "d") % int(v))
+    conv = "g" if shortest else "e" if scientific else "f"
+    if kind == "c":
+        return _map_values(arr, lambda v: ("(" + spec + conv + "," + spec + conv + ")") % (v.real, v.imag))
+    return _map_values(arr, lambda v: (spec + conv) % float(v))
+
+
+def _map_values(arr: np.ndarray, fn) -> np.ndarray:
+    out = np.empty(arr.shape, dtype=object)
+    for index in np.ndindex(*arr.shape):
+        out[index] = fn(arr[index]).encode()
+    return out
