@@ -592,3 +592,11 @@ def test_maximum_minimum_tie_gradients_and_nans_as_tf():
     nan = np.float32("nan")
     assert np.isnan(np.asarray(maximum(jnp.array([nan, 1.0]), jnp.array([1.0, nan])))).all()
     assert np.isnan(np.asarray(minimum(jnp.array([nan, 1.0]), jnp.array([1.0, nan])))).all()
+
+
+def test_empty_shapes_and_empty_reductions_as_tf():
+    assert tf.zeros([0]).shape.as_list() == [0] and tf.ones([2, 0]).shape.as_list() == [2, 0]
+    with tf.Session() as sess:
+        got = sess.run([tf.reduce_max(tf.zeros([0])), tf.reduce_min(tf.zeros([0], tf.int32)),
+                        tf.reduce_max(tf.zeros([2, 0]), 1)])
+    assert got[0] == -np.inf and got[1] == np.iinfo(np.int32).max and got[2].tolist() == [-np.inf, -np.inf]

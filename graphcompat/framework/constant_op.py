@@ -142,7 +142,9 @@ def constant(value, dtype=None, shape=None, name: str = "Const", verify_shape: b
         size = int(np.prod(shape, dtype=np.int64))
         if verify_shape and list(arr.shape) != shape:
             raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {arr.shape}.")
-        if arr.size > size:
+        if size == 0:  # an empty shape takes any value (TF's allow_broadcast): tf.zeros([0]), tf.ones([2, 0])
+            arr = np.zeros(shape, arr.dtype)
+        elif arr.size > size:
             raise ValueError(f"Too many elements provided. Needed at most {size}, but received {arr.size}")
         if arr.size == size:
             arr = arr.reshape(shape)

@@ -285,17 +285,31 @@ def _axes(x, reduction_indices):
     return tuple(sorted({int(a) % rank for a in axes}))
 
 
-def _reduce(np_fn, jnp_fn):
+def _lowest(dtype, highest: bool = False):
+    """The identity of Max (Min with `highest`) as TF's kernels return it for an empty reduction."""
+    dtype = np.dtype(dtype)
+    if np.issubdtype(dtype, np.floating):
+        return dtype.type(np.inf if highest else -np.inf)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        return dtype.type(info.max if highest else info.min)
+    return dtype.type(highest)
+
+
+def _reduce(np_fn, jnp_fn, identity=None):
     def rule(x, idx, *, keep_dims=False, **_):
+        extra = {} if identity is None else {"initial": identity(np.result_type(x))}
         if is_static(x):
-            return np.asarray(np_fn(x, axis=_axes(x, idx), keepdims=keep_dims)).astype(x.dtype)
-        return jnp_fn(x, axis=_axes(x, idx), keepdims=keep_dims).astype(jnp.result_type(x))
+            return np.asarray(np_fn(x, axis=_axes(x, idx), keepdims=keep_dims, **extra)).astype(x.dtype)
+        return jnp_fn(x, axis=_axes(x, idx), keepdims=keep_dims, **extra).astype(jnp.result_type(x))
     return rule
 
 
-for _op_type, _np_fn, _jnp_fn in [("Sum", np.sum, jnp.sum), ("Prod", np.prod, jnp.prod), ("Max", np.max, jnp.max),
-                                  ("Min", np.min, jnp.min), ("Any", np.any, jnp.any), ("All", np.all, jnp.all)]:
-    lowers(_op_type)(_reduce(_np_fn, _jnp_fn))
+for _op_type, _np_fn, _jnp_fn, _identity in [
+        ("Sum", np.sum, jnp.sum, None), ("Prod", np.prod, jnp.prod, None), ("Any", np.any, jnp.any, None),
+        ("All", np.all, jnp.all, None), ("Max", np.max, jnp.max, _lowest),
+        ("Min", np.min, jnp.min, lambda dtype: _lowest(dtype, highest=True))]:
+    lowers(_op_type)(_reduce(_np_fn, _jnp_fn, _identity))
 
 
 @lowers("Mean")
