@@ -189,7 +189,7 @@ class Compiled:
     def __call__(self, store: dict, feed_values: Sequence, sizes=()):
         for key, init in self.inits.items():
             if key not in store:  # hidden state not created yet (a random op's first run): its start
-                store[key] = init()
+                store[key] = _stored(init())
         donated = [store[k] for k in self.donated_keys]
         kept = [store[k] for k in self.kept_keys]
         feeds = list(feed_values) + self.hoisted if self.hoisted else feed_values
@@ -410,7 +410,7 @@ class PlanRunner:
             _commit_hidden(store, ctx)
             raise
         for key in ctx.writes:
-            store[key] = ctx.state[key]
+            store[key] = _stored(ctx.state[key])
         self.runs += 1
         stats.record_eager(time.perf_counter() - t0)
         return fetched
@@ -427,7 +427,7 @@ class PlanRunner:
             _commit_hidden(store, ctx)
             raise
         for key in ctx.writes:
-            store[key] = ctx.state[key]
+            store[key] = _stored(ctx.state[key])
         return values
 
     def _run_with_tail(self, feed_values: Sequence) -> list:
@@ -448,9 +448,9 @@ class PlanRunner:
         except Exception:
             _commit_hidden(store, ctx, staged)
             raise
-        store.update(staged)
+        store.update({k: _stored(v) for k, v in staged.items()})
         for key in ctx.writes:
-            store[key] = ctx.state[key]
+            store[key] = _stored(ctx.state[key])
         self.runs += 1
         return fetched
 
@@ -488,6 +488,14 @@ class PlanRunner:
         return fetched, {k: ctx.state[k] for k in ctx.writes}
 
 
+def _stored(value):
+    """State as the compiled tier keeps it: host numbers become device arrays, so the first compiled run
+    after an op-by-op one sees the same argument types as every later run (no second trace)."""
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype != object:
+        return jax.numpy.asarray(value)
+    return value
+
+
 class _Overlay(dict):
     """The session's state seen through a run's staged writes (read-only view for the host tail)."""
 
@@ -518,7 +526,7 @@ def _commit_hidden(store: dict, ctx: RunContext, staged: Optional[dict] = None) 
             store[key] = value
     for key in ctx.writes:
         if isinstance(key, tuple) and key in ctx.state:
-            store[key] = ctx.state[key]
+            store[key] = _stored(ctx.state[key])
 
 
 class _placement:

@@ -447,8 +447,10 @@ class _FeedSpec:
 
     def convert(self, value, key):
         kind = type(value)
-        if (kind is np.ndarray or kind in _NUMPY_SCALARS) and value.dtype == self.np_dtype:
+        if kind is np.ndarray and value.dtype == self.np_dtype:
             arr = value
+        elif kind in _NUMPY_SCALARS and value.dtype == self.np_dtype:
+            arr = np.asarray(value)  # one argument type for jax.jit whatever the caller passes: no retrace
         else:
             arr = self._convert(value, key)
         dims = self.dims
