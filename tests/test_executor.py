@@ -200,9 +200,10 @@ def test_hidden_state_and_scalar_feeds_do_not_retrace():
     x = tf.placeholder(tf.float32, [3])
     y = x + tf.random_normal([3])
     s = tf.placeholder(tf.float32, [])
+    doubled = s * 2.0
     with tf.Session() as sess:
         for _ in range(4):  # the RNG counter starts on the host and comes back from the device
             sess.run(y, {x: np.ones(3, np.float32)})
         for value in (np.float32(1), 2.0, np.array(3, np.float32), np.float64(4), 5):
-            sess.run(s * 2.0, {s: value})
+            sess.run(doubled, {s: value})
         assert executor.executable_counts(sess) == [1, 1]
