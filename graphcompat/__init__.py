@@ -19,6 +19,16 @@ from graphcompat.framework.constant_op import (constant, convert_to_tensor, is_t
 from graphcompat.client.session import (ConfigProto, GPUOptions, GraphOptions, InteractiveSession,  # noqa: F401
                                         RunMetadata, RunOptions, Session, get_default_session)
 
+# --- (importer) TensorFlow's graph protos, tensor protos, importing GraphDefs --------------------
+from tensorboard.compat.proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401,E402
+from tensorboard.compat.proto.graph_pb2 import GraphDef  # noqa: F401,E402
+from tensorboard.compat.proto.meta_graph_pb2 import MetaGraphDef, TensorInfo  # noqa: F401,E402
+from tensorboard.compat.proto.node_def_pb2 import NodeDef  # noqa: F401,E402
+from tensorboard.compat.proto.tensor_pb2 import TensorProto  # noqa: F401,E402
+from graphcompat.framework.tensor_util import make_ndarray, make_tensor_proto  # noqa: F401,E402
+from graphcompat.framework.importer import import_graph_def  # noqa: F401,E402
+# --- (end importer) --------------------------------------------------------------------------------
+
 # --- ops: math, array, slicing, linalg, sort (+ tf.math, tf.linalg) ----------------------------
 from graphcompat.ops.array_ops import *  # noqa: F401,F403
 from graphcompat.ops.math_ops import *  # noqa: F401,F403
