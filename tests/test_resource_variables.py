@@ -107,6 +107,24 @@ def test_global_initializer_with_an_initialized_value(use_resource):
         assert sess.run(tf.report_uninitialized_variables()).size == 0
 
 
+@pytest.mark.xfail(reason="lead: lowering/plan.py _split_host_tail leaves out device ops that the host tail "
+                          "needs only through control inputs", strict=True)
+def test_host_tail_runs_its_control_dependencies():
+    """TF's sparse Adam in small: decay m (a device op), then scatter-add at Unique rows (a host op, as
+    Unique is) with a control dependency on the decay."""
+    m = tf.Variable([2.0, 2.0, 2.0], use_resource=True)
+    ids = tf.placeholder(tf.int32, [None])
+    updates = tf.placeholder(tf.float32, [None]) * 2.0
+    decay = m.assign(m * 0.5, read_value=False)
+    rows, _ = tf.unique(ids)
+    with tf.control_dependencies([decay]):
+        add = tf.scatter_add(m, rows, updates)
+    with tf.Session() as sess:
+        sess.run(m.initializer)
+        np.testing.assert_allclose(sess.run(add, {ids: [0, 1, 1], updates.op.inputs[0]: [0.5, 0.5]}),
+                                   [2.0, 2.0, 1.0])
+
+
 # --- errors: TF's classes and texts -----------------------------------------------------------------
 def test_uninitialized_read_is_failed_precondition():
     v = tf.Variable([1.0], name="v", use_resource=True)
