@@ -176,12 +176,15 @@ def _expected_inputs(op_def, attrs: dict) -> list:
 
 def _structural_signature(node_op: str, attrs: dict) -> tuple:
     """(number of inputs, output dtypes) of the control-flow ops the importer rebuilds."""
-    if node_op in _SWITCH:
-        return 2, [attrs["T"], attrs["T"]]
-    if node_op in _MERGE:
-        return int(attrs["N"]), [attrs["T"], _dt.int32]
-    if node_op in _ENTER | _EXIT | _NEXT:
-        return 1, [attrs["T"]]
+    if node_op in _SWITCH | _MERGE | _ENTER | _EXIT | _NEXT:
+        dtype = _dt.as_dtype(attrs["T"])
+        if node_op.startswith("Ref"):  # RefSwitch, RefEnter …: a variable's ref flows through
+            dtype = dtype._as_ref()
+        if node_op in _SWITCH:
+            return 2, [dtype, dtype]
+        if node_op in _MERGE:
+            return int(attrs["N"]), [dtype, _dt.int32]
+        return 1, [dtype]
     if node_op == "LoopCond":
         return 1, [_dt.bool_]
     if node_op in ("If", "StatelessIf"):
@@ -456,6 +459,9 @@ class _Context:
         mapped = self.importer.mapped_control(self, name)
         if mapped is not None:
             return mapped
+        node = self.importer.nodes.get(name)
+        if node is not None and node.op in CONTROL_FLOW_V1:
+            return None  # `^while/Merge`, `^cond/Switch` only place a node inside a structure: rebuilt already
         ctx = self.owner(name)
         if ctx is not self and not isinstance(self, _RootContext):
             return None  # an outer op: ordered before the structure that contains us
