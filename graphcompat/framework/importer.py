@@ -958,7 +958,8 @@ class _Importer:
         flow = self.flow
         group = flow.groups[flow.merge_group[merge_node.name]]
         pred = ctx.value(group.pred)
-        with_index = [m for m in group.merges if (m, 1) in self.consumed]
+        # value_index (which side ran): built when a node uses it, or at the top level, where a fetch may
+        with_index = [m for m in group.merges if (m, 1) in self.consumed or isinstance(ctx, _RootContext)]
 
         def branch(side):
             def fn():
