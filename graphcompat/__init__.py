@@ -27,7 +27,7 @@ from tensorboard.compat.proto.node_def_pb2 import NodeDef  # noqa: F401,E402
 from tensorboard.compat.proto.tensor_pb2 import TensorProto  # noqa: F401,E402
 from graphcompat.framework.tensor_util import make_ndarray, make_tensor_proto  # noqa: F401,E402
 from graphcompat.framework.importer import import_graph_def  # noqa: F401,E402
-from graphcompat import graph_util  # noqa: F401,E402
+from graphcompat import graph_util, saved_model  # noqa: F401,E402
 # --- (end importer) --------------------------------------------------------------------------------
 
 # --- ops: math, array, slicing, linalg, sort (+ tf.math, tf.linalg) ----------------------------

@@ -34,7 +34,7 @@ from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.tensor_util import make_ndarray
-from graphcompat.ops import grad_ops, resource_variable_ops  # noqa: F401  (op types TF's training graphs use)
+from graphcompat.ops import grad_ops, resource_variable_ops, sharded_save_ops  # noqa: F401  (op types TF writes)
 
 _VALID_NODE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 

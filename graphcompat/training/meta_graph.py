@@ -60,6 +60,8 @@ def _add_collection_def(meta_graph_def, key: str, graph: _ops.Graph, export_scop
             col.int64_list.value.extend(int(v) for v in items)
         elif all(isinstance(v, (float, np.floating)) for v in items):
             col.float_list.value.extend(float(v) for v in items)
+        elif all(type(v).__name__ == "Any" and hasattr(v, "type_url") for v in items):
+            col.any_list.value.extend(items)  # e.g. a SavedModel's AssetFileDefs
         else:  # TF skips (with a warning) collections it cannot serialize
             del meta_graph_def.collection_def[key]
     except AttributeError:
