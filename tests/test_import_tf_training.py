@@ -65,7 +65,16 @@ def _transpose(v1):
     return loss, {"x:0": RNG.rand(2, 3, 2).astype(np.float32)}
 
 
-MODELS = {"mlp": _mlp, "cnn": _cnn, "embedding": _embedding, "transpose": _transpose}
+def _cond(v1):
+    """A TF1 cond (written with control flow v2 off): its gradient is TF1 control flow too."""
+    x = v1.placeholder(v1.float32, [None, 3], name="x")
+    flag = v1.placeholder(v1.bool, [], name="flag")
+    h = v1.matmul(x, v1.get_variable("w", [3, 2]))
+    y = v1.cond(flag, lambda: v1.nn.relu(h) * 2.0, lambda: v1.tanh(h))
+    return v1.reduce_mean(v1.square(y - 1.0)), {"x:0": RNG.rand(8, 3).astype(np.float32), "flag:0": True}
+
+
+MODELS = {"mlp": _mlp, "cnn": _cnn, "embedding": _embedding, "transpose": _transpose, "cond_v1": _cond}
 OPTIMIZERS = {
     "adam": lambda t: t.train.AdamOptimizer(0.05),
     "momentum": lambda t: t.train.MomentumOptimizer(0.05, 0.9, use_nesterov=True),
@@ -87,7 +96,8 @@ _HOST_TAIL_CONTROL = pytest.mark.xfail(
 CASES = [("mlp", "adam", True), ("mlp", "rmsprop", True), ("mlp", "sgd", False), ("cnn", "adam", True),
          ("cnn", "momentum", False), ("embedding", "adagrad", True),
          pytest.param("embedding", "adam", True, marks=_HOST_TAIL_CONTROL),
-         ("embedding", "sgd", True), ("embedding", "momentum", False),
+         ("embedding", "sgd", True), ("embedding", "momentum", False), ("cond_v1", "momentum", False),
+         ("cond_v1", "adam", True),
          pytest.param("transpose", "sgd", True, marks=_STATIC_PERMUTATION)]
 
 
@@ -99,6 +109,16 @@ def _case_id(case):
 def tf_writes_training_graph(tmp_path, model, optimizer, use_resource, steps=3):
     """Builds and saves the model in TF; returns (checkpoint prefix, feed, TF's losses of `steps` steps)."""
     v1 = oracle.tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = not model.endswith("_v1")
+    try:
+        return _write(v1, tmp_path, model, optimizer, use_resource, steps)
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
+
+
+def _write(v1, tmp_path, model, optimizer, use_resource, steps):
     graph = v1.Graph()
     with graph.as_default():
         v1.set_random_seed(7)
@@ -135,3 +155,23 @@ def test_graphcompat_trains_tensorflows_graph(tmp_path, model, optimizer, use_re
     np.testing.assert_allclose(losses, want_losses, rtol=2e-4, atol=1e-5)
     for name, value in want_vars.items():
         np.testing.assert_allclose(got_vars[name], value, rtol=2e-3, atol=2e-5, err_msg=name)
+
+
+def test_tf1_while_loop_gradients_name_the_stack_ops_they_need():
+    """TF1's while-loop gradients keep forward values on stacks (StackV2/StackPushV2/StackPopV2): not
+    rebuilt; the import says which op types are missing, before changing the graph."""
+    v1 = oracle.tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = False
+    try:
+        graph = v1.Graph()
+        with graph.as_default():
+            w = v1.get_variable("w", [2], use_resource=False)
+            _, y = v1.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * w), [0, v1.ones([2])])
+            v1.train.GradientDescentOptimizer(0.1).minimize(v1.reduce_sum(y))
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
+    with pytest.raises(tf.errors.NotFoundError, match="'StackPopV2', 'StackPushV2', 'StackV2'"):
+        tf.import_graph_def(graph.as_graph_def())
+    assert tf.get_default_graph().get_operations() == []

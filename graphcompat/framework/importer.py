@@ -846,7 +846,8 @@ class _Importer:
             if index == -1 or self.mapped(ctx, (src, index)) is not None:
                 continue
             deps.append(src)
-        deps.extend(c for c in node.control if self.mapped_control(ctx, c) is None)
+        deps.extend(c for c in node.control if self.mapped_control(ctx, c) is None
+                    and not (c in self.nodes and self.nodes[c].op in CONTROL_FLOW_V1))  # see _Context.control
         return deps
 
     def is_structural(self, node: _Node) -> bool:
