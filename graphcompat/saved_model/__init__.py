@@ -49,20 +49,8 @@ save = _tf2_only("save")
 load_v2 = _tf2_only("load_v2")
 
 
-class Asset:
-    """`tf.saved_model.Asset` (TF2's trackable asset): not implemented."""
-
-    def __init__(self, path):
-        raise NotImplementedError("tf.saved_model.Asset (TF2's object-based SavedModel API) is not implemented by "
-                                  "graphcompat: put asset paths in the ASSET_FILEPATHS collection instead")
-
-
-class SaveOptions:
-    """`tf.saved_model.SaveOptions` (options of TF2's tf.saved_model.save): not implemented."""
-
-    def __init__(self, *args, **kwargs):
-        raise NotImplementedError("tf.saved_model.SaveOptions (TF2's object-based SavedModel API) is not "
-                                  "implemented by graphcompat")
+Asset = _tf2_only("Asset")
+SaveOptions = _tf2_only("SaveOptions")
 
 
 def __getattr__(name: str):
