@@ -80,10 +80,9 @@ class Variable:
             proto = kwargs.get("variable_def")
             if proto is not None:
                 use_resource = proto.is_resource
-            elif use_resource is None:
-                from graphcompat import variable_scope as _vs_module  # noqa: F401
-                import sys
-                scope = sys.modules["graphcompat.variable_scope"].get_variable_scope()
+            elif use_resource is None:  # the enclosing variable_scope(use_resource=…), else the default
+                import importlib  # `graphcompat.variable_scope` is also the name of the class tf exports
+                scope = importlib.import_module("graphcompat.variable_scope").get_variable_scope()
                 use_resource = scope.use_resource if scope.use_resource is not None else _DEFAULT_USE_RESOURCE
             if use_resource:
                 return object.__new__(ResourceVariable)

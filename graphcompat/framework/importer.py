@@ -402,10 +402,6 @@ class _CondGroup:
 # ------------------------------------------------------------------------------------------------
 # Contexts: where a node is built
 # ------------------------------------------------------------------------------------------------
-class _Dead(Exception):
-    pass
-
-
 class _Context:
     """Builds nodes of one scope (the graph, a branch, a loop body, a function body), memoized.
 
@@ -623,7 +619,6 @@ class _Importer:
         self.functions: dict = {}
         self._check_op_types(graph_def)
         self.nodes = self._parse(graph_def)
-        self.graph_nodes = self.nodes
         self.final_names = self._final_names()
         self._resolve_inputs()
         self.order = self._topological_order()
