@@ -19,6 +19,17 @@ from graphcompat.framework.constant_op import (constant, convert_to_tensor, is_t
 from graphcompat.client.session import (ConfigProto, GPUOptions, GraphOptions, InteractiveSession,  # noqa: F401
                                         RunMetadata, RunOptions, Session, get_default_session)
 
+# --- (importer) TensorFlow's graph protos, tensor protos, importing GraphDefs --------------------
+from tensorboard.compat.proto.attr_value_pb2 import AttrValue, NameAttrList  # noqa: F401,E402
+from tensorboard.compat.proto.graph_pb2 import GraphDef  # noqa: F401,E402
+from tensorboard.compat.proto.meta_graph_pb2 import MetaGraphDef, TensorInfo  # noqa: F401,E402
+from tensorboard.compat.proto.node_def_pb2 import NodeDef  # noqa: F401,E402
+from tensorboard.compat.proto.tensor_pb2 import TensorProto  # noqa: F401,E402
+from graphcompat.framework.tensor_util import make_ndarray, make_tensor_proto  # noqa: F401,E402
+from graphcompat.framework.importer import import_graph_def  # noqa: F401,E402
+from graphcompat import graph_util, saved_model  # noqa: F401,E402
+# --- (end importer) --------------------------------------------------------------------------------
+
 # --- ops: math, array, slicing, linalg, sort (+ tf.math, tf.linalg) ----------------------------
 from graphcompat.ops.array_ops import *  # noqa: F401,F403
 from graphcompat.ops.math_ops import *  # noqa: F401,F403
@@ -71,6 +82,14 @@ from graphcompat.ops.random_ops import (multinomial, random_crop, random_gamma, 
 from graphcompat import random  # noqa: F401
 from graphcompat.gradients import IndexedSlices, IndexedSlicesValue, gradients, stop_gradient  # noqa: F401
 from graphcompat.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
+
+# --- (importer) resource variables: tf.assign & co. dispatch to them as TF's state_ops do --------
+from graphcompat.ops.resource_variable_ops import (assign, assign_add, assign_sub, count_up_to,  # noqa: F401,E402
+                                                   gather, gradients, is_variable_initialized, scatter_add, scatter_div,
+                                                   scatter_max, scatter_min, scatter_mul, scatter_sub, scatter_update)
+from graphcompat.variables import (ResourceVariable, disable_resource_variables,  # noqa: F401,E402
+                                   enable_resource_variables, resource_variables_enabled)
+# --- (end importer) --------------------------------------------------------------------------------
 
 # --- control flow, data-dependent ops, checks, host callbacks ----------------------------------
 from graphcompat.ops.control_flow_ops import case, cond, foldl, foldr, map_fn, scan, while_loop  # noqa: F401
@@ -125,9 +144,9 @@ from graphcompat.summary import Event, SessionLog, Summary  # noqa: F401
 from graphcompat import app, compat, flags  # noqa: F401
 from graphcompat import tf_logging as logging  # noqa: F401
 from graphcompat.compat import (disable_control_flow_v2, disable_eager_execution,  # noqa: F401
-                                disable_resource_variables, disable_tensor_equality, disable_v2_behavior,
+                                disable_tensor_equality, disable_v2_behavior,
                                 disable_v2_tensorshape, enable_control_flow_v2, enable_eager_execution,
-                                enable_resource_variables, enable_v2_behavior, executing_eagerly,
+                                enable_v2_behavior, executing_eagerly,
                                 install_as_tensorflow, uninstall_as_tensorflow)
 
 __version__ = VERSION = compat.TF_API_VERSION  # legacy programs print/compare tf.__version__

@@ -227,7 +227,15 @@ def disable_control_flow_v2() -> None:
 
 
 def disable_resource_variables() -> None:
-    """No-op."""
+    """`tf.disable_resource_variables`: variables are TF1 RefVariables by default (graphcompat.variables)."""
+    from graphcompat.variables import disable_resource_variables as disable
+    disable()
+
+
+def enable_resource_variables() -> None:
+    """`tf.enable_resource_variables`: new variables are ResourceVariables by default (graphcompat.variables)."""
+    from graphcompat.variables import enable_resource_variables as enable
+    enable()
 
 
 def disable_tensor_equality() -> None:
@@ -253,4 +261,3 @@ def _no_v2(symbol: str):
 enable_eager_execution = _no_v2("enable_eager_execution")
 enable_v2_behavior = _no_v2("enable_v2_behavior")
 enable_control_flow_v2 = _no_v2("enable_control_flow_v2")
-enable_resource_variables = _no_v2("enable_resource_variables")

@@ -108,6 +108,9 @@ class VariableScope:
         partitioner = self._partitioner if partitioner is None else partitioner
         custom_getter = self._custom_getter if custom_getter is None else custom_getter
         reuse = self._reuse if reuse is None else reuse
+        if use_resource is None:
+            use_resource = self._use_resource if self._use_resource is not None \
+                else _variables.resource_variables_enabled()
         full_name = self.name + "/" + name if self.name else name
         # Variable names depend only on the variable scope: reset the name scope while creating.
         with _ops.name_scope(None):
@@ -123,8 +126,9 @@ class VariableScope:
                                           regularizer=regularizer, reuse=reuse, trainable=trainable,
                                           collections=collections, caching_device=caching_device,
                                           partitioner=partitioner, validate_shape=validate_shape,
-                                          custom_getter=custom_getter, constraint=constraint,
-                                          synchronization=synchronization, aggregation=aggregation)
+                                          use_resource=use_resource, custom_getter=custom_getter,
+                                          constraint=constraint, synchronization=synchronization,
+                                          aggregation=aggregation)
 
 
 def _takes_no_arguments(fn) -> bool:
@@ -164,7 +168,8 @@ class _VariableStore:
                                  f"found: {name}/part_0. Perhaps a variable of the same name was already "
                                  "created with partitioning?")
             return self._get_single_variable(name, shape, dtype, initializer, regularizer, reuse, trainable,
-                                             collections, caching_device, validate_shape, constraint)
+                                             collections, caching_device, validate_shape, constraint,
+                                             use_resource)
 
         if custom_getter is not None:
             kwargs = dict(getter=true_getter, name=name, shape=shape, dtype=dtype, initializer=initializer,
@@ -182,10 +187,10 @@ class _VariableStore:
         return true_getter(name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
                            reuse=reuse, trainable=trainable, collections=collections,
                            caching_device=caching_device, partitioner=partitioner,
-                           validate_shape=validate_shape, constraint=constraint)
+                           validate_shape=validate_shape, use_resource=use_resource, constraint=constraint)
 
     def _get_single_variable(self, name, shape, dtype, initializer, regularizer, reuse, trainable,
-                             collections, caching_device, validate_shape, constraint):
+                             collections, caching_device, validate_shape, constraint, use_resource=None):
         initializing_from_value = initializer is not None and not callable(initializer)
         if shape is not None and initializing_from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
@@ -234,7 +239,8 @@ class _VariableStore:
                                  "`tf.keras.initializers.*' and `shape` should be fully defined.")
         v = _variables.Variable(initial_value=init_val, name=name, trainable=trainable, collections=collections,
                                 caching_device=caching_device, dtype=variable_dtype,
-                                validate_shape=validate_shape, constraint=constraint)
+                                validate_shape=validate_shape, constraint=constraint,
+                                use_resource=bool(use_resource))
         self._vars[name] = v
         if regularizer:
             with _ops.colocate_with(v.op):

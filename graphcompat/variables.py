@@ -1,7 +1,10 @@
-"""`tf.Variable` as TF1's RefVariable: ops `v` (VariableV2), `v/initial_value`, `v/Assign`, `v/read`.
+"""`tf.Variable`: TF1's RefVariable (`v` VariableV2, `v/initial_value`, `v/Assign`, `v/read`) and its
+ResourceVariable (`v` VarHandleOp, `v/Initializer/…`, `v/IsInitialized/VarIsInitializedOp`, `v/Assign`
+AssignVariableOp, `v/Read/ReadVariableOp`), chosen as TF1 chooses: `use_resource=True`, a variable scope
+with `use_resource=True`, or `tf.enable_resource_variables()`.
 
-The value lives in the Session (see lowering/rules/state.py); this class only records graph nodes and
-the collections TF1 programs query.
+The value lives in the Session (lowering/rules/state.py, resource.py); these classes only record graph
+nodes and the collections TF1 programs query.
 """
 from __future__ import annotations
 
@@ -30,8 +33,60 @@ class VariableAggregation:
     ONLY_FIRST_TOWER = 3
 
 
+# TF1's default for `use_resource=None` (tf.enable_resource_variables() turns it on).
+_DEFAULT_USE_RESOURCE = False
+
+
+def enable_resource_variables() -> None:
+    """`tf.enable_resource_variables`: variables created from now on are ResourceVariables."""
+    global _DEFAULT_USE_RESOURCE
+    _DEFAULT_USE_RESOURCE = True
+
+
+def disable_resource_variables() -> None:
+    """`tf.disable_resource_variables`: back to TF1's RefVariables by default."""
+    global _DEFAULT_USE_RESOURCE
+    _DEFAULT_USE_RESOURCE = False
+
+
+def resource_variables_enabled() -> bool:
+    """`tf.compat.v1.resource_variables_enabled`."""
+    return _DEFAULT_USE_RESOURCE
+
+
+def _collections_for(collections, trainable: bool) -> list:
+    if collections is None:
+        collections = [_ops.GraphKeys.GLOBAL_VARIABLES]
+    if not isinstance(collections, (list, tuple, set)):
+        raise ValueError(f"collections argument to Variable constructor must be a list, tuple, or set. "
+                         f"Got {collections} of type {type(collections)}")
+    collections = list(collections)
+    if trainable and _ops.GraphKeys.TRAINABLE_VARIABLES not in collections:
+        collections.append(_ops.GraphKeys.TRAINABLE_VARIABLES)
+    return collections
+
+
 class Variable:
-    """`tf.Variable(initial_value, trainable=True, collections=None, validate_shape=True, name=None, dtype=None)`."""
+    """`tf.Variable(initial_value, trainable=True, collections=None, validate_shape=True, name=None, dtype=None)`.
+
+    A RefVariable, or a ResourceVariable when `use_resource=True` (or resource variables are enabled).
+    """
+
+    _is_resource_variable = False
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Variable:
+            use_resource = kwargs.get("use_resource")
+            proto = kwargs.get("variable_def")
+            if proto is not None:
+                use_resource = proto.is_resource
+            elif use_resource is None:  # the enclosing variable_scope(use_resource=…), else the default
+                import importlib  # `graphcompat.variable_scope` is also the name of the class tf exports
+                scope = importlib.import_module("graphcompat.variable_scope").get_variable_scope()
+                use_resource = scope.use_resource if scope.use_resource is not None else _DEFAULT_USE_RESOURCE
+            if use_resource:
+                return object.__new__(ResourceVariable)
+        return object.__new__(cls)
 
     def __init__(self, initial_value=None, trainable: Optional[bool] = None, collections=None,
                  validate_shape: bool = True, caching_device=None, name: Optional[str] = None,
@@ -39,9 +94,10 @@ class Variable:
                  use_resource=None, synchronization=VariableSynchronization.AUTO,
                  aggregation=VariableAggregation.NONE, shape=None):
         if variable_def is not None:
-            raise NotImplementedError("tf.Variable(variable_def=...) (restoring from a VariableDef proto)")
-        if use_resource:
-            raise NotImplementedError("tf.Variable(use_resource=True): graphcompat builds TF1 RefVariables")
+            if initial_value is not None:
+                raise ValueError("variable_def and initial_value are mutually exclusive.")
+            self._init_from_proto(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         init_from_fn = callable(initial_value)
@@ -49,14 +105,7 @@ class Variable:
             raise ValueError("The `constraint` argument must be a callable.")
         if trainable is None:
             trainable = synchronization != VariableSynchronization.ON_READ
-        if collections is None:
-            collections = [_ops.GraphKeys.GLOBAL_VARIABLES]
-        if not isinstance(collections, (list, tuple, set)):
-            raise ValueError(f"collections argument to Variable constructor must be a list, tuple, or set. "
-                             f"Got {collections} of type {type(collections)}")
-        collections = list(collections)
-        if trainable and _ops.GraphKeys.TRAINABLE_VARIABLES not in collections:
-            collections.append(_ops.GraphKeys.TRAINABLE_VARIABLES)
+        collections = _collections_for(collections, trainable)
         graph = _ops.get_default_graph()
         values = [] if init_from_fn else [initial_value]
         with _ops.name_scope(name, "Variable", values) as scope:
@@ -88,6 +137,44 @@ class Variable:
         self._save_slice_info = None
         graph._extras.setdefault("ref_to_variable", {})[self._variable] = self
         graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, proto, import_scope: Optional[str] = None) -> None:
+        """A Variable over already-imported ops, from its VariableDef (TF's `variable_def=`)."""
+        graph = _ops.get_default_graph()
+        prefix = f"{import_scope}/" if import_scope else ""
+
+        def element(name):
+            return graph.as_graph_element(prefix + name) if name else None
+        self._variable = element(proto.variable_name)
+        self._initializer_op = element(proto.initializer_name)
+        self._initial_value = element(proto.initial_value_name)
+        self._snapshot = element(proto.snapshot_name)
+        self._trainable = proto.trainable
+        self._constraint = None
+        self._caching_device = None
+        self._save_slice_info = None
+        graph._extras.setdefault("ref_to_variable", {})[self._variable] = self
+
+    @staticmethod
+    def from_proto(variable_def, import_scope: Optional[str] = None) -> "Variable":
+        """`Variable.from_proto`: a Ref- or ResourceVariable over the ops a VariableDef names."""
+        return Variable(variable_def=variable_def, import_scope=import_scope)
+
+    def to_proto(self, export_scope: Optional[str] = None):
+        """`Variable.to_proto`: TF's VariableDef (names of the variable's ops), or None outside `export_scope`."""
+        from tensorboard.compat.proto import variable_pb2
+
+        def strip(name):
+            if not export_scope:
+                return name
+            return name[len(export_scope) + 1:] if name.startswith(export_scope + "/") else None
+        if export_scope and strip(self.name) is None:
+            return None
+        return variable_pb2.VariableDef(
+            variable_name=strip(self.name), initializer_name=strip(self.initializer.name),
+            snapshot_name=strip(self._snapshot.name),
+            initial_value_name=strip(self._initial_value.name) if self._initial_value is not None else "",
+            trainable=bool(self.trainable), is_resource=self._is_resource_variable)
 
     # --- identity -----------------------------------------------------------------------------
     def _as_graph_element(self) -> _ops.Tensor:
@@ -219,8 +306,8 @@ class Variable:
     def __array__(self, dtype=None, copy=None):
         raise NotImplementedError(f"Cannot convert a symbolic Variable ({self.name}) to a numpy array.")
 
-    def to_proto(self, export_scope=None):
-        raise NotImplementedError("tf.Variable.to_proto (VariableDef protos)")
+    def _dense_var_to_tensor(self, dtype=None, name=None, as_ref: bool = False) -> _ops.Tensor:
+        return self._ref() if as_ref else self.value()
 
     __array_priority__ = 100
 
@@ -260,11 +347,233 @@ RefVariable = Variable
 VariableV1 = Variable
 
 
+class ResourceVariable(Variable):
+    """TF's ResourceVariable in graph mode: a VarHandleOp and separate read/assign ops on its handle.
+
+    Every conversion to a tensor (`value()`, using the variable in an op) records a new ReadVariableOp,
+    as TF does, so a read placed after an assign (by control dependencies) sees the assigned value.
+    """
+
+    _is_resource_variable = True
+
+    def __init__(self, initial_value=None, trainable: Optional[bool] = None, collections=None,
+                 validate_shape: bool = True, caching_device=None, name: Optional[str] = None, dtype=None,
+                 variable_def=None, import_scope=None, constraint=None, distribute_strategy=None,
+                 synchronization=VariableSynchronization.AUTO, aggregation=VariableAggregation.NONE,
+                 shape=None, expected_shape=None, use_resource=None):
+        from graphcompat.ops import resource_variable_ops as rv
+        if variable_def is not None:
+            if initial_value is not None:
+                raise ValueError("variable_def and initial_value are mutually exclusive.")
+            self._init_from_proto(variable_def, import_scope)
+            return
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        init_from_fn = callable(initial_value)
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument must be a callable. Got: {constraint}")
+        if trainable is None:
+            trainable = synchronization != VariableSynchronization.ON_READ
+        collections = _collections_for(collections, trainable)
+        with _ops.control_dependencies(None), _ops.name_scope(name, "Variable",
+                                                              [] if init_from_fn else [initial_value]) as scope:
+            handle_name = scope[:-1]
+            with _ops.name_scope("Initializer"):
+                if init_from_fn:
+                    initial_value = initial_value()
+                initial_value = _const.convert_to_tensor(initial_value, dtype=dtype, name="initial_value")
+            if shape is not None:
+                shape = _ts.as_shape(shape)
+                if not shape.is_compatible_with(initial_value.shape):
+                    raise ValueError(f"The initial value's shape ({initial_value.shape}) is not compatible with "
+                                     f"the explicitly supplied `shape` argument ({shape}).")
+            else:
+                shape = initial_value.shape if validate_shape else _ts.unknown_shape()
+            dtype = initial_value.dtype.base_dtype
+            self._handle = rv.var_handle_op(dtype, shape, shared_name=handle_name, debug_name=scope,
+                                            name=handle_name + "/")
+            with _ops.name_scope("IsInitialized"):
+                self._is_initialized_op = rv.var_is_initialized_op(self._handle)
+            with _ops.name_scope("Assign") as assign_scope:
+                self._initializer_op = rv.assign_variable_op(self._handle, initial_value, dtype,
+                                                             validate_shape=validate_shape,
+                                                             name=assign_scope)
+            with _ops.name_scope("Read"):
+                self._snapshot = rv.read_variable_op(self._handle, dtype)
+        self._variable = self._handle
+        self._dtype = dtype
+        self._initial_value = initial_value
+        self._trainable = trainable
+        self._constraint = constraint
+        self._caching_device = caching_device
+        self._save_slice_info = None
+        self._handle.graph.add_to_collections(collections, self)
+
+    def _init_from_proto(self, proto, import_scope: Optional[str] = None) -> None:
+        graph = _ops.get_default_graph()
+        prefix = f"{import_scope}/" if import_scope else ""
+        self._handle = graph.as_graph_element(prefix + proto.variable_name)
+        self._variable = self._handle
+        self._initializer_op = graph.as_graph_element(prefix + proto.initializer_name)
+        self._snapshot = graph.as_graph_element(prefix + proto.snapshot_name) if proto.snapshot_name else None
+        self._initial_value = (graph.as_graph_element(prefix + proto.initial_value_name)
+                               if proto.initial_value_name else None)
+        self._is_initialized_op = None
+        from graphcompat.ops.resource_variable_ops import handle_data
+        self._dtype = handle_data(self._handle)[0] or (self._snapshot.dtype if self._snapshot is not None
+                                                       else _dt.float32)
+        self._trainable = proto.trainable
+        self._constraint = None
+        self._caching_device = None
+        self._save_slice_info = None
+
+    # --- identity -----------------------------------------------------------------------------
+    @property
+    def handle(self) -> _ops.Tensor:
+        """The `resource` tensor the variable's ops take."""
+        return self._handle
+
+    @property
+    def create(self) -> _ops.Operation:
+        return self._initializer_op
+
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> _ts.TensorShape:
+        from graphcompat.ops.resource_variable_ops import handle_data
+        return handle_data(self._handle)[1]
+
+    def get_shape(self) -> _ts.TensorShape:
+        return self.shape
+
+    def _as_graph_element(self) -> _ops.Tensor:
+        """What `sess.run(v)` fetches: the `v/Read/ReadVariableOp` snapshot."""
+        return self._snapshot
+
+    def _ref(self) -> _ops.Tensor:
+        """The handle: what TF's optimizers pass to the ResourceApply* kernels."""
+        return self._handle
+
+    def _dense_var_to_tensor(self, dtype=None, name=None, as_ref: bool = False) -> _ops.Tensor:
+        return self._handle if as_ref else self.value()
+
+    # --- reads --------------------------------------------------------------------------------
+    def value(self) -> _ops.Tensor:
+        """A new ReadVariableOp of the variable in the current name scope."""
+        from graphcompat.ops import resource_variable_ops as rv
+        return rv.read_variable_op(self._handle, self._dtype)
+
+    def read_value(self) -> _ops.Tensor:
+        """`Read/ReadVariableOp` then an Identity of it, as TF's `read_value`."""
+        from graphcompat.ops import array_ops
+        with _ops.name_scope("Read"):
+            value = self.value()
+        return array_ops.identity(value)
+
+    def sparse_read(self, indices, name: Optional[str] = None) -> _ops.Tensor:
+        """Rows `indices` of the variable: one ResourceGather (its gradient is an IndexedSlices)."""
+        from graphcompat.ops import resource_variable_ops as rv
+        with _ops.name_scope("Gather" if name is None else name) as scope:
+            return rv.resource_gather(self._handle, indices, self._dtype, name=scope)
+
+    def eval(self, session=None):
+        from graphcompat.client.session import _run_using_default_session
+        return _run_using_default_session(self._snapshot, None, self.graph, session)
+
+    def is_initialized(self, name: Optional[str] = None) -> _ops.Tensor:
+        from graphcompat.ops import resource_variable_ops as rv
+        return rv.var_is_initialized_op(self._handle, name=name)
+
+    def initialized_value(self) -> _ops.Tensor:
+        """The value once initialized, else the initial value (a tf.cond on VarIsInitializedOp, as TF)."""
+        from graphcompat.ops.control_flow_ops import cond
+        with _ops.control_dependencies(None):
+            return cond(self.is_initialized(), self.read_value, lambda: self._initial_value)
+
+    # --- writes -------------------------------------------------------------------------------
+    def _check_assign_shape(self, value: _ops.Tensor) -> None:
+        shape = self.shape
+        if not shape.is_compatible_with(value.shape):
+            raise ValueError(f"Cannot assign value to variable ' {self.name}': Shape mismatch.The variable shape "
+                             f"{shape}, and the assigned value shape {value.shape} are incompatible.")
+
+    def _read_after(self, op: _ops.Operation, read_value: bool):
+        """TF returns the variable read after the update (an `_UnreadVariable`); here: that read."""
+        if not read_value:
+            return op
+        from graphcompat.ops import resource_variable_ops as rv
+        with _ops.control_dependencies([op]):
+            return rv.read_variable_op(self._handle, self._dtype)
+
+    def assign(self, value, use_locking=None, name: Optional[str] = None, read_value: bool = True):
+        from graphcompat.ops import resource_variable_ops as rv
+        value = _const.convert_to_tensor(value, dtype=self._dtype)
+        self._check_assign_shape(value)
+        op = rv.assign_variable_op(self._handle, value, self._dtype, validate_shape=True, name=name)
+        return self._read_after(op, read_value)
+
+    def _update(self, builder, delta, name, read_value):
+        delta = _const.convert_to_tensor(delta, dtype=self._dtype)
+        return self._read_after(builder(self._handle, delta, self._dtype, name=name), read_value)
+
+    def assign_add(self, delta, use_locking=None, name: Optional[str] = None, read_value: bool = True):
+        from graphcompat.ops import resource_variable_ops as rv
+        return self._update(rv.assign_add_variable_op, delta, name, read_value)
+
+    def assign_sub(self, delta, use_locking=None, name: Optional[str] = None, read_value: bool = True):
+        from graphcompat.ops import resource_variable_ops as rv
+        return self._update(rv.assign_sub_variable_op, delta, name, read_value)
+
+    def _scatter(self, op_type: str, sparse_delta, name):
+        from graphcompat.ops import resource_variable_ops as rv
+        updates = _const.convert_to_tensor(sparse_delta.values, dtype=self._dtype)
+        op = rv.resource_scatter(op_type, self._handle, sparse_delta.indices, updates, self._dtype, name=name)
+        return self._read_after(op, True)
+
+    def scatter_update(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("ResourceScatterUpdate", sparse_delta, name)
+
+    def scatter_add(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("ResourceScatterAdd", sparse_delta, name)
+
+    def scatter_sub(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("ResourceScatterSub", sparse_delta, name)
+
+    def scatter_mul(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("ResourceScatterMul", sparse_delta, name)
+
+    def scatter_div(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("ResourceScatterDiv", sparse_delta, name)
+
+    def scatter_min(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("ResourceScatterMin", sparse_delta, name)
+
+    def scatter_max(self, sparse_delta, use_locking=False, name=None):
+        return self._scatter("ResourceScatterMax", sparse_delta, name)
+
+    def count_up_to(self, limit):
+        from graphcompat.framework.registry import apply_op
+        return apply_op("ResourceCountUpTo", [self._handle], {"limit": int(limit), "T": self._dtype})
+
+    def load(self, value, session=None) -> None:
+        """Writes `value` into the variable in `session` by feeding its initial value (as TF)."""
+        if session is None:
+            from graphcompat.client.session import get_default_session
+            session = get_default_session()
+            if session is None:
+                raise ValueError("Either session argument should be provided or default session should be "
+                                 "established")
+        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
+
+
 def _to_tensor(v: Variable, dtype=None, name=None, as_ref: bool = False) -> _ops.Tensor:
     if dtype is not None and not dtype.is_compatible_with(v.dtype):
         raise ValueError(f"Incompatible type conversion requested to type '{dtype.name}' for variable "
                          f"of type '{v.dtype.name}'")
-    return v._ref() if as_ref else v.value()
+    return v._dense_var_to_tensor(dtype, name, as_ref)
 
 
 _const.register_tensor_conversion_function(Variable, _to_tensor)
@@ -325,7 +634,9 @@ def initialize_local_variables() -> _ops.Operation:
 
 
 def is_variable_initialized(variable) -> _ops.Tensor:
-    return state_ops.is_variable_initialized(variable)
+    """`tf.is_variable_initialized`: VarIsInitializedOp (resource) or IsVariableInitialized (ref)."""
+    from graphcompat.ops import resource_variable_ops
+    return resource_variable_ops.is_variable_initialized(variable)
 
 
 def assert_variables_initialized(var_list=None):
@@ -333,12 +644,22 @@ def assert_variables_initialized(var_list=None):
 
 
 def report_uninitialized_variables(var_list=None, name: str = "report_uninitialized_variables") -> _ops.Tensor:
-    """A 1-D string tensor: the op names of the variables in `var_list` that hold no value yet."""
-    from graphcompat.framework.registry import apply_op
+    """A 1-D string tensor: the op names of the variables in `var_list` that hold no value yet.
+
+    TF's composition: one is-initialized op per variable, stacked, negated, and a boolean_mask of the
+    names (on the CPU, as TF places it)."""
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ops.data_dependent_ops import boolean_mask
     if var_list is None:
         var_list = global_variables() + local_variables()
-    with _ops.name_scope(name) as scope:
-        refs = [v._ref() if isinstance(v, Variable) else v for v in var_list]
-        names = [r.op.name for r in refs]
-        return apply_op("ReportUninitializedVariables", [refs],
-                        {"names": names, "dtypes": [r.dtype.base_dtype for r in refs]}, name=scope)
+        if not var_list:
+            var_list = [op.outputs[0] for op in _ops.get_default_graph().get_operations()
+                        if op.type in ("Variable", "VariableV2", "AutoReloadVariable")]
+    with _ops.name_scope(name):
+        init_vars = [is_variable_initialized(v) for v in var_list]
+        with _ops.device("/cpu:0"):
+            if not var_list:
+                return _const.constant([], dtype=_dt.string)
+            mask = math_ops.logical_not(array_ops.stack(init_vars))
+            names = _const.constant([v.op.name for v in var_list])
+            return boolean_mask(names, mask)

@@ -186,6 +186,10 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
     device_fetches = [t for t in plan.fetch_tensors if t.op not in host_ops and t not in fed]
     device_targets = [op for op in target_ops if op not in host_ops]
     fetches = device_fetches + [t for t in bridges if t not in device_fetches]
+    # device ops the host ops need only through control inputs (an initializer's assign that a host op
+    # orders after) still run: every device op of the plan becomes a target unless a fetch covers it
+    covered = set(prune(fetches, device_targets, fed))
+    device_targets += [op for op in device_ops if op not in covered]
     if not fetches and not device_targets:
         return None
     feed_index = [i for i, t in enumerate(plan.feed_tensors) if t.dtype != _dtypes.string]

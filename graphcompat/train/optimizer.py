@@ -17,7 +17,8 @@ from graphcompat import variables as _variables
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
-from graphcompat.ops import control_ops, state_ops
+from graphcompat.ops import control_ops
+from graphcompat.ops import resource_variable_ops as _rv
 
 
 def _var_key(var) -> str:
@@ -33,7 +34,8 @@ def _create_slot(primary, initializer, shape, dtype, name: str):
         scope.set_partitioner(None)
         try:
             slot = _vs.get_variable("", shape=shape, dtype=dtype, initializer=initializer, trainable=False,
-                                    validate_shape=shape.is_fully_defined())
+                                    validate_shape=shape.is_fully_defined(),
+                                    use_resource=_rv.is_resource_variable(primary))
         finally:
             scope.set_partitioner(saved)
     return slot
@@ -95,10 +97,12 @@ class Optimizer:
                 raise NotImplementedError("Trying to optimize unsupported type ", v)
         if not var_list:
             raise ValueError("No variables to optimize.")
-        grads = _gradients_fn(loss, [v._ref() for v in var_list], grad_ys=grad_loss,
-                                     gate_gradients=gate_gradients == Optimizer.GATE_OP,
-                                     aggregation_method=aggregation_method,
-                                     colocate_gradients_with_ops=colocate_gradients_with_ops)
+        # Ref variables are differentiated through their ref tensor, resource variables through their
+        # reads (resource_variable_ops.gradients sums those, as TF's gradient of ReadVariableOp does).
+        grads = _rv.gradients(loss, [v if _rv.is_resource_variable(v) else v._ref() for v in var_list],
+                              grad_ys=grad_loss, gate_gradients=gate_gradients == Optimizer.GATE_OP,
+                              aggregation_method=aggregation_method,
+                              colocate_gradients_with_ops=colocate_gradients_with_ops)
         if gate_gradients == Optimizer.GATE_GRAPH:
             present = [g for g in grads if g is not None]
             gated = iter(control_ops.tuple(present)) if present else iter(())
@@ -142,7 +146,7 @@ class Optimizer:
             else:
                 with _ops.control_dependencies([self._finish(update_ops, "update")]):
                     with _ops.colocate_with(global_step.op):
-                        apply_updates = state_ops.assign_add(global_step, 1, name=scope)
+                        apply_updates = _rv.assign_add(global_step, 1, name=scope)
             if isinstance(apply_updates, _ops.Tensor):
                 apply_updates = apply_updates.op
             train_ops = _ops.get_collection_ref(_ops.GraphKeys.TRAIN_OP)
@@ -197,7 +201,8 @@ class Optimizer:
         v = self._non_slot_dict.get(key)
         if v is None:
             with _ops.colocate_with(colocate_with.op):
-                v = _variables.Variable(initial_value, name=name, trainable=False)
+                v = _variables.Variable(initial_value, name=name, trainable=False,
+                                        use_resource=_rv.is_resource_variable(colocate_with))
             self._non_slot_dict[key] = v
         return v
 

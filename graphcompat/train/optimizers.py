@@ -9,7 +9,8 @@ from graphcompat import init_ops
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import ops as _ops
 from graphcompat.gradients import IndexedSlices
-from graphcompat.ops import control_ops, state_ops
+from graphcompat.ops import control_ops
+from graphcompat.ops import resource_variable_ops as _rv  # tf.assign & co. for ref and resource variables
 from graphcompat.train import training_ops
 from graphcompat.train.optimizer import Optimizer
 
@@ -31,11 +32,13 @@ class GradientDescentOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         return training_ops.apply("ApplyGradientDescent", [var._ref(), self._cast(self._learning_rate_tensor, var),
-                                                           grad], use_locking=self._use_locking).op
+                                                           grad], use_locking=self._use_locking)
 
     def _apply_sparse_duplicate_indices(self, grad, var):
         delta = grad.values * self._cast(self._learning_rate_tensor, var)
-        return state_ops.scatter_sub(var, grad.indices, delta, use_locking=self._use_locking)
+        if _rv.is_resource_variable(var):  # TF: resource_scatter_add of the negated step
+            return _rv.resource_scatter("ResourceScatterAdd", var.handle, grad.indices, -delta, var.dtype)
+        return _rv.scatter_sub(var, grad.indices, delta, use_locking=self._use_locking)
 
 
 class ProximalGradientDescentOptimizer(Optimizer):
@@ -58,12 +61,12 @@ class ProximalGradientDescentOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         return training_ops.apply("ApplyProximalGradientDescent", [var._ref()] + self._hyper(var) + [grad],
-                                  use_locking=self._use_locking).op
+                                  use_locking=self._use_locking)
 
     def _apply_sparse(self, grad, var):
         return training_ops.apply("SparseApplyProximalGradientDescent",
                                   [var._ref()] + self._hyper(var) + [grad.values, grad.indices],
-                                  use_locking=self._use_locking).op
+                                  use_locking=self._use_locking)
 
 
 class MomentumOptimizer(Optimizer):
@@ -86,14 +89,14 @@ class MomentumOptimizer(Optimizer):
         mom = self.get_slot(var, "momentum")
         return training_ops.apply("ApplyMomentum", [var._ref(), mom._ref(), self._cast(self._learning_rate_tensor, var),
                                                     grad, self._cast(self._momentum_tensor, var)],
-                                  use_locking=self._use_locking, use_nesterov=self._use_nesterov).op
+                                  use_locking=self._use_locking, use_nesterov=self._use_nesterov)
 
     def _apply_sparse(self, grad, var):
         mom = self.get_slot(var, "momentum")
         return training_ops.apply("SparseApplyMomentum",
                                   [var._ref(), mom._ref(), self._cast(self._learning_rate_tensor, var), grad.values,
                                    grad.indices, self._cast(self._momentum_tensor, var)],
-                                  use_locking=self._use_locking, use_nesterov=self._use_nesterov).op
+                                  use_locking=self._use_locking, use_nesterov=self._use_nesterov)
 
 
 class AdagradOptimizer(Optimizer):
@@ -119,13 +122,13 @@ class AdagradOptimizer(Optimizer):
     def _apply_dense(self, grad, var):
         acc = self.get_slot(var, "accumulator")
         return training_ops.apply("ApplyAdagrad", [var._ref(), acc._ref(), self._cast(self._learning_rate_tensor, var),
-                                                   grad], use_locking=self._use_locking).op
+                                                   grad], use_locking=self._use_locking)
 
     def _apply_sparse(self, grad, var):
         acc = self.get_slot(var, "accumulator")
         return training_ops.apply("SparseApplyAdagrad",
                                   [var._ref(), acc._ref(), self._cast(self._learning_rate_tensor, var), grad.values,
-                                   grad.indices], use_locking=self._use_locking).op
+                                   grad.indices], use_locking=self._use_locking)
 
 
 class AdamOptimizer(Optimizer):
@@ -160,7 +163,7 @@ class AdamOptimizer(Optimizer):
         c = lambda t: self._cast(t, var)  # noqa: E731
         return training_ops.apply("ApplyAdam", [var._ref(), m._ref(), v._ref(), c(b1p), c(b2p), c(self._lr_t),
                                                 c(self._beta1_t), c(self._beta2_t), c(self._epsilon_t), grad],
-                                  use_locking=self._use_locking).op
+                                  use_locking=self._use_locking)
 
     def _apply_sparse(self, grad, var):
         """TF's _apply_sparse_shared: m and v decay everywhere, the scaled gradient is scatter-added."""
@@ -172,16 +175,16 @@ class AdamOptimizer(Optimizer):
         lr = lr_t * math_ops.sqrt(1 - b2p) / (1 - b1p)
         m = self.get_slot(var, "m")
         m_scaled = grad.values * (1 - beta1_t)
-        m_t = state_ops.assign(m, m * beta1_t, use_locking=self._use_locking)
+        m_t = _rv.assign(m, m * beta1_t, use_locking=self._use_locking)
         with _ops.control_dependencies([m_t]):
-            m_t = state_ops.scatter_add(m, grad.indices, m_scaled, use_locking=self._use_locking)
+            m_t = _rv.scatter_add(m, grad.indices, m_scaled, use_locking=self._use_locking)
         v = self.get_slot(var, "v")
         v_scaled = (grad.values * grad.values) * (1 - beta2_t)
-        v_t = state_ops.assign(v, v * beta2_t, use_locking=self._use_locking)
+        v_t = _rv.assign(v, v * beta2_t, use_locking=self._use_locking)
         with _ops.control_dependencies([v_t]):
-            v_t = state_ops.scatter_add(v, grad.indices, v_scaled, use_locking=self._use_locking)
+            v_t = _rv.scatter_add(v, grad.indices, v_scaled, use_locking=self._use_locking)
         v_sqrt = math_ops.sqrt(v_t)
-        var_update = state_ops.assign_sub(var, lr * m_t / (v_sqrt + eps_t), use_locking=self._use_locking)
+        var_update = _rv.assign_sub(var, lr * m_t / (v_sqrt + eps_t), use_locking=self._use_locking)
         return control_ops.group(*[var_update, m_t, v_t])
 
     def _apply_sparse_duplicate_indices(self, grad, var):
@@ -230,12 +233,12 @@ class RMSPropOptimizer(Optimizer):
 
     def _apply_dense(self, grad, var):
         op = "ApplyCenteredRMSProp" if self._centered else "ApplyRMSProp"
-        return training_ops.apply(op, self._args(var) + [grad], use_locking=self._use_locking).op
+        return training_ops.apply(op, self._args(var) + [grad], use_locking=self._use_locking)
 
     def _apply_sparse(self, grad, var):
         op = "SparseApplyCenteredRMSProp" if self._centered else "SparseApplyRMSProp"
         return training_ops.apply(op, self._args(var) + [grad.values, grad.indices],
-                                  use_locking=self._use_locking).op
+                                  use_locking=self._use_locking)
 
 
 class FtrlOptimizer(Optimizer):
@@ -290,10 +293,10 @@ class FtrlOptimizer(Optimizer):
         if self._l2_shrinkage <= 0.0:
             op = "SparseApplyFtrl" if sparse else "ApplyFtrl"
             return training_ops.apply(op, head + [c(self._learning_rate_power_tensor)],
-                                      use_locking=self._use_locking).op
+                                      use_locking=self._use_locking)
         op = "SparseApplyFtrlV2" if sparse else "ApplyFtrlV2"
         return training_ops.apply(op, head + [c(self._l2_shrinkage_tensor), c(self._learning_rate_power_tensor)],
-                                  use_locking=self._use_locking).op
+                                  use_locking=self._use_locking)
 
     def _apply_dense(self, grad, var):
         return self._apply(var, [grad], sparse=False)
@@ -324,11 +327,11 @@ class AdadeltaOptimizer(Optimizer):
                 c(self._lr_t), c(self._rho_t), c(self._epsilon_t)]
 
     def _apply_dense(self, grad, var):
-        return training_ops.apply("ApplyAdadelta", self._args(var) + [grad], use_locking=self._use_locking).op
+        return training_ops.apply("ApplyAdadelta", self._args(var) + [grad], use_locking=self._use_locking)
 
     def _apply_sparse(self, grad, var):
         return training_ops.apply("SparseApplyAdadelta", self._args(var) + [grad.values, grad.indices],
-                                  use_locking=self._use_locking).op
+                                  use_locking=self._use_locking)
 
 
 __all__ = ["GradientDescentOptimizer", "ProximalGradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",

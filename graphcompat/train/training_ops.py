@@ -1,11 +1,16 @@
 """The optimizer kernels as TF op types (ApplyAdam, SparseApplyAdagrad …): signatures and shapes.
 
-Their math (equal to tensorflow/core/kernels/training_ops.cc) is in lowering/rules/train.py.
+Each kernel exists twice, as TF has it: for ref variables (`ApplyAdam`: `Ref(T)` inputs, returns the
+var) and for resource variables (`ResourceApplyAdam`: `resource` handles, no outputs). `apply` picks
+the one that fits the variable it is given. Their math (equal to tensorflow/core/kernels/training_ops.cc)
+is in lowering/rules/train.py.
 """
 from __future__ import annotations
 
 from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import ops as _ops
 from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.ops.resource_variable_ops import handle_data
 from graphcompat.ops.state_ops import merge_shapes
 
 NUMBER = _dt.NUMBER_TYPES
@@ -44,23 +49,29 @@ SPARSE = {
 }
 
 
+def _var_shape(ctx: InferenceContext, i: int):
+    """A slot's shape: the ref's, or the variable's behind a resource handle."""
+    t = ctx.inputs[i]
+    return handle_data(t)[1] if t.dtype.base_dtype == _dt.resource else ctx.shape(i)
+
+
 def _dense_shape(refs: int):
     def shape(ctx: InferenceContext):
-        var = ctx.shape(0)
+        var = _var_shape(ctx, 0)
         for i in range(1, refs):
-            var = merge_shapes(ctx, var, ctx.shape(i))
+            var = merge_shapes(ctx, var, _var_shape(ctx, i))
         grad_pos = [i for i, t in enumerate(ctx.inputs) if i >= refs and t.shape.ndims not in (0,)]
         for i in grad_pos:
             var = merge_shapes(ctx, var, ctx.shape(i))
-        return [var]
+        return [var] if ctx.output_dtypes else []
     return shape
 
 
 def _sparse_shape(refs: int, grad_index: int):
     def shape(ctx: InferenceContext):
-        var = ctx.shape(0)
+        var = _var_shape(ctx, 0)
         for i in range(1, refs):
-            var = merge_shapes(ctx, var, ctx.shape(i))
+            var = merge_shapes(ctx, var, _var_shape(ctx, i))
         grad, indices = ctx.shape(grad_index), ctx.shape(grad_index + 1)
         if indices.ndims is not None and indices.ndims != 1:
             raise ctx.error(f"Shape must be rank 1 but is rank {indices.ndims}")
@@ -68,7 +79,7 @@ def _sparse_shape(refs: int, grad_index: int):
             if grad.ndims != var.ndims:
                 raise ctx.error(f"Shapes must be equal rank, but are {grad.ndims} and {var.ndims}")
             merge_shapes(ctx, grad[1:], var[1:])
-        return [var]
+        return [var] if ctx.output_dtypes else []
     return shape
 
 
@@ -79,11 +90,18 @@ for _table, _sparse in ((DENSE, False), (SPARSE, True)):
                   else _dense_shape(len(_refs)))
         defop(_op, ", ".join(_ins) + " -> out: Ref(T)", attrs=dict(_extra, use_locking=False),
               types={"T": NUMBER, "Tindices": INDEX}, shape=_shape)
+        _resource_ins = [f"{r}: resource" for r in _refs] + _ins[len(_refs):]
+        defop("Resource" + _op, ", ".join(_resource_ins) + " ->", attrs=dict(_extra, use_locking=False),
+              types={"T": NUMBER, "Tindices": INDEX}, shape=_shape, stateful=True)
 
 
 def apply(op_type: str, inputs: list, name=None, **attrs):
-    """Records one training op; returns its output (the updated var ref)."""
-    return apply_op(op_type, inputs, attrs, name=name)
+    """Records one training op and returns it: `op_type` for ref variables, or its `Resource` twin when
+    the variable is a resource handle (as TF's optimizers choose `_apply_*` vs `_resource_apply_*`)."""
+    first = inputs[0]
+    if isinstance(first, _ops.Tensor) and first.dtype.base_dtype == _dt.resource:
+        return apply_op("Resource" + op_type, inputs, attrs, name=name)
+    return apply_op(op_type, inputs, attrs, name=name).op
 
 
 # Not a TF op type: TF writes Unique + Shape + StridedSlice + UnsortedSegmentSum (optimizer.py

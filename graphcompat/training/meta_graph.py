@@ -1,9 +1,11 @@
 """MetaGraphDef export/import (`tf.train.export_meta_graph`, `import_meta_graph`, `write_graph`).
 
 Export writes TF's own MetaGraphDef: the GraphDef (TF op types and attrs), the SaverDef, and the
-collections (variables as VariableDef bytes, tensors/ops as node names). Import rebuilds each node
-through the op registry (`Graph._create_op_internal` with dtypes from the op definition and shapes from
-`_output_shapes` or re-inferred), then the collections, re-creating Variable objects from VariableDefs.
+collections (variables as VariableDef bytes, tensors/ops as node names). Import is `tf.import_graph_def`
+(graphcompat/framework/importer.py: TF1 and functional control flow rebuilt, shapes re-inferred) followed
+by the collections, re-creating ref and resource Variables from their VariableDefs and Savers from
+SaverDefs, as TF's meta_graph.import_scoped_meta_graph does. Meta graphs written by TF 1.x, by
+tf.compat.v1 in TF 2.x and by graphcompat import the same way, training ops included.
 """
 from __future__ import annotations
 
@@ -13,10 +15,7 @@ from typing import Optional
 import numpy as np
 
 from graphcompat.formats.checkpoint_state import atomic_write
-from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
-from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.graph_def import tensor_proto_to_numpy
 
 # Collections whose members are variables (serialized as VariableDef, as TF's proto registry does).
 VARIABLE_COLLECTIONS = ("variables", "trainable_variables", "local_variables", "model_variables",
@@ -33,19 +32,8 @@ def _pb2():
 # Export
 # ------------------------------------------------------------------------------------------------
 def variable_def(var, export_scope: Optional[str] = None):
-    """A RefVariable as TF's VariableDef (names of its VariableV2, initial value, Assign, read)."""
-    variable_pb2 = _pb2()[3]
-
-    def strip(name: str) -> str:
-        if export_scope and name.startswith(export_scope + "/"):
-            return name[len(export_scope) + 1:]
-        return name
-    proto = variable_pb2.VariableDef(variable_name=strip(var.name),
-                                     initial_value_name=strip(var._initial_value.name),
-                                     initializer_name=strip(var._initializer_op.name),
-                                     snapshot_name=strip(var._snapshot.name),
-                                     trainable=bool(var.trainable), is_resource=False)
-    return proto
+    """A variable as TF's VariableDef (names of its variable op, initial value, initializer, snapshot)."""
+    return var.to_proto(export_scope)  # None outside export_scope: TF leaves such variables out
 
 
 def _is_variable(value) -> bool:
@@ -59,7 +47,8 @@ def _add_collection_def(meta_graph_def, key: str, graph: _ops.Graph, export_scop
     col = meta_graph_def.collection_def[key]
     try:
         if all(_is_variable(v) for v in items):
-            col.bytes_list.value.extend(variable_def(v, export_scope).SerializeToString() for v in items)
+            protos = [variable_def(v, export_scope) for v in items]
+            col.bytes_list.value.extend(p.SerializeToString() for p in protos if p is not None)
         elif all(isinstance(v, (_ops.Tensor, _ops.Operation)) for v in items):
             names = [v.name for v in items]
             if export_scope:
@@ -71,6 +60,8 @@ def _add_collection_def(meta_graph_def, key: str, graph: _ops.Graph, export_scop
             col.int64_list.value.extend(int(v) for v in items)
         elif all(isinstance(v, (float, np.floating)) for v in items):
             col.float_list.value.extend(float(v) for v in items)
+        elif all(type(v).__name__ == "Any" and hasattr(v, "type_url") for v in items):
+            col.any_list.value.extend(items)  # e.g. a SavedModel's AssetFileDefs
         else:  # TF skips (with a warning) collections it cannot serialize
             del meta_graph_def.collection_def[key]
     except AttributeError:
@@ -154,168 +145,53 @@ def write_graph(graph_or_graph_def, logdir: str, name: str, as_text: bool = True
 # ------------------------------------------------------------------------------------------------
 # Import
 # ------------------------------------------------------------------------------------------------
-def _shape_from_proto(proto) -> _ts.TensorShape:
-    if proto.unknown_rank:
-        return _ts.unknown_shape()
-    return _ts.TensorShape([d.size if d.size >= 0 else None for d in proto.dim])
+from graphcompat.framework.importer import attr_from_proto  # noqa: E402,F401  (kept importable from here)
 
 
-def _decode_string(s: bytes):
-    try:
-        return s.decode("utf-8")
-    except UnicodeDecodeError:
-        return s
+def _prepend_name_scope(name: str, scope: str) -> str:
+    """TF's ops.prepend_name_scope: `scope/name` (control inputs `^scope/name`)."""
+    if not scope:
+        return name
+    if name.startswith("^"):
+        return f"^{scope}/{name[1:]}"
+    return f"{scope}/{name}"
 
 
-def attr_from_proto(av):
-    """AttrValue → the Python value the front end stores (DType, TensorShape, ndarray, scalars, lists)."""
-    kind = av.WhichOneof("value")
-    if kind == "type":
-        return _dt.as_dtype(av.type)
-    if kind == "shape":
-        return _shape_from_proto(av.shape)
-    if kind == "tensor":
-        return tensor_proto_to_numpy(av.tensor)
-    if kind in ("i", "f", "b"):
-        return getattr(av, kind)
-    if kind == "s":
-        return _decode_string(av.s)
-    if kind == "func":
-        return av.func
-    if kind == "list":
-        lst = av.list
-        if lst.type:
-            return [_dt.as_dtype(t) for t in lst.type]
-        if lst.shape:
-            return [_shape_from_proto(s) for s in lst.shape]
-        if lst.tensor:
-            return [tensor_proto_to_numpy(t) for t in lst.tensor]
-        for field in ("i", "f", "b"):
-            if getattr(lst, field):
-                return list(getattr(lst, field))
-        if lst.s:
-            return [_decode_string(s) for s in lst.s]
-        return []
-    return None
-
-
-def import_graph_def_into(graph: _ops.Graph, graph_def, import_scope: Optional[str] = None,
-                          clear_devices: bool = False) -> dict:
-    """Adds every node of `graph_def` to `graph` (names prefixed by `import_scope/`); returns name → op."""
-    from graphcompat.framework import registry
-    missing = sorted({n.op for n in graph_def.node if n.op not in registry.OP_DEFS})
-    if missing:
-        raise NotImplementedError(f"import_meta_graph: graphcompat has no definition for TF op type(s) "
-                                  f"{', '.join(missing)}")
-    prefix = f"{import_scope}/" if import_scope else ""
-    created: dict = {}
-    pending = list(graph_def.node)
-    with graph.as_default():
-        while pending:
-            progressed, later = False, []
-            for node in pending:
-                deps = [(i[1:] if i.startswith("^") else i.split(":")[0]) for i in node.input]
-                if any(d not in created for d in deps):
-                    later.append(node)
-                    continue
-                created[node.name] = _import_node(graph, node, created, prefix, clear_devices)
-                progressed = True
-            if not progressed:
-                raise ValueError(f"GraphDef has a cycle or refers to missing nodes: "
-                                 f"{sorted(n.name for n in later)[:5]}")
-            pending = later
-    return created
-
-
-def _import_node(graph: _ops.Graph, node, created: dict, prefix: str, clear_devices: bool):
-    from graphcompat.framework import registry
-    op_def = registry.OP_DEFS[node.op]
-    inputs, control = [], []
-    for name in node.input:
-        if name.startswith("^"):
-            control.append(created[name[1:]])
-            continue
-        op_name, _, index = name.partition(":")
-        inputs.append(created[op_name]._outputs[int(index or 0)])
-    attrs = {}
-    output_shapes = None
-    for key, av in node.attr.items():
-        if key == "_output_shapes":
-            output_shapes = attr_from_proto(av)
-            continue
-        value = attr_from_proto(av)
-        if key == "_class" and prefix and isinstance(value, list):
-            value = [v.replace("loc:@", "loc:@" + prefix, 1) if isinstance(v, str) else v for v in value]
-        attrs[key] = value
-    for key, default in op_def.attrs.items():
-        attrs.setdefault(key, default)
-    if node.op == "SymbolicGradient":
-        # The gradient's forward-graph plan is a Python object that a GraphDef does not carry.
-        attrs["_graphcompat_grad"] = _NotRebuilt(prefix + node.name)
-    out_dtypes = registry._output_dtypes(op_def, attrs)
-    name = prefix + node.name
-    if output_shapes is not None and len(output_shapes) == len(out_dtypes):
-        shapes = output_shapes
-    else:
-        shapes = registry.infer_shapes(op_def, name, inputs, attrs, out_dtypes)
-    with _ops.control_dependencies(None):
-        op = graph._create_op_internal(node.op, inputs, out_dtypes, shapes, name, attrs, control)
-    if node.device and not clear_devices:
-        op._set_device(node.device)
-    return op
-
-
-class _NotRebuilt:
-    """Stands in for a gradient plan after import: running the op explains what is missing."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attr):
-        raise NotImplementedError(
-            f"tf.train.import_meta_graph: the gradient op '{self._name}' (tf.gradients / "
-            "Optimizer.minimize) cannot be rebuilt from a MetaGraphDef by graphcompat yet; build the model "
-            "in Python and use Saver.restore to continue training (inference and restore work after import).")
-
-
-def _variable_from_def(graph: _ops.Graph, proto, prefix: str):
-    """A Variable object over already-imported ops (TF's `Variable(variable_def=...)`)."""
+def restore_collections(graph: _ops.Graph, meta_graph_def, import_scope: Optional[str] = None) -> dict:
+    """Adds the MetaGraphDef's collections to `graph` (TF's import_scoped_meta_graph): variables from their
+    VariableDefs (ref or resource), savers from their SaverDefs, graph elements by name (entries naming
+    nodes the import rebuilt away, such as TF1 Switch nodes, are skipped), numbers and bytes as they are.
+    Returns the variables, by their VariableDef bytes."""
     from graphcompat.variables import Variable
-    var = Variable.__new__(Variable)
-    var._variable = graph.as_graph_element(prefix + proto.variable_name)
-    var._initializer_op = graph.as_graph_element(prefix + proto.initializer_name)
-    var._initial_value = (graph.as_graph_element(prefix + proto.initial_value_name)
-                          if proto.initial_value_name else None)
-    var._snapshot = graph.as_graph_element(prefix + proto.snapshot_name)
-    var._trainable = proto.trainable
-    var._constraint = None
-    var._caching_device = None
-    var._save_slice_info = None
-    graph._extras.setdefault("ref_to_variable", {})[var._variable] = var
-    return var
-
-
-def restore_collections(graph: _ops.Graph, meta_graph_def, import_scope: Optional[str] = None) -> None:
-    _, _, _, variable_pb2 = _pb2()
-    prefix = f"{import_scope}/" if import_scope else ""
+    _, _, saver_pb2, variable_pb2 = _pb2()
+    scope = import_scope or ""
     variables: dict = {}
     for key in sorted(meta_graph_def.collection_def):
         col = meta_graph_def.collection_def[key]
         kind = col.WhichOneof("kind")
+        if key == "unbound_inputs" or kind is None:
+            continue
         if kind == "node_list":
             for name in col.node_list.value:
                 try:
-                    graph.add_to_collection(key, graph.as_graph_element(prefix + name))
+                    graph.add_to_collection(key, graph.as_graph_element(_prepend_name_scope(name, scope)))
                 except (KeyError, ValueError):
-                    continue  # TF skips entries that the imported graph does not contain
+                    continue
         elif kind == "bytes_list":
             if key in VARIABLE_COLLECTIONS:
                 for blob in col.bytes_list.value:
-                    proto = variable_pb2.VariableDef.FromString(blob)
-                    var = variables.get(proto.variable_name)
+                    var = variables.get(blob)
                     if var is None:
-                        var = variables[proto.variable_name] = _variable_from_def(graph, proto, prefix)
+                        proto = variable_pb2.VariableDef.FromString(blob)
+                        var = variables[blob] = Variable.from_proto(proto, import_scope=scope or None)
                     graph.add_to_collection(key, var)
+            elif key == _ops.GraphKeys.SAVERS:
+                from graphcompat.training.saver import Saver
+                for blob in col.bytes_list.value:
+                    saver_def = _scoped_saver_def(saver_pb2.SaverDef.FromString(blob), scope)
+                    graph.add_to_collection(key, Saver(saver_def=saver_def, name=scope or None))
+            elif key in ("cond_context", "while_context"):
+                continue  # TF1 control-flow contexts: the import rebuilt their structures as tf.cond/while_loop
             else:
                 for blob in col.bytes_list.value:
                     graph.add_to_collection(key, blob)
@@ -325,15 +201,28 @@ def restore_collections(graph: _ops.Graph, meta_graph_def, import_scope: Optiona
         elif kind == "float_list":
             for v in col.float_list.value:
                 graph.add_to_collection(key, float(v))
+        elif kind == "any_list":
+            for v in col.any_list.value:
+                graph.add_to_collection(key, v)
+    return variables
+
+
+def _scoped_saver_def(saver_def, scope: str):
+    if not scope:
+        return saver_def
+    scoped = type(saver_def)()
+    scoped.CopyFrom(saver_def)
+    for field in ("filename_tensor_name", "save_tensor_name", "restore_op_name"):
+        setattr(scoped, field, _prepend_name_scope(getattr(saver_def, field), scope))
+    return scoped
 
 
 def read_meta_graph_file(filename: str):
-    """A MetaGraphDef from a binary or text file (TF's read_meta_graph_file)."""
+    """A MetaGraphDef from a binary or text file (TF's read_meta_graph_file, with its errors)."""
     from google.protobuf import text_format
-    from graphcompat.framework import errors
     _, meta_graph_pb2, _, _ = _pb2()
     if not os.path.exists(filename):
-        raise IOError(f"File {filename} does not exist.")
+        raise IOError(f"File does not exist. Received: {filename}.")
     with open(filename, "rb") as f:
         data = f.read()
     meta = meta_graph_pb2.MetaGraphDef()
@@ -344,29 +233,62 @@ def read_meta_graph_file(filename: str):
         pass
     try:
         text_format.Merge(data.decode("utf-8"), meta)
-    except Exception as exc:
-        raise errors.DataLossError(None, None, f"Cannot parse file {filename}: {exc}") from None
+    except text_format.ParseError as exc:
+        raise IOError(f"Cannot parse file {filename}: {exc}.") from None
     return meta
+
+
+def import_scoped_meta_graph_with_return_elements(meta_graph_or_file, clear_devices: bool = False,
+                                                  graph: Optional[_ops.Graph] = None,
+                                                  import_scope: Optional[str] = None, input_map=None,
+                                                  return_elements=None):
+    """TF's meta_graph.import_scoped_meta_graph_with_return_elements: (variables by name, elements)."""
+    from graphcompat.framework import importer
+    if isinstance(meta_graph_or_file, (str, bytes, os.PathLike)):
+        meta = read_meta_graph_file(os.fsdecode(meta_graph_or_file))
+    else:
+        meta = meta_graph_or_file
+    graph = graph or _ops.get_default_graph()
+    with graph.as_default():
+        graph_def = meta.graph_def
+        if clear_devices:
+            graph_def = type(graph_def)()
+            graph_def.CopyFrom(meta.graph_def)
+            for node in graph_def.node:
+                node.device = ""
+        scope = graph.unique_name(import_scope or "", mark_as_used=False) if import_scope else ""
+        with importer.atomic(graph):
+            elements = importer.import_graph_def(graph_def, name=import_scope or scope, input_map=input_map,
+                                                 return_elements=return_elements)
+            variables = restore_collections(graph, meta, scope)
+    by_name = {v.name[len(scope) + 1:] if scope else v.name: v for v in variables.values()}
+    return by_name, elements
 
 
 def import_meta_graph(meta_graph_or_file, clear_devices: bool = False, import_scope: Optional[str] = None,
                       **kwargs):
-    """`tf.train.import_meta_graph`: rebuilds the graph and collections; returns a Saver (or None)."""
+    """`tf.train.import_meta_graph`: rebuilds the graph (TF1 or functional control flow included) and its
+    collections; returns a Saver for the meta graph's SaverDef (or for its variables), or None."""
+    return _import_meta_graph_with_return_elements(meta_graph_or_file, clear_devices, import_scope, **kwargs)[0]
+
+
+def _import_meta_graph_with_return_elements(meta_graph_or_file, clear_devices=False, import_scope=None,
+                                            return_elements=None, **kwargs):
     from graphcompat.training.saver import Saver
     if isinstance(meta_graph_or_file, (str, bytes, os.PathLike)):
         meta = read_meta_graph_file(os.fsdecode(meta_graph_or_file))
     else:
         meta = meta_graph_or_file
+    imported, elements = import_scoped_meta_graph_with_return_elements(
+        meta, clear_devices=clear_devices, import_scope=import_scope, return_elements=return_elements, **kwargs)
     graph = _ops.get_default_graph()
-    import_graph_def_into(graph, meta.graph_def, import_scope, clear_devices)
-    restore_collections(graph, meta, import_scope)
     if meta.HasField("saver_def"):
-        saver_def = type(meta.saver_def)()
-        saver_def.CopyFrom(meta.saver_def)
-        if import_scope:
-            for field in ("filename_tensor_name", "save_tensor_name", "restore_op_name"):
-                setattr(saver_def, field, f"{import_scope}/{getattr(saver_def, field)}")
-        return Saver(saver_def=saver_def, name=import_scope)
-    if graph.get_collection("variables"):
-        return Saver()
-    return None
+        scope = import_scope
+        if imported:  # the scope the import really used (uniquified)
+            key, var = next(iter(imported.items()))
+            scope = var.name[:-len(key)].rstrip("/") or None
+        return Saver(saver_def=_scoped_saver_def(meta.saver_def, scope or ""), name=scope), elements
+    if graph.get_collection(_ops.GraphKeys.GLOBAL_VARIABLES) or graph.get_collection(
+            _ops.GraphKeys.SAVEABLE_OBJECTS):
+        return Saver(), elements
+    return None, elements

@@ -477,6 +477,12 @@ def invert_permutation(x, **_):
     if np.ndim(x) != 1:
         raise invalid("invert_permutation expects a 1D vector.")
     n = np.shape(x)[0]
+    if is_static(x):  # shape arithmetic (a transpose's gradient inverts its constant perm): stay static
+        message = _permutation_error(x)
+        require(not message, errors.InvalidArgumentError, message)
+        out = np.zeros_like(x)
+        out[x] = np.arange(n, dtype=x.dtype)
+        return out
     x = jnp.asarray(x)
     counts = jnp.zeros((n,), jnp.int32).at[x].add(1, mode="drop")
     require(jnp.all((x >= 0) & (x < n)) & jnp.all(counts <= 1), errors.InvalidArgumentError,

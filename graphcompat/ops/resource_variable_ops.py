@@ -1,0 +1,335 @@
+"""Resource variable ops (VarHandleOp, ReadVariableOp, AssignVariableOp, ResourceGather, ResourceScatter* …).
+
+A resource variable is a `VarHandleOp` whose output (dtype `resource`) names the variable; reads and
+writes are separate ops that take the handle. The value lives in the Session under the handle's
+`shared_name` (the op name when empty), exactly like a VariableV2's value under its op name. Lowerings:
+lowering/rules/resource.py. Also here: `tf.assign` & co. dispatching to resource variables (as TF's
+state_ops do), and gradients with respect to resource variables (the sum over their reads).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import ops as _ops
+from graphcompat.framework import tensor_shape as _ts
+from graphcompat.framework.registry import (InferenceContext, apply_op, defop, merge_shapes, no_outputs,
+                                            scalar_shape)
+
+INDEX = (_dt.int32, _dt.int64)
+
+
+# ------------------------------------------------------------------------------------------------
+# What a handle points to (TF's "handle data"), from the graph
+# ------------------------------------------------------------------------------------------------
+_PASS_THROUGH = {"Identity", "Enter", "RefEnter", "Snapshot"}
+
+
+def handle_op(handle: _ops.Tensor) -> Optional[_ops.Operation]:
+    """The VarHandleOp behind a resource tensor (through Identity/Enter), or None when unknown."""
+    op = handle.op
+    while op.type in _PASS_THROUGH and op.inputs:
+        op = op.inputs[0].op
+    return op if op.type == "VarHandleOp" else None
+
+
+def handle_data(handle: _ops.Tensor) -> tuple:
+    """(dtype, shape) of the variable a handle names; (None, unknown shape) when it cannot be seen."""
+    op = handle_op(handle)
+    if op is None:
+        return None, _ts.unknown_shape()
+    return op.attrs["dtype"], _ts.as_shape(op.attrs["shape"])
+
+
+def _var_shape(ctx: InferenceContext, i: int = 0) -> _ts.TensorShape:
+    return handle_data(ctx.inputs[i])[1]
+
+
+def _check_dtype(ctx: InferenceContext, i: int = 0, attr: str = "dtype") -> None:
+    dtype = handle_data(ctx.inputs[i])[0]
+    want = ctx.attrs.get(attr)
+    if dtype is not None and want is not None and _dt.as_dtype(want) != dtype:
+        raise ctx.error(f"Trying to read variable with wrong dtype. Expected {_dt.cpp_name(dtype)} got "
+                        f"{_dt.cpp_name(_dt.as_dtype(want))}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Shape functions (TF's resource_variable_ops.cc)
+# ------------------------------------------------------------------------------------------------
+def _read_shape(ctx: InferenceContext):
+    _check_dtype(ctx)
+    return [_var_shape(ctx)]
+
+
+def _assign_shape(ctx: InferenceContext):
+    _check_dtype(ctx)
+    merge_shapes(ctx, _var_shape(ctx), ctx.shape(1))
+    return []
+
+
+def _gather_shape(ctx: InferenceContext):
+    _check_dtype(ctx)
+    var, indices = _var_shape(ctx), ctx.shape(1)
+    batch_dims = int(ctx.attrs.get("batch_dims", 0))
+    if var.ndims is None or indices.ndims is None:
+        return [_ts.unknown_shape()]
+    dims = var.as_list()
+    return [_ts.TensorShape(indices.as_list() + dims[batch_dims + 1:])]
+
+
+def _scatter_shape(ctx: InferenceContext):
+    _check_dtype(ctx)
+    var, indices, updates = _var_shape(ctx), ctx.shape(1), ctx.shape(2)
+    if var.ndims is not None and indices.ndims is not None and updates.ndims not in (None, 0):
+        merge_shapes(ctx, updates, indices.concatenate(var.as_list()[1:] if var.ndims else []))
+    return []
+
+
+def _variable_shape_shape(ctx: InferenceContext):
+    var = _var_shape(ctx)
+    return [_ts.TensorShape([var.ndims])]
+
+
+defop("VarHandleOp", "-> resource: resource",
+      attrs={"container": "", "shared_name": "", "debug_name": "", "allowed_devices": []},
+      shape=scalar_shape, stateful=True)
+defop("ReadVariableOp", "resource: resource -> value: dtype", shape=_read_shape, stateful=True)
+defop("AssignVariableOp", "resource: resource, value: dtype ->", attrs={"validate_shape": False},
+      shape=_assign_shape, stateful=True)
+for _op in ("AssignAddVariableOp", "AssignSubVariableOp"):
+    defop(_op, "resource: resource, value: dtype ->", shape=_assign_shape, stateful=True)
+defop("VarIsInitializedOp", "resource: resource -> is_initialized: bool", shape=scalar_shape, stateful=True)
+defop("DestroyResourceOp", "resource: resource ->", attrs={"ignore_lookup_error": True}, shape=no_outputs,
+      stateful=True)
+defop("VariableShape", "input: resource -> output: out_type", attrs={"out_type": _dt.int32},
+      types={"out_type": INDEX}, shape=_variable_shape_shape, stateful=True)
+defop("ResourceGather", "resource: resource, indices: Tindices -> output: dtype",
+      attrs={"batch_dims": 0, "validate_indices": True}, types={"Tindices": INDEX}, shape=_gather_shape,
+      stateful=True)
+for _op in ("ResourceScatterUpdate", "ResourceScatterAdd", "ResourceScatterSub", "ResourceScatterMul",
+            "ResourceScatterDiv", "ResourceScatterMin", "ResourceScatterMax"):
+    defop(_op, "resource: resource, indices: Tindices, updates: dtype ->", types={"Tindices": INDEX},
+          shape=_scatter_shape, stateful=True)
+defop("ResourceCountUpTo", "resource: resource -> output: T", types={"T": INDEX},
+      shape=lambda ctx: [_var_shape(ctx)], stateful=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Builders (gen_resource_variable_ops)
+# ------------------------------------------------------------------------------------------------
+def var_handle_op(dtype, shape, container: str = "", shared_name: str = "", debug_name: str = "",
+                  name: Optional[str] = None) -> _ops.Tensor:
+    return apply_op("VarHandleOp", [], {"dtype": _dt.as_dtype(dtype).base_dtype, "shape": _ts.as_shape(shape),
+                                        "container": container, "shared_name": shared_name,
+                                        "debug_name": debug_name}, name=name)
+
+
+def read_variable_op(handle, dtype, name: Optional[str] = None) -> _ops.Tensor:
+    return apply_op("ReadVariableOp", [handle], {"dtype": _dt.as_dtype(dtype).base_dtype}, name=name)
+
+
+def assign_variable_op(handle, value, dtype, validate_shape: bool = False, name=None) -> _ops.Operation:
+    return apply_op("AssignVariableOp", [handle, value], {"dtype": dtype, "validate_shape": validate_shape},
+                    name=name)
+
+
+def _update_op(op_type: str):
+    def update(handle, value, dtype, name=None) -> _ops.Operation:
+        return apply_op(op_type, [handle, value], {"dtype": dtype}, name=name)
+    update.__name__ = op_type
+    return update
+
+
+assign_add_variable_op = _update_op("AssignAddVariableOp")
+assign_sub_variable_op = _update_op("AssignSubVariableOp")
+
+
+def var_is_initialized_op(handle, name: Optional[str] = None) -> _ops.Tensor:
+    return apply_op("VarIsInitializedOp", [handle], name=name)
+
+
+def resource_gather(handle, indices, dtype, batch_dims: int = 0, validate_indices: bool = True,
+                    name: Optional[str] = None) -> _ops.Tensor:
+    return apply_op("ResourceGather", [handle, indices], {"dtype": dtype, "batch_dims": int(batch_dims),
+                                                          "validate_indices": validate_indices}, name=name)
+
+
+def resource_scatter(op_type: str, handle, indices, updates, dtype, name: Optional[str] = None):
+    return apply_op(op_type, [handle, indices, updates], {"dtype": dtype}, name=name)
+
+
+def variable_shape(handle, out_type=_dt.int32, name: Optional[str] = None) -> _ops.Tensor:
+    return apply_op("VariableShape", [handle], {"out_type": _dt.as_dtype(out_type)}, name=name)
+
+
+def destroy_resource_op(handle, ignore_lookup_error: bool = True, name: Optional[str] = None):
+    return apply_op("DestroyResourceOp", [handle], {"ignore_lookup_error": ignore_lookup_error}, name=name)
+
+
+# ------------------------------------------------------------------------------------------------
+# tf.assign & co.: TF's state_ops call the variable's own method for resource variables
+# ------------------------------------------------------------------------------------------------
+def is_resource_variable(var) -> bool:
+    """`resource_variable_ops.is_resource_variable`."""
+    return getattr(var, "_is_resource_variable", False)
+
+
+def _state_ops():
+    from graphcompat.ops import state_ops
+    return state_ops
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None):
+    """`tf.assign`: for a resource variable its `assign` (AssignVariableOp), else TF1's Assign op."""
+    if is_resource_variable(ref):
+        return ref.assign(value, use_locking=use_locking, name=name)
+    return _state_ops().assign(ref, value, validate_shape=validate_shape, use_locking=use_locking, name=name)
+
+
+def assign_add(ref, value, use_locking=None, name=None):
+    """`tf.assign_add`: for a resource variable its `assign_add`, else TF1's AssignAdd op."""
+    if is_resource_variable(ref):
+        return ref.assign_add(value, use_locking=use_locking, name=name)
+    return _state_ops().assign_add(ref, value, use_locking=use_locking, name=name)
+
+
+def assign_sub(ref, value, use_locking=None, name=None):
+    """`tf.assign_sub`: for a resource variable its `assign_sub`, else TF1's AssignSub op."""
+    if is_resource_variable(ref):
+        return ref.assign_sub(value, use_locking=use_locking, name=name)
+    return _state_ops().assign_sub(ref, value, use_locking=use_locking, name=name)
+
+
+def _scatter(tf_name: str, method: str):
+    def scatter(ref, indices, updates, use_locking=None, name=None):
+        if is_resource_variable(ref):
+            return getattr(ref, method)(_gradients_module().IndexedSlices(updates, indices), use_locking=use_locking,
+                                        name=name)
+        return getattr(_state_ops(), tf_name)(ref, indices, updates, use_locking=use_locking, name=name)
+    scatter.__name__ = tf_name
+    scatter.__doc__ = f"`tf.{tf_name}`: the resource variable's `{method}`, or TF1's ref-variable op."
+    return scatter
+
+
+scatter_update = _scatter("scatter_update", "scatter_update")
+scatter_add = _scatter("scatter_add", "scatter_add")
+scatter_sub = _scatter("scatter_sub", "scatter_sub")
+scatter_mul = _scatter("scatter_mul", "scatter_mul")
+scatter_div = _scatter("scatter_div", "scatter_div")
+scatter_max = _scatter("scatter_max", "scatter_max")
+scatter_min = _scatter("scatter_min", "scatter_min")
+
+
+def gather(params, indices, validate_indices=None, name: Optional[str] = None, axis=None, batch_dims: int = 0):
+    """`tf.gather`: a resource variable's `sparse_read` (one ResourceGather, as TF dispatches it) for row
+    gathers of a resource variable, else the GatherV2 op."""
+    from graphcompat.ops import indexing_ops
+    if is_resource_variable(params) and axis in (None, 0) and not batch_dims:
+        return params.sparse_read(indices, name=name)
+    return indexing_ops.gather(params, indices, validate_indices=validate_indices, name=name, axis=axis,
+                               batch_dims=batch_dims)
+
+
+def is_variable_initialized(variable) -> _ops.Tensor:
+    """`tf.is_variable_initialized`: VarIsInitializedOp for a resource variable, else IsVariableInitialized."""
+    if is_resource_variable(variable):
+        return variable.is_initialized()
+    return _state_ops().is_variable_initialized(variable)
+
+
+def count_up_to(ref, limit, name=None):
+    """`tf.count_up_to`: ResourceCountUpTo for a resource variable, else CountUpTo."""
+    if is_resource_variable(ref):
+        return ref.count_up_to(limit)
+    return _state_ops().count_up_to(ref, limit, name=name)
+
+
+# ------------------------------------------------------------------------------------------------
+# Gradients with respect to resource variables
+# ------------------------------------------------------------------------------------------------
+def _sources(handle: _ops.Tensor) -> list:
+    """The tensors through which a resource variable's value enters the graph: its reads, and the rows
+    its ResourceGathers produce (with their indices)."""
+    out = []
+    for op in handle.consumers():
+        if op.type == "ReadVariableOp":
+            out.append((op.outputs[0], None))
+        elif op.type == "ResourceGather" and op.inputs[0] is handle and not op.attrs.get("batch_dims", 0):
+            out.append((op.outputs[0], op.inputs[1]))
+    return out
+
+
+def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
+    """`tf.gradients` that also accepts resource variables (or their handles) among `xs`, as TF does.
+
+    A resource variable's gradient is the sum of the gradients of its reads: each ReadVariableOp output
+    and each ResourceGather's rows (an IndexedSlices, so embedding updates stay sparse) are passed to
+    the structural gradient as xs of their own and the contributions are added up afterwards.
+    """
+    _grad = _gradients_module()
+    single = not isinstance(xs, (list, tuple))
+    xs = [xs] if single else list(xs)
+    expanded, spans = [], []
+    for x in xs:
+        handle = x.handle if is_resource_variable(x) else x
+        if isinstance(handle, _ops.Tensor) and handle.dtype.base_dtype == _dt.resource:
+            sources = _sources(handle)
+            spans.append((len(expanded), sources, handle))
+            expanded.extend(t for t, _ in sources)
+        else:
+            spans.append((len(expanded), None, None))
+            expanded.append(x)
+    if not any(s[1] is not None for s in spans):
+        return _grad.gradients(ys, xs, grad_ys=grad_ys, name=name, **kwargs)
+    grads = _grad.gradients(ys, expanded, grad_ys=grad_ys, name=name, **kwargs) if expanded else []
+    out = []
+    graph = _ops.get_default_graph() if not expanded else expanded[0].graph
+    with graph.as_default(), _ops.name_scope(name + "/" if name else None):
+        for start, sources, handle in spans:
+            if sources is None:
+                out.append(grads[start])
+                continue
+            parts = []
+            for (tensor, indices), g in zip(sources, grads[start:start + len(sources)]):
+                if g is None:
+                    continue
+                if indices is not None:
+                    g = _grad.IndexedSlices(g, indices, _dense_shape(handle))
+                parts.append(g)
+            out.append(_aggregate(parts, handle, kwargs.get("unconnected_gradients")))
+    return out
+
+
+def _gradients_module():
+    import importlib
+    return importlib.import_module("graphcompat.gradients")  # `graphcompat.gradients` is also tf.gradients
+
+
+def _dense_shape(handle):
+    from graphcompat.framework.constant_op import constant
+    import numpy as np
+    shape = handle_data(handle)[1]
+    if shape.is_fully_defined():
+        return constant(np.asarray(shape.as_list(), np.int32), name="dense_shape")
+    return variable_shape(handle)
+
+
+def _aggregate(parts: list, handle, unconnected):
+    """Adds gradient contributions: IndexedSlices stay sparse (concatenated) unless a dense one joins."""
+    _grad = _gradients_module()
+    from graphcompat.framework.constant_op import convert_to_tensor
+    from graphcompat.ops import array_ops, math_ops
+    if not parts:
+        if getattr(unconnected, "value", unconnected) == "zero":
+            dtype, shape = handle_data(handle)
+            return array_ops.zeros(shape.as_list() if shape.is_fully_defined() else variable_shape(handle),
+                                   dtype=dtype)
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    if all(isinstance(p, _grad.IndexedSlices) for p in parts):
+        values = array_ops.concat([p.values for p in parts], 0)
+        indices = array_ops.concat([math_ops.cast(p.indices, _dt.int64) if len({q.indices.dtype for q in parts}) > 1
+                                    else p.indices for p in parts], 0)
+        return _grad.IndexedSlices(values, indices, parts[0].dense_shape)
+    return math_ops.add_n([convert_to_tensor(p) for p in parts])

@@ -1,0 +1,214 @@
+"""Lowerings of the resource variable ops (graphcompat/ops/resource_variable_ops.py).
+
+`VarHandleOp` produces a `ResourceHandle`: the state key of the variable (its `shared_name`, or the op
+name when that is empty, prefixed by a non-empty `container`) plus what the error messages need. Reads
+and writes go through the RunContext as VariableV2's Refs do, so a resource variable and a ref variable
+of the same name share nothing but the way they are stored. The ResourceApply* / ResourceSparseApply*
+optimizer kernels reuse the Apply* rules (lowering/rules/train.py): a handle carries `key` and `op`
+like a Ref, so the same math reads and writes the slots.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import errors
+from graphcompat.train.training_ops import DENSE, SPARSE
+from lowering.registry import RULES, lowers
+
+
+class ResourceHandle:
+    """A resource variable's handle while a graph runs: which state key it names."""
+
+    __slots__ = ("key", "op", "name")
+
+    def __init__(self, key: str, op, name: str):
+        self.key = key
+        self.op = op
+        self.name = name
+
+    def __repr__(self):
+        return f"ResourceHandle({self.key!r})"
+
+
+def _key(op) -> str:
+    name = op.attrs.get("shared_name") or op.name
+    container = op.attrs.get("container") or ""
+    return f"{container}/{name}" if container else name
+
+
+@lowers("VarHandleOp", context=True)
+def var_handle_op(ctx, op):
+    return ResourceHandle(_key(op), op, op.attrs.get("shared_name") or op.name)
+
+
+def _handle(value, op) -> ResourceHandle:
+    if not isinstance(value, ResourceHandle):
+        raise errors.InvalidArgumentError(None, op, f"{op.type} expects a resource handle (from VarHandleOp), got "
+                                          f"{type(value).__name__}")
+    return value
+
+
+def _read(ctx, op, handle) -> jnp.ndarray:
+    """The variable's value, or TF's error for a variable that holds none."""
+    handle = _handle(handle, op)
+    if not ctx.has(handle.key):
+        raise errors.FailedPreconditionError(
+            None, op, f"Could not find variable {handle.name}. This could mean that the variable has been "
+            "deleted. In TF1, it can also mean the variable is uninitialized. Debug info: container=localhost, "
+            f"status error message=Resource localhost/{handle.name}/N10tensorflow3VarE does not exist.")
+    return ctx.read(handle.key, op)
+
+
+def _check_dtype(op, value, dtype) -> None:
+    if np.dtype(value.dtype) != np.dtype(dtype):
+        raise errors.InvalidArgumentError(
+            None, op, f"Trying to read variable with wrong dtype. Expected {_dt.cpp_name(_dt.as_dtype(value.dtype))} "
+            f"got {_dt.cpp_name(_dt.as_dtype(dtype))}")
+
+
+@lowers("ReadVariableOp", context=True)
+def read_variable_op(ctx, op, handle):
+    value = _read(ctx, op, handle)
+    _check_dtype(op, value, op.attrs["dtype"].as_numpy_dtype)
+    return value
+
+
+@lowers("AssignVariableOp", context=True)
+def assign_variable_op(ctx, op, handle, value):
+    handle = _handle(handle, op)
+    dtype = np.dtype(op.attrs["dtype"].as_numpy_dtype)
+    value = jnp.asarray(value, dtype=dtype)
+    if ctx.has(handle.key):
+        old = ctx.read(handle.key, op)
+        _check_dtype(op, old, dtype)
+        if op.attrs.get("validate_shape", False) and jnp.shape(old) != jnp.shape(value):
+            raise errors.InvalidArgumentError(
+                None, op, f"Trying to assign to variable with tensor with wrong shape. Expected "
+                f"{list(jnp.shape(old))} got {list(jnp.shape(value))}")
+    ctx.write(handle.key, value)
+    return None
+
+
+def _update(sign: int):
+    def rule(ctx, op, handle, value):
+        old = _read(ctx, op, handle)
+        _check_dtype(op, old, op.attrs["dtype"].as_numpy_dtype)
+        value = jnp.asarray(value, dtype=old.dtype)
+        if jnp.shape(value) != jnp.shape(old):
+            raise errors.InvalidArgumentError(
+                None, op, f"Cannot update variable with shape {list(jnp.shape(old))} using a Tensor with shape "
+                f"{list(jnp.shape(value))}, shapes must be equal.")
+        ctx.write(handle.key, old + value if sign > 0 else old - value)
+        return None
+    return rule
+
+
+lowers("AssignAddVariableOp", context=True)(_update(+1))
+lowers("AssignSubVariableOp", context=True)(_update(-1))
+
+
+# A host rule: whether a variable holds a value is a fact about the session, never baked into a trace.
+@lowers("VarIsInitializedOp", context=True, host=True)
+def var_is_initialized_op(ctx, op, handle):
+    return np.bool_(ctx.has(_handle(handle, op).key))
+
+
+@lowers("VariableShape", context=True)
+def variable_shape(ctx, op, handle):
+    return np.asarray(jnp.shape(_read(ctx, op, handle)), dtype=op.attrs["out_type"].as_numpy_dtype)
+
+
+@lowers("DestroyResourceOp", context=True)
+def destroy_resource_op(ctx, op, handle):
+    raise NotImplementedError("DestroyResourceOp (deleting a resource variable's value from a Session) is not "
+                              "implemented by graphcompat: a Session's state can only be replaced, not dropped")
+
+
+def _check_indices(ctx, op, indices, limit: int) -> None:
+    indices = indices if isinstance(indices, jnp.ndarray) else np.asarray(indices)
+
+    def message():
+        idx = np.asarray(indices)
+        pos = np.argwhere((idx < 0) | (idx >= limit))[0]
+        return f"indices[{','.join(str(int(i)) for i in pos)}] = {int(idx[tuple(pos)])} is not in [0, {limit})"
+    ctx.check((indices >= 0) & (indices < limit), errors.InvalidArgumentError, message, op)
+
+
+@lowers("ResourceGather", context=True)
+def resource_gather(ctx, op, handle, indices):
+    table = _read(ctx, op, handle)
+    _check_dtype(op, table, op.attrs["dtype"].as_numpy_dtype)
+    if int(op.attrs.get("batch_dims", 0)):
+        raise NotImplementedError("ResourceGather with batch_dims > 0 is not implemented by graphcompat")
+    _check_indices(ctx, op, indices, table.shape[0])
+    # mode="clip" only shapes the code XLA emits: the check above refuses out-of-range indices.
+    return jnp.take(table, jnp.asarray(indices), axis=0, mode="clip")
+
+
+def _scatter_rule(update):
+    def rule(ctx, op, handle, indices, updates):
+        handle = _handle(handle, op)
+        var = _read(ctx, op, handle)
+        n = var.shape[0]
+        _check_indices(ctx, op, indices, n)
+        indices = jnp.asarray(indices)
+        updates = jnp.asarray(updates, dtype=var.dtype)
+        if jnp.ndim(updates) == 0:
+            updates = jnp.broadcast_to(updates, jnp.shape(indices) + var.shape[1:])
+        ok = ctx.all_ok()
+        if ok is not None:  # a failed check anywhere in the run: every index out of range, all dropped
+            indices = jnp.where(ok, indices, n)
+        ctx.write(handle.key, update(var, indices, updates).astype(var.dtype), gated=ok is not None)
+        return None
+    return rule
+
+
+def _scatter_div(var, idx, u):
+    """TF divides in turn by each update of a row; integers truncate toward zero (C++'s `/`), and
+    trunc(trunc(a/b)/c) == trunc(a/(b*c)), so one division by the product of a row's divisors does it."""
+    if jnp.issubdtype(var.dtype, jnp.integer):
+        divisors = jnp.ones_like(var).at[idx].multiply(u, mode="drop")
+        return jax.lax.div(var, divisors)
+    return var.at[idx].divide(u, mode="drop")
+
+
+for _op_type, _fn in {
+    "ResourceScatterUpdate": lambda var, idx, u: var.at[idx].set(u, mode="drop"),
+    "ResourceScatterAdd": lambda var, idx, u: var.at[idx].add(u, mode="drop"),
+    "ResourceScatterSub": lambda var, idx, u: var.at[idx].add(-u, mode="drop"),
+    "ResourceScatterMul": lambda var, idx, u: var.at[idx].multiply(u, mode="drop"),
+    "ResourceScatterDiv": _scatter_div,
+    "ResourceScatterMin": lambda var, idx, u: var.at[idx].min(u, mode="drop"),
+    "ResourceScatterMax": lambda var, idx, u: var.at[idx].max(u, mode="drop"),
+}.items():
+    lowers(_op_type, context=True)(_scatter_rule(_fn))
+
+
+@lowers("ResourceCountUpTo", context=True)
+def resource_count_up_to(ctx, op, handle):
+    handle = _handle(handle, op)
+    old = _read(ctx, op, handle)
+    limit = op.attrs["limit"]
+    ctx.check(old < limit, errors.OutOfRangeError, f"Reached limit of {limit}", op)
+    ctx.write(handle.key, jnp.minimum(old + 1, limit).astype(old.dtype))
+    return old
+
+
+# ResourceApply* / ResourceSparseApply*: the Apply* rule, after TF's "variable exists" check.
+def _resource_apply(op_type: str, n_handles: int):
+    apply = RULES[op_type].fn
+
+    def rule(ctx, op, *inputs):
+        for h in inputs[:n_handles]:
+            _read(ctx, op, h)
+        apply(ctx, op, *inputs)
+        return None
+    return rule
+
+
+for _table in (DENSE, SPARSE):
+    for _op_type, (_refs, _, _) in _table.items():
+        lowers("Resource" + _op_type, context=True)(_resource_apply(_op_type, len(_refs)))

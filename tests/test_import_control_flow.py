@@ -1,0 +1,191 @@
+"""Control flow written by TensorFlow, imported and run here: TF1's Switch/Merge/Enter/Exit/NextIteration/
+LoopCond rebuilt as tf.cond / tf.while_loop, functional If/While/PartitionedCall rebuilt from the function
+library. Frozen fixtures (tests/fixtures/importer, written by TF) run without TF; oracle tests write more
+graphs on the fly (side effects on ref and resource variables, tf.function calls, Merge's value_index)."""
+import os
+
+import numpy as np
+import pytest
+
+import graphcompat as tf
+from tests import oracle
+from tests.fixtures.importer import make_fixtures
+
+FIXTURES = os.path.dirname(make_fixtures.__file__)
+V1_OPS = {"Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"}
+
+
+def _fixture(program: str, flavour: str):
+    with open(os.path.join(FIXTURES, f"{program}_{flavour}.pb"), "rb") as f:
+        graph_def = tf.GraphDef.FromString(f.read())
+    return graph_def, np.load(os.path.join(FIXTURES, f"{program}_{flavour}.npz"))
+
+
+@pytest.mark.parametrize("flavour", ["v1", "v2"])
+@pytest.mark.parametrize("program", sorted(make_fixtures.PROGRAMS))
+def test_tensorflow_frozen_graphs_run_with_tensorflows_numbers(program, flavour):
+    graph_def, expected = _fixture(program, flavour)
+    ops = {n.op for n in graph_def.node}
+    if program == "control_flow":
+        assert V1_OPS <= ops if flavour == "v1" else {"StatelessIf", "StatelessWhile"} & ops
+    n_out = sum(1 for n in graph_def.node if n.name.startswith("out"))
+    outs = tf.import_graph_def(graph_def, return_elements=[f"out{k}:0" for k in range(n_out)], name="frozen")
+    with tf.Session() as sess:
+        for _ in range(2):  # the first run goes op by op, the second compiles
+            for i, feed in enumerate(make_fixtures.FEEDS[program]):
+                got = sess.run(outs, {f"frozen/{k}": v for k, v in feed.items()})
+                for k, value in enumerate(got):
+                    np.testing.assert_allclose(value, expected[f"out{k}_feed{i}"], rtol=1e-5, atol=1e-6,
+                                               err_msg=f"out{k} feed{i}")
+
+
+def test_rebuilt_structures_keep_the_names_of_the_nodes_they_replace():
+    graph_def, _ = _fixture("control_flow", "v1")
+    merges = [n.name for n in graph_def.node if n.op == "Merge" and n.name.startswith("a/")]
+    exits = [n.name for n in graph_def.node if n.op == "Exit" and n.name.startswith("loop/")]
+    tf.import_graph_def(graph_def, name="")
+    graph = tf.get_default_graph()
+    assert graph.get_tensor_by_name(merges[0] + ":0").dtype == tf.float32
+    assert all(graph.get_operation_by_name(x).type == "Identity" for x in exits)
+    types = {op.type for op in graph.get_operations()}
+    assert not types & V1_OPS and {"If", "While"} <= types
+    with pytest.raises(ValueError, match="rebuilt as part of a control-flow structure"):
+        tf.import_graph_def(graph_def, return_elements=["a/Switch"])
+
+
+def test_function_library_is_used_for_functional_ops():
+    graph_def, expected = _fixture("control_flow", "v2")
+    assert len(graph_def.library.function) >= 4
+    out, = tf.import_graph_def(graph_def, return_elements=["out2:0"])
+    with tf.Session() as sess:
+        feed = make_fixtures.FEEDS["control_flow"][0]
+        np.testing.assert_allclose(sess.run(out, {"import/" + k: v for k, v in feed.items()}),
+                                   expected["out2_feed0"], rtol=1e-5)
+
+
+# --- oracle: TF writes more programs on the fly --------------------------------------------------------
+def _run_both(build, feeds, flavour, use_resource, reads=()):
+    """Builds `build(tf)` in TF (control flow `flavour`), runs each feed in a fresh session (initializers
+    first), imports TF's GraphDef here and does the same; returns (TF's results, ours)."""
+    v1 = oracle.tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = flavour == "v2"
+    try:
+        graph = v1.Graph()
+        with graph.as_default():
+            with v1.variable_scope("", use_resource=use_resource):
+                outs = [t.name for t in build(v1)]
+            init = v1.global_variables_initializer().name
+            want = []
+            for feed in feeds:
+                with v1.Session(graph=graph) as sess:
+                    sess.run(init)
+                    want.append([sess.run(o, feed) for o in outs] + [sess.run(r) for r in reads])
+            graph_def = graph.as_graph_def()
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
+    got = []
+    with tf.Graph().as_default() as ours:
+        tf.import_graph_def(graph_def, name="")
+        for feed in feeds:
+            with tf.Session(graph=ours) as sess:
+                sess.run(init)
+                got.append([sess.run(o, feed) for o in outs] + [sess.run(r) for r in reads])
+    return want, got
+
+
+def _side_effects(t):
+    v = t.get_variable("v", initializer=1.0)
+    x = t.placeholder(t.float32, [], name="x")
+    c = t.cond(x > 0, lambda: t.identity(t.assign_add(v, 10.0)), lambda: t.identity(t.assign_sub(v, 1.0)))
+
+    def body(i, a):
+        with t.control_dependencies([t.assign_add(v, 1.0)]):
+            return i + 1, a + x
+    _, w = t.while_loop(lambda i, a: i < 3, body, [0, x])
+    return [c, w]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("flavour,use_resource", [("v1", False), ("v1", True), ("v2", True)],
+                         ids=["v1-ref", "v1-resource", "v2-resource"])
+def test_assignments_inside_cond_and_while(flavour, use_resource):
+    reads = ["v/Read/ReadVariableOp:0" if use_resource else "v:0"]
+    want, got = _run_both(_side_effects, [{"x:0": 2.0}, {"x:0": -1.0}], flavour, use_resource, reads)
+    np.testing.assert_allclose(np.asarray(got, np.float64), np.asarray(want, np.float64))
+
+
+def _case_and_tuples(t):
+    x = t.placeholder(t.int32, [], name="x")
+    y = t.case([(t.equal(x, 1), lambda: t.constant(10)), (t.equal(x, 2), lambda: t.constant(20))],
+               default=lambda: t.constant(-1))
+    first, second = t.cond(x > 1, lambda: (x, x * 2), lambda: (x * 3, x))
+    return [y, first + second]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("flavour", ["v1", "v2"])
+def test_case_and_multi_output_conds(flavour):
+    want, got = _run_both(_case_and_tuples, [{"x:0": 1}, {"x:0": 2}, {"x:0": 5}], flavour, True)
+    assert np.asarray(got).tolist() == np.asarray(want).tolist()
+
+
+def _function_call(t):
+    import tensorflow as real_tf
+    x = t.placeholder(t.float32, [None], name="x")
+    v = t.get_variable("v", initializer=2.0)
+
+    @real_tf.function
+    def f(a):
+        return a * v + 1.0, real_tf.reduce_sum(a)
+    first, second = f(x)
+    return [first, second]
+
+
+@pytest.mark.oracle
+def test_tf_function_calls_are_inlined():
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        outs = _function_call(v1)
+    assert "StatefulPartitionedCall" in {n.op for n in graph.as_graph_def().node}
+    want, got = _run_both(_function_call, [{"x:0": np.array([1.0, 2.0], np.float32)}], "v2", True)
+    for w, g in zip(want[0], got[0]):
+        np.testing.assert_allclose(g, w)
+    del outs
+
+
+def _merge_value_index(t):
+    x = t.placeholder(t.float32, [], name="x")
+    out_false, out_true = t.raw_ops.Switch(data=x, pred=x > 0)
+    merged, index = t.raw_ops.Merge(inputs=[out_false - 1.0, out_true * 2.0])
+    return [merged, index]
+
+
+@pytest.mark.oracle
+def test_raw_switch_merge_with_value_index():
+    want, got = _run_both(_merge_value_index, [{"x:0": 3.0}, {"x:0": -3.0}], "v1", True)
+    assert np.asarray(got).tolist() == np.asarray(want).tolist() == [[6.0, 1], [-4.0, 0]]
+
+
+@pytest.mark.oracle
+def test_a_merge_that_joins_no_cond_is_refused_before_the_graph_changes():
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        merged, _ = v1.raw_ops.Merge(inputs=[v1.constant(1.0), v1.constant(2.0)])
+        v1.identity(merged, name="out")
+    with pytest.raises(NotImplementedError, match="does not join the two branches of one cond"):
+        tf.import_graph_def(graph.as_graph_def())
+    assert tf.get_default_graph().get_operations() == []
+
+
+@pytest.mark.oracle
+@pytest.mark.xfail(reason="needs TensorList ops from branch functions", strict=True)
+def test_map_fn_loops_over_tensor_lists():
+    def build(t):
+        x = t.placeholder(t.float32, [None], name="x")
+        return [t.map_fn(lambda e: e * 2.0, x)]
+    want, got = _run_both(build, [{"x:0": np.array([1.0, 2.0], np.float32)}], "v2", True)
+    np.testing.assert_allclose(got[0][0], want[0][0])

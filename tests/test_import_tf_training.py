@@ -1,0 +1,166 @@
+"""TensorFlow writes a training graph (meta graph + checkpoint), graphcompat imports it, restores TF's
+checkpoint with TF's own save/restore subgraph and RUNS the training op: the losses of a few steps equal
+TF's doing the same steps. Covers TF's gradient kernels (ReluGrad, BiasAddGrad, BroadcastGradientArgs,
+Conv2DBackpropFilter, MaxPoolGrad, FusedBatchNormGradV3 …), resource and ref variables, and optimizers."""
+import numpy as np
+import pytest
+
+import graphcompat as tf
+from tests import oracle
+
+pytestmark = pytest.mark.oracle
+RNG = np.random.RandomState(0)
+
+
+def _dense(v1, x, units, activation=None):
+    """tf.layers.dense with TF1's own initializer ops (tf-keras' default draws with stateless random ops,
+    which graphcompat does not have)."""
+    return v1.layers.dense(x, units, activation=activation, kernel_initializer=v1.glorot_uniform_initializer())
+
+
+def _mlp(v1):
+    x = v1.placeholder(v1.float32, [None, 4], name="x")
+    y = v1.placeholder(v1.int64, [None], name="y")
+    h = _dense(v1, x, 8, activation=v1.nn.relu)
+    h = _dense(v1, h, 8, activation=v1.nn.elu)
+    h = v1.nn.leaky_relu(h) + v1.nn.relu6(h) + v1.nn.softplus(h) + v1.nn.softsign(h) + v1.nn.selu(h)
+    h = v1.tanh(h) * v1.sigmoid(h)
+    logits = _dense(v1, h, 3)
+    loss = v1.losses.sparse_softmax_cross_entropy(y, logits) + v1.losses.softmax_cross_entropy(v1.one_hot(y, 3),
+                                                                                               logits)
+    loss += 1e-3 * v1.add_n([v1.nn.l2_loss(v) for v in v1.trainable_variables()])
+    a = v1.abs(logits) + 1.0
+    loss += v1.reduce_mean(v1.sqrt(a) + v1.rsqrt(a) + 1.0 / a + v1.nn.log_softmax(logits) * v1.nn.softmax(logits))
+    feed = {"x:0": RNG.rand(16, 4).astype(np.float32), "y:0": RNG.randint(0, 3, 16)}
+    return loss, feed
+
+
+def _cnn(v1):
+    x = v1.placeholder(v1.float32, [None, 8, 8, 3], name="x")
+    init = v1.glorot_uniform_initializer()
+    h = v1.layers.conv2d(x, 4, 3, padding="same", activation=v1.nn.relu, kernel_initializer=init)
+    h = v1.layers.batch_normalization(h, training=True)
+    h = v1.layers.max_pooling2d(h, 2, 2)
+    h = v1.layers.average_pooling2d(h, 2, 1, padding="same")
+    h = v1.nn.depthwise_conv2d(h, v1.get_variable("dw", [2, 2, 4, 2]), [1, 1, 1, 1], "SAME")
+    h = v1.layers.conv2d_transpose(h, 3, 2, strides=2, kernel_initializer=init)
+    h = v1.concat([h, h * 2.0], axis=3)
+    h = v1.layers.flatten(h[:, 1:, ::2, :])
+    loss = v1.reduce_mean(v1.square(_dense(v1, h, 2)))
+    return loss, {"x:0": RNG.rand(4, 8, 8, 3).astype(np.float32)}
+
+
+def _embedding(v1):
+    ids = v1.placeholder(v1.int32, [None], name="ids")
+    e = v1.get_variable("e", [10, 4])
+    r = v1.nn.embedding_lookup(e, ids)
+    loss = v1.reduce_sum(v1.reduce_max(r, 1) + v1.reduce_min(r, 1)) + v1.reduce_sum(v1.tile(r, [2, 1]) ** 2)
+    return loss, {"ids:0": np.array([1, 3, 3, 7], np.int32)}
+
+
+def _transpose(v1):
+    x = v1.placeholder(v1.float32, [None, 3, 2], name="x")
+    w = v1.get_variable("w", [2, 3])
+    loss = v1.reduce_sum(v1.square(v1.matmul(v1.transpose(x, [0, 2, 1]) * v1.reshape(w, [1, 2, 3]), x)))
+    return loss, {"x:0": RNG.rand(2, 3, 2).astype(np.float32)}
+
+
+def _cond(v1):
+    """A TF1 cond (written with control flow v2 off): its gradient is TF1 control flow too."""
+    x = v1.placeholder(v1.float32, [None, 3], name="x")
+    flag = v1.placeholder(v1.bool, [], name="flag")
+    h = v1.matmul(x, v1.get_variable("w", [3, 2]))
+    y = v1.cond(flag, lambda: v1.nn.relu(h) * 2.0, lambda: v1.tanh(h))
+    return v1.reduce_mean(v1.square(y - 1.0)), {"x:0": RNG.rand(8, 3).astype(np.float32), "flag:0": True}
+
+
+MODELS = {"mlp": _mlp, "cnn": _cnn, "embedding": _embedding, "transpose": _transpose, "cond_v1": _cond}
+OPTIMIZERS = {
+    "adam": lambda t: t.train.AdamOptimizer(0.05),
+    "momentum": lambda t: t.train.MomentumOptimizer(0.05, 0.9, use_nesterov=True),
+    "sgd": lambda t: t.train.GradientDescentOptimizer(0.05),
+    "adagrad": lambda t: t.train.AdagradOptimizer(0.05),
+    "rmsprop": lambda t: t.train.RMSPropOptimizer(0.01, momentum=0.5, centered=True),
+}
+CASES = [("mlp", "adam", True), ("mlp", "rmsprop", True), ("mlp", "sgd", False), ("cnn", "adam", True),
+         ("cnn", "momentum", False), ("embedding", "adagrad", True),
+         ("embedding", "adam", True),
+         ("embedding", "sgd", True), ("embedding", "momentum", False), ("cond_v1", "momentum", False),
+         ("cond_v1", "adam", True),
+         ("transpose", "sgd", True)]
+
+
+def _case_id(case):
+    m, o, r = case.values if hasattr(case, "values") else case
+    return f"{m}-{o}-{'resource' if r else 'ref'}"
+
+
+def tf_writes_training_graph(tmp_path, model, optimizer, use_resource, steps=3):
+    """Builds and saves the model in TF; returns (checkpoint prefix, feed, TF's losses of `steps` steps)."""
+    v1 = oracle.tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = not model.endswith("_v1")
+    try:
+        return _write(v1, tmp_path, model, optimizer, use_resource, steps)
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
+
+
+def _write(v1, tmp_path, model, optimizer, use_resource, steps):
+    graph = v1.Graph()
+    with graph.as_default():
+        v1.set_random_seed(7)
+        with v1.variable_scope("", use_resource=use_resource):
+            loss, feed = MODELS[model](v1)
+            step = v1.train.get_or_create_global_step()
+            with v1.control_dependencies(v1.get_collection(v1.GraphKeys.UPDATE_OPS)):
+                train = OPTIMIZERS[optimizer](v1).minimize(loss, global_step=step)
+        v1.add_to_collection("train_op", train)
+        v1.add_to_collection("loss", loss)
+        saver = v1.train.Saver()
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            prefix = saver.save(sess, str(tmp_path / "model"))
+            losses = [sess.run([train, loss], feed)[1] for _ in range(steps)]
+            final = {v.op.name: sess.run(v) for v in v1.global_variables()}
+    return prefix, feed, losses, final
+
+
+@pytest.mark.parametrize("model,optimizer,use_resource", CASES, ids=[_case_id(c) for c in CASES])
+def test_graphcompat_trains_tensorflows_graph(tmp_path, model, optimizer, use_resource):
+    prefix, feed, want_losses, want_vars = tf_writes_training_graph(tmp_path, model, optimizer, use_resource)
+    graph = tf.Graph()
+    with graph.as_default():
+        saver = tf.train.import_meta_graph(prefix + ".meta")
+        train, loss = tf.get_collection("train_op")[0], tf.get_collection("loss")[0]
+        variables = tf.global_variables()
+        assert {v.op.name for v in variables} == set(want_vars)
+        assert all(isinstance(v, tf.ResourceVariable) == use_resource for v in variables)
+        with tf.Session(graph=graph) as sess:
+            saver.restore(sess, prefix)
+            losses = [sess.run([train, loss], feed)[1] for _ in range(len(want_losses))]
+            got_vars = {v.op.name: sess.run(v) for v in variables}
+    np.testing.assert_allclose(losses, want_losses, rtol=2e-4, atol=1e-5)
+    for name, value in want_vars.items():
+        np.testing.assert_allclose(got_vars[name], value, rtol=2e-3, atol=2e-5, err_msg=name)
+
+
+def test_tf1_while_loop_gradients_name_the_stack_ops_they_need():
+    """TF1's while-loop gradients keep forward values on stacks (StackV2/StackPushV2/StackPopV2): not
+    rebuilt; the import says which op types are missing, before changing the graph."""
+    v1 = oracle.tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = False
+    try:
+        graph = v1.Graph()
+        with graph.as_default():
+            w = v1.get_variable("w", [2], use_resource=False)
+            _, y = v1.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * w), [0, v1.ones([2])])
+            v1.train.GradientDescentOptimizer(0.1).minimize(v1.reduce_sum(y))
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
+    with pytest.raises(tf.errors.NotFoundError, match="'StackPopV2', 'StackPushV2', 'StackV2'"):
+        tf.import_graph_def(graph.as_graph_def())
+    assert tf.get_default_graph().get_operations() == []
