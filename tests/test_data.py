@@ -356,6 +356,28 @@ def test_generator_bad_yield(value, types, shapes, match):
             sess.run(nxt)
 
 
+@pytest.mark.parametrize("value,types,want", [
+    ((np.arange(3, dtype=np.int32), np.array([[1.0], [2.9], [-3.5]])), (tf.int32, tf.int32),
+     (np.arange(3, dtype=np.int32), np.array([[1], [2], [-3]], np.int32))),  # the lecture's word2vec batches
+    (2 ** 40, tf.int32, np.int32(0)),                                       # numpy's astype wraps
+    (["ab", b"c"], tf.string, np.array([b"ab", b"c"], dtype=object)),
+])
+def test_generator_converts_with_numpy_rules(value, types, want):
+    nxt = tf.data.Dataset.from_generator(lambda: iter([value]), types).make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        got = sess.run(nxt)
+    for g, w in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_array_equal(g, w)
+
+
+def test_generator_string_of_int_is_internal_error():
+    nxt = tf.data.Dataset.from_generator(lambda: iter([5]), tf.string).make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InternalError, match="Unsupported object type int"):
+            sess.run(nxt)
+
+
 def test_one_shot_rejects_placeholder():
     p = tf.placeholder(tf.float32, [None])
     with pytest.raises(ValueError, match="Cannot capture a placeholder"):

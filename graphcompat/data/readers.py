@@ -88,25 +88,44 @@ class GeneratorDataset(Dataset):
         out = []
         for leaf, spec in zip(leaves, self._specs):
             try:
-                if spec.dtype == _dt.string:
-                    arr = np.asarray(leaf, dtype=object)
-                    arr = np.vectorize(lambda s: s.encode() if isinstance(s, str) else bytes(s),
-                                       otypes=[object])(arr) if arr.size else arr
-                else:
-                    arr = np.asarray(leaf)
-                    if arr.dtype.kind in "USO" or (arr.dtype.kind == "f" and spec.dtype.is_integer):
-                        raise ValueError
-                    arr = arr.astype(spec.dtype.as_numpy_dtype)
+                arr = _as_numpy(leaf, spec.dtype)
             except (ValueError, TypeError):
                 raise _py_error(TypeError(
                     f"`generator` yielded an element that could not be converted to the expected type. The "
                     f"expected type was {spec.dtype.name}, but the yielded element was {leaf}."), op) from None
+            except Exception as e:  # e.g. OverflowError for a Python int beyond int64: UnknownError, as TF
+                raise _py_error(e, op) from e
+            if spec.dtype == _dt.string:
+                arr = _as_bytes(arr, op)
             if not spec.shape.is_compatible_with(arr.shape):
                 raise _py_error(TypeError(
                     f"`generator` yielded an element of shape {arr.shape} where an element of shape "
                     f"{tuple(spec.shape.as_tuple_or_none())} was expected."), op)
             out.append(arr)
         return out
+
+
+def _as_numpy(value, dtype) -> np.ndarray:
+    """A generator's element as TF's py_func converts it (`FuncRegistry._convert`): numeric types with
+    numpy's casting rules (`np.asarray(value).astype(dtype)`: floats truncate, ints wrap), others with
+    `np.asarray(value, dtype)`."""
+    want = np.dtype(dtype.as_numpy_dtype)
+    if np.issubdtype(want, np.number):
+        return np.asarray(value).astype(want)
+    return np.asarray(value, dtype=want)
+
+
+def _as_bytes(arr: np.ndarray, op) -> np.ndarray:
+    """A string component's elements as bytes (str is UTF-8 encoded); other objects fail as in TF."""
+    out = np.empty(arr.shape, dtype=object)
+    for index, item in np.ndenumerate(arr):
+        if isinstance(item, (bytes, np.bytes_)):
+            out[index] = bytes(item)
+        elif isinstance(item, str):
+            out[index] = item.encode("utf-8")
+        else:
+            raise errors.InternalError(None, op, f"Unsupported object type {type(item).__name__}")
+    return out
 
 
 def _filenames_tensor(filenames):
