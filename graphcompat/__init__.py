@@ -34,6 +34,8 @@ from graphcompat.ops.linalg_extra_ops import (band_part as matrix_band_part, cro
                                               eigvalsh as self_adjoint_eigvals, einsum, norm, qr, svd,
                                               triangular_solve as matrix_triangular_solve)
 from graphcompat import linalg, math  # noqa: F401
+# lecture: TF1's raw arg_max/arg_min aliases
+from graphcompat.ops.reduction_ops import arg_max, arg_min  # noqa: F401
 
 # --- variables, scopes, initializers, randomness, gradients, control deps ----------------------
 from graphcompat.ops.control_ops import group, no_op, tuple, with_dependencies  # noqa: F401
