@@ -219,7 +219,7 @@ class Dataset:
 
     # --- transformations ----------------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None) -> "Dataset":
-        return MapDataset(self, map_func, parallel=num_parallel_calls is not None)
+        return MapDataset(self, map_func, num_parallel_calls)
 
     def map_with_legacy_function(self, map_func, num_parallel_calls=None, deterministic=None):
         return self.map(map_func, num_parallel_calls)

@@ -53,6 +53,12 @@ class GeneratorDataset(Dataset):
         args = [] if args is None else list(args)
         tensors = [convert_to_tensor(a, name=f"args_{i}") for i, a in enumerate(args)]
         self._record([], tensors, nest.template_of(output_types), [Spec(t, s) for t, s in zip(types, shapes)])
+        # per component: (numpy dtype, converted with numpy's astype?, static dims or None)
+        self._conversions = [(np.dtype(sp.dtype.as_numpy_dtype), np.issubdtype(sp.dtype.as_numpy_dtype, np.number),
+                              None if sp.shape.ndims is None else tuple(d.value for d in sp.shape.dims))
+                             for sp in self._specs]
+        self._flat_tuple = isinstance(self._template, tuple) and not nest.is_namedtuple(self._template) and \
+            all(leaf is None for leaf in self._template)
 
     def _iter(self, b, rt):
         op = self._variant.op
@@ -72,7 +78,9 @@ class GeneratorDataset(Dataset):
             yield self._convert(value, op)
 
     def _convert(self, value, op) -> list:
-        if self._template is not None:
+        if self._flat_tuple and type(value) is tuple and len(value) == len(self._specs):
+            leaves = value  # the common case (a tuple of arrays), without walking the structure
+        elif self._template is not None:
             try:
                 nest.assert_same_structure(self._template, value if isinstance(value, (tuple, dict))
                                            else value)
@@ -85,10 +93,14 @@ class GeneratorDataset(Dataset):
                     f"structure was {self.output_types}, but the yielded element was {value}."), op)
         else:
             leaves = [value]
+        # Each leaf as TF's py_func converts it (`FuncRegistry._convert`): numeric types with numpy's casting
+        # rules (`np.asarray(value).astype(dtype)`: floats truncate, ints wrap), others with
+        # `np.asarray(value, dtype)`.
         out = []
-        for leaf, spec in zip(leaves, self._specs):
+        for leaf, spec, (want, numeric, dims) in zip(leaves, self._specs, self._conversions):
             try:
-                arr = _as_numpy(leaf, spec.dtype)
+                arr = np.asarray(leaf).astype(want) if numeric else np.array(leaf, dtype=want)  # a copy: the
+                # generator may reuse its buffer while this element waits in a shuffle buffer or queue
             except (ValueError, TypeError):
                 raise _py_error(TypeError(
                     f"`generator` yielded an element that could not be converted to the expected type. The "
@@ -97,22 +109,13 @@ class GeneratorDataset(Dataset):
                 raise _py_error(e, op) from e
             if spec.dtype == _dt.string:
                 arr = _as_bytes(arr, op)
-            if not spec.shape.is_compatible_with(arr.shape):
+            if dims is not None and (len(dims) != arr.ndim or any(d is not None and d != n
+                                                                  for d, n in zip(dims, arr.shape))):
                 raise _py_error(TypeError(
                     f"`generator` yielded an element of shape {arr.shape} where an element of shape "
                     f"{tuple(spec.shape.as_tuple_or_none())} was expected."), op)
             out.append(arr)
         return out
-
-
-def _as_numpy(value, dtype) -> np.ndarray:
-    """A generator's element as TF's py_func converts it (`FuncRegistry._convert`): numeric types with
-    numpy's casting rules (`np.asarray(value).astype(dtype)`: floats truncate, ints wrap), others with
-    `np.asarray(value, dtype)`."""
-    want = np.dtype(dtype.as_numpy_dtype)
-    if np.issubdtype(want, np.number):
-        return np.asarray(value).astype(want)
-    return np.asarray(value, dtype=want)
 
 
 def _as_bytes(arr: np.ndarray, op) -> np.ndarray:
