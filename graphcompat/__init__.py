@@ -118,6 +118,11 @@ def reset_stats() -> None:
 # pay for importing JAX.
 import lowering as _lowering  # noqa: F401,E402
 
+# In a Jupyter kernel the compile notice is a quiet info line in the cell, not a stderr box.
+from graphcompat import notebook as _notebook  # noqa: E402
+if _notebook.in_jupyter_kernel():
+    _notebook.install_notice_display()
+
 
 def __getattr__(name):
     """A TF symbol graphcompat lacks: NotImplementedError naming it (never a bare AttributeError)."""
