@@ -6,6 +6,7 @@ with `bad_color` for non-finite pixels, 16-bit PCM WAV audio, tensors as TensorP
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import struct
 
@@ -68,6 +69,7 @@ def histogram_summary(ctx, op, tag, values):
 _NUM_BUCKETS = BUCKET_LIMITS.size
 _EXACT_SUM_MAX = 4096   # up to this many values the sums are sequential, as TF's double accumulator
 _FEW_VALUES = 64        # up to this many values (a loss, a few scalars) buckets come from one search per value
+_LIMITS_LIST = BUCKET_LIMITS.tolist()
 _LIMITS_IN: dict = {}
 
 
@@ -115,19 +117,24 @@ def histogram_of(values, op=None):
     n = flat.size
     if n == 0:
         return make_histogram(flat)
-    if n <= _FEW_VALUES:
-        as_double = flat.astype(np.float64)
-        index = np.minimum(np.searchsorted(BUCKET_LIMITS, as_double, side="right"), _NUM_BUCKETS - 1)
-        buckets, counts = np.unique(index, return_counts=True) if n > 1 else (index, np.ones(1, np.int64))
-        return _histogram_proto(buckets, counts, float(as_double.min()), float(as_double.max()), n,
-                                *_sums(as_double))
+    if n <= _FEW_VALUES:  # a loss, a few scalars: plain Python on doubles is faster than numpy here
+        values = flat.astype(np.float64).tolist()
+        filled: dict = {}
+        total = total_squares = 0.0
+        for v in values:  # sequential double sums, as TF's accumulator
+            bucket = min(bisect.bisect_right(_LIMITS_LIST, v), _NUM_BUCKETS - 1)
+            filled[bucket] = filled.get(bucket, 0) + 1
+            total += v
+            total_squares += v * v
+        return _histogram_proto(filled, min(values), max(values), n, total, total_squares)
     work = flat.astype(_work_dtype(flat.dtype), copy=False)
     ordered = np.sort(work)
     below = np.searchsorted(ordered, _limits_in(work.dtype), side="left")  # values < each limit
     counts = np.diff(below, prepend=0)
     counts[-1] = n - below[-2]
     buckets = np.flatnonzero(counts)
-    return _histogram_proto(buckets, counts[buckets], float(ordered[0]), float(ordered[-1]), n, *_sums(work))
+    return _histogram_proto(dict(zip(buckets.tolist(), counts[buckets].tolist())), float(ordered[0]),
+                            float(ordered[-1]), n, *_sums(work))
 
 
 def _sums(work: np.ndarray) -> tuple:
@@ -140,11 +147,9 @@ def _sums(work: np.ndarray) -> tuple:
         return float(np.sum(work, dtype=np.float64)), float(np.einsum("i,i->", work, work, dtype=np.float64))
 
 
-def _histogram_proto(buckets: np.ndarray, counts: np.ndarray, lo: float, hi: float, n: int, total: float,
-                     total_squares: float):
-    """The proto from the non-empty buckets: TF also keeps the last bucket of each run of empty ones (the
-    one just below a non-empty bucket) and always the last bucket."""
-    filled = dict(zip(buckets.tolist(), counts.tolist()))
+def _histogram_proto(filled: dict, lo: float, hi: float, n: int, total: float, total_squares: float):
+    """The proto from the non-empty buckets ({index: count}): TF also keeps the last bucket of each run of
+    empty ones (the one just below a non-empty bucket) and always the last bucket."""
     kept = sorted(filled.keys() | {b - 1 for b in filled if b > 0} | {_NUM_BUCKETS - 1})
     return _summary_pb2().HistogramProto(min=lo, max=hi, num=float(n), sum=total, sum_squares=total_squares,
                                          bucket_limit=BUCKET_LIMITS[kept].tolist(),
@@ -179,7 +184,8 @@ def _device_histogram(values, op):
     counts = np.diff(below.astype(np.int64), prepend=0)
     counts[-1] = n - below[-2]
     buckets = np.flatnonzero(counts)
-    return _histogram_proto(buckets, counts[buckets], float(lo), float(hi), n, float(total), float(total_squares))
+    return _histogram_proto(dict(zip(buckets.tolist(), counts[buckets].tolist())), float(lo), float(hi), n,
+                            float(total), float(total_squares))
 
 
 def histogram_proto(flat: np.ndarray):
