@@ -530,3 +530,15 @@ def test_parallel_map_validates_num_parallel_calls():
     with tf.Session() as sess:
         with pytest.raises(tf.errors.InvalidArgumentError, match="num_parallel_calls must be greater than zero"):
             sess.run(it.initializer)
+
+
+@pytest.mark.parametrize("buffer,expected", [(None, 2), (5, 5), (tf.data.experimental.AUTOTUNE, 8)])
+def test_host_walk_keeps_prefetch_buffer_elements_ready(buffer, expected):
+    from lowering.rules.data import HostIterator
+    ds = tf.data.Dataset.from_generator(lambda: iter(range(20)), tf.int64, [])
+    ds = ds if buffer is None else ds.prefetch(buffer)
+    nxt = ds.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        assert [int(sess.run(nxt)) for _ in range(3)] == [0, 1, 2]
+        walks = [v for v in sess._state.values() if isinstance(v, HostIterator)]
+    assert [w._queue.maxsize for w in walks] == [expected]

@@ -198,6 +198,16 @@ def _entropy() -> int:
     return int.from_bytes(os.urandom(4), "little")
 
 
+def _queue_size(bound: Bound) -> int:
+    """Elements the walk thread keeps ready: a pipeline ending in `prefetch(n)` gets n (AUTOTUNE: a few
+    more than the default), others `_PREFETCH`."""
+    from graphcompat.data.transformations import PrefetchDataset
+    if isinstance(bound.ds, PrefetchDataset):
+        n = int(bound.vals[bound.ds._tensors[0]])
+        return 4 * _PREFETCH if n == AUTOTUNE else max(_PREFETCH, n)
+    return _PREFETCH
+
+
 class HostIterator:
     """A host walk of a bound pipeline; a daemon thread prefetches elements ahead of `next`.
 
@@ -208,7 +218,7 @@ class HostIterator:
     def __init__(self, bound: Bound, ctx: RunContext):
         self._bound = bound
         self._rt = HostRT(ctx, _entropy(), bound.ds._nodes())
-        self._queue: queue.Queue = queue.Queue(_PREFETCH)
+        self._queue: queue.Queue = queue.Queue(_queue_size(bound))
         self._stop = threading.Event()
         self._thread = None
         self._final = None  # the exception every later `next` raises (end of sequence or an error)
