@@ -22,7 +22,8 @@ A pipeline is walked two ways (see lowering/rules/data.py):
 
 Functions given to `map`/`filter`/`flat_map`/`interleave` are called once on placeholder-like `_Arg`
 tensors, as TF does, so their ops are recorded in the graph (under a `<op>_fn` name scope); they are
-evaluated per element with `lowering.interpreter.evaluate`.
+evaluated per element with `lowering.interpreter.evaluate`, except a Python-free `map` on the host walk,
+which runs compiled over chunks of elements (`HostRT.map` in lowering/rules/data.py).
 """
 from __future__ import annotations
 
