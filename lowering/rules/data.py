@@ -133,7 +133,8 @@ class CompiledFunction:
             pad = self.CHUNK - len(chunk)
             stacked = [np.stack([e[k] for e in chunk] + [chunk[-1][k]] * pad) for k in range(len(signature))]
             try:
-                outs, ok = jax.device_get(compiled(stacked, caps))
+                with jax.default_device(_host_cpu()):  # input pipelines run on the host CPU, as TF's tf.data
+                    outs, ok = jax.device_get(compiled(stacked, caps))
             except NeedsConcreteValues:
                 self.usable, outs, ok = False, None, None
             except Exception:  # noqa: BLE001 (op by op below raises TF's error at its element)
@@ -144,6 +145,10 @@ class CompiledFunction:
                 return
         for elem in chunk:  # op by op: the exact values and errors of TF's per-element kernel calls
             yield [np.asarray(v) for v in self.fn.call(elem, captured, ctx)]
+
+
+def _host_cpu():
+    return jax.devices("cpu")[0]
 
 
 def _parallel_safe(fn) -> bool:
