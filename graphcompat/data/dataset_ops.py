@@ -143,8 +143,11 @@ class Function:
         captured += [t for t in self.outputs if t.op._id < start and t not in captured]
         self.captures = captured
         fed = set(self.args) | set(captured)
-        self.steps = [(op, get_rule(op.type), normalize_attrs(op.attrs))
-                      for op in prune(self.outputs, [], fed) if op._id >= start]
+        steps = [(op, get_rule(op.type), normalize_attrs(op.attrs))
+                 for op in prune(self.outputs, [], fed) if op._id >= start]
+        # Constants are values, bound once: an element's evaluation runs only the ops that compute.
+        self.constants = {op._outputs[0]: attrs["value"] for op, _, attrs in steps if op.type == "Const"}
+        self.steps = [step for step in steps if step[0].type != "Const"]
         from graphcompat.framework.registry import get_op_def
         self.dev_ok = self.dataset is None and not nest.has_sparse(template) and \
             not nest.has_sparse(self.template) and all(
@@ -154,7 +157,8 @@ class Function:
 
     def call(self, args: list, captured: dict, ctx) -> list:
         from lowering.interpreter import evaluate
-        feeds = {t: captured[t] for t in self.captures}
+        feeds = dict(self.constants)
+        feeds.update((t, captured[t]) for t in self.captures)
         feeds.update(zip(self.args, args))
         return evaluate(self.steps, feeds, self.outputs, ctx)
 

@@ -103,7 +103,8 @@ class CompiledFunction:
 
         def one(args, captured):
             ctx = RunContext({}, traced=True)
-            feeds = dict(zip(fn.captures, captured))
+            feeds = dict(fn.constants)
+            feeds.update(zip(fn.captures, captured))
             feeds.update(zip(fn.args, args))
             outs = evaluate(fn.steps, feeds, fn.outputs, ctx)
             ok = ctx.all_ok()
