@@ -55,6 +55,8 @@ from graphcompat.ops.segment_ops import (batch_gather, batch_scatter_update, bin
 from graphcompat.nn.nn_extra import (batch_to_space, batch_to_space_nd, space_to_batch,  # noqa: F401
                                      space_to_batch_nd)
 from graphcompat import linalg, math  # noqa: F401
+# lecture: TF1's raw arg_max/arg_min aliases
+from graphcompat.ops.reduction_ops import arg_max, arg_min  # noqa: F401
 
 # --- variables, scopes, initializers, randomness, gradients, control deps ----------------------
 from graphcompat.ops.control_ops import group, no_op, tuple, with_dependencies  # noqa: F401
@@ -170,6 +172,11 @@ def reset_stats() -> None:
 # The JAX back end loads with the front end (about 0.3 s), so a program's first Session.run does not
 # pay for importing JAX.
 import lowering as _lowering  # noqa: F401,E402
+
+# In a Jupyter kernel the compile notice is a quiet info line in the cell, not a stderr box.
+from graphcompat import notebook as _notebook  # noqa: E402
+if _notebook.in_jupyter_kernel():
+    _notebook.install_notice_display()
 
 
 def __getattr__(name):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import itertools
 import os
+import sys
 import tempfile
 from typing import Any, Iterable, Optional
 
@@ -23,6 +24,8 @@ _COL_GAP = 14
 _CHAR_W = 6.6           # monospace-ish estimate for 11px text
 _MIN_W, _MAX_W = 56, 220
 _MAX_LABEL = 30         # longer labels are shortened with an ellipsis (the full name is in the title)
+_MAX_ROW_W = 860        # a layer wider than this wraps onto more rows (notebook width, no sideways scrolling)
+_MAX_OUTSIDE = 6        # more outside inputs than this are grouped by their top-level scope
 
 _render_ids = itertools.count()
 
@@ -78,30 +81,108 @@ def render_graph_html(obj: Any, max_ops: Optional[int] = None) -> str:
     return "".join(parts)
 
 
-def show_graph(graph_or_tensor: Any = None, max_ops: Optional[int] = None) -> str:
-    """Displays the picture of a graph/tensor/op (the default graph when None) and returns its HTML.
+class GraphPicture(str):
+    """What `show_graph` returns: the picture's HTML (a str), displayed once in Jupyter.
 
-    In IPython/Jupyter it is displayed inline; elsewhere it is written to a temporary .html file whose
-    path is printed, so scripts can open it in a browser.
+    As a cell's last line Jupyter would show a returned string's source; this one displays the picture
+    instead, and nothing more when `show_graph` already displayed it.
+    """
+
+    _shown = False
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def _ipython_display_(self) -> None:
+        if not self._shown:
+            _display_html(str(self))
+            self._shown = True
+
+    def __repr__(self) -> str:
+        return f"<graph picture: {len(self)} characters of HTML>"
+
+
+def _ipython_shell():
+    """The running IPython shell, or None (IPython is never imported here: a shell has imported it)."""
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None)
+    return get() if get is not None else None
+
+
+def _display_html(text: str) -> None:
+    from IPython.display import HTML, display
+    display(HTML(text))
+
+
+class NoticeDisplay:
+    """A text stream for graphcompat's one-line notices (lowering.stats' "compiling … ops" line): in Jupyter
+    each line shows as a quiet grey info line in the cell's output, not in the red stderr box.
+
+    `install_notice_display()` installs one as `lowering.stats.notice_stream` when running in a Jupyter
+    kernel (graphcompat does that when imported there); `uninstall_notice_display()` restores stderr.
+    """
+
+    def __init__(self):
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            if line.strip():
+                self._show(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending.strip():
+            self._show(self._pending)
+        self._pending = ""
+
+    @staticmethod
+    def _show(line: str) -> None:
+        from IPython.display import display
+        html_line = (f'<div class="gc-notice" style="color:#888;font-size:11px;font-family:system-ui,sans-serif">'
+                     f'\u24d8 {_esc(line)}</div>')
+        display({"text/html": html_line, "text/plain": line}, raw=True)
+
+
+def in_jupyter_kernel() -> bool:
+    """Whether this code runs in a Jupyter kernel (not a terminal IPython or a script)."""
+    shell = _ipython_shell()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def install_notice_display() -> NoticeDisplay:
+    """Routes graphcompat's notices (the compile notice) to quiet info lines in the notebook."""
+    from lowering import stats
+    if not isinstance(stats.notice_stream, NoticeDisplay):
+        stats.notice_stream = NoticeDisplay()
+    return stats.notice_stream
+
+
+def uninstall_notice_display() -> None:
+    from lowering import stats
+    if isinstance(stats.notice_stream, NoticeDisplay):
+        stats.notice_stream = sys.stderr
+
+
+def show_graph(graph_or_tensor: Any = None, max_ops: Optional[int] = None) -> GraphPicture:
+    """Displays the picture of a graph/tensor/op/variable (the default graph when None); returns its HTML.
+
+    In IPython/Jupyter it is displayed inline (once, also as a cell's last line); elsewhere it is written
+    to a temporary .html file whose path is printed, so scripts can open it in a browser.
     """
     if graph_or_tensor is None:
         graph_or_tensor = _ops.get_default_graph()
-    text = render_graph_html(graph_or_tensor, max_ops=max_ops)
-    shell = None
-    try:
-        from IPython import get_ipython
-        shell = get_ipython()
-    except ImportError:
-        pass
-    if shell is not None:
-        from IPython.display import HTML, display
-        display(HTML(text))
+    picture = GraphPicture(render_graph_html(graph_or_tensor, max_ops=max_ops))
+    if _ipython_shell() is not None:
+        picture._ipython_display_()
     else:
         fd, path = tempfile.mkstemp(prefix="graphcompat-graph-", suffix=".html")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"/></head><body>{text}</body></html>")
+            f.write(f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"/></head><body>{picture}</body></html>")
         print(f"graph written to {path}")
-    return text
+    return picture
 
 
 # ------------------------------------------------------------------------------------------------
@@ -120,9 +201,19 @@ def _as_element(x):
                     "tf.Variable.")
 
 
+def _is_variable(x) -> bool:
+    """A tf.Variable: its picture is its initializer and its read (the ops a program sees)."""
+    return not isinstance(x, (_ops.Tensor, _ops.Operation, _ops.Graph)) and hasattr(x, "_as_graph_element") \
+        and isinstance(getattr(x, "initializer", None), _ops.Operation)
+
+
 def _collect(obj) -> tuple[list, set, str]:
     """(ops to draw in creation order, highlighted ops, heading)."""
     items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+    if len(items) == 1 and _is_variable(items[0]):
+        variable = items[0]
+        ops, _, _ = _collect([variable.initializer, variable.value()])
+        return ops, {variable.op}, f"Variable {variable.op.name}"
     elements = [_as_element(x) for x in items]
     graphs = [e for e in elements if isinstance(e, _ops.Graph)]
     if graphs:
@@ -320,7 +411,42 @@ def _level(tree: _ScopeTree, scope: _Scope, targets: set):
             if src == dst:
                 continue
             edges.setdefault((src, dst, control), []).append(title)
-    return list(nodes.values()), edges
+    return _group_outside_inputs(nodes, edges)
+
+
+def _group_outside_inputs(nodes: dict, edges: dict):
+    """Many inputs from outside a scope (an optimizer's update, the gradients) would make one row thousands
+    of pixels wide: beyond `_MAX_OUTSIDE` they are drawn as one stub per top-level scope they come from
+    (`dense_1/… 3 inputs`), and beyond that many groups the smallest ones share a last `… more` stub."""
+    outside = [k for k in nodes if isinstance(k, tuple) and k[0] == "ext"]
+    if len(outside) <= _MAX_OUTSIDE:
+        return list(nodes.values()), edges
+    groups: dict = {}
+    for key in sorted(outside, key=lambda k: nodes[k].order):
+        name = key[1]
+        top = name.split("/")[0]
+        groups.setdefault(top + "/\u2026" if "/" in name else top, []).append(key)
+    ordered = sorted(groups.items(), key=lambda item: -len(item[1]))
+    if len(ordered) > _MAX_OUTSIDE:
+        rest = [k for _, keys in ordered[_MAX_OUTSIDE - 1:] for k in keys]
+        ordered = ordered[:_MAX_OUTSIDE - 1] + [(f"{len(ordered) - _MAX_OUTSIDE + 1} more scopes", rest)]
+    group_of: dict = {}                        # outside key -> its group's key
+    kept = {k: n for k, n in nodes.items() if k not in set(outside)}
+    for label, keys in ordered:
+        if len(keys) == 1:                     # a group of one is the input itself
+            kept[keys[0]] = nodes[keys[0]]
+            continue
+        group_key = ("ext-group", label)
+        names = [nodes[k].label for k in keys]
+        count = f"{len(names)} input{'s' if len(names) != 1 else ''}"
+        kept[group_key] = _Node(group_key, label, f"{count} from outside", "gc-ext",
+                                f"{count} from outside this scope:\n" + "\n".join(names),
+                                min(nodes[k].order for k in keys))
+        group_of.update((k, group_key) for k in keys)
+    grouped_edges: dict = {}
+    for (src, dst, control), titles in edges.items():
+        grouped_edges.setdefault((group_of.get(src, src), dst, control), []).extend(titles)
+    return list(kept.values()), grouped_edges
 
 
 def _layout(nodes: list, edges: dict) -> tuple[float, float]:
@@ -346,6 +472,7 @@ def _layout(nodes: list, edges: dict) -> tuple[float, float]:
     for n in nodes:
         layers.setdefault(n.layer, []).append(n)
     position: dict = {}
+    rows: list = []                           # drawn rows: a layer wider than _MAX_ROW_W wraps onto several
     for depth in sorted(layers):
         row = layers[depth]
         if depth > 0:
@@ -353,19 +480,26 @@ def _layout(nodes: list, edges: dict) -> tuple[float, float]:
                 ps = [position[p] for p in preds[n.key] if p in position]
                 return (sum(ps) / len(ps)) if ps else float(row_index[id(n)])
             row.sort(key=bary)
-        x = 0.0
+        current, x = [], 0.0
         for n in row:
+            if current and x + n.w > _MAX_ROW_W:
+                rows.append(current)
+                current, x = [], 0.0
             n.x = x
-            n.y = depth * (_NODE_H + _ROW_GAP)
             x += n.w + _COL_GAP
             position[n.key] = n.x + n.w / 2
-    width = max((sum(n.w + _COL_GAP for n in row) - _COL_GAP for row in layers.values()), default=0.0)
-    for row in layers.values():               # center each row under the widest one
+            current.append(n)
+        rows.append(current)
+    for i, row in enumerate(rows):
+        for n in row:
+            n.y = i * (_NODE_H + _ROW_GAP)
+    width = max((sum(n.w + _COL_GAP for n in row) - _COL_GAP for row in rows), default=0.0)
+    for row in rows:                          # center each row under the widest one
         row_w = sum(n.w + _COL_GAP for n in row) - _COL_GAP
         shift = (width - row_w) / 2
         for n in row:
             n.x += shift
-    height = (max(layers) + 1) * (_NODE_H + _ROW_GAP) - _ROW_GAP if layers else 0.0
+    height = len(rows) * (_NODE_H + _ROW_GAP) - _ROW_GAP if rows else 0.0
     return width, height
 
 

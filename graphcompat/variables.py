@@ -288,6 +288,10 @@ class Variable:
     def __repr__(self) -> str:
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
 
+    def _repr_html_(self):
+        """Jupyter: a picture of the variable's graph (initializer and read), like a Tensor's."""
+        return _ops._render_html(self)
+
     def __hash__(self) -> int:
         return id(self)
 

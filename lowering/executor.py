@@ -308,13 +308,14 @@ class PlanRunner:
         sync = self.sync
         if session.pending:
             session.raise_pending(wait=sync)
+        if self.tail_runner is not None:  # its device part runs the pre-runs and host inputs itself
+            with _placement(plan.device):
+                return self._run_with_tail(feed_values)
         for pre_run, op in plan.pre_runs:  # host-side bookkeeping (one-shot iterator init, end checks)
             pre_run(store, op)
         if plan.input_steps:  # outside the lock: a host input may block (a queue, a generator)
             feed_values = list(feed_values) + self._run_inputs(store, feed_values)
         with _placement(plan.device):
-            if self.tail_runner is not None:
-                return self._run_with_tail(feed_values)
             if self.eager_only or (self.compiled is None and self.padded is None
                                    and self._first_tier() == "eager"):
                 return self._run_eager(feed_values)
@@ -455,9 +456,14 @@ class PlanRunner:
         return fetched
 
     def run_staged(self, feed_values: Sequence):
-        """Runs the plan without committing: (fetched values, {state key: new value})."""
+        """Runs the plan without committing: (fetched values, {state key: new value}). Its host inputs
+        advance (an iterator's position commits at once, as TF's would)."""
         plan = self.plan
         store = self.session.values
+        for pre_run, op in plan.pre_runs:
+            pre_run(store, op)
+        if plan.input_steps:
+            feed_values = list(feed_values) + self._run_inputs(store, feed_values)
         compiled = self.compiled
         if compiled is None and not self.eager_only and (self._first_tier() == "compiled"):
             try:

@@ -357,6 +357,28 @@ def test_generator_bad_yield(value, types, shapes, match):
             sess.run(nxt)
 
 
+@pytest.mark.parametrize("value,types,want", [
+    ((np.arange(3, dtype=np.int32), np.array([[1.0], [2.9], [-3.5]])), (tf.int32, tf.int32),
+     (np.arange(3, dtype=np.int32), np.array([[1], [2], [-3]], np.int32))),  # the lecture's word2vec batches
+    (2 ** 40, tf.int32, np.int32(0)),                                       # numpy's astype wraps
+    (["ab", b"c"], tf.string, np.array([b"ab", b"c"], dtype=object)),
+])
+def test_generator_converts_with_numpy_rules(value, types, want):
+    nxt = tf.data.Dataset.from_generator(lambda: iter([value]), types).make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        got = sess.run(nxt)
+    for g, w in zip(got if isinstance(got, tuple) else [got], want if isinstance(want, tuple) else [want]):
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+        np.testing.assert_array_equal(g, w)
+
+
+def test_generator_string_of_int_is_internal_error():
+    nxt = tf.data.Dataset.from_generator(lambda: iter([5]), tf.string).make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InternalError, match="Unsupported object type int"):
+            sess.run(nxt)
+
+
 def test_one_shot_rejects_placeholder():
     p = tf.placeholder(tf.float32, [None])
     with pytest.raises(ValueError, match="Cannot capture a placeholder"):
@@ -433,3 +455,91 @@ def test_small_buffer_shuffle_device_equals_host(build):
     values = np.unique(flat)
     if len(flat) % len(values) == 0:  # whole epochs: each a permutation
         assert all(np.sum(flat == v) == len(flat) // len(values) for v in values)
+
+
+# --- host walks: a Python-free map runs compiled over chunks of elements -------------------------------
+def _drain(nxt, sess):
+    out = []
+    while True:
+        try:
+            out.append(sess.run(nxt))
+        except tf.errors.OutOfRangeError:
+            return out
+
+
+def test_host_map_runs_compiled_over_chunks():
+    images = np.arange(300 * 6, dtype=np.uint8).reshape(300, 2, 3)
+    labels = np.arange(300) % 7
+    ds = tf.data.Dataset.from_generator(lambda: ((images[i], labels[i]) for i in range(300)),
+                                        (tf.uint8, tf.int64), ([2, 3], []))
+    mapped = ds.map(lambda x, y: (tf.reshape(tf.cast(x, tf.float32) / 255.0, [6]), tf.one_hot(y, 7)))
+    nxt = mapped.batch(50).make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        batches = _drain(nxt, sess)
+    np.testing.assert_allclose(np.concatenate([b[0] for b in batches]),
+                               images.reshape(300, 6).astype(np.float32) / np.float32(255.0), rtol=1e-6)
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), np.eye(7, dtype=np.float32)[labels])
+    assert batches[0][0].dtype == np.float32 and len(batches) == 6
+    assert len(mapped._fn._host_compiled._compiled) == 1  # one element signature, compiled once
+
+
+def test_host_map_ragged_elements_and_few_reads_ahead():
+    reads = []
+
+    def gen():
+        for n in range(1, 12):
+            reads.append(n)
+            yield np.arange(n, dtype=np.int32)
+    mapped = tf.data.Dataset.from_generator(gen, tf.int32, [None]).map(lambda x: tf.reduce_sum(x * 2))
+    nxt = mapped.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        assert sess.run(nxt) == 0
+        assert len(reads) <= 4  # the host walk reads ahead a little, not the whole input
+        rest = _drain(nxt, sess)
+    assert [int(v) for v in rest] == [n * (n - 1) for n in range(2, 12)]
+
+
+def test_host_map_error_surfaces_at_its_element():
+    table = tf.constant([10.0, 20.0, 30.0])
+    ids = [0, 1, 2, 1, 7, 0]
+    nxt = tf.data.Dataset.from_generator(lambda: iter(ids), tf.int32, []).map(
+        lambda i: tf.gather(table, i)).make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        assert [float(sess.run(nxt)) for _ in range(4)] == [10.0, 20.0, 30.0, 20.0]
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"\b7\b"):  # the bad index, as the op reports it
+            sess.run(nxt)
+
+
+def test_parallel_map_of_py_func_keeps_order():
+    import threading
+    threads = set()
+
+    def slow_square(x):
+        threads.add(threading.get_ident())
+        return np.int64(x * x)
+    ds = tf.data.Dataset.range(40).map(lambda x: tf.py_func(slow_square, [x], tf.int64), num_parallel_calls=4)
+    assert ds._variant.op.type == "ParallelMapDatasetV2"
+    assert ds._variant.op.inputs[-1].op.name == "num_parallel_calls"
+    nxt = ds.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        assert [int(v) for v in _drain(nxt, sess)] == [i * i for i in range(40)]
+    assert len(threads) > 1
+
+
+def test_parallel_map_validates_num_parallel_calls():
+    it = tf.data.Dataset.range(3).map(lambda x: x, num_parallel_calls=0).make_initializable_iterator()
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="num_parallel_calls must be greater than zero"):
+            sess.run(it.initializer)
+
+
+@pytest.mark.parametrize("buffer,expected", [(None, 2), (5, 5), (tf.data.experimental.AUTOTUNE, 8)])
+def test_host_walk_keeps_prefetch_buffer_elements_ready(buffer, expected):
+    from lowering.rules.data import HostIterator
+    ds = tf.data.Dataset.from_generator(lambda: iter(range(20)), tf.int64, [])
+    ds = ds if buffer is None else ds.prefetch(buffer)
+    nxt = ds.make_one_shot_iterator().get_next()
+    with tf.Session() as sess:
+        assert [int(sess.run(nxt)) for _ in range(3)] == [0, 1, 2]
+        walks = [v for v in sess._state.values() if isinstance(v, HostIterator)]
+    assert [w._queue.maxsize for w in walks] == [expected]

@@ -125,3 +125,49 @@ def test_training_over_dataset_matches_tf():
                 return sess.run([w, b])
 
     np.testing.assert_allclose(train(graphcompat), train(v1), rtol=1e-5)
+
+
+# A generator's element is converted as TF's py_func converts it (numpy's rules for numeric types).
+GENERATOR_CONVERSIONS = [
+    ("float_to_int32", "int32", [1.7, -2.5], [2]),
+    ("float64_column_to_int32", "int32", np.array([[3.0], [4.9]]), [2, 1]),   # the lecture's word2vec targets
+    ("int_wraps", "int32", 2 ** 40, []),
+    ("float_to_int8_wraps", "int8", 300.0, []),
+    ("negative_to_uint8", "uint8", -1, []),
+    ("none_to_float", "float32", None, []),
+    ("float_to_bool", "bool", 0.5, []),
+    ("str_to_string", "string", ["ab", "c"], [2]),
+    ("bytes_to_string", "string", b"xy", []),
+    ("str_to_int", "int32", "abc", []),
+    ("ragged_to_int", "int32", [[1, 2], [3]], [2, None]),
+    ("int_to_string", "string", 5, []),
+    ("beyond_int64", "int32", 2 ** 70, []),
+    ("wrong_shape", "float32", [1.0, 2.0, 3.0], [2]),
+]
+
+
+def first_element_or_error(tf, dtype: str, value, shape):
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_generator(lambda: iter([value]), getattr(tf, dtype), tf.TensorShape(shape))
+        nxt = ds.make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            try:
+                return sess.run(nxt), None
+            except tf.errors.OpError as e:
+                text = str(e)
+                start = text.find("`generator`")
+                message = text[start:].split("\n")[0] if start >= 0 else \
+                    next(line for line in text.splitlines() if line.strip() and "Graph execution" not in line)
+                return None, (type(e).__name__, message)
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")
+@pytest.mark.parametrize("name,dtype,value,shape", GENERATOR_CONVERSIONS, ids=[c[0] for c in GENERATOR_CONVERSIONS])
+def test_generator_conversion_like_tf(name, dtype, value, shape):
+    v1 = oracle.tf1()
+    want, want_error = first_element_or_error(v1, dtype, value, shape)
+    got, got_error = first_element_or_error(graphcompat, dtype, value, shape)
+    assert got_error == want_error
+    if want_error is None:
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        np.testing.assert_array_equal(got, want)

@@ -101,3 +101,35 @@ def test_notebook_executes(path, kernel_path, tmp_path, monkeypatch):
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             assert output.get("output_type") != "error", "".join(output.get("traceback", []))
+
+
+@pytest.mark.slow
+def test_pictures_and_notices_display_quietly(kernel_path, tmp_path, monkeypatch):
+    """In Jupyter: `tf.show_graph(x)` as a cell's last line shows one picture (not its HTML source), a
+    Variable draws like a Tensor, and the compile notice is a grey info line, not a stderr box."""
+    nbclient = pytest.importorskip("nbclient")
+    nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("ipykernel")
+    monkeypatch.setenv("JUPYTER_PATH", kernel_path)
+    cells = [
+        "import numpy as np\nimport graphcompat as tf\nfrom lowering import stats\nstats.notice_after_seconds = 0.0",
+        "x = tf.placeholder(tf.float32, [None, 3])\nw = tf.Variable(tf.ones([3, 1]), name='w')\n"
+        "loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))\n"
+        "step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)\n"
+        "sess = tf.Session()\nsess.run(tf.global_variables_initializer())\n"
+        "for _ in range(3):\n    sess.run(step, {x: np.ones((4, 3), np.float32)})",
+        "tf.show_graph(loss)",
+        "w",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name=KERNEL_NAME,
+                                     resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    training, picture, variable = (nb.cells[i].outputs for i in (1, 2, 3))
+    assert not [o for o in training if o.output_type == "stream" and o.name == "stderr"], training
+    notices = [o for o in training if o.output_type == "display_data"]
+    assert notices and all("gc-notice" in o.data["text/html"] and "compiling" in o.data["text/plain"]
+                           for o in notices)
+    assert len(picture) == 1 and picture[0].output_type == "display_data", picture
+    assert "<svg" in picture[0].data["text/html"] and "Subgraph of Mean:0" in picture[0].data["text/html"]
+    assert variable[0].output_type == "execute_result" and "Variable w" in variable[0].data["text/html"]

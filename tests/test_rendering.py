@@ -198,3 +198,48 @@ def test_op_named_like_its_scope_keeps_its_name():
     root = _parse(notebook.render_graph_html(g))
     labels = [g_.findall(SVG + "text")[0].text for g_ in root.iter(SVG + "g")]
     assert "lookup" in labels and "" not in labels and None not in labels
+
+
+def _adam_mlp_graph():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 784], name="image")
+        y = tf.placeholder(tf.float32, [None, 10], name="label")
+        h = tf.layers.dense(tf.layers.dense(x, 128, activation=tf.nn.relu), 64, activation=tf.nn.relu)
+        logits = tf.layers.dense(h, 10)
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+        tf.train.AdamOptimizer(0.01).minimize(loss)
+    return g
+
+
+def test_wide_fan_in_scopes_stay_notebook_wide():
+    """An optimizer's scopes read many tensors from outside: grouped by their scope, rows wrapped, every
+    picture fits a notebook's width, and each grouped input is still named in its stub's title."""
+    g = _adam_mlp_graph()
+    root = _parse(notebook.render_graph_html(g))
+    widths = [float(svg.get("width")) for svg in root.iter(SVG + "svg")]
+    assert len(widths) > 40 and max(widths) <= notebook._MAX_ROW_W + 80
+    tree = notebook._ScopeTree(list(g._ops))
+    adam = tree.scopes["Adam"]
+    outside = {t.op.name for op in tree.subtree_ops(adam) for t in op.inputs
+               if not t.op.name.startswith("Adam/") and t.op.name != "Adam"}
+    nodes, _ = notebook._level(tree, adam, set())
+    stubs = [n for n in nodes if "gc-ext" in n.kind]
+    assert len(stubs) <= notebook._MAX_OUTSIDE < len(outside)
+    stub_titles = "\n".join(n.title for n in stubs)
+    assert all(name in stub_titles for name in outside)
+    dense = next(n for n in stubs if n.label == "dense/\u2026")
+    assert dense.sub == "6 inputs from outside" and dense.title.count("\n") == 6
+
+
+def test_wide_layers_wrap_onto_rows():
+    g = tf.Graph()
+    with g.as_default():
+        with tf.name_scope("many"):
+            for i in range(40):
+                tf.constant(float(i), name=f"constant_number_{i}")
+    tree = notebook._ScopeTree(list(g._ops))
+    nodes, edges = notebook._level(tree, tree.scopes["many"], set())
+    width, height = notebook._layout(nodes, edges)
+    assert width <= notebook._MAX_ROW_W and height > 4 * notebook._NODE_H
+    assert len({n.y for n in nodes}) > 4

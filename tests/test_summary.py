@@ -366,3 +366,86 @@ def test_graph_tab_nodes_equal_tensorflow():
         theirs = _tensorboard_graph(v1)
     nodes = lambda gd: {(n.name, n.op, tuple(n.input)) for n in gd.node}  # noqa: E731
     assert nodes(ours) == nodes(theirs)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int8, np.int32, np.int64, np.uint8])
+@pytest.mark.parametrize("size", [1, 3, 64, 65, 5000])
+def test_histograms_of_every_dtype_and_size_have_tfs_buckets(dtype, size):
+    """The host path counts values in their own precision against the limits: the same as TF's doubles."""
+    from graphcompat.formats import make_histogram
+    from graphcompat.formats.histogram import BUCKET_LIMITS
+    from lowering.rules.summary import histogram_of
+    rng = np.random.default_rng(size)
+    if np.dtype(dtype).kind == "f":
+        info = np.finfo(dtype)
+        near_limits = BUCKET_LIMITS[rng.integers(1, BUCKET_LIMITS.size - 1, size)]
+        near_limits = near_limits[(np.abs(near_limits) < float(info.max))].astype(dtype)
+        values = np.concatenate([near_limits, (rng.normal(size=size) * 10.0 ** rng.integers(-8, 4, size))
+                                 .astype(dtype)])[:size]
+    else:
+        info = np.iinfo(dtype)
+        values = rng.integers(max(info.min, -1000), min(info.max, 1000), size).astype(dtype)
+    got, want = histogram_of(values), make_histogram(values)
+    assert list(got.bucket) == list(want.bucket) and list(got.bucket_limit) == list(want.bucket_limit)
+    assert (got.min, got.max, got.num) == (want.min, want.max, want.num)
+    np.testing.assert_allclose([got.sum, got.sum_squares], [want.sum, want.sum_squares], rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
+def test_device_histogram_counts_like_the_host(dtype):
+    """The accelerator path (sort and count where the values live), run here on the CPU device."""
+    import jax
+    from graphcompat.formats import make_histogram
+    from lowering.rules.summary import _device_histogram
+    rng = np.random.default_rng(1)
+    values = (rng.normal(size=20_000) * 10.0 ** rng.integers(-10, 8, 20_000)).astype(dtype)
+    with jax.enable_x64(True):
+        got = _device_histogram(jax.device_put(values), None)
+    want = make_histogram(values)
+    assert list(got.bucket) == list(want.bucket) and list(got.bucket_limit) == list(want.bucket_limit)
+    assert (got.min, got.max, got.num) == (want.min, want.max, want.num)
+    np.testing.assert_allclose([got.sum, got.sum_squares], [want.sum, want.sum_squares], rtol=1e-9)
+
+
+def test_writer_thread_keeps_order_and_flush_means_on_disk(tmp_path):
+    """add_summary returns at once (a thread writes); flush() returns when everything is on disk."""
+    writer = tf.summary.FileWriter(str(tmp_path), max_queue=3)
+    blobs = [tf.Summary(value=[tf.Summary.Value(tag="t", simple_value=float(i))]).SerializeToString()
+             for i in range(200)]
+    for step, blob in enumerate(blobs):
+        writer.add_summary(blob, step)
+    writer.flush()
+    events = [e for e in _events(str(tmp_path)) if e.HasField("summary")]
+    assert [(e.step, e.summary.value[0].simple_value) for e in events] == [(i, float(i)) for i in range(200)]
+    assert all(e.wall_time > 0 for e in events)
+    writer.add_summary(blobs[0])  # no step: the field stays unset, as in TF
+    writer.close()
+    last = _events(str(tmp_path))[-1]
+    assert last.summary.value[0].tag == "t" and last.step == 0
+
+
+def test_writer_close_drains_and_a_dropped_writer_still_writes(tmp_path):
+    import gc
+    import time
+    writer = tf.summary.FileWriter(str(tmp_path / "closed"))
+    for step in range(50):
+        writer.add_summary(tf.Summary(value=[tf.Summary.Value(tag="a", simple_value=1.0)]), step)
+    writer.close()
+    assert len([e for e in _events(str(tmp_path / "closed")) if e.HasField("summary")]) == 50
+    dropped = tf.summary.FileWriter(str(tmp_path / "dropped"), max_queue=1)
+    for step in range(5):
+        dropped.add_summary(tf.Summary(value=[tf.Summary.Value(tag="b", simple_value=2.0)]), step)
+    del dropped
+    gc.collect()
+    for _ in range(100):  # the thread ends after writing what was queued (max_queue=1: no batching)
+        if len([e for e in _events(str(tmp_path / "dropped")) if e.HasField("summary")]) == 5:
+            break
+        time.sleep(0.05)
+    assert len([e for e in _events(str(tmp_path / "dropped")) if e.HasField("summary")]) == 5
+
+
+def test_writer_rejects_bad_bytes_in_the_caller(tmp_path):
+    from google.protobuf.message import DecodeError
+    with tf.summary.FileWriter(str(tmp_path)) as writer:
+        with pytest.raises(DecodeError):
+            writer.add_summary(b"\xff\xff\xff")

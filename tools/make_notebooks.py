@@ -149,6 +149,10 @@ m = tf.Variable([[0, 1], [2, 3]], name="matrix")
 W = tf.Variable(tf.zeros([784, 10]), name="W")
 V = tf.get_variable("big_matrix", shape=(784, 10), initializer=tf.zeros_initializer())
 print(s, m, W, V, sep="\\n")"""),
+    ("md", """\
+A variable is three ops: `VariableV2` holds the value, `Assign` (its `initializer`) sets it from the initial
+value, and `read` is what other ops consume. A variable as a cell's last line draws them:"""),
+    ("code", "W"),
     ("md", "Reading a variable before it is initialized is an error, as in TensorFlow:"),
     ("code", """\
 with tf.Session() as sess:
@@ -574,6 +578,11 @@ w = tf.Variable(tf.zeros([8, 1]), name="w")
 loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - y))
 train_op = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
 batch = lambda n=32: {x: rng.normal(size=(n, 8)), y: rng.normal(size=(n, 1))}"""),
+    ("md", """\
+`tf.show_graph(t)` draws the subgraph a tensor or op needs, anywhere in a cell (outside Jupyter it writes
+an .html file). An optimizer's scopes read many tensors from elsewhere; their inputs are grouped by the
+scope they come from (hover a dashed box for the list), and wide rows wrap to the notebook's width."""),
+    ("code", "tf.show_graph(train_op)"),
     ("code", """\
 sess = tf.Session()
 sess.run(w.initializer)

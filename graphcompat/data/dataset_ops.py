@@ -22,7 +22,8 @@ A pipeline is walked two ways (see lowering/rules/data.py):
 
 Functions given to `map`/`filter`/`flat_map`/`interleave` are called once on placeholder-like `_Arg`
 tensors, as TF does, so their ops are recorded in the graph (under a `<op>_fn` name scope); they are
-evaluated per element with `lowering.interpreter.evaluate`.
+evaluated per element with `lowering.interpreter.evaluate`, except a Python-free `map` on the host walk,
+which runs compiled over chunks of elements (`HostRT.map` in lowering/rules/data.py).
 """
 from __future__ import annotations
 
@@ -142,8 +143,11 @@ class Function:
         captured += [t for t in self.outputs if t.op._id < start and t not in captured]
         self.captures = captured
         fed = set(self.args) | set(captured)
-        self.steps = [(op, get_rule(op.type), normalize_attrs(op.attrs))
-                      for op in prune(self.outputs, [], fed) if op._id >= start]
+        steps = [(op, get_rule(op.type), normalize_attrs(op.attrs))
+                 for op in prune(self.outputs, [], fed) if op._id >= start]
+        # Constants are values, bound once: an element's evaluation runs only the ops that compute.
+        self.constants = {op._outputs[0]: attrs["value"] for op, _, attrs in steps if op.type == "Const"}
+        self.steps = [step for step in steps if step[0].type != "Const"]
         from graphcompat.framework.registry import get_op_def
         self.dev_ok = self.dataset is None and not nest.has_sparse(template) and \
             not nest.has_sparse(self.template) and all(
@@ -153,7 +157,8 @@ class Function:
 
     def call(self, args: list, captured: dict, ctx) -> list:
         from lowering.interpreter import evaluate
-        feeds = {t: captured[t] for t in self.captures}
+        feeds = dict(self.constants)
+        feeds.update((t, captured[t]) for t in self.captures)
         feeds.update(zip(self.args, args))
         return evaluate(self.steps, feeds, self.outputs, ctx)
 
@@ -219,7 +224,7 @@ class Dataset:
 
     # --- transformations ----------------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None) -> "Dataset":
-        return MapDataset(self, map_func, parallel=num_parallel_calls is not None)
+        return MapDataset(self, map_func, num_parallel_calls)
 
     def map_with_legacy_function(self, map_func, num_parallel_calls=None, deterministic=None):
         return self.map(map_func, num_parallel_calls)

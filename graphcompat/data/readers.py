@@ -53,6 +53,12 @@ class GeneratorDataset(Dataset):
         args = [] if args is None else list(args)
         tensors = [convert_to_tensor(a, name=f"args_{i}") for i, a in enumerate(args)]
         self._record([], tensors, nest.template_of(output_types), [Spec(t, s) for t, s in zip(types, shapes)])
+        # per component: (numpy dtype, converted with numpy's astype?, static dims or None)
+        self._conversions = [(np.dtype(sp.dtype.as_numpy_dtype), np.issubdtype(sp.dtype.as_numpy_dtype, np.number),
+                              None if sp.shape.ndims is None else tuple(d.value for d in sp.shape.dims))
+                             for sp in self._specs]
+        self._flat_tuple = isinstance(self._template, tuple) and not nest.is_namedtuple(self._template) and \
+            all(leaf is None for leaf in self._template)
 
     def _iter(self, b, rt):
         op = self._variant.op
@@ -72,7 +78,9 @@ class GeneratorDataset(Dataset):
             yield self._convert(value, op)
 
     def _convert(self, value, op) -> list:
-        if self._template is not None:
+        if self._flat_tuple and type(value) is tuple and len(value) == len(self._specs):
+            leaves = value  # the common case (a tuple of arrays), without walking the structure
+        elif self._template is not None:
             try:
                 nest.assert_same_structure(self._template, value if isinstance(value, (tuple, dict))
                                            else value)
@@ -85,28 +93,42 @@ class GeneratorDataset(Dataset):
                     f"structure was {self.output_types}, but the yielded element was {value}."), op)
         else:
             leaves = [value]
+        # Each leaf as TF's py_func converts it (`FuncRegistry._convert`): numeric types with numpy's casting
+        # rules (`np.asarray(value).astype(dtype)`: floats truncate, ints wrap), others with
+        # `np.asarray(value, dtype)`.
         out = []
-        for leaf, spec in zip(leaves, self._specs):
+        for leaf, spec, (want, numeric, dims) in zip(leaves, self._specs, self._conversions):
             try:
-                if spec.dtype == _dt.string:
-                    arr = np.asarray(leaf, dtype=object)
-                    arr = np.vectorize(lambda s: s.encode() if isinstance(s, str) else bytes(s),
-                                       otypes=[object])(arr) if arr.size else arr
-                else:
-                    arr = np.asarray(leaf)
-                    if arr.dtype.kind in "USO" or (arr.dtype.kind == "f" and spec.dtype.is_integer):
-                        raise ValueError
-                    arr = arr.astype(spec.dtype.as_numpy_dtype)
+                arr = np.asarray(leaf).astype(want) if numeric else np.array(leaf, dtype=want)  # a copy: the
+                # generator may reuse its buffer while this element waits in a shuffle buffer or queue
             except (ValueError, TypeError):
                 raise _py_error(TypeError(
                     f"`generator` yielded an element that could not be converted to the expected type. The "
                     f"expected type was {spec.dtype.name}, but the yielded element was {leaf}."), op) from None
-            if not spec.shape.is_compatible_with(arr.shape):
+            except Exception as e:  # e.g. OverflowError for a Python int beyond int64: UnknownError, as TF
+                raise _py_error(e, op) from e
+            if spec.dtype == _dt.string:
+                arr = _as_bytes(arr, op)
+            if dims is not None and (len(dims) != arr.ndim or any(d is not None and d != n
+                                                                  for d, n in zip(dims, arr.shape))):
                 raise _py_error(TypeError(
                     f"`generator` yielded an element of shape {arr.shape} where an element of shape "
                     f"{tuple(spec.shape.as_tuple_or_none())} was expected."), op)
             out.append(arr)
         return out
+
+
+def _as_bytes(arr: np.ndarray, op) -> np.ndarray:
+    """A string component's elements as bytes (str is UTF-8 encoded); other objects fail as in TF."""
+    out = np.empty(arr.shape, dtype=object)
+    for index, item in np.ndenumerate(arr):
+        if isinstance(item, (bytes, np.bytes_)):
+            out[index] = bytes(item)
+        elif isinstance(item, str):
+            out[index] = item.encode("utf-8")
+        else:
+            raise errors.InternalError(None, op, f"Unsupported object type {type(item).__name__}")
+    return out
 
 
 def _filenames_tensor(filenames):

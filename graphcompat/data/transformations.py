@@ -20,17 +20,30 @@ from graphcompat.data.sources import _child_index
 class MapDataset(Dataset):
     _op_type = "MapDataset"
 
-    def __init__(self, input_ds: Dataset, map_func, parallel: bool = False):
+    def __init__(self, input_ds: Dataset, map_func, num_parallel_calls=None):
+        parallel = num_parallel_calls is not None
         self._fn = Function(map_func, input_ds._template, input_ds._specs, "map_fn" if not parallel else "pmap_fn")
         if self._fn.dataset is not None:
             raise TypeError("The map function must return a (nested) structure of tensors, not a Dataset; "
                             "use flat_map.")
-        self._record([input_ds], self._fn.captures, self._fn.template, self._fn.specs,
+        extra = []
+        if parallel:  # TF's ParallelMapDatasetV2 takes it as its last input
+            extra = [convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls")]
+        self._parallel_calls = extra[0] if extra else None
+        self._record([input_ds], self._fn.captures + extra, self._fn.template, self._fn.specs,
                      "ParallelMapDatasetV2" if parallel else "MapDataset")
 
+    def _validate(self, b):
+        if self._parallel_calls is not None:
+            n = int(b.vals[self._parallel_calls])
+            if n <= 0 and n != AUTOTUNE:
+                raise errors.InvalidArgumentError(None, self._variant.op, "num_parallel_calls must be greater than "
+                                                  "zero.")
+
     def _iter(self, b, rt):
-        for elem in b.children[0].ds._iter(b.children[0], rt):
-            yield [np.asarray(v) for v in self._fn.call(elem, b.vals, rt.ctx)]
+        """Op by op per element, or compiled over chunks of elements (see lowering/rules/data.py)."""
+        parallel = 0 if self._parallel_calls is None else int(b.vals[self._parallel_calls])
+        return rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel)
 
     def _card(self):
         return self._children[0]._card()

@@ -80,8 +80,8 @@ def _check_compatible(value, dtype: _dtypes.DType) -> None:
         ok = True
         if dtype.is_bool:
             ok = isinstance(leaf, (bool, np.bool_))
-        elif dtype.is_integer:
-            ok = isinstance(leaf, numbers.Integral) and not isinstance(leaf, bool)
+        elif dtype.is_integer:  # TF's _check_int accepts a Dimension (what `x.shape[i]` is in TF1)
+            ok = isinstance(leaf, (numbers.Integral, _ts.Dimension)) and not isinstance(leaf, bool)
         elif dtype.is_floating:
             ok = isinstance(leaf, numbers.Real) and not isinstance(leaf, bool)
         elif dtype.is_complex:
@@ -90,6 +90,27 @@ def _check_compatible(value, dtype: _dtypes.DType) -> None:
             ok = isinstance(leaf, (str, bytes))
         if not ok:
             raise TypeError(f"Expected {dtype.name}, but got {leaf!r} of type '{type(leaf).__name__}'.")
+
+
+def _dimension_values(value):
+    """`value` with every Dimension replaced by its int (an unknown one cannot become a tensor)."""
+    if isinstance(value, _ts.Dimension):
+        if value.value is None:
+            raise ValueError(f"Cannot convert unknown Dimension {value} to a Tensor.")
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_dimension_values(v) for v in value]
+    return value
+
+
+def _has_dimension(value) -> bool:
+    return any(isinstance(leaf, _ts.Dimension) for leaf in _flatten_leaves(value))
+
+
+def _is_index_like(value) -> bool:
+    """Only ints, numpy ints and Dimensions (a shape, axis list or perm written with `x.shape[i]`)."""
+    return all(isinstance(leaf, (numbers.Integral, _ts.Dimension)) and not isinstance(leaf, (bool, np.bool_))
+               for leaf in _flatten_leaves(value))
 
 
 def _to_bytes_array(value) -> np.ndarray:
@@ -116,6 +137,7 @@ def to_numpy(value: Any, dtype: Optional[_dtypes.DType] = None) -> np.ndarray:
         return _to_bytes_array(value)
     np_dtype = dtype.as_numpy_dtype
     if dtype.is_integer and not isinstance(value, np.ndarray):
+        value = _dimension_values(value)
         info = np.iinfo(np_dtype)
         for leaf in _flatten_leaves(value):
             if isinstance(leaf, numbers.Integral) and not info.min <= int(leaf) <= info.max:
@@ -221,12 +243,51 @@ def convert_to_tensor(value, dtype=None, name: Optional[str] = None, preferred_d
     if isinstance(value, (list, tuple)) and any(_contains_tensor(v) for v in value):
         from graphcompat.ops import array_ops  # a list with tensors inside becomes a Pack (as TF)
         return array_ops._autopacking(value, dtype, name or "packed")
+    if isinstance(value, np.ndarray) and value.dtype == object and value.size and _is_index_like(value.tolist()):
+        value = value.tolist()  # e.g. np.array([[1, x.shape[0]]], dtype=object): numbers, not strings
+    if dtype is None and preferred_dtype is None and isinstance(value, (list, tuple)) and _has_dimension(value) \
+            and _is_index_like(value):
+        # A shape, axis, perm or multiples argument written with `x.shape[i]` (a Dimension in TF1): TF
+        # converts it with the op's preferred index dtype, int32.
+        preferred_dtype = _dtypes.int32
     if dtype is None and preferred_dtype is not None:
         try:
             return constant(value, _dtypes.as_dtype(preferred_dtype), name=name or "Const")
         except (TypeError, ValueError):
             pass
     return constant(value, dtype, name=name or "Const")
+
+
+def _dimension_to_tensor(d: _ts.Dimension, dtype=None, name=None, as_ref=False) -> _ops.Tensor:
+    """TF's conversion of a Dimension: an int32 (or int64) scalar `shape_as_tensor`."""
+    if d.value is None:
+        raise ValueError(f"Cannot convert unknown Dimension {d} to a Tensor.")
+    if dtype is not None and dtype not in (_dtypes.int32, _dtypes.int64):
+        raise TypeError(f"Cannot convert Dimension {d} to dtype {dtype!r}. Allowed dtypes are tf.int32 and "
+                        f"tf.int64.")
+    return constant(d.value, dtype=dtype or _dtypes.int32, name=name or "shape_as_tensor")
+
+
+def _tensor_shape_to_tensor(s: _ts.TensorShape, dtype=None, name=None, as_ref=False) -> _ops.Tensor:
+    """TF's conversion of a fully known TensorShape: an int32 vector (int64 when a dimension needs it)."""
+    if not s.is_fully_defined():
+        raise ValueError(f"Cannot convert a partially known TensorShape {s} to a Tensor.")
+    dims = s.as_list()
+    big = next((d for d in dims if d >= 2 ** 31), 0)
+    if dtype is not None:
+        if dtype not in (_dtypes.int32, _dtypes.int64):
+            raise TypeError(f"Cannot convert TensorShape {s} to dtype {dtype!r}. Allowed dtypes are tf.int32 and "
+                            f"tf.int64.")
+        if dtype == _dtypes.int32 and big:
+            raise ValueError(f"Cannot convert TensorShape {s} to dtype int32; a dimension is too large. Consider "
+                             f"using tf.int64.")
+    else:
+        dtype = _dtypes.int64 if big else _dtypes.int32
+    return constant(np.array(dims, dtype.as_numpy_dtype), dtype=dtype, name=name or "shape_as_tensor")
+
+
+register_tensor_conversion_function(_ts.Dimension, _dimension_to_tensor)
+register_tensor_conversion_function(_ts.TensorShape, _tensor_shape_to_tensor)
 
 
 def _contains_tensor(value) -> bool:

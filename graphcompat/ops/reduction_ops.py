@@ -187,6 +187,16 @@ argmax = _arg_reduce("ArgMax", "argmax")
 argmin = _arg_reduce("ArgMin", "argmin")
 
 
+def arg_max(input, dimension, output_type=_dt.int64, name=None) -> _ops.Tensor:
+    """`tf.arg_max`: TF1's raw ArgMax (`dimension` required; `tf.argmax` is the newer spelling)."""
+    return apply_op("ArgMax", [input, dimension], {"output_type": _dt.as_dtype(output_type)}, name=name)
+
+
+def arg_min(input, dimension, output_type=_dt.int64, name=None) -> _ops.Tensor:
+    """`tf.arg_min`: TF1's raw ArgMin (`dimension` required; `tf.argmin` is the newer spelling)."""
+    return apply_op("ArgMin", [input, dimension], {"output_type": _dt.as_dtype(output_type)}, name=name)
+
+
 def count_nonzero(input_tensor=None, axis=None, keepdims=None, dtype=_dt.int64, name=None,
                   reduction_indices=None, keep_dims=None, input=None) -> _ops.Tensor:
     """`tf.count_nonzero`: Sum(Cast(NotEqual(x, 0), int64)), cast to `dtype`."""

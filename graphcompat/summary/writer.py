@@ -2,13 +2,22 @@
 
 Events are TensorFlow's own `Event` protos (tensorboard.compat.proto), written by graphcompat's small
 queued writer (formats.events.EventFileWriter), so TensorBoard reads them like TF's.
+
+As in TF, a FileWriter hands each event to a writer thread: `add_summary` parses and checks the summary
+(bad bytes fail in the caller, as TF's) and returns; the thread serializes, frames and writes the records
+in order, so a training loop that writes summaries every step does not wait for the file. `flush()`
+returns once every event added before it is written and flushed to the operating system; `close()`
+drains the queue, closes the file and ends the thread (pending events are also drained at exit).
 """
 from __future__ import annotations
 
+import atexit
+import queue
 import threading
 import time
 import warnings
-from typing import Optional
+import weakref
+from typing import Callable, Optional, Union
 
 from graphcompat.formats.events import EventFileWriter
 from graphcompat.framework import ops as _ops
@@ -17,6 +26,94 @@ from graphcompat.framework import ops as _ops
 def _pb2():
     from tensorboard.compat.proto import event_pb2, graph_pb2, meta_graph_pb2, summary_pb2
     return event_pb2, graph_pb2, meta_graph_pb2, summary_pb2
+
+
+_STOP = object()
+_live_queues: "weakref.WeakSet[_EventQueue]" = weakref.WeakSet()
+
+
+class _EventQueue:
+    """One writer thread per FileWriter: event records (bytes, or callables making them) written in order.
+
+    The thread holds the EventFileWriter and the queue, never the FileWriter; a FileWriter dropped without
+    `close()` still gets its queued events written (its finalizer stops the thread after them).
+    """
+
+    def __init__(self, event_writer: EventFileWriter, max_queue: int):
+        self._queue: queue.Queue = queue.Queue(max(1, int(max_queue)))  # a full queue blocks, as TF's
+        self._errors: list = []
+        self._thread = threading.Thread(target=_write_events, args=(self._queue, event_writer, self._errors),
+                                        name="graphcompat-FileWriter", daemon=True)
+        self._thread.start()
+        _live_queues.add(self)
+
+    def put(self, record: Union[bytes, Callable[[], bytes]]) -> None:
+        self._raise_error()
+        self._queue.put(record)
+
+    def drain(self) -> None:
+        """Returns when every record put before this call is with the EventFileWriter."""
+        self._queue.join()
+        self._raise_error()
+
+    def stop(self) -> None:
+        """Ends the thread after the records already queued (waits for it)."""
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join()
+        _live_queues.discard(self)
+
+    def stop_later(self) -> None:
+        """The finalizer's stop: never waits (it may run in any thread, the writer thread included)."""
+        try:
+            self._queue.put_nowait(_STOP)
+        except queue.Full:
+            threading.Thread(target=self._queue.put, args=(_STOP,), daemon=True).start()
+
+    def _raise_error(self) -> None:
+        if self._errors:
+            raise self._errors.pop(0)
+
+
+def _write_events(q: queue.Queue, event_writer: EventFileWriter, errors: list) -> None:
+    while True:
+        record = q.get()
+        try:
+            if record is _STOP:
+                return
+            event_writer.add_event(record() if callable(record) else record)
+        except BaseException as e:  # surfaces in the caller's next add/flush
+            errors.append(e)
+        finally:
+            q.task_done()
+
+
+@atexit.register
+def _drain_all_at_exit() -> None:
+    # Registered after formats.events' own exit flush, so it runs first (atexit is last in, first out).
+    for q in list(_live_queues):
+        try:
+            q.drain()
+        except Exception:  # never let a logging flush break interpreter shutdown
+            pass
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _summary_event(serialized_summary: bytes, wall_time: float, step: Optional[int]) -> bytes:
+    """`Event(wall_time, step, summary)` serialized, around the summary's own bytes (no re-encoding):
+    field 5 follows fields 1 and 2, so this is the canonical encoding."""
+    event = _pb2()[0].Event(wall_time=wall_time)
+    if step is not None:
+        event.step = int(step)
+    return event.SerializeToString() + b"\x2a" + _varint(len(serialized_summary)) + serialized_summary
 
 
 class FileWriter:
@@ -29,6 +126,9 @@ class FileWriter:
         # session is only remembered.
         self._session = session
         self.event_writer = EventFileWriter(str(logdir), max_queue, flush_secs, filename_suffix or "")
+        self._max_queue = max_queue
+        self._events = _EventQueue(self.event_writer, max_queue)
+        weakref.finalize(self, self._events.stop_later)
         self._closed = False
         self._session_run_tags: dict = {}
         self._seen_summary_tags: set = set()
@@ -52,15 +152,14 @@ class FileWriter:
     # --- events -------------------------------------------------------------------------------
     def add_summary(self, summary, global_step=None) -> None:
         """Adds a `Summary` (or its serialized bytes, as `sess.run` of a summary op returns)."""
-        event_pb2, _, _, summary_pb2 = _pb2()
+        summary_pb2 = _pb2()[3]
+        serialized = None
         if isinstance(summary, (bytes, bytearray)):
-            parsed = summary_pb2.Summary()
-            parsed.ParseFromString(bytes(summary))
-            summary = parsed
+            serialized = bytes(summary)
         elif hasattr(summary, "item") and getattr(summary, "dtype", None) == object:
-            parsed = summary_pb2.Summary()
-            parsed.ParseFromString(summary.item())
-            summary = parsed
+            serialized = summary.item()
+        if serialized is not None:
+            summary = summary_pb2.Summary.FromString(serialized)  # bad bytes fail here, as in TF
         elif not isinstance(summary, summary_pb2.Summary):
             # A Summary from another protobuf module (real TF's) has the same wire format.
             summary = summary_pb2.Summary.FromString(summary.SerializeToString())
@@ -70,9 +169,15 @@ class FileWriter:
                 continue
             if value.tag in self._seen_summary_tags:
                 value.ClearField("metadata")
+                serialized = None
                 continue
             self._seen_summary_tags.add(value.tag)
-        self._add_event(event_pb2.Event(summary=summary), global_step)
+        if serialized is None:
+            serialized = summary.SerializeToString()
+        if self._warn_if_closed():
+            return
+        wall_time, step = time.time(), None if global_step is None else int(global_step)
+        self._events.put(lambda: _summary_event(serialized, wall_time, step))
 
     def add_session_log(self, session_log, global_step=None) -> None:
         event_pb2 = _pb2()[0]
@@ -112,33 +217,48 @@ class FileWriter:
         self._add_event(event_pb2.Event(tagged_run_metadata=tagged), global_step)
 
     def add_event(self, event) -> None:
-        self._warn_if_closed()
-        self.event_writer.add_event(event)
+        """Adds an `Event` as given (its wall_time and step are the caller's)."""
+        if not self._warn_if_closed():
+            self._events.put(event.SerializeToString())
 
     def _add_event(self, event, step) -> None:
-        self._warn_if_closed()
+        if self._warn_if_closed():
+            return
         event.wall_time = time.time()
         if step is not None:
             event.step = int(step)
-        self.event_writer.add_event(event)
+        self._events.put(event.SerializeToString())
 
-    def _warn_if_closed(self) -> None:
+    def _warn_if_closed(self) -> bool:
         if self._closed:
             warnings.warn("Attempting to use a closed FileWriter. The operation will be a noop unless the "
                           "FileWriter is explicitly reopened.")
+        return self._closed
 
     # --- lifecycle ----------------------------------------------------------------------------
     def flush(self) -> None:
-        self._warn_if_closed()
+        """Returns once every event added so far is written and flushed to the operating system."""
+        if self._warn_if_closed():
+            return
+        self._events.drain()
         self.event_writer.flush()
 
     def close(self) -> None:
+        """Writes every pending event, closes the file and ends the writer thread."""
+        if self._closed:
+            return
+        self._events.drain()
+        self._events.stop()
         self.event_writer.close()
         self._closed = True
 
     def reopen(self) -> None:
         """After close(): further events go to a new file in the same logdir."""
+        if not self._closed:
+            return
         self.event_writer.reopen()
+        self._events = _EventQueue(self.event_writer, self._max_queue)
+        weakref.finalize(self, self._events.stop_later)
         self._closed = False
 
 

@@ -25,12 +25,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from graphcompat.data.dataset_ops import DATASET_OF_OP, DATASET_OP_TYPES, INF, Bound
+from graphcompat.data.dataset_ops import AUTOTUNE, DATASET_OF_OP, DATASET_OP_TYPES, INF, Bound
 from graphcompat.data.transformations import DevicePlan, _mix32, buffered_order, device_plan
 from graphcompat.data.iterator_ops import DATASET_OF_ITERATOR
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
-from lowering.interpreter import RunContext, evaluate
+from lowering.interpreter import NeedsConcreteValues, RunContext, evaluate
 from lowering.registry import lowers
 
 _NOT_INITIALIZED = ("GetNext() failed because the iterator has not been initialized. Ensure that you have run "
@@ -60,10 +60,127 @@ class HostRT:
         self.epochs[id(node)] = e + 1
         return e
 
+    def map(self, fn, elements, captured: dict, parallel_calls: int = 0):
+        """The outputs of dataset function `fn` over `elements`: compiled in chunks when it is Python-free,
+        else op by op (on `parallel_calls` threads when it asks for them and keeps no state)."""
+        compiled = getattr(fn, "_host_compiled", None)
+        if compiled is None:
+            compiled = fn._host_compiled = CompiledFunction(fn)
+        if compiled.usable:
+            return compiled.map(elements, captured, self.ctx)
+        workers = (os.cpu_count() or 1) if parallel_calls == AUTOTUNE else parallel_calls
+        if workers > 1 and _parallel_safe(fn):
+            return _map_parallel(fn, elements, captured, self.ctx, workers)
+        return ([np.asarray(v) for v in fn.call(elem, captured, self.ctx)] for elem in elements)
+
     def seed_for(self, node, epoch: int) -> list:
         if node._random:
             return [self.seed_base, self.index.get(id(node), 0), epoch]
         return [node._seeds[0] & 0xFFFFFFFF, node._seeds[1] & 0xFFFFFFFF, epoch]
+
+
+class CompiledFunction:
+    """A Python-free dataset function (map) run compiled on the host walk.
+
+    Consecutive elements of equal shapes are stacked into chunks and the function, vmapped over the
+    chunk, runs as one jitted call: one dispatch per chunk instead of one per op and element. Chunks
+    grow 1, 2, 4 … `CHUNK` elements (a pipeline that needs few elements reads few ahead) and are padded
+    to `CHUNK`, so each element signature compiles once. A run-time check that fails (or any error) in a
+    chunk re-runs that chunk op by op, which raises TF's error at the element that has it; a function that
+    cannot be traced (a rule needing a concrete value) runs op by op for good.
+    """
+
+    CHUNK = 64
+    MAX_SIGNATURES = 8  # distinct element shapes compiled before falling back to op by op (ragged data)
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.usable = fn.dev_ok
+        self._compiled: dict = {}
+
+    def _build(self):
+        fn = self.fn
+
+        def one(args, captured):
+            ctx = RunContext({}, traced=True)
+            feeds = dict(fn.constants)
+            feeds.update(zip(fn.captures, captured))
+            feeds.update(zip(fn.args, args))
+            outs = evaluate(fn.steps, feeds, fn.outputs, ctx)
+            ok = ctx.all_ok()
+            return outs, jnp.asarray(True) if ok is None else ok
+        return jax.jit(jax.vmap(one, in_axes=(0, None)))
+
+    def map(self, elements, captured: dict, ctx: RunContext):
+        """Yields the function's outputs (lists of numpy arrays) for `elements`, in order."""
+        caps = [captured[t] for t in self.fn.captures]
+        size, chunk, signature = 1, [], None
+        for elem in elements:
+            elem = [np.asarray(v) for v in elem]
+            sig = tuple((v.shape, v.dtype) for v in elem)
+            if chunk and (sig != signature or len(chunk) >= size):
+                yield from self._run(chunk, signature, caps, captured, ctx)
+                chunk, size = [], min(size * 2, self.CHUNK)
+            chunk.append(elem)
+            signature = sig
+        if chunk:
+            yield from self._run(chunk, signature, caps, captured, ctx)
+
+    def _run(self, chunk: list, signature, caps: list, captured: dict, ctx: RunContext):
+        compiled = self._compiled.get(signature) if self.usable else None
+        if compiled is None and self.usable and len(self._compiled) < self.MAX_SIGNATURES:
+            compiled = self._compiled[signature] = self._build()
+        if compiled is not None:
+            pad = self.CHUNK - len(chunk)
+            stacked = [np.stack([e[k] for e in chunk] + [chunk[-1][k]] * pad) for k in range(len(signature))]
+            try:
+                with jax.default_device(_host_cpu()):  # input pipelines run on the host CPU, as TF's tf.data
+                    outs, ok = jax.device_get(compiled(stacked, caps))
+            except NeedsConcreteValues:
+                self.usable, outs, ok = False, None, None
+            except Exception:  # noqa: BLE001 (op by op below raises TF's error at its element)
+                outs, ok = None, None
+            if ok is not None and bool(np.all(ok[:len(chunk)])):
+                for i in range(len(chunk)):
+                    yield [o[i] for o in outs]
+                return
+        for elem in chunk:  # op by op: the exact values and errors of TF's per-element kernel calls
+            yield [np.asarray(v) for v in self.fn.call(elem, captured, ctx)]
+
+
+def _host_cpu():
+    return jax.devices("cpu")[0]
+
+
+def _parallel_safe(fn) -> bool:
+    """Whether calls of `fn` may run concurrently: no op keeps state between calls (Python callbacks own
+    theirs, as in TF's parallel map)."""
+    from graphcompat.framework.registry import get_op_def
+    return fn.dataset is None and all(not get_op_def(op.type).stateful or op.type in _PY_FUNC_TYPES
+                                      for op, _, _ in fn.steps)
+
+
+_PY_FUNC_TYPES = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
+
+
+def _map_parallel(fn, elements, captured: dict, ctx: RunContext, workers: int):
+    """TF's parallel map with deterministic order: up to `workers` calls in flight on a thread pool,
+    results yielded in input order (an error surfaces at its element)."""
+    from concurrent.futures import ThreadPoolExecutor
+    state = ctx._state_in
+
+    def call(elem):
+        with jax.enable_x64(True):
+            return [np.asarray(v) for v in fn.call(elem, captured, RunContext(state, traced=False))]
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphcompat-tf.data-map") as pool:
+        pending: list = []
+        for elem in elements:
+            pending.append(pool.submit(call, elem))
+            if len(pending) >= workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
 
 
 class DevRT:
@@ -87,6 +204,16 @@ def _entropy() -> int:
     return int.from_bytes(os.urandom(4), "little")
 
 
+def _queue_size(bound: Bound) -> int:
+    """Elements the walk thread keeps ready: a pipeline ending in `prefetch(n)` gets n (AUTOTUNE: a few
+    more than the default), others `_PREFETCH`."""
+    from graphcompat.data.transformations import PrefetchDataset
+    if isinstance(bound.ds, PrefetchDataset):
+        n = int(bound.vals[bound.ds._tensors[0]])
+        return 4 * _PREFETCH if n == AUTOTUNE else max(_PREFETCH, n)
+    return _PREFETCH
+
+
 class HostIterator:
     """A host walk of a bound pipeline; a daemon thread prefetches elements ahead of `next`.
 
@@ -97,7 +224,7 @@ class HostIterator:
     def __init__(self, bound: Bound, ctx: RunContext):
         self._bound = bound
         self._rt = HostRT(ctx, _entropy(), bound.ds._nodes())
-        self._queue: queue.Queue = queue.Queue(_PREFETCH)
+        self._queue: queue.Queue = queue.Queue(_queue_size(bound))
         self._stop = threading.Event()
         self._thread = None
         self._final = None  # the exception every later `next` raises (end of sequence or an error)

@@ -6,8 +6,12 @@ with `bad_color` for non-finite pixels, 16-bit PCM WAV audio, tensors as TensorP
 """
 from __future__ import annotations
 
+import bisect
+import functools
 import struct
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.formats import encode_png, make_histogram
@@ -56,52 +60,137 @@ def scalar_summary(ctx, op, tags, values):
 
 @lowers("HistogramSummary", context=True, host=True)
 def histogram_summary(ctx, op, tag, values):
-    flat = _host(values).astype(np.float64).reshape(-1)
-    bad = ~np.isfinite(flat)
-    if bad.any():  # TF reports the first non-finite value it meets
-        first = flat[np.argmax(bad)]
-        what = "Nan in summary histogram for" if np.isnan(first) else "Infinity in Histogram for"
-        raise errors.InvalidArgumentError(None, op, f"{what}: {op.name}")
     summary = _summary_pb2().Summary()
-    summary.value.add(tag=_text(_host(tag)), histo=histogram_proto(flat))
+    summary.value.add(tag=_text(_host(tag)), histo=histogram_of(values, op))
     return _result(summary)
 
 
-_EXACT_SUM_MAX = 4096
+# --- TF's histogram (tsl/lib/histogram): buckets `upper_bound(BUCKET_LIMITS, v)`, the last one open ---------
+_NUM_BUCKETS = BUCKET_LIMITS.size
+_EXACT_SUM_MAX = 4096   # up to this many values the sums are sequential, as TF's double accumulator
+_FEW_VALUES = 64        # up to this many values (a loss, a few scalars) buckets come from one search per value
+_LIMITS_LIST = BUCKET_LIMITS.tolist()
+_LIMITS_IN: dict = {}
 
 
-def bucket_counts(flat: np.ndarray) -> np.ndarray:
-    """Counts per bucket `min(upper_bound(BUCKET_LIMITS, v), last)`, via one sort of the values.
+def _limits_in(dtype: np.dtype) -> np.ndarray:
+    """Per bucket limit `t`, the smallest value of `dtype` at or above `t`: for `x` of that dtype, `x < t`
+    exactly when `x < limits[t]`, so sorted values of the input's own precision count against the limits.
+    (Rounding up, not down, keeps every threshold a normal number: accelerators flush subnormals to zero.)"""
+    limits = _LIMITS_IN.get(dtype)
+    if limits is None:
+        with np.errstate(over="ignore"):
+            rounded = BUCKET_LIMITS.astype(dtype)
+            limits = np.where(rounded.astype(np.float64) >= BUCKET_LIMITS, rounded,
+                              np.nextafter(rounded, np.array(np.inf, dtype)))
+        _LIMITS_IN[dtype] = limits
+    return limits
 
-    With `F(t)` = number of values below `t`, bucket i holds `F(limit[i]) - F(limit[i-1])` (the last
-    bucket takes everything from `limit[-2]` up): the same counts as a binary search per value.
+
+def _work_dtype(dtype: np.dtype) -> np.dtype:
+    """The precision values are counted in: float32 holds every float16/bfloat16/float32 and small int
+    value exactly (TF casts to double first; counting is the same); everything else goes to float64."""
+    if dtype.itemsize <= 4 and dtype.kind == "f" or dtype.itemsize <= 2 and dtype.kind in "iub":
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _nonfinite_error(first_bad: float, op) -> errors.InvalidArgumentError:
+    what = "Nan in summary histogram for" if np.isnan(first_bad) else "Infinity in Histogram for"
+    return errors.InvalidArgumentError(None, op, f"{what}: {op.name}")  # TF names the first one it meets
+
+
+def histogram_of(values, op=None):
+    """TF's HistogramProto of `values` (numpy or a device array; NaN/Inf fail as in TF's kernel).
+
+    A device array on an accelerator is reduced where it lives (sort and count there, a few kB come
+    back); on the CPU numpy's sort of the input's own precision is the fastest exact counting.
     """
-    below = np.searchsorted(np.sort(flat), BUCKET_LIMITS, side="left")
-    counts = np.diff(below, prepend=0).astype(np.float64)
-    counts[-1] = flat.size - below[-2]
-    return counts
+    if isinstance(values, jax.Array) and values.size > _EXACT_SUM_MAX and \
+            next(iter(values.devices())).platform != "cpu":
+        return _device_histogram(values, op)
+    flat = np.asarray(values).reshape(-1)
+    if flat.dtype.kind not in "fiub" or flat.dtype.kind == "f" and flat.dtype.itemsize < 4:
+        flat = flat.astype(np.float32)  # float16 / bfloat16: exact in float32
+    if flat.dtype.kind == "f" and not np.isfinite(flat).all():
+        raise _nonfinite_error(float(flat[np.argmax(~np.isfinite(flat))]), op)
+    n = flat.size
+    if n == 0:
+        return make_histogram(flat)
+    if n <= _FEW_VALUES:  # a loss, a few scalars: plain Python on doubles is faster than numpy here
+        values = flat.astype(np.float64).tolist()
+        filled: dict = {}
+        total = total_squares = 0.0
+        for v in values:  # sequential double sums, as TF's accumulator
+            bucket = min(bisect.bisect_right(_LIMITS_LIST, v), _NUM_BUCKETS - 1)
+            filled[bucket] = filled.get(bucket, 0) + 1
+            total += v
+            total_squares += v * v
+        return _histogram_proto(filled, min(values), max(values), n, total, total_squares)
+    work = flat.astype(_work_dtype(flat.dtype), copy=False)
+    ordered = np.sort(work)
+    below = np.searchsorted(ordered, _limits_in(work.dtype), side="left")  # values < each limit
+    counts = np.diff(below, prepend=0)
+    counts[-1] = n - below[-2]
+    buckets = np.flatnonzero(counts)
+    return _histogram_proto(dict(zip(buckets.tolist(), counts[buckets].tolist())), float(ordered[0]),
+                            float(ordered[-1]), n, *_sums(work))
+
+
+def _sums(work: np.ndarray) -> tuple:
+    """(sum, sum of squares) in double: sequential as TF for small inputs, pairwise (the same value to
+    rounding, many times faster) for large ones."""
+    with np.errstate(over="ignore", invalid="ignore"):  # huge values overflow to inf, as TF's doubles do
+        if work.size <= _EXACT_SUM_MAX:
+            as_double = work.astype(np.float64)
+            return float(np.cumsum(as_double)[-1]), float(np.cumsum(as_double * as_double)[-1])
+        return float(np.sum(work, dtype=np.float64)), float(np.einsum("i,i->", work, work, dtype=np.float64))
+
+
+def _histogram_proto(filled: dict, lo: float, hi: float, n: int, total: float, total_squares: float):
+    """The proto from the non-empty buckets ({index: count}): TF also keeps the last bucket of each run of
+    empty ones (the one just below a non-empty bucket) and always the last bucket."""
+    kept = sorted(filled.keys() | {b - 1 for b in filled if b > 0} | {_NUM_BUCKETS - 1})
+    return _summary_pb2().HistogramProto(min=lo, max=hi, num=float(n), sum=total, sum_squares=total_squares,
+                                         bucket_limit=BUCKET_LIMITS[kept].tolist(),
+                                         bucket=[float(filled.get(b, 0)) for b in kept])
+
+
+@functools.lru_cache(maxsize=None)
+def _device_counter(dtype: np.dtype):
+    """A jitted `values -> (first non-finite or 0, all finite, values < limit per limit, min, max, sum, sum of
+    squares)`, for one value dtype: the same sort-and-count as the host path, on the values' device."""
+    work = _work_dtype(dtype)
+    limits = _limits_in(work)
+
+    @jax.jit
+    def count(values):
+        flat = values.reshape(-1).astype(work)
+        bad = ~jnp.isfinite(flat)
+        ordered = jnp.sort(flat)
+        wide = flat.astype(jnp.float64)
+        return (flat[jnp.argmax(bad)], ~bad.any(), jnp.searchsorted(ordered, limits, side="left"), ordered[0],
+                ordered[-1], jnp.sum(wide), jnp.sum(wide * wide))
+    return count
+
+
+def _device_histogram(values, op):
+    with jax.enable_x64(True):
+        first_bad, ok, below, lo, hi, total, total_squares = jax.device_get(
+            _device_counter(np.dtype(values.dtype))(values))
+    if not ok:
+        raise _nonfinite_error(float(first_bad), op)
+    n = int(values.size)
+    counts = np.diff(below.astype(np.int64), prepend=0)
+    counts[-1] = n - below[-2]
+    buckets = np.flatnonzero(counts)
+    return _histogram_proto(dict(zip(buckets.tolist(), counts[buckets].tolist())), float(lo), float(hi), n,
+                            float(total), float(total_squares))
 
 
 def histogram_proto(flat: np.ndarray):
-    """TF's HistogramProto for finite float64 values (same buckets as formats.make_histogram).
-
-    Small inputs sum sequentially like TF's double accumulator; large ones use numpy's pairwise sum
-    (the same value to float rounding, many times faster).
-    """
-    if flat.size <= _EXACT_SUM_MAX:
-        return make_histogram(flat)
-    proto = _summary_pb2().HistogramProto()
-    proto.min, proto.max = float(flat.min()), float(flat.max())
-    proto.num = float(flat.size)
-    with np.errstate(over="ignore"):
-        proto.sum = float(np.sum(flat))
-        proto.sum_squares = float(np.dot(flat, flat))
-    counts = bucket_counts(flat)
-    nonempty = counts > 0
-    keep = nonempty | np.append(nonempty[1:], True)
-    proto.bucket_limit.extend(BUCKET_LIMITS[keep].tolist())
-    proto.bucket.extend(counts[keep].tolist())
-    return proto
+    """TF's HistogramProto for finite values (same buckets as formats.make_histogram)."""
+    return histogram_of(flat)
 
 
 def _normalize_image(values: np.ndarray, bad_color: np.ndarray) -> np.ndarray:

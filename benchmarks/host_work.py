@@ -1,0 +1,194 @@
+"""Host-side work of training loops, graphcompat vs TensorFlow: summaries every step, host tf.data pipelines.
+
+    python benchmarks/host_work.py [--rounds 3] [--tf] [WORKLOAD ...]
+    python benchmarks/host_work.py --run graphcompat|tf WORKLOAD      # one measurement (used by the above)
+
+Workloads (each prints µs per step; ratios are what to quote on these noisy machines):
+- summaries: the lecture's word2vec NCE step (vocab 5000, batch 128) fetched plain, with
+  `merge_all()` of scalar(loss) + histogram(loss) written by `FileWriter.add_summary` every step, and with a
+  histogram of the 320k NCE weights as well. Prints each variant's ratio to the plain step.
+- pipeline: a `from_generator` (Python-side uint8 images) → map (cast, scale, reshape, one_hot) → shuffle(1000)
+  → batch(64) → prefetch(1) pipeline feeding a 784-128-10 MLP step (Adam), per step over a whole epoch.
+- pipeline_csv: TextLineDataset → map(decode_csv) → shuffle → batch → prefetch, drained (host ops only).
+Each backend runs in its own process, alternating, `--rounds` times; medians are kept. No timing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _import(backend: str):
+    if backend == "tf":
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+        import tensorflow.compat.v1 as tf
+        tf.disable_eager_execution()
+        return tf
+    sys.path.insert(0, ROOT)
+    import graphcompat as tf
+    return tf
+
+
+def _best(fn, steps: int, rounds: int = 5) -> float:
+    for i in range(5):
+        fn(i)
+    best = float("inf")
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for i in range(steps):
+            fn(i)
+        best = min(best, (time.perf_counter() - t) / steps)
+    return best * 1e6
+
+
+def summaries(tf) -> dict:
+    rng = np.random.RandomState(0)
+    vocab, embed, batch = 5000, 64, 128
+    with tf.Graph().as_default():
+        center = tf.placeholder(tf.int32, [batch])
+        target = tf.placeholder(tf.int32, [batch, 1])
+        emb = tf.get_variable("embed_matrix", [vocab, embed], initializer=tf.random_uniform_initializer())
+        w = tf.get_variable("nce_weight", [vocab, embed], initializer=tf.truncated_normal_initializer(stddev=0.1))
+        b = tf.get_variable("nce_bias", initializer=tf.zeros([vocab]))
+        loss = tf.reduce_mean(tf.nn.nce_loss(w, b, target, tf.nn.embedding_lookup(emb, center), 32, vocab))
+        opt = tf.train.GradientDescentOptimizer(1.0).minimize(loss)
+        with tf.name_scope("summaries"):
+            tf.summary.scalar("loss", loss)
+            tf.summary.histogram("histogram_loss", loss)
+            merged = tf.summary.merge_all()
+        with_weights = tf.summary.merge([merged, tf.summary.histogram("nce_weight", w)])
+        data = [(rng.randint(0, vocab, batch).astype(np.int32), rng.randint(0, vocab, (batch, 1)).astype(np.int32))
+                for _ in range(50)]
+        with tf.Session() as sess, tempfile.TemporaryDirectory() as logdir:
+            sess.run(tf.global_variables_initializer())
+            writer = tf.summary.FileWriter(logdir, sess.graph)
+
+            def step(fetches):
+                def run(i):
+                    c, t = data[i % 50]
+                    out = sess.run(fetches, {center: c, target: t})
+                    if len(out) == 3:
+                        writer.add_summary(out[2], i)
+                return run
+            variants = {"plain": [loss, opt], "summaries": [loss, opt, merged],
+                        "weights_histogram": [loss, opt, with_weights]}
+            times = {k: [] for k in variants}
+            for _ in range(3):  # interleaved: the variants share the machine's noise
+                for k, fetches in variants.items():
+                    times[k].append(_best(step(fetches), 100, 2))
+            writer.close()
+    result = {f"{k}_us": min(v) for k, v in times.items()}
+    result["summaries_ratio"] = result["summaries_us"] / result["plain_us"]
+    result["weights_histogram_ratio"] = result["weights_histogram_us"] / result["plain_us"]
+    return result
+
+
+def pipeline(tf) -> dict:
+    n, batch = 6000, 64
+    rng = np.random.RandomState(0)
+    images = rng.randint(0, 256, (n, 28, 28)).astype(np.uint8)
+    labels = rng.randint(0, 10, n).astype(np.int64)
+
+    def gen():
+        for i in range(n):
+            yield images[i], labels[i]
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_generator(gen, (tf.uint8, tf.int64), ([28, 28], []))
+        ds = ds.map(lambda x, y: (tf.reshape(tf.cast(x, tf.float32) / 255.0, [784]), tf.one_hot(y, 10)))
+        it = ds.shuffle(1000).batch(batch).prefetch(1).make_initializable_iterator()
+        x, y = it.get_next()
+        hidden = tf.layers.dense(x, 128, activation=tf.nn.relu)
+        logits = tf.layers.dense(hidden, 10)
+        loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))
+        opt = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            per_epoch = []
+            for _ in range(4):
+                sess.run(it.initializer)
+                t, steps = time.perf_counter(), 0
+                try:
+                    while True:
+                        sess.run([opt, loss])
+                        steps += 1
+                except tf.errors.OutOfRangeError:
+                    pass
+                per_epoch.append((time.perf_counter() - t) / steps * 1e6)
+    return {"first_epoch_us": per_epoch[0], "us_per_step": min(per_epoch[1:])}
+
+
+def pipeline_csv(tf) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "data.csv")
+        rng = np.random.RandomState(0)
+        with open(path, "w") as f:
+            f.writelines(f"{rng.rand():.5f},{rng.rand():.5f},{rng.randint(10)}\n" for _ in range(20000))
+        with tf.Graph().as_default():
+            ds = tf.data.TextLineDataset(path).map(lambda line: tf.decode_csv(line, [[0.0], [0.0], [0]]))
+            it = ds.shuffle(1000).batch(128).prefetch(1).make_initializable_iterator()
+            nxt = it.get_next()
+            with tf.Session() as sess:
+                per_epoch = []
+                for _ in range(3):
+                    sess.run(it.initializer)
+                    t, steps = time.perf_counter(), 0
+                    try:
+                        while True:
+                            sess.run(nxt)
+                            steps += 1
+                    except tf.errors.OutOfRangeError:
+                        pass
+                    per_epoch.append((time.perf_counter() - t) / steps * 1e6)
+    return {"us_per_step": min(per_epoch)}
+
+
+WORKLOADS = {"summaries": summaries, "pipeline": pipeline, "pipeline_csv": pipeline_csv}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workloads", nargs="*")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--tf", action="store_true", help="also run TensorFlow (tensorflow-cpu and tf-keras)")
+    ap.add_argument("--run", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.run:
+        result = WORKLOADS[a.workloads[0]](_import(a.run))
+        print("RESULT " + " ".join(f"{k}={v:.4g}" for k, v in result.items()))
+        return
+    backends = ["graphcompat"] + (["tf"] if a.tf else [])
+    for name in a.workloads or list(WORKLOADS):
+        rows: dict = {b: [] for b in backends}
+        for _ in range(a.rounds):
+            for backend in backends:
+                proc = subprocess.run([sys.executable, __file__, "--run", backend, name], capture_output=True,
+                                      text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+                line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+                if not line:
+                    print(f"{name} {backend}: failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+                    continue
+                rows[backend].append(dict(kv.split("=") for kv in line[0].split()[1:]))
+        medians = {b: {k: statistics.median(float(r[k]) for r in rs) for k in rs[0]} for b, rs in rows.items() if rs}
+        for backend, values in medians.items():
+            print(f"{name} {backend}: " + " ".join(f"{k}={v:.3g}" for k, v in values.items()))
+        if "tf" in medians and "graphcompat" in medians:
+            ours, theirs = medians["graphcompat"], medians["tf"]
+            key = "plain_us" if name == "summaries" else "us_per_step"
+            print(f"{name}: graphcompat/tf per step = {ours[key] / theirs[key]:.2f}x" + (
+                f"; summary step: {ours['summaries_us'] / theirs['summaries_us']:.2f}x, "
+                f"weights histogram step: {ours['weights_histogram_us'] / theirs['weights_histogram_us']:.2f}x"
+                if name == "summaries" else ""))
+
+
+if __name__ == "__main__":
+    main()
