@@ -84,6 +84,8 @@ from graphcompat.ops.random_ops import (multinomial, random_crop, random_gamma, 
 from graphcompat import random  # noqa: F401
 from graphcompat.gradients import IndexedSlices, IndexedSlicesValue, gradients, stop_gradient  # noqa: F401
 from graphcompat.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
+# (training) variable sharing through templates
+from graphcompat.template import make_template  # noqa: F401
 
 # --- (importer) resource variables: tf.assign & co. dispatch to them as TF's state_ops do --------
 from graphcompat.ops.resource_variable_ops import (assign, assign_add, assign_sub, count_up_to,  # noqa: F401,E402
@@ -134,6 +136,12 @@ from graphcompat import signal  # noqa: F401
 from graphcompat.image_extra import extract_image_patches  # noqa: F401
 from graphcompat import signal as spectral  # noqa: F401
 from graphcompat.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
+# (training) queues and readers of TF1 queue-based input pipelines
+from graphcompat.ops.data_flow_ops import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase,  # noqa: F401
+                                           RandomShuffleQueue)
+from graphcompat.ops.io_ops import (FixedLengthRecordReader, IdentityReader, LMDBReader, ReaderBase,  # noqa: F401
+                                    TextLineReader, TFRecordReader, WholeFileReader, matching_files)
+from graphcompat import queue  # noqa: F401
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
 from graphcompat import contrib, image, layers, losses, metrics, nn, train  # noqa: F401

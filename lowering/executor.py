@@ -464,6 +464,12 @@ class PlanRunner:
             pre_run(store, op)
         if plan.input_steps:
             feed_values = list(feed_values) + self._run_inputs(store, feed_values)
+        return self._run_staged_after_inputs(feed_values)
+
+    def _run_staged_after_inputs(self, feed_values: Sequence):
+        """`run_staged` once its host inputs have run (`feed_values` holds them): a fallback to the
+        op-by-op tier must not run them again (a dequeue would lose an element)."""
+        plan, store = self.plan, self.session.values
         compiled = self.compiled
         if compiled is None and not self.eager_only and (self._first_tier() == "compiled"):
             try:
@@ -476,7 +482,7 @@ class PlanRunner:
                     fetched, written, oks = compiled(store, feed_values)
                 except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
                     self.compiled, self.eager_only = None, True
-                    return self.run_staged(feed_values)
+                    return self._run_staged_after_inputs(feed_values)
             if oks and not bool(oks[0]):
                 self._raise_failed_check(feed_values)
             self.runs += 1
@@ -517,6 +523,11 @@ class _Overlay(dict):
 
     def get(self, key, default=None):
         return self[key] if key in self else default
+
+    def __setitem__(self, key, value):
+        # Writes that bypass the run's staging are immediate by design (a queue or reader created by its
+        # first op, CountUpTo's atomic counter): TF never undoes them either, so they go to the session.
+        self._base[key] = value
 
     def items(self):
         merged = dict(self._base)

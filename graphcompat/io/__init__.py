@@ -7,3 +7,7 @@ from graphcompat.ops.string_ops import decode_csv, read_file  # noqa: F401
 
 # --- tf.io.gfile: the local file system with TF's semantics and errors ----------------------------
 from graphcompat.io import gfile  # noqa: F401,E402
+# (training) queues, readers' file matching
+from graphcompat.ops.data_flow_ops import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: F401,E402
+from graphcompat.ops.io_ops import matching_files  # noqa: F401,E402
+from graphcompat.train.input import match_filenames_once  # noqa: F401,E402

@@ -14,6 +14,30 @@ from graphcompat.training import SaverDef, CheckpointState  # noqa: F401,E402
 from graphcompat.data.example_proto import (BytesList, Example, Feature, FeatureList, FeatureLists,  # noqa: F401,E402
                                             Features, FloatList, Int64List, SequenceExample)
 
+# --- training loops and queue-based input pipelines (helper 'training') ---
+from graphcompat.train import queue_runner  # noqa: F401,E402  (the tf.train.queue_runner module)
+from graphcompat.train.coordinator import Coordinator, LooperThread  # noqa: F401,E402
+from graphcompat.train.queue_runner import QueueRunner, add_queue_runner, start_queue_runners  # noqa: F401,E402
+from graphcompat.train.input import (batch, batch_join, input_producer, limit_epochs,  # noqa: F401,E402
+                                     match_filenames_once, maybe_batch, maybe_batch_join, maybe_shuffle_batch,
+                                     maybe_shuffle_batch_join, range_input_producer, shuffle_batch,
+                                     shuffle_batch_join, slice_input_producer, string_input_producer)
+from graphcompat.train.session_run_hook import (SessionRunArgs, SessionRunContext, SessionRunHook,  # noqa: F401,E402
+                                                SessionRunValues)
+from graphcompat.train.basic_session_run_hooks import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: F401,E402
+                                                       FeedFnHook, FinalOpsHook, GlobalStepWaiterHook,
+                                                       LoggingTensorHook, NanLossDuringTrainingError, NanTensorHook,
+                                                       ProfilerHook, SecondOrStepTimer, StepCounterHook,
+                                                       StopAtStepHook, SummarySaverHook)
+from graphcompat.train.session_manager import SessionManager  # noqa: F401,E402
+from graphcompat.train.supervisor import Supervisor  # noqa: F401,E402
+from graphcompat.train.moving_averages import ExponentialMovingAverage  # noqa: F401,E402
+from graphcompat.train.warm_starting import VocabInfo, warm_start  # noqa: F401,E402
+from graphcompat.train.loops import basic_train_loop, checkpoints_iterator  # noqa: F401,E402
+from graphcompat.train.monitored_session import (ChiefSessionCreator, MonitoredSession,  # noqa: F401,E402
+                                                 MonitoredTrainingSession, Scaffold, SessionCreator,
+                                                 SingularMonitoredSession, WorkerSessionCreator)
+
 
 def __getattr__(name: str):
     from graphcompat import compat

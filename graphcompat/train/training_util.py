@@ -57,3 +57,54 @@ def get_or_create_global_step(graph=None):
 def global_step(sess, global_step_tensor) -> int:
     """The global step's value in `sess`, as a Python int."""
     return int(sess.run(global_step_tensor))
+
+
+# --- the global-step snapshot hooks read (helper 'training') ---------------------------------------
+GLOBAL_STEP_READ_KEY = "global_step_read_op_cache"
+
+
+def _get_global_step_read(graph=None):
+    """The cached global-step snapshot tensor, or None."""
+    graph = graph or _ops.get_default_graph()
+    cache = graph.get_collection(GLOBAL_STEP_READ_KEY)
+    if len(cache) == 1:
+        return cache[0]
+    if len(cache) > 1:
+        raise RuntimeError("There are multiple items in collection {}. There should be only one.".format(
+            GLOBAL_STEP_READ_KEY))
+    return None
+
+
+def _get_or_create_global_step_read(graph=None):
+    """TF's `global_step + 0` snapshot hooks fetch (the initial value while the step is uninitialized)."""
+    from graphcompat.ops.control_flow_ops import cond
+    graph = graph or _ops.get_default_graph()
+    read = _get_global_step_read(graph)
+    if read is not None:
+        return read
+    step = get_global_step(graph)
+    if step is None:
+        return None
+    with graph.as_default(), graph.name_scope(None):
+        with graph.name_scope(step.op.name + "/"):
+            if isinstance(step, _variables.Variable):
+                value = cond(_variables.is_variable_initialized(step), step.read_value, lambda: step.initial_value)
+            else:
+                value = step
+            read = value + 0
+            _ops.add_to_collection(GLOBAL_STEP_READ_KEY, read)
+    return _get_global_step_read(graph)
+
+
+def _increment_global_step(increment, graph=None):
+    from graphcompat.ops.state_ops import assign_add
+    graph = graph or _ops.get_default_graph()
+    step = get_global_step(graph)
+    if step is None:
+        raise ValueError("Global step tensor should be created by tf.train.get_or_create_global_step before "
+                         "calling increment.")
+    read = _get_or_create_global_step_read(graph)
+    with graph.as_default(), graph.name_scope(None):
+        with graph.name_scope(step.op.name + "/"):
+            with _ops.control_dependencies([read]):
+                return assign_add(step, increment)

@@ -13,3 +13,4 @@ from lowering.rules import lookup  # noqa: F401
 from lowering.rules import nn_extra  # noqa: F401
 from lowering.rules import spectral  # noqa: F401
 from lowering.rules import image_extra  # noqa: F401
+from lowering.rules import queues, readers  # noqa: F401

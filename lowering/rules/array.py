@@ -327,8 +327,9 @@ def gather(params, indices, axis, *, batch_dims=0, **_):
     axis %= max(rank, 1)
     limit = np.shape(params)[axis]
     require_in_range(indices, limit, _gather_message(limit))
-    if is_static(params, indices) and not batch_dims:
-        return np.take(params, indices, axis=axis)
+    if is_static(params, indices) or getattr(params, "dtype", None) == object:  # strings stay on the host
+        if not batch_dims:
+            return np.take(params, np.asarray(indices), axis=axis)
     if batch_dims < 0:
         batch_dims += np.ndim(indices)
     # mode="clip" only shapes the code XLA emits: the check above has already refused bad indices.

@@ -5,6 +5,8 @@ new value here (fetching a ref fetches the value anyway).
 """
 from __future__ import annotations
 
+import threading
+
 import jax.numpy as jnp
 import numpy as np
 
@@ -23,11 +25,22 @@ def _value(ctx, x):
     return ctx.deref(x) if isinstance(x, Ref) else x
 
 
+def _is_state_buffer(ctx, value) -> bool:
+    if not isinstance(value, jnp.ndarray):
+        return False
+    return any(value is v for v in ctx.state.values()) or any(value is v for v in ctx._state_in.values())
+
+
 @lowers("Assign", context=True)
 def assign(ctx, op, ref, value):
     value = _value(ctx, value)
     dtype = np.dtype(op.attrs["T"].as_numpy_dtype)
-    value = jnp.asarray(value, dtype=dtype)
+    # string variables (e.g. match_filenames_once) hold numpy object arrays: such plans run on the host
+    value = np.asarray(value, dtype=object) if dtype == object else jnp.asarray(value, dtype=dtype)
+    if not ctx.traced and _is_state_buffer(ctx, value):
+        # TF's Assign copies: a value read from another variable must not alias its buffer, or a compiled
+        # step that donates one variable's buffer would delete the other's (tf.Variable(v.initialized_value())).
+        value = jnp.copy(value)
     shape = op.inputs[0].shape
     if op.attrs.get("validate_shape", True) and shape.is_fully_defined() \
             and tuple(shape.as_list()) != tuple(jnp.shape(value)):
@@ -101,12 +114,29 @@ def is_variable_initialized(ctx, op, ref):
     return np.bool_(ctx.has(ref.key))
 
 
-@lowers("CountUpTo", context=True)
+# A host counter, as in TF (CountUpTo has only a CPU kernel): input pipelines end their epochs with it
+# (limit_epochs), usually next to host ops (string file names) that only depend on it by a control edge.
+# Like TF's kernel it is atomic: several QueueRunner threads may run it at once, so it updates the
+# session's state in place under a lock instead of at the end of its run (an op that ran is never undone).
+_COUNT_UP_TO_LOCK = threading.Lock()
+
+
+@lowers("CountUpTo", context=True, host=True)
 def count_up_to(ctx, op, ref):
-    old = ctx.read(ref.key, ref.op)
     limit = op.attrs["limit"]
-    ctx.check(old < limit, errors.OutOfRangeError, f"Reached limit of {limit}", op)
-    ctx.write(ref.key, jnp.minimum(old + 1, limit).astype(old.dtype))
+    if ctx.traced:
+        old = ctx.read(ref.key, ref.op)
+        ctx.check(old < limit, errors.OutOfRangeError, f"Reached limit of {limit}", op)
+        ctx.write(ref.key, jnp.minimum(old + 1, limit).astype(old.dtype))
+        return old
+    with _COUNT_UP_TO_LOCK:
+        old = np.asarray(ctx.state[ref.key] if ref.key in ctx.state else ctx.read(ref.key, ref.op))
+        if old >= limit:
+            raise errors.OutOfRangeError(None, op, f"Reached limit of {limit}")
+        new = (old + 1).astype(old.dtype)
+        ctx._state_in[ref.key] = new
+        if ref.key in ctx.state:
+            ctx.state[ref.key] = new
     return old
 
 
