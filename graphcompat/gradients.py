@@ -21,30 +21,9 @@ from graphcompat.framework.registry import OP_DEFS, apply_op, defop, unchanged_s
 
 defop("StopGradient", "input: T -> output: T", shape=unchanged_shape)
 defop("PreventGradient", "input: T -> output: T", attrs={"message": ""}, shape=unchanged_shape)
-defop("SymbolicGradient", "input: *Tin -> output: *Tout")  # created directly below (shapes known)
-if "UnsortedSegmentSum" not in OP_DEFS:
-    def _segment_sum_shape(ctx):
-        n = ctx.value(2)
-        data, ids = ctx.shape(0), ctx.shape(1)
-        if data.ndims is None or ids.ndims is None:
-            return [_ts.unknown_shape()]
-        return [_ts.TensorShape([None if n is None else int(n)] + data.as_list()[ids.ndims:])]
-    defop("UnsortedSegmentSum", "data: T, segment_ids: Tindices, num_segments: Tnumsegments -> output: T",
-          types={"Tindices": (_dt.int32, _dt.int64), "Tnumsegments": (_dt.int32, _dt.int64)},
-          shape=_segment_sum_shape)
-
-if "GatherV2" not in OP_DEFS:  # normally defined by the array family; a fallback keeps gradients testable
-    def _gather_shape(ctx):
-        params, indices = ctx.shape(0), ctx.shape(1)
-        axis = ctx.value(2)
-        if params.ndims is None or indices.ndims is None or axis is None:
-            return [_ts.unknown_shape()]
-        axis = int(axis) % max(params.ndims, 1)
-        dims = params.as_list()
-        return [_ts.TensorShape(dims[:axis] + indices.as_list() + dims[axis + 1:])]
-    defop("GatherV2", "params: Tparams, indices: Tindices, axis: Taxis -> output: Tparams",
-          attrs={"batch_dims": 0}, types={"Tindices": (_dt.int32, _dt.int64), "Taxis": (_dt.int32, _dt.int64)},
-          shape=_gather_shape)
+defop("SymbolicGradient", "input: *Tin -> output: *Tout", loop=True)  # created directly below (shapes known)
+# The ops sparse gradients are built from (GatherV2, UnsortedSegmentSum) are defined by their families.
+from graphcompat.ops import indexing_ops as _indexing_ops, segment_ops as _segment_ops  # noqa: E402,F401
 
 # Ops TF registers as not differentiable (their float outputs carry no gradient).
 NOT_DIFFERENTIABLE = {"StopGradient", "PreventGradient", "ZerosLike", "OnesLike", "Floor", "Ceil", "Round",

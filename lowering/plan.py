@@ -19,7 +19,8 @@ import numpy as np
 from graphcompat.framework import dtypes as _dtypes
 from graphcompat.framework import errors
 from graphcompat.framework import tensor_shape as _ts
-from lowering.registry import get_rule, runs_on_host
+from graphcompat.framework.registry import get_op_def
+from lowering.registry import get_rule, require_rules, runs_on_host
 
 # Plans at least this large compile on their first run: compiling a big graph costs about what TF's
 # executor spends on its own first run, while op by op it would cost that again on every run.
@@ -27,8 +28,6 @@ COMPILE_FIRST_RUN_OPS = 256
 
 # Ops that mark a plan as a loop body (a training step, an input pipeline step): such plans are run
 # many times, so they compile on their first run instead of paying a compile on their second.
-_LOOP_OP_TYPES = {"SymbolicGradient", "IteratorGetNext", "AssignAdd", "AssignSub"}
-_LOOP_OP_PREFIXES = ("Apply", "SparseApply", "ResourceApply", "ResourceSparseApply", "Scatter")
 
 # Constants at least this large are passed to the compiled function as device-resident arguments
 # instead of being baked into the executable (faster compiles, no duplicate copy).
@@ -104,6 +103,7 @@ class Plan:
         self.feed_tensors = list(feed_tensors)
         fed = set(self.feed_tensors)
         ops = prune(self.fetch_tensors, target_ops, fed)
+        require_rules(ops)  # one error naming every op type the graph needs and graphcompat lacks
         # Host inputs (e.g. a generator pipeline's next element) run on the host before the jitted
         # part; their outputs become extra feeds of it, so the rest of the step still compiles.
         input_ops = [op for op in ops if _is_host_input(op, fed)]
@@ -137,8 +137,9 @@ class Plan:
         # part compiles as its own plan and the host ops run afterwards on its results.
         self.tail = _split_host_tail(self, ops, fed, target_ops, device) if self.host else None
         self.stateful = any(rule.context for _, rule, _ in self.steps)
-        self.loop_body = any(op.type in _LOOP_OP_TYPES or op.type.startswith(_LOOP_OP_PREFIXES)
-                             for op, _, _ in self.steps)
+        # A training step (OpDef.loop: gradients, optimizer updates, iterator reads) is run again and
+        # again: it compiles on its first run instead of running op by op first.
+        self.loop_body = any(get_op_def(op.type).loop for op, _, _ in self.steps)
         self.random = any(op.type.startswith(("Random", "TruncatedNormal", "Multinomial", "StatelessRandom"))
                           for op, _, _ in self.steps)
         # Feeds whose static shape leaves dimensions open: the shapes a signature sees may change from

@@ -14,7 +14,10 @@ bookkeeping called before every run of a plan that contains the op (may raise be
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+from collections.abc import Mapping
+from typing import Callable, Iterator, Optional
+
+from graphcompat.framework import registry as _framework_registry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,15 +29,32 @@ class Rule:
     pre_run: Optional[Callable] = None  # (store, op) -> None, on the host before each run
 
 
-RULES: dict[str, Rule] = {}
+class _Rules(Mapping):
+    """op type -> Rule, read from the op's one record (graphcompat.framework.registry.OpDef.lowering)."""
+
+    def __getitem__(self, op_type: str) -> Rule:
+        rule = _framework_registry.lowering_of(op_type)
+        if rule is None:
+            raise KeyError(op_type)
+        return rule
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_framework_registry.lowered_op_types())
+
+    def __len__(self) -> int:
+        return len(_framework_registry.lowered_op_types())
+
+
+RULES: Mapping = _Rules()
 
 
 def lowers(*op_types: str, context: bool = False, host: bool = False, host_input=False,
            pre_run: Optional[Callable] = None):
-    """Decorator: `@lowers("MatMul")` registers the function as the lowering of those TF op types."""
+    """Decorator: `@lowers("MatMul")` registers the function as the lowering of those TF op types
+    (on each op's OpDef; a second lowering of the same type raises DuplicateRegistrationError)."""
     def register(fn: Callable) -> Callable:
         for op_type in op_types:
-            RULES[op_type] = Rule(fn, context, host, host_input, pre_run)
+            _framework_registry.attach_lowering(op_type, Rule(fn, context, host, host_input, pre_run))
         return fn
     return register
 
@@ -46,7 +66,16 @@ def runs_on_host(rule: Rule, op) -> bool:
 
 
 def get_rule(op_type: str) -> Rule:
-    try:
-        return RULES[op_type]
-    except KeyError:
-        raise NotImplementedError(f"graphcompat cannot run TF op type '{op_type}' yet: no lowering rule.") from None
+    rule = _framework_registry.lowering_of(op_type)
+    if rule is None:
+        raise NotImplementedError(f"graphcompat cannot run TF op type '{op_type}' yet: no lowering rule.")
+    return rule
+
+
+def require_rules(ops) -> None:
+    """Raises one NotImplementedError naming every op type among `ops` that has no lowering (sorted), so a
+    user learns everything a graph is missing at once, not one op per attempt."""
+    missing = sorted({op.type for op in ops if _framework_registry.lowering_of(op.type) is None})
+    if missing:
+        raise NotImplementedError(f"graphcompat cannot run TF op type{'s' if len(missing) > 1 else ''} "
+                                  f"{', '.join(repr(t) for t in missing)} yet: no lowering rule.")

@@ -567,8 +567,10 @@ def test_shape_arithmetic_stays_static_under_jit():
 def test_ops_without_shape_function_use_abstract_evaluation():
     """lowering/abstract.py: an op without `shape=` gets its static shape from jax.eval_shape of its rule."""
     import jax.numpy as jnp
-    from graphcompat.framework.registry import apply_op, defop
+    from graphcompat.framework.registry import apply_op, defop, unregister
     from lowering.registry import lowers
+    for name in ("GcTestTileRows", "GcTestDot"):
+        unregister(name)  # the registry is process-wide and refuses a second definition
     defop("GcTestTileRows", "x: T, n: int32 -> y: T")
     lowers("GcTestTileRows")(lambda x, n, **_: jnp.tile(x, (int(n), 1)))
     defop("GcTestDot", "x: T, y: T -> z: T")

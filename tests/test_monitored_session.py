@@ -123,17 +123,21 @@ def _training_util(tf_module):
 
 
 def _model(tf_module, ordered_step=False):
-    """A tiny model; with `ordered_step` the new global step is computed from the hooks' step snapshot: TF
-    then deterministically reports the pre-update step to the hooks, instead of whichever value its
-    executor's thread race gives (graphcompat always gives the pre-update step)."""
+    """A tiny model; with `ordered_step` the new global step is computed from the hooks' step snapshot and
+    the update waits for the loss: TF then deterministically reports the pre-update step and loss to the
+    hooks, instead of whichever value its executor's thread race gives (graphcompat always gives the
+    pre-update values)."""
     gs = tf_module.train.get_or_create_global_step()
     w = tf_module.Variable([1.0, -2.0], name="w")
     loss = tf_module.reduce_sum(tf_module.square(w), name="loss")
     tf_module.summary.scalar("loss", loss)
     optimizer = tf_module.train.GradientDescentOptimizer(0.1)
     if ordered_step:
+        # TF reads a ref variable whenever its executor gets to the read: under load the fetched loss may be
+        # read after the update. Ordering the update after the loss makes TF's answer deterministic.
         snapshot = _training_util(tf_module)._get_or_create_global_step_read()
-        train = tf_module.group(optimizer.minimize(loss), tf_module.assign(gs, snapshot + 1))
+        with tf_module.control_dependencies([loss]):
+            train = tf_module.group(optimizer.minimize(loss), tf_module.assign(gs, snapshot + 1))
     else:
         train = optimizer.minimize(loss, global_step=gs)
     return gs, w, loss, train

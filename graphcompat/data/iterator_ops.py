@@ -25,7 +25,8 @@ defop("OneShotIterator", "-> handle: resource",
       shape=scalar_shape, stateful=True)
 defop("MakeIterator", "dataset: variant, iterator: resource ->", shape=no_outputs, stateful=True)
 defop("IteratorGetNext", "iterator: resource -> components: *output_types",
-      attrs={"output_shapes": []}, shape=lambda ctx: list(ctx.attrs["output_shapes"]), stateful=True)
+      attrs={"output_shapes": []}, shape=lambda ctx: list(ctx.attrs["output_shapes"]), stateful=True,
+      loop=True)
 defop("IteratorToStringHandle", "resource_handle: resource -> string_handle: string", shape=scalar_shape)
 defop("IteratorFromStringHandleV2", "string_handle: string -> resource_handle: resource",
       attrs={"output_types": [], "output_shapes": []}, shape=scalar_shape, stateful=True)

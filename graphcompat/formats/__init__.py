@@ -16,7 +16,7 @@ Failures raise TensorFlow's own ``tf.errors`` classes with TF's messages; see ``
 from .errors import FormatError, io_error
 from .crc import crc32c, mask, masked_crc, unmask
 from .records import RecordWriter, read_records, write_records
-from .bundle import BundleReader, PartitionedTensor, write_bundle
+from .bundle import BundleReader, PartitionedTensor, open_bundle, write_bundle
 from .checkpoint_state import get_checkpoint_state, latest_checkpoint, update_checkpoint_state
 from .events import EventFileWriter
 from .histogram import make_histogram
@@ -26,7 +26,7 @@ __all__ = [
     "FormatError", "io_error",
     "crc32c", "mask", "unmask", "masked_crc",
     "RecordWriter", "read_records", "write_records",
-    "BundleReader", "PartitionedTensor", "write_bundle",
+    "BundleReader", "PartitionedTensor", "open_bundle", "write_bundle",
     "get_checkpoint_state", "latest_checkpoint", "update_checkpoint_state",
     "EventFileWriter", "make_histogram", "encode_png", "decode_png",
 ]

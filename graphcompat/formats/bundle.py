@@ -352,6 +352,15 @@ def _short_read() -> OutOfRangeError:
     return OutOfRangeError(None, None, "Read less bytes than requested")
 
 
+def open_bundle(prefix: str, op=None) -> "BundleReader":
+    """A BundleReader for ``prefix``; its errors (TF's classes and texts) are attributed to ``op``, the
+    RestoreV2 op that reads it (used by that op's lowering and by Saver.restore's checks before it runs)."""
+    try:
+        return BundleReader(prefix)
+    except OpError as exc:
+        raise type(exc)(None, op, exc.message) from None
+
+
 class BundleReader:
     """Reads a V2 checkpoint: the index eagerly, tensors on demand with checksums verified.
 

@@ -324,14 +324,11 @@ def is_tensor(x) -> bool:
 # ------------------------------------------------------------------------------------------------
 # Static values (TF's tensor_util.constant_value): used by shape inference, never by running.
 # ------------------------------------------------------------------------------------------------
-CONSTANT_FOLDERS: dict[str, Callable[[_ops.Operation], Optional[np.ndarray]]] = {}
-
-
 def constant_value(tensor, partial: bool = False) -> Optional[np.ndarray]:
     """The tensor's value if it is known while building the graph, else None."""
     if not isinstance(tensor, _ops.Tensor):
         return None
-    folder = CONSTANT_FOLDERS.get(tensor.op.type)
+    folder = _registry.folder_of(tensor.op.type)
     if folder is None:
         return None
     try:
@@ -426,7 +423,11 @@ def _fold_range(t):
     return np.arange(*values).astype(t.dtype.as_numpy_dtype)
 
 
-CONSTANT_FOLDERS.update({"Const": _fold_const, "Identity": _fold_identity, "Shape": _fold_shape,
-                         "Size": _fold_size, "Rank": _fold_rank, "Pack": _fold_pack, "Cast": _fold_cast,
-                         "ConcatV2": _fold_concat, "Fill": _fold_fill, "Range": _fold_range,
-                         "StopGradient": _fold_identity})
+# Folders of the framework's own ops; registered on their OpDefs by framework/registry.py (which imports
+# this module, so it cannot be called from here).
+FRAMEWORK_FOLDERS = {"Const": _fold_const, "Identity": _fold_identity, "Shape": _fold_shape,
+                     "Size": _fold_size, "Rank": _fold_rank, "Pack": _fold_pack, "Cast": _fold_cast,
+                     "ConcatV2": _fold_concat, "Fill": _fold_fill, "Range": _fold_range,
+                     "StopGradient": _fold_identity}
+
+from graphcompat.framework import registry as _registry  # noqa: E402  (a cycle: bound now, used at run time)

@@ -7,6 +7,12 @@ Inputs/outputs are `name: TYPE` where TYPE is a type attr (`T`), a fixed dtype (
 `apply_op` converts inputs with TF's rules and error texts, infers dtypes and shapes, and records the
 node. Shape inference is hand-written where TF's error text must show or speed matters; ops without
 a shape function get abstract evaluation of their JAX lowering rule.
+
+One op, one record: everything graphcompat knows about an op type lives on its `OpDef` — signature,
+TF-ordered type constraints (framework/tf_op_types.py, read here), effect flags, the shape function, the
+build-time constant folder (`register_folders`) and the lowering (`lowering/registry.py`'s `@lowers`
+attaches it with `attach_lowering`). Registering any of them twice is an error. The front end never
+imports the back end: lowering installs abstract shape inference with `set_default_shape_inference`.
 """
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from graphcompat.framework import constant_op as _const
 from graphcompat.framework import dtypes as _dtypes
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
+from graphcompat.framework import tf_op_types as _tf_op_types
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,9 +46,24 @@ class OpDef:
     shape_fn: Optional[Callable]    # (InferenceContext) -> list[TensorShape]
     stateful: bool = False
     list_minimums: dict = dataclasses.field(default_factory=dict)  # TF's `N: int >= k` per number attr
+    # Effect flags the executor reads (lowering/plan.py): `loop` marks ops that make a plan a training-
+    # loop body worth compiling on its first run; `dataset` marks ops that build tf.data datasets.
+    loop: bool = False
+    dataset: bool = False
+    fold: Optional[Callable] = None      # (Tensor) -> np.ndarray | None: the value while building
+    lowering: Any = None                 # lowering.registry.Rule, attached by `@lowers`
 
 
 OP_DEFS: dict[str, OpDef] = {}
+# Lowerings and constant folders registered before their op type is defined (lowering/ or constant_op may
+# be imported first): {op type: {field: value}}, moved onto the OpDef by `defop`.
+_EARLY: dict[str, dict] = {}
+# Abstract evaluation of the lowering (lowering/abstract.py), installed by the back end on import.
+_default_shape_inference: Optional[Callable] = None
+
+
+class DuplicateRegistrationError(ValueError):
+    """An op type, its lowering or its constant folder registered twice (TF: "Op ... registered twice")."""
 
 
 def _parse_arg(text: str) -> ArgSpec:
@@ -62,15 +84,91 @@ def _parse_arg(text: str) -> ArgSpec:
 
 
 def defop(op_type: str, signature: str, *, attrs: Optional[dict] = None, types: Optional[dict] = None,
-          shape: Optional[Callable] = None, stateful: bool = False) -> OpDef:
-    """Registers a TF op type. `signature` is `"in: T, ... -> out: T, ..."`."""
+          shape: Optional[Callable] = None, stateful: bool = False, loop: bool = False,
+          dataset: bool = False, fold: Optional[Callable] = None) -> OpDef:
+    """Registers a TF op type. `signature` is `"in: T, ... -> out: T, ..."`; `types` defaults to TF's own
+    constraints where framework/tf_op_types.py lists them. Raises DuplicateRegistrationError if defined."""
+    if op_type in OP_DEFS:
+        raise DuplicateRegistrationError(f"Op type '{op_type}' is registered twice: an op type is defined "
+                                         f"by one `defop` entry")
     ins, _, outs = signature.partition("->")
+    types = dict(types or {})
+    for attr, names in _tf_op_types.ALLOWED.get(op_type, {}).items():
+        types[attr] = tuple(_dtypes.as_dtype(n) for n in names.split())
     op_def = OpDef(op_type,
                    tuple(_parse_arg(a) for a in ins.split(",") if a.strip()),
                    tuple(_parse_arg(a) for a in outs.split(",") if a.strip()),
-                   dict(attrs or {}), dict(types or {}), shape, stateful)
+                   dict(attrs or {}), types, shape, stateful,
+                   dict(_tf_op_types.MINIMUM_LENGTHS.get(op_type, {})), loop, dataset)
     OP_DEFS[op_type] = op_def
+    for field, value in _EARLY.pop(op_type, {}).items():
+        setattr(op_def, field, value)
+    if fold is not None:
+        _attach(op_type, "fold", fold, "constant folder")
     return op_def
+
+
+def _attach(op_type: str, field: str, value: Any, what: str) -> None:
+    op_def = OP_DEFS.get(op_type)
+    existing = getattr(op_def, field) if op_def is not None else _EARLY.get(op_type, {}).get(field)
+    if existing is not None:
+        raise DuplicateRegistrationError(f"a {what} for op type '{op_type}' is registered twice")
+    if op_def is not None:
+        setattr(op_def, field, value)
+    else:
+        _EARLY.setdefault(op_type, {})[field] = value
+
+
+def _attached(op_type: str, field: str) -> Any:
+    op_def = OP_DEFS.get(op_type)
+    return getattr(op_def, field) if op_def is not None else _EARLY.get(op_type, {}).get(field)
+
+
+def register_folders(folders: dict) -> None:
+    """Build-time constant folding (TF's constant_value): {op type: fn(Tensor) -> np.ndarray | None}."""
+    for op_type, fold in folders.items():
+        _attach(op_type, "fold", fold, "constant folder")
+
+
+def folder_of(op_type: str) -> Optional[Callable]:
+    return _attached(op_type, "fold")
+
+
+def attach_lowering(op_type: str, lowering: Any) -> None:
+    """Called by `lowering.registry.lowers`: the op's lowering rule goes on its OpDef."""
+    _attach(op_type, "lowering", lowering, "lowering rule")
+
+
+def lowering_of(op_type: str) -> Any:
+    """The lowering attached to `op_type` (None when it has none)."""
+    return _attached(op_type, "lowering")
+
+
+def lowered_op_types() -> list:
+    """Every op type that has a lowering, defined or not yet."""
+    return [t for t, d in OP_DEFS.items() if d.lowering is not None] + \
+        [t for t, fields in _EARLY.items() if fields.get("lowering") is not None]
+
+
+def unregister(op_type: str) -> None:
+    """Removes an op type with its lowering and folder (tests that define throwaway ops clean up with this)."""
+    OP_DEFS.pop(op_type, None)
+    _EARLY.pop(op_type, None)
+
+
+def infer_by_lowering(ctx: "InferenceContext") -> list:
+    """The default shape inference (abstract evaluation of the op's lowering), for shape functions that
+    handle the common cases themselves and defer the rest; unknown shapes when no back end is loaded."""
+    if _default_shape_inference is None:
+        return [_ts.unknown_shape() for _ in ctx.output_dtypes]
+    return _default_shape_inference(ctx)
+
+
+def set_default_shape_inference(infer: Callable) -> None:
+    """Installs the shape inference used for ops without a shape function (the back end's abstract
+    evaluation of the lowering rule); `infer(InferenceContext) -> list[TensorShape]`."""
+    global _default_shape_inference
+    _default_shape_inference = infer
 
 
 def get_op_def(op_type: str) -> OpDef:
@@ -298,9 +396,8 @@ def infer_shapes(op_def: OpDef, name: str, inputs: list, attrs: dict, out_dtypes
     ctx = InferenceContext(op_def.type, name, inputs, attrs, out_dtypes)
     if op_def.shape_fn is not None:
         shapes = op_def.shape_fn(ctx)
-    else:
-        from lowering import abstract
-        shapes = abstract.infer_shapes(ctx)
+    else:  # abstract evaluation of the lowering (unknown shapes, TF's fallback, without a back end)
+        shapes = infer_by_lowering(ctx)
     if isinstance(shapes, _ts.TensorShape):
         shapes = [shapes]
     shapes = [_ts.as_shape(s) for s in shapes]
@@ -370,3 +467,6 @@ def merge_shapes(ctx: InferenceContext, a: _ts.TensorShape, b: _ts.TensorShape) 
                             f"Shapes are {format_shape(a)} and {format_shape(b)}.")
         dims.append(x if x is not None else y)
     return _ts.TensorShape(dims)
+
+
+register_folders(_const.FRAMEWORK_FOLDERS)

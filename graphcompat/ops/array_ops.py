@@ -14,8 +14,9 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import (CONSTANT_FOLDERS, constant, constant_value, convert_to_tensor)
-from graphcompat.framework.registry import InferenceContext, apply_op, defop, format_shape, unchanged_shape
+from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
+from graphcompat.framework.registry import (InferenceContext, apply_op, defop, format_shape, register_folders,
+                                            unchanged_shape)
 
 INDEX = (_dt.int32, _dt.int64)
 
@@ -592,10 +593,5 @@ def _fold_shape_n(t):
     return np.array(shape.as_list(), t.dtype.as_numpy_dtype) if shape.is_fully_defined() else None
 
 
-CONSTANT_FOLDERS.update({"Reshape": _fold_reshape, "ExpandDims": _fold_expand_dims, "Squeeze": _fold_squeeze,
+register_folders({"Reshape": _fold_reshape, "ExpandDims": _fold_expand_dims, "Squeeze": _fold_squeeze,
                          "Transpose": _fold_transpose, "ShapeN": _fold_shape_n})
-
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()

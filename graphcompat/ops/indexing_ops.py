@@ -11,8 +11,8 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import CONSTANT_FOLDERS, constant, convert_to_tensor
-from graphcompat.framework.registry import InferenceContext, apply_op, defop, format_shape
+from graphcompat.framework.constant_op import constant, convert_to_tensor
+from graphcompat.framework.registry import InferenceContext, apply_op, defop, format_shape, register_folders
 from graphcompat.ops.array_ops import (INDEX, _fold_inputs, _norm_axis, _rank_error, expand_dims, ones, reshape,
                                        size, stack)
 
@@ -375,8 +375,4 @@ def _fold_gather(t):
     return np.take(v[0], v[1], axis=int(v[2]))
 
 
-CONSTANT_FOLDERS["GatherV2"] = _fold_gather
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()
+register_folders({"GatherV2": _fold_gather})

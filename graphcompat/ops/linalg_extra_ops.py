@@ -12,7 +12,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import convert_to_tensor
-from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.framework.registry import InferenceContext, apply_op, defop, infer_by_lowering
 from graphcompat.ops.linalg_ops import LINALG, _solve_shape, _square_shape, matmul, matrix_diag_part
 
 __all__ = ["band_part", "einsum", "norm", "slogdet", "logdet", "qr", "svd", "eigh", "eigvalsh", "triangular_solve",
@@ -65,8 +65,7 @@ def _eigh_shape(ctx: InferenceContext):
 def _einsum_shape(ctx: InferenceContext):
     equation = ctx.attrs["equation"].replace(" ", "")
     if "..." in equation or "->" not in equation:  # implicit outputs, broadcasting: let JAX work it out
-        from lowering import abstract
-        return abstract.infer_shapes(ctx)
+        return infer_by_lowering(ctx)
     ins, out = equation.split("->")
     sizes: dict = {}
     for spec, t in zip(ins.split(","), ctx.inputs):
@@ -204,8 +203,3 @@ def matvec(a, b, transpose_a: bool = False, adjoint_a: bool = False, a_is_sparse
 
 def cross(a, b, name: Optional[str] = None) -> _ops.Tensor:
     return apply_op("Cross", [a, b], name=name)
-
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()

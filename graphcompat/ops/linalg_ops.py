@@ -378,8 +378,3 @@ def _rmatmul_operator(y, x):
 
 _ops.Tensor._override_operator("__matmul__", _matmul_operator)
 _ops.Tensor._override_operator("__rmatmul__", _rmatmul_operator)
-
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()

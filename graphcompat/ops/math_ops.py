@@ -15,9 +15,9 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import CONSTANT_FOLDERS, constant, constant_value, convert_to_tensor
+from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
 from graphcompat.framework.registry import (InferenceContext, apply_op, broadcast_shapes, defop, get_op_def,
-                                            merge_shapes, unchanged_shape)
+                                            merge_shapes, register_folders, unchanged_shape)
 
 NUMBER = _dt.NUMBER_TYPES
 REAL = _dt.REAL_NUMBER_TYPES
@@ -454,7 +454,7 @@ def _fold_elementwise(fn):
     return fold
 
 
-CONSTANT_FOLDERS.update({
+register_folders({
     "AddV2": _fold_elementwise(np.add), "Sub": _fold_elementwise(np.subtract),
     "Mul": _fold_elementwise(np.multiply), "FloorDiv": _fold_elementwise(np.floor_divide),
     "FloorMod": _fold_elementwise(np.mod), "Maximum": _fold_elementwise(np.maximum),
@@ -534,8 +534,3 @@ from graphcompat.ops.linalg_ops import matmul  # noqa: E402,F401  (historic home
 from graphcompat.ops.reduction_ops import *  # noqa: E402,F401,F403  (reductions, scans, ranges)
 from graphcompat.ops.reduction_ops import (_reduction_dims, _reduction_shape, _reducer,  # noqa: E402,F401
                                            _scan_shape)
-
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()

@@ -10,8 +10,8 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import CONSTANT_FOLDERS, constant, constant_value, convert_to_tensor
-from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
+from graphcompat.framework.registry import InferenceContext, apply_op, defop, register_folders
 from graphcompat.ops.math_ops import (FLOAT, INDEX, NUMBER, REAL, _lookup, cast, exp, is_finite, log, minimum,
                                       not_equal, subtract, where_v2)
 
@@ -289,9 +289,5 @@ def _fold_reduce(fn):
     return fold
 
 
-CONSTANT_FOLDERS.update({"Sum": _fold_reduce(np.sum), "Prod": _fold_reduce(np.prod), "Max": _fold_reduce(np.max),
+register_folders({"Sum": _fold_reduce(np.sum), "Prod": _fold_reduce(np.prod), "Max": _fold_reduce(np.max),
                          "Min": _fold_reduce(np.min)})
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()

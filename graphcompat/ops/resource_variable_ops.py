@@ -97,7 +97,7 @@ defop("ReadVariableOp", "resource: resource -> value: dtype", shape=_read_shape,
 defop("AssignVariableOp", "resource: resource, value: dtype ->", attrs={"validate_shape": False},
       shape=_assign_shape, stateful=True)
 for _op in ("AssignAddVariableOp", "AssignSubVariableOp"):
-    defop(_op, "resource: resource, value: dtype ->", shape=_assign_shape, stateful=True)
+    defop(_op, "resource: resource, value: dtype ->", shape=_assign_shape, stateful=True, loop=True)
 defop("VarIsInitializedOp", "resource: resource -> is_initialized: bool", shape=scalar_shape, stateful=True)
 defop("DestroyResourceOp", "resource: resource ->", attrs={"ignore_lookup_error": True}, shape=no_outputs,
       stateful=True)
@@ -109,7 +109,7 @@ defop("ResourceGather", "resource: resource, indices: Tindices -> output: dtype"
 for _op in ("ResourceScatterUpdate", "ResourceScatterAdd", "ResourceScatterSub", "ResourceScatterMul",
             "ResourceScatterDiv", "ResourceScatterMin", "ResourceScatterMax"):
     defop(_op, "resource: resource, indices: Tindices, updates: dtype ->", types={"Tindices": INDEX},
-          shape=_scatter_shape, stateful=True)
+          shape=_scatter_shape, stateful=True, loop=True)
 defop("ResourceCountUpTo", "resource: resource -> output: T", types={"T": INDEX},
       shape=lambda ctx: [_var_shape(ctx)], stateful=True)
 

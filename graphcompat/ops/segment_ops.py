@@ -134,7 +134,7 @@ for _op, _types in (("SparseSegmentSum", REAL), ("SparseSegmentMean", FLOAT), ("
 for _op in ("ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub"):
     defop(_op, "ref: Ref(T), indices: Tindices, updates: T -> output_ref: Ref(T)",
           attrs={"use_locking": _op == "ScatterNdUpdate", "bad_indices_policy": ""},
-          types={"Tindices": INDEX}, shape=_scatter_nd_update_shape)
+          types={"Tindices": INDEX}, shape=_scatter_nd_update_shape, loop=True)
 
 for _op in ("LowerBound", "UpperBound"):
     defop(_op, "sorted_inputs: T, values: T -> output: out_type", attrs={"out_type": _dt.int32},

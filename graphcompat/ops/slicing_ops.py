@@ -15,8 +15,8 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import CONSTANT_FOLDERS, constant, constant_value
-from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.framework.constant_op import constant, constant_value
+from graphcompat.framework.registry import InferenceContext, apply_op, defop, register_folders
 
 __all__ = ["slice", "strided_slice"]
 
@@ -292,9 +292,4 @@ def _fold_strided_slice(t):
     return out
 
 
-CONSTANT_FOLDERS["StridedSlice"] = _fold_strided_slice
-
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()
+register_folders({"StridedSlice": _fold_strided_slice})

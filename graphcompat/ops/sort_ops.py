@@ -108,8 +108,3 @@ def argsort(values, axis=-1, direction: str = "ASCENDING", stable: bool = False,
     del stable
     with _ops.name_scope(name, "argsort"):
         return _sort_or_argsort(values, axis, direction, return_argsort=True)
-
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()

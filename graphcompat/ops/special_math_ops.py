@@ -136,8 +136,3 @@ def cumulative_logsumexp(x, axis=0, exclusive: bool = False, reverse: bool = Fal
         x = convert_to_tensor(x, name="x")
         return apply_op("CumulativeLogsumexp", [x, axis], {"exclusive": bool(exclusive), "reverse": bool(reverse)},
                         name=name)
-
-
-from graphcompat.ops import _tf_types  # noqa: E402
-
-_tf_types.apply()

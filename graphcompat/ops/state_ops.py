@@ -45,12 +45,12 @@ defop("Assign", "ref: Ref(T), value: T -> output_ref: Ref(T)",
       attrs={"validate_shape": True, "use_locking": True}, shape=_assign_shape)
 for _op in ("AssignAdd", "AssignSub"):
     defop(_op, "ref: Ref(T), value: T -> output_ref: Ref(T)", attrs={"use_locking": False},
-          types={"T": NUMBER}, shape=_assign_update_shape)
+          types={"T": NUMBER}, shape=_assign_update_shape, loop=True)
 for _op in ("ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMax",
             "ScatterMin"):
     defop(_op, "ref: Ref(T), indices: Tindices, updates: T -> output_ref: Ref(T)",
           attrs={"use_locking": _op == "ScatterUpdate"},
-          types={"Tindices": (_dt.int32, _dt.int64)}, shape=_scatter_shape)
+          types={"Tindices": (_dt.int32, _dt.int64)}, shape=_scatter_shape, loop=True)
 defop("IsVariableInitialized", "ref: Ref(dtype) -> is_initialized: bool", shape=scalar_shape)
 defop("CountUpTo", "ref: Ref(T) -> output: T",
       types={"T": (_dt.int32, _dt.int64)}, shape=lambda ctx: [ctx.shape(0)])

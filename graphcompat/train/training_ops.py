@@ -89,10 +89,10 @@ for _table, _sparse in ((DENSE, False), (SPARSE, True)):
         _shape = (_sparse_shape(len(_refs), len(_refs) + _others.index("grad")) if _sparse
                   else _dense_shape(len(_refs)))
         defop(_op, ", ".join(_ins) + " -> out: Ref(T)", attrs=dict(_extra, use_locking=False),
-              types={"T": NUMBER, "Tindices": INDEX}, shape=_shape)
+              types={"T": NUMBER, "Tindices": INDEX}, shape=_shape, loop=True)
         _resource_ins = [f"{r}: resource" for r in _refs] + _ins[len(_refs):]
         defop("Resource" + _op, ", ".join(_resource_ins) + " ->", attrs=dict(_extra, use_locking=False),
-              types={"T": NUMBER, "Tindices": INDEX}, shape=_shape, stateful=True)
+              types={"T": NUMBER, "Tindices": INDEX}, shape=_shape, stateful=True, loop=True)
 
 
 def apply(op_type: str, inputs: list, name=None, **attrs):

@@ -311,7 +311,6 @@ class Saver:
 
     def _validate_restore(self, graph: _ops.Graph, save_path: str) -> None:
         """Every key present with the right dtype and shape, before anything is assigned (TF's texts)."""
-        from lowering.rules.saver import open_reader
         restore_all = graph.as_graph_element(self.saver_def.restore_op_name, allow_tensor=False)
         assigns = [op for op in restore_all.control_inputs if op.type == "Assign"]
         restore_ops = {}
@@ -321,7 +320,7 @@ class Saver:
                 continue
             restore_ops.setdefault(source.op, []).append((assign, source.value_index))
         for restore_op, targets in restore_ops.items():
-            with open_reader(save_path, restore_op) as reader:
+            with formats.open_bundle(save_path, restore_op) as reader:
                 self._validate_restore_op(restore_op, targets, reader)
 
     @staticmethod

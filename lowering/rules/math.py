@@ -117,17 +117,18 @@ def _minimum(x, y):
     return jnp.where((x <= y) | jnp.isnan(x), x, y)
 
 
-# Element-wise ops whose JAX function is the whole rule (dtype preserved by jnp for equal dtypes).
+# Element-wise ops whose JAX function is the whole rule (dtype preserved by jnp for equal dtypes). The
+# arithmetic and comparisons that shape computations use are below (`_static_aware`: numpy on constants).
 for _op_type, _fn in {
-    "AddV2": jnp.add, "Sub": jnp.subtract, "Mul": jnp.multiply, "TruncateDiv": _checked_division("TruncateDiv", _truncate_div),
+    "TruncateDiv": _checked_division("TruncateDiv", _truncate_div),
     "TruncateMod": _checked_division("TruncateMod", jnp.fmod), "Pow": _pow, "Atan2": jnp.arctan2,
     "SquaredDifference": lambda x, y: jnp.square(x - y) if not jnp.iscomplexobj(x)
     else (x - y) * jnp.conj(x - y),
-    "Less": jnp.less, "LessEqual": jnp.less_equal, "Greater": jnp.greater, "GreaterEqual": jnp.greater_equal,
+    "LessEqual": jnp.less_equal, "GreaterEqual": jnp.greater_equal,
     "LogicalAnd": jnp.logical_and, "LogicalOr": jnp.logical_or, "LogicalNot": jnp.logical_not,
     "BitwiseAnd": jnp.bitwise_and, "BitwiseOr": jnp.bitwise_or, "BitwiseXor": jnp.bitwise_xor,
     "Invert": jnp.invert,
-    "Neg": jnp.negative, "Abs": jnp.abs, "Sign": _sign, "Square": jnp.square, "Sqrt": jnp.sqrt,
+    "Abs": jnp.abs, "Sign": _sign, "Square": jnp.square, "Sqrt": jnp.sqrt,
     "Rsqrt": _rsqrt, "Exp": jnp.exp, "Expm1": jnp.expm1, "Log": jnp.log, "Log1p": jnp.log1p,
     "Sin": jnp.sin, "Cos": jnp.cos, "Tan": jnp.tan, "Asin": jnp.arcsin, "Acos": jnp.arccos,
     "Atan": jnp.arctan, "Sinh": jnp.sinh, "Cosh": jnp.cosh, "Tanh": jnp.tanh, "Sigmoid": jax.nn.sigmoid,

@@ -98,14 +98,6 @@ def read_checked(reader, name: str, dtype, spec: str, op=None) -> np.ndarray:
     return value
 
 
-def open_reader(prefix: str, op=None):
-    """A BundleReader for ``prefix``; its errors (TF's) are attributed to ``op``."""
-    try:
-        return formats.BundleReader(prefix)
-    except errors.OpError as exc:
-        raise format_error(exc, op) from None
-
-
 @lowers("RestoreV2", context=True, host=True)
 def restore_v2(ctx, op, prefix, tensor_names, shape_and_slices):
     prefix = _scalar_string(prefix)
@@ -115,6 +107,6 @@ def restore_v2(ctx, op, prefix, tensor_names, shape_and_slices):
         raise errors.InvalidArgumentError(
             None, op, f"Expected {len(dtypes)} tensor names and shape_and_slices, got {len(names)} and "
             f"{len(specs)}")
-    with open_reader(prefix, op) as reader:
+    with formats.open_bundle(prefix, op) as reader:
         out = [read_checked(reader, name, dtype, spec, op) for name, spec, dtype in zip(names, specs, dtypes)]
     return out[0] if len(out) == 1 else tuple(out)

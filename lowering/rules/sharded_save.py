@@ -1,14 +1,13 @@
-"""Lowerings of graphcompat/ops/sharded_save_ops.py: host rules (strings and files)."""
+"""Lowerings of graphcompat/ops/sharded_save_ops.py: host rules (files; the string ops are in strings.py)."""
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 
 from graphcompat import formats
 from graphcompat.framework import errors
-from lowering.registry import RULES, lowers
+from lowering.registry import lowers
 
 
 def _text(value) -> str:
@@ -19,58 +18,39 @@ def _strings(value) -> np.ndarray:
     return np.asarray(value, dtype=object)
 
 
-if "StaticRegexFullMatch" not in RULES:
-    @lowers("StaticRegexFullMatch", host=True)
-    def static_regex_full_match(x, *, pattern, **_):
-        regex = re.compile(_text(pattern))
-        flat = [regex.fullmatch(_text(v)) is not None for v in _strings(x).reshape(-1)]
-        return np.asarray(flat, dtype=bool).reshape(np.shape(x))
+@lowers("ShardedFilename", host=True)
+def sharded_filename(basename, shard, num_shards, **_):
+    return np.asarray(f"{_text(np.asarray(basename).reshape(-1)[0])}-{int(shard):05d}-of-{int(num_shards):05d}"
+                      .encode(), dtype=object)
 
-if "StringJoin" not in RULES:
-    @lowers("StringJoin", host=True)
-    def string_join(*inputs, separator="", **_):
-        arrays = [_strings(x) for x in inputs]
-        shape = np.broadcast_shapes(*(a.shape for a in arrays))
-        out = np.empty(shape, dtype=object)
-        parts = [np.broadcast_to(a, shape).reshape(-1) for a in arrays]
-        sep = _text(separator)
-        out.reshape(-1)[:] = [sep.join(_text(p[i]) for p in parts).encode() for i in range(int(np.prod(shape)))]
-        return out
 
-if "ShardedFilename" not in RULES:
-    @lowers("ShardedFilename", host=True)
-    def sharded_filename(basename, shard, num_shards, **_):
-        return np.asarray(f"{_text(np.asarray(basename).reshape(-1)[0])}-{int(shard):05d}-of-{int(num_shards):05d}"
-                          .encode(), dtype=object)
-
-if "MergeV2Checkpoints" not in RULES:
-    @lowers("MergeV2Checkpoints", context=True, host=True)
-    def merge_v2_checkpoints(ctx, op, prefixes, destination):
-        """Merges the shards' bundles into one under `destination`, then deletes the shards (and, with
-        `delete_old_dirs`, their now empty directories), as TF's MergeV2Checkpoints."""
-        sources = [_text(p) for p in _strings(prefixes).reshape(-1)]
-        destination = _text(np.asarray(destination).reshape(-1)[0])
-        merged: dict = {}
-        for prefix in sources:
-            if not os.path.exists(formats.bundle.index_filename(prefix)):
-                if op.attrs.get("allow_missing_files", False):
-                    continue
-                raise errors.NotFoundError(None, op, f"{formats.bundle.index_filename(prefix)}; No such file or "
-                                           "directory")
-            reader = formats.BundleReader(prefix)
-            for key in reader.keys():
-                if key in merged:
-                    raise errors.InvalidArgumentError(None, op, f"Duplicate tensor key {key} in {prefix}")
-                merged[key] = reader.get_tensor(key)
-        formats.write_bundle(destination, merged)
-        for prefix in sources:
-            for path in [formats.bundle.index_filename(prefix)] + [
-                    os.path.join(os.path.dirname(prefix) or ".", f) for f in os.listdir(os.path.dirname(prefix) or ".")
-                    if f.startswith(os.path.basename(prefix) + ".data-")]:
-                if os.path.exists(path) and os.path.abspath(path) != os.path.abspath(destination):
-                    os.remove(path)
-            directory = os.path.dirname(prefix)
-            if op.attrs.get("delete_old_dirs", True) and directory and os.path.isdir(directory) \
-                    and not os.listdir(directory):
-                os.rmdir(directory)
-        return None
+@lowers("MergeV2Checkpoints", context=True, host=True)
+def merge_v2_checkpoints(ctx, op, prefixes, destination):
+    """Merges the shards' bundles into one under `destination`, then deletes the shards (and, with
+    `delete_old_dirs`, their now empty directories), as TF's MergeV2Checkpoints."""
+    sources = [_text(p) for p in _strings(prefixes).reshape(-1)]
+    destination = _text(np.asarray(destination).reshape(-1)[0])
+    merged: dict = {}
+    for prefix in sources:
+        if not os.path.exists(formats.bundle.index_filename(prefix)):
+            if op.attrs.get("allow_missing_files", False):
+                continue
+            raise errors.NotFoundError(None, op, f"{formats.bundle.index_filename(prefix)}; No such file or "
+                                       "directory")
+        reader = formats.BundleReader(prefix)
+        for key in reader.keys():
+            if key in merged:
+                raise errors.InvalidArgumentError(None, op, f"Duplicate tensor key {key} in {prefix}")
+            merged[key] = reader.get_tensor(key)
+    formats.write_bundle(destination, merged)
+    for prefix in sources:
+        for path in [formats.bundle.index_filename(prefix)] + [
+                os.path.join(os.path.dirname(prefix) or ".", f) for f in os.listdir(os.path.dirname(prefix) or ".")
+                if f.startswith(os.path.basename(prefix) + ".data-")]:
+            if os.path.exists(path) and os.path.abspath(path) != os.path.abspath(destination):
+                os.remove(path)
+        directory = os.path.dirname(prefix)
+        if op.attrs.get("delete_old_dirs", True) and directory and os.path.isdir(directory) \
+                and not os.listdir(directory):
+            os.rmdir(directory)
+    return None

@@ -1,11 +1,9 @@
-"""Allowed dtypes per type attr of this family's ops, in the order TF 2.21's op registry lists them
-(its error text "not in list of allowed values: …" prints them in this order). Quantized, resource and
-variant types, which graphcompat does not have, are left out. (A data table: one op per line.)
+"""TF's type constraints as data, read by `defop` when an op is defined: allowed dtypes per type attr, in
+the order TF 2.21's op registry lists them (its error text "not in list of allowed values: …" prints them
+in this order), and list-length minimums. Quantized, resource and variant types, which graphcompat does
+not have, are left out. (A data table: one op per line.)
 """
 # flake8: noqa: E501
-from graphcompat.framework import dtypes as _dt
-from graphcompat.framework.registry import OP_DEFS
-
 ALLOWED = {
     "Abs": {"T": "bfloat16 float16 float32 float64 int8 int16 int32 int64"},
     "Acos": {"T": "bfloat16 float16 float32 float64 complex64 complex128"},
@@ -117,18 +115,3 @@ MINIMUM_LENGTHS = {
     "AddN": {"N": 1}, "ConcatV2": {"N": 2}, "DynamicStitch": {"N": 1}, "Einsum": {"N": 1}, "MergeSummary": {"N": 1},
     "Pack": {"N": 1}, "ShapeN": {"N": 1},
 }
-
-
-def apply() -> None:
-    """Installs the TF-ordered allowed-type lists and list-length minimums on the ops defined so far
-    (idempotent)."""
-    for op_type, minimums in MINIMUM_LENGTHS.items():
-        op_def = OP_DEFS.get(op_type)
-        if op_def is not None:
-            op_def.list_minimums.update(minimums)
-    for op_type, attrs in ALLOWED.items():
-        op_def = OP_DEFS.get(op_type)
-        if op_def is None:
-            continue
-        for attr, names in attrs.items():
-            op_def.types[attr] = tuple(_dt.as_dtype(n) for n in names.split())
