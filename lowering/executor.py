@@ -8,9 +8,9 @@ Two tiers, one interpreter (lowering/interpreter.py `evaluate`):
   `jax.jit`, the written state buffers donated; jax caches one executable per input shape.
 
 Policy (`PlanRunner._first_tier`): a plan runs op by op on its first run when it is small, not a loop
-body, draws no random numbers and has no feed of open shape; otherwise, and from its second run on, it
-compiles. `deterministic()` mode compiles every device plan, so a fetch returns the same bits on every
-run whichever run it is.
+body and has no feed of open shape (random ops then draw on the host with numpy, so initializers compile
+nothing); otherwise, and from its second run on, it compiles. `deterministic()` mode compiles every
+device plan, so a fetch returns the same bits on every run whichever run it is.
 
 Every run is atomic for variables: a run that raises changes no variable. Op by op, writes are staged
 and committed at the end; compiled, every write is gated on the conjunction of the run's checks (a
@@ -372,7 +372,7 @@ class PlanRunner:
 
     def _first_tier(self) -> str:
         plan = self.plan
-        if self.runs or config.deterministic or plan.loop_body or plan.random or plan.open_feeds \
+        if self.runs or config.deterministic or plan.loop_body or plan.open_feeds \
                 or len(plan.steps) >= _plan.COMPILE_FIRST_RUN_OPS:
             return "compiled"
         return "eager"

@@ -15,6 +15,9 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`) see true sizes;
 - gradients need nothing more: `jax.vjp` of the masked forward gives padded rows zero cotangents, so
   weight gradients (contractions over the padded axis) equal the unpadded ones exactly;
+- dynamic_rnn's scan pads its batch when the cell is row-independent (its one step is analysed too) and
+  its time axis by carrying the state through steps past the true length, as TF does past a row's
+  sequence_length;
 - everything else that touches a padded axis (random ops, variable writes of padded values, sorting or
   scanning along it, data-dependent shapes, an op without a rule here) makes the plan run at exact shapes.
 
@@ -514,6 +517,26 @@ def _concat(op, facts: _Facts) -> None:
     _set(facts, op._outputs[0], axes)
 
 
+def _split(op, facts: _Facts) -> None:
+    """Split (axis, value) and SplitV (value, size_splits, axis): pieces keep the value's padding when the
+    split axis is not padded (a GRU/LSTM cell splitting its gates along the feature axis)."""
+    if op.type == "Split":
+        axis_t, value = op._inputs
+        sizes_t = None
+    else:
+        value, sizes_t, axis_t = op._inputs
+    axes = _axes(facts, value)
+    axis = _const_ints(axis_t)
+    if axes is None or axis is None or facts.symbolic(value):
+        raise Unpaddable(f"{op.type} of unknown rank or along a run-time axis")
+    if sizes_t is not None and (facts.padded(sizes_t) or facts.symbolic(sizes_t) or sizes_t in facts.tainted):
+        raise Unpaddable("SplitV with sizes computed from padded shapes")
+    if axes[axis[0] % len(axes)] is not None:
+        raise Unpaddable(f"{op.type} along a padded axis")
+    for out in op._outputs:
+        _set(facts, out, axes)
+
+
 def _transpose(op, facts: _Facts) -> None:
     axes = _axes(facts, op._inputs[0])
     perm = _const_ints(op._inputs[1])
@@ -657,6 +680,80 @@ def _scaled_zero_rows(t, zero_rows, facts) -> bool:
     return False
 
 
+def _rnn_scan(op, facts: _Facts) -> None:
+    """dynamic_rnn's RnnScan (time-major inputs [T, B, …], initial states [B, …], then an optional
+    sequence_length [B] and captured tensors). Padded batch rows are independent when the cell is row-
+    independent, which its one-step body must prove under the same rules; a padded time axis is masked
+    (`masked_rule` kind "rnn_steps": steps past the true length carry the state through, as TF does past
+    a row's sequence_length), so the final state is the true one and outputs past it are zero."""
+    body = op.attrs.get("_graphcompat_rnn")
+    if body is None:
+        raise Unpaddable("RnnScan without its body")
+    n_in, n_state = len(body.input_slots), len(body.state_slots)
+    inputs = list(op._inputs)
+    time_sym, batch = None, []
+    for x in inputs[:n_in]:
+        axes = _axes(facts, x)
+        if axes is None or len(axes) < 2 or any(s is not None for s in axes[2:]):
+            raise Unpaddable("RnnScan input padded beyond its time and batch axes")
+        if axes[0] is not None:
+            if time_sym is None:
+                time_sym = axes[0]
+            else:
+                _unify(time_sym, axes[0])
+        batch.append(axes[1])
+    for s in inputs[n_in:n_in + n_state]:
+        axes = _axes(facts, s)
+        if axes is None or not axes or any(a is not None for a in axes[1:]):
+            raise Unpaddable("RnnScan state padded beyond its batch axis")
+        batch.append(axes[0])
+    pos = n_in + n_state
+    if body.has_seq_len:
+        seq = _axes(facts, inputs[pos])
+        if facts.symbolic(inputs[pos]) or inputs[pos] in facts.tainted:
+            raise Unpaddable("RnnScan sequence_length computed from true sizes")
+        batch.append(seq[0] if seq else None)
+        pos += 1
+    if any(facts.padded(t) or facts.symbolic(t) or t in facts.tainted for t in inputs[pos:]):
+        raise Unpaddable("RnnScan body captures a padded tensor")
+    batch_sym = None
+    if any(b is not None for b in batch):
+        if any(b is None for b in batch):
+            raise Unpaddable("RnnScan: padded batch rows meet unpadded ones")
+        batch_sym = batch[0]
+        for b in batch[1:]:
+            _unify(batch_sym, b)
+        # the cell must compute each row from that row alone: analyse its one step with padded rows
+        inner = _Facts()
+        for slot in list(body.input_slots) + list(body.state_slots):
+            rank = slot.shape.ndims
+            if rank is None:
+                raise Unpaddable("RnnScan slot of unknown rank")
+            inner.axes[slot] = (batch_sym,) + (None,) * (rank - 1)
+        for fop in body.ops:
+            _step(fop, inner)
+        if inner.masked or inner.tainted or inner.zero_rows:
+            raise Unpaddable("the RNN cell reduces over, or reads the size of, its batch")
+        for t in list(body.outputs) + list(body.new_states):
+            axes = inner.of(t)
+            if axes is None or axes[0] is None or any(a is not None for a in axes[1:]):
+                raise Unpaddable("an RNN cell output is not computed row by row")
+            _unify(batch_sym, axes[0])
+    outputs = op._outputs
+    for t in outputs[:len(body.outputs)]:
+        rank = t.shape.ndims
+        if rank is None:
+            raise Unpaddable("RnnScan output of unknown rank")
+        _set(facts, t, (time_sym, batch_sym) + (None,) * (rank - 2))
+    for t in outputs[len(body.outputs):]:
+        rank = t.shape.ndims
+        if rank is None:
+            raise Unpaddable("RnnScan state of unknown rank")
+        _set(facts, t, (batch_sym,) + (None,) * (rank - 1))
+    if time_sym is not None:
+        facts.masked[op] = ("rnn_steps", {0: {0: time_sym}})
+
+
 _ELEMENTWISE = (
     "AddV2 Add Sub Mul RealDiv Div DivNoNan FloorDiv FloorMod TruncateDiv TruncateMod Maximum Minimum Pow "
     "SquaredDifference Equal NotEqual Less LessEqual Greater GreaterEqual LogicalAnd LogicalOr LogicalNot Atan2 "
@@ -679,7 +776,7 @@ RULES.update({
     "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
     "MaxPool": _batch_axis_only, "AvgPool": _batch_axis_only, "SymbolicGradient": _symbolic_gradient,
     "ScatterAdd": _scatter_of_gradient_rows, "ScatterSub": _scatter_of_gradient_rows,
-    "NoOp": lambda op, facts: None,
+    "NoOp": lambda op, facts: None, "RnnScan": _rnn_scan, "Split": _split, "SplitV": _split,
 })
 for _name in _REDUCTION_IDENTITY:
     RULES[_name] = _reduction
@@ -770,6 +867,12 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         return Rule(fn)
 
     axes = spec[0]
+    if kind == "rnn_steps":  # the scan stops carrying its state after the true number of steps
+        (time_sym,) = axes.values()
+
+        def rnn_fn(ctx, rnn_op, *args):
+            return rule.fn(ctx, rnn_op, *args, true_steps=sizes_cell[0][time_sym])
+        return Rule(rnn_fn, context=True)
 
     def mask_of(x):
         sizes = sizes_cell[0]

@@ -85,8 +85,32 @@ def two_feeds_one_size():
     return [tf.reduce_sum(a * b, 0), a - b], lambda n, r: {a: r.randn(n, 2), b: r.randn(n, 2)}
 
 
+def rnn_varying_batch_and_time():
+    """dynamic_rnn over batches of their own (batch, time): padded rows are independent, padded steps
+    carry the state through, so the final state, the outputs and Adam's updates are the exact ones."""
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    y = tf.placeholder(tf.float32, [None, 1])
+    outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(4), x, dtype=tf.float32)
+    w = tf.Variable(np.full((4, 1), 0.5, np.float32), name="w")
+    loss = tf.reduce_mean(tf.square(tf.matmul(state, w) - y)) + tf.reduce_mean(outputs)
+    train = tf.train.AdamOptimizer(0.05).minimize(loss)
+    return [train, loss, outputs, state], lambda n, r: {x: r.randn(n, n + 1, 3), y: r.randn(n, 1)}
+
+
+def rnn_bidirectional_with_sequence_length():
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    lengths = tf.placeholder(tf.int32, [None])
+    (fw, bw), (fw_state, bw_state) = tf.nn.bidirectional_dynamic_rnn(
+        tf.nn.rnn_cell.LSTMCell(3), tf.nn.rnn_cell.LSTMCell(3), x, sequence_length=lengths, dtype=tf.float32)
+    loss = tf.reduce_sum(fw_state.h * bw_state.h) + tf.reduce_sum(bw)
+    grads = tf.gradients(loss, tf.trainable_variables())
+    return [loss, fw, bw, fw_state.c] + grads, \
+        lambda n, r: {x: r.randn(n, n + 1, 2), lengths: r.randint(1, n + 2, n)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
-          shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size]
+          shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
+          rnn_bidirectional_with_sequence_length]
 
 
 def contraction_over_the_batch():
@@ -120,7 +144,21 @@ def assign_a_batch():
     return [tf.assign(v, x * 2.0, validate_shape=False)], lambda n, r: {x: r.randn(n)}
 
 
-EXACT = [contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
+def rnn_cell_that_mixes_the_batch():
+    """A cell whose step reads the whole batch (its state's batch mean): rows are not independent."""
+    class MixingCell(tf.nn.rnn_cell.RNNCell):
+        state_size = output_size = 2
+
+        def call(self, inputs, state):
+            new = tf.tanh(inputs + state - tf.reduce_mean(state, 0, keepdims=True))
+            return new, new
+
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    _, state = tf.nn.dynamic_rnn(MixingCell(), x, initial_state=tf.ones([tf.shape(x)[0], 2]))
+    return [state], lambda n, r: {x: r.randn(n, 3, 2)}
+
+
+EXACT = [rnn_cell_that_mixes_the_batch, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch]
 
 

@@ -109,7 +109,13 @@ def test_distributions():
     assert fetches["multi"].dtype == tf.int64 and fetches["multi"].shape.as_list() == [2, 2000]
     assert fetches["gamma"].shape.as_list() == [n, 2] and fetches["poisson"].shape.as_list() == [n, 2]
     with tf.Session() as sess:
-        v = sess.run(fetches)
+        drawn = [sess.run(fetches) for _ in range(2)]  # op by op (host numpy), then compiled (JAX)
+    assert not np.array_equal(drawn[0]["normal"], drawn[1]["normal"])  # the stream advanced
+    for v in drawn:
+        _check_distributions(v)
+
+
+def _check_distributions(v):
     assert abs(v["normal"].mean() - 2) < 0.1 and abs(v["normal"].std() - 3) < 0.1
     assert np.abs(v["trunc"]).max() <= 4.0 and v["trunc"].dtype == np.float32
     assert v["uniform"].dtype == np.float64 and v["uniform"].min() >= -2 and v["uniform"].max() < 4
@@ -124,6 +130,29 @@ def test_distributions():
     assert crop.shape == (2, 3)
     r, c = divmod(int(crop[0, 0]), 6)
     np.testing.assert_array_equal(crop, np.arange(30).reshape(5, 6)[r:r + 2, c:c + 3])
+
+
+def test_initializers_draw_on_the_host_without_compiling():
+    """A one-off plan (the initializer) draws op by op with numpy: no XLA kernel per shape to compile."""
+    tf.set_random_seed(5)
+    x = tf.placeholder(tf.float32, [None, 20])
+    out = tf.layers.dense(tf.layers.dense(x, 30, kernel_initializer=tf.truncated_normal_initializer()), 4)
+    half = tf.Variable(tf.random_uniform([4000], dtype=tf.float16))
+    tf.reset_stats()
+    values = []
+    for _ in range(2):
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            values.append(sess.run(tf.global_variables()))
+    assert tf.stats()["compilations"] == 0
+    for a, b in zip(*values):  # seeded: the same values in a new session
+        np.testing.assert_array_equal(a, b)
+    kernel, h = values[0][0], values[0][-1]
+    assert kernel.shape == (20, 30) and np.abs(kernel).max() <= 2.0 and kernel.std() > 0.5
+    assert h.dtype == np.float16 and h.min() >= 0 and h.max() < 1  # rounding never reaches 1.0
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        assert sess.run(out, {x: np.ones((2, 20), np.float32)}).shape == (2, 4)
 
 
 def test_random_in_initializer_and_in_training_graph():

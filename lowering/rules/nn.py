@@ -491,7 +491,9 @@ def _rnn_steps(body):
 
 
 @lowers("RnnScan", context=True)
-def rnn_scan(ctx, op, *args):
+def rnn_scan(ctx, op, *args, true_steps=None):
+    """`true_steps` (a traced int; lowering/padding.py): the time axis is padded past it, so every row
+    stops there, as if its sequence_length were at most that."""
     body = op.attrs["_graphcompat_rnn"]
     steps = _rnn_steps(body)
     n_in, n_state = len(body.input_slots), len(body.state_slots)
@@ -505,6 +507,9 @@ def rnn_scan(ctx, op, *args):
     captured = dict(zip(body.captured, (ctx.deref(a) for a in args[pos:])))
     keys = {fop: ctx.random_key(fop) for fop, rule, _ in steps if rule.context and "seed" in fop.attrs}
     num_steps = xs[0].shape[0]
+    if true_steps is not None:
+        limit = jnp.full((xs[0].shape[1],), true_steps, jnp.int32)
+        seq_len = limit if seq_len is None else jnp.minimum(seq_len, limit)
     if body.reverse:
         xs = [_reverse_sequence(x, seq_len) for x in xs]
     check_meta = []
@@ -533,7 +538,20 @@ def rnn_scan(ctx, op, *args):
         check_meta[:] = [(cls, msg, cop) for _, cls, msg, cop in sub.checks]
         return new_state, (outputs, [ok for ok, *_ in sub.checks])
 
-    final, (outputs, oks) = lax.scan(step, init, (jnp.arange(num_steps, dtype=jnp.int32), xs))
+    scan_step = step
+    if true_steps is not None:
+        # The time axis is padded (lowering/padding.py): steps past the true length carry the state and
+        # emit zeros without computing the cell (lax.cond runs one branch; it differentiates like `step`).
+        def scan_step(carry, inp):
+            shapes = jax.eval_shape(step, carry, inp)
+
+            def skip(carry, inp):
+                _, (outs, oks) = shapes
+                return list(carry), ([jnp.zeros(o.shape, o.dtype) for o in outs],
+                                     [jnp.ones(k.shape, k.dtype) for k in oks])
+            return lax.cond(inp[0] < true_steps, step, skip, carry, inp)
+
+    final, (outputs, oks) = lax.scan(scan_step, init, (jnp.arange(num_steps, dtype=jnp.int32), xs))
     for ok, (cls, msg, cop) in zip(oks, check_meta):
         ctx.check(jnp.all(ok), cls, msg, cop)
     if body.reverse:

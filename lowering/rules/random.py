@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import ml_dtypes
 import numpy as np
 
 from graphcompat.framework import errors
@@ -28,18 +29,49 @@ def _dtype(op, attr="dtype"):
     return np.dtype(op.attrs[attr].as_numpy_dtype)
 
 
+# Op by op (a plan's first run: initializers, a notebook's one-off sample) the common distributions are
+# drawn on the host with numpy (`ctx.host_random`): no XLA kernel to compile per shape, which made a small
+# model's initializer cost most of a second. Compiled plans draw with JAX.
+def _host_dtype(dtype: np.dtype) -> np.dtype:
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+
+
+def _host_truncated_normal(rng: np.random.Generator, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Standard normal values redrawn until within two standard deviations (TF's TruncatedNormal)."""
+    out = rng.standard_normal(shape, dtype=_host_dtype(dtype))
+    bad = np.abs(out) > 2.0
+    while bad.any():
+        out[bad] = rng.standard_normal(int(bad.sum()), dtype=out.dtype)
+        bad = np.abs(out) > 2.0
+    return out
+
+
 @lowers("RandomStandardNormal", context=True)
 def random_standard_normal(ctx, op, shape):
+    if not ctx.traced:
+        dtype = _dtype(op)
+        out_shape = _static_shape(shape, op)
+        return ctx.host_random(op).standard_normal(out_shape, dtype=_host_dtype(dtype)).astype(dtype)
     return jax.random.normal(ctx.random_key(op), _static_shape(shape, op), _dtype(op))
 
 
 @lowers("TruncatedNormal", context=True)
 def truncated_normal(ctx, op, shape):
+    if not ctx.traced:
+        dtype = _dtype(op)
+        return _host_truncated_normal(ctx.host_random(op), _static_shape(shape, op), dtype).astype(dtype)
     return jax.random.truncated_normal(ctx.random_key(op), -2.0, 2.0, _static_shape(shape, op), _dtype(op))
 
 
 @lowers("RandomUniform", context=True)
 def random_uniform(ctx, op, shape):
+    if not ctx.traced:
+        dtype = _dtype(op)
+        out = ctx.host_random(op).random(_static_shape(shape, op), dtype=_host_dtype(dtype)).astype(dtype)
+        if dtype != _host_dtype(dtype):  # rounding to a narrow float may reach 1.0: TF's range is [0, 1)
+            below_one = np.asarray(1.0 - float(ml_dtypes.finfo(dtype).epsneg), dtype)
+            out = np.minimum(out, below_one)
+        return out
     return jax.random.uniform(ctx.random_key(op), _static_shape(shape, op), _dtype(op))
 
 
@@ -53,6 +85,9 @@ def random_uniform_int(ctx, op, shape, minval, maxval):
         require(jnp.asarray(minval) < jnp.asarray(maxval), errors.InvalidArgumentError,
                 lambda: f"Need minval < maxval, got {int(np.asarray(minval))} >= {int(np.asarray(maxval))}")
     dtype = _dtype(op, "Tout")
+    if not ctx.traced and int(np.prod(out_shape, dtype=np.int64)):
+        return ctx.host_random(op).integers(int(np.asarray(minval)), int(np.asarray(maxval)), out_shape,
+                                            dtype=dtype)
     return jax.random.randint(ctx.random_key(op), out_shape, minval, maxval, dtype)
 
 
@@ -91,7 +126,9 @@ def random_gamma(ctx, op, shape, alpha):
 @lowers("RandomPoissonV2", context=True)
 def random_poisson(ctx, op, shape, rate):
     out_shape = _static_shape(shape, op) + tuple(jnp.shape(rate))
-    sample = jax.random.poisson(ctx.random_key(op), jnp.asarray(rate, jnp.float32 if jnp.asarray(rate).dtype
+    # JAX's poisson sampler needs a threefry key: derive one from this op's key (its first two words)
+    key = jax.random.wrap_key_data(jax.random.key_data(ctx.random_key(op))[..., :2], impl="threefry2x32")
+    sample = jax.random.poisson(key, jnp.asarray(rate, jnp.float32 if jnp.asarray(rate).dtype
                                                                    != jnp.float64 else jnp.float64), out_shape)
     return sample.astype(_dtype(op))
 
