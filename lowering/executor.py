@@ -7,9 +7,10 @@ Two tiers, one interpreter (lowering/interpreter.py `evaluate`):
 - compiled: the same loop traced once into `(state, feeds) -> (fetches, state', checks)` under
   `jax.jit`, the written state buffers donated; jax caches one executable per input shape.
 
-Policy (`PlanRunner._first_tier`): a plan runs op by op on its first run when it is small, not a loop
-body and has no feed of open shape (random ops then draw on the host with numpy, so initializers compile
-nothing); otherwise, and from its second run on, it compiles. `deterministic()` mode compiles every
+Policy (`PlanRunner._first_tier`): a plan that is not a loop body runs op by op on its first run, unless
+it is small and has a feed of open shape (its bucketed executable will serve the next shapes too); random
+ops then draw on the host with numpy, so initializers compile nothing. A loop body compiles on its first
+run; every plan compiles from its second run on. `deterministic()` mode compiles every
 device plan, so a fetch returns the same bits on every run whichever run it is.
 
 Every run is atomic for variables: a run that raises changes no variable. Op by op, writes are staged
@@ -372,8 +373,9 @@ class PlanRunner:
 
     def _first_tier(self) -> str:
         plan = self.plan
-        if self.runs or config.deterministic or plan.loop_body or plan.open_feeds \
-                or len(plan.steps) >= _plan.COMPILE_FIRST_RUN_OPS:
+        if self.runs or config.deterministic or plan.loop_body:
+            return "compiled"
+        if plan.open_feeds and len(plan.steps) < _plan.EAGER_FIRST_RUN_OPS:
             return "compiled"
         return "eager"
 

@@ -22,9 +22,11 @@ from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import get_op_def
 from lowering.registry import get_rule, require_rules, runs_on_host
 
-# Plans at least this large compile on their first run: compiling a big graph costs about what TF's
-# executor spends on its own first run, while op by op it would cost that again on every run.
-COMPILE_FIRST_RUN_OPS = 256
+# Plans with open feed dimensions compile on their first run (a bucketed executable serves the next shapes
+# too) unless they are at least this large: XLA compiles about 0.25 ms per op on a CPU while an op run
+# op by op costs about 0.05 ms, so a big graph's first run (a frozen model, a long unrolled chain) is
+# several times cheaper op by op; it compiles on its second run.
+EAGER_FIRST_RUN_OPS = 256
 
 # Ops that mark a plan as a loop body (a training step, an input pipeline step): such plans are run
 # many times, so they compile on their first run instead of paying a compile on their second.

@@ -73,17 +73,24 @@ def test_compile_notice_can_be_turned_off(fake_timer, monkeypatch):
     assert FakeTimer.instances == []
 
 
-def test_large_plans_compile_on_first_run(monkeypatch):
-    monkeypatch.setattr(plan_module, "COMPILE_FIRST_RUN_OPS", 10)
-    tf.reset_stats()
-    x = tf.placeholder(tf.float32, [4])
-    h = x
+def test_first_runs_of_plans_with_open_feeds(monkeypatch):
+    """A small plan with an open feed compiles at once (its padded executable serves the next sizes);
+    a large one runs op by op first, which costs a fraction of its compile, and compiles on its second."""
+    monkeypatch.setattr(plan_module, "EAGER_FIRST_RUN_OPS", 10)
+    x = tf.placeholder(tf.float32, [None])
+    small = x * 1.5
+    large = x
     for _ in range(10):
-        h = h * 1.5 + 1.0
+        large = large * 1.5 + 1.0
     with tf.Session() as sess:
-        first = sess.run(h, {x: np.ones(4)})
+        tf.reset_stats()
+        sess.run(small, {x: np.ones(4)})
         assert tf.stats()["eager_runs"] == 0 and tf.stats()["compilations"] == 1
-        np.testing.assert_allclose(sess.run(h, {x: np.ones(4)}), first)
+        tf.reset_stats()
+        first = sess.run(large, {x: np.ones(4)})
+        assert tf.stats()["eager_runs"] == 1 and tf.stats()["compilations"] == 0
+        np.testing.assert_allclose(sess.run(large, {x: np.ones(4)}), first, rtol=1e-6)
+        assert tf.stats()["compilations"] == 1
 
 
 def test_device_recorded_and_soft_placed(capsys):
