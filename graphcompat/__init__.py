@@ -82,7 +82,9 @@ from graphcompat.ops.random_ops import (multinomial, random_crop, random_gamma, 
                                         random_poisson, random_shuffle, random_uniform, set_random_seed,
                                         truncated_normal)
 from graphcompat import random  # noqa: F401
-from graphcompat.gradients import IndexedSlices, IndexedSlicesValue, gradients, stop_gradient  # noqa: F401
+from graphcompat.gradients import IndexedSlices, IndexedSlicesValue, gradients, hessians, stop_gradient  # noqa: F401
+from graphcompat.custom_gradient import (NoGradient, NotDifferentiable, RegisterGradient,  # noqa: F401
+                                         custom_gradient)
 from graphcompat.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
 # (training) variable sharing through templates
 from graphcompat.template import make_template  # noqa: F401

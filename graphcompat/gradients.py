@@ -18,6 +18,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import OP_DEFS, apply_op, defop, unchanged_shape
+from graphcompat.custom_gradient import Override, gradient_override, missing_gradient_error
 
 defop("StopGradient", "input: T -> output: T", shape=unchanged_shape)
 defop("PreventGradient", "input: T -> output: T", attrs={"message": ""}, shape=unchanged_shape)
@@ -103,7 +104,11 @@ def _backpropagatable(t: _ops.Tensor) -> bool:
 
 
 def _is_cut(op: _ops.Operation) -> bool:
-    """Ops gradients never flow through: stateful ops, ref writers, TF's non-differentiable ops."""
+    """Ops gradients never flow through: stateful ops, ref writers, TF's non-differentiable ops —
+    unless the user chose the op's gradient (`gradient_override_map`, `tf.RegisterGradient`)."""
+    override = gradient_override(op)
+    if override is not None:
+        return override.kind == "none"
     if op.type in NOT_DIFFERENTIABLE:
         return True
     op_def = OP_DEFS.get(op.type)
@@ -176,6 +181,7 @@ class GradientPlan:
         self.boundary = boundary      # tensors the re-trace reads but does not recompute
         self.grad_y_mask = grad_y_mask
         self.sparse_indices = sparse_indices  # per sparse x: the gathers' index tensors
+        self.overrides: dict = {}     # op → Override / BackwardGraph: gradients the user chose
         self.normalized: dict = {}
 
 
@@ -226,10 +232,20 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
     needed = set(diff_ys)
     x_set = set(xs)
     between = set()
+    overrides: dict = {}
     for op in sorted(reached, key=lambda o: o._id, reverse=True):
         if any(t in needed and t not in stop for t in op._outputs):
             between.add(op)
-            needed.update(t for t in op._inputs if _backpropagatable(t) and (t not in stop or t in x_set))
+            inputs = op._inputs
+            override = gradient_override(op)
+            if override is not None:
+                if override.kind == "missing":
+                    raise missing_gradient_error(op)
+                if override.kind == "function":
+                    override = _call_gradient_function(graph, op, override)
+                    inputs = [t for t, g in zip(op._inputs, override.results) if g is not None]
+                overrides[op] = override
+            needed.update(t for t in inputs if _backpropagatable(t) and (t not in stop or t in x_set))
     y_set = set(diff_ys)
     kinds, leaves, sparse_indices, plan_xs, skip = [], [], [], [], set()
     results: list = [None] * len(xs)
@@ -273,6 +289,14 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
         if y not in produced and y not in leaf_set and y not in seen:
             seen.add(y)
             boundary.append(y)
+    # An op with a user-chosen gradient is not re-run by the re-trace (a py_func runs once): its outputs
+    # come from the step, and the tensors its gradient function reads enter as well.
+    for op, override in overrides.items():
+        reads = list(op._outputs) + list(getattr(override, "extra", ()))
+        for t in reads:
+            if t not in seen and t not in leaf_set and (t in op._outputs or t not in produced):
+                seen.add(t)
+                boundary.append(t)
     grad_y_mask = [gy is not None for gy, y in zip(grad_ys, ys) if _backpropagatable(y)]
     given = [gy for gy, y in zip(grad_ys, ys) if gy is not None and _backpropagatable(y)]
     index_inputs = [t for ts in sparse_indices for t in ts]
@@ -280,6 +304,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
     # xs computed inside the re-traced subgraph (TF allows intermediates as xs): differentiate w.r.t. an
     # additive zero at that point, so paths from other xs through it still count (total derivatives).
     plan.perturbed = leaf_set & produced
+    plan.overrides = overrides
     inputs = [t for ls in leaves for t in ls] + boundary + given + index_inputs
     out_dtypes, out_shapes = [], []
     for x, kind, ls, idx in zip(plan_xs, kinds, leaves, _sparse_iter(kinds, sparse_indices)):
@@ -308,6 +333,75 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
             else:
                 results[i] = outs[j]
                 j += 1
+    return results
+
+
+class BackwardGraph(collections.namedtuple("BackwardGraph", ["name", "standins", "steps", "results", "extra"])):
+    """The ops a registered gradient function recorded for one forward op.
+
+    `standins` hold the gradients flowing into the op's outputs (bound by the lowering), `steps` are the
+    recorded ops in creation order, `results` the gradient of each op input (None: no gradient), `extra`
+    the other tensors the steps read (the op's own inputs and outputs are bound too)."""
+    kind = "function"
+
+
+def _call_gradient_function(graph, op: _ops.Operation, override: Override) -> BackwardGraph:
+    """Calls `fn(op, *grads)` once, as TF's tf.gradients does, under `gradients/<op>_grad`."""
+    with graph.name_scope(op.name + "_grad"):
+        standins = []
+        for i, t in enumerate(op._outputs):
+            standin_name = graph.unique_name(f"grad_ys_{i}")
+            attrs = {"dtype": t.dtype.base_dtype, "shape": t.shape}
+            standins.append(graph._create_op_internal("Placeholder", [], [t.dtype.base_dtype], [t.shape],
+                                                      standin_name, attrs)._outputs[0])
+        first = len(graph._ops)
+        grads = override.fn(op, *standins)
+        grads = list(grads) if isinstance(grads, (list, tuple)) else [grads]
+        if len(grads) != len(op._inputs):
+            raise ValueError(f"Num gradients {len(grads)} generated for op {op.name} of type {op.type} do not "
+                             f"match num inputs {len(op._inputs)}")
+        results = []
+        for g, x in zip(grads, op._inputs):
+            if g is not None and not isinstance(g, _ops.Tensor):
+                g = _const.convert_to_tensor(g, dtype=x.dtype.base_dtype)
+            results.append(g)
+    steps = graph._ops[first:]
+    produced = {t for s in steps for t in s._outputs}
+    bound = produced | set(standins) | set(op._inputs) | set(op._outputs)
+    extra, seen = [], set()
+    for t in [t for s in steps for t in s._inputs] + [g for g in results if g is not None]:
+        if t not in bound and t not in seen:
+            seen.add(t)
+            extra.append(t)
+    return BackwardGraph(override.name, standins, steps, results, extra)
+
+
+def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool = False,
+             gate_gradients: bool = False, aggregation_method=None) -> list:
+    """`tf.hessians`: for each x, the second derivatives of sum(ys), shaped `x.shape + x.shape`.
+
+    Row j is the gradient of the j-th element of the first gradient, as TF computes it (TF loops over
+    j with a while_loop and a TensorArray; graphcompat records one gradient per element, so x needs a
+    static size)."""
+    from graphcompat.ops import array_ops
+    xs = _as_list(xs)
+    first = gradients(ys, xs, name=name)
+    results = []
+    with _ops.name_scope(name):
+        for gradient, x in zip(first, xs):
+            if gradient is None:
+                raise ValueError(f"Hessian of {ys} with respect to {x}: the gradient is None (not connected)")
+            if not x.shape.is_fully_defined():
+                raise NotImplementedError(f"tf.hessians with respect to {x.name} of shape {x.shape}: graphcompat "
+                                          "needs a static shape (it differentiates each gradient element)")
+            if isinstance(gradient, IndexedSlices):
+                gradient = _const.convert_to_tensor(gradient)
+            flat = array_ops.reshape(gradient, [-1])
+            n = int(np.prod(x.shape.as_list()))
+            rows = [gradients(flat[j], x)[0] for j in range(n)]
+            rows = [r if r is not None else array_ops.zeros_like(x) for r in rows]
+            shape = x.shape.as_list()
+            results.append(array_ops.reshape(array_ops.stack(rows), shape + shape))
     return results
 
 

@@ -625,6 +625,8 @@ def _symbolic_gradient(op, facts: _Facts) -> None:
     plan = op.attrs.get("_graphcompat_grad")
     if plan is None:
         raise Unpaddable("SymbolicGradient without a plan")
+    if getattr(plan, "overrides", None):
+        raise Unpaddable("a gradient the user chose (its ops are not analysed)")
     for fop in plan.forward:
         _step(fop, facts)
     outs = iter(op._outputs)

@@ -554,10 +554,26 @@ class Graph:
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map: dict):
-        raise NotImplementedError(
-            "tf.Graph.gradient_override_map: graphcompat derives every gradient with jax.vjp and does not "
-            "support per-op gradient overrides.")
-        yield  # pragma: no cover
+        """Ops of a mapped type created inside get `_gradient_op_type`: `tf.gradients` then uses the
+        gradient registered under the mapped name (`tf.RegisterGradient`) or, for a TF op type such as
+        "Identity", that op's gradient."""
+        if not isinstance(op_type_map, dict):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        saved = {}
+        for op_type, mapped in op_type_map.items():
+            if not (isinstance(op_type, str) and isinstance(mapped, str)):
+                raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+            if op_type in self._gradient_override_map:
+                saved[op_type] = self._gradient_override_map[op_type]
+            self._gradient_override_map[op_type] = mapped
+        try:
+            yield
+        finally:
+            for op_type in op_type_map:
+                if op_type in saved:
+                    self._gradient_override_map[op_type] = saved[op_type]
+                else:
+                    self._gradient_override_map.pop(op_type, None)
 
     # --- op creation --------------------------------------------------------------------------
     def _create_op_internal(self, op_type: str, inputs: list, out_dtypes: list, out_shapes: list,
@@ -580,6 +596,8 @@ class Graph:
                 op._device = self._colocation_stack[-1].device
             if self._colocation_stack and self._colocation_stack[-1] is not None:
                 attrs.setdefault("_class", [f"loc:@{self._colocation_stack[-1].name}"])
+            if op_type in self._gradient_override_map:
+                attrs["_gradient_op_type"] = self._gradient_override_map[op_type].encode()
             for t in inputs:
                 t._consumers.append(op)
             for c in deps:

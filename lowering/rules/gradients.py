@@ -67,6 +67,12 @@ def symbolic_gradient(ctx, op, *inputs):
     diff_idx = [i for i, t in enumerate(leaf_tensors) if _owner_kind(plan, i) != "zero"]
 
     perturbed = plan.perturbed
+    user_gradients = getattr(plan, "overrides", {})
+    backward_steps = plan.normalized.get("backward_steps")
+    if backward_steps is None:  # the ops each registered gradient function recorded, ready to run
+        backward_steps = {fop: [(s, get_rule(s.type), normalize_attrs(s.attrs)) for s in chosen.steps]
+                          for fop, chosen in user_gradients.items() if chosen.kind == "function"}
+        plan.normalized["backward_steps"] = backward_steps
 
     def forward(*diff_vals):
         local = dict(boundary)
@@ -79,10 +85,19 @@ def symbolic_gradient(ctx, op, *inputs):
                 local[t] = v
         overrides = ctx.rule_overrides
         for fop, rule, attrs in steps:
-            rule = overrides.get(fop, rule)  # a padded run masks some forward ops (lowering/padding.py)
             args = [local[t] for t in fop._inputs]
-            out = rule.fn(ctx, fop, *args) if rule.context else rule.fn(*args, **attrs)
             outs = fop._outputs
+            chosen = user_gradients.get(fop)
+            if chosen is not None:
+                # The step computed the op's outputs; attach the gradient the user chose to them.
+                values = _with_user_gradient(ctx, fop, chosen, attrs, backward_steps.get(fop), args,
+                                             [local[t] for t in outs],
+                                             [local[t] for t in getattr(chosen, "extra", ())])
+                for t, v in zip(outs, values):
+                    local[t] = v + deltas[t] if t in deltas else v
+                continue
+            rule = overrides.get(fop, rule)  # a padded run masks some forward ops (lowering/padding.py)
+            out = rule.fn(ctx, fop, *args) if rule.context else rule.fn(*args, **attrs)
             for t, v in ([(outs[0], out)] if len(outs) == 1 else zip(outs, out)):
                 if t in deltas:
                     v = v + deltas[t]
@@ -116,6 +131,66 @@ def symbolic_gradient(ctx, op, *inputs):
                            else idx[0].astype(index_dtype))
         li += len(ls)
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _is_float(value) -> bool:
+    dtype = jnp.result_type(value)
+    return jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.complexfloating)
+
+
+def _with_user_gradient(ctx, fop, chosen, attrs, backward_steps, args, outs, extras) -> list:
+    """`outs` unchanged, with a VJP that runs the user's gradient (graphcompat/custom_gradient.py):
+    a registered function's recorded ops, or the gradient of another TF op type (`{"Sign": "Identity"}`)."""
+
+    @jax.custom_vjp
+    def through(args, outs, extras):
+        return list(outs)
+
+    def forward(args, outs, extras):
+        return list(outs), (args, outs, extras)
+
+    def backward(saved, cotangents):
+        args, outs, extras = saved
+        cotangents = [jnp.zeros(jnp.shape(o), jnp.result_type(o)) if ct.dtype == jax.dtypes.float0 else ct
+                      for ct, o in zip(cotangents, outs)]
+        if chosen.kind == "as_type":
+            grads = _gradient_as_type(chosen.name, fop, attrs, args, cotangents)
+        else:
+            env = dict(zip(fop._inputs, args))
+            env.update(zip(fop._outputs, outs))
+            env.update(zip(chosen.extra, extras))
+            env.update(zip(chosen.standins, cotangents))
+            for step, rule, step_attrs in backward_steps:
+                values = [env[t] for t in step._inputs]
+                out = rule.fn(ctx, step, *values) if rule.context else rule.fn(*values, **step_attrs)
+                step_outs = step._outputs
+                env.update([(step_outs[0], out)] if len(step_outs) == 1 else zip(step_outs, out))
+            grads = [None if g is None else env[g] for g in chosen.results]
+        grads = [None if g is None or not _is_float(a) else jnp.asarray(g, jnp.result_type(a)).reshape(jnp.shape(a))
+                 for g, a in zip(grads, args)]
+        return grads, [None] * len(outs), [None] * len(extras)
+
+    through.defvjp(forward, backward)
+    return through(list(args), list(outs), list(extras))
+
+
+def _gradient_as_type(op_type: str, fop, attrs, args, cotangents) -> list:
+    rule = get_rule(op_type)
+    if rule.context:
+        raise NotImplementedError(f"gradient_override_map({{{fop.type!r}: {op_type!r}}}): graphcompat can borrow "
+                                  f"the gradient of {op_type} only for ops without state or randomness")
+    floats = [i for i, a in enumerate(args) if _is_float(a)]
+
+    def as_other(*diff):
+        values = list(args)
+        for i, v in zip(floats, diff):
+            values[i] = v
+        out = rule.fn(*values, **attrs)
+        return list(out) if isinstance(out, (list, tuple)) else [out]
+
+    _, vjp = jax.vjp(as_other, *[args[i] for i in floats])
+    by_input = dict(zip(floats, vjp(cotangents)))
+    return [by_input.get(i) for i in range(len(args))]
 
 
 def _owner_kind(plan, leaf_index: int) -> str:
