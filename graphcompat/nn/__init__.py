@@ -21,3 +21,9 @@ from graphcompat.nn.nn_extra import (avg_pool1d, avg_pool3d, batch_to_space_nd, 
                                      ctc_loss, depth_to_space, max_pool1d, max_pool3d, max_pool_with_argmax,
                                      normalize_moments, pool, relu_layer, silu, space_to_batch, space_to_depth,
                                      swish, weighted_moments)
+from graphcompat.nn.nn_extra import (batch_norm_with_global_normalization, conv2d_backprop_filter,  # noqa: F401,E402
+                                     conv2d_backprop_input, depthwise_conv2d_backprop_filter,
+                                     depthwise_conv2d_backprop_input, depthwise_conv2d_native,
+                                     depthwise_conv2d_native_backprop_filter,
+                                     depthwise_conv2d_native_backprop_input, log_poisson_loss,
+                                     sufficient_statistics)

@@ -427,3 +427,139 @@ __all__ = ["conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d", "max_pool1d
            "space_to_batch_nd", "batch_to_space_nd", "space_to_batch", "batch_to_space", "depth_to_space",
            "space_to_depth", "max_pool_with_argmax", "swish", "silu", "crelu", "relu_layer", "normalize_moments",
            "weighted_moments", "ctc_loss", "ctc_greedy_decoder", "ctc_beam_search_decoder"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Convolution kernels called directly (TF1 code builds deconvolutions and guided backprop with them)
+# ------------------------------------------------------------------------------------------------
+def _conv_kernel_attrs(op_type: str, strides, padding, data_format, dilations, cudnn=None) -> dict:
+    padding, explicit = _nn._convert_padding(padding)
+    _nn._check_padding(op_type, padding)
+    _nn._check_format(op_type, data_format)
+    attrs = {"strides": [int(s) for s in strides], "padding": padding, "explicit_paddings": explicit,
+             "data_format": data_format, "dilations": [int(d) for d in dilations]}
+    if cudnn is not None:
+        attrs["use_cudnn_on_gpu"] = bool(cudnn)
+    return attrs
+
+
+def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=None, padding=None,  # noqa: A002
+                          use_cudnn_on_gpu: bool = True, data_format: str = "NHWC", dilations=(1, 1, 1, 1),
+                          name: Optional[str] = None, filters=None) -> _ops.Tensor:
+    """`tf.nn.conv2d_backprop_input`: the gradient of conv2d with respect to its input."""
+    filter = filters if filter is None else filter
+    return apply_op("Conv2DBackpropInput", [input_sizes, filter, out_backprop],
+                    _conv_kernel_attrs("Conv2DBackpropInput", strides, padding, data_format, dilations,
+                                       use_cudnn_on_gpu), name=name)
+
+
+def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002
+                           use_cudnn_on_gpu: bool = True, data_format: str = "NHWC", dilations=(1, 1, 1, 1),
+                           name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.nn.conv2d_backprop_filter`: the gradient of conv2d with respect to its filter."""
+    return apply_op("Conv2DBackpropFilter", [input, filter_sizes, out_backprop],
+                    _conv_kernel_attrs("Conv2DBackpropFilter", strides, padding, data_format, dilations,
+                                       use_cudnn_on_gpu), name=name)
+
+
+def depthwise_conv2d_native(input, filter, strides, padding, data_format: str = "NHWC",  # noqa: A002
+                            dilations=(1, 1, 1, 1), name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.nn.depthwise_conv2d_native`: the DepthwiseConv2dNative kernel itself."""
+    return apply_op("DepthwiseConv2dNative", [input, filter],
+                    _conv_kernel_attrs("DepthwiseConv2dNative", strides, padding, data_format, dilations),
+                    name=name)
+
+
+def depthwise_conv2d_native_backprop_input(input_sizes, filter, out_backprop, strides, padding,  # noqa: A002
+                                           data_format: str = "NHWC", dilations=(1, 1, 1, 1),
+                                           name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.nn.depthwise_conv2d_native_backprop_input` (= `tf.nn.depthwise_conv2d_backprop_input`)."""
+    return apply_op("DepthwiseConv2dNativeBackpropInput", [input_sizes, filter, out_backprop],
+                    _conv_kernel_attrs("DepthwiseConv2dNativeBackpropInput", strides, padding, data_format,
+                                       dilations), name=name)
+
+
+def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002
+                                            data_format: str = "NHWC", dilations=(1, 1, 1, 1),
+                                            name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.nn.depthwise_conv2d_native_backprop_filter` (= `tf.nn.depthwise_conv2d_backprop_filter`)."""
+    return apply_op("DepthwiseConv2dNativeBackpropFilter", [input, filter_sizes, out_backprop],
+                    _conv_kernel_attrs("DepthwiseConv2dNativeBackpropFilter", strides, padding, data_format,
+                                       dilations), name=name)
+
+
+depthwise_conv2d_backprop_input = depthwise_conv2d_native_backprop_input
+depthwise_conv2d_backprop_filter = depthwise_conv2d_native_backprop_filter
+
+
+# ------------------------------------------------------------------------------------------------
+# Statistics and losses TF composes from math ops (same ops, same names)
+# ------------------------------------------------------------------------------------------------
+def sufficient_statistics(x, axes, shift=None, keep_dims=None, name: Optional[str] = None, keepdims=None):
+    """`tf.nn.sufficient_statistics`: (count, sum of x - shift, sum of squares, shift) over `axes`."""
+    from graphcompat.ops import reduction_ops as _reduce
+    axes = list(set(axes))
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with _ops.name_scope(name, "sufficient_statistics", [x, shift]):
+        x = convert_to_tensor(x, name="x")
+        shape = x.shape
+        if shape.ndims is not None and all(shape[d].value is not None for d in axes):
+            count = 1
+            for d in axes:
+                count *= shape[d].value
+            counts = _constant(count, x.dtype)
+        else:  # known only at run time
+            rank = _array.rank(x)
+            positive = [a + rank if a < 0 else a for a in axes]
+            from graphcompat.ops.indexing_ops import gather
+            dims = gather(_math.cast(_array.shape(x), x.dtype), positive)
+            counts = _reduce.reduce_prod(dims, name="count")
+        if shift is not None:
+            shift = convert_to_tensor(shift, name="shift")
+            m_ss = _math.subtract(x, shift)
+            v_ss = _math.squared_difference(x, shift)
+        else:
+            m_ss = x
+            v_ss = _math.square(x)
+        m_ss = _reduce.reduce_sum(m_ss, axes, keepdims=keep, name="mean_ss")
+        v_ss = _reduce.reduce_sum(v_ss, axes, keepdims=keep, name="var_ss")
+    return counts, m_ss, v_ss, shift
+
+
+def _constant(value, dtype):
+    from graphcompat.framework.constant_op import constant
+    return constant(value, dtype=dtype)
+
+
+def log_poisson_loss(targets, log_input, compute_full_loss: bool = False, name: Optional[str] = None):
+    """`tf.nn.log_poisson_loss`: exp(c) - z * c, plus Stirling's term for targets above 1 when full."""
+    with _ops.name_scope(name, "log_poisson_loss", [log_input, targets]):
+        log_input = convert_to_tensor(log_input, name="log_input")
+        targets = convert_to_tensor(targets, name="targets")
+        if not targets.shape.is_compatible_with(log_input.shape):
+            raise ValueError(f"`log_input` and `targets` must have the same shape, received "
+                             f"({log_input.shape} vs {targets.shape}).")
+        result = _math.exp(log_input) - log_input * targets
+        if compute_full_loss:
+            point_five = _constant(0.5, targets.dtype)
+            two_pi = _constant(2 * np.pi, targets.dtype)
+            stirling = targets * _math.log(targets) - targets + point_five * _math.log(two_pi * targets)
+            zeros = _array.zeros_like(targets, dtype=targets.dtype)
+            ones = _array.ones_like(targets, dtype=targets.dtype)
+            in_unit = _math.logical_and(targets >= zeros, targets <= ones)
+            from graphcompat.ops.data_dependent_ops import where
+            result += where(in_unit, zeros, stirling)
+        return result
+
+
+def batch_norm_with_global_normalization(t=None, m=None, v=None, beta=None, gamma=None, variance_epsilon=None,
+                                         scale_after_normalization=None, name: Optional[str] = None,
+                                         input=None, mean=None, variance=None):  # noqa: A002
+    """`tf.nn.batch_norm_with_global_normalization` (v1): batch_normalization, gamma used only when
+    `scale_after_normalization`."""
+    from graphcompat.nn.nn_impl import batch_normalization
+    t = input if t is None else t
+    m = mean if m is None else m
+    v = variance if v is None else v
+    return batch_normalization(t, m, v, beta, gamma if scale_after_normalization else None, variance_epsilon,
+                               name)
