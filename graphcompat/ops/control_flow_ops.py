@@ -44,6 +44,12 @@ def flatten(structure) -> list:
     return [structure]
 
 
+def _as_tensor(value) -> _ops.Tensor:
+    """A control-flow value as a tensor: a TensorArray travels as its flow tensor, as in TF."""
+    flow = getattr(value, "_control_flow_tensor", None)
+    return flow if flow is not None else convert_to_tensor(value)
+
+
 def pack_sequence_as(structure, leaves: Sequence):
     """Rebuilds `structure` with `leaves` (the inverse of `flatten`)."""
     it = iter(leaves)
@@ -52,6 +58,8 @@ def pack_sequence_as(structure, leaves: Sequence):
         if isinstance(s, collections.abc.Mapping):
             built = {k: build(s[k]) for k in sorted(s)}
             return type(s)((k, built[k]) for k in s) if type(s) is not dict else {k: built[k] for k in s}
+        if hasattr(s, "_rebuild_with"):  # a TensorArray comes back around its new flow tensor
+            return s._rebuild_with(next(it))
         if _is_namedtuple(s):
             return type(s)(*(build(x) for x in s))
         if isinstance(s, (list, tuple)):
@@ -183,7 +191,7 @@ def _call_and_record(graph: _ops.Graph, fn: Callable, args: Sequence, what: str 
                 if hasattr(leaf, "_as_graph_element") and not isinstance(leaf, _ops.Tensor) \
                         and hasattr(leaf, "value"):
                     leaf = leaf.value()
-                tensors.append(convert_to_tensor(leaf))
+                tensors.append(_as_tensor(leaf))
     return result, tensors, targets, first, len(graph._ops)
 
 
@@ -388,7 +396,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     structure = loop_vars
     with _ops.name_scope(name, "while", flatten(loop_vars)) as scope:
         graph = _ops.get_default_graph()
-        initial = [convert_to_tensor(v) for v in flatten(loop_vars)]
+        initial = [_as_tensor(v) for v in flatten(loop_vars)]
         if isinstance(loop_vars, _ops.Tensor) or not isinstance(loop_vars, (list, tuple, collections.abc.Mapping)):
             structure = loop_vars
         invariants = _shape_invariants(structure, shape_invariants, initial)

@@ -87,9 +87,12 @@ def _probe(fn, *args):
 
 
 def _current(ctx: RunContext, key, aval):
-    """The enclosing value of a state key a subgraph may write (zeros if it has none yet)."""
+    """The enclosing value of a state key a subgraph may write (zeros if it has none yet, or if it holds
+    a value of another shape: a TensorArray whose first write in the loop sizes it)."""
     if ctx.has(key):
-        return ctx.read(key)
+        value = ctx.read(key)
+        if tuple(jnp.shape(value)) == tuple(aval.shape):
+            return value
     return jnp.zeros(aval.shape, aval.dtype)
 
 

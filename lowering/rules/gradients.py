@@ -75,6 +75,7 @@ def symbolic_gradient(ctx, op, *inputs):
         plan.normalized["backward_steps"] = backward_steps
 
     def forward(*diff_vals):
+        ctx = _ReTraceContext(outer_ctx)
         local = dict(boundary)
         deltas = {}
         for i, v in zip(diff_idx, diff_vals):
@@ -104,6 +105,7 @@ def symbolic_gradient(ctx, op, *inputs):
                 local.setdefault(t, v)
         return [local[y] for y in plan.ys]
 
+    outer_ctx = ctx
     diff_vals = [jnp.zeros_like(jnp.asarray(leaf_vals[i])) if leaf_tensors[i] in perturbed
                  else jnp.asarray(leaf_vals[i]) for i in diff_idx]
     primals, vjp = jax.vjp(forward, *diff_vals)
@@ -131,6 +133,28 @@ def symbolic_gradient(ctx, op, *inputs):
                            else idx[0].astype(index_dtype))
         li += len(ls)
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+class _ReTraceContext:
+    """The run context seen by the gradient's re-traced forward pass: state reads see what the step left
+    (a TensorArray's elements), writes (re-traced TensorArray writes) stay inside the trace, so the
+    differentiated values never leak into the run's state."""
+
+    def __init__(self, parent):
+        self._parent = parent
+        self._local: dict = {}
+
+    def __getattr__(self, name):
+        return getattr(self._parent, name)
+
+    def has(self, key) -> bool:
+        return key in self._local or self._parent.has(key)
+
+    def read(self, key, op=None):
+        return self._local[key] if key in self._local else self._parent.read(key, op)
+
+    def write(self, key, value, gated: bool = False) -> None:
+        self._local[key] = value
 
 
 def _is_float(value) -> bool:

@@ -1,0 +1,273 @@
+"""Lowerings of the TensorArray ops (graphcompat/ops/tensor_array_ops.py).
+
+A TensorArray's elements are one run-state buffer `[size, *element_shape]` under the key
+`("TensorArray", op name)`: `TensorArrayV3` starts it each run (zeros when the element shape is known,
+else an empty placeholder that the first write sizes), writes update it, reads index it. The flow tensor
+only orders the ops. Keeping the buffer as state is what lets a `While` carry it (the loop lowering
+threads every state key its body writes, sizing a buffer its first iteration allocates) and lets
+`jax.vjp` differentiate through writes and reads: the gradient's re-trace writes into its own scope.
+
+As in TF: out-of-range indices, a wrong dtype, an element of another shape, reading from an array whose
+element shape nothing has fixed raise InvalidArgumentError; unwritten elements read as zeros once the
+element shape is known. Not enforced (a program TF rejects may run): `clear_after_read` (a second read
+returns the value) and writing an index twice (the last write wins).
+"""
+from __future__ import annotations
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import errors
+from lowering.interpreter import NeedsConcreteValues
+from lowering.registry import lowers
+
+_ids = itertools.count()
+
+
+class TensorArrayHandle:
+    """A TensorArray's handle while a graph runs: its state key and the facts its ops check."""
+
+    __slots__ = ("key", "name", "size", "dtype", "dynamic", "element_shape")
+
+    def __init__(self, key, name: str, size: int, dtype: np.dtype, dynamic: bool, element_shape):
+        self.key, self.name, self.size, self.dtype = key, name, size, dtype
+        self.dynamic, self.element_shape = dynamic, element_shape
+
+    def __repr__(self):
+        return f"TensorArrayHandle({self.name!r})"
+
+
+def _handle(value, op) -> TensorArrayHandle:
+    if not isinstance(value, TensorArrayHandle):
+        raise errors.InvalidArgumentError(None, op, f"{op.type} expects a TensorArray handle, got "
+                                          f"{type(value).__name__}")
+    return value
+
+
+def _concrete_int(value, op, what: str) -> int:
+    try:
+        return int(np.asarray(value))
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError,
+            jax.errors.TracerArrayConversionError) as err:
+        raise NeedsConcreteValues(f"{op.type} '{op.name}': its {what} must be known to size the TensorArray") \
+            from err
+
+
+def _shape_text(shape) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
+@lowers("TensorArrayV3", context=True)
+def tensor_array_v3(ctx, op, size):
+    n = _concrete_int(size, op, "size")
+    if n < 0:
+        raise errors.InvalidArgumentError(None, op, f"Size should be >= 0, got: {n}")
+    dtype = np.dtype(op.attrs["dtype"].as_numpy_dtype)
+    element = op.attrs["element_shape"].as_tuple_or_none()
+    known = element is not None and all(d is not None for d in element)
+    name = op.attrs.get("tensor_array_name") or f"{op.name}_{next(_ids)}"
+    handle = TensorArrayHandle(("TensorArray", op.name), name, n, dtype, bool(op.attrs["dynamic_size"]),
+                               tuple(element) if known else None)
+    buffer = jnp.zeros((n,) + tuple(element), dtype) if known else _unsized(dtype)
+    ctx.write(handle.key, buffer, gated=True)  # scratch of this run: nothing to roll back
+    return handle, np.float32(0.0)
+
+
+def _unsized(dtype):
+    # A zero-length vector marks "no element shape yet"; the array's size lives in the handle.
+    return jnp.zeros((0,), dtype)
+
+
+def _is_unsized(handle: TensorArrayHandle, buffer) -> bool:
+    return handle.element_shape is None and jnp.shape(buffer) == (0,) and (handle.size > 0 or handle.dynamic)
+
+
+def _buffer_for(ctx, op, handle: TensorArrayHandle, element_shape: tuple, index_hint=None):
+    """The array's buffer, sized on the first write of an element of `element_shape`."""
+    buffer = ctx.read(handle.key)
+    if _is_unsized(handle, buffer) and element_shape != ():
+        return jnp.zeros((handle.size,) + element_shape, handle.dtype)
+    if _is_unsized(handle, buffer):
+        return jnp.zeros((handle.size,), handle.dtype)
+    have = tuple(jnp.shape(buffer)[1:])
+    if have != tuple(element_shape):
+        where = f"index {index_hint}" if index_hint is not None else "its elements"
+        raise errors.InvalidArgumentError(
+            None, op, f"TensorArray {handle.name}: Could not write to TensorArray {where} because the value shape "
+            f"is {_shape_text(element_shape)} which is incompatible with the TensorArray's inferred element shape: "
+            f"{_shape_text(have)} (consider setting infer_shape=False).")
+    return buffer
+
+
+def _check_dtype(op, handle: TensorArrayHandle, value) -> None:
+    got = np.dtype(jnp.result_type(value))
+    if got != handle.dtype:
+        raise errors.InvalidArgumentError(
+            None, op, f"TensorArray dtype is {_dt.cpp_name(_dt.as_dtype(handle.dtype))} but Op is trying to write "
+            f"dtype {_dt.cpp_name(_dt.as_dtype(got))}.")
+
+
+def _grow(op, handle: TensorArrayHandle, buffer, indices):
+    """A dynamic_size array grows to hold the largest index (indices must be known: op by op)."""
+    top = max([_concrete_int(i, op, "index") for i in np.ravel(np.asarray(indices))] + [-1]) + 1
+    if top > buffer.shape[0]:
+        buffer = jnp.concatenate([buffer, jnp.zeros((top - buffer.shape[0],) + buffer.shape[1:], buffer.dtype)])
+    return buffer
+
+
+def _check_write_indices(ctx, op, handle, indices, n) -> None:
+    indices = jnp.asarray(indices)
+    ok = jnp.all((indices >= 0) & (indices < n))
+
+    def message():
+        flat = np.ravel(np.asarray(indices))
+        bad = int(next(i for i in flat if i < 0 or i >= n))
+        return (f"TensorArray {handle.name}: Tried to write to index {bad} but array is not resizeable and size "
+                f"is: {n}")
+    ctx.check(ok, errors.InvalidArgumentError, message, op)
+
+
+def _check_read_indices(ctx, op, handle, indices, n) -> None:
+    indices = jnp.asarray(indices)
+    ok = jnp.all((indices >= 0) & (indices < n))
+
+    def message():
+        flat = np.ravel(np.asarray(indices))
+        bad = int(next(i for i in flat if i < 0 or i >= n))
+        return f"Tried to read from index {bad} but array size is: {n}"
+    ctx.check(ok, errors.InvalidArgumentError, message, op)
+
+
+def _write(ctx, op, handle, indices, values, element_shape, index_hint=None):
+    handle = _handle(handle, op)
+    _check_dtype(op, handle, values)
+    buffer = _buffer_for(ctx, op, handle, element_shape, index_hint)
+    if handle.dynamic:
+        buffer = _grow(op, handle, buffer, indices)
+    n = buffer.shape[0]
+    _check_write_indices(ctx, op, handle, indices, n)
+    safe = jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))
+    ctx.write(handle.key, buffer.at[safe].set(values) if n else buffer, gated=True)
+
+
+@lowers("TensorArrayWriteV3", context=True)
+def tensor_array_write_v3(ctx, op, handle, index, value, flow_in):
+    hint = None if isinstance(index, jax.core.Tracer) else int(np.asarray(index))
+    _write(ctx, op, handle, index, value, tuple(jnp.shape(value)), hint)
+    return flow_in
+
+
+@lowers("TensorArrayScatterV3", context=True)
+def tensor_array_scatter_v3(ctx, op, handle, indices, value, flow_in):
+    if jnp.ndim(indices) != 1 or jnp.ndim(value) < 1 or jnp.shape(indices)[0] != jnp.shape(value)[0]:
+        raise errors.InvalidArgumentError(
+            None, op, f"Expected len(indices) == values.shape[0], but saw: {jnp.size(indices)} vs. "
+            f"{jnp.shape(value)[0] if jnp.ndim(value) else 0}")
+    _write(ctx, op, handle, indices, value, tuple(jnp.shape(value)[1:]))
+    return flow_in
+
+
+def _readable(ctx, op, handle: TensorArrayHandle, index_text: str):
+    buffer = ctx.read(handle.key)
+    if _is_unsized(handle, buffer):
+        raise errors.InvalidArgumentError(
+            None, op, f"TensorArray {handle.name}: Could not read from TensorArray index {index_text}.  Furthermore, "
+            "the element shape is not fully defined: <unknown>.  It is possible you are working with a resizeable "
+            "TensorArray and stop_gradients is not allowing the gradients to be written.  If you set the full "
+            "element_shape property on the forward TensorArray, the proper all-zeros tensor will be returned "
+            "instead of incurring this error.")
+    want = np.dtype(op.attrs["dtype"].as_numpy_dtype)
+    if want != handle.dtype:
+        raise errors.InvalidArgumentError(
+            None, op, f"TensorArray dtype is {_dt.cpp_name(_dt.as_dtype(handle.dtype))} but Op requested dtype "
+            f"{_dt.cpp_name(_dt.as_dtype(want))}.")
+    return buffer
+
+
+def _index_text(index) -> str:
+    return "?" if isinstance(index, jax.core.Tracer) else str(int(np.ravel(np.asarray(index))[0])) \
+        if np.size(np.asarray(index)) else "0"
+
+
+@lowers("TensorArrayReadV3", context=True)
+def tensor_array_read_v3(ctx, op, handle, index, flow_in):
+    handle = _handle(handle, op)
+    buffer = _readable(ctx, op, handle, _index_text(index))
+    n = buffer.shape[0]
+    _check_read_indices(ctx, op, handle, index, n)
+    return buffer[jnp.clip(index, 0, max(n - 1, 0))] if n else jnp.zeros(buffer.shape[1:], buffer.dtype)
+
+
+@lowers("TensorArrayGatherV3", context=True)
+def tensor_array_gather_v3(ctx, op, handle, indices, flow_in):
+    handle = _handle(handle, op)
+    if jnp.size(indices) == 0:
+        element = op.attrs["element_shape"].as_tuple_or_none()
+        if element is None or any(d is None for d in element):
+            buffer = _readable(ctx, op, handle, "0")
+            element = tuple(buffer.shape[1:])
+        return jnp.zeros((0,) + tuple(element), handle.dtype)
+    buffer = _readable(ctx, op, handle, _index_text(indices))
+    n = buffer.shape[0]
+    _check_read_indices(ctx, op, handle, indices, n)
+    return buffer[jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))]
+
+
+@lowers("TensorArraySizeV3", context=True)
+def tensor_array_size_v3(ctx, op, handle, flow_in):
+    handle = _handle(handle, op)
+    buffer = ctx.read(handle.key)
+    if _is_unsized(handle, buffer):
+        return np.int32(handle.size)
+    return np.int32(buffer.shape[0])
+
+
+@lowers("TensorArrayConcatV3", context=True)
+def tensor_array_concat_v3(ctx, op, handle, flow_in):
+    handle = _handle(handle, op)
+    buffer = _readable(ctx, op, handle, "0")
+    n = buffer.shape[0]
+    if buffer.ndim < 2:
+        raise errors.InvalidArgumentError(
+            None, op, "Concat saw a scalar shape at index 0 but requires at least vectors.  Did you mean to call "
+            "TensorArray::Pack?")
+    value = buffer.reshape((n * buffer.shape[1],) + buffer.shape[2:])
+    return value, jnp.full((n,), buffer.shape[1], jnp.int64)
+
+
+@lowers("TensorArraySplitV3", context=True)
+def tensor_array_split_v3(ctx, op, handle, value, lengths, flow_in):
+    handle = _handle(handle, op)
+    try:
+        lengths = np.asarray(lengths).astype(np.int64)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError) as err:
+        raise NeedsConcreteValues(f"{op.type} '{op.name}': split lengths must be known") from err
+    rows = jnp.shape(value)[0] if jnp.ndim(value) else 0
+    if jnp.ndim(value) < 1:
+        raise errors.InvalidArgumentError(None, op, f"Expected value to be at least a vector, but received shape: "
+                                                    f"{_shape_text(jnp.shape(value))}")
+    if int(lengths.sum()) != rows:
+        raise errors.InvalidArgumentError(
+            None, op, f"Expected sum of lengths to be equal to values.shape[0], but sum of lengths is "
+            f"{int(lengths.sum())} and value's shape is: {_shape_text(jnp.shape(value))}")
+    if not handle.dynamic and len(lengths) > handle.size:
+        raise errors.InvalidArgumentError(
+            None, op, f"TensorArray's size is not equal to the size of lengths ({len(lengths)} vs. {handle.size}), "
+            "and the TensorArray is not marked as dynamically resizeable")
+    if len(lengths) and lengths.min() != lengths.max():
+        raise NotImplementedError("tf.TensorArray.split into pieces of different lengths: graphcompat keeps a "
+                                  "TensorArray's elements in one buffer of identical element shapes")
+    k = int(lengths[0]) if len(lengths) else 0
+    pieces = jnp.reshape(value, (len(lengths), k) + tuple(jnp.shape(value)[1:]))
+    _write(ctx, op, handle, np.arange(len(lengths), dtype=np.int32), pieces, tuple(pieces.shape[1:]))
+    return flow_in
+
+
+@lowers("TensorArrayCloseV3", context=True)
+def tensor_array_close_v3(ctx, op, handle):
+    _handle(handle, op)
+    return None
