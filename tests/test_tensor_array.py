@@ -193,3 +193,33 @@ def test_a_frozen_tf1_dynamic_rnn_imports_and_runs():
         with gc.Session() as sess:
             for _ in range(2):
                 np.testing.assert_allclose(sess.run("y:0", {"x:0": xv}), want, rtol=1e-5, atol=1e-6)
+
+
+def test_raw_rnn_matches_tf():
+    """tf.nn.raw_rnn with a loop_fn that stops rows at their lengths (TF's documented use)."""
+    steps, batch, depth, units = 5, 3, 2, 4
+    xv = np.random.RandomState(0).randn(steps, batch, depth).astype(np.float32)
+
+    def build(tf):
+        inputs = tf.TensorArray(tf.float32, steps).unstack(tf.constant(xv))
+        lengths = tf.constant([5, 2, 3])
+        cell = tf.nn.rnn_cell.BasicRNNCell(units)
+
+        def loop_fn(time, cell_output, cell_state, loop_state):
+            state = cell.zero_state(batch, tf.float32) if cell_output is None else cell_state
+            finished = time >= lengths
+            next_input = tf.cond(tf.reduce_all(finished), lambda: tf.zeros([batch, depth]),
+                                 lambda: inputs.read(tf.minimum(time, steps - 1)))
+            return finished, next_input, state, cell_output, None
+
+        emitted, final, loop_state = tf.nn.raw_rnn(cell, loop_fn)
+        assert loop_state is None
+        for v in tf.global_variables():
+            size = int(np.prod(v.shape.as_list()))
+            v._initializer_op = v.assign(np.linspace(-1, 1, size).reshape(v.shape.as_list()).astype(np.float32)).op
+        return [emitted.stack(), final]
+
+    want = _run(_tf1(), build, runs=1)[0]
+    for got in _run(gc, build, runs=2):
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)

@@ -27,3 +27,4 @@ from graphcompat.nn.nn_extra import (batch_norm_with_global_normalization, conv2
                                      depthwise_conv2d_native_backprop_filter,
                                      depthwise_conv2d_native_backprop_input, log_poisson_loss,
                                      sufficient_statistics)
+from graphcompat.nn.raw_rnn import raw_rnn  # noqa: F401,E402

@@ -59,7 +59,8 @@ def pack_sequence_as(structure, leaves: Sequence):
             built = {k: build(s[k]) for k in sorted(s)}
             return type(s)((k, built[k]) for k in s) if type(s) is not dict else {k: built[k] for k in s}
         if hasattr(s, "_rebuild_with"):  # a TensorArray comes back around its new flow tensor
-            return s._rebuild_with(next(it))
+            leaf = next(it)
+            return leaf if hasattr(leaf, "_rebuild_with") else s._rebuild_with(leaf)
         if _is_namedtuple(s):
             return type(s)(*(build(x) for x in s))
         if isinstance(s, (list, tuple)):
