@@ -40,6 +40,9 @@ OPTIMIZERS = [
                                                   l2_shrinkage_regularization_strength=0.02)),
     ("adadelta", lambda tf: tf.train.AdadeltaOptimizer(1.0)),
     ("proximal", lambda tf: tf.train.ProximalGradientDescentOptimizer(0.1, 0.05, 0.05)),
+    ("proximal_adagrad", lambda tf: tf.train.ProximalAdagradOptimizer(0.2, l1_regularization_strength=0.05,
+                                                                      l2_regularization_strength=0.05)),
+    ("proximal_adagrad_l2", lambda tf: tf.train.ProximalAdagradOptimizer(0.2, 0.3, l2_regularization_strength=0.1)),
 ]
 
 

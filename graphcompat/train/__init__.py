@@ -6,7 +6,8 @@ from graphcompat.train.learning_rate_decay import (cosine_decay, exponential_dec
 from graphcompat.train.optimizer import Optimizer  # noqa: F401
 from graphcompat.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,  # noqa: F401
                                           FtrlOptimizer, GradientDescentOptimizer, MomentumOptimizer,
-                                          ProximalGradientDescentOptimizer, RMSPropOptimizer)
+                                          ProximalAdagradOptimizer, ProximalGradientDescentOptimizer,
+                                          RMSPropOptimizer)
 from graphcompat.train.training_util import (assert_global_step, create_global_step,  # noqa: F401
                                              get_global_step, get_or_create_global_step, global_step)
 from graphcompat.training import *  # noqa: F401,F403,E402  (Saver, checkpoint readers, meta graphs)

@@ -131,6 +131,35 @@ class AdagradOptimizer(Optimizer):
                                    grad.indices], use_locking=self._use_locking)
 
 
+class ProximalAdagradOptimizer(AdagradOptimizer):
+    """TF's ProximalAdagrad: Adagrad's step, then the proximal map of l1/l2 regularization (FOBOS)."""
+
+    def __init__(self, learning_rate, initial_accumulator_value: float = 0.1,
+                 l1_regularization_strength: float = 0.0, l2_regularization_strength: float = 0.0,
+                 use_locking: bool = False, name: str = "ProximalAdagrad"):
+        super().__init__(learning_rate, initial_accumulator_value, use_locking, name)
+        self._l1, self._l2 = l1_regularization_strength, l2_regularization_strength
+
+    def _prepare(self):
+        super()._prepare()
+        self._l1_tensor = _tensor(self._l1, "l1_regularization_strength")
+        self._l2_tensor = _tensor(self._l2, "l2_regularization_strength")
+
+    def _hyper(self, var) -> list:
+        return [self._cast(t, var) for t in (self._learning_rate_tensor, self._l1_tensor, self._l2_tensor)]
+
+    def _apply_dense(self, grad, var):
+        acc = self.get_slot(var, "accumulator")
+        return training_ops.apply("ApplyProximalAdagrad", [var._ref(), acc._ref()] + self._hyper(var) + [grad],
+                                  use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        acc = self.get_slot(var, "accumulator")
+        return training_ops.apply("SparseApplyProximalAdagrad",
+                                  [var._ref(), acc._ref()] + self._hyper(var) + [grad.values, grad.indices],
+                                  use_locking=self._use_locking)
+
+
 class AdamOptimizer(Optimizer):
     """TF's Adam: `lr_t = lr*sqrt(1-b2^t)/(1-b1^t)`, `var -= lr_t*m/(sqrt(v)+epsilon)` (epsilon-hat)."""
 

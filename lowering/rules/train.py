@@ -41,6 +41,15 @@ def _adagrad(s, x, a):
     return {"var": s["var"] - x["lr"] * g * jax.lax.rsqrt(accum), "accum": accum}
 
 
+def _proximal_adagrad(s, x, a):
+    g, l1, l2 = x["grad"], x["l1"], x["l2"]
+    accum = s["accum"] + g * g
+    lr = x["lr"] * jax.lax.rsqrt(accum)
+    prox = s["var"] - lr * g
+    shrunk = jnp.sign(prox) * jnp.maximum(jnp.abs(prox) - lr * l1, 0) / (1 + lr * l2)
+    return {"var": jnp.where(l1 > 0, shrunk, prox / (1 + lr * l2)), "accum": accum}
+
+
 def _adam(s, x, a):
     g = x["grad"]
     b1, b2, eps = x["beta1"], x["beta2"], x["epsilon"]
@@ -100,7 +109,7 @@ def _adadelta(s, x, a):
 
 
 MATH = {"GradientDescent": _gd, "ProximalGradientDescent": _proximal_gd, "Momentum": _momentum,
-        "Adagrad": _adagrad, "Adam": _adam, "RMSProp": _rmsprop, "CenteredRMSProp": _centered_rmsprop,
+        "Adagrad": _adagrad, "ProximalAdagrad": _proximal_adagrad, "Adam": _adam, "RMSProp": _rmsprop, "CenteredRMSProp": _centered_rmsprop,
         "Ftrl": _ftrl, "FtrlV2": _ftrl, "Adadelta": _adadelta}
 
 
