@@ -211,7 +211,7 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
 def _runs_on_host(op, rule) -> bool:
     """Host rules, string values and host inputs that stayed in the step keep an op out of jitted code."""
     return runs_on_host(rule, op) or any(t.dtype == _dtypes.string for t in op._outputs) \
-        or _wants_host_input(op) or bool(op._attrs.get("_graphcompat_host"))
+        or _wants_host_input(op)
 
 
 def _wants_host_input(op) -> bool:

@@ -1238,6 +1238,7 @@ class _Checkpoint:
         self.n_ops = len(graph._ops)
         self.names_in_use = dict(graph._names_in_use)
         self.collections = {k: list(v) for k, v in graph._collections.items()}
+        self.functions = dict(graph._functions)
         self.version = graph._version
 
     def rollback(self) -> None:
@@ -1257,6 +1258,8 @@ class _Checkpoint:
         graph._names_in_use.update(self.names_in_use)
         graph._collections.clear()
         graph._collections.update(self.collections)
+        graph._functions.clear()
+        graph._functions.update(self.functions)
         graph._version = self.version
 
 
