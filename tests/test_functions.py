@@ -199,3 +199,29 @@ def test_lowering_derives_host_from_body_ops():
         assert needs_host(host.op.inputs[0].op) and not needs_host(dev.op.inputs[0].op)
         with tf.Session() as sess:
             assert sess.run([host, dev]) == [6.0, 6.0]
+
+
+def test_py_func_is_a_token_in_a_registry():
+    """py_func nodes carry TF's string `token`; the callable lives in the per-process registry (TF's
+    FuncRegistry), so a re-imported GraphDef runs in this process and an unknown token fails as TF's."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant(np.float32(3.0))
+        y = tf.py_func(lambda a: a * 2, [x], tf.float32, name="double")
+        assert isinstance(y.op.get_attr("token"), str)
+        assert all(not callable(v) for v in y.op.attrs.values())
+        gd = g.as_graph_def()
+    g2 = tf.Graph()
+    with g2.as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            assert sess.run("double:0") == 6.0
+    for node in gd.node:
+        if node.op == "PyFunc":
+            node.attr["token"].s = b"pyfunc_999999"
+    g3 = tf.Graph()
+    with g3.as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="callback pyfunc_999999 is not found"):
+                sess.run("double:0")

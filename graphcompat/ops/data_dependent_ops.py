@@ -9,7 +9,6 @@ ordinary traced ops: `ctx.check` / `jax.debug.callback`, so they do not stop a p
 from __future__ import annotations
 
 import collections
-import itertools
 import sys
 from typing import Callable, Optional
 
@@ -216,7 +215,10 @@ def boolean_mask(tensor, mask, name: str = "boolean_mask", axis=None):
 # ------------------------------------------------------------------------------------------------
 # Host callbacks
 # ------------------------------------------------------------------------------------------------
-_pyfunc_tokens = itertools.count()
+def _register_callable(func: Callable, inp: list) -> str:
+    """The node's `token` attr: `func` in the per-process registry, kept alive by the node's graph."""
+    from graphcompat.framework import func_registry
+    return func_registry.register(func, inp[0].graph if inp else _ops.get_default_graph())
 
 
 def py_func(func: Callable, inp, Tout, stateful: bool = True, name: Optional[str] = None):
@@ -226,9 +228,7 @@ def py_func(func: Callable, inp, Tout, stateful: bool = True, name: Optional[str
     is_list = isinstance(Tout, (list, tuple))
     touts = [_dt.as_dtype(t) for t in (Tout if is_list else [Tout])]
     inp = [convert_to_tensor(x) for x in (inp if isinstance(inp, (list, tuple)) else [inp])]
-    token = f"pyfunc_{next(_pyfunc_tokens)}"
-    attrs = {"token": token, "Tin": [t.dtype.base_dtype for t in inp], "Tout": touts,
-             "_graphcompat_func": func}
+    attrs = {"token": _register_callable(func, inp), "Tin": [t.dtype.base_dtype for t in inp], "Tout": touts}
     op_type = "PyFunc" if stateful else "PyFuncStateless"
     outs = apply_op(op_type, [inp], attrs, name=name or op_type)
     if isinstance(outs, _ops.Operation):
@@ -255,8 +255,8 @@ def py_function(func: Callable, inp, Tout, name: Optional[str] = None):
     is_list = isinstance(Tout, (list, tuple))
     touts = [_dt.as_dtype(t) for t in (Tout if is_list else [Tout])]
     inp = [convert_to_tensor(x) for x in (inp if isinstance(inp, (list, tuple)) else [inp])]
-    attrs = {"token": f"pyfunc_{next(_pyfunc_tokens)}", "Tin": [t.dtype.base_dtype for t in inp], "Tout": touts,
-             "is_async": False, "_graphcompat_func": func}
+    attrs = {"token": _register_callable(func, inp), "Tin": [t.dtype.base_dtype for t in inp], "Tout": touts,
+             "is_async": False}
     outs = apply_op("EagerPyFunc", [inp], attrs, name=name or "EagerPyFunc")
     if isinstance(outs, _ops.Operation):
         outs = []

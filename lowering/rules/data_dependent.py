@@ -83,6 +83,16 @@ _PY_EXCEPTION_CLASSES = ((ValueError, errors.InvalidArgumentError), (TypeError, 
                          (NotImplementedError, errors.UnimplementedError))
 
 
+def _callable(op):
+    """The py_func body registered under the node's token (TF's FuncRegistry lookup)."""
+    from graphcompat.framework import func_registry
+    token = op.attrs["token"]
+    func = func_registry.lookup(token)
+    if func is None:  # TF: FuncRegistry raises ValueError, which the kernel reports as InvalidArgument
+        raise errors.InvalidArgumentError(None, op, f"ValueError: callback {token} is not found")
+    return func
+
+
 def _call_python(op, func, args):
     """Calls a py_func body; its exceptions become TF's error classes (others UnknownError), with the
     exception and its traceback in the message as TF shows them."""
@@ -97,7 +107,7 @@ def _call_python(op, func, args):
 
 @lowers("PyFunc", "PyFuncStateless", context=True, host=True)
 def py_func(ctx, op, *args):
-    func = op.attrs["_graphcompat_func"]
+    func = _callable(op)
     touts = op.attrs["Tout"]
     token = op.attrs["token"]
     values = [_host(ctx.deref(a)) for a in args]
@@ -199,7 +209,7 @@ HostTensor.__hash__ = None
 
 @lowers("EagerPyFunc", context=True, host=True)
 def eager_py_func(ctx, op, *args):
-    func, touts = op.attrs["_graphcompat_func"], op.attrs["Tout"]
+    func, touts = _callable(op), op.attrs["Tout"]
     result = _call_python(op, func, [HostTensor(np.asarray(ctx.deref(a))) for a in args])
     results = list(result) if isinstance(result, (list, tuple)) else ([] if result is None and not touts
                                                                       else [result])
