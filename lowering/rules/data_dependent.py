@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -24,10 +25,83 @@ def where(x, **_):
     return np.argwhere(np.asarray(x)).astype(np.int64).reshape(-1, np.ndim(x))
 
 
-@lowers("Unique", host=True)
+# ------------------------------------------------------------------------------------------------
+# Unique. Its output length depends on the values, so it runs on the host -- except in the pattern of
+# TF's `_deduplicate_indexed_slices` (sparse optimizer updates): y feeds only scatter-add indices and the
+# Shape -> strided_slice -> num_segments of the UnsortedSegmentSums that read idx, whose sums reach only
+# scatter-add updates through zero-preserving ops. There the compiled rule keeps the input's length:
+# unique values, then padding that repeats the smallest one with all-zero summed rows, which adds
+# nothing to any row. So a sparse training step compiles once and never leaves the device.
+# ------------------------------------------------------------------------------------------------
+_SCATTER_ADDS = {"ScatterAdd", "ScatterSub", "ResourceScatterAdd", "ResourceScatterSub"}
+_paddable_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _only_as(t, op, position: int) -> bool:
+    return [i for i, x in enumerate(op._inputs) if x is t] == [position]
+
+
+def _zero_rows_only_reach_scatter_adds(t, depth: int = 0) -> bool:
+    """Rows of `t` that are zero stay zero on every path, and every path ends as scatter-add updates."""
+    if depth > 8 or not t._consumers:
+        return False
+    for op in t._consumers:
+        if op.type in _SCATTER_ADDS:
+            if not _only_as(t, op, 2):
+                return False
+            continue
+        if op.type in ("Mul", "RealDiv"):
+            others = [x for x in op._inputs if x is not t]
+            if op.type == "RealDiv" and op._inputs[0] is not t:
+                return False
+            if any(x.shape.ndims != 0 for x in others):  # scaled by scalars only (or t * t)
+                return False
+        elif op.type not in ("Neg", "Identity", "Cast", "Square"):
+            return False
+        if not _zero_rows_only_reach_scatter_adds(op._outputs[0], depth + 1):
+            return False
+    return True
+
+
+def _unique_paddable(op) -> bool:
+    cached = _paddable_cache.get(op)
+    if cached is None:
+        cached = _paddable_cache[op] = _dedup_pattern(op)
+    return cached
+
+
+def _dedup_pattern(op) -> bool:
+    y, idx = op._outputs
+    sizes = set()
+    for c in y._consumers:
+        if c.type == "Shape":
+            for ss in c._outputs[0]._consumers:
+                if ss.type != "StridedSlice" or not ss._outputs[0]._consumers:
+                    return False
+                sizes.add(ss._outputs[0])
+        elif c.type in _SCATTER_ADDS:
+            if not _only_as(y, c, 1):
+                return False
+        else:
+            return False
+    if not idx._consumers:
+        return False
+    for c in idx._consumers:
+        if c.type != "UnsortedSegmentSum" or not _only_as(idx, c, 1) or c._inputs[2] not in sizes:
+            return False
+        if not _zero_rows_only_reach_scatter_adds(c._outputs[0]):
+            return False
+    uss = set(idx._consumers)
+    return all(c in uss and _only_as(s, c, 2) for s in sizes for c in s._consumers)
+
+
+@lowers("Unique", host=lambda op: not _unique_paddable(op))
 def unique(x, *, out_idx=np.int32, **_):
     if np.ndim(x) != 1:
         raise errors.InvalidArgumentError(None, None, "unique expects a 1D vector.")
+    if isinstance(x, jax.core.Tracer):  # compiled, in the deduplication pattern (see above)
+        y, inverse = jnp.unique(x, size=x.shape[0], return_inverse=True)
+        return y, inverse.reshape(-1).astype(out_idx)
     x = np.asarray(x)
     _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
     # TF orders unique values by first occurrence, numpy by value: renumber.
