@@ -225,3 +225,111 @@ def test_py_func_is_a_token_in_a_registry():
         with tf.Session() as sess:
             with pytest.raises(tf.errors.InvalidArgumentError, match="callback pyfunc_999999 is not found"):
                 sess.run("double:0")
+
+
+# --- gradients: SymbolicGradient with its forward function `f` ------------------------------------
+def _loop_training_model(t):
+    """GradientDescent on a loss computed through a while_loop (static bound: differentiable)."""
+    x = t.placeholder(t.float32, [3], name="x")
+    w = t.Variable(np.array([0.5, -0.25, 1.0], np.float32), name="w")
+    _, acc = t.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * 0.5 + w * x),
+                          [t.constant(0), t.zeros([3])], maximum_iterations=3, name="loop")
+    loss = t.reduce_sum(t.square(acc - 1.0), name="loss")
+    train = t.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+    for name, v in (("loss", loss), ("train", train), ("w", t.identity(w, name="w_value"))):
+        t.add_to_collection(name, v)
+    return loss, train, w
+
+
+def _plain_training_model(t):
+    x = t.placeholder(t.float32, [4, 3], name="x")
+    w = t.Variable(np.array([[0.5], [-0.25], [1.0]], np.float32), name="w")
+    b = t.Variable(np.zeros([1], np.float32), name="b")
+    loss = t.reduce_mean(t.square(t.nn.relu(t.matmul(x, w) + b) - 1.0), name="loss")
+    train = t.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+    for name, v in (("loss", loss), ("train", train), ("w", t.identity(w, name="w_value"))):
+        t.add_to_collection(name, v)
+    return loss, train, w
+
+
+XS = {3: X, 4: np.arange(12, dtype=np.float32).reshape(4, 3) / 10.0}
+
+
+def _train_and_export(model, tmp_path, steps=3):
+    g = tf.Graph()
+    with g.as_default():
+        loss, train, w = model(tf)
+        feed = {"x:0": XS[3] if model is _loop_training_model else XS[4]}
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(steps):
+                sess.run(train, feed)
+            prefix = saver.save(sess, os.path.join(str(tmp_path), "model"))
+            for _ in range(steps):
+                sess.run(train, feed)
+            want = sess.run([loss, w], feed)
+    return prefix, feed, want
+
+
+def test_symbolic_gradient_names_its_forward_function():
+    g = tf.Graph()
+    with g.as_default():
+        loss, train, w = _plain_training_model(tf)
+        (sg,) = [op for op in g.get_operations() if op.type == "SymbolicGradient"]
+        fn = g._get_function(sg.get_attr("f").name)
+        assert fn.outputs == [loss]
+        # TF's semantics: inputs are f's arguments then one dy per output; outputs one per argument.
+        assert len(sg.inputs) == len(fn.captures) + 1 and len(sg.outputs) == len(fn.captures)
+        assert not [k for k in sg.attrs if k.startswith("_graphcompat")]
+        gd = g.as_graph_def()
+        assert sg.get_attr("f").name in {f.signature.name for f in gd.library.function}
+        assert "loss" in {n.name for n in gd.node}  # the forward pass stays top-level
+
+
+@pytest.mark.parametrize("model", [_loop_training_model, _plain_training_model])
+def test_graphcompat_reimports_training_meta_graph_and_continues(model, tmp_path):
+    prefix, feed, want = _train_and_export(model, tmp_path)
+    g = tf.Graph()
+    with g.as_default():
+        saver = tf.train.import_meta_graph(prefix + ".meta")
+        with tf.Session() as sess:
+            saver.restore(sess, prefix)
+            for _ in range(3):
+                sess.run(tf.get_collection("train")[0], feed)
+            got = sess.run([tf.get_collection("loss")[0], tf.get_collection("w")[0]], feed)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-5)
+
+
+@pytest.mark.oracle
+def test_tf_trains_graphcompat_meta_graph(tmp_path):
+    """TF runs graphcompat's SymbolicGradient from its `f` (TF's C++ gradients of f's ops)."""
+    v1 = oracle.tf1()
+    prefix, feed, want = _train_and_export(_plain_training_model, tmp_path)
+    tg = v1.Graph()
+    with tg.as_default():
+        saver = v1.train.import_meta_graph(prefix + ".meta")
+        with v1.Session(graph=tg) as sess:
+            saver.restore(sess, prefix)
+            for _ in range(3):
+                sess.run(tg.get_collection("train")[0], feed)
+            got = sess.run([tg.get_collection("loss")[0], tg.get_collection("w")[0]], feed)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-5)
+
+
+@pytest.mark.oracle
+def test_tf_cannot_differentiate_a_while_inside_symbolic_gradient(tmp_path):
+    """A limit of TF's runtime, not of the export: TF's C++ function gradients have no rule for While,
+    so TF refuses graphcompat's gradient through a loop (the forward pass runs)."""
+    v1 = oracle.tf1()
+    prefix, feed, want = _train_and_export(_loop_training_model, tmp_path)
+    tg = v1.Graph()
+    with tg.as_default():
+        saver = v1.train.import_meta_graph(prefix + ".meta")
+        with v1.Session(graph=tg) as sess:
+            saver.restore(sess, prefix)
+            sess.run(tg.get_collection("loss")[0], feed)
+            with pytest.raises(v1.errors.NotFoundError, match="No gradient defined for op: While"):
+                sess.run(tg.get_collection("train")[0], feed)

@@ -25,7 +25,8 @@ from graphcompat.framework import dtypes as _dt
 #   "while_cond": (counter, max, *vars, *captures) -> pred [and counter < max]
 #   "while_body": (counter, max, *vars, *captures) -> (counter + 1, max, *new vars, *captures)
 #   "scan_fn":    (*params, *captures) -> outputs                            (graphcompat's _FunctionalScan)
-KINDS = ("branch", "while_cond", "while_body", "scan_fn")
+#   "function":   (*captures) -> outputs                 (the forward function `f` of a SymbolicGradient)
+KINDS = ("branch", "while_cond", "while_body", "scan_fn", "function")
 
 
 @dataclasses.dataclass(eq=False)
@@ -36,6 +37,8 @@ class GraphFunction:
 
     `max_iterations_given` (while_cond only) says whether the loop had a `maximum_iterations`: TF's
     wrapped cond then also tests the counter, which graphcompat's While lowering does itself.
+    `owns_ops` is False for a gradient's forward function, whose ops are top-level ops of the graph (the
+    forward pass itself) that the FunctionDef copies; bodies of control flow own theirs.
     """
     name: str
     kind: str
@@ -45,6 +48,7 @@ class GraphFunction:
     outputs: list
     targets: list
     max_iterations_given: bool = False
+    owns_ops: bool = True
     # The back end's per-function cache (its lowered steps, whether it needs the host); never serialized.
     lowering_cache: dict = dataclasses.field(default_factory=dict, repr=False)
 
@@ -251,8 +255,9 @@ def body_ops(graph) -> set:
     ops and parameters, and ops created among them that read them (dead code of a branch)."""
     excluded: set = set()
     for fn in graph._functions.values():
-        excluded.update(fn.ops)
-        excluded.update(fn.param_ops)
+        if fn.owns_ops:
+            excluded.update(fn.ops)
+            excluded.update(fn.param_ops)
     if not excluded:
         return excluded
     first = min(op._id for op in excluded)

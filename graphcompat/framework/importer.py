@@ -1128,6 +1128,7 @@ class _Importer:
             if carried:
                 results = while_loop(cond_fn, body_fn, [init[i] for i in carried], shape_invariants=invariants,
                                      parallel_iterations=int(node.attrs.get("parallel_iterations", 10) or 10),
+                                     maximum_iterations=_while_v2_bound(node, init),
                                      name=node.name.rpartition("/")[2])
                 results = list(results) if isinstance(results, (list, tuple)) else [results]
             else:
@@ -1184,6 +1185,21 @@ class _NotRebuilt:
             f"tf.train.import_meta_graph: the gradient op '{self._name}' (tf.gradients / "
             "Optimizer.minimize) cannot be rebuilt from a MetaGraphDef by graphcompat yet; build the model "
             "in Python and use Saver.restore to continue training (inference and restore work after import).")
+
+
+def _while_v2_bound(node: _Node, init: list):
+    """The bound of a while_v2 loop (inputs `loop_counter, maximum_iterations, …`): TF's wrapped cond
+    already stops at `counter < maximum_iterations` when that is >= 0; passing it to the rebuilt loop as
+    `maximum_iterations` as well changes nothing when the counter starts at 0, and gives graphcompat a
+    static trip bound (what lets gradients flow through the loop)."""
+    from graphcompat.framework.constant_op import constant_value
+    if len(init) < 2 or node.attrs.get("body") is None:
+        return None
+    counter, bound = (constant_value(t) if t.dtype.base_dtype == _dt.int32 else None for t in init[:2])
+    if counter is None or bound is None or np.ndim(counter) or np.ndim(bound) or int(counter) != 0 \
+            or int(bound) < 0:
+        return None
+    return init[1]
 
 
 def _function_input(text: str, nodes: dict, arg_names: list, fname: str) -> tuple:
