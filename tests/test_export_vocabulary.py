@@ -119,3 +119,37 @@ def test_deduplication_compiles_and_plain_unique_stays_exact():
             sess.run(train)
             assert graphcompat.stats()["compiled_runs"] == before + 2
             np.testing.assert_allclose(sess.run(emb), got, rtol=1e-6)
+
+
+def test_tf_print_records_string_format_and_print_v2(capfd):
+    import sys
+    v1 = oracle.tf1()
+    recorded = []
+    for t in (tf, v1):
+        with t.Graph().as_default() as g:
+            x = t.constant(np.arange(8.0, dtype=np.float32), name="x")
+            t.print("x:", x, {"k": 1}, [x, "s"], output_stream=sys.stdout, name="show")
+            recorded.append([(op.name, op.type, _text(op.get_attr("template")) if op.type == "StringFormat"
+                              else None) for op in g.get_operations()])
+    assert recorded[0] == recorded[1]
+
+
+def _text(v) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def test_tf_print_in_a_compiled_step(capfd):
+    import sys
+    x = tf.placeholder(tf.float32, [None])
+    v = tf.Variable(1.0)
+    p = tf.print("x:", x, v, output_stream=sys.stdout)
+    with tf.control_dependencies([p]):
+        step = tf.assign_add(v, tf.reduce_sum(x))
+    assert not [k for op in tf.get_default_graph().get_operations() for k in op.attrs if k.startswith("_graphcompat")]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = graphcompat.stats()["compiled_runs"]
+        for i in range(3):
+            sess.run(step, {x: np.arange(3.0) + i})
+        assert graphcompat.stats()["compiled_runs"] == before + 2  # first run op by op, then compiled
+    assert capfd.readouterr().out == "x: [0 1 2] 1\nx: [1 2 3] 4\nx: [2 3 4] 10\n"

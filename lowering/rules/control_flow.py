@@ -91,6 +91,8 @@ def _steps(sub) -> list:
 
 
 def _op_needs_host(op) -> bool:
+    if op.type == "StringFormat":  # tf.print's: formatted on the host by its PrintV2 (strings.py)
+        return runs_on_host(get_rule(op.type), op)
     if any(t.dtype.base_dtype.name == "string" for t in op._outputs):
         return True
     return runs_on_host(get_rule(op.type), op)

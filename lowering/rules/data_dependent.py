@@ -445,11 +445,15 @@ def _on_host(fn, *values) -> None:
         fn(*(np.asarray(v) if isinstance(v, jax.Array) else v for v in values))
 
 
+# How many times each tf.Print printed (its first_n), per process as TF's kernel counts per op.
+_printed_counts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 @lowers("Print", context=True)
 def print_(ctx, op, value, *data):
     data = [ctx.deref(d) for d in data]
     message, first_n, summarize = op.attrs["message"], op.attrs["first_n"], op.attrs["summarize"]
-    state = op.attrs.setdefault("_graphcompat_printed", [0])
+    state = _printed_counts.setdefault(op, [0])
 
     def show(*vals):
         if first_n >= 0 and state[0] >= first_n:
@@ -461,17 +465,23 @@ def print_(ctx, op, value, *data):
 
 
 @lowers("PrintV2", context=True)
-def print_v2(ctx, op, *tensors):
-    tensors = [ctx.deref(t) for t in tensors]
-    template, sep = op.attrs["_graphcompat_template"]
-    summarize = op.attrs.get("_graphcompat_summarize", 3)
+def print_v2(ctx, op, formatted):
+    """Prints tf.print's formatted string. Compiled, the StringFormat it reads is deferred
+    (lowering/rules/strings.py): the values are formatted and printed on the host when the step runs."""
     stream, end = op.attrs["output_stream"], op.attrs["end"]
-
-    def show(*vals):
-        it = iter(vals)
-        parts = [summarize_v2(next(it), summarize) if piece is None else piece for piece in template]
-        _emit(sep.join(parts) + end, stream)
-    _on_host(show, *tensors)
+    deferred = getattr(formatted, "template", None) is not None and hasattr(formatted, "text")
+    if deferred:
+        def show(*vals):
+            _emit(formatted.text(vals).decode("utf-8", "replace") + end, stream)
+        values = [jnp.asarray(v) for v in formatted.inputs]
+        if ctx.traced:
+            jax.debug.callback(lambda *vs: show(*(np.asarray(v) for v in vs)), *values, ordered=False)
+        else:
+            show(*(np.asarray(v) for v in values))
+        return None
+    text = formatted.item() if isinstance(formatted, np.ndarray) else formatted
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    _emit(text + end, stream)
     return None
 
 
