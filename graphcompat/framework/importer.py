@@ -1163,28 +1163,15 @@ class _Importer:
         return self._name_outputs(ctx, node, grads)
 
     def _create_unrebuildable_gradient(self, ctx: _Context, node: _Node):
-        """graphcompat's own SymbolicGradient without a forward function: recorded, explains itself when run."""
+        """A SymbolicGradient whose forward function the GraphDef lacks (meta graphs graphcompat wrote
+        before gradients carried `f`): recorded as is; running it explains what is missing."""
         inputs = [ctx.value(t) for t in node.inputs]
         name = ctx.final_name(node) or _ops.get_default_graph().unique_name(node.name.rpartition("/")[2])
         attrs = dict(node.attrs)
-        attrs["_graphcompat_grad"] = _NotRebuilt(name)
         shapes = [_ts.unknown_shape()] * len(node.out_dtypes)
         op = _ops.get_default_graph()._create_op_internal(node.op, inputs, node.out_dtypes, shapes, name, attrs)
         self._place(op, node, attrs)
         return list(op._outputs)
-
-
-class _NotRebuilt:
-    """Stands in for a gradient plan a GraphDef does not carry: running the op explains what is missing."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attr):
-        raise NotImplementedError(
-            f"tf.train.import_meta_graph: the gradient op '{self._name}' (tf.gradients / "
-            "Optimizer.minimize) cannot be rebuilt from a MetaGraphDef by graphcompat yet; build the model "
-            "in Python and use Saver.restore to continue training (inference and restore work after import).")
 
 
 def _while_v2_bound(node: _Node, init: list):

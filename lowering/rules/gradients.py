@@ -44,10 +44,14 @@ if "GatherV2" not in RULES:
 
 
 def _function(op):
-    fn = op.graph._get_function(op.attrs["f"].name)
+    f = op.attrs.get("f")
+    fn = op.graph._get_function(f.name) if f is not None else None
     if fn is None:
-        raise ValueError(f"SymbolicGradient '{op.name}': function '{op.attrs['f'].name}' is not in the graph's "
-                         "function library")
+        raise NotImplementedError(
+            f"tf.train.import_meta_graph: the gradient op '{op.name}' (tf.gradients / Optimizer.minimize) "
+            "names no forward function in the graph's library, so graphcompat cannot rebuild it (a meta graph "
+            "written by an older graphcompat); build the model in Python and use Saver.restore to continue "
+            "training (inference and restore work after import).")
     return fn
 
 
