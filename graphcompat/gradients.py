@@ -1,10 +1,14 @@
 """`tf.gradients`, `tf.stop_gradient`, `IndexedSlices`.
 
-A call to `tf.gradients` records ONE node, `gradients/SymbolicGradient`, whose lowering
-(lowering/rules/gradients.py) re-traces the forward subgraph between `xs` and `ys` as a function of
-the xs and calls `jax.vjp` (no per-op gradient rules; XLA CSE merges the re-traced forward pass with
-the original under jit). Which xs are connected, and which get a sparse (IndexedSlices) gradient, is
-decided here from the graph structure, as TF does.
+A call to `tf.gradients` records ONE node, `gradients/SymbolicGradient`, with TF's semantics: its `f`
+attr names a library function (the forward subgraph between `xs` and `ys`, taking the differentiated
+tensors and the boundary tensors it reads as arguments and returning the ys); its inputs are f's
+arguments then one dy per y (the given grad_ys, else TF's `Fill(Shape(y), 1)`), its outputs the gradient
+for each argument. The lowering (lowering/rules/gradients.py) re-traces f and calls `jax.vjp` (no
+per-op gradient rules; XLA CSE merges the re-traced forward pass with the original under jit), and TF
+itself can run the node from an exported GraphDef (its C++ gradients of f's ops). Which xs are
+connected, and which get a sparse (IndexedSlices) gradient, is decided here from the graph structure,
+as TF does: a sparse x's arguments are the rows its gathers produced, so no [V, E] array is formed.
 """
 from __future__ import annotations
 
@@ -169,22 +173,6 @@ def _sparse_gathers(x: _ops.Tensor, between: set, ys) -> Optional[tuple]:
     return (gathers, identities) if gathers else None
 
 
-class GradientPlan:
-    """Everything the lowering needs, decided at build time (kept as a private attr of the node)."""
-
-    def __init__(self, ys, xs, kinds, forward, leaves, boundary, grad_y_mask, sparse_indices):
-        self.ys = ys                  # forward tensors differentiated
-        self.xs = xs                  # connected xs (dense) / the x of each sparse entry
-        self.kinds = kinds            # per x: "dense" | "sparse" | "zero"
-        self.forward = forward        # ops re-traced, creation order
-        self.leaves = leaves          # per x: the tensors whose values are differentiated
-        self.boundary = boundary      # tensors the re-trace reads but does not recompute
-        self.grad_y_mask = grad_y_mask
-        self.sparse_indices = sparse_indices  # per sparse x: the gathers' index tensors
-        self.overrides: dict = {}     # op → Override / BackwardGraph: gradients the user chose
-        self.normalized: dict = {}
-
-
 def _as_list(x) -> list:
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
@@ -297,43 +285,69 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
             if t not in seen and t not in leaf_set and (t in op._outputs or t not in produced):
                 seen.add(t)
                 boundary.append(t)
-    grad_y_mask = [gy is not None for gy, y in zip(grad_ys, ys) if _backpropagatable(y)]
-    given = [gy for gy, y in zip(grad_ys, ys) if gy is not None and _backpropagatable(y)]
-    index_inputs = [t for ts in sparse_indices for t in ts]
-    plan = GradientPlan(diff_ys, plan_xs, kinds, forward, leaves, boundary, grad_y_mask, sparse_indices)
-    # xs computed inside the re-traced subgraph (TF allows intermediates as xs): differentiate w.r.t. an
-    # additive zero at that point, so paths from other xs through it still count (total derivatives).
-    plan.perturbed = leaf_set & produced
-    plan.overrides = overrides
-    inputs = [t for ls in leaves for t in ls] + boundary + given + index_inputs
-    out_dtypes, out_shapes = [], []
-    for x, kind, ls, idx in zip(plan_xs, kinds, leaves, _sparse_iter(kinds, sparse_indices)):
-        base = x.dtype.base_dtype
-        if kind == "sparse":
-            rows = [int(np.prod(t.shape.as_list())) if t.shape.is_fully_defined() else None for t in idx]
-            n = None if None in rows else sum(rows)
-            out_dtypes += [base, _index_dtype(idx)]
-            out_shapes += [_ts.TensorShape([n]).concatenate(x.shape[1:] if x.shape.ndims else _ts.unknown_shape()),
-                           _ts.TensorShape([n])]
-        else:
-            out_dtypes.append(base)
-            out_shapes.append(x.shape)
-    attrs = {"Tin": [t.dtype.base_dtype for t in inputs], "Tout": out_dtypes, "_graphcompat_grad": plan}
+    # The forward function f: (leaves, boundary) -> diff_ys, in the graph's library. Its ops stay top-level
+    # ops of the graph (they are the forward pass); the FunctionDef carries copies, as TF's does.
+    from graphcompat.framework.function_library import GraphFunction
+    from tensorboard.compat.proto import attr_value_pb2
+    args = list(dict.fromkeys([t for ls in leaves for t in ls] + boundary))  # an x listed twice: one argument
+    fn = GraphFunction("", "function", forward, [], args, list(diff_ys), [], owns_ops=False)
+    fn.name = _forward_name(graph)
+    fn.gradient_overrides = overrides
+    graph._add_function(fn)
     with graph.name_scope(scope):
+        dys = []
+        for i, (y, gy) in enumerate((y, gy) for y, gy in zip(ys, grad_ys) if _backpropagatable(y)):
+            if gy is None:  # TF's default grad_ys: ones of y's run-time shape
+                from graphcompat.ops import array_ops
+                gy = array_ops.fill(array_ops.shape(y), _const.constant(1, dtype=y.dtype.base_dtype,
+                                                                        name=f"grad_ys_{i}"))
+            dys.append(gy)
         op_name = graph.unique_name("SymbolicGradient")
+    inputs = args + dys
+    out_dtypes = [t.dtype.base_dtype for t in args]
+    out_shapes = [t.shape for t in args]
+    attrs = {"Tin": [t.dtype.base_dtype for t in inputs], "Tout": out_dtypes,
+             "f": attr_value_pb2.NameAttrList(name=fn.name)}
     op = graph._create_op_internal("SymbolicGradient", inputs, out_dtypes, out_shapes, op_name, attrs)
-    outs = list(op._outputs)
-    j = 0
+    grad_of = dict(zip(args, op._outputs))
     with graph.name_scope(scope):
-        for (i, kind), x in zip(slots, plan_xs):
+        for (i, kind), x, ls, idx in zip(slots, plan_xs, leaves, _sparse_iter(kinds, sparse_indices)):
+            part = [grad_of[t] for t in ls]
             if kind == "sparse":
-                dense_shape = _dense_shape_tensor(x)
-                results[i] = IndexedSlices(outs[j], outs[j + 1], dense_shape)
-                j += 2
+                results[i] = _indexed_slices(x, part, idx)
             else:
-                results[i] = outs[j]
-                j += 1
+                results[i] = part[0]
     return results
+
+
+_forward_ids = __import__("itertools").count()
+
+
+def _forward_name(graph) -> str:
+    while True:
+        name = f"gradients_forward_{next(_forward_ids)}"
+        if not graph._is_function(name):
+            return name
+
+
+def _indexed_slices(x, values: list, index_tensors: list) -> IndexedSlices:
+    """The sparse gradient of `x` from the gradients of its gathers' rows, as TF's gather gradient
+    builds it: one gather with 1-D ids uses its ids and rows directly; otherwise rows and ids are
+    flattened and concatenated."""
+    if len(values) == 1 and index_tensors[0].shape.ndims == 1:
+        return IndexedSlices(values[0], index_tensors[0], _dense_shape_tensor(x))
+    from graphcompat.ops import array_ops, math_ops
+    index_dtype = _index_dtype(index_tensors)
+    row_shape = x.shape[1:].as_list() if x.shape.ndims is not None else None
+    if row_shape is None or None in row_shape:
+        raise NotImplementedError("tf.gradients: a sparse gradient of gathers with multi-dimensional ids needs "
+                                  "a fully known row shape in graphcompat")
+    vals = [array_ops.reshape(v, [-1] + row_shape) for v in values]
+    ids = [math_ops.cast(array_ops.reshape(t, [-1]), index_dtype) for t in index_tensors]
+    if len(vals) > 1:
+        vals = [array_ops.concat(vals, 0)]
+        ids = [array_ops.concat(ids, 0)]
+    return IndexedSlices(vals[0], ids[0], _dense_shape_tensor(x))
 
 
 class BackwardGraph(collections.namedtuple("BackwardGraph", ["name", "standins", "steps", "results", "extra"])):
@@ -423,10 +437,13 @@ def _dense_shape_tensor(x: _ops.Tensor):
 
 
 def differentiated_tensors(op: _ops.Operation) -> list:
-    """The ys a SymbolicGradient node differentiates (empty for any other op).
+    """The ys a SymbolicGradient node differentiates (empty for any other op): its forward function's
+    outputs, where they are tensors of the graph (not of an imported FunctionDef).
 
     A Session may fetch them alongside a training step at no cost (the gradient computes them
     anyway), so a later `run([train_op, loss])` can reuse the compiled `run(train_op)`.
     """
-    plan = op.attrs.get("_graphcompat_grad") if op.type == "SymbolicGradient" else None
-    return list(plan.ys) if plan is not None else []
+    if op.type != "SymbolicGradient" or "f" not in op.attrs:
+        return []
+    fn = op.graph._get_function(op.attrs["f"].name)
+    return list(fn.outputs) if fn is not None else []

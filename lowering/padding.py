@@ -620,34 +620,26 @@ def _no_padded(op, facts: _Facts) -> None:
 
 
 def _symbolic_gradient(op, facts: _Facts) -> None:
-    """The gradient's forward pass is re-traced by its rule from the op's inputs: analyse those ops too
-    (their masked rules then serve the re-trace), and give each gradient its x's padding."""
-    plan = op.attrs.get("_graphcompat_grad")
-    if plan is None:
-        raise Unpaddable("SymbolicGradient without a plan")
-    if getattr(plan, "overrides", None):
+    """The gradient's forward function is re-traced by its rule from the op's inputs: analyse its ops
+    too (their masked rules then serve the re-trace), and give each gradient its argument's padding.
+    The gradient of gathered rows (a sparse x's argument, a gather's output) has zero padded rows: the
+    masked forward gives padded rows zero cotangents."""
+    fn = op.graph._get_function(op.attrs["f"].name) if "f" in op.attrs else None
+    if fn is None:
+        raise Unpaddable("SymbolicGradient without its forward function")
+    if fn.gradient_overrides:
         raise Unpaddable("a gradient the user chose (its ops are not analysed)")
-    for fop in plan.forward:
+    for fop in fn.ops:
         _step(fop, facts)
-    outs = iter(op._outputs)
-    for x, kind, leaves in zip(plan.xs, plan.kinds, plan.leaves):
-        if kind == "sparse":
-            values, indices = next(outs), next(outs)
-            leaf_axes = [_axes(facts, leaf) for leaf in leaves]
-            if any(a is None for a in leaf_axes):
-                raise Unpaddable("sparse gradient rows of unknown rank")
-            padded = [a for a in leaf_axes if any(s is not None for s in a)]
-            if padded:
-                if len(leaves) != 1 or any(s is not None for s in leaf_axes[0][1:]) \
-                        or len(_axes(facts, plan.sparse_indices[0][0]) or ()) != 1:
-                    raise Unpaddable("sparse gradient rows padded other than along one id axis")
-                sym = leaf_axes[0][0]
-                _set(facts, values, (sym,) + (None,) * (len(leaf_axes[0]) - 1))
-                _set(facts, indices, (sym,))
-                facts.zero_rows.add(values)
-        else:
-            out = next(outs)
-            _set(facts, out, facts.of(x))
+    for arg, grad in zip(fn.captures, op._outputs):
+        axes = facts.of(arg)
+        if axes is None:
+            continue
+        if arg.op.type in ("Gather", "GatherV2", "ResourceGather") and any(s is not None for s in axes):
+            if any(s is not None for s in axes[1:]) or len(_axes(facts, arg.op._inputs[1]) or ()) != 1:
+                raise Unpaddable("sparse gradient rows padded other than along one id axis")
+            facts.zero_rows.add(grad)
+        _set(facts, grad, axes)
 
 
 def _scatter_of_gradient_rows(op, facts: _Facts) -> None:

@@ -125,7 +125,7 @@ class Plan:
             if op.type == "Placeholder":
                 raise _placeholder_error(op)
             rule = get_rule(op.type)
-            host = host or _runs_on_host(op, rule)
+            host = host or _runs_on_host(op, rule, self.fetch_tensors)
             if op.type == "Const" and op.attrs["value"].size >= _HOIST_CONST_ELEMENTS \
                     and op.attrs["value"].dtype != object:
                 self.hoisted[op._outputs[0]] = op.attrs["value"]
@@ -164,8 +164,9 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
     """
     host_ops: set = set()
     for op in ops:
-        if _runs_on_host(op, get_rule(op.type)) \
-                or any(t.dtype == _dtypes.string or (t not in fed and t.op in host_ops) for t in op._inputs) \
+        if _runs_on_host(op, get_rule(op.type), plan.fetch_tensors) \
+                or any((t.dtype == _dtypes.string and not _printed(t)) or (t not in fed and t.op in host_ops)
+                       for t in op._inputs) \
                 or any(c in host_ops for c in op._control_inputs):
             host_ops.add(op)
     device_ops = [op for op in ops if op not in host_ops and op.type != "Const"]
@@ -208,10 +209,19 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
     return HostTail(device_plan, feed_index, host_steps)
 
 
-def _runs_on_host(op, rule) -> bool:
-    """Host rules, string values and host inputs that stayed in the step keep an op out of jitted code."""
+def _runs_on_host(op, rule, fetched=()) -> bool:
+    """Host rules, string values and host inputs that stayed in the step keep an op out of jitted code.
+    tf.print's StringFormat is the exception: only its PrintV2 reads the string, and formats it on the
+    host from the traced values, unless the string itself is fetched."""
+    if op.type == "StringFormat" and not runs_on_host(rule, op) and op._outputs[0] not in fetched:
+        return False
     return runs_on_host(rule, op) or any(t.dtype == _dtypes.string for t in op._outputs) \
-        or _wants_host_input(op) or bool(op._attrs.get("_graphcompat_host"))
+        or _wants_host_input(op)
+
+
+def _printed(t) -> bool:
+    """A string tensor only PrintV2 reads, produced by a StringFormat that stays in compiled code."""
+    return t.op.type == "StringFormat" and not runs_on_host(get_rule("StringFormat"), t.op)
 
 
 def _wants_host_input(op) -> bool:

@@ -537,7 +537,9 @@ def test_optimizer_checkpoint_keys_match_tensorflow(tmp_path):
     assert sorted(n for n, _ in tf.train.list_variables(ours)) == keys
 
 
-def test_imported_training_graph_restores_and_explains_gradients(tmp_path):
+def test_imported_training_graph_restores_and_continues_training(tmp_path):
+    """The meta graph carries each gradient's forward function (SymbolicGradient's `f`): the imported
+    train op runs, with the numbers of the original graph."""
     train, _ = _adam_model(tf)
     tf.add_to_collection("train_op", train)
     with tf.Session() as sess:
@@ -545,14 +547,32 @@ def test_imported_training_graph_restores_and_explains_gradients(tmp_path):
         sess.run(train)
         prefix = tf.train.Saver().save(sess, str(tmp_path / "m"))
         w = sess.run("w:0")
+        sess.run(train)
+        w2 = sess.run("w:0")
     graph = tf.Graph()
     with graph.as_default():
         saver = tf.train.import_meta_graph(prefix + ".meta")
         with tf.Session(graph=graph) as sess:
             saver.restore(sess, prefix)
             np.testing.assert_array_equal(sess.run("w:0"), w)
-            with pytest.raises(NotImplementedError, match="cannot be rebuilt from a MetaGraphDef"):
-                sess.run(tf.get_collection("train_op")[0])
+            sess.run(tf.get_collection("train_op")[0])
+            np.testing.assert_allclose(sess.run("w:0"), w2, rtol=1e-6)
+
+
+def test_gradient_without_forward_function_explains_itself(tmp_path):
+    train, _ = _adam_model(tf)
+    meta = tf.train.export_meta_graph()
+    for node in meta.graph_def.node:
+        if node.op == "SymbolicGradient":
+            del node.attr["f"]
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.train.import_meta_graph(meta)
+        (op,) = [op for op in graph.get_operations() if op.type == "SymbolicGradient"]
+        with tf.Session(graph=graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            with pytest.raises(NotImplementedError, match="names no forward function"):
+                sess.run(op.outputs[0])
 
 
 # --- fixtures written by real TensorFlow (no TF needed to run these) ---------------------------------

@@ -117,19 +117,27 @@ def attr_value(value):
     return av
 
 
-def node_def(op, add_shapes: bool = False):
-    from tensorboard.compat.proto import node_def_pb2
-    nd = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
-    nd.input.extend(t._as_node_def_input() for t in op.inputs)
-    nd.input.extend("^" + c.name for c in op.control_inputs)
+def exported_attrs(op):
+    """(key, AttrValue) of the attrs an op's NodeDef carries, sorted by key."""
+    out = []
     for key in sorted(op.attrs):
         value = op.attrs[key]
         if key.startswith("_graphcompat") or callable(value) and not isinstance(value, _dtypes.DType):
             continue  # front-end-private bookkeeping never reaches the GraphDef
         try:
-            nd.attr[key].CopyFrom(attr_value(value))
+            out.append((key, attr_value(value)))
         except TypeError:
             continue
+    return out
+
+
+def node_def(op, add_shapes: bool = False):
+    from tensorboard.compat.proto import node_def_pb2
+    nd = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
+    nd.input.extend(t._as_node_def_input() for t in op.inputs)
+    nd.input.extend("^" + c.name for c in op.control_inputs)
+    for key, value in exported_attrs(op):
+        nd.attr[key].CopyFrom(value)
     if add_shapes and op.outputs:
         nd.attr["_output_shapes"].CopyFrom(attr_value([t.shape for t in op.outputs]))
     return nd
@@ -139,7 +147,12 @@ def graph_def(graph, from_version=None, add_shapes: bool = False):
     from tensorboard.compat.proto import graph_pb2
     gd = graph_pb2.GraphDef()
     gd.versions.CopyFrom(graph.graph_def_versions)
+    # Bodies of If/While/scan ops live in the library, as TF writes them, not among the top-level nodes.
+    from graphcompat.framework import function_library
+    inside = function_library.body_ops(graph)
     for op in graph._ops:
-        if from_version is None or op._id >= from_version:
+        if (from_version is None or op._id >= from_version) and op not in inside:
             gd.node.add().CopyFrom(node_def(op, add_shapes))
+    if graph._functions:
+        gd.library.CopyFrom(function_library.library(graph))
     return gd

@@ -1128,6 +1128,7 @@ class _Importer:
             if carried:
                 results = while_loop(cond_fn, body_fn, [init[i] for i in carried], shape_invariants=invariants,
                                      parallel_iterations=int(node.attrs.get("parallel_iterations", 10) or 10),
+                                     maximum_iterations=_while_v2_bound(node, init),
                                      name=node.name.rpartition("/")[2])
                 results = list(results) if isinstance(results, (list, tuple)) else [results]
             else:
@@ -1162,28 +1163,30 @@ class _Importer:
         return self._name_outputs(ctx, node, grads)
 
     def _create_unrebuildable_gradient(self, ctx: _Context, node: _Node):
-        """graphcompat's own SymbolicGradient without a forward function: recorded, explains itself when run."""
+        """A SymbolicGradient whose forward function the GraphDef lacks (meta graphs graphcompat wrote
+        before gradients carried `f`): recorded as is; running it explains what is missing."""
         inputs = [ctx.value(t) for t in node.inputs]
         name = ctx.final_name(node) or _ops.get_default_graph().unique_name(node.name.rpartition("/")[2])
         attrs = dict(node.attrs)
-        attrs["_graphcompat_grad"] = _NotRebuilt(name)
         shapes = [_ts.unknown_shape()] * len(node.out_dtypes)
         op = _ops.get_default_graph()._create_op_internal(node.op, inputs, node.out_dtypes, shapes, name, attrs)
         self._place(op, node, attrs)
         return list(op._outputs)
 
 
-class _NotRebuilt:
-    """Stands in for a gradient plan a GraphDef does not carry: running the op explains what is missing."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attr):
-        raise NotImplementedError(
-            f"tf.train.import_meta_graph: the gradient op '{self._name}' (tf.gradients / "
-            "Optimizer.minimize) cannot be rebuilt from a MetaGraphDef by graphcompat yet; build the model "
-            "in Python and use Saver.restore to continue training (inference and restore work after import).")
+def _while_v2_bound(node: _Node, init: list):
+    """The bound of a while_v2 loop (inputs `loop_counter, maximum_iterations, …`): TF's wrapped cond
+    already stops at `counter < maximum_iterations` when that is >= 0; passing it to the rebuilt loop as
+    `maximum_iterations` as well changes nothing when the counter starts at 0, and gives graphcompat a
+    static trip bound (what lets gradients flow through the loop)."""
+    from graphcompat.framework.constant_op import constant_value
+    if len(init) < 2 or node.attrs.get("body") is None:
+        return None
+    counter, bound = (constant_value(t) if t.dtype.base_dtype == _dt.int32 else None for t in init[:2])
+    if counter is None or bound is None or np.ndim(counter) or np.ndim(bound) or int(counter) != 0 \
+            or int(bound) < 0:
+        return None
+    return init[1]
 
 
 def _function_input(text: str, nodes: dict, arg_names: list, fname: str) -> tuple:
@@ -1238,6 +1241,7 @@ class _Checkpoint:
         self.n_ops = len(graph._ops)
         self.names_in_use = dict(graph._names_in_use)
         self.collections = {k: list(v) for k, v in graph._collections.items()}
+        self.functions = dict(graph._functions)
         self.version = graph._version
 
     def rollback(self) -> None:
@@ -1257,6 +1261,8 @@ class _Checkpoint:
         graph._names_in_use.update(self.names_in_use)
         graph._collections.clear()
         graph._collections.update(self.collections)
+        graph._functions.clear()
+        graph._functions.update(self.functions)
         graph._version = self.version
 
 

@@ -395,6 +395,9 @@ class Graph:
         self._kernel_label_map: dict = {}
         # Per-graph state owned by other modules (variable scope store, dataset registry …).
         self._extras: dict[str, Any] = {}
+        # The function library (framework/function_library.py): name -> GraphFunction, as TF's
+        # `Graph._functions`; control-flow ops name their bodies with func attrs.
+        self._functions: dict[str, Any] = {}
 
     # --- default graph -----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -608,6 +611,22 @@ class Graph:
             self._names_in_use.setdefault(name.lower(), 1)
             self._version += 1
         return op
+
+    # --- function library ---------------------------------------------------------------------
+    def _add_function(self, function) -> None:
+        """Registers a body (`GraphFunction`) in this graph's library under its name."""
+        self._check_not_finalized()
+        if function.name in self._functions and self._functions[function.name] is not function:
+            raise ValueError(f"Cannot add function '{function.name}' because a different function with the same "
+                             "name already exists.")
+        self._functions[function.name] = function
+
+    def _get_function(self, name: str):
+        """The library function `name` (what a func attr names), or None."""
+        return self._functions.get(name)
+
+    def _is_function(self, name: str) -> bool:
+        return name in self._functions
 
     # --- lookup -------------------------------------------------------------------------------
     def get_operations(self) -> list:

@@ -7,14 +7,14 @@ the same graph (under the `cond/…` / `while/…` scopes) but are only reachabl
 the op's inputs are the predicate (or initial loop values) plus every outer tensor the subgraph reads
 ("captures"), so pruning keeps their producers, and the lowering (lowering/rules/control_flow.py)
 evaluates the subgraph inside `lax.cond` / `lax.while_loop` / `lax.scan`.
-The subgraph description lives in the private attr `_graphcompat_subgraphs` (never exported to GraphDef).
-A subgraph that needs host execution (py_func, data-dependent shapes, branches of different static
-shapes) marks its op `_graphcompat_host`; plans containing it then run op by op, as host plans do.
+Each branch/body is a named function in the graph's library (framework/function_library.py), referenced
+by TF's func attrs (`then_branch`/`else_branch`, `cond`/`body`); `Graph.as_graph_def()` writes them as
+FunctionDefs in `graph_def.library`. Whether a body needs host execution (py_func, data-dependent shapes,
+branches of different static shapes) is derived from its ops by the lowering.
 """
 from __future__ import annotations
 
 import collections
-import dataclasses
 import itertools
 from typing import Any, Callable, Optional, Sequence
 
@@ -22,6 +22,7 @@ from typing import Any, Callable, Optional, Sequence
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
+from graphcompat.framework.function_library import GraphFunction
 from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
 from graphcompat.framework.registry import defop
 
@@ -91,41 +92,11 @@ defop("While", "input: *T -> output: *T")
 defop("_LoopVar", "-> output: dtype", shape=lambda ctx: [ctx.attrs["shape"]])
 
 
-@dataclasses.dataclass
-class Subgraph:
-    """The ops one branch/body recorded, in creation order, and what it reads from outside.
-
-    `params` are the subgraph's parameters (loop variables), `captures` the outer tensors its ops read,
-    `outputs` the flat output tensors (possibly outer tensors or params), `targets` output Operations.
-    """
-    name: str
-    ops: list
-    params: list
-    captures: list
-    outputs: list
-    targets: list
-    host: bool
-    _steps: Any = None   # the lowering's cache of (op, rule, attrs)
-
-
-def _host_op(op: _ops.Operation) -> bool:
-    if op._attrs.get("_graphcompat_host"):
-        return True
-    if any(t.dtype.base_dtype == _dt.string for t in op._outputs):
-        return True
-    try:
-        from lowering.registry import RULES
-    except ImportError:  # pragma: no cover
-        return False
-    rule = RULES.get(op.type)
-    return bool(rule is not None and rule.host)
-
-
-def _collect(graph: _ops.Graph, name: str, first_id: int, last_id: int, params: Sequence[_ops.Tensor],
+def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: Sequence[_ops.Tensor],
              outputs: Sequence[_ops.Tensor], targets: Sequence[_ops.Operation]):
     """Prunes the ops created in [first_id, last_id) to what `outputs`/`targets` need.
 
-    Returns the Subgraph and the outer ops its ops have control dependencies on.
+    Returns the body as an (unnamed) GraphFunction and the outer ops its ops have control dependencies on.
     """
     param_set = set(params)
 
@@ -172,8 +143,7 @@ def _collect(graph: _ops.Graph, name: str, first_id: int, last_id: int, params: 
             elif c not in outer_control:
                 outer_control.append(c)
     ops = sorted(needed, key=lambda o: o._id)
-    host = any(_host_op(op) for op in ops)
-    return Subgraph(name, ops, list(params), captures, list(outputs), list(targets), host), outer_control
+    return GraphFunction("", kind, ops, list(params), captures, list(outputs), list(targets)), outer_control
 
 
 def _call_and_record(graph: _ops.Graph, fn: Callable, args: Sequence, what: str = ""):
@@ -196,9 +166,16 @@ def _call_and_record(graph: _ops.Graph, fn: Callable, args: Sequence, what: str 
     return result, tensors, targets, first, len(graph._ops)
 
 
-def _name_attr(kind: str):
+def _register(graph: _ops.Graph, fn: GraphFunction, prefix: str):
+    """Names `fn` as TF names its bodies (`cond_true_12`, `while_body_7` …), adds it to the graph's
+    library and returns the func attr value (a NameAttrList) that references it."""
     from tensorboard.compat.proto import attr_value_pb2
-    return attr_value_pb2.NameAttrList(name=f"{kind}_{next(_func_ids)}")
+    name = f"{prefix}_{next(_func_ids)}"
+    while graph._is_function(name):
+        name = f"{prefix}_{next(_func_ids)}"
+    fn.name = name
+    graph._add_function(fn)
+    return attr_value_pb2.NameAttrList(name=name)
 
 
 def _create(graph: _ops.Graph, op_type: str, name: str, inputs: list, out_dtypes: list, out_shapes: list,
@@ -246,17 +223,16 @@ def cond(pred, true_fn: Optional[Callable] = None, false_fn: Optional[Callable] 
         t_res, t_out, t_targets, t0, t1 = _call_and_record(graph, true_fn, (), "true_fn")
         f_res, f_out, f_targets, f0, f1 = _call_and_record(graph, false_fn, (), "false_fn")
         _check_branch_outputs(t_res, f_res, t_out, f_out)
-        then_g, t_ctrl = _collect(graph, "then", t0, t1, [], t_out, t_targets)
-        else_g, f_ctrl = _collect(graph, "else", f0, f1, [], f_out, f_targets)
+        then_g, t_ctrl = _collect(graph, "branch", t0, t1, [], t_out, t_targets)
+        else_g, f_ctrl = _collect(graph, "branch", f0, f1, [], f_out, f_targets)
+        # Both branches take every captured tensor (TF's cond_v2 gives both functions the same inputs).
         captures = list(dict.fromkeys(then_g.captures + else_g.captures))
+        then_g.captures = else_g.captures = captures
         shapes = [_merge_shapes(a.shape, b.shape) for a, b in zip(t_out, f_out)]
-        # lax.cond needs equal shapes: branches of different static shapes run on the host.
-        host = then_g.host or else_g.host or any(
-            a.shape.as_tuple_or_none() != b.shape.as_tuple_or_none() for a, b in zip(t_out, f_out))
-        attrs = {"Tcond": _dt.bool_, "Tin": [t.dtype for t in captures],
+        attrs = {"Tcond": _dt.bool_, "Tin": [t.dtype.base_dtype for t in captures],
                  "Tout": [t.dtype.base_dtype for t in t_out], "output_shapes": shapes,
-                 "then_branch": _name_attr("cond_true"), "else_branch": _name_attr("cond_false"),
-                 "_graphcompat_subgraphs": (then_g, else_g), "_graphcompat_host": host}
+                 "then_branch": _register(graph, then_g, "cond_true"),
+                 "else_branch": _register(graph, else_g, "cond_false")}
         control = [c for c in dict.fromkeys(t_ctrl + f_ctrl)]
         op = _create(graph, "If", scope[:-1], [pred] + captures, attrs["Tout"], shapes, attrs, control)
         outs = []
@@ -446,29 +422,26 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                     f"Input tensor `{t0.name}` enters the loop with shape {t0.shape}, but has shape {t1.shape} "
                     "after one iteration. To allow the shape to vary across iterations, use the "
                     "`shape_invariants` argument of tf.while_loop to specify a less-specific shape.")
-        cond_g, ctrl_c = _collect(graph, "cond", c0, c1, cond_params, c_out, c_targets)
-        body_g, ctrl_b = _collect(graph, "body", b0, b1, body_params, b_flat, b_targets)
+        cond_g, ctrl_c = _collect(graph, "while_cond", c0, c1, cond_params, c_out, c_targets)
+        body_g, ctrl_b = _collect(graph, "while_body", b0, b1, body_params, b_flat, b_targets)
+        # cond and body take the same arguments (TF's while_v2: counter, maximum, loop vars, captures).
         captures = list(dict.fromkeys(cond_g.captures + body_g.captures))
-        # lax loops need fixed shapes: a body that changes a variable's static shape runs on the host.
-        varying = any(t0.shape.as_tuple_or_none() != t1.shape.as_tuple_or_none()
-                      for t0, t1 in zip(initial, b_flat))
-        static_max = constant_value(max_iter)
-        attrs = {"T": [counter.dtype, max_iter.dtype.base_dtype] + [t.dtype.base_dtype for t in initial]
-                 + [t.dtype for t in captures],
-                 "cond": _name_attr("while_cond"), "body": _name_attr("while_body"),
-                 "output_shapes": [_ts.TensorShape([]), _ts.TensorShape([])] + list(invariants),
-                 "parallel_iterations": int(parallel_iterations),
-                 "_graphcompat_subgraphs": (cond_g, body_g),
-                 "_graphcompat_host": cond_g.host or body_g.host or varying,
-                 "_graphcompat_back_prop": bool(back_prop),
-                 "_graphcompat_static_max": None if static_max is None or int(static_max) < 0 else int(static_max),
-                 "_graphcompat_num_vars": n}
-        out_dtypes = [_dt.int32, _dt.int32] + [t.dtype.base_dtype for t in initial]
+        cond_g.captures = body_g.captures = captures
+        cond_g.max_iterations_given = maximum_iterations is not None
+        dtypes = [counter.dtype, max_iter.dtype.base_dtype] + [t.dtype.base_dtype for t in initial] \
+            + [t.dtype.base_dtype for t in captures]
+        shapes = [_ts.TensorShape([]), _ts.TensorShape([])] + list(invariants) + [t.shape for t in captures]
+        attrs = {"T": dtypes, "cond": _register(graph, cond_g, "while_cond"),
+                 "body": _register(graph, body_g, "while_body"), "output_shapes": shapes,
+                 "parallel_iterations": int(parallel_iterations)}
         control = list(dict.fromkeys(ctrl_c + ctrl_b))
-        op = _create(graph, "While", scope[:-1], [counter, max_iter] + initial + captures, out_dtypes,
-                     attrs["output_shapes"], attrs, control)
-        outs = [_identity(t, "Identity") for t in op._outputs]
+        op = _create(graph, "While", scope[:-1], [counter, max_iter] + initial + captures, dtypes, shapes,
+                     attrs, control)
+        outs = [_identity(t, "Identity") for t in op._outputs[:2 + n]]
         result = outs[2:]
+        if not back_prop:  # TF's while_v2: no gradient flows through the loop's results
+            from graphcompat.gradients import stop_gradient
+            result = [stop_gradient(t) for t in result]
     if not return_same_structure and len(result) == 1:  # TF unpacks a single flat loop variable
         return result[0]
     return as_structure(result)
@@ -558,6 +531,8 @@ def _shapes_as_leaves(s):
 # the lowering runs its subgraph with `lax.scan` over the leading dimension (known at run time only is
 # fine), so gradients flow through it.
 # ------------------------------------------------------------------------------------------------
+# Its facts are plain attrs: num_accumulators, num_elems, reverse, first_as_initializer, emit ("fn" |
+# "acc" | "none"); `f` names the per-element body in the library.
 defop("_FunctionalScan", "input: *T -> output: *Tout")
 
 
@@ -613,7 +588,7 @@ def _functional_scan(fn, elems, initializer, reverse: bool, emit: str, name: str
             for a, o in zip(acc_params, outs):
                 if a.dtype.base_dtype != o.dtype.base_dtype:
                     raise TypeError(f"fn returned {o.dtype.name} for an accumulator of type {a.dtype.name}")
-        body_g, control = _collect(graph, "fn", b0, b1, acc_params + elem_params, outs, [])
+        body_g, control = _collect(graph, "scan_fn", b0, b1, acc_params + elem_params, outs, [])
         n_acc = len(acc_params)
         new_acc = outs if emit != "fn" else []
         emitted = outs if emit in ("fn", "acc") else []
@@ -623,11 +598,10 @@ def _functional_scan(fn, elems, initializer, reverse: bool, emit: str, name: str
         out_dtypes = [t.dtype.base_dtype for t in new_acc] + [t.dtype.base_dtype for t in emitted]
         out_shapes = [a.shape.most_specific_compatible_shape(o.shape) for a, o in zip(acc_params, new_acc)] \
             + stacked_shapes
-        attrs = {"T": [t.dtype for t in acc_leaves + elem_leaves + captures], "Tout": out_dtypes,
-                 "f": _name_attr(scope_default + "_fn"),
-                 "_graphcompat_subgraphs": (body_g,), "_graphcompat_host": body_g.host,
-                 "_graphcompat_scan": {"n_acc": n_acc, "n_elems": len(elem_leaves), "reverse": bool(reverse),
-                                       "first_as_init": first_as_init, "emit": emit}}
+        attrs = {"T": [t.dtype.base_dtype for t in acc_leaves + elem_leaves + captures], "Tout": out_dtypes,
+                 "f": _register(graph, body_g, scope_default + "_fn"),
+                 "num_accumulators": n_acc, "num_elems": len(elem_leaves), "reverse": bool(reverse),
+                 "first_as_initializer": bool(first_as_init), "emit": emit}
         op = _create(graph, "_FunctionalScan", scope[:-1], acc_leaves + elem_leaves + captures, out_dtypes,
                      out_shapes, attrs, control)
         results = list(op._outputs)

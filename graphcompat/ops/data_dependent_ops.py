@@ -9,7 +9,6 @@ ordinary traced ops: `ctx.check` / `jax.debug.callback`, so they do not stop a p
 from __future__ import annotations
 
 import collections
-import itertools
 import sys
 from typing import Callable, Optional
 
@@ -93,7 +92,7 @@ def _assert_shape(ctx: InferenceContext):
 defop("Assert", "condition: bool, data: *T", attrs={"summarize": 3}, stateful=True, shape=_assert_shape)
 defop("Print", "input: T, data: *U -> output: T", attrs={"message": "", "first_n": -1, "summarize": 3},
       stateful=True, shape=unchanged_shape)
-defop("PrintV2", "input: *T", attrs={"output_stream": "stderr", "end": "\n"}, stateful=True,
+defop("PrintV2", "input: string", attrs={"output_stream": "stderr", "end": "\n"}, stateful=True,
       shape=no_outputs)
 defop("CheckNumerics", "tensor: T -> output: T", attrs={"message": ""}, types={"T": _dt.FLOAT_TYPES},
       shape=unchanged_shape)
@@ -216,7 +215,10 @@ def boolean_mask(tensor, mask, name: str = "boolean_mask", axis=None):
 # ------------------------------------------------------------------------------------------------
 # Host callbacks
 # ------------------------------------------------------------------------------------------------
-_pyfunc_tokens = itertools.count()
+def _register_callable(func: Callable, inp: list) -> str:
+    """The node's `token` attr: `func` in the per-process registry, kept alive by the node's graph."""
+    from graphcompat.framework import func_registry
+    return func_registry.register(func, inp[0].graph if inp else _ops.get_default_graph())
 
 
 def py_func(func: Callable, inp, Tout, stateful: bool = True, name: Optional[str] = None):
@@ -226,9 +228,7 @@ def py_func(func: Callable, inp, Tout, stateful: bool = True, name: Optional[str
     is_list = isinstance(Tout, (list, tuple))
     touts = [_dt.as_dtype(t) for t in (Tout if is_list else [Tout])]
     inp = [convert_to_tensor(x) for x in (inp if isinstance(inp, (list, tuple)) else [inp])]
-    token = f"pyfunc_{next(_pyfunc_tokens)}"
-    attrs = {"token": token, "Tin": [t.dtype.base_dtype for t in inp], "Tout": touts,
-             "_graphcompat_func": func}
+    attrs = {"token": _register_callable(func, inp), "Tin": [t.dtype.base_dtype for t in inp], "Tout": touts}
     op_type = "PyFunc" if stateful else "PyFuncStateless"
     outs = apply_op(op_type, [inp], attrs, name=name or op_type)
     if isinstance(outs, _ops.Operation):
@@ -255,8 +255,8 @@ def py_function(func: Callable, inp, Tout, name: Optional[str] = None):
     is_list = isinstance(Tout, (list, tuple))
     touts = [_dt.as_dtype(t) for t in (Tout if is_list else [Tout])]
     inp = [convert_to_tensor(x) for x in (inp if isinstance(inp, (list, tuple)) else [inp])]
-    attrs = {"token": f"pyfunc_{next(_pyfunc_tokens)}", "Tin": [t.dtype.base_dtype for t in inp], "Tout": touts,
-             "is_async": False, "_graphcompat_func": func}
+    attrs = {"token": _register_callable(func, inp), "Tin": [t.dtype.base_dtype for t in inp], "Tout": touts,
+             "is_async": False}
     outs = apply_op("EagerPyFunc", [inp], attrs, name=name or "EagerPyFunc")
     if isinstance(outs, _ops.Operation):
         outs = []
@@ -290,7 +290,12 @@ def Print(input_, data, message: Optional[str] = None, first_n: Optional[int] = 
 
 
 def print_v2(*inputs, **kwargs):
-    """`tf.print`: the PrintV2 op (run it, or use it as a control dependency, in graph mode)."""
+    """`tf.print`: TF's StringFormat (the template, tensors as placeholders) and PrintV2 ops (run it, or
+    use it as a control dependency, in graph mode)."""
+    import pprint
+
+    from graphcompat.ops.control_flow_ops import flatten, pack_sequence_as
+    from graphcompat.ops.string_ops import string_format
     output_stream = kwargs.pop("output_stream", sys.stderr)
     summarize = kwargs.pop("summarize", 3)
     sep = kwargs.pop("sep", " ")
@@ -298,22 +303,52 @@ def print_v2(*inputs, **kwargs):
     name = kwargs.pop("name", None)
     if kwargs:
         raise ValueError(f"Unrecognized keyword arguments for tf.print: {kwargs}")
-    tensors, template = [], []
-    for x in inputs:
-        if isinstance(x, _ops.Tensor) or hasattr(x, "_as_graph_element") and hasattr(x, "value"):
-            tensors.append(convert_to_tensor(x.value() if not isinstance(x, _ops.Tensor) else x))
-            template.append(None)
-        else:
-            template.append(x if isinstance(x, str) else _format_python(x))
     stream = _stream_name(output_stream)
-    return apply_op("PrintV2", [tensors],
-                    {"output_stream": stream, "end": end, "_graphcompat_template": (tuple(template), sep),
-                     "_graphcompat_summarize": int(summarize) if summarize is not None else -1},
-                    name=name or "PrintV2")
+
+    def is_tensor(x) -> bool:
+        return isinstance(x, _ops.Tensor) or hasattr(x, "_as_graph_element") and hasattr(x, "value")
+
+    def as_tensor(x):
+        return convert_to_tensor(x if isinstance(x, _ops.Tensor) else x.value())
+
+    if len(inputs) == 1 and is_tensor(inputs[0]) and as_tensor(inputs[0]).dtype == _dt.string \
+            and as_tensor(inputs[0]).shape.ndims == 0:
+        formatted = as_tensor(inputs[0])
+    else:
+        # TF's logging_ops.print_v2: pformat each input with a placeholder for each tensor.
+        sorted_inputs = [collections.OrderedDict(sorted(x.items())) if isinstance(x, collections.OrderedDict)
+                         else x for x in inputs]
+        free = [pack_sequence_as(x, ["" if is_tensor(leaf) else leaf for leaf in flatten(x)])
+                if isinstance(x, (list, tuple, dict)) else ("" if is_tensor(x) else x) for x in sorted_inputs]
+        placeholder = _placeholder_string(" ".join(pprint.pformat(x) for x in free))
+        templates, tensors = [], []
+        for x in inputs:
+            holders = []
+            for leaf in flatten(x):
+                if is_tensor(leaf):
+                    tensors.append(as_tensor(leaf))
+                    holders.append(placeholder)
+                else:
+                    holders.append(leaf)
+            if isinstance(x, str):
+                templates.append(x)
+            else:
+                templates.append(pprint.pformat(pack_sequence_as(x, holders) if isinstance(x, (list, tuple, dict))
+                                                else holders[0]))
+        template = sep.join(templates).replace("'" + placeholder + "'", placeholder)
+        formatted = string_format(template, tensors, placeholder=placeholder, summarize=summarize,
+                                  name=None if not name else name + "_format")
+    return apply_op("PrintV2", [formatted], {"output_stream": stream, "end": end}, name=name or "PrintV2")
 
 
-def _format_python(x) -> str:
-    return str(x)
+def _placeholder_string(text: str, default: str = "{}") -> str:
+    """A placeholder that does not occur in `text` (TF's _generate_placeholder_string)."""
+    import random
+    placeholder = default
+    rng = random.Random(5)
+    while placeholder in text:
+        placeholder = placeholder + str(rng.randint(0, 9))
+    return placeholder
 
 
 def _stream_name(stream) -> str:

@@ -106,14 +106,12 @@ def apply(op_type: str, inputs: list, name=None, **attrs):
     return apply_op(op_type, inputs, attrs, name=name).op
 
 
-# Not a TF op type: TF writes Unique + Shape + StridedSlice + UnsortedSegmentSum (optimizer.py
-# _deduplicate_indexed_slices), whose output size is data-dependent. This op keeps the input's length:
-# unique indices first, then padding that repeats the smallest index with all-zero values, which leaves
-# every scatter-add it feeds unchanged.
-defop("DeduplicateIndexedSlices", "values: T, indices: Tindices -> summed_values: T, unique_indices: Tindices",
-      types={"Tindices": INDEX}, shape=lambda ctx: [ctx.shape(0), ctx.shape(1)])
-
-
 def deduplicate_indexed_slices(values, indices):
-    """(summed values, unique indices), padded to the input length (see DeduplicateIndexedSlices)."""
-    return apply_op("DeduplicateIndexedSlices", [values, indices])
+    """(summed values, unique indices): TF's optimizer `_deduplicate_indexed_slices`, the same ops
+    (Unique, Shape, strided_slice, UnsortedSegmentSum). Compiled, the Unique keeps the input's length
+    when its results only feed scatter-adds (lowering/rules/data_dependent.py), so no host round trip."""
+    from graphcompat.ops import array_ops, data_dependent_ops, special_math_ops
+    unique_indices, new_index_positions = data_dependent_ops.unique(indices)
+    summed_values = special_math_ops.unsorted_segment_sum(values, new_index_positions,
+                                                     array_ops.shape(unique_indices)[0])
+    return summed_values, unique_indices

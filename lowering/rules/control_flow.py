@@ -1,7 +1,13 @@
 """Lowerings of `If` and `While` (graphcompat/ops/control_flow_ops.py).
 
-A branch or loop body is a Subgraph: ops evaluated with `interpreter.evaluate` over an env that binds
-the outer tensors it captures (the If/While op's inputs) and its parameters (loop variables).
+A branch or loop body is a function of the graph's library (graphcompat/framework/function_library.py),
+found by the name in the op's func attr (`then_branch`, `body` …) through `op.graph`: its ops are
+evaluated with `interpreter.evaluate` over an env that binds the outer tensors it captures (the
+If/While op's inputs) and its parameters (loop variables). The facts the lowering needs are derived
+from the graph: whether a body needs the host (its ops), the static trip bound of a loop (a constant
+`maximum_iterations` input), the number of loop variables (the body's parameters). A loop is lowered to
+`lax.while_loop`, or, while `jax.vjp` differentiates it and its maximum is static, to a fixed-length
+`lax.scan` (reverse mode cannot transpose a while loop).
 
 State (variables, RNG counters) inside a subgraph: a `SubContext` reads through to the enclosing
 RunContext (outer values are closed over by the lax branch/body) and keeps its writes local. Each
@@ -14,7 +20,7 @@ is taken, and a loop body's assigns accumulate across iterations. Runtime checks
 
 Op-by-op runs (a plan's first run, host plans) evaluate subgraphs in Python: only the taken branch,
 the loop iteration by iteration; the subgraph that did not run is traced abstractly once so that its
-state keys and checks are known when the plan compiles. Subgraphs marked host (py_func,
+state keys and checks are known when the plan compiles. Bodies that need the host (py_func,
 data-dependent shapes, branches of different static shapes) make their plans host, so they always run
 this way. Captured variable reads stay lazy (Refs), so a read after an assign in the same branch sees
 the assigned value, as TF1's `v/read`.
@@ -28,7 +34,7 @@ import numpy as np
 from jax import lax
 
 from lowering.interpreter import Ref, RunContext, evaluate
-from lowering.registry import get_rule, lowers
+from lowering.registry import get_rule, lowers, runs_on_host
 
 
 class SubContext(RunContext):
@@ -66,11 +72,64 @@ class SubContext(RunContext):
         return value
 
 
+def _function(op, attr: str):
+    """The library function an op's func attr names (looked up through the op's graph)."""
+    name = op.attrs[attr].name
+    fn = op.graph._get_function(name)
+    if fn is None:
+        raise ValueError(f"{op.type} '{op.name}': function '{name}' is not in the graph's function library")
+    return fn
+
+
 def _steps(sub) -> list:
-    if sub._steps is None:
+    steps = sub.lowering_cache.get("steps")
+    if steps is None:
         from lowering.plan import normalize_attrs
-        sub._steps = [(op, get_rule(op.type), normalize_attrs(op.attrs)) for op in sub.ops]
-    return sub._steps
+        steps = sub.lowering_cache["steps"] = [(op, get_rule(op.type), normalize_attrs(op.attrs))
+                                               for op in sub.ops]
+    return steps
+
+
+def _op_needs_host(op) -> bool:
+    if op.type == "StringFormat":  # tf.print's: formatted on the host by its PrintV2 (strings.py)
+        return runs_on_host(get_rule(op.type), op)
+    if any(t.dtype.base_dtype.name == "string" for t in op._outputs):
+        return True
+    return runs_on_host(get_rule(op.type), op)
+
+
+def _body_needs_host(fn) -> bool:
+    """Whether a body's ops need concrete host values (py_func, strings, data-dependent shapes …)."""
+    host = fn.lowering_cache.get("host")
+    if host is None:
+        host = fn.lowering_cache["host"] = any(_op_needs_host(op) for op in fn.ops)
+    return host
+
+
+def _static(shape) -> tuple | None:
+    return shape.as_tuple_or_none()
+
+
+def needs_host(op) -> bool:
+    """Whether an If/While/_FunctionalScan must run op by op on the host: a body needs it, or (lax needs
+    fixed shapes) cond branches return different static shapes / a loop variable changes its shape."""
+    if op.type == "If":
+        then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
+        return _body_needs_host(then_g) or _body_needs_host(else_g) or any(
+            _static(a.shape) != _static(b.shape) for a, b in zip(then_g.outputs, else_g.outputs))
+    if op.type == "While":
+        cond_g, body_g = _function(op, "cond"), _function(op, "body")
+        n = len(body_g.params)
+        return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
+            _static(t0.shape) != _static(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
+    return _body_needs_host(_function(op, "f"))
+
+
+def _static_max(op):
+    """A While's maximum_iterations when it is a build-time constant >= 0, else None."""
+    from graphcompat.framework.constant_op import constant_value
+    value = constant_value(op._inputs[1])
+    return None if value is None or int(value) < 0 else int(value)
 
 
 def _run(sub, ctx: RunContext, env: dict, params=()) -> list:
@@ -157,16 +216,17 @@ def _static_shapes_required(rule):
     return wrapped
 
 
-@lowers("If", context=True)
+@lowers("If", context=True, host=needs_host)
 @_static_shapes_required
 def if_(ctx: RunContext, op, pred, *captured):
-    then_g, else_g = op.attrs["_graphcompat_subgraphs"]
+    then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
+    host = needs_host(op)
     env = _captured_env(ctx, op._inputs[1:], captured)
-    if op.attrs.get("_graphcompat_host") or _concrete(ctx, pred, captured):
+    if host or _concrete(ctx, pred, captured):
         # Op by op in Python: only the taken branch runs (no XLA compile for one-off and host runs).
         taken, other = (then_g, else_g) if bool(np.asarray(pred)) else (else_g, then_g)
         outs = _result([ctx.deref(v) for v in _run(taken, ctx, env)])
-        if not op.attrs.get("_graphcompat_host"):
+        if not host:
             _record(ctx, lambda child: _run(other, child, env))
         return outs
     out_dtypes = [np.dtype(d.as_numpy_dtype) for d in op.attrs["Tout"]]
@@ -225,16 +285,17 @@ def _result(outs):
 # ------------------------------------------------------------------------------------------------
 # While
 # ------------------------------------------------------------------------------------------------
-@lowers("While", context=True)
+@lowers("While", context=True, host=needs_host)
 @_static_shapes_required
 def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
-    cond_g, body_g = op.attrs["_graphcompat_subgraphs"]
-    n = op.attrs["_graphcompat_num_vars"]
+    cond_g, body_g = _function(op, "cond"), _function(op, "body")
+    n = len(body_g.params)
     vars0, captured = list(inputs[:n]), inputs[n:]
+    host = needs_host(op)
     env = _captured_env(ctx, op._inputs[2 + n:], captured)
-    if op.attrs.get("_graphcompat_host") or _concrete(ctx, vars0, captured, max_iter):
-        out = _while_host(ctx, cond_g, body_g, env, counter0, max_iter, vars0)
-        if not op.attrs.get("_graphcompat_host"):
+    if host or _concrete(ctx, vars0, captured, max_iter):
+        out = _while_host(ctx, cond_g, body_g, env, counter0, max_iter, vars0) + tuple(captured)
+        if not host:
             def one_iteration(child):
                 _run(cond_g, child, env, vars0)
                 return _run(body_g, child, env, vars0)
@@ -290,8 +351,8 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
         return counter, new, new_state, new_oks, go
 
     carry0 = (counter0, vars0, state0, oks0, go0)
-    static_max = op.attrs.get("_graphcompat_static_max")
-    if static_max is not None and op.attrs.get("_graphcompat_back_prop", True):
+    static_max = _static_max(op)
+    if static_max is not None and _differentiated(vars0, captured):
         # Reverse-mode differentiable: a fixed number of steps, each a no-op once the loop is done.
         def scan_step(carry, _):
             return lax.cond(carry[4], step, lambda c: c, carry), None
@@ -299,8 +360,8 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
     else:
         if _differentiated(vars0, captured):
             raise NotImplementedError(
-                f"Gradients through tf.while_loop '{op.name}' need a constant maximum_iterations (and "
-                "back_prop=True): graphcompat differentiates loops as a fixed-length lax.scan")
+                f"Gradients through tf.while_loop '{op.name}' need a constant maximum_iterations: graphcompat "
+                "differentiates loops as a fixed-length lax.scan")
         final = lax.while_loop(lambda c: c[4], step, carry0)
     counter, vs, state, oks, _ = final
     for k, v in zip(keys, state):
@@ -309,7 +370,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
         ctx.check(ok, cls, msg, check_op)
     for ok, (cls, msg, check_op) in zip(oks, checks_meta):
         ctx.check(ok, cls, msg, check_op)
-    return (counter, max_iter, *vs)
+    return (counter, max_iter, *vs, *captured)
 
 
 def _differentiated(*values) -> bool:
@@ -334,13 +395,13 @@ def _loop_var(**_):  # bound through the env by the While lowering; never run as
 # ------------------------------------------------------------------------------------------------
 # _FunctionalScan (map_fn, scan, foldl, foldr)
 # ------------------------------------------------------------------------------------------------
-@lowers("_FunctionalScan", context=True)
+@lowers("_FunctionalScan", context=True, host=needs_host)
 @_static_shapes_required
 def functional_scan(ctx: RunContext, op, *inputs):
-    (body_g,) = op.attrs["_graphcompat_subgraphs"]
-    cfg = op.attrs["_graphcompat_scan"]
-    n_acc, n_elems, reverse, first, emit = (cfg["n_acc"], cfg["n_elems"], cfg["reverse"], cfg["first_as_init"],
-                                           cfg["emit"])
+    body_g = _function(op, "f")
+    a = op.attrs
+    n_acc, n_elems, reverse, first, emit = (a["num_accumulators"], a["num_elems"], a["reverse"],
+                                           a["first_as_initializer"], a["emit"])
     n_acc_in = 0 if first else n_acc
     acc0 = [ctx.deref(v) for v in inputs[:n_acc_in]]
     xs = [jnp.asarray(ctx.deref(v)) for v in inputs[n_acc_in:n_acc_in + n_elems]]
@@ -358,7 +419,7 @@ def functional_scan(ctx: RunContext, op, *inputs):
     acc_dtypes = out_dtypes[:n_acc]
     acc0 = _cast_like(acc0, acc_dtypes)
 
-    host = op.attrs.get("_graphcompat_host")
+    host = needs_host(op)
     if host or _concrete(ctx, acc0, xs, list(env.values())):
         if not host:
             sample = [x[0] if x.shape[0] else jnp.zeros(x.shape[1:], x.dtype) for x in xs]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -24,10 +25,83 @@ def where(x, **_):
     return np.argwhere(np.asarray(x)).astype(np.int64).reshape(-1, np.ndim(x))
 
 
-@lowers("Unique", host=True)
+# ------------------------------------------------------------------------------------------------
+# Unique. Its output length depends on the values, so it runs on the host -- except in the pattern of
+# TF's `_deduplicate_indexed_slices` (sparse optimizer updates): y feeds only scatter-add indices and the
+# Shape -> strided_slice -> num_segments of the UnsortedSegmentSums that read idx, whose sums reach only
+# scatter-add updates through zero-preserving ops. There the compiled rule keeps the input's length:
+# unique values, then padding that repeats the smallest one with all-zero summed rows, which adds
+# nothing to any row. So a sparse training step compiles once and never leaves the device.
+# ------------------------------------------------------------------------------------------------
+_SCATTER_ADDS = {"ScatterAdd", "ScatterSub", "ResourceScatterAdd", "ResourceScatterSub"}
+_paddable_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _only_as(t, op, position: int) -> bool:
+    return [i for i, x in enumerate(op._inputs) if x is t] == [position]
+
+
+def _zero_rows_only_reach_scatter_adds(t, depth: int = 0) -> bool:
+    """Rows of `t` that are zero stay zero on every path, and every path ends as scatter-add updates."""
+    if depth > 8 or not t._consumers:
+        return False
+    for op in t._consumers:
+        if op.type in _SCATTER_ADDS:
+            if not _only_as(t, op, 2):
+                return False
+            continue
+        if op.type in ("Mul", "RealDiv"):
+            others = [x for x in op._inputs if x is not t]
+            if op.type == "RealDiv" and op._inputs[0] is not t:
+                return False
+            if any(x.shape.ndims != 0 for x in others):  # scaled by scalars only (or t * t)
+                return False
+        elif op.type not in ("Neg", "Identity", "Cast", "Square"):
+            return False
+        if not _zero_rows_only_reach_scatter_adds(op._outputs[0], depth + 1):
+            return False
+    return True
+
+
+def _unique_paddable(op) -> bool:
+    cached = _paddable_cache.get(op)
+    if cached is None:
+        cached = _paddable_cache[op] = _dedup_pattern(op)
+    return cached
+
+
+def _dedup_pattern(op) -> bool:
+    y, idx = op._outputs
+    sizes = set()
+    for c in y._consumers:
+        if c.type == "Shape":
+            for ss in c._outputs[0]._consumers:
+                if ss.type != "StridedSlice" or not ss._outputs[0]._consumers:
+                    return False
+                sizes.add(ss._outputs[0])
+        elif c.type in _SCATTER_ADDS:
+            if not _only_as(y, c, 1):
+                return False
+        else:
+            return False
+    if not idx._consumers:
+        return False
+    for c in idx._consumers:
+        if c.type != "UnsortedSegmentSum" or not _only_as(idx, c, 1) or c._inputs[2] not in sizes:
+            return False
+        if not _zero_rows_only_reach_scatter_adds(c._outputs[0]):
+            return False
+    uss = set(idx._consumers)
+    return all(c in uss and _only_as(s, c, 2) for s in sizes for c in s._consumers)
+
+
+@lowers("Unique", host=lambda op: not _unique_paddable(op))
 def unique(x, *, out_idx=np.int32, **_):
     if np.ndim(x) != 1:
         raise errors.InvalidArgumentError(None, None, "unique expects a 1D vector.")
+    if isinstance(x, jax.core.Tracer):  # compiled, in the deduplication pattern (see above)
+        y, inverse = jnp.unique(x, size=x.shape[0], return_inverse=True)
+        return y, inverse.reshape(-1).astype(out_idx)
     x = np.asarray(x)
     _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
     # TF orders unique values by first occurrence, numpy by value: renumber.
@@ -83,6 +157,16 @@ _PY_EXCEPTION_CLASSES = ((ValueError, errors.InvalidArgumentError), (TypeError, 
                          (NotImplementedError, errors.UnimplementedError))
 
 
+def _callable(op):
+    """The py_func body registered under the node's token (TF's FuncRegistry lookup)."""
+    from graphcompat.framework import func_registry
+    token = op.attrs["token"]
+    func = func_registry.lookup(token)
+    if func is None:  # TF: FuncRegistry raises ValueError, which the kernel reports as InvalidArgument
+        raise errors.InvalidArgumentError(None, op, f"ValueError: callback {token} is not found")
+    return func
+
+
 def _call_python(op, func, args):
     """Calls a py_func body; its exceptions become TF's error classes (others UnknownError), with the
     exception and its traceback in the message as TF shows them."""
@@ -97,7 +181,7 @@ def _call_python(op, func, args):
 
 @lowers("PyFunc", "PyFuncStateless", context=True, host=True)
 def py_func(ctx, op, *args):
-    func = op.attrs["_graphcompat_func"]
+    func = _callable(op)
     touts = op.attrs["Tout"]
     token = op.attrs["token"]
     values = [_host(ctx.deref(a)) for a in args]
@@ -199,7 +283,7 @@ HostTensor.__hash__ = None
 
 @lowers("EagerPyFunc", context=True, host=True)
 def eager_py_func(ctx, op, *args):
-    func, touts = op.attrs["_graphcompat_func"], op.attrs["Tout"]
+    func, touts = _callable(op), op.attrs["Tout"]
     result = _call_python(op, func, [HostTensor(np.asarray(ctx.deref(a))) for a in args])
     results = list(result) if isinstance(result, (list, tuple)) else ([] if result is None and not touts
                                                                       else [result])
@@ -361,11 +445,15 @@ def _on_host(fn, *values) -> None:
         fn(*(np.asarray(v) if isinstance(v, jax.Array) else v for v in values))
 
 
+# How many times each tf.Print printed (its first_n), per process as TF's kernel counts per op.
+_printed_counts: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 @lowers("Print", context=True)
 def print_(ctx, op, value, *data):
     data = [ctx.deref(d) for d in data]
     message, first_n, summarize = op.attrs["message"], op.attrs["first_n"], op.attrs["summarize"]
-    state = op.attrs.setdefault("_graphcompat_printed", [0])
+    state = _printed_counts.setdefault(op, [0])
 
     def show(*vals):
         if first_n >= 0 and state[0] >= first_n:
@@ -377,17 +465,23 @@ def print_(ctx, op, value, *data):
 
 
 @lowers("PrintV2", context=True)
-def print_v2(ctx, op, *tensors):
-    tensors = [ctx.deref(t) for t in tensors]
-    template, sep = op.attrs["_graphcompat_template"]
-    summarize = op.attrs.get("_graphcompat_summarize", 3)
+def print_v2(ctx, op, formatted):
+    """Prints tf.print's formatted string. Compiled, the StringFormat it reads is deferred
+    (lowering/rules/strings.py): the values are formatted and printed on the host when the step runs."""
     stream, end = op.attrs["output_stream"], op.attrs["end"]
-
-    def show(*vals):
-        it = iter(vals)
-        parts = [summarize_v2(next(it), summarize) if piece is None else piece for piece in template]
-        _emit(sep.join(parts) + end, stream)
-    _on_host(show, *tensors)
+    deferred = getattr(formatted, "template", None) is not None and hasattr(formatted, "text")
+    if deferred:
+        def show(*vals):
+            _emit(formatted.text(vals).decode("utf-8", "replace") + end, stream)
+        values = [jnp.asarray(v) for v in formatted.inputs]
+        if ctx.traced:
+            jax.debug.callback(lambda *vs: show(*(np.asarray(v) for v in vs)), *values, ordered=False)
+        else:
+            show(*(np.asarray(v) for v in values))
+        return None
+    text = formatted.item() if isinstance(formatted, np.ndarray) else formatted
+    text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    _emit(text + end, stream)
     return None
 
 

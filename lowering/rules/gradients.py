@@ -1,9 +1,12 @@
-"""Lowering of `SymbolicGradient` (graphcompat/gradients.py): jax.vjp over the re-traced forward subgraph.
+"""Lowering of `SymbolicGradient` (graphcompat/gradients.py): jax.vjp over the re-traced forward function.
 
-The node's inputs are, in order: the leaves (per x: the x itself, or for a sparse x the rows its
-gathers produced), the boundary tensors the re-trace reads but does not recompute, the given grad_ys,
-and the sparse xs' gather indices. Differentiating with respect to gathered rows (not the table) is
-what keeps embedding gradients sparse: no [V, E] array is ever formed.
+As TF's op: the `f` attr names a library function; the node's inputs are f's arguments, then one dy per
+f output; its outputs are the gradients of the arguments. graphcompat's f takes the differentiated
+tensors (an x, or for a sparse x the rows its gathers produced) and the boundary tensors the forward
+pass reads; differentiating with respect to gathered rows (not the table) is what keeps embedding
+gradients sparse: no [V, E] array is ever formed. An argument that f's own ops also compute (an
+intermediate x) is differentiated as an additive zero at that point, so paths from other arguments
+through it still count (total derivatives, as tf.gradients).
 """
 from __future__ import annotations
 
@@ -40,98 +43,96 @@ if "GatherV2" not in RULES:
         return jnp.take(params, indices, axis=int(np.asarray(axis)), mode="clip")
 
 
-def _steps(plan):
-    steps = plan.normalized.get("steps")
+def _function(op):
+    f = op.attrs.get("f")
+    fn = op.graph._get_function(f.name) if f is not None else None
+    if fn is None:
+        raise NotImplementedError(
+            f"tf.train.import_meta_graph: the gradient op '{op.name}' (tf.gradients / Optimizer.minimize) "
+            "names no forward function in the graph's library, so graphcompat cannot rebuild it (a meta graph "
+            "written by an older graphcompat); build the model in Python and use Saver.restore to continue "
+            "training (inference and restore work after import).")
+    return fn
+
+
+def _steps(fn):
+    steps = fn.lowering_cache.get("steps")
     if steps is None:
-        steps = [(op, get_rule(op.type), normalize_attrs(op.attrs)) for op in plan.forward]
-        plan.normalized["steps"] = steps
+        steps = fn.lowering_cache["steps"] = [(op, get_rule(op.type), normalize_attrs(op.attrs)) for op in fn.ops]
+        produced = {t for fop in fn.ops for t in fop._outputs}
+        fn.lowering_cache["perturbed"] = {t for t in fn.captures if t in produced}
     return steps
+
+
+def _differentiable(t) -> bool:
+    base = t.dtype.base_dtype
+    return base.is_floating or base.is_complex
 
 
 @lowers("SymbolicGradient", context=True)
 def symbolic_gradient(ctx, op, *inputs):
-    plan = op.attrs["_graphcompat_grad"]
+    fn = _function(op)
+    args = fn.captures
     inputs = [ctx.deref(v) if isinstance(v, Ref) else v for v in inputs]
-    n_leaves = sum(len(ls) for ls in plan.leaves)
-    leaf_tensors = [t for ls in plan.leaves for t in ls]
-    leaf_vals = inputs[:n_leaves]
-    pos = n_leaves
-    boundary = dict(zip(plan.boundary, inputs[pos:pos + len(plan.boundary)]))
-    pos += len(plan.boundary)
-    n_given = sum(plan.grad_y_mask)
-    given = iter(inputs[pos:pos + n_given])
-    pos += n_given
-    index_vals = inputs[pos:]
-    steps = _steps(plan)
-
-    diff_idx = [i for i, t in enumerate(leaf_tensors) if _owner_kind(plan, i) != "zero"]
-
-    perturbed = plan.perturbed
-    user_gradients = getattr(plan, "overrides", {})
-    backward_steps = plan.normalized.get("backward_steps")
+    arg_vals, dys = inputs[:len(args)], inputs[len(args):]
+    steps = _steps(fn)
+    perturbed = fn.lowering_cache["perturbed"]
+    diff_idx = [i for i, t in enumerate(args) if _differentiable(t)]
+    diff_set = set(diff_idx)
+    fixed = {t: v for i, (t, v) in enumerate(zip(args, arg_vals)) if i not in diff_set}
+    user_gradients = fn.gradient_overrides
+    backward_steps = fn.lowering_cache.get("backward_steps")
     if backward_steps is None:  # the ops each registered gradient function recorded, ready to run
-        backward_steps = {fop: [(s, get_rule(s.type), normalize_attrs(s.attrs)) for s in chosen.steps]
-                          for fop, chosen in user_gradients.items() if chosen.kind == "function"}
-        plan.normalized["backward_steps"] = backward_steps
+        backward_steps = fn.lowering_cache["backward_steps"] = {
+            fop: [(s, get_rule(s.type), normalize_attrs(s.attrs)) for s in chosen.steps]
+            for fop, chosen in user_gradients.items() if chosen.kind == "function"}
+    step_values = dict(zip(args, arg_vals)) if user_gradients else {}
+    outer_ctx = ctx
 
     def forward(*diff_vals):
         ctx = _ReTraceContext(outer_ctx)
-        local = dict(boundary)
+        local = dict(fixed)
         deltas = {}
         for i, v in zip(diff_idx, diff_vals):
-            t = leaf_tensors[i]
+            t = args[i]
             if t in perturbed:
                 deltas[t] = v
             else:
                 local[t] = v
         overrides = ctx.rule_overrides
         for fop, rule, attrs in steps:
-            args = [local[t] for t in fop._inputs]
+            fargs = [local[t] for t in fop._inputs]
             outs = fop._outputs
             chosen = user_gradients.get(fop)
             if chosen is not None:
-                # The step computed the op's outputs; attach the gradient the user chose to them.
-                values = _with_user_gradient(ctx, fop, chosen, attrs, backward_steps.get(fop), args,
-                                             [local[t] for t in outs],
-                                             [local[t] for t in getattr(chosen, "extra", ())])
+                # The step computed the op's outputs (arguments of f); attach the chosen gradient to them.
+                values = _with_user_gradient(ctx, fop, chosen, attrs, backward_steps.get(fop), fargs,
+                                             [step_values[t] for t in outs],
+                                             [local.get(t, step_values.get(t)) for t in getattr(chosen, "extra", ())])
                 for t, v in zip(outs, values):
                     local[t] = v + deltas[t] if t in deltas else v
                 continue
             rule = overrides.get(fop, rule)  # a padded run masks some forward ops (lowering/padding.py)
-            out = rule.fn(ctx, fop, *args) if rule.context else rule.fn(*args, **attrs)
+            out = rule.fn(ctx, fop, *fargs) if rule.context else rule.fn(*fargs, **attrs)
             for t, v in ([(outs[0], out)] if len(outs) == 1 else zip(outs, out)):
                 if t in deltas:
                     v = v + deltas[t]
                 local.setdefault(t, v)
-        return [local[y] for y in plan.ys]
+        return [local[y] for y in fn.outputs]
 
-    outer_ctx = ctx
-    diff_vals = [jnp.zeros_like(jnp.asarray(leaf_vals[i])) if leaf_tensors[i] in perturbed
-                 else jnp.asarray(leaf_vals[i]) for i in diff_idx]
+    diff_vals = [jnp.zeros_like(jnp.asarray(arg_vals[i])) if args[i] in perturbed else jnp.asarray(arg_vals[i])
+                 for i in diff_idx]
     primals, vjp = jax.vjp(forward, *diff_vals)
-    cotangents = []
-    for y_val, has in zip(primals, plan.grad_y_mask):
-        cotangents.append(jnp.asarray(next(given), y_val.dtype) if has else jnp.ones_like(y_val))
-    grads = list(vjp(cotangents)) if diff_vals else []
-    by_leaf = dict(zip(diff_idx, grads))
-
-    outputs, li, si = [], 0, 0
-    for x, kind, ls in zip(plan.xs, plan.kinds, plan.leaves):
-        dtype = np.dtype(x.dtype.base_dtype.as_numpy_dtype)
-        if kind == "zero":
-            outputs.append(jnp.zeros_like(jnp.asarray(leaf_vals[li]), dtype=dtype))
-        elif kind == "dense":
-            outputs.append(by_leaf[li].astype(dtype))
-        else:
-            row_shape = tuple(x.shape.as_list()[1:])
-            vals = [by_leaf[li + k].reshape((-1,) + row_shape) for k in range(len(ls))]
-            idx = [jnp.reshape(index_vals[si + k], (-1,)) for k in range(len(ls))]
-            si += len(ls)
-            index_dtype = np.dtype(op.attrs["Tout"][len(outputs) + 1].as_numpy_dtype)
-            outputs.append(jnp.concatenate(vals, axis=0).astype(dtype) if len(vals) > 1 else vals[0].astype(dtype))
-            outputs.append(jnp.concatenate([i.astype(index_dtype) for i in idx]) if len(idx) > 1
-                           else idx[0].astype(index_dtype))
-        li += len(ls)
+    cotangents = [jnp.broadcast_to(jnp.asarray(dy, y.dtype), jnp.shape(y)) for dy, y in zip(dys, primals)]
+    grads = dict(zip(diff_idx, vjp(cotangents) if diff_vals else []))
+    outputs = []
+    for i, t in enumerate(args):
+        dtype = np.dtype(t.dtype.base_dtype.as_numpy_dtype)
+        g = grads.get(i)
+        if g is None and dtype == np.dtype(object):  # a resource (a TensorArray's handle): no gradient
+            outputs.append(arg_vals[i])
+            continue
+        outputs.append(g.astype(dtype) if g is not None else jnp.zeros(jnp.shape(arg_vals[i]), dtype))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
 
@@ -215,12 +216,3 @@ def _gradient_as_type(op_type: str, fop, attrs, args, cotangents) -> list:
     _, vjp = jax.vjp(as_other, *[args[i] for i in floats])
     by_input = dict(zip(floats, vjp(cotangents)))
     return [by_input.get(i) for i in range(len(args))]
-
-
-def _owner_kind(plan, leaf_index: int) -> str:
-    i = 0
-    for kind, ls in zip(plan.kinds, plan.leaves):
-        if leaf_index < i + len(ls):
-            return kind
-        i += len(ls)
-    raise IndexError(leaf_index)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import jax
+
 import numpy as np
 
 from graphcompat.framework import errors
@@ -207,15 +209,41 @@ def string_to_hash_bucket(string_tensor, *, num_buckets, **_):
     return _map(lambda s: hashing.hash64(s) % num_buckets, string_tensor, np.int64)
 
 
-@lowers("StringFormat", host=True)
-def string_format(*inputs, template, placeholder, summarize=3, **_):
+class DeferredFormat:
+    """A StringFormat evaluated inside compiled code: its traced inputs and attrs, formatted on the host
+    by the PrintV2 that prints it (jax.debug.callback), so a step with tf.print still compiles."""
+
+    def __init__(self, inputs, template: str, placeholder: str, summarize: int):
+        self.inputs, self.template, self.placeholder, self.summarize = list(inputs), template, placeholder, summarize
+
+    def text(self, values) -> bytes:
+        return _format(values, self.template, self.placeholder, self.summarize)
+
+
+def only_printed(op) -> bool:
+    """A StringFormat whose string only feeds PrintV2 ops (what tf.print records)."""
+    consumers = op._outputs[0]._consumers
+    return bool(consumers) and all(c.type == "PrintV2" for c in consumers)
+
+
+def _format(inputs, template, placeholder, summarize) -> bytes:
     pieces = template.split(placeholder)
     require(len(pieces) - 1 == len(inputs), _INVALID,
             lambda: f"num placeholders in template and num inputs must match: {len(pieces) - 1} vs. {len(inputs)}")
     text = pieces[0]
     for value, piece in zip(inputs, pieces[1:]):
         text += summarize_v2(value, summarize) + piece
-    return np.array(text.encode(), dtype=object)
+    return text.encode()
+
+
+@lowers("StringFormat", context=True, host=lambda op: not only_printed(op))
+def string_format(ctx, op, *inputs):
+    inputs = [ctx.deref(v) for v in inputs]
+    template, placeholder = op.attrs["template"], op.attrs["placeholder"]
+    summarize = op.attrs.get("summarize", 3)
+    if ctx.traced or any(isinstance(v, jax.core.Tracer) for v in inputs):
+        return DeferredFormat(inputs, template, placeholder, summarize)
+    return np.array(_format(inputs, template, placeholder, summarize), dtype=object)
 
 
 @lowers("ReduceJoin", host=True)

@@ -1,0 +1,281 @@
+"""A Graph's function library: named bodies of If/While/scan ops, each serializable as TF's `FunctionDef`.
+
+TF records a cond branch or a loop body as a function in the graph's library (`graph_def.library`) and
+the control-flow op names it with a func attr (`then_branch`, `body` … as a `NameAttrList`). graphcompat
+does the same: `Graph._add_function` registers a `GraphFunction` under its name, control-flow ops carry
+only TF attrs, and the back end finds a body through `op.graph._get_function(name)`.
+
+The ops of a body are recorded in the owning graph (graphcompat calls the branch/body callable once, in
+the outer graph, under the op's name scope), but they are not top-level nodes: nothing outside the body
+consumes them, `Graph.as_graph_def()` leaves them out of `GraphDef.node` and writes them into the body's
+FunctionDef instead. A body's parameters are `_LoopVar` placeholders (loop variables, scan elements);
+outer tensors it reads are its captures, which become trailing function arguments, as TF's FuncGraph
+captures become trailing inputs of the If/While op.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, Optional
+
+from graphcompat.framework import dtypes as _dt
+
+# How the FunctionDef's signature wraps a body, as TF's cond_v2/while_v2 build them:
+#   "branch":     (*captures) -> outputs                                     (If's then/else)
+#   "while_cond": (counter, max, *vars, *captures) -> pred [and counter < max]
+#   "while_body": (counter, max, *vars, *captures) -> (counter + 1, max, *new vars, *captures)
+#   "scan_fn":    (*params, *captures) -> outputs                            (graphcompat's _FunctionalScan)
+#   "function":   (*captures) -> outputs                 (the forward function `f` of a SymbolicGradient)
+KINDS = ("branch", "while_cond", "while_body", "scan_fn", "function")
+
+
+@dataclasses.dataclass(eq=False)
+class GraphFunction:
+    """One named body. `ops` are its operations in creation order; `params` the parameter tensors
+    (`_LoopVar` outputs), `captures` the outer tensors its ops read, `outputs` its results (body ops'
+    tensors, params or captures), `targets` the operations it runs for their effects (control outputs).
+
+    `max_iterations_given` (while_cond only) says whether the loop had a `maximum_iterations`: TF's
+    wrapped cond then also tests the counter, which graphcompat's While lowering does itself.
+    `owns_ops` is False for a gradient's forward function, whose ops are top-level ops of the graph (the
+    forward pass itself) that the FunctionDef copies; bodies of control flow own theirs.
+    """
+    name: str
+    kind: str
+    ops: list
+    params: list
+    captures: list
+    outputs: list
+    targets: list
+    max_iterations_given: bool = False
+    owns_ops: bool = True
+    # A gradient's forward function: ops whose gradient the user chose (graphcompat/custom_gradient.py), op →
+    # Override / BackwardGraph; TF finds the same choice through the ops' `_gradient_op_type` attrs.
+    gradient_overrides: dict = dataclasses.field(default_factory=dict, repr=False)
+    # The back end's per-function cache (its lowered steps, whether it needs the host); never serialized.
+    lowering_cache: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown function kind {self.kind!r}")
+
+    @property
+    def param_ops(self) -> list:
+        return [t.op for t in self.params]
+
+    def as_function_def(self):
+        """This body as TF's `FunctionDef` proto."""
+        return _FunctionDefWriter(self).write()
+
+
+# ------------------------------------------------------------------------------------------------
+# FunctionDef serialization
+# ------------------------------------------------------------------------------------------------
+_ARG_NAME = re.compile(r"[^a-z0-9_]")
+
+
+def _arg_name(text: str, used: set) -> str:
+    """TF's ArgDef names match `[a-z][a-z0-9_]*`: lower-cased, other characters become `_`, unique."""
+    base = _ARG_NAME.sub("_", text.lower()) or "arg"
+    if not base[0].isalpha():
+        base = "arg_" + base
+    name, i = base, 0
+    while name in used:
+        i += 1
+        name = f"{base}_{i}"
+    used.add(name)
+    return name
+
+
+def output_arg_of(op, index: int) -> tuple:
+    """(output arg name, index within that arg) of `op`'s flat output `index` (FunctionDef naming
+    `node:out_arg:index`), from the op's registered signature."""
+    from graphcompat.framework import registry
+    op_def = registry.OP_DEFS.get(op.type)
+    if op_def is None or not op_def.outputs:
+        return "output", index
+    start = 0
+    for arg in op_def.outputs:
+        if arg.type_list_attr:
+            n = len(op.attrs.get(arg.type_list_attr, ()))
+        elif arg.number_attr:
+            n = int(op.attrs.get(arg.number_attr, 0))
+        else:
+            n = 1
+        if index < start + n:
+            return arg.name, index - start
+        start += n
+    return op_def.outputs[-1].name, index - start  # pragma: no cover (outputs beyond the signature)
+
+
+class _FunctionDefWriter:
+    def __init__(self, fn: GraphFunction):
+        self.fn = fn
+        self.used: set = set()
+        self.ref: dict = {}      # Tensor -> FunctionDef input text
+        self.node_names: dict = {}
+
+    def _node_name(self, op) -> str:
+        # Body ops keep their name relative to the body's scope where it is unique; node names share one
+        # namespace with the argument names (TF rejects a node named like an argument).
+        name = op.name
+        prefix = _common_scope(self.fn)
+        if prefix and name.startswith(prefix):
+            name = name[len(prefix):]
+        base, i = name, 0
+        while name in self.used:
+            i += 1
+            name = f"{base}_{i}"
+        self.used.add(name)
+        return name
+
+    def write(self):
+        from tensorboard.compat.proto import function_pb2, node_def_pb2, op_def_pb2
+
+        from graphcompat.framework import graph_def as _gd
+        fn = self.fn
+        fdef = function_pb2.FunctionDef()
+        sig = fdef.signature
+        sig.name = fn.name
+        sig.is_stateful = any(_is_stateful(op) for op in fn.ops)
+
+        def add_input(tensor_or_none, text: str, dtype: _dt.DType) -> str:
+            arg = sig.input_arg.add()
+            arg.name = _arg_name(text, self.used)
+            arg.type = dtype.base_dtype.as_datatype_enum
+            if tensor_or_none is not None:
+                self.ref[tensor_or_none] = arg.name
+            return arg.name
+
+        counter = max_arg = None
+        if fn.kind in ("while_cond", "while_body"):
+            counter = add_input(None, "loop_counter", _dt.int32)
+            max_arg = add_input(None, "maximum_iterations", _dt.int32)
+        for t in fn.params:
+            add_input(t, t.op.name.rpartition("/")[2], t.dtype)
+        for t in fn.captures:
+            add_input(t, t.op.name.rpartition("/")[2], t.dtype)
+        for op in fn.ops:
+            self.node_names[op] = self._node_name(op)
+        for op in fn.ops:
+            nd = fdef.node_def.add()
+            nd.name = self.node_names[op]
+            nd.op = op.type
+            if op.device:
+                nd.device = op.device
+            nd.input.extend(self._input(t) for t in op.inputs)
+            nd.input.extend("^" + self.node_names[c] for c in op.control_inputs if c in self.node_names)
+            for key, value in _gd.exported_attrs(op):
+                nd.attr[key].CopyFrom(value)
+        rets = [self._input(t) for t in fn.outputs]
+        if fn.kind == "while_cond" and fn.max_iterations_given:
+            # TF's wrapped cond: logical_and(loop_counter < maximum_iterations, pred).
+            less = self._extra_node(fdef, "Less", [counter, max_arg], {"T": _dt.int32})
+            both = self._extra_node(fdef, "LogicalAnd", [f"{less}:z:0", rets[0]], {})
+            rets = [f"{both}:z:0"]
+        if fn.kind == "while_body":
+            one = self._extra_node(fdef, "Const", [], {"dtype": _dt.int32}, value=1, name="add/y")
+            add = self._extra_node(fdef, "AddV2", [counter, f"{one}:output:0"], {"T": _dt.int32}, name="add")
+            rets = [f"{add}:z:0", max_arg] + rets + [self.ref[t] for t in fn.captures]
+        out_dtypes = [t.dtype for t in fn.outputs]
+        if fn.kind == "while_body":
+            out_dtypes = [_dt.int32, _dt.int32] + out_dtypes + [t.dtype for t in fn.captures]
+        used_out: set = set()
+        for text, dtype in zip(rets, out_dtypes):
+            arg = sig.output_arg.add()
+            arg.name = _arg_name("identity", used_out)
+            arg.type = dtype.base_dtype.as_datatype_enum
+            fdef.ret[arg.name] = text
+        for op in fn.targets:
+            if op in self.node_names:
+                name = self.node_names[op]
+                sig.control_output.append(name)
+                fdef.control_ret[name] = name
+        del node_def_pb2, op_def_pb2
+        return fdef
+
+    def _extra_node(self, fdef, op_type: str, inputs: list, attrs: dict, value=None, name: Optional[str] = None):
+        import numpy as np
+
+        from graphcompat.framework import graph_def as _gd
+        nd = fdef.node_def.add()
+        nd.name = self._unique(name or op_type)
+        nd.op = op_type
+        nd.input.extend(inputs)
+        for key, v in attrs.items():
+            nd.attr[key].CopyFrom(_gd.attr_value(v))
+        if value is not None:
+            nd.attr["value"].CopyFrom(_gd.attr_value(np.asarray(value, np.int32)))
+        return nd.name
+
+    def _unique(self, base: str) -> str:
+        name, i = base, 0
+        while name in self.used:
+            i += 1
+            name = f"{base}_{i}"
+        self.used.add(name)
+        return name
+
+    def _input(self, t) -> str:
+        if t in self.ref:
+            return self.ref[t]
+        op = t.op
+        if op not in self.node_names:
+            raise ValueError(f"function '{self.fn.name}': tensor {t.name} is neither an argument nor computed "
+                             "by the function")
+        arg, index = output_arg_of(op, t.value_index)
+        return f"{self.node_names[op]}:{arg}:{index}"
+
+
+def _is_stateful(op) -> bool:
+    from graphcompat.framework import registry
+    op_def = registry.OP_DEFS.get(op.type)
+    return bool(op_def is not None and op_def.stateful)
+
+
+def _common_scope(fn: GraphFunction) -> str:
+    """The name scope every op of the body shares (`while/`, `cond/`): stripped in the FunctionDef."""
+    cached = fn.lowering_cache.get("_scope")
+    if cached is not None:
+        return cached
+    names = [op.name for op in fn.ops] + [t.op.name for t in fn.params]
+    prefix = ""
+    if names:
+        parts = [n.split("/")[:-1] for n in names]
+        common = parts[0]
+        for p in parts[1:]:
+            k = 0
+            while k < min(len(common), len(p)) and common[k] == p[k]:
+                k += 1
+            common = common[:k]
+        prefix = "/".join(common) + "/" if common else ""
+    fn.lowering_cache["_scope"] = prefix
+    return prefix
+
+
+def body_ops(graph) -> set:
+    """Every operation that belongs to a function body rather than the graph's top level: the bodies'
+    ops and parameters, and ops created among them that read them (dead code of a branch)."""
+    excluded: set = set()
+    for fn in graph._functions.values():
+        if fn.owns_ops:
+            excluded.update(fn.ops)
+            excluded.update(fn.param_ops)
+    if not excluded:
+        return excluded
+    first = min(op._id for op in excluded)
+    for op in graph._ops[first:]:
+        if op in excluded:
+            continue
+        if any(t.op in excluded for t in op._inputs) or any(c in excluded for c in op._control_inputs):
+            excluded.add(op)
+    return excluded
+
+
+def library(graph) -> Any:
+    """The graph's functions as TF's `FunctionDefLibrary` proto."""
+    from tensorboard.compat.proto import function_pb2
+    lib = function_pb2.FunctionDefLibrary()
+    for fn in graph._functions.values():
+        lib.function.add().CopyFrom(fn.as_function_def())
+    return lib

@@ -1,0 +1,155 @@
+"""Graphs graphcompat writes use TF's op vocabulary: learning-rate schedules are TF's math ops with TF's
+node names, sparse gradient deduplication is TF's Unique + UnsortedSegmentSum (oracle)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphcompat
+import graphcompat as tf
+from tests import oracle
+
+pytestmark = pytest.mark.oracle
+
+SCHEDULES = {
+    "exponential": lambda t, s: t.train.exponential_decay(0.1, s, 100, 0.96),
+    "exponential_staircase": lambda t, s: t.train.exponential_decay(0.1, s, 100, 0.96, staircase=True),
+    "inverse_time": lambda t, s: t.train.inverse_time_decay(0.1, s, 100, 0.5, staircase=True),
+    "natural_exp": lambda t, s: t.train.natural_exp_decay(0.1, s, 100, 0.5),
+    "polynomial": lambda t, s: t.train.polynomial_decay(0.1, s, 100, 0.01, power=0.5),
+    "polynomial_cycle": lambda t, s: t.train.polynomial_decay(0.1, s, 100, 0.01, power=0.5, cycle=True),
+    "cosine": lambda t, s: t.train.cosine_decay(0.1, s, 100, alpha=0.1),
+    "named": lambda t, s: t.train.exponential_decay(0.5, s, 10.0, 0.5, name="my_lr"),
+}
+
+
+def _record(t, schedule, step_value):
+    g = t.Graph()
+    with g.as_default():
+        step = t.placeholder(t.int64, [], name="step")
+        n0 = len(g.get_operations())
+        lr = schedule(t, step)
+        ops = [(op.name, op.type) for op in g.get_operations()[n0:]]
+        with t.Session(graph=g) as sess:
+            value = sess.run(lr, {step: step_value})
+    return ops, lr.name, value
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_schedule_records_tf_nodes(name):
+    v1 = oracle.tf1()
+    for step_value in (0, 250):
+        got = _record(tf, SCHEDULES[name], step_value)
+        want = _record(v1, SCHEDULES[name], step_value)
+        assert got[0] == want[0]
+        assert got[1] == want[1]
+        np.testing.assert_allclose(got[2], want[2], rtol=1e-6)
+
+
+def test_piecewise_constant_values_and_no_invented_ops():
+    v1 = oracle.tf1()
+
+    def build(t, s):
+        return t.train.piecewise_constant(s, [10, 20], [1.0, 0.5, 0.1])
+    for step_value in (0, 10, 11, 20, 21):
+        ops, _, value = _record(tf, build, step_value)
+        assert value == _record(v1, build, step_value)[2]
+    from graphcompat.framework.registry import OP_DEFS
+    assert "LearningRateDecay" not in OP_DEFS
+
+
+def _sparse_adam(t):
+    emb = t.Variable(np.arange(24, dtype=np.float32).reshape(6, 4) / 10.0, name="emb")
+    ids = t.constant(np.array([1, 3, 1, 5, 3, 1], np.int32), name="ids")
+    rows = t.gather(emb, ids)
+    loss = t.reduce_sum(t.square(rows - 1.0))
+    train = t.train.AdamOptimizer(0.1).minimize(loss)
+    return emb, train
+
+
+def test_sparse_deduplication_is_tf_unique_and_segment_sum():
+    v1 = oracle.tf1()
+    kinds = {"Unique", "Shape", "StridedSlice", "UnsortedSegmentSum"}
+    recorded, values = [], []
+    for t in (tf, v1):
+        g = t.Graph()
+        with g.as_default():
+            if t is v1:
+                v1.disable_resource_variables()
+            try:
+                emb, train = _sparse_adam(t)
+            finally:
+                if t is v1:
+                    v1.enable_resource_variables()
+            recorded.append(sorted((op.name, op.type) for op in g.get_operations()
+                                   if op.type in kinds and "update_emb" in op.name))
+            with t.Session(graph=g) as sess:
+                sess.run(t.global_variables_initializer())
+                for _ in range(3):
+                    sess.run(train)
+                values.append(sess.run(emb))
+    assert recorded[0] == recorded[1] and recorded[0]
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-5)
+
+
+def test_deduplication_compiles_and_plain_unique_stays_exact():
+    """The dedup pattern's Unique compiles (padded, zero rows added to nothing); a fetched tf.unique runs
+    on the host with TF's first-occurrence order."""
+    from lowering.registry import get_rule, runs_on_host
+    g = tf.Graph()
+    with g.as_default():
+        emb, train = _sparse_adam(tf)
+        (dedup,) = [op for op in g.get_operations() if op.type == "Unique"]
+        assert not runs_on_host(get_rule("Unique"), dedup)
+        y, idx = tf.unique(tf.constant([4, 2, 4, 7]))
+        assert runs_on_host(get_rule("Unique"), y.op)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train)
+            got = sess.run(emb)
+            assert [v.tolist() for v in sess.run([y, idx])] == [[4, 2, 7], [0, 1, 0, 2]]
+    with tf.Graph().as_default():
+        emb, train = _sparse_adam(tf)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train)  # first run op by op (exact Unique), then compiled
+            before = graphcompat.stats()["compiled_runs"]
+            sess.run(train)
+            sess.run(train)
+            assert graphcompat.stats()["compiled_runs"] == before + 2
+            np.testing.assert_allclose(sess.run(emb), got, rtol=1e-6)
+
+
+def test_tf_print_records_string_format_and_print_v2(capfd):
+    import sys
+    v1 = oracle.tf1()
+    recorded = []
+    for t in (tf, v1):
+        with t.Graph().as_default() as g:
+            x = t.constant(np.arange(8.0, dtype=np.float32), name="x")
+            t.print("x:", x, {"k": 1}, [x, "s"], output_stream=sys.stdout, name="show")
+            recorded.append([(op.name, op.type, _text(op.get_attr("template")) if op.type == "StringFormat"
+                              else None) for op in g.get_operations()])
+    assert recorded[0] == recorded[1]
+
+
+def _text(v) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def test_tf_print_in_a_compiled_step(capfd):
+    import sys
+    x = tf.placeholder(tf.float32, [None])
+    v = tf.Variable(1.0)
+    p = tf.print("x:", x, v, output_stream=sys.stdout)
+    with tf.control_dependencies([p]):
+        step = tf.assign_add(v, tf.reduce_sum(x))
+    assert not [k for op in tf.get_default_graph().get_operations() for k in op.attrs if k.startswith("_graphcompat")]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        before = graphcompat.stats()["compiled_runs"]
+        for i in range(3):
+            sess.run(step, {x: np.arange(3.0) + i})
+        assert graphcompat.stats()["compiled_runs"] == before + 2  # first run op by op, then compiled
+    assert capfd.readouterr().out == "x: [0 1 2] 1\nx: [1 2 3] 4\nx: [2 3 4] 10\n"
