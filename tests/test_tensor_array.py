@@ -13,6 +13,15 @@ pytestmark = pytest.mark.oracle
 X = (np.arange(12, dtype=np.float32).reshape(4, 3) - 5.0) / 7.0
 
 
+@pytest.fixture(autouse=True)
+def _tf1_control_flow():
+    """TF 1.x's own control flow (Switch/Merge/Enter/Exit around TensorArrayV3) while a test runs; TF's
+    process-wide default (control flow v2) is restored afterwards for the other oracle tests."""
+    yield
+    if oracle._TF is not None:
+        oracle._TF.enable_control_flow_v2()
+
+
 def _tf1():
     tf = oracle.tf1()
     tf.disable_control_flow_v2()
