@@ -170,7 +170,8 @@ def _run_writer(directory: str, per_step: bool, kill_after: float | None) -> int
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    saved = [int(line.split()[1]) for line in out.splitlines() if line.startswith("saved")]
+    # Only complete lines count: a kill may cut the last one short ("saved" of "saved 12").
+    saved = [int(line.split()[1]) for line in out.split("\n")[:-1] if line.startswith("saved ")]
     return saved[-1] if saved else 0
 
 
