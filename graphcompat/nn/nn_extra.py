@@ -465,27 +465,28 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
 def depthwise_conv2d_native(input, filter, strides, padding, data_format: str = "NHWC",  # noqa: A002
                             dilations=(1, 1, 1, 1), name: Optional[str] = None) -> _ops.Tensor:
     """`tf.nn.depthwise_conv2d_native`: the DepthwiseConv2dNative kernel itself."""
-    return apply_op("DepthwiseConv2dNative", [input, filter],
-                    _conv_kernel_attrs("DepthwiseConv2dNative", strides, padding, data_format, dilations),
-                    name=name)
+    return _kernel("DepthwiseConv2dNative", [input, filter], strides, padding, data_format, dilations, name)
 
 
 def depthwise_conv2d_native_backprop_input(input_sizes, filter, out_backprop, strides, padding,  # noqa: A002
                                            data_format: str = "NHWC", dilations=(1, 1, 1, 1),
                                            name: Optional[str] = None) -> _ops.Tensor:
     """`tf.nn.depthwise_conv2d_native_backprop_input` (= `tf.nn.depthwise_conv2d_backprop_input`)."""
-    return apply_op("DepthwiseConv2dNativeBackpropInput", [input_sizes, filter, out_backprop],
-                    _conv_kernel_attrs("DepthwiseConv2dNativeBackpropInput", strides, padding, data_format,
-                                       dilations), name=name)
+    return _kernel("DepthwiseConv2dNativeBackpropInput", [input_sizes, filter, out_backprop], strides, padding,
+                   data_format, dilations, name)
 
 
 def depthwise_conv2d_native_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002
                                             data_format: str = "NHWC", dilations=(1, 1, 1, 1),
                                             name: Optional[str] = None) -> _ops.Tensor:
     """`tf.nn.depthwise_conv2d_native_backprop_filter` (= `tf.nn.depthwise_conv2d_backprop_filter`)."""
-    return apply_op("DepthwiseConv2dNativeBackpropFilter", [input, filter_sizes, out_backprop],
-                    _conv_kernel_attrs("DepthwiseConv2dNativeBackpropFilter", strides, padding, data_format,
-                                       dilations), name=name)
+    return _kernel("DepthwiseConv2dNativeBackpropFilter", [input, filter_sizes, out_backprop], strides, padding,
+                   data_format, dilations, name)
+
+
+def _kernel(op_type: str, inputs: list, strides, padding, data_format, dilations, name) -> _ops.Tensor:
+    return apply_op(op_type, inputs, _conv_kernel_attrs(op_type, strides, padding, data_format, dilations),
+                    name=name)
 
 
 depthwise_conv2d_backprop_input = depthwise_conv2d_native_backprop_input

@@ -119,27 +119,24 @@ def _grow(op, handle: TensorArrayHandle, buffer, indices):
     return buffer
 
 
-def _check_write_indices(ctx, op, handle, indices, n) -> None:
+def _check_indices(ctx, op, indices, n, message) -> None:
+    """TF's range check of a read's or write's indices; `message(bad index)` is TF's text."""
     indices = jnp.asarray(indices)
     ok = jnp.all((indices >= 0) & (indices < n))
 
-    def message():
+    def text():
         flat = np.ravel(np.asarray(indices))
-        bad = int(next(i for i in flat if i < 0 or i >= n))
-        return (f"TensorArray {handle.name}: Tried to write to index {bad} but array is not resizeable and size "
-                f"is: {n}")
-    ctx.check(ok, errors.InvalidArgumentError, message, op)
+        return message(int(next(i for i in flat if i < 0 or i >= n)))
+    ctx.check(ok, errors.InvalidArgumentError, text, op)
+
+
+def _check_write_indices(ctx, op, handle, indices, n) -> None:
+    _check_indices(ctx, op, indices, n, lambda bad: f"TensorArray {handle.name}: Tried to write to index {bad} "
+                                                    f"but array is not resizeable and size is: {n}")
 
 
 def _check_read_indices(ctx, op, handle, indices, n) -> None:
-    indices = jnp.asarray(indices)
-    ok = jnp.all((indices >= 0) & (indices < n))
-
-    def message():
-        flat = np.ravel(np.asarray(indices))
-        bad = int(next(i for i in flat if i < 0 or i >= n))
-        return f"Tried to read from index {bad} but array size is: {n}"
-    ctx.check(ok, errors.InvalidArgumentError, message, op)
+    _check_indices(ctx, op, indices, n, lambda bad: f"Tried to read from index {bad} but array size is: {n}")
 
 
 def _write(ctx, op, handle, indices, values, element_shape, index_hint=None):
