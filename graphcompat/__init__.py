@@ -190,3 +190,16 @@ if _notebook.in_jupyter_kernel():
 def __getattr__(name):
     """A TF symbol graphcompat lacks: NotImplementedError naming it (never a bare AttributeError)."""
     return compat.missing(__name__, name)
+
+
+# --- coverage (issue 13 #7): namespaces and top-level symbols TF1 programs call -------------------
+from graphcompat import bitwise, dtypes, manip, nest  # noqa: F401,E402
+from graphcompat.ops.check_extra_ops import (assert_near, assert_proper_iterable, assert_rank_in,  # noqa: F401,E402
+                                             assert_same_float_dtype, is_non_decreasing, is_numeric_tensor,
+                                             is_strictly_increasing, verify_tensor_all_finite)
+from graphcompat.ops.math_extra_ops import (accumulate_n, angle, betainc, bitcast,  # noqa: F401,E402
+                                            broadcast_dynamic_shape, broadcast_static_shape, complex,
+                                            histogram_fixed_width, histogram_fixed_width_bins, igamma, igammac,
+                                            lbeta, log_sigmoid, polygamma, to_complex64, to_complex128,
+                                            unravel_index, zeta)
+from graphcompat.ops.math_ops import divide_no_nan as div_no_nan  # noqa: F401,E402
