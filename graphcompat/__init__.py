@@ -203,3 +203,5 @@ from graphcompat.ops.math_extra_ops import (accumulate_n, angle, betainc, bitcas
                                             lbeta, log_sigmoid, polygamma, to_complex64, to_complex128,
                                             unravel_index, zeta)
 from graphcompat.ops.math_ops import divide_no_nan as div_no_nan  # noqa: F401,E402
+from graphcompat.ops.linalg_more_ops import cholesky_solve, lstsq as matrix_solve_ls  # noqa: F401,E402
+from graphcompat.ops.linalg_more_ops import sqrtm as matrix_square_root  # noqa: F401,E402
