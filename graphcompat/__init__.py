@@ -205,3 +205,12 @@ from graphcompat.ops.math_extra_ops import (accumulate_n, angle, betainc, bitcas
 from graphcompat.ops.math_ops import divide_no_nan as div_no_nan  # noqa: F401,E402
 from graphcompat.ops.linalg_more_ops import cholesky_solve, lstsq as matrix_solve_ls  # noqa: F401,E402
 from graphcompat.ops.linalg_more_ops import sqrtm as matrix_square_root  # noqa: F401,E402
+from graphcompat.ops.misc_extra_ops import (clip_by_average_norm, decode_base64, encode_base64,  # noqa: F401,E402
+                                            ensure_shape, parallel_stack, parse_tensor, serialize_tensor, timestamp,
+                                            write_file)
+from graphcompat.tf1_misc import (DeviceSpec, TensorSpec, control_flow_v2_enabled,  # noqa: F401,E402
+                                  convert_to_tensor_or_indexed_slices, convert_to_tensor_or_sparse_tensor,
+                                  dimension_at_index, dimension_value, executing_eagerly_outside_functions,
+                                  get_static_value, init_scope, is_symbolic_tensor, no_regularizer, op_scope)
+from graphcompat.tf_logging import get_logger  # noqa: F401,E402
+from graphcompat.random import get_seed  # noqa: F401,E402
