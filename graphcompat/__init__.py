@@ -214,3 +214,4 @@ from graphcompat.tf1_misc import (DeviceSpec, TensorSpec, control_flow_v2_enable
                                   get_static_value, init_scope, is_symbolic_tensor, no_regularizer, op_scope)
 from graphcompat.tf_logging import get_logger  # noqa: F401,E402
 from graphcompat.random import get_seed  # noqa: F401,E402
+from graphcompat import sets  # noqa: F401,E402

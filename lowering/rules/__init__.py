@@ -18,3 +18,4 @@ from lowering.rules import math_extra  # noqa: F401
 from lowering.rules import linalg_more  # noqa: F401
 from lowering.rules import misc_extra  # noqa: F401
 from lowering.rules import stateless_random  # noqa: F401
+from lowering.rules import sets  # noqa: F401
