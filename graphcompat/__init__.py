@@ -215,3 +215,11 @@ from graphcompat.tf1_misc import (DeviceSpec, TensorSpec, control_flow_v2_enable
 from graphcompat.tf_logging import get_logger  # noqa: F401,E402
 from graphcompat.random import get_seed  # noqa: F401,E402
 from graphcompat import sets  # noqa: F401,E402
+from graphcompat.tf1_misc import (GRAPH_DEF_VERSION, GRAPH_DEF_VERSION_MIN_CONSUMER,  # noqa: F401,E402
+                                  GRAPH_DEF_VERSION_MIN_PRODUCER, AggregationMethod, UnconnectedGradients,
+                                  add_check_numerics_ops)
+from graphcompat.ops.extra_ops import edit_distance, guarantee_const  # noqa: F401,E402
+from graphcompat.framework.errors import OpError  # noqa: F401,E402
+from tensorboard.compat.proto.config_pb2 import OptimizerOptions  # noqa: F401,E402
+from tensorboard.compat.proto.event_pb2 import LogMessage  # noqa: F401,E402
+from tensorboard.compat.proto.summary_pb2 import HistogramProto, SummaryMetadata  # noqa: F401,E402

@@ -572,3 +572,7 @@ from graphcompat.image_extra import transpose as transpose_image  # noqa: F401,E
 def __getattr__(name):
     from graphcompat.compat import missing
     return missing(__name__, name)
+
+
+# coverage: TF1 also exports tf.random_crop as tf.image.random_crop
+from graphcompat.ops.random_ops import random_crop  # noqa: F401,E402

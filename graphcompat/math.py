@@ -26,3 +26,4 @@ from graphcompat.ops.check_extra_ops import is_non_decreasing, is_strictly_incre
 from graphcompat.ops.math_extra_ops import (accumulate_n, angle, bessel_i0, bessel_i0e, bessel_i1,  # noqa: F401,E402
                                             bessel_i1e, betainc, erfcinv, erfinv, igamma, igammac, lbeta,
                                             log_sigmoid, ndtri, nextafter, polygamma, polyval, xlog1py, zeta)
+from graphcompat.ops.extra_ops import approx_max_k, approx_min_k  # noqa: F401,E402

@@ -314,3 +314,69 @@ __all__ = ["DeviceSpec", "TensorSpec", "dimension_value", "dimension_at_index", 
            "convert_to_tensor_or_sparse_tensor", "convert_to_tensor_or_indexed_slices", "no_regularizer",
            "op_scope", "init_scope", "is_symbolic_tensor", "executing_eagerly_outside_functions",
            "control_flow_v2_enabled"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Enums, constants and protos TF1 programs reference
+# ------------------------------------------------------------------------------------------------
+class AggregationMethod:
+    """`tf.AggregationMethod`: how tf.gradients sums gradient contributions (graphcompat always adds them
+    with AddN-equivalent sums inside jax.vjp, so every method gives the same values)."""
+    ADD_N = 0
+    DEFAULT = ADD_N
+    EXPERIMENTAL_TREE = 1
+    EXPERIMENTAL_ACCUMULATE_N = 2
+
+
+import enum as _enum  # noqa: E402
+
+
+class UnconnectedGradients(_enum.Enum):
+    """`tf.UnconnectedGradients`: what tf.gradients returns for an x that ys do not depend on."""
+    NONE = "none"
+    ZERO = "zero"
+
+
+# The GraphDef version graphcompat writes (framework/ops.py VersionDef producer) and TF's consumer minimums.
+GRAPH_DEF_VERSION = 1205
+GRAPH_DEF_VERSION_MIN_CONSUMER = 0
+GRAPH_DEF_VERSION_MIN_PRODUCER = 0
+
+
+def add_check_numerics_ops():
+    """`tf.add_check_numerics_ops`: a CheckNumerics on every float output of the default graph, chained by
+    control dependencies; the returned group fails the run on the first Inf/NaN."""
+    from graphcompat.ops.control_ops import group
+    from graphcompat.ops.data_dependent_ops import check_numerics
+    graph = _ops.get_default_graph()
+    check_op = []
+    for op in graph.get_operations():
+        for output in op.outputs:
+            if output.dtype.base_dtype in (_dt.float16, _dt.float32, _dt.float64):
+                if getattr(op, "_control_flow_context", None) is not None:
+                    raise ValueError("`tf.add_check_numerics_ops() is not compatible with TensorFlow control flow "
+                                     "operations such as `tf.cond()` or `tf.while_loop()`.")
+                with graph.control_dependencies(check_op):
+                    check_op = [check_numerics(output, message=f"{op.name}:{output.value_index}")]
+    return group(*check_op)
+
+
+def assert_variables_initialized(var_list=None):
+    """`tf.assert_variables_initialized`: an op whose run fails (FailedPreconditionError) while any of the
+    variables (default: all global and local variables) is uninitialized; None when there are none."""
+    from graphcompat.framework.registry import apply_op
+    from graphcompat.ops import array_ops
+    from graphcompat.variables import global_variables, local_variables
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    if not var_list:
+        return None
+    ranks = []
+    for var in var_list:
+        with _ops.colocate_with(var.op):
+            ranks.append(apply_op("Rank", [var]))   # TF's rank_internal(optimize=False): it reads the variable
+    return ranks[0] if len(ranks) == 1 else array_ops.stack(ranks)
+
+
+__all__ += ["AggregationMethod", "UnconnectedGradients", "GRAPH_DEF_VERSION", "GRAPH_DEF_VERSION_MIN_CONSUMER",
+            "GRAPH_DEF_VERSION_MIN_PRODUCER", "add_check_numerics_ops", "assert_variables_initialized"]

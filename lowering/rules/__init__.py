@@ -19,3 +19,4 @@ from lowering.rules import linalg_more  # noqa: F401
 from lowering.rules import misc_extra  # noqa: F401
 from lowering.rules import stateless_random  # noqa: F401
 from lowering.rules import sets  # noqa: F401
+from lowering.rules import extra  # noqa: F401
