@@ -47,3 +47,4 @@ def __getattr__(name: str):
 # coverage: the remaining TF1 learning-rate decays (TF's math-op composites)
 from graphcompat.train.decay_extra import (cosine_decay_restarts, linear_cosine_decay,  # noqa: F401,E402
                                            noisy_linear_cosine_decay)
+from graphcompat.train.optimizers import ProximalAdagradOptimizer  # noqa: F401,E402

@@ -131,6 +131,46 @@ class AdagradOptimizer(Optimizer):
                                    grad.indices], use_locking=self._use_locking)
 
 
+class ProximalAdagradOptimizer(Optimizer):
+    """TF's ProximalAdagrad: Adagrad's accumulator, then the l1/l2 proximal step (ApplyProximalAdagrad)."""
+
+    def __init__(self, learning_rate, initial_accumulator_value: float = 0.1,
+                 l1_regularization_strength: float = 0.0, l2_regularization_strength: float = 0.0,
+                 use_locking: bool = False, name: str = "ProximalAdagrad"):
+        if initial_accumulator_value <= 0.0:
+            raise ValueError(f"initial_accumulator_value must be positive: {initial_accumulator_value}")
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_accumulator_value = initial_accumulator_value
+        self._l1, self._l2 = l1_regularization_strength, l2_regularization_strength
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            dtype = v.dtype.base_dtype
+            init = init_ops.constant_initializer(self._initial_accumulator_value, dtype=dtype)
+            self._get_or_make_slot_with_initializer(v, init, v.get_shape(), dtype, "accumulator", self._name)
+
+    def _prepare(self):
+        self._learning_rate_tensor = _tensor(self._learning_rate, "learning_rate")
+        self._l1_tensor = _tensor(self._l1, "l1_regularization_strength")
+        self._l2_tensor = _tensor(self._l2, "l2_regularization_strength")
+
+    def _hyper(self, var):
+        return [self._cast(self._learning_rate_tensor, var), self._cast(self._l1_tensor, var),
+                self._cast(self._l2_tensor, var)]
+
+    def _apply_dense(self, grad, var):
+        acc = self.get_slot(var, "accumulator")
+        return training_ops.apply("ApplyProximalAdagrad", [var._ref(), acc._ref()] + self._hyper(var) + [grad],
+                                  use_locking=self._use_locking)
+
+    def _apply_sparse(self, grad, var):
+        acc = self.get_slot(var, "accumulator")
+        return training_ops.apply("SparseApplyProximalAdagrad",
+                                  [var._ref(), acc._ref()] + self._hyper(var) + [grad.values, grad.indices],
+                                  use_locking=self._use_locking)
+
+
 class AdamOptimizer(Optimizer):
     """TF's Adam: `lr_t = lr*sqrt(1-b2^t)/(1-b1^t)`, `var -= lr_t*m/(sqrt(v)+epsilon)` (epsilon-hat)."""
 
@@ -335,4 +375,5 @@ class AdadeltaOptimizer(Optimizer):
 
 
 __all__ = ["GradientDescentOptimizer", "ProximalGradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",
+           "ProximalAdagradOptimizer",
            "AdamOptimizer", "RMSPropOptimizer", "FtrlOptimizer", "AdadeltaOptimizer", "IndexedSlices"]

@@ -41,6 +41,16 @@ def _adagrad(s, x, a):
     return {"var": s["var"] - x["lr"] * g * jax.lax.rsqrt(accum), "accum": accum}
 
 
+def _proximal_adagrad(s, x, a):
+    # TF's ApplyProximalAdagrad: Adagrad's step, then the l1/l2 proximal map with the per-element rate.
+    g = x["grad"]
+    accum = s["accum"] + g * g
+    lr = x["lr"] * jax.lax.rsqrt(accum)
+    prox = s["var"] - lr * g
+    shrunk = jnp.sign(prox) * jnp.maximum(jnp.abs(prox) - lr * x["l1"], 0)
+    return {"var": jnp.where(x["l1"] > 0, shrunk, prox) / (1 + lr * x["l2"]), "accum": accum}
+
+
 def _adam(s, x, a):
     g = x["grad"]
     b1, b2, eps = x["beta1"], x["beta2"], x["epsilon"]
@@ -100,7 +110,8 @@ def _adadelta(s, x, a):
 
 
 MATH = {"GradientDescent": _gd, "ProximalGradientDescent": _proximal_gd, "Momentum": _momentum,
-        "Adagrad": _adagrad, "Adam": _adam, "RMSProp": _rmsprop, "CenteredRMSProp": _centered_rmsprop,
+        "Adagrad": _adagrad, "ProximalAdagrad": _proximal_adagrad, "Adam": _adam, "RMSProp": _rmsprop,
+        "CenteredRMSProp": _centered_rmsprop,
         "Ftrl": _ftrl, "FtrlV2": _ftrl, "Adadelta": _adadelta}
 
 
