@@ -12,3 +12,4 @@ from graphcompat.ops.signal_extra_ops import (dct, fftshift, idct, ifftshift, in
                                               inverse_stft_window_fn, kaiser_bessel_derived_window, kaiser_window,
                                               linear_to_mel_weight_matrix, mfccs_from_log_mel_spectrograms,
                                               overlap_and_add, vorbis_window)
+from graphcompat.ops.signal_extra_ops import inverse_mdct, mdct  # noqa: F401,E402

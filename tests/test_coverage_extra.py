@@ -110,3 +110,18 @@ def test_enums_constants_protos():
     assert issubclass(tf.errors.InvalidArgumentError, tf.OpError)
     assert tf.data.INFINITE_CARDINALITY == -1 and tf.data.UNKNOWN_CARDINALITY == -2
     assert tf.image.random_crop is tf.random_crop
+
+
+@pytest.mark.oracle
+def test_resize_image_with_pad_and_approx_top_k_match_tensorflow():
+    v1 = oracle.tf1()
+    img = np.arange(2 * 5 * 3 * 2, dtype=np.float32).reshape(2, 5, 3, 2)
+
+    def build(lib):
+        return [lib.image.resize_image_with_pad(img, 8, 8), lib.image.resize_image_with_pad(img[0], 4, 10),
+                lib.image.resize_image_with_pad(img, 5, 3, method=lib.image.ResizeMethod.NEAREST_NEIGHBOR),
+                *lib.approx_top_k(lib.constant([[3.0, 1.0, 2.0]]), 2)]
+    for g, w in zip(oracle.run(tf, build), oracle.run(v1, build)):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    assert tf.random.uniform_candidate_sampler is tf.nn.uniform_candidate_sampler

@@ -76,4 +76,12 @@ def _approx(is_max: bool):
 approx_max_k = _approx(True)
 approx_min_k = _approx(False)
 
-__all__ = ["guarantee_const", "edit_distance", "approx_max_k", "approx_min_k"]
+
+def approx_top_k(input, k: int, reduction_dimension: int = -1, recall_target: float = 0.95,  # noqa: A002
+                 is_max_k: bool = True, reduction_input_size_override: int = -1, aggregate_to_topk: bool = True,
+                 name: Optional[str] = None):
+    """`tf.approx_top_k`: the raw ApproxTopK op (values, indices)."""
+    return (approx_max_k if is_max_k else approx_min_k)(input, k, reduction_dimension, recall_target,
+                                                         reduction_input_size_override, aggregate_to_topk, name)
+
+__all__ = ["guarantee_const", "edit_distance", "approx_max_k", "approx_min_k", "approx_top_k"]

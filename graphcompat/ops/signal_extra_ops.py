@@ -383,3 +383,65 @@ def mfccs_from_log_mel_spectrograms(log_mel_spectrograms, name: Optional[str] = 
 __all__ = ["dct", "idct", "fftshift", "ifftshift", "overlap_and_add", "inverse_stft", "inverse_stft_window_fn",
            "kaiser_window", "kaiser_bessel_derived_window", "vorbis_window", "linear_to_mel_weight_matrix",
            "mfccs_from_log_mel_spectrograms"]
+
+
+# ------------------------------------------------------------------------------------------------
+# MDCT
+# ------------------------------------------------------------------------------------------------
+def mdct(signals, frame_length, window_fn="vorbis", pad_end: bool = False, norm=None, name: Optional[str] = None):
+    """`tf.signal.mdct`: the modified DCT of frames of `signals` (50% overlap), via a type-IV DCT as TF does."""
+    from graphcompat.ops.spectral_ops import frame
+    a = _array()
+    if isinstance(window_fn, str):
+        window_fn = vorbis_window
+    with _ops.name_scope(name, "mdct", [signals, frame_length]):
+        signals = convert_to_tensor(signals, name="signals")
+        if signals.shape.ndims is not None and signals.shape.ndims < 1:
+            raise ValueError(f"Shape {signals.shape} must have rank at least 1")
+        frame_length = convert_to_tensor(frame_length, name="frame_length")
+        static = constant_value(frame_length)
+        if static is None:
+            raise NotImplementedError("tf.signal.mdct with a frame_length computed in the graph")
+        if static % 4 != 0:
+            raise ValueError("The frame length must be a multiple of 4.")
+        framed = frame(signals, int(static), int(static) // 2, pad_end=pad_end)
+        if window_fn is not None:
+            framed *= window_fn(frame_length, dtype=framed.dtype)
+        else:
+            framed *= 1.0 / np.sqrt(2)
+        split = a.split(framed, 4, axis=-1)
+        from graphcompat.ops.indexing_ops import reverse
+        first = -reverse(split[2], [-1]) - split[3]
+        second = split[0] - reverse(split[1], [-1])
+        return dct(a.concat((first, second), axis=-1), type=4, norm=norm)
+
+
+def inverse_mdct(mdcts, window_fn="vorbis", norm=None, name: Optional[str] = None):
+    """`tf.signal.inverse_mdct`: frames from their MDCT, windowed and overlap-added (Princen-Bradley)."""
+    from graphcompat.ops.indexing_ops import reverse
+    a, m = _array(), _math()
+    if isinstance(window_fn, str):
+        window_fn = vorbis_window
+    with _ops.name_scope(name, "inverse_mdct", [mdcts]):
+        mdcts = convert_to_tensor(mdcts, name="mdcts")
+        if mdcts.shape.ndims is not None and mdcts.shape.ndims < 2:
+            raise ValueError(f"Shape {mdcts.shape} must have rank at least 2")
+        if mdcts.shape[-1].value is None:
+            raise NotImplementedError("tf.signal.inverse_mdct of frames of unknown length")
+        half_len = m.cast(mdcts.shape[-1].value, dtype=_dt.int32)
+        if norm is None:
+            result = (0.5 / m.cast(half_len, dtype=mdcts.dtype)) * dct(mdcts, type=4)
+        elif norm == "ortho":
+            result = dct(mdcts, type=4, norm="ortho")
+        else:
+            raise ValueError(f"Unknown normalization. Expected None or 'ortho', got: {norm}")
+        split = a.split(result, 2, axis=-1)
+        frames = a.concat((split[1], -reverse(split[1], [-1]), -reverse(split[0], [-1]), -split[0]), axis=-1)
+        if window_fn is not None:
+            frames *= window_fn(2 * half_len, dtype=mdcts.dtype)
+        else:
+            frames *= 1.0 / np.sqrt(2)
+        return overlap_and_add(frames, half_len)
+
+
+__all__ += ["mdct", "inverse_mdct"]
