@@ -84,6 +84,7 @@ from graphcompat.ops.random_ops import (multinomial, random_crop, random_gamma, 
 from graphcompat import random  # noqa: F401
 from graphcompat.gradients import IndexedSlices, IndexedSlicesValue, gradients, hessians, stop_gradient  # noqa: F401
 from graphcompat.custom_gradient import (NoGradient, NotDifferentiable, RegisterGradient,  # noqa: F401
+                                         no_gradient,
                                          custom_gradient)
 from graphcompat.ops.tensor_array_ops import TensorArray  # noqa: F401
 from graphcompat.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
@@ -193,3 +194,37 @@ if _notebook.in_jupyter_kernel():
 def __getattr__(name):
     """A TF symbol graphcompat lacks: NotImplementedError naming it (never a bare AttributeError)."""
     return compat.missing(__name__, name)
+
+
+# --- coverage (issue 13 #7): namespaces and top-level symbols TF1 programs call -------------------
+from graphcompat import bitwise, dtypes, manip, nest  # noqa: F401,E402
+from graphcompat.ops.check_extra_ops import (assert_near, assert_proper_iterable, assert_rank_in,  # noqa: F401,E402
+                                             assert_same_float_dtype, is_non_decreasing, is_numeric_tensor,
+                                             is_strictly_increasing, verify_tensor_all_finite)
+from graphcompat.ops.math_extra_ops import (accumulate_n, angle, betainc, bitcast,  # noqa: F401,E402
+                                            broadcast_dynamic_shape, broadcast_static_shape, complex,
+                                            histogram_fixed_width, histogram_fixed_width_bins, igamma, igammac,
+                                            lbeta, log_sigmoid, polygamma, to_complex64, to_complex128,
+                                            unravel_index, zeta)
+from graphcompat.ops.math_ops import divide_no_nan as div_no_nan  # noqa: F401,E402
+from graphcompat.ops.linalg_more_ops import cholesky_solve, lstsq as matrix_solve_ls  # noqa: F401,E402
+from graphcompat.ops.linalg_more_ops import sqrtm as matrix_square_root  # noqa: F401,E402
+from graphcompat.ops.misc_extra_ops import (clip_by_average_norm, decode_base64, encode_base64,  # noqa: F401,E402
+                                            ensure_shape, parallel_stack, parse_tensor, serialize_tensor, timestamp,
+                                            write_file)
+from graphcompat.tf1_misc import (DeviceSpec, TensorSpec, control_flow_v2_enabled,  # noqa: F401,E402
+                                  convert_to_tensor_or_indexed_slices, convert_to_tensor_or_sparse_tensor,
+                                  dimension_at_index, dimension_value, executing_eagerly_outside_functions,
+                                  get_static_value, init_scope, is_symbolic_tensor, no_regularizer, op_scope)
+from graphcompat.tf_logging import get_logger  # noqa: F401,E402
+from graphcompat.random import get_seed  # noqa: F401,E402
+from graphcompat import sets  # noqa: F401,E402
+from graphcompat.tf1_misc import (GRAPH_DEF_VERSION, GRAPH_DEF_VERSION_MIN_CONSUMER,  # noqa: F401,E402
+                                  GRAPH_DEF_VERSION_MIN_PRODUCER, AggregationMethod, UnconnectedGradients,
+                                  add_check_numerics_ops)
+from graphcompat.ops.extra_ops import edit_distance, guarantee_const  # noqa: F401,E402
+from graphcompat.framework.errors import OpError  # noqa: F401,E402
+from tensorboard.compat.proto.config_pb2 import OptimizerOptions  # noqa: F401,E402
+from tensorboard.compat.proto.event_pb2 import LogMessage  # noqa: F401,E402
+from tensorboard.compat.proto.summary_pb2 import HistogramProto, SummaryMetadata  # noqa: F401,E402
+from graphcompat.ops.extra_ops import approx_top_k  # noqa: F401,E402

@@ -54,7 +54,7 @@ def NotDifferentiable(op_type: str) -> None:  # noqa: N802 (TF's name)
     _register(None, op_type)
 
 
-NoGradient = NotDifferentiable
+NoGradient = no_gradient = NotDifferentiable
 
 
 class Override(NamedTuple):

@@ -572,3 +572,45 @@ from graphcompat.image_extra import transpose as transpose_image  # noqa: F401,E
 def __getattr__(name):
     from graphcompat.compat import missing
     return missing(__name__, name)
+
+
+# coverage: TF1 also exports tf.random_crop as tf.image.random_crop
+from graphcompat.ops.random_ops import random_crop  # noqa: F401,E402
+
+
+def resize_image_with_pad(image, target_height: int, target_width: int, method=ResizeMethod.BILINEAR,
+                          align_corners: bool = False):
+    """`tf.image.resize_image_with_pad` (TF1): resize keeping the aspect ratio, then zero-pad to the target.
+
+    TF computes the resized size with float32 tensor ops; with a static image size graphcompat does the same
+    float32 arithmetic while building (same sizes and values, fewer nodes)."""
+    import numpy as _np
+    with _ops.name_scope(None, "resize_image_with_pad", [image]):
+        image = convert_to_tensor(image, name="image")
+        shape = image.shape
+        is_batch = shape.ndims == 4
+        if shape.ndims not in (3, 4):
+            raise ValueError(f"'image' (shape {shape}) must have either 3 or 4 dimensions.")
+        if not is_batch:
+            image = _expand0(image)
+        _, height, width, _ = image.shape.as_list()
+        if height is None or width is None or not isinstance(target_height, int) \
+                or not isinstance(target_width, int):
+            raise NotImplementedError("tf.image.resize_image_with_pad of an image of unknown size or a computed "
+                                      "target size")
+        if target_width <= 0:
+            raise ValueError("target_width must be > 0.")
+        if target_height <= 0:
+            raise ValueError("target_height must be > 0.")
+        f32 = _np.float32
+        ratio = max(f32(width) / f32(target_width), f32(height) / f32(target_height))
+        rh_f, rw_f = f32(height) / ratio, f32(width) / ratio
+        resized_h, resized_w = int(_np.floor(rh_f)), int(_np.floor(rw_f))
+        pad_h = max(0, int(_np.floor((f32(target_height) - rh_f) / f32(2))))
+        pad_w = max(0, int(_np.floor((f32(target_width) - rw_f) / f32(2))))
+        resized = resize_images(image, [resized_h, resized_w], method, align_corners=align_corners)
+        padded = pad_to_bounding_box(resized, pad_h, pad_w, target_height, target_width)
+        if not is_batch:
+            from graphcompat.ops.array_ops import squeeze
+            padded = squeeze(padded, axis=[0])
+        return padded

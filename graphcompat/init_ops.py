@@ -242,6 +242,51 @@ glorot_normal_initializer = GlorotNormal
 orthogonal_initializer = Orthogonal
 
 
-def uniform_unit_scaling_initializer(factor: float = 1.0, seed=None, dtype=_dt.float32):
-    raise NotImplementedError("tf.uniform_unit_scaling_initializer (deprecated in TF1; use "
-                              "variance_scaling_initializer)")
+class UniformUnitScaling(Initializer):
+    """`tf.uniform_unit_scaling_initializer` (deprecated in TF1): uniform in ±sqrt(3 / input_size) * factor,
+    input_size the product of all dims but the last (TF's estimate for matmuls and convolutions)."""
+
+    def __init__(self, factor: float = 1.0, seed: Optional[int] = None, dtype=_dt.float32):
+        self.factor, self.seed = factor, seed
+        self.dtype = _assert_float_dtype(_dt.as_dtype(dtype))
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        dtype = _dt.as_dtype(dtype or self.dtype)
+        scale_shape = partition_info.full_shape if partition_info is not None else shape
+        input_size = 1.0
+        for dim in list(scale_shape)[:-1]:
+            input_size *= float(_ts.dimension_value(dim))
+        max_val = math.sqrt(3 / max(input_size, 1.0)) * self.factor
+        return random_ops.random_uniform(shape, -max_val, max_val, dtype, seed=self.seed)
+
+    def get_config(self):
+        return {"factor": self.factor, "seed": self.seed, "dtype": self.dtype.name}
+
+
+class Identity(Initializer):
+    """`tf.initializers.identity`: gain * the identity matrix (2-D variables only)."""
+
+    def __init__(self, gain: float = 1.0, dtype=_dt.float32):
+        self.gain = gain
+        self.dtype = _assert_float_dtype(_dt.as_dtype(dtype))
+
+    def __call__(self, shape, dtype=None, partition_info=None):
+        from graphcompat.ops.linalg_ops import eye
+        full_shape = partition_info.full_shape if partition_info is not None else shape
+        full_shape = _ts.as_shape(full_shape).as_list()
+        if len(full_shape) != 2:
+            raise ValueError("Identity matrix initializer can only be used for 2D matrices. Received: "
+                             f"{len(full_shape)}D array.")
+        dtype = _dt.as_dtype(dtype or self.dtype)
+        init = eye(*full_shape, dtype=dtype)
+        if partition_info is not None:
+            from graphcompat.ops.slicing_ops import slice as _slice
+            init = _slice(init, partition_info.var_offset, shape)
+        return self.gain * init
+
+    def get_config(self):
+        return {"gain": self.gain, "dtype": self.dtype.name}
+
+
+uniform_unit_scaling_initializer = UniformUnitScaling
+identity_initializer = Identity

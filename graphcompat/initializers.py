@@ -23,3 +23,7 @@ def lecun_normal(seed=None):
 
 def lecun_uniform(seed=None):
     return variance_scaling(1.0, "fan_in", "uniform", seed)
+
+# coverage: the remaining tf.initializers names
+from graphcompat.init_ops import Identity as identity, UniformUnitScaling as uniform_unit_scaling  # noqa: F401,E402
+from graphcompat.ops.lookup_ops import tables_initializer  # noqa: F401,E402

@@ -18,3 +18,12 @@ mod = floormod
 from graphcompat.ops.segment_ops import (bincount, confusion_matrix, segment_max, segment_mean,  # noqa: F401,E402
                                          segment_min, segment_prod, segment_sum, unsorted_segment_mean,
                                          unsorted_segment_sqrt_n)
+
+# coverage: special functions, composites and nn ops TF1 also exports under tf.math
+from graphcompat.nn.nn_impl import l2_normalize, zero_fraction  # noqa: F401,E402
+from graphcompat.nn.nn_ops import in_top_k, log_softmax, softmax, softplus, softsign  # noqa: F401,E402
+from graphcompat.ops.check_extra_ops import is_non_decreasing, is_strictly_increasing  # noqa: F401,E402
+from graphcompat.ops.math_extra_ops import (accumulate_n, angle, bessel_i0, bessel_i0e, bessel_i1,  # noqa: F401,E402
+                                            bessel_i1e, betainc, erfcinv, erfinv, igamma, igammac, lbeta,
+                                            log_sigmoid, ndtri, nextafter, polygamma, polyval, xlog1py, zeta)
+from graphcompat.ops.extra_ops import approx_max_k, approx_min_k  # noqa: F401,E402

@@ -9,3 +9,10 @@ def poisson(lam, shape, dtype=None, seed=None, name=None):
     from graphcompat.framework import dtypes as _dt
     from graphcompat.ops.random_ops import random_poisson
     return random_poisson(lam, shape, dtype or _dt.float32, seed, name)
+
+# coverage: stateless random ops (a pure function of shape and seed)
+from graphcompat.ops.stateless_random_ops import (stateless_categorical, stateless_multinomial,  # noqa: F401,E402
+                                                  stateless_random_normal as stateless_normal,
+                                                  stateless_random_uniform as stateless_uniform,
+                                                  stateless_truncated_normal)
+from graphcompat.nn.candidate_sampling import log_uniform_candidate_sampler, uniform_candidate_sampler  # noqa: F401,E402

@@ -6,3 +6,10 @@ from graphcompat.ops.spectral_ops import (fft, fft2d, fft3d, frame, hamming_wind
 def __getattr__(name):
     from graphcompat import compat
     return compat.missing(__name__, name)
+
+# coverage: DCTs, shifts, overlap-add / inverse STFT, more windows, mel filterbank and MFCCs (TF's composites)
+from graphcompat.ops.signal_extra_ops import (dct, fftshift, idct, ifftshift, inverse_stft,  # noqa: F401,E402
+                                              inverse_stft_window_fn, kaiser_bessel_derived_window, kaiser_window,
+                                              linear_to_mel_weight_matrix, mfccs_from_log_mel_spectrograms,
+                                              overlap_and_add, vorbis_window)
+from graphcompat.ops.signal_extra_ops import inverse_mdct, mdct  # noqa: F401,E402

@@ -83,6 +83,22 @@ def log_if(level: int, msg, condition, *args) -> None:
         _logger.log(level, msg, *args)
 
 
+def vlog(level: int, msg, *args, **kwargs) -> None:
+    """`tf.logging.vlog`: logs at the numeric `level` (TF's absl-backed vlog does the same)."""
+    _logger.log(level, msg, *args, **kwargs)
+
+
+def flush() -> None:
+    """`tf.logging.flush`: flushes the `tensorflow` logger's handlers."""
+    for handler in _logger.handlers:
+        handler.flush()
+
+
+def TaskLevelStatusMessage(msg) -> None:  # noqa: N802 (TF's name)
+    """`tf.logging.TaskLevelStatusMessage`: TF logs the message as an error."""
+    error(msg)
+
+
 def __getattr__(name):
     from graphcompat.compat import missing
     return missing("graphcompat.logging", name)

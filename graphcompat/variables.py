@@ -644,7 +644,10 @@ def is_variable_initialized(variable) -> _ops.Tensor:
 
 
 def assert_variables_initialized(var_list=None):
-    raise NotImplementedError("tf.assert_variables_initialized")
+    """`tf.assert_variables_initialized`: an op whose run fails (FailedPreconditionError) while any of the
+    variables (default: all global and local variables) is uninitialized; None when there are none."""
+    from graphcompat.tf1_misc import assert_variables_initialized as _impl
+    return _impl(var_list)
 
 
 def report_uninitialized_variables(var_list=None, name: str = "report_uninitialized_variables") -> _ops.Tensor:

@@ -23,3 +23,4 @@ from graphcompat.data import experimental  # noqa: F401
 
 DatasetV1 = Dataset
 from graphcompat.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset  # noqa: F401,E402
+from graphcompat.data.dataset_ops import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY  # noqa: F401,E402

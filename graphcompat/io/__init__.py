@@ -11,3 +11,10 @@ from graphcompat.io import gfile  # noqa: F401,E402
 from graphcompat.ops.data_flow_ops import PaddingFIFOQueue, PriorityQueue, QueueBase, RandomShuffleQueue  # noqa: F401,E402
 from graphcompat.ops.io_ops import matching_files  # noqa: F401,E402
 from graphcompat.train.input import match_filenames_once  # noqa: F401,E402
+
+# coverage: base64, tensor serialization, write_file/write_graph, and the image codecs TF also exports here
+from graphcompat.image import (decode_bmp, decode_gif, decode_image, decode_jpeg, decode_png,  # noqa: F401,E402
+                               encode_jpeg, encode_png)
+from graphcompat.ops.misc_extra_ops import (decode_base64, encode_base64, parse_tensor,  # noqa: F401,E402
+                                            serialize_tensor, write_file)
+from graphcompat.train import write_graph  # noqa: F401,E402

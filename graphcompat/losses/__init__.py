@@ -5,15 +5,4 @@ from graphcompat.losses.losses_impl import (Reduction, absolute_difference, add_
                                             log_loss, mean_squared_error, sigmoid_cross_entropy,
                                             softmax_cross_entropy, sparse_softmax_cross_entropy)
 
-
-
-
-def _missing(name):
-    def fn(*args, **kwargs):
-        raise NotImplementedError(f"tf.losses.{name} is not implemented in graphcompat")
-    fn.__name__ = name
-    return fn
-
-
-mean_pairwise_squared_error = _missing("mean_pairwise_squared_error")
-cosine_distance = _missing("cosine_distance")
+from graphcompat.losses.losses_extra import cosine_distance, mean_pairwise_squared_error  # noqa: F401,E402

@@ -21,10 +21,13 @@ from graphcompat.nn.nn_extra import (avg_pool1d, avg_pool3d, batch_to_space_nd, 
                                      ctc_loss, depth_to_space, max_pool1d, max_pool3d, max_pool_with_argmax,
                                      normalize_moments, pool, relu_layer, silu, space_to_batch, space_to_depth,
                                      swish, weighted_moments)
-from graphcompat.nn.nn_extra import (batch_norm_with_global_normalization, conv2d_backprop_filter,  # noqa: F401,E402
-                                     conv2d_backprop_input, depthwise_conv2d_backprop_filter,
-                                     depthwise_conv2d_backprop_input, depthwise_conv2d_native,
-                                     depthwise_conv2d_native_backprop_filter,
-                                     depthwise_conv2d_native_backprop_input, log_poisson_loss,
-                                     sufficient_statistics)
+# coverage: convolution gradients as ops, transposed/v2 convs and pools, log_poisson_loss, statistics, safe lookups
+from graphcompat.nn.nn_coverage import (avg_pool_v2, batch_norm_with_global_normalization,  # noqa: F401,E402
+                                        conv1d_transpose, conv2d_backprop_filter, conv2d_backprop_input,
+                                        conv_transpose, depthwise_conv2d_backprop_filter,
+                                        depthwise_conv2d_backprop_input, depthwise_conv2d_native,
+                                        depthwise_conv2d_native_backprop_filter,
+                                        depthwise_conv2d_native_backprop_input, log_poisson_loss, max_pool_v2,
+                                        safe_embedding_lookup_sparse, sufficient_statistics)
+from graphcompat.ops.extra_ops import approx_max_k, approx_min_k  # noqa: F401,E402
 from graphcompat.nn.raw_rnn import raw_rnn  # noqa: F401,E402

@@ -43,3 +43,8 @@ from graphcompat.train.monitored_session import (ChiefSessionCreator, MonitoredS
 def __getattr__(name: str):
     from graphcompat import compat
     return compat.missing(__name__, name)
+
+
+# coverage: the remaining TF1 learning-rate decays (TF's math-op composites)
+from graphcompat.train.decay_extra import (cosine_decay_restarts, linear_cosine_decay,  # noqa: F401,E402
+                                           noisy_linear_cosine_decay)

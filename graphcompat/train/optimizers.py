@@ -364,4 +364,5 @@ class AdadeltaOptimizer(Optimizer):
 
 
 __all__ = ["GradientDescentOptimizer", "ProximalGradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",
-           "AdamOptimizer", "RMSPropOptimizer", "FtrlOptimizer", "AdadeltaOptimizer", "IndexedSlices"]
+           "AdamOptimizer", "RMSPropOptimizer", "FtrlOptimizer", "AdadeltaOptimizer", "ProximalAdagradOptimizer",
+           "IndexedSlices"]

@@ -15,3 +15,9 @@ from lowering.rules import spectral  # noqa: F401
 from lowering.rules import image_extra  # noqa: F401
 from lowering.rules import queues, readers  # noqa: F401
 from lowering.rules import tensor_array  # noqa: F401
+from lowering.rules import math_extra  # noqa: F401
+from lowering.rules import linalg_more  # noqa: F401
+from lowering.rules import misc_extra  # noqa: F401
+from lowering.rules import stateless_random  # noqa: F401
+from lowering.rules import sets  # noqa: F401
+from lowering.rules import extra  # noqa: F401

@@ -112,6 +112,9 @@ def _at_least_matrix(x) -> None:
 @lowers("MatrixDiagPartV3")
 def matrix_diag_part(x, k, padding_value, **_):
     _at_least_matrix(x)
+    if len(set(np.reshape(np.asarray(k), [-1]).tolist())) > 1:
+        # a band of diagonals (k = (lo, hi)) needs TF's alignment/padding rules; never return one of them only
+        raise NotImplementedError("tf.linalg.diag_part with a range of diagonals k=(lo, hi)")
     k = int(np.reshape(np.asarray(k), [-1])[0])
     r, c = _diag_index(x.shape[-2], x.shape[-1], k)
     return jnp.asarray(x)[..., r, c]

@@ -1,0 +1,190 @@
+"""Lowerings of graphcompat/ops/math_extra_ops.py: bit shifts, complex/angle, special functions, bitcast,
+unravel_index, fixed-width histograms, BroadcastArgs. Dtypes explicit (rules run with x64 enabled).
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+import jax.scipy.special as jss
+import numpy as np
+from jax import lax
+
+from graphcompat.framework import errors
+from lowering.interpreter import require
+from lowering.registry import lowers
+from lowering.rules.math import check_broadcast, is_static
+
+
+def _np_dtype(dtype) -> np.dtype:
+    return np.dtype(getattr(dtype, "as_numpy_dtype", dtype))
+
+
+def _shift(left: bool):
+    # TF's kernels clamp the shift amount to [0, bits - 1] (cwise_ops.h left_shift_op/right_shift_op), so a
+    # shift by the width or more, or by a negative amount, is well defined; C/JAX leave it undefined.
+    def rule(x, y, **_):
+        check_broadcast(x, y)
+        x, y = jnp.asarray(x), jnp.asarray(y)
+        bits = x.dtype.itemsize * 8
+        x, y = jnp.broadcast_arrays(x, jnp.clip(y, 0, bits - 1).astype(x.dtype))
+        if left:
+            return lax.shift_left(x, y)
+        if jnp.issubdtype(x.dtype, jnp.signedinteger):
+            return lax.shift_right_arithmetic(x, y)
+        return lax.shift_right_logical(x, y)
+    return rule
+
+
+lowers("LeftShift")(_shift(True))
+lowers("RightShift")(_shift(False))
+
+
+@lowers("Complex")
+def complex_(real, imag, *, Tout, **_):
+    check_broadcast(real, imag)
+    real, imag = jnp.broadcast_arrays(jnp.asarray(real), jnp.asarray(imag))
+    return lax.complex(real, imag).astype(_np_dtype(Tout))
+
+
+@lowers("Angle")
+def angle(x, *, Tout, **_):
+    return jnp.angle(x).astype(_np_dtype(Tout))
+
+
+def _binary(fn):
+    def rule(x, y, **_):
+        check_broadcast(x, y)
+        dtype = jnp.result_type(x)
+        # jax.scipy's special functions compute in float32/float64 only; half types go through float32
+        # (TF's kernels do the same for Eigen::half).
+        work = dtype if dtype in (jnp.float32, jnp.float64) else jnp.float32
+        return fn(jnp.asarray(x, work), jnp.asarray(y, work)).astype(dtype)
+    return rule
+
+
+def _unary(fn):
+    def rule(x, **_):
+        dtype = jnp.result_type(x)
+        work = dtype if dtype in (jnp.float32, jnp.float64) else jnp.float32
+        return fn(jnp.asarray(x, work)).astype(dtype)
+    return rule
+
+
+def _polygamma(a, x):
+    # TF: polygamma(a, x) for integral a >= 0; NaN for a non-integral or negative order (as TF's kernel).
+    n = jnp.floor(a)
+    ok = (n == a) & (a >= 0)
+    return jnp.where(ok, jss.polygamma(jnp.where(ok, n, 0).astype(jnp.int32), x), jnp.nan)
+
+
+def _xlog1py(x, y):
+    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x * jnp.log1p(y))
+
+
+for _op, _fn in {"Igamma": jss.gammainc, "Igammac": jss.gammaincc, "Zeta": jss.zeta, "Polygamma": _polygamma,
+                 "NextAfter": jnp.nextafter}.items():
+    lowers(_op)(_binary(_fn))
+
+for _op, _fn in {"Erfinv": jss.erfinv, "Ndtri": jss.ndtri, "BesselI0": jss.i0, "BesselI0e": jss.i0e,
+                 "BesselI1": jss.i1, "BesselI1e": jss.i1e}.items():
+    lowers(_op)(_unary(_fn))
+
+
+@lowers("Xlog1py")
+def xlog1py(x, y, **_):
+    check_broadcast(x, y)
+    return _xlog1py(jnp.asarray(x), jnp.asarray(y))
+
+
+@lowers("Betainc")
+def betainc(a, b, x, **_):
+    shapes = [np.shape(v) for v in (a, b, x)]
+    full = [s for s in shapes if s != ()]
+    if any(s != full[0] for s in full):
+        raise errors.InvalidArgumentError(
+            None, None, "Shapes of a, b, and x must be consistent: " + " vs. ".join(
+                "[" + ",".join(str(d) for d in s) + "]" for s in shapes))
+    dtype = jnp.result_type(x)
+    a, b, x = jnp.broadcast_arrays(jnp.asarray(a, dtype), jnp.asarray(b, dtype), jnp.asarray(x, dtype))
+    return jss.betainc(a, b, x).astype(dtype)
+
+
+@lowers("Bitcast")
+def bitcast(x, *, type, **_):  # noqa: A002 (TF's attr name)
+    dst = _np_dtype(type)
+    src = np.dtype(jnp.result_type(x))
+    if src.itemsize < dst.itemsize:
+        ratio = dst.itemsize // src.itemsize
+        if np.ndim(x) == 0 or np.shape(x)[-1] != ratio:
+            raise errors.InvalidArgumentError(None, None, "Cannot bitcast due to shape. "
+                                              f"{np.shape(x)[-1] if np.ndim(x) else 0} does not match {ratio}")
+    if src.kind == "c" or dst.kind == "c":
+        # XLA has no complex bitcast: go through the float parts.
+        raise NotImplementedError("tf.bitcast from or to a complex type is not supported by graphcompat "
+                                  "(cast the real and imaginary parts with tf.math.real/tf.math.imag)")
+    return lax.bitcast_convert_type(jnp.asarray(x), dst)
+
+
+@lowers("UnravelIndex")
+def unravel_index(indices, dims, **_):
+    if np.ndim(indices) > 1:
+        raise errors.InvalidArgumentError(None, None, "The indices can only be scalar or vector, got \"["
+                                          + ",".join(str(d) for d in np.shape(indices)) + "]\"")
+    if np.ndim(dims) != 1:
+        raise errors.InvalidArgumentError(None, None, "The indices can only be 1-D, got \"["
+                                          + ",".join(str(d) for d in np.shape(dims)) + "]\"")
+    dtype = jnp.result_type(indices)
+    idx, dims_a = jnp.asarray(indices), jnp.asarray(dims, dtype)
+    if is_static(dims) and np.any(np.asarray(dims) == 0):
+        zero = int(np.flatnonzero(np.asarray(dims) == 0)[0])
+        raise errors.InvalidArgumentError(None, None, "Input dims cannot contain a dim of zero, but dims contains "
+                                          f"zero at index {zero}")
+    require(jnp.all(dims_a != 0), errors.InvalidArgumentError, "Input dims cannot contain a dim of zero")
+    require(jnp.all((idx >= 0) & (idx < jnp.prod(dims_a))), errors.InvalidArgumentError,
+            "index is out of bound as with dims")
+    n = int(np.shape(dims)[0])
+    # row-major strides computed in the graph, so dims may be a fed tensor
+    out, rem = [], idx
+    for i in range(n):
+        stride = jnp.prod(dims_a[i + 1:]) if i + 1 < n else jnp.asarray(1, dtype)
+        out.append((rem // stride).astype(dtype))
+        rem = rem % stride
+    return jnp.stack(out, axis=0) if out else jnp.zeros((0,) + np.shape(indices), dtype)
+
+
+@lowers("HistogramFixedWidth")
+def histogram_fixed_width(values, value_range, nbins, *, dtype, **_):
+    if not is_static(nbins):
+        raise errors.InvalidArgumentError(
+            None, None, "HistogramFixedWidth: nbins must be a constant under graphcompat (the output length "
+                        "is static on XLA)")
+    n = int(np.asarray(nbins))
+    require(n > 0, errors.InvalidArgumentError, lambda: f"nbins should be a positive number, but got '{n}'")
+    vr = jnp.asarray(value_range)
+    require(vr[0] < vr[1], errors.InvalidArgumentError,
+            lambda: f"value_range should satisfy value_range[0] < value_range[1], but got "
+                    f"'[{', '.join(f'{v:g}' for v in np.asarray(value_range).tolist())}]'")
+    v = jnp.ravel(jnp.asarray(values)).astype(jnp.float64)
+    lo, hi = vr[0].astype(jnp.float64), vr[1].astype(jnp.float64)
+    step = (hi - lo) / n
+    idx = jnp.clip(jnp.floor((jnp.maximum(v, lo) - lo) / step), 0, n - 1).astype(jnp.int32)
+    return jnp.bincount(idx, length=n).astype(_np_dtype(dtype))
+
+
+@lowers("BroadcastArgs")
+def broadcast_args(s0, s1, **_):
+    if np.ndim(s0) != 1 or np.ndim(s1) != 1:
+        raise errors.InvalidArgumentError(None, None, "In[0] and In[1] must be vectors.")
+    if is_static(s0, s1):
+        try:
+            return np.asarray(np.broadcast_shapes(tuple(np.asarray(s0)), tuple(np.asarray(s1))),
+                              dtype=np.asarray(s0).dtype)
+        except ValueError:
+            raise errors.InvalidArgumentError(
+                None, None, f"Incompatible shapes: [{','.join(map(str, np.asarray(s0)))}] vs. "
+                            f"[{','.join(map(str, np.asarray(s1)))}]") from None
+    n = max(np.shape(s0)[0], np.shape(s1)[0])
+    dtype = jnp.result_type(s0)
+    a = jnp.concatenate([jnp.ones(n - np.shape(s0)[0], dtype), jnp.asarray(s0, dtype)])
+    b = jnp.concatenate([jnp.ones(n - np.shape(s1)[0], dtype), jnp.asarray(s1, dtype)])
+    require(jnp.all((a == b) | (a == 1) | (b == 1)), errors.InvalidArgumentError, "Incompatible shapes")
+    return jnp.where(a == 1, b, a)
