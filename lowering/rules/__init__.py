@@ -15,3 +15,4 @@ from lowering.rules import spectral  # noqa: F401
 from lowering.rules import image_extra  # noqa: F401
 from lowering.rules import queues, readers  # noqa: F401
 from lowering.rules import tensor_array  # noqa: F401
+from lowering.rules import image_boxes  # noqa: F401
