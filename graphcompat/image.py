@@ -567,6 +567,7 @@ from graphcompat.image_extra import (adjust_gamma, adjust_hue, adjust_saturation
                                      rgb_to_hsv, rgb_to_yiq, rgb_to_yuv, rot90, sobel_edges, ssim,
                                      total_variation, transpose, yiq_to_rgb, yuv_to_rgb)
 from graphcompat.image_extra import transpose as transpose_image  # noqa: F401,E402
+from graphcompat.image_boxes import sample_distorted_bounding_box  # noqa: F401,E402
 
 
 def __getattr__(name):
