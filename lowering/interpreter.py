@@ -101,6 +101,10 @@ class RunContext:
         self.env: Optional[dict] = None  # tensor → value map of the evaluation in progress
         self.current_op = None           # the op whose rule is running (for `require`)
         self.rule_overrides: dict = {}   # op → Rule used instead of its own (padded runs' masked ops)
+        # op by op with tf.device placement (lowering/placement.py): {op: JAX device}; state read by an
+        # op is copied to its device (`device`: the running op's)
+        self.placement: Optional[dict] = None
+        self.device = None
 
     # --- state --------------------------------------------------------------------------------
     def has(self, key) -> bool:
@@ -108,7 +112,8 @@ class RunContext:
 
     def read(self, key, op=None):
         if key in self.state:
-            return self.state[key]
+            value = self.state[key]
+            return value if self.device is None else _placement_move(value, self.device)
         if key in self.effects:  # a later op reads what a deferred effect wrote: apply it now
             return self._apply_effect(key)
         if key not in self._state_in:
@@ -118,7 +123,7 @@ class RunContext:
         value = self._state_in[key]
         self.reads.append(key)
         self.state[key] = value
-        return value
+        return value if self.device is None else _placement_move(value, self.device)
 
     def read_or_init(self, key, init):
         """Reads hidden state (RNG counters, iterator positions) that starts at `init()` when absent.
@@ -282,10 +287,19 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
     outer_env, outer_op = ctx.env, ctx.current_op
     ctx.env = env
     token = _active_run.set((ctx,))
+    placement = ctx.placement
+    device_scope = None
     try:
         for op, rule, attrs in steps:
             ctx.current_op = op
             args = [env[t] for t in op._inputs]
+            if placement is not None:  # op by op, each op on its tf.device: inputs are copied there
+                if device_scope is not None:
+                    device_scope.__exit__(None, None, None)
+                device = ctx.device = placement[op]
+                args = [_placement_move(a, device) for a in args]
+                device_scope = jax.default_device(device)
+                device_scope.__enter__()
             try:
                 if op._type == "Identity" and isinstance(args[0], Ref):
                     # TF1's Identity of a ref (`v/read`) aliases the variable's buffer: consumers see the
@@ -315,8 +329,15 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
                 for t, v in zip(outputs, out):
                     if t not in env:
                         env[t] = v
+        if device_scope is not None:
+            device_scope.__exit__(None, None, None)
+            device_scope = None
+            ctx.device = None
         result = [ctx.deref(env[t]) for t in fetch_tensors]
     finally:
+        if device_scope is not None:
+            device_scope.__exit__(None, None, None)
+            ctx.device = None
         _active_run.reset(token)
         ctx.env, ctx.current_op = outer_env, outer_op
     return result
@@ -344,6 +365,11 @@ def as_op_error(err: BaseException, op) -> BaseException:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+def _placement_move(value, device):
+    from lowering.placement import move
+    return move(value, device)
 
 
 def _to_host(value):
