@@ -111,6 +111,13 @@ def data_parallel() -> Optional[_parallel.DataParallel]:
     return layout
 
 
+def _multiprocess() -> bool:
+    """Data parallel over several processes: every device plan compiles (an op-by-op run would see this
+    process's rows only) and nothing is padded (padding is per process, the batch is global)."""
+    layout = config.data_parallel
+    return layout is not None and (layout == "env" or layout.multiprocess) and data_parallel().multiprocess
+
+
 _default_backend: list = []
 
 
@@ -181,12 +188,17 @@ class Compiled:
         sizes_cell: list = [None]
         overrides = {op: padding.masked_rule(op, get_rule(op.type), kind, spec, sizes_cell)
                      for op, (kind, spec) in pad.masked.items()} if pad is not None else {}
+        # data parallel (lowering/parallel.py): which feeds are batches, split over the mesh; the batches
+        # a dataset iterator produces inside the step are split too
+        self.dp = data_parallel()
+        dp = self.dp
+        if dp is not None:
+            for op, rule, _ in steps:
+                if op.type == "IteratorGetNext" and rule.context:
+                    overrides[op] = _parallel.sharded_batches(overrides.get(op, rule), dp)
         if overrides:
             steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in steps]
 
-        # data parallel (lowering/parallel.py): which feeds are batches, split over the mesh
-        self.dp = data_parallel()
-        dp = self.dp
         fed = plan.feed_tensors + plan.input_tensors
         self.batch_positions = _parallel.batch_positions(fed) if dp is not None else []
         self.feed_names = [t.name for t in fed]
@@ -408,7 +420,7 @@ class PlanRunner:
     def _padded(self, store: dict, feed_values: Sequence):
         """(padded Compiled, padded feeds, true sizes) when this run's open dimensions can be padded to
         shape buckets (lowering/padding.py), else None: the run then compiles for its exact shapes."""
-        if not self.plan.open_feeds or config.buckets is None or config.deterministic:
+        if not self.plan.open_feeds or config.buckets is None or config.deterministic or _multiprocess():
             return None
         if self.pad is _UNANALYZED:
             self.pad = padding.analyze(self.plan)
@@ -425,7 +437,7 @@ class PlanRunner:
 
     def _first_tier(self) -> str:
         plan = self.plan
-        if self.runs or config.deterministic or plan.loop_body:
+        if self.runs or config.deterministic or plan.loop_body or _multiprocess():
             return "compiled"
         if plan.open_feeds and len(plan.steps) < _plan.EAGER_FIRST_RUN_OPS:
             return "compiled"

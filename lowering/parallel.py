@@ -128,6 +128,27 @@ def batch_positions(tensors: Sequence) -> list:
     return out
 
 
+def sharded_batches(rule, layout: DataParallel):
+    """`rule` (a dataset iterator's next element, a context rule) whose batch outputs (open first
+    dimension, rows divisible by the device count) are split over the mesh inside the step."""
+    import dataclasses
+    inner = rule.fn
+    count = len(layout.devices)
+
+    def fn(ctx, op, *args):
+        out = inner(ctx, op, *args)
+        if not ctx.traced:
+            return out
+        values = list(out) if len(op.outputs) != 1 else [out]
+        for i, (t, v) in enumerate(zip(op.outputs, values)):
+            dims = t.shape.as_list() if t.shape.ndims else None
+            if dims and dims[0] is None and np.ndim(v) >= 1 and np.shape(v)[0] % count == 0 \
+                    and np.shape(v)[0] > 0:
+                values[i] = jax.lax.with_sharding_constraint(v, layout.batch)
+        return values[0] if len(op.outputs) == 1 else type(out)(values) if isinstance(out, tuple) else values
+    return dataclasses.replace(rule, fn=fn)
+
+
 def to_host(value) -> np.ndarray:
     """A fetched value as numpy. A value spread over several processes: its replicated value, or for a
     batch-sharded one this process's rows (TF1 between-graph replication: each worker sees its batch)."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import jax
+import numpy as np
 
 from graphcompat.framework import errors
 
@@ -125,11 +126,14 @@ def default_device():
 
 
 def move(value, device):
-    """`value` on `device` (an explicit transfer) when it is a JAX array elsewhere; anything else as is."""
+    """`value` on `device` (an explicit transfer) when it is a JAX array elsewhere or a host array (a
+    feed, a constant: computed with numpy it would run on no device at all); anything else as is."""
     if isinstance(value, jax.Array):
         devices = value.sharding.device_set
         if len(devices) != 1 or device not in devices:
             return jax.device_put(value, device)
+    elif isinstance(value, (np.ndarray, np.generic)) and value.dtype != object:
+        return jax.device_put(value, device)
     return value
 
 

@@ -543,6 +543,7 @@ class Graph:
             if spec is None:
                 device = ""
             elif callable(spec) and not hasattr(spec, "to_string"):
+                op._device = device  # a device function sees the device the outer scopes chose (TF)
                 device = merge_device(device, canonical_device(spec(op)))
             else:
                 device = merge_device(device, canonical_device(spec))
@@ -580,10 +581,12 @@ class Graph:
                     deps.append(c)
             op = Operation(self, name, op_type, inputs, deps, attrs, "")
             op._outputs = tuple(Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(zip(out_dtypes, out_shapes)))
-            if self._device_stack:
-                self._apply_device(op)
-            elif self._colocation_stack and self._colocation_stack[-1] is not None:
+            if self._colocation_stack and self._colocation_stack[-1] is not None:
+                # TF's colocate_with sets the device functions aside: the op goes where its peer is
+                # (a variable's Assign and read stay on its parameter server under replica_device_setter)
                 op._device = self._colocation_stack[-1].device
+            elif self._device_stack:
+                self._apply_device(op)
             if self._colocation_stack and self._colocation_stack[-1] is not None:
                 attrs.setdefault("_class", [f"loc:@{self._colocation_stack[-1].name}"])
             for t in inputs:
