@@ -574,11 +574,12 @@ def _common_device(tensors, targets) -> Optional[str]:
 def _to_numpy(value):
     if isinstance(value, np.ndarray):
         arr = value
-    elif getattr(value, "is_fully_addressable", True):
-        arr = np.asarray(value)
-    else:  # spread over several processes (lowering/parallel.py): the replicated value or local rows
-        from lowering.parallel import to_host
-        arr = to_host(value)
+    else:
+        try:
+            arr = np.asarray(value)
+        except RuntimeError:  # spread over several processes (lowering/parallel.py): this process's rows
+            from lowering.parallel import to_host
+            arr = to_host(value)
     if arr.ndim == 0:
         return arr[()]
     return arr
