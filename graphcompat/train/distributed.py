@@ -101,17 +101,17 @@ class ClusterSpec:
                                   "use as_dict()")
 
 
-class Server:
+def Server(server_or_cluster_def=None, job_name: Optional[str] = None, task_index: Optional[int] = None,  # noqa: N802
+           protocol: Optional[str] = None, config=None, start: bool = True):
     """`tf.train.Server`: not available (no TF gRPC runtime); the error says what to use instead."""
+    raise NotImplementedError(f"tf.train.Server: {_INSTEAD}")
 
-    def __init__(self, server_or_cluster_def=None, job_name: Optional[str] = None,
-                 task_index: Optional[int] = None, protocol: Optional[str] = None, config=None,
-                 start: bool = True):
-        raise NotImplementedError("tf.train.Server: " + _INSTEAD)
 
-    @staticmethod
-    def create_local_server(config=None, start: bool = True):
-        raise NotImplementedError("tf.train.Server.create_local_server: " + _INSTEAD)
+def _create_local_server(config=None, start: bool = True):
+    raise NotImplementedError(f"tf.train.Server.create_local_server: {_INSTEAD}")
+
+
+Server.create_local_server = _create_local_server
 
 
 _PS_OPS = ("Variable", "VariableV2", "AutoReloadVariable", "MutableHashTable", "MutableHashTableV2",
