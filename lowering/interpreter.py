@@ -287,19 +287,23 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
     outer_env, outer_op = ctx.env, ctx.current_op
     ctx.env = env
     token = _active_run.set((ctx,))
-    placement = ctx.placement
+    # per-op devices at the top level only: a nested evaluation (a gradient's re-traced forward ops, a
+    # loop body) runs inside its op's device scope
+    placement = ctx.placement if outer_env is None else None
     device_scope = None
     try:
         for op, rule, attrs in steps:
             ctx.current_op = op
             args = [env[t] for t in op._inputs]
             if placement is not None:  # op by op, each op on its tf.device: inputs are copied there
-                if device_scope is not None:
-                    device_scope.__exit__(None, None, None)
-                device = ctx.device = placement[op]
+                device = placement.get(op) or ctx.device or next(iter(placement.values()))
+                if device is not ctx.device or device_scope is None:
+                    if device_scope is not None:
+                        device_scope.__exit__(None, None, None)
+                    device_scope = jax.default_device(device)
+                    device_scope.__enter__()
+                    ctx.device = device
                 args = [_placement_move(a, device) for a in args]
-                device_scope = jax.default_device(device)
-                device_scope.__enter__()
             try:
                 if op._type == "Identity" and isinstance(args[0], Ref):
                     # TF1's Identity of a ref (`v/read`) aliases the variable's buffer: consumers see the
