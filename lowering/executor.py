@@ -38,6 +38,7 @@ from lowering import stats
 from lowering import padding
 from lowering import parallel as _parallel
 from lowering import placement as _placing
+from lowering import segments as _segments
 from lowering.interpreter import RunContext, evaluate
 from lowering.registry import get_rule
 from lowering import plan as _plan
@@ -322,6 +323,7 @@ class PlanRunner:
         self.steady = False   # set after a compiled run when the steady path applies (see _run_steady)
         self.sync = True      # this run's results are read at once (see run)
         self.placement: Optional[dict] = None   # {op: device} of op-by-op runs with placement (_place)
+        self.segmented = None   # a placed plan's per-device jitted segments (False: they do not apply)
 
     # --- the entry point --------------------------------------------------------------------------
     def run(self, feed_values: Sequence, need_values: bool = True) -> list:
@@ -379,6 +381,10 @@ class PlanRunner:
         if plan.input_steps:  # outside the lock: a host input may block (a queue, a generator)
             feed_values = list(feed_values) + self._run_inputs(store, feed_values)
         with _placement(plan.device):
+            if self.placed and self.runs and self.segmented is not False:
+                fetched = self._run_segmented(feed_values)
+                if fetched is not None:
+                    return fetched
             if self.eager_only or (self.compiled is None and self.padded is None
                                    and self._first_tier() == "eager"):
                 return self._run_eager(feed_values)
@@ -505,13 +511,44 @@ class PlanRunner:
         """Op by op: a placed plan runs each op on its device; after placed runs (state on several
         devices) every op of another plan runs on that plan's device, its state copied there."""
         if self.placed or self.session.mixed_devices:
-            if self.placement is None:
-                plan = self.plan
-                fallback = plan.device or _placing.default_device()
-                ops = list(plan.ops) + [s[0] for s in plan.input_steps] + [s[0] for s in plan.steps]
-                self.placement = {op: (plan.placement.get(op) if self.placed else None) or fallback
-                                  for op in ops}
-            ctx.placement = self.placement
+            ctx.placement = self._placement_map()
+
+    def _placement_map(self) -> dict:
+        if self.placement is None:
+            plan = self.plan
+            fallback = plan.device or _placing.default_device()
+            ops = list(plan.ops) + [s[0] for s in plan.input_steps] + [s[0] for s in plan.steps]
+            self.placement = {op: (plan.placement.get(op) if self.placed else None) or fallback for op in ops}
+        return self.placement
+
+    def _run_segmented(self, feed_values: Sequence):
+        """A placed plan from its second run on: per-device jitted segments (lowering/segments.py),
+        committed when every check passed. None when segments do not apply (then op by op)."""
+        plan, session = self.plan, self.session
+        store = session.values
+        feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
+        feeds.update(plan.hoisted)
+        t0 = time.perf_counter()
+        try:
+            if self.segmented is None:
+                self.segmented = _segments.Segmented(plan, self._placement_map())
+            with session.lock, jax.enable_x64(True):
+                fetched, staged, oks = self.segmented.run(store, feeds)
+                passed = all(bool(ok) for ok in oks)
+                if passed:
+                    for key, value in staged.items():
+                        store[key] = value
+        except errors.OpError:
+            return None    # op by op, which raises TF's error with its run-time values
+        except Exception:  # noqa: BLE001 (Unsegmentable, NeedsConcreteValues …): op by op for good
+            self.segmented = False
+            return None
+        if not passed:   # nothing was committed: op by op raises TF's error with its run-time values
+            return self._raise_failed_check(feed_values)
+        session.mixed_devices = True
+        self.runs += 1
+        stats.record_compiled(time.perf_counter() - t0)
+        return fetched
 
     def _run_with_tail(self, feed_values: Sequence) -> list:
         """The device part runs (compiled, not donating), the host tail runs on its results, and only then

@@ -277,8 +277,9 @@ def _stable_hash(name: str) -> int:
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
-def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
-    """Runs `steps` [(op, rule, attrs)] with `feeds` bound; returns the fetched values.
+def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext, deref: bool = True):
+    """Runs `steps` [(op, rule, attrs)] with `feeds` bound; returns the fetched values (`deref=False`:
+    variable references as they flow, for a caller that runs the graph in parts).
 
     `ctx.env` exposes the tensor → value map to context rules (gradients re-trace from it). Every rule
     runs inside one guard: whatever it raises reaches the caller as a `tf.errors` class naming the op.
@@ -337,7 +338,7 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
             device_scope.__exit__(None, None, None)
             device_scope = None
             ctx.device = None
-        result = [ctx.deref(env[t]) for t in fetch_tensors]
+        result = [ctx.deref(env[t]) for t in fetch_tensors] if deref else [env[t] for t in fetch_tensors]
     finally:
         if device_scope is not None:
             device_scope.__exit__(None, None, None)

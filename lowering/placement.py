@@ -7,9 +7,10 @@ A device that does not exist (`/gpu:2` on a machine with one GPU, another job or
 `allow_soft_placement` the op runs on the default device; without it (TF's default `ConfigProto`) the
 first run raises TF's InvalidArgumentError ("Cannot assign a device for operation …").
 
-How a plan with several devices runs is the executor's choice (lowering/executor.py): ops run one by one,
-each on its device, its inputs copied there first (`jax.device_put`: the explicit transfers TF's
-Send/Recv pairs make); a plan whose ops all name one device compiles for that device as usual.
+How a plan with several devices runs is the executor's choice (lowering/executor.py): on its first run
+ops run one by one, each on its device, its inputs copied there first (`jax.device_put`: the explicit
+transfers TF's Send/Recv pairs make), later runs as per-device jitted segments (lowering/segments.py); a
+plan whose ops all name one device compiles for that device as usual.
 """
 from __future__ import annotations
 

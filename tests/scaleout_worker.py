@@ -45,6 +45,28 @@ def placement_checks(tf) -> None:
          devices=[_devices_of(v) for v in values], single=np.asarray(single).tolist(),
          a_alone=_devices_of(a_alone), placed=runner.placed)
 
+    # a placed training step that fails a run-time check changes nothing, on its first (op by op) and
+    # later (compiled segments) runs
+    tf.reset_default_graph()
+    index = tf.placeholder(tf.int32, [], name="index")
+    with tf.device("/cpu:1"):
+        v = tf.Variable([1.0, 2.0, 3.0], name="v")
+        step = tf.assign_add(v, [1.0, 1.0, 1.0])
+    with tf.device("/cpu:2"), tf.control_dependencies([step]):
+        picked = tf.gather(tf.identity(v), index)
+    outcomes = []
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        for i in (0, 1, 7, 2):
+            try:
+                outcomes.append(float(sess.run(picked, {index: i})))
+            except tf.errors.InvalidArgumentError as e:
+                outcomes.append(e.message.split(" [[")[0].strip())
+            outcomes.append(sess.run(v).tolist())
+        runner = executor.runner_for(sess, picked)
+        segments = len(runner.segmented.segments) if runner.segmented else runner.segmented
+    emit("placed_check", outcomes=outcomes, segments=segments)
+
     # soft placement off (TF's default) with a device this process lacks: TF's error
     tf.reset_default_graph()
     x = tf.placeholder(tf.float32, [], name="x")
@@ -104,9 +126,12 @@ def tower_checks(tf) -> None:
                                                                    feed[y].astype(np.float32)])
             curves[towers] = curve
             variable_device = _devices_of(sess._state["w"])
+            runner = executor.runner_for(sess, train, loss)
+            segments = len(runner.segmented.segments) if runner.segmented else runner.segmented
         if towers == 2:
             lines = [line for line in log.getvalue().splitlines() if ": (" in line]
             emit("towers", tower_devices=[_devices_of(v) for v in tower_losses], variable_device=variable_device,
+                 segments=segments,
                  log_tower1=[line for line in lines if line.startswith("tower_1/MatMul:")],
                  log_apply=[line for line in lines if "update_w/ApplyGradientDescent:" in line])
     emit("tower_curves", one=curves[1], two=curves[2])

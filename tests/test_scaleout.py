@@ -64,6 +64,13 @@ def test_ops_run_on_the_device_tf_device_names(four_devices):
     assert four_devices["devices"]["logical"] == [f"/device:CPU:{i}" for i in range(4)]
 
 
+def test_placed_runs_that_fail_a_check_change_nothing(four_devices):
+    facts = four_devices["placed_check"]
+    assert facts["outcomes"] == [2.0, [2.0, 3.0, 4.0], 4.0, [3.0, 4.0, 5.0],
+                                 "indices = 7 is not in [0, 3)", [3.0, 4.0, 5.0], 6.0, [4.0, 5.0, 6.0]]
+    assert facts["segments"] == 2   # from its second run the plan runs as two per-device jitted segments
+
+
 def test_missing_device_without_soft_placement_raises_tfs_error(four_devices):
     message = four_devices["hard_placement"]["error"]
     available = ", ".join(f"/job:localhost/replica:0/task:0/device:CPU:{i}" for i in range(4))
@@ -77,6 +84,8 @@ def test_two_towers_on_two_devices_train_as_one_device(four_devices):
     facts = four_devices["towers"]
     assert facts["tower_devices"] == [[1], [2]]     # each tower's loss computed on its own device
     assert facts["variable_device"] == [0]          # variables and their update stay on CPU:0
+    # shared inputs (CPU:0), tower 0 (CPU:1), tower 1 (CPU:2), averaging and update (CPU:0), each jitted
+    assert facts["segments"] == 4
     assert facts["log_tower1"] == ["tower_1/MatMul: (MatMul): /job:localhost/replica:0/task:0/device:CPU:2"]
     assert facts["log_apply"] == ["GradientDescent/update_w/ApplyGradientDescent: (ApplyGradientDescent): "
                                   "/job:localhost/replica:0/task:0/device:CPU:0"]
