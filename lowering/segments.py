@@ -128,16 +128,17 @@ class Segmented:
                     positions.append(i)
                 else:
                     raise Unsegmentable(f"{t.name} carries a host value between devices")
-            view = dict(store)
-            view.update(staged)
             signature = tuple((t, type(v), v.key) for t, v in static.items())
             traced = segment.cache.get(signature)
             if traced is None:
+                view = dict(store)   # the whole state, once per signature: the abstract trace's inputs
+                view.update(staged)
                 traced = segment.cache[signature] = self._trace(segment, static, positions, values, view)
             for key, init in traced.inits.items():
-                if key not in view:
-                    view[key] = staged[key] = init()
-            state_values = [jax.tree_util.tree_map(lambda a: _placement.move(a, device), view[k])
+                if key not in staged and key not in store:
+                    staged[key] = init()
+            state_values = [jax.tree_util.tree_map(lambda a: _placement.move(a, device),
+                                                   staged[k] if k in staged else store[k])
                             for k in traced.reads]
             arrays = [_placement.move(values[i], device) for i in positions]
             with jax.default_device(device):
@@ -147,13 +148,11 @@ class Segmented:
             it = iter(out_arrays)
             for i, t in enumerate(segment.outputs):
                 env[t] = traced.out_static[i] if i in traced.out_static else next(it)
-        view = dict(store)
-        view.update(staged)
         fetched = []
         for t in self.plan.fetch_tensors:
             value = env[t]
             if isinstance(value, Ref):
-                value = view[value.key]
+                value = staged[value.key] if value.key in staged else store[value.key]
             fetched.append(value)
         return fetched, staged, oks
 
