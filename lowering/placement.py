@@ -96,7 +96,7 @@ def assign(ops: Sequence, soft: bool) -> tuple:
     placement: dict = {}
     named: list = []
     for op in ops:
-        spec = op.device
+        spec = op.device or _ref_peer_device(op)
         if not spec:
             placement[op] = None
             continue
@@ -116,6 +116,21 @@ def assign(ops: Sequence, soft: bool) -> tuple:
         if device not in named:
             named.append(device)
     return placement, named
+
+
+def _ref_peer_device(op) -> str:
+    """TF's placer keeps an op that takes a variable by reference (Assign, ApplyAdam, a resource read)
+    with the variable: the device of the variable its ref or resource input comes from, or ""."""
+    for t in op._inputs:
+        dtype = t.dtype
+        if dtype.is_ref_dtype or dtype.base_dtype.name == "resource":
+            source = t.op
+            while not source.device and source._inputs and (source._inputs[0].dtype.is_ref_dtype or
+                                                            source._inputs[0].dtype.base_dtype.name == "resource"):
+                source = source._inputs[0].op   # through Identity / RefIdentity of the reference
+            if source.device:
+                return source.device
+    return ""
 
 
 def default_device():

@@ -136,6 +136,12 @@ class Plan:
         # tf.device (lowering/placement.py): {op: JAX device or None (the default)}, the devices named.
         # One device named: the whole plan runs there (compiled as usual); several: op by op, placed.
         self.placement, self.devices = _placement.assign(ops + [s[0] for s in self.input_steps], soft_placement)
+        if len(self.devices) == 1 and any(d is None for d in self.placement.values()):
+            # ops without a device run on the default device, as TF's placer puts them (embeddings on
+            # /cpu:0 and the rest of the model on GPU:0 is two devices)
+            default = _placement.default_device()
+            if self.devices[0] != default:
+                self.devices = self.devices + [default]
         self.device = self.devices[0] if len(self.devices) == 1 else None
         self.multi_device = len(self.devices) > 1
         self.device_spec = device
