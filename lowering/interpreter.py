@@ -329,6 +329,8 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext, deref: bool 
             outputs = op._outputs
             if len(outputs) == 1:
                 if outputs[0] not in env:
+                    if type(out) in (list, tuple) and len(out) == 1 and _list_output(op._type):
+                        out = out[0]   # a list output of one element (tf.split(x, 1), unstack of one row)
                     env[outputs[0]] = out
             elif outputs:
                 for t, v in zip(outputs, out):
@@ -370,6 +372,21 @@ def as_op_error(err: BaseException, op) -> BaseException:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+_LIST_OUTPUT: dict = {}
+
+
+def _list_output(op_type: str) -> bool:
+    """Whether the op type's outputs are one list argument (Split's `num_split` outputs …): its rule
+    returns a list, also when the list has one element."""
+    flag = _LIST_OUTPUT.get(op_type)
+    if flag is None:
+        from graphcompat.framework.registry import get_op_def
+        outputs = get_op_def(op_type).outputs
+        flag = _LIST_OUTPUT[op_type] = len(outputs) == 1 and bool(outputs[0].number_attr or
+                                                                   outputs[0].type_list_attr)
+    return flag
 
 
 def _placement_move(value, device):

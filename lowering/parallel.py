@@ -139,6 +139,8 @@ def sharded_batches(rule, layout: DataParallel):
         out = inner(ctx, op, *args)
         if not ctx.traced:
             return out
+        if len(op.outputs) == 1 and type(out) in (list, tuple) and len(out) == 1:
+            out = out[0]   # a one-component element
         values = list(out) if len(op.outputs) != 1 else [out]
         for i, (t, v) in enumerate(zip(op.outputs, values)):
             dims = t.shape.as_list() if t.shape.ndims else None

@@ -261,3 +261,21 @@ def test_replica_device_setter_graph_runs_with_soft_placement():
     with pytest.raises(tf.errors.InvalidArgumentError, match="was explicitly assigned to /job:(ps|worker)"):
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
+
+
+def test_one_tower_split_and_unstack_of_one_element_on_both_tiers():
+    # TF1 tower code splits the batch by the GPU count: with one GPU that is tf.split(x, 1)
+    x = tf.placeholder(tf.float32, [None, 2])
+    w = tf.Variable([[1.0], [2.0]])
+    (part,) = tf.split(x, 1)
+    (sized,) = tf.split(x, [3])
+    (row,) = tf.unstack(tf.ones([1, 2]))
+    loss = tf.reduce_sum(tf.matmul(part, w)) + tf.reduce_sum(sized) + tf.reduce_sum(row)
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    feed = {x: np.arange(6, dtype=np.float32).reshape(3, 2)}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        losses = [float(sess.run([train, loss], feed)[1]) for _ in range(3)]
+        assert sess.run(part, feed).shape == (3, 2) and sess.run(row).tolist() == [1.0, 1.0]
+    # loss = sum(x @ w) + 15 + 2, w -= 0.1 * column sums of x (6, 9) each step
+    assert losses == pytest.approx([17 + 6 * 1 + 9 * 2, 17 + 6 * 0.4 + 9 * 1.1, 17 + 6 * -0.2 + 9 * 0.2])
