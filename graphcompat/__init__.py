@@ -166,6 +166,9 @@ from graphcompat.compat import (disable_control_flow_v2, disable_eager_execution
 __version__ = VERSION = compat.TF_API_VERSION  # legacy programs print/compare tf.__version__
 GIT_VERSION = COMPILER_VERSION = "graphcompat"
 
+# --- tf.config: device queries, and graphcompat's executor, data-parallel and multi-host settings ---
+from graphcompat import config  # noqa: F401,E402
+
 # --- notebooks and introspection ---------------------------------------------------------------
 from graphcompat.notebook import show_graph  # noqa: F401
 

@@ -36,6 +36,9 @@ import numpy as np
 from graphcompat.framework import errors
 from lowering import stats
 from lowering import padding
+from lowering import parallel as _parallel
+from lowering import placement as _placing
+from lowering import segments as _segments
 from lowering.interpreter import RunContext, evaluate
 from lowering.registry import get_rule
 from lowering import plan as _plan
@@ -66,6 +69,9 @@ class _Config:
         buckets = os.environ.get("GRAPHCOMPAT_SHAPE_BUCKETS", "").strip().lower()
         self.buckets = None if buckets in ("0", "off", "false", "no") else \
             padding.Buckets(int(buckets) if buckets.isdigit() else DEFAULT_MINIMUM_BUCKET)
+        # lowering/parallel.py DataParallel, or "env" (GRAPHCOMPAT_DATA_PARALLEL: built at first use, so
+        # importing does not pick the devices before jax.distributed connects)
+        self.data_parallel = "env" if _env_flag("GRAPHCOMPAT_DATA_PARALLEL") else None
 
 
 config = _Config()
@@ -91,6 +97,28 @@ def set_async_dispatch(enabled: Optional[bool]) -> None:
     config.async_dispatch = enabled
 
 
+def set_data_parallel(layout: Optional[_parallel.DataParallel]) -> None:
+    """Compiled steps run data parallel over `layout`'s mesh (None: on one device). Plans compiled
+    before the call keep their layout; call it before the first Session.run."""
+    config.data_parallel = layout
+
+
+def data_parallel() -> Optional[_parallel.DataParallel]:
+    """The data-parallel layout in force, or None."""
+    layout = config.data_parallel
+    if layout == "env":
+        uneven = os.environ.get("GRAPHCOMPAT_DATA_PARALLEL_UNEVEN", "replicate").strip().lower() or "replicate"
+        layout = config.data_parallel = _parallel.DataParallel(uneven=uneven)
+    return layout
+
+
+def _multiprocess() -> bool:
+    """Data parallel over several processes: every device plan compiles (an op-by-op run would see this
+    process's rows only) and nothing is padded (padding is per process, the batch is global)."""
+    layout = config.data_parallel
+    return layout is not None and (layout == "env" or layout.multiprocess) and data_parallel().multiprocess
+
+
 _default_backend: list = []
 
 
@@ -114,6 +142,9 @@ class SessionState:
         self.values: dict = {}
         self.lock = threading.RLock()
         self.pending: list = []   # [(ok device bool, PlanRunner, check messages)]
+        # set once a run placed ops on several devices: state may then live on any of them, and other
+        # runs copy what they read to their own device first (jit refuses arguments on two devices)
+        self.mixed_devices = False
 
     def raise_pending(self, wait: bool) -> None:
         """Before a run that reads values (`wait=True`): raises the error of the oldest earlier
@@ -158,8 +189,20 @@ class Compiled:
         sizes_cell: list = [None]
         overrides = {op: padding.masked_rule(op, get_rule(op.type), kind, spec, sizes_cell)
                      for op, (kind, spec) in pad.masked.items()} if pad is not None else {}
+        # data parallel (lowering/parallel.py): which feeds are batches, split over the mesh; the batches
+        # a dataset iterator produces inside the step are split too
+        self.dp = data_parallel()
+        dp = self.dp
+        if dp is not None:
+            for op, rule, _ in steps:
+                if op.type == "IteratorGetNext" and rule.context:
+                    overrides[op] = _parallel.sharded_batches(overrides.get(op, rule), dp)
         if overrides:
             steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in steps]
+
+        fed = plan.feed_tensors + plan.input_tensors
+        self.batch_positions = _parallel.batch_positions(fed) if dp is not None else []
+        self.feed_names = [t.name for t in fed]
 
         def fn(donated, kept, feeds, sizes):
             sizes_cell[0] = sizes
@@ -171,10 +214,14 @@ class Compiled:
             fetched = evaluate(steps, dict(zip(feed_tensors, feeds)), fetch_tensors, ctx)
             check_meta[:] = [(cls, msg, op) for _, cls, msg, op in ctx.checks]
             ok = ctx.all_ok()
-            return fetched, ctx.final_writes(state_in), ([] if ok is None else [ok])
+            written = ctx.final_writes(state_in)
+            if dp is not None:  # every device keeps the same variables
+                written = dp.constrain_replicated(written)
+            return fetched, written, ([] if ok is None else [ok])
 
         self.jitted = jax.jit(fn, donate_argnums=(0,) if self.donated_keys else ())
-        self.hoisted = [jax.device_put(v) for v in plan.hoisted.values()]
+        self.hoisted = [jax.device_put(v) if dp is None else jax.device_put(v, dp.replicated)
+                        for v in plan.hoisted.values()]
         self.shapes: set = set()
         # feeds whose shapes may change from run to run (open dimensions, host-input batches)
         self.varying = plan.open_feeds or bool(plan.input_tensors)
@@ -191,6 +238,8 @@ class Compiled:
         for key, init in self.inits.items():
             if key not in store:  # hidden state not created yet (a random op's first run): its start
                 store[key] = _stored(init())
+        if self.dp is not None:
+            feed_values = self.distribute(store, feed_values)
         donated = [store[k] for k in self.donated_keys]
         kept = [store[k] for k in self.kept_keys]
         feeds = list(feed_values) + self.hoisted if self.hoisted else feed_values
@@ -207,6 +256,15 @@ class Compiled:
             out = self.jitted(donated, kept, feeds, sizes)
         self.shapes.add(signature)
         return out
+
+    def distribute(self, store: dict, feed_values: Sequence) -> list:
+        """Data parallel: the state this step reads replicated on the mesh (in `store`), the batch feeds
+        split over it; an uneven batch runs replicated (or raises, lowering/parallel.py)."""
+        dp = self.dp
+        dp.replicate_state(store, self.donated_keys)
+        dp.replicate_state(store, self.kept_keys)
+        sharded = dp.shard_feeds(feed_values, self.batch_positions, self.feed_names)
+        return dp.replicate_feeds(feed_values) if sharded is None else sharded
 
     def signature(self, feed_values: Sequence) -> tuple:
         """What selects an executable: the feeds' shapes (their dtypes are fixed by conversion)."""
@@ -256,11 +314,16 @@ class PlanRunner:
         self.compiled: Optional[Compiled] = None     # for exact feed shapes
         self.padded: Optional[Compiled] = None       # for feeds padded to shape buckets
         self.pad = _UNANALYZED                       # the plan's padding analysis (None: not paddable)
-        self.eager_only = plan.host     # a plan that needs host values runs op by op for good
+        # several tf.device devices: op by op, each op on its device (lowering/placement.py); data
+        # parallel overrides tf.device (the mesh is the placement)
+        self.placed = plan.multi_device and data_parallel() is None
+        self.eager_only = plan.host or self.placed   # host values / placed ops: op by op for good
         self.runs = 0
         self.tail_runner = PlanRunner(plan.tail.device, session, donate=False) if plan.tail is not None else None
         self.steady = False   # set after a compiled run when the steady path applies (see _run_steady)
         self.sync = True      # this run's results are read at once (see run)
+        self.placement: Optional[dict] = None   # {op: device} of op-by-op runs with placement (_place)
+        self.segmented = None   # a placed plan's per-device jitted segments (False: they do not apply)
 
     # --- the entry point --------------------------------------------------------------------------
     def run(self, feed_values: Sequence, need_values: bool = True) -> list:
@@ -278,7 +341,8 @@ class PlanRunner:
         """A compiled plan's steady state (a training loop's step): state in, one dispatch, state out.
         None when anything is unusual (a new feed shape, missing state, pending checks): `_run` then."""
         session, compiled = self.session, self.compiled
-        if session.pending or (compiled.varying and compiled.signature(feed_values) not in compiled.shapes):
+        if session.pending or session.mixed_devices or \
+                (compiled.varying and compiled.signature(feed_values) not in compiled.shapes):
             return None
         store = session.values
         for pre_run, op in self.plan.pre_runs:  # host-side facts (e.g. the end of an iterator) first
@@ -317,6 +381,10 @@ class PlanRunner:
         if plan.input_steps:  # outside the lock: a host input may block (a queue, a generator)
             feed_values = list(feed_values) + self._run_inputs(store, feed_values)
         with _placement(plan.device):
+            if self.placed and self.runs and self.segmented is not False:
+                fetched = self._run_segmented(feed_values)
+                if fetched is not None:
+                    return fetched
             if self.eager_only or (self.compiled is None and self.padded is None
                                    and self._first_tier() == "eager"):
                 return self._run_eager(feed_values)
@@ -327,6 +395,8 @@ class PlanRunner:
                 else:
                     compiled, run_values, sizes = self.compiled or self._compile(store, feed_values), feed_values, ()
                 with session.lock:
+                    if session.mixed_devices and compiled.dp is None:
+                        _gather_state(store, compiled, plan.device)
                     fetched, written, oks = compiled(store, run_values, sizes)
                     for key, value in zip(compiled.writes, written):
                         store[key] = value  # gated: after a failed check these are the old values
@@ -341,7 +411,7 @@ class PlanRunner:
             self.runs += 1
             if padded is not None:
                 return padding.cut_fetches(self.pad, fetched, sizes)
-            self.steady = not plan.input_steps and plan.device is None
+            self.steady = not plan.input_steps and plan.device is None and compiled.dp is None
             return fetched
 
     def lower(self, feed_values: Sequence):
@@ -356,7 +426,7 @@ class PlanRunner:
     def _padded(self, store: dict, feed_values: Sequence):
         """(padded Compiled, padded feeds, true sizes) when this run's open dimensions can be padded to
         shape buckets (lowering/padding.py), else None: the run then compiles for its exact shapes."""
-        if not self.plan.open_feeds or config.buckets is None or config.deterministic:
+        if not self.plan.open_feeds or config.buckets is None or config.deterministic or _multiprocess():
             return None
         if self.pad is _UNANALYZED:
             self.pad = padding.analyze(self.plan)
@@ -373,7 +443,7 @@ class PlanRunner:
 
     def _first_tier(self) -> str:
         plan = self.plan
-        if self.runs or config.deterministic or plan.loop_body:
+        if self.runs or config.deterministic or plan.loop_body or _multiprocess():
             return "compiled"
         if plan.open_feeds and len(plan.steps) < _plan.EAGER_FIRST_RUN_OPS:
             return "compiled"
@@ -404,6 +474,7 @@ class PlanRunner:
         store = self.session.values
         t0 = time.perf_counter()
         ctx = RunContext(store, traced=False)
+        self._place(ctx)
         feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
         feeds.update(plan.hoisted)
         try:
@@ -414,6 +485,8 @@ class PlanRunner:
             raise
         for key in ctx.writes:
             store[key] = _stored(ctx.state[key])
+        if self.placed:
+            self.session.mixed_devices = True
         self.runs += 1
         stats.record_eager(time.perf_counter() - t0)
         return fetched
@@ -422,6 +495,7 @@ class PlanRunner:
         """Evaluates the host inputs (and the host ops they read) op by op; commits their state."""
         plan = self.plan
         ctx = RunContext(store, traced=False)
+        self._place(ctx)
         try:
             with jax.enable_x64(True):
                 values = evaluate(plan.input_steps, dict(zip(plan.feed_tensors, feed_values)),
@@ -432,6 +506,49 @@ class PlanRunner:
         for key in ctx.writes:
             store[key] = _stored(ctx.state[key])
         return values
+
+    def _place(self, ctx: RunContext) -> None:
+        """Op by op: a placed plan runs each op on its device; after placed runs (state on several
+        devices) every op of another plan runs on that plan's device, its state copied there."""
+        if self.placed or self.session.mixed_devices:
+            ctx.placement = self._placement_map()
+
+    def _placement_map(self) -> dict:
+        if self.placement is None:
+            plan = self.plan
+            fallback = plan.device or _placing.default_device()
+            ops = list(plan.ops) + [s[0] for s in plan.input_steps] + [s[0] for s in plan.steps]
+            self.placement = {op: (plan.placement.get(op) if self.placed else None) or fallback for op in ops}
+        return self.placement
+
+    def _run_segmented(self, feed_values: Sequence):
+        """A placed plan from its second run on: per-device jitted segments (lowering/segments.py),
+        committed when every check passed. None when segments do not apply (then op by op)."""
+        plan, session = self.plan, self.session
+        store = session.values
+        feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
+        feeds.update(plan.hoisted)
+        t0 = time.perf_counter()
+        try:
+            if self.segmented is None:
+                self.segmented = _segments.Segmented(plan, self._placement_map())
+            with session.lock, jax.enable_x64(True):
+                fetched, staged, oks = self.segmented.run(store, feeds)
+                passed = all(bool(ok) for ok in oks)
+                if passed:
+                    for key, value in staged.items():
+                        store[key] = value
+        except errors.OpError:
+            return None    # op by op, which raises TF's error with its run-time values
+        except Exception:  # noqa: BLE001 (Unsegmentable, NeedsConcreteValues …): op by op for good
+            self.segmented = False
+            return None
+        if not passed:   # nothing was committed: op by op raises TF's error with its run-time values
+            return self._raise_failed_check(feed_values)
+        session.mixed_devices = True
+        self.runs += 1
+        stats.record_compiled(time.perf_counter() - t0)
+        return fetched
 
     def _run_with_tail(self, feed_values: Sequence) -> list:
         """The device part runs (compiled, not donating), the host tail runs on its results, and only then
@@ -480,6 +597,8 @@ class PlanRunner:
                 self.eager_only = True
         if compiled is not None:
             with self.session.lock, jax.enable_x64(True):
+                if self.session.mixed_devices and compiled.dp is None:
+                    _gather_state(store, compiled, plan.device)
                 try:
                     fetched, written, oks = compiled(store, feed_values)
                 except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
@@ -490,6 +609,7 @@ class PlanRunner:
             self.runs += 1
             return fetched, dict(zip(compiled.writes, written))
         ctx = RunContext(store, traced=False)
+        self._place(ctx)
         feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
         feeds.update(plan.hoisted)
         try:
@@ -500,6 +620,13 @@ class PlanRunner:
             raise
         self.runs += 1
         return fetched, {k: ctx.state[k] for k in ctx.writes}
+
+
+def _gather_state(store: dict, compiled: Compiled, device) -> None:
+    """Before a compiled run once state lives on several devices: what it reads, on its device."""
+    device = device or _placing.default_device()
+    for key in compiled.donated_keys + compiled.kept_keys:
+        store[key] = jax.tree_util.tree_map(lambda v: _placing.move(v, device), store[key])
 
 
 def _stored(value):

@@ -101,6 +101,10 @@ class RunContext:
         self.env: Optional[dict] = None  # tensor → value map of the evaluation in progress
         self.current_op = None           # the op whose rule is running (for `require`)
         self.rule_overrides: dict = {}   # op → Rule used instead of its own (padded runs' masked ops)
+        # op by op with tf.device placement (lowering/placement.py): {op: JAX device}; state read by an
+        # op is copied to its device (`device`: the running op's)
+        self.placement: Optional[dict] = None
+        self.device = None
 
     # --- state --------------------------------------------------------------------------------
     def has(self, key) -> bool:
@@ -108,7 +112,8 @@ class RunContext:
 
     def read(self, key, op=None):
         if key in self.state:
-            return self.state[key]
+            value = self.state[key]
+            return value if self.device is None else _placement_move(value, self.device)
         if key in self.effects:  # a later op reads what a deferred effect wrote: apply it now
             return self._apply_effect(key)
         if key not in self._state_in:
@@ -118,7 +123,7 @@ class RunContext:
         value = self._state_in[key]
         self.reads.append(key)
         self.state[key] = value
-        return value
+        return value if self.device is None else _placement_move(value, self.device)
 
     def read_or_init(self, key, init):
         """Reads hidden state (RNG counters, iterator positions) that starts at `init()` when absent.
@@ -272,8 +277,9 @@ def _stable_hash(name: str) -> int:
     return zlib.crc32(name.encode()) & 0x7FFFFFFF
 
 
-def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
-    """Runs `steps` [(op, rule, attrs)] with `feeds` bound; returns the fetched values.
+def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext, deref: bool = True):
+    """Runs `steps` [(op, rule, attrs)] with `feeds` bound; returns the fetched values (`deref=False`:
+    variable references as they flow, for a caller that runs the graph in parts).
 
     `ctx.env` exposes the tensor → value map to context rules (gradients re-trace from it). Every rule
     runs inside one guard: whatever it raises reaches the caller as a `tf.errors` class naming the op.
@@ -282,10 +288,23 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
     outer_env, outer_op = ctx.env, ctx.current_op
     ctx.env = env
     token = _active_run.set((ctx,))
+    # per-op devices at the top level only: a nested evaluation (a gradient's re-traced forward ops, a
+    # loop body) runs inside its op's device scope
+    placement = ctx.placement if outer_env is None else None
+    device_scope = None
     try:
         for op, rule, attrs in steps:
             ctx.current_op = op
             args = [env[t] for t in op._inputs]
+            if placement is not None:  # op by op, each op on its tf.device: inputs are copied there
+                device = placement.get(op) or ctx.device or next(iter(placement.values()))
+                if device is not ctx.device or device_scope is None:
+                    if device_scope is not None:
+                        device_scope.__exit__(None, None, None)
+                    device_scope = jax.default_device(device)
+                    device_scope.__enter__()
+                    ctx.device = device
+                args = [_placement_move(a, device) for a in args]
             try:
                 if op._type == "Identity" and isinstance(args[0], Ref):
                     # TF1's Identity of a ref (`v/read`) aliases the variable's buffer: consumers see the
@@ -310,13 +329,22 @@ def evaluate(steps, feeds: Mapping, fetch_tensors, ctx: RunContext):
             outputs = op._outputs
             if len(outputs) == 1:
                 if outputs[0] not in env:
+                    if type(out) in (list, tuple) and len(out) == 1 and _list_output(op._type):
+                        out = out[0]   # a list output of one element (tf.split(x, 1), unstack of one row)
                     env[outputs[0]] = out
             elif outputs:
                 for t, v in zip(outputs, out):
                     if t not in env:
                         env[t] = v
-        result = [ctx.deref(env[t]) for t in fetch_tensors]
+        if device_scope is not None:
+            device_scope.__exit__(None, None, None)
+            device_scope = None
+            ctx.device = None
+        result = [ctx.deref(env[t]) for t in fetch_tensors] if deref else [env[t] for t in fetch_tensors]
     finally:
+        if device_scope is not None:
+            device_scope.__exit__(None, None, None)
+            ctx.device = None
         _active_run.reset(token)
         ctx.env, ctx.current_op = outer_env, outer_op
     return result
@@ -344,6 +372,26 @@ def as_op_error(err: BaseException, op) -> BaseException:
 def _first_line(err: BaseException) -> str:
     text = str(err).strip()
     return text.splitlines()[0] if text else type(err).__name__
+
+
+_LIST_OUTPUT: dict = {}
+
+
+def _list_output(op_type: str) -> bool:
+    """Whether the op type's outputs are one list argument (Split's `num_split` outputs …): its rule
+    returns a list, also when the list has one element."""
+    flag = _LIST_OUTPUT.get(op_type)
+    if flag is None:
+        from graphcompat.framework.registry import get_op_def
+        outputs = get_op_def(op_type).outputs
+        flag = _LIST_OUTPUT[op_type] = len(outputs) == 1 and bool(outputs[0].number_attr or
+                                                                   outputs[0].type_list_attr)
+    return flag
+
+
+def _placement_move(value, device):
+    from lowering.placement import move
+    return move(value, device)
 
 
 def _to_host(value):

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional, Sequence
 
-import jax
 import numpy as np
 
 from graphcompat.framework import dtypes as _dtypes
 from graphcompat.framework import errors
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import get_op_def
+from lowering import placement as _placement
 from lowering.registry import get_rule, require_rules, runs_on_host
 
 # Plans with open feed dimensions compile on their first run (a bucketed executable serves the next shapes
@@ -99,7 +99,7 @@ class Plan:
     """Everything one (fetches, feeds) signature needs, computed once. Read-only after construction."""
 
     def __init__(self, fetch_tensors: Sequence, target_ops: Sequence, feed_tensors: Sequence,
-                 device: Optional[str] = None):
+                 device: Optional[str] = None, soft_placement: bool = True):
         self.fetch_tensors = list(fetch_tensors)
         self.target_ops = list(target_ops)
         self.feed_tensors = list(feed_tensors)
@@ -133,8 +133,19 @@ class Plan:
             self.steps.append((op, rule, normalize_attrs(op.attrs)))
         self.host = host or any(t.dtype == _dtypes.string for t in self.feed_tensors + self.input_tensors)
         self.ops = ops
-        self.device = _jax_device(device)
+        # tf.device (lowering/placement.py): {op: JAX device or None (the default)}, the devices named.
+        # One device named: the whole plan runs there (compiled as usual); several: op by op, placed.
+        self.placement, self.devices = _placement.assign(ops + [s[0] for s in self.input_steps], soft_placement)
+        if len(self.devices) == 1 and any(d is None for d in self.placement.values()):
+            # ops without a device run on the default device, as TF's placer puts them (embeddings on
+            # /cpu:0 and the rest of the model on GPU:0 is two devices)
+            default = _placement.default_device()
+            if self.devices[0] != default:
+                self.devices = self.devices + [default]
+        self.device = self.devices[0] if len(self.devices) == 1 else None
+        self.multi_device = len(self.devices) > 1
         self.device_spec = device
+        self.soft_placement = soft_placement
         # A host tail (summaries of a training step) need not make the whole plan eager: the device
         # part compiles as its own plan and the host ops run afterwards on its results.
         self.tail = _split_host_tail(self, ops, fed, target_ops, device) if self.host else None
@@ -197,7 +208,8 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
     if not fetches and not device_targets:
         return None
     feed_index = [i for i, t in enumerate(plan.feed_tensors) if t.dtype != _dtypes.string]
-    device_plan = Plan(fetches, device_targets, [plan.feed_tensors[i] for i in feed_index], device)
+    device_plan = Plan(fetches, device_targets, [plan.feed_tensors[i] for i in feed_index], device,
+                       plan.soft_placement)
     if device_plan.host:
         return None
     host_set = host_ops.union(extra_host)
@@ -243,19 +255,3 @@ def _is_host_input(op, fed: set) -> bool:
             if (rule.context and dep._inputs) or dep.type == "Placeholder" or _wants_host_input(dep):
                 return False
     return True
-
-
-def _jax_device(spec: Optional[str]):
-    """The JAX device for a TF device string, or None (soft placement: missing devices fall back)."""
-    if not spec:
-        return None
-    kind, _, index = spec.rpartition("device:")[2].partition(":")
-    platform = {"CPU": "cpu", "GPU": "gpu", "TPU": "tpu"}.get(kind.upper())
-    if platform is None:
-        return None
-    try:
-        devices = jax.devices(platform)
-    except RuntimeError:
-        return None
-    i = int(index) if index.isdigit() else 0
-    return devices[i] if i < len(devices) else None

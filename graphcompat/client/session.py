@@ -191,6 +191,18 @@ def _run_using_default_session(element, feed_dict, graph, session):
 # ------------------------------------------------------------------------------------------------
 # Session
 # ------------------------------------------------------------------------------------------------
+class _DeviceAttributes:
+    """What `Session.list_devices()` returns per device (TF's session._DeviceAttributes)."""
+
+    def __init__(self, name: str, device_type: str, memory_limit_bytes: int, incarnation: int):
+        self.name, self.device_type = name, device_type
+        self.memory_limit_bytes, self.incarnation = memory_limit_bytes, incarnation
+
+    def __repr__(self):
+        return (f"_DeviceAttributes({self.name}, {self.device_type}, {self.memory_limit_bytes}, "
+                f"{self.incarnation})")
+
+
 class BaseSession:
     """Holds variable state for one graph and runs compiled plans against it."""
 
@@ -202,6 +214,8 @@ class BaseSession:
         self._config = config or ConfigProto()
         self._closed = False
         from lowering.executor import SessionState
+        from lowering.warmup import warm
+        warm()  # JAX's compiler starts now, not at the first run (once per process)
         # Variables, RNG counters and iterator positions live here; runs hold its lock only while a
         # compiled step reads, dispatches and commits state (its buffers are donated): host ops (a
         # queue's blocking dequeue, py_func) run outside it, so one thread's run can wait for another's.
@@ -228,9 +242,16 @@ class BaseSession:
         return self._target
 
     def list_devices(self) -> list:
+        """`Session.list_devices()`: this process's devices as TF's _DeviceAttributes (name, device_type,
+        memory_limit_bytes, incarnation)."""
         import jax
-        from graphcompat.client.device_lib import device_attributes
-        return [device_attributes(d) for d in jax.devices()]
+        from lowering.placement import device_name
+        out = []
+        for device in jax.local_devices():
+            stats = device.memory_stats() if device.platform != "cpu" else None
+            out.append(_DeviceAttributes(device_name(device), device.platform.upper(),
+                                         int((stats or {}).get("bytes_limit", 0)), device.id))
+        return out
 
     # --- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:
@@ -317,7 +338,8 @@ class BaseSession:
                 _stats.record_hit()  # served by an existing plan
                 return entry
         extras = _free_outputs(ops, tensors, targets, fed)
-        plan = Plan(tensors + extras, targets, feed_tensors, device)
+        plan = Plan(tensors + extras, targets, feed_tensors, device,
+                    soft_placement=bool(self._config.allow_soft_placement))
         _stats.record_plan()
         if self._config.log_device_placement:
             self._log_placement(plan)
@@ -358,13 +380,15 @@ class BaseSession:
         return tensor
 
     def _log_placement(self, plan) -> None:
-        import jax
-        default = plan.device or jax.devices()[0]
-        where = f"/job:localhost/replica:0/task:0/device:{default.platform.upper()}:{default.id}"
-        for op in plan.ops:
-            if op not in self._logged_ops:
-                self._logged_ops.add(op)
-                print(f"{op.name}: ({op.type}): {where}", flush=True)
+        """TF's placer log: each op of the plan and the device it really runs on (once per op)."""
+        from lowering import executor, placement
+        ops = [op for op in plan.ops if op not in self._logged_ops]
+        self._logged_ops.update(ops)
+        layout = executor.data_parallel()
+        lines = placement.log_lines(ops, plan.placement if plan.multi_device and layout is None else None,
+                                    plan.device, layout)
+        if lines:
+            print("\n".join(lines), flush=True)
 
     # --- partial conveniences -----------------------------------------------------------------
     def make_callable(self, fetches, feed_list=None, accept_options: bool = False) -> Callable:
@@ -548,7 +572,14 @@ def _common_device(tensors, targets) -> Optional[str]:
 
 
 def _to_numpy(value):
-    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except RuntimeError:  # spread over several processes (lowering/parallel.py): this process's rows
+            from lowering.parallel import to_host
+            arr = to_host(value)
     if arr.ndim == 0:
         return arr[()]
     return arr

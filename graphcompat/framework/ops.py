@@ -289,7 +289,8 @@ _DEVICE_FIELD = re.compile(r"^(job|replica|task|device):(.*)$", re.IGNORECASE)
 
 
 def canonical_device(spec) -> str:
-    """Parses `/gpu:2`, `/device:GPU:0`, `/job:w/task:1/cpu:0`, `GPU:1` into TF's canonical string."""
+    """Parses `/gpu:2`, `/device:GPU:0`, `/job:w/task:1/cpu:0`, `GPU:1` into TF's canonical string, with
+    TF's DeviceSpec errors for strings it rejects (`/foo:0`, `/gpu:a`, two device types)."""
     if spec is None:
         return ""
     if hasattr(spec, "to_string"):
@@ -298,29 +299,31 @@ def canonical_device(spec) -> str:
     if not spec:
         return ""
     fields: dict[str, str] = {}
-    parts = [p for p in spec.split("/") if p]
-    for part in parts:
+    for part in (p for p in spec.split("/") if p):
         pieces = part.split(":")
         key = pieces[0].lower()
         if key in ("job", "replica", "task") and len(pieces) == 2:
-            fields[key] = pieces[1]
-        elif key == "device" and len(pieces) >= 2:
-            kind = pieces[1].upper() if pieces[1] != "*" else "*"
-            fields["type"] = kind
-            if len(pieces) == 3:
-                fields["index"] = pieces[2]
-        elif len(pieces) in (1, 2) and key in ("cpu", "gpu", "tpu", "xla_cpu", "xla_gpu"):
-            fields["type"] = key.upper()
-            if len(pieces) == 2:
-                fields["index"] = pieces[1]
+            # TF parses replica and task as integers (and reports int()'s own message)
+            fields[key] = pieces[1] if key == "job" else str(int(pieces[1]))
+            continue
+        if key == "device" and len(pieces) in (2, 3):
+            kind = pieces[1].upper() if pieces[1].lower() in ("cpu", "gpu") else pieces[1]
+            index = pieces[2] if len(pieces) == 3 else "*"
+        elif key in ("cpu", "gpu", "tpu") and len(pieces) in (1, 2):
+            kind, index = key.upper(), pieces[1] if len(pieces) == 2 else "*"
         else:
-            raise ValueError(f"Unknown attribute: '{part}' in '{spec}'")
+            raise ValueError(f"Unknown attribute '{pieces[0]}' is encountered while parsing the device spec: "
+                             f"'{spec}'.")
+        if "type" in fields:
+            raise ValueError(f"Multiple device types are not allowed while parsing the device spec: {spec}.")
+        fields["type"] = kind
+        fields["index"] = index if index == "*" else str(int(index))
     out = ""
     for key in ("job", "replica", "task"):
         if key in fields:
             out += f"/{key}:{fields[key]}"
     if "type" in fields:
-        out += f"/device:{fields['type']}:{fields.get('index', '*')}"
+        out += f"/device:{fields['type']}:{fields['index']}"
     return out
 
 
@@ -528,6 +531,9 @@ class Graph:
     @contextlib.contextmanager
     def device(self, device_name_or_function):
         """Records a device on ops created inside; functions get the op and return a device."""
+        if device_name_or_function is not None and not (callable(device_name_or_function)
+                                                        and not hasattr(device_name_or_function, "to_string")):
+            canonical_device(device_name_or_function)  # TF rejects a bad string here, before any op
         self._device_stack.append(device_name_or_function)
         try:
             yield
@@ -540,6 +546,7 @@ class Graph:
             if spec is None:
                 device = ""
             elif callable(spec) and not hasattr(spec, "to_string"):
+                op._device = device  # a device function sees the device the outer scopes chose (TF)
                 device = merge_device(device, canonical_device(spec(op)))
             else:
                 device = merge_device(device, canonical_device(spec))
@@ -593,10 +600,12 @@ class Graph:
                     deps.append(c)
             op = Operation(self, name, op_type, inputs, deps, attrs, "")
             op._outputs = tuple(Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(zip(out_dtypes, out_shapes)))
-            if self._device_stack:
-                self._apply_device(op)
-            elif self._colocation_stack and self._colocation_stack[-1] is not None:
+            if self._colocation_stack and self._colocation_stack[-1] is not None:
+                # TF's colocate_with sets the device functions aside: the op goes where its peer is
+                # (a variable's Assign and read stay on its parameter server under replica_device_setter)
                 op._device = self._colocation_stack[-1].device
+            elif self._device_stack:
+                self._apply_device(op)
             if self._colocation_stack and self._colocation_stack[-1] is not None:
                 attrs.setdefault("_class", [f"loc:@{self._colocation_stack[-1].name}"])
             if op_type in self._gradient_override_map:

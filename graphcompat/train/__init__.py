@@ -39,6 +39,10 @@ from graphcompat.train.monitored_session import (ChiefSessionCreator, MonitoredS
                                                  MonitoredTrainingSession, Scaffold, SessionCreator,
                                                  SingularMonitoredSession, WorkerSessionCreator)
 
+# --- (scaleout) TF1's distributed-runtime names: ClusterSpec and replica_device_setter as TF's, Server
+# raises saying to use graphcompat.config.distributed + data_parallel (graphcompat/train/distributed.py)
+from graphcompat.train.distributed import ClusterSpec, Server, replica_device_setter  # noqa: F401,E402
+
 
 def __getattr__(name: str):
     from graphcompat import compat
