@@ -333,3 +333,24 @@ def test_tf_cannot_differentiate_a_while_inside_symbolic_gradient(tmp_path):
             sess.run(tg.get_collection("loss")[0], feed)
             with pytest.raises(v1.errors.NotFoundError, match="No gradient defined for op: While"):
                 sess.run(tg.get_collection("train")[0], feed)
+
+
+@pytest.mark.oracle
+def test_tf_loads_graphcompat_saved_model_with_control_flow(tmp_path):
+    v1 = oracle.tf1()
+    export_dir = os.path.join(str(tmp_path), "sm")
+    g = tf.Graph()
+    with g.as_default():
+        out = _variable_model()
+        x = g.get_tensor_by_name("x:0")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            want = sess.run(out, {x: X})
+            tf.saved_model.simple_save(sess, export_dir, {"x": x}, {"out": out})
+    for t in (v1, tf):
+        with t.Graph().as_default() as tg:
+            with t.Session(graph=tg) as sess:
+                meta = t.saved_model.loader.load(sess, ["serve"], export_dir)
+                sig = meta.signature_def["serving_default"]
+                got = sess.run(sig.outputs["out"].name, {sig.inputs["x"].name: X})
+        np.testing.assert_allclose(got, want, rtol=1e-6)
