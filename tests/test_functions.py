@@ -354,3 +354,35 @@ def test_tf_loads_graphcompat_saved_model_with_control_flow(tmp_path):
                 sig = meta.signature_def["serving_default"]
                 got = sess.run(sig.outputs["out"].name, {sig.inputs["x"].name: X})
         np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def _layer_in_branch_model():
+    x = tf.placeholder(tf.float32, [2, 3], name="x")
+    p = tf.placeholder(tf.bool, [], name="p")
+    y = tf.cond(p, lambda: tf.layers.dense(x, 2, name="d", kernel_initializer=tf.ones_initializer()),
+                lambda: tf.zeros([2, 2]), name="c")
+    kernel = tf.get_default_graph().get_tensor_by_name("d/kernel/read:0")  # created in the branch
+    reg = tf.reduce_sum(kernel, name="reg")
+    return tf.identity(y, name="out"), reg
+
+
+@pytest.mark.oracle
+def test_variables_created_in_a_branch_stay_top_level():
+    v1 = oracle.tf1()
+    g = tf.Graph()
+    feed = {"x:0": np.ones((2, 3), np.float32), "p:0": True}
+    with g.as_default():
+        out, reg = _layer_in_branch_model()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            want = sess.run([out, reg], feed)
+        gd = g.as_graph_def()
+    top = _top_level_names(gd)
+    assert {"d/kernel", "d/kernel/Assign", "d/bias", "init", "reg", "d/kernel/read"} <= top
+    with v1.Graph().as_default() as tg:
+        v1.import_graph_def(v1.GraphDef.FromString(gd.SerializeToString()), name="")
+        with v1.Session(graph=tg) as sess:
+            sess.run("init")
+            got = sess.run(["out:0", "reg:0"], feed)
+    np.testing.assert_allclose(got[0], want[0])
+    np.testing.assert_allclose(got[1], want[1])

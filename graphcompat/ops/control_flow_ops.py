@@ -83,6 +83,9 @@ defop("While", "input: *T -> output: *T")
 defop("_LoopVar", "-> output: dtype", shape=lambda ctx: [ctx.attrs["shape"]])
 
 
+_STATE_SOURCES = {"VariableV2", "Variable", "VarHandleOp"}
+
+
 def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: Sequence[_ops.Tensor],
              outputs: Sequence[_ops.Tensor], targets: Sequence[_ops.Operation]):
     """Prunes the ops created in [first_id, last_id) to what `outputs`/`targets` need.
@@ -92,7 +95,9 @@ def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: 
     param_set = set(params)
 
     def inside(op):
-        return first_id <= op._id < last_id
+        # A variable created by a branch or body (tf.layers inside tf.cond) is the graph's, as TF's
+        # init_scope lifts it: the body captures it, its initializer and Saver entries stay top-level.
+        return first_id <= op._id < last_id and op.type not in _STATE_SOURCES
 
     captures: list = []
     seen_captures: set = set()
