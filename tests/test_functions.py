@@ -386,3 +386,36 @@ def test_variables_created_in_a_branch_stay_top_level():
             got = sess.run(["out:0", "reg:0"], feed)
     np.testing.assert_allclose(got[0], want[0])
     np.testing.assert_allclose(got[1], want[1])
+
+
+def test_graphcompat_reimports_its_dynamic_rnn_training_meta_graph(tmp_path):
+    """RnnScan names its step function in the library (no Python object): graphcompat's own dynamic_rnn
+    meta graph re-imports and keeps training with the same numbers (issue 12's KeyError)."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(1)
+        x = tf.placeholder(tf.float32, [None, 5, 3], name="x")
+        sl = tf.placeholder(tf.int32, [None], name="sl")
+        out, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.LSTMCell(4), x, sequence_length=sl, dtype=tf.float32)
+        loss = tf.reduce_sum(tf.square(out)) + tf.reduce_sum(state.h)
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        tf.add_to_collection("loss", loss)
+        tf.add_to_collection("train", train)
+        (scan,) = [op for op in g.get_operations() if op.type == "RnnScan"]
+        assert scan.get_attr("f").name in g._functions
+        assert not [k for k in scan.attrs if k.startswith("_graphcompat")]
+        feed = {"x:0": np.random.RandomState(0).rand(2, 5, 3).astype(np.float32), "sl:0": [5, 3]}
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train, feed)
+            prefix = saver.save(sess, os.path.join(str(tmp_path), "m"))
+            sess.run(train, feed)
+            want = sess.run(loss, feed)
+    with tf.Graph().as_default():
+        saver = tf.train.import_meta_graph(prefix + ".meta")
+        with tf.Session() as sess:
+            saver.restore(sess, prefix)
+            sess.run(tf.get_collection("train")[0], feed)
+            got = sess.run(tf.get_collection("loss")[0], feed)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
