@@ -419,3 +419,26 @@ def test_graphcompat_reimports_its_dynamic_rnn_training_meta_graph(tmp_path):
             sess.run(tf.get_collection("train")[0], feed)
             got = sess.run(tf.get_collection("loss")[0], feed)
     np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_map_fn_scan_fold_reimport():
+    """_FunctionalScan (graphcompat's op for map_fn/scan/foldl/foldr) names its body `f` in the library;
+    a re-imported GraphDef rebuilds it and gives the same values."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [4, 2], name="x")
+        w = tf.constant(2.0)
+        tf.identity(tf.map_fn(lambda r: r * w, x), name="a")
+        tf.identity(tf.scan(lambda acc, r: acc + r, x), name="b")
+        tf.identity(tf.foldr(lambda acc, r: acc * 0.5 + r, x, initializer=tf.zeros([2])), name="c")
+        feed = {"x:0": np.arange(8, dtype=np.float32).reshape(4, 2)}
+        with tf.Session() as sess:
+            want = sess.run(["a:0", "b:0", "c:0"], feed)
+        gd = g.as_graph_def()
+    assert len(gd.library.function) == 3
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            got = sess.run(["a:0", "b:0", "c:0"], feed)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b)
