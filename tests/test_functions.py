@@ -442,3 +442,21 @@ def test_map_fn_scan_fold_reimport():
             got = sess.run(["a:0", "b:0", "c:0"], feed)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.oracle
+def test_frozen_graph_with_control_flow_runs_in_tf_and_here():
+    v1 = oracle.tf1()
+    g = tf.Graph()
+    with g.as_default():
+        out = _variable_model()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            want = sess.run(out, {"x:0": X})
+            frozen = tf.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["out"])
+    assert "VariableV2" not in {n.op for n in frozen.node} and len(frozen.library.function) == 4
+    for t in (v1, tf):
+        with t.Graph().as_default() as tg:
+            t.import_graph_def(t.GraphDef.FromString(frozen.SerializeToString()), name="")
+            with t.Session(graph=tg) as sess:
+                np.testing.assert_allclose(sess.run("out:0", {"x:0": X}), want, rtol=1e-6)
