@@ -127,7 +127,7 @@ class _FunctionDefWriter:
         return name
 
     def write(self):
-        from tensorboard.compat.proto import function_pb2, node_def_pb2, op_def_pb2
+        from tensorboard.compat.proto import function_pb2
 
         from graphcompat.framework import graph_def as _gd
         fn = self.fn
@@ -188,7 +188,6 @@ class _FunctionDefWriter:
                 name = self.node_names[op]
                 sig.control_output.append(name)
                 fdef.control_ret[name] = name
-        del node_def_pb2, op_def_pb2
         return fdef
 
     def _extra_node(self, fdef, op_type: str, inputs: list, attrs: dict, value=None, name: Optional[str] = None):

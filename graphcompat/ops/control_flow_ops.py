@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import collections
 import itertools
-from typing import Any, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.function_library import GraphFunction
-from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
+from graphcompat.framework.constant_op import constant, convert_to_tensor
 from graphcompat.framework.registry import defop
 
 _func_ids = itertools.count()
