@@ -493,6 +493,26 @@ def test_gradient_through_unbounded_while_loop_is_a_clear_error():
             sess.run(g, {x: 2.0})
 
 
+def test_gradient_through_while_loop_bounded_by_a_shape():
+    """maximum_iterations = tf.shape(x)[0]: known while tracing (shapes are static), so the loop is
+    differentiable, one compile per length."""
+    x = tf.placeholder(tf.float32, [None])
+    w = tf.Variable(1.5)
+    n = tf.shape(x)[0]
+    _, acc = tf.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a * w + x[i]),
+                           [tf.constant(0), tf.constant(0.0)], maximum_iterations=n)
+    (g,) = tf.gradients(acc, [w])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for k in (3, 5, 3):
+            xs = np.arange(k, dtype=np.float32) + 1
+            got_acc, got_g = sess.run([acc, g], {x: xs})
+            coeffs = xs[::-1]  # acc = sum_j x_j w^(k-1-j)
+            np.testing.assert_allclose(got_acc, sum(c * 1.5 ** p for p, c in enumerate(coeffs)), rtol=1e-6)
+            np.testing.assert_allclose(got_g, sum(p * c * 1.5 ** (p - 1) for p, c in enumerate(coeffs) if p),
+                                       rtol=1e-6)
+
+
 def test_training_through_cond_reduces_loss():
     w = tf.Variable(3.0)
     p = tf.placeholder(tf.bool, [])

@@ -324,6 +324,12 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
     key_dtypes = [avals[k].dtype for k in keys]
     state0 = _cast_like([_current(ctx, k, avals[k]) for k in keys], key_dtypes)
     checks_meta = [c[1:] for c in p_ctx.checks]
+    # A maximum known while tracing (a constant, or a shape-derived value: shapes are static under jit)
+    # bounds the differentiable scan; a traced one cannot.
+    static_max = _static_max(op)
+    if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
+            and int(np.asarray(max_iter)) >= 0:
+        static_max = int(np.asarray(max_iter))
     max_iter = jnp.asarray(max_iter, jnp.int32)
     counter0 = jnp.asarray(counter0, jnp.int32)
 
@@ -348,7 +354,6 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
         return counter, new, new_state, new_oks, go
 
     carry0 = (counter0, vars0, state0, oks0, go0)
-    static_max = _static_max(op)
     if static_max is not None and _differentiated(vars0, captured):
         # Reverse-mode differentiable: a fixed number of steps, each a no-op once the loop is done.
         def scan_step(carry, _):
