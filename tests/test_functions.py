@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from graphcompat.framework import function_library
 from tests import oracle
 
 X = np.array([1.0, -2.0, 3.0], np.float32)
@@ -55,7 +56,7 @@ def _top_level_names(gd) -> set:
 def test_cond_records_two_library_functions_named_by_func_attrs():
     g, out, _ = _build(_cond_model)
     op = g.get_operation_by_name("c")
-    assert op.type == "If"
+    assert op.type == "StatelessIf"
     names = {op.get_attr("then_branch").name, op.get_attr("else_branch").name}
     assert names == set(g._functions)
     assert all(n.startswith(("cond_true_", "cond_false_")) for n in names)
@@ -72,7 +73,7 @@ def test_graph_def_writes_bodies_in_library_not_top_level():
     lib = {f.signature.name: f for f in gd.library.function}
     assert len(lib) == 4
     w = next(n for n in gd.node if n.name == "w")
-    assert w.op == "While" and {w.attr["cond"].func.name, w.attr["body"].func.name} <= set(lib)
+    assert w.op == "StatelessWhile" and {w.attr["cond"].func.name, w.attr["body"].func.name} <= set(lib)
     # TF's while_v2 signature: (loop_counter, maximum_iterations, *loop vars, *captures)
     body = lib[w.attr["body"].func.name]
     assert [a.name for a in body.signature.input_arg][:2] == ["loop_counter", "maximum_iterations"]
@@ -110,6 +111,30 @@ def tf_v2_control_flow():
     yield v1
     if not was:
         v1.disable_control_flow_v2()
+
+
+@pytest.mark.oracle
+def test_stateless_and_stateful_op_types_as_tf(tf_v2_control_flow):
+    """TF records StatelessIf/StatelessWhile unless a body holds a stateful op (a resource read, a
+    random op, nested stateful control flow)."""
+    v1 = tf_v2_control_flow
+
+    def build(t):
+        x = t.placeholder(t.float32, [], name="x")
+        t.cond(x > 0, lambda: x * 2, lambda: x - 1)
+        t.while_loop(lambda i: i < 3, lambda i: i + 1, [0])
+        v = t.get_variable("v", [], use_resource=True)
+        t.cond(x > 0, lambda: v.read_value(), lambda: x)
+        t.cond(x > 0, lambda: t.random_uniform([]), lambda: x)
+        t.while_loop(lambda i: i < 3, lambda i: i + t.random_uniform([]), [0.0])
+        t.while_loop(lambda i: i < 3, lambda i: t.cond(i > 1.0, lambda: i + t.random_uniform([]), lambda: i + 1),
+                     [0.0])
+        g = t.get_default_graph()
+        # TF's get_operations() lists top-level ops only; graphcompat's also lists the bodies' ops
+        inner = function_library.body_ops(g) if t is tf else set()
+        return [(op.name, op.type) for op in g.get_operations()
+                if op.type.endswith(("If", "While")) and op not in inner]
+    assert build_in(tf, build) == build_in(v1, build)
 
 
 @pytest.mark.oracle
@@ -331,7 +356,7 @@ def test_tf_cannot_differentiate_a_while_inside_symbolic_gradient(tmp_path):
         with v1.Session(graph=tg) as sess:
             saver.restore(sess, prefix)
             sess.run(tg.get_collection("loss")[0], feed)
-            with pytest.raises(v1.errors.NotFoundError, match="No gradient defined for op: While"):
+            with pytest.raises(v1.errors.NotFoundError, match="No gradient defined for op: (Stateless)?While"):
                 sess.run(tg.get_collection("train")[0], feed)
 
 

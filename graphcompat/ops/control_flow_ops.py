@@ -77,8 +77,26 @@ def _same_structure(a, b) -> bool:
 # ------------------------------------------------------------------------------------------------
 # Not marked stateful: gradients flow through them (a subgraph's own state effects are handled by the
 # lowering, which only reads and writes state where the subgraph's ops do).
+# TF records StatelessIf/StatelessWhile when no op of the bodies is stateful (cond_v2/while_v2), If/While
+# otherwise; graphcompat lowers both alike.
 defop("If", "cond: Tcond, input: *Tin -> output: *Tout")
+defop("StatelessIf", "cond: Tcond, input: *Tin -> output: *Tout")
 defop("While", "input: *T -> output: *T")
+defop("StatelessWhile", "input: *T -> output: *T")
+_STATEFUL_CONTROL_FLOW = {"If", "While"}
+
+
+def _stateful(fns) -> bool:
+    """Whether any op of these bodies is stateful (TF's choice between If and StatelessIf): stateful
+    OpDefs, ops writing a ref input, and stateful control flow nested in them."""
+    from graphcompat.framework.registry import OP_DEFS
+    for fn in fns:
+        for op in fn.ops:
+            op_def = OP_DEFS.get(op.type)
+            if op.type in _STATEFUL_CONTROL_FLOW or (op_def is not None and (
+                    op_def.stateful or any(a.is_ref for a in op_def.inputs))):
+                return True
+    return False
 # A loop variable as seen by the cond/body subgraph (a Placeholder-like parameter; never run directly).
 defop("_LoopVar", "-> output: dtype", shape=lambda ctx: [ctx.attrs["shape"]])
 
@@ -230,7 +248,8 @@ def cond(pred, true_fn: Optional[Callable] = None, false_fn: Optional[Callable] 
                  "then_branch": _register(graph, then_g, "cond_true"),
                  "else_branch": _register(graph, else_g, "cond_false")}
         control = [c for c in dict.fromkeys(t_ctrl + f_ctrl)]
-        op = _create(graph, "If", scope[:-1], [pred] + captures, attrs["Tout"], shapes, attrs, control)
+        op_type = "If" if _stateful([then_g, else_g]) else "StatelessIf"
+        op = _create(graph, op_type, scope[:-1], [pred] + captures, attrs["Tout"], shapes, attrs, control)
         outs = []
         for i, t in enumerate(op._outputs):
             outs.append(_identity(t, "Identity"))
@@ -431,7 +450,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                  "body": _register(graph, body_g, "while_body"), "output_shapes": shapes,
                  "parallel_iterations": int(parallel_iterations)}
         control = list(dict.fromkeys(ctrl_c + ctrl_b))
-        op = _create(graph, "While", scope[:-1], [counter, max_iter] + initial + captures, dtypes, shapes,
+        op_type = "While" if _stateful([cond_g, body_g]) else "StatelessWhile"
+        op = _create(graph, op_type, scope[:-1], [counter, max_iter] + initial + captures, dtypes, shapes,
                      attrs, control)
         outs = [_identity(t, "Identity") for t in op._outputs[:2 + n]]
         result = outs[2:]

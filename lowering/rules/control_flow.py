@@ -113,11 +113,11 @@ def _static(shape) -> tuple | None:
 def needs_host(op) -> bool:
     """Whether an If/While/_FunctionalScan must run op by op on the host: a body needs it, or (lax needs
     fixed shapes) cond branches return different static shapes / a loop variable changes its shape."""
-    if op.type == "If":
+    if op.type in ("If", "StatelessIf"):
         then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
         return _body_needs_host(then_g) or _body_needs_host(else_g) or any(
             _static(a.shape) != _static(b.shape) for a, b in zip(then_g.outputs, else_g.outputs))
-    if op.type == "While":
+    if op.type in ("While", "StatelessWhile"):
         cond_g, body_g = _function(op, "cond"), _function(op, "body")
         n = len(body_g.params)
         return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
@@ -213,7 +213,7 @@ def _static_shapes_required(rule):
     return wrapped
 
 
-@lowers("If", context=True, host=needs_host)
+@lowers("If", "StatelessIf", context=True, host=needs_host)
 @_static_shapes_required
 def if_(ctx: RunContext, op, pred, *captured):
     then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
@@ -282,7 +282,7 @@ def _result(outs):
 # ------------------------------------------------------------------------------------------------
 # While
 # ------------------------------------------------------------------------------------------------
-@lowers("While", context=True, host=needs_host)
+@lowers("While", "StatelessWhile", context=True, host=needs_host)
 @_static_shapes_required
 def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
