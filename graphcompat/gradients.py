@@ -20,7 +20,6 @@ import numpy as np
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
-from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import OP_DEFS, apply_op, defop, unchanged_shape
 from graphcompat.custom_gradient import Override, gradient_override, missing_gradient_error
 

@@ -680,9 +680,11 @@ def _rnn_scan(op, facts: _Facts) -> None:
     independent, which its one-step body must prove under the same rules; a padded time axis is masked
     (`masked_rule` kind "rnn_steps": steps past the true length carry the state through, as TF does past
     a row's sequence_length), so the final state is the true one and outputs past it are zero."""
-    body = op.attrs.get("_graphcompat_rnn")
-    if body is None:
-        raise Unpaddable("RnnScan without its body")
+    from lowering.rules.nn import rnn_body
+    try:
+        body = rnn_body(op)
+    except ValueError:
+        raise Unpaddable("RnnScan without its body") from None
     n_in, n_state = len(body.input_slots), len(body.state_slots)
     inputs = list(op._inputs)
     time_sym, batch = None, []

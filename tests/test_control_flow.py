@@ -32,7 +32,7 @@ def test_cond_graph_structure_and_values():
     p = tf.placeholder(tf.bool, [], name="p")
     r = tf.cond(p, lambda: x * 2.0, lambda: x + 1.0)
     assert r.name == "cond/Identity:0"
-    assert r.op.inputs[0].op.type == "If" and r.op.inputs[0].op.name == "cond"
+    assert r.op.inputs[0].op.type == "StatelessIf" and r.op.inputs[0].op.name == "cond"  # TF's type
     assert r.shape.as_list() == [None] and r.dtype == tf.float32
     if_op = r.op.inputs[0].op
     assert if_op.inputs[0] is p and x in if_op.inputs  # the captured outer tensor is an input
@@ -42,7 +42,7 @@ def test_cond_graph_structure_and_values():
             np.testing.assert_allclose(sess.run(r, {x: [1, 2], p: False}), [2, 3])
     gd = tf.get_default_graph().as_graph_def()
     node = [n for n in gd.node if n.name == "cond"][0]
-    assert node.op == "If" and node.attr["then_branch"].func.name.startswith("cond_true")
+    assert node.op == "StatelessIf" and node.attr["then_branch"].func.name.startswith("cond_true")
     assert not any(k.startswith("_graphcompat") for k in node.attr)
 
 
@@ -196,7 +196,7 @@ def test_while_loop_structure_and_counter():
     w = tf.while_loop(lambda i: ne(i, 10), lambda i: i + 1, [i])
     assert isinstance(w, tf.Tensor) and w.name == "while/Identity_2:0"
     loop = w.op.inputs[0].op
-    assert loop.type == "While" and loop.name == "while"
+    assert loop.type == "StatelessWhile" and loop.name == "while"
     assert [t.op.name for t in loop.inputs[:2]] == ["while/loop_counter", "while/maximum_iterations"]
     assert run3(w) == 10
     w2 = tf.while_loop(lambda i: ne(i, 10), lambda i: i + 1, [i], return_same_structure=True)
@@ -491,6 +491,26 @@ def test_gradient_through_unbounded_while_loop_is_a_clear_error():
     with tf.Session() as sess:
         with pytest.raises(NotImplementedError, match="maximum_iterations"):
             sess.run(g, {x: 2.0})
+
+
+def test_gradient_through_while_loop_bounded_by_a_shape():
+    """maximum_iterations = tf.shape(x)[0]: known while tracing (shapes are static), so the loop is
+    differentiable, one compile per length."""
+    x = tf.placeholder(tf.float32, [None])
+    w = tf.Variable(1.5)
+    n = tf.shape(x)[0]
+    _, acc = tf.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a * w + x[i]),
+                           [tf.constant(0), tf.constant(0.0)], maximum_iterations=n)
+    (g,) = tf.gradients(acc, [w])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for k in (3, 5, 3):
+            xs = np.arange(k, dtype=np.float32) + 1
+            got_acc, got_g = sess.run([acc, g], {x: xs})
+            coeffs = xs[::-1]  # acc = sum_j x_j w^(k-1-j)
+            np.testing.assert_allclose(got_acc, sum(c * 1.5 ** p for p, c in enumerate(coeffs)), rtol=1e-6)
+            np.testing.assert_allclose(got_g, sum(p * c * 1.5 ** (p - 1) for p, c in enumerate(coeffs) if p),
+                                       rtol=1e-6)
 
 
 def test_training_through_cond_reduces_loss():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from graphcompat.framework import function_library
 from tests import oracle
 
 X = np.array([1.0, -2.0, 3.0], np.float32)
@@ -55,7 +56,7 @@ def _top_level_names(gd) -> set:
 def test_cond_records_two_library_functions_named_by_func_attrs():
     g, out, _ = _build(_cond_model)
     op = g.get_operation_by_name("c")
-    assert op.type == "If"
+    assert op.type == "StatelessIf"
     names = {op.get_attr("then_branch").name, op.get_attr("else_branch").name}
     assert names == set(g._functions)
     assert all(n.startswith(("cond_true_", "cond_false_")) for n in names)
@@ -72,7 +73,7 @@ def test_graph_def_writes_bodies_in_library_not_top_level():
     lib = {f.signature.name: f for f in gd.library.function}
     assert len(lib) == 4
     w = next(n for n in gd.node if n.name == "w")
-    assert w.op == "While" and {w.attr["cond"].func.name, w.attr["body"].func.name} <= set(lib)
+    assert w.op == "StatelessWhile" and {w.attr["cond"].func.name, w.attr["body"].func.name} <= set(lib)
     # TF's while_v2 signature: (loop_counter, maximum_iterations, *loop vars, *captures)
     body = lib[w.attr["body"].func.name]
     assert [a.name for a in body.signature.input_arg][:2] == ["loop_counter", "maximum_iterations"]
@@ -110,6 +111,30 @@ def tf_v2_control_flow():
     yield v1
     if not was:
         v1.disable_control_flow_v2()
+
+
+@pytest.mark.oracle
+def test_stateless_and_stateful_op_types_as_tf(tf_v2_control_flow):
+    """TF records StatelessIf/StatelessWhile unless a body holds a stateful op (a resource read, a
+    random op, nested stateful control flow)."""
+    v1 = tf_v2_control_flow
+
+    def build(t):
+        x = t.placeholder(t.float32, [], name="x")
+        t.cond(x > 0, lambda: x * 2, lambda: x - 1)
+        t.while_loop(lambda i: i < 3, lambda i: i + 1, [0])
+        v = t.get_variable("v", [], use_resource=True)
+        t.cond(x > 0, lambda: v.read_value(), lambda: x)
+        t.cond(x > 0, lambda: t.random_uniform([]), lambda: x)
+        t.while_loop(lambda i: i < 3, lambda i: i + t.random_uniform([]), [0.0])
+        t.while_loop(lambda i: i < 3, lambda i: t.cond(i > 1.0, lambda: i + t.random_uniform([]), lambda: i + 1),
+                     [0.0])
+        g = t.get_default_graph()
+        # TF's get_operations() lists top-level ops only; graphcompat's also lists the bodies' ops
+        inner = function_library.body_ops(g) if t is tf else set()
+        return [(op.name, op.type) for op in g.get_operations()
+                if op.type.endswith(("If", "While")) and op not in inner]
+    assert build_in(tf, build) == build_in(v1, build)
 
 
 @pytest.mark.oracle
@@ -331,5 +356,132 @@ def test_tf_cannot_differentiate_a_while_inside_symbolic_gradient(tmp_path):
         with v1.Session(graph=tg) as sess:
             saver.restore(sess, prefix)
             sess.run(tg.get_collection("loss")[0], feed)
-            with pytest.raises(v1.errors.NotFoundError, match="No gradient defined for op: While"):
+            with pytest.raises(v1.errors.NotFoundError, match="No gradient defined for op: (Stateless)?While"):
                 sess.run(tg.get_collection("train")[0], feed)
+
+
+@pytest.mark.oracle
+def test_tf_loads_graphcompat_saved_model_with_control_flow(tmp_path):
+    v1 = oracle.tf1()
+    export_dir = os.path.join(str(tmp_path), "sm")
+    g = tf.Graph()
+    with g.as_default():
+        out = _variable_model()
+        x = g.get_tensor_by_name("x:0")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            want = sess.run(out, {x: X})
+            tf.saved_model.simple_save(sess, export_dir, {"x": x}, {"out": out})
+    for t in (v1, tf):
+        with t.Graph().as_default() as tg:
+            with t.Session(graph=tg) as sess:
+                meta = t.saved_model.loader.load(sess, ["serve"], export_dir)
+                sig = meta.signature_def["serving_default"]
+                got = sess.run(sig.outputs["out"].name, {sig.inputs["x"].name: X})
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def _layer_in_branch_model():
+    x = tf.placeholder(tf.float32, [2, 3], name="x")
+    p = tf.placeholder(tf.bool, [], name="p")
+    y = tf.cond(p, lambda: tf.layers.dense(x, 2, name="d", kernel_initializer=tf.ones_initializer()),
+                lambda: tf.zeros([2, 2]), name="c")
+    kernel = tf.get_default_graph().get_tensor_by_name("d/kernel/read:0")  # created in the branch
+    reg = tf.reduce_sum(kernel, name="reg")
+    return tf.identity(y, name="out"), reg
+
+
+@pytest.mark.oracle
+def test_variables_created_in_a_branch_stay_top_level():
+    v1 = oracle.tf1()
+    g = tf.Graph()
+    feed = {"x:0": np.ones((2, 3), np.float32), "p:0": True}
+    with g.as_default():
+        out, reg = _layer_in_branch_model()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            want = sess.run([out, reg], feed)
+        gd = g.as_graph_def()
+    top = _top_level_names(gd)
+    assert {"d/kernel", "d/kernel/Assign", "d/bias", "init", "reg", "d/kernel/read"} <= top
+    with v1.Graph().as_default() as tg:
+        v1.import_graph_def(v1.GraphDef.FromString(gd.SerializeToString()), name="")
+        with v1.Session(graph=tg) as sess:
+            sess.run("init")
+            got = sess.run(["out:0", "reg:0"], feed)
+    np.testing.assert_allclose(got[0], want[0])
+    np.testing.assert_allclose(got[1], want[1])
+
+
+def test_graphcompat_reimports_its_dynamic_rnn_training_meta_graph(tmp_path):
+    """RnnScan names its step function in the library (no Python object): graphcompat's own dynamic_rnn
+    meta graph re-imports and keeps training with the same numbers (issue 12's KeyError)."""
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(1)
+        x = tf.placeholder(tf.float32, [None, 5, 3], name="x")
+        sl = tf.placeholder(tf.int32, [None], name="sl")
+        out, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.LSTMCell(4), x, sequence_length=sl, dtype=tf.float32)
+        loss = tf.reduce_sum(tf.square(out)) + tf.reduce_sum(state.h)
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        tf.add_to_collection("loss", loss)
+        tf.add_to_collection("train", train)
+        (scan,) = [op for op in g.get_operations() if op.type == "RnnScan"]
+        assert scan.get_attr("f").name in g._functions
+        assert not [k for k in scan.attrs if k.startswith("_graphcompat")]
+        feed = {"x:0": np.random.RandomState(0).rand(2, 5, 3).astype(np.float32), "sl:0": [5, 3]}
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train, feed)
+            prefix = saver.save(sess, os.path.join(str(tmp_path), "m"))
+            sess.run(train, feed)
+            want = sess.run(loss, feed)
+    with tf.Graph().as_default():
+        saver = tf.train.import_meta_graph(prefix + ".meta")
+        with tf.Session() as sess:
+            saver.restore(sess, prefix)
+            sess.run(tf.get_collection("train")[0], feed)
+            got = sess.run(tf.get_collection("loss")[0], feed)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_map_fn_scan_fold_reimport():
+    """_FunctionalScan (graphcompat's op for map_fn/scan/foldl/foldr) names its body `f` in the library;
+    a re-imported GraphDef rebuilds it and gives the same values."""
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [4, 2], name="x")
+        w = tf.constant(2.0)
+        tf.identity(tf.map_fn(lambda r: r * w, x), name="a")
+        tf.identity(tf.scan(lambda acc, r: acc + r, x), name="b")
+        tf.identity(tf.foldr(lambda acc, r: acc * 0.5 + r, x, initializer=tf.zeros([2])), name="c")
+        feed = {"x:0": np.arange(8, dtype=np.float32).reshape(4, 2)}
+        with tf.Session() as sess:
+            want = sess.run(["a:0", "b:0", "c:0"], feed)
+        gd = g.as_graph_def()
+    assert len(gd.library.function) == 3
+    with tf.Graph().as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session() as sess:
+            got = sess.run(["a:0", "b:0", "c:0"], feed)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.oracle
+def test_frozen_graph_with_control_flow_runs_in_tf_and_here():
+    v1 = oracle.tf1()
+    g = tf.Graph()
+    with g.as_default():
+        out = _variable_model()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            want = sess.run(out, {"x:0": X})
+            frozen = tf.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["out"])
+    assert "VariableV2" not in {n.op for n in frozen.node} and len(frozen.library.function) == 4
+    for t in (v1, tf):
+        with t.Graph().as_default() as tg:
+            t.import_graph_def(t.GraphDef.FromString(frozen.SerializeToString()), name="")
+            with t.Session(graph=tg) as sess:
+                np.testing.assert_allclose(sess.run("out:0", {"x:0": X}), want, rtol=1e-6)

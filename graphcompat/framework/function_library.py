@@ -130,7 +130,7 @@ class _FunctionDefWriter:
         return name
 
     def write(self):
-        from tensorboard.compat.proto import function_pb2, node_def_pb2, op_def_pb2
+        from tensorboard.compat.proto import function_pb2
 
         from graphcompat.framework import graph_def as _gd
         fn = self.fn
@@ -191,7 +191,6 @@ class _FunctionDefWriter:
                 name = self.node_names[op]
                 sig.control_output.append(name)
                 fdef.control_ret[name] = name
-        del node_def_pb2, op_def_pb2
         return fdef
 
     def _extra_node(self, fdef, op_type: str, inputs: list, attrs: dict, value=None, name: Optional[str] = None):
@@ -254,21 +253,31 @@ def _common_scope(fn: GraphFunction) -> str:
 
 
 def body_ops(graph) -> set:
-    """Every operation that belongs to a function body rather than the graph's top level: the bodies'
-    ops and parameters, and ops created among them that read them (dead code of a branch)."""
-    excluded: set = set()
+    """The operations that belong only to function bodies, not to the graph's top level: the bodies' ops
+    and parameters, and ops created among them that read parameters (dead code of a loop body). A body
+    op that a top-level op also reads (a variable read created in a branch and used outside) stays
+    top-level as well: graphcompat evaluates it in either place, and the FunctionDef carries a copy."""
+    owned: set = set()
+    params: set = set()
     for fn in graph._functions.values():
         if fn.owns_ops:
-            excluded.update(fn.ops)
-            excluded.update(fn.param_ops)
-    if not excluded:
-        return excluded
-    first = min(op._id for op in excluded)
+            owned.update(fn.ops)
+            params.update(fn.param_ops)
+    if not owned and not params:
+        return set()
+    first = min(op._id for op in owned | params)
+    tied = set(params)  # ops that read a loop variable can only live inside a body
     for op in graph._ops[first:]:
-        if op in excluded:
-            continue
-        if any(t.op in excluded for t in op._inputs) or any(c in excluded for c in op._control_inputs):
-            excluded.add(op)
+        if op not in tied and (any(t.op in tied for t in op._inputs) or any(c in tied for c in op._control_inputs)):
+            tied.add(op)
+    excluded = owned | tied
+    stack = [op for op in graph._ops[first:] if op not in excluded]
+    while stack:
+        op = stack.pop()
+        for dep in [t.op for t in op._inputs] + list(op._control_inputs):
+            if dep in excluded and dep not in tied:
+                excluded.discard(dep)
+                stack.append(dep)
     return excluded
 
 

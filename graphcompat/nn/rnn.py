@@ -2,20 +2,26 @@
 
 `dynamic_rnn` calls the cell ONCE while building, on stand-in tensors for one time step's input and
 state, which creates the cell's variables under `rnn/` exactly as TF names them. The ops that step
-depends on become the body of one `RnnScan` op (lowered to `lax.scan`); every tensor the body reads
-from outside (variable reads, constants, other inputs) is an input of that op, so pruning, feeding and
-`tf.gradients` see the dependencies. `sequence_length` is honoured as TF does: past a row's length
+depends on become a function of the graph's library (framework/function_library.py), the body of one
+`RnnScan` op (lowered to `lax.scan`) that names it with its `f` attr; every tensor the body reads from
+outside (variable reads, constants, other inputs) is an input of that op, so pruning, feeding and
+`tf.gradients` see the dependencies. (RnnScan is graphcompat's op type: TF records a While loop over
+TensorArrays.) `sequence_length` is honoured as TF does: past a row's length
 its outputs are zero and its state is carried through unchanged.
 """
 from __future__ import annotations
 
+import itertools
 import sys
+
+from tensorboard.compat.proto import attr_value_pb2
 
 import graphcompat.variable_scope  # noqa: F401
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import convert_to_tensor
+from graphcompat.framework.function_library import GraphFunction
 from graphcompat.framework.registry import OP_DEFS, apply_op
 from graphcompat.nn import _deps
 from graphcompat.nn.rnn_cell import _flatten, _pack_as
@@ -23,22 +29,6 @@ from graphcompat.ops import array_ops as _array
 from graphcompat.ops import math_ops as _math
 
 _vs = sys.modules["graphcompat.variable_scope"]
-
-
-class RnnBody:
-    """The cell's one-step subgraph: stand-in tensors in, step outputs and new state out."""
-
-    def __init__(self, input_slots, state_slots, outputs, new_states, ops, captured, reverse: bool,
-                 has_seq_len: bool, output_shapes):
-        self.input_slots, self.state_slots = input_slots, state_slots
-        self.outputs, self.new_states = outputs, new_states
-        self.ops, self.captured = ops, captured
-        self.reverse, self.has_seq_len = reverse, has_seq_len
-        self.output_shapes = output_shapes
-        self.steps = None  # (op, rule, attrs), resolved when first lowered
-
-    def __repr__(self):
-        return f"RnnBody({len(self.ops)} ops)"
 
 
 def _slot(t_shape, dtype, name):
@@ -73,16 +63,28 @@ def _step_subgraph(slots: list, first_id: int, outs: list) -> list:
 
 def _scan(cell, flat_inputs, state, sequence_length, reverse: bool, name: str):
     """Builds the step subgraph and the RnnScan op. `flat_inputs` are time-major [T, B, ...]."""
-    graph = flat_inputs[0].graph
     flat_state = [convert_to_tensor(s) for s in _flatten(state)]
+    holder = {}
+
+    def step(input_slots, state_slots):
+        step_inputs = _pack_as(flat_inputs_structure(flat_inputs), input_slots)
+        with _ops.name_scope("while"):
+            output, new_state = cell(step_inputs, _pack_as(state, state_slots))
+        holder["output"] = output
+        return [convert_to_tensor(o) for o in _flatten(output)], [convert_to_tensor(s) for s in _flatten(new_state)]
+    outs, finals = record_scan(step, flat_inputs, flat_state, sequence_length, reverse, name)
+    return holder["output"], None, outs, finals
+
+
+def record_scan(step, flat_inputs, flat_state, sequence_length, reverse: bool, name: str):
+    """Calls `step(input_slots, state_slots) -> (flat outputs, flat new states)` once on stand-ins,
+    registers the ops it records as a library function and creates the RnnScan op naming it.
+    Returns (stacked outputs, final states). The importer rebuilds an RnnScan with it too."""
+    graph = flat_inputs[0].graph
     input_slots = [_slot(x.shape[1:], x.dtype.base_dtype, "input_slot") for x in flat_inputs]
     state_slots = [_slot(s.shape, s.dtype.base_dtype, "state_slot") for s in flat_state]
     first_id = len(graph._ops)
-    step_inputs = _pack_as(flat_inputs_structure(flat_inputs), input_slots)
-    with _ops.name_scope("while"):
-        output, new_state = cell(step_inputs, _pack_as(state, state_slots))
-    flat_out = [convert_to_tensor(o) for o in _flatten(output)]
-    flat_new = [convert_to_tensor(s) for s in _flatten(new_state)]
+    flat_out, flat_new = step(input_slots, state_slots)
     if len(flat_new) != len(flat_state):
         raise ValueError("The cell returned a state with a different structure than its input state")
     for s, n in zip(flat_state, flat_new):
@@ -115,12 +117,26 @@ def _scan(cell, flat_inputs, state, sequence_length, reverse: bool, name: str):
             dims[0] = batch
         out_shapes.append(_ts.TensorShape([steps] + dims) if dims is not None else _ts.unknown_shape())
     state_shapes = [s.shape for s in flat_state]
-    body = RnnBody(input_slots, state_slots, flat_out, flat_new, ops, captured, reverse,
-                   sequence_length is not None, out_shapes + state_shapes)
+    fn = GraphFunction("", "scan_fn", ops, input_slots + state_slots, captured, flat_out + flat_new, [])
+    fn.name = _function_name(graph)
+    graph._add_function(fn)
     inputs = list(flat_inputs) + flat_state + ([sequence_length] if sequence_length is not None else []) + captured
     tout = [o.dtype.base_dtype for o in flat_out] + [s.dtype.base_dtype for s in flat_state]
-    results = apply_op("RnnScan", [inputs], {"Tout": tout, "_graphcompat_rnn": body}, name=name)
-    return output, new_state, results[:len(flat_out)], results[len(flat_out):]
+    attrs = {"Tout": tout, "f": attr_value_pb2.NameAttrList(name=fn.name), "num_inputs": len(input_slots),
+             "num_outputs": len(flat_out), "reverse": bool(reverse),
+             "has_sequence_length": sequence_length is not None, "output_shapes": out_shapes + state_shapes}
+    results = apply_op("RnnScan", [inputs], attrs, name=name)
+    return results[:len(flat_out)], results[len(flat_out):]
+
+
+_function_ids = itertools.count()
+
+
+def _function_name(graph) -> str:
+    while True:
+        name = f"rnn_step_{next(_function_ids)}"
+        if not graph._is_function(name):
+            return name
 
 
 def flat_inputs_structure(flat_inputs):

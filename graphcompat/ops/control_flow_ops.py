@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import collections
 import itertools
-from typing import Any, Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.function_library import GraphFunction
-from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
+from graphcompat.framework.constant_op import constant, convert_to_tensor
 from graphcompat.framework.registry import defop
 
 _func_ids = itertools.count()
@@ -86,10 +86,31 @@ def _same_structure(a, b) -> bool:
 # ------------------------------------------------------------------------------------------------
 # Not marked stateful: gradients flow through them (a subgraph's own state effects are handled by the
 # lowering, which only reads and writes state where the subgraph's ops do).
+# TF records StatelessIf/StatelessWhile when no op of the bodies is stateful (cond_v2/while_v2), If/While
+# otherwise; graphcompat lowers both alike.
 defop("If", "cond: Tcond, input: *Tin -> output: *Tout")
+defop("StatelessIf", "cond: Tcond, input: *Tin -> output: *Tout")
 defop("While", "input: *T -> output: *T")
+defop("StatelessWhile", "input: *T -> output: *T")
+_STATEFUL_CONTROL_FLOW = {"If", "While"}
+
+
+def _stateful(fns) -> bool:
+    """Whether any op of these bodies is stateful (TF's choice between If and StatelessIf): stateful
+    OpDefs, ops writing a ref input, and stateful control flow nested in them."""
+    from graphcompat.framework.registry import OP_DEFS
+    for fn in fns:
+        for op in fn.ops:
+            op_def = OP_DEFS.get(op.type)
+            if op.type in _STATEFUL_CONTROL_FLOW or (op_def is not None and (
+                    op_def.stateful or any(a.is_ref for a in op_def.inputs))):
+                return True
+    return False
 # A loop variable as seen by the cond/body subgraph (a Placeholder-like parameter; never run directly).
 defop("_LoopVar", "-> output: dtype", shape=lambda ctx: [ctx.attrs["shape"]])
+
+
+_STATE_SOURCES = {"VariableV2", "Variable", "VarHandleOp"}
 
 
 def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: Sequence[_ops.Tensor],
@@ -101,7 +122,9 @@ def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: 
     param_set = set(params)
 
     def inside(op):
-        return first_id <= op._id < last_id
+        # A variable created by a branch or body (tf.layers inside tf.cond) is the graph's, as TF's
+        # init_scope lifts it: the body captures it, its initializer and Saver entries stay top-level.
+        return first_id <= op._id < last_id and op.type not in _STATE_SOURCES
 
     captures: list = []
     seen_captures: set = set()
@@ -234,7 +257,8 @@ def cond(pred, true_fn: Optional[Callable] = None, false_fn: Optional[Callable] 
                  "then_branch": _register(graph, then_g, "cond_true"),
                  "else_branch": _register(graph, else_g, "cond_false")}
         control = [c for c in dict.fromkeys(t_ctrl + f_ctrl)]
-        op = _create(graph, "If", scope[:-1], [pred] + captures, attrs["Tout"], shapes, attrs, control)
+        op_type = "If" if _stateful([then_g, else_g]) else "StatelessIf"
+        op = _create(graph, op_type, scope[:-1], [pred] + captures, attrs["Tout"], shapes, attrs, control)
         outs = []
         for i, t in enumerate(op._outputs):
             outs.append(_identity(t, "Identity"))
@@ -435,7 +459,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                  "body": _register(graph, body_g, "while_body"), "output_shapes": shapes,
                  "parallel_iterations": int(parallel_iterations)}
         control = list(dict.fromkeys(ctrl_c + ctrl_b))
-        op = _create(graph, "While", scope[:-1], [counter, max_iter] + initial + captures, dtypes, shapes,
+        op_type = "While" if _stateful([cond_g, body_g]) else "StatelessWhile"
+        op = _create(graph, op_type, scope[:-1], [counter, max_iter] + initial + captures, dtypes, shapes,
                      attrs, control)
         outs = [_identity(t, "Identity") for t in op._outputs[:2 + n]]
         result = outs[2:]

@@ -87,6 +87,9 @@ def create_meta_graph_def(meta_info_def=None, graph_def=None, saver_def=None, co
     if clear_devices:
         for node in meta.graph_def.node:
             node.device = ""
+        for function in meta.graph_def.library.function:  # TF clears the bodies' devices too
+            for node in function.node_def:
+                node.device = ""
     if saver_def is not None:
         meta.saver_def.CopyFrom(saver_def)
     keys = graph.get_all_collection_keys() if collection_list is None else collection_list

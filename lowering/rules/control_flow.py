@@ -113,11 +113,11 @@ def _static(shape) -> tuple | None:
 def needs_host(op) -> bool:
     """Whether an If/While/_FunctionalScan must run op by op on the host: a body needs it, or (lax needs
     fixed shapes) cond branches return different static shapes / a loop variable changes its shape."""
-    if op.type == "If":
+    if op.type in ("If", "StatelessIf"):
         then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
         return _body_needs_host(then_g) or _body_needs_host(else_g) or any(
             _static(a.shape) != _static(b.shape) for a, b in zip(then_g.outputs, else_g.outputs))
-    if op.type == "While":
+    if op.type in ("While", "StatelessWhile"):
         cond_g, body_g = _function(op, "cond"), _function(op, "body")
         n = len(body_g.params)
         return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
@@ -216,7 +216,7 @@ def _static_shapes_required(rule):
     return wrapped
 
 
-@lowers("If", context=True, host=needs_host)
+@lowers("If", "StatelessIf", context=True, host=needs_host)
 @_static_shapes_required
 def if_(ctx: RunContext, op, pred, *captured):
     then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
@@ -285,7 +285,7 @@ def _result(outs):
 # ------------------------------------------------------------------------------------------------
 # While
 # ------------------------------------------------------------------------------------------------
-@lowers("While", context=True, host=needs_host)
+@lowers("While", "StatelessWhile", context=True, host=needs_host)
 @_static_shapes_required
 def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
@@ -327,6 +327,12 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
     key_dtypes = [avals[k].dtype for k in keys]
     state0 = _cast_like([_current(ctx, k, avals[k]) for k in keys], key_dtypes)
     checks_meta = [c[1:] for c in p_ctx.checks]
+    # A maximum known while tracing (a constant, or a shape-derived value: shapes are static under jit)
+    # bounds the differentiable scan; a traced one cannot.
+    static_max = _static_max(op)
+    if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
+            and int(np.asarray(max_iter)) >= 0:
+        static_max = int(np.asarray(max_iter))
     max_iter = jnp.asarray(max_iter, jnp.int32)
     counter0 = jnp.asarray(counter0, jnp.int32)
 
@@ -351,7 +357,6 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
         return counter, new, new_state, new_oks, go
 
     carry0 = (counter0, vars0, state0, oks0, go0)
-    static_max = _static_max(op)
     if static_max is not None and _differentiated(vars0, captured):
         # Reverse-mode differentiable: a fixed number of steps, each a no-op once the loop is done.
         def scan_step(carry, _):

@@ -482,19 +482,45 @@ class _StepContext:
     read_or_init = write = read
 
 
+class RnnBody:
+    """An RnnScan's one-step function (its `f`, found in the graph's library) seen as the lowering and
+    the padding analysis use it: slots, outputs, new states, captures, and the op's flags."""
+
+    def __init__(self, op, fn):
+        n_in, n_out = int(op.attrs["num_inputs"]), int(op.attrs["num_outputs"])
+        self.input_slots, self.state_slots = fn.params[:n_in], fn.params[n_in:]
+        self.outputs, self.new_states = fn.outputs[:n_out], fn.outputs[n_out:]
+        self.ops, self.captured = fn.ops, fn.captures
+        self.reverse, self.has_seq_len = bool(op.attrs["reverse"]), bool(op.attrs["has_sequence_length"])
+        self.function = fn
+
+
+def rnn_body(op) -> RnnBody:
+    f = op.attrs.get("f")
+    fn = op.graph._get_function(f.name) if f is not None else None
+    if fn is None:
+        raise ValueError(f"RnnScan '{op.name}': its step function is not in the graph's function library")
+    body = fn.lowering_cache.get(("rnn", op))
+    if body is None:
+        body = fn.lowering_cache[("rnn", op)] = RnnBody(op, fn)
+    return body
+
+
 def _rnn_steps(body):
-    if body.steps is None:
+    steps = body.function.lowering_cache.get("steps")
+    if steps is None:
         from lowering.plan import normalize_attrs
         from lowering.registry import get_rule
-        body.steps = [(op, get_rule(op.type), normalize_attrs(op.attrs)) for op in body.ops]
-    return body.steps
+        steps = body.function.lowering_cache["steps"] = [(op, get_rule(op.type), normalize_attrs(op.attrs))
+                                                         for op in body.ops]
+    return steps
 
 
 @lowers("RnnScan", context=True)
 def rnn_scan(ctx, op, *args, true_steps=None):
     """`true_steps` (a traced int; lowering/padding.py): the time axis is padded past it, so every row
     stops there, as if its sequence_length were at most that."""
-    body = op.attrs["_graphcompat_rnn"]
+    body = rnn_body(op)
     steps = _rnn_steps(body)
     n_in, n_state = len(body.input_slots), len(body.state_slots)
     xs = [jnp.asarray(a) for a in args[:n_in]]
