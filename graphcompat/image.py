@@ -614,3 +614,4 @@ def resize_image_with_pad(image, target_height: int, target_width: int, method=R
             from graphcompat.ops.array_ops import squeeze
             padded = squeeze(padded, axis=[0])
         return padded
+from graphcompat.ops.image_sample_ops import sample_distorted_bounding_box  # noqa: F401,E402
