@@ -30,3 +30,4 @@ from graphcompat.nn.nn_coverage import (avg_pool_v2, batch_norm_with_global_norm
                                         depthwise_conv2d_native_backprop_input, log_poisson_loss, max_pool_v2,
                                         safe_embedding_lookup_sparse, sufficient_statistics)
 from graphcompat.ops.extra_ops import approx_max_k, approx_min_k  # noqa: F401,E402
+from graphcompat.nn.morphology import dilation2d, erosion2d  # noqa: F401,E402

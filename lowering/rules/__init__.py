@@ -23,3 +23,4 @@ from lowering.rules import extra  # noqa: F401
 from lowering.rules import string_extra  # noqa: F401
 from lowering.rules import image_sample  # noqa: F401
 from lowering.rules import sparse_serialize  # noqa: F401
+from lowering.rules import morphology  # noqa: F401
