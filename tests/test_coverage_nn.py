@@ -141,3 +141,17 @@ def test_dilation_gradient_flows():
             g = sess.run(grad)
     # each output element takes its max from exactly one filter tap: the taps' gradients sum to the output count
     assert g.shape == K.shape and abs(g.sum() - 2 * 7 * 6 * 3) < 1e-3
+
+
+@pytest.mark.oracle
+def test_device_wrapper_matches_tensorflow():
+    v1 = oracle.tf1()
+
+    def build(lib):
+        g = lib.Graph()
+        with g.as_default():
+            cell = lib.nn.rnn_cell.DeviceWrapper(lib.nn.rnn_cell.BasicRNNCell(3), "/cpu:0")
+            state = cell.zero_state(2, lib.float32)
+            out, _ = cell(lib.zeros([2, 4]), state)
+            return out.name, out.device, state.name, state.device, [v.name for v in lib.global_variables()]
+    assert build(tf) == build(v1)
