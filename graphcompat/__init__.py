@@ -231,3 +231,6 @@ from tensorboard.compat.proto.config_pb2 import OptimizerOptions  # noqa: F401,E
 from tensorboard.compat.proto.event_pb2 import LogMessage  # noqa: F401,E402
 from tensorboard.compat.proto.summary_pb2 import HistogramProto, SummaryMetadata  # noqa: F401,E402
 from graphcompat.ops.extra_ops import approx_top_k  # noqa: F401,E402
+from graphcompat.ops.string_extra_ops import decode_compressed  # noqa: F401,E402
+from graphcompat.ops.sparse_serialize_ops import (deserialize_many_sparse, serialize_many_sparse,  # noqa: F401,E402
+                                                  serialize_sparse)

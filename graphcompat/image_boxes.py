@@ -18,7 +18,7 @@ def _boxes_shape(ctx: InferenceContext):
     if size.ndims is not None and size.ndims != 1:
         raise ctx.error(f"Shape must be rank 1 but is rank {size.ndims}")
     if size.ndims == 1 and size[0].value not in (None, 3):
-        raise ctx.error(f"Dimension 0 in both shapes must be equal, but are {size[0].value} and 3")
+        raise ctx.error(f"Dimension must be 3 but is {size[0].value}")
     if boxes.ndims is not None and boxes.ndims != 3:
         raise ctx.error(f"Shape must be rank 3 but is rank {boxes.ndims}")
     if boxes.ndims == 3 and boxes[2].value not in (None, 4):

@@ -11,3 +11,6 @@ from graphcompat.ops.string_ops import (as_string, lower, reduce_join, regex_ful
 def __getattr__(name):
     from graphcompat import compat
     return compat.missing(__name__, name)
+
+
+from graphcompat.ops.string_extra_ops import unsorted_segment_join  # noqa: F401,E402

@@ -18,3 +18,6 @@ from graphcompat.image import (decode_bmp, decode_gif, decode_image, decode_jpeg
 from graphcompat.ops.misc_extra_ops import (decode_base64, encode_base64, parse_tensor,  # noqa: F401,E402
                                             serialize_tensor, write_file)
 from graphcompat.train import write_graph  # noqa: F401,E402
+from graphcompat.ops.string_extra_ops import decode_compressed  # noqa: F401,E402
+from graphcompat.ops.sparse_serialize_ops import (deserialize_many_sparse, serialize_many_sparse,  # noqa: F401,E402
+                                                  serialize_sparse)

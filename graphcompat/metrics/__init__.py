@@ -522,3 +522,7 @@ def _at_k(default: str, counts_fp: bool):
 
 recall_at_k = _at_k("recall_at_k", counts_fp=False)
 precision_at_k = _at_k("precision_at_k", counts_fp=True)
+
+
+# coverage: per-class accuracy
+from graphcompat.metrics.per_class import mean_per_class_accuracy  # noqa: F401,E402

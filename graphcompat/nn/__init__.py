@@ -31,3 +31,4 @@ from graphcompat.nn.nn_coverage import (avg_pool_v2, batch_norm_with_global_norm
                                         safe_embedding_lookup_sparse, sufficient_statistics)
 from graphcompat.ops.extra_ops import approx_max_k, approx_min_k  # noqa: F401,E402
 from graphcompat.nn.raw_rnn import raw_rnn  # noqa: F401,E402
+from graphcompat.nn.morphology import dilation2d, erosion2d  # noqa: F401,E402

@@ -376,3 +376,6 @@ class ResidualWrapper(RNNCell):
         return _pack_as(output, [fn(i, o) for i, o in zip(_flatten(inputs), _flatten(output))]), new_state
 
 
+
+
+from graphcompat.nn.rnn_cell_device import DeviceWrapper  # noqa: F401,E402  (coverage: TF1's cell wrapper)

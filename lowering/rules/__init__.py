@@ -22,3 +22,6 @@ from lowering.rules import stateless_random  # noqa: F401
 from lowering.rules import sets  # noqa: F401
 from lowering.rules import extra  # noqa: F401
 from lowering.rules import image_boxes  # noqa: F401
+from lowering.rules import string_extra  # noqa: F401
+from lowering.rules import sparse_serialize  # noqa: F401
+from lowering.rules import morphology  # noqa: F401

@@ -53,23 +53,43 @@ def decode_base64(x, **_):
     return _map_bytes(dec, x)
 
 
-@lowers("SerializeTensor", host=True)
-def serialize_tensor(x, *, T, **_):
-    # TF's kernel writes Tensor::AsProtoTensorContent: numbers as raw little-endian tensor_content, strings as
-    # string_val — byte-identical protos, so parse_tensor in either library reads the other's.
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def tensor_proto_bytes(x, dtype, string_content: bool = False) -> bytes:
+    """A serialized TensorProto as TF writes it: numbers as raw little-endian tensor_content; strings as
+    string_val (SerializeTensor, Tensor::AsProtoField) or, with `string_content`, as tensor_content — varint
+    lengths then the bytes (SerializeSparse, Tensor::AsProtoTensorContent). Byte-identical to TF's."""
     from tensorboard.compat.proto.tensor_pb2 import TensorProto
-    dtype = _dt.as_dtype(T)
+    dtype = _dt.as_dtype(dtype)
     arr = np.asarray(x)
     proto = TensorProto(dtype=dtype.as_datatype_enum)
     proto.tensor_shape.SetInParent()   # a scalar's empty shape is still written, as TF does
     for d in arr.shape:
         proto.tensor_shape.dim.add(size=d)
     if dtype == _dt.string:
-        proto.string_val.extend(v if isinstance(v, bytes) else str(v).encode() for v in arr.ravel())
+        items = [v if isinstance(v, bytes) else str(v).encode() for v in arr.ravel()]
+        if string_content:
+            if items:
+                proto.tensor_content = b"".join(_varint(len(v)) for v in items) + b"".join(items)
+        else:
+            proto.string_val.extend(items)
     elif arr.size:
-        proto.tensor_content = np.ascontiguousarray(arr.astype(np.dtype(dtype.as_numpy_dtype))
-                                                    .astype(np.dtype(dtype.as_numpy_dtype).newbyteorder("<"))).tobytes()
-    return np.array(proto.SerializeToString(), dtype=object)
+        np_dtype = np.dtype(dtype.as_numpy_dtype)
+        proto.tensor_content = np.ascontiguousarray(arr.astype(np_dtype).astype(np_dtype.newbyteorder("<"))).tobytes()
+    return proto.SerializeToString()
+
+
+@lowers("SerializeTensor", host=True)
+def serialize_tensor(x, *, T, **_):
+    return np.array(tensor_proto_bytes(x, T), dtype=object)
 
 
 @lowers("ParseTensor", host=True)
