@@ -344,3 +344,22 @@ def test_train_then_train_and_loss_reuses_the_compiled_step():
         before = sess.run(w)
         sess.run(loss, {X: 1.0})
         assert sess.run(w) == before
+
+
+def test_sparse_nce_step_then_step_and_loss_reuses_the_compiled_step():
+    # word2vec's loop: the loss goes through nce_loss, whose ops check their inputs (Select, gathers);
+    # fetching it must still reuse the training step's plan (a second compile cost 5x in the benchmark).
+    c = tf.placeholder(tf.int32, [8])
+    t_ = tf.placeholder(tf.int32, [8, 1])
+    emb = tf.get_variable("emb_nce_reuse", [50, 4])
+    w = tf.get_variable("w_nce_reuse", [50, 4])
+    b = tf.get_variable("b_nce_reuse", initializer=tf.zeros([50]))
+    loss = tf.reduce_mean(tf.nn.nce_loss(weights=w, biases=b, labels=t_, inputs=tf.nn.embedding_lookup(emb, c),
+                                         num_sampled=4, num_classes=50))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    feed = {c: np.arange(8, dtype=np.int32), t_: np.arange(8, dtype=np.int32)[:, None] + 10}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, feed)
+        assert np.isfinite(sess.run([train, loss], feed)[1])
+        assert runner_for(sess, loss, train) is runner_for(sess, train)

@@ -538,7 +538,8 @@ _LEAVES = frozenset({_ops.Tensor, _ops.Operation})
 def _free_outputs(ops: list, tensors: list, targets: list, fed: set) -> list:
     """Small tensors a plan computes anyway (the losses its gradients differentiate): fetched for free,
     so `run([train_op, loss])` can reuse the plan of `run(train_op)`. Only when fetching them adds no
-    stateful, host or context op (running them must not change what a run does)."""
+    stateful or host op (running them must not change what a run does; ops whose rules only check
+    their inputs, such as Select or Gather, are fine: their checks guard the gradient's re-trace too)."""
     from graphcompat.framework.registry import OP_DEFS
     from graphcompat.gradients import differentiated_tensors
     from lowering.plan import prune
@@ -557,7 +558,7 @@ def _free_outputs(ops: list, tensors: list, targets: list, fed: set) -> list:
         if op in have:
             continue
         op_def, rule = OP_DEFS.get(op.type), RULES.get(op.type)
-        if op_def is None or op_def.stateful or rule is None or rule.context or rule.host:
+        if op_def is None or op_def.stateful or rule is None or rule.host:
             return []
     return extras
 
