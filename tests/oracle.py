@@ -40,3 +40,30 @@ def run(tf, build, feed=None, init_variables: bool = False):
             if init_variables:
                 sess.run(tf.global_variables_initializer())
             return sess.run(fetches, feed(tf, graph) if feed else None)
+
+
+def names(lib, build) -> list:
+    """The names of the tensors `build(lib)` returns, built in a fresh graph of `lib` (graphcompat or TF)."""
+    graph = lib.Graph()
+    with graph.as_default():
+        return [t.name for t in build(lib)]
+
+
+def assert_same_values(got, want, rtol: float, atol: float, label: str) -> None:
+    """graphcompat's fetched values equal TF's: the same dtype and shape; floats to tolerance, others exactly."""
+    import numpy as np
+    for k, (g, w) in enumerate(zip(got, want)):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.dtype == w.dtype and g.shape == w.shape, (label, k, g.dtype, w.dtype, g.shape, w.shape)
+        if w.dtype.kind in "fc":
+            np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"{label}[{k}]")
+        else:
+            np.testing.assert_array_equal(g, w, err_msg=f"{label}[{k}]")
+
+
+def op_names(lib, build) -> list:
+    """(name, type) of every op `build(lib)` records in a fresh graph of `lib`: TF's graph, node for node."""
+    graph = lib.Graph()
+    with graph.as_default():
+        build(lib)
+    return [(op.name, op.type) for op in graph.get_operations()]

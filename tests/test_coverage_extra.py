@@ -31,22 +31,14 @@ PROGRAMS = {
 }
 
 
-def _names(lib, build):
-    g = lib.Graph()
-    with g.as_default():
-        return [t.name for t in build(lib)]
-
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("program", sorted(PROGRAMS))
 def test_matches_tensorflow(program):
     v1 = oracle.tf1()
     got, want = oracle.run(tf, PROGRAMS[program]), oracle.run(v1, PROGRAMS[program])
-    for k, (g, w) in enumerate(zip(got, want)):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.dtype == w.dtype and g.shape == w.shape, (program, k)
-        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-6, err_msg=f"{program}[{k}]")
-    assert _names(tf, PROGRAMS[program]) == _names(v1, PROGRAMS[program])
+    oracle.assert_same_values(got, want, 1e-6, 1e-6, program)
+    assert oracle.names(tf, PROGRAMS[program]) == oracle.names(v1, PROGRAMS[program])
 
 
 def test_check_numerics_and_initialized_asserts():

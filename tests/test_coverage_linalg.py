@@ -114,11 +114,6 @@ ORACLE = {
 }
 
 
-def _names(tf, build):
-    g = tf.Graph()
-    with g.as_default():
-        return [t.name for t in build(tf)]
-
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("program", sorted(ORACLE))
@@ -129,7 +124,7 @@ def test_oracle(program):
         assert g.dtype == w.dtype and g.shape == w.shape, (program, k)
         tol = 1e-4 if w.dtype == np.float32 else 1e-9
         np.testing.assert_allclose(g, w, rtol=tol, atol=tol, err_msg=f"{program}[{k}]")
-    assert _names(tf, ORACLE[program]) == _names(v1, ORACLE[program])
+    assert oracle.names(tf, ORACLE[program]) == oracle.names(v1, ORACLE[program])
 
 
 @pytest.mark.oracle

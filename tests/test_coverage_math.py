@@ -245,12 +245,6 @@ ORACLE_PROGRAMS = {
 }
 
 
-def _names(tf, build):
-    g = tf.Graph()
-    with g.as_default():
-        out = build(tf)
-    return [t.name for t in out]
-
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("program", sorted(ORACLE_PROGRAMS))
@@ -259,11 +253,5 @@ def test_oracle_values_and_names(program):
     build = ORACLE_PROGRAMS[program]
     got = oracle.run(tf, build)
     want = oracle.run(v1, build)
-    for k, (g, w) in enumerate(zip(got, want)):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.dtype == w.dtype and g.shape == w.shape, (program, k, g.dtype, w.dtype, g.shape, w.shape)
-        if w.dtype.kind in "fc":
-            np.testing.assert_allclose(g, w, rtol=2e-6, atol=1e-6, err_msg=f"{program}[{k}]")
-        else:
-            np.testing.assert_array_equal(g, w, err_msg=f"{program}[{k}]")
-    assert _names(tf, build) == _names(v1, build)
+    oracle.assert_same_values(got, want, 2e-6, 1e-6, program)
+    assert oracle.names(tf, build) == oracle.names(v1, build)

@@ -48,11 +48,6 @@ ORACLE = {
 }
 
 
-def _names(tf, build):
-    g = tf.Graph()
-    with g.as_default():
-        return [t.name for t in build(tf)]
-
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("program", sorted(ORACLE))
@@ -66,7 +61,7 @@ def test_oracle(program):
         g, w = np.asarray(g), np.asarray(w)
         assert g.dtype == w.dtype and g.shape == w.shape
         np.testing.assert_array_equal(g, w)
-    assert _names(tf, ORACLE[program]) == _names(v1, ORACLE[program])
+    assert oracle.names(tf, ORACLE[program]) == oracle.names(v1, ORACLE[program])
 
 
 def test_run_time_errors(tmp_path):

@@ -37,22 +37,14 @@ PROGRAMS = {
 }
 
 
-def _names(lib, build):
-    g = lib.Graph()
-    with g.as_default():
-        return [t.name for t in build(lib)]
-
 
 @pytest.mark.oracle
 @pytest.mark.parametrize("program", sorted(PROGRAMS))
 def test_matches_tensorflow(program):
     v1 = oracle.tf1()
     got, want = oracle.run(tf, PROGRAMS[program]), oracle.run(v1, PROGRAMS[program])
-    for k, (g, w) in enumerate(zip(got, want)):
-        g, w = np.asarray(g), np.asarray(w)
-        assert g.dtype == w.dtype and g.shape == w.shape, (program, k, g.shape, w.shape)
-        np.testing.assert_allclose(g, w, rtol=2e-4, atol=2e-4, err_msg=f"{program}[{k}]")
-    assert _names(tf, PROGRAMS[program]) == _names(v1, PROGRAMS[program])
+    oracle.assert_same_values(got, want, 2e-4, 2e-4, program)
+    assert oracle.names(tf, PROGRAMS[program]) == oracle.names(v1, PROGRAMS[program])
 
 
 def test_dct_against_scipy_and_reconstruction():

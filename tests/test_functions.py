@@ -315,14 +315,20 @@ def test_symbolic_gradient_names_its_forward_function():
 @pytest.mark.parametrize("model", [_loop_training_model, _plain_training_model])
 def test_graphcompat_reimports_training_meta_graph_and_continues(model, tmp_path):
     prefix, feed, want = _train_and_export(model, tmp_path)
-    g = tf.Graph()
-    with g.as_default():
-        saver = tf.train.import_meta_graph(prefix + ".meta")
-        with tf.Session() as sess:
+    _continue_training(tf, prefix, feed, want)
+
+
+def _continue_training(lib, prefix, feed, want):
+    """Imports the exported training meta graph into `lib` (graphcompat or TF), restores it, trains three
+    more steps and compares the loss and weights with graphcompat's own run."""
+    graph = lib.Graph()
+    with graph.as_default():
+        saver = lib.train.import_meta_graph(prefix + ".meta")
+        with lib.Session(graph=graph) as sess:
             saver.restore(sess, prefix)
             for _ in range(3):
-                sess.run(tf.get_collection("train")[0], feed)
-            got = sess.run([tf.get_collection("loss")[0], tf.get_collection("w")[0]], feed)
+                sess.run(graph.get_collection("train")[0], feed)
+            got = sess.run([graph.get_collection("loss")[0], graph.get_collection("w")[0]], feed)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
     np.testing.assert_allclose(got[1], want[1], rtol=1e-5)
 
@@ -332,16 +338,7 @@ def test_tf_trains_graphcompat_meta_graph(tmp_path):
     """TF runs graphcompat's SymbolicGradient from its `f` (TF's C++ gradients of f's ops)."""
     v1 = oracle.tf1()
     prefix, feed, want = _train_and_export(_plain_training_model, tmp_path)
-    tg = v1.Graph()
-    with tg.as_default():
-        saver = v1.train.import_meta_graph(prefix + ".meta")
-        with v1.Session(graph=tg) as sess:
-            saver.restore(sess, prefix)
-            for _ in range(3):
-                sess.run(tg.get_collection("train")[0], feed)
-            got = sess.run([tg.get_collection("loss")[0], tg.get_collection("w")[0]], feed)
-    np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
-    np.testing.assert_allclose(got[1], want[1], rtol=1e-5)
+    _continue_training(v1, prefix, feed, want)
 
 
 @pytest.mark.oracle

@@ -37,7 +37,38 @@ def _data_format(data_format: Optional[str]) -> str:
     return "NHWC" if df == "channels_last" else "NCHW"
 
 
-class Conv2D(Layer):
+class ConvWeights:
+    """A convolution layer's weights, created on first call as tf.layers does (Conv1D/2D/3D, transposed,
+    separable): the input's channel dimension must be known; `_kernel_shape` says the kernel's layout."""
+
+    def _channel_axis(self) -> int:
+        raise NotImplementedError
+
+    def _channels(self, input_shape) -> int:
+        shape = _ts.as_shape(input_shape)
+        axis = self._channel_axis()
+        c = _ts.dimension_value(shape[axis])
+        if c is None:
+            raise ValueError("The channel dimension of the inputs should be defined. The input_shape received "
+                             f"is {shape}, where axis {axis} (0-based) is the channel dimension, which found to "
+                             "be `None`.")
+        return c
+
+    def _kernel_shape(self, channels: int) -> list:
+        return list(self.kernel_size) + [channels, self.filters]
+
+    def build(self, input_shape) -> None:
+        c = self._channels(input_shape)
+        self.kernel = self.add_weight("kernel", self._kernel_shape(c), initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.built = True
+
+
+class Conv2D(ConvWeights, Layer):
     """`tf.layers.Conv2D`: variables `kernel` [kh, kw, in, filters] and `bias` [filters]."""
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
@@ -60,29 +91,8 @@ class Conv2D(Layer):
         self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
         self.input_spec = InputSpec(ndim=4)
 
-    def _channels(self, input_shape) -> int:
-        shape = _ts.as_shape(input_shape)
-        axis = 1 if self.data_format == "NCHW" else -1
-        c = _ts.dimension_value(shape[axis])
-        if c is None:
-            raise ValueError("The channel dimension of the inputs should be defined. The input_shape received "
-                             f"is {shape}, where axis {axis} (0-based) is the channel dimension, which found to "
-                             "be `None`.")
-        return c
-
-    def _kernel_shape(self, channels: int) -> list:
-        return list(self.kernel_size) + [channels, self.filters]
-
-    def build(self, input_shape) -> None:
-        c = self._channels(input_shape)
-        self.kernel = self.add_weight("kernel", self._kernel_shape(c),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        self.built = True
+    def _channel_axis(self) -> int:
+        return 1 if self.data_format == "NCHW" else -1
 
     def call(self, inputs):
         outputs = _nn.conv2d(inputs, self.kernel, strides=list(self.strides), padding=self.padding,

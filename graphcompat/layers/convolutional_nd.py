@@ -10,6 +10,7 @@ from graphcompat import init_ops as _init
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import convert_to_tensor
 from graphcompat.layers.base import InputSpec, Layer
+from graphcompat.layers.convolutional import ConvWeights
 from graphcompat.layers.core import get_activation, get_initializer
 from graphcompat.nn import nn_extra as _nnx
 from graphcompat.nn import nn_ops as _nn
@@ -49,7 +50,7 @@ def _tf_format(channels_last: bool, rank: int) -> str:
     return f"N{spatial}C" if channels_last else f"NC{spatial}"
 
 
-class _Conv(Layer):
+class _Conv(ConvWeights, Layer):
     """The N-D convolution layer of tf_keras (rank 1 or 3 here; Conv2D lives in convolutional.py)."""
 
     rank = 1
@@ -76,28 +77,8 @@ class _Conv(Layer):
         self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
         self.input_spec = InputSpec(ndim=r + 2)
 
-    def _channels(self, input_shape) -> int:
-        shape = _ts.as_shape(input_shape)
-        axis = -1 if self.channels_last else 1
-        c = _ts.dimension_value(shape[axis])
-        if c is None:
-            raise ValueError("The channel dimension of the inputs should be defined. The input_shape received "
-                             f"is {shape}, where axis {axis} (0-based) is the channel dimension, which found to "
-                             "be `None`.")
-        return c
-
-    def _kernel_shape(self, channels: int) -> list:
-        return list(self.kernel_size) + [channels, self.filters]
-
-    def build(self, input_shape) -> None:
-        c = self._channels(input_shape)
-        self.kernel = self.add_weight("kernel", self._kernel_shape(c), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight("bias", [self.filters], initializer=self.bias_initializer,
-                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        self.built = True
+    def _channel_axis(self) -> int:
+        return -1 if self.channels_last else 1
 
     def _causal_pad(self, inputs):
         left = self.dilation_rate[0] * (self.kernel_size[0] - 1)

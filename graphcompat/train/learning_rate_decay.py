@@ -27,15 +27,23 @@ def _exponential(learning_rate, global_step, decay_steps, decay_rate, staircase:
     """TF's ExponentialDecay.__call__: `lr * decay_rate ** (step / decay_steps)` (floored if staircase)."""
     m = _m()
     with _ops.name_scope(name, default, [learning_rate, global_step]) as scope:
-        lr = _const.convert_to_tensor(learning_rate, name="initial_learning_rate")
-        dtype = lr.dtype.base_dtype
-        steps = m.cast(decay_steps, dtype)
-        rate = m.cast(decay_rate, dtype)
-        step = m.cast(global_step, dtype)
-        p = step / steps
-        if staircase:
-            p = m.floor(p)
+        lr, rate, p = _progress(learning_rate, global_step, decay_steps, decay_rate, staircase)
         return m.multiply(lr, m.pow(rate, p), name=scope)
+
+
+def _progress(learning_rate, global_step, decay_steps, decay_rate, staircase: bool):
+    """The ops TF's exponential and inverse-time schedules share, in TF's order: (lr, rate, step / decay_steps
+    (floored when `staircase`))."""
+    m = _m()
+    lr = _const.convert_to_tensor(learning_rate, name="initial_learning_rate")
+    dtype = lr.dtype.base_dtype
+    steps = m.cast(decay_steps, dtype)
+    rate = m.cast(decay_rate, dtype)
+    step = m.cast(global_step, dtype)
+    p = step / steps
+    if staircase:
+        p = m.floor(p)
+    return lr, rate, p
 
 
 def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, staircase: bool = False, name=None):
@@ -58,15 +66,8 @@ def inverse_time_decay(learning_rate, global_step, decay_steps, decay_rate, stai
     _check_step(global_step, "inverse_time_decay")
     m = _m()
     with _ops.name_scope(name, "InverseTimeDecay", [learning_rate, global_step]) as scope:
-        lr = _const.convert_to_tensor(learning_rate, name="initial_learning_rate")
-        dtype = lr.dtype.base_dtype
-        steps = m.cast(decay_steps, dtype)
-        rate = m.cast(decay_rate, dtype)
-        step = m.cast(global_step, dtype)
-        p = step / steps
-        if staircase:
-            p = m.floor(p)
-        one = m.cast(_const.constant(1), dtype)
+        lr, rate, p = _progress(learning_rate, global_step, decay_steps, decay_rate, staircase)
+        one = m.cast(_const.constant(1), lr.dtype.base_dtype)
         denom = m.add(one, m.multiply(rate, p))
         return m.divide(lr, denom, name=scope)
 
