@@ -51,6 +51,13 @@ class _FetchMapper:
             raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)!r}")
         if isinstance(fetch, (list, tuple)) and not hasattr(fetch, "_as_graph_element"):
             builders = [self._map(graph, f) for f in fetch]
+            if type(fetch) in (list, tuple) and _LEAVES.issuperset(map(type, fetch)):
+                # a flat list of tensors and ops (a training loop's [train_op, loss]): one comprehension
+                # (an Operation's value is already None)
+                positions, cls = [self._index[f] for f in fetch], type(fetch)
+                if cls is list:
+                    return lambda vals: [vals[i] for i in positions]
+                return lambda vals: tuple([vals[i] for i in positions])
             if _is_namedtuple(fetch):
                 cls = type(fetch)
                 return lambda vals: cls(*(b(vals) for b in builders))
@@ -296,7 +303,7 @@ class BaseSession:
         if self._graph._version == 0:
             raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
         key = _signature_key(fetches, feed_dict, self._graph)
-        signature = self._signatures.get(key) if key is not None else None
+        signature = self._signatures.get(key)
         if signature is None:
             signature = self._signature(fetches, tuple(feed_dict) if feed_dict else ())
             if key is not None:
@@ -418,11 +425,14 @@ class _Signature:
     """How one (fetch structure, feed keys) pattern runs: read and check the feeds, run the plan, rebuild
     the fetch structure. Every feed value is converted and checked on every run."""
 
-    __slots__ = ("mapper", "feeds", "runner", "slots", "reads_values")
+    __slots__ = ("mapper", "feeds", "plain_feeds", "runner", "slots", "reads_values")
 
     def __init__(self, mapper: _FetchMapper, feeds: list, runner, positions: dict):
         self.mapper = mapper
         self.feeds = [(key, index, _FeedSpec(tensor)) for tensor, key, index in feeds]
+        # the common case, no tuple feed keys: (key, spec) pairs read in one comprehension per run
+        self.plain_feeds = None if any(index is not None for _, _, index in feeds) else \
+            [(key, spec) for key, _, spec in self.feeds]
         self.runner = runner
         fed_position = {tensor: i for i, (tensor, _, _) in enumerate(feeds)}
         # per fetched element: (True, i) output i of the plan, (False, i) feed value i, None an Operation
@@ -437,24 +447,23 @@ class _Signature:
         self.reads_values = any(slot is not None and slot[0] for slot in self.slots)
 
     def run(self, feed_dict):
-        values = []
-        for key, index, spec in self.feeds:
-            value = feed_dict[key]
-            if index is not None:
-                if not isinstance(value, (tuple, list)) or len(value) <= index:
-                    raise ValueError(f"The value of a tuple feed key {key!r} must be a tuple of the same length")
-                value = value[index]
-            values.append(spec.convert(value, key))
+        plain = self.plain_feeds
+        if plain is not None:
+            values = [spec.convert(feed_dict[key], key) for key, spec in plain]
+        else:
+            values = []
+            for key, index, spec in self.feeds:
+                value = feed_dict[key]
+                if index is not None:
+                    if not isinstance(value, (tuple, list)) or len(value) <= index:
+                        raise ValueError(f"The value of a tuple feed key {key!r} must be a tuple of the same "
+                                         "length")
+                    value = value[index]
+                values.append(spec.convert(value, key))
         fetched = self.runner.run(values, self.reads_values) if self.runner is not None else ()
-        out = []
-        for slot in self.slots:
-            if slot is None:
-                out.append(None)
-            elif slot[0]:
-                out.append(_to_numpy(fetched[slot[1]]))
-            else:  # a fetched fed tensor returns the fed value, as converted (an ndarray, also 0-d)
-                out.append(np.asarray(values[slot[1]]))
-        return self.mapper.build(out)
+        # a fetched fed tensor returns the fed value, as converted (an ndarray, also 0-d)
+        return self.mapper.build([None if slot is None else _to_numpy(fetched[slot[1]]) if slot[0]
+                                  else np.asarray(values[slot[1]]) for slot in self.slots])
 
 
 class _FeedSpec:
@@ -522,8 +531,9 @@ def _signature_key(fetches, feed_dict, graph):
 def _structure_key(fetches):
     kind = type(fetches)
     if kind is list or kind is tuple:
-        if all(type(f) in _LEAVES for f in fetches):  # a flat list of tensors and ops (training loops)
-            return (kind, tuple(fetches))
+        leaves = tuple(fetches)
+        if _LEAVES.issuperset(map(type, leaves)):  # a flat list of tensors and ops (training loops)
+            return (kind, leaves)
         return (kind, tuple(_structure_key(f) for f in fetches))
     if isinstance(fetches, collections.abc.Mapping):
         return (kind, tuple((k, _structure_key(v)) for k, v in fetches.items()))
@@ -573,7 +583,7 @@ def _common_device(tensors, targets) -> Optional[str]:
 
 
 def _to_numpy(value):
-    if isinstance(value, np.ndarray):
+    if type(value) is np.ndarray:
         arr = value
     else:
         try:

@@ -326,6 +326,15 @@ def _step_facts(get, write, name: str, plan: DevicePlan, count: int, fresh: bool
     write(("iterator_perm_base", name), jax.device_put(np.int64(lo)))
 
 
+def _same_array(a, b) -> bool:
+    """Whether a re-initialization sees the arrays of the last one (the epoch loop of an initializable
+    iterator): comparing on the host is cheaper than another copy to the device."""
+    if a is b:
+        return True
+    return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype and \
+        a.shape == b.shape and a.dtype != object and bool(np.array_equal(a, b))
+
+
 def _init_state(write, store, name: str, bound: Bound, device: bool) -> None:
     """(Re)initializes iterator `name` over `bound`: a host walk, or a device position and arrays."""
     old = store.get(("iterator", name))
@@ -339,14 +348,15 @@ def _init_state(write, store, name: str, bound: Bound, device: bool) -> None:
     values = bound.all_values()
     src = [values[t] for t in ds._dev_tensors()]
     cached = store.get(("iterator_src", name))
-    if cached is not None and len(cached[0]) == len(src) and all(a is b for a, b in zip(cached[0], src)):
-        data = cached[1]  # the same host arrays as last initialization: keep their device copies
+    if cached is not None and len(cached[0]) == len(src) and all(map(_same_array, cached[0], src)):
+        data = cached[1]  # the same arrays as last initialization: keep their device copies
     else:
-        data = [jax.device_put(np.asarray(v)) for v in src]
+        data = [v if isinstance(v, jax.Array) else jax.device_put(np.asarray(v)) for v in src]
         write(("iterator_src", name), (src, data))
     seed = _entropy()
-    write(("iterator", name), jax.device_put(np.int64(0)))
-    write(("iterator_seed", name), jax.device_put(np.uint32(seed)))
+    # host scalars: the step takes them as arguments (a device_put costs more than a re-initialization)
+    write(("iterator", name), np.asarray(0, np.int64))
+    write(("iterator_seed", name), np.asarray(seed, np.uint32))
     write(("iterator_seed_host", name), seed)
     write(("iterator_data", name), data)
     write(("iterator_count", name), 0)
