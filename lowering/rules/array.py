@@ -17,7 +17,7 @@ from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import (axis_in_range, first_failure, invalid, require_in_range, shape_str,
                                    shape_vector, slice_debug)
-from lowering.rules.math import STATIC_RESULT_LIMIT, is_static, static_ints
+from lowering.rules.math import STATIC_RESULT_LIMIT, is_static, outside_traces, static_ints
 
 
 def _ints(value) -> list:
@@ -25,8 +25,9 @@ def _ints(value) -> list:
 
 
 def _host_result_ok(x, size: int) -> bool:
-    """Build a host result when small (shape plumbing) or a string array (strings never reach XLA)."""
-    return size <= STATIC_RESULT_LIMIT or np.asarray(x).dtype == object
+    """Build a host result when small (shape plumbing), a string array (strings never reach XLA), or in
+    an op-by-op run (no trace: numpy costs no compile)."""
+    return size <= STATIC_RESULT_LIMIT or np.asarray(x).dtype == object or outside_traces()
 
 
 _invalid = invalid

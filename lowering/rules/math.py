@@ -143,6 +143,19 @@ for _op_type, _fn in {
 # shape plumbing never needs them, so larger results are computed by XLA instead.
 STATIC_RESULT_LIMIT = 1024
 
+try:  # jax has no public "is anything tracing" question; without it, host results stay small
+    from jax._src.core import trace_state_clean as _trace_state_clean
+except ImportError:  # pragma: no cover (an older or newer jax)
+    def _trace_state_clean() -> bool:
+        return False
+
+
+def outside_traces() -> bool:
+    """True when no jax transformation is tracing (an op-by-op run): a constant-valued result of any size
+    may then stay a numpy array, which costs no XLA compile (a variable initializer's `Fill` of zeros
+    would compile one kernel per shape) and is never baked into an executable as a literal."""
+    return _trace_state_clean()
+
 
 def is_static(*args) -> bool:
     """True when every input is a host numpy value (a constant, or shape arithmetic on constants).
