@@ -408,7 +408,7 @@ def _first_distinct(comb, s: int):
     return buf, count[-1], jnp.sum(count < s, dtype=jnp.int32)
 
 
-def _draw_unique(key, num_sampled: int, draw, dtype):
+def _draw_unique(key, num_sampled: int, draw):
     """The first `num_sampled` distinct values of a stream of draws, and how many draws that took
     (TF's `num_tries`).
 
@@ -444,7 +444,7 @@ def _sampler_fn(kind: str, num_sampled: int, range_max: int, unique: bool):
 
     def sample(key, true_classes):
         if unique:
-            sampled, tries = _draw_unique(key, num_sampled, draw, dtype)
+            sampled, tries = _draw_unique(key, num_sampled, draw)
             tries = tries.astype(jnp.float32)
 
             def expected(ids):  # TF's ExpectedCountHelper: P(id drawn at least once in `tries` draws),
