@@ -26,8 +26,10 @@ from tensorboard.compat.proto.meta_graph_pb2 import MetaGraphDef, TensorInfo  # 
 from tensorboard.compat.proto.node_def_pb2 import NodeDef  # noqa: F401,E402
 from tensorboard.compat.proto.tensor_pb2 import TensorProto  # noqa: F401,E402
 from graphcompat.framework.tensor_util import make_ndarray, make_tensor_proto  # noqa: F401,E402
-from graphcompat.framework.importer import import_graph_def  # noqa: F401,E402
-from graphcompat import graph_util, saved_model  # noqa: F401,E402
+# import_graph_def, tf.graph_util and tf.saved_model load on first use (see _LAZY below); the op types
+# TF writes into GraphDefs that only the importer imported (gradient kernels, sharded saves) are
+# registered now, as every op type is once `import graphcompat` returns.
+from graphcompat.ops import grad_ops as _grad_ops, sharded_save_ops as _sharded_save_ops  # noqa: F401,E402
 # --- (end importer) --------------------------------------------------------------------------------
 
 # --- ops: math, array, slicing, linalg, sort (+ tf.math, tf.linalg) ----------------------------
@@ -135,10 +137,8 @@ from graphcompat import strings  # noqa: F401
 # ops13: lookup tables
 from graphcompat.ops.lookup_ops import initialize_all_tables, tables_initializer  # noqa: F401
 from graphcompat import lookup  # noqa: F401
-# ops13: FFTs (tf.signal, and tf.spectral as TF1 names it)
-from graphcompat import signal  # noqa: F401
+# ops13: FFTs (tf.signal, and tf.spectral as TF1 names it: both load on first use, see _LAZY below)
 from graphcompat.image_extra import extract_image_patches  # noqa: F401
-from graphcompat import signal as spectral  # noqa: F401
 from graphcompat.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 # (training) queues and readers of TF1 queue-based input pipelines
 from graphcompat.ops.data_flow_ops import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase,  # noqa: F401
@@ -148,7 +148,7 @@ from graphcompat.ops.io_ops import (FixedLengthRecordReader, IdentityReader, LMD
 from graphcompat import queue  # noqa: F401
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
-from graphcompat import contrib, image, layers, losses, metrics, nn, train  # noqa: F401
+from graphcompat import contrib, image, layers, losses, nn, train  # noqa: F401  (tf.metrics: _LAZY below)
 
 # --- summaries and TensorBoard -----------------------------------------------------------------
 from graphcompat import summary  # noqa: F401
@@ -170,7 +170,7 @@ GIT_VERSION = COMPILER_VERSION = "graphcompat"
 from graphcompat import config  # noqa: F401,E402
 
 # --- notebooks and introspection ---------------------------------------------------------------
-from graphcompat.notebook import show_graph  # noqa: F401
+# tf.show_graph (graphcompat/notebook.py) loads on first use: see __getattr__ below.
 
 
 def stats() -> dict:
@@ -188,15 +188,32 @@ def reset_stats() -> None:
 # pay for importing JAX.
 import lowering as _lowering  # noqa: F401,E402
 
-# In a Jupyter kernel the compile notice is a quiet info line in the cell, not a stderr box.
-from graphcompat import notebook as _notebook  # noqa: E402
-if _notebook.in_jupyter_kernel():
-    _notebook.install_notice_display()
+# In a Jupyter kernel the compile notice is a quiet info line in the cell, not a stderr box. A kernel has
+# imported IPython; without it the notebook module (HTML/SVG rendering) is not loaded at all.
+import sys as _sys  # noqa: E402
+if "IPython" in _sys.modules:
+    from graphcompat import notebook as _notebook
+    if _notebook.in_jupyter_kernel():
+        _notebook.install_notice_display()
+
+# Names that load on first use (graphcompat/_lazy.py): the notebook renderer, the GraphDef importer and
+# what builds on it (tf.graph_util, tf.saved_model with its SavedModel proto), tf.metrics, tf.signal.
+# They register no ops (their op types are defined by modules loaded above).
+_LAZY = {"notebook": ("graphcompat.notebook", None), "_notebook": ("graphcompat.notebook", None),
+         "show_graph": ("graphcompat.notebook", "show_graph"),
+         "import_graph_def": ("graphcompat.framework.importer", "import_graph_def"),
+         "graph_util": ("graphcompat.graph_util", None), "saved_model": ("graphcompat.saved_model", None),
+         "metrics": ("graphcompat.metrics", None),
+         "signal": ("graphcompat.signal", None), "spectral": ("graphcompat.signal", None)}
 
 
-def __getattr__(name):
+def _missing(name):
     """A TF symbol graphcompat lacks: NotImplementedError naming it (never a bare AttributeError)."""
     return compat.missing(__name__, name)
+
+
+from graphcompat import _lazy  # noqa: E402
+__getattr__, __dir__ = _lazy.exports(__name__, _LAZY, _missing)
 
 
 # --- coverage (issue 13 #7): namespaces and top-level symbols TF1 programs call -------------------

@@ -240,6 +240,17 @@ def test_unique_sampler_needing_several_chunks():
         tf.Session().run(tf.nn.uniform_candidate_sampler(labels, 1, 17, True, 16)[0])
 
 
+
+def test_unique_sampler_without_rejections_uses_tfs_shortcut():
+    # TF's ExpectedCountHelper: when num_tries == num_sampled (no draw was rejected) the expected count is
+    # p * num_sampled, not the inclusion probability 1 - (1 - p) ** num_tries.
+    labels = np.array([[3]], np.int64)
+    s, tc, sc = tf.nn.uniform_candidate_sampler(labels, 1, 5, True, 10 ** 6, seed=5)
+    got, true_count, counts = tf.Session().run([s, tc, sc])
+    assert len(set(got.tolist())) == 5
+    want = np.float32(1.0 / 10 ** 6) * np.float32(5)
+    assert np.all(counts == want) and np.all(true_count == want)
+
 # ------------------------------------------------------------------------------------------------
 # Ops whose TF kernels validate fed shapes or values: a good line + TF's error class and text.
 # ------------------------------------------------------------------------------------------------

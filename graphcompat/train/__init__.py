@@ -23,30 +23,65 @@ from graphcompat.train.input import (batch, batch_join, input_producer, limit_ep
                                      match_filenames_once, maybe_batch, maybe_batch_join, maybe_shuffle_batch,
                                      maybe_shuffle_batch_join, range_input_producer, shuffle_batch,
                                      shuffle_batch_join, slice_input_producer, string_input_producer)
-from graphcompat.train.session_run_hook import (SessionRunArgs, SessionRunContext, SessionRunHook,  # noqa: F401,E402
-                                                SessionRunValues)
-from graphcompat.train.basic_session_run_hooks import (CheckpointSaverHook, CheckpointSaverListener,  # noqa: F401,E402
-                                                       FeedFnHook, FinalOpsHook, GlobalStepWaiterHook,
-                                                       LoggingTensorHook, NanLossDuringTrainingError, NanTensorHook,
-                                                       ProfilerHook, SecondOrStepTimer, StepCounterHook,
-                                                       StopAtStepHook, SummarySaverHook)
-from graphcompat.train.session_manager import SessionManager  # noqa: F401,E402
-from graphcompat.train.supervisor import Supervisor  # noqa: F401,E402
-from graphcompat.train.moving_averages import ExponentialMovingAverage  # noqa: F401,E402
-from graphcompat.train.warm_starting import VocabInfo, warm_start  # noqa: F401,E402
-from graphcompat.train.loops import basic_train_loop, checkpoints_iterator  # noqa: F401,E402
-from graphcompat.train.monitored_session import (ChiefSessionCreator, MonitoredSession,  # noqa: F401,E402
-                                                 MonitoredTrainingSession, Scaffold, SessionCreator,
-                                                 SingularMonitoredSession, WorkerSessionCreator)
 
-# --- (scaleout) TF1's distributed-runtime names: ClusterSpec and replica_device_setter as TF's, Server
-# raises saying to use graphcompat.config.distributed + data_parallel (graphcompat/train/distributed.py)
-from graphcompat.train.distributed import ClusterSpec, Server, replica_device_setter  # noqa: F401,E402
+# Training loops, hooks, session managers, moving averages, warm starting and the (scaleout) TF1
+# distributed-runtime names (ClusterSpec and replica_device_setter as TF's; Server raises saying to use
+# graphcompat.config.distributed + data_parallel) load on first use: they register no ops, and most
+# programs never touch them, so `import graphcompat` does not pay for them (graphcompat/_lazy.py).
+_LAZY = {
+    "session_run_hook": ("graphcompat.train.session_run_hook", None),
+    "SessionRunArgs": ("graphcompat.train.session_run_hook", "SessionRunArgs"),
+    "SessionRunContext": ("graphcompat.train.session_run_hook", "SessionRunContext"),
+    "SessionRunHook": ("graphcompat.train.session_run_hook", "SessionRunHook"),
+    "SessionRunValues": ("graphcompat.train.session_run_hook", "SessionRunValues"),
+    "basic_session_run_hooks": ("graphcompat.train.basic_session_run_hooks", None),
+    "CheckpointSaverHook": ("graphcompat.train.basic_session_run_hooks", "CheckpointSaverHook"),
+    "CheckpointSaverListener": ("graphcompat.train.basic_session_run_hooks", "CheckpointSaverListener"),
+    "FeedFnHook": ("graphcompat.train.basic_session_run_hooks", "FeedFnHook"),
+    "FinalOpsHook": ("graphcompat.train.basic_session_run_hooks", "FinalOpsHook"),
+    "GlobalStepWaiterHook": ("graphcompat.train.basic_session_run_hooks", "GlobalStepWaiterHook"),
+    "LoggingTensorHook": ("graphcompat.train.basic_session_run_hooks", "LoggingTensorHook"),
+    "NanLossDuringTrainingError": ("graphcompat.train.basic_session_run_hooks", "NanLossDuringTrainingError"),
+    "NanTensorHook": ("graphcompat.train.basic_session_run_hooks", "NanTensorHook"),
+    "ProfilerHook": ("graphcompat.train.basic_session_run_hooks", "ProfilerHook"),
+    "SecondOrStepTimer": ("graphcompat.train.basic_session_run_hooks", "SecondOrStepTimer"),
+    "StepCounterHook": ("graphcompat.train.basic_session_run_hooks", "StepCounterHook"),
+    "StopAtStepHook": ("graphcompat.train.basic_session_run_hooks", "StopAtStepHook"),
+    "SummarySaverHook": ("graphcompat.train.basic_session_run_hooks", "SummarySaverHook"),
+    "session_manager": ("graphcompat.train.session_manager", None),
+    "SessionManager": ("graphcompat.train.session_manager", "SessionManager"),
+    "supervisor": ("graphcompat.train.supervisor", None),
+    "Supervisor": ("graphcompat.train.supervisor", "Supervisor"),
+    "moving_averages": ("graphcompat.train.moving_averages", None),
+    "ExponentialMovingAverage": ("graphcompat.train.moving_averages", "ExponentialMovingAverage"),
+    "warm_starting": ("graphcompat.train.warm_starting", None),
+    "VocabInfo": ("graphcompat.train.warm_starting", "VocabInfo"),
+    "warm_start": ("graphcompat.train.warm_starting", "warm_start"),
+    "loops": ("graphcompat.train.loops", None),
+    "basic_train_loop": ("graphcompat.train.loops", "basic_train_loop"),
+    "checkpoints_iterator": ("graphcompat.train.loops", "checkpoints_iterator"),
+    "monitored_session": ("graphcompat.train.monitored_session", None),
+    "ChiefSessionCreator": ("graphcompat.train.monitored_session", "ChiefSessionCreator"),
+    "MonitoredSession": ("graphcompat.train.monitored_session", "MonitoredSession"),
+    "MonitoredTrainingSession": ("graphcompat.train.monitored_session", "MonitoredTrainingSession"),
+    "Scaffold": ("graphcompat.train.monitored_session", "Scaffold"),
+    "SessionCreator": ("graphcompat.train.monitored_session", "SessionCreator"),
+    "SingularMonitoredSession": ("graphcompat.train.monitored_session", "SingularMonitoredSession"),
+    "WorkerSessionCreator": ("graphcompat.train.monitored_session", "WorkerSessionCreator"),
+    "distributed": ("graphcompat.train.distributed", None),
+    "ClusterSpec": ("graphcompat.train.distributed", "ClusterSpec"),
+    "Server": ("graphcompat.train.distributed", "Server"),
+    "replica_device_setter": ("graphcompat.train.distributed", "replica_device_setter"),
+}
 
 
-def __getattr__(name: str):
+def _missing(name: str):
     from graphcompat import compat
     return compat.missing(__name__, name)
+
+
+from graphcompat import _lazy  # noqa: E402
+__getattr__, __dir__ = _lazy.exports(__name__, _LAZY, _missing)
 
 
 # coverage: the remaining TF1 learning-rate decays (TF's math-op composites)

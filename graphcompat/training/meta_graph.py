@@ -148,7 +148,12 @@ def write_graph(graph_or_graph_def, logdir: str, name: str, as_text: bool = True
 # ------------------------------------------------------------------------------------------------
 # Import
 # ------------------------------------------------------------------------------------------------
-from graphcompat.framework.importer import attr_from_proto  # noqa: E402,F401  (kept importable from here)
+def __getattr__(name: str):
+    # `attr_from_proto` stays importable from here; the importer (a large module) loads on first use.
+    if name == "attr_from_proto":
+        from graphcompat.framework.importer import attr_from_proto
+        return attr_from_proto
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _prepend_name_scope(name: str, scope: str) -> str:

@@ -390,33 +390,48 @@ def _uniform(range_max: int, dtype):
     return draw, prob
 
 
-def _draw_unique(key, num_sampled: int, draw, dtype):
-    """The first `num_sampled` distinct values of a stream of draws, and how many draws that took.
+def _first_distinct(comb, s: int):
+    """The first `s` distinct values of `comb` (-1 marks an empty slot) in order, padded with -1; how many
+    distinct values it holds; and the position of the s-th one (meaningful when there are s).
 
-    TF's samplers reject duplicates one draw at a time; here a chunk of draws is deduplicated at once
-    (a pairwise comparison of a few hundred values; top_k picks the first distinct ones in draw order)
-    and the loop draws another chunk only when the first did not hold enough distinct values.
+    A pairwise comparison of a few hundred values marks each value's first occurrence, and a running count
+    of those gives every first occurrence its slot: no sort or top_k, which cost several times more than
+    the whole comparison on a CPU.
+    """
+    n = comb.shape[0]
+    pos = jnp.arange(n, dtype=jnp.int32)
+    earlier = pos[None, :] < pos[:, None]
+    first = (comb >= 0) & ~jnp.any((comb[:, None] == comb[None, :]) & earlier, axis=1)
+    count = jnp.cumsum(first, dtype=jnp.int32)  # distinct values among comb[:p + 1]
+    slot = jnp.where(first & (count <= s), count - 1, s)  # slot s is out of range: dropped
+    buf = jnp.full((s,), -1, comb.dtype).at[slot].set(comb, mode="drop", unique_indices=True)
+    return buf, count[-1], jnp.sum(count < s, dtype=jnp.int32)
+
+
+def _draw_unique(key, num_sampled: int, draw):
+    """The first `num_sampled` distinct values of a stream of draws, and how many draws that took
+    (TF's `num_tries`).
+
+    TF's samplers reject duplicates one draw at a time; here a chunk of draws is deduplicated at once and
+    another chunk is drawn only while fewer than `num_sampled` distinct values were found. The first
+    chunk is sized so that it almost always suffices; the loop for the rare remainder sits behind a
+    `cond`, which costs less than a `while_loop` whose condition is checked on every run.
     """
     s = num_sampled
     k = s + max(s // 2, 16)  # log-uniform over a large range needs ~1.25 s draws for s distinct
-    n = s + k
-    pos = jnp.arange(n, dtype=jnp.int32)
-    earlier = pos[None, :] < pos[:, None]
+    key, sub = jax.random.split(key)
+    buf, total, last = _first_distinct(draw(sub, k), s)
+    state = (buf, jnp.minimum(total, s), jnp.where(total >= s, last + 1, k), key)
 
-    def body(state):
+    def more(state):
         buf, _, tries, key = state
         key, sub = jax.random.split(key)
-        comb = jnp.concatenate([buf, draw(sub, k)])
-        first = (comb >= 0) & ~jnp.any((comb[:, None] == comb[None, :]) & earlier, axis=1)
-        _, idx = lax.top_k(jnp.where(first, n - pos, 0), s)  # the first s distinct, in draw order
-        total = jnp.sum(first, dtype=jnp.int32)
-        found = jnp.minimum(total, s)
-        new_buf = jnp.where(jnp.arange(s) < found, comb[idx], -1)
-        consumed = jnp.where(total >= s, idx[s - 1] - s + 1, k)
-        return new_buf, found, tries + consumed, key
+        buf, total, last = _first_distinct(jnp.concatenate([buf, draw(sub, k)]), s)
+        # the s-th distinct value sits at `last` of [buffer (s slots), new draws]
+        return buf, jnp.minimum(total, s), tries + jnp.where(total >= s, last - s + 1, k), key
 
-    state = body((jnp.full((s,), -1, dtype), jnp.int32(0), jnp.int32(0), key))  # the usual case: one chunk
-    buf, _, tries, _ = lax.while_loop(lambda st: st[1] < s, body, state)
+    buf, _, tries, _ = lax.cond(state[1] < s, lambda st: lax.while_loop(lambda st: st[1] < s, more, st),
+                                lambda st: st, state)
     return buf.astype(jnp.int64), tries
 
 
@@ -429,11 +444,13 @@ def _sampler_fn(kind: str, num_sampled: int, range_max: int, unique: bool):
 
     def sample(key, true_classes):
         if unique:
-            sampled, tries = _draw_unique(key, num_sampled, draw, dtype)
+            sampled, tries = _draw_unique(key, num_sampled, draw)
             tries = tries.astype(jnp.float32)
 
-            def expected(ids):  # P(id drawn at least once in `tries` draws)
-                return -jnp.expm1(tries * jnp.log1p(-prob(ids)))
+            def expected(ids):  # TF's ExpectedCountHelper: P(id drawn at least once in `tries` draws),
+                p = prob(ids)   # and p * num_sampled when no draw was rejected (tries == num_sampled)
+                return jnp.where(tries == num_sampled, p * np.float32(num_sampled),
+                                 -jnp.expm1(tries * jnp.log1p(-p)))
         else:
             sampled = draw(key, num_sampled).astype(jnp.int64)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from graphcompat.train.training_ops import DENSE, SPARSE
 from lowering.interpreter import LazyRead
@@ -30,6 +29,7 @@ def _proximal_gd(s, x, a):
 
 def _momentum(s, x, a):
     # TF's ApplyMomentum is optax's trace (accum = mu * accum + g; Nesterov: g + mu * accum) times -lr.
+    import optax  # here, not at the top: optax (and the jax.scipy.stats it loads) costs ~80 ms of every import
     trace = optax.trace(decay=x["momentum"], nesterov=bool(a.get("use_nesterov")))
     update, state = trace.update(x["grad"], optax.TraceState(trace=s["accum"]))
     return {"var": s["var"] - x["lr"] * update, "accum": state.trace}
