@@ -302,8 +302,11 @@ class BaseSession:
             raise RuntimeError("Attempted to use a closed Session.")
         if self._graph._version == 0:
             raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
-        key = _signature_key(fetches, feed_dict, self._graph)
-        signature = self._signatures.get(key)
+        try:
+            key = _signature_key(fetches, feed_dict, self._graph)
+            signature = self._signatures.get(key)
+        except TypeError:  # something in the structure is unhashable: resolved on every run
+            key = signature = None
         if signature is None:
             signature = self._signature(fetches, tuple(feed_dict) if feed_dict else ())
             if key is not None:
@@ -519,13 +522,8 @@ class _FeedSpec:
 
 
 def _signature_key(fetches, feed_dict, graph):
-    """A hashable key for (fetch structure, feed keys), or None when something in it is unhashable."""
-    try:
-        key = (_structure_key(fetches), tuple(feed_dict) if feed_dict else (), len(graph._unfeedable))
-        hash(key)
-        return key
-    except TypeError:
-        return None
+    """A key for (fetch structure, feed keys); unhashable when something in it is (see Session.run)."""
+    return (_structure_key(fetches), tuple(feed_dict) if feed_dict else (), len(graph._unfeedable))
 
 
 def _structure_key(fetches):
