@@ -444,8 +444,8 @@ def test_graphcompat_reimports_its_dynamic_rnn_training_meta_graph(tmp_path):
 
 
 def test_map_fn_scan_fold_reimport():
-    """_FunctionalScan (graphcompat's op for map_fn/scan/foldl/foldr) names its body `f` in the library;
-    a re-imported GraphDef rebuilds it and gives the same values."""
+    """map_fn/scan/foldl/foldr are While loops over TensorArrays (a cond and a body each in the library);
+    a re-imported GraphDef rebuilds them and gives the same values."""
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [4, 2], name="x")
@@ -457,7 +457,7 @@ def test_map_fn_scan_fold_reimport():
         with tf.Session() as sess:
             want = sess.run(["a:0", "b:0", "c:0"], feed)
         gd = g.as_graph_def()
-    assert len(gd.library.function) == 3
+    assert len(gd.library.function) == 6
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:

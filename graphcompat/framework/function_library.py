@@ -24,7 +24,7 @@ from graphcompat.framework import dtypes as _dt
 #   "branch":     (*captures) -> outputs                                     (If's then/else)
 #   "while_cond": (counter, max, *vars, *captures) -> pred [and counter < max]
 #   "while_body": (counter, max, *vars, *captures) -> (counter + 1, max, *new vars, *captures)
-#   "scan_fn":    (*params, *captures) -> outputs                            (graphcompat's _FunctionalScan)
+#   "scan_fn":    (*params, *captures) -> outputs                            (graphcompat's RnnScan)
 #   "function":   (*captures) -> outputs                 (the forward function `f` of a SymbolicGradient)
 KINDS = ("branch", "while_cond", "while_body", "scan_fn", "function")
 

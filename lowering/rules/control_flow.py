@@ -111,18 +111,16 @@ def _static(shape) -> tuple | None:
 
 
 def needs_host(op) -> bool:
-    """Whether an If/While/_FunctionalScan must run op by op on the host: a body needs it, or (lax needs
-    fixed shapes) cond branches return different static shapes / a loop variable changes its shape."""
+    """Whether an If/While must run op by op on the host: a body needs it, or (lax needs fixed shapes)
+    cond branches return different static shapes / a loop variable changes its shape."""
     if op.type in ("If", "StatelessIf"):
         then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
         return _body_needs_host(then_g) or _body_needs_host(else_g) or any(
             _static(a.shape) != _static(b.shape) for a, b in zip(then_g.outputs, else_g.outputs))
-    if op.type in ("While", "StatelessWhile"):
-        cond_g, body_g = _function(op, "cond"), _function(op, "body")
-        n = len(body_g.params)
-        return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
-            _static(t0.shape) != _static(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
-    return _body_needs_host(_function(op, "f"))
+    cond_g, body_g = _function(op, "cond"), _function(op, "body")
+    n = len(body_g.params)
+    return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
+        _static(t0.shape) != _static(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
 
 
 def _static_max(op):
@@ -395,103 +393,3 @@ def _while_host(ctx, cond_g, body_g, env, counter, max_iter, vs):
 @lowers("_LoopVar")
 def _loop_var(**_):  # bound through the env by the While lowering; never run as a step
     raise AssertionError("a loop variable was evaluated outside its While op")
-
-
-# ------------------------------------------------------------------------------------------------
-# _FunctionalScan (map_fn, scan, foldl, foldr)
-# ------------------------------------------------------------------------------------------------
-@lowers("_FunctionalScan", context=True, host=needs_host)
-@_static_shapes_required
-def functional_scan(ctx: RunContext, op, *inputs):
-    body_g = _function(op, "f")
-    a = op.attrs
-    n_acc, n_elems, reverse, first, emit = (a["num_accumulators"], a["num_elems"], a["reverse"],
-                                           a["first_as_initializer"], a["emit"])
-    n_acc_in = 0 if first else n_acc
-    acc0 = [ctx.deref(v) for v in inputs[:n_acc_in]]
-    xs = [jnp.asarray(ctx.deref(v)) for v in inputs[n_acc_in:n_acc_in + n_elems]]
-    env = _captured_env(ctx, op._inputs[n_acc_in + n_elems:], inputs[n_acc_in + n_elems:])
-    length = xs[0].shape[0]
-    if any(x.shape[0] != length for x in xs):
-        raise ValueError(f"{op.name}: all elems must have the same size in their first dimension, got "
-                         f"{[x.shape[0] for x in xs]}")
-    if first:
-        if length == 0:
-            raise ValueError(f"{op.name}: elems must not be empty when initializer is None")
-        acc0 = [x[-1] if reverse else x[0] for x in xs]
-        xs = [x[:-1] if reverse else x[1:] for x in xs]
-    out_dtypes = [np.dtype(d.as_numpy_dtype) for d in op.attrs["Tout"]]
-    acc_dtypes = out_dtypes[:n_acc]
-    acc0 = _cast_like(acc0, acc_dtypes)
-
-    host = needs_host(op)
-    if host or _concrete(ctx, acc0, xs, list(env.values())):
-        if not host:
-            sample = [x[0] if x.shape[0] else jnp.zeros(x.shape[1:], x.dtype) for x in xs]
-            _record(ctx, lambda child: _run(body_g, child, env, list(acc0) + sample))
-        acc, ys = list(acc0), []
-        order = range(xs[0].shape[0] - 1, -1, -1) if reverse else range(xs[0].shape[0])
-        for i in order:
-            outs = [ctx.deref(v) for v in _run(body_g, ctx, env, acc + [np.asarray(x[i]) for x in xs])]
-            if emit != "fn":
-                acc = outs
-            ys.append(outs)
-        if reverse:
-            ys = ys[::-1]
-        return _result(_scan_outputs(acc, ys, emit, first, reverse, acc0, n_acc, out_dtypes))
-
-    def step_with(child, acc, x):
-        outs = [child.deref(v) for v in _run(body_g, child, env, list(acc) + list(x))]
-        return outs
-
-    def probe(made, acc, x):
-        child = SubContext(ctx)
-        made.append(child)
-        return step_with(child, acc, x)
-
-    _, (p_ctx,) = _probe(probe, acc0, [x[0] for x in xs] if xs[0].shape[0] else
-                         [jnp.zeros(x.shape[1:], x.dtype) for x in xs])
-    keys = list(p_ctx.writes)
-    avals = {k: jax.ShapeDtypeStruct(jnp.shape(p_ctx.state[k]), jnp.result_type(p_ctx.state[k])) for k in keys}
-    key_dtypes = [avals[k].dtype for k in keys]
-    state0 = _cast_like([_current(ctx, k, avals[k]) for k in keys], key_dtypes)
-    checks_meta = [c[1:] for c in p_ctx.checks]
-    emit_dtypes = out_dtypes[n_acc:] if emit == "fn" else acc_dtypes
-
-    def step(carry, x):
-        acc, state, oks = carry
-        child = SubContext(ctx, dict(zip(keys, state)))
-        outs = step_with(child, acc, x)
-        new_state = _cast_like([child.state[k] for k in keys], key_dtypes)
-        new_oks = [jnp.logical_and(a, jnp.asarray(b)) for a, (b, *_) in zip(oks, child.checks)]
-        new_acc = _cast_like(outs, acc_dtypes) if emit != "fn" else acc
-        y = _cast_like(outs, emit_dtypes) if emit != "none" else []
-        return (new_acc, new_state, new_oks), y
-
-    carry0 = (acc0, state0, [jnp.asarray(True) for _ in checks_meta])
-    (acc, state, oks), ys = lax.scan(step, carry0, xs, reverse=reverse)
-    for k, v in zip(keys, state):
-        ctx.write(k, v)
-    for ok, (cls, msg, check_op) in zip(oks, checks_meta):
-        ctx.check(ok, cls, msg, check_op)
-    return _result(_stacked_outputs(acc, ys, emit, first, reverse, acc0))
-
-
-def _stacked_outputs(acc, ys, emit, first, reverse, acc0) -> list:
-    if emit == "none":
-        return list(acc)
-    if emit == "fn":
-        return list(ys)
-    if first:  # tf.scan without initializer: the seed element is the first (last) output
-        ys = [jnp.concatenate([y, a[None]] if reverse else [a[None], y], axis=0) for y, a in zip(ys, acc0)]
-    return list(acc) + list(ys)
-
-
-def _scan_outputs(acc, ys, emit, first, reverse, acc0, n_acc, out_dtypes) -> list:
-    """Host path: stack the per-step outputs as the lax.scan path does."""
-    n_emit = len(out_dtypes) - (n_acc if emit != "fn" else 0)
-    emit_dtypes = out_dtypes[len(out_dtypes) - n_emit:] if emit != "none" else []
-    stacked = [np.stack([np.asarray(step[j]) for step in ys]).astype(emit_dtypes[j]) if ys else
-               np.zeros((0,), emit_dtypes[j]) for j in range(len(emit_dtypes))]
-    return _stacked_outputs([np.asarray(a) for a in acc], stacked, emit, first, reverse,
-                            [np.asarray(a) for a in acc0])
