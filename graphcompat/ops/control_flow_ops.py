@@ -122,10 +122,18 @@ def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: 
     """
     param_set = set(params)
 
+    def created_here(op):
+        return first_id <= op._id < last_id
+
     def inside(op):
-        # A variable created by a branch or body (tf.layers inside tf.cond) is the graph's, as TF's
-        # init_scope lifts it: the body captures it, its initializer and Saver entries stay top-level.
-        return first_id <= op._id < last_id and op.type not in _STATE_SOURCES
+        # A variable created by a branch or body (tf.layers inside tf.cond, an RNN cell's weights in
+        # dynamic_rnn's loop) is the graph's, as TF's init_scope lifts it: the body captures it, its
+        # initializer and Saver entries stay top-level, and so does its snapshot `v/read`, which its
+        # VariableDef names (a meta graph must find it among the top-level nodes).
+        if not created_here(op) or op.type in _STATE_SOURCES:
+            return False
+        return not (op.type == "Identity" and op._inputs and op._inputs[0].op.type in _STATE_SOURCES
+                    and created_here(op._inputs[0].op) and op.name == op._inputs[0].op.name + "/read")
 
     captures: list = []
     seen_captures: set = set()

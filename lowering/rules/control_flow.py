@@ -46,6 +46,8 @@ class SubContext(RunContext):
     def __init__(self, parent: RunContext, seed: dict | None = None):
         self.parent = parent
         super().__init__({}, traced=True)
+        # a padded run's masked ops (lowering/padding.py) include ops of loop bodies and branches
+        self.rule_overrides = parent.rule_overrides
         if seed:
             self.state.update(seed)
 
@@ -133,7 +135,11 @@ def _static_max(op):
 def _run(sub, ctx: RunContext, env: dict, params=()) -> list:
     env = dict(env)
     env.update(zip(sub.params, params))
-    return evaluate(_steps(sub), env, sub.outputs, ctx)
+    steps = _steps(sub)
+    overrides = ctx.rule_overrides
+    if overrides:  # a padded run: the body's masked ops run masked (lowering/padding.py)
+        steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in steps]
+    return evaluate(steps, env, sub.outputs, ctx)
 
 
 def _probe(fn, *args):
@@ -203,9 +209,9 @@ _NEEDS_VALUES = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConve
 def _static_shapes_required(rule):
     """A subgraph op whose ops need run-time values as static shapes cannot be compiled: say so with
     NotImplementedError, which makes the plan fall back to op-by-op runs (as for any such op)."""
-    def wrapped(ctx, op, *args):
+    def wrapped(ctx, op, *args, **kwargs):
         try:
-            return rule(ctx, op, *args)
+            return rule(ctx, op, *args, **kwargs)
         except _NEEDS_VALUES as err:
             raise NotImplementedError(f"{op.type} '{op.name}': its subgraph needs run-time values as static "
                                       f"shapes, so it runs op by op ({type(err).__name__})") from err
@@ -285,7 +291,9 @@ def _result(outs):
 # ------------------------------------------------------------------------------------------------
 @lowers("While", "StatelessWhile", context=True, host=needs_host)
 @_static_shapes_required
-def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
+def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
+    """`scan_length` (a padded run, lowering/padding.py): `max_iter` is the true trip bound of a loop
+    whose maximum is a padded size, `scan_length` that padded size, the static length of the scan."""
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
     n = len(body_g.params)
     vars0, captured = list(inputs[:n]), inputs[n:]
@@ -327,7 +335,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
     checks_meta = [c[1:] for c in p_ctx.checks]
     # A maximum known while tracing (a constant, or a shape-derived value: shapes are static under jit)
     # bounds the differentiable scan; a traced one cannot.
-    static_max = _static_max(op)
+    static_max = _static_max(op) if scan_length is None else int(scan_length)
     if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
             and int(np.asarray(max_iter)) >= 0:
         static_max = int(np.asarray(max_iter))
