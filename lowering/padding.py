@@ -1097,13 +1097,8 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
     if kind == "ta_index":  # TensorArray indices checked against the array's true size
         (size_sym,) = spec[0].values()
 
-        def index_fn(ctx, ta_op, handle, index, *rest):
-            from graphcompat.framework import errors
-            n = sizes_cell[0][size_sym]
-            ok = jnp.all((jnp.asarray(index) >= 0) & (jnp.asarray(index) < n))
-            ctx.check(ok, errors.InvalidArgumentError,
-                      f"TensorArray {ta_op.name}: index out of range of the array's size", ta_op)
-            return rule.fn(ctx, ta_op, handle, index, *rest)
+        def index_fn(ctx, ta_op, *args):
+            return rule.fn(ctx, ta_op, *args, true_size=sizes_cell[0][size_sym])
         return Rule(index_fn, context=True)
 
     if kind == "seq_bound":  # ReverseSequence's lengths may not pass the true (unpadded) sequence length

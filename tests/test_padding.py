@@ -258,3 +258,22 @@ def test_an_empty_batch_runs_at_its_exact_shape():
     with tf.Session() as sess:
         assert sess.run(tf.reduce_sum(x, 0), {x: np.ones((3, 2))}).tolist() == [3.0, 3.0]
         assert sess.run(tf.reduce_sum(x, 0), {x: np.ones((0, 2))}).tolist() == [0.0, 0.0]
+
+
+def test_a_tensor_array_index_past_the_true_size_raises_tf_error_when_padded():
+    """A TensorArray sized by a padded size: an index below the bucket but past the true size is TF's
+    error, not a read of padding."""
+    executor.set_shape_buckets(4)
+    try:
+        x = tf.placeholder(tf.float32, [None, 2])
+        ta = tf.TensorArray(tf.float32, tf.shape(x)[0]).unstack(x)
+        y = ta.read(2) * 2.0
+        tf.reset_stats()
+        with tf.Session() as sess:
+            for _ in range(2):  # op by op, then compiled and padded
+                np.testing.assert_allclose(sess.run(y, {x: np.ones((3, 2))}), [2.0, 2.0])
+            assert _padded_compiles(tf.stats()) == 1
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Tried to read from index 2 but array size is: 2"):
+                sess.run(y, {x: np.ones((2, 2))})
+    finally:
+        executor.set_shape_buckets()

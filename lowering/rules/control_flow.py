@@ -365,6 +365,20 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
     carry0 = (counter0, vars0, state0, oks0, go0)
     if static_max is not None and _differentiated(vars0, captured):
         # Reverse-mode differentiable: a fixed number of steps, each a no-op once the loop is done.
+        # Float carries that start as constants (a TensorArray's zero buffer, an RNN's zero state) would
+        # first be linearized as non-differentiable and then again once a step writes differentiated values
+        # into them: carrying them as differentiated from the start (plus an exact zero that depends on a
+        # differentiated input: a select, so even an inf there adds nothing) saves that second pass.
+        seed = next(v for v in jax.tree_util.tree_leaves((vars0, captured)) if type(v).__name__ == "LinearizeTracer")
+        seed = jnp.ravel(jnp.asarray(seed))[0]
+
+        def differentiated(x):
+            if not jnp.issubdtype(jnp.result_type(x), jnp.floating) or not jnp.issubdtype(seed.dtype, jnp.floating) \
+                    or type(x).__name__ == "LinearizeTracer":
+                return x
+            zero = jnp.where(jnp.asarray(True), jnp.zeros((), jnp.result_type(x)), seed.astype(jnp.result_type(x)))
+            return x + zero
+        carry0 = (counter0, [differentiated(v) for v in vars0], [differentiated(v) for v in state0], oks0, go0)
         def scan_step(carry, _):
             return lax.cond(carry[4], step, lambda c: c, carry), None
         final, _ = lax.scan(scan_step, carry0, None, length=static_max)
