@@ -288,6 +288,7 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence):
         state_in.update(zip(keys, state_values))
         ctx = RunContext(state_in, traced=True)
         ctx.defer_effects = True
+        ctx.state_access_only = True  # rules may skip work that touches no state (a gradient's backward pass)
         evaluate(plan.steps, dict(zip(plan.all_feeds, feeds)), plan.fetch_tensors, ctx)
         found.update(reads=list(dict.fromkeys(ctx.reads)), writes=list(ctx.writes), inits=dict(ctx.inits))
     jax.eval_shape(probe, [store[k] for k in keys], list(feed_values) + list(plan.hoisted.values()))

@@ -101,6 +101,8 @@ class RunContext:
         self.env: Optional[dict] = None  # tensor → value map of the evaluation in progress
         self.current_op = None           # the op whose rule is running (for `require`)
         self.rule_overrides: dict = {}   # op → Rule used instead of its own (padded runs' masked ops)
+        # True in the executor's abstract trace that only finds the state a plan reads and writes
+        self.state_access_only = False
         # op by op with tf.device placement (lowering/placement.py): {op: JAX device}; state read by an
         # op is copied to its device (`device`: the running op's)
         self.placement: Optional[dict] = None

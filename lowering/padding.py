@@ -15,9 +15,11 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`) see true sizes;
 - gradients need nothing more: `jax.vjp` of the masked forward gives padded rows zero cotangents, so
   weight gradients (contractions over the padded axis) equal the unpadded ones exactly;
-- dynamic_rnn's scan pads its batch when the cell is row-independent (its one step is analysed too) and
-  its time axis by carrying the state through steps past the true length, as TF does past a row's
-  sequence_length;
+- While loops (tf.while_loop and what TF builds on it: dynamic_rnn, map_fn, scan) are analysed through
+  their cond and body until the loop variables' facts settle; a `maximum_iterations` that is a padded size
+  (dynamic_rnn's time steps) stays the static length of the differentiable scan while the loop stops at
+  the true size, so steps past it never run; TensorArrays sized by a padded size keep their padded slots
+  apart (`range(0, n)` indices of unstack/stack land in them) and check other indices against the true size;
 - everything else that touches a padded axis (random ops, variable writes of padded values, sorting or
   scanning along it, data-dependent shapes, an op without a rule here) makes the plan run at exact shapes.
 
@@ -82,6 +84,9 @@ class _Facts:
         self.masked: dict = {}   # op → (kind, {input index: {axis: Sym}} or {input index: value facts})
         self.tainted: set = set()  # data computed from true sizes: never usable as a static shape
         self.zero_rows: set = set()  # gradient rows whose padded entries are exactly zero
+        # TensorArray handle → [size Sym | None, element axis facts | None (no padded write seen)]
+        self.arrays: dict = {}
+        self.iota: dict = {}     # tensor → Sym: `range(0, n)` of a padded size n (its padded entries are ≥ n)
 
     def of(self, t):
         return self.axes.get(t)
@@ -159,13 +164,20 @@ def _index_value(value, index):
 
 
 def _touches_padding(op, facts: _Facts) -> bool:
-    return any(facts.padded(t) or facts.symbolic(t) or t in facts.tainted for t in op._inputs)
+    return any(facts.padded(t) or facts.symbolic(t) or t in facts.tainted or t in facts.arrays
+               for t in op._inputs)
+
+
+_IOTA_CONSUMERS = ("TensorArrayScatterV3", "TensorArrayGatherV3", "SymbolicGradient")  # the last re-traces them
 
 
 def _step(op, facts: _Facts) -> None:
     """Computes the facts of `op`'s outputs from its inputs' (raises Unpaddable)."""
     if not _touches_padding(op, facts):
         return
+    if op.type not in _IOTA_CONSUMERS and any(t in facts.iota for t in op._inputs):
+        # its padded entries count on past the true size: only TensorArray indices are understood
+        raise Unpaddable(f"{op.type} reads a range over a padded size")
     rule = RULES.get(op.type)
     if rule is None:
         raise Unpaddable(f"{op.type} has no padding rule")
@@ -213,6 +225,8 @@ def _const_ints(t) -> Optional[list]:
 def _broadcast(op, facts: _Facts, inputs) -> tuple:
     """Axis facts of a broadcast of `inputs`; a padded axis must meet padded or size-1 axes only."""
     shapes = [_axes(facts, t) for t in inputs]
+    if not shapes:  # only shape values (`tf.equal(tf.shape(x), …)`): no data axes
+        return None
     if any(s is None for s in shapes):
         if any(facts.padded(t) for t in inputs):
             raise Unpaddable(f"{op.type}: unknown rank next to a padded tensor")
@@ -674,80 +688,282 @@ def _scaled_zero_rows(t, zero_rows, facts) -> bool:
     return False
 
 
-def _rnn_scan(op, facts: _Facts) -> None:
-    """dynamic_rnn's RnnScan (time-major inputs [T, B, …], initial states [B, …], then an optional
-    sequence_length [B] and captured tensors). Padded batch rows are independent when the cell is row-
-    independent, which its one-step body must prove under the same rules; a padded time axis is masked
-    (`masked_rule` kind "rnn_steps": steps past the true length carry the state through, as TF does past
-    a row's sequence_length), so the final state is the true one and outputs past it are zero."""
-    from lowering.rules.nn import rnn_body
-    try:
-        body = rnn_body(op)
-    except ValueError:
-        raise Unpaddable("RnnScan without its body") from None
-    n_in, n_state = len(body.input_slots), len(body.state_slots)
-    inputs = list(op._inputs)
-    time_sym, batch = None, []
-    for x in inputs[:n_in]:
-        axes = _axes(facts, x)
-        if axes is None or len(axes) < 2 or any(s is not None for s in axes[2:]):
-            raise Unpaddable("RnnScan input padded beyond its time and batch axes")
+# ------------------------------------------------------------------------------------------------
+# Loops and TensorArrays (tf.while_loop, and what TF builds on it: dynamic_rnn, map_fn, scan …)
+# ------------------------------------------------------------------------------------------------
+def _range(op, facts: _Facts) -> None:
+    """`range(0, n)` of a padded size n (TensorArray unstack/stack indices): an iota along a padded axis."""
+    start, limit, delta = op._inputs
+    if any(facts.padded(t) for t in op._inputs) or facts.symbolic(start) or facts.symbolic(delta):
+        raise Unpaddable("Range over padded values")
+    value = facts.values.get(limit)
+    if _const_ints(start) != [0] or _const_ints(delta) != [1] or value is None or value.size != 1 \
+            or not isinstance(value.reshape(-1)[0], Sym):
+        raise Unpaddable("Range whose length is computed from padded sizes")
+    sym = value.reshape(-1)[0]
+    _set(facts, op._outputs[0], (sym,))
+    facts.iota[op._outputs[0]] = sym
+
+
+def _rank(op, facts: _Facts) -> None:
+    """Rank does not see sizes."""
+
+
+def _assert(op, facts: _Facts) -> None:
+    """tf.Assert: its condition must be a true value; its data only shows in the message, which a failed
+    padded run never shows (it is re-run at exact shapes to raise TF's error)."""
+    cond = op._inputs[0]
+    if facts.padded(cond) or facts.symbolic(cond):
+        raise Unpaddable("Assert on a padded condition")
+
+
+def _expand_dims_of_values(op, facts: _Facts) -> None:
+    x = op._inputs[0]
+    if x in facts.values and not facts.padded(x):
+        axis = _const_ints(op._inputs[1])
+        if axis is None:
+            raise Unpaddable("ExpandDims along a run-time axis")
+        value = facts.values[x]
+        facts.values[op._outputs[0]] = np.expand_dims(value, axis[0] % (value.ndim + 1))
+        return
+    _expand_dims(op, facts)
+
+
+def _select_rows(op, facts: _Facts) -> None:
+    """TF1's Select: a vector condition picks rows (dim 0) of higher-rank data; otherwise element-wise."""
+    cond, x, y = op._inputs
+    c = _axes(facts, cond)
+    if op.type == "Select" and c is not None and len(c) == 1 and x.shape.ndims is not None and x.shape.ndims > 1:
+        data = _broadcast_equal(op, facts, [x, y])
+        if (c[0] is None) != (data[0] is None):
+            raise Unpaddable("Select: a padded condition picks rows of unpadded data")
+        if c[0] is not None:
+            _unify(c[0], data[0])
+        if facts.symbolic(cond):
+            raise Unpaddable("Select on a shape value")
+        _set(facts, op._outputs[0], data)
+        return
+    _elementwise(op, facts)
+
+
+def _reverse_sequence(op, facts: _Facts) -> None:
+    """ReverseSequence reverses each row's first seq_lengths[b] steps and leaves the rest: along a padded
+    sequence axis the real steps stay real as long as seq_lengths <= the true length, which its masked
+    rule checks against the true size (kind "seq_bound") as TF's kernel checks it against the axis."""
+    x, lengths = op._inputs
+    axes = _axes(facts, x)
+    seq_dim, batch_dim = int(op.attrs["seq_dim"]), int(op.attrs.get("batch_dim", 0))
+    if axes is None or facts.symbolic(lengths) or lengths in facts.tainted or lengths in facts.iota:
+        raise Unpaddable("ReverseSequence of unknown rank or over computed lengths")
+    rows = _axes(facts, lengths)
+    if rows is None or len(rows) != 1 or (rows[0] is None) != (axes[batch_dim] is None):
+        raise Unpaddable("ReverseSequence: padded rows meet unpadded lengths")
+    if rows[0] is not None:
+        _unify(rows[0], axes[batch_dim])
+    _set(facts, op._outputs[0], axes)
+    if axes[seq_dim] is not None:
+        facts.masked[op] = ("seq_bound", {0: {seq_dim: axes[seq_dim]}})
+
+
+def _array_entry(facts: _Facts, handle) -> list:
+    if handle.op.type != "TensorArrayV3" or handle.value_index != 0:
+        raise Unpaddable("a TensorArray handle that is not its TensorArrayV3's")
+    if handle.op.attrs.get("dynamic_size"):
+        raise Unpaddable("a dynamic_size TensorArray (grows at run time)")
+    return facts.arrays.setdefault(handle, [None, None])
+
+
+def _merge_elements(entry: list, axes) -> None:
+    if axes is None:
+        raise Unpaddable("a TensorArray element of unknown rank")
+    if entry[1] is None:
+        entry[1] = tuple(axes)
+        return
+    if len(entry[1]) != len(axes):
+        raise Unpaddable("TensorArray elements of different ranks")
+    for a, b in zip(entry[1], axes):
+        if (a is None) != (b is None):
+            raise Unpaddable("TensorArray elements padded differently")
+        if a is not None:
+            _unify(a, b)
+
+
+def _elements(entry: list, op) -> tuple:
+    if entry[1] is not None:
+        return entry[1]
+    rank = op._outputs[0].shape.ndims
+    if rank is None:
+        raise Unpaddable("TensorArray read of unknown rank")
+    return (None,) * (rank - (1 if op.type == "TensorArrayGatherV3" else 0))
+
+
+def _plain_index(op, facts: _Facts, t) -> None:
+    if facts.padded(t) or facts.symbolic(t) or t in facts.iota:
+        raise Unpaddable(f"{op.type}: an index computed from padded sizes")
+
+
+def _check_true_size(op, facts: _Facts, entry: list) -> None:
+    """An index below the padded size but not below the true one would not fail as TF's does: check it
+    against the true size (kind "ta_index")."""
+    if entry[0] is not None:
+        facts.masked[op] = ("ta_index", {0: {0: entry[0]}})
+
+
+def _tensor_array(op, facts: _Facts) -> None:
+    size = op._inputs[0]
+    if facts.padded(size) or size in facts.tainted:
+        raise Unpaddable("a TensorArray sized by a padded or computed value")
+    entry = _array_entry(facts, op._outputs[0])
+    if facts.symbolic(size):
+        value = facts.values[size].reshape(-1)
+        if value.size != 1 or not isinstance(value[0], Sym):
+            raise Unpaddable("a TensorArray sized by arithmetic on padded sizes")
+        if entry[0] is None:
+            entry[0] = value[0]
+        else:
+            _unify(entry[0], value[0])
+
+
+def _tensor_array_write(op, facts: _Facts) -> None:
+    handle, index, value, _ = op._inputs
+    entry = _array_entry(facts, handle)
+    _plain_index(op, facts, index)
+    _merge_elements(entry, _axes(facts, value))
+    _check_true_size(op, facts, entry)
+
+
+def _tensor_array_scatter(op, facts: _Facts) -> None:
+    handle, indices, value, _ = op._inputs
+    entry = _array_entry(facts, handle)
+    axes = _axes(facts, value)
+    if axes is None or not axes:
+        raise Unpaddable("TensorArray scatter of unknown rank")
+    if indices in facts.iota:  # range(0, n) into an array of size n: padded rows land in padded slots
+        if entry[0] is None or axes[0] is None:
+            raise Unpaddable("a padded range scattered into an unpadded TensorArray")
+        _unify(entry[0], facts.iota[indices])
+        _unify(entry[0], axes[0])
+    else:
+        _plain_index(op, facts, indices)
         if axes[0] is not None:
-            if time_sym is None:
-                time_sym = axes[0]
-            else:
-                _unify(time_sym, axes[0])
-        batch.append(axes[1])
-    for s in inputs[n_in:n_in + n_state]:
-        axes = _axes(facts, s)
-        if axes is None or not axes or any(a is not None for a in axes[1:]):
-            raise Unpaddable("RnnScan state padded beyond its batch axis")
-        batch.append(axes[0])
-    pos = n_in + n_state
-    if body.has_seq_len:
-        seq = _axes(facts, inputs[pos])
-        if facts.symbolic(inputs[pos]) or inputs[pos] in facts.tainted:
-            raise Unpaddable("RnnScan sequence_length computed from true sizes")
-        batch.append(seq[0] if seq else None)
-        pos += 1
-    if any(facts.padded(t) or facts.symbolic(t) or t in facts.tainted for t in inputs[pos:]):
-        raise Unpaddable("RnnScan body captures a padded tensor")
-    batch_sym = None
-    if any(b is not None for b in batch):
-        if any(b is None for b in batch):
-            raise Unpaddable("RnnScan: padded batch rows meet unpadded ones")
-        batch_sym = batch[0]
-        for b in batch[1:]:
-            _unify(batch_sym, b)
-        # the cell must compute each row from that row alone: analyse its one step with padded rows
-        inner = _Facts()
-        for slot in list(body.input_slots) + list(body.state_slots):
-            rank = slot.shape.ndims
-            if rank is None:
-                raise Unpaddable("RnnScan slot of unknown rank")
-            inner.axes[slot] = (batch_sym,) + (None,) * (rank - 1)
-        for fop in body.ops:
-            _step(fop, inner)
-        if inner.masked or inner.tainted or inner.zero_rows:
-            raise Unpaddable("the RNN cell reduces over, or reads the size of, its batch")
-        for t in list(body.outputs) + list(body.new_states):
-            axes = inner.of(t)
-            if axes is None or axes[0] is None or any(a is not None for a in axes[1:]):
-                raise Unpaddable("an RNN cell output is not computed row by row")
-            _unify(batch_sym, axes[0])
-    outputs = op._outputs
-    for t in outputs[:len(body.outputs)]:
-        rank = t.shape.ndims
-        if rank is None:
-            raise Unpaddable("RnnScan output of unknown rank")
-        _set(facts, t, (time_sym, batch_sym) + (None,) * (rank - 2))
-    for t in outputs[len(body.outputs):]:
-        rank = t.shape.ndims
-        if rank is None:
-            raise Unpaddable("RnnScan state of unknown rank")
-        _set(facts, t, (batch_sym,) + (None,) * (rank - 1))
-    if time_sym is not None:
-        facts.masked[op] = ("rnn_steps", {0: {0: time_sym}})
+            raise Unpaddable("padded rows scattered to unpadded indices")
+        _check_true_size(op, facts, entry)
+    _merge_elements(entry, axes[1:])
+
+
+def _tensor_array_read(op, facts: _Facts) -> None:
+    handle, index, _ = op._inputs
+    entry = _array_entry(facts, handle)
+    _plain_index(op, facts, index)
+    _set(facts, op._outputs[0], _elements(entry, op))
+    _check_true_size(op, facts, entry)
+
+
+def _tensor_array_gather(op, facts: _Facts) -> None:
+    handle, indices, _ = op._inputs
+    entry = _array_entry(facts, handle)
+    elements = _elements(entry, op)
+    if indices in facts.iota:
+        if entry[0] is None:
+            raise Unpaddable("a padded range gathered from an unpadded TensorArray")
+        _unify(entry[0], facts.iota[indices])
+        _set(facts, op._outputs[0], (entry[0],) + tuple(elements))
+        return
+    _plain_index(op, facts, indices)
+    _set(facts, op._outputs[0], (None,) + tuple(elements))
+    _check_true_size(op, facts, entry)
+
+
+def _tensor_array_size(op, facts: _Facts) -> None:
+    entry = _array_entry(facts, op._inputs[0])
+    if entry[0] is not None:
+        value = np.empty((), dtype=object)
+        value[()] = entry[0]
+        facts.values[op._outputs[0]] = value
+
+
+def _array_snapshot(facts: _Facts) -> dict:
+    return {h: (e[0] is not None, None if e[1] is None else tuple(a is not None for a in e[1]))
+            for h, e in facts.arrays.items()}
+
+
+def _while(op, facts: _Facts) -> None:
+    """A While loop: its cond and body are analysed with the loop variables' facts until they settle
+    (a variable keeps its padded axes across iterations; TensorArray elements a later iteration reads are
+    known). The loop must run exactly as many iterations as unpadded: its cond must compute a true value,
+    and a `maximum_iterations` that is a padded size is masked (kind "loop_bound"): the loop stops at the
+    true size, while the padded size stays the static length of the differentiable scan."""
+    graph = op.graph
+    cond_g = graph._get_function(op.attrs["cond"].name) if "cond" in op.attrs else None
+    body_g = graph._get_function(op.attrs["body"].name) if "body" in op.attrs else None
+    if cond_g is None or body_g is None:
+        raise Unpaddable("While without its functions")
+    n = len(body_g.params)
+    counter, max_iter = op._inputs[0], op._inputs[1]
+    vars0, captures = op._inputs[2:2 + n], op._inputs[2 + n:]
+    if facts.padded(counter) or facts.symbolic(counter) or facts.padded(max_iter) or max_iter in facts.tainted:
+        raise Unpaddable("While with a padded counter or a maximum computed from true sizes")
+    max_sym = None
+    if facts.symbolic(max_iter):
+        value = facts.values[max_iter].reshape(-1)
+        if value.size != 1 or not isinstance(value[0], Sym):
+            raise Unpaddable("While whose maximum is arithmetic on padded sizes")
+        max_sym = value[0]
+    if any(facts.symbolic(t) or t in facts.iota for t in vars0):
+        raise Unpaddable("a loop variable carries padded sizes")
+    param_axes = [facts.of(t) for t in vars0]
+    param_taint = [t in facts.tainted for t in vars0]
+    for _ in range(8):
+        before = _array_snapshot(facts)
+        for params in (cond_g.params, body_g.params):
+            for p, axes, taint in zip(params, param_axes, param_taint):
+                if axes is not None:
+                    facts.axes[p] = axes
+                if taint:
+                    facts.tainted.add(p)
+        for fop in body_g.ops:
+            _step(fop, facts)
+        for fop in cond_g.ops:
+            _step(fop, facts)
+        changed = _array_snapshot(facts) != before
+        for k, out in enumerate(body_g.outputs):
+            if facts.symbolic(out) or out in facts.iota:
+                raise Unpaddable("a loop variable becomes a padded size")
+            got, have = facts.of(out), param_axes[k]
+            if got is not None or have is not None:
+                rank = len(got if got is not None else have)
+                got, have = got or (None,) * rank, have or (None,) * rank
+                if len(got) != len(have):
+                    raise Unpaddable("a loop variable changes rank")
+                for a, b in zip(got, have):
+                    if (a is None) != (b is None):
+                        raise Unpaddable("a loop variable's padding changes in the loop")
+                    if a is not None:
+                        _unify(a, b)
+            if out in facts.tainted and not param_taint[k]:
+                param_taint[k] = changed = True
+        if not changed:
+            break
+    else:
+        raise Unpaddable("While: the loop's facts do not settle")
+    go = cond_g.outputs[0]
+    if facts.padded(go) or facts.symbolic(go):
+        raise Unpaddable("While whose condition reads padded sizes or rows")
+    outs = op._outputs
+    if max_sym is not None:
+        facts.masked[op] = ("loop_bound", {1: {0: max_sym}})
+        facts.tainted.update(outs[:2])
+    for t, axes, taint in zip(outs[2:2 + n], param_axes, param_taint):
+        _set(facts, t, axes)
+        if taint:
+            facts.tainted.add(t)
+    for t, src in zip(outs[2 + n:], captures):
+        _set(facts, t, facts.of(src))
+        if src in facts.values:
+            facts.values[t] = facts.values[src]
+        if src in facts.tainted:
+            facts.tainted.add(t)
+
 
 
 _ELEMENTWISE = (
@@ -768,14 +984,23 @@ RULES.update({
     "SoftmaxCrossEntropyWithLogits": _xent, "SparseSoftmaxCrossEntropyWithLogits": _xent,
     "Reshape": _reshape, "Shape": _shape, "ShapeN": _shape, "StridedSlice": _strided_slice,
     "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "ExpandDims": _expand_dims, "Squeeze": _squeeze,
-    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "Select": _select,
-    "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
+    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
     "MaxPool": _batch_axis_only, "AvgPool": _batch_axis_only, "SymbolicGradient": _symbolic_gradient,
     "ScatterAdd": _scatter_of_gradient_rows, "ScatterSub": _scatter_of_gradient_rows,
-    "NoOp": lambda op, facts: None, "RnnScan": _rnn_scan, "Split": _split, "SplitV": _split,
+    "NoOp": lambda op, facts: None, "Split": _split, "SplitV": _split,
+    "Range": _range, "Rank": _rank, "ReverseSequence": _reverse_sequence, "Assert": _assert, "ExpandDims": _expand_dims_of_values,
+    "Select": _select_rows, "While": _while, "StatelessWhile": _while, "TensorArrayV3": _tensor_array,
+    "TensorArrayWriteV3": _tensor_array_write, "TensorArrayScatterV3": _tensor_array_scatter,
+    "TensorArrayReadV3": _tensor_array_read, "TensorArrayGatherV3": _tensor_array_gather,
+    "TensorArraySizeV3": _tensor_array_size, "TensorArrayCloseV3": lambda op, facts: None,
 })
 for _name in _REDUCTION_IDENTITY:
     RULES[_name] = _reduction
+# Dense optimizer updates: a gradient that is not padded (a weight's) holds the exact run's values, even
+# where they were computed from true sizes (a loop that stopped at the true length, a mean's count).
+for _name in ("Adadelta", "Adagrad", "Adam", "CenteredRMSProp", "Ftrl", "FtrlV2", "GradientDescent", "Momentum",
+              "ProximalAdagrad", "ProximalGradientDescent", "RMSProp"):
+    RULES["Apply" + _name] = RULES["ResourceApply" + _name] = _no_padded
 for _name in ("SparseApplyGradientDescent", "SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyAdadelta",
               "SparseApplyRMSProp", "SparseApplyCenteredRMSProp", "SparseApplyFtrl", "SparseApplyFtrlV2",
               "SparseApplyProximalGradientDescent", "SparseApplyProximalAdagrad"):
@@ -862,14 +1087,32 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
             return rule.fn(*args, **attrs)
         return Rule(fn)
 
+    if kind == "loop_bound":  # a While stops at the true size; the padded size is its scan's length
+        (max_sym,) = spec[1].values()
+
+        def loop_fn(ctx, loop_op, counter, max_iter, *rest):
+            return rule.fn(ctx, loop_op, counter, sizes_cell[0][max_sym], *rest, scan_length=max_iter)
+        return Rule(loop_fn, context=True, host=rule.host)
+
+    if kind == "ta_index":  # TensorArray indices checked against the array's true size
+        (size_sym,) = spec[0].values()
+
+        def index_fn(ctx, ta_op, *args):
+            return rule.fn(ctx, ta_op, *args, true_size=sizes_cell[0][size_sym])
+        return Rule(index_fn, context=True)
+
+    if kind == "seq_bound":  # ReverseSequence's lengths may not pass the true (unpadded) sequence length
+        ((seq_dim, seq_sym),) = spec[0].items()
+
+        def seq_fn(x, lengths, **attrs):
+            from graphcompat.framework import errors
+            from lowering.interpreter import require
+            require(jnp.all(jnp.asarray(lengths) <= sizes_cell[0][seq_sym]), errors.InvalidArgumentError,
+                    f"seq_lens exceeds input.dims({seq_dim})")
+            return rule.fn(x, lengths, **attrs)
+        return Rule(seq_fn)
+
     axes = spec[0]
-    if kind == "rnn_steps":  # the scan stops carrying its state after the true number of steps
-        (time_sym,) = axes.values()
-
-        def rnn_fn(ctx, rnn_op, *args):
-            return rule.fn(ctx, rnn_op, *args, true_steps=sizes_cell[0][time_sym])
-        return Rule(rnn_fn, context=True)
-
     def mask_of(x):
         sizes = sizes_cell[0]
         mask = None

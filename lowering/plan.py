@@ -227,13 +227,24 @@ def _runs_on_host(op, rule, fetched=()) -> bool:
     host from the traced values, unless the string itself is fetched."""
     if op.type == "StringFormat" and not runs_on_host(rule, op) and op._outputs[0] not in fetched:
         return False
+    if op.type == "Const" and _assert_text(op._outputs[0]) and op._outputs[0] not in fetched:
+        return False
     return runs_on_host(rule, op) or any(t.dtype == _dtypes.string for t in op._outputs) \
         or _wants_host_input(op)
 
 
 def _printed(t) -> bool:
-    """A string tensor only PrintV2 reads, produced by a StringFormat that stays in compiled code."""
-    return t.op.type == "StringFormat" and not runs_on_host(get_rule("StringFormat"), t.op)
+    """A string tensor only PrintV2 reads, produced by a StringFormat that stays in compiled code; or a
+    constant text only tf.Assert reads (its rule formats the message on the host, when it fails)."""
+    return (t.op.type == "StringFormat" and not runs_on_host(get_rule("StringFormat"), t.op)) or _assert_text(t)
+
+
+def _assert_text(t) -> bool:
+    """A string constant whose only readers are Asserts (TF's dynamic_rnn checks its sequence_length so)."""
+    if t.op.type != "Const" or t.dtype != _dtypes.string:
+        return False
+    consumers = t.consumers()
+    return bool(consumers) and all(c.type == "Assert" and c._inputs[0] is not t for c in consumers)
 
 
 def _wants_host_input(op) -> bool:

@@ -315,7 +315,7 @@ def test_py_func_inside_loop_runs_on_host():
 
 
 # ------------------------------------------------------------------------------------------------
-# map_fn / scan / foldl / foldr (one functional op over a leading dimension known only at run time)
+# map_fn / scan / foldl / foldr (While loops over TensorArrays; a leading dimension known only at run time)
 # ------------------------------------------------------------------------------------------------
 HIGHER_ORDER = [
     ("map_fn", lambda x: tf.map_fn(lambda r: r * 2.0 + tf.reduce_sum(r), x),

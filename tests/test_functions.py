@@ -411,8 +411,8 @@ def test_variables_created_in_a_branch_stay_top_level():
 
 
 def test_graphcompat_reimports_its_dynamic_rnn_training_meta_graph(tmp_path):
-    """RnnScan names its step function in the library (no Python object): graphcompat's own dynamic_rnn
-    meta graph re-imports and keeps training with the same numbers (issue 12's KeyError)."""
+    """dynamic_rnn is TF's While over TensorArrays (its body a FunctionDef in the library, no Python object):
+    graphcompat's own dynamic_rnn meta graph re-imports and keeps training with the same numbers (issue 12)."""
     g = tf.Graph()
     with g.as_default():
         tf.set_random_seed(1)
@@ -423,9 +423,9 @@ def test_graphcompat_reimports_its_dynamic_rnn_training_meta_graph(tmp_path):
         train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
         tf.add_to_collection("loss", loss)
         tf.add_to_collection("train", train)
-        (scan,) = [op for op in g.get_operations() if op.type == "RnnScan"]
-        assert scan.get_attr("f").name in g._functions
-        assert not [k for k in scan.attrs if k.startswith("_graphcompat")]
+        (loop,) = [op for op in g.get_operations() if op.type in ("While", "StatelessWhile")]
+        assert loop.name == "rnn/while" and loop.get_attr("body").name in g._functions
+        assert not [k for k in loop.attrs if k.startswith("_graphcompat")]
         feed = {"x:0": np.random.RandomState(0).rand(2, 5, 3).astype(np.float32), "sl:0": [5, 3]}
         saver = tf.train.Saver()
         with tf.Session() as sess:
@@ -444,8 +444,8 @@ def test_graphcompat_reimports_its_dynamic_rnn_training_meta_graph(tmp_path):
 
 
 def test_map_fn_scan_fold_reimport():
-    """_FunctionalScan (graphcompat's op for map_fn/scan/foldl/foldr) names its body `f` in the library;
-    a re-imported GraphDef rebuilds it and gives the same values."""
+    """map_fn/scan/foldl/foldr are While loops over TensorArrays (a cond and a body each in the library);
+    a re-imported GraphDef rebuilds them and gives the same values."""
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [4, 2], name="x")
@@ -457,7 +457,7 @@ def test_map_fn_scan_fold_reimport():
         with tf.Session() as sess:
             want = sess.run(["a:0", "b:0", "c:0"], feed)
         gd = g.as_graph_def()
-    assert len(gd.library.function) == 3
+    assert len(gd.library.function) == 6
     with tf.Graph().as_default():
         tf.import_graph_def(gd, name="")
         with tf.Session() as sess:

@@ -89,7 +89,7 @@ BUILD_ERRORS = [
                                                           partition_strategy="foo"), ValueError,
      "Unrecognized partition strategy: foo."),
     ("dynamic_rnn_no_dtype", lambda: tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(2), tf.zeros([2, 3, 4])), ValueError,
-     "If there is no initial_state, you must give a dtype."),
+     "If no initial_state is provided, argument `dtype` must be specified"),  # TF 2.x rnn.py's text
     ("l2_regularizer_int", lambda: tf.contrib.layers.l2_regularizer(1), ValueError, "scale cannot be an integer: 1"),
     ("fused_bn_inference", lambda: tf.nn.fused_batch_norm(tf.zeros([1, 2, 2, 3]), tf.ones([3]), tf.zeros([3]),
                                                           is_training=False), ValueError,

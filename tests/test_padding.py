@@ -108,9 +108,36 @@ def rnn_bidirectional_with_sequence_length():
         lambda n, r: {x: r.randn(n, n + 1, 2), lengths: r.randint(1, n + 2, n)}
 
 
+def rnn_cell_that_mixes_the_batch():
+    """A cell whose step reads the whole batch (its state's batch mean): rows are not independent, but the
+    loop body's mean is masked like any reduction over a padded axis, so padding changes nothing."""
+    class MixingCell(tf.nn.rnn_cell.RNNCell):
+        state_size = output_size = 2
+
+        def call(self, inputs, state):
+            new = tf.tanh(inputs + state - tf.reduce_mean(state, 0, keepdims=True))
+            return new, new
+
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    _, state = tf.nn.dynamic_rnn(MixingCell(), x, initial_state=tf.ones([tf.shape(x)[0], 2]))
+    return [state], lambda n, r: {x: r.randn(n, 3, 2)}
+
+
+def map_fn_and_foldl_over_the_batch():
+    """map_fn / foldl are While loops over TensorArrays sized by the padded batch: padded elements land in
+    padded slots, the loop stops at the true size."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(np.linspace(-1, 1, 3).astype(np.float32), name="w")
+    mapped = tf.map_fn(lambda r: tf.tanh(r * w), x)
+    folded = tf.foldl(lambda a, r: a * 0.5 + r * w, x, initializer=tf.zeros([3]))
+    loss = tf.reduce_mean(mapped) + tf.reduce_sum(folded)
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return [train, loss, mapped, folded], lambda n, r: {x: r.randn(n, 3)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
-          rnn_bidirectional_with_sequence_length]
+          rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch]
 
 
 def contraction_over_the_batch():
@@ -138,27 +165,21 @@ def sizes_in_arithmetic_used_as_a_shape():
     return [tf.ones([tf.shape(x)[0] * 2])], lambda n, r: {x: r.randn(n)}
 
 
+def loop_indexing_a_padded_tensor():
+    """A loop body that slices the padded tensor at a run-time index (x[i]) is not understood."""
+    x = tf.placeholder(tf.float32, [None, 2])
+    _, total = tf.while_loop(lambda i, s: i < tf.shape(x)[0], lambda i, s: (i + 1, s + x[i]),
+                             [tf.constant(0), tf.zeros([2])])
+    return [total], lambda n, r: {x: r.randn(n, 2)}
+
+
 def assign_a_batch():
     x = tf.placeholder(tf.float32, [None])
     v = tf.Variable(np.zeros(1, np.float32), validate_shape=False, name="v")
     return [tf.assign(v, x * 2.0, validate_shape=False)], lambda n, r: {x: r.randn(n)}
 
 
-def rnn_cell_that_mixes_the_batch():
-    """A cell whose step reads the whole batch (its state's batch mean): rows are not independent."""
-    class MixingCell(tf.nn.rnn_cell.RNNCell):
-        state_size = output_size = 2
-
-        def call(self, inputs, state):
-            new = tf.tanh(inputs + state - tf.reduce_mean(state, 0, keepdims=True))
-            return new, new
-
-    x = tf.placeholder(tf.float32, [None, None, 2])
-    _, state = tf.nn.dynamic_rnn(MixingCell(), x, initial_state=tf.ones([tf.shape(x)[0], 2]))
-    return [state], lambda n, r: {x: r.randn(n, 3, 2)}
-
-
-EXACT = [rnn_cell_that_mixes_the_batch, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
+EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch]
 
 
@@ -237,3 +258,22 @@ def test_an_empty_batch_runs_at_its_exact_shape():
     with tf.Session() as sess:
         assert sess.run(tf.reduce_sum(x, 0), {x: np.ones((3, 2))}).tolist() == [3.0, 3.0]
         assert sess.run(tf.reduce_sum(x, 0), {x: np.ones((0, 2))}).tolist() == [0.0, 0.0]
+
+
+def test_a_tensor_array_index_past_the_true_size_raises_tf_error_when_padded():
+    """A TensorArray sized by a padded size: an index below the bucket but past the true size is TF's
+    error, not a read of padding."""
+    executor.set_shape_buckets(4)
+    try:
+        x = tf.placeholder(tf.float32, [None, 2])
+        ta = tf.TensorArray(tf.float32, tf.shape(x)[0]).unstack(x)
+        y = ta.read(2) * 2.0
+        tf.reset_stats()
+        with tf.Session() as sess:
+            for _ in range(2):  # op by op, then compiled and padded
+                np.testing.assert_allclose(sess.run(y, {x: np.ones((3, 2))}), [2.0, 2.0])
+            assert _padded_compiles(tf.stats()) == 1
+            with pytest.raises(tf.errors.InvalidArgumentError, match="Tried to read from index 2 but array size is: 2"):
+                sess.run(y, {x: np.ones((2, 2))})
+    finally:
+        executor.set_shape_buckets()

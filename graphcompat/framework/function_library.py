@@ -1,4 +1,4 @@
-"""A Graph's function library: named bodies of If/While/scan ops, each serializable as TF's `FunctionDef`.
+"""A Graph's function library: named bodies of If/While ops, each serializable as TF's `FunctionDef`.
 
 TF records a cond branch or a loop body as a function in the graph's library (`graph_def.library`) and
 the control-flow op names it with a func attr (`then_branch`, `body` … as a `NameAttrList`). graphcompat
@@ -8,7 +8,7 @@ only TF attrs, and the back end finds a body through `op.graph._get_function(nam
 The ops of a body are recorded in the owning graph (graphcompat calls the branch/body callable once, in
 the outer graph, under the op's name scope), but they are not top-level nodes: nothing outside the body
 consumes them, `Graph.as_graph_def()` leaves them out of `GraphDef.node` and writes them into the body's
-FunctionDef instead. A body's parameters are `_LoopVar` placeholders (loop variables, scan elements);
+FunctionDef instead. A body's parameters are `_LoopVar` placeholders (loop variables);
 outer tensors it reads are its captures, which become trailing function arguments, as TF's FuncGraph
 captures become trailing inputs of the If/While op.
 """
@@ -24,9 +24,8 @@ from graphcompat.framework import dtypes as _dt
 #   "branch":     (*captures) -> outputs                                     (If's then/else)
 #   "while_cond": (counter, max, *vars, *captures) -> pred [and counter < max]
 #   "while_body": (counter, max, *vars, *captures) -> (counter + 1, max, *new vars, *captures)
-#   "scan_fn":    (*params, *captures) -> outputs                            (graphcompat's _FunctionalScan)
 #   "function":   (*captures) -> outputs                 (the forward function `f` of a SymbolicGradient)
-KINDS = ("branch", "while_cond", "while_body", "scan_fn", "function")
+KINDS = ("branch", "while_cond", "while_body", "function")
 
 
 @dataclasses.dataclass(eq=False)

@@ -846,8 +846,7 @@ class _Importer:
         return deps
 
     def is_structural(self, node: _Node) -> bool:
-        return node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL or node.op in self.library_protos \
-            or node.op in ("RnnScan", "_FunctionalScan")
+        return node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL or node.op in self.library_protos
 
     # --- one node ---------------------------------------------------------------------------------
     def create(self, ctx: _Context, node: _Node):
@@ -922,10 +921,6 @@ class _Importer:
             return self._build_call(ctx, node, node.op)
         if node.op == "SymbolicGradient":
             return self._build_symbolic_gradient(ctx, node)
-        if node.op == "RnnScan":
-            return self._build_rnn_scan(ctx, node)
-        if node.op == "_FunctionalScan":
-            return self._build_functional_scan(ctx, node)
         raise NotImplementedError(f"node '{node.name}' ({node.op}) is used outside the control-flow structure "
                                   "it belongs to: graphcompat cannot rebuild it")
 
@@ -1142,48 +1137,6 @@ class _Importer:
         for i, v in zip(carried, results):
             values[i] = v
         return self._name_outputs(ctx, node, values)
-
-    def _build_rnn_scan(self, ctx: _Context, node: _Node):
-        """graphcompat's dynamic_rnn op: its step function `f` imported as a new library function."""
-        from graphcompat.nn.rnn import record_scan
-        inputs = [ctx.value(t) for t in node.inputs]
-        n_in, n_out = int(node.attrs["num_inputs"]), int(node.attrs["num_outputs"])
-        n_state = len(node.attrs["Tout"]) - n_out
-        pos = n_in + n_state
-        seq = None
-        if node.attrs.get("has_sequence_length"):
-            seq, pos = inputs[pos], pos + 1
-        captured = inputs[pos:]
-
-        def step(input_slots, state_slots):
-            outs, _ = self.call(node.attrs["f"], list(input_slots) + list(state_slots) + captured)
-            return outs[:n_out], outs[n_out:]
-        with _ops.name_scope(self._scope_for(ctx, node.name.rpartition("/")[0]) or None):
-            outs, finals = record_scan(step, inputs[:n_in], inputs[n_in:n_in + n_state], seq,
-                                       bool(node.attrs.get("reverse")), node.name.rpartition("/")[2])
-        return self._name_outputs(ctx, node, list(outs) + list(finals))
-
-    def _build_functional_scan(self, ctx: _Context, node: _Node):
-        """graphcompat's map_fn/scan/foldl/foldr op: rebuilt with the builder over its imported `f`."""
-        from graphcompat.ops.control_flow_ops import _functional_scan
-        inputs = [ctx.value(t) for t in node.inputs]
-        emit, first = node.attrs["emit"], bool(node.attrs["first_as_initializer"])
-        n_acc_in = 0 if emit == "fn" or first else int(node.attrs["num_accumulators"])
-        n_elems = int(node.attrs["num_elems"])
-        accs, elems = inputs[:n_acc_in], inputs[n_acc_in:n_acc_in + n_elems]
-        captured = inputs[n_acc_in + n_elems:]
-
-        def fn(*args):
-            flat = [t for a in args for t in (a if isinstance(a, list) else [a])]
-            outs, _ = self.call(node.attrs["f"], flat + captured)
-            return outs
-        graph = _ops.get_default_graph()
-        first_new = len(graph._ops)
-        with _ops.name_scope(self._scope_for(ctx, node.name.rpartition("/")[0]) or None):
-            _functional_scan(fn, list(elems), list(accs) if accs else None, bool(node.attrs["reverse"]), emit,
-                             node.name.rpartition("/")[2], {"fn": "map", "acc": "scan", "none": "foldl"}[emit])
-        op = next(o for o in reversed(graph._ops[first_new:]) if o.type == "_FunctionalScan")
-        return self._name_outputs(ctx, node, list(op._outputs))
 
     def _build_call(self, ctx: _Context, node: _Node, func):
         """A function call, inlined: the body's ops in the call's name scope."""

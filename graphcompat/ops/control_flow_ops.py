@@ -1,4 +1,5 @@
-"""Functional control flow: `tf.cond`, `tf.case`, `tf.while_loop` (+ map_fn/foldl/foldr/scan helpers).
+"""Functional control flow: `tf.cond`, `tf.case`, `tf.while_loop` (map_fn/scan/foldl/foldr, built on
+`tf.while_loop` as TF builds them, are in functional_ops.py).
 
 As TF2's cond_v2/while_v2 (what `tf.compat.v1` records in graph mode), a cond is ONE op of type `If`
 (`cond`, outputs re-exposed as `cond/Identity*`) and a loop ONE op of type `While` (`while`, outputs
@@ -121,10 +122,18 @@ def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: 
     """
     param_set = set(params)
 
+    def created_here(op):
+        return first_id <= op._id < last_id
+
     def inside(op):
-        # A variable created by a branch or body (tf.layers inside tf.cond) is the graph's, as TF's
-        # init_scope lifts it: the body captures it, its initializer and Saver entries stay top-level.
-        return first_id <= op._id < last_id and op.type not in _STATE_SOURCES
+        # A variable created by a branch or body (tf.layers inside tf.cond, an RNN cell's weights in
+        # dynamic_rnn's loop) is the graph's, as TF's init_scope lifts it: the body captures it, its
+        # initializer and Saver entries stay top-level, and so does its snapshot `v/read`, which its
+        # VariableDef names (a meta graph must find it among the top-level nodes).
+        if not created_here(op) or op.type in _STATE_SOURCES:
+            return False
+        return not (op.type == "Identity" and op._inputs and op._inputs[0].op.type in _STATE_SOURCES
+                    and created_here(op._inputs[0].op) and op.name == op._inputs[0].op.name + "/read")
 
     captures: list = []
     seen_captures: set = set()
@@ -550,120 +559,4 @@ def _shapes_as_leaves(s):
     return _ts.as_shape(s)
 
 
-# ------------------------------------------------------------------------------------------------
-# map_fn / scan / foldl / foldr: one functional `_FunctionalScan` op (TF builds these from while_loop
-# and TensorArrays, which graphcompat does not have). `fn` is called once on per-element parameters;
-# the lowering runs its subgraph with `lax.scan` over the leading dimension (known at run time only is
-# fine), so gradients flow through it.
-# ------------------------------------------------------------------------------------------------
-# Its facts are plain attrs: num_accumulators, num_elems, reverse, first_as_initializer, emit ("fn" |
-# "acc" | "none"); `f` names the per-element body in the library.
-defop("_FunctionalScan", "input: *T -> output: *Tout")
-
-
-def _functional_scan(fn, elems, initializer, reverse: bool, emit: str, name: str, scope_default: str):
-    """Records the scan. `emit` is "fn" (map: stack fn's outputs), "acc" (scan: stack accumulators)
-    or "none" (folds: only the final accumulator). Returns (final acc structure, stacked structure)."""
-    with _ops.name_scope(name, scope_default, flatten(elems)) as scope:
-        graph = _ops.get_default_graph()
-        elem_leaves = [convert_to_tensor(e, name="elems") for e in flatten(elems)]
-        if not elem_leaves:
-            raise ValueError("elems must be a Tensor or (possibly nested) sequence of Tensors.")
-        for e in elem_leaves:
-            if e.shape.ndims == 0:
-                raise ValueError(f"Elements in elems must be 1+ dimensional Tensors, not scalars: {e}")
-        n = elem_leaves[0].shape[0].value if elem_leaves[0].shape.ndims else None
-        for e in elem_leaves[1:]:
-            m = e.shape[0].value if e.shape.ndims else None
-            if n is not None and m is not None and n != m:
-                raise ValueError(f"Dimensions must be equal, but are {n} and {m}: all elems must have the same "
-                                 "size in their first dimension")
-        elem_shapes = [e.shape[1:] if e.shape.ndims is not None else _ts.unknown_shape() for e in elem_leaves]
-        first_as_init = emit != "fn" and initializer is None
-        if emit == "fn":
-            acc_struct, acc_leaves = None, []
-        elif first_as_init:
-            acc_struct, acc_leaves = elems, []
-        else:
-            acc_struct = initializer
-            acc_leaves = [convert_to_tensor(a, name="initializer") for a in flatten(initializer)]
-        acc_shapes = elem_shapes if first_as_init else [a.shape for a in acc_leaves]
-        acc_dtypes = [e.dtype.base_dtype for e in elem_leaves] if first_as_init else \
-            [a.dtype.base_dtype for a in acc_leaves]
-
-        def param(prefix, dtype, shape):
-            return _create(graph, "_LoopVar", graph.unique_name(prefix), [], [dtype], [shape],
-                           {"dtype": dtype, "shape": shape})._outputs[0]
-        acc_params = [param("acc", d, sh) for d, sh in zip(acc_dtypes, acc_shapes)]
-        elem_params = [param("elem", e.dtype.base_dtype, sh) for e, sh in zip(elem_leaves, elem_shapes)]
-        elem_arg = pack_sequence_as(elems, elem_params)
-
-        def call(params):
-            if emit == "fn":
-                return fn(elem_arg)
-            return fn(pack_sequence_as(acc_struct, acc_params), elem_arg)
-        res, outs, targets, b0, b1 = _call_and_record(graph, call, ((),), scope_default)
-        if targets:
-            raise NotImplementedError(f"tf.{scope_default}: fn returning Operations is not implemented by "
-                                      "graphcompat")
-        if emit != "fn":
-            if len(outs) != len(acc_params) or not _same_structure(res, acc_struct):
-                raise ValueError(f"The two structures don't have the same nested structure. First structure: "
-                                 f"{acc_struct}, second structure: {res}.")
-            for a, o in zip(acc_params, outs):
-                if a.dtype.base_dtype != o.dtype.base_dtype:
-                    raise TypeError(f"fn returned {o.dtype.name} for an accumulator of type {a.dtype.name}")
-        body_g, control = _collect(graph, "scan_fn", b0, b1, acc_params + elem_params, outs, [])
-        n_acc = len(acc_params)
-        new_acc = outs if emit != "fn" else []
-        emitted = outs if emit in ("fn", "acc") else []
-        captures = body_g.captures
-        stacked_shapes = [_ts.TensorShape([n]).concatenate(t.shape) if t.shape.ndims is not None
-                          else _ts.unknown_shape() for t in emitted]
-        out_dtypes = [t.dtype.base_dtype for t in new_acc] + [t.dtype.base_dtype for t in emitted]
-        out_shapes = [a.shape.most_specific_compatible_shape(o.shape) for a, o in zip(acc_params, new_acc)] \
-            + stacked_shapes
-        attrs = {"T": [t.dtype.base_dtype for t in acc_leaves + elem_leaves + captures], "Tout": out_dtypes,
-                 "f": _register(graph, body_g, scope_default + "_fn"),
-                 "num_accumulators": n_acc, "num_elems": len(elem_leaves), "reverse": bool(reverse),
-                 "first_as_initializer": bool(first_as_init), "emit": emit}
-        op = _create(graph, "_FunctionalScan", scope[:-1], acc_leaves + elem_leaves + captures, out_dtypes,
-                     out_shapes, attrs, control)
-        results = list(op._outputs)
-        final = pack_sequence_as(res, results[:len(new_acc)]) if emit != "fn" else None
-        stacked = pack_sequence_as(res, results[len(new_acc):]) if emitted else None
-        return final, stacked
-
-
-def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap_memory=False,
-           infer_shape=True, name=None, fn_output_signature=None):
-    """`tf.map_fn`: `fn` on each slice of `elems` along dimension 0, results stacked."""
-    if not callable(fn):
-        raise TypeError(f"fn must be callable. Got: {fn}")
-    return _functional_scan(fn, elems, None, False, "fn", name, "map")[1]
-
-
-def scan(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, swap_memory=False,
-         infer_shape=True, reverse=False, name=None):
-    """`tf.scan`: every accumulator value `fn(acc, elem)`, stacked (the first element seeds it when no
-    initializer is given)."""
-    if not callable(fn):
-        raise TypeError(f"fn must be callable. Got: {fn}")
-    return _functional_scan(fn, elems, initializer, reverse, "acc", name, "scan")[1]
-
-
-def foldl(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, swap_memory=False, name=None):
-    """`tf.foldl`: fn(…fn(fn(initializer, e0), e1)…)."""
-    if not callable(fn):
-        raise TypeError(f"fn must be callable. Got: {fn}")
-    return _functional_scan(fn, elems, initializer, False, "none", name, "foldl")[0]
-
-
-def foldr(fn, elems, initializer=None, parallel_iterations=10, back_prop=True, swap_memory=False, name=None):
-    """`tf.foldr`: foldl from the last element."""
-    if not callable(fn):
-        raise TypeError(f"fn must be callable. Got: {fn}")
-    return _functional_scan(fn, elems, initializer, True, "none", name, "foldr")[0]
-
-
-__all__ = ["cond", "case", "while_loop", "map_fn", "foldl", "foldr", "scan"]
+__all__ = ["cond", "case", "while_loop"]

@@ -82,8 +82,8 @@ def _select_shape(ctx: InferenceContext):
         return [merge_shapes(ctx, data, cond)]
     if data.ndims is None:
         return [data]
-    first = merge_shapes(ctx, cond, _ts.TensorShape([data.as_list()[0]]))
-    return [_ts.TensorShape(first.as_list() + data.as_list()[1:])]
+    merge_shapes(ctx, cond, _ts.TensorShape([data.as_list()[0]]))  # checked, but TF returns the data's shape
+    return [data]
 
 
 def _select_v2_shape(ctx: InferenceContext):

@@ -304,13 +304,3 @@ def gen_op(op_type: str, inputs: list, attrs: Optional[dict] = None, name: Optio
     return apply_op(op_type, inputs, attrs, name=name)
 
 
-# ------------------------------------------------------------------------------------------------
-# Recurrence: one op per dynamic_rnn, naming the cell's one-step function (`f`, in the graph's library:
-# (input slots, state slots, captures) -> (outputs, new states)); graphcompat's own op type (TF builds a
-# while loop with TensorArrays) — the lowering here is one `lax.scan`. Inputs: time-major inputs,
-# initial states, sequence_length when `has_sequence_length`, captured tensors.
-# ------------------------------------------------------------------------------------------------
-defop("RnnScan", "inputs: *Tin -> outputs: *Tout",
-      attrs={"num_inputs": 1, "num_outputs": 1, "reverse": False, "has_sequence_length": False,
-             "output_shapes": []},
-      shape=lambda ctx: list(ctx.attrs["output_shapes"]))

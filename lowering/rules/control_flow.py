@@ -46,6 +46,8 @@ class SubContext(RunContext):
     def __init__(self, parent: RunContext, seed: dict | None = None):
         self.parent = parent
         super().__init__({}, traced=True)
+        # a padded run's masked ops (lowering/padding.py) include ops of loop bodies and branches
+        self.rule_overrides = parent.rule_overrides
         if seed:
             self.state.update(seed)
 
@@ -111,18 +113,16 @@ def _static(shape) -> tuple | None:
 
 
 def needs_host(op) -> bool:
-    """Whether an If/While/_FunctionalScan must run op by op on the host: a body needs it, or (lax needs
-    fixed shapes) cond branches return different static shapes / a loop variable changes its shape."""
+    """Whether an If/While must run op by op on the host: a body needs it, or (lax needs fixed shapes)
+    cond branches return different static shapes / a loop variable changes its shape."""
     if op.type in ("If", "StatelessIf"):
         then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
         return _body_needs_host(then_g) or _body_needs_host(else_g) or any(
             _static(a.shape) != _static(b.shape) for a, b in zip(then_g.outputs, else_g.outputs))
-    if op.type in ("While", "StatelessWhile"):
-        cond_g, body_g = _function(op, "cond"), _function(op, "body")
-        n = len(body_g.params)
-        return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
-            _static(t0.shape) != _static(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
-    return _body_needs_host(_function(op, "f"))
+    cond_g, body_g = _function(op, "cond"), _function(op, "body")
+    n = len(body_g.params)
+    return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
+        _static(t0.shape) != _static(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
 
 
 def _static_max(op):
@@ -135,7 +135,11 @@ def _static_max(op):
 def _run(sub, ctx: RunContext, env: dict, params=()) -> list:
     env = dict(env)
     env.update(zip(sub.params, params))
-    return evaluate(_steps(sub), env, sub.outputs, ctx)
+    steps = _steps(sub)
+    overrides = ctx.rule_overrides
+    if overrides:  # a padded run: the body's masked ops run masked (lowering/padding.py)
+        steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in steps]
+    return evaluate(steps, env, sub.outputs, ctx)
 
 
 def _probe(fn, *args):
@@ -205,9 +209,9 @@ _NEEDS_VALUES = (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConve
 def _static_shapes_required(rule):
     """A subgraph op whose ops need run-time values as static shapes cannot be compiled: say so with
     NotImplementedError, which makes the plan fall back to op-by-op runs (as for any such op)."""
-    def wrapped(ctx, op, *args):
+    def wrapped(ctx, op, *args, **kwargs):
         try:
-            return rule(ctx, op, *args)
+            return rule(ctx, op, *args, **kwargs)
         except _NEEDS_VALUES as err:
             raise NotImplementedError(f"{op.type} '{op.name}': its subgraph needs run-time values as static "
                                       f"shapes, so it runs op by op ({type(err).__name__})") from err
@@ -287,7 +291,9 @@ def _result(outs):
 # ------------------------------------------------------------------------------------------------
 @lowers("While", "StatelessWhile", context=True, host=needs_host)
 @_static_shapes_required
-def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
+def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
+    """`scan_length` (a padded run, lowering/padding.py): `max_iter` is the true trip bound of a loop
+    whose maximum is a padded size, `scan_length` that padded size, the static length of the scan."""
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
     n = len(body_g.params)
     vars0, captured = list(inputs[:n]), inputs[n:]
@@ -329,7 +335,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
     checks_meta = [c[1:] for c in p_ctx.checks]
     # A maximum known while tracing (a constant, or a shape-derived value: shapes are static under jit)
     # bounds the differentiable scan; a traced one cannot.
-    static_max = _static_max(op)
+    static_max = _static_max(op) if scan_length is None else int(scan_length)
     if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
             and int(np.asarray(max_iter)) >= 0:
         static_max = int(np.asarray(max_iter))
@@ -359,6 +365,20 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs):
     carry0 = (counter0, vars0, state0, oks0, go0)
     if static_max is not None and _differentiated(vars0, captured):
         # Reverse-mode differentiable: a fixed number of steps, each a no-op once the loop is done.
+        # Float carries that start as constants (a TensorArray's zero buffer, an RNN's zero state) would
+        # first be linearized as non-differentiable and then again once a step writes differentiated values
+        # into them: carrying them as differentiated from the start (plus an exact zero that depends on a
+        # differentiated input: a select, so even an inf there adds nothing) saves that second pass.
+        seed = next(v for v in jax.tree_util.tree_leaves((vars0, captured)) if type(v).__name__ == "LinearizeTracer")
+        seed = jnp.ravel(jnp.asarray(seed))[0]
+
+        def differentiated(x):
+            if not jnp.issubdtype(jnp.result_type(x), jnp.floating) or not jnp.issubdtype(seed.dtype, jnp.floating) \
+                    or type(x).__name__ == "LinearizeTracer":
+                return x
+            zero = jnp.where(jnp.asarray(True), jnp.zeros((), jnp.result_type(x)), seed.astype(jnp.result_type(x)))
+            return x + zero
+        carry0 = (counter0, [differentiated(v) for v in vars0], [differentiated(v) for v in state0], oks0, go0)
         def scan_step(carry, _):
             return lax.cond(carry[4], step, lambda c: c, carry), None
         final, _ = lax.scan(scan_step, carry0, None, length=static_max)
@@ -395,103 +415,3 @@ def _while_host(ctx, cond_g, body_g, env, counter, max_iter, vs):
 @lowers("_LoopVar")
 def _loop_var(**_):  # bound through the env by the While lowering; never run as a step
     raise AssertionError("a loop variable was evaluated outside its While op")
-
-
-# ------------------------------------------------------------------------------------------------
-# _FunctionalScan (map_fn, scan, foldl, foldr)
-# ------------------------------------------------------------------------------------------------
-@lowers("_FunctionalScan", context=True, host=needs_host)
-@_static_shapes_required
-def functional_scan(ctx: RunContext, op, *inputs):
-    body_g = _function(op, "f")
-    a = op.attrs
-    n_acc, n_elems, reverse, first, emit = (a["num_accumulators"], a["num_elems"], a["reverse"],
-                                           a["first_as_initializer"], a["emit"])
-    n_acc_in = 0 if first else n_acc
-    acc0 = [ctx.deref(v) for v in inputs[:n_acc_in]]
-    xs = [jnp.asarray(ctx.deref(v)) for v in inputs[n_acc_in:n_acc_in + n_elems]]
-    env = _captured_env(ctx, op._inputs[n_acc_in + n_elems:], inputs[n_acc_in + n_elems:])
-    length = xs[0].shape[0]
-    if any(x.shape[0] != length for x in xs):
-        raise ValueError(f"{op.name}: all elems must have the same size in their first dimension, got "
-                         f"{[x.shape[0] for x in xs]}")
-    if first:
-        if length == 0:
-            raise ValueError(f"{op.name}: elems must not be empty when initializer is None")
-        acc0 = [x[-1] if reverse else x[0] for x in xs]
-        xs = [x[:-1] if reverse else x[1:] for x in xs]
-    out_dtypes = [np.dtype(d.as_numpy_dtype) for d in op.attrs["Tout"]]
-    acc_dtypes = out_dtypes[:n_acc]
-    acc0 = _cast_like(acc0, acc_dtypes)
-
-    host = needs_host(op)
-    if host or _concrete(ctx, acc0, xs, list(env.values())):
-        if not host:
-            sample = [x[0] if x.shape[0] else jnp.zeros(x.shape[1:], x.dtype) for x in xs]
-            _record(ctx, lambda child: _run(body_g, child, env, list(acc0) + sample))
-        acc, ys = list(acc0), []
-        order = range(xs[0].shape[0] - 1, -1, -1) if reverse else range(xs[0].shape[0])
-        for i in order:
-            outs = [ctx.deref(v) for v in _run(body_g, ctx, env, acc + [np.asarray(x[i]) for x in xs])]
-            if emit != "fn":
-                acc = outs
-            ys.append(outs)
-        if reverse:
-            ys = ys[::-1]
-        return _result(_scan_outputs(acc, ys, emit, first, reverse, acc0, n_acc, out_dtypes))
-
-    def step_with(child, acc, x):
-        outs = [child.deref(v) for v in _run(body_g, child, env, list(acc) + list(x))]
-        return outs
-
-    def probe(made, acc, x):
-        child = SubContext(ctx)
-        made.append(child)
-        return step_with(child, acc, x)
-
-    _, (p_ctx,) = _probe(probe, acc0, [x[0] for x in xs] if xs[0].shape[0] else
-                         [jnp.zeros(x.shape[1:], x.dtype) for x in xs])
-    keys = list(p_ctx.writes)
-    avals = {k: jax.ShapeDtypeStruct(jnp.shape(p_ctx.state[k]), jnp.result_type(p_ctx.state[k])) for k in keys}
-    key_dtypes = [avals[k].dtype for k in keys]
-    state0 = _cast_like([_current(ctx, k, avals[k]) for k in keys], key_dtypes)
-    checks_meta = [c[1:] for c in p_ctx.checks]
-    emit_dtypes = out_dtypes[n_acc:] if emit == "fn" else acc_dtypes
-
-    def step(carry, x):
-        acc, state, oks = carry
-        child = SubContext(ctx, dict(zip(keys, state)))
-        outs = step_with(child, acc, x)
-        new_state = _cast_like([child.state[k] for k in keys], key_dtypes)
-        new_oks = [jnp.logical_and(a, jnp.asarray(b)) for a, (b, *_) in zip(oks, child.checks)]
-        new_acc = _cast_like(outs, acc_dtypes) if emit != "fn" else acc
-        y = _cast_like(outs, emit_dtypes) if emit != "none" else []
-        return (new_acc, new_state, new_oks), y
-
-    carry0 = (acc0, state0, [jnp.asarray(True) for _ in checks_meta])
-    (acc, state, oks), ys = lax.scan(step, carry0, xs, reverse=reverse)
-    for k, v in zip(keys, state):
-        ctx.write(k, v)
-    for ok, (cls, msg, check_op) in zip(oks, checks_meta):
-        ctx.check(ok, cls, msg, check_op)
-    return _result(_stacked_outputs(acc, ys, emit, first, reverse, acc0))
-
-
-def _stacked_outputs(acc, ys, emit, first, reverse, acc0) -> list:
-    if emit == "none":
-        return list(acc)
-    if emit == "fn":
-        return list(ys)
-    if first:  # tf.scan without initializer: the seed element is the first (last) output
-        ys = [jnp.concatenate([y, a[None]] if reverse else [a[None], y], axis=0) for y, a in zip(ys, acc0)]
-    return list(acc) + list(ys)
-
-
-def _scan_outputs(acc, ys, emit, first, reverse, acc0, n_acc, out_dtypes) -> list:
-    """Host path: stack the per-step outputs as the lax.scan path does."""
-    n_emit = len(out_dtypes) - (n_acc if emit != "fn" else 0)
-    emit_dtypes = out_dtypes[len(out_dtypes) - n_emit:] if emit != "none" else []
-    stacked = [np.stack([np.asarray(step[j]) for step in ys]).astype(emit_dtypes[j]) if ys else
-               np.zeros((0,), emit_dtypes[j]) for j in range(len(emit_dtypes))]
-    return _stacked_outputs([np.asarray(a) for a in acc], stacked, emit, first, reverse,
-                            [np.asarray(a) for a in acc0])

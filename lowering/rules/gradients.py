@@ -122,6 +122,14 @@ def symbolic_gradient(ctx, op, *inputs):
 
     diff_vals = [jnp.zeros_like(jnp.asarray(arg_vals[i])) if args[i] in perturbed else jnp.asarray(arg_vals[i])
                  for i in diff_idx]
+    if getattr(ctx, "state_access_only", False) and not user_gradients:
+        # Only the state this op touches is asked for: the forward pass reads it; a backward pass of
+        # jax.vjp is pure (no registered gradient function runs ops), so skip tracing it.
+        forward(*diff_vals)
+        outputs = [arg_vals[i] if np.dtype(t.dtype.base_dtype.as_numpy_dtype) == np.dtype(object) else
+                   jnp.zeros(jnp.shape(arg_vals[i]), np.dtype(t.dtype.base_dtype.as_numpy_dtype))
+                   for i, t in enumerate(args)]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
     primals, vjp = jax.vjp(forward, *diff_vals)
     cotangents = [jnp.broadcast_to(jnp.asarray(dy, y.dtype), jnp.shape(y)) for dy, y in zip(dys, primals)]
     grads = dict(zip(diff_idx, vjp(cotangents) if diff_vals else []))

@@ -7,6 +7,9 @@ only orders the ops. Keeping the buffer as state is what lets a `While` carry it
 threads every state key its body writes, sizing a buffer its first iteration allocates) and lets
 `jax.vjp` differentiate through writes and reads: the gradient's re-trace writes into its own scope.
 
+`true_size` (a padded run, lowering/padding.py): the array's size is padded; indices are checked against
+its true size.
+
 As in TF: out-of-range indices, a wrong dtype, an element of another shape, reading from an array whose
 element shape nothing has fixed raise InvalidArgumentError; unwritten elements read as zeros once the
 element shape is known. Not enforced (a program TF rejects may run): `clear_after_read` (a second read
@@ -139,32 +142,40 @@ def _check_read_indices(ctx, op, handle, indices, n) -> None:
     _check_indices(ctx, op, indices, n, lambda bad: f"Tried to read from index {bad} but array size is: {n}")
 
 
-def _write(ctx, op, handle, indices, values, element_shape, index_hint=None):
+def _write(ctx, op, handle, indices, values, element_shape, index_hint=None, true_size=None):
     handle = _handle(handle, op)
     _check_dtype(op, handle, values)
     buffer = _buffer_for(ctx, op, handle, element_shape, index_hint)
     if handle.dynamic:
         buffer = _grow(op, handle, buffer, indices)
     n = buffer.shape[0]
-    _check_write_indices(ctx, op, handle, indices, n)
+    _check_write_indices(ctx, op, handle, indices, n if true_size is None else true_size)
     safe = jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))
-    ctx.write(handle.key, buffer.at[safe].set(values) if n else buffer, gated=True)
+    if not n:
+        updated = buffer
+    elif jnp.ndim(safe) == 0:
+        # one element (a loop's per-step write): a dynamic_update_slice, whose derivative is cheap to
+        # trace inside a differentiated loop, unlike a scatter's
+        updated = jax.lax.dynamic_update_index_in_dim(buffer, jnp.asarray(values, buffer.dtype), safe, 0)
+    else:
+        updated = buffer.at[safe].set(values)
+    ctx.write(handle.key, updated, gated=True)
 
 
 @lowers("TensorArrayWriteV3", context=True)
-def tensor_array_write_v3(ctx, op, handle, index, value, flow_in):
+def tensor_array_write_v3(ctx, op, handle, index, value, flow_in, true_size=None):
     hint = None if isinstance(index, jax.core.Tracer) else int(np.asarray(index))
-    _write(ctx, op, handle, index, value, tuple(jnp.shape(value)), hint)
+    _write(ctx, op, handle, index, value, tuple(jnp.shape(value)), hint, true_size)
     return flow_in
 
 
 @lowers("TensorArrayScatterV3", context=True)
-def tensor_array_scatter_v3(ctx, op, handle, indices, value, flow_in):
+def tensor_array_scatter_v3(ctx, op, handle, indices, value, flow_in, true_size=None):
     if jnp.ndim(indices) != 1 or jnp.ndim(value) < 1 or jnp.shape(indices)[0] != jnp.shape(value)[0]:
         raise errors.InvalidArgumentError(
             None, op, f"Expected len(indices) == values.shape[0], but saw: {jnp.size(indices)} vs. "
             f"{jnp.shape(value)[0] if jnp.ndim(value) else 0}")
-    _write(ctx, op, handle, indices, value, tuple(jnp.shape(value)[1:]))
+    _write(ctx, op, handle, indices, value, tuple(jnp.shape(value)[1:]), true_size=true_size)
     return flow_in
 
 
@@ -191,16 +202,18 @@ def _index_text(index) -> str:
 
 
 @lowers("TensorArrayReadV3", context=True)
-def tensor_array_read_v3(ctx, op, handle, index, flow_in):
+def tensor_array_read_v3(ctx, op, handle, index, flow_in, true_size=None):
     handle = _handle(handle, op)
     buffer = _readable(ctx, op, handle, _index_text(index))
     n = buffer.shape[0]
-    _check_read_indices(ctx, op, handle, index, n)
-    return buffer[jnp.clip(index, 0, max(n - 1, 0))] if n else jnp.zeros(buffer.shape[1:], buffer.dtype)
+    _check_read_indices(ctx, op, handle, index, n if true_size is None else true_size)
+    if not n:
+        return jnp.zeros(buffer.shape[1:], buffer.dtype)
+    return jax.lax.dynamic_index_in_dim(buffer, jnp.clip(jnp.asarray(index), 0, n - 1), 0, keepdims=False)
 
 
 @lowers("TensorArrayGatherV3", context=True)
-def tensor_array_gather_v3(ctx, op, handle, indices, flow_in):
+def tensor_array_gather_v3(ctx, op, handle, indices, flow_in, true_size=None):
     handle = _handle(handle, op)
     if jnp.size(indices) == 0:
         element = op.attrs["element_shape"].as_tuple_or_none()
@@ -210,7 +223,7 @@ def tensor_array_gather_v3(ctx, op, handle, indices, flow_in):
         return jnp.zeros((0,) + tuple(element), handle.dtype)
     buffer = _readable(ctx, op, handle, _index_text(indices))
     n = buffer.shape[0]
-    _check_read_indices(ctx, op, handle, indices, n)
+    _check_read_indices(ctx, op, handle, indices, n if true_size is None else true_size)
     return buffer[jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))]
 
 
