@@ -207,3 +207,20 @@ def test_hidden_state_and_scalar_feeds_do_not_retrace():
         for value in (np.float32(1), 2.0, np.array(3, np.float32), np.float64(4), 5):
             sess.run(doubled, {s: value})
         assert executor.executable_counts(sess) == [1, 1]
+
+
+def test_iterator_steps_do_not_retrace_after_initialization():
+    # an iterator's position and seed start as the step leaves them (device scalars): one executable for
+    # a one-shot iterator's steps and for every epoch of an initializable one
+    batches = tf.data.Dataset.from_tensor_slices(np.arange(40, dtype=np.float32)).batch(4)
+    one_shot = tf.reduce_sum(batches.make_one_shot_iterator().get_next())
+    iterator = batches.make_initializable_iterator()
+    epoch = tf.reduce_sum(iterator.get_next())
+    with tf.Session() as sess:
+        for _ in range(3):
+            sess.run(one_shot)
+        for _ in range(2):
+            sess.run(iterator.initializer)
+            for _ in range(3):
+                sess.run(epoch)
+        assert executor.executable_counts(sess)[-2:] == [1, 1]

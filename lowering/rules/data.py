@@ -354,9 +354,9 @@ def _init_state(write, store, name: str, bound: Bound, device: bool) -> None:
         data = [v if isinstance(v, jax.Array) else jax.device_put(np.asarray(v)) for v in src]
         write(("iterator_src", name), (src, data))
     seed = _entropy()
-    # host scalars: the step takes them as arguments (a device_put costs more than a re-initialization)
-    write(("iterator", name), np.asarray(0, np.int64))
-    write(("iterator_seed", name), np.asarray(seed, np.uint32))
+    # device scalars, as the step writes them back: a numpy start would give the step a second executable
+    write(("iterator", name), jax.device_put(np.int64(0)))
+    write(("iterator_seed", name), jax.device_put(np.uint32(seed)))
     write(("iterator_seed_host", name), seed)
     write(("iterator_data", name), data)
     write(("iterator_count", name), 0)
