@@ -153,3 +153,62 @@ def test_tf_print_in_a_compiled_step(capfd):
             sess.run(step, {x: np.arange(3.0) + i})
         assert graphcompat.stats()["compiled_runs"] == before + 2  # first run op by op, then compiled
     assert capfd.readouterr().out == "x: [0 1 2] 1\nx: [1 2 3] 4\nx: [2 3 4] 10\n"
+
+
+def _run_in_tf(graph, fetches, init=None):
+    """Imports `graph` (a graphcompat graph) into real TF through its serialized GraphDef and runs
+    `fetches` (tensor names) there, after the op named `init` when given."""
+    v1 = oracle.tf1()
+    data = graph.as_graph_def().SerializeToString()
+    tg = v1.Graph()
+    with tg.as_default():
+        v1.import_graph_def(v1.GraphDef.FromString(data), name="")
+        with v1.Session(graph=tg) as sess:
+            if init:
+                sess.run(init)
+            return sess.run(fetches)
+
+
+def _no_invented_ops(graph, *types):
+    from graphcompat.framework.registry import OP_DEFS
+    assert not [t for t in types if t in OP_DEFS]
+    assert not [op.type for op in graph.get_operations() if op.type in types]
+
+
+def _crop(t):
+    t.set_random_seed(1)
+    return [t.random_crop(t.constant(np.arange(30).reshape(5, 6), name="src"), [2, 3], seed=4)]
+
+
+def test_random_crop_records_tf_ops_and_runs_in_tf():
+    v1 = oracle.tf1()
+    assert oracle.op_names(tf, _crop) == oracle.op_names(v1, _crop)
+    assert oracle.names(tf, _crop) == oracle.names(v1, _crop) == ["random_crop:0"]
+    src = np.arange(30).reshape(5, 6)
+
+    def is_crop(c):  # a contiguous 2x3 window of src
+        r, k = divmod(int(c[0, 0]), 6)
+        return c.shape == (2, 3) and np.array_equal(c, src[r:r + 2, k:k + 3])
+    with tf.Graph().as_default() as g:
+        crop = _crop(tf)[0]
+        assert crop.shape.as_list() == [2, 3] and crop.dtype == tf.int64
+        with tf.Session() as sess:
+            drawn = [sess.run(crop) for _ in range(20)]  # op by op, then compiled
+    assert all(is_crop(c) for c in drawn) and len({c[0, 0] for c in drawn}) > 1
+    _no_invented_ops(g, "RandomCropSlice")
+    assert is_crop(_run_in_tf(g, "random_crop:0"))
+
+
+def test_random_crop_too_large_fails_at_run_time_with_tfs_text():
+    v1 = oracle.tf1()
+    errors = []
+    for t in (tf, v1):
+        with t.Graph().as_default():
+            crop = t.random_crop(t.zeros([5, 6]), [7, 3])
+            assert crop.shape.as_list() == [7, 3]  # TF checks in an Assert, when the crop runs
+            with t.Session() as sess, pytest.raises(t.errors.InvalidArgumentError) as info:
+                sess.run(crop)
+            errors.append(info.value.message)
+    want = "assertion failed: [Need value.shape >= size, got ] [5 6] [7 3]"
+    assert errors[0].startswith(want) and want in errors[1]  # TF 2.x prefixes "Graph execution error:"
+
