@@ -212,3 +212,29 @@ def test_random_crop_too_large_fails_at_run_time_with_tfs_text():
     want = "assertion failed: [Need value.shape >= size, got ] [5 6] [7 3]"
     assert errors[0].startswith(want) and want in errors[1]  # TF 2.x prefixes "Graph execution error:"
 
+
+@pytest.mark.parametrize("shape", [[5, 3], [3, 5], [2, 2, 4]])
+def test_orthogonal_initializer_records_tf_ops_and_runs_in_tf(shape):
+    v1 = oracle.tf1()
+
+    def build(t):
+        t.set_random_seed(1)
+        return [t.orthogonal_initializer(gain=2.0, seed=3)(shape, dtype=t.float64)]
+    assert oracle.op_names(tf, build) == oracle.op_names(v1, build)
+    assert oracle.names(tf, build) == oracle.names(v1, build)
+
+    def check(value):  # gain * a matrix with orthonormal rows or columns, in the requested shape
+        assert value.shape == tuple(shape) and value.dtype == np.float64
+        m = value.reshape(-1, shape[-1]) / 2.0
+        gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+        np.testing.assert_allclose(gram, np.eye(len(gram)), atol=1e-10)
+    with tf.Graph().as_default() as g:
+        out = build(tf)[0]
+        assert out.shape.as_list() == shape
+        v = tf.get_variable("w", shape, tf.float64, initializer=tf.orthogonal_initializer(seed=2))
+        with tf.Session() as sess:
+            check(sess.run(out))
+            sess.run(tf.global_variables_initializer())
+            check(2.0 * sess.run(v))
+    _no_invented_ops(g, "OrthogonalFromNormal")
+    check(_run_in_tf(g, out.name))

@@ -151,15 +151,6 @@ def no_op(**_):
     return None
 
 
-@lowers("OrthogonalFromNormal")
-def orthogonal_from_normal(a, *, gain, out_shape, transpose, **_):
-    q, r = jnp.linalg.qr(a)
-    q = q * jnp.sign(jnp.diagonal(r))  # makes the decomposition unique (TF's algorithm)
-    if transpose:
-        q = q.T
-    return (gain * jnp.reshape(q, tuple(out_shape))).astype(a.dtype)
-
-
 # A host rule: whether the variable holds a value must be decided per run, never baked into a trace.
 @lowers("InitializedValue", context=True, host=True)
 def initialized_value(ctx, op, ref, initial_value):
