@@ -8,6 +8,7 @@ nodes and the collections TF1 programs query.
 """
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 from graphcompat.framework import constant_op as _const
@@ -664,7 +665,8 @@ def report_uninitialized_variables(var_list=None, name: str = "report_uninitiali
                         if op.type in ("Variable", "VariableV2", "AutoReloadVariable")]
     with _ops.name_scope(name):
         init_vars = [is_variable_initialized(v) for v in var_list]
-        with _ops.device("/cpu:0"):
+        # TF's placement, with TF's environment override of it.
+        with _ops.device(os.environ.get("TF_DEVICE_FOR_UNINITIALIZED_VARIABLE_REPORTING", "/cpu:0")):
             if not var_list:
                 return _const.constant([], dtype=_dt.string)
             mask = math_ops.logical_not(array_ops.stack(init_vars))

@@ -238,3 +238,33 @@ def test_orthogonal_initializer_records_tf_ops_and_runs_in_tf(shape):
             check(2.0 * sess.run(v))
     _no_invented_ops(g, "OrthogonalFromNormal")
     check(_run_in_tf(g, out.name))
+
+
+
+def _report(t, resource):
+    a = t.Variable(1.0, name="a", use_resource=resource)
+    t.Variable([2.0, 3.0], name="b", use_resource=resource)
+    return [t.report_uninitialized_variables(), a]
+
+
+@pytest.mark.parametrize("resource", [False, True])
+def test_report_uninitialized_variables_records_tf_ops_and_runs_in_tf(resource):
+    v1 = oracle.tf1()
+
+    def build(t):
+        _report(t, resource)
+    # TF's nodes up to the mask (graphcompat's tf.boolean_mask records DynamicPartition, TF's
+    # Where + GatherV2; both are TF ops with the same values)
+    got, want = ([x for x in oracle.op_names(t, build) if "/boolean_mask/" not in x[0]] for t in (tf, v1))
+    assert got == want and ("report_uninitialized_variables/LogicalNot", "LogicalNot") in got
+    with tf.Graph().as_default() as g:
+        report, a = _report(tf, resource)
+        empty = tf.report_uninitialized_variables([], name="none")
+        assert report.shape.as_list() == [None] and report.dtype == tf.string
+        with tf.Session() as sess:
+            assert sess.run(report).tolist() == [b"a", b"b"] and sess.run(empty).tolist() == []
+            sess.run(a.initializer)
+            assert sess.run(report).tolist() == [b"b"]
+    _no_invented_ops(g, "ReportUninitializedVariables")
+    assert _run_in_tf(g, report.name).tolist() == [b"a", b"b"]
+    assert _run_in_tf(g, report.name, init=a.initializer.name).tolist() == [b"b"]

@@ -140,12 +140,6 @@ def count_up_to(ctx, op, ref):
     return old
 
 
-@lowers("ReportUninitializedVariables", context=True, host=True)
-def report_uninitialized_variables(ctx, op, *refs):
-    names = [n for n, r in zip(op.attrs["names"], refs) if not ctx.has(r.key)]
-    return np.array([n.encode() for n in names], dtype=object)
-
-
 @lowers("NoOp")
 def no_op(**_):
     return None
