@@ -243,9 +243,12 @@ class Variable:
         return self._variable.eval(session=session)
 
     def initialized_value(self) -> _ops.Tensor:
-        """The value, or the initial value while uninitialized (to initialize other variables from it)."""
+        """The value, or the initial value while uninitialized (to initialize other variables from it):
+        TF's `cond(is_variable_initialized(self), self.read_value, lambda: self.initial_value)`, outside
+        any control dependencies (TF's init_scope)."""
+        from graphcompat.ops.control_flow_ops import cond
         with _ops.control_dependencies(None):
-            return state_ops.initialized_value(self._variable, self._initial_value)
+            return cond(is_variable_initialized(self), self.read_value, lambda: self._initial_value)
 
     # --- writes -------------------------------------------------------------------------------
     def assign(self, value, use_locking: bool = False, name: Optional[str] = None, read_value: bool = True):

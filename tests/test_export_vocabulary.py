@@ -157,15 +157,15 @@ def test_tf_print_in_a_compiled_step(capfd):
 
 def _run_in_tf(graph, fetches, init=None):
     """Imports `graph` (a graphcompat graph) into real TF through its serialized GraphDef and runs
-    `fetches` (tensor names) there, after the op named `init` when given."""
+    `fetches` (tensor names) there, after the op(s) named in `init`, one run each."""
     v1 = oracle.tf1()
     data = graph.as_graph_def().SerializeToString()
     tg = v1.Graph()
     with tg.as_default():
         v1.import_graph_def(v1.GraphDef.FromString(data), name="")
         with v1.Session(graph=tg) as sess:
-            if init:
-                sess.run(init)
+            for op in [init] if isinstance(init, str) else init or []:
+                sess.run(op)
             return sess.run(fetches)
 
 
@@ -268,3 +268,54 @@ def test_report_uninitialized_variables_records_tf_ops_and_runs_in_tf(resource):
     _no_invented_ops(g, "ReportUninitializedVariables")
     assert _run_in_tf(g, report.name).tolist() == [b"a", b"b"]
     assert _run_in_tf(g, report.name, init=a.initializer.name).tolist() == [b"b"]
+
+
+def _graph_def_nodes(graph):
+    return [(n.name, n.op) for n in graph.as_graph_def().node]
+
+
+def _from_initialized_value(t):
+    a = t.Variable([1.0, 2.0], name="a", use_resource=False)
+    c = t.Variable(a.initialized_value() * 2.0, name="c", use_resource=False)
+    return a, c
+
+
+def test_ref_initialized_value_records_tfs_cond_and_runs_in_tf():
+    v1 = oracle.tf1()
+    graphs = []
+    for t in (tf, v1):
+        with t.Graph().as_default() as g:
+            _from_initialized_value(t)
+        graphs.append(g)
+    got, want = (_graph_def_nodes(g) for g in graphs)
+    # TF's Variable also rewrites an initial value that reads other variables through their
+    # initialized_value (c/IsVariableInitialized, c/cond, ..._c); graphcompat does not.
+    assert got == [n for n in want if not (n[0].startswith("c/") and n[0] not in ("c/Assign", "c/read"))
+                   and not n[0].endswith("_c")]
+    assert ("cond", "StatelessIf") in got
+    with tf.Graph().as_default() as g:
+        a, c = _from_initialized_value(tf)
+        assign = a.assign([5.0, 7.0])
+        with tf.Session() as sess:
+            for _ in range(2):  # op by op, then compiled: a is uninitialized, so its initial value
+                sess.run(c.initializer)
+                np.testing.assert_array_equal(sess.run(c), [2.0, 4.0])
+            sess.run(assign)
+            for _ in range(2):  # a holds a value now: read it
+                sess.run(c.initializer)
+                np.testing.assert_array_equal(sess.run(c), [10.0, 14.0])
+        init = tf.global_variables_initializer()
+        for group in (init, tf.variables_initializer([c, a])):  # in either order
+            for _ in range(2):
+                with tf.Session() as sess:
+                    sess.run(group)
+                    np.testing.assert_array_equal(sess.run(c), [2.0, 4.0])
+                    np.testing.assert_array_equal(sess.run(a), [1.0, 2.0])
+    _no_invented_ops(g, "InitializedValue")
+    # In TF the exported graph reads a once a holds a value. (TF's StatelessIf dereferences its ref
+    # input `a` before choosing a branch, so there, as in TF 2.x's own compat.v1 graph of this code,
+    # c's initializer fails while a is uninitialized; TF 1.x's Switch/Merge cond does not.)
+    got = _run_in_tf(g, c.value().name, init=[a.initializer.name, assign.op.name, c.initializer.name])
+    np.testing.assert_array_equal(got, [10.0, 14.0])
+    with pytest.raises(v1.errors.FailedPreconditionError, match="uninitialized value a"):
+        _run_in_tf(g, c.value().name, init=c.initializer.name)

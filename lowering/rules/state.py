@@ -143,9 +143,3 @@ def count_up_to(ctx, op, ref):
 @lowers("NoOp")
 def no_op(**_):
     return None
-
-
-# A host rule: whether the variable holds a value must be decided per run, never baked into a trace.
-@lowers("InitializedValue", context=True, host=True)
-def initialized_value(ctx, op, ref, initial_value):
-    return ctx.read(ref.key, ref.op) if ctx.has(ref.key) else ctx.deref(initial_value)
