@@ -217,18 +217,21 @@ class Orthogonal(Initializer):
         num_rows = int(np.prod(shape[:-1]))
         num_cols = shape[-1]
         flat_shape = (num_cols, num_rows) if num_rows < num_cols else (num_rows, num_cols)
+        # TF's ops, node for node, so an exported initializer imports into TF: the sign of R's diagonal
+        # makes the factorization unique, giving a uniformly (Haar) distributed Q.
+        from graphcompat.ops import array_ops, linalg_ops, math_ops
+        from graphcompat.ops.linalg_extra_ops import qr
         a = random_ops.random_normal(flat_shape, dtype=dtype, seed=self.seed)
-        return _registry.apply_op("OrthogonalFromNormal", [a], {"gain": float(self.gain), "out_shape": shape,
-                                                                "transpose": num_rows < num_cols})
+        q, r = qr(a, full_matrices=False)
+        d = linalg_ops.diag_part(r)  # TF calls array_ops.diag_part: a DiagPart node
+        q *= math_ops.sign(d)
+        if num_rows < num_cols:
+            q = linalg_ops.matrix_transpose(q)
+        return self.gain * array_ops.reshape(q, shape)
 
     def get_config(self):
         return {"gain": self.gain, "seed": self.seed, "dtype": self.dtype.name}
 
-
-# Not a TF op type: TF writes Qr, MatrixDiagPart, Sign, Mul, (Transpose,) Reshape and Mul; this one op
-# stands for that chain so the initializer does not depend on the linalg family.
-_registry.defop("OrthogonalFromNormal", "a: T -> output: T", types={"T": _dt.FLOAT_TYPES},
-                shape=lambda ctx: [_ts.TensorShape(ctx.attrs["out_shape"])])
 
 zeros_initializer = Zeros
 ones_initializer = Ones

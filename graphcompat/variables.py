@@ -8,6 +8,7 @@ nodes and the collections TF1 programs query.
 """
 from __future__ import annotations
 
+import os
 from typing import Optional
 
 from graphcompat.framework import constant_op as _const
@@ -242,9 +243,12 @@ class Variable:
         return self._variable.eval(session=session)
 
     def initialized_value(self) -> _ops.Tensor:
-        """The value, or the initial value while uninitialized (to initialize other variables from it)."""
+        """The value, or the initial value while uninitialized (to initialize other variables from it):
+        TF's `cond(is_variable_initialized(self), self.read_value, lambda: self.initial_value)`, outside
+        any control dependencies (TF's init_scope)."""
+        from graphcompat.ops.control_flow_ops import cond
         with _ops.control_dependencies(None):
-            return state_ops.initialized_value(self._variable, self._initial_value)
+            return cond(is_variable_initialized(self), self.read_value, lambda: self._initial_value)
 
     # --- writes -------------------------------------------------------------------------------
     def assign(self, value, use_locking: bool = False, name: Optional[str] = None, read_value: bool = True):
@@ -664,7 +668,8 @@ def report_uninitialized_variables(var_list=None, name: str = "report_uninitiali
                         if op.type in ("Variable", "VariableV2", "AutoReloadVariable")]
     with _ops.name_scope(name):
         init_vars = [is_variable_initialized(v) for v in var_list]
-        with _ops.device("/cpu:0"):
+        # TF's placement, with TF's environment override of it.
+        with _ops.device(os.environ.get("TF_DEVICE_FOR_UNINITIALIZED_VARIABLE_REPORTING", "/cpu:0")):
             if not var_list:
                 return _const.constant([], dtype=_dt.string)
             mask = math_ops.logical_not(array_ops.stack(init_vars))

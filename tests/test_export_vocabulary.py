@@ -153,3 +153,169 @@ def test_tf_print_in_a_compiled_step(capfd):
             sess.run(step, {x: np.arange(3.0) + i})
         assert graphcompat.stats()["compiled_runs"] == before + 2  # first run op by op, then compiled
     assert capfd.readouterr().out == "x: [0 1 2] 1\nx: [1 2 3] 4\nx: [2 3 4] 10\n"
+
+
+def _run_in_tf(graph, fetches, init=None):
+    """Imports `graph` (a graphcompat graph) into real TF through its serialized GraphDef and runs
+    `fetches` (tensor names) there, after the op(s) named in `init`, one run each."""
+    v1 = oracle.tf1()
+    data = graph.as_graph_def().SerializeToString()
+    tg = v1.Graph()
+    with tg.as_default():
+        v1.import_graph_def(v1.GraphDef.FromString(data), name="")
+        with v1.Session(graph=tg) as sess:
+            for op in [init] if isinstance(init, str) else init or []:
+                sess.run(op)
+            return sess.run(fetches)
+
+
+def _no_invented_ops(graph, *types):
+    from graphcompat.framework.registry import OP_DEFS
+    assert not [t for t in types if t in OP_DEFS]
+    assert not [op.type for op in graph.get_operations() if op.type in types]
+
+
+def _crop(t):
+    t.set_random_seed(1)
+    return [t.random_crop(t.constant(np.arange(30).reshape(5, 6), name="src"), [2, 3], seed=4)]
+
+
+def test_random_crop_records_tf_ops_and_runs_in_tf():
+    v1 = oracle.tf1()
+    assert oracle.op_names(tf, _crop) == oracle.op_names(v1, _crop)
+    assert oracle.names(tf, _crop) == oracle.names(v1, _crop) == ["random_crop:0"]
+    src = np.arange(30).reshape(5, 6)
+
+    def is_crop(c):  # a contiguous 2x3 window of src
+        r, k = divmod(int(c[0, 0]), 6)
+        return c.shape == (2, 3) and np.array_equal(c, src[r:r + 2, k:k + 3])
+    with tf.Graph().as_default() as g:
+        crop = _crop(tf)[0]
+        assert crop.shape.as_list() == [2, 3] and crop.dtype == tf.int64
+        with tf.Session() as sess:
+            drawn = [sess.run(crop) for _ in range(20)]  # op by op, then compiled
+    assert all(is_crop(c) for c in drawn) and len({c[0, 0] for c in drawn}) > 1
+    _no_invented_ops(g, "RandomCropSlice")
+    assert is_crop(_run_in_tf(g, "random_crop:0"))
+
+
+def test_random_crop_too_large_fails_at_run_time_with_tfs_text():
+    v1 = oracle.tf1()
+    errors = []
+    for t in (tf, v1):
+        with t.Graph().as_default():
+            crop = t.random_crop(t.zeros([5, 6]), [7, 3])
+            assert crop.shape.as_list() == [7, 3]  # TF checks in an Assert, when the crop runs
+            with t.Session() as sess, pytest.raises(t.errors.InvalidArgumentError) as info:
+                sess.run(crop)
+            errors.append(info.value.message)
+    want = "assertion failed: [Need value.shape >= size, got ] [5 6] [7 3]"
+    assert errors[0].startswith(want) and want in errors[1]  # TF 2.x prefixes "Graph execution error:"
+
+
+@pytest.mark.parametrize("shape", [[5, 3], [3, 5], [2, 2, 4]])
+def test_orthogonal_initializer_records_tf_ops_and_runs_in_tf(shape):
+    v1 = oracle.tf1()
+
+    def build(t):
+        t.set_random_seed(1)
+        return [t.orthogonal_initializer(gain=2.0, seed=3)(shape, dtype=t.float64)]
+    assert oracle.op_names(tf, build) == oracle.op_names(v1, build)
+    assert oracle.names(tf, build) == oracle.names(v1, build)
+
+    def check(value):  # gain * a matrix with orthonormal rows or columns, in the requested shape
+        assert value.shape == tuple(shape) and value.dtype == np.float64
+        m = value.reshape(-1, shape[-1]) / 2.0
+        gram = m.T @ m if m.shape[0] >= m.shape[1] else m @ m.T
+        np.testing.assert_allclose(gram, np.eye(len(gram)), atol=1e-10)
+    with tf.Graph().as_default() as g:
+        out = build(tf)[0]
+        assert out.shape.as_list() == shape
+        v = tf.get_variable("w", shape, tf.float64, initializer=tf.orthogonal_initializer(seed=2))
+        with tf.Session() as sess:
+            check(sess.run(out))
+            sess.run(tf.global_variables_initializer())
+            check(2.0 * sess.run(v))
+    _no_invented_ops(g, "OrthogonalFromNormal")
+    check(_run_in_tf(g, out.name))
+
+
+
+def _report(t, resource):
+    a = t.Variable(1.0, name="a", use_resource=resource)
+    t.Variable([2.0, 3.0], name="b", use_resource=resource)
+    return [t.report_uninitialized_variables(), a]
+
+
+@pytest.mark.parametrize("resource", [False, True])
+def test_report_uninitialized_variables_records_tf_ops_and_runs_in_tf(resource):
+    v1 = oracle.tf1()
+
+    def build(t):
+        _report(t, resource)
+    # TF's nodes up to the mask (graphcompat's tf.boolean_mask records DynamicPartition, TF's
+    # Where + GatherV2; both are TF ops with the same values)
+    got, want = ([x for x in oracle.op_names(t, build) if "/boolean_mask/" not in x[0]] for t in (tf, v1))
+    assert got == want and ("report_uninitialized_variables/LogicalNot", "LogicalNot") in got
+    with tf.Graph().as_default() as g:
+        report, a = _report(tf, resource)
+        empty = tf.report_uninitialized_variables([], name="none")
+        assert report.shape.as_list() == [None] and report.dtype == tf.string
+        with tf.Session() as sess:
+            assert sess.run(report).tolist() == [b"a", b"b"] and sess.run(empty).tolist() == []
+            sess.run(a.initializer)
+            assert sess.run(report).tolist() == [b"b"]
+    _no_invented_ops(g, "ReportUninitializedVariables")
+    assert _run_in_tf(g, report.name).tolist() == [b"a", b"b"]
+    assert _run_in_tf(g, report.name, init=a.initializer.name).tolist() == [b"b"]
+
+
+def _graph_def_nodes(graph):
+    return [(n.name, n.op) for n in graph.as_graph_def().node]
+
+
+def _from_initialized_value(t):
+    a = t.Variable([1.0, 2.0], name="a", use_resource=False)
+    c = t.Variable(a.initialized_value() * 2.0, name="c", use_resource=False)
+    return a, c
+
+
+def test_ref_initialized_value_records_tfs_cond_and_runs_in_tf():
+    v1 = oracle.tf1()
+    graphs = []
+    for t in (tf, v1):
+        with t.Graph().as_default() as g:
+            _from_initialized_value(t)
+        graphs.append(g)
+    got, want = (_graph_def_nodes(g) for g in graphs)
+    # TF's Variable also rewrites an initial value that reads other variables through their
+    # initialized_value (c/IsVariableInitialized, c/cond, ..._c); graphcompat does not.
+    assert got == [n for n in want if not (n[0].startswith("c/") and n[0] not in ("c/Assign", "c/read"))
+                   and not n[0].endswith("_c")]
+    assert ("cond", "StatelessIf") in got
+    with tf.Graph().as_default() as g:
+        a, c = _from_initialized_value(tf)
+        assign = a.assign([5.0, 7.0])
+        with tf.Session() as sess:
+            for _ in range(2):  # op by op, then compiled: a is uninitialized, so its initial value
+                sess.run(c.initializer)
+                np.testing.assert_array_equal(sess.run(c), [2.0, 4.0])
+            sess.run(assign)
+            for _ in range(2):  # a holds a value now: read it
+                sess.run(c.initializer)
+                np.testing.assert_array_equal(sess.run(c), [10.0, 14.0])
+        init = tf.global_variables_initializer()
+        for group in (init, tf.variables_initializer([c, a])):  # in either order
+            for _ in range(2):
+                with tf.Session() as sess:
+                    sess.run(group)
+                    np.testing.assert_array_equal(sess.run(c), [2.0, 4.0])
+                    np.testing.assert_array_equal(sess.run(a), [1.0, 2.0])
+    _no_invented_ops(g, "InitializedValue")
+    # In TF the exported graph reads a once a holds a value. (TF's StatelessIf dereferences its ref
+    # input `a` before choosing a branch, so there, as in TF 2.x's own compat.v1 graph of this code,
+    # c's initializer fails while a is uninitialized; TF 1.x's Switch/Merge cond does not.)
+    got = _run_in_tf(g, c.value().name, init=[a.initializer.name, assign.op.name, c.initializer.name])
+    np.testing.assert_array_equal(got, [10.0, 14.0])
+    with pytest.raises(v1.errors.FailedPreconditionError, match="uninitialized value a"):
+        _run_in_tf(g, c.value().name, init=c.initializer.name)

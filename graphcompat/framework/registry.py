@@ -246,10 +246,12 @@ def _default_graph_for(values) -> _ops.Graph:
 
 
 def _convert_input(op_type: str, arg: ArgSpec, value, dtype: Optional[_dtypes.DType], bound: dict,
-                   inferred_from: dict) -> _ops.Tensor:
-    """TF's op_def_library conversion, including its error texts."""
+                   inferred_from: dict, index: Optional[int] = None) -> _ops.Tensor:
+    """TF's op_def_library conversion, including its error texts. A list argument's elements are
+    converted as TF's convert_n_to_tensor names them: `<arg>_<index>`."""
     try:
-        return _const.convert_to_tensor(value, dtype=dtype, name=arg.name, as_ref=arg.is_ref)
+        return _const.convert_to_tensor(value, dtype=dtype, name=arg.name if index is None else f"{arg.name}_{index}",
+                                        as_ref=arg.is_ref)
     except TypeError as err:
         if dtype is None:
             raise
@@ -323,9 +325,9 @@ def _convert_inputs(op_def: OpDef, inputs: Sequence[Any], attrs: dict):
                 raise ValueError(f"List argument '{arg.name}' to '{op_def.type}' Op with length {len(value)} "
                                  f"shorter than minimum length {minimum}.")
             converted = []
-            for v in value:
+            for i, v in enumerate(value):
                 dtype = bound.get(arg.type_attr) if arg.type_attr else None
-                t = _convert_input(op_def.type, arg, v, dtype, bound, inferred_from)
+                t = _convert_input(op_def.type, arg, v, dtype, bound, inferred_from, i)
                 if arg.type_attr:
                     if arg.type_attr not in bound:
                         _check_allowed(op_def, arg.type_attr, t.dtype.base_dtype, arg.name)

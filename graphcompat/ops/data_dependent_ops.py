@@ -271,7 +271,10 @@ def py_function(func: Callable, inp, Tout, name: Optional[str] = None):
 def Assert(condition, data, summarize: Optional[int] = None, name: Optional[str] = None):  # noqa: N802
     """`tf.Assert`: when run, raises InvalidArgumentError "assertion failed: [data]…" unless condition."""
     with _ops.name_scope(name, "Assert", [condition, data]) as scope:
-        data = [convert_to_tensor(d) for d in data]
+        # TF converts the data once to pick its path (unused Consts stay in the graph) and hands the
+        # original values to the op, which converts Python values again as `Assert/data_<i>`.
+        for d in data:
+            convert_to_tensor(d)
         condition = convert_to_tensor(condition, name="Condition")
         if condition.dtype.base_dtype != _dt.bool_:
             raise TypeError(f"Input 'condition' of 'Assert' Op has type {condition.dtype.name} that does not "

@@ -233,24 +233,20 @@ def random_poisson(lam, shape, dtype=_dt.float32, seed=None, name=None) -> _ops.
 
 
 def random_crop(value, size, seed=None, name=None) -> _ops.Tensor:
-    """`tf.random_crop`: a `size` slice at a uniformly random offset (static shapes)."""
+    """`tf.random_crop`: a `size` slice at a uniformly random offset, recorded as TF 1.x records it: a
+    runtime Assert that size <= shape (TF checks at run time, also when both are static), the offset
+    `random_uniform(..., maxval=int32 max) % (shape - size + 1)` and a `Slice` named by the scope."""
+    # Imported here: the array, math and assert families import this module's seed helpers.
+    from graphcompat.ops import array_ops, control_ops, math_ops, slicing_ops
+    from graphcompat.ops.data_dependent_ops import Assert
     with _ops.name_scope(name, "random_crop", [value, size]) as name:
         value = convert_to_tensor(value, name="value")
-        size_v = constant_value(convert_to_tensor(size, dtype=_dt.int32, name="size"))
-        shape = value.shape
-        if size_v is None or not shape.is_fully_defined():
-            raise NotImplementedError("tf.random_crop with a dynamic value shape or size")
-        dims = np.asarray(shape.as_list(), np.int64)
-        size_v = np.asarray(size_v, np.int64).reshape(-1)
-        if size_v.shape[0] != dims.shape[0] or np.any(dims < size_v):
-            raise ValueError(f"Need value.shape >= size, got {list(dims)} {list(size_v)}")
-        limit = (dims - size_v + 1).astype(np.int32)
-        offset = random_uniform([len(dims)], minval=0, maxval=np.iinfo(np.int32).max, dtype=_dt.int32, seed=seed)
-        return apply_op("RandomCropSlice", [value, offset], {"limit": [int(x) for x in limit],
-                                                              "size": [int(x) for x in size_v]}, name=name)
-
-
-# Not a TF op type: TF writes `Slice(value, offset % limit, size)`; this one op stands for the modulo and
-# the slice so random_crop does not depend on the array family.
-defop("RandomCropSlice", "value: T, offset: int32 -> output: T",
-      shape=lambda ctx: [_ts.TensorShape(ctx.attrs["size"])])
+        size = convert_to_tensor(size, dtype=_dt.int32, name="size")
+        shape = array_ops.shape(value)
+        check = Assert(math_ops.reduce_all(shape >= size), ["Need value.shape >= size, got ", shape, size],
+                       summarize=1000)
+        shape = control_ops.with_dependencies([check], shape)
+        limit = shape - size + 1
+        offset = random_uniform(array_ops.shape(shape), dtype=size.dtype, maxval=size.dtype.max,
+                                seed=seed) % limit
+        return slicing_ops.slice(value, offset, size, name=name)

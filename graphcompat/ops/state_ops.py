@@ -129,19 +129,3 @@ def is_variable_initialized(variable) -> _ops.Tensor:
 def count_up_to(ref, limit, name=None):
     """`tf.count_up_to`: increments an int variable; OutOfRangeError once it reaches `limit`."""
     return apply_op("CountUpTo", [_ref_of(ref)], {"limit": int(limit)}, name=name)
-
-
-# Not a TF op type: TF composes this from IsVariableInitialized, LogicalNot and boolean_mask; one host
-# op gives the same result without depending on those families.
-defop("ReportUninitializedVariables", "refs: Ref(*dtypes) -> output: string", attrs={"names": []},
-      shape=lambda ctx: [_ts.TensorShape([None])])
-
-# Not a TF op type: TF writes cond(is_variable_initialized(v), v.read_value, lambda: v.initial_value) with
-# Switch/Merge; this one op reads the variable if it holds a value and passes the initial value otherwise.
-defop("InitializedValue", "ref: Ref(T), initial_value: T -> output: T",
-      shape=lambda ctx: [merge_shapes(ctx, ctx.shape(0), ctx.shape(1))])
-
-
-def initialized_value(ref, initial_value, name=None):
-    """The variable's value once initialized, else its initial value (`Variable.initialized_value`)."""
-    return apply_op("InitializedValue", [_ref_of(ref), initial_value], name=name)

@@ -131,9 +131,3 @@ def random_poisson(ctx, op, shape, rate):
     sample = jax.random.poisson(key, jnp.asarray(rate, jnp.float32 if jnp.asarray(rate).dtype
                                                                    != jnp.float64 else jnp.float64), out_shape)
     return sample.astype(_dtype(op))
-
-
-@lowers("RandomCropSlice")
-def random_crop_slice(value, offset, *, limit, size, **_):
-    start = jnp.mod(offset, jnp.asarray(limit, jnp.int32))
-    return jax.lax.dynamic_slice(value, tuple(start[i] for i in range(len(size))), tuple(size))

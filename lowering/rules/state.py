@@ -140,27 +140,6 @@ def count_up_to(ctx, op, ref):
     return old
 
 
-@lowers("ReportUninitializedVariables", context=True, host=True)
-def report_uninitialized_variables(ctx, op, *refs):
-    names = [n for n, r in zip(op.attrs["names"], refs) if not ctx.has(r.key)]
-    return np.array([n.encode() for n in names], dtype=object)
-
-
 @lowers("NoOp")
 def no_op(**_):
     return None
-
-
-@lowers("OrthogonalFromNormal")
-def orthogonal_from_normal(a, *, gain, out_shape, transpose, **_):
-    q, r = jnp.linalg.qr(a)
-    q = q * jnp.sign(jnp.diagonal(r))  # makes the decomposition unique (TF's algorithm)
-    if transpose:
-        q = q.T
-    return (gain * jnp.reshape(q, tuple(out_shape))).astype(a.dtype)
-
-
-# A host rule: whether the variable holds a value must be decided per run, never baked into a trace.
-@lowers("InitializedValue", context=True, host=True)
-def initialized_value(ctx, op, ref, initial_value):
-    return ctx.read(ref.key, ref.op) if ctx.has(ref.key) else ctx.deref(initial_value)
