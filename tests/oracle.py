@@ -61,8 +61,18 @@ def assert_same_values(got, want, rtol: float, atol: float, label: str) -> None:
             np.testing.assert_array_equal(g, w, err_msg=f"{label}[{k}]")
 
 
-def op_names(lib, build) -> list:
-    """(name, type) of every op `build(lib)` records in a fresh graph of `lib`: TF's graph, node for node."""
+def op_names(lib, build, control_flow_v2: bool = True) -> list:
+    """(name, type) of every op `build(lib)` records in a fresh graph of `lib`: TF's graph, node for node.
+    `control_flow_v2=False` (TF only): the graph TF 1.x records, with Switch/Merge/Enter loops; TF's
+    setting is restored afterwards."""
+    if not control_flow_v2:
+        was = lib.control_flow_v2_enabled()
+        lib.disable_control_flow_v2()
+        try:
+            return op_names(lib, build)
+        finally:
+            if was:
+                lib.enable_control_flow_v2()
     graph = lib.Graph()
     with graph.as_default():
         build(lib)

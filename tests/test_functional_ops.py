@@ -52,11 +52,7 @@ def test_names_match_tensorflow():
     want_v2 = oracle.names(v1, build)
     got_ops = oracle.op_names(gc, build)
     got = oracle.names(gc, build)
-    v1.disable_control_flow_v2()
-    try:
-        want_ops = oracle.op_names(v1, build)
-    finally:
-        v1.enable_control_flow_v2()
+    want_ops = oracle.op_names(v1, build, control_flow_v2=False)
     assert outside(got_ops) == outside(want_ops)
     assert [t for t in got_ops if t[0].endswith("/while")] == \
         [("map/while", "StatelessWhile"), ("scan/while", "StatelessWhile"), ("scan_1/while", "StatelessWhile"),

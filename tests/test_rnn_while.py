@@ -79,11 +79,7 @@ def test_names_and_variables_match_tensorflow():
         return [o for o in ops if "/while" not in o[0] and o[1].startswith(structural)
                 and "_cell/" not in o[0]]
     got = oracle.op_names(gc, build)
-    v1.disable_control_flow_v2()
-    try:
-        want = oracle.op_names(v1, build)
-    finally:
-        v1.enable_control_flow_v2()
+    want = oracle.op_names(v1, build, control_flow_v2=False)
     assert outside(got) == outside(want)
     assert ("rnn/while", "StatelessWhile") in got
     for lib in (gc, v1):
