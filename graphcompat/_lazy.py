@@ -32,3 +32,12 @@ def exports(module_name: str, table: dict, fallback: Callable[[str], object]):
         return sorted(set(vars(sys.modules[module_name])) | set(table))
 
     return __getattr__, __dir__
+
+
+def names_of(module: str, attributes: str, module_as: str | None = None) -> dict:
+    """Table entries for `exports`: each of the space-separated `attributes` of `module`, and the module
+    itself under the name `module_as` when given."""
+    table = {name: (module, name) for name in attributes.split()}
+    if module_as is not None:
+        table[module_as] = (module, None)
+    return table

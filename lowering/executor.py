@@ -370,7 +370,7 @@ class PlanRunner:
                                                    else feed_values, ())
                 for key, value in zip(writes, written):
                     store[key] = value
-            if oks and not self._checks_passed(oks[0], compiled, need_values or not _async_enabled()):
+            if oks and not self._checks_passed(oks[0], compiled, need_values):
                 with jax.enable_x64(True):
                     return self._raise_failed_check(feed_values)
             self.runs += 1

@@ -51,7 +51,7 @@ class _FetchMapper:
             raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)!r}")
         if isinstance(fetch, (list, tuple)) and not hasattr(fetch, "_as_graph_element"):
             builders = [self._map(graph, f) for f in fetch]
-            if type(fetch) in (list, tuple) and _LEAVES.issuperset(map(type, fetch)):
+            if type(fetch) in (list, tuple) and _all_leaves(fetch):
                 # a flat list of tensors and ops (a training loop's [train_op, loss]): one comprehension
                 # (an Operation's value is already None)
                 positions, cls = [self._index[f] for f in fetch], type(fetch)
@@ -530,7 +530,7 @@ def _structure_key(fetches):
     kind = type(fetches)
     if kind is list or kind is tuple:
         leaves = tuple(fetches)
-        if _LEAVES.issuperset(map(type, leaves)):  # a flat list of tensors and ops (training loops)
+        if _all_leaves(leaves):  # a flat list of tensors and ops (training loops)
             return (kind, leaves)
         return (kind, tuple(_structure_key(f) for f in fetches))
     if isinstance(fetches, collections.abc.Mapping):
@@ -541,6 +541,11 @@ def _structure_key(fetches):
 
 
 _LEAVES = frozenset({_ops.Tensor, _ops.Operation})
+
+
+def _all_leaves(fetches) -> bool:
+    """Whether a fetch list is flat: only Tensors and Operations (a training loop's [train_op, loss])."""
+    return _LEAVES.issuperset(map(type, fetches))
 
 
 def _free_outputs(ops: list, tensors: list, targets: list, fed: set) -> list:

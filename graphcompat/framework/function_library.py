@@ -121,12 +121,7 @@ class _FunctionDefWriter:
         prefix = _common_scope(self.fn)
         if prefix and name.startswith(prefix):
             name = name[len(prefix):]
-        base, i = name, 0
-        while name in self.used:
-            i += 1
-            name = f"{base}_{i}"
-        self.used.add(name)
-        return name
+        return self._unique(name)
 
     def write(self):
         from tensorboard.compat.proto import function_pb2

@@ -28,50 +28,24 @@ from graphcompat.train.input import (batch, batch_join, input_producer, limit_ep
 # distributed-runtime names (ClusterSpec and replica_device_setter as TF's; Server raises saying to use
 # graphcompat.config.distributed + data_parallel) load on first use: they register no ops, and most
 # programs never touch them, so `import graphcompat` does not pay for them (graphcompat/_lazy.py).
+from graphcompat import _lazy  # noqa: E402
+_PACKAGE = "graphcompat.train."
 _LAZY = {
-    "session_run_hook": ("graphcompat.train.session_run_hook", None),
-    "SessionRunArgs": ("graphcompat.train.session_run_hook", "SessionRunArgs"),
-    "SessionRunContext": ("graphcompat.train.session_run_hook", "SessionRunContext"),
-    "SessionRunHook": ("graphcompat.train.session_run_hook", "SessionRunHook"),
-    "SessionRunValues": ("graphcompat.train.session_run_hook", "SessionRunValues"),
-    "basic_session_run_hooks": ("graphcompat.train.basic_session_run_hooks", None),
-    "CheckpointSaverHook": ("graphcompat.train.basic_session_run_hooks", "CheckpointSaverHook"),
-    "CheckpointSaverListener": ("graphcompat.train.basic_session_run_hooks", "CheckpointSaverListener"),
-    "FeedFnHook": ("graphcompat.train.basic_session_run_hooks", "FeedFnHook"),
-    "FinalOpsHook": ("graphcompat.train.basic_session_run_hooks", "FinalOpsHook"),
-    "GlobalStepWaiterHook": ("graphcompat.train.basic_session_run_hooks", "GlobalStepWaiterHook"),
-    "LoggingTensorHook": ("graphcompat.train.basic_session_run_hooks", "LoggingTensorHook"),
-    "NanLossDuringTrainingError": ("graphcompat.train.basic_session_run_hooks", "NanLossDuringTrainingError"),
-    "NanTensorHook": ("graphcompat.train.basic_session_run_hooks", "NanTensorHook"),
-    "ProfilerHook": ("graphcompat.train.basic_session_run_hooks", "ProfilerHook"),
-    "SecondOrStepTimer": ("graphcompat.train.basic_session_run_hooks", "SecondOrStepTimer"),
-    "StepCounterHook": ("graphcompat.train.basic_session_run_hooks", "StepCounterHook"),
-    "StopAtStepHook": ("graphcompat.train.basic_session_run_hooks", "StopAtStepHook"),
-    "SummarySaverHook": ("graphcompat.train.basic_session_run_hooks", "SummarySaverHook"),
-    "session_manager": ("graphcompat.train.session_manager", None),
-    "SessionManager": ("graphcompat.train.session_manager", "SessionManager"),
-    "supervisor": ("graphcompat.train.supervisor", None),
-    "Supervisor": ("graphcompat.train.supervisor", "Supervisor"),
-    "moving_averages": ("graphcompat.train.moving_averages", None),
-    "ExponentialMovingAverage": ("graphcompat.train.moving_averages", "ExponentialMovingAverage"),
-    "warm_starting": ("graphcompat.train.warm_starting", None),
-    "VocabInfo": ("graphcompat.train.warm_starting", "VocabInfo"),
-    "warm_start": ("graphcompat.train.warm_starting", "warm_start"),
-    "loops": ("graphcompat.train.loops", None),
-    "basic_train_loop": ("graphcompat.train.loops", "basic_train_loop"),
-    "checkpoints_iterator": ("graphcompat.train.loops", "checkpoints_iterator"),
-    "monitored_session": ("graphcompat.train.monitored_session", None),
-    "ChiefSessionCreator": ("graphcompat.train.monitored_session", "ChiefSessionCreator"),
-    "MonitoredSession": ("graphcompat.train.monitored_session", "MonitoredSession"),
-    "MonitoredTrainingSession": ("graphcompat.train.monitored_session", "MonitoredTrainingSession"),
-    "Scaffold": ("graphcompat.train.monitored_session", "Scaffold"),
-    "SessionCreator": ("graphcompat.train.monitored_session", "SessionCreator"),
-    "SingularMonitoredSession": ("graphcompat.train.monitored_session", "SingularMonitoredSession"),
-    "WorkerSessionCreator": ("graphcompat.train.monitored_session", "WorkerSessionCreator"),
-    "distributed": ("graphcompat.train.distributed", None),
-    "ClusterSpec": ("graphcompat.train.distributed", "ClusterSpec"),
-    "Server": ("graphcompat.train.distributed", "Server"),
-    "replica_device_setter": ("graphcompat.train.distributed", "replica_device_setter"),
+    **_lazy.names_of(_PACKAGE + "session_run_hook", "SessionRunArgs SessionRunContext SessionRunHook SessionRunValues",
+                     "session_run_hook"),
+    **_lazy.names_of(_PACKAGE + "basic_session_run_hooks",
+                     "CheckpointSaverHook CheckpointSaverListener FeedFnHook FinalOpsHook GlobalStepWaiterHook "
+                     "LoggingTensorHook NanLossDuringTrainingError NanTensorHook ProfilerHook SecondOrStepTimer "
+                     "StepCounterHook StopAtStepHook SummarySaverHook", "basic_session_run_hooks"),
+    **_lazy.names_of(_PACKAGE + "session_manager", "SessionManager", "session_manager"),
+    **_lazy.names_of(_PACKAGE + "supervisor", "Supervisor", "supervisor"),
+    **_lazy.names_of(_PACKAGE + "moving_averages", "ExponentialMovingAverage", "moving_averages"),
+    **_lazy.names_of(_PACKAGE + "warm_starting", "VocabInfo warm_start", "warm_starting"),
+    **_lazy.names_of(_PACKAGE + "loops", "basic_train_loop checkpoints_iterator", "loops"),
+    **_lazy.names_of(_PACKAGE + "monitored_session",
+                     "ChiefSessionCreator MonitoredSession MonitoredTrainingSession Scaffold SessionCreator "
+                     "SingularMonitoredSession WorkerSessionCreator", "monitored_session"),
+    **_lazy.names_of(_PACKAGE + "distributed", "ClusterSpec Server replica_device_setter", "distributed"),
 }
 
 
@@ -80,7 +54,6 @@ def _missing(name: str):
     return compat.missing(__name__, name)
 
 
-from graphcompat import _lazy  # noqa: E402
 __getattr__, __dir__ = _lazy.exports(__name__, _LAZY, _missing)
 
 
