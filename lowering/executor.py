@@ -290,7 +290,12 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence):
         ctx.defer_effects = True
         ctx.state_access_only = True  # rules may skip work that touches no state (a gradient's backward pass)
         evaluate(plan.steps, dict(zip(plan.all_feeds, feeds)), plan.fetch_tensors, ctx)
-        found.update(reads=list(dict.fromkeys(ctx.reads)), writes=list(ctx.writes), inits=dict(ctx.inits))
+        reads = list(dict.fromkeys(ctx.reads))
+        if ctx.all_ok() is not None:
+            # writes are gated on the run's checks, and the gate keeps the old value: a key written but
+            # never read (a plain assign) must come in too, or a failed run would still overwrite it
+            reads += [k for k in ctx.writes if k in state_in and k not in reads and k not in static]
+        found.update(reads=reads, writes=list(ctx.writes), inits=dict(ctx.inits))
     jax.eval_shape(probe, [store[k] for k in keys], list(feed_values) + list(plan.hoisted.values()))
     return found["reads"], found["writes"], found["inits"]
 

@@ -71,8 +71,24 @@ def _scatter_then_failing_gather():
     return out, {ids: [5]}, {ids: [1]}
 
 
+def _assign_beside_a_failing_gather():
+    # the assign never reads v: the compiled step must still take v's old value in, to keep it on failure
+    v = tf.Variable(1.0, name="v")
+    x = tf.placeholder(tf.float32, [])
+    ids = tf.placeholder(tf.int32, [])
+    return [tf.assign(v, x).op, tf.gather(tf.constant([1.0, 2.0]), ids)], {x: 100.0, ids: 7}, {x: 5.0, ids: 1}
+
+
+def _scatter_update_beside_a_failing_gather():
+    table = tf.Variable(np.zeros((3, 2), np.float32), name="table")
+    ids = tf.placeholder(tf.int32, [])
+    update = tf.scatter_update(table, [1], [[7.0, 7.0]])
+    return [update.op, tf.gather(tf.constant([1.0, 2.0]), ids)], {ids: 7}, {ids: 1}
+
+
 @pytest.mark.parametrize("build", [_assert_after_update, _sparse_adam_bad_index, _nan_histogram_after_update,
-                                   _scatter_then_failing_gather])
+                                   _scatter_then_failing_gather, _assign_beside_a_failing_gather,
+                                   _scatter_update_beside_a_failing_gather])
 def test_a_failed_run_changes_no_variable(build):
     fetch, bad_feed, good_feed = build()
     variables = tf.global_variables()
