@@ -215,10 +215,7 @@ def _graphcompat_training_saved_model(export, use_resource):
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("use_resource", [
-    False, pytest.param(True, marks=pytest.mark.xfail(
-        strict=True, reason="durable: tf.train.Saver saves/restores resource variables only after its change "
-        "(save v.value(), restore with an AssignVariableOp); see the report"))], ids=["ref", "resource"])
+@pytest.mark.parametrize("use_resource", [False, True], ids=["ref", "resource"])
 def test_tensorflow_loads_and_trains_graphcompats_saved_model(tmp_path, use_resource):
     v1 = oracle.tf1()
     export = str(tmp_path / "gc_export")

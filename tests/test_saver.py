@@ -633,3 +633,61 @@ def test_graphcompat_imports_tensorflow_meta_graph(tmp_path):
         saver.restore(sess, prefix)
         y = tf.get_collection("outputs")[0]
         np.testing.assert_allclose(sess.run(y, {"x:0": [[1.0, 1.0]]}), [[4.0, 6.0]])
+
+
+def _resource_and_ref_saver(lib, values):
+    """Resource variables (`use_resource=True`) beside ref variables, and a Saver over both."""
+    variables = {}
+    for k, v in values.items():
+        variables[k] = lib.get_variable(k, initializer=v, use_resource=not k.startswith("ref"))
+    return variables, lib.train.Saver()
+
+
+RESOURCE_VALUES = {"dense/kernel": np.arange(6, dtype=np.float32).reshape(2, 3) / 7,
+                   "ref_bias": np.array([0.5, -1.25], np.float32), "step": np.int64(42)}
+
+
+@pytest.mark.oracle
+def test_resource_variables_save_and_restore_as_tensorflow(tmp_path):
+    """A Saver over resource variables saves their `Read/ReadVariableOp` and restores with an Identity and
+    an AssignVariableOp (TF's ResourceVariableSaveable): the same save graph as TF, the same checkpoint
+    bytes, and each restores the other's checkpoint (was: TypeError, 'Assign' Op requires a mutable ref)."""
+    v1 = oracle.tf1()
+    graphs, prefixes = {}, {}
+    for lib in (tf, v1):
+        graph = lib.Graph()
+        with graph.as_default():
+            variables, saver = _resource_and_ref_saver(lib, RESOURCE_VALUES)
+            graphs[lib] = [(n.name, n.op, list(n.input)) for n in graph.as_graph_def().node
+                           if n.name.startswith("save/")]
+            with lib.Session(graph=graph) as sess:
+                sess.run(lib.global_variables_initializer())
+                prefixes[lib] = saver.save(sess, str(tmp_path / ("gc" if lib is tf else "tf") / "model"),
+                                           write_meta_graph=False)
+    assert graphs[tf] == graphs[v1]
+    assert ("save/AssignVariableOp", "AssignVariableOp", ["dense/kernel", "save/Identity"]) in graphs[tf]
+    for suffix in (".index", ".data-00000-of-00001"):
+        assert open(prefixes[tf] + suffix, "rb").read() == open(prefixes[v1] + suffix, "rb").read(), suffix
+    for lib, other in ((tf, v1), (v1, tf)):   # each restores the other's checkpoint into zeroed variables
+        graph = lib.Graph()
+        with graph.as_default():
+            variables, saver = _resource_and_ref_saver(lib, {k: np.zeros_like(v) for k, v in RESOURCE_VALUES.items()})
+            with lib.Session(graph=graph) as sess:
+                sess.run(lib.global_variables_initializer())
+                saver.restore(sess, prefixes[other])
+                for k, v in variables.items():
+                    np.testing.assert_array_equal(sess.run(v), RESOURCE_VALUES[k])
+
+
+def test_saver_of_bare_resource_handle(tmp_path):
+    """A VarHandleOp's handle in var_list is saved through a ReadVariableOp made in the save scope."""
+    v = tf.get_variable("h", initializer=np.array([1.0, 2.0], np.float32), use_resource=True)
+    saver = tf.train.Saver({"h": v.handle})
+    read = tf.get_default_graph().get_operation_by_name("save/Read/ReadVariableOp")
+    assert read.inputs[0] is v.handle
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        prefix = saver.save(sess, str(tmp_path / "m"))
+        sess.run(v.assign([0.0, 0.0]))
+        saver.restore(sess, prefix)
+        np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])

@@ -158,7 +158,8 @@ class _FunctionDefWriter:
             if op.device:
                 nd.device = op.device
             nd.input.extend(self._input(t) for t in op.inputs)
-            nd.input.extend("^" + self.node_names[c] for c in op.control_inputs if c in self.node_names)
+            # sorted by name, as TF's GraphToFunctionDef (and Graph::ToGraphDef) write them
+            nd.input.extend(sorted("^" + self.node_names[c] for c in op.control_inputs if c in self.node_names))
             for key, value in _gd.exported_attrs(op):
                 nd.attr[key].CopyFrom(value)
         rets = [self._input(t) for t in fn.outputs]

@@ -135,7 +135,8 @@ def node_def(op, add_shapes: bool = False):
     from tensorboard.compat.proto import node_def_pb2
     nd = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
     nd.input.extend(t._as_node_def_input() for t in op.inputs)
-    nd.input.extend("^" + c.name for c in op.control_inputs)
+    # TF's Graph::ToGraphDef sorts a node's control inputs by name ("for more predictable serialization")
+    nd.input.extend(sorted("^" + c.name for c in op.control_inputs))
     for key, value in exported_attrs(op):
         nd.attr[key].CopyFrom(value)
     if add_shapes and op.outputs:

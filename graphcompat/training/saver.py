@@ -43,12 +43,21 @@ def _saver_pb2():
 # Variables to save
 # ------------------------------------------------------------------------------------------------
 def _ref_and_name(value):
-    """(tensor to save, its graph element for assignment or None, default checkpoint key)."""
+    """(tensor to save, its graph element for assignment or None, default checkpoint key).
+
+    A resource variable (or a bare `resource` handle) has no ref to save or assign: its value is saved
+    through its `Read/ReadVariableOp` snapshot (a new ReadVariableOp, made when the save graph is built,
+    for a handle without one: the tensor is None here) and restored with an AssignVariableOp on the handle,
+    as TF's ResourceVariableSaveable."""
+    if getattr(value, "_is_resource_variable", False):
+        return value._snapshot, value.handle, value.op.name
     if hasattr(value, "_ref") and hasattr(value, "_initializer_op"):  # a Variable
         return value._ref(), value._ref(), value.op.name
     if isinstance(value, _ops.Tensor):
         if value.dtype.is_ref_dtype:
             return value, value, value.op.name
+        if value.dtype.base_dtype == _dt.resource:
+            return None, value, value.op.name
         return value, None, value.op.name
     raise TypeError(f"Variable to save is not a Variable: {value}")
 
@@ -70,6 +79,28 @@ def op_list_to_dict(var_list) -> dict:
             raise ValueError(f"At least two variables have the same name: {name}")
         names[name] = var
     return names
+
+
+def _read_handle(handle: _ops.Tensor) -> _ops.Tensor:
+    """The value to save of a bare resource handle: a ReadVariableOp made in the save scope."""
+    from graphcompat.ops import resource_variable_ops as rv
+    dtype, _ = rv.handle_data(handle)
+    if dtype is None:
+        raise ValueError(f"Cannot save the resource handle {handle.name}: the variable it names is not a "
+                         "VarHandleOp of this graph")
+    with _ops.name_scope("Read"):
+        return rv.read_variable_op(handle, dtype)
+
+
+def _assign_handle(handle: _ops.Tensor, restored: _ops.Tensor) -> _ops.Operation:
+    """TF's `shape_safe_assign_variable_handle`: an Identity of the restored tensor, then AssignVariableOp
+    (`save/Identity`, `save/AssignVariableOp`); a statically known shape must be compatible."""
+    from graphcompat.ops import array_ops
+    from graphcompat.ops import resource_variable_ops as rv
+    dtype, shape = rv.handle_data(handle)
+    restored = array_ops.identity(restored)
+    shape.assert_is_compatible_with(restored.shape)
+    return rv.assign_variable_op(handle, restored, dtype or restored.dtype)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -142,10 +173,12 @@ class Saver:
     def _build_graph(self, names_to_vars: dict):
         keys = sorted(names_to_vars)
         entries = [(key,) + _ref_and_name(names_to_vars[key])[:2] for key in keys]
-        for key, tensor, _ in entries:
-            if tensor.graph is not self._graph:
+        for key, tensor, ref in entries:
+            if (tensor if tensor is not None else ref).graph is not self._graph:
                 raise ValueError(f"Variable {key} is not an element of the Saver's graph")
-        with _ops.name_scope(self._name, "save", [t for _, t, _ in entries]) as scope:
+        with _ops.name_scope(self._name, "save", [t if t is not None else r for _, t, r in entries]) as scope:
+            entries = [(key, tensor if tensor is not None else _read_handle(ref), ref)
+                       for key, tensor, ref in entries]
             default = self._filename or "model"
             filename_input = _const.constant(default, dtype=_dt.string, name="filename/input")
             filename = apply_op("PlaceholderWithDefault", [filename_input],
@@ -162,8 +195,11 @@ class Saver:
                 if ref is None:
                     continue  # a plain tensor is saved but has nothing to restore into
                 with _ops.colocate_with(ref.op):
-                    assigns.append(state_ops.assign(ref, value, validate_shape=True, use_locking=True,
-                                                    name="Assign").op)
+                    if ref.dtype.base_dtype == _dt.resource:
+                        assigns.append(_assign_handle(ref, value))
+                    else:
+                        assigns.append(state_ops.assign(ref, value, validate_shape=True, use_locking=True,
+                                                        name="Assign").op)
             with _ops.control_dependencies(assigns):
                 restore_op = no_op(name="restore_all")
         saver_pb2 = _saver_pb2()
