@@ -93,10 +93,8 @@ from graphcompat.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_n
 # (training) variable sharing through templates
 from graphcompat.template import make_template  # noqa: F401
 
-# --- (importer) resource variables: tf.assign & co. dispatch to them as TF's state_ops do --------
-from graphcompat.ops.resource_variable_ops import (assign, assign_add, assign_sub, count_up_to,  # noqa: F401,E402
-                                                   gather, gradients, is_variable_initialized, scatter_add, scatter_div,
-                                                   scatter_max, scatter_min, scatter_mul, scatter_sub, scatter_update)
+# --- (importer) resource variables: tf.gather of one is its sparse_read (tf.assign & co. dispatch in state_ops)
+from graphcompat.ops.resource_variable_ops import gather, gradients  # noqa: F401,E402
 from graphcompat.variables import (ResourceVariable, disable_resource_variables,  # noqa: F401,E402
                                    enable_resource_variables, resource_variables_enabled)
 # --- (end importer) --------------------------------------------------------------------------------

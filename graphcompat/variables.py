@@ -535,32 +535,33 @@ class ResourceVariable(Variable):
         from graphcompat.ops import resource_variable_ops as rv
         return self._update(rv.assign_sub_variable_op, delta, name, read_value)
 
-    def _scatter(self, op_type: str, sparse_delta, name):
+    def _scatter(self, op_type: str, indices, values, name):
+        """One Resource{Scatter*,ScatterNd*} op, then the variable read after it (TF's `_lazy_read`)."""
         from graphcompat.ops import resource_variable_ops as rv
-        updates = _const.convert_to_tensor(sparse_delta.values, dtype=self._dtype)
-        op = rv.resource_scatter(op_type, self._handle, sparse_delta.indices, updates, self._dtype, name=name)
+        updates = _const.convert_to_tensor(values, dtype=self._dtype)
+        op = rv.resource_scatter(op_type, self._handle, indices, updates, self._dtype, name=name)
         return self._read_after(op, True)
 
     def scatter_update(self, sparse_delta, use_locking=False, name=None):
-        return self._scatter("ResourceScatterUpdate", sparse_delta, name)
+        return self._scatter("ResourceScatterUpdate", sparse_delta.indices, sparse_delta.values, name)
 
     def scatter_add(self, sparse_delta, use_locking=False, name=None):
-        return self._scatter("ResourceScatterAdd", sparse_delta, name)
+        return self._scatter("ResourceScatterAdd", sparse_delta.indices, sparse_delta.values, name)
 
     def scatter_sub(self, sparse_delta, use_locking=False, name=None):
-        return self._scatter("ResourceScatterSub", sparse_delta, name)
+        return self._scatter("ResourceScatterSub", sparse_delta.indices, sparse_delta.values, name)
 
     def scatter_mul(self, sparse_delta, use_locking=False, name=None):
-        return self._scatter("ResourceScatterMul", sparse_delta, name)
+        return self._scatter("ResourceScatterMul", sparse_delta.indices, sparse_delta.values, name)
 
     def scatter_div(self, sparse_delta, use_locking=False, name=None):
-        return self._scatter("ResourceScatterDiv", sparse_delta, name)
+        return self._scatter("ResourceScatterDiv", sparse_delta.indices, sparse_delta.values, name)
 
     def scatter_min(self, sparse_delta, use_locking=False, name=None):
-        return self._scatter("ResourceScatterMin", sparse_delta, name)
+        return self._scatter("ResourceScatterMin", sparse_delta.indices, sparse_delta.values, name)
 
     def scatter_max(self, sparse_delta, use_locking=False, name=None):
-        return self._scatter("ResourceScatterMax", sparse_delta, name)
+        return self._scatter("ResourceScatterMax", sparse_delta.indices, sparse_delta.values, name)
 
     def count_up_to(self, limit):
         from graphcompat.framework.registry import apply_op
@@ -643,8 +644,8 @@ def initialize_local_variables() -> _ops.Operation:
 
 def is_variable_initialized(variable) -> _ops.Tensor:
     """`tf.is_variable_initialized`: VarIsInitializedOp (resource) or IsVariableInitialized (ref)."""
-    from graphcompat.ops import resource_variable_ops
-    return resource_variable_ops.is_variable_initialized(variable)
+    from graphcompat.ops import state_ops
+    return state_ops.is_variable_initialized(variable)
 
 
 def assert_variables_initialized(var_list=None):

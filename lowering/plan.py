@@ -57,8 +57,13 @@ def _normalize(value):
 
 
 def prune(fetch_tensors: Sequence, target_ops: Sequence, fed: set) -> list:
-    """The ops the fetches need, in creation order; fed tensors cut the graph."""
+    """The ops the fetches need, in creation order; fed tensors cut the graph.
+
+    A control dependency on a fed Placeholder is satisfied by the feed, as in TF (its FeedInputs moves a
+    fed Placeholder's outgoing control edges to the feed): `with tf.control_dependencies([x])` where `x`
+    is a placeholder (tf.metrics.mean(x) does this) must not ask for `x` again."""
     needed: set = set()
+    fed_placeholders = {t.op for t in fed if t.op.type in ("Placeholder", "PlaceholderV2")}
     stack = [t.op for t in fetch_tensors if t not in fed] + list(target_ops)
     while stack:
         op = stack.pop()
@@ -68,7 +73,10 @@ def prune(fetch_tensors: Sequence, target_ops: Sequence, fed: set) -> list:
         for t in op._inputs:
             if t not in fed:
                 stack.append(t.op)
-        stack.extend(op._control_inputs)
+        if fed_placeholders:
+            stack.extend(c for c in op._control_inputs if c not in fed_placeholders)
+        else:
+            stack.extend(op._control_inputs)
     return sorted(needed, key=lambda op: op._id)
 
 

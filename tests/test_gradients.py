@@ -217,3 +217,53 @@ def test_second_derivatives():
         sess.run(w.initializer)
         np.testing.assert_allclose(sess.run(h), [6.0, 12.0])
         np.testing.assert_allclose(sess.run(hw), [36.0, 972.0])
+
+
+# --- gradients at kinks and zeros: TF's registered gradients, not jax's conventions -------------------
+KINK_X = np.array([0.0, -0.0, 1.0, -1.0, 6.0, 2.0, 0.5], np.float32)
+KINK_CASES = [
+    ("abs", lambda tf_, x: tf_.abs(x)),                          # sign(x) * dy: 0 at 0 (jax: 1)
+    ("sqrt_of_abs", lambda tf_, x: tf_.sqrt(tf_.abs(x))),        # inf * sign(0) = NaN at 0, as TF
+    ("log1p_of_abs", lambda tf_, x: tf_.log1p(tf_.abs(x))),
+    ("elu", lambda tf_, x: tf_.nn.elu(x)),                       # EluGrad: dy at 0 (not the 50/50 split)
+    ("selu", lambda tf_, x: tf_.nn.selu(x)),                     # SeluGrad: scale * dy at 0
+    ("relu", lambda tf_, x: tf_.nn.relu(x)),
+    ("relu6", lambda tf_, x: tf_.nn.relu6(x)),
+    ("leaky_relu", lambda tf_, x: tf_.nn.leaky_relu(x, 0.2)),
+    ("clip", lambda tf_, x: tf_.clip_by_value(x, -1.0, 1.0)),
+    ("maximum_tie", lambda tf_, x: tf_.maximum(x, x * 0.0)),
+    ("reduce_max_ties", lambda tf_, x: tf_.reduce_max(tf_.stack([x, x, x * 0.5]), 0)),
+]
+ZERO_X = np.array([0.0, 0.0, 2.0, 0.0, np.inf, 1.0], np.float32)
+ZERO_Y = np.array([0.0, 3.0, 0.0, -1.0, 0.0, np.nan], np.float32)
+ZERO_CASES = [  # where x == 0 (or y == 0) TF's gradients are 0, not NaN from the branch not taken
+    ("xlogy", lambda tf_: tf_.math.xlogy), ("xdivy", lambda tf_: tf_.math.xdivy),
+    ("xlog1py", lambda tf_: tf_.math.xlog1py), ("mul_no_nan", lambda tf_: tf_.math.multiply_no_nan),
+    ("div_no_nan", lambda tf_: tf_.div_no_nan),
+]
+
+
+def _weighted_gradients(tf_, build, inputs):
+    """Values and gradients of sum(build(...) * (1, 2, 3, …)) with respect to `inputs` (constants)."""
+    xs = [tf_.constant(v) for v in inputs]
+    out = build(*xs)
+    weights = tf_.cast(tf_.range(tf_.size(out)) + 1, tf_.float32)
+    grads = tf_.gradients(tf_.reduce_sum(tf_.reshape(out, [-1]) * weights), xs)
+    with tf_.Session() as sess:
+        return sess.run([out] + grads)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name,build", KINK_CASES + ZERO_CASES, ids=[c[0] for c in KINK_CASES + ZERO_CASES])
+def test_gradients_at_kinks_and_zeros_match_tensorflow(name, build):
+    from tests import oracle
+    v1 = oracle.tf1()
+    results = []
+    for lib in (tf, v1):
+        with lib.Graph().as_default():
+            if (name, build) in KINK_CASES:
+                results.append(_weighted_gradients(lib, lambda x: build(lib, x), [KINK_X]))
+            else:
+                results.append(_weighted_gradients(lib, build(lib), [ZERO_X, ZERO_Y]))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True, err_msg=name)

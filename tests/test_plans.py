@@ -164,3 +164,29 @@ def test_training_loop_signature_takes_the_hot_path():
         s = tf.stats()
         # one signature, one plan, compiled on its first run (a training step), then one lookup per run
         assert (s["plans_built"], s["cache_hits"], s["compilations"], s["compiled_runs"]) == (1, 3, 1, 3)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("use_resource", [False, True], ids=["ref", "resource"])
+def test_control_dependency_on_a_fed_placeholder_is_satisfied_by_the_feed(use_resource):
+    """TF moves a fed Placeholder's control edges to the feed: `tf.metrics.mean(x)` of a float32
+    placeholder (its count update waits on `x`) runs with `x` fed on every run, compiled or not, and
+    still asks for `x` when it is not fed (was: "You must feed a value for placeholder" although fed)."""
+    from tests import oracle
+    v1 = oracle.tf1()
+    results = {}
+    for lib in (tf, v1):
+        graph = lib.Graph()
+        with graph.as_default(), lib.variable_scope("", use_resource=use_resource):
+            x = lib.placeholder(lib.float32, [None])
+            with lib.control_dependencies([x]):
+                one = lib.identity(lib.constant(1.0))
+            value, update = lib.metrics.mean(x)
+            with lib.Session(graph=graph) as sess:
+                sess.run(lib.local_variables_initializer())
+                got = [sess.run([one, update], {x: [1.0, 2.0 * k]}) for k in range(3)] + [sess.run(value)]
+                with pytest.raises(lib.errors.InvalidArgumentError, match="must feed a value for placeholder"):
+                    sess.run(one)
+        results[lib] = got
+    for got, want in zip(results[tf], results[v1]):
+        np.testing.assert_allclose(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64), rtol=1e-6)

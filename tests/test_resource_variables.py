@@ -318,3 +318,74 @@ def _ctor_args(opt) -> dict:
         return {"learning_rate": opt._learning_rate, "l1_regularization_strength": opt._l1,
                 "l2_regularization_strength": opt._l2}
     raise AssertionError(cls)
+
+
+# --- TF1 builders that take a variable: each works on a resource variable as TF's does ---------------
+def _updates(tf_):
+    v = tf_.get_variable("v", initializer=np.array([1.0, 2.0, 3.0], np.float32), use_resource=True)
+    u = tf_.get_variable("u", initializer=np.array([4, 5, 6], np.int32), use_resource=True)
+    ops = [tf_.assign_add(v, [1.0, 1.0, 1.0]), tf_.assign_sub(v, [0.5, 0.5, 0.5]), tf_.scatter_add(v, [0], [10.0]),
+           tf_.scatter_update(u, [1], [50]), tf_.scatter_sub(u, [2], [1]), tf_.scatter_mul(v, [1], [3.0]),
+           tf_.scatter_div(v, [1], [2.0]), tf_.scatter_max(u, [0], [9]), tf_.scatter_min(u, [0], [7]),
+           tf_.scatter_nd_add(v, [[2]], [7.0]), tf_.scatter_nd_update(u, [[2]], [-1]),
+           tf_.scatter_nd_sub(v, [[0]], [0.25]), tf_.assign(u, u * 2)]
+    return ops, [v, u, tf_.is_variable_initialized(v)]
+
+
+def _moving_average(tf_):
+    v = tf_.get_variable("v", initializer=np.array([1.0, 2.0], np.float32), use_resource=True)
+    ema = tf_.train.ExponentialMovingAverage(0.5, zero_debias=True)
+    apply = ema.apply([v])
+    return [tf_.assign(v, [3.0, 4.0]), apply, tf_.assign(v, [5.0, 6.0]), apply], [ema.average(v)]
+
+
+def _count_up_to(tf_):
+    v = tf_.get_variable("c", initializer=np.int64(3), use_resource=True)
+    return [tf_.count_up_to(v, 10), tf_.count_up_to(v, 10)], [v]
+
+
+RESOURCE_BUILDERS = [("updates", _updates), ("moving_average", _moving_average), ("count_up_to", _count_up_to)]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name,build", RESOURCE_BUILDERS, ids=[b[0] for b in RESOURCE_BUILDERS])
+def test_tf1_builders_take_resource_variables_as_tensorflow(name, build):
+    """tf.assign & co., scatter(_nd)_*, count_up_to and ExponentialMovingAverage on resource variables:
+    TF's state_ops send them to the variable's own ops (AssignVariableOp, ResourceScatter*, …); the same
+    op types and values as TF (was: TypeError "'ScatterNdAdd'/'AssignSub' Op requires … a mutable tensor")."""
+    v1 = oracle.tf1()
+    results = {}
+    for lib in (tf, v1):
+        graph = lib.Graph()
+        with graph.as_default():
+            steps, fetches = build(lib)
+            types = sorted({op.type for op in graph.get_operations()})
+            with lib.Session(graph=graph) as sess:
+                sess.run(lib.global_variables_initializer())
+                for step in steps:
+                    sess.run(step)
+                results[lib] = types, sess.run(fetches)
+    assert results[tf][0] == results[v1][0]
+    for got, want in zip(results[tf][1], results[v1][1]):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.oracle
+def test_init_from_checkpoint_into_resource_variables(tmp_path):
+    """tf.train.init_from_checkpoint makes a resource variable's initializer restore (Identity +
+    AssignVariableOp, as TF's Saver restores it); TF writes the checkpoint."""
+    v1 = oracle.tf1()
+    with v1.Graph().as_default():
+        with v1.variable_scope("a"):
+            v1.get_variable("w", initializer=np.array([7.0, 8.0], np.float32), use_resource=True)
+        saver = v1.train.Saver()
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            prefix = saver.save(sess, str(tmp_path / "m"))
+    with tf.variable_scope("b"):
+        w = tf.get_variable("w", initializer=np.array([0.0, 0.0], np.float32), use_resource=True)
+    tf.train.init_from_checkpoint(prefix, {"a/": "b/"})
+    assert w.initializer.type == "AssignVariableOp"
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(sess.run(w), [7.0, 8.0])

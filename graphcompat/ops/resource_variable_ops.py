@@ -77,6 +77,14 @@ def _gather_shape(ctx: InferenceContext):
     return [_ts.TensorShape(indices.as_list() + dims[batch_dims + 1:])]
 
 
+def _scatter_nd_shape(ctx: InferenceContext):
+    """TF's ScatterNdUpdateShape on the variable the handle names (its dtype attr is T here)."""
+    from graphcompat.ops.indexing_ops import _check_scatter
+    _check_dtype(ctx, attr="T")
+    _check_scatter(ctx, ctx.shape(1), ctx.shape(2), _var_shape(ctx))
+    return []
+
+
 def _scatter_shape(ctx: InferenceContext):
     _check_dtype(ctx)
     var, indices, updates = _var_shape(ctx), ctx.shape(1), ctx.shape(2)
@@ -110,6 +118,9 @@ for _op in ("ResourceScatterUpdate", "ResourceScatterAdd", "ResourceScatterSub",
             "ResourceScatterDiv", "ResourceScatterMin", "ResourceScatterMax"):
     defop(_op, "resource: resource, indices: Tindices, updates: dtype ->", types={"Tindices": INDEX},
           shape=_scatter_shape, stateful=True, loop=True)
+for _op in ("ResourceScatterNdUpdate", "ResourceScatterNdAdd", "ResourceScatterNdSub"):
+    defop(_op, "ref: resource, indices: Tindices, updates: T ->", attrs={"use_locking": True, "bad_indices_policy": ""},
+          types={"Tindices": INDEX}, shape=_scatter_nd_shape, stateful=True, loop=True)
 defop("ResourceCountUpTo", "resource: resource -> output: T", types={"T": INDEX},
       shape=lambda ctx: [_var_shape(ctx)], stateful=True)
 
@@ -155,7 +166,9 @@ def resource_gather(handle, indices, dtype, batch_dims: int = 0, validate_indice
 
 
 def resource_scatter(op_type: str, handle, indices, updates, dtype, name: Optional[str] = None):
-    return apply_op(op_type, [handle, indices, updates], {"dtype": dtype}, name=name)
+    """Resource{Scatter*} (its type attr is `dtype`) or Resource{ScatterNd*} (whose attr is `T`)."""
+    return apply_op(op_type, [handle, indices, updates], {"T" if "ScatterNd" in op_type else "dtype": dtype},
+                    name=name)
 
 
 def variable_shape(handle, out_type=_dt.int32, name: Optional[str] = None) -> _ops.Tensor:
@@ -167,57 +180,11 @@ def destroy_resource_op(handle, ignore_lookup_error: bool = True, name: Optional
 
 
 # ------------------------------------------------------------------------------------------------
-# tf.assign & co.: TF's state_ops call the variable's own method for resource variables
+# Resource variables seen by tf.gather (tf.assign & co. dispatch in state_ops, as TF's)
 # ------------------------------------------------------------------------------------------------
 def is_resource_variable(var) -> bool:
     """`resource_variable_ops.is_resource_variable`."""
     return getattr(var, "_is_resource_variable", False)
-
-
-def _state_ops():
-    from graphcompat.ops import state_ops
-    return state_ops
-
-
-def assign(ref, value, validate_shape=None, use_locking=None, name=None):
-    """`tf.assign`: for a resource variable its `assign` (AssignVariableOp), else TF1's Assign op."""
-    if is_resource_variable(ref):
-        return ref.assign(value, use_locking=use_locking, name=name)
-    return _state_ops().assign(ref, value, validate_shape=validate_shape, use_locking=use_locking, name=name)
-
-
-def assign_add(ref, value, use_locking=None, name=None):
-    """`tf.assign_add`: for a resource variable its `assign_add`, else TF1's AssignAdd op."""
-    if is_resource_variable(ref):
-        return ref.assign_add(value, use_locking=use_locking, name=name)
-    return _state_ops().assign_add(ref, value, use_locking=use_locking, name=name)
-
-
-def assign_sub(ref, value, use_locking=None, name=None):
-    """`tf.assign_sub`: for a resource variable its `assign_sub`, else TF1's AssignSub op."""
-    if is_resource_variable(ref):
-        return ref.assign_sub(value, use_locking=use_locking, name=name)
-    return _state_ops().assign_sub(ref, value, use_locking=use_locking, name=name)
-
-
-def _scatter(tf_name: str, method: str):
-    def scatter(ref, indices, updates, use_locking=None, name=None):
-        if is_resource_variable(ref):
-            return getattr(ref, method)(_gradients_module().IndexedSlices(updates, indices), use_locking=use_locking,
-                                        name=name)
-        return getattr(_state_ops(), tf_name)(ref, indices, updates, use_locking=use_locking, name=name)
-    scatter.__name__ = tf_name
-    scatter.__doc__ = f"`tf.{tf_name}`: the resource variable's `{method}`, or TF1's ref-variable op."
-    return scatter
-
-
-scatter_update = _scatter("scatter_update", "scatter_update")
-scatter_add = _scatter("scatter_add", "scatter_add")
-scatter_sub = _scatter("scatter_sub", "scatter_sub")
-scatter_mul = _scatter("scatter_mul", "scatter_mul")
-scatter_div = _scatter("scatter_div", "scatter_div")
-scatter_max = _scatter("scatter_max", "scatter_max")
-scatter_min = _scatter("scatter_min", "scatter_min")
 
 
 def gather(params, indices, validate_indices=None, name: Optional[str] = None, axis=None, batch_dims: int = 0):
@@ -228,20 +195,6 @@ def gather(params, indices, validate_indices=None, name: Optional[str] = None, a
         return params.sparse_read(indices, name=name)
     return indexing_ops.gather(params, indices, validate_indices=validate_indices, name=name, axis=axis,
                                batch_dims=batch_dims)
-
-
-def is_variable_initialized(variable) -> _ops.Tensor:
-    """`tf.is_variable_initialized`: VarIsInitializedOp for a resource variable, else IsVariableInitialized."""
-    if is_resource_variable(variable):
-        return variable.is_initialized()
-    return _state_ops().is_variable_initialized(variable)
-
-
-def count_up_to(ref, limit, name=None):
-    """`tf.count_up_to`: ResourceCountUpTo for a resource variable, else CountUpTo."""
-    if is_resource_variable(ref):
-        return ref.count_up_to(limit)
-    return _state_ops().count_up_to(ref, limit, name=name)
 
 
 # ------------------------------------------------------------------------------------------------

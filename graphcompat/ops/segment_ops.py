@@ -236,10 +236,13 @@ sparse_segment_sqrt_n_with_num_segments = _sparse_segment_with_num_segments(
 # ------------------------------------------------------------------------------------------------
 def _scatter_nd(op_type: str, tf_name: str):
     def scatter(ref, indices, updates, use_locking=None, name: Optional[str] = None):
+        if getattr(ref, "_is_resource_variable", False):  # TF: Resource{op_type}, then the variable read
+            return ref._scatter("Resource" + op_type, indices, updates, name)
         attrs = {} if use_locking is None else {"use_locking": bool(use_locking)}
         return apply_op(op_type, [_ref_of(ref), indices, updates], attrs, name=name)
     scatter.__name__ = tf_name
-    scatter.__doc__ = f"`tf.{tf_name}`: the {op_type} op on the elements/slices `indices` of a variable."
+    scatter.__doc__ = (f"`tf.{tf_name}`: the {op_type} op on the elements/slices `indices` of a variable "
+                       f"(Resource{op_type} for a resource variable).")
     return scatter
 
 

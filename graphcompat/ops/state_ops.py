@@ -73,9 +73,18 @@ def _ref_of(ref):
     return ref
 
 
+def _is_resource_variable(ref) -> bool:
+    return getattr(ref, "_is_resource_variable", False)
+
+
+# As TF's state_ops, each builder takes a ref variable (or ref tensor) to TF1's ref op and a resource
+# variable to its own method (AssignVariableOp, ResourceScatter* …), so every caller — tf.assign, moving
+# averages, batch norm's updates, metrics, init_from_checkpoint — works with both kinds of variable.
 def assign(ref, value, validate_shape: Optional[bool] = None, use_locking: Optional[bool] = None,
            name: Optional[str] = None):
     """`tf.assign`: writes `value` into the variable when run; returns the (new value of the) ref."""
+    if _is_resource_variable(ref):
+        return ref.assign(value, name=name)
     ref = _ref_of(ref)
     if isinstance(ref, _ops.Tensor) and not ref.dtype.is_ref_dtype:
         raise TypeError("'Assign' Op requires that input 'ref' be a mutable tensor (e.g.: a tf.Variable)")
@@ -89,11 +98,13 @@ def assign(ref, value, validate_shape: Optional[bool] = None, use_locking: Optio
 
 def _update(op_type: str, tf_name: str):
     def update(ref, value, use_locking=None, name=None):
+        if _is_resource_variable(ref):
+            return getattr(ref, tf_name)(value)   # TF passes neither use_locking nor name on
         ref = _ref_of(ref)
         attrs = {} if use_locking is None else {"use_locking": bool(use_locking)}
         return apply_op(op_type, [ref, value], attrs, name=name)
     update.__name__ = tf_name
-    update.__doc__ = f"`tf.{tf_name}`: the {op_type} op (acts only when run)."
+    update.__doc__ = f"`tf.{tf_name}`: the {op_type} op (acts only when run), or a resource variable's `{tf_name}`."
     return update
 
 
@@ -103,11 +114,14 @@ assign_sub = _update("AssignSub", "assign_sub")
 
 def _scatter(op_type: str, tf_name: str):
     def scatter(ref, indices, updates, use_locking=None, name=None):
+        if _is_resource_variable(ref):
+            return ref._scatter("Resource" + op_type, indices, updates, name)
         ref = _ref_of(ref)
         attrs = {} if use_locking is None else {"use_locking": bool(use_locking)}
         return apply_op(op_type, [ref, indices, updates], attrs, name=name)
     scatter.__name__ = tf_name
-    scatter.__doc__ = f"`tf.{tf_name}`: the {op_type} op on rows `indices` of a variable."
+    scatter.__doc__ = (f"`tf.{tf_name}`: the {op_type} op on rows `indices` of a variable (Resource{op_type} "
+                       "for a resource variable).")
     return scatter
 
 
@@ -121,11 +135,18 @@ scatter_min = _scatter("ScatterMin", "scatter_min")
 
 
 def is_variable_initialized(variable) -> _ops.Tensor:
-    """`tf.is_variable_initialized(v)`: a bool scalar, true once the variable holds a value."""
+    """`tf.is_variable_initialized(v)`: a bool scalar, true once the variable holds a value
+    (VarIsInitializedOp for a resource variable)."""
+    if _is_resource_variable(variable):
+        return variable.is_initialized()
     ref = _ref_of(variable)
     return apply_op("IsVariableInitialized", [ref], {"dtype": ref.dtype.base_dtype}, name=None)
 
 
 def count_up_to(ref, limit, name=None):
-    """`tf.count_up_to`: increments an int variable; OutOfRangeError once it reaches `limit`."""
+    """`tf.count_up_to`: increments an int variable; OutOfRangeError once it reaches `limit`
+    (ResourceCountUpTo for a resource variable)."""
+    if _is_resource_variable(ref):
+        return ref.count_up_to(limit)
     return apply_op("CountUpTo", [_ref_of(ref)], {"limit": int(limit)}, name=name)
+

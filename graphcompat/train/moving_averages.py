@@ -87,14 +87,17 @@ def _zero_debias(unbiased_var, value, decay):
 
 def _create_slot(primary, val, name: str):
     """slot_creator.create_slot: a variable `<primary>/<name>` initialized from `val` (a tensor)."""
+    from graphcompat.train.optimizer import slot_use_resource
     vs = _vs()
     prefix = primary.op.name
     with vs.variable_scope(None, prefix + "/" + name):
-        return vs.get_variable("", initializer=val, trainable=False, validate_shape=val.get_shape().is_fully_defined())
+        return vs.get_variable("", initializer=val, trainable=False, validate_shape=val.get_shape().is_fully_defined(),
+                               use_resource=slot_use_resource(primary))
 
 
 def _create_zeros_slot(primary, name: str):
     """slot_creator.create_zeros_slot for a tensor of known shape."""
+    from graphcompat.train.optimizer import slot_use_resource
     vs = _vs()
     shape = primary.get_shape()
     if not shape.is_fully_defined():
@@ -102,7 +105,8 @@ def _create_zeros_slot(primary, name: str):
                                   "defined is not supported by graphcompat")
     with vs.variable_scope(None, primary.op.name + "/" + name):
         return vs.get_variable("", shape=shape, dtype=primary.dtype.base_dtype,
-                               initializer=init_ops.zeros_initializer(), trainable=False)
+                               initializer=init_ops.zeros_initializer(), trainable=False,
+                               use_resource=slot_use_resource(primary))
 
 
 class ExponentialMovingAverage:

@@ -19,10 +19,19 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.ops import control_ops
 from graphcompat.ops import resource_variable_ops as _rv
+from graphcompat.ops import state_ops as _state
 
 
 def _var_key(var) -> str:
     return var.op.name
+
+
+def slot_use_resource(primary) -> Optional[bool]:
+    """slot_creator's choice: a resource variable's slots are resource variables, a ref variable's are ref
+    variables, and a tensor's follow the default (`tf.enable_resource_variables()`)."""
+    if _rv.is_resource_variable(primary):
+        return True
+    return False if isinstance(primary, _variables.Variable) else None
 
 
 def _create_slot(primary, initializer, shape, dtype, name: str):
@@ -35,7 +44,7 @@ def _create_slot(primary, initializer, shape, dtype, name: str):
         try:
             slot = _vs.get_variable("", shape=shape, dtype=dtype, initializer=initializer, trainable=False,
                                     validate_shape=shape.is_fully_defined(),
-                                    use_resource=_rv.is_resource_variable(primary))
+                                    use_resource=slot_use_resource(primary))
         finally:
             scope.set_partitioner(saved)
     return slot
@@ -146,7 +155,7 @@ class Optimizer:
             else:
                 with _ops.control_dependencies([self._finish(update_ops, "update")]):
                     with _ops.colocate_with(global_step.op):
-                        apply_updates = _rv.assign_add(global_step, 1, name=scope)
+                        apply_updates = _state.assign_add(global_step, 1, name=scope)
             if isinstance(apply_updates, _ops.Tensor):
                 apply_updates = apply_updates.op
             train_ops = _ops.get_collection_ref(_ops.GraphKeys.TRAIN_OP)

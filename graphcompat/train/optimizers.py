@@ -10,7 +10,8 @@ from graphcompat.framework import constant_op as _const
 from graphcompat.framework import ops as _ops
 from graphcompat.gradients import IndexedSlices
 from graphcompat.ops import control_ops
-from graphcompat.ops import resource_variable_ops as _rv  # tf.assign & co. for ref and resource variables
+from graphcompat.ops import resource_variable_ops as _rv
+from graphcompat.ops import state_ops as _state  # tf.assign & co. for ref and resource variables
 from graphcompat.train import training_ops
 from graphcompat.train.optimizer import Optimizer
 
@@ -38,7 +39,7 @@ class GradientDescentOptimizer(Optimizer):
         delta = grad.values * self._cast(self._learning_rate_tensor, var)
         if _rv.is_resource_variable(var):  # TF: resource_scatter_add of the negated step
             return _rv.resource_scatter("ResourceScatterAdd", var.handle, grad.indices, -delta, var.dtype)
-        return _rv.scatter_sub(var, grad.indices, delta, use_locking=self._use_locking)
+        return _state.scatter_sub(var, grad.indices, delta, use_locking=self._use_locking)
 
 
 class ProximalGradientDescentOptimizer(Optimizer):
@@ -204,16 +205,16 @@ class AdamOptimizer(Optimizer):
         lr = lr_t * math_ops.sqrt(1 - b2p) / (1 - b1p)
         m = self.get_slot(var, "m")
         m_scaled = grad.values * (1 - beta1_t)
-        m_t = _rv.assign(m, m * beta1_t, use_locking=self._use_locking)
+        m_t = _state.assign(m, m * beta1_t, use_locking=self._use_locking)
         with _ops.control_dependencies([m_t]):
-            m_t = _rv.scatter_add(m, grad.indices, m_scaled, use_locking=self._use_locking)
+            m_t = _state.scatter_add(m, grad.indices, m_scaled, use_locking=self._use_locking)
         v = self.get_slot(var, "v")
         v_scaled = (grad.values * grad.values) * (1 - beta2_t)
-        v_t = _rv.assign(v, v * beta2_t, use_locking=self._use_locking)
+        v_t = _state.assign(v, v * beta2_t, use_locking=self._use_locking)
         with _ops.control_dependencies([v_t]):
-            v_t = _rv.scatter_add(v, grad.indices, v_scaled, use_locking=self._use_locking)
+            v_t = _state.scatter_add(v, grad.indices, v_scaled, use_locking=self._use_locking)
         v_sqrt = math_ops.sqrt(v_t)
-        var_update = _rv.assign_sub(var, lr * m_t / (v_sqrt + eps_t), use_locking=self._use_locking)
+        var_update = _state.assign_sub(var, lr * m_t / (v_sqrt + eps_t), use_locking=self._use_locking)
         return control_ops.group(*[var_update, m_t, v_t])
 
     def _apply_sparse_duplicate_indices(self, grad, var):

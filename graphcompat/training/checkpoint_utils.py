@@ -133,8 +133,12 @@ def _set_checkpoint_initializer(variable, ckpt_file: str, tensor_name: str) -> N
                                                 name="checkpoint_initializer")[0]
         restore.set_shape(variable.shape)
         with _ops.colocate_with(variable.op):
-            init = state_ops.assign(variable._ref(), restore, validate_shape=True, name="Assign")
-    variable._initializer_op = init.op
+            if getattr(variable, "_is_resource_variable", False):  # TF restores it as its Saver does
+                from graphcompat.training.saver import _assign_handle
+                init = _assign_handle(variable.handle, restore)
+            else:
+                init = state_ops.assign(variable._ref(), restore, validate_shape=True, name="Assign").op
+    variable._initializer_op = init
     variable._initial_value = restore
 
 

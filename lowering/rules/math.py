@@ -104,6 +104,19 @@ def _sign(x):
     return jnp.sign(x)
 
 
+@jax.custom_jvp
+def _abs_real(x):
+    return jnp.abs(x)
+
+
+# TF's Abs gradient is sign(x) * dy: 0 at x = 0 (jax's is 1 there)
+_abs_real.defjvps(lambda t, ans, x: jnp.sign(x) * t)
+
+
+def _abs(x):
+    return _abs_real(x) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else jnp.abs(x)
+
+
 def _maximum(x, y):
     # TF's gradient goes to x where x >= y (jnp.maximum splits ties 50/50); NaNs propagate as in TF.
     if not jnp.issubdtype(jnp.result_type(x), jnp.inexact):
@@ -128,7 +141,7 @@ for _op_type, _fn in {
     "LogicalAnd": jnp.logical_and, "LogicalOr": jnp.logical_or, "LogicalNot": jnp.logical_not,
     "BitwiseAnd": jnp.bitwise_and, "BitwiseOr": jnp.bitwise_or, "BitwiseXor": jnp.bitwise_xor,
     "Invert": jnp.invert,
-    "Abs": jnp.abs, "Sign": _sign, "Square": jnp.square, "Sqrt": jnp.sqrt,
+    "Abs": _abs, "Sign": _sign, "Square": jnp.square, "Sqrt": jnp.sqrt,
     "Rsqrt": _rsqrt, "Exp": jnp.exp, "Expm1": jnp.expm1, "Log": jnp.log, "Log1p": jnp.log1p,
     "Sin": jnp.sin, "Cos": jnp.cos, "Tan": jnp.tan, "Asin": jnp.arcsin, "Acos": jnp.arccos,
     "Atan": jnp.arctan, "Sinh": jnp.sinh, "Cosh": jnp.cosh, "Tanh": jnp.tanh, "Sigmoid": jax.nn.sigmoid,
@@ -416,15 +429,33 @@ def lin_space(start, stop, num, *, T, **_):
 
 
 # --- special_math_ops ------------------------------------------------------------------------------
+# Where x == 0 the result is 0 and so are TF's gradients (XlogyGrad: xlogy(x != 0, y), xdivy(x, y)); y is
+# replaced by 1 there so the branch not taken has finite gradients (0 * log(0) would make them NaN).
 def _xlogy(x, y):
-    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x * jnp.log(y))
+    safe_y = jnp.where(x == 0, jnp.ones((), jnp.result_type(y)), y)
+    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x * jnp.log(safe_y))
 
 
 def _xdivy(x, y):
-    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x / y)
+    safe_y = jnp.where(x == 0, jnp.ones((), jnp.result_type(y)), y)
+    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x / safe_y)
+
+
+@jax.custom_jvp
+def _mul_no_nan_real(x, y):
+    return jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), x * y)
+
+
+@_mul_no_nan_real.defjvp
+def _mul_no_nan_jvp(primals, tangents):
+    # TF's MulNoNan gradient: dx = mul_no_nan(dz, y) (0 where y == 0), dy = x * dz (also where y == 0)
+    (x, y), (tx, ty) = primals, tangents
+    return _mul_no_nan_real(x, y), jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), tx * y) + x * ty
 
 
 def _mul_no_nan(x, y):
+    if jnp.issubdtype(jnp.result_type(x), jnp.inexact):
+        return _mul_no_nan_real(x, y)
     return jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), x * y)
 
 

@@ -77,7 +77,9 @@ def _polygamma(a, x):
 
 
 def _xlog1py(x, y):
-    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x * jnp.log1p(y))
+    # as _xlogy (lowering/rules/math.py): 0 and zero gradients where x == 0, finite in the branch not taken
+    safe_y = jnp.where(x == 0, jnp.zeros((), jnp.result_type(y)), y)
+    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x * jnp.log1p(safe_y))
 
 
 for _op, _fn in {"Igamma": jss.gammainc, "Igammac": jss.gammaincc, "Zeta": jss.zeta, "Polygamma": _polygamma,

@@ -29,16 +29,22 @@ def relu6(x, **_):
     return jnp.where(x > 0, jnp.where(x < 6, x, jnp.asarray(6, x.dtype)), jnp.zeros((), x.dtype))
 
 
+def _negative_part(x):
+    """x where x < 0, else 0, with no gradient from the other side: EluGrad/SeluGrad take the linear
+    branch's gradient at x = 0 (`features < 0 ? … : dy`); jnp.minimum would split it 50/50."""
+    return jnp.where(x < 0, x, jnp.zeros((), x.dtype))
+
+
 @lowers("Elu")
 def elu(x, **_):
-    return jnp.where(x > 0, x, jnp.expm1(jnp.minimum(x, 0)))
+    return jnp.where(x >= 0, x, jnp.expm1(_negative_part(x)))
 
 
 @lowers("Selu")
 def selu(x, **_):
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    neg = (alpha * jnp.expm1(jnp.minimum(x, 0))).astype(x.dtype)
-    return (scale * jnp.where(x > 0, x, neg)).astype(x.dtype)
+    neg = (alpha * jnp.expm1(_negative_part(x))).astype(x.dtype)
+    return (scale * jnp.where(x >= 0, x, neg)).astype(x.dtype)
 
 
 @lowers("LeakyRelu")

@@ -187,6 +187,22 @@ for _op_type, _fn in {
     lowers(_op_type, context=True)(_scatter_rule(_fn))
 
 
+def _resource_scatter_nd(op_type: str):
+    """Resource{ScatterNd*}: the ref op's rule (lowering/rules/segment.py; a handle carries `key` and `op`
+    as a Ref does) after TF's "variable exists" check; it has no output."""
+    scatter_nd = RULES[op_type].fn
+
+    def rule(ctx, op, handle, indices, updates):
+        _read(ctx, op, handle)
+        scatter_nd(ctx, op, _handle(handle, op), indices, updates)
+        return None
+    return rule
+
+
+for _op_type in ("ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub"):
+    lowers("Resource" + _op_type, context=True)(_resource_scatter_nd(_op_type))
+
+
 @lowers("ResourceCountUpTo", context=True)
 def resource_count_up_to(ctx, op, handle):
     handle = _handle(handle, op)
