@@ -389,26 +389,44 @@ def to_bfloat16(x, name: str = "ToBFloat16") -> _ops.Tensor:
 
 
 def saturate_cast(value, dtype, name: Optional[str] = None) -> _ops.Tensor:
-    """`tf.saturate_cast`: clamp into the target range (ClipByValue `clamp`), then Cast."""
+    """`tf.saturate_cast`, as TF 2.21 builds it: complex inputs keep their real part (complex targets clamp
+    both parts when the target's range is smaller); every real input is clamped (ClipByValue `clamp`,
+    applied even when the ranges match, so a float's infinities become its finite extremes) to limits
+    computed in the input dtype with TF's numpy steps and nudged inside the target range, then cast.
+    The limits are TF's, quirks included (int64 -> int64 clamps everything to the int64 minimum, because
+    numpy turns the float64 2**63 into that)."""
     with _ops.name_scope(name, "saturate_cast", [value]) as name:
         value = convert_to_tensor(value, name="value")
         dtype = _dt.as_dtype(dtype).base_dtype
         in_dtype = value.dtype.base_dtype
         if in_dtype.is_complex:
-            raise NotImplementedError("tf.saturate_cast of complex tensors")
-        lo, hi = in_dtype.min, in_dtype.max
-        new_lo, new_hi = max(lo, dtype.min), min(hi, dtype.max)
-        if (new_lo, new_hi) != (lo, hi):
-            np_in = in_dtype.as_numpy_dtype
-            lo_v, hi_v = np.array(new_lo).astype(np_in), np.array(new_hi).astype(np_in)
-            if in_dtype.is_floating and dtype.is_integer:
-                # The float nearest to an int bound may round past it: step back inside the range.
-                while float(hi_v) > dtype.max:
-                    hi_v = np.nextafter(hi_v, np_in(0))
-                while float(lo_v) < dtype.min:
-                    lo_v = np.nextafter(lo_v, np_in(0))
-            value = apply_op("ClipByValue", [value, constant(lo_v, dtype=in_dtype),
-                                             constant(hi_v, dtype=in_dtype)], name="clamp")
+            if dtype.is_complex:
+                real_in, real_out = in_dtype.real_dtype, dtype.real_dtype
+                if real_in.min < real_out.min or real_in.max > real_out.max:
+                    value = apply_op("ClipByValue", [
+                        value, convert_to_tensor(complex(real_out.min, real_out.min), dtype=in_dtype),
+                        convert_to_tensor(complex(real_out.max, real_out.max), dtype=in_dtype)], name="clamp")
+                return cast(value, dtype, name=name)
+            value = real(value)
+            from graphcompat import tf_logging
+            tf_logging.warn("Casting complex to real discards imaginary part.")
+            in_dtype = in_dtype.real_dtype
+        out_real = dtype.real_dtype
+        np_dtype = in_dtype.as_numpy_dtype
+        try:  # promoted before comparing, not to lose precision (bfloat16 is no numpy type: floats)
+            promoted_type = np.promote_types(np_dtype, out_real.as_numpy_dtype)
+        except TypeError:
+            promoted_type = float
+        min_limit = np_dtype(np.maximum(in_dtype.min, out_real.min))
+        promoted = np.array([min_limit, out_real.min], dtype=promoted_type)
+        if promoted[0] < promoted[1]:
+            min_limit = np.nextafter(min_limit, np_dtype(0), dtype=np_dtype)
+        max_limit = np_dtype(np.minimum(float(in_dtype.max), float(out_real.max)))
+        promoted = np.array([max_limit, out_real.max], dtype=promoted_type)
+        if promoted[0] > promoted[1]:
+            max_limit = np.nextafter(max_limit, np_dtype(0), dtype=np_dtype)
+        value = apply_op("ClipByValue", [value, convert_to_tensor(min_limit, dtype=in_dtype),
+                                         convert_to_tensor(max_limit, dtype=in_dtype)], name="clamp")
         return cast(value, dtype, name=name)
 
 

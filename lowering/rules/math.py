@@ -240,7 +240,14 @@ def _cpp_dtype(dtype) -> str:
 
 @lowers("ClipByValue")
 def clip_by_value(t, lo, hi, **_):
-    return _minimum(_maximum(t, lo), hi)
+    """TF's kernel: `t.cwiseMin(hi).cwiseMax(lo)` with std::min/max, so a NaN in `t` stays NaN and a value
+    equal to a bound keeps its own sign (-0.0 clipped to [0, 1] is -0.0); complex numbers are clipped
+    part by part."""
+    if jnp.iscomplexobj(t):
+        return jax.lax.complex(clip_by_value(jnp.real(t), jnp.real(lo), jnp.real(hi)),
+                               clip_by_value(jnp.imag(t), jnp.imag(lo), jnp.imag(hi)))
+    below_hi = jnp.where(hi < t, hi, t)
+    return jnp.where(below_hi < lo, lo, below_hi)
 
 
 @lowers("Select", context=True)  # a context rule only for the op's name, which TF's message shows
