@@ -47,9 +47,21 @@ EXACT = [
         tf.saturate_cast(np.array([1 + 2j], np.complex64), tf.complex128)]),
 ]
 
+M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
+
 ERRORS = [
     ("saturate_cast_bool_in", lambda tf: tf.saturate_cast(tf.constant([True, False]), tf.int32)),
     ("saturate_cast_bool_out", lambda tf: tf.saturate_cast(tf.constant([0.5, 2.0]), tf.bool)),
+    # 2. The same axis twice in a reduction: TF's kernel refuses it when it runs.
+    *[(f"reduce_duplicate_axes_{op}_{axes}", lambda tf, op=op, axes=axes: getattr(tf, op)(M23 > 2 if op in (
+        "reduce_any", "reduce_all") else M23, axes))
+      for op in ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod", "reduce_any", "reduce_all"]
+      for axes in [[0, 0], [0, -2]]],
+    ("reduce_duplicate_axes_keepdims", lambda tf: tf.reduce_sum(M23, [1, -1, 0], keepdims=True)),
+    ("reduce_duplicate_axes_euclidean", lambda tf: tf.math.reduce_euclidean_norm(M23, [1, 1])),
+    ("reduce_duplicate_axes_logsumexp", lambda tf: tf.reduce_logsumexp(M23, [0, -2])),
+    ("reduce_duplicate_axes_fed", lambda tf: tf.reduce_max(tf.placeholder_with_default(M23, [None, None]), [1, 1])),
+    ("reduce_axis_out_of_range_first", lambda tf: tf.reduce_sum(tf.placeholder_with_default(M23, None), [0, 5, 0])),
 ]
 
 

@@ -297,13 +297,18 @@ def static_ints(value, what: str = "axis") -> list:
 
 
 def _axes(x, reduction_indices):
-    """TF's ReductionHelper: every axis in [-rank, rank), duplicates allowed."""
+    """TF's ReductionHelper::Simplify: the axes in order, each in [-rank, rank) and none twice (`[0, -2]`
+    on a matrix names axis 0 twice)."""
     axes = static_ints(reduction_indices)
     rank = jnp.ndim(x)
+    seen = set()
     for a in axes:
         if not -rank <= a < rank:
             raise invalid(f"Invalid reduction dimension ({a} for input with {rank} dimension(s)")
-    return tuple(sorted({int(a) % rank for a in axes}))
+        if a % rank in seen:
+            raise invalid(f"Invalid reduction arguments: Axes contains duplicate dimension: {a % rank}")
+        seen.add(a % rank)
+    return tuple(sorted(seen))
 
 
 def _lowest(dtype, highest: bool = False):
