@@ -9,6 +9,7 @@ to an integer, sort orders of NaN) are not in these tables.
 import numpy as np
 import pytest
 
+import graphcompat
 from tests import _op_oracle
 
 pytestmark = pytest.mark.oracle
@@ -49,6 +50,28 @@ EXACT = [
 
 M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
 
+# 3. Python values converted to op inputs as TF's op_def_library does: a value for an input whose type no
+# earlier input fixed keeps its own dtype when the op allows it, else takes the type attr's default (an
+# empty list is float32 alone, int32 as axes, perm, multiples or shape); lists take their first tensor's
+# dtype; Python ints wrap into narrow integer dtypes as TF's make_tensor_proto lets numpy do.
+CONVERSIONS = [
+    ("empty_axes", lambda tf: [tf.reduce_sum(M23, []), tf.reduce_mean(M23, ()), tf.reduce_max(M23, []),
+                               tf.reduce_any(M23 > 2, [])]),
+    ("empty_index_lists", lambda tf: [tf.transpose(np.float32(3.0), []), tf.tile(np.float32(3.0), []),
+                                      tf.reshape([3.0], []), tf.fill([], 2.0), tf.broadcast_to(3.0, []),
+                                      tf.reverse([1, 2, 3], []), tf.math.invert_permutation([]), tf.zeros([])]),
+    ("numpy_float_axes", lambda tf: [tf.reduce_sum(M23, np.array([1.0]))]),
+    ("list_takes_first_tensor_dtype", lambda tf: [tf.concat([[2], tf.constant([1.0])], 0),
+                                                  tf.stack([2, tf.constant(1.0)])]),
+    ("python_ints_wrap", lambda tf: [tf.add(tf.constant(1, tf.uint8), -1), tf.add(tf.constant(1, tf.uint8), 300),
+                                     tf.add(tf.constant(1), 2 ** 40), tf.constant(300, tf.uint8),
+                                     tf.constant([300, -1], tf.uint8), tf.constant(-1, tf.uint64),
+                                     tf.constant(2 ** 63, tf.int64)]),
+    ("python_values_inferred", lambda tf: [tf.constant(2 ** 63), tf.constant([2 ** 63, 1]), tf.constant([1, 2 ** 40]),
+                                           tf.constant(True, tf.int32), tf.constant([True, 2.5], tf.float32),
+                                           tf.constant(2 ** 70, tf.float32), tf.constant(1e10, tf.float16)]),
+]
+
 ERRORS = [
     ("saturate_cast_bool_in", lambda tf: tf.saturate_cast(tf.constant([True, False]), tf.int32)),
     ("saturate_cast_bool_out", lambda tf: tf.saturate_cast(tf.constant([0.5, 2.0]), tf.bool)),
@@ -62,12 +85,38 @@ ERRORS = [
     ("reduce_duplicate_axes_logsumexp", lambda tf: tf.reduce_logsumexp(M23, [0, -2])),
     ("reduce_duplicate_axes_fed", lambda tf: tf.reduce_max(tf.placeholder_with_default(M23, [None, None]), [1, 1])),
     ("reduce_axis_out_of_range_first", lambda tf: tf.reduce_sum(tf.placeholder_with_default(M23, None), [0, 5, 0])),
+    # 3. Conversion errors: TF's classes and texts.
+    ("list_types_dont_match", lambda tf: tf.concat([[1], [2.5]], 0)),
+    ("list_types_dont_match_tensor_first", lambda tf: tf.add_n([tf.constant(1.0), 2])),
+    ("list_types_dont_match_value_first", lambda tf: tf.add_n([2, tf.constant(1.0)])),
+    ("list_empty_below_minimum", lambda tf: tf.concat([], 0)),
+    ("list_after_bound_type", lambda tf: tf.dynamic_stitch([[0], [1.5]], [[1.0], [2.0]])),
+    ("python_float_for_int", lambda tf: tf.add(1, 2.5)),
+    ("python_float_for_int_tensor", lambda tf: tf.constant([1]) * 2.5),
+    ("python_int_too_large", lambda tf: tf.constant(2 ** 64)),
+    ("python_int_too_large_uint64", lambda tf: tf.constant(2 ** 64, tf.uint64)),
+    ("python_text_for_int", lambda tf: tf.constant("a", tf.int32)),
+    ("python_mixed_text", lambda tf: tf.constant([1, "a"])),
+    ("python_none_inside", lambda tf: tf.constant([1, None])),
+    ("python_none", lambda tf: tf.add(None, 1)),
+    ("one_hot_on_off_dtypes", lambda tf: tf.one_hot([1, 2], 3, on_value=2, off_value=0.5)),
+    ("allowed_list_text", lambda tf: tf.math.multiply_no_nan([1, 2], [0, 1])),
+    ("allowed_list_text_quantized", lambda tf: tf.reduce_sum(tf.constant(["a"]))),
+    ("allowed_list_text_segment", lambda tf: tf.math.unsorted_segment_max(tf.constant([1j]), [0], 1)),
 ]
 
 
 @pytest.mark.parametrize("name, build", EXACT, ids=[c[0] for c in EXACT])
 def test_exact(name, build):
     _op_oracle.compare(build, runs=2, exact=True)
+
+
+@pytest.mark.parametrize("name, build", CONVERSIONS, ids=[c[0] for c in CONVERSIONS])
+def test_conversions(name, build):
+    """Values and dtypes, and the graph node for node (TF keeps the Const it built and dropped)."""
+    from tests import oracle
+    _op_oracle.compare(build, runs=1, exact=True)
+    assert oracle.op_names(graphcompat, build) == oracle.op_names(oracle.tf1(), build)
 
 
 @pytest.mark.parametrize("name, build", ERRORS, ids=[c[0] for c in ERRORS])

@@ -119,11 +119,13 @@ defop("LinSpace", "start: T, stop: T, num: Tidx -> output: T",
 # ------------------------------------------------------------------------------------------------
 # Reductions
 # ------------------------------------------------------------------------------------------------
-def _reduction_dims(x: _ops.Tensor, axis):
+def _reduction_dims(x, axis):
+    """TF's _ReductionDims: `axis` as given; else every axis of a tensor of known non-zero rank as a
+    constant, else `range(0, rank(x))` (which converts a Python/numpy `x` once more, as TF does)."""
     if axis is not None:
         return axis
-    rank = x.shape.ndims
-    if rank is not None:
+    rank = x.shape.ndims if isinstance(x, _ops.Tensor) else None
+    if rank:
         return constant(np.arange(rank, dtype=np.int32))
     from graphcompat.ops.array_ops import rank as _rank
     return range(0, _rank(x), 1)
@@ -133,9 +135,9 @@ def _reducer(op_type: str, tf_name: str, bool_input: bool = False):
     def reduce(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
         axis = _lookup("axis", axis, "reduction_indices", reduction_indices)
         keep = bool(_lookup("keepdims", keepdims, "keep_dims", keep_dims))
-        x = convert_to_tensor(input_tensor, name="input_tensor") if not isinstance(input_tensor, _ops.Tensor) \
-            else input_tensor
-        out = apply_op(op_type, [x, _reduction_dims(x, axis)], {"keep_dims": keep}, name=name or op_type)
+        # A Python/numpy input is converted by the op itself (its Const is `Sum/input`, as in TF).
+        out = apply_op(op_type, [input_tensor, _reduction_dims(input_tensor, axis)], {"keep_dims": keep},
+                       name=name or op_type)
         if axis is None and not keep:  # TF's _may_reduce_to_scalar
             out.set_shape([])
         return out
