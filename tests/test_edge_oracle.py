@@ -46,6 +46,8 @@ EXACT = [
         tf.saturate_cast(np.array([1e300 - 1e300j, -1e300 + 2j, 1.5 + INF * 1j], np.complex128), tf.complex64),
         tf.saturate_cast(np.array([1e300 - 1e300j, 2.5 - 1j], np.complex128), tf.float32),
         tf.saturate_cast(np.array([1 + 2j], np.complex64), tf.complex128)]),
+    # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
+    ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
 
 M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
@@ -93,6 +95,10 @@ ERRORS = [
     ("list_after_bound_type", lambda tf: tf.dynamic_stitch([[0], [1.5]], [[1.0], [2.0]])),
     ("python_float_for_int", lambda tf: tf.add(1, 2.5)),
     ("python_float_for_int_tensor", lambda tf: tf.constant([1]) * 2.5),
+    ("python_float_added_to_int_tensor", lambda tf: tf.constant([1]) + 2.0),
+    ("python_float_radded_to_int_tensor", lambda tf: 2.0 + tf.constant([1])),
+    ("range_of_int16", lambda tf: tf.range(tf.constant(2, tf.int16), 7)),
+    ("split_by_scalar_float", lambda tf: tf.split([1, 2], 2.0)),
     ("python_int_too_large", lambda tf: tf.constant(2 ** 64)),
     ("python_int_too_large_uint64", lambda tf: tf.constant(2 ** 64, tf.uint64)),
     ("python_text_for_int", lambda tf: tf.constant("a", tf.int32)),

@@ -524,6 +524,10 @@ def _invert(x):
 
 
 def _add(x, y, name):
+    """TF's _add_dispatch: a non-tensor `y` prefers `x`'s dtype and keeps its own when it cannot have it
+    (`int_tensor + 2.0` then fails in AddV2's type check, with its text)."""
+    if not isinstance(y, _ops.Tensor) and not hasattr(y, "dense_shape"):
+        y = convert_to_tensor(y, dtype_hint=x.dtype.base_dtype, name="y")
     if x.dtype.base_dtype == _dt.string:  # string concatenation is the older Add op, as TF dispatches it
         return apply_op("Add", [x, y], name=name)
     return apply_op("AddV2", [x, y], name=name)

@@ -257,9 +257,8 @@ def range(start, limit=None, delta=1, dtype=None, name: str = "range") -> _ops.T
                 value = convert_to_tensor(value, dtype=dtype, name=arg_name)
             args.append(value)
         if dtype is None:
-            for a in args:
-                if a.dtype.base_dtype not in _RANGE_HIERARCHY:
-                    raise TypeError(f"Unsupported dtype {a.dtype.name} for tf.range")
+            # TF asserts (a bare AssertionError) that every dtype is in its hierarchy: int16 or uint8 are not.
+            assert all(a.dtype.base_dtype in _RANGE_HIERARCHY for a in args)
             inferred = max((a.dtype.base_dtype for a in args), key=_RANGE_HIERARCHY.index)
         else:
             inferred = _dt.as_dtype(dtype)
@@ -272,6 +271,9 @@ def lin_space(start, stop, num, name: Optional[str] = None) -> _ops.Tensor:
     with _ops.name_scope(name, "LinSpace", [start, stop, num]) as name:
         start = convert_to_tensor(start, name="start")
         stop = convert_to_tensor(stop, dtype=start.dtype.base_dtype, name="stop")
+        if start.dtype.is_integer:  # TF's composition divides with `/`: integer ends give truediv's float dtype
+            from graphcompat.ops.math_ops import _TRUEDIV_TABLE
+            start, stop = (cast(v, _TRUEDIV_TABLE[start.dtype.base_dtype]) for v in (start, stop))
         return apply_op("LinSpace", [start, stop, num], name=name)
 
 

@@ -424,7 +424,16 @@ def _number_text(v) -> str:
 
 @lowers("LinSpace")
 def lin_space(start, stop, num, *, T, **_):
-    return jnp.linspace(start, stop, static_ints(num, "num")[0], dtype=T)
+    """TF's kernel (and its linspace composition): start + step * i with step = (stop - start) / (num - 1)
+    in the input dtype, the last value `stop` itself (jnp.linspace interpolates: other last bits)."""
+    n = static_ints(num, "num")[0]
+    if n <= 0:
+        raise invalid(f"Requires num > 0: {n}")
+    start, stop = jnp.asarray(start, T), jnp.asarray(stop, T)
+    if n == 1:
+        return start[None]
+    step = (stop - start) / jnp.asarray(n - 1, T)
+    return jnp.concatenate([start + step * jnp.arange(n - 1, dtype=T), stop[None]])
 
 
 # --- special_math_ops ------------------------------------------------------------------------------
