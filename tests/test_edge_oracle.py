@@ -20,6 +20,11 @@ NAN, INF = np.nan, np.inf
 WIDE = np.array([-INF, -1e20, -5e9, -3e9, -70000.0, -129.7, -1.5, -0.0, 0.0, 0.5, 127.9, 128.0, 255.5, 256.0,
                  40000.0, 70000.0, 3e9, 5e9, 1e20, INF], np.float32)
 
+M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
+F32MAX = np.finfo(np.float32).max
+ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF], [-INF, -INF, 0.0, -0.0],
+                [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
+
 
 def _sat(src, dst):
     return lambda tf: [tf.saturate_cast(tf.constant(src), dst(tf))]
@@ -46,11 +51,22 @@ EXACT = [
         tf.saturate_cast(np.array([1e300 - 1e300j, -1e300 + 2j, 1.5 + INF * 1j], np.complex128), tf.complex64),
         tf.saturate_cast(np.array([1e300 - 1e300j, 2.5 - 1j], np.complex128), tf.float32),
         tf.saturate_cast(np.array([1 + 2j], np.complex64), tf.complex128)]),
+    # 4. argmax/argmin: a NaN is never picked (a row of NaNs gives 0), ties give the first index, and the
+    # float type's extreme itself only wins at index 0.
+    ("argmax_nan_ties", lambda tf: [f(x, axis) for x in (ARG, ARG.astype(np.float64), ARG.astype(np.float16))
+                                    for f in (tf.argmax, tf.argmin) for axis in (0, 1)]),
+    ("argmax_nan_fed", lambda tf: [f(tf.placeholder_with_default(ARG, [None, None]), 1, output_type=tf.int32)
+                                   for f in (tf.argmax, tf.argmin)]),
+    ("argmax_nan_long_rows", lambda tf: [tf.argmax(np.array([[NAN, 1, 2, NAN, 7, 3] * 6], np.float32), 1),
+                                         tf.argmin(np.array([[NAN, 1, -2, NAN, -7, 3] * 6], np.float32), 1)]),
+    ("argmax_extremes", lambda tf: [tf.argmax(np.array([-INF, -F32MAX], np.float32)),
+                                    tf.argmax(np.array([NAN, -INF, -F32MAX], np.float32)),
+                                    tf.argmin(np.array([INF, F32MAX], np.float32)),
+                                    tf.argmin(np.array([NAN, F32MAX, 1.0], np.float32)),
+                                    tf.argmax(np.array([[False, True, True]])), tf.argmin([7, 3, 3, 9])]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
-
-M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
 
 # 3. Python values converted to op inputs as TF's op_def_library does: a value for an input whose type no
 # earlier input fixed keeps its own dtype when the op allows it, else takes the type attr's default (an

@@ -348,19 +348,27 @@ def mean(x, idx, *, keep_dims=False, **_):
     return jnp.mean(x, axis=axes, keepdims=keep_dims).astype(jnp.result_type(x))
 
 
-def _arg_reduce(fn):
+def _arg_reduce(fn, highest: bool):
+    """Eigen's ArgMax/ArgMinTupleReducer: it starts at (index 0, lowest value) and takes an element only
+    when strictly greater (ArgMin: smaller), or equal at a lower index. A NaN is never taken and neither is
+    the type's extreme itself, so `argmax([nan, 2, 2])` is 1 and a row of NaNs gives 0: the same as the first
+    maximum of the values with every NaN or value past the extreme replaced by the extreme."""
     def rule(x, dimension, *, output_type, **_):
         rank = max(jnp.ndim(x), 1)
         axis = axis_in_range(static_ints(dimension)[0], rank, lambda a, r: (
             f"Expected dimension in the range [{-r}, {r}), but got {a}"))
         if jnp.shape(x)[axis] == 0:
             raise invalid(f"Reduction axis {axis} is empty in shape {shape_str(jnp.shape(x))}")
+        x = jnp.asarray(x)
+        if jnp.issubdtype(x.dtype, jnp.floating):
+            extreme = jnp.asarray(jnp.finfo(x.dtype).max if highest else jnp.finfo(x.dtype).min, x.dtype)
+            x = jnp.where((x < extreme) if highest else (x > extreme), x, extreme)
         return fn(x, axis=axis).astype(output_type)
     return rule
 
 
-lowers("ArgMax")(_arg_reduce(jnp.argmax))
-lowers("ArgMin")(_arg_reduce(jnp.argmin))
+lowers("ArgMax")(_arg_reduce(jnp.argmax, highest=False))
+lowers("ArgMin")(_arg_reduce(jnp.argmin, highest=True))
 
 
 def _scan_axis(x, axis) -> int:
