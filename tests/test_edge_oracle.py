@@ -21,6 +21,7 @@ WIDE = np.array([-INF, -1e20, -5e9, -3e9, -70000.0, -129.7, -1.5, -0.0, 0.0, 0.5
                  40000.0, 70000.0, 3e9, 5e9, 1e20, INF], np.float32)
 
 M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
+ZEROS = np.array([0.0, -0.0, 1.0, 0.0, -0.0, -1.0, -0.0, 0.0], np.float32)
 F32MAX = np.finfo(np.float32).max
 ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF], [-INF, -INF, 0.0, -0.0],
                 [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
@@ -64,6 +65,13 @@ EXACT = [
                                     tf.argmin(np.array([INF, F32MAX], np.float32)),
                                     tf.argmin(np.array([NAN, F32MAX, 1.0], np.float32)),
                                     tf.argmax(np.array([[False, True, True]])), tf.argmin([7, 3, 3, 9])]),
+    # 5. sort/argsort/top_k: -0.0 and 0.0 are equal keys, kept in index order (TF sorts with top_k).
+    ("sort_signed_zeros", lambda tf: [tf.sort(ZEROS), tf.sort(ZEROS, direction="DESCENDING"), tf.argsort(ZEROS),
+                                      tf.argsort(ZEROS, direction="DESCENDING"), tf.sort(ZEROS[::-1]),
+                                      tf.sort(ZEROS.reshape(2, 4), axis=0), tf.argsort(ZEROS.astype(np.float64))]),
+    ("top_k_signed_zeros", lambda tf: [*tf.nn.top_k(ZEROS, 8), *tf.nn.top_k(ZEROS, 3), *tf.nn.top_k(ZEROS[::-1], 5),
+                                       *tf.math.top_k(ZEROS.astype(np.float16).reshape(2, 4), 2),
+                                       *tf.nn.top_k(tf.placeholder_with_default(ZEROS, [None]), 4)]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
