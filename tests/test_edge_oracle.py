@@ -22,6 +22,7 @@ WIDE = np.array([-INF, -1e20, -5e9, -3e9, -70000.0, -129.7, -1.5, -0.0, 0.0, 0.5
 
 M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
 ZEROS = np.array([0.0, -0.0, 1.0, 0.0, -0.0, -1.0, -0.0, 0.0], np.float32)
+UNIQ = np.array([NAN, 1.0, NAN, 1.0, -0.0, 0.0, INF, NAN, -INF, INF, 0.0], np.float32)
 F32MAX = np.finfo(np.float32).max
 ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF], [-INF, -INF, 0.0, -0.0],
                 [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
@@ -72,6 +73,11 @@ EXACT = [
     ("top_k_signed_zeros", lambda tf: [*tf.nn.top_k(ZEROS, 8), *tf.nn.top_k(ZEROS, 3), *tf.nn.top_k(ZEROS[::-1], 5),
                                        *tf.math.top_k(ZEROS.astype(np.float16).reshape(2, 4), 2),
                                        *tf.nn.top_k(tf.placeholder_with_default(ZEROS, [None]), 4)]),
+    # 6. unique: every NaN is its own value; -0.0 equals 0.0 and the first one seen is kept.
+    ("unique_nan_signed_zeros", lambda tf: [*tf.unique(UNIQ), *tf.unique_with_counts(UNIQ, out_idx=tf.int64),
+                                            *tf.unique(UNIQ.astype(np.float64)[::-1]),
+                                            *tf.unique(np.array([NAN, NAN], np.float16)),
+                                            *tf.unique(np.zeros([0], np.float32)), *tf.unique([3, 1, 3, 2, 1])]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
