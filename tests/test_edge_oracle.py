@@ -23,6 +23,8 @@ WIDE = np.array([-INF, -1e20, -5e9, -3e9, -70000.0, -129.7, -1.5, -0.0, 0.0, 0.5
 M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
 ZEROS = np.array([0.0, -0.0, 1.0, 0.0, -0.0, -1.0, -0.0, 0.0], np.float32)
 UNIQ = np.array([NAN, 1.0, NAN, 1.0, -0.0, 0.0, INF, NAN, -INF, INF, 0.0], np.float32)
+ACT = np.array([[1.0, NAN, 3.0, NAN], [NAN, -2.0, 7.0, 6.0], [5.0, -5.0, INF, -INF], [0.0, -0.0, -0.5, -7.0]],
+               np.float32)
 F32MAX = np.finfo(np.float32).max
 ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF], [-INF, -INF, 0.0, -0.0],
                 [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
@@ -78,6 +80,16 @@ EXACT = [
                                             *tf.unique(UNIQ.astype(np.float64)[::-1]),
                                             *tf.unique(np.array([NAN, NAN], np.float16)),
                                             *tf.unique(np.zeros([0], np.float32)), *tf.unique([3, 1, 3, 2, 1])]),
+    # 7. Activations let a NaN through (relu6 clipped it to 0); leaky_relu's alpha is a float32 attr, so a
+    # float64 input is scaled by double(0.2f). (float16/bfloat16 relu of -0.0 is -0.0 in TF's kernel and
+    # 0.0 in float32/64: not compared.)
+    *[(f"activations_nan_{dt.__name__}", lambda tf, dt=dt: [
+        f(ACT.astype(dt)) for f in (tf.nn.relu, tf.nn.relu6, tf.nn.leaky_relu, lambda v: tf.nn.leaky_relu(v, 1.5),
+                                    lambda v: tf.nn.relu6(tf.placeholder_with_default(v, [None, None])))])
+      for dt in (np.float32, np.float64)],
+    *[(f"activations_nan_half_{dt}", lambda tf, dt=dt: [
+        f(tf.cast(np.abs(ACT) * np.sign(ACT + 0.25), getattr(tf, dt))) for f in (tf.nn.relu, tf.nn.relu6, tf.nn.leaky_relu)])
+      for dt in ("float16", "bfloat16")],
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
@@ -102,6 +114,15 @@ CONVERSIONS = [
     ("python_values_inferred", lambda tf: [tf.constant(2 ** 63), tf.constant([2 ** 63, 1]), tf.constant([1, 2 ** 40]),
                                            tf.constant(True, tf.int32), tf.constant([True, 2.5], tf.float32),
                                            tf.constant(2 ** 70, tf.float32), tf.constant(1e10, tf.float16)]),
+]
+
+# Values TF computes with other last bits (transcendental functions): NaN and inf places exact, finite
+# values to a tolerance.
+CLOSE = [
+    # 7. elu/selu/softplus/softsign with NaN and infinities.
+    *[(f"activations_exp_{dt.__name__}", lambda tf, dt=dt: [
+        f(ACT.astype(dt)) for f in (tf.nn.elu, tf.nn.selu, tf.nn.softplus, tf.nn.softsign)], 1e-6)
+      for dt in (np.float32, np.float64)],
 ]
 
 ERRORS = [
@@ -145,6 +166,11 @@ ERRORS = [
 @pytest.mark.parametrize("name, build", EXACT, ids=[c[0] for c in EXACT])
 def test_exact(name, build):
     _op_oracle.compare(build, runs=2, exact=True)
+
+
+@pytest.mark.parametrize("name, build, tol", CLOSE, ids=[c[0] for c in CLOSE])
+def test_close(name, build, tol):
+    _op_oracle.compare(build, runs=2, tol=tol)
 
 
 @pytest.mark.parametrize("name, build", CONVERSIONS, ids=[c[0] for c in CONVERSIONS])
