@@ -90,6 +90,10 @@ EXACT = [
     *[(f"activations_nan_half_{dt}", lambda tf, dt=dt: [
         f(tf.cast(np.abs(ACT) * np.sign(ACT + 0.25), getattr(tf, dt))) for f in (tf.nn.relu, tf.nn.relu6, tf.nn.leaky_relu)])
       for dt in ("float16", "bfloat16")],
+    # 8. histogram_fixed_width: infinities and values on bin edges.
+    ("histogram_edges", lambda tf: [
+        tf.histogram_fixed_width(np.array([1.0, INF, -INF, 2.0, 3.0, 2.9999, -0.0], np.float32), [0.0, 3.0], 3),
+        tf.histogram_fixed_width(np.array([1, 2, 3, 7, -4], np.int64), [0, 5], 2, dtype=tf.int64)]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
@@ -138,6 +142,13 @@ ERRORS = [
     ("reduce_duplicate_axes_logsumexp", lambda tf: tf.reduce_logsumexp(M23, [0, -2])),
     ("reduce_duplicate_axes_fed", lambda tf: tf.reduce_max(tf.placeholder_with_default(M23, [None, None]), [1, 1])),
     ("reduce_axis_out_of_range_first", lambda tf: tf.reduce_sum(tf.placeholder_with_default(M23, None), [0, 5, 0])),
+    # 8. histogram_fixed_width refuses NaN values (after checking the range); infinities are counted.
+    ("histogram_nan", lambda tf: tf.histogram_fixed_width(np.array([1.0, NAN, 2.0], np.float32), [0.0, 3.0], 3)),
+    ("histogram_nan_float64_fed", lambda tf: tf.histogram_fixed_width(
+        tf.placeholder_with_default(np.array([[1.0, NAN]]), [None, None]), [0.0, 3.0], 3)),
+    ("histogram_nan_bad_range_first", lambda tf: tf.histogram_fixed_width(np.array([1.0, NAN], np.float32),
+                                                                           [3.0, 0.0], 3)),
+    ("histogram_nan_range", lambda tf: tf.histogram_fixed_width(np.array([1.0], np.float32), [0.0, NAN], 3)),
     # 3. Conversion errors: TF's classes and texts.
     ("list_types_dont_match", lambda tf: tf.concat([[1], [2.5]], 0)),
     ("list_types_dont_match_tensor_first", lambda tf: tf.add_n([tf.constant(1.0), 2])),

@@ -163,6 +163,9 @@ def histogram_fixed_width(values, value_range, nbins, *, dtype, **_):
     require(vr[0] < vr[1], errors.InvalidArgumentError,
             lambda: f"value_range should satisfy value_range[0] < value_range[1], but got "
                     f"'[{', '.join(f'{v:g}' for v in np.asarray(value_range).tolist())}]'")
+    if jnp.issubdtype(jnp.result_type(values), jnp.floating):  # TF checks after the range
+        require(~jnp.any(jnp.isnan(jnp.asarray(values))), errors.InvalidArgumentError,
+                "Histogram values must not contain NaN")
     v = jnp.ravel(jnp.asarray(values)).astype(jnp.float64)
     lo, hi = vr[0].astype(jnp.float64), vr[1].astype(jnp.float64)
     step = (hi - lo) / n
