@@ -94,6 +94,12 @@ EXACT = [
     ("histogram_edges", lambda tf: [
         tf.histogram_fixed_width(np.array([1.0, INF, -INF, 2.0, 3.0, 2.9999, -0.0], np.float32), [0.0, 3.0], 3),
         tf.histogram_fixed_width(np.array([1, 2, 3, 7, -4], np.int64), [0, 5], 2, dtype=tf.int64)]),
+    # 9. MirrorPad: a scalar with no paddings is itself; paddings up to the limit of each mode.
+    ("mirror_pad_limits", lambda tf: [
+        tf.pad(np.float32(1), np.zeros([0, 2], np.int32), "REFLECT"),
+        tf.pad(M23, tf.placeholder_with_default(np.array([[1, 1], [2, 2]], np.int32), [2, 2]), "REFLECT"),
+        tf.pad(M23, tf.placeholder_with_default(np.array([[2, 2], [3, 3]], np.int32), [2, 2]), "SYMMETRIC"),
+        tf.pad(np.zeros([0, 2], np.float32), [[0, 0], [1, 1]], "SYMMETRIC")]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
@@ -149,6 +155,16 @@ ERRORS = [
     ("histogram_nan_bad_range_first", lambda tf: tf.histogram_fixed_width(np.array([1.0, NAN], np.float32),
                                                                            [3.0, 0.0], 3)),
     ("histogram_nan_range", lambda tf: tf.histogram_fixed_width(np.array([1.0], np.float32), [0.0, NAN], 3)),
+    # 9. MirrorPad's own checks and texts when the paddings are fed (build-time ones are the shape function's).
+    *[(f"mirror_pad_{mode}_{name}", lambda tf, mode=mode, p=p, x=x: tf.pad(
+        tf.placeholder_with_default(x, [None] * x.ndim) if x.ndim else x,
+        tf.placeholder_with_default(np.array(p, np.int32), None), mode))
+      for mode in ("REFLECT", "SYMMETRIC")
+      for name, x, p in [("negative", M23, [[-1, 0], [0, 0]]), ("negative_after", M23, [[0, 0], [1, -2]]),
+                         ("rows", M23, [[1, 0]]), ("columns", M23, [[1, 0, 1], [0, 0, 0]]),
+                         ("too_big", M23, [[0, 0], [0, 3 + (mode == "SYMMETRIC")]]),
+                         ("too_big_before", M23, [[2 + (mode == "SYMMETRIC"), 0], [0, 0]]),
+                         ("vector", M23, [1, 1]), ("empty_dim", np.zeros([0, 2], np.float32), [[1, 0], [0, 0]])]],
     # 3. Conversion errors: TF's classes and texts.
     ("list_types_dont_match", lambda tf: tf.concat([[1], [2.5]], 0)),
     ("list_types_dont_match_tensor_first", lambda tf: tf.add_n([tf.constant(1.0), 2])),

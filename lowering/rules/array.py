@@ -278,17 +278,17 @@ def tile(x, multiples, **_):
     return jnp.tile(x, reps)
 
 
-def _paddings(x, paddings) -> list:
-    """TF's PadOp checks: an [rank, 2] matrix of non-negative paddings."""
+def _paddings(x, paddings, mirror: bool = False) -> list:
+    """TF's PadOp (MirrorPadOp) checks: an [rank, 2] matrix of non-negative paddings, in their texts."""
     if np.ndim(paddings) != 2 or np.shape(paddings)[1] != 2:
         raise _invalid(f"paddings must be a matrix with 2 columns: {shape_str(np.shape(paddings))}")
     if np.shape(paddings)[0] != np.ndim(x):
-        raise _invalid(f"The first dimension of paddings must be the rank of inputs{shape_str(np.shape(paddings))} "
-                       f"{shape_str(np.shape(x))}")
+        raise _invalid(f"The first dimension of paddings must be the rank of inputs{shape_str(np.shape(paddings))}"
+                       f"{',' if mirror else ''} {shape_str(np.shape(x))}")
     pads = [tuple(p) for p in np.reshape(_ints(paddings), [-1, 2]).tolist()]
     for lo, hi in pads:
         if lo < 0 or hi < 0:
-            raise _invalid(f"Paddings must be non-negative: {lo} {hi}")
+            raise _invalid(f"{'p' if mirror else 'P'}addings must be non-negative: {lo} {hi}")
     return pads
 
 
@@ -306,12 +306,14 @@ def pad_v2(x, paddings, constant_values, **_):
 
 @lowers("MirrorPad")
 def mirror_pad(x, paddings, *, mode, **_):
-    pads, offset = _paddings(x, paddings), 0 if mode == "REFLECT" else 1
+    pads, offset = _paddings(x, paddings, mirror=True), 0 if mode == "REFLECT" else 1
     for d, (lo, hi) in zip(np.shape(x), pads):
         if lo > d - 1 + offset or hi > d - 1 + offset:
             raise _invalid(f"paddings must be less than the dimension size: {lo}, {hi} not less than {d}"
                            if offset == 0 else
                            f"paddings must be no greater than the dimension size: {lo}, {hi} greater than {d}")
+    if not pads:  # a scalar is itself (jnp.pad refuses an empty pad list)
+        return x
     return jnp.pad(x, pads, mode="reflect" if mode == "REFLECT" else "symmetric")
 
 
