@@ -100,6 +100,17 @@ EXACT = [
         tf.pad(M23, tf.placeholder_with_default(np.array([[1, 1], [2, 2]], np.int32), [2, 2]), "REFLECT"),
         tf.pad(M23, tf.placeholder_with_default(np.array([[2, 2], [3, 3]], np.int32), [2, 2]), "SYMMETRIC"),
         tf.pad(np.zeros([0, 2], np.float32), [[0, 0], [1, 1]], "SYMMETRIC")]),
+    # 10. divide_no_nan: integers divide in truediv's float dtype (int32 -> float64, uint8 -> float32); 0 where
+    # the divisor is 0 (even for a NaN dividend); a Python dividend takes the tensor divisor's dtype.
+    ("div_no_nan_integers", lambda tf: [
+        tf.div_no_nan([1, 2, -7], [0, 2, 2]), tf.math.divide_no_nan(np.array([1, 2]), np.array([0, 3])),
+        tf.div_no_nan(np.array([1, 255], np.uint8), np.array([0, 2], np.uint8)),
+        tf.div_no_nan(np.array([7], np.int16), np.array([2], np.int16)), tf.div_no_nan(3, tf.constant([0.0, 2.0]))]),
+    ("div_no_nan_floats", lambda tf: [
+        tf.math.divide_no_nan(np.array([1, NAN, INF, -1, 0, NAN, 1, -0.0, 1], np.float32),
+                              np.array([0, 0, 0, -0.0, 0, 1, NAN, 5, -INF], np.float32)),
+        tf.div_no_nan(np.array([1, NAN, 1], np.float16), np.array([0, 0, -0.0], np.float16)),
+        tf.div_no_nan(np.array([1 + 1j, 2, NAN], np.complex64), np.array([0, 1j, 0], np.complex64))]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
@@ -165,6 +176,11 @@ ERRORS = [
                          ("too_big", M23, [[0, 0], [0, 3 + (mode == "SYMMETRIC")]]),
                          ("too_big_before", M23, [[2 + (mode == "SYMMETRIC"), 0], [0, 0]]),
                          ("vector", M23, [1, 1]), ("empty_dim", np.zeros([0, 2], np.float32), [[1, 0], [0, 0]])]],
+    # 10. divide_no_nan and truediv of dtypes without a float to divide in, and of mixed dtypes.
+    ("div_no_nan_bool", lambda tf: tf.div_no_nan(tf.constant([True]), tf.constant([True]))),
+    ("truediv_bool", lambda tf: tf.truediv(tf.constant([True]), tf.constant([True]))),
+    ("div_no_nan_mixed", lambda tf: tf.math.divide_no_nan(tf.constant([1.0]), tf.constant([1]))),
+    ("div_no_nan_python_float_int_tensor", lambda tf: tf.math.divide_no_nan(2.5, tf.constant([1]))),
     # 3. Conversion errors: TF's classes and texts.
     ("list_types_dont_match", lambda tf: tf.concat([[1], [2.5]], 0)),
     ("list_types_dont_match_tensor_first", lambda tf: tf.add_n([tf.constant(1.0), 2])),

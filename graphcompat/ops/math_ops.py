@@ -276,9 +276,20 @@ def imag(input, name: Optional[str] = None) -> _ops.Tensor:
         return apply_op("Imag", [input], {"Tout": input.dtype.real_dtype}, name=name)
 
 
+# TF's table, in its order (its error texts list the keys): integers divide in float, floats as they are.
 _TRUEDIV_TABLE = {_dt.uint8: _dt.float32, _dt.int8: _dt.float32, _dt.uint16: _dt.float32,
-                  _dt.int16: _dt.float32, _dt.int32: _dt.float64, _dt.int64: _dt.float64,
-                  _dt.uint32: _dt.float64, _dt.uint64: _dt.float64}
+                  _dt.int16: _dt.float32, _dt.uint32: _dt.float64, _dt.int32: _dt.float64,
+                  _dt.uint64: _dt.float64, _dt.int64: _dt.float64, _dt.bfloat16: None, _dt.float16: None,
+                  _dt.float32: None, _dt.float64: None, _dt.complex64: None, _dt.complex128: None}
+
+
+def _truediv_dtype(dtype: _dt.DType, where: str):
+    """The float dtype TF divides `dtype` in (None: as it is); other dtypes raise TF's TypeError."""
+    try:
+        return _TRUEDIV_TABLE[dtype]
+    except KeyError:
+        raise TypeError(f"Invalid dtype {dtype!r} in {where}. Expected one of "
+                        f"{{{', '.join(repr(t) for t in _TRUEDIV_TABLE)}}}.") from None
 
 
 def _same_dtype_pair(x, y):
@@ -294,7 +305,7 @@ def truediv(x, y, name: Optional[str] = None) -> _ops.Tensor:
     """`tf.truediv`: integers are cast to float (int32 → float64) before RealDiv, as TF."""
     with _ops.name_scope(name, "truediv", [x, y]) as name:
         x, y = _same_dtype_pair(x, y)
-        target = _TRUEDIV_TABLE.get(x.dtype.base_dtype)
+        target = _truediv_dtype(x.dtype.base_dtype, "__truediv__")
         if target is not None:
             x, y = cast(x, target), cast(y, target)
         return apply_op("RealDiv", [x, y], name=name)
@@ -331,9 +342,16 @@ def scalar_mul(scalar, x, name: Optional[str] = None) -> _ops.Tensor:
 
 
 def divide_no_nan(x, y, name: Optional[str] = None) -> _ops.Tensor:
-    """`tf.math.divide_no_nan`: x / y, and 0 where y == 0 (DivNoNan)."""
+    """`tf.math.divide_no_nan`: x / y, and 0 where y == 0 (DivNoNan). Integers divide in truediv's float
+    dtype (int32 -> float64), as TF; a Python `x` takes a tensor `y`'s dtype."""
     with _ops.name_scope(name, "div_no_nan", [x, y]) as name:
+        if not isinstance(x, _ops.Tensor) and isinstance(y, _ops.Tensor):
+            y = convert_to_tensor(y, name="y")
+            x = convert_to_tensor(x, dtype=y.dtype.base_dtype, name="x")
         x, y = _same_dtype_pair(x, y)
+        target = _truediv_dtype(x.dtype.base_dtype, "tf.math.divide_no_nan")
+        if target is not None:
+            x, y = cast(x, target), cast(y, target)
         return apply_op("DivNoNan", [x, y], name=name)
 
 
