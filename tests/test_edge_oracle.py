@@ -30,6 +30,14 @@ ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF]
                 [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
 
 
+EDGES = np.array([-INF, -2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, 30.0, INF, NAN], np.float32)
+
+
+def _grid(n: int, dtype) -> list:
+    """Every n-tuple of EDGES, as n flat arrays."""
+    return [g.reshape(-1).astype(dtype) for g in np.meshgrid(*[EDGES] * n, indexing="ij")]
+
+
 def _sat(src, dst):
     return lambda tf: [tf.saturate_cast(tf.constant(src), dst(tf))]
 
@@ -141,6 +149,11 @@ CONVERSIONS = [
 # values to a tolerance.
 CLOSE = [
     # 7. elu/selu/softplus/softsign with NaN and infinities.
+    # 11. igamma, igammac, zeta, polygamma (and 14. betainc) over every pair (triple) of edge values: TF's
+    # domain answers (NaN, 0, 1, inf) exactly in place, XLA's interior values to a tolerance.
+    *[(f"special_{fn}_{dt.__name__}", lambda tf, fn=fn, dt=dt: [getattr(tf.math, fn)(*_grid(2 + (fn == "betainc"), dt))],
+       2e-5 if dt == np.float32 else 1e-9)
+      for fn in ("igamma", "igammac", "zeta", "polygamma", "betainc") for dt in (np.float32, np.float64)],
     *[(f"activations_exp_{dt.__name__}", lambda tf, dt=dt: [
         f(ACT.astype(dt)) for f in (tf.nn.elu, tf.nn.selu, tf.nn.softplus, tf.nn.softsign)], 1e-6)
       for dt in (np.float32, np.float64)],
