@@ -25,6 +25,9 @@ ZEROS = np.array([0.0, -0.0, 1.0, 0.0, -0.0, -1.0, -0.0, 0.0], np.float32)
 UNIQ = np.array([NAN, 1.0, NAN, 1.0, -0.0, 0.0, INF, NAN, -INF, INF, 0.0], np.float32)
 ACT = np.array([[1.0, NAN, 3.0, NAN], [NAN, -2.0, 7.0, 6.0], [5.0, -5.0, INF, -INF], [0.0, -0.0, -0.5, -7.0]],
                np.float32)
+TOPK = np.array([[0.1, 0.5, 0.4], [NAN, 0.2, 0.3], [INF, 0.1, 0.1], [0.3, 0.3, 0.3], [-INF, -INF, 0.0],
+                 [0.2, NAN, 0.2], [0.2, 0.1, 0.0]], np.float32)
+TARGETS = np.array([1, 1, 0, 2, 2, 0, 0], np.int32)
 F32MAX = np.finfo(np.float32).max
 ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF], [-INF, -INF, 0.0, -0.0],
                 [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
@@ -119,6 +122,20 @@ EXACT = [
                               np.array([0, 0, 0, -0.0, 0, 1, NAN, 5, -INF], np.float32)),
         tf.div_no_nan(np.array([1, NAN, 1], np.float16), np.array([0, 0, -0.0], np.float16)),
         tf.div_no_nan(np.array([1 + 1j, 2, NAN], np.complex64), np.array([0, 1j, 0], np.complex64))]),
+    # 12. confusion_matrix: labels by rows, predictions by columns, summed weights, dtype from weights or
+    # `dtype`; num_classes as a Python int, numpy int or tensor (already TF's).
+    ("confusion_matrix", lambda tf: [
+        tf.confusion_matrix([0, 1, 2], [0, 2, 2]), tf.confusion_matrix([0, 0, 2], [1, 1, 2], weights=[1.5, 2.0, 3.0],
+                                                                       dtype=tf.float64),
+        tf.confusion_matrix([0, 1, 2], [0, 2, 2], weights=[0.5, 1.0, 2.0]),
+        tf.confusion_matrix(np.array([0, 1], np.int64), np.array([1, 1], np.int32), num_classes=np.int64(4)),
+        tf.confusion_matrix([0, 1], [1, 1], num_classes=tf.constant(3), dtype=tf.uint8),
+        tf.confusion_matrix(np.zeros([0], np.int32), np.zeros([0], np.int32), num_classes=2),
+        tf.confusion_matrix([[0, 1]], [[1, 1]]), tf.confusion_matrix([0, 1, 2], [0, 2, 2], weights=[1, 2, 3])]),
+    # 13. in_top_k: False for a row with any non-finite prediction, or a target out of range.
+    ("in_top_k_non_finite", lambda tf: [tf.nn.in_top_k(TOPK, TARGETS, k) for k in (0, 1, 2, 3)] + [
+        tf.nn.in_top_k(TOPK.astype(np.float64), TARGETS.astype(np.int64), 2),
+        tf.nn.in_top_k(tf.placeholder_with_default(TOPK, [None, 3]), np.array([1, 1, 0, 2, 0, 5, -1], np.int32), 3)]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
@@ -194,6 +211,15 @@ ERRORS = [
     ("truediv_bool", lambda tf: tf.truediv(tf.constant([True]), tf.constant([True]))),
     ("div_no_nan_mixed", lambda tf: tf.math.divide_no_nan(tf.constant([1.0]), tf.constant([1]))),
     ("div_no_nan_python_float_int_tensor", lambda tf: tf.math.divide_no_nan(2.5, tf.constant([1]))),
+    # 12. confusion_matrix's checks (already TF's).
+    ("confusion_num_classes_small", lambda tf: tf.confusion_matrix([0, 1], [1, 3], num_classes=3)),
+    ("confusion_label_too_large", lambda tf: tf.confusion_matrix([0, 3], [1, 1], num_classes=3)),
+    ("confusion_negative_prediction", lambda tf: tf.confusion_matrix([0, 1], [1, -1])),
+    ("confusion_negative_label", lambda tf: tf.confusion_matrix([-2, 1], [1, 1])),
+    ("confusion_zero_classes", lambda tf: tf.confusion_matrix([0, 1], [1, 1], num_classes=0)),
+    ("confusion_shapes", lambda tf: tf.confusion_matrix([0, 1], [1, 1, 0])),
+    ("confusion_empty", lambda tf: tf.confusion_matrix(np.zeros([0], np.int32), np.zeros([0], np.int32))),
+    ("confusion_weights_shape", lambda tf: tf.confusion_matrix([0, 1], [1, 1], weights=[1.0, 2.0, 3.0])),
     # 3. Conversion errors: TF's classes and texts.
     ("list_types_dont_match", lambda tf: tf.concat([[1], [2.5]], 0)),
     ("list_types_dont_match_tensor_first", lambda tf: tf.add_n([tf.constant(1.0), 2])),

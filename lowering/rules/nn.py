@@ -369,7 +369,9 @@ def in_top_k(predictions, targets, k, **_):
     safe = jnp.where(valid, targets, 0).astype(jnp.int32)
     target_pred = jnp.take_along_axis(predictions, safe[:, None], axis=1)[:, 0]
     larger = jnp.sum(predictions > target_pred[:, None], axis=1)
-    return valid & jnp.isfinite(target_pred) & (larger < k)
+    # TF's kernel "cannot say" (False) for a row with any non-finite prediction, not only the target's.
+    finite_row = jnp.all(jnp.isfinite(predictions), axis=1)
+    return valid & finite_row & (larger < k)
 
 
 # ------------------------------------------------------------------------------------------------
