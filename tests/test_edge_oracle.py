@@ -136,6 +136,11 @@ EXACT = [
     ("in_top_k_non_finite", lambda tf: [tf.nn.in_top_k(TOPK, TARGETS, k) for k in (0, 1, 2, 3)] + [
         tf.nn.in_top_k(TOPK.astype(np.float64), TARGETS.astype(np.int64), 2),
         tf.nn.in_top_k(tf.placeholder_with_default(TOPK, [None, 3]), np.array([1, 1, 0, 2, 0, 5, -1], np.int32), 3)]),
+    # 14. real/imag of real tensors: the tensor itself / zeros of its dtype (imag raised NotImplementedError).
+    ("real_imag_of_real", lambda tf: [
+        tf.math.imag(EDGES), tf.math.real(EDGES), tf.math.imag(np.array([1, 2], np.int32)), tf.math.real([1, 2]),
+        tf.math.imag(EDGES.astype(np.float64)), tf.imag(EDGES.astype(np.float16)), tf.real(np.array([1 + 2j], np.complex64)),
+        tf.imag(np.array([1 - 2j, complex(NAN, -0.0)], np.complex128)), tf.math.imag(tf.placeholder_with_default(EDGES, [None]))]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
@@ -220,6 +225,7 @@ ERRORS = [
     ("confusion_shapes", lambda tf: tf.confusion_matrix([0, 1], [1, 1, 0])),
     ("confusion_empty", lambda tf: tf.confusion_matrix(np.zeros([0], np.int32), np.zeros([0], np.int32))),
     ("confusion_weights_shape", lambda tf: tf.confusion_matrix([0, 1], [1, 1], weights=[1.0, 2.0, 3.0])),
+    ("real_of_bool", lambda tf: tf.math.real(tf.constant([True]))),
     # 3. Conversion errors: TF's classes and texts.
     ("list_types_dont_match", lambda tf: tf.concat([[1], [2.5]], 0)),
     ("list_types_dont_match_tensor_first", lambda tf: tf.add_n([tf.constant(1.0), 2])),

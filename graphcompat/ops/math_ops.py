@@ -261,19 +261,24 @@ def conj(x, name: Optional[str] = None) -> _ops.Tensor:
 
 
 def real(input, name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.math.real`: Real for complex tensors, any other number tensor itself; bool/string: TF's TypeError."""
     with _ops.name_scope(name, "Real", [input]) as name:
         input = convert_to_tensor(input, name="input")
         if input.dtype.is_complex:
             return apply_op("Real", [input], {"Tout": input.dtype.real_dtype}, name=name)
-        return input
+        if input.dtype.base_dtype in _dt.NUMBER_TYPES:
+            return input
+        raise TypeError(f"input must be a numeric tensor, but got tensor with dtype {input.dtype}")
 
 
 def imag(input, name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.math.imag`: Imag for complex tensors; zeros of the input's dtype for any other (TF's zeros_like)."""
     with _ops.name_scope(name, "Imag", [input]) as name:
         input = convert_to_tensor(input, name="input")
-        if not input.dtype.is_complex:
-            raise NotImplementedError("tf.math.imag of a real tensor (TF returns zeros_like)")
-        return apply_op("Imag", [input], {"Tout": input.dtype.real_dtype}, name=name)
+        if input.dtype.is_complex:
+            return apply_op("Imag", [input], {"Tout": input.dtype.real_dtype}, name=name)
+        from graphcompat.ops.array_ops import zeros_like
+        return zeros_like(input)
 
 
 # TF's table, in its order (its error texts list the keys): integers divide in float, floats as they are.
