@@ -28,6 +28,20 @@ ACT = np.array([[1.0, NAN, 3.0, NAN], [NAN, -2.0, 7.0, 6.0], [5.0, -5.0, INF, -I
 TOPK = np.array([[0.1, 0.5, 0.4], [NAN, 0.2, 0.3], [INF, 0.1, 0.1], [0.3, 0.3, 0.3], [-INF, -INF, 0.0],
                  [0.2, NAN, 0.2], [0.2, 0.1, 0.0]], np.float32)
 TARGETS = np.array([1, 1, 0, 2, 2, 0, 0], np.int32)
+SCATTER_NAN = (np.array([1, NAN, 3, 4, -0.0, 0.0], np.float32), [0, 1, 2, 2, 4, 5],
+               np.array([NAN, 2, NAN, 1, 0.0, -0.0], np.float32))
+SCATTERS = {
+    "div": [(np.array([7, -7, 9, 10], np.int32), [0, 1, 2], np.array([2, 2, -4], np.int32)),
+            (np.array([9, -7, 9, 10], np.int32), [0, 0], np.array([2, 2], np.int32)),
+            (np.array([9, 255], np.uint8), [0, 1], np.array([2, 7], np.uint8)),
+            (np.array([1, NAN, 3, -0.0], np.float32), [0, 1, 2, 3], np.array([NAN, 2, INF, 5], np.float32)),
+            (np.array([7, -7, 0, 10], np.float32), [0, 1, 2], np.array([0, -0.0, 0], np.float32))],
+    "max": [SCATTER_NAN, (np.array([[1, NAN, 3], [4, -0.0, 0.0]], np.float32), [0, 1, 0],
+                          np.array([[NAN, 2, NAN], [0, 0.0, -0.0], [2, 5, 1]], np.float32)),
+            (np.array([1, 5], np.int32), [0, 0, 1], np.array([3, 2, 1], np.int32))],
+    "min": [SCATTER_NAN, (np.array([1, 5], np.int32), [0, 0, 1], np.array([3, 2, 1], np.int32))],
+    "mul": [(np.array([1, NAN, 3], np.float32), [0, 1, 2], np.array([NAN, 0, -0.0], np.float32))],
+}
 F32MAX = np.finfo(np.float32).max
 ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF], [-INF, -INF, 0.0, -0.0],
                 [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
@@ -39,6 +53,14 @@ EDGES = np.array([-INF, -2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, 30.0, INF, NAN], n
 def _grid(n: int, dtype) -> list:
     """Every n-tuple of EDGES, as n flat arrays."""
     return [g.reshape(-1).astype(dtype) for g in np.meshgrid(*[EDGES] * n, indexing="ij")]
+
+
+def _scatter(tf, kind: str, resource: bool, var, indices, updates):
+    """tf.scatter_<kind> on a variable set back to `var` first, so every run (op by op, then compiled)
+    starts from the same value."""
+    v = tf.Variable(var, name="v", use_resource=resource)
+    with tf.control_dependencies([tf.assign(v, var)]):
+        return getattr(tf, f"scatter_{kind}")(v, indices, updates)
 
 
 def _sat(src, dst):
@@ -141,6 +163,18 @@ EXACT = [
         tf.math.imag(EDGES), tf.math.real(EDGES), tf.math.imag(np.array([1, 2], np.int32)), tf.math.real([1, 2]),
         tf.math.imag(EDGES.astype(np.float64)), tf.imag(EDGES.astype(np.float16)), tf.real(np.array([1 + 2j], np.complex64)),
         tf.imag(np.array([1 - 2j, complex(NAN, -0.0)], np.complex128)), tf.math.imag(tf.placeholder_with_default(EDGES, [None]))]),
+    # 15. Scatter updates of variables (ref and resource): integer division truncates; a float divisor of 0
+    # gives inf/NaN in the ref op; max/min keep the variable's value on a tie or a NaN update, and a NaN in
+    # the variable stays.
+    *[(f"scatter_{kind}_{'resource' if res else 'ref'}", lambda tf, kind=kind, res=res: [
+        _scatter(tf, kind, res, var, idx, upd)
+        for var, idx, upd in SCATTERS[kind] if not np.any(upd == 0) or (not res and var.dtype.kind == "f")])
+      for kind in ("div", "max", "min", "mul") for res in (False, True)],
+    ("tensor_scatter_max_min_nan", lambda tf: [
+        tf.tensor_scatter_nd_max(np.array([1, NAN, 3, -0.0], np.float32), [[0], [1], [2], [3]],
+                                 np.array([NAN, 2, 1, 0.0], np.float32)),
+        tf.tensor_scatter_nd_min(np.array([1, NAN, 3, 0.0], np.float32), [[0], [1], [2], [3]],
+                                 np.array([NAN, 2, 1, -0.0], np.float32))]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
@@ -226,6 +260,11 @@ ERRORS = [
     ("confusion_empty", lambda tf: tf.confusion_matrix(np.zeros([0], np.int32), np.zeros([0], np.int32))),
     ("confusion_weights_shape", lambda tf: tf.confusion_matrix([0, 1], [1, 1], weights=[1.0, 2.0, 3.0])),
     ("real_of_bool", lambda tf: tf.math.real(tf.constant([True]))),
+    # 15. ResourceScatterDiv refuses a zero divisor (int or float), before the index check.
+    ("resource_scatter_div_zero_int", lambda tf: tf.scatter_div(
+        tf.Variable(np.array([7, -7], np.int32), name="v", use_resource=True), [0, 1], [0, 2])),
+    ("resource_scatter_div_zero_float", lambda tf: tf.scatter_div(
+        tf.Variable(np.array([7.0, 1.0]), name="v", use_resource=True), [0, 5], np.array([-0.0, 2.0]))),
     # 3. Conversion errors: TF's classes and texts.
     ("list_types_dont_match", lambda tf: tf.concat([[1], [2.5]], 0)),
     ("list_types_dont_match_tensor_first", lambda tf: tf.add_n([tf.constant(1.0), 2])),

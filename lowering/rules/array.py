@@ -18,6 +18,7 @@ from lowering.registry import lowers
 from lowering.rules.checks import (axis_in_range, first_failure, invalid, require_in_range, shape_str,
                                    shape_vector, slice_debug)
 from lowering.rules.math import STATIC_RESULT_LIMIT, is_static, outside_traces, static_ints
+from lowering.rules.state import SCATTER_UPDATES
 
 
 def _ints(value) -> list:
@@ -474,13 +475,12 @@ def scatter_nd(indices, updates, shape, **_):
     return out.at[_scatter_index(indices)].add(updates, mode="drop")
 
 
-for _op_type, _method in {"TensorScatterUpdate": "set", "TensorScatterAdd": "add", "TensorScatterSub": "add",
-                          "TensorScatterMax": "max", "TensorScatterMin": "min"}.items():
-    def _rule(tensor, indices, updates, _method=_method, _neg=_op_type == "TensorScatterSub", **_):
+for _kind in ("Update", "Add", "Sub", "Max", "Min"):  # TF's scatter functors (Max/Min: std::max/min)
+    def _rule(tensor, indices, updates, _update=SCATTER_UPDATES[_kind], **_):
         _validate_tensor_scatter(indices, updates, np.shape(tensor))
-        updates = -jnp.asarray(updates) if _neg else updates
-        return getattr(jnp.asarray(tensor).at[_scatter_index(indices)], _method)(updates, mode="drop")
-    lowers(_op_type)(_rule)
+        tensor = jnp.asarray(tensor)
+        return _update(tensor, _scatter_index(indices), jnp.asarray(updates, tensor.dtype))
+    lowers("TensorScatter" + _kind)(_rule)
 
 
 @lowers("ReverseSequence")
