@@ -23,7 +23,8 @@ WIDE = np.array([-INF, -1e20, -5e9, -3e9, -70000.0, -129.7, -1.5, -0.0, 0.0, 0.5
 M23 = np.arange(6, dtype=np.float32).reshape(2, 3)
 ZEROS = np.array([0.0, -0.0, 1.0, 0.0, -0.0, -1.0, -0.0, 0.0], np.float32)
 UNIQ = np.array([NAN, 1.0, NAN, 1.0, -0.0, 0.0, INF, NAN, -INF, INF, 0.0], np.float32)
-ACT = np.array([[1.0, NAN, 3.0, NAN], [NAN, -2.0, 7.0, 6.0], [5.0, -5.0, INF, -INF], [0.0, -0.0, -0.5, -7.0]],
+# No -0.0: TF's relu family gives -0.0 in its scalar loop and 0.0 in its vector one (by array length).
+ACT = np.array([[1.0, NAN, 3.0, NAN], [NAN, -2.0, 7.0, 6.0], [5.0, -5.0, INF, -INF], [0.0, -3.0, -0.5, -7.0]],
                np.float32)
 TOPK = np.array([[0.1, 0.5, 0.4], [NAN, 0.2, 0.3], [INF, 0.1, 0.1], [0.3, 0.3, 0.3], [-INF, -INF, 0.0],
                  [0.2, NAN, 0.2], [0.2, 0.1, 0.0]], np.float32)
@@ -42,6 +43,8 @@ SCATTERS = {
     "min": [SCATTER_NAN, (np.array([1, 5], np.int32), [0, 0, 1], np.array([3, 2, 1], np.int32))],
     "mul": [(np.array([1, NAN, 3], np.float32), [0, 1, 2], np.array([NAN, 0, -0.0], np.float32))],
 }
+SEG = np.array([1, NAN, 0, 5, NAN, 2, 9, 1, -INF, -0.0, 0.0, NAN, -INF, 0.0, -0.0, 3, NAN, INF], np.float32)
+SEG_IDS = [0, 0, 0, 1, 1, 1, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7]
 F32MAX = np.finfo(np.float32).max
 ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF], [-INF, -INF, 0.0, -0.0],
                 [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
@@ -175,6 +178,19 @@ EXACT = [
                                  np.array([NAN, 2, 1, 0.0], np.float32)),
         tf.tensor_scatter_nd_min(np.array([1, NAN, 3, 0.0], np.float32), [[0], [1], [2], [3]],
                                  np.array([NAN, 2, 1, -0.0], np.float32))]),
+    # 16. More of the same families: sign(-0.0) is 0.0; floormod's zero keeps the dividend's sign; |inf + nan j|
+    # is inf; unsorted_segment_max/min go element by element (a NaN is replaced by the next number, the later
+    # of equal values wins, an infinity beyond the initial extreme stays).
+    ("sign_floormod_zeros", lambda tf: [
+        tf.sign(np.array([-0.0, 0.0, NAN, -INF, 2.0], np.float32)), tf.sign(np.array([-0.0, NAN], np.float64)),
+        tf.math.floormod(np.array([-0.0, -2.5, 2.5, -1, 1, -1, 5, -5, 0.0], np.float32),
+                         np.array([2, 2.5, -2.5, INF, -INF, -INF, INF, 3, -3], np.float32)),
+        tf.math.floormod(tf.placeholder_with_default(np.array([-0.0, -4.0, 4.0]), [None]), [2.0, 2.0, -2.0])]),
+    ("complex_abs_non_finite", lambda tf: [tf.abs(np.array([3 + 4j, complex(INF, NAN), complex(NAN, -INF),
+                                                            complex(NAN, 0), complex(-0.0, 0)], np.complex64))]),
+    ("unsorted_segment_extremes", lambda tf: [
+        f(v, SEG_IDS, 9) for f in (tf.math.unsorted_segment_max, tf.math.unsorted_segment_min)
+        for v in (SEG, -SEG, SEG.astype(np.float64), np.stack([SEG[::-1]] * 3, 1))]),
     # 3. Builders: integer ends of linspace divide as TF's composition does (float64 for int32).
     ("linspace_integer_ends", lambda tf: [tf.linspace(0, 1, 3), tf.lin_space(np.int16(2), np.int16(-4), 4)]),
 ]
