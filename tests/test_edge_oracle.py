@@ -91,6 +91,8 @@ EXACT = [
         tf.saturate_cast(np.array([1e300 - 1e300j, -1e300 + 2j, 1.5 + INF * 1j], np.complex128), tf.complex64),
         tf.saturate_cast(np.array([1e300 - 1e300j, 2.5 - 1j], np.complex128), tf.float32),
         tf.saturate_cast(np.array([1 + 2j], np.complex64), tf.complex128)]),
+    ("argmax_axis_narrow_int", lambda tf: [tf.argmax(M23, tf.constant(1, tf.int16)), tf.argmin(M23, np.int64(1)),
+                                           tf.argmax(M23, True)]),
     # 4. argmax/argmin: a NaN is never picked (a row of NaNs gives 0), ties give the first index, and the
     # float type's extreme itself only wins at index 0.
     ("argmax_nan_ties", lambda tf: [f(x, axis) for x in (ARG, ARG.astype(np.float64), ARG.astype(np.float16))
@@ -281,6 +283,12 @@ ERRORS = [
         tf.Variable(np.array([7, -7], np.int32), name="v", use_resource=True), [0, 1], [0, 2])),
     ("resource_scatter_div_zero_float", lambda tf: tf.scatter_div(
         tf.Variable(np.array([7.0, 1.0]), name="v", use_resource=True), [0, 5], np.array([-0.0, 2.0]))),
+    # 3. argmax checks its axis in Python (a numpy integer is refused, as TF's DType set test does); argmin's
+    # dimension must be a scalar (its shape function).
+    ("argmax_axis_numpy_int", lambda tf: tf.argmax(M23, np.int64(0))),
+    ("argmax_axis_list", lambda tf: tf.argmax(M23, [1])),
+    ("argmax_axis_float_tensor", lambda tf: tf.argmax(M23, tf.constant(1.0))),
+    ("argmin_axis_list", lambda tf: tf.argmin(M23, [1])),
     # 3. Conversion errors: TF's classes and texts.
     ("list_types_dont_match", lambda tf: tf.concat([[1], [2.5]], 0)),
     ("list_types_dont_match_tensor_first", lambda tf: tf.add_n([tf.constant(1.0), 2])),

@@ -49,6 +49,8 @@ def _reduction_shape(ctx: InferenceContext):
 
 
 def _arg_reduce_shape(ctx: InferenceContext):
+    if ctx.shape(1).ndims not in (None, 0):  # TF's ArgOp shape function: the dimension is a scalar
+        raise ctx.error(f"Shape must be rank 0 but is rank {ctx.shape(1).ndims}")
     shape = ctx.shape(0)
     axis = _axes_value(ctx, 1)
     if shape.ndims is None or axis is None:
@@ -174,11 +176,24 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
         return apply_op("AddV2", [result, my_max], name=name)
 
 
+# TF's argmax checks its axis in Python (argmin does not). Its membership test compares DTypes by hash, so
+# a numpy integer axis (np.int64(0)) is refused too, as in TF.
+_ARGMAX_AXIS_DTYPES = {_dt.int8, _dt.uint8, _dt.int16, _dt.uint16, _dt.int32, _dt.int64}
+
+
 def _arg_reduce(op_type: str, tf_name: str):
     def arg(input, axis=None, name=None, dimension=None, output_type=_dt.int64):
         axis = _lookup("axis", axis, "dimension", dimension)
         if axis is None:
             axis = 0
+        if op_type == "ArgMax":
+            if hasattr(axis, "dtype"):
+                if axis.dtype not in _ARGMAX_AXIS_DTYPES:
+                    raise TypeError(f"axis tensor dtypes {axis.dtype} is not supported")
+                if axis.dtype in (_dt.int8, _dt.int16, _dt.uint8, _dt.uint16):
+                    axis = cast(axis, _dt.int32)
+            elif not isinstance(axis, int):
+                raise TypeError("axis must be int or Tensor with integer datatype")
         return apply_op(op_type, [input, axis], {"output_type": _dt.as_dtype(output_type)}, name=name)
     arg.__name__ = tf_name
     arg.__doc__ = f"`tf.{tf_name}` ({op_type}; int64 indices by default)."
