@@ -48,8 +48,6 @@ SEG_IDS = [0, 0, 0, 1, 1, 1, 1, 1, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7]
 F32MAX = np.finfo(np.float32).max
 ARG = np.array([[1.0, NAN, 3.0, NAN], [NAN, 2.0, 2.0, 1.0], [5.0, 5.0, INF, INF], [-INF, -INF, 0.0, -0.0],
                 [0.0, -0.0, -0.0, 0.0], [NAN, NAN, NAN, NAN], [NAN, -INF, -INF, NAN]], np.float32)
-
-
 EDGES = np.array([-INF, -2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, 30.0, INF, NAN], np.float32)
 
 
@@ -91,6 +89,7 @@ EXACT = [
         tf.saturate_cast(np.array([1e300 - 1e300j, -1e300 + 2j, 1.5 + INF * 1j], np.complex128), tf.complex64),
         tf.saturate_cast(np.array([1e300 - 1e300j, 2.5 - 1j], np.complex128), tf.float32),
         tf.saturate_cast(np.array([1 + 2j], np.complex64), tf.complex128)]),
+    # 3. argmax's axis: a narrow integer tensor is cast to int32; argmin takes a numpy integer.
     ("argmax_axis_narrow_int", lambda tf: [tf.argmax(M23, tf.constant(1, tf.int16)), tf.argmin(M23, np.int64(1)),
                                            tf.argmax(M23, True)]),
     # 4. argmax/argmin: a NaN is never picked (a row of NaNs gives 0), ties give the first index, and the
@@ -119,14 +118,13 @@ EXACT = [
                                             *tf.unique(np.array([NAN, NAN], np.float16)),
                                             *tf.unique(np.zeros([0], np.float32)), *tf.unique([3, 1, 3, 2, 1])]),
     # 7. Activations let a NaN through (relu6 clipped it to 0); leaky_relu's alpha is a float32 attr, so a
-    # float64 input is scaled by double(0.2f). (float16/bfloat16 relu of -0.0 is -0.0 in TF's kernel and
-    # 0.0 in float32/64: not compared.)
+    # float64 input is scaled by double(0.2f). (The sign of relu(-0.0) is not compared: see ACT.)
     *[(f"activations_nan_{dt.__name__}", lambda tf, dt=dt: [
         f(ACT.astype(dt)) for f in (tf.nn.relu, tf.nn.relu6, tf.nn.leaky_relu, lambda v: tf.nn.leaky_relu(v, 1.5),
                                     lambda v: tf.nn.relu6(tf.placeholder_with_default(v, [None, None])))])
       for dt in (np.float32, np.float64)],
     *[(f"activations_nan_half_{dt}", lambda tf, dt=dt: [
-        f(tf.cast(np.abs(ACT) * np.sign(ACT + 0.25), getattr(tf, dt))) for f in (tf.nn.relu, tf.nn.relu6, tf.nn.leaky_relu)])
+        f(tf.cast(ACT, getattr(tf, dt))) for f in (tf.nn.relu, tf.nn.relu6, tf.nn.leaky_relu)])
       for dt in ("float16", "bfloat16")],
     # 8. histogram_fixed_width: infinities and values on bin edges.
     ("histogram_edges", lambda tf: [
@@ -222,18 +220,19 @@ CONVERSIONS = [
 # Values TF computes with other last bits (transcendental functions): NaN and inf places exact, finite
 # values to a tolerance.
 CLOSE = [
-    # 7. elu/selu/softplus/softsign with NaN and infinities.
     # 11. igamma, igammac, zeta, polygamma (and 14. betainc) over every pair (triple) of edge values: TF's
     # domain answers (NaN, 0, 1, inf) exactly in place, XLA's interior values to a tolerance.
     *[(f"special_{fn}_{dt.__name__}", lambda tf, fn=fn, dt=dt: [getattr(tf.math, fn)(*_grid(2 + (fn == "betainc"), dt))],
        2e-5 if dt == np.float32 else 1e-9)
       for fn in ("igamma", "igammac", "zeta", "polygamma", "betainc") for dt in (np.float32, np.float64)],
+    # 7. elu/selu/softplus/softsign with NaN and infinities.
     *[(f"activations_exp_{dt.__name__}", lambda tf, dt=dt: [
         f(ACT.astype(dt)) for f in (tf.nn.elu, tf.nn.selu, tf.nn.softplus, tf.nn.softsign)], 1e-6)
       for dt in (np.float32, np.float64)],
 ]
 
 ERRORS = [
+    # 1. saturate_cast has no limits for bool (TF's DType.min TypeError).
     ("saturate_cast_bool_in", lambda tf: tf.saturate_cast(tf.constant([True, False]), tf.int32)),
     ("saturate_cast_bool_out", lambda tf: tf.saturate_cast(tf.constant([0.5, 2.0]), tf.bool)),
     # 2. The same axis twice in a reduction: TF's kernel refuses it when it runs.
@@ -277,6 +276,7 @@ ERRORS = [
     ("confusion_shapes", lambda tf: tf.confusion_matrix([0, 1], [1, 1, 0])),
     ("confusion_empty", lambda tf: tf.confusion_matrix(np.zeros([0], np.int32), np.zeros([0], np.int32))),
     ("confusion_weights_shape", lambda tf: tf.confusion_matrix([0, 1], [1, 1], weights=[1.0, 2.0, 3.0])),
+    # 14. real of a non-number tensor.
     ("real_of_bool", lambda tf: tf.math.real(tf.constant([True]))),
     # 15. ResourceScatterDiv refuses a zero divisor (int or float), before the index check.
     ("resource_scatter_div_zero_int", lambda tf: tf.scatter_div(
