@@ -64,7 +64,8 @@ def render() -> str:
 
     def table(name: str, rows: dict, comment: str) -> str:
         lines = [f"# {comment}", f"{name} = {{"]
-        lines += [f"    {op!r}: {{{', '.join(f'{k!r}: {v!r}' for k, v in attrs.items())}}}," for op, attrs in rows.items()]
+        for op, attrs in rows.items():
+            lines.append(f"    {op!r}: {{{', '.join(f'{k!r}: {v!r}' for k, v in attrs.items())}}},")
         return "\n".join(lines + ["}", ""])
     return "\n".join([HEADER,
                       table("ALLOWED", allowed, "{op type: {type attr: allowed dtype names, in TF's order}}"),
