@@ -242,17 +242,6 @@ resize = resize_images
 # ------------------------------------------------------------------------------------------------
 # Dtype and colour conversion, standardization (compositions of math ops, as TF builds them)
 # ------------------------------------------------------------------------------------------------
-def _saturate_cast(value, dtype):
-    from graphcompat.ops import math_ops
-    in_dtype = value.dtype.base_dtype
-    lo, hi = max(in_dtype.min, dtype.min), min(in_dtype.max, dtype.max)
-    if lo > in_dtype.min:
-        value = math_ops.maximum(value, constant(np.asarray(lo, in_dtype.as_numpy_dtype)))
-    if hi < in_dtype.max:
-        value = math_ops.minimum(value, constant(np.asarray(hi, in_dtype.as_numpy_dtype)))
-    return math_ops.cast(value, dtype)
-
-
 def convert_image_dtype(image, dtype, saturate: bool = False, name: Optional[str] = None):
     """`tf.image.convert_image_dtype`: integers span [0, MAX], floats [0, 1]; rescales between them."""
     from graphcompat.ops import math_ops
@@ -267,7 +256,7 @@ def convert_image_dtype(image, dtype, saturate: bool = False, name: Optional[str
         return identity(image, name=name)
     with _ops.name_scope(name, "convert_image", [image]) as name:
         src = image.dtype.base_dtype
-        cast = _saturate_cast if saturate else math_ops.cast
+        cast = math_ops.saturate_cast if saturate else math_ops.cast
         if src.is_integer and dtype.is_integer:
             scale_in, scale_out = src.max, dtype.max
             if scale_in > scale_out:
@@ -277,7 +266,7 @@ def convert_image_dtype(image, dtype, saturate: bool = False, name: Optional[str
                                               "tf.floordiv")
                 scale = (scale_in + 1) // (scale_out + 1)
                 scaled = floordiv(image, constant(np.asarray(scale, src.as_numpy_dtype)))
-                return cast(scaled, dtype)
+                return cast(scaled, dtype, name=name)
             casted = cast(image, dtype)
             scale = (scale_out + 1) // (scale_in + 1)
             return math_ops.multiply(casted, constant(np.asarray(scale, dtype.as_numpy_dtype)), name=name)
@@ -289,7 +278,7 @@ def convert_image_dtype(image, dtype, saturate: bool = False, name: Optional[str
             return math_ops.multiply(casted, constant(np.asarray(scale, dtype.as_numpy_dtype)), name=name)
         scale = dtype.max + 0.5
         scaled = math_ops.multiply(image, constant(np.asarray(scale, src.as_numpy_dtype)))
-        return cast(scaled, dtype) if saturate else math_ops.cast(scaled, dtype, name=name)
+        return cast(scaled, dtype, name=name)
 
 
 def rgb_to_grayscale(images, name: Optional[str] = None):

@@ -20,7 +20,7 @@ from graphcompat.ops import random_ops
 
 def _assert_float_dtype(dtype: _dt.DType) -> _dt.DType:
     if not dtype.is_floating:
-        raise ValueError(f"Expected floating point type, got {dtype!r}.")
+        raise ValueError(f"Expected floating point type, got {dtype}.")
     return dtype
 
 

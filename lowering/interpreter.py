@@ -268,7 +268,11 @@ class RunContext:
                 message = f"{op.type if op is not None else 'op'} failed a run-time check"
             self.checks.append((jnp.all(ok), error_class, message, op))
         elif not bool(np.all(np.asarray(ok))):
-            raise error_class(None, op, message() if callable(message) else message)
+            message = message() if callable(message) else message
+            if self.checks:  # an earlier check is only known when the step runs: it may fail first, as in TF
+                self.checks.append((jnp.asarray(False), error_class, message, op))
+                return
+            raise error_class(None, op, message)
 
 
 def _session_entropy():

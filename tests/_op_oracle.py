@@ -42,10 +42,14 @@ def run(tf, build, feed=None, runs: int = 1, init: bool = True):
     return values, static, dtypes
 
 
-def assert_close(got, want, tol, what=""):
+def assert_close(got, want, tol, what="", exact: bool = False):
+    """Values within `tol` (NaN matches NaN). `exact`: floats bit for bit up to the NaN payload, so a
+    signed zero, an inf or a NaN in another place than TF's fails."""
     got, want = np.asarray(got), np.asarray(want)
     assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
-    if want.dtype.kind in "fc":
+    if exact and want.dtype.kind in "fc" and got.dtype == want.dtype:
+        assert_same_floats(got, want, what)
+    elif want.dtype.kind in "fc":
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=what)
     elif want.dtype.kind in "OSU":
         assert [_b(v) for v in got.reshape(-1)] == [_b(v) for v in want.reshape(-1)], what
@@ -54,13 +58,26 @@ def assert_close(got, want, tol, what=""):
     assert got.dtype == want.dtype or want.dtype.kind in "OSU", f"{what}: dtype {got.dtype} != {want.dtype}"
 
 
+def assert_same_floats(got, want, what=""):
+    """Equal values, NaN in the same places, and the same sign on every non-NaN (-0.0 is not 0.0)."""
+    parts = [(got.real, want.real), (got.imag, want.imag)] if want.dtype.kind == "c" else [(got, want)]
+    for g, w in parts:
+        g, w = np.asarray(g), np.asarray(w)
+        nan = np.isnan(w)
+        np.testing.assert_array_equal(np.isnan(g), nan, err_msg=f"{what}: NaN positions\n{g}\n{w}")
+        np.testing.assert_array_equal(g[~nan], w[~nan], err_msg=what)
+        np.testing.assert_array_equal(np.signbit(g[~nan]), np.signbit(w[~nan]),
+                                      err_msg=f"{what}: signs of zeros\n{g}\n{w}")
+
+
 def _b(v):
     return v.encode() if isinstance(v, str) else v
 
 
-def compare(build, feed=None, tol: float = 1e-5, runs: int = 3, shapes: bool = True) -> list:
+def compare(build, feed=None, tol: float = 1e-5, runs: int = 3, shapes: bool = True, exact: bool = False) -> list:
     """Runs the snippet under both; values (every run: op by op, then compiled), dtypes and, when
-    `shapes`, static shapes must agree (graphcompat may know less than TF, never something else)."""
+    `shapes`, static shapes must agree (graphcompat may know less than TF, never something else).
+    `exact`: float values bit for bit (signed zeros, infs and NaN places), see `assert_close`."""
     v1 = oracle.tf1()
     got, got_static, got_dtypes = run(graphcompat, build, feed, runs)
     want, want_static, want_dtypes = run(v1, build, feed, 1)
@@ -68,7 +85,7 @@ def compare(build, feed=None, tol: float = 1e-5, runs: int = 3, shapes: bool = T
     for values in got:
         assert len(values) == len(want[0])
         for i, (g, w) in enumerate(zip(values, want[0])):
-            assert_close(g, w, tol, f"fetch {i}")
+            assert_close(g, w, tol, f"fetch {i}", exact)
     if shapes:
         for g, w, value in zip(got_static, want_static, want[0]):
             if g is not None:
@@ -100,8 +117,11 @@ def compare_error(build, feed=None, runs: int = 1, fragment=None):
     assert got is not None, f"graphcompat raised nothing; TF raised {type(want).__name__}: {tf_message(want)}"
     assert type(got).__name__ == type(want).__name__, (type(got).__name__, type(want).__name__, str(got),
                                                        tf_message(want))
-    line = (getattr(got, "message", None) or str(got)).splitlines()[0].strip()
-    line = line.split(" for '")[0]  # build-time shape errors: TF names the node in its own format
+    lines = (getattr(got, "message", None) or str(got)).splitlines()
+    if not lines:  # a bare exception (TF's `assert`): TF's has no text either
+        assert not tf_message(want).strip(), tf_message(want)
+        return got
+    line = lines[0].strip().split(" for '")[0]  # build-time shape errors: TF names the node in its own format
     assert line and line in tf_message(want), (line, tf_message(want))
     if fragment is not None:
         assert fragment in line, (fragment, line)

@@ -36,6 +36,21 @@ def test_type_constraints_are_tfs_order_on_the_op_def():
     assert OP_DEFS["ConcatV2"].list_minimums == {"N": 2}
 
 
+@pytest.mark.oracle
+def test_type_tables_are_tfs_registry():
+    """framework/tf_op_types.py is what tools/gen_op_types.py derives from TF's op registry now: every
+    defined op's allowed dtypes (TF's order), type-attr defaults and list minimums."""
+    pytest.importorskip("tensorflow")
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gen_op_types", os.path.join(ROOT, "tools", "gen_op_types.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    with open(gen.OUTPUT_FILE) as f:
+        assert f.read() == gen.render(), "graphcompat/framework/tf_op_types.py is stale: run tools/gen_op_types.py"
+    assert OP_DEFS["Sum"].default_types == {"Tidx": tf.int32}
+    assert "qint8" in OP_DEFS["Sum"].type_names["T"] and all(t.name != "qint8" for t in OP_DEFS["Sum"].types["T"])
+
+
 def test_loop_flags_mark_training_steps_only():
     loop = {t for t, d in OP_DEFS.items() if d.loop}
     assert {"SymbolicGradient", "ApplyAdam", "ResourceApplyAdam", "SparseApplyAdagrad", "AssignAdd",

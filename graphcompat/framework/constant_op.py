@@ -25,71 +25,49 @@ def _flatten_leaves(value):
         yield value
 
 
-def _infer_dtype(value) -> _dtypes.DType:
-    """TF's inference for Python values: int → int32 (int64 if it must), float → float32, …"""
-    if isinstance(value, np.ndarray) or isinstance(value, np.generic):
-        return _dtypes.as_dtype(value.dtype)
-    kinds = set()
-    big = False
-    for leaf in _flatten_leaves(value):
-        if isinstance(leaf, _ops.Tensor):
-            raise TypeError("List of Tensors when single Tensor expected")
-        if isinstance(leaf, (bool, np.bool_)):
-            kinds.add("b")
-        elif isinstance(leaf, np.generic):
-            kinds.add(np.dtype(type(leaf)).kind)
-            if leaf.dtype.kind in "iu" and not _INT32_MIN <= int(leaf) <= _INT32_MAX:
-                big = True
-        elif isinstance(leaf, numbers.Integral):
-            kinds.add("i")
-            if not _INT32_MIN <= leaf <= _INT32_MAX:
-                big = True
-        elif isinstance(leaf, numbers.Real):
-            kinds.add("f")
-        elif isinstance(leaf, numbers.Complex):
-            kinds.add("c")
-        elif isinstance(leaf, (str, bytes)):
-            kinds.add("S")
-        elif leaf is None:
-            raise ValueError("None values not supported.")
-        else:
-            raise TypeError(f"Failed to convert object of type {type(leaf)} to Tensor. Contents: {value}. "
-                            "Consider casting elements to a supported type.")
-    if not kinds:
-        return _dtypes.float32  # tf.constant([]) is float32
-    if "S" in kinds:
-        if len(kinds) > 1:
-            raise TypeError(f"Failed to convert object of type {type(value)} to Tensor. Contents: {value}.")
-        return _dtypes.string
-    if "c" in kinds:
-        return _dtypes.complex128
-    if "f" in kinds:
-        return _dtypes.float32
-    if "i" in kinds or "u" in kinds:
-        if "b" in kinds:
-            raise TypeError(f"Can't convert mixed bool/int list {value!r} to a Tensor.")
-        return _dtypes.int64 if big else _dtypes.int32
-    return _dtypes.bool_
+def _flat_values(values):
+    """nest.flatten as TF's type checks see a value: lists, tuples and dicts (by sorted key) opened."""
+    if isinstance(values, dict):
+        for k in sorted(values):
+            yield from _flat_values(values[k])
+    elif isinstance(values, (list, tuple)):
+        for v in values:
+            yield from _flat_values(v)
+    else:
+        yield values
+
+
+def _kinds_for(dtype: _dtypes.DType):
+    """TF's _TF_TO_IS_OK: the Python/numpy types a value of `dtype` may be written with (a bool is an int
+    and a real number there, as in Python)."""
+    if dtype.is_bool:
+        return (bool,)
+    if dtype.is_integer:
+        return (numbers.Integral, np.integer, _ts.Dimension)
+    if dtype.is_floating:
+        return (numbers.Real, np.integer, np.floating)
+    if dtype.is_complex:
+        return (numbers.Complex, np.number)
+    if dtype == _dtypes.string:
+        return (bytes, str)
+    return None
+
+
+def _assert_compatible(values, dtype: Optional[_dtypes.DType]) -> None:
+    """TF's _AssertCompatible, with its TypeError texts."""
+    kinds = None if dtype is None else _kinds_for(dtype)
+    for v in _flat_values(values):
+        if kinds is None:
+            if isinstance(v, _ops.Tensor):
+                raise TypeError("Expected any non-tensor type, but got a tensor instead.")
+        elif not (isinstance(v, kinds) or (isinstance(v, np.ndarray) and issubclass(v.dtype.type, kinds))):
+            raise TypeError(f"Expected {dtype.name}, but got {v} of type '{type(v).__name__}'.")
 
 
 def _check_compatible(value, dtype: _dtypes.DType) -> None:
     """TF refuses e.g. floats into an int dtype for Python values (numpy arrays are cast silently)."""
-    if isinstance(value, (np.ndarray, np.generic)):
-        return
-    for leaf in _flatten_leaves(value):
-        ok = True
-        if dtype.is_bool:
-            ok = isinstance(leaf, (bool, np.bool_))
-        elif dtype.is_integer:  # TF's _check_int accepts a Dimension (what `x.shape[i]` is in TF1)
-            ok = isinstance(leaf, (numbers.Integral, _ts.Dimension)) and not isinstance(leaf, bool)
-        elif dtype.is_floating:
-            ok = isinstance(leaf, numbers.Real) and not isinstance(leaf, bool)
-        elif dtype.is_complex:
-            ok = isinstance(leaf, numbers.Number) and not isinstance(leaf, bool)
-        elif dtype == _dtypes.string:
-            ok = isinstance(leaf, (str, bytes))
-        if not ok:
-            raise TypeError(f"Expected {dtype.name}, but got {leaf!r} of type '{type(leaf).__name__}'.")
+    if not isinstance(value, (np.ndarray, np.generic)):
+        _assert_compatible(value, dtype)
 
 
 def _dimension_values(value):
@@ -126,28 +104,64 @@ def _to_bytes_array(value) -> np.ndarray:
     return arr
 
 
-def to_numpy(value: Any, dtype: Optional[_dtypes.DType] = None) -> np.ndarray:
-    """Converts a Python/numpy value to an ndarray of a TF dtype, with TF's inference and checks."""
-    if dtype is None:
-        dtype = _infer_dtype(value)
-    else:
+def _dense_dimensions(values) -> list:
+    if not isinstance(values, (list, tuple)):
+        return []
+    if not values:
+        return [0]
+    return [len(values)] + _dense_dimensions(values[0])
+
+
+def _np_array(values, np_dtype) -> np.ndarray:
+    """TF's numpy_compat.np_array: numbers are built first and cast after, so a Python int out of the
+    dtype's range wraps around as it did under numpy 1 (tf.constant(300, tf.uint8) is 44)."""
+    if np_dtype is not None and np.issubdtype(np_dtype, np.number):
+        return np.array(values).astype(np_dtype)
+    return np.array(values, dtype=np_dtype)
+
+
+def to_numpy(value: Any, dtype: Optional[_dtypes.DType] = None, shape=None) -> np.ndarray:
+    """A Python/numpy value as the ndarray TF's make_tensor_proto builds: numpy values cast to `dtype`;
+    Python values checked against `dtype` (TF's texts), built by numpy, float64 read as float32 and int64 as
+    int32 when no dtype is asked for and the values fit; anything numpy makes objects or text of is a
+    string tensor (elements that are not text: TF's TypeError). Dimensions (TF1 shapes) count as ints."""
+    if dtype is not None:
         dtype = _dtypes.as_dtype(dtype).base_dtype
-        _check_compatible(value, dtype)
-    if dtype == _dtypes.string:
-        return _to_bytes_array(value)
-    np_dtype = dtype.as_numpy_dtype
-    if dtype.is_integer and not isinstance(value, np.ndarray):
-        value = _dimension_values(value)
-        info = np.iinfo(np_dtype)
-        for leaf in _flatten_leaves(value):
-            if isinstance(leaf, numbers.Integral) and not info.min <= int(leaf) <= info.max:
-                raise TypeError(f"Can't convert Python int {leaf} to {dtype.name} tensor: value out of range.")
-    try:
-        arr = np.asarray(value, dtype=np_dtype)
-    except (ValueError, OverflowError) as e:
-        raise TypeError(f"Failed to convert {value!r} to a {dtype.name} tensor: {e}") from None
-    if arr.dtype == object:
-        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor.")
+    np_dtype = dtype.as_numpy_dtype if dtype is not None and dtype.is_numpy_compatible else None
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value.astype(np_dtype) if np_dtype is not None else value)
+    else:
+        if value is None:
+            raise ValueError("None values not supported.")
+        if shape is not None and np.prod(shape, dtype=np.int64) == 0:
+            arr = np.empty(shape, dtype=np_dtype)
+        else:
+            _assert_compatible(value, dtype)
+            if dtype is not None and dtype.is_integer:  # what numpy's int() of a Dimension gives
+                value = _dimension_values(value)
+            arr = _np_array(value, np_dtype)
+            if list(arr.shape) != _dense_dimensions(value):
+                raise ValueError(f"Expected values {value} to be a dense tensor with shape "
+                                 f"{_dense_dimensions(value)}, but got shape {list(arr.shape)}.")
+        if dtype is None:
+            if arr.dtype == np.float64:
+                arr = arr.astype(np.float32)
+            elif arr.dtype == np.int64:
+                narrow = arr.astype(np.int32)
+                if np.array_equal(narrow, arr):
+                    arr = narrow
+    got = _dtypes.string if arr.dtype.kind in "SUO" else _dtypes.as_dtype(arr.dtype)
+    if dtype is not None and dtype != got:
+        raise TypeError(f"`dtype` {dtype} is not compatible with {value} of dtype {arr.dtype}.")
+    if got == _dtypes.string:
+        if isinstance(value, (np.ndarray, np.generic)):
+            return _to_bytes_array(arr)
+        try:  # TF encodes the Python elements themselves: numpy's text for a number (`[1, "a"]`) is no string
+            return _to_bytes_array(np.array(list(_flat_values(value)), dtype=object)).reshape(arr.shape)
+        except TypeError:
+            raise TypeError(f"Failed to convert elements of {value} to Tensor. Consider casting elements to a "
+                            f"supported type. See https://www.tensorflow.org/api_docs/python/tf/dtypes for "
+                            f"supported TF dtypes.") from None
     return arr
 
 

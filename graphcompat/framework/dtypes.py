@@ -84,25 +84,23 @@ class DType:
 
     @property
     def min(self):
-        np_t = np.dtype(self.as_numpy_dtype)
-        if self.is_floating:
-            return float(np.finfo(np_t).min) if np_t != _BFLOAT16 else float(_ml_dtypes.finfo(np_t).min)
-        if self.is_integer:
-            return int(np.iinfo(np_t).min)
-        if self.is_bool:
-            return False
-        raise TypeError(f"Cannot find minimum value of {self}.")
+        """TF's `DType.min`: the numpy scalar `finfo(...).min` for floats, a Python int for integers; bool,
+        string and complex types have none (TF's TypeError)."""
+        return self._limit("min")
 
     @property
     def max(self):
+        return self._limit("max")
+
+    def _limit(self, which: str):
+        base = self.base_dtype
+        if base in (bool_, string, complex64, complex128, resource, variant):
+            kind = "minimum" if which == "min" else "maximum"
+            raise TypeError(f"Cannot find {kind} value of {self} with type {base}.")
         np_t = np.dtype(self.as_numpy_dtype)
         if self.is_floating:
-            return float(np.finfo(np_t).max) if np_t != _BFLOAT16 else float(_ml_dtypes.finfo(np_t).max)
-        if self.is_integer:
-            return int(np.iinfo(np_t).max)
-        if self.is_bool:
-            return True
-        raise TypeError(f"Cannot find maximum value of {self}.")
+            return getattr(_ml_dtypes.finfo(np_t), which)
+        return getattr(np.iinfo(np_t), which)
 
     def is_compatible_with(self, other) -> bool:
         other = as_dtype(other)

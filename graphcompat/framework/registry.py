@@ -46,6 +46,11 @@ class OpDef:
     shape_fn: Optional[Callable]    # (InferenceContext) -> list[TensorShape]
     stateful: bool = False
     list_minimums: dict = dataclasses.field(default_factory=dict)  # TF's `N: int >= k` per number attr
+    # TF's allowed dtype names per type attr, for its error text (quantized types included, which `types`
+    # leaves out: graphcompat has no such tensors), and the type attrs' defaults (op_def_library converts a
+    # Python value with them when no earlier input fixed the type).
+    type_names: dict = dataclasses.field(default_factory=dict)
+    default_types: dict = dataclasses.field(default_factory=dict)
     # Effect flags the executor reads (lowering/plan.py): `loop` marks ops that make a plan a training-
     # loop body worth compiling on its first run; `dataset` marks ops that build tf.data datasets.
     loop: bool = False
@@ -60,6 +65,9 @@ OP_DEFS: dict[str, OpDef] = {}
 _EARLY: dict[str, dict] = {}
 # Abstract evaluation of the lowering (lowering/abstract.py), installed by the back end on import.
 _default_shape_inference: Optional[Callable] = None
+
+
+_QUANTIZED = frozenset({"qint8", "quint8", "qint16", "quint16", "qint32"})
 
 
 class DuplicateRegistrationError(ValueError):
@@ -93,13 +101,16 @@ def defop(op_type: str, signature: str, *, attrs: Optional[dict] = None, types: 
                                          f"by one `defop` entry")
     ins, _, outs = signature.partition("->")
     types = dict(types or {})
+    type_names = {}
     for attr, names in _tf_op_types.ALLOWED.get(op_type, {}).items():
-        types[attr] = tuple(_dtypes.as_dtype(n) for n in names.split())
+        type_names[attr] = tuple(names.split())
+        types[attr] = tuple(_dtypes.as_dtype(n) for n in type_names[attr] if n not in _QUANTIZED)
+    default_types = {attr: _dtypes.as_dtype(name) for attr, name in _tf_op_types.DEFAULT_TYPES.get(op_type, {}).items()}
     op_def = OpDef(op_type,
                    tuple(_parse_arg(a) for a in ins.split(",") if a.strip()),
                    tuple(_parse_arg(a) for a in outs.split(",") if a.strip()),
                    dict(attrs or {}), types, shape, stateful,
-                   dict(_tf_op_types.MINIMUM_LENGTHS.get(op_type, {})), loop, dataset)
+                   dict(_tf_op_types.MINIMUM_LENGTHS.get(op_type, {})), type_names, default_types, loop, dataset)
     OP_DEFS[op_type] = op_def
     for field, value in _EARLY.pop(op_type, {}).items():
         setattr(op_def, field, value)
@@ -245,34 +256,11 @@ def _default_graph_for(values) -> _ops.Graph:
     return original.graph if original is not None else _ops.get_default_graph()
 
 
-def _convert_input(op_type: str, arg: ArgSpec, value, dtype: Optional[_dtypes.DType], bound: dict,
-                   inferred_from: dict, index: Optional[int] = None) -> _ops.Tensor:
-    """TF's op_def_library conversion, including its error texts. A list argument's elements are
-    converted as TF's convert_n_to_tensor names them: `<arg>_<index>`."""
-    try:
-        return _const.convert_to_tensor(value, dtype=dtype, name=arg.name if index is None else f"{arg.name}_{index}",
-                                        as_ref=arg.is_ref)
-    except TypeError as err:
-        if dtype is None:
-            raise
-        raise TypeError(f"Expected {dtype.name} passed to parameter '{arg.name}' of op '{op_type}', got "
-                        f"{value!r} of type '{type(value).__name__}' instead. Error: {err}") from None
-    except ValueError:
-        try:
-            observed = _const.convert_to_tensor(value, as_ref=arg.is_ref).dtype.base_dtype.name
-        except ValueError as err:
-            raise ValueError(f"Tried to convert '{arg.name}' to a tensor and failed. Error: {err}") from None
-        prefix = f"Input '{arg.name}' of '{op_type}' Op has type {observed} that does not match"
-        if arg.fixed_dtype is not None:
-            raise TypeError(f"{prefix} expected type of {arg.fixed_dtype.name}.") from None
-        raise TypeError(f"{prefix} type {bound[arg.type_attr].name} of argument "
-                        f"'{inferred_from[arg.type_attr]}'.") from None
-
-
 def _check_allowed(op_def: OpDef, type_attr: str, dtype: _dtypes.DType, param: str) -> None:
+    """op_def_library's _SatisfiesTypeConstraint, with TF's list of names (quantized types included)."""
     allowed = op_def.types.get(type_attr)
     if allowed is not None and dtype not in allowed:
-        names = ", ".join(t.name for t in allowed)
+        names = ", ".join(op_def.type_names.get(type_attr) or [t.name for t in allowed])
         raise TypeError(f"Value passed to parameter '{param}' has DataType {dtype.name} not in list of "
                         f"allowed values: {names}")
 
@@ -312,40 +300,35 @@ class _nullcontext:
 
 
 def _convert_inputs(op_def: OpDef, inputs: Sequence[Any], attrs: dict):
+    """TF's op_def_library (`_ExtractInputsAndAttrs`): inputs converted in order, each with the dtype an
+    earlier input (or a given attr) fixed; else a Python value becomes the first of its own dtype the op
+    allows, or the type attr's default (`tf.reduce_sum(x, [])`: int32 axes); lists take the dtype of their
+    first tensor. Error classes and texts are TF's."""
     bound: dict[str, _dtypes.DType] = {k: _dtypes.as_dtype(v) for k, v in attrs.items()
-                                       if k in op_def.types and v is not None}
+                                       if k in op_def.types and v is not None and not isinstance(v, (list, tuple))}
     inferred_from = {k: k for k in bound}
     grouped, flat = [], []
     for arg, value in zip(op_def.inputs, inputs):
         if arg.number_attr or arg.type_list_attr:
-            if isinstance(value, _ops.Tensor) or not isinstance(value, (list, tuple)):
-                raise TypeError(f"Expected list for '{arg.name}' argument to '{op_def.type}' Op, not {value}.")
-            minimum = op_def.list_minimums.get(arg.number_attr, 0)
-            if len(value) < minimum:
-                raise ValueError(f"List argument '{arg.name}' to '{op_def.type}' Op with length {len(value)} "
-                                 f"shorter than minimum length {minimum}.")
-            converted = []
-            for i, v in enumerate(value):
-                dtype = bound.get(arg.type_attr) if arg.type_attr else None
-                t = _convert_input(op_def.type, arg, v, dtype, bound, inferred_from, i)
-                if arg.type_attr:
-                    if arg.type_attr not in bound:
-                        _check_allowed(op_def, arg.type_attr, t.dtype.base_dtype, arg.name)
-                        bound[arg.type_attr] = t.dtype.base_dtype
-                        inferred_from[arg.type_attr] = arg.name
-                converted.append(t)
+            converted = _convert_list(op_def, arg, value, bound, inferred_from)
             if arg.number_attr:
-                attrs.setdefault(arg.number_attr, len(converted))
+                _bind_list_length(op_def, arg, converted, attrs, inferred_from)
+                if not converted and arg.type_attr and arg.type_attr not in bound:
+                    if arg.type_attr not in op_def.default_types:
+                        raise TypeError(f"Don't know how to infer type variable from empty input list passed "
+                                        f"to input '{arg.name}' of '{op_def.type}' Op.")
+                    bound[arg.type_attr] = op_def.default_types[arg.type_attr]
+                    inferred_from[arg.type_attr] = arg.name
             if arg.type_list_attr:
-                attrs.setdefault(arg.type_list_attr, [t.dtype.base_dtype for t in converted])
+                _bind_type_list(op_def, arg, converted, attrs, inferred_from)
+            if arg.type_attr and arg.type_attr not in bound and converted:
+                _check_allowed(op_def, arg.type_attr, converted[0].dtype.base_dtype, arg.name)
+                bound[arg.type_attr] = converted[0].dtype.base_dtype
+                inferred_from[arg.type_attr] = arg.name
             grouped.append(converted)
             flat.extend(converted)
             continue
-        dtype = arg.fixed_dtype or (bound.get(arg.type_attr) if arg.type_attr else None)
-        t = _convert_input(op_def.type, arg, value, dtype, bound, inferred_from)
-        if arg.is_ref and not t.dtype.is_ref_dtype:
-            raise TypeError(f"'{op_def.type}' Op requires that input '{arg.name}' be a mutable tensor "
-                            f"(e.g.: a tf.Variable)")
+        t = _convert_single(op_def, arg, value, bound, inferred_from)
         if arg.type_attr:
             base = t.dtype.base_dtype
             if arg.type_attr in bound:
@@ -357,11 +340,137 @@ def _convert_inputs(op_def: OpDef, inputs: Sequence[Any], attrs: dict):
                 _check_allowed(op_def, arg.type_attr, base, arg.name)
                 bound[arg.type_attr] = base
                 inferred_from[arg.type_attr] = arg.name
+        if arg.is_ref and not t.dtype.is_ref_dtype:
+            raise TypeError(f"'{op_def.type}' Op requires that input '{arg.name}' be a mutable tensor "
+                            f"(e.g.: a tf.Variable)")
         grouped.append(t)
         flat.append(t)
     for k, v in bound.items():
         attrs[k] = v
     return grouped, flat
+
+
+def _convert_single(op_def: OpDef, arg: ArgSpec, value, bound: dict, inferred_from: dict) -> _ops.Tensor:
+    dtype = default = allowed = None
+    if arg.fixed_dtype is not None:
+        dtype = arg.fixed_dtype
+    elif arg.type_attr in bound:
+        dtype = bound[arg.type_attr]
+    elif arg.type_attr in op_def.default_types:
+        # No input fixed the type yet: TF prefers the attr's default, so code written before the attr got
+        # one keeps its meaning.
+        default = op_def.default_types[arg.type_attr]
+        allowed = op_def.types.get(arg.type_attr)
+    try:
+        if dtype is None and allowed:
+            # The value's own dtype when the op allows it, else the default (an empty list is float32 on
+            # its own, int32 as a reduction's axes). TF builds the first Const even when it drops it.
+            inferred = None
+            try:
+                inferred = _const.convert_to_tensor(value, name=arg.name, as_ref=arg.is_ref)
+            except TypeError:  # e.g. a list of Dimensions needs a dtype
+                pass
+            if inferred is not None and inferred.dtype in allowed:
+                return inferred
+            return _const.convert_to_tensor(value, name=arg.name, as_ref=arg.is_ref, preferred_dtype=default)
+        return _const.convert_to_tensor(value, dtype=dtype, name=arg.name, as_ref=arg.is_ref,
+                                        preferred_dtype=default)
+    except TypeError as err:
+        if dtype is None:
+            raise
+        raise TypeError(f"Expected {dtype.name} passed to parameter '{arg.name}' of op '{op_def.type}', got "
+                        f"{value!r} of type '{type(value).__name__}' instead. Error: {err}") from None
+    except ValueError:
+        try:
+            observed = _const.convert_to_tensor(value, as_ref=arg.is_ref).dtype.name
+        except ValueError as err:
+            raise ValueError(f"Tried to convert '{arg.name}' to a tensor and failed. Error: {err}") from None
+        prefix = f"Input '{arg.name}' of '{op_def.type}' Op has type {observed} that does not match"
+        if arg.fixed_dtype is not None:
+            raise TypeError(f"{prefix} expected type of {arg.fixed_dtype.name}.") from None
+        if arg.type_attr in op_def.default_types and arg.type_attr not in bound:
+            bound[arg.type_attr] = op_def.default_types[arg.type_attr]
+            inferred_from.setdefault(arg.type_attr, "Default in OpDef")
+        raise TypeError(f"{prefix} type {bound[arg.type_attr].name} of argument "
+                        f"'{inferred_from[arg.type_attr]}'.") from None
+
+
+def _convert_list(op_def: OpDef, arg: ArgSpec, values, bound: dict, inferred_from: dict) -> list:
+    """A list argument (`N * T`, `N * int32`, `*Tout`): every element with one dtype, TF's texts."""
+    if isinstance(values, _ops.Tensor) or not isinstance(values, (list, tuple)):
+        raise TypeError(f"Expected list for '{arg.name}' argument to '{op_def.type}' Op, not {values}.")
+    dtype = default = None
+    if arg.fixed_dtype is not None:
+        dtype = arg.fixed_dtype
+    elif arg.number_attr:
+        if arg.type_attr in bound:
+            dtype = bound[arg.type_attr]
+        else:
+            dtype = next((v.dtype.base_dtype for v in values if isinstance(v, _ops.Tensor)), None)
+        if dtype is None:
+            default = op_def.default_types.get(arg.type_attr)
+    converted = None
+    try:
+        converted = [_const.convert_to_tensor(v, dtype=dtype, name=f"{arg.name}_{i}", as_ref=arg.is_ref,
+                                              preferred_dtype=default) for i, v in enumerate(values)]
+        if arg.number_attr and len({t.dtype.base_dtype for t in converted}) > 1:
+            raise TypeError(f"Not all types matched for {arg.name} for {op_def.type}.")
+    except (TypeError, ValueError):
+        observed = []
+        for v in (converted if converted is not None else values):
+            try:
+                observed.append(_const.convert_to_tensor(v, as_ref=arg.is_ref).dtype.base_dtype.name)
+            except (TypeError, ValueError):
+                observed.append("<NOT CONVERTIBLE TO TENSOR>")
+        prefix = (f"Tensors in list passed to '{arg.name}' of '{op_def.type}' Op have types "
+                  f"[{', '.join(observed)}]")
+        if not arg.number_attr:
+            raise TypeError(f"{prefix} that are invalid. Tensors: {values}") from None
+        if arg.fixed_dtype is not None:
+            raise TypeError(f"{prefix} that do not match expected type {dtype.name}.") from None
+        if arg.type_attr in bound:
+            raise TypeError(f"{prefix} that do not match type {dtype.name} inferred from earlier "
+                            f"arguments.") from None
+        raise TypeError(f"{prefix} that don't all match.") from None
+    if arg.is_ref and not all(t.dtype.is_ref_dtype for t in converted):
+        raise TypeError(f"'{op_def.type}' Op requires that input '{arg.name}' be a mutable tensor "
+                        f"(e.g.: a tf.Variable)")
+    return converted
+
+
+def _bind_list_length(op_def: OpDef, arg: ArgSpec, converted: list, attrs: dict, inferred_from: dict) -> None:
+    """The `N` of an `N * T` list: set by the first list that has it (TF's minimum checked), matched by
+    the others."""
+    if attrs.get(arg.number_attr) is not None:
+        if len(converted) != attrs[arg.number_attr]:
+            raise ValueError(f"List argument '{arg.name}' to '{op_def.type}' Op with length {len(converted)} "
+                             f"must match length {attrs[arg.number_attr]} of argument "
+                             f"'{inferred_from.get(arg.number_attr, arg.number_attr)}'.")
+        return
+    attrs[arg.number_attr] = len(converted)
+    inferred_from[arg.number_attr] = arg.name
+    minimum = op_def.list_minimums.get(arg.number_attr, 0)
+    if len(converted) < minimum:
+        raise ValueError(f"List argument '{arg.name}' to '{op_def.type}' Op with length {len(converted)} "
+                         f"shorter than minimum length {minimum}.")
+
+
+def _bind_type_list(op_def: OpDef, arg: ArgSpec, converted: list, attrs: dict, inferred_from: dict) -> None:
+    """The `Tout` of a `*Tout` list: each dtype allowed; a list given already (or bound by an earlier
+    input) must match."""
+    types = [t.dtype.base_dtype for t in converted]
+    if attrs.get(arg.type_list_attr) is not None:
+        expected = [_dtypes.as_dtype(d) for d in attrs[arg.type_list_attr]]
+        if expected != types:
+            raise TypeError(f"Input '{arg.name}' of '{op_def.type}' Op has type list of "
+                            f"{', '.join(t.name for t in types)} that does not match type list "
+                            f"{', '.join(t.name for t in expected)} of argument "
+                            f"'{inferred_from.get(arg.type_list_attr, arg.type_list_attr)}'.")
+        return
+    for t in types:
+        _check_allowed(op_def, arg.type_list_attr, t, arg.name)
+    attrs[arg.type_list_attr] = types
+    inferred_from[arg.type_list_attr] = arg.name
 
 
 def _output_dtypes(op_def: OpDef, attrs: dict) -> list:

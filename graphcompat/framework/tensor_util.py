@@ -53,43 +53,10 @@ def _as_bytes(value) -> bytes:
     raise TypeError(f"Expected binary or unicode string, got {value!r}")
 
 
-def _dense_dimensions(values) -> list:
-    if not isinstance(values, (list, tuple)):
-        return []
-    if not values:
-        return [0]
-    return [len(values)] + _dense_dimensions(values[0])
-
-
 def _to_numpy(values, dtype: Optional[_dtypes.DType], shape) -> np.ndarray:
-    """TF's value → ndarray step, with its preferences (float64 → float32, lossless int64 → int32)."""
-    if isinstance(values, (np.ndarray, np.generic)):
-        if dtype is not None and dtype.is_numpy_compatible:
-            return values.astype(dtype.as_numpy_dtype)
-        return np.asarray(values)
-    if values is None:
-        raise ValueError("None values not supported.")
-    np_dtype = dtype.as_numpy_dtype if dtype is not None and dtype.is_numpy_compatible else None
-    if shape is not None and np.prod(shape, dtype=np.int64) == 0:
-        return np.empty(shape, dtype=np_dtype)
-    if dtype is not None:
-        from graphcompat.framework.constant_op import _check_compatible
-        _check_compatible(values, dtype)
-    if np_dtype is not None and dtype == _dtypes.string:
-        arr = np.array(values, dtype=object)
-    else:
-        arr = np.array(values, dtype=np_dtype)
-    if list(arr.shape) != _dense_dimensions(values):
-        raise ValueError(f"Expected values {values} to be a dense tensor with shape "
-                         f"{_dense_dimensions(values)}, but got shape {list(arr.shape)}.")
-    if dtype is None:
-        if arr.dtype == np.float64:
-            arr = arr.astype(np.float32)
-        elif arr.dtype == np.int64:
-            narrow = arr.astype(np.int32)
-            if np.array_equal(narrow, arr):
-                arr = narrow
-    return arr
+    """TF's value -> ndarray step (constant_op.to_numpy: its checks, wrap-around and dtype preferences)."""
+    from graphcompat.framework.constant_op import to_numpy
+    return to_numpy(values, dtype, shape)
 
 
 def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False,

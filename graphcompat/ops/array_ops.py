@@ -530,6 +530,9 @@ def split(value, num_or_size_splits, axis=0, num=None, name: str = "split") -> l
         n = int(num_or_size_splits)
         return apply_op("Split", [axis, value], {"num_split": n}, name=name)
     size_splits = convert_to_tensor(num_or_size_splits)
+    if size_splits.shape.ndims == 0:
+        raise ValueError(f"Rank-0 tensors are not supported as the num_or_size_splits argument to split. "
+                         f"Argument provided: {num_or_size_splits}")
     if num is None:
         s = size_splits.shape
         if s.ndims == 1 and s.as_list()[0] is not None:

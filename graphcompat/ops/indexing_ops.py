@@ -239,13 +239,13 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         if on_exists or off_exists:
             if dtype is not None:
                 if on_exists and on_dtype != dtype:
-                    raise TypeError(f"dtype {on_dtype!r} of on_value does not match dtype parameter {dtype!r}")
+                    raise TypeError(f"dtype {on_dtype} of on_value does not match dtype parameter {dtype}")
                 if off_exists and off_dtype != dtype:
-                    raise TypeError(f"dtype {off_dtype!r} of off_value does not match dtype parameter {dtype!r}")
+                    raise TypeError(f"dtype {off_dtype} of off_value does not match dtype parameter {dtype}")
             else:
                 dtype = on_dtype if on_exists else off_dtype
             if on_exists and off_exists and on_dtype != off_dtype:
-                raise TypeError(f"dtype {on_dtype!r} of on_value does not match dtype {off_dtype!r} of off_value")
+                raise TypeError(f"dtype {on_dtype} of on_value does not match dtype {off_dtype} of off_value")
         else:
             dtype = dtype or _dt.float32
         if not on_exists:

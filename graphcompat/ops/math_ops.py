@@ -261,24 +261,40 @@ def conj(x, name: Optional[str] = None) -> _ops.Tensor:
 
 
 def real(input, name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.math.real`: Real for complex tensors, any other number tensor itself; bool/string: TF's TypeError."""
     with _ops.name_scope(name, "Real", [input]) as name:
         input = convert_to_tensor(input, name="input")
         if input.dtype.is_complex:
             return apply_op("Real", [input], {"Tout": input.dtype.real_dtype}, name=name)
-        return input
+        if input.dtype.base_dtype in _dt.NUMBER_TYPES:
+            return input
+        raise TypeError(f"input must be a numeric tensor, but got tensor with dtype {input.dtype}")
 
 
 def imag(input, name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.math.imag`: Imag for complex tensors; zeros of the input's dtype for any other (TF's zeros_like)."""
     with _ops.name_scope(name, "Imag", [input]) as name:
         input = convert_to_tensor(input, name="input")
-        if not input.dtype.is_complex:
-            raise NotImplementedError("tf.math.imag of a real tensor (TF returns zeros_like)")
-        return apply_op("Imag", [input], {"Tout": input.dtype.real_dtype}, name=name)
+        if input.dtype.is_complex:
+            return apply_op("Imag", [input], {"Tout": input.dtype.real_dtype}, name=name)
+        from graphcompat.ops.array_ops import zeros_like
+        return zeros_like(input)
 
 
+# TF's table, in its order (its error texts list the keys): integers divide in float, floats as they are.
 _TRUEDIV_TABLE = {_dt.uint8: _dt.float32, _dt.int8: _dt.float32, _dt.uint16: _dt.float32,
-                  _dt.int16: _dt.float32, _dt.int32: _dt.float64, _dt.int64: _dt.float64,
-                  _dt.uint32: _dt.float64, _dt.uint64: _dt.float64}
+                  _dt.int16: _dt.float32, _dt.uint32: _dt.float64, _dt.int32: _dt.float64,
+                  _dt.uint64: _dt.float64, _dt.int64: _dt.float64, _dt.bfloat16: None, _dt.float16: None,
+                  _dt.float32: None, _dt.float64: None, _dt.complex64: None, _dt.complex128: None}
+
+
+def _truediv_dtype(dtype: _dt.DType, where: str):
+    """The float dtype TF divides `dtype` in (None: as it is); other dtypes raise TF's TypeError."""
+    try:
+        return _TRUEDIV_TABLE[dtype]
+    except KeyError:
+        raise TypeError(f"Invalid dtype {dtype!r} in {where}. Expected one of "
+                        f"{{{', '.join(repr(t) for t in _TRUEDIV_TABLE)}}}.") from None
 
 
 def _same_dtype_pair(x, y):
@@ -294,7 +310,7 @@ def truediv(x, y, name: Optional[str] = None) -> _ops.Tensor:
     """`tf.truediv`: integers are cast to float (int32 → float64) before RealDiv, as TF."""
     with _ops.name_scope(name, "truediv", [x, y]) as name:
         x, y = _same_dtype_pair(x, y)
-        target = _TRUEDIV_TABLE.get(x.dtype.base_dtype)
+        target = _truediv_dtype(x.dtype.base_dtype, "__truediv__")
         if target is not None:
             x, y = cast(x, target), cast(y, target)
         return apply_op("RealDiv", [x, y], name=name)
@@ -331,9 +347,16 @@ def scalar_mul(scalar, x, name: Optional[str] = None) -> _ops.Tensor:
 
 
 def divide_no_nan(x, y, name: Optional[str] = None) -> _ops.Tensor:
-    """`tf.math.divide_no_nan`: x / y, and 0 where y == 0 (DivNoNan)."""
+    """`tf.math.divide_no_nan`: x / y, and 0 where y == 0 (DivNoNan). Integers divide in truediv's float
+    dtype (int32 -> float64), as TF; a Python `x` takes a tensor `y`'s dtype."""
     with _ops.name_scope(name, "div_no_nan", [x, y]) as name:
+        if not isinstance(x, _ops.Tensor) and isinstance(y, _ops.Tensor):
+            y = convert_to_tensor(y, name="y")
+            x = convert_to_tensor(x, dtype=y.dtype.base_dtype, name="x")
         x, y = _same_dtype_pair(x, y)
+        target = _truediv_dtype(x.dtype.base_dtype, "tf.math.divide_no_nan")
+        if target is not None:
+            x, y = cast(x, target), cast(y, target)
         return apply_op("DivNoNan", [x, y], name=name)
 
 
@@ -389,26 +412,44 @@ def to_bfloat16(x, name: str = "ToBFloat16") -> _ops.Tensor:
 
 
 def saturate_cast(value, dtype, name: Optional[str] = None) -> _ops.Tensor:
-    """`tf.saturate_cast`: clamp into the target range (ClipByValue `clamp`), then Cast."""
+    """`tf.saturate_cast`, as TF 2.21 builds it: complex inputs keep their real part (complex targets clamp
+    both parts when the target's range is smaller); every real input is clamped (ClipByValue `clamp`,
+    applied even when the ranges match, so a float's infinities become its finite extremes) to limits
+    computed in the input dtype with TF's numpy steps and nudged inside the target range, then cast.
+    The limits are TF's, quirks included (int64 -> int64 clamps everything to the int64 minimum, because
+    numpy turns the float64 2**63 into that)."""
     with _ops.name_scope(name, "saturate_cast", [value]) as name:
         value = convert_to_tensor(value, name="value")
         dtype = _dt.as_dtype(dtype).base_dtype
         in_dtype = value.dtype.base_dtype
         if in_dtype.is_complex:
-            raise NotImplementedError("tf.saturate_cast of complex tensors")
-        lo, hi = in_dtype.min, in_dtype.max
-        new_lo, new_hi = max(lo, dtype.min), min(hi, dtype.max)
-        if (new_lo, new_hi) != (lo, hi):
-            np_in = in_dtype.as_numpy_dtype
-            lo_v, hi_v = np.array(new_lo).astype(np_in), np.array(new_hi).astype(np_in)
-            if in_dtype.is_floating and dtype.is_integer:
-                # The float nearest to an int bound may round past it: step back inside the range.
-                while float(hi_v) > dtype.max:
-                    hi_v = np.nextafter(hi_v, np_in(0))
-                while float(lo_v) < dtype.min:
-                    lo_v = np.nextafter(lo_v, np_in(0))
-            value = apply_op("ClipByValue", [value, constant(lo_v, dtype=in_dtype),
-                                             constant(hi_v, dtype=in_dtype)], name="clamp")
+            if dtype.is_complex:
+                real_in, real_out = in_dtype.real_dtype, dtype.real_dtype
+                if real_in.min < real_out.min or real_in.max > real_out.max:
+                    value = apply_op("ClipByValue", [
+                        value, convert_to_tensor(complex(real_out.min, real_out.min), dtype=in_dtype),
+                        convert_to_tensor(complex(real_out.max, real_out.max), dtype=in_dtype)], name="clamp")
+                return cast(value, dtype, name=name)
+            value = real(value)
+            from graphcompat import tf_logging
+            tf_logging.warn("Casting complex to real discards imaginary part.")
+            in_dtype = in_dtype.real_dtype
+        out_real = dtype.real_dtype
+        np_dtype = in_dtype.as_numpy_dtype
+        try:  # promoted before comparing, not to lose precision (bfloat16 is no numpy type: floats)
+            promoted_type = np.promote_types(np_dtype, out_real.as_numpy_dtype)
+        except TypeError:
+            promoted_type = float
+        min_limit = np_dtype(np.maximum(in_dtype.min, out_real.min))
+        promoted = np.array([min_limit, out_real.min], dtype=promoted_type)
+        if promoted[0] < promoted[1]:
+            min_limit = np.nextafter(min_limit, np_dtype(0), dtype=np_dtype)
+        max_limit = np_dtype(np.minimum(float(in_dtype.max), float(out_real.max)))
+        promoted = np.array([max_limit, out_real.max], dtype=promoted_type)
+        if promoted[0] > promoted[1]:
+            max_limit = np.nextafter(max_limit, np_dtype(0), dtype=np_dtype)
+        value = apply_op("ClipByValue", [value, convert_to_tensor(min_limit, dtype=in_dtype),
+                                         convert_to_tensor(max_limit, dtype=in_dtype)], name="clamp")
         return cast(value, dtype, name=name)
 
 
@@ -506,6 +547,10 @@ def _invert(x):
 
 
 def _add(x, y, name):
+    """TF's _add_dispatch: a non-tensor `y` prefers `x`'s dtype and keeps its own when it cannot have it
+    (`int_tensor + 2.0` then fails in AddV2's type check, with its text)."""
+    if not isinstance(y, _ops.Tensor) and not hasattr(y, "dense_shape"):
+        y = convert_to_tensor(y, dtype_hint=x.dtype.base_dtype, name="y")
     if x.dtype.base_dtype == _dt.string:  # string concatenation is the older Add op, as TF dispatches it
         return apply_op("Add", [x, y], name=name)
     return apply_op("AddV2", [x, y], name=name)

@@ -49,6 +49,8 @@ def _reduction_shape(ctx: InferenceContext):
 
 
 def _arg_reduce_shape(ctx: InferenceContext):
+    if ctx.shape(1).ndims not in (None, 0):  # TF's ArgOp shape function: the dimension is a scalar
+        raise ctx.error(f"Shape must be rank 0 but is rank {ctx.shape(1).ndims}")
     shape = ctx.shape(0)
     axis = _axes_value(ctx, 1)
     if shape.ndims is None or axis is None:
@@ -119,11 +121,13 @@ defop("LinSpace", "start: T, stop: T, num: Tidx -> output: T",
 # ------------------------------------------------------------------------------------------------
 # Reductions
 # ------------------------------------------------------------------------------------------------
-def _reduction_dims(x: _ops.Tensor, axis):
+def _reduction_dims(x, axis):
+    """TF's _ReductionDims: `axis` as given; else every axis of a tensor of known non-zero rank as a
+    constant, else `range(0, rank(x))` (which converts a Python/numpy `x` once more, as TF does)."""
     if axis is not None:
         return axis
-    rank = x.shape.ndims
-    if rank is not None:
+    rank = x.shape.ndims if isinstance(x, _ops.Tensor) else None
+    if rank:
         return constant(np.arange(rank, dtype=np.int32))
     from graphcompat.ops.array_ops import rank as _rank
     return range(0, _rank(x), 1)
@@ -133,9 +137,9 @@ def _reducer(op_type: str, tf_name: str, bool_input: bool = False):
     def reduce(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
         axis = _lookup("axis", axis, "reduction_indices", reduction_indices)
         keep = bool(_lookup("keepdims", keepdims, "keep_dims", keep_dims))
-        x = convert_to_tensor(input_tensor, name="input_tensor") if not isinstance(input_tensor, _ops.Tensor) \
-            else input_tensor
-        out = apply_op(op_type, [x, _reduction_dims(x, axis)], {"keep_dims": keep}, name=name or op_type)
+        # A Python/numpy input is converted by the op itself (its Const is `Sum/input`, as in TF).
+        out = apply_op(op_type, [input_tensor, _reduction_dims(input_tensor, axis)], {"keep_dims": keep},
+                       name=name or op_type)
         if axis is None and not keep:  # TF's _may_reduce_to_scalar
             out.set_shape([])
         return out
@@ -172,11 +176,24 @@ def reduce_logsumexp(input_tensor, axis=None, keepdims=None, name=None, reductio
         return apply_op("AddV2", [result, my_max], name=name)
 
 
+# TF's argmax checks its axis in Python (argmin does not). Its membership test compares DTypes by hash, so
+# a numpy integer axis (np.int64(0)) is refused too, as in TF.
+_ARGMAX_AXIS_DTYPES = {_dt.int8, _dt.uint8, _dt.int16, _dt.uint16, _dt.int32, _dt.int64}
+
+
 def _arg_reduce(op_type: str, tf_name: str):
     def arg(input, axis=None, name=None, dimension=None, output_type=_dt.int64):
         axis = _lookup("axis", axis, "dimension", dimension)
         if axis is None:
             axis = 0
+        if op_type == "ArgMax":
+            if hasattr(axis, "dtype"):
+                if axis.dtype not in _ARGMAX_AXIS_DTYPES:
+                    raise TypeError(f"axis tensor dtypes {axis.dtype} is not supported")
+                if axis.dtype in (_dt.int8, _dt.int16, _dt.uint8, _dt.uint16):
+                    axis = cast(axis, _dt.int32)
+            elif not isinstance(axis, int):
+                raise TypeError("axis must be int or Tensor with integer datatype")
         return apply_op(op_type, [input, axis], {"output_type": _dt.as_dtype(output_type)}, name=name)
     arg.__name__ = tf_name
     arg.__doc__ = f"`tf.{tf_name}` ({op_type}; int64 indices by default)."
@@ -255,9 +272,8 @@ def range(start, limit=None, delta=1, dtype=None, name: str = "range") -> _ops.T
                 value = convert_to_tensor(value, dtype=dtype, name=arg_name)
             args.append(value)
         if dtype is None:
-            for a in args:
-                if a.dtype.base_dtype not in _RANGE_HIERARCHY:
-                    raise TypeError(f"Unsupported dtype {a.dtype.name} for tf.range")
+            # TF asserts (a bare AssertionError) that every dtype is in its hierarchy: int16 or uint8 are not.
+            assert all(a.dtype.base_dtype in _RANGE_HIERARCHY for a in args)
             inferred = max((a.dtype.base_dtype for a in args), key=_RANGE_HIERARCHY.index)
         else:
             inferred = _dt.as_dtype(dtype)
@@ -270,6 +286,9 @@ def lin_space(start, stop, num, name: Optional[str] = None) -> _ops.Tensor:
     with _ops.name_scope(name, "LinSpace", [start, stop, num]) as name:
         start = convert_to_tensor(start, name="start")
         stop = convert_to_tensor(stop, dtype=start.dtype.base_dtype, name="stop")
+        if start.dtype.is_integer:  # TF's composition divides with `/`: integer ends give truediv's float dtype
+            from graphcompat.ops.math_ops import _TRUEDIV_TABLE
+            start, stop = (cast(v, _TRUEDIV_TABLE[start.dtype.base_dtype]) for v in (start, stop))
         return apply_op("LinSpace", [start, stop, num], name=name)
 
 

@@ -95,7 +95,7 @@ def reduce_variance(input_tensor, axis=None, keepdims: bool = False, name: Optio
         x = convert_to_tensor(input_tensor)
         means = reduce_mean(x, axis=axis, keepdims=True)
         if means.dtype.is_integer:
-            raise TypeError(f"Input must be either real or complex. Received integer type {means.dtype!r}.")
+            raise TypeError(f"Input must be either real or complex. Received integer type {means.dtype}.")
         diff = x - means
         if diff.dtype.is_complex:
             raise NotImplementedError("tf.math.reduce_variance of complex tensors")

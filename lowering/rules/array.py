@@ -18,6 +18,7 @@ from lowering.registry import lowers
 from lowering.rules.checks import (axis_in_range, first_failure, invalid, require_in_range, shape_str,
                                    shape_vector, slice_debug)
 from lowering.rules.math import STATIC_RESULT_LIMIT, is_static, outside_traces, static_ints
+from lowering.rules.state import SCATTER_UPDATES
 
 
 def _ints(value) -> list:
@@ -278,17 +279,17 @@ def tile(x, multiples, **_):
     return jnp.tile(x, reps)
 
 
-def _paddings(x, paddings) -> list:
-    """TF's PadOp checks: an [rank, 2] matrix of non-negative paddings."""
+def _paddings(x, paddings, mirror: bool = False) -> list:
+    """TF's PadOp (MirrorPadOp) checks: an [rank, 2] matrix of non-negative paddings, in their texts."""
     if np.ndim(paddings) != 2 or np.shape(paddings)[1] != 2:
         raise _invalid(f"paddings must be a matrix with 2 columns: {shape_str(np.shape(paddings))}")
     if np.shape(paddings)[0] != np.ndim(x):
-        raise _invalid(f"The first dimension of paddings must be the rank of inputs{shape_str(np.shape(paddings))} "
-                       f"{shape_str(np.shape(x))}")
+        raise _invalid(f"The first dimension of paddings must be the rank of inputs{shape_str(np.shape(paddings))}"
+                       f"{',' if mirror else ''} {shape_str(np.shape(x))}")
     pads = [tuple(p) for p in np.reshape(_ints(paddings), [-1, 2]).tolist()]
     for lo, hi in pads:
         if lo < 0 or hi < 0:
-            raise _invalid(f"Paddings must be non-negative: {lo} {hi}")
+            raise _invalid(f"{'p' if mirror else 'P'}addings must be non-negative: {lo} {hi}")
     return pads
 
 
@@ -306,12 +307,14 @@ def pad_v2(x, paddings, constant_values, **_):
 
 @lowers("MirrorPad")
 def mirror_pad(x, paddings, *, mode, **_):
-    pads, offset = _paddings(x, paddings), 0 if mode == "REFLECT" else 1
+    pads, offset = _paddings(x, paddings, mirror=True), 0 if mode == "REFLECT" else 1
     for d, (lo, hi) in zip(np.shape(x), pads):
         if lo > d - 1 + offset or hi > d - 1 + offset:
             raise _invalid(f"paddings must be less than the dimension size: {lo}, {hi} not less than {d}"
                            if offset == 0 else
                            f"paddings must be no greater than the dimension size: {lo}, {hi} greater than {d}")
+    if not pads:  # a scalar is itself (jnp.pad refuses an empty pad list)
+        return x
     return jnp.pad(x, pads, mode="reflect" if mode == "REFLECT" else "symmetric")
 
 
@@ -472,13 +475,12 @@ def scatter_nd(indices, updates, shape, **_):
     return out.at[_scatter_index(indices)].add(updates, mode="drop")
 
 
-for _op_type, _method in {"TensorScatterUpdate": "set", "TensorScatterAdd": "add", "TensorScatterSub": "add",
-                          "TensorScatterMax": "max", "TensorScatterMin": "min"}.items():
-    def _rule(tensor, indices, updates, _method=_method, _neg=_op_type == "TensorScatterSub", **_):
+for _kind in ("Update", "Add", "Sub", "Max", "Min"):  # TF's scatter functors (Max/Min: std::max/min)
+    def _rule(tensor, indices, updates, _update=SCATTER_UPDATES[_kind], **_):
         _validate_tensor_scatter(indices, updates, np.shape(tensor))
-        updates = -jnp.asarray(updates) if _neg else updates
-        return getattr(jnp.asarray(tensor).at[_scatter_index(indices)], _method)(updates, mode="drop")
-    lowers(_op_type)(_rule)
+        tensor = jnp.asarray(tensor)
+        return _update(tensor, _scatter_index(indices), jnp.asarray(updates, tensor.dtype))
+    lowers("TensorScatter" + _kind)(_rule)
 
 
 @lowers("ReverseSequence")

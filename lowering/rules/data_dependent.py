@@ -102,13 +102,10 @@ def unique(x, *, out_idx=np.int32, **_):
     if isinstance(x, jax.core.Tracer):  # compiled, in the deduplication pattern (see above)
         y, inverse = jnp.unique(x, size=x.shape[0], return_inverse=True)
         return y, inverse.reshape(-1).astype(out_idx)
+    from lowering.rules.segment import unique_first_occurrence
     x = np.asarray(x)
-    _, first, inverse = np.unique(x, return_index=True, return_inverse=True)
-    # TF orders unique values by first occurrence, numpy by value: renumber.
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return x[np.sort(first)], rank[inverse.reshape(-1)].astype(out_idx)
+    firsts, position, _ = unique_first_occurrence(x)
+    return x[firsts], position.astype(out_idx)
 
 
 @lowers("DynamicPartition", context=True, host=True)

@@ -101,6 +101,8 @@ def _pow(x, y):
 
 
 def _sign(x):
+    if jnp.issubdtype(jnp.result_type(x), jnp.floating):
+        return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), jnp.sign(x))  # TF's sign(-0.0) is 0.0
     return jnp.sign(x)
 
 
@@ -130,6 +132,17 @@ def _minimum(x, y):
     return jnp.where((x <= y) | jnp.isnan(x), x, y)
 
 
+def _floor_mod(xp):
+    """TF's FloorMod: integers as Python's %; floats fmod(x, y) moved into y's sign when both are non-zero,
+    so a zero result keeps x's sign (floormod(-2.5, 2.5) is -0.0; xp.mod gives y's)."""
+    def fn(x, y):
+        if not xp.issubdtype(xp.result_type(x), xp.floating):
+            return xp.mod(x, y)
+        r = xp.fmod(x, y)
+        return xp.where((r != 0) & ((y < 0) != (r < 0)), r + y, r)
+    return fn
+
+
 # Element-wise ops whose JAX function is the whole rule (dtype preserved by jnp for equal dtypes). The
 # arithmetic and comparisons that shape computations use are below (`_static_aware`: numpy on constants).
 for _op_type, _fn in {
@@ -147,7 +160,8 @@ for _op_type, _fn in {
     "Atan": jnp.arctan, "Sinh": jnp.sinh, "Cosh": jnp.cosh, "Tanh": jnp.tanh, "Sigmoid": jax.nn.sigmoid,
     "Erf": jax.scipy.special.erf, "Round": _round, "Floor": jnp.floor, "Ceil": jnp.ceil, "Rint": jnp.rint,
     "Reciprocal": _reciprocal, "IsFinite": jnp.isfinite, "IsNan": jnp.isnan, "IsInf": jnp.isinf,
-    "Conj": jnp.conj, "ComplexAbs": jnp.abs, "Real": jnp.real, "Imag": jnp.imag,
+    "Conj": jnp.conj, "ComplexAbs": lambda z: jnp.hypot(jnp.real(z), jnp.imag(z)),  # |inf + nan j| is inf, as TF
+    "Real": jnp.real, "Imag": jnp.imag,
 }.items():
     lowers(_op_type)(_binary_rule(_fn))
 
@@ -201,7 +215,8 @@ for _op_type, _np_fn, _jnp_fn in [
         ("Mul", np.multiply, jnp.multiply),
         ("Maximum", np.maximum, _maximum), ("Minimum", np.minimum, _minimum),
         ("FloorDiv", _checked_division("FloorDiv", _np_floor_div), _checked_division("FloorDiv", _floor_div)),
-        ("FloorMod", _checked_division("FloorMod", np.mod), _checked_division("FloorMod", jnp.mod)), ("Neg", np.negative, jnp.negative),
+        ("FloorMod", _checked_division("FloorMod", _floor_mod(np)), _checked_division("FloorMod", _floor_mod(jnp))),
+        ("Neg", np.negative, jnp.negative),
         ("Less", np.less, jnp.less), ("Greater", np.greater, jnp.greater), ("Equal", np.equal, jnp.equal),
         ("NotEqual", np.not_equal, jnp.not_equal)]:
     lowers(_op_type)(_static_aware(_np_fn, _jnp_fn))
@@ -253,7 +268,14 @@ def _cpp_dtype(dtype) -> str:
 
 @lowers("ClipByValue")
 def clip_by_value(t, lo, hi, **_):
-    return _minimum(_maximum(t, lo), hi)
+    """TF's kernel: `t.cwiseMin(hi).cwiseMax(lo)` with std::min/max, so a NaN in `t` stays NaN and a value
+    equal to a bound keeps its own sign (-0.0 clipped to [0, 1] is -0.0); complex numbers are clipped
+    part by part."""
+    if jnp.iscomplexobj(t):
+        return jax.lax.complex(clip_by_value(jnp.real(t), jnp.real(lo), jnp.real(hi)),
+                               clip_by_value(jnp.imag(t), jnp.imag(lo), jnp.imag(hi)))
+    below_hi = jnp.where(hi < t, hi, t)
+    return jnp.where(below_hi < lo, lo, below_hi)
 
 
 @lowers("Select", context=True)  # a context rule only for the op's name, which TF's message shows
@@ -303,13 +325,18 @@ def static_ints(value, what: str = "axis") -> list:
 
 
 def _axes(x, reduction_indices):
-    """TF's ReductionHelper: every axis in [-rank, rank), duplicates allowed."""
+    """TF's ReductionHelper::Simplify: the axes in order, each in [-rank, rank) and none twice (`[0, -2]`
+    on a matrix names axis 0 twice)."""
     axes = static_ints(reduction_indices)
     rank = jnp.ndim(x)
+    seen = set()
     for a in axes:
         if not -rank <= a < rank:
             raise invalid(f"Invalid reduction dimension ({a} for input with {rank} dimension(s)")
-    return tuple(sorted({int(a) % rank for a in axes}))
+        if a % rank in seen:
+            raise invalid(f"Invalid reduction arguments: Axes contains duplicate dimension: {a % rank}")
+        seen.add(a % rank)
+    return tuple(sorted(seen))
 
 
 def _lowest(dtype, highest: bool = False):
@@ -349,19 +376,27 @@ def mean(x, idx, *, keep_dims=False, **_):
     return jnp.mean(x, axis=axes, keepdims=keep_dims).astype(jnp.result_type(x))
 
 
-def _arg_reduce(fn):
+def _arg_reduce(fn, highest: bool):
+    """Eigen's ArgMax/ArgMinTupleReducer: it starts at (index 0, lowest value) and takes an element only
+    when strictly greater (ArgMin: smaller), or equal at a lower index. A NaN is never taken and neither is
+    the type's extreme itself, so `argmax([nan, 2, 2])` is 1 and a row of NaNs gives 0: the same as the first
+    maximum of the values with every NaN or value past the extreme replaced by the extreme."""
     def rule(x, dimension, *, output_type, **_):
         rank = max(jnp.ndim(x), 1)
         axis = axis_in_range(static_ints(dimension)[0], rank, lambda a, r: (
             f"Expected dimension in the range [{-r}, {r}), but got {a}"))
         if jnp.shape(x)[axis] == 0:
             raise invalid(f"Reduction axis {axis} is empty in shape {shape_str(jnp.shape(x))}")
+        x = jnp.asarray(x)
+        if jnp.issubdtype(x.dtype, jnp.floating):
+            extreme = jnp.asarray(jnp.finfo(x.dtype).max if highest else jnp.finfo(x.dtype).min, x.dtype)
+            x = jnp.where((x < extreme) if highest else (x > extreme), x, extreme)
         return fn(x, axis=axis).astype(output_type)
     return rule
 
 
-lowers("ArgMax")(_arg_reduce(jnp.argmax))
-lowers("ArgMin")(_arg_reduce(jnp.argmin))
+lowers("ArgMax")(_arg_reduce(jnp.argmax, highest=False))
+lowers("ArgMin")(_arg_reduce(jnp.argmin, highest=True))
 
 
 def _scan_axis(x, axis) -> int:
@@ -425,7 +460,16 @@ def _number_text(v) -> str:
 
 @lowers("LinSpace")
 def lin_space(start, stop, num, *, T, **_):
-    return jnp.linspace(start, stop, static_ints(num, "num")[0], dtype=T)
+    """TF's kernel (and its linspace composition): start + step * i with step = (stop - start) / (num - 1)
+    in the input dtype, the last value `stop` itself (jnp.linspace interpolates: other last bits)."""
+    n = static_ints(num, "num")[0]
+    if n <= 0:
+        raise invalid(f"Requires num > 0: {n}")
+    start, stop = jnp.asarray(start, T), jnp.asarray(stop, T)
+    if n == 1:
+        return start[None]
+    step = (stop - start) / jnp.asarray(n - 1, T)
+    return jnp.concatenate([start + step * jnp.arange(n - 1, dtype=T), stop[None]])
 
 
 # --- special_math_ops ------------------------------------------------------------------------------
@@ -490,13 +534,44 @@ def _segment(fn_name: str):
         ids = ids.reshape(-1)
         # Negative ids are dropped: send them to an extra segment that is cut off.
         ids = jnp.where((ids < 0) | (ids >= n), n, ids)
-        out = getattr(jax.ops, fn_name)(flat, ids, num_segments=n + 1)[:n]
         if fn_name in ("segment_max", "segment_min") and jnp.issubdtype(data.dtype, jnp.floating):
-            # TF's empty segments hold the dtype's lowest/highest value, which jax.ops also uses (±inf → max).
-            info = jnp.finfo(data.dtype)
-            out = jnp.where(jnp.isinf(out), info.min if fn_name == "segment_max" else info.max, out)
+            return _sequential_extreme(flat, ids, n, highest=fn_name == "segment_max")
+        out = getattr(jax.ops, fn_name)(flat, ids, num_segments=n + 1)[:n]
         return out.astype(data.dtype)
     return rule
+
+
+def _sequential_extreme(data, ids, n: int, highest: bool):
+    """TF's UnsortedSegmentMax (Min) on floats: per segment, element by element from the dtype's lowest
+    (highest) value, acc = (x < acc) ? acc : x (Min: (acc < x) ? acc : x). So a NaN replaces the
+    accumulator and the next number replaces a NaN, and on a tie the later element wins (its zero's sign).
+    Equivalently: NaN if the segment's last element is NaN; else the extreme of the elements after its last
+    NaN (the latest one of equal values); with no NaN, no less than the initial value (-inf becomes the
+    lowest finite value, as for an empty segment)."""
+    dtype = data.dtype
+    info = jnp.finfo(dtype)
+    worst, initial = (-jnp.inf, info.min) if highest else (jnp.inf, info.max)
+    reduce = jax.ops.segment_max if highest else jax.ops.segment_min
+    pos = jnp.broadcast_to(jnp.arange(data.shape[0]).reshape((-1,) + (1,) * (data.ndim - 1)), data.shape)
+    seg = jnp.broadcast_to(ids.reshape((-1,) + (1,) * (data.ndim - 1)), data.shape)
+
+    def latest_position(where):  # per segment, the position of the last element where `where` holds (or -1)
+        return jax.ops.segment_max(jnp.where(where, pos, -1), ids, num_segments=n + 1)[:n]
+
+    def gather(table, fill):  # table[n, ...] read back at each element's segment (fill for dropped ids)
+        padded = jnp.concatenate([table, jnp.full((1,) + table.shape[1:], fill, table.dtype)])
+        return jnp.take_along_axis(padded, seg, axis=0)
+
+    last_nan = latest_position(jnp.isnan(data))
+    last = latest_position(seg < n)
+    after = pos > gather(last_nan, data.shape[0])
+    best = reduce(jnp.where(after, data, worst), ids, num_segments=n + 1)[:n]
+    latest = latest_position(after & (data == gather(best, 0)))
+    picked = jnp.take_along_axis(data, jnp.maximum(latest, 0), axis=0)
+    beyond = (best < initial) if highest else (best > initial)
+    no_nan = jnp.where(beyond | (latest < 0), jnp.asarray(initial, dtype), picked)
+    with_nan = jnp.where(last_nan == last, jnp.asarray(jnp.nan, dtype), picked)
+    return jnp.where(last_nan >= 0, with_nan, no_nan).astype(dtype)
 
 
 lowers("UnsortedSegmentSum")(_segment("segment_sum"))

@@ -69,11 +69,46 @@ def _unary(fn):
     return rule
 
 
+# Eigen's special functions (TF's kernels) decide their domain edges before computing; XLA's differ there
+# (igamma(0, 1) is NaN in TF, 1 in XLA; zeta(x, inf) is 0 in TF, NaN in XLA). Each function below is XLA's
+# value inside the domain with Eigen's answers at the edges, in Eigen's order of checks.
+def _igamma(a, x):
+    """Eigen's igamma_impl: 0 where x == 0 (any a, even NaN); NaN where x < 0, a <= 0 or either is NaN; an
+    infinite a gives 0 (the series' factor underflows)."""
+    out = jnp.where(a == jnp.inf, jnp.zeros((), a.dtype), jss.gammainc(a, x))
+    out = jnp.where((x < 0) | (a <= 0) | jnp.isnan(a) | jnp.isnan(x), jnp.nan, out)
+    return jnp.where(x == 0, jnp.zeros((), a.dtype), out)
+
+
+def _igammac(a, x):
+    """Eigen's igammac_impl: NaN where x < 0, a <= 0 or either is NaN (no x == 0 shortcut); an infinite a
+    and a finite x give 1."""
+    out = jnp.where((a == jnp.inf) & jnp.isfinite(x), jnp.ones((), a.dtype), jss.gammaincc(a, x))
+    return jnp.where((x < 0) | (a <= 0) | jnp.isnan(a) | jnp.isnan(x), jnp.nan, out)
+
+
+def _zeta(x, q):
+    """Eigen's zeta_impl: inf at x == 1, NaN for x < 1; q <= 0: an integer q gives inf for an even x and
+    NaN otherwise, a non-integer q needs an integer x; x == inf sums q**-x alone (inf for q < 1, 1 for
+    q == 1, 0 beyond); an infinite q gives 0."""
+    inf = jnp.asarray(jnp.inf, x.dtype)
+    out = jnp.where((q == jnp.inf) & ~jnp.isnan(x), jnp.zeros((), x.dtype), jss.zeta(x, q))
+    out = jnp.where(x == jnp.inf, jnp.where(jnp.isnan(q), jnp.nan, jnp.where(q < 1, inf, (q == 1).astype(x.dtype))),
+                    out)
+    q_int = q == jnp.floor(q)
+    out = jnp.where((q <= 0) & ~q_int & (x != jnp.floor(x)), jnp.nan, out)
+    out = jnp.where((q <= 0) & q_int, jnp.where(jnp.round(x / 2) == x / 2, inf, jnp.nan), out)
+    out = jnp.where(x < 1, jnp.nan, out)
+    return jnp.where(x == 1, inf, out)
+
+
 def _polygamma(a, x):
-    # TF: polygamma(a, x) for integral a >= 0; NaN for a non-integral or negative order (as TF's kernel).
-    n = jnp.floor(a)
-    ok = (n == a) & (a >= 0)
-    return jnp.where(ok, jss.polygamma(jnp.where(ok, n, 0).astype(jnp.int32), x), jnp.nan)
+    """Eigen's polygamma_impl: NaN unless the order is an integer >= 0; digamma for order 0; else
+    (-1)**(n+1) * exp(lgamma(n+1)) * zeta(n+1, x), with zeta's edges above (polygamma(1, inf) is 0)."""
+    n1 = a + 1
+    value = jnp.power(-jnp.ones((), a.dtype), n1) * jnp.exp(jss.gammaln(n1)) * _zeta(n1, x)
+    value = jnp.where(a == 0, jss.digamma(x), value)
+    return jnp.where((jnp.floor(a) != a) | (a < 0), jnp.nan, value)
 
 
 def _xlog1py(x, y):
@@ -82,7 +117,7 @@ def _xlog1py(x, y):
     return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x * jnp.log1p(safe_y))
 
 
-for _op, _fn in {"Igamma": jss.gammainc, "Igammac": jss.gammaincc, "Zeta": jss.zeta, "Polygamma": _polygamma,
+for _op, _fn in {"Igamma": _igamma, "Igammac": _igammac, "Zeta": _zeta, "Polygamma": _polygamma,
                  "NextAfter": jnp.nextafter}.items():
     lowers(_op)(_binary(_fn))
 
@@ -107,7 +142,12 @@ def betainc(a, b, x, **_):
                 "[" + ",".join(str(d) for d in s) + "]" for s in shapes))
     dtype = jnp.result_type(x)
     a, b, x = jnp.broadcast_arrays(jnp.asarray(a, dtype), jnp.asarray(b, dtype), jnp.asarray(x, dtype))
-    return jss.betainc(a, b, x).astype(dtype)
+    # Eigen's betainc_impl decides first: NaN for a <= 0 or b <= 0; then x == 0 is 0 and x == 1 is 1 (even
+    # for a NaN or infinite a or b); then NaN outside [0, 1] and for NaN or infinite a or b.
+    out = jss.betainc(a, b, x).astype(dtype)
+    out = jnp.where(~jnp.isfinite(a) | ~jnp.isfinite(b) | jnp.isnan(x) | (x < 0) | (x > 1), jnp.nan, out)
+    out = jnp.where(x == 0, jnp.zeros((), dtype), jnp.where(x == 1, jnp.ones((), dtype), out))
+    return jnp.where((a <= 0) | (b <= 0), jnp.nan, out)
 
 
 @lowers("Bitcast")
@@ -165,6 +205,9 @@ def histogram_fixed_width(values, value_range, nbins, *, dtype, **_):
     require(vr[0] < vr[1], errors.InvalidArgumentError,
             lambda: f"value_range should satisfy value_range[0] < value_range[1], but got "
                     f"'[{', '.join(f'{v:g}' for v in np.asarray(value_range).tolist())}]'")
+    if jnp.issubdtype(jnp.result_type(values), jnp.floating):  # TF checks after the range
+        require(~jnp.any(jnp.isnan(jnp.asarray(values))), errors.InvalidArgumentError,
+                "Histogram values must not contain NaN")
     v = jnp.ravel(jnp.asarray(values)).astype(jnp.float64)
     lo, hi = vr[0].astype(jnp.float64), vr[1].astype(jnp.float64)
     step = (hi - lo) / n

@@ -21,12 +21,18 @@ from lowering.rules.checks import invalid, shape_str
 # ------------------------------------------------------------------------------------------------
 @lowers("Relu")
 def relu(x, **_):
-    return jax.nn.relu(x)  # gradient 0 at 0, as TF
+    # max(x, 0) as TF's float32/64 kernels give it: NaN stays NaN, -0.0 becomes 0.0 (XLA's max keeps either
+    # zero depending on the path); gradient 0 at 0, as TF.
+    if not jnp.issubdtype(jnp.result_type(x), jnp.inexact):
+        return jax.nn.relu(x)
+    return jnp.where((x > 0) | jnp.isnan(x), x, jnp.zeros((), jnp.result_type(x)))
 
 
 @lowers("Relu6")
 def relu6(x, **_):
-    return jnp.where(x > 0, jnp.where(x < 6, x, jnp.asarray(6, x.dtype)), jnp.zeros((), x.dtype))
+    # TF's kernel (cwiseMax(0).cwiseMin(6)) lets a NaN through.
+    clipped = jnp.where(x > 0, jnp.where(x < 6, x, jnp.asarray(6, x.dtype)), jnp.zeros((), x.dtype))
+    return jnp.where(jnp.isnan(x), x, clipped) if jnp.issubdtype(jnp.result_type(x), jnp.inexact) else clipped
 
 
 def _negative_part(x):
@@ -49,7 +55,9 @@ def selu(x, **_):
 
 @lowers("LeakyRelu")
 def leaky_relu(x, *, alpha=0.2, **_):
-    return jnp.where(x > 0, x, (x * alpha).astype(x.dtype))
+    # `alpha` is a float (32-bit) attr: a float64 input is scaled by double(0.2f), as TF's kernel does.
+    alpha = jnp.asarray(np.float32(alpha), jnp.result_type(x))
+    return jnp.where(x > 0, x, x * alpha)
 
 
 @lowers("Softplus")
@@ -367,7 +375,9 @@ def in_top_k(predictions, targets, k, **_):
     safe = jnp.where(valid, targets, 0).astype(jnp.int32)
     target_pred = jnp.take_along_axis(predictions, safe[:, None], axis=1)[:, 0]
     larger = jnp.sum(predictions > target_pred[:, None], axis=1)
-    return valid & jnp.isfinite(target_pred) & (larger < k)
+    # TF's kernel "cannot say" (False) for a row with any non-finite prediction, not only the target's.
+    finite_row = jnp.all(jnp.isfinite(predictions), axis=1)
+    return valid & finite_row & (larger < k)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.train.training_ops import DENSE, SPARSE
 from lowering.registry import RULES, lowers
+from lowering.rules.state import SCATTER_UPDATES
 
 
 class ResourceHandle:
@@ -148,11 +149,13 @@ def resource_gather(ctx, op, handle, indices):
     return jnp.take(table, jnp.asarray(indices), axis=0, mode="clip")
 
 
-def _scatter_rule(update):
+def _scatter_rule(update, nonzero_updates: bool = False):
     def rule(ctx, op, handle, indices, updates):
         handle = _handle(handle, op)
         var = _read(ctx, op, handle)
         n = var.shape[0]
+        if nonzero_updates:
+            ctx.check(jnp.all(jnp.asarray(updates) != 0), errors.InvalidArgumentError, "updates must not contain 0", op)
         _check_indices(ctx, op, indices, n)
         indices = jnp.asarray(indices)
         updates = jnp.asarray(updates, dtype=var.dtype)
@@ -166,25 +169,9 @@ def _scatter_rule(update):
     return rule
 
 
-def _scatter_div(var, idx, u):
-    """TF divides in turn by each update of a row; integers truncate toward zero (C++'s `/`), and
-    trunc(trunc(a/b)/c) == trunc(a/(b*c)), so one division by the product of a row's divisors does it."""
-    if jnp.issubdtype(var.dtype, jnp.integer):
-        divisors = jnp.ones_like(var).at[idx].multiply(u, mode="drop")
-        return jax.lax.div(var, divisors)
-    return var.at[idx].divide(u, mode="drop")
-
-
-for _op_type, _fn in {
-    "ResourceScatterUpdate": lambda var, idx, u: var.at[idx].set(u, mode="drop"),
-    "ResourceScatterAdd": lambda var, idx, u: var.at[idx].add(u, mode="drop"),
-    "ResourceScatterSub": lambda var, idx, u: var.at[idx].add(-u, mode="drop"),
-    "ResourceScatterMul": lambda var, idx, u: var.at[idx].multiply(u, mode="drop"),
-    "ResourceScatterDiv": _scatter_div,
-    "ResourceScatterMin": lambda var, idx, u: var.at[idx].min(u, mode="drop"),
-    "ResourceScatterMax": lambda var, idx, u: var.at[idx].max(u, mode="drop"),
-}.items():
-    lowers(_op_type, context=True)(_scatter_rule(_fn))
+for _kind, _update in SCATTER_UPDATES.items():
+    # ResourceScatterDiv refuses a zero divisor before anything else (the ref op divides by it).
+    lowers("ResourceScatter" + _kind, context=True)(_scatter_rule(_update, nonzero_updates=_kind == "Div"))
 
 
 def _resource_scatter_nd(op_type: str):

@@ -196,15 +196,29 @@ lowers("LowerBound")(_bound_rule("left"))
 lowers("UpperBound")(_bound_rule("right"))
 
 
+def unique_first_occurrence(x: np.ndarray):
+    """TF's hash-map Unique: (first index of each unique value, in first-occurrence order; each element's
+    position among them; counts). Values are equal as `==` says: -0.0 is 0.0 (the first one is kept) and
+    every NaN is a value of its own."""
+    x = np.asarray(x).reshape(-1)
+    group = np.arange(x.size)  # for each element, the index where its value first occurs
+    if x.dtype.kind in "fc":
+        keyed = np.flatnonzero(~np.isnan(x))
+        keys = x[keyed] + x.dtype.type(0)  # -0.0 + 0.0 is 0.0
+    else:
+        keyed, keys = group, x
+    if keyed.size:
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        group[keyed] = keyed[first][inverse.reshape(-1)]
+    firsts, position, counts = np.unique(group, return_inverse=True, return_counts=True)
+    return firsts, position.reshape(-1), counts
+
+
 @lowers("UniqueWithCounts", host=True)
 def unique_with_counts(x, *, out_idx=np.int32, **_):
     x = np.asarray(x)
-    _, first, inverse, counts = np.unique(x, return_index=True, return_inverse=True, return_counts=True)
-    # TF orders unique values by first occurrence, numpy by value: renumber.
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.size)
-    return x[np.sort(first)], rank[inverse.reshape(-1)].astype(out_idx), counts[order].astype(out_idx)
+    firsts, position, counts = unique_first_occurrence(x)
+    return x[firsts], position.astype(out_idx), counts.astype(out_idx)
 
 
 @lowers("ListDiff", host=True)

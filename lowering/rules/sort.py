@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from lowering.registry import lowers
@@ -20,5 +21,11 @@ def top_k(x, k, *, index_type=np.int32, **_):
         raise invalid(f"input must be >= 1-D, got shape {shape_str(np.shape(x))}")
     if np.shape(x)[-1] < k:
         raise invalid(f"input must have at least k columns. Had {np.shape(x)[-1]}, needed {k}")
-    values, indices = jax.lax.top_k(x, k)  # ties: lower index first, as TF
+    x = jnp.asarray(x)
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        # TF compares with `>`: -0.0 and 0.0 are equal, so they keep their index order (XLA's total order
+        # puts 0.0 first). Sort on keys with every zero made +0.0, and return the elements themselves.
+        _, indices = jax.lax.top_k(x + jnp.zeros((), x.dtype), k)  # ties: lower index first, as TF
+        return jnp.take_along_axis(x, indices, axis=-1), indices.astype(index_type)
+    values, indices = jax.lax.top_k(x, k)
     return values, indices.astype(index_type)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -93,19 +94,48 @@ def _scatter_rule(update):
             updates = jnp.broadcast_to(updates, jnp.shape(indices) + var.shape[1:])
 
         def apply(ok):  # a failed check anywhere in the run: every index out of range, all dropped
-            return update(var.at[indices if ok is None else jnp.where(ok, indices, n)], updates)
+            return update(var, indices if ok is None else jnp.where(ok, indices, n), updates).astype(var.dtype)
         ctx.write_effect(ref.key, apply)
         return LazyRead(ref.key, ref.op)  # read (and the effect applied early) only if a consumer needs it
     return rule
 
 
-for _op_type, _update in {
-    "ScatterUpdate": lambda at, u: at.set(u, mode="drop"), "ScatterAdd": lambda at, u: at.add(u, mode="drop"),
-    "ScatterSub": lambda at, u: at.add(-u, mode="drop"), "ScatterMul": lambda at, u: at.multiply(u, mode="drop"),
-    "ScatterDiv": lambda at, u: at.divide(u, mode="drop"), "ScatterMax": lambda at, u: at.max(u, mode="drop"),
-    "ScatterMin": lambda at, u: at.min(u, mode="drop"),
-}.items():
-    lowers(_op_type, context=True)(_scatter_rule(_update))
+# The updates of TF's scatter functors, shared by the ref (Scatter*) and resource (ResourceScatter*) ops:
+# update(var, indices, updates) -> var; an index equal to len(var) is dropped.
+def _scatter_div(var, idx, u):
+    """TF divides in turn by each update of a row; integers truncate toward zero (C++'s `/`), and
+    trunc(trunc(a/b)/c) == trunc(a/(b*c)), so one division by the product of a row's divisors does it."""
+    if jnp.issubdtype(var.dtype, jnp.integer):
+        divisors = jnp.ones_like(var).at[idx].multiply(u, mode="drop")
+        return jax.lax.div(var, divisors)
+    return var.at[idx].divide(u, mode="drop")
+
+
+def _scatter_extreme(highest: bool):
+    """TF applies std::max (std::min) update by update: the variable keeps its value on a tie (-0.0 stays
+    -0.0 against 0.0) and against a NaN update, and a NaN in the variable stays. So: the best non-NaN
+    update of each row, taken only where it strictly beats the variable."""
+    def update(var, idx, u):
+        if not jnp.issubdtype(var.dtype, jnp.floating):
+            return var.at[idx].max(u, mode="drop") if highest else var.at[idx].min(u, mode="drop")
+        worst = jnp.asarray(-jnp.inf if highest else jnp.inf, var.dtype)
+        u = jnp.where(jnp.isnan(u), worst, u)
+        base = jnp.full_like(var, worst)
+        best = base.at[idx].max(u, mode="drop") if highest else base.at[idx].min(u, mode="drop")
+        return jnp.where((var < best) if highest else (best < var), best, var)
+    return update
+
+
+SCATTER_UPDATES = {
+    "Update": lambda var, idx, u: var.at[idx].set(u, mode="drop"),
+    "Add": lambda var, idx, u: var.at[idx].add(u, mode="drop"),
+    "Sub": lambda var, idx, u: var.at[idx].add(-u, mode="drop"),
+    "Mul": lambda var, idx, u: var.at[idx].multiply(u, mode="drop"),
+    "Div": _scatter_div, "Max": _scatter_extreme(highest=True), "Min": _scatter_extreme(highest=False),
+}
+
+for _kind, _update in SCATTER_UPDATES.items():
+    lowers("Scatter" + _kind, context=True)(_scatter_rule(_update))
 
 
 # A host rule: whether a variable holds a value is a fact about the session, never baked into a trace.
