@@ -13,8 +13,10 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   identity (0 for sums, -inf for max …) and means divide by the true count;
 - shapes used as shapes (`tf.zeros([tf.shape(x)[0], 3])`, `reshape(y, tf.shape(x))`) see padded sizes,
   consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`) see true sizes;
-- gradients need nothing more: `jax.vjp` of the masked forward gives padded rows zero cotangents, so
-  weight gradients (contractions over the padded axis) equal the unpadded ones exactly;
+- gradients: a gradient's seeds (TF's implicit ones of y's shape, or the given grad_ys) have their padded
+  rows zeroed (mask kind "zero_inputs" on SymbolicGradient's dy inputs); `jax.vjp` of the masked forward
+  then gives padded rows zero cotangents, so weight gradients (contractions over the padded axis) equal
+  the unpadded ones exactly;
 - While loops (tf.while_loop and what TF builds on it: dynamic_rnn, map_fn, scan) are analysed through
   their cond and body until the loop variables' facts settle; a `maximum_iterations` that is a padded size
   (dynamic_rnn's time steps) stays the static length of the differentiable scan while the loop stops at
@@ -645,6 +647,28 @@ def _symbolic_gradient(op, facts: _Facts) -> None:
         raise Unpaddable("a gradient the user chose (its ops are not analysed)")
     for fop in fn.ops:
         _step(fop, facts)
+    # The seeds (one dy per y: TF's Fill(Shape(y), 1), or the given grad_ys) are as padded as their y: their
+    # padded rows are ones or fed padding, and would reach every weight gradient (a contraction over the
+    # padded axis) as if they were rows of the batch. Zero them (kind "zero_inputs"), so padded rows get
+    # zero cotangents from the start.
+    n_args = len(fn.captures)
+    seeds = {}
+    for k, (y, dy) in enumerate(zip(fn.outputs, op._inputs[n_args:])):
+        y_axes, dy_axes = _axes(facts, y), _axes(facts, dy)
+        if facts.symbolic(dy) or dy in facts.iota:
+            raise Unpaddable("a gradient seeded with padded sizes")
+        if not facts.padded(y) and not facts.padded(dy):
+            continue
+        if y_axes is None or dy_axes is None or len(y_axes) != len(dy_axes):
+            raise Unpaddable("a gradient seed of unknown or other rank than its y")
+        for a, b in zip(y_axes, dy_axes):
+            if (a is None) != (b is None):
+                raise Unpaddable("a gradient seed padded differently from its y")
+            if a is not None:
+                _unify(a, b)  # TF requires dy's shape to be y's: a mismatch runs exact and fails there
+        seeds[n_args + k] = {a: s for a, s in enumerate(dy_axes) if s is not None}
+    if seeds:
+        facts.masked[op] = ("zero_inputs", seeds)
     for arg, grad in zip(fn.captures, op._outputs):
         axes = facts.of(arg)
         if axes is None:
@@ -1101,6 +1125,15 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
             return rule.fn(ctx, ta_op, *args, true_size=sizes_cell[0][size_sym])
         return Rule(index_fn, context=True)
 
+    if kind == "zero_inputs":  # a gradient's seeds: padded rows contribute nothing
+        def zero_fn(ctx, grad_op, *args):
+            args = list(args)
+            for i, axes in spec.items():
+                x = args[i]
+                args[i] = jnp.where(_mask(x, axes, sizes_cell[0]), x, jnp.zeros((), jnp.result_type(x)))
+            return rule.fn(ctx, grad_op, *args)
+        return Rule(zero_fn, context=True, host=rule.host)
+
     if kind == "seq_bound":  # ReverseSequence's lengths may not pass the true (unpadded) sequence length
         ((seq_dim, seq_sym),) = spec[0].items()
 
@@ -1113,15 +1146,9 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         return Rule(seq_fn)
 
     axes = spec[0]
+
     def mask_of(x):
-        sizes = sizes_cell[0]
-        mask = None
-        for axis, sym in axes.items():
-            shape = [1] * jnp.ndim(x)
-            shape[axis] = jnp.shape(x)[axis]
-            m = jnp.reshape(jnp.arange(jnp.shape(x)[axis]) < sizes[sym], shape)
-            mask = m if mask is None else mask & m
-        return mask
+        return _mask(x, axes, sizes_cell[0])
 
     if kind == "mean":
         def fn(x, idx, *, keep_dims=False, **attrs):
@@ -1143,6 +1170,18 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         dtype = jnp.result_type(x)
         return rule.fn(jnp.where(mask_of(x), x, _fill_value(kind, dtype)), *rest, **attrs)
     return Rule(fn)
+
+
+def _mask(x, axes: dict, sizes):
+    """True at `x`'s real entries: below the true size along each padded axis ({axis: symbol index})."""
+    import jax.numpy as jnp
+    mask = None
+    for axis, sym in axes.items():
+        shape = [1] * jnp.ndim(x)
+        shape[axis] = jnp.shape(x)[axis]
+        m = jnp.reshape(jnp.arange(jnp.shape(x)[axis]) < sizes[sym], shape)
+        mask = m if mask is None else mask & m
+    return mask
 
 
 def _fill_value(kind: str, dtype):

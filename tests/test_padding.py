@@ -2,13 +2,16 @@
 
 Each case builds a graph, runs it over several feed sizes with buckets on and with buckets off (exact
 shapes, one compile per size), and asserts the executor's choice (via `tf.stats()`), that every fetched
-value is equal, and for training cases that the variables end equal after the same steps.
+value is equal, and for training cases that the variables end equal after the same steps. Cases that
+take the module as an argument (`case(tf)`) also run under real TensorFlow (`ORACLE`): the padded run
+must equal TF's, not only graphcompat's exact-shape run.
 """
 import numpy as np
 import pytest
 
 import graphcompat as tf
 from lowering import executor
+from tests import oracle
 
 SIZES = (3, 5, 1, 7, 2)
 
@@ -135,9 +138,36 @@ def map_fn_and_foldl_over_the_batch():
     return [train, loss, mapped, folded], lambda n, r: {x: r.randn(n, 3)}
 
 
+def gradient_of_a_non_scalar(tf=tf):
+    """tf.gradients of a batch of outputs: TF's implicit seed is ones of y's shape, and the seed's padded
+    rows must be zero, or the weight gradient (a contraction over the batch) sums the padded rows too."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(np.linspace(-1, 1, 6).reshape(3, 2).astype(np.float32), name="w")
+    y = tf.tanh(tf.matmul(x, w))
+    return tf.gradients(y, [w, x]), lambda n, r: {x: r.randn(n, 3)}
+
+
+def gradient_with_fed_grad_ys(tf=tf):
+    x = tf.placeholder(tf.float32, [None, 3])
+    dy = tf.placeholder(tf.float32, [None, 2])
+    w = tf.Variable(np.linspace(-1, 1, 6).reshape(3, 2).astype(np.float32), name="w")
+    y = tf.tanh(tf.matmul(x, w))
+    return tf.gradients(y, [w, x], grad_ys=dy), lambda n, r: {x: r.randn(n, 3), dy: r.randn(n, 2)}
+
+
+def minimize_a_non_scalar_loss(tf=tf):
+    """An optimizer given per-example losses: its gradient's seed is TF's ones of the loss's shape."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(np.linspace(-1, 1, 6).reshape(3, 2).astype(np.float32), name="w")
+    loss = tf.square(tf.matmul(x, w) - 1.0)
+    train = tf.train.MomentumOptimizer(0.05, 0.9).minimize(loss)
+    return [train, loss], lambda n, r: {x: r.randn(n, 3)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
-          rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch]
+          rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
+          gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss]
 
 
 def contraction_over_the_batch():
@@ -201,16 +231,31 @@ def _run(case, buckets):
         executor.set_shape_buckets()
 
 
-def _assert_same(a, b, name):
+def _run_tf1(case):
+    """`case` built and run under real TensorFlow with the same feeds as `_run`."""
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        v1.set_random_seed(0)
+        fetches, feed = case(v1)
+        rng = np.random.RandomState(7)
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            results = [sess.run(fetches, feed(n, rng)) for n in SIZES]
+            variables = sess.run(v1.global_variables())
+    return results, variables
+
+
+def _assert_same(a, b, name, rtol=2e-5, atol=2e-6):
     for i, (x, y) in enumerate(zip(a, b)):
         if isinstance(x, list):
-            _assert_same(x, y, f"{name}[{i}]")
+            _assert_same(x, y, f"{name}[{i}]", rtol, atol)
         elif x is None:
             assert y is None
         else:
             x, y = np.asarray(x), np.asarray(y)
             assert x.shape == y.shape and x.dtype == y.dtype, f"{name}[{i}]: {x.shape} {x.dtype} vs {y.shape} {y.dtype}"
-            np.testing.assert_allclose(x, y, rtol=2e-5, atol=2e-6, err_msg=f"{name}[{i}]")
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=f"{name}[{i}]")
 
 
 def _padded_compiles(stats) -> int:
@@ -236,6 +281,18 @@ def test_graphs_padding_could_change_run_at_exact_shapes(case):
     assert _padded_compiles(stats) == 0
     if case is not random_with_the_batch_size:
         _assert_same(results, exact, case.__name__)
+
+
+ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("case", ORACLE, ids=lambda c: c.__name__)
+def test_padded_runs_equal_tf(case):
+    want, want_vars = _run_tf1(case)
+    padded, padded_vars, _ = _run(case, 4)
+    _assert_same(padded, want, case.__name__ + " vs TF", rtol=1e-4, atol=1e-5)
+    _assert_same(padded_vars, want_vars, case.__name__ + " variables vs TF", rtol=1e-4, atol=1e-5)
 
 
 def test_bucket_sizes():
