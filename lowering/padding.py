@@ -12,7 +12,12 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
 - reductions and arg-reductions over a padded axis are masked: padded entries become the reduction's
   identity (0 for sums, -inf for max …) and means divide by the true count;
 - shapes used as shapes (`tf.zeros([tf.shape(x)[0], 3])`, `reshape(y, tf.shape(x))`) see padded sizes,
-  consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`) see true sizes;
+  consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`,
+  `reduce_prod(tf.shape(x))`) see true sizes (mask kind "true_values"). Which inputs may take a shape
+  value as a shape is an explicit whitelist (`_VALUE_INPUTS`: Reshape's shape, Fill's dims, Range's
+  limit, a TensorArray's size, and the ops that move shape values on); a shape value reaching any other
+  input of an op that does not substitute the true sizes (`_TRUE_VALUE_RULES`: element-wise ops,
+  reductions) makes the plan run at exact shapes, and so does a gradient with respect to a shape value;
 - gradients: a gradient's seeds (TF's implicit ones of y's shape, or the given grad_ys) have their padded
   rows zeroed (mask kind "zero_inputs" on SymbolicGradient's dy inputs); `jax.vjp` of the masked forward
   then gives padded rows zero cotangents, so weight gradients (contractions over the padded axis) equal
@@ -89,6 +94,7 @@ class _Facts:
         # TensorArray handle → [size Sym | None, element axis facts | None (no padded write seen)]
         self.arrays: dict = {}
         self.iota: dict = {}     # tensor → Sym: `range(0, n)` of a padded size n (its padded entries are ≥ n)
+        self.untrue: set = set()  # values a padded run gets wrong (a gradient with respect to a size): unused
 
     def of(self, t):
         return self.axes.get(t)
@@ -130,6 +136,8 @@ def analyze(plan) -> Optional[Pad]:
         for op, rule, attrs in plan.steps:
             _step(op, facts)
         for t in plan.fetch_tensors:
+            if t in facts.untrue:
+                raise Unpaddable(f"{t.name}: a value a padded run cannot compute")
             if facts.of(t) is None and t.op.type not in ("Placeholder",) and t.shape.ndims is None \
                     and _touches_padding(t.op, facts):
                 raise Unpaddable(f"{t.name}: unknown rank")
@@ -167,19 +175,52 @@ def _index_value(value, index):
 
 def _touches_padding(op, facts: _Facts) -> bool:
     return any(facts.padded(t) or facts.symbolic(t) or t in facts.tainted or t in facts.arrays
-               for t in op._inputs)
+               or t in facts.untrue for t in op._inputs)
 
 
 _IOTA_CONSUMERS = ("TensorArrayScatterV3", "TensorArrayGatherV3", "SymbolicGradient")  # the last re-traces them
+
+
+# Shape values (`tf.shape(x)` of a padded x, its slices: the tensors with symbolic "value facts") hold the
+# PADDED sizes in a padded run. That is right only where they are used as shapes, or moved on to such a
+# use: the inputs listed here (op type → input indices; None: every input). Any other input reads them as
+# numbers, which must be the true sizes: the rules in _TRUE_VALUE_RULES substitute them (mask kind
+# "true_values"), every other op makes the plan run at exact shapes.
+_VALUE_INPUTS: dict = {
+    # used as shapes (or sizes of what they build)
+    "Reshape": (1,), "Fill": (0,), "Range": (1,), "TensorArrayV3": (0,),
+    # moved on, value facts follow (lowering/padding.py's _value_plumbing and friends)
+    "Identity": (0,), "Snapshot": (0,), "StopGradient": (0,), "PreventGradient": (0,), "Cast": (0,),
+    "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,),
+    # only their shapes are read
+    "Shape": None, "ShapeN": None, "Rank": None,
+    # a loop's / a gradient's own ops are analysed (their inputs are checked there); a While's maximum is
+    # a padded size by design (kind "loop_bound")
+    "While": None, "StatelessWhile": None, "SymbolicGradient": None,
+    # an Assert's data only shows in its message (a failed padded run is re-run exactly)
+    "Assert": None,
+}
+
+
+def _takes_shape_value(op, facts: _Facts, i: int) -> bool:
+    if RULES.get(op.type) in _TRUE_VALUE_RULES:
+        return True
+    which = _VALUE_INPUTS.get(op.type, ())
+    return which is None or i in which
 
 
 def _step(op, facts: _Facts) -> None:
     """Computes the facts of `op`'s outputs from its inputs' (raises Unpaddable)."""
     if not _touches_padding(op, facts):
         return
+    if any(t in facts.untrue for t in op._inputs):
+        raise Unpaddable(f"{op.type} reads a value a padded run cannot compute")
     if op.type not in _IOTA_CONSUMERS and any(t in facts.iota for t in op._inputs):
         # its padded entries count on past the true size: only TensorArray indices are understood
         raise Unpaddable(f"{op.type} reads a range over a padded size")
+    for i, t in enumerate(op._inputs):
+        if facts.symbolic(t) and not _takes_shape_value(op, facts, i):
+            raise Unpaddable(f"{op.type} '{op.name}' reads a padded size as data (input {i})")
     rule = RULES.get(op.type)
     if rule is None:
         raise Unpaddable(f"{op.type} has no padding rule")
@@ -358,6 +399,10 @@ _REDUCTION_IDENTITY = {"Sum": "zero", "Mean": "mean", "Max": "low", "Min": "high
 
 def _reduction(op, facts: _Facts) -> None:
     x = op._inputs[0]
+    if facts.symbolic(x):  # a reduction of shape values (`reduce_prod(tf.shape(x))`) is a number: true sizes
+        facts.masked[op] = ("true_values", {0: facts.values[x]})
+        facts.tainted.update(op._outputs)
+        return
     axes = _axes(facts, x)
     if axes is None:
         raise Unpaddable(f"{op.type} of unknown rank")
@@ -670,6 +715,11 @@ def _symbolic_gradient(op, facts: _Facts) -> None:
     if seeds:
         facts.masked[op] = ("zero_inputs", seeds)
     for arg, grad in zip(fn.captures, op._outputs):
+        if facts.symbolic(arg):
+            # its consumers in f read it with true sizes substituted (constants to jax.vjp): the padded run's
+            # gradient with respect to it would be zero
+            facts.untrue.add(grad)
+            continue
         axes = facts.of(arg)
         if axes is None:
             continue
@@ -758,6 +808,8 @@ def _select_rows(op, facts: _Facts) -> None:
     cond, x, y = op._inputs
     c = _axes(facts, cond)
     if op.type == "Select" and c is not None and len(c) == 1 and x.shape.ndims is not None and x.shape.ndims > 1:
+        if any(facts.symbolic(t) for t in op._inputs):
+            raise Unpaddable("Select of rows of shape values")
         data = _broadcast_equal(op, facts, [x, y])
         if (c[0] is None) != (data[0] is None):
             raise Unpaddable("Select: a padded condition picks rows of unpadded data")
@@ -1020,6 +1072,8 @@ RULES.update({
 })
 for _name in _REDUCTION_IDENTITY:
     RULES[_name] = _reduction
+# Rules that read shape values as numbers by substituting the true sizes themselves (mask kind "true_values")
+_TRUE_VALUE_RULES = (_elementwise, _select, _select_rows, _reduction)
 # Dense optimizer updates: a gradient that is not padded (a weight's) holds the exact run's values, even
 # where they were computed from true sizes (a loop that stopped at the true length, a mean's count).
 for _name in ("Adadelta", "Adagrad", "Adam", "CenteredRMSProp", "Ftrl", "FtrlV2", "GradientDescent", "Momentum",

@@ -164,10 +164,19 @@ def minimize_a_non_scalar_loss(tf=tf):
     return [train, loss], lambda n, r: {x: r.randn(n, 3)}
 
 
+def shape_values_reduced(tf=tf):
+    """reduce_prod(tf.shape(x)) as an element count, max of a shape: reductions of shape values read the
+    true sizes (they are numbers, not shapes)."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    count = tf.reduce_prod(tf.shape(x))
+    return [count, tf.reduce_max(tf.shape(x)), tf.argmax(tf.shape(x)),
+            tf.reduce_sum(x) / tf.cast(count, tf.float32)], lambda n, r: {x: r.randn(n, 3)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
           rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
-          gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss]
+          gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced]
 
 
 def contraction_over_the_batch():
@@ -209,8 +218,32 @@ def assign_a_batch():
     return [tf.assign(v, x * 2.0, validate_shape=False)], lambda n, r: {x: r.randn(n)}
 
 
+def shape_values_as_data(tf=tf):
+    """A size taken from tf.shape by an op that reads it as a number (a gather, a one-hot index) is data:
+    it must be the true size, and only the ops whitelisted in padding._VALUE_INPUTS read shape values."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    n = tf.gather(tf.shape(x), 0)
+    return [tf.reduce_sum(x) / tf.cast(n, tf.float32), tf.one_hot(tf.shape(x)[0], 12)], \
+        lambda n, r: {x: r.randn(n, 3)}
+
+
+def shape_values_moved_as_data(tf=tf):
+    x = tf.placeholder(tf.float32, [None, 3])
+    moved = tf.transpose(tf.reshape(tf.shape(x), [1, 2]))
+    return [moved * 2, tf.squeeze(tf.shape(x)[:1]) + 1], lambda n, r: {x: r.randn(n, 3)}
+
+
+def gradient_with_respect_to_a_size(tf=tf):
+    """d loss / d n for n = the batch size as a float: the padded run cannot differentiate the true size."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    n = tf.cast(tf.shape(x)[0], tf.float32)
+    loss = tf.reduce_sum(tf.square(x)) / n
+    return [loss, tf.gradients(loss, n)[0]], lambda n, r: {x: r.randn(n, 3)}
+
+
 EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
-         sizes_in_arithmetic_used_as_a_shape, assign_a_batch]
+         sizes_in_arithmetic_used_as_a_shape, assign_a_batch, shape_values_as_data, shape_values_moved_as_data,
+         gradient_with_respect_to_a_size]
 
 
 def _run(case, buckets):
@@ -283,7 +316,8 @@ def test_graphs_padding_could_change_run_at_exact_shapes(case):
         _assert_same(results, exact, case.__name__)
 
 
-ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss]
+ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
+          shape_values_as_data, shape_values_moved_as_data, gradient_with_respect_to_a_size]
 
 
 @pytest.mark.oracle
