@@ -8,7 +8,8 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
 
 - row-independent ops (element-wise math with broadcasting, matmul's free axes, bias, activations,
   per-row softmax and losses, reshapes that keep the padded leading axis, transposes, gathers by padded
-  ids …) compute each real row from real rows only;
+  ids, slices that keep a padded axis whole or take its row 0 …) compute each real row from real rows
+  only (x[-1], x[1:], x[::-1] along a padded axis read or move padded rows: exact shapes);
 - reductions and arg-reductions over a padded axis are masked: padded entries become the reduction's
   identity (0 for sums, -inf for max …) and means divide by the true count;
 - shapes used as shapes (`tf.zeros([tf.shape(x)[0], 3])`, `reshape(y, tf.shape(x))`) see padded sizes,
@@ -518,21 +519,29 @@ def _strided_slice(op, facts: _Facts) -> None:
         raise Unpaddable("StridedSlice with run-time bounds or unknown rank")
     from graphcompat.ops.slicing_ops import NEW_AXIS, SHRINK, canonical_strided_slice
     attrs = op.attrs
-    spec = canonical_strided_slice([1 if a is not None else d for a, d in zip(axes, x.shape.as_list())], b, e, s,
-                                   attrs.get("begin_mask", 0), attrs.get("end_mask", 0),
-                                   attrs.get("ellipsis_mask", 0), attrs.get("new_axis_mask", 0),
-                                   attrs.get("shrink_axis_mask", 0))
+    # A padded axis's size is unknown here (None): its bounds stay as written, not resolved against a size
+    # (x[-1] must not become x[0], nor x[1] an error of the analysis).
+    try:
+        spec = canonical_strided_slice([None if a is not None else d for a, d in zip(axes, x.shape.as_list())],
+                                       b, e, s, attrs.get("begin_mask", 0), attrs.get("end_mask", 0),
+                                       attrs.get("ellipsis_mask", 0), attrs.get("new_axis_mask", 0),
+                                       attrs.get("shrink_axis_mask", 0))
+    except ValueError as err:  # the exact run raises TF's error for it
+        raise Unpaddable(f"StridedSlice: {err}") from err
     out = []
     for entry in spec:
         if entry[0] == NEW_AXIS:
             out.append(None)
         elif entry[0] == SHRINK:
             d, index = entry[1], entry[2]
-            if axes[d] is not None and index < 0:
-                raise Unpaddable("StridedSlice: a negative index into a padded axis")
+            # only x[0] is a real row for every true size (a padded run has at least one): x[-1] is a padded
+            # row (an edge copy whose gradient lands in the padding), x[1] may be one (TF's error when n = 1)
+            if axes[d] is not None and index != 0:
+                raise Unpaddable("StridedSlice: an index other than 0 into a padded axis")
         else:
             _, d, start, stop, step, _size = entry
             if axes[d] is not None:
+                # only the whole axis (x[:], x[0:]): any other bound or step moves or cuts padded rows in
                 if not ((start in (None, 0)) and stop is None and step == 1):
                     raise Unpaddable("StridedSlice cuts a padded axis")
             out.append(axes[d])

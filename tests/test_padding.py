@@ -173,10 +173,18 @@ def shape_values_reduced(tf=tf):
             tf.reduce_sum(x) / tf.cast(count, tf.float32)], lambda n, r: {x: r.randn(n, 3)}
 
 
+def first_row_and_whole_slices(tf=tf):
+    """x[0] (a padded run has at least one real row), x[0:], and any slice of an unpadded axis."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    y = tf.reduce_sum(tf.square(x[0])) + tf.reduce_sum(x[0:] * x[:, ::-1]) + tf.reduce_sum(x[..., 1])
+    return [x[0], x[tf.newaxis, :, 1], y, tf.gradients(y, x)[0]], lambda n, r: {x: r.randn(n, 3)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
           rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
-          gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced]
+          gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
+          first_row_and_whole_slices]
 
 
 def contraction_over_the_batch():
@@ -241,9 +249,37 @@ def gradient_with_respect_to_a_size(tf=tf):
     return [loss, tf.gradients(loss, n)[0]], lambda n, r: {x: r.randn(n, 3)}
 
 
+def last_row_and_its_gradient(tf=tf):
+    """x[-1] of a padded axis is a padded row: an edge copy of the last real one, so its value looks right,
+    but its gradient lands in the padding."""
+    x = tf.placeholder(tf.float32, [None, 2])
+    y = tf.reduce_sum(tf.square(x[-1]))
+    return [x[-1], y, tf.gradients(y, x)[0]], lambda n, r: {x: r.randn(n, 2)}
+
+
+def second_row(tf=tf):
+    """x[1] reads a padding row where the batch has one row (TF's error), and was not analysed at all."""
+    x = tf.placeholder(tf.float32, [None, 2])
+    return [x[1] * 2.0], lambda n, r: {x: r.randn(n + 1, 2)}
+
+
+def slices_of_a_padded_axis(tf=tf):
+    x = tf.placeholder(tf.float32, [None, 2])
+    return [x[1:], x[::-1], x[:-1], x[:2], x[-2:]], lambda n, r: {x: r.randn(n + 1, 2)}
+
+
+def last_output_of_a_dynamic_rnn(tf=tf):
+    """outputs[:, -1] along a padded time axis reads a step past the true length."""
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    cell = tf.nn.rnn_cell.GRUCell(3, kernel_initializer=tf.constant_initializer(0.3))
+    outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+    return [outputs[:, -1]], lambda n, r: {x: r.randn(n, n + 1, 2)}
+
+
 EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch, shape_values_as_data, shape_values_moved_as_data,
-         gradient_with_respect_to_a_size]
+         gradient_with_respect_to_a_size, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
+         last_output_of_a_dynamic_rnn]
 
 
 def _run(case, buckets):
@@ -317,7 +353,9 @@ def test_graphs_padding_could_change_run_at_exact_shapes(case):
 
 
 ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
-          shape_values_as_data, shape_values_moved_as_data, gradient_with_respect_to_a_size]
+          shape_values_as_data, shape_values_moved_as_data, gradient_with_respect_to_a_size,
+          first_row_and_whole_slices, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
+          last_output_of_a_dynamic_rnn]
 
 
 @pytest.mark.oracle
