@@ -28,6 +28,8 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   (dynamic_rnn's time steps) stays the static length of the differentiable scan while the loop stops at
   the true size, so steps past it never run; TensorArrays sized by a padded size keep their padded slots
   apart (`range(0, n)` indices of unstack/stack land in them) and check other indices against the true size;
+  their stack() (a `range(0, n)` gather, mask kind "edge_gather") repeats the last real slot into the
+  padded rows, which a loop that stopped at the true size never wrote;
 - everything else that touches a padded axis (random ops, variable writes of padded values, sorting or
   scanning along it, data-dependent shapes, an op without a rule here) makes the plan run at exact shapes.
 
@@ -953,6 +955,11 @@ def _tensor_array_gather(op, facts: _Facts) -> None:
             raise Unpaddable("a padded range gathered from an unpadded TensorArray")
         _unify(entry[0], facts.iota[indices])
         _set(facts, op._outputs[0], (entry[0],) + tuple(elements))
+        # stack(): slots past the true size are never written by a loop that stops there (zeros). Padded rows
+        # must be edge copies of real rows, as the feeds' are (kind "edge_gather": indices capped at the
+        # true size - 1), or they are no longer finite where the real rows are (log(0) in a padded row,
+        # times its zero cotangent in a weight gradient, is NaN)
+        facts.masked[op] = ("edge_gather", {0: {0: entry[0]}})
         return
     _plain_index(op, facts, indices)
     _set(facts, op._outputs[0], (None,) + tuple(elements))
@@ -1187,6 +1194,15 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         def index_fn(ctx, ta_op, *args):
             return rule.fn(ctx, ta_op, *args, true_size=sizes_cell[0][size_sym])
         return Rule(index_fn, context=True)
+
+    if kind == "edge_gather":  # stack() of a TensorArray of padded size: padded slots repeat the last real one
+        (size_sym,) = spec[0].values()
+
+        def edge_fn(ctx, ta_op, handle, indices, flow, **kwargs):
+            n = sizes_cell[0][size_sym]
+            capped = jnp.minimum(jnp.asarray(indices), (n - 1).astype(jnp.result_type(indices)))
+            return rule.fn(ctx, ta_op, handle, capped, flow, true_size=n)
+        return Rule(edge_fn, context=True)
 
     if kind == "zero_inputs":  # a gradient's seeds: padded rows contribute nothing
         def zero_fn(ctx, grad_op, *args):

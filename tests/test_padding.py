@@ -180,11 +180,44 @@ def first_row_and_whole_slices(tf=tf):
     return [x[0], x[tf.newaxis, :, 1], y, tf.gradients(y, x)[0]], lambda n, r: {x: r.randn(n, 3)}
 
 
+def map_fn_output_in_a_contraction(tf=tf):
+    """map_fn's output stacks a TensorArray sized by the padded batch; its padded rows must be edge copies
+    of real rows like every other padded row, not unwritten zeros: log(0) = -inf in a padded row, times its
+    zero cotangent in the weight gradient's contraction, is NaN."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(np.linspace(0.5, 1.5, 6).reshape(3, 2).astype(np.float32), name="w")
+    mapped = tf.map_fn(lambda r: r * 2.0 + 1.0, x)
+    loss = tf.reduce_mean(tf.matmul(tf.log(mapped), w))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    return [train, loss, mapped], lambda n, r: {x: r.rand(n, 3)}
+
+
+def scan_output_in_a_contraction(tf=tf):
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(np.linspace(0.5, 1.5, 6).reshape(3, 2).astype(np.float32), name="w")
+    v = tf.Variable(np.linspace(0.5, 1.0, 3).astype(np.float32), name="v")
+    running = tf.scan(lambda a, r: a * 0.5 + r * v + 1.0, x)
+    loss = tf.reduce_sum(tf.matmul(1.0 / running, w))
+    return [loss, running] + tf.gradients(loss, [w, v, x]), lambda n, r: {x: r.rand(n, 3)}
+
+
+def dynamic_rnn_outputs_in_a_contraction(tf=tf):
+    """dynamic_rnn's outputs along a padded time axis: the loop stops at the true length, the steps past it
+    are the last real step's copies."""
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    cell = tf.nn.rnn_cell.GRUCell(3, kernel_initializer=tf.constant_initializer(0.3))
+    outputs, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+    w = tf.Variable(np.ones((3, 1), np.float32), name="w")
+    loss = tf.reduce_mean(tf.matmul(tf.log(tf.abs(outputs[0])), w))
+    return [loss] + tf.gradients(loss, [w, x]), lambda n, r: {x: r.randn(n, n + 1, 2)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
           rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
           gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
-          first_row_and_whole_slices]
+          first_row_and_whole_slices, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
+          dynamic_rnn_outputs_in_a_contraction]
 
 
 def contraction_over_the_batch():
@@ -355,7 +388,8 @@ def test_graphs_padding_could_change_run_at_exact_shapes(case):
 ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
           shape_values_as_data, shape_values_moved_as_data, gradient_with_respect_to_a_size,
           first_row_and_whole_slices, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
-          last_output_of_a_dynamic_rnn]
+          last_output_of_a_dynamic_rnn, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
+          dynamic_rnn_outputs_in_a_contraction]
 
 
 @pytest.mark.oracle
