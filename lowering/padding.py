@@ -30,8 +30,9 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   apart (`range(0, n)` indices of unstack/stack land in them) and check other indices against the true size;
   their stack() (a `range(0, n)` gather, mask kind "edge_gather") repeats the last real slot into the
   padded rows, which a loop that stopped at the true size never wrote;
-- everything else that touches a padded axis (random ops, variable writes of padded values, sorting or
-  scanning along it, data-dependent shapes, an op without a rule here) makes the plan run at exact shapes.
+- everything else that touches a padded axis (random ops, variable writes of padded values, sorting,
+  scanning or reversing along it, `tf.squeeze` without axes, data-dependent shapes, an op without a rule
+  here) makes the plan run at exact shapes.
 
 Padding repeats each feed's last real row ("edge" padding): padded rows are then copies of a real row all
 the way through row-independent ops, so they stay finite and valid (ids in range, no division by zero)
@@ -631,7 +632,12 @@ def _squeeze(op, facts: _Facts) -> None:
     if axes is None:
         raise Unpaddable("Squeeze of unknown rank")
     dims = op._inputs[0].shape.as_list()
-    which = op.attrs.get("squeeze_dims") or [a for a, d in enumerate(dims) if d == 1]
+    named = op.attrs.get("squeeze_dims")
+    if not named and any(s is not None for s in axes):
+        # without axes TF squeezes every axis of size 1 at run time: a padded axis whose true size is 1
+        # would be squeezed exactly but not at its padded size (another output shape)
+        raise Unpaddable("Squeeze without axes of a tensor with a padded axis")
+    which = named or [a for a, d in enumerate(dims) if d == 1]
     which = {a % len(axes) for a in which}
     if any(axes[a] is not None for a in which):
         raise Unpaddable("Squeeze of a padded axis")

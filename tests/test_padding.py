@@ -212,12 +212,17 @@ def dynamic_rnn_outputs_in_a_contraction(tf=tf):
     return [loss] + tf.gradients(loss, [w, x]), lambda n, r: {x: r.randn(n, n + 1, 2)}
 
 
+def squeeze_of_named_axes(tf=tf):
+    x = tf.placeholder(tf.float32, [None, 1, 3])
+    return [tf.squeeze(x, [1]) * 2.0, tf.squeeze(x, -2)], lambda n, r: {x: r.randn(n, 1, 3)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
           rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
           gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
           first_row_and_whole_slices, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
-          dynamic_rnn_outputs_in_a_contraction]
+          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes]
 
 
 def contraction_over_the_batch():
@@ -309,10 +314,18 @@ def last_output_of_a_dynamic_rnn(tf=tf):
     return [outputs[:, -1]], lambda n, r: {x: r.randn(n, n + 1, 2)}
 
 
+def squeeze_without_axes(tf=tf):
+    """tf.squeeze(x) drops every size-1 axis at run time: a padded axis of true size 1 (a batch of one)
+    is one to TF, not at its padded size."""
+    x = tf.placeholder(tf.float32, [None, 1, 3])
+    y = tf.placeholder(tf.float32, [None, 3])
+    return [tf.squeeze(x) * 2.0, tf.squeeze(y)], lambda n, r: {x: r.randn(n, 1, 3), y: r.randn(n, 3)}
+
+
 EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch, shape_values_as_data, shape_values_moved_as_data,
          gradient_with_respect_to_a_size, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
-         last_output_of_a_dynamic_rnn]
+         last_output_of_a_dynamic_rnn, squeeze_without_axes]
 
 
 def _run(case, buckets):
@@ -389,7 +402,7 @@ ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_sc
           shape_values_as_data, shape_values_moved_as_data, gradient_with_respect_to_a_size,
           first_row_and_whole_slices, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
           last_output_of_a_dynamic_rnn, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
-          dynamic_rnn_outputs_in_a_contraction]
+          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, squeeze_without_axes]
 
 
 @pytest.mark.oracle
