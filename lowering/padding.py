@@ -1239,16 +1239,21 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         def fn(x, idx, *, keep_dims=False, **attrs):
             from lowering.rules.math import _axes as reduced_axes
             sizes = sizes_cell[0]
+            dtype = jnp.result_type(x)
             reduced = reduced_axes(x, idx)
-            total = jnp.sum(jnp.where(mask_of(x), x, jnp.zeros((), jnp.result_type(x))), axis=reduced,
-                            keepdims=keep_dims)
+            # as the exact rule (lowering/rules/math.py: mean): integers are summed as jnp.sum sums them and
+            # divided toward zero (TF's integer mean), float16/bfloat16 accumulate in float32 (jnp.mean);
+            # the result is in x's dtype either way
+            wide = jnp.float32 if dtype in (jnp.float16, jnp.bfloat16) else None
+            total = jnp.sum(jnp.where(mask_of(x), x, jnp.zeros((), dtype)), axis=reduced, keepdims=keep_dims,
+                            dtype=wide)
             count = jnp.asarray(1, jnp.int64)
             for a in reduced:
                 count = count * (sizes[axes[a]].astype(jnp.int64) if a in axes else jnp.shape(x)[a])
-            if jnp.issubdtype(jnp.result_type(x), jnp.integer):  # TF's integer mean truncates toward zero
+            if jnp.issubdtype(dtype, jnp.integer):
                 from jax import lax
-                return lax.div(total, jnp.maximum(count, 1).astype(total.dtype))
-            return (total / count.astype(total.dtype)).astype(jnp.result_type(x))
+                return lax.div(total, jnp.maximum(count, 1).astype(total.dtype)).astype(dtype)
+            return (total / count.astype(total.dtype)).astype(dtype)
         return Rule(fn)
 
     def fn(x, *rest, **attrs):

@@ -217,12 +217,27 @@ def squeeze_of_named_axes(tf=tf):
     return [tf.squeeze(x, [1]) * 2.0, tf.squeeze(x, -2)], lambda n, r: {x: r.randn(n, 1, 3)}
 
 
+def integer_means(tf=tf):
+    """The mean of integers over a padded axis: TF's integer division (toward zero) by the true count, in
+    the input's dtype."""
+    x = tf.placeholder(tf.int32, [None, 3])
+    return [tf.reduce_mean(x, 0), tf.reduce_mean(x), tf.reduce_mean(-x, 0, keepdims=True),
+            tf.reduce_mean(tf.cast(x, tf.int64), [0, 1]), tf.reduce_mean(tf.cast(x + 9, tf.uint8), 0),
+            tf.reduce_mean(tf.cast(x, tf.int16), 0)], lambda n, r: {x: r.randint(-7, 9, (n, 3))}
+
+
+def half_precision_mean():
+    """float16 means accumulate in float32 as the exact run's (jnp.mean) do."""
+    x = tf.placeholder(tf.float16, [None, 3])
+    return [tf.reduce_mean(x, 0), tf.reduce_mean(x)], lambda n, r: {x: r.randn(n, 3).astype(np.float16)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
           rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
           gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
           first_row_and_whole_slices, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
-          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes]
+          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, integer_means, half_precision_mean]
 
 
 def contraction_over_the_batch():
@@ -402,7 +417,7 @@ ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_sc
           shape_values_as_data, shape_values_moved_as_data, gradient_with_respect_to_a_size,
           first_row_and_whole_slices, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
           last_output_of_a_dynamic_rnn, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
-          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, squeeze_without_axes]
+          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, squeeze_without_axes, integer_means]
 
 
 @pytest.mark.oracle
