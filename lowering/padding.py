@@ -751,14 +751,25 @@ def _scatter_of_gradient_rows(op, facts: _Facts) -> None:
     """Sparse updates (SGD's ScatterSub, the SparseApply* family) of gradient rows: padded ids repeat real
     ids and their rows are zero (the loss masked them), so they change nothing; anything else is refused."""
     zero_rows = facts.zero_rows
+    at = _indices_input(op)
+    index_axes = _axes(facts, op._inputs[at]) if at >= 0 else None
     for i, t in enumerate(op._inputs):
         if not facts.padded(t):
             continue
-        if t in zero_rows or _scaled_zero_rows(t, zero_rows, facts):
+        if i == at:
             continue
-        if i == _indices_input(op):
-            continue
-        raise Unpaddable(f"{op.type} writes padded rows")
+        if not (t in zero_rows or _scaled_zero_rows(t, zero_rows, facts)):
+            raise Unpaddable(f"{op.type} writes padded rows")
+        # TF requires the indices' shape to be the rows' leading shape: the same sizes, so the same symbols
+        # (different true sizes then run exact and raise TF's error there, not hidden in one bucket)
+        rows = _axes(facts, t)
+        if index_axes is None or rows is None or len(rows) < len(index_axes):
+            raise Unpaddable(f"{op.type}: rows of unknown rank or fewer axes than their indices")
+        for a, b in zip(index_axes, rows):
+            if (a is None) != (b is None):
+                raise Unpaddable(f"{op.type}: indices and rows padded differently")
+            if a is not None:
+                _unify(a, b)
 
 
 def _indices_input(op) -> int:
