@@ -526,6 +526,46 @@ def test_sizes_that_disagree_raise_the_exact_runs_error(build):
             _assert_same(p, e, build.__name__)
 
 
+@pytest.mark.oracle
+def test_a_padded_step_checks_and_writes_state_as_its_real_run():
+    """The executor finds the state a step reads and writes by an abstract trace of it: for a padded step
+    that trace must run the masked rules with the true sizes, as the real run does. Traced unmasked, an
+    assertion on the batch size saw the bucket size (4 < 4 failed for a batch of 3), and a passing one
+    left no check, so a variable the step only writes was not carried in and a failing run overwrote it."""
+    def build(lib):
+        x = lib.placeholder(lib.float32, [None, 3])
+        v = lib.Variable(np.zeros(3, np.float32), name="v")
+        with lib.control_dependencies([lib.assert_less(lib.shape(x)[0], 4)]):
+            update = lib.assign(v, [1.0, 2.0, 3.0])
+        return x, v, update, lib.assign(v, np.zeros(3, np.float32))
+
+    def steps(lib):
+        graph = lib.Graph()
+        with graph.as_default():
+            x, v, update, reset = build(lib)
+            out = []
+            with lib.Session(graph=graph) as sess:
+                sess.run(lib.global_variables_initializer())
+                for n in (3, 2, 5):
+                    sess.run(reset)
+                    try:
+                        sess.run(update, {x: np.ones((n, 3), np.float32)})
+                        out.append("ran")
+                    except lib.errors.InvalidArgumentError:
+                        out.append("raised")
+                    out.append(sess.run(v).tolist())
+            return out
+
+    executor.set_shape_buckets(4)
+    try:
+        tf.reset_stats()
+        padded = steps(tf)
+        assert _padded_compiles(tf.stats()) >= 1
+    finally:
+        executor.set_shape_buckets()
+    assert padded == steps(oracle.tf1()) == ["ran", [1.0, 2.0, 3.0], "ran", [1.0, 2.0, 3.0], "raised", [0.0] * 3]
+
+
 def test_an_empty_batch_runs_at_its_exact_shape():
     x = tf.placeholder(tf.float32, [None, 2])
     with tf.Session() as sess:
