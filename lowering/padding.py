@@ -37,6 +37,12 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
 Padding repeats each feed's last real row ("edge" padding): padded rows are then copies of a real row all
 the way through row-independent ops, so they stay finite and valid (ids in range, no division by zero)
 whenever the real rows are — their zero cotangents never meet an inf or NaN.
+
+Known difference, left as is: Max/Min over a padded axis fill the padded entries with -inf/+inf, so where
+the real maximum is itself -inf (the minimum +inf) the padded entries tie with it, and the gradient's
+split among tied entries counts them: each real entry gets less than 1/n. The exact run already differs
+from TF there (its reduction's -inf identity counts as one more tie: 1/(2n) against TF's 1/n); values
+are equal in all three.
 """
 from __future__ import annotations
 
@@ -368,10 +374,15 @@ def _broadcast_prefix(op, facts, a, b):
 
 
 def _last_axis_free(op, facts: _Facts) -> None:
-    """Ops that mix along the last axis only (softmax, bias add on NHWC, top-k …): it must not be padded."""
+    """Ops that mix along the last axis only (softmax, bias add on NHWC, top-k …): it must not be padded.
+    BiasAdd in NCHW (channels first) adds along axis 1 instead, which must not be padded then."""
     axes = _axes(facts, op._inputs[0])
     if axes is None or not axes or axes[-1] is not None:
         raise Unpaddable(f"{op.type} mixes along a padded last axis")
+    data_format = op.attrs.get("data_format", b"NHWC")
+    data_format = data_format.decode() if isinstance(data_format, bytes) else str(data_format)
+    if op.type == "BiasAdd" and data_format.startswith("NC") and len(axes) > 1 and axes[1] is not None:
+        raise Unpaddable("BiasAdd along a padded channel axis")
     for t in op._inputs[1:]:
         if facts.padded(t):
             raise Unpaddable(f"{op.type}: padded secondary input")

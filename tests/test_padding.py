@@ -232,12 +232,29 @@ def half_precision_mean():
     return [tf.reduce_mean(x, 0), tf.reduce_mean(x)], lambda n, r: {x: r.randn(n, 3).astype(np.float16)}
 
 
+def max_and_min_of_infinite_rows(tf=tf):
+    """Max/Min over a padded axis fill padded entries with -inf/+inf: real entries of -inf/+inf still give
+    the exact values. (Their gradient is not compared: where the real maximum is -inf itself, the split
+    among tied entries counts the padded ones too, and the exact run's already differs from TF's there;
+    see lowering/padding.py.)"""
+    x = tf.placeholder(tf.float32, [None, 3])
+
+    def feed(n, r):
+        value = r.randn(n, 3).astype(np.float32)
+        value[:, 0], value[:, 1] = -np.inf, np.inf
+        return {x: value}
+    ys = [tf.reduce_max(x, 0), tf.reduce_min(x, 0), tf.reduce_max(x, [0, 1], keepdims=True),
+          tf.reduce_min(x, 0, keepdims=True)]
+    return ys, feed
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
           rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
           gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
           first_row_and_whole_slices, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
-          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, integer_means, half_precision_mean]
+          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, integer_means, half_precision_mean,
+          max_and_min_of_infinite_rows]
 
 
 def contraction_over_the_batch():
@@ -337,10 +354,17 @@ def squeeze_without_axes(tf=tf):
     return [tf.squeeze(x) * 2.0, tf.squeeze(y)], lambda n, r: {x: r.randn(n, 1, 3), y: r.randn(n, 3)}
 
 
+def bias_add_along_an_open_channel_axis(tf=tf):
+    """BiasAdd in NCHW adds along axis 1: an open channel axis there cannot be padded (the bias is not)."""
+    x = tf.placeholder(tf.float32, [None, None, 2, 2])
+    return [tf.nn.bias_add(x, tf.constant(np.arange(5, dtype=np.float32)), data_format="NCHW")], \
+        lambda n, r: {x: r.randn(n, 5, 2, 2)}
+
+
 EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch, shape_values_as_data, shape_values_moved_as_data,
          gradient_with_respect_to_a_size, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
-         last_output_of_a_dynamic_rnn, squeeze_without_axes]
+         last_output_of_a_dynamic_rnn, squeeze_without_axes, bias_add_along_an_open_channel_axis]
 
 
 def _run(case, buckets):
@@ -417,7 +441,8 @@ ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_sc
           shape_values_as_data, shape_values_moved_as_data, gradient_with_respect_to_a_size,
           first_row_and_whole_slices, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
           last_output_of_a_dynamic_rnn, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
-          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, squeeze_without_axes, integer_means]
+          dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, squeeze_without_axes, integer_means,
+          max_and_min_of_infinite_rows, bias_add_along_an_open_channel_axis]
 
 
 @pytest.mark.oracle
