@@ -199,7 +199,7 @@ _IOTA_CONSUMERS = ("TensorArrayScatterV3", "TensorArrayGatherV3", "SymbolicGradi
 _VALUE_INPUTS: dict = {
     # used as shapes (or sizes of what they build)
     "Reshape": (1,), "Fill": (0,), "Range": (1,), "TensorArrayV3": (0,),
-    # moved on, value facts follow (lowering/padding.py's _value_plumbing and friends)
+    # moved on: their rules give the outputs the value facts (_value_plumbing, _identity, _strided_slice …)
     "Identity": (0,), "Snapshot": (0,), "StopGradient": (0,), "PreventGradient": (0,), "Cast": (0,),
     "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,),
     # only their shapes are read
@@ -212,7 +212,7 @@ _VALUE_INPUTS: dict = {
 }
 
 
-def _takes_shape_value(op, facts: _Facts, i: int) -> bool:
+def _takes_shape_value(op, i: int) -> bool:
     if RULES.get(op.type) in _TRUE_VALUE_RULES:
         return True
     which = _VALUE_INPUTS.get(op.type, ())
@@ -229,7 +229,7 @@ def _step(op, facts: _Facts) -> None:
         # its padded entries count on past the true size: only TensorArray indices are understood
         raise Unpaddable(f"{op.type} reads a range over a padded size")
     for i, t in enumerate(op._inputs):
-        if facts.symbolic(t) and not _takes_shape_value(op, facts, i):
+        if facts.symbolic(t) and not _takes_shape_value(op, i):
             raise Unpaddable(f"{op.type} '{op.name}' reads a padded size as data (input {i})")
     rule = RULES.get(op.type)
     if rule is None:
@@ -1226,7 +1226,7 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
     if kind == "edge_gather":  # stack() of a TensorArray of padded size: padded slots repeat the last real one
         (size_sym,) = spec[0].values()
 
-        def edge_fn(ctx, ta_op, handle, indices, flow, **kwargs):
+        def edge_fn(ctx, ta_op, handle, indices, flow):
             n = sizes_cell[0][size_sym]
             capped = jnp.minimum(jnp.asarray(indices), (n - 1).astype(jnp.result_type(indices)))
             return rule.fn(ctx, ta_op, handle, capped, flow, true_size=n)
