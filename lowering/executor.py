@@ -178,17 +178,20 @@ class Compiled:
         self.plan = plan
         self.pad = pad
         steps, fetch_tensors, feed_tensors = plan.steps, plan.fetch_tensors, plan.all_feeds
-        reads, writes, inits = _state_access(plan, store, feed_values)
+        # padded runs: the ops the analysis marked run masked, reading the true sizes from `sizes_cell`
+        sizes_cell: list = [None]
+        overrides = {op: padding.masked_rule(op, get_rule(op.type), kind, spec, sizes_cell)
+                     for op, (kind, spec) in pad.masked.items()} if pad is not None else {}
+        # the state probe traces the step this object runs: masked, with traced true sizes (a check on the
+        # batch size must be a check there too, not a constant of the bucket size)
+        reads, writes, inits = _state_access(plan, store, feed_values, dict(overrides), sizes_cell,
+                                             len(pad.symbols) if pad is not None else None)
         self.inits = inits
         self.writes = writes
         self.donated_keys = [k for k in reads if k in writes] if donate else []
         self.kept_keys = [k for k in reads if k not in self.donated_keys]
         self.check_meta: list = []
         check_meta = self.check_meta
-        # padded runs: the ops the analysis marked run masked, reading the true sizes from `sizes_cell`
-        sizes_cell: list = [None]
-        overrides = {op: padding.masked_rule(op, get_rule(op.type), kind, spec, sizes_cell)
-                     for op, (kind, spec) in pad.masked.items()} if pad is not None else {}
         # data parallel (lowering/parallel.py): which feeds are batches, split over the mesh; the batches
         # a dataset iterator produces inside the step are split too
         self.dp = data_parallel()
@@ -273,30 +276,41 @@ class Compiled:
         return tuple(np.shape(v) for v in feed_values)
 
 
-def _state_access(plan: Plan, store: dict, feed_values: Sequence):
+def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Optional[dict] = None,
+                  sizes_cell: Optional[list] = None, num_sizes: Optional[int] = None):
     """(reads, writes, inits) of `plan` from an abstract trace: which state keys it reads and writes,
-    and the hidden state it creates when absent (RNG counters). Only context rules touch state."""
+    and the hidden state it creates when absent (RNG counters). Only context rules touch state.
+
+    A padded step is traced as it runs: `overrides` (its masked rules) in place of the ops' own, reading
+    `num_sizes` traced true sizes from `sizes_cell`. Unmasked, its shape values would be the bucket's
+    constants: a check on them vanishes or fails while tracing, a loop runs to the bucket size."""
     if not plan.stateful:
         return [], [], {}
     # Host-side state (dataset objects, host iterators) is closed over; arrays are traced abstractly.
     keys = [k for k, v in store.items() if _is_array_tree(v)]
     static = {k: v for k, v in store.items() if not _is_array_tree(v)}
     found = {}
+    overrides = overrides or {}
+    steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in plan.steps] if overrides else plan.steps
 
-    def probe(state_values, feeds):
+    def probe(state_values, feeds, sizes):
+        if sizes_cell is not None:
+            sizes_cell[0] = sizes
         state_in = dict(static)
         state_in.update(zip(keys, state_values))
         ctx = RunContext(state_in, traced=True)
         ctx.defer_effects = True
         ctx.state_access_only = True  # rules may skip work that touches no state (a gradient's backward pass)
-        evaluate(plan.steps, dict(zip(plan.all_feeds, feeds)), plan.fetch_tensors, ctx)
+        ctx.rule_overrides = overrides
+        evaluate(steps, dict(zip(plan.all_feeds, feeds)), plan.fetch_tensors, ctx)
         reads = list(dict.fromkeys(ctx.reads))
         if ctx.all_ok() is not None:
             # writes are gated on the run's checks, and the gate keeps the old value: a key written but
             # never read (a plain assign) must come in too, or a failed run would still overwrite it
             reads += [k for k in ctx.writes if k in state_in and k not in reads and k not in static]
         found.update(reads=reads, writes=list(ctx.writes), inits=dict(ctx.inits))
-    jax.eval_shape(probe, [store[k] for k in keys], list(feed_values) + list(plan.hoisted.values()))
+    sizes = jax.ShapeDtypeStruct((num_sizes,), np.int32) if num_sizes is not None else ()
+    jax.eval_shape(probe, [store[k] for k in keys], list(feed_values) + list(plan.hoisted.values()), sizes)
     return found["reads"], found["writes"], found["inits"]
 
 

@@ -8,24 +8,41 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
 
 - row-independent ops (element-wise math with broadcasting, matmul's free axes, bias, activations,
   per-row softmax and losses, reshapes that keep the padded leading axis, transposes, gathers by padded
-  ids …) compute each real row from real rows only;
+  ids, slices that keep a padded axis whole or take its row 0 …) compute each real row from real rows
+  only (x[-1], x[1:], x[::-1] along a padded axis read or move padded rows: exact shapes);
 - reductions and arg-reductions over a padded axis are masked: padded entries become the reduction's
   identity (0 for sums, -inf for max …) and means divide by the true count;
 - shapes used as shapes (`tf.zeros([tf.shape(x)[0], 3])`, `reshape(y, tf.shape(x))`) see padded sizes,
-  consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`) see true sizes;
-- gradients need nothing more: `jax.vjp` of the masked forward gives padded rows zero cotangents, so
-  weight gradients (contractions over the padded axis) equal the unpadded ones exactly;
+  consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`,
+  `reduce_prod(tf.shape(x))`) see true sizes (mask kind "true_values"). Which inputs may take a shape
+  value as a shape is an explicit whitelist (`_VALUE_INPUTS`: Reshape's shape, Fill's dims, Range's
+  limit, a TensorArray's size, and the ops that move shape values on); a shape value reaching any other
+  input of an op that does not substitute the true sizes (`_TRUE_VALUE_RULES`: element-wise ops,
+  reductions) makes the plan run at exact shapes, and so does a gradient with respect to a shape value;
+- gradients: a gradient's seeds (TF's implicit ones of y's shape, or the given grad_ys) have their padded
+  rows zeroed (mask kind "zero_inputs" on SymbolicGradient's dy inputs); `jax.vjp` of the masked forward
+  then gives padded rows zero cotangents, so weight gradients (contractions over the padded axis) equal
+  the unpadded ones exactly;
 - While loops (tf.while_loop and what TF builds on it: dynamic_rnn, map_fn, scan) are analysed through
   their cond and body until the loop variables' facts settle; a `maximum_iterations` that is a padded size
   (dynamic_rnn's time steps) stays the static length of the differentiable scan while the loop stops at
   the true size, so steps past it never run; TensorArrays sized by a padded size keep their padded slots
   apart (`range(0, n)` indices of unstack/stack land in them) and check other indices against the true size;
-- everything else that touches a padded axis (random ops, variable writes of padded values, sorting or
-  scanning along it, data-dependent shapes, an op without a rule here) makes the plan run at exact shapes.
+  their stack() (a `range(0, n)` gather, mask kind "edge_gather") repeats the last real slot into the
+  padded rows, which a loop that stopped at the true size never wrote;
+- everything else that touches a padded axis (random ops, variable writes of padded values, sorting,
+  scanning or reversing along it, `tf.squeeze` without axes, data-dependent shapes, an op without a rule
+  here) makes the plan run at exact shapes.
 
 Padding repeats each feed's last real row ("edge" padding): padded rows are then copies of a real row all
 the way through row-independent ops, so they stay finite and valid (ids in range, no division by zero)
 whenever the real rows are — their zero cotangents never meet an inf or NaN.
+
+Known difference, left as is: Max/Min over a padded axis fill the padded entries with -inf/+inf, so where
+the real maximum is itself -inf (the minimum +inf) the padded entries tie with it, and the gradient's
+split among tied entries counts them: each real entry gets less than 1/n. The exact run already differs
+from TF there (its reduction's -inf identity counts as one more tie: 1/(2n) against TF's 1/n); values
+are equal in all three.
 """
 from __future__ import annotations
 
@@ -87,6 +104,7 @@ class _Facts:
         # TensorArray handle → [size Sym | None, element axis facts | None (no padded write seen)]
         self.arrays: dict = {}
         self.iota: dict = {}     # tensor → Sym: `range(0, n)` of a padded size n (its padded entries are ≥ n)
+        self.untrue: set = set()  # values a padded run gets wrong (a gradient with respect to a size): unused
 
     def of(self, t):
         return self.axes.get(t)
@@ -128,6 +146,8 @@ def analyze(plan) -> Optional[Pad]:
         for op, rule, attrs in plan.steps:
             _step(op, facts)
         for t in plan.fetch_tensors:
+            if t in facts.untrue:
+                raise Unpaddable(f"{t.name}: a value a padded run cannot compute")
             if facts.of(t) is None and t.op.type not in ("Placeholder",) and t.shape.ndims is None \
                     and _touches_padding(t.op, facts):
                 raise Unpaddable(f"{t.name}: unknown rank")
@@ -165,19 +185,52 @@ def _index_value(value, index):
 
 def _touches_padding(op, facts: _Facts) -> bool:
     return any(facts.padded(t) or facts.symbolic(t) or t in facts.tainted or t in facts.arrays
-               for t in op._inputs)
+               or t in facts.untrue for t in op._inputs)
 
 
 _IOTA_CONSUMERS = ("TensorArrayScatterV3", "TensorArrayGatherV3", "SymbolicGradient")  # the last re-traces them
+
+
+# Shape values (`tf.shape(x)` of a padded x, its slices: the tensors with symbolic "value facts") hold the
+# PADDED sizes in a padded run. That is right only where they are used as shapes, or moved on to such a
+# use: the inputs listed here (op type → input indices; None: every input). Any other input reads them as
+# numbers, which must be the true sizes: the rules in _TRUE_VALUE_RULES substitute them (mask kind
+# "true_values"), every other op makes the plan run at exact shapes.
+_VALUE_INPUTS: dict = {
+    # used as shapes (or sizes of what they build)
+    "Reshape": (1,), "Fill": (0,), "Range": (1,), "TensorArrayV3": (0,),
+    # moved on: their rules give the outputs the value facts (_value_plumbing, _identity, _strided_slice …)
+    "Identity": (0,), "Snapshot": (0,), "StopGradient": (0,), "PreventGradient": (0,), "Cast": (0,),
+    "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,),
+    # only their shapes are read
+    "Shape": None, "ShapeN": None, "Rank": None,
+    # a loop's / a gradient's own ops are analysed (their inputs are checked there); a While's maximum is
+    # a padded size by design (kind "loop_bound")
+    "While": None, "StatelessWhile": None, "SymbolicGradient": None,
+    # an Assert's data only shows in its message (a failed padded run is re-run exactly)
+    "Assert": None,
+}
+
+
+def _takes_shape_value(op, i: int) -> bool:
+    if RULES.get(op.type) in _TRUE_VALUE_RULES:
+        return True
+    which = _VALUE_INPUTS.get(op.type, ())
+    return which is None or i in which
 
 
 def _step(op, facts: _Facts) -> None:
     """Computes the facts of `op`'s outputs from its inputs' (raises Unpaddable)."""
     if not _touches_padding(op, facts):
         return
+    if any(t in facts.untrue for t in op._inputs):
+        raise Unpaddable(f"{op.type} reads a value a padded run cannot compute")
     if op.type not in _IOTA_CONSUMERS and any(t in facts.iota for t in op._inputs):
         # its padded entries count on past the true size: only TensorArray indices are understood
         raise Unpaddable(f"{op.type} reads a range over a padded size")
+    for i, t in enumerate(op._inputs):
+        if facts.symbolic(t) and not _takes_shape_value(op, i):
+            raise Unpaddable(f"{op.type} '{op.name}' reads a padded size as data (input {i})")
     rule = RULES.get(op.type)
     if rule is None:
         raise Unpaddable(f"{op.type} has no padding rule")
@@ -321,10 +374,15 @@ def _broadcast_prefix(op, facts, a, b):
 
 
 def _last_axis_free(op, facts: _Facts) -> None:
-    """Ops that mix along the last axis only (softmax, bias add on NHWC, top-k …): it must not be padded."""
+    """Ops that mix along the last axis only (softmax, bias add on NHWC, top-k …): it must not be padded.
+    BiasAdd in NCHW (channels first) adds along axis 1 instead, which must not be padded then."""
     axes = _axes(facts, op._inputs[0])
     if axes is None or not axes or axes[-1] is not None:
         raise Unpaddable(f"{op.type} mixes along a padded last axis")
+    data_format = op.attrs.get("data_format", b"NHWC")
+    data_format = data_format.decode() if isinstance(data_format, bytes) else str(data_format)
+    if op.type == "BiasAdd" and data_format.startswith("NC") and len(axes) > 1 and axes[1] is not None:
+        raise Unpaddable("BiasAdd along a padded channel axis")
     for t in op._inputs[1:]:
         if facts.padded(t):
             raise Unpaddable(f"{op.type}: padded secondary input")
@@ -356,6 +414,10 @@ _REDUCTION_IDENTITY = {"Sum": "zero", "Mean": "mean", "Max": "low", "Min": "high
 
 def _reduction(op, facts: _Facts) -> None:
     x = op._inputs[0]
+    if facts.symbolic(x):  # a reduction of shape values (`reduce_prod(tf.shape(x))`) is a number: true sizes
+        facts.masked[op] = ("true_values", {0: facts.values[x]})
+        facts.tainted.update(op._outputs)
+        return
     axes = _axes(facts, x)
     if axes is None:
         raise Unpaddable(f"{op.type} of unknown rank")
@@ -471,21 +533,29 @@ def _strided_slice(op, facts: _Facts) -> None:
         raise Unpaddable("StridedSlice with run-time bounds or unknown rank")
     from graphcompat.ops.slicing_ops import NEW_AXIS, SHRINK, canonical_strided_slice
     attrs = op.attrs
-    spec = canonical_strided_slice([1 if a is not None else d for a, d in zip(axes, x.shape.as_list())], b, e, s,
-                                   attrs.get("begin_mask", 0), attrs.get("end_mask", 0),
-                                   attrs.get("ellipsis_mask", 0), attrs.get("new_axis_mask", 0),
-                                   attrs.get("shrink_axis_mask", 0))
+    # A padded axis's size is unknown here (None): its bounds stay as written, not resolved against a size
+    # (x[-1] must not become x[0], nor x[1] an error of the analysis).
+    try:
+        spec = canonical_strided_slice([None if a is not None else d for a, d in zip(axes, x.shape.as_list())],
+                                       b, e, s, attrs.get("begin_mask", 0), attrs.get("end_mask", 0),
+                                       attrs.get("ellipsis_mask", 0), attrs.get("new_axis_mask", 0),
+                                       attrs.get("shrink_axis_mask", 0))
+    except ValueError as err:  # the exact run raises TF's error for it
+        raise Unpaddable(f"StridedSlice: {err}") from err
     out = []
     for entry in spec:
         if entry[0] == NEW_AXIS:
             out.append(None)
         elif entry[0] == SHRINK:
             d, index = entry[1], entry[2]
-            if axes[d] is not None and index < 0:
-                raise Unpaddable("StridedSlice: a negative index into a padded axis")
+            # only x[0] is a real row for every true size (a padded run has at least one): x[-1] is a padded
+            # row (an edge copy whose gradient lands in the padding), x[1] may be one (TF's error when n = 1)
+            if axes[d] is not None and index != 0:
+                raise Unpaddable("StridedSlice: an index other than 0 into a padded axis")
         else:
             _, d, start, stop, step, _size = entry
             if axes[d] is not None:
+                # only the whole axis (x[:], x[0:]): any other bound or step moves or cuts padded rows in
                 if not ((start in (None, 0)) and stop is None and step == 1):
                     raise Unpaddable("StridedSlice cuts a padded axis")
             out.append(axes[d])
@@ -573,7 +643,12 @@ def _squeeze(op, facts: _Facts) -> None:
     if axes is None:
         raise Unpaddable("Squeeze of unknown rank")
     dims = op._inputs[0].shape.as_list()
-    which = op.attrs.get("squeeze_dims") or [a for a, d in enumerate(dims) if d == 1]
+    named = op.attrs.get("squeeze_dims")
+    if not named and any(s is not None for s in axes):
+        # without axes TF squeezes every axis of size 1 at run time: a padded axis whose true size is 1
+        # would be squeezed exactly but not at its padded size (another output shape)
+        raise Unpaddable("Squeeze without axes of a tensor with a padded axis")
+    which = named or [a for a, d in enumerate(dims) if d == 1]
     which = {a % len(axes) for a in which}
     if any(axes[a] is not None for a in which):
         raise Unpaddable("Squeeze of a padded axis")
@@ -645,7 +720,34 @@ def _symbolic_gradient(op, facts: _Facts) -> None:
         raise Unpaddable("a gradient the user chose (its ops are not analysed)")
     for fop in fn.ops:
         _step(fop, facts)
+    # The seeds (one dy per y: TF's Fill(Shape(y), 1), or the given grad_ys) are as padded as their y: their
+    # padded rows are ones or fed padding, and would reach every weight gradient (a contraction over the
+    # padded axis) as if they were rows of the batch. Zero them (kind "zero_inputs"), so padded rows get
+    # zero cotangents from the start.
+    n_args = len(fn.captures)
+    seeds = {}
+    for k, (y, dy) in enumerate(zip(fn.outputs, op._inputs[n_args:])):
+        y_axes, dy_axes = _axes(facts, y), _axes(facts, dy)
+        if facts.symbolic(dy) or dy in facts.iota:
+            raise Unpaddable("a gradient seeded with padded sizes")
+        if not facts.padded(y) and not facts.padded(dy):
+            continue
+        if y_axes is None or dy_axes is None or len(y_axes) != len(dy_axes):
+            raise Unpaddable("a gradient seed of unknown or other rank than its y")
+        for a, b in zip(y_axes, dy_axes):
+            if (a is None) != (b is None):
+                raise Unpaddable("a gradient seed padded differently from its y")
+            if a is not None:
+                _unify(a, b)  # TF requires dy's shape to be y's: a mismatch runs exact and fails there
+        seeds[n_args + k] = {a: s for a, s in enumerate(dy_axes) if s is not None}
+    if seeds:
+        facts.masked[op] = ("zero_inputs", seeds)
     for arg, grad in zip(fn.captures, op._outputs):
+        if facts.symbolic(arg):
+            # its consumers in f read it with true sizes substituted (constants to jax.vjp): the padded run's
+            # gradient with respect to it would be zero
+            facts.untrue.add(grad)
+            continue
         axes = facts.of(arg)
         if axes is None:
             continue
@@ -660,14 +762,25 @@ def _scatter_of_gradient_rows(op, facts: _Facts) -> None:
     """Sparse updates (SGD's ScatterSub, the SparseApply* family) of gradient rows: padded ids repeat real
     ids and their rows are zero (the loss masked them), so they change nothing; anything else is refused."""
     zero_rows = facts.zero_rows
+    at = _indices_input(op)
+    index_axes = _axes(facts, op._inputs[at]) if at >= 0 else None
     for i, t in enumerate(op._inputs):
         if not facts.padded(t):
             continue
-        if t in zero_rows or _scaled_zero_rows(t, zero_rows, facts):
+        if i == at:
             continue
-        if i == _indices_input(op):
-            continue
-        raise Unpaddable(f"{op.type} writes padded rows")
+        if not (t in zero_rows or _scaled_zero_rows(t, zero_rows, facts)):
+            raise Unpaddable(f"{op.type} writes padded rows")
+        # TF requires the indices' shape to be the rows' leading shape: the same sizes, so the same symbols
+        # (different true sizes then run exact and raise TF's error there, not hidden in one bucket)
+        rows = _axes(facts, t)
+        if index_axes is None or rows is None or len(rows) < len(index_axes):
+            raise Unpaddable(f"{op.type}: rows of unknown rank or fewer axes than their indices")
+        for a, b in zip(index_axes, rows):
+            if (a is None) != (b is None):
+                raise Unpaddable(f"{op.type}: indices and rows padded differently")
+            if a is not None:
+                _unify(a, b)
 
 
 def _indices_input(op) -> int:
@@ -734,6 +847,8 @@ def _select_rows(op, facts: _Facts) -> None:
     cond, x, y = op._inputs
     c = _axes(facts, cond)
     if op.type == "Select" and c is not None and len(c) == 1 and x.shape.ndims is not None and x.shape.ndims > 1:
+        if any(facts.symbolic(t) for t in op._inputs):
+            raise Unpaddable("Select of rows of shape values")
         data = _broadcast_equal(op, facts, [x, y])
         if (c[0] is None) != (data[0] is None):
             raise Unpaddable("Select: a padded condition picks rows of unpadded data")
@@ -868,6 +983,11 @@ def _tensor_array_gather(op, facts: _Facts) -> None:
             raise Unpaddable("a padded range gathered from an unpadded TensorArray")
         _unify(entry[0], facts.iota[indices])
         _set(facts, op._outputs[0], (entry[0],) + tuple(elements))
+        # stack(): slots past the true size are never written by a loop that stops there (zeros). Padded rows
+        # must be edge copies of real rows, as the feeds' are (kind "edge_gather": indices capped at the
+        # true size - 1), or they are no longer finite where the real rows are (log(0) in a padded row,
+        # times its zero cotangent in a weight gradient, is NaN)
+        facts.masked[op] = ("edge_gather", {0: {0: entry[0]}})
         return
     _plain_index(op, facts, indices)
     _set(facts, op._outputs[0], (None,) + tuple(elements))
@@ -996,6 +1116,8 @@ RULES.update({
 })
 for _name in _REDUCTION_IDENTITY:
     RULES[_name] = _reduction
+# Rules that read shape values as numbers by substituting the true sizes themselves (mask kind "true_values")
+_TRUE_VALUE_RULES = (_elementwise, _select, _select_rows, _reduction)
 # Dense optimizer updates: a gradient that is not padded (a weight's) holds the exact run's values, even
 # where they were computed from true sizes (a loop that stopped at the true length, a mean's count).
 for _name in ("Adadelta", "Adagrad", "Adam", "CenteredRMSProp", "Ftrl", "FtrlV2", "GradientDescent", "Momentum",
@@ -1101,6 +1223,24 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
             return rule.fn(ctx, ta_op, *args, true_size=sizes_cell[0][size_sym])
         return Rule(index_fn, context=True)
 
+    if kind == "edge_gather":  # stack() of a TensorArray of padded size: padded slots repeat the last real one
+        (size_sym,) = spec[0].values()
+
+        def edge_fn(ctx, ta_op, handle, indices, flow):
+            n = sizes_cell[0][size_sym]
+            capped = jnp.minimum(jnp.asarray(indices), (n - 1).astype(jnp.result_type(indices)))
+            return rule.fn(ctx, ta_op, handle, capped, flow, true_size=n)
+        return Rule(edge_fn, context=True)
+
+    if kind == "zero_inputs":  # a gradient's seeds: padded rows contribute nothing
+        def zero_fn(ctx, grad_op, *args):
+            args = list(args)
+            for i, axes in spec.items():
+                x = args[i]
+                args[i] = jnp.where(_mask(x, axes, sizes_cell[0]), x, jnp.zeros((), jnp.result_type(x)))
+            return rule.fn(ctx, grad_op, *args)
+        return Rule(zero_fn, context=True, host=rule.host)
+
     if kind == "seq_bound":  # ReverseSequence's lengths may not pass the true (unpadded) sequence length
         ((seq_dim, seq_sym),) = spec[0].items()
 
@@ -1113,36 +1253,47 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         return Rule(seq_fn)
 
     axes = spec[0]
+
     def mask_of(x):
-        sizes = sizes_cell[0]
-        mask = None
-        for axis, sym in axes.items():
-            shape = [1] * jnp.ndim(x)
-            shape[axis] = jnp.shape(x)[axis]
-            m = jnp.reshape(jnp.arange(jnp.shape(x)[axis]) < sizes[sym], shape)
-            mask = m if mask is None else mask & m
-        return mask
+        return _mask(x, axes, sizes_cell[0])
 
     if kind == "mean":
         def fn(x, idx, *, keep_dims=False, **attrs):
             from lowering.rules.math import _axes as reduced_axes
             sizes = sizes_cell[0]
+            dtype = jnp.result_type(x)
             reduced = reduced_axes(x, idx)
-            total = jnp.sum(jnp.where(mask_of(x), x, jnp.zeros((), jnp.result_type(x))), axis=reduced,
-                            keepdims=keep_dims)
+            # as the exact rule (lowering/rules/math.py: mean): integers are summed as jnp.sum sums them and
+            # divided toward zero (TF's integer mean), float16/bfloat16 accumulate in float32 (jnp.mean);
+            # the result is in x's dtype either way
+            wide = jnp.float32 if dtype in (jnp.float16, jnp.bfloat16) else None
+            total = jnp.sum(jnp.where(mask_of(x), x, jnp.zeros((), dtype)), axis=reduced, keepdims=keep_dims,
+                            dtype=wide)
             count = jnp.asarray(1, jnp.int64)
             for a in reduced:
                 count = count * (sizes[axes[a]].astype(jnp.int64) if a in axes else jnp.shape(x)[a])
-            if jnp.issubdtype(jnp.result_type(x), jnp.integer):  # TF's integer mean truncates toward zero
+            if jnp.issubdtype(dtype, jnp.integer):
                 from jax import lax
-                return lax.div(total, jnp.maximum(count, 1).astype(total.dtype))
-            return (total / count.astype(total.dtype)).astype(jnp.result_type(x))
+                return lax.div(total, jnp.maximum(count, 1).astype(total.dtype)).astype(dtype)
+            return (total / count.astype(total.dtype)).astype(dtype)
         return Rule(fn)
 
     def fn(x, *rest, **attrs):
         dtype = jnp.result_type(x)
         return rule.fn(jnp.where(mask_of(x), x, _fill_value(kind, dtype)), *rest, **attrs)
     return Rule(fn)
+
+
+def _mask(x, axes: dict, sizes):
+    """True at `x`'s real entries: below the true size along each padded axis ({axis: symbol index})."""
+    import jax.numpy as jnp
+    mask = None
+    for axis, sym in axes.items():
+        shape = [1] * jnp.ndim(x)
+        shape[axis] = jnp.shape(x)[axis]
+        m = jnp.reshape(jnp.arange(jnp.shape(x)[axis]) < sizes[sym], shape)
+        mask = m if mask is None else mask & m
+    return mask
 
 
 def _fill_value(kind: str, dtype):
