@@ -511,8 +511,7 @@ def test_sizes_that_disagree_raise_the_exact_runs_error(build):
     """Two open dimensions TF requires equal (broadcast operands, a gradient's seed and its y, sparse
     updates and their ids) but fed different sizes: padding both to one bucket must not hide TF's error.
     The padded run raises the exact run's error (class and message), of TF's class; a batch of one still
-    broadcasts where the exact run broadcasts it. (Not asserted here, as it is no padding matter: the exact
-    run broadcasts a grad_ys of one row to its y where TF raises.)"""
+    broadcasts where the exact run broadcasts it (and a grad_ys of one row for a y of three raises, as TF)."""
     def feeds(n, m):
         rows = lambda k: np.arange(k * 3, dtype=np.float32).reshape(k, 3) / 10
         return [np.arange(k, dtype=np.int32) if t.dtype.is_integer else rows(k) for t, k in zip(inputs, (n, m))]

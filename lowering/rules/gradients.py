@@ -14,7 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lowering.interpreter import Ref
+from graphcompat.framework import errors
+from lowering.interpreter import Ref, require
 from lowering.plan import normalize_attrs
 from lowering.registry import RULES, get_rule, lowers
 
@@ -131,6 +132,14 @@ def symbolic_gradient(ctx, op, *inputs):
                    for i, t in enumerate(args)]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
     primals, vjp = jax.vjp(forward, *diff_vals)
+    for dy, y, t in zip(dys, primals, fn.outputs):
+        # TF feeds grad_ys as given to each op's gradient function, which raises (or, for some ops, returns
+        # a gradient of the wrong shape) when its shape is not y's; a scalar broadcasts as in TF's
+        # element-wise gradients. Any other shape would be a silently broadcast wrong gradient here.
+        require(jnp.ndim(dy) == 0 or jnp.shape(dy) == jnp.shape(y), errors.InvalidArgumentError,
+                f"Incompatible shapes: the gradient given for {t.name} (grad_ys) has shape "
+                f"[{','.join(str(d) for d in jnp.shape(dy))}] but {t.name} has shape "
+                f"[{','.join(str(d) for d in jnp.shape(y))}]")
     cotangents = [jnp.broadcast_to(jnp.asarray(dy, y.dtype), jnp.shape(y)) for dy, y in zip(dys, primals)]
     grads = dict(zip(diff_idx, vjp(cotangents) if diff_vals else []))
     outputs = []

@@ -36,9 +36,10 @@ def relu6(x, **_):
 
 
 def _negative_part(x):
-    """x where x < 0, else 0, with no gradient from the other side: EluGrad/SeluGrad take the linear
-    branch's gradient at x = 0 (`features < 0 ? … : dy`); jnp.minimum would split it 50/50."""
-    return jnp.where(x < 0, x, jnp.zeros((), x.dtype))
+    """x where x <= 0 or NaN, else 0: the argument of Elu/Selu's exponential branch. Where it gives 0 the
+    gradient stops, so EluGrad/SeluGrad's `features < 0 ? … : dy` takes the linear branch's gradient at
+    x = 0 (jnp.minimum would split it 50/50), large x cannot overflow expm1, and a NaN stays NaN."""
+    return jnp.where(x > 0, jnp.zeros((), x.dtype), x)
 
 
 @lowers("Elu")
