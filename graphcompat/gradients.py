@@ -20,6 +20,7 @@ import numpy as np
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
+from graphcompat.framework import tf_op_types as _tf_op_types
 from graphcompat.framework.registry import OP_DEFS, apply_op, defop, unchanged_shape
 from graphcompat.custom_gradient import Override, gradient_override, missing_gradient_error
 
@@ -29,9 +30,18 @@ defop("SymbolicGradient", "input: *Tin -> output: *Tout", loop=True)  # created 
 # The ops sparse gradients are built from (GatherV2, UnsortedSegmentSum) are defined by their families.
 from graphcompat.ops import indexing_ops as _indexing_ops, segment_ops as _segment_ops  # noqa: E402,F401
 
-# Ops TF registers as not differentiable (their float outputs carry no gradient).
-NOT_DIFFERENTIABLE = {"StopGradient", "PreventGradient", "ZerosLike", "OnesLike", "Floor", "Ceil", "Round",
-                      "Rint", "Shape", "ShapeN", "Size", "Rank", "Const", "Placeholder"}
+# What TF's gradient registry says of an op type (framework/tf_op_types.py, generated from it), plus the
+# registered gradient functions that return None for every input (Floor, FloorDiv, ...): gradients never flow
+# through these ops (None when they are the only path). LinSpace is differentiated: TF's tf.linspace is a
+# differentiable composite of other ops, and graphcompat records the op itself.
+NOT_DIFFERENTIABLE = (_tf_op_types.NOT_DIFFERENTIABLE - {"LinSpace"}) | {
+    "PreventGradient", "Floor", "Ceil", "Round", "Rint", "FloorDiv", "TruncateDiv", "ArgMax", "ArgMin"}
+# Inputs whose registered gradient is None while the others have one ({op type: input indices}).
+NON_DIFFERENTIABLE_INPUTS = {"Zeta": (0,), "Polygamma": (0,), "Betainc": (0, 1)}
+# Op types TF has no gradient for: tf.gradients through one raises TF's LookupError. Not those whose TF
+# API is a differentiable composite while graphcompat records the op itself (tf.linalg.expm, tf.linspace),
+# nor graphcompat's own function calls (second-order gradients run through SymbolicGradient).
+NO_GRADIENT = _tf_op_types.NO_GRADIENT - {"MatrixExponential", "SymbolicGradient", "_Arg"}
 _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
 
 
@@ -120,6 +130,12 @@ def _is_cut(op: _ops.Operation) -> bool:
     return op_def.stateful or any(a.is_ref for a in op_def.inputs)
 
 
+def _differentiable_inputs(op: _ops.Operation, t: _ops.Tensor = None) -> list:
+    """The inputs of `op` (those that are `t`, when given) that TF's gradient function differentiates."""
+    skip = () if gradient_override(op) is not None else NON_DIFFERENTIABLE_INPUTS.get(op.type, ())
+    return [x for i, x in enumerate(op._inputs) if i not in skip and (t is None or x is t)]
+
+
 def _reached_from(xs, stop: set) -> set:
     """Ops whose outputs depend (through backpropagatable tensors) on any x."""
     reached: set = set()
@@ -128,7 +144,7 @@ def _reached_from(xs, stop: set) -> set:
     while frontier:
         t = frontier.pop()
         for op in t._consumers:
-            if op in reached or _is_cut(op):
+            if op in reached or _is_cut(op) or not _differentiable_inputs(op, t):
                 continue
             reached.add(op)
             for out in op._outputs:
@@ -223,8 +239,10 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
     for op in sorted(reached, key=lambda o: o._id, reverse=True):
         if any(t in needed and t not in stop for t in op._outputs):
             between.add(op)
-            inputs = op._inputs
+            inputs = _differentiable_inputs(op)
             override = gradient_override(op)
+            if override is None and op.type in NO_GRADIENT:
+                raise missing_gradient_error(op)
             if override is not None:
                 if override.kind == "missing":
                     raise missing_gradient_error(op)

@@ -71,8 +71,26 @@ def _crop_and_resize_shape(ctx: InferenceContext):
 
 defop("CropAndResize", "image: T, boxes: float32, box_ind: int32, crop_size: int32 -> crops: float32",
       attrs={"method": "bilinear", "extrapolation_value": 0.0}, shape=_crop_and_resize_shape)
+
+
+def _draw_boxes_shape(ctx):
+    """TF's shape function: images of rank 4 with 1, 3 or 4 channels, boxes [batch, n, 4]."""
+    images, boxes = ctx.shape(0), ctx.shape(1)
+    if images.ndims is not None and images.ndims != 4:
+        raise ctx.error(f"Shape must be rank 4 but is rank {images.ndims}")
+    if images.ndims is not None and images.as_list()[3] not in (None, 1, 3, 4):
+        raise ctx.error("Channel depth should be either 1 (GRY), 3 (RGB), or 4 (RGBA)")
+    if boxes.ndims is not None and boxes.ndims != 3:
+        raise ctx.error(f"Shape must be rank 3 but is rank {boxes.ndims}")
+    if boxes.ndims is not None and boxes.as_list()[2] not in (None, 4):
+        raise ctx.error(f"Dimension must be 4 but is {boxes.as_list()[2]}")
+    return [images]
+
+
+defop("DrawBoundingBoxes", "images: T, boxes: float32 -> output: T",
+      types={"T": (_dt.float32, _dt.float16)}, shape=_draw_boxes_shape)
 defop("DrawBoundingBoxesV2", "images: T, boxes: float32, colors: float32 -> output: T",
-      types={"T": (_dt.float32, _dt.float16)}, shape=lambda ctx: [ctx.shape(0)])
+      types={"T": (_dt.float32, _dt.float16)}, shape=_draw_boxes_shape)
 defop("NonMaxSuppressionV3", "boxes: T, scores: T, max_output_size: int32, iou_threshold: T_threshold, "
       "score_threshold: T_threshold -> selected_indices: int32",
       attrs={"T": _dt.float32, "T_threshold": _dt.float32}, shape=_nms_shape)
@@ -352,15 +370,11 @@ def crop_and_resize(image, boxes, box_ind=None, crop_size=None, method: str = "b
                     {"method": method, "extrapolation_value": float(extrapolation_value)}, name=name)
 
 
-_DEFAULT_COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5, 0, 0.5, 1],
-                            [0.5, 0.5, 0, 1], [0.5, 0, 0, 1], [0, 0, 0.5, 1], [0, 1, 1, 1], [1, 0, 1, 1]],
-                           np.float32)
-
-
 def draw_bounding_boxes(images, boxes, name: Optional[str] = None, colors=None):
-    """`tf.image.draw_bounding_boxes`: one-pixel box outlines (normalized [y1, x1, y2, x2]) in cycling colors."""
+    """`tf.image.draw_bounding_boxes`: one-pixel box outlines (normalized [y1, x1, y2, x2]) in cycling colors
+    (the kernel's table of ten when `colors` is None: DrawBoundingBoxes, as TF records it)."""
     if colors is None:
-        colors = _DEFAULT_COLORS
+        return apply_op("DrawBoundingBoxes", [images, boxes], name=name)
     return apply_op("DrawBoundingBoxesV2", [images, boxes, colors], name=name)
 
 

@@ -267,3 +267,60 @@ def test_gradients_at_kinks_and_zeros_match_tensorflow(name, build):
                 results.append(_weighted_gradients(lib, build(lib), [ZERO_X, ZERO_Y]))
     for got, want in zip(*results):
         np.testing.assert_allclose(got, want, rtol=1e-6, equal_nan=True, err_msg=name)
+
+
+# --- which gradients TF leaves None, and where it raises LookupError ------------------------------------
+A = np.array([1.5, 2.5, 3.5, 4.5], np.float32)
+B = np.array([0.3, 0.6, 0.2, 0.8], np.float32)
+IMAGE = np.linspace(0.1, 0.9, 24).astype(np.float32).reshape(1, 2, 4, 3)
+NO_GRADIENT_CASES = [  # (name, build(tf, a, b) -> y): tf.gradients(y, [a, b]) as TF, None where TF's is None
+    ("floordiv", lambda tf_, a, b: tf_.floordiv(a, b)),                       # registered: (None, None)
+    ("truncatediv", lambda tf_, a, b: tf_.truncatediv(a, b) + b),
+    ("floor_ceil_round", lambda tf_, a, b: tf_.floor(a) + tf_.ceil(b) + tf_.round(a * b) + tf_.rint(b)),
+    ("one_hot", lambda tf_, a, b: tf_.one_hot([0, 2], 3, on_value=a[0], off_value=b[0])),  # NotDifferentiable
+    ("range", lambda tf_, a, b: tf_.range(a[0], a[0] + 5.0, b[1] + 1.0)),
+    ("hsv_to_rgb", lambda tf_, a, b: tf_.image.hsv_to_rgb(tf_.reshape(tf_.concat([a, b, a * 0.1], 0), [4, 3]))),
+    ("zeta_x", lambda tf_, a, b: tf_.math.zeta(a + 1.0, b + 1.0)),            # d/dx: None; d/dq defined
+    ("polygamma_a", lambda tf_, a, b: tf_.math.polygamma(tf_.floor(a), b + 1.0)),
+    ("betainc_ab", lambda tf_, a, b: tf_.math.betainc(a, a + b, b)),          # d/da, d/db: None; d/dx defined
+    ("draw_boxes", lambda tf_, a, b: tf_.image.draw_bounding_boxes(IMAGE * b[0], tf_.reshape(a * 0.1, [1, 1, 4]))),
+    ("floordiv_and_mul", lambda tf_, a, b: tf_.floordiv(a, 2.0) + a * b),     # the other path still counts
+    ("unique", lambda tf_, a, b: tf_.unique(a)[0]),                           # no gradient: LookupError
+    ("setdiff1d", lambda tf_, a, b: tf_.setdiff1d(a, b)[0]),
+    ("truncatemod", lambda tf_, a, b: tf_.truncatemod(a, b)),
+    ("adjust_hue", lambda tf_, a, b: tf_.image.adjust_hue(IMAGE * a[0], 0.1)),
+    ("resize_area", lambda tf_, a, b: tf_.image.resize_area(IMAGE * b[1], [3, 5])),
+    ("parallel_stack", lambda tf_, a, b: tf_.parallel_stack([a, b])),
+    ("stop_gradient_silences", lambda tf_, a, b: tf_.stop_gradient(tf_.unique(a)[0]) + b[0]),
+]
+
+
+def _gradients_or_error(tf_, build):
+    with tf_.Graph().as_default():
+        a, b = tf_.constant(A), tf_.constant(B)
+        y = build(tf_, a, b)
+        try:
+            flat = tf_.reshape(y, [-1])
+            grads = tf_.gradients(tf_.reduce_sum(flat * tf_.cast(tf_.range(tf_.size(flat)) + 1, y.dtype)), [a, b])
+        except LookupError as e:
+            return "LookupError", str(e).split(" In general")[0]
+        with tf_.Session() as sess:
+            return [None if g is None else sess.run(g) for g in grads]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name,build", NO_GRADIENT_CASES, ids=[c[0] for c in NO_GRADIENT_CASES])
+def test_none_gradients_and_missing_gradients_as_tensorflow(name, build):
+    """TF's gradient registry decides: NotDifferentiable ops and gradient functions that return None give
+    None (an optimizer then reports 'No gradients provided'), ops with no gradient raise TF's LookupError
+    naming the op. graphcompat differentiated all of them (zeros or a value where TF has None)."""
+    from tests import oracle
+    got, want = _gradients_or_error(tf, build), _gradients_or_error(oracle.tf1(), build)
+    if isinstance(want, tuple):
+        assert got == want
+        return
+    assert not isinstance(got, tuple), got
+    assert [g is None for g in got] == [w is None for w in want], (got, want)
+    for g, w in zip(got, want):
+        if w is not None:
+            np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-6, err_msg=name)

@@ -75,9 +75,15 @@ ORACLE = [
                                                                                      CROP_BOXES[::-1]])[:, :3]),
                                         tf.image.draw_bounding_boxes(IMG[..., :1], CROP_BOXES[None, :2].repeat(2, 0),
                                                                      colors=np.array([[0.5, 0.2, 0.1, 1.0]],
-                                                                                     np.float32))]),
+                                                                                     np.float32)),
+                                        # the kernel's default table: no colors, empty colors, one channel
+                                        tf.image.draw_bounding_boxes(IMG[..., :1], _FOUR_BOXES),
+                                        tf.image.draw_bounding_boxes(IMG, _FOUR_BOXES,
+                                                                     colors=np.zeros((0, 4), np.float32))]),
 ]
 
+_FOUR_BOXES = np.array([[[0.0, 0.0, 0.5, 0.5], [0.2, 0.2, 1.0, 1.0], [0.1, 0.0, 0.9, 0.6], [0.4, 0.4, 0.6, 0.9]]] * 2,
+                       np.float32)
 CROP_BOXES = np.array([[0.1, 0.2, 0.8, 0.9], [0.0, 0.0, 1.0, 1.0], [-0.2, 0.3, 0.6, 1.3], [0.5, 0.9, 0.2, 0.1]],
                       np.float32)
 
@@ -107,6 +113,8 @@ def test_oracle(name, build):
     lambda tf: tf.image.non_max_suppression(BOXES, SCORES, -1),
     lambda tf: tf.image.extract_image_patches(IMG, [1, 2, 2, 1], [1, 1, 1, 1], [1, 1, 1, 1], "FOO"),
     lambda tf: tf.image.crop_and_resize(IMG, CROP_BOXES, [0, 1, 2, 0], [4, 5]),
-], ids=["hsv_channels", "nms_max_output", "patches_padding", "crop_box_index"])
+    lambda tf: tf.image.draw_bounding_boxes(IMG, _FOUR_BOXES[:, :, :3]),
+    lambda tf: tf.image.draw_bounding_boxes(IMG, _FOUR_BOXES, colors=np.ones((3, 2), np.float32)),
+], ids=["hsv_channels", "nms_max_output", "patches_padding", "crop_box_index", "boxes_not_4", "colors_channels"])
 def test_oracle_errors(build):
     _op_oracle.compare_error(build)

@@ -1,7 +1,8 @@
 """Generates graphcompat/framework/tf_op_types.py from TensorFlow's op registry, for every op type graphcompat
 defines: the allowed dtypes of each type attr (in TF's order: its "not in list of allowed values" text
 prints them so), the default of each type attr (op_def_library converts a Python value to it when no other
-input fixes the type), and the minimum length of list arguments.
+input fixes the type), the minimum length of list arguments, and what TF's gradient registry says of the op
+(`NotDifferentiable`, or no gradient at all).
 
 Needs TensorFlow: `python tools/gen_op_types.py [--check]` (--check: fail when the file is out of date).
 """
@@ -24,6 +25,9 @@ from TF 2.21's op registry, for every op type graphcompat defines; do not edit b
   for an input whose type no earlier input fixed with the op's allowed dtypes, else this default
   (`tf.reduce_sum(x, [])` gets int32 axes, not float32).
 - MINIMUM_LENGTHS: TF's `N: int >= k` constraints on list lengths.
+- NOT_DIFFERENTIABLE: op types TF registers with `ops.NotDifferentiable` (tf.gradients passes no gradient
+  through them: None when they are the only path).
+- NO_GRADIENT: op types TF registers no gradient for (tf.gradients through them raises LookupError).
 
 (A data table: one op per line.)
 """
@@ -41,12 +45,19 @@ def tables() -> tuple:
     sys.path.insert(0, ROOT)
     import tensorflow  # noqa: F401  (registers the ops)
     from tensorflow.python.framework import dtypes as tf_dtypes
+    from tensorflow.python.framework import ops as tf_ops
+    from tensorflow.python.ops import gradients  # noqa: F401  (registers TF's gradient functions)
     from graphcompat.framework import registry
-    allowed, defaults, minimums = {}, {}, {}
+    allowed, defaults, minimums, not_differentiable, no_gradient = {}, {}, {}, [], []
     for op_type in sorted(registry.OP_DEFS):
         op_def = tf_op_def(op_type)
         if op_def is None:
             continue
+        try:
+            if tf_ops.gradient_registry.lookup(op_type) is None:
+                not_differentiable.append(op_type)
+        except LookupError:
+            no_gradient.append(op_type)
         number_attrs = {a.number_attr for a in op_def.input_arg if a.number_attr}
         for attr in op_def.attr:
             if attr.type in ("type", "list(type)") and attr.HasField("allowed_values"):
@@ -56,11 +67,14 @@ def tables() -> tuple:
                 defaults.setdefault(op_type, {})[attr.name] = tf_dtypes.as_dtype(attr.default_value.type).name
             if attr.type == "int" and attr.name in number_attrs and attr.has_minimum and attr.minimum > 0:
                 minimums.setdefault(op_type, {})[attr.name] = attr.minimum
-    return allowed, defaults, minimums
+    return allowed, defaults, minimums, not_differentiable, no_gradient
 
 
 def render() -> str:
-    allowed, defaults, minimums = tables()
+    allowed, defaults, minimums, not_differentiable, no_gradient = tables()
+
+    def op_set(name: str, ops: list, comment: str) -> str:
+        return "\n".join([f"# {comment}", f"{name} = frozenset({{"] + [f"    {op!r}," for op in ops] + ["})", ""])
 
     def table(name: str, rows: dict, comment: str) -> str:
         lines = [f"# {comment}", f"{name} = {{"]
@@ -72,7 +86,11 @@ def render() -> str:
                       "",
                       table("DEFAULT_TYPES", defaults, "{op type: {type attr: TF's default dtype}}"),
                       "",
-                      table("MINIMUM_LENGTHS", minimums, "{op type: {length attr: minimum}}")])
+                      table("MINIMUM_LENGTHS", minimums, "{op type: {length attr: minimum}}"),
+                      "",
+                      op_set("NOT_DIFFERENTIABLE", not_differentiable, "ops.NotDifferentiable(op type)"),
+                      "",
+                      op_set("NO_GRADIENT", no_gradient, "op types with no registered gradient")])
 
 
 def main() -> int:

@@ -198,25 +198,50 @@ def crop_and_resize(image, boxes, box_ind, crop_size, *, method="bilinear", extr
     return jnp.where(valid[..., None], out, jnp.float32(extrapolation_value))
 
 
+# The kernel's colors when none are given (RGBA; a one-channel image gets 1 in the first channel).
+_DEFAULT_BOX_COLORS = np.array([[1, 1, 0, 1], [0, 0, 1, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0.5, 0, 0.5, 1],
+                                [0.5, 0.5, 0, 1], [0.5, 0, 0, 1], [0, 0, 0.5, 1], [0, 1, 1, 1], [1, 0, 1, 1]],
+                               np.float32)
+
+
+@lowers("DrawBoundingBoxes", host=True)
+def draw_bounding_boxes(images, boxes, **_):
+    return draw_bounding_boxes_v2(images, boxes, None)
+
+
 @lowers("DrawBoundingBoxesV2", host=True)
-def draw_bounding_boxes(images, boxes, colors, **_):
-    images, boxes, colors = np.array(images), np.asarray(boxes, np.float32), np.asarray(colors, np.float32)
-    require(images.ndim == 4, _INVALID, lambda: f"The rank of the images should be 4")
+def draw_bounding_boxes_v2(images, boxes, colors, **_):
+    """TF's DrawBoundingBoxesOp: checks in its order, then one-pixel outlines clipped to the image."""
+    images, boxes = np.array(images), np.asarray(boxes, np.float32)
+    require(images.ndim == 4, _INVALID, "The rank of the images should be 4")
+    require(boxes.ndim == 3, _INVALID, "The rank of the boxes tensor should be 3")
+    require(images.shape[0] == boxes.shape[0], _INVALID, "The batch sizes should be the same")
     batch, height, width, depth = images.shape
     require(depth in (1, 3, 4), _INVALID, "Channel depth should be either 1 (GRY), 3 (RGB), or 4 (RGBA)")
-    require(boxes.ndim == 3 and boxes.shape[0] == batch, _INVALID, "The dimensions of images and boxes do not match")
-    if len(colors) == 0:
-        colors = np.array([[1, 1, 0, 1]], np.float32)
+    require(boxes.shape[2] == 4, _INVALID,
+            lambda: f"The size of the third dimension of the box must be 4. Received: {boxes.shape[2]}")
+    table = None
+    if colors is not None:
+        colors = np.asarray(colors, np.float32)
+        require(colors.ndim == 2, _INVALID, lambda: f"colors must be a 2-D matrix{_shape_text(colors.shape)}")
+        require(colors.shape[1] >= depth, _INVALID, lambda: "colors must have equal or more channels than the "
+                f"image provided: {_shape_text(colors.shape)}")
+        table = colors[:, :depth] if colors.size else None
+    if table is None:
+        table = _DEFAULT_BOX_COLORS.copy()
+        if depth == 1:
+            table[:, 0] = 1
+        table = table[:, :depth]
     for b in range(batch):
         for i, box in enumerate(boxes[b]):
-            color = colors[i % len(colors)]
-            y0, x0 = int(box[0] * (height - 1)), int(box[1] * (width - 1))  # C++ truncation toward zero
-            y1, x1 = int(box[2] * (height - 1)), int(box[3] * (width - 1))
-            if y0 > y1 or x0 > x1 or y0 >= height or x0 >= width or y1 < 0 or x1 < 0:
-                continue
+            paint = table[i % len(table)].astype(images.dtype)
+            # float32 products truncated toward zero, as the kernel's static_cast<int64>.
+            y0, x0, y1, x1 = (int(np.float32(v) * np.float32(n - 1)) for v, n in
+                              ((box[0], height), (box[1], width), (box[2], height), (box[3], width)))
+            if y0 > y1 or x0 > x1 or y0 >= height or y1 < 0 or x0 >= width or x1 < 0:
+                continue  # inverted or wholly outside: TF logs a warning and skips it
             ya, yb = max(y0, 0), min(y1, height - 1)
             xa, xb = max(x0, 0), min(x1, width - 1)
-            paint = color[:depth].astype(images.dtype)
             for y in (y0, y1):
                 if 0 <= y < height:
                     images[b, y, xa:xb + 1] = paint
@@ -224,3 +249,7 @@ def draw_bounding_boxes(images, boxes, colors, **_):
                 if 0 <= x < width:
                     images[b, ya:yb + 1, x] = paint
     return images
+
+
+def _shape_text(shape) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"

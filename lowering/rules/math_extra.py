@@ -117,8 +117,9 @@ def _xlog1py(x, y):
     return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x * jnp.log1p(safe_y))
 
 
-for _op, _fn in {"Igamma": _igamma, "Igammac": _igammac, "Zeta": _zeta, "Polygamma": _polygamma,
-                 "NextAfter": jnp.nextafter}.items():
+# TF registers no gradient for zeta's x and polygamma's order (None): they carry none here either.
+for _op, _fn in {"Igamma": _igamma, "Igammac": _igammac, "Zeta": lambda x, q: _zeta(lax.stop_gradient(x), q),
+                 "Polygamma": lambda a, x: _polygamma(lax.stop_gradient(a), x), "NextAfter": jnp.nextafter}.items():
     lowers(_op)(_binary(_fn))
 
 for _op, _fn in {"Erfinv": jss.erfinv, "Ndtri": jss.ndtri, "BesselI0": jss.i0, "BesselI0e": jss.i0e,
@@ -142,6 +143,7 @@ def betainc(a, b, x, **_):
                 "[" + ",".join(str(d) for d in s) + "]" for s in shapes))
     dtype = jnp.result_type(x)
     a, b, x = jnp.broadcast_arrays(jnp.asarray(a, dtype), jnp.asarray(b, dtype), jnp.asarray(x, dtype))
+    a, b = lax.stop_gradient(a), lax.stop_gradient(b)  # TF's gradient is None for a and b
     # Eigen's betainc_impl decides first: NaN for a <= 0 or b <= 0; then x == 0 is 0 and x == 1 is 1 (even
     # for a NaN or infinite a or b); then NaN outside [0, 1] and for NaN or infinite a or b.
     out = jss.betainc(a, b, x).astype(dtype)
