@@ -272,6 +272,12 @@ ORACLE = {
     "unique": lambda tf_: tuple(tf_.unique(tf_.constant([5, 5, 2, 7, 2, 5]))),
     "boolean_mask": lambda tf_: tf_.boolean_mask(tf_.constant([[1, 2], [3, 4], [5, 6]]),
                                                  tf_.constant([True, False, True])),
+    "boolean_mask_axis": lambda tf_: (tf_.boolean_mask(tf_.reshape(tf_.range(24.0), [2, 3, 4]),
+                                                       [True, False, True, True], axis=2),
+                                      tf_.boolean_mask(tf_.reshape(tf_.range(24.0), [2, 3, 4]),
+                                                       [[True, False, True, True], [False, True, True, False],
+                                                        [True, True, False, False]], axis=1)),
+    "boolean_mask_gradient": lambda tf_: _mask_gradient(tf_),
     "dynamic_partition": lambda tf_: tf_.dynamic_partition(tf_.constant([[1.0], [2.0], [3.0]]),
                                                            tf_.constant([1, 0, 1]), 2),
     "dynamic_stitch": lambda tf_: tf_.dynamic_stitch([tf_.constant([[0, 4]]), tf_.constant([1, 2, 3])],
@@ -280,6 +286,23 @@ ORACLE = {
     "select": lambda tf_: tf_.where(tf_.constant([True, False]), tf_.constant([[1, 2], [3, 4]]),
                                     tf_.constant([[5, 6], [7, 8]])),
 }
+
+
+def _mask_gradient(tf_):
+    x = tf_.reshape(tf_.range(24.0), [2, 3, 4])
+    y = tf_.boolean_mask(x, [[True, False, True], [False, True, True]])
+    return tf_.gradients(tf_.reduce_sum(y * y), x)[0]
+
+
+@pytest.mark.oracle
+def test_boolean_mask_records_tensorflows_graph():
+    """Where -> Squeeze -> GatherV2 after reshaping the masked dimensions into one, node for node as TF."""
+    def build(t):
+        x = t.placeholder(t.float32, [None, 3, 4], name="x")
+        t.boolean_mask(x, t.placeholder(t.bool, [None, 3], name="m"))
+        t.boolean_mask(x, [True, False, True, True], axis=2)
+    v1 = oracle.tf1()
+    assert oracle.op_names(tf, build) == oracle.op_names(v1, build)
 
 
 @pytest.mark.oracle

@@ -189,10 +189,13 @@ def dynamic_stitch(indices, data, name: Optional[str] = None):
 
 
 def boolean_mask(tensor, mask, name: str = "boolean_mask", axis=None):
-    """`tf.boolean_mask`: the elements (or slices) of `tensor` where `mask` is true.
+    """`tf.boolean_mask`: the elements (or slices) of `tensor` where `mask` is true, along `axis`.
 
-    Recorded as a DynamicPartition on the mask (TF records Where + Gather; the values are the same).
-    """
+    Recorded as TF records it: the masked dimensions reshaped into one, then Where(mask) -> Squeeze ->
+    GatherV2 along `axis` (so its gradient is Gather's, and a GraphDef reads as TF's)."""
+    from graphcompat.framework.constant_op import constant_value
+    from graphcompat.ops import array_ops
+    from graphcompat.ops.math_ops import reduce_prod
     with _ops.name_scope(name, values=[tensor, mask]):
         tensor = convert_to_tensor(tensor, name="tensor")
         mask = convert_to_tensor(mask, name="mask")
@@ -202,14 +205,25 @@ def boolean_mask(tensor, mask, name: str = "boolean_mask", axis=None):
         if ndims_mask is None:
             raise ValueError("Number of mask dimensions must be specified, even if some dimensions are None.  "
                              "E.g. shape=[None] is ok, but shape=None is not.")
-        axis = 0 if axis is None else int(axis)
-        if axis != 0:
-            raise NotImplementedError("tf.boolean_mask with axis != 0 is not implemented by graphcompat")
-        if tensor.shape.ndims is not None:
-            tensor.shape[axis:axis + ndims_mask].assert_is_compatible_with(mask.shape)
-        from graphcompat.ops.math_ops import cast
-        parts = cast(mask, _dt.int32)
-        return dynamic_partition(tensor, parts, 2)[1]
+        axis = 0 if axis is None else axis
+        axis_value = constant_value(axis) if isinstance(axis, _ops.Tensor) else axis
+        static = tensor.shape
+        if axis_value is not None:
+            axis = axis_value = int(axis_value)
+            if static.ndims is not None:
+                static[axis:axis + ndims_mask].assert_is_compatible_with(mask.shape)
+        shape = array_ops.shape  # called per use, as TF does (Shape, Shape_1, Shape_2)
+        leading_size = reduce_prod(shape(tensor)[axis:axis + ndims_mask], [0])
+        tensor = array_ops.reshape(tensor, array_ops.concat([shape(tensor)[:axis], [leading_size],
+                                                             shape(tensor)[axis + ndims_mask:]], 0))
+        if axis_value is not None and static.ndims is not None:
+            first_dim = static[axis:axis + ndims_mask].num_elements()
+            tensor.set_shape(_ts.TensorShape(static[:axis].as_list() + [first_dim]
+                                             + static[axis + ndims_mask:].as_list()))
+        mask = array_ops.reshape(mask, [-1])
+        indices = array_ops.squeeze(where(mask), axis=[1])
+        from graphcompat.ops.indexing_ops import gather
+        return gather(tensor, indices, axis=axis)
 
 
 # ------------------------------------------------------------------------------------------------
