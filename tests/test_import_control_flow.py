@@ -182,7 +182,6 @@ def test_a_merge_that_joins_no_cond_is_refused_before_the_graph_changes():
 
 
 @pytest.mark.oracle
-@pytest.mark.xfail(reason="needs TensorList ops from branch functions", strict=True)
 def test_map_fn_loops_over_tensor_lists():
     def build(t):
         x = t.placeholder(t.float32, [None], name="x")
