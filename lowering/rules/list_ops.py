@@ -170,7 +170,7 @@ def _zeros(shape, dtype):
     return np.zeros(shape, dtype)
 
 
-def _known_element_shape(lst: TensorList, given, what: str):
+def _known_element_shape(lst: TensorList, given):
     """The element shape to fill unset elements with: the op's `element_shape` input merged with the
     list's (TF's GetElementShapeFromInput) and the shape of the stored elements."""
     shape = _merge(_partial_shape(given), lst.element_shape)
@@ -295,13 +295,13 @@ def tensor_list_get_item(handle, index, element_shape, *, element_dtype, **_):
     _check_dtype(handle, element_dtype)
     _check_index(index, handle.size, "access")
     if handle.items is None:
-        shape = _known_element_shape(handle, element_shape, "TensorListGetItem")
+        shape = _known_element_shape(handle, element_shape)
         if not _fully_defined(shape):
             raise errors.InvalidArgumentError(
                 None, None, f"Trying to read an uninitialized tensor but element_shape is not fully defined: "
                 f"{_shape_text(shape)} and no list element is set.")
         return _zeros(shape, handle.dtype)
-    _known_element_shape(handle, element_shape, "TensorListGetItem")  # TF's merge check
+    _known_element_shape(handle, element_shape)  # TF's merge check
     if _xp(handle.items, index) is np:
         return handle.items[int(index)]
     return jnp.asarray(handle.items)[index]
@@ -314,7 +314,7 @@ def tensor_list_stack(handle, element_shape, *, element_dtype, num_elements=-1, 
         raise errors.InvalidArgumentError(
             None, None, f"Operation expected a list with {num_elements} elements but got a list with "
             f"{handle.size} elements.")
-    shape = _known_element_shape(handle, element_shape, "TensorListStack")
+    shape = _known_element_shape(handle, element_shape)
     if handle.items is not None:
         return handle.items
     if not _fully_defined(shape):
@@ -336,7 +336,7 @@ def tensor_list_gather(handle, indices, element_shape, *, element_dtype, **_):
             errors.InvalidArgumentError,
             lambda: f"Trying to gather element {_first_bad(indices, handle.size)} in a list with "
                     f"{handle.size} elements.")
-    shape = _known_element_shape(handle, element_shape, "TensorListGather")
+    shape = _known_element_shape(handle, element_shape)
     if handle.items is None:
         if not _fully_defined(shape):
             raise errors.InvalidArgumentError(
@@ -405,7 +405,7 @@ def tensor_list_pop_back(handle, element_shape, *, element_dtype, **_):
     if handle.size == 0:
         raise errors.InvalidArgumentError(None, None, "Trying to pop from an empty list.")
     if handle.items is None:
-        shape = _known_element_shape(handle, element_shape, "TensorListPopBack")
+        shape = _known_element_shape(handle, element_shape)
         if not _fully_defined(shape):
             raise errors.InvalidArgumentError(
                 None, None, "Trying to read an uninitialized tensor but element_shape is not fully defined."
