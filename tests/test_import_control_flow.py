@@ -182,10 +182,235 @@ def test_a_merge_that_joins_no_cond_is_refused_before_the_graph_changes():
 
 
 @pytest.mark.oracle
-@pytest.mark.xfail(reason="needs TensorList ops from branch functions", strict=True)
 def test_map_fn_loops_over_tensor_lists():
     def build(t):
         x = t.placeholder(t.float32, [None], name="x")
         return [t.map_fn(lambda e: e * 2.0, x)]
     want, got = _run_both(build, [{"x:0": np.array([1.0, 2.0], np.float32)}], "v2", True)
     np.testing.assert_allclose(got[0][0], want[0][0])
+
+
+# --- TensorLists: what TF 2's control flow v2 carries through its While loops ---------------------------
+def _run_in_one_session(build, feeds, rounds=2):
+    """Builds `build(tf)` in TF with control flow v2 and runs each feed; imports TF's GraphDef here and runs
+    every feed `rounds` times in ONE session (a plan's first run goes op by op, later runs compile).
+    Returns (TF's results, ours per round, our session's runners' tiers: {fetched names: tier})."""
+    v1 = oracle.tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = True
+    try:
+        graph = v1.Graph()
+        with graph.as_default():
+            with v1.variable_scope("", use_resource=True):
+                outs = [t.name for t in build(v1)]
+            init = v1.global_variables_initializer().name
+            with v1.Session(graph=graph) as sess:
+                sess.run(init)
+                want = [sess.run(outs, feed) for feed in feeds]
+            graph_def = graph.as_graph_def()
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
+    op_types = {n.op for n in graph_def.node} | {n.op for f in graph_def.library.function for n in f.node_def}
+    assert {"TensorListSetItem", "TensorListPushBack"} & op_types, op_types
+    with tf.Graph().as_default() as ours:
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session(graph=ours) as sess:
+            sess.run(init)
+            got = [[sess.run(outs, feed) for feed in feeds] for _ in range(rounds)]
+            tiers = {}
+            for runner in sess._runners:
+                if runner.plan.fetch_tensors:
+                    tiers[tuple(t.name for t in runner.plan.fetch_tensors)] = (
+                        "eager" if runner.eager_only else "compiled" if runner.compiled is not None else "first")
+    return want, got, tiers
+
+
+def _assert_same(want, got):
+    for round_ in got:
+        for w_feed, g_feed in zip(want, round_):
+            for w, g in zip(w_feed, g_feed):
+                g, w = np.asarray(g), np.asarray(w)
+                assert g.dtype == w.dtype and g.shape == w.shape, (g.dtype, w.dtype, g.shape, w.shape)
+                np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def _map_fn(t):
+    x = t.placeholder(t.float32, [None], name="x")
+    return [t.map_fn(lambda e: e * 2.0 + 1.0, x)]
+
+
+def _map_fn_tuple(t):  # elements of a matrix, two results of other dtypes
+    x = t.placeholder(t.float32, [None, 3], name="x")
+    s, m = t.map_fn(lambda row: (t.reduce_sum(row), t.cast(t.argmax(row), t.int32)), x,
+                    dtype=(t.float32, t.int32))
+    return [s, m]
+
+
+def _scan(t):
+    x = t.placeholder(t.float32, [None], name="x")
+    return [t.scan(lambda acc, e: acc + e, x)]
+
+
+def _tensor_array_sized_by_shape(t):  # no element_shape: the first write in the loop sets it
+    x = t.placeholder(t.float32, [None, 2], name="x")
+    n = t.shape(x)[0]
+    arr = t.TensorArray(t.float32, size=n)
+    _, arr = t.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a.write(i, x[i] * 2.0 + t.cast(i, t.float32))),
+                          [0, arr])
+    return [arr.stack(), arr.size(), arr.read(1)]
+
+
+def _tensor_array_of_fed_size(t):  # the list's size is a fed value: no static shape, runs op by op
+    n = t.placeholder(t.int32, [], name="n")
+    arr = t.TensorArray(t.float32, size=n, element_shape=[2])
+    _, arr = t.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a.write(i, t.fill([2], t.cast(i * i, t.float32)))),
+                          [0, arr])
+    return [arr.stack()]
+
+
+def _dynamic_size_tensor_array(t):  # SetItem with resize_if_index_out_of_bounds: the list grows
+    n = t.placeholder(t.int32, [], name="n")
+    arr = t.TensorArray(t.int32, size=0, dynamic_size=True)
+    _, arr = t.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a.write(i, i * i)), [0, arr])
+    return [arr.stack()]
+
+
+_RNG = np.random.RandomState(7)
+_LIST_PROGRAMS = {
+    "map_fn": (_map_fn, [{"x:0": np.arange(3, dtype=np.float32)}, {"x:0": np.arange(5, dtype=np.float32)}],
+               "compiled"),
+    "map_fn_tuple": (_map_fn_tuple, [{"x:0": _RNG.randn(2, 3).astype(np.float32)},
+                                     {"x:0": _RNG.randn(4, 3).astype(np.float32)}], "compiled"),
+    "scan": (_scan, [{"x:0": np.arange(1, 4, dtype=np.float32)}, {"x:0": np.arange(1, 7, dtype=np.float32)}],
+             "compiled"),
+    "tensor_array": (_tensor_array_sized_by_shape, [{"x:0": _RNG.randn(3, 2).astype(np.float32)},
+                                                    {"x:0": _RNG.randn(5, 2).astype(np.float32)}], "compiled"),
+    "tensor_array_fed_size": (_tensor_array_of_fed_size, [{"n:0": 2}, {"n:0": 4}], "eager"),
+    "dynamic_size": (_dynamic_size_tensor_array, [{"n:0": 3}, {"n:0": 5}], "eager"),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("program", sorted(_LIST_PROGRAMS))
+def test_tensor_list_loops_run_with_tensorflows_numbers_for_two_lengths(program):
+    build, feeds, tier = _LIST_PROGRAMS[program]
+    want, got, tiers = _run_in_one_session(build, feeds)
+    _assert_same(want, got)
+    # loops whose lists keep a size known while tracing compile; sizes from fed values run op by op
+    assert list(tiers.values()) == [tier], tiers
+
+
+def _gru(t):
+    x = t.placeholder(t.float32, [2, None, 3], name="x")
+    cell = t.nn.rnn_cell.GRUCell(4, kernel_initializer=t.constant_initializer(0.1))
+    out, state = t.nn.dynamic_rnn(cell, x, dtype=t.float32)
+    return [out, state]
+
+
+def _gru_gradients(t):
+    out, state = _gru(t)
+    loss = t.reduce_sum(out * out) + t.reduce_sum(state)
+    return [loss] + t.gradients(loss, t.trainable_variables() + [t.get_default_graph().get_tensor_by_name("x:0")])
+
+
+_SEQUENCES = [{"x:0": _RNG.randn(2, 3, 3).astype(np.float32)}, {"x:0": _RNG.randn(2, 5, 3).astype(np.float32)}]
+
+
+@pytest.mark.oracle
+def test_dynamic_rnn_with_a_gru_cell_compiles():
+    want, got, tiers = _run_in_one_session(_gru, _SEQUENCES)
+    _assert_same(want, got)
+    assert list(tiers.values()) == ["compiled"], tiers
+
+
+@pytest.mark.oracle
+def test_dynamic_rnn_gradients_pop_the_accumulated_intermediates():
+    # TF's while_v2 gradient: the forward loop pushes each step's intermediates onto EmptyTensorLists,
+    # the backward loop pops them. A loop that grows a list cannot compile (fixed shapes): op by op.
+    want, got, tiers = _run_in_one_session(_gru_gradients, _SEQUENCES)
+    _assert_same(want, got)
+    assert list(tiers.values()) == ["eager"], tiers
+
+
+def _gru_training(t):
+    out, _ = _gru(t)
+    loss = t.reduce_mean(out * out)
+    step = t.train.AdamOptimizer(0.1).minimize(loss)
+    with t.control_dependencies([step]):
+        return [t.identity(loss)]
+
+
+@pytest.mark.oracle
+def test_dynamic_rnn_training_steps_update_the_variables_as_tensorflow():
+    # one session, four Adam steps over sequences of two lengths: each loss reflects the steps before it
+    want, got, tiers = _run_in_one_session(_gru_training, _SEQUENCES * 2, rounds=1)
+    _assert_same(want, got)
+    assert len({float(w[0]) for w in want}) == 4 and list(tiers.values()) == ["eager"], (want, tiers)
+
+
+def _raw_list_ops(t):
+    x = t.placeholder(t.float32, [None, 2], name="x")
+    ops = t.raw_ops
+    pushed = ops.EmptyTensorList(element_shape=[2], max_num_elements=-1, element_dtype=t.float32)
+    for value in (x[0], x[1] * 3.0, x[0] + x[1]):
+        pushed = ops.TensorListPushBack(input_handle=pushed, tensor=value)
+    popped, last = ops.TensorListPopBack(input_handle=pushed, element_shape=[2], element_dtype=t.float32)
+    rows = ops.TensorListFromTensor(tensor=x, element_shape=[2])
+    rows = ops.TensorListScatterIntoExistingList(input_handle=rows, tensor=x[:2] * 10.0, indices=[1, 0])
+    gathered = ops.TensorListGather(input_handle=rows, indices=[1, 1, 0], element_shape=[2],
+                                    element_dtype=t.float32)
+    flat, lengths = ops.TensorListConcatV2(input_handle=rows, element_shape=[-1],
+                                           leading_dims=t.zeros([0], t.int64), element_dtype=t.float32)
+    doubled = t.add_n([rows, rows])
+    unknown = ops.TensorListReserve(element_shape=-1, num_elements=3, element_dtype=t.int32)
+    unknown = ops.TensorListSetItem(input_handle=unknown, index=1, item=[7, 8])
+    return [ops.TensorListStack(input_handle=popped, element_shape=[2], element_dtype=t.float32), last,
+            ops.TensorListLength(input_handle=pushed), gathered, flat, lengths,
+            ops.TensorListElementShape(input_handle=rows, shape_type=t.int32),
+            ops.TensorListElementShape(input_handle=unknown, shape_type=t.int64),
+            ops.TensorListStack(input_handle=doubled, element_shape=[2], element_dtype=t.float32),
+            ops.TensorListStack(input_handle=unknown, element_shape=-1, element_dtype=t.int32),
+            ops.TensorListGetItem(input_handle=unknown, index=2, element_shape=-1, element_dtype=t.int32)]
+
+
+@pytest.mark.oracle
+def test_tensor_list_ops_outside_loops():
+    feeds = [{"x:0": _RNG.randn(3, 2).astype(np.float32)}, {"x:0": _RNG.randn(4, 2).astype(np.float32)}]
+    want, got, tiers = _run_in_one_session(_raw_list_ops, feeds)
+    _assert_same(want, got)
+    assert list(tiers.values()) == ["compiled"], tiers
+
+
+def _write_past_the_end(t):
+    n = t.placeholder(t.int32, [], name="n")
+    arr = t.TensorArray(t.float32, size=2, element_shape=[])
+    _, arr = t.while_loop(lambda i, a: i < n, lambda i, a: (i + 1, a.write(i, t.cast(i, t.float32))), [0, arr])
+    return [arr.stack()]
+
+
+@pytest.mark.oracle
+def test_writing_past_the_end_of_a_list_fails_as_in_tensorflow():
+    v1 = oracle.tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = True
+    try:
+        graph = v1.Graph()
+        with graph.as_default():
+            out = _write_past_the_end(v1)[0].name
+            with v1.Session(graph=graph) as sess:
+                with pytest.raises(v1.errors.InvalidArgumentError, match="Trying to modify element 2 in a list "
+                                   "with 2 elements"):
+                    sess.run(out, {"n:0": 3})
+        graph_def = graph.as_graph_def()
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            for _ in range(2):  # op by op, then compiled: the compiled run's failed check raises TF's error
+                np.testing.assert_allclose(sess.run(out, {"n:0": 2}), [0.0, 1.0])
+                with pytest.raises(tf.errors.InvalidArgumentError, match="Trying to modify element 2 in a list "
+                                   "with 2 elements"):
+                    sess.run(out, {"n:0": 3})

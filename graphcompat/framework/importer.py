@@ -35,7 +35,7 @@ from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.tensor_util import make_ndarray
-from graphcompat.ops import grad_ops, resource_variable_ops, sharded_save_ops  # noqa: F401  (op types TF writes)
+from graphcompat.ops import grad_ops, list_ops, resource_variable_ops, sharded_save_ops  # noqa: F401  (op types TF writes)
 
 _VALID_NODE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 
@@ -1103,7 +1103,8 @@ class _Importer:
         # handles) are not loop variables: the callables see the outer tensor itself.
         invariant = [out == (arg, -1) for out, arg in zip(body.outputs, body.arg_names)]
         for i, t in enumerate(init):
-            if t.dtype.base_dtype in (_dt.resource, _dt.variant) and not invariant[i]:
+            # (a variant loop variable is a TensorList: control flow v2's TensorArrays, accumulators)
+            if t.dtype.base_dtype == _dt.resource and not invariant[i]:
                 raise NotImplementedError(f"While node '{node.name}' carries a {t.dtype.name} loop variable that "
                                           "changes: graphcompat imports loops whose resources are loop-invariant")
         carried = [i for i in range(len(init)) if not invariant[i]]

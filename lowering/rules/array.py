@@ -19,6 +19,7 @@ from lowering.rules.checks import (axis_in_range, first_failure, invalid, requir
                                    shape_vector, slice_debug)
 from lowering.rules.math import STATIC_RESULT_LIMIT, is_static, outside_traces, static_ints
 from lowering.rules.state import SCATTER_UPDATES
+from lowering.rules.list_ops import TensorList
 
 
 def _ints(value) -> list:
@@ -115,6 +116,8 @@ def fill(dims, value, **_):
 
 @lowers("ZerosLike")
 def zeros_like(x, **_):
+    if isinstance(x, TensorList):  # TF's ZEROS_LIKE variant op: a list of zero elements (list gradients)
+        return x.zeros_like()
     if isinstance(x, np.ndarray) and x.dtype == object:  # strings: TF's zero is b""
         return np.full(x.shape, b"", dtype=object)
     return jnp.zeros(jnp.shape(x), jnp.result_type(x))

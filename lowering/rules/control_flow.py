@@ -33,8 +33,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from graphcompat.framework import dtypes as _dt
 from lowering.interpreter import Ref, RunContext, evaluate
 from lowering.registry import get_rule, lowers, runs_on_host
+from lowering.rules.list_ops import is_list
 
 
 class SubContext(RunContext):
@@ -199,6 +201,37 @@ def _cast_like(values, dtypes):
     return [jnp.asarray(v).astype(d) if d is not None else v for v, d in zip(values, dtypes)]
 
 
+def _value_dtypes(dtypes) -> list:
+    """The numpy dtypes loop variables / branch outputs are cast to; None for a `variant` (a TensorList,
+    lowering/rules/list_ops.py: a pytree that keeps its own dtype)."""
+    return [None if d.base_dtype == _dt.variant else np.dtype(d.as_numpy_dtype) for d in dtypes]
+
+
+def _shape_of(value):
+    """A value's static shape, comparable across a branch or an iteration: an array's shape; for a
+    TensorList, its pytree structure (size, declared element shape) and its array's shape."""
+    leaves, treedef = jax.tree_util.tree_flatten(value)
+    if treedef == jax.tree_util.tree_structure(0):
+        return tuple(jnp.shape(value))
+    return treedef, tuple(tuple(jnp.shape(x)) for x in leaves)
+
+
+def _describe(value) -> str:
+    return repr(value) if is_list(value) else str(tuple(jnp.shape(value)))
+
+
+def _start_lists(vars0, new_avals) -> list | None:
+    """A TensorList loop variable whose element shape was not known (TensorListReserve/EmptyTensorList of
+    a partial element_shape) and which the body's first iteration sets: starts the loop from a list of
+    zeros of that element shape, so the loop carries a fixed shape (None when there is none such)."""
+    changed, out = False, list(vars0)
+    for i, (v, a) in enumerate(zip(vars0, new_avals)):
+        if is_list(v) and is_list(a) and v.items is None and a.items is not None and v.size == a.size:
+            out[i] = v.replace(jnp.zeros((v.size,) + tuple(a.items.shape[1:]), v.dtype))
+            changed = True
+    return out if changed else None
+
+
 # ------------------------------------------------------------------------------------------------
 # If
 # ------------------------------------------------------------------------------------------------
@@ -233,7 +266,7 @@ def if_(ctx: RunContext, op, pred, *captured):
         if not host:
             _record(ctx, lambda child: _run(other, child, env))
         return outs
-    out_dtypes = [np.dtype(d.as_numpy_dtype) for d in op.attrs["Tout"]]
+    out_dtypes = _value_dtypes(op.attrs["Tout"])
 
     def branch(sub):
         def fn(made):
@@ -245,9 +278,9 @@ def if_(ctx: RunContext, op, pred, *captured):
     (t_avals, (t_ctx,)) = _probe(branch(then_g))
     (f_avals, (f_ctx,)) = _probe(branch(else_g))
     for a, b, t in zip(t_avals, f_avals, op._outputs):
-        if a.shape != b.shape:
+        if _shape_of(a) != _shape_of(b):
             raise NotImplementedError(
-                f"tf.cond '{op.name}': the branches return shapes {a.shape} and {b.shape} for output "
+                f"tf.cond '{op.name}': the branches return shapes {_describe(a)} and {_describe(b)} for output "
                 f"{t.value_index}; graphcompat compiles cond with lax.cond, which needs equal shapes")
     keys = list(dict.fromkeys(list(t_ctx.writes) + list(f_ctx.writes)))
     aval_of = {}
@@ -307,7 +340,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
                 return _run(body_g, child, env, vars0)
             _record(ctx, one_iteration)
         return out
-    var_dtypes = [np.dtype(d.as_numpy_dtype) for d in op.attrs["T"][2:2 + n]]
+    var_dtypes = _value_dtypes(op.attrs["T"][2:2 + n])
     vars0 = _cast_like(vars0, var_dtypes)
 
     def step_with(child, vs):
@@ -322,8 +355,18 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         return step_with(child, vs)
 
     (new_avals, _), (p_ctx,) = _probe(probe, vars0)
+    started = _start_lists(vars0, new_avals)
+    if started is not None:
+        vars0 = started
+        (new_avals, _), (p_ctx,) = _probe(probe, vars0)
     for a, v, t in zip(new_avals, vars0, op._outputs[2:]):
-        if tuple(a.shape) != tuple(jnp.shape(v)):
+        if is_list(v) and _shape_of(a) != _shape_of(v):
+            raise NotImplementedError(
+                f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} is a TensorList that changes from "
+                f"{_describe(v)} to {_describe(a)} in one iteration (TensorListPushBack/PopBack/Resize in the "
+                "body, as the gradient of a while_v2 loop accumulates); graphcompat compiles loops with fixed "
+                "shapes, so this loop runs op by op")
+        if _shape_of(a) != _shape_of(v):
             raise NotImplementedError(
                 f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} changes shape from "
                 f"{tuple(jnp.shape(v))} to {tuple(a.shape)}; graphcompat compiles loops with fixed shapes "
@@ -373,6 +416,8 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         seed = jnp.ravel(jnp.asarray(seed))[0]
 
         def differentiated(x):
+            if is_list(x):
+                return jax.tree_util.tree_map(differentiated, x)
             if not jnp.issubdtype(jnp.result_type(x), jnp.floating) or not jnp.issubdtype(seed.dtype, jnp.floating) \
                     or type(x).__name__ == "LinearizeTracer":
                 return x

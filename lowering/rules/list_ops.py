@@ -1,0 +1,522 @@
+"""Lowerings of TF 2's TensorList ops (graphcompat/ops/list_ops.py).
+
+A `variant` TensorList tensor's value while a graph runs is a `TensorList`: its elements stacked in one
+array `items` of shape `[size, *element_shape]`, so that a list is a JAX pytree of fixed shape that a
+`lax.while_loop`/`lax.cond` can carry (SetItem is `.at[i].set`, GetItem an index, Stack the array itself,
+FromTensor the tensor). Its static facts travel with it as pytree metadata: the element dtype, the
+list's declared (partial) element shape, `max_num_elements` and the size.
+
+Elements nothing has written read as zeros, as in TF once the element shape is known. A list whose
+element shape is not known yet (TensorListReserve/EmptyTensorList with a partial `element_shape`) holds
+no array (`items` is None) until an element is set; a `While` whose body sets the first element is given
+a zero-filled list of that shape to start from (lowering/rules/control_flow.py), as TF's while_v2 does
+for a TensorArray written in a loop.
+
+Static sizes: the size of a list is part of its shape. Ops that change it (PushBack, PopBack, Resize,
+ConcatLists, SetItem with resize_if_index_out_of_bounds) work wherever the size stays known while the
+graph is traced — outside loops, and op by op, where loops run in Python; a loop whose body changes the
+size of a list it carries (the gradient of a while_v2 loop accumulates with PushBack) cannot compile and
+runs op by op (NotImplementedError from the While lowering makes the plan do so). Sizes and shapes that
+come from run-time values (a Reserve of a traced size) likewise run op by op (NeedsConcreteValues).
+
+Not representable: lists whose elements have different shapes (TF allows them when the declared element
+shape is partial): setting one raises NotImplementedError naming the op.
+
+As in TF: data types, indices, element shapes against the list's, `num_elements`, full lists and empty
+pops are checked with TF's InvalidArgumentError texts.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from graphcompat.framework import errors
+from lowering.interpreter import NeedsConcreteValues, require
+from lowering.registry import lowers
+
+
+@jax.tree_util.register_pytree_node_class
+class TensorList:
+    """A TensorList value: `items` [size, *element] (or None: no element shape known, all unset)."""
+
+    __slots__ = ("items", "dtype", "element_shape", "max_elements", "size")
+
+    def __init__(self, items, dtype, element_shape, max_elements: int = -1, size: int | None = None):
+        self.items = items
+        self.dtype = np.dtype(dtype)
+        self.element_shape = element_shape      # the list's declared shape: tuple (None: unknown dim) or None
+        self.max_elements = int(max_elements)
+        self.size = int(size if size is not None else items.shape[0])
+
+    def tree_flatten(self):
+        return (self.items,), (self.dtype, self.element_shape, self.max_elements, self.size)
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        obj = object.__new__(cls)
+        obj.items = children[0]
+        obj.dtype, obj.element_shape, obj.max_elements, obj.size = aux
+        return obj
+
+    def __repr__(self):
+        shape = None if self.items is None else tuple(self.items.shape[1:])
+        return f"TensorList(size={self.size}, dtype={self.dtype.name}, element_shape={shape})"
+
+    def replace(self, items, size: int | None = None) -> "TensorList":
+        return TensorList(items, self.dtype, self.element_shape, self.max_elements,
+                          size if items is None else None)
+
+    # TF's variant ops on lists (ZEROS_LIKE / ADD variant ops): AddN and ZerosLike of list gradients.
+    def zeros_like(self) -> "TensorList":
+        return self if self.items is None else self.replace(jnp.zeros_like(self.items))
+
+    def __add__(self, other: "TensorList") -> "TensorList":
+        if not isinstance(other, TensorList):
+            return NotImplemented
+        if self.size != other.size:
+            raise errors.InvalidArgumentError(
+                None, None, f"Trying to add two lists of tensors with different lengths. One is {self.size} "
+                f"and the other is {other.size}")
+        if self.dtype != other.dtype:
+            raise errors.InvalidArgumentError(
+                None, None, f"Trying to add two lists of tensors of different dtypes. One is "
+                f"{_dtype_name(self.dtype)} and the other is {_dtype_name(other.dtype)}")
+        if self.items is None or other.items is None:  # unset elements add nothing
+            return other if self.items is None else self
+        if tuple(self.items.shape) != tuple(other.items.shape):
+            raise errors.InvalidArgumentError(
+                None, None, f"Trying to add two tensors with incompatible element shapes. One is "
+                f"{_shape_text(self.items.shape[1:])} and the other is {_shape_text(other.items.shape[1:])}")
+        return self.replace(self.items + other.items)
+
+    __radd__ = __add__
+
+
+def is_list(value) -> bool:
+    return isinstance(value, TensorList)
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+def _dtype_name(dtype) -> str:
+    from graphcompat.framework import dtypes as _dt
+    return _dt.as_dtype(np.dtype(dtype)).name
+
+
+def _shape_text(shape) -> str:
+    if shape is None:
+        return "<unknown>"
+    return "[" + ",".join("?" if d is None else str(int(d)) for d in shape) + "]"
+
+
+def _static_int(value, what: str) -> int:
+    try:
+        return int(np.asarray(value))
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerIntegerConversionError,
+            jax.errors.TracerArrayConversionError) as err:
+        raise NeedsConcreteValues(f"{what} must be known while the graph is traced") from err
+
+
+def _partial_shape(value):
+    """A shape tensor read as TF's PartialTensorShape: -1 (a scalar) is an unknown rank, -1 an unknown dim."""
+    try:
+        value = np.asarray(value)
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError) as err:
+        raise NeedsConcreteValues("a TensorList element_shape must be known while the graph is traced") from err
+    if value.ndim == 0:
+        if int(value) != -1:
+            raise errors.InvalidArgumentError(
+                None, None, "The only valid scalar shape tensor is the fully unknown shape specified as -1.")
+        return None
+    return tuple(None if int(d) < 0 else int(d) for d in value.reshape(-1))
+
+
+def _compatible(a, b) -> bool:
+    if a is None or b is None:
+        return True
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
+def _merge(a, b):
+    """TF's PartialTensorShape::MergeWith, with its error text."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if not _compatible(a, b):
+        raise errors.InvalidArgumentError(
+            None, None, f"Incompatible shapes during merge: {_shape_text(a)} vs. {_shape_text(b)}")
+    return tuple(x if x is not None else y for x, y in zip(a, b))
+
+
+def _fully_defined(shape) -> bool:
+    return shape is not None and all(d is not None for d in shape)
+
+
+def _check_dtype(lst: TensorList, element_dtype) -> None:
+    if not is_list(lst):
+        raise errors.InvalidArgumentError(None, None, f"Input handle is not a list. Saw: '{type(lst).__name__}'")
+    if np.dtype(element_dtype) != lst.dtype:
+        raise errors.InvalidArgumentError(
+            None, None, f"Invalid data types; op elements {_dtype_name(element_dtype)} but list elements "
+            f"{_dtype_name(lst.dtype)}")
+
+
+def _xp(*values):
+    return np if all(isinstance(v, (np.ndarray, np.generic)) for v in values) else jnp
+
+
+def _zeros(shape, dtype):
+    return np.zeros(shape, dtype)
+
+
+def _known_element_shape(lst: TensorList, given):
+    """The element shape to fill unset elements with: the op's `element_shape` input merged with the
+    list's (TF's GetElementShapeFromInput) and the shape of the stored elements."""
+    shape = _merge(_partial_shape(given), lst.element_shape)
+    if lst.items is not None:
+        shape = _merge(shape, tuple(int(d) for d in lst.items.shape[1:]))
+    return shape
+
+
+def _check_index(index, size: int, verb: str) -> None:
+    index = jnp.asarray(index) if isinstance(index, jax.core.Tracer) else np.asarray(index)
+    ok = (index >= 0) & (index < size)
+    require(ok, errors.InvalidArgumentError,
+            lambda: f"Trying to {verb} element {int(np.asarray(index))} in a list with {size} elements.")
+
+
+def _with_item_shape(lst: TensorList, item, op_type: str):
+    """`lst`'s items, allocated (zeros) for elements of `item`'s shape if nothing was stored yet."""
+    shape = tuple(int(d) for d in jnp.shape(item))
+    if lst.items is None:
+        return jnp.zeros((lst.size,) + shape, lst.dtype)
+    if tuple(lst.items.shape[1:]) != shape:
+        raise NotImplementedError(
+            f"{op_type}: an element of shape {_shape_text(shape)} in a TensorList whose elements have shape "
+            f"{_shape_text(lst.items.shape[1:])}: graphcompat keeps a TensorList's elements stacked in one array, "
+            "so all its elements must have the same shape")
+    return lst.items
+
+
+def _check_item(lst: TensorList, item, text: str) -> None:
+    shape = tuple(int(d) for d in jnp.shape(item))
+    if not _compatible(lst.element_shape, shape):
+        raise errors.InvalidArgumentError(None, None, text.format(item=_shape_text(shape),
+                                                                  list=_shape_text(lst.element_shape)))
+
+
+# --- creating lists -------------------------------------------------------------------------------------
+def _new_list(element_shape, size: int, element_dtype, max_elements: int = -1) -> TensorList:
+    shape = _partial_shape(element_shape)
+    items = _zeros((size,) + shape, element_dtype) if _fully_defined(shape) else None
+    return TensorList(items, element_dtype, shape, max_elements, size)
+
+
+@lowers("EmptyTensorList")
+def empty_tensor_list(element_shape, max_num_elements, *, element_dtype, **_):
+    if np.ndim(max_num_elements) != 0:
+        raise errors.InvalidArgumentError(None, None, "max_num_elements expected to be a scalar but got shape: "
+                                          f"{_shape_text(np.shape(max_num_elements))}")
+    return _new_list(element_shape, 0, element_dtype, _static_int(max_num_elements, "EmptyTensorList's "
+                                                                   "max_num_elements"))
+
+
+@lowers("TensorListReserve")
+def tensor_list_reserve(element_shape, num_elements, *, element_dtype, **_):
+    n = _static_int(num_elements, "TensorListReserve's num_elements")
+    if n < 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"The num_elements to reserve must be a non negative number, but got {n}")
+    return _new_list(element_shape, n, element_dtype)
+
+
+@lowers("TensorListFromTensor")
+def tensor_list_from_tensor(tensor, element_shape, *, element_dtype, **_):
+    shape = _partial_shape(element_shape)
+    tshape = tuple(int(d) for d in jnp.shape(tensor))
+    if not tshape:
+        raise errors.InvalidArgumentError(None, None, "Tensor must be at least a vector, but saw shape: []")
+    if not _compatible(shape, tshape[1:]):
+        raise errors.InvalidArgumentError(
+            None, None, f"Specified a list with shape {_shape_text(shape)} from a tensor with shape "
+            f"{_shape_text(tshape)}")
+    return TensorList(tensor, element_dtype, shape)
+
+
+@lowers("TensorListScatter", "TensorListScatterV2")
+def tensor_list_scatter(tensor, indices, element_shape, num_elements=None, *, element_dtype, **_):
+    shape = _partial_shape(element_shape)
+    idx = np.asarray(indices) if not isinstance(indices, jax.core.Tracer) else None
+    if idx is None:
+        raise NeedsConcreteValues("TensorListScatter: the indices size the new list, so they must be known "
+                                  "while the graph is traced")
+    n = -1 if num_elements is None else _static_int(num_elements, "TensorListScatterV2's num_elements")
+    size = max(n, int(idx.max()) + 1 if idx.size else 0)
+    lst = TensorList(None, element_dtype, shape, -1, size)
+    return _scatter(lst, tensor, indices, "TensorListScatter")
+
+
+# --- reading and writing elements -----------------------------------------------------------------------
+@lowers("TensorListLength")
+def tensor_list_length(handle, **_):
+    return np.int32(handle.size)
+
+
+@lowers("TensorListElementShape")
+def tensor_list_element_shape(handle, *, shape_type, **_):
+    if handle.element_shape is None:
+        return np.asarray(-1, shape_type)
+    return np.asarray([-1 if d is None else d for d in handle.element_shape], shape_type)
+
+
+@lowers("TensorListSetItem")
+def tensor_list_set_item(handle, index, item, *, element_dtype, resize_if_index_out_of_bounds=False, **_):
+    _check_dtype(handle, element_dtype)
+    if resize_if_index_out_of_bounds:
+        i = _static_int(index, "TensorListSetItem's index (resize_if_index_out_of_bounds: the list may grow)")
+        if i >= handle.size:
+            handle = tensor_list_resize(handle, i + 1)
+    _check_index(index, handle.size, "modify")
+    _check_item(handle, item, "Tried to set a tensor with incompatible shape at a list index. Item element "
+                "shape: {item} list shape: {list}")
+    items = _with_item_shape(handle, item, "TensorListSetItem")
+    if isinstance(items, np.ndarray) and isinstance(index, (np.ndarray, np.generic)) \
+            and isinstance(item, (np.ndarray, np.generic)):
+        items = items.copy()
+        items[int(index)] = item
+    else:
+        items = jnp.asarray(items).at[index].set(jnp.asarray(item, handle.dtype))
+    return handle.replace(items)
+
+
+@lowers("TensorListGetItem")
+def tensor_list_get_item(handle, index, element_shape, *, element_dtype, **_):
+    _check_dtype(handle, element_dtype)
+    _check_index(index, handle.size, "access")
+    if handle.items is None:
+        shape = _known_element_shape(handle, element_shape)
+        if not _fully_defined(shape):
+            raise errors.InvalidArgumentError(
+                None, None, f"Trying to read an uninitialized tensor but element_shape is not fully defined: "
+                f"{_shape_text(shape)} and no list element is set.")
+        return _zeros(shape, handle.dtype)
+    _known_element_shape(handle, element_shape)  # TF's merge check
+    if _xp(handle.items, index) is np:
+        return handle.items[int(index)]
+    return jnp.asarray(handle.items)[index]
+
+
+@lowers("TensorListStack")
+def tensor_list_stack(handle, element_shape, *, element_dtype, num_elements=-1, **_):
+    _check_dtype(handle, element_dtype)
+    if num_elements != -1 and handle.size != num_elements:
+        raise errors.InvalidArgumentError(
+            None, None, f"Operation expected a list with {num_elements} elements but got a list with "
+            f"{handle.size} elements.")
+    shape = _known_element_shape(handle, element_shape)
+    if handle.items is not None:
+        return handle.items
+    if not _fully_defined(shape):
+        if handle.size == 0:
+            raise errors.InvalidArgumentError(
+                None, None, "Tried to stack elements of an empty list with non-fully-defined element_shape: "
+                f"{_shape_text(shape)}")
+        raise errors.InvalidArgumentError(
+            None, None, "Tried to stack list which only contains uninitialized tensors and has a "
+            f"non-fully-defined element_shape: {_shape_text(shape)}")
+    return _zeros((handle.size,) + shape, handle.dtype)
+
+
+@lowers("TensorListGather")
+def tensor_list_gather(handle, indices, element_shape, *, element_dtype, **_):
+    _check_dtype(handle, element_dtype)
+    xp = _xp(indices)
+    require(xp.all((xp.asarray(indices) >= 0) & (xp.asarray(indices) < handle.size)),
+            errors.InvalidArgumentError,
+            lambda: f"Trying to gather element {_first_bad(indices, handle.size)} in a list with "
+                    f"{handle.size} elements.")
+    shape = _known_element_shape(handle, element_shape)
+    if handle.items is None:
+        if not _fully_defined(shape):
+            raise errors.InvalidArgumentError(
+                None, None, "Trying to read an uninitialized tensor but element_shape is not fully defined: "
+                f"{_shape_text(shape)} and no list element is set.")
+        return _zeros(tuple(np.shape(indices)) + shape, handle.dtype)
+    if _xp(handle.items, indices) is np:
+        return handle.items[np.asarray(indices)]
+    return jnp.take(jnp.asarray(handle.items), jnp.asarray(indices), axis=0)
+
+
+def _first_bad(indices, size):
+    flat = np.asarray(indices).reshape(-1)
+    bad = flat[(flat < 0) | (flat >= size)]
+    return int(bad[0]) if bad.size else 0
+
+
+def _scatter(handle: TensorList, tensor, indices, op_type: str) -> TensorList:
+    tshape = tuple(int(d) for d in jnp.shape(tensor))
+    if not tshape:
+        raise errors.InvalidArgumentError(None, None, "Tensor must be at least a vector, but saw shape: []")
+    n_idx = int(np.size(indices)) if np.ndim(indices) else 1
+    if tshape[0] != n_idx:
+        raise errors.InvalidArgumentError(
+            None, None, f"Invalid number of rows in input tensor. Expected: {n_idx} Actual: {tshape[0]}")
+    if not _compatible(handle.element_shape, tshape[1:]):
+        raise errors.InvalidArgumentError(
+            None, None, f"Specified a list with shape {_shape_text(handle.element_shape)} from a tensor with "
+            f"shape {_shape_text(tshape)}")
+    xp = _xp(indices)
+    require(xp.all((xp.asarray(indices) >= 0) & (xp.asarray(indices) < handle.size)), errors.InvalidArgumentError,
+            lambda: f"Trying to scatter at index {_first_bad(indices, handle.size)} in list with size {handle.size}")
+    items = _with_item_shape(handle, jnp.zeros(tshape[1:]), op_type)
+    items = jnp.asarray(items).at[jnp.reshape(jnp.asarray(indices), (-1,))].set(jnp.asarray(tensor, handle.dtype))
+    return handle.replace(items)
+
+
+@lowers("TensorListScatterIntoExistingList")
+def tensor_list_scatter_into_existing_list(handle, tensor, indices, *, element_dtype, **_):
+    _check_dtype(handle, element_dtype)
+    return _scatter(handle, tensor, indices, "TensorListScatterIntoExistingList")
+
+
+# --- ops that change a list's size ----------------------------------------------------------------------
+@lowers("TensorListPushBack")
+def tensor_list_push_back(handle, tensor, *, element_dtype, **_):
+    if np.dtype(element_dtype) != np.dtype(jnp.result_type(tensor)):
+        raise errors.InvalidArgumentError(
+            None, None, f"Invalid data types; list elements {_dtype_name(element_dtype)} but tried to append "
+            f"{_dtype_name(jnp.result_type(tensor))}")
+    _check_item(handle, tensor, "Tried to append a tensor with incompatible shape to a list. Op element shape: "
+                "{item} list shape: {list}")
+    _check_dtype(handle, element_dtype)
+    if handle.max_elements != -1 and handle.size >= handle.max_elements:
+        raise errors.InvalidArgumentError(
+            None, None, f"Tried to push item into a full list list size: {handle.size} max_num_elements: "
+            f"{handle.max_elements}")
+    items = _with_item_shape(handle, tensor, "TensorListPushBack")
+    xp = _xp(items, tensor)
+    return handle.replace(xp.concatenate([items, xp.asarray(tensor, handle.dtype)[None]], axis=0))
+
+
+@lowers("TensorListPopBack")
+def tensor_list_pop_back(handle, element_shape, *, element_dtype, **_):
+    _check_dtype(handle, element_dtype)
+    if handle.size == 0:
+        raise errors.InvalidArgumentError(None, None, "Trying to pop from an empty list.")
+    if handle.items is None:
+        shape = _known_element_shape(handle, element_shape)
+        if not _fully_defined(shape):
+            raise errors.InvalidArgumentError(
+                None, None, "Trying to read an uninitialized tensor but element_shape is not fully defined."
+                f"{_shape_text(shape)}")
+        return handle.replace(None, handle.size - 1), _zeros(shape, handle.dtype)
+    return handle.replace(handle.items[:-1]), handle.items[-1]
+
+
+@lowers("TensorListResize")
+def tensor_list_resize(handle, size, **_):
+    n = _static_int(size, "TensorListResize's size")
+    if n < 0:
+        raise errors.InvalidArgumentError(None, None, f"TensorListSlice expects size to be non-negative. Got: {n}")
+    if handle.items is None:
+        return handle.replace(None, n)
+    items = handle.items
+    if n <= handle.size:
+        return handle.replace(items[:n])
+    xp = _xp(items)
+    pad = xp.zeros((n - handle.size,) + tuple(items.shape[1:]), handle.dtype)
+    return handle.replace(xp.concatenate([items, pad], axis=0))
+
+
+@lowers("TensorListConcatLists")
+def tensor_list_concat_lists(a, b, *, element_dtype, **_):
+    for name, lst in (("input_a", a), ("input_b", b)):
+        if lst.dtype != np.dtype(element_dtype):
+            raise errors.InvalidArgumentError(
+                None, None, f"{name}[0].dtype != element_dtype.  Saw: {_dtype_name(lst.dtype)} vs. "
+                f"{_dtype_name(element_dtype)}")
+    if a.element_shape != b.element_shape:
+        raise errors.InvalidArgumentError(
+            None, None, "input_a and input_b TensorList element shapes are not identical at index 0.  Saw "
+            f"{_shape_text(a.element_shape)} vs. {_shape_text(b.element_shape)}")
+    if a.items is None and b.items is None:
+        return a.replace(None, a.size + b.size)
+    first = a.items if a.items is not None else b.items
+    a_items = _with_item_shape(a, first[0] if first.shape[0] else jnp.zeros(first.shape[1:]), "TensorListConcatLists")
+    b_items = _with_item_shape(b, first[0] if first.shape[0] else jnp.zeros(first.shape[1:]), "TensorListConcatLists")
+    xp = _xp(a_items, b_items)
+    return a.replace(xp.concatenate([a_items, b_items], axis=0))
+
+
+# --- lists as one tensor along the first dimension ------------------------------------------------------
+def _concat(handle: TensorList, first_dim, rest):
+    if not handle.size and not _fully_defined(rest):
+        raise errors.InvalidArgumentError(
+            None, None, "All except the first dimension must be fully defined when concating an empty tensor "
+            f"list. element_shape: {_shape_text(rest)}")
+    if handle.items is None:
+        if first_dim is None or not _fully_defined(rest):
+            raise errors.InvalidArgumentError(
+                None, None, "Trying to concat list with only uninitialized tensors but element_shape_except_"
+                f"first_dim is not fully defined: {_shape_text(rest)}")
+        shape = (handle.size * first_dim,) + tuple(rest)
+        return _zeros(shape, handle.dtype), np.full((handle.size,), first_dim, np.int64)
+    items = handle.items
+    if items.ndim < 2:
+        raise errors.InvalidArgumentError(None, None, "Concat saw a scalar shape at index 0 but requires at "
+                                          "least vectors.")
+    element = tuple(int(d) for d in items.shape[1:])
+    _merge(rest, element[1:])
+    if first_dim is not None and first_dim != element[0]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Tensor with invalid leading dimension found at index 0. Expected: {first_dim} "
+            f"Actual: {element[0]}")
+    xp = _xp(items)
+    return (xp.reshape(items, (handle.size * element[0],) + element[1:]),
+            np.full((handle.size,), element[0], np.int64))
+
+
+@lowers("TensorListConcat")
+def tensor_list_concat(handle, *, element_dtype, element_shape=None, **_):
+    _check_dtype(handle, element_dtype)
+    rest = tuple(element_shape[1:]) if element_shape is not None else None
+    return _concat(handle, None, rest)
+
+
+@lowers("TensorListConcatV2")
+def tensor_list_concat_v2(handle, element_shape, leading_dims, *, element_dtype, **_):
+    _check_dtype(handle, element_dtype)
+    shape = _merge(_partial_shape(element_shape), handle.element_shape)
+    if shape is not None and len(shape) < 1:
+        raise errors.InvalidArgumentError(
+            None, None, "Concat requires elements to be at least vectors, found scalars instead.")
+    first = None if shape is None else shape[0]
+    rest = None if shape is None else shape[1:]
+    if handle.items is None and first is None and np.size(leading_dims):
+        dims = np.asarray(leading_dims).reshape(-1)
+        if len(set(int(d) for d in dims)) == 1:
+            first = int(dims[0])
+    return _concat(handle, first, rest)
+
+
+@lowers("TensorListSplit")
+def tensor_list_split(tensor, element_shape, lengths, *, element_dtype, **_):
+    shape = _partial_shape(element_shape)
+    tshape = tuple(int(d) for d in jnp.shape(tensor))
+    if not tshape:
+        raise errors.InvalidArgumentError(None, None, "Tensor must be at least a vector, but saw shape: []")
+    lens = np.asarray(lengths).reshape(-1) if not isinstance(lengths, jax.core.Tracer) else None
+    if lens is None:
+        raise NeedsConcreteValues("TensorListSplit: its lengths must be known while the graph is traced")
+    if int(lens.sum()) != tshape[0]:
+        raise errors.InvalidArgumentError(
+            None, None, f"Unused values in tensor. Length of tensor: {tshape[0]} Values used: {int(lens.sum())}")
+    if len(set(int(d) for d in lens)) > 1:
+        raise NotImplementedError("TensorListSplit: pieces of different lengths make elements of different "
+                                  "shapes; graphcompat keeps a TensorList's elements stacked in one array")
+    if not len(lens):
+        return TensorList(None, element_dtype, shape, -1, 0)
+    d = int(lens[0])
+    xp = _xp(tensor)
+    return TensorList(xp.reshape(tensor, (len(lens), d) + tshape[1:]), element_dtype, shape)
