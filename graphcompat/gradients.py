@@ -154,6 +154,31 @@ def _reached_from(xs, stop: set) -> set:
     return reached
 
 
+def _refuse_list_paths(x: _ops.Tensor, ys: set, stop: set) -> None:
+    """TF differentiates through variant tensors (TensorLists: control flow v2's TensorArrays and loop
+    accumulators); graphcompat does not yet. Where such a path is x's only way to a y, its gradient would
+    silently be None: raise instead."""
+    frontier, seen, lists = [x], {x}, []
+    while frontier:
+        t = frontier.pop()
+        for op in t._consumers:
+            if _is_cut(op) or not _differentiable_inputs(op, t):
+                continue
+            for out in op._outputs:
+                through_list = out.dtype.base_dtype == _dt.variant
+                if (through_list or _backpropagatable(out)) and out not in stop and out not in seen:
+                    if through_list:
+                        lists.append(op)
+                    if out in ys and lists:
+                        raise NotImplementedError(
+                            f"tf.gradients through TensorList (variant) tensors: '{x.name}' reaches "
+                            f"'{out.name}' through {', '.join(sorted({o.type for o in lists}))} ops, which "
+                            "graphcompat does not differentiate yet (a graph written with control flow v2; "
+                            "TF 1.x-style TensorArray loops and graphcompat's own tf.while_loop differentiate)")
+                    seen.add(out)
+                    frontier.append(out)
+
+
 def _gather_axis_is_zero(op: _ops.Operation) -> bool:
     if op.type == "GatherV2":
         if op.attrs.get("batch_dims", 0) != 0:
@@ -257,6 +282,8 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
     slots = []  # (result index, kind)
     for i, x in enumerate(xs):
         connected = _backpropagatable(x) and x in needed
+        if not connected and _backpropagatable(x):
+            _refuse_list_paths(x, y_set, stop)
         if not connected:
             if unconnected == "zero":
                 kinds.append("zero")

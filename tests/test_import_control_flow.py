@@ -414,3 +414,27 @@ def test_writing_past_the_end_of_a_list_fails_as_in_tensorflow():
                 with pytest.raises(tf.errors.InvalidArgumentError, match="Trying to modify element 2 in a list "
                                    "with 2 elements"):
                     sess.run(out, {"n:0": 3})
+
+
+@pytest.mark.oracle
+def test_gradients_through_imported_tensor_lists_are_refused_not_none():
+    """TF differentiates through TensorLists; graphcompat's tf.gradients does not yet, and says so (the
+    gradient would otherwise be None: an optimizer would silently train nothing)."""
+    v1 = oracle.tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = True
+    try:
+        graph = v1.Graph()
+        with graph.as_default():
+            _map_fn(v1)
+        graph_def = graph.as_graph_def()
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
+    with tf.Graph().as_default() as ours:
+        tf.import_graph_def(graph_def, name="")
+        x = ours.get_tensor_by_name("x:0")
+        y = ours.get_tensor_by_name(graph.get_operations()[-1].name + ":0")
+        with pytest.raises(NotImplementedError, match="tf.gradients through TensorList"):
+            tf.gradients(tf.reduce_sum(y), x)
+        assert tf.gradients(tf.reduce_sum(x * 2.0), x)[0] is not None
