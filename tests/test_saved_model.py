@@ -172,6 +172,46 @@ def test_graphcompat_loads_tensorflows_saved_model(tmp_path, use_resource):
         assert all(isinstance(v, tf.ResourceVariable) == use_resource for v in tf.global_variables())
 
 
+_TF2_SAVED_MODEL = """
+import sys, numpy as np, tensorflow as tf
+class Model(tf.Module):
+    def __init__(self):
+        self.w = tf.Variable(np.arange(6, dtype=np.float32).reshape(3, 2), name="w")
+        self.b = tf.Variable([0.5, -0.5], name="b")
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+    def __call__(self, x):
+        h = tf.matmul(x, self.w) + self.b
+        return {"y": tf.nn.relu(h), "s": tf.reduce_sum(h, axis=1)}
+model = Model()
+model.w.assign_add(tf.ones([3, 2]))  # saved values, not the initial ones
+tf.saved_model.save(model, sys.argv[1], signatures=model.__call__)
+out = model(tf.constant(np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]], np.float32)))
+np.savez(sys.argv[1] + ".npz", **{k: v.numpy() for k, v in out.items()})
+"""
+
+
+@pytest.mark.oracle
+def test_graphcompat_loads_a_saved_model_that_tensorflow_2_wrote(tmp_path):
+    """tf.saved_model.save of a tf.Module in TF 2 (functions called by StatefulPartitionedCall, resource
+    variables restored by its saver function, DisableCopyOnRead): TF1's loader API runs its signature."""
+    import subprocess
+    import sys
+    pytest.importorskip("tensorflow")
+    export = str(tmp_path / "tf2_export")
+    subprocess.run([sys.executable, "-c", _TF2_SAVED_MODEL, export], check=True,
+                   env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    want = np.load(export + ".npz")
+    with tf.Graph().as_default() as ours, tf.Session(graph=ours) as sess:
+        meta = tf.saved_model.loader.load(sess, [tf.saved_model.tag_constants.SERVING], export)
+        signature = meta.signature_def["serving_default"]
+        fetches = {k: v.name for k, v in signature.outputs.items()}
+        got = sess.run(fetches, {signature.inputs["x"].name: np.array([[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]],
+                                                                      np.float32)})
+    assert sorted(got) == ["s", "y"]
+    for key in got:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-6)
+
+
 @pytest.mark.oracle
 def test_graphcompat_loads_tensorflows_simple_save(tmp_path):
     v1 = oracle.tf1()

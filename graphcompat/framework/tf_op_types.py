@@ -691,6 +691,7 @@ NO_GRADIENT = frozenset({
     'DenseBincount',
     'DeserializeManySparse',
     'DestroyResourceOp',
+    'DisableCopyOnRead',
     'DrawBoundingBoxesV2',
     'EmptyTensorList',
     'EncodeJpeg',

@@ -107,6 +107,9 @@ defop("AssignVariableOp", "resource: resource, value: dtype ->", attrs={"validat
 for _op in ("AssignAddVariableOp", "AssignSubVariableOp"):
     defop(_op, "resource: resource, value: dtype ->", shape=_assign_shape, stateful=True, loop=True)
 defop("VarIsInitializedOp", "resource: resource -> is_initialized: bool", shape=scalar_shape, stateful=True)
+# TF 2.15+'s savers call it on every variable they save or restore: a variable's value here is one
+# immutable array, which no reader copies and no writer changes in place, so there is no mode to turn off.
+defop("DisableCopyOnRead", "resource: resource ->", shape=no_outputs, stateful=True)
 defop("DestroyResourceOp", "resource: resource ->", attrs={"ignore_lookup_error": True}, shape=no_outputs,
       stateful=True)
 defop("VariableShape", "input: resource -> output: out_type", attrs={"out_type": _dt.int32},

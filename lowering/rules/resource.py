@@ -122,6 +122,12 @@ def variable_shape(ctx, op, handle):
     return np.asarray(jnp.shape(_read(ctx, op, handle)), dtype=op.attrs["out_type"].as_numpy_dtype)
 
 
+@lowers("DisableCopyOnRead", context=True)
+def disable_copy_on_read(ctx, op, handle):
+    _handle(handle, op)  # checks it is a variable's handle, as TF's kernel looks the variable up
+    return None
+
+
 @lowers("DestroyResourceOp", context=True)
 def destroy_resource_op(ctx, op, handle):
     raise NotImplementedError("DestroyResourceOp (deleting a resource variable's value from a Session) is not "
