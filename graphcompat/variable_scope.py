@@ -249,7 +249,7 @@ class _VariableStore:
                 raise ValueError("Partitioner returned a different partitioning than what was already found.  "
                                  "Partitioner returned %d shards, and shard %s/part_0 was found, but so was the "
                                  "extra shard %s/part_%d." % (num_slices, name, name, num_slices))
-        from graphcompat.ops import array_ops
+        from graphcompat.ops import slicing_ops
         parts = []
         for i, (var_offset, var_shape) in enumerate(_iter_slices(shape.as_list(), num_slices, slice_dim)):
             partition_info = _PartitionInfo(full_shape=shape.as_list(), var_offset=var_offset)
@@ -261,12 +261,12 @@ class _VariableStore:
                 elif callable(initializer):
                     init, init_shape = initializer, var_shape
                 elif isinstance(initializer, _ops.Tensor):
-                    init = array_ops.slice(initializer, var_offset, var_shape)
+                    init = slicing_ops.slice(initializer, var_offset, var_shape)
                     dtype = init.dtype.base_dtype
                     init_shape = None
                 else:
                     init = _const.convert_to_tensor(initializer, dtype=dtype)
-                    init = array_ops.slice(init, var_offset, var_shape)
+                    init = slicing_ops.slice(init, var_offset, var_shape)
                     init_shape = None
             with _ops.name_scope(None):
                 var = self._get_single_variable(var_full_name, init_shape, dtype, init, regularizer, reuse,
