@@ -76,7 +76,8 @@ def create_partitioned_variables(shape, slicing, initializer, dtype=_dt.float32,
                                  name=None, reuse=None):
     """The list of parts of a variable of `shape` cut as `slicing` says (deprecated in TF: use
     `tf.get_variable` with a partitioner)."""
-    from graphcompat import variable_scope as vs
+    import importlib  # `graphcompat.variable_scope` is also the name of the class tf exports
+    vs = importlib.import_module("graphcompat.variable_scope")
     if len(shape) != len(slicing):
         raise ValueError("The 'shape' and 'slicing' of a partitioned Variable "
                          f"must have the length: shape: {shape}, slicing: {slicing}")
