@@ -81,6 +81,9 @@ from graphcompat.init_ops import (constant_initializer, glorot_normal_initialize
                                   truncated_normal_initializer, uniform_unit_scaling_initializer,
                                   variance_scaling_initializer, zeros_initializer)
 from graphcompat import initializers  # noqa: F401
+from graphcompat.partitioned_variables import (create_partitioned_variables,  # noqa: F401
+                                               fixed_size_partitioner, min_max_variable_partitioner,
+                                               variable_axis_size_partitioner)
 from graphcompat.ops.random_ops import (multinomial, random_crop, random_gamma, random_normal,  # noqa: F401
                                         random_poisson, random_shuffle, random_uniform, set_random_seed,
                                         truncated_normal)

@@ -161,8 +161,22 @@ class _VariableStore:
                         trainable=None, collections=None, caching_device=None, partitioner=None,
                         validate_shape=True, use_resource=None, constraint=None, synchronization=None,
                         aggregation=None):
-            if partitioner is not None:
-                raise NotImplementedError("tf.get_variable(partitioner=...): partitioned variables")
+            is_scalar = shape is not None and isinstance(shape, (list, tuple)) and not shape
+            if partitioner is not None and not is_scalar:
+                if not callable(partitioner):
+                    raise ValueError("Partitioner must be callable, but received: %s" % (partitioner,))
+                with _ops.name_scope(None):
+                    return self._get_partitioned_variable(
+                        name, partitioner, shape=shape, dtype=dtype, initializer=initializer,
+                        regularizer=regularizer, reuse=reuse, trainable=trainable, collections=collections,
+                        caching_device=caching_device, validate_shape=validate_shape,
+                        use_resource=use_resource, constraint=constraint)
+            # A partitioned variable can be reused without naming its partitioner again.
+            if reuse is True and partitioner is None and name in self._partitioned_vars:
+                return self._get_partitioned_variable(
+                    name, None, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
+                    reuse=reuse, trainable=trainable, collections=collections, caching_device=caching_device,
+                    validate_shape=validate_shape, use_resource=use_resource, constraint=constraint)
             if f"{name}/part_0" in self._vars:
                 raise ValueError(f"No partitioner was provided, but a partitioned version of the variable was "
                                  f"found: {name}/part_0. Perhaps a variable of the same name was already "
@@ -189,8 +203,85 @@ class _VariableStore:
                            caching_device=caching_device, partitioner=partitioner,
                            validate_shape=validate_shape, use_resource=use_resource, constraint=constraint)
 
+    def _get_partitioned_variable(self, name, partitioner, shape=None, dtype=_dt.float32, initializer=None,
+                                  regularizer=None, reuse=None, trainable=None, collections=None,
+                                  caching_device=None, validate_shape=True, use_resource=None, constraint=None):
+        """TF's `_VariableStore._get_partitioned_variable`: the parts `name/part_<i>` (one slice each along
+        the one axis the partitioner splits; the first `dim % n` parts one row longer), each with its
+        SaveSliceInfo, wrapped in a PartitionedVariable that reuse returns again."""
+        dtype = _dt.as_dtype(dtype)
+        initializing_from_value = initializer is not None and isinstance(initializer, _ops.Tensor)
+        if name in self._vars:
+            raise ValueError("A partitioner was provided, but an unpartitioned version of the variable was "
+                             "found: %s.  Perhaps a variable of the same name was already created without "
+                             "partitioning?" % name)
+        shape = _ts.as_shape(shape)
+        if initializing_from_value:
+            shape = shape.merge_with(initializer.get_shape())
+        partitions = None
+        if not reuse or partitioner:
+            partitions = _call_partitioner(partitioner, shape, dtype)
+        if name in self._partitioned_vars:
+            if reuse is False:
+                raise ValueError("Partitioned variable with name %s already exists. Did you mean to set "
+                                 "reuse=True or reuse=tf.AUTO_REUSE in VarScope?" % name)
+            existing = self._partitioned_vars[name]
+            if not shape.is_compatible_with(existing.get_shape()):
+                raise ValueError("Trying to reuse partitioned variable %s, but specified shape %s and found "
+                                 "shape %s." % (name, shape, existing.get_shape()))
+            if not dtype.is_compatible_with(existing.dtype):
+                raise ValueError("Trying to reuse partitioned variable %s, but specified dtype %s and found "
+                                 "dtype %s." % (name, dtype.name, existing.dtype.name))
+            if partitions is not None and existing._get_partitions() != partitions:
+                raise ValueError("Trying to reuse partitioned variable %s, but specified partitions %s and "
+                                 "found partitions %s." % (name, partitions, existing._get_partitions()))
+            return existing
+        if reuse is True:
+            raise ValueError("PartitionedVariable %s does not exist, or was not created with tf.get_variable(). "
+                             "Did you mean to set reuse=False or reuse=tf.AUTO_REUSE in VarScope?" % name)
+        slice_dim, num_slices = _get_slice_dim_and_num_slices(partitions)
+        if "%s/part_0" % name in self._vars:
+            if "%s/part_%d" % (name, num_slices - 1) not in self._vars:
+                raise ValueError("Partitioner returned a different partitioning than what was already found.  "
+                                 "Partitioner returned %d shards, and shard %s/part_0 was found, but %s/part_%d "
+                                 "was not." % (num_slices, name, name, num_slices - 1))
+            if "%s/part_%d" % (name, num_slices) in self._vars:
+                raise ValueError("Partitioner returned a different partitioning than what was already found.  "
+                                 "Partitioner returned %d shards, and shard %s/part_0 was found, but so was the "
+                                 "extra shard %s/part_%d." % (num_slices, name, name, num_slices))
+        from graphcompat.ops import slicing_ops
+        parts = []
+        for i, (var_offset, var_shape) in enumerate(_iter_slices(shape.as_list(), num_slices, slice_dim)):
+            partition_info = _PartitionInfo(full_shape=shape.as_list(), var_offset=var_offset)
+            var_full_name = "%s/part_%d" % (name, i)
+            with _ops.name_scope(var_full_name + "/PartitionedInitializer"):
+                if initializer is None:
+                    init = _default_initializer(name, dtype)
+                    init_shape = var_shape
+                elif callable(initializer):
+                    init, init_shape = initializer, var_shape
+                elif isinstance(initializer, _ops.Tensor):
+                    init = slicing_ops.slice(initializer, var_offset, var_shape)
+                    dtype = init.dtype.base_dtype
+                    init_shape = None
+                else:
+                    init = _const.convert_to_tensor(initializer, dtype=dtype)
+                    init = slicing_ops.slice(init, var_offset, var_shape)
+                    init_shape = None
+            with _ops.name_scope(None):
+                var = self._get_single_variable(var_full_name, init_shape, dtype, init, regularizer, reuse,
+                                                trainable, collections, caching_device, validate_shape,
+                                                constraint, use_resource, partition_info=partition_info)
+            var._set_save_slice_info(_variables.SaveSliceInfo(name, shape.as_list(), var_offset, var_shape))
+            parts.append(var)
+        partitioned = _variables.PartitionedVariable(name=name, shape=shape, dtype=dtype, variable_list=parts,
+                                                     partitions=partitions)
+        self._partitioned_vars[name] = partitioned
+        return partitioned
+
     def _get_single_variable(self, name, shape, dtype, initializer, regularizer, reuse, trainable,
-                             collections, caching_device, validate_shape, constraint, use_resource=None):
+                             collections, caching_device, validate_shape, constraint, use_resource=None,
+                             partition_info=None):
         initializing_from_value = initializer is not None and not callable(initializer)
         if shape is not None and initializing_from_value:
             raise ValueError("If initializer is a constant, do not specify shape.")
@@ -229,7 +320,7 @@ class _VariableStore:
                 initializer = initializer()
             if shape.is_fully_defined():
                 dims = shape.as_list()
-                init_val = lambda: _call_initializer(initializer, dims, dtype)  # noqa: E731
+                init_val = lambda: _call_initializer(initializer, dims, dtype, partition_info)  # noqa: E731
                 variable_dtype = dtype.base_dtype
             elif _takes_no_arguments(initializer):
                 init_val, variable_dtype = initializer, None
@@ -251,14 +342,147 @@ class _VariableStore:
         return v
 
 
-def _call_initializer(initializer, shape, dtype):
+def _call_initializer(initializer, shape, dtype, partition_info=None):
     try:
         params = inspect.signature(initializer).parameters
     except (TypeError, ValueError):
         params = {}
     if "partition_info" in params or any(p.kind == p.VAR_KEYWORD for p in params.values()):
-        return initializer(shape, dtype=dtype, partition_info=None)
+        return initializer(shape, dtype=dtype, partition_info=partition_info)
     return initializer(shape, dtype=dtype)
+
+
+def _default_initializer(name, dtype):
+    """TF's `_get_default_initializer`: glorot_uniform for floats, zeros for integers, bools and strings."""
+    from graphcompat import init_ops
+    if dtype.is_floating:
+        return init_ops.glorot_uniform_initializer()
+    if dtype.is_integer or dtype.is_bool or dtype == _dt.string:
+        return init_ops.zeros_initializer()
+    raise ValueError(f"An initializer for variable {name} of {dtype.base_dtype} is required")
+
+
+class _PartitionInfo:
+    """What an initializer learns about the part it initializes: the full shape and the part's offset."""
+
+    __slots__ = ["_full_shape", "_var_offset"]
+
+    def __init__(self, full_shape, var_offset):
+        if not isinstance(full_shape, (list, tuple)):
+            raise TypeError("`full_shape` must be a sequence (like tuple or list) instead of "
+                            + type(full_shape).__name__)
+        if not isinstance(var_offset, (list, tuple)):
+            raise TypeError("`var_offset` must be a sequence (like tuple or list) instead of "
+                            + type(var_offset).__name__)
+        if len(var_offset) != len(full_shape):
+            raise ValueError("Expected equal length, but `var_offset` is of length {} while full_shape is of "
+                             "length {}.".format(len(var_offset), len(full_shape)))
+        for offset, dim in zip(var_offset, full_shape):
+            if offset < 0 or offset >= dim:
+                raise ValueError("Expected 0 <= offset < shape but found offset={}, shape={} for var_offset={}, "
+                                 "full_shape={}".format(offset, dim, var_offset, full_shape))
+        self._full_shape = full_shape
+        self._var_offset = var_offset
+
+    full_shape = property(lambda self: self._full_shape)
+    var_offset = property(lambda self: self._var_offset)
+
+    def single_offset(self, shape) -> int:
+        dim = self.single_slice_dim(shape)
+        return 0 if dim is None else self.var_offset[dim]
+
+    def single_slice_dim(self, shape):
+        if not isinstance(shape, (tuple, list)):
+            raise TypeError("`shape` must be a sequence (like tuple or list) instead of " + type(shape).__name__)
+        if len(shape) != len(self.full_shape):
+            raise ValueError("Expected equal length, but received shape={} of length {} while "
+                             "self.full_shape={} is of length {}.".format(shape, len(shape), self.full_shape,
+                                                                          len(self.full_shape)))
+        for i in range(len(shape)):
+            if self.var_offset[i] + shape[i] > self.full_shape[i]:
+                raise ValueError("With self.var_offset={}, a partition of shape={} would exceed "
+                                 "self.full_shape={} in dimension {}.".format(self.var_offset, shape,
+                                                                               self.full_shape, i))
+        slice_dim = None
+        for i in range(len(shape)):
+            if shape[i] == self.full_shape[i]:
+                continue
+            if slice_dim is not None:
+                raise ValueError("Cannot use single_slice_dim() with shape={} and self.full_shape={} since slice "
+                                 "dim could be either dimension {} or {}.".format(shape, self.full_shape, i,
+                                                                                  slice_dim))
+            slice_dim = i
+        return slice_dim
+
+
+def _call_partitioner(partitioner, shape, dtype) -> list:
+    """The partitioner's answer for a new partitioned variable, checked as TF checks it."""
+    if not shape.is_fully_defined():
+        raise ValueError("Shape of a new partitioned variable must be fully defined, but instead was %s."
+                         % (shape,))
+    if shape.ndims < 1:
+        raise ValueError("A partitioned Variable must have rank at least 1, shape: %s" % shape)
+    slicing = partitioner(shape=shape, dtype=dtype)
+    if not isinstance(slicing, (list, tuple)):
+        raise ValueError("Partitioner must return a sequence, but saw: %s" % (slicing,))
+    if len(slicing) != shape.ndims:
+        raise ValueError("Partitioner returned a partition list that does not match the Variable's rank: "
+                         "%s vs. %s" % (slicing, shape))
+    if any(p < 1 for p in slicing):
+        raise ValueError("Partitioner returned zero partitions for some axes: %s" % (slicing,))
+    if sum(p > 1 for p in slicing) > 1:
+        raise ValueError("Can only slice a variable along one dimension: shape: %s, partitioning: %s"
+                         % (shape, slicing))
+    return slicing
+
+
+def _get_slice_dim_and_num_slices(slicing):
+    for slice_dim, num_slices in enumerate(slicing):
+        if num_slices > 1:
+            return slice_dim, num_slices
+    return 0, 1
+
+
+def _iter_slices(full_shape, num_slices, slice_dim):
+    """(offset, shape) of each part: `full_shape[slice_dim] // n` rows, one more for the first `% n`."""
+    with_excess = full_shape[slice_dim] % num_slices
+    offset = [0] * len(full_shape)
+    min_len = full_shape[slice_dim] // num_slices
+    for i in range(num_slices):
+        shape = full_shape[:]
+        shape[slice_dim] = min_len + bool(i < with_excess)
+        yield offset[:], shape
+        offset[slice_dim] += shape[slice_dim]
+
+
+def _get_partitioned_variable(name, shape=None, dtype=None, initializer=None, regularizer=None, trainable=True,
+                              collections=None, caching_device=None, partitioner=None, validate_shape=True,
+                              use_resource=None, constraint=None):
+    """TF's private `variable_scope._get_partitioned_variable`: always a PartitionedVariable (no scalar or
+    partitioner-less shortcut), under the current variable scope."""
+    scope = get_variable_scope()
+    if scope.custom_getter is not None:
+        raise ValueError("Private access to _get_partitioned_variable is not allowed when a custom getter is "
+                         "set.  Current custom getter: %s.  It is likely that you're using create_partitioned_"
+                         "variables.  If so, consider instead using get_variable with a non-empty partitioner "
+                         "parameter instead." % scope.custom_getter)
+    partitioner = scope.partitioner if partitioner is None else partitioner
+    if partitioner is None:
+        raise ValueError("No partitioner was specified")
+    initializer = scope.initializer if initializer is None else initializer
+    regularizer = scope.regularizer if regularizer is None else regularizer
+    caching_device = scope.caching_device if caching_device is None else caching_device
+    constraint = scope.constraint if constraint is None else constraint
+    dtype = scope.dtype if dtype is None else dtype
+    if use_resource is None:
+        use_resource = scope.use_resource if scope.use_resource is not None \
+            else _variables.resource_variables_enabled()
+    full_name = scope.name + "/" + name if name else scope.name
+    with _ops.name_scope(None):
+        return _get_default_variable_store()._get_partitioned_variable(
+            full_name, partitioner, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
+            reuse=scope.reuse, trainable=trainable, collections=collections, caching_device=caching_device,
+            validate_shape=validate_shape, use_resource=use_resource, constraint=constraint)
 
 
 class _VariableScopeStore:

@@ -153,7 +153,7 @@ class Variable:
         self._trainable = proto.trainable
         self._constraint = None
         self._caching_device = None
-        self._save_slice_info = None
+        self._save_slice_info = _slice_info_from_proto(proto, import_scope)
         graph._extras.setdefault("ref_to_variable", {})[self._variable] = self
 
     @staticmethod
@@ -171,11 +171,23 @@ class Variable:
             return name[len(export_scope) + 1:] if name.startswith(export_scope + "/") else None
         if export_scope and strip(self.name) is None:
             return None
-        return variable_pb2.VariableDef(
+        proto = variable_pb2.VariableDef(
             variable_name=strip(self.name), initializer_name=strip(self.initializer.name),
             snapshot_name=strip(self._snapshot.name),
             initial_value_name=strip(self._initial_value.name) if self._initial_value is not None else "",
             trainable=bool(self.trainable), is_resource=self._is_resource_variable)
+        if self._save_slice_info:
+            slice_def = self._save_slice_info.to_proto(export_scope=export_scope)
+            if slice_def is not None:
+                proto.save_slice_info_def.MergeFrom(slice_def)
+        return proto
+
+    # --- partitioned variables: the slice of a larger (partitioned) variable this one saves as ----
+    def _set_save_slice_info(self, save_slice_info) -> None:
+        self._save_slice_info = save_slice_info
+
+    def _get_save_slice_info(self):
+        return self._save_slice_info
 
     # --- identity -----------------------------------------------------------------------------
     def _as_graph_element(self) -> _ops.Tensor:
@@ -351,6 +363,84 @@ def _make_operator(name: str):
 for _name in _OPERATORS:
     setattr(Variable, _name, _make_operator(_name))
 
+class SaveSliceInfo:
+    """`Variable.SaveSliceInfo`: where a variable sits in the larger variable it is a slice of
+    (`full_name`, `full_shape`, `var_offset`, `var_shape`); `spec` is the checkpoint's shape_and_slice."""
+
+    def __init__(self, full_name=None, full_shape=None, var_offset=None, var_shape=None,
+                 save_slice_info_def=None, import_scope=None):
+        if save_slice_info_def:
+            self.full_name = (f"{import_scope}/{save_slice_info_def.full_name}" if import_scope
+                              else save_slice_info_def.full_name)
+            self.full_shape = list(save_slice_info_def.full_shape)
+            self.var_offset = list(save_slice_info_def.var_offset)
+            self.var_shape = list(save_slice_info_def.var_shape)
+        else:
+            self.full_name = full_name
+            self.full_shape = full_shape
+            self.var_offset = var_offset
+            self.var_shape = var_shape
+
+    @property
+    def spec(self) -> str:
+        """"<full dims> <offset>,<length>:…", e.g. "7 3 3,2:0,3" (TF's slice spec)."""
+        full = " ".join("%d" % d for d in self.full_shape) + " "
+        return full + ":".join("%d,%d" % (o, n) for o, n in zip(self.var_offset, self.var_shape))
+
+    @classmethod
+    def from_spec(cls, spec: str) -> "SaveSliceInfo":
+        if not spec:
+            return cls()
+        try:
+            full_shape_str, slice_str = spec.rsplit(" ", 1)
+        except ValueError as exc:
+            raise ValueError("Spec string must contain space-separated full_shape info.") from exc
+        full_shape = []
+        for dim in full_shape_str.split():
+            try:
+                full_shape.append(int(dim))
+            except ValueError as exc:
+                raise ValueError("Spec string full_shape must be a sequence of integers. "
+                                 f"Found '{dim}', which is not an integer.") from exc
+        var_offset, var_shape = [], []
+        for dim_spec in slice_str.split(":"):
+            try:
+                offset, length = dim_spec.split(",")
+            except ValueError as exc:
+                raise ValueError("Spec string must contain comma-separated pairs of offsets and shapes.") \
+                    from exc
+            try:
+                var_offset.append(int(offset))
+            except ValueError as exc:
+                raise ValueError("Spec string var_offset must be an integer. "
+                                 f"Found '{offset}', which is not an integer.") from exc
+            try:
+                var_shape.append(int(length))
+            except ValueError as exc:
+                raise ValueError("Spec string var_shape must be an integer. "
+                                 f"Found '{length}', which is not an integer.") from exc
+        return cls(full_shape=full_shape, var_offset=var_offset, var_shape=var_shape)
+
+    def to_proto(self, export_scope: Optional[str] = None):
+        """TF's SaveSliceInfoDef, or None when `full_name` is outside `export_scope`."""
+        from tensorboard.compat.proto import variable_pb2
+        if export_scope is not None and not self.full_name.startswith(export_scope):
+            return None
+        full_name = self.full_name
+        if export_scope and full_name.startswith(export_scope + "/"):
+            full_name = full_name[len(export_scope) + 1:]
+        return variable_pb2.SaveSliceInfoDef(full_name=full_name, full_shape=list(self.full_shape),
+                                             var_offset=list(self.var_offset),
+                                             var_shape=list(self.var_shape))
+
+
+def _slice_info_from_proto(proto, import_scope: Optional[str]):
+    if proto.HasField("save_slice_info_def"):
+        return SaveSliceInfo(save_slice_info_def=proto.save_slice_info_def, import_scope=import_scope)
+    return None
+
+
+Variable.SaveSliceInfo = SaveSliceInfo
 RefVariable = Variable
 VariableV1 = Variable
 
@@ -433,7 +523,7 @@ class ResourceVariable(Variable):
         self._trainable = proto.trainable
         self._constraint = None
         self._caching_device = None
-        self._save_slice_info = None
+        self._save_slice_info = _slice_info_from_proto(proto, import_scope)
 
     # --- identity -----------------------------------------------------------------------------
     @property
@@ -586,6 +676,147 @@ def _to_tensor(v: Variable, dtype=None, name=None, as_ref: bool = False) -> _ops
 
 
 _const.register_tensor_conversion_function(Variable, _to_tensor)
+
+
+# ------------------------------------------------------------------------------------------------
+# Partitioned variables
+# ------------------------------------------------------------------------------------------------
+class PartitionedVariable:
+    """TF's `PartitionedVariable`: the parts `get_variable(..., partitioner=...)` created, one variable
+    per slice along one axis. Used as a tensor it is the concatenation of its parts (`<name>/
+    ConcatPartitions/concat` then an Identity named `<name>`); iterating gives the parts, sorted by offset."""
+
+    def __init__(self, name, shape, dtype, variable_list, partitions):
+        if not isinstance(variable_list, (list, tuple)):
+            raise TypeError("variable_list is not a list or tuple: %s" % (variable_list,))
+        if not isinstance(partitions, (list, tuple)):
+            raise TypeError("partitions is not a list or tuple: %s" % (partitions,))
+        if not all(p >= 1 for p in partitions):
+            raise ValueError("partition values must be positive: %s" % (partitions,))
+        if not variable_list:
+            raise ValueError("variable_list may not be empty")
+        for v in variable_list:
+            if not all(v._get_save_slice_info() is not None for v in variable_list):
+                raise ValueError("All variables must have a save_slice_info available: %s"
+                                 % [v.name for v in variable_list])
+            if len(shape) != len(partitions):
+                raise ValueError("len(shape) != len(partitions): %s vs. %s" % (shape, partitions))
+            if _ts.as_shape(v._get_save_slice_info().full_shape) != _ts.as_shape(shape):
+                raise ValueError("All variables' full shapes must match shape: %s; but full shapes were: %s"
+                                 % (shape, str([v._get_save_slice_info().full_shape])))
+        self._variable_list = sorted(variable_list, key=lambda v: v._get_save_slice_info().var_offset)
+        self._name = name
+        self._shape = shape
+        self._dtype = dtype
+        self._partitions = partitions
+        self._as_tensor = None
+
+    def __iter__(self):
+        return iter(self._variable_list)
+
+    def __len__(self) -> int:
+        axes = self._partition_axes()
+        if len(axes) > 1:
+            raise ValueError("Cannot get a length for %d > 1 partition axes" % len(axes))
+        return len(self._variable_list)
+
+    def __repr__(self) -> str:
+        return f"<graphcompat PartitionedVariable '{self._name}' shape={self.get_shape()} dtype={self._dtype.name}>"
+
+    def _partition_axes(self) -> list:
+        if all(p == 1 for p in self._partitions):
+            return [0]
+        return [i for i, p in enumerate(self._partitions) if p > 1]
+
+    def _concat(self) -> _ops.Tensor:
+        """The full value: ConcatV2 of the parts along the partition axis (keeps the scope's control deps)."""
+        from graphcompat.ops import array_ops
+        if len(self._variable_list) == 1:
+            with _ops.name_scope(None):
+                return array_ops.identity(self._variable_list[0], name=self._name)
+        axes = self._partition_axes()
+        if len(axes) > 1:
+            raise NotImplementedError("Cannot concatenate along more than one dimension: %s.  Multi-axis "
+                                      "partition concat is not supported" % str(axes))
+        with _ops.name_scope(self._name + "/ConcatPartitions/"):
+            concatenated = array_ops.concat(self._variable_list, axes[0])
+        with _ops.name_scope(None):
+            return array_ops.identity(concatenated, name=self._name)
+
+    def as_tensor(self) -> _ops.Tensor:
+        """The full value, without the control dependencies of the scope it is used in."""
+        with _ops.control_dependencies(None):
+            return self._concat()
+
+    @staticmethod
+    def _TensorConversionFunction(v, dtype=None, name=None, as_ref=False):  # noqa: N802 (TF's name)
+        if dtype is not None and not dtype.is_compatible_with(v.dtype):
+            raise ValueError("Incompatible type conversion requested to type '%s' for variable of type '%s'"
+                             % (dtype.name, v.dtype.name))
+        if as_ref:
+            raise NotImplementedError("PartitionedVariable doesn't support being used as a reference.")
+        return v.as_tensor()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._dtype
+
+    @property
+    def shape(self) -> _ts.TensorShape:
+        return self.get_shape()
+
+    @property
+    def _distribute_strategy(self):
+        return None
+
+    def get_shape(self) -> _ts.TensorShape:
+        return self._shape
+
+    def _get_variable_list(self) -> list:
+        return self._variable_list
+
+    def _get_partitions(self):
+        return self._partitions
+
+    def _apply_assign_fn(self, assign_fn, value) -> list:
+        axes = self._partition_axes()
+        if len(axes) > 1:
+            raise NotImplementedError("Cannot do assign action along more than one dimension: %s.  Multi-axis "
+                                      "partition assign action is not supported " % str(axes))
+        if isinstance(value, list):
+            assert len(value) == len(self._variable_list)
+            value_list = value
+        elif isinstance(value, PartitionedVariable):
+            value_list = list(value)
+        else:
+            from graphcompat.ops import array_ops
+            sizes = [_ts.dimension_value(var.shape[axes[0]]) for var in self._variable_list]
+            value_list = array_ops.split(value, sizes, axis=axes[0])
+        return [assign_fn(var, value_list[i]) for i, var in enumerate(self._variable_list)]
+
+    def _assign_with(self, method: str, value, use_locking, name, read_value):
+        def assign_fn(var, part):
+            return getattr(var, method)(part, use_locking=use_locking, name=name, read_value=read_value)
+        assigns = self._apply_assign_fn(assign_fn, value)
+        if read_value:
+            return assigns
+        return [a if isinstance(a, _ops.Operation) else a.op for a in assigns]
+
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        return self._assign_with("assign", value, use_locking, name, read_value)
+
+    def assign_add(self, value, use_locking=False, name=None, read_value=True):
+        return self._assign_with("assign_add", value, use_locking, name, read_value)
+
+    def assign_sub(self, value, use_locking=False, name=None, read_value=True):
+        return self._assign_with("assign_sub", value, use_locking, name, read_value)
+
+
+_const.register_tensor_conversion_function(PartitionedVariable, PartitionedVariable._TensorConversionFunction)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 A single params tensor is looked up with one GatherV2 (axis 0) named as TF names it, so the gradient
 of a variable read only through it is sparse. Out-of-range ids fail the run with TF's
 InvalidArgumentError (the GatherV2 bounds check); nothing is clamped. Partitioned params (a list)
-are gathered per partition and merged with selects (TF uses data-dependent DynamicPartition /
-DynamicStitch; the values are the same).
+(a list, or a PartitionedVariable's parts) are gathered per partition and merged with selects (TF uses
+data-dependent DynamicPartition / DynamicStitch; the values are the same). Each part's gather then reads
+a row for every id (row 0, for ids of other parts, with a zero gradient): SGD, Adagrad and Adam updates are
+unchanged by that, other optimizers' sparse updates are not, and refuse it (`from_masked_partition_ids`).
 """
 from __future__ import annotations
 
@@ -90,9 +92,11 @@ def embedding_lookup(params, ids, partition_strategy: str = "mod", name: Optiona
                                    (flat_ids - extras) % ids_per_partition)
         p_assignments = _math.cast(p_assignments, _dt.int32)
         result = None
+        masked = _ops.get_default_graph()._extras.setdefault("masked_partition_ids", set())
         for p in range(np_):
             mine = _math.equal(p_assignments, p)
             pids = _deps.where(mine, new_ids, _array.zeros_like(new_ids))
+            masked.add(pids)
             rows = _deps.gather(params[p], pids)
             if result is None:
                 result = rows
@@ -111,6 +115,27 @@ def embedding_lookup(params, ids, partition_strategy: str = "mod", name: Optiona
                              name=name)
         ret.set_shape(ids.shape.concatenate(element_shape))
         return _clip(ret, ids, max_norm)
+
+
+def from_masked_partition_ids(indices) -> bool:
+    """Whether a sparse gradient's indices come from a partitioned `embedding_lookup` here: each part's
+    gather then reads a row for every id (row 0, with a zero gradient, for ids of other parts), where
+    TF's DynamicPartition gives each part only its own ids."""
+    if not isinstance(indices, _ops.Tensor):
+        return False
+    masked = indices.graph._extras.get("masked_partition_ids")
+    if not masked:
+        return False
+    todo, seen = [indices], set()
+    while todo:
+        t = todo.pop()
+        if t in masked:
+            return True
+        if t in seen or t.op.type not in ("Identity", "Reshape", "Cast", "ConcatV2"):
+            continue
+        seen.add(t)
+        todo.extend(t.op.inputs)
+    return False
 
 
 def embedding_lookup_sparse(params, sp_ids, sp_weights, partition_strategy: str = "mod",

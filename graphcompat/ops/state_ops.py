@@ -77,13 +77,18 @@ def _is_resource_variable(ref) -> bool:
     return getattr(ref, "_is_resource_variable", False)
 
 
+def _is_partitioned(ref) -> bool:
+    """A PartitionedVariable: not a ref, so TF's state_ops call its own assign/assign_add/assign_sub."""
+    return hasattr(ref, "_get_variable_list") and hasattr(ref, "_apply_assign_fn")
+
+
 # As TF's state_ops, each builder takes a ref variable (or ref tensor) to TF1's ref op and a resource
 # variable to its own method (AssignVariableOp, ResourceScatter* …), so every caller — tf.assign, moving
 # averages, batch norm's updates, metrics, init_from_checkpoint — works with both kinds of variable.
 def assign(ref, value, validate_shape: Optional[bool] = None, use_locking: Optional[bool] = None,
            name: Optional[str] = None):
     """`tf.assign`: writes `value` into the variable when run; returns the (new value of the) ref."""
-    if _is_resource_variable(ref):
+    if _is_resource_variable(ref) or _is_partitioned(ref):
         return ref.assign(value, name=name)
     ref = _ref_of(ref)
     if isinstance(ref, _ops.Tensor) and not ref.dtype.is_ref_dtype:
@@ -98,7 +103,7 @@ def assign(ref, value, validate_shape: Optional[bool] = None, use_locking: Optio
 
 def _update(op_type: str, tf_name: str):
     def update(ref, value, use_locking=None, name=None):
-        if _is_resource_variable(ref):
+        if _is_resource_variable(ref) or (_is_partitioned(ref) and tf_name in ("assign_add", "assign_sub")):
             return getattr(ref, tf_name)(value)   # TF passes neither use_locking nor name on
         ref = _ref_of(ref)
         attrs = {} if use_locking is None else {"use_locking": bool(use_locking)}

@@ -243,9 +243,20 @@ class Optimizer:
     def _apply_sparse(self, grad, var):
         raise NotImplementedError()
 
+    # Sparse updates that leave a row unchanged when its summed gradient is zero (SGD and Adam override
+    # `_apply_sparse_duplicate_indices` and are such updates too).
+    _ZERO_ROW_GRADIENT_IS_NOOP = False
+
     def _apply_sparse_duplicate_indices(self, grad, var):
         # Duplicate indices are summed inside the Sparse* kernels' lowering (TF does it here with
         # Unique + UnsortedSegmentSum before calling the kernel); the result is the same.
+        from graphcompat.nn.embedding_ops import from_masked_partition_ids
+        if not self._ZERO_ROW_GRADIENT_IS_NOOP and from_masked_partition_ids(grad.indices):
+            raise NotImplementedError(
+                f"tf.train.{type(self).__name__} on the gradient of tf.nn.embedding_lookup over partitioned "
+                "params: graphcompat's lookup gives each part a zero-gradient row for the ids of other parts, "
+                "which this optimizer's sparse update would apply (TF's gives each part only its own ids); "
+                "GradientDescentOptimizer, AdagradOptimizer and AdamOptimizer are supported")
         return self._apply_sparse(grad, var)
 
     def _finish(self, update_ops, name_scope: str):

@@ -103,6 +103,8 @@ class MomentumOptimizer(Optimizer):
 class AdagradOptimizer(Optimizer):
     """TF's Adagrad: the accumulator starts at `initial_accumulator_value` (0.1)."""
 
+    _ZERO_ROW_GRADIENT_IS_NOOP = True  # accumulator += 0, step 0 / sqrt(accumulator > 0)
+
     def __init__(self, learning_rate, initial_accumulator_value: float = 0.1, use_locking: bool = False,
                  name: str = "Adagrad"):
         if initial_accumulator_value <= 0.0:
@@ -134,6 +136,8 @@ class AdagradOptimizer(Optimizer):
 
 class ProximalAdagradOptimizer(AdagradOptimizer):
     """TF's ProximalAdagrad: Adagrad's step, then the proximal map of l1/l2 regularization (FOBOS)."""
+
+    _ZERO_ROW_GRADIENT_IS_NOOP = False  # the proximal map shrinks a touched row
 
     def __init__(self, learning_rate, initial_accumulator_value: float = 0.1,
                  l1_regularization_strength: float = 0.0, l2_regularization_strength: float = 0.0,

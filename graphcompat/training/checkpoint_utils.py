@@ -122,14 +122,40 @@ def _store_vars(graph: _ops.Graph) -> dict:
     return store
 
 
-def _set_checkpoint_initializer(variable, ckpt_file: str, tensor_name: str) -> None:
+def _collect_partitioned_variable(name: str, all_vars: dict):
+    """The parts `name/part_0`, `name/part_1`, … of a partitioned variable, or None."""
+    if name + "/part_0" not in all_vars:
+        return None
+    parts, i = [], 0
+    while name + "/part_%d" % i in all_vars:
+        parts.append(all_vars[name + "/part_%d" % i])
+        i += 1
+    return parts
+
+
+def _set_variable_or_list_initializer(variable_or_list, ckpt_file: str, tensor_name: str) -> None:
+    """A variable restores the whole tensor; each part of a partitioned one its slice (TF's recipe)."""
+    if isinstance(variable_or_list, (list, tuple)):
+        slice_name = None
+        for v in variable_or_list:
+            info = v._save_slice_info
+            if slice_name is None:
+                slice_name = info.full_name
+            elif slice_name != info.full_name:
+                raise ValueError("Slices must all be from the same tensor: %s != %s" % (slice_name, info.full_name))
+            _set_checkpoint_initializer(v, ckpt_file, tensor_name, info.spec)
+    else:
+        _set_checkpoint_initializer(variable_or_list, ckpt_file, tensor_name, "")
+
+
+def _set_checkpoint_initializer(variable, ckpt_file: str, tensor_name: str, slice_spec: str = "") -> None:
     """Makes the variable's initializer restore `tensor_name` from `ckpt_file` (TF's recipe)."""
     from graphcompat.ops import checkpoint_ops, state_ops
     from graphcompat.framework.constant_op import constant
     with _ops.name_scope(None):
         with _ops.device(variable.device), _ops.device("/cpu:0"):
             prefix = constant(ckpt_file, dtype=_dt.string)
-            restore = checkpoint_ops.restore_v2(prefix, [tensor_name], [""], [variable.dtype.base_dtype],
+            restore = checkpoint_ops.restore_v2(prefix, [tensor_name], [slice_spec], [variable.dtype.base_dtype],
                                                 name="checkpoint_initializer")[0]
         restore.set_shape(variable.shape)
         with _ops.colocate_with(variable.op):
@@ -155,32 +181,51 @@ def init_from_checkpoint(ckpt_dir_or_file: str, assignment_map: dict) -> None:
     variable_map = reader.get_variable_to_shape_map()
     graph = _ops.get_default_graph()
     store_vars = _store_vars(graph)
-    for tensor_name_in_ckpt, current in sorted(assignment_map.items(), key=lambda kv: kv[0]):
-        var = current if not isinstance(current, str) else store_vars.get(current)
+    items = assignment_map.items() if isinstance(assignment_map, dict) else assignment_map
+    for tensor_name_in_ckpt, current in sorted(items, key=lambda kv: kv[0]):
+        if _is_variable(current) or (isinstance(current, list) and all(_is_variable(v) for v in current)):
+            var = current
+        else:
+            var = store_vars.get(current)
+            if var is None:
+                var = _collect_partitioned_variable(current, store_vars)
         if var is not None:
             if tensor_name_in_ckpt not in variable_map:
                 raise ValueError(f"Tensor {tensor_name_in_ckpt} is not found in {ckpt_dir_or_file} checkpoint "
                                  f"{variable_map}")
-            if isinstance(var, (list, tuple)):
-                raise NotImplementedError("tf.train.init_from_checkpoint into partitioned variables")
-            if not var.shape.is_compatible_with(variable_map[tensor_name_in_ckpt]):
+            if _is_variable(var) and not var.shape.is_compatible_with(variable_map[tensor_name_in_ckpt]):
                 raise ValueError(f"Shape of variable {var.name} ({var.shape}) doesn't match with shape of tensor "
                                  f"{tensor_name_in_ckpt} ({variable_map[tensor_name_in_ckpt]}) from checkpoint "
                                  "reader.")
-            _set_checkpoint_initializer(var, ckpt_file, tensor_name_in_ckpt)
+            _set_variable_or_list_initializer(var, ckpt_file, tensor_name_in_ckpt)
             continue
         scopes = current[:current.rindex("/")] if "/" in current else ""
         if not tensor_name_in_ckpt.endswith("/"):
             raise ValueError(f"Assignment map with scope only name {scopes} should map to scope only "
                              f"{tensor_name_in_ckpt}. Should be 'scope/': 'other_scope/'.")
-        for var_name in sorted(n for n in store_vars if not scopes or n.startswith(scopes + "/")):
+        scope_variables = set()
+        for var_name in store_vars:
+            if not scopes or var_name.startswith(scopes + "/"):
+                if "/part_" in var_name:
+                    var_name = var_name[:var_name.index("/part_")]
+                scope_variables.add(var_name)
+        for var_name in sorted(scope_variables):
             full = var_name[len(scopes):]
             if current != "/":
                 full = full[1:]
             if tensor_name_in_ckpt != "/":
                 full = tensor_name_in_ckpt + full
-            full = full.rstrip("/")
+            if full.endswith("/"):
+                full = full[:-1]
             if full not in variable_map:
                 raise ValueError(f"Tensor {full} ({var_name[len(scopes) + 1:]} in {tensor_name_in_ckpt}) is not "
                                  f"found in {ckpt_dir_or_file} checkpoint")
-            _set_checkpoint_initializer(store_vars[var_name], ckpt_file, full)
+            var = store_vars.get(var_name)
+            if var is None:
+                var = _collect_partitioned_variable(var_name, store_vars)
+            _set_variable_or_list_initializer(var, ckpt_file, full)
+
+
+def _is_variable(x) -> bool:
+    from graphcompat.variables import Variable
+    return isinstance(x, Variable)

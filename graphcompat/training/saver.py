@@ -62,23 +62,97 @@ def _ref_and_name(value):
     raise TypeError(f"Variable to save is not a Variable: {value}")
 
 
+def _is_variable(value) -> bool:
+    return hasattr(value, "_ref") and hasattr(value, "_initializer_op")
+
+
+def _flatten(values) -> list:
+    out = []
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            out.extend(_flatten(v))
+        else:
+            out.append(v)
+    return out
+
+
+def _is_partitioned(value) -> bool:
+    from graphcompat.variables import PartitionedVariable
+    return isinstance(value, PartitionedVariable)
+
+
 def op_list_to_dict(var_list) -> dict:
-    """TF's `saveable_object_util.op_list_to_dict`: checkpoint key → variable (or tensor)."""
+    """TF's `saveable_object_util.op_list_to_dict`: checkpoint key → variable (or tensor).
+
+    A PartitionedVariable is saved under its name; variables that are slices of one (they carry a
+    SaveSliceInfo) are grouped into a list under the full variable's name, in name order as TF."""
     if isinstance(var_list, dict):
         return dict(var_list)
     if not isinstance(var_list, (list, tuple, set)):
         raise TypeError(f"Variables to save should be passed in a dict or a list: {var_list}")
+    var_list = sorted(_flatten(list(var_list)), key=lambda x: getattr(x, "name", ""))
     names: dict = {}
-    for var in sorted(var_list, key=lambda x: _ref_and_name(x)[2]) if isinstance(var_list, set) else var_list:
-        if isinstance(var, (list, tuple)):
-            raise NotImplementedError("tf.train.Saver with PartitionedVariable lists (partitioned variables)")
+    for var in var_list:
+        if _is_partitioned(var):
+            if var.name in names:
+                raise ValueError(f"At least two variables have the same name: {var.name}")
+            names[var.name] = var
+            continue
+        if _is_variable(var) and getattr(var, "_save_slice_info", None):
+            name = var._save_slice_info.full_name
+            if name in names:
+                if not isinstance(names[name], list):
+                    raise ValueError(f"Mixing slices and non-slices with the same name: {name}")
+                if not any(v is var for v in names[name]):
+                    names[name].append(var)
+            else:
+                names[name] = [var]
+            continue
         name = _ref_and_name(var)[2]
         if name in names:
-            if names[name] is var or _ref_and_name(names[name])[0] is _ref_and_name(var)[0]:
+            if names[name] is var or (not isinstance(names[name], list) and not _is_partitioned(names[name])
+                                      and _ref_and_name(names[name])[0] is _ref_and_name(var)[0]):
                 continue
             raise ValueError(f"At least two variables have the same name: {name}")
         names[name] = var
     return names
+
+
+def _saveable_entries(names_to_vars: dict) -> list:
+    """TF's `validate_and_slice_inputs`: (key, shape_and_slice, tensor to save, graph element to restore
+    into) per saved tensor, keys in sorted order; a partitioned variable (or a list of slices) gives one
+    entry per part, under its key, with the part's SaveSliceInfo spec."""
+    entries, seen = [], set()
+    for key in sorted(names_to_vars):
+        if not isinstance(key, str):
+            raise TypeError("names_to_saveables must be a dict mapping string names to trackable operations. "
+                            f"Name is not a string: {key}")
+        value = names_to_vars[key]
+        if _is_partitioned(value) or isinstance(value, (list, tuple)):
+            slice_name = None
+            parts = []
+            for variable in value:
+                if not _is_variable(variable):
+                    raise ValueError(f"Slices must all be Variables: {variable}")
+                info = variable._save_slice_info
+                if not info:
+                    raise ValueError(f"Slices must all be slices: {variable}")
+                if slice_name is None:
+                    slice_name = info.full_name
+                elif slice_name != info.full_name:
+                    raise ValueError(f"Slices must all be from the same tensor: {slice_name} != {info.full_name}")
+                ref = variable.handle if getattr(variable, "_is_resource_variable", False) else variable._ref()
+                parts.append((key, info.spec, variable._snapshot, ref))  # TF saves a part's read value
+        else:
+            tensor, ref, _ = _ref_and_name(value)
+            parts = [(key, "", tensor, ref)]
+        for part in parts:
+            owner = part[3] if part[3] is not None else part[2]
+            if owner in seen:
+                raise ValueError(f"The same saveable will be restored with two names: {key}")
+            seen.add(owner)
+            entries.append(part)
+    return entries
 
 
 def _read_handle(handle: _ops.Tensor) -> _ops.Tensor:
@@ -171,27 +245,27 @@ class Saver:
             self.saver_def = self._build_graph(names)
 
     def _build_graph(self, names_to_vars: dict):
-        keys = sorted(names_to_vars)
-        entries = [(key,) + _ref_and_name(names_to_vars[key])[:2] for key in keys]
-        for key, tensor, ref in entries:
+        entries = _saveable_entries(names_to_vars)
+        for key, _, tensor, ref in entries:
             if (tensor if tensor is not None else ref).graph is not self._graph:
                 raise ValueError(f"Variable {key} is not an element of the Saver's graph")
-        with _ops.name_scope(self._name, "save", [t if t is not None else r for _, t, r in entries]) as scope:
-            entries = [(key, tensor if tensor is not None else _read_handle(ref), ref)
-                       for key, tensor, ref in entries]
+        with _ops.name_scope(self._name, "save", [t if t is not None else r for _, _, t, r in entries]) as scope:
+            entries = [(key, spec, tensor if tensor is not None else _read_handle(ref), ref)
+                       for key, spec, tensor, ref in entries]
+            keys = [key for key, _, _, _ in entries]
+            specs = [spec for _, spec, _, _ in entries]
             default = self._filename or "model"
             filename_input = _const.constant(default, dtype=_dt.string, name="filename/input")
             filename = apply_op("PlaceholderWithDefault", [filename_input],
                                 {"dtype": _dt.string, "shape": filename_input.shape}, name="filename")
             filename_tensor = apply_op("PlaceholderWithDefault", [filename],
                                        {"dtype": _dt.string, "shape": filename_input.shape}, name="Const")
-            save_op = checkpoint_ops.save_v2(filename_tensor, keys, [""] * len(keys),
-                                             [t for _, t, _ in entries])
+            save_op = checkpoint_ops.save_v2(filename_tensor, keys, specs, [t for _, _, t, _ in entries])
             save_tensor = with_dependencies([save_op], filename_tensor, name="control_dependency")
-            restored = checkpoint_ops.restore_v2(filename_tensor, keys, [""] * len(keys),
-                                                 [t.dtype.base_dtype for _, t, _ in entries])
+            restored = checkpoint_ops.restore_v2(filename_tensor, keys, specs,
+                                                 [t.dtype.base_dtype for _, _, t, _ in entries])
             assigns = []
-            for (key, tensor, ref), value in zip(entries, restored):
+            for (key, _, tensor, ref), value in zip(entries, restored):
                 if ref is None:
                     continue  # a plain tensor is saved but has nothing to restore into
                 with _ops.colocate_with(ref.op):

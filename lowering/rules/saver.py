@@ -92,8 +92,8 @@ def read_checked(reader, name: str, dtype, spec: str, op=None) -> np.ndarray:
         full, slices = parse_shape_and_slice(spec)
         if list(value.shape) != full:
             raise errors.InvalidArgumentError(
-                None, op, f"tensor_name = {name}; shape in shape_and_slice spec {full} does not match the "
-                f"shape stored in checkpoint: {list(value.shape)}")
+                None, op, f"tensor_name = {name}; shape in shape_and_slice spec [{','.join(map(str, full))}] does "
+                f"not match the shape stored in checkpoint: [{','.join(map(str, value.shape))}]")
         value = value[tuple(slice(s, s + n) for s, n in slices)]
     return value
 
