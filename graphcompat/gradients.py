@@ -112,6 +112,14 @@ _const.register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_ten
 # Structure: which ops lie between xs and ys
 # ------------------------------------------------------------------------------------------------
 def _backpropagatable(t: _ops.Tensor) -> bool:
+    """Gradients flow along it (TF's _IsBackpropagatable): floats, complex, and variants (TensorLists:
+    control flow v2's TensorArrays and loop accumulators, differentiated as the arrays they hold)."""
+    base = t.dtype.base_dtype
+    return base.is_floating or base.is_complex or base == _dt.variant
+
+
+def _has_value_gradient(t: _ops.Tensor) -> bool:
+    """An x or y whose gradient tf.gradients returns or seeds: a float or complex tensor."""
     base = t.dtype.base_dtype
     return base.is_floating or base.is_complex
 
@@ -139,7 +147,7 @@ def _differentiable_inputs(op: _ops.Operation, t: _ops.Tensor = None) -> list:
 def _reached_from(xs, stop: set) -> set:
     """Ops whose outputs depend (through backpropagatable tensors) on any x."""
     reached: set = set()
-    frontier = [x for x in xs if _backpropagatable(x)]
+    frontier = [x for x in xs if _has_value_gradient(x)]
     seen = set(frontier)
     while frontier:
         t = frontier.pop()
@@ -152,31 +160,6 @@ def _reached_from(xs, stop: set) -> set:
                     seen.add(out)
                     frontier.append(out)
     return reached
-
-
-def _refuse_list_paths(x: _ops.Tensor, ys: set, stop: set) -> None:
-    """TF differentiates through variant tensors (TensorLists: control flow v2's TensorArrays and loop
-    accumulators); graphcompat does not yet. Where such a path is x's only way to a y, its gradient would
-    silently be None: raise instead."""
-    frontier, seen, lists = [x], {x}, []
-    while frontier:
-        t = frontier.pop()
-        for op in t._consumers:
-            if _is_cut(op) or not _differentiable_inputs(op, t):
-                continue
-            for out in op._outputs:
-                through_list = out.dtype.base_dtype == _dt.variant
-                if (through_list or _backpropagatable(out)) and out not in stop and out not in seen:
-                    if through_list:
-                        lists.append(op)
-                    if out in ys and lists:
-                        raise NotImplementedError(
-                            f"tf.gradients through TensorList (variant) tensors: '{x.name}' reaches "
-                            f"'{out.name}' through {', '.join(sorted({o.type for o in lists}))} ops, which "
-                            "graphcompat does not differentiate yet (a graph written with control flow v2; "
-                            "TF 1.x-style TensorArray loops and graphcompat's own tf.while_loop differentiate)")
-                    seen.add(out)
-                    frontier.append(out)
 
 
 def _gather_axis_is_zero(op: _ops.Operation) -> bool:
@@ -254,7 +237,7 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
 
 
 def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
-    diff_ys = [y for y in ys if _backpropagatable(y)]
+    diff_ys = [y for y in ys if _has_value_gradient(y)]
     reached = _reached_from(xs, stop)
     # Walk back from ys through reached ops along backpropagatable tensors only.
     needed = set(diff_ys)
@@ -281,9 +264,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
     results: list = [None] * len(xs)
     slots = []  # (result index, kind)
     for i, x in enumerate(xs):
-        connected = _backpropagatable(x) and x in needed
-        if not connected and _backpropagatable(x):
-            _refuse_list_paths(x, y_set, stop)
+        connected = _has_value_gradient(x) and x in needed
         if not connected:
             if unconnected == "zero":
                 kinds.append("zero")
@@ -340,7 +321,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
     graph._add_function(fn)
     with graph.name_scope(scope):
         dys = []
-        for i, (y, gy) in enumerate((y, gy) for y, gy in zip(ys, grad_ys) if _backpropagatable(y)):
+        for i, (y, gy) in enumerate((y, gy) for y, gy in zip(ys, grad_ys) if _has_value_gradient(y)):
             if gy is None:  # TF's default grad_ys: ones of y's run-time shape
                 from graphcompat.ops import array_ops
                 gy = array_ops.fill(array_ops.shape(y), _const.constant(1, dtype=y.dtype.base_dtype,

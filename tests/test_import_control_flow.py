@@ -416,10 +416,10 @@ def test_writing_past_the_end_of_a_list_fails_as_in_tensorflow():
                     sess.run(out, {"n:0": 3})
 
 
-@pytest.mark.oracle
-def test_gradients_through_imported_tensor_lists_are_refused_not_none():
-    """TF differentiates through TensorLists; graphcompat's tf.gradients does not yet, and says so (the
-    gradient would otherwise be None: an optimizer would silently train nothing)."""
+def _forward_then_gradients(build, feeds):
+    """TF (control flow v2) builds a forward graph; its GraphDef, taken before any gradient exists, is
+    imported here and differentiated by graphcompat's tf.gradients; TF differentiates its own graph.
+    Returns TF's and our [loss, d loss / d inputs...] per feed, ours for two rounds in one session."""
     v1 = oracle.tf1()
     from tensorflow.python.ops import control_flow_util
     saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
@@ -427,14 +427,60 @@ def test_gradients_through_imported_tensor_lists_are_refused_not_none():
     try:
         graph = v1.Graph()
         with graph.as_default():
-            _map_fn(v1)
-        graph_def = graph.as_graph_def()
+            with v1.variable_scope("", use_resource=True):
+                loss, wrt = build(v1)
+            init = v1.global_variables_initializer()
+            graph_def = graph.as_graph_def()
+            grads = v1.gradients(loss, wrt)
+            with v1.Session(graph=graph) as sess:
+                sess.run(init)
+                want = [sess.run([loss] + grads, feed) for feed in feeds]
     finally:
         control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
     with tf.Graph().as_default() as ours:
         tf.import_graph_def(graph_def, name="")
-        x = ours.get_tensor_by_name("x:0")
-        y = ours.get_tensor_by_name(graph.get_operations()[-1].name + ":0")
-        with pytest.raises(NotImplementedError, match="tf.gradients through TensorList"):
-            tf.gradients(tf.reduce_sum(y), x)
-        assert tf.gradients(tf.reduce_sum(x * 2.0), x)[0] is not None
+        loss_ = ours.get_tensor_by_name(loss.name)
+        wrt_ = [ours.get_tensor_by_name(t.name) for t in wrt]
+        grads_ = tf.gradients(loss_, wrt_)
+        with tf.Session(graph=ours) as sess:
+            sess.run(init.name)
+            got = [[sess.run([loss_] + grads_, feed) for feed in feeds] for _ in range(2)]
+    return want, got
+
+
+def _map_fn_loss(t):
+    x = t.placeholder(t.float32, [None], name="x")
+    y = t.map_fn(lambda e: e * e + 1.0, x)
+    return t.reduce_sum(y * y), [x]
+
+
+def _scan_loss(t):
+    x = t.placeholder(t.float32, [None, 2], name="x")
+    w = t.identity(t.get_variable("w", initializer=t.constant([0.5, -1.5])), name="w_read")
+    y = t.scan(lambda acc, e: acc * 0.9 + e * w, x)
+    return t.reduce_sum(t.sin(y)), [x, w]
+
+
+def _gru_loss(t):
+    x = t.placeholder(t.float32, [None, None, 3], name="x")
+    cell = t.nn.rnn_cell.GRUCell(4, kernel_initializer=t.constant_initializer(0.1),
+                                 bias_initializer=t.constant_initializer(0.2))
+    out, state = t.nn.dynamic_rnn(cell, x, dtype=t.float32)
+    return t.reduce_sum(out * out) + t.reduce_sum(state), [x] + t.trainable_variables()
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("build", [_map_fn_loss, _scan_loss, _gru_loss], ids=["map_fn", "scan", "gru"])
+def test_gradients_through_imported_tensor_lists_match_tensorflow(build):
+    """graphcompat's tf.gradients differentiates through a control-flow-v2 graph that TF wrote (While loops
+    carrying TensorLists, a run-time trip count from the fed length), first op by op, then compiled."""
+    rng = np.random.RandomState(3)
+    shape = {"map_fn": lambda n: [n], "scan": lambda n: [n, 2], "gru": lambda n: [2, n, 3]}[
+        build.__name__[1:].replace("_loss", "")]
+    feeds = [{"x:0": rng.randn(*shape(n)).astype(np.float32)} for n in (3, 5)]
+    want, got = _forward_then_gradients(build, feeds)
+    for round_ in got:
+        for w_feed, g_feed in zip(want, round_):
+            assert len(w_feed) == len(g_feed)
+            for w, g in zip(w_feed, g_feed):
+                np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-5)

@@ -1179,13 +1179,16 @@ def _while_v2_bound(node: _Node, init: list):
     """The bound of a while_v2 loop (inputs `loop_counter, maximum_iterations, …`): TF's wrapped cond
     already stops at `counter < maximum_iterations` when that is >= 0; passing it to the rebuilt loop as
     `maximum_iterations` as well changes nothing when the counter starts at 0, and gives graphcompat a
-    static trip bound (what lets gradients flow through the loop)."""
+    static trip bound (what lets gradients flow through the loop). A bound computed at run time (map_fn's
+    element count, from the shape of a fed tensor) is passed too: it is known once the graph runs, and a
+    negative one (no bound) leaves the loop unbounded there as well."""
     from graphcompat.framework.constant_op import constant_value
     if len(init) < 2 or node.attrs.get("body") is None:
         return None
-    counter, bound = (constant_value(t) if t.dtype.base_dtype == _dt.int32 else None for t in init[:2])
-    if counter is None or bound is None or np.ndim(counter) or np.ndim(bound) or int(counter) != 0 \
-            or int(bound) < 0:
+    if any(t.dtype.base_dtype != _dt.int32 or t.shape.ndims != 0 for t in init[:2]):
+        return None
+    counter, bound = constant_value(init[0]), constant_value(init[1])
+    if counter is None or int(counter) != 0 or (bound is not None and int(bound) < 0):
         return None
     return init[1]
 
