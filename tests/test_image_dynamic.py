@@ -121,6 +121,10 @@ DYNAMIC = [
         lambda tf, x, s: tf.image.resize_images(x, s, method=tf.image.ResizeMethod.AREA,
                                                 preserve_aspect_ratio=True),
         [dict(SIZES_4[0], s=_i32([3, 20])), dict(SIZES_4[1], s=_i32([20, 14]))], 1e-4),
+    Dyn("resize_with_pad_static_image", {"x": ("uint8", [6, 8, 3])},  # sizes folded while building, as TF's
+        lambda tf, x: tf.image.resize_image_with_pad(x, 10, 5), SIZES_3[:1], 1e-4),
+    Dyn("resize_preserve_aspect_ratio_static_image", {"x": ("float32", [2, 6, 8, 3])},
+        lambda tf, x: tf.image.resize_images(x, [12, 5], preserve_aspect_ratio=True), SIZES_4[:1], 1e-4),
     # grayscale_to_rgb: the multiples come from tf.rank
     Dyn("grayscale_to_rgb_dyn", {"x": ("uint8", [None, None, 1])}, lambda tf, x: tf.image.grayscale_to_rgb(x),
         [{"x": _image(4, 5, 1)}, {"x": _image(2, 3, 1)}], 0),
@@ -198,17 +202,21 @@ NAMED = {
                                   lambda tf, x, f: tf.image.central_crop(x, f)),
     "standardize_dyn": _names(U8_3, lambda tf, x: tf.image.per_image_standardization(x)),
     "standardize_static": _names({"x": ("float32", [2, 5, 7, 3])}, lambda tf, x: tf.image.per_image_standardization(x)),
-    "resize_with_pad_static": _names({"x": ("uint8", [5, 7, 3])}, lambda tf, x: tf.image.resize_image_with_pad(x, 8, 9)),
+    "resize_with_pad_static": _names({"x": ("uint8", [5, 7, 3])},
+                                     lambda tf, x: tf.image.resize_image_with_pad(x, 8, 9)),
     "resize_with_pad_dyn": _names(U8_3, lambda tf, x: tf.image.resize_image_with_pad(x, 8, 9)),
-    "preserve_aspect_ratio": _names(F32_4, lambda tf, x: tf.image.resize_images(x, [8, 9], preserve_aspect_ratio=True)),
+    "preserve_aspect_ratio": _names(F32_4,
+                                    lambda tf, x: tf.image.resize_images(x, [8, 9], preserve_aspect_ratio=True)),
     "preserve_aspect_ratio_static": _names({"x": ("uint8", [7, 5, 3])},
                                            lambda tf, x: tf.image.resize_images(x, [7, 5], preserve_aspect_ratio=True)),
     "grayscale_to_rgb_unknown_rank": _names(UNK, lambda tf, x: tf.image.grayscale_to_rgb(x)),
     "convert_narrower_saturate": _names({"x": ("int32", [None, 3])},
                                         lambda tf, x: tf.image.convert_image_dtype(x, tf.int16, saturate=True)),
-    "convert_float_to_uint8": _names({"x": ("float32", [None, 3])}, lambda tf, x: tf.image.convert_image_dtype(x, tf.uint8)),
+    "convert_float_to_uint8": _names({"x": ("float32", [None, 3])},
+                                     lambda tf, x: tf.image.convert_image_dtype(x, tf.uint8)),
     "assert_equal_scopes": _names({"x": ("int32", [None])},
-                                  lambda tf, x: [tf.assert_equal(x, 1, message="m"), tf.assert_equal(x, x, name="same")]),
+                                  lambda tf, x: [tf.assert_equal(x, 1, message="m"),
+                                                 tf.assert_equal(x, x, name="same")]),
 }
 
 
