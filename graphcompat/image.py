@@ -10,7 +10,8 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
+from graphcompat.framework.constant_op import (constant, constant_value_as_shape,
+                                              convert_to_tensor)
 from graphcompat.framework.registry import InferenceContext, apply_op, defop
 
 
@@ -158,29 +159,12 @@ _RESIZE_OPS = {ResizeMethod.BILINEAR: "ResizeBilinear", ResizeMethod.NEAREST_NEI
                "area": "ResizeArea"}
 
 
-def _expand0(images):
-    from graphcompat.ops import array_ops
-    if images.shape.is_fully_defined():
-        return array_ops.reshape(images, [1] + images.shape.as_list())
-    expand_dims = getattr(array_ops, "expand_dims", None)
-    if expand_dims is None:
-        raise NotImplementedError("tf.image.resize_images of a 3-D image of unknown shape needs tf.expand_dims")
-    return expand_dims(images, 0)
-
-
-def _squeeze0(images):
-    from graphcompat.ops import array_ops
-    squeeze = getattr(array_ops, "squeeze", None)
-    if squeeze is not None:
-        return squeeze(images, axis=[0])
-    if images.shape.is_fully_defined():
-        return array_ops.reshape(images, images.shape.as_list()[1:])
-    raise NotImplementedError("tf.image.resize_images of a 3-D image of unknown shape needs tf.squeeze")
-
-
 def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: bool = False,
                   preserve_aspect_ratio: bool = False, name: Optional[str] = None):
-    """`tf.image.resize_images` (TF1): legacy pixel mapping (`half_pixel_centers=False`)."""
+    """`tf.image.resize_images` (TF1): legacy pixel mapping (`half_pixel_centers=False`); built as TF's
+    `_resize_images_common` (preserve_aspect_ratio computes the size with float32 tensor ops, so it works
+    for images of unknown size; the result's height and width are static only when the size is)."""
+    import graphcompat as tf
     if method not in _RESIZE_OPS:
         raise ValueError("Resize method is not implemented: {}".format(method))
     with _ops.name_scope(name, "resize", [images, size]):
@@ -190,7 +174,7 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: boo
         is_batch = True
         if images.shape.ndims == 3:
             is_batch = False
-            images = _expand0(images)
+            images = tf.expand_dims(images, 0)
         elif images.shape.ndims != 4:
             raise ValueError("'images' must have either 3 or 4 dimensions.")
         _, height, width, _ = images.shape.as_list()
@@ -201,20 +185,29 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: boo
         if not size.shape.is_compatible_with([2]):
             raise ValueError("'size' must be a 1-D Tensor of 2 elements: new_height, new_width")
         if preserve_aspect_ratio:
-            new = constant_value(size)
-            if new is None or height is None or width is None:
-                raise NotImplementedError("tf.image.resize_images(preserve_aspect_ratio=True) needs static sizes "
-                                          "in graphcompat")
-            scale = min(new[0] / height, new[1] / width)
-            size = constant([max(int(round(height * scale)), 1), max(int(round(width * scale)), 1)],
-                            _dt.int32, name="size")
-        new = constant_value(size)
-        if new is not None and [height, width] == [int(v) for v in new]:  # TF skips the resize
-            return images if is_batch else _squeeze0(images)
+            from graphcompat.image_crop import _image_dimensions
+            _, current_height, current_width, _ = _image_dimensions(images, rank=4)
+            scale_factor_height = tf.cast(size[0], _dt.float32) / tf.cast(current_height, _dt.float32)
+            scale_factor_width = tf.cast(size[1], _dt.float32) / tf.cast(current_width, _dt.float32)
+            scale_factor = tf.minimum(scale_factor_height, scale_factor_width)
+            scaled_height = tf.cast(tf.round(scale_factor * tf.cast(current_height, _dt.float32)), _dt.int32)
+            scaled_width = tf.cast(tf.round(scale_factor * tf.cast(current_width, _dt.float32)), _dt.int32)
+            size = convert_to_tensor([scaled_height, scaled_width], _dt.int32, name="size")
+        new_h = new_w = None
+        if not preserve_aspect_ratio:
+            # TF's Python constant_value cannot see through the float32 size arithmetic above (Round), so
+            # it never skips the resize nor sets a static size after preserve_aspect_ratio; the op's shape
+            # function (which evaluates constant subgraphs) may still know the size.
+            new_shape = constant_value_as_shape(size)
+            new_h = new_shape[0].value if new_shape.ndims else None
+            new_w = new_shape[1].value if new_shape.ndims else None
+        if None not in (new_w, width, new_h, height) and (width == new_w and height == new_h):
+            return images if is_batch else tf.squeeze(images, axis=[0])  # TF skips the resize
         resized = apply_op(_RESIZE_OPS[method], [images, size],
                            {"align_corners": bool(align_corners), "half_pixel_centers": False},
                            name=_RESIZE_OPS[method])
-        return resized if is_batch else _squeeze0(resized)
+        resized.set_shape([None, new_h, new_w, None])
+        return resized if is_batch else tf.squeeze(resized, axis=[0])
 
 
 def resize_bilinear(images, size, align_corners=False, name=None, half_pixel_centers=False):
@@ -243,14 +236,15 @@ resize = resize_images
 # Dtype and colour conversion, standardization (compositions of math ops, as TF builds them)
 # ------------------------------------------------------------------------------------------------
 def convert_image_dtype(image, dtype, saturate: bool = False, name: Optional[str] = None):
-    """`tf.image.convert_image_dtype`: integers span [0, MAX], floats [0, 1]; rescales between them."""
+    """`tf.image.convert_image_dtype`: integers span [0, MAX], floats [0, 1]; rescales between them with the
+    ops TF records (a narrower integer type: FloorDiv by the ratio of the ranges, then Cast)."""
     from graphcompat.ops import math_ops
     image = convert_to_tensor(image, name="image")
     dtype = _dt.as_dtype(dtype)
-    if not image.dtype.is_floating and not image.dtype.is_integer:
-        raise AttributeError("image dtype must be either floating point or integer")
     if not dtype.is_floating and not dtype.is_integer:
         raise AttributeError("dtype must be either floating point or integer")
+    if not image.dtype.is_floating and not image.dtype.is_integer:
+        raise AttributeError("image dtype must be either floating point or integer")
     if dtype == image.dtype.base_dtype:
         from graphcompat.ops.array_ops import identity
         return identity(image, name=name)
@@ -260,24 +254,16 @@ def convert_image_dtype(image, dtype, saturate: bool = False, name: Optional[str
         if src.is_integer and dtype.is_integer:
             scale_in, scale_out = src.max, dtype.max
             if scale_in > scale_out:
-                floordiv = getattr(math_ops, "floordiv", None)
-                if floordiv is None:
-                    raise NotImplementedError("tf.image.convert_image_dtype to a narrower integer type needs "
-                                              "tf.floordiv")
-                scale = (scale_in + 1) // (scale_out + 1)
-                scaled = floordiv(image, constant(np.asarray(scale, src.as_numpy_dtype)))
+                scaled = math_ops.floordiv(image, (scale_in + 1) // (scale_out + 1))
                 return cast(scaled, dtype, name=name)
             casted = cast(image, dtype)
-            scale = (scale_out + 1) // (scale_in + 1)
-            return math_ops.multiply(casted, constant(np.asarray(scale, dtype.as_numpy_dtype)), name=name)
+            return math_ops.multiply(casted, (scale_out + 1) // (scale_in + 1), name=name)
         if src.is_floating and dtype.is_floating:
             return math_ops.cast(image, dtype, name=name)
         if src.is_integer:
             casted = math_ops.cast(image, dtype)
-            scale = 1.0 / src.max
-            return math_ops.multiply(casted, constant(np.asarray(scale, dtype.as_numpy_dtype)), name=name)
-        scale = dtype.max + 0.5
-        scaled = math_ops.multiply(image, constant(np.asarray(scale, src.as_numpy_dtype)))
+            return math_ops.multiply(casted, 1.0 / src.max, name=name)
+        scaled = math_ops.multiply(image, dtype.max + 0.5)  # + 0.5: TF's guard against rounding down
         return cast(scaled, dtype, name=name)
 
 
@@ -293,30 +279,6 @@ def rgb_to_grayscale(images, name: Optional[str] = None):
         weights = constant(np.array([0.2989, 0.5870, 0.1140], np.float32), name="rgb_weights")
         gray = math_ops.reduce_sum(math_ops.multiply(flt, weights), axis=-1, keepdims=True)
         return convert_image_dtype(gray, orig, name=name)
-
-
-def per_image_standardization(image, name: Optional[str] = None):
-    """`tf.image.per_image_standardization`: (x - mean) / max(stddev, 1/sqrt(num_pixels)) per image."""
-    from graphcompat.ops import math_ops
-    with _ops.name_scope(name, "per_image_standardization", [image]) as scope:
-        image = convert_to_tensor(image, name="image")
-        if image.shape.ndims is None or image.shape.ndims < 3:
-            raise ValueError(f"'image' (shape {image.shape}) must be at least three-dimensional.")
-        dims = image.shape.as_list()[-3:]
-        if any(d is None for d in dims):
-            raise NotImplementedError("tf.image.per_image_standardization needs static height, width and "
-                                      "channels in graphcompat")
-        if image.dtype.base_dtype != _dt.float32:
-            image = math_ops.cast(image, _dt.float32)
-        num_pixels = int(np.prod(dims))
-        axes = constant([-1, -2, -3], name="axes")
-        mean = math_ops.reduce_mean(image, axis=axes, keepdims=True)
-        centered = math_ops.subtract(image, mean)
-        variance = math_ops.reduce_mean(math_ops.square(centered), axis=axes, keepdims=True)
-        stddev = math_ops.sqrt(variance)
-        min_stddev = constant(np.float32(1.0 / np.sqrt(np.float32(num_pixels))), name="min_stddev")
-        adjusted = math_ops.maximum(stddev, min_stddev)
-        return math_ops.divide(centered, adjusted, name=scope)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -379,111 +341,6 @@ def random_flip_up_down(image, seed=None):
     return _random_flip(image, 0, seed, "random_flip_up_down")
 
 
-def _static_int(value, what: str) -> int:
-    v = constant_value(convert_to_tensor(value)) if isinstance(value, _ops.Tensor) else value
-    if v is None:
-        raise NotImplementedError(f"tf.image.{what} with a run-time (non-constant) size or offset is not "
-                                  "implemented by graphcompat")
-    return int(v)
-
-
-def crop_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
-    """`tf.image.crop_to_bounding_box`: the [target_height, target_width] window at the offsets."""
-    tf = _tf()
-    with _ops.name_scope(None, "crop_to_bounding_box", [image]):
-        image = convert_to_tensor(image, name="image")
-        rank = _image_rank(image, "crop_to_bounding_box")
-        oh, ow = _static_int(offset_height, "crop_to_bounding_box"), _static_int(offset_width, "crop_to_bounding_box")
-        th, tw = _static_int(target_height, "crop_to_bounding_box"), _static_int(target_width, "crop_to_bounding_box")
-        if ow < 0:
-            raise ValueError("offset_width must be >= 0.")
-        if oh < 0:
-            raise ValueError("offset_height must be >= 0.")
-        if tw <= 0:
-            raise ValueError("target_width must be > 0.")
-        if th <= 0:
-            raise ValueError("target_height must be > 0.")
-        h, w = image.shape.as_list()[rank - 3:rank - 1]
-        if w is not None and w < tw + ow:
-            raise ValueError("width must be >= target + offset.")
-        if h is not None and h < th + oh:
-            raise ValueError("height must be >= target + offset.")
-        begin = [oh, ow, 0] if rank == 3 else [0, oh, ow, 0]
-        size = [th, tw, -1] if rank == 3 else [-1, th, tw, -1]
-        return tf.slice(image, begin, size)
-
-
-def pad_to_bounding_box(image, offset_height, offset_width, target_height, target_width):
-    """`tf.image.pad_to_bounding_box`: zero-pad to [target_height, target_width] with the image at the
-    offsets."""
-    tf = _tf()
-    with _ops.name_scope(None, "pad_to_bounding_box", [image]):
-        image = convert_to_tensor(image, name="image")
-        rank = _image_rank(image, "pad_to_bounding_box")
-        h, w = image.shape.as_list()[rank - 3:rank - 1]
-        if h is None or w is None:
-            raise NotImplementedError("tf.image.pad_to_bounding_box of an image of unknown height or width is not "
-                                      "implemented by graphcompat")
-        oh, ow = _static_int(offset_height, "pad_to_bounding_box"), _static_int(offset_width, "pad_to_bounding_box")
-        th, tw = _static_int(target_height, "pad_to_bounding_box"), _static_int(target_width, "pad_to_bounding_box")
-        after_w, after_h = tw - ow - w, th - oh - h
-        if oh < 0:
-            raise ValueError("offset_height must be >= 0")
-        if ow < 0:
-            raise ValueError("offset_width must be >= 0")
-        if after_w < 0:
-            raise ValueError("width must be <= target - offset")
-        if after_h < 0:
-            raise ValueError("height must be <= target - offset")
-        paddings = [[oh, after_h], [ow, after_w], [0, 0]]
-        if rank == 4:
-            paddings = [[0, 0]] + paddings
-        return tf.pad(image, paddings)
-
-
-def resize_image_with_crop_or_pad(image, target_height, target_width):
-    """`tf.image.resize_image_with_crop_or_pad`: centrally crop and/or zero-pad to the target size."""
-    with _ops.name_scope(None, "resize_image_with_crop_or_pad", [image]):
-        image = convert_to_tensor(image, name="image")
-        rank = _image_rank(image, "resize_image_with_crop_or_pad")
-        h, w = image.shape.as_list()[rank - 3:rank - 1]
-        if h is None or w is None:
-            raise NotImplementedError("tf.image.resize_image_with_crop_or_pad of an image of unknown height or "
-                                      "width is not implemented by graphcompat")
-        th = _static_int(target_height, "resize_image_with_crop_or_pad")
-        tw = _static_int(target_width, "resize_image_with_crop_or_pad")
-        if tw <= 0:
-            raise ValueError("target_width must be > 0.")
-        if th <= 0:
-            raise ValueError("target_height must be > 0.")
-        crop_h, crop_w = min(h, th), min(w, tw)
-        cropped = crop_to_bounding_box(image, max((h - th) // 2, 0), max((w - tw) // 2, 0), crop_h, crop_w)
-        if (crop_h, crop_w) == (th, tw):
-            return cropped
-        return pad_to_bounding_box(cropped, max((th - h) // 2, 0), max((tw - w) // 2, 0), th, tw)
-
-
-resize_with_crop_or_pad = resize_image_with_crop_or_pad
-
-
-def central_crop(image, central_fraction):
-    """`tf.image.central_crop`: the central `central_fraction` of each spatial dimension."""
-    with _ops.name_scope(None, "central_crop", [image]):
-        image = convert_to_tensor(image, name="image")
-        if central_fraction <= 0.0 or central_fraction > 1.0:
-            raise ValueError("central_fraction must be within (0, 1]")
-        if central_fraction == 1.0:
-            return image
-        rank = _image_rank(image, "central_crop")
-        h, w = image.shape.as_list()[rank - 3:rank - 1]
-        if h is None or w is None:
-            raise NotImplementedError("tf.image.central_crop of an image of unknown height or width is not "
-                                      "implemented by graphcompat")
-        start_h = int((h - h * central_fraction) / 2)
-        start_w = int((w - w * central_fraction) / 2)
-        return crop_to_bounding_box(image, start_h, start_w, h - start_h * 2, w - start_w * 2)
-
-
 def adjust_brightness(image, delta):
     """`tf.image.adjust_brightness`: add `delta` in [0, 1] float space, saturating back to the dtype."""
     tf = _tf()
@@ -526,20 +383,6 @@ def random_contrast(image, lower, upper, seed=None):
     return adjust_contrast(image, factor)
 
 
-def grayscale_to_rgb(images, name=None):
-    """`tf.image.grayscale_to_rgb`: repeat the single channel three times."""
-    tf = _tf()
-    with _ops.name_scope(name, "grayscale_to_rgb", [images]):
-        images = convert_to_tensor(images, name="images")
-        rank = images.shape.ndims
-        if rank is None:
-            raise NotImplementedError("tf.image.grayscale_to_rgb of an image of unknown rank is not implemented "
-                                      "by graphcompat")
-        if images.shape[-1].value not in (None, 1):
-            raise ValueError(f"Dimensions must be equal, but are {images.shape[-1].value} and 1")
-        return tf.tile(images, [1] * (rank - 1) + [3])
-
-
 __all__ = ["decode_jpeg", "decode_png", "decode_image", "decode_gif", "decode_bmp", "encode_png", "encode_jpeg", "resize_images", "resize", "resize_bilinear",
            "resize_nearest_neighbor", "resize_bicubic", "resize_area", "ResizeMethod", "convert_image_dtype",
            "rgb_to_grayscale", "per_image_standardization", "flip_left_right", "flip_up_down",
@@ -564,43 +407,10 @@ def __getattr__(name):
     return missing(__name__, name)
 
 
+# crop / pad / standardize, as TF builds them (static and dynamic sizes)
+from graphcompat.image_crop import (central_crop, crop_to_bounding_box, grayscale_to_rgb,  # noqa: F401,E402
+                                    pad_to_bounding_box, per_image_standardization, resize_image_with_crop_or_pad,
+                                    resize_image_with_pad, resize_with_crop_or_pad)
+
 # coverage: TF1 also exports tf.random_crop as tf.image.random_crop
 from graphcompat.ops.random_ops import random_crop  # noqa: F401,E402
-
-
-def resize_image_with_pad(image, target_height: int, target_width: int, method=ResizeMethod.BILINEAR,
-                          align_corners: bool = False):
-    """`tf.image.resize_image_with_pad` (TF1): resize keeping the aspect ratio, then zero-pad to the target.
-
-    TF computes the resized size with float32 tensor ops; with a static image size graphcompat does the same
-    float32 arithmetic while building (same sizes and values, fewer nodes)."""
-    import numpy as _np
-    with _ops.name_scope(None, "resize_image_with_pad", [image]):
-        image = convert_to_tensor(image, name="image")
-        shape = image.shape
-        is_batch = shape.ndims == 4
-        if shape.ndims not in (3, 4):
-            raise ValueError(f"'image' (shape {shape}) must have either 3 or 4 dimensions.")
-        if not is_batch:
-            image = _expand0(image)
-        _, height, width, _ = image.shape.as_list()
-        if height is None or width is None or not isinstance(target_height, int) \
-                or not isinstance(target_width, int):
-            raise NotImplementedError("tf.image.resize_image_with_pad of an image of unknown size or a computed "
-                                      "target size")
-        if target_width <= 0:
-            raise ValueError("target_width must be > 0.")
-        if target_height <= 0:
-            raise ValueError("target_height must be > 0.")
-        f32 = _np.float32
-        ratio = max(f32(width) / f32(target_width), f32(height) / f32(target_height))
-        rh_f, rw_f = f32(height) / ratio, f32(width) / ratio
-        resized_h, resized_w = int(_np.floor(rh_f)), int(_np.floor(rw_f))
-        pad_h = max(0, int(_np.floor((f32(target_height) - rh_f) / f32(2))))
-        pad_w = max(0, int(_np.floor((f32(target_width) - rw_f) / f32(2))))
-        resized = resize_images(image, [resized_h, resized_w], method, align_corners=align_corners)
-        padded = pad_to_bounding_box(resized, pad_h, pad_w, target_height, target_width)
-        if not is_batch:
-            from graphcompat.ops.array_ops import squeeze
-            padded = squeeze(padded, axis=[0])
-        return padded

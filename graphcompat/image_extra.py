@@ -262,47 +262,109 @@ def psnr(a, b, max_val, name: Optional[str] = None):
                                  np.float32(10 / np.log(10)) * math_ops.log(mse), name="psnr")
 
 
-def _fspecial_gauss(size: int, sigma: float) -> np.ndarray:
-    coords = np.arange(size, dtype=np.float32) - (size - 1) / 2.0
-    g = np.exp(-(coords[:, None] ** 2 + coords[None, :] ** 2) / (2.0 * sigma ** 2))
-    g = g.reshape(1, -1)
-    return (g / g.sum()).reshape(size, size, 1, 1).astype(np.float32)
+def _verify_compatible_image_shapes(img1, img2):
+    """TF's check: static rank >= 3, compatible last three dims and broadcastable batch dims now; run-time
+    Asserts (rank >= 3, equal last three dims) on the ShapeN of both. (shape1, shape2, checks)."""
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ops.data_dependent_ops import Assert
+    shape1 = img1.shape.with_rank_at_least(3)
+    shape2 = img2.shape.with_rank_at_least(3)
+    shape1[-3:].assert_is_compatible_with(shape2[-3:])
+    if shape1.ndims is not None and shape2.ndims is not None:
+        for dim1, dim2 in zip(reversed(shape1.dims[:-3]), reversed(shape2.dims[:-3])):
+            if not (dim1 == 1 or dim2 == 1 or dim1.is_compatible_with(dim2)):
+                raise ValueError(f"Two images are not compatible: {shape1} and {shape2}")
+    shape1, shape2 = array_ops.shape_n([img1, img2])
+    checks = [Assert(math_ops.greater_equal(array_ops.size(shape1), 3), [shape1, shape2], summarize=10),
+              Assert(math_ops.reduce_all(math_ops.equal(shape1[-3:], shape2[-3:])), [shape1, shape2],
+                     summarize=10)]
+    return shape1, shape2, checks
+
+
+def _ssim_helper(x, y, reducer, max_val, compensation=1.0, k1=0.01, k2=0.03):
+    from graphcompat.ops import math_ops
+    c1 = (k1 * max_val) ** 2
+    c2 = (k2 * max_val) ** 2
+    mean0 = reducer(x)
+    mean1 = reducer(y)
+    num0 = mean0 * mean1 * 2.0
+    den0 = math_ops.square(mean0) + math_ops.square(mean1)
+    luminance = (num0 + c1) / (den0 + c1)
+    num1 = reducer(x * y) * 2.0
+    den1 = reducer(math_ops.square(x) + math_ops.square(y))
+    c2 *= compensation
+    cs = (num1 - num0 + c2) / (den1 - den0 + c2)
+    return luminance, cs
+
+
+def _fspecial_gauss(size, sigma):
+    """TF's Gaussian window as graph ops: a softmax of -(y^2 + x^2) / (2 sigma^2), [size, size, 1, 1]."""
+    from graphcompat.nn.nn_ops import softmax
+    from graphcompat.ops import array_ops, math_ops
+    size = convert_to_tensor(size, _dt.int32)
+    sigma = convert_to_tensor(sigma)
+    coords = math_ops.cast(math_ops.range(size), sigma.dtype)
+    coords -= math_ops.cast(size - 1, sigma.dtype) / 2.0
+    g = math_ops.square(coords)
+    g *= -0.5 / math_ops.square(sigma)
+    g = array_ops.reshape(g, shape=[1, -1]) + array_ops.reshape(g, shape=[-1, 1])
+    g = array_ops.reshape(g, shape=[1, -1])
+    g = softmax(g)
+    return array_ops.reshape(g, shape=[size, size, 1, 1])
+
+
+def _ssim_per_channel(img1, img2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
+                      return_index_map=False):
+    from graphcompat.nn.nn_ops import depthwise_conv2d
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ops.data_dependent_ops import Assert
+    filter_size = constant(filter_size, dtype=_dt.int32)
+    filter_sigma = constant(filter_sigma, dtype=img1.dtype.base_dtype)
+    shape1, shape2 = array_ops.shape_n([img1, img2])
+    checks = [Assert(math_ops.reduce_all(math_ops.greater_equal(shape1[-3:-1], filter_size)),
+                     [shape1, filter_size], summarize=8),
+              Assert(math_ops.reduce_all(math_ops.greater_equal(shape2[-3:-1], filter_size)),
+                     [shape2, filter_size], summarize=8)]
+    with _ops.control_dependencies(checks):
+        img1 = array_ops.identity(img1)
+    kernel = _fspecial_gauss(filter_size, filter_sigma)
+    kernel = array_ops.tile(kernel, multiples=[1, 1, shape1[-1], 1])  # channels from the run-time shape
+
+    def reducer(x):
+        shape = array_ops.shape(x)
+        x = array_ops.reshape(x, shape=array_ops.concat([[-1], shape[-3:]], 0))
+        y = depthwise_conv2d(x, kernel, strides=[1, 1, 1, 1], padding="VALID")
+        return array_ops.reshape(y, array_ops.concat([shape[:-3], array_ops.shape(y)[1:]], 0))
+
+    luminance, cs = _ssim_helper(img1, img2, reducer, max_val, 1.0, k1, k2)
+    if return_index_map:
+        ssim_val = luminance * cs
+    else:
+        axes = constant([-3, -2], dtype=_dt.int32)
+        ssim_val = math_ops.reduce_mean(luminance * cs, axes)
+        cs = math_ops.reduce_mean(cs, axes)
+    return ssim_val, cs
 
 
 def ssim(img1, img2, max_val, filter_size: int = 11, filter_sigma: float = 1.5, k1: float = 0.01,
-         k2: float = 0.03):
-    """`tf.image.ssim`: mean structural similarity over the last three axes (Gaussian window, VALID)."""
+         k2: float = 0.03, return_index_map: bool = False):
+    """`tf.image.ssim`: mean structural similarity over the last three axes (Gaussian window, VALID), built
+    as TF's graph: any number of channels (also unknown) and batch dimensions, run-time shape checks."""
     from graphcompat.image import convert_image_dtype
-    from graphcompat.nn.nn_ops import depthwise_conv2d
     from graphcompat.ops import array_ops, math_ops
     with _ops.name_scope(None, "SSIM", [img1, img2]):
-        img1, img2 = convert_to_tensor(img1, name="img1"), convert_to_tensor(img2, name="img2")
-        max_val = math_ops.cast(convert_to_tensor(max_val), img1.dtype.base_dtype)
+        img1 = convert_to_tensor(img1, name="img1")
+        img2 = convert_to_tensor(img2, name="img2")
+        _, _, checks = _verify_compatible_image_shapes(img1, img2)
+        with _ops.control_dependencies(checks):
+            img1 = array_ops.identity(img1)
+        max_val = math_ops.cast(max_val, img1.dtype.base_dtype)
         max_val = convert_image_dtype(max_val, _dt.float32)
         img1 = convert_image_dtype(img1, _dt.float32)
         img2 = convert_image_dtype(img2, _dt.float32)
-        channels = img1.shape.as_list()[-1]
-        if channels is None:
-            raise NotImplementedError("tf.image.ssim of images with an unknown number of channels")
-        kernel = constant(np.tile(_fspecial_gauss(filter_size, filter_sigma), [1, 1, channels, 1]))
-        rank = img1.shape.ndims
-        if rank == 3:
-            img1, img2 = array_ops.expand_dims(img1, 0), array_ops.expand_dims(img2, 0)
-
-        def reducer(x):
-            return depthwise_conv2d(x, kernel, strides=[1, 1, 1, 1], padding="VALID")
-        c1 = (k1 * max_val) ** 2
-        c2 = (k2 * max_val) ** 2
-        mean0, mean1 = reducer(img1), reducer(img2)
-        num0 = mean0 * mean1 * 2.0
-        den0 = math_ops.square(mean0) + math_ops.square(mean1)
-        luminance = (num0 + c1) / (den0 + c1)
-        num1 = reducer(img1 * img2) * 2.0
-        den1 = reducer(math_ops.square(img1) + math_ops.square(img2))
-        cs = (num1 - num0 + c2) / (den1 - den0 + c2)
-        ssim_per_channel = math_ops.reduce_mean(luminance * cs, [-3, -2])
-        out = math_ops.reduce_mean(ssim_per_channel, [-1])
-        return array_ops.squeeze(out, [0]) if rank == 3 else out
+        ssim_per_channel, _ = _ssim_per_channel(img1, img2, max_val, filter_size, filter_sigma, k1, k2,
+                                                return_index_map)
+        return math_ops.reduce_mean(ssim_per_channel, [-1])
 
 
 def image_gradients(image):
@@ -323,21 +385,25 @@ def image_gradients(image):
 
 
 def sobel_edges(image):
-    """`tf.image.sobel_edges`: [batch, h, w, d, 2] Sobel responses (dy, dx), reflect-padded."""
+    """`tf.image.sobel_edges`: [batch, h, w, d, 2] Sobel responses (dy, dx), reflect-padded; the kernel is
+    tiled over the channels from tf.shape (TF's `sobel_filters` Tile), so d may be unknown."""
     from graphcompat.nn.nn_ops import depthwise_conv2d
     from graphcompat.ops import array_ops
     from graphcompat.ops.indexing_ops import pad
     image = convert_to_tensor(image)
-    depth = image.shape.as_list()[-1]
-    if depth is None:
-        raise NotImplementedError("tf.image.sobel_edges of an image with an unknown number of channels")
+    static_image_shape = image.shape
+    image_shape = array_ops.shape(image)
     kernels = [[[-1, -2, -1], [0, 0, 0], [1, 2, 1]], [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]]
-    k = np.transpose(np.asarray(kernels, np.float32), (1, 2, 0))[:, :, None, :]
-    k = constant(np.tile(k, [1, 1, depth, 1]), dtype=image.dtype.base_dtype, name="sobel_filters")
-    padded = pad(image, [[0, 0], [1, 1], [1, 1], [0, 0]], "REFLECT")
-    out = depthwise_conv2d(padded, k, [1, 1, 1, 1], "VALID")
-    shape = array_ops.concat([array_ops.shape(image), [2]], 0)
-    return array_ops.reshape(out, shape)
+    num_kernels = len(kernels)
+    kernels = np.expand_dims(np.transpose(np.asarray(kernels), (1, 2, 0)), -2)
+    kernels_tf = constant(kernels, dtype=image.dtype.base_dtype)
+    kernels_tf = array_ops.tile(kernels_tf, [1, 1, image_shape[-1], 1], name="sobel_filters")
+    padded = pad(image, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+    output = depthwise_conv2d(padded, kernels_tf, [1, 1, 1, 1], "VALID")
+    shape = array_ops.concat([image_shape, [num_kernels]], 0)
+    output = array_ops.reshape(output, shape=shape)
+    output.set_shape(static_image_shape.concatenate([num_kernels]))
+    return output
 
 
 def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding=None, name: Optional[str] = None,

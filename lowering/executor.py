@@ -438,6 +438,11 @@ class PlanRunner:
                 self.compiled = self.padded = None
                 self.eager_only = True
                 return self._run_eager(feed_values)
+            except errors.OpError:
+                # a rule refused these shapes while tracing (a Slice past a fed image's edge): nothing ran.
+                # Op by op, the ops run in TF's order, so an Assert that guards the refusing op (tf.image's
+                # crop checks) raises first, with TF's text; the plan stays compiled for other shapes.
+                return self._run_eager(feed_values)
             if oks and not self._checks_passed(oks[0], compiled, sync):
                 return self._raise_failed_check(feed_values)
             self.runs += 1

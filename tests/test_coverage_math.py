@@ -207,7 +207,7 @@ def test_check_ops_static_and_run_time():
             with pytest.raises(E.InvalidArgumentError, match=r"assertion failed: \[rank\.  \] \[Tensor Placeholder:0 must have rank "
                                                              r"in\] \[1\] \[2\] \[Received shape: \] \[\]"):
                 sess.run(ok, {y: 1.0})
-            with pytest.raises(E.InvalidArgumentError, match=r'x and y not equal to tolerance rtol = Tensor\("assert_near_1/rtol:0", '
+            with pytest.raises(E.InvalidArgumentError, match=r'x and y not equal to tolerance rtol = Tensor\(\\"assert_near_1/rtol:0\\", '
                                                              r'shape=\(\), dtype=float32\), atol = '):
                 sess.run(far, {x: [1, 2, 3]})
             with pytest.raises(E.InvalidArgumentError, match="bad values : Tensor had NaN values"):

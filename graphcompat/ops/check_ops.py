@@ -44,7 +44,13 @@ def _binary_assert(symbol: str, opname: str, test: str, static_test, x, y, data,
 
 
 def assert_equal(x, y, data=None, summarize=None, message=None, name=None):
-    """`tf.assert_equal`: InvalidArgumentError when run unless x == y element-wise."""
+    """`tf.assert_equal`: InvalidArgumentError when run unless x == y element-wise. TF 1's assert_equal
+    opens (and uniquifies) its name scope once before the check's own scope, so the check's ops are
+    recorded under `assert_equal_1/` (a NoOp in the first scope when x is y)."""
+    with _ops.name_scope(name, "assert_equal", [x, y, data]):
+        if x is y:
+            from graphcompat.ops.control_ops import no_op
+            return no_op()
     return _binary_assert("==", "assert_equal", "equal", np.equal, x, y, data, summarize, message, name)
 
 

@@ -500,7 +500,19 @@ register_folders({
     "Mul": _fold_elementwise(np.multiply), "FloorDiv": _fold_elementwise(np.floor_divide),
     "FloorMod": _fold_elementwise(np.mod), "Maximum": _fold_elementwise(np.maximum),
     "Minimum": _fold_elementwise(np.minimum), "Neg": _fold_elementwise(np.negative),
+    # TF's shape inference evaluates small constant subgraphs (EvaluateConstantTensor), so a size computed
+    # in float32 (tf.image.resize_image_with_pad, resize_images(preserve_aspect_ratio=True)) is static.
+    "Floor": _fold_elementwise(np.floor), "Round": _fold_elementwise(np.round),
 })
+
+
+def _fold_realdiv(t):
+    if not t.dtype.is_floating:  # integer RealDiv is not folded (its kernel truncates)
+        return None
+    return _fold_elementwise(np.true_divide)(t)
+
+
+register_folders({"RealDiv": _fold_realdiv})
 
 
 # ------------------------------------------------------------------------------------------------

@@ -327,9 +327,27 @@ def _float_text(v) -> str:
     return text if kind(text) == kind(v) else full % float(v)
 
 
+_C_ESCAPES = {ord("\n"): b"\\n", ord("\r"): b"\\r", ord("\t"): b"\\t", ord('"'): b'\\"', ord("'"): b"\\'",
+              ord("\\"): b"\\\\"}
+
+
+def _c_escape(v: bytes) -> str:
+    """absl's Utf8SafeCEscape, which TF's SummarizeValue applies to strings: quotes, backslashes and control
+    characters escaped (octal for the unnamed ones), bytes >= 0x80 kept."""
+    out = bytearray()
+    for b in bytes(v):
+        if b in _C_ESCAPES:
+            out += _C_ESCAPES[b]
+        elif b < 0x20 or b == 0x7F:
+            out += b"\\%03o" % b
+        else:
+            out.append(b)
+    return out.decode("utf-8", "backslashreplace")
+
+
 def _element(v) -> str:
     if isinstance(v, (bytes, np.bytes_)):
-        return v.decode("utf-8", "backslashreplace")
+        return _c_escape(v)
     if isinstance(v, (bool, np.bool_)):
         return "1" if v else "0"
     if isinstance(v, (float, np.floating)):
@@ -390,7 +408,7 @@ def summarize_v2(value, summarize: int) -> str:
 
 def _v2_elem(v) -> str:
     if isinstance(v, (bytes, np.bytes_)):
-        return '"' + v.decode("utf-8", "backslashreplace") + '"'
+        return '"' + _c_escape(v) + '"'
     if isinstance(v, (bool, np.bool_)):
         return "True" if v else "False"
     return _element(v)
