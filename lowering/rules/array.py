@@ -346,8 +346,10 @@ def gather(params, indices, axis, *, batch_dims=0, **_):
     return fn(params, indices)
 
 
-def _require_nd_indices(indices, shape, describe) -> None:
-    """TF's GatherNd/ScatterNd index check: every index vector (last axis of `indices`) lies inside `shape`."""
+def _require_nd_indices(indices, shape, describe, last: bool = False) -> None:
+    """TF's GatherNd/ScatterNd index check: every index vector (last axis of `indices`) lies inside `shape`.
+    ScatterNd reports the first bad vector; GatherNd's CPU kernel the last (each bad one overwrites its
+    error location), so `last`."""
     depth = np.shape(indices)[-1]
     if np.size(indices) == 0 or depth == 0:
         return
@@ -356,7 +358,8 @@ def _require_nd_indices(indices, shape, describe) -> None:
         if not is_static(indices) else np.all((indices >= 0) & (indices < limits), axis=-1)
 
     def message():
-        pos = first_failure(ok)
+        pos = first_failure(ok) if not last else \
+            tuple(int(i) for i in np.argwhere(~np.asarray(ok, dtype=bool))[-1])
         vector = np.asarray(indices)[pos]
         return describe(slice_debug(np.shape(ok), pos), "[" + ", ".join(str(int(v)) for v in vector) + "]")
     require(ok, errors.InvalidArgumentError, message)
@@ -369,7 +372,7 @@ def gather_nd(ctx, op, params, indices):
         raise _invalid(f"index innermost dimension length must be <= params rank; saw: {depth} vs. {rank}")
     param_shape = shape_str(np.shape(params))
     _require_nd_indices(indices, np.shape(params), lambda pos, vector: (
-        f"indices{pos} = {vector} does not index into param shape {param_shape}, node name: {op.name}"))
+        f"indices{pos} = {vector} does not index into param shape {param_shape}, node name: {op.name}"), last=True)
     indices = jnp.asarray(indices) if not is_static(indices) else indices
     xp = _xp(params, indices)
     return xp.asarray(params)[tuple(xp.moveaxis(xp.asarray(indices), -1, 0))]
