@@ -78,3 +78,48 @@ def test_gather_nd_batch_dims_gradient():
         "last_bad_index"])
 def test_gather_nd_batch_dims_errors(build):
     compare_error(build)
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. tf.norm of matrices: 'fro' and 'euclidean' (Frobenius), 1, inf, 2 (the largest singular value)
+# ------------------------------------------------------------------------------------------------
+M3 = rng.randn(2, 3, 4)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("ord", ["fro", "euclidean", 1, np.inf, 2])
+def test_matrix_norm_values(dtype, ord):
+    values = (M3 + 1j * M3[::-1]).astype(dtype) if dtype.startswith("complex") else M3.astype(dtype)
+
+    def build(tf):
+        x = tf.constant(values)
+        return [tf.norm(x, ord=ord, axis=axis, keepdims=keep) for axis in ((1, 2), (-1, 0), [2, 1])
+                for keep in (False, True)] + [tf.norm(values[0], ord=2.0 if ord == 2 else ord, axis=(0, 1))]
+    compare(build, tol=1e-5 if dtype in ("float32", "complex64") else 1e-10)
+
+
+@pytest.mark.parametrize("ord", ["fro", 1, np.inf, 2])
+def test_matrix_norm_gradient_and_fed_shapes(ord):
+    def build(tf):
+        x = tf.placeholder(tf.float64, [None, 3, None], name="x")
+        n = tf.norm(x, ord=ord, axis=(-2, -1))
+        return n, tf.gradients(tf.reduce_sum(n * n), x)[0]
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("x:0"): M3}
+    compare(build, feed, tol=1e-10)
+
+
+def test_matrix_norm_op_names():
+    for ord in ("fro", "euclidean", 1, np.inf):
+        _same_graph(lambda tf: [tf.norm(tf.zeros([2, 3, 4]), ord=ord, axis=(2, 0), name="n")])
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(ord="nuc", axis=(0, 1)), dict(ord=3, axis=(0, 1)), dict(ord=-np.inf, axis=[0, 1]), dict(ord=-2, axis=(0, 1)),
+    dict(ord=2, axis=(1, 1)), dict(ord=2, axis=(1.0, 2)), dict(ord=2, axis=(0, 1, 2)), dict(ord="fro"),
+    dict(ord="fro", axis=0), dict(ord=-1), dict(ord=0), dict(ord=1j), dict(ord="euclid"),
+    dict(ord=1, axis=(0, 5)), dict(ord=2, axis=(0, 5)), dict(ord=1, axis=np.int64(0)),
+], ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
+def test_norm_errors(kwargs):
+    compare_error(lambda tf: tf.norm(tf.zeros([2, 3, 4]), **kwargs))
