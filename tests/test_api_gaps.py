@@ -123,3 +123,142 @@ def test_matrix_norm_op_names():
 ], ids=lambda kw: ",".join(f"{k}={v}" for k, v in kw.items()))
 def test_norm_errors(kwargs):
     compare_error(lambda tf: tf.norm(tf.zeros([2, 3, 4]), **kwargs))
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. tf.switch_case: one Case/StatelessCase op with its branches as library functions
+# ------------------------------------------------------------------------------------------------
+def _switch(tf, index_value, dtype="float32", default=True):
+    i = tf.placeholder(tf.int32, [], name="i")
+    x = tf.constant(np.array([1.5, -2.0, 3.0]).astype(dtype))
+    fns = {0: lambda: x * 2, 1: lambda: x + 1, 2: lambda: tf.abs(x)}
+    return i, x, tf.switch_case(i, fns, default=(lambda: -x) if default else None)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+@pytest.mark.parametrize("index", [0, 1, 2, 3, 7, -1])
+@pytest.mark.parametrize("default", [True, False])
+def test_switch_case_values(dtype, index, default):
+    """An index outside the keys runs `default`, or the last branch when there is none."""
+    def build(tf):
+        return _switch(tf, index, dtype, default)[2]
+    compare(build, lambda tf, graph: {graph.get_tensor_by_name("i:0"): index})
+
+
+def test_switch_case_graph():
+    """TF's names and types: the Case op, its Identity outputs, its branch functions (default last)."""
+    v1 = oracle.tf1()
+
+    def build(tf):
+        i, x, out = _switch(tf, 0)
+        return [out]
+    got, want = oracle.names(graphcompat, build), oracle.names(v1, build)
+    assert got == want == ["switch_case/indexed_case/Identity:0"]
+    for lib in (graphcompat, v1):
+        g = lib.Graph()
+        with g.as_default():
+            _, x, out = _switch(lib, 0)
+            case = out.op.inputs[0].op
+            assert case.type == "StatelessCase" and case.name == "switch_case/indexed_case"
+            assert [t.op.name for t in case.inputs] == ["i", "Const"]
+            gd = g.as_graph_def()
+            node = [n for n in gd.node if n.name == "switch_case/indexed_case"][0]
+            names = [f.name for f in node.attr["branches"].list.func]
+            assert [n.rpartition("_")[0] for n in names] == [f"switch_case_indexed_case_branch{b}" for b in range(4)]
+            assert sorted(names) == sorted(f.signature.name for f in gd.library.function)
+            assert list(node.attr["Tout"].list.type) == list(node.attr["Tin"].list.type) == [1]  # DT_FLOAT
+            assert [d.size for d in node.attr["output_shapes"].list.shape[0].dim] == [3]
+
+
+def test_switch_case_structures_shapes_and_stateful_branches():
+    def build(tf):
+        i = tf.placeholder(tf.int32, [], name="i")
+        v = tf.Variable(1.0, name="v")
+        x = tf.placeholder(tf.float32, [None], name="x")
+        out = tf.switch_case(i, [lambda: {"a": x[:2], "b": (tf.constant(1), x * 2)},
+                                 lambda: {"a": tf.constant([5.0, 6.0]), "b": (i * 3, tf.tile(x, [2]))}],
+                             name="sw")
+        bumped = tf.switch_case(i, [lambda: tf.assign(v, 7.0), lambda: tf.identity(v)])
+        single = tf.switch_case(i, [lambda: [x[0]], lambda: [x[1]]])
+        with tf.control_dependencies([bumped]):
+            read = tf.identity(v)
+        op_types = tf.constant([out["a"].op.inputs[0].op.type, bumped.op.inputs[0].op.type])  # Stateless, Case
+        return out, bumped, single, read, op_types
+    for index in (0, 1, 5):
+        compare(build, lambda tf, graph, k=index: {graph.get_tensor_by_name("i:0"): k,
+                                                   graph.get_tensor_by_name("x:0"): [1.0, 2.0, 3.0]})
+
+
+def test_switch_case_gradients():
+    def build(tf):
+        i = tf.placeholder(tf.int32, [], name="i")
+        x = tf.constant([0.5, -1.0, 2.0])
+        w = tf.constant(3.0)
+        out = tf.switch_case(i, [lambda: x * x * w, lambda: tf.sin(x) + w, lambda: tf.reduce_sum(x) * x])
+        return out, tf.gradients(tf.reduce_sum(out), [x, w])
+    for index in (0, 1, 2, 9):
+        compare(build, lambda tf, graph, k=index: {graph.get_tensor_by_name("i:0"): k})
+
+
+def test_switch_case_operations_become_the_index():
+    """TF's func graph returns Identity(branch_index) for a branch that returns an Operation."""
+    def build(tf):
+        i = tf.placeholder(tf.int32, [], name="i")
+        v = tf.Variable(0, name="v")
+        out = tf.switch_case(i, [lambda: tf.no_op(), lambda: tf.assign(v, 5).op])
+        with tf.control_dependencies([out]):
+            return out, tf.identity(v)
+    for index in (0, 1, 4):
+        compare(build, lambda tf, graph, k=index: {graph.get_tensor_by_name("i:0"): k})
+
+
+@pytest.mark.parametrize("build", [
+    lambda tf: tf.switch_case(1, [lambda: tf.constant(1)]),
+    lambda tf: tf.switch_case(tf.constant(1.0), [lambda: tf.constant(1)]),
+    lambda tf: tf.switch_case(tf.constant(1), []),
+    lambda tf: tf.switch_case(tf.constant(1), {lambda: tf.constant(1)}),
+    lambda tf: tf.switch_case(tf.constant(1), [(0, lambda: tf.constant(1)), "oops"]),
+    lambda tf: tf.switch_case(tf.constant(1), [("a", lambda: tf.constant(1))]),
+    lambda tf: tf.switch_case(tf.constant(1), [(0, 3)]),
+    lambda tf: tf.switch_case(tf.constant(1), {0: lambda: tf.constant(1), 2: lambda: tf.constant(2)}),
+    lambda tf: tf.switch_case(tf.constant(1), [lambda: tf.constant(1)], default=3),
+    lambda tf: tf.switch_case(tf.constant(1), [lambda: tf.constant(1), lambda: tf.constant(2.0)]),
+    lambda tf: tf.switch_case(tf.constant(1), [lambda: [tf.constant(1)], lambda: (tf.constant(2),)]),
+    lambda tf: tf.switch_case(tf.constant(1), [lambda: tf.constant(1), lambda: [tf.constant(2), tf.constant(3)]]),
+    lambda tf: tf.switch_case(tf.constant(1, tf.int64), [lambda: tf.constant(1), lambda: tf.constant(2)]),
+    lambda tf: tf.switch_case(tf.constant([1]), [lambda: tf.constant(1), lambda: tf.constant(2)]),
+], ids=["python_int", "float_index", "empty", "set", "mixed", "key_type", "not_callable", "keys_gap",
+        "default_not_callable", "dtypes", "structures", "counts", "int64_index", "vector_index"])
+def test_switch_case_errors(build):
+    compare_error(build)
+
+
+def test_switch_case_graph_def_round_trips_and_freezes():
+    """graphcompat's GraphDef (Case + branch FunctionDefs) runs in TF; TF's (and a frozen one) import here."""
+    v1 = oracle.tf1()
+
+    def build(tf):
+        i = tf.placeholder(tf.int32, [], name="i")
+        v = tf.Variable([1.0, 2.0], name="v")
+        out = tf.switch_case(i, [lambda: v * 2, lambda: v + 1], default=lambda: tf.constant([9.0, 9.0]))
+        return tf.identity(out, name="out")
+
+    def frozen(lib):
+        g = lib.Graph()
+        with g.as_default():
+            build(lib)
+            with lib.Session() as sess:
+                sess.run(lib.global_variables_initializer())
+                return lib.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["out"])
+
+    def run(lib, graph_def):
+        g = lib.Graph()
+        with g.as_default():
+            lib.import_graph_def(type(lib.GraphDef()).FromString(graph_def.SerializeToString()), name="")
+            with lib.Session() as sess:
+                return [sess.run("out:0", {"i:0": k}) for k in (0, 1, 2, 5, -3)]
+    want = [[2, 4], [2, 3], [9, 9], [9, 9], [9, 9]]
+    for source in (graphcompat, v1):
+        graph_def = frozen(source)
+        for target in (graphcompat, v1):
+            np.testing.assert_array_equal(run(target, graph_def), want)
