@@ -6,7 +6,7 @@ import pytest
 
 import graphcompat
 from tests import oracle
-from tests._op_oracle import compare, compare_error
+from tests._op_oracle import compare, compare_error, error_of
 
 pytestmark = pytest.mark.oracle
 
@@ -262,3 +262,67 @@ def test_switch_case_graph_def_round_trips_and_freezes():
         graph_def = frozen(source)
         for target in (graphcompat, v1):
             np.testing.assert_array_equal(run(target, graph_def), want)
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. depth_to_space / space_to_depth with data_format NCHW / NCHW_VECT_C: TF builds them with its
+#    layout's shapes, and its CPU build has no kernel for them (only NHWC), so running them fails
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fn", ["depth_to_space", "space_to_depth", "nn.depth_to_space", "nn.space_to_depth"])
+@pytest.mark.parametrize("shape,fmt", [
+    ([2, 8, 2, 2], "NCHW"), ([None, 8, None, 4], "NCHW"), (None, "NCHW"), ([2, 4, 2, 2, 4], "NCHW_VECT_C"),
+    (None, "NCHW_VECT_C"), ([1, 2, 4, 8], "NHWC"),
+])
+def test_depth_space_layouts_static_shapes(fn, shape, fmt):
+    v1 = oracle.tf1()
+
+    def build(tf):
+        op = getattr(tf.nn, fn[3:]) if fn.startswith("nn.") else getattr(tf, fn)
+        return op(tf.placeholder(tf.float32, shape), 2, data_format=fmt)
+    shapes = []
+    for lib in (graphcompat, v1):
+        with lib.Graph().as_default():
+            out = build(lib)
+            shapes.append((out.name, out.shape.as_list() if out.shape.ndims is not None else None))
+    assert shapes[0] == shapes[1]
+
+
+@pytest.mark.parametrize("fn", ["depth_to_space", "space_to_depth"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "string"])
+@pytest.mark.parametrize("fmt,shape", [("NCHW", [2, 8, 2, 2]), ("NCHW_VECT_C", [1, 4, 2, 2, 4])])
+def test_depth_space_non_nhwc_has_no_cpu_kernel(fn, dtype, fmt, shape):
+    """InvalidArgumentError with TF's text; TF lists the node's attrs in no fixed order, so they are
+    compared as a set, the rest of the message line for line."""
+    v1 = oracle.tf1()
+    if fn == "depth_to_space" and fmt == "NCHW_VECT_C":
+        shape = [1, 8, 2, 2, 4]
+
+    def build(tf):
+        x = tf.zeros(shape, dtype) if dtype != "string" else tf.fill(shape, "a")
+        return getattr(tf, fn)(x, 2, data_format=fmt, name="op")
+    got, want = error_of(graphcompat, build), error_of(v1, build)
+    assert type(got).__name__ == type(want).__name__ == "InvalidArgumentError"
+    got_lines = got.message.splitlines()
+    want_text = want.message[want.message.index("No OpKernel"):]
+    want_lines = want_text.split("\n\n")[0].splitlines()
+
+    def head(line):
+        prefix, _, attrs = line.partition("with these attrs: [")
+        return prefix, sorted(attrs.rstrip("]").split(", "))
+    assert head(got_lines[0]) == head(want_lines[0])
+    assert got_lines[1:len(want_lines)] == want_lines[1:]
+
+
+@pytest.mark.parametrize("build", [
+    lambda tf: tf.depth_to_space(tf.zeros([2, 7, 2, 2]), 2, data_format="NCHW"),
+    lambda tf: tf.space_to_depth(tf.zeros([2, 7, 3, 2]), 2, data_format="NCHW"),
+    lambda tf: tf.depth_to_space(tf.zeros([2, 7, 2]), 2, data_format="NCHW"),
+    lambda tf: tf.depth_to_space(tf.zeros([2, 8, 2, 2]), 2, data_format="NCHW_VECT_C"),
+    lambda tf: tf.depth_to_space(tf.zeros([2, 2, 2, 2, 4]), 2, data_format="NCHW_VECT_C"),
+    lambda tf: tf.space_to_depth(tf.zeros([2, 8, 2, 2]), 2, data_format="nchw"),
+    lambda tf: tf.depth_to_space(tf.zeros([2, 8, 2, 2]), 1, data_format="XX"),
+    lambda tf: tf.space_to_depth(tf.zeros([2, 8, 2, 2]), 1),
+], ids=["d2s_depth", "s2d_width", "rank3", "vect_c_rank4", "vect_c_depth", "format_case", "block_first",
+        "block_min"])
+def test_depth_space_build_errors(build):
+    compare_error(build)

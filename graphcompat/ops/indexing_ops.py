@@ -146,20 +146,28 @@ def _check_scatter(ctx: InferenceContext, indices, updates, shape):
 
 
 def _depth_shape(ctx: InferenceContext):
-    s, b = ctx.shape(0), ctx.attrs["block_size"]
+    """TF's SpaceToDepth/DepthToSpace shape function in each layout: NHWC, NCHW, or NCHW_VECT_C (rank 5,
+    [N, C, H, W, 4]: the outer channel dim is the depth it checks and rewrites, the inner 4 stays)."""
+    s, b, fmt = ctx.shape(0), ctx.attrs["block_size"], ctx.attrs.get("data_format", "NHWC")
+    rank = 5 if fmt == "NCHW_VECT_C" else 4
     if s.ndims is None:
-        return [_ts.unknown_shape(4)]
-    if s.ndims != 4:
-        raise _rank_error(ctx, 4, s.ndims)
-    n, h, w, c = s.as_list()
+        return [_ts.TensorShape([None] * 4 + [4]) if rank == 5 else _ts.unknown_shape(4)]
+    if s.ndims != rank:
+        raise _rank_error(ctx, rank, s.ndims)
+    dims = s.as_list()
+    n, c, h, w = (dims[0], dims[3], dims[1], dims[2]) if fmt == "NHWC" else dims[:4]
     if ctx.op_type == "SpaceToDepth":
         for d in (h, w):
             if d is not None and d % b:
                 raise ctx.error(f"Dimension size must be evenly divisible by {b} but is {d}")
-        return [_ts.TensorShape([n, h and h // b, w and w // b, c and c * b * b])]
-    if c is not None and c % (b * b):
-        raise ctx.error(f"Dimension size must be evenly divisible by {b * b} but is {c}")
-    return [_ts.TensorShape([n, h and h * b, w and w * b, c and c // (b * b)])]
+        h, w, c = h and h // b, w and w // b, c and c * b * b
+    else:
+        if c is not None and c % (b * b):
+            raise ctx.error(f"Dimension size must be evenly divisible by {b * b} but is {c}")
+        h, w, c = h and h * b, w and w * b, c and c // (b * b)
+    if fmt == "NHWC":
+        return [_ts.TensorShape([n, h, w, c])]
+    return [_ts.TensorShape([n, c, h, w] + ([4] if rank == 5 else []))]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -398,13 +406,15 @@ def identity_n(input, name: Optional[str] = None) -> list:
 
 def _depth_op(op_type: str, tf_name: str):
     def build(input, block_size: int, name: Optional[str] = None, data_format: str = "NHWC") -> _ops.Tensor:
-        if data_format != "NHWC":
-            raise NotImplementedError(f"tf.{tf_name}(data_format={data_format!r}): graphcompat supports NHWC")
         if int(block_size) < 2:
-            raise ValueError(f"Value for attr 'block_size' of {int(block_size)} must be at least minimum 2")
+            raise ValueError(f"Attr 'block_size' of '{op_type}' Op passed {int(block_size)} less than minimum 2.")
+        if data_format not in ("NHWC", "NCHW", "NCHW_VECT_C"):
+            raise ValueError(f"Attr 'data_format' of '{op_type}' Op passed string '{data_format}' not in: "
+                             '"NHWC", "NCHW", "NCHW_VECT_C".')
         return apply_op(op_type, [input], {"block_size": int(block_size), "data_format": data_format}, name=name)
     build.__name__ = tf_name
-    build.__doc__ = f"`tf.{tf_name}` ({op_type}, NHWC)."
+    build.__doc__ = (f"`tf.{tf_name}` ({op_type}). NCHW and NCHW_VECT_C build with TF's shapes; running them "
+                     "fails as on TF's CPU build, which registers only NHWC kernels.")
     return build
 
 
