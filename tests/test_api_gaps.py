@@ -326,3 +326,26 @@ def test_depth_space_non_nhwc_has_no_cpu_kernel(fn, dtype, fmt, shape):
         "block_min"])
 def test_depth_space_build_errors(build):
     compare_error(build)
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. tf.linalg.matrix_transpose of a tensor of unknown rank: the perm from Rank at run time
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [
+    rng.randn(2, 3).astype(np.float32), rng.randn(2, 3, 4).astype(np.float64), np.arange(24).reshape(1, 2, 3, 4),
+    (rng.randn(2, 3, 2) + 1j * rng.randn(2, 3, 2)).astype(np.complex64),
+], ids=["rank2", "rank3", "rank4_int", "complex"])
+@pytest.mark.parametrize("conjugate", [False, True])
+def test_matrix_transpose_unknown_rank(value, conjugate):
+    def build(tf):
+        x = tf.placeholder(tf.as_dtype(value.dtype), None, name="x")
+        out = tf.linalg.matrix_transpose(x, conjugate=conjugate)
+        return out, tf.gradients(tf.reduce_sum(tf.abs(out) * 2), x)[0] if value.dtype.kind == "f" else out
+    compare(build, lambda tf, graph: {graph.get_tensor_by_name("x:0"): value})
+    _same_graph(lambda tf: tf.linalg.matrix_transpose(tf.placeholder(tf.as_dtype(value.dtype), None),
+                                                      conjugate=conjugate))
+
+
+def test_matrix_transpose_unknown_rank_of_a_vector_fails_at_run_time():
+    compare_error(lambda tf: tf.linalg.matrix_transpose(tf.placeholder(tf.float32, None, name="x")),
+                  lambda tf, graph: {graph.get_tensor_by_name("x:0"): [1.0, 2.0]})

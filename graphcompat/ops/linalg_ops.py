@@ -329,12 +329,17 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name: O
 
 
 def matrix_transpose(a, name: str = "matrix_transpose", conjugate: bool = False) -> _ops.Tensor:
-    from graphcompat.ops.array_ops import transpose
+    """`tf.linalg.matrix_transpose`: Transpose (ConjugateTranspose) swapping the last two axes; of a tensor
+    of unknown rank, the perm is built at run time from its Rank, as TF: concat(range(r - 2), [r - 1, r - 2])."""
+    from graphcompat.framework.registry import apply_op
+    from graphcompat.ops.array_ops import concat, rank, transpose
     with _ops.name_scope(name, values=[a]):
         a = convert_to_tensor(a, name="a")
         ndims = a.shape.ndims
         if ndims is None:
-            raise NotImplementedError("tf.linalg.matrix_transpose of a tensor of unknown rank")
+            r = rank(a)
+            perm = concat((apply_op("Range", [0, r - 2, 1]), [r - 1, r - 2]), 0)
+            return transpose(a, perm=perm, conjugate=conjugate)
         if ndims < 2:
             raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = {a} "
                              f"with shape: {a.shape}")
