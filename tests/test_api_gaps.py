@@ -349,3 +349,19 @@ def test_matrix_transpose_unknown_rank(value, conjugate):
 def test_matrix_transpose_unknown_rank_of_a_vector_fails_at_run_time():
     compare_error(lambda tf: tf.linalg.matrix_transpose(tf.placeholder(tf.float32, None, name="x")),
                   lambda tf, graph: {graph.get_tensor_by_name("x:0"): [1.0, 2.0]})
+
+
+# ------------------------------------------------------------------------------------------------
+# 6. reduce_variance / reduce_std of complex tensors: real, the mean of |x - mean|^2
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+@pytest.mark.parametrize("axis,keepdims", [(None, False), (0, True), ([1], False), (-1, True)])
+def test_complex_variance_and_std(dtype, axis, keepdims):
+    value = (rng.randn(3, 4) + 1j * rng.randn(3, 4)).astype(dtype)
+
+    def build(tf):
+        x = tf.constant(value)
+        return [tf.math.reduce_variance(x, axis=axis, keepdims=keepdims),
+                tf.math.reduce_std(x, axis=axis, keepdims=keepdims, name="std")]
+    compare(build, tol=1e-5 if dtype == "complex64" else 1e-12)
+    _same_graph(build)
