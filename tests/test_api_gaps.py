@@ -19,6 +19,23 @@ def _same_graph(build):
     assert oracle.op_names(graphcompat, build) == oracle.op_names(v1, build)
 
 
+def _assert_same_missing_kernel(got, want):
+    """TF's "No OpKernel was registered" InvalidArgumentError: its node's attrs come in no fixed order
+    (compared as a set), and the kernels it lists grow with what the process has loaded (XLA's JIT
+    devices), so graphcompat's list must be the CPU/GPU part of TF's."""
+    assert type(got).__name__ == type(want).__name__ == "InvalidArgumentError"
+    got_lines = got.message.splitlines()
+    want_lines = want.message[want.message.index("No OpKernel"):].split("\n\n")[0].splitlines()
+
+    def head(line):
+        prefix, _, attrs = line.partition("with these attrs: [")
+        return prefix, sorted(attrs.rstrip("]").split(", "))
+    assert head(got_lines[0]) == head(want_lines[0])
+    assert got_lines[1:3] == want_lines[1:3] == ["Registered devices: [CPU]", "Registered kernels:"]
+    want_kernels = [line for line in want_lines[3:] if "XLA_" not in line]
+    assert got_lines[3:] == want_kernels
+
+
 # ------------------------------------------------------------------------------------------------
 # 1. tf.gather_nd(batch_dims > 0)
 # ------------------------------------------------------------------------------------------------
@@ -291,8 +308,7 @@ def test_depth_space_layouts_static_shapes(fn, shape, fmt):
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "string"])
 @pytest.mark.parametrize("fmt,shape", [("NCHW", [2, 8, 2, 2]), ("NCHW_VECT_C", [1, 4, 2, 2, 4])])
 def test_depth_space_non_nhwc_has_no_cpu_kernel(fn, dtype, fmt, shape):
-    """InvalidArgumentError with TF's text; TF lists the node's attrs in no fixed order, so they are
-    compared as a set, the rest of the message line for line."""
+    """InvalidArgumentError with TF's text (see _assert_same_missing_kernel)."""
     v1 = oracle.tf1()
     if fn == "depth_to_space" and fmt == "NCHW_VECT_C":
         shape = [1, 8, 2, 2, 4]
@@ -300,17 +316,7 @@ def test_depth_space_non_nhwc_has_no_cpu_kernel(fn, dtype, fmt, shape):
     def build(tf):
         x = tf.zeros(shape, dtype) if dtype != "string" else tf.fill(shape, "a")
         return getattr(tf, fn)(x, 2, data_format=fmt, name="op")
-    got, want = error_of(graphcompat, build), error_of(v1, build)
-    assert type(got).__name__ == type(want).__name__ == "InvalidArgumentError"
-    got_lines = got.message.splitlines()
-    want_text = want.message[want.message.index("No OpKernel"):]
-    want_lines = want_text.split("\n\n")[0].splitlines()
-
-    def head(line):
-        prefix, _, attrs = line.partition("with these attrs: [")
-        return prefix, sorted(attrs.rstrip("]").split(", "))
-    assert head(got_lines[0]) == head(want_lines[0])
-    assert got_lines[1:len(want_lines)] == want_lines[1:]
+    _assert_same_missing_kernel(error_of(graphcompat, build), error_of(v1, build))
 
 
 @pytest.mark.parametrize("build", [
@@ -365,3 +371,66 @@ def test_complex_variance_and_std(dtype, axis, keepdims):
                 tf.math.reduce_std(x, axis=axis, keepdims=keepdims, name="std")]
     compare(build, tol=1e-5 if dtype == "complex64" else 1e-12)
     _same_graph(build)
+
+
+# ------------------------------------------------------------------------------------------------
+# 7. tf.matmul(output_type=...): BatchMatMulV3 when it differs from an input's dtype; TF's CPU build has
+#    kernels for int8/uint8 -> int32, bfloat16 x int8/uint8 -> bfloat16 and same-type triples only
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("ta,tb,tout", [
+    ("int8", "int8", "int32"), ("uint8", "int8", "int32"), ("int8", "uint8", "int32"), ("uint8", "uint8", "int32"),
+    ("bfloat16", "int8", "bfloat16"), ("uint8", "bfloat16", "bfloat16"), ("float32", "float32", "float32"),
+    ("int32", "int32", "int32"),
+])
+@pytest.mark.parametrize("a_shape,b_shape", [([2, 3], [3, 4]), ([2, 2, 3], [3, 4]), ([3, 2], [4, 3])])
+def test_matmul_output_type_values(ta, tb, tout, a_shape, b_shape):
+    transposed = a_shape == [3, 2]
+    a_val = (np.arange(np.prod(a_shape)).reshape(a_shape) % 11 - 5)
+    b_val = (np.arange(np.prod(b_shape)).reshape(b_shape) % 7 - 3)
+    # uint8 operands: large values where the result is int32; with bfloat16 small ones, as every partial
+    # sum then fits bfloat16's 8 bits (TF's mixed bfloat16 kernel rounds large sums its own way)
+    offset = 120 if tout == "int32" else 5
+    if ta == "uint8":
+        a_val = a_val + offset
+    if tb == "uint8":
+        b_val = b_val + offset
+
+    def build(tf):
+        a = tf.cast(tf.constant(a_val), getattr(tf, ta))
+        b = tf.cast(tf.constant(b_val), getattr(tf, tb))
+        out = tf.matmul(a, b, transpose_a=transposed, transpose_b=transposed, output_type=getattr(tf, tout))
+        return out, tf.constant(out.op.type)
+    compare(build)
+    _same_graph(lambda tf: [tf.matmul(tf.zeros(a_shape, getattr(tf, ta)), tf.zeros(b_shape, getattr(tf, tb)),
+                                      transpose_a=transposed, transpose_b=transposed, output_type=tout, name="mm")])
+
+
+@pytest.mark.parametrize("ta,tb,tout,batched", [
+    ("float32", "float32", "float64", False), ("int8", "int8", "float32", True), ("float16", "int8", "float16", False),
+    ("int16", "int16", "int32", True), ("bfloat16", "bfloat16", "float32", False),
+])
+def test_matmul_output_type_without_cpu_kernel(ta, tb, tout, batched):
+    """TF's CPU error (see _assert_same_missing_kernel)."""
+    v1 = oracle.tf1()
+
+    def build(tf):
+        a = tf.zeros([1, 2, 3] if batched else [2, 3], getattr(tf, ta))
+        return tf.matmul(a, tf.zeros([3, 2], getattr(tf, tb)), output_type=getattr(tf, tout))
+    _assert_same_missing_kernel(error_of(graphcompat, build), error_of(v1, build))
+
+
+@pytest.mark.parametrize("build", [
+    lambda tf: tf.matmul(tf.zeros([2, 3], tf.int8), tf.zeros([3, 2], tf.int8), output_type=tf.string),
+    lambda tf: tf.matmul(tf.zeros([2, 3], tf.bool), tf.zeros([3, 2], tf.bool), output_type=tf.int32),
+    lambda tf: tf.matmul(tf.zeros([2, 3], tf.int8), tf.zeros([3, 2], tf.int8), output_type=tf.int8),
+    lambda tf: tf.matmul(tf.zeros([1, 2, 3], tf.int8), tf.zeros([3, 2], tf.int8), output_type="int8"),
+    lambda tf: tf.matmul(tf.zeros([2, 3], tf.int8), tf.zeros([4, 2], tf.int8), output_type=tf.int32),
+    lambda tf: tf.matmul(tf.zeros([2, 3]), tf.zeros([3, 2]), transpose_a=True, adjoint_a=True),
+    lambda tf: tf.matmul(tf.placeholder(tf.int8, None, name="a"), tf.zeros([4, 2], tf.int8), output_type=tf.int32),
+], ids=["tout_string", "bool_inputs", "same_int8", "same_int8_batched", "shapes", "transpose_and_adjoint",
+        "run_time_shapes"])
+def test_matmul_output_type_errors(build):
+    feed = None
+    if "placeholder" in build.__code__.co_names:
+        feed = lambda tf, graph: {graph.get_tensor_by_name("a:0"): np.zeros([2, 3], np.int8)}  # noqa: E731
+    compare_error(build, feed)
