@@ -104,7 +104,7 @@ from graphcompat.variables import (ResourceVariable, disable_resource_variables,
 # --- (end importer) --------------------------------------------------------------------------------
 
 # --- control flow, data-dependent ops, checks, host callbacks ----------------------------------
-from graphcompat.ops.control_flow_ops import case, cond, while_loop  # noqa: F401
+from graphcompat.ops.control_flow_ops import case, cond, switch_case, while_loop  # noqa: F401
 from graphcompat.ops.functional_ops import foldl, foldr, map_fn, scan  # noqa: F401
 from graphcompat.ops.data_dependent_ops import (Assert, Print, boolean_mask, check_numerics,  # noqa: F401
                                                 dynamic_partition, dynamic_stitch, numpy_function, py_func,

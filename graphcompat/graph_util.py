@@ -25,7 +25,8 @@ _PASS_THROUGH = {"Identity": ["output"], "Snapshot": ["output"], "Enter": ["outp
                  "NextIteration": ["output"], "Switch": ["output_false", "output_true"], "Merge": ["output"]}
 _CALLS = {"If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
           "While": ("cond", "body"), "StatelessWhile": ("cond", "body"),
-          "PartitionedCall": ("f",), "StatefulPartitionedCall": ("f",)}
+          "PartitionedCall": ("f",), "StatefulPartitionedCall": ("f",),
+          "Case": ("branches",), "StatelessCase": ("branches",)}
 
 
 def _pb2():
@@ -260,17 +261,18 @@ class _Freezer:
                     ret_holder[k] = f"{node_name}:{new}:" + v[len(prefix):]
 
     def _rewrite_call(self, body: _Body, node, hits: list, converted: dict) -> None:
-        offset = 1 if node.op in ("If", "StatelessIf") else 0
+        offset = 1 if node.op in ("If", "StatelessIf", "Case", "StatelessCase") else 0
         args = {i - offset: dtype for i, dtype in hits if i >= offset}
         list_attr = "T" if node.op in ("While", "StatelessWhile") else "Tin"
         for i, dtype in args.items():
             node.attr[list_attr].list.type[i] = dtype.as_datatype_enum
         passthrough = set()
         for attr in _CALLS[node.op]:
-            name = node.attr[attr].func.name
-            new_name, through = self.frozen_function(name, args)
-            node.attr[attr].func.name = new_name
-            passthrough |= through
+            funcs = node.attr[attr].list.func if node.op.endswith("Case") else [node.attr[attr].func]
+            for func in funcs:
+                new_name, through = self.frozen_function(func.name, args)
+                func.name = new_name
+                passthrough |= through
         if node.op in ("While", "StatelessWhile"):
             for i in passthrough:
                 converted[body.output_key(node.name, "output", i) if body.function else (node.name, i)] = args[i]

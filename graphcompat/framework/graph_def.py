@@ -106,6 +106,8 @@ def attr_value(value):
                 lst.s.append(v.encode())
             elif isinstance(v, bytes):
                 lst.s.append(v)
+            elif hasattr(v, "SerializeToString") and type(v).__name__ == "NameAttrList":
+                lst.func.add().CopyFrom(v)   # Case's `branches`
             else:
                 raise TypeError(f"unsupported list attr element {v!r}")
     elif hasattr(value, "SerializeToString") and type(value).__name__ == "NameAttrList":

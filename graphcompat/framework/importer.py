@@ -47,8 +47,8 @@ _EXIT = {"Exit", "RefExit"}
 _NEXT = {"NextIteration", "RefNextIteration"}
 CONTROL_FLOW_V1 = _SWITCH | _MERGE | _ENTER | _EXIT | _NEXT | {"LoopCond"}
 # Functional control flow and calls: rebuilt with the builders from the graph's function library.
-FUNCTIONAL = {"If", "StatelessIf", "While", "StatelessWhile", "PartitionedCall", "StatefulPartitionedCall",
-              "SymbolicGradient"}
+FUNCTIONAL = {"If", "StatelessIf", "Case", "StatelessCase", "While", "StatelessWhile", "PartitionedCall",
+              "StatefulPartitionedCall", "SymbolicGradient"}
 # Attr defaults TF's op definitions have and graphcompat's `defop`s leave implicit.
 _EXTRA_DEFAULTS = {"Placeholder": {"shape": _ts.unknown_shape()}}
 
@@ -188,7 +188,7 @@ def _structural_signature(node_op: str, attrs: dict) -> tuple:
         return 1, [dtype]
     if node_op == "LoopCond":
         return 1, [_dt.bool_]
-    if node_op in ("If", "StatelessIf"):
+    if node_op in ("If", "StatelessIf", "Case", "StatelessCase"):
         return 1 + len(attrs["Tin"]), list(attrs["Tout"])
     if node_op in ("While", "StatelessWhile"):
         return len(attrs["T"]), list(attrs["T"])
@@ -913,6 +913,8 @@ class _Importer:
             return self._build_while_frame(ctx, node)
         if node.op in ("If", "StatelessIf"):
             return self._build_if(ctx, node)
+        if node.op in ("Case", "StatelessCase"):
+            return self._build_case(ctx, node)
         if node.op in ("While", "StatelessWhile"):
             return self._build_while(ctx, node)
         if node.op in ("PartitionedCall", "StatefulPartitionedCall"):
@@ -1090,6 +1092,29 @@ class _Importer:
         with _ops.name_scope(self._scope_for(ctx, node.name.rpartition("/")[0]) or None):
             results = cond(pred, branch(node.attrs["then_branch"]), branch(node.attrs["else_branch"]),
                            strict=True, name=node.name.rpartition("/")[2])
+        results = list(results)
+        if not node.out_dtypes:
+            return self._name_outputs(ctx, node, [], control=[results[0].op])
+        return self._name_outputs(ctx, node, results)
+
+    def _build_case(self, ctx: _Context, node: _Node):
+        from graphcompat.framework.constant_op import constant
+        from graphcompat.ops.control_flow_ops import indexed_case
+        index = ctx.value(node.inputs[0])
+        args = [ctx.value(t) for t in node.inputs[1:]]
+
+        def branch(func_attr):
+            def fn():
+                outs, targets = self.call(func_attr, args)
+                if not outs:  # side effects only: a token that carries them
+                    with _ops.control_dependencies(targets):
+                        return [constant(np.int32(0))]
+                return outs
+            return fn
+
+        with _ops.name_scope(self._scope_for(ctx, node.name.rpartition("/")[0]) or None):
+            results = indexed_case(index, [branch(f) for f in node.attrs["branches"]],
+                                   node.name.rpartition("/")[2])
         results = list(results)
         if not node.out_dtypes:
             return self._name_outputs(ctx, node, [], control=[results[0].op])

@@ -55,6 +55,7 @@ ALLOWED = {
     'AvgPool3D': {'T': 'float16 bfloat16 float32 float64'},
     'AvgPoolGrad': {'T': 'float16 bfloat16 float32 float64'},
     'BatchMatMulV2': {'T': 'bfloat16 float16 float32 float64 int16 int32 int64 uint8 uint16 uint32 uint64 complex64 complex128'},
+    'BatchMatMulV3': {'Ta': 'bfloat16 float16 float32 float64 uint8 int8 int16 int32 int64 complex64 complex128', 'Tb': 'bfloat16 float16 float32 float64 uint8 int8 int16 int32 int64 complex64 complex128', 'Tout': 'bfloat16 float16 float32 float64 int16 int32 int64 complex64 complex128'},
     'BatchToSpaceND': {'Tblock_shape': 'int32 int64', 'Tcrops': 'int32 int64'},
     'BesselI0': {'T': 'bfloat16 float16 float32 float64'},
     'BesselI0e': {'T': 'bfloat16 float16 float32 float64'},

@@ -591,10 +591,19 @@ def _fold_transpose(t):
     return None if v is None else np.transpose(v[0], [int(p) for p in v[1]])
 
 
+def _fold_unpack(t):
+    """TF's constant_value folds an Unpack along axis 0 (not other axes)."""
+    if t.op.attrs["axis"] != 0:
+        return None
+    v = _fold_inputs(t)
+    return None if v is None else np.asarray(v[0][t.value_index])
+
+
 def _fold_shape_n(t):
     shape = t.op.inputs[t.value_index].shape
     return np.array(shape.as_list(), t.dtype.as_numpy_dtype) if shape.is_fully_defined() else None
 
 
 register_folders({"Reshape": _fold_reshape, "ExpandDims": _fold_expand_dims, "Squeeze": _fold_squeeze,
-                         "Transpose": _fold_transpose, "ShapeN": _fold_shape_n})
+                         "Transpose": _fold_transpose, "ShapeN": _fold_shape_n,
+                  "Unpack": _fold_unpack})

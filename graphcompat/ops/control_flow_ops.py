@@ -91,9 +91,11 @@ def _same_structure(a, b) -> bool:
 # otherwise; graphcompat lowers both alike.
 defop("If", "cond: Tcond, input: *Tin -> output: *Tout")
 defop("StatelessIf", "cond: Tcond, input: *Tin -> output: *Tout")
+defop("Case", "branch_index: int32, input: *Tin -> output: *Tout")
+defop("StatelessCase", "branch_index: int32, input: *Tin -> output: *Tout")
 defop("While", "input: *T -> output: *T")
 defop("StatelessWhile", "input: *T -> output: *T")
-_STATEFUL_CONTROL_FLOW = {"If", "While"}
+_STATEFUL_CONTROL_FLOW = {"If", "While", "Case"}
 
 
 def _stateful(fns) -> bool:
@@ -295,6 +297,135 @@ def _check_branch_outputs(t_res, f_res, t_out, f_out) -> None:
     for a, b in zip(t_out, f_out):
         if a.dtype.base_dtype != b.dtype.base_dtype:
             fail(f"{a} and {b} have different types", TypeError)
+
+
+# ------------------------------------------------------------------------------------------------
+# tf.switch_case
+# ------------------------------------------------------------------------------------------------
+def switch_case(branch_index, branch_fns, default: Optional[Callable] = None, name: str = "switch_case"):
+    """`tf.switch_case`: one `Case`/`StatelessCase` op (TF's cond_v2.indexed_case, whatever the control
+    flow v2 setting) whose `branches` are library functions, the default (if any) last. At run time an
+    index outside [0, n) runs the last branch."""
+    fns = _switch_case_branches(branch_fns, default, branch_index)
+    with _ops.name_scope(name, "case", [branch_index]):
+        return indexed_case(branch_index, [_ops_as_index(fn, branch_index) for fn in fns])
+
+
+def indexed_case(branch_index: _ops.Tensor, fns: list, name: str = "indexed_case"):
+    """The Case op (cond_v2.indexed_case): named `name` in the current scope, its outputs `Identity*`."""
+    with _ops.name_scope(name) as scope:
+        graph = branch_index.graph
+        recorded = []
+        for fn in fns:
+            recorded.append(_call_and_record(graph, fn, ()))
+        results = [r[0] for r in recorded]
+        outs = [r[1] for r in recorded]
+        counts = [len(flatten(r)) for r in results]
+        assert len(set(counts)) == 1, counts  # TF's own check (cond_v2), a bare AssertionError
+        _check_case_outputs(results, outs)
+        bodies, control = [], []
+        for res, out, targets, first, end in recorded:
+            body, ctrl = _collect(graph, "branch", first, end, [], out, targets)
+            bodies.append(body)
+            control.extend(ctrl)
+        captures = list(dict.fromkeys(c for b in bodies for c in b.captures))
+        for b in bodies:
+            b.captures = captures
+        shapes = []
+        for by_branch in zip(*outs):
+            shape = by_branch[0].shape
+            for t in by_branch[1:]:
+                shape = _merge_shapes(shape, t.shape)
+            shapes.append(shape)
+        op_type = "Case" if _stateful(bodies) else "StatelessCase"
+        if branch_index.dtype.base_dtype != _dt.int32:
+            raise TypeError(f"Input 'branch_index' of '{op_type}' Op has type {branch_index.dtype.base_dtype.name} "
+                            "that does not match expected type of int32.")
+        tout = [t.dtype.base_dtype for t in outs[0]]
+        attrs = {"Tin": [t.dtype.base_dtype for t in captures], "Tout": tout, "output_shapes": shapes,
+                 "branches": [_register(graph, b, f"{scope[:-1].replace('/', '_')}_branch{i}")
+                              for i, b in enumerate(bodies)]}
+        op = _create(graph, op_type, scope[:-1], [branch_index] + captures, tout, shapes, attrs,
+                     list(dict.fromkeys(control)))
+        identities = iter([_identity(t, "Identity") for t in op._outputs])
+        flat = [None if leaf is None else next(identities) for leaf in flatten(results[0])]
+        return pack_sequence_as(results[0], flat) if flat else results[0]
+
+
+def _switch_case_branches(branch_fns, default, branch_index) -> list:
+    """TF's argument checks, in its order; the branch callables by key, `default` last."""
+    if not isinstance(branch_index, _ops.Tensor):
+        raise TypeError(f"'branch_index' must be a Tensor, got {type(branch_index)}")
+    if not branch_index.dtype.is_integer:
+        raise TypeError(f"'branch_index' must be an integer Tensor, got {branch_index.dtype}")
+    if not branch_fns:
+        raise ValueError("Must provide at least one item in 'branch_fns'")
+    if not isinstance(branch_fns, (list, tuple, dict)):
+        raise TypeError("'branch_fns' must be a list, tuple, or dict")
+    if isinstance(branch_fns, dict):
+        branch_fns = list(branch_fns.items())
+    if all(callable(fn) for fn in branch_fns):
+        branch_fns = list(enumerate(branch_fns))
+    for pair in branch_fns:
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"Each entry in 'branch_fns' must be a 2-tuple. Received {pair}.")
+        key, fn = pair
+        if not isinstance(key, int):
+            raise TypeError(f"key must be a Python `int`, got {type(key)}")
+        if not callable(fn):
+            raise TypeError(f"fn for key {key} must be callable.")
+    keys = [k for k, _ in branch_fns]
+    if min(keys) < 0 or max(keys) >= len(keys) or len(set(keys)) != len(keys):
+        raise ValueError(f"branch indices (keys) must form contiguous range of [0 to {len(keys)}) but found "
+                         f"{{{','.join(map(str, sorted(keys)))}}}")
+    fns = [fn for _, fn in sorted(branch_fns, key=lambda p: p[0])]
+    if default is not None:
+        fns.append(default)
+    return fns
+
+
+def _ops_as_index(fn: Callable, branch_index: _ops.Tensor) -> Callable:
+    """A branch as TF's func graph runs it (op_return_value=branch_index): an Operation it returns becomes
+    `Identity(branch_index)` with a control dependency on it; Python values become tensors."""
+    def call():
+        result = fn()
+
+        def convert(leaf):
+            if leaf is None:
+                return None
+            if isinstance(leaf, _ops.Operation):
+                with _ops.control_dependencies([leaf]):
+                    return _identity(branch_index)
+            if isinstance(leaf, _ops.Tensor) or hasattr(leaf, "_control_flow_tensor"):
+                return leaf
+            return convert_to_tensor(leaf)
+        return pack_sequence_as(result, [convert(leaf) for leaf in flatten(result)])
+    return call
+
+
+def _check_case_outputs(results, outs) -> None:
+    """cond_v2's _check_same_outputs for tf.switch_case: the same structure, then the same dtypes."""
+    def fail(b, detail):
+        raise TypeError(f"branches[0] and branches[{b}] arguments to tf.switch_case must have the same number, "
+                        f"type, and overall structure of return values.\n\nbranches[0] output: {results[0]}\n"
+                        f"branches[{b}] output: {results[b]}\n\nError details:\n{detail}")
+    def same(a, b) -> bool:  # TF's nest.assert_same_structure(check_types=True): a list is not a tuple
+        nested_a = isinstance(a, (list, tuple, collections.abc.Mapping))
+        nested_b = isinstance(b, (list, tuple, collections.abc.Mapping))
+        if not nested_a or not nested_b:
+            return nested_a == nested_b
+        if type(a) is not type(b) and not (isinstance(a, collections.abc.Mapping)
+                                           and isinstance(b, collections.abc.Mapping)):
+            return False
+        if isinstance(a, collections.abc.Mapping):
+            return sorted(a) == sorted(b) and all(same(a[k], b[k]) for k in a)
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    for b in range(1, len(results)):
+        if not same(results[0], results[b]):
+            fail(b, "The two structures don't have the same nested structure.")
+        for x, y in zip(outs[0], outs[b]):
+            if x.dtype.base_dtype != y.dtype.base_dtype:
+                fail(b, f"{x} and {y} have different types")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -559,4 +690,4 @@ def _shapes_as_leaves(s):
     return _ts.as_shape(s)
 
 
-__all__ = ["cond", "case", "while_loop"]
+__all__ = ["cond", "case", "switch_case", "while_loop"]

@@ -146,20 +146,28 @@ def _check_scatter(ctx: InferenceContext, indices, updates, shape):
 
 
 def _depth_shape(ctx: InferenceContext):
-    s, b = ctx.shape(0), ctx.attrs["block_size"]
+    """TF's SpaceToDepth/DepthToSpace shape function in each layout: NHWC, NCHW, or NCHW_VECT_C (rank 5,
+    [N, C, H, W, 4]: the outer channel dim is the depth it checks and rewrites, the inner 4 stays)."""
+    s, b, fmt = ctx.shape(0), ctx.attrs["block_size"], ctx.attrs.get("data_format", "NHWC")
+    rank = 5 if fmt == "NCHW_VECT_C" else 4
     if s.ndims is None:
-        return [_ts.unknown_shape(4)]
-    if s.ndims != 4:
-        raise _rank_error(ctx, 4, s.ndims)
-    n, h, w, c = s.as_list()
+        return [_ts.TensorShape([None] * 4 + [4]) if rank == 5 else _ts.unknown_shape(4)]
+    if s.ndims != rank:
+        raise _rank_error(ctx, rank, s.ndims)
+    dims = s.as_list()
+    n, c, h, w = (dims[0], dims[3], dims[1], dims[2]) if fmt == "NHWC" else dims[:4]
     if ctx.op_type == "SpaceToDepth":
         for d in (h, w):
             if d is not None and d % b:
                 raise ctx.error(f"Dimension size must be evenly divisible by {b} but is {d}")
-        return [_ts.TensorShape([n, h and h // b, w and w // b, c and c * b * b])]
-    if c is not None and c % (b * b):
-        raise ctx.error(f"Dimension size must be evenly divisible by {b * b} but is {c}")
-    return [_ts.TensorShape([n, h and h * b, w and w * b, c and c // (b * b)])]
+        h, w, c = h and h // b, w and w // b, c and c * b * b
+    else:
+        if c is not None and c % (b * b):
+            raise ctx.error(f"Dimension size must be evenly divisible by {b * b} but is {c}")
+        h, w, c = h and h * b, w and w * b, c and c // (b * b)
+    if fmt == "NHWC":
+        return [_ts.TensorShape([n, h, w, c])]
+    return [_ts.TensorShape([n, c, h, w] + ([4] if rank == 5 else []))]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -218,10 +226,54 @@ def gather(params, indices, validate_indices=None, name: Optional[str] = None, a
     return apply_op("GatherV2", [params, indices, axis], {"batch_dims": int(batch_dims)}, name=name)
 
 
-def gather_nd(params, indices, name: Optional[str] = None, batch_dims: int = 0) -> _ops.Tensor:
-    if batch_dims:
-        raise NotImplementedError("tf.gather_nd with batch_dims > 0")
-    return apply_op("GatherNd", [params, indices], name=name)
+def gather_nd(params, indices, name: Optional[str] = None, batch_dims: int = 0,
+              bad_indices_policy: str = "") -> _ops.Tensor:
+    """`tf.gather_nd`: GatherNd; with `batch_dims` (an int, or a tensor of constant value) other than 0,
+    TF's Python composition under `BatchGatherND` (index grid of the batch coordinates, one GatherNd)."""
+    from graphcompat.framework.constant_op import constant_value
+    value = constant_value(batch_dims) if isinstance(batch_dims, _ops.Tensor) else batch_dims
+    if value is not None:
+        batch_dims = int(value)
+    if isinstance(batch_dims, int) and batch_dims == 0:
+        return apply_op("GatherNd", [params, indices], {"bad_indices_policy": bad_indices_policy}, name=name)
+    return _batch_gather_nd(params, indices, batch_dims, name, bad_indices_policy)
+
+
+def _batch_gather_nd(params, indices, batch_dims, name, bad_indices_policy) -> _ops.Tensor:
+    """params [b1..bM, g1..gN], indices [b1..bM, i1..iK, C]: the batch coordinates of every index row
+    (a meshgrid over the batch dims, tiled over i1..iK) are prepended to its C coordinates, so one
+    GatherNd over the whole of `params` gives [B, i1..iK, ...], reshaped back to [b1..bM, ...]."""
+    from graphcompat.ops.array_ops import concat, rank, shape, tile, transpose, unstack
+    with _ops.name_scope(name, "BatchGatherND", [params, indices]):
+        indices = convert_to_tensor(indices, name="indices")
+        params = convert_to_tensor(params, name="params")
+        if not isinstance(batch_dims, int):
+            raise TypeError(f"Argument `batch_dims` must be an int; got {batch_dims}")
+        if batch_dims < 0:
+            raise ValueError("tf.gather_nd does not allow negative batch_dims.")
+        for arg, ndims in (("indices", indices.shape.ndims), ("params", params.shape.ndims)):
+            if ndims is not None and batch_dims >= ndims:
+                raise ValueError(f"Argument `batch_dims` = {batch_dims} must be less than rank(`{arg}`) = {ndims}")
+        params_shape = shape(params)
+        indices_shape = shape(indices)
+        batch_shape = params_shape[:batch_dims]
+        batch_size = apply_op("Prod", [batch_shape, [0]], {"keep_dims": False})
+        index_internal_ndims = rank(indices) - batch_dims - 1
+        indices_internal_shape = indices_shape[batch_dims:-1]
+        def cast(x, dtype):  # TF's gen_math_ops.cast: a Cast op even to the same dtype
+            return apply_op("Cast", [x], {"DstT": dtype, "Truncate": False})
+        ranges = [cast(apply_op("Range", [0, cast(d, _dt.int32), 1]), indices.dtype.base_dtype)
+                  for d in unstack(batch_shape, axis=0)]
+        grid = [reshape(m, (-1,)) for m in meshgrid(*ranges, indexing="ij")]
+        index_grid = transpose(stack(grid, axis=0))          # [B, M]: the batch coordinates of each batch row
+        grid_shape = shape(index_grid)
+        index_grid = reshape(index_grid, concat([grid_shape[:1], ones(index_internal_ndims, dtype=grid_shape.dtype),
+                                                 grid_shape[1:]], axis=0))
+        index_grid = tile(index_grid, concat(((1,), indices_internal_shape, (1,)), axis=0))
+        flat_indices = reshape(indices, concat(([batch_size], indices_shape[batch_dims:]), axis=0))
+        full = concat((index_grid, flat_indices), axis=-1)   # [B, i1..iK, M + C]
+        out = apply_op("GatherNd", [params, full], {"bad_indices_policy": bad_indices_policy})
+        return reshape(out, concat((batch_shape, shape(out)[1:]), axis=0))
 
 
 def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None,
@@ -354,13 +406,15 @@ def identity_n(input, name: Optional[str] = None) -> list:
 
 def _depth_op(op_type: str, tf_name: str):
     def build(input, block_size: int, name: Optional[str] = None, data_format: str = "NHWC") -> _ops.Tensor:
-        if data_format != "NHWC":
-            raise NotImplementedError(f"tf.{tf_name}(data_format={data_format!r}): graphcompat supports NHWC")
         if int(block_size) < 2:
-            raise ValueError(f"Value for attr 'block_size' of {int(block_size)} must be at least minimum 2")
+            raise ValueError(f"Attr 'block_size' of '{op_type}' Op passed {int(block_size)} less than minimum 2.")
+        if data_format not in ("NHWC", "NCHW", "NCHW_VECT_C"):
+            raise ValueError(f"Attr 'data_format' of '{op_type}' Op passed string '{data_format}' not in: "
+                             '"NHWC", "NCHW", "NCHW_VECT_C".')
         return apply_op(op_type, [input], {"block_size": int(block_size), "data_format": data_format}, name=name)
     build.__name__ = tf_name
-    build.__doc__ = f"`tf.{tf_name}` ({op_type}, NHWC)."
+    build.__doc__ = (f"`tf.{tf_name}` ({op_type}). NCHW and NCHW_VECT_C build with TF's shapes; running them "
+                     "fails as on TF's CPU build, which registers only NHWC kernels.")
     return build
 
 

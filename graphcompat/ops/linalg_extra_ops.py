@@ -123,31 +123,72 @@ def einsum(equation: str, *inputs, **kwargs) -> _ops.Tensor:
 
 
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name: Optional[str] = None, keep_dims=None):
-    """`tf.norm` for vector norms (euclidean/2, 1, inf, p) and the Frobenius matrix norm."""
+    """`tf.norm`: vector norms (euclidean/2, 1, inf, p > 0) over one axis or all, and matrix norms over a
+    pair of axes: 'fro'/'euclidean' (Frobenius), 1 (max column sum), inf (max row sum), 2 (the largest
+    singular value, Svd of the tensor with the pair moved last, TF's map_fn/cond composition)."""
     from graphcompat.ops.array_ops import squeeze
-    from graphcompat.ops.math_ops import (_lookup, abs, conj, pow, reduce_max, reduce_sum, sqrt)
+    from graphcompat.ops.math_ops import _lookup, abs, conj, pow, reduce_max, reduce_sum, sqrt
     keepdims = bool(_lookup("keepdims", keepdims, "keep_dims", keep_dims))
     is_matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
-    if is_matrix and ord not in ("fro", "euclidean"):
-        raise NotImplementedError(f"tf.norm(ord={ord!r}) of matrices")
-    if not is_matrix and ord == "fro":
-        raise ValueError("'fro' is only valid for matrices")
+    if is_matrix:
+        axis = tuple(axis)
+        if not isinstance(axis[0], int) or not isinstance(axis[1], int) or axis[0] == axis[1]:
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        supported = ["euclidean", "fro", 1, 2, np.inf]
+        if ord not in supported:
+            raise ValueError(f"'ord' must be a supported matrix norm in {supported}, got {ord}")
+    else:
+        if not (isinstance(axis, int) or axis is None):
+            raise ValueError(f"'axis' must be None, an integer, or a tuple of 2 unique integers, got {axis}")
+        if ord not in ["euclidean", 1, 2, np.inf] and (isinstance(ord, str) or not np.isreal(ord) or ord <= 0):
+            raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+        if axis is not None:
+            axis = (axis,)
     with _ops.name_scope(name, "norm", [tensor]):
         x = convert_to_tensor(tensor)
-        if ord in ("euclidean", "fro", 2, 2.0):
-            result = sqrt(reduce_sum(x * conj(x), axis, keepdims=True))
-        elif ord == 1:
-            result = reduce_sum(abs(x), axis, keepdims=True)
-        elif ord == np.inf:
-            result = reduce_max(abs(x), axis, keepdims=True)
-        elif isinstance(ord, (int, float)) and ord > 0:
-            p = convert_to_tensor(ord, dtype=x.dtype.real_dtype)
-            result = pow(reduce_sum(pow(abs(x), p), axis, keepdims=True), 1.0 / p)
+        if ord in ["fro", "euclidean", 2, 2.0]:
+            if is_matrix and ord in [2, 2.0]:
+                result = _matrix_2_norm(x, axis)
+            else:
+                result = sqrt(reduce_sum(x * conj(x), axis, keepdims=True))
         else:
-            raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+            result = abs(x)
+            if ord == 1:
+                result = reduce_sum(result, None if axis is None else axis[0], keepdims=True)
+                if is_matrix:
+                    result = reduce_max(result, axis[-1], keepdims=True)
+            elif ord == np.inf:
+                if is_matrix:
+                    result = reduce_sum(result, axis[1], keepdims=True)
+                result = reduce_max(result, None if axis is None else axis[0], keepdims=True)
+            else:
+                result = pow(reduce_sum(pow(result, ord), axis, keepdims=True), 1.0 / ord)
         if not keepdims:
             result = squeeze(result, axis)
         return result
+
+
+def _matrix_2_norm(x, axis):
+    """The spectral norm over `axis` (a pair), kept as two size-1 dims in place: the pair's positive
+    indices (map_fn + cond, as TF), a perm moving them last (ListDiff + ConcatV2), Svd(compute_uv=False),
+    the max singular value, and the inverse perm (map_fn over SelectV2-positions)."""
+    from graphcompat.ops import math_ops
+    from graphcompat.ops.array_ops import concat, expand_dims, rank, squeeze, transpose
+    from graphcompat.ops.control_flow_ops import cond
+    from graphcompat.ops.data_dependent_ops import where_v2
+    from graphcompat.ops.functional_ops import map_fn
+    from graphcompat.ops.reduction_ops import range as _range
+    r = rank(x)
+    positive_axis = map_fn(lambda i: cond(i >= 0, lambda: i, lambda: i + r), convert_to_tensor(axis))
+    axes = _range(r)
+    others = apply_op("ListDiff", [axes, positive_axis], {"out_idx": _dt.int32})[0]
+    perm_before = concat([others, positive_axis], axis=0)
+    perm_after = map_fn(lambda i: math_ops.cast(squeeze(where_v2(math_ops.equal(perm_before, i))), _dt.int32),
+                        axes)
+    permed = transpose(x, perm=perm_before)
+    s = apply_op("Svd", [permed], {"compute_uv": False, "full_matrices": False})[0]
+    largest = expand_dims(math_ops.reduce_max(math_ops.abs(s), axis=-1, keepdims=True), axis=-1)
+    return transpose(largest, perm=perm_after)
 
 
 def slogdet(input, name: Optional[str] = None) -> LogMatrixDeterminant:

@@ -146,6 +146,14 @@ defop("MatMul", "a: T, b: T -> product: T",
 defop("BatchMatMulV2", "x: T, y: T -> output: T", attrs={"adj_x": False, "adj_y": False, "grad_x": False,
                                                           "grad_y": False},
       types={"T": NUMBER}, shape=_batch_matmul_shape)
+# BatchMatMulV3 (tf.matmul with an output_type other than its inputs' dtype): TF's allowed types, in its order.
+_V3_IN = (_dt.bfloat16, _dt.float16, _dt.float32, _dt.float64, _dt.uint8, _dt.int8, _dt.int16, _dt.int32, _dt.int64,
+          _dt.complex64, _dt.complex128)
+_V3_OUT = (_dt.bfloat16, _dt.float16, _dt.float32, _dt.float64, _dt.int16, _dt.int32, _dt.int64, _dt.complex64,
+           _dt.complex128)
+defop("BatchMatMulV3", "x: Ta, y: Tb -> output: Tout",
+      attrs={"adj_x": False, "adj_y": False, "grad_x": False, "grad_y": False},
+      types={"Ta": _V3_IN, "Tb": _V3_IN, "Tout": _V3_OUT}, shape=_batch_matmul_shape)
 defop("Diag", "diagonal: T -> output: T", types={"T": NUMBER}, shape=_diag_shape)
 defop("DiagPart", "input: T -> diagonal: T", types={"T": NUMBER}, shape=_diag_part_shape)
 defop("MatrixDiagV3", "diagonal: T, k: int32, num_rows: int32, num_cols: int32, padding_value: T -> output: T",
@@ -168,32 +176,48 @@ defop("MatrixSolve", "matrix: T, rhs: T -> output: T", attrs={"adjoint": False},
 # ------------------------------------------------------------------------------------------------
 def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False, adjoint_a: bool = False,
            adjoint_b: bool = False, a_is_sparse: bool = False, b_is_sparse: bool = False, output_type=None,
-           name: Optional[str] = None) -> _ops.Tensor:
-    """`tf.matmul`: MatMul for rank-2 inputs, BatchMatMulV2 (adj_x/adj_y) when either may be batched."""
+           grad_a: bool = False, grad_b: bool = False, name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.matmul`: MatMul for rank-2 inputs, BatchMatMulV2 (adj_x/adj_y) when either may be batched, and
+    BatchMatMulV3 (Ta, Tb -> Tout) when `output_type` differs from either input's dtype."""
     from graphcompat.ops.math_ops import conj
     with _ops.name_scope(name, "MatMul", [a, b]) as name:
         if transpose_a and adjoint_a:
-            raise ValueError("Only one of `transpose_a` and `adjoint_a` can be True.")
+            raise ValueError(f"Only one of `transpose_a` and `adjoint_a` can be True. Received "
+                             f"`transpose_a`={transpose_a}, `adjoint_a`={adjoint_a}.")
         if transpose_b and adjoint_b:
-            raise ValueError("Only one of `transpose_b` and `adjoint_b` can be True.")
-        if output_type is not None:
-            raise NotImplementedError("tf.matmul(output_type=...) (BatchMatMulV3)")
+            raise ValueError(f"Only one of `transpose_b` and `adjoint_b` can be True. Received "
+                             f"`transpose_b`={transpose_b}, `adjoint_b`={adjoint_b}.")
         a = convert_to_tensor(a, name="a")
         b = convert_to_tensor(b, dtype_hint=a.dtype.base_dtype, name="b")
         ra, rb = a.shape.ndims, b.shape.ndims
+        v3 = bool(output_type) and (_dt.as_dtype(output_type) != a.dtype or _dt.as_dtype(output_type) != b.dtype)
+
+        def v3_op(adj_x, adj_y):
+            # TF's op_def checks: the inputs' types first (apply_op's), then Tout's
+            tout = _dt.as_dtype(output_type).base_dtype
+            if a.dtype.base_dtype in _V3_IN and b.dtype.base_dtype in _V3_IN and tout not in _V3_OUT:
+                raise TypeError(f"Value passed to parameter 'Tout' has DataType {tout.name} not in list of allowed "
+                                f"values: {', '.join(t.name for t in _V3_OUT)}")
+            return apply_op("BatchMatMulV3", [a, b], {"Tout": _dt.as_dtype(output_type).base_dtype,
+                                                      "adj_x": bool(adj_x), "adj_y": bool(adj_y),
+                                                      "grad_x": bool(grad_a), "grad_y": bool(grad_b)}, name=name)
         if ra is None or ra > 2 or rb is None or rb > 2:
             if transpose_a:
                 a, adjoint_a = conj(a), True
             if transpose_b:
                 b, adjoint_b = conj(b), True
-            return apply_op("BatchMatMulV2", [a, b], {"adj_x": bool(adjoint_a), "adj_y": bool(adjoint_b)},
-                            name=name)
+            if v3:
+                return v3_op(adjoint_a, adjoint_b)
+            return apply_op("BatchMatMulV2", [a, b], {"adj_x": bool(adjoint_a), "adj_y": bool(adjoint_b),
+                                                      "grad_x": bool(grad_a), "grad_y": bool(grad_b)}, name=name)
         if adjoint_a:
             a, transpose_a = conj(a), True
         if adjoint_b:
             b, transpose_b = conj(b), True
-        return apply_op("MatMul", [a, b], {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b)},
-                        name=name)
+        if v3:  # TF passes adj = adjoint or transpose (a transposed complex input is conjugated here, as TF)
+            return v3_op(adjoint_a or transpose_a, adjoint_b or transpose_b)
+        return apply_op("MatMul", [a, b], {"transpose_a": bool(transpose_a), "transpose_b": bool(transpose_b),
+                                           "grad_a": bool(grad_a), "grad_b": bool(grad_b)}, name=name)
 
 
 def _tensordot_axes(a: _ops.Tensor, axes):
@@ -329,12 +353,17 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name: O
 
 
 def matrix_transpose(a, name: str = "matrix_transpose", conjugate: bool = False) -> _ops.Tensor:
-    from graphcompat.ops.array_ops import transpose
+    """`tf.linalg.matrix_transpose`: Transpose (ConjugateTranspose) swapping the last two axes; of a tensor
+    of unknown rank, the perm is built at run time from its Rank, as TF: concat(range(r - 2), [r - 1, r - 2])."""
+    from graphcompat.framework.registry import apply_op
+    from graphcompat.ops.array_ops import concat, rank, transpose
     with _ops.name_scope(name, values=[a]):
         a = convert_to_tensor(a, name="a")
         ndims = a.shape.ndims
         if ndims is None:
-            raise NotImplementedError("tf.linalg.matrix_transpose of a tensor of unknown rank")
+            r = rank(a)
+            perm = concat((apply_op("Range", [0, r - 2, 1]), [r - 1, r - 2]), 0)
+            return transpose(a, perm=perm, conjugate=conjugate)
         if ndims < 2:
             raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = {a} "
                              f"with shape: {a.shape}")

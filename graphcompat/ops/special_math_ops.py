@@ -90,7 +90,8 @@ def reciprocal_no_nan(x, name: Optional[str] = None) -> _ops.Tensor:
 
 
 def reduce_variance(input_tensor, axis=None, keepdims: bool = False, name: Optional[str] = None):
-    """`tf.math.reduce_variance`: Mean(Square(x - Mean(x, keepdims=True)))."""
+    """`tf.math.reduce_variance`: Mean(Square(x - Mean(x, keepdims=True))); of a complex x, the real
+    Mean(Real(Conj(d) * d)) of d = x - mean, i.e. of |d|^2."""
     with _ops.name_scope(name or "reduce_variance"):
         x = convert_to_tensor(input_tensor)
         means = reduce_mean(x, axis=axis, keepdims=True)
@@ -98,8 +99,11 @@ def reduce_variance(input_tensor, axis=None, keepdims: bool = False, name: Optio
             raise TypeError(f"Input must be either real or complex. Received integer type {means.dtype}.")
         diff = x - means
         if diff.dtype.is_complex:
-            raise NotImplementedError("tf.math.reduce_variance of complex tensors")
-        return reduce_mean(square(diff), axis=axis, keepdims=keepdims)
+            product = apply_op("Mul", [apply_op("Conj", [diff]), diff])
+            squared = apply_op("Real", [product], {"Tout": diff.dtype.real_dtype})
+        else:
+            squared = square(diff)
+        return reduce_mean(squared, axis=axis, keepdims=keepdims)
 
 
 def reduce_std(input_tensor, axis=None, keepdims: bool = False, name: Optional[str] = None):

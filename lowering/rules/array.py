@@ -346,8 +346,10 @@ def gather(params, indices, axis, *, batch_dims=0, **_):
     return fn(params, indices)
 
 
-def _require_nd_indices(indices, shape, describe) -> None:
-    """TF's GatherNd/ScatterNd index check: every index vector (last axis of `indices`) lies inside `shape`."""
+def _require_nd_indices(indices, shape, describe, last: bool = False) -> None:
+    """TF's GatherNd/ScatterNd index check: every index vector (last axis of `indices`) lies inside `shape`.
+    ScatterNd reports the first bad vector; GatherNd's CPU kernel the last (each bad one overwrites its
+    error location), so `last`."""
     depth = np.shape(indices)[-1]
     if np.size(indices) == 0 or depth == 0:
         return
@@ -356,7 +358,8 @@ def _require_nd_indices(indices, shape, describe) -> None:
         if not is_static(indices) else np.all((indices >= 0) & (indices < limits), axis=-1)
 
     def message():
-        pos = first_failure(ok)
+        pos = first_failure(ok) if not last else \
+            tuple(int(i) for i in np.argwhere(~np.asarray(ok, dtype=bool))[-1])
         vector = np.asarray(indices)[pos]
         return describe(slice_debug(np.shape(ok), pos), "[" + ", ".join(str(int(v)) for v in vector) + "]")
     require(ok, errors.InvalidArgumentError, message)
@@ -369,7 +372,7 @@ def gather_nd(ctx, op, params, indices):
         raise _invalid(f"index innermost dimension length must be <= params rank; saw: {depth} vs. {rank}")
     param_shape = shape_str(np.shape(params))
     _require_nd_indices(indices, np.shape(params), lambda pos, vector: (
-        f"indices{pos} = {vector} does not index into param shape {param_shape}, node name: {op.name}"))
+        f"indices{pos} = {vector} does not index into param shape {param_shape}, node name: {op.name}"), last=True)
     indices = jnp.asarray(indices) if not is_static(indices) else indices
     xp = _xp(params, indices)
     return xp.asarray(params)[tuple(xp.moveaxis(xp.asarray(indices), -1, 0))]
@@ -534,8 +537,34 @@ def roll(x, shift, axis, **_):
     return _xp(x).roll(x, tuple(shifts), tuple(axes))
 
 
-@lowers("SpaceToDepth")
-def space_to_depth(x, *, block_size, **_):
+# TF's CPU build registers SpaceToDepth/DepthToSpace for NHWC only (its GPU kernels do NCHW): the kernels
+# its "No OpKernel was registered" error lists, in its order.
+_DEPTH_CPU_TYPES = ["QINT8", "VARIANT", "RESOURCE", "STRING", "BOOL", "COMPLEX128", "COMPLEX64", "DOUBLE", "FLOAT",
+                    "BFLOAT16", "HALF", "INT32", "INT8", "UINT8", "INT16", "UINT16", "UINT32", "INT64", "UINT64"]
+_DEPTH_KERNELS = {
+    "SpaceToDepth": (["UINT8", "QINT8", "BFLOAT16", "HALF", "FLOAT"], _DEPTH_CPU_TYPES),
+    "DepthToSpace": (["QINT8", "BFLOAT16", "HALF", "FLOAT"], _DEPTH_CPU_TYPES[1:]),
+}
+
+
+def _require_nhwc_kernel(op, data_format: str) -> None:
+    if data_format == "NHWC":
+        return
+    from tensorboard.compat.proto import types_pb2
+    gpu, cpu = _DEPTH_KERNELS[op.type]
+    dtype = types_pb2.DataType.Name(op.inputs[0].dtype.base_dtype.as_datatype_enum)
+    kernels = [f"  device='GPU'; T in [DT_{t}]" for t in gpu] + \
+        [f"  device='CPU'; T in [DT_{t}]; data_format in [\"NHWC\"]" for t in cpu]
+    raise errors.InvalidArgumentError(None, None, "\n".join(
+        [f"No OpKernel was registered to support Op '{op.type}' used by {{{{node {op.name}}}}} with these attrs: "
+         f"[T={dtype}, data_format=\"{data_format}\", block_size={op.attrs['block_size']}]",
+         "Registered devices: [CPU]", "Registered kernels:"] + kernels))
+
+
+@lowers("SpaceToDepth", context=True)
+def space_to_depth(ctx, op, x):
+    block_size = op.attrs["block_size"]
+    _require_nhwc_kernel(op, op.attrs.get("data_format", "NHWC"))
     if np.ndim(x) != 4:
         raise _invalid(f"Input rank should be 4 instead of {np.ndim(x)}")
     n, h, w, c = x.shape
@@ -546,8 +575,10 @@ def space_to_depth(x, *, block_size, **_):
     return jnp.reshape(jnp.transpose(x, (0, 1, 3, 2, 4, 5)), (n, h // b, w // b, b * b * c))
 
 
-@lowers("DepthToSpace")
-def depth_to_space(x, *, block_size, **_):
+@lowers("DepthToSpace", context=True)
+def depth_to_space(ctx, op, x):
+    block_size = op.attrs["block_size"]
+    _require_nhwc_kernel(op, op.attrs.get("data_format", "NHWC"))
     if np.ndim(x) != 4:
         raise _invalid(f"Input rank should be: 4 instead of: {np.ndim(x)}")
     n, h, w, c = x.shape

@@ -1,4 +1,4 @@
-"""Lowerings of `If` and `While` (graphcompat/ops/control_flow_ops.py).
+"""Lowerings of `If`, `Case` and `While` (graphcompat/ops/control_flow_ops.py).
 
 A branch or loop body is a function of the graph's library (graphcompat/framework/function_library.py),
 found by the name in the op's func attr (`then_branch`, `body` …) through `op.graph`: its ops are
@@ -34,6 +34,7 @@ import numpy as np
 from jax import lax
 
 from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import errors
 from lowering.interpreter import Ref, RunContext, evaluate
 from lowering.registry import get_rule, lowers, runs_on_host
 from lowering.rules.list_ops import is_list
@@ -117,10 +118,11 @@ def _static(shape) -> tuple | None:
 def needs_host(op) -> bool:
     """Whether an If/While must run op by op on the host: a body needs it, or (lax needs fixed shapes)
     cond branches return different static shapes / a loop variable changes its shape."""
-    if op.type in ("If", "StatelessIf"):
-        then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
-        return _body_needs_host(then_g) or _body_needs_host(else_g) or any(
-            _static(a.shape) != _static(b.shape) for a, b in zip(then_g.outputs, else_g.outputs))
+    if op.type in ("If", "StatelessIf", "Case", "StatelessCase"):
+        branches = [_function(op, "then_branch"), _function(op, "else_branch")] if op.type.endswith("If") else \
+            [op.graph._get_function(f.name) for f in op.attrs["branches"]]
+        return any(_body_needs_host(g) for g in branches) or any(
+            len({_static(t.shape) for t in by_branch}) > 1 for by_branch in zip(*(g.outputs for g in branches)))
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
     n = len(body_g.params)
     return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
@@ -256,15 +258,50 @@ def _static_shapes_required(rule):
 @lowers("If", "StatelessIf", context=True, host=needs_host)
 @_static_shapes_required
 def if_(ctx: RunContext, op, pred, *captured):
-    then_g, else_g = _function(op, "then_branch"), _function(op, "else_branch")
+    branches = [_function(op, "then_branch"), _function(op, "else_branch")]
+    return _branch(ctx, op, branches, pred, captured, "tf.cond", "lax.cond",
+                   taken=lambda p: 0 if bool(np.asarray(p)) else 1,
+                   select=lambda p, fns: lax.cond(jnp.asarray(p).astype(bool).reshape(()), *fns))
+
+
+def _case_index(index, n: int):
+    """TF's Case (lowered to _SwitchN): a scalar index; one outside [0, n) selects the last branch."""
+    if np.ndim(index) != 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"The second input must be a scalar, but it has shape [{','.join(map(str, np.shape(index)))}]")
+    return index
+
+
+@lowers("Case", "StatelessCase", context=True, host=needs_host)
+@_static_shapes_required
+def case(ctx: RunContext, op, branch_index, *captured):
+    branches = [op.graph._get_function(f.name) for f in op.attrs["branches"]]
+    n = len(branches)
+    branch_index = _case_index(branch_index, n)
+
+    def taken(i):
+        i = int(np.asarray(i))
+        return i if 0 <= i < n else n - 1
+
+    def select(i, fns):
+        i = jnp.asarray(i).astype(jnp.int32)
+        return lax.switch(jnp.where((i < 0) | (i >= n), n - 1, i), fns)
+    return _branch(ctx, op, branches, branch_index, captured, "tf.switch_case", "lax.switch", taken, select)
+
+
+def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: str, taken, select):
+    """If/Case: op by op (or on the host) only the taken branch runs; compiled, every branch is traced
+    and `select(selector, fns)` (lax.cond / lax.switch) picks the results, the state writes and checks."""
     host = needs_host(op)
     env = _captured_env(ctx, op._inputs[1:], captured)
-    if host or _concrete(ctx, pred, captured):
+    if host or _concrete(ctx, selector, captured):
         # Op by op in Python: only the taken branch runs (no XLA compile for one-off and host runs).
-        taken, other = (then_g, else_g) if bool(np.asarray(pred)) else (else_g, then_g)
-        outs = _result([ctx.deref(v) for v in _run(taken, ctx, env)])
+        k = taken(selector)
+        outs = _result([ctx.deref(v) for v in _run(branches[k], ctx, env)])
         if not host:
-            _record(ctx, lambda child: _run(other, child, env))
+            for j, other in enumerate(branches):
+                if j != k:
+                    _record(ctx, lambda child, g=other: _run(g, child, env))
         return outs
     out_dtypes = _value_dtypes(op.attrs["Tout"])
 
@@ -275,36 +312,37 @@ def if_(ctx: RunContext, op, pred, *captured):
             return [child.deref(v) for v in _run(sub, child, env)]
         return fn
 
-    (t_avals, (t_ctx,)) = _probe(branch(then_g))
-    (f_avals, (f_ctx,)) = _probe(branch(else_g))
-    for a, b, t in zip(t_avals, f_avals, op._outputs):
-        if _shape_of(a) != _shape_of(b):
-            raise NotImplementedError(
-                f"tf.cond '{op.name}': the branches return shapes {_describe(a)} and {_describe(b)} for output "
-                f"{t.value_index}; graphcompat compiles cond with lax.cond, which needs equal shapes")
-    keys = list(dict.fromkeys(list(t_ctx.writes) + list(f_ctx.writes)))
+    probes = [_probe(branch(g)) for g in branches]
+    avals = [p[0] for p in probes]
+    contexts = [p[1][0] for p in probes]
+    for j in range(1, len(branches)):
+        for a, b, t in zip(avals[0], avals[j], op._outputs):
+            if _shape_of(a) != _shape_of(b):
+                raise NotImplementedError(
+                    f"{what} '{op.name}': the branches return shapes {_describe(a)} and {_describe(b)} for output "
+                    f"{t.value_index}; graphcompat compiles {what[3:]} with {how}, which needs equal shapes")
+    keys = list(dict.fromkeys(k for c in contexts for k in c.writes))
     aval_of = {}
-    for c in (t_ctx, f_ctx):
+    for c in contexts:
         for k in c.writes:
             aval_of.setdefault(k, jax.ShapeDtypeStruct(jnp.shape(c.state[k]), jnp.result_type(c.state[k])))
     current = {k: _current(ctx, k, aval_of[k]) for k in keys}
     key_dtypes = [aval_of[k].dtype for k in keys]
-    n_t, n_f = len(t_ctx.checks), len(f_ctx.checks)
-    checks_meta = [c[1:] for c in t_ctx.checks] + [c[1:] for c in f_ctx.checks]
+    counts = [len(c.checks) for c in contexts]
+    checks_meta = [check[1:] for c in contexts for check in c.checks]
 
-    def make(sub, first: bool):
+    def make(sub, j: int):
         def fn():
             child = SubContext(ctx)
             outs = [child.deref(v) for v in _run(sub, child, env)]
             state = [child.state[k] if k in child.writes else current[k] for k in keys]
-            oks = [jnp.asarray(ok) for ok, *_ in child.checks]
             true = jnp.asarray(True)
-            oks = (oks + [true] * n_f) if first else ([true] * n_t + oks)
+            oks = [true] * sum(counts[:j]) + [jnp.asarray(ok) for ok, *_ in child.checks] + \
+                [true] * sum(counts[j + 1:])
             return _cast_like(outs, out_dtypes), _cast_like(state, key_dtypes), oks
         return fn
 
-    outs, state, oks = lax.cond(jnp.asarray(pred).astype(bool).reshape(()), make(then_g, True),
-                                make(else_g, False))
+    outs, state, oks = select(selector, [make(g, j) for j, g in enumerate(branches)])
     for k, v in zip(keys, state):
         ctx.write(k, v)
     for ok, (cls, msg, check_op) in zip(oks, checks_meta):

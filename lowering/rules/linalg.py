@@ -63,6 +63,47 @@ def batch_mat_mul(x, y, *, adj_x=False, adj_y=False, **_):
     return jnp.matmul(x, y, preferred_element_type=jnp.result_type(x))
 
 
+# TF's CPU kernels of BatchMatMulV3 (Ta, Tb, Tout), in the order its "No OpKernel" error lists them.
+_V3_CPU = [("UINT8", "BFLOAT16", "BFLOAT16"), ("INT8", "BFLOAT16", "BFLOAT16"), ("BFLOAT16", "UINT8", "BFLOAT16"),
+           ("BFLOAT16", "INT8", "BFLOAT16"), ("UINT8", "UINT8", "INT32"), ("INT8", "UINT8", "INT32"),
+           ("UINT8", "INT8", "INT32"), ("INT8", "INT8", "INT32")] + \
+    [(t, t, t) for t in ("INT64", "INT32", "INT16", "DOUBLE", "FLOAT", "BFLOAT16", "COMPLEX128", "COMPLEX64")]
+_V3_GPU = [(t, t, t) for t in ("BFLOAT16", "DOUBLE", "FLOAT", "HALF", "COMPLEX128", "COMPLEX64")]
+
+
+@lowers("BatchMatMulV3", context=True)
+def batch_mat_mul_v3(ctx, op, x, y):
+    """x (Ta) @ y (Tb) -> Tout, for the type triples TF's CPU build has kernels for (mixed int8/uint8
+    products accumulate in int32; bfloat16 with int8/uint8 in float32); others fail as TF's CPU build."""
+    from tensorboard.compat.proto import types_pb2
+
+    def name(dtype):
+        return types_pb2.DataType.Name(dtype.base_dtype.as_datatype_enum)[3:]
+    ta, tb, tout = (op.inputs[0].dtype, op.inputs[1].dtype, op.attrs["Tout"])
+    adj_x, adj_y = op.attrs["adj_x"], op.attrs["adj_y"]
+    if (name(ta), name(tb), name(tout)) not in _V3_CPU:
+        attrs = [f"Ta=DT_{name(ta)}", f"Tb=DT_{name(tb)}", f"Tout=DT_{name(tout)}",
+                 f"adj_x={str(adj_x).lower()}", f"adj_y={str(adj_y).lower()}",
+                 f"grad_x={str(op.attrs['grad_x']).lower()}", f"grad_y={str(op.attrs['grad_y']).lower()}"]
+        kernels = [f"  device='CPU'; Ta in [DT_{a}]; Tb in [DT_{b}]; Tout in [DT_{o}]" for a, b, o in _V3_CPU] + \
+            [f"  device='GPU'; Ta in [DT_{a}]; Tb in [DT_{b}]; Tout in [DT_{o}]" for a, b, o in _V3_GPU]
+        raise errors.InvalidArgumentError(None, None, "\n".join(
+            [f"No OpKernel was registered to support Op 'BatchMatMulV3' used by {{{{node {op.name}}}}} with these "
+             f"attrs: [{', '.join(attrs)}]", "Registered devices: [CPU]", "Registered kernels:"] + kernels))
+    _check_matmul(x, y, adj_x, adj_y, batch=False)  # TF's V3 kernels name no adjoint flags
+    out_dtype = np.dtype(tout.as_numpy_dtype)
+    x = _adjoint(x) if adj_x else x
+    y = _adjoint(y) if adj_y else y
+    if ta != tb and name(tout) == "BFLOAT16":
+        # bfloat16 with int8/uint8: a float32 accumulation, rounded once; TF's kernel may round sums
+        # beyond bfloat16's 8 bits differently (one unit in the last place)
+        x, y = jnp.asarray(x).astype(out_dtype), jnp.asarray(y).astype(out_dtype)
+        return jnp.matmul(x, y, preferred_element_type=jnp.float32).astype(out_dtype)
+    # the same types, or int8/uint8 pairs accumulated (and returned) in int32
+    return jnp.matmul(jnp.asarray(x).astype(out_dtype), jnp.asarray(y).astype(out_dtype),
+                      preferred_element_type=out_dtype)
+
+
 @lowers("Diag")
 def diag(d, **_):
     d = jnp.asarray(d)
