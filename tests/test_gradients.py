@@ -324,3 +324,63 @@ def test_none_gradients_and_missing_gradients_as_tensorflow(name, build):
     for g, w in zip(got, want):
         if w is not None:
             np.testing.assert_allclose(g, w, rtol=2e-5, atol=1e-6, err_msg=name)
+
+
+# --- complex gradients: TF's convention is the conjugate of jax's cotangent ---------------------------
+Z0 = np.array([1 + 2j, -0.5 + 0.25j, 3 - 1j], np.complex64)
+W0 = np.array([0.5 - 1j, 2 + 0.5j, -1 + 1j], np.complex64)
+COMPLEX_CASES = [  # (name, build(tf, z, w) -> (y, grad_ys or None))
+    ("abs", lambda tf_, z, w: (tf_.reduce_sum(tf_.abs(z)), None)),
+    ("real_of_square", lambda tf_, z, w: (tf_.reduce_sum(tf_.real(z * z)), None)),
+    ("imag_of_product", lambda tf_, z, w: (tf_.reduce_sum(tf_.imag(z * w)), None)),
+    ("abs_of_exp", lambda tf_, z, w: (tf_.reduce_sum(tf_.abs(tf_.exp(z))), None)),
+    ("complex_grad_ys", lambda tf_, z, w: (z * w + tf_.exp(z), tf_.constant(np.array([1 + 1j, 2 - 1j, 0.5j],
+                                                                                      np.complex64)))),
+    ("matmul", lambda tf_, z, w: (tf_.reduce_sum(tf_.abs(tf_.matmul(tf_.reshape(z, [1, 3]),
+                                                                     tf_.reshape(w, [3, 1])))), None)),
+    ("square_sum_conj", lambda tf_, z, w: (tf_.real(tf_.reduce_sum(z * tf_.conj(z) * w)), None)),
+]
+
+
+def _complex_gradients(tf_, build):
+    with tf_.Graph().as_default():
+        z, w = tf_.constant(Z0), tf_.constant(W0)
+        y, gy = build(tf_, z, w)
+        grads = tf_.gradients(y, [z, w], grad_ys=gy)
+        with tf_.Session() as sess:
+            return [None if g is None else sess.run(g) for g in grads]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name,build", COMPLEX_CASES, ids=[c[0] for c in COMPLEX_CASES])
+def test_complex_gradients_follow_tensorflows_convention(name, build):
+    """TF returns dL/d(conj z) style gradients (its Mul gradient is dz * conj(y)); jax's vjp returns the
+    conjugate of that. graphcompat returned jax's, so every complex gradient was conjugated."""
+    from tests import oracle
+    got, want = _complex_gradients(tf, build), _complex_gradients(oracle.tf1(), build)
+    assert [g is None for g in got] == [w is None for w in want]
+    for g, w in zip(got, want):
+        if w is not None:
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.oracle
+def test_a_registered_gradient_of_a_complex_op_sees_tensorflows_convention():
+    """A user's gradient function receives TF's dy and its result is taken as TF's gradient."""
+    from tests import oracle
+    v1 = oracle.tf1()
+    results = []
+    for lib in (tf, v1):
+        name = "GraphcompatTestComplexScale"
+        try:
+            lib.RegisterGradient(name)(lambda op, dy: dy * lib.constant(np.complex64(2 - 1j)))
+        except KeyError:  # registered by an earlier run of this test in the process
+            pass
+        with lib.Graph().as_default() as g:
+            z = lib.constant(Z0)
+            with g.gradient_override_map({"Identity": name}):
+                y = lib.identity(z * lib.constant(W0))
+            loss = lib.reduce_sum(lib.abs(y))
+            with lib.Session() as sess:
+                results.append(sess.run(lib.gradients(loss, z)[0]))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)

@@ -140,8 +140,9 @@ def symbolic_gradient(ctx, op, *inputs):
                 f"Incompatible shapes: the gradient given for {t.name} (grad_ys) has shape "
                 f"[{','.join(str(d) for d in jnp.shape(dy))}] but {t.name} has shape "
                 f"[{','.join(str(d) for d in jnp.shape(y))}]")
-    cotangents = [jnp.broadcast_to(jnp.asarray(dy, y.dtype), jnp.shape(y)) for dy, y in zip(dys, primals)]
-    grads = dict(zip(diff_idx, vjp(cotangents) if diff_vals else []))
+    cotangents = [_flip_convention(jnp.broadcast_to(jnp.asarray(dy, y.dtype), jnp.shape(y)))
+                  for dy, y in zip(dys, primals)]
+    grads = dict(zip(diff_idx, [_flip_convention(g) for g in vjp(cotangents)] if diff_vals else []))
     outputs = []
     for i, t in enumerate(args):
         dtype = np.dtype(t.dtype.base_dtype.as_numpy_dtype)
@@ -151,6 +152,15 @@ def symbolic_gradient(ctx, op, *inputs):
             continue
         outputs.append(g.astype(dtype) if g is not None else jnp.zeros(jnp.shape(arg_vals[i]), dtype))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _flip_convention(value):
+    """TF's gradient of a complex tensor is the conjugate of jax's cotangent (TF's Mul gradient is
+    dz * conj(y), jax's vjp gives dz * y): complex values are conjugated going into jax.vjp and coming out,
+    and around a user's gradient function inside it. Real values are their own conjugates."""
+    if value is None or not jnp.iscomplexobj(value):
+        return value
+    return jnp.conj(value)
 
 
 class _ReTraceContext:
@@ -197,17 +207,17 @@ def _with_user_gradient(ctx, fop, chosen, attrs, backward_steps, args, outs, ext
                       for ct, o in zip(cotangents, outs)]
         if chosen.kind == "as_type":
             grads = _gradient_as_type(chosen.name, fop, attrs, args, cotangents)
-        else:
+        else:  # the user's gradient ops speak TF's convention
             env = dict(zip(fop._inputs, args))
             env.update(zip(fop._outputs, outs))
             env.update(zip(chosen.extra, extras))
-            env.update(zip(chosen.standins, cotangents))
+            env.update(zip(chosen.standins, [_flip_convention(ct) for ct in cotangents]))
             for step, rule, step_attrs in backward_steps:
                 values = [env[t] for t in step._inputs]
                 out = rule.fn(ctx, step, *values) if rule.context else rule.fn(*values, **step_attrs)
                 step_outs = step._outputs
                 env.update([(step_outs[0], out)] if len(step_outs) == 1 else zip(step_outs, out))
-            grads = [None if g is None else env[g] for g in chosen.results]
+            grads = [None if g is None else _flip_convention(env[g]) for g in chosen.results]
         grads = [None if g is None or not _is_float(a) else jnp.asarray(g, jnp.result_type(a)).reshape(jnp.shape(a))
                  for g, a in zip(grads, args)]
         return grads, [None] * len(outs), [None] * len(extras)
