@@ -620,3 +620,16 @@ def test_read_after_assign_inside_a_branch_matches_tensorflow():
                 return tf_.identity(v)
         return tf_.cond(tf_.constant(True), bump, lambda: tf_.identity(v) * 10.0)
     assert oracle.run(tf, build, init_variables=True) == oracle.run(v1, build, init_variables=True) == 2.0
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("branches", [
+    (lambda x: [x, x], lambda x: (x, x)),
+    (lambda x: [x, (x, x)], lambda x: [x, [x, x]]),
+], ids=["list_and_tuple", "nested"])
+def test_cond_branches_returning_a_list_and_a_tuple_raise_tensorflows_type_error(branches):
+    """TF's nest.assert_same_structure checks sequence types: a list is not a tuple (TypeError)."""
+    from tests import _op_oracle
+    true_fn, false_fn = branches
+    _op_oracle.compare_error(lambda t: t.cond(t.constant(1.0) > 0, lambda: true_fn(t.constant(2.0)),
+                                              lambda: false_fn(t.constant(3.0))))

@@ -81,6 +81,24 @@ def _same_structure(a, b) -> bool:
     return True
 
 
+def _sequence_type_mismatch(a, b):
+    """The first pair of corresponding sequences of different types (a list against a tuple), or None."""
+    if isinstance(a, collections.abc.Mapping) and isinstance(b, collections.abc.Mapping):
+        for k in a:
+            found = _sequence_type_mismatch(a[k], b.get(k))
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        if type(a) is not type(b):
+            return a, b
+        for x, y in zip(a, b):
+            found = _sequence_type_mismatch(x, y)
+            if found is not None:
+                return found
+    return None
+
+
 # ------------------------------------------------------------------------------------------------
 # Op definitions. Shapes come from the builders (they know the subgraphs); the registry only needs
 # the signatures for `as_graph_def` and tooling.
@@ -291,6 +309,15 @@ def _check_branch_outputs(t_res, f_res, t_out, f_out) -> None:
                   f"Error details:\n{detail}")
     if not _same_structure(t_res, f_res) or len(flatten(t_res)) != len(flatten(f_res)):
         fail("The two structures don't have the same nested structure.")
+    mismatch = _sequence_type_mismatch(t_res, f_res)
+    if mismatch is not None:  # TF's nest.assert_same_structure(check_types=True): a list is not a tuple
+        a, b = mismatch
+        raise TypeError(
+            f"The two structures don't have the same nested structure.\n\nFirst structure: "
+            f"type={type(t_res).__name__} str={t_res}\n\nSecond structure: type={type(f_res).__name__} "
+            f"str={f_res}\n\nMore specifically: The two namedtuples don't have the same sequence type. First "
+            f"structure type={type(a).__name__} str={a} has type {type(a).__name__}, while second structure "
+            f"type={type(b).__name__} str={b} has type {type(b).__name__}")
     for a, b in zip(flatten(t_res), flatten(f_res)):
         if isinstance(a, _ops.Operation) != isinstance(b, _ops.Operation) or (a is None) != (b is None):
             fail(f"{a} and {b} have different types", TypeError)
