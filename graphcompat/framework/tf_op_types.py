@@ -87,6 +87,7 @@ ALLOWED = {
     'Conv2DBackpropFilter': {'T': 'float16 bfloat16 float32 float64'},
     'Conv2DBackpropInput': {'T': 'float16 bfloat16 float32 float64 int32'},
     'Conv3D': {'T': 'float16 bfloat16 float32 float64'},
+    'Conv3DBackpropFilterV2': {'T': 'float16 bfloat16 float32 float64'},
     'Conv3DBackpropInputV2': {'T': 'float16 bfloat16 float32 float64', 'Tshape': 'int32 int64'},
     'Cos': {'T': 'bfloat16 float16 float32 float64 complex64 complex128'},
     'Cosh': {'T': 'bfloat16 float16 float32 float64 complex64 complex128'},

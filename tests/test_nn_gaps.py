@@ -1,0 +1,160 @@
+"""tf.nn gaps closed against real TensorFlow: N-D `convolution` (3-D, extra batch dims, dilations through
+SpaceToBatchND), dilated `pool`, `with_space_to_batch`, `atrous_conv2d(_transpose)`,
+`required_space_to_batch_paddings`, `conv3d_backprop_filter(_v2)`, v1 `conv1d`'s graph and its padding
+errors. Values, gradients, static shapes, op names/types, and TF's errors (class and text)."""
+import numpy as np
+import pytest
+
+from tests import _op_oracle, oracle
+
+pytestmark = pytest.mark.oracle
+
+RS = np.random.RandomState(0)
+X5 = RS.randn(2, 5, 6, 7, 3).astype(np.float32)
+W5 = RS.randn(2, 3, 2, 3, 4).astype(np.float32)
+X6 = RS.randn(2, 2, 5, 6, 7, 3).astype(np.float32)
+X4 = RS.randn(2, 7, 6, 3).astype(np.float32)
+W4 = RS.randn(2, 3, 3, 4).astype(np.float32)
+X3 = RS.randn(2, 9, 3).astype(np.float32)
+W3 = RS.randn(3, 3, 4).astype(np.float32)
+V4 = RS.randn(2, 7, 6, 4).astype(np.float32)      # atrous_conv2d_transpose input (4 channels = W4's last dim)
+DY5 = RS.randn(2, 5, 3, 7, 4).astype(np.float32)  # Conv3D(X5, W5, strides (1, 2, 1), SAME)'s output shape
+DY5V = RS.randn(2, 4, 4, 6, 4).astype(np.float32)  # ... VALID, strides 1
+
+
+def _with_grads(fn, *arrays, dtype=np.float32):
+    """build(tf): fn's output and the gradients of a weighted sum of it w.r.t. each (constant) input."""
+    def build(tf):
+        xs = [tf.constant(a.astype(dtype)) for a in arrays]
+        y = fn(tf, *xs)
+        weights = tf.constant(np.linspace(0.5, 1.5, int(np.prod(y.shape.as_list()))).reshape(y.shape.as_list())
+                              .astype(dtype))
+        return [y] + tf.gradients(tf.reduce_sum(y * weights), xs)
+    return build
+
+
+def _fed(shape, value):
+    """A placeholder of `shape` fed `value` (TF's and graphcompat's graphs then hold the same nodes)."""
+    def make(tf):
+        return tf.placeholder(tf.as_dtype(value.dtype), shape, name="x")
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("x:0"): value}
+    return make, feed
+
+
+UNKNOWN4, FEED4 = _fed([None, None, None, 3], X4)
+UNKNOWN4C, FEED4C = _fed([None, 3, None, None], X4.transpose(0, 3, 1, 2))
+
+# name -> (build, feed or None)
+VALUES = {
+    # 3-D convolution (Conv3D named after the `convolution` scope), also with two batch dims
+    "conv3d_same": (lambda tf: tf.nn.convolution(X5, W5, "SAME"), None),
+    "conv3d_valid_strided": (lambda tf: tf.nn.convolution(X5, W5, "VALID", strides=[1, 2, 2]), None),
+    "conv3d_ncdhw": (lambda tf: tf.nn.convolution(X5.transpose(0, 4, 1, 2, 3), W5, "VALID", name="c3",
+                                                  data_format="NCDHW"), None),
+    "conv3d_two_batch_dims": (lambda tf: tf.nn.convolution(X6, W5, "SAME"), None),
+    "conv3d_dilated": (lambda tf: tf.nn.convolution(X5, W5, "SAME", dilation_rate=[2, 1, 2]), None),
+    "conv3d_grads": (_with_grads(lambda tf, x, w: tf.nn.convolution(x, w, "SAME", strides=[1, 2, 1]), X5, W5), None),
+    "conv3d_dilated_grads": (_with_grads(lambda tf, x, w: tf.nn.convolution(x, w, "VALID", dilation_rate=[1, 2, 2]),
+                                         X5, W5), None),
+    "conv3d_float64_grads": (_with_grads(lambda tf, x, w: tf.nn.convolution(x, w, "SAME", dilations=[2, 2, 1]),
+                                         X5, W5, dtype=np.float64), None),
+    # 1-D / 2-D convolution: dilations through SpaceToBatchND, unknown sizes, channels first
+    "conv2d": (lambda tf: tf.nn.convolution(X4, W4, "SAME"), None),
+    "conv2d_dilated": (lambda tf: tf.nn.convolution(X4, W4, "SAME", dilation_rate=[2, 3]), None),
+    "conv2d_dilated_unknown": (lambda tf: tf.nn.convolution(UNKNOWN4(tf), W4, "SAME", dilations=[2, 2]), FEED4),
+    "conv2d_dilated_nchw_unknown": (lambda tf: tf.nn.convolution(UNKNOWN4C(tf), W4, "VALID", dilations=[2, 2],
+                                                                 data_format="NCHW"), FEED4C),
+    "conv1d_dilated": (lambda tf: tf.nn.convolution(X3, W3, "SAME", dilation_rate=[2]), None),
+    "conv1d_strided": (lambda tf: tf.nn.convolution(X3, W3, "VALID", strides=[2]), None),
+    "atrous_conv2d": (lambda tf: tf.nn.atrous_conv2d(X4, W4, 2, "SAME"), None),
+    "atrous_conv2d_grads": (_with_grads(lambda tf, x, w: tf.nn.atrous_conv2d(x, w, 2, "VALID"), X4, W4), None),
+    "atrous_conv2d_rate1": (lambda tf: tf.nn.atrous_conv2d(X4, W4, 1, "SAME"), None),
+    # dilated pooling, with_space_to_batch
+    "pool_dilated_max": (lambda tf: tf.nn.pool(X4, [2, 2], "MAX", "VALID", dilation_rate=[2, 2]), None),
+    "pool_dilated_avg_1d": (lambda tf: tf.nn.pool(X3, [2], "AVG", "VALID", dilation_rate=[3]), None),
+    "pool_dilated_3d": (lambda tf: tf.nn.pool(X5, [2, 2, 2], "MAX", "VALID", dilation_rate=[2, 1, 2]), None),
+    "pool_dilated_unknown": (lambda tf: tf.nn.pool(UNKNOWN4(tf), [2, 2], "MAX", "VALID", dilations=[2, 2]), FEED4),
+    "pool_dilated_nchw": (lambda tf: tf.nn.pool(X4.transpose(0, 3, 1, 2), [2, 2], "AVG", "VALID",
+                                                dilation_rate=[2, 2], data_format="NCHW"), None),
+    "pool_dilated_grads": (_with_grads(lambda tf, x: tf.nn.pool(x, [2, 3], "MAX", "VALID", dilation_rate=[2, 2]),
+                                       X4), None),
+    "pool_3d": (lambda tf: [tf.nn.pool(X5, [2, 2, 2], "MAX", "SAME"),
+                            tf.nn.pool(X5, [2, 2, 2], "AVG", "VALID", strides=[2, 2, 2])], None),
+    "with_space_to_batch_valid": (lambda tf: tf.nn.with_space_to_batch(
+        X4, [2, 2], "VALID", lambda x, n, p: tf.nn.max_pool(x, [1, 2, 2, 1], [1, 1, 1, 1], p)), None),
+    "with_space_to_batch_same": (lambda tf: tf.nn.with_space_to_batch(
+        X4, [2, 3], "SAME", lambda x, n, p: tf.nn.conv2d(x, W4, [1, 1, 1, 1], p), filter_shape=[2, 3]), None),
+    "with_space_to_batch_rate1": (lambda tf: tf.nn.with_space_to_batch(
+        X4, [1, 1], "SAME", lambda x, n, p: tf.nn.avg_pool(x, [1, 2, 2, 1], [1, 1, 1, 1], p)), None),
+    # atrous_conv2d_transpose, required_space_to_batch_paddings, conv3d_backprop_filter
+    "atrous_conv2d_transpose_same": (lambda tf: tf.nn.atrous_conv2d_transpose(V4, W4, [2, 7, 6, 3], 2, "SAME"),
+                                     None),
+    "atrous_conv2d_transpose_grads": (_with_grads(lambda tf, x, w: tf.nn.atrous_conv2d_transpose(
+        x, w, [2, 9, 10, 3], 2, "VALID"), V4, W4), None),
+    "atrous_conv2d_transpose_rate1": (lambda tf: tf.nn.atrous_conv2d_transpose(V4, W4, [2, 7, 6, 3], 1, "SAME"),
+                                      None),
+    "required_space_to_batch_paddings": (lambda tf: [
+        list(tf.required_space_to_batch_paddings([5, 7], [2, 3], [[1, 0], [2, 2]])),
+        list(tf.required_space_to_batch_paddings(tf.placeholder(tf.int32, [2], name="x"), [2, 3]))],
+        lambda tf, graph: {graph.get_tensor_by_name("x:0"): [5, 7]}),
+    "conv3d_backprop_filter": (lambda tf: [
+        tf.nn.conv3d_backprop_filter(X5, [2, 3, 2, 3, 4], DY5, [1, 1, 2, 1, 1], "SAME"),
+        tf.nn.conv3d_backprop_filter_v2(X5, [2, 3, 2, 3, 4], DY5V, [1] * 5, "VALID")], None),
+    # v1 conv1d: ExpandDims(-3) → Conv2D (the scope's name) → Squeeze; extra batch dims folded
+    "conv1d": (lambda tf: [tf.nn.conv1d(X3, W3, 2, "SAME"), tf.nn.conv1d(X3, W3, 1, "VALID", name="c"),
+                           tf.nn.conv1d(X3.transpose(0, 2, 1), W3, 1, "VALID", data_format="NCW", dilations=2)],
+               None),
+    "conv1d_two_batch_dims": (lambda tf: tf.nn.conv1d(np.stack([X3, X3 * 2]), W3, 1, "SAME"), None),
+}
+
+# Op names and types, node for node (gradient graphs excepted: graphcompat records one SymbolicGradient;
+# rate 1 goes through tf.nn.conv2d_transpose, whose numpy arguments graphcompat converts under other names).
+NAMES = sorted(k for k in VALUES if not k.endswith("grads") and k != "atrous_conv2d_transpose_rate1")
+
+
+@pytest.mark.parametrize("case", sorted(VALUES))
+def test_values_match_tensorflow(case):
+    build, feed = VALUES[case]
+    _op_oracle.compare(build, feed, tol=1e-4, runs=2)
+
+
+@pytest.mark.parametrize("case", NAMES)
+def test_op_names_match_tensorflow(case):
+    build = VALUES[case][0]
+    assert oracle.op_names(__import__("graphcompat"), build) == oracle.op_names(oracle.tf1(), build)
+
+
+ERRORS = {
+    "convolution_filter_rank": lambda tf: tf.nn.convolution(X4, W5, "SAME"),
+    "convolution_strides_and_dilations": lambda tf: tf.nn.convolution(X4, W4, "SAME", strides=[2, 2],
+                                                                      dilation_rate=[2, 2]),
+    "convolution_nonpositive_dilation": lambda tf: tf.nn.convolution(X4, W4, "SAME", dilation_rate=[0, 2]),
+    "convolution_explicit_padding": lambda tf: tf.nn.convolution(X4, W4, [[0, 0], [1, 1], [1, 1], [0, 0]]),
+    "convolution_4_spatial_dims": lambda tf: tf.nn.convolution(np.zeros([1, 2, 2, 2, 2, 1], np.float32),
+                                                               np.zeros([1, 1, 1, 1, 1, 1], np.float32), "SAME"),
+    "convolution_filter_and_filters": lambda tf: tf.nn.convolution(X4, W4, "SAME", filters=W4),
+    "convolution_negative_size": lambda tf: tf.nn.atrous_conv2d(X4, W4, 3, "VALID"),
+    "pool_same_dilated": lambda tf: tf.nn.pool(X4, [2, 2], "MAX", "SAME", dilation_rate=[2, 2]),
+    "pool_strides_over_window": lambda tf: tf.nn.pool(X4, [2, 2], "MAX", "VALID", strides=[3, 1]),
+    "pool_rank": lambda tf: tf.nn.pool(X3, [2, 2], "MAX", "VALID"),
+    "pool_type": lambda tf: tf.nn.pool(X4, [2, 2], "MIN", "VALID"),
+    "pool_window_too_large": lambda tf: tf.nn.pool(X4, [8, 2], "MAX", "VALID"),
+    "atrous_conv2d_rate0": lambda tf: tf.nn.atrous_conv2d(X4, W4, 0, "SAME"),
+    "atrous_conv2d_transpose_channels": lambda tf: tf.nn.atrous_conv2d_transpose(X4, W4, [2, 7, 6, 3], 2, "SAME"),
+    "atrous_conv2d_transpose_padding": lambda tf: tf.nn.atrous_conv2d_transpose(V4, W4, [2, 7, 6, 3], 2, "FULL"),
+    "with_space_to_batch_same_without_filter": lambda tf: tf.nn.with_space_to_batch(X4, [2, 2], "SAME",
+                                                                                    lambda x, n, p: x),
+    "conv1d_padding_pairs": lambda tf: tf.nn.conv1d(X3, W3, 1, [[0, 0], [1, 2], [0, 0]]),
+    "conv1d_padding_pairs_4": lambda tf: tf.nn.conv1d(X3, W3, 1, [[0, 0], [0, 0], [1, 2], [0, 0]]),
+    "conv1d_explicit_string": lambda tf: tf.nn.conv1d(X3, W3, 1, "EXPLICIT"),
+    "conv1d_value_and_input": lambda tf: tf.nn.conv1d(X3, W3, 1, "SAME", input=X3),
+    "conv1d_data_format": lambda tf: tf.nn.conv1d(X3, W3, 1, "SAME", data_format="NDHWC"),
+    "conv1d_negative_size": lambda tf: tf.nn.conv1d(X3[:, :2], W3, 1, "VALID"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_errors_match_tensorflow(case):
+    _op_oracle.compare_error(ERRORS[case])
