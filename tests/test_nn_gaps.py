@@ -158,3 +158,60 @@ ERRORS = {
 @pytest.mark.parametrize("case", sorted(ERRORS))
 def test_errors_match_tensorflow(case):
     _op_oracle.compare_error(ERRORS[case])
+
+
+# ------------------------------------------------------------------------------------------------
+# static_bidirectional_rnn with sequence_length
+# ------------------------------------------------------------------------------------------------
+SEQ = RS.randn(3, 5, 4).astype(np.float32)
+
+
+def _ramp(shape, dtype=None, partition_info=None):
+    """A deterministic, non-symmetric initializer both libraries run alike."""
+    return np.sin(np.arange(np.prod(shape))).reshape(shape).astype(np.float32)
+
+
+def _birnn(cell, lengths, scope=None, grads=False):
+    def build(tf):
+        make = {"gru": lambda: tf.nn.rnn_cell.GRUCell(3, kernel_initializer=lambda *a, **k: tf.constant(_ramp(*a))),
+                "lstm": lambda: tf.nn.rnn_cell.LSTMCell(2, initializer=lambda *a, **k: tf.constant(_ramp(*a)))}[cell]
+        x = tf.constant(SEQ)
+        with tf.variable_scope("v", initializer=tf.constant_initializer(0.1)):
+            outputs, state_fw, state_bw = tf.nn.static_bidirectional_rnn(
+                make(), make(), tf.unstack(x, axis=1), dtype=tf.float32, scope=scope,
+                sequence_length=None if lengths is None else tf.constant(lengths))
+        fetches = [outputs, state_fw, state_bw]
+        if grads:
+            fetches += tf.gradients(tf.reduce_sum(tf.stack(outputs) * tf.stack(outputs)), [x])
+        return fetches
+    return build
+
+
+BIRNN = {
+    "gru_lengths": _birnn("gru", [5, 2, 0]),
+    "gru_no_lengths": _birnn("gru", None),
+    "lstm_lengths_scope": _birnn("lstm", [3, 5, 1], scope="bi"),
+    "gru_lengths_grads": _birnn("gru", [4, 1, 5], grads=True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BIRNN))
+def test_static_bidirectional_rnn_matches_tensorflow(case):
+    _op_oracle.compare(BIRNN[case], tol=1e-5, runs=2)
+
+    def variables(lib):
+        graph = lib.Graph()
+        with graph.as_default():
+            BIRNN[case](lib)
+            return [v.name for v in lib.global_variables()]
+    assert variables(__import__("graphcompat")) == variables(oracle.tf1())
+
+
+@pytest.mark.parametrize("case", ["not_a_sequence", "empty", "not_a_cell"])
+def test_static_bidirectional_rnn_errors(case):
+    def build(tf):
+        gru = tf.nn.rnn_cell.GRUCell(2)
+        args = {"not_a_sequence": (gru, gru, tf.constant(SEQ)), "empty": (gru, gru, []),
+                "not_a_cell": (gru, "cell", [tf.constant(SEQ[:, 0])])}[case]
+        return tf.nn.static_bidirectional_rnn(*args, dtype=tf.float32, sequence_length=[1, 2, 3])
+    _op_oracle.compare_error(build)
