@@ -215,3 +215,85 @@ def test_static_bidirectional_rnn_errors(case):
                 "not_a_cell": (gru, "cell", [tf.constant(SEQ[:, 0])])}[case]
         return tf.nn.static_bidirectional_rnn(*args, dtype=tf.float32, sequence_length=[1, 2, 3])
     _op_oracle.compare_error(build)
+
+
+# ------------------------------------------------------------------------------------------------
+# compute_average_loss, scale_regularization_loss, collapse_repeated, compute_accidental_hits
+# ------------------------------------------------------------------------------------------------
+PEL = np.array([1.5, 2.0, -0.5, 4.0], np.float32)
+LABELS = np.array([[1, 1, 2, 2, 3, 0], [4, 4, 4, 1, 1, 2], [5, 6, 6, 6, 6, 6]], np.int32)
+TRUE = np.array([[1, 2], [3, 1], [7, 8]], np.int64)
+SAMPLED = np.array([1, 5, 3, 1, 8], np.int64)
+
+
+def _feeds(**values):
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name(f"{k}:0"): v for k, v in values.items()}
+    return feed
+
+
+LOSSES = {
+    "average_loss": (lambda tf: tf.nn.compute_average_loss(PEL), None),
+    "average_loss_weighted": (lambda tf: tf.nn.compute_average_loss(PEL, sample_weight=[1.0, 0.5, 2.0, 0.0]), None),
+    "average_loss_float64_global_batch": (lambda tf: tf.nn.compute_average_loss(
+        PEL.astype(np.float64) / 3, sample_weight=0.3, global_batch_size=8), None),
+    "average_loss_rank2_weights_expanded": (lambda tf: tf.nn.compute_average_loss(
+        np.stack([PEL, PEL * 2], 1), sample_weight=[1.0, 0.5, 2.0, 0.0]), None),
+    "average_loss_rank3_weights_squeezed": (lambda tf: tf.nn.compute_average_loss(
+        np.stack([PEL, PEL * 2], 1), sample_weight=np.full([4, 2, 1], 0.5, np.float32)), None),
+    "average_loss_zero_global_batch": (lambda tf: tf.nn.compute_average_loss(PEL, global_batch_size=0), None),
+    "average_loss_unknown_ranks": (lambda tf: tf.nn.compute_average_loss(
+        tf.placeholder(tf.float32, None, name="a"), sample_weight=tf.placeholder(tf.float32, None, name="b")),
+        _feeds(a=np.stack([PEL, PEL], 1), b=PEL)),
+    "scale_regularization_loss": (lambda tf: [tf.nn.scale_regularization_loss(PEL),
+                                              tf.nn.scale_regularization_loss(2.5)], None),
+    "collapse_repeated": (lambda tf: list(tf.nn.collapse_repeated(LABELS, [6, 4, 3])), None),
+    "collapse_repeated_int64_empty_row": (lambda tf: list(tf.nn.collapse_repeated(
+        LABELS.astype(np.int64), np.array([5, 6, 0], np.int64))), None),
+    "collapse_repeated_unknown": (lambda tf: list(tf.nn.collapse_repeated(
+        tf.placeholder(tf.int32, [None, None], name="a"), tf.placeholder(tf.int32, [None], name="b"))),
+        _feeds(a=LABELS, b=[2, 6, 5])),
+    "accidental_hits": (lambda tf: list(tf.nn.compute_accidental_hits(TRUE, SAMPLED, 2)), None),
+    "accidental_hits_none": (lambda tf: list(tf.nn.compute_accidental_hits(TRUE[:, :1] + 10, SAMPLED, 1)), None),
+}
+# graphcompat records tf.cond's branches in the graph (TF: StatelessIf function bodies); its shape inference
+# does not fold collapse_repeated's constant Max/SequenceMask subgraph (TF: Const shapes), same values.
+LOSS_NAMES = sorted(set(LOSSES) - {"average_loss_unknown_ranks", "collapse_repeated",
+                                   "collapse_repeated_int64_empty_row"})
+
+
+@pytest.mark.parametrize("case", sorted(LOSSES))
+def test_losses_and_labels_match_tensorflow(case):
+    build, feed = LOSSES[case]
+    _op_oracle.compare(build, feed, tol=1e-6, runs=2)
+
+
+@pytest.mark.parametrize("case", LOSS_NAMES)
+def test_losses_and_labels_op_names(case):
+    build = LOSSES[case][0]
+    assert oracle.op_names(__import__("graphcompat"), build) == oracle.op_names(oracle.tf1(), build)
+
+
+def _hits_fed(tf):
+    return tf.nn.compute_accidental_hits(tf.placeholder(tf.int64, None, name="t"),
+                                         tf.placeholder(tf.int64, None, name="s"), 2)
+
+
+LOSS_ERRORS = {
+    "average_loss_scalar": (lambda tf: tf.nn.compute_average_loss(3.0), None),
+    "average_loss_float_global_batch": (lambda tf: tf.nn.compute_average_loss(PEL, global_batch_size=2.0), None),
+    "average_loss_vector_global_batch": (lambda tf: tf.nn.compute_average_loss(PEL, global_batch_size=[2, 3]), None),
+    "average_loss_negative_global_batch": (lambda tf: tf.nn.compute_average_loss(PEL, global_batch_size=-2), None),
+    "accidental_hits_rank": (lambda tf: tf.nn.compute_accidental_hits(TRUE[:, 0], SAMPLED, 1), None),
+    "accidental_hits_num_true": (lambda tf: tf.nn.compute_accidental_hits(TRUE, SAMPLED, 1), None),
+    "accidental_hits_dtype": (lambda tf: tf.nn.compute_accidental_hits(tf.constant(TRUE.astype(np.int32)), SAMPLED, 2), None),
+    "accidental_hits_fed_columns": (_hits_fed, _feeds(t=[[1, 2, 3]], s=[1])),
+    "accidental_hits_fed_vector": (_hits_fed, _feeds(t=[1, 2], s=[1])),
+    "accidental_hits_fed_sampled_matrix": (_hits_fed, _feeds(t=[[1, 2]], s=[[1]])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOSS_ERRORS))
+def test_losses_and_labels_errors(case):
+    build, feed = LOSS_ERRORS[case]
+    _op_oracle.compare_error(build, feed)

@@ -680,6 +680,7 @@ NO_GRADIENT = frozenset({
     'Bitcast',
     'BroadcastArgs',
     'CacheDatasetV2',
+    'ComputeAccidentalHits',
     'ConcatenateDataset',
     'CountUpTo',
     'DecodeBmp',

@@ -10,8 +10,8 @@ from graphcompat.nn.nn_impl import (batch_normalization, fused_batch_norm, l2_no
                                     nce_loss, sampled_softmax_loss, sigmoid_cross_entropy_with_logits,
                                     weighted_cross_entropy_with_logits, zero_fraction)
 from graphcompat.nn.embedding_ops import embedding_lookup, embedding_lookup_sparse  # noqa: F401
-from graphcompat.nn.candidate_sampling import (log_uniform_candidate_sampler,  # noqa: F401
-                                               uniform_candidate_sampler)
+from graphcompat.nn.candidate_sampling import (compute_accidental_hits,  # noqa: F401
+                                               log_uniform_candidate_sampler, uniform_candidate_sampler)
 from graphcompat.nn import rnn_cell  # noqa: F401,E402
 from graphcompat.nn.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: F401,E402
                                 static_rnn)
@@ -35,3 +35,4 @@ from graphcompat.nn.morphology import dilation2d, erosion2d  # noqa: F401,E402
 # N-D convolution / pooling as TF builds them (dilations via SpaceToBatchND), conv3d's filter gradient
 from graphcompat.nn.conv_nd import (atrous_conv2d, atrous_conv2d_transpose, conv3d_backprop_filter,  # noqa: F401,E402
                                     conv3d_backprop_filter_v2, convolution, pool, with_space_to_batch)
+from graphcompat.nn.nn_misc import collapse_repeated, compute_average_loss, scale_regularization_loss  # noqa: F401,E402

@@ -29,3 +29,12 @@ def uniform_candidate_sampler(true_classes, num_true: int, num_sampled: int, uni
     """`tf.nn.uniform_candidate_sampler`: classes drawn uniformly from [0, range_max)."""
     return _sampler("UniformCandidateSampler", true_classes, num_true, num_sampled, unique, range_max,
                     seed, name)
+
+
+def compute_accidental_hits(true_classes, sampled_candidates, num_true: int, seed: Optional[int] = None,
+                            name: Optional[str] = None):
+    """`tf.nn.compute_accidental_hits`: (indices, ids, weights) of the sampled candidates that equal a true
+    class of a row: row index, position among the samples, -FLT_MAX (ComputeAccidentalHits)."""
+    seed1, seed2 = get_seed(seed)
+    return tuple(apply_op("ComputeAccidentalHits", [true_classes, sampled_candidates], {
+        "num_true": int(num_true), "seed": seed1 or 0, "seed2": seed2 or 0}, name=name))

@@ -305,6 +305,21 @@ for _op in ("LogUniformCandidateSampler", "UniformCandidateSampler"):
           "sampled_expected_count: float32", attrs={"seed": 0, "seed2": 0}, shape=_sampler_shape, stateful=True)
 
 
+def _accidental_hits_shape(ctx: InferenceContext):
+    t, s = ctx.shape(0), ctx.shape(1)
+    if t.ndims is not None and t.ndims != 2:
+        raise ctx.error(f"Shape must be rank 2 but is rank {t.ndims}")
+    if t.ndims == 2 and t.as_list()[1] is not None and t.as_list()[1] != ctx.attrs["num_true"]:
+        raise ctx.error(f"Dimension must be {ctx.attrs['num_true']} but is {t.as_list()[1]}")
+    if s.ndims is not None and s.ndims != 1:
+        raise ctx.error(f"Shape must be rank 1 but is rank {s.ndims}")
+    return [_ts.TensorShape([None])] * 3
+
+
+defop("ComputeAccidentalHits", "true_classes: int64, sampled_candidates: int64 -> indices: int32, ids: int64, "
+      "weights: float32", attrs={"seed": 0, "seed2": 0}, shape=_accidental_hits_shape)
+
+
 def gen_op(op_type: str, inputs: list, attrs: Optional[dict] = None, name: Optional[str] = None):
     """A raw op of `op_type` (as TF's generated `gen_nn_ops.*` wrappers)."""
     return apply_op(op_type, inputs, attrs, name=name)
