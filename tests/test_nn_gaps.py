@@ -297,3 +297,60 @@ LOSS_ERRORS = {
 def test_losses_and_labels_errors(case):
     build, feed = LOSS_ERRORS[case]
     _op_oracle.compare_error(build, feed)
+
+
+# ------------------------------------------------------------------------------------------------
+# all_candidate_sampler (deterministic: every class, expected count 1), and sampled losses over it
+# ------------------------------------------------------------------------------------------------
+CLASSES = np.array([[1, 4], [3, 0], [2, 2]], np.int64)
+EMB_W = RS.randn(6, 4).astype(np.float32)
+EMB_B = RS.randn(6).astype(np.float32)
+INPUTS = RS.randn(3, 4).astype(np.float32)
+
+
+def _sampled_loss(kind, remove_accidental_hits):
+    def build(tf):
+        labels = tf.constant(CLASSES[:, :1])
+        sampled = tf.nn.all_candidate_sampler(labels, 1, 6, True)
+        fn = tf.nn.sampled_softmax_loss if kind == "softmax" else tf.nn.nce_loss
+        w, b, x = tf.constant(EMB_W), tf.constant(EMB_B), tf.constant(INPUTS)
+        loss = fn(w, b, labels, x, 6, 6, sampled_values=sampled, remove_accidental_hits=remove_accidental_hits)
+        return [loss] + [tf.convert_to_tensor(g) for g in tf.gradients(tf.reduce_sum(loss), [w, b, x])]
+    return build
+
+
+SAMPLERS = {
+    "all_candidate_sampler": lambda tf: [list(tf.nn.all_candidate_sampler(CLASSES, 2, 5, True)),
+                                         list(tf.nn.all_candidate_sampler(CLASSES[:, :1], 1, 4, False, seed=3)),
+                                         list(tf.random.all_candidate_sampler(CLASSES, 2, 7, True))],
+    "sampled_softmax_all_classes": _sampled_loss("softmax", True),
+    "sampled_softmax_all_classes_keep_hits": _sampled_loss("softmax", False),
+    "nce_all_classes": _sampled_loss("nce", False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAMPLERS))
+def test_all_candidate_sampler_matches_tensorflow(case):
+    _op_oracle.compare(SAMPLERS[case], tol=1e-5, runs=2)
+
+
+def test_all_candidate_sampler_op_names():
+    build = SAMPLERS["all_candidate_sampler"]
+    assert oracle.op_names(__import__("graphcompat"), build) == oracle.op_names(oracle.tf1(), build)
+
+
+SAMPLER_ERRORS = {
+    "rank": (lambda tf: tf.nn.all_candidate_sampler(CLASSES[:, 0], 1, 5, True), None),
+    "num_sampled_0": (lambda tf: tf.nn.all_candidate_sampler(CLASSES, 2, 0, True), None),
+    "num_true_0": (lambda tf: tf.nn.all_candidate_sampler(CLASSES, 0, 5, True), None),
+    "num_true_columns": (lambda tf: tf.nn.all_candidate_sampler(CLASSES, 3, 5, True), None),
+    "class_out_of_range": (lambda tf: tf.nn.all_candidate_sampler(CLASSES, 2, 4, True), None),
+    "fed_class_out_of_range": (lambda tf: tf.nn.all_candidate_sampler(
+        tf.placeholder(tf.int64, [None, 2], name="t"), 2, 4, True), _feeds(t=[[0, 1], [5, 2]])),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAMPLER_ERRORS))
+def test_all_candidate_sampler_errors(case):
+    build, feed = SAMPLER_ERRORS[case]
+    _op_oracle.compare_error(build, feed, runs=2)

@@ -661,6 +661,7 @@ NO_GRADIENT = frozenset({
     'AdjustHue',
     'AdjustSaturation',
     'All',
+    'AllCandidateSampler',
     'Any',
     'ApplyAdadelta',
     'ApplyAdagrad',

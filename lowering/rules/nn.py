@@ -12,6 +12,7 @@ import numpy as np
 from jax import lax
 
 from graphcompat.framework import errors
+from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
 
@@ -501,3 +502,21 @@ def compute_accidental_hits(true_classes, sampled_candidates, *, num_true, **_):
     indices = np.array([i for i, _ in hits], np.int32)
     ids = np.array([k for _, k in hits], np.int64)
     return indices, ids, np.full(len(hits), -np.finfo(np.float32).max, np.float32)
+
+
+@lowers("AllCandidateSampler")
+def all_candidate_sampler(true_classes, *, num_true, num_sampled, **_):
+    """TF's AllSampler over range num_sampled: the candidates 0..num_sampled-1 in order, every expected
+    count 1 (`unique` and the seeds change nothing)."""
+    rows, cols = true_classes.shape
+    if cols != num_true:
+        raise errors.InvalidArgumentError(None, None, f"true_classes must have num_true columns, expected: {cols} "
+                                          f"was: {num_true}")
+    in_range = (true_classes >= 0) & (true_classes < num_sampled)
+
+    def message():
+        bad = np.asarray(true_classes)[~np.asarray(in_range)][0]
+        return f"`true_candidate` out of range [0, {num_sampled}), received {bad}"
+    require(in_range, errors.InvalidArgumentError, message)
+    return (jnp.arange(num_sampled, dtype=jnp.int64), jnp.ones((rows, cols), jnp.float32),
+            jnp.ones((num_sampled,), jnp.float32))
