@@ -57,6 +57,7 @@ from graphcompat.ops.segment_ops import (batch_gather, batch_scatter_update, bin
                                          unsorted_segment_sqrt_n)
 from graphcompat.nn.nn_extra import (batch_to_space, batch_to_space_nd, space_to_batch,  # noqa: F401
                                      space_to_batch_nd)
+from graphcompat.nn.conv_nd import required_space_to_batch_paddings  # noqa: F401,E402
 from graphcompat import linalg, math  # noqa: F401
 # lecture: TF1's raw arg_max/arg_min aliases
 from graphcompat.ops.reduction_ops import arg_max, arg_min  # noqa: F401

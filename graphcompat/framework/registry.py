@@ -502,11 +502,19 @@ def _group_outputs(op_def: OpDef, attrs: dict, outs: list):
     return grouped
 
 
+class ShapeInferenceError(Exception):
+    """Raised by a shape helper that has no InferenceContext at hand; `infer_shapes` reports it as TF's
+    shape-inference ValueError for the op being built (`ctx.error`)."""
+
+
 def infer_shapes(op_def: OpDef, name: str, inputs: list, attrs: dict, out_dtypes: list) -> list:
     """Output shapes from the op's shape function, or from abstract evaluation of its lowering."""
     ctx = InferenceContext(op_def.type, name, inputs, attrs, out_dtypes)
     if op_def.shape_fn is not None:
-        shapes = op_def.shape_fn(ctx)
+        try:
+            shapes = op_def.shape_fn(ctx)
+        except ShapeInferenceError as err:
+            raise ctx.error(str(err)) from None
     else:  # abstract evaluation of the lowering (unknown shapes, TF's fallback, without a back end)
         shapes = infer_by_lowering(ctx)
     if isinstance(shapes, _ts.TensorShape):

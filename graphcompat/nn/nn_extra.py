@@ -240,28 +240,6 @@ max_pool1d = _pool1d("MaxPool", "MaxPool1d")
 avg_pool1d = _pool1d("AvgPool", "AvgPool1D")
 
 
-def pool(input, window_shape, pooling_type: str, padding: str, dilation_rate=None, strides=None,  # noqa: A002
-         name: Optional[str] = None, data_format: Optional[str] = None, dilations=None) -> _ops.Tensor:
-    """`tf.nn.pool`: N-D max or average pooling (N = 1, 2, 3) without dilation."""
-    dilation_rate = dilation_rate if dilation_rate is not None else dilations
-    if pooling_type not in ("MAX", "AVG"):
-        raise ValueError(f"`pooling_type` must be either 'MAX' or 'AVG'. Received: pooling_type={pooling_type}")
-    with _ops.name_scope(name, f"{pooling_type.lower()}_pool", [input]) as scope:
-        input = convert_to_tensor(input, name="input")
-        num_spatial = len(window_shape)
-        if num_spatial not in (1, 2, 3):
-            raise ValueError(f"`len(window_shape)` must be 1, 2, or 3. Received: window_shape={window_shape}")
-        dilation_rate = [1] * num_spatial if dilation_rate is None else list(dilation_rate)
-        strides = [1] * num_spatial if strides is None else list(strides)
-        convert_to_tensor(np.asarray(dilation_rate, np.int32), name="dilation_rate")
-        if any(d != 1 for d in dilation_rate):
-            raise NotImplementedError("tf.nn.pool with dilation_rate > 1")
-        fn = {("MAX", 1): max_pool1d, ("AVG", 1): avg_pool1d, ("MAX", 2): _nn.max_pool, ("AVG", 2): _nn.avg_pool,
-              ("MAX", 3): max_pool3d, ("AVG", 3): avg_pool3d}[(pooling_type, num_spatial)]
-        fmt = data_format or {1: "NWC", 2: "NHWC", 3: "NDHWC"}[num_spatial]
-        return fn(input, list(window_shape), strides, padding, data_format=fmt, name=scope)
-
-
 # ------------------------------------------------------------------------------------------------
 # Space/batch rearrangements
 # ------------------------------------------------------------------------------------------------
@@ -279,13 +257,17 @@ def space_to_batch(input, paddings, block_size=None, name: Optional[str] = None,
                    block_shape=None) -> _ops.Tensor:
     """`tf.space_to_batch` (v1): space_to_batch_nd over two spatial dims with a square block."""
     block_size = block_shape if block_size is None else block_size
-    return space_to_batch_nd(input, np.array([block_size, block_size], np.int32), paddings, name=name)
+    result = space_to_batch_nd(input, np.array([block_size, block_size], np.int64), paddings, name=name)
+    result.set_shape(result.shape.with_rank(4))
+    return result
 
 
 def batch_to_space(input, crops, block_size, name: Optional[str] = None, block_shape=None):  # noqa: A002
     """`tf.batch_to_space` (v1): batch_to_space_nd over two spatial dims with a square block."""
     block_size = block_shape if block_size is None else block_size
-    return batch_to_space_nd(input, np.array([block_size, block_size], np.int32), crops, name=name)
+    result = batch_to_space_nd(input, np.array([block_size, block_size], np.int64), crops, name=name)
+    result.set_shape(result.shape.with_rank(4))
+    return result
 
 
 def max_pool_with_argmax(input, ksize, strides, padding, data_format: str = "NHWC", Targmax=None,  # noqa: A002,N803
@@ -423,7 +405,7 @@ def ctc_beam_search_decoder(inputs, sequence_length, beam_width: int = 100, top_
     return [SparseTensor(i, v, s) for i, v, s in zip(indices, values, shapes)], log_probabilities
 
 
-__all__ = ["conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d", "max_pool1d", "avg_pool1d", "pool",
+__all__ = ["conv3d", "conv3d_transpose", "max_pool3d", "avg_pool3d", "max_pool1d", "avg_pool1d",
            "space_to_batch_nd", "batch_to_space_nd", "space_to_batch", "batch_to_space", "depth_to_space",
            "space_to_depth", "max_pool_with_argmax", "swish", "silu", "crelu", "relu_layer", "normalize_moments",
            "weighted_moments", "ctc_loss", "ctc_greedy_decoder", "ctc_beam_search_decoder"]

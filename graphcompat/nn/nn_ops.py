@@ -382,46 +382,40 @@ def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu: boo
                                                 "dilations": dilations}, name=name)
 
 
-def convolution(input, filter, padding, strides=None, dilation_rate=None, name: Optional[str] = None,
-                data_format: Optional[str] = None, filters=None, dilations=None) -> _ops.Tensor:
-    """`tf.nn.convolution` for 1-D and 2-D inputs (as conv1d / conv2d)."""
-    filter = filter if filter is not None else filters
-    dilation_rate = dilation_rate if dilation_rate is not None else dilations
-    rank = convert_to_tensor(input).shape.ndims
-    if rank == 3:
-        return conv1d(input, filter, strides or 1, padding, data_format=data_format or "NWC",
-                      dilations=dilation_rate, name=name)
-    if rank == 4:
-        return conv2d(input, filter, strides, padding, data_format=data_format or "NHWC",
-                      dilations=dilation_rate, name=name)
-    raise NotImplementedError(f"tf.nn.convolution of a rank-{rank} input (graphcompat supports 1-D and 2-D)")
-
-
 def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None, data_format=None,
            name: Optional[str] = None, input=None, dilations=None) -> _ops.Tensor:
-    """`tf.nn.conv1d`: ExpandDims → Conv2D → Squeeze, as TF builds it."""
+    """`tf.nn.conv1d` (v1): ExpandDims → Conv2D (named after the scope) → Squeeze, as TF builds it; more
+    than one batch dim folds them around the Conv2D (TF's squeeze_batch_dims). `padding` is passed to
+    the Conv2D op as is: a list of pairs is TF's TypeError (v1 conv1d has no explicit padding)."""
+    if input is not None and value is not None:
+        raise ValueError("Cannot specify both 'value' and 'input'.")
     value = input if value is None else value
     with _ops.name_scope(name, "conv1d", [value, filters]) as name:
         if data_format is None or data_format in ("NHWC", "NWC"):
-            data_format, spatial, channel_index = "NHWC", 1, 2
+            data_format, spatial_start_dim, channel_index = "NHWC", -3, 2
         elif data_format in ("NCHW", "NCW"):
-            data_format, spatial, channel_index = "NCHW", 2, 1
+            data_format, spatial_start_dim, channel_index = "NCHW", -2, 1
         else:
             raise ValueError("`data_format` must be 'NWC' or 'NCW'. Received: "
                              f"data_format={data_format}")
         strides = [1] + _get_sequence(stride, 1, channel_index, "stride")
         dilations = [1] + _get_sequence(dilations, 1, channel_index, "dilations")
-        value = _array.expand_dims(value, spatial)
+        value = _array.expand_dims(value, spatial_start_dim)
         filters = _array.expand_dims(filters, 0)
-        if isinstance(padding, (list, tuple)):
-            raise NotImplementedError("tf.nn.conv1d with explicit padding")
-        explicit = []
+        if not isinstance(padding, (str, bytes)):
+            raise TypeError(f"Expected string for argument 'padding' not {padding!r}.")
+        padding = padding.decode() if isinstance(padding, bytes) else padding
         _check_padding("Conv2D", padding)
-        result = apply_op("Conv2D", [value, filters], {
-            "strides": strides, "padding": padding, "use_cudnn_on_gpu": True if use_cudnn_on_gpu is None
-            else bool(use_cudnn_on_gpu), "explicit_paddings": explicit, "data_format": data_format,
-            "dilations": dilations})
-        return _array.squeeze(result, [spatial], name=name)
+        attrs = {"strides": strides, "padding": padding,
+                 "use_cudnn_on_gpu": True if use_cudnn_on_gpu is None else bool(use_cudnn_on_gpu),
+                 "explicit_paddings": [], "data_format": data_format, "dilations": dilations}
+        if value.shape.ndims is None or value.shape.ndims <= 4:
+            result = apply_op("Conv2D", [value, filters], attrs, name=name)
+        else:
+            from graphcompat.nn.conv_nd import squeeze_batch_dims
+            result = squeeze_batch_dims(value, lambda v: apply_op("Conv2D", [v, filters], attrs), inner_rank=3,
+                                        name=name)
+        return _array.squeeze(result, [spatial_start_dim])
 
 
 def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, padding: str = "SAME",
@@ -498,13 +492,6 @@ def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding
                                      name="depthwise", data_format=data_format)
         return conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], padding="VALID",
                       data_format=data_format or "NHWC", name=name)
-
-
-def atrous_conv2d(value, filters, rate: int, padding: str, name: Optional[str] = None) -> _ops.Tensor:
-    """`tf.nn.atrous_conv2d`: a dilated Conv2D (TF builds SpaceToBatch/Conv2D/BatchToSpace; same values)."""
-    if int(rate) < 1:
-        raise ValueError(f"`rate` cannot be less than one. Received: rate={rate}")
-    return conv2d(value, filters, [1, 1, 1, 1], padding, dilations=[1, int(rate), int(rate), 1], name=name)
 
 
 def _pool(op_type: str, default: str, value, ksize, strides, padding, data_format, name):

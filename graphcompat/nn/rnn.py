@@ -23,6 +23,7 @@ from graphcompat.framework.constant_op import constant, constant_value, convert_
 from graphcompat.nn import _deps
 from graphcompat.nn.rnn_cell import _flatten, _pack_as
 from graphcompat.ops import array_ops as _array
+from graphcompat.ops import indexing_ops as _indexing
 from graphcompat.ops import math_ops as _math
 
 _vs = sys.modules["graphcompat.variable_scope"]
@@ -332,17 +333,44 @@ def _select_rows(alive, a, b):
     return _deps.where(_deps.broadcast_to(mask, _array.shape(a)), a, b)
 
 
+def _reverse_seq(input_seq, lengths):
+    """TF's `_reverse_seq`: the list reversed, or (with lengths) each row reversed within its length:
+    the time steps stacked, ReverseSequence over time, unstacked (nested inputs leaf by leaf)."""
+    if lengths is None:
+        return list(reversed(input_seq))
+    flat_seq = [_flatten(x) for x in input_seq]
+    flat_results = [[] for _ in input_seq]
+    for sequence in zip(*flat_seq):
+        rank = sequence[0].shape.ndims
+        like = _ts.unknown_shape(rank) if rank is not None else _ts.unknown_shape()
+        for x in sequence:
+            like.assert_is_compatible_with(x.shape)
+        joined = _array.stack(list(sequence))
+        reversed_ = _indexing.reverse_sequence(joined, lengths, 0, 1)
+        for r, out in zip(_array.unstack(reversed_), flat_results):
+            out.append(r)
+    return [_pack_as(x, out) for x, out in zip(input_seq, flat_results)]
+
+
 def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None, initial_state_bw=None, dtype=None,
                              sequence_length=None, scope=None):
-    """`tf.nn.static_bidirectional_rnn` (without sequence_length: rows are reversed whole)."""
-    if sequence_length is not None:
-        raise NotImplementedError("tf.nn.static_bidirectional_rnn with sequence_length")
+    """`tf.nn.static_bidirectional_rnn`: a forward static_rnn, and a backward one over the inputs reversed
+    within each row's sequence_length (whole rows without it); outputs concatenated per step."""
+    _assert_like_rnncell("cell_fw", cell_fw)
+    _assert_like_rnncell("cell_bw", cell_bw)
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"Argument `inputs` must be a sequence. Received: {inputs}")
+    if not inputs:
+        raise ValueError("Argument `inputs` must not be empty.")
     with _vs.variable_scope(scope or "bidirectional_rnn"):
         with _vs.variable_scope("fw") as fw_scope:
-            out_fw, state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype, scope=fw_scope)
+            out_fw, state_fw = static_rnn(cell_fw, inputs, initial_state_fw, dtype, sequence_length, scope=fw_scope)
         with _vs.variable_scope("bw") as bw_scope:
-            out_bw, state_bw = static_rnn(cell_bw, list(reversed(inputs)), initial_state_bw, dtype, scope=bw_scope)
-    outputs = [_array.concat([f, b], 1) for f, b in zip(out_fw, reversed(out_bw))]
-    return outputs, state_fw, state_bw
+            reversed_inputs = _reverse_seq(inputs, sequence_length)
+            tmp, state_bw = static_rnn(cell_bw, reversed_inputs, initial_state_bw, dtype, sequence_length,
+                                       scope=bw_scope)
+    out_bw = _reverse_seq(tmp, sequence_length)
+    flat = [_array.concat([f, b], 1) for f, b in zip(_flatten(out_fw), _flatten(out_bw))]
+    return _pack_as(out_fw, flat), state_fw, state_bw
 
 

@@ -151,15 +151,15 @@ def assert_integer(x, message=None, name=None):
         x = convert_to_tensor(x, name="x")
         if not x.dtype.is_integer:
             prefix = f"{message}.  " if message else ""
-            raise TypeError(f'{prefix}Expected "x" to be integer type.  Found: {x.name} of dtype {x.dtype.name}')
+            raise TypeError(f'{prefix}Expected "x" to be integer type.  Found: {x.name} of dtype {x.dtype}')
         from graphcompat.ops.control_ops import no_op
         return no_op("statically_determined_was_integer")
 
 
 def assert_scalar(tensor, name=None, message=None):
     """`tf.assert_scalar`: `tensor` itself, after a build-time check that it is rank 0."""
-    with _ops.name_scope(name, "assert_scalar", [tensor]):
-        tensor = convert_to_tensor(tensor, name="tensor")
+    with _ops.name_scope(name, "assert_scalar", [tensor]) as scope:
+        tensor = convert_to_tensor(tensor, name=scope)
         if tensor.shape.ndims is not None and tensor.shape.ndims != 0:
             prefix = f"{message}.  " if message else ""
             raise ValueError(f"{prefix}Expected scalar shape for {tensor.name}, saw shape: {tensor.shape}.")

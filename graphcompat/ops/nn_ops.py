@@ -11,7 +11,8 @@ from typing import Optional
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.registry import InferenceContext, apply_op, defop, scalar_shape, unchanged_shape
+from graphcompat.framework.registry import (InferenceContext, ShapeInferenceError, apply_op, defop, scalar_shape,
+                                            unchanged_shape)
 
 FLOAT = _dt.FLOAT_TYPES
 REAL = _dt.REAL_NUMBER_TYPES
@@ -125,7 +126,9 @@ def _spatial_out(size, k, s, d, padding, pads=(0, 0)):
         return None
     eff = (k - 1) * d + 1
     if padding == "VALID":
-        return max((size - eff + s) // s, 0)
+        if size < eff:  # TF's GetWindowedOutputSize: InferenceContext::Subtract fails
+            raise ShapeInferenceError(f"Negative dimension size caused by subtracting {eff} from {size}")
+        return (size - eff + s) // s
     if padding == "SAME":
         return -(-size // s)
     return (size + pads[0] + pads[1] - eff) // s + 1
@@ -155,7 +158,10 @@ def _conv2d_shape(ctx: InferenceContext):
         if out_depth is not None and out_depth % groups:
             raise ctx.error(f"Depth of output ({out_depth}) is not a multiple of the number of groups ({groups})")
     strides, dil = ctx.attrs["strides"], ctx.attrs["dilations"]
-    pads = ctx.attrs.get("explicit_paddings") or [0] * 8
+    pads = ctx.attrs.get("explicit_paddings") or []
+    if ctx.attrs["padding"] == "EXPLICIT" and len(pads) != 8:
+        raise ctx.error(f"explicit_paddings attribute must contain 8 values, but got: {len(pads)}")
+    pads = pads or [0] * 8
     out = [None] * 4
     out[n_ax], out[c_ax] = xd[n_ax], out_depth
     for i, ax in enumerate(sp):
@@ -294,9 +300,24 @@ def _sampler_shape(ctx: InferenceContext):
     return [_ts.TensorShape([n]), t if t.ndims is not None else _ts.unknown_shape(2), _ts.TensorShape([n])]
 
 
-for _op in ("LogUniformCandidateSampler", "UniformCandidateSampler"):
+for _op in ("LogUniformCandidateSampler", "UniformCandidateSampler", "AllCandidateSampler"):
     defop(_op, "true_classes: int64 -> sampled_candidates: int64, true_expected_count: float32, "
           "sampled_expected_count: float32", attrs={"seed": 0, "seed2": 0}, shape=_sampler_shape, stateful=True)
+
+
+def _accidental_hits_shape(ctx: InferenceContext):
+    t, s = ctx.shape(0), ctx.shape(1)
+    if t.ndims is not None and t.ndims != 2:
+        raise ctx.error(f"Shape must be rank 2 but is rank {t.ndims}")
+    if t.ndims == 2 and t.as_list()[1] is not None and t.as_list()[1] != ctx.attrs["num_true"]:
+        raise ctx.error(f"Dimension must be {ctx.attrs['num_true']} but is {t.as_list()[1]}")
+    if s.ndims is not None and s.ndims != 1:
+        raise ctx.error(f"Shape must be rank 1 but is rank {s.ndims}")
+    return [_ts.TensorShape([None])] * 3
+
+
+defop("ComputeAccidentalHits", "true_classes: int64, sampled_candidates: int64 -> indices: int32, ids: int64, "
+      "weights: float32", attrs={"seed": 0, "seed2": 0}, shape=_accidental_hits_shape)
 
 
 def gen_op(op_type: str, inputs: list, attrs: Optional[dict] = None, name: Optional[str] = None):

@@ -12,6 +12,7 @@ import numpy as np
 from jax import lax
 
 from graphcompat.framework import errors
+from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
 
@@ -484,3 +485,38 @@ def candidate_sampler(ctx, op, true_classes):
     if unique and num_sampled > range_max:
         raise errors.InvalidArgumentError(None, op, "Sampler's range is too small.")
     return _sampler_fn(op.type, num_sampled, range_max, unique)(ctx.random_key(op), true_classes)
+
+
+@lowers("ComputeAccidentalHits", host=True)
+def compute_accidental_hits(true_classes, sampled_candidates, *, num_true, **_):
+    """TF's ComputeAccidentalHitsOp: for each row i and true class j (in order), the position of that class
+    among the sampled candidates (the last position when a candidate repeats), weight -FLT_MAX."""
+    true_classes, sampled = np.asarray(true_classes), np.asarray(sampled_candidates)
+    if true_classes.ndim != 2 or true_classes.shape[1] != num_true:
+        raise errors.InvalidArgumentError(None, None, "true_candidates must be a batch_size * num_true matrix")
+    if sampled.ndim != 1:
+        raise errors.InvalidArgumentError(None, None, "sampled_candidates must be a vector, which is typically "
+                                          "an output from CandidateSampler")
+    position = {int(c): k for k, c in enumerate(sampled)}
+    hits = [(i, position[int(c)]) for i, row in enumerate(true_classes) for c in row if int(c) in position]
+    indices = np.array([i for i, _ in hits], np.int32)
+    ids = np.array([k for _, k in hits], np.int64)
+    return indices, ids, np.full(len(hits), -np.finfo(np.float32).max, np.float32)
+
+
+@lowers("AllCandidateSampler")
+def all_candidate_sampler(true_classes, *, num_true, num_sampled, **_):
+    """TF's AllSampler over range num_sampled: the candidates 0..num_sampled-1 in order, every expected
+    count 1 (`unique` and the seeds change nothing)."""
+    rows, cols = true_classes.shape
+    if cols != num_true:
+        raise errors.InvalidArgumentError(None, None, f"true_classes must have num_true columns, expected: {cols} "
+                                          f"was: {num_true}")
+    in_range = (true_classes >= 0) & (true_classes < num_sampled)
+
+    def message():
+        bad = np.asarray(true_classes)[~np.asarray(in_range)][0]
+        return f"`true_candidate` out of range [0, {num_sampled}), received {bad}"
+    require(in_range, errors.InvalidArgumentError, message)
+    return (jnp.arange(num_sampled, dtype=jnp.int64), jnp.ones((rows, cols), jnp.float32),
+            jnp.ones((num_sampled,), jnp.float32))

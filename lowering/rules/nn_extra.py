@@ -59,6 +59,17 @@ def conv3d_backprop_input(input_sizes, w, dy, *, strides, padding, data_format="
     return vjp(dy)[0]
 
 
+@lowers("Conv3DBackpropFilterV2")
+def conv3d_backprop_filter(x, filter_sizes, dy, *, strides, padding, data_format="NDHWC",
+                           dilations=(1, 1, 1, 1, 1), **_):
+    _check_batch_depth_strides(strides, data_format)
+    sizes = tuple(int(d) for d in np.asarray(filter_sizes).reshape(-1))  # a fed size: the plan runs op by op
+    # The VJP of conv3d w.r.t. its filter.
+    _, vjp = jax.vjp(lambda w: _conv3d(x, w, strides, padding, dilations, data_format),
+                     jnp.zeros(sizes, jnp.result_type(dy)))
+    return vjp(dy)[0]
+
+
 @lowers("MaxPool3D")
 def max_pool3d(x, *, ksize, strides, padding, **_):
     init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else np.iinfo(x.dtype).min
