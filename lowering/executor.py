@@ -167,6 +167,29 @@ class SessionState:
 # ------------------------------------------------------------------------------------------------
 # The compiled tier
 # ------------------------------------------------------------------------------------------------
+class RefusedWhileTracing(Exception):
+    """A rule raised TF's error while a step was being traced for new shapes (a Slice past a fed image's
+    edge): nothing ran. The executor then runs the step op by op, in TF's order, so that an Assert guarding
+    that op raises first with TF's text (tf.image's crop checks); the plan stays compiled for other shapes.
+    Errors from anything else (feeding, splitting a batch over devices, running) are not this."""
+
+    def __init__(self, error: errors.OpError):
+        super().__init__(str(error))
+        self.error = error
+
+
+class _tracing:
+    """Turns a tf.errors.OpError raised inside the block into RefusedWhileTracing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is not None and issubclass(kind, errors.OpError):
+            raise RefusedWhileTracing(value) from value
+        return False
+
+
 class Compiled:
     """One plan traced into `(donated, kept, feeds) -> (fetches, written, oks)` under jax.jit.
 
@@ -255,7 +278,7 @@ class Compiled:
             stats.record_compiled(time.perf_counter() - t0)
             return out
         # a new shape signature: this call traces and compiles (or loads from the persistent cache)
-        with stats.compiling(self.plan, len(self.plan.steps), signature, padded=self.pad is not None):
+        with stats.compiling(self.plan, len(self.plan.steps), signature, padded=self.pad is not None), _tracing():
             out = self.jitted(donated, kept, feeds, sizes)
         self.shapes.add(signature)
         return out
@@ -438,10 +461,7 @@ class PlanRunner:
                 self.compiled = self.padded = None
                 self.eager_only = True
                 return self._run_eager(feed_values)
-            except errors.OpError:
-                # a rule refused these shapes while tracing (a Slice past a fed image's edge): nothing ran.
-                # Op by op, the ops run in TF's order, so an Assert that guards the refusing op (tf.image's
-                # crop checks) raises first, with TF's text; the plan stays compiled for other shapes.
+            except RefusedWhileTracing:  # nothing ran; op by op raises TF's error in TF's order
                 return self._run_eager(feed_values)
             if oks and not self._checks_passed(oks[0], compiled, sync):
                 return self._raise_failed_check(feed_values)
@@ -455,11 +475,14 @@ class PlanRunner:
     def lower(self, feed_values: Sequence):
         """jax's Lowered form of the step that runs these feeds (padded or exact; tests read its HLO)."""
         store = self.session.values
-        padded = self._padded(store, feed_values)
-        if padded is not None:
-            compiled, values, sizes = padded
-            return compiled.lower(store, values, sizes)
-        return (self.compiled or self._compile(store, feed_values)).lower(store, feed_values)
+        try:
+            padded = self._padded(store, feed_values)
+            if padded is not None:
+                compiled, values, sizes = padded
+                return compiled.lower(store, values, sizes)
+            return (self.compiled or self._compile(store, feed_values)).lower(store, feed_values)
+        except RefusedWhileTracing as refused:
+            raise refused.error from None
 
     def _padded(self, store: dict, feed_values: Sequence):
         """(padded Compiled, padded feeds, true sizes) when this run's open dimensions can be padded to
@@ -476,7 +499,8 @@ class PlanRunner:
         buckets = [config.buckets.size(n) for n in sizes]
         run_values = padding.pad_feeds(self.pad, feed_values, buckets)
         if self.padded is None:
-            self.padded = Compiled(self.plan, store, run_values, self.donate, pad=self.pad)
+            with _tracing():
+                self.padded = Compiled(self.plan, store, run_values, self.donate, pad=self.pad)
         return self.padded, run_values, sizes
 
     def _first_tier(self) -> str:
@@ -489,7 +513,8 @@ class PlanRunner:
 
     def _compile(self, store: dict, feed_values: Sequence) -> Compiled:
         with jax.enable_x64(True):
-            self.compiled = Compiled(self.plan, store, feed_values, self.donate)
+            with _tracing():
+                self.compiled = Compiled(self.plan, store, feed_values, self.donate)
         return self.compiled
 
     def _checks_passed(self, ok, compiled: Compiled, sync: bool) -> bool:
@@ -633,6 +658,9 @@ class PlanRunner:
                 compiled = self._compile(store, feed_values)
             except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
                 self.eager_only = True
+            except RefusedWhileTracing:  # this run goes op by op (see RefusedWhileTracing)
+                compiled = None
+        refused = False
         if compiled is not None:
             with self.session.lock, jax.enable_x64(True):
                 if self.session.mixed_devices and compiled.dp is None:
@@ -642,6 +670,9 @@ class PlanRunner:
                 except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
                     self.compiled, self.eager_only = None, True
                     return self._run_staged_after_inputs(feed_values)
+                except RefusedWhileTracing:
+                    refused = True
+        if compiled is not None and not refused:
             if oks and not bool(oks[0]):
                 self._raise_failed_check(feed_values)
             self.runs += 1
