@@ -9,6 +9,7 @@ Usage:
 """
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -59,6 +60,20 @@ def assert_same_values(got, want, rtol: float, atol: float, label: str) -> None:
             np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"{label}[{k}]")
         else:
             np.testing.assert_array_equal(g, w, err_msg=f"{label}[{k}]")
+
+
+@contextlib.contextmanager
+def control_flow_v2(enabled: bool):
+    """Real TF records (and its GraphDefs carry) control flow v2 (If/While + TensorLists) or TF 1.x's
+    (Switch/Merge/Enter … + TensorArrayV3) inside the block; its setting is restored afterwards."""
+    tf1()
+    from tensorflow.python.ops import control_flow_util
+    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
+    control_flow_util.ENABLE_CONTROL_FLOW_V2 = bool(enabled)
+    try:
+        yield
+    finally:
+        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
 
 
 def op_names(lib, build, control_flow_v2: bool = True) -> list:

@@ -137,10 +137,7 @@ def test_freezing_through_control_flow(flavour):
     followed through Enter/Switch, or into frozen copies of the branch/body functions); both run it."""
     v1 = oracle.tf1()
     from tensorflow.core.framework import graph_pb2
-    from tensorflow.python.ops import control_flow_util
-    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
-    control_flow_util.ENABLE_CONTROL_FLOW_V2 = flavour == "v2"
-    try:
+    with oracle.control_flow_v2(flavour == "v2"):
         graph = v1.Graph()
         with graph.as_default():
             x = v1.placeholder(v1.float32, [None, 2], name="x")
@@ -153,8 +150,6 @@ def test_freezing_through_control_flow(flavour):
                 sess.run(init)
                 want = sess.run("out:0", {"x:0": X})
             graph_def = graph.as_graph_def()
-    finally:
-        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
     tf.import_graph_def(graph_def, name="")
     with tf.Session() as sess:
         sess.run(init.name)

@@ -68,10 +68,7 @@ def _run_both(build, feeds, flavour, use_resource, reads=()):
     """Builds `build(tf)` in TF (control flow `flavour`), runs each feed in a fresh session (initializers
     first), imports TF's GraphDef here and does the same; returns (TF's results, ours)."""
     v1 = oracle.tf1()
-    from tensorflow.python.ops import control_flow_util
-    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
-    control_flow_util.ENABLE_CONTROL_FLOW_V2 = flavour == "v2"
-    try:
+    with oracle.control_flow_v2(flavour == "v2"):
         graph = v1.Graph()
         with graph.as_default():
             with v1.variable_scope("", use_resource=use_resource):
@@ -83,8 +80,6 @@ def _run_both(build, feeds, flavour, use_resource, reads=()):
                     sess.run(init)
                     want.append([sess.run(o, feed) for o in outs] + [sess.run(r) for r in reads])
             graph_def = graph.as_graph_def()
-    finally:
-        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
     got = []
     with tf.Graph().as_default() as ours:
         tf.import_graph_def(graph_def, name="")
@@ -196,10 +191,7 @@ def _run_in_one_session(build, feeds, rounds=2):
     every feed `rounds` times in ONE session (a plan's first run goes op by op, later runs compile).
     Returns (TF's results, ours per round, our session's runners' tiers: {fetched names: tier})."""
     v1 = oracle.tf1()
-    from tensorflow.python.ops import control_flow_util
-    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
-    control_flow_util.ENABLE_CONTROL_FLOW_V2 = True
-    try:
+    with oracle.control_flow_v2(True):
         graph = v1.Graph()
         with graph.as_default():
             with v1.variable_scope("", use_resource=True):
@@ -209,8 +201,6 @@ def _run_in_one_session(build, feeds, rounds=2):
                 sess.run(init)
                 want = [sess.run(outs, feed) for feed in feeds]
             graph_def = graph.as_graph_def()
-    finally:
-        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
     op_types = {n.op for n in graph_def.node} | {n.op for f in graph_def.library.function for n in f.node_def}
     assert {"TensorListSetItem", "TensorListPushBack"} & op_types, op_types
     with tf.Graph().as_default() as ours:
@@ -392,10 +382,7 @@ def _write_past_the_end(t):
 @pytest.mark.oracle
 def test_writing_past_the_end_of_a_list_fails_as_in_tensorflow():
     v1 = oracle.tf1()
-    from tensorflow.python.ops import control_flow_util
-    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
-    control_flow_util.ENABLE_CONTROL_FLOW_V2 = True
-    try:
+    with oracle.control_flow_v2(True):
         graph = v1.Graph()
         with graph.as_default():
             out = _write_past_the_end(v1)[0].name
@@ -404,8 +391,6 @@ def test_writing_past_the_end_of_a_list_fails_as_in_tensorflow():
                                    "with 2 elements"):
                     sess.run(out, {"n:0": 3})
         graph_def = graph.as_graph_def()
-    finally:
-        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
     with tf.Graph().as_default():
         tf.import_graph_def(graph_def, name="")
         with tf.Session() as sess:
@@ -421,10 +406,7 @@ def _forward_then_gradients(build, feeds):
     imported here and differentiated by graphcompat's tf.gradients; TF differentiates its own graph.
     Returns TF's and our [loss, d loss / d inputs...] per feed, ours for two rounds in one session."""
     v1 = oracle.tf1()
-    from tensorflow.python.ops import control_flow_util
-    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
-    control_flow_util.ENABLE_CONTROL_FLOW_V2 = True
-    try:
+    with oracle.control_flow_v2(True):
         graph = v1.Graph()
         with graph.as_default():
             with v1.variable_scope("", use_resource=True):
@@ -435,8 +417,6 @@ def _forward_then_gradients(build, feeds):
             with v1.Session(graph=graph) as sess:
                 sess.run(init)
                 want = [sess.run([loss] + grads, feed) for feed in feeds]
-    finally:
-        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
     with tf.Graph().as_default() as ours:
         tf.import_graph_def(graph_def, name="")
         loss_ = ours.get_tensor_by_name(loss.name)

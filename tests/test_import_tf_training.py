@@ -98,13 +98,8 @@ def _case_id(case):
 def tf_writes_training_graph(tmp_path, model, optimizer, use_resource, steps=3):
     """Builds and saves the model in TF; returns (checkpoint prefix, feed, TF's losses of `steps` steps)."""
     v1 = oracle.tf1()
-    from tensorflow.python.ops import control_flow_util
-    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
-    control_flow_util.ENABLE_CONTROL_FLOW_V2 = not model.endswith("_v1")
-    try:
+    with oracle.control_flow_v2(not model.endswith("_v1")):
         return _write(v1, tmp_path, model, optimizer, use_resource, steps)
-    finally:
-        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
 
 
 def _write(v1, tmp_path, model, optimizer, use_resource, steps):
@@ -150,17 +145,12 @@ def test_tf1_while_loop_gradients_name_the_stack_ops_they_need():
     """TF1's while-loop gradients keep forward values on stacks (StackV2/StackPushV2/StackPopV2): not
     rebuilt; the import says which op types are missing, before changing the graph."""
     v1 = oracle.tf1()
-    from tensorflow.python.ops import control_flow_util
-    saved = control_flow_util.ENABLE_CONTROL_FLOW_V2
-    control_flow_util.ENABLE_CONTROL_FLOW_V2 = False
-    try:
+    with oracle.control_flow_v2(False):
         graph = v1.Graph()
         with graph.as_default():
             w = v1.get_variable("w", [2], use_resource=False)
             _, y = v1.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * w), [0, v1.ones([2])])
             v1.train.GradientDescentOptimizer(0.1).minimize(v1.reduce_sum(y))
-    finally:
-        control_flow_util.ENABLE_CONTROL_FLOW_V2 = saved
     with pytest.raises(tf.errors.NotFoundError, match="'StackPopV2', 'StackPushV2', 'StackV2'"):
         tf.import_graph_def(graph.as_graph_def())
     assert tf.get_default_graph().get_operations() == []

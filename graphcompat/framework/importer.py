@@ -23,6 +23,7 @@ How a GraphDef becomes graphcompat ops:
 from __future__ import annotations
 
 import contextlib
+import functools
 import dataclasses
 import gc
 import re
@@ -1074,21 +1075,23 @@ class _Importer:
                 outs = [identity(o) for o in outs]
         return outs, targets
 
+    def _branch(self, func_attr, args: list):
+        """A cond/case branch callable that imports a library function's body with `args` bound."""
+        from graphcompat.framework.constant_op import constant
+
+        def fn():
+            outs, targets = self.call(func_attr, args)
+            if not outs:  # side effects only: a token that carries them
+                with _ops.control_dependencies(targets):
+                    return [constant(np.int32(0))]
+            return outs
+        return fn
+
     def _build_if(self, ctx: _Context, node: _Node):
         from graphcompat.ops.control_flow_ops import cond
-        from graphcompat.framework.constant_op import constant
         pred = _as_predicate(ctx.value(node.inputs[0]))
         args = [ctx.value(t) for t in node.inputs[1:]]
-
-        def branch(func_attr):
-            def fn():
-                outs, targets = self.call(func_attr, args)
-                if not outs:  # side effects only: a token that carries them
-                    with _ops.control_dependencies(targets):
-                        return [constant(np.int32(0))]
-                return outs
-            return fn
-
+        branch = functools.partial(self._branch, args=args)
         with _ops.name_scope(self._scope_for(ctx, node.name.rpartition("/")[0]) or None):
             results = cond(pred, branch(node.attrs["then_branch"]), branch(node.attrs["else_branch"]),
                            strict=True, name=node.name.rpartition("/")[2])
@@ -1098,20 +1101,10 @@ class _Importer:
         return self._name_outputs(ctx, node, results)
 
     def _build_case(self, ctx: _Context, node: _Node):
-        from graphcompat.framework.constant_op import constant
         from graphcompat.ops.control_flow_ops import indexed_case
         index = ctx.value(node.inputs[0])
         args = [ctx.value(t) for t in node.inputs[1:]]
-
-        def branch(func_attr):
-            def fn():
-                outs, targets = self.call(func_attr, args)
-                if not outs:  # side effects only: a token that carries them
-                    with _ops.control_dependencies(targets):
-                        return [constant(np.int32(0))]
-                return outs
-            return fn
-
+        branch = functools.partial(self._branch, args=args)
         with _ops.name_scope(self._scope_for(ctx, node.name.rpartition("/")[0]) or None):
             results = indexed_case(index, [branch(f) for f in node.attrs["branches"]],
                                    node.name.rpartition("/")[2])
