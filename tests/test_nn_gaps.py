@@ -327,7 +327,19 @@ SAMPLERS = {
     "sampled_softmax_all_classes": _sampled_loss("softmax", True),
     "sampled_softmax_all_classes_keep_hits": _sampled_loss("softmax", False),
     "nce_all_classes": _sampled_loss("nce", False),
+    "sampled_softmax_repeated_samples": lambda tf: _repeated_samples_loss(tf),
 }
+
+
+def _repeated_samples_loss(tf):
+    """A caller's sampled_values with repeated ids: TF masks the accidental hit at the id's LAST position
+    only (ComputeAccidentalHits maps each sampled id to its last position)."""
+    sampled = (tf.constant(np.array([5, 1, 5, 2, 4, 2], np.int64)),
+               tf.constant(np.full((3, 1), 0.3, np.float32)), tf.constant(np.full(6, 0.2, np.float32)))
+    w, b, x = tf.constant(EMB_W), tf.constant(EMB_B), tf.constant(INPUTS)
+    labels = tf.constant(np.array([[2], [5], [4]], np.int64))
+    loss = tf.nn.sampled_softmax_loss(w, b, labels, x, 6, 6, sampled_values=sampled)
+    return [loss] + [tf.convert_to_tensor(g) for g in tf.gradients(tf.reduce_sum(loss), [w, x])]
 
 
 @pytest.mark.parametrize("case", sorted(SAMPLERS))

@@ -148,6 +148,17 @@ def _sum_rows(x: _ops.Tensor) -> _ops.Tensor:
     return _array.reshape(_deps.matmul(x, ones), [-1])
 
 
+def _last_occurrences(ids) -> _ops.Tensor:
+    """bool [n]: position j holds the last occurrence of ids[j] (a stable sort keeps equal ids in
+    position order, so the last of each run of equal sorted ids is the last occurrence)."""
+    from graphcompat.ops.sort_ops import argsort
+    from graphcompat.ops.special_math_ops import invert_permutation
+    order = argsort(ids, stable=True)
+    ordered = _deps.gather(ids, order)
+    last_in_order = _array.concat([_math.not_equal(ordered[:-1], ordered[1:]), [True]], 0)
+    return _deps.gather(last_in_order, invert_permutation(order))
+
+
 def _compute_sampled_logits(weights, biases, labels, inputs, num_sampled: int, num_classes: int,
                             num_true: int = 1, sampled_values=None, subtract_log_q: bool = True,
                             remove_accidental_hits: bool = False, partition_strategy: str = "mod",
@@ -161,6 +172,7 @@ def _compute_sampled_logits(weights, biases, labels, inputs, num_sampled: int, n
         if labels.dtype.base_dtype != _dt.int64:
             labels = _math.cast(labels, _dt.int64)
         labels_flat = _array.reshape(labels, [-1])
+        samples_unique = sampled_values is None
         if sampled_values is None:
             sampled_values = _sampling.log_uniform_candidate_sampler(
                 true_classes=labels, num_true=num_true, num_sampled=num_sampled, unique=True,
@@ -191,10 +203,14 @@ def _compute_sampled_logits(weights, biases, labels, inputs, num_sampled: int, n
         if remove_accidental_hits:
             # TF scatters -FLT_MAX onto the (row, sample) pairs where a sample equals a true label
             # (ComputeAccidentalHits + SparseToDense, data-dependent shapes); the same dense mask here
-            # is an equality test of labels against samples.
+            # is an equality test of labels against samples. ComputeAccidentalHits maps each sampled id
+            # to its LAST position, so of samples that repeat (a caller's sampled_values may) only the
+            # last is masked.
             with _ops.name_scope("accidental_hits"):
                 hits = _math.equal(_array.expand_dims(labels, 2), _array.reshape(sampled, [1, 1, -1]))
                 hit_rows = _math.reduce_any(hits, axis=1)
+                if not samples_unique:
+                    hit_rows = _math.logical_and(hit_rows, _array.expand_dims(_last_occurrences(sampled), 0))
                 dtype = sampled_logits.dtype.base_dtype
                 sampled_logits += _math.cast(hit_rows, dtype) * constant(-np.finfo(np.float32).max, dtype=dtype)
         if subtract_log_q:
