@@ -2,6 +2,8 @@
 SpaceToBatchND), dilated `pool`, `with_space_to_batch`, `atrous_conv2d(_transpose)`,
 `required_space_to_batch_paddings`, `conv3d_backprop_filter(_v2)`, v1 `conv1d`'s graph and its padding
 errors. Values, gradients, static shapes, op names/types, and TF's errors (class and text)."""
+import os
+
 import numpy as np
 import pytest
 
@@ -367,3 +369,91 @@ SAMPLER_ERRORS = {
 def test_all_candidate_sampler_errors(case):
     build, feed = SAMPLER_ERRORS[case]
     _op_oracle.compare_error(build, feed, runs=2)
+
+
+# ------------------------------------------------------------------------------------------------
+# fixed_unigram_candidate_sampler: draws cannot equal TF's bit for bit; what is deterministic is compared
+# with TF (expected counts without `unique`, op names, errors), the rest is checked against the weights
+# ------------------------------------------------------------------------------------------------
+UNIGRAMS = [5.0, 1.0, 2.0, 3.0, 0.5, 7.0, 1.0, 2.0]
+VOCAB_LINES = "the,50\nof,30\ncat,5\ndog,10\nzebra,1\n"
+
+
+def _vocab_file(tmp_path_factory=None) -> str:
+    import tempfile
+    path = os.path.join(tempfile.gettempdir(), f"graphcompat_unigram_vocab_{os.getpid()}.csv")
+    with open(path, "w") as f:
+        f.write(VOCAB_LINES)
+    return path
+
+
+def _unigram_weights(unigrams, distortion=1.0, reserved=0, shards=1, shard=0):
+    """The kernel's weights, written out: reserved ids of the shard at 0, then the shard's weights ** d."""
+    weights = [0.0] * sum(1 for i in range(reserved) if i % shards == shard)
+    word_id = len(weights)
+    for w in unigrams:
+        if word_id % shards == shard:
+            weights.append(np.float32(w) ** np.float32(distortion))
+        word_id += 1
+    weights = np.asarray(weights, np.float32)
+    return weights / weights.sum()
+
+
+UNIGRAM_CASES = {  # expected counts of true classes without `unique` are p * num_sampled: deterministic
+    "unigrams_distorted": lambda tf: list(tf.nn.fixed_unigram_candidate_sampler(
+        CLASSES, 2, 5, False, 8, unigrams=UNIGRAMS, distortion=0.75, seed=1))[1:2],
+    "vocab_file_reserved": lambda tf: list(tf.nn.fixed_unigram_candidate_sampler(
+        CLASSES[:, :1], 1, 3, False, 6, vocab_file=_vocab_file(), num_reserved_ids=1, seed=2))[1:2],
+    "shards": lambda tf: list(tf.nn.fixed_unigram_candidate_sampler(
+        CLASSES[:, 1:] % 4, 1, 2, False, 4, unigrams=UNIGRAMS, num_shards=2, shard=1, seed=3))[1:2],
+    # a Python list of classes converts to the op's int64 (it became an int32 tensor first and was refused)
+    "log_uniform_list_of_classes": lambda tf: list(tf.nn.log_uniform_candidate_sampler(
+        [[1, 2], [3, 0]], 2, 4, False, 10, seed=1))[1:2],
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNIGRAM_CASES))
+def test_fixed_unigram_expected_counts_match_tensorflow(case):
+    _op_oracle.compare(UNIGRAM_CASES[case], tol=1e-6, runs=2)
+
+
+@pytest.mark.parametrize("unique", [False, True])
+def test_fixed_unigram_draws_follow_the_weights(unique):
+    """Sampled ids come from the distorted weights (never a zero-weight id), unique when asked, and each
+    sampled expected count is the kernel's formula for that id."""
+    import graphcompat as tf
+    p = _unigram_weights(UNIGRAMS[2:], distortion=0.75, reserved=2)
+    with tf.Graph().as_default():
+        num = 4000 if not unique else 5
+        sampled, true_count, sampled_count = tf.nn.fixed_unigram_candidate_sampler(
+            CLASSES, 2, num, unique, 8, unigrams=UNIGRAMS[2:], distortion=0.75, num_reserved_ids=2, seed=7)
+        with tf.Session() as sess:
+            s, t, c = sess.run([sampled, true_count, sampled_count])
+    assert s.dtype == np.int64 and s.shape == (num,) and t.shape == CLASSES.shape
+    assert np.all(p[s] > 0)  # the reserved ids 0 and 1 are never drawn
+    if unique:
+        assert len(set(s.tolist())) == num
+        assert np.all(c >= p[s] - 1e-6) and np.all(c <= 1.0)  # P(drawn in `tries` >= num draws)
+    else:
+        np.testing.assert_allclose(c, p[s] * num, rtol=1e-5)
+        np.testing.assert_allclose(np.bincount(s, minlength=8) / num, p, atol=0.03)
+
+
+UNIGRAM_ERRORS = {
+    "neither": lambda tf: tf.nn.fixed_unigram_candidate_sampler(CLASSES, 2, 2, True, 5),
+    "both": lambda tf: tf.nn.fixed_unigram_candidate_sampler(CLASSES, 2, 2, True, 5, vocab_file=_vocab_file(),
+                                                             unigrams=[1.0] * 5),
+    "range_not_weights": lambda tf: tf.nn.fixed_unigram_candidate_sampler(CLASSES, 2, 2, True, 6,
+                                                                          unigrams=UNIGRAMS),
+    "range_too_small": lambda tf: tf.nn.fixed_unigram_candidate_sampler(CLASSES, 2, 9, True, 8, unigrams=UNIGRAMS),
+    "class_out_of_range": lambda tf: tf.nn.fixed_unigram_candidate_sampler(CLASSES, 2, 2, False, 4,
+                                                                           unigrams=UNIGRAMS[:4]),
+    "log_uniform_class_out_of_range": lambda tf: tf.nn.log_uniform_candidate_sampler(CLASSES, 2, 2, True, 4),
+    "num_shards_0": lambda tf: tf.nn.fixed_unigram_candidate_sampler(CLASSES, 2, 2, True, 8, unigrams=UNIGRAMS,
+                                                                     num_shards=0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNIGRAM_ERRORS))
+def test_fixed_unigram_errors(case):
+    _op_oracle.compare_error(UNIGRAM_ERRORS[case], runs=2)

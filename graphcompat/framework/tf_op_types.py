@@ -704,6 +704,7 @@ NO_GRADIENT = frozenset({
     'FilterDataset',
     'FixedLengthRecordDatasetV2',
     'FixedLengthRecordReaderV2',
+    'FixedUnigramCandidateSampler',
     'FlatMapDataset',
     'GeneratorDataset',
     'GuaranteeConst',

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-from graphcompat.framework.constant_op import convert_to_tensor
 from graphcompat.framework.registry import apply_op
 from graphcompat.ops.random_ops import get_seed
 
 def _sampler(op_type: str, true_classes, num_true: int, num_sampled: int, unique: bool, range_max: int,
              seed: Optional[int], name: Optional[str]):
     seed1, seed2 = get_seed(seed)
-    true_classes = convert_to_tensor(true_classes)
     return tuple(apply_op(op_type, [true_classes], {
         "num_true": int(num_true), "num_sampled": int(num_sampled), "unique": bool(unique),
         "range_max": int(range_max), "seed": seed1 or 0, "seed2": seed2 or 0}, name=name))
@@ -29,6 +27,28 @@ def uniform_candidate_sampler(true_classes, num_true: int, num_sampled: int, uni
     """`tf.nn.uniform_candidate_sampler`: classes drawn uniformly from [0, range_max)."""
     return _sampler("UniformCandidateSampler", true_classes, num_true, num_sampled, unique, range_max,
                     seed, name)
+
+
+def fixed_unigram_candidate_sampler(true_classes, num_true: int, num_sampled: int, unique: bool, range_max: int,
+                                    vocab_file: str = "", distortion: float = 1.0, num_reserved_ids: int = 0,
+                                    num_shards: int = 1, shard: int = 0, unigrams=(), seed: Optional[int] = None,
+                                    name: Optional[str] = None):
+    """`tf.nn.fixed_unigram_candidate_sampler`: classes drawn from fixed unigram weights (`unigrams`, or the
+    last comma-separated field of each line of `vocab_file`) raised to `distortion`; the first
+    `num_reserved_ids` ids weigh 0; with `num_shards` > 1 only the ids of `shard` (id % num_shards) are
+    kept and the sampler's ids index them (FixedUnigramCandidateSampler)."""
+    minimums = (("num_true", num_true, 1), ("num_sampled", num_sampled, 1), ("range_max", range_max, 1),
+                ("num_shards", num_shards, 1), ("shard", shard, 0))
+    for attr, value, least in minimums:
+        if int(value) < least:
+            raise ValueError(f"Attr '{attr}' of 'FixedUnigramCandidateSampler' Op passed {int(value)} less than "
+                             f"minimum {least}.")
+    seed1, seed2 = get_seed(seed)
+    return tuple(apply_op("FixedUnigramCandidateSampler", [true_classes], {
+        "num_true": int(num_true), "num_sampled": int(num_sampled), "unique": bool(unique),
+        "range_max": int(range_max), "vocab_file": str(vocab_file), "distortion": float(distortion),
+        "num_reserved_ids": int(num_reserved_ids), "num_shards": int(num_shards), "shard": int(shard),
+        "unigrams": [float(u) for u in unigrams], "seed": seed1 or 0, "seed2": seed2 or 0}, name=name))
 
 
 def compute_accidental_hits(true_classes, sampled_candidates, num_true: int, seed: Optional[int] = None,

@@ -303,6 +303,10 @@ def _sampler_shape(ctx: InferenceContext):
 for _op in ("LogUniformCandidateSampler", "UniformCandidateSampler", "AllCandidateSampler"):
     defop(_op, "true_classes: int64 -> sampled_candidates: int64, true_expected_count: float32, "
           "sampled_expected_count: float32", attrs={"seed": 0, "seed2": 0}, shape=_sampler_shape, stateful=True)
+defop("FixedUnigramCandidateSampler", "true_classes: int64 -> sampled_candidates: int64, true_expected_count: "
+      "float32, sampled_expected_count: float32",
+      attrs={"vocab_file": "", "distortion": 1.0, "num_reserved_ids": 0, "num_shards": 1, "shard": 0,
+             "unigrams": [], "seed": 0, "seed2": 0}, shape=_sampler_shape, stateful=True)
 
 
 def _accidental_hits_shape(ctx: InferenceContext):

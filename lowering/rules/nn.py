@@ -453,12 +453,69 @@ def _draw_unique(key, num_sampled: int, draw):
     return buf.astype(jnp.int64), tries
 
 
+def _fixed_unigram(weights: np.ndarray):
+    """FixedUnigramSampler over float32 weights (already distorted; ids outside the shard are not in it)."""
+    total = np.cumsum(weights, dtype=np.float32)[-1]  # the kernel's running float sum
+    logits = jnp.log(jnp.asarray(weights, jnp.float32))
+    probs = jnp.asarray(weights / total, jnp.float32)
+
+    def draw(key, n):
+        return jax.random.categorical(key, logits, shape=(n,)).astype(jnp.int32)
+
+    def prob(ids):
+        inside = (ids >= 0) & (ids < probs.shape[0])
+        return jnp.where(inside, probs[jnp.clip(ids, 0, probs.shape[0] - 1)], jnp.float32(0))
+    return draw, prob
+
+
+def _unigram_weights(op) -> np.ndarray:
+    """The kernel's weights: reserved ids of this shard at 0, then each unigram (or vocabulary line's last
+    field) of this shard raised to `distortion`, in float32; their count must equal range_max."""
+    attrs = op.attrs
+    vocab_file, unigrams = attrs["vocab_file"], list(attrs["unigrams"])
+    if not vocab_file and not unigrams:
+        raise errors.InvalidArgumentError(None, op, "Must provide either vocab_file or unigrams.")
+    if vocab_file and unigrams:
+        raise errors.InvalidArgumentError(None, op, "Must only provide one of vocab_file and unigrams.")
+    shards, shard, distortion = int(attrs["num_shards"]), int(attrs["shard"]), np.float32(attrs["distortion"])
+    weights = [np.float32(0)] * sum(1 for i in range(int(attrs["num_reserved_ids"])) if i % shards == shard)
+    if vocab_file:
+        try:
+            with open(vocab_file, "r", encoding="utf-8") as f:
+                lines = f.read().split("\n")
+        except FileNotFoundError:
+            raise errors.NotFoundError(None, op, f"{vocab_file}; No such file or directory") from None
+        values = []
+        for line in (lines[:-1] if lines and lines[-1] == "" else lines):
+            try:
+                values.append((line, np.float32(line.split(",")[-1])))
+            except ValueError:
+                values.append((line, None))
+    else:
+        values = [(None, np.float32(u)) for u in unigrams]
+    word_id = len(weights)  # as the kernel counts: from the number of reserved ids it kept
+    for line, w in values:
+        if word_id % shards == shard:
+            if w is None:
+                raise errors.InvalidArgumentError(None, op, f"Wrong vocabulary format at line: {line}")
+            weights.append(np.power(w, distortion, dtype=np.float32))
+        word_id += 1
+    range_max = int(attrs["range_max"])
+    if len(weights) != range_max:
+        raise errors.InvalidArgumentError(None, op, f"range is {range_max} must be equal to weights size  "
+                                                    f"{len(weights)}")
+    return np.asarray(weights, np.float32)
+
+
 @functools.lru_cache(maxsize=None)
-def _sampler_fn(kind: str, num_sampled: int, range_max: int, unique: bool):
+def _sampler_fn(kind: str, num_sampled: int, range_max: int, unique: bool, weights: bytes = b""):
     """One jitted sampler per configuration: eager first runs reuse its executable instead of
     re-compiling the dedup loop, and under the plan's jit it simply inlines."""
     dtype = jnp.int32 if range_max < 2 ** 31 - 1 else jnp.int64  # int32 compiles and runs faster
-    draw, prob = (_log_uniform if kind == "LogUniformCandidateSampler" else _uniform)(range_max, dtype)
+    if kind == "FixedUnigramCandidateSampler":
+        draw, prob = _fixed_unigram(np.frombuffer(weights, np.float32))
+    else:
+        draw, prob = (_log_uniform if kind == "LogUniformCandidateSampler" else _uniform)(range_max, dtype)
 
     def sample(key, true_classes):
         if unique:
@@ -478,13 +535,30 @@ def _sampler_fn(kind: str, num_sampled: int, range_max: int, unique: bool):
     return jax.jit(sample)
 
 
-@lowers("LogUniformCandidateSampler", "UniformCandidateSampler", context=True)
+@lowers("LogUniformCandidateSampler", "UniformCandidateSampler", "FixedUnigramCandidateSampler", context=True)
 def candidate_sampler(ctx, op, true_classes):
     attrs = op.attrs
     num_sampled, range_max, unique = int(attrs["num_sampled"]), int(attrs["range_max"]), bool(attrs["unique"])
+    weights = _unigram_weights(op).tobytes() if op.type == "FixedUnigramCandidateSampler" else b""
+    if np.ndim(true_classes) != 2:
+        raise errors.InvalidArgumentError(None, op, "true_classes must be a matrix")
+    if np.shape(true_classes)[1] != int(attrs["num_true"]):
+        raise errors.InvalidArgumentError(None, op, f"true_classes must have num_true columns, expected: "
+                                                    f"{np.shape(true_classes)[1]} was: {int(attrs['num_true'])}")
     if unique and num_sampled > range_max:
         raise errors.InvalidArgumentError(None, op, "Sampler's range is too small.")
-    return _sampler_fn(op.type, num_sampled, range_max, unique)(ctx.random_key(op), true_classes)
+    _require_true_classes_in_range(true_classes, range_max)
+    return _sampler_fn(op.type, num_sampled, range_max, unique, weights)(ctx.random_key(op), true_classes)
+
+
+def _require_true_classes_in_range(true_classes, range_max: int) -> None:
+    """The sampler kernels' check of every true class against the sampler's range (a run-time check)."""
+    in_range = (true_classes >= 0) & (true_classes < range_max)
+
+    def message():
+        bad = np.asarray(true_classes)[~np.asarray(in_range)][0]
+        return f"`true_candidate` out of range [0, {range_max}), received {bad}"
+    require(in_range, errors.InvalidArgumentError, message)
 
 
 @lowers("ComputeAccidentalHits", host=True)
@@ -512,11 +586,6 @@ def all_candidate_sampler(true_classes, *, num_true, num_sampled, **_):
     if cols != num_true:
         raise errors.InvalidArgumentError(None, None, f"true_classes must have num_true columns, expected: {cols} "
                                           f"was: {num_true}")
-    in_range = (true_classes >= 0) & (true_classes < num_sampled)
-
-    def message():
-        bad = np.asarray(true_classes)[~np.asarray(in_range)][0]
-        return f"`true_candidate` out of range [0, {num_sampled}), received {bad}"
-    require(in_range, errors.InvalidArgumentError, message)
+    _require_true_classes_in_range(true_classes, num_sampled)
     return (jnp.arange(num_sampled, dtype=jnp.int64), jnp.ones((rows, cols), jnp.float32),
             jnp.ones((num_sampled,), jnp.float32))
