@@ -15,5 +15,5 @@ from graphcompat.ops.stateless_random_ops import (stateless_categorical, statele
                                                   stateless_random_normal as stateless_normal,
                                                   stateless_random_uniform as stateless_uniform,
                                                   stateless_truncated_normal)
-from graphcompat.nn.candidate_sampling import (all_candidate_sampler, fixed_unigram_candidate_sampler, log_uniform_candidate_sampler,  # noqa: F401,E402
+from graphcompat.nn.candidate_sampling import (all_candidate_sampler, fixed_unigram_candidate_sampler, learned_unigram_candidate_sampler, log_uniform_candidate_sampler,  # noqa: F401,E402
                                                uniform_candidate_sampler)

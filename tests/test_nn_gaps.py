@@ -451,9 +451,48 @@ UNIGRAM_ERRORS = {
     "log_uniform_class_out_of_range": lambda tf: tf.nn.log_uniform_candidate_sampler(CLASSES, 2, 2, True, 4),
     "num_shards_0": lambda tf: tf.nn.fixed_unigram_candidate_sampler(CLASSES, 2, 2, True, 8, unigrams=UNIGRAMS,
                                                                      num_shards=0),
+    "learned_class_out_of_range": lambda tf: tf.nn.learned_unigram_candidate_sampler(CLASSES, 2, 2, False, 4),
+    "learned_range_too_small": lambda tf: tf.nn.learned_unigram_candidate_sampler(CLASSES, 2, 9, True, 8),
 }
 
 
 @pytest.mark.parametrize("case", sorted(UNIGRAM_ERRORS))
 def test_fixed_unigram_errors(case):
     _op_oracle.compare_error(UNIGRAM_ERRORS[case], runs=2)
+
+
+def _learned_counts_over_runs(tf):
+    """Expected counts of learned_unigram_candidate_sampler over three runs of one session: the sampler's
+    counts (1 per class at the start) grow by each run's true classes, so later runs' counts follow."""
+    classes = tf.placeholder(tf.int64, [None, 2])
+    with tf.Session() as sess:
+        out = tf.nn.learned_unigram_candidate_sampler(classes, 2, 5, False, 6, seed=1)
+        return [sess.run(out[1], {classes: batch}) for batch in ([[0, 1], [1, 1]], [[5, 2], [1, 0]], [[1, 1]])]
+
+
+def test_learned_unigram_counts_follow_the_true_classes_as_tensorflow():
+    import graphcompat as tf
+    with tf.Graph().as_default():
+        got = _learned_counts_over_runs(tf)
+    v1 = oracle.tf1()
+    with v1.Graph().as_default():
+        want = _learned_counts_over_runs(v1)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_learned_unigram_draws_follow_the_learned_counts():
+    import graphcompat as tf
+    with tf.Graph().as_default():
+        classes = tf.placeholder(tf.int64, [None, 2])
+        sampled, _, expected = tf.nn.learned_unigram_candidate_sampler(classes, 2, 3000, False, 6, seed=2)
+        unique = tf.nn.learned_unigram_candidate_sampler(classes, 2, 4, True, 6, seed=3)[0]
+        with tf.Session() as sess:
+            sess.run(sampled, {classes: [[1, 1], [1, 1], [1, 2]]})  # counts become [1, 6, 2, 1, 1, 1]
+            s, c = sess.run([sampled, expected], {classes: [[0, 0]]})
+            u = sess.run(unique, {classes: [[0, 0]]})
+    p = np.array([1, 6, 2, 1, 1, 1], np.float32) / 12
+    np.testing.assert_allclose(np.bincount(s, minlength=6) / 3000, p, atol=0.03)
+    np.testing.assert_allclose(c, p[s] * 3000, rtol=1e-5)
+    assert len(set(u.tolist())) == 4
+

@@ -721,6 +721,7 @@ NO_GRADIENT = frozenset({
     'IteratorGetNext',
     'IteratorToStringHandle',
     'IteratorV2',
+    'LearnedUnigramCandidateSampler',
     'ListDiff',
     'LogUniformCandidateSampler',
     'LookupTableExportV2',

@@ -10,7 +10,7 @@ from graphcompat.nn.nn_impl import (batch_normalization, fused_batch_norm, l2_no
                                     nce_loss, sampled_softmax_loss, sigmoid_cross_entropy_with_logits,
                                     weighted_cross_entropy_with_logits, zero_fraction)
 from graphcompat.nn.embedding_ops import embedding_lookup, embedding_lookup_sparse  # noqa: F401
-from graphcompat.nn.candidate_sampling import (all_candidate_sampler, fixed_unigram_candidate_sampler, compute_accidental_hits,  # noqa: F401
+from graphcompat.nn.candidate_sampling import (all_candidate_sampler, fixed_unigram_candidate_sampler, learned_unigram_candidate_sampler, compute_accidental_hits,  # noqa: F401
                                                log_uniform_candidate_sampler, uniform_candidate_sampler)
 from graphcompat.nn import rnn_cell  # noqa: F401,E402
 from graphcompat.nn.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, static_bidirectional_rnn,  # noqa: F401,E402

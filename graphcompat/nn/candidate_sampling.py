@@ -29,6 +29,15 @@ def uniform_candidate_sampler(true_classes, num_true: int, num_sampled: int, uni
                     seed, name)
 
 
+def learned_unigram_candidate_sampler(true_classes, num_true: int, num_sampled: int, unique: bool,
+                                      range_max: int, seed: Optional[int] = None, name: Optional[str] = None):
+    """`tf.nn.learned_unigram_candidate_sampler`: classes drawn in proportion to how often each was a true
+    class in earlier runs of this op in this session (every class starts at a count of 1; the counts are
+    updated after each run's draw), as TF's UnigramSampler (LearnedUnigramCandidateSampler)."""
+    return _sampler("LearnedUnigramCandidateSampler", true_classes, num_true, num_sampled, unique, range_max,
+                    seed, name)
+
+
 def fixed_unigram_candidate_sampler(true_classes, num_true: int, num_sampled: int, unique: bool, range_max: int,
                                     vocab_file: str = "", distortion: float = 1.0, num_reserved_ids: int = 0,
                                     num_shards: int = 1, shard: int = 0, unigrams=(), seed: Optional[int] = None,

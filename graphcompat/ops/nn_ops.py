@@ -300,7 +300,8 @@ def _sampler_shape(ctx: InferenceContext):
     return [_ts.TensorShape([n]), t if t.ndims is not None else _ts.unknown_shape(2), _ts.TensorShape([n])]
 
 
-for _op in ("LogUniformCandidateSampler", "UniformCandidateSampler", "AllCandidateSampler"):
+for _op in ("LogUniformCandidateSampler", "UniformCandidateSampler", "AllCandidateSampler",
+            "LearnedUnigramCandidateSampler"):
     defop(_op, "true_classes: int64 -> sampled_candidates: int64, true_expected_count: float32, "
           "sampled_expected_count: float32", attrs={"seed": 0, "seed2": 0}, shape=_sampler_shape, stateful=True)
 defop("FixedUnigramCandidateSampler", "true_classes: int64 -> sampled_candidates: int64, true_expected_count: "

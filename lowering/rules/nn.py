@@ -456,8 +456,14 @@ def _draw_unique(key, num_sampled: int, draw):
 def _fixed_unigram(weights: np.ndarray):
     """FixedUnigramSampler over float32 weights (already distorted; ids outside the shard are not in it)."""
     total = np.cumsum(weights, dtype=np.float32)[-1]  # the kernel's running float sum
-    logits = jnp.log(jnp.asarray(weights, jnp.float32))
-    probs = jnp.asarray(weights / total, jnp.float32)
+    return _fixed_unigram_from(jnp.asarray(weights, jnp.float32), jnp.float32(total))
+
+
+def _fixed_unigram_from(weights, total=None):
+    """Draw and probability functions of the unigram distribution `weights` / `total` (default: their sum)."""
+    total = jnp.sum(weights) if total is None else total
+    logits = jnp.log(weights)
+    probs = (weights / total).astype(jnp.float32)
 
     def draw(key, n):
         return jax.random.categorical(key, logits, shape=(n,)).astype(jnp.int32)
@@ -518,27 +524,48 @@ def _sampler_fn(kind: str, num_sampled: int, range_max: int, unique: bool, weigh
         draw, prob = (_log_uniform if kind == "LogUniformCandidateSampler" else _uniform)(range_max, dtype)
 
     def sample(key, true_classes):
-        if unique:
-            sampled, tries = _draw_unique(key, num_sampled, draw)
-            tries = tries.astype(jnp.float32)
-
-            def expected(ids):  # TF's ExpectedCountHelper: P(id drawn at least once in `tries` draws),
-                p = prob(ids)   # and p * num_sampled when no draw was rejected (tries == num_sampled)
-                return jnp.where(tries == num_sampled, p * np.float32(num_sampled),
-                                 -jnp.expm1(tries * jnp.log1p(-p)))
-        else:
-            sampled = draw(key, num_sampled).astype(jnp.int64)
-
-            def expected(ids):
-                return prob(ids) * np.float32(num_sampled)
-        return sampled, expected(true_classes), expected(sampled)
+        return _sample(key, true_classes, draw, prob, num_sampled, unique)
     return jax.jit(sample)
 
 
-@lowers("LogUniformCandidateSampler", "UniformCandidateSampler", "FixedUnigramCandidateSampler", context=True)
+def _sample(key, true_classes, draw, prob, num_sampled: int, unique: bool):
+    """(sampled, true expected counts, sampled expected counts) of one RangeSampler draw."""
+    if unique:
+        sampled, tries = _draw_unique(key, num_sampled, draw)
+        tries = tries.astype(jnp.float32)
+
+        def expected(ids):  # TF's ExpectedCountHelper: P(id drawn at least once in `tries` draws),
+            p = prob(ids)   # and p * num_sampled when no draw was rejected (tries == num_sampled)
+            return jnp.where(tries == num_sampled, p * np.float32(num_sampled),
+                             -jnp.expm1(tries * jnp.log1p(-p)))
+    else:
+        sampled = draw(key, num_sampled).astype(jnp.int64)
+
+        def expected(ids):
+            return prob(ids) * np.float32(num_sampled)
+    return sampled, expected(true_classes), expected(sampled)
+
+
+@functools.lru_cache(maxsize=None)
+def _learned_sampler_fn(num_sampled: int, range_max: int, unique: bool):
+    """TF's UnigramSampler: weights are counts (each class starts at 1), drawn from and then raised by one
+    for every true class of the batch."""
+    def sample(key, true_classes, counts):
+        draw, prob = _fixed_unigram_from(counts.astype(jnp.float32))
+        out = _sample(key, true_classes, draw, prob, num_sampled, unique)
+        ids = jnp.reshape(true_classes, (-1,))
+        return out + (counts.at[ids].add(1, mode="drop"),)
+    return jax.jit(sample)
+
+
+@lowers("LogUniformCandidateSampler", "UniformCandidateSampler", "FixedUnigramCandidateSampler",
+        "LearnedUnigramCandidateSampler", context=True)
 def candidate_sampler(ctx, op, true_classes):
     attrs = op.attrs
     num_sampled, range_max, unique = int(attrs["num_sampled"]), int(attrs["range_max"]), bool(attrs["unique"])
+    learned = op.type == "LearnedUnigramCandidateSampler"
+    if learned and range_max >= 2 ** 31 - 1:
+        raise errors.InvalidArgumentError(None, op, f"range_max {range_max} must be less than 2147483647")
     weights = _unigram_weights(op).tobytes() if op.type == "FixedUnigramCandidateSampler" else b""
     if np.ndim(true_classes) != 2:
         raise errors.InvalidArgumentError(None, op, "true_classes must be a matrix")
@@ -548,6 +575,13 @@ def candidate_sampler(ctx, op, true_classes):
     if unique and num_sampled > range_max:
         raise errors.InvalidArgumentError(None, op, "Sampler's range is too small.")
     _require_true_classes_in_range(true_classes, range_max)
+    if learned:  # the counts live in the session, as the kernel's sampler does
+        key = ("unigram_counts", op.name)
+        counts = ctx.read_or_init(key, lambda: np.ones(range_max, np.int64))
+        *out, counts = _learned_sampler_fn(num_sampled, range_max, unique)(ctx.random_key(op), true_classes,
+                                                                           counts)
+        ctx.write(key, counts)
+        return tuple(out)
     return _sampler_fn(op.type, num_sampled, range_max, unique, weights)(ctx.random_key(op), true_classes)
 
 
