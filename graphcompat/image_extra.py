@@ -192,11 +192,12 @@ def adjust_gamma(image, gamma=1, gain=1):
 
 
 def rot90(image, k=1, name: Optional[str] = None):
-    """`tf.image.rot90`: `k` quarter turns counter-clockwise (k a Python int)."""
+    """`tf.image.rot90`: `k` quarter turns counter-clockwise. A tensor `k` is TF's graph: k mod 4 picks one
+    of the turns with tf.case, and the result's height and width are unknown statically."""
     from graphcompat.ops.array_ops import identity, transpose as _transpose
     from graphcompat.ops.indexing_ops import reverse_v2
     if not isinstance(k, (int, np.integer)):
-        raise NotImplementedError("tf.image.rot90 with a tensor `k`")
+        return _rot90_by_tensor(image, k, name)
     with _ops.name_scope(name, "rot90", [image, k]) as scope:
         image = convert_to_tensor(image, name="image")
         rank = image.shape.ndims
@@ -212,6 +213,40 @@ def rot90(image, k=1, name: Optional[str] = None):
         if k == 2:
             return reverse_v2(image, [h, w], name=scope)
         return reverse_v2(_transpose(image, perm), [w], name=scope)
+
+
+def _rot90_by_tensor(image, k, name):
+    from graphcompat.ops.array_ops import transpose as _transpose
+    from graphcompat.ops.control_flow_ops import case, cond
+    from graphcompat.ops.indexing_ops import reverse_v2
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.image_crop import _assert_at_least_3d
+
+    def turns(image, k, scope, rank):
+        h, w = (0, 1) if rank == 3 else (1, 2)
+        perm = [1, 0, 2] if rank == 3 else [0, 2, 1, 3]
+        cases = [(math_ops.equal(k, 1), lambda: _transpose(reverse_v2(image, [w]), perm)),
+                 (math_ops.equal(k, 2), lambda: reverse_v2(image, [h, w])),
+                 (math_ops.equal(k, 3), lambda: reverse_v2(_transpose(image, perm), [w]))]
+        result = case(cases, default=lambda: image, exclusive=True, name=scope)
+        channels = image.shape[rank - 1] if image.shape.ndims is not None else None
+        batch = [image.shape[0] if image.shape.ndims is not None else None] if rank == 4 else []
+        result.set_shape(batch + [None, None, channels])
+        return result
+
+    with _ops.name_scope(name, "rot90", [image, k]) as scope:
+        image = convert_to_tensor(image, name="image")
+        image = _assert_at_least_3d(image)
+        k = convert_to_tensor(k, dtype=_dt.int32, name="k")
+        k.shape.assert_has_rank(0)
+        k = math_ops.mod(k, 4)
+        rank = image.shape.ndims
+        if rank is None:
+            return cond(math_ops.equal(array_ops.rank(image), 3), lambda: turns(image, k, scope, 3),
+                        lambda: turns(image, k, scope, 4))
+        if rank not in (3, 4):
+            raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
+        return turns(image, k, scope, rank)
 
 
 def transpose(image, name: Optional[str] = None):
