@@ -267,23 +267,22 @@ def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None, sp
     return call(input, None)
 
 
+def _per_spatial_dim(values, num_spatial_dims: int, what: str) -> np.ndarray:
+    """One positive int per spatial dimension (all 1 when None), with TF's error texts."""
+    if values is None:
+        values = [1] * num_spatial_dims
+    elif len(values) != num_spatial_dims:
+        raise ValueError(f"`len({what})` should be {num_spatial_dims}. Received: {what}={values} of length "
+                         f"{len(values)}")
+    values = np.array(values, dtype=np.int32)
+    if np.any(values < 1):
+        raise ValueError(f"all values of `{what}` must be positive. Received: {what}={values}")
+    return values
+
+
 def _strides_and_dilation_rate(num_spatial_dims: int, strides, dilation_rate):
-    if dilation_rate is None:
-        dilation_rate = [1] * num_spatial_dims
-    elif len(dilation_rate) != num_spatial_dims:
-        raise ValueError(f"`len(dilation_rate)` should be {num_spatial_dims}. Received: "
-                         f"dilation_rate={dilation_rate} of length {len(dilation_rate)}")
-    dilation_rate = np.array(dilation_rate, dtype=np.int32)
-    if np.any(dilation_rate < 1):
-        raise ValueError(f"all values of `dilation_rate` must be positive. Received: dilation_rate={dilation_rate}")
-    if strides is None:
-        strides = [1] * num_spatial_dims
-    elif len(strides) != num_spatial_dims:
-        raise ValueError(f"`len(strides)` should be {num_spatial_dims}. Received: strides={strides} of length "
-                         f"{len(strides)}")
-    strides = np.array(strides, dtype=np.int32)
-    if np.any(strides < 1):
-        raise ValueError(f"all values of `strides` must be positive. Received: strides={strides}")
+    dilation_rate = _per_spatial_dim(dilation_rate, num_spatial_dims, "dilation_rate")
+    strides = _per_spatial_dim(strides, num_spatial_dims, "strides")
     if np.any(strides > 1) and np.any(dilation_rate > 1):
         raise ValueError("`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
                          f"Received: strides={strides} and dilation_rate={dilation_rate}")
