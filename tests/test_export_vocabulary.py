@@ -317,3 +317,17 @@ def test_ref_initialized_value_records_tfs_cond_and_runs_in_tf():
     np.testing.assert_array_equal(got, [10.0, 14.0])
     with pytest.raises(v1.errors.FailedPreconditionError, match="uninitialized value a"):
         _run_in_tf(g, c.value().name, init=c.initializer.name)
+
+
+@pytest.mark.oracle
+def test_placeholder_with_default_records_tensorflows_graph():
+    """TF calls the generated op directly: its default is the op's `input` Const, and the attr shape is
+    checked against the default's by the op's shape function (TF's merge error)."""
+    from tests import _op_oracle
+
+    def build(t):
+        t.placeholder_with_default([1.0, 2.0], [None])
+        t.placeholder_with_default(np.zeros((2, 3), np.float32), shape=[None, 3], name="x")
+    assert oracle.op_names(tf, build) == oracle.op_names(oracle.tf1(), build)
+    _op_oracle.compare_error(lambda t: t.placeholder_with_default([1.0, 2.0], [3]))
+    _op_oracle.compare_error(lambda t: t.placeholder_with_default([1.0, 2.0], [1, 2]))

@@ -15,8 +15,8 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
-from graphcompat.framework.registry import (InferenceContext, apply_op, defop, format_shape, register_folders,
-                                            unchanged_shape)
+from graphcompat.framework.registry import (InferenceContext, apply_op, defop, format_shape, merge_shapes,
+                                            register_folders, unchanged_shape)
 
 INDEX = (_dt.int32, _dt.int64)
 
@@ -268,7 +268,13 @@ def _tile_shape(ctx: InferenceContext):
 # ------------------------------------------------------------------------------------------------
 defop("Const", "-> output: dtype")  # created directly by constant_op.constant
 defop("Placeholder", "-> output: dtype", shape=lambda ctx: [ctx.attrs["shape"]])
-defop("PlaceholderWithDefault", "input: dtype -> output: dtype", shape=lambda ctx: [ctx.attrs["shape"]])
+def _placeholder_with_default_shape(ctx):
+    """TF's: the input must merge with the `shape` attr (checked), the output is the attr's shape."""
+    merge_shapes(ctx, ctx.shape(0), _ts.as_shape(ctx.attrs["shape"]))
+    return [_ts.as_shape(ctx.attrs["shape"])]
+
+
+defop("PlaceholderWithDefault", "input: dtype -> output: dtype", shape=_placeholder_with_default_shape)
 defop("Identity", "input: T -> output: T", shape=unchanged_shape)
 defop("Pack", "values: N * T -> output: T", attrs={"axis": 0}, shape=_pack_shape)
 defop("Unpack", "value: T -> output: num * T", attrs={"axis": 0}, shape=_unpack_shape)
@@ -309,13 +315,8 @@ def placeholder(dtype, shape=None, name: Optional[str] = None) -> _ops.Tensor:
 
 
 def placeholder_with_default(input, shape, name: Optional[str] = None) -> _ops.Tensor:
-    with _ops.name_scope(name, "PlaceholderWithDefault", [input]) as scope:
-        value = convert_to_tensor(input)
-        shape = _ts.as_shape(shape)
-        if not value.shape.is_compatible_with(shape):
-            raise ValueError(f"Shapes {value.shape} and {shape} are incompatible")
-        return apply_op("PlaceholderWithDefault", [value], {"dtype": value.dtype.base_dtype, "shape": shape},
-                        name=scope)
+    # TF calls the generated op directly: the default is converted as its `input` argument, in the op's scope
+    return apply_op("PlaceholderWithDefault", [input], {"shape": _ts.as_shape(shape)}, name=name)
 
 
 def identity(input, name: Optional[str] = None) -> _ops.Tensor:
