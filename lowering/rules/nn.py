@@ -5,6 +5,8 @@ TF's registered gradient differs from the math (dense softmax cross entropy) a c
 from __future__ import annotations
 
 import functools
+import os
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -474,7 +476,29 @@ def _fixed_unigram_from(weights, total=None):
     return draw, prob
 
 
-def _unigram_weights(op) -> np.ndarray:
+_unigram_cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _unigram_weights(op) -> bytes:
+    """The op's weights as float32 bytes (the sampler cache's key), computed once per op: the vocabulary
+    file is read again only when it changed (its size or modification time)."""
+    vocab_file = op.attrs["vocab_file"]
+    version = _file_version(vocab_file) if vocab_file else None
+    cached = _unigram_cache.get(op)
+    if cached is None or cached[0] != version:
+        cached = _unigram_cache[op] = (version, _read_unigram_weights(op).tobytes())
+    return cached[1]
+
+
+def _file_version(path: str):
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None  # reading it raises TF's error
+    return info.st_size, info.st_mtime_ns
+
+
+def _read_unigram_weights(op) -> np.ndarray:
     """The kernel's weights: reserved ids of this shard at 0, then each unigram (or vocabulary line's last
     field) of this shard raised to `distortion`, in float32; their count must equal range_max."""
     attrs = op.attrs
@@ -566,7 +590,7 @@ def candidate_sampler(ctx, op, true_classes):
     learned = op.type == "LearnedUnigramCandidateSampler"
     if learned and range_max >= 2 ** 31 - 1:
         raise errors.InvalidArgumentError(None, op, f"range_max {range_max} must be less than 2147483647")
-    weights = _unigram_weights(op).tobytes() if op.type == "FixedUnigramCandidateSampler" else b""
+    weights = _unigram_weights(op) if op.type == "FixedUnigramCandidateSampler" else b""
     if np.ndim(true_classes) != 2:
         raise errors.InvalidArgumentError(None, op, "true_classes must be a matrix")
     if np.shape(true_classes)[1] != int(attrs["num_true"]):
