@@ -114,8 +114,7 @@ _const.register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_ten
 def _backpropagatable(t: _ops.Tensor) -> bool:
     """Gradients flow along it (TF's _IsBackpropagatable): floats, complex, and variants (TensorLists:
     control flow v2's TensorArrays and loop accumulators, differentiated as the arrays they hold)."""
-    base = t.dtype.base_dtype
-    return base.is_floating or base.is_complex or base == _dt.variant
+    return _has_value_gradient(t) or t.dtype.base_dtype == _dt.variant
 
 
 def _has_value_gradient(t: _ops.Tensor) -> bool:

@@ -115,12 +115,18 @@ def _static(shape) -> tuple | None:
     return shape.as_tuple_or_none()
 
 
+def _branches(op) -> list:
+    """An If's then/else functions, or a Case's branch functions, in order."""
+    if op.type in ("If", "StatelessIf"):
+        return [_function(op, "then_branch"), _function(op, "else_branch")]
+    return [op.graph._get_function(f.name) for f in op.attrs["branches"]]
+
+
 def needs_host(op) -> bool:
     """Whether an If/While must run op by op on the host: a body needs it, or (lax needs fixed shapes)
     cond branches return different static shapes / a loop variable changes its shape."""
     if op.type in ("If", "StatelessIf", "Case", "StatelessCase"):
-        branches = [_function(op, "then_branch"), _function(op, "else_branch")] if op.type.endswith("If") else \
-            [op.graph._get_function(f.name) for f in op.attrs["branches"]]
+        branches = _branches(op)
         return any(_body_needs_host(g) for g in branches) or any(
             len({_static(t.shape) for t in by_branch}) > 1 for by_branch in zip(*(g.outputs for g in branches)))
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
@@ -258,14 +264,13 @@ def _static_shapes_required(rule):
 @lowers("If", "StatelessIf", context=True, host=needs_host)
 @_static_shapes_required
 def if_(ctx: RunContext, op, pred, *captured):
-    branches = [_function(op, "then_branch"), _function(op, "else_branch")]
-    return _branch(ctx, op, branches, pred, captured, "tf.cond", "lax.cond",
+    return _branch(ctx, op, _branches(op), pred, captured, "tf.cond", "lax.cond",
                    taken=lambda p: 0 if bool(np.asarray(p)) else 1,
                    select=lambda p, fns: lax.cond(jnp.asarray(p).astype(bool).reshape(()), *fns))
 
 
-def _case_index(index, n: int):
-    """TF's Case (lowered to _SwitchN): a scalar index; one outside [0, n) selects the last branch."""
+def _case_index(index):
+    """TF's Case (lowered to _SwitchN) takes a scalar index (one outside the branches selects the last)."""
     if np.ndim(index) != 0:
         raise errors.InvalidArgumentError(
             None, None, f"The second input must be a scalar, but it has shape [{','.join(map(str, np.shape(index)))}]")
@@ -275,9 +280,9 @@ def _case_index(index, n: int):
 @lowers("Case", "StatelessCase", context=True, host=needs_host)
 @_static_shapes_required
 def case(ctx: RunContext, op, branch_index, *captured):
-    branches = [op.graph._get_function(f.name) for f in op.attrs["branches"]]
+    branches = _branches(op)
     n = len(branches)
-    branch_index = _case_index(branch_index, n)
+    branch_index = _case_index(branch_index)
 
     def taken(i):
         i = int(np.asarray(i))

@@ -11,6 +11,7 @@ from jax import lax
 
 from graphcompat.framework import errors
 from lowering.interpreter import require
+from lowering.rules.checks import shape_str
 from lowering.registry import lowers
 
 _INVALID = errors.InvalidArgumentError
@@ -223,9 +224,9 @@ def draw_bounding_boxes_v2(images, boxes, colors, **_):
     table = None
     if colors is not None:
         colors = np.asarray(colors, np.float32)
-        require(colors.ndim == 2, _INVALID, lambda: f"colors must be a 2-D matrix{_shape_text(colors.shape)}")
+        require(colors.ndim == 2, _INVALID, lambda: f"colors must be a 2-D matrix{shape_str(colors.shape)}")
         require(colors.shape[1] >= depth, _INVALID, lambda: "colors must have equal or more channels than the "
-                f"image provided: {_shape_text(colors.shape)}")
+                f"image provided: {shape_str(colors.shape)}")
         table = colors[:, :depth] if colors.size else None
     if table is None:
         table = _DEFAULT_BOX_COLORS.copy()
@@ -250,6 +251,3 @@ def draw_bounding_boxes_v2(images, boxes, colors, **_):
                     images[b, ya:yb + 1, x] = paint
     return images
 
-
-def _shape_text(shape) -> str:
-    return "[" + ",".join(str(d) for d in shape) + "]"
