@@ -25,6 +25,8 @@ from TF 2.21's op registry, for every op type graphcompat defines; do not edit b
   for an input whose type no earlier input fixed with the op's allowed dtypes, else this default
   (`tf.reduce_sum(x, [])` gets int32 axes, not float32).
 - MINIMUM_LENGTHS: TF's `N: int >= k` constraints on list lengths.
+- ATTR_MINIMUMS: TF's `attr: int >= k` constraints on other int attrs (op_def_library's "less than
+  minimum" ValueError).
 - NOT_DIFFERENTIABLE: op types TF registers with `ops.NotDifferentiable` (tf.gradients passes no gradient
   through them: None when they are the only path).
 - NO_GRADIENT: op types TF registers no gradient for (tf.gradients through them raises LookupError).
@@ -48,7 +50,7 @@ def tables() -> tuple:
     from tensorflow.python.framework import ops as tf_ops
     from tensorflow.python.ops import gradients  # noqa: F401  (registers TF's gradient functions)
     from graphcompat.framework import registry
-    allowed, defaults, minimums, not_differentiable, no_gradient = {}, {}, {}, [], []
+    allowed, defaults, minimums, attr_minimums, not_differentiable, no_gradient = {}, {}, {}, {}, [], []
     for op_type in sorted(registry.OP_DEFS):
         op_def = tf_op_def(op_type)
         if op_def is None:
@@ -67,11 +69,13 @@ def tables() -> tuple:
                 defaults.setdefault(op_type, {})[attr.name] = tf_dtypes.as_dtype(attr.default_value.type).name
             if attr.type == "int" and attr.name in number_attrs and attr.has_minimum and attr.minimum > 0:
                 minimums.setdefault(op_type, {})[attr.name] = attr.minimum
-    return allowed, defaults, minimums, not_differentiable, no_gradient
+            elif attr.type == "int" and attr.has_minimum:
+                attr_minimums.setdefault(op_type, {})[attr.name] = attr.minimum
+    return allowed, defaults, minimums, attr_minimums, not_differentiable, no_gradient
 
 
 def render() -> str:
-    allowed, defaults, minimums, not_differentiable, no_gradient = tables()
+    allowed, defaults, minimums, attr_minimums, not_differentiable, no_gradient = tables()
 
     def op_set(name: str, ops: list, comment: str) -> str:
         return "\n".join([f"# {comment}", f"{name} = frozenset({{"] + [f"    {op!r}," for op in ops] + ["})", ""])
@@ -87,6 +91,8 @@ def render() -> str:
                       table("DEFAULT_TYPES", defaults, "{op type: {type attr: TF's default dtype}}"),
                       "",
                       table("MINIMUM_LENGTHS", minimums, "{op type: {length attr: minimum}}"),
+                      "",
+                      table("ATTR_MINIMUMS", attr_minimums, "{op type: {int attr: minimum}}"),
                       "",
                       op_set("NOT_DIFFERENTIABLE", not_differentiable, "ops.NotDifferentiable(op type)"),
                       "",

@@ -57,6 +57,7 @@ class OpDef:
     dataset: bool = False
     fold: Optional[Callable] = None      # (Tensor) -> np.ndarray | None: the value while building
     lowering: Any = None                 # lowering.registry.Rule, attached by `@lowers`
+    attr_minimums: dict = dataclasses.field(default_factory=dict)  # TF's `attr: int >= k` for other int attrs
 
 
 OP_DEFS: dict[str, OpDef] = {}
@@ -111,6 +112,7 @@ def defop(op_type: str, signature: str, *, attrs: Optional[dict] = None, types: 
                    tuple(_parse_arg(a) for a in outs.split(",") if a.strip()),
                    dict(attrs or {}), types, shape, stateful,
                    dict(_tf_op_types.MINIMUM_LENGTHS.get(op_type, {})), type_names, default_types, loop, dataset)
+    op_def.attr_minimums = dict(_tf_op_types.ATTR_MINIMUMS.get(op_type, {}))
     OP_DEFS[op_type] = op_def
     for field, value in _EARLY.pop(op_type, {}).items():
         setattr(op_def, field, value)
@@ -278,6 +280,10 @@ def apply_op(op_type: str, inputs: Sequence[Any], attrs: Optional[dict] = None,
             tensors, flat = _convert_inputs(op_def, inputs, attrs)
             for key, default in op_def.attrs.items():
                 attrs.setdefault(key, default)
+            for key, least in op_def.attr_minimums.items():  # op_def_library's check of `attr: int >= k`
+                if key in attrs and int(attrs[key]) < least:
+                    raise ValueError(f"Attr '{key}' of '{op_type}' Op passed {int(attrs[key])} less than minimum "
+                                     f"{least}.")
             out_dtypes = _output_dtypes(op_def, attrs)
             op_name = scope[:-1]
             shapes = infer_shapes(op_def, op_name, flat, attrs, out_dtypes)

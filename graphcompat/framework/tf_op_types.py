@@ -8,6 +8,8 @@ from TF 2.21's op registry, for every op type graphcompat defines; do not edit b
   for an input whose type no earlier input fixed with the op's allowed dtypes, else this default
   (`tf.reduce_sum(x, [])` gets int32 axes, not float32).
 - MINIMUM_LENGTHS: TF's `N: int >= k` constraints on list lengths.
+- ATTR_MINIMUMS: TF's `attr: int >= k` constraints on other int attrs (op_def_library's "less than
+  minimum" ValueError).
 - NOT_DIFFERENTIABLE: op types TF registers with `ops.NotDifferentiable` (tf.gradients passes no gradient
   through them: None when they are the only path).
 - NO_GRADIENT: op types TF registers no gradient for (tf.gradients through them raises LookupError).
@@ -548,6 +550,35 @@ MINIMUM_LENGTHS = {
     'ShapeN': {'N': 1},
     'SparseConcat': {'N': 2},
     'ZipDataset': {'N': 1},
+}
+
+
+# {op type: {int attr: minimum}}
+ATTR_MINIMUMS = {
+    'AllCandidateSampler': {'num_true': 1, 'num_sampled': 1},
+    'ApproxTopK': {'k': 0},
+    'AudioSummaryV2': {'max_outputs': 1},
+    'CTCBeamSearchDecoder': {'beam_width': 1, 'top_paths': 1},
+    'DepthToSpace': {'block_size': 2},
+    'DynamicPartition': {'num_partitions': 1},
+    'FixedUnigramCandidateSampler': {'num_true': 1, 'num_sampled': 1, 'range_max': 1, 'num_shards': 1, 'shard': 0},
+    'ImageSummary': {'max_images': 1},
+    'InitializeTableFromTextFileV2': {'key_index': -2, 'value_index': -2, 'vocab_size': -1},
+    'LearnedUnigramCandidateSampler': {'num_true': 1, 'num_sampled': 1, 'range_max': 1},
+    'LogUniformCandidateSampler': {'num_true': 1, 'num_sampled': 1, 'range_max': 1},
+    'ParseExample': {'Nsparse': 0, 'Ndense': 0},
+    'ParseSingleExample': {'num_sparse': 0},
+    'SpaceToDepth': {'block_size': 2},
+    'SparseSplit': {'num_split': 1},
+    'Split': {'num_split': 1},
+    'SplitV': {'num_split': 1},
+    'StringJoin': {'N': 0},
+    'StringToHashBucket': {'num_buckets': 1},
+    'StringToHashBucketFast': {'num_buckets': 1},
+    'StringToHashBucketStrong': {'num_buckets': 1},
+    'UniformCandidateSampler': {'num_true': 1, 'num_sampled': 1, 'range_max': 1},
+    'Unpack': {'num': 0},
+    '_Arg': {'index': 0},
 }
 
 

@@ -46,12 +46,6 @@ def fixed_unigram_candidate_sampler(true_classes, num_true: int, num_sampled: in
     last comma-separated field of each line of `vocab_file`) raised to `distortion`; the first
     `num_reserved_ids` ids weigh 0; with `num_shards` > 1 only the ids of `shard` (id % num_shards) are
     kept and the sampler's ids index them (FixedUnigramCandidateSampler)."""
-    minimums = (("num_true", num_true, 1), ("num_sampled", num_sampled, 1), ("range_max", range_max, 1),
-                ("num_shards", num_shards, 1), ("shard", shard, 0))
-    for attr, value, least in minimums:
-        if int(value) < least:
-            raise ValueError(f"Attr '{attr}' of 'FixedUnigramCandidateSampler' Op passed {int(value)} less than "
-                             f"minimum {least}.")
     seed1, seed2 = get_seed(seed)
     return tuple(apply_op("FixedUnigramCandidateSampler", [true_classes], {
         "num_true": int(num_true), "num_sampled": int(num_sampled), "unique": bool(unique),
@@ -73,9 +67,6 @@ def all_candidate_sampler(true_classes, num_true: int, num_sampled: int, unique:
                           name: Optional[str] = None):
     """`tf.nn.all_candidate_sampler`: every class of range num_sampled, each with expected count 1
     (AllCandidateSampler; for testing sampled losses against their full counterparts)."""
-    for attr, value in (("num_true", num_true), ("num_sampled", num_sampled)):
-        if int(value) < 1:
-            raise ValueError(f"Attr '{attr}' of 'AllCandidateSampler' Op passed {int(value)} less than minimum 1.")
     seed1, seed2 = get_seed(seed)
     return tuple(apply_op("AllCandidateSampler", [true_classes], {
         "num_true": int(num_true), "num_sampled": int(num_sampled), "unique": bool(unique), "seed": seed1 or 0,
