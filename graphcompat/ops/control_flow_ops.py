@@ -436,19 +436,10 @@ def _check_case_outputs(results, outs) -> None:
         raise TypeError(f"branches[0] and branches[{b}] arguments to tf.switch_case must have the same number, "
                         f"type, and overall structure of return values.\n\nbranches[0] output: {results[0]}\n"
                         f"branches[{b}] output: {results[b]}\n\nError details:\n{detail}")
-    def same(a, b) -> bool:  # TF's nest.assert_same_structure(check_types=True): a list is not a tuple
-        nested_a = isinstance(a, (list, tuple, collections.abc.Mapping))
-        nested_b = isinstance(b, (list, tuple, collections.abc.Mapping))
-        if not nested_a or not nested_b:
-            return nested_a == nested_b
-        if type(a) is not type(b) and not (isinstance(a, collections.abc.Mapping)
-                                           and isinstance(b, collections.abc.Mapping)):
-            return False
-        if isinstance(a, collections.abc.Mapping):
-            return sorted(a) == sorted(b) and all(same(a[k], b[k]) for k in a)
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     for b in range(1, len(results)):
-        if not same(results[0], results[b]):
+        # TF's nest.assert_same_structure(check_types=True): a list is not a tuple
+        if not _same_structure(results[0], results[b]) or \
+                _sequence_type_mismatch(results[0], results[b]) is not None:
             fail(b, "The two structures don't have the same nested structure.")
         for x, y in zip(outs[0], outs[b]):
             if x.dtype.base_dtype != y.dtype.base_dtype:
