@@ -633,3 +633,45 @@ def test_cond_branches_returning_a_list_and_a_tuple_raise_tensorflows_type_error
     true_fn, false_fn = branches
     _op_oracle.compare_error(lambda t: t.cond(t.constant(1.0) > 0, lambda: true_fn(t.constant(2.0)),
                                               lambda: false_fn(t.constant(3.0))))
+
+
+# ------------------------------------------------------------------------------------------------
+# Gradients through loops that stop before their bound (lowering/reverse_loop.py)
+# ------------------------------------------------------------------------------------------------
+def _loop_gradients(tf_, n_trips):
+    """A loop bounded by 20 that runs `n` (fed) iterations: a float carry, an int carry, a TensorArray of
+    per-step values, a nested loop and a captured weight; first and second derivatives."""
+    x = tf_.placeholder(tf_.float32, [3], name="x")
+    n = tf_.placeholder(tf_.int32, [], name="n")
+    w = tf_.constant([0.9, -0.4, 0.3])
+
+    def body(i, a, ta):
+        inner = tf_.while_loop(lambda j, b: j < 2, lambda j, b: (j + 1, tf_.sin(b) * w + x),
+                               [tf_.constant(0), a], maximum_iterations=2)[1]
+        return i + 1, tf_.tanh(inner * a + w), ta.write(i, tf_.reduce_sum(a * x))
+
+    _, last, ta = tf_.while_loop(lambda i, a, ta: i < n, body,
+                                 [tf_.constant(0), x, tf_.TensorArray(tf_.float32, size=20)],
+                                 maximum_iterations=20)
+    y = tf_.reduce_sum(last * last) + tf_.reduce_sum(ta.stack())
+    g = tf_.gradients(y, x)[0]
+    h = tf_.gradients(tf_.reduce_sum(g * g), x)[0]
+    feeds = [{x: np.array([0.2, -0.5, 0.7], np.float32), n: trips} for trips in n_trips]
+    return [y, g, h], feeds
+
+
+@pytest.mark.oracle
+def test_gradients_through_loops_that_stop_early_match_tensorflow():
+    trips = [0, 1, 3, 20, 3]
+    results = {}
+    for lib in (oracle.tf1(), tf):
+        graph = lib.Graph()
+        with graph.as_default():
+            fetches, feeds = _loop_gradients(lib, trips)
+            with lib.Session(graph=graph) as sess:
+                results[lib] = [sess.run(fetches, feed) for feed in feeds]
+    want, got = results.values()
+    for trip, w, g in zip(trips, want, got):
+        for name, a, b in zip(("y", "dy/dx", "d|g|^2/dx"), g, w):
+            np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6, err_msg=f"{name} after {trip} iterations")
+    np.testing.assert_array_equal(np.asarray(got[2][1]), np.asarray(got[4][1]))  # compiled run = first run

@@ -6,7 +6,7 @@ reads one step's input, calls the cell and writes its output into a TensorArray,
 The cell is called inside the body, so its variables get TF's names (`rnn/gru_cell/gates/kernel`) and
 checkpoints interoperate. With `sequence_length`, past a row's length its outputs are zero and its state
 is carried through unchanged (TF's `_rnn_step` without conditionals). The loop is an ordinary While:
-lowering/rules/control_flow.py differentiates it as a fixed-length scan, and lowering/padding.py pads its
+lowering/reverse_loop.py differentiates it over its real steps only, and lowering/padding.py pads its
 batch and its time axis (steps past the true length never run) like any loop over TensorArrays.
 `bidirectional_dynamic_rnn` reverses each row within its length (`tf.reverse_sequence`), as TF does.
 """

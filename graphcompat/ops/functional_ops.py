@@ -4,8 +4,8 @@ functional_ops.py): the elements are unstacked into TensorArrays, one `tf.while_
 what it returns into TensorArrays that are stacked after the loop.
 
 Nothing here is graphcompat's own op type: the graph is TF's While over TensorArrayV3 ops, so TF imports
-and runs it, and the lowering needs no rule of its own (lowering/rules/control_flow.py turns the loop into
-a fixed-length `lax.scan` under `jax.vjp`, so gradients flow through it).
+and runs it, and the lowering needs no rule of its own (lowering/rules/control_flow.py differentiates the
+loop under `jax.vjp` with lowering/reverse_loop.py, so gradients flow through it).
 """
 from __future__ import annotations
 

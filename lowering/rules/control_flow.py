@@ -6,8 +6,9 @@ evaluated with `interpreter.evaluate` over an env that binds the outer tensors i
 If/While op's inputs) and its parameters (loop variables). The facts the lowering needs are derived
 from the graph: whether a body needs the host (its ops), the static trip bound of a loop (a constant
 `maximum_iterations` input), the number of loop variables (the body's parameters). A loop is lowered to
-`lax.while_loop`, or, while `jax.vjp` differentiates it and its maximum is static, to a fixed-length
-`lax.scan` (reverse mode cannot transpose a while loop).
+`lax.while_loop`, or, while `jax.vjp` differentiates it and its maximum is static, to a while loop with
+a custom VJP that saves each iteration's residuals (lowering/reverse_loop.py: reverse mode cannot
+transpose `lax.while_loop`).
 
 State (variables, RNG counters) inside a subgraph: a `SubContext` reads through to the enclosing
 RunContext (outer values are closed over by the lax branch/body) and keeps its writes local. Each
@@ -37,6 +38,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from lowering.interpreter import Ref, RunContext, evaluate
 from lowering.registry import get_rule, lowers, runs_on_host
+from lowering.reverse_loop import differentiable_while
 from lowering.rules.list_ops import is_list
 
 
@@ -449,12 +451,18 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         return counter, new, new_state, new_oks, go
 
     carry0 = (counter0, vars0, state0, oks0, go0)
-    if static_max is not None and _differentiated(vars0, captured):
-        # Reverse-mode differentiable: a fixed number of steps, each a no-op once the loop is done.
-        # Float carries that start as constants (a TensorArray's zero buffer, an RNN's zero state) would
-        # first be linearized as non-differentiable and then again once a step writes differentiated values
-        # into them: carrying them as differentiated from the start (plus an exact zero that depends on a
-        # differentiated input: a select, so even an inf there adds nothing) saves that second pass.
+    if static_max is not None and _differentiated(vars0, captured) and not _twice_differentiated(vars0, captured):
+        # Reverse-mode differentiable: only the real iterations run, forward and backward (a custom VJP
+        # that saves each iteration's residuals, as TF's while_v2 accumulators; lowering/reverse_loop.py)
+        final = differentiable_while(step, lambda c: c[4], carry0, static_max)
+    elif static_max is not None and _differentiated(vars0, captured):
+        # A second derivative (the gradient of a gradient through the loop) differentiates the custom VJP's
+        # own while loops, which reverse mode cannot: then the loop is a scan of its static bound, each step
+        # a no-op once the loop is done. Float carries that start as constants (a TensorArray's zero
+        # buffer, an RNN's zero state) would first be linearized as non-differentiable and then again once
+        # a step writes differentiated values into them: carrying them as differentiated from the start
+        # (plus an exact zero that depends on a differentiated input: a select, so even an inf there adds
+        # nothing) saves that second pass.
         seed = next(v for v in jax.tree_util.tree_leaves((vars0, captured)) if type(v).__name__ == "LinearizeTracer")
         seed = jnp.ravel(jnp.asarray(seed))[0]
 
@@ -467,6 +475,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
             zero = jnp.where(jnp.asarray(True), jnp.zeros((), jnp.result_type(x)), seed.astype(jnp.result_type(x)))
             return x + zero
         carry0 = (counter0, [differentiated(v) for v in vars0], [differentiated(v) for v in state0], oks0, go0)
+
         def scan_step(carry, _):
             return lax.cond(carry[4], step, lambda c: c, carry), None
         final, _ = lax.scan(scan_step, carry0, None, length=static_max)
@@ -474,7 +483,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         if _differentiated(vars0, captured):
             raise NotImplementedError(
                 f"Gradients through tf.while_loop '{op.name}' need a constant maximum_iterations: graphcompat "
-                "differentiates loops as a fixed-length lax.scan")
+                "differentiates a loop only up to a static bound on its iterations")
         final = lax.while_loop(lambda c: c[4], step, carry0)
     counter, vs, state, oks, _ = final
     for k, v in zip(keys, state):
@@ -484,6 +493,12 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
     for ok, (cls, msg, check_op) in zip(oks, checks_meta):
         ctx.check(ok, cls, msg, check_op)
     return (counter, max_iter, *vs, *captured)
+
+
+def _twice_differentiated(*values) -> bool:
+    """True while jax.vjp linearizes us inside another linearization (a gradient of a gradient)."""
+    return any(type(v).__name__ == "LinearizeTracer" and type(v.primal).__name__ in ("LinearizeTracer", "JVPTracer")
+               for v in jax.tree_util.tree_leaves(values))
 
 
 def _differentiated(*values) -> bool:
