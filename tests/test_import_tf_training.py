@@ -160,9 +160,22 @@ def _rnn(cell):
     return model
 
 
-LOOP_MODELS = {"while": _while_scaled, "gru": _rnn("gru"), "lstm": _rnn("lstm")}
+def _nested(v1):
+    """A loop in a loop whose trip count is the outer counter: TF 1 keeps the inner loop's values and its
+    per-outer-iteration trip counts on stacks too (the backward inner loop starts from a popped count)."""
+    x = v1.placeholder(v1.float32, [None, 2], name="x")
+    w = v1.get_variable("w", [2], initializer=v1.constant_initializer([0.9, 1.1]))
+
+    def outer(i, a):
+        _, b = v1.while_loop(lambda j, b: j < i + 1, lambda j, b: (j + 1, v1.tanh(b * w)), [0, a])
+        return i + 1, b + a
+    _, y = v1.while_loop(lambda i, a: i < 3, outer, [0, x])
+    return v1.reduce_mean(v1.square(y)), {"x:0": RNG.rand(3, 2).astype(np.float32)}
+
+
+LOOP_MODELS = {"while": _while_scaled, "gru": _rnn("gru"), "lstm": _rnn("lstm"), "nested": _nested}
 LOOP_CASES = [("while", "sgd", False), ("while", "adam", True), ("gru", "adam", True), ("gru", "sgd", False),
-              ("lstm", "adam", False)]
+              ("lstm", "adam", False), ("nested", "sgd", False), ("nested", "adam", True)]
 
 
 def _tf1_writes_loop_training_graph(tmp_path, model, optimizer, use_resource, steps=3):

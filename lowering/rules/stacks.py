@@ -3,9 +3,8 @@
 
 A stack is scratch of one run, as in TF (its resource lives in the step's container): each execution of
 `StackV2` makes a new `StackHandle`, the op's output value, and the elements live on that handle, not in
-the Session's state. So a failed run leaves nothing behind, the next run starts with new stacks, and two
-stacks one `StackV2` op made (an inner loop's history stack, created once per outer iteration of a nested
-TF 1 loop gradient, whose handle is itself pushed on the outer loop's stack) stay apart, as TF's do.
+the Session's state. So a failed run leaves nothing behind, the next run starts with new, empty stacks,
+and a `StackV2` that runs twice in one run (in a loop) makes two stacks, as TF's does.
 
 A stack grows while a loop runs, so it cannot be a fixed-shape carry of a compiled loop: the rules are
 host rules. A plan (and a `While` whose body) holding one runs op by op, the loop iterating in Python
