@@ -235,3 +235,21 @@ def test_graphcompat_trains_tensorflow_1_loop_gradients(tmp_path, model, optimiz
     np.testing.assert_allclose(losses, want_losses, rtol=2e-4, atol=1e-5)
     for name, value in want_vars.items():
         np.testing.assert_allclose(got_vars[name], value, rtol=2e-3, atol=2e-5, err_msg=name)
+
+
+def test_tf1_gradient_of_a_cond_inside_a_loop_says_what_is_not_rebuilt():
+    """TF 1's gradient of a tf.cond in a tf.while_loop pushes and pops inside the cond's branches (synced by
+    ControlTriggers that run whichever side ran): not rebuilt; the import says so, before changing the
+    graph."""
+    v1 = oracle.tf1()
+    with oracle.control_flow_v2(False):
+        graph = v1.Graph()
+        with graph.as_default():
+            w = v1.get_variable("w", [2], use_resource=False)
+            _, y = v1.while_loop(lambda i, a: i < 3, lambda i, a: (
+                i + 1, v1.cond(v1.equal(i % 2, 0), lambda: a * w, lambda: v1.sin(a))), [0, v1.ones([2])])
+            v1.train.GradientDescentOptimizer(0.1).minimize(v1.reduce_sum(y))
+    with pytest.raises(NotImplementedError, match=r"TF 1's gradient of a tf.cond inside a tf.while_loop: "
+                                                  r"'gradients/.*' \(ControlTrigger\) syncs stack"):
+        tf.import_graph_def(graph.as_graph_def())
+    assert tf.get_default_graph().get_operations() == []

@@ -311,6 +311,14 @@ class _ControlFlow:
         preds = {}
         for key, side in state:
             if preds.setdefault(key, side) != side:
+                if node.op == "ControlTrigger":
+                    # TF 1's gradient of a tf.cond inside a tf.while_loop pushes (and pops) the branches'
+                    # values on stacks inside the branches, synced by a ControlTrigger that runs whichever
+                    # side ran
+                    raise NotImplementedError(
+                        f"TF 1's gradient of a tf.cond inside a tf.while_loop: '{node.name}' (ControlTrigger) "
+                        f"syncs stack pushes or pops made in both branches of the cond on '{key[0]}:{key[1]}'; "
+                        "graphcompat does not rebuild stack operations inside the branches of a loop's cond yet")
                 raise NotImplementedError(f"node '{node.name}' depends on both branches of the cond on "
                                           f"'{key[0]}:{key[1]}' without a Merge: graphcompat cannot rebuild it")
         return state
