@@ -173,9 +173,26 @@ def _nested(v1):
     return v1.reduce_mean(v1.square(y)), {"x:0": RNG.rand(3, 2).astype(np.float32)}
 
 
-LOOP_MODELS = {"while": _while_scaled, "gru": _rnn("gru"), "lstm": _rnn("lstm"), "nested": _nested}
+def _scan(v1):
+    """tf.scan and tf.map_fn (TF1 loops over TensorArrays) with a variable in the step."""
+    x = v1.placeholder(v1.float32, [5, 2], name="x")
+    w = v1.get_variable("w", [2], initializer=v1.constant_initializer([0.9, 1.1]))
+    y = v1.map_fn(lambda e: v1.reduce_sum(e * w), v1.scan(lambda a, e: a * w + e, x))
+    return v1.reduce_sum(y), {"x:0": RNG.rand(5, 2).astype(np.float32)}
+
+
+def _rnn_lengths(v1):
+    """dynamic_rnn with sequence_length: rows stop at their lengths (selects in the loop body)."""
+    x = v1.placeholder(v1.float32, [None, 4, 2], name="x")
+    out, state = v1.nn.dynamic_rnn(v1.nn.rnn_cell.GRUCell(3), x, sequence_length=[2, 4], dtype=v1.float32)
+    return v1.reduce_mean(v1.square(out)) + v1.reduce_sum(state), {"x:0": RNG.rand(2, 4, 2).astype(np.float32)}
+
+
+LOOP_MODELS = {"while": _while_scaled, "gru": _rnn("gru"), "lstm": _rnn("lstm"), "nested": _nested,
+               "scan": _scan, "rnn_lengths": _rnn_lengths}
 LOOP_CASES = [("while", "sgd", False), ("while", "adam", True), ("gru", "adam", True), ("gru", "sgd", False),
-              ("lstm", "adam", False), ("nested", "sgd", False), ("nested", "adam", True)]
+              ("lstm", "adam", False), ("nested", "sgd", False), ("nested", "adam", True), ("scan", "adam", False),
+              ("rnn_lengths", "adam", True)]
 
 
 def _tf1_writes_loop_training_graph(tmp_path, model, optimizer, use_resource, steps=3):
