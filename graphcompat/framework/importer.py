@@ -36,7 +36,8 @@ from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.tensor_util import make_ndarray
-from graphcompat.ops import grad_ops, list_ops, resource_variable_ops, sharded_save_ops, stack_ops  # noqa: F401,E501  (op types TF writes)
+from graphcompat.ops import grad_ops, list_ops, resource_variable_ops, sharded_save_ops  # noqa: F401  (op types TF writes)
+from graphcompat.ops import stack_ops  # noqa: F401  (TF 1's while-loop gradients)
 
 _VALID_NODE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 

@@ -14,6 +14,10 @@ As in TF: out-of-range indices, a wrong dtype, an element of another shape, read
 element shape nothing has fixed raise InvalidArgumentError; unwritten elements read as zeros once the
 element shape is known. Not enforced (a program TF rejects may run): `clear_after_read` (a second read
 returns the value) and writing an index twice (the last write wins).
+
+TF 1's gradients of TensorArray ops (GraphDefs TF wrote) use `TensorArrayGradV3`: the gradient array of
+a forward array and a `source`, made by its first call in a run and the same array on later calls (a
+backward loop's iterations); it starts at zeros and its writes add up, as TF's gradient arrays'.
 """
 from __future__ import annotations
 
