@@ -31,6 +31,7 @@ from graphcompat.framework.tensor_util import make_ndarray, make_tensor_proto  #
 # registered now, as every op type is once `import graphcompat` returns.
 from graphcompat.ops import grad_ops as _grad_ops, sharded_save_ops as _sharded_save_ops  # noqa: F401,E402
 from graphcompat.ops import list_ops as _list_ops  # noqa: F401,E402  (TF 2's TensorLists: control flow v2 loops)
+from graphcompat.ops import stack_ops as _stack_ops  # noqa: F401,E402  (TF 1's while-loop gradients)
 # --- (end importer) --------------------------------------------------------------------------------
 
 # --- ops: math, array, slicing, linalg, sort (+ tf.math, tf.linalg) ----------------------------

@@ -141,16 +141,132 @@ def test_graphcompat_trains_tensorflows_graph(tmp_path, model, optimizer, use_re
         np.testing.assert_allclose(got_vars[name], value, rtol=2e-3, atol=2e-5, err_msg=name)
 
 
-def test_tf1_while_loop_gradients_name_the_stack_ops_they_need():
-    """TF1's while-loop gradients keep forward values on stacks (StackV2/StackPushV2/StackPopV2): not
-    rebuilt; the import says which op types are missing, before changing the graph."""
+# --- TF 1.x while-loop gradients: forward values on stacks (StackV2 / StackPushV2 / StackPopV2) ---------------
+def _while_scaled(v1):
+    """A plain TF1 while loop that multiplies by a variable each iteration (its gradient pops the loop
+    variable the forward loop pushed, once per iteration)."""
+    x = v1.placeholder(v1.float32, [None, 2], name="x")
+    w = v1.get_variable("w", [2], initializer=v1.constant_initializer([0.9, 1.1]))
+    _, y = v1.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, v1.tanh(a * w) + a), [0, x])
+    return v1.reduce_mean(v1.square(y - 1.0)), {"x:0": RNG.rand(3, 2).astype(np.float32)}
+
+
+def _rnn(cell):
+    def model(v1):
+        x = v1.placeholder(v1.float32, [None, 3, 2], name="x")
+        cells = {"gru": lambda: v1.nn.rnn_cell.GRUCell(4), "lstm": lambda: v1.nn.rnn_cell.BasicLSTMCell(4)}
+        out, _ = v1.nn.dynamic_rnn(cells[cell](), x, dtype=v1.float32)
+        return v1.reduce_mean(v1.square(out)), {"x:0": RNG.rand(2, 3, 2).astype(np.float32)}
+    return model
+
+
+def _nested(v1):
+    """A loop in a loop whose trip count is the outer counter: TF 1 keeps the inner loop's values and its
+    per-outer-iteration trip counts on stacks too (the backward inner loop starts from a popped count)."""
+    x = v1.placeholder(v1.float32, [None, 2], name="x")
+    w = v1.get_variable("w", [2], initializer=v1.constant_initializer([0.9, 1.1]))
+
+    def outer(i, a):
+        _, b = v1.while_loop(lambda j, b: j < i + 1, lambda j, b: (j + 1, v1.tanh(b * w)), [0, a])
+        return i + 1, b + a
+    _, y = v1.while_loop(lambda i, a: i < 3, outer, [0, x])
+    return v1.reduce_mean(v1.square(y)), {"x:0": RNG.rand(3, 2).astype(np.float32)}
+
+
+def _scan(v1):
+    """tf.scan and tf.map_fn (TF1 loops over TensorArrays) with a variable in the step."""
+    x = v1.placeholder(v1.float32, [5, 2], name="x")
+    w = v1.get_variable("w", [2], initializer=v1.constant_initializer([0.9, 1.1]))
+    y = v1.map_fn(lambda e: v1.reduce_sum(e * w), v1.scan(lambda a, e: a * w + e, x))
+    return v1.reduce_sum(y), {"x:0": RNG.rand(5, 2).astype(np.float32)}
+
+
+def _rnn_lengths(v1):
+    """dynamic_rnn with sequence_length: rows stop at their lengths (selects in the loop body)."""
+    x = v1.placeholder(v1.float32, [None, 4, 2], name="x")
+    out, state = v1.nn.dynamic_rnn(v1.nn.rnn_cell.GRUCell(3), x, sequence_length=[2, 4], dtype=v1.float32)
+    return v1.reduce_mean(v1.square(out)) + v1.reduce_sum(state), {"x:0": RNG.rand(2, 4, 2).astype(np.float32)}
+
+
+LOOP_MODELS = {"while": _while_scaled, "gru": _rnn("gru"), "lstm": _rnn("lstm"), "nested": _nested,
+               "scan": _scan, "rnn_lengths": _rnn_lengths}
+LOOP_CASES = [("while", "sgd", False), ("while", "adam", True), ("gru", "adam", True), ("gru", "sgd", False),
+              ("lstm", "adam", False), ("nested", "sgd", False), ("nested", "adam", True), ("scan", "adam", False),
+              ("rnn_lengths", "adam", True)]
+
+
+def _tf1_writes_loop_training_graph(tmp_path, model, optimizer, use_resource, steps=3):
+    """TF (control flow v1) builds and saves the model; returns (prefix, feed, losses, final variables).
+    Each step's loss is fetched before its update, in a run of its own: fetched in the training step's
+    run, TF's loss of a ref variable's loop may read the variable after the update (a race)."""
+    v1 = oracle.tf1()
+    with oracle.control_flow_v2(False):
+        graph = v1.Graph()
+        with graph.as_default():
+            v1.set_random_seed(7)
+            with v1.variable_scope("", use_resource=use_resource):
+                loss, feed = LOOP_MODELS[model](v1)
+                train = OPTIMIZERS[optimizer](v1).minimize(loss)
+            v1.add_to_collection("train_op", train)
+            v1.add_to_collection("loss", loss)
+            saver = v1.train.Saver()
+            with v1.Session(graph=graph) as sess:
+                sess.run(v1.global_variables_initializer())
+                prefix = saver.save(sess, str(tmp_path / "model"))
+                losses = []
+                for _ in range(steps):
+                    losses.append(sess.run(loss, feed))
+                    sess.run(train, feed)
+                final = {v.op.name: sess.run(v) for v in v1.global_variables()}
+    assert any(n.op == "StackPushV2" for n in graph.as_graph_def().node)  # TF 1's loop gradient, not v2's
+    return prefix, feed, losses, final
+
+
+@pytest.mark.parametrize("model,optimizer,use_resource", LOOP_CASES, ids=[_case_id(c) for c in LOOP_CASES])
+def test_graphcompat_trains_tensorflow_1_loop_gradients(tmp_path, model, optimizer, use_resource):
+    """TF 1 writes a training graph whose gradient runs through a while loop (the forward loop pushes its
+    values on stacks, the backward loop pops them); graphcompat imports it, restores TF's checkpoint and
+    trains: losses and variables are TF's. The training step fetches the loss in its own run (the loss
+    before the update, as TF's separate run does); a failed run changes nothing, and a repeated run of the
+    same state gives the same answer."""
+    prefix, feed, want_losses, want_vars = _tf1_writes_loop_training_graph(tmp_path, model, optimizer, use_resource)
+    graph = tf.Graph()
+    with graph.as_default():
+        saver = tf.train.import_meta_graph(prefix + ".meta")
+        train, loss = tf.get_collection("train_op")[0], tf.get_collection("loss")[0]
+        variables = tf.global_variables()
+        assert {v.op.name for v in variables} == set(want_vars)
+        with tf.Session(graph=graph) as sess:
+            saver.restore(sess, prefix)
+            assert sess.run(loss, feed) == sess.run(loss, feed)
+            before = {v.op.name: sess.run(v) for v in variables}
+            bad = dict(feed, **{"x:0": feed["x:0"] * np.nan})
+            with tf.control_dependencies([train]):
+                checked = tf.debugging.check_numerics(loss, "loss")
+            with pytest.raises(tf.errors.InvalidArgumentError, match="loss : Tensor had NaN values"):
+                sess.run(checked, bad)
+            for v in variables:  # the failed step changed nothing
+                np.testing.assert_array_equal(sess.run(v), before[v.op.name], err_msg=v.op.name)
+            losses = [sess.run([train, loss], feed)[1] for _ in range(len(want_losses))]
+            got_vars = {v.op.name: sess.run(v) for v in variables}
+    np.testing.assert_allclose(losses, want_losses, rtol=2e-4, atol=1e-5)
+    for name, value in want_vars.items():
+        np.testing.assert_allclose(got_vars[name], value, rtol=2e-3, atol=2e-5, err_msg=name)
+
+
+def test_tf1_gradient_of_a_cond_inside_a_loop_says_what_is_not_rebuilt():
+    """TF 1's gradient of a tf.cond in a tf.while_loop pushes and pops inside the cond's branches (synced by
+    ControlTriggers that run whichever side ran): not rebuilt; the import says so, before changing the
+    graph."""
     v1 = oracle.tf1()
     with oracle.control_flow_v2(False):
         graph = v1.Graph()
         with graph.as_default():
             w = v1.get_variable("w", [2], use_resource=False)
-            _, y = v1.while_loop(lambda i, a: i < 3, lambda i, a: (i + 1, a * w), [0, v1.ones([2])])
+            _, y = v1.while_loop(lambda i, a: i < 3, lambda i, a: (
+                i + 1, v1.cond(v1.equal(i % 2, 0), lambda: a * w, lambda: v1.sin(a))), [0, v1.ones([2])])
             v1.train.GradientDescentOptimizer(0.1).minimize(v1.reduce_sum(y))
-    with pytest.raises(tf.errors.NotFoundError, match="'StackPopV2', 'StackPushV2', 'StackV2'"):
+    with pytest.raises(NotImplementedError, match=r"TF 1's gradient of a tf.cond inside a tf.while_loop: "
+                                                  r"'gradients/.*' \(ControlTrigger\) syncs stack"):
         tf.import_graph_def(graph.as_graph_def())
     assert tf.get_default_graph().get_operations() == []

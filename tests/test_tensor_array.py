@@ -204,6 +204,30 @@ def test_a_frozen_tf1_dynamic_rnn_imports_and_runs():
                 np.testing.assert_allclose(sess.run("y:0", {"x:0": xv}), want, rtol=1e-5, atol=1e-6)
 
 
+def test_tf1_tensor_array_gradients_import_and_aggregate():
+    """TF 1's gradients of TensorArray ops (control flow v1) write into `TensorArrayGradV3` arrays: one per
+    forward array and source, zeros where nothing was written, and two gradients written to one index add
+    up (an element read twice). The GraphDef TF wrote imports and runs with TF's gradients (compiled from
+    the second run on)."""
+    tf1 = _tf1()
+    xv = np.random.RandomState(0).randn(3, 2).astype(np.float32)
+    with oracle.control_flow_v2(False):
+        graph = tf1.Graph()
+        with graph.as_default():
+            x = tf1.placeholder(tf1.float32, [3, 2], name="x")
+            ta = tf1.TensorArray(tf1.float32, 3, clear_after_read=False).unstack(x)
+            y = ta.read(0) * ta.read(0) + tf1.sin(ta.read(1))
+            tf1.identity(tf1.gradients(tf1.reduce_sum(y), x)[0], name="dx")
+            with tf1.Session() as sess:
+                want = sess.run("dx:0", {x: xv})
+    assert "TensorArrayGradV3" in {n.op for n in graph.as_graph_def().node}
+    with gc.Graph().as_default():
+        gc.import_graph_def(graph.as_graph_def(), name="")
+        with gc.Session() as sess:
+            for _ in range(3):
+                np.testing.assert_allclose(sess.run("dx:0", {"x:0": xv}), want, rtol=1e-6, atol=1e-6)
+
+
 def test_raw_rnn_matches_tf():
     """tf.nn.raw_rnn with a loop_fn that stops rows at their lengths (TF's documented use)."""
     steps, batch, depth, units = 5, 3, 2, 4

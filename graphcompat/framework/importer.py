@@ -37,6 +37,7 @@ from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.tensor_util import make_ndarray
 from graphcompat.ops import grad_ops, list_ops, resource_variable_ops, sharded_save_ops  # noqa: F401  (op types TF writes)
+from graphcompat.ops import stack_ops  # noqa: F401  (TF 1's while-loop gradients)
 
 _VALID_NODE_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 
@@ -311,6 +312,14 @@ class _ControlFlow:
         preds = {}
         for key, side in state:
             if preds.setdefault(key, side) != side:
+                if node.op == "ControlTrigger":
+                    # TF 1's gradient of a tf.cond inside a tf.while_loop pushes (and pops) the branches'
+                    # values on stacks inside the branches, synced by a ControlTrigger that runs whichever
+                    # side ran
+                    raise NotImplementedError(
+                        f"TF 1's gradient of a tf.cond inside a tf.while_loop: '{node.name}' (ControlTrigger) "
+                        f"syncs stack pushes or pops made in both branches of the cond on '{key[0]}:{key[1]}'; "
+                        "graphcompat does not rebuild stack operations inside the branches of a loop's cond yet")
                 raise NotImplementedError(f"node '{node.name}' depends on both branches of the cond on "
                                           f"'{key[0]}:{key[1]}' without a Merge: graphcompat cannot rebuild it")
         return state
@@ -990,15 +999,20 @@ class _Importer:
 
     def _build_while_frame(self, ctx: _Context, exit_node: _Node):
         """One tf.while_loop for a TF1 while frame: Enter → Merge ← NextIteration, Switch on LoopCond, Exit."""
+        from graphcompat.ops.array_ops import identity
         from graphcompat.ops.control_flow_ops import while_loop
         nodes = self.nodes
         frame = self.flow.frame[exit_node.inputs[0][0]]
-        merges, inits, next_values = [], [], []
+        merges, inits, next_values, next_control = [], [], [], []
         parallel = 10
         for enter in frame.enters:
             enode = nodes[enter]
             parallel = int(enode.attrs.get("parallel_iterations", parallel) or parallel)
             if enode.attrs.get("is_constant", False):
+                # built now, outside the loop: an outer node that only the loop reads (TF 1's gradients
+                # create a history StackV2 after the forward loop in the GraphDef) must not be recorded
+                # while the body is, or it would become part of the body and run once per iteration
+                ctx.value(enode.inputs[0])
                 continue
             merge = [m for m in self.consumers[enter] if nodes[m].op in _MERGE]
             if len(merge) != 1:
@@ -1010,18 +1024,28 @@ class _Importer:
             merges.append(mnode.name)
             inits.append(ctx.value(enode.inputs[0]))
             next_values.append(nodes[nxt[0]].inputs[0])
+            next_control.append(nodes[nxt[0]].control)
         loop_cond = nodes[frame.loop_cond]
         exits = {}
         for x in frame.exits:
-            switch = nodes[x].inputs[0][0]
-            exits[x] = merges.index(nodes[switch].inputs[0][0])
+            exits[x] = merges.index(self._exit_merge(nodes[x]))
 
         def cond_fn(*values):
             return _LoopContext(self, ctx, frame, dict(zip(merges, values))).value(loop_cond.inputs[0])
 
         def body_fn(*values):
             lctx = _LoopContext(self, ctx, frame, dict(zip(merges, values)))
-            return [lctx.value(t) for t in next_values]
+            outs = [lctx.value(t) for t in next_values]
+            # A NextIteration's control inputs are iteration work nothing else needs: TF 1's gradients
+            # push the forward values on stacks (`^…/StackPushV2` on the f_count counter's NextIteration)
+            # and sync the backward iteration on its pops (`^…/b_sync`). The next iteration (and so the
+            # loop's results) waits for them, as in TF.
+            for i, names in enumerate(next_control):
+                deps = [op for op in (lctx.control(c) for c in names) if op is not None]
+                if deps:
+                    with _ops.control_dependencies(deps):
+                        outs[i] = identity(outs[i])
+            return outs
 
         scope = self._scope_for(ctx, frame.exits[0].rpartition("/")[0] if frame.exits else "")
         with _ops.name_scope(None), _ops.name_scope(scope or None):
@@ -1030,6 +1054,18 @@ class _Importer:
         for x, i in exits.items():
             ctx.memo[x] = self._name_outputs(ctx, nodes[x], [results[i]])
         return ctx.memo[exit_node.name]
+
+    def _exit_merge(self, exit_node: _Node) -> str:
+        """The loop Merge whose final value an Exit passes out: through its Switch's false side, and
+        through the Identities TF 1's gradients put between them (`…_grad/tuple/control_dependency`)."""
+        name, index = exit_node.inputs[0]
+        while self.nodes[name].op == "Identity" and index == 0:
+            name, index = self.nodes[name].inputs[0]
+        node = self.nodes[name]
+        if node.op not in _SWITCH or name not in self.flow.loop_switch or index != 0:
+            raise NotImplementedError(f"Exit node '{exit_node.name}' does not pass out a loop variable (its input "
+                                      f"is '{name}:{index}', a {node.op}): graphcompat cannot rebuild this loop")
+        return node.inputs[0][0]
 
     # --- functional control flow ------------------------------------------------------------------
     def function(self, name: str) -> _Function:

@@ -9,6 +9,9 @@ from graphcompat.framework.constant_op import convert_to_tensor
 from graphcompat.framework.registry import apply_op, defop, no_outputs
 
 defop("NoOp", "->", shape=no_outputs)
+# TF 1's gradients of while loops order a backward iteration after its stack pops with one (`b_sync`):
+# a NoOp that TF's executor runs even when an input is dead (graphcompat has no dead tensors).
+defop("ControlTrigger", "->", shape=no_outputs)
 
 
 def no_op(name: Optional[str] = None) -> _ops.Operation:

@@ -59,6 +59,9 @@ defop("TensorArraySplitV3",
       "handle: resource, value: T, lengths: int64, flow_in: float32 -> flow_out: float32", shape=scalar_shape)
 defop("TensorArraySizeV3", "handle: resource, flow_in: float32 -> size: int32", shape=scalar_shape)
 defop("TensorArrayCloseV3", "handle: resource ->", shape=no_outputs, stateful=True)
+# TF 1's gradients of TensorArray ops (written into GraphDefs; graphcompat's own gradients re-trace instead)
+defop("TensorArrayGradV3", "handle: resource, flow_in: float32 -> grad_handle: resource, flow_out: float32",
+      attrs={"source": None}, shape=lambda ctx: [_ts.TensorShape([2]), _ts.TensorShape([])], stateful=True)
 
 
 class TensorArray:

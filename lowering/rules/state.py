@@ -170,6 +170,6 @@ def count_up_to(ctx, op, ref):
     return old
 
 
-@lowers("NoOp")
+@lowers("NoOp", "ControlTrigger")
 def no_op(**_):
     return None

@@ -14,6 +14,10 @@ As in TF: out-of-range indices, a wrong dtype, an element of another shape, read
 element shape nothing has fixed raise InvalidArgumentError; unwritten elements read as zeros once the
 element shape is known. Not enforced (a program TF rejects may run): `clear_after_read` (a second read
 returns the value) and writing an index twice (the last write wins).
+
+TF 1's gradients of TensorArray ops (GraphDefs TF wrote) use `TensorArrayGradV3`: the gradient array of
+a forward array and a `source`, made by its first call in a run and the same array on later calls (a
+backward loop's iterations); it starts at zeros and its writes add up, as TF's gradient arrays'.
 """
 from __future__ import annotations
 
@@ -34,11 +38,16 @@ _ids = itertools.count()
 class TensorArrayHandle:
     """A TensorArray's handle while a graph runs: its state key and the facts its ops check."""
 
-    __slots__ = ("key", "name", "size", "dtype", "dynamic", "element_shape")
+    __slots__ = ("key", "name", "size", "dtype", "dynamic", "element_shape", "aggregate", "grads")
 
-    def __init__(self, key, name: str, size: int, dtype: np.dtype, dynamic: bool, element_shape):
+    def __init__(self, key, name: str, size: int, dtype: np.dtype, dynamic: bool, element_shape,
+                 aggregate: bool = False):
         self.key, self.name, self.size, self.dtype = key, name, size, dtype
         self.dynamic, self.element_shape = dynamic, element_shape
+        self.aggregate = aggregate  # a gradient array: writes to one index add up (TF's multiple_writes_aggregate)
+        # TensorArrayGradV3's arrays of this run, by source: a handle is made anew by each run (and trace)
+        # of its TensorArrayV3, so a gradient array starts at zero in every run
+        self.grads: dict = {}
 
     def __repr__(self):
         return f"TensorArrayHandle({self.name!r})"
@@ -156,7 +165,12 @@ def _write(ctx, op, handle, indices, values, element_shape, index_hint=None, tru
     elif jnp.ndim(safe) == 0:
         # one element (a loop's per-step write): a dynamic_update_slice, whose derivative is cheap to
         # trace inside a differentiated loop, unlike a scatter's
-        updated = jax.lax.dynamic_update_index_in_dim(buffer, jnp.asarray(values, buffer.dtype), safe, 0)
+        values = jnp.asarray(values, buffer.dtype)
+        if handle.aggregate:
+            values = values + jax.lax.dynamic_index_in_dim(buffer, safe, 0, keepdims=False)
+        updated = jax.lax.dynamic_update_index_in_dim(buffer, values, safe, 0)
+    elif handle.aggregate:
+        updated = buffer.at[safe].add(values)
     else:
         updated = buffer.at[safe].set(values)
     ctx.write(handle.key, updated, gated=True)
@@ -275,6 +289,27 @@ def tensor_array_split_v3(ctx, op, handle, value, lengths, flow_in):
     pieces = jnp.reshape(value, (len(lengths), k) + tuple(jnp.shape(value)[1:]))
     _write(ctx, op, handle, np.arange(len(lengths), dtype=np.int32), pieces, tuple(pieces.shape[1:]))
     return flow_in
+
+
+@lowers("TensorArrayGradV3", context=True)
+def tensor_array_grad_v3(ctx, op, handle, flow_in):
+    """TF 1's gradient of TensorArray ops: the array of gradients of `handle`'s elements for `source`, made
+    by its first call in a run (zeros, the forward array's size and element shape, writes that add up)
+    and the same array on every later call in the run (one per backward loop iteration)."""
+    handle = _handle(handle, op)
+    source = op.attrs.get("source", "")
+    grad = handle.grads.get(source)
+    if grad is None:
+        buffer = ctx.read(handle.key)
+        unsized = _is_unsized(handle, buffer)
+        size = handle.size if unsized else int(buffer.shape[0])
+        element = handle.element_shape if unsized else tuple(buffer.shape[1:])
+        grad = TensorArrayHandle(handle.key + ("grad", source), f"{handle.name}@{source}", size, handle.dtype,
+                                 False, element, aggregate=True)
+        start = _unsized(handle.dtype) if element is None else jnp.zeros((size,) + tuple(element), handle.dtype)
+        ctx.write(grad.key, start, gated=True)  # scratch of this run, like the forward array's buffer
+        handle.grads[source] = grad
+    return grad, flow_in
 
 
 @lowers("TensorArrayCloseV3", context=True)
