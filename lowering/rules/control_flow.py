@@ -228,16 +228,68 @@ def _describe(value) -> str:
     return repr(value) if is_list(value) else str(tuple(jnp.shape(value)))
 
 
-def _start_lists(vars0, new_avals) -> list | None:
-    """A TensorList loop variable whose element shape was not known (TensorListReserve/EmptyTensorList of
-    a partial element_shape) and which the body's first iteration sets: starts the loop from a list of
-    zeros of that element shape, so the loop carries a fixed shape (None when there is none such)."""
-    changed, out = False, list(vars0)
-    for i, (v, a) in enumerate(zip(vars0, new_avals)):
-        if is_list(v) and is_list(a) and v.items is None and a.items is not None and v.size == a.size:
-            out[i] = v.replace(jnp.zeros((v.size,) + tuple(a.items.shape[1:]), v.dtype))
-            changed = True
-    return out if changed else None
+_ANY = ("any constant",)
+
+
+class _ListCarry:
+    """How a While carries a TensorList loop variable whose body changes it (lowering/rules/list_ops.py).
+
+    A list the body grows or shrinks is carried bounded: `capacity` rows and a traced count. Its static
+    bound `size` must be the same on every iteration for lax to carry it: the body is traced with the bound
+    `entry` (the most elements the list can hold when an iteration starts: its first size plus the growth
+    of all iterations but one) and leaves it at most `entry + growth`, which is relabelled `entry` for the
+    next iteration; the loop's result holds at most `final` = first size + trip bound x growth, the
+    capacity. A list whose element shape the first iteration sets starts as zeros of that shape; one whose
+    elements stop being one build-time constant (`same`) forgets it."""
+
+    def __init__(self, first):
+        self.first = first          # the loop variable's value before the loop
+        self.growth = 0             # the most elements one iteration adds
+        self.entry = self.final = first.size
+        self.capacity = first.capacity
+        # an empty list's elements are all any constant: the first iteration's pushes decide
+        self.same = first.same if first.size or first.bounded else _ANY
+        self.bounded = first.bounded
+
+    def carry(self, element):
+        if not self.bounded:
+            first = self.first
+            if first.items is None and element is not None:
+                first = first.replace(jnp.zeros((first.size,) + tuple(element), first.dtype))
+            return first.with_items(first.items, size=first.size, same=self.same)
+        return self.first.bounded_to(self.capacity, self.entry, self.same, element)
+
+    def settle(self, out, bound: int | None, op, index: int) -> None:
+        """Widens the carry by one traced iteration's result `out` (raises when no bound is provable)."""
+        if self.same is _ANY:
+            self.same = out.same
+        elif out.same != self.same:
+            self.same = None
+        if out.size == self.first.size and not out.bounded and not self.bounded:
+            return  # the size is unchanged: an exact carry (element shape / constants settled above)
+        growth = out.size - self.entry
+        self.growth = max(self.growth, growth)
+        self.bounded = True
+        if self.growth > 0:
+            maximum = self.first.max_elements
+            if bound is None and maximum == -1:
+                raise NotImplementedError(
+                    f"tf.while_loop '{op.name}': loop variable {index} is a TensorList that grows by {self.growth} "
+                    "element(s) per iteration (TensorListPushBack in the body, as the gradient of a while_v2 loop "
+                    "accumulates) in a loop whose trip count has no static bound (no constant maximum_iterations, "
+                    "no max_num_elements): graphcompat compiles loops with fixed shapes, so it runs op by op")
+            final = self.first.size + bound * self.growth if bound is not None else maximum
+            if maximum != -1:  # a push past max_num_elements fails TF's check: no row is needed for it
+                final = min(final, maximum)
+            self.final = max(final, self.first.size)
+            self.entry = self.first.size if bound == 0 else max(self.first.size, self.final - self.growth)
+        self.capacity = max(self.capacity, self.final, out.capacity)
+
+    def fits(self, out, carried) -> bool:
+        if not self.bounded:
+            return _shape_of(out) == _shape_of(carried)
+        return out.bounded and out.size <= self.final and \
+            _shape_of(out.relabel(self.entry)) == _shape_of(carried)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -365,6 +417,8 @@ def _result(outs):
 # ------------------------------------------------------------------------------------------------
 # While
 # ------------------------------------------------------------------------------------------------
+_SETTLE_PASSES = 6   # traced iterations to settle the carried lists (nested loops take one more each)
+
 @lowers("While", "StatelessWhile", context=True, host=needs_host)
 @_static_shapes_required
 def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
@@ -397,34 +451,46 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         made.append(child)
         return step_with(child, vs)
 
-    (new_avals, _), (p_ctx,) = _probe(probe, vars0)
-    started = _start_lists(vars0, new_avals)
-    if started is not None:
-        vars0 = started
+    # A maximum known while tracing (a constant, or a shape-derived value: shapes are static under jit)
+    # bounds the differentiable scan (a traced one cannot) and the lists the body grows.
+    static_max = _static_max(op) if scan_length is None else int(scan_length)
+    if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
+            and int(np.asarray(max_iter)) >= 0:
+        static_max = int(np.asarray(max_iter))
+    lists: dict = {}     # loop variable index -> _ListCarry, for the lists the body changes
+    for _ in range(_SETTLE_PASSES):
         (new_avals, _), (p_ctx,) = _probe(probe, vars0)
-    for a, v, t in zip(new_avals, vars0, op._outputs[2:]):
-        if is_list(v) and _shape_of(a) != _shape_of(v):
-            raise NotImplementedError(
-                f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} is a TensorList that changes from "
-                f"{_describe(v)} to {_describe(a)} in one iteration (TensorListPushBack/PopBack/Resize in the "
-                "body, as the gradient of a while_v2 loop accumulates); graphcompat compiles loops with fixed "
-                "shapes, so this loop runs op by op")
-        if _shape_of(a) != _shape_of(v):
-            raise NotImplementedError(
-                f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} changes shape from "
-                f"{tuple(jnp.shape(v))} to {tuple(a.shape)}; graphcompat compiles loops with fixed shapes "
-                "(declare the varying dimension as unknown in the graph with shape_invariants)")
+        settled = True
+        for i, (a, v, t) in enumerate(zip(new_avals, vars0, op._outputs[2:])):
+            if is_list(v) and is_list(a):
+                if i in lists and lists[i].fits(a, v):
+                    continue
+                if i not in lists and _shape_of(a) == _shape_of(v):
+                    continue
+                if v.items is not None and a.items is not None and v.items.shape[1:] != a.items.shape[1:]:
+                    raise NotImplementedError(
+                        f"tf.while_loop '{op.name}': loop variable {i} is a TensorList whose elements change "
+                        f"shape from {tuple(v.items.shape[1:])} to {tuple(a.items.shape[1:])}; graphcompat keeps "
+                        "a TensorList's elements stacked in one array")
+                plan = lists.setdefault(i, _ListCarry(v))
+                plan.settle(a, static_max, op, i)
+                vars0[i] = plan.carry(None if a.items is None else a.items.shape[1:])
+                settled = False
+            elif _shape_of(a) != _shape_of(v):
+                raise NotImplementedError(
+                    f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} changes shape from "
+                    f"{_describe(v)} to {_describe(a)}; graphcompat compiles loops with fixed shapes "
+                    "(declare the varying dimension as unknown in the graph with shape_invariants)")
+        if settled:
+            break
+    else:
+        raise NotImplementedError(f"tf.while_loop '{op.name}': the TensorLists it carries do not settle to fixed "
+                                  f"shapes in {_SETTLE_PASSES} traced iterations, so it runs op by op")
     keys = list(p_ctx.writes)
     avals = {k: jax.ShapeDtypeStruct(jnp.shape(p_ctx.state[k]), jnp.result_type(p_ctx.state[k])) for k in keys}
     key_dtypes = [avals[k].dtype for k in keys]
     state0 = _cast_like([_current(ctx, k, avals[k]) for k in keys], key_dtypes)
     checks_meta = [c[1:] for c in p_ctx.checks]
-    # A maximum known while tracing (a constant, or a shape-derived value: shapes are static under jit)
-    # bounds the differentiable scan; a traced one cannot.
-    static_max = _static_max(op) if scan_length is None else int(scan_length)
-    if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
-            and int(np.asarray(max_iter)) >= 0:
-        static_max = int(np.asarray(max_iter))
     max_iter = jnp.asarray(max_iter, jnp.int32)
     counter0 = jnp.asarray(counter0, jnp.int32)
 
@@ -442,6 +508,9 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         counter, vs, state, oks, _ = carry
         child = SubContext(ctx, dict(zip(keys, state)))
         new, go = step_with(child, vs)
+        for i, plan in lists.items():  # proven by the trip bound (_ListCarry); the probe checked it fits
+            if plan.bounded:
+                new[i] = new[i].relabel(plan.entry)
         new_state = _cast_like([child.state[k] for k in keys], key_dtypes)
         new_oks = [jnp.logical_and(a, jnp.asarray(b)) for a, (b, *_) in zip(oks, child.checks)]
         counter = counter + 1
@@ -477,6 +546,10 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
                 "differentiates loops as a fixed-length lax.scan")
         final = lax.while_loop(lambda c: c[4], step, carry0)
     counter, vs, state, oks, _ = final
+    vs = list(vs)
+    for i, plan in lists.items():  # after the last iteration a list holds at most `final` elements
+        if plan.bounded:
+            vs[i] = vs[i].relabel(plan.final)
     for k, v in zip(keys, state):
         ctx.write(k, v)
     for ok, (cls, msg, check_op) in zip(init_oks, [c[1:] for c in child0.checks]):
