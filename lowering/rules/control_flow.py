@@ -131,8 +131,10 @@ def needs_host(op) -> bool:
             len({_static(t.shape) for t in by_branch}) > 1 for by_branch in zip(*(g.outputs for g in branches)))
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
     n = len(body_g.params)
+    # only shapes that certainly differ: a dimension the graph leaves unknown (a while_v2 gradient loop's
+    # variables, whose shapes come from popped TensorList elements) is checked when the loop is traced
     return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
-        _static(t0.shape) != _static(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
+        not t0.shape.is_compatible_with(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
 
 
 def _static_max(op):
