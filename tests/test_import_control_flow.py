@@ -450,13 +450,30 @@ def _gru_loss(t):
     return t.reduce_sum(out * out) + t.reduce_sum(state), [x] + t.trainable_variables()
 
 
+def _push_pop_loss(t):  # a loop that grows a list and one that shrinks it, differentiated by jax.vjp here
+    x = t.placeholder(t.float32, [None], name="x")
+    n = t.shape(x)[0]
+    ops = t.raw_ops
+    empty = ops.EmptyTensorList(element_shape=np.array([], np.int32), max_num_elements=-1, element_dtype=t.float32)
+    _, pushed = t.while_loop(lambda i, lst: i < n,
+                             lambda i, lst: (i + 1, ops.TensorListPushBack(input_handle=lst, tensor=t.sin(x[i]))),
+                             [0, empty], maximum_iterations=n)
+
+    def pop(j, lst, acc):
+        lst, v = ops.TensorListPopBack(input_handle=lst, element_shape=np.array([], np.int32), element_dtype=t.float32)
+        return j + 1, lst, acc + v * v * t.cast(j + 1, t.float32)
+    _, _, total = t.while_loop(lambda j, lst, acc: j < n, pop, [0, pushed, 0.0], maximum_iterations=n)
+    return total, [x]
+
+
 @pytest.mark.oracle
-@pytest.mark.parametrize("build", [_map_fn_loss, _scan_loss, _gru_loss], ids=["map_fn", "scan", "gru"])
+@pytest.mark.parametrize("build", [_map_fn_loss, _scan_loss, _gru_loss, _push_pop_loss],
+                         ids=["map_fn", "scan", "gru", "push_pop"])
 def test_gradients_through_imported_tensor_lists_match_tensorflow(build):
     """graphcompat's tf.gradients differentiates through a control-flow-v2 graph that TF wrote (While loops
     carrying TensorLists, a run-time trip count from the fed length), first op by op, then compiled."""
     rng = np.random.RandomState(3)
-    shape = {"map_fn": lambda n: [n], "scan": lambda n: [n, 2], "gru": lambda n: [2, n, 3]}[
+    shape = {"map_fn": lambda n: [n], "scan": lambda n: [n, 2], "gru": lambda n: [2, n, 3], "push_pop": lambda n: [n]}[
         build.__name__[1:].replace("_loss", "")]
     feeds = [{"x:0": rng.randn(*shape(n)).astype(np.float32)} for n in (3, 5)]
     want, got = _forward_then_gradients(build, feeds)
