@@ -628,3 +628,70 @@ def test_popping_an_empty_list_in_a_compiled_loop_fails_as_in_tensorflow_and_cha
             assert runner.compiled is not None and not runner.eager_only
             assert tf.stats()["signatures"]["total:0"]["compiles"] == 1
     np.testing.assert_allclose(want_v, want, rtol=1e-6)
+
+
+def _push_back_batch(t):
+    ops = _list_ops(t)
+    x = t.placeholder(t.float32, [2, 2], name="x")
+    full = ops.EmptyTensorList(element_shape=[2], max_num_elements=1, element_dtype=t.float32)
+    full = ops.TensorListPushBack(input_handle=full, tensor=x[0] * 3.0)
+    unknown = ops.EmptyTensorList(element_shape=-1, max_num_elements=-1, element_dtype=t.float32)
+    # TF's batch push ignores max_num_elements: the full list takes one more
+    pushed = ops.TensorListPushBackBatch(input_handles=t.stack([full, unknown]), tensor=x + 1.0)
+    a, b = t.unstack(pushed, num=2)
+    return [ops.TensorListStack(input_handle=lst, element_shape=[2], element_dtype=t.float32) for lst in (a, b)] + \
+        [ops.TensorListLength(input_handle=a)]
+
+
+@pytest.mark.oracle
+def test_push_back_batch_appends_one_row_to_each_list_as_tensorflow():
+    feeds = [{"x:0": _RNG.randn(2, 2).astype(np.float32)}, {"x:0": _RNG.randn(2, 2).astype(np.float32)}]
+    want, got, tiers = _run_in_one_session(_push_back_batch, feeds)
+    _assert_same(want, got)
+    assert list(tiers.values()) == ["compiled"], tiers
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("value, message", [
+    (np.ones((1, 2), np.float32), r"Expected tensor.shape\[0\] == input_handles.size, but saw 1 vs. 2"),
+    (np.float32(1.0), "Expected tensor to be at least a vector, but saw shape: \\[\\]"),
+    (np.ones((2, 3), np.float32), r"Tried to append a tensor with incompatible shape to a list at index 0. Op element "
+                                  r"shape: \[3\] list shape: \[2\]"),
+])
+def test_push_back_batch_fails_as_tensorflow(value, message):
+    def build(t):
+        ops = _list_ops(t)
+        x = t.placeholder(t.float32, None, name="x")
+        lists = [ops.EmptyTensorList(element_shape=[2], max_num_elements=-1, element_dtype=t.float32) for _ in "ab"]
+        return [ops.TensorListLength(input_handle=t.unstack(
+            ops.TensorListPushBackBatch(input_handles=t.stack(lists), tensor=x), num=2)[0])]
+    v1 = oracle.tf1()
+    with oracle.control_flow_v2(True):
+        graph = v1.Graph()
+        with graph.as_default():
+            out = build(v1)[0].name
+            with v1.Session(graph=graph) as sess, pytest.raises(v1.errors.InvalidArgumentError, match=message):
+                sess.run(out, {"x:0": value})
+        graph_def = graph.as_graph_def()
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+                sess.run(out, {"x:0": value})
+
+
+@pytest.mark.oracle
+def test_push_back_batch_shape_errors_are_tensorflows():
+    from graphcompat.framework.registry import apply_op
+    v1 = oracle.tf1()
+
+    def ours(op_type, **kw):  # graphcompat has no tf.raw_ops: the registry records the same node
+        return apply_op(op_type, list(kw.values()), {"element_dtype": tf.float32} if op_type == "EmptyTensorList" else {})
+    for lib, record in ((v1, lambda op_type, **kw: getattr(v1.raw_ops, op_type)(**kw)), (tf, ours)):
+        with lib.Graph().as_default():
+            lst = record("EmptyTensorList", element_shape=lib.constant([2]), max_num_elements=lib.constant(-1),
+                         **({"element_dtype": lib.float32} if lib is v1 else {}))
+            with pytest.raises(ValueError, match="Shape must be rank 1 but is rank 0"):
+                record("TensorListPushBackBatch", input_handles=lst, tensor=lib.constant([[1.0, 2.0]]))
+            with pytest.raises(ValueError, match="Dimensions must be equal, but are 1 and 2"):
+                record("TensorListPushBackBatch", input_handles=lib.stack([lst, lst]), tensor=lib.constant([[1.0, 2.0]]))

@@ -679,6 +679,7 @@ NOT_DIFFERENTIABLE = frozenset({
     'TensorListConcatLists',
     'TensorListElementShape',
     'TensorListLength',
+    'TensorListPushBackBatch',
     'TensorSummaryV2',
     'Timestamp',
     'TruncatedNormal',

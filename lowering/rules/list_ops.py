@@ -527,7 +527,7 @@ def tensor_list_scatter_into_existing_list(handle, tensor, indices, *, element_d
 # On an exact list they change its static size (and shape). On a bounded one (a list a compiled loop grows
 # or shrinks: lowering/rules/control_flow.py gives it the rows its trip bound can fill) they move its
 # traced count: a push writes row `count` in place, a pop reads row `count - 1`.
-def _check_push(handle: TensorList, tensor, element_dtype) -> None:
+def _check_append_dtype(tensor, element_dtype) -> None:
     dtype = jnp.result_type(tensor)
     if np.dtype(element_dtype) != np.dtype(dtype):
         raise errors.InvalidArgumentError(
@@ -535,9 +535,9 @@ def _check_push(handle: TensorList, tensor, element_dtype) -> None:
             f"{_dtype_name(dtype)}")
 
 
-def _push(handle: TensorList, tensor) -> TensorList:
+def _push(handle: TensorList, tensor, check_full: bool = True) -> TensorList:
     """`handle` with `tensor` appended (its checks made)."""
-    if handle.max_elements != -1:
+    if check_full and handle.max_elements != -1:
         n = handle.length()
         require(n < handle.max_elements, errors.InvalidArgumentError,
                 lambda: f"Tried to push item into a full list list size: {int(np.asarray(n))} max_num_elements: "
@@ -553,7 +553,8 @@ def _push(handle: TensorList, tensor) -> TensorList:
         return handle.replace(xp.concatenate([items, xp.asarray(tensor, handle.dtype)[None]], axis=0)) \
             ._with_same(same)
     # a push past max_num_elements fails its check above: the bound never needs to exceed it
-    size = handle.size + 1 if handle.max_elements == -1 else min(handle.size + 1, handle.max_elements)
+    size = handle.size + 1 if handle.max_elements == -1 or not check_full else \
+        min(handle.size + 1, handle.max_elements)
     if size > handle.capacity:  # more pushes than the loop's bound gave rows for: one more row
         handle = handle.bounded_to(size, handle.size, handle.same)
         items = handle.items
@@ -564,11 +565,41 @@ def _push(handle: TensorList, tensor) -> TensorList:
 
 @lowers("TensorListPushBack")
 def tensor_list_push_back(handle, tensor, *, element_dtype, **_):
-    _check_push(handle, tensor, element_dtype)
+    _check_append_dtype(tensor, element_dtype)
     _check_item(handle, tensor, "Tried to append a tensor with incompatible shape to a list. Op element shape: "
                 "{item} list shape: {list}")
     _check_dtype(handle, element_dtype)
     return _push(handle, tensor)
+
+
+@lowers("TensorListPushBackBatch")
+def tensor_list_push_back_batch(input_handles, tensor, *, element_dtype, **_):
+    """Appends row b of `tensor` to list b of a vector of lists (a tuple of TensorLists: what Pack of lists
+    gives). As TF's kernel, it checks neither max_num_elements nor the op's dtype against a list's first."""
+    _check_append_dtype(tensor, element_dtype)
+    tshape = tuple(int(d) for d in jnp.shape(tensor))
+    if not tshape:
+        raise errors.InvalidArgumentError(None, None, "Expected tensor to be at least a vector, but saw shape: []")
+    if not isinstance(input_handles, tuple):
+        raise errors.InvalidArgumentError(
+            None, None, "Expected input_handles to be a vector, but saw shape: "
+            f"{_shape_text(np.shape(input_handles) if not is_list(input_handles) else ())}")
+    if tshape[0] != len(input_handles):
+        raise errors.InvalidArgumentError(
+            None, None, f"Expected tensor.shape[0] == input_handles.size, but saw {tshape[0]} vs. {len(input_handles)}")
+    for b, lst in enumerate(input_handles):
+        if not is_list(lst):
+            raise errors.InvalidArgumentError(
+                None, None, f"Input handle at index {b} is not a list. Saw: '{type(lst).__name__}'")
+        if not _compatible(lst.element_shape, tshape[1:]):
+            raise errors.InvalidArgumentError(
+                None, None, f"Tried to append a tensor with incompatible shape to a list at index {b}. Op element "
+                f"shape: {_shape_text(tshape[1:])} list shape: {_shape_text(lst.element_shape)}")
+        if lst.dtype != np.dtype(element_dtype):
+            raise errors.InvalidArgumentError(
+                None, None, f"Invalid data type at index {b}; op elements {_dtype_name(element_dtype)} but list "
+                f"elements {_dtype_name(lst.dtype)}")
+    return tuple(_push(lst, tensor[b], check_full=False) for b, lst in enumerate(input_handles))
 
 
 @lowers("TensorListPopBack")
