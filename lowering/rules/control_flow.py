@@ -8,6 +8,8 @@ from the graph: whether a body needs the host (its ops), the static trip bound o
 `maximum_iterations` input), the number of loop variables (the body's parameters). A loop is lowered to
 `lax.while_loop`, or, while `jax.vjp` differentiates it and its maximum is static, to a fixed-length
 `lax.scan` (reverse mode cannot transpose a while loop).
+A TensorList loop variable whose size the body changes (while_v2's gradient accumulators) is carried
+bounded, with rows for as many elements as the trip bound allows (`_ListCarry`, lowering/rules/list_ops.py).
 
 State (variables, RNG counters) inside a subgraph: a `SubContext` reads through to the enclosing
 RunContext (outer values are closed over by the lax branch/body) and keeps its writes local. Each

@@ -1,7 +1,7 @@
 """Lowerings of TF 2's TensorList ops (graphcompat/ops/list_ops.py).
 
 A `variant` TensorList tensor's value while a graph runs is a `TensorList`: its elements stacked in one
-array `items` of shape `[size, *element_shape]`, so that a list is a JAX pytree of fixed shape that a
+array `items` of shape `[size, *element_shape]` (an exact list; bounded lists below), so that a list is a JAX pytree of fixed shape that a
 `lax.while_loop`/`lax.cond` can carry (SetItem is `.at[i].set`, GetItem an index, Stack the array itself,
 FromTensor the tensor). Its static facts travel with it as pytree metadata: the element dtype, the
 list's declared (partial) element shape, `max_num_elements` and the size.
@@ -12,12 +12,19 @@ no array (`items` is None) until an element is set; a `While` whose body sets th
 a zero-filled list of that shape to start from (lowering/rules/control_flow.py), as TF's while_v2 does
 for a TensorArray written in a loop.
 
-Static sizes: the size of a list is part of its shape. Ops that change it (PushBack, PopBack, Resize,
-ConcatLists, SetItem with resize_if_index_out_of_bounds) work wherever the size stays known while the
-graph is traced — outside loops, and op by op, where loops run in Python; a loop whose body changes the
-size of a list it carries (the gradient of a while_v2 loop accumulates with PushBack) cannot compile and
-runs op by op (NotImplementedError from the While lowering makes the plan do so). Sizes and shapes that
-come from run-time values (a Reserve of a traced size) likewise run op by op (NeedsConcreteValues).
+Sizes: an exact list's size is part of its shape. Ops that change it (PushBack, PopBack, Resize,
+ConcatLists, SetItem with resize_if_index_out_of_bounds) change the shape wherever the size stays known while
+the graph is traced: outside loops, and op by op, where loops run in Python. A list whose size a compiled
+loop body changes is carried bounded (lowering/rules/control_flow.py, `_ListCarry`): `items` has `capacity`
+rows, `count` (a traced int32) says how many are elements, and the static `size` bounds `count`. On a bounded
+list pushes and pops move `count` (a dynamic_update_slice / a dynamic index), indices are checked against
+it at run time, and the ops whose result's shape is the length (Stack without num_elements, Concat,
+ConcatLists) need concrete values (NeedsConcreteValues: the plan runs op by op, where lists are exact).
+Sizes and shapes that come from run-time values (a Reserve of a traced size) likewise run op by op.
+
+`same`: a list whose elements are all one small build-time constant says so, and reads of it return the
+constant: TF's while_v2 gradient pushes shapes and lengths onto accumulators and its backward loop pops them
+as the shapes of new lists, which must stay static under jit.
 
 Not representable: lists whose elements have different shapes (TF allows them when the declared element
 shape is partial): setting one raises NotImplementedError naming the op.
