@@ -554,6 +554,23 @@ def _nested(t):  # an inner loop pushes onto a list the outer loop carries: both
     return [ops.TensorListLength(input_handle=pushed), _pop_sum(t, pushed, 2 * n)[1]]
 
 
+def _cond_push(t):  # a push in one branch of a cond: the If returns both branches' lists bounded alike
+    x = t.placeholder(t.float32, [None], name="x")
+    n = t.shape(x)[0]
+    ops = _list_ops(t)
+
+    def body(i, lst):
+        return i + 1, t.cond(x[i] > 0, lambda: ops.TensorListPushBack(input_handle=lst, tensor=x[i]), lambda: lst)
+    _, pushed = t.while_loop(lambda i, lst: i < n, body, [0, _empty(t)], maximum_iterations=n)
+    m = ops.TensorListLength(input_handle=pushed)
+
+    def pop(j, lst, acc):  # as many pops as pushes, a run-time count: a shrinking loop needs no bound
+        lst, v = ops.TensorListPopBack(input_handle=lst, element_shape=np.array([], np.int32), element_dtype=t.float32)
+        return j + 1, lst, acc + t.reshape(v, []) * t.cast(j + 1, t.float32)
+    _, _, total = t.while_loop(lambda j, lst, acc: j < m, pop, [0, pushed, 0.0])
+    return [m, total]
+
+
 def _scan_gradients(t):  # TF's own gradient of a scan: accumulators pushed forward, popped backward
     x = t.placeholder(t.float32, [None, 2], name="x")
     w = t.get_variable("w", initializer=t.constant([0.5, -1.5]))
@@ -567,6 +584,8 @@ _GROWING = {
     "push_two": (_push_two, [{"x:0": _RNG.randn(3, 2).astype(np.float32)}, {"x:0": _RNG.randn(5, 2).astype(np.float32)}]),
     "pop_fed": (_pop_fed, [{"x:0": _RNG.randn(4, 3).astype(np.float32), "m:0": 2},
                            {"x:0": _RNG.randn(4, 3).astype(np.float32), "m:0": 4}]),
+    "cond_push": (_cond_push, [{"x:0": np.array([1.0, -2.0, 3.0], np.float32)},
+                               {"x:0": np.array([-1.0, 2.0, 3.0, 4.0, -5.0], np.float32)}]),
     "nested": (_nested, [{"x:0": np.arange(1, 3, dtype=np.float32)}, {"x:0": np.arange(1, 5, dtype=np.float32)}]),
     "scan_gradients": (_scan_gradients, [{"x:0": _RNG.randn(3, 2).astype(np.float32)},
                                          {"x:0": _RNG.randn(6, 2).astype(np.float32)}]),

@@ -366,15 +366,24 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
         return outs
     out_dtypes = _value_dtypes(op.attrs["Tout"])
 
+    lists: dict = {}   # output index -> (capacity, size bound, same): lists the branches leave different
+
     def branch(sub):
         def fn(made):
             child = SubContext(ctx)
             made.append(child)
-            return [child.deref(v) for v in _run(sub, child, env)]
+            return _common_lists([child.deref(v) for v in _run(sub, child, env)], lists)
         return fn
 
     probes = [_probe(branch(g)) for g in branches]
     avals = [p[0] for p in probes]
+    for k, by_branch in enumerate(zip(*avals)):
+        common = _list_union(by_branch)
+        if common is not None:
+            lists[k] = common
+    if lists:  # trace again, each branch's list carried with the rows and bound of the largest
+        probes = [_probe(branch(g)) for g in branches]
+        avals = [p[0] for p in probes]
     contexts = [p[1][0] for p in probes]
     for j in range(1, len(branches)):
         for a, b, t in zip(avals[0], avals[j], op._outputs):
@@ -395,7 +404,7 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
     def make(sub, j: int):
         def fn():
             child = SubContext(ctx)
-            outs = [child.deref(v) for v in _run(sub, child, env)]
+            outs = _common_lists([child.deref(v) for v in _run(sub, child, env)], lists)
             state = [child.state[k] if k in child.writes else current[k] for k in keys]
             true = jnp.asarray(True)
             oks = [true] * sum(counts[:j]) + [jnp.asarray(ok) for ok, *_ in child.checks] + \
@@ -409,6 +418,27 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
     for ok, (cls, msg, check_op) in zip(oks, checks_meta):
         ctx.check(ok, cls, msg, check_op)
     return _result(outs)
+
+
+def _list_union(values):
+    """(capacity, size bound, same) that lets every branch return its list as one structure — the lists are
+    alike but for their sizes (a push in one branch only) — or None (equal lists, or not unifiable)."""
+    if not all(is_list(v) for v in values) or len({_shape_of(v) for v in values}) == 1:
+        return None
+    first = values[0]
+    if any((v.dtype, v.element_shape, v.max_elements) != (first.dtype, first.element_shape, first.max_elements)
+           or (v.items is None) != (first.items is None)
+           or (v.items is not None and tuple(v.items.shape[1:]) != tuple(first.items.shape[1:])) for v in values):
+        return None
+    same = first.same if all(v.same == first.same for v in values) else None
+    return max(v.capacity for v in values), max(v.size for v in values), same
+
+
+def _common_lists(outs: list, lists: dict) -> list:
+    """A branch's outputs with the lists in `lists` carried bounded, in the structure all branches share."""
+    for k, (capacity, size, same) in lists.items():
+        outs[k] = outs[k].bounded_to(capacity, size, same)
+    return outs
 
 
 def _result(outs):
