@@ -581,7 +581,8 @@ def _scan_gradients(t):  # TF's own gradient of a scan: accumulators pushed forw
 
 _GROWING = {
     "push_one": (_push_one, [{"x:0": np.arange(1, 4, dtype=np.float32)}, {"x:0": np.arange(1, 7, dtype=np.float32)}]),
-    "push_two": (_push_two, [{"x:0": _RNG.randn(3, 2).astype(np.float32)}, {"x:0": _RNG.randn(5, 2).astype(np.float32)}]),
+    "push_two": (_push_two, [{"x:0": _RNG.randn(3, 2).astype(np.float32)},
+                             {"x:0": _RNG.randn(5, 2).astype(np.float32)}]),
     "pop_fed": (_pop_fed, [{"x:0": _RNG.randn(4, 3).astype(np.float32), "m:0": 2},
                            {"x:0": _RNG.randn(4, 3).astype(np.float32), "m:0": 4}]),
     "cond_push": (_cond_push, [{"x:0": np.array([1.0, -2.0, 3.0], np.float32)},
@@ -643,7 +644,8 @@ def test_popping_an_empty_list_in_a_compiled_loop_fails_as_in_tensorflow_and_cha
             before = sess.run("v/Read/ReadVariableOp:0")
             with pytest.raises(tf.errors.InvalidArgumentError, match="Trying to pop from an empty list."):
                 sess.run(out, bad)
-            np.testing.assert_array_equal(sess.run("v/Read/ReadVariableOp:0"), before)  # the failed compiled run changed nothing
+            # the failed compiled run changed nothing
+            np.testing.assert_array_equal(sess.run("v/Read/ReadVariableOp:0"), before)
             np.testing.assert_allclose(sess.run(out, good), want, rtol=1e-6)
             np.testing.assert_allclose(sess.run("v/Read/ReadVariableOp:0"), before + want, rtol=1e-6)
             assert runner.compiled is not None and not runner.eager_only
@@ -707,7 +709,8 @@ def test_push_back_batch_shape_errors_are_tensorflows():
     v1 = oracle.tf1()
 
     def ours(op_type, **kw):  # graphcompat has no tf.raw_ops: the registry records the same node
-        return apply_op(op_type, list(kw.values()), {"element_dtype": tf.float32} if op_type == "EmptyTensorList" else {})
+        attrs = {"element_dtype": tf.float32} if op_type == "EmptyTensorList" else {}
+        return apply_op(op_type, list(kw.values()), attrs)
     for lib, record in ((v1, lambda op_type, **kw: getattr(v1.raw_ops, op_type)(**kw)), (tf, ours)):
         with lib.Graph().as_default():
             lst = record("EmptyTensorList", element_shape=lib.constant([2]), max_num_elements=lib.constant(-1),
@@ -715,4 +718,5 @@ def test_push_back_batch_shape_errors_are_tensorflows():
             with pytest.raises(ValueError, match="Shape must be rank 1 but is rank 0"):
                 record("TensorListPushBackBatch", input_handles=lst, tensor=lib.constant([[1.0, 2.0]]))
             with pytest.raises(ValueError, match="Dimensions must be equal, but are 1 and 2"):
-                record("TensorListPushBackBatch", input_handles=lib.stack([lst, lst]), tensor=lib.constant([[1.0, 2.0]]))
+                record("TensorListPushBackBatch", input_handles=lib.stack([lst, lst]),
+                       tensor=lib.constant([[1.0, 2.0]]))

@@ -52,7 +52,8 @@ def identity(x, **_):
 
 @lowers("Pack")
 def pack(*values, axis=0, **_):
-    if values and all(isinstance(v, TensorList) for v in values):  # a vector of lists: what TensorListPushBackBatch takes
+    # a vector of lists (what TensorListPushBackBatch takes): a tuple of TensorLists
+    if values and all(isinstance(v, TensorList) for v in values):
         return tuple(values)
     if is_static(*values):
         return np.stack(values, axis=axis)

@@ -1,10 +1,10 @@
 """Lowerings of TF 2's TensorList ops (graphcompat/ops/list_ops.py).
 
 A `variant` TensorList tensor's value while a graph runs is a `TensorList`: its elements stacked in one
-array `items` of shape `[size, *element_shape]` (an exact list; bounded lists below), so that a list is a JAX pytree of fixed shape that a
-`lax.while_loop`/`lax.cond` can carry (SetItem is `.at[i].set`, GetItem an index, Stack the array itself,
-FromTensor the tensor). Its static facts travel with it as pytree metadata: the element dtype, the
-list's declared (partial) element shape, `max_num_elements` and the size.
+array `items` of shape `[size, *element_shape]` (an exact list; bounded lists below), so that a list is a
+JAX pytree of fixed shape that a `lax.while_loop`/`lax.cond` can carry (SetItem is `.at[i].set`, GetItem
+an index, Stack the array itself, FromTensor the tensor). Its static facts travel with it as pytree
+metadata: the element dtype, the list's declared (partial) element shape, `max_num_elements` and the size.
 
 Elements nothing has written read as zeros, as in TF once the element shape is known. A list whose
 element shape is not known yet (TensorListReserve/EmptyTensorList with a partial `element_shape`) holds
