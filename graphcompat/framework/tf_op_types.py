@@ -680,6 +680,7 @@ NOT_DIFFERENTIABLE = frozenset({
     'TensorListConcatLists',
     'TensorListElementShape',
     'TensorListLength',
+    'TensorListPushBackBatch',
     'TensorSummaryV2',
     'Timestamp',
     'TruncatedNormal',

@@ -75,6 +75,20 @@ def _concat_v1(ctx: InferenceContext):
     return _concat(_ts.as_shape(ctx.attrs.get("element_shape", _ts.unknown_shape())))
 
 
+def _push_back_batch(ctx: InferenceContext):
+    """TF's shape function: a vector of lists, one row of `tensor` for each (MergePrefix's check)."""
+    handles, tensor = ctx.shape(0), ctx.shape(1)
+    if handles.ndims is not None and handles.ndims != 1:
+        raise ctx.error(f"Shape must be rank 1 but is rank {handles.ndims}")
+    if tensor.ndims is not None and tensor.ndims < 1:
+        raise ctx.error(f"Shape must be at least rank 1 but is rank {tensor.ndims}")
+    n = handles[0].value if handles.ndims else None
+    rows = tensor[0].value if tensor.ndims else None
+    if n is not None and rows is not None and n != rows:
+        raise ctx.error(f"Dimensions must be equal, but are {rows} and {n}")
+    return [_ts.TensorShape([n if n is not None else rows])]
+
+
 _SHAPE_TYPES = {"shape_type": None}
 
 defop("EmptyTensorList", "element_shape: shape_type, max_num_elements: int32 -> handle: variant",
@@ -94,6 +108,8 @@ defop("TensorListElementShape", "input_handle: variant -> element_shape: shape_t
       attrs=dict(_SHAPE_TYPES), shape=_element_shape)
 defop("TensorListPushBack", "input_handle: variant, tensor: element_dtype -> output_handle: variant",
       shape=scalar_shape)
+defop("TensorListPushBackBatch", "input_handles: variant, tensor: element_dtype -> output_handles: variant",
+      shape=_push_back_batch)
 defop("TensorListPopBack", "input_handle: variant, element_shape: int32 -> output_handle: variant, "
       "tensor: element_dtype", attrs={"element_dtype": None}, shape=_pop_back)
 defop("TensorListGather", "input_handle: variant, indices: int32, element_shape: int32 -> values: element_dtype",
@@ -117,7 +133,7 @@ defop("TensorListResize", "input_handle: variant, size: int32 -> output_handle: 
 
 LIST_OP_TYPES = ("EmptyTensorList", "TensorListReserve", "TensorListFromTensor", "TensorListSetItem",
                  "TensorListGetItem", "TensorListStack", "TensorListLength", "TensorListElementShape",
-                 "TensorListPushBack", "TensorListPopBack", "TensorListGather",
+                 "TensorListPushBack", "TensorListPushBackBatch", "TensorListPopBack", "TensorListGather",
                  "TensorListScatterIntoExistingList", "TensorListScatter", "TensorListScatterV2",
                  "TensorListConcat", "TensorListConcatV2", "TensorListConcatLists", "TensorListSplit",
                  "TensorListResize")

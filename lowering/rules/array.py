@@ -52,6 +52,9 @@ def identity(x, **_):
 
 @lowers("Pack")
 def pack(*values, axis=0, **_):
+    # a vector of lists (what TensorListPushBackBatch takes): a tuple of TensorLists
+    if values and all(isinstance(v, TensorList) for v in values):
+        return tuple(values)
     if is_static(*values):
         return np.stack(values, axis=axis)
     return jnp.stack(values, axis=axis)
@@ -59,6 +62,8 @@ def pack(*values, axis=0, **_):
 
 @lowers("Unpack")
 def unpack(value, *, num, axis=0, **_):
+    if isinstance(value, tuple) and all(isinstance(v, TensorList) for v in value):  # a vector of lists (Pack)
+        return value
     xp = np if is_static(value) else jnp
     return tuple(xp.squeeze(p, axis) for p in xp.split(value, num, axis=axis))
 

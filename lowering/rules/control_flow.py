@@ -8,7 +8,9 @@ from the graph: whether a body needs the host (its ops), the static trip bound o
 `maximum_iterations` input), the number of loop variables (the body's parameters). A loop is lowered to
 `lax.while_loop`, or, while `jax.vjp` differentiates it and its maximum is static, to a while loop with
 a custom VJP that saves each iteration's residuals (lowering/reverse_loop.py: reverse mode cannot
-transpose `lax.while_loop`).
+transpose `lax.while_loop`). A TensorList loop variable whose size the body changes (while_v2's
+gradient accumulators) is carried bounded, with rows for as many elements as the trip bound allows
+(`_ListCarry`, lowering/rules/list_ops.py).
 
 State (variables, RNG counters) inside a subgraph: a `SubContext` reads through to the enclosing
 RunContext (outer values are closed over by the lax branch/body) and keeps its writes local. Each
@@ -133,8 +135,10 @@ def needs_host(op) -> bool:
             len({_static(t.shape) for t in by_branch}) > 1 for by_branch in zip(*(g.outputs for g in branches)))
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
     n = len(body_g.params)
+    # only shapes that certainly differ: a dimension the graph leaves unknown (a while_v2 gradient loop's
+    # variables, whose shapes come from popped TensorList elements) is checked when the loop is traced
     return _body_needs_host(cond_g) or _body_needs_host(body_g) or any(
-        _static(t0.shape) != _static(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
+        not t0.shape.is_compatible_with(t1.shape) for t0, t1 in zip(op._inputs[2:2 + n], body_g.outputs))
 
 
 def _static_max(op):
@@ -230,16 +234,68 @@ def _describe(value) -> str:
     return repr(value) if is_list(value) else str(tuple(jnp.shape(value)))
 
 
-def _start_lists(vars0, new_avals) -> list | None:
-    """A TensorList loop variable whose element shape was not known (TensorListReserve/EmptyTensorList of
-    a partial element_shape) and which the body's first iteration sets: starts the loop from a list of
-    zeros of that element shape, so the loop carries a fixed shape (None when there is none such)."""
-    changed, out = False, list(vars0)
-    for i, (v, a) in enumerate(zip(vars0, new_avals)):
-        if is_list(v) and is_list(a) and v.items is None and a.items is not None and v.size == a.size:
-            out[i] = v.replace(jnp.zeros((v.size,) + tuple(a.items.shape[1:]), v.dtype))
-            changed = True
-    return out if changed else None
+_ANY = ("any constant",)
+
+
+class _ListCarry:
+    """How a While carries a TensorList loop variable whose body changes it (lowering/rules/list_ops.py).
+
+    A list the body grows or shrinks is carried bounded: `capacity` rows and a traced count. Its static
+    bound `size` must be the same on every iteration for lax to carry it: the body is traced with the bound
+    `entry` (the most elements the list can hold when an iteration starts: its first size plus the growth
+    of all iterations but one) and leaves it at most `entry + growth`, which is relabelled `entry` for the
+    next iteration; the loop's result holds at most `final` = first size + trip bound x growth, the
+    capacity. A list whose element shape the first iteration sets starts as zeros of that shape; one whose
+    elements stop being one build-time constant (`same`) forgets it."""
+
+    def __init__(self, first):
+        self.first = first          # the loop variable's value before the loop
+        self.growth = 0             # the most elements one iteration adds
+        self.entry = self.final = first.size
+        self.capacity = first.capacity
+        # an empty list's elements are all any constant: the first iteration's pushes decide
+        self.same = first.same if first.size or first.bounded else _ANY
+        self.bounded = first.bounded
+
+    def carry(self, element):
+        if not self.bounded:
+            first = self.first
+            if first.items is None and element is not None:
+                first = first.replace(jnp.zeros((first.size,) + tuple(element), first.dtype))
+            return first.with_items(first.items, size=first.size, same=self.same)
+        return self.first.bounded_to(self.capacity, self.entry, self.same, element)
+
+    def settle(self, out, bound: int | None, op, index: int) -> None:
+        """Widens the carry by one traced iteration's result `out` (raises when no bound is provable)."""
+        if self.same is _ANY:
+            self.same = out.same
+        elif out.same != self.same:
+            self.same = None
+        if out.size == self.first.size and not out.bounded and not self.bounded:
+            return  # the size is unchanged: an exact carry (element shape / constants settled above)
+        growth = out.size - self.entry
+        self.growth = max(self.growth, growth)
+        self.bounded = True
+        if self.growth > 0:
+            maximum = self.first.max_elements
+            if bound is None and maximum == -1:
+                raise NotImplementedError(
+                    f"tf.while_loop '{op.name}': loop variable {index} is a TensorList that grows by {self.growth} "
+                    "element(s) per iteration (TensorListPushBack in the body, as the gradient of a while_v2 loop "
+                    "accumulates) in a loop whose trip count has no static bound (no constant maximum_iterations, "
+                    "no max_num_elements): graphcompat compiles loops with fixed shapes, so it runs op by op")
+            final = self.first.size + bound * self.growth if bound is not None else maximum
+            if maximum != -1:  # a push past max_num_elements fails TF's check: no row is needed for it
+                final = min(final, maximum)
+            self.final = max(final, self.first.size)
+            self.entry = self.first.size if bound == 0 else max(self.first.size, self.final - self.growth)
+        self.capacity = max(self.capacity, self.final, out.capacity)
+
+    def fits(self, out, carried) -> bool:
+        if not self.bounded:
+            return _shape_of(out) == _shape_of(carried)
+        return out.bounded and out.size <= self.final and \
+            _shape_of(out.relabel(self.entry)) == _shape_of(carried)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -312,15 +368,24 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
         return outs
     out_dtypes = _value_dtypes(op.attrs["Tout"])
 
+    lists: dict = {}   # output index -> (capacity, size bound, same): lists the branches leave different
+
     def branch(sub):
         def fn(made):
             child = SubContext(ctx)
             made.append(child)
-            return [child.deref(v) for v in _run(sub, child, env)]
+            return _common_lists([child.deref(v) for v in _run(sub, child, env)], lists)
         return fn
 
     probes = [_probe(branch(g)) for g in branches]
     avals = [p[0] for p in probes]
+    for k, by_branch in enumerate(zip(*avals)):
+        common = _list_union(by_branch)
+        if common is not None:
+            lists[k] = common
+    if lists:  # trace again, each branch's list carried with the rows and bound of the largest
+        probes = [_probe(branch(g)) for g in branches]
+        avals = [p[0] for p in probes]
     contexts = [p[1][0] for p in probes]
     for j in range(1, len(branches)):
         for a, b, t in zip(avals[0], avals[j], op._outputs):
@@ -341,7 +406,7 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
     def make(sub, j: int):
         def fn():
             child = SubContext(ctx)
-            outs = [child.deref(v) for v in _run(sub, child, env)]
+            outs = _common_lists([child.deref(v) for v in _run(sub, child, env)], lists)
             state = [child.state[k] if k in child.writes else current[k] for k in keys]
             true = jnp.asarray(True)
             oks = [true] * sum(counts[:j]) + [jnp.asarray(ok) for ok, *_ in child.checks] + \
@@ -357,6 +422,27 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
     return _result(outs)
 
 
+def _list_union(values):
+    """(capacity, size bound, same) that lets every branch return its list as one structure — the lists are
+    alike but for their sizes (a push in one branch only) — or None (equal lists, or not unifiable)."""
+    if not all(is_list(v) for v in values) or len({_shape_of(v) for v in values}) == 1:
+        return None
+    first = values[0]
+    if any((v.dtype, v.element_shape, v.max_elements) != (first.dtype, first.element_shape, first.max_elements)
+           or (v.items is None) != (first.items is None)
+           or (v.items is not None and tuple(v.items.shape[1:]) != tuple(first.items.shape[1:])) for v in values):
+        return None
+    same = first.same if all(v.same == first.same for v in values) else None
+    return max(v.capacity for v in values), max(v.size for v in values), same
+
+
+def _common_lists(outs: list, lists: dict) -> list:
+    """A branch's outputs with the lists in `lists` carried bounded, in the structure all branches share."""
+    for k, (capacity, size, same) in lists.items():
+        outs[k] = outs[k].bounded_to(capacity, size, same)
+    return outs
+
+
 def _result(outs):
     """The interpreter binds a single-output op's value directly, a multi-output op's as a sequence."""
     if not outs:
@@ -367,6 +453,8 @@ def _result(outs):
 # ------------------------------------------------------------------------------------------------
 # While
 # ------------------------------------------------------------------------------------------------
+_SETTLE_PASSES = 6   # traced iterations to settle the carried lists (nested loops take one more each)
+
 @lowers("While", "StatelessWhile", context=True, host=needs_host)
 @_static_shapes_required
 def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
@@ -399,34 +487,46 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         made.append(child)
         return step_with(child, vs)
 
-    (new_avals, _), (p_ctx,) = _probe(probe, vars0)
-    started = _start_lists(vars0, new_avals)
-    if started is not None:
-        vars0 = started
+    # A maximum known while tracing (a constant, or a shape-derived value: shapes are static under jit)
+    # bounds the differentiable scan (a traced one cannot) and the lists the body grows.
+    static_max = _static_max(op) if scan_length is None else int(scan_length)
+    if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
+            and int(np.asarray(max_iter)) >= 0:
+        static_max = int(np.asarray(max_iter))
+    lists: dict = {}     # loop variable index -> _ListCarry, for the lists the body changes
+    for _ in range(_SETTLE_PASSES):
         (new_avals, _), (p_ctx,) = _probe(probe, vars0)
-    for a, v, t in zip(new_avals, vars0, op._outputs[2:]):
-        if is_list(v) and _shape_of(a) != _shape_of(v):
-            raise NotImplementedError(
-                f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} is a TensorList that changes from "
-                f"{_describe(v)} to {_describe(a)} in one iteration (TensorListPushBack/PopBack/Resize in the "
-                "body, as the gradient of a while_v2 loop accumulates); graphcompat compiles loops with fixed "
-                "shapes, so this loop runs op by op")
-        if _shape_of(a) != _shape_of(v):
-            raise NotImplementedError(
-                f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} changes shape from "
-                f"{tuple(jnp.shape(v))} to {tuple(a.shape)}; graphcompat compiles loops with fixed shapes "
-                "(declare the varying dimension as unknown in the graph with shape_invariants)")
+        settled = True
+        for i, (a, v, t) in enumerate(zip(new_avals, vars0, op._outputs[2:])):
+            if is_list(v) and is_list(a):
+                if i in lists and lists[i].fits(a, v):
+                    continue
+                if i not in lists and _shape_of(a) == _shape_of(v):
+                    continue
+                if v.items is not None and a.items is not None and v.items.shape[1:] != a.items.shape[1:]:
+                    raise NotImplementedError(
+                        f"tf.while_loop '{op.name}': loop variable {i} is a TensorList whose elements change "
+                        f"shape from {tuple(v.items.shape[1:])} to {tuple(a.items.shape[1:])}; graphcompat keeps "
+                        "a TensorList's elements stacked in one array")
+                plan = lists.setdefault(i, _ListCarry(v))
+                plan.settle(a, static_max, op, i)
+                vars0[i] = plan.carry(None if a.items is None else a.items.shape[1:])
+                settled = False
+            elif _shape_of(a) != _shape_of(v):
+                raise NotImplementedError(
+                    f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} changes shape from "
+                    f"{_describe(v)} to {_describe(a)}; graphcompat compiles loops with fixed shapes "
+                    "(declare the varying dimension as unknown in the graph with shape_invariants)")
+        if settled:
+            break
+    else:
+        raise NotImplementedError(f"tf.while_loop '{op.name}': the TensorLists it carries do not settle to fixed "
+                                  f"shapes in {_SETTLE_PASSES} traced iterations, so it runs op by op")
     keys = list(p_ctx.writes)
     avals = {k: jax.ShapeDtypeStruct(jnp.shape(p_ctx.state[k]), jnp.result_type(p_ctx.state[k])) for k in keys}
     key_dtypes = [avals[k].dtype for k in keys]
     state0 = _cast_like([_current(ctx, k, avals[k]) for k in keys], key_dtypes)
     checks_meta = [c[1:] for c in p_ctx.checks]
-    # A maximum known while tracing (a constant, or a shape-derived value: shapes are static under jit)
-    # bounds the differentiable scan; a traced one cannot.
-    static_max = _static_max(op) if scan_length is None else int(scan_length)
-    if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
-            and int(np.asarray(max_iter)) >= 0:
-        static_max = int(np.asarray(max_iter))
     max_iter = jnp.asarray(max_iter, jnp.int32)
     counter0 = jnp.asarray(counter0, jnp.int32)
 
@@ -444,6 +544,9 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         counter, vs, state, oks, _ = carry
         child = SubContext(ctx, dict(zip(keys, state)))
         new, go = step_with(child, vs)
+        for i, plan in lists.items():  # proven by the trip bound (_ListCarry); the probe checked it fits
+            if plan.bounded:
+                new[i] = new[i].relabel(plan.entry)
         new_state = _cast_like([child.state[k] for k in keys], key_dtypes)
         new_oks = [jnp.logical_and(a, jnp.asarray(b)) for a, (b, *_) in zip(oks, child.checks)]
         counter = counter + 1
@@ -486,6 +589,10 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
                 "differentiates a loop only up to a static bound on its iterations")
         final = lax.while_loop(lambda c: c[4], step, carry0)
     counter, vs, state, oks, _ = final
+    vs = list(vs)
+    for i, plan in lists.items():  # after the last iteration a list holds at most `final` elements
+        if plan.bounded:
+            vs[i] = vs[i].relabel(plan.final)
     for k, v in zip(keys, state):
         ctx.write(k, v)
     for ok, (cls, msg, check_op) in zip(init_oks, [c[1:] for c in child0.checks]):

@@ -1,10 +1,10 @@
 """Lowerings of TF 2's TensorList ops (graphcompat/ops/list_ops.py).
 
 A `variant` TensorList tensor's value while a graph runs is a `TensorList`: its elements stacked in one
-array `items` of shape `[size, *element_shape]`, so that a list is a JAX pytree of fixed shape that a
-`lax.while_loop`/`lax.cond` can carry (SetItem is `.at[i].set`, GetItem an index, Stack the array itself,
-FromTensor the tensor). Its static facts travel with it as pytree metadata: the element dtype, the
-list's declared (partial) element shape, `max_num_elements` and the size.
+array `items` of shape `[size, *element_shape]` (an exact list; bounded lists below), so that a list is a
+JAX pytree of fixed shape that a `lax.while_loop`/`lax.cond` can carry (SetItem is `.at[i].set`, GetItem
+an index, Stack the array itself, FromTensor the tensor). Its static facts travel with it as pytree
+metadata: the element dtype, the list's declared (partial) element shape, `max_num_elements` and the size.
 
 Elements nothing has written read as zeros, as in TF once the element shape is known. A list whose
 element shape is not known yet (TensorListReserve/EmptyTensorList with a partial `element_shape`) holds
@@ -12,12 +12,19 @@ no array (`items` is None) until an element is set; a `While` whose body sets th
 a zero-filled list of that shape to start from (lowering/rules/control_flow.py), as TF's while_v2 does
 for a TensorArray written in a loop.
 
-Static sizes: the size of a list is part of its shape. Ops that change it (PushBack, PopBack, Resize,
-ConcatLists, SetItem with resize_if_index_out_of_bounds) work wherever the size stays known while the
-graph is traced — outside loops, and op by op, where loops run in Python; a loop whose body changes the
-size of a list it carries (the gradient of a while_v2 loop accumulates with PushBack) cannot compile and
-runs op by op (NotImplementedError from the While lowering makes the plan do so). Sizes and shapes that
-come from run-time values (a Reserve of a traced size) likewise run op by op (NeedsConcreteValues).
+Sizes: an exact list's size is part of its shape. Ops that change it (PushBack, PopBack, Resize,
+ConcatLists, SetItem with resize_if_index_out_of_bounds) change the shape wherever the size stays known while
+the graph is traced: outside loops, and op by op, where loops run in Python. A list whose size a compiled
+loop body changes is carried bounded (lowering/rules/control_flow.py, `_ListCarry`): `items` has `capacity`
+rows, `count` (a traced int32) says how many are elements, and the static `size` bounds `count`. On a bounded
+list pushes and pops move `count` (a dynamic_update_slice / a dynamic index), indices are checked against
+it at run time, and the ops whose result's shape is the length (Stack without num_elements, Concat,
+ConcatLists) need concrete values (NeedsConcreteValues: the plan runs op by op, where lists are exact).
+Sizes and shapes that come from run-time values (a Reserve of a traced size) likewise run op by op.
+
+`same`: a list whose elements are all one small build-time constant says so, and reads of it return the
+constant: TF's while_v2 gradient pushes shapes and lengths onto accumulators and its backward loop pops them
+as the shapes of new lists, which must stay static under jit.
 
 Not representable: lists whose elements have different shapes (TF allows them when the declared element
 shape is partial): setting one raises NotImplementedError naming the op.
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 import numpy as np
 
 from graphcompat.framework import errors
@@ -38,42 +46,99 @@ from lowering.registry import lowers
 
 @jax.tree_util.register_pytree_node_class
 class TensorList:
-    """A TensorList value: `items` [size, *element] (or None: no element shape known, all unset)."""
+    """A TensorList value. Exact (`count` None): `items` [size, *element] (or None: no element shape
+    known, all unset). Bounded (a list a compiled loop grows or shrinks): `items` [capacity, *element], the
+    first `count` (a traced int32) of them the elements, `size` a static upper bound of `count`."""
 
-    __slots__ = ("items", "dtype", "element_shape", "max_elements", "size")
+    __slots__ = ("items", "count", "dtype", "element_shape", "max_elements", "size", "capacity", "same")
 
-    def __init__(self, items, dtype, element_shape, max_elements: int = -1, size: int | None = None):
+    def __init__(self, items, dtype, element_shape, max_elements: int = -1, size: int | None = None,
+                 count=None, capacity: int | None = None, same=None):
         self.items = items
+        self.count = count
         self.dtype = np.dtype(dtype)
         self.element_shape = element_shape      # the list's declared shape: tuple (None: unknown dim) or None
         self.max_elements = int(max_elements)
         self.size = int(size if size is not None else items.shape[0])
+        self.capacity = int(items.shape[0] if items is not None else
+                            capacity if capacity is not None else self.size)
+        # `same`: every element holds this build-time constant (a fingerprint, see _fingerprint). TF's while_v2
+        # gradient pushes shapes and lengths onto accumulators and its backward loop pops them as the shapes of
+        # new lists: keeping them static through the list keeps those shapes static under jit.
+        self.same = same
+
+    @property
+    def bounded(self) -> bool:
+        return self.count is not None
+
+    def length(self):
+        """The number of elements: static (a numpy int32) for an exact list, traced for a bounded one."""
+        return self.count if self.count is not None else np.int32(self.size)
 
     def tree_flatten(self):
-        return (self.items,), (self.dtype, self.element_shape, self.max_elements, self.size)
+        return (self.items, self.count), (self.dtype, self.element_shape, self.max_elements, self.size,
+                                          self.capacity, self.same)
 
     @classmethod
     def tree_unflatten(cls, aux, children):
         obj = object.__new__(cls)
-        obj.items = children[0]
-        obj.dtype, obj.element_shape, obj.max_elements, obj.size = aux
+        obj.items, obj.count = children
+        obj.dtype, obj.element_shape, obj.max_elements, obj.size, obj.capacity, obj.same = aux
         return obj
 
     def __repr__(self):
         shape = None if self.items is None else tuple(self.items.shape[1:])
+        if self.bounded:
+            return (f"TensorList(size<={self.size}, capacity={self.capacity}, dtype={self.dtype.name}, "
+                    f"element_shape={shape})")
         return f"TensorList(size={self.size}, dtype={self.dtype.name}, element_shape={shape})"
 
     def replace(self, items, size: int | None = None) -> "TensorList":
+        """An exact list with other elements (`size` only when `items` is None)."""
         return TensorList(items, self.dtype, self.element_shape, self.max_elements,
                           size if items is None else None)
 
+    def _with_same(self, same) -> "TensorList":
+        self.same = same
+        return self
+
+    def with_items(self, items, count=None, size: int | None = None, same=None) -> "TensorList":
+        """A list like this one (exact or bounded) with other elements, count, size bound and `same`."""
+        if not self.bounded:
+            return TensorList(items, self.dtype, self.element_shape, self.max_elements,
+                              size if items is None else None, same=same)
+        return TensorList(items, self.dtype, self.element_shape, self.max_elements,
+                          self.size if size is None else size, self.count if count is None else count,
+                          self.capacity if items is None else None, same)
+
+    def bounded_to(self, capacity: int, size: int, same=None, element=None) -> "TensorList":
+        """This list carried with `capacity` rows and `size` as its bound (the While lowering's carry):
+        its elements first, zero rows after; `element` gives the element shape when none is stored."""
+        count = self.count if self.bounded else jnp.asarray(self.size, jnp.int32)
+        items = self.items
+        if items is None and element is not None:
+            items = jnp.zeros((self.capacity,) + tuple(element), self.dtype)
+        if items is not None and items.shape[0] < capacity:
+            pad = jnp.zeros((capacity - items.shape[0],) + tuple(items.shape[1:]), self.dtype)
+            items = jnp.concatenate([jnp.asarray(items), pad], axis=0)
+        return TensorList(items, self.dtype, self.element_shape, self.max_elements, size, count, capacity, same)
+
+    def relabel(self, size: int) -> "TensorList":
+        """The same bounded list with another static bound (the While lowering proves it)."""
+        return TensorList(self.items, self.dtype, self.element_shape, self.max_elements, size, self.count,
+                          self.capacity, self.same)
+
     # TF's variant ops on lists (ZEROS_LIKE / ADD variant ops): AddN and ZerosLike of list gradients.
     def zeros_like(self) -> "TensorList":
-        return self if self.items is None else self.replace(jnp.zeros_like(self.items))
+        if self.items is None:
+            return self
+        return self.with_items(jnp.zeros_like(self.items), same=None)
 
     def __add__(self, other: "TensorList") -> "TensorList":
         if not isinstance(other, TensorList):
             return NotImplemented
+        if self.bounded or other.bounded:
+            return _add_bounded(self, other)
         if self.size != other.size:
             raise errors.InvalidArgumentError(
                 None, None, f"Trying to add two lists of tensors with different lengths. One is {self.size} "
@@ -91,6 +156,28 @@ class TensorList:
         return self.replace(self.items + other.items)
 
     __radd__ = __add__
+
+
+def _add_bounded(a: TensorList, b: TensorList) -> TensorList:
+    """Adds two lists of which one at least is bounded: the lengths are compared at run time."""
+    n_a, n_b = a.length(), b.length()
+    require(jnp.asarray(n_a) == jnp.asarray(n_b), errors.InvalidArgumentError,
+            lambda: f"Trying to add two lists of tensors with different lengths. One is {int(n_a)} and the "
+                    f"other is {int(n_b)}")
+    if a.dtype != b.dtype:
+        raise errors.InvalidArgumentError(
+            None, None, f"Trying to add two lists of tensors of different dtypes. One is "
+            f"{_dtype_name(a.dtype)} and the other is {_dtype_name(b.dtype)}")
+    if a.items is None or b.items is None:
+        return b if a.items is None else a
+    if tuple(a.items.shape[1:]) != tuple(b.items.shape[1:]):
+        raise errors.InvalidArgumentError(
+            None, None, f"Trying to add two tensors with incompatible element shapes. One is "
+            f"{_shape_text(a.items.shape[1:])} and the other is {_shape_text(b.items.shape[1:])}")
+    capacity = max(a.capacity, b.capacity)
+    a = a.bounded_to(capacity, a.size)
+    b = b.bounded_to(capacity, b.size)
+    return a.with_items(a.items + b.items, size=min(a.size, b.size))
 
 
 def is_list(value) -> bool:
@@ -179,18 +266,53 @@ def _known_element_shape(lst: TensorList, given):
     return shape
 
 
-def _check_index(index, size: int, verb: str) -> None:
-    index = jnp.asarray(index) if isinstance(index, jax.core.Tracer) else np.asarray(index)
+def _traced(*values) -> bool:
+    return any(isinstance(v, jax.core.Tracer) for v in values)
+
+
+def _check_index(index, size, verb: str) -> None:
+    """TF's index check; `size` is a bounded list's traced length or an exact list's size."""
+    xp = jnp if _traced(index, size) else np
+    index = xp.asarray(index)
     ok = (index >= 0) & (index < size)
     require(ok, errors.InvalidArgumentError,
-            lambda: f"Trying to {verb} element {int(np.asarray(index))} in a list with {size} elements.")
+            lambda: f"Trying to {verb} element {int(np.asarray(index))} in a list with {int(np.asarray(size))} "
+                    "elements.")
+
+
+def _fingerprint(value):
+    """A hashable form of a small build-time constant (TensorList.same), or None for anything else."""
+    if not isinstance(value, (np.ndarray, np.generic)) or np.size(value) > 64:
+        return None
+    value = np.asarray(value)
+    return value.dtype.str, value.shape, value.tobytes()
+
+
+def _constant(same):
+    dtype, shape, data = same
+    return np.frombuffer(data, np.dtype(dtype)).reshape(shape).copy()
+
+
+def _row(items, i):
+    """items[i] for a traced or static i (a bounded list's element)."""
+    if _xp(items, i) is np:
+        return items[int(i)]
+    return lax.dynamic_index_in_dim(jnp.asarray(items), jnp.asarray(i, jnp.int32), 0, keepdims=False)
+
+
+def _exact_size_needed(handle: "TensorList", op_type: str) -> None:
+    """Ops whose result's shape is the list's length cannot run on a bounded list (its length is a run-time
+    value) inside a compiled step: op by op (NeedsConcreteValues) they see exact lists."""
+    if handle.bounded:
+        raise NeedsConcreteValues(f"{op_type}: the length of a TensorList grown or shrunk in a compiled loop "
+                                  "is known only at run time, and it is this op's result's shape")
 
 
 def _with_item_shape(lst: TensorList, item, op_type: str):
     """`lst`'s items, allocated (zeros) for elements of `item`'s shape if nothing was stored yet."""
     shape = tuple(int(d) for d in jnp.shape(item))
     if lst.items is None:
-        return jnp.zeros((lst.size,) + shape, lst.dtype)
+        return jnp.zeros((lst.capacity,) + shape, lst.dtype)
     if tuple(lst.items.shape[1:]) != shape:
         raise NotImplementedError(
             f"{op_type}: an element of shape {_shape_text(shape)} in a TensorList whose elements have shape "
@@ -260,7 +382,7 @@ def tensor_list_scatter(tensor, indices, element_shape, num_elements=None, *, el
 # --- reading and writing elements -----------------------------------------------------------------------
 @lowers("TensorListLength")
 def tensor_list_length(handle, **_):
-    return np.int32(handle.size)
+    return handle.length()
 
 
 @lowers("TensorListElementShape")
@@ -275,25 +397,40 @@ def tensor_list_set_item(handle, index, item, *, element_dtype, resize_if_index_
     _check_dtype(handle, element_dtype)
     if resize_if_index_out_of_bounds:
         i = _static_int(index, "TensorListSetItem's index (resize_if_index_out_of_bounds: the list may grow)")
-        if i >= handle.size:
+        if handle.bounded:
+            handle = _grow_to(handle, i + 1)
+        elif i >= handle.size:
             handle = tensor_list_resize(handle, i + 1)
-    _check_index(index, handle.size, "modify")
+    _check_index(index, handle.length(), "modify")
     _check_item(handle, item, "Tried to set a tensor with incompatible shape at a list index. Item element "
                 "shape: {item} list shape: {list}")
     items = _with_item_shape(handle, item, "TensorListSetItem")
+    same = handle.same if handle.same is not None and _fingerprint(item) == handle.same else None
     if isinstance(items, np.ndarray) and isinstance(index, (np.ndarray, np.generic)) \
             and isinstance(item, (np.ndarray, np.generic)):
         items = items.copy()
         items[int(index)] = item
     else:
         items = jnp.asarray(items).at[index].set(jnp.asarray(item, handle.dtype))
-    return handle.replace(items)
+    return handle.with_items(items, same=same)
+
+
+def _grow_to(handle: TensorList, n: int) -> TensorList:
+    """A bounded list with at least `n` elements (SetItem's resize_if_index_out_of_bounds, static `n`)."""
+    if handle.items is None:
+        raise NeedsConcreteValues("TensorListSetItem: resizing a TensorList without an element shape in a "
+                                  "compiled loop")
+    handle = handle.bounded_to(max(handle.capacity, n), max(handle.size, n), handle.same)
+    rows = jnp.arange(handle.capacity)
+    items = jnp.where((rows >= handle.count).reshape((-1,) + (1,) * (handle.items.ndim - 1)),
+                      jnp.zeros((), handle.dtype), handle.items)  # resized elements read as zeros, as TF's
+    return handle.with_items(items, count=jnp.maximum(handle.count, jnp.int32(n)), same=None)
 
 
 @lowers("TensorListGetItem")
 def tensor_list_get_item(handle, index, element_shape, *, element_dtype, **_):
     _check_dtype(handle, element_dtype)
-    _check_index(index, handle.size, "access")
+    _check_index(index, handle.length(), "access")
     if handle.items is None:
         shape = _known_element_shape(handle, element_shape)
         if not _fully_defined(shape):
@@ -302,14 +439,23 @@ def tensor_list_get_item(handle, index, element_shape, *, element_dtype, **_):
                 f"{_shape_text(shape)} and no list element is set.")
         return _zeros(shape, handle.dtype)
     _known_element_shape(handle, element_shape)  # TF's merge check
-    if _xp(handle.items, index) is np:
-        return handle.items[int(index)]
-    return jnp.asarray(handle.items)[index]
+    if handle.same is not None:
+        return _constant(handle.same)
+    return _row(handle.items, index)
 
 
 @lowers("TensorListStack")
 def tensor_list_stack(handle, element_shape, *, element_dtype, num_elements=-1, **_):
     _check_dtype(handle, element_dtype)
+    if handle.bounded and num_elements != -1 and handle.items is not None and num_elements <= handle.capacity:
+        # the result's length is the attr's: compare with the run-time length, read the first rows
+        n = handle.count
+        require(n == num_elements, errors.InvalidArgumentError,
+                lambda: f"Operation expected a list with {num_elements} elements but got a list with {int(n)} "
+                        "elements.")
+        _known_element_shape(handle, element_shape)
+        return handle.items[:num_elements]
+    _exact_size_needed(handle, "TensorListStack")
     if num_elements != -1 and handle.size != num_elements:
         raise errors.InvalidArgumentError(
             None, None, f"Operation expected a list with {num_elements} elements but got a list with "
@@ -328,14 +474,19 @@ def tensor_list_stack(handle, element_shape, *, element_dtype, num_elements=-1, 
     return _zeros((handle.size,) + shape, handle.dtype)
 
 
+def _check_indices(indices, n, text) -> None:
+    """Every index in [0, n) (n: a list's length, traced for a bounded list); `text(bad, n)` TF's message."""
+    xp = jnp if _traced(indices, n) else np
+    indices = xp.asarray(indices)
+    require(xp.all((indices >= 0) & (indices < n)), errors.InvalidArgumentError,
+            lambda: text(_first_bad(indices, int(np.asarray(n))), int(np.asarray(n))))
+
+
 @lowers("TensorListGather")
 def tensor_list_gather(handle, indices, element_shape, *, element_dtype, **_):
     _check_dtype(handle, element_dtype)
-    xp = _xp(indices)
-    require(xp.all((xp.asarray(indices) >= 0) & (xp.asarray(indices) < handle.size)),
-            errors.InvalidArgumentError,
-            lambda: f"Trying to gather element {_first_bad(indices, handle.size)} in a list with "
-                    f"{handle.size} elements.")
+    _check_indices(indices, handle.length(),
+                   lambda bad, n: f"Trying to gather element {bad} in a list with {n} elements.")
     shape = _known_element_shape(handle, element_shape)
     if handle.items is None:
         if not _fully_defined(shape):
@@ -366,12 +517,11 @@ def _scatter(handle: TensorList, tensor, indices, op_type: str) -> TensorList:
         raise errors.InvalidArgumentError(
             None, None, f"Specified a list with shape {_shape_text(handle.element_shape)} from a tensor with "
             f"shape {_shape_text(tshape)}")
-    xp = _xp(indices)
-    require(xp.all((xp.asarray(indices) >= 0) & (xp.asarray(indices) < handle.size)), errors.InvalidArgumentError,
-            lambda: f"Trying to scatter at index {_first_bad(indices, handle.size)} in list with size {handle.size}")
+    _check_indices(indices, handle.length(),
+                   lambda bad, n: f"Trying to scatter at index {bad} in list with size {n}")
     items = _with_item_shape(handle, jnp.zeros(tshape[1:]), op_type)
     items = jnp.asarray(items).at[jnp.reshape(jnp.asarray(indices), (-1,))].set(jnp.asarray(tensor, handle.dtype))
-    return handle.replace(items)
+    return handle.with_items(items)
 
 
 @lowers("TensorListScatterIntoExistingList")
@@ -381,37 +531,112 @@ def tensor_list_scatter_into_existing_list(handle, tensor, indices, *, element_d
 
 
 # --- ops that change a list's size ----------------------------------------------------------------------
-@lowers("TensorListPushBack")
-def tensor_list_push_back(handle, tensor, *, element_dtype, **_):
-    if np.dtype(element_dtype) != np.dtype(jnp.result_type(tensor)):
+# On an exact list they change its static size (and shape). On a bounded one (a list a compiled loop grows
+# or shrinks: lowering/rules/control_flow.py gives it the rows its trip bound can fill) they move its
+# traced count: a push writes row `count` in place, a pop reads row `count - 1`.
+def _check_append_dtype(tensor, element_dtype) -> None:
+    dtype = jnp.result_type(tensor)
+    if np.dtype(element_dtype) != np.dtype(dtype):
         raise errors.InvalidArgumentError(
             None, None, f"Invalid data types; list elements {_dtype_name(element_dtype)} but tried to append "
-            f"{_dtype_name(jnp.result_type(tensor))}")
+            f"{_dtype_name(dtype)}")
+
+
+def _push(handle: TensorList, tensor, check_full: bool = True) -> TensorList:
+    """`handle` with `tensor` appended (its checks made)."""
+    if check_full and handle.max_elements != -1:
+        n = handle.length()
+        require(n < handle.max_elements, errors.InvalidArgumentError,
+                lambda: f"Tried to push item into a full list list size: {int(np.asarray(n))} max_num_elements: "
+                        f"{handle.max_elements}")
+    items = _with_item_shape(handle, tensor, "TensorListPushBack")
+    value = _fingerprint(tensor)
+    if handle.size == 0 and not handle.bounded:
+        same = value
+    else:
+        same = handle.same if value is not None and value == handle.same else None
+    if not handle.bounded:
+        xp = _xp(items, tensor)
+        return handle.replace(xp.concatenate([items, xp.asarray(tensor, handle.dtype)[None]], axis=0)) \
+            ._with_same(same)
+    # a push past max_num_elements fails its check above: the bound never needs to exceed it
+    size = handle.size + 1 if handle.max_elements == -1 or not check_full else \
+        min(handle.size + 1, handle.max_elements)
+    if size > handle.capacity:  # more pushes than the loop's bound gave rows for: one more row
+        handle = handle.bounded_to(size, handle.size, handle.same)
+        items = handle.items
+    items = lax.dynamic_update_index_in_dim(jnp.asarray(items), jnp.asarray(tensor, handle.dtype),
+                                            handle.count, 0)
+    return handle.with_items(items, count=handle.count + 1, size=size, same=same)
+
+
+@lowers("TensorListPushBack")
+def tensor_list_push_back(handle, tensor, *, element_dtype, **_):
+    _check_append_dtype(tensor, element_dtype)
     _check_item(handle, tensor, "Tried to append a tensor with incompatible shape to a list. Op element shape: "
                 "{item} list shape: {list}")
     _check_dtype(handle, element_dtype)
-    if handle.max_elements != -1 and handle.size >= handle.max_elements:
+    return _push(handle, tensor)
+
+
+@lowers("TensorListPushBackBatch")
+def tensor_list_push_back_batch(input_handles, tensor, *, element_dtype, **_):
+    """Appends row b of `tensor` to list b of a vector of lists (a tuple of TensorLists: what Pack of lists
+    gives). As TF's kernel, it checks neither max_num_elements nor the op's dtype against a list's first."""
+    _check_append_dtype(tensor, element_dtype)
+    tshape = tuple(int(d) for d in jnp.shape(tensor))
+    if not tshape:
+        raise errors.InvalidArgumentError(None, None, "Expected tensor to be at least a vector, but saw shape: []")
+    if not isinstance(input_handles, tuple):
         raise errors.InvalidArgumentError(
-            None, None, f"Tried to push item into a full list list size: {handle.size} max_num_elements: "
-            f"{handle.max_elements}")
-    items = _with_item_shape(handle, tensor, "TensorListPushBack")
-    xp = _xp(items, tensor)
-    return handle.replace(xp.concatenate([items, xp.asarray(tensor, handle.dtype)[None]], axis=0))
+            None, None, "Expected input_handles to be a vector, but saw shape: "
+            f"{_shape_text(np.shape(input_handles) if not is_list(input_handles) else ())}")
+    if tshape[0] != len(input_handles):
+        raise errors.InvalidArgumentError(
+            None, None, f"Expected tensor.shape[0] == input_handles.size, but saw {tshape[0]} vs. {len(input_handles)}")
+    for b, lst in enumerate(input_handles):
+        if not is_list(lst):
+            raise errors.InvalidArgumentError(
+                None, None, f"Input handle at index {b} is not a list. Saw: '{type(lst).__name__}'")
+        if not _compatible(lst.element_shape, tshape[1:]):
+            raise errors.InvalidArgumentError(
+                None, None, f"Tried to append a tensor with incompatible shape to a list at index {b}. Op element "
+                f"shape: {_shape_text(tshape[1:])} list shape: {_shape_text(lst.element_shape)}")
+        if lst.dtype != np.dtype(element_dtype):
+            raise errors.InvalidArgumentError(
+                None, None, f"Invalid data type at index {b}; op elements {_dtype_name(element_dtype)} but list "
+                f"elements {_dtype_name(lst.dtype)}")
+    return tuple(_push(lst, tensor[b], check_full=False) for b, lst in enumerate(input_handles))
 
 
 @lowers("TensorListPopBack")
 def tensor_list_pop_back(handle, element_shape, *, element_dtype, **_):
     _check_dtype(handle, element_dtype)
+    if handle.bounded:
+        n = handle.count
+        require(n > 0, errors.InvalidArgumentError, "Trying to pop from an empty list.")
+        popped = handle.with_items(handle.items, count=jnp.maximum(n - 1, 0), size=max(handle.size - 1, 0),
+                                   same=handle.same)
+        if handle.items is None:
+            return popped, _uninitialized(handle, element_shape)
+        _known_element_shape(handle, element_shape)
+        value = _constant(handle.same) if handle.same is not None else _row(handle.items, jnp.maximum(n - 1, 0))
+        return popped, value
     if handle.size == 0:
         raise errors.InvalidArgumentError(None, None, "Trying to pop from an empty list.")
     if handle.items is None:
-        shape = _known_element_shape(handle, element_shape)
-        if not _fully_defined(shape):
-            raise errors.InvalidArgumentError(
-                None, None, "Trying to read an uninitialized tensor but element_shape is not fully defined."
-                f"{_shape_text(shape)}")
-        return handle.replace(None, handle.size - 1), _zeros(shape, handle.dtype)
-    return handle.replace(handle.items[:-1]), handle.items[-1]
+        return handle.replace(None, handle.size - 1), _uninitialized(handle, element_shape)
+    value = _constant(handle.same) if handle.same is not None else handle.items[-1]
+    return handle.replace(handle.items[:-1])._with_same(handle.same), value
+
+
+def _uninitialized(handle: TensorList, element_shape):
+    shape = _known_element_shape(handle, element_shape)
+    if not _fully_defined(shape):
+        raise errors.InvalidArgumentError(
+            None, None, "Trying to read an uninitialized tensor but element_shape is not fully defined."
+            f"{_shape_text(shape)}")
+    return _zeros(shape, handle.dtype)
 
 
 @lowers("TensorListResize")
@@ -419,11 +644,19 @@ def tensor_list_resize(handle, size, **_):
     n = _static_int(size, "TensorListResize's size")
     if n < 0:
         raise errors.InvalidArgumentError(None, None, f"TensorListSlice expects size to be non-negative. Got: {n}")
+    if handle.bounded:
+        if handle.items is None:
+            return TensorList(None, handle.dtype, handle.element_shape, handle.max_elements, n)
+        # the new size is static: the result is exact again (rows past the old length read as zeros)
+        items = handle.bounded_to(max(handle.capacity, n), handle.size).items
+        rows = jnp.arange(items.shape[0]).reshape((-1,) + (1,) * (items.ndim - 1))
+        items = jnp.where(rows < handle.count, items, jnp.zeros((), handle.dtype))[:n]
+        return handle.replace(items)
     if handle.items is None:
         return handle.replace(None, n)
     items = handle.items
     if n <= handle.size:
-        return handle.replace(items[:n])
+        return handle.replace(items[:n])._with_same(handle.same if n else None)
     xp = _xp(items)
     pad = xp.zeros((n - handle.size,) + tuple(items.shape[1:]), handle.dtype)
     return handle.replace(xp.concatenate([items, pad], axis=0))
@@ -440,6 +673,8 @@ def tensor_list_concat_lists(a, b, *, element_dtype, **_):
         raise errors.InvalidArgumentError(
             None, None, "input_a and input_b TensorList element shapes are not identical at index 0.  Saw "
             f"{_shape_text(a.element_shape)} vs. {_shape_text(b.element_shape)}")
+    _exact_size_needed(a, "TensorListConcatLists")
+    _exact_size_needed(b, "TensorListConcatLists")
     if a.items is None and b.items is None:
         return a.replace(None, a.size + b.size)
     first = a.items if a.items is not None else b.items
@@ -451,6 +686,7 @@ def tensor_list_concat_lists(a, b, *, element_dtype, **_):
 
 # --- lists as one tensor along the first dimension ------------------------------------------------------
 def _concat(handle: TensorList, first_dim, rest):
+    _exact_size_needed(handle, "TensorListConcat")
     if not handle.size and not _fully_defined(rest):
         raise errors.InvalidArgumentError(
             None, None, "All except the first dimension must be fully defined when concating an empty tensor "
