@@ -38,6 +38,9 @@ class _FetchMapper:
         self.elements: list = []          # unique Tensors / Operations, in first-seen order
         self._index: dict = {}
         self._build = self._map(graph, fetches)
+        # a plain list of distinct tensors/ops: its values, in order, are the fetch result itself
+        self.is_flat_list = type(fetches) is list and _all_leaves(fetches) and len(fetches) == len(self.elements) \
+            and all(f is e for f, e in zip(fetches, self.elements))
 
     def _add(self, element) -> int:
         i = self._index.get(element)
@@ -303,7 +306,7 @@ class BaseSession:
         if self._graph._version == 0:
             raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
         try:
-            key = _signature_key(fetches, feed_dict, self._graph)
+            key = (_structure_key(fetches), tuple(feed_dict) if feed_dict else (), len(self._graph._unfeedable))
             signature = self._signatures.get(key)
         except TypeError:  # something in the structure is unhashable: resolved on every run
             key = signature = None
@@ -428,14 +431,14 @@ class _Signature:
     """How one (fetch structure, feed keys) pattern runs: read and check the feeds, run the plan, rebuild
     the fetch structure. Every feed value is converted and checked on every run."""
 
-    __slots__ = ("mapper", "feeds", "plain_feeds", "runner", "slots", "reads_values")
+    __slots__ = ("mapper", "feeds", "plain_feeds", "runner", "slots", "reads_values", "flat")
 
     def __init__(self, mapper: _FetchMapper, feeds: list, runner, positions: dict):
         self.mapper = mapper
         self.feeds = [(key, index, _FeedSpec(tensor)) for tensor, key, index in feeds]
-        # the common case, no tuple feed keys: (key, spec) pairs read in one comprehension per run
+        # the common case, no tuple feed keys: (key, converter) pairs read in one comprehension per run
         self.plain_feeds = None if any(index is not None for _, _, index in feeds) else \
-            [(key, spec) for key, _, spec in self.feeds]
+            [(key, spec.convert) for key, _, spec in self.feeds]
         self.runner = runner
         fed_position = {tensor: i for i, (tensor, _, _) in enumerate(feeds)}
         # per fetched element: (True, i) output i of the plan, (False, i) feed value i, None an Operation
@@ -448,25 +451,37 @@ class _Signature:
             else:
                 self.slots.append((True, positions[element]))
         self.reads_values = any(slot is not None and slot[0] for slot in self.slots)
+        # a flat list of distinct fetches (`run([train_op, loss])`) is its list of values: no rebuild
+        self.flat = mapper.is_flat_list
 
     def run(self, feed_dict):
         plain = self.plain_feeds
-        if plain is not None:
-            values = [spec.convert(feed_dict[key], key) for key, spec in plain]
+        values = [convert(feed_dict[key], key) for key, convert in plain] if plain is not None \
+            else self._tuple_feeds(feed_dict)
+        runner = self.runner
+        if runner is None:
+            fetched = ()
         else:
-            values = []
-            for key, index, spec in self.feeds:
-                value = feed_dict[key]
-                if index is not None:
-                    if not isinstance(value, (tuple, list)) or len(value) <= index:
-                        raise ValueError(f"The value of a tuple feed key {key!r} must be a tuple of the same "
-                                         "length")
-                    value = value[index]
-                values.append(spec.convert(value, key))
-        fetched = self.runner.run(values, self.reads_values) if self.runner is not None else ()
+            # a training loop's step: the runner's steady step directly (None: take the general path)
+            steady = runner.steady
+            fetched = None if steady is None else steady(values, self.reads_values)
+            if fetched is None:
+                fetched = runner.run(values, self.reads_values)
         # a fetched fed tensor returns the fed value, as converted (an ndarray, also 0-d)
-        return self.mapper.build([None if slot is None else _to_numpy(fetched[slot[1]]) if slot[0]
-                                  else np.asarray(values[slot[1]]) for slot in self.slots])
+        out = [None if slot is None else _to_numpy(fetched[slot[1]]) if slot[0] else np.asarray(values[slot[1]])
+               for slot in self.slots]
+        return out if self.flat else self.mapper.build(out)
+
+    def _tuple_feeds(self, feed_dict) -> list:
+        values = []
+        for key, index, spec in self.feeds:
+            value = feed_dict[key]
+            if index is not None:
+                if not isinstance(value, (tuple, list)) or len(value) <= index:
+                    raise ValueError(f"The value of a tuple feed key {key!r} must be a tuple of the same length")
+                value = value[index]
+            values.append(spec.convert(value, key))
+        return values
 
 
 class _FeedSpec:
@@ -519,11 +534,6 @@ class _FeedSpec:
         except (ValueError, TypeError, OverflowError) as e:
             raise ValueError(f"Cannot feed value {value!r} for Tensor {tensor.name!r} of dtype "
                              f"{dtype.name}: {e}") from None
-
-
-def _signature_key(fetches, feed_dict, graph):
-    """A key for (fetch structure, feed keys); unhashable when something in it is (see Session.run)."""
-    return (_structure_key(fetches), tuple(feed_dict) if feed_dict else (), len(graph._unfeedable))
 
 
 def _structure_key(fetches):
