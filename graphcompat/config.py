@@ -8,6 +8,7 @@ TF's device queries (`list_physical_devices`, `list_logical_devices`, `get_visib
 | `set_deterministic(True)` | `GRAPHCOMPAT_DETERMINISTIC=1` | compile every device plan: identical bits on every run |
 | `set_async_dispatch(True/False/None)` | `GRAPHCOMPAT_ASYNC=1/0` | runs that fetch no value return before their step ends (None: on for GPU/TPU) |
 | `set_shape_buckets(64/None)` | `GRAPHCOMPAT_SHAPE_BUCKETS=N/0` | pad open feed dimensions to power-of-two buckets |
+| `set_background_compile(True/False)` | `GRAPHCOMPAT_BACKGROUND_COMPILE=1/0` | a hot exact feed shape of a padded plan compiles in a background thread (False: at once) |
 | `data_parallel()` | `GRAPHCOMPAT_DATA_PARALLEL=1`, `GRAPHCOMPAT_DATA_PARALLEL_UNEVEN=replicate/error` | replicate variables, split batches over all devices |
 | `distributed(address, n, i)` | `GRAPHCOMPAT_COORDINATOR=host:port`, `GRAPHCOMPAT_NUM_PROCESSES=n`, `GRAPHCOMPAT_PROCESS_ID=i` | connect n processes with `jax.distributed` |
 """
@@ -19,7 +20,7 @@ from typing import Optional, Sequence
 
 from lowering import executor as _executor
 from lowering import parallel as _parallel
-from lowering.executor import set_async_dispatch, set_deterministic, set_shape_buckets  # noqa: F401
+from lowering.executor import set_async_dispatch, set_background_compile, set_deterministic, set_shape_buckets  # noqa: F401,E501
 
 PhysicalDevice = collections.namedtuple("PhysicalDevice", ["name", "device_type"])
 LogicalDevice = collections.namedtuple("LogicalDevice", ["name", "device_type"])

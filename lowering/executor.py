@@ -25,6 +25,7 @@ brings values to the host, which raises the earlier run's error, naming it (its 
 """
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import threading
 import time
@@ -72,6 +73,8 @@ class _Config:
         # lowering/parallel.py DataParallel, or "env" (GRAPHCOMPAT_DATA_PARALLEL: built at first use, so
         # importing does not pick the devices before jax.distributed connects)
         self.data_parallel = "env" if _env_flag("GRAPHCOMPAT_DATA_PARALLEL") else None
+        # hot exact shapes (PlanRunner._hot_shape) compile in a background thread; off: at once, blocking
+        self.background_compile = _env_flag("GRAPHCOMPAT_BACKGROUND_COMPILE") is not False
 
 
 config = _Config()
@@ -89,6 +92,12 @@ def set_shape_buckets(minimum: Optional[int] = DEFAULT_MINIMUM_BUCKET) -> None:
     """Pad open feed dimensions to powers of two of at least `minimum` where that provably cannot change a
     result (lowering/padding.py), so new sizes rarely compile; `None` runs every size at its exact shape."""
     config.buckets = None if minimum is None else padding.Buckets(int(minimum))
+
+
+def set_background_compile(enabled: bool = True) -> None:
+    """Whether the executable for a hot exact feed shape (see `PlanRunner._hot_shape`) compiles in a
+    background thread while padded runs go on (True), or at once, in the run that makes the shape hot."""
+    config.background_compile = bool(enabled)
 
 
 def set_async_dispatch(enabled: Optional[bool]) -> None:
@@ -342,6 +351,63 @@ def _is_array_tree(value) -> bool:
 
 
 # ------------------------------------------------------------------------------------------------
+# Hot exact shapes: an executable of their own, compiled in the background
+# ------------------------------------------------------------------------------------------------
+# A padded shape seen this many times gets an executable for its exact shape: a training loop feeds one
+# batch size over and over, and when that size is not a bucket (32 → 64, 100 → 128) every padded step
+# computes the padding too (1.5–1.7x an exact step for an MLP). Shapes seen fewer times (the varying
+# lengths of an NLP batch stream, inference requests) stay on the one padded executable.
+HOT_SHAPE_RUNS = 4
+
+_compile_pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
+
+
+def _background(fn) -> concurrent.futures.Future:
+    """Runs `fn` in graphcompat's compile thread (one: XLA compiles use several cores themselves); its
+    thread is joined when the interpreter exits, so a pending compile finishes (and reaches the
+    persistent cache) rather than being cut off."""
+    global _compile_pool
+    if _compile_pool is None:
+        _compile_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="graphcompat-compile")
+    return _compile_pool.submit(fn)
+
+
+class _HotShape:
+    """The exact-shape executable of one hot feed shape of a padded plan: traced and lowered in the run
+    that makes the shape hot (tracing reads the graph and the session's state), XLA-compiled in the
+    background while padded runs go on, then used for that shape (`ready`)."""
+
+    def __init__(self, runner: "PlanRunner", store: dict, feed_values: Sequence):
+        plan = runner.plan
+        with jax.enable_x64(True), _tracing():
+            self.compiled = Compiled(plan, store, feed_values, runner.donate)
+            lowered = self.compiled.lower(store, feed_values)
+        self.signature = self.compiled.signature(feed_values)
+        label, signature = stats._label(plan), self.signature
+
+        def build():
+            hits_before, t0 = stats._disk_hits, time.perf_counter()
+            executable = lowered.compile()
+            stats.record_compile(time.perf_counter() - t0, label, signature, loaded=stats._disk_hits > hits_before)
+            return executable
+        if config.background_compile:
+            self.future = _background(build)
+        else:
+            self.future = concurrent.futures.Future()
+            self.future.set_result(build())
+
+    def ready(self) -> Optional["Compiled"]:
+        """The exact Compiled once its executable is built (it then serves only this shape), else None."""
+        if not self.future.done():
+            return None
+        compiled = self.compiled
+        if self.signature not in compiled.shapes:
+            compiled.jitted = self.future.result()   # the AOT executable: this shape, no retrace
+            compiled.shapes.add(self.signature)
+        return compiled
+
+
+# ------------------------------------------------------------------------------------------------
 # Running a plan
 # ------------------------------------------------------------------------------------------------
 _UNANALYZED = object()
@@ -366,6 +432,8 @@ class PlanRunner:
         self.steady = None    # after a compiled run where it applies: the steady step (see _steady_step)
         self.sync = True      # this run's results are read at once (see run)
         self.placement: Optional[dict] = None   # {op: device} of op-by-op runs with placement (_place)
+        # exact feed shapes of padded runs: how often seen, then their _HotShape (None: it failed to build)
+        self.hot: dict = {}
         self.segmented = None   # a placed plan's per-device jitted segments (False: they do not apply)
 
     # --- the entry point --------------------------------------------------------------------------
@@ -445,7 +513,11 @@ class PlanRunner:
                 return self._run_eager(feed_values)
             try:
                 padded = self._padded(store, feed_values)
-                if padded is not None:
+                hot = self._hot_shape(store, feed_values, padded) if padded is not None else None
+                if hot is not None:
+                    padded = None
+                    compiled, run_values, sizes = hot, feed_values, ()
+                elif padded is not None:
                     compiled, run_values, sizes = padded
                 else:
                     compiled, run_values, sizes = self.compiled or self._compile(store, feed_values), feed_values, ()
@@ -502,6 +574,34 @@ class PlanRunner:
             with _tracing():
                 self.padded = Compiled(self.plan, store, run_values, self.donate, pad=self.pad)
         return self.padded, run_values, sizes
+
+    def _hot_shape(self, store: dict, feed_values: Sequence, padded) -> Optional["Compiled"]:
+        """The exact executable of this run's feed shape, when padding it wastes work and the shape is hot
+        (seen HOT_SHAPE_RUNS times) and its background compile is done; None: run padded."""
+        plan = self.plan
+        if plan.input_steps or plan.device is not None or padded[0].dp is not None:
+            return None
+        sizes = padded[2]
+        if [config.buckets.size(n) for n in sizes] == list(sizes):  # the sizes are buckets: nothing wasted
+            return None
+        shape = tuple(np.shape(v) for v in feed_values)
+        entry = self.hot.get(shape, 0)
+        if isinstance(entry, int):
+            if entry + 1 < HOT_SHAPE_RUNS:
+                self.hot[shape] = entry + 1
+                return None
+            try:
+                entry = _HotShape(self, store, feed_values)
+            except (NotImplementedError, RefusedWhileTracing):  # the exact shape cannot compile: stay padded
+                entry = None
+            self.hot[shape] = entry
+        if entry is None:
+            return None
+        try:
+            return entry.ready()
+        except Exception:  # noqa: BLE001 (the compile failed in the background: padded runs serve the shape)
+            self.hot[shape] = None
+            return None
 
     def _first_tier(self) -> str:
         plan = self.plan
