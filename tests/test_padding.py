@@ -367,8 +367,10 @@ EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_with_
          last_output_of_a_dynamic_rnn, squeeze_without_axes, bias_add_along_an_open_channel_axis]
 
 
-def _run(case, buckets):
+def _run(case, buckets, sizes=SIZES, background=False):
+    """`case` run on batches of `sizes` in one session: fetched values, variables and `tf.stats()`."""
     executor.set_shape_buckets(buckets)
+    executor.set_background_compile(background)
     try:
         graph = tf.Graph()
         with graph.as_default():
@@ -378,11 +380,14 @@ def _run(case, buckets):
             tf.reset_stats()
             with tf.Session(graph=graph) as sess:
                 sess.run(tf.global_variables_initializer())
-                results = [sess.run(fetches, feed(n, rng)) for n in SIZES]
+                results = [sess.run(fetches, feed(n, rng)) for n in sizes]
                 variables = sess.run(tf.global_variables())
+            if background:  # wait for the compile thread: its compile counts in these stats
+                executor._background(lambda: None).result()
             return results, variables, tf.stats()
     finally:
         executor.set_shape_buckets()
+        executor.set_background_compile()
 
 
 def _run_tf1(case):
@@ -616,29 +621,6 @@ def test_a_tensor_array_index_past_the_true_size_raises_tf_error_when_padded():
         executor.set_shape_buckets()
 
 
-def _train_on(sizes, buckets, background=False):
-    """training_mean_loss run on batches of `sizes` in one session: fetched values, variables, stats."""
-    executor.set_shape_buckets(buckets)
-    executor.set_background_compile(background)
-    try:
-        graph = tf.Graph()
-        with graph.as_default():
-            tf.set_random_seed(0)
-            fetches, feed = training_mean_loss()
-            rng = np.random.RandomState(7)
-            tf.reset_stats()
-            with tf.Session(graph=graph) as sess:
-                sess.run(tf.global_variables_initializer())
-                results = [sess.run(fetches, feed(n, rng)) for n in sizes]
-                variables = sess.run(tf.global_variables())
-            if background:  # wait for the compile thread: its compile counts in these stats
-                executor._background(lambda: None).result()
-            return results, variables, tf.stats()
-    finally:
-        executor.set_shape_buckets()
-        executor.set_background_compile()
-
-
 def test_a_hot_batch_size_gets_an_exact_executable():
     """A training loop feeds one batch size over and over; when it is not a bucket size (3 in buckets of
     4) every padded step computes the padding too. After HOT_SHAPE_RUNS runs the size gets an executable
@@ -646,8 +628,8 @@ def test_a_hot_batch_size_gets_an_exact_executable():
     seen once (5) stays padded, a size that is a bucket (4) never needs one. Values and variable updates
     are the exact-shape run's."""
     sizes = [3] * (executor.HOT_SHAPE_RUNS + 3) + [5, 3, 4, 4, 4, 4, 4, 4]
-    hot, hot_vars, stats = _train_on(sizes, 4)
-    exact, exact_vars, _ = _train_on(sizes, None)
+    hot, hot_vars, stats = _run(training_mean_loss, 4, sizes)
+    exact, exact_vars, _ = _run(training_mean_loss, None, sizes)
     _assert_same(hot, exact, "hot")
     _assert_same(hot_vars, exact_vars, "hot variables")
     (entry,) = [e for e in stats["signatures"].values() if e["padded"]]
@@ -659,8 +641,8 @@ def test_a_hot_batch_size_compiled_in_the_background_gives_the_same_answers():
     """Compiled in the background, the exact executable takes over whenever it is built (which run that
     is depends on the machine): every run's values are the exact-shape run's either way."""
     sizes = [3] * 40
-    got, got_vars, stats = _train_on(sizes, 4, background=True)
-    exact, exact_vars, _ = _train_on(sizes, None)
+    got, got_vars, stats = _run(training_mean_loss, 4, sizes, background=True)
+    exact, exact_vars, _ = _run(training_mean_loss, None, sizes)
     _assert_same(got, exact, "background")
     _assert_same(got_vars, exact_vars, "background variables")
     (entry,) = [e for e in stats["signatures"].values() if e["padded"]]
