@@ -1206,13 +1206,55 @@ class _Importer:
                         outs[i] = identity(outs[i])
             return outs
 
+        bound = self._maximum_iterations(frame, merges, next_values)
+        maximum = ctx.value(bound) if bound is not None else None
         scope = self._scope_for(ctx, frame.exits[0].rpartition("/")[0] if frame.exits else "")
         with _ops.name_scope(None), _ops.name_scope(scope or None):
-            results = while_loop(cond_fn, body_fn, list(inits), parallel_iterations=parallel, name="while")
+            results = while_loop(cond_fn, body_fn, list(inits), parallel_iterations=parallel, name="while",
+                                 maximum_iterations=maximum)
         results = list(results) if isinstance(results, (list, tuple)) else [results]
         for x, i in exits.items():
             ctx.memo[x] = self._name_outputs(ctx, nodes[x], [results[i]])
         return ctx.memo[exit_node.name]
+
+    def _maximum_iterations(self, frame: _Frame, merges: list, next_values: list) -> Optional[tuple]:
+        """The outer tensor a TF 1 loop's `maximum_iterations` was, or None. TF 1 records it as a loop
+        variable `iteration_counter` (from 0, + 1 each iteration) and the loop condition
+        `LogicalAnd(Less(counter, maximum), cond)`. Given to the rebuilt tf.while_loop (an equivalent
+        bound), it is the static trip bound the lowering sizes the stacks of TF 1's gradient with, so the
+        training step compiles (lowering/rules/stacks.py)."""
+        nodes = self.nodes
+
+        def source(tensor):
+            name, index = tensor
+            while nodes[name].op == "Identity":
+                name, index = nodes[name].inputs[0]
+            return name, index
+
+        def const(tensor, value) -> bool:
+            node = nodes.get(tensor[0])
+            return node is not None and node.op == "Const" and np.asarray(node.attrs.get("value")).shape == () \
+                and int(np.asarray(node.attrs["value"])) == value
+        test = nodes[nodes[frame.loop_cond].inputs[0][0]]
+        if test.op != "LogicalAnd":
+            return None
+        less = nodes[test.inputs[0][0]]
+        if less.op != "Less" or less.inputs[0][0] not in merges:
+            return None
+        merge = less.inputs[0][0]
+        enter = nodes[less.inputs[1][0]]
+        if enter.op not in _ENTER or not enter.attrs.get("is_constant", False):
+            return None
+        init = nodes[nodes[merge].inputs[0][0]]
+        if init.op not in _ENTER or not const(init.inputs[0], 0):
+            return None
+        step = nodes[next_values[merges.index(merge)][0]]
+        if step.op not in ("Add", "AddV2") or not const(step.inputs[1], 1):
+            return None
+        switch = nodes[source(step.inputs[0])[0]]
+        if switch.op not in _SWITCH or switch.inputs[0][0] != merge or source(step.inputs[0])[1] != 1:
+            return None
+        return enter.inputs[0]
 
     def _exit_merge(self, exit_node: _Node) -> str:
         """The loop Merge whose final value an Exit passes out: through its Switch's false side, and
