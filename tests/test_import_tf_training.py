@@ -173,6 +173,19 @@ def _nested(v1):
     return v1.reduce_mean(v1.square(y)), {"x:0": RNG.rand(3, 2).astype(np.float32)}
 
 
+def _nested_bounded(v1):
+    """Loops in a loop, each with a maximum_iterations: the inner loop's pushes are sized by both bounds."""
+    x = v1.placeholder(v1.float32, [None, 2], name="x")
+    w = v1.get_variable("w", [2], initializer=v1.constant_initializer([0.9, 1.1]))
+
+    def outer(i, a):
+        _, b = v1.while_loop(lambda j, b: j < 2, lambda j, b: [j + 1, v1.tanh(b * w)], [0, a],
+                             maximum_iterations=2)
+        return [i + 1, b * w + a]
+    _, y = v1.while_loop(lambda i, a: i < 3, outer, [0, x], maximum_iterations=3)
+    return v1.reduce_mean(v1.square(y)), {"x:0": RNG.rand(3, 2).astype(np.float32)}
+
+
 def _scan(v1):
     """tf.scan and tf.map_fn (TF1 loops over TensorArrays) with a variable in the step."""
     x = v1.placeholder(v1.float32, [5, 2], name="x")
@@ -223,15 +236,15 @@ def _rnn_cond(v1):
         "x:0": RNG.rand(2, 4, 3).astype(np.float32) - 0.5}
 
 
-LOOP_MODELS = {"while": _while_scaled, "while_cond": _while_cond, "rnn_cond": _rnn_cond, "gru": _rnn("gru"), "lstm": _rnn("lstm"), "nested": _nested,
+LOOP_MODELS = {"while": _while_scaled, "while_cond": _while_cond, "rnn_cond": _rnn_cond, "gru": _rnn("gru"), "lstm": _rnn("lstm"), "nested": _nested, "nested_bounded": _nested_bounded,
                "scan": _scan, "rnn_lengths": _rnn_lengths}
 # loops TF 1 records a maximum_iterations for (dynamic_rnn, scan, map_fn, an explicit one): the training step
 # compiles (the stacks sized by the bound); the others' steps run op by op
-COMPILED_LOOP_MODELS = {"gru", "lstm", "scan", "rnn_lengths", "rnn_cond"}
+COMPILED_LOOP_MODELS = {"gru", "lstm", "scan", "rnn_lengths", "rnn_cond", "nested_bounded"}
 LOOP_CASES = [("while", "sgd", False), ("while", "adam", True), ("gru", "adam", True), ("gru", "sgd", False),
               ("lstm", "adam", False), ("nested", "sgd", False), ("nested", "adam", True), ("scan", "adam", False),
               ("rnn_lengths", "adam", True), ("while_cond", "sgd", False), ("while_cond", "adam", True),
-              ("rnn_cond", "adam", False), ("rnn_cond", "sgd", True)]
+              ("rnn_cond", "adam", False), ("rnn_cond", "sgd", True), ("nested_bounded", "adam", False)]
 
 
 def _tf1_writes_loop_training_graph(tmp_path, model, optimizer, use_resource, steps=3):

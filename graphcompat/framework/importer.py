@@ -14,7 +14,11 @@ How a GraphDef becomes graphcompat ops:
     Enter nodes it is reached through) and its branch condition (the (predicate, side) pairs of the
     Switch outputs it depends on, closed again by a Merge). Each frame becomes one `tf.while_loop`, each
     group of Merges joining the two sides of one predicate one `tf.cond`; their callables import the
-    nodes inside, lazily, from the Merges' and NextIterations' inputs backwards.
+    nodes inside, lazily, from the Merges' and NextIterations' inputs backwards. A ControlTrigger whose
+    inputs lie on both sides of one cond (TF 1's gradient of a cond in a loop syncs its stack pushes and
+    pops so) is part of that cond, whose branches run its inputs; conds whose branches share a stateful
+    node are one cond, so a pop runs once. TF 1's `maximum_iterations` (an `iteration_counter` loop
+    variable tested in the loop condition) becomes the rebuilt loop's `maximum_iterations`.
   A rebuilt structure's outputs get the names of the nodes they stand for (`cond/Merge`, `while/Exit_1`,
   the `If` node), so fetching by name works as in TF.
 - Everything that can be checked is checked before the graph changes, with TF's error classes and texts,

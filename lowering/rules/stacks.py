@@ -80,7 +80,7 @@ def _unsized(items) -> bool:
     return jnp.ndim(items) == 1 and jnp.shape(items)[0] == 0
 
 
-def with_rows(items, rows: int, element: tuple, dtype):
+def with_rows(items, rows: int, element: tuple, dtype) -> jax.Array:
     """`items` with `rows` rows of `element` shape (the elements it holds kept, new rows zeros)."""
     if _unsized(items):
         return jnp.zeros((rows,) + tuple(element), dtype)
