@@ -28,6 +28,40 @@ def _lifo(v1, g):
         return [b, p1, p2, v1.identity(p2, name="after_close")]
 
 
+def _lifo_one_shape(v1, g):
+    """Elements of one shape: the second run compiles (the stack as a buffer and a count in the run's state)."""
+    h = g.stack_v2(-1, v1.float32, stack_name="foo")
+    a = g.stack_push_v2(h, [1.0, 2.0])
+    with v1.control_dependencies([a]):
+        b = g.stack_push_v2(h, [3.0, 4.0])
+    with v1.control_dependencies([b]):
+        p1 = g.stack_pop_v2(h, v1.float32)
+    with v1.control_dependencies([p1]):
+        p2 = g.stack_pop_v2(h, v1.float32)
+    return [p1 * 2.0, p2]
+
+
+def _loops(pushes, pops):
+    """A TF 1 loop with a maximum_iterations pushes, another pops (as TF 1's loop gradients): compiled, the
+    stack is sized by the first loop's bound and carried by both loops; popping more than was pushed is TF's
+    error (a compiled run's check, re-run op by op)."""
+    def build(v1, g):
+        h = g.stack_v2(-1, v1.float32, stack_name="foo")
+
+        def push(i, acc):
+            with v1.control_dependencies([g.stack_push_v2(h, v1.cast(i, v1.float32) * [1.0, 2.0])]):
+                return [i + 1, acc + 1.0]
+        _, pushed = v1.while_loop(lambda i, acc: i < pushes, push, [0, 0.0], maximum_iterations=pushes)
+
+        def pop(i, acc):
+            return [i + 1, v1.reshape(acc * 10.0 + g.stack_pop_v2(h, v1.float32), [2])]
+        with v1.control_dependencies([pushed]):
+            start = v1.identity(0)
+        _, total = v1.while_loop(lambda i, acc: i < pops, pop, [start, v1.zeros([2])], maximum_iterations=pops)
+        return [pushed, total]
+    return build
+
+
 def _pop_empty(v1, g):
     return [g.stack_pop_v2(g.stack_v2(-1, v1.float32, stack_name="foo"), v1.float32)]
 
@@ -72,9 +106,14 @@ def _max_size_not_scalar(v1, g):
     return [g.stack_pop_v2(g.stack_v2([5], v1.float32, stack_name="foo"), v1.float32)]
 
 
-CASES = {"lifo": _lifo, "pop_empty": _pop_empty, "pop_unnamed_empty": _pop_unnamed_empty,
+CASES = {"lifo": _lifo, "lifo_one_shape": _lifo_one_shape, "loops": _loops(3, 3), "loops_pop_empty": _loops(3, 4),
+         "pop_empty": _pop_empty, "pop_unnamed_empty": _pop_unnamed_empty,
          "overflow": _overflow, "wrong_elem_type": _wrong_elem_type, "pop_other_type": _pop_other_type,
          "closed": _closed, "max_size_not_scalar": _max_size_not_scalar}
+
+
+# cases whose elements have one shape and whose pushing loops have a static bound: their plans compile
+COMPILED = {"lifo_one_shape", "loops"}
 
 
 def _tf_writes(build):
@@ -82,7 +121,7 @@ def _tf_writes(build):
     v1 = oracle.tf1()
     from tensorflow.python.ops import gen_data_flow_ops
     graph = v1.Graph()
-    with graph.as_default():
+    with graph.as_default(), oracle.control_flow_v2(False):
         names = [t.name for t in build(v1, gen_data_flow_ops)]
     config = v1.ConfigProto()
     config.graph_options.rewrite_options.disable_meta_optimizer = True
@@ -108,7 +147,8 @@ def test_stack_ops_run_as_tensorflows_kernels(case):
     with graph.as_default():
         tf.import_graph_def(graph_def, name="")
         with tf.Session(graph=graph) as sess:
-            for _ in range(2):  # every run starts with new, empty stacks
+            compiled_before = tf.stats()["compiled_runs"]
+            for _ in range(3):  # every run starts with new, empty stacks; op by op, then compiled
                 try:
                     got = sess.run(names)
                 except tf.errors.OpError as err:
@@ -118,3 +158,5 @@ def test_stack_ops_run_as_tensorflows_kernels(case):
                     assert got[0] == want[0] and _kernel_text(got[1]) == _kernel_text(want[1]), (got, want)
                 else:
                     oracle.assert_same_values(got, want, 0, 0, case)
+            if not isinstance(want, tuple):
+                assert (tf.stats()["compiled_runs"] > compiled_before) == (case in COMPILED)

@@ -14,7 +14,11 @@ How a GraphDef becomes graphcompat ops:
     Enter nodes it is reached through) and its branch condition (the (predicate, side) pairs of the
     Switch outputs it depends on, closed again by a Merge). Each frame becomes one `tf.while_loop`, each
     group of Merges joining the two sides of one predicate one `tf.cond`; their callables import the
-    nodes inside, lazily, from the Merges' and NextIterations' inputs backwards.
+    nodes inside, lazily, from the Merges' and NextIterations' inputs backwards. A ControlTrigger whose
+    inputs lie on both sides of one cond (TF 1's gradient of a cond in a loop syncs its stack pushes and
+    pops so) is part of that cond, whose branches run its inputs; conds whose branches share a stateful
+    node are one cond, so a pop runs once. TF 1's `maximum_iterations` (an `iteration_counter` loop
+    variable tested in the loop condition) becomes the rebuilt loop's `maximum_iterations`.
   A rebuilt structure's outputs get the names of the nodes they stand for (`cond/Merge`, `while/Exit_1`,
   the `If` node), so fetching by name works as in TF.
 - Everything that can be checked is checked before the graph changes, with TF's error classes and texts,
@@ -27,7 +31,7 @@ import functools
 import dataclasses
 import gc
 import re
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -274,20 +278,22 @@ _NO_STATE: frozenset = frozenset()
 class _ControlFlow:
     """Frames, branch states and cond groups of a GraphDef with TF1 control flow."""
 
-    def __init__(self, nodes: dict, order: list):
+    def __init__(self, nodes: dict, order: list, stateful: Callable[[str], bool] = lambda op_type: False):
         self.nodes = nodes
         self.frame: dict = {}          # node name → _Frame or None (root)
         self.state: dict = {}          # node name → frozenset of (predicate key, side)
-        self.merge_group: dict = {}    # cond Merge name → group key
+        self.merge_group: dict = {}    # cond Merge or sync ControlTrigger name → group key
         self.groups: dict = {}         # group key → _CondGroup
         self.frames: dict = {}         # frame name → _Frame
         self.loop_switch: set = set()
         self.loop_merge: set = set()
+        self.stateful = stateful       # op type → whether running a node of it twice differs from once
         for name in order:
             self._visit(nodes[name])
         for frame in self.frames.values():
             if frame.loop_cond is None:
                 raise ValueError(f"while loop frame '{frame.name}' has no LoopCond node")
+        self._join_groups()
 
     # --- helpers ---------------------------------------------------------------------------
     def pred_key(self, tensor: tuple) -> tuple:
@@ -312,14 +318,6 @@ class _ControlFlow:
         preds = {}
         for key, side in state:
             if preds.setdefault(key, side) != side:
-                if node.op == "ControlTrigger":
-                    # TF 1's gradient of a tf.cond inside a tf.while_loop pushes (and pops) the branches'
-                    # values on stacks inside the branches, synced by a ControlTrigger that runs whichever
-                    # side ran
-                    raise NotImplementedError(
-                        f"TF 1's gradient of a tf.cond inside a tf.while_loop: '{node.name}' (ControlTrigger) "
-                        f"syncs stack pushes or pops made in both branches of the cond on '{key[0]}:{key[1]}'; "
-                        "graphcompat does not rebuild stack operations inside the branches of a loop's cond yet")
                 raise NotImplementedError(f"node '{node.name}' depends on both branches of the cond on "
                                           f"'{key[0]}:{key[1]}' without a Merge: graphcompat cannot rebuild it")
         return state
@@ -355,7 +353,102 @@ class _ControlFlow:
             return
         states = [self.tensor_state(t) for t in data] + [self.state.get(c, _NO_STATE) for c in node.control
                                                          if c in self.nodes]
+        if op == "ControlTrigger" and not data:
+            sync = self._sync_state(node, states)
+            if sync is not None:
+                self.state[name] = sync
+                return
         self.state[name] = self._union(node, states)
+
+    def _sync_state(self, node: _Node, states: list) -> Optional[frozenset]:
+        """A ControlTrigger whose control inputs lie on both sides of one cond: TF 1's gradient of a tf.cond
+        inside a tf.while_loop pushes the branches' values on stacks inside the branches (`f_sync`) and
+        pops them in the backward loop's branches (`b_sync`); the trigger runs once whichever side ran, so,
+        like a Merge, it is outside the cond. It joins a cond group of its own (merged with the cond whose
+        branches it shares stack operations with, `_join_groups`), whose branches run its side's inputs.
+        Returns its branch state, or None when its inputs are on one side only (an ordinary node)."""
+        union = _NO_STATE
+        for state in states:
+            union = union | state
+        sides: dict = {}
+        for key, side in union:
+            sides.setdefault(key, set()).add(side)
+        both = [key for key, seen in sides.items() if len(seen) == 2]
+        if not both:
+            return None
+        key = both[0]
+        outer = frozenset.intersection(*states) - {(key, 0), (key, 1)}
+        deps: dict = {0: [], 1: []}
+        outer_deps = []
+        for c, state in zip([c for c in node.control if c in self.nodes], states):
+            extra = state - outer
+            if not extra <= {(key, 0), (key, 1)} or len(extra) > 1:
+                raise NotImplementedError(
+                    f"TF 1's gradient of a tf.cond inside a tf.while_loop: '{node.name}' (ControlTrigger) syncs "
+                    f"nodes inside nested conds ('{c}'); graphcompat rebuilds triggers that sync the two sides "
+                    "of one cond")
+            if extra:
+                deps[next(iter(extra))[1]].append(c)
+            else:
+                outer_deps.append(c)
+        group_key = ("sync", node.name)
+        group = self.groups[group_key] = _CondGroup(key, outer, frame=self.frame.get(node.name))
+        group.triggers[node.name] = (deps, outer_deps)
+        group.pred = self._find_pred([(d, 0) for d in deps[0] + deps[1]], key)
+        self.merge_group[node.name] = group_key
+        return outer
+
+    def _side_nodes(self, group: "_CondGroup", side: int) -> set:
+        """The nodes one side of a cond group runs (those of exactly that side's branch state; nested conds'
+        nodes are their own groups'), found from its Merges' and triggers' inputs backwards."""
+        want = group.outer | {(group.key, side)}
+        starts = [group.sides[m][side][0] for m in group.merges]
+        starts += [d for deps, _ in group.triggers.values() for d in deps[side]]
+        seen: set = set()
+        while starts:
+            name = starts.pop()
+            if name in seen or name not in self.nodes or self.state.get(name) != want \
+                    or self.frame.get(name) is not group.frame:
+                continue
+            seen.add(name)
+            starts.extend(s for s, _ in self.nodes[name].inputs)
+            starts.extend(self.nodes[name].control)
+        return seen
+
+    def _join_groups(self) -> None:
+        """One cond for the groups whose branches share a stateful node. TF 1's gradient of a cond inside a
+        loop pops a stack on one side of the backward cond, and several Merges (one per input of the
+        forward cond, each in a scope of its own) and the `b_sync` trigger need that pop: rebuilt as
+        separate conds, each would pop. Pure nodes may be rebuilt in each cond that needs them."""
+        owner: dict = {}
+        parent = {k: k for k in self.groups}
+
+        def find(k):
+            while parent[k] != k:
+                parent[k] = parent[parent[k]]
+                k = parent[k]
+            return k
+        for gkey, group in self.groups.items():
+            for side in (0, 1):
+                for name in self._side_nodes(group, side):
+                    if not self.stateful(self.nodes[name].op):
+                        continue
+                    other = owner.setdefault(name, gkey)
+                    a, b = find(other), find(gkey)
+                    if a != b:
+                        parent[b] = a
+        for gkey in list(self.groups):
+            root = find(gkey)
+            if root == gkey:
+                continue
+            group, target = self.groups.pop(gkey), self.groups[root]
+            target.merges.extend(group.merges)
+            target.sides.update(group.sides)
+            target.triggers.update(group.triggers)
+        for name, gkey in self.merge_group.items():
+            self.merge_group[name] = find(gkey)
+        for group in self.groups.values():
+            group.nodes = {side: self._side_nodes(group, side) for side in (0, 1)}
 
     def _merge_state(self, node: _Node, data: list) -> frozenset:
         if len(data) != 2:
@@ -373,7 +466,7 @@ class _ControlFlow:
         group_key = (key, outer, scope, self.frame.get(node.name))
         group = self.groups.get(group_key)
         if group is None:
-            group = self.groups[group_key] = _CondGroup(key, outer)
+            group = self.groups[group_key] = _CondGroup(key, outer, frame=self.frame.get(node.name))
         group.merges.append(node.name)
         self.merge_group[node.name] = group_key
         sides = {}
@@ -407,6 +500,10 @@ class _CondGroup:
     merges: list = dataclasses.field(default_factory=list)
     sides: dict = dataclasses.field(default_factory=dict)   # merge → {side: input tensor}
     pred: Optional[tuple] = None
+    frame: Optional[_Frame] = None
+    # sync ControlTrigger → ({side: its control inputs on that side}, its control inputs outside the cond)
+    triggers: dict = dataclasses.field(default_factory=dict)
+    nodes: dict = dataclasses.field(default_factory=dict)   # side → the nodes it runs (_side_nodes)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -634,7 +731,7 @@ class _Importer:
         self.order = self._topological_order()
         self._check_nodes()
         has_v1 = any(n.op in CONTROL_FLOW_V1 for n in self.nodes.values())
-        self.flow = _ControlFlow(self.nodes, self.order) if has_v1 else None
+        self.flow = _ControlFlow(self.nodes, self.order, self._stateful) if has_v1 else None
         if has_v1:
             self.consumed = {t for n in self.nodes.values() for t in n.inputs}
             self.consumers: dict = {name: [] for name in self.nodes}
@@ -643,6 +740,11 @@ class _Importer:
                     if src in self.consumers:
                         self.consumers[src].append(n.name)
         self.outer_device = self._outer_device()
+        self._building: set = set()  # cond groups being built (a group that needs itself cannot be rebuilt)
+
+    def _stateful(self, op_type: str) -> bool:
+        op_def = self.registry.OP_DEFS.get(op_type)
+        return op_def is not None and op_def.stateful
 
     # --- validation ---------------------------------------------------------------------------
     def _check_op_types(self, graph_def) -> None:
@@ -856,6 +958,8 @@ class _Importer:
         return deps
 
     def is_structural(self, node: _Node) -> bool:
+        if node.op == "ControlTrigger":  # a trigger syncing both sides of a cond is built with that cond
+            return self.flow is not None and node.name in self.flow.merge_group
         return node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL or node.op in self.library_protos
 
     # --- one node ---------------------------------------------------------------------------------
@@ -917,7 +1021,7 @@ class _Importer:
 
     # --- structures -----------------------------------------------------------------------------
     def build_structure(self, ctx: _Context, node: _Node):
-        if node.op in _MERGE:
+        if node.op in _MERGE or node.op == "ControlTrigger":
             return self._build_cond_group(ctx, node)
         if node.op in _EXIT:
             return self._build_while_frame(ctx, node)
@@ -960,13 +1064,27 @@ class _Importer:
         if not self.clear_devices and node.device:
             op._device = _ops.merge_device(self.outer_device, _ops.canonical_device(node.device))
 
-    def _build_cond_group(self, ctx: _Context, merge_node: _Node):
-        """One tf.cond for every Merge that joins the two sides of the same predicate (one TF1 cond)."""
+    def _build_cond_group(self, ctx: _Context, member: _Node):
+        """One tf.cond for every Merge that joins the two sides of the same predicate (one TF1 cond), and
+        for the ControlTriggers that sync stack operations on both of its sides (TF 1's gradient of a cond
+        in a loop): each branch runs its side's trigger inputs, so only the taken side pushes or pops, once."""
         from graphcompat.framework.constant_op import constant
         from graphcompat.ops.control_flow_ops import cond
         flow = self.flow
-        group = flow.groups[flow.merge_group[merge_node.name]]
+        gkey = flow.merge_group[member.name]
+        group = flow.groups[gkey]
+        if gkey in self._building:
+            # a branch needs one of its own cond's results: two conds on one predicate were joined because
+            # they share a stateful node, but one also feeds the other
+            raise NotImplementedError(f"'{member.name}' belongs to a cond on '{group.key[0]}:{group.key[1]}' whose "
+                                      "branches need its own results: graphcompat cannot rebuild it")
         pred = ctx.value(group.pred)
+        self._building.add(gkey)
+        try:
+            self._build_cond_inputs(ctx, group)
+        except BaseException:
+            self._building.discard(gkey)
+            raise
         # value_index (which side ran): built when a node uses it, or at the top level, where a fetch may
         with_index = [m for m in group.merges if (m, 1) in self.consumed or isinstance(ctx, _RootContext)]
 
@@ -974,12 +1092,22 @@ class _Importer:
             def fn():
                 bctx = _BranchContext(self, ctx, group, side)
                 outs = [bctx.value(group.sides[m][side]) for m in group.merges]
-                return outs + [constant(np.int32(side)) for _ in with_index]
+                outs += [constant(np.int32(side)) for _ in with_index]
+                if group.triggers:
+                    # what the triggers wait for: this side's inputs, run by this branch
+                    deps = [bctx.control(d) for deps, _ in group.triggers.values() for d in deps[side]]
+                    with _ops.control_dependencies([op for op in deps if op is not None]):
+                        outs.append(constant(np.int32(side), name="sync"))
+                return outs
             return fn
 
-        scope = self._scope_for(ctx, group.merges[0].rpartition("/")[0])
-        with _ops.name_scope(None), _ops.name_scope(scope or None):
-            results = list(cond(pred, branch(1), branch(0), strict=True, name="cond"))
+        first = group.merges[0] if group.merges else next(iter(group.triggers))
+        scope = self._scope_for(ctx, first.rpartition("/")[0])
+        try:
+            with _ops.name_scope(None), _ops.name_scope(scope or None):
+                results = list(cond(pred, branch(1), branch(0), strict=True, name="cond"))
+        finally:
+            self._building.discard(gkey)
         index_values = dict(zip(with_index, results[len(group.merges):]))
         for merge, value in zip(group.merges, results):
             node = self.nodes[merge]
@@ -987,7 +1115,42 @@ class _Importer:
                 ctx.memo[merge] = self._name_outputs(ctx, node, [value, index_values[merge]])
             else:
                 ctx.memo[merge] = self._name_outputs(ctx, node, [value]) + [None]
-        return ctx.memo[merge_node.name]
+        for trigger, (_, outer_deps) in group.triggers.items():
+            control = [results[-1].op] + [op for op in (ctx.control(d) for d in outer_deps) if op is not None]
+            ctx.memo[trigger] = self._name_outputs(ctx, self.nodes[trigger], [], control=control)
+        return ctx.memo[member.name]
+
+    def _build_cond_inputs(self, ctx: _Context, group: _CondGroup) -> None:
+        """Builds what a cond's branches read from outside it before the cond records them: a node built
+        first while a branch records would become that branch's (TF 1's gradient of a cond in a loop pops
+        stacks outside the backward cond that only its branches and a trigger read: each runs once, in the
+        loop body)."""
+        flow, nodes = self.flow, self.nodes
+
+        def outside(name: str) -> bool:
+            return name in nodes and not flow.state.get(name, _NO_STATE) - group.outer
+
+        def read(name: str, index: int) -> None:
+            node = nodes[name]
+            if node.op in _SWITCH and name not in flow.loop_switch and flow.pred_key(node.inputs[1]) == group.key:
+                ctx.value(node.inputs[0])  # what the branch sees of an outer value
+            elif outside(name):
+                ctx.value((name, index))
+        for side, inside in group.nodes.items():
+            for merge in group.merges:
+                name, index = group.sides[merge][side]
+                if name not in inside and name in nodes:
+                    read(name, index)
+            for name in inside:
+                for src, index in nodes[name].inputs:
+                    if src not in inside and src in nodes and index >= 0:
+                        read(src, index)
+                for c in nodes[name].control:
+                    if c not in inside and outside(c) and nodes[c].op not in CONTROL_FLOW_V1:
+                        ctx.control(c)
+        for _, outer_deps in group.triggers.values():
+            for d in outer_deps:
+                ctx.control(d)
 
     def _scope_for(self, ctx: _Context, graphdef_scope: str) -> str:
         """The name scope builders run in for a structure found under `graphdef_scope` in the GraphDef."""
@@ -1047,13 +1210,55 @@ class _Importer:
                         outs[i] = identity(outs[i])
             return outs
 
+        bound = self._maximum_iterations(frame, merges, next_values)
+        maximum = ctx.value(bound) if bound is not None else None
         scope = self._scope_for(ctx, frame.exits[0].rpartition("/")[0] if frame.exits else "")
         with _ops.name_scope(None), _ops.name_scope(scope or None):
-            results = while_loop(cond_fn, body_fn, list(inits), parallel_iterations=parallel, name="while")
+            results = while_loop(cond_fn, body_fn, list(inits), parallel_iterations=parallel, name="while",
+                                 maximum_iterations=maximum)
         results = list(results) if isinstance(results, (list, tuple)) else [results]
         for x, i in exits.items():
             ctx.memo[x] = self._name_outputs(ctx, nodes[x], [results[i]])
         return ctx.memo[exit_node.name]
+
+    def _maximum_iterations(self, frame: _Frame, merges: list, next_values: list) -> Optional[tuple]:
+        """The outer tensor a TF 1 loop's `maximum_iterations` was, or None. TF 1 records it as a loop
+        variable `iteration_counter` (from 0, + 1 each iteration) and the loop condition
+        `LogicalAnd(Less(counter, maximum), cond)`. Given to the rebuilt tf.while_loop (an equivalent
+        bound), it is the static trip bound the lowering sizes the stacks of TF 1's gradient with, so the
+        training step compiles (lowering/rules/stacks.py)."""
+        nodes = self.nodes
+
+        def source(tensor):
+            name, index = tensor
+            while nodes[name].op == "Identity":
+                name, index = nodes[name].inputs[0]
+            return name, index
+
+        def const(tensor, value) -> bool:
+            node = nodes.get(tensor[0])
+            return node is not None and node.op == "Const" and np.asarray(node.attrs.get("value")).shape == () \
+                and int(np.asarray(node.attrs["value"])) == value
+        test = nodes[nodes[frame.loop_cond].inputs[0][0]]
+        if test.op != "LogicalAnd":
+            return None
+        less = nodes[test.inputs[0][0]]
+        if less.op != "Less" or less.inputs[0][0] not in merges:
+            return None
+        merge = less.inputs[0][0]
+        enter = nodes[less.inputs[1][0]]
+        if enter.op not in _ENTER or not enter.attrs.get("is_constant", False):
+            return None
+        init = nodes[nodes[merge].inputs[0][0]]
+        if init.op not in _ENTER or not const(init.inputs[0], 0):
+            return None
+        step = nodes[next_values[merges.index(merge)][0]]
+        if step.op not in ("Add", "AddV2") or not const(step.inputs[1], 1):
+            return None
+        switch = nodes[source(step.inputs[0])[0]]
+        if switch.op not in _SWITCH or switch.inputs[0][0] != merge or source(step.inputs[0])[1] != 1:
+            return None
+        return enter.inputs[0]
 
     def _exit_merge(self, exit_node: _Node) -> str:
         """The loop Merge whose final value an Exit passes out: through its Switch's false side, and

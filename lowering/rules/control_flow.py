@@ -10,7 +10,8 @@ from the graph: whether a body needs the host (its ops), the static trip bound o
 a custom VJP that saves each iteration's residuals (lowering/reverse_loop.py: reverse mode cannot
 transpose `lax.while_loop`). A TensorList loop variable whose size the body changes (while_v2's
 gradient accumulators) is carried bounded, with rows for as many elements as the trip bound allows
-(`_ListCarry`, lowering/rules/list_ops.py).
+(`_ListCarry`, lowering/rules/list_ops.py). A stack the body pushes on (TF 1's loop gradients) is state
+whose buffer is sized before the loop to the rows its iterations can push (lowering/rules/stacks.py).
 
 State (variables, RNG counters) inside a subgraph: a `SubContext` reads through to the enclosing
 RunContext (outer values are closed over by the lax branch/body) and keeps its writes local. Each
@@ -42,6 +43,7 @@ from lowering.interpreter import Ref, RunContext, evaluate
 from lowering.registry import get_rule, lowers, runs_on_host
 from lowering.reverse_loop import differentiable_while
 from lowering.rules.list_ops import is_list
+from lowering.rules.stacks import is_stack_items, size_stacks, with_rows
 
 
 class SubContext(RunContext):
@@ -131,8 +133,11 @@ def needs_host(op) -> bool:
     cond branches return different static shapes / a loop variable changes its shape."""
     if op.type in ("If", "StatelessIf", "Case", "StatelessCase"):
         branches = _branches(op)
+        # only shapes that certainly differ: a dimension the graph leaves unknown (TF 1's gradient of a cond
+        # in a loop computes one side from popped stack values) is checked when the cond is traced
         return any(_body_needs_host(g) for g in branches) or any(
-            len({_static(t.shape) for t in by_branch}) > 1 for by_branch in zip(*(g.outputs for g in branches)))
+            not all(t.shape.is_compatible_with(u.shape) for t in by_branch for u in by_branch)
+            for by_branch in zip(*(g.outputs for g in branches)))
     cond_g, body_g = _function(op, "cond"), _function(op, "body")
     n = len(body_g.params)
     # only shapes that certainly differ: a dimension the graph leaves unknown (a while_v2 gradient loop's
@@ -172,6 +177,10 @@ def _current(ctx: RunContext, key, aval):
         value = ctx.read(key)
         if tuple(jnp.shape(value)) == tuple(aval.shape):
             return value
+        if is_stack_items(key) and len(aval.shape) and (jnp.ndim(value) == 1 and jnp.shape(value)[0] == 0
+                                                          or tuple(jnp.shape(value)[1:]) == tuple(aval.shape[1:])):
+            # a stack's buffer that a push elsewhere (the other branch) gave more rows: its elements stay
+            return with_rows(value, aval.shape[0], tuple(aval.shape[1:]), aval.dtype)
     return jnp.zeros(aval.shape, aval.dtype)
 
 
@@ -482,8 +491,16 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         go = _run(cond_g, child, env, new)[0]
         return new, go
 
+    # stacks whose buffer this loop (or an enclosing one) sized: pushes in the body write at the count
+    fixed = set(getattr(ctx, "fixed_stacks", ()))
+
+    def sub(seed=None):
+        child = SubContext(ctx, seed)
+        child.fixed_stacks = frozenset(fixed)
+        return child
+
     def probe(made, vs):
-        child = SubContext(ctx)
+        child = sub()
         made.append(child)
         return step_with(child, vs)
 
@@ -517,6 +534,14 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
                     f"tf.while_loop '{op.name}': loop variable {t.value_index - 2} changes shape from "
                     f"{_describe(v)} to {_describe(a)}; graphcompat compiles loops with fixed shapes "
                     "(declare the varying dimension as unknown in the graph with shape_invariants)")
+        # stacks the body pushes on (TF 1's loop gradients): sized for every iteration, then fixed
+        grown = {k: jax.ShapeDtypeStruct(jnp.shape(p_ctx.state[k]), jnp.result_type(p_ctx.state[k]))
+                 for k in p_ctx.writes if is_stack_items(k) and k not in fixed and ctx.has(k)}
+        if grown:
+            for k, v in size_stacks(ctx, {k: ctx.read(k) for k in grown}, grown, static_max, op).items():
+                ctx.write(k, v, gated=True)
+                fixed.add(k)
+                settled = False
         if settled:
             break
     else:
@@ -534,7 +559,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         return jnp.logical_or(max_iter < 0, counter < max_iter)
 
     # Initial condition (its state effects, if any, are part of the carry).
-    child0 = SubContext(ctx, dict(zip(keys, state0)))
+    child0 = sub(dict(zip(keys, state0)))
     go0 = jnp.logical_and(jnp.asarray(_run(cond_g, child0, env, vars0)[0]).astype(bool), limit_ok(counter0))
     state0 = _cast_like([child0.state[k] for k in keys], key_dtypes)
     oks0 = [jnp.asarray(True) for _ in checks_meta]
@@ -542,7 +567,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
 
     def step(carry):
         counter, vs, state, oks, _ = carry
-        child = SubContext(ctx, dict(zip(keys, state)))
+        child = sub(dict(zip(keys, state)))
         new, go = step_with(child, vs)
         for i, plan in lists.items():  # proven by the trip bound (_ListCarry); the probe checked it fits
             if plan.bounded:

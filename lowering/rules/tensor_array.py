@@ -306,8 +306,15 @@ def tensor_array_grad_v3(ctx, op, handle, flow_in):
         element = handle.element_shape if unsized else tuple(buffer.shape[1:])
         grad = TensorArrayHandle(handle.key + ("grad", source), f"{handle.name}@{source}", size, handle.dtype,
                                  False, element, aggregate=True)
-        start = _unsized(handle.dtype) if element is None else jnp.zeros((size,) + tuple(element), handle.dtype)
-        ctx.write(grad.key, start, gated=True)  # scratch of this run, like the forward array's buffer
+        with jax.ensure_compile_time_eval():  # a concrete array even inside a loop body's trace
+            start = jnp.zeros((0,) if element is None else (size,) + tuple(element), handle.dtype)
+        # scratch of this run, like the forward array's buffer. Made by a backward loop's body, it still
+        # lives for the run: started in the outermost context (a constant, so no trace leaks out), which
+        # every later iteration and trace of the loop reads through and the loop carries
+        outermost = ctx
+        while getattr(outermost, "parent", None) is not None:
+            outermost = outermost.parent
+        outermost.write(grad.key, start, gated=True)
         handle.grads[source] = grad
     return grad, flow_in
 
