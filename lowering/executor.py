@@ -402,9 +402,29 @@ class _HotShape:
             return None
         compiled = self.compiled
         if self.signature not in compiled.shapes:
-            compiled.jitted = self.future.result()   # the AOT executable: this shape, no retrace
+            compiled.jitted = _Executable(self.future.result(), compiled.jitted)
             compiled.shapes.add(self.signature)
         return compiled
+
+
+class _Executable:
+    """An executable compiled ahead of time for one call signature, with the jit function behind it for
+    calls it was not compiled for: state whose shape changed since (a stack's or TensorArray's buffer
+    that a run sized differently) gets jit's retrace, as it would without the executable."""
+
+    __slots__ = ("compiled", "jitted")
+
+    def __init__(self, compiled, jitted):
+        self.compiled, self.jitted = compiled, jitted
+
+    def __call__(self, *args):
+        try:
+            return self.compiled(*args)
+        except TypeError:  # the arguments' types differ from the executable's (checked before it runs)
+            return self.jitted(*args)
+
+    def lower(self, *args):
+        return self.jitted.lower(*args)
 
 
 # ------------------------------------------------------------------------------------------------
