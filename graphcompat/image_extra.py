@@ -350,7 +350,7 @@ def _fspecial_gauss(size, sigma):
 
 def _ssim_per_channel(img1, img2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
                       return_index_map=False):
-    from graphcompat.nn.nn_ops import depthwise_conv2d
+    from graphcompat.nn.conv_nd import depthwise_conv2d
     from graphcompat.ops import array_ops, math_ops
     from graphcompat.ops.data_dependent_ops import Assert
     filter_size = constant(filter_size, dtype=_dt.int32)
@@ -422,7 +422,7 @@ def image_gradients(image):
 def sobel_edges(image):
     """`tf.image.sobel_edges`: [batch, h, w, d, 2] Sobel responses (dy, dx), reflect-padded; the kernel is
     tiled over the channels from tf.shape (TF's `sobel_filters` Tile), so d may be unknown."""
-    from graphcompat.nn.nn_ops import depthwise_conv2d
+    from graphcompat.nn.conv_nd import depthwise_conv2d
     from graphcompat.ops import array_ops
     from graphcompat.ops.indexing_ops import pad
     image = convert_to_tensor(image)
