@@ -386,7 +386,7 @@ __all__ = ["decode_jpeg", "decode_png", "decode_image", "decode_gif", "decode_bm
 
 # ops13: colour spaces, hue/saturation/gamma, rot90/transpose, quality metrics, gradients, patches, NMS
 from graphcompat.image_extra import (adjust_gamma, adjust_hue, adjust_saturation,  # noqa: F401,E402
-                                     crop_and_resize, draw_bounding_boxes, extract_image_patches, extract_patches, hsv_to_rgb, image_gradients,
+                                     combined_non_max_suppression, crop_and_resize, draw_bounding_boxes, extract_image_patches, extract_patches, hsv_to_rgb, image_gradients,
                                      non_max_suppression, non_max_suppression_overlaps,
                                      non_max_suppression_with_scores, psnr, random_hue, random_saturation,
                                      rgb_to_hsv, rgb_to_yiq, rgb_to_yuv, rot90, sobel_edges, ssim,
