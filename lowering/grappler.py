@@ -26,7 +26,7 @@ Not modelled: the other arithmetic rewrites of grappler (constant push-down, whi
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import numpy as np
 
@@ -132,7 +132,7 @@ def reciprocal_divisions(ops: Iterable, fed: Iterable) -> set:
 _REWRITES: dict = {}
 
 
-def rewrites(op_type: str):
+def rewrites(op_type: str) -> Callable[[Callable], Callable]:
     """Decorator: `fn(*inputs, **attrs)` is how `op_type` runs once grappler rewrote it."""
     def register(fn):
         _REWRITES[op_type] = Rule(fn)
