@@ -13,6 +13,12 @@ from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import (constant, constant_value_as_shape,
                                               convert_to_tensor)
 from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.ops import array_ops as _array
+from graphcompat.ops import control_flow_ops as _control_flow
+from graphcompat.ops import indexing_ops as _indexing
+from graphcompat.ops import math_ops as _math
+from graphcompat.ops import random_ops as _random
+from graphcompat.ops import reduction_ops as _reduction
 
 
 # ------------------------------------------------------------------------------------------------
@@ -164,7 +170,6 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: boo
     """`tf.image.resize_images` (TF1): legacy pixel mapping (`half_pixel_centers=False`); built as TF's
     `_resize_images_common` (preserve_aspect_ratio computes the size with float32 tensor ops, so it works
     for images of unknown size; the result's height and width are static only when the size is)."""
-    import graphcompat as tf
     if method not in _RESIZE_OPS:
         raise ValueError("Resize method is not implemented: {}".format(method))
     with _ops.name_scope(name, "resize", [images, size]):
@@ -174,7 +179,7 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: boo
         is_batch = True
         if images.shape.ndims == 3:
             is_batch = False
-            images = tf.expand_dims(images, 0)
+            images = _array.expand_dims(images, 0)
         elif images.shape.ndims != 4:
             raise ValueError("'images' must have either 3 or 4 dimensions.")
         _, height, width, _ = images.shape.as_list()
@@ -187,11 +192,11 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: boo
         if preserve_aspect_ratio:
             from graphcompat.image_crop import _image_dimensions
             _, current_height, current_width, _ = _image_dimensions(images, rank=4)
-            scale_factor_height = tf.cast(size[0], _dt.float32) / tf.cast(current_height, _dt.float32)
-            scale_factor_width = tf.cast(size[1], _dt.float32) / tf.cast(current_width, _dt.float32)
-            scale_factor = tf.minimum(scale_factor_height, scale_factor_width)
-            scaled_height = tf.cast(tf.round(scale_factor * tf.cast(current_height, _dt.float32)), _dt.int32)
-            scaled_width = tf.cast(tf.round(scale_factor * tf.cast(current_width, _dt.float32)), _dt.int32)
+            scale_factor_height = _math.cast(size[0], _dt.float32) / _math.cast(current_height, _dt.float32)
+            scale_factor_width = _math.cast(size[1], _dt.float32) / _math.cast(current_width, _dt.float32)
+            scale_factor = _math.minimum(scale_factor_height, scale_factor_width)
+            scaled_height = _math.cast(_math.round(scale_factor * _math.cast(current_height, _dt.float32)), _dt.int32)
+            scaled_width = _math.cast(_math.round(scale_factor * _math.cast(current_width, _dt.float32)), _dt.int32)
             size = convert_to_tensor([scaled_height, scaled_width], _dt.int32, name="size")
         new_h = new_w = None
         if not preserve_aspect_ratio:
@@ -202,12 +207,12 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: boo
             new_h = new_shape[0].value if new_shape.ndims else None
             new_w = new_shape[1].value if new_shape.ndims else None
         if None not in (new_w, width, new_h, height) and (width == new_w and height == new_h):
-            return images if is_batch else tf.squeeze(images, axis=[0])  # TF skips the resize
+            return images if is_batch else _array.squeeze(images, axis=[0])  # TF skips the resize
         resized = apply_op(_RESIZE_OPS[method], [images, size],
                            {"align_corners": bool(align_corners), "half_pixel_centers": False},
                            name=_RESIZE_OPS[method])
         resized.set_shape([None, new_h, new_w, None])
-        return resized if is_batch else tf.squeeze(resized, axis=[0])
+        return resized if is_batch else _array.squeeze(resized, axis=[0])
 
 
 def resize_bilinear(images, size, align_corners=False, name=None, half_pixel_centers=False):
@@ -238,7 +243,6 @@ resize = resize_images
 def convert_image_dtype(image, dtype, saturate: bool = False, name: Optional[str] = None):
     """`tf.image.convert_image_dtype`: integers span [0, MAX], floats [0, 1]; rescales between them with the
     ops TF records (a narrower integer type: FloorDiv by the ratio of the ranges, then Cast)."""
-    from graphcompat.ops import math_ops
     image = convert_to_tensor(image, name="image")
     dtype = _dt.as_dtype(dtype)
     if not dtype.is_floating and not dtype.is_integer:
@@ -246,30 +250,28 @@ def convert_image_dtype(image, dtype, saturate: bool = False, name: Optional[str
     if not image.dtype.is_floating and not image.dtype.is_integer:
         raise AttributeError("image dtype must be either floating point or integer")
     if dtype == image.dtype.base_dtype:
-        from graphcompat.ops.array_ops import identity
-        return identity(image, name=name)
+        return _array.identity(image, name=name)
     with _ops.name_scope(name, "convert_image", [image]) as name:
         src = image.dtype.base_dtype
-        cast = math_ops.saturate_cast if saturate else math_ops.cast
+        cast = _math.saturate_cast if saturate else _math.cast
         if src.is_integer and dtype.is_integer:
             scale_in, scale_out = src.max, dtype.max
             if scale_in > scale_out:
-                scaled = math_ops.floordiv(image, (scale_in + 1) // (scale_out + 1))
+                scaled = _math.floordiv(image, (scale_in + 1) // (scale_out + 1))
                 return cast(scaled, dtype, name=name)
             casted = cast(image, dtype)
-            return math_ops.multiply(casted, (scale_out + 1) // (scale_in + 1), name=name)
+            return _math.multiply(casted, (scale_out + 1) // (scale_in + 1), name=name)
         if src.is_floating and dtype.is_floating:
-            return math_ops.cast(image, dtype, name=name)
+            return _math.cast(image, dtype, name=name)
         if src.is_integer:
-            casted = math_ops.cast(image, dtype)
-            return math_ops.multiply(casted, 1.0 / src.max, name=name)
-        scaled = math_ops.multiply(image, dtype.max + 0.5)  # + 0.5: TF's guard against rounding down
+            casted = _math.cast(image, dtype)
+            return _math.multiply(casted, 1.0 / src.max, name=name)
+        scaled = _math.multiply(image, dtype.max + 0.5)  # + 0.5: TF's guard against rounding down
         return cast(scaled, dtype, name=name)
 
 
 def rgb_to_grayscale(images, name: Optional[str] = None):
     """`tf.image.rgb_to_grayscale`: 0.2989 R + 0.5870 G + 0.1140 B, keeping a channel dimension of 1."""
-    from graphcompat.ops import math_ops
     with _ops.name_scope(name, "rgb_to_grayscale", [images]) as name:
         images = convert_to_tensor(images, name="images")
         if images.shape.ndims is not None and images.shape[-1].value not in (None, 3):
@@ -277,18 +279,13 @@ def rgb_to_grayscale(images, name: Optional[str] = None):
         orig = images.dtype.base_dtype
         flt = convert_image_dtype(images, _dt.float32)
         weights = constant(np.array([0.2989, 0.5870, 0.1140], np.float32), name="rgb_weights")
-        gray = math_ops.reduce_sum(math_ops.multiply(flt, weights), axis=-1, keepdims=True)
+        gray = _math.reduce_sum(_math.multiply(flt, weights), axis=-1, keepdims=True)
         return convert_image_dtype(gray, orig, name=name)
 
 
 # ------------------------------------------------------------------------------------------------
 # Flips, crops, pads, brightness/contrast (compositions of array/math/random ops and tf.cond, as TF)
 # ------------------------------------------------------------------------------------------------
-def _tf():
-    import graphcompat
-    return graphcompat
-
-
 def _image_rank(image, what: str) -> int:
     rank = image.shape.ndims
     if rank is None:
@@ -299,11 +296,10 @@ def _image_rank(image, what: str) -> int:
 
 
 def _flip(image, axis: int, scope: str, name=None):
-    tf = _tf()
     with _ops.name_scope(name, scope, [image]):
         image = convert_to_tensor(image, name="image")
         rank = _image_rank(image, scope)
-        return tf.reverse(image, [axis + (rank - 3)])
+        return _indexing.reverse(image, [axis + (rank - 3)])
 
 
 def flip_left_right(image, name=None):
@@ -317,18 +313,17 @@ def flip_up_down(image, name=None):
 
 
 def _random_flip(image, axis: int, seed, scope: str):
-    tf = _tf()
     with _ops.name_scope(None, scope, [image]) as name:
         image = convert_to_tensor(image, name="image")
         rank = _image_rank(image, scope)
         if rank == 3:
-            mirror = tf.less(tf.random_uniform([], 0, 1.0, seed=seed), 0.5)
-            return tf.cond(mirror, lambda: tf.reverse(image, [axis]), lambda: image, name=name)
-        batch = tf.shape(image)[0]
-        flips = tf.round(tf.reshape(tf.random_uniform(tf.reshape(batch, [1]), 0, 1.0, seed=seed),
-                                    tf.stack([batch, 1, 1, 1])))
-        flips = tf.cast(flips, image.dtype)
-        return flips * tf.reverse(image, [axis + 1]) + (1 - flips) * image
+            mirror = _math.less(_random.random_uniform([], 0, 1.0, seed=seed), 0.5)
+            return _control_flow.cond(mirror, lambda: _indexing.reverse(image, [axis]), lambda: image, name=name)
+        batch = _array.shape(image)[0]
+        flips = _math.round(_array.reshape(_random.random_uniform(_array.reshape(batch, [1]), 0, 1.0, seed=seed),
+                                           _array.stack([batch, 1, 1, 1])))
+        flips = _math.cast(flips, image.dtype)
+        return flips * _indexing.reverse(image, [axis + 1]) + (1 - flips) * image
 
 
 def random_flip_left_right(image, seed=None):
@@ -343,24 +338,22 @@ def random_flip_up_down(image, seed=None):
 
 def adjust_brightness(image, delta):
     """`tf.image.adjust_brightness`: add `delta` in [0, 1] float space, saturating back to the dtype."""
-    tf = _tf()
     with _ops.name_scope(None, "adjust_brightness", [image, delta]) as name:
         image = convert_to_tensor(image, name="image")
         orig = image.dtype.base_dtype
         flt = image if orig in (_dt.float16, _dt.float32) else convert_image_dtype(image, _dt.float32)
-        adjusted = tf.add(flt, tf.cast(delta, flt.dtype.base_dtype), name=name)
+        adjusted = _math.add(flt, _math.cast(delta, flt.dtype.base_dtype), name=name)
         return convert_image_dtype(adjusted, orig, saturate=True)
 
 
 def adjust_contrast(images, contrast_factor):
     """`tf.image.adjust_contrast`: (x - mean) * factor + mean, per image and channel."""
-    tf = _tf()
     with _ops.name_scope(None, "adjust_contrast", [images, contrast_factor]):
         images = convert_to_tensor(images, name="images")
         orig = images.dtype.base_dtype
         flt = images if orig in (_dt.float16, _dt.float32) else convert_image_dtype(images, _dt.float32)
-        mean = tf.reduce_mean(flt, axis=[-3, -2], keepdims=True)
-        factor = tf.cast(contrast_factor, flt.dtype.base_dtype)
+        mean = _reduction.reduce_mean(flt, axis=[-3, -2], keepdims=True)
+        factor = _math.cast(contrast_factor, flt.dtype.base_dtype)
         adjusted = (flt - mean) * factor + mean
         return convert_image_dtype(adjusted, orig, saturate=True)
 
@@ -369,7 +362,7 @@ def random_brightness(image, max_delta, seed=None):
     """`tf.image.random_brightness`: adjust_brightness by a delta uniform in [-max_delta, max_delta)."""
     if max_delta < 0:
         raise ValueError("max_delta must be non-negative.")
-    delta = _tf().random_uniform([], -max_delta, max_delta, seed=seed)
+    delta = _random.random_uniform([], -max_delta, max_delta, seed=seed)
     return adjust_brightness(image, delta)
 
 
@@ -379,7 +372,7 @@ def random_contrast(image, lower, upper, seed=None):
         raise ValueError("upper must be > lower.")
     if lower < 0:
         raise ValueError("lower must be non-negative.")
-    factor = _tf().random_uniform([], lower, upper, seed=seed)
+    factor = _random.random_uniform([], lower, upper, seed=seed)
     return adjust_contrast(image, factor)
 
 
@@ -393,7 +386,7 @@ __all__ = ["decode_jpeg", "decode_png", "decode_image", "decode_gif", "decode_bm
 
 # ops13: colour spaces, hue/saturation/gamma, rot90/transpose, quality metrics, gradients, patches, NMS
 from graphcompat.image_extra import (adjust_gamma, adjust_hue, adjust_saturation,  # noqa: F401,E402
-                                     crop_and_resize, draw_bounding_boxes, extract_image_patches, extract_patches, hsv_to_rgb, image_gradients,
+                                     combined_non_max_suppression, crop_and_resize, draw_bounding_boxes, extract_image_patches, extract_patches, hsv_to_rgb, image_gradients,
                                      non_max_suppression, non_max_suppression_overlaps,
                                      non_max_suppression_with_scores, psnr, random_hue, random_saturation,
                                      rgb_to_hsv, rgb_to_yiq, rgb_to_yuv, rot90, sobel_edges, ssim,

@@ -5,6 +5,7 @@ image_ops_impl.py; lowerings: lowering/rules/image_extra.py. Re-exported by grap
 """
 from __future__ import annotations
 
+import collections
 from typing import Optional
 
 import numpy as np
@@ -100,6 +101,52 @@ defop("NonMaxSuppressionV5", "boxes: T, scores: T, max_output_size: int32, iou_t
 defop("NonMaxSuppressionWithOverlaps", "overlaps: float32, scores: float32, max_output_size: int32, "
       "overlap_threshold: float32, score_threshold: float32 -> selected_indices: int32", shape=_nms_shape)
 
+
+
+def _combined_nms_shape(ctx: InferenceContext):
+    """TF's CombinedNMSShapeFn: ranks, batch and box counts, and the padded output size (max_total_size,
+    or with pad_per_class min(max_total_size, max_output_size_per_class * num_classes))."""
+    boxes, scores = ctx.shape(0), ctx.shape(1)
+    for i, rank in enumerate((4, 3, 0, 0, 0, 0)):
+        if ctx.shape(i).ndims is not None and ctx.shape(i).ndims != rank:
+            raise ctx.error(f"Shape must be rank {rank} but is rank {ctx.shape(i).ndims}")
+    boxes = boxes if boxes.ndims is not None else _ts.unknown_shape(4)
+    scores = scores if scores.ndims is not None else _ts.unknown_shape(3)
+    for i in (0, 1):  # batch, then anchors
+        b, s = boxes[i].value, scores[i].value
+        if b is not None and s is not None and b != s:
+            raise ctx.error(f"Dimensions must be equal, but are {b} and {s}")
+    if boxes[3].value not in (None, 4):
+        raise ctx.error(f"Dimension must be 4 but is {boxes[3].value}")
+    q, classes = boxes[2].value, scores[2].value
+    if q is not None and classes is not None and q not in (1, classes):
+        raise ctx.error("third dimension of boxes must be either 1 or equal to the third dimension of scores")
+
+    def scalar_dim(i):  # MakeDimForScalarInput
+        value = ctx.value(i)
+        if value is None:
+            return None
+        if int(value) < 0:
+            raise ctx.error(f"Dimension size, given by scalar input {i}, must be non-negative but is {int(value)}")
+        return int(value)
+    total = scalar_dim(3)
+    if total is not None and total <= 0:
+        raise ctx.error("max_total_size should be > 0 ")
+    per_class = scalar_dim(2)
+    size = total
+    if ctx.attrs["pad_per_class"]:
+        if per_class is not None and per_class <= 0:
+            raise ctx.error("max_output_size_per_class must be > 0 if pad_per_class is set to true ")
+        size = min(total, per_class * classes) if None not in (total, per_class, classes) else None
+    batch = boxes[0].value if boxes[0].value is not None else scores[0].value
+    return [_ts.TensorShape([batch, size, 4]), _ts.TensorShape([batch, size]), _ts.TensorShape([batch, size]),
+            _ts.TensorShape([batch])]
+
+
+defop("CombinedNonMaxSuppression", "boxes: float32, scores: float32, max_output_size_per_class: int32, "
+      "max_total_size: int32, iou_threshold: float32, score_threshold: float32 -> nmsed_boxes: float32, "
+      "nmsed_scores: float32, nmsed_classes: float32, valid_detections: int32",
+      attrs={"pad_per_class": False, "clip_boxes": True}, shape=_combined_nms_shape)
 
 def _float_image(image, name="image"):
     from graphcompat.image import convert_image_dtype
@@ -350,7 +397,7 @@ def _fspecial_gauss(size, sigma):
 
 def _ssim_per_channel(img1, img2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
                       return_index_map=False):
-    from graphcompat.nn.nn_ops import depthwise_conv2d
+    from graphcompat.nn.conv_nd import depthwise_conv2d
     from graphcompat.ops import array_ops, math_ops
     from graphcompat.ops.data_dependent_ops import Assert
     filter_size = constant(filter_size, dtype=_dt.int32)
@@ -422,7 +469,7 @@ def image_gradients(image):
 def sobel_edges(image):
     """`tf.image.sobel_edges`: [batch, h, w, d, 2] Sobel responses (dy, dx), reflect-padded; the kernel is
     tiled over the channels from tf.shape (TF's `sobel_filters` Tile), so d may be unknown."""
-    from graphcompat.nn.nn_ops import depthwise_conv2d
+    from graphcompat.nn.conv_nd import depthwise_conv2d
     from graphcompat.ops import array_ops
     from graphcompat.ops.indexing_ops import pad
     image = convert_to_tensor(image)
@@ -510,9 +557,31 @@ def non_max_suppression_overlaps(overlaps, scores, max_output_size, overlap_thre
                                                           score_threshold])
 
 
+
+# what TF's generated op function returns: a namedtuple named after the op
+CombinedNonMaxSuppression = collections.namedtuple(
+    "CombinedNonMaxSuppression", ["nmsed_boxes", "nmsed_scores", "nmsed_classes", "valid_detections"])
+
+
+def combined_non_max_suppression(boxes, scores, max_output_size_per_class, max_total_size, iou_threshold=0.5,
+                                 score_threshold=float("-inf"), pad_per_class: bool = False,
+                                 clip_boxes: bool = True, name: Optional[str] = None):
+    """`tf.image.combined_non_max_suppression`: greedy NMS per batch and class (boxes [batch, anchors, q, 4]
+    shared by all classes when q is 1), the survivors of all classes merged best first and padded;
+    (nmsed_boxes, nmsed_scores, nmsed_classes, valid_detections), as TF's CombinedNonMaxSuppression."""
+    with _ops.name_scope(name, "combined_non_max_suppression"):
+        iou_threshold = convert_to_tensor(iou_threshold, dtype=_dt.float32, name="iou_threshold")
+        score_threshold = convert_to_tensor(score_threshold, dtype=_dt.float32, name="score_threshold")
+        # no dtype: a size beyond int32 becomes an int64 tensor, which the op then rejects (as TF)
+        max_total_size = convert_to_tensor(max_total_size)
+        return CombinedNonMaxSuppression(*apply_op(
+            "CombinedNonMaxSuppression", [boxes, scores, max_output_size_per_class, max_total_size, iou_threshold,
+                                          score_threshold],
+            {"pad_per_class": bool(pad_per_class), "clip_boxes": bool(clip_boxes)}))
+
 __all__ = ["crop_and_resize", "draw_bounding_boxes", "rgb_to_hsv", "hsv_to_rgb",
            "rgb_to_yiq", "yiq_to_rgb", "rgb_to_yuv", "yuv_to_rgb", "adjust_hue",
            "adjust_saturation", "random_hue", "random_saturation", "adjust_gamma", "rot90", "transpose",
            "total_variation", "psnr", "ssim", "image_gradients", "sobel_edges", "extract_image_patches",
            "extract_patches", "non_max_suppression", "non_max_suppression_with_scores",
-           "non_max_suppression_overlaps"]
+           "non_max_suppression_overlaps", "combined_non_max_suppression"]

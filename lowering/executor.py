@@ -212,7 +212,9 @@ class Compiled:
         steps, fetch_tensors, feed_tensors = plan.steps, plan.fetch_tensors, plan.all_feeds
         # padded runs: the ops the analysis marked run masked, reading the true sizes from `sizes_cell`
         sizes_cell: list = [None]
-        overrides = {op: padding.masked_rule(op, get_rule(op.type), kind, spec, sizes_cell)
+        # a masked op wraps the rule its step runs (a division grappler rewrites runs lowering/grappler.py's)
+        step_rules = {op: rule for op, rule, _ in steps} if pad is not None else {}
+        overrides = {op: padding.masked_rule(op, step_rules.get(op) or get_rule(op.type), kind, spec, sizes_cell)
                      for op, (kind, spec) in pad.masked.items()} if pad is not None else {}
         # the state probe traces the step this object runs: masked, with traced true sizes (a check on the
         # batch size must be a check there too, not a constant of the bucket size)

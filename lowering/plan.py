@@ -19,6 +19,7 @@ from graphcompat.framework import dtypes as _dtypes
 from graphcompat.framework import errors
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import get_op_def
+from lowering import grappler as _grappler
 from lowering import placement as _placement
 from lowering.registry import get_rule, require_rules, runs_on_host
 
@@ -139,6 +140,12 @@ class Plan:
                 self.hoisted[op._outputs[0]] = op.attrs["value"]
                 continue
             self.steps.append((op, rule, normalize_attrs(op.attrs)))
+        # TF's default session runs the graph grappler optimized: divisions by constants multiply by the
+        # reciprocal (lowering/grappler.py), so these steps run that rule instead of their own.
+        reciprocal = _grappler.reciprocal_divisions(ops, fed | set(self.input_tensors))
+        if reciprocal:
+            self.steps = [(op, _grappler.reciprocal_rule(op) if op in reciprocal else rule, attrs)
+                          for op, rule, attrs in self.steps]
         self.host = host or any(t.dtype == _dtypes.string for t in self.feed_tensors + self.input_tensors)
         self.ops = ops
         # tf.device (lowering/placement.py): {op: JAX device or None (the default)}, the devices named.

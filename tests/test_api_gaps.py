@@ -434,3 +434,44 @@ def test_matmul_output_type_errors(build):
     if "placeholder" in build.__code__.co_names:
         feed = lambda tf, graph: {graph.get_tensor_by_name("a:0"): np.zeros([2, 3], np.int8)}  # noqa: E731
     compare_error(build, feed)
+
+
+# ------------------------------------------------------------------------------------------------
+# 8. MatMul / BatchMatMulV2 with a type the OpDef allows but TF's CPU build has no kernel for (the
+#    unsigned ints): the graph builds, its run fails with TF's "No OpKernel" error; int16 and int8 are
+#    OpDef errors at build time for MatMul (both) and BatchMatMulV2 (int8 only)
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "uint64"])
+@pytest.mark.parametrize("a_shape,b_shape", [([2, 3], [3, 2]), ([2, 2, 3], [3, 2]), ([2, 2, 3], [1, 2, 3])])
+@pytest.mark.parametrize("runs", [1, 2])
+def test_matmul_without_cpu_kernel(dtype, a_shape, b_shape, runs):
+    v1 = oracle.tf1()
+
+    def build(tf):
+        a = tf.placeholder(getattr(tf, dtype), a_shape, name="a")
+        return tf.linalg.matmul(a, tf.ones(b_shape, getattr(tf, dtype)), transpose_b=len(b_shape) == 3)
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("a:0"): np.ones(a_shape, dtype)}
+    got = error_of(graphcompat, build, feed, runs=runs)
+    assert got is not None, "graphcompat ran a matmul TF has no kernel for"
+    _assert_same_missing_kernel(got, error_of(v1, build, feed))
+
+
+@pytest.mark.parametrize("dtype,batched", [("int8", False), ("int8", True), ("int16", False), ("bool", True),
+                                           ("string", False)])
+def test_matmul_types_outside_the_op_def(dtype, batched):
+    compare_error(lambda tf: tf.matmul(tf.zeros([2, 2, 2] if batched else [2, 2], getattr(tf, dtype)),
+                                       tf.zeros([2, 2], getattr(tf, dtype))))
+
+
+@pytest.mark.parametrize("dtype", ["int16", "int32", "int64", "float16", "bfloat16", "complex128"])
+def test_batch_matmul_with_a_cpu_kernel(dtype):
+    a_val = np.arange(24).reshape(2, 3, 4) % 5 - 2
+    b_val = np.arange(8).reshape(4, 2) % 3 - 1
+
+    def build(tf):
+        a, b = tf.cast(tf.constant(a_val), getattr(tf, dtype)), tf.cast(tf.constant(b_val), getattr(tf, dtype))
+        return tf.matmul(a, b), tf.matmul(a, a, adjoint_a=True)
+    compare(build)
+    _same_graph(build)

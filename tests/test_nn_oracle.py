@@ -295,3 +295,55 @@ def test_top_k_in_top_k_zero_fraction():
         return [tf.nn.top_k(x, 3).values, tf.nn.top_k(x, 3).indices, tf.nn.in_top_k(x, SP, 2),
                 tf.nn.in_top_k(x, SP, 1), tf.nn.zero_fraction(tf.nn.relu(x))]
     both(build)
+
+
+# tf.nn.depthwise_conv2d / separable_conv2d: TF's nn_impl.py builds them through with_space_to_batch, so the
+# graph holds its `Shape` of the filter and `dilation_rate`, and a rate > 1 becomes SpaceToBatchND →
+# DepthwiseConv2dNative (VALID) → BatchToSpaceND. The same nodes, names and order as TF's, and TF's values.
+DEPTHWISE_ARGS = [
+    ("plain", {}), ("rate", {"rate": [2, 2]}), ("dilations", {"dilations": [2, 1]}), ("rate_one", {"rate": [1, 1]}),
+    ("valid_rate", {"rate": [2, 2], "padding": "VALID"}), ("strided", {"strides": [1, 2, 2, 1]}),
+    ("nchw", {"data_format": "NCHW"}), ("nchw_rate", {"data_format": "NCHW", "rate": [2, 2]}),
+    ("named", {"name": "dw"}),
+]
+
+
+def _depthwise_call(tf, fn, x, kwargs, unknown_spatial=False):
+    kwargs = dict(kwargs)
+    strides, padding = kwargs.pop("strides", [1, 1, 1, 1]), kwargs.pop("padding", "SAME")
+    if kwargs.get("data_format") == "NCHW":
+        x = tf.transpose(x, [0, 3, 1, 2])
+    if unknown_spatial:
+        x = tf.placeholder_with_default(x, [None, None, None, None])
+    dw = tf.constant(W4[:, :, :, :2])
+    if fn == "depthwise":
+        return tf.nn.depthwise_conv2d(x, dw, strides, padding, **kwargs)
+    return tf.nn.separable_conv2d(x, dw, tf.constant(W4[:1, :1, :2, :3].reshape(1, 1, 6, 1)), strides, padding,
+                                  **kwargs)
+
+
+@pytest.mark.parametrize("fn", ["depthwise", "separable"])
+@pytest.mark.parametrize("unknown_spatial", [False, True])
+@pytest.mark.parametrize("args", DEPTHWISE_ARGS, ids=[a[0] for a in DEPTHWISE_ARGS])
+def test_depthwise_and_separable_graphs(fn, unknown_spatial, args):
+    v1 = oracle.tf1()
+
+    def build(tf):
+        _depthwise_call(tf, fn, tf.constant(X4), args[1], unknown_spatial)
+    assert oracle.op_names(gc, build) == oracle.op_names(v1, build)
+
+
+@pytest.mark.parametrize("fn", ["depthwise", "separable"])
+@pytest.mark.parametrize("args", [a for a in DEPTHWISE_ARGS if "NCHW" not in str(a[1])],
+                         ids=[a[0] for a in DEPTHWISE_ARGS if "NCHW" not in str(a[1])])
+def test_depthwise_and_separable_values(fn, args):
+    """TF's CPU kernel of DepthwiseConv2dNative is NHWC only (its NCHW graphs only build here)."""
+    both(with_grads(lambda tf, x: _depthwise_call(tf, fn, x, args[1]), X4), rtol=1e-4, atol=1e-4)
+
+
+def test_depthwise_rate_and_dilations_together():
+    v1 = oracle.tf1()
+    for tf in (v1, gc):
+        with tf.Graph().as_default(), pytest.raises(ValueError, match="Cannot specify both 'rate' and 'dilations'."):
+            tf.nn.depthwise_conv2d(tf.constant(X4), tf.constant(W4), [1, 1, 1, 1], "SAME", rate=[2, 2],
+                                   dilations=[2, 2])

@@ -715,6 +715,7 @@ NO_GRADIENT = frozenset({
     'Bitcast',
     'BroadcastArgs',
     'CacheDatasetV2',
+    'CombinedNonMaxSuppression',
     'ComputeAccidentalHits',
     'ConcatenateDataset',
     'ControlTrigger',

@@ -12,6 +12,7 @@ from graphcompat.framework.constant_op import convert_to_tensor
 from graphcompat.layers.base import InputSpec, Layer
 from graphcompat.layers.convolutional import ConvWeights
 from graphcompat.layers.core import get_activation, get_initializer
+from graphcompat.nn import conv_nd as _conv_nd
 from graphcompat.nn import nn_extra as _nnx
 from graphcompat.nn import nn_ops as _nn
 from graphcompat.ops import array_ops as _array
@@ -216,7 +217,7 @@ class SeparableConv2D(_SeparableConv):
     def call(self, inputs):
         fmt = _tf_format(self.channels_last, 2)
         strides = [1] + list(self.strides) + [1] if self.channels_last else [1, 1] + list(self.strides)
-        outputs = _nn.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel, strides=strides,
+        outputs = _conv_nd.separable_conv2d(inputs, self.depthwise_kernel, self.pointwise_kernel, strides=strides,
                                        padding=self.padding.upper(), rate=list(self.dilation_rate),
                                        data_format=fmt)
         if self.use_bias:
@@ -241,7 +242,7 @@ class SeparableConv1D(_SeparableConv):
         depthwise = _array.expand_dims(self.depthwise_kernel, 0)
         pointwise = _array.expand_dims(self.pointwise_kernel, 0)
         fmt = _tf_format(self.channels_last, 2)
-        outputs = _nn.separable_conv2d(inputs, depthwise, pointwise, strides=strides,
+        outputs = _conv_nd.separable_conv2d(inputs, depthwise, pointwise, strides=strides,
                                        padding="VALID" if self.padding == "causal" else self.padding.upper(),
                                        rate=[1] + list(self.dilation_rate), data_format=fmt)
         if self.use_bias:

@@ -1,8 +1,8 @@
 """`tf.nn`: activations, losses, convolution/pooling, normalization, embeddings, sampled losses, RNNs."""
 from graphcompat.nn.nn_ops import (avg_pool, avg_pool2d, bias_add, conv1d, conv2d,  # noqa: F401
-                                   conv2d_transpose, depthwise_conv2d, dropout, elu, in_top_k,
+                                   conv2d_transpose, dropout, elu, in_top_k,
                                    l2_loss, leaky_relu, local_response_normalization, log_softmax, lrn, max_pool,
-                                   max_pool2d, relu, relu6, selu, separable_conv2d, sigmoid, softmax,
+                                   max_pool2d, relu, relu6, selu, sigmoid, softmax,
                                    softmax_cross_entropy_with_logits, softmax_cross_entropy_with_logits_v2,
                                    softplus, softsign, sparse_softmax_cross_entropy_with_logits, tanh, top_k,
                                    xw_plus_b)
@@ -34,5 +34,6 @@ from graphcompat.nn.raw_rnn import raw_rnn  # noqa: F401,E402
 from graphcompat.nn.morphology import dilation2d, erosion2d  # noqa: F401,E402
 # N-D convolution / pooling as TF builds them (dilations via SpaceToBatchND), conv3d's filter gradient
 from graphcompat.nn.conv_nd import (atrous_conv2d, atrous_conv2d_transpose, conv3d_backprop_filter,  # noqa: F401,E402
-                                    conv3d_backprop_filter_v2, convolution, pool, with_space_to_batch)
+                                    conv3d_backprop_filter_v2, convolution, depthwise_conv2d, pool,
+                                    separable_conv2d, with_space_to_batch)
 from graphcompat.nn.nn_misc import collapse_repeated, compute_average_loss, scale_regularization_loss  # noqa: F401,E402

@@ -5,6 +5,9 @@
   SpaceToBatchND and BatchToSpaceND (TF's `Convolution` / `_WithSpaceToBatch`), as is
 - `pool` with `dilation_rate > 1` and `with_space_to_batch` itself, `atrous_conv2d` (through
   `convolution`) and `atrous_conv2d_transpose` (space_to_batch → Conv2DBackpropInput → batch_to_space);
+- `depthwise_conv2d` and `separable_conv2d` (TF's nn_impl.py): DepthwiseConv2dNative through
+  `with_space_to_batch`, so their graphs hold its `Shape` of the filter and `dilation_rate` constants, and a
+  rate > 1 is SpaceToBatchND → DepthwiseConv2dNative (VALID) → BatchToSpaceND, not the op's dilations attr;
 - `required_space_to_batch_paddings` (`tf.required_space_to_batch_paddings`);
 - `conv3d_backprop_filter(_v2)` (Conv3DBackpropFilterV2).
 
@@ -13,6 +16,7 @@ recorded graph is TF's node for node; unknown sizes are computed with Shape / St
 """
 from __future__ import annotations
 
+import warnings
 from typing import Optional
 
 import numpy as np
@@ -22,6 +26,7 @@ from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant_value, convert_to_tensor
 from graphcompat.framework.registry import apply_op, defop
+from graphcompat.nn import nn_coverage as _coverage
 from graphcompat.nn import nn_extra as _extra
 from graphcompat.nn import nn_ops as _nn
 from graphcompat.ops import array_ops as _array
@@ -265,6 +270,57 @@ def with_space_to_batch(input, dilation_rate, padding, op, filter_shape=None, sp
                                    lambda n, pad: (lambda inp, _: op(inp, n, pad)),
                                    filter_shape=filter_shape, spatial_dims=spatial_dims, data_format=data_format)
     return call(input, None)
+
+
+def _rate_argument(rate, dilations, strides) -> list:
+    """TF's v1 `rate` / `dilations` aliases (deprecated_argument_lookup) and its warning for strides with
+    a rate > 1 (TF builds the graph anyway: the op then fails or strides the space-to-batch grid)."""
+    if rate is not None and dilations is not None:
+        raise ValueError("Cannot specify both 'rate' and 'dilations'.")
+    rate = [1, 1] if rate is None and dilations is None else (rate if rate is not None else dilations)
+    if any(r > 1 for r in rate) and any(s != 1 for s in strides):
+        warnings.warn(f"When dilation rate is greater than 1, then all values of strides must be 1. "
+                      f"Received: `dilation rate` {rate} and `strides` {strides}")
+    return rate
+
+
+def depthwise_conv2d(input, filter, strides, padding, rate=None, name: Optional[str] = None,  # noqa: A002
+                     data_format: Optional[str] = None, dilations=None) -> _ops.Tensor:
+    """`tf.nn.depthwise_conv2d` (v1): one filter bank per input channel. As TF's nn_impl.py: the
+    DepthwiseConv2dNative named after the scope, inside `with_space_to_batch(filter_shape=shape(filter))`."""
+    rate = _rate_argument(rate, dilations, strides)
+    with _ops.name_scope(name, "depthwise", [input, filter]) as name:
+        input = convert_to_tensor(input, name="tensor_in")  # noqa: A001
+        filter = convert_to_tensor(filter, name="filter_in")  # noqa: A001
+
+        def op(converted, _, padding):
+            return _coverage.depthwise_conv2d_native(converted, filter, strides, padding, data_format=data_format,
+                                                     name=name)
+        return with_space_to_batch(input, rate, padding, op, filter_shape=_array.shape(filter),
+                                   data_format=data_format)
+
+
+def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, rate=None,  # noqa: A002
+                     name: Optional[str] = None, data_format: Optional[str] = None,
+                     dilations=None) -> _ops.Tensor:
+    """`tf.nn.separable_conv2d` (v1): the depthwise convolution (`<scope>/depthwise`, through
+    `with_space_to_batch` as depthwise_conv2d's), then a 1x1 pointwise Conv2D named after the scope."""
+    rate = _rate_argument(rate, dilations, strides)
+    with _ops.name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as name:
+        input = convert_to_tensor(input, name="tensor_in")  # noqa: A001
+        depthwise_filter = convert_to_tensor(depthwise_filter, name="depthwise_filter")
+        pointwise_filter = convert_to_tensor(pointwise_filter, name="pointwise_filter")
+        pointwise_shape = pointwise_filter.shape.with_rank(4)
+        pointwise_shape.dims[0].assert_is_compatible_with(1)
+        pointwise_shape.dims[1].assert_is_compatible_with(1)
+
+        def op(converted, _, padding):
+            return _coverage.depthwise_conv2d_native(converted, depthwise_filter, strides, padding,
+                                                     data_format=data_format, name="depthwise")
+        depthwise = with_space_to_batch(input, rate, padding, op, filter_shape=_array.shape(depthwise_filter),
+                                        data_format=data_format)
+        return _nn.conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], padding="VALID", data_format=data_format,
+                          name=name)
 
 
 def _per_spatial_dim(values, num_spatial_dims: int, what: str) -> np.ndarray:

@@ -458,42 +458,6 @@ def conv2d_transpose(value=None, filter=None, output_shape=None, strides=None, p
             "dilations": _get_sequence(dilations, 2, channel_index, "dilations")}, name=name)
 
 
-def depthwise_conv2d(input, filter, strides, padding, rate=None, name: Optional[str] = None,
-                     data_format: Optional[str] = None, dilations=None) -> _ops.Tensor:
-    """`tf.nn.depthwise_conv2d`: one filter bank per input channel (DepthwiseConv2dNative)."""
-    rate = rate if rate is not None else dilations
-    with _ops.name_scope(name, "depthwise", [input, filter]) as name:
-        input = convert_to_tensor(input, name="tensor_in")
-        filter = convert_to_tensor(filter, name="filter_in")
-        data_format = data_format or "NHWC"
-        channel_index = 1 if data_format.startswith("NC") else 3
-        rates = _get_sequence(rate, 2, channel_index, "rate")
-        padding, explicit = _convert_padding(padding)
-        _check_padding("DepthwiseConv2dNative", padding)
-        return apply_op("DepthwiseConv2dNative", [input, filter], {
-            "strides": [int(s) for s in strides], "padding": padding, "explicit_paddings": explicit,
-            "data_format": data_format, "dilations": rates}, name=name)
-
-
-def separable_conv2d(input, depthwise_filter, pointwise_filter, strides, padding, rate=None,
-                     name: Optional[str] = None, data_format: Optional[str] = None,
-                     dilations=None) -> _ops.Tensor:
-    """`tf.nn.separable_conv2d`: depthwise conv, then a 1x1 pointwise Conv2D."""
-    with _ops.name_scope(name, "separable_conv2d", [input, depthwise_filter, pointwise_filter]) as name:
-        input = convert_to_tensor(input, name="tensor_in")
-        depthwise_filter = convert_to_tensor(depthwise_filter, name="depthwise_filter")
-        pointwise_filter = convert_to_tensor(pointwise_filter, name="pointwise_filter")
-        pw = pointwise_filter.shape
-        if pw.ndims is not None and pw.ndims != 4:
-            raise ValueError(f"Shape must be rank 4 but is rank {pw.ndims}")
-        if pw.ndims == 4 and (pw[0].value not in (1, None) or pw[1].value not in (1, None)):
-            raise ValueError(f"Dimension must be 1 but is {pw[0].value if pw[0].value != 1 else pw[1].value}")
-        depthwise = depthwise_conv2d(input, depthwise_filter, strides, padding, rate=rate or dilations,
-                                     name="depthwise", data_format=data_format)
-        return conv2d(depthwise, pointwise_filter, [1, 1, 1, 1], padding="VALID",
-                      data_format=data_format or "NHWC", name=name)
-
-
 def _pool(op_type: str, default: str, value, ksize, strides, padding, data_format, name):
     with _ops.name_scope(name, default, [value]) as name:
         data_format = data_format or "NHWC"

@@ -28,6 +28,34 @@ def invalid(message: str) -> errors.InvalidArgumentError:
     return errors.InvalidArgumentError(None, None, message)
 
 
+def datatype_name(dtype) -> str:
+    """TF's enum name of a dtype without its `DT_` prefix: `FLOAT`, `UINT8`, `HALF`."""
+    from tensorboard.compat.proto import types_pb2
+    return types_pb2.DataType.Name(dtype.base_dtype.as_datatype_enum)[3:]
+
+
+def attr_text(value) -> str:
+    """An attr value as TF's `SummarizeAttrValue` prints it in a NodeDef: `DT_INT32`, `false`, `"NHWC"`, `3`."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f'"{value}"'
+    if hasattr(value, "as_datatype_enum"):
+        return "DT_" + datatype_name(value)
+    return str(value)
+
+
+def no_kernel(op, kernels: Sequence[str]) -> errors.InvalidArgumentError:
+    """TF's executor error for a node whose attrs no registered kernel accepts (raised when the graph is run,
+    not built: the OpDef allows more types than the kernels TF's CPU build registers). `kernels` are TF's
+    "Registered kernels" lines after their two-space indent, in TF's order. TF prints the node's attrs in
+    no fixed order (a hash map); here they come in the OpDef's order."""
+    attrs = ", ".join(f"{name}={attr_text(value)}" for name, value in op.attrs.items())
+    return errors.InvalidArgumentError(None, None, "\n".join(
+        [f"No OpKernel was registered to support Op '{op.type}' used by {{{{node {op.name}}}}} with these attrs: "
+         f"[{attrs}]", "Registered devices: [CPU]", "Registered kernels:"] + [f"  {line}" for line in kernels]))
+
+
 def slice_debug(shape: Sequence[int], position) -> str:
     """TF's `SliceDebugString`: the multi-index of an element (`[1,2]`), empty for a scalar."""
     if len(shape) == 0:

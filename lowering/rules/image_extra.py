@@ -161,6 +161,80 @@ def non_max_suppression_with_overlaps(overlaps, scores, max_output_size, overlap
                    float(overlap_threshold))
 
 
+def _iou_float32(a: np.ndarray, b: np.ndarray) -> np.float32:
+    """TF's float IOU of two boxes (corners in either order), in float32 arithmetic as its kernel."""
+    ymin_a, ymax_a = min(a[0], a[2]), max(a[0], a[2])
+    xmin_a, xmax_a = min(a[1], a[3]), max(a[1], a[3])
+    ymin_b, ymax_b = min(b[0], b[2]), max(b[0], b[2])
+    xmin_b, xmax_b = min(b[1], b[3]), max(b[1], b[3])
+    area_a = (ymax_a - ymin_a) * (xmax_a - xmin_a)
+    area_b = (ymax_b - ymin_b) * (xmax_b - xmin_b)
+    if area_a <= 0 or area_b <= 0:
+        return np.float32(0)
+    inter = max(min(ymax_a, ymax_b) - max(ymin_a, ymin_b), np.float32(0)) * \
+        max(min(xmax_a, xmax_b) - max(xmin_a, xmin_b), np.float32(0))
+    return inter / (area_a + area_b - inter)
+
+
+def _scalar(value, what: str):
+    require(np.ndim(value) == 0, _INVALID, lambda: f"{what} must be 0-D, got shape {shape_str(np.shape(value))}")
+    return np.asarray(value).item()
+
+
+@lowers("CombinedNonMaxSuppression", host=True)
+def combined_non_max_suppression(boxes, scores, max_output_size_per_class, max_total_size, iou_threshold,
+                                 score_threshold, *, pad_per_class=False, clip_boxes=True, **_):
+    """TF's CombinedNonMaxSuppressionOp: per batch and class, the boxes scoring above the threshold best
+    first, each kept unless its IOU with one kept before exceeds the threshold (at most
+    min(max_output_size_per_class, anchors) per class); then per batch every class's survivors in one list
+    sorted by score (TF's empty slots, score -1, take part in that sort), the first valid_detections of it
+    copied out (clipped to [0, 1] with clip_boxes) and the rest zero."""
+    boxes, scores = np.asarray(boxes, np.float32), np.asarray(scores, np.float32)
+    require(np.ndim(boxes) < 1 or np.ndim(scores) < 1 or boxes.shape[0] == scores.shape[0], _INVALID,
+            "boxes and scores must have same batch size")
+    per_class = int(_scalar(max_output_size_per_class, "max_size_per_class"))
+    require(per_class > 0, _INVALID, "max_size_per_class must be positive")
+    total = int(_scalar(max_total_size, "max_total_size"))
+    require(total > 0, _INVALID, "max_total_size must be > 0")
+    iou_limit = np.float32(_scalar(iou_threshold, "iou_threshold"))
+    score_limit = np.float32(_scalar(score_threshold, "score_threshold"))
+    require(0 <= iou_limit <= 1, _INVALID, "iou_threshold must be in [0, 1]")
+    require(boxes.ndim == 4, _INVALID, lambda: f"boxes must be 4-D{shape_str(boxes.shape)}")
+    num_classes = scores.shape[2] if scores.ndim == 3 else 0
+    require(boxes.shape[2] in (1, num_classes), _INVALID, "third dimension of boxes must be either 1 or num classes")
+    require(boxes.shape[3] == 4, _INVALID, "boxes must have 4 columns")
+    require(scores.ndim == 3, _INVALID, lambda: f"scores must be 3-D{shape_str(scores.shape)}")
+    batch, anchors, q = boxes.shape[:3]
+    require(scores.shape[1] == anchors, _INVALID, "scores has incompatible shape")
+    size_per_class = min(per_class, anchors)
+    out_size = min(total, per_class * num_classes) if pad_per_class else total
+    out_boxes = np.zeros((batch, out_size, 4), np.float32)
+    out_scores = np.zeros((batch, out_size), np.float32)
+    out_classes = np.zeros((batch, out_size), np.float32)
+    valid = np.zeros(batch, np.int32)
+    empty = (-1, np.float32(-1), -1, np.zeros(4, np.float32))  # TF's unused result slot
+    for b in range(batch):
+        slots = []
+        for c in range(num_classes):
+            own = boxes[b, :, c if q > 1 else 0]
+            order = sorted((i for i in range(anchors) if scores[b, i, c] > score_limit),
+                           key=lambda i: (-scores[b, i, c], i))
+            kept = []
+            for i in order:
+                if len(kept) == size_per_class:
+                    break
+                if all(_iou_float32(own[i], own[j]) <= iou_limit for j in reversed(kept)):
+                    kept.append(i)
+            slots += [(i, scores[b, i, c], c, own[i]) for i in kept] + [empty] * (size_per_class - len(kept))
+        slots.sort(key=lambda slot: -slot[1])  # stable; TF's std::sort leaves equal scores in no fixed order
+        found = sum(slot[0] > -1 for slot in slots)
+        valid[b] = min(found, out_size if pad_per_class else total)
+        for k, (_, score, c, corners) in enumerate(slots[:valid[b]]):
+            out_boxes[b, k] = np.clip(corners, 0, 1) if clip_boxes else corners
+            out_scores[b, k], out_classes[b, k] = score, c
+    return out_boxes, out_scores, out_classes, valid
+
+
 @lowers("CropAndResize")
 def crop_and_resize(image, boxes, box_ind, crop_size, *, method="bilinear", extrapolation_value=0.0, **_):
     image = jnp.asarray(image).astype(jnp.float32)

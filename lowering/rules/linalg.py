@@ -8,7 +8,7 @@ import numpy as np
 from graphcompat.framework import errors
 from lowering.interpreter import require
 from lowering.registry import lowers
-from lowering.rules.checks import invalid, shape_str
+from lowering.rules.checks import datatype_name, invalid, no_kernel, shape_str
 
 
 def _check_matmul(a, b, adj_a: bool, adj_b: bool, batch: bool = True) -> None:
@@ -47,16 +47,36 @@ def _adjoint(x):
     return jnp.conj(jnp.swapaxes(x, -1, -2))
 
 
-@lowers("MatMul")
-def mat_mul(a, b, *, transpose_a=False, transpose_b=False, **_):
+# The types TF's CPU build registers MatMul and BatchMatMulV2 kernels for, in the order its "No OpKernel was
+# registered" error lists them. Both OpDefs also allow uint8/16/32/64 (and BatchMatMulV2 int16 too, MatMul
+# not): such a graph builds in TF, and its run fails with that error.
+_MATMUL_CPU = ("INT64", "INT32", "INT16", "DOUBLE", "FLOAT", "BFLOAT16", "HALF", "COMPLEX128", "COMPLEX64")
+_MATMUL_GPU = ("DOUBLE", "FLOAT", "BFLOAT16", "HALF", "COMPLEX128", "COMPLEX64")
+
+
+def _require_matmul_kernel(op) -> None:
+    if datatype_name(op.attrs["T"]) in _MATMUL_CPU:
+        return
+    cpu = [f"device='CPU'; T in [DT_{t}]" for t in _MATMUL_CPU]
+    gpu = [f"device='GPU'; T in [DT_{t}]" for t in _MATMUL_GPU]
+    # MatMul's registrations list the CPU kernels first, BatchMatMulV2's the GPU ones
+    raise no_kernel(op, cpu + gpu if op.type == "MatMul" else gpu + cpu)
+
+
+@lowers("MatMul", context=True)
+def mat_mul(ctx, op, a, b):
+    _require_matmul_kernel(op)
+    transpose_a, transpose_b = op.attrs["transpose_a"], op.attrs["transpose_b"]
     _check_matmul(a, b, transpose_a, transpose_b, batch=False)
     a = a.T if transpose_a else a
     b = b.T if transpose_b else b
     return jnp.matmul(a, b, preferred_element_type=jnp.result_type(a))
 
 
-@lowers("BatchMatMulV2")
-def batch_mat_mul(x, y, *, adj_x=False, adj_y=False, **_):
+@lowers("BatchMatMulV2", context=True)
+def batch_mat_mul(ctx, op, x, y):
+    _require_matmul_kernel(op)
+    adj_x, adj_y = op.attrs["adj_x"], op.attrs["adj_y"]
     _check_matmul(x, y, adj_x, adj_y)
     x = _adjoint(x) if adj_x else x
     y = _adjoint(y) if adj_y else y
@@ -75,26 +95,16 @@ _V3_GPU = [(t, t, t) for t in ("BFLOAT16", "DOUBLE", "FLOAT", "HALF", "COMPLEX12
 def batch_mat_mul_v3(ctx, op, x, y):
     """x (Ta) @ y (Tb) -> Tout, for the type triples TF's CPU build has kernels for (mixed int8/uint8
     products accumulate in int32; bfloat16 with int8/uint8 in float32); others fail as TF's CPU build."""
-    from tensorboard.compat.proto import types_pb2
-
-    def name(dtype):
-        return types_pb2.DataType.Name(dtype.base_dtype.as_datatype_enum)[3:]
     ta, tb, tout = (op.inputs[0].dtype, op.inputs[1].dtype, op.attrs["Tout"])
     adj_x, adj_y = op.attrs["adj_x"], op.attrs["adj_y"]
-    if (name(ta), name(tb), name(tout)) not in _V3_CPU:
-        attrs = [f"Ta=DT_{name(ta)}", f"Tb=DT_{name(tb)}", f"Tout=DT_{name(tout)}",
-                 f"adj_x={str(adj_x).lower()}", f"adj_y={str(adj_y).lower()}",
-                 f"grad_x={str(op.attrs['grad_x']).lower()}", f"grad_y={str(op.attrs['grad_y']).lower()}"]
-        kernels = [f"  device='CPU'; Ta in [DT_{a}]; Tb in [DT_{b}]; Tout in [DT_{o}]" for a, b, o in _V3_CPU] + \
-            [f"  device='GPU'; Ta in [DT_{a}]; Tb in [DT_{b}]; Tout in [DT_{o}]" for a, b, o in _V3_GPU]
-        raise errors.InvalidArgumentError(None, None, "\n".join(
-            [f"No OpKernel was registered to support Op 'BatchMatMulV3' used by {{{{node {op.name}}}}} with these "
-             f"attrs: [{', '.join(attrs)}]", "Registered devices: [CPU]", "Registered kernels:"] + kernels))
+    if (datatype_name(ta), datatype_name(tb), datatype_name(tout)) not in _V3_CPU:
+        raise no_kernel(op, [f"device='CPU'; Ta in [DT_{a}]; Tb in [DT_{b}]; Tout in [DT_{o}]" for a, b, o in _V3_CPU]
+                        + [f"device='GPU'; Ta in [DT_{a}]; Tb in [DT_{b}]; Tout in [DT_{o}]" for a, b, o in _V3_GPU])
     _check_matmul(x, y, adj_x, adj_y, batch=False)  # TF's V3 kernels name no adjoint flags
     out_dtype = np.dtype(tout.as_numpy_dtype)
     x = _adjoint(x) if adj_x else x
     y = _adjoint(y) if adj_y else y
-    if ta != tb and name(tout) == "BFLOAT16":
+    if ta != tb and datatype_name(tout) == "BFLOAT16":
         # bfloat16 with int8/uint8: a float32 accumulation, rounded once; TF's kernel may round sums
         # beyond bfloat16's 8 bits differently (one unit in the last place)
         x, y = jnp.asarray(x).astype(out_dtype), jnp.asarray(y).astype(out_dtype)

@@ -10,6 +10,7 @@ import numpy as np
 from jax import lax
 
 from graphcompat.framework import dtypes, errors
+from lowering import grappler
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import axis_in_range, invalid, require_in_range, shape_str
@@ -222,17 +223,58 @@ for _op_type, _np_fn, _jnp_fn in [
     lowers(_op_type)(_static_aware(_np_fn, _jnp_fn))
 
 
+def true_divide(x, y):
+    """x / y as TF's kernels divide: correctly rounded. XLA's algebraic simplifier turns a division by a
+    constant or by a broadcast value into a multiplication by the reciprocal (`A / Broadcast(b)` →
+    `A * Broadcast(1 / b)`), one ulp off for many quotients; such a floating denominator is therefore
+    broadcast behind an optimization barrier, where XLA sees neither. (The division TF's grappler does
+    rewrite, by a constant, is `real_div_by_constant`, see lowering/grappler.py.)"""
+    static = isinstance(y, (np.ndarray, np.generic))
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    shape = jnp.broadcast_shapes(x.shape, y.shape)
+    if (static or y.shape != shape) and jnp.issubdtype(y.dtype, jnp.inexact):
+        y = lax.optimization_barrier(jnp.broadcast_to(y, shape))
+    return jnp.divide(x, y)
+
+
 @lowers("RealDiv")
 @_binary_rule
 def real_div(x, y):
-    return jnp.divide(x, y).astype(jnp.result_type(x))
+    return true_divide(x, y).astype(jnp.result_type(x))
+
+
+def _reciprocal(y):
+    """1 / y rounded once in y's type, as the Reciprocal grappler folds into a constant. A folded
+    denominator usually arrives as a numpy value (constants stay static under jit): numpy divides."""
+    if isinstance(y, (np.ndarray, np.generic)):
+        with np.errstate(divide="ignore", invalid="ignore"):  # 1 / 0 is inf, as TF's kernel gives
+            return np.asarray(np.ones((), y.dtype) / y, dtype=y.dtype)
+    y = jnp.asarray(y)
+    return true_divide(jnp.ones((), y.dtype), y).astype(y.dtype)
+
+
+@grappler.rewrites("RealDiv")
+@_binary_rule
+def real_div_by_constant(x, y):
+    """RealDiv(x, c) as TF's default session runs it: `Mul(x, Reciprocal(c))` (lowering/grappler.py)."""
+    x = jnp.asarray(x)
+    return (x * _reciprocal(y)).astype(x.dtype)
+
+
+@grappler.rewrites("Xdivy")
+@_binary_rule
+def xdivy_by_constant(x, y):
+    """Xdivy(x, c) as TF's default session runs it: `MulNoNan(Reciprocal(c), x)`, zero where x is zero."""
+    x = jnp.asarray(x)
+    return jnp.where(x == 0, jnp.zeros((), x.dtype), (_reciprocal(y) * x).astype(x.dtype))
 
 
 @lowers("DivNoNan")
 @_binary_rule
 def div_no_nan(x, y):
-    safe = jnp.where(y == 0, jnp.ones((), jnp.result_type(y)), y)
-    return jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), x / safe)
+    xp = np if isinstance(y, (np.ndarray, np.generic)) else jnp  # a constant y stays one (see true_divide)
+    safe = xp.where(y == 0, xp.ones((), y.dtype), y)
+    return jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), true_divide(x, safe))
 
 
 @lowers("AddN")
@@ -482,7 +524,7 @@ def _xlogy(x, y):
 
 def _xdivy(x, y):
     safe_y = jnp.where(x == 0, jnp.ones((), jnp.result_type(y)), y)
-    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), x / safe_y)
+    return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), true_divide(x, safe_y))
 
 
 @jax.custom_jvp
