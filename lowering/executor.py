@@ -385,12 +385,13 @@ class _HotShape:
             self.compiled = Compiled(plan, store, feed_values, runner.donate)
             lowered = self.compiled.lower(store, feed_values)
         self.signature = self.compiled.signature(feed_values)
-        label, signature = stats._label(plan), self.signature
+        label, signature, counters = stats._label(plan), self.signature, stats.current
 
         def build():
             hits_before, t0 = stats._disk_hits, time.perf_counter()
             executable = lowered.compile()
-            stats.record_compile(time.perf_counter() - t0, label, signature, loaded=stats._disk_hits > hits_before)
+            stats.record_compile(time.perf_counter() - t0, label, signature, loaded=stats._disk_hits > hits_before,
+                                 into=counters)
             return executable
         if config.background_compile:
             self.future = _background(build)

@@ -121,20 +121,22 @@ def compiling(plan, num_ops: int, signature, padded: bool = False) -> None:
 
 
 def record_compile(seconds: float, label: str = "", signature=None, loaded: bool = False,
-                   padded: bool = False) -> None:
+                   padded: bool = False, into: Optional[Stats] = None) -> None:
     """One executable built: trace + XLA compile (or a persistent-cache load) + its first run.
-    `padded`: built for feeds padded to shape buckets (lowering/padding.py)."""
-    current.compilations += 1
-    current.compile_seconds += seconds
+    `padded`: built for feeds padded to shape buckets (lowering/padding.py). `into`: the counters of the
+    period that started the compile (a background compile that ends after `reset()` counts there)."""
+    counters = into if into is not None else current
+    counters.compilations += 1
+    counters.compile_seconds += seconds
     if loaded:
-        current.disk_cache_hits += 1
-    entry = current.signatures.setdefault(label, {"shapes": 0, "compiles": 0, "padded": 0})
+        counters.disk_cache_hits += 1
+    entry = counters.signatures.setdefault(label, {"shapes": 0, "compiles": 0, "padded": 0})
     entry["compiles"] += 1
     entry["padded"] += int(padded)
     if signature is not None:
         entry["shapes"] += 1
         if entry["shapes"] > 1:
-            current.shape_recompiles += 1
+            counters.shape_recompiles += 1
         if recompile_warning_after is not None and entry["shapes"] == recompile_warning_after:
             print(f"graphcompat: {label} has compiled for {entry['shapes']} different feed shapes; every new "
                   "shape costs a compile. Feed fixed shapes (pad batches/sequences yourself) or let graphcompat "
