@@ -1,9 +1,11 @@
-"""Parsing ops: `tf.parse_single_example`, `tf.parse_example` (FixedLenFeature / VarLenFeature),
+"""Parsing ops: `tf.parse_single_example`, `tf.parse_example` (FixedLenFeature / VarLenFeature /
+FixedLenSequenceFeature), `tf.parse_single_sequence_example`, `tf.io.parse_sequence_example`,
 `tf.decode_raw`. Host ops (strings): lowerings in lowering/rules/data.py.
 """
 from __future__ import annotations
 
 import collections
+import re
 from typing import Optional
 
 import numpy as np
@@ -25,6 +27,16 @@ class FixedLenFeature(collections.namedtuple("FixedLenFeature", ["shape", "dtype
 
 class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """A variable-length feature, parsed into a SparseTensor (`tf.VarLenFeature`)."""
+
+
+class FixedLenSequenceFeature(collections.namedtuple(
+        "FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"])):
+    """A feature of `[None] + shape` (`tf.io.FixedLenSequenceFeature`): a SequenceExample's feature list, or in
+    `parse_example` (with `allow_missing=True`) a flat list cut into rows of `shape`, the batch padded with
+    `default_value`."""
+
+    def __new__(cls, shape, dtype, allow_missing: bool = False, default_value=None):
+        return super().__new__(cls, shape, dtype, allow_missing, default_value)
 
 
 # SparseTensor lives with the sparse family; parse_example builds them.
@@ -82,6 +94,13 @@ def _parse(op_type: str, serialized, features: dict, name: Optional[str]):
                 default = np.broadcast_to(np.asarray(f.default_value, dtype=dtype.as_numpy_dtype
                                                      if dtype != _dt.string else object), shape.as_list())
                 defaults.append(constant(default, dtype=dtype, name=f"key_{key}" if _valid(key) else "Const"))
+        elif isinstance(f, FixedLenSequenceFeature):
+            # TF records the rows dimension as unknown; the op pads each example to the batch's longest
+            # with a scalar default (0 / "" when none is given), as _ParseOpParams._make_dense_default.
+            dtype = _dt.as_dtype(f.dtype)
+            dense_keys.append(key)
+            dense_shapes.append(_ts.TensorShape([None]).concatenate(_ts.as_shape(f.shape)))
+            defaults.append(_padding_default(key, dtype, f.default_value))
         else:
             raise ValueError(f"Unsupported feature type {type(f).__name__} for key {key!r}.")
     outs = apply_op(op_type, [serialized, defaults],
@@ -93,12 +112,29 @@ def _parse(op_type: str, serialized, features: dict, name: Optional[str]):
     return result
 
 
+def _padding_default(key: str, dtype, default_value):
+    if default_value is None:
+        return convert_to_tensor("" if dtype == _dt.string else 0, dtype=dtype)
+    from graphcompat.ops.array_ops import reshape
+    value = convert_to_tensor(default_value, dtype=dtype, name="padding_" + re.sub(r"[^A-Za-z0-9_.\-/]", "_", key))
+    return reshape(value, np.zeros([0], np.int32))  # a [] list would be recorded as two Consts
+
+
+def _require_allow_missing(features: dict) -> None:
+    # TF's _prepend_none_dimension: an Example has no feature lists, so a sequence feature there is only
+    # meaningful as a padded flat list.
+    for f in features.values():
+        if isinstance(f, FixedLenSequenceFeature) and not f.allow_missing:
+            raise ValueError("Unsupported: FixedLenSequenceFeature requires allow_missing to be True.")
+
+
 def _valid(key: str) -> bool:
     return key.replace("_", "a").isalnum()
 
 
 def parse_single_example(serialized, features, name=None, example_names=None) -> dict:
     """`tf.parse_single_example`: one serialized `tf.train.Example` → {key: Tensor | SparseTensor}."""
+    _require_allow_missing(features or {})
     serialized = convert_to_tensor(serialized, _dt.string, name="serialized")
     if serialized.shape.ndims not in (None, 0):
         raise ValueError(f"Input serialized must be a scalar: got shape {serialized.shape}")
@@ -107,6 +143,7 @@ def parse_single_example(serialized, features, name=None, example_names=None) ->
 
 def parse_example(serialized, features, name=None, example_names=None) -> dict:
     """`tf.parse_example`: a vector of serialized Examples → batched {key: Tensor | SparseTensor}."""
+    _require_allow_missing(features or {})
     serialized = convert_to_tensor(serialized, _dt.string, name="serialized")
     if serialized.shape.ndims not in (None, 1):
         raise ValueError(f"Input serialized must be a vector: got shape {serialized.shape}")
@@ -121,5 +158,5 @@ def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, b
                     name=name or "DecodeRaw")
 
 
-__all__ = ["FixedLenFeature", "VarLenFeature", "SparseTensor", "SparseTensorValue", "parse_single_example",
+__all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseTensor", "SparseTensorValue", "parse_single_example",
            "parse_example", "decode_raw"]

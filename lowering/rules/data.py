@@ -532,6 +532,10 @@ def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, 
     dense_out = []
     for key, shape, default, dtype in zip(dense_keys, dense_shapes, defaults, Tdense):
         dtype = np.dtype(dtype)
+        shape = [None if d is None or d < 0 else int(d) for d in shape]
+        if shape and shape[0] is None:  # a FixedLenSequenceFeature: rows of shape[1:], padded to the longest
+            dense_out.append(_parse_rows(examples, key, shape[1:], default, dtype, batched))
+            continue
         size = int(np.prod(shape, dtype=np.int64))
         rows = []
         for i, feats in enumerate(examples):
@@ -562,7 +566,45 @@ def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, 
         ind_out.append(np.asarray(idx, np.int64).reshape(-1, 2 if batched else 1))
         val_out.append(np.concatenate(vals).astype(dtype) if vals else np.zeros([0], dtype))
         shape_out.append(np.asarray([len(examples), longest] if batched else [longest], np.int64))
-    return tuple(ind_out + val_out + shape_out + dense_out)
+    outs = ind_out + val_out + shape_out + dense_out
+    # A one-output op takes its value bare (the interpreter would store a 1-tuple as an extra dimension).
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _parse_rows(examples: list, key: str, row_shape: list, default, dtype, batched: bool):
+    """A variable-length dense feature of Examples (example_proto_fast_parsing's variable_length case):
+    each example's flat list cut into rows of `row_shape`, the batch padded with the scalar default."""
+    stride = int(np.prod(row_shape, dtype=np.int64))
+    per_example = []
+    for i, feats in enumerate(examples):
+        values = np.zeros([0], dtype)
+        if key in feats:
+            kind = feats[key].WhichOneof("kind")
+            if batched or kind is None or _KIND_DTYPE[kind] == dtype:
+                values = _feature_values(feats[key], key, dtype, i)
+            else:  # the single-example parser words its type error without name and index
+                raise errors.InvalidArgumentError(
+                    None, None, f"Key: {key}.  Data types don't match. Data type: {_dtype_name(_KIND_DTYPE[kind])} "
+                    f"but expected type: {_dtype_name(dtype)}")
+        if stride and values.size % stride:
+            if batched:
+                kind = {np.dtype(np.float32): "float", np.dtype(np.int64): "int64"}.get(dtype, "bytes")
+                raise errors.InvalidArgumentError(
+                    None, None, f"Name: <unknown>, Key: {key}, Index: {i}.  Number of {kind} values is not a multiple "
+                    f"of stride length. Saw {values.size} values but output shape is: "
+                    f"[{','.join(['?'] + [str(d) for d in row_shape])}]")
+            raise errors.InvalidArgumentError(
+                None, None, f"Error while parsing feature with key {key}: number of elements should be divisible "
+                f"by {stride}, found {values.size} instead")
+        per_example.append(values)
+    rows = max((v.size // stride if stride else 0 for v in per_example), default=0)
+    out = np.empty([len(examples), rows * stride], dtype=dtype)
+    out[...] = np.asarray(default, dtype=dtype).reshape(())
+    for i, v in enumerate(per_example):
+        out[i, :v.size] = v
+    out = out.reshape([len(examples), rows] + list(row_shape))
+    # A single Example is not padded: its rows are its own.
+    return out if batched else out[0]
 
 
 @lowers("DecodeRaw", host=True)
