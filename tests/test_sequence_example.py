@@ -90,3 +90,128 @@ def test_parse_example_fixed_len_sequence_errors(batched, record):
             {"x": tf.FixedLenSequenceFeature([2], tf.float32, allow_missing=True)})
         feed = _feed("s:0", record)
     compare_error(build, feed)
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. parse_single_sequence_example / parse_sequence_example
+# ------------------------------------------------------------------------------------------------
+SEQ_A = seq_example({"len": ([3], "i"), "tags": ([b"x", b"y"], "s")},
+                    {"tok": ([[1], [2], [3]], "i"), "v": ([[1., 2.], [], [3.]], "f"),
+                     "m": ([[1., 2.], [3., 4.]], "f"), "w": ([[b"a"], [b"b"]], "s")})
+SEQ_B = seq_example({"len": ([1], "i"), "d": ([5., 6.], "f")},
+                    {"tok": ([[4]], "i"), "v": ([[], [7.], [8., 9., 10.]], "f"), "w": ([[b"c"]], "s")})
+SEQ_C = seq_example({"len": ([0], "i"), "other": ((), "none")},
+                    {"tok": ([], "i"), "v": ([[], []], "f"), "w": ([[b"d"]], "s")})
+
+
+def _context(tf):
+    return {"len": tf.FixedLenFeature([], tf.int64), "tags": tf.VarLenFeature(tf.string),
+            "d": tf.FixedLenFeature([2], tf.float32, default_value=[-1., -2.])}
+
+
+def _sequence(tf):
+    return {"tok": tf.FixedLenSequenceFeature([], tf.int64), "v": tf.VarLenFeature(tf.float32),
+            "m": tf.io.FixedLenSequenceFeature([2], tf.float32, allow_missing=True),
+            "w": tf.FixedLenSequenceFeature([], tf.string, allow_missing=True)}
+
+
+@pytest.mark.parametrize("record", [SEQ_A, SEQ_B], ids=["a", "b"])
+def test_parse_single_sequence_example(record):
+    compare(lambda tf: tf.parse_single_sequence_example(tf.placeholder(tf.string, [], name="s"), _context(tf),
+                                                         _sequence(tf)), _feed("s:0", record))
+    compare(lambda tf: tf.io.parse_single_sequence_example(tf.constant(record), _context(tf), _sequence(tf)))
+
+
+def test_parse_single_sequence_example_values():
+    graph = graphcompat.Graph()
+    with graph.as_default():
+        ctx, seq = graphcompat.io.parse_single_sequence_example(graphcompat.constant(SEQ_A), _context(graphcompat),
+                                                               _sequence(graphcompat))
+        with graphcompat.Session() as sess:
+            ctx, seq = sess.run((ctx, seq))
+    assert ctx["len"] == 3 and ctx["d"].tolist() == [-1., -2.] and ctx["tags"].values.tolist() == [b"x", b"y"]
+    assert seq["tok"].tolist() == [1, 2, 3] and seq["m"].tolist() == [[1., 2.], [3., 4.]]
+    assert seq["v"].indices.tolist() == [[0, 0], [0, 1], [2, 0]] and seq["v"].dense_shape.tolist() == [3, 2]
+
+
+def test_parse_sequence_example_batch_pads_and_lengths():
+    build = lambda tf: tf.io.parse_sequence_example(  # noqa: E731
+        tf.placeholder(tf.string, [None], name="s"), _context(tf), _sequence(tf))
+    got = compare(build, _feed("s:0", [SEQ_A, SEQ_B, SEQ_C]))
+    # leaves, keys sorted: context d, len, tags (3); lists m, tok, v (3), w; lengths m, tok, w
+    assert len(got) == 14
+    assert [got[11].tolist(), got[12].tolist(), got[13].tolist()] == [[2, 0, 0], [3, 1, 0], [2, 1, 1]]
+    assert got[10].tolist() == [[b"a", b"b"], [b"c", b""], [b"d", b""]]
+
+
+def test_parse_sequence_example_graph():
+    def build(tf):
+        ctx, seq = tf.parse_single_sequence_example(tf.placeholder(tf.string, []), _context(tf), _sequence(tf))
+        ctx2, seq2, lengths = tf.io.parse_sequence_example(tf.placeholder(tf.string, [None]), _context(tf),
+                                                           _sequence(tf), name="batch")
+        return [ctx["d"], seq["tok"], ctx2["len"], lengths["m"]]
+
+    def graph_of(lib):
+        graph = lib.Graph()
+        with graph.as_default():
+            names = [t.name for t in build(lib)]
+        nodes = [(n.name, n.op, list(n.input)) for n in graph.as_graph_def().node]
+        return names, sorted(nodes)
+
+    v1 = oracle.tf1()
+    assert graph_of(graphcompat) == graph_of(v1)
+
+
+def test_sequence_example_only_context_or_only_sequence():
+    compare(lambda tf: tf.io.parse_single_sequence_example(tf.constant(SEQ_A), context_features=_context(tf)))
+    compare(lambda tf: tf.io.parse_sequence_example(tf.constant([SEQ_A, SEQ_B]),
+                                                    sequence_features={"v": tf.VarLenFeature(tf.float32)}))
+
+
+SEQ_ERRORS = {
+    "truncated": (SEQ_A[:-3], {"context_features": {"len": ("fixed", [], "int64")}}),
+    "missing_context": (seq_example({}, {}), {"context_features": {"len": ("fixed", [], "int64")}}),
+    "missing_list": (seq_example({}, {}), {"sequence_features": {"tok": ("seq", [], "int64")}}),
+    "context_type": (SEQ_A, {"context_features": {"len": ("fixed", [], "float32")}}),
+    "context_varlen_type": (SEQ_A, {"context_features": {"len": ("var", None, "string")}}),
+    "list_type": (SEQ_A, {"sequence_features": {"tok": ("seq", [], "float32")}}),
+    "list_varlen_type": (SEQ_A, {"sequence_features": {"tok": ("var", None, "float32")}}),
+    "list_total": (SEQ_A, {"sequence_features": {"v": ("seq", [2], "float32")}}),
+    "list_row": (SEQ_B, {"sequence_features": {"v": ("seq", [], "float32")}}),
+    "context_empty_feature": (seq_example({"len": ((), "none")}, {}),
+                              {"context_features": {"len": ("fixed", [], "int64")}}),
+    "context_count": (SEQ_A, {"context_features": {"len": ("fixed", [2], "int64")}}),
+}
+
+
+def _features(tf, spec: dict) -> dict:
+    out = {}
+    for key, (kind, shape, dtype) in spec.items():
+        dtype = getattr(tf, dtype)
+        out[key] = (tf.FixedLenFeature(shape, dtype) if kind == "fixed" else tf.VarLenFeature(dtype)
+                    if kind == "var" else tf.FixedLenSequenceFeature(shape, dtype))
+    return out
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["single", "batch"])
+@pytest.mark.parametrize("case", sorted(SEQ_ERRORS))
+def test_sequence_example_errors(case, batched):
+    record, spec = SEQ_ERRORS[case]
+
+    def build(tf):
+        kw = {k: _features(tf, v) for k, v in spec.items()}
+        if batched:
+            return tf.io.parse_sequence_example(tf.placeholder(tf.string, [None], name="s"), **kw)
+        return tf.io.parse_single_sequence_example(tf.placeholder(tf.string, [], name="s"), **kw)
+    compare_error(build, _feed("s:0", [SEQ_A, record] if batched else record))
+
+
+def test_sequence_example_build_errors():
+    s = lambda tf: tf.placeholder(tf.string, [None])  # noqa: E731
+    compare_error(lambda tf: tf.io.parse_sequence_example(s(tf)))
+    compare_error(lambda tf: tf.io.parse_single_sequence_example(tf.placeholder(tf.string, [])))
+    compare_error(lambda tf: tf.io.parse_single_sequence_example(s(tf), {"a": tf.VarLenFeature(tf.int64)}))
+    compare_error(lambda tf: tf.io.parse_sequence_example(
+        s(tf), sequence_features={"a": tf.FixedLenSequenceFeature([], tf.int64, default_value=1)}))
+    compare_error(lambda tf: tf.io.parse_sequence_example(
+        s(tf), context_features={"a": tf.FixedLenFeature([None], tf.int64)}))
