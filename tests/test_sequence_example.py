@@ -215,3 +215,73 @@ def test_sequence_example_build_errors():
         s(tf), sequence_features={"a": tf.FixedLenSequenceFeature([], tf.int64, default_value=1)}))
     compare_error(lambda tf: tf.io.parse_sequence_example(
         s(tf), context_features={"a": tf.FixedLenFeature([None], tf.int64)}))
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. tf.debugging.assert_shapes
+# ------------------------------------------------------------------------------------------------
+def _shapes_graph(x_shape, y_shape, spec, message=None):
+    def build(tf):
+        x = tf.placeholder(tf.float32, x_shape, name="x")
+        y = tf.placeholder(tf.float32, y_shape, name="y")
+        check = tf.debugging.assert_shapes([(x, spec[0]), (y, spec[1])], message=message)
+        with tf.control_dependencies([check]):
+            return tf.identity(x) + tf.reduce_sum(y)
+    return build
+
+
+def _xy(x, y):
+    return lambda tf, g: {g.get_tensor_by_name("x:0"): np.zeros(x, np.float32),
+                          g.get_tensor_by_name("y:0"): np.zeros(y, np.float32)}
+
+
+@pytest.mark.parametrize("spec,x,y", [
+    ((("N", "D"), ("N",)), [2, 3], [2]),
+    ((("N", 3), (..., "N")), [4, 3], [5, 4]),
+    ((("*", "D"), (".", "D")), [2, 5], [7, 5]),
+    (((), (1,)), [], [1]),
+])
+def test_assert_shapes_passes(spec, x, y):
+    compare(_shapes_graph([None] * len(x), [None] * len(y), spec), _xy(x, y))
+    compare(_shapes_graph(x, y, spec), _xy(x, y))
+
+
+@pytest.mark.parametrize("spec,x,y", [
+    ((("N", "D"), ("N",)), [2, 3], [3]),          # N disagrees
+    ((("N", 3), (..., "N")), [4, 2], [5, 4]),     # explicit size
+    ((("N", "D"), ("N",)), [2, 3, 1], [2]),       # rank
+    ((("*", "D", "E"), ("D",)), [3], [3]),       # rank at least
+])
+def test_assert_shapes_static_errors(spec, x, y):
+    compare_error(_shapes_graph(x, y, spec, message="shapes"), _xy(x, y))
+    compare_error(_shapes_graph(x, y, spec), _xy(x, y))
+
+
+@pytest.mark.parametrize("spec,x,y,static_rank", [
+    ((("N", "D"), ("N",)), [2, 3], [3], True),
+    ((("N", 3), (..., "N")), [4, 2], [5, 4], True),
+    ((("N", "D"), ("N",)), [2, 3, 1], [2], False),  # a rank error is only a run-time one when the rank is unknown
+])
+def test_assert_shapes_run_time_errors(spec, x, y, static_rank):
+    if static_rank:
+        compare_error(_shapes_graph([None] * len(x), [None] * len(y), spec, message="shapes"), _xy(x, y))
+    compare_error(_shapes_graph(None, None, spec), _xy(x, y))
+    compare_error(_shapes_graph(None, None, spec, message="shapes"), _xy(x, y))
+
+
+def test_assert_shapes_build_errors():
+    compare_error(lambda tf: tf.debugging.assert_shapes([(tf.zeros([2]), 3)]))
+    compare_error(lambda tf: tf.debugging.assert_shapes([(tf.zeros([2, 2]), ("N", ...))]))
+
+
+def test_assert_shapes_graph_nodes():
+    # The nodes assert_shapes records itself (the rank asserts inside it are assert_rank's own business).
+    def graph_of(lib):
+        graph = lib.Graph()
+        with graph.as_default():
+            x = lib.placeholder(lib.float32, [None, 3], name="x")
+            y = lib.placeholder(lib.float32, [None], name="y")
+            lib.debugging.assert_shapes([(x, ("N", "D")), (y, ("N",))], message="m")
+        return sorted((n.name, n.op, list(n.input)) for n in graph.as_graph_def().node
+                      if not n.name.startswith("assert_shapes/assert_rank"))
+    assert graph_of(graphcompat) == graph_of(oracle.tf1())
