@@ -285,3 +285,39 @@ def test_assert_shapes_graph_nodes():
         return sorted((n.name, n.op, list(n.input)) for n in graph.as_graph_def().node
                       if not n.name.startswith("assert_shapes/assert_rank"))
     assert graph_of(graphcompat) == graph_of(oracle.tf1())
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. tf.io.SparseFeature in parse_example
+# ------------------------------------------------------------------------------------------------
+SP_A = example(ix=([3, 0], "i"), iy=([1, 2], "i"), val=([0.5, -1.], "f"), tags=([b"t"], "s"))
+SP_B = example(ix=([5], "i"), iy=([0], "i"), val=([2.], "f"))
+SP_C = example()
+
+
+def _sparse_features(tf):
+    return {"one": tf.io.SparseFeature("ix", "val", tf.float32, 10),
+            "two": tf.SparseFeature(["ix", "iy"], "val", tf.float32, [10, 3], already_sorted=False),
+            "tags": tf.VarLenFeature(tf.string)}
+
+
+def test_parse_example_sparse_feature():
+    got = compare(lambda tf: tf.parse_example(tf.placeholder(tf.string, [None], name="s"), _sparse_features(tf)),
+                  _feed("s:0", [SP_A, SP_B, SP_C]))
+    # leaves, keys sorted: "one" first; ids sorted within each example (sparse_merge reorders), shape [batch, size]
+    assert got[0].tolist() == [[0, 0], [0, 3], [1, 5]] and got[1].tolist() == [-1., 0.5, 2.]
+    assert got[2].tolist() == [3, 10]
+
+
+def test_parse_single_example_sparse_feature():
+    for record in (SP_A, SP_B):
+        compare(lambda tf: tf.parse_single_example(tf.placeholder(tf.string, [], name="s"), _sparse_features(tf)),
+                _feed("s:0", record))
+
+
+def test_sparse_feature_build_errors():
+    s = lambda tf: tf.placeholder(tf.string, [None])  # noqa: E731
+    compare_error(lambda tf: tf.parse_example(s(tf), {"a": tf.SparseFeature("", "v", tf.float32, 3)}))
+    compare_error(lambda tf: tf.parse_example(s(tf), {"a": tf.SparseFeature("i", "", tf.float32, 3)}))
+    compare_error(lambda tf: tf.parse_example(s(tf), {"a": tf.SparseFeature("i", "v", tf.float32, 3),
+                                                      "i": tf.VarLenFeature(tf.float32)}))

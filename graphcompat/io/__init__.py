@@ -1,8 +1,8 @@
 """`tf.io`: TFRecord files, file reading and the parsing/decoding ops of input pipelines."""
 from graphcompat.io.python_io import (TFRecordCompressionType, TFRecordOptions, TFRecordWriter,  # noqa: F401
                                       tf_record_iterator)
-from graphcompat.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseTensor,  # noqa: F401
-                                         VarLenFeature, decode_raw, parse_example, parse_sequence_example,
+from graphcompat.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseFeature,  # noqa: F401
+                                         SparseTensor, VarLenFeature, decode_raw, parse_example, parse_sequence_example,
                                          parse_single_example, parse_single_sequence_example)
 from graphcompat.ops.string_ops import decode_csv, read_file  # noqa: F401
 

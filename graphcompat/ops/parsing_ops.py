@@ -29,6 +29,15 @@ class VarLenFeature(collections.namedtuple("VarLenFeature", ["dtype"])):
     """A variable-length feature, parsed into a SparseTensor (`tf.VarLenFeature`)."""
 
 
+class SparseFeature(collections.namedtuple("SparseFeature",
+                                           ["index_key", "value_key", "dtype", "size", "already_sorted"])):
+    """A SparseTensor built from an index list (or several) and a value list of the same Example
+    (`tf.io.SparseFeature`): `parse_example` merges them with `sparse_merge`."""
+
+    def __new__(cls, index_key, value_key, dtype, size, already_sorted: bool = False):
+        return super().__new__(cls, index_key, value_key, dtype, size, already_sorted)
+
+
 class FixedLenSequenceFeature(collections.namedtuple(
         "FixedLenSequenceFeature", ["shape", "dtype", "allow_missing", "default_value"])):
     """A feature of `[None] + shape` (`tf.io.FixedLenSequenceFeature`): a SequenceExample's feature list, or in
@@ -74,11 +83,32 @@ def _parse(op_type: str, serialized, features: dict, name: Optional[str]):
     if not features:
         raise ValueError("Missing: features was {}.")
     sparse_keys, sparse_types, dense_keys, dense_shapes, defaults = [], [], [], [], []
+
+    def add_sparse(key: str, dtype) -> None:
+        # TF's _ParseOpParams._add_sparse_key: a key read by several features is parsed once.
+        dtype = _dt.as_dtype(dtype)
+        if key in sparse_keys:
+            original = sparse_types[sparse_keys.index(key)]
+            if original != dtype:
+                raise ValueError(f"Conflicting type {original} vs {dtype} for feature {key}.")
+            return
+        sparse_keys.append(key)
+        sparse_types.append(dtype)
+
     for key in sorted(features):
         f = features[key]
         if isinstance(f, VarLenFeature):
-            sparse_keys.append(key)
-            sparse_types.append(_dt.as_dtype(f.dtype))
+            add_sparse(key, f.dtype)
+        elif isinstance(f, SparseFeature):
+            if not f.index_key:
+                raise ValueError(f"Missing index_key for SparseFeature {f}.")
+            if not f.value_key:
+                raise ValueError(f"Missing value_key for SparseFeature {f}.")
+            if not f.dtype:
+                raise ValueError(f"Missing type for feature {key}. Received feature={f}.")
+            for index_key in ([f.index_key] if isinstance(f.index_key, str) else sorted(f.index_key)):
+                add_sparse(index_key, _dt.int64)
+            add_sparse(f.value_key, f.dtype)
         elif isinstance(f, FixedLenFeature):
             dtype = _dt.as_dtype(f.dtype)
             if dtype not in _FEATURE_TYPES:
@@ -109,7 +139,22 @@ def _parse(op_type: str, serialized, features: dict, name: Optional[str]):
     indices, values, shapes, dense = outs
     result = {k: SparseTensor(i, v, s) for k, i, v, s in zip(sparse_keys, indices, values, shapes)}
     result.update(zip(dense_keys, dense))
-    return result
+    return _merge_sparse_features(features, result)
+
+
+def _merge_sparse_features(features: dict, parsed: dict) -> dict:
+    """TF's _construct_tensors_for_composite_features: each SparseFeature becomes `sparse_merge` of its index
+    and value lists; keys parsed only for them are dropped."""
+    from graphcompat.ops.sparse_ops import sparse_merge
+    updates = {}
+    for key in sorted(features):
+        f = features[key]
+        if isinstance(f, SparseFeature):
+            ids = parsed[f.index_key] if isinstance(f.index_key, str) else [parsed[k] for k in f.index_key]
+            updates[key] = sparse_merge(ids, parsed[f.value_key], vocab_size=f.size, already_sorted=f.already_sorted)
+    parsed = dict(parsed)
+    parsed.update(updates)
+    return {k: v for k, v in parsed.items() if k in features}
 
 
 def _padding_default(key: str, dtype, default_value):
@@ -158,7 +203,8 @@ def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, b
                     name=name or "DecodeRaw")
 
 
-__all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseTensor", "SparseTensorValue", "parse_single_example",
+__all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseFeature", "SparseTensor",
+           "SparseTensorValue", "parse_single_example",
            "parse_example", "decode_raw"]
 
 
