@@ -321,3 +321,23 @@ def test_sparse_feature_build_errors():
     compare_error(lambda tf: tf.parse_example(s(tf), {"a": tf.SparseFeature("i", "", tf.float32, 3)}))
     compare_error(lambda tf: tf.parse_example(s(tf), {"a": tf.SparseFeature("i", "v", tf.float32, 3),
                                                       "i": tf.VarLenFeature(tf.float32)}))
+
+
+def test_tf_parse_sequence_example_graph_imports_and_runs():
+    """A GraphDef TF wrote with ParseSequenceExampleV2 imports into graphcompat and gives TF's values."""
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        s = v1.placeholder(v1.string, [None], name="s")
+        ctx, seq, lengths = v1.io.parse_sequence_example(s, _context(v1), _sequence(v1))
+        names = [seq["tok"].name, lengths["m"].name, ctx["d"].name, seq["v"].values.name, seq["v"].indices.name,
+                 ctx["tags"].dense_shape.name, seq["w"].name]
+        with v1.Session() as sess:
+            want = sess.run(names, {s: [SEQ_A, SEQ_B, SEQ_C]})
+    data = graph.as_graph_def().SerializeToString()
+    with graphcompat.Graph().as_default():
+        graphcompat.import_graph_def(graphcompat.GraphDef.FromString(data), name="")
+        with graphcompat.Session() as sess:
+            got = sess.run(names, {"s:0": [SEQ_A, SEQ_B, SEQ_C]})
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype and g.tolist() == w.tolist()
