@@ -4,6 +4,7 @@ from graphcompat.ops.data_dependent_ops import Assert, check_numerics  # noqa: F
 from graphcompat.ops.data_dependent_ops import print_v2 as print  # noqa: F401,A001
 # coverage: the rest of TF1's check_ops
 from graphcompat.ops.check_extra_ops import (assert_near, assert_proper_iterable, assert_rank_in,  # noqa: F401
+                                             assert_shapes,
                                              assert_same_float_dtype, is_non_decreasing, is_numeric_tensor,
                                              is_strictly_increasing)
 from graphcompat.ops.check_extra_ops import verify_tensor_all_finite as assert_all_finite  # noqa: F401

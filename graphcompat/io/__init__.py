@@ -1,8 +1,9 @@
 """`tf.io`: TFRecord files, file reading and the parsing/decoding ops of input pipelines."""
 from graphcompat.io.python_io import (TFRecordCompressionType, TFRecordOptions, TFRecordWriter,  # noqa: F401
                                       tf_record_iterator)
-from graphcompat.ops.parsing_ops import (FixedLenFeature, SparseTensor, VarLenFeature, decode_raw,  # noqa: F401
-                                         parse_example, parse_single_example)
+from graphcompat.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseFeature,  # noqa: F401
+                                         SparseTensor, VarLenFeature, decode_raw, parse_example, parse_sequence_example,
+                                         parse_single_example, parse_single_sequence_example)
 from graphcompat.ops.string_ops import decode_csv, read_file  # noqa: F401
 
 # --- tf.io.gfile: the local file system with TF's semantics and errors ----------------------------

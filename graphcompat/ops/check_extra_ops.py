@@ -151,5 +151,119 @@ def verify_tensor_all_finite(t=None, msg=None, name: Optional[str] = None, x=Non
             return with_dependencies([verify_input], t)
 
 
-__all__ = ["assert_near", "assert_rank_in", "assert_same_float_dtype", "assert_proper_iterable",
+__all__ = ["assert_near", "assert_rank_in", "assert_shapes", "assert_same_float_dtype", "assert_proper_iterable",
            "is_numeric_tensor", "is_non_decreasing", "is_strictly_increasing", "verify_tensor_all_finite"]
+
+
+def _known(size) -> bool:
+    """TF's _has_known_value: a size is known when it is an int (or parses as one)."""
+    if size is None or isinstance(size, _ops.Tensor):
+        return False
+    try:
+        int(size)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _dimension_sizes(x) -> list:
+    """Each dimension of x: an int when static, else a slice of `shape(x)`; a scalar counts as [1]. TF
+    records the Shape op even when every size is static."""
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ops.control_flow_ops import cond
+    dynamic = array_ops.shape(x)
+    rank = x.shape.ndims
+    if rank == 0:
+        return [1]
+    if rank is not None:
+        return [int(d) if d is not None else dynamic[i] for i, d in enumerate(x.shape.as_list())]
+    return cond(math_ops.equal(array_ops.rank(x), 0), lambda: _ops_constant([1]), lambda: dynamic)
+
+
+def _ops_constant(value):
+    from graphcompat.framework.constant_op import constant
+    return constant(value)
+
+
+def assert_shapes(shapes, data=None, summarize: Optional[int] = None, message: Optional[str] = None,
+                  name: Optional[str] = None) -> _ops.Operation:
+    """`tf.debugging.assert_shapes` (TF1): ranks and symbolic dimension sizes shared between tensors. A
+    violation visible in the static shapes raises TF's ValueError now; the rest become rank asserts and
+    `Assert`s that raise InvalidArgumentError when run."""
+    from graphcompat.ops import math_ops
+    from graphcompat.ops.array_ops import shape as _shape
+    from graphcompat.ops.check_ops import assert_rank, assert_rank_at_least
+    from graphcompat.ops.control_ops import group
+    from graphcompat.ops.sparse_tensor import SparseTensor
+    if isinstance(shapes, dict):
+        shapes = shapes.items()
+    prefix = _prefix(message)
+    with _ops.name_scope(name, "assert_shapes", [shapes, data]):
+        constraints = []
+        for x, spec in shapes:
+            if spec is None:
+                continue
+            if isinstance(x, SparseTensor):
+                raise NotImplementedError("tf.debugging.assert_shapes of a SparseTensor is not supported")
+            constraints.append((convert_to_tensor(x), spec))
+        entries = []  # (x, leading `...`, actual sizes, symbolic sizes)
+        for x, spec in constraints:
+            if not (hasattr(spec, "__iter__") or hasattr(spec, "__getitem__")):
+                raise ValueError(f"{prefix}Tensor {x.name}.  Specified shape must be an iterable.  An iterable has "
+                                 f"the attribute `__iter__` or `__getitem__`.  Received specified shape: {spec}")
+            spec = tuple(spec)
+            innermost = False
+            for i, symbol in enumerate(spec):
+                if not (symbol is Ellipsis or (isinstance(symbol, str) and symbol == "*")):
+                    continue
+                if i != 0:
+                    raise ValueError(f"{prefix}Tensor {x.name} specified shape index {i}.  Symbol `...` or `*` for a "
+                                     f"variable number of unspecified dimensions is only allowed as the first entry")
+                innermost = True
+            symbolic = spec[1:] if innermost else spec
+            entries.append((x, innermost, _dimension_sizes(x), symbolic or (1,)))
+
+        rank_assertions = []
+        for x, innermost, _, symbolic in entries:
+            rank = len(symbolic)
+            if innermost:
+                if rank in (0, 1):
+                    continue
+                check = assert_rank_at_least(x=x, rank=rank, data=data, summarize=summarize, message=message,
+                                             name=name)
+            elif rank in (0, 1):
+                check = assert_rank_in(x=x, ranks=[0, 1], data=data, summarize=summarize, message=message,
+                                       name=name)
+            else:
+                check = assert_rank(x=x, rank=rank, data=data, summarize=summarize, message=message, name=name)
+            rank_assertions.append(check)
+
+        size_assertions, specified = [], {}
+        for x, innermost, actual, symbolic in entries:
+            for i, symbol in enumerate(symbolic):
+                if symbol is None or (isinstance(symbol, str) and symbol == "."):
+                    continue
+                dim = i - len(symbolic) if innermost else i
+                if not (_known(symbol) or symbol in specified):
+                    with _ops.control_dependencies(rank_assertions):
+                        specified[symbol] = (actual[dim], x, dim)
+                    continue
+                if _known(symbol):
+                    size, how = int(symbol), "Specified explicitly"
+                else:
+                    size, by, at = specified[symbol]
+                    how = f"Specified by tensor {by.name} dimension {at}"
+                with _ops.control_dependencies(rank_assertions):
+                    got = actual[dim]
+                if _known(got) and _known(size):
+                    if int(got) != int(size):
+                        raise ValueError(f"{prefix}{how}.  Tensor {x.name} dimension {dim} must have size "
+                                         f"{int(size)}.  Received size {int(got)}, shape {x.shape}")
+                    continue
+                condition = math_ops.equal(convert_to_tensor(got), convert_to_tensor(size))
+                data_ = data if data is not None else [
+                    prefix, how, f"Tensor {x.name} dimension", dim, "must have size", size, "Received shape: ",
+                    _shape(x)]
+                size_assertions.append(Assert(condition, data_, summarize=summarize))
+    with _ops.control_dependencies(rank_assertions):
+        return group(size_assertions)

@@ -121,7 +121,8 @@ def _rank_assert(opname: str, at_least: bool):
             actual = array_ops.rank(x)
             test = math_ops.greater_equal if at_least else math_ops.equal
             if data is None:
-                data = [prefix + f"Tensor {x.name} must have rank{' at least' if at_least else ''}", want,
+                # TF's _assert_rank_condition data: the (possibly empty) message is its own element
+                data = [prefix, f"Tensor {x.name} must have rank{' at least' if at_least else ''}", want,
                         "Received shape: ", array_ops.shape(x)]
             return Assert(test(actual, want), data, summarize=summarize)
     check.__name__ = opname

@@ -532,6 +532,10 @@ def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, 
     dense_out = []
     for key, shape, default, dtype in zip(dense_keys, dense_shapes, defaults, Tdense):
         dtype = np.dtype(dtype)
+        shape = [None if d is None or d < 0 else int(d) for d in shape]
+        if shape and shape[0] is None:  # a FixedLenSequenceFeature: rows of shape[1:], padded to the longest
+            dense_out.append(_parse_rows(examples, key, shape[1:], default, dtype, batched))
+            continue
         size = int(np.prod(shape, dtype=np.int64))
         rows = []
         for i, feats in enumerate(examples):
@@ -562,7 +566,226 @@ def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, 
         ind_out.append(np.asarray(idx, np.int64).reshape(-1, 2 if batched else 1))
         val_out.append(np.concatenate(vals).astype(dtype) if vals else np.zeros([0], dtype))
         shape_out.append(np.asarray([len(examples), longest] if batched else [longest], np.int64))
-    return tuple(ind_out + val_out + shape_out + dense_out)
+    outs = ind_out + val_out + shape_out + dense_out
+    # A one-output op takes its value bare (the interpreter would store a 1-tuple as an extra dimension).
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _parse_rows(examples: list, key: str, row_shape: list, default, dtype, batched: bool):
+    """A variable-length dense feature of Examples (example_proto_fast_parsing's variable_length case):
+    each example's flat list cut into rows of `row_shape`, the batch padded with the scalar default."""
+    stride = int(np.prod(row_shape, dtype=np.int64))
+    per_example = []
+    for i, feats in enumerate(examples):
+        values = np.zeros([0], dtype)
+        if key in feats:
+            kind = feats[key].WhichOneof("kind")
+            if batched or kind is None or _KIND_DTYPE[kind] == dtype:
+                values = _feature_values(feats[key], key, dtype, i)
+            else:  # the single-example parser words its type error without name and index
+                raise errors.InvalidArgumentError(
+                    None, None, f"Key: {key}.  Data types don't match. Data type: {_dtype_name(_KIND_DTYPE[kind])} "
+                    f"but expected type: {_dtype_name(dtype)}")
+        if stride and values.size % stride:
+            if batched:
+                kind = {np.dtype(np.float32): "float", np.dtype(np.int64): "int64"}.get(dtype, "bytes")
+                raise errors.InvalidArgumentError(
+                    None, None, f"Name: <unknown>, Key: {key}, Index: {i}.  Number of {kind} values is not a multiple "
+                    f"of stride length. Saw {values.size} values but output shape is: "
+                    f"[{','.join(['?'] + [str(d) for d in row_shape])}]")
+            raise errors.InvalidArgumentError(
+                None, None, f"Error while parsing feature with key {key}: number of elements should be divisible "
+                f"by {stride}, found {values.size} instead")
+        per_example.append(values)
+    rows = max((v.size // stride if stride else 0 for v in per_example), default=0)
+    out = np.empty([len(examples), rows * stride], dtype=dtype)
+    out[...] = np.asarray(default, dtype=dtype).reshape(())
+    for i, v in enumerate(per_example):
+        out[i, :v.size] = v
+    out = out.reshape([len(examples), rows] + list(row_shape))
+    # A single Example is not padded: its rows are its own.
+    return out if batched else out[0]
+
+
+def _key_names(keys) -> list:
+    return [k.decode() if isinstance(k, bytes) else str(k) for k in np.asarray(keys, dtype=object).reshape(-1)]
+
+
+def _typed_values(feature, want):
+    """A Feature's values as `want`, or None when its list is of another kind; a Feature with no list at all
+    is empty, unchecked (TF's fast parser skips an empty submessage)."""
+    kind = feature.WhichOneof("kind")
+    if kind is None:
+        return np.zeros([0], want)
+    if _KIND_DTYPE[kind] != want:
+        return None
+    values = getattr(feature, kind).value
+    return np.array(list(values), dtype=object) if want == object else np.asarray(values, dtype=want)
+
+
+def _debug_shape(dims) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in dims) + "]"
+
+
+@lowers("ParseSequenceExampleV2", host=True)
+def parse_sequence_example(serialized, debug_name, context_sparse_keys, context_dense_keys, context_ragged_keys,
+                           feature_list_sparse_keys, feature_list_dense_keys, feature_list_ragged_keys,
+                           feature_list_dense_missing_assumed_empty, *context_dense_defaults, context_sparse_types,
+                           Tcontext_dense, context_dense_shapes, feature_list_sparse_types,
+                           feature_list_dense_types, feature_list_dense_shapes, **_):
+    """example_proto_fast_parsing's FastParseSequenceExample: its passes and checks in its order (parse all
+    records; context lengths and types; feature-list lengths and types; context dense, context sparse,
+    feature-list dense, feature-list sparse), with its error texts."""
+    from google.protobuf.message import DecodeError
+    from graphcompat.data.example_proto import SequenceExample
+    if _key_names(context_ragged_keys) or _key_names(feature_list_ragged_keys):
+        raise NotImplementedError("tf.io.RaggedFeature in parse_sequence_example is not supported")
+    batched = np.ndim(serialized) == 1
+    names = _key_names(debug_name)
+    if names and len(names) != np.size(serialized):
+        raise errors.InvalidArgumentError(None, None, "example_names must be empty or have the correct number of "
+                                          "elements")
+    records = list(np.asarray(serialized, dtype=object).reshape(-1))
+    n = len(records)
+
+    def name_of(e: int) -> str:
+        return names[e] if names else "<unknown>"
+
+    contexts, lists = [], []
+    for e, record in enumerate(records):
+        try:
+            proto = SequenceExample.FromString(bytes(record))
+        except DecodeError:
+            raise errors.InvalidArgumentError(None, None, f"Invalid protocol message input, example id: "
+                                              f"{name_of(e)}") from None
+        contexts.append(proto.context.feature)
+        lists.append(proto.feature_lists.feature_list)
+    c_sparse = list(zip(_key_names(context_sparse_keys), map(np.dtype, context_sparse_types)))
+    c_dense = list(zip(_key_names(context_dense_keys), map(np.dtype, Tcontext_dense), context_dense_shapes,
+                       context_dense_defaults))
+    f_sparse = list(zip(_key_names(feature_list_sparse_keys), map(np.dtype, feature_list_sparse_types)))
+    assumed_empty = list(np.asarray(feature_list_dense_missing_assumed_empty, dtype=bool).reshape(-1))
+    f_dense = list(zip(_key_names(feature_list_dense_keys), map(np.dtype, feature_list_dense_types),
+                       feature_list_dense_shapes, assumed_empty))
+
+    # Pass 1: every requested value, type-checked; dense lengths are maxima (a context default counts).
+    ctx_values = {}
+    for key, dtype in c_sparse + [(k, d) for k, d, _, _ in c_dense]:
+        per = []
+        for e, feats in enumerate(contexts):
+            if key not in feats:
+                per.append(None)
+                continue
+            values = _typed_values(feats[key], dtype)
+            if values is None:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Name: {name_of(e)}, Context feature: {key}.  Data types don't match. Expected "
+                    f"type: {_dtype_name(dtype)}")
+            per.append(values)
+        ctx_values[key] = per
+    fl_values = {}
+    for key, dtype in f_sparse + [(k, d) for k, d, _, _ in f_dense]:
+        per = []
+        for e, feature_lists in enumerate(lists):
+            if key not in feature_lists:
+                per.append(None)
+                continue
+            steps = []
+            for row, step in enumerate(feature_lists[key].feature):
+                values = _typed_values(step, dtype)
+                if values is None:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"Name: {name_of(e)}, Feature list: {key}, Index: {row}.  Data types don't "
+                        f"match. Expected type: {_dtype_name(dtype)}")
+                steps.append(values)
+            per.append(steps)
+        fl_values[key] = per
+
+    c_dense_out = []
+    for key, dtype, shape, default in c_dense:
+        shape = [int(d) for d in shape]
+        size = int(np.prod(shape, dtype=np.int64))
+        default = np.asarray(default, dtype=dtype)
+        longest = max([default.size] + [v.size for v in ctx_values[key] if v is not None])
+        if longest != size:
+            raise errors.InvalidArgumentError(None, None, f"Inconsistent max number of elements for feature {key}: "
+                                              f"expected {size}, but found {longest}")
+        rows = []
+        for e, values in enumerate(ctx_values[key]):
+            if values is None:
+                if default.size == 0:
+                    raise errors.InvalidArgumentError(None, None, f"Feature: {key} (data type: "
+                                                      f"{_dtype_name(dtype)}) is required but could not be found.")
+                values = default.reshape(-1)
+            if values.size != longest:
+                raise errors.InvalidArgumentError(None, None, f"Unexpected number of elements in example "
+                                                  f"{name_of(e)}")
+            rows.append(values.reshape(shape))
+        out = np.stack(rows).astype(dtype) if rows else np.zeros([0] + shape, dtype)
+        c_dense_out.append(out if batched else out[0])
+
+    c_idx, c_val, c_shape = [], [], []
+    for key, dtype in c_sparse:
+        idx, vals, cols = [], [], 0
+        for e, values in enumerate(ctx_values[key]):
+            if values is None:
+                continue
+            cols = max(cols, values.size)
+            idx += [[e, i] if batched else [i] for i in range(values.size)]
+            vals.append(values)
+        c_idx.append(np.asarray(idx, np.int64).reshape(-1, 2 if batched else 1))
+        c_val.append(np.concatenate(vals).astype(dtype) if vals else np.zeros([0], dtype))
+        c_shape.append(np.asarray([n, cols] if batched else [cols], np.int64))
+
+    f_dense_out, f_lengths = [], []
+    for key, dtype, shape, may_be_missing in f_dense:
+        row_shape = [int(d) for d in shape]
+        stride = int(np.prod(row_shape, dtype=np.int64))
+        longest = max([sum(v.size for v in steps) for steps in fl_values[key] if steps is not None], default=0)
+        if stride == 0 or longest % stride:
+            raise errors.InvalidArgumentError(
+                None, None, f"Feature list '{key}' has an unexpected number of values.  Total values size: "
+                f"{longest} is not consistent with output shape: {_debug_shape([None] + row_shape)}")
+        max_rows = longest // stride
+        out = np.zeros([n, max_rows * stride], dtype) if dtype != object else np.full([n, max_rows * stride], b"",
+                                                                                        dtype=object)
+        lengths = np.zeros([n], np.int64)
+        for e, steps in enumerate(fl_values[key]):
+            if steps is None:
+                if not may_be_missing:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"Name: {name_of(e)}, Feature list '{key}' is required but could not be found.  "
+                        f"Did you mean to include it in feature_list_dense_missing_assumed_empty or "
+                        f"feature_list_dense_defaults?")
+                continue
+            for row, values in enumerate(steps):
+                if values.size != stride:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"Name: {name_of(e)}, Key: {key}, Index: {row}.  Number of values != expected.  "
+                        f"values size: {values.size} but output shape: {_debug_shape(row_shape)}")
+                out[e, row * stride:(row + 1) * stride] = values
+            lengths[e] = len(steps)
+        out = out.reshape([n, max_rows] + row_shape)
+        f_dense_out.append(out if batched else out[0])
+        f_lengths.append(lengths if batched else lengths[0])
+
+    f_idx, f_val, f_shape = [], [], []
+    for key, dtype in f_sparse:
+        idx, vals, max_rows, max_cols = [], [], 0, 0
+        for e, steps in enumerate(fl_values[key]):
+            if steps is None:
+                continue
+            max_rows = max(max_rows, len(steps))
+            for row, values in enumerate(steps):
+                max_cols = max(max_cols, values.size)
+                idx += [[e, row, i] if batched else [row, i] for i in range(values.size)]
+                vals.append(values)
+        f_idx.append(np.asarray(idx, np.int64).reshape(-1, 3 if batched else 2))
+        f_val.append(np.concatenate(vals).astype(dtype) if vals else np.zeros([0], dtype))
+        f_shape.append(np.asarray([n, max_rows, max_cols] if batched else [max_rows, max_cols], np.int64))
+
+    outs = (c_idx + c_val + c_shape + c_dense_out + f_idx + f_val + f_shape + f_dense_out + f_lengths)
+    return outs[0] if len(outs) == 1 else tuple(outs)
 
 
 @lowers("DecodeRaw", host=True)
