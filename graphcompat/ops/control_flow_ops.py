@@ -43,7 +43,14 @@ def flatten(structure) -> list:
         return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten(item)]
+    if _is_sparse(structure):  # a composite, as TF's nest.flatten(expand_composites=True) sees it
+        return [structure.indices, structure.values, structure.dense_shape]
     return [structure]
+
+
+def _is_sparse(value) -> bool:
+    from graphcompat.ops.sparse_tensor import SparseTensor
+    return isinstance(value, SparseTensor)
 
 
 def _as_tensor(value) -> _ops.Tensor:
@@ -67,6 +74,8 @@ def pack_sequence_as(structure, leaves: Sequence):
             return type(s)(*(build(x) for x in s))
         if isinstance(s, (list, tuple)):
             return type(s)(build(x) for x in s)
+        if _is_sparse(s):
+            return type(s)(next(it), next(it), next(it))
         return next(it)
     return build(structure)
 
