@@ -732,6 +732,7 @@ NO_GRADIENT = frozenset({
     'DestroyResourceOp',
     'DisableCopyOnRead',
     'DrawBoundingBoxesV2',
+    'Empty',
     'EmptyTensorList',
     'EncodeJpeg',
     'EncodePng',

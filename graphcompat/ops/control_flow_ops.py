@@ -16,6 +16,7 @@ branches of different static shapes) is derived from its ops by the lowering.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 from typing import Callable, Optional, Sequence
 
@@ -548,6 +549,21 @@ def _assert_at_most_n_true(preds, n: int, msg: str):
 # ------------------------------------------------------------------------------------------------
 # tf.while_loop
 # ------------------------------------------------------------------------------------------------
+_FUNCTIONAL_WHILE = [False]
+
+
+@contextlib.contextmanager
+def functional_while():
+    """Loops built inside record `While` whatever their bodies hold, as TF's functional_ops.While (over
+    Defuns) does; while_v2 records `StatelessWhile` for stateless bodies."""
+    saved = _FUNCTIONAL_WHILE[0]
+    _FUNCTIONAL_WHILE[0] = True
+    try:
+        yield
+    finally:
+        _FUNCTIONAL_WHILE[0] = saved
+
+
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations: int = 10,
                back_prop: bool = True, swap_memory: bool = False, name: Optional[str] = None,
                maximum_iterations=None, return_same_structure: bool = False):
@@ -626,7 +642,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                  "body": _register(graph, body_g, "while_body"), "output_shapes": shapes,
                  "parallel_iterations": int(parallel_iterations)}
         control = list(dict.fromkeys(ctrl_c + ctrl_b))
-        op_type = "While" if _stateful([cond_g, body_g]) else "StatelessWhile"
+        op_type = "While" if _FUNCTIONAL_WHILE[0] or _stateful([cond_g, body_g]) else "StatelessWhile"
         op = _create(graph, op_type, scope[:-1], [counter, max_iter] + initial + captures, dtypes, shapes,
                      attrs, control)
         outs = [_identity(t, "Identity") for t in op._outputs[:2 + n]]
