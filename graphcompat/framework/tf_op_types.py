@@ -136,6 +136,8 @@ ALLOWED = {
     'Floor': {'T': 'bfloat16 float16 float32 float64'},
     'FloorDiv': {'T': 'bfloat16 float16 float32 float64 uint8 int8 uint16 int16 int32 uint32 uint64 int64 complex64 complex128'},
     'FloorMod': {'T': 'int8 int16 int32 int64 uint8 uint16 uint32 uint64 bfloat16 float16 float32 float64'},
+    'FractionalAvgPool': {'T': 'float32 float64 int32 int64'},
+    'FractionalMaxPool': {'T': 'float32 float64 int32 int64'},
     'FusedBatchNormGradV3': {'T': 'float16 bfloat16 float32', 'U': 'float32'},
     'FusedBatchNormV3': {'T': 'float16 bfloat16 float32', 'U': 'bfloat16 float32'},
     'GatherNd': {'Tindices': 'int16 int32 int64'},
