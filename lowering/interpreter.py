@@ -143,7 +143,7 @@ class RunContext:
         self.state[key] = value
         return value
 
-    def random_key(self, op):
+    def random_key(self, op, per_run: bool = False, first: bool = False):
         """A fresh PRNG key for this execution of random op `op`.
 
         The key is (seed, seed2) from the op's attrs (TF's graph/op seed rules), folded with a per-op
@@ -153,6 +153,14 @@ class RunContext:
         """
         seed, seed2 = int(op.attrs.get("seed", 0)), int(op.attrs.get("seed2", 0))
         counter = self.read_or_init(("rng", op.name), lambda: np.uint32(0))
+        if first:
+            # `first`: the key of the op's first execution on every run (a TF kernel that draws once and
+            # keeps its draw, e.g. FractionalMaxPool with deterministic=True)
+            counter = np.uint32(0)
+        elif per_run:
+            # `per_run`: the key of this run however often the rule runs in it (a gradient's re-trace of
+            # the forward pass must draw what the forward drew): the counter as the run found it.
+            counter = self._state_in.get(("rng", op.name), np.uint32(0))
         self.write(("rng", op.name), counter + np.uint32(1))
         if seed == 0 and seed2 == 0:
             base = self.read_or_init(("rng_session",), _session_entropy)

@@ -477,51 +477,10 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
         return mean_t, update_op
 
 
-def _at_k(default: str, counts_fp: bool):
-    def metric(labels, predictions, k: int, class_id=None, weights=None, metrics_collections=None,
-               updates_collections=None, name: Optional[str] = None):
-        from graphcompat.ops.sort_ops import top_k
-        from graphcompat.ops.sparse_tensor import SparseTensor
-        if isinstance(labels, SparseTensor) or class_id is not None:
-            raise NotImplementedError(f"tf.metrics.{default} with SparseTensor labels or class_id")
-        with _vs.variable_scope(name, f"{default.split('_at_')[0]}_at_{k}", (predictions, labels, weights)):
-            labels = _math.cast(convert_to_tensor(labels), _dt.int64)
-            predictions = convert_to_tensor(predictions)
-            if labels.shape.ndims == predictions.shape.ndims - 1:
-                labels = _array.expand_dims(labels, -1)
-            top = _math.cast(top_k(predictions, k).indices, _dt.int64)
-            num_classes = _array.shape(predictions, out_type=_dt.int64)[-1]
-            valid = _math.logical_and(_math.greater_equal(labels, 0), _math.less(labels, num_classes))
-            hit = _math.reduce_any(_math.equal(_array.expand_dims(labels, -1), _array.expand_dims(top, -2)), -1)
-            tp_rows = _math.reduce_sum(_math.cast(_math.logical_and(valid, hit), _dt.float64), -1)
-            if counts_fp:
-                other_rows = _math.cast(k, _dt.float64) - tp_rows
-            else:
-                other_rows = _math.reduce_sum(_math.cast(_math.logical_and(valid, _math.logical_not(hit)),
-                                                         _dt.float64), -1)
-            if weights is not None:
-                w = _math.cast(_array.reshape(weights, [-1]), _dt.float64)
-                tp_rows, other_rows = tp_rows * w, other_rows * w
-            tp = metric_variable([], _dt.float64, name=f"true_positive_at_{k}")
-            other = metric_variable([], _dt.float64,
-                                    name=f"{'false_positive' if counts_fp else 'false_negative'}_at_{k}")
-            tp_update = _state.assign_add(tp, _math.reduce_sum(tp_rows))
-            other_update = _state.assign_add(other, _math.reduce_sum(other_rows))
-            value = _math.divide(tp, _math.add(tp, other), name="value")
-            update_op = _math.divide(tp_update, _math.add(tp_update, other_update), name="update_op")
-            if metrics_collections:
-                _ops.add_to_collections(metrics_collections, value)
-            if updates_collections:
-                _ops.add_to_collections(updates_collections, update_op)
-            return value, update_op
-    metric.__name__ = default
-    metric.__doc__ = (f"`tf.metrics.{default}` for dense integer labels ([batch] or [batch, n]; ids outside "
-                      f"[0, num_classes) are ignored).")
-    return metric
-
-
-recall_at_k = _at_k("recall_at_k", counts_fp=False)
-precision_at_k = _at_k("precision_at_k", counts_fp=True)
+# the @k family: top_k + set operations, as TF's metrics_impl.py
+from graphcompat.metrics.at_k import (average_precision_at_k, precision_at_k, precision_at_top_k,  # noqa: F401,E402
+                                      recall_at_k, recall_at_top_k, sparse_average_precision_at_k,
+                                      sparse_precision_at_k)
 
 
 # coverage: per-class accuracy

@@ -37,3 +37,5 @@ from graphcompat.nn.conv_nd import (atrous_conv2d, atrous_conv2d_transpose, conv
                                     conv3d_backprop_filter_v2, convolution, depthwise_conv2d, pool,
                                     separable_conv2d, with_space_to_batch)
 from graphcompat.nn.nn_misc import collapse_repeated, compute_average_loss, scale_regularization_loss  # noqa: F401,E402
+from graphcompat.nn.ctc_v2 import ctc_beam_search_decoder_v2, ctc_loss_v2, ctc_unique_labels  # noqa: F401,E402
+from graphcompat.nn.fractional_pool import fractional_avg_pool, fractional_max_pool  # noqa: F401,E402

@@ -280,6 +280,10 @@ defop("Pack", "values: N * T -> output: T", attrs={"axis": 0}, shape=_pack_shape
 defop("Unpack", "value: T -> output: num * T", attrs={"axis": 0}, shape=_unpack_shape)
 defop("Reshape", "tensor: T, shape: Tshape -> output: T", types={"Tshape": INDEX}, shape=_reshape_shape)
 defop("Fill", "dims: index_type, value: T -> output: T", types={"index_type": INDEX}, shape=_fill_shape)
+# inplace_ops.empty: a buffer of `shape` (zeros with init=True; TF leaves it uninitialized otherwise, and
+# zeros are one valid such content); tf.nn.ctc_loss_v2's scan allocates its outputs with it
+defop("Empty", "shape: int32 -> output: dtype", attrs={"init": False},
+      shape=lambda ctx: [ctx.value_as_shape(0)])
 defop("ZerosLike", "x: T -> y: T", shape=unchanged_shape)
 defop("OnesLike", "x: T -> y: T", shape=unchanged_shape)
 defop("Shape", "input: T -> output: out_type", attrs={"out_type": _dt.int32}, shape=_shape_shape)

@@ -16,6 +16,7 @@ branches of different static shapes) is derived from its ops by the lowering.
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 from typing import Callable, Optional, Sequence
 
@@ -43,7 +44,14 @@ def flatten(structure) -> list:
         return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
     if isinstance(structure, (list, tuple)):
         return [leaf for item in structure for leaf in flatten(item)]
+    if _is_sparse(structure):  # a composite, as TF's nest.flatten(expand_composites=True) sees it
+        return [structure.indices, structure.values, structure.dense_shape]
     return [structure]
+
+
+def _is_sparse(value) -> bool:
+    from graphcompat.ops.sparse_tensor import SparseTensor
+    return isinstance(value, SparseTensor)
 
 
 def _as_tensor(value) -> _ops.Tensor:
@@ -67,6 +75,8 @@ def pack_sequence_as(structure, leaves: Sequence):
             return type(s)(*(build(x) for x in s))
         if isinstance(s, (list, tuple)):
             return type(s)(build(x) for x in s)
+        if _is_sparse(s):
+            return type(s)(next(it), next(it), next(it))
         return next(it)
     return build(structure)
 
@@ -539,6 +549,21 @@ def _assert_at_most_n_true(preds, n: int, msg: str):
 # ------------------------------------------------------------------------------------------------
 # tf.while_loop
 # ------------------------------------------------------------------------------------------------
+_FUNCTIONAL_WHILE = [False]
+
+
+@contextlib.contextmanager
+def functional_while():
+    """Loops built inside record `While` whatever their bodies hold, as TF's functional_ops.While (over
+    Defuns) does; while_v2 records `StatelessWhile` for stateless bodies."""
+    saved = _FUNCTIONAL_WHILE[0]
+    _FUNCTIONAL_WHILE[0] = True
+    try:
+        yield
+    finally:
+        _FUNCTIONAL_WHILE[0] = saved
+
+
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations: int = 10,
                back_prop: bool = True, swap_memory: bool = False, name: Optional[str] = None,
                maximum_iterations=None, return_same_structure: bool = False):
@@ -617,7 +642,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                  "body": _register(graph, body_g, "while_body"), "output_shapes": shapes,
                  "parallel_iterations": int(parallel_iterations)}
         control = list(dict.fromkeys(ctrl_c + ctrl_b))
-        op_type = "While" if _stateful([cond_g, body_g]) else "StatelessWhile"
+        op_type = "While" if _FUNCTIONAL_WHILE[0] or _stateful([cond_g, body_g]) else "StatelessWhile"
         op = _create(graph, op_type, scope[:-1], [counter, max_iter] + initial + captures, dtypes, shapes,
                      attrs, control)
         outs = [_identity(t, "Identity") for t in op._outputs[:2 + n]]

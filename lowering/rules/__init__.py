@@ -27,3 +27,4 @@ from lowering.rules import string_extra  # noqa: F401
 from lowering.rules import sparse_serialize  # noqa: F401
 from lowering.rules import morphology  # noqa: F401
 from lowering.rules import list_ops  # noqa: F401
+from lowering.rules import fractional_pool  # noqa: F401

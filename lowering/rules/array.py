@@ -119,6 +119,11 @@ def fill(dims, value, **_):
     return jnp.full(dims, value, dtype=jnp.result_type(value))
 
 
+@lowers("Empty")
+def empty(shape, *, dtype, **_):
+    return jnp.zeros(shape_vector(shape), dtype=dtype)  # attrs arrive as numpy dtypes
+
+
 @lowers("ZerosLike")
 def zeros_like(x, **_):
     if isinstance(x, TensorList):  # TF's ZEROS_LIKE variant op: a list of zero elements (list gradients)
@@ -483,6 +488,8 @@ def scatter_nd(indices, updates, shape, **_):
     shape = shape_vector(shape)
     _validate_scatter_nd(indices, updates, shape)
     out = jnp.zeros(shape, jnp.result_type(updates))
+    if out.dtype == jnp.bool_:  # TF sums bools as `a + b` in bool, i.e. logical or; jax has no bool add
+        return out.at[_scatter_index(indices)].max(updates, mode="drop")
     return out.at[_scatter_index(indices)].add(updates, mode="drop")
 
 
