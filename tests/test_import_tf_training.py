@@ -122,15 +122,23 @@ def _write(v1, tmp_path, model, optimizer, use_resource, steps):
     return prefix, feed, losses, final
 
 
-@pytest.mark.parametrize("model,optimizer,use_resource", CASES, ids=[_case_id(c) for c in CASES])
-def test_graphcompat_trains_tensorflows_graph(tmp_path, model, optimizer, use_resource):
-    prefix, feed, want_losses, want_vars = tf_writes_training_graph(tmp_path, model, optimizer, use_resource)
+def _import_training_graph(prefix: str, want_vars: dict):
+    """TF's meta graph imported into a new graphcompat graph: (graph, saver, train op, loss, variables),
+    the variables being the ones TF wrote."""
     graph = tf.Graph()
     with graph.as_default():
         saver = tf.train.import_meta_graph(prefix + ".meta")
         train, loss = tf.get_collection("train_op")[0], tf.get_collection("loss")[0]
         variables = tf.global_variables()
-        assert {v.op.name for v in variables} == set(want_vars)
+    assert {v.op.name for v in variables} == set(want_vars)
+    return graph, saver, train, loss, variables
+
+
+@pytest.mark.parametrize("model,optimizer,use_resource", CASES, ids=[_case_id(c) for c in CASES])
+def test_graphcompat_trains_tensorflows_graph(tmp_path, model, optimizer, use_resource):
+    prefix, feed, want_losses, want_vars = tf_writes_training_graph(tmp_path, model, optimizer, use_resource)
+    graph, saver, train, loss, variables = _import_training_graph(prefix, want_vars)
+    with graph.as_default():
         assert all(isinstance(v, tf.ResourceVariable) == use_resource for v in variables)
         with tf.Session(graph=graph) as sess:
             saver.restore(sess, prefix)
@@ -282,12 +290,8 @@ def test_graphcompat_trains_tensorflow_1_loop_gradients(tmp_path, model, optimiz
     before the update, as TF's separate run does); a failed run changes nothing, and a repeated run of the
     same state gives the same answer."""
     prefix, feed, want_losses, want_vars = _tf1_writes_loop_training_graph(tmp_path, model, optimizer, use_resource)
-    graph = tf.Graph()
+    graph, saver, train, loss, variables = _import_training_graph(prefix, want_vars)
     with graph.as_default():
-        saver = tf.train.import_meta_graph(prefix + ".meta")
-        train, loss = tf.get_collection("train_op")[0], tf.get_collection("loss")[0]
-        variables = tf.global_variables()
-        assert {v.op.name for v in variables} == set(want_vars)
         with tf.Session(graph=graph) as sess:
             saver.restore(sess, prefix)
             # op by op, then compiled (which may round differently in the last bit): no stack left over
