@@ -56,6 +56,42 @@ defop("AdjustHue", "images: T, delta: float32 -> output: T", types={"T": (_dt.fl
 defop("AdjustSaturation", "images: T, scale: float32 -> output: T", types={"T": (_dt.float16, _dt.float32)},
       shape=lambda ctx: [_last_dim_3(ctx)[0]])
 defop("ExtractImagePatches", "images: T -> patches: T", shape=_patches_shape)
+
+
+def _volume_patches_shape(ctx: InferenceContext):
+    """TF's ExtractVolumePatches shape function: a rank-5 input, 5-long ksizes and strides, the windowed size
+    of each spatial dimension and depth ksize_planes * ksize_rows * ksize_cols * depth. Where a spatial
+    dimension is unknown TF's function returns a rank-4 shape (copied from ExtractImagePatches); the tensor
+    is rank 5 at run time, so this one returns rank 5 with those dimensions unknown."""
+    x = ctx.shape(0)
+    if x.ndims is not None and x.ndims != 5:
+        raise ctx.error(f"Shape must be rank 5 but is rank {x.ndims}")
+    k, s, padding = ctx.attrs["ksizes"], ctx.attrs["strides"], ctx.attrs["padding"]
+    if len(k) != 5:
+        raise ctx.error(f"ExtractVolumePatches requires the ksizes attribute to contain 5 values, but got: "
+                        f"{len(k)}")
+    if len(s) != 5:
+        raise ctx.error(f"ExtractVolumePatches requires the stride attribute to contain 5 values, but got: "
+                        f"{len(s)}")
+    n, *spatial, c = x.as_list() if x.ndims is not None else [None] * 5
+    out = []
+    for size, window, stride in zip(spatial, k[1:4], s[1:4]):
+        if size is None:
+            out.append(None)
+        elif padding == "VALID":
+            # C++ integer division truncates toward zero; only a negative size is an error (0 is allowed)
+            size_out = int((size - window + stride) / stride)
+            if size_out < 0:
+                raise ctx.error(f"Computed output size would be negative: {size_out} "
+                                f"[input_size: {size}, effective_filter_size: {window}, stride: {stride}]")
+            out.append(size_out)
+        else:
+            out.append(-(-size // stride))
+    depth = None if c is None else k[1] * k[2] * k[3] * c
+    return [_ts.TensorShape([n] + out + [depth])]
+
+
+defop("ExtractVolumePatches", "input: T -> patches: T", shape=_volume_patches_shape)
 def _crop_and_resize_shape(ctx: InferenceContext):
     image, boxes, size = ctx.shape(0), ctx.shape(1), ctx.value(3)
     if image.ndims is not None and image.ndims != 4:
@@ -499,6 +535,23 @@ def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding
     return apply_op("ExtractImagePatches", [images], {"ksizes": [int(k) for k in ksizes],
                                                       "strides": [int(s) for s in strides],
                                                       "rates": [int(r) for r in rates], "padding": padding},
+                    name=name)
+
+
+def extract_volume_patches(input, ksizes, strides, padding: str, name: Optional[str] = None):  # noqa: A002
+    """`tf.extract_volume_patches`: the 3-D `extract_image_patches` (no rates); each output voxel holds its
+    [planes, rows, cols, depth] patch flattened in that order. op_def_library's attr checks come first."""
+    for attr, values in (("ksizes", ksizes), ("strides", strides)):
+        if not isinstance(values, (list, tuple)):
+            raise TypeError(f"Expected list for '{attr}' argument to 'extract_volume_patches' Op, not {values!r}.")
+        if len(values) < 5:
+            raise ValueError(f"Attr '{attr}' of 'ExtractVolumePatches' Op passed list of length {len(values)} "
+                             f"less than minimum 5.")
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"Attr 'padding' of 'ExtractVolumePatches' Op passed string '{padding}' not in: "
+                         f"\"SAME\", \"VALID\".")
+    return apply_op("ExtractVolumePatches", [input], {"ksizes": [int(k) for k in ksizes],
+                                                     "strides": [int(s) for s in strides], "padding": padding},
                     name=name)
 
 

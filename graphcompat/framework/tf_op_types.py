@@ -129,6 +129,7 @@ ALLOWED = {
     'ExpandDims': {'Tdim': 'int32 int64'},
     'Expm1': {'T': 'bfloat16 float16 float32 float64 complex64 complex128'},
     'ExtractImagePatches': {'T': 'bfloat16 float16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64 complex64 complex128 bool'},
+    'ExtractVolumePatches': {'T': 'float32 float64 int32 uint8 int16 int8 int64 bfloat16 uint16 float16 uint32 uint64'},
     'FFT': {'Tcomplex': 'complex64 complex128'},
     'FFT2D': {'Tcomplex': 'complex64 complex128'},
     'FFT3D': {'Tcomplex': 'complex64 complex128'},
