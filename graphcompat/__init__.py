@@ -145,6 +145,7 @@ from graphcompat.ops.lookup_ops import initialize_all_tables, tables_initializer
 from graphcompat import lookup  # noqa: F401
 # ops13: FFTs (tf.signal, and tf.spectral as TF1 names it: both load on first use, see _LAZY below)
 from graphcompat.image_extra import extract_image_patches, extract_volume_patches  # noqa: F401
+from graphcompat.nn.nn_coverage import conv2d_backprop_filter_v2, conv2d_backprop_input_v2  # noqa: F401
 from graphcompat.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 # (training) queues and readers of TF1 queue-based input pipelines
 from graphcompat.ops.data_flow_ops import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase,  # noqa: F401

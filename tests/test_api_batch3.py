@@ -76,3 +76,75 @@ def test_extract_volume_patches_fed_unknown_shape():
 ])
 def test_extract_volume_patches_errors(ksizes, strides, padding, x):
     compare_error(lambda tf: [tf.extract_volume_patches(x, ksizes, strides, padding)])
+
+
+# --- tf.conv2d_backprop_filter_v2 / conv2d_backprop_input_v2 --------------------------------------------------
+# TF's CPU build registers no kernel for the V2 op types, so their values are checked against TF's V1 ops
+# (Conv2DBackpropFilter / Conv2DBackpropInput) given the shapes the V2 ops read from their tensors.
+_CONV_X = _RNG.randn(2, 7, 7, 3).astype(np.float32)
+_CONV_W = _RNG.randn(3, 3, 3, 4).astype(np.float32)
+
+
+@pytest.mark.parametrize("strides,padding,explicit,data_format", [
+    ([1, 2, 2, 1], "SAME", [], "NHWC"),
+    ([1, 1, 1, 1], "VALID", [], "NHWC"),
+    ([1, 2, 2, 1], "EXPLICIT", [0, 0, 1, 2, 2, 1, 0, 0], "NHWC"),
+    ([1, 1, 2, 2], "SAME", [], "NCHW"),
+])
+def test_conv2d_backprop_v2_values_match_tf_v1_ops(strides, padding, explicit, data_format):
+    import graphcompat as gc
+    from tests import oracle
+    v1 = oracle.tf1()
+    x = _CONV_X if data_format == "NHWC" else _CONV_X.transpose(0, 3, 1, 2)
+    with gc.Graph().as_default():
+        dy_shape = gc.nn.conv2d(x, _CONV_W, strides, padding if padding != "EXPLICIT" else
+                                [[0, 0], [1, 2], [2, 1], [0, 0]], data_format=data_format).shape.as_list()
+    dy = _RNG.randn(*dy_shape).astype(np.float32)
+    kw = dict(strides=strides, padding=padding, explicit_paddings=explicit, data_format=data_format)
+
+    def build_v2(tf):
+        return [tf.conv2d_backprop_filter_v2(x, _CONV_W, dy, **kw), tf.conv2d_backprop_input_v2(x, _CONV_W, dy, **kw)]
+
+    def build_v1(tf):
+        raw = tf.raw_ops
+        return [raw.Conv2DBackpropFilter(input=x, filter_sizes=_CONV_W.shape, out_backprop=dy, **kw),
+                raw.Conv2DBackpropInput(input_sizes=x.shape, filter=_CONV_W, out_backprop=dy, **kw)]
+    got = oracle.run(gc, build_v2)
+    want = oracle.run(v1, build_v1)
+    oracle.assert_same_values(got, want, rtol=1e-4, atol=1e-4, label="conv2d_backprop_v2")
+
+
+def test_conv2d_backprop_v2_graph_matches_tf():
+    import graphcompat as gc
+    from tests import oracle
+    v1 = oracle.tf1()
+    dy = np.zeros((2, 4, 4, 4), np.float32)
+    for lib in (gc, v1):
+        with lib.Graph().as_default():
+            f = lib.conv2d_backprop_filter_v2(_CONV_X, _CONV_W, dy, [1, 2, 2, 1], "SAME")
+            i = lib.conv2d_backprop_input_v2(_CONV_X, _CONV_W, dy, [1, 2, 2, 1], "SAME", name="bi")
+            assert (f.name, f.op.type, f.shape.as_list()) == ("Conv2DBackpropFilterV2:0", "Conv2DBackpropFilterV2",
+                                                              [3, 3, 3, 4])
+            assert (i.name, i.op.type, i.shape.as_list()) == ("bi:0", "Conv2DBackpropInputV2", [2, 7, 7, 3])
+            assert [t.op.name for t in i.op.inputs] == ["bi/input", "bi/filter", "bi/out_backprop"]
+            assert i.op.get_attr("use_cudnn_on_gpu") is True and f.op.get_attr("explicit_paddings") == []
+            unknown = lib.conv2d_backprop_input_v2(lib.placeholder(lib.float32), _CONV_W, dy, [1, 2, 2, 1], "SAME")
+            assert unknown.shape.as_list() == [None] * 4
+
+
+_DY = np.zeros((2, 4, 4, 4), np.float32)
+
+
+@pytest.mark.parametrize("build", [
+    lambda tf: [tf.conv2d_backprop_input_v2(_CONV_X[0], _CONV_W, _DY, [1, 2, 2, 1], "SAME")],
+    lambda tf: [tf.conv2d_backprop_filter_v2(_CONV_X, _CONV_W[0], _DY, [1, 2, 2, 1], "SAME")],
+    lambda tf: [tf.conv2d_backprop_filter_v2(_CONV_X, _CONV_W, _DY, [1, 2, 2, 1], "FOO")],
+    lambda tf: [tf.conv2d_backprop_input_v2(_CONV_X, _CONV_W, _DY, [1, 2, 2, 1], "SAME", data_format="NCDHW")],
+    lambda tf: [tf.conv2d_backprop_filter_v2(_CONV_X.astype(np.int32), _CONV_W.astype(np.int32),
+                                             _DY.astype(np.int32), [1, 2, 2, 1], "SAME")],
+    lambda tf: tf.gradients(tf.conv2d_backprop_input_v2(tf.constant(_CONV_X), tf.constant(_CONV_W), _DY,
+                                                        [1, 2, 2, 1], "SAME"), tf.trainable_variables() or
+                            [tf.get_default_graph().get_tensor_by_name("Const_1:0")]),
+])
+def test_conv2d_backprop_v2_errors(build):
+    compare_error(build)
