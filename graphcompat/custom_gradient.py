@@ -112,6 +112,7 @@ def custom_gradient(f: Optional[Callable] = None):
 def _record_custom_gradient(f: Callable, args, kwargs):
     from graphcompat.framework import constant_op
     from graphcompat.ops import control_flow_ops as nest  # TF's nest order: flatten / pack_sequence_as
+    from graphcompat.ops import array_ops
     from graphcompat.ops.indexing_ops import identity_n
 
     if kwargs:
@@ -122,6 +123,11 @@ def _record_custom_gradient(f: Callable, args, kwargs):
     result, grad_fn = f(*args)
     flat_result = [constant_op.convert_to_tensor(t) for t in nest.flatten(result)]
     n_result = len(flat_result)
+    # TF's graph-mode decorator looks for variables between the arguments and the results starting from an
+    # `identity` of each result (_get_dependent_variables); those Identity ops stay in TF's graph, so they
+    # are recorded here too and the ops after them get TF's names.
+    for t in flat_result:
+        array_ops.identity(t)
     if "variables" in inspect.signature(grad_fn).parameters:
         raise NotImplementedError(
             "tf.custom_gradient with a grad_fn taking `variables`: graphcompat passes gradients only for the "
