@@ -93,7 +93,7 @@ from graphcompat import random  # noqa: F401
 from graphcompat.gradients import IndexedSlices, IndexedSlicesValue, gradients, hessians, stop_gradient  # noqa: F401
 from graphcompat.custom_gradient import (NoGradient, NotDifferentiable, RegisterGradient,  # noqa: F401
                                          no_gradient,
-                                         custom_gradient)
+                                         custom_gradient, grad_pass_through, recompute_grad)
 from graphcompat.ops.tensor_array_ops import TensorArray  # noqa: F401
 from graphcompat.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
 # (training) variable sharing through templates

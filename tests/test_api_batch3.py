@@ -148,3 +148,57 @@ _DY = np.zeros((2, 4, 4, 4), np.float32)
 ])
 def test_conv2d_backprop_v2_errors(build):
     compare_error(build)
+
+
+# --- tf.grad_pass_through / tf.recompute_grad -------------------------------------------------------------------
+_X3 = np.array([0.5, -1.0, 2.0], np.float32)
+
+
+def _op_record(lib, build) -> list:
+    graph = lib.Graph()
+    with graph.as_default():
+        build(lib)
+        return [(op.name, op.type, [t.name for t in op.inputs]) for op in graph.get_operations()]
+
+
+def test_grad_pass_through_values_gradients_and_record():
+    def build(tf):
+        x, b = tf.constant(_X3), tf.constant([2.0, 3.0, 4.0])
+        y = tf.grad_pass_through(tf.round)(x * 3.0)    # Round alone has no gradient (None)
+        z = tf.grad_pass_through(lambda p, q: (tf.square(p), p * q))(x, b)
+        loss = tf.reduce_sum(y * [1.0, 2.0, 3.0]) + tf.reduce_sum(z[0] * 5.0 + z[1])
+        return [y, z, tf.gradients(loss, [x, b])]
+    compare(build)
+    assert _op_record(__import__("graphcompat"), build)[:12] == _op_record(__import__("tests.oracle").oracle.tf1(),
+                                                                           build)[:12]
+
+
+def test_grad_pass_through_keyword_arguments_error():
+    compare_error(lambda tf: [tf.grad_pass_through(lambda a: a * 2.0)(a=tf.constant(1.0))])
+
+
+def test_recompute_grad_values_gradients_and_forward_record():
+    def build(tf):
+        x, w = tf.constant(_X3), tf.constant(1.5)
+        f = tf.recompute_grad(lambda a, b: (tf.sin(a) * b, a * a))
+        y, z = f(x, w)
+        y2, _ = f(y, w)  # twice, so the recomputation feeds on a recomputed gradient
+        grads = tf.gradients(tf.reduce_sum(y2 * 2.0) + tf.reduce_sum(z), [x, w])
+        return [y, z, y2, grads, tf.gradients(tf.reduce_sum(z), w, unconnected_gradients="zero")]
+    compare(build, tol=1e-6)
+
+    def forward(tf):
+        y, z = tf.recompute_grad(lambda a, b: (tf.sin(a) * b, a * a))(tf.constant(_X3), tf.constant(1.5))
+        return [y, z]
+    from tests import oracle
+    assert _op_record(__import__("graphcompat"), forward) == _op_record(oracle.tf1(), forward)
+
+
+def test_recompute_grad_reads_variables_is_refused():
+    import graphcompat as gc
+    with gc.Graph().as_default():
+        v = gc.Variable(2.0)
+        with pytest.raises(NotImplementedError, match="tf.recompute_grad"):
+            gc.recompute_grad(lambda a: a * v)(gc.constant(1.0))
+        with pytest.raises(NotImplementedError, match="tf.recompute_grad"):
+            gc.recompute_grad(lambda a: a * gc.get_variable("w", [], initializer=gc.ones_initializer()))(1.0)
