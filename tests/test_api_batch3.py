@@ -202,3 +202,52 @@ def test_recompute_grad_reads_variables_is_refused():
             gc.recompute_grad(lambda a: a * v)(gc.constant(1.0))
         with pytest.raises(NotImplementedError, match="tf.recompute_grad"):
             gc.recompute_grad(lambda a: a * gc.get_variable("w", [], initializer=gc.ones_initializer()))(1.0)
+
+
+# --- tf.fingerprint ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("data", [
+    np.array([b"a", b"hello world", b"", b"x" * 70, "\u00e9t\u00e9".encode()]),   # each string's own hash
+    np.array([[b"a", b"bc"], [b"", b"x" * 33]]),                                   # rows of several strings
+    np.array([[[b"a"], [b"b"]]]),
+    np.arange(24, dtype=np.int32).reshape(2, 3, 4),                                # a row's raw bytes
+    np.linspace(-3, 3, 12).reshape(4, 3),                                          # float64
+    np.array([[True, False], [False, False]]),
+    np.array([1 + 2j, -3j], np.complex64),
+    np.arange(10, dtype=np.uint16).reshape(5, 2).astype(np.float16),
+    np.zeros((2, 0), np.float32),
+    np.zeros((0, 3), np.int64),
+])
+def test_fingerprint_bytes(data):
+    compare(lambda tf: [tf.fingerprint(data)], exact=True)
+
+
+def test_fingerprint_fed_method_and_data():
+    def build(tf):
+        data = tf.placeholder(tf.string, [None], name="data")
+        return [tf.fingerprint(data, method=tf.placeholder(tf.string, [], name="method"))]
+    compare(build, feed=lambda tf, g: {g.get_tensor_by_name("data:0"): [b"q", b"rs"],
+                                       g.get_tensor_by_name("method:0"): "farmhash64"}, exact=True)
+
+
+def test_fingerprint_record():
+    import graphcompat as gc
+    from tests import oracle
+    for lib in (gc, oracle.tf1()):
+        with lib.Graph().as_default():
+            y = lib.fingerprint([1.0, 2.0], name="fp")
+            assert (y.name, y.dtype, y.shape.as_list()) == ("fp:0", lib.uint8, [2, 8])
+            assert [t.op.name for t in y.op.inputs] == ["fp/data", "fp/method"]
+            assert lib.fingerprint([1], method=lib.placeholder(lib.string)).shape.as_list() == [1, None]
+
+
+@pytest.mark.parametrize("build,feed", [
+    (lambda tf: [tf.fingerprint(np.float32(1))], None),
+    (lambda tf: [tf.fingerprint([1.0], method="md5")], None),
+    (lambda tf: [tf.fingerprint([1.0], method=["farmhash64"])], None),
+    (lambda tf: [tf.fingerprint([1.0], method=tf.placeholder(tf.string, name="m"))],
+     lambda tf, g: {g.get_tensor_by_name("m:0"): "md5"}),
+    (lambda tf: [tf.fingerprint([1.0], method=tf.placeholder(tf.string, name="m"))],
+     lambda tf, g: {g.get_tensor_by_name("m:0"): ["farmhash64"]}),
+])
+def test_fingerprint_errors(build, feed):
+    compare_error(build, feed)

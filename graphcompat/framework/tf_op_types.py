@@ -747,6 +747,7 @@ NO_GRADIENT = frozenset({
     'EncodePng',
     'FIFOQueueV2',
     'FilterDataset',
+    'Fingerprint',
     'FixedLengthRecordDatasetV2',
     'FixedLengthRecordReaderV2',
     'FixedUnigramCandidateSampler',
