@@ -366,8 +366,10 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
     and `select(selector, fns)` (lax.cond / lax.switch) picks the results, the state writes and checks."""
     host = needs_host(op)
     env = _captured_env(ctx, op._inputs[1:], captured)
-    if host or _concrete(ctx, selector, captured):
-        # Op by op in Python: only the taken branch runs (no XLA compile for one-off and host runs).
+    if host or _concrete(ctx, selector, captured) or isinstance(selector, (np.ndarray, np.generic)):
+        # Op by op in Python: only the taken branch runs (no XLA compile for one-off and host runs). So too
+        # in a trace when the selector is static (numpy: built from constants and static shapes, fixed for
+        # this plan): the other branches may return other shapes (ssim_multiscale pads odd sizes in a cond).
         k = taken(selector)
         outs = _result([ctx.deref(v) for v in _run(branches[k], ctx, env)])
         if not host:
