@@ -308,3 +308,40 @@ def test_ssim_multiscale_too_small_images():
     got, want = error_of(gc, build), error_of(oracle.tf1(), build)
     assert type(got).__name__ == type(want).__name__ == "InvalidArgumentError", (got, want)
     assert "assertion failed: [2 6 6 3] [11]" in str(got)
+
+
+# --- tf.linalg.logm ------------------------------------------------------------------------------------------------
+_LOGM_CASES = [
+    np.array([[1.0, 2.0], [0.0, 3.0]], np.complex64),
+    np.array([[1.0, 1.0], [0.0, 1.0]], np.complex128),                     # defective: no eigenbasis
+    np.array([[-1.0, 0.0], [0.0, 2.0]], np.complex128),                    # a negative eigenvalue: i*pi
+    (np.eye(4) * 3 + _RNG.randn(2, 3, 4, 4) + 1j * _RNG.randn(2, 3, 4, 4)).astype(np.complex128),
+    (np.eye(5) * 20 + 5 * _RNG.randn(5, 5)).astype(np.complex64),         # many square roots
+    np.zeros((2, 2), np.complex64),                                         # singular: NaN, as TF
+    np.zeros((3, 0, 0), np.complex128),
+]
+
+
+@pytest.mark.parametrize("matrix", _LOGM_CASES)
+def test_logm_values(matrix):
+    compare(lambda tf: [tf.linalg.logm(matrix)], tol=1e-5 if matrix.dtype == np.complex64 else 1e-10)
+
+
+def test_logm_record_and_fed_shape():
+    def build(tf):
+        return [tf.linalg.logm(tf.placeholder(tf.complex128, [None, 3, None], name="m"), name="log")]
+    matrix = (np.eye(3) * 2 + 0.3 * _RNG.randn(2, 3, 3)).astype(np.complex128)
+    got = compare(build, feed=lambda tf, g: {g.get_tensor_by_name("m:0"): matrix})
+    assert np.asarray(got[0]).shape == (2, 3, 3)
+    from tests import oracle
+    assert _op_record(__import__("graphcompat"), build) == _op_record(oracle.tf1(), build)
+
+
+@pytest.mark.parametrize("build", [
+    lambda tf: [tf.linalg.logm(np.eye(2, dtype=np.float32))],
+    lambda tf: [tf.linalg.logm(np.ones((2, 3), np.complex64))],
+    lambda tf: [tf.linalg.logm(np.ones((3,), np.complex64))],
+    lambda tf: (lambda x: tf.gradients(tf.math.real(tf.linalg.logm(x)), x))(tf.constant(np.eye(2, dtype=np.complex64))),
+])
+def test_logm_errors(build):
+    compare_error(build)
