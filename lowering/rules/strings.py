@@ -203,7 +203,8 @@ def string_to_hash_bucket_fast(input, *, num_buckets, **_):  # noqa: A002
 def fingerprint(data, method, **_):
     # TF's FingerprintOp: a row's fingerprint is Fingerprint64 of its bytes (little-endian, row-major); a
     # string row of one string hashes that string, a longer one the concatenated fingerprints of its strings
-    require(np.ndim(method) == 0, _INVALID, lambda: f"`method` should be a scalar string: {shape_str(np.shape(method))}")
+    require(np.ndim(method) == 0, _INVALID,
+            lambda: f"`method` should be a scalar string: {shape_str(np.shape(method))}")
     name = np.asarray(method).item()
     name = name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else str(name)
     require(name == "farmhash64", _INVALID, lambda: f"Unsupported fingerprint method: {name}")
