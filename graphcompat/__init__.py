@@ -93,7 +93,7 @@ from graphcompat import random  # noqa: F401
 from graphcompat.gradients import IndexedSlices, IndexedSlicesValue, gradients, hessians, stop_gradient  # noqa: F401
 from graphcompat.custom_gradient import (NoGradient, NotDifferentiable, RegisterGradient,  # noqa: F401
                                          no_gradient,
-                                         custom_gradient)
+                                         custom_gradient, grad_pass_through, recompute_grad)
 from graphcompat.ops.tensor_array_ops import TensorArray  # noqa: F401
 from graphcompat.ops.clip_ops import clip_by_global_norm, clip_by_norm, global_norm  # noqa: F401
 # (training) variable sharing through templates
@@ -121,7 +121,7 @@ from graphcompat.io import python_io  # noqa: F401
 from graphcompat.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseFeature,  # noqa: F401
                                          SparseTensor, SparseTensorValue, VarLenFeature, decode_raw, parse_example,
                                          parse_single_example, parse_single_sequence_example)
-from graphcompat.ops.string_ops import decode_csv, read_file, string_split  # noqa: F401
+from graphcompat.ops.string_ops import decode_csv, fingerprint, read_file, string_split  # noqa: F401
 # tf.gfile (TF1's names) and tf.io.gfile: the local file system with TF's semantics and errors
 from graphcompat import gfile  # noqa: F401,E402
 # ops13: sparse tensors
@@ -144,7 +144,8 @@ from graphcompat import strings  # noqa: F401
 from graphcompat.ops.lookup_ops import initialize_all_tables, tables_initializer  # noqa: F401
 from graphcompat import lookup  # noqa: F401
 # ops13: FFTs (tf.signal, and tf.spectral as TF1 names it: both load on first use, see _LAZY below)
-from graphcompat.image_extra import extract_image_patches  # noqa: F401
+from graphcompat.image_extra import extract_image_patches, extract_volume_patches  # noqa: F401
+from graphcompat.nn.nn_coverage import conv2d_backprop_filter_v2, conv2d_backprop_input_v2  # noqa: F401
 from graphcompat.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
 # (training) queues and readers of TF1 queue-based input pipelines
 from graphcompat.ops.data_flow_ops import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase,  # noqa: F401

@@ -112,6 +112,7 @@ def custom_gradient(f: Optional[Callable] = None):
 def _record_custom_gradient(f: Callable, args, kwargs):
     from graphcompat.framework import constant_op
     from graphcompat.ops import control_flow_ops as nest  # TF's nest order: flatten / pack_sequence_as
+    from graphcompat.ops import array_ops
     from graphcompat.ops.indexing_ops import identity_n
 
     if kwargs:
@@ -122,6 +123,11 @@ def _record_custom_gradient(f: Callable, args, kwargs):
     result, grad_fn = f(*args)
     flat_result = [constant_op.convert_to_tensor(t) for t in nest.flatten(result)]
     n_result = len(flat_result)
+    # TF's graph-mode decorator looks for variables between the arguments and the results starting from an
+    # `identity` of each result (_get_dependent_variables); those Identity ops stay in TF's graph, so they
+    # are recorded here too and the ops after them get TF's names.
+    for t in flat_result:
+        array_ops.identity(t)
     if "variables" in inspect.signature(grad_fn).parameters:
         raise NotImplementedError(
             "tf.custom_gradient with a grad_fn taking `variables`: graphcompat passes gradients only for the "
@@ -139,3 +145,82 @@ def _record_custom_gradient(f: Callable, args, kwargs):
     with _ops.get_default_graph().gradient_override_map({"IdentityN": name}):
         outputs = identity_n(flat_result + args)
     return nest.pack_sequence_as(result, list(outputs[:n_result]))
+
+
+def grad_pass_through(f: Callable) -> Callable:
+    """`tf.grad_pass_through`: `f`'s values, an identity's gradient (TF builds it as a `custom_gradient`
+    whose grad_fn returns the incoming gradients; variables read by `f` get none)."""
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        def forward(*inner_args):
+            return f(*inner_args), lambda *result_grads: result_grads
+        return _record_custom_gradient(forward, args, kwargs)
+    return wrapped
+
+
+_VARIABLE_OP_TYPES = frozenset({"VariableV2", "Variable", "VarHandleOp", "AutoReloadVariable",
+                                "VarIsInitializedOp", "ReadVariableOp"})
+
+
+def _reads_variables(results: list, args: list) -> bool:
+    """Whether a variable lies on a path from `args` to `results`, the subgraph TF's graph-mode
+    custom_gradient searches for the variables a function uses (the walk stops at the arguments)."""
+    stop = {id(t) for t in args}
+    seen, stack = set(), [t.op for t in results if id(t) not in stop]
+    while stack:
+        op = stack.pop()
+        if id(op) in seen:
+            continue
+        seen.add(id(op))
+        if op.type in _VARIABLE_OP_TYPES:
+            return True
+        stack.extend(t.op for t in op.inputs if id(t) not in stop)
+    return False
+
+
+def recompute_grad(f: Callable) -> Callable:
+    """`tf.recompute_grad`: `f`'s values; `tf.gradients` re-runs `f` on identities of its arguments and
+    differentiates that copy, as TF1's graph mode records it (a data dependency of the recomputation on the
+    incoming gradient, then a nested custom gradient over the result)."""
+    @functools.wraps(f)
+    def wrapped(*args, **kwargs):
+        from graphcompat.framework import constant_op
+        from graphcompat.framework import dtypes as _dtypes
+        from graphcompat.gradients import gradients
+        from graphcompat.ops import array_ops, math_ops, reduction_ops
+        from graphcompat.ops import control_flow_ops as nest
+        from graphcompat.variable_scope import get_variable_scope, variable_scope
+
+        def forward(*inputs):
+            scope = get_variable_scope()
+            result = f(*inputs)
+            flat = [constant_op.convert_to_tensor(t) for t in nest.flatten(result)]
+            if _reads_variables(flat, list(inputs)):
+                # TF passes such variables to grad_fn(variables=...) for their gradients; graphcompat's
+                # custom_gradient carries gradients for the arguments only.
+                raise NotImplementedError("tf.recompute_grad of a function that reads variables: graphcompat "
+                                          "differentiates only its arguments; pass the variables in as arguments.")
+
+            def grad_fn(*dresult):
+                def recompute(*result_grads):
+                    ids = [array_ops.identity(a) for a in inputs]
+                    # TF's data dependency of the recomputation on the incoming gradient (for XLA, which
+                    # ignores control dependencies). Its condition `b == b` compares graph tensors by identity
+                    # in TF1, so it is the constant True and the dependency is always 0.
+                    first = reduction_ops.reduce_max(array_ops.reshape(result_grads[0], [-1])[:1])
+                    math_ops.cast(first, _dtypes.bool_)
+                    dependency = math_ops.where_v2(True, 0., float("nan"))
+                    ids = [a + math_ops.cast(dependency, a.dtype) for a in ids]
+                    with variable_scope(scope):
+                        recomputed = f(*ids)
+                    grads = gradients(nest.flatten(recomputed), ids, grad_ys=list(result_grads),
+                                      unconnected_gradients="zero")
+
+                    def transpose(*_, **__):
+                        raise NotImplementedError(f"recompute_grad tried to transpose grad of {f.__name__}. "
+                                                  "Consider not using recompute_grad in forward modeautodiff")
+                    return grads, transpose
+                return _record_custom_gradient(recompute, list(dresult), {})
+            return result, grad_fn
+        return _record_custom_gradient(forward, args, kwargs)
+    return wrapped

@@ -389,7 +389,7 @@ from graphcompat.image_extra import (adjust_gamma, adjust_hue, adjust_saturation
                                      combined_non_max_suppression, crop_and_resize, draw_bounding_boxes, extract_image_patches, extract_patches, hsv_to_rgb, image_gradients,
                                      non_max_suppression, non_max_suppression_overlaps,
                                      non_max_suppression_with_scores, psnr, random_hue, random_saturation,
-                                     rgb_to_hsv, rgb_to_yiq, rgb_to_yuv, rot90, sobel_edges, ssim,
+                                     rgb_to_hsv, rgb_to_yiq, rgb_to_yuv, rot90, sobel_edges, ssim, ssim_multiscale,
                                      total_variation, transpose, yiq_to_rgb, yuv_to_rgb)
 from graphcompat.image_extra import transpose as transpose_image  # noqa: F401,E402
 from graphcompat.image_boxes import sample_distorted_bounding_box  # noqa: F401,E402

@@ -56,6 +56,42 @@ defop("AdjustHue", "images: T, delta: float32 -> output: T", types={"T": (_dt.fl
 defop("AdjustSaturation", "images: T, scale: float32 -> output: T", types={"T": (_dt.float16, _dt.float32)},
       shape=lambda ctx: [_last_dim_3(ctx)[0]])
 defop("ExtractImagePatches", "images: T -> patches: T", shape=_patches_shape)
+
+
+def _volume_patches_shape(ctx: InferenceContext):
+    """TF's ExtractVolumePatches shape function: a rank-5 input, 5-long ksizes and strides, the windowed size
+    of each spatial dimension and depth ksize_planes * ksize_rows * ksize_cols * depth. Where a spatial
+    dimension is unknown TF's function returns a rank-4 shape (copied from ExtractImagePatches); the tensor
+    is rank 5 at run time, so this one returns rank 5 with those dimensions unknown."""
+    x = ctx.shape(0)
+    if x.ndims is not None and x.ndims != 5:
+        raise ctx.error(f"Shape must be rank 5 but is rank {x.ndims}")
+    k, s, padding = ctx.attrs["ksizes"], ctx.attrs["strides"], ctx.attrs["padding"]
+    if len(k) != 5:
+        raise ctx.error(f"ExtractVolumePatches requires the ksizes attribute to contain 5 values, but got: "
+                        f"{len(k)}")
+    if len(s) != 5:
+        raise ctx.error(f"ExtractVolumePatches requires the stride attribute to contain 5 values, but got: "
+                        f"{len(s)}")
+    n, *spatial, c = x.as_list() if x.ndims is not None else [None] * 5
+    out = []
+    for size, window, stride in zip(spatial, k[1:4], s[1:4]):
+        if size is None:
+            out.append(None)
+        elif padding == "VALID":
+            # C++ integer division truncates toward zero; only a negative size is an error (0 is allowed)
+            size_out = int((size - window + stride) / stride)
+            if size_out < 0:
+                raise ctx.error(f"Computed output size would be negative: {size_out} "
+                                f"[input_size: {size}, effective_filter_size: {window}, stride: {stride}]")
+            out.append(size_out)
+        else:
+            out.append(-(-size // stride))
+    depth = None if c is None else k[1] * k[2] * k[3] * c
+    return [_ts.TensorShape([n] + out + [depth])]
+
+
+defop("ExtractVolumePatches", "input: T -> patches: T", shape=_volume_patches_shape)
 def _crop_and_resize_shape(ctx: InferenceContext):
     image, boxes, size = ctx.shape(0), ctx.shape(1), ctx.value(3)
     if image.ndims is not None and image.ndims != 4:
@@ -449,6 +485,62 @@ def ssim(img1, img2, max_val, filter_size: int = 11, filter_sigma: float = 1.5, 
         return math_ops.reduce_mean(ssim_per_channel, [-1])
 
 
+_MSSSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def ssim_multiscale(img1, img2, max_val, power_factors=_MSSSIM_WEIGHTS, filter_size: int = 11,
+                    filter_sigma: float = 1.5, k1: float = 0.01, k2: float = 0.03):
+    """`tf.image.ssim_multiscale`: the product over scales of relu(contrast-structure) ** power (the last
+    scale's full SSIM instead), averaged over channels. Built as TF's graph: each scale after the first pads
+    odd heights/widths symmetrically (a `cond` on the run-time shape) and 2x2-average-pools both images."""
+    from graphcompat.image import convert_image_dtype
+    from graphcompat.nn.nn_ops import avg_pool, relu
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ops.control_flow_ops import cond
+    from graphcompat.ops.indexing_ops import pad
+    with _ops.name_scope(None, "MS-SSIM", [img1, img2]):
+        img1 = convert_to_tensor(img1, name="img1")
+        img2 = convert_to_tensor(img2, name="img2")
+        shape1, shape2, checks = _verify_compatible_image_shapes(img1, img2)
+        with _ops.control_dependencies(checks):
+            img1 = array_ops.identity(img1)
+        max_val = math_ops.cast(max_val, img1.dtype)
+        max_val = convert_image_dtype(max_val, _dt.float32)
+        img1 = convert_image_dtype(img1, _dt.float32)
+        img2 = convert_image_dtype(img2, _dt.float32)
+        imgs = [img1, img2]
+        heads = [s[:-3] for s in (shape1, shape2)]
+        tails = [s[-3:] for s in (shape1, shape2)]
+        divisor = [1, 2, 2, 1]
+        divisor_tensor = constant(divisor[1:], dtype=_dt.int32)
+
+        def do_pad(images, remainder):
+            # pad the odd dimensions by one row/column at the end, mirrored (TF pads [0, remainder])
+            padding = array_ops.expand_dims(remainder, -1)
+            padding = pad(padding, [[1, 0], [1, 0]])
+            return [pad(x, padding, mode="SYMMETRIC") for x in images]
+
+        mcs = []
+        for k in range(len(power_factors)):
+            with _ops.name_scope(None, f"Scale{k}", imgs):
+                if k > 0:
+                    flat = [array_ops.reshape(x, array_ops.concat([[-1], t], 0)) for x, t in zip(imgs, tails)]
+                    remainder = tails[0] % divisor_tensor
+                    need_padding = math_ops.reduce_any(math_ops.not_equal(remainder, 0))
+                    padded = cond(need_padding, lambda: do_pad(flat, remainder), lambda: flat)
+                    downscaled = [avg_pool(x, ksize=divisor, strides=divisor, padding="VALID") for x in padded]
+                    tails = [x[1:] for x in array_ops.shape_n(downscaled)]
+                    imgs = [array_ops.reshape(x, array_ops.concat([h, t], 0))
+                            for x, h, t in zip(downscaled, heads, tails)]
+                ssim_per_channel, cs = _ssim_per_channel(*imgs, max_val=max_val, filter_size=filter_size,
+                                                         filter_sigma=filter_sigma, k1=k1, k2=k2)
+                mcs.append(relu(cs))
+        mcs.pop()  # the last scale contributes its full SSIM, not its contrast-structure term
+        mcs_and_ssim = array_ops.stack(mcs + [relu(ssim_per_channel)], axis=-1)
+        ms_ssim = math_ops.reduce_prod(math_ops.pow(mcs_and_ssim, power_factors), [-1])
+        return math_ops.reduce_mean(ms_ssim, [-1])  # the mean over channels
+
+
 def image_gradients(image):
     """`tf.image.image_gradients`: (dy, dx) forward differences, zero in the last row / column."""
     from graphcompat.ops import array_ops
@@ -499,6 +591,23 @@ def extract_image_patches(images, ksizes=None, strides=None, rates=None, padding
     return apply_op("ExtractImagePatches", [images], {"ksizes": [int(k) for k in ksizes],
                                                       "strides": [int(s) for s in strides],
                                                       "rates": [int(r) for r in rates], "padding": padding},
+                    name=name)
+
+
+def extract_volume_patches(input, ksizes, strides, padding: str, name: Optional[str] = None):  # noqa: A002
+    """`tf.extract_volume_patches`: the 3-D `extract_image_patches` (no rates); each output voxel holds its
+    [planes, rows, cols, depth] patch flattened in that order. op_def_library's attr checks come first."""
+    for attr, values in (("ksizes", ksizes), ("strides", strides)):
+        if not isinstance(values, (list, tuple)):
+            raise TypeError(f"Expected list for '{attr}' argument to 'extract_volume_patches' Op, not {values!r}.")
+        if len(values) < 5:
+            raise ValueError(f"Attr '{attr}' of 'ExtractVolumePatches' Op passed list of length {len(values)} "
+                             f"less than minimum 5.")
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"Attr 'padding' of 'ExtractVolumePatches' Op passed string '{padding}' not in: "
+                         f"\"SAME\", \"VALID\".")
+    return apply_op("ExtractVolumePatches", [input], {"ksizes": [int(k) for k in ksizes],
+                                                     "strides": [int(s) for s in strides], "padding": padding},
                     name=name)
 
 

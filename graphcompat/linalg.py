@@ -19,5 +19,5 @@ def adjoint(matrix, name: str = "adjoint"):
 from graphcompat.nn.nn_impl import l2_normalize  # noqa: F401,E402
 from graphcompat.ops.clip_ops import global_norm  # noqa: F401,E402
 from graphcompat.ops.linalg_more_ops import (cholesky_solve, expm, lstsq, lu, lu_matrix_inverse,  # noqa: F401,E402
-                                             lu_reconstruct, lu_solve, matrix_rank, normalize, pinv, sqrtm,
+                                             logm, lu_reconstruct, lu_solve, matrix_rank, normalize, pinv, sqrtm,
                                              tridiagonal_matmul, tridiagonal_solve)

@@ -49,6 +49,37 @@ def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding, 
         name=name)
 
 
+def _conv_v2_attrs(op_type: str, strides, padding: str, use_cudnn_on_gpu: bool, explicit_paddings,
+                   data_format: str, dilations) -> dict:
+    """The raw ops' attrs as op_def_library checks them: padding a string (EXPLICIT allowed, with
+    explicit_paddings), data_format NHWC or NCHW."""
+    _nn._check_padding(op_type, padding)
+    _nn._check_format(op_type, data_format)
+    return {"strides": [int(s) for s in strides], "padding": padding, "use_cudnn_on_gpu": bool(use_cudnn_on_gpu),
+            "explicit_paddings": [int(p) for p in explicit_paddings], "data_format": data_format,
+            "dilations": [int(d) for d in dilations]}
+
+
+def conv2d_backprop_filter_v2(input, filter, out_backprop, strides, padding: str,  # noqa: A002
+                              use_cudnn_on_gpu: bool = True, explicit_paddings=(), data_format: str = "NHWC",
+                              dilations=(1, 1, 1, 1), name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.conv2d_backprop_filter_v2` (the raw Conv2DBackpropFilterV2 op): conv2d's filter gradient, the
+    filter's shape read from `filter` itself."""
+    attrs = _conv_v2_attrs("Conv2DBackpropFilterV2", strides, padding, use_cudnn_on_gpu, explicit_paddings,
+                           data_format, dilations)
+    return apply_op("Conv2DBackpropFilterV2", [input, filter, out_backprop], attrs, name=name)
+
+
+def conv2d_backprop_input_v2(input, filter, out_backprop, strides, padding: str,  # noqa: A002
+                             use_cudnn_on_gpu: bool = True, explicit_paddings=(), data_format: str = "NHWC",
+                             dilations=(1, 1, 1, 1), name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.conv2d_backprop_input_v2` (the raw Conv2DBackpropInputV2 op): conv2d's input gradient, the
+    input's shape read from `input` itself."""
+    attrs = _conv_v2_attrs("Conv2DBackpropInputV2", strides, padding, use_cudnn_on_gpu, explicit_paddings,
+                           data_format, dilations)
+    return apply_op("Conv2DBackpropInputV2", [input, filter, out_backprop], attrs, name=name)
+
+
 def _depthwise_attrs(op_type: str, strides, padding, data_format, dilations) -> dict:
     padding, explicit = _nn._convert_padding(padding)
     _nn._check_padding(op_type, padding)

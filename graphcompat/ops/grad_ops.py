@@ -77,6 +77,25 @@ defop("StridedSliceGrad", "shape: Index, begin: Index, end: Index, strides: Inde
 _CONV = {"use_cudnn_on_gpu": True, "explicit_paddings": [], "data_format": "NHWC", "dilations": [1, 1, 1, 1]}
 defop("Conv2DBackpropFilter", "input: T, filter_sizes: int32, out_backprop: T -> output: T", attrs=dict(_CONV),
       types={"T": FLOAT}, shape=_shape_from_input(1))
+
+
+def _rank4_of_input(i: int):
+    """Conv2DBackprop{Filter,Input}V2's shape function: the output has the shape of input `i` (the filter,
+    resp. the input), which must be rank 4; TF checks no other input's rank."""
+    def shape(ctx):
+        s = ctx.shape(i)
+        if s.ndims is not None and s.ndims != 4:
+            raise ctx.error(f"Shape must be rank 4 but is rank {s.ndims}")
+        return [s if s.ndims is not None else _ts.unknown_shape(4)]
+    return shape
+
+
+# The V2 forms take the tensor itself instead of its shape (TF's CPU build has no kernel for them; their
+# lowerings are the V1 ones with the shape read from the tensor). Their T lists differ, as TF's do.
+defop("Conv2DBackpropFilterV2", "input: T, filter: T, out_backprop: T -> output: T", attrs=dict(_CONV),
+      shape=_rank4_of_input(1))
+defop("Conv2DBackpropInputV2", "input: T, filter: T, out_backprop: T -> output: T", attrs=dict(_CONV),
+      shape=_rank4_of_input(0))
 _DEPTHWISE = {"explicit_paddings": [], "data_format": "NHWC", "dilations": [1, 1, 1, 1]}
 defop("DepthwiseConv2dNativeBackpropInput", "input_sizes: int32, filter: T, out_backprop: T -> output: T",
       attrs=dict(_DEPTHWISE), types={"T": FLOAT}, shape=_shape_from_input(0))

@@ -72,6 +72,7 @@ defop("MatrixSolveLs", "matrix: T, rhs: T, l2_regularizer: float64 -> output: T"
       types={"T": _LINALG}, shape=_solve_ls_shape)
 defop("MatrixSquareRoot", "input: T -> output: T", types={"T": _LINALG}, shape=_same_square_shape)
 defop("MatrixExponential", "input: T -> output: T", types={"T": _LINALG}, shape=_same_square_shape)
+defop("MatrixLogarithm", "input: T -> output: T", shape=_same_square_shape)  # T: complex only, as TF
 defop("TridiagonalSolve", "diagonals: T, rhs: T -> output: T", attrs={"partial_pivoting": True,
                                                                      "perturb_singular": False},
       types={"T": _TRIDIAG})
@@ -261,6 +262,11 @@ def expm(input, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002
 def sqrtm(input, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002
     """`tf.linalg.sqrtm` / `tf.matrix_square_root`: the principal matrix square root."""
     return apply_op("MatrixSquareRoot", [input], name=name)
+
+
+def logm(input, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002
+    """`tf.linalg.logm`: the principal matrix logarithm of complex matrices (TF's raw MatrixLogarithm op)."""
+    return apply_op("MatrixLogarithm", [input], name=name)
 
 
 def _compact_from_matrix(m):

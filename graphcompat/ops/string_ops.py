@@ -126,6 +126,28 @@ defop("StringToNumber", "string_tensor: string -> output: out_type", attrs={"out
 defop("StringToHashBucketFast", "input: string -> output: int64", shape=_unchanged)
 defop("StringToHashBucketStrong", "input: string -> output: int64", shape=_unchanged)
 defop("StringToHashBucket", "string_tensor: string -> output: int64", shape=_unchanged)
+
+
+def _fingerprint_shape(ctx):
+    """TF's Fingerprint shape function: data at least rank 1, method a scalar; [batch, 8] once the method
+    is a known "farmhash64" (the size is the method's), [batch, ?] while it is only known at run time."""
+    data, method = ctx.shape(0), ctx.shape(1)
+    if data.ndims is not None and data.ndims < 1:
+        raise ctx.error(f"Shape must be at least rank 1 but is rank {data.ndims}")
+    if method.ndims is not None and method.ndims != 0:
+        raise ctx.error(f"Shape must be rank 0 but is rank {method.ndims}")
+    name = ctx.value(1)
+    size = None
+    if name is not None:
+        name = name.item() if hasattr(name, "item") else name
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        if name != "farmhash64":
+            raise ctx.error(f"Unsupported method: {name}")
+        size = 8
+    return [_ts.TensorShape([data[0].value if data.ndims else None, size])]
+
+
+defop("Fingerprint", "data: T, method: string -> fingerprint: uint8", shape=_fingerprint_shape)
 defop("StringFormat", "inputs: *T -> output: string", attrs={"template": "%s", "placeholder": "%s", "summarize": 3},
       shape=lambda ctx: [_ts.TensorShape([])])
 defop("ReduceJoin", "inputs: string, reduction_indices: int32 -> output: string",
@@ -278,3 +300,9 @@ def as_string(input, precision: int = -1, scientific: bool = False, shortest: bo
 __all__ += ["string_join", "string_split_v2", "substr", "string_length", "lower", "upper", "strip",
             "regex_replace", "regex_full_match", "string_to_number", "string_to_hash_bucket_fast",
             "string_to_hash_bucket_strong", "string_to_hash_bucket", "string_format", "reduce_join", "as_string"]
+
+
+def fingerprint(data, method: str = "farmhash64", name: _Optional[str] = None) -> _ops.Tensor:
+    """`tf.fingerprint`: one 8-byte FarmHash Fingerprint64 per row of `data` (uint8 [batch, 8], the hash's
+    bytes little-endian), stable across platforms and releases."""
+    return apply_op("Fingerprint", [data, method], name=name)

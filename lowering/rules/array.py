@@ -308,7 +308,12 @@ def _paddings(x, paddings, mirror: bool = False) -> list:
 
 @lowers("Pad")
 def pad(x, paddings, **_):
-    return jnp.pad(x, _paddings(x, paddings))
+    pads = _paddings(x, paddings)
+    # shape arithmetic pads static vectors (ssim_multiscale's paddings are a padded remainder): stay static
+    if is_static(x) and _host_result_ok(x, np.prod([d + lo + hi for d, (lo, hi) in zip(np.shape(x), pads)],
+                                                   dtype=np.int64)):
+        return np.pad(x, pads)
+    return jnp.pad(x, pads)
 
 
 @lowers("PadV2")

@@ -399,6 +399,11 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
     for j in range(1, len(branches)):
         for a, b, t in zip(avals[0], avals[j], op._outputs):
             if _shape_of(a) != _shape_of(b):
+                if isinstance(selector, (np.ndarray, np.generic)):
+                    # A static selector (numpy: from constants and static shapes, so fixed for this plan)
+                    # picks its branch while tracing, whose shapes then need not match the others'
+                    # (ssim_multiscale pads odd sizes in a cond). The probes above wrote to sub-contexts only.
+                    return _result([ctx.deref(v) for v in _run(branches[taken(selector)], ctx, env)])
                 raise NotImplementedError(
                     f"{what} '{op.name}': the branches return shapes {_describe(a)} and {_describe(b)} for output "
                     f"{t.value_index}; graphcompat compiles {what[3:]} with {how}, which needs equal shapes")

@@ -153,6 +153,19 @@ def conv2d_backprop_filter(x, filter_sizes, dy, **attrs):
     return _vjp("Conv2D", [x, w], [1], dy, **attrs)[0]
 
 
+@lowers("Conv2DBackpropFilterV2")
+def conv2d_backprop_filter_v2(x, w, dy, **attrs):
+    # the V1 op with the filter's (static) shape in place of filter_sizes
+    return conv2d_backprop_filter(x, np.asarray(np.shape(w), np.int32), dy, **attrs)
+
+
+@lowers("Conv2DBackpropInputV2")
+def conv2d_backprop_input_v2(x, w, dy, **attrs):
+    from lowering.rules.nn import conv2d_backprop_input
+    # the V1 op (with its size checks and error texts) with the input's shape in place of input_sizes
+    return conv2d_backprop_input(np.asarray(np.shape(x), np.int32), w, dy, **attrs)
+
+
 @lowers("DepthwiseConv2dNativeBackpropInput")
 def depthwise_backprop_input(input_sizes, w, dy, **attrs):
     x = jnp.zeros(_static_shape(input_sizes, "DepthwiseConv2dNativeBackpropInput's input_sizes"), dy.dtype)

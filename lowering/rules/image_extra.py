@@ -91,6 +91,25 @@ def extract_image_patches(images, *, ksizes, strides, rates, padding, **_):
     return patches.reshape(n, oh, ow, kh * kw * depth).astype(images.dtype)
 
 
+@lowers("ExtractVolumePatches")
+def extract_volume_patches(volume, *, ksizes, strides, padding, **_):
+    # TF's kernel checks these when it is constructed: patches never span batch or depth
+    require(ksizes[0] == 1 and ksizes[4] == 1, errors.UnimplementedError, "Only support ksizes across space.")
+    require(strides[0] == 1 and strides[4] == 1, errors.UnimplementedError, "Only support strides across space.")
+    require(all(k > 0 for k in ksizes[1:4]), errors.OutOfRangeError, "ksizes is out of range.")
+    volume = jnp.asarray(volume)
+    depth = volume.shape[-1]
+    window = tuple(ksizes[1:4])
+    patches = lax.conv_general_dilated_patches(volume, window, tuple(strides[1:4]), padding,
+                                               dimension_numbers=("NDHWC", "DHWIO", "NDHWC"),
+                                               precision=lax.Precision.HIGHEST)
+    n, op, oh, ow, _ = patches.shape
+    # lax orders the patch as (depth, plane, row, column); TF as (plane, row, column, depth)
+    size = window[0] * window[1] * window[2]
+    patches = patches.reshape(n, op, oh, ow, depth, size).transpose(0, 1, 2, 3, 5, 4)
+    return patches.reshape(n, op, oh, ow, size * depth).astype(volume.dtype)
+
+
 def _iou(boxes: np.ndarray, i: int, j: int) -> float:
     """TF's IOU: corners may come in either order."""
     a, b = boxes[i], boxes[j]

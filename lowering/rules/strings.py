@@ -16,6 +16,7 @@ import numpy as np
 from graphcompat.framework import errors
 from lowering import hashing
 from lowering.interpreter import require
+from lowering.rules.checks import shape_str
 from lowering.registry import lowers
 from lowering.rules.data_dependent import summarize_v2
 
@@ -196,6 +197,29 @@ def string_to_number(string_tensor, *, out_type=np.float32, **_):
 @lowers("StringToHashBucketFast", host=True)
 def string_to_hash_bucket_fast(input, *, num_buckets, **_):  # noqa: A002
     return _map(lambda s: hashing.fingerprint64(s) % num_buckets, input, np.int64)
+
+
+@lowers("Fingerprint", host=True)
+def fingerprint(data, method, **_):
+    # TF's FingerprintOp: a row's fingerprint is Fingerprint64 of its bytes (little-endian, row-major); a
+    # string row of one string hashes that string, a longer one the concatenated fingerprints of its strings
+    require(np.ndim(method) == 0, _INVALID,
+            lambda: f"`method` should be a scalar string: {shape_str(np.shape(method))}")
+    name = np.asarray(method).item()
+    name = name.decode("utf-8", "backslashreplace") if isinstance(name, bytes) else str(name)
+    require(name == "farmhash64", _INVALID, lambda: f"Unsupported fingerprint method: {name}")
+    data = np.asarray(data)
+    rows = data.reshape(data.shape[0], int(np.prod(data.shape[1:], dtype=np.int64)))  # -1 fails for 0 rows
+    out = np.zeros((data.shape[0], 8), np.uint8)
+    for i, row in enumerate(rows):
+        if data.dtype == object or data.dtype.kind in "SU":
+            strings = [s if isinstance(s, bytes) else str(s).encode() for s in row]
+            payload = strings[0] if data.ndim == 1 else \
+                b"".join(hashing.fingerprint64(s).to_bytes(8, "little") for s in strings)
+        else:
+            payload = np.ascontiguousarray(row).astype(row.dtype.newbyteorder("<")).tobytes()
+        out[i] = np.frombuffer(hashing.fingerprint64(payload).to_bytes(8, "little"), np.uint8)
+    return out
 
 
 @lowers("StringToHashBucketStrong", host=True)
