@@ -674,4 +674,5 @@ def test_gradients_through_loops_that_stop_early_match_tensorflow():
     for trip, w, g in zip(trips, want, got):
         for name, a, b in zip(("y", "dy/dx", "d|g|^2/dx"), g, w):
             np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6, err_msg=f"{name} after {trip} iterations")
-    np.testing.assert_array_equal(np.asarray(got[2][1]), np.asarray(got[4][1]))  # compiled run = first run
+    # the same feeds (3 iterations) on the same executable give the same bits
+    np.testing.assert_array_equal(np.asarray(got[2][1]), np.asarray(got[4][1]))
