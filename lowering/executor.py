@@ -26,6 +26,7 @@ brings values to the host, which raises the earlier run's error, naming it (its 
 from __future__ import annotations
 
 import concurrent.futures
+import operator
 import os
 import threading
 import time
@@ -241,58 +242,77 @@ class Compiled:
         self.batch_positions = _parallel.batch_positions(fed) if dp is not None else []
         self.feed_names = [t.name for t in fed]
 
-        def fn(donated, kept, feeds, sizes):
-            sizes_cell[0] = sizes
-            state_in = dict(zip(self.donated_keys, donated))
-            state_in.update(zip(self.kept_keys, kept))
+        # The jitted step takes its arguments flat, `(*donated, *kept, *feeds[, sizes])`, and returns one
+        # flat tuple `(*fetched, *written[, ok])`: nested lists cost jax's dispatch a pytree walk each way,
+        # which is measurable in a loop of tiny steps (0.5 µs of a 20 µs linear-regression step).
+        n_donated, n_state = len(self.donated_keys), len(self.donated_keys) + len(self.kept_keys)
+        padded = pad is not None
+        self.n_fetched, self.n_out = len(fetch_tensors), len(fetch_tensors) + len(writes)
+
+        def fn(*args):
+            sizes_cell[0] = args[-1] if padded else ()
+            state_in = dict(zip(self.donated_keys, args[:n_donated]))
+            state_in.update(zip(self.kept_keys, args[n_donated:n_state]))
             ctx = RunContext(state_in, traced=True)
             ctx.defer_effects = True
             ctx.rule_overrides = overrides
-            fetched = evaluate(steps, dict(zip(feed_tensors, feeds)), fetch_tensors, ctx)
+            fetched = evaluate(steps, dict(zip(feed_tensors, args[n_state:-1] if padded else args[n_state:])),
+                               fetch_tensors, ctx)
             check_meta[:] = [(cls, msg, op) for _, cls, msg, op in ctx.checks]
             ok = ctx.all_ok()
             written = ctx.final_writes(state_in)
             if dp is not None:  # every device keeps the same variables
                 written = dp.constrain_replicated(written)
-            return fetched, written, ([] if ok is None else [ok])
+            if len(written) != len(writes):
+                raise AssertionError(f"a step wrote {len(written)} state values, its state trace found {len(writes)}")
+            return (*fetched, *written) if ok is None else (*fetched, *written, ok)
 
-        self.jitted = jax.jit(fn, donate_argnums=(0,) if self.donated_keys else ())
+        self.jitted = jax.jit(fn, donate_argnums=tuple(range(n_donated)))
         self.hoisted = [jax.device_put(v) if dp is None else jax.device_put(v, dp.replicated)
                         for v in plan.hoisted.values()]
         self.shapes: set = set()
         # feeds whose shapes may change from run to run (open dimensions, host-input batches)
         self.varying = plan.open_feeds or bool(plan.input_tensors)
 
+    def arguments(self, store: dict, feed_values: Sequence, sizes=()) -> list:
+        """The jitted step's flat arguments: `(*donated, *kept, *feeds, *hoisted[, sizes])`."""
+        args = [store[k] for k in self.donated_keys]
+        args += [store[k] for k in self.kept_keys]
+        args += feed_values
+        args += self.hoisted
+        if self.pad is not None:
+            args.append(np.asarray(sizes, np.int32))
+        return args
+
+    def split(self, out: tuple) -> tuple:
+        """(fetched, written, oks) of the jitted step's flat result."""
+        n_fetched, n_out = self.n_fetched, self.n_out
+        return list(out[:n_fetched]), out[n_fetched:n_out], out[n_out:]
+
     def lower(self, store: dict, feed_values: Sequence, sizes=()):
         """jax's Lowered form of this step for these feeds (tests read its HLO)."""
-        donated = [store[k] for k in self.donated_keys]
-        kept = [store[k] for k in self.kept_keys]
         with jax.enable_x64(True):
-            return self.jitted.lower(donated, kept, list(feed_values) + self.hoisted,
-                                     np.asarray(sizes, np.int32) if self.pad is not None else ())
+            return self.jitted.lower(*self.arguments(store, feed_values, sizes))
 
     def __call__(self, store: dict, feed_values: Sequence, sizes=()):
+        """(fetched, written, oks) of one run of the step; the caller commits `written`."""
         for key, init in self.inits.items():
             if key not in store:  # hidden state not created yet (a random op's first run): its start
                 store[key] = _stored(init())
         if self.dp is not None:
             feed_values = self.distribute(store, feed_values)
-        donated = [store[k] for k in self.donated_keys]
-        kept = [store[k] for k in self.kept_keys]
-        feeds = list(feed_values) + self.hoisted if self.hoisted else feed_values
-        if self.pad is not None:
-            sizes = np.asarray(sizes, np.int32)
+        args = self.arguments(store, feed_values, sizes)
         signature = self.signature(feed_values)
         if signature in self.shapes:
             t0 = time.perf_counter()
-            out = self.jitted(donated, kept, feeds, sizes)
+            out = self.jitted(*args)
             stats.record_compiled(time.perf_counter() - t0)
-            return out
+            return self.split(out)
         # a new shape signature: this call traces and compiles (or loads from the persistent cache)
         with stats.compiling(self.plan, len(self.plan.steps), signature, padded=self.pad is not None), _tracing():
-            out = self.jitted(donated, kept, feeds, sizes)
+            out = self.jitted(*args)
         self.shapes.add(signature)
-        return out
+        return self.split(out)
 
     def distribute(self, store: dict, feed_values: Sequence) -> list:
         """Data parallel: the state this step reads replicated on the mesh (in `store`), the batch feeds
@@ -480,37 +500,40 @@ class PlanRunner:
         the Python around the dispatch is most of the time."""
         session, plan = self.session, self.plan
         store, lock, jitted, shapes = session.values, session.lock, compiled.jitted, compiled.shapes
-        donated_keys, kept_keys = tuple(compiled.donated_keys), tuple(compiled.kept_keys)
+        state_keys = tuple(compiled.donated_keys) + tuple(compiled.kept_keys)
         writes, hoisted, varying = tuple(compiled.writes), list(compiled.hoisted), compiled.varying
+        n_fetched, n_out = compiled.n_fetched, compiled.n_out
         # one x64 context object, entered only under the session lock (it keeps its previous value on itself)
         pre_runs, x64, clock, current_stats = plan.pre_runs, jax.enable_x64(True), time.perf_counter, stats
+        shape_of = operator.attrgetter("shape")  # feeds are converted ndarrays: .shape is np.shape
 
         def steady(feed_values: Sequence, need_values: bool):
             if session.pending or session.mixed_devices or \
-                    (varying and tuple([v.shape for v in feed_values]) not in shapes):
+                    (varying and tuple(map(shape_of, feed_values)) not in shapes):
                 return None
             for pre_run, op in pre_runs:  # host-side facts (e.g. the end of an iterator) first
                 pre_run(store, op)
             t0 = clock()
             with lock:
                 try:
-                    donated = [store[k] for k in donated_keys]
-                    kept = [store[k] for k in kept_keys]
+                    args = [store[k] for k in state_keys]
                 except KeyError:  # state re-created since (a variable re-initialized under another shape…)
                     return None
+                args += feed_values
+                if hoisted:
+                    args += hoisted
                 with x64:
-                    fetched, written, oks = jitted(donated, kept, list(feed_values) + hoisted if hoisted
-                                                   else feed_values, ())
-                for key, value in zip(writes, written):
+                    out = jitted(*args)
+                for key, value in zip(writes, out[n_fetched:n_out]):
                     store[key] = value
-            if oks and not self._checks_passed(oks[0], compiled, need_values):
+            if len(out) > n_out and not self._checks_passed(out[n_out], compiled, need_values):
                 with jax.enable_x64(True):
                     return self._raise_failed_check(feed_values)
             self.runs += 1
             counters = current_stats.current
             counters.compiled_runs += 1
             counters.run_seconds += clock() - t0
-            return fetched
+            return out[:n_fetched]
         return steady
 
     def _run(self, feed_values: Sequence) -> list:
