@@ -429,8 +429,13 @@ def _advance(read, write, name: str, op) -> None:
 
 
 def get_next_pre_run(store, op) -> None:
-    """Host bookkeeping before each run: one-shot initialization, and for device walks the end check."""
-    cache = op._graph._extras.setdefault("tf.data.get_next", {})  # per op: static facts, looked up per run
+    """Host bookkeeping before each run: one-shot initialization, and for device walks the end check.
+    It runs before every step of a `tf.data` training loop, so its static facts (and the state keys it
+    reads) are computed once per op."""
+    extras = op._graph._extras
+    cache = extras.get("tf.data.get_next")
+    if cache is None:
+        cache = extras["tf.data.get_next"] = {}
     info = cache.get(op)
     if info is None:
         it_op = _static_iterator(op)
@@ -438,20 +443,20 @@ def get_next_pre_run(store, op) -> None:
         plan = None if host_walk else device_plan(DATASET_OF_ITERATOR[it_op])
         if plan is not None and plan.ragged is None and plan.shuffle is None:
             plan = None  # nothing to tell the step
-        info = cache[op] = (it_op, it_op is not None and it_op.type == "OneShotIterator", host_walk, plan)
-    it_op, one_shot, host_walk, plan = info
+        name = None if it_op is None else it_op._name
+        info = cache[op] = (it_op, it_op is not None and it_op.type == "OneShotIterator", host_walk, plan,
+                            name, ("iterator", name), ("iterator_count", name), ("iterator_card", name))
+    it_op, one_shot, host_walk, plan, name, iterator_key, count_key, card_key = info
     if it_op is None:
         return
-    name = it_op._name
-    if one_shot and ("iterator", name) not in store:
+    if one_shot and iterator_key not in store:
         _init_one_shot(store, it_op)
     if host_walk:
         return
-    count_key = ("iterator_count", name)
     count = store.get(count_key)
     if count is None:
         raise errors.FailedPreconditionError(None, op, _NOT_INITIALIZED)
-    if count >= store[("iterator_card", name)]:
+    if count >= store[card_key]:
         raise errors.OutOfRangeError(None, op, "End of sequence")
     if plan is not None:
         _step_facts(store.get, store.__setitem__, name, plan, count)
