@@ -188,6 +188,18 @@ def _import_nested_input_map(tf):
     tf.import_graph_def(graph_def, name="plain")
 
 
+def _import_meta_graph(tf):
+    src = tf.Graph()
+    with src.as_default():
+        w = tf.get_variable("w", shape=[], use_resource=False, initializer=tf.ones_initializer())
+        tf.identity(w, name="out")
+        tf.train.Saver()
+        meta = tf.train.export_meta_graph()
+    a = tf.constant(1.0, name="a")
+    with tf.control_dependencies([a]):
+        tf.train.import_meta_graph(meta, import_scope="m")
+
+
 SNIPPETS = {
     "dominated": _dominated,
     "nested_domination": _nested_domination,
@@ -205,6 +217,7 @@ SNIPPETS = {
     "control_flow_bodies": _control_flow_bodies,
     "import": _import,
     "import_nested_input_map": _import_nested_input_map,
+    "import_meta_graph": _import_meta_graph,
 }
 
 
@@ -229,6 +242,30 @@ def test_op_control_inputs_match_tf():
             _dominated(lib)
         return {op.name: sorted(c.name for c in op.control_inputs) for op in graph.get_operations()}
     assert control_inputs(graphcompat) == control_inputs(v1)
+
+
+def test_dominated_ops_still_wait_for_the_block():
+    """Pruning drops only redundant edges: an op fed by a block's op still runs the block's inputs."""
+    v1 = oracle.tf1()
+
+    def build(tf):
+        counter = tf.get_variable("n", shape=[], dtype=tf.int32, use_resource=False,
+                                  initializer=tf.zeros_initializer())
+        x = tf.constant(2, name="x")
+        with tf.control_dependencies([tf.assign_add(counter, 1)]):
+            y = tf.identity(x) * 3           # the Mul is dominated: no ^AssignAdd of its own
+        return [y, counter]
+
+    def run(lib):
+        graph = lib.Graph()
+        with graph.as_default():
+            y, counter = build(lib)
+            with lib.Session() as sess:
+                sess.run(lib.global_variables_initializer())
+                sess.run(y)
+                sess.run(y)
+                return sess.run(counter)
+    assert run(graphcompat) == run(v1) == 2
 
 
 # ------------------------------------------------------------------------------------------------
