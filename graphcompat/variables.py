@@ -109,7 +109,8 @@ class Variable:
         collections = _collections_for(collections, trainable)
         graph = _ops.get_default_graph()
         values = [] if init_from_fn else [initial_value]
-        with _ops.name_scope(name, "Variable", values) as scope:
+        # TF builds a variable in `init_scope`: none of the open control_dependencies blocks apply
+        with _ops.control_dependencies(None), _ops.name_scope(name, "Variable", values) as scope:
             if init_from_fn:
                 with _ops.name_scope("Initializer"):
                     initial_value = initial_value()

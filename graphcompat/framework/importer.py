@@ -1631,8 +1631,16 @@ def import_graph_def(graph_def, input_map: Optional[dict] = None, return_element
 
 
 def _import(graph, graph_def, prefix: str, input_map: dict, return_elements, clear_devices: bool = False):
-    with _gc_paused():
-        return _import_gc_paused(graph, graph_def, prefix, input_map, return_elements, clear_devices)
+    # TF's import adds the open control_dependencies blocks' inputs to every imported node without its
+    # usual pruning (it compares their ops with the node's input Tensors, which never match): a node fed
+    # by another imported node, or by the control input itself through input_map, still gets them.
+    saved = graph._unpruned_controllers
+    graph._unpruned_controllers = tuple(graph._control_dependencies_stack)
+    try:
+        with _gc_paused():
+            return _import_gc_paused(graph, graph_def, prefix, input_map, return_elements, clear_devices)
+    finally:
+        graph._unpruned_controllers = saved
 
 
 def _import_gc_paused(graph, graph_def, prefix: str, input_map: dict, return_elements, clear_devices: bool):

@@ -351,6 +351,11 @@ def merge_device(outer: str, inner: str) -> str:
 # Graph
 # ------------------------------------------------------------------------------------------------
 class _ControlDependenciesController:
+    """One `with tf.control_dependencies(...)` block: its control inputs and the ops created inside it.
+
+    TF prunes with the second set: an op whose data input was created inside the block already runs
+    after the block's control inputs, so it gets none of them (it is "dominated")."""
+
     def __init__(self, graph: "Graph", control_inputs: Optional[list]):
         self._graph = graph
         if control_inputs is None:
@@ -359,8 +364,20 @@ class _ControlDependenciesController:
         else:
             self._control_inputs = control_inputs
             self._new_stack = False
+        # Operations hash by identity; holding them (not their ids) keeps an id from being reused by a
+        # later op after an import rolls back.
         self._seen: set = set()
         self._old_stack = None
+
+    @property
+    def control_inputs(self) -> list:
+        return self._control_inputs
+
+    def add_op(self, op: "Operation") -> None:
+        self._seen.add(op)
+
+    def op_in_group(self, op: "Operation") -> bool:
+        return op in self._seen
 
     def __enter__(self):
         if self._new_stack:
@@ -383,6 +400,9 @@ class Graph:
         self._names_in_use: dict[str, int] = {}
         self._name_stack = ""
         self._control_dependencies_stack: list[_ControlDependenciesController] = []
+        # The blocks a running `tf.import_graph_def` sits in: TF gives every imported node all of their
+        # control inputs, unpruned (framework/importer.py sets and restores this).
+        self._unpruned_controllers: tuple = ()
         self._device_stack: list = []
         self._colocation_stack: list = []
         self._collections: dict[str, list] = {}
@@ -499,34 +519,63 @@ class Graph:
             self._name_stack = old_stack
 
     # --- control dependencies & devices -----------------------------------------------------
-    def control_dependencies(self, control_inputs: Optional[Iterable]):
-        """Ops created inside depend on `control_inputs` (Operations, Tensors, Variables); None clears."""
+    def control_dependencies(self, control_inputs: Optional[Iterable]) -> _ControlDependenciesController:
+        """Ops created inside depend on `control_inputs`; None clears the enclosing blocks' inputs.
+
+        Each input may be an Operation, a Tensor, an IndexedSlices or a variable (its op: the variable
+        itself, never a read of it) or a name (`graph.as_graph_element`). Inputs an enclosing block
+        already has, and repeats, are dropped, as in TF."""
         if control_inputs is None:
             return _ControlDependenciesController(self, None)
-        ops = []
+        from graphcompat.gradients import IndexedSlices  # gradients imports this module
+        control_ops: list = []
+        current = set(self._current_control_dependencies())
         for c in control_inputs:
-            if hasattr(c, "_as_graph_element") and not isinstance(c, (Tensor, Operation)):
-                c = c._as_graph_element()
+            # TF's test for a resource variable (`_handle` and `op`): its op is the handle's VarHandleOp,
+            # so depending on the variable reads nothing
+            if isinstance(c, IndexedSlices) or (hasattr(c, "_handle") and hasattr(c, "op")):
+                c = c.op
+            c = self.as_graph_element(c)
             if isinstance(c, Tensor):
                 c = c.op
             elif not isinstance(c, Operation):
-                if callable(c):
-                    raise TypeError("Control dependencies must be Tensors or Operations, got a callable: "
-                                    "call it first (eager-style control dependencies are TF2 only).")
                 raise TypeError(f"Control input must be Operation or Tensor: {c}")
-            if c.graph is not self:
-                raise ValueError(f"Control input {c} is not an element of this graph.")
-            ops.append(c)
-        return _ControlDependenciesController(self, ops)
+            if c not in current:
+                control_ops.append(c)
+                current.add(c)
+                # TF marks every op used as a manual control dependency; the mark is in its GraphDef
+                c._set_attr("_has_manual_control_dependencies", True)
+        return _ControlDependenciesController(self, control_ops)
 
     def _current_control_dependencies(self) -> list:
+        """The control inputs of every open block, outermost first, each once."""
         ops, seen = [], set()
         for controller in self._control_dependencies_stack:
-            for op in controller._control_inputs:
-                if id(op) not in seen:
-                    seen.add(id(op))
+            for op in controller.control_inputs:
+                if op not in seen:
+                    seen.add(op)
                     ops.append(op)
         return ops
+
+    def _control_dependencies_for_inputs(self, input_ops: set) -> list:
+        """The control inputs a new op whose data inputs come from `input_ops` gets (TF's pruning).
+
+        A block adds nothing when one of the op's data inputs was created inside it (that input already
+        waits for the block's inputs), and never one of the op's own data-input ops. Blocks around a
+        running import are not pruned: TF adds them to imported nodes without looking at their inputs."""
+        ret: list = []
+        for controller in self._control_dependencies_stack:
+            if any(controller is c for c in self._unpruned_controllers):
+                ret.extend(c for c in controller.control_inputs if c not in ret)
+                continue
+            if any(controller.op_in_group(op) for op in input_ops):
+                continue
+            ret.extend(c for c in controller.control_inputs if c not in input_ops and c not in ret)
+        return ret
+
+    def _record_op_seen_by_control_dependencies(self, op: Operation) -> None:
+        for controller in self._control_dependencies_stack:
+            controller.add_op(op)
 
     @contextlib.contextmanager
     def device(self, device_name_or_function):
@@ -593,8 +642,7 @@ class Graph:
         if not _VALID_OP_NAME.match(name):
             raise ValueError(f"'{name}' is not a valid node name")
         with self._lock:
-            input_ops = {id(t.op) for t in inputs}
-            deps = [op for op in self._current_control_dependencies() if id(op) not in input_ops]
+            deps = self._control_dependencies_for_inputs({t.op for t in inputs})
             for c in control_inputs:
                 if c not in deps:
                     deps.append(c)
@@ -614,6 +662,7 @@ class Graph:
                 t._consumers.append(op)
             for c in deps:
                 c._control_outputs.append(op)
+            self._record_op_seen_by_control_dependencies(op)
             op._id = len(self._ops)
             self._ops.append(op)
             self._nodes_by_name[name] = op

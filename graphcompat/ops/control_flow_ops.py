@@ -151,6 +151,9 @@ def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: 
     Returns the body as an (unnamed) GraphFunction and the outer ops its ops have control dependencies on.
     """
     param_set = set(params)
+    # a body's control dependency on one of its own parameters (`with tf.control_dependencies([i])` in
+    # a loop body) is met on entry: it is neither body work nor an outer op the body waits for
+    param_ops = {t.op for t in params}
 
     def created_here(op):
         return first_id <= op._id < last_id
@@ -200,6 +203,8 @@ def _collect(graph: _ops.Graph, kind: str, first_id: int, last_id: int, params: 
             else:
                 capture(t)
         for c in op._control_inputs:
+            if c in param_ops:
+                continue
             if inside(c):
                 stack.append(c)
             elif c not in outer_control:
@@ -584,7 +589,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         if isinstance(loop_vars, _ops.Tensor) or not isinstance(loop_vars, (list, tuple, collections.abc.Mapping)):
             structure = loop_vars
         invariants = _shape_invariants(structure, shape_invariants, initial)
-        counter = constant(0, name="loop_counter")
+        # TF (while_v2) records `maximum_iterations` before `loop_counter`
         if maximum_iterations is None:
             max_iter = constant(-1, name="maximum_iterations")
         else:
@@ -594,6 +599,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
                 max_iter = cast(max_iter, _dt.int32)
             if max_iter.shape.ndims not in (None, 0):
                 raise ValueError(f"maximum_iterations must be a scalar, saw shape: {max_iter.shape}")
+        counter = constant(0, name="loop_counter")
         n = len(initial)
 
         def params(prefix):
