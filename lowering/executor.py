@@ -201,7 +201,7 @@ class _tracing:
 
 
 class Compiled:
-    """One plan traced into `(donated, kept, feeds) -> (fetches, written, oks)` under jax.jit.
+    """One plan traced into `(*donated, *kept, *feeds) -> (*fetches, *written[, ok])` under jax.jit.
 
     Which state the plan reads and writes is found once by an abstract trace (no compile, no run).
     jax.jit keeps one executable per feed shape signature; `shapes` counts the signatures seen.
