@@ -351,3 +351,25 @@ def test_unbuilt_symbols_are_missing(symbol):
     assert gen.status_of(graphcompat, f"tf.ragged.{symbol}")[0] == "missing"
     assert gen.status_of(graphcompat, "tf.ragged.constant")[0] == "supported"
     assert gen.status_of(graphcompat, "tf.RaggedTensorSpec")[0] == "missing"
+
+
+# ------------------------------------------------------------------------------------------------
+# 6. Gradients through the conversions reach the flat values (and to_tensor's default value)
+# ------------------------------------------------------------------------------------------------
+def _grad_to_tensor(tf):
+    x = tf.constant([1., 2., 3., 4.])
+    d = tf.constant(0.5)
+    rt = tf.RaggedTensor.from_row_splits(x, [0, 3, 3, 4])
+    y = rt.to_tensor(default_value=d, shape=[3, 2]) * tf.constant([[1., 2.], [3., 4.], [5., 6.]])
+    return [tf.convert_to_tensor(g) for g in tf.gradients(tf.reduce_sum(y), [x, d])]
+
+
+def _grad_to_sparse(tf):
+    x = tf.constant([[1., 2.], [3., 4.], [5., 6.]])
+    sp = tf.RaggedTensor.from_row_lengths(x, [1, 2]).to_sparse()
+    return [tf.convert_to_tensor(g) for g in tf.gradients(tf.reduce_sum(sp.values * sp.values), [x])]
+
+
+@pytest.mark.parametrize("build", [_grad_to_tensor, _grad_to_sparse])
+def test_gradients(build):
+    compare(build)

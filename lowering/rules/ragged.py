@@ -3,6 +3,8 @@ and ragged_tensor_to_sparse_kernel.cc semantics). Their output sizes depend on v
 """
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
@@ -73,7 +75,7 @@ def _max_lengths(nested_splits: list) -> list:
 @lowers("RaggedTensorToSparse", context=True, host=True)
 def ragged_tensor_to_sparse(ctx, op, *args):
     nested = [np.asarray(s, np.int64) for s in args[:-1]]
-    values = np.asarray(args[-1])
+    values = args[-1] if isinstance(args[-1], jax.core.Tracer) else np.asarray(args[-1])  # traced under a vjp
     for k, splits in enumerate(nested):
         nvals = nested[k + 1].size - 1 if k + 1 < len(nested) else values.shape[0]
         _check_splits(ctx, op, splits, nvals,
@@ -116,23 +118,32 @@ def _partitions_as_splits(ctx, op, types: list, partitions: list, nvals: int) ->
 
 @lowers("RaggedTensorToTensor", context=True, host=True)
 def ragged_tensor_to_tensor(ctx, op, shape, values, default_value, *partitions):
+    # The layout comes from the partitions and the shape, which are concrete; the values and the default
+    # may be traced (jax.vjp of a gradient through to_tensor), so they are moved with jnp when they are.
     types = [t.decode() if isinstance(t, bytes) else t for t in op.attrs["row_partition_types"]]
-    values, default_value = np.asarray(values), np.asarray(default_value, dtype=np.asarray(values).dtype)
-    nested = _partitions_as_splits(ctx, op, types, list(partitions), values.shape[0])
+    traced = isinstance(values, jax.core.Tracer) or isinstance(default_value, jax.core.Tracer)
+    xp = jnp if traced else np
+    values = xp.asarray(values)
+    default_value = xp.asarray(default_value, dtype=values.dtype)
+    nvals = values.shape[0]
+    nested = _partitions_as_splits(ctx, op, types, list(partitions), nvals)
     natural = [nested[0].size - 1] + _max_lengths(nested) + list(values.shape[1:])
     shape = np.asarray(shape).reshape(-1)
     if shape.size == 1 and shape[0] == -1 and len(natural) != 1:  # a scalar -1: unknown rank
         shape = np.full(len(natural), -1)
     out_shape = [n if int(s) < 0 else int(s) for s, n in zip(shape.tolist(), natural)]
     ragged_rank = len(nested)
-    inner = values.shape[1:]
-    if tuple(out_shape[ragged_rank + 1:]) != tuple(inner):
+    if tuple(out_shape[ragged_rank + 1:]) != tuple(values.shape[1:]):
         ctx.check(False, errors.InvalidArgumentError, f"rt_input.shape and shape={out_shape} are incompatible", op)
-    out = np.array(np.broadcast_to(default_value, out_shape), dtype=values.dtype)
     # A value whose row or column lies past the requested size is dropped (TF truncates).
-    index, keep = _element_index(nested, values.shape[0])
+    index, keep = _element_index(nested, nvals)
     for axis, idx in enumerate(index):
         keep &= idx < out_shape[axis]
-    if keep.any():
-        out[tuple(idx[keep] for idx in index)] = values[:values.shape[0]][keep]
+    where = tuple(idx[keep] for idx in index)
+    kept = np.flatnonzero(keep)
+    if traced:
+        return jnp.broadcast_to(default_value, out_shape).at[where].set(values[kept])
+    out = np.array(np.broadcast_to(default_value, out_shape), dtype=values.dtype)
+    if kept.size:
+        out[where] = values[kept]
     return out
