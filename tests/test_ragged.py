@@ -310,6 +310,8 @@ ERRORS = {
     "lengths_and_padding": (lambda tf: tf.RaggedTensor.from_tensor([[1]], lengths=[1], padding=0), None),
     "from_sparse_rank3": (lambda tf: tf.RaggedTensor.from_sparse(tf.SparseTensor([[0, 0, 0]], [1], [1, 1, 1])),
                           None),
+    "from_sparse_not_right_ragged": (lambda tf: tf.RaggedTensor.from_sparse(
+        tf.SparseTensor([[0, 0], [0, 2]], [1, 2], [2, 3])).row_splits, None),
     "constant_depths": (lambda tf: tf.ragged.constant([[1, [2]], [3]]), None),
     "constant_inner": (lambda tf: tf.ragged.constant([[[1, 2]], [[3]]], ragged_rank=1), None),
     "constant_ragged_rank": (lambda tf: tf.ragged.constant([[1]], ragged_rank=3), None),

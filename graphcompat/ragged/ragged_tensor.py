@@ -425,19 +425,18 @@ class RaggedTensor:
             raise TypeError(f"Argument `st_input` must be of type SparseTensor, but is {type(st_input).__name__}.")
         with _ops.name_scope(name, "RaggedFromSparse", [st_input]):
             tf = _tf()
-            static_rank = st_input.indices.shape.dims[1].value if st_input.indices.shape.ndims == 2 else None
-            if static_rank is not None and static_rank != 2:
+            from_indices = st_input.indices.shape.dims[1].value if st_input.indices.shape.ndims == 2 else None
+            from_shape = st_input.dense_shape.shape.dims[0].value if st_input.dense_shape.shape.ndims == 1 else None
+            if from_shape != 2 and from_indices != 2:
                 raise ValueError("rank(st_input) must be 2.")
             indices, values, dense_shape = st_input.indices, st_input.values, st_input.dense_shape
-            # Right-ragged: each entry is at column 0, or right after the entry before it in the same row.
-            rows, cols = indices[:, 0], indices[:, 1]
-            first_or_next = tf.logical_or(tf.equal(cols, 0), tf.logical_and(
-                tf.equal(tf.concat([[-1], rows[:-1]], axis=0), rows),
-                tf.equal(tf.concat([[-1], cols[:-1]], axis=0) + 1, cols)))
-            check = tf.Assert(tf.logical_and(tf.reduce_all(first_or_next),
-                                             tf.reduce_all(tf.equal(tf.concat([[0], rows[:-1]], axis=0) <= rows,
-                                                                    True))),
-                              ["SparseTensor is not right-ragged", "SparseTensor.indices =", indices])
+            # Right-ragged: an entry that starts a row is at column 0, one that continues a row is right
+            # after the entry before it (TF's _assert_sparse_indices_are_ragged_right).
+            rows, cols = indices[:, 0], indices[:, -1]
+            new_row = tf.not_equal(rows[1:], rows[:-1])
+            ok = tf.where(new_row, tf.equal(cols[1:], 0), tf.equal(cols[1:], cols[:-1] + 1))
+            right_ragged = tf.logical_and(tf.reduce_all(tf.equal(cols[:1], 0)), tf.reduce_all(ok))
+            check = tf.Assert(right_ragged, ["SparseTensor is not right-ragged", "SparseTensor.indices =", indices])
             with _ops.control_dependencies([check]):
                 rows = tf.identity(rows)
             return cls.from_value_rowids(values, _cast(rows, row_splits_dtype),
