@@ -117,6 +117,11 @@ FACTORIES = {
     "map_flat_values": lambda tf: tf.ragged.map_flat_values(tf.multiply, tf.ragged.constant(NESTED), 2),
     "map_flat_values_two": lambda tf: (lambda rt: tf.ragged.map_flat_values(tf.add, rt, rt))(
         tf.ragged.constant([[1, 2], [3]])),
+    "row_lengths_axes": lambda tf: [tf.ragged.constant(NESTED).row_lengths(a) for a in (-1, 2, -2)],
+    "row_lengths_uniform_axis": lambda tf: tf.ragged.constant([[[1, 2]], [[3, 4], [5, 6]]],
+                                                              ragged_rank=1).row_lengths(2),
+    "operators": lambda tf: (lambda rt, f: [rt + 1, 2 * rt, -rt, rt - rt, f / 2., 1. - f, f * f, abs(-f)])(
+        tf.ragged.constant(NESTED), tf.ragged.constant([[1., 2.], [3.]])),
     "getitem_row": lambda tf: tf.ragged.constant([[1, 2], [], [3, 4, 5]])[2],
     "getitem_negative": lambda tf: tf.ragged.constant([[1, 2], [], [3, 4, 5]])[-3],
     "getitem_slice": lambda tf: tf.ragged.constant([[1, 2], [], [3, 4, 5], [6]])[1:3],
@@ -323,6 +328,7 @@ ERRORS = {
                                 .to_tensor(default_value=[7, 8, 9]), None),
     "to_tensor_bad_shape": (lambda tf: tf.ragged.constant([[[1, 2], [3, 4]], [[5, 6]]], ragged_rank=1)
                             .to_tensor(shape=[2, 2, 3]), None),
+    "row_lengths_axis_bounds": (lambda tf: tf.ragged.constant(NESTED).row_lengths(-4), None),
     "segment_ids_float": (lambda tf: tf.ragged.row_splits_to_segment_ids(tf.constant([0., 1.])), None),
     "inner_ragged_index": (lambda tf: tf.ragged.constant([[1, 2], [3]])[:, 0], None),
     "map_flat_values_nrows": (lambda tf: tf.ragged.map_flat_values(tf.add, tf.ragged.constant([[1, 2], [3]]),
@@ -375,3 +381,13 @@ def _grad_to_sparse(tf):
 @pytest.mark.parametrize("build", [_grad_to_tensor, _grad_to_sparse])
 def test_gradients(build):
     compare(build)
+
+
+def test_dense_ops_refuse_ragged_arguments():
+    """TF dispatches dense ops to ragged kernels; graphcompat says it does not (never a wrong answer)."""
+    with graphcompat.Graph().as_default():
+        rt = graphcompat.ragged.constant([[1, 2], [3]])
+        with pytest.raises(NotImplementedError, match="tf.RaggedTensor as the argument of a dense op"):
+            graphcompat.reduce_sum(rt, axis=1)
+        with pytest.raises(NotImplementedError, match="ragged broadcasting"):
+            rt + graphcompat.constant([1, 2])

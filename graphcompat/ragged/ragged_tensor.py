@@ -16,7 +16,8 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import constant_value, convert_to_tensor
+from graphcompat.framework.constant_op import (constant_value, convert_to_tensor,
+                                              register_tensor_conversion_function)
 from graphcompat.framework.registry import apply_op
 
 _SPLITS_DTYPES = (_dt.int32, _dt.int64)
@@ -528,13 +529,17 @@ class RaggedTensor:
                 return self._row_lengths
             return self._row_splits[1:] - self._row_splits[:-1]
         with _ops.name_scope(name, "RaggedRowLengths", [self]):
+            rank = self.shape.ndims
             if axis < 0:
-                raise NotImplementedError("tf.RaggedTensor.row_lengths with a negative axis is not supported by "
-                                          "graphcompat")
+                if rank is None:
+                    raise ValueError(f"axis={axis} may only be negative if ndims is statically known.")
+                if axis < -rank:
+                    raise ValueError(f"axis={axis} out of bounds: expected -{rank}<=axis<{rank}")
+                return self.row_lengths(axis + rank)
             if not isinstance(self._values, RaggedTensor):
                 rank = self.shape.ndims
                 if rank is not None and axis >= rank:
-                    raise ValueError(f"axis={axis} out of bounds: expected -{rank}<=axis<{rank}.")
+                    raise ValueError(f"axis={axis} out of bounds: expected -{rank}<=axis<{rank}")
                 # a uniform dimension: every entry's length is that dimension's size
                 dims = _tf().shape(self._values, out_type=self._row_splits.dtype)
                 return self.with_values(_tf().fill(dims[:axis - 1], dims[axis - 1]))
@@ -722,6 +727,66 @@ class RaggedTensor:
         return f"tf.RaggedTensor(values={self._values!r}, row_splits={self._row_splits!r})"
 
     __str__ = __repr__
+
+    # ---- element-wise operators (TF's ragged_operators), for the cases that need no broadcasting ----
+    def _elementwise(self, other, fn_name: str, reverse: bool = False):
+        """`fn(self, other)` on the flat values when `other` is a scalar or a RaggedTensor with the same row
+        splits; TF's ragged broadcasting against dense tensors is not built."""
+        from graphcompat.ragged.ragged_ops import map_flat_values
+        fn = getattr(_tf(), fn_name)
+        scalar = isinstance(other, (int, float, bool, np.number, np.bool_)) or \
+            (isinstance(other, (_ops.Tensor, np.ndarray)) and other.shape == ())
+        if not (scalar or isinstance(other, (RaggedTensor, RaggedTensorValue))):
+            raise NotImplementedError(f"tf.RaggedTensor operator with a dense operand ({fn_name}, ragged "
+                                      f"broadcasting) is not supported by graphcompat: use rt.to_tensor() or "
+                                      f"tf.ragged.map_flat_values")
+        if scalar and not isinstance(other, _ops.Tensor):
+            other = convert_to_tensor(other, self.dtype)
+        return map_flat_values(fn, other, self) if reverse else map_flat_values(fn, self, other)
+
+    def __add__(self, other):
+        return self._elementwise(other, "add")
+
+    def __radd__(self, other):
+        return self._elementwise(other, "add", reverse=True)
+
+    def __sub__(self, other):
+        return self._elementwise(other, "subtract")
+
+    def __rsub__(self, other):
+        return self._elementwise(other, "subtract", reverse=True)
+
+    def __mul__(self, other):
+        return self._elementwise(other, "multiply")
+
+    def __rmul__(self, other):
+        return self._elementwise(other, "multiply", reverse=True)
+
+    def __truediv__(self, other):
+        return self._elementwise(other, "truediv")
+
+    def __rtruediv__(self, other):
+        return self._elementwise(other, "truediv", reverse=True)
+
+    def __floordiv__(self, other):
+        return self._elementwise(other, "floordiv")
+
+    def __neg__(self):
+        return self.with_flat_values(_tf().negative(self.flat_values))
+
+    def __abs__(self):
+        return self.with_flat_values(_tf().abs(self.flat_values))
+
+
+def _refuse_conversion(value, dtype=None, name=None, as_ref=False):
+    # TF dispatches most ops to ragged kernels when given a RaggedTensor; graphcompat does not, so an op
+    # that receives one says so instead of failing to convert it.
+    raise NotImplementedError("tf.RaggedTensor as the argument of a dense op (TF's ragged dispatch, e.g. "
+                              "tf.reduce_sum(rt, axis=1)) is not supported by graphcompat: use rt.to_tensor(), "
+                              "rt.flat_values or tf.ragged.map_flat_values")
+
+
+register_tensor_conversion_function(RaggedTensor, _refuse_conversion)
 
 
 def _gather_rows(values, index):
