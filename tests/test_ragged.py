@@ -391,3 +391,29 @@ def test_dense_ops_refuse_ragged_arguments():
             graphcompat.reduce_sum(rt, axis=1)
         with pytest.raises(NotImplementedError, match="ragged broadcasting"):
             rt + graphcompat.constant([1, 2])
+
+
+# ------------------------------------------------------------------------------------------------
+# 7. GraphDefs: TF's ragged graphs import and run here; ours import and run in TF
+# ------------------------------------------------------------------------------------------------
+def _graphdef_snippet(tf):
+    rt = tf.RaggedTensor.from_row_splits(tf.constant([1., 2., 3., 4.]), tf.constant([0, 3, 3, 4], tf.int64))
+    r = tf.ragged.range([1, 2], [4, 6])
+    return [rt.to_tensor(default_value=-1.), rt.to_sparse().indices, r.values, r.row_splits,
+            tf.RaggedTensor.from_value_rowids([1, 2, 3], [0, 0, 2]).to_tensor()]
+
+
+@pytest.mark.parametrize("direction", ["tf_to_graphcompat", "graphcompat_to_tf"])
+def test_graph_def_round_trip(direction):
+    v1 = oracle.tf1()
+    source, target = (v1, graphcompat) if direction == "tf_to_graphcompat" else (graphcompat, v1)
+    want = _run(v1, _graphdef_snippet)[0]
+    graph = source.Graph()
+    with graph.as_default():
+        names = [t.name for t in _graphdef_snippet(source)]
+    graph_def = target.GraphDef.FromString(graph.as_graph_def().SerializeToString())
+    with target.Graph().as_default():
+        fetches = target.import_graph_def(graph_def, return_elements=names, name="")
+        with target.Session() as sess:
+            got = sess.run(fetches)
+    _assert_same(got, want)
