@@ -125,6 +125,9 @@ FACTORIES = {
     "getitem_row": lambda tf: tf.ragged.constant([[1, 2], [], [3, 4, 5]])[2],
     "getitem_negative": lambda tf: tf.ragged.constant([[1, 2], [], [3, 4, 5]])[-3],
     "getitem_slice": lambda tf: tf.ragged.constant([[1, 2], [], [3, 4, 5], [6]])[1:3],
+    "getitem_nested_slice": lambda tf: tf.ragged.constant(NESTED)[1:],
+    "getitem_slice_empty": lambda tf: tf.ragged.constant(NESTED)[2:1],
+    "getitem_slice_open": lambda tf: tf.ragged.constant([[1, 2], [], [3, 4, 5], [6]])[:-1],
     "getitem_nested_row": lambda tf: tf.ragged.constant(NESTED)[2],
 }
 

@@ -683,11 +683,13 @@ class RaggedTensor:
             if isinstance(key, (int, np.integer)) or (isinstance(key, _ops.Tensor) and key.shape.ndims == 0):
                 return self._values[starts[key]:limits[key]]
             if isinstance(key, slice) and key.step is None:
+                # A slice without a step selects contiguous rows, so their values are one contiguous range.
                 new_starts, new_limits = starts[key], limits[key]
-                from graphcompat.ragged.ragged_ops import range as ragged_range
-                index = ragged_range(new_starts, new_limits, row_splits_dtype=self._row_splits.dtype)
-                values = _gather_rows(self._values, index.values)
-                return RaggedTensor._from_row_splits_tensor(values, index.row_splits, False)
+                lengths = new_limits - new_starts
+                splits = tf.concat([tf.zeros([1], lengths.dtype), tf.cumsum(lengths)], axis=0)
+                begin = tf.concat([new_starts, tf.zeros([1], lengths.dtype)], axis=0)[0]
+                values = self._values[begin:begin + splits[-1]]
+                return RaggedTensor._from_row_splits_tensor(values, splits, False)
         if isinstance(key, tuple) and len(key) > 1 and key[0] == slice(None) and \
                 isinstance(key[1], (int, np.integer)):
             raise ValueError("Cannot index into an inner ragged dimension.")
@@ -787,13 +789,6 @@ def _refuse_conversion(value, dtype=None, name=None, as_ref=False):
 
 
 register_tensor_conversion_function(RaggedTensor, _refuse_conversion)
-
-
-def _gather_rows(values, index):
-    if isinstance(values, RaggedTensor):
-        raise NotImplementedError("tf.RaggedTensor.__getitem__ with a slice of a RaggedTensor whose ragged_rank "
-                                  "> 1 is not supported by graphcompat")
-    return _tf().gather(values, index)
 
 
 def _with_dependencies(checks, tensor):
