@@ -258,6 +258,8 @@ from graphcompat.ops.extra_ops import approx_top_k  # noqa: F401,E402
 from graphcompat.ops.string_extra_ops import decode_compressed  # noqa: F401,E402
 from graphcompat.ops.sparse_serialize_ops import (deserialize_many_sparse, serialize_many_sparse,  # noqa: F401,E402
                                                   serialize_sparse)
+from graphcompat import ragged  # noqa: F401,E402
+from graphcompat.ragged import RaggedTensor  # noqa: F401,E402
 
 # Importing JAX and graphcompat leaves ~100k long-lived objects (modules, functions, classes, op records)
 # that every later full garbage collection would walk again: 30 ms each, and building a graph allocates

@@ -476,6 +476,8 @@ class _Signature:
         values = []
         for key, index, spec in self.feeds:
             value = feed_dict[key]
+            if index is not None and hasattr(key, "_feed_values"):  # a RaggedTensorValue fed to a RaggedTensor
+                value = key._feed_values(value)
             if index is not None:
                 if not isinstance(value, (tuple, list)) or len(value) <= index:
                     raise ValueError(f"The value of a tuple feed key {key!r} must be a tuple of the same length")
