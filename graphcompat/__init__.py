@@ -156,6 +156,7 @@ from graphcompat import queue  # noqa: F401
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
 from graphcompat import contrib, image, layers, losses, nn, train  # noqa: F401  (tf.metrics: _LAZY below)
+from graphcompat import audio  # noqa: F401  (tf.audio: WAV codecs; loads the audio ops, gen_audio_ops's)
 
 # --- summaries and TensorBoard -----------------------------------------------------------------
 from graphcompat import summary  # noqa: F401
