@@ -121,6 +121,7 @@ from graphcompat.io import python_io  # noqa: F401
 from graphcompat.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseFeature,  # noqa: F401
                                          SparseTensor, SparseTensorValue, VarLenFeature, decode_raw, parse_example,
                                          parse_single_example, parse_single_sequence_example)
+from graphcompat.ops.parsing_ops import decode_json_example  # noqa: F401
 from graphcompat.ops.string_ops import decode_csv, fingerprint, read_file, string_split  # noqa: F401
 # tf.gfile (TF1's names) and tf.io.gfile: the local file system with TF's semantics and errors
 from graphcompat import gfile  # noqa: F401,E402

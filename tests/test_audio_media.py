@@ -1,7 +1,8 @@
 """Audio ops against real TF 2.21 `tensorflow.compat.v1`: DecodeWav / EncodeWav (`tf.audio`, bit for bit),
 AudioSpectrogram and Mfcc (`gen_audio_ops`, float32 tolerance), their static shapes, build-time and run-time
 errors (class and TF's text), and TF's speech_commands front end (DecodeWav -> AudioSpectrogram -> Mfcc)
-exported by TF as a GraphDef and run by graphcompat."""
+exported by TF as a GraphDef and run by graphcompat. Also DecodeJSONExample (`tf.io.decode_json_example`),
+byte for byte."""
 import struct
 
 import numpy as np
@@ -309,3 +310,64 @@ def test_speech_commands_graph_def_import():
         assert got[1] == want[1]
         np.testing.assert_allclose(got[2], want[2], rtol=2e-5, atol=1e-5)
         np.testing.assert_allclose(got[3], want[3], rtol=1e-4, atol=1e-4)
+
+
+# ------------------------------------------------------------------------------------------------
+# DecodeJSONExample (tf.io.decode_json_example)
+# ------------------------------------------------------------------------------------------------
+def _json_feature(key: str, body: str) -> str:
+    return '{"features": {"feature": {"%s": %s}}}' % (key, body)
+
+
+JSON_EXAMPLES = [
+    '{"features": {"feature": {"b": {"int64List": {"value": ["1", 2, "-3", "9223372036854775807", 1e3]}}, '
+    '"a": {"floatList": {"value": [1.5, "NaN", -0.0, "-Infinity", "inf", 1e-50, 3.4e38, 0.1]}}}}}',
+    '{}', '{"features": {}}', '{"features": null}', ' {"features" : {"feature": {}}} ',
+    '{"features": {"feature": {"z": {"bytes_list": {"value": ["aGVsbG8=", "_-8", "", "aGk"]}}, '
+    '"y": {"floatList": {}}}}}',
+    _json_feature("x", "{}"), _json_feature("x", '{"int64List": {"value": []}}'),
+    _json_feature("x", '{"int64List": {"value": null}}'),
+    _json_feature("\u00e9t\u00e9", '{"float_list": {"value": [1]}}'),
+]
+JSON_ERRORS = [
+    "", "null", "[1]", '{"a":', '{"unknown": 1}', '{"features": 3}', '{"features": {"feature": []}}',
+    _json_feature("x", '{"int64List": {"value": [1.5]}}'), _json_feature("x", '{"int64List": {}, "floatList": {}}'),
+    _json_feature("x", '{"int64_list": {"value": ["18446744073709551615"]}}'),
+    _json_feature("x", '{"bytesList": {"value": ["@@"]}}'), _json_feature("x", '{"floatList": {"value": [3.5e38]}}'),
+    '{"features": {"feature": {"x": {}, "x": {}}}}',
+]
+
+
+def test_decode_json_example_values():
+    texts = np.array(JSON_EXAMPLES, dtype=object)
+
+    def build(tf):
+        return tf.io.decode_json_example(tf.placeholder(tf.string, [None], name="j"))
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("j:0"): texts}
+    compare(build, feed)
+    grid = texts[:8].reshape(2, 4)
+    compare(lambda tf: tf.decode_json_example(tf.constant(grid), name="dj"))
+
+
+def test_decode_json_example_graph():
+    for tf in (graphcompat, oracle.tf1()):
+        with tf.Graph().as_default():
+            out = tf.io.decode_json_example(tf.placeholder(tf.string, [3, None]))
+            assert out.name == "DecodeJSONExample:0" and out.shape.as_list() == [3, None]
+
+
+@pytest.mark.parametrize("text", JSON_ERRORS)
+def test_decode_json_example_errors(text):
+    """TF's class and message head; the parser's reason after it is protobuf C++'s (with randomized spacing)
+    in TF and Python's json_format's here."""
+    def build(tf):
+        return tf.io.decode_json_example(tf.placeholder(tf.string, [], name="j"))
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("j:0"): text}
+    from tests._op_oracle import error_of
+    want, got = error_of(oracle.tf1(), build, feed), error_of(graphcompat, build, feed)
+    assert type(want).__name__ == type(got).__name__ == "InvalidArgumentError", (want, got)
+    assert "Error while parsing JSON: " in want.message and got.message.startswith("Error while parsing JSON: ")

@@ -1,13 +1,15 @@
-"""Lowerings of graphcompat/ops/audio_ops.py.
+"""Lowerings of graphcompat/ops/audio_ops.py, and of DecodeJSONExample (graphcompat/ops/parsing_ops.py).
 
 DecodeWav and EncodeWav are host rules (strings), following TF's wav_io: the same chunk walk, the same
 checks in the same order and their messages, int16 <-> float scaling by 2^15 with roundf and clamping.
 AudioSpectrogram and Mfcc lower to jax.numpy so they compile; TF's kernels compute in double (window,
 FFT, filterbank, log, DCT) and store float32, and so do these rules, which keeps them within float32
-rounding of TF.
+rounding of TF. DecodeJSONExample (host) writes the binary Example the way protobuf's C++ JSON converter
+does: fields and map entries in the JSON's order, repeated scalars unpacked.
 """
 from __future__ import annotations
 
+import re
 import struct
 
 import jax.numpy as jnp
@@ -298,3 +300,102 @@ def mfcc(spectrogram, sample_rate, *, upper_frequency_limit=4000.0, lower_freque
     out = log_energies @ jnp.asarray(_dct_matrix(channels, coefficients).T)
     # TF's filterbank gives up (and the DCT of nothing is zeros) when the spectrum has no bin `end`.
     return jnp.where(end >= length, 0.0, out).astype(jnp.float32)
+
+
+# ------------------------------------------------------------------------------------------------
+# DecodeJSONExample (tf.io.decode_json_example)
+# ------------------------------------------------------------------------------------------------
+class _Pairs(list):
+    """A JSON object as its (key, value) pairs, in the text's order."""
+
+
+def _varint(value: int) -> bytes:
+    value &= 2**64 - 1                              # negative int64s: ten-byte two's complement
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _length_delimited(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/_=-]*")
+
+
+def _check_json_scalars(field, items) -> None:
+    """What protobuf's C++ JSON parser rejects and Python's json_format lets through: bytes that are not
+    base64 (Python's decoder skips stray characters)."""
+    from google.protobuf.descriptor import FieldDescriptor
+    for item in items:
+        if not isinstance(item, str):
+            continue
+        if field.type == FieldDescriptor.TYPE_BYTES and not _BASE64.fullmatch(item):
+            raise ValueError(f"invalid base64 in {field.full_name}: {item!r}")
+
+
+def _encode_json_message(message, pairs: _Pairs) -> bytes:
+    """The binary encoding TF's JSON converter (protobuf's JsonToBinaryStream) writes for one JSON object:
+    fields in the order the JSON names them, map entries in the JSON's order, repeated scalars unpacked.
+    `message` is the same object parsed by protobuf's json_format, which gives each value its protobuf
+    meaning (int64 strings, "NaN", base64) and has already rejected what TF rejects."""
+    from google.protobuf.descriptor import FieldDescriptor
+    by_name = {}
+    for field in message.DESCRIPTOR.fields:
+        by_name[field.name] = by_name[field.json_name] = field
+    out = []
+    for key, value in pairs:
+        field = by_name[key]
+        if value is None:                           # JSON null leaves a field unset
+            continue
+        held = getattr(message, field.name)
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            for map_key, map_value in value:
+                entry = _length_delimited(1, map_key.encode())
+                if map_value is not None:
+                    entry += _length_delimited(2, _encode_json_message(held[map_key], map_value))
+                out.append(_length_delimited(field.number, entry))
+        elif field.is_repeated:
+            _check_json_scalars(field, value)
+            for item in held:
+                if field.type == FieldDescriptor.TYPE_BYTES:
+                    out.append(_length_delimited(field.number, item))
+                elif field.type == FieldDescriptor.TYPE_FLOAT:
+                    out.append(_varint(field.number << 3 | 5) + struct.pack("<f", item))
+                else:                               # int64
+                    out.append(_varint(field.number << 3) + _varint(item))
+        else:
+            out.append(_length_delimited(field.number, _encode_json_message(held, value)))
+    return b"".join(out)
+
+
+def json_example_to_binary(text: bytes) -> bytes:
+    """One JSON-encoded tf.train.Example -> its serialized bytes; ValueError with the parser's reason."""
+    import json
+
+    from google.protobuf import json_format
+
+    from graphcompat.data.example_proto import Example
+    try:
+        decoded = text.decode("utf-8")
+        message = json_format.Parse(decoded, Example())
+        pairs = json.loads(decoded, object_pairs_hook=_Pairs)
+    except (UnicodeDecodeError, json_format.ParseError, ValueError) as e:
+        raise ValueError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+    return _encode_json_message(message, pairs)     # ValueError: _check_json_scalars
+
+
+@lowers("DecodeJSONExample", context=True, host=True)
+def decode_json_example(ctx, op, json_examples):
+    texts = np.asarray(json_examples, dtype=object)
+    out = np.empty(texts.shape, dtype=object)
+    for index, text in np.ndenumerate(texts):
+        try:
+            out[index] = json_example_to_binary(text if isinstance(text, bytes) else str(text).encode())
+        except ValueError as e:
+            # TF appends protobuf's C++ parser message (whose spacing it randomizes); this one is Python's.
+            _fail(ctx, op, f"Error while parsing JSON: {e}")
+    return out
