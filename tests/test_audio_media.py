@@ -274,6 +274,45 @@ def test_mfcc_build_errors(build):
     compare_error(build)
 
 
+def test_speech_front_end_records_tfs_graph():
+    """Names, op types and attrs node for node: the Python-int rate becomes `EncodeWav/sample_rate`, etc."""
+    def build(tf):
+        a = tf.placeholder(tf.float32, [None, 1])
+        decoded = tf.audio.decode_wav(tf.audio.encode_wav(a, 16000), desired_channels=1, desired_samples=16000)
+        spectrogram = audio_ops(tf).audio_spectrogram(decoded.audio, window_size=480, stride=160,
+                                                      magnitude_squared=True)
+        audio_ops(tf).mfcc(spectrogram, decoded.sample_rate, upper_frequency_limit=7600.5, dct_coefficient_count=40)
+        audio_ops(tf).mfcc(spectrogram, 8000, name="m8")
+    v1 = oracle.tf1()
+    assert oracle.op_names(graphcompat, build) == oracle.op_names(v1, build)
+    graphs = []
+    for tf in (graphcompat, v1):
+        graph = tf.Graph()
+        with graph.as_default():
+            build(tf)
+        graphs.append({node.name: (node.op, list(node.input),
+                                   {key: value.SerializeToString() for key, value in node.attr.items()})
+                       for node in graph.as_graph_def().node})
+    assert graphs[0] == graphs[1]
+
+
+def _spectrogram_gradient(tf):
+    x = tf.ones([40, 1])
+    return tf.gradients(audio_ops(tf).audio_spectrogram(x, window_size=8, stride=4), x)
+
+
+def _mfcc_gradient(tf):
+    x = tf.ones([1, 2, 9])
+    return tf.gradients(audio_ops(tf).mfcc(x, 16000), x)
+
+
+@pytest.mark.parametrize("build", [_spectrogram_gradient, _mfcc_gradient], ids=["spectrogram", "mfcc"])
+def test_audio_ops_have_no_gradient(build):
+    """TF registers no gradient for these ops: tf.gradients raises LookupError (graphcompat reads that from
+    framework/tf_op_types.py, which tools/gen_op_types.py writes)."""
+    compare_error(build)
+
+
 # ------------------------------------------------------------------------------------------------
 # TF's speech_commands front end, as a GraphDef written by TF
 # ------------------------------------------------------------------------------------------------
