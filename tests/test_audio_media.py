@@ -187,9 +187,9 @@ def test_audio_spectrogram_values(window, stride, squared, samples, channels):
 
     def feed(tf, graph):
         return {graph.get_tensor_by_name("x:0"): x}
-    compare(build, feed, tol=2e-5)
+    compare(build, feed, tol=1e-6)
     compare(lambda tf: audio_ops(tf).audio_spectrogram(tf.constant(x), window_size=window, stride=stride,
-                                                       magnitude_squared=squared), tol=2e-5)
+                                                       magnitude_squared=squared), tol=1e-6)
 
 
 @pytest.mark.parametrize("build", [
@@ -227,7 +227,7 @@ def test_mfcc_values(rate, kw):
 
     def feed(tf, graph):
         return {graph.get_tensor_by_name("s:0"): spec, graph.get_tensor_by_name("r:0"): rate}
-    compare(build, feed, tol=1e-4)
+    compare(build, feed, tol=1e-6)
 
 
 @pytest.mark.parametrize("rate,kw,bins", [
@@ -257,12 +257,12 @@ def test_mfcc_compiled_run_then_bad_rate():
         out = audio_ops(graphcompat).mfcc(s, r)
         with graphcompat.Session() as sess:
             for _ in range(2):
-                np.testing.assert_allclose(sess.run(out, {s: spec, r: 16000}), want, rtol=1e-4, atol=1e-4)
+                np.testing.assert_allclose(sess.run(out, {s: spec, r: 16000}), want, rtol=1e-6, atol=1e-6)
             with pytest.raises(graphcompat.errors.InvalidArgumentError,
                                match="Mfcc initialization failed for channel count 257, sample rate 0 and "
                                      "filterbank_channel_count 40"):
                 sess.run(out, {s: spec, r: 0})
-            np.testing.assert_allclose(sess.run(out, {s: spec, r: 16000}), want, rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(sess.run(out, {s: spec, r: 16000}), want, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("build", [
@@ -347,8 +347,8 @@ def test_speech_commands_graph_def_import():
     for got, want in zip(results[graphcompat], results[v1]):
         np.testing.assert_array_equal(got[0], want[0])
         assert got[1] == want[1]
-        np.testing.assert_allclose(got[2], want[2], rtol=2e-5, atol=1e-5)
-        np.testing.assert_allclose(got[3], want[3], rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(got[2], want[2], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(got[3], want[3], rtol=1e-6, atol=1e-6)
 
 
 # ------------------------------------------------------------------------------------------------
