@@ -148,10 +148,10 @@ def decode_wav(ctx, op, contents):
         _fail(ctx, op, str(e))
     want_channels, want_frames = int(op.attrs["desired_channels"]), int(op.attrs["desired_samples"])
     # The attrs are checked after decoding, as TF's kernel does (its shape function rejects them first).
-    ctx.check(want_channels >= -1, errors.InvalidArgumentError,
-              f"desired_channels must be >= -1, got {want_channels}")
-    ctx.check(want_frames >= -1, errors.InvalidArgumentError,
-              f"desired_samples must be >= -1, got {want_frames}")
+    if want_channels < -1:
+        _fail(ctx, op, f"desired_channels must be >= -1, got {want_channels}")
+    if want_frames < -1:
+        _fail(ctx, op, f"desired_samples must be >= -1, got {want_frames}")
     frames, channels = samples.shape
     out_frames = frames if want_frames == -1 else want_frames
     out_channels = channels if want_channels == -1 else want_channels
