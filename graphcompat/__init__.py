@@ -121,6 +121,7 @@ from graphcompat.io import python_io  # noqa: F401
 from graphcompat.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseFeature,  # noqa: F401
                                          SparseTensor, SparseTensorValue, VarLenFeature, decode_raw, parse_example,
                                          parse_single_example, parse_single_sequence_example)
+from graphcompat.ops.parsing_ops import decode_json_example  # noqa: F401
 from graphcompat.ops.string_ops import decode_csv, fingerprint, read_file, string_split  # noqa: F401
 # tf.gfile (TF1's names) and tf.io.gfile: the local file system with TF's semantics and errors
 from graphcompat import gfile  # noqa: F401,E402
@@ -156,6 +157,7 @@ from graphcompat import queue  # noqa: F401
 
 # --- models: tf.train, tf.nn, tf.layers, tf.losses, tf.metrics, tf.contrib, tf.image -----------
 from graphcompat import contrib, image, layers, losses, nn, train  # noqa: F401  (tf.metrics: _LAZY below)
+from graphcompat import audio  # noqa: F401  (tf.audio: WAV codecs; loads the audio ops, gen_audio_ops's)
 
 # --- summaries and TensorBoard -----------------------------------------------------------------
 from graphcompat import summary  # noqa: F401

@@ -13,7 +13,7 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant, convert_to_tensor
-from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.framework.registry import InferenceContext, apply_op, defop, unchanged_shape
 
 _FEATURE_TYPES = (_dt.float32, _dt.int64, _dt.string)
 
@@ -77,6 +77,8 @@ def _decode_raw_shape(ctx: InferenceContext):
 
 
 defop("DecodeRaw", "bytes: string -> output: out_type", attrs={"little_endian": True}, shape=_decode_raw_shape)
+# JSON-encoded tf.train.Example protos -> their binary encoding, element by element (rule: lowering/rules/media.py).
+defop("DecodeJSONExample", "json_examples: string -> binary_examples: string", shape=unchanged_shape)
 
 
 def _parse(op_type: str, serialized, features: dict, name: Optional[str]):
@@ -193,6 +195,12 @@ def parse_example(serialized, features, name=None, example_names=None) -> dict:
     if serialized.shape.ndims not in (None, 1):
         raise ValueError(f"Input serialized must be a vector: got shape {serialized.shape}")
     return _parse("ParseExample", serialized, features, name)
+
+
+def decode_json_example(json_examples, name: Optional[str] = None):
+    """`tf.io.decode_json_example`: JSON `tf.train.Example`s (protobuf's JSON mapping) -> serialized Examples,
+    same shape."""
+    return apply_op("DecodeJSONExample", [json_examples], name=name)
 
 
 def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, bytes=None):  # noqa: A002

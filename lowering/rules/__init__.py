@@ -29,3 +29,4 @@ from lowering.rules import morphology  # noqa: F401
 from lowering.rules import list_ops  # noqa: F401
 from lowering.rules import fractional_pool  # noqa: F401
 from lowering.rules import ragged  # noqa: F401
+from lowering.rules import media  # noqa: F401
