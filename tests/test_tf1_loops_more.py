@@ -131,3 +131,25 @@ def test_an_overflow_is_caught_when_dispatch_is_asynchronous():
                     np.testing.assert_allclose(sess.run(w), want[i][1], rtol=1e-5, atol=1e-6, err_msg=f"step {i}")
             finally:
                 executor.set_async_dispatch(None)
+
+
+def test_an_overflow_in_a_step_with_a_host_tail_is_staged_op_by_op():
+    """A step whose fetches end in host work (a summary) runs its device part staged, committed after the
+    tail: an overflow there re-runs the device part op by op, uncommitted, and compiles again later."""
+    meta, want = _tf_writes("fed_trips")
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.train.import_meta_graph(meta)
+        train, loss = tf.get_collection("train_op")[0], tf.get_collection("loss")[0]
+        summary = tf.summary.scalar("loss", loss)
+        w = next(v for v in tf.global_variables() if v.op.name == "w")
+        with tf.Session(graph=graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            compiles = []
+            for i, n in enumerate(TRIPS):
+                before = tf.stats()["compilations"]
+                sess.run([train, summary], {"x:0": X, "n:0": n})
+                compiles.append(tf.stats()["compilations"] - before)
+                np.testing.assert_allclose(sess.run(w), want[i][1], rtol=1e-5, atol=1e-6, err_msg=f"step {i}")
+            assert sess.run(tf.train.get_global_step()) == len(TRIPS)
+    assert compiles == [0, 1, 0, 1, 0, 1, 0]   # the device part, for 16, 32 and 64 iterations
