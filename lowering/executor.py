@@ -41,7 +41,7 @@ from lowering import padding
 from lowering import parallel as _parallel
 from lowering import placement as _placing
 from lowering import segments as _segments
-from lowering.interpreter import RunContext, evaluate
+from lowering.interpreter import CapacityExceeded, LoopHints, NeedsObservedRun, RunContext, evaluate
 from lowering.registry import get_rule
 from lowering import plan as _plan
 from lowering.plan import Plan
@@ -207,7 +207,8 @@ class Compiled:
     jax.jit keeps one executable per feed shape signature; `shapes` counts the signatures seen.
     """
 
-    def __init__(self, plan: Plan, store: dict, feed_values: Sequence, donate: bool, pad=None):
+    def __init__(self, plan: Plan, store: dict, feed_values: Sequence, donate: bool, pad=None,
+                 hints: Optional[LoopHints] = None):
         self.plan = plan
         self.pad = pad
         steps, fetch_tensors, feed_tensors = plan.steps, plan.fetch_tensors, plan.all_feeds
@@ -220,7 +221,7 @@ class Compiled:
         # the state probe traces the step this object runs: masked, with traced true sizes (a check on the
         # batch size must be a check there too, not a constant of the bucket size)
         reads, writes, inits = _state_access(plan, store, feed_values, dict(overrides), sizes_cell,
-                                             len(pad.symbols) if pad is not None else None)
+                                             len(pad.symbols) if pad is not None else None, hints)
         self.inits = inits
         self.writes = writes
         self.donated_keys = [k for k in reads if k in writes] if donate else []
@@ -256,6 +257,7 @@ class Compiled:
             ctx = RunContext(state_in, traced=True)
             ctx.defer_effects = True
             ctx.rule_overrides = overrides
+            ctx.loop_hints = hints
             fetched = evaluate(steps, dict(zip(feed_tensors, args[n_state:-1] if padded else args[n_state:])),
                                fetch_tensors, ctx)
             check_meta[:] = [(cls, msg, op) for _, cls, msg, op in ctx.checks]
@@ -288,6 +290,11 @@ class Compiled:
         """(fetched, written, oks) of the jitted step's flat result."""
         n_fetched, n_out = self.n_fetched, self.n_out
         return list(out[:n_fetched]), out[n_fetched:n_out], out[n_out:]
+
+    def sized_by_hints(self) -> bool:
+        """Whether a check of this step is a capacity taken from LoopHints (known once it was traced):
+        such a failure is not an error but a step to re-run op by op, so its checks are read at once."""
+        return any(cls is CapacityExceeded for cls, _, _ in self.check_meta)
 
     def lower(self, store: dict, feed_values: Sequence, sizes=()):
         """jax's Lowered form of this step for these feeds (tests read its HLO)."""
@@ -331,7 +338,8 @@ class Compiled:
 
 
 def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Optional[dict] = None,
-                  sizes_cell: Optional[list] = None, num_sizes: Optional[int] = None):
+                  sizes_cell: Optional[list] = None, num_sizes: Optional[int] = None,
+                  hints: Optional[LoopHints] = None):
     """(reads, writes, inits) of `plan` from an abstract trace: which state keys it reads and writes,
     and the hidden state it creates when absent (RNG counters). Only context rules touch state.
 
@@ -356,6 +364,7 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Opt
         ctx.defer_effects = True
         ctx.state_access_only = True  # rules may skip work that touches no state (a gradient's backward pass)
         ctx.rule_overrides = overrides
+        ctx.loop_hints = hints
         evaluate(steps, dict(zip(plan.all_feeds, feeds)), plan.fetch_tensors, ctx)
         reads = list(dict.fromkeys(ctx.reads))
         if ctx.all_ok() is not None:
@@ -402,7 +411,7 @@ class _HotShape:
     def __init__(self, runner: "PlanRunner", store: dict, feed_values: Sequence):
         plan = runner.plan
         with jax.enable_x64(True), _tracing():
-            self.compiled = Compiled(plan, store, feed_values, runner.donate)
+            self.compiled = Compiled(plan, store, feed_values, runner.donate, hints=runner.loop_hints)
             lowered = self.compiled.lower(store, feed_values)
         self.signature = self.compiled.signature(feed_values)
         label, signature, counters = stats._label(plan), self.signature, stats.current
@@ -478,6 +487,8 @@ class PlanRunner:
         # exact feed shapes of padded runs: how often seen, then their _HotShape (None: it failed to build)
         self.hot: dict = {}
         self.segmented = None   # a placed plan's per-device jitted segments (False: they do not apply)
+        # trip counts of loops without a static bound, seen op by op: the capacities compiled steps use
+        self.loop_hints = LoopHints()
 
     # --- the entry point --------------------------------------------------------------------------
     def run(self, feed_values: Sequence, need_values: bool = True) -> list:
@@ -528,7 +539,7 @@ class PlanRunner:
                     store[key] = value
             if len(out) > n_out and not self._checks_passed(out[n_out], compiled, need_values):
                 with jax.enable_x64(True):
-                    return self._raise_failed_check(feed_values)
+                    return self._raise_failed_check(feed_values, compiled)
             self.runs += 1
             counters = current_stats.current
             counters.compiled_runs += 1
@@ -573,6 +584,9 @@ class PlanRunner:
                     fetched, written, oks = compiled(store, run_values, sizes)
                     for key, value in zip(compiled.writes, written):
                         store[key] = value  # gated: after a failed check these are the old values
+            except NeedsObservedRun:  # a loop's capacity is not known yet: this run observes it, op by op
+                self.compiled = self.padded = None
+                return self._run_eager(feed_values)
             except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
                 # a rule needs a run-time value as a static shape (tf.range(n_fed), x[i:j] with fed bounds):
                 # JAX cannot compile that, TF's executor runs it. So do we, op by op, for good.
@@ -582,7 +596,7 @@ class PlanRunner:
             except RefusedWhileTracing:  # nothing ran; op by op raises TF's error in TF's order
                 return self._run_eager(feed_values)
             if oks and not self._checks_passed(oks[0], compiled, sync):
-                return self._raise_failed_check(feed_values)
+                return self._raise_failed_check(feed_values, compiled)
             self.runs += 1
             if padded is not None:
                 return padding.cut_fetches(self.pad, fetched, sizes)
@@ -618,7 +632,8 @@ class PlanRunner:
         run_values = padding.pad_feeds(self.pad, feed_values, buckets)
         if self.padded is None:
             with _tracing():
-                self.padded = Compiled(self.plan, store, run_values, self.donate, pad=self.pad)
+                self.padded = Compiled(self.plan, store, run_values, self.donate, pad=self.pad,
+                                       hints=self.loop_hints)
         return self.padded, run_values, sizes
 
     def _hot_shape(self, store: dict, feed_values: Sequence, padded) -> Optional["Compiled"]:
@@ -649,6 +664,11 @@ class PlanRunner:
             self.hot[shape] = None
             return None
 
+    def _drop_compiled(self) -> None:
+        """Forget every compiled form of the plan (their capacities are too small): rebuilt on next use."""
+        self.compiled = self.padded = self.steady = None
+        self.hot = {}
+
     def _first_tier(self) -> str:
         plan = self.plan
         if self.runs or config.deterministic or plan.loop_body or _multiprocess():
@@ -660,20 +680,30 @@ class PlanRunner:
     def _compile(self, store: dict, feed_values: Sequence) -> Compiled:
         with jax.enable_x64(True):
             with _tracing():
-                self.compiled = Compiled(self.plan, store, feed_values, self.donate)
+                self.compiled = Compiled(self.plan, store, feed_values, self.donate, hints=self.loop_hints)
         return self.compiled
 
     def _checks_passed(self, ok, compiled: Compiled, sync: bool) -> bool:
-        if sync or not _async_enabled():
+        if sync or not _async_enabled() or compiled.sized_by_hints():
+            # a capacity check that fails means "re-run this step op by op", which a later run cannot do
             return bool(ok)
         failing = compiled.check_meta[0] if compiled.check_meta else (errors.InvalidArgumentError, "check", None)
         self.session.pending.append((ok, self, failing))
         return True
 
-    def _raise_failed_check(self, feed_values: Sequence) -> list:
+    def _raise_failed_check(self, feed_values: Sequence, compiled: Optional[Compiled] = None) -> list:
         """Nothing changed: re-run op by op, which raises with the run-time values in the message
-        (tf.Assert data, the bad index …) exactly as a first run would."""
-        self._run_eager(feed_values)
+        (tf.Assert data, the bad index …) exactly as a first run would.
+
+        When the failed check was a capacity from LoopHints (a loop ran more iterations than its stacks
+        had rows for), the op-by-op run passes and observes the larger trip count: its result is this
+        run's (its writes are the only ones: the compiled run's were gated off), and the compiled forms
+        are dropped, so the next run compiles with the larger capacity."""
+        version = self.loop_hints.version
+        fetched = self._run_eager(feed_values)
+        if compiled is not None and compiled.sized_by_hints() and self.loop_hints.version != version:
+            self._drop_compiled()
+            return fetched
         raise errors.InternalError(None, None, "a run-time check failed in the compiled run but not when the "
                                                "step was re-run op by op (non-deterministic op?)")
 
@@ -683,6 +713,7 @@ class PlanRunner:
         store = self.session.values
         t0 = time.perf_counter()
         ctx = RunContext(store, traced=False)
+        ctx.loop_hints = self.loop_hints
         self._place(ctx)
         feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
         feeds.update(plan.hoisted)
@@ -692,6 +723,7 @@ class PlanRunner:
         except Exception:
             _commit_hidden(store, ctx)
             raise
+        self.loop_hints.observed = True
         for key in ctx.writes:
             store[key] = _stored(ctx.state[key])
         if self.placed:
@@ -802,6 +834,8 @@ class PlanRunner:
         if compiled is None and not self.eager_only and (self._first_tier() == "compiled"):
             try:
                 compiled = self._compile(store, feed_values)
+            except NeedsObservedRun:  # this run observes the loops' trip counts, op by op
+                compiled = None
             except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
                 self.eager_only = True
             except RefusedWhileTracing:  # this run goes op by op (see RefusedWhileTracing)
@@ -813,17 +847,25 @@ class PlanRunner:
                     _gather_state(store, compiled, plan.device)
                 try:
                     fetched, written, oks = compiled(store, feed_values)
+                except NeedsObservedRun:
+                    self.compiled = None
+                    return self._run_staged_after_inputs(feed_values)
                 except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
                     self.compiled, self.eager_only = None, True
                     return self._run_staged_after_inputs(feed_values)
                 except RefusedWhileTracing:
                     refused = True
-        if compiled is not None and not refused:
+        if compiled is not None and not refused and oks and not bool(oks[0]) and compiled.sized_by_hints():
+            # a capacity from LoopHints may have been too small: staged op by op below (which raises a
+            # real error), and compiled again with what that run observes
+            self._drop_compiled()
+        elif compiled is not None and not refused:
             if oks and not bool(oks[0]):
                 self._raise_failed_check(feed_values)
             self.runs += 1
             return fetched, dict(zip(compiled.writes, written))
         ctx = RunContext(store, traced=False)
+        ctx.loop_hints = self.loop_hints
         self._place(ctx)
         feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
         feeds.update(plan.hoisted)
@@ -833,6 +875,7 @@ class PlanRunner:
         except Exception:
             _commit_hidden(store, ctx)
             raise
+        self.loop_hints.observed = True
         self.runs += 1
         return fetched, {k: ctx.state[k] for k in ctx.writes}
 

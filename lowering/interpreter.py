@@ -26,6 +26,49 @@ class NeedsConcreteValues(NotImplementedError):
     """
 
 
+class NeedsObservedRun(NeedsConcreteValues):
+    """A compiled step needs a capacity that only an op-by-op run can observe (the trip count of a loop
+    whose body pushes on a stack, with no static bound): the executor runs this step op by op, which
+    records it in the plan's `LoopHints`, and compiles on a later run (not "op by op for good")."""
+
+
+class CapacityExceeded(errors.InternalError):
+    """The error class of a compiled step's check that a capacity taken from `LoopHints` sufficed. When it
+    fails, the step's writes are gated off like any failed check's; the executor re-runs the step op by op
+    (exact), returns that result and rebuilds the compiled step with the larger capacity observed."""
+
+
+class LoopHints:
+    """What a plan's op-by-op runs observed about its loops without a static bound, used as capacity hints
+    when it compiles: per While op, the most iterations one execution of it ran. A compiled step sizes the
+    stacks such a loop pushes on to `capacity(op)` iterations and checks at run time that it was enough
+    (CapacityExceeded)."""
+
+    MINIMUM = 16   # capacity of a loop seen running few (or no) iterations: small loops never recompile
+
+    def __init__(self):
+        self.trips: dict = {}     # While op -> most iterations observed in one execution
+        self.observed = False     # an op-by-op run of the plan completed (loops it did not reach: MINIMUM)
+        self.version = 0          # bumped whenever a capacity grows (so a rebuilt step would differ)
+
+    def observe(self, op, trips: int) -> None:
+        before = self.capacity_of(self.trips.get(op, 0))
+        self.trips[op] = max(self.trips.get(op, 0), int(trips))
+        if self.capacity_of(self.trips[op]) > before:
+            self.version += 1
+
+    @classmethod
+    def capacity_of(cls, trips: int) -> int:
+        # the next power of two: a loop whose trip count creeps up recompiles log2(n) times, not n times
+        return max(cls.MINIMUM, 1 << max(int(trips) - 1, 0).bit_length())
+
+    def capacity(self, op) -> int:
+        if op not in self.trips and not self.observed:
+            raise NeedsObservedRun(f"tf.while_loop '{op.name}': its stacks are sized from the trip count an "
+                                   "op-by-op run observes")
+        return self.capacity_of(self.trips.get(op, 0))
+
+
 # The evaluation in progress on this thread/task: (RunContext, current op). Lets plain rules declare
 # run-time validations with `require` without becoming context rules.
 _active_run: contextvars.ContextVar = contextvars.ContextVar("graphcompat_active_run", default=None)

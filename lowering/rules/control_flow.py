@@ -39,7 +39,7 @@ from jax import lax
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
-from lowering.interpreter import Ref, RunContext, evaluate
+from lowering.interpreter import CapacityExceeded, Ref, RunContext, evaluate
 from lowering.registry import get_rule, lowers, runs_on_host
 from lowering.reverse_loop import differentiable_while
 from lowering.rules.list_ops import is_list
@@ -481,6 +481,9 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
     env = _captured_env(ctx, op._inputs[2 + n:], captured)
     if host or _concrete(ctx, vars0, captured, max_iter):
         out = _while_host(ctx, cond_g, body_g, env, counter0, max_iter, vars0) + tuple(captured)
+        hints = getattr(ctx, "loop_hints", None)
+        if hints is not None:  # an op-by-op run of a plan: its compiled form sizes this loop's stacks by it
+            hints.observe(op, int(out[0]) - int(np.asarray(counter0)))
         if not host:
             def one_iteration(child):
                 _run(cond_g, child, env, vars0)
@@ -516,6 +519,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
             and int(np.asarray(max_iter)) >= 0:
         static_max = int(np.asarray(max_iter))
     lists: dict = {}     # loop variable index -> _ListCarry, for the lists the body changes
+    capacity = None      # no static bound: the iterations its stacks have rows for (the plan's LoopHints)
     for _ in range(_SETTLE_PASSES):
         (new_avals, _), (p_ctx,) = _probe(probe, vars0)
         settled = True
@@ -543,7 +547,12 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         grown = {k: jax.ShapeDtypeStruct(jnp.shape(p_ctx.state[k]), jnp.result_type(p_ctx.state[k]))
                  for k in p_ctx.writes if is_stack_items(k) and k not in fixed and ctx.has(k)}
         if grown:
-            for k, v in size_stacks(ctx, {k: ctx.read(k) for k in grown}, grown, static_max, op).items():
+            bound = static_max
+            if bound is None and getattr(ctx, "loop_hints", None) is not None:
+                # no static bound: size the stacks for the iterations op-by-op runs saw (rounded up); the
+                # loop checks below that it ran no more (else the executor re-runs the step op by op)
+                bound = ctx.loop_hints.capacity(op)
+            for k, v in size_stacks(ctx, {k: ctx.read(k) for k in grown}, grown, bound, op).items():
                 ctx.write(k, v, gated=True)
                 fixed.add(k)
                 settled = False
@@ -552,6 +561,11 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
     else:
         raise NotImplementedError(f"tf.while_loop '{op.name}': the TensorLists it carries do not settle to fixed "
                                   f"shapes in {_SETTLE_PASSES} traced iterations, so it runs op by op")
+    if static_max is None and getattr(ctx, "loop_hints", None) is not None and \
+            any(is_stack_items(k) for k in p_ctx.writes):
+        # the body pushes, and the rows for its pushes (this loop's, or an enclosing loop's that traced this
+        # one sizing them) were counted for `capacity` iterations of it: more would overflow them
+        capacity = ctx.loop_hints.capacity(op)
     keys = list(p_ctx.writes)
     avals = {k: jax.ShapeDtypeStruct(jnp.shape(p_ctx.state[k]), jnp.result_type(p_ctx.state[k])) for k in keys}
     key_dtypes = [avals[k].dtype for k in keys]
@@ -629,6 +643,9 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         ctx.check(ok, cls, msg, check_op)
     for ok, (cls, msg, check_op) in zip(oks, checks_meta):
         ctx.check(ok, cls, msg, check_op)
+    if capacity is not None:
+        ctx.check(counter - counter0 <= capacity, CapacityExceeded,
+                  f"tf.while_loop '{op.name}' ran more than the {capacity} iterations its stacks were sized for", op)
     return (counter, max_iter, *vs, *captured)
 
 

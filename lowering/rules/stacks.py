@@ -16,9 +16,10 @@ next run starts with new, empty stacks. A stack has two forms:
   iterations can push: rows before the loop + its static trip bound x the rows one iteration adds
   (`size_stacks`, called by lowering/rules/control_flow.py `while_`), and inside it pushes write at the
   count without growing (the key is then in the context's `fixed_stacks`). A loop that pushes with no
-  static bound (a TF 1 `tf.while_loop` without `maximum_iterations`), a stack made inside a branch or loop,
-  elements of different shapes and `StackCloseV2` raise NotImplementedError while tracing: that plan runs
-  op by op.
+  static bound (a TF 1 `tf.while_loop` without `maximum_iterations`) is sized for the capacity its plan's
+  op-by-op runs observed (`LoopHints`, lowering/interpreter.py) and checks it after running; without
+  hints it raises NotImplementedError. A stack made inside a branch or loop, elements of different shapes
+  and `StackCloseV2` raise NotImplementedError while tracing: that plan runs op by op.
 
 Errors are TF's kernels' (stack.cc), InvalidArgumentError: popping an empty stack, pushing past
 `max_size`, pushing an element of another dtype than `elem_type`, using a closed stack; a pop whose
@@ -93,7 +94,8 @@ def with_rows(items, rows: int, element: tuple, dtype) -> jax.Array:
 def size_stacks(ctx, before: dict, after: dict, bound: int | None, op) -> dict:
     """The buffers a While's stacks need before it runs: `before` maps the stack buffers its body writes to
     their values before the loop, `after` to their avals after one traced iteration (whose pushes added a
-    row each). Returns the buffers padded to rows before + bound x rows per iteration."""
+    row each). Returns the buffers padded to rows before + bound x rows per iteration; `bound` is the loop's
+    static trip bound or the capacity its plan's LoopHints give it (None: neither, which raises)."""
     sized = {}
     for key, value in before.items():
         aval = after[key]
