@@ -263,6 +263,13 @@ from graphcompat.ops.sparse_serialize_ops import (deserialize_many_sparse, seria
 from graphcompat import ragged  # noqa: F401,E402
 from graphcompat.ragged import RaggedTensor  # noqa: F401,E402
 
+# --- fake quantization (quantization-aware training graphs): tf.quantization and TF 1's tf.fake_quant_* ---
+from graphcompat import quantization  # noqa: F401,E402
+from graphcompat.quantization import (fake_quant_with_min_max_args,  # noqa: F401,E402
+                                      fake_quant_with_min_max_args_gradient, fake_quant_with_min_max_vars,
+                                      fake_quant_with_min_max_vars_gradient, fake_quant_with_min_max_vars_per_channel,
+                                      fake_quant_with_min_max_vars_per_channel_gradient)
+
 # Importing JAX and graphcompat leaves ~100k long-lived objects (modules, functions, classes, op records)
 # that every later full garbage collection would walk again: 30 ms each, and building a graph allocates
 # enough to trigger several (a 10k-op graph builds 17% faster without them). gc.freeze() moves what exists

@@ -6,6 +6,10 @@ registered gradient functions. A user's gradient function is still called as TF 
 `tf.gradients`, with the forward `Operation` and one tensor per output gradient, under the name scope
 `gradients/<op name>_grad`; the ops it records become the backward pass of that op inside the
 `SymbolicGradient`'s `jax.vjp` (a `jax.custom_vjp` around the op, lowering/rules/gradients.py).
+
+A few op families have TF gradients that are dedicated TF kernel ops (FakeQuantWithMinMaxVars's is
+FakeQuantWithMinMaxVarsGradient): their modules register TF's gradient function with `builtin_gradient`,
+so `tf.gradients` records TF's op types through the same path, and exported graphs hold what TF's hold.
 """
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ from graphcompat.framework.registry import OP_DEFS
 
 # name → gradient function, or None for a name registered as not differentiable.
 _GRADIENTS: dict = {}
+# TF op type → the gradient function TF registers for it (None: NotDifferentiable), for the op types whose
+# gradient graphcompat records as TF's own ops instead of deriving it with jax.vjp (`builtin_gradient`).
+_BUILTIN_GRADIENTS: dict = {}
 _REGISTERED_AT: dict = {}
 _UIDS = itertools.count(1)
 
@@ -57,6 +64,18 @@ def NotDifferentiable(op_type: str) -> None:  # noqa: N802 (TF's name)
 NoGradient = no_gradient = NotDifferentiable
 
 
+def builtin_gradient(op_type: str) -> Callable:
+    """Decorator for graphcompat's op modules: `fn(op, *grads)` is TF's registered gradient of the TF op
+    type `op_type` (None: TF's NotDifferentiable), recorded by `tf.gradients` like a user's. A user's
+    `tf.RegisterGradient` of the same type is refused as TF refuses it (the op type is TF's)."""
+    def register(fn: Optional[Callable]) -> Optional[Callable]:
+        if op_type in _BUILTIN_GRADIENTS:
+            raise KeyError(f"Registering two gradient with name '{op_type}'!")
+        _BUILTIN_GRADIENTS[op_type] = fn
+        return fn
+    return register
+
+
 class Override(NamedTuple):
     """How `tf.gradients` differentiates one op whose gradient the user chose.
 
@@ -69,17 +88,19 @@ class Override(NamedTuple):
 
 
 def gradient_override(op: _ops.Operation) -> Optional[Override]:
-    """The user's choice of gradient for `op`, or None when graphcompat derives it (no override)."""
+    """The user's choice of gradient for `op` (or TF's, for a `builtin_gradient` op type), or None when
+    graphcompat derives it (no override)."""
     mapped = op._attrs.get("_gradient_op_type")
     if mapped is None:
-        if op.type not in _GRADIENTS:
+        if op.type not in _GRADIENTS and op.type not in _BUILTIN_GRADIENTS:
             return None
         name = op.type
     else:
         name = mapped.decode() if isinstance(mapped, bytes) else str(mapped)
-    if name in _GRADIENTS:
-        fn = _GRADIENTS[name]
-        return Override("none", name) if fn is None else Override("function", name, fn)
+    for registry in (_GRADIENTS, _BUILTIN_GRADIENTS):
+        if name in registry:
+            fn = registry[name]
+            return Override("none", name) if fn is None else Override("function", name, fn)
     if name in OP_DEFS:
         return Override("as_type", name)
     return Override("missing", name)
