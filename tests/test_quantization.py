@@ -55,6 +55,27 @@ def test_values_bit_for_bit(num_bits, narrow_range):
     compare(build, exact=True, runs=2)
 
 
+@pytest.mark.parametrize("num_bits,narrow_range", [(3, False), (8, True), (16, False)])
+def test_values_with_fed_ranges(num_bits, narrow_range):
+    """Ranges known only at run time (variables in a QAT graph; here fed): the nudging is traced."""
+    columns = np.stack([_points(lo, hi, num_bits, narrow_range) for lo, hi in RANGES], axis=1)
+    lows = np.array([r[0] for r in RANGES], np.float32)
+    highs = np.array([r[1] for r in RANGES], np.float32)
+
+    def build(tf):
+        q = tf.quantization
+        x, low, high = (tf.placeholder(tf.float32, name=n) for n in ("x", "low", "high"))
+        outs = [q.fake_quant_with_min_max_vars_per_channel(x, low, high, num_bits, narrow_range)]
+        outs += [q.fake_quant_with_min_max_vars(x[:, k], low[k], high[k], num_bits, narrow_range)
+                 for k in range(len(RANGES))]
+        return outs
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("x:0"): columns, graph.get_tensor_by_name("low:0"): lows,
+                graph.get_tensor_by_name("high:0"): highs}
+    compare(build, feed, exact=True, runs=2)
+
+
 @pytest.mark.parametrize("lo,hi", [(1.0, -1.0), (0.0, 0.0), (0.5, 0.5), (-2.0, 3.0)])
 def test_vars_ranges_tf_accepts(lo, hi):
     # The Vars kernels check nothing of min and max: reversed and empty ranges run (both zero: zeros).
@@ -173,6 +194,34 @@ def test_register_gradient_is_refused_as_in_tf():
     for lib in (graphcompat, oracle.tf1()):
         with pytest.raises(KeyError, match="Registering two gradient with name 'FakeQuantWithMinMaxVars'!"):
             lib.RegisterGradient("FakeQuantWithMinMaxVars")(lambda op, grad: grad)
+
+
+def test_qat_training_steps():
+    """Optimizer.minimize through fake quantization with trained ranges (a QAT step), three steps."""
+    w_value = np.linspace(-3.0, 3.0, 12).astype(np.float32).reshape(4, 3)
+    c_value = _dyadic((4, 3))
+
+    def steps(tf):
+        w = tf.Variable(w_value, name="w")
+        low, high = tf.Variable(-1.5, name="low"), tf.Variable(2.0, name="high")
+        per_channel_low = tf.Variable([-1.0, -2.0, -0.5], name="pc_low")
+        y = tf.quantization.fake_quant_with_min_max_vars(w, low, high, num_bits=4)
+        z = tf.quantization.fake_quant_with_min_max_vars_per_channel(y, per_channel_low, [1.0, 2.0, 0.5])
+        loss = tf.reduce_sum((tf.quantization.fake_quant_with_min_max_args(z, -2.0, 2.0) + z) * c_value)
+        train = tf.train.GradientDescentOptimizer(0.25).minimize(loss)
+        with tf.control_dependencies([train]):
+            return tf.identity(loss), w.read_value(), low.read_value(), high.read_value(), per_channel_low.read_value()
+
+    def run(lib):
+        with lib.Graph().as_default():
+            fetches = steps(lib)
+            with lib.Session() as sess:
+                sess.run(lib.global_variables_initializer())
+                return [sess.run(fetches) for _ in range(3)]
+    for got, want in zip(run(graphcompat), run(oracle.tf1())):
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-6)  # a sum of products: XLA's order, not Eigen's
+        for g, w in zip(got[1:], want[1:]):  # the updates: exact (dyadic gradients, lr 0.25)
+            np.testing.assert_array_equal(np.asarray(g).view(np.int32), np.asarray(w).view(np.int32))
 
 
 def test_gradient_inside_a_while_loop():
