@@ -21,3 +21,11 @@ from graphcompat.ops.clip_ops import global_norm  # noqa: F401,E402
 from graphcompat.ops.linalg_more_ops import (cholesky_solve, expm, lstsq, lu, lu_matrix_inverse,  # noqa: F401,E402
                                              logm, lu_reconstruct, lu_solve, matrix_rank, normalize, pinv, sqrtm,
                                              tridiagonal_matmul, tridiagonal_solve)
+
+# tf.linalg.LinearOperator and its structured subclasses: Python classes over the ops above
+from graphcompat.ops.linear_operator import (LinearOperator, LinearOperatorAdjoint,  # noqa: F401,E402
+                                             LinearOperatorBlockDiag, LinearOperatorComposition,
+                                             LinearOperatorDiag, LinearOperatorFullMatrix, LinearOperatorIdentity,
+                                             LinearOperatorInversion, LinearOperatorKronecker,
+                                             LinearOperatorLowerTriangular, LinearOperatorLowRankUpdate,
+                                             LinearOperatorScaledIdentity, LinearOperatorZeros)
