@@ -229,13 +229,11 @@ def test_gradient_through_matmul_and_solve():
     compare(build, tol=1e-8, runs=1)
 
 
-def test_op_names_match_tf():
+@pytest.mark.parametrize("name,make,x,solvable,pd", OPERATORS, ids=IDS)
+def test_op_names_match_tf(name, make, x, solvable, pd):
+    """Every method records TF's ops under TF's names (`<operator>/<method>/...`), node for node."""
     def build(tf):
-        op = tf.linalg.LinearOperatorFullMatrix(A3)
-        op.matmul(X3)
-        op.matmul(X3, adjoint=True)
-        op.solve(X3)
-        tf.linalg.LinearOperatorDiag(D3).matvec(X3[..., 0])
+        _methods(tf, make(tf, "float64"), x, "float64", solvable, pd)
     assert oracle.op_names(graphcompat, build) == oracle.op_names(oracle.tf1(), build)
 
 

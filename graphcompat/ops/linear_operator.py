@@ -79,7 +79,8 @@ def _dim_at(shape: _ts.TensorShape, index: int) -> _ts.Dimension:
 
 
 def _adjoint(x: _ops.Tensor) -> _ops.Tensor:
-    return _linalg.matrix_transpose(x, name="adjoint", conjugate=True)
+    from graphcompat.linalg import adjoint
+    return adjoint(x)
 
 
 def _static_or_dynamic_shape(x: _ops.Tensor):
@@ -1267,13 +1268,13 @@ class LinearOperatorZeros(_BatchOfConstantOperator):
     def _matmul(self, x, adjoint=False, adjoint_arg=False):
         if self._assert_proper_shapes:
             x = self._assert_compatible(_adjoint(x) if adjoint_arg else x)
-        x_shape = _array.shape(x)
         if self.is_square:
-            if adjoint_arg:
-                out_shape = _array.concat([x_shape[:-2], [x_shape[-1], x_shape[-2]]], axis=0)
+            if adjoint_arg:  # one Shape op per use, as TF's graph has them
+                out_shape = _array.concat([_array.shape(x)[:-2], [_array.shape(x)[-1], _array.shape(x)[-2]]], axis=0)
             else:
-                out_shape = x_shape
+                out_shape = _array.shape(x)
         else:
+            x_shape = _array.shape(x)
             n = self._num_columns if adjoint else self._num_rows
             m = x_shape[-2] if adjoint_arg else x_shape[-1]
             out_shape = _array.concat([x_shape[:-2], [n, m]], axis=0)
@@ -1693,17 +1694,19 @@ class LinearOperatorKronecker(LinearOperator):
         return trace
 
     def _outer_flat(self, vectors, static_shape: _ts.TensorShape):
-        """The Kronecker product of (batches of) vectors: outer products flattened."""
-        product = vectors[0]
+        """The Kronecker product of (batches of) vectors, each given by a function: outer products flattened."""
+        product = vectors[0]()
         for v in vectors[1:]:
-            product = product[..., :, None] * v[..., None, :]
+            product = product[..., :, None]
+            product = product * v()[..., None, :]
             product = _array.reshape(product, _array.concat([_array.shape(product)[:-2], [-1]], axis=0))
         product.set_shape(static_shape)
         return product
 
     def _diag_part(self):
         diag_dim = self.domain_dimension if self.range_dimension > self.domain_dimension else self.range_dimension
-        return self._outer_flat([o.diag_part() for o in self.operators], self.batch_shape.concatenate([diag_dim]))
+        # each factor's diagonal is built just before it is used (TF's op order)
+        return self._outer_flat([o.diag_part for o in self.operators], self.batch_shape.concatenate([diag_dim]))
 
     def _to_dense(self):
         product = self.operators[0].to_dense()
@@ -1715,7 +1718,8 @@ class LinearOperatorKronecker(LinearOperator):
         return product
 
     def _eigvals(self):
-        return self._outer_flat([o.eigvals() for o in self.operators], self.shape[:-1])
+        eigvals = [o.eigvals() for o in self.operators]
+        return self._outer_flat([lambda v=v: v for v in eigvals], self.shape[:-1])
 
     def _assert_factors(self, method: str):
         if all(o.is_square for o in self.operators):
@@ -2086,7 +2090,9 @@ class LinearOperatorLowRankUpdate(LinearOperator):
             return _math.exp(self.log_abs_determinant())
         u, v = self._uv()
         det_c = _linalg.matrix_determinant(self._make_capacitance(u=u, v=v))
-        return det_c * self.diag_operator.determinant() * self.base_operator.determinant()
+        det_d = self.diag_operator.determinant()
+        det_l = self.base_operator.determinant()
+        return det_c * det_d * det_l
 
     def _diag_part(self):
         u, v = self._uv()
