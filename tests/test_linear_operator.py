@@ -302,7 +302,8 @@ UNKNOWN = [
 
 @pytest.mark.parametrize("make,skip", [u[1:] for u in UNKNOWN], ids=[u[0] for u in UNKNOWN])
 def test_unknown_static_shapes(make, skip):
-    """Placeholders with unknown dimensions: the *_tensor methods and the dense paths at run time."""
+    """Placeholders with unknown dimensions: the *_tensor methods and the dense paths at run time (values,
+    static shapes, op names)."""
     def build(tf):
         m = tf.placeholder("float64", [None, None, None], name="m")
         d = tf.placeholder("float64", [None, None], name="d")
@@ -314,6 +315,8 @@ def test_unknown_static_shapes(make, skip):
         return {graph.get_tensor_by_name("m:0"): A3, graph.get_tensor_by_name("d:0"): D3,
                 graph.get_tensor_by_name("x:0"): X3}
     compare(build, feed=feed, tol=1e-9, runs=1)
+    # the run-time shape paths build TF's ops too
+    assert oracle.op_names(graphcompat, build) == oracle.op_names(oracle.tf1(), build)
 
 
 def test_kronecker_unknown_shapes():
@@ -346,3 +349,18 @@ def test_batch_broadcasting():
         return [c.to_dense(), c.solve(X3[0]), b.to_dense(), b.matmul(np.ones((6, 1))), k.to_dense(),
                 i.matmul(X3[0]), single.solve(X3), c.shape_tensor(), b.shape_tensor(), k.shape_tensor()]
     compare(build, tol=1e-9, runs=1)
+
+
+def test_variable_parameters_train():
+    """Variables stay variables inside the operators (each use reads them); a training step through
+    matmul and solve updates them as TF's."""
+    def build(tf):
+        m = tf.Variable(A3, name="m")
+        d = tf.Variable(D3, name="d")
+        op = tf.linalg.LinearOperatorComposition([tf.linalg.LinearOperatorFullMatrix(m),
+                                                  tf.linalg.LinearOperatorDiag(d)])
+        loss = tf.reduce_sum(op.matmul(X3) ** 2) + tf.reduce_sum(op.solve(X3))
+        step = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        with tf.control_dependencies([step]):
+            return [tf.identity(loss), m.read_value(), d.read_value()]
+    compare(build, tol=1e-8, runs=1)

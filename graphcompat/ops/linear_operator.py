@@ -221,7 +221,12 @@ def _broadcast_batch_shapes(operators) -> _ts.TensorShape:
 
 
 def _broadcast_batch_shape_tensors(operators) -> _ops.Tensor:
-    return functools.reduce(broadcast_dynamic_shape, [o.batch_shape_tensor() for o in operators])
+    """The broadcast batch shape at run time as TF's Composition/BlockDiag find it: the shape of a sum
+    of zeros of each operator's batch shape."""
+    zeros = _array.zeros(shape=operators[0].batch_shape_tensor())
+    for operator in operators[1:]:
+        zeros += _array.zeros(shape=operator.batch_shape_tensor())
+    return _array.shape(zeros)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -336,7 +341,8 @@ class LinearOperator(metaclass=abc.ABCMeta):
 
     @property
     def tensor_rank(self) -> Optional[int]:
-        return self.shape.ndims
+        with self._name_scope("tensor_rank"):  # TF enters (and so uses up) this scope name
+            return self.shape.ndims
 
     def tensor_rank_tensor(self, name: str = "tensor_rank_tensor") -> _ops.Tensor:
         with self._name_scope(name):
@@ -929,9 +935,8 @@ class _BatchOfConstantOperator(LinearOperator):
     diagonal of one constant over the smaller of the two matrix dimensions."""
 
     def _batch_static_shape(self) -> _ts.TensorShape:
+        # a batch_shape known only at run time leaves even the rank unknown, as in TF
         if self._batch_shape_static is None:
-            if self._batch_shape_arg.shape.is_fully_defined():
-                return _ts.unknown_shape(int(self._batch_shape_arg.shape[0]))
             return _ts.unknown_shape()
         return _ts.TensorShape(_static_dims(self._batch_shape_static))
 
@@ -1614,11 +1619,13 @@ class LinearOperatorKronecker(LinearOperator):
 
     def _shape_tensor(self):
         domain = self.operators[0].domain_dimension_tensor()
-        rng = self.operators[0].range_dimension_tensor()
         for operator in self.operators[1:]:
             domain = domain * operator.domain_dimension_tensor()
+        rng = self.operators[0].range_dimension_tensor()
+        for operator in self.operators[1:]:
             rng = rng * operator.range_dimension_tensor()
-        return _array.concat((_broadcast_batch_shape_tensors(self.operators), [rng, domain]), 0)
+        batch_shape = functools.reduce(broadcast_dynamic_shape, [o.batch_shape_tensor() for o in self.operators])
+        return _array.concat((batch_shape, [rng, domain]), 0)
 
     def _factors(self, method: str, **hints):
         return LinearOperatorKronecker([getattr(o, method)() for o in self.operators], is_square=True, **hints)
@@ -1780,9 +1787,10 @@ class LinearOperatorBlockDiag(LinearOperator):
     def _shape_tensor(self):
         if self.shape.is_fully_defined():
             return convert_to_tensor(self.shape.as_list(), dtype=_dt.int32, name="shape")
-        domain = functools.reduce(lambda a, b: a + b, self._block_dim_tensors(True))
-        rng = functools.reduce(lambda a, b: a + b, self._block_dim_tensors(False))
-        return _array.concat((_broadcast_batch_shape_tensors(self.operators), _array.stack([rng, domain])), 0)
+        domain = sum(self._block_dim_tensors(True))  # sum() from 0: TF's add/x constants
+        rng = sum(self._block_dim_tensors(False))
+        matrix_shape = _array.stack([rng, domain])
+        return _array.concat((_broadcast_batch_shape_tensors(self.operators), matrix_shape), 0)
 
     def _blocks(self, method: str, **hints):
         return LinearOperatorBlockDiag([getattr(o, method)() for o in self.operators], is_square=True, **hints)
@@ -1841,7 +1849,7 @@ class LinearOperatorBlockDiag(LinearOperator):
     def _split(self, x, domain: bool, axis: int) -> list:
         sizes = [_ts.dimension_value(d) for d in self._block_dims(domain)]
         if any(s is None for s in sizes):
-            sizes = _array.stack(self._block_dim_tensors(domain))
+            sizes = self._block_dim_tensors(domain)  # a list of tensors: packed by split, as in TF
         return _array.split(x, sizes, axis=axis)
 
     def _concat_blocks(self, results: list):
