@@ -74,9 +74,9 @@ def _methods(tf, op, x, dtype, solvable: bool, positive_definite: bool) -> list:
     if solvable:
         out += [op.solve(x), op.solve(x, adjoint=True), op.solve(xt, adjoint_arg=True), op.solvevec(vec),
                 op.solvevec(vec, adjoint=True), op.log_abs_determinant(), op.inverse().to_dense(),
-                op.inverse().matmul(x)]
+                op.inverse().matmul(x), op.cond()]
     if positive_definite:
-        out += [op.cholesky().to_dense()]
+        out += [op.cholesky().to_dense(), op.eigvals(), op.cond()]
     return out
 
 
