@@ -17,6 +17,11 @@ def adjoint(matrix, name: Optional[str] = None):
     `adjoint/matrix_transpose/transpose`)."""
     from graphcompat.framework import ops as _ops
     from graphcompat.framework.constant_op import convert_to_tensor
+    from graphcompat.ops.linalg_ops import _is_linear_operator
+    if _is_linear_operator(matrix):
+        with _ops.name_scope(name, "adjoint"):  # TF dispatches after its own scope was opened
+            pass
+        return matrix.adjoint(name)
     with _ops.name_scope(name, "adjoint", [matrix]):
         matrix = convert_to_tensor(matrix, name="matrix")
         return matrix_transpose(matrix, conjugate=True)

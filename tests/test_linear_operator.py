@@ -364,3 +364,25 @@ def test_variable_parameters_train():
         with tf.control_dependencies([step]):
             return [tf.identity(loss), m.read_value(), d.read_value()]
     compare(build, tol=1e-8, runs=1)
+
+
+def test_dispatch_of_linalg_functions():
+    """tf.matmul, tf.linalg.{adjoint, det, inv, solve, trace, diag_part, cholesky, logdet} on an operator
+    call its methods (TF's dispatch): values and op names."""
+    def build(tf):
+        op = _fm(tf, SPD3, is_self_adjoint=True, is_positive_definite=True)
+        x = tf.constant(X3)
+        xt = tf.constant(np.swapaxes(X3, -1, -2))
+        return [tf.matmul(op, x), tf.matmul(xt, op), tf.linalg.matmul(op, x, adjoint_a=True),
+                tf.linalg.adjoint(op).to_dense(), tf.linalg.det(op), tf.matrix_determinant(op),
+                tf.linalg.inv(op).to_dense(), tf.linalg.inv(op, adjoint=True).to_dense(), tf.linalg.solve(op, x),
+                tf.linalg.trace(op), tf.linalg.diag_part(op), tf.linalg.cholesky(op).to_dense(), tf.linalg.logdet(op),
+                tf.matmul(op, _fm(tf, A3)).to_dense(),
+                # the plain functions' scopes were used up by the dispatching calls (MatMul_1 …)
+                tf.matmul(x, xt), tf.linalg.det(SPD3), tf.linalg.trace(SPD3), tf.linalg.adjoint(x),
+                tf.linalg.diag_part(SPD3), tf.linalg.solve(SPD3, X3), tf.linalg.inv(SPD3), tf.linalg.cholesky(SPD3)]
+    compare(build, tol=1e-9, runs=1)
+    assert oracle.op_names(graphcompat, build) == oracle.op_names(oracle.tf1(), build)
+    compare_error(lambda tf: tf.matmul(_fm(tf), X3, transpose_a=True))
+    compare_error(lambda tf: tf.linalg.solve(tf.constant(A3), _fm(tf)))
+    compare_error(lambda tf: tf.linalg.logdet(_fm(tf)))

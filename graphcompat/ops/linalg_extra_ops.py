@@ -212,10 +212,16 @@ def slogdet(input, name: Optional[str] = None) -> LogMatrixDeterminant:
 
 def logdet(matrix, name: Optional[str] = None) -> _ops.Tensor:
     """`tf.linalg.logdet` of a Hermitian positive-definite matrix: 2·Σ log(diag(cholesky))."""
-    from graphcompat.ops.linalg_ops import cholesky
+    from graphcompat.ops.linalg_ops import _is_linear_operator, cholesky
     from graphcompat.ops.math_ops import log, real, reduce_sum
     with _ops.name_scope(name, "logdet", [matrix]):
-        chol = cholesky(matrix)
+        try:
+            chol = cholesky(matrix)  # of an operator: its Cholesky factor, an operator (TF's dispatch)
+        except ValueError:
+            if not _is_linear_operator(matrix):
+                raise
+            # TF's fallback for an operator logdet fails on: only a Hermitian p.d. one has a logdet
+            raise ValueError("Expected matrix to be self-adjoint positive definite.") from None
         return 2.0 * reduce_sum(log(real(matrix_diag_part(chol))), axis=[-1])
 
 

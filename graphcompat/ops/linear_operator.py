@@ -229,6 +229,20 @@ def _broadcast_batch_shape_tensors(operators) -> _ops.Tensor:
     return _array.shape(zeros)
 
 
+def dispatch_matmul(a, b, transpose_a: bool, transpose_b: bool, adjoint_a: bool, adjoint_b: bool,
+                    a_is_sparse: bool, b_is_sparse: bool, name: Optional[str]):
+    """`tf.matmul` with an operator on either side (TF's dispatch): `x @ A` is `(A^H x^H)^H`."""
+    if transpose_a or transpose_b:
+        raise ValueError("Transposing not supported at this time.")
+    if a_is_sparse or b_is_sparse:
+        raise ValueError("Sparse methods not supported at this time.")
+    if not isinstance(a, LinearOperator):
+        product = b.matmul(a, adjoint=not adjoint_b, adjoint_arg=not adjoint_a, name=name)
+        from graphcompat.linalg import adjoint
+        return adjoint(product)
+    return a.matmul(b, adjoint=adjoint_a, adjoint_arg=adjoint_b, name=name)
+
+
 # ------------------------------------------------------------------------------------------------
 # The base class
 # ------------------------------------------------------------------------------------------------
