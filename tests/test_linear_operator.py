@@ -386,3 +386,20 @@ def test_dispatch_of_linalg_functions():
     compare_error(lambda tf: tf.matmul(_fm(tf), X3, transpose_a=True))
     compare_error(lambda tf: tf.linalg.solve(tf.constant(A3), _fm(tf)))
     compare_error(lambda tf: tf.linalg.logdet(_fm(tf)))
+
+
+def test_unknown_rank():
+    def build(tf):
+        m = tf.placeholder("float64", None, name="m")
+        x = tf.placeholder("float64", None, name="x")
+        op = tf.linalg.LinearOperatorFullMatrix(m)
+        tril = tf.linalg.LinearOperatorLowerTriangular(m)
+        assert op.tensor_rank is None and op.batch_shape.ndims is None
+        return [op.matmul(x), op.solve(x), op.shape_tensor(), op.batch_shape_tensor(), op.tensor_rank_tensor(),
+                op.domain_dimension_tensor(), op.range_dimension_tensor(), op.determinant(), op.to_dense(),
+                tril.solve(x), tril.log_abs_determinant(), op.adjoint().matvec(x[..., 0])]
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("m:0"): A3, graph.get_tensor_by_name("x:0"): X3}
+    compare(build, feed=feed, tol=1e-9, runs=1)
+    assert oracle.op_names(graphcompat, build) == oracle.op_names(oracle.tf1(), build)

@@ -18,6 +18,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from graphcompat import tf_logging as _logging
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors as _errors
 from graphcompat.framework import ops as _ops
@@ -41,6 +42,13 @@ __all__ = ["LinearOperator", "LinearOperatorFullMatrix", "LinearOperatorDiag", "
            "LinearOperatorBlockDiag", "LinearOperatorLowRankUpdate", "LinearOperatorZeros"]
 
 _MATRIX_DTYPES = [_dt.float16, _dt.float32, _dt.float64, _dt.complex64, _dt.complex128]
+
+
+def _warn_dense(what: str, cubic: bool = True) -> None:
+    """TF's warning where a structured operator falls back to its dense matrix."""
+    cost = "Requires conversion to a dense matrix and O(N^3) operations." if cubic else \
+        "Requires conversion to a dense matrix."
+    _logging.warning(f"Using (possibly slow) default implementation of {what}.  {cost}")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -391,6 +399,7 @@ class LinearOperator(metaclass=abc.ABCMeta):
             return 1.0 / (_math.cast(size, self.dtype) * eps)
 
     def _assert_non_singular(self):
+        _warn_dense("assert_non_singular")
         if self._can_use_cholesky():
             return self.assert_positive_definite()
         singular_values = svd(self.to_dense(), compute_uv=False)
@@ -404,6 +413,7 @@ class LinearOperator(metaclass=abc.ABCMeta):
             return self._assert_non_singular()
 
     def _assert_positive_definite(self):
+        _warn_dense("assert_positive_definite")
         if self.is_self_adjoint:
             return _check.assert_positive(_linalg.matrix_diag_part(_linalg.cholesky(self.to_dense())),
                                           message="Matrix was not positive definite.")
@@ -415,6 +425,7 @@ class LinearOperator(metaclass=abc.ABCMeta):
 
     def _assert_self_adjoint(self):
         dense = self.to_dense()
+        _warn_dense("assert_self_adjoint", cubic=False)
         return _check.assert_equal(dense, _adjoint(dense), message="Matrix was not equal to its adjoint.")
 
     def assert_self_adjoint(self, name: str = "assert_self_adjoint"):
@@ -484,6 +495,7 @@ class LinearOperator(metaclass=abc.ABCMeta):
 
     # --- determinants ---------------------------------------------------------------------------
     def _determinant(self):
+        _warn_dense("determinant")
         if self._can_use_cholesky():
             return _math.exp(self.log_abs_determinant())
         return _linalg.matrix_determinant(self.to_dense())
@@ -495,6 +507,7 @@ class LinearOperator(metaclass=abc.ABCMeta):
             return self._determinant()
 
     def _log_abs_determinant(self):
+        _warn_dense("determinant")
         if self._can_use_cholesky():
             diag = _linalg.matrix_diag_part(_linalg.cholesky(self.to_dense()))
             return 2 * _reduce.reduce_sum(_math.log(diag), axis=[-1])
@@ -518,6 +531,7 @@ class LinearOperator(metaclass=abc.ABCMeta):
         return _matrix_solve_with_broadcast(self.to_dense(), rhs, adjoint=adjoint)
 
     def _solve(self, rhs, adjoint: bool = False, adjoint_arg: bool = False):
+        _warn_dense("solve")
         return self._dense_solve(rhs, adjoint=adjoint, adjoint_arg=adjoint_arg)
 
     def _check_solvable(self) -> None:
@@ -694,6 +708,9 @@ class LinearOperatorFullMatrix(LinearOperator):
 
     def _matmul(self, x, adjoint=False, adjoint_arg=False):
         return _linalg.matmul(self._matrix, x, adjoint_a=adjoint, adjoint_b=adjoint_arg)
+
+    def _solve(self, rhs, adjoint=False, adjoint_arg=False):
+        return self._dense_solve(rhs, adjoint=adjoint, adjoint_arg=adjoint_arg)  # dense is its structure
 
     def _to_dense(self):
         return convert_to_tensor(self._matrix)
@@ -2003,6 +2020,9 @@ class LinearOperatorLowRankUpdate(LinearOperator):
                           is_self_adjoint=is_self_adjoint, is_positive_definite=is_positive_definite,
                           is_square=is_square, name=name)
         dtype = base_operator.dtype
+        if diag_update is not None and is_diag_update_positive and dtype.is_complex:
+            _logging.warning("Note: setting is_diag_update_positive with a complex dtype means that diagonal is "
+                             "real and positive.")
         if diag_update is None:
             if is_diag_update_positive is False:
                 raise ValueError("Default diagonal is the identity, which is positive.  However, user set "
