@@ -668,11 +668,6 @@ class LinearOperator(metaclass=abc.ABCMeta):
         raise NotImplementedError("tf.linalg.LinearOperator.__getitem__ (batch slicing of an operator) is not "
                                   "supported by graphcompat")
 
-    @property
-    def _type_spec(self):
-        raise NotImplementedError("tf.linalg.LinearOperator as a CompositeTensor (its TypeSpec) is not supported "
-                                  "by graphcompat")
-
 
 # ------------------------------------------------------------------------------------------------
 # Dense and triangular
@@ -1784,9 +1779,10 @@ class LinearOperatorBlockDiag(LinearOperator):
             operators, "Expected a non-empty list of operators. Found: {}",
             lambda names: "Expected all operators to have the same dtype.  Found " + "   ".join(names))
         self._operators = operators
-        for attr, what in (("is_non_singular", "non-singular"), ("is_self_adjoint", "self-adjoint"),
-                           ("is_positive_definite", "positive definite")):
-            if all(getattr(o, attr) for o in operators) and locals()[attr] is False:
+        for attr, provided, what in (("is_non_singular", is_non_singular, "non-singular"),
+                                     ("is_self_adjoint", is_self_adjoint, "self-adjoint"),
+                                     ("is_positive_definite", is_positive_definite, "positive definite")):
+            if all(getattr(o, attr) for o in operators) and provided is False:
                 raise ValueError(f"The direct sum of {what} operators is always {what}.")
         if all(o.is_non_singular for o in operators):
             is_non_singular = True
