@@ -97,12 +97,13 @@ def _static_or_dynamic_shape(x: _ops.Tensor):
 
 def _concat_shape(first, tail: Sequence):
     """`first + tail` statically when everything is known, else a shape tensor (TF's prefer-static)."""
+    tail = [_ts.dimension_value(t) if isinstance(t, _ts.Dimension) else t for t in tail]
     tail_static = [constant_value(t) if isinstance(t, _ops.Tensor) else t for t in tail]
-    if isinstance(first, _ts.TensorShape) and all(t is not None for t in tail_static):
-        return first.concatenate([int(t) for t in tail_static])
-    if isinstance(first, _ts.TensorShape):
-        first = first.as_list()
-    return _array.concat([first, [_math.cast(t, _dt.int32) if isinstance(t, _ops.Tensor) else t for t in tail]], 0)
+    if not isinstance(first, _ops.Tensor) and all(t is not None for t in tail_static):
+        return _ts.TensorShape(list(first)).concatenate([int(t) for t in tail_static])
+    if not isinstance(first, _ops.Tensor):
+        first = _ts.TensorShape(list(first))  # converts to int32, even when empty
+    return _array.concat([first, tail], 0)
 
 
 def _broadcast_matrix_batch_dims(matrices: list) -> list:
@@ -122,13 +123,45 @@ def _broadcast_matrix_batch_dims(matrices: list) -> list:
         return [broadcast_to(m, _array.concat([batch, _array.shape(m)[-2:]], 0)) for m in matrices]
 
 
+def _fold_extra_batch_dims(matrix, rhs, adjoint: bool):
+    """When `rhs` has more batch dimensions than `matrix`, solve once with them moved into the columns
+    (TF's _reshape_for_efficiency, for solves): `[E.., B.., N, K]` becomes `[B.., N, K*prod(E)]`, unless the
+    sizes show it does not pay (at most one extra batch element, or no more columns than the domain).
+    Returns (matrix, rhs, undo, adjoint still to apply)."""
+    def keep(y):
+        return y
+    if matrix.shape.ndims is None or rhs.shape.ndims is None or matrix.shape.ndims >= rhs.shape.ndims:
+        return matrix, rhs, keep, adjoint
+    extra = rhs.shape.ndims - matrix.shape.ndims
+    _array.shape(rhs)[:extra]  # TF's graph has these slices even where it then keeps the shapes
+    _array.shape(rhs)[extra:]
+    domain = _ts.dimension_value(matrix.shape[-2 if adjoint else -1])
+    columns = _ts.dimension_value(rhs.shape[-1])
+    extra_size = int(np.prod(rhs.shape[:extra].as_list())) if rhs.shape[:extra].is_fully_defined() else None
+    if domain is not None and columns is not None and extra_size is not None and \
+            (extra_size < 2 or domain <= columns):
+        return matrix, rhs, keep, adjoint
+    if adjoint:
+        matrix = _linalg.matrix_transpose(matrix, conjugate=True)
+    extra_shape = _array.shape(rhs)[:extra]
+    main_shape = _array.shape(rhs)[extra:]
+    perm = np.concatenate((np.arange(extra, rhs.shape.ndims), np.arange(0, extra)), 0)
+    folded = _array.reshape(_array.transpose(rhs, perm=perm), _array.concat((main_shape[:-1], [-1]), 0))
+
+    def undo(y):
+        unfolded = _array.reshape(y, _array.concat((_array.shape(y)[:-1], [main_shape[-1]], extra_shape), 0))
+        return _array.transpose(unfolded, perm=np.argsort(perm))
+    return matrix, folded, undo, False
+
+
 def _matrix_solve_with_broadcast(matrix, rhs, adjoint: bool = False) -> _ops.Tensor:
     """MatrixSolve needs equal batch shapes; broadcast both first (TF's matrix_solve_with_broadcast)."""
     with _ops.name_scope(None, "MatrixSolveWithBroadcast", [matrix, rhs]):
         matrix = convert_to_tensor(matrix, name="matrix")
         rhs = convert_to_tensor(rhs, name="rhs", dtype=matrix.dtype)
+        matrix, rhs, undo, adjoint = _fold_extra_batch_dims(matrix, rhs, adjoint)
         matrix, rhs = _broadcast_matrix_batch_dims([matrix, rhs])
-        return _linalg.matrix_solve(matrix, rhs, adjoint=adjoint)
+        return undo(_linalg.matrix_solve(matrix, rhs, adjoint=adjoint))
 
 
 def _assert_no_entries_with_modulus_zero(x, message: str):
@@ -1677,6 +1710,8 @@ class LinearOperatorKronecker(LinearOperator):
             dim = operator.range_dimension_tensor() if adjoint else operator.domain_dimension_tensor()
             dim_static = constant_value(dim)
             shape = _static_or_dynamic_shape(output)
+            if isinstance(shape, _ts.TensorShape):  # static sizes as Python ints, as TF's shapes give them
+                shape = [_ts.dimension_value(d) for d in shape]
             if dim_static is not None and output.shape[-2:].is_fully_defined():
                 dim = int(dim_static)
                 rows = int(output.shape[-2]) * int(output.shape[-1]) // dim
