@@ -444,3 +444,12 @@ def test_user_subclass_of_the_base_class():
     # (graphcompat records tf.debugging.assert_less without TF's AssertGuard cond: names compared without it)
     assert oracle.op_names(graphcompat, lambda tf: build(tf, False)) == \
         oracle.op_names(oracle.tf1(), lambda tf: build(tf, False))
+
+
+@pytest.mark.parametrize("make", [c[1] for c in COMPLEX], ids=[c[0] for c in COMPLEX])
+def test_complex_static_properties_and_hints(make):
+    def build(tf):
+        with tf.Graph().as_default():
+            op = make(tf)
+            return _static(tf, op) + (op.H.name, op.H.is_square)
+    assert build(graphcompat) == build(oracle.tf1())
