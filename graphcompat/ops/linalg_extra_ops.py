@@ -12,8 +12,8 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import convert_to_tensor
-from graphcompat.framework.registry import InferenceContext, apply_op, defop, infer_by_lowering
-from graphcompat.ops.linalg_ops import LINALG, _solve_shape, _square_shape, matmul, matrix_diag_part
+from graphcompat.framework.registry import InferenceContext, apply_op, broadcast_shapes, defop, infer_by_lowering
+from graphcompat.ops.linalg_ops import LINALG, _square_shape, matmul, matrix_diag_part
 
 __all__ = ["band_part", "einsum", "norm", "slogdet", "logdet", "qr", "svd", "eigh", "eigvalsh", "triangular_solve",
            "matvec", "cross"]
@@ -29,6 +29,20 @@ def _matrix_dims(ctx: InferenceContext, i: int = 0):
     if s.ndims < 2:
         raise ctx.error(f"Shape must be at least rank 2 but is rank {s.ndims}")
     return s.as_list()
+
+
+def _triangular_solve_shape(ctx: InferenceContext):
+    """TF's MatrixTriangularSolveShapeFn: a square matrix, and batch dimensions that broadcast (unlike
+    MatrixSolve's, which must be equal)."""
+    m, rhs = _matrix_dims(ctx, 0), _matrix_dims(ctx, 1)
+    if m is not None and m[-1] is not None and m[-2] is not None and m[-1] != m[-2]:
+        raise ctx.error(f"Dimensions must be equal, but are {m[-2]} and {m[-1]}")
+    if m is None or rhs is None:
+        return [_ts.unknown_shape()]
+    if m[-1] is not None and rhs[-2] is not None and m[-1] != rhs[-2]:
+        raise ctx.error(f"Dimensions must be equal, but are {m[-1]} and {rhs[-2]}")
+    batch = broadcast_shapes(ctx, _ts.TensorShape(m[:-2]), _ts.TensorShape(rhs[:-2]))
+    return [_ts.TensorShape(batch.as_list() + rhs[-2:])]
 
 
 def _qr_shape(ctx: InferenceContext):
@@ -103,7 +117,7 @@ defop("Svd", "input: T -> s: T, u: T, v: T", attrs={"compute_uv": True, "full_ma
 defop("SelfAdjointEigV2", "input: T -> e: T, v: T", attrs={"compute_v": True}, types={"T": LINALG},
       shape=_eigh_shape)
 defop("MatrixTriangularSolve", "matrix: T, rhs: T -> output: T", attrs={"lower": True, "adjoint": False},
-      types={"T": LINALG}, shape=_solve_shape)
+      types={"T": LINALG}, shape=_triangular_solve_shape)
 defop("Cross", "a: T, b: T -> product: T", types={"T": _dt.REAL_NUMBER_TYPES}, shape=_cross_shape)
 
 
@@ -198,10 +212,16 @@ def slogdet(input, name: Optional[str] = None) -> LogMatrixDeterminant:
 
 def logdet(matrix, name: Optional[str] = None) -> _ops.Tensor:
     """`tf.linalg.logdet` of a Hermitian positive-definite matrix: 2·Σ log(diag(cholesky))."""
-    from graphcompat.ops.linalg_ops import cholesky
+    from graphcompat.ops.linalg_ops import _is_linear_operator, cholesky
     from graphcompat.ops.math_ops import log, real, reduce_sum
     with _ops.name_scope(name, "logdet", [matrix]):
-        chol = cholesky(matrix)
+        try:
+            chol = cholesky(matrix)  # of an operator: its Cholesky factor, an operator (TF's dispatch)
+        except ValueError:
+            if not _is_linear_operator(matrix):
+                raise
+            # TF's fallback for an operator logdet fails on: only a Hermitian p.d. one has a logdet
+            raise ValueError("Expected matrix to be self-adjoint positive definite.") from None
         return 2.0 * reduce_sum(log(real(matrix_diag_part(chol))), axis=[-1])
 
 

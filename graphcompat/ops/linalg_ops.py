@@ -4,6 +4,7 @@ inverses, Cholesky, solves. Lowerings live in lowering/rules/linalg.py.
 from __future__ import annotations
 
 import builtins
+import sys
 from typing import Optional
 
 import numpy as np
@@ -21,6 +22,25 @@ LINALG = (_dt.float64, _dt.float32, _dt.float16, _dt.complex64, _dt.complex128)
 __all__ = ["matmul", "tensordot", "diag", "diag_part", "eye", "matrix_diag", "matrix_diag_part",
            "matrix_set_diag", "matrix_transpose", "trace", "matrix_determinant", "matrix_inverse", "cholesky",
            "matrix_solve"]
+
+
+def _linear_operator_dispatch():
+    """TF dispatches matmul, det, inv, solve, trace, cholesky, diag_part, logdet and adjoint to the
+    methods of a `tf.linalg.LinearOperator` argument: the module that implements that, when some
+    operator exists (its module is loaded then), else None."""
+    return sys.modules.get("graphcompat.ops.linear_operator")
+
+
+def _is_linear_operator(*values) -> bool:
+    module = _linear_operator_dispatch()
+    return module is not None and any(isinstance(v, module.LinearOperator) for v in values)
+
+
+def _dispatching(name: Optional[str], default: str) -> None:
+    """TF runs the plain function first and dispatches when it fails on the operator: the name scope it
+    had opened by then stays used (a later `tf.matmul` is `MatMul_1`)."""
+    with _ops.name_scope(name, default):
+        pass
 
 
 # ------------------------------------------------------------------------------------------------
@@ -180,6 +200,10 @@ def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False, adjoint_a
     """`tf.matmul`: MatMul for rank-2 inputs, BatchMatMulV2 (adj_x/adj_y) when either may be batched, and
     BatchMatMulV3 (Ta, Tb -> Tout) when `output_type` differs from either input's dtype."""
     from graphcompat.ops.math_ops import conj
+    if _is_linear_operator(a, b):
+        _dispatching(name, "MatMul")
+        return _linear_operator_dispatch().dispatch_matmul(a, b, transpose_a, transpose_b, adjoint_a, adjoint_b,
+                                                           a_is_sparse, b_is_sparse, name)
     with _ops.name_scope(name, "MatMul", [a, b]) as name:
         if transpose_a and adjoint_a:
             raise ValueError(f"Only one of `transpose_a` and `adjoint_a` can be True. Received "
@@ -313,6 +337,9 @@ def matrix_diag(diagonal, name: str = "diag", k=0, num_rows=-1, num_cols=-1, pad
 
 def matrix_diag_part(input, name: str = "diag_part", k=0, padding_value=0,
                      align: str = "RIGHT_LEFT") -> _ops.Tensor:
+    if _is_linear_operator(input):
+        _dispatching(name, "MatrixDiagPartV3")
+        return input.diag_part(name)
     return apply_op("MatrixDiagPartV3", [input, k, padding_value], {"align": align}, name=name)
 
 
@@ -373,24 +400,42 @@ def matrix_transpose(a, name: str = "matrix_transpose", conjugate: bool = False)
 
 def trace(x, name: Optional[str] = None) -> _ops.Tensor:
     from graphcompat.ops.math_ops import reduce_sum
+    if _is_linear_operator(x):
+        _dispatching(name, "Trace")
+        return x.trace(name)
     with _ops.name_scope(name, "Trace", [x]) as name:
         x = convert_to_tensor(x, name="x")
         return reduce_sum(matrix_diag_part(x), [-1], name=name)
 
 
 def matrix_determinant(input, name: Optional[str] = None) -> _ops.Tensor:
+    if _is_linear_operator(input):
+        _dispatching(name, "MatrixDeterminant")
+        return input.determinant(name)
     return apply_op("MatrixDeterminant", [input], name=name)
 
 
 def matrix_inverse(input, adjoint: bool = False, name: Optional[str] = None) -> _ops.Tensor:
+    if _is_linear_operator(input):
+        _dispatching(name, "MatrixInverse")
+        inverse = input.inverse(name)
+        return inverse.adjoint() if adjoint else inverse
     return apply_op("MatrixInverse", [input], {"adjoint": bool(adjoint)}, name=name)
 
 
 def cholesky(input, name: Optional[str] = None) -> _ops.Tensor:
+    if _is_linear_operator(input):
+        _dispatching(name, "Cholesky")
+        return input.cholesky(name)
     return apply_op("Cholesky", [input], name=name)
 
 
 def matrix_solve(matrix, rhs, adjoint: bool = False, name: Optional[str] = None) -> _ops.Tensor:
+    if _is_linear_operator(matrix, rhs):
+        _dispatching(name, "MatrixSolve")
+        if not _is_linear_operator(matrix):
+            raise ValueError("Passing in `matrix` as a Tensor and `rhs` as a LinearOperator is not supported.")
+        return matrix.solve(rhs, adjoint=adjoint, name=name)
     return apply_op("MatrixSolve", [matrix, rhs], {"adjoint": bool(adjoint)}, name=name)
 
 
