@@ -14,3 +14,6 @@ def __getattr__(name):
 
 
 from graphcompat.ops.string_extra_ops import unsorted_segment_join  # noqa: F401,E402
+from graphcompat.ops.unicode_ops import (bytes_split, ngrams, unicode_decode,  # noqa: F401,E402
+                                         unicode_decode_with_offsets, unicode_encode, unicode_script,
+                                         unicode_split, unicode_split_with_offsets, unicode_transcode)
