@@ -43,6 +43,7 @@ SPLITS = {
                                                               result_type="RaggedTensor"),
     "strings_split_of_ragged": lambda tf: tf.strings.split(tf.ragged.constant([["a b"], [], ["c", "d e"]]),
                                                            result_type="RaggedTensor"),
+    "strings_split_of_ragged_sparse": lambda tf: tf.strings.split(tf.ragged.constant([["a b"], [], ["c", "d e"]])),
     "strings_split_source_kw": lambda tf: tf.strings.split(source=["x y"], result_type="RaggedTensor"),
     "strings_split_fed": lambda tf: tf.strings.split(tf.placeholder_with_default(["p q", "r"], [None]),
                                                      result_type="RaggedTensor"),
@@ -322,3 +323,17 @@ def test_graph_def_round_trip(direction):
         with target.Session() as sess:
             got = sess.run(fetches)
     _assert_same(got, want)
+
+
+# ------------------------------------------------------------------------------------------------
+# 7. What is not built says so
+# ------------------------------------------------------------------------------------------------
+def test_keepdims_with_ragged_result_is_refused():
+    """TF expands a ragged reduction result with its ragged expand_dims; graphcompat does not build that."""
+    with graphcompat.Graph().as_default():
+        rt = graphcompat.ragged.constant(NESTED)
+        with pytest.raises(NotImplementedError, match="keepdims=True"):
+            graphcompat.reduce_sum(rt, axis=1, keepdims=True)
+        # a dense result keeps its dims as in TF
+        assert graphcompat.reduce_sum(graphcompat.ragged.constant([[1, 2], [3]]), axis=1,
+                                      keepdims=True).shape.as_list() == [2, 1]
