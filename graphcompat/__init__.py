@@ -262,6 +262,7 @@ from graphcompat.ops.sparse_serialize_ops import (deserialize_many_sparse, seria
                                                   serialize_sparse)
 from graphcompat import ragged  # noqa: F401,E402
 from graphcompat.ragged import RaggedTensor  # noqa: F401,E402
+from graphcompat.ragged.ragged_tensor import RaggedTensorSpec  # noqa: F401,E402
 
 # --- fake quantization (quantization-aware training graphs): tf.quantization and TF 1's tf.fake_quant_* ---
 from graphcompat import quantization  # noqa: F401,E402

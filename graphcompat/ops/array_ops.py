@@ -467,10 +467,23 @@ def transpose(a, perm=None, name: str = "transpose", conjugate: bool = False) ->
         return apply_op(op_type, [a, perm], name=name)
 
 
-def concat(values, axis, name: str = "concat") -> _ops.Tensor:
-    """`tf.concat` (ConcatV2, axis input last); a single value is an Identity `concat/concat`."""
+class _DefaultName(str):
+    """A default op name that can be told from the same name passed explicitly: TF's ragged dispatch passes
+    only the caller's arguments, so an unnamed tf.concat of RaggedTensors is scoped `RaggedConcat`."""
+
+
+_CONCAT = _DefaultName("concat")
+_STACK = _DefaultName("stack")
+
+
+def concat(values, axis, name: str = _CONCAT) -> _ops.Tensor:
+    """`tf.concat` (ConcatV2, axis input last); a single value is an Identity `concat/concat`. RaggedTensor
+    values go to TF's ragged concat (under `RaggedConcat` unless named, as TF's dispatch)."""
     if not isinstance(values, (list, tuple)):
         values = [values]
+    if _any_ragged(values):
+        from graphcompat.ragged.ragged_math_ops import concat as ragged_concat
+        return ragged_concat(values, axis, name=None if name is _CONCAT else name)
     if len(values) == 1:
         with _ops.name_scope(name) as scope:
             axis_t = convert_to_tensor(axis, name="concat_dim", dtype=_dt.int32)
@@ -480,8 +493,11 @@ def concat(values, axis, name: str = "concat") -> _ops.Tensor:
     return apply_op("ConcatV2", [list(values), axis], name=name)
 
 
-def stack(values, axis: int = 0, name: str = "stack") -> _ops.Tensor:
-    """`tf.stack`: a Const for constant lists (axis 0), else Pack."""
+def stack(values, axis: int = 0, name: str = _STACK) -> _ops.Tensor:
+    """`tf.stack`: a Const for constant lists (axis 0), else Pack; RaggedTensor values go to tf.ragged.stack."""
+    if isinstance(values, (list, tuple)) and _any_ragged(values):
+        from graphcompat.ragged.ragged_math_ops import stack as ragged_stack
+        return ragged_stack(values, axis, name=None if name is _STACK else name)
     if axis == 0:
         try:
             return convert_to_tensor(values, name=name)
@@ -494,6 +510,14 @@ def stack(values, axis: int = 0, name: str = "stack") -> _ops.Tensor:
         if not -expanded <= axis < expanded:
             raise ValueError(f"Argument `axis` = {axis} not in range [{-expanded}, {expanded})")
     return apply_op("Pack", [values], {"axis": axis}, name=name)
+
+
+def _any_ragged(values) -> bool:
+    """Whether TF's ragged dispatch takes over: a RaggedTensor among `values` (none can exist before
+    graphcompat.ragged loads, so the check imports nothing)."""
+    import sys
+    module = sys.modules.get("graphcompat.ragged.ragged_tensor")
+    return module is not None and any(isinstance(v, module.RaggedTensor) for v in values)
 
 
 def _autopacking(values, dtype, name: str) -> _ops.Tensor:

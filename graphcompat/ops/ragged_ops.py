@@ -100,3 +100,25 @@ def _to_sparse_shape(ctx: InferenceContext):
 defop("RaggedTensorToSparse", "rt_nested_splits: RAGGED_RANK * Tsplits, rt_dense_values: T -> "
       "sparse_indices: int64, sparse_values: T, sparse_dense_shape: int64",
       attrs={"Tsplits": _dt.int64}, types={"Tsplits": _INDEX}, shape=_to_sparse_shape)
+
+
+def _gather_shape(ctx: InferenceContext):
+    """TF's RaggedGather shapes: OUTPUT_RAGGED_RANK splits vectors, values [?] + params values' inner dims."""
+    n_in, n_out = ctx.attrs["PARAMS_RAGGED_RANK"], ctx.attrs["OUTPUT_RAGGED_RANK"]
+    indices = ctx.shape(n_in + 1)
+    for i in range(n_in):
+        if ctx.shape(i).ndims is not None and ctx.shape(i).ndims != 1:
+            raise ctx.error(f"Shape must be rank 1 but is rank {ctx.shape(i).ndims}")
+    if indices.ndims is not None and n_out != n_in + indices.ndims - 1:
+        raise ctx.error(f"OUTPUT_RAGGED_RANK({n_out}) != rank(indices)({indices.ndims}) + "
+                        f"PARAMS_RAGGED_RANK({n_in}) - 1")
+    values = ctx.shape(n_in)
+    inner = values.as_list()[1:] if values.ndims is not None else None
+    return [_ts.TensorShape([None])] * n_out + [_ts.TensorShape(None if inner is None else [None] + inner)]
+
+
+# TF records it for a RaggedTensor's rows gathered by a vector of indices (tf.concat / tf.stack of RaggedTensors
+# along axis 1 interleave their rows with it).
+defop("RaggedGather", "params_nested_splits: PARAMS_RAGGED_RANK * Tsplits, params_dense_values: Tvalues, "
+      "indices: Tindices -> output_nested_splits: OUTPUT_RAGGED_RANK * Tsplits, output_dense_values: Tvalues",
+      attrs={"Tsplits": _dt.int64}, types={"Tindices": _INDEX, "Tsplits": _INDEX}, shape=_gather_shape)

@@ -4,6 +4,7 @@ clip_by_value and ranges (Range, LinSpace). Lowerings live in lowering/rules/mat
 from __future__ import annotations
 
 import builtins
+import sys
 
 import numpy as np
 
@@ -136,7 +137,13 @@ def _reduction_dims(x, axis):
 def _reducer(op_type: str, tf_name: str, bool_input: bool = False):
     def reduce(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
         axis = _lookup("axis", axis, "reduction_indices", reduction_indices)
-        keep = bool(_lookup("keepdims", keepdims, "keep_dims", keep_dims))
+        keepdims = _lookup("keepdims", keepdims, "keep_dims", keep_dims)
+        ragged = sys.modules.get("graphcompat.ragged.ragged_tensor")  # loaded before any RaggedTensor exists
+        if ragged is not None and isinstance(input_tensor, ragged.RaggedTensor):
+            # TF's ragged dispatch: segment ops over the row ids (graphcompat/ragged/ragged_math_ops.py)
+            from graphcompat.ragged.ragged_math_ops import REDUCTIONS
+            return REDUCTIONS[tf_name](input_tensor, axis, keepdims, name)
+        keep = bool(keepdims)
         # A Python/numpy input is converted by the op itself (its Const is `Sum/input`, as in TF).
         out = apply_op(op_type, [input_tensor, _reduction_dims(input_tensor, axis)], {"keep_dims": keep},
                        name=name or op_type)

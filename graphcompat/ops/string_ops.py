@@ -47,15 +47,27 @@ def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, 
     return outs if isinstance(outs, list) else [outs]
 
 
-def string_split(source, delimiter=" ", skip_empty=True, name=None) -> SparseTensor:
-    """`tf.string_split`: a rank-1 string tensor → a SparseTensor of its tokens (any delimiter char splits)."""
-    source = convert_to_tensor(source, _dt.string)
-    if source.shape.ndims not in (None, 1):
-        raise ValueError(f"Shape must be rank 1 but is rank {source.shape.ndims}")
-    delimiter = convert_to_tensor(delimiter, _dt.string)
-    indices, values, shape = apply_op("StringSplit", [source, delimiter], {"skip_empty": bool(skip_empty)},
-                                      name=name or "StringSplit")
-    return SparseTensor(indices, values, shape)
+def string_split(source, sep=None, skip_empty: bool = True, delimiter=None, result_type: str = "SparseTensor",
+                 name=None):
+    """`tf.string_split` (v1): the tokens of each string of a rank-1 string tensor, as a SparseTensor or (with
+    `result_type='RaggedTensor'`) a RaggedTensor; each character of the delimiter splits."""
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
+    if sep is not None and delimiter is not None:
+        raise ValueError("Cannot specify both 'delimiter' and 'sep'.")
+    delimiter = " " if sep is None and delimiter is None else (sep if sep is not None else delimiter)
+    with _ops.name_scope(name, "StringSplit", [source]):
+        delimiter = convert_to_tensor(delimiter, _dt.string)
+        source = convert_to_tensor(source, _dt.string)
+        if source.shape.ndims not in (None, 1):
+            raise ValueError(f"Shape must be rank 1 but is rank {source.shape.ndims}")
+        indices, values, shape = apply_op("StringSplit", [source, delimiter], {"skip_empty": bool(skip_empty)})
+        if result_type == "SparseTensor":
+            return SparseTensor(indices, values, shape)
+        if result_type == "RaggedTensor":
+            # TF's Python rebuilds the rows from the sparse result: row ids are the first index column
+            return RaggedTensor.from_value_rowids(values=values, value_rowids=indices[:, 0], nrows=shape[0],
+                                                  validate=False)
+        raise ValueError("result_type must be 'RaggedTensor' or 'SparseTensor'.")
 
 
 __all__ = ["read_file", "decode_csv", "string_split"]
@@ -165,22 +177,59 @@ def string_join(inputs, separator: str = "", name: _Optional[str] = None) -> _op
     return apply_op("StringJoin", [list(inputs)], {"separator": separator}, name=name)
 
 
+def _sparse_split_v2(input, sep, maxsplit: int) -> SparseTensor:  # noqa: A002
+    """TF's string_ops.string_split_v2: the StringSplitV2 kernel on a rank-1 tensor, as a SparseTensor."""
+    sep = convert_to_tensor("" if sep is None else sep, _dt.string)
+    input = convert_to_tensor(input, _dt.string)
+    indices, values, shape = apply_op("StringSplitV2", [input, sep], {"maxsplit": int(maxsplit)})
+    return SparseTensor(indices, values, shape)
+
+
+def ragged_string_split(input, sep=None, maxsplit: int = -1, name: _Optional[str] = None):  # noqa: A002
+    """TF's ragged string_split_v2 (`tf.strings.split` in TF 2): a RaggedTensor of rank N + 1 (a Tensor's rows
+    of tokens, a RaggedTensor's flat values split in place)."""
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
+    with _ops.name_scope(name, "StringSplit", [input]):
+        if not isinstance(input, RaggedTensor):
+            input = convert_to_tensor(input, _dt.string, name="input")
+        elif input.dtype != _dt.string:
+            raise ValueError(f"Tensor conversion requested dtype string for RaggedTensor with dtype "
+                             f"{input.dtype.name}")
+        if isinstance(input, RaggedTensor):
+            return input.with_flat_values(ragged_string_split(input.flat_values, sep, maxsplit))
+        rank = input.shape.ndims
+        if rank == 0:
+            from graphcompat.ops.array_ops import stack
+            return ragged_string_split(stack([input]), sep, maxsplit)[0]
+        if rank == 1 or rank is None:
+            sparse = _sparse_split_v2(input, sep, maxsplit)
+            return RaggedTensor.from_value_rowids(values=sparse.values, value_rowids=sparse.indices[:, 0],
+                                                  nrows=sparse.dense_shape[0], validate=False)
+        return ragged_string_split(RaggedTensor.from_tensor(input), sep, maxsplit)
+
+
 def string_split_v2(input=None, sep=None, maxsplit: int = -1, result_type: str = "SparseTensor",  # noqa: A002
-                    source=None, name: _Optional[str] = None) -> SparseTensor:
-    """`tf.strings.split` (v1): a SparseTensor of the tokens of each string; sep=None splits on whitespace runs."""
+                    source=None, name: _Optional[str] = None):
+    """`tf.strings.split` (v1): the tokens of each string (sep=None splits on whitespace runs), as a
+    SparseTensor or (`result_type='RaggedTensor'`) a RaggedTensor of rank N + 1."""
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
     if source is not None:
         if input is not None:
-            raise ValueError("Cannot specify both 'input' and 'source'.")
+            raise ValueError("Cannot specify both 'source' and 'input'.")
         input = source
-    if result_type != "SparseTensor":
-        raise NotImplementedError("tf.strings.split(result_type='RaggedTensor'): graphcompat has no RaggedTensor")
     with _ops.name_scope(name, "StringSplit", [input]):
-        input = convert_to_tensor(input, _dt.string)
-        if input.shape.ndims not in (None, 1):
-            raise NotImplementedError("tf.strings.split of a non-vector input (its result is a RaggedTensor)")
-        sep = convert_to_tensor("" if sep is None else sep, _dt.string)
-        indices, values, shape = apply_op("StringSplitV2", [input, sep], {"maxsplit": int(maxsplit)})
-        return SparseTensor(indices, values, shape)
+        if not isinstance(input, RaggedTensor):
+            input = convert_to_tensor(input, _dt.string, name="input")
+        if input.shape.ndims == 0:
+            from graphcompat.ops.array_ops import expand_dims
+            input = expand_dims(input, 0)
+        if result_type == "SparseTensor":
+            if input.shape.ndims == 1:
+                return _sparse_split_v2(input, sep, maxsplit)
+            return ragged_string_split(input, sep, maxsplit).to_sparse()
+        if result_type == "RaggedTensor":
+            return ragged_string_split(input, sep, maxsplit)
+        raise ValueError("result_type must be 'RaggedTensor' or 'SparseTensor'.")
 
 
 def substr(input, pos, len, name: _Optional[str] = None, unit: str = "BYTE") -> _ops.Tensor:  # noqa: A002

@@ -608,7 +608,7 @@ class RaggedTensor:
         """The same nested row splits over new flat values."""
         if isinstance(self._values, RaggedTensor):
             return self.with_values(self._values.with_flat_values(new_values))
-        new_values = convert_to_tensor(new_values)
+        new_values = _convert_values(new_values)  # may itself be ragged (tf.strings.split of a RaggedTensor)
         return self.with_values(new_values)
 
     def with_row_splits_dtype(self, dtype) -> "RaggedTensor":
@@ -696,6 +696,10 @@ class RaggedTensor:
         raise NotImplementedError(f"tf.RaggedTensor.__getitem__ with key {key!r}: graphcompat supports an integer "
                                   f"row or a slice of rows")
 
+    @property
+    def _type_spec(self) -> "RaggedTensorSpec":
+        return RaggedTensorSpec.from_value(self)
+
     # ---- Session composite protocol -----------------------------------------------------------
     def _fetch_components(self):
         return [self._values, self._row_splits], RaggedTensorValue
@@ -780,12 +784,97 @@ class RaggedTensor:
         return self.with_flat_values(_tf().abs(self.flat_values))
 
 
+class RaggedTensorSpec:
+    """`tf.RaggedTensorSpec`: the static type of a RaggedTensor (shape, dtype, ragged_rank, row splits dtype)."""
+
+    def __init__(self, shape=None, dtype=_dt.float32, ragged_rank: Optional[int] = None,
+                 row_splits_dtype=_dt.int64, flat_values_spec=None):
+        if flat_values_spec is not None:
+            raise NotImplementedError("tf.RaggedTensorSpec(flat_values_spec=...) is not supported by graphcompat")
+        self._shape = _ts.as_shape(shape)
+        self._dtype = _dt.as_dtype(dtype)
+        self._row_splits_dtype = _dt.as_dtype(row_splits_dtype)
+        rank = self._shape.ndims
+        if ragged_rank is None:
+            if rank is None:
+                raise ValueError("Must specify ragged_rank or a shape with a known rank.")
+            ragged_rank = rank - 1
+        if not isinstance(ragged_rank, int):
+            raise TypeError(f"Argument `ragged_rank` must be an int. Received {ragged_rank}.")
+        if rank is not None and ragged_rank >= rank:
+            raise ValueError(f"Argument `ragged_rank` ({ragged_rank}) must be less than rank ({rank}).")
+        self._ragged_rank = ragged_rank
+
+    @property
+    def shape(self) -> _ts.TensorShape:
+        return self._shape
+
+    @property
+    def dtype(self) -> _dt.DType:
+        return self._dtype
+
+    @property
+    def ragged_rank(self) -> int:
+        return self._ragged_rank
+
+    @property
+    def row_splits_dtype(self) -> _dt.DType:
+        return self._row_splits_dtype
+
+    @property
+    def flat_values_spec(self):
+        return None
+
+    @property
+    def value_type(self):
+        return RaggedTensor
+
+    @classmethod
+    def from_value(cls, value) -> "RaggedTensorSpec":
+        """The spec of a RaggedTensor (its static shape, dtype, ragged_rank and row splits dtype)."""
+        return cls(shape=value.shape, dtype=value.dtype, ragged_rank=value.ragged_rank,
+                   row_splits_dtype=value.row_splits.dtype)
+
+    def _key(self) -> tuple:
+        # TF compares shapes by their dimension lists (None == None), not TensorShape's TF1 equality
+        dims = None if self._shape.ndims is None else tuple(self._shape.as_list())
+        return (dims, self._dtype, self._ragged_rank, self._row_splits_dtype)
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and self._key() == other._key()
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def is_compatible_with(self, spec_or_value) -> bool:
+        """Same dtype, row splits dtype and ragged_rank, and compatible shapes (a RaggedTensor is compared by
+        its spec; anything else is not compatible)."""
+        if isinstance(spec_or_value, RaggedTensor):
+            spec_or_value = RaggedTensorSpec.from_value(spec_or_value)
+        if type(spec_or_value) is not type(self):
+            return False
+        other = spec_or_value
+        return (self._dtype == other._dtype and self._row_splits_dtype == other._row_splits_dtype
+                and self._ragged_rank == other._ragged_rank and self._shape.is_compatible_with(other._shape))
+
+    def __repr__(self) -> str:
+        shape = "TensorShape(None)" if self._shape.ndims is None else f"TensorShape({self._shape.as_list()})"
+        return f"RaggedTensorSpec({shape}, {self._dtype!r}, {self._ragged_rank}, {self._row_splits_dtype!r})"
+
+    __str__ = __repr__
+
+
 def _refuse_conversion(value, dtype=None, name=None, as_ref=False):
-    # TF dispatches most ops to ragged kernels when given a RaggedTensor; graphcompat does not, so an op
-    # that receives one says so instead of failing to convert it.
+    # TF dispatches most ops to ragged kernels when given a RaggedTensor; graphcompat dispatches only the
+    # reductions, tf.concat and tf.stack, so any other op that receives one says so instead of failing to
+    # convert it.
     raise NotImplementedError("tf.RaggedTensor as the argument of a dense op (TF's ragged dispatch, e.g. "
-                              "tf.reduce_sum(rt, axis=1)) is not supported by graphcompat: use rt.to_tensor(), "
-                              "rt.flat_values or tf.ragged.map_flat_values")
+                              "tf.math.square(rt)) is not supported by graphcompat: use rt.to_tensor(), "
+                              "rt.flat_values or tf.ragged.map_flat_values (tf.reduce_*, tf.concat and tf.stack "
+                              "do dispatch)")
 
 
 register_tensor_conversion_function(RaggedTensor, _refuse_conversion)

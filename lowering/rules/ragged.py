@@ -147,3 +147,32 @@ def ragged_tensor_to_tensor(ctx, op, shape, values, default_value, *partitions):
     if kept.size:
         out[where] = values[kept]
     return out
+
+
+@lowers("RaggedGather", context=True, host=True)
+def ragged_gather(ctx, op, *args):
+    """Rows `indices` of a ragged params (a vector of indices: the output keeps params' ragged rank). The
+    layout comes from the concrete splits and indices; the values may be traced (a gradient's vjp)."""
+    n = op.attrs["PARAMS_RAGGED_RANK"]
+    nested = [np.asarray(s) for s in args[:n]]
+    values, indices = args[n], np.asarray(args[n + 1])
+    if indices.ndim != 1:
+        raise NotImplementedError("RaggedGather with indices of rank != 1 (tf.gather of a RaggedTensor by a "
+                                  "matrix of indices) is not supported by graphcompat")
+    nrows = nested[0].size - 1
+    bad = np.flatnonzero((indices < 0) | (indices >= nrows))
+    if bad.size:
+        i = int(bad[0])
+        ctx.check(False, errors.InvalidArgumentError,
+                  f"indices[{i}] = {int(indices[i])} is not in [0, {nrows})", op)
+    out_splits, rows = [], indices.astype(np.int64)
+    for splits in nested:
+        # each level: the chosen rows' lengths, and the positions of their items one level down
+        starts, limits = splits[:-1][rows], splits[1:][rows]
+        lengths = limits - starts
+        out_splits.append(np.concatenate([[0], np.cumsum(lengths)]).astype(splits.dtype))
+        rows = (np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+                + np.arange(int(lengths.sum()))).astype(np.int64)
+    traced = isinstance(values, jax.core.Tracer)
+    out_values = jnp.take(values, rows, axis=0) if traced else np.asarray(values)[rows]
+    return tuple(out_splits) + (out_values,)
