@@ -192,6 +192,17 @@ def _combine_hint(operator, attr: str, provided, message: str):
     return None
 
 
+def _inherited_hints(operator, what: str, is_square, is_non_singular, is_self_adjoint, is_positive_definite):
+    """The four hints of an operator defined by `operator` (its adjoint or inverse: `what`), each combined
+    with the user's, with TF's message for a contradiction."""
+    return tuple(_combine_hint(operator, f"is_{attr}", provided,
+                               f"An operator is {text} if and only if {what} is {text}.")
+                 for attr, text, provided in (("square", "square", is_square),
+                                              ("non_singular", "non-singular", is_non_singular),
+                                              ("self_adjoint", "self-adjoint", is_self_adjoint),
+                                              ("positive_definite", "positive-definite", is_positive_definite)))
+
+
 def _is_adjoint_pair(x, y) -> bool:
     if x is y:
         if x.is_self_adjoint is False:
@@ -1378,16 +1389,8 @@ class LinearOperatorAdjoint(LinearOperator):
         parameters = dict(operator=operator, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
                           is_positive_definite=is_positive_definite, is_square=is_square, name=name)
         self._operator = operator
-        what = "its adjoint"
-        is_square = _combine_hint(operator, "is_square", is_square,
-                                  f"An operator is square if and only if {what} is square.")
-        is_non_singular = _combine_hint(operator, "is_non_singular", is_non_singular,
-                                        f"An operator is non-singular if and only if {what} is non-singular.")
-        is_self_adjoint = _combine_hint(operator, "is_self_adjoint", is_self_adjoint,
-                                        f"An operator is self-adjoint if and only if {what} is self-adjoint.")
-        is_positive_definite = _combine_hint(
-            operator, "is_positive_definite", is_positive_definite,
-            f"An operator is positive-definite if and only if {what} is positive-definite.")
+        is_square, is_non_singular, is_self_adjoint, is_positive_definite = _inherited_hints(
+            operator, "its adjoint", is_square, is_non_singular, is_self_adjoint, is_positive_definite)
         name = operator.name + "_adjoint" if name is None else name
         with _ops.name_scope(name):
             super().__init__(dtype=operator.dtype, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
@@ -1472,16 +1475,8 @@ class LinearOperatorInversion(LinearOperator):
             raise ValueError(f"Argument `is_square` or argument `operator` must have supplied hint `is_square` equal "
                              f"to `True` or `None`. Found `operator.is_square`: {operator.is_square}, `is_square`: "
                              f"{is_square}.")
-        what = "its inverse"
-        is_square = _combine_hint(operator, "is_square", is_square,
-                                  f"An operator is square if and only if {what} is square.")
-        is_non_singular = _combine_hint(operator, "is_non_singular", is_non_singular,
-                                        f"An operator is non-singular if and only if {what} is non-singular.")
-        is_self_adjoint = _combine_hint(operator, "is_self_adjoint", is_self_adjoint,
-                                        f"An operator is self-adjoint if and only if {what} is self-adjoint.")
-        is_positive_definite = _combine_hint(
-            operator, "is_positive_definite", is_positive_definite,
-            f"An operator is positive-definite if and only if {what} is positive-definite.")
+        is_square, is_non_singular, is_self_adjoint, is_positive_definite = _inherited_hints(
+            operator, "its inverse", is_square, is_non_singular, is_self_adjoint, is_positive_definite)
         name = operator.name + "_inv" if name is None else name
         with _ops.name_scope(name):
             super().__init__(dtype=operator.dtype, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
