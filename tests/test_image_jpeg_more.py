@@ -296,3 +296,99 @@ def test_glimpse_noise_statistics(noise):
         "bad_noise", "offsets_batch_run_time"])
 def test_extract_glimpse_errors(build):
     compare_error(build)
+
+
+# ------------------------------------------------------------------------------------------------
+# non_max_suppression_padded (TF's pure-op algorithm, recorded inline where TF calls a function)
+# ------------------------------------------------------------------------------------------------
+def _random_boxes(*lead, n=12, spread=4.0, seed=3):
+    rs = np.random.RandomState(seed)
+    corner = rs.rand(*lead, n, 2) * spread
+    size = rs.rand(*lead, n, 2) + 0.5
+    return (np.concatenate([corner, corner + size], -1).astype(np.float32),
+            rs.rand(*lead, n).astype(np.float32))
+
+
+NB1, NS1 = _random_boxes()
+NB2, NS2 = _random_boxes(2, 3, seed=4)
+DENSE_B, DENSE_S = _random_boxes(n=40, spread=1.5, seed=5)   # heavy overlap: several self-suppression rounds
+nms_padded = "non_max_suppression_padded"
+
+NMS_PADDED = [
+    ("single", lambda tf: list(tf.image.non_max_suppression_padded(tf.constant(NB1), tf.constant(NS1), 5))),
+    ("padded", lambda tf: list(tf.image.non_max_suppression_padded(tf.constant(NB1), NS1, 5, iou_threshold=0.3,
+                                                                   pad_to_max_output_size=True))),
+    ("batched", lambda tf: list(tf.image.non_max_suppression_padded(tf.constant(NB2), NS2, 4, score_threshold=0.3,
+                                                                    pad_to_max_output_size=True, tile_size=4))),
+    ("more_than_boxes", lambda tf: list(tf.image.non_max_suppression_padded(
+        tf.constant(NB1[:, [2, 3, 0, 1]]), NS1, 20, pad_to_max_output_size=True, tile_size=4))),
+    ("dense_tiles", lambda tf: list(tf.image.non_max_suppression_padded(tf.constant(DENSE_B), DENSE_S, 10,
+                                                                        iou_threshold=0.2, tile_size=8))),
+    ("sorted_canonical", lambda tf: list(tf.image.non_max_suppression_padded(
+        tf.constant(DENSE_B[np.argsort(-DENSE_S)]), np.sort(DENSE_S)[::-1].copy(), tf.constant(7),
+        sorted_input=True, canonicalized_coordinates=True, pad_to_max_output_size=True, name="nms"))),
+    ("all_below_threshold", lambda tf: list(tf.image.non_max_suppression_padded(
+        tf.constant(NB1), NS1, 3, score_threshold=2.0, pad_to_max_output_size=True))),
+]
+
+
+@pytest.mark.parametrize("name, build", NMS_PADDED, ids=[n[0] for n in NMS_PADDED])
+def test_non_max_suppression_padded(name, build):
+    got, want = _values(build)
+    for values in got:  # op by op, then compiled
+        for g, w in zip(values, want):
+            assert g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)
+
+
+def test_non_max_suppression_padded_fed_shapes():
+    """Unknown box counts and a fed max_output_size: the same values as TF's, the same static shapes."""
+    def build(tf):
+        boxes = tf.placeholder(tf.float32, [None, 4], name="b")
+        scores = tf.placeholder(tf.float32, [None], name="s")
+        size = tf.placeholder(tf.int32, [], name="k")
+        return (list(tf.image.non_max_suppression_padded(boxes, scores, size, iou_threshold=0.4))
+                + list(tf.image.non_max_suppression_padded(boxes, scores, 6, pad_to_max_output_size=True)))
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("b:0"): DENSE_B, graph.get_tensor_by_name("s:0"): DENSE_S,
+                graph.get_tensor_by_name("k:0"): 9}
+    v1 = oracle.tf1()
+    got, got_static, _ = run(graphcompat, build, feed, runs=2)
+    want, want_static, _ = run(v1, build, feed)
+    assert got_static == want_static
+    for values in got:
+        for g, w in zip(values, want[0]):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_non_max_suppression_padded_outer_graph():
+    """After the (inlined) function call, the ops TF records: the slice to num_valid, or the reshape."""
+    def build(tf):
+        idx, _ = tf.image.non_max_suppression_padded(tf.constant(NB2), NS2, 4, pad_to_max_output_size=True)
+        single, _ = tf.image.non_max_suppression_padded(tf.constant(NB1), NS1, 4, name="one")
+        return [idx, single]
+    v1 = oracle.tf1()
+    ours = [(n, t) for n, t in oracle.op_names(graphcompat, build) if "/padded_v2/" not in n]
+    theirs = [(n, t) for n, t in oracle.op_names(v1, build) if t != "PartitionedCall"]
+    assert ours == theirs
+    assert oracle.names(graphcompat, build) == [n.replace("PartitionedCall", "padded_v2/Reshape_2")
+                                                for n in oracle.names(v1, build)]
+
+
+@pytest.mark.parametrize("build", [
+    lambda tf: tf.image.non_max_suppression_padded(tf.constant(NB2), NS2, 4),
+    lambda tf: tf.image.non_max_suppression_padded(NB1, NS1, 4),
+], ids=["batched_without_padding", "array_boxes_without_padding"])
+def test_non_max_suppression_padded_errors(build):
+    compare_error(build)
+
+
+def test_autopacking_sublists_without_tensors():
+    """`tf.pad(x, [[0, 0], [0, n]])` with a tensor `n` (as non_max_suppression_padded builds): a sub-list
+    of Python numbers becomes one Const, node for node as TF's autopacking."""
+    def build(tf):
+        n = tf.placeholder(tf.int32, [], name="n")
+        return [tf.pad(tf.zeros([2, 3]), [[0, 0], [0, n]]), tf.convert_to_tensor([[[1], [2]], [[n], [3]]])]
+    _same_graph(build)
+    compare(build, feed=lambda tf, g: {g.get_tensor_by_name("n:0"): 2}, runs=2)
