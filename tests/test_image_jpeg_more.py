@@ -82,6 +82,7 @@ CROPS = [
     ("rgb_from_gray", lambda tf, **kw: tf.io.decode_and_crop_jpeg(_jpeg(tf, SMOOTH[:, :, :1]), [1, 1, 4, 18],
                                                                   channels=3, name="crop", **kw)),
     ("smooth", lambda tf, **kw: tf.io.decode_and_crop_jpeg(_jpeg(tf, SMOOTH, 80), [8, 3, 16, 16], **kw)),
+    ("gray_file", lambda tf, **kw: tf.io.decode_and_crop_jpeg(_jpeg(tf, SMOOTH[:, :, :1]), [1, 2, 5, 6], **kw)),
 ]
 
 
@@ -122,9 +123,12 @@ def test_decode_and_crop_jpeg_unknown_window_shape():
     lambda tf: tf.io.decode_and_crop_jpeg(tf.strings.substr(_jpeg(tf), 0, 100), [0, 0, 1, 1]),
     lambda tf: tf.io.decode_and_crop_jpeg(_jpeg(tf), [0, 0, 1, 1], channels=2),
     lambda tf: tf.io.decode_and_crop_jpeg(_jpeg(tf), [0, 0, 1, 1], ratio=3),
+    lambda tf: tf.io.decode_and_crop_jpeg(_jpeg(tf), [0, 0, 1, 1], channels=4),
+    lambda tf: tf.io.decode_and_crop_jpeg(_jpeg(tf), tf.constant([0, 0, 1, 1])[:3], channels=4),
     lambda tf: tf.io.decode_and_crop_jpeg(_jpeg(tf), tf.constant([0, 0, 1, 1])[:3]),
 ], ids=["rows_past_end", "cols_past_end", "negative_y", "empty_window", "negative_size_static", "three_values",
-        "rank_2_window", "contents_rank_1", "unknown_format", "png", "truncated", "channels_2", "ratio_3",
+        "rank_2_window", "contents_rank_1", "unknown_format", "png", "truncated", "channels_2", "ratio_3", "channels_4",
+        "channels_4_before_window",
         "three_values_run_time"])
 def test_decode_and_crop_jpeg_errors(build):
     compare_error(build)
@@ -259,7 +263,8 @@ def test_glimpse_noise_statistics(noise):
     the image's [min, max] and spread over it; gaussian: the channel's mean and std, clipped to its range."""
     images = np.stack([np.linspace(0, 1, 6 * 6 * 2).reshape(6, 6, 2) * [1.0, 4.0] + [0.0, -2.0]]).astype(np.float32)
     offsets = np.array([[100.0, 100.0]], np.float32)  # the window lies wholly outside
-    for uniform_noise, noise_attr in ([(True, "uniform")] if noise == "uniform" else [(False, ""), (False, "gaussian")]):
+    modes = [(True, "uniform")] if noise == "uniform" else [(False, ""), (False, "gaussian")]
+    for uniform_noise, noise_attr in modes:
         def build(tf):
             attrs = dict(centered=False, normalized=False, uniform_noise=uniform_noise, noise=noise_attr)
             if tf is graphcompat:
@@ -312,7 +317,6 @@ def _random_boxes(*lead, n=12, spread=4.0, seed=3):
 NB1, NS1 = _random_boxes()
 NB2, NS2 = _random_boxes(2, 3, seed=4)
 DENSE_B, DENSE_S = _random_boxes(n=40, spread=1.5, seed=5)   # heavy overlap: several self-suppression rounds
-nms_padded = "non_max_suppression_padded"
 
 NMS_PADDED = [
     ("single", lambda tf: list(tf.image.non_max_suppression_padded(tf.constant(NB1), tf.constant(NS1), 5))),

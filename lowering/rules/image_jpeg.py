@@ -78,6 +78,8 @@ def decode_and_crop_jpeg(ctx, op, contents, crop_window):
         raise invalid("Unknown image file format. One of JPEG, JPEG XL, PNG, GIF, BMP, WebP required.")
     if kind != "JPEG":
         raise invalid(f"DecodeAndCropJpeg operation can run on JPEG only, but detected {kind}.")
+    if channels == 4:  # the shared image kernel allows 4 for PNG/GIF; its JPEG path refuses it
+        raise invalid("JPEG does not support 4 channels")
     window = np.asarray(crop_window)
     if window.ndim != 1:
         raise invalid(f"crop_window must be 1-D, got shape {shape_str(window.shape)}")
@@ -87,7 +89,7 @@ def decode_and_crop_jpeg(ctx, op, contents, crop_window):
         raise NotImplementedError("tf.io.decode_and_crop_jpeg with ratio != 1 (libjpeg's scaled decode) is not "
                                   "implemented by graphcompat")
     try:
-        image = _pillow_decode(data, 4 if channels == 4 else channels, "tf.io.decode_and_crop_jpeg")
+        image = _pillow_decode(data, channels, "tf.io.decode_and_crop_jpeg")
     except NotImplementedError:
         raise
     except Exception:  # noqa: BLE001  (a corrupt or truncated stream: TF's one message for both)
