@@ -407,3 +407,8 @@ from graphcompat.image_crop import (central_crop, crop_to_bounding_box, grayscal
 
 # coverage: TF1 also exports tf.random_crop as tf.image.random_crop
 from graphcompat.ops.random_ops import random_crop  # noqa: F401,E402
+
+# JPEG helpers (is_jpeg, extract_jpeg_shape, decode_and_crop_jpeg, jpeg quality) and extract_glimpse
+from graphcompat.image_jpeg import (adjust_jpeg_quality, decode_and_crop_jpeg, extract_glimpse,  # noqa: F401,E402
+                                    extract_jpeg_shape, is_jpeg, random_jpeg_quality)
+from graphcompat.image_nms_padded import non_max_suppression_padded  # noqa: F401,E402

@@ -23,3 +23,5 @@ from graphcompat.train import write_graph  # noqa: F401,E402
 from graphcompat.ops.string_extra_ops import decode_compressed  # noqa: F401,E402
 from graphcompat.ops.sparse_serialize_ops import (deserialize_many_sparse, serialize_many_sparse,  # noqa: F401,E402
                                                   serialize_sparse)
+# JPEG helpers TF exports under tf.io as well as tf.image
+from graphcompat.image_jpeg import decode_and_crop_jpeg, extract_jpeg_shape, is_jpeg  # noqa: F401,E402

@@ -520,19 +520,40 @@ def _any_ragged(values) -> bool:
     return module is not None and any(isinstance(v, module.RaggedTensor) for v in values)
 
 
+def _nested_dtype(values):
+    """The dtype of the first Tensor in nested lists (TF's `_get_dtype_from_nested_lists`), or None."""
+    for v in values:
+        if isinstance(v, _ops.Tensor):
+            return v.dtype.base_dtype
+        if isinstance(v, (list, tuple)):
+            found = _nested_dtype(v)
+            if found is not None:
+                return found
+    return None
+
+
 def _autopacking(values, dtype, name: str) -> _ops.Tensor:
-    """A nested list containing Tensors → Pack ops (TF's autopacking conversion)."""
+    """A nested list containing Tensors → Pack ops (TF's autopacking conversion): the dtype is the first
+    Tensor's; a sub-list without Tensors becomes one Const, as TF's `_autopacking_helper` leaves it."""
+    return _autopacking_helper(values, dtype if dtype is not None else _nested_dtype(values), name)
+
+
+def _autopacking_helper(values, dtype, name: str):
     with _ops.name_scope(name) as scope:
-        converted = []
+        converted, must_pack = [], False
         for i, v in enumerate(values):
             if isinstance(v, (list, tuple)):
-                converted.append(_autopacking(v, dtype, str(i)))
-            elif isinstance(v, _ops.Tensor) or hasattr(v, "_as_graph_element"):
-                converted.append(convert_to_tensor(v, dtype=dtype))
-            else:
-                converted.append(v)
-        if dtype is None:
-            dtype = next(t.dtype.base_dtype for t in converted if isinstance(t, _ops.Tensor))
+                v = _autopacking_helper(v, dtype, str(i))
+            elif hasattr(v, "_as_graph_element") and not isinstance(v, _ops.Tensor):
+                v = convert_to_tensor(v, dtype=dtype)
+            if isinstance(v, _ops.Tensor):
+                if dtype is not None and v.dtype.base_dtype != dtype:
+                    raise TypeError(f"Cannot convert a list containing a tensor of dtype {v.dtype} to {dtype} "
+                                    f"(Tensor is: {v!r})")
+                must_pack = True
+            converted.append(v)
+        if not must_pack:
+            return converted
         converted = [convert_to_tensor(v, dtype=dtype, name=str(i)) if not isinstance(v, _ops.Tensor) else v
                      for i, v in enumerate(converted)]
         return apply_op("Pack", [converted], {"axis": 0}, name=scope)

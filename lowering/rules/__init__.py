@@ -32,3 +32,4 @@ from lowering.rules import ragged  # noqa: F401
 from lowering.rules import media  # noqa: F401
 from lowering.rules import quantization  # noqa: F401
 from lowering.rules import unicode  # noqa: F401
+from lowering.rules import image_jpeg  # noqa: F401
