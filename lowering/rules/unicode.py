@@ -17,7 +17,6 @@ import numpy as np
 from graphcompat.framework import errors
 from graphcompat.ops.unicode_ops import canonical_encoding
 from lowering.registry import lowers
-from lowering.rules import unicode_scripts
 
 _INVALID = errors.InvalidArgumentError
 _MAX = 0x10FFFF
@@ -233,6 +232,7 @@ def unicode_transcode(input, *, input_encoding, output_encoding, errors="replace
 
 @lowers("UnicodeScript", host=True)
 def unicode_script(input, **_):  # noqa: A002
+    from lowering.rules import unicode_scripts  # a 1,300-range table: loaded by the first UnicodeScript run
     return unicode_scripts.scripts_of(np.asarray(input, dtype=np.int32))
 
 
