@@ -1,5 +1,6 @@
 """Small TF 2.21 symbols checked against `tensorflow.compat.v1`: N-D FFTs (tf.signal.fftnd & co. and the
-raw tf.fftnd ops).
+raw tf.fftnd ops); tf.data.Options with Dataset.with_options / options(); as_numpy_iterator and
+tf.data.NumpyIterator in graph mode (TF's RuntimeError).
 
 TF 2.21 registers FFTND/IFFTND/RFFTND/IRFFTND kernels for GPUs only, so on a CPU TF's graph is compared
 node for node, and values against numpy's fftn family, which is what the GPU kernel computes (its checks'
@@ -157,3 +158,150 @@ def test_fftnd_has_no_gradient():
             x = tf.constant(X.astype(np.complex64))
             with pytest.raises(LookupError, match="No gradient defined for operation"):
                 tf.gradients(tf.abs(tf.signal.fftnd(x)), x)
+
+
+# ------------------------------------------------------------------------------------------------
+# tf.data.Options, Dataset.with_options / options(), as_numpy_iterator
+# ------------------------------------------------------------------------------------------------
+def _set_all(tf, o):
+    o.experimental_deterministic = False
+    o.threading.private_threadpool_size = 4
+    o.threading.max_intra_op_parallelism = 1
+    o.experimental_optimization.map_fusion = True
+    o.experimental_optimization.apply_default_optimizations = False
+    o.autotune.ram_budget = 100
+    o.autotune.enabled = False
+    o.autotune.autotune_algorithm = tf.data.experimental.AutotuneAlgorithm.HILL_CLIMB
+    o.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+    o.experimental_distribute.num_devices = 2
+    o.experimental_slack = True
+    o.experimental_symbolic_checkpoint = False
+    o.experimental_warm_start = True
+    o.experimental_service.pinned = True
+    o.dataset_name = "abc"
+    o.framework_type = ["x", "y"]
+    o.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.FAIL
+
+
+OPTION_SETTINGS = {
+    "none": lambda tf, o: None,
+    "deterministic": lambda tf, o: setattr(o, "deterministic", True),
+    "threading": lambda tf, o: setattr(o.threading, "private_threadpool_size", 4),
+    "experimental_threading": lambda tf, o: setattr(o.experimental_threading, "max_intra_op_parallelism", 2),
+    "shard_data": lambda tf, o: setattr(o.experimental_distribute, "auto_shard_policy",
+                                        tf.data.experimental.AutoShardPolicy.DATA),
+    "all": _set_all,
+}
+
+
+def _options_pipeline(tf, setting):
+    o = tf.data.Options()
+    OPTION_SETTINGS[setting](tf, o)
+    ds = tf.data.Dataset.range(6).with_options(o).map(lambda x: x * 3).batch(4)
+    o2 = tf.data.Options()
+    o2.experimental_deterministic = True
+    o2.experimental_optimization.map_parallelization = False
+    o2.framework_type = ["z"]
+    return ds.with_options(o2)
+
+
+@pytest.mark.parametrize("setting", list(OPTION_SETTINGS), ids=list(OPTION_SETTINGS))
+def test_with_options_records_tf_node(setting):
+    """The OptionsDataset nodes, their serialized_options bytes and the elements are TF's."""
+    records = []
+    for tf in (oracle.tf1(), graphcompat):
+        graph = tf.Graph()
+        with graph.as_default():
+            ds = _options_pipeline(tf, setting)
+            nxt = tf.data.make_one_shot_iterator(ds).get_next()
+            nodes = [(op.name, op.get_attr("serialized_options"), op.inputs[0].op.name)
+                     for op in graph.get_operations() if op.type == "OptionsDataset"]
+            with tf.Session(graph=graph) as sess:
+                values = [sess.run(nxt).tolist() for _ in range(2)]
+                with pytest.raises(tf.errors.OutOfRangeError):
+                    sess.run(nxt)
+        records.append((nodes, values))
+    assert records[0] == records[1]
+    assert records[1][1] == [[0, 3, 6, 9], [12, 15]]
+
+
+def test_options_merge_and_read_back():
+    results = []
+    for tf in (oracle.tf1(), graphcompat):
+        with tf.Graph().as_default(), pytest.warns(UserWarning, match="preserve tf.data options"):
+            merged = _options_pipeline(tf, "all").options()
+        results.append((merged.deterministic, merged.threading.private_threadpool_size,
+                        merged.experimental_optimization.map_fusion,
+                        merged.experimental_optimization.map_parallelization, merged.framework_type,
+                        merged.autotune.ram_budget, merged.experimental_distribute.auto_shard_policy.name,
+                        merged.experimental_external_state_policy.name, merged.dataset_name))
+        with pytest.raises(ValueError, match=r"Mutating `tf.data.Options\(\)` returned by"):
+            merged.deterministic = False
+        with pytest.raises(ValueError, match=r"Mutating `tf.data.Options\(\)` returned by"):
+            merged.threading.private_threadpool_size = 1
+        # A fresh dataset's options are all unset (and read-only too).
+        with tf.Graph().as_default(), pytest.warns(UserWarning):
+            fresh = tf.data.Dataset.range(3).options()
+        assert fresh == tf.data.Options() and fresh.deterministic is None
+    assert results[0] == results[1]
+    assert results[1][:5] == (True, 4, True, False, ["x", "y", "z"])
+
+
+def test_options_merge_method():
+    for tf in (oracle.tf1(), graphcompat):
+        a, b = tf.data.Options(), tf.data.Options()
+        a.deterministic, a.threading.private_threadpool_size = True, 2
+        b.deterministic, b.experimental_slack = False, True
+        merged = a.merge(b)
+        assert (merged.deterministic, merged.threading.private_threadpool_size, merged.experimental_slack) == (
+            False, 2, True)
+        assert a.deterministic is True and merged is not a and merged != a
+        assert tf.data.Options() == tf.data.Options()
+
+
+OPTION_ERRORS = {
+    "unknown": (lambda tf: setattr(tf.data.Options(), "foo", 1), AttributeError,
+                "Cannot set the property foo on Options."),
+    "unknown_threading": (lambda tf: setattr(tf.data.ThreadingOptions(), "bar", 1), AttributeError,
+                          "Cannot set the property bar on ThreadingOptions."),
+    "bool_type": (lambda tf: setattr(tf.data.Options(), "deterministic", 1), TypeError,
+                  "Property \"deterministic\" must be of type <class 'bool'>, got: 1 (type: <class 'int'>)"),
+    "int_type": (lambda tf: setattr(tf.data.Options().threading, "private_threadpool_size", "a"), TypeError,
+                 "Property \"private_threadpool_size\" must be of type <class 'int'>, got: a (type: <class 'str'>)"),
+    "sub_options_type": (lambda tf: setattr(tf.data.Options(), "threading", 3), TypeError,
+                         "Property \"threading\" must be of type <class 'tensorflow.python.data.ops.options."
+                         "ThreadingOptions'>, got: 3"),
+    "enum_type": (lambda tf: setattr(tf.data.Options().experimental_distribute, "auto_shard_policy", 1),
+                  TypeError, "Property \"auto_shard_policy\" must be of type <enum 'AutoShardPolicy'>, got: 1"),
+    "merge_type": (lambda tf: tf.data.Options().merge(tf.data.ThreadingOptions()), TypeError,
+                   "Could not merge incompatible options of type"),
+    "as_numpy_iterator": (lambda tf: tf.data.Dataset.range(3).as_numpy_iterator(), RuntimeError,
+                          "`tf.data.Dataset.as_numpy_iterator()` is only supported in eager mode."),
+    "numpy_iterator": (lambda tf: tf.data.NumpyIterator(tf.data.Dataset.range(3)), RuntimeError,
+                       "`tf.data.Dataset` only supports Python-style iteration in eager mode or within "
+                       "tf.function."),
+}
+
+
+@pytest.mark.parametrize("case", list(OPTION_ERRORS), ids=list(OPTION_ERRORS))
+def test_options_errors(case):
+    build, cls, text = OPTION_ERRORS[case]
+    for tf in (oracle.tf1(), graphcompat):
+        with tf.Graph().as_default(), pytest.raises(cls) as info:
+            build(tf)
+        assert text in str(info.value), (tf.__name__, str(info.value))
+
+
+def test_options_on_device_walk():
+    """with_options keeps an in-memory pipeline on the device walk (an identity node there)."""
+    from graphcompat.data.dataset_ops import device_plan
+    with graphcompat.Graph().as_default():
+        o = graphcompat.data.Options()
+        o.deterministic = False
+        ds = graphcompat.data.Dataset.from_tensor_slices(np.arange(8.0)).with_options(o).map(lambda x: x + 1)
+        ds = ds.batch(3)
+        assert device_plan(ds).ok
+        nxt = graphcompat.data.make_one_shot_iterator(ds).get_next()
+        with graphcompat.Session() as sess:
+            got = [sess.run(nxt).tolist() for _ in range(3)]
+    assert got == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0]]

@@ -264,12 +264,14 @@ def raw_ifftnd(input, fft_length, axes, name: Optional[str] = None) -> _ops.Tens
     return apply_op("IFFTND", [input, fft_length, axes], name=name)
 
 
-def raw_rfftnd(input, fft_length, axes, Tcomplex=_dt.complex64, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002,N803
+def raw_rfftnd(input, fft_length, axes, Tcomplex=_dt.complex64,  # noqa: A002,N803 (TF's names)
+               name: Optional[str] = None) -> _ops.Tensor:
     """`tf.rfftnd`: the RFFTND op itself (Tcomplex is not derived from the input, as in TF)."""
     return apply_op("RFFTND", [input, fft_length, axes], {"Tcomplex": _dt.as_dtype(Tcomplex)}, name=name)
 
 
-def raw_irfftnd(input, fft_length, axes, Treal=_dt.float32, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002,N803
+def raw_irfftnd(input, fft_length, axes, Treal=_dt.float32,  # noqa: A002,N803 (TF's names)
+                name: Optional[str] = None) -> _ops.Tensor:
     """`tf.irfftnd`: the IRFFTND op itself (Treal is not derived from the input, as in TF)."""
     return apply_op("IRFFTND", [input, fft_length, axes], {"Treal": _dt.as_dtype(Treal)}, name=name)
 
