@@ -148,6 +148,8 @@ from graphcompat import lookup  # noqa: F401
 from graphcompat.image_extra import extract_image_patches, extract_volume_patches  # noqa: F401
 from graphcompat.nn.nn_coverage import conv2d_backprop_filter_v2, conv2d_backprop_input_v2  # noqa: F401
 from graphcompat.ops.spectral_ops import fft, fft2d, fft3d, ifft, ifft2d, ifft3d  # noqa: F401
+from graphcompat.ops.spectral_ops import raw_fftnd as fftnd, raw_ifftnd as ifftnd  # noqa: F401,E402
+from graphcompat.ops.spectral_ops import raw_irfftnd as irfftnd, raw_rfftnd as rfftnd  # noqa: F401,E402
 # (training) queues and readers of TF1 queue-based input pipelines
 from graphcompat.ops.data_flow_ops import (FIFOQueue, PaddingFIFOQueue, PriorityQueue, QueueBase,  # noqa: F401
                                            RandomShuffleQueue)

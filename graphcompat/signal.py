@@ -1,6 +1,7 @@
 """`tf.signal` (and `tf.spectral`): FFTs, windows, framing and the short-time Fourier transform."""
 from graphcompat.ops.spectral_ops import (fft, fft2d, fft3d, frame, hamming_window, hann_window, ifft,  # noqa: F401
                                           ifft2d, ifft3d, irfft, irfft2d, irfft3d, rfft, rfft2d, rfft3d, stft)
+from graphcompat.ops.spectral_ops import fftnd, ifftnd, irfftnd, rfftnd  # noqa: F401
 
 
 def __getattr__(name):

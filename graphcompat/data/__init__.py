@@ -10,6 +10,9 @@ How a pipeline runs (details: dataset_ops.py, lowering/rules/data.py):
 - Everything else (generators, files, filter, flat_map, interleave, padded_batch, unbatch, string
   elements, `Iterator.from_structure`/`from_string_handle`) is walked on the host by a prefetching
   thread; its element is fed into the (still jitted) step.
+`Dataset.with_options` records TF's `OptionsDataset` (its `serialized_options` bytes are TF's); no
+`tf.data.Options` setting changes the elements graphcompat yields (`deterministic=False` stays
+deterministic, which TF allows), so all are accepted (graphcompat/data/options.py).
 Known differences from TF: random orders differ from TF's (another PRNG; on the device shuffle is a
 keyed pseudo-random permutation); functions' ops are recorded in the main graph (under `<kind>_fn/`)
 rather than a function library; tensors captured by dataset functions are read when the iterator is initialized;
@@ -24,3 +27,12 @@ from graphcompat.data import experimental  # noqa: F401
 DatasetV1 = Dataset
 from graphcompat.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset  # noqa: F401,E402
 from graphcompat.data.dataset_ops import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY  # noqa: F401,E402
+from graphcompat.data.options import Options, ThreadingOptions  # noqa: F401,E402
+
+
+class NumpyIterator:
+    """`tf.data.NumpyIterator`: Python iteration over a dataset, which TF allows only in eager mode (its
+    constructor iterates the dataset, and graph mode refuses that with TF's RuntimeError)."""
+
+    def __init__(self, dataset) -> None:
+        self._iterator = iter(dataset)

@@ -54,10 +54,13 @@ DATASET_OP_TYPES = (
     "ParallelMapDatasetV2", "FilterDataset", "FlatMapDataset", "InterleaveDataset", "ShuffleDataset",
     "RepeatDataset", "BatchDatasetV2", "PaddedBatchDatasetV2", "PrefetchDataset", "TakeDataset", "SkipDataset",
     "CacheDatasetV2", "UnbatchDataset", "GeneratorDataset", "TextLineDataset", "TFRecordDataset",
-    "FixedLengthRecordDatasetV2", "MatchingFilesDataset")
+    "FixedLengthRecordDatasetV2", "MatchingFilesDataset", "OptionsDataset")
+# Attrs some dataset ops have besides output_types / output_shapes.
+_EXTRA_ATTRS = {"OptionsDataset": {"serialized_options": b"", "metadata": b""}}
 for _op_type in DATASET_OP_TYPES:
     defop(_op_type, "arguments: *Targuments -> handle: variant",
-          attrs={"output_types": [], "output_shapes": []}, shape=scalar_shape, stateful=True)
+          attrs={"output_types": [], "output_shapes": [], **_EXTRA_ATTRS.get(_op_type, {})}, shape=scalar_shape,
+          stateful=True)
 defop("_Arg", "-> output: T", attrs={"index": 0, "shape": None}, shape=lambda ctx: [ctx.attrs["shape"]])
 
 
@@ -171,7 +174,8 @@ class Dataset:
 
     _op_type = "Dataset"
 
-    def _record(self, children: list, tensors: list, template, specs: list, op_type: Optional[str] = None):
+    def _record(self, children: list, tensors: list, template, specs: list, op_type: Optional[str] = None,
+                attrs: Optional[dict] = None):
         self._children = list(children)
         self._tensors = list(tensors)
         self._template = template
@@ -180,7 +184,7 @@ class Dataset:
         inputs = [c._variant for c in self._children] + self._tensors
         self._variant = apply_op(op_type, [inputs], {
             "output_types": [s.dtype for s in self._specs],
-            "output_shapes": [s.shape for s in self._specs]}, name=op_type)
+            "output_shapes": [s.shape for s in self._specs], **(attrs or {})}, name=op_type)
         DATASET_OF_OP[self._variant.op] = self
 
     # --- TF1 properties -----------------------------------------------------------------------
@@ -281,8 +285,38 @@ class Dataset:
     def enumerate(self, start=0, name=None) -> "Dataset":
         return ZipDataset((RangeDataset(start, np.iinfo(np.int64).max), self))
 
-    def with_options(self, options) -> "Dataset":
-        return self
+    def with_options(self, options, name=None) -> "Dataset":
+        """`Dataset.with_options`: an `OptionsDataset` recording the options (none of them changes the
+        elements graphcompat yields; see graphcompat/data/options.py)."""
+        return OptionsDataset(self, options)
+
+    @property
+    def _options_attr(self):
+        """The options of this dataset and its inputs, merged (TF's `_options_attr`; immutable)."""
+        from graphcompat.data.options import Options
+        merged = self.__dict__.get("_merged_options")
+        if merged is None:
+            merged = Options()
+            for child in self._children:
+                merged = merged.merge(child._options_attr)
+            merged._set_mutable(False)
+            self.__dict__["_merged_options"] = merged
+        return merged
+
+    def options(self):
+        """`Dataset.options()`: the merged options, read-only. In graph mode TF warns that the value may
+        not reflect the options in the graph; graphcompat's always does, but the warning is TF's."""
+        import warnings
+        warnings.warn("To make it possible to preserve tf.data options across serialization boundaries, their "
+                      "implementation has moved to be part of the TensorFlow graph. As a consequence, the options "
+                      "value is in general no longer known at graph construction time. Invoking this method in "
+                      "graph mode retains the legacy behavior of the original implementation, but note that the "
+                      "returned value might not reflect the actual value of the options.")
+        return self._options_attr
+
+    def as_numpy_iterator(self):
+        """TF's graph mode refuses it (iterate with `make_one_shot_iterator` and a Session instead)."""
+        raise RuntimeError("`tf.data.Dataset.as_numpy_iterator()` is only supported in eager mode.")
 
     # --- iterators ----------------------------------------------------------------------------
     def make_one_shot_iterator(self):
@@ -369,3 +403,4 @@ from graphcompat.data.transformations import (BatchDataset, CacheDataset, Device
                                               PaddedBatchDataset, PrefetchDataset, RepeatDataset, ShuffleDataset,
                                               SkipDataset, TakeDataset, UnbatchDataset, _mix32, buffered_order,
                                               device_plan)
+from graphcompat.data.transformations import OptionsDataset  # noqa: E402,F401

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from graphcompat.data.dataset_ops import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, INF  # noqa: F401
+from graphcompat.data.options import (AutoShardPolicy, AutotuneAlgorithm, AutotuneOptions,  # noqa: F401
+                                      DistributeOptions, ExternalStatePolicy, OptimizationOptions, ServiceOptions,
+                                      ThreadingOptions)
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):

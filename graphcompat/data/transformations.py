@@ -12,6 +12,7 @@ from graphcompat.data import structure as nest
 from graphcompat.data.dataset_ops import AUTOTUNE, INF, Dataset, Function, Spec, _get_seed, _static_int
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
+from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant_value, convert_to_tensor
 from graphcompat.data.sources import _child_index
@@ -470,6 +471,37 @@ class PrefetchDataset(Dataset):
         return self._children[0]._dev_elem(i, dv, rt)
 
 
+class OptionsDataset(Dataset):
+    """`with_options`: an identity node whose `serialized_options` attr holds the options' proto bytes."""
+    _op_type = "OptionsDataset"
+
+    def __init__(self, input_ds: Dataset, options):
+        from graphcompat.data.options import Options
+        if not isinstance(options, Options):
+            # TF calls options._to_proto() on whatever it is given.
+            raise AttributeError(f"'{type(options).__name__}' object has no attribute '_to_proto'")
+        with _ops.colocate_with(input_ds._variant):
+            self._record([input_ds], [], input_ds._template, input_ds._specs,
+                         attrs={"serialized_options": options._serialize(), "metadata": b""})
+        # TF's bookkeeping: the input's options merged with these, frozen. The merge shares the sub-option
+        # objects `options` set (as TF's), so those become read-only too.
+        merged = input_ds._options_attr.merge(options)
+        merged._set_mutable(False)
+        self.__dict__["_merged_options"] = merged
+
+    def _iter(self, b, rt):
+        return b.children[0].ds._iter(b.children[0], rt)
+
+    def _card(self):
+        return self._children[0]._card()
+
+    def _dev_ok(self):
+        return self._children[0]._dev_ok()
+
+    def _dev_elem(self, i, dv, rt):
+        return self._children[0]._dev_elem(i, dv, rt)
+
+
 class TakeDataset(Dataset):
     _op_type = "TakeDataset"
 
@@ -635,7 +667,7 @@ def device_plan(ds: Dataset) -> DevicePlan:
             if not small or batch is not None or node._b > small[0]._card():
                 return DevicePlan(False)
             batch = node
-        elif not isinstance(node, (MapDataset, PrefetchDataset, RepeatDataset)):
+        elif not isinstance(node, (MapDataset, PrefetchDataset, RepeatDataset, OptionsDataset)):
             return DevicePlan(False)
         node = node._children[0]
     return DevicePlan(True, ragged=(ragged or [None])[0], shuffle=(small or [None])[0], batch=batch,

@@ -106,6 +106,176 @@ rfft2d, irfft2d = _rfft(2, False), _rfft(2, True)
 rfft3d, irfft3d = _rfft(3, False), _rfft(3, True)
 
 
+# ------------------------------------------------------------------------------------------------
+# N-dimensional FFTs (FFTND, IFFTND, RFFTND, IRFFTND): fft_length and axes are inputs
+# ------------------------------------------------------------------------------------------------
+def _fftnd_shape(real: bool, forward: bool):
+    """The shape TF's kernel returns: the innermost len(axes) dimensions become fft_length (the last one
+    fft_length // 2 + 1 for RFFTND). TF's own shape function claims the input's shape, which is wrong
+    whenever fft_length differs from it; graphcompat gives the shape the run returns instead."""
+    def shape(ctx: InferenceContext):
+        x = ctx.shape(0)
+        if x.ndims is not None and x.ndims < 1:
+            raise ctx.error(f"Shape must be at least rank 1 but is rank {x.ndims}")
+        if x.ndims is None:
+            return [_ts.unknown_shape()]
+        dims = x.as_list()
+        lengths, axes = ctx.value(1), ctx.value(2)
+        k = len(np.reshape(axes, [-1])) if axes is not None else ctx.shape(2).as_list()[0] if (
+            ctx.shape(2).ndims == 1) else None
+        if k is None or k > len(dims):
+            return [_ts.TensorShape([None] * len(dims))]
+        if lengths is None or len(np.reshape(lengths, [-1])) != k or k == 0:
+            return [_ts.TensorShape(dims[:len(dims) - k] + [None] * k)]
+        lengths = [int(v) for v in np.reshape(lengths, [-1])]
+        if real and forward and lengths[-1] != 0:
+            lengths[-1] = lengths[-1] // 2 + 1
+        lengths = [n if n >= 0 else None for n in lengths]  # the run raises TF's error for a negative length
+        return [_ts.TensorShape(dims[:len(dims) - k] + lengths)]
+    return shape
+
+
+defop("FFTND", "input: Tcomplex, fft_length: int32, axes: int32 -> output: Tcomplex", types={"Tcomplex": COMPLEX},
+      shape=_fftnd_shape(False, True))
+defop("IFFTND", "input: Tcomplex, fft_length: int32, axes: int32 -> output: Tcomplex",
+      types={"Tcomplex": COMPLEX}, shape=_fftnd_shape(False, False))
+defop("RFFTND", "input: Treal, fft_length: int32, axes: int32 -> output: Tcomplex",
+      attrs={"Treal": _dt.float32, "Tcomplex": _dt.complex64}, types={"Treal": REAL, "Tcomplex": COMPLEX},
+      shape=_fftnd_shape(True, True))
+defop("IRFFTND", "input: Tcomplex, fft_length: int32, axes: int32 -> output: Treal",
+      attrs={"Treal": _dt.float32, "Tcomplex": _dt.complex64}, types={"Treal": REAL, "Tcomplex": COMPLEX},
+      shape=_fftnd_shape(True, False))
+
+
+def _pad_for_fftnd(x: _ops.Tensor, fft_rank: int, fft_length, inverse_real: bool) -> _ops.Tensor:
+    """TF's `_maybe_pad_for_rfft`: zero-pad the innermost `fft_rank` dimensions up to fft_length (the last
+    one to fft_length // 2 + 1 for an inverse real FFT). Like TF, it pads the innermost dimensions
+    whatever `axes` says (the kernel only accepts the innermost axes anyway)."""
+    from graphcompat.framework.constant_op import constant_value_as_shape
+    from graphcompat.ops.indexing_ops import pad
+    if x.shape.ndims is not None and any(d == 0 for d in x.shape.as_list()):
+        return x  # TF passes empty tensors through unpadded
+    fft_shape = constant_value_as_shape(fft_length)
+    if fft_shape.is_fully_defined() and x.shape.ndims is not None:
+        inner = x.shape.as_list()[x.shape.ndims - fft_shape.ndims:] if fft_shape.ndims else []
+        if all(d is not None for d in inner):
+            target = fft_shape.as_list()
+            if inverse_real and target:
+                target[-1] = target[-1] // 2 + 1
+            paddings = [[0, max(t - d, 0)] for t, d in zip(target, inner)]
+            if any(p > 0 for _, p in paddings):
+                outer = [[0, 0]] * max(x.shape.ndims - fft_shape.ndims, 0)
+                return pad(x, outer + paddings)
+            return x
+    # Paddings known only at run time (a zero padding is a no-op there, as TF's).
+    fft_length = convert_to_tensor(fft_length, _dt.int32)
+    rank = _array.rank(x)
+    inner = _array.shape(x)[-fft_rank:]
+    outer = _array.zeros([_math.maximum(0, rank - fft_rank)], fft_length.dtype)
+    if inverse_real:
+        fft_length = _array.concat([fft_length[:-1], fft_length[-1:] // 2 + 1], 0)
+    paddings = _array.concat([outer, _math.maximum(0, fft_length - inner)], 0)
+    return pad(x, _array.stack([_array.zeros_like(paddings), paddings], axis=1))
+
+
+def _fftnd(op_type: str, tf_name: str):
+    real = op_type.startswith(("RFFT", "IRFFT"))
+    inverse = op_type.startswith("I")
+
+    def fftnd(input_tensor, fft_length=None, axes=None, norm: Optional[str] = None,
+              name: Optional[str] = None) -> _ops.Tensor:
+        with _ops.name_scope(name, tf_name, [input_tensor, fft_length, axes]) as name:
+            preferred = _dt.float32 if real and not inverse else _dt.complex64
+            x = input_tensor if isinstance(input_tensor, _ops.Tensor) else convert_to_tensor(
+                input_tensor, preferred)
+            if x.shape.ndims is None and (axes is None or fft_length is None):
+                raise ValueError("Cannot take the length of shape with unknown rank.")
+            # TF's order: axes (all of the input's axes by default), then fft_length.
+            axes = convert_to_tensor(np.arange(x.shape.ndims, dtype=np.int32) if axes is None else (
+                axes if isinstance(axes, _ops.Tensor) else np.asarray(axes, np.int32)), _dt.int32)
+            fft_rank = axes.shape.as_list()[0] if axes.shape.ndims == 1 else None
+            if fft_rank is None:
+                raise NotImplementedError(f"tf.signal.{tf_name} with `axes` of unknown length")
+            if x.shape.ndims is not None and x.shape.ndims < fft_rank:
+                raise ValueError(f"Shape {x.shape} must have rank at least {fft_rank}")
+            if real and not inverse:
+                if x.dtype.base_dtype not in REAL:
+                    raise ValueError(f"RFFT requires tf.float32 or tf.float64 inputs, got: {x}")
+                real_dtype = x.dtype.base_dtype
+                complex_dtype = _dt.complex64 if real_dtype == _dt.float32 else _dt.complex128
+            else:
+                if real and x.dtype.base_dtype not in COMPLEX:
+                    raise ValueError(f"IRFFT requires tf.complex64 or tf.complex128 inputs, got: {x}")
+                complex_dtype = x.dtype.base_dtype
+                real_dtype = complex_dtype.real_dtype
+            if fft_length is None:
+                rank = x.shape.ndims
+                if real and inverse:
+                    # TF reads the static shape here (an unknown dimension fails in TF as well).
+                    dims = x.shape.as_list()
+                    if any(d is None for d in dims):
+                        raise ValueError(f"tf.signal.{tf_name} without fft_length needs the input's static "
+                                         f"shape, got {x.shape}")
+                    if dims:
+                        dims[-1] = max(0, 2 * (dims[-1] - 1))
+                    fft_length = convert_to_tensor(np.asarray(dims, np.int32), _dt.int32)
+                else:
+                    fft_length = _array.shape(x)[-rank:]
+            else:
+                fft_length = fft_length if isinstance(fft_length, _ops.Tensor) else np.asarray(fft_length)
+                fft_length = convert_to_tensor(fft_length, _dt.int32)
+            x = _pad_for_fftnd(x, fft_rank, fft_length, real and inverse)
+            static = constant_value(fft_length)
+            if static is not None and fft_length.op.type == "Const":
+                fft_length = static  # TF passes a static fft_length as a Const named fft_length
+            if norm is None:
+                norm = "backward"
+            if norm != "backward":
+                n = 1
+                for length in fft_length:  # a Tensor here raises TF's TypeError (not iterable in graphs)
+                    n *= length
+                if norm == "forward":
+                    x = x * n if inverse else x / n
+                elif norm == "ortho":
+                    x = x * np.sqrt(n) if inverse else x / np.sqrt(n)
+            if not isinstance(fft_length, _ops.Tensor):
+                fft_length = convert_to_tensor(np.asarray(fft_length, np.int32), _dt.int32, name="fft_length")
+            attrs = {"Treal": real_dtype, "Tcomplex": complex_dtype} if real else {}
+            return apply_op(op_type, [x, fft_length, axes], attrs, name=name)
+    fftnd.__name__ = tf_name
+    fftnd.__doc__ = (f"`tf.signal.{tf_name}` ({op_type}): an N-D FFT over `axes` (default: all axes), which "
+                     f"TF's kernel requires to be the innermost ones, ascending; `norm` is 'backward' "
+                     f"(default), 'forward' or 'ortho'.")
+    return fftnd
+
+
+fftnd, ifftnd = _fftnd("FFTND", "fftnd"), _fftnd("IFFTND", "ifftnd")
+rfftnd, irfftnd = _fftnd("RFFTND", "rfftnd"), _fftnd("IRFFTND", "irfftnd")
+
+
+# tf.fftnd & co. (compat.v1's top level) are TF's raw op wrappers: every input required, no padding, no norm.
+def raw_fftnd(input, fft_length, axes, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002
+    """`tf.fftnd`: the FFTND op itself."""
+    return apply_op("FFTND", [input, fft_length, axes], name=name)
+
+
+def raw_ifftnd(input, fft_length, axes, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002
+    """`tf.ifftnd`: the IFFTND op itself."""
+    return apply_op("IFFTND", [input, fft_length, axes], name=name)
+
+
+def raw_rfftnd(input, fft_length, axes, Tcomplex=_dt.complex64,  # noqa: A002,N803 (TF's names)
+               name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.rfftnd`: the RFFTND op itself (Tcomplex is not derived from the input, as in TF)."""
+    return apply_op("RFFTND", [input, fft_length, axes], {"Tcomplex": _dt.as_dtype(Tcomplex)}, name=name)
+
+
+def raw_irfftnd(input, fft_length, axes, Treal=_dt.float32,  # noqa: A002,N803 (TF's names)
+                name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.irfftnd`: the IRFFTND op itself (Treal is not derived from the input, as in TF)."""
+    return apply_op("IRFFTND", [input, fft_length, axes], {"Treal": _dt.as_dtype(Treal)}, name=name)
+
+
 def _raised_cosine(name: str, default: str, window_length, periodic, dtype, a: float, b: float):
     with _ops.name_scope(name, default, [window_length, periodic]):
         window_length = convert_to_tensor(window_length, _dt.int32, name="window_length")
@@ -174,4 +344,4 @@ def stft(signals, frame_length: int, frame_step: int, fft_length=None, window_fn
 
 
 __all__ = ["fft", "ifft", "fft2d", "ifft2d", "fft3d", "ifft3d", "rfft", "irfft", "rfft2d", "irfft2d", "rfft3d",
-           "irfft3d", "hann_window", "hamming_window", "frame", "stft"]
+           "irfft3d", "fftnd", "ifftnd", "rfftnd", "irfftnd", "hann_window", "hamming_window", "frame", "stft"]

@@ -207,7 +207,9 @@ def _entropy() -> int:
 def _queue_size(bound: Bound) -> int:
     """Elements the walk thread keeps ready: a pipeline ending in `prefetch(n)` gets n (AUTOTUNE: a few
     more than the default), others `_PREFETCH`."""
-    from graphcompat.data.transformations import PrefetchDataset
+    from graphcompat.data.transformations import OptionsDataset, PrefetchDataset
+    while isinstance(bound.ds, OptionsDataset):  # with_options after prefetch keeps the prefetch's size
+        bound = bound.children[0]
     if isinstance(bound.ds, PrefetchDataset):
         n = int(bound.vals[bound.ds._tensors[0]])
         return 4 * _PREFETCH if n == AUTOTUNE else max(_PREFETCH, n)
