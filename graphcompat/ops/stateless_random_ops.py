@@ -4,9 +4,9 @@ The graph is TF 2.21's: StatelessRandomGetKeyCounter turns the [2] seed into a k
 StatelessRandom{Uniform,Normal,UniformInt,UniformFullInt}V2 / StatelessTruncatedNormalV2 draw, and the
 builder scales/shifts with TF's op names; categorical/multinomial use StatelessMultinomial.
 
-Like every random op in graphcompat (docs/migration.md), the distributions are TF's but the bits are
-not: TF draws with Philox on its own key schedule, graphcompat with JAX's threefry keyed by the seed.
-What TF guarantees — the same seed gives the same values, on every run and in every plan — holds.
+Uniform, normal, truncated normal and integer draws are TF's values for the seed (Philox, as TF's CPU
+kernels: lowering/rules/stateless_random.py); categorical draws keep TF's guarantee only — the same seed
+gives the same values, on every run and in every plan — not TF's bits (docs/migration.md).
 """
 from __future__ import annotations
 
