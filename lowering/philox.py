@@ -211,20 +211,45 @@ def _glibc_steps(name: str, mantissa: np.ndarray) -> np.ndarray:
     return (code & 1).astype(np.int32) - (code >> 1).astype(np.int32)
 
 
+@functools.lru_cache(maxsize=None)
+def _libm_sincos() -> "np.ndarray | None":
+    """sinf's and cosf's codes for the same mantissa in one byte (sin: bits 0-1, cos: bits 2-3), 8 MB: both
+    steps of a value from one gather."""
+    sin, cos = _libm_sparse("sinf"), _libm_sparse("cosf")
+    if sin is None or cos is None:
+        return None
+    codes = np.zeros(_MANTISSAS, np.uint8)
+    codes[sin[0]] = np.where(sin[1] > 0, 1, 2)
+    codes[cos[0]] |= np.where(cos[1] > 0, 1, 2).astype(np.uint8) << 2
+    return codes
+
+
+def _glibc_sincos_steps(mantissa: np.ndarray):
+    codes = _libm_sincos()
+    if codes is None:
+        zeros = np.zeros(np.shape(mantissa), np.int32)
+        return zeros, zeros
+    code = codes[np.asarray(mantissa).astype(np.int32)]
+    sin = (code & 1).astype(np.int32) - ((code >> 1) & 1).astype(np.int32)
+    cos = ((code >> 2) & 1).astype(np.int32) - (code >> 3).astype(np.int32)
+    return sin, cos
+
+
 def _glibc_roundings(xp, m0, m1, log_u1, sin_v1, cos_v1):
     """logf(u1), sinf(v1), cosf(v1) (float32, correctly rounded) moved to glibc's roundings.
 
     Compiled plans ask the host for the steps (a callback with one byte per value back): the table as a
     constant of every executable that draws normals made XLA compile each such op for a second or more."""
     if _is_np(xp):
-        return [(v.view(np.int32) + _glibc_steps(name, m)).view(np.float32)
-                for name, m, v in (("logf", m0, log_u1), ("sinf", m1, sin_v1), ("cosf", m1, cos_v1))]
+        sin_step, cos_step = _glibc_sincos_steps(m1)
+        return [(v.view(np.int32) + step).view(np.float32)
+                for v, step in ((log_u1, _glibc_steps("logf", m0)), (sin_v1, sin_step), (cos_v1, cos_step))]
     if _libm_dense("logf") is None:
         return [log_u1, sin_v1, cos_v1]
     import jax
 
     def host(a, b):
-        return np.stack([_glibc_steps("logf", a), _glibc_steps("sinf", b), _glibc_steps("cosf", b)]).astype(np.int8)
+        return np.stack([_glibc_steps("logf", a), *_glibc_sincos_steps(b)]).astype(np.int8)
 
     shape = tuple(m0.shape)
     steps = jax.pure_callback(host, jax.ShapeDtypeStruct((3,) + shape, np.int8), m0.astype(xp.uint32),
@@ -236,6 +261,8 @@ def _glibc_roundings(xp, m0, m1, log_u1, sin_v1, cos_v1):
 def _box_muller_float(xp, x0, x1):
     """TF's BoxMullerFloat on word arrays x0, x1: two float32 normals per pair. Each float32 operation is
     computed in float64 and rounded; logf, sinf and cosf then take glibc's rounding from the table."""
+    if _is_np(xp):
+        return _box_muller_float_np(x0, x1)
     u1 = _uniform_from_words(xp, x0, np.dtype(np.float32)).astype(xp.float64)
     u1 = xp.maximum(u1, float(np.float32(1.0e-7)))
     # v1 = 2.0f * M_PI * u: M_PI is a double, so the product is a double rounded once to float
@@ -247,6 +274,22 @@ def _box_muller_float(xp, x0, x1):
     f0 = (sin_v1.astype(xp.float64) * u2).astype(xp.float32)
     f1 = (cos_v1.astype(xp.float64) * u2).astype(xp.float32)
     return f0, f1
+
+
+def _box_muller_float_np(x0: np.ndarray, x1: np.ndarray):
+    """`_box_muller_float` in fewer numpy passes: float32 sqrt and products are correctly rounded as they
+    are (the same bits as rounding the float64 results), and the transcendental ufuncs cast in their loops."""
+    f32, f64 = np.float32, np.float64
+    u1 = np.maximum(_uniform_from_words(np, x0, np.dtype(f32)), f32(1.0e-7))
+    v1 = ((2.0 * np.pi) * _uniform_from_words(np, x1, np.dtype(f32)).astype(f64)).astype(f32)
+    log_u1, sin_v1, cos_v1 = _glibc_roundings(np, x0 & 0x7FFFFF, x1 & 0x7FFFFF,
+                                              np.log(u1, dtype=f64).astype(f32), np.sin(v1, dtype=f64).astype(f32),
+                                              np.cos(v1, dtype=f64).astype(f32))
+    log_u1 *= f32(-2.0)
+    u2 = np.sqrt(log_u1)
+    sin_v1 *= u2
+    cos_v1 *= u2
+    return sin_v1, cos_v1
 
 
 def _box_muller_double_host(w: np.ndarray):
@@ -387,13 +430,16 @@ def truncated_normal(xp, key: Words, counter: Words, n: int, dtype) -> "array":
     k = _group_size("truncated", dtype)
     groups = -(-n // k)
     stride = k * RESERVED_PER_OUTPUT // 4
-    per_call = 2 if dtype == np.float64 else 1   # calls that give k candidates
-    # op by op: one call's candidates first (all k accepted for 83% of float groups), then more for the rest
-    first = per_call * (1 if _is_np(xp) else _FIRST_CALLS)
+    # op by op: one call's k candidates first (all accepted for 83% of float groups, 91% of double), then
+    # one more call for the rest; compiled: FIRST_CALLS calls (double: twice as many, for 2 values a call)
+    first = 1 if _is_np(xp) else _FIRST_CALLS * (2 if dtype == np.float64 else 1)
     if not groups:
         return xp.zeros((0,), dtype)
     cand = _truncated_candidates(xp, key, counter, groups, stride, first, dtype)
-    vals, found = _first_accepted(xp, cand, k)
+    if _is_np(xp):  # one call's k candidates: a group is done when all are accepted, and then they are it
+        vals, found = cand, (np.abs(cand) < 2.0).all(axis=1)
+    else:
+        vals, found = _first_accepted(xp, cand, k)
 
     def candidates(rows, start: int, calls: int):
         """Candidates of groups `rows` (an int array) from their calls start .. start + calls - 1."""
@@ -413,7 +459,7 @@ def truncated_normal(xp, key: Words, counter: Words, n: int, dtype) -> "array":
     if _is_np(xp):
         rows = np.nonzero(~found)[0]
         if rows.size:  # the next calls of the groups that lack values, after the candidates they have
-            more = np.concatenate([cand[rows], candidates(rows, first, per_call)], axis=1)
+            more = np.concatenate([cand[rows], candidates(rows, first, 1)], axis=1)
             vals[rows], found[rows] = _first_accepted(np, more, k)
             rows = np.nonzero(~found)[0]
             if rows.size:
