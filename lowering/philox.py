@@ -124,7 +124,8 @@ def _arange64(xp, n: int):
 
 
 def words(xp, key: Words, counter: Words, groups: int, stride: int = 1, calls: int = 1):
-    """Word array [groups, calls * 4] (uint32 on numpy with a concrete key, else uint64): row g holds the words of calls counter + g*stride + j, j < calls."""
+    """Words [groups, calls * 4] of calls counter + g*stride + j (row g, j < calls): uint32 on numpy with a
+    concrete key, else uint64."""
     base = _arange64(xp, groups)[:, None] * xp.uint64(stride) + _arange64(xp, calls)[None, :]
     out = philox(xp, key, _counters(xp, counter, base))
     return xp.stack(out, axis=-1).reshape(groups, calls * 4)
