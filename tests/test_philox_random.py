@@ -166,6 +166,37 @@ def test_stateless_key_counter_and_fed_seed():
         assert ulps(g_run[2], w_run[2]) == 0
 
 
+def test_stateless_v1_ops():
+    # the V1 ops (seed in, no key/counter) of imported graphs: TF builds them with tf.raw_ops
+    from graphcompat.framework.registry import apply_op
+
+    def build(tf, raw):
+        out = []
+        for seed_dtype in (tf.int64, tf.int32):
+            seed = tf.constant([7, -3], seed_dtype)
+            for dt in (tf.float16, tf.bfloat16, tf.float32, tf.float64):
+                for op in ("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal"):
+                    out.append(raw(op, shape=tf.constant([3, 5]), seed=seed, dtype=dt))
+            for dt, lo, hi in ((tf.int32, -4, 9), (tf.int64, -2 ** 40, 2 ** 35)):
+                out.append(raw("StatelessRandomUniformInt", shape=tf.constant([11]), seed=seed,
+                               minval=tf.constant(lo, dt), maxval=tf.constant(hi, dt)))
+            out.append(raw("StatelessRandomUniformFullInt", shape=tf.constant([6]), seed=seed, dtype=tf.uint64))
+        return out
+
+    import tensorflow as tf2
+
+    def tf_raw(op, **kw):
+        return getattr(tf2.raw_ops, op)(**kw)
+
+    def gc_raw(op, shape, seed, minval=None, maxval=None, dtype=None):
+        return apply_op(op, [shape, seed] + ([minval, maxval] if minval is not None else []),
+                        {"dtype": dtype} if dtype is not None else {})
+    want = oracle.run(oracle.tf1(), lambda tf: build(tf, tf_raw))
+    got = oracle.run(graphcompat, lambda tf: build(tf, gc_raw))
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert g.dtype == w.dtype and g.shape == w.shape and ulps(g, w) == 0, k
+
+
 @pytest.mark.parametrize("init", ["glorot_uniform_initializer", "truncated_normal_initializer",
                                   "random_uniform_initializer", "random_normal_initializer",
                                   "variance_scaling_initializer", "glorot_normal_initializer"])

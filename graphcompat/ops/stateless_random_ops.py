@@ -63,6 +63,17 @@ defop("StatelessRandomUniformIntV2",
 defop("StatelessRandomUniformFullIntV2", "shape: Tshape, key: uint64, counter: uint64, alg: int32 -> output: dtype",
       attrs={"dtype": _dt.uint64, "Tshape": _dt.int32},
       types={"dtype": (_dt.int32, _dt.int64, _dt.uint32, _dt.uint64), "Tshape": _INDEX}, shape=_draw_shape)
+# The V1 ops (seed in, no key/counter): TF 2.21's builders emit the V2 family, imported graphs may hold these
+for _op in ("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal"):
+    defop(_op, "shape: T, seed: Tseed -> output: dtype", attrs={"dtype": _dt.float32, "T": _dt.int32,
+                                                              "Tseed": _dt.int64},
+          types={"dtype": _FLOATS, "T": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
+defop("StatelessRandomUniformInt", "shape: T, seed: Tseed, minval: dtype, maxval: dtype -> output: dtype",
+      attrs={"Tseed": _dt.int64}, types={"dtype": _INDEX, "T": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
+defop("StatelessRandomUniformFullInt", "shape: T, seed: Tseed -> output: dtype",
+      attrs={"dtype": _dt.uint64, "T": _dt.int32, "Tseed": _dt.int64},
+      types={"dtype": (_dt.int32, _dt.int64, _dt.uint32, _dt.uint64), "T": _INDEX,
+             "Tseed": (_dt.int32, _dt.int64, _dt.uint32, _dt.uint64)}, shape=_draw_shape)
 defop("StatelessMultinomial", "logits: T, num_samples: int32, seed: Tseed -> output: output_dtype",
       attrs={"Tseed": _dt.int64, "output_dtype": _dt.int64},
       types={"T": (_dt.float32, _dt.float64, _dt.int32, _dt.uint8, _dt.int16, _dt.int8, _dt.int64, _dt.bfloat16,

@@ -103,8 +103,8 @@ def truncated_normal(shape, key, counter, alg, *, dtype, **_):
                  _np_dtype(dtype))
 
 
-@lowers("StatelessRandomUniformIntV2")
-def uniform_int(shape, key, counter, alg, minval, maxval, **_):
+def _uniform_int(op_type, shape, words, minval, maxval):
+    """`words()` -> (xp, key, counter) of the draw; minval/maxval checked as TF's kernels do first."""
     if np.ndim(minval) != 0 or np.ndim(maxval) != 0:
         raise errors.InvalidArgumentError(None, None, "minval must be 0-D, got shape "
                                           f"[{','.join(str(d) for d in np.shape(minval))}]" if np.ndim(minval)
@@ -117,14 +117,61 @@ def uniform_int(shape, key, counter, alg, minval, maxval, **_):
     dtype = np.dtype(jnp.result_type(minval))
     if not isinstance(minval, jax.core.Tracer) and not isinstance(maxval, jax.core.Tracer):
         minval, maxval = np.asarray(minval), np.asarray(maxval)
-    return _draw("StatelessRandomUniformIntV2", shape, key, counter, alg, philox.uniform_int, minval, maxval,
-                 dtype)
+    xp, kw, cw = words()
+    n = int(np.prod(out_shape, dtype=np.int64))
+    return philox.uniform_int(xp, kw, cw, n, minval, maxval, dtype).reshape(out_shape)
+
+
+@lowers("StatelessRandomUniformIntV2")
+def uniform_int(shape, key, counter, alg, minval, maxval, **_):
+    return _uniform_int("StatelessRandomUniformIntV2", shape,
+                        lambda: _philox_args("StatelessRandomUniformIntV2", key, counter, alg), minval, maxval)
 
 
 @lowers("StatelessRandomUniformFullIntV2")
 def uniform_full_int(shape, key, counter, alg, *, dtype, **_):
     return _draw("StatelessRandomUniformFullIntV2", shape, key, counter, alg, philox.uniform_full_int,
                  _np_dtype(dtype))
+
+
+# --- V1: the seed goes through TF's GenerateKey inside each op ----------------------------------------
+def _seed_args(seed):
+    _check_seed(seed)
+    xp = _xp(seed)
+    seed = xp.asarray(seed)
+    key, counter = philox.stateless_key_counter(xp, seed[0], seed[1])
+    return xp, key, counter
+
+
+def _draw_v1(shape, seed, draw, *args):
+    out_shape = _shape(shape)
+    xp, kw, cw = _seed_args(seed)
+    return draw(xp, kw, cw, int(np.prod(out_shape, dtype=np.int64)), *args).reshape(out_shape)
+
+
+@lowers("StatelessRandomUniform")
+def uniform_v1(shape, seed, *, dtype, **_):
+    return _draw_v1(shape, seed, philox.uniform, _np_dtype(dtype))
+
+
+@lowers("StatelessRandomNormal")
+def normal_v1(shape, seed, *, dtype, **_):
+    return _draw_v1(shape, seed, philox.normal, _np_dtype(dtype))
+
+
+@lowers("StatelessTruncatedNormal")
+def truncated_normal_v1(shape, seed, *, dtype, **_):
+    return _draw_v1(shape, seed, philox.truncated_normal, _np_dtype(dtype))
+
+
+@lowers("StatelessRandomUniformInt")
+def uniform_int_v1(shape, seed, minval, maxval, **_):
+    return _uniform_int("StatelessRandomUniformInt", shape, lambda: _seed_args(seed), minval, maxval)
+
+
+@lowers("StatelessRandomUniformFullInt")
+def uniform_full_int_v1(shape, seed, *, dtype, **_):
+    return _draw_v1(shape, seed, philox.uniform_full_int, _np_dtype(dtype))
 
 
 @lowers("StatelessMultinomial")
