@@ -263,3 +263,13 @@ def test_philox_known_answer():
     # Philox4x32-10 test vector of the Random123 paper (key and counter all ones)
     out = philox.philox(np, (0xFFFFFFFF, 0xFFFFFFFF), [np.uint64(0xFFFFFFFF)] * 4)
     assert [int(w) for w in out] == [0x408F276D, 0x41C83B0E, 0xA20BC7C6, 0x6D5451FD]
+
+
+def test_threefry_alg_is_not_implemented():
+    from graphcompat.framework.registry import apply_op
+    key, counter = apply_op("StatelessRandomGetKeyCounter", [graphcompat.constant([1, 2], graphcompat.int64)])
+    x = apply_op("StatelessRandomUniformV2", [graphcompat.constant([3]), key, counter, graphcompat.constant(2)],
+                 {"dtype": graphcompat.float32})
+    with graphcompat.Session() as sess:
+        with pytest.raises(NotImplementedError, match="StatelessRandomUniformV2 with alg=2"):
+            sess.run(x)
