@@ -212,22 +212,37 @@ class RunContext:
             key = jax.random.fold_in(jax.random.key(seed, impl=PRNG_IMPL), seed2)
         return jax.random.fold_in(key, counter)
 
-    def host_random(self, op) -> np.random.Generator:
-        """A numpy generator for this execution of random op `op` when it runs op by op (not traced).
+    def philox_stream(self, op, reserve: int):
+        """TF's generator for this run of a stateful Philox op (RandomUniform, RandomStandardNormal, ...).
 
-        Same seed rules and per-op counter as `random_key`, so streams are reproducible from run to run
-        and process to process; the bits differ from the compiled tier's (neither is TF's), but a
-        one-off plan (initializers, a notebook's sample) then draws without compiling any kernel.
+        TF's kernel holds GuardedPhiloxRandom(seed, seed2) for the session and each run reserves `reserve`
+        Philox calls (ReserveRandomOutputs(n, 256)): run k starts at counter k * reserve. The position is
+        this op's ("rng", name) state, so a new Session restarts the stream and both tiers continue it.
+        Unseeded ops (seed = seed2 = 0: TF seeds them from entropy) take a per-session key.
+
+        Returns (key, counter) words for lowering/philox.py: python ints op by op, traced when compiled.
         """
+        from lowering import philox
+
         seed, seed2 = int(op.attrs.get("seed", 0)), int(op.attrs.get("seed2", 0))
-        counter = self.read_or_init(("rng", op.name), lambda: np.uint32(0))
-        self.write(("rng", op.name), counter + np.uint32(1))
+        pos = self.read_or_init(("rng", op.name), lambda: np.uint64(0))
+        if self.traced:
+            pos = jnp.asarray(pos).astype(jnp.uint64)
+            self.write(("rng", op.name), pos + jnp.uint64(reserve))
+        else:
+            pos = int(np.asarray(pos))
+            self.write(("rng", op.name), np.uint64((pos + reserve) & 0xFFFFFFFFFFFFFFFF))
         if seed == 0 and seed2 == 0:
             base = self.read_or_init(("rng_session",), _session_entropy)
-            material = [1, int(np.asarray(base)), _stable_hash(op.name), int(np.asarray(counter))]
+            key = (_stable_hash(op.name), base if self.traced else int(np.asarray(base)))
+            upper = (0x5EED, 0x5EED)
         else:
-            material = [0, seed & 0xFFFFFFFFFFFFFFFF, seed2 & 0xFFFFFFFFFFFFFFFF, int(np.asarray(counter))]
-        return np.random.Generator(np.random.Philox(np.random.SeedSequence(material)))
+            key, counter = philox.key_counter_from_seeds(seed, seed2)
+            upper = counter[2:]
+        if self.traced:
+            mask = jnp.uint64(0xFFFFFFFF)
+            return key, (pos & mask, pos >> jnp.uint64(32)) + upper
+        return key, (pos & 0xFFFFFFFF, pos >> 32) + upper
 
     def all_ok(self):
         """While tracing: the conjunction of the runtime checks so far (None when there are none).

@@ -4,9 +4,9 @@ The graph is TF 2.21's: StatelessRandomGetKeyCounter turns the [2] seed into a k
 StatelessRandom{Uniform,Normal,UniformInt,UniformFullInt}V2 / StatelessTruncatedNormalV2 draw, and the
 builder scales/shifts with TF's op names; categorical/multinomial use StatelessMultinomial.
 
-Like every random op in graphcompat (docs/migration.md), the distributions are TF's but the bits are
-not: TF draws with Philox on its own key schedule, graphcompat with JAX's threefry keyed by the seed.
-What TF guarantees — the same seed gives the same values, on every run and in every plan — holds.
+Uniform, normal, truncated normal and integer draws are TF's values for the seed (Philox, as TF's CPU
+kernels: lowering/rules/stateless_random.py); categorical draws keep TF's guarantee only — the same seed
+gives the same values, on every run and in every plan — not TF's bits (docs/migration.md).
 """
 from __future__ import annotations
 
@@ -63,6 +63,17 @@ defop("StatelessRandomUniformIntV2",
 defop("StatelessRandomUniformFullIntV2", "shape: Tshape, key: uint64, counter: uint64, alg: int32 -> output: dtype",
       attrs={"dtype": _dt.uint64, "Tshape": _dt.int32},
       types={"dtype": (_dt.int32, _dt.int64, _dt.uint32, _dt.uint64), "Tshape": _INDEX}, shape=_draw_shape)
+# The V1 ops (seed in, no key/counter): TF 2.21's builders emit the V2 family, imported graphs may hold these
+for _op in ("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal"):
+    defop(_op, "shape: T, seed: Tseed -> output: dtype", attrs={"dtype": _dt.float32, "T": _dt.int32,
+                                                              "Tseed": _dt.int64},
+          types={"dtype": _FLOATS, "T": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
+defop("StatelessRandomUniformInt", "shape: T, seed: Tseed, minval: dtype, maxval: dtype -> output: dtype",
+      attrs={"Tseed": _dt.int64}, types={"dtype": _INDEX, "T": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
+defop("StatelessRandomUniformFullInt", "shape: T, seed: Tseed -> output: dtype",
+      attrs={"dtype": _dt.uint64, "T": _dt.int32, "Tseed": _dt.int64},
+      types={"dtype": (_dt.int32, _dt.int64, _dt.uint32, _dt.uint64), "T": _INDEX,
+             "Tseed": (_dt.int32, _dt.int64, _dt.uint32, _dt.uint64)}, shape=_draw_shape)
 defop("StatelessMultinomial", "logits: T, num_samples: int32, seed: Tseed -> output: output_dtype",
       attrs={"Tseed": _dt.int64, "output_dtype": _dt.int64},
       types={"T": (_dt.float32, _dt.float64, _dt.int32, _dt.uint8, _dt.int16, _dt.int8, _dt.int64, _dt.bfloat16,

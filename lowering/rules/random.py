@@ -1,6 +1,9 @@
-"""Lowerings of random ops (graphcompat/ops/random_ops.py): a key per op execution from ctx.random_key.
+"""Lowerings of random ops (graphcompat/ops/random_ops.py).
 
-Exact TF bit patterns are not reproduced; TF's seed relations are (see RunContext.random_key).
+RandomUniform, RandomStandardNormal, TruncatedNormal and RandomUniformInt give TF's numbers: TF's Philox
+stream per op and session (RunContext.philox_stream, lowering/philox.py). The others (RandomShuffle,
+Multinomial, RandomGamma, RandomPoissonV2) draw from JAX keys (RunContext.random_key): TF's seed relations,
+not TF's bits.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import ml_dtypes
 import numpy as np
 
 from graphcompat.framework import errors
+from lowering import philox
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str, shape_vector
@@ -29,50 +33,41 @@ def _dtype(op, attr="dtype"):
     return np.dtype(op.attrs[attr].as_numpy_dtype)
 
 
-# Op by op (a plan's first run: initializers, a notebook's one-off sample) the common distributions are
-# drawn on the host with numpy (`ctx.host_random`): no XLA kernel to compile per shape, which made a small
-# model's initializer cost most of a second. Compiled plans draw with JAX.
-def _host_dtype(dtype: np.dtype) -> np.dtype:
-    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+# RandomUniform, RandomStandardNormal, TruncatedNormal and RandomUniformInt draw TF's own numbers
+# (lowering/philox.py): op by op (a plan's first run: initializers, a notebook's one-off sample) with numpy
+# on the host, so no XLA kernel compiles per shape; compiled plans with jax.numpy; the bits are the same.
+_PHILOX_DTYPES = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16), np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _host_truncated_normal(rng: np.random.Generator, shape: tuple, dtype: np.dtype) -> np.ndarray:
-    """Standard normal values redrawn until within two standard deviations (TF's TruncatedNormal)."""
-    out = rng.standard_normal(shape, dtype=_host_dtype(dtype))
-    bad = np.abs(out) > 2.0
-    while bad.any():
-        out[bad] = rng.standard_normal(int(bad.sum()), dtype=out.dtype)
-        bad = np.abs(out) > 2.0
-    return out
+def _philox_draw(ctx, op, shape, dtype: np.dtype, draw, *args):
+    """Runs `draw(xp, key, counter, n, *args, dtype)` on this run's stream of `op`, shaped `shape`."""
+    out_shape = _static_shape(shape, op)
+    n = int(np.prod(out_shape, dtype=np.int64))
+    key, counter = ctx.philox_stream(op, n * philox.RESERVED_PER_OUTPUT)
+    xp = jnp if ctx.traced else np
+    return draw(xp, key, counter, n, *args, dtype).reshape(out_shape)
+
+
+def _float_dtype(op) -> np.dtype:
+    dtype = _dtype(op)
+    if dtype not in _PHILOX_DTYPES:  # the op's type constraint already limits dtype to these
+        raise NotImplementedError(f"tf.{op.type} with dtype {dtype}")
+    return dtype
 
 
 @lowers("RandomStandardNormal", context=True)
 def random_standard_normal(ctx, op, shape):
-    if not ctx.traced:
-        dtype = _dtype(op)
-        out_shape = _static_shape(shape, op)
-        return ctx.host_random(op).standard_normal(out_shape, dtype=_host_dtype(dtype)).astype(dtype)
-    return jax.random.normal(ctx.random_key(op), _static_shape(shape, op), _dtype(op))
+    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.normal)
 
 
 @lowers("TruncatedNormal", context=True)
 def truncated_normal(ctx, op, shape):
-    if not ctx.traced:
-        dtype = _dtype(op)
-        return _host_truncated_normal(ctx.host_random(op), _static_shape(shape, op), dtype).astype(dtype)
-    return jax.random.truncated_normal(ctx.random_key(op), -2.0, 2.0, _static_shape(shape, op), _dtype(op))
+    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.truncated_normal)
 
 
 @lowers("RandomUniform", context=True)
 def random_uniform(ctx, op, shape):
-    if not ctx.traced:
-        dtype = _dtype(op)
-        out = ctx.host_random(op).random(_static_shape(shape, op), dtype=_host_dtype(dtype)).astype(dtype)
-        if dtype != _host_dtype(dtype):  # rounding to a narrow float may reach 1.0: TF's range is [0, 1)
-            below_one = np.asarray(1.0 - float(ml_dtypes.finfo(dtype).epsneg), dtype)
-            out = np.minimum(out, below_one)
-        return out
-    return jax.random.uniform(ctx.random_key(op), _static_shape(shape, op), _dtype(op))
+    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.uniform)
 
 
 @lowers("RandomUniformInt", context=True)
@@ -84,11 +79,9 @@ def random_uniform_int(ctx, op, shape, minval, maxval):
     if int(np.prod(out_shape, dtype=np.int64)):  # TF: "zero impossible things are fine"
         require(jnp.asarray(minval) < jnp.asarray(maxval), errors.InvalidArgumentError,
                 lambda: f"Need minval < maxval, got {int(np.asarray(minval))} >= {int(np.asarray(maxval))}")
-    dtype = _dtype(op, "Tout")
-    if not ctx.traced and int(np.prod(out_shape, dtype=np.int64)):
-        return ctx.host_random(op).integers(int(np.asarray(minval)), int(np.asarray(maxval)), out_shape,
-                                            dtype=dtype)
-    return jax.random.randint(ctx.random_key(op), out_shape, minval, maxval, dtype)
+    if not ctx.traced:
+        minval, maxval = np.asarray(minval), np.asarray(maxval)
+    return _philox_draw(ctx, op, shape, _dtype(op, "Tout"), philox.uniform_int, minval, maxval)
 
 
 @lowers("RandomShuffle", context=True)

@@ -1,8 +1,10 @@
 """Lowerings of graphcompat/ops/stateless_random_ops.py: values are a pure function of the seed.
 
-StatelessRandomGetKeyCounter packs the [2] seed into TF's (key, counter) tensors; each draw builds a JAX
-threefry key from them (traced values allowed: a fed seed works in compiled plans). TF's Philox bits are
-not reproduced (docs/migration.md): the distributions are, and equal seeds give equal values everywhere.
+StatelessRandomGetKeyCounter scrambles the [2] seed into TF's Philox (key, counter) tensors (GenerateKey)
+and the V2 draws fill from them with TF's distributions (lowering/philox.py): TF's exact values, with numpy
+for concrete inputs and jax.numpy for traced ones (a fed seed works in compiled plans). Only the Philox
+algorithm is drawn (alg 1, or 3 = auto, which TF's CPU kernels resolve to Philox). StatelessMultinomial is
+not converted: it draws from a JAX threefry key derived from the key and counter (docs/migration.md).
 """
 from __future__ import annotations
 
@@ -11,9 +13,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
+from lowering import philox
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import shape_vector
+
+
+_PHILOX, _AUTO_SELECT = 1, 3  # TF's Algorithm enum (RNG_ALG_PHILOX, RNG_ALG_AUTO_SELECT)
 
 
 def _np_dtype(dtype) -> np.dtype:
@@ -34,13 +40,42 @@ def _split64(x):
 @lowers("StatelessRandomGetKeyCounter")
 def get_key_counter(seed, **_):
     _check_seed(seed)
-    s = jnp.asarray(seed).astype(jnp.int64).astype(jnp.uint64)
-    return s[:1], jnp.stack([s[1], jnp.zeros((), jnp.uint64)])
+    xp = _xp(seed)
+    seed = xp.asarray(seed)
+    (k0, k1), (_, _, c2, c3) = philox.stateless_key_counter(xp, seed[0], seed[1])
+    s32 = xp.uint64(32)
+    key = (k0 | (k1 << s32)).reshape(1)
+    counter = xp.stack([xp.zeros((), xp.uint64), c2 | (c3 << s32)])
+    return key, counter
+
+
+def _xp(*values):
+    """numpy for concrete inputs (op by op: no kernel to compile), jax.numpy when any is traced."""
+    return jnp if any(isinstance(v, jax.core.Tracer) for v in values) else np
+
+
+def _philox_args(op_type: str, key, counter, alg):
+    """(xp, key words, counter words) of a V2 draw: key[0] and counter[0..1] split into 32-bit words."""
+    if not isinstance(alg, jax.core.Tracer) and int(np.asarray(alg)) not in (_PHILOX, _AUTO_SELECT):
+        raise NotImplementedError(f"tf.raw_ops.{op_type} with alg={int(np.asarray(alg))} (graphcompat draws "
+                                  "TF's Philox numbers only: alg 1 or 3)")
+    xp = _xp(key, counter)
+    key, counter = xp.asarray(key).astype(xp.uint64), xp.asarray(counter).astype(xp.uint64)
+    mask, s32 = xp.uint64(0xFFFFFFFF), xp.uint64(32)
+    k, c0, c1 = key[0], counter[0], counter[1]
+    return xp, (k & mask, k >> s32), (c0 & mask, c0 >> s32, c1 & mask, c1 >> s32)
+
+
+def _draw(op_type, shape, key, counter, alg, draw, *args):
+    out_shape = _shape(shape)
+    xp, kw, cw = _philox_args(op_type, key, counter, alg)
+    n = int(np.prod(out_shape, dtype=np.int64))
+    return draw(xp, kw, cw, n, *args).reshape(out_shape)
 
 
 def _jax_key(key, counter):
     k_lo, k_hi = _split64(jnp.asarray(key)[0])
-    c_lo, c_hi = _split64(jnp.asarray(counter)[0])
+    c_lo, c_hi = _split64(jnp.asarray(counter)[1])  # counter[0] of a Philox GetKeyCounter is 0
     k = jax.random.wrap_key_data(jnp.stack([k_lo ^ c_hi, k_hi]), impl="threefry2x32")
     return jax.random.fold_in(k, c_lo)
 
@@ -54,21 +89,22 @@ def _shape(shape) -> tuple:
 
 @lowers("StatelessRandomUniformV2")
 def uniform(shape, key, counter, alg, *, dtype, **_):
-    return jax.random.uniform(_jax_key(key, counter), _shape(shape), _np_dtype(dtype))
+    return _draw("StatelessRandomUniformV2", shape, key, counter, alg, philox.uniform, _np_dtype(dtype))
 
 
 @lowers("StatelessRandomNormalV2")
 def normal(shape, key, counter, alg, *, dtype, **_):
-    return jax.random.normal(_jax_key(key, counter), _shape(shape), _np_dtype(dtype))
+    return _draw("StatelessRandomNormalV2", shape, key, counter, alg, philox.normal, _np_dtype(dtype))
 
 
 @lowers("StatelessTruncatedNormalV2")
 def truncated_normal(shape, key, counter, alg, *, dtype, **_):
-    return jax.random.truncated_normal(_jax_key(key, counter), -2.0, 2.0, _shape(shape), _np_dtype(dtype))
+    return _draw("StatelessTruncatedNormalV2", shape, key, counter, alg, philox.truncated_normal,
+                 _np_dtype(dtype))
 
 
-@lowers("StatelessRandomUniformIntV2")
-def uniform_int(shape, key, counter, alg, minval, maxval, **_):
+def _uniform_int(op_type, shape, words, minval, maxval):
+    """`words()` -> (xp, key, counter) of the draw; minval/maxval checked as TF's kernels do first."""
     if np.ndim(minval) != 0 or np.ndim(maxval) != 0:
         raise errors.InvalidArgumentError(None, None, "minval must be 0-D, got shape "
                                           f"[{','.join(str(d) for d in np.shape(minval))}]" if np.ndim(minval)
@@ -78,15 +114,64 @@ def uniform_int(shape, key, counter, alg, minval, maxval, **_):
     if int(np.prod(out_shape)):
         require(jnp.asarray(minval) < jnp.asarray(maxval), errors.InvalidArgumentError,
                 lambda: f"Need minval < maxval: {np.asarray(minval)} >= {np.asarray(maxval)}")
-    dtype = jnp.result_type(minval)
-    return jax.random.randint(_jax_key(key, counter), out_shape, minval, maxval, dtype)
+    dtype = np.dtype(jnp.result_type(minval))
+    if not isinstance(minval, jax.core.Tracer) and not isinstance(maxval, jax.core.Tracer):
+        minval, maxval = np.asarray(minval), np.asarray(maxval)
+    xp, kw, cw = words()
+    n = int(np.prod(out_shape, dtype=np.int64))
+    return philox.uniform_int(xp, kw, cw, n, minval, maxval, dtype).reshape(out_shape)
+
+
+@lowers("StatelessRandomUniformIntV2")
+def uniform_int(shape, key, counter, alg, minval, maxval, **_):
+    return _uniform_int("StatelessRandomUniformIntV2", shape,
+                        lambda: _philox_args("StatelessRandomUniformIntV2", key, counter, alg), minval, maxval)
 
 
 @lowers("StatelessRandomUniformFullIntV2")
 def uniform_full_int(shape, key, counter, alg, *, dtype, **_):
-    dt = _np_dtype(dtype)
-    bits = jax.random.bits(_jax_key(key, counter), _shape(shape), jnp.dtype(f"uint{dt.itemsize * 8}"))
-    return jax.lax.bitcast_convert_type(bits, dt)
+    return _draw("StatelessRandomUniformFullIntV2", shape, key, counter, alg, philox.uniform_full_int,
+                 _np_dtype(dtype))
+
+
+# --- V1: the seed goes through TF's GenerateKey inside each op ----------------------------------------
+def _seed_args(seed):
+    _check_seed(seed)
+    xp = _xp(seed)
+    seed = xp.asarray(seed)
+    key, counter = philox.stateless_key_counter(xp, seed[0], seed[1])
+    return xp, key, counter
+
+
+def _draw_v1(shape, seed, draw, *args):
+    out_shape = _shape(shape)
+    xp, kw, cw = _seed_args(seed)
+    return draw(xp, kw, cw, int(np.prod(out_shape, dtype=np.int64)), *args).reshape(out_shape)
+
+
+@lowers("StatelessRandomUniform")
+def uniform_v1(shape, seed, *, dtype, **_):
+    return _draw_v1(shape, seed, philox.uniform, _np_dtype(dtype))
+
+
+@lowers("StatelessRandomNormal")
+def normal_v1(shape, seed, *, dtype, **_):
+    return _draw_v1(shape, seed, philox.normal, _np_dtype(dtype))
+
+
+@lowers("StatelessTruncatedNormal")
+def truncated_normal_v1(shape, seed, *, dtype, **_):
+    return _draw_v1(shape, seed, philox.truncated_normal, _np_dtype(dtype))
+
+
+@lowers("StatelessRandomUniformInt")
+def uniform_int_v1(shape, seed, minval, maxval, **_):
+    return _uniform_int("StatelessRandomUniformInt", shape, lambda: _seed_args(seed), minval, maxval)
+
+
+@lowers("StatelessRandomUniformFullInt")
+def uniform_full_int_v1(shape, seed, *, dtype, **_):
+    return _draw_v1(shape, seed, philox.uniform_full_int, _np_dtype(dtype))
 
 
 @lowers("StatelessMultinomial")
