@@ -259,6 +259,25 @@ def test_compiled_truncated_normal_host_fallback(monkeypatch, dtype):
     _host_and_compiled("truncated_normal", np.dtype(dtype), 1001)
 
 
+@pytest.mark.parametrize("first_calls", [3, 1])
+@pytest.mark.parametrize("name,dtype", [("normal", "float32"), ("normal", "float64"), ("normal", "float16"),
+                                        ("truncated_normal", "float32"), ("truncated_normal", "float64")])
+def test_compiled_normals_without_host_callbacks(monkeypatch, name, dtype, first_calls):
+    # on GPU/TPU or several devices a compiled plan computes Box-Muller on the device, correctly rounded:
+    # no pure_callback in the executable, values within 3 ulp of TF's (the host's, glibc-rounded)
+    monkeypatch.setattr(philox, "_host_roundings_in_compiled_plans", lambda: False)
+    monkeypatch.setattr(philox, "_FIRST_CALLS", first_calls)  # 1: ~17% of truncated groups redraw
+    dtype = np.dtype(dtype)
+    key, counter, n = (0x12345678, 0x9ABCDEF0), (5, 0, 0, 0), 4099
+    fn = getattr(philox, name)
+    host = fn(np, key, counter, n, dtype)
+    with jax.enable_x64(True):
+        step = jax.jit(lambda k0: fn(jnp, (k0, key[1]), counter, n, dtype))
+        assert "callback" not in step.lower(jnp.uint64(key[0])).as_text()
+        dev = np.asarray(step(jnp.uint64(key[0])))
+    assert dev.dtype == host.dtype and ulps(dev, host) <= 3
+
+
 def test_philox_known_answer():
     # Philox4x32-10 test vector of the Random123 paper (key and counter all ones)
     out = philox.philox(np, (0xFFFFFFFF, 0xFFFFFFFF), [np.uint64(0xFFFFFFFF)] * 4)
