@@ -72,3 +72,207 @@ def test_adagrad_da_errors():
     for tf in (graphcompat, _tf1()):
         with pytest.raises(ValueError, match="initial_gradient_squared_accumulator_value must be positive: 0.0"):
             tf.train.AdagradDAOptimizer(0.1, None, initial_gradient_squared_accumulator_value=0.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. tf.ConditionalAccumulator, tf.SparseConditionalAccumulator
+# ------------------------------------------------------------------------------------------------
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.ndarray, np.generic)):
+        return (np.asarray(value).dtype.name, np.asarray(value).tolist())
+    return value
+
+
+def _play(tf, build):
+    """Builds `build(tf)` -> [(label, fetch, feed?)] in a fresh graph, runs the steps in one session and
+    returns [(label, value or (error class, TF's message line))] and the graph's (name, type) list."""
+    graph = tf.Graph()
+    log = []
+    with graph.as_default():
+        steps = build(tf)
+        ops = [(op.name, op.type) for op in graph.get_operations()]
+        with tf.Session(graph=graph) as sess:
+            for label, fetch, *feed in steps:
+                try:
+                    value = _plain(sess.run(fetch, feed[0](graph) if feed else None))
+                except tf.errors.OpError as e:
+                    lines = [line for line in e.message.splitlines() if line.startswith(
+                        ("Shape mismatch", "Argument", "Expected", "Values", "Input", "Signature", "No OpKernel"))]
+                    value = (type(e).__name__, lines[0] if lines else e.message)
+                log.append((label, value))
+    return log, ops
+
+
+def _same_play(build):
+    got_log, got_ops = _play(graphcompat, build)
+    want_log, want_ops = _play(_tf1(), build)
+    assert got_ops == want_ops
+    for (label, g), (_, w) in zip(got_log, want_log):
+        assert g == w, f"{label}: {g!r} != TF's {w!r}"
+    assert len(got_log) == len(want_log)
+
+
+def _dense_steps(dtype, reduction_type, shape):
+    def build(tf):
+        acc = tf.ConditionalAccumulator(dtype, shape=shape, name="acc", reduction_type=reduction_type)
+        ph = tf.placeholder(dtype, name="g")
+        apply0 = acc.apply_grad(ph, local_step=0)
+        apply5 = acc.apply_grad(ph, local_step=5)
+        take2 = acc.take_grad(2)
+        take1 = acc.take_grad(1, name="take_one")
+        num = acc.num_accumulated()
+        feed = lambda value: lambda g: {g.get_tensor_by_name("g:0"): np.asarray(value, dtype)}  # noqa: E731
+        return [("apply a", apply0, feed([1., 2.])), ("apply b", apply0, feed([4., 8.])), ("num", num),
+                ("take 2", take2), ("num after take", num),
+                ("stale apply (step 0 < 1)", apply0, feed([100., 100.])), ("num", num),
+                ("stale apply, bad shape", apply0, feed([1., 2., 3.])),
+                ("bad rank", apply5, feed([[1., 2.]])), ("bad size", apply5, feed([1., 2., 3.])),
+                ("apply c", apply5, feed([3., 5.])),
+                ("mismatch with the sum", apply5, feed([1., 2., 3.])),
+                ("take 1", take1), ("set step", acc.set_global_step(7)), ("stale", apply5, feed([1., 1.])),
+                ("num", num), ("take 0", acc.take_grad(0)),
+                ("step 7", acc.apply_grad([2., 2.], local_step=7)), ("take", acc.take_grad(1))]
+    return build
+
+
+@pytest.mark.parametrize("dtype,reduction_type,shape", [
+    ("float32", "MEAN", [2]), ("float64", "SUM", [None]), ("float16", "MEAN", None), ("float32", "MEAN", [3]),
+])
+def test_conditional_accumulator_matches_tf(dtype, reduction_type, shape):
+    if shape == [3]:  # every apply fails TF's shape check
+        def build(tf):
+            acc = tf.ConditionalAccumulator(dtype, shape=shape)
+            ph = tf.placeholder(dtype, name="g")
+            return [("apply", acc.apply_grad(ph), lambda g: {g.get_tensor_by_name("g:0"): np.ones(2, dtype)}),
+                    ("num", acc.num_accumulated())]
+        _same_play(build)
+        return
+    _same_play(_dense_steps(dtype, reduction_type, shape))
+
+
+def _sparse_steps(shape, reduction_type="MEAN"):
+    def build(tf):
+        acc = tf.SparseConditionalAccumulator(tf.float32, shape=shape, name="sp", reduction_type=reduction_type)
+        pi = tf.placeholder(tf.int64, name="i")
+        pv = tf.placeholder(tf.float32, name="v")
+        ps = tf.placeholder(tf.int64, name="s")
+        apply_known = acc.apply_grad(pi, pv, grad_shape=ps, local_step=9)
+        take = acc.take_grad(2)
+        num = acc.num_accumulated()
+
+        def feed(i, v, s=(4, 2)):
+            return lambda g: {g.get_tensor_by_name("i:0"): np.asarray(i), g.get_tensor_by_name("v:0"): np.asarray(v),
+                              g.get_tensor_by_name("s:0"): np.asarray(s)}
+        slices = tf.IndexedSlices(tf.constant([[10., 20.], [5., 5.]]), tf.constant([2, 3]), tf.constant([4, 2]))
+        return [("apply", acc.apply_grad([0, 2], [[1., 2.], [3., 4.]], local_step=0)),
+                ("apply slices", acc.apply_indexed_slices_grad(slices)), ("num", num), ("take", take),
+                ("stale", acc.apply_grad([0], [[1., 1.]], local_step=0)), ("num", num),
+                ("unsorted", apply_known, feed([3, 1], [[1., 1.], [2., 2.]])),
+                ("merge", apply_known, feed([1, 2, 3], [[1., 1.], [2., 2.], [3., 3.]])),
+                ("values dim", apply_known, feed([0], [[1., 2., 3.]])),
+                ("shape dim", apply_known, feed([0], [[1., 2.]], (5, 2))),
+                ("shape rank", apply_known, feed([0], [[1., 2.]], (4,))),
+                ("nnz", apply_known, feed([0, 1], [[1., 2.]])),
+                ("index", apply_known, feed([9], [[1., 2.]])),
+                ("0-d values", apply_known, feed([], 1.)),
+                ("indices rank", apply_known, feed([[0]], [[1., 2.]])),
+                ("values rank", apply_known, feed([0], [[[1., 2.]]])),
+                # stale, so TF's kernel stops at the signature check (a live one would go on and crash TF)
+                ("dtype", acc.apply_grad([0], tf.constant([[1, 2]]), local_step=0)),
+                ("take one", acc.take_grad(1)),
+                ("set step", acc.set_global_step(3)), ("num", num)]
+    return build
+
+
+@pytest.mark.parametrize("shape,reduction_type", [([4, 2], "MEAN"), ([None, 2], "SUM"), ([4, None], "MEAN")])
+def test_sparse_conditional_accumulator_matches_tf(shape, reduction_type):
+    _same_play(_sparse_steps(shape, reduction_type))
+
+
+def test_sparse_conditional_accumulator_unknown_shape_and_indexed_slices():
+    def build(tf):
+        acc = tf.sparse.SparseConditionalAccumulator(tf.float64, name="sp2")
+        taken = acc.take_indexed_slices_grad(2)
+        return [("a", acc.apply_grad([0, 2], np.array([[1., 2.], [3., 4.]]))),
+                ("b", acc.apply_grad([2, 1], np.array([[1., 2.], [3., 5.]]), grad_shape=[3, 2])),
+                ("take", [taken.indices, taken.values, taken.dense_shape]),
+                ("c", acc.apply_grad([0], np.array([[1., 2., 3.]]), local_step=1)),
+                ("d", acc.apply_grad([0], np.array([[1.]]), local_step=1)),
+                ("e", acc.apply_grad([1], np.array([[1., 2.]]), local_step=1)),
+                ("take", acc.take_grad(1))]
+    _same_play(build)
+
+
+def test_accumulator_graph_and_build_errors():
+    v1 = _tf1()
+
+    def build(tf):
+        acc = tf.ConditionalAccumulator(tf.float32, shape=[2], name="acc")
+        acc.apply_grad([1., 2.])
+        acc.take_grad(1)
+        acc.num_accumulated()
+        acc.set_global_step(tf.constant(3, tf.int64))
+        acc.set_global_step(4)
+        sp = tf.SparseConditionalAccumulator(tf.float32, shape=[3, 2], name="sp")
+        sp.apply_grad(tf.constant([1], tf.int64), [[1., 2.]])
+        sp.apply_grad([1], [[1., 2.]], grad_shape=[3, 2])
+        sp.take_grad(1)
+        sp.num_accumulated()
+        sp.set_global_step(1)
+        tf.ConditionalAccumulator(tf.float64, name="acc")
+    assert oracle.op_names(graphcompat, build) == oracle.op_names(v1, build)
+    for tf in (graphcompat, v1):
+        with tf.Graph().as_default():
+            acc = tf.ConditionalAccumulator(tf.float32, shape=[2], name="acc")
+            assert acc.name == "acc" and acc.dtype == tf.float32
+            assert acc.accumulator_ref.dtype == tf.resource and acc.accumulator_ref.shape.as_list() == [2]
+            assert acc.take_grad(1).shape.as_list() == [2]
+            assert acc.num_accumulated().name == "acc_NumAccumulated:0"
+            assert tf.ConditionalAccumulator(tf.float32).name == "conditional_accumulator"
+            sp = tf.SparseConditionalAccumulator(tf.float32)
+            assert sp.accumulator_ref.dtype.name == "string_ref" and sp.name == "sparse_conditional_accumulator"
+            with pytest.raises(ValueError, match=r"Shapes \(3,\) and \(2,\) are incompatible"):
+                acc.apply_grad([1., 2., 3.])
+            with pytest.raises(ValueError, match="Tensor conversion requested dtype float32 for Tensor with dtype "
+                                                 "int32"):
+                acc.apply_grad(tf.constant([1, 2]))
+            with pytest.raises(ValueError, match="Attr 'reduction_type' of 'ResourceConditionalAccumulator' Op "
+                                                 "passed string 'MAX' not in: \"MEAN\", \"SUM\"."):
+                tf.ConditionalAccumulator(tf.float32, reduction_type="MAX")
+
+
+def test_accumulator_without_a_kernel_for_its_dtype():
+    def build(tf):
+        acc = tf.ConditionalAccumulator(tf.float32 if tf is None else tf.int32, shape=[2], name="i")
+        return [("apply", acc.apply_grad([1, 2]))]
+    got, _ = _play(graphcompat, build)
+    want, _ = _play(_tf1(), build)
+    assert got[0][1][0] == want[0][1][0] == "InvalidArgumentError"
+    g_lines, w_lines = got[0][1][1].splitlines(), want[0][1][1]
+    assert g_lines[0].split(" with these attrs")[0] in w_lines
+
+
+def test_take_grad_blocks_until_enough_gradients():
+    from tests.threads import Background
+    tf = graphcompat
+    with tf.Graph().as_default():
+        acc = tf.ConditionalAccumulator(tf.float32, shape=[2])
+        ph = tf.placeholder(tf.float32, [2])
+        apply = acc.apply_grad(ph)
+        take = acc.take_grad(2)
+        with tf.Session() as sess:
+            taker = Background(lambda: sess.run(take))
+            assert taker.is_blocked()
+            sess.run(apply, {ph: [1., 3.]})
+            assert taker.is_blocked()
+            sess.run(apply, {ph: [3., 5.]})
+            np.testing.assert_array_equal(taker.join(), [2., 4.])
+        # a Session that closes cancels a blocked take with TF's error
+        sess = tf.Session()
+        taker = Background(lambda: sess.run(take))
+        assert taker.is_blocked()
+        sess.close()
+        with pytest.raises(tf.errors.CancelledError, match="TakeGrad operation was cancelled"):
+            taker.join()
