@@ -18,6 +18,7 @@ from graphcompat.ops.sparse_ops import (SparseTensor, from_dense, sparse_add as 
                                         sparse_tensor_to_dense as to_dense, sparse_to_indicator as to_indicator,
                                         sparse_transpose as transpose)
 from graphcompat.ops.accumulator_ops import SparseConditionalAccumulator  # noqa: F401,E402
+from graphcompat.ops.count_ops import sparse_bincount as bincount  # noqa: F401,E402
 
 
 def __getattr__(name):
