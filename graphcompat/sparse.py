@@ -19,6 +19,8 @@ from graphcompat.ops.sparse_ops import (SparseTensor, from_dense, sparse_add as 
                                         sparse_transpose as transpose)
 from graphcompat.ops.accumulator_ops import SparseConditionalAccumulator  # noqa: F401,E402
 from graphcompat.ops.count_ops import sparse_bincount as bincount  # noqa: F401,E402
+from graphcompat.ops.sparse_cross_ops import (sparse_cross as cross,  # noqa: F401,E402
+                                              sparse_cross_hashed as cross_hashed)
 
 
 def __getattr__(name):

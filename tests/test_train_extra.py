@@ -345,3 +345,37 @@ def test_sparse_bincount_errors():
     compare_error(lambda tf: tf.sparse.bincount(np.zeros((0, 2), np.int32), axis=-1))
     compare_error(lambda tf: tf.sparse.bincount(tf.constant([[1, 2]]), weights=tf.constant([[1., 2., 3.]]),
                                                 axis=-1))
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. tf.sparse.cross / tf.sparse.cross_hashed (SparseCrossV2 / SparseCross)
+# ------------------------------------------------------------------------------------------------
+def _cross_inputs(tf):
+    sp_str = tf.SparseTensor([[0, 0], [0, 1], [1, 0], [2, 0]], ["a", "b", "c", "d"], [3, 2])
+    sp_int = tf.SparseTensor([[0, 0], [1, 0], [1, 1]], tf.constant([7, -3, 12345678901], tf.int64), [3, 2])
+    dense_str = tf.constant([["x"], ["y"], ["z"]])
+    dense_int = tf.constant([[1, 2], [3, 4], [5, 6]], tf.int32)
+    return sp_str, sp_int, dense_str, dense_int
+
+
+@pytest.mark.parametrize("pick", [(0, 2), (0, 1), (1, 3), (0, 1, 2, 3), (2, 3), (3,)])
+@pytest.mark.parametrize("hashed", [False, True])
+def test_sparse_cross_matches_tf(pick, hashed):
+    def build(tf):
+        parts = _cross_inputs(tf)
+        inputs = [parts[i] for i in pick]
+        if hashed:
+            return [tf.sparse.cross_hashed(inputs), tf.sparse.cross_hashed(inputs, num_buckets=100, hash_key=17)]
+        return [tf.sparse.cross(inputs), tf.sparse.cross(inputs, separator="--")]
+    _compare_sparse(build)
+
+
+def test_sparse_cross_build_errors():
+    for tf in (graphcompat, _tf1()):
+        with tf.Graph().as_default():
+            with pytest.raises(TypeError, match="Inputs must be a list"):
+                tf.sparse.cross(tf.constant([["a"]]))
+            with pytest.raises(TypeError, match="All inputs must be Tensor or SparseTensor."):
+                tf.sparse.cross([[["a"]]])
+            with pytest.raises(TypeError, match="All inputs must be SparseTensors"):
+                tf.sparse.cross_hashed([[["a"]]])

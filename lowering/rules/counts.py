@@ -1,8 +1,8 @@
 """Lowerings of tf.sparse.bincount's ops (graphcompat/ops/count_ops.py), on the host: how many values the
-result has depends on the data. TF's count_ops.cc: per batch row, a map value -> count (or summed weight, or
-1 for binary output) over the values below maxlength (a negative value is an error); rows listed in order, values sorted in each; the
-dense width is `maxlength` when given, else max(largest counted value + 1, minlength) (the largest starts at
-0, so an empty input still has width 1).
+result has depends on the data. TF's count_ops.cc: per batch row, a map value -> count (or summed weight,
+or 1 for binary output) over the values below maxlength (a negative value is an error); rows listed in
+order, values sorted in each; the dense width is `maxlength` when given, else max(largest counted value + 1,
+minlength) (the largest starts at 0, so an empty input still has width 1).
 """
 from __future__ import annotations
 
