@@ -273,6 +273,10 @@ from graphcompat.quantization import (fake_quant_with_min_max_args,  # noqa: F40
                                       fake_quant_with_min_max_vars_gradient, fake_quant_with_min_max_vars_per_channel,
                                       fake_quant_with_min_max_vars_per_channel_gradient)
 
+# --- conditional accumulators (tf.ConditionalAccumulator, tf.SparseConditionalAccumulator) ---
+from graphcompat.ops.accumulator_ops import (ConditionalAccumulator, ConditionalAccumulatorBase,  # noqa: F401,E402
+                                             SparseConditionalAccumulator)
+
 # Importing JAX and graphcompat leaves ~100k long-lived objects (modules, functions, classes, op records)
 # that every later full garbage collection would walk again: 30 ms each, and building a graph allocates
 # enough to trigger several (a 10k-op graph builds 17% faster without them). gc.freeze() moves what exists

@@ -17,6 +17,10 @@ from graphcompat.ops.sparse_ops import (SparseTensor, from_dense, sparse_add as 
                                         sparse_tensor_dense_matmul as sparse_dense_matmul,
                                         sparse_tensor_to_dense as to_dense, sparse_to_indicator as to_indicator,
                                         sparse_transpose as transpose)
+from graphcompat.ops.accumulator_ops import SparseConditionalAccumulator  # noqa: F401,E402
+from graphcompat.ops.count_ops import sparse_bincount as bincount  # noqa: F401,E402
+from graphcompat.ops.sparse_cross_ops import (sparse_cross as cross,  # noqa: F401,E402
+                                              sparse_cross_hashed as cross_hashed)
 
 
 def __getattr__(name):

@@ -4,8 +4,8 @@ from graphcompat.train.learning_rate_decay import (cosine_decay, exponential_dec
                                                    inverse_time_decay, natural_exp_decay, piecewise_constant,
                                                    piecewise_constant_decay, polynomial_decay)
 from graphcompat.train.optimizer import Optimizer  # noqa: F401
-from graphcompat.train.optimizers import (AdadeltaOptimizer, AdagradOptimizer, AdamOptimizer,  # noqa: F401
-                                          FtrlOptimizer, GradientDescentOptimizer, MomentumOptimizer,
+from graphcompat.train.optimizers import (AdadeltaOptimizer, AdagradDAOptimizer, AdagradOptimizer,  # noqa: F401
+                                          AdamOptimizer, FtrlOptimizer, GradientDescentOptimizer, MomentumOptimizer,
                                           ProximalAdagradOptimizer, ProximalGradientDescentOptimizer,
                                           RMSPropOptimizer)
 from graphcompat.train.training_util import (assert_global_step, create_global_step,  # noqa: F401

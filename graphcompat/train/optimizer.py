@@ -35,15 +35,17 @@ def slot_use_resource(primary) -> Optional[bool]:
 
 
 def _create_slot(primary, initializer, shape, dtype, name: str):
-    """slot_creator.create_slot_with_initializer: a variable `<primary>/<name>` (uniquified)."""
+    """slot_creator.create_slot_with_initializer: a variable `<primary>/<name>` (uniquified). A tensor
+    `initializer` with `shape=None` is slot_creator.create_slot's initial value."""
     prefix = primary.op.name
     with _ops.control_dependencies(None), _vs.variable_scope(None, prefix + "/" + name):
         scope = _vs.get_variable_scope()
         saved = scope.partitioner
         scope.set_partitioner(None)
         try:
+            validate = (shape if shape is not None else initializer.get_shape()).is_fully_defined()
             slot = _vs.get_variable("", shape=shape, dtype=dtype, initializer=initializer, trainable=False,
-                                    validate_shape=shape.is_fully_defined(),
+                                    validate_shape=validate,
                                     use_resource=slot_use_resource(primary))
         finally:
             scope.set_partitioner(saved)
@@ -199,6 +201,13 @@ class Optimizer:
         named = self._slot_dict(slot_name)
         if _var_key(var) not in named:
             named[_var_key(var)] = _create_slot(var, initializer, shape, dtype, op_name)
+        return named[_var_key(var)]
+
+    def _get_or_make_slot(self, var, val, slot_name: str, op_name: str):
+        """A slot whose initial value is the tensor `val` (slot_creator.create_slot)."""
+        named = self._slot_dict(slot_name)
+        if _var_key(var) not in named:
+            named[_var_key(var)] = _create_slot(var, val, None, None, op_name)
         return named[_var_key(var)]
 
     def _zeros_slot(self, var, slot_name: str, op_name: str):

@@ -368,6 +368,63 @@ class AdadeltaOptimizer(Optimizer):
                                   use_locking=self._use_locking)
 
 
+class AdagradDAOptimizer(Optimizer):
+    """TF's Adagrad dual averaging: each step recomputes the variable from the sums of gradients and of
+    their squares, with l1/l2 scaled by the step count (`global_step + 1`), so a feature that a sparse
+    batch skips catches up on its regularization when it is next seen."""
+
+    def __init__(self, learning_rate, global_step, initial_gradient_squared_accumulator_value: float = 0.1,
+                 l1_regularization_strength: float = 0.0, l2_regularization_strength: float = 0.0,
+                 use_locking: bool = False, name: str = "AdagradDA"):
+        if initial_gradient_squared_accumulator_value <= 0.0:
+            raise ValueError("initial_gradient_squared_accumulator_value must be positive: "
+                             f"{initial_gradient_squared_accumulator_value}")
+        super().__init__(use_locking, name)
+        self._learning_rate = learning_rate
+        self._initial_gradient_squared_accumulator_value = initial_gradient_squared_accumulator_value
+        self._l1_regularization_strength = l1_regularization_strength
+        self._l2_regularization_strength = l2_regularization_strength
+        self._global_step = global_step
+        self._global_step_on_worker = None
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            # TF's initial values are Const tensors (created colocated with the variable), not initializers
+            with _ops.colocate_with(v.op):
+                g_val = _const.constant(0.0, shape=v.get_shape(), dtype=v.dtype.base_dtype)
+                gg_val = _const.constant(self._initial_gradient_squared_accumulator_value, shape=v.get_shape(),
+                                         dtype=v.dtype.base_dtype)
+            self._get_or_make_slot(v, g_val, "gradient_accumulator", self._name)
+            self._get_or_make_slot(v, gg_val, "gradient_squared_accumulator", self._name)
+
+    def _prepare(self):
+        from graphcompat.ops import array_ops
+        self._learning_rate_tensor = _tensor(self._learning_rate, "learning_rate")
+        # TF reads the step once per apply (`identity(global_step) + 1`): the kernels see the step being taken
+        with _ops.colocate_with(self._learning_rate_tensor.op):
+            self._global_step_on_worker = array_ops.identity(self._global_step) + 1
+
+    def _apply(self, var, grad_inputs: list, sparse: bool):
+        from graphcompat.ops import array_ops
+        c = lambda t: self._cast(t, var)  # noqa: E731
+        g_acc = self.get_slot(var, "gradient_accumulator")
+        gg_acc = self.get_slot(var, "gradient_squared_accumulator")
+        with _ops.device(var.device):
+            global_step = array_ops.identity(self._global_step_on_worker)
+        return training_ops.apply("SparseApplyAdagradDA" if sparse else "ApplyAdagradDA",
+                                  [var._ref(), g_acc._ref(), gg_acc._ref()] + grad_inputs + [
+                                      c(self._learning_rate_tensor), c(self._l1_regularization_strength),
+                                      c(self._l2_regularization_strength), global_step],
+                                  use_locking=self._use_locking)
+
+    def _apply_dense(self, grad, var):
+        return self._apply(var, [grad], sparse=False)
+
+    def _apply_sparse(self, grad, var):
+        return self._apply(var, [grad.values, grad.indices], sparse=True)
+
+
 __all__ = ["GradientDescentOptimizer", "ProximalGradientDescentOptimizer", "MomentumOptimizer", "AdagradOptimizer",
            "AdamOptimizer", "RMSPropOptimizer", "FtrlOptimizer", "AdadeltaOptimizer", "ProximalAdagradOptimizer",
+           "AdagradDAOptimizer",
            "IndexedSlices"]

@@ -33,6 +33,8 @@ DENSE = {
     "ApplyFtrlV2": (["var", "accum", "linear"], ["grad", "lr", "l1", "l2", "l2_shrinkage", "lr_power"],
                     {"multiply_linear_by_lr": False}),
     "ApplyAdadelta": (["var", "accum", "accum_update"], ["lr", "rho", "epsilon", "grad"], {}),
+    "ApplyAdagradDA": (["var", "gradient_accumulator", "gradient_squared_accumulator"],
+                       ["grad", "lr", "l1", "l2", "global_step"], {}),
 }
 SPARSE = {
     "SparseApplyProximalGradientDescent": (["var"], ["alpha", "l1", "l2", "grad", "indices"], {}),
@@ -48,7 +50,11 @@ SPARSE = {
                           ["grad", "indices", "lr", "l1", "l2", "l2_shrinkage", "lr_power"],
                           {"multiply_linear_by_lr": False}),
     "SparseApplyAdadelta": (["var", "accum", "accum_update"], ["lr", "rho", "epsilon", "grad", "indices"], {}),
+    "SparseApplyAdagradDA": (["var", "gradient_accumulator", "gradient_squared_accumulator"],
+                             ["grad", "indices", "lr", "l1", "l2", "global_step"], {}),
 }
+# Inputs whose type is not the variable's `T`: the sparse row ids, AdagradDA's step count.
+INPUT_TYPES = {"indices": "Tindices", "global_step": "int64"}
 
 
 def _var_shape(ctx: InferenceContext, i: int):
@@ -87,7 +93,7 @@ def _sparse_shape(refs: int, grad_index: int):
 
 for _table, _sparse in ((DENSE, False), (SPARSE, True)):
     for _op, (_refs, _others, _extra) in _table.items():
-        _ins = [f"{r}: Ref(T)" for r in _refs] + [f"{o}: {'Tindices' if o == 'indices' else 'T'}" for o in _others]
+        _ins = [f"{r}: Ref(T)" for r in _refs] + [f"{o}: {INPUT_TYPES.get(o, 'T')}" for o in _others]
         _shape = (_sparse_shape(len(_refs), len(_refs) + _others.index("grad")) if _sparse
                   else _dense_shape(len(_refs)))
         defop(_op, ", ".join(_ins) + " -> out: Ref(T)", attrs=dict(_extra, use_locking=False),

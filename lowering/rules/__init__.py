@@ -14,6 +14,8 @@ from lowering.rules import nn_extra  # noqa: F401
 from lowering.rules import spectral  # noqa: F401
 from lowering.rules import image_extra  # noqa: F401
 from lowering.rules import queues, readers  # noqa: F401
+from lowering.rules import accumulators  # noqa: F401  (after queues: shares its resource helpers)
+from lowering.rules import counts, sparse_cross  # noqa: F401
 from lowering.rules import tensor_array  # noqa: F401
 from lowering.rules import stacks  # noqa: F401
 from lowering.rules import math_extra  # noqa: F401

@@ -108,9 +108,28 @@ def _adadelta(s, x, a):
     return {"var": s["var"] - update * x["lr"], "accum": accum, "accum_update": accum_update}
 
 
+def _adagrad_da(s, x, a):
+    # TF's ApplyAdagradDA: dual averaging, the variable is recomputed from the two accumulators (it never
+    # reads its old value), with the step count T = global_step scaling l1 and l2.
+    g, lr, l1, l2, step = x["grad"], x["lr"], x["l1"], x["l2"], x["global_step"]
+    g_acc = s["gradient_accumulator"] + g
+    gg_acc = s["gradient_squared_accumulator"] + g * g
+    denom = l2 * (step * lr) + jnp.sqrt(gg_acc)
+    shrunk = -lr * jnp.sign(g_acc) * jnp.maximum(jnp.abs(g_acc) - step * l1, 0) / denom
+    var = jnp.where(l1 > 0, shrunk, -lr * g_acc / denom)
+    return {"var": var, "gradient_accumulator": g_acc, "gradient_squared_accumulator": gg_acc}
+
+
 MATH = {"GradientDescent": _gd, "ProximalGradientDescent": _proximal_gd, "Momentum": _momentum,
         "Adagrad": _adagrad, "ProximalAdagrad": _proximal_adagrad, "Adam": _adam, "RMSProp": _rmsprop, "CenteredRMSProp": _centered_rmsprop,
-        "Ftrl": _ftrl, "FtrlV2": _ftrl, "Adadelta": _adadelta}
+        "Ftrl": _ftrl, "FtrlV2": _ftrl, "Adadelta": _adadelta, "AdagradDA": _adagrad_da}
+
+
+def _hyper(name: str, value, dtype):
+    """A scalar input in the variable's dtype; TF's AdagradDA kernels take `global_step` as a float first."""
+    if name == "global_step":
+        value = jnp.asarray(value, jnp.float32)
+    return jnp.asarray(value, dtype)
 
 
 def _kernel(op_type: str):
@@ -124,7 +143,7 @@ def _dense_rule(op_type: str, refs: list, others: list):
         ref_vals = inputs[:len(refs)]
         slots = {name: ctx.read(r.key, r.op) for name, r in zip(refs, ref_vals)}
         dtype = slots["var"].dtype
-        x = {("grad" if n == "delta" else n): jnp.asarray(ctx.deref(v), dtype)
+        x = {("grad" if n == "delta" else n): _hyper(n, ctx.deref(v), dtype)
              for n, v in zip(others, inputs[len(refs):])}
         new = math(slots, x, op.attrs)
         for name, r in zip(refs, ref_vals):
@@ -149,7 +168,7 @@ def _sparse_rule(op_type: str, refs: list, others: list):
         uniq, inverse = jnp.unique(indices, size=n, fill_value=rows, return_inverse=True)
         grad = jax.ops.segment_sum(grad, inverse.reshape(-1), num_segments=n)
         slots = {k: v.at[uniq].get(mode="fill", fill_value=0) for k, v in full.items()}
-        x = {k: jnp.asarray(v, dtype) for k, v in raw.items()}
+        x = {k: _hyper(k, v, dtype) for k, v in raw.items()}
         x["grad"] = grad
         new = math(slots, x, op.attrs)
         for name, r in zip(refs, ref_vals):
