@@ -37,7 +37,7 @@ from graphcompat.ops.math_extra_ops import broadcast_dynamic_shape, broadcast_st
 
 __all__ = ["LinearOperatorPermutation", "LinearOperatorHouseholder", "LinearOperatorCirculant",
            "LinearOperatorCirculant2D", "LinearOperatorCirculant3D", "LinearOperatorToeplitz",
-           "LinearOperatorTridiag"]
+           "LinearOperatorTridiag", "LinearOperatorBlockLowerTriangular"]
 
 
 def _domain_dim_tensor(operator: LinearOperator, shape) -> _ops.Tensor:
@@ -793,3 +793,299 @@ class LinearOperatorTridiag(LinearOperator):
             diagonals = _array.stack([convert_to_tensor(d) for d in self.diagonals], axis=-2)
         return _linalg.matrix_diag(diagonals, k=(-1, 1), num_rows=-1, num_cols=-1, align="LEFT_RIGHT",
                                    padding_value=0., name="MatrixDiagV3")
+
+
+# ------------------------------------------------------------------------------------------------
+# Block lower triangular
+# ------------------------------------------------------------------------------------------------
+def _arg_is_blockwise(block_dimensions: list, arg) -> bool:
+    """A list/tuple with one entry per block is taken block by block (TF's arg_is_blockwise)."""
+    if isinstance(arg, (list, tuple)) and len(arg) == len(block_dimensions):
+        if any(isinstance(a, (list, tuple)) for a in arg):
+            raise NotImplementedError("tf.linalg.LinearOperatorBlockLowerTriangular: a blockwise argument with "
+                                      "nested blocks is not supported by graphcompat")
+        return True
+    return False
+
+
+class LinearOperatorBlockLowerTriangular(LinearOperator):
+    """`tf.linalg.LinearOperatorBlockLowerTriangular`: a square block matrix whose blocks above the
+    diagonal are zero, given row by row (`operators[i]` holds the i+1 blocks of row i, the last one on
+    the diagonal and square). Solves go by forward (or, for the adjoint, backward) substitution."""
+
+    def __init__(self, operators, is_non_singular: Optional[bool] = None, is_self_adjoint: Optional[bool] = None,
+                 is_positive_definite: Optional[bool] = None, is_square: Optional[bool] = None,
+                 name: str = "LinearOperatorBlockLowerTriangular"):
+        from graphcompat.ops.check_extra_ops import assert_proper_iterable
+        parameters = dict(operators=operators, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
+                          is_positive_definite=is_positive_definite, is_square=is_square, name=name)
+        assert_proper_iterable(operators)
+        for row in operators:
+            assert_proper_iterable(row)
+        operators = [list(row) for row in operators]
+        if not operators:
+            raise ValueError(f"Argument `operators` must be a list of >=1 operators. Received: {operators}.")
+        self._operators = operators
+        self._diagonal_operators = [row[-1] for row in operators]
+        dtype = operators[0][0].dtype
+        for i, row in enumerate(operators):
+            if any(o.dtype != dtype for o in row):
+                names = [str((o.name, o.dtype)) for o in row]
+                raise TypeError(f"Expected all operators to have the same dtype.  Found {names} in row {i} and "
+                                f"{dtype} in row 0.")
+        is_non_singular = self._validate_non_singular(is_non_singular)
+        for i, row in enumerate(operators):
+            if len(row) != i + 1:
+                raise ValueError(f"Argument `operators[{i}]` must contain `{i + 1}` blocks. "
+                                 f"Received: {len(row)} blocks.")
+        self._validate_operator_dimensions()
+        if is_square is False:
+            raise ValueError(f"`LinearOperatorBlockLowerTriangular` must be square. Expected argument `is_square` "
+                             f"to be True. Received: {is_square}.")
+        for i, op in enumerate(self._diagonal_operators):
+            if op.is_square is False:
+                raise ValueError(f"Matrices on the diagonal (the final elements of each row-partition in the "
+                                 f"`operators` list) must be square. Expected argument `operators[{i}][-1].is_square` "
+                                 f"to be True. Received: {op.is_square}.")
+        with _ops.name_scope(name):
+            super().__init__(dtype=dtype, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
+                             is_positive_definite=is_positive_definite, is_square=True,
+                             parameters=parameters, name=name)
+
+    def _validate_operator_dimensions(self) -> None:
+        # a block shares its domain with the block above it and its range with the block to its right
+        for i in range(1, len(self.operators)):
+            for j in range(i):
+                op, above, right = self.operators[i][j], self.operators[i - 1][j], self.operators[i][j + 1]
+                if op.domain_dimension is not None and above.domain_dimension is not None and \
+                        op.domain_dimension != above.domain_dimension:
+                    raise ValueError(f"Argument `operators[{i}][{j}].domain_dimension` ({op.domain_dimension}) must "
+                                     f"be the same as `operators[{i - 1}][{j}].domain_dimension` "
+                                     f"({above.domain_dimension}).")
+                if op.range_dimension is not None and right.range_dimension is not None and \
+                        op.range_dimension != right.range_dimension:
+                    raise ValueError(f"Argument `operators[{i}][{j}].range_dimension` ({op.range_dimension}) must "
+                                     f"be the same as `operators[{i}][{j + 1}].range_dimension` "
+                                     f"({right.range_dimension}).")
+
+    def _validate_non_singular(self, is_non_singular):
+        if all(op.is_non_singular for op in self._diagonal_operators):
+            if is_non_singular is False:
+                raise ValueError(f"A blockwise lower-triangular operator with non-singular operators on the main "
+                                 f"diagonal is always non-singular. Expected argument `is_non_singular` to be True. "
+                                 f"Received: {is_non_singular}.")
+            return True
+        if any(op.is_non_singular is False for op in self._diagonal_operators):
+            if is_non_singular is True:
+                raise ValueError(f"A blockwise lower-triangular operator with a singular operator on the main "
+                                 f"diagonal is always singular. Expected argument `is_non_singular` to be True. "
+                                 f"Received: {is_non_singular}.")
+            return False
+        return None
+
+    @property
+    def operators(self) -> list:
+        return self._operators
+
+    def _block_range_dimensions(self) -> list:
+        return [op.range_dimension for op in self._diagonal_operators]
+
+    def _block_domain_dimensions(self) -> list:
+        return [op.domain_dimension for op in self._diagonal_operators]
+
+    def _block_domain_dimension_tensors(self) -> list:
+        return [op.domain_dimension_tensor() for op in self._diagonal_operators]
+
+    def _shape(self):
+        domain = sum(self._block_domain_dimensions(), _ts.Dimension(0))
+        rng = sum(self._block_range_dimensions(), _ts.Dimension(0))
+        batch_shape = self.operators[0][0].batch_shape
+        for row in self.operators[1:]:
+            for operator in row:
+                batch_shape = broadcast_static_shape(batch_shape, operator.batch_shape)
+        return batch_shape.concatenate(_ts.TensorShape([domain, rng]))
+
+    def _shape_tensor(self):
+        if self.shape.is_fully_defined():
+            return convert_to_tensor(self.shape.as_list(), dtype=_dt.int32, name="shape")
+        domain = sum(self._block_domain_dimension_tensors())  # sum() from 0: TF's add/x constants
+        rng = sum([op.range_dimension_tensor() for op in self._diagonal_operators])
+        matrix_shape = _array.stack([domain, rng])
+        batch_shape = self.operators[0][0].batch_shape_tensor()
+        for row in self.operators[1:]:
+            for operator in row:
+                batch_shape = broadcast_dynamic_shape(batch_shape, operator.batch_shape_tensor())
+        return _array.concat((batch_shape, matrix_shape), 0)
+
+    def _linop_inverse(self):
+        if len(self.operators) == 1:
+            return LinearOperatorBlockLowerTriangular(
+                [[self.operators[0][0].inverse()]], is_non_singular=self.is_non_singular,
+                is_self_adjoint=self.is_self_adjoint, is_positive_definite=self.is_positive_definite, is_square=True)
+        # TF builds the blocks of the inverse with its operator-addition machinery (linear_operator_addition),
+        # which graphcompat does not have
+        raise NotImplementedError("tf.linalg.LinearOperatorBlockLowerTriangular.inverse() of more than one block "
+                                  "row is not supported by graphcompat")
+
+    def _split(self, x, axis: int) -> list:
+        sizes = [_ts.dimension_value(d) for d in self._block_domain_dimensions()]
+        if any(s is None for s in sizes):
+            sizes = self._block_domain_dimension_tensors()
+        return _array.split(x, sizes, axis=axis)
+
+    def _blockwise_args(self, arg, dims: list, axis: int) -> list:
+        blocks = list(arg)
+        for i, block in enumerate(blocks):
+            if not isinstance(block, LinearOperator):
+                block = convert_to_tensor(block)
+                self._check_input_dtype(block)
+                dims[i].assert_is_compatible_with(block.shape[axis])
+                blocks[i] = block
+        return blocks
+
+    def matmul(self, x, adjoint: bool = False, adjoint_arg: bool = False, name: str = "matmul"):
+        if isinstance(x, LinearOperator):
+            return super().matmul(x, adjoint=adjoint, adjoint_arg=adjoint_arg, name=name)
+        with self._name_scope(name):
+            arg_dim = -1 if adjoint_arg else -2
+            dims = self._block_range_dimensions() if adjoint else self._block_domain_dimensions()
+            if _arg_is_blockwise(dims, x):
+                x = self._blockwise_args(x, dims, arg_dim)
+            else:
+                x = convert_to_tensor(x, name="x")
+                self._check_input_dtype(x)
+                (self.range_dimension if adjoint else self.domain_dimension).assert_is_compatible_with(
+                    x.shape[arg_dim])
+            return self._matmul(x, adjoint=adjoint, adjoint_arg=adjoint_arg)
+
+    def _matmul(self, x, adjoint=False, adjoint_arg=False):
+        dims = self._block_range_dimensions() if adjoint else self._block_domain_dimensions()
+        blockwise = _arg_is_blockwise(dims, x)
+        split_x = x if blockwise else self._split(x, -1 if adjoint_arg else -2)
+        results = []
+        n = len(self.operators)
+        if adjoint:
+            # block column `index` of A, transposed: its diagonal block and those below it
+            for index in range(n):
+                result = self.operators[index][index].matmul(split_x[index], adjoint=adjoint, adjoint_arg=adjoint_arg)
+                for j in range(index + 1, n):
+                    result += self.operators[j][index].matmul(split_x[j], adjoint=adjoint, adjoint_arg=adjoint_arg)
+                results.append(result)
+        else:
+            for row in self.operators:
+                result = row[0].matmul(split_x[0], adjoint=adjoint, adjoint_arg=adjoint_arg)
+                for j, operator in enumerate(row[1:]):
+                    result += operator.matmul(split_x[j + 1], adjoint=adjoint, adjoint_arg=adjoint_arg)
+                results.append(result)
+        if blockwise:
+            return results
+        return _array.concat(_broadcast_matrix_batch_dims(results), axis=-2)
+
+    def matvec(self, x, adjoint: bool = False, name: str = "matvec"):
+        with self._name_scope(name):
+            dims = self._block_range_dimensions() if adjoint else self._block_domain_dimensions()
+            if _arg_is_blockwise(dims, x):
+                x = self._blockwise_args(x, dims, -1)
+                y_mat = self.matmul([block[..., None] for block in x], adjoint=adjoint)
+                return [_array.squeeze(y, axis=-1) for y in y_mat]
+            x = convert_to_tensor(x, name="x")
+            self._check_input_dtype(x)
+            (self.range_dimension if adjoint else self.domain_dimension).assert_is_compatible_with(x.shape[-1])
+            return _array.squeeze(self.matmul(x[..., None], adjoint=adjoint), axis=-1)
+
+    def _determinant(self):
+        if all(op.is_positive_definite for op in self._diagonal_operators):
+            return _math.exp(self._log_abs_determinant())
+        result = self._diagonal_operators[0].determinant()
+        for op in self._diagonal_operators[1:]:
+            result *= op.determinant()
+        return result
+
+    def _log_abs_determinant(self):
+        result = self._diagonal_operators[0].log_abs_determinant()
+        for op in self._diagonal_operators[1:]:
+            result += op.log_abs_determinant()
+        return result
+
+    def solve(self, rhs, adjoint: bool = False, adjoint_arg: bool = False, name: str = "solve"):
+        if isinstance(rhs, LinearOperator):
+            return super().solve(rhs, adjoint=adjoint, adjoint_arg=adjoint_arg, name=name)
+        self._check_solvable()
+        with self._name_scope(name):
+            dims = self._block_domain_dimensions() if adjoint else self._block_range_dimensions()
+            arg_dim = -1 if adjoint_arg else -2
+            blockwise = _arg_is_blockwise(dims, rhs)
+            if blockwise:
+                rhs = self._blockwise_args(rhs, dims, arg_dim)
+                split_rhs = [_adjoint(y) for y in rhs] if adjoint_arg else rhs
+            else:
+                rhs = convert_to_tensor(rhs, name="rhs")
+                self._check_input_dtype(rhs)
+                (self.domain_dimension if adjoint else self.range_dimension).assert_is_compatible_with(
+                    rhs.shape[arg_dim])
+                rhs = _adjoint(rhs) if adjoint_arg else rhs
+                split_rhs = self._split(rhs, -2)
+            n = len(self.operators)
+            solutions = []
+            if adjoint:
+                # A^H is block upper triangular: back substitution from the last block
+                for index in reversed(range(n)):
+                    y = split_rhs[index]
+                    for j in reversed(range(index + 1, n)):
+                        y = y - self.operators[j][index].matmul(solutions[n - 1 - j], adjoint=adjoint)
+                    solutions.append(self._diagonal_operators[index].solve(y, adjoint=adjoint))
+                solutions.reverse()
+            else:
+                for row, y in zip(self.operators, split_rhs):
+                    for i, operator in enumerate(row[:-1]):
+                        y = y - operator.matmul(solutions[i], adjoint=adjoint)
+                    solutions.append(row[-1].solve(y, adjoint=adjoint))
+            if blockwise:
+                return solutions
+            return _array.concat(_broadcast_matrix_batch_dims(solutions), axis=-2)
+
+    def solvevec(self, rhs, adjoint: bool = False, name: str = "solve"):
+        with self._name_scope(name):
+            dims = self._block_domain_dimensions() if adjoint else self._block_range_dimensions()
+            if _arg_is_blockwise(dims, rhs):
+                rhs = self._blockwise_args(rhs, dims, -1)
+                solution = self.solve([_array.expand_dims(block, axis=-1) for block in rhs], adjoint=adjoint)
+                return [_array.squeeze(x, axis=-1) for x in solution]
+            rhs = convert_to_tensor(rhs, name="rhs")
+            self._check_input_dtype(rhs)
+            (self.domain_dimension if adjoint else self.range_dimension).assert_is_compatible_with(rhs.shape[-1])
+            return _array.squeeze(self.solve(_array.expand_dims(rhs, axis=-1), adjoint=adjoint), axis=-1)
+
+    def _stack_diagonal_blocks(self, method: str):
+        parts = _broadcast_matrix_batch_dims([getattr(op, method)()[..., None] for op in self._diagonal_operators])
+        return _array.squeeze(_array.concat(parts, axis=-2), axis=-1)
+
+    def _diag_part(self):
+        return self._stack_diagonal_blocks("diag_part")
+
+    def _trace(self):
+        result = self._diagonal_operators[0].trace()
+        for op in self._diagonal_operators[1:]:
+            result += op.trace()
+        return result
+
+    def _to_dense(self):
+        # each block row: its blocks, then zeros up to the full width; rows stacked
+        flat = _broadcast_matrix_batch_dims([op.to_dense() for row in self.operators for op in row])
+        rows = [flat[i * (i + 1) // 2:(i + 1) * (i + 2) // 2] for i in range(len(self.operators))]
+        num_cols, dense_rows = 0, []
+        for row_blocks in rows:
+            batch_row_shape = _array.shape(row_blocks[0])[:-1]
+            num_cols += _array.shape(row_blocks[-1])[-1]
+            pad_shape = _array.concat([batch_row_shape, [self.domain_dimension_tensor() - num_cols]], axis=-1)
+            row_blocks.append(_array.zeros(shape=pad_shape, dtype=self.dtype))
+            dense_rows.append(_array.concat(row_blocks, axis=-1))
+        mat = _array.concat(dense_rows, axis=-2)
+        mat.set_shape(self.shape)
+        return mat
+
+    def _assert_non_singular(self):
+        return _control.group([op.assert_non_singular() for op in self._diagonal_operators])
+
+    def _eigvals(self):
+        return self._stack_diagonal_blocks("eigvals")
