@@ -1,11 +1,12 @@
 """More `tf.linalg.LinearOperator` subclasses: Permutation, Householder, Circulant (1-D, 2-D, 3-D),
-Toeplitz and Tridiag.
+Toeplitz, Tridiag and BlockLowerTriangular.
 
 Built on the base class in linear_operator.py and following TF 2.21's
-tensorflow/python/ops/linalg/linear_operator_{permutation,householder,circulant,toeplitz,tridiag}.py: the
-same hints and ValueError texts, the same structured shortcuts (a permutation is a batched gather, a
+tensorflow/python/ops/linalg/linear_operator_{permutation,householder,circulant,toeplitz,tridiag,
+block_lower_triangular,addition}.py: the same hints and ValueError texts, the same structured shortcuts (a permutation is a batched gather, a
 Householder reflection a rank-one update, a circulant a product in Fourier space, a Toeplitz matmul a
-circulant embedding, a tridiagonal solve the TridiagonalSolve op) and the same ops under the same names,
+circulant embedding, a tridiagonal solve the TridiagonalSolve op, a block triangular solve a
+substitution) and the same ops under the same names,
 so a graph reads as TF's does. Where TF has no shortcut (Toeplitz solve, Permutation determinant …) the
 base class's dense default is used, as in TF.
 """
@@ -29,8 +30,11 @@ from graphcompat.ops import reduction_ops as _reduce
 from graphcompat.ops import spectral_ops as _spectral
 from graphcompat.ops.indexing_ops import broadcast_to, reverse_v2, roll
 from graphcompat.ops.linalg_more_ops import tridiagonal_matmul, tridiagonal_solve
-from graphcompat.ops.linear_operator import (LinearOperator, _adjoint, _assert_no_entries_with_modulus_zero,
-                                             _assert_zero_imag_part, _broadcast_matrix_batch_dims,
+from graphcompat.ops.linear_operator import (LinearOperator, LinearOperatorDiag, LinearOperatorFullMatrix,
+                                             LinearOperatorIdentity, LinearOperatorLowerTriangular,
+                                             LinearOperatorScaledIdentity, _adjoint,
+                                             _assert_no_entries_with_modulus_zero, _assert_zero_imag_part,
+                                             _broadcast_matrix_batch_dims,
                                              _hint_commuting_positive_definite, _hint_commuting_self_adjoint,
                                              _hint_non_singular, _to_tensor_keep_ref)
 from graphcompat.ops.math_extra_ops import broadcast_dynamic_shape, broadcast_static_shape
@@ -796,6 +800,93 @@ class LinearOperatorTridiag(LinearOperator):
 
 
 # ------------------------------------------------------------------------------------------------
+# Sums of operators (TF's private linear_operator_addition, which the block inverse uses)
+# ------------------------------------------------------------------------------------------------
+_ADDABLE = (LinearOperatorDiag, LinearOperatorLowerTriangular, LinearOperatorFullMatrix, LinearOperatorIdentity,
+            LinearOperatorScaledIdentity)
+
+
+def _kind(operator: LinearOperator) -> str:
+    for cls, kind in ((LinearOperatorDiag, "diag"), (LinearOperatorLowerTriangular, "tril"),
+                      (LinearOperatorFullMatrix, "matrix"), (LinearOperatorIdentity, "identity"),
+                      (LinearOperatorScaledIdentity, "scaled_identity")):
+        if isinstance(operator, cls):
+            return kind
+    raise TypeError(f"Expected operator to be one of [LinearOperatorDiag, LinearOperatorLowerTriangular, "
+                    f"LinearOperatorFullMatrix, LinearOperatorIdentity, LinearOperatorScaledIdentity]. "
+                    f"Received: {operator}")
+
+
+_IDENTITY_FAMILY = {"identity", "scaled_identity"}
+_DIAG_LIKE = {"diag", "identity", "scaled_identity"}
+
+
+def _sum_hints(op1: LinearOperator, op2: LinearOperator) -> dict:
+    is_positive_definite = op1.is_positive_definite and op2.is_positive_definite
+    return dict(is_non_singular=True if is_positive_definite else None,
+                is_self_adjoint=op1.is_self_adjoint and op2.is_self_adjoint,
+                is_positive_definite=is_positive_definite)
+
+
+def _add_scaled_identity(op1, op2, name, hints):
+    def multiplier(op):
+        if _kind(op) == "scaled_identity":
+            return op.multiplier
+        return _array.ones(op.batch_shape_tensor(), dtype=op.dtype)
+    return LinearOperatorScaledIdentity(num_rows=op1.range_dimension_tensor(),
+                                        multiplier=multiplier(op1) + multiplier(op2), name=name, **hints)
+
+
+def _add_diag(op1, op2, name, hints):
+    return LinearOperatorDiag(diag=op1.diag_part() + op2.diag_part(), name=name, **hints)
+
+
+def _add_dense(cls, arg: str):
+    def add(op1, op2, name, hints):
+        # the diagonal-like operand adds itself to the other's dense matrix
+        into, other = (op1, op2) if _kind(op1) in _DIAG_LIKE else (op2, op1)
+        return cls(**{arg: into.add_to_tensor(other.to_dense())}, name=name, **hints)
+    return add
+
+
+# tiers tried in order: (scope name, can add the two kinds, add)
+_ADDITION_TIERS = [
+    ("AddAndReturnScaledIdentity", lambda a, b: not {_kind(a), _kind(b)} - _IDENTITY_FAMILY, _add_scaled_identity),
+    ("AddAndReturnDiag", lambda a, b: not {_kind(a), _kind(b)} - _DIAG_LIKE, _add_diag),
+    ("AddAndReturnTriL", lambda a, b: not {_kind(a), _kind(b)} - (_DIAG_LIKE | {"tril"}),
+     _add_dense(LinearOperatorLowerTriangular, "tril")),
+    ("AddAndReturnMatrix", lambda a, b: True, _add_dense(LinearOperatorFullMatrix, "matrix")),
+]
+
+
+def _add_operators(operators: list) -> LinearOperator:
+    """The sum of same-shaped operators, pairwise with the most structured adder that applies."""
+    operators = list(reversed(operators))
+    for attr in ("domain_dimension", "range_dimension"):
+        values = {_ts.dimension_value(getattr(o, attr)) for o in operators} - {None}
+        if len(values) > 1:
+            raise ValueError(f"All operators must have the same `{attr}`.")
+    batch_shape = operators[0].batch_shape
+    for o in operators[1:]:
+        batch_shape = broadcast_static_shape(batch_shape, o.batch_shape)
+    with _ops.name_scope("add_operators"):
+        next_tier = list(operators)
+        for scope, can_add, add in _ADDITION_TIERS:
+            this_tier, next_tier = next_tier, []
+            while this_tier:
+                op1 = this_tier.pop()
+                match = next((k for k in range(1, len(this_tier) + 1) if can_add(op1, this_tier[-k])), None)
+                if match is None:
+                    next_tier.append(op1)
+                    continue
+                op2 = this_tier.pop(-match)
+                with _ops.name_scope(scope):
+                    this_tier.append(add(op1, op2, f"Add/{op1.name}__{op2.name}/", _sum_hints(op1, op2)))
+        assert len(next_tier) == 1  # the last tier adds anything
+        return next_tier[0]
+
+
+# ------------------------------------------------------------------------------------------------
 # Block lower triangular
 # ------------------------------------------------------------------------------------------------
 def _arg_is_blockwise(block_dimensions: list, arg) -> bool:
@@ -922,10 +1013,28 @@ class LinearOperatorBlockLowerTriangular(LinearOperator):
             return LinearOperatorBlockLowerTriangular(
                 [[self.operators[0][0].inverse()]], is_non_singular=self.is_non_singular,
                 is_self_adjoint=self.is_self_adjoint, is_positive_definite=self.is_positive_definite, is_square=True)
-        # TF builds the blocks of the inverse with its operator-addition machinery (linear_operator_addition),
-        # which graphcompat does not have
-        raise NotImplementedError("tf.linalg.LinearOperatorBlockLowerTriangular.inverse() of more than one block "
-                                  "row is not supported by graphcompat")
+        # [[A, 0], [C, D]]^{-1} = [[A^{-1}, 0], [-D^{-1} C A^{-1}, D^{-1}]], A itself block lower triangular
+        n = len(self.operators)
+        upper_left_inverse = LinearOperatorBlockLowerTriangular(self.operators[:-1]).inverse()
+        bottom_row = self.operators[-1]
+        bottom_right_inverse = bottom_row[-1].inverse()
+        inverse_bottom_row = []
+        for i in range(n - 1):
+            blocks = []
+            for j in range(i, n - 1):
+                result = bottom_row[j].matmul(upper_left_inverse.operators[j][i])
+                if not isinstance(result, _ADDABLE):
+                    result = LinearOperatorFullMatrix(result.to_dense())
+                blocks.append(result)
+            summed = _add_operators(blocks)
+            block = bottom_right_inverse.matmul(summed)
+            block = LinearOperatorScaledIdentity(num_rows=bottom_right_inverse.domain_dimension_tensor(),
+                                                 multiplier=_math.cast(-1, dtype=block.dtype)).matmul(block)
+            inverse_bottom_row.append(block)
+        inverse_bottom_row.append(bottom_right_inverse)
+        return LinearOperatorBlockLowerTriangular(
+            upper_left_inverse.operators + [inverse_bottom_row], is_non_singular=self.is_non_singular,
+            is_self_adjoint=self.is_self_adjoint, is_positive_definite=self.is_positive_definite, is_square=True)
 
     def _split(self, x, axis: int) -> list:
         sizes = [_ts.dimension_value(d) for d in self._block_domain_dimensions()]
