@@ -382,3 +382,24 @@ def test_block_lower_triangular_unknown_shapes():
         return {graph.get_tensor_by_name("v:0"): AXIS, graph.get_tensor_by_name("x:0"): X6}
     compare(build, feed=feed, tol=1e-9, runs=1)
     assert oracle.op_names(graphcompat, build) == oracle.op_names(oracle.tf1(), build)
+
+
+def test_variable_parameters_train():
+    """Variables stay variables inside the operators (each use reads them); a training step through the
+    structured matmul/solve paths updates them as TF's."""
+    def build(tf):
+        spectrum = tf.Variable(SPEC[0], name="spectrum")
+        axis = tf.Variable(AXIS[0], name="axis")
+        col = tf.Variable(COL[0], name="col")
+        diags = tf.Variable(TRI[0], name="diags")
+        x = tf.constant(X4[0])
+        loss = (tf.reduce_sum(tf.linalg.LinearOperatorCirculant(spectrum, input_output_dtype="float64").solve(x))
+                + tf.reduce_sum(tf.linalg.LinearOperatorHouseholder(axis).matmul(x[:3]) * x[:3])
+                + tf.reduce_sum(tf.linalg.LinearOperatorToeplitz(col, col).matmul(x[:3]) ** 2)
+                + tf.reduce_sum(tf.linalg.LinearOperatorTridiag(diags).solve(x[:3]))
+                + tf.reduce_sum(tf.linalg.LinearOperatorPermutation(PERM[0], dtype="float64").matmul(x[:3])))
+        step = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+        with tf.control_dependencies([step]):
+            return [tf.identity(loss), spectrum.read_value(), axis.read_value(), col.read_value(),
+                    diags.read_value()]
+    compare(build, tol=1e-8, runs=1)

@@ -287,7 +287,7 @@ def _circulant_to_complex(x):
     """complex64 for all but float64 (complex128); complex values are kept as they are."""
     if x.dtype.is_complex:
         return x
-    return _math.cast(x, _dt.complex128 if x.dtype == _dt.float64 else _dt.complex64)
+    return _math.cast(x, _dt.complex128 if x.dtype.base_dtype == _dt.float64 else _dt.complex64)
 
 
 class _BaseLinearOperatorCirculant(LinearOperator):
@@ -567,7 +567,7 @@ LinearOperatorCirculant3D = _circulant_class(
 # ------------------------------------------------------------------------------------------------
 def _toeplitz_to_complex(x):
     """Toeplitz's own conversion: always a Cast (complex64, or complex128 from a 64-bit dtype)."""
-    dtype = _dt.complex128 if x.dtype in (_dt.float64, _dt.complex128) else _dt.complex64
+    dtype = _dt.complex128 if x.dtype.base_dtype in (_dt.float64, _dt.complex128) else _dt.complex64
     return _math.cast(x, dtype)
 
 
