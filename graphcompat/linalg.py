@@ -41,3 +41,8 @@ from graphcompat.ops.linear_operator import (LinearOperator, LinearOperatorAdjoi
                                              LinearOperatorInversion, LinearOperatorKronecker,
                                              LinearOperatorLowerTriangular, LinearOperatorLowRankUpdate,
                                              LinearOperatorScaledIdentity, LinearOperatorZeros)
+from graphcompat.ops.linear_operator_more import (LinearOperatorBlockLowerTriangular,  # noqa: F401,E402
+                                                  LinearOperatorCirculant, LinearOperatorCirculant2D,
+                                                  LinearOperatorCirculant3D, LinearOperatorHouseholder,
+                                                  LinearOperatorPermutation, LinearOperatorToeplitz,
+                                                  LinearOperatorTridiag)

@@ -65,6 +65,16 @@ def l2_normalize(x, axis=None, epsilon: float = 1e-12, name: Optional[str] = Non
     axis = axis if axis is not None else dim
     with _ops.name_scope(name, "l2_normalize", [x]) as name:
         x = convert_to_tensor(x, name="x")
+        if x.dtype.is_complex:
+            # |x|^2 from the real and imaginary parts; both parts scaled by the (real) inverse norm
+            from graphcompat.ops.math_extra_ops import complex as _complex
+            square_real = _math.square(_math.real(x))
+            square_imag = _math.square(_math.imag(x))
+            square_sum = _math.real(_math.reduce_sum(square_real + square_imag, axis, keepdims=True))
+            x_inv_norm = _math.rsqrt(_math.maximum(square_sum, epsilon))
+            norm_real = _math.multiply(_math.real(x), x_inv_norm)
+            norm_imag = _math.multiply(_math.imag(x), x_inv_norm)
+            return _complex(norm_real, norm_imag, name=name)
         square_sum = _math.reduce_sum(_math.square(x), axis, keepdims=True)
         x_inv_norm = _math.rsqrt(_math.maximum(square_sum, epsilon))
         return _math.multiply(x, x_inv_norm, name=name)

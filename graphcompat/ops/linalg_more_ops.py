@@ -270,17 +270,14 @@ def logm(input, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002
 
 
 def _compact_from_matrix(m):
-    """[..., 3, M]: superdiag[i] = A[i, i+1] (last entry 0), main, subdiag[i] = A[i, i-1] (first entry 0)."""
-    from graphcompat.ops import array_ops
-    from graphcompat.ops.indexing_ops import pad
+    """[..., 3, M]: superdiag[i] = A[i, i+1] (last entry 0), main, subdiag[i] = A[i, i-1] (first entry 0):
+    one band MatrixDiagPartV3, as TF reads a 'matrix' format."""
     from graphcompat.ops.linalg_ops import matrix_diag_part
-    rank = m.shape.ndims
-    if rank is None:
-        raise NotImplementedError("tf.linalg.tridiagonal_solve(diagonals_format='matrix') of unknown rank")
-    batch = [[0, 0]] * (rank - 2)
-    superdiag = pad(matrix_diag_part(m, k=1), batch + [[0, 1]])
-    subdiag = pad(matrix_diag_part(m, k=-1), batch + [[1, 0]])
-    return array_ops.stack([superdiag, matrix_diag_part(m), subdiag], axis=-2)
+    m1, m2 = _ts.dimension_value(m.shape[-1]) if m.shape.ndims else None, \
+        _ts.dimension_value(m.shape[-2]) if m.shape.ndims else None
+    if m1 and m2 and m1 != m2:
+        raise ValueError(f"Expected last two dimensions of diagonals to be same, got {m1} and {m2}")
+    return matrix_diag_part(m, k=(-1, 1), padding_value=0., align="LEFT_RIGHT")
 
 
 def tridiagonal_solve(diagonals, rhs, diagonals_format: str = "compact", transpose_rhs: bool = False,

@@ -127,13 +127,43 @@ def _diag_part_shape(ctx: InferenceContext):
     return [_ts.TensorShape(out)]
 
 
+def matrix_diag_band_size(max_diag_len: int, lower: int, upper: int, rows: int, cols: int) -> tuple:
+    """TF's output size of MatrixDiagV3 for the band k=(lower, upper): the smallest matrix holding the
+    diagonals where num_rows/num_cols are -1 (square when both are)."""
+    min_rows = max_diag_len - min(upper, 0)
+    min_cols = max_diag_len + max(lower, 0)
+    if rows == -1 and cols == -1:
+        rows = cols = max(min_rows, min_cols)
+    elif rows == -1:
+        rows = min_rows
+    elif cols == -1:
+        cols = min_cols
+    if rows != min_rows and cols != min_cols:
+        raise ValueError(f"num_rows and num_cols are not consistent with lower_diag_index, upper_diag_index, and the "
+                         f"length of the given diagonals.\nnum_rows = {rows} != min_num_rows = {min_rows}, num_cols = "
+                         f"{cols} != min_num_cols = {min_cols}")
+    return rows, cols
+
+
+def _matrix_diag_band_shape(s: _ts.TensorShape, lower: int, upper: int, rows, cols) -> _ts.TensorShape:
+    if s.ndims < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {s.ndims}")
+    d = s.as_list()
+    if d[-1] is None or rows is None or cols is None:
+        return _ts.TensorShape(d[:-2] + [None, None])
+    return _ts.TensorShape(d[:-2] + list(matrix_diag_band_size(d[-1], lower, upper, int(rows), int(cols))))
+
+
 def _matrix_diag_v3_shape(ctx: InferenceContext):
     s = ctx.shape(0)
     k = ctx.value(1)
     rows, cols = ctx.value(2), ctx.value(3)
-    if s.ndims is None or k is None or np.size(k) != 1:
+    if s.ndims is None or k is None:
         return [_ts.unknown_shape()]
-    k = int(np.reshape(k, [-1])[0])
+    k = np.reshape(k, [-1]).tolist()
+    if len(k) == 2 and k[0] != k[1]:
+        return [_matrix_diag_band_shape(s, k[0], k[1], rows, cols)]
+    k = int(k[0])
     d = s.as_list()
     n = None if d[-1] is None else d[-1] + builtins.abs(k)
     rows = int(rows) if rows is not None and int(rows) != -1 else n
@@ -143,13 +173,22 @@ def _matrix_diag_v3_shape(ctx: InferenceContext):
 
 def _matrix_diag_part_v3_shape(ctx: InferenceContext):
     s, k = ctx.shape(0), ctx.value(1)
-    if s.ndims is None or k is None or np.size(k) != 1:
+    if s.ndims is None or k is None:
         return [_ts.unknown_shape()]
     if s.ndims < 2:
         raise ctx.error(f"Shape must be at least rank 2 but is rank {s.ndims}")
-    k = int(np.reshape(k, [-1])[0])
+    k = np.reshape(k, [-1]).tolist()
     d = s.as_list()
     rows, cols = d[-2], d[-1]
+    if len(k) == 2 and k[0] != k[1]:
+        # a band: [..., number of diagonals, the longest one's length]
+        if rows is not None and cols is not None:
+            for which, index in (("lower", k[0]), ("upper", k[1])):
+                if index != 0 and not -rows < index < cols:
+                    raise ctx.error(f"{which}_diag_index is out of bound.")
+        length = None if rows is None or cols is None else min(rows + min(k[1], 0), cols - max(k[0], 0))
+        return [_ts.TensorShape(d[:-2] + [k[1] - k[0] + 1, length])]
+    k = int(k[0])
     if rows is None or cols is None:
         return [_ts.TensorShape(d[:-2] + [None])]
     length = min(rows + min(k, 0), cols - max(k, 0))

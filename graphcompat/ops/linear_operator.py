@@ -119,7 +119,9 @@ def _broadcast_matrix_batch_dims(matrices: list) -> list:
         if batch.is_fully_defined():
             return [m if m.shape[:-2] == batch else
                     broadcast_to(m, _array.concat([batch.as_list(), _array.shape(m)[-2:]], 0)) for m in matrices]
-        batch = functools.reduce(broadcast_dynamic_shape, [_array.shape(m)[:-2] for m in matrices])
+        batch = _array.shape(matrices[0])[:-2]
+        for m in matrices[1:]:  # one shape at a time, as TF records them
+            batch = broadcast_dynamic_shape(batch, _array.shape(m)[:-2])
         return [broadcast_to(m, _array.concat([batch, _array.shape(m)[-2:]], 0)) for m in matrices]
 
 

@@ -16,7 +16,8 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant, constant_value, convert_to_tensor
-from graphcompat.framework.registry import InferenceContext, apply_op, defop, format_shape, unchanged_shape
+from graphcompat.framework.registry import (InferenceContext, apply_op, defop, format_shape, register_folders,
+                                             unchanged_shape)
 from graphcompat.ops.math_ops import _binary_shape, _gen
 
 _INTEGER = (_dt.int8, _dt.int16, _dt.int32, _dt.int64, _dt.uint8, _dt.uint16, _dt.uint32, _dt.uint64)
@@ -99,6 +100,20 @@ def _histogram_shape(ctx: InferenceContext):
 defop("HistogramFixedWidth", "values: T, value_range: T, nbins: int32 -> out: dtype", attrs={"dtype": _dt.int32},
       types={"T": (_dt.int32, _dt.int64, _dt.float32, _dt.float64), "dtype": _INDEX}, shape=_histogram_shape)
 defop("BroadcastArgs", "s0: T, s1: T -> r0: T", attrs={"T": _dt.int32}, types={"T": _INDEX})
+
+
+def _fold_broadcast_args(t):
+    """Two known shapes broadcast at build time (TF's shape inference evaluates this small subgraph too, so
+    what a BroadcastTo of it returns has a static shape)."""
+    from graphcompat.framework.constant_op import constant_value
+    s0, s1 = (constant_value(x) for x in t.op.inputs)
+    if s0 is None or s1 is None:
+        return None
+    return np.array(np.broadcast_shapes(tuple(int(d) for d in s0), tuple(int(d) for d in s1)),
+                    dtype=t.dtype.as_numpy_dtype)
+
+
+register_folders({"BroadcastArgs": _fold_broadcast_args})
 
 # ------------------------------------------------------------------------------------------------
 # tf.bitwise

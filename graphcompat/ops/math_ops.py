@@ -387,7 +387,10 @@ def cast(x, dtype, name: Optional[str] = None) -> _ops.Tensor:
         if x.dtype.base_dtype == base:
             return x
         if x.dtype.is_complex and base.is_floating:
-            x = real(x)
+            # TF 2.x records one Cast (its kernel keeps the real part) and warns
+            from graphcompat import tf_logging
+            tf_logging.warning(f"You are casting an input of type {x.dtype.name} to an incompatible dtype "
+                               f"{base.name}.  This will discard the imaginary part and may not be what you intended.")
         return apply_op("Cast", [x], {"DstT": base, "Truncate": False}, name=name)
 
 

@@ -143,10 +143,48 @@ def _diag_index(rows, cols, k):
     return i - min(k, 0), i + max(k, 0)
 
 
+def _matrix_diag_band(diagonal, lower: int, upper: int, num_rows: int, num_cols: int, padding_value, align: str):
+    """MatrixDiagV3 of a band k=(lower, upper): `diagonal[..., i, :]` holds diagonal `upper - i`, each
+    shorter one padded at its end (left-aligned) or start (right-aligned) as `align` says for super- and
+    subdiagonals; the main diagonal is left-aligned if either side is."""
+    if lower > upper:
+        raise invalid(f"lower_diag_index must not be larger than upper_diag_index: {lower} > {upper}")
+    num_diags = upper - lower + 1
+    if diagonal.ndim < 2 or diagonal.shape[-2] != num_diags:
+        raise invalid("The number of diagonals provided in the input does not match the lower_diag_index and "
+                      "upper_diag_index range.")
+    max_len = diagonal.shape[-1]
+    # the smallest matrix holding the band where a size is -1 (square when both are), as TF's kernel
+    rows, cols = num_rows, num_cols
+    min_rows, min_cols = max_len - min(upper, 0), max_len + max(lower, 0)
+    if rows == -1 and cols == -1:
+        rows = cols = max(min_rows, min_cols)
+    elif rows == -1:
+        rows = min_rows
+    elif cols == -1:
+        cols = min_cols
+    if rows != min_rows and cols != min_cols:
+        raise invalid("The number of rows or columns is not consistent with the specified d_lower, d_upper, and "
+                      "diagonal.")
+    left_super = align in ("LEFT_LEFT", "LEFT_RIGHT")
+    left_sub = align in ("LEFT_LEFT", "RIGHT_LEFT")
+    out = jnp.full(diagonal.shape[:-2] + (rows, cols), padding_value, diagonal.dtype)
+    for i, d in enumerate(range(upper, lower - 1, -1)):
+        r, c = _diag_index(rows, cols, d)
+        left = (d >= 0 and left_super) or (d <= 0 and left_sub)
+        offset = 0 if left else max_len - len(r)
+        out = out.at[..., r, c].set(diagonal[..., i, offset:offset + len(r)])
+    return out
+
+
 @lowers("MatrixDiagV3")
-def matrix_diag(diagonal, k, num_rows, num_cols, padding_value, **_):
+def matrix_diag(diagonal, k, num_rows, num_cols, padding_value, align="RIGHT_LEFT", **_):
     diagonal = jnp.asarray(diagonal)
-    k = int(np.reshape(np.asarray(k), [-1])[0])
+    lower, upper = (np.reshape(np.asarray(k), [-1]).tolist() * 2)[:2]
+    if lower != upper:
+        return _matrix_diag_band(diagonal, int(lower), int(upper), int(num_rows), int(num_cols), padding_value,
+                                 align)
+    k = int(lower)
     n = diagonal.shape[-1] + abs(k)
     rows = int(num_rows) if int(num_rows) != -1 else n
     cols = int(num_cols) if int(num_cols) != -1 else n
@@ -160,13 +198,35 @@ def _at_least_matrix(x) -> None:
         raise invalid(f"input must be at least 2-dim, received shape: {shape_str(np.shape(x))}")
 
 
+def _matrix_diag_part_band(x, lower: int, upper: int, padding_value, align: str):
+    """MatrixDiagPartV3 of a band k=(lower, upper): row i is diagonal `upper - i`, shorter ones padded
+    with `padding_value` after (left-aligned) or before (right-aligned) it, as MatrixDiagV3 reads them."""
+    if lower > upper:
+        raise invalid(f"lower_diag_index must not be larger than upper_diag_index: {lower} > {upper}")
+    rows, cols = x.shape[-2], x.shape[-1]
+    for which, index in (("lower", lower), ("upper", upper)):
+        if index != 0 and not -rows < index < cols:
+            raise invalid(f"{which}_diag_index is out of bound: {index}. It must be between {-rows} and {cols}")
+    max_len = min(rows + min(upper, 0), cols - max(lower, 0))
+    left_super = align in ("LEFT_LEFT", "LEFT_RIGHT")
+    left_sub = align in ("LEFT_LEFT", "RIGHT_LEFT")
+    out = []
+    for d in range(upper, lower - 1, -1):
+        r, c = _diag_index(rows, cols, d)
+        pad = max_len - len(r)
+        left = (d >= 0 and left_super) or (d <= 0 and left_sub)
+        widths = [(0, 0)] * (x.ndim - 2) + [(0, pad) if left else (pad, 0)]
+        out.append(jnp.pad(x[..., r, c], widths, constant_values=padding_value))
+    return jnp.stack(out, axis=-2)
+
+
 @lowers("MatrixDiagPartV3")
-def matrix_diag_part(x, k, padding_value, **_):
+def matrix_diag_part(x, k, padding_value, align="RIGHT_LEFT", **_):
     _at_least_matrix(x)
-    if len(set(np.reshape(np.asarray(k), [-1]).tolist())) > 1:
-        # a band of diagonals (k = (lo, hi)) needs TF's alignment/padding rules; never return one of them only
-        raise NotImplementedError("tf.linalg.diag_part with a range of diagonals k=(lo, hi)")
-    k = int(np.reshape(np.asarray(k), [-1])[0])
+    lower, upper = (np.reshape(np.asarray(k), [-1]).tolist() * 2)[:2]
+    if lower != upper:
+        return _matrix_diag_part_band(jnp.asarray(x), int(lower), int(upper), padding_value, align)
+    k = int(lower)
     r, c = _diag_index(x.shape[-2], x.shape[-1], k)
     return jnp.asarray(x)[..., r, c]
 
