@@ -34,15 +34,26 @@ from graphcompat.ops.linalg_more_ops import (cholesky_solve, expm, lstsq, lu, lu
                                              logm, lu_reconstruct, lu_solve, matrix_rank, normalize, pinv, sqrtm,
                                              tridiagonal_matmul, tridiagonal_solve)
 
-# tf.linalg.LinearOperator and its structured subclasses: Python classes over the ops above
-from graphcompat.ops.linear_operator import (LinearOperator, LinearOperatorAdjoint,  # noqa: F401,E402
-                                             LinearOperatorBlockDiag, LinearOperatorComposition,
-                                             LinearOperatorDiag, LinearOperatorFullMatrix, LinearOperatorIdentity,
-                                             LinearOperatorInversion, LinearOperatorKronecker,
-                                             LinearOperatorLowerTriangular, LinearOperatorLowRankUpdate,
-                                             LinearOperatorScaledIdentity, LinearOperatorZeros)
-from graphcompat.ops.linear_operator_more import (LinearOperatorBlockLowerTriangular,  # noqa: F401,E402
-                                                  LinearOperatorCirculant, LinearOperatorCirculant2D,
-                                                  LinearOperatorCirculant3D, LinearOperatorHouseholder,
-                                                  LinearOperatorPermutation, LinearOperatorToeplitz,
-                                                  LinearOperatorTridiag)
+# tf.linalg.LinearOperator and its structured subclasses: Python classes over the ops above, registering no
+# op, so they load on first use (graphcompat/_lazy.py): `import graphcompat` does not pay for 3,400 lines
+# most programs never touch. tf.matmul & co. dispatch to them only once one exists (linalg_ops.py).
+from graphcompat import _lazy  # noqa: E402
+_LAZY = {
+    **_lazy.names_of("graphcompat.ops.linear_operator",
+                     "LinearOperator LinearOperatorAdjoint LinearOperatorBlockDiag LinearOperatorComposition "
+                     "LinearOperatorDiag LinearOperatorFullMatrix LinearOperatorIdentity LinearOperatorInversion "
+                     "LinearOperatorKronecker LinearOperatorLowerTriangular LinearOperatorLowRankUpdate "
+                     "LinearOperatorScaledIdentity LinearOperatorZeros"),
+    **_lazy.names_of("graphcompat.ops.linear_operator_more",
+                     "LinearOperatorBlockLowerTriangular LinearOperatorCirculant LinearOperatorCirculant2D "
+                     "LinearOperatorCirculant3D LinearOperatorHouseholder LinearOperatorPermutation "
+                     "LinearOperatorToeplitz LinearOperatorTridiag"),
+}
+
+
+def _missing(name: str):
+    from graphcompat import compat
+    return compat.missing(__name__, name)
+
+
+__getattr__, __dir__ = _lazy.exports(__name__, _LAZY, _missing)
