@@ -250,10 +250,16 @@ class Compiled:
         padded = pad is not None
         self.n_fetched, self.n_out = len(fetch_tensors), len(fetch_tensors) + len(writes)
 
+        donated_keys, kept_keys = self.donated_keys, self.kept_keys
+
+        # `fn` must not reference `self`: jax's process-wide table of jitted functions (8,192 of them) keeps
+        # an entry per live jitted function, and once it is full a new function gets no C++ fast path (each
+        # call then takes jax's Python dispatch). A Compiled <-> fn cycle would keep a closed Session's
+        # executables in that table until a full garbage collection.
         def fn(*args):
             sizes_cell[0] = args[-1] if padded else ()
-            state_in = dict(zip(self.donated_keys, args[:n_donated]))
-            state_in.update(zip(self.kept_keys, args[n_donated:n_state]))
+            state_in = dict(zip(donated_keys, args[:n_donated]))
+            state_in.update(zip(kept_keys, args[n_donated:n_state]))
             ctx = RunContext(state_in, traced=True)
             ctx.defer_effects = True
             ctx.rule_overrides = overrides
@@ -663,6 +669,15 @@ class PlanRunner:
         except Exception:  # noqa: BLE001 (the compile failed in the background: padded runs serve the shape)
             self.hot[shape] = None
             return None
+
+    def release(self) -> None:
+        """Drops every compiled form and the steady step (which refers back to this runner): a closed
+        Session's executables leave jax's table of live jitted functions at once, not at the next full
+        garbage collection (see Compiled.__init__)."""
+        self._drop_compiled()
+        if self.tail_runner is not None:
+            self.tail_runner.release()
+        self.segmented = None
 
     def _drop_compiled(self) -> None:
         """Forget every compiled form of the plan (their capacities are too small): rebuilt on next use."""

@@ -30,9 +30,13 @@ class Stats:
     eager_seconds: float = 0.0
     run_seconds: float = 0.0
     signatures: dict = dataclasses.field(default_factory=dict)  # fetched names → {"shapes", "compiles"}
+    # fetched names → the feed-shape signatures compiled for them: a new Session or graph with the same
+    # names and shapes (a notebook cell run again) compiles again, but that is not a new shape
+    shapes_seen: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict:
         out = dataclasses.asdict(self)
+        del out["shapes_seen"]
         out["signatures"] = {k: dict(v) for k, v in self.signatures.items()}
         return out
 
@@ -133,7 +137,9 @@ def record_compile(seconds: float, label: str = "", signature=None, loaded: bool
     entry = counters.signatures.setdefault(label, {"shapes": 0, "compiles": 0, "padded": 0})
     entry["compiles"] += 1
     entry["padded"] += int(padded)
-    if signature is not None:
+    seen = counters.shapes_seen.setdefault(label, set())
+    if signature is not None and signature not in seen:
+        seen.add(signature)
         entry["shapes"] += 1
         if entry["shapes"] > 1:
             counters.shape_recompiles += 1

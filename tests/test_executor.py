@@ -1,4 +1,6 @@
 """The executor's contract: feeds checked on every run, atomic failed runs, async dispatch, tiers."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -162,6 +164,25 @@ def test_shape_recompiles_are_counted_per_signature(monkeypatch):
     s = tf.stats()
     assert s["signatures"]["total:0"] == {"shapes": 3, "compiles": 3, "padded": 0}
     assert s["compilations"] == 3 and s["shape_recompiles"] == 2
+
+
+def test_a_graph_built_again_is_not_a_new_shape(monkeypatch, capsys):
+    # a notebook cell run again: a new graph and Session with the same names and shapes compiles again,
+    # which is counted, but it is not a shape recompile and never triggers the "keeps recompiling" notice
+    from lowering import stats
+    monkeypatch.setattr(stats, "recompile_warning_after", 3)
+    monkeypatch.setattr(stats, "notice_stream", sys.stdout)
+    tf.reset_stats()
+    for _ in range(4):
+        with tf.Graph().as_default():
+            x = tf.placeholder(tf.float32, [2], name="x")
+            total = tf.reduce_sum(x * 2.0, name="total")
+            with tf.Session() as sess:
+                for _ in range(2):
+                    assert sess.run(total, {x: np.ones(2)}) == 4.0
+    s = tf.stats()
+    assert s["signatures"]["total:0"]["shapes"] == 1 and s["shape_recompiles"] == 0
+    assert "different feed shapes" not in capsys.readouterr().out
 
 
 _CACHED_PROGRAM = """

@@ -270,6 +270,8 @@ class BaseSession:
         self._session_state.pending.clear()
         self._signatures.clear()
         self._plans.clear()
+        for runner in self._runners:
+            runner.release()
         self._runners.clear()
 
     def as_default(self):
