@@ -141,6 +141,33 @@ def _async_enabled() -> bool:
 
 
 # ------------------------------------------------------------------------------------------------
+# jax.jit for plans
+# ------------------------------------------------------------------------------------------------
+# jax's C++ dispatch keeps one process-wide table of live jitted functions (8,192 entries, shared with
+# jax's own eager-op caches); once it is full, a new jitted function gets no fast path and every call goes
+# through jax's Python dispatch (5-10x slower for a small step). A long process (a notebook, a server, the
+# test suite) fills it with jax's own entries, so plans get a table of their own; a closed Session's
+# entries leave it at once (PlanRunner.release).
+PLAN_JIT_TABLE_SIZE = 1 << 16
+_plan_jit_table = None
+
+
+def plan_jit(fn, **jit_kwargs):
+    """`jax.jit(fn, **jit_kwargs)` whose fast-path entry lives in graphcompat's own table."""
+    global _plan_jit_table
+    try:  # jax's hook for the table is private: without it, plain jax.jit
+        from jax._src import config as jax_config
+        from jax._src import pjit as jax_pjit
+        if _plan_jit_table is None:
+            _plan_jit_table = jax_pjit.make_jit_cpp_cache(PLAN_JIT_TABLE_SIZE)
+        use_table = jax_config.jax_jit_cpp_cache_obj(_plan_jit_table)
+    except (ImportError, AttributeError, TypeError):
+        return jax.jit(fn, **jit_kwargs)
+    with use_table:
+        return jax.jit(fn, **jit_kwargs)
+
+
+# ------------------------------------------------------------------------------------------------
 # Session state
 # ------------------------------------------------------------------------------------------------
 class SessionState:
@@ -275,7 +302,7 @@ class Compiled:
                 raise AssertionError(f"a step wrote {len(written)} state values, its state trace found {len(writes)}")
             return (*fetched, *written) if ok is None else (*fetched, *written, ok)
 
-        self.jitted = jax.jit(fn, donate_argnums=tuple(range(n_donated)))
+        self.jitted = plan_jit(fn, donate_argnums=tuple(range(n_donated)))
         self.hoisted = [jax.device_put(v) if dp is None else jax.device_put(v, dp.replicated)
                         for v in plan.hoisted.values()]
         self.shapes: set = set()

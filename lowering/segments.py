@@ -72,7 +72,8 @@ class _Traced:
                     out_arrays.append(value)
             ok = ctx.all_ok()
             return out_arrays, [ctx.state[k] for k in writes], ([] if ok is None else [ok])
-        self.jitted = jax.jit(fn)
+        from lowering.executor import plan_jit  # executor imports this module
+        self.jitted = plan_jit(fn)
 
 
 class Segmented:
