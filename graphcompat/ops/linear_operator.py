@@ -490,12 +490,7 @@ class LinearOperator(metaclass=abc.ABCMeta):
     def matmul(self, x, adjoint: bool = False, adjoint_arg: bool = False, name: str = "matmul"):
         """`op(A) @ op(x)`; `x` a (batch) matrix Tensor or a LinearOperator (then an operator comes back)."""
         if isinstance(x, LinearOperator):
-            left = self.adjoint() if adjoint else self
-            right = x.adjoint() if adjoint_arg else x
-            if right.range_dimension is not None and left.domain_dimension is not None and \
-                    right.range_dimension != left.domain_dimension:
-                raise ValueError(f"Operators are incompatible. Expected `x` to have dimension "
-                                 f"{left.domain_dimension} but got {right.range_dimension}.")
+            left, right = self._operator_operands(x, adjoint, adjoint_arg, "x")
             with self._name_scope(name):
                 return self._linop_matmul(left, right)
         with self._name_scope(name):
@@ -504,6 +499,16 @@ class LinearOperator(metaclass=abc.ABCMeta):
             _dim_at(self.shape, -2 if adjoint else -1).assert_is_compatible_with(
                 _dim_at(x.shape, -1 if adjoint_arg else -2))
             return self._matmul(x, adjoint=adjoint, adjoint_arg=adjoint_arg)
+
+    def _operator_operands(self, other: "LinearOperator", adjoint: bool, adjoint_arg: bool, arg: str):
+        """(op(self), op(other)) of a matmul/solve by an operator, checked compatible (TF's message)."""
+        left = self.adjoint() if adjoint else self
+        right = other.adjoint() if adjoint_arg else other
+        if right.range_dimension is not None and left.domain_dimension is not None and \
+                right.range_dimension != left.domain_dimension:
+            raise ValueError(f"Operators are incompatible. Expected `{arg}` to have dimension "
+                             f"{left.domain_dimension} but got {right.range_dimension}.")
+        return left, right
 
     def _linop_matmul(self, left: "LinearOperator", right: "LinearOperator") -> "LinearOperator":
         if isinstance(right, LinearOperatorIdentity):
@@ -590,12 +595,7 @@ class LinearOperator(metaclass=abc.ABCMeta):
         """`X` with `op(A) X = op(rhs)`; `rhs` a Tensor or a LinearOperator (then an operator comes back)."""
         self._check_solvable()
         if isinstance(rhs, LinearOperator):
-            left = self.adjoint() if adjoint else self
-            right = rhs.adjoint() if adjoint_arg else rhs
-            if right.range_dimension is not None and left.domain_dimension is not None and \
-                    right.range_dimension != left.domain_dimension:
-                raise ValueError(f"Operators are incompatible. Expected `rhs` to have dimension "
-                                 f"{left.domain_dimension} but got {right.range_dimension}.")
+            left, right = self._operator_operands(rhs, adjoint, adjoint_arg, "rhs")
             with self._name_scope(name):
                 return self._linop_solve(left, right)
         with self._name_scope(name):
