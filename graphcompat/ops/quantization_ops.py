@@ -20,7 +20,7 @@ import numpy as np
 from graphcompat.custom_gradient import builtin_gradient
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.registry import InferenceContext, apply_op, defop, format_shape, unchanged_shape
+from graphcompat.framework.registry import InferenceContext, apply_op, defop, merge_shapes, unchanged_shape
 
 # --- shape functions: TF's (core/ops/array_ops.cc), with its error texts -----------------------------
 
@@ -29,21 +29,6 @@ def _with_rank(ctx: InferenceContext, shape: _ts.TensorShape, rank: int) -> _ts.
     if shape.ndims is not None and shape.ndims != rank:
         raise ctx.error(f"Shape must be rank {rank} but is rank {shape.ndims}")
     return shape if shape.ndims is not None else _ts.TensorShape([None] * rank)
-
-
-def _merge(ctx: InferenceContext, a: _ts.TensorShape, b: _ts.TensorShape) -> _ts.TensorShape:
-    """InferenceContext::Merge: the more specific of two compatible shapes, else TF's error."""
-    if a.ndims is None:
-        return b
-    if b.ndims is None:
-        return a
-    if a.ndims != b.ndims:
-        raise ctx.error(f"Shapes must be equal rank, but are {a.ndims} and {b.ndims}")
-    for k, (x, y) in enumerate(zip(a.as_list(), b.as_list())):
-        if x is not None and y is not None and x != y:
-            raise ctx.error(f"Dimension {k} in both shapes must be equal, but are {x} and {y}. Shapes are "
-                            f"{format_shape(a)} and {format_shape(b)}.")
-    return a.merge_with(b)
 
 
 def _merge_dim(ctx: InferenceContext, x: Optional[int], y: Optional[int]) -> None:
@@ -64,7 +49,7 @@ def _vars_shape(ctx: InferenceContext):
 def _vars_gradient_shape(ctx: InferenceContext):
     _with_rank(ctx, ctx.shape(2), 0)
     _with_rank(ctx, ctx.shape(3), 0)
-    inputs = _merge(ctx, ctx.shape(0), ctx.shape(1))
+    inputs = merge_shapes(ctx, ctx.shape(0), ctx.shape(1))
     return [inputs, _ts.TensorShape([]), _ts.TensorShape([])]
 
 
@@ -86,9 +71,9 @@ def _per_channel_gradient_shape(ctx: InferenceContext):
         raise ctx.error(f"Shape must be at least rank 1 but is rank {inputs.ndims}")
     if inputs.ndims is not None and inputs.ndims > 4:
         raise ctx.error(f"Shape must be at most rank 4 but is rank {inputs.ndims}")
-    inputs = _merge(ctx, inputs, ctx.shape(1))
-    min_max = _merge(ctx, _with_rank(ctx, ctx.shape(2), 1), _ts.TensorShape([_last_dim(inputs)]))
-    min_max = _merge(ctx, ctx.shape(3), min_max)
+    inputs = merge_shapes(ctx, inputs, ctx.shape(1))
+    min_max = merge_shapes(ctx, _with_rank(ctx, ctx.shape(2), 1), _ts.TensorShape([_last_dim(inputs)]))
+    min_max = merge_shapes(ctx, ctx.shape(3), min_max)
     return [inputs, min_max, min_max]
 
 
