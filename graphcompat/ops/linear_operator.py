@@ -205,6 +205,23 @@ def _inherited_hints(operator, what: str, is_square, is_non_singular, is_self_ad
                                               ("positive_definite", "positive-definite", is_positive_definite)))
 
 
+def _init_from_blocks(op, base, operators, dtype, is_non_singular, is_self_adjoint, is_positive_definite,
+                      is_square, parameters, name, separator: str) -> None:
+    """The end of a Kronecker product's or block-diagonal operator's __init__ (TF's): a hint every block
+    has holds for the whole; the default name joins the blocks' names; `base` is the caller's super()."""
+    if all(o.is_non_singular for o in operators):
+        is_non_singular = True
+    if all(o.is_self_adjoint for o in operators):
+        is_self_adjoint = True
+    if all(o.is_positive_definite for o in operators):
+        is_positive_definite = True
+    name = separator.join(o.name for o in operators) if name is None else name
+    with _ops.name_scope(name):
+        base.__init__(dtype=dtype, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
+                      is_positive_definite=is_positive_definite, is_square=is_square, parameters=parameters,
+                      name=name)
+
+
 def _is_adjoint_pair(x, y) -> bool:
     if x is y:
         if x.is_self_adjoint is False:
@@ -1652,17 +1669,8 @@ class LinearOperatorKronecker(LinearOperator):
                 if value is False:
                     raise ValueError(f"The Kronecker product of {what} operators is always {what}. Expected argument "
                                      f"`{attr}` to be True. Received: {value}.")
-        if all(o.is_non_singular for o in operators):
-            is_non_singular = True
-        if all(o.is_self_adjoint for o in operators):
-            is_self_adjoint = True
-        if all(o.is_positive_definite for o in operators):
-            is_positive_definite = True
-        name = "_x_".join(o.name for o in operators) if name is None else name
-        with _ops.name_scope(name):
-            super().__init__(dtype=dtype, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
-                             is_positive_definite=is_positive_definite, is_square=is_square,
-                             parameters=parameters, name=name)
+        _init_from_blocks(self, super(), operators, dtype, is_non_singular, is_self_adjoint,
+                          is_positive_definite, is_square, parameters, name, "_x_")
 
     @property
     def operators(self) -> list:
@@ -1816,17 +1824,8 @@ class LinearOperatorBlockDiag(LinearOperator):
                                      ("is_positive_definite", is_positive_definite, "positive definite")):
             if all(getattr(o, attr) for o in operators) and provided is False:
                 raise ValueError(f"The direct sum of {what} operators is always {what}.")
-        if all(o.is_non_singular for o in operators):
-            is_non_singular = True
-        if all(o.is_self_adjoint for o in operators):
-            is_self_adjoint = True
-        if all(o.is_positive_definite for o in operators):
-            is_positive_definite = True
-        name = "_ds_".join(o.name for o in operators) if name is None else name
-        with _ops.name_scope(name):
-            super().__init__(dtype=dtype, is_non_singular=is_non_singular, is_self_adjoint=is_self_adjoint,
-                             is_positive_definite=is_positive_definite, is_square=is_square,
-                             parameters=parameters, name=name)
+        _init_from_blocks(self, super(), operators, dtype, is_non_singular, is_self_adjoint,
+                          is_positive_definite, is_square, parameters, name, "_ds_")
 
     @property
     def operators(self) -> list:
