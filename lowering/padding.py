@@ -514,7 +514,7 @@ def _value_plumbing(fn):
 
 
 def _ss_values(op, values):
-    from graphcompat.ops.slicing_ops import numpy_strided_slice
+    from graphcompat.framework.strided_slice import numpy_strided_slice
     x, b, e, s = values
     b, e, s = (np.asarray(v, dtype=np.int64).reshape(-1) for v in (b, e, s))
     return np.asarray(x[numpy_strided_slice(x, b, e, s, op.attrs)], dtype=object)
@@ -531,7 +531,7 @@ def _strided_slice(op, facts: _Facts) -> None:
     b, e, s = (_const_ints(t) for t in op._inputs[1:])
     if axes is None or b is None or e is None or s is None:
         raise Unpaddable("StridedSlice with run-time bounds or unknown rank")
-    from graphcompat.ops.slicing_ops import NEW_AXIS, SHRINK, canonical_strided_slice
+    from graphcompat.framework.strided_slice import NEW_AXIS, SHRINK, canonical_strided_slice
     attrs = op.attrs
     # A padded axis's size is unknown here (None): its bounds stay as written, not resolved against a size
     # (x[-1] must not become x[0], nor x[1] an error of the analysis).
@@ -1103,7 +1103,7 @@ RULES.update({
     "LogSoftmax": _last_axis_free,
     "SoftmaxCrossEntropyWithLogits": _xent, "SparseSoftmaxCrossEntropyWithLogits": _xent,
     "Reshape": _reshape, "Shape": _shape, "ShapeN": _shape, "StridedSlice": _strided_slice,
-    "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "ExpandDims": _expand_dims, "Squeeze": _squeeze,
+    "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "Squeeze": _squeeze,
     "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
     "MaxPool": _batch_axis_only, "AvgPool": _batch_axis_only, "SymbolicGradient": _symbolic_gradient,
     "ScatterAdd": _scatter_of_gradient_rows, "ScatterSub": _scatter_of_gradient_rows,

@@ -12,7 +12,7 @@ import numpy as np
 from jax import lax
 
 from graphcompat.framework import errors
-from graphcompat.ops.slicing_ops import canonical_strided_slice, index_from_spec
+from graphcompat.framework.strided_slice import canonical_strided_slice, index_from_spec
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import (axis_in_range, first_failure, invalid, require_in_range, shape_str,
