@@ -13,18 +13,13 @@ from __future__ import annotations
 import collections
 from typing import Optional, Sequence
 
-import numpy as np
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.framework.kernel_util import pooled_size
 
 _TYPES = (_dt.float32, _dt.float64, _dt.int32, _dt.int64)
-
-
-def pooled_size(size: int, ratio: float) -> int:
-    """TF's output size: floor(size / ratio) with the ratio a float32 attr, divided in float32."""
-    return int(np.floor(np.float32(size) / np.float32(ratio)))
 
 
 def _fractional_pool_shape(ctx: InferenceContext):

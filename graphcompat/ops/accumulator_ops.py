@@ -30,8 +30,6 @@ def _unknown_outputs(ctx):
 
 
 _ACCUMULATOR_ATTRS = {"shape": None, "container": "", "shared_name": "", "reduction_type": "MEAN"}
-# TF's OpDefs allow every number type; its CPU kernels exist for these (checked when the op runs)
-ACCUMULATOR_KERNEL_TYPES = (_dt.float16, _dt.float32, _dt.float64)
 
 for _prefix, _handle in (("", "Ref(string)"), ("Resource", "resource")):
     defop(f"{_prefix}ConditionalAccumulator", f"-> handle: {_handle}", attrs=dict(_ACCUMULATOR_ATTRS),

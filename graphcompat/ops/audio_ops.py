@@ -17,6 +17,7 @@ from typing import Optional
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.framework.kernel_util import next_power_of_two, spectrogram_length
 
 
 def _rank(ctx: InferenceContext, i: int, rank: int) -> _ts.TensorShape:
@@ -42,16 +43,6 @@ def _encode_wav_shape(ctx: InferenceContext):
     _rank(ctx, 0, 2)
     _rank(ctx, 1, 0)
     return [_ts.TensorShape([])]
-
-
-def next_power_of_two(n: int) -> int:
-    """TF's `NextPowerOfTwo` (core/lib/core/bits.h): the smallest power of two >= n (n itself when it is one)."""
-    return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
-
-
-def spectrogram_length(samples: int, window_size: int, stride: int) -> int:
-    """How many windows of `window_size` samples, `stride` apart, fit in `samples` (TF's output height)."""
-    return 0 if samples < window_size else 1 + (samples - window_size) // stride
 
 
 def _spectrogram_shape(ctx: InferenceContext):

@@ -11,6 +11,7 @@ from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant, convert_to_tensor
 from graphcompat.framework.registry import InferenceContext, apply_op, defop, no_outputs
+from graphcompat.framework.kernel_util import parse_shape_and_slice
 
 
 def _restore_shapes(ctx: InferenceContext):
@@ -28,23 +29,6 @@ def _restore_shapes(ctx: InferenceContext):
         full, slices = parse_shape_and_slice(spec)
         out.append(_ts.TensorShape([n for _, n in slices]))
     return out
-
-
-def parse_shape_and_slice(spec: str):
-    """"10 5 0,5:-" → ([10, 5], [(0, 5), (0, 5)]): full shape and (start, length) per dim."""
-    parts = spec.strip().split(" ")
-    full = [int(d) for d in parts[:-1]]
-    extents = parts[-1].split(":")
-    if len(extents) != len(full):
-        raise ValueError(f"Invalid shape_and_slice spec {spec!r}: rank of slice does not match shape")
-    slices = []
-    for dim, extent in zip(full, extents):
-        if extent == "-":
-            slices.append((0, dim))
-        else:
-            start, length = (int(x) for x in extent.split(","))
-            slices.append((start, length))
-    return full, slices
 
 
 defop("SaveV2", "prefix: string, tensor_names: string, shape_and_slices: string, tensors: *dtypes ->",

@@ -17,6 +17,7 @@ from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import convert_to_tensor
 from graphcompat.framework.registry import InferenceContext, apply_op, defop, unchanged_shape
+from graphcompat.framework.kernel_util import canonical_encoding
 
 _SPLITS = (_dt.int32, _dt.int64)
 _ERRORS_DECODE = ("strict", "replace", "ignore")        # the orders TF's ValueError texts list them in
@@ -68,13 +69,6 @@ def _check_allowed(op_type: str, attr: str, value: str, allowed: Sequence[str]) 
     if value not in allowed:
         listed = ", ".join(f'"{a}"' for a in allowed)
         raise ValueError(f"Attr '{attr}' of '{op_type}' Op passed string '{value}' not in: {listed}.")
-
-
-def canonical_encoding(name: str) -> Optional[str]:
-    """The encoding graphcompat implements that ICU would open for `name` (ICU compares converter names
-    ignoring case and '-', '_', ' '), or None."""
-    key = "".join(ch for ch in name.lower() if ch not in "-_ ")
-    return {"utf8": "UTF-8", "utf16be": "UTF-16-BE", "utf32be": "UTF-32-BE"}.get(key)
 
 
 def _check_input_encoding(input_encoding, symbol: str) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
-from graphcompat.ops.accumulator_ops import ACCUMULATOR_KERNEL_TYPES
+from graphcompat.framework.kernel_util import ACCUMULATOR_KERNEL_TYPES
 from lowering.registry import lowers
 from lowering.rules.checks import no_kernel
 from lowering.rules.queues import get_or_create, shape_text

@@ -8,7 +8,7 @@ import numpy as np
 from jax import lax
 
 from graphcompat.framework import errors
-from graphcompat.nn.fractional_pool import pooled_size
+from graphcompat.framework.kernel_util import pooled_size
 from lowering.registry import lowers
 from lowering.rules.checks import invalid
 

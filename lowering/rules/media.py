@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
-from graphcompat.ops.audio_ops import next_power_of_two, spectrogram_length
+from graphcompat.framework.kernel_util import next_power_of_two, spectrogram_length
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str

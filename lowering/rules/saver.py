@@ -61,7 +61,7 @@ def save_v2(ctx, op, prefix, tensor_names, shape_and_slices, *tensors):
                 raise errors.InvalidArgumentError(None, op, f"Duplicate tensor name {name} in SaveV2")
             values[name] = value
             continue
-        from graphcompat.ops.checkpoint_ops import parse_shape_and_slice
+        from graphcompat.framework.kernel_util import parse_shape_and_slice
         full, slices = parse_shape_and_slice(spec)
         part = values.setdefault(name, _bundle.PartitionedTensor(tuple(full), []))
         part.parts.append(([s for s, _ in slices], value))
@@ -88,7 +88,7 @@ def read_checked(reader, name: str, dtype, spec: str, op=None) -> np.ndarray:
     except errors.OpError as exc:
         raise format_error(exc, op) from None
     if spec:
-        from graphcompat.ops.checkpoint_ops import parse_shape_and_slice
+        from graphcompat.framework.kernel_util import parse_shape_and_slice
         full, slices = parse_shape_and_slice(spec)
         if list(value.shape) != full:
             raise errors.InvalidArgumentError(

@@ -15,7 +15,7 @@ from typing import Iterator, Optional, Tuple
 import numpy as np
 
 from graphcompat.framework import errors
-from graphcompat.ops.unicode_ops import canonical_encoding
+from graphcompat.framework.kernel_util import canonical_encoding
 from lowering.registry import lowers
 
 _INVALID = errors.InvalidArgumentError
