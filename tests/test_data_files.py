@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
-from graphcompat.data import example_proto as ex
+from graphcompat.formats import example_proto as ex
 from tests import oracle
 
 

@@ -12,7 +12,7 @@ from graphcompat.train.training_util import (assert_global_step, create_global_s
                                              get_global_step, get_or_create_global_step, global_step)
 from graphcompat.training import *  # noqa: F401,F403,E402  (Saver, checkpoint readers, meta graphs)
 from graphcompat.training import SaverDef, CheckpointState  # noqa: F401,E402
-from graphcompat.data.example_proto import (BytesList, Example, Feature, FeatureList, FeatureLists,  # noqa: F401,E402
+from graphcompat.formats.example_proto import (BytesList, Example, Feature, FeatureList, FeatureLists,  # noqa: F401,E402
                                             Features, FloatList, Int64List, SequenceExample)
 
 # --- training loops and queue-based input pipelines (helper 'training') ---

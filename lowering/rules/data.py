@@ -527,7 +527,7 @@ def _feature_values(feature, key: str, want, index: int):
 @lowers("ParseSingleExample", "ParseExample", host=True)
 def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, dense_shapes, Tdense, **_):
     from google.protobuf.message import DecodeError
-    from graphcompat.data.example_proto import Example
+    from graphcompat.formats.example_proto import Example
     batched = np.ndim(serialized) == 1
     records = list(np.asarray(serialized, dtype=object).reshape(-1))
     examples = []
@@ -644,7 +644,7 @@ def parse_sequence_example(serialized, debug_name, context_sparse_keys, context_
     records; context lengths and types; feature-list lengths and types; context dense, context sparse,
     feature-list dense, feature-list sparse), with its error texts."""
     from google.protobuf.message import DecodeError
-    from graphcompat.data.example_proto import SequenceExample
+    from graphcompat.formats.example_proto import SequenceExample
     if _key_names(context_ragged_keys) or _key_names(feature_list_ragged_keys):
         raise NotImplementedError("tf.io.RaggedFeature in parse_sequence_example is not supported")
     batched = np.ndim(serialized) == 1

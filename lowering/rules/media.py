@@ -378,7 +378,7 @@ def json_example_to_binary(text: bytes) -> bytes:
 
     from google.protobuf import json_format
 
-    from graphcompat.data.example_proto import Example
+    from graphcompat.formats.example_proto import Example
     try:
         decoded = text.decode("utf-8")
         message = json_format.Parse(decoded, Example())
