@@ -21,7 +21,7 @@ from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import get_op_def
 from lowering import grappler as _grappler
 from lowering import placement as _placement
-from lowering.registry import get_rule, require_rules, runs_on_host
+from lowering.registry import get_rule, require_kernels, require_rules, runs_on_host
 
 # Plans with open feed dimensions compile on their first run (a bucketed executable serves the next shapes
 # too) unless they are at least this large: XLA compiles about 0.25 ms per op on a CPU while an op run
@@ -115,6 +115,7 @@ class Plan:
         fed = set(self.feed_tensors)
         ops = prune(self.fetch_tensors, target_ops, fed)
         require_rules(ops)  # one error naming every op type the graph needs and graphcompat lacks
+        require_kernels(ops)  # TF's "No OpKernel was registered" for types its CPU kernels leave out
         # Host inputs (e.g. a generator pipeline's next element) run on the host before the jitted
         # part; their outputs become extra feeds of it, so the rest of the step still compiles.
         input_ops = [op for op in ops if _is_host_input(op, fed)]

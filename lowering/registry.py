@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Callable, Iterator, Optional
 
 from graphcompat.framework import registry as _framework_registry
+from graphcompat.framework import tf_op_types as _tf_op_types
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,3 +80,40 @@ def require_rules(ops) -> None:
     if missing:
         raise NotImplementedError(f"graphcompat cannot run TF op type{'s' if len(missing) > 1 else ''} "
                                   f"{', '.join(repr(t) for t in missing)} yet: no lowering rule.")
+
+
+def _kernel_type_sets(op_type: str) -> tuple:
+    """Each CPU kernel of `op_type` as {type attr: frozenset of dtype names} (tf_op_types.CPU_KERNELS)."""
+    sets = _KERNEL_TYPE_SETS.get(op_type)
+    if sets is None:
+        sets = _KERNEL_TYPE_SETS[op_type] = tuple(
+            {attr: frozenset(names.split()) for attr, names in kernel.items()}
+            for kernel in _tf_op_types.CPU_KERNELS[op_type])
+    return sets
+
+
+_KERNEL_TYPE_SETS: dict = {}
+
+
+def _kernel_accepts(kernel: dict, attrs: Mapping) -> bool:
+    for attr, names in kernel.items():
+        value = attrs.get(attr)
+        if value is None:
+            continue
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        if any(getattr(v, "name", v) not in names for v in values):
+            return False
+    return True
+
+
+def require_kernels(ops) -> None:
+    """TF's placer refuses a node that no CPU kernel accepts, before anything runs: `tf.reciprocal` of an
+    int32 tensor is a valid graph (the OpDef allows int32) that no TF build can run (its kernels are for
+    floating and complex types only). Raise TF's InvalidArgumentError for the first such op instead of
+    computing a value TF never gives. (TF 1's DirectSession places the whole graph, so there any run fails
+    once such a node exists; here only runs that need it fail.)"""
+    for op in ops:
+        if op.type in _tf_op_types.CPU_KERNELS and \
+                not any(_kernel_accepts(kernel, op.attrs) for kernel in _kernel_type_sets(op.type)):
+            from lowering.rules.checks import no_kernel
+            raise no_kernel(op, _tf_op_types.KERNEL_LINES[op.type])

@@ -30,6 +30,10 @@ from TF 2.21's op registry, for every op type graphcompat defines; do not edit b
 - NOT_DIFFERENTIABLE: op types TF registers with `ops.NotDifferentiable` (tf.gradients passes no gradient
   through them: None when they are the only path).
 - NO_GRADIENT: op types TF registers no gradient for (tf.gradients through them raises LookupError).
+- CPU_KERNELS: for op types whose CPU kernels accept fewer dtypes than the OpDef allows (`Reciprocal` has no
+  int32 kernel), each CPU kernel's type constraints; running such a node with no matching kernel raises
+  TF's "No OpKernel was registered" InvalidArgumentError, whose "Registered kernels" lines are
+  KERNEL_LINES (every device, in TF's order).
 
 (A data table: one op per line.)
 """
@@ -71,11 +75,67 @@ def tables() -> tuple:
                 minimums.setdefault(op_type, {})[attr.name] = attr.minimum
             elif attr.type == "int" and attr.has_minimum:
                 attr_minimums.setdefault(op_type, {})[attr.name] = attr.minimum
-    return allowed, defaults, minimums, attr_minimums, not_differentiable, no_gradient
+    cpu_kernels, kernel_lines = kernel_tables(registry.OP_DEFS)
+    return allowed, defaults, minimums, attr_minimums, not_differentiable, no_gradient, cpu_kernels, kernel_lines
+
+
+# The dtypes a type attr without `allowed_values` may take in graphcompat (a kernel table must cover them).
+_EVERY_DTYPE = ("float16 bfloat16 float32 float64 int8 int16 int32 int64 uint8 uint16 uint32 uint64 bool complex64 "
+                "complex128 string").split()
+
+
+def _kernel_line(kernel_def) -> str:
+    """One line of TF's `KernelsRegisteredForOp` text: `device='CPU'; T in [DT_FLOAT]; data_format in ["NHWC"]`."""
+    from tensorflow.core.framework import types_pb2
+    parts = [f"device='{kernel_def.device_type}'"]
+    if kernel_def.label:
+        parts.append(f"label='{kernel_def.label}'")
+    for c in kernel_def.constraint:
+        values = c.allowed_values.list
+        if values.type:
+            shown = [f"DT_{types_pb2.DataType.Name(t)[3:]}" for t in values.type]
+        else:
+            shown = ['"' + v.decode() + '"' for v in values.s] or [str(v) for v in values.i]
+        parts.append(f"{c.name} in [{', '.join(shown)}]")
+    return "; ".join(parts)
+
+
+def kernel_tables(op_types) -> tuple:
+    """(CPU_KERNELS, KERNEL_LINES) for the op types whose CPU kernels leave out a dtype their OpDef allows."""
+    from tensorflow.python.framework import dtypes as tf_dtypes
+    from tensorflow.python.framework import kernels
+    cpu_kernels, kernel_lines = {}, {}
+    for op_type in sorted(op_types):
+        op_def = tf_op_def(op_type)
+        if op_def is None:
+            continue
+        every = kernels.get_registered_kernels_for_op(op_type).kernel
+        cpu = [k for k in every if k.device_type == "CPU"]
+        if not cpu:  # DEFAULT-device kernels (NoOp, Assert …) or none: nothing to check here
+            continue
+        constraints = [{c.name: [tf_dtypes.as_dtype(t).name for t in c.allowed_values.list.type]
+                        for c in k.constraint if c.allowed_values.list.type} for k in cpu]
+        narrow = False
+        for attr in op_def.attr:
+            if attr.type not in ("type", "list(type)"):
+                continue
+            if attr.HasField("allowed_values"):
+                wanted = [tf_dtypes.as_dtype(t).name for t in attr.allowed_values.list.type]
+            else:
+                wanted = _EVERY_DTYPE
+            wanted = [d for d in wanted if d in _EVERY_DTYPE]  # quantized, resource, variant: not checked
+            covered = set()
+            for kernel in constraints:
+                covered |= set(kernel.get(attr.name, wanted))
+            narrow = narrow or any(d not in covered for d in wanted)
+        if narrow:
+            cpu_kernels[op_type] = tuple({a: " ".join(v) for a, v in k.items()} for k in constraints)
+            kernel_lines[op_type] = tuple(_kernel_line(k) for k in every)
+    return cpu_kernels, kernel_lines
 
 
 def render() -> str:
-    allowed, defaults, minimums, attr_minimums, not_differentiable, no_gradient = tables()
+    allowed, defaults, minimums, attr_minimums, not_differentiable, no_gradient, cpu_kernels, kernel_lines = tables()
 
     def op_set(name: str, ops: list, comment: str) -> str:
         return "\n".join([f"# {comment}", f"{name} = frozenset({{"] + [f"    {op!r}," for op in ops] + ["})", ""])
@@ -96,7 +156,13 @@ def render() -> str:
                       "",
                       op_set("NOT_DIFFERENTIABLE", not_differentiable, "ops.NotDifferentiable(op type)"),
                       "",
-                      op_set("NO_GRADIENT", no_gradient, "op types with no registered gradient")])
+                      op_set("NO_GRADIENT", no_gradient, "op types with no registered gradient"),
+                      "",
+                      "# {op type: one {type attr: dtype names} per CPU kernel} (ops whose kernels cover less than the OpDef)",
+                      "CPU_KERNELS = {"] + [f"    {op!r}: {kernels!r}," for op, kernels in cpu_kernels.items()] + [
+                      "}", "",
+                      "# {op type: TF's \"Registered kernels\" lines, every device, in TF's order}",
+                      "KERNEL_LINES = {"] + [f"    {op!r}: {lines!r}," for op, lines in kernel_lines.items()] + ["}", ""])
 
 
 def main() -> int:
