@@ -3,8 +3,11 @@ out-of-range inputs, Python values converted to op inputs, and the errors TF rai
 
 Each table line is one snippet run under both (`_op_oracle`): values bit for bit where TF's result is
 defined (`exact`: a -0.0 for a 0.0 or a NaN in another place fails), dtypes, static shapes, and for errors
-the class and TF's message. Values TF leaves to C++ undefined behaviour (a NaN or out-of-range float cast
-to an integer, sort orders of NaN) are not in these tables.
+the class and TF's message. Values TF leaves to C++ undefined behaviour (sort orders of NaN) are not in
+these tables; a NaN or out-of-range float cast to an integer is, where TF's x86 kernels give one answer
+whatever the tensor's length (int32, int64, uint64: the conversion's "integer indefinite"), and the
+narrower types, whose answer depends on TF's loop, are checked on values in range and for agreement of
+graphcompat's tiers (tests/test_math_ops.py).
 """
 import numpy as np
 import pytest
@@ -68,7 +71,34 @@ def _sat(src, dst):
     return lambda tf: [tf.saturate_cast(tf.constant(src), dst(tf))]
 
 
+# Out-of-range floats cast to int32/int64/uint64: TF's x86 kernels give INT_MIN / INT64_MIN / 2^63 for NaN,
+# infinities and values past the type's range, whichever loop (vector or scalar tail) converts them.
+OUT_OF_RANGE = np.array([NAN, INF, -INF, 1e30, -1e30, 3e9, -3e9, 5e9, 1e19, -1e19, 2.2e9, -1.5, 2.5, -0.0,
+                         70000.5, -70000.5, 255.7], np.float32)
+IN_RANGE = np.array([-0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 99.9, -99.9, 126.7, -127.7], np.float32)
+
+
+def _cast_of(values, dst, feed: bool):
+    """A cast of `values` fed through a placeholder (so each tier computes it) or as a constant (folded)."""
+    def build(tf):
+        x = tf.placeholder_with_default(values, values.shape) if feed else tf.constant(values)
+        return [tf.cast(x, getattr(tf, dst))]
+    return build
+
+
 EXACT = [
+    *[(f"cast_out_of_range_{src}_{dst}_{'fed' if feed else 'const'}",
+       _cast_of(OUT_OF_RANGE.astype(src), dst, feed))
+      for src in ["float32", "float64"] for dst in ["int32", "int64", "uint64"] for feed in (True, False)],
+    ("cast_out_of_range_f16_int32", _cast_of(np.array([NAN, INF, -INF, 65504, -65504, 2.5, -3.5], np.float16),
+                                             "int32", True)),
+    *[(f"cast_in_range_{src}_{dst}", _cast_of((IN_RANGE if dst[0] == "i" else abs(IN_RANGE)).astype(src), dst, True))
+      for src in ["float16", "float32", "float64"] for dst in ["int8", "int16", "uint8", "uint16", "uint32"]],
+    ("unsorted_segment_negative_ids", lambda tf: [
+        getattr(tf, f"unsorted_segment_{kind}")(
+            tf.placeholder_with_default(np.array([1.0, 2.0, 3.0, 4.0], np.float32), [4]),
+            tf.placeholder_with_default(np.array([0, -1, 2, -5], np.int32), [4]), 4)
+        for kind in ("sum", "prod", "max", "min")]),
     # 1. saturate_cast: TF always clamps (ClipByValue "clamp") to limits computed in the input dtype, nudged
     # inside the target range; complex inputs clamp their real part (or both parts, complex to complex).
     *[(f"saturate_cast_f32_{d}", _sat(WIDE, lambda tf, d=d: getattr(tf, d)))
@@ -234,6 +264,9 @@ CLOSE = [
 ]
 
 ERRORS = [
+    # 0. A dtype the OpDef allows and no CPU kernel accepts: TF's placer refuses the node before anything runs.
+    ("no_cpu_kernel_reciprocal_int32", lambda tf: tf.reciprocal(tf.constant([1, 2, 3]))),
+    ("no_cpu_kernel_truncatemod_half", lambda tf: tf.truncatemod(tf.constant([7.5], tf.float16), 2.0)),
     # 1. saturate_cast has no limits for bool (TF's DType.min TypeError).
     ("saturate_cast_bool_in", lambda tf: tf.saturate_cast(tf.constant([True, False]), tf.int32)),
     ("saturate_cast_bool_out", lambda tf: tf.saturate_cast(tf.constant([0.5, 2.0]), tf.bool)),

@@ -606,3 +606,36 @@ def test_empty_shapes_and_empty_reductions_as_tf():
         got = sess.run([tf.reduce_max(tf.zeros([0])), tf.reduce_min(tf.zeros([0], tf.int32)),
                         tf.reduce_max(tf.zeros([2, 0]), 1)])
     assert got[0] == -np.inf and got[1] == np.iinfo(np.int32).max and got[2].tolist() == [-np.inf, -np.inf]
+
+
+# NaN, infinities and values past every integer type's range, cast from each float type: graphcompat's one
+# definition (TF's x86 vectorized kernel: through int32's "integer indefinite" INT_MIN, saturated into the
+# narrow types) gives the same bits op by op (the first run), compiled (later runs) and folded at build time.
+_OUT_OF_RANGE = [np.nan, np.inf, -np.inf, 1e30, -1e30, 3e9, -3e9, 70000.5, -70000.5, 255.7, 256.0, -1.5, 127.5,
+                 -128.9, 32767.9, -32768.9, 65535.5, 2.5]
+_INDEFINITE = {  # what each entry above becomes, per destination type (float32 source)
+    "int8": [-128, -128, -128, -128, -128, -128, -128, 127, -128, 127, 127, -1, 127, -128, 127, -128, 127, 2],
+    "uint8": [0, 0, 0, 0, 0, 0, 0, 255, 0, 255, 255, 0, 127, 0, 255, 0, 255, 2],
+    "int16": [-32768, -32768, -32768, -32768, -32768, -32768, -32768, 32767, -32768, 255, 256, -1, 127, -128, 32767,
+              -32768, 32767, 2],
+    "uint16": [0, 0, 0, 0, 0, 0, 0, 65535, 0, 255, 256, 0, 127, 0, 32767, 0, 65535, 2],
+}
+
+
+@pytest.mark.parametrize("src", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("dst", ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64"])
+def test_out_of_range_float_to_int_casts_agree_across_tiers(src, dst):
+    with np.errstate(over="ignore"):  # float16 has no 3e9: inf, as TF's would
+        values = np.array(_OUT_OF_RANGE, np.float64).astype(src)
+    with tf.Graph().as_default():
+        fed = tf.placeholder(tf.as_dtype(src), [len(values)])
+        cast = tf.cast(fed, getattr(tf, dst))
+        folded = tf.cast(tf.constant(values), getattr(tf, dst))
+        with tf.Session() as sess:
+            runs = [sess.run(cast, {fed: values}) for _ in range(3)]  # op by op, then compiled
+            constant = sess.run(folded)
+    for got in runs[1:] + [constant]:
+        np.testing.assert_array_equal(got, runs[0])
+    assert runs[0].dtype == np.dtype(dst)
+    if src is np.float32 and dst in _INDEFINITE:
+        np.testing.assert_array_equal(runs[0], np.array(_INDEFINITE[dst], dst))

@@ -11,7 +11,7 @@ A rule meets bad input in one of two ways:
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -68,12 +68,13 @@ def first_failure(ok) -> tuple:
     return tuple(int(i) for i in np.argwhere(~np.asarray(ok, dtype=bool))[0])
 
 
-def require_in_range(indices, limit: int, describe: Callable[[str, int], str], lower: int = 0) -> None:
-    """OP_REQUIRES(lower <= index < limit) for every index. `describe(position, value)` builds TF's message
-    from the first offending index's position (`slice_debug`) and value."""
+def require_in_range(indices, limit: int, describe: Callable[[str, int], str], lower: Optional[int] = 0) -> None:
+    """OP_REQUIRES(lower <= index < limit) for every index (`lower=None`: no lower bound). `describe(position,
+    value)` builds TF's message from the first offending index's position (`slice_debug`) and value."""
     if np.size(indices) == 0:
         return
-    ok = (indices >= lower) & (indices < limit)
+    # (a bound outside the indices' dtype would wrap under jit, where numpy compares it exactly: none is)
+    ok = indices < limit if lower is None else (indices >= lower) & (indices < limit)
 
     def message():
         values = np.asarray(indices)

@@ -295,13 +295,54 @@ def cast(x, *, DstT, Truncate=False, **_):
     if src == object:
         return x
     if is_static(x) and not np.iscomplexobj(x):
-        return np.asarray(x != 0 if dst == np.bool_ else np.asarray(x).astype(dst))
+        x = np.asarray(x)
+        if dst == np.bool_:
+            return np.asarray(x != 0)
+        return _float_to_int(x, dst, np) if _is_float(x.dtype) and dst.kind in "iu" else x.astype(dst)
     x = jnp.asarray(x)
     if dst == np.bool_:
         return x != 0
     if jnp.issubdtype(x.dtype, jnp.complexfloating) and not jnp.issubdtype(dst, jnp.complexfloating):
         x = jnp.real(x)
-    return x.astype(dst)
+    return _float_to_int(x, dst, jnp) if _is_float(x.dtype) and dst.kind in "iu" else x.astype(dst)
+
+
+def _is_float(dtype) -> bool:
+    return np.dtype(dtype).kind == "f" or np.dtype(dtype) == jnp.bfloat16
+
+
+def _float_to_int(x, dst: np.dtype, xp):
+    """Cast of floating values to an integer type as TF's CPU kernels on x86-64 compute it, the same in
+    both tiers (numpy's cast is whatever C cast its loop takes; XLA's saturates and maps NaN to 0).
+
+    In range, every path truncates toward zero. Out of range (NaN, ±inf, too large) C++ leaves the value
+    undefined and TF's Eigen kernels return the x86 conversion's "integer indefinite": INT_MIN for int32,
+    saturated into int8/int16/uint8/uint16 (its vectorized kernels convert through int32 and pack with
+    saturation, so in-range values outside a narrow type saturate too), INT64_MIN for int64, 2^31 for
+    uint32 and 2^63 for uint64, where negative values in range wrap as their int64 conversion does.
+    (TF's scalar tail loop wraps narrow types instead of saturating them: the vectorized rule is chosen
+    because it is what most elements of a tensor get.)"""
+    work = np.float64 if np.dtype(x.dtype).itemsize > 4 else np.float32  # the bounds below are exact in both
+    t = xp.trunc(x.astype(work))
+
+    def convert(lo: float, hi: float, indefinite: int, via):  # t in [lo, hi) as `via`, else `indefinite`
+        ok = (t >= lo) & (t < hi)  # False for NaN
+        return xp.where(ok, xp.where(ok, t, work(0)).astype(via), np.array(indefinite, via))
+    if dst.kind == "i" and dst.itemsize <= 4 or dst.kind == "u" and dst.itemsize <= 2:
+        i = convert(-2.0 ** 31, 2.0 ** 31, -2 ** 31, np.int32)
+        if dst.itemsize < 4:
+            info = np.iinfo(dst)
+            i = xp.clip(i, np.int32(info.min), np.int32(info.max))
+        return i.astype(dst)
+    if dst == np.int64:
+        return convert(-2.0 ** 63, 2.0 ** 63, -2 ** 63, np.int64)
+    if dst == np.uint32:
+        return convert(-2.0 ** 31, 2.0 ** 32, 2 ** 31, np.int64).astype(np.uint32)
+    # uint64: in int64's range through int64 (negative values wrap), [2^63, 2^64) offset by 2^63
+    small = convert(-2.0 ** 63, 2.0 ** 63, -2 ** 63, np.int64).astype(np.uint64)
+    big = (t >= 2.0 ** 63) & (t < 2.0 ** 64)
+    high = xp.where(big, t - work(2.0 ** 63), work(0)).astype(np.int64).astype(np.uint64) + np.uint64(2 ** 63)
+    return xp.where(big, high, small)
 
 
 def _cpp_dtype(dtype) -> str:
@@ -570,7 +611,7 @@ def _segment(fn_name: str):
                           f"{shape_str(ids_shape)}")
         # TF's CPU kernel skips negative ids and fails on ids >= num_segments.
         require_in_range(segment_ids, n, lambda pos, v: f"segment_ids{pos} = {v} is out of range [0, {n})",
-                         lower=-(2 ** 62))
+                         lower=None)
         data, ids = jnp.asarray(data), jnp.asarray(segment_ids)
         flat = data.reshape((-1,) + data.shape[ids.ndim:])
         ids = ids.reshape(-1)
