@@ -78,6 +78,9 @@ OUT_OF_RANGE = np.array([NAN, INF, -INF, 1e30, -1e30, 3e9, -3e9, 5e9, 1e19, -1e1
 IN_RANGE = np.array([-0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 99.9, -99.9, 126.7, -127.7], np.float32)
 
 
+POOL_NAN = np.array([NAN, 1, NAN, NAN, NAN, 2, -INF, NAN, -INF, -INF, 3, NAN, NAN, NAN, -0.0, 0.0], np.float32)
+
+
 def _cast_of(values, dst, feed: bool):
     """A cast of `values` fed through a placeholder (so each tier computes it) or as a constant (folded)."""
     def build(tf):
@@ -94,6 +97,14 @@ EXACT = [
                                              "int32", True)),
     *[(f"cast_in_range_{src}_{dst}", _cast_of((IN_RANGE if dst[0] == "i" else abs(IN_RANGE)).astype(src), dst, True))
       for src in ["float16", "float32", "float64"] for dst in ["int8", "int16", "uint8", "uint16", "uint32"]],
+    # TF's CPU max pooling starts each window at the lowest finite value and a NaN never wins: NaNs are
+    # skipped, a window of NaNs and -infs gives -3.4e38.
+    *[(f"max_pool_nan_{padding}_{rank}d", lambda tf, padding=padding, rank=rank: [
+        (tf.nn.max_pool if rank == 2 else tf.nn.max_pool3d)(
+            tf.placeholder_with_default(POOL_NAN.reshape((1,) + (4,) * rank + (1,))[..., :1] if rank == 2 else
+                                        np.resize(POOL_NAN, (1, 2, 4, 4, 1)), None),
+            [1] + [2] * rank + [1], [1] + [2] * rank + [1], padding)]) for padding in ("VALID", "SAME")
+      for rank in (2, 3)],
     ("unsorted_segment_negative_ids", lambda tf: [
         getattr(tf, f"unsorted_segment_{kind}")(
             tf.placeholder_with_default(np.array([1.0, 2.0, 3.0, 4.0], np.float32), [4]),
@@ -266,6 +277,7 @@ CLOSE = [
 ERRORS = [
     # 0. A dtype the OpDef allows and no CPU kernel accepts: TF's placer refuses the node before anything runs.
     ("no_cpu_kernel_reciprocal_int32", lambda tf: tf.reciprocal(tf.constant([1, 2, 3]))),
+    ("reverse_duplicate_axes", lambda tf: tf.reverse(M23, [0, -2])),
     ("no_cpu_kernel_truncatemod_half", lambda tf: tf.truncatemod(tf.constant([7.5], tf.float16), 2.0)),
     # 1. saturate_cast has no limits for bool (TF's DType.min TypeError).
     ("saturate_cast_bool_in", lambda tf: tf.saturate_cast(tf.constant([True, False]), tf.int32)),

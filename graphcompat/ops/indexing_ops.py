@@ -110,9 +110,14 @@ def _broadcast_to_shape(ctx: InferenceContext):
 def _reverse_shape(ctx: InferenceContext):
     shape, axes = ctx.shape(0), ctx.value(1)
     if shape.ndims is not None and axes is not None:
+        seen = set()
         for i, a in enumerate(np.reshape(axes, [-1])):
             if not -shape.ndims <= int(a) < shape.ndims:
                 raise ctx.error(f"'axis'[{i}] = {int(a)} is out of valid range [0, {shape.ndims - 1}")
+            canonical = int(a) % shape.ndims
+            if canonical in seen:
+                raise ctx.error(f"axis {canonical} specified more than once.")
+            seen.add(canonical)
     return [shape]
 
 

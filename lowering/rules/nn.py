@@ -299,13 +299,26 @@ def _pool_rank(x) -> None:
         raise invalid("Input must be 4 or 5-dimensional")
 
 
+def tf_max_pool(x, ksize, strides, padding: str):
+    """TF's CPU max pooling (MaxPool, MaxPool3D): each window's maximum starting from the type's lowest
+    value, where a NaN never wins a comparison: NaNs are skipped, and a window of NaNs and -infs gives the
+    lowest finite value (-3.4e38 for float32), not NaN or -inf."""
+    x = jnp.asarray(x)
+    floating = jnp.issubdtype(x.dtype, jnp.floating)
+    lowest = np.asarray(jnp.finfo(x.dtype).min if floating else np.iinfo(x.dtype).min, x.dtype)
+    if floating:
+        x = jnp.where(jnp.isnan(x), lowest, x)
+    # The init value must stay a concrete numpy scalar (not a traced jnp value) so JAX recognises the
+    # max monoid and uses its differentiable reduce_window_max: -inf, then the floor at `lowest`.
+    init = np.asarray(-np.inf if floating else lowest, x.dtype)
+    pooled = lax.reduce_window(x, init, lax.max, tuple(ksize), tuple(strides), padding)
+    return jnp.maximum(pooled, lowest) if floating else pooled
+
+
 @lowers("MaxPool")
 def max_pool(x, *, ksize, strides, padding, data_format="NHWC", **_):
     _pool_rank(x)
-    # The init value must stay a concrete numpy scalar (not a traced jnp value) so JAX recognises the
-    # max monoid and uses its differentiable reduce_window_max.
-    init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else np.iinfo(x.dtype).min
-    return lax.reduce_window(x, np.asarray(init, x.dtype), lax.max, tuple(ksize), tuple(strides), padding)
+    return tf_max_pool(x, ksize, strides, padding)
 
 
 @lowers("AvgPool")

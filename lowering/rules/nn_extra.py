@@ -16,6 +16,7 @@ from jax import lax
 from graphcompat.framework import errors
 from lowering.interpreter import require
 from lowering.registry import lowers
+from lowering.rules.nn import tf_max_pool
 
 _INVALID = errors.InvalidArgumentError
 
@@ -72,8 +73,7 @@ def conv3d_backprop_filter(x, filter_sizes, dy, *, strides, padding, data_format
 
 @lowers("MaxPool3D")
 def max_pool3d(x, *, ksize, strides, padding, **_):
-    init = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else np.iinfo(x.dtype).min
-    return lax.reduce_window(x, np.asarray(init, x.dtype), lax.max, tuple(ksize), tuple(strides), padding)
+    return tf_max_pool(x, ksize, strides, padding)
 
 
 @lowers("AvgPool3D")
