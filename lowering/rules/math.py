@@ -4,6 +4,8 @@ Rules run under `jax.enable_x64(True)`: every dtype is explicit, results keep th
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -98,7 +100,24 @@ def _pow(x, y):
     if _is_integer(x) and jnp.issubdtype(jnp.result_type(y), jnp.signedinteger) \
             and int(np.prod(check_broadcast(x, y), dtype=np.int64)):
         require(y >= 0, errors.InvalidArgumentError, "Integers to negative integer powers are not allowed")
+    if jnp.issubdtype(jnp.result_type(x), jnp.inexact):
+        return _pow_inexact(jnp.asarray(x), jnp.asarray(y)).astype(jnp.result_type(x))
     return jnp.power(x, y).astype(jnp.result_type(x))
+
+
+@jax.custom_jvp
+def _pow_inexact(x, y):
+    return jnp.power(x, y)
+
+
+@_pow_inexact.defjvp
+def _pow_jvp(primals, tangents):
+    # TF's PowGrad: d/dy is z * log(x) where x > 0 (x != 0 for complex) and 0 elsewhere, not NaN (jax's)
+    (x, y), (tx, ty) = primals, tangents
+    z = _pow_inexact(x, y)
+    mask = x != 0 if jnp.iscomplexobj(x) else x > 0
+    log_x = jnp.where(mask, jnp.log(jnp.where(mask, x, jnp.ones((), x.dtype))), jnp.zeros((), x.dtype))
+    return z, tx * y * jnp.power(x, y - jnp.ones((), y.dtype)) + ty * z * log_x
 
 
 def _sign(x):
@@ -509,7 +528,37 @@ def _scan(fn, identity):
 
 
 lowers("Cumsum")(_scan(jnp.cumsum, 0))
-lowers("Cumprod")(_scan(jnp.cumprod, 1))
+_cumprod_rule = _scan(jnp.cumprod, 1)
+
+
+@lowers("Cumprod")
+def cumprod(x, axis, *, exclusive=False, reverse=False, **_):
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.floating):  # complex: jax's derivative (TF's is not conjugated)
+        return _cumprod_rule(x, axis, exclusive=exclusive, reverse=reverse)
+    axis = _scan_axis(x, axis)
+    return _cumprod_tf_gradient(x, axis, bool(exclusive), bool(reverse))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
+def _cumprod_tf_gradient(x, axis: int, exclusive: bool, reverse: bool):
+    return _cumprod_rule(x, axis, exclusive=exclusive, reverse=reverse)
+
+
+def _cumprod_forward(x, axis, exclusive, reverse):
+    return _cumprod_tf_gradient(x, axis, exclusive, reverse), x
+
+
+def _cumprod_backward(axis, exclusive, reverse, x, grad):
+    # TF's CumprodGrad: cumsum(cumprod(x) * grad) in the other direction, divided by x with div_no_nan (so
+    # the gradient is 0 where x is 0, which is TF's answer, not the exact derivative)
+    prod = _cumprod_rule(x, axis, exclusive=exclusive, reverse=reverse)
+    out = _scan(jnp.cumsum, 0)(prod * grad, axis, exclusive=exclusive, reverse=not reverse)
+    safe = jnp.where(x == 0, jnp.ones((), x.dtype), x)
+    return (jnp.where(x == 0, jnp.zeros((), x.dtype), out / safe),)
+
+
+_cumprod_tf_gradient.defvjp(_cumprod_forward, _cumprod_backward)
 
 
 @lowers("Range")
@@ -618,10 +667,35 @@ def _segment(fn_name: str):
         # Negative ids are dropped: send them to an extra segment that is cut off.
         ids = jnp.where((ids < 0) | (ids >= n), n, ids)
         if fn_name in ("segment_max", "segment_min") and jnp.issubdtype(data.dtype, jnp.floating):
-            return _sequential_extreme(flat, ids, n, highest=fn_name == "segment_max")
+            return _segment_extreme(flat, ids, n, fn_name == "segment_max")
         out = getattr(jax.ops, fn_name)(flat, ids, num_segments=n + 1)[:n]
         return out.astype(data.dtype)
     return rule
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3))
+def _segment_extreme(data, ids, n: int, highest: bool):
+    return _sequential_extreme(data, ids, n, highest)
+
+
+def _segment_extreme_forward(data, ids, n, highest):
+    out = _sequential_extreme(data, ids, n, highest)
+    return out, (data, ids, out)
+
+
+def _segment_extreme_backward(n, highest, residuals, grad):
+    # TF's _UnsortedSegmentMinOrMaxGrad: a segment's gradient is divided evenly among the elements equal
+    # to its result (jax's would follow the one element the forward pass picked)
+    data, ids, out = residuals
+    valid = (ids < n).reshape((-1,) + (1,) * (data.ndim - 1))
+    at = jnp.where(ids < n, ids, 0)
+    selected = (data == out[at]) & valid
+    count = jax.ops.segment_sum(selected.astype(grad.dtype), ids, num_segments=n + 1)[:n]
+    share = grad / jnp.where(count == 0, jnp.ones((), grad.dtype), count)
+    return jnp.where(selected, share[at], jnp.zeros((), grad.dtype)), None
+
+
+_segment_extreme.defvjp(_segment_extreme_forward, _segment_extreme_backward)
 
 
 def _sequential_extreme(data, ids, n: int, highest: bool):

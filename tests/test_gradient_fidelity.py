@@ -1,0 +1,53 @@
+"""Gradients where TF's gradient functions are not the exact derivative JAX would give (ties, zeros,
+logarithms of non-positive bases): graphcompat's rules carry TF's definitions (custom JVP/VJP), so a
+training step moves the variables as TF's would. Each line runs under both graphcompat (op by op, then
+compiled) and real TF, and compares values."""
+import numpy as np
+import pytest
+
+from tests import _op_oracle
+
+pytestmark = pytest.mark.oracle
+
+
+def _grads(f, *values):
+    """tf.gradients of sum(f(*inputs)) w.r.t. each input (fed through placeholder_with_default, so each
+    tier computes them)."""
+    def build(tf):
+        xs = [tf.placeholder_with_default(v, v.shape) for v in values]
+        return tf.gradients(tf.reduce_sum(f(tf, *xs)), xs)
+    return build
+
+
+F = np.float32
+CASES = [
+    # PowGrad: d/dy is z*log(x) where x > 0, 0 elsewhere (jax: NaN for x < 0, and for 0^0)
+    ("pow_negative_base", _grads(lambda tf, x, y: tf.pow(x, y), np.array([-2., -1.5, 0., 0., 2.], F),
+                                 np.array([3., 2., 0., 2., 0.5], F))),
+    ("pow_float64", _grads(lambda tf, x, y: tf.pow(x, y), np.array([-2., 0., 3.]), np.array([2., 0., 1.5]))),
+    # CumprodGrad: div_no_nan(cumsum(cumprod(x) * dy, reverse), x): 0 where x is 0
+    *[(f"cumprod_zeros_{ex}_{rev}", _grads(lambda tf, x, ex=ex, rev=rev: tf.cumprod(x, exclusive=ex, reverse=rev),
+                                           np.array([2., 0., 3., 0., 4., 5.], F)))
+      for ex in (False, True) for rev in (False, True)],
+    ("cumprod_2d_axis1", _grads(lambda tf, x: tf.cumprod(x, axis=1), np.array([[1., 0., 2.], [3., 4., 0.5]], F))),
+    # UnsortedSegmentMax/Min: the gradient is split evenly among the elements equal to the result
+    ("unsorted_segment_max_ties", _grads(lambda tf, x: tf.unsorted_segment_max(x, [0, 0, 1, 1, -1, 2], 4),
+                                         np.array([2., 2., 1., 3., 7., np.nan], F))),
+    ("unsorted_segment_min_ties", _grads(lambda tf, x: tf.unsorted_segment_min(x, [0, 0, 0, 1], 2),
+                                         np.array([[2., 1.], [2., 1.], [5., 1.], [3., 3.]], F))),
+    ("segment_max_ties", _grads(lambda tf, x: tf.segment_max(x, [0, 0, 1, 1]), np.array([2., 2., 1., 3.], F))),
+    # Maximum/Minimum: ties go to x; reduce_max: split among ties; MaxPool: to the first maximum
+    ("maximum_ties", _grads(lambda tf, x, y: tf.maximum(x, y) + tf.minimum(x, y) * 2.0,
+                            np.array([1., 2., 0., -0.], F), np.array([1., 3., -0., 0.], F))),
+    ("reduce_max_ties", _grads(lambda tf, x: tf.reduce_max(x, axis=1),
+                               np.array([[1., 3., 3.], [2., 2., 2.]], F))),
+    ("max_pool_ties", _grads(lambda tf, x: tf.nn.max_pool(x, [1, 2, 2, 1], [1, 1, 1, 1], "VALID"),
+                             np.array([1, 1, 1, 1, 2, 2, 0, 2, 1, 1, 1, 1, 3, 0, 3, 3], F).reshape(1, 4, 4, 1))),
+    ("abs_relu_at_zero", _grads(lambda tf, x: tf.abs(x) + tf.nn.relu(x) + tf.nn.relu6(x + 6.0),
+                                np.array([0., -0., 1., -1.], F))),
+]
+
+
+@pytest.mark.parametrize("name, build", CASES, ids=[c[0] for c in CASES])
+def test_gradient_is_tfs(name, build):
+    _op_oracle.compare(build, runs=2, tol=1e-6)
