@@ -43,6 +43,20 @@ CASES = [
                                np.array([[1., 3., 3.], [2., 2., 2.]], F))),
     ("max_pool_ties", _grads(lambda tf, x: tf.nn.max_pool(x, [1, 2, 2, 1], [1, 1, 1, 1], "VALID"),
                              np.array([1, 1, 1, 1, 2, 2, 0, 2, 1, 1, 1, 1, 3, 0, 3, 3], F).reshape(1, 4, 4, 1))),
+    # ComplexAbs: div_no_nan(z, |z|): 0 at z = 0
+    ("complex_abs_at_zero", _grads(lambda tf, x: tf.abs(tf.complex(x, x * 2.0)), np.array([0., 1., -2.], F))),
+    # TensorScatterUpdate: every update gets the gradient at its index (duplicates too); Max/Min: split ties
+    ("tensor_scatter_update_duplicates", _grads(lambda tf, x, u: tf.tensor_scatter_update(x, [[1], [1], [3]], u) * 2.0,
+                                                np.arange(5, dtype=F), np.array([7., 8., 9.], F))),
+    ("tensor_scatter_max_ties", _grads(lambda tf, x, u: tf.tensor_scatter_nd_max(x, [[1], [1], [3]], u),
+                                       np.array([1., 2., 3., 4., 5.], F), np.array([2., 2., 4.], F))),
+    ("tensor_scatter_min_ties", _grads(lambda tf, x, u: tf.tensor_scatter_nd_min(x, [[1], [2], [3]], u),
+                                       np.array([1., 2., 3., 4., 5.], F), np.array([2., 2., 1.], F))),
+    # CTCLoss: its own gradient output (differentiating the loss again tied alignments wrongly)
+    ("ctc_loss_uniform_logits", lambda tf: tf.gradients(tf.reduce_sum(tf.nn.ctc_loss(
+        tf.SparseTensor([[0, 0], [0, 1], [1, 0]], [1, 2, 2], [2, 2]),
+        tf.placeholder_with_default(np.log(np.full((3, 2, 4), 0.25, F)), [3, 2, 4]), [3, 3])),
+        tf.get_default_graph().get_tensor_by_name("PlaceholderWithDefault:0"))),
     ("abs_relu_at_zero", _grads(lambda tf, x: tf.abs(x) + tf.nn.relu(x) + tf.nn.relu6(x + 6.0),
                                 np.array([0., -0., 1., -1.], F))),
 ]

@@ -6,6 +6,8 @@ under `jax.jit`.
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -499,11 +501,51 @@ def scatter_nd(indices, updates, shape, **_):
 
 
 for _kind in ("Update", "Add", "Sub", "Max", "Min"):  # TF's scatter functors (Max/Min: std::max/min)
-    def _rule(tensor, indices, updates, _update=SCATTER_UPDATES[_kind], **_):
+    def _rule(tensor, indices, updates, _kind=_kind, **_):
         _validate_tensor_scatter(indices, updates, np.shape(tensor))
         tensor = jnp.asarray(tensor)
-        return _update(tensor, _scatter_index(indices), jnp.asarray(updates, tensor.dtype))
+        updates = jnp.asarray(updates, tensor.dtype)
+        if _kind in _TF_SCATTER_GRADIENTS and jnp.issubdtype(tensor.dtype, jnp.inexact):
+            return _tensor_scatter_with_tf_gradient(tensor, jnp.asarray(indices), updates, _kind)
+        return SCATTER_UPDATES[_kind](tensor, _scatter_index(indices), updates)
     lowers("TensorScatter" + _kind)(_rule)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _tensor_scatter_with_tf_gradient(tensor, indices, updates, kind: str):
+    return SCATTER_UPDATES[kind](tensor, _scatter_index(indices), updates)
+
+
+def _tensor_scatter_forward(tensor, indices, updates, kind):
+    out = _tensor_scatter_with_tf_gradient(tensor, indices, updates, kind)
+    return out, (tensor, indices, updates, out)
+
+
+def _tensor_scatter_update_gradient(tensor, index, updates, out, grad):
+    # TF's _TensorScatterUpdateGrad: every update (duplicates too) gets the gradient at its index
+    return grad.at[index].set(jnp.zeros((), grad.dtype), mode="drop"), grad.at[index].get(mode="fill", fill_value=0)
+
+
+def _tensor_scatter_extreme_gradient(tensor, index, updates, out, grad):
+    # TF's _TensorScatterMinOrMaxGrad: the gradient is divided among the input and updates equal to the result
+    x_hit = (tensor == out).astype(grad.dtype)
+    y_hit = (updates == out.at[index].get(mode="fill", fill_value=0)).astype(grad.dtype)
+    count = x_hit + jnp.zeros_like(grad).at[index].add(y_hit, mode="drop")
+    share = grad / jnp.where(count == 0, jnp.ones((), grad.dtype), count)
+    return share * x_hit, share.at[index].get(mode="fill", fill_value=0) * y_hit
+
+
+_TF_SCATTER_GRADIENTS = {"Update": _tensor_scatter_update_gradient, "Max": _tensor_scatter_extreme_gradient,
+                         "Min": _tensor_scatter_extreme_gradient}
+
+
+def _tensor_scatter_backward(kind, residuals, grad):
+    tensor, indices, updates, out = residuals
+    tensor_grad, updates_grad = _TF_SCATTER_GRADIENTS[kind](tensor, _scatter_index(indices), updates, out, grad)
+    return tensor_grad, None, updates_grad
+
+
+_tensor_scatter_with_tf_gradient.defvjp(_tensor_scatter_forward, _tensor_scatter_backward)
 
 
 @lowers("ReverseSequence")

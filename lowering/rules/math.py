@@ -139,6 +139,20 @@ def _abs(x):
     return _abs_real(x) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else jnp.abs(x)
 
 
+@jax.custom_jvp
+def _complex_abs(re, im):
+    return jnp.hypot(re, im)  # |inf + nan j| is inf, as TF's
+
+
+@_complex_abs.defjvp
+def _complex_abs_jvp(primals, tangents):
+    # TF's ComplexAbsGrad divides by |z| with div_no_nan: 0 at z = 0 (jax's hypot gives 1 there)
+    (re, im), (tre, tim) = primals, tangents
+    r = _complex_abs(re, im)
+    safe = jnp.where(r == 0, jnp.ones((), r.dtype), r)
+    return r, jnp.where(r == 0, jnp.zeros((), r.dtype), (re * tre + im * tim) / safe)
+
+
 def _maximum(x, y):
     # TF's gradient goes to x where x >= y (jnp.maximum splits ties 50/50); NaNs propagate as in TF.
     if not jnp.issubdtype(jnp.result_type(x), jnp.inexact):
@@ -180,7 +194,7 @@ for _op_type, _fn in {
     "Atan": jnp.arctan, "Sinh": jnp.sinh, "Cosh": jnp.cosh, "Tanh": jnp.tanh, "Sigmoid": jax.nn.sigmoid,
     "Erf": jax.scipy.special.erf, "Round": _round, "Floor": jnp.floor, "Ceil": jnp.ceil, "Rint": jnp.rint,
     "Reciprocal": _reciprocal, "IsFinite": jnp.isfinite, "IsNan": jnp.isnan, "IsInf": jnp.isinf,
-    "Conj": jnp.conj, "ComplexAbs": lambda z: jnp.hypot(jnp.real(z), jnp.imag(z)),  # |inf + nan j| is inf, as TF
+    "Conj": jnp.conj, "ComplexAbs": lambda z: _complex_abs(jnp.real(z), jnp.imag(z)),
     "Real": jnp.real, "Imag": jnp.imag,
 }.items():
     lowers(_op_type)(_binary_rule(_fn))

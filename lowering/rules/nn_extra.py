@@ -250,9 +250,29 @@ def ctc_loss(inputs, labels_indices, labels_values, sequence_length, *, preproce
                     f"ignore_longer_outputs_than_inputs")
         require(~jnp.any(too_long), _INVALID, message)
 
-    loss, gradient = _ctc_loss_and_gradient(inputs, labels, lengths, seq, too_long,
-                                            merge_repeated=bool(ctc_merge_repeated))
+    loss, gradient = _ctc_loss_with_tf_gradient(inputs, labels, lengths, seq, too_long, bool(ctc_merge_repeated))
     return loss.astype(inputs.dtype), gradient.astype(inputs.dtype)
+
+
+# TF's CTCLoss gradient is the op's own `gradient` output times the loss's incoming gradient (_CTCLossGrad;
+# its second derivative is refused). Differentiating the loss output again through the value_and_grad that
+# computes it is both slower and, where alignments tie exactly (uniform logits), wrong in jax.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(5,))
+def _ctc_loss_with_tf_gradient(inputs, labels, lengths, seq, too_long, merge_repeated: bool):
+    return _ctc_loss_and_gradient(inputs, labels, lengths, seq, too_long, merge_repeated=merge_repeated)
+
+
+def _ctc_forward(inputs, labels, lengths, seq, too_long, merge_repeated):
+    loss, gradient = _ctc_loss_and_gradient(inputs, labels, lengths, seq, too_long, merge_repeated=merge_repeated)
+    return (loss, gradient), gradient
+
+
+def _ctc_backward(merge_repeated, gradient, cotangents):
+    loss_cotangent, _ = cotangents  # the gradient output's own gradient: TF's prevent_gradient
+    return (loss_cotangent[None, :, None] * gradient, None, None, None, None)
+
+
+_ctc_loss_with_tf_gradient.defvjp(_ctc_forward, _ctc_backward)
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
