@@ -187,7 +187,9 @@ def write_bundle(prefix: str, tensors: Mapping[str, "np.ndarray | PartitionedTen
     """Writes ``prefix.index`` and its data files like TF's Saver, so that a crash at any instant
     leaves ``prefix`` holding either its previous checkpoint or the new one, both readable.
 
-    Values are arrays (strings as object arrays of bytes/str) or :class:`PartitionedTensor`.
+    Values are arrays (strings as object arrays of bytes/str) or :class:`PartitionedTensor`; the data file
+    holds them in the mapping's order (TF's SaveV2 adds its inputs in order: the Saver's sorted keys,
+    tf.train.Checkpoint's object-graph order), the index is sorted by key.
     A first save writes ``prefix.data-00000-of-00001`` and is byte-identical to TF's. A re-save
     alternates between one and two data shards (the second one empty), so new data files never
     overwrite the ones the current index points at: renaming the new index into place is the single
@@ -240,7 +242,7 @@ def _write_files(prefix: str, tensors, num_shards: int) -> None:
             with open(temp, "wb") as file:
                 if shard == 0:  # every tensor goes to shard 0; a second shard stays empty
                     data = _DataWriter(file)
-                    for name in sorted(tensors):
+                    for name in tensors:  # in the caller's order, as TF's BundleWriter::Add calls
                         key = name.encode("utf-8", "surrogateescape")
                         value = tensors[name]
                         if isinstance(value, PartitionedTensor):
