@@ -489,14 +489,13 @@ class NameBasedSaverStatus:
         return self.assert_consumed()
 
     def run_restore_ops(self, session=None) -> None:
-        from graphcompat.training.checkpoint_utils import NewCheckpointReader
+        """A `tf.train.Saver` over every variable of the object graph, by graph name. As TF's, it
+        includes `save_counter`, which a Saver-written checkpoint lacks: TF's graph-mode restore then
+        fails with the Saver's NotFoundError, and so does this one."""
         from graphcompat.training.saver import Saver
         session = _run_session(session)
-        reader = NewCheckpointReader(self._save_path)
-        var_list = {v._shared_name(): v for v in self._variables()
-                    if reader.has_tensor(v._shared_name()) or all(v is not o for o in self._optionally_restored)}
         with session.graph.as_default(), _ops.device("/cpu:0"):
-            Saver(var_list).restore(session, self._save_path)
+            Saver({v._shared_name(): v for v in self._variables()}).restore(session, self._save_path)
 
     def initialize_or_restore(self, session=None) -> None:
         self.run_restore_ops(session=session)
