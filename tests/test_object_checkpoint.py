@@ -495,3 +495,22 @@ def test_bad_input_without_tf(tmp_path):
             ck.save(str(tmp_path / "ck"))
         with pytest.raises(ValueError, match="single argument"):
             gtf.train.CheckpointOptions(experimental_write_callbacks=[lambda a, b: None])
+
+
+def test_session_of_another_graph(tmp_path):
+    """save/restore outside `graph.as_default()`: ops go to the session's / the variables' graph."""
+    graph = gtf.Graph()
+    with graph.as_default():
+        v = gtf.Variable([1.0], name="v")
+        ck = gtf.train.Checkpoint(v=v)
+    with gtf.Session(graph=graph) as sess:
+        sess.run(v.initializer)
+    sess = gtf.Session(graph=graph)
+    sess.run(v.initializer)
+    path = ck.save(str(tmp_path / "ck"), session=sess)
+    status = ck.restore(path)
+    assert ck.save_counter.graph is graph
+    status.run_restore_ops(sess)
+    status.assert_consumed()
+    assert sess.run(ck.save_counter) == 1
+    sess.close()

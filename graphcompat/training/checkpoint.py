@@ -108,8 +108,8 @@ class _TrackableSaver:
         self._cached_save_operation = None
         self._restore_op_cache: dict = {}
 
-    def _check_graph(self) -> _ops.Graph:
-        graph = _ops.get_default_graph()
+    def _check_graph(self, graph: Optional[_ops.Graph] = None) -> _ops.Graph:
+        graph = graph or _ops.get_default_graph()
         if self._graph is None:
             self._graph = graph
         elif graph is not self._graph:
@@ -118,7 +118,15 @@ class _TrackableSaver:
         return graph
 
     def save(self, file_prefix: str, session=None, options: Optional[CheckpointOptions] = None) -> str:
-        graph = self._check_graph()
+        if session is None:
+            session = _get_session()
+        if session is None:
+            raise _no_session_error(file_prefix)
+        graph = self._check_graph(session.graph)
+        with graph.as_default():
+            return self._save(graph, file_prefix, session, options)
+
+    def _save(self, graph: _ops.Graph, file_prefix: str, session, options: Optional[CheckpointOptions]) -> str:
         if self._object_graph_feed_tensor is None:
             with graph.as_default(), _ops.control_dependencies(None), _ops.device("/cpu:0"):
                 self._object_graph_feed_tensor = _const.constant("", dtype=_dt.string)
@@ -132,10 +140,6 @@ class _TrackableSaver:
                 self._cached_save_operation = _build_save(self._file_prefix_feed_tensor,
                                                           self._object_graph_feed_tensor, saved)
             self._last_save_object_graph = serialized
-        if session is None:
-            session = _get_session()
-        if session is None:
-            raise _no_session_error(file_prefix)
         directory = os.path.dirname(file_prefix)
         if directory:
             os.makedirs(directory, exist_ok=True)  # TF's file_io.recursive_create_dir
@@ -151,7 +155,7 @@ class _TrackableSaver:
         reader = NewCheckpointReader(save_path)
         if not reader.has_tensor(tracking.OBJECT_GRAPH_PROTO_KEY):
             return NameBasedSaverStatus(self._root, save_path, next(tracking._restore_uids))
-        graph = self._check_graph()
+        graph = self._check_graph(self._graph or _graph_of_objects(self._root))
         if self._file_prefix_placeholder is None:
             with graph.as_default(), _ops.control_dependencies(None), _ops.device("/cpu:0"):
                 self._file_prefix_placeholder = _const.constant("model")
@@ -160,9 +164,18 @@ class _TrackableSaver:
         proto.ParseFromString(serialized if isinstance(serialized, bytes) else serialized.item())
         coordinator = tracking.RestoreCoordinator(proto, save_path, self._file_prefix_placeholder, reader,
                                                   self._restore_op_cache)
-        coordinator.restore(0, self._root)
+        with graph.as_default():
+            coordinator.restore(0, self._root)
         return CheckpointLoadStatus(coordinator, {self._file_prefix_placeholder: save_path}, self._root,
                                     options or CheckpointOptions())
+
+
+def _graph_of_objects(root) -> Optional[_ops.Graph]:
+    """The graph of the object graph's variables (where its restore ops belong), or None."""
+    for obj in tracking.list_objects(root):
+        if tracking.is_variable(obj):
+            return obj.graph
+    return None
 
 
 def _without_slot_variables(proto, saved):
@@ -296,11 +309,12 @@ class Checkpoint:
             session = _get_session()
         if session is None:
             raise _no_session_error(file_prefix)
-        if self._save_counter is None:
-            session.run(self.save_counter.initializer)
-        if self._save_assign_op is None:
-            with _ops.colocate_with(self.save_counter.op):
-                self._save_assign_op = self.save_counter.assign_add(1, read_value=True)
+        with session.graph.as_default():
+            if self._save_counter is None:
+                session.run(self.save_counter.initializer)
+            if self._save_assign_op is None:
+                with _ops.colocate_with(self.save_counter.op):
+                    self._save_assign_op = self.save_counter.assign_add(1, read_value=True)
         checkpoint_number = session.run(self._save_assign_op)
         file_path = self.write(f"{file_prefix}-{int(checkpoint_number)}", session=session, options=options)
         _state.update_checkpoint_state(os.path.dirname(file_prefix), file_path, [file_path],
@@ -311,7 +325,8 @@ class Checkpoint:
         """Binds the checkpoint's values to this object graph; returns a status whose `run_restore_ops`
         or `initialize_or_restore` assigns them. Objects created later restore when they are tracked."""
         status = self._saver.restore(save_path)
-        self._maybe_create_save_counter()  # restored on creation (a deferred dependency of the root)
+        with (self._saver._graph or _ops.get_default_graph()).as_default():
+            self._maybe_create_save_counter()  # restored on creation (a deferred dependency of the root)
         if isinstance(status, NameBasedSaverStatus):
             status.add_to_optionally_restored(self.save_counter)
         return status
@@ -628,12 +643,13 @@ class CheckpointManager:
             self._last_checkpoint_step = current_step
         if session is None:
             raise _no_session_error(self._prefix)
-        if self._checkpoint._save_counter is None:
+        with session.graph.as_default():
+            if self._checkpoint._save_counter is None:
+                save_counter = self._checkpoint.save_counter
+                session.run(save_counter.initializer)  # TF's _initializing_creator: a new counter starts at 0
             save_counter = self._checkpoint.save_counter
-            session.run(save_counter.initializer)  # TF's _initializing_creator: a new counter starts at 0
-        save_counter = self._checkpoint.save_counter
-        if self._save_counter_assign is None:
-            self._save_counter_assign = save_counter.assign_add(1, read_value=False)
+            if self._save_counter_assign is None:
+                self._save_counter_assign = save_counter.assign_add(1, read_value=False)
         session.run(self._save_counter_assign)
         if checkpoint_number is None:
             checkpoint_number = save_counter

@@ -44,7 +44,7 @@ def merge_v2_checkpoints(ctx, op, prefixes, destination):
             if key in merged:
                 raise errors.InvalidArgumentError(None, op, f"Duplicate tensor key {key} in {prefix}")
             merged[key] = reader.get_tensor(key)
-    formats.write_bundle(destination, merged)
+    formats.write_bundle(destination, merged, keep_order=True)
     for prefix in sources:
         for path in [formats.bundle.index_filename(prefix)] + [
                 os.path.join(os.path.dirname(prefix) or ".", f) for f in os.listdir(os.path.dirname(prefix) or ".")
