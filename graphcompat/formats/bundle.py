@@ -204,7 +204,7 @@ def write_bundle(prefix: str, tensors: Mapping[str, "np.ndarray | PartitionedTen
         _make_parent_directory(directory)
         remove_temporaries(directory, os.path.basename(prefix) + ".")
         num_shards = 2 if _shard_count(prefix) == 1 else 1
-        _write_files(prefix, tensors, num_shards, keep_order)
+        _write_files(prefix, tensors if keep_order else {k: tensors[k] for k in sorted(tensors)}, num_shards)
     except OSError as exc:
         raise io_error(exc.filename or prefix, exc) from None
     _remove_other_data_files(prefix, num_shards)
@@ -231,7 +231,7 @@ def _shard_count(prefix: str) -> int | None:
         return None
 
 
-def _write_files(prefix: str, tensors, num_shards: int, keep_order: bool = False) -> None:
+def _write_files(prefix: str, tensors, num_shards: int) -> None:
     """Data files, then the index, each under a temporary name, fsynced, then renamed into place."""
     staged: list[tuple[str, str]] = []  # (temporary, final)
     try:
@@ -243,7 +243,7 @@ def _write_files(prefix: str, tensors, num_shards: int, keep_order: bool = False
             with open(temp, "wb") as file:
                 if shard == 0:  # every tensor goes to shard 0; a second shard stays empty
                     data = _DataWriter(file)
-                    for name in (tensors if keep_order else sorted(tensors)):
+                    for name in tensors:  # in the order write_bundle chose
                         key = name.encode("utf-8", "surrogateescape")
                         value = tensors[name]
                         if isinstance(value, PartitionedTensor):
