@@ -20,7 +20,6 @@ from typing import Callable, Optional
 from graphcompat.formats import checkpoint_state as _state
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import dtypes as _dt
-from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
 from graphcompat.framework.registry import apply_op
 from graphcompat.training import tracking
@@ -29,8 +28,8 @@ from graphcompat.training import tracking
 class CheckpointOptions:
     """`tf.train.CheckpointOptions`: options for saving and restoring checkpoints.
 
-    In graph mode with one device, only `experimental_write_callbacks` (run with the saved path after
-    each write) and `experimental_skip_slot_variables` change what happens; the rest are recorded."""
+    In graph mode with one device only `experimental_write_callbacks` (run with the saved path after each
+    write) changes what happens; the rest are recorded (TF 1.x's Checkpoint.restore takes no options)."""
 
     __slots__ = ("experimental_io_device", "experimental_enable_async_checkpoint", "experimental_write_callbacks",
                  "enable_async", "experimental_sharding_callback", "experimental_skip_slot_variables")
@@ -42,10 +41,8 @@ class CheckpointOptions:
         self.enable_async = experimental_enable_async_checkpoint or enable_async
         self.experimental_enable_async_checkpoint = self.enable_async
         if experimental_write_callbacks is not None:
-            for callback in experimental_write_callbacks:
-                if len(_positional_parameters(callback)) > 1:
-                    raise ValueError("Callbacks passed to `experimental_write_callbacks` must either take no "
-                                     "arguments or a single argument (the checkpoint save path).")
+            for callback in experimental_write_callbacks:  # TF asserts each takes no argument or the path
+                assert len(_parameters(callback)) <= 1
         self.experimental_write_callbacks = experimental_write_callbacks
         if experimental_sharding_callback is not None:
             raise NotImplementedError("tf.train.CheckpointOptions(experimental_sharding_callback=...)")
@@ -61,22 +58,19 @@ class CheckpointOptions:
         return result
 
 
-def _positional_parameters(callback: Callable) -> list:
+def _parameters(callback: Callable) -> list:
     import inspect
-    try:
-        parameters = inspect.signature(callback).parameters.values()
-    except (TypeError, ValueError):
-        return []
-    return [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-            and p.default is p.empty]
+    return list(inspect.signature(callback).parameters)
 
 
 def _run_callbacks(callbacks, save_path: str) -> None:
+    """TF's `_execute_callbacks`: a callback with one parameter gets the saved path."""
     for callback in callbacks:
-        if _positional_parameters(callback):
-            callback(save_path)
-        else:
+        count = len(_parameters(callback))
+        if count == 0:
             callback()
+        elif count == 1:
+            callback(save_path)
 
 
 def _get_session():
@@ -132,8 +126,6 @@ class _TrackableSaver:
                 self._object_graph_feed_tensor = _const.constant("", dtype=_dt.string)
                 self._file_prefix_feed_tensor = _const.constant("", dtype=_dt.string)
         proto, saved = tracking.serialize_object_graph(self._root)
-        if options is not None and options.experimental_skip_slot_variables:
-            proto, saved = _without_slot_variables(proto, saved)
         serialized = proto.SerializeToString()
         if self._last_save_object_graph != serialized or self._cached_save_operation is None:
             with graph.as_default(), _ops.control_dependencies(None):
@@ -176,16 +168,6 @@ def _graph_of_objects(root) -> Optional[_ops.Graph]:
         if tracking.is_variable(obj):
             return obj.graph
     return None
-
-
-def _without_slot_variables(proto, saved):
-    slot_ids = {ref.slot_variable_node_id for node in proto.nodes for ref in node.slot_variables}
-    keys = {proto.nodes[i].attributes[0].checkpoint_key for i in slot_ids if proto.nodes[i].attributes}
-    for node in proto.nodes:
-        del node.slot_variables[:]
-    for i in slot_ids:
-        del proto.nodes[i].attributes[:]
-    return proto, [s for s in saved if s.key not in keys]
 
 
 def _saved_value(variable) -> _ops.Tensor:
@@ -388,7 +370,8 @@ class CheckpointLoadStatus:
             if obj is not None and _update_uid(obj, 0) < self._checkpoint.restore_uid:
                 raise AssertionError(f"Object {node} not assigned a value from checkpoint.")
         for obj in self._list_objects():
-            if isinstance(obj, (tracking.ListWrapper, tracking._DictWrapper)) and not tracking.children(obj):
+            if isinstance(obj, (tracking.ListWrapper, tracking._TupleWrapper, tracking._DictWrapper)) \
+                    and not tracking.children(obj):
                 continue
             if all(o is not obj for o in self._checkpoint.all_python_objects):
                 self._checkpoint.all_python_objects.append(obj)

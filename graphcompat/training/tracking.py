@@ -10,7 +10,7 @@ says what each kind of object tracks as children, by type:
 | `tf.train.Checkpoint` | its keyword arguments (sorted), later attributes, `save_counter` | |
 | `tf.train.Optimizer` | its non-slot variables of the current graph, by name (`beta1_power`) | |
 | tf.layers layers | their weights, by `add_weight` name, in creation order (`kernel`, `bias`) | |
-| lists / tuples / dicts (wrapped as TF's `ListWrapper` / `_DictWrapper`) | `"0"`, `"1"` … / the keys | |
+| lists / tuples / dicts (wrapped as TF's `ListWrapper` / `_TupleWrapper` / `_DictWrapper`) | `"0"` … / keys | |
 
 and optimizers' slot variables hang off the object graph as TF's `slot_variables` references.
 
@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import collections
 import itertools
-from typing import Iterator, Optional
 
-from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 
 OBJECT_GRAPH_PROTO_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -81,17 +79,37 @@ class _DictWrapper(dict):
         return f"DictWrapper({dict.__repr__(self)})"
 
 
+class _TupleWrapper(tuple):
+    """TF's `data_structures._TupleWrapper` for plain tuples: children `"0"`, `"1"` …, as a list's."""
+
+
 def wrap_or_unwrap(value):
-    """TF's `data_structures.wrap_or_unwrap` for what an attribute assignment stores: lists and tuples
-    become ListWrapper (TF wraps tuples as `_TupleWrapper`, which checkpoints the same way), dicts
-    _DictWrapper, recursively; anything else is stored as it is."""
-    if isinstance(value, (ListWrapper, _DictWrapper)):
+    """TF's `data_structures.wrap_or_unwrap` for what an attribute assignment stores: lists become
+    ListWrapper, tuples _TupleWrapper, dicts _DictWrapper, recursively; anything else is stored as it is."""
+    if isinstance(value, (ListWrapper, _DictWrapper, _TupleWrapper)):
         return value
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        if any(is_trackable(wrap_or_unwrap(v)) for v in value):
+            raise NotImplementedError("tf.train.Checkpoint: tracking the contents of a namedtuple (TF's "
+                                      "_TupleWrapper for namedtuples)")
+        return value
+    if isinstance(value, list):
         return ListWrapper(wrap_or_unwrap(v) for v in value)
+    if isinstance(value, tuple):
+        return _TupleWrapper(wrap_or_unwrap(v) for v in value)
     if isinstance(value, dict):
         return _DictWrapper((k, wrap_or_unwrap(v)) for k, v in value.items())
     return value
+
+
+def _check_saveable_dict(value: "_DictWrapper") -> None:
+    """TF's `_DictWrapper._trackable_children` on save: a non-string key to a trackable cannot be saved."""
+    if any(not isinstance(k, str) and is_trackable(v) for k, v in value.items()):
+        raise ValueError(
+            f"Unable to save the object {value} (a dictionary wrapper constructed automatically on attribute "
+            "assignment). The wrapped dictionary contains a non-string key which maps to a trackable object or "
+            "mutable data structure.\n\nIf you don't need this dictionary checkpointed, wrap it in a "
+            "non-trackable object; it will be subsequently ignored.")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -114,7 +132,8 @@ def _is_layer(obj) -> bool:
 
 def is_trackable(obj) -> bool:
     """Whether TF's counterpart of `obj` is a `Trackable` (what `tf.train.Checkpoint` accepts)."""
-    return (is_variable(obj) or _is_optimizer(obj) or _is_layer(obj) or isinstance(obj, (ListWrapper, _DictWrapper))
+    return (is_variable(obj) or _is_optimizer(obj) or _is_layer(obj)
+            or isinstance(obj, (ListWrapper, _TupleWrapper, _DictWrapper))
             or hasattr(obj, "_gc_trackable_children"))
 
 
@@ -124,7 +143,7 @@ def children(obj) -> list:
         return list(obj._gc_trackable_children())
     if is_variable(obj):
         return []
-    if isinstance(obj, ListWrapper):
+    if isinstance(obj, (ListWrapper, _TupleWrapper)):
         return [(str(i), v) for i, v in enumerate(obj) if is_trackable(v)]
     if isinstance(obj, _DictWrapper):
         return [(k, v) for k, v in obj.items() if isinstance(k, str) and is_trackable(v)]
@@ -215,6 +234,8 @@ def serialize_object_graph(root) -> tuple:
     proto = pb2.TrackableObjectGraph()
     saved = []
     for obj in objects:
+        if isinstance(obj, _DictWrapper):
+            _check_saveable_dict(obj)
         node = proto.nodes.add()
         for name, child in children(obj):
             node.children.add(node_id=node_ids[id(child)], local_name=name)
@@ -406,15 +427,3 @@ def slot_created(optimizer, slot_name: str, variable, slot) -> None:
 def objects_with_attributes(objects) -> list:
     """TF's `_objects_with_attributes`: the objects that save values themselves (variables here)."""
     return [o for o in objects if is_variable(o)]
-
-
-def iter_unique(objects) -> Iterator:
-    seen = set()
-    for o in objects:
-        if id(o) not in seen:
-            seen.add(id(o))
-            yield o
-
-
-def dtype_name(dtype) -> str:
-    return _dt.as_dtype(dtype).name
