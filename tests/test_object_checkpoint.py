@@ -543,3 +543,32 @@ def test_containers_match_tf(tmp_path):
     assert got[:3] == want[:3]
     assert got[3].split(" (a dictionary")[1] == want[3].split(" (a dictionary")[1]
     assert got[3].startswith("Unable to save the object DictWrapper({1: <tf.Variable 'a:0'")
+
+
+@pytest.mark.oracle
+def test_layers_and_rnn_cells_track_as_tf(tmp_path):
+    """tf.layers (BatchNormalization's non-trainable weights, Conv2D) and RNN cells: MultiRNNCell's
+    `cell-<i>`, wrappers' `cell`, GRUCell's `gates/kernel` (escaped `gates.Skernel`)."""
+    tf1 = oracle.tf1()
+
+    def run(tf, directory):
+        graph = tf.Graph()
+        with graph.as_default():
+            x = tf.placeholder(tf.float32, [2, 5, 4])
+            rnn = tf.nn.rnn_cell
+            cell = rnn.MultiRNNCell([rnn.DropoutWrapper(rnn.LSTMCell(4), output_keep_prob=0.5), rnn.GRUCell(4),
+                                     rnn.ResidualWrapper(rnn.BasicRNNCell(4))])
+            out, _ = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+            bn = tf.layers.BatchNormalization(name="bn")
+            bn(out, training=True)
+            conv = tf.layers.Conv2D(2, 3, name="conv")
+            conv(tf.zeros([1, 5, 5, 1]))
+            ck = tf.train.Checkpoint(cell=cell, bn=bn, conv=conv)
+            with tf.Session(graph=graph) as sess:
+                sess.run(tf.global_variables_initializer())
+                path = ck.save(os.path.join(directory, "ck"), session=sess)
+        return tf.train.list_variables(path), _object_graph(tf, path)
+
+    got, want = run(gtf, str(tmp_path / "gc")), run(tf1, str(tmp_path / "tf"))
+    assert got[0] == want[0] and got[1] == want[1]
+    assert ("cell/cell-1/gates.Skernel/.ATTRIBUTES/VARIABLE_VALUE", [8, 8]) in got[0]

@@ -152,9 +152,25 @@ def children(obj) -> list:
         return [(name, v) for (name, g), v in sorted(obj._non_slot_dict.items(), key=lambda item: item[0][0])
                 if g is graph]
     if _is_layer(obj):
-        weights = sorted(set(obj._trainable_weights) | set(obj._non_trainable_weights), key=lambda v: v.op._id)
-        return [(v.op.name.rsplit("/", 1)[-1], v) for v in weights]
+        return _layer_children(obj)
     return []
+
+
+def _layer_children(layer) -> list:
+    """A layer's children as TF's legacy layers track them: the cells a cell wraps or stacks (tracked in
+    their constructors: MultiRNNCell's `cell-<i>`, a wrapper's `cell`), then the weights in creation order
+    under their `add_weight` names (`kernel`, GRUCell's `gates/kernel`)."""
+    out = []
+    from graphcompat.nn import rnn_cell
+    if isinstance(layer, rnn_cell.MultiRNNCell):
+        out += [(f"cell-{i}", cell) for i, cell in enumerate(layer._cells) if is_trackable(cell)]
+    elif isinstance(getattr(layer, "_cell", None), rnn_cell.RNNCell):
+        out.append(("cell", layer._cell))
+    names = layer.__dict__.get("_gc_weight_names", {})
+    weights = {id(v): v for v in list(layer._trainable_weights) + list(layer._non_trainable_weights)}
+    for var in sorted(weights.values(), key=lambda v: v.op._id):
+        out.append((names.get(id(var), var.op.name.rsplit("/", 1)[-1]), var))
+    return out
 
 
 def child_named(obj, name: str):
