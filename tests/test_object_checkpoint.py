@@ -572,3 +572,27 @@ def test_layers_and_rnn_cells_track_as_tf(tmp_path):
     got, want = run(gtf, str(tmp_path / "gc")), run(tf1, str(tmp_path / "tf"))
     assert got[0] == want[0] and got[1] == want[1]
     assert ("cell/cell-1/gates.Skernel/.ATTRIBUTES/VARIABLE_VALUE", [8, 8]) in got[0]
+
+
+def test_containers_filled_after_restore_and_string_variables(tmp_path):
+    """Elements added to a tracked list/dict after restore() are restored (TF's restore-on-create), and a
+    string variable's host value does not stop the compiled save_counter update."""
+    with gtf.Graph().as_default():
+        a, b = gtf.Variable([1.0], name="a"), gtf.Variable("text", name="b")
+        ck = gtf.train.Checkpoint(lst=[a], d={"b": b})
+        with gtf.Session() as sess:
+            sess.run(gtf.global_variables_initializer())
+            for _ in range(3):  # the second and third runs are compiled
+                path = ck.save(str(tmp_path / "ck"), session=sess)
+    with gtf.Graph().as_default():
+        ck = gtf.train.Checkpoint(lst=[], d={})
+        status = ck.restore(path)
+        a, b = gtf.Variable([0.0], name="a"), gtf.Variable("", name="b")
+        ck.lst.append(a)
+        ck.d["b"] = b
+        assert type(ck.lst).__name__ == "ListWrapper" and repr(ck.d).startswith("DictWrapper(")
+        with gtf.Session() as sess:
+            status.run_restore_ops(sess)
+            status.assert_consumed()
+            assert sess.run([a, b, ck.save_counter])[1:] == [b"text", 3]
+            assert ck.save(str(tmp_path / "ck"), session=sess) == str(tmp_path / "ck-4")

@@ -66,10 +66,34 @@ def slot_variable_path(variable_path: str, optimizer_path: str, slot_name: str) 
 # TF's data structures: containers assigned to a trackable object are wrapped so their contents track
 # ------------------------------------------------------------------------------------------------
 class ListWrapper(list):
-    """TF's `data_structures.ListWrapper`: a list whose trackable elements are children `"0"`, `"1"` …"""
+    """TF's `data_structures.ListWrapper`: a list whose trackable elements are children `"0"`, `"1"` …
+    Elements added later are wrapped and restored from a checkpoint waiting for them, as TF's."""
 
     def __repr__(self) -> str:
         return f"ListWrapper({list.__repr__(self)})"
+
+    def append(self, value) -> None:
+        value = wrap_or_unwrap(value)
+        super().append(value)
+        if is_trackable(value):
+            dependency_added(self, str(len(self) - 1), value)
+
+    def extend(self, values) -> None:
+        for value in values:
+            self.append(value)
+
+    def __iadd__(self, values):
+        self.extend(values)
+        return self
+
+    def __setitem__(self, index, value) -> None:
+        if isinstance(index, slice):
+            super().__setitem__(index, [wrap_or_unwrap(v) for v in value])
+            return
+        value = wrap_or_unwrap(value)
+        super().__setitem__(index, value)
+        if is_trackable(value):
+            dependency_added(self, str(index % len(self)), value)
 
 
 class _DictWrapper(dict):
@@ -77,6 +101,21 @@ class _DictWrapper(dict):
 
     def __repr__(self) -> str:
         return f"DictWrapper({dict.__repr__(self)})"
+
+    def __setitem__(self, key, value) -> None:
+        value = wrap_or_unwrap(value)
+        super().__setitem__(key, value)
+        if isinstance(key, str) and is_trackable(value):
+            dependency_added(self, key, value)
+
+    def update(self, *args, **kwargs) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return self[key]
 
 
 class _TupleWrapper(tuple):
