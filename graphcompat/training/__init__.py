@@ -25,7 +25,8 @@ def summary_iterator(path: str):
         yield Event.FromString(record)
 
 
-__all__ = ["summary_iterator", "Checkpoint", "CheckpointManager", "CheckpointOptions", "Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader", "init_from_checkpoint",
+__all__ = ["summary_iterator", "Checkpoint", "CheckpointManager", "CheckpointOptions",
+           "Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader", "init_from_checkpoint",
            "list_variables", "load_checkpoint", "load_variable", "export_meta_graph", "import_meta_graph",
            "write_graph", "checkpoint_exists", "generate_checkpoint_state_proto", "get_checkpoint_mtimes",
            "get_checkpoint_state", "latest_checkpoint", "remove_checkpoint", "update_checkpoint_state",
