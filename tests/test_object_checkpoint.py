@@ -596,3 +596,27 @@ def test_containers_filled_after_restore_and_string_variables(tmp_path):
             status.assert_consumed()
             assert sess.run([a, b, ck.save_counter])[1:] == [b"text", 3]
             assert ck.save(str(tmp_path / "ck"), session=sess) == str(tmp_path / "ck-4")
+
+
+@pytest.mark.oracle
+def test_save_and_restore_graph_match_tf(tmp_path):
+    """The ops save() and restore() add: names, types, inputs, control inputs and devices as TF 2's
+    graph-mode Checkpoint records them (ref and resource variables, the save counter)."""
+    tf1 = oracle.tf1()
+
+    def record(tf, directory):
+        graph = tf.Graph()
+        with graph.as_default():
+            v = tf.Variable([1.0, 2.0], name="v", use_resource=False)
+            r = tf.Variable([1.0], name="r", use_resource=True)
+            ck = tf.train.Checkpoint(v=v, r=r)
+            start = len(graph.get_operations())
+            with tf.Session(graph=graph) as sess:
+                sess.run(tf.global_variables_initializer())
+                ck.restore(ck.save(os.path.join(directory, "ck"), session=sess))
+            return [(op.name, op.type, [t.name for t in op.inputs], [c.name for c in op.control_inputs],
+                     "" if op.name == "save_counter/Initializer/initial_value" else op.device)
+                    for op in graph.get_operations()[start:]]
+
+    got, want = record(gtf, str(tmp_path / "gc")), record(tf1, str(tmp_path / "tf"))
+    assert got == want

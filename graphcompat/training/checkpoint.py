@@ -171,31 +171,38 @@ def _graph_of_objects(root) -> Optional[_ops.Graph]:
 
 
 def _saved_value(variable) -> _ops.Tensor:
-    """The tensor SaveV2 writes for a variable: a ref variable's ref (as TF's ReferenceVariableSaveable),
-    a resource variable's value read under `Read` (as TF's ResourceVariableSaveable)."""
-    if getattr(variable, "_is_resource_variable", False):
-        from graphcompat.ops import resource_variable_ops as rv
-        with _ops.device(variable.device), _ops.name_scope("Read"):
-            return rv.read_variable_op(variable.handle, variable.dtype.base_dtype)
-    return variable._ref()
+    """The tensor SaveV2 writes for a variable, as TF 2's graph-mode Checkpoint records it: a ref
+    variable's snapshot `v/read`; a resource variable's value read under `Read` (DisableCopyOnRead,
+    ReadVariableOp), an Identity, and an Identity on the save device (`/device:CPU:0`)."""
+    if not getattr(variable, "_is_resource_variable", False):
+        return variable.value()
+    from graphcompat.ops import array_ops
+    from graphcompat.ops import resource_variable_ops as rv
+    with _ops.device(variable.device):
+        with _ops.name_scope("Read"):
+            apply_op("DisableCopyOnRead", [variable.handle])
+            value = rv.read_variable_op(variable.handle, variable.dtype.base_dtype)
+        value = array_ops.identity(value)
+    with _ops.device("/device:CPU:0"):
+        return array_ops.identity(value)
 
 
 def _build_save(file_prefix: _ops.Tensor, object_graph: _ops.Tensor, saved: list) -> _ops.Tensor:
     """TF's MultiDeviceSaver.save for one device: SaveV2 into a temporary shard, MergeV2Checkpoints to the
-    prefix, and the prefix as the value to fetch once both ran."""
-    from graphcompat.ops import checkpoint_ops
+    prefix, and the prefix as the value to fetch once both ran (ops in TF's order, names and devices)."""
+    from graphcompat.ops import array_ops, checkpoint_ops
     from graphcompat.ops import sharded_save_ops  # noqa: F401  (ShardedFilename, MergeV2Checkpoints)
-    entries = [(s.key, _saved_value(s.variable)) for s in saved]  # object-graph order, as TF's data file
-    entries.append((tracking.OBJECT_GRAPH_PROTO_KEY, object_graph))
-    with _ops.device("/cpu:0"):
+    with _ops.device("CPU"):
         is_s3 = apply_op("StaticRegexFullMatch", [file_prefix], {"pattern": "^s3://.*"})
         suffix = apply_op("Select", [is_s3, _const.constant(".part"), _const.constant("_temp/part")])
         tmp_prefix = apply_op("StringJoin", [[file_prefix, suffix]], {"separator": ""})
+    entries = [(s.key, _saved_value(s.variable)) for s in saved]  # object-graph order, as TF's data file
+    entries.append((tracking.OBJECT_GRAPH_PROTO_KEY, object_graph))
     num_shards = _const.constant(1, name="num_shards")
-    with _ops.device("/cpu:0"):
-        with _ops.name_scope("ShardedFilename"):
+    with _ops.device("/device:CPU:0"):
+        with _ops.name_scope(None, "ShardedFilename") as scope:
             shard = _const.constant(0, name="shard")
-        shard_prefix = apply_op("ShardedFilename", [tmp_prefix, shard, num_shards], name="ShardedFilename")
+            shard_prefix = apply_op("ShardedFilename", [tmp_prefix, shard, num_shards], name=scope)
         save = checkpoint_ops.save_v2(shard_prefix, [k for k, _ in entries], [""] * len(entries),
                                       [t for _, t in entries])
         with _ops.control_dependencies([save]):
@@ -204,7 +211,6 @@ def _build_save(file_prefix: _ops.Tensor, object_graph: _ops.Tensor, saved: list
             merge = apply_op("MergeV2Checkpoints", [prefixes, file_prefix], {"delete_old_dirs": True},
                              name="MergeV2Checkpoints")
         with _ops.control_dependencies([merge]):
-            from graphcompat.ops import array_ops
             return array_ops.identity(file_prefix)
 
 
@@ -260,8 +266,7 @@ class Checkpoint:
             return
         from graphcompat.variables import ResourceVariable
         with _ops.control_dependencies(None), _ops.device("/cpu:0"):
-            counter = ResourceVariable(_const.constant(0, dtype=_dt.int64), name="save_counter",
-                                       trainable=False, dtype=_dt.int64)
+            counter = ResourceVariable(0, name="save_counter", trainable=False, dtype=_dt.int64)
         object.__setattr__(self, "_save_counter", counter)
         tracking.dependency_added(self, "save_counter", counter)
 

@@ -438,19 +438,20 @@ class RestoreCoordinator:
                 fresh.append((key, variable))
         if not fresh:
             return
-        from graphcompat.ops import checkpoint_ops
+        from graphcompat.ops import checkpoint_ops, state_ops
         from graphcompat.training import saver as _saver
+        fresh.sort(key=lambda item: item[0])  # TF's restore reads its keys in sorted order
         graph = self.save_path_tensor.graph
         with graph.as_default(), _ops.control_dependencies(None):
-            with _ops.device("/cpu:0"):
+            with _ops.device("/device:CPU:0"):
                 restored = checkpoint_ops.restore_v2(self.save_path_tensor, [k for k, _ in fresh], [""] * len(fresh),
                                                      [v.dtype.base_dtype for _, v in fresh])
             for (key, variable), value in zip(fresh, restored):
-                with _ops.device(variable.device):
-                    if getattr(variable, "_is_resource_variable", False):
+                if getattr(variable, "_is_resource_variable", False):
+                    with _ops.device("/device:CPU:0"):  # TF restores resource variables on the save device
                         op = _saver._assign_handle(variable.handle, value)
-                    else:
-                        from graphcompat.ops import state_ops
+                else:
+                    with _ops.device(variable.device):
                         op = state_ops.assign(variable._ref(), value,
                                               validate_shape=variable.shape.is_fully_defined()).op
                 self._restore_op_cache[(key, id(variable))] = op
