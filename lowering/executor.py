@@ -411,7 +411,9 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Opt
 
 
 def _is_array_tree(value) -> bool:
-    return all(isinstance(leaf, (jax.Array, np.ndarray, np.generic)) for leaf in jax.tree_util.tree_leaves(value))
+    """Device-traceable state: arrays of numbers (a string variable's value is a host object array)."""
+    return all(isinstance(leaf, (jax.Array, np.ndarray, np.generic)) and getattr(leaf, "dtype", None) != object
+               for leaf in jax.tree_util.tree_leaves(value))
 
 
 # ------------------------------------------------------------------------------------------------

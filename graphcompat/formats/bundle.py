@@ -183,11 +183,14 @@ def _as_array(value) -> np.ndarray:
     return array
 
 
-def write_bundle(prefix: str, tensors: Mapping[str, "np.ndarray | PartitionedTensor"]) -> None:
+def write_bundle(prefix: str, tensors: Mapping[str, "np.ndarray | PartitionedTensor"],
+                 keep_order: bool = False) -> None:
     """Writes ``prefix.index`` and its data files like TF's Saver, so that a crash at any instant
     leaves ``prefix`` holding either its previous checkpoint or the new one, both readable.
 
-    Values are arrays (strings as object arrays of bytes/str) or :class:`PartitionedTensor`.
+    Values are arrays (strings as object arrays of bytes/str) or :class:`PartitionedTensor`. The data file
+    holds them in key order, or with ``keep_order`` in the mapping's order, as TF's SaveV2 kernel adds its
+    inputs (tf.train.Checkpoint saves in object-graph order); the index is always sorted by key.
     A first save writes ``prefix.data-00000-of-00001`` and is byte-identical to TF's. A re-save
     alternates between one and two data shards (the second one empty), so new data files never
     overwrite the ones the current index points at: renaming the new index into place is the single
@@ -201,7 +204,7 @@ def write_bundle(prefix: str, tensors: Mapping[str, "np.ndarray | PartitionedTen
         _make_parent_directory(directory)
         remove_temporaries(directory, os.path.basename(prefix) + ".")
         num_shards = 2 if _shard_count(prefix) == 1 else 1
-        _write_files(prefix, tensors, num_shards)
+        _write_files(prefix, tensors if keep_order else {k: tensors[k] for k in sorted(tensors)}, num_shards)
     except OSError as exc:
         raise io_error(exc.filename or prefix, exc) from None
     _remove_other_data_files(prefix, num_shards)
@@ -240,7 +243,7 @@ def _write_files(prefix: str, tensors, num_shards: int) -> None:
             with open(temp, "wb") as file:
                 if shard == 0:  # every tensor goes to shard 0; a second shard stays empty
                     data = _DataWriter(file)
-                    for name in sorted(tensors):
+                    for name in tensors:  # in the order write_bundle chose
                         key = name.encode("utf-8", "surrogateescape")
                         value = tensors[name]
                         if isinstance(value, PartitionedTensor):

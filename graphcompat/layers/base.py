@@ -111,6 +111,11 @@ class Layer:
                 self._trainable_weights.append(var)
         elif var not in self._non_trainable_weights:
             self._non_trainable_weights.append(var)
+        # tf.train.Checkpoint tracks the weight under its add_weight name (graphcompat/training/tracking.py)
+        self.__dict__.setdefault("_gc_weight_names", {}).setdefault(id(var), name)
+        if self.__dict__.get("_gc_deferred_dependencies"):  # a tf.train.Checkpoint restore waits for it
+            from graphcompat.training import tracking
+            tracking.dependency_added(self, name, var)
         if regularizer is not None and not self._already_regularized(var):
             with _ops.name_scope(var.op.name + "/Regularizer/"):
                 loss = regularizer(var)

@@ -201,6 +201,7 @@ class Optimizer:
         named = self._slot_dict(slot_name)
         if _var_key(var) not in named:
             named[_var_key(var)] = _create_slot(var, initializer, shape, dtype, op_name)
+            self._restore_slot_variable(slot_name, var, named[_var_key(var)])
         return named[_var_key(var)]
 
     def _get_or_make_slot(self, var, val, slot_name: str, op_name: str):
@@ -208,6 +209,7 @@ class Optimizer:
         named = self._slot_dict(slot_name)
         if _var_key(var) not in named:
             named[_var_key(var)] = _create_slot(var, val, None, None, op_name)
+            self._restore_slot_variable(slot_name, var, named[_var_key(var)])
         return named[_var_key(var)]
 
     def _zeros_slot(self, var, slot_name: str, op_name: str):
@@ -222,7 +224,17 @@ class Optimizer:
                 v = _variables.Variable(initial_value, name=name, trainable=False,
                                         use_resource=_rv.is_resource_variable(colocate_with))
             self._non_slot_dict[key] = v
+            if self.__dict__.get("_gc_deferred_dependencies"):  # a tf.train.Checkpoint restore waits for it
+                from graphcompat.training import tracking
+                tracking.dependency_added(self, name, v)
         return v
+
+    def _restore_slot_variable(self, slot_name: str, var, slot) -> None:
+        """TF's Optimizer._restore_slot_variable: a slot created after `tf.train.Checkpoint.restore`
+        gets its checkpointed value (graphcompat/training/tracking.py)."""
+        if self.__dict__.get("_gc_deferred_slot_restorations"):
+            from graphcompat.training import tracking
+            tracking.slot_created(self, slot_name, var, slot)
 
     def _get_non_slot_variable(self, name: str, graph=None):
         return self._non_slot_dict.get((name, graph or _ops.get_default_graph()))

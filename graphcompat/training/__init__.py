@@ -4,6 +4,8 @@ Re-exported by the `tf.train` namespace (graphcompat/train/__init__.py).
 """
 from __future__ import annotations
 
+from graphcompat.training.checkpoint import (Checkpoint, CheckpointManager,  # noqa: F401
+                                             CheckpointOptions)
 from graphcompat.training.checkpoint_utils import (CheckpointReader, NewCheckpointReader,  # noqa: F401
                                                    init_from_checkpoint, list_variables, load_checkpoint,
                                                    load_variable)
@@ -23,7 +25,8 @@ def summary_iterator(path: str):
         yield Event.FromString(record)
 
 
-__all__ = ["summary_iterator", "Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader", "init_from_checkpoint",
+__all__ = ["summary_iterator", "Checkpoint", "CheckpointManager", "CheckpointOptions",
+           "Saver", "SaverDef", "CheckpointReader", "NewCheckpointReader", "init_from_checkpoint",
            "list_variables", "load_checkpoint", "load_variable", "export_meta_graph", "import_meta_graph",
            "write_graph", "checkpoint_exists", "generate_checkpoint_state_proto", "get_checkpoint_mtimes",
            "get_checkpoint_state", "latest_checkpoint", "remove_checkpoint", "update_checkpoint_state",

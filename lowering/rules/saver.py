@@ -66,7 +66,8 @@ def save_v2(ctx, op, prefix, tensor_names, shape_and_slices, *tensors):
         part = values.setdefault(name, _bundle.PartitionedTensor(tuple(full), []))
         part.parts.append(([s for s, _ in slices], value))
     try:
-        formats.write_bundle(prefix, values)  # creates a missing parent directory, as TF's writer does
+        # in SaveV2's input order; a missing parent directory is created, as TF's writer does
+        formats.write_bundle(prefix, values, keep_order=True)
     except errors.OpError as exc:
         raise format_error(exc, op) from None
     return None

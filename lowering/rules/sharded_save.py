@@ -38,11 +38,13 @@ def merge_v2_checkpoints(ctx, op, prefixes, destination):
             raise errors.NotFoundError(None, op, f"{formats.bundle.index_filename(prefix)}; No such file or "
                                        "directory")
         reader = formats.BundleReader(prefix)
-        for key in reader.keys():
+        # TF renames the shards' data files, so the merged data keeps each shard's layout: read the keys in
+        # data-file order.
+        for key in sorted(reader.keys(), key=lambda k: (reader._entry(k).shard_id, reader._entry(k).offset)):
             if key in merged:
                 raise errors.InvalidArgumentError(None, op, f"Duplicate tensor key {key} in {prefix}")
             merged[key] = reader.get_tensor(key)
-    formats.write_bundle(destination, merged)
+    formats.write_bundle(destination, merged, keep_order=True)
     for prefix in sources:
         for path in [formats.bundle.index_filename(prefix)] + [
                 os.path.join(os.path.dirname(prefix) or ".", f) for f in os.listdir(os.path.dirname(prefix) or ".")
