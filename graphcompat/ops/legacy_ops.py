@@ -1,0 +1,214 @@
+"""Op types that graphs written by TF 1.0–1.15 contain and TF's newer Python no longer records.
+
+Frozen graphs and meta graphs from those versions hold FusedBatchNorm (V1/V2) and their gradients, Div/Mod/Inv,
+Concat/Gather/Reverse (V1), BatchMatMul (V1), the V1/V2 matrix-diagonal ops, the `Batch*` linear-algebra
+aliases, grappler's DataFormat* ops, and many gradient kernels; `tf.import_graph_def` needs each as an op.
+Every entry here is TF's REGISTER_OP signature and attr defaults (TF's type constraints come from
+framework/tf_op_types.py). Their lowerings (lowering/rules/legacy.py) reuse the newer op's rule wherever TF's
+kernel is the same computation, so the old and new op types agree by construction.
+"""
+from __future__ import annotations
+
+from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import tensor_shape as _ts
+from graphcompat.framework.registry import InferenceContext, apply_op, defop, merge_shapes, unchanged_shape
+from graphcompat.ops.nn_ops import _fused_bn_shape
+
+INDEX = (_dt.int32, _dt.int64)
+_BN_ATTRS = {"epsilon": 0.0001, "exponential_avg_factor": 1.0, "data_format": "NHWC", "is_training": True}
+_BN_GRAD_ATTRS = {"epsilon": 0.0001, "data_format": "NHWC", "is_training": True}
+_HALF_FLOAT = (_dt.float16, _dt.bfloat16, _dt.float32)
+
+
+def _fused_bn_v1_shape(ctx: InferenceContext):
+    """FusedBatchNormShape: y like x, four channel vectors (V3's function, less its sixth output)."""
+    return _fused_bn_shape(ctx)[:5]
+
+
+def _fused_bn_grad_shape(ctx: InferenceContext):
+    """FusedBatchNormGradShape: x_backprop like x (merged with y_backprop), three channel vectors, and two
+    empty reserve outputs ([0], as TF's kernels leave them)."""
+    x = merge_shapes(ctx, ctx.shape(0), ctx.shape(1))
+    for i in (0, 1):
+        s = ctx.shape(i)
+        if s.ndims is not None and s.ndims != 4:
+            raise ctx.error(f"Shape must be rank 4 but is rank {s.ndims}")
+    c = None
+    if x.ndims is not None:
+        c = x.as_list()[1 if ctx.attrs.get("data_format", "NHWC") == "NCHW" else 3]
+    for i in (2, 3, 4):
+        s = ctx.shape(i)
+        if s.ndims is not None and s.ndims != 1:
+            raise ctx.error(f"Shape must be rank 1 but is rank {s.ndims}")
+        if c is None and s.ndims:
+            c = s.as_list()[0]
+    vec = _ts.TensorShape([c])
+    if x.ndims is None:
+        x = _ts.unknown_shape(4)
+    return [x, vec, vec, _ts.TensorShape([0]), _ts.TensorShape([0])]
+
+
+# --- batch normalization -----------------------------------------------------------------------------
+defop("FusedBatchNorm", "x: T, scale: T, offset: T, mean: T, variance: T -> y: T, batch_mean: T, "
+      "batch_variance: T, reserve_space_1: T, reserve_space_2: T", attrs=dict(_BN_ATTRS),
+      types={"T": (_dt.float32,)}, shape=_fused_bn_v1_shape)
+defop("FusedBatchNormV2", "x: T, scale: U, offset: U, mean: U, variance: U -> y: T, batch_mean: U, "
+      "batch_variance: U, reserve_space_1: U, reserve_space_2: U", attrs=dict(_BN_ATTRS),
+      types={"T": _HALF_FLOAT, "U": (_dt.float32,)}, shape=_fused_bn_v1_shape)
+defop("FusedBatchNormGrad", "y_backprop: T, x: T, scale: T, reserve_space_1: T, reserve_space_2: T -> "
+      "x_backprop: T, scale_backprop: T, offset_backprop: T, reserve_space_3: T, reserve_space_4: T",
+      attrs=dict(_BN_GRAD_ATTRS), types={"T": (_dt.float32,)}, shape=_fused_bn_grad_shape)
+defop("FusedBatchNormGradV2", "y_backprop: T, x: T, scale: float32, reserve_space_1: U, reserve_space_2: U -> "
+      "x_backprop: T, scale_backprop: U, offset_backprop: U, reserve_space_3: U, reserve_space_4: U",
+      attrs=dict(_BN_GRAD_ATTRS), types={"T": _HALF_FLOAT, "U": (_dt.float32,)}, shape=_fused_bn_grad_shape)
+# TF 0.x's batch norm (deprecated at GraphDef version 9, still in old frozen graphs): the attrs
+# variance_epsilon and scale_after_normalization have no defaults.
+defop("BatchNormWithGlobalNormalization", "t: T, m: T, v: T, beta: T, gamma: T -> result: T")
+defop("BatchNormWithGlobalNormalizationGrad", "t: T, m: T, v: T, gamma: T, backprop: T -> dx: T, dm: T, dv: T, "
+      "db: T, dg: T")
+
+# --- nn ---------------------------------------------------------------------------------------------
+defop("BiasAddV1", "value: T, bias: T -> output: T", shape=lambda ctx: [ctx.shape(0)])
+defop("MaxPoolV2", "input: T, ksize: int32, strides: int32 -> output: T",
+      attrs={"T": _dt.float32, "data_format": "NHWC"})
+defop("MaxPoolGradWithArgmax", "input: T, grad: T, argmax: Targmax -> output: T",
+      attrs={"include_batch_in_index": False}, shape=lambda ctx: [ctx.shape(0)])
+defop("MaxPoolGradGrad", "orig_input: T, orig_output: T, grad: T -> output: T", attrs={"data_format": "NHWC"},
+      shape=lambda ctx: [ctx.shape(1)])
+defop("MaxPoolGradGradV2", "orig_input: T, orig_output: T, grad: T, ksize: int32, strides: int32 -> output: T",
+      attrs={"data_format": "NHWC"}, shape=lambda ctx: [ctx.shape(1)])
+defop("MaxPoolGradGradWithArgmax", "input: T, grad: T, argmax: Targmax -> output: T",
+      attrs={"include_batch_in_index": False}, shape=lambda ctx: [ctx.shape(2)])
+defop("AvgPool3DGrad", "orig_input_shape: int32, grad: T -> output: T", attrs={"data_format": "NDHWC"},
+      shape=lambda ctx: [ctx.value_as_shape(0)])
+defop("MaxPool3DGrad", "orig_input: TInput, orig_output: TInput, grad: T -> output: T",
+      attrs={"data_format": "NDHWC", "T": _dt.float32, "TInput": _dt.float32}, shape=lambda ctx: [ctx.shape(0)])
+defop("MaxPool3DGradGrad", "orig_input: T, orig_output: T, grad: T -> output: T", attrs={"data_format": "NDHWC"},
+      shape=lambda ctx: [ctx.shape(1)])
+# V1 3-D convolution gradients take the tensor whose shape the V2 ops take as a vector.
+defop("Conv3DBackpropFilter", "input: T, filter: T, out_backprop: T -> output: T",
+      attrs={"dilations": [1, 1, 1, 1, 1]}, shape=lambda ctx: [ctx.shape(1)])
+defop("Conv3DBackpropInput", "input: T, filter: T, out_backprop: T -> output: T",
+      attrs={"dilations": [1, 1, 1, 1, 1]}, shape=lambda ctx: [ctx.shape(0)])
+defop("LRNGrad", "input_grads: T, input_image: T, output_image: T -> output: T",
+      attrs={"depth_radius": 5, "bias": 1.0, "alpha": 1.0, "beta": 0.5, "T": _dt.float32})
+defop("Dilation2DBackpropInput", "input: T, filter: T, out_backprop: T -> in_backprop: T",
+      shape=lambda ctx: [ctx.shape(0)])
+defop("Dilation2DBackpropFilter", "input: T, filter: T, out_backprop: T -> filter_backprop: T",
+      shape=lambda ctx: [ctx.shape(1)])
+# Grappler's layout optimizer writes these into the graphs it hands the executor (and to optimized exports).
+defop("DataFormatDimMap", "x: T -> y: T", attrs={"T": _dt.int32, "src_format": "NHWC", "dst_format": "NCHW"},
+      shape=unchanged_shape)
+defop("DataFormatVecPermute", "x: T -> y: T", attrs={"T": _dt.int32, "src_format": "NHWC", "dst_format": "NCHW"},
+      shape=unchanged_shape)
+defop("InTopK", "predictions: float32, targets: T -> precision: bool", attrs={"T": _dt.int32})
+defop("NthElement", "input: T, n: int32 -> values: T", attrs={"reverse": False})
+
+# --- math -------------------------------------------------------------------------------------------
+defop("Div", "x: T, y: T -> z: T")
+defop("Mod", "x: T, y: T -> z: T")
+defop("Inv", "x: T -> y: T", shape=unchanged_shape)
+defop("ApproximateEqual", "x: T, y: T -> z: bool", attrs={"tolerance": 1e-05})
+defop("Bucketize", "input: T -> output: int32", shape=unchanged_shape)
+defop("PopulationCount", "x: T -> y: uint8", shape=unchanged_shape)
+defop("Bincount", "arr: int32, size: int32, weights: T -> bins: T")
+defop("CheckNumericsV2", "tensor: T -> output: T", attrs={"message": ""}, stateful=True, shape=unchanged_shape)
+defop("IgammaGradA", "a: T, x: T -> z: T")
+defop("RandomGammaGrad", "alpha: T, sample: T -> output: T")
+for _op in ("BesselJ0", "BesselJ1", "BesselY0", "BesselY1", "BesselK0", "BesselK0e", "BesselK1", "BesselK1e",
+            "Dawsn", "Expint", "FresnelCos", "FresnelSin", "Spence"):
+    defop(_op, "x: T -> y: T", shape=unchanged_shape)
+for _op in ("SegmentSumV2", "SegmentProdV2", "SegmentMaxV2", "SegmentMinV2"):
+    defop(_op, "data: T, segment_ids: Tindices, num_segments: Tnumsegments -> output: T",
+          attrs={"Tnumsegments": _dt.int32})
+
+# --- array ------------------------------------------------------------------------------------------
+defop("Concat", "concat_dim: int32, values: N * T -> output: T")
+defop("Gather", "params: Tparams, indices: Tindices -> output: Tparams", attrs={"validate_indices": True})
+defop("Reverse", "tensor: T, dims: bool -> output: T", shape=lambda ctx: [ctx.shape(0)])
+defop("PlaceholderV2", "-> output: dtype", shape=lambda ctx: [ctx.attrs["shape"]])
+defop("DeepCopy", "x: T -> y: T", stateful=True, shape=unchanged_shape)
+for _op in ("InplaceAdd", "InplaceSub", "InplaceUpdate"):
+    defop(_op, "x: T, i: int32, v: T -> y: T", shape=lambda ctx: [ctx.shape(0)])
+defop("ScatterNdNonAliasingAdd", "input: T, indices: Tindices, updates: T -> output: T",
+      attrs={"bad_indices_policy": ""}, shape=lambda ctx: [ctx.shape(0)])
+defop("BatchToSpace", "input: T, crops: Tidx -> output: T", attrs={"Tidx": _dt.int32})
+defop("SpaceToBatch", "input: T, paddings: Tpaddings -> output: T", attrs={"Tpaddings": _dt.int32})
+defop("MirrorPadGrad", "input: T, paddings: Tpaddings -> output: T", attrs={"Tpaddings": _dt.int32})
+
+# --- linear algebra ---------------------------------------------------------------------------------
+defop("BatchMatMul", "x: T, y: T -> output: T", attrs={"adj_x": False, "adj_y": False, "grad_x": False,
+                                                         "grad_y": False})
+defop("MatrixDiag", "diagonal: T -> output: T")
+defop("MatrixDiagPart", "input: T -> diagonal: T")
+defop("MatrixSetDiag", "input: T, diagonal: T -> output: T")
+defop("MatrixDiagV2", "diagonal: T, k: int32, num_rows: int32, num_cols: int32, padding_value: T -> output: T")
+defop("MatrixDiagPartV2", "input: T, k: int32, padding_value: T -> diagonal: T")
+defop("MatrixSetDiagV2", "input: T, diagonal: T, k: int32 -> output: T")
+defop("SelfAdjointEig", "input: T -> output: T")
+defop("CholeskyGrad", "l: T, grad: T -> output: T")
+# The `Batch*` names of TF 0.x (deprecated at GraphDef versions 11-15): the same kernels as the names
+# without the prefix, which had learnt to take batches.
+defop("BatchMatrixDiag", "diagonal: T -> output: T")
+defop("BatchMatrixDiagPart", "input: T -> diagonal: T")
+defop("BatchMatrixSetDiag", "input: T, diagonal: T -> output: T")
+defop("BatchMatrixBandPart", "input: T, num_lower: int64, num_upper: int64 -> band: T")
+defop("BatchMatrixDeterminant", "input: T -> output: T")
+defop("BatchMatrixInverse", "input: T -> output: T", attrs={"adjoint": False})
+defop("BatchMatrixSolve", "matrix: T, rhs: T -> output: T", attrs={"adjoint": False})
+defop("BatchMatrixSolveLs", "matrix: T, rhs: T, l2_regularizer: float64 -> output: T", attrs={"fast": True})
+defop("BatchMatrixTriangularSolve", "matrix: T, rhs: T -> output: T", attrs={"lower": True, "adjoint": False})
+defop("BatchCholesky", "input: T -> output: T")
+defop("BatchCholeskyGrad", "l: T, grad: T -> output: T")
+defop("BatchSelfAdjointEig", "input: T -> output: T")
+defop("BatchSelfAdjointEigV2", "input: T -> e: T, v: T", attrs={"compute_v": True})
+defop("BatchSvd", "input: T -> s: T, u: T, v: T", attrs={"compute_uv": True, "full_matrices": False})
+for _op in ("BatchFFT", "BatchFFT2D", "BatchFFT3D", "BatchIFFT", "BatchIFFT2D", "BatchIFFT3D"):
+    defop(_op, "input: complex64 -> output: complex64", shape=unchanged_shape)
+
+# --- image ------------------------------------------------------------------------------------------
+defop("AdjustContrast", "images: T, contrast_factor: float32, min_value: float32, max_value: float32 -> "
+      "output: float32", shape=lambda ctx: [ctx.shape(0)])
+defop("AdjustContrastv2", "images: T, contrast_factor: float32 -> output: T", attrs={"T": _dt.float32},
+      shape=lambda ctx: [ctx.shape(0)])
+
+
+def _nms_v1_shape(ctx: InferenceContext):
+    """NonMaxSuppression(V2, V4)'s shape function: boxes [n, 4], scores [n], a scalar size; the indices are a
+    vector of unknown length (V4 padded: max_output_size of them)."""
+    boxes, scores, size = ctx.shape(0), ctx.shape(1), ctx.shape(2)
+    if boxes.ndims is not None and boxes.ndims != 2:
+        raise ctx.error(f"Shape must be rank 2 but is rank {boxes.ndims}")
+    if scores.ndims is not None and scores.ndims != 1:
+        raise ctx.error(f"Shape must be rank 1 but is rank {scores.ndims}")
+    if size.ndims is not None and size.ndims != 0:
+        raise ctx.error(f"Shape must be rank 0 but is rank {size.ndims}")
+    if boxes.ndims is not None and boxes.as_list()[1] not in (None, 4):
+        raise ctx.error(f"Dimension must be 4 but is {boxes.as_list()[1]}")
+    n = None
+    if ctx.attrs.get("pad_to_max_output_size"):
+        value = ctx.value(2)
+        n = None if value is None else int(value)
+    out = [_ts.TensorShape([n])]
+    return out + [_ts.TensorShape([])] if ctx.op_type == "NonMaxSuppressionV4" else out
+
+
+defop("NonMaxSuppression", "boxes: float32, scores: float32, max_output_size: int32 -> selected_indices: int32",
+      attrs={"iou_threshold": 0.5}, shape=_nms_v1_shape)
+defop("NonMaxSuppressionV2", "boxes: T, scores: T, max_output_size: int32, iou_threshold: T_threshold -> "
+      "selected_indices: int32", attrs={"T": _dt.float32, "T_threshold": _dt.float32}, shape=_nms_v1_shape)
+defop("NonMaxSuppressionV4", "boxes: T, scores: T, max_output_size: int32, iou_threshold: T_threshold, "
+      "score_threshold: T_threshold -> selected_indices: int32, valid_outputs: int32",
+      attrs={"T": _dt.float32, "T_threshold": _dt.float32, "pad_to_max_output_size": False},
+      shape=_nms_v1_shape)
+defop("ResizeBilinearGrad", "grads: float32, original_image: T -> output: T",
+      attrs={"align_corners": False, "half_pixel_centers": False}, shape=lambda ctx: [ctx.shape(1)])
+defop("ResizeBicubicGrad", "grads: float32, original_image: T -> output: T",
+      attrs={"align_corners": False, "half_pixel_centers": False}, shape=lambda ctx: [ctx.shape(1)])
+defop("ResizeNearestNeighborGrad", "grads: T, size: int32 -> output: T",
+      attrs={"align_corners": False, "half_pixel_centers": False})
+
+# --- scatter_nd max/min on ref variables (ScatterNdUpdate's family, graphcompat/ops/segment_ops.py) ------
+for _op in ("ScatterNdMax", "ScatterNdMin"):
+    defop(_op, "ref: Ref(T), indices: Tindices, updates: T -> output_ref: Ref(T)",
+          attrs={"use_locking": False, "bad_indices_policy": ""}, types={"Tindices": INDEX}, loop=True)

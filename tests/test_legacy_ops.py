@@ -1,0 +1,349 @@
+"""The TF 1.x op types that old frozen graphs and meta graphs contain (graphcompat/ops/legacy_ops.py).
+
+Each case is a GraphDef written node by node, as TF 1.x wrote it (placeholders fed with the inputs, constants
+for the inputs TF's kernels need as values), imported with `tf.import_graph_def` and run; real TensorFlow runs
+the same GraphDef (its producer version is older than the deprecations of the `Batch*` names) and the results
+must agree: values, dtypes, shapes. Then gradients through imported old ops, TF's kernel errors for bad
+inputs, and a small conv net frozen with FusedBatchNorm (V1) + BiasAdd + Relu.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphcompat as tf
+from graphcompat.framework import dtypes as _dt
+from tests import oracle
+
+pytestmark = pytest.mark.oracle
+RNG = np.random.RandomState(7)
+PRODUCER = 8  # older than every deprecation among these ops (BatchNormWithGlobalNormalization's is 9)
+
+
+class C:
+    """An input written as a Const node (TF's kernel reads its value: sizes, ksize, axes)."""
+
+    def __init__(self, value):
+        self.value = np.asarray(value)
+
+
+class Ref:
+    """An input that is another node's output (`name` or `name:k`)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def _attr(value):
+    from tensorboard.compat.proto import attr_value_pb2
+    av = attr_value_pb2.AttrValue()
+    if isinstance(value, _dt.DType):
+        av.type = value.as_datatype_enum
+    elif isinstance(value, bool):
+        av.b = value
+    elif isinstance(value, int):
+        av.i = value
+    elif isinstance(value, float):
+        av.f = value
+    elif isinstance(value, str):
+        av.s = value.encode()
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value):
+        av.list.i.extend(value)
+    elif isinstance(value, (list, tuple)):
+        av.list.f.extend(value)
+    elif isinstance(value, np.ndarray):
+        av.tensor.CopyFrom(tf.make_tensor_proto(value))
+    elif isinstance(value, tf.TensorShape):
+        av.shape.CopyFrom(value.as_proto())
+    else:
+        raise TypeError(value)
+    return av
+
+
+def _node(gd, name: str, op: str, inputs=(), **attrs):
+    n = gd.node.add()
+    n.name, n.op = name, op
+    n.input.extend(inputs)
+    for k, v in attrs.items():
+        n.attr[k].CopyFrom(_attr(v))
+    return n
+
+
+def _dtype(a: np.ndarray) -> _dt.DType:
+    return _dt.as_dtype(a.dtype)
+
+
+def build(op: str, inputs: list, attrs: dict, outputs: int = 1, pre=()):
+    """A GraphDef: one Placeholder per array input (fed), a Const per `C`, the nodes `pre` (name, op, inputs,
+    attrs) and the op `out`; returns (graph_def, feed {name: value}, fetch names)."""
+    from tensorboard.compat.proto import graph_pb2
+    gd = graph_pb2.GraphDef()
+    attrs = dict(attrs)
+    gd.versions.producer = attrs.pop("_producer", PRODUCER)  # AdjustContrast went at version 2
+    feed, names = {}, []
+    for i, value in enumerate(inputs):
+        if isinstance(value, Ref):
+            names.append(value.name)
+            continue
+        if isinstance(value, list):  # a list input (Concat's values)
+            for j, v in enumerate(value):
+                _node(gd, f"in{i}_{j}", "Placeholder", dtype=_dtype(np.asarray(v)))
+                feed[f"in{i}_{j}:0"] = np.asarray(v)
+                names.append(f"in{i}_{j}")
+            continue
+        if isinstance(value, C):
+            _node(gd, f"in{i}", "Const", dtype=_dtype(value.value), value=value.value)
+        else:
+            value = np.asarray(value)
+            _node(gd, f"in{i}", "Placeholder", dtype=_dtype(value))
+            feed[f"in{i}:0"] = value
+        names.append(f"in{i}")
+    for name, p_op, p_inputs, p_attrs in pre:
+        _node(gd, name, p_op, p_inputs, **p_attrs)
+    _node(gd, "out", op, names, **_type_attrs(op, inputs, attrs))
+    return gd, feed, [f"out:{k}" for k in range(outputs)]
+
+
+def _type_attrs(op: str, inputs: list, attrs: dict) -> dict:
+    """`attrs` plus the type and length attrs a NodeDef must carry, read off the inputs as TF's OpDef binds them."""
+    from tensorflow.python.framework import op_def_registry
+    attrs = dict(attrs)
+    for arg, value in zip(op_def_registry.get(op).input_arg, inputs):
+        if isinstance(value, Ref):
+            continue
+        first = np.asarray(value[0] if isinstance(value, list) else value.value if isinstance(value, C) else value)
+        if arg.number_attr:
+            attrs.setdefault(arg.number_attr, len(value))
+        if arg.type_attr:
+            attrs.setdefault(arg.type_attr, _dtype(first))
+    return attrs
+
+
+def run_graphcompat(gd, feed, fetches):
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session(graph=g) as sess:
+            return sess.run(fetches, feed)
+
+
+def run_tf(gd, feed, fetches):
+    v1 = oracle.tf1()
+    g = v1.Graph()
+    with g.as_default():
+        v1.import_graph_def(v1.GraphDef.FromString(gd.SerializeToString()), name="")
+        with v1.Session(graph=g) as sess:
+            return sess.run(fetches, feed)
+
+
+def f32(*shape, low=-1.0, high=1.0):
+    return RNG.uniform(low, high, shape).astype(np.float32)
+
+
+def pos(*shape):
+    return RNG.uniform(0.5, 2.0, shape).astype(np.float32)
+
+
+X4 = f32(2, 5, 5, 3)
+SPD = (lambda a: (a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3)).astype(np.float32))(f32(2, 3, 3))
+BOXES = np.array([[0, 0, 1, 1], [0, 0.1, 1, 1.1], [0, -0.1, 1, 0.9], [0, 10, 1, 11], [0, 10.1, 1, 11.1],
+                  [0, 100, 1, 101]], np.float32)
+SCORES = np.array([0.9, 0.75, 0.6, 0.95, 0.5, 0.3], np.float32)
+_POOL = {"ksize": [1, 2, 2, 1], "strides": [1, 2, 2, 1], "padding": "SAME"}
+_POOL3 = {"ksize": [1, 2, 2, 2, 1], "strides": [1, 1, 2, 2, 1], "padding": "VALID"}
+_MAXPOOL_ARGMAX = ("mp", "MaxPoolWithArgmax", ["in0"], dict(_POOL, T=_dt.float32, Targmax=_dt.int64))
+_DIL = {"strides": [1, 1, 1, 1], "rates": [1, 1, 1, 1], "padding": "SAME"}
+_LRN = {"depth_radius": 2, "bias": 1.0, "alpha": 0.5, "beta": 0.75}
+_BN = {"epsilon": 0.001, "data_format": "NHWC"}
+
+
+def _bn_inputs(x, c, dtype=np.float32):
+    return [x, pos(c).astype(dtype), f32(c).astype(dtype), f32(c).astype(dtype), pos(c).astype(dtype)]
+
+
+# (id, op type, inputs, attrs, number of outputs compared, rtol/atol, extra nodes). FusedBatchNormGrad's two
+# unused outputs are compared by test_fused_batch_norm_grad_reserve_shapes: TF's oneDNN build returns scalars.
+CASES = [
+    # --- batch normalization -------------------------------------------------------------------------
+    ("fbn_train", "FusedBatchNorm", _bn_inputs(X4, 3), dict(_BN, is_training=True), 5, 1e-5, ()),
+    ("fbn_infer", "FusedBatchNorm", _bn_inputs(X4, 3), dict(_BN, is_training=False), 5, 1e-5, ()),
+    ("fbn_nchw", "FusedBatchNorm", _bn_inputs(f32(2, 3, 4, 4), 3),
+     {"epsilon": 0.01, "data_format": "NCHW", "is_training": True}, 5, 1e-5, ()),
+    ("fbn_avg", "FusedBatchNorm", _bn_inputs(X4, 3), dict(_BN, is_training=True, exponential_avg_factor=0.3),
+     5, 1e-5, ()),
+    ("fbn_v2_half", "FusedBatchNormV2", [X4.astype(np.float16)] + _bn_inputs(X4, 3)[1:],
+     dict(_BN, is_training=True, U=_dt.float32), 5, 2e-3, ()),
+    ("fbn_v2_infer", "FusedBatchNormV2", _bn_inputs(X4, 3), dict(_BN, is_training=False, U=_dt.float32), 5, 1e-5,
+     ()),
+    ("fbn_grad_train", "FusedBatchNormGrad", [f32(2, 5, 5, 3), X4, pos(3), f32(3), pos(3)],
+     dict(_BN, is_training=True), 3, 1e-4, ()),
+    ("fbn_grad_infer", "FusedBatchNormGrad", [f32(2, 5, 5, 3), X4, pos(3), f32(3), pos(3)],
+     dict(_BN, is_training=False), 3, 1e-4, ()),
+    ("fbn_grad_v2_half", "FusedBatchNormGradV2", [f32(2, 5, 5, 3).astype(np.float16), X4.astype(np.float16),
+                                                   pos(3), f32(3), pos(3)],
+     dict(_BN, is_training=True, U=_dt.float32), 3, 3e-3, ()),
+    ("bn_global", "BatchNormWithGlobalNormalization", [X4, f32(3), pos(3), f32(3), pos(3)],
+     {"variance_epsilon": 0.001, "scale_after_normalization": True}, 1, 1e-5, ()),
+    ("bn_global_noscale", "BatchNormWithGlobalNormalization", [X4, f32(3), pos(3), f32(3), pos(3)],
+     {"variance_epsilon": 0.001, "scale_after_normalization": False}, 1, 1e-5, ()),
+    ("bn_global_grad", "BatchNormWithGlobalNormalizationGrad", [X4, f32(3), pos(3), pos(3), f32(2, 5, 5, 3)],
+     {"variance_epsilon": 0.001, "scale_after_normalization": True}, 5, 1e-4, ()),
+    # --- nn ------------------------------------------------------------------------------------------
+    ("bias_add_v1", "BiasAddV1", [X4, f32(3)], {}, 1, 1e-6, ()),
+    ("bias_add_v1_f64", "BiasAddV1", [X4.astype(np.float64), f32(3).astype(np.float64)], {}, 1, 1e-12, ()),
+    ("max_pool_v2", "MaxPoolV2", [X4, C(np.int32([1, 2, 2, 1])), C(np.int32([1, 2, 2, 1]))], {"padding": "SAME"}, 1, 0, ()),
+    ("max_pool_v2_valid", "MaxPoolV2", [X4, C(np.int32([1, 3, 3, 1])), C(np.int32([1, 1, 2, 1]))], {"padding": "VALID"}, 1, 0, ()),
+    ("max_pool_grad_argmax", "MaxPoolGradWithArgmax", [X4, f32(2, 3, 3, 3), Ref("mp:1")],
+     dict(_POOL, Targmax=_dt.int64), 1, 1e-6, (_MAXPOOL_ARGMAX,)),
+    ("max_pool_grad_grad", "MaxPoolGradGrad", [X4, Ref("mp:0"), f32(2, 5, 5, 3)], _POOL, 1, 1e-6,
+     (_MAXPOOL_ARGMAX,)),
+    ("max_pool_grad_grad_v2", "MaxPoolGradGradV2", [X4, Ref("mp:0"), f32(2, 5, 5, 3), C(np.int32([1, 2, 2, 1])),
+                                                     C(np.int32([1, 2, 2, 1]))], {"padding": "SAME"}, 1, 1e-6,
+     (_MAXPOOL_ARGMAX,)),
+    ("avg_pool3d_grad", "AvgPool3DGrad", [C(np.int32([2, 3, 4, 4, 2])), f32(2, 2, 2, 2, 2)], _POOL3, 1, 1e-6, ()),
+    ("max_pool3d_grad", "MaxPool3DGrad", [f32(2, 3, 4, 4, 2), Ref("mp3"), f32(2, 2, 2, 2, 2)], _POOL3, 1, 1e-6,
+     (("mp3", "MaxPool3D", ["in0"], dict(_POOL3, T=_dt.float32)),)),
+    ("max_pool3d_grad_grad", "MaxPool3DGradGrad", [f32(2, 3, 4, 4, 2), Ref("mp3"), f32(2, 3, 4, 4, 2)], _POOL3, 1,
+     1e-6, (("mp3", "MaxPool3D", ["in0"], dict(_POOL3, T=_dt.float32)),)),
+    ("conv3d_backprop_filter", "Conv3DBackpropFilter", [f32(1, 4, 4, 4, 2), f32(2, 2, 2, 2, 3),
+                                                         f32(1, 2, 2, 2, 3)],
+     {"strides": [1, 2, 2, 2, 1], "padding": "VALID"}, 1, 1e-5, ()),
+    ("conv3d_backprop_input", "Conv3DBackpropInput", [f32(1, 4, 4, 4, 2), f32(2, 2, 2, 2, 3),
+                                                       f32(1, 4, 4, 4, 3)],
+     {"strides": [1, 1, 1, 1, 1], "padding": "SAME"}, 1, 1e-5, ()),
+    ("lrn_grad", "LRNGrad", [f32(2, 3, 3, 6), pos(2, 3, 3, 6), Ref("lrn")], dict(_LRN), 1, 1e-4,
+     (("lrn", "LRN", ["in1"], dict(_LRN, T=_dt.float32)),)),
+    ("dilation_backprop_input", "Dilation2DBackpropInput", [f32(1, 4, 4, 2), f32(2, 2, 2), f32(1, 4, 4, 2)], _DIL,
+     1, 1e-6, ()),
+    ("dilation_backprop_filter", "Dilation2DBackpropFilter", [f32(1, 4, 4, 2), f32(2, 2, 2), f32(1, 4, 4, 2)],
+     _DIL, 1, 1e-6, ()),
+    ("dim_map", "DataFormatDimMap", [np.array([0, 1, 2, 3, -1, -4], np.int32)], {}, 1, 0, ()),
+    ("dim_map_5d", "DataFormatDimMap", [np.array([[1, 4], [-2, 0]], np.int64)],
+     {"src_format": "NDHWC", "dst_format": "NCDHW"}, 1, 0, ()),
+    ("vec_permute", "DataFormatVecPermute", [np.array([2, 7, 5, 3], np.int32)], {}, 1, 0, ()),
+    ("vec_permute_back", "DataFormatVecPermute", [np.array([2, 7, 5, 3], np.int64)],
+     {"src_format": "NCHW", "dst_format": "NHWC"}, 1, 0, ()),
+    ("vec_permute_2d", "DataFormatVecPermute", [np.arange(8, dtype=np.int32).reshape(4, 2)], {}, 1, 0, ()),
+    ("vec_permute_spatial", "DataFormatVecPermute", [np.array([4, 9], np.int32)], {}, 1, 0, ()),
+    ("in_top_k", "InTopK", [f32(4, 5), np.array([0, 1, 2, 4], np.int32)], {"k": 2}, 1, 0, ()),
+    ("in_top_k_i64", "InTopK", [f32(4, 5), np.array([3, 1, 2, 4], np.int64)], {"k": 3}, 1, 0, ()),
+    ("nth_element", "NthElement", [f32(3, 6), C(np.int32(2))], {}, 1, 0, ()),
+    ("nth_element_rev", "NthElement", [RNG.randint(-9, 9, (2, 3, 5)).astype(np.int32), C(np.int32(0))],
+     {"reverse": True}, 1, 0, ()),
+    # --- math ----------------------------------------------------------------------------------------
+    ("div_f32", "Div", [f32(3, 4), pos(4)], {}, 1, 1e-6, ()),
+    ("div_i32", "Div", [np.array([7, -7, 7, -7, 0], np.int32), np.array([2, 2, -2, -2, 3], np.int32)], {}, 1, 0,
+     ()),
+    ("div_u8", "Div", [np.array([7, 200, 9], np.uint8), np.array([2, 3, 9], np.uint8)], {}, 1, 0, ()),
+    ("div_c64", "Div", [(f32(3) + 1j * f32(3)).astype(np.complex64), (pos(3) + 1j * pos(3)).astype(np.complex64)],
+     {}, 1, 1e-6, ()),
+    ("mod_i32", "Mod", [np.array([7, -7, 7, -7], np.int32), np.array([3, 3, -3, -3], np.int32)], {}, 1, 0, ()),
+    ("mod_i64", "Mod", [np.array([17, -17], np.int64), np.array([5, 5], np.int64)], {}, 1, 0, ()),
+    ("mod_f32", "Mod", [np.array([7.5, -7.5, 7.5], np.float32), np.array([2, 2, -2], np.float32)], {}, 1, 1e-6,
+     ()),
+    ("inv", "Inv", [pos(3, 2)], {}, 1, 1e-6, ()),
+    ("inv_f64", "Inv", [pos(3).astype(np.float64)], {}, 1, 1e-12, ()),
+    ("approx_equal", "ApproximateEqual", [np.array([1.0, 1.2, 3.0], np.float32),
+                                          np.array([1.05, 1.2, 2.0], np.float32)], {"tolerance": 0.1}, 1, 0, ()),
+    ("bucketize", "Bucketize", [np.array([[-5, 10000], [150, 10], [5, 100]], np.int32)],
+     {"boundaries": [0.0, 10.0, 100.0]}, 1, 0, ()),
+    ("bucketize_f64", "Bucketize", [np.array([-1.0, 0.5, 2.0, 3.0], np.float64)], {"boundaries": [0.5, 2.0]}, 1,
+     0, ()),
+    ("popcount_i32", "PopulationCount", [np.array([0, 1, -1, 255, 2 ** 30], np.int32)], {}, 1, 0, ()),
+    ("popcount_u16", "PopulationCount", [np.array([0, 65535, 3], np.uint16)], {}, 1, 0, ()),
+    ("bincount", "Bincount", [np.array([1, 1, 2, 5, 0], np.int32), C(np.int32(4)), np.zeros(0, np.float32)], {}, 1,
+     0, ()),
+    ("bincount_weights", "Bincount", [np.array([[1, 1], [2, 3]], np.int32), C(np.int32(5)),
+                                      np.array([[0.5, 1], [2, 3]], np.float32)], {}, 1, 1e-6, ()),
+    ("check_numerics_v2", "CheckNumericsV2", [f32(3)], {"message": "fine"}, 1, 0, ()),
+    ("igamma_grad_a", "IgammaGradA", [pos(5), pos(5)], {}, 1, 1e-4, ()),
+    ("random_gamma_grad", "RandomGammaGrad", [pos(5).astype(np.float64), pos(5).astype(np.float64)], {}, 1,
+     1e-8, ()),
+    ("dawsn", "Dawsn", [f32(7, low=-5, high=5)], {}, 1, 1e-5, ()),
+    ("expint", "Expint", [np.array([-2, -0.5, 0, 0.5, 1, 4, 30], np.float32)], {}, 1, 1e-5, ()),
+    ("expint_f64", "Expint", [np.array([-1, 0.1, 2, 9], np.float64)], {}, 1, 1e-12, ()),
+    ("fresnel_cos", "FresnelCos", [f32(7, low=-5, high=5).astype(np.float64)], {}, 1, 1e-9, ()),
+    ("fresnel_sin", "FresnelSin", [f32(7, low=-5, high=5)], {}, 1, 1e-5, ()),
+    ("spence", "Spence", [pos(7)], {}, 1, 1e-5, ()),
+    # --- array ---------------------------------------------------------------------------------------
+    ("concat", "Concat", [C(np.int32(1)), [f32(2, 3), f32(2, 1), f32(2, 2)]], {"N": 3}, 1, 0, ()),
+    ("concat_neg_axis", "Concat", [C(np.int32(-2)), [f32(2, 3), f32(1, 3)]], {"N": 2}, 1, 0, ()),
+    ("gather", "Gather", [f32(5, 2), np.array([[4, 0], [1, 1]], np.int32)], {}, 1, 0, ()),
+    ("gather_i64", "Gather", [np.arange(6, dtype=np.int64), np.array([5, 2], np.int64)], {}, 1, 0, ()),
+    ("reverse", "Reverse", [f32(2, 3, 4), C(np.array([True, False, True]))], {}, 1, 0, ()),
+    ("reverse_none", "Reverse", [np.arange(6, dtype=np.int32).reshape(2, 3), C(np.array([False, False]))], {}, 1,
+     0, ()),
+    ("deep_copy", "DeepCopy", [f32(2, 3)], {}, 1, 0, ()),
+    ("inplace_add", "InplaceAdd", [f32(4, 3), C(np.array([0, 2], np.int32)), f32(2, 3)], {}, 1, 1e-6, ()),
+    ("inplace_sub", "InplaceSub", [f32(4, 3), C(np.array([3], np.int32)), f32(1, 3)], {}, 1, 1e-6, ()),
+    ("inplace_update", "InplaceUpdate", [np.arange(8, dtype=np.int32).reshape(4, 2), C(np.array([1, 0], np.int32)),
+                                         np.array([[9, 9], [7, 7]], np.int32)], {}, 1, 0, ()),
+    ("scatter_nd_non_aliasing_add", "ScatterNdNonAliasingAdd", [f32(4, 2), np.array([[1], [3], [1]], np.int32),
+                                                                 f32(3, 2)], {}, 1, 1e-6, ()),
+    ("space_to_batch", "SpaceToBatch", [f32(1, 4, 4, 2), C(np.array([[0, 0], [2, 0]], np.int32))],
+     {"block_size": 2}, 1, 0, ()),
+    ("batch_to_space", "BatchToSpace", [f32(4, 2, 2, 1), C(np.array([[0, 1], [1, 0]], np.int64))],
+     {"block_size": 2}, 1, 0, ()),
+    ("mirror_pad_grad", "MirrorPadGrad", [f32(5, 6), C(np.array([[1, 1], [2, 0]], np.int32))],
+     {"mode": "REFLECT"}, 1, 1e-6, ()),
+    ("mirror_pad_grad_sym", "MirrorPadGrad", [f32(6, 4), C(np.array([[2, 1], [1, 1]], np.int64))],
+     {"mode": "SYMMETRIC"}, 1, 1e-6, ()),
+    # --- linear algebra ------------------------------------------------------------------------------
+    ("batch_mat_mul", "BatchMatMul", [f32(2, 3, 4), f32(2, 4, 5)], {}, 1, 1e-5, ()),
+    ("batch_mat_mul_adj", "BatchMatMul", [f32(2, 4, 3), f32(2, 5, 4)], {"adj_x": True, "adj_y": True}, 1, 1e-5, ()),
+    ("matrix_diag", "MatrixDiag", [f32(2, 3)], {}, 1, 0, ()),
+    ("matrix_diag_part", "MatrixDiagPart", [f32(2, 3, 4)], {}, 1, 0, ()),
+    ("matrix_set_diag", "MatrixSetDiag", [f32(2, 3, 4), f32(2, 3)], {}, 1, 0, ()),
+    ("matrix_diag_v2", "MatrixDiagV2", [f32(2, 3), C(np.int32(1)), C(np.int32(-1)), C(np.int32(-1)),
+                                        C(np.float32(9))], {}, 1, 0, ()),
+    ("matrix_diag_v2_band", "MatrixDiagV2", [f32(2, 3), C(np.array([-1, 0], np.int32)), C(np.int32(3)),
+                                             C(np.int32(3)), C(np.float32(0))], {}, 1, 0, ()),
+    ("matrix_diag_part_v2_band", "MatrixDiagPartV2", [f32(3, 4), C(np.array([-1, 1], np.int32)),
+                                                      C(np.float32(5))], {}, 1, 0, ()),
+    ("matrix_set_diag_v2", "MatrixSetDiagV2", [f32(3, 4), f32(3), C(np.int32(1))], {}, 1, 0, ()),
+    ("batch_matrix_diag", "BatchMatrixDiag", [f32(2, 3)], {}, 1, 0, ()),
+    ("batch_matrix_diag_part", "BatchMatrixDiagPart", [f32(2, 3, 3)], {}, 1, 0, ()),
+    ("batch_matrix_set_diag", "BatchMatrixSetDiag", [f32(2, 3, 3), f32(2, 3)], {}, 1, 0, ()),
+    ("batch_matrix_band_part", "BatchMatrixBandPart", [f32(2, 4, 4), C(np.int64(1)), C(np.int64(-1))], {}, 1, 0,
+     ()),
+    ("batch_matrix_determinant", "BatchMatrixDeterminant", [SPD], {}, 1, 1e-5, ()),
+    ("batch_matrix_inverse", "BatchMatrixInverse", [SPD], {"adjoint": False}, 1, 1e-5, ()),
+    ("batch_matrix_solve", "BatchMatrixSolve", [SPD, f32(2, 3, 2)], {"adjoint": True}, 1, 1e-5, ()),
+    ("batch_matrix_solve_ls", "BatchMatrixSolveLs", [SPD.astype(np.float64), f32(2, 3, 2).astype(np.float64),
+                                                     C(np.float64(0.0))], {"fast": True}, 1, 1e-9, ()),
+    ("batch_matrix_triangular_solve", "BatchMatrixTriangularSolve", [SPD, f32(2, 3, 2)],
+     {"lower": False, "adjoint": False}, 1, 1e-5, ()),
+    ("batch_cholesky", "BatchCholesky", [SPD], {}, 1, 1e-5, ()),
+    ("cholesky_grad", "CholeskyGrad", [np.linalg.cholesky(SPD).astype(np.float32), f32(2, 3, 3)], {}, 1, 1e-4, ()),
+    ("batch_cholesky_grad", "BatchCholeskyGrad", [np.linalg.cholesky(SPD).astype(np.float64), f32(2, 3, 3).astype(
+        np.float64)], {}, 1, 1e-9, ()),
+    # --- image ---------------------------------------------------------------------------------------
+    ("adjust_contrast", "AdjustContrast", [RNG.randint(0, 255, (2, 3, 3, 3)).astype(np.uint8), C(np.float32(1.7)),
+                                           C(np.float32(0.0)), C(np.float32(255.0))], {"_producer": 1}, 1, 1e-4, ()),
+    ("adjust_contrast_v2", "AdjustContrastv2", [f32(2, 3, 3, 3), C(np.float32(0.4))], {}, 1, 1e-6, ()),
+    ("nms_v1", "NonMaxSuppression", [BOXES, SCORES, C(np.int32(3))], {"iou_threshold": 0.5}, 1, 0, ()),
+    ("nms_v2", "NonMaxSuppressionV2", [BOXES, SCORES, C(np.int32(4)), C(np.float32(0.7))], {}, 1, 0, ()),
+    ("nms_v4", "NonMaxSuppressionV4", [BOXES, SCORES, C(np.int32(5)), C(np.float32(0.5)), C(np.float32(0.4))],
+     {"pad_to_max_output_size": True}, 2, 0, ()),
+    ("nms_v4_unpadded", "NonMaxSuppressionV4", [BOXES, SCORES, C(np.int32(5)), C(np.float32(0.5)),
+                                                C(np.float32(0.0))], {}, 2, 0, ()),
+    ("resize_bilinear_grad", "ResizeBilinearGrad", [f32(1, 5, 7, 2), f32(1, 3, 4, 2)], {}, 1, 1e-5, ()),
+    ("resize_bilinear_grad_hp", "ResizeBilinearGrad", [f32(1, 5, 7, 2), f32(1, 3, 4, 2).astype(np.float64)],
+     {"half_pixel_centers": True}, 1, 1e-5, ()),
+    ("resize_bicubic_grad", "ResizeBicubicGrad", [f32(1, 6, 6, 1), f32(1, 3, 4, 1)], {"align_corners": True}, 1,
+     1e-5, ()),
+    ("resize_nearest_grad", "ResizeNearestNeighborGrad", [f32(1, 6, 6, 2), C(np.array([3, 4], np.int32))], {}, 1,
+     1e-6, ()),
+    ("resize_nearest_grad_int", "ResizeNearestNeighborGrad", [RNG.randint(0, 9, (1, 4, 4, 1)).astype(np.int32),
+                                                              C(np.array([2, 3], np.int32))],
+     {"half_pixel_centers": True}, 1, 0, ()),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_legacy_op_matches_tf(case):
+    _, op, inputs, attrs, outputs, tol, pre = case
+    gd, feed, fetches = build(op, inputs, attrs, outputs, pre)
+    got = run_graphcompat(gd, feed, fetches)
+    want = run_tf(gd, feed, fetches)
+    oracle.assert_same_values(got, want, rtol=tol, atol=tol, label=op)
