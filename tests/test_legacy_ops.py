@@ -347,3 +347,181 @@ def test_legacy_op_matches_tf(case):
     got = run_graphcompat(gd, feed, fetches)
     want = run_tf(gd, feed, fetches)
     oracle.assert_same_values(got, want, rtol=tol, atol=tol, label=op)
+
+
+# --- TF's kernel (and shape function) errors: same class, same text ------------------------------------------
+ERRORS = [
+    ("Div", [np.array([1, 2], np.int32), np.array([1, 0], np.int32)], {}),
+    ("Mod", [np.array([1, 2], np.int64), np.array([0, 1], np.int64)], {}),
+    ("Concat", [C(np.int32(2)), [f32(2, 3), f32(2, 3)]], {}),
+    ("Concat", [C(np.int32(0)), [f32(2, 3), f32(2, 2)]], {}),
+    ("Gather", [f32(3, 2), np.array([3], np.int32)], {}),
+    ("Reverse", [f32(2, 3), C(np.array([True]))], {}),
+    ("BatchMatMul", [f32(2, 3, 4), f32(3, 4, 5)], {}),
+    ("BatchMatMul", [f32(2, 3, 4), f32(2, 5, 5)], {}),
+    ("InplaceAdd", [f32(4, 3), C(np.array([1], np.int32)), f32(1, 2)], {}),
+    ("InplaceUpdate", [f32(4, 3), C(np.array([1, 2], np.int32)), f32(1, 3)], {}),
+    ("InplaceSub", [f32(4, 3), C(np.int32(1)), f32(1, 3)], {}),
+    ("InplaceAdd", [f32(4, 3), C(np.array([1], np.int32)), f32(3)], {}),
+    ("ApproximateEqual", [f32(2), f32(3)], {}),
+    ("Bucketize", [f32(3)], {"boundaries": [1.0, 0.0]}),
+    ("Bincount", [np.array([1, -1], np.int32), C(np.int32(3)), np.zeros(0, np.float32)], {}),
+    ("Bincount", [np.array([1, 1], np.int32), C(np.int32(3)), np.zeros(3, np.float32)], {}),
+    ("DataFormatDimMap", [np.array([1], np.int32)], {"src_format": "NHW", "dst_format": "NCHW"}),
+    ("DataFormatDimMap", [np.array([1], np.int32)], {"src_format": "NHWC", "dst_format": "NCHX"}),
+    ("DataFormatVecPermute", [np.array([1, 2, 3], np.int32)], {}),
+    ("DataFormatVecPermute", [np.zeros((4, 3), np.int32)], {}),
+    ("DataFormatVecPermute", [np.zeros((3, 2), np.int32)], {}),
+    ("DataFormatVecPermute", [np.zeros((2, 2, 2), np.int32)], {}),
+    ("NthElement", [f32(3, 2), np.int32(2)], {}),
+    ("NthElement", [f32(3, 2), np.int32(-1)], {}),
+    ("SpaceToBatch", [f32(1, 4, 4), C(np.zeros((2, 2), np.int32))], {"block_size": 2}),
+    ("SpaceToBatch", [f32(1, 3, 4, 1), C(np.zeros((2, 2), np.int32))], {"block_size": 2}),
+    ("BatchToSpace", [f32(3, 2, 2, 1), C(np.zeros((2, 2), np.int32))], {"block_size": 2}),
+    ("FusedBatchNorm", [f32(2, 3, 3), pos(3), f32(3), f32(3), pos(3)], {"is_training": True}),
+    ("FusedBatchNorm", [f32(2, 3, 3, 3), pos(2), f32(3), f32(3), pos(3)], {"is_training": True}),
+    ("FusedBatchNormGrad", [f32(2, 3, 3, 3), f32(2, 3, 3), pos(3), f32(3), pos(3)], {"is_training": True}),
+    ("FusedBatchNormGrad", [f32(2, 3, 3, 3), f32(2, 3, 3, 3), pos(3, 1), f32(3), pos(3)], {"is_training": True}),
+    ("BiasAddV1", [f32(2, 3), f32(2)], {}),
+    ("LRNGrad", [f32(1, 2, 2, 3), f32(1, 2, 2, 3), f32(1, 2, 2, 2)], {}),
+    ("MirrorPadGrad", [f32(4, 4), C(np.array([[3, 0], [0, 0]], np.int32))], {"mode": "REFLECT"}),
+    ("MatrixDiag", [np.float32(1)], {}),
+    ("MatrixDiagPart", [f32(3)], {}),
+    ("MatrixSetDiag", [f32(3, 3), f32(2)], {}),
+    ("CholeskyGrad", [f32(3, 2), f32(3, 2)], {}),
+    ("AdjustContrastv2", [f32(3, 3), C(np.float32(1))], {}),
+    ("NonMaxSuppressionV2", [BOXES, SCORES, C(np.int32(2)), C(np.float32(1.5))], {}),
+    ("InTopK", [f32(2, 3), np.array([1], np.int32)], {"k": 1}),
+    ("CheckNumericsV2", [np.array([1, np.inf, -np.inf, np.nan], np.float32)], {"message": "bad"}),
+    ("CheckNumericsV2", [np.array([1, np.inf, np.nan], np.float64)], {"message": "x"}),
+    ("CheckNumericsV2", [np.array([1, -np.inf], np.float32)], {"message": "y"}),
+]
+
+
+def _outcome(run, gd, feed, fetches):
+    try:
+        run(gd, feed, fetches)
+    except Exception as e:  # noqa: BLE001 (the class is what is compared)
+        message = getattr(e, "message", str(e))
+        # TF's session errors append where the node was defined; its import errors name the node differently
+        message = message.split("\n\t [[")[0].split(" for '")[0].split("\n\nErrors may have originated")[0]
+        if message.startswith("Graph execution error:"):  # TF's session prefix: where the node was defined
+            message = message.split("\nNode: '", 1)[-1].split("\n", 1)[-1]
+        return type(e).__name__, message.strip()
+    return None
+
+
+@pytest.mark.parametrize("case", ERRORS, ids=[f"{c[0]}-{i}" for i, c in enumerate(ERRORS)])
+def test_legacy_op_errors_match_tf(case):
+    op, inputs, attrs = case
+    gd, feed, fetches = build(op, inputs, attrs, 1)
+    want = _outcome(run_tf, gd, feed, fetches)
+    assert want is not None, "TF raised nothing"
+    got = _outcome(run_graphcompat, gd, feed, fetches)
+    assert got == want
+
+
+# --- ops TF's CPU build has no kernel for (GPU/XLA only) or whose results TF leaves unnormalized: numpy ---------
+def _self_adjoint_check(packed, a):
+    e, v = packed[..., 0, :], packed[..., 1:, :]
+    np.testing.assert_allclose(e, np.linalg.eigvalsh(a), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(a @ v, v * e[..., None, :], rtol=1e-4, atol=1e-4)  # columns are eigenvectors
+
+
+@pytest.mark.parametrize("op", ["SelfAdjointEig", "BatchSelfAdjointEig"])
+def test_self_adjoint_eig_v1_packs_values_and_vectors(op):
+    gd, feed, fetches = build(op, [SPD.astype(np.float64)], {})
+    got = run_graphcompat(gd, feed, fetches)[0]
+    want = run_tf(gd, feed, fetches)[0]
+    assert got.shape == want.shape == (2, 4, 3) and got.dtype == want.dtype
+    _self_adjoint_check(got, SPD.astype(np.float64))
+    np.testing.assert_allclose(np.abs(got), np.abs(want), rtol=1e-6, atol=1e-6)  # eigenvectors up to sign
+
+
+def test_gpu_only_kernels_against_numpy():
+    x = X4
+    gd, feed, fetches = build("MaxPoolGradGradWithArgmax", [x, f32(2, 5, 5, 3), Ref("mp:1")],
+                              dict(_POOL, Targmax=_dt.int64), 1, (_MAXPOOL_ARGMAX,))
+    got = run_graphcompat(gd, feed, fetches + ["mp:1"])
+    flat = feed["in1:0"].reshape(2, -1)
+    want = np.take_along_axis(flat, got[1].reshape(2, -1), axis=1).reshape(got[1].shape)
+    np.testing.assert_array_equal(got[0], want)
+    z = (f32(2, 4, 2) + 1j * f32(2, 4, 2)).astype(np.complex64)
+    for op, fn in (("BatchFFT", np.fft.fft), ("BatchIFFT2D", np.fft.ifft2), ("BatchFFT3D", np.fft.fftn)):
+        gd, feed, fetches = build(op, [z], {})
+        value = run_graphcompat(gd, feed, fetches)[0]
+        assert value.dtype == np.complex64
+        np.testing.assert_allclose(value, fn(z) if op != "BatchFFT3D" else np.fft.fftn(z, axes=(-3, -2, -1)),
+                                   rtol=1e-5, atol=1e-5)
+    data, ids = f32(5, 2), np.array([0, 0, 2, 2, 3], np.int32)
+    for op, empty in (("SegmentSumV2", 0), ("SegmentProdV2", 1), ("SegmentMaxV2", -np.inf),
+                      ("SegmentMinV2", np.inf)):
+        gd, feed, fetches = build(op, [data, C(ids), C(np.int32(5))], {})
+        value = run_graphcompat(gd, feed, fetches)[0]
+        reduce = {"SegmentSumV2": np.sum, "SegmentProdV2": np.prod, "SegmentMaxV2": np.max,
+                  "SegmentMinV2": np.min}[op]
+        want = np.stack([reduce(data[ids == k], axis=0) if np.any(ids == k) else np.full(2, empty, np.float32)
+                         for k in range(5)])
+        np.testing.assert_allclose(value, want, rtol=1e-6)
+
+
+def test_fused_batch_norm_grad_reserve_shapes():
+    """TF's shape function and its own (non-oneDNN) kernels: two empty [0] vectors."""
+    gd, feed, fetches = build("FusedBatchNormGrad", [f32(2, 5, 5, 3), X4, pos(3), f32(3), pos(3)],
+                              dict(_BN, is_training=True), 5)
+    got = run_graphcompat(gd, feed, fetches)
+    assert [np.shape(v) for v in got[3:]] == [(0,), (0,)]
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(gd, name="")
+        assert [g.get_tensor_by_name(n).shape.as_list() for n in fetches[3:]] == [[0], [0]]
+
+
+def test_placeholder_v2_is_fed_and_refused_unfed():
+    from tensorboard.compat.proto import graph_pb2
+    gd = graph_pb2.GraphDef()
+    gd.versions.producer = PRODUCER
+    _node(gd, "x", "PlaceholderV2", dtype=_dt.float32, shape=tf.TensorShape([2, None]))
+    _node(gd, "out", "Neg", ["x"], T=_dt.float32)
+    value = f32(2, 3)
+    got = run_graphcompat(gd, {"x:0": value}, ["out:0"])
+    np.testing.assert_array_equal(got[0], -value)
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(gd, name="")
+        assert g.get_tensor_by_name("x:0").shape.as_list() == [2, None]
+    assert _outcome(run_graphcompat, gd, {}, ["out:0"]) == _outcome(run_tf, gd, {}, ["out:0"])
+
+
+@pytest.mark.parametrize("op, np_fn", [("ScatterNdMax", np.maximum), ("ScatterNdMin", np.minimum)])
+def test_scatter_nd_max_min_on_ref_variables(op, np_fn):
+    """A TF 1 graph's ref variable updated by ScatterNdMax/Min: the op's output and the variable after it."""
+    from tensorboard.compat.proto import graph_pb2
+    base = np.arange(6, dtype=np.float32).reshape(3, 2) - 2.0
+    ids, updates = np.array([[0], [2], [0]], np.int32), np.array([[1.0, -9], [9, 9], [-5, 5]], np.float32)
+    gd = graph_pb2.GraphDef()
+    gd.versions.producer = PRODUCER
+    _node(gd, "v", "VariableV2", dtype=_dt.float32, shape=tf.TensorShape([3, 2]))
+    _node(gd, "init", "Const", dtype=_dt.float32, value=base)
+    _node(gd, "assign", "Assign", ["v", "init"], T=_dt.float32)
+    _node(gd, "ids", "Const", dtype=_dt.int32, value=ids)
+    _node(gd, "updates", "Const", dtype=_dt.float32, value=updates)
+    _node(gd, "s", op, ["v", "ids", "updates"], T=_dt.float32, Tindices=_dt.int32)
+    _node(gd, "read", "Identity", ["v"], T=_dt.float32)
+
+    def run(lib, graph_def):
+        g = lib.Graph()
+        with g.as_default():
+            lib.import_graph_def(graph_def, name="")
+            with lib.Session(graph=g) as sess:
+                sess.run("assign")
+                return sess.run("s:0"), sess.run("read:0")
+    got = run(tf, gd)
+    v1 = oracle.tf1()
+    want = run(v1, v1.GraphDef.FromString(gd.SerializeToString()))
+    expect = base.copy()
+    for i, u in zip(ids[:, 0], updates):
+        expect[i] = np_fn(expect[i], u)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(w, expect)
+        np.testing.assert_array_equal(g, w)

@@ -61,11 +61,6 @@ defop("FusedBatchNormGrad", "y_backprop: T, x: T, scale: T, reserve_space_1: T, 
 defop("FusedBatchNormGradV2", "y_backprop: T, x: T, scale: float32, reserve_space_1: U, reserve_space_2: U -> "
       "x_backprop: T, scale_backprop: U, offset_backprop: U, reserve_space_3: U, reserve_space_4: U",
       attrs=dict(_BN_GRAD_ATTRS), types={"T": _HALF_FLOAT, "U": (_dt.float32,)}, shape=_fused_bn_grad_shape)
-# TF 0.x's batch norm (deprecated at GraphDef version 9, still in old frozen graphs): the attrs
-# variance_epsilon and scale_after_normalization have no defaults.
-defop("BatchNormWithGlobalNormalization", "t: T, m: T, v: T, beta: T, gamma: T -> result: T")
-defop("BatchNormWithGlobalNormalizationGrad", "t: T, m: T, v: T, gamma: T, backprop: T -> dx: T, dm: T, dv: T, "
-      "db: T, dg: T")
 
 # --- nn ---------------------------------------------------------------------------------------------
 defop("BiasAddV1", "value: T, bias: T -> output: T", shape=lambda ctx: [ctx.shape(0)])
@@ -101,8 +96,68 @@ defop("DataFormatDimMap", "x: T -> y: T", attrs={"T": _dt.int32, "src_format": "
       shape=unchanged_shape)
 defop("DataFormatVecPermute", "x: T -> y: T", attrs={"T": _dt.int32, "src_format": "NHWC", "dst_format": "NCHW"},
       shape=unchanged_shape)
+def _nth_element_shape(ctx: InferenceContext):
+    """TF's shape function: input of rank >= 1, a scalar n that is a non-negative dimension, the last
+    dimension (when known) greater than n; the output drops the last dimension."""
+    x, n = ctx.shape(0), ctx.shape(1)
+    if x.ndims == 0:
+        raise ctx.error("Shape must be at least rank 1 but is rank 0")
+    if n.ndims is not None and n.ndims != 0:
+        raise ctx.error(f"Input must be scalar but has rank {n.ndims}")
+    value = ctx.value(1)
+    if value is not None and int(value) < 0:
+        raise ctx.error(f"Dimension size, given by scalar input 1, must be non-negative but is {int(value)}")
+    if x.ndims is None:
+        return [_ts.unknown_shape()]
+    last = x.as_list()[-1]
+    if last is not None and value is not None and last <= int(value):
+        raise ctx.error(f"Input must have last dimension > n = {int(value)} but is {last}")
+    return [_ts.TensorShape(x.as_list()[:-1])]
+
+
+def _bincount_shape(ctx: InferenceContext):
+    """TF's shape function: a scalar size; a constant size gives the output's length."""
+    size = ctx.shape(1)
+    if size.ndims is not None and size.ndims != 0:
+        raise ctx.error(f"Shape must be rank 0 but is rank {size.ndims}")
+    value = ctx.value(1)
+    if value is not None and int(value) < 0:
+        raise ctx.error(f"size ({int(value)}) must be non-negative")
+    return [_ts.TensorShape([None if value is None else int(value)])]
+
+
+def _global_norm_shape(ctx: InferenceContext):
+    """BatchNormWithGlobalNormalization's shape function: t of rank 4 whose last dimension every vector
+    (m, v, beta, gamma; the Grad's m, v, gamma) shares; the Grad's dx is like t and the rest are vectors."""
+    t = ctx.shape(0)
+    if t.ndims is not None and t.ndims != 4:
+        raise ctx.error(f"Shape must be rank 4 but is rank {t.ndims}")
+    depth = t.as_list()[3] if t.ndims else None
+    grad = ctx.op_type.endswith("Grad")
+    for i in ((1, 2, 3) if grad else (1, 2, 3, 4)):
+        s = ctx.shape(i)
+        if s.ndims is not None and s.ndims != 1:
+            raise ctx.error(f"Shape must be rank 1 but is rank {s.ndims}")
+        d = s.as_list()[0] if s.ndims else None
+        if depth is not None and d is not None and d != depth:
+            raise ctx.error(f"Dimensions must be equal, but are {depth} and {d}")
+        depth = depth if depth is not None else d
+    x = _ts.TensorShape(t.as_list()[:3] + [depth]) if t.ndims else _ts.TensorShape([None, None, None, depth])
+    if not grad:
+        return [x]
+    x = merge_shapes(ctx, x, ctx.shape(4))
+    vec = _ts.TensorShape([depth])
+    return [x, vec, vec, vec, vec]
+
+
+# TF 0.x's batch norm (deprecated at GraphDef version 9, still in old frozen graphs): the attrs
+# variance_epsilon and scale_after_normalization have no defaults.
+defop("BatchNormWithGlobalNormalization", "t: T, m: T, v: T, beta: T, gamma: T -> result: T",
+      shape=_global_norm_shape)
+defop("BatchNormWithGlobalNormalizationGrad", "t: T, m: T, v: T, gamma: T, backprop: T -> dx: T, dm: T, dv: T, "
+      "db: T, dg: T", shape=_global_norm_shape)
 defop("InTopK", "predictions: float32, targets: T -> precision: bool", attrs={"T": _dt.int32})
-defop("NthElement", "input: T, n: int32 -> values: T", attrs={"reverse": False})
+defop("NthElement", "input: T, n: int32 -> values: T", attrs={"reverse": False}, shape=_nth_element_shape)
 
 # --- math -------------------------------------------------------------------------------------------
 defop("Div", "x: T, y: T -> z: T")
@@ -111,7 +166,7 @@ defop("Inv", "x: T -> y: T", shape=unchanged_shape)
 defop("ApproximateEqual", "x: T, y: T -> z: bool", attrs={"tolerance": 1e-05})
 defop("Bucketize", "input: T -> output: int32", shape=unchanged_shape)
 defop("PopulationCount", "x: T -> y: uint8", shape=unchanged_shape)
-defop("Bincount", "arr: int32, size: int32, weights: T -> bins: T")
+defop("Bincount", "arr: int32, size: int32, weights: T -> bins: T", shape=_bincount_shape)
 defop("CheckNumericsV2", "tensor: T -> output: T", attrs={"message": ""}, stateful=True, shape=unchanged_shape)
 defop("IgammaGradA", "a: T, x: T -> z: T")
 defop("RandomGammaGrad", "alpha: T, sample: T -> output: T")

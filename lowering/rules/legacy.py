@@ -65,11 +65,19 @@ def fused_batch_norm_grad(dy, x, scale, saved_mean, saved_var, *, epsilon=1e-4, 
                           is_training=True, **_):
     """TF's FusedBatchNormGrad formula with the statistics the forward op saved (reserve_space_1/2: the batch
     mean and biased variance when training, the population ones otherwise)."""
-    for name, v, rank in (("y_backprop", dy, 4), ("x", x, 4), ("scale", scale, 1),
-                          ("reserve_space_1", saved_mean, 1), ("reserve_space_2", saved_var, 1)):
+    for name, v, rank in (("input", dy, 4), ("input", x, 4), ("scale", scale, 1), ("saved mean", saved_mean, 1),
+                          ("saved variance", saved_var, 1)):
         if np.ndim(v) != rank:
             raise invalid(f"{name} must be {rank}-dimensional{shape_str(np.shape(v))}")
+    if np.shape(x) != np.shape(dy):
+        raise invalid(f"x and y_backprop must have same shape, but x has shape {shape_str(np.shape(x))} and "
+                      f"y_backprop has shape {shape_str(np.shape(dy))}")
     nc = data_format.startswith("NC")
+    channels = np.shape(x)[1 if nc else 3]
+    for name, v in (("scale", scale), ("reserve_space_1", saved_mean), ("reserve_space_2", saved_var)):
+        if np.size(v) != channels:
+            raise invalid(f"{name} must have the same number of elements as the channels of x, got "
+                          f"{np.size(v)} and {channels}")
     axes = (0, 2, 3) if nc else (0, 1, 2)
     shape = (1, -1, 1, 1) if nc else (1, 1, 1, -1)
     dyf, xf = jnp.asarray(dy).astype(jnp.float32), jnp.asarray(x).astype(jnp.float32)
@@ -226,6 +234,8 @@ def _check_formats(src: str, dst: str) -> None:
         raise invalid(f"Source format must be of length 4 or 5, received src_format = {src}")
     if len(dst) not in (4, 5):
         raise invalid(f"Destination format must be of length 4 or 5, received dst_format = {dst}")
+    if sorted(src) != sorted(dst):
+        raise invalid(f"Destination and source format must determine a permutation, got {src} and {dst}")
 
 
 @lowers("DataFormatDimMap")
@@ -271,14 +281,14 @@ def in_top_k_v1(predictions, targets, *, k, **_):
 def nth_element(x, n, **attrs):
     reverse = attrs.get("reverse", False)
     if np.ndim(n) != 0:
-        raise invalid(f"N must be scalar, got shape {shape_str(np.shape(n))}")
-    n = int(np.asarray(n))
+        raise invalid(f"N must be scalar but has rank {np.ndim(n)}")
+    n = int(np.asarray(n))  # the selected column is a static index (a fed n: the plan runs op by op)
     if n < 0:
-        raise invalid(f"N must be non-negative, got {n}")
+        raise invalid(f"n must be non-negative but is {n}")
     if np.ndim(x) < 1:
-        raise invalid(f"Input must be >= 1-D, got shape {shape_str(np.shape(x))}")
+        raise invalid(f"Input must be at least rank 1 but is rank {np.ndim(x)}")
     if np.shape(x)[-1] <= n:
-        raise invalid(f"Input must have at least n+1 columns, got shape {shape_str(np.shape(x))}")
+        raise invalid(f"Input must have last dimension > n = {n}")
     ordered = jnp.sort(jnp.asarray(x), axis=-1)
     return ordered[..., -1 - n] if reverse else ordered[..., n]
 
@@ -352,14 +362,16 @@ def population_count(x, **_):
 
 @lowers("Bincount")
 def bincount(arr, size, weights, **_):
-    if np.ndim(size) != 0:
-        raise invalid(f"Shape must be rank 0 but is rank {np.ndim(size)}")
-    # the V1 kernel counts every element of arr (DenseBincount's 2-D input counts per row)
-    flat_weights = jnp.reshape(weights, (-1,)) if np.size(weights) else jnp.asarray(weights)
-    if np.size(weights) and np.shape(weights) != np.shape(arr):
-        raise invalid(f"Input arr and weights must have the same shape (or weights must be empty). arr shape: "
-                      f"{shape_str(np.shape(arr))}, weights shape: {shape_str(np.shape(weights))}")
-    return _rule("DenseBincount")(jnp.reshape(arr, (-1,)), size, flat_weights)
+    """The V1 kernel: counts (or sums weights) over every element of arr; values >= size are ignored."""
+    n = int(np.asarray(size))  # the output length: static, or the plan runs op by op
+    require(n >= 0, _INVALID, lambda: f"size ({n}) must be non-negative")
+    if np.size(weights) and np.size(weights) != np.size(arr):
+        raise invalid("Input indices and weights must have the same size.")
+    arr = jnp.reshape(jnp.asarray(arr), (-1,))
+    require(jnp.all(arr >= 0), _INVALID, "Input arr must be non-negative!")
+    dtype = jnp.result_type(weights)
+    values = jnp.reshape(jnp.asarray(weights), (-1,)) if np.size(weights) else jnp.ones(arr.shape, dtype)
+    return jax.ops.segment_sum(values, jnp.where(arr < n, arr, n), num_segments=n + 1)[:n].astype(dtype)
 
 
 @lowers("CheckNumericsV2", context=True)
@@ -433,8 +445,8 @@ def reverse_v1(x, dims, **_):
     if np.ndim(dims) != 1:
         raise invalid(f"'dims' must be 1-dimension, not {np.ndim(dims)}")
     if np.size(dims) != np.ndim(x):
-        raise invalid(f"'dims' must have the same number of values as 'input' rank, but got dims.dim_size(0)="
-                      f"{np.size(dims)} vs. input.dims()={np.ndim(x)}")
+        raise invalid(f"'dims' must have the same number of values as 'input' has dimensions. 'input' has "
+                      f"{np.ndim(x)}'dims' has {np.size(dims)} values")
     axes = [i for i, d in enumerate(np.asarray(dims).reshape(-1)) if bool(d)]
     return jnp.flip(jnp.asarray(x), tuple(axes)) if axes else x
 
@@ -452,26 +464,21 @@ def deep_copy(x, **_):
 def _inplace(update):
     def rule(x, i, v, **_):
         sx, si, sv = np.shape(x), np.shape(i), np.shape(v)
+        if len(si) != 1:
+            raise invalid(f"i must be a vector. {shape_str(si)}")
         if len(sx) != len(sv):
             raise invalid(f"x and v shape doesn't match (ranks differ): {shape_str(sx)} vs. {shape_str(sv)}")
         for k in range(1, len(sx)):
             if sx[k] != sv[k]:
                 raise invalid(f"x and v shape doesn't match at index {k} : {shape_str(sx)} vs. {shape_str(sv)}")
-        if len(si) != 1:
-            raise invalid(f"i must be a vector. {shape_str(si)}")
         if si[0] != sv[0]:
-            raise invalid(f"i and x shape doesn't match at index 0 : {shape_str(si)} vs. {shape_str(sv)}")
-        rows = sx[0] if sx else 0
-        i = jnp.asarray(i)
-        require(jnp.all((i >= 0) & (i < rows)), _INVALID,
-                lambda: _inplace_index_error(np.asarray(i), rows))
-        return update(jnp.asarray(x).at[i], jnp.asarray(v))
+            raise invalid(f"i and x shape doesn't match at index 0: {shape_str(si)} vs. {shape_str(sv)}")
+        if not np.size(x) or not np.size(v):
+            return x
+        # TF's kernel wraps every row index into range ((i % rows + rows) % rows) and checks none
+        rows = jnp.asarray(sx[0], jnp.int32)
+        return update(jnp.asarray(x).at[jnp.mod(jnp.asarray(i), rows)], jnp.asarray(v))
     return rule
-
-
-def _inplace_index_error(i: np.ndarray, rows: int) -> str:
-    bad = int(np.flatnonzero((i < 0) | (i >= rows))[0])
-    return f"Value {int(i[bad])} is out of range [0, {rows})"
 
 
 lowers("InplaceAdd")(_inplace(lambda at, v: at.add(v)))
@@ -487,14 +494,14 @@ def scatter_nd_non_aliasing_add(x, indices, updates, **attrs):
 @lowers("SpaceToBatch")
 def space_to_batch_v1(x, paddings, *, block_size, **_):
     if np.ndim(x) != 4:
-        raise invalid(f"Input rank should be: 4 instead of: {np.ndim(x)}")
+        raise invalid(f"Input rank should be: 4instead of: {np.ndim(x)}")  # sic: TF's text has no space
     return _rule("SpaceToBatchND")(x, np.asarray([block_size, block_size], np.int64), paddings)
 
 
 @lowers("BatchToSpace")
 def batch_to_space_v1(x, crops, *, block_size, **_):
     if np.ndim(x) != 4:
-        raise invalid(f"Input rank should be: 4 instead of: {np.ndim(x)}")
+        raise invalid(f"Input rank should be: 4instead of: {np.ndim(x)}")
     return _rule("BatchToSpaceND")(x, np.asarray([block_size, block_size], np.int64), crops)
 
 
@@ -504,7 +511,16 @@ def mirror_pad_grad(grad, paddings, *, mode, **_):
     if np.ndim(grad) != pads.shape[0]:
         raise invalid(f"The first dimension of paddings must be the rank of inputs{shape_str(np.shape(paddings))} "
                       f"{shape_str(np.shape(grad))}")
+    for lo, hi in pads:
+        if lo < 0 or hi < 0:
+            raise invalid(f"Paddings must be non-negative: {lo}, {hi}")
     shape = tuple(int(d - lo - hi) for d, (lo, hi) in zip(np.shape(grad), pads))
+    for (lo, hi), out in zip(pads, shape):
+        if mode == "REFLECT" and not (lo < out and hi < out):
+            raise invalid(f"paddings must be less than the output dimension size: {lo}, {hi} not less than {out}")
+        if mode == "SYMMETRIC" and not (lo <= out and hi <= out):
+            raise invalid(f"paddings must be no greater than the output dimension size: {lo}, {hi} greater than "
+                          f"{out}")
     x = jnp.zeros(shape, jnp.result_type(grad))
     return _vjp("MirrorPad", [x, np.asarray(paddings)], [0], jnp.asarray(grad), mode=mode)[0]
 
@@ -533,7 +549,7 @@ def _zero(x):
 @lowers("MatrixDiag", "BatchMatrixDiag")
 def matrix_diag_v1(d, **_):
     if np.ndim(d) < 1:
-        raise invalid(f"input must be at least 1-dim, received shape: {shape_str(np.shape(d))}")
+        raise invalid(f"diagonal must be at least 1-dim, received shape: {shape_str(np.shape(d))}")
     return _rule("MatrixDiagV3")(d, np.int32(0), np.int32(-1), np.int32(-1), _zero(d))
 
 
@@ -596,7 +612,7 @@ def cholesky_grad(l, grad, **_):
     """TF's CholeskyGrad (Murray's blocked algorithm): the symmetric gradient of Cholesky at A = L L^T, of
     which TF's kernel reads only L's lower triangle and grad's lower triangle."""
     if np.ndim(l) < 2 or np.shape(l)[-1] != np.shape(l)[-2]:
-        raise invalid("Input matrix must be square.")
+        raise invalid("Inputs must be a square matrices.")
     if np.shape(l) != np.shape(grad):
         raise invalid("Inputs (L and grad) must have the same shape.")
     lower = jnp.tril(jnp.asarray(l))

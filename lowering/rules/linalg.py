@@ -238,7 +238,9 @@ def matrix_set_diag(x, diagonal, k, **_):
     r, c = _diag_index(x.shape[-2], x.shape[-1], k)
     if np.shape(diagonal) != np.shape(x)[:-2] + (len(r),):
         raise invalid("Either first dimensions of diagonal don't match input.shape[:-2], or diagonal.shape[:-1] is "
-                      "not equal to the longests diagonal in range [lower_diag_index:upper_diag_index].")
+                      "not equal to the longests diagonal in range [lower_diag_index:upper_diag_index].\nInput "
+                      f"shape: {shape_str(np.shape(x))}\nDiagonal shape: {shape_str(np.shape(diagonal))}\nExpected "
+                      f"diagonal shape: {shape_str(np.shape(x)[:-2] + (len(r),))}")
     return jnp.asarray(x).at[..., r, c].set(diagonal)
 
 
