@@ -525,3 +525,100 @@ def test_scatter_nd_max_min_on_ref_variables(op, np_fn):
     for g, w in zip(got, want):
         np.testing.assert_array_equal(w, expect)
         np.testing.assert_array_equal(g, w)
+
+
+# --- gradients through imported old ops: tf.gradients on the imported graph, TF's numbers -----------------------
+GRADIENTS = [
+    ("FusedBatchNorm", _bn_inputs(X4, 3), dict(_BN, is_training=True), [0, 1, 2]),
+    ("FusedBatchNorm", _bn_inputs(X4, 3), dict(_BN, is_training=False), [0, 1, 2]),
+    ("FusedBatchNormV2", _bn_inputs(f32(2, 3, 3, 2), 2), dict(_BN, is_training=True, U=_dt.float32), [0, 1, 2]),
+    ("BiasAddV1", [X4, f32(3)], {}, [0, 1]),
+    ("Div", [f32(3, 4), pos(4)], {}, [0, 1]),
+    ("Inv", [pos(3, 2)], {}, [0]),
+    ("Concat", [C(np.int32(1)), [f32(2, 3), f32(2, 1)]], {"N": 2}, [1]),
+    ("Gather", [f32(5, 2), C(np.array([4, 0, 4], np.int32))], {}, [0]),
+    ("Reverse", [f32(2, 3), C(np.array([True, False]))], {}, [0]),
+    ("BatchMatMul", [f32(2, 3, 4), f32(2, 4, 5)], {"adj_x": False, "adj_y": False}, [0, 1]),
+    ("MatrixDiag", [f32(2, 3)], {}, [0]),
+    ("MatrixSetDiag", [f32(2, 3, 3), f32(2, 3)], {}, [0, 1]),
+    ("MaxPoolV2", [X4, C(np.int32([1, 2, 2, 1])), C(np.int32([1, 2, 2, 1]))], {"padding": "VALID"}, [0]),
+    ("BatchNormWithGlobalNormalization", [X4, f32(3), pos(3), f32(3), pos(3)],
+     {"variance_epsilon": 0.001, "scale_after_normalization": True}, [0, 1, 2, 3, 4]),
+]
+
+
+def _gradients(lib, gd, feed, wrt: list):
+    g = lib.Graph()
+    with g.as_default():
+        lib.import_graph_def(gd, name="")
+        y = g.get_tensor_by_name("out:0")
+        weights = lib.constant(RNG_GRAD.uniform(-1, 1, y.shape.as_list()).astype(y.dtype.as_numpy_dtype))
+        loss = lib.reduce_sum(y * weights)
+        xs = [g.get_tensor_by_name(n) for n in wrt]
+        grads = [lib.convert_to_tensor(d) for d in lib.gradients(loss, xs)]  # Gather's IndexedSlices: dense
+        with lib.Session(graph=g) as sess:
+            return sess.run(grads, feed)
+
+
+RNG_GRAD = np.random.RandomState(3)
+
+
+@pytest.mark.parametrize("case", GRADIENTS, ids=[f"{c[0]}-{i}" for i, c in enumerate(GRADIENTS)])
+def test_gradients_through_imported_legacy_ops(case):
+    op, inputs, attrs, wrt = case
+    gd, feed, _ = build(op, inputs, attrs, 1)
+    names = [f"in{i}:0" if not isinstance(inputs[i], list) else f"in{i}_0:0" for i in wrt]
+    seed = RNG_GRAD.randint(1 << 30)
+    RNG_GRAD.seed(seed)
+    # the shapes must be known for the weights: feed-less, so fix them from the fed values
+    for n in gd.node:
+        if n.op == "Placeholder" and f"{n.name}:0" in feed:
+            n.attr["shape"].shape.CopyFrom(tf.TensorShape(feed[f"{n.name}:0"].shape).as_proto())
+    got = _gradients(tf, gd, feed, names)
+    RNG_GRAD.seed(seed)
+    v1 = oracle.tf1()
+    want = _gradients(v1, v1.GraphDef.FromString(gd.SerializeToString()), feed, names)
+    oracle.assert_same_values(got, want, rtol=2e-4, atol=2e-4, label=op)
+
+
+def test_batch_aliases_have_no_gradient_as_in_tf():
+    """TF registers no gradient for the deprecated Batch* names: tf.gradients raises LookupError."""
+    gd, feed, _ = build("BatchMatrixInverse", [SPD], {"adjoint": False}, 1)
+    for lib in (tf, oracle.tf1()):
+        g = lib.Graph()
+        with g.as_default():
+            lib.import_graph_def(gd if lib is tf else lib.GraphDef.FromString(gd.SerializeToString()), name="")
+            with pytest.raises(LookupError, match="No gradient defined for operation"):
+                lib.gradients(g.get_tensor_by_name("out:0"), [g.get_tensor_by_name("in0:0")])
+
+
+def test_frozen_conv_net_with_fused_batch_norm_v1():
+    """A small conv net as TF 1.x froze it: Conv2D + BiasAdd + FusedBatchNorm (V1, inference) + Relu, twice, then
+    BiasAddV1, max pool and a mean; variables frozen into Consts by TF's convert_variables_to_constants."""
+    v1 = oracle.tf1()
+    from tensorflow.python.ops import gen_nn_ops
+    rng = np.random.RandomState(11)
+    g = v1.Graph()
+    with g.as_default():
+        x = v1.placeholder(v1.float32, [None, 8, 8, 3], name="x")
+        h = x
+        for i, (cin, cout) in enumerate([(3, 4), (4, 6)]):
+            w = v1.get_variable(f"w{i}", initializer=rng.normal(0, 0.5, (3, 3, cin, cout)).astype(np.float32))
+            b = v1.get_variable(f"b{i}", initializer=rng.normal(0, 0.1, cout).astype(np.float32))
+            h = v1.nn.bias_add(v1.nn.conv2d(h, w, [1, 1, 1, 1], "SAME"), b)
+            stats = [v1.get_variable(f"{n}{i}", initializer=init.astype(np.float32)) for n, init in
+                     (("gamma", rng.uniform(0.5, 1.5, cout)), ("beta", rng.normal(0, 0.1, cout)),
+                      ("mean", rng.normal(0, 0.1, cout)), ("var", rng.uniform(0.5, 1.5, cout)))]
+            h = gen_nn_ops._fused_batch_norm(h, *stats, epsilon=0.001, is_training=False, name=f"bn{i}")[0]
+            h = v1.nn.relu(h)
+        h = gen_nn_ops.bias_add_v1(h, v1.constant(rng.normal(0, 0.1, 6).astype(np.float32)))
+        h = v1.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "VALID")
+        v1.reduce_mean(h, axis=[1, 2], name="out")
+        with v1.Session(graph=g) as sess:
+            sess.run(v1.global_variables_initializer())
+            frozen = v1.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["out"])
+    assert {"FusedBatchNorm", "BiasAddV1", "BiasAdd", "Conv2D", "Relu"} <= {n.op for n in frozen.node}
+    images = rng.uniform(0, 1, (5, 8, 8, 3)).astype(np.float32)
+    want = run_tf(frozen, {"x:0": images}, ["out:0"])
+    got = run_graphcompat(frozen, {"x:0": images}, ["out:0"])
+    oracle.assert_same_values(got, want, rtol=1e-4, atol=1e-5, label="frozen conv net")

@@ -192,8 +192,25 @@ defop("SpaceToBatch", "input: T, paddings: Tpaddings -> output: T", attrs={"Tpad
 defop("MirrorPadGrad", "input: T, paddings: Tpaddings -> output: T", attrs={"Tpaddings": _dt.int32})
 
 # --- linear algebra ---------------------------------------------------------------------------------
+def _batch_mat_mul_v1_shape(ctx: InferenceContext):
+    """TF's BatchMatMulShape (no broadcasting): ranks >= 2, equal batch dimensions, matching inner dimensions."""
+    x, y = ctx.shape(0), ctx.shape(1)
+    for s in (x, y):
+        if s.ndims is not None and s.ndims < 2:
+            raise ctx.error(f"Shape must be at least rank 2 but is rank {s.ndims}")
+    if x.ndims is None or y.ndims is None:
+        return [_ts.unknown_shape()]
+    adj_x, adj_y = ctx.attrs.get("adj_x", False), ctx.attrs.get("adj_y", False)
+    xs, ys = x.as_list(), y.as_list()
+    batch = merge_shapes(ctx, _ts.TensorShape(xs[:-2]), _ts.TensorShape(ys[:-2]))
+    inner_x, inner_y = xs[-2] if adj_x else xs[-1], ys[-1] if adj_y else ys[-2]
+    if inner_x is not None and inner_y is not None and inner_x != inner_y:
+        raise ctx.error(f"Dimensions must be equal, but are {inner_x} and {inner_y}")
+    return [_ts.TensorShape(batch.as_list() + [xs[-1] if adj_x else xs[-2], ys[-2] if adj_y else ys[-1]])]
+
+
 defop("BatchMatMul", "x: T, y: T -> output: T", attrs={"adj_x": False, "adj_y": False, "grad_x": False,
-                                                         "grad_y": False})
+                                                         "grad_y": False}, shape=_batch_mat_mul_v1_shape)
 defop("MatrixDiag", "diagonal: T -> output: T")
 defop("MatrixDiagPart", "input: T -> diagonal: T")
 defop("MatrixSetDiag", "input: T, diagonal: T -> output: T")
