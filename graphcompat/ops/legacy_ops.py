@@ -170,9 +170,6 @@ defop("Bincount", "arr: int32, size: int32, weights: T -> bins: T", shape=_binco
 defop("CheckNumericsV2", "tensor: T -> output: T", attrs={"message": ""}, stateful=True, shape=unchanged_shape)
 defop("IgammaGradA", "a: T, x: T -> z: T")
 defop("RandomGammaGrad", "alpha: T, sample: T -> output: T")
-for _op in ("BesselJ0", "BesselJ1", "BesselY0", "BesselY1", "BesselK0", "BesselK0e", "BesselK1", "BesselK1e",
-            "Dawsn", "Expint", "FresnelCos", "FresnelSin", "Spence"):
-    defop(_op, "x: T -> y: T", shape=unchanged_shape)
 for _op in ("SegmentSumV2", "SegmentProdV2", "SegmentMaxV2", "SegmentMinV2"):
     defop(_op, "data: T, segment_ids: Tindices, num_segments: Tnumsegments -> output: T",
           attrs={"Tnumsegments": _dt.int32})

@@ -702,44 +702,6 @@ def resize_nearest_neighbor_grad(grads, size, **attrs):
         jnp.result_type(grads))
 
 
-# ------------------------------------------------------------------------------------------------
-# Special functions
-# ------------------------------------------------------------------------------------------------
-def _special(fn):
-    def rule(x, **_):
-        x = jnp.asarray(x)
-        wide = jnp.float64 if x.dtype == jnp.float64 else jnp.float32
-        return fn(x.astype(wide)).astype(x.dtype)
-    return rule
-
-
-lowers("Dawsn")(_special(jax.scipy.special.dawsn))
-
-
-def _expint(x):
-    """TF's Expint: Ei on x >= 0 (-inf at 0), NaN for negative x."""
-    return jnp.where(x < 0, jnp.nan, jnp.where(x == 0, -jnp.inf, jax.scipy.special.expi(x)))
-
-
-lowers("Expint")(_special(_expint))
-lowers("FresnelSin")(_special(lambda x: jax.scipy.special.fresnel(x)[0]))
-lowers("FresnelCos")(_special(lambda x: jax.scipy.special.fresnel(x)[1]))
-lowers("Spence")(_special(jax.scipy.special.spence))
-
-
-def _not_yet(symbol: str):
-    def rule(x, **_):
-        raise NotImplementedError(f"{symbol} is not implemented in graphcompat yet")
-    return rule
-
-
-for _op_type, _symbol in (("BesselJ0", "tf.math.special.bessel_j0"), ("BesselJ1", "tf.math.special.bessel_j1"),
-                          ("BesselY0", "tf.math.special.bessel_y0"), ("BesselY1", "tf.math.special.bessel_y1"),
-                          ("BesselK0", "tf.math.special.bessel_k0"), ("BesselK0e", "tf.math.special.bessel_k0e"),
-                          ("BesselK1", "tf.math.special.bessel_k1"), ("BesselK1e", "tf.math.special.bessel_k1e")):
-    lowers(_op_type)(_not_yet(_symbol))
-
-
 def _register_scatter_nd_extrema() -> None:
     from lowering.rules.segment import _scatter_nd_rule
     lowers("ScatterNdMax", context=True)(_scatter_nd_rule(lambda at, u: at.max(u, mode="drop")))
