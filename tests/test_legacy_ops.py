@@ -622,3 +622,23 @@ def test_frozen_conv_net_with_fused_batch_norm_v1():
     want = run_tf(frozen, {"x:0": images}, ["out:0"])
     got = run_graphcompat(frozen, {"x:0": images}, ["out:0"])
     oracle.assert_same_values(got, want, rtol=1e-4, atol=1e-5, label="frozen conv net")
+
+
+def test_adjust_contrast_records_tf_kernel():
+    """tf.image.adjust_contrast records AdjustContrastv2 as TF's Python does: same nodes, same values."""
+    img = RNG.randint(0, 255, (2, 4, 5, 3)).astype(np.uint8)
+
+    def build(lib):
+        return [lib.image.adjust_contrast(lib.constant(img), 1.7),
+                lib.image.adjust_contrast(lib.constant(img.astype(np.float32)), lib.constant(0.4))]
+
+    def nodes(lib):
+        g = lib.Graph()
+        with g.as_default():
+            build(lib)
+            return [(op.name, op.type) for op in g.get_operations()]
+    v1 = oracle.tf1()
+    assert nodes(tf) == nodes(v1)
+    assert ("adjust_contrast", "AdjustContrastv2") in nodes(tf)
+    oracle.assert_same_values(oracle.run(tf, build), oracle.run(v1, build), rtol=1e-6, atol=1e-6,
+                              label="adjust_contrast")
