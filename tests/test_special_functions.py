@@ -47,6 +47,7 @@ def test_special_functions_match_tf(dtype):
         np.testing.assert_allclose(g[finite], w[finite], rtol=tol, atol=tol * 1e-2, err_msg=fn)
 
 
+@pytest.mark.slow  # the VJPs of 13 quadratures compile for a few seconds
 def test_special_function_gradients_match_tf():
     x = np.array([0.3, 1.0, 2.5, 7.0, 12.0, 30.0], np.float64)
     _, got = _run(tf, x, grad=True)

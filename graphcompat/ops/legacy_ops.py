@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.registry import InferenceContext, apply_op, defop, merge_shapes, unchanged_shape
-from graphcompat.ops.nn_ops import _fused_bn_shape
+from graphcompat.framework.registry import (InferenceContext, broadcast_shape, defop, merge_shapes,
+                                            unchanged_shape)
+from graphcompat.ops.nn_ops import _fused_bn_shape, _in_top_k_shape
 
 INDEX = (_dt.int32, _dt.int64)
 _BN_ATTRS = {"epsilon": 0.0001, "exponential_avg_factor": 1.0, "data_format": "NHWC", "is_training": True}
@@ -85,8 +86,19 @@ defop("Conv3DBackpropFilter", "input: T, filter: T, out_backprop: T -> output: T
       attrs={"dilations": [1, 1, 1, 1, 1]}, shape=lambda ctx: [ctx.shape(1)])
 defop("Conv3DBackpropInput", "input: T, filter: T, out_backprop: T -> output: T",
       attrs={"dilations": [1, 1, 1, 1, 1]}, shape=lambda ctx: [ctx.shape(0)])
+def _lrn_grad_shape(ctx: InferenceContext):
+    """TF's LRNGrad shape function: the three inputs merged, of rank 4."""
+    out = _ts.unknown_shape(4)
+    for i in range(3):
+        s = ctx.shape(i)
+        if s.ndims is not None and s.ndims != 4:
+            raise ctx.error(f"Shape must be rank 4 but is rank {s.ndims}")
+        out = merge_shapes(ctx, out, s)
+    return [out]
+
+
 defop("LRNGrad", "input_grads: T, input_image: T, output_image: T -> output: T",
-      attrs={"depth_radius": 5, "bias": 1.0, "alpha": 1.0, "beta": 0.5, "T": _dt.float32})
+      attrs={"depth_radius": 5, "bias": 1.0, "alpha": 1.0, "beta": 0.5, "T": _dt.float32}, shape=_lrn_grad_shape)
 defop("Dilation2DBackpropInput", "input: T, filter: T, out_backprop: T -> in_backprop: T",
       shape=lambda ctx: [ctx.shape(0)])
 defop("Dilation2DBackpropFilter", "input: T, filter: T, out_backprop: T -> filter_backprop: T",
@@ -156,23 +168,32 @@ defop("BatchNormWithGlobalNormalization", "t: T, m: T, v: T, beta: T, gamma: T -
       shape=_global_norm_shape)
 defop("BatchNormWithGlobalNormalizationGrad", "t: T, m: T, v: T, gamma: T, backprop: T -> dx: T, dm: T, dv: T, "
       "db: T, dg: T", shape=_global_norm_shape)
-defop("InTopK", "predictions: float32, targets: T -> precision: bool", attrs={"T": _dt.int32})
+defop("InTopK", "predictions: float32, targets: T -> precision: bool", attrs={"T": _dt.int32},
+      shape=_in_top_k_shape)
 defop("NthElement", "input: T, n: int32 -> values: T", attrs={"reverse": False}, shape=_nth_element_shape)
 
 # --- math -------------------------------------------------------------------------------------------
-defop("Div", "x: T, y: T -> z: T")
-defop("Mod", "x: T, y: T -> z: T")
+defop("Div", "x: T, y: T -> z: T", shape=broadcast_shape)
+defop("Mod", "x: T, y: T -> z: T", shape=broadcast_shape)
 defop("Inv", "x: T -> y: T", shape=unchanged_shape)
-defop("ApproximateEqual", "x: T, y: T -> z: bool", attrs={"tolerance": 1e-05})
+defop("ApproximateEqual", "x: T, y: T -> z: bool", attrs={"tolerance": 1e-05},
+      shape=lambda ctx: [merge_shapes(ctx, ctx.shape(0), ctx.shape(1))])
 defop("Bucketize", "input: T -> output: int32", shape=unchanged_shape)
 defop("PopulationCount", "x: T -> y: uint8", shape=unchanged_shape)
 defop("Bincount", "arr: int32, size: int32, weights: T -> bins: T", shape=_bincount_shape)
 defop("CheckNumericsV2", "tensor: T -> output: T", attrs={"message": ""}, stateful=True, shape=unchanged_shape)
 defop("IgammaGradA", "a: T, x: T -> z: T")
 defop("RandomGammaGrad", "alpha: T, sample: T -> output: T")
+def _segment_v2_shape(ctx: InferenceContext):
+    """[num_segments] + data's shape after its first dimension (segment_ids a vector)."""
+    data, n = ctx.shape(0), ctx.value(2)
+    rows = None if n is None else int(n)
+    return [_ts.TensorShape([rows] + data.as_list()[1:]) if data.ndims else _ts.unknown_shape()]
+
+
 for _op in ("SegmentSumV2", "SegmentProdV2", "SegmentMaxV2", "SegmentMinV2"):
     defop(_op, "data: T, segment_ids: Tindices, num_segments: Tnumsegments -> output: T",
-          attrs={"Tnumsegments": _dt.int32})
+          attrs={"Tnumsegments": _dt.int32}, shape=_segment_v2_shape)
 
 # --- array ------------------------------------------------------------------------------------------
 defop("Concat", "concat_dim: int32, values: N * T -> output: T")
@@ -184,9 +205,42 @@ for _op in ("InplaceAdd", "InplaceSub", "InplaceUpdate"):
     defop(_op, "x: T, i: int32, v: T -> y: T", shape=lambda ctx: [ctx.shape(0)])
 defop("ScatterNdNonAliasingAdd", "input: T, indices: Tindices, updates: T -> output: T",
       attrs={"bad_indices_policy": ""}, shape=lambda ctx: [ctx.shape(0)])
-defop("BatchToSpace", "input: T, crops: Tidx -> output: T", attrs={"Tidx": _dt.int32})
-defop("SpaceToBatch", "input: T, paddings: Tpaddings -> output: T", attrs={"Tpaddings": _dt.int32})
-defop("MirrorPadGrad", "input: T, paddings: Tpaddings -> output: T", attrs={"Tpaddings": _dt.int32})
+def _space_batch_shape(ctx: InferenceContext):
+    """SpaceToBatch / BatchToSpace (block_size b): rank 4; with constant amounts, H and W padded then divided
+    by b (the batch times b²), or multiplied by b then cropped (the batch divided by b²)."""
+    x, b = ctx.shape(0), ctx.attrs["block_size"]
+    if x.ndims is not None and x.ndims != 4:
+        raise ctx.error(f"Shape must be rank 4 but is rank {x.ndims}")
+    n, h, w, c = x.as_list() if x.ndims else [None] * 4
+    amounts = ctx.value(1)
+    if ctx.op_type == "SpaceToBatch":
+        n = None if n is None else n * b * b
+        if amounts is None:
+            return [_ts.TensorShape([n, None, None, c])]
+        h, w = [None if d is None else (d + int(lo) + int(hi)) // b for d, (lo, hi) in zip((h, w), amounts)]
+    else:
+        n = None if n is None else n // (b * b)
+        if amounts is None:
+            return [_ts.TensorShape([n, None, None, c])]
+        h, w = [None if d is None else d * b - int(lo) - int(hi) for d, (lo, hi) in zip((h, w), amounts)]
+    return [_ts.TensorShape([n, h, w, c])]
+
+
+def _mirror_pad_grad_shape(ctx: InferenceContext):
+    """The padded input's shape less the constant paddings (unknown dimensions where they are not constant)."""
+    x, pads = ctx.shape(0), ctx.value(1)
+    if x.ndims is None:
+        return [_ts.unknown_shape()]
+    if pads is None:
+        return [_ts.unknown_shape(x.ndims)]
+    return [_ts.TensorShape([None if d is None else d - int(lo) - int(hi) for d, (lo, hi) in zip(x.as_list(), pads)])]
+
+
+defop("BatchToSpace", "input: T, crops: Tidx -> output: T", attrs={"Tidx": _dt.int32}, shape=_space_batch_shape)
+defop("SpaceToBatch", "input: T, paddings: Tpaddings -> output: T", attrs={"Tpaddings": _dt.int32},
+      shape=_space_batch_shape)
+defop("MirrorPadGrad", "input: T, paddings: Tpaddings -> output: T", attrs={"Tpaddings": _dt.int32},
+      shape=_mirror_pad_grad_shape)
 
 # --- linear algebra ---------------------------------------------------------------------------------
 def _batch_mat_mul_v1_shape(ctx: InferenceContext):
@@ -210,7 +264,7 @@ defop("BatchMatMul", "x: T, y: T -> output: T", attrs={"adj_x": False, "adj_y": 
                                                          "grad_y": False}, shape=_batch_mat_mul_v1_shape)
 defop("MatrixDiag", "diagonal: T -> output: T")
 defop("MatrixDiagPart", "input: T -> diagonal: T")
-defop("MatrixSetDiag", "input: T, diagonal: T -> output: T")
+defop("MatrixSetDiag", "input: T, diagonal: T -> output: T", shape=lambda ctx: [ctx.shape(0)])
 defop("MatrixDiagV2", "diagonal: T, k: int32, num_rows: int32, num_cols: int32, padding_value: T -> output: T")
 defop("MatrixDiagPartV2", "input: T, k: int32, padding_value: T -> diagonal: T")
 defop("MatrixSetDiagV2", "input: T, diagonal: T, k: int32 -> output: T")
@@ -220,7 +274,7 @@ defop("CholeskyGrad", "l: T, grad: T -> output: T")
 # without the prefix, which had learnt to take batches.
 defop("BatchMatrixDiag", "diagonal: T -> output: T")
 defop("BatchMatrixDiagPart", "input: T -> diagonal: T")
-defop("BatchMatrixSetDiag", "input: T, diagonal: T -> output: T")
+defop("BatchMatrixSetDiag", "input: T, diagonal: T -> output: T", shape=lambda ctx: [ctx.shape(0)])
 defop("BatchMatrixBandPart", "input: T, num_lower: int64, num_upper: int64 -> band: T")
 defop("BatchMatrixDeterminant", "input: T -> output: T")
 defop("BatchMatrixInverse", "input: T -> output: T", attrs={"adjoint": False})
