@@ -636,3 +636,17 @@ def test_adjust_contrast_records_tf_kernel():
     assert ("adjust_contrast", "AdjustContrastv2") in nodes(tf)
     oracle.assert_same_values(oracle.run(tf, build), oracle.run(v1, build), rtol=1e-6, atol=1e-6,
                               label="adjust_contrast")
+
+
+@pytest.mark.parametrize("op", ["FusedBatchNorm", "FusedBatchNormV2"])
+@pytest.mark.parametrize("training", [True, False])
+def test_fused_batch_norm_has_no_gradient_for_mean_and_variance(op, training):
+    """TF's gradient function returns None for the mean and variance inputs, in both modes."""
+    attrs = dict(_BN, is_training=training, **({"U": _dt.float32} if op == "FusedBatchNormV2" else {}))
+    gd, feed, _ = build(op, _bn_inputs(X4, 3), attrs, 1)
+    for lib in (tf, oracle.tf1()):
+        g = lib.Graph()
+        with g.as_default():
+            lib.import_graph_def(gd if lib is tf else lib.GraphDef.FromString(gd.SerializeToString()), name="")
+            grads = lib.gradients(g.get_tensor_by_name("out:0"), [g.get_tensor_by_name(f"in{i}:0") for i in range(5)])
+            assert [d is None for d in grads] == [False, False, False, True, True]
