@@ -191,8 +191,10 @@ CASES = [
     # --- nn ------------------------------------------------------------------------------------------
     ("bias_add_v1", "BiasAddV1", [X4, f32(3)], {}, 1, 1e-6, ()),
     ("bias_add_v1_f64", "BiasAddV1", [X4.astype(np.float64), f32(3).astype(np.float64)], {}, 1, 1e-12, ()),
-    ("max_pool_v2", "MaxPoolV2", [X4, C(np.int32([1, 2, 2, 1])), C(np.int32([1, 2, 2, 1]))], {"padding": "SAME"}, 1, 0, ()),
-    ("max_pool_v2_valid", "MaxPoolV2", [X4, C(np.int32([1, 3, 3, 1])), C(np.int32([1, 1, 2, 1]))], {"padding": "VALID"}, 1, 0, ()),
+    ("max_pool_v2", "MaxPoolV2", [X4, C(np.int32([1, 2, 2, 1])), C(np.int32([1, 2, 2, 1]))], {"padding": "SAME"},
+     1, 0, ()),
+    ("max_pool_v2_valid", "MaxPoolV2", [X4, C(np.int32([1, 3, 3, 1])), C(np.int32([1, 1, 2, 1]))],
+     {"padding": "VALID"}, 1, 0, ()),
     ("max_pool_grad_argmax", "MaxPoolGradWithArgmax", [X4, f32(2, 3, 3, 3), Ref("mp:1")],
      dict(_POOL, Targmax=_dt.int64), 1, 1e-6, (_MAXPOOL_ARGMAX,)),
     ("max_pool_grad_grad", "MaxPoolGradGrad", [X4, Ref("mp:0"), f32(2, 5, 5, 3)], _POOL, 1, 1e-6,
