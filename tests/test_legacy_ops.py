@@ -297,6 +297,8 @@ CASES = [
     ("matrix_diag_part_v2_band", "MatrixDiagPartV2", [f32(3, 4), C(np.array([-1, 1], np.int32)),
                                                       C(np.float32(5))], {}, 1, 0, ()),
     ("matrix_set_diag_v2", "MatrixSetDiagV2", [f32(3, 4), f32(3), C(np.int32(1))], {}, 1, 0, ()),
+    ("matrix_set_diag_v2_band", "MatrixSetDiagV2", [f32(3, 4), f32(3, 3), C(np.array([-1, 1], np.int32))], {}, 1, 0,
+     ()),
     ("batch_matrix_diag", "BatchMatrixDiag", [f32(2, 3)], {}, 1, 0, ()),
     ("batch_matrix_diag_part", "BatchMatrixDiagPart", [f32(2, 3, 3)], {}, 1, 0, ()),
     ("batch_matrix_set_diag", "BatchMatrixSetDiag", [f32(2, 3, 3), f32(2, 3)], {}, 1, 0, ()),
@@ -313,6 +315,45 @@ CASES = [
     ("cholesky_grad", "CholeskyGrad", [np.linalg.cholesky(SPD).astype(np.float32), f32(2, 3, 3)], {}, 1, 1e-4, ()),
     ("batch_cholesky_grad", "BatchCholeskyGrad", [np.linalg.cholesky(SPD).astype(np.float64), f32(2, 3, 3).astype(
         np.float64)], {}, 1, 1e-9, ()),
+    # --- more dtypes ---------------------------------------------------------------------------------
+    ("concat_bool", "Concat", [C(np.int32(0)), [np.array([True, False]), np.array([True])]], {"N": 2}, 1, 0, ()),
+    ("gather_f64", "Gather", [f32(4, 3).astype(np.float64), np.array([3, 3, 0], np.int64)], {}, 1, 0, ()),
+    ("reverse_u8", "Reverse", [np.arange(12, dtype=np.uint8).reshape(3, 4), C(np.array([False, True]))], {}, 1, 0,
+     ()),
+    ("inplace_update_i64", "InplaceUpdate", [np.arange(6, dtype=np.int64).reshape(3, 2), C(np.array([-1], np.int32)),
+                                             np.array([[7, 7]], np.int64)], {}, 1, 0, ()),
+    ("inplace_add_wraps", "InplaceAdd", [f32(4, 3), C(np.array([5, -1], np.int32)), f32(2, 3)], {}, 1, 1e-6, ()),
+    ("div_i64", "Div", [np.array([9, -9, 8], np.int64), np.array([4, 4, -3], np.int64)], {}, 1, 0, ()),
+    ("div_f64", "Div", [f32(3).astype(np.float64), pos(3).astype(np.float64)], {}, 1, 1e-12, ()),
+    ("div_f16", "Div", [f32(3).astype(np.float16), pos(3).astype(np.float16)], {}, 1, 1e-3, ()),
+    ("mod_f64", "Mod", [np.array([5.5, -5.5], np.float64), np.array([2.0, 2.0], np.float64)], {}, 1, 1e-12, ()),
+    ("bias_add_v1_i32", "BiasAddV1", [np.arange(6, dtype=np.int32).reshape(2, 3), np.array([1, -1, 2], np.int32)],
+     {}, 1, 0, ()),
+    ("batch_mat_mul_f64", "BatchMatMul", [f32(2, 2, 3).astype(np.float64), f32(2, 3, 2).astype(np.float64)],
+     {"adj_y": False}, 1, 1e-12, ()),
+    ("batch_mat_mul_c64", "BatchMatMul", [(f32(1, 2, 2) + 1j * f32(1, 2, 2)).astype(np.complex64),
+                                          (f32(1, 2, 2) + 1j * f32(1, 2, 2)).astype(np.complex64)],
+     {"adj_x": True}, 1, 1e-5, ()),
+    ("matrix_diag_i32", "MatrixDiag", [np.arange(6, dtype=np.int32).reshape(2, 3)], {}, 1, 0, ()),
+    ("matrix_set_diag_v2_f64", "MatrixSetDiagV2", [f32(2, 3, 3).astype(np.float64),
+                                                   f32(2, 2, 3).astype(np.float64), C(np.array([-1, 0], np.int32))],
+     {}, 1, 0, ()),
+    ("matrix_set_diag_v2_wide", "MatrixSetDiagV2", [f32(2, 5), f32(3, 2), C(np.array([0, 2], np.int32))], {}, 1, 0,
+     ()),
+    ("bucketize_i64", "Bucketize", [np.array([-3, 0, 7, 99], np.int64)], {"boundaries": [0.0, 7.0]}, 1, 0, ()),
+    ("approx_equal_f64", "ApproximateEqual", [np.array([1.0, 2.0], np.float64), np.array([1.0 + 1e-7, 2.1])], {},
+     1, 0, ()),
+    ("popcount_i8", "PopulationCount", [np.array([-128, -1, 7], np.int8)], {}, 1, 0, ()),
+    ("popcount_u64", "PopulationCount", [np.array([2 ** 64 - 1, 5], np.uint64)], {}, 1, 0, ()),
+    ("space_to_batch_i32", "SpaceToBatch", [np.arange(16, dtype=np.int32).reshape(1, 4, 4, 1),
+                                            C(np.zeros((2, 2), np.int64))], {"block_size": 2}, 1, 0, ()),
+    ("mirror_pad_grad_f64", "MirrorPadGrad", [f32(5, 4).astype(np.float64), C(np.array([[1, 1], [0, 1]], np.int32))],
+     {"mode": "SYMMETRIC"}, 1, 1e-12, ()),
+    ("nth_element_f64", "NthElement", [f32(2, 5).astype(np.float64), C(np.int32(4))], {"reverse": True}, 1, 0, ()),
+    ("dim_map_i64_neg", "DataFormatDimMap", [np.array([-1, -2, -3, -4], np.int64)],
+     {"src_format": "NCHW", "dst_format": "NHWC"}, 1, 0, ()),
+    ("fbn_grad_nchw", "FusedBatchNormGrad", [f32(2, 3, 4, 4), f32(2, 3, 4, 4), pos(3), f32(3), pos(3)],
+     {"epsilon": 0.01, "data_format": "NCHW", "is_training": True}, 3, 1e-4, ()),
     # --- image ---------------------------------------------------------------------------------------
     ("adjust_contrast", "AdjustContrast", [RNG.randint(0, 255, (2, 3, 3, 3)).astype(np.uint8), C(np.float32(1.7)),
                                            C(np.float32(0.0)), C(np.float32(255.0))], {"_producer": 1}, 1, 1e-4, ()),
@@ -652,3 +693,15 @@ def test_fused_batch_norm_has_no_gradient_for_mean_and_variance(op, training):
             lib.import_graph_def(gd if lib is tf else lib.GraphDef.FromString(gd.SerializeToString()), name="")
             grads = lib.gradients(g.get_tensor_by_name("out:0"), [g.get_tensor_by_name(f"in{i}:0") for i in range(5)])
             assert [d is None for d in grads] == [False, False, False, True, True]
+
+
+def test_set_diag_band_all_alignments():
+    """MatrixSetDiagV3 (which the V1/V2 ops share) sets a band k = (lower, upper) in each of TF's alignments."""
+    x = f32(2, 3, 5)
+    diagonals = {(-1, 1): f32(2, 3, 3), (0, 2): f32(2, 3, 3), (-2, -1): f32(2, 2, 2)}
+
+    def build(lib):
+        return [lib.linalg.set_diag(lib.constant(x), lib.constant(d), k=k, align=align)
+                for align in ("RIGHT_LEFT", "LEFT_RIGHT", "LEFT_LEFT", "RIGHT_RIGHT") for k, d in diagonals.items()]
+    oracle.assert_same_values(oracle.run(tf, build), oracle.run(oracle.tf1(), build), rtol=0, atol=0,
+                              label="set_diag")
