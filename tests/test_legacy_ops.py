@@ -188,6 +188,9 @@ CASES = [
      {"variance_epsilon": 0.001, "scale_after_normalization": False}, 1, 1e-5, ()),
     ("bn_global_grad", "BatchNormWithGlobalNormalizationGrad", [X4, f32(3), pos(3), pos(3), f32(2, 5, 5, 3)],
      {"variance_epsilon": 0.001, "scale_after_normalization": True}, 5, 1e-4, ()),
+    ("bn_global_grad_noscale", "BatchNormWithGlobalNormalizationGrad", [X4, f32(3), pos(3), pos(3),
+                                                                         f32(2, 5, 5, 3)],
+     {"variance_epsilon": 0.01, "scale_after_normalization": False}, 5, 1e-4, ()),
     # --- nn ------------------------------------------------------------------------------------------
     ("bias_add_v1", "BiasAddV1", [X4, f32(3)], {}, 1, 1e-6, ()),
     ("bias_add_v1_f64", "BiasAddV1", [X4.astype(np.float64), f32(3).astype(np.float64)], {}, 1, 1e-12, ()),
