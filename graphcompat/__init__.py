@@ -32,6 +32,8 @@ from graphcompat.framework.tensor_util import make_ndarray, make_tensor_proto  #
 from graphcompat.ops import grad_ops as _grad_ops, sharded_save_ops as _sharded_save_ops  # noqa: F401,E402
 from graphcompat.ops import list_ops as _list_ops  # noqa: F401,E402  (TF 2's TensorLists: control flow v2 loops)
 from graphcompat.ops import stack_ops as _stack_ops  # noqa: F401,E402  (TF 1's while-loop gradients)
+from graphcompat.ops import legacy_ops as _legacy_ops  # noqa: F401,E402  (TF 1.x op types old GraphDefs hold)
+from graphcompat.ops import special_functions_ops as _special_functions_ops  # noqa: F401,E402
 # --- (end importer) --------------------------------------------------------------------------------
 
 # --- ops: math, array, slicing, linalg, sort (+ tf.math, tf.linalg) ----------------------------

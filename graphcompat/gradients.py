@@ -37,7 +37,9 @@ from graphcompat.ops import indexing_ops as _indexing_ops, segment_ops as _segme
 NOT_DIFFERENTIABLE = (_tf_op_types.NOT_DIFFERENTIABLE - {"LinSpace"}) | {
     "PreventGradient", "Floor", "Ceil", "Round", "Rint", "FloorDiv", "TruncateDiv", "ArgMax", "ArgMin"}
 # Inputs whose registered gradient is None while the others have one ({op type: input indices}).
-NON_DIFFERENTIABLE_INPUTS = {"Zeta": (0,), "Polygamma": (0,), "Betainc": (0, 1)}
+NON_DIFFERENTIABLE_INPUTS = {"Zeta": (0,), "Polygamma": (0,), "Betainc": (0, 1),
+                             # TF's fused batch norm gradients: none for the population mean and variance
+                             "FusedBatchNorm": (3, 4), "FusedBatchNormV2": (3, 4), "FusedBatchNormV3": (3, 4)}
 # Op types TF has no gradient for: tf.gradients through one raises TF's LookupError. Not those whose TF
 # API is a differentiable composite while graphcompat records the op itself (tf.linalg.expm, tf.linspace),
 # nor graphcompat's own function calls (second-order gradients run through SymbolicGradient).

@@ -348,13 +348,13 @@ def adjust_brightness(image, delta):
 
 def adjust_contrast(images, contrast_factor):
     """`tf.image.adjust_contrast`: (x - mean) * factor + mean, per image and channel."""
-    with _ops.name_scope(None, "adjust_contrast", [images, contrast_factor]):
+    from graphcompat.framework.registry import apply_op
+    with _ops.name_scope(None, "adjust_contrast", [images, contrast_factor]) as name:
         images = convert_to_tensor(images, name="images")
         orig = images.dtype.base_dtype
         flt = images if orig in (_dt.float16, _dt.float32) else convert_image_dtype(images, _dt.float32)
-        mean = _reduction.reduce_mean(flt, axis=[-3, -2], keepdims=True)
-        factor = _math.cast(contrast_factor, flt.dtype.base_dtype)
-        adjusted = (flt - mean) * factor + mean
+        # TF's kernel (graphcompat/ops/legacy_ops.py), named after the scope as TF's Python names it
+        adjusted = apply_op("AdjustContrastv2", [flt, contrast_factor], name=name)
         return convert_image_dtype(adjusted, orig, saturate=True)
 
 

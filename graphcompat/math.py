@@ -27,3 +27,4 @@ from graphcompat.ops.math_extra_ops import (accumulate_n, angle, bessel_i0, bess
                                             bessel_i1e, betainc, erfcinv, erfinv, igamma, igammac, lbeta,
                                             log_sigmoid, ndtri, nextafter, polygamma, polyval, xlog1py, zeta)
 from graphcompat.ops.extra_ops import approx_max_k, approx_min_k  # noqa: F401,E402
+from graphcompat import math_special as special  # noqa: F401,E402  (tf.math.special)

@@ -148,7 +148,7 @@ def analyze(plan) -> Optional[Pad]:
         for t in plan.fetch_tensors:
             if t in facts.untrue:
                 raise Unpaddable(f"{t.name}: a value a padded run cannot compute")
-            if facts.of(t) is None and t.op.type not in ("Placeholder",) and t.shape.ndims is None \
+            if facts.of(t) is None and t.op.type not in ("Placeholder", "PlaceholderV2") and t.shape.ndims is None \
                     and _touches_padding(t.op, facts):
                 raise Unpaddable(f"{t.name}: unknown rank")
     except Unpaddable:

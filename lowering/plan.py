@@ -132,7 +132,7 @@ class Plan:
         self.hoisted: dict = {}
         host = False
         for op in ops:
-            if op.type == "Placeholder":
+            if op.type in ("Placeholder", "PlaceholderV2"):
                 raise _placeholder_error(op)
             rule = get_rule(op.type)
             host = host or _runs_on_host(op, rule, self.fetch_tensors)
@@ -279,6 +279,6 @@ def _is_host_input(op, fed: set) -> bool:
             rule = get_rule(dep.type)
             # source ops (handles, variable refs) may be context rules; anything else with state is not
             # safe to run twice (once here, once in the step)
-            if (rule.context and dep._inputs) or dep.type == "Placeholder" or _wants_host_input(dep):
+            if (rule.context and dep._inputs) or dep.type in ("Placeholder", "PlaceholderV2") or _wants_host_input(dep):
                 return False
     return True

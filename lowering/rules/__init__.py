@@ -35,3 +35,5 @@ from lowering.rules import media  # noqa: F401
 from lowering.rules import quantization  # noqa: F401
 from lowering.rules import unicode  # noqa: F401
 from lowering.rules import image_jpeg  # noqa: F401
+from lowering.rules import legacy  # noqa: F401  (after the families whose rules the TF 1.x op types share)
+from lowering.rules import special_functions  # noqa: F401

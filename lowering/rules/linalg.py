@@ -232,14 +232,37 @@ def matrix_diag_part(x, k, padding_value, align="RIGHT_LEFT", **_):
 
 
 @lowers("MatrixSetDiagV3")
-def matrix_set_diag(x, diagonal, k, **_):
+def matrix_set_diag(x, diagonal, k, *, align="RIGHT_LEFT", **_):
+    """Diagonal k, or the band k = (lower, upper) whose row i of `diagonal` is diagonal `upper - i`, aligned
+    as MatrixDiagV3 reads them."""
     _at_least_matrix(x)
-    k = int(np.reshape(np.asarray(k), [-1])[0])
-    r, c = _diag_index(x.shape[-2], x.shape[-1], k)
-    if np.shape(diagonal) != np.shape(x)[:-2] + (len(r),):
+    lower, upper = (np.reshape(np.asarray(k), [-1]).tolist() * 2)[:2]
+    lower, upper = int(lower), int(upper)
+    rows, cols = np.shape(x)[-2], np.shape(x)[-1]
+    if lower != upper:
+        if lower > upper:
+            raise invalid(f"lower_diag_index must not be larger than upper_diag_index: {lower} > {upper}")
+        max_len = min(rows + min(upper, 0), cols - max(lower, 0))
+        expected = np.shape(x)[:-2] + (upper - lower + 1, max_len)
+    else:
+        expected = np.shape(x)[:-2] + (len(_diag_index(rows, cols, lower)[0]),)
+    if np.shape(diagonal) != expected:
         raise invalid("Either first dimensions of diagonal don't match input.shape[:-2], or diagonal.shape[:-1] is "
-                      "not equal to the longests diagonal in range [lower_diag_index:upper_diag_index].")
-    return jnp.asarray(x).at[..., r, c].set(diagonal)
+                      "not equal to the longests diagonal in range [lower_diag_index:upper_diag_index].\nInput "
+                      f"shape: {shape_str(np.shape(x))}\nDiagonal shape: {shape_str(np.shape(diagonal))}\nExpected "
+                      f"diagonal shape: {shape_str(expected)}")
+    out = jnp.asarray(x)
+    if lower == upper:
+        r, c = _diag_index(rows, cols, lower)
+        return out.at[..., r, c].set(diagonal)
+    left_super = align in ("LEFT_LEFT", "LEFT_RIGHT")
+    left_sub = align in ("LEFT_LEFT", "RIGHT_LEFT")
+    for i, d in enumerate(range(upper, lower - 1, -1)):
+        r, c = _diag_index(rows, cols, d)
+        left = (d >= 0 and left_super) or (d <= 0 and left_sub)
+        offset = 0 if left else max_len - len(r)
+        out = out.at[..., r, c].set(diagonal[..., i, offset:offset + len(r)])
+    return out
 
 
 @lowers("MatrixDeterminant")
