@@ -639,3 +639,18 @@ def test_out_of_range_float_to_int_casts_agree_across_tiers(src, dst):
     assert runs[0].dtype == np.dtype(dst)
     if src is np.float32 and dst in _INDEFINITE:
         np.testing.assert_array_equal(runs[0], np.array(_INDEFINITE[dst], dst))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_half_precision_sums_accumulate_in_float32_in_every_tier(dtype):
+    """4096 values near 5: a sum accumulated in bfloat16 sticks at 4096 (its spacing there is 32); TF's and
+    XLA's reductions accumulate in float32 (~20,450), and so must the op-by-op first run."""
+    values = (np.random.RandomState(0).rand(4096) * 10).astype(tf.as_dtype(dtype).as_numpy_dtype)
+    want = np.float32(values.astype(np.float32).sum())
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.as_dtype(dtype), [4096])
+        total = tf.reduce_sum(x)
+        with tf.Session() as sess:
+            runs = [sess.run(total, {x: values}) for _ in range(3)]  # op by op, then compiled
+    for got in runs:
+        assert abs(float(got) - float(want)) <= 0.01 * float(want)

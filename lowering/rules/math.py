@@ -470,7 +470,12 @@ def _reduce(np_fn, jnp_fn, identity=None):
     def rule(x, idx, *, keep_dims=False, **_):
         extra = {} if identity is None else {"initial": identity(np.result_type(x))}
         if is_static(x):
-            return np.asarray(np_fn(x, axis=_axes(x, idx), keepdims=keep_dims, **extra)).astype(x.dtype)
+            x = np.asarray(x)
+            # float16/bfloat16 sums accumulate in float32, as TF's and XLA's reductions do (numpy's loop
+            # over ml_dtypes' bfloat16 adds in bfloat16: a sum of 4096 values near 5 stopped at 4096)
+            wide = x.astype(np.float32) if x.dtype.kind == "f" and x.dtype.itemsize < 4 or \
+                x.dtype == jnp.bfloat16 else x
+            return np.asarray(np_fn(wide, axis=_axes(x, idx), keepdims=keep_dims, **extra)).astype(x.dtype)
         return jnp_fn(x, axis=_axes(x, idx), keepdims=keep_dims, **extra).astype(jnp.result_type(x))
     return rule
 
