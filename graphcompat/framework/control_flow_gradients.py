@@ -1,0 +1,365 @@
+"""Gradients of functional control flow for TensorFlow, written into an exported function library.
+
+graphcompat records `tf.gradients` as ONE `SymbolicGradient` node whose `f` is the forward subgraph
+(graphcompat/gradients.py). TensorFlow runs that node by differentiating `f` with its C++ function
+gradients, which have no rule for `While` / `If` (`No gradient defined for op: StatelessWhile`). TF's
+`SymbolicGradient` does honour a function's `GradientDef` (`FunctionDefLibrary.gradient`: function name →
+gradient function). So, in the exported library only, every While / If reachable from a gradient's
+forward function becomes a call of a one-node wrapper function whose GradientDef names a gradient written
+in TF ops (TF's while_v2 / cond_v2 gradients, in FunctionDef form):
+
+* `While`: the gradient function runs the loop again, each iteration also pushing the body's loop inputs
+  that change onto TensorList accumulators (`EmptyTensorList` / `TensorListPushBack`), then a backward
+  `While` that pops them (`TensorListPopBack`) and runs `SymbolicGradient` of the body function once per
+  iteration, last iteration first. The body returns its loop-invariant inputs (the maximum, the captures)
+  unchanged, so the gradient of each one is the gradient of its pass-through output plus what the body's
+  uses add: carrying each input's gradient as the backward loop's state sums them with no extra op.
+* `If`: an `If` on the same predicate whose branches are `SymbolicGradient`s of the forward branches.
+
+Bodies are rewritten the same way (a loop in a loop body, a cond in a loop), so nested control flow is
+differentiated by TF recursively. The rewrite leaves graphcompat's own execution alone: the Graph keeps
+its While/If ops and graphcompat differentiates them with `jax.vjp`; the importer inlines a wrapper call
+(any library call) and ignores GradientDefs, so graphcompat re-imports its own export.
+"""
+from __future__ import annotations
+
+import re
+
+_WHILE = ("While", "StatelessWhile")
+_IF = ("If", "StatelessIf")
+_FUNC_ATTRS = {"While": ("cond", "body"), "StatelessWhile": ("cond", "body"),
+               "If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
+               "Case": ("branches",), "StatelessCase": ("branches",),
+               "PartitionedCall": ("f",), "StatefulPartitionedCall": ("f",), "SymbolicGradient": ("f",)}
+_DT_INT32 = 3
+_DT_VARIANT = 21
+_DT_BOOL = 10
+
+
+def add_control_flow_gradients(lib, forward_names) -> None:
+    """Rewrites `lib` (a FunctionDefLibrary) in place: the While/If nodes of the functions in
+    `forward_names` (gradients' forward functions) and of every function they reach become calls of
+    wrappers with GradientDefs (module docstring)."""
+    by_name = {f.signature.name: f for f in lib.function}
+    reachable, stack = set(), [n for n in forward_names if n in by_name]
+    while stack:
+        name = stack.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        for nd in by_name[name].node_def:
+            for callee in _callees(nd):
+                if callee in by_name and callee not in reachable:
+                    stack.append(callee)
+    if not reachable:
+        return
+    writer = _GradientWriter(lib, by_name)
+    for name in sorted(reachable):
+        writer.rewrite(by_name[name])
+
+
+def _callees(nd) -> list:
+    names = []
+    for key in _FUNC_ATTRS.get(nd.op, ()):
+        if key not in nd.attr:
+            continue
+        av = nd.attr[key]
+        if av.HasField("func"):
+            names.append(av.func.name)
+        names.extend(f.name for f in av.list.func)
+    names.append(nd.op)  # a direct call of a library function
+    return names
+
+
+class _FunctionBuilder:
+    """Writes one FunctionDef: typed arguments, nodes named uniquely, typed results."""
+
+    def __init__(self, name: str):
+        from tensorboard.compat.proto import function_pb2
+        self.fdef = function_pb2.FunctionDef()
+        self.fdef.signature.name = name
+        self.used: set = set()
+
+    def _unique(self, base: str) -> str:
+        name, i = base, 0
+        while name in self.used:
+            i += 1
+            name = f"{base}_{i}"
+        self.used.add(name)
+        return name
+
+    def arg(self, base: str, dtype: int) -> str:
+        a = self.fdef.signature.input_arg.add()
+        a.name = self._unique(base)
+        a.type = dtype
+        return a.name
+
+    def node(self, op: str, inputs: list, attrs: dict = (), name: str = None) -> str:
+        nd = self.fdef.node_def.add()
+        nd.name = self._unique(name or _snake(op))
+        nd.op = op
+        nd.input.extend(inputs)
+        for key, value in dict(attrs).items():
+            nd.attr[key].CopyFrom(value)
+        return nd.name
+
+    def const_int32(self, value: int, name: str) -> str:
+        import numpy as np
+        from graphcompat.framework import dtypes as _dt
+        from graphcompat.framework import graph_def as _gd
+        node = self.node("Const", [], {"dtype": _gd.attr_value(_dt.int32),
+                                      "value": _gd.attr_value(np.asarray(value, np.int32))}, name=name)
+        return f"{node}:output:0"
+
+    def result(self, text: str, dtype: int, base: str = "output") -> None:
+        a = self.fdef.signature.output_arg.add()
+        a.name = self._unique(base)
+        a.type = dtype
+        self.fdef.ret[a.name] = text
+
+
+def _snake(op: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower()
+
+
+def _type_attr(dtype: int):
+    from tensorboard.compat.proto import attr_value_pb2
+    return attr_value_pb2.AttrValue(type=dtype)
+
+
+def _types_attr(dtypes: list):
+    from tensorboard.compat.proto import attr_value_pb2
+    av = attr_value_pb2.AttrValue()
+    av.list.SetInParent()
+    av.list.type.extend(dtypes)
+    return av
+
+
+def _func_attr(name: str):
+    from tensorboard.compat.proto import attr_value_pb2
+    av = attr_value_pb2.AttrValue()
+    av.func.name = name
+    return av
+
+
+def _int_attr(value: int):
+    from tensorboard.compat.proto import attr_value_pb2
+    return attr_value_pb2.AttrValue(i=value)
+
+
+def _call_outputs(fdef, node: str) -> list:
+    """`node:<output arg>:0` for each result of a call of `fdef` (one arg per result)."""
+    return [f"{node}:{a.name}:0" for a in fdef.signature.output_arg]
+
+
+class _GradientWriter:
+    def __init__(self, lib, by_name: dict):
+        self.lib = lib
+        self.by_name = by_name
+        self.grad_of = {g.function_name: g.gradient_func for g in lib.gradient}
+
+    def _new_name(self, base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", base)
+        name, i = base, 0
+        while name in self.by_name:
+            i += 1
+            name = f"{base}_{i}"
+        return name
+
+    def _add(self, builder: _FunctionBuilder):
+        fdef = builder.fdef
+        self.by_name[fdef.signature.name] = fdef
+        self.lib.function.add().CopyFrom(fdef)
+        return self.lib.function[len(self.lib.function) - 1]
+
+    def rewrite(self, fdef) -> None:
+        """Each While/If node of `fdef` becomes a call of a wrapper with a GradientDef; references to its
+        outputs (`node:output:i`) are renamed to the wrapper's results (`node:output_i:0`)."""
+        renamed = {}
+        for nd in fdef.node_def:
+            if nd.op not in _WHILE + _IF:
+                continue
+            wrapper = self._wrapper(fdef, nd)
+            renamed[nd.name] = wrapper
+            for key in list(nd.attr):
+                del nd.attr[key]
+            nd.op = wrapper.signature.name
+        if not renamed:
+            return
+
+        def rename(text: str) -> str:
+            parts = text.split(":")
+            if len(parts) == 3 and parts[0] in renamed and parts[1] == "output":
+                outs = renamed[parts[0]].signature.output_arg
+                return f"{parts[0]}:{outs[int(parts[2])].name}:0"
+            return text
+        for nd in fdef.node_def:
+            for k, text in enumerate(nd.input):
+                nd.input[k] = rename(text)
+        for key in list(fdef.ret):
+            fdef.ret[key] = rename(fdef.ret[key])
+
+    def _wrapper(self, fdef, nd):
+        """A function holding the single control-flow node, and its gradient function."""
+        op_types = _node_types(nd)
+        in_types = list(op_types["in"])
+        out_types = list(op_types["out"])
+        b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_{nd.name}_{_snake(nd.op)}"))
+        b.fdef.signature.is_stateful = not nd.op.startswith("Stateless")
+        args = [b.arg(f"input_{k}", t) for k, t in enumerate(in_types)]
+        node = b.node(nd.op, args, {k: v for k, v in nd.attr.items()}, name=nd.name.rpartition("/")[2])
+        for k, t in enumerate(out_types):
+            b.result(f"{node}:output:{k}", t, base=f"output_{k}")
+        wrapper = self._add(b)
+        if nd.op in _WHILE:
+            grad = self._while_gradient(wrapper.signature.name, nd, in_types)
+        else:
+            grad = self._if_gradient(wrapper.signature.name, nd, in_types, out_types)
+        entry = self.lib.gradient.add()
+        entry.function_name = wrapper.signature.name
+        entry.gradient_func = grad
+        return wrapper
+
+    # --- While ------------------------------------------------------------------------------------
+    def _while_gradient(self, wrapper_name: str, nd, types: list) -> str:
+        body = self.by_name[nd.attr["body"].func.name]
+        cond = self.by_name[nd.attr["cond"].func.name]
+        n = len(types)
+        body_args = [a.name for a in body.signature.input_arg]
+        body_rets = [body.ret[a.name] for a in body.signature.output_arg]
+        # Inputs the body changes are pushed each iteration; the others are loop invariants.
+        pushed = [k for k in range(n) if body_rets[k] != body_args[k]]
+        invariant = [k for k in range(n) if k not in pushed]
+        loop_type = nd.op
+
+        # Forward loop with accumulators: (*inputs, *accumulators) -> (*body results, *pushed lists).
+        fc = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad_forward_cond"))
+        vals = [fc.arg(f"input_{k}", t) for k, t in enumerate(types)]
+        for j in pushed:
+            fc.arg(f"accumulator_{j}", _DT_VARIANT)
+        call = fc.node(cond.signature.name, vals, name="cond")
+        fc.result(_call_outputs(cond, call)[0], _DT_BOOL)
+        self._add(fc)
+
+        fb = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad_forward_body"))
+        vals = [fb.arg(f"input_{k}", t) for k, t in enumerate(types)]
+        accs = [fb.arg(f"accumulator_{j}", _DT_VARIANT) for j in pushed]
+        call = fb.node(body.signature.name, vals, name="body")
+        for k, text in enumerate(_call_outputs(body, call)):
+            fb.result(text, types[k])
+        for j, acc in zip(pushed, accs):
+            push = fb.node("TensorListPushBack", [acc, vals[j]], {"element_dtype": _type_attr(types[j])},
+                           name=f"push_{j}")
+            fb.result(f"{push}:output_handle:0", _DT_VARIANT)
+        self._add(fb)
+
+        # Backward loop: (i, n, *gradients, *accumulators, *invariants); one SymbolicGradient of the body
+        # per iteration, on the inputs that iteration saw.
+        bc = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad_backward_cond"))
+        i = bc.arg("iteration", _DT_INT32)
+        count = bc.arg("iterations", _DT_INT32)
+        for k, t in enumerate(types):
+            bc.arg(f"grad_{k}", t)
+        for j in pushed:
+            bc.arg(f"accumulator_{j}", _DT_VARIANT)
+        for k in invariant:
+            bc.arg(f"input_{k}", types[k])
+        less = bc.node("Less", [i, count], {"T": _type_attr(_DT_INT32)})
+        bc.result(f"{less}:z:0", _DT_BOOL)
+        self._add(bc)
+
+        bb = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad_backward_body"))
+        i = bb.arg("iteration", _DT_INT32)
+        count = bb.arg("iterations", _DT_INT32)
+        grads = [bb.arg(f"grad_{k}", t) for k, t in enumerate(types)]
+        accs = [bb.arg(f"accumulator_{j}", _DT_VARIANT) for j in pushed]
+        invs = [bb.arg(f"input_{k}", types[k]) for k in invariant]
+        unknown_shape = bb.const_int32(-1, "element_shape")
+        inputs = dict(zip(invariant, invs))
+        popped = []
+        for j, acc in zip(pushed, accs):
+            pop = bb.node("TensorListPopBack", [acc, unknown_shape], {"element_dtype": _type_attr(types[j])},
+                          name=f"pop_{j}")
+            inputs[j] = f"{pop}:tensor:0"
+            popped.append(f"{pop}:output_handle:0")
+        sg = bb.node("SymbolicGradient", [inputs[k] for k in range(n)] + grads,
+                     {"Tin": _types_attr(types + types), "Tout": _types_attr(types),
+                      "f": _func_attr(body.signature.name)}, name="body_grad")
+        one = bb.const_int32(1, "one")
+        nxt = bb.node("AddV2", [i, one], {"T": _type_attr(_DT_INT32)}, name="next_iteration")
+        bb.result(f"{nxt}:z:0", _DT_INT32)
+        bb.result(count, _DT_INT32)
+        for k, t in enumerate(types):
+            bb.result(f"{sg}:output:{k}", t)
+        for text in popped:
+            bb.result(text, _DT_VARIANT)
+        for k, text in zip(invariant, invs):
+            bb.result(text, types[k])
+        self._add(bb)
+
+        # The gradient function: (*inputs, *output gradients) -> *input gradients.
+        g = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad"))
+        g.fdef.signature.is_stateful = loop_type == "While"
+        xs = [g.arg(f"input_{k}", t) for k, t in enumerate(types)]
+        dys = [g.arg(f"output_grad_{k}", t) for k, t in enumerate(types)]
+        unknown_shape = g.const_int32(-1, "element_shape")
+        no_limit = g.const_int32(-1, "max_num_elements")
+        empties = [f"{g.node('EmptyTensorList', [unknown_shape, no_limit], {'element_dtype': _type_attr(types[j]), 'shape_type': _type_attr(_DT_INT32)}, name=f'accumulator_{j}')}:handle:0"
+                   for j in pushed]
+        parallel = nd.attr["parallel_iterations"].i if "parallel_iterations" in nd.attr else 10
+        fwd = g.node(loop_type, xs + empties,
+                     {"T": _types_attr(types + [_DT_VARIANT] * len(pushed)), "cond": _func_attr(fc.fdef.signature.name),
+                      "body": _func_attr(fb.fdef.signature.name), "parallel_iterations": _int_attr(parallel)},
+                     name="forward")
+        # The loop counter (input 0) counts the iterations the forward loop made.
+        done = g.node("Sub", [f"{fwd}:output:0", xs[0]], {"T": _type_attr(_DT_INT32)}, name="iterations")
+        zero = g.const_int32(0, "zero")
+        bwd_types = [_DT_INT32, _DT_INT32] + types + [_DT_VARIANT] * len(pushed) + [types[k] for k in invariant]
+        bwd = g.node(loop_type, [zero, f"{done}:z:0"] + dys + [f"{fwd}:output:{n + j}" for j in range(len(pushed))]
+                     + [xs[k] for k in invariant],
+                     {"T": _types_attr(bwd_types), "cond": _func_attr(bc.fdef.signature.name),
+                      "body": _func_attr(bb.fdef.signature.name), "parallel_iterations": _int_attr(parallel)},
+                     name="backward")
+        for k, t in enumerate(types):
+            g.result(f"{bwd}:output:{2 + k}", t)
+        return self._add(g).signature.name
+
+    # --- If ---------------------------------------------------------------------------------------
+    def _if_gradient(self, wrapper_name: str, nd, in_types: list, out_types: list) -> str:
+        """If(pred, *args) -> outs: the gradient is an If on the same predicate whose branches are the
+        SymbolicGradients of the forward branches; the predicate's gradient is zero."""
+        arg_types = in_types[1:]
+        branch_grads = {}
+        for key in ("then_branch", "else_branch"):
+            branch = self.by_name[nd.attr[key].func.name]
+            b = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad_{key}"))
+            xs = [b.arg(f"input_{k}", t) for k, t in enumerate(arg_types)]
+            dys = [b.arg(f"output_grad_{k}", t) for k, t in enumerate(out_types)]
+            sg = b.node("SymbolicGradient", xs + dys, {"Tin": _types_attr(arg_types + out_types),
+                                                       "Tout": _types_attr(arg_types),
+                                                       "f": _func_attr(branch.signature.name)}, name="branch_grad")
+            for k, t in enumerate(arg_types):
+                b.result(f"{sg}:output:{k}", t)
+            branch_grads[key] = self._add(b).signature.name
+        g = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad"))
+        g.fdef.signature.is_stateful = nd.op == "If"
+        pred = g.arg("pred", in_types[0])
+        xs = [g.arg(f"input_{k}", t) for k, t in enumerate(arg_types)]
+        dys = [g.arg(f"output_grad_{k}", t) for k, t in enumerate(out_types)]
+        attrs = {"Tcond": _type_attr(in_types[0]), "Tin": _types_attr(arg_types + out_types),
+                 "Tout": _types_attr(arg_types), "then_branch": _func_attr(branch_grads["then_branch"]),
+                 "else_branch": _func_attr(branch_grads["else_branch"])}
+        node = g.node(nd.op, [pred] + xs + dys, attrs, name="cond_grad")
+        zero = g.node("ZerosLike", [pred], {"T": _type_attr(in_types[0])}, name="pred_grad")
+        g.result(f"{zero}:y:0", in_types[0])
+        for k, t in enumerate(arg_types):
+            g.result(f"{node}:output:{k}", t)
+        return self._add(g).signature.name
+
+
+def _node_types(nd) -> dict:
+    """Input and output dtypes (DataType enums) of a While/If NodeDef, from its type attrs."""
+    if nd.op in _WHILE:
+        types = list(nd.attr["T"].list.type)
+        return {"in": types, "out": types}
+    return {"in": [nd.attr["Tcond"].type] + list(nd.attr["Tin"].list.type), "out": list(nd.attr["Tout"].list.type)}
