@@ -206,6 +206,9 @@ class _GradientWriter:
         out_types = list(op_types["out"])
         b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_{nd.name}_{_snake(nd.op)}"))
         b.fdef.signature.is_stateful = not nd.op.startswith("Stateless")
+        # TF inlines calls before it differentiates a function body, which would put the While back in
+        # place of the call whose GradientDef TF needs.
+        b.fdef.attr["_noinline"].b = True
         args = [b.arg(f"input_{k}", t) for k, t in enumerate(in_types)]
         node = b.node(nd.op, args, {k: v for k, v in nd.attr.items()}, name=nd.name.rpartition("/")[2])
         for k, t in enumerate(out_types):
