@@ -56,6 +56,8 @@ def add_control_flow_gradients(lib, forward_names) -> None:
     writer = _GradientWriter(lib, by_name)
     for name in sorted(reachable):
         writer.rewrite(by_name[name])
+    for name in sorted(reachable):
+        writer.pack_non_differentiable(by_name[name])
 
 
 def _callees(nd) -> list:
@@ -223,6 +225,175 @@ class _GradientWriter:
         entry.gradient_func = grad
         return wrapper
 
+    # --- integer bookkeeping ------------------------------------------------------------------------
+    def pack_non_differentiable(self, fdef) -> None:
+        """Moves the nodes that read no differentiable value (a loop counter's `i % 2`, comparisons,
+        index arithmetic, variable reads) into calls of functions whose GradientDef returns zeros.
+
+        TF's SymbolicGradient differentiates every node an argument reaches, whatever its dtype, and
+        fails on the first integer op without a C++ gradient (`FloorMod`). No gradient flows through
+        such nodes (their inputs are not differentiable), so their gradient is zero by definition; packed
+        in a call, TF takes it from the GradientDef and never looks inside. Nodes are grouped by how many
+        differentiable nodes separate them from the arguments, so the calls form no cycle."""
+        nodes = {nd.name: nd for nd in fdef.node_def}
+        arg_types = {a.name: a.type for a in fdef.signature.input_arg}
+        keep = set(fdef.control_ret.values())
+
+        def ref_type(text: str):
+            parts = text.split(":")
+            if len(parts) == 1:
+                return arg_types.get(text)
+            nd = nodes.get(parts[0])
+            return None if nd is None else self._output_type(nd, parts[1], int(parts[2]))
+
+        def data_inputs(nd) -> list:
+            return [t for t in nd.input if not t.startswith("^")]
+
+        packed, depth = {}, {}
+        for nd in fdef.node_def:  # FunctionDefs graphcompat writes list nodes in a topological order
+            ins = data_inputs(nd)
+            if ins and nd.name not in keep and all(_non_differentiable(ref_type(t)) for t in ins):
+                packed[nd.name] = True
+                # one more level for each differentiable node between this node and the arguments
+                d = 0
+                for t in ins:
+                    src = t.split(":")[0]
+                    if src in nodes:
+                        crossed = not packed[src] and bool(data_inputs(nodes[src]))  # not a Const
+                        d = max(d, depth[src] + (1 if crossed else 0))
+                depth[nd.name] = d
+            else:
+                packed[nd.name] = False
+                depth[nd.name] = max([depth.get(t.split(":")[0], 0) for t in ins if t.split(":")[0] in nodes],
+                                     default=0)
+        groups: dict = {}
+        for nd in fdef.node_def:
+            if packed[nd.name]:
+                groups.setdefault(depth[nd.name], []).append(nd.name)
+        if not groups:
+            return
+        renamed: dict = {}
+        new_nodes = []
+        for d in sorted(groups):
+            members = set(groups[d])
+            outer_inputs, outer_controls, outputs = [], [], []
+            for name in groups[d]:
+                for t in nodes[name].input:
+                    src = t.lstrip("^").split(":")[0]
+                    if src in members:
+                        continue
+                    if t.startswith("^"):
+                        outer_controls.append(t)
+                    elif t not in outer_inputs:
+                        outer_inputs.append(t)
+            consumers = [n for n in fdef.node_def if n.name not in members]
+            for text in [t for n in consumers for t in n.input if not t.startswith("^")] + list(fdef.ret.values()):
+                if text.split(":")[0] in members and text not in outputs:
+                    outputs.append(text)
+            b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_no_gradient_{d}"))
+            b.fdef.attr["_noinline"].b = True
+            b.fdef.signature.is_stateful = any(self._is_stateful(nodes[n]) for n in groups[d])
+            arg_of = {t: b.arg(f"input_{k}", ref_type(t)) for k, t in enumerate(outer_inputs)}
+            b.used.update(members)
+            for name in groups[d]:
+                copy = b.fdef.node_def.add()
+                copy.CopyFrom(nodes[name])
+                del copy.input[:]
+                copy.input.extend(arg_of.get(t, t) for t in nodes[name].input if t not in outer_controls)
+            for k, text in enumerate(outputs):
+                b.result(text, ref_type(text), base=f"output_{k}")
+            packed_fn = self._add(b)
+            call_name = self._unique_node(fdef, nodes, f"no_gradient_{d}")
+            call = {"name": call_name, "op": packed_fn.signature.name,
+                    "input": outer_inputs + sorted(set(outer_controls))}
+            new_nodes.append((groups[d][0], call))
+            for k, text in enumerate(outputs):
+                renamed[text] = f"{call_name}:{packed_fn.signature.output_arg[k].name}:0"
+            self._zero_gradient(packed_fn, [ref_type(t) for t in outer_inputs])
+        # The function: packed nodes replaced by their calls (each where its group's first node was).
+        first_of = dict(new_nodes)
+        kept = []
+        for nd in fdef.node_def:
+            if nd.name in first_of:
+                from tensorboard.compat.proto import node_def_pb2
+                call = node_def_pb2.NodeDef(name=first_of[nd.name]["name"], op=first_of[nd.name]["op"])
+                call.input.extend(first_of[nd.name]["input"])
+                kept.append(call)
+            if not packed[nd.name]:
+                kept.append(nd)
+        call_of = {name: c["name"] for first, c in new_nodes for name in groups_of(groups, first)}
+        for nd in kept:
+            new_inputs = []
+            for t in nd.input:
+                if t.startswith("^") and t[1:] in call_of:
+                    t = "^" + call_of[t[1:]]
+                new_inputs.append(renamed.get(t, t))
+            data = [t for t in new_inputs if not t.startswith("^")]
+            controls = [t for t in dict.fromkeys(new_inputs) if t.startswith("^")]
+            del nd.input[:]
+            nd.input.extend(data + controls)
+        del fdef.node_def[:]
+        fdef.node_def.extend(kept)
+        for key in list(fdef.ret):
+            fdef.ret[key] = renamed.get(fdef.ret[key], fdef.ret[key])
+
+    def _zero_gradient(self, fdef, in_types: list) -> None:
+        """GradientDef of `fdef`: zeros for every input."""
+        g = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_grad"))
+        xs = [g.arg(f"input_{k}", t) for k, t in enumerate(in_types)]
+        for k, a in enumerate(fdef.signature.output_arg):
+            g.arg(f"output_grad_{k}", a.type)
+        for k, (x, t) in enumerate(zip(xs, in_types)):
+            zero = g.node("ZerosLike", [x], {"T": _type_attr(t)}, name=f"zeros_{k}")
+            g.result(f"{zero}:y:0", t)
+        self._add(g)
+        entry = self.lib.gradient.add()
+        entry.function_name = fdef.signature.name
+        entry.gradient_func = g.fdef.signature.name
+
+    @staticmethod
+    def _unique_node(fdef, nodes: dict, base: str) -> str:
+        used = set(nodes) | {a.name for a in fdef.signature.input_arg}
+        name, i = base, 0
+        while name in used:
+            i += 1
+            name = f"{base}_{i}"
+        nodes[name] = None
+        return name
+
+    def _is_stateful(self, nd) -> bool:
+        from graphcompat.framework import registry
+        callee = self.by_name.get(nd.op)
+        if callee is not None:
+            return callee.signature.is_stateful
+        op_def = registry.OP_DEFS.get(nd.op)
+        return bool(op_def is not None and op_def.stateful)
+
+    def _output_type(self, nd, out_arg: str, index: int):
+        """The DataType enum of `nd`'s output `out_arg:index`, or None when unknown."""
+        from graphcompat.framework import registry
+        callee = self.by_name.get(nd.op)
+        if callee is not None:
+            for a in callee.signature.output_arg:
+                if a.name == out_arg:
+                    return a.type
+            return None
+        op_def = registry.OP_DEFS.get(nd.op)
+        if op_def is None:
+            return None
+        for arg in op_def.outputs:
+            if arg.name != out_arg:
+                continue
+            if arg.fixed_dtype is not None:
+                return arg.fixed_dtype.as_datatype_enum
+            if arg.type_list_attr:
+                types = nd.attr[arg.type_list_attr].list.type if arg.type_list_attr in nd.attr else []
+                return types[index] if index < len(types) else None
+            if arg.type_attr and arg.type_attr in nd.attr:
+                return nd.attr[arg.type_attr].type
+            return None
+        return None
+
     # --- While ------------------------------------------------------------------------------------
     def _while_gradient(self, wrapper_name: str, nd, types: list) -> str:
         body = self.by_name[nd.attr["body"].func.name]
@@ -358,6 +529,22 @@ class _GradientWriter:
         for k, t in enumerate(arg_types):
             g.result(f"{node}:output:{k}", t)
         return self._add(g).signature.name
+
+
+def groups_of(groups: dict, first: str) -> list:
+    """The packed nodes of the group whose first node is `first`."""
+    for members in groups.values():
+        if members[0] == first:
+            return members
+    return []
+
+
+# DataType enums of the values TF's gradients flow along: floats, complex, and variants (TensorLists).
+_DIFFERENTIABLE = {1, 2, 14, 19, 8, 18, 21}
+
+
+def _non_differentiable(dtype) -> bool:
+    return dtype is not None and dtype not in _DIFFERENTIABLE
 
 
 def _node_types(nd) -> dict:
