@@ -74,6 +74,13 @@ def _plain_cond(t, x, w):
     return t.cond(p, lambda: t.tanh(t.matmul(x, w)), lambda: t.matmul(x * 2.0, w), name="branch")
 
 
+def _switch_case_with_a_loop(t, x, w):
+    k = t.placeholder_with_default(2, [], name="k")
+    return t.switch_case(k, [lambda: x * 2.0, lambda: t.tanh(t.matmul(x, w)),
+                             lambda: t.while_loop(lambda i, h: i < 2, lambda i, h: (i + 1, t.tanh(t.matmul(h, w))),
+                                                  [0, x], maximum_iterations=2)[1]], name="case")
+
+
 MODELS = {
     "matmul_loop": _matmul_loop,
     "early_exit_loop": _early_exit_loop,
@@ -82,6 +89,7 @@ MODELS = {
     "cond_in_loop": _cond_in_loop,
     "loop_in_cond": _loop_in_cond,
     "plain_cond": _plain_cond,
+    "switch_case_with_a_loop": _switch_case_with_a_loop,
 }
 OPTIMIZERS = {
     "sgd": lambda t: t.train.GradientDescentOptimizer(0.1),

@@ -2,9 +2,9 @@
 
 graphcompat records `tf.gradients` as ONE `SymbolicGradient` node whose `f` is the forward subgraph
 (graphcompat/gradients.py). TensorFlow runs that node by differentiating `f` with its C++ function
-gradients, which have no rule for `While` / `If` (`No gradient defined for op: StatelessWhile`). TF's
+gradients, which have no rule for `While` / `If` / `Case` (`No gradient defined for op: StatelessWhile`). TF's
 `SymbolicGradient` does honour a function's `GradientDef` (`FunctionDefLibrary.gradient`: function name →
-gradient function). So, in the exported library only, every While / If reachable from a gradient's
+gradient function). So, in the exported library only, every While / If / Case reachable from a gradient's
 forward function becomes a call of a one-node wrapper function whose GradientDef names a gradient written
 in TF ops (TF's while_v2 / cond_v2 gradients, in FunctionDef form):
 
@@ -14,7 +14,11 @@ in TF ops (TF's while_v2 / cond_v2 gradients, in FunctionDef form):
   iteration, last iteration first. The body returns its loop-invariant inputs (the maximum, the captures)
   unchanged, so the gradient of each one is the gradient of its pass-through output plus what the body's
   uses add: carrying each input's gradient as the backward loop's state sums them with no extra op.
-* `If`: an `If` on the same predicate whose branches are `SymbolicGradient`s of the forward branches.
+* `If` / `Case`: an `If` / `Case` on the same predicate / branch index whose branches are
+  `SymbolicGradient`s of the forward branches.
+* Nodes that read no differentiable value (a loop counter's `i % 2`, comparisons, index arithmetic) are
+  packed into calls whose GradientDef returns zeros (`pack_non_differentiable`): TF would otherwise
+  differentiate them as well and fail on the first integer op without a C++ gradient.
 
 Bodies are rewritten the same way (a loop in a loop body, a cond in a loop), so nested control flow is
 differentiated by TF recursively. The rewrite leaves graphcompat's own execution alone: the Graph keeps
@@ -27,6 +31,7 @@ import re
 
 _WHILE = ("While", "StatelessWhile")
 _IF = ("If", "StatelessIf")
+_CASE = ("Case", "StatelessCase")
 _FUNC_ATTRS = {"While": ("cond", "body"), "StatelessWhile": ("cond", "body"),
                "If": ("then_branch", "else_branch"), "StatelessIf": ("then_branch", "else_branch"),
                "Case": ("branches",), "StatelessCase": ("branches",),
@@ -144,6 +149,14 @@ def _func_attr(name: str):
     return av
 
 
+def _funcs_attr(names: list):
+    from tensorboard.compat.proto import attr_value_pb2
+    av = attr_value_pb2.AttrValue()
+    for name in names:
+        av.list.func.add().name = name
+    return av
+
+
 def _int_attr(value: int):
     from tensorboard.compat.proto import attr_value_pb2
     return attr_value_pb2.AttrValue(i=value)
@@ -179,7 +192,7 @@ class _GradientWriter:
         outputs (`node:output:i`) are renamed to the wrapper's results (`node:output_i:0`)."""
         renamed = {}
         for nd in fdef.node_def:
-            if nd.op not in _WHILE + _IF:
+            if nd.op not in _WHILE + _IF + _CASE:
                 continue
             wrapper = self._wrapper(fdef, nd)
             renamed[nd.name] = wrapper
@@ -219,7 +232,7 @@ class _GradientWriter:
         if nd.op in _WHILE:
             grad = self._while_gradient(wrapper.signature.name, nd, in_types)
         else:
-            grad = self._if_gradient(wrapper.signature.name, nd, in_types, out_types)
+            grad = self._branch_gradient(wrapper.signature.name, nd, in_types, out_types)
         entry = self.lib.gradient.add()
         entry.function_name = wrapper.signature.name
         entry.gradient_func = grad
@@ -499,13 +512,20 @@ class _GradientWriter:
         return self._add(g).signature.name
 
     # --- If ---------------------------------------------------------------------------------------
-    def _if_gradient(self, wrapper_name: str, nd, in_types: list, out_types: list) -> str:
-        """If(pred, *args) -> outs: the gradient is an If on the same predicate whose branches are the
-        SymbolicGradients of the forward branches; the predicate's gradient is zero."""
+    def _branch_gradient(self, wrapper_name: str, nd, in_types: list, out_types: list) -> str:
+        """If(pred, *args) / Case(index, *args) -> outs: the gradient is an If / Case on the same predicate
+        or index whose branches are the SymbolicGradients of the forward branches; the predicate's
+        (index's) gradient is zero."""
         arg_types = in_types[1:]
+        if nd.op in _IF:
+            keys = ["then_branch", "else_branch"]
+            forward = {key: nd.attr[key].func.name for key in keys}
+        else:
+            keys = [f"branch_{k}" for k in range(len(nd.attr["branches"].list.func))]
+            forward = {key: f.name for key, f in zip(keys, nd.attr["branches"].list.func)}
         branch_grads = {}
-        for key in ("then_branch", "else_branch"):
-            branch = self.by_name[nd.attr[key].func.name]
+        for key in keys:
+            branch = self.by_name[forward[key]]
             b = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad_{key}"))
             xs = [b.arg(f"input_{k}", t) for k, t in enumerate(arg_types)]
             dys = [b.arg(f"output_grad_{k}", t) for k, t in enumerate(out_types)]
@@ -516,13 +536,16 @@ class _GradientWriter:
                 b.result(f"{sg}:output:{k}", t)
             branch_grads[key] = self._add(b).signature.name
         g = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad"))
-        g.fdef.signature.is_stateful = nd.op == "If"
+        g.fdef.signature.is_stateful = not nd.op.startswith("Stateless")
         pred = g.arg("pred", in_types[0])
         xs = [g.arg(f"input_{k}", t) for k, t in enumerate(arg_types)]
         dys = [g.arg(f"output_grad_{k}", t) for k, t in enumerate(out_types)]
-        attrs = {"Tcond": _type_attr(in_types[0]), "Tin": _types_attr(arg_types + out_types),
-                 "Tout": _types_attr(arg_types), "then_branch": _func_attr(branch_grads["then_branch"]),
-                 "else_branch": _func_attr(branch_grads["else_branch"])}
+        attrs = {"Tin": _types_attr(arg_types + out_types), "Tout": _types_attr(arg_types)}
+        if nd.op in _IF:
+            attrs.update(Tcond=_type_attr(in_types[0]), then_branch=_func_attr(branch_grads["then_branch"]),
+                         else_branch=_func_attr(branch_grads["else_branch"]))
+        else:
+            attrs["branches"] = _funcs_attr([branch_grads[key] for key in keys])
         node = g.node(nd.op, [pred] + xs + dys, attrs, name="cond_grad")
         zero = g.node("ZerosLike", [pred], {"T": _type_attr(in_types[0])}, name="pred_grad")
         g.result(f"{zero}:y:0", in_types[0])
@@ -552,4 +575,5 @@ def _node_types(nd) -> dict:
     if nd.op in _WHILE:
         types = list(nd.attr["T"].list.type)
         return {"in": types, "out": types}
-    return {"in": [nd.attr["Tcond"].type] + list(nd.attr["Tin"].list.type), "out": list(nd.attr["Tout"].list.type)}
+    cond_type = nd.attr["Tcond"].type if nd.op in _IF else _DT_INT32  # Case's branch_index is int32
+    return {"in": [cond_type] + list(nd.attr["Tin"].list.type), "out": list(nd.attr["Tout"].list.type)}
