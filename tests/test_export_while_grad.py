@@ -257,3 +257,33 @@ def test_tf_runs_the_exported_saved_model_training_step(tmp_path):
                 lib.saved_model.loader.load(sess, ["serve"], export_dir)
                 got = _steps(sess, tg)
         _assert_same(got, want)
+
+
+@pytest.mark.oracle
+def test_tf_imports_a_dynamic_rnn_training_meta_graph_and_runs_its_forward_pass(tmp_path):
+    """dynamic_rnn's loop reads and writes TensorArrays. The meta graph imports into TF (the gradient node's
+    resource arguments claim no output shape, as TF infers none of their own) and TF computes graphcompat's
+    loss; TF cannot run the training step yet: TensorArray ops have no C++ gradient and TF's
+    SymbolicGradient would sum the TensorArray handles' "gradients" (not built: issue 12 item 5, part 3)."""
+    v1 = oracle.tf1()
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(1)
+        x = tf.placeholder(tf.float32, [2, 3], name="x")
+        xs = tf.reshape(tf.tile(x, [1, 4]), [2, 4, 3])
+        out, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(3), xs, dtype=tf.float32)
+        loss = tf.reduce_sum(tf.square(out[:, -1] - 1.0), name="loss")
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            prefix = saver.save(sess, os.path.join(str(tmp_path), "rnn"))
+            want = sess.run(loss, {x: X})
+    assert train is not None
+    with v1.Graph().as_default() as tg:
+        saver = v1.train.import_meta_graph(prefix + ".meta")
+        with v1.Session(graph=tg) as sess:
+            saver.restore(sess, prefix)
+            np.testing.assert_allclose(sess.run("loss:0", {"x:0": X}), want, rtol=1e-5)
+            with pytest.raises(v1.errors.OpError):
+                sess.run("train", {"x:0": X})

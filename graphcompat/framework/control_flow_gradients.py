@@ -171,7 +171,6 @@ class _GradientWriter:
     def __init__(self, lib, by_name: dict):
         self.lib = lib
         self.by_name = by_name
-        self.grad_of = {g.function_name: g.gradient_func for g in lib.gradient}
 
     def _new_name(self, base: str) -> str:
         base = re.sub(r"[^A-Za-z0-9_]", "_", base)
@@ -285,7 +284,8 @@ class _GradientWriter:
                 groups.setdefault(depth[nd.name], []).append(nd.name)
         if not groups:
             return
-        renamed: dict = {}
+        renamed: dict = {}   # a packed node's output -> the call's result
+        call_of: dict = {}   # a packed node -> its call
         new_nodes = []
         for d in sorted(groups):
             members = set(groups[d])
@@ -303,6 +303,10 @@ class _GradientWriter:
             for text in [t for n in consumers for t in n.input if not t.startswith("^")] + list(fdef.ret.values()):
                 if text.split(":")[0] in members and text not in outputs:
                     outputs.append(text)
+            if any(ref_type(text) is None for text in outputs):
+                for name in groups[d]:  # an output whose dtype graphcompat cannot tell: the nodes stay
+                    packed[name] = False
+                continue
             b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_no_gradient_{d}"))
             b.fdef.attr["_noinline"].b = True
             b.fdef.signature.is_stateful = any(self._is_stateful(nodes[n]) for n in groups[d])
@@ -320,6 +324,7 @@ class _GradientWriter:
             call = {"name": call_name, "op": packed_fn.signature.name,
                     "input": outer_inputs + sorted(set(outer_controls))}
             new_nodes.append((groups[d][0], call))
+            call_of.update(dict.fromkeys(groups[d], call_name))
             for k, text in enumerate(outputs):
                 renamed[text] = f"{call_name}:{packed_fn.signature.output_arg[k].name}:0"
             self._zero_gradient(packed_fn, [ref_type(t) for t in outer_inputs])
@@ -334,7 +339,6 @@ class _GradientWriter:
                 kept.append(call)
             if not packed[nd.name]:
                 kept.append(nd)
-        call_of = {name: c["name"] for first, c in new_nodes for name in groups_of(groups, first)}
         for nd in kept:
             new_inputs = []
             for t in nd.input:
@@ -491,8 +495,12 @@ class _GradientWriter:
         dys = [g.arg(f"output_grad_{k}", t) for k, t in enumerate(types)]
         unknown_shape = g.const_int32(-1, "element_shape")
         no_limit = g.const_int32(-1, "max_num_elements")
-        empties = [f"{g.node('EmptyTensorList', [unknown_shape, no_limit], {'element_dtype': _type_attr(types[j]), 'shape_type': _type_attr(_DT_INT32)}, name=f'accumulator_{j}')}:handle:0"
-                   for j in pushed]
+        empties = []
+        for j in pushed:
+            empty = g.node("EmptyTensorList", [unknown_shape, no_limit],
+                           {"element_dtype": _type_attr(types[j]), "shape_type": _type_attr(_DT_INT32)},
+                           name=f"accumulator_{j}")
+            empties.append(f"{empty}:handle:0")
         parallel = nd.attr["parallel_iterations"].i if "parallel_iterations" in nd.attr else 10
         fwd = g.node(loop_type, xs + empties,
                      {"T": _types_attr(types + [_DT_VARIANT] * len(pushed)), "cond": _func_attr(fc.fdef.signature.name),
@@ -552,14 +560,6 @@ class _GradientWriter:
         for k, t in enumerate(arg_types):
             g.result(f"{node}:output:{k}", t)
         return self._add(g).signature.name
-
-
-def groups_of(groups: dict, first: str) -> list:
-    """The packed nodes of the group whose first node is `first`."""
-    for members in groups.values():
-        if members[0] == first:
-            return members
-    return []
 
 
 # DataType enums of the values TF's gradients flow along: floats, complex, and variants (TensorLists).
