@@ -81,6 +81,24 @@ def _switch_case_with_a_loop(t, x, w):
                                                   [0, x], maximum_iterations=2)[1]], name="case")
 
 
+def _gather_in_loop(t, x, w):
+    """A hand-written LSTM-like loop: the counter indexes a captured sequence (GatherV2, which has no C++
+    gradient), two state variables."""
+    seq = t.stack([x * 0.5, x, x * -1.0, x * 2.0])
+
+    def body(i, h, c):
+        c2 = t.sigmoid(t.matmul(t.gather(seq, i), w)) * c + t.tanh(t.matmul(h, w))
+        return i + 1, t.tanh(c2) * 0.9, c2
+    _, h, c = t.while_loop(lambda i, h, c: i < 4, body, [0, t.zeros([2, 3]), t.ones([2, 3])],
+                           maximum_iterations=4, name="loop")
+    return h + t.reduce_mean(c)
+
+
+def _gather_of_an_intermediate(t, x, w):
+    """A gather outside any loop whose axis is an argument of the gradient's forward function."""
+    return t.gather(t.tanh(t.matmul(x, w)), [1, 0]) + t.gather(w, [2, 0])[0, 0]
+
+
 MODELS = {
     "matmul_loop": _matmul_loop,
     "early_exit_loop": _early_exit_loop,
@@ -90,6 +108,8 @@ MODELS = {
     "loop_in_cond": _loop_in_cond,
     "plain_cond": _plain_cond,
     "switch_case_with_a_loop": _switch_case_with_a_loop,
+    "gather_in_loop": _gather_in_loop,
+    "gather_of_an_intermediate": _gather_of_an_intermediate,
 }
 OPTIMIZERS = {
     "sgd": lambda t: t.train.GradientDescentOptimizer(0.1),
@@ -166,7 +186,7 @@ def test_tf_trains_with_slot_optimizers(optimizer, tmp_path):
     _assert_same(_import_and_train(v1, prefix), want)
 
 
-@pytest.mark.parametrize("model", ["matmul_loop", "nested_loops", "cond_in_loop"])
+@pytest.mark.parametrize("model", ["matmul_loop", "nested_loops", "cond_in_loop", "gather_in_loop"])
 def test_graphcompat_reimports_its_export(model, tmp_path):
     """The GradientDefs and wrapper calls are for TF only: graphcompat re-imports the library (calls are
     inlined, GradientDefs ignored) and keeps training with the same numbers."""
@@ -210,6 +230,16 @@ def test_exported_gradient_functions_are_tfs_vocabulary(tmp_path):
         for n in f.node_def:
             assert n.op in lib or op_def_registry.get(n.op) is not None, (f.signature.name, n.op)
     assert v1 is not None
+
+
+@pytest.mark.oracle
+def test_gather_along_another_axis_fails_in_tf_not_silently(tmp_path):
+    """The exported GatherV2 gradient handles axis 0; another axis that only the run knows (a gradient's
+    forward function takes constants as arguments) fails TF's run with an assertion, never a wrong value."""
+    v1 = oracle.tf1()
+    _, prefix, _ = _train_and_export(tmp_path, lambda t, x, w: t.gather(t.tanh(t.matmul(x, w)), [2, 0], axis=1))
+    with pytest.raises(v1.errors.InvalidArgumentError, match="handles axis 0 only"):
+        _import_and_train(v1, prefix)
 
 
 @pytest.mark.oracle

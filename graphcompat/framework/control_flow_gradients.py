@@ -118,6 +118,14 @@ class _FunctionBuilder:
                                       "value": _gd.attr_value(np.asarray(value, np.int32))}, name=name)
         return f"{node}:output:0"
 
+    def const_vector(self, values: list, name: str) -> str:
+        import numpy as np
+        from graphcompat.framework import dtypes as _dt
+        from graphcompat.framework import graph_def as _gd
+        node = self.node("Const", [], {"dtype": _gd.attr_value(_dt.int32),
+                                      "value": _gd.attr_value(np.asarray(values, np.int32))}, name=name)
+        return f"{node}:output:0"
+
     def result(self, text: str, dtype: int, base: str = "output") -> None:
         a = self.fdef.signature.output_arg.add()
         a.name = self._unique(base)
@@ -157,6 +165,18 @@ def _funcs_attr(names: list):
     return av
 
 
+def _bool_attr(value: bool):
+    from tensorboard.compat.proto import attr_value_pb2
+    return attr_value_pb2.AttrValue(b=value)
+
+
+def _string_const(text: str) -> dict:
+    import numpy as np
+    from graphcompat.framework import dtypes as _dt
+    from graphcompat.framework import graph_def as _gd
+    return {"dtype": _gd.attr_value(_dt.string), "value": _gd.attr_value(np.asarray(text.encode(), object))}
+
+
 def _int_attr(value: int):
     from tensorboard.compat.proto import attr_value_pb2
     return attr_value_pb2.AttrValue(i=value)
@@ -191,6 +211,10 @@ class _GradientWriter:
         outputs (`node:output:i`) are renamed to the wrapper's results (`node:output_i:0`)."""
         renamed = {}
         for nd in fdef.node_def:
+            axis = _const_value(fdef, nd.input[2]) if nd.op == "GatherV2" else None
+            if nd.op == "GatherV2" and axis in (0, _NOT_A_CONST) and nd.attr["batch_dims"].i == 0:
+                self._wrap_gather(fdef, nd, check_axis=axis is _NOT_A_CONST)
+                continue
             if nd.op not in _WHILE + _IF + _CASE:
                 continue
             wrapper = self._wrapper(fdef, nd)
@@ -236,6 +260,68 @@ class _GradientWriter:
         entry.function_name = wrapper.signature.name
         entry.gradient_func = grad
         return wrapper
+
+    # --- ops TF's function gradients lack ---------------------------------------------------------
+    def _wrap_gather(self, fdef, nd, check_axis: bool) -> None:
+        """GatherV2 along axis 0 (a loop body indexing a captured sequence with its counter) has no C++
+        gradient: a wrapper whose GradientDef is TF's Python gradient, UnsortedSegmentSum of the rows
+        (dense, as SymbolicGradient returns Tensors). An axis that is an argument (a gradient's forward
+        function takes the constants it reads as arguments) is checked when the gradient runs."""
+        types = [nd.attr["Tparams"].type, nd.attr["Tindices"].type, nd.attr["Taxis"].type]
+        b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_{nd.name}_gather"))
+        b.fdef.attr["_noinline"].b = True
+        args = [b.arg(name, t) for name, t in zip(("params", "indices", "axis"), types)]
+        node = b.node("GatherV2", args, {k: v for k, v in nd.attr.items()}, name="gather")
+        b.result(f"{node}:output:0", types[0], base="output")  # the op's own output name: references stay
+        wrapper = self._add(b)
+
+        g = _FunctionBuilder(self._new_name(f"{wrapper.signature.name}_grad"))
+        params, indices, axis = (g.arg(name, t) for name, t in zip(("params", "indices", "axis"), types))
+        dy = g.arg("output_grad", types[0])
+        int32 = {"T": _type_attr(_DT_INT32)}
+        shape = g.node("Shape", [params], {"T": _type_attr(types[0]), "out_type": _type_attr(_DT_INT32)})
+        first, second, end = (g.const_vector([v], name) for v, name in ((0, "begin"), (1, "second"), (0, "end")))
+        slice_attrs = {"T": _type_attr(_DT_INT32), "Index": _type_attr(_DT_INT32), "begin_mask": _int_attr(0),
+                       "ellipsis_mask": _int_attr(0), "new_axis_mask": _int_attr(0)}
+        rows = g.node("StridedSlice", [f"{shape}:output:0", first, second, second],
+                      {**slice_attrs, "end_mask": _int_attr(0), "shrink_axis_mask": _int_attr(1)}, name="rows")
+        row_shape = g.node("StridedSlice", [f"{shape}:output:0", second, end, second],
+                           {**slice_attrs, "end_mask": _int_attr(1), "shrink_axis_mask": _int_attr(0)},
+                           name="row_shape")
+        flat_shape = g.node("ConcatV2", [g.const_vector([-1], "all_rows"), f"{row_shape}:output:0",
+                                         g.const_int32(0, "concat_axis")],
+                            {"N": _int_attr(2), **int32, "Tidx": _type_attr(_DT_INT32)}, name="flat_shape")
+        values = g.node("Reshape", [dy, f"{flat_shape}:output:0"],
+                        {"T": _type_attr(types[0]), "Tshape": _type_attr(_DT_INT32)}, name="values")
+        ids = g.node("Reshape", [indices, g.const_vector([-1], "flat")],
+                     {"T": _type_attr(types[1]), "Tshape": _type_attr(_DT_INT32)}, name="ids")
+        checks = []
+        if check_axis:
+            g.fdef.signature.is_stateful = True
+            zero_axis = g.node("Cast", [g.const_int32(0, "axis_0")],
+                               {"SrcT": _type_attr(_DT_INT32), "DstT": _type_attr(types[2]),
+                                "Truncate": _bool_attr(False)}, name="zero_axis")
+            is_zero = g.node("Equal", [axis, f"{zero_axis}:y:0"],
+                             {"T": _type_attr(types[2]), "incompatible_shape_error": _bool_attr(True)},
+                             name="axis_is_zero")
+            message = g.node("Const", [], _string_const("GatherV2's gradient as graphcompat exports it handles "
+                                                         "axis 0 only"), name="message")
+            checks.append("^" + g.node("Assert", [f"{is_zero}:z:0", f"{message}:output:0"],
+                                       {"T": _types_attr([7]), "summarize": _int_attr(3)}, name="check_axis"))
+        dparams = g.node("UnsortedSegmentSum", [f"{values}:output:0", f"{ids}:output:0", f"{rows}:output:0"]
+                         + checks, {"T": _type_attr(types[0]), "Tindices": _type_attr(types[1]),
+                                    "Tnumsegments": _type_attr(_DT_INT32)}, name="params_grad")
+        g.result(f"{dparams}:output:0", types[0])
+        for x, t, name in ((indices, types[1], "indices_grad"), (axis, types[2], "axis_grad")):
+            zero = g.node("ZerosLike", [x], {"T": _type_attr(t)}, name=name)
+            g.result(f"{zero}:y:0", t)
+        self._add(g)
+        entry = self.lib.gradient.add()
+        entry.function_name = wrapper.signature.name
+        entry.gradient_func = g.fdef.signature.name
+        for key in list(nd.attr):
+            del nd.attr[key]
+        nd.op = wrapper.signature.name
 
     # --- integer bookkeeping ------------------------------------------------------------------------
     def pack_non_differentiable(self, fdef) -> None:
@@ -568,6 +654,21 @@ _DIFFERENTIABLE = {1, 2, 14, 19, 8, 18, 21}
 
 def _non_differentiable(dtype) -> bool:
     return dtype is not None and dtype not in _DIFFERENTIABLE
+
+
+_NOT_A_CONST = object()
+
+
+def _const_value(fdef, text: str):
+    """The scalar value of the Const node of `fdef` that `text` names; `_NOT_A_CONST` for an argument or
+    another node."""
+    from graphcompat.framework import graph_def as _gd
+    name = text.split(":")[0]
+    for nd in fdef.node_def:
+        if nd.name == name and nd.op == "Const":
+            value = _gd.tensor_proto_to_numpy(nd.attr["value"].tensor)
+            return value.item() if value.size == 1 else _NOT_A_CONST
+    return _NOT_A_CONST
 
 
 def _node_types(nd) -> dict:
