@@ -186,7 +186,7 @@ def test_tf_trains_with_slot_optimizers(optimizer, tmp_path):
     _assert_same(_import_and_train(v1, prefix), want)
 
 
-@pytest.mark.parametrize("model", ["matmul_loop", "nested_loops", "cond_in_loop", "gather_in_loop"])
+@pytest.mark.parametrize("model", ["matmul_loop", "cond_in_loop", "gather_in_loop"])
 def test_graphcompat_reimports_its_export(model, tmp_path):
     """The GradientDefs and wrapper calls are for TF only: graphcompat re-imports the library (calls are
     inlined, GradientDefs ignored) and keeps training with the same numbers."""
@@ -243,6 +243,25 @@ def test_gather_along_another_axis_fails_in_tf_not_silently(tmp_path):
 
 
 @pytest.mark.oracle
+def test_a_loop_that_draws_random_numbers_refuses_its_tf_gradient(tmp_path):
+    """TF's SymbolicGradient runs a body again to differentiate it: a dropout in the loop would draw a new
+    mask, a wrong gradient. The exported gradient fails TF's run instead; the forward pass runs."""
+    v1 = oracle.tf1()
+
+    def dropout_loop(t, x, w):
+        return t.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, t.nn.dropout(t.tanh(t.matmul(h, w)), rate=0.3)),
+                            [0, x], maximum_iterations=3, name="loop")[1]
+    _, prefix, _ = _train_and_export(tmp_path, dropout_loop)
+    with v1.Graph().as_default() as tg:
+        saver = v1.train.import_meta_graph(prefix + ".meta")
+        with v1.Session(graph=tg) as sess:
+            saver.restore(sess, prefix)
+            assert np.isfinite(sess.run("loss:0", {"x:0": X}))
+            with pytest.raises(v1.errors.InvalidArgumentError, match="body draws random numbers"):
+                sess.run("train", {"x:0": X})
+
+
+@pytest.mark.oracle
 def test_tf_gradient_of_a_graph_without_a_trained_loop(tmp_path):
     """A gradient that does not cross the loop leaves the loop's library untouched."""
     v1 = oracle.tf1()
@@ -268,6 +287,7 @@ def test_tf_gradient_of_a_graph_without_a_trained_loop(tmp_path):
 
 
 @pytest.mark.oracle
+@pytest.mark.slow
 def test_tf_runs_the_exported_saved_model_training_step(tmp_path):
     """A SavedModel of a loop model: TF loads it (variables from the SavedModel's checkpoint), runs the
     training op the graph holds and gets graphcompat's losses and weights."""

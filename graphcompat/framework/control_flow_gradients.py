@@ -39,6 +39,8 @@ _FUNC_ATTRS = {"While": ("cond", "body"), "StatelessWhile": ("cond", "body"),
 _DT_INT32 = 3
 _DT_VARIANT = 21
 _DT_BOOL = 10
+# Stateful random ops (their Stateless* counterparts give the same numbers again).
+_RANDOM_PREFIXES = ("Random", "TruncatedNormal", "ParameterizedTruncatedNormal", "Multinomial")
 
 
 def add_control_flow_gradients(lib, forward_names) -> None:
@@ -165,6 +167,12 @@ def _funcs_attr(names: list):
     return av
 
 
+def _bool_tensor_attr(value: bool):
+    import numpy as np
+    from graphcompat.framework import graph_def as _gd
+    return _gd.attr_value(np.asarray(value))
+
+
 def _bool_attr(value: bool):
     from tensorboard.compat.proto import attr_value_pb2
     return attr_value_pb2.AttrValue(b=value)
@@ -252,7 +260,9 @@ class _GradientWriter:
         for k, t in enumerate(out_types):
             b.result(f"{node}:output:{k}", t, base=f"output_{k}")
         wrapper = self._add(b)
-        if nd.op in _WHILE:
+        if any(self._draws_random(name) for name in _callees(nd)):
+            grad = self._refused_gradient(wrapper.signature.name, in_types, out_types)
+        elif nd.op in _WHILE:
             grad = self._while_gradient(wrapper.signature.name, nd, in_types)
         else:
             grad = self._branch_gradient(wrapper.signature.name, nd, in_types, out_types)
@@ -260,6 +270,39 @@ class _GradientWriter:
         entry.function_name = wrapper.signature.name
         entry.gradient_func = grad
         return wrapper
+
+    def _draws_random(self, name: str, seen: frozenset = frozenset()) -> bool:
+        """Whether function `name` (or one it calls) draws random numbers (a stateful random op)."""
+        fdef = self.by_name.get(name)
+        if fdef is None or name in seen:
+            return False
+        for nd in fdef.node_def:
+            if nd.op.startswith(_RANDOM_PREFIXES):
+                return True
+            if any(self._draws_random(callee, seen | {name}) for callee in _callees(nd)):
+                return True
+        return False
+
+    def _refused_gradient(self, wrapper_name: str, in_types: list, out_types: list) -> str:
+        """The gradient of control flow whose body draws random numbers: TF's SymbolicGradient runs the
+        body again to differentiate it, which would draw new numbers (a dropout mask the forward pass never
+        used) and give a wrong gradient. The gradient function fails TF's run instead."""
+        g = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad"))
+        g.fdef.signature.is_stateful = True
+        xs = [g.arg(f"input_{k}", t) for k, t in enumerate(in_types)]
+        for k, t in enumerate(out_types):
+            g.arg(f"output_grad_{k}", t)
+        false = g.node("Const", [], {"dtype": _type_attr(_DT_BOOL), "value": _bool_tensor_attr(False)},
+                       name="false")
+        message = g.node("Const", [], _string_const(
+            "graphcompat exports no TF gradient through a loop or cond whose body draws random numbers "
+            "(TF would draw new ones to differentiate it)"), name="message")
+        check = g.node("Assert", [f"{false}:output:0", f"{message}:output:0"],
+                       {"T": _types_attr([7]), "summarize": _int_attr(3)}, name="refuse")
+        for k, (x, t) in enumerate(zip(xs, in_types)):
+            zero = g.node("ZerosLike", [x, "^" + check], {"T": _type_attr(t)}, name=f"zeros_{k}")
+            g.result(f"{zero}:y:0", t)
+        return self._add(g).signature.name
 
     # --- ops TF's function gradients lack ---------------------------------------------------------
     def _wrap_gather(self, fdef, nd, check_axis: bool) -> None:
