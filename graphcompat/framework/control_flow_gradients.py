@@ -39,8 +39,9 @@ _FUNC_ATTRS = {"While": ("cond", "body"), "StatelessWhile": ("cond", "body"),
 _DT_INT32 = 3
 _DT_VARIANT = 21
 _DT_BOOL = 10
-# Stateful random ops (their Stateless* counterparts give the same numbers again).
-_RANDOM_PREFIXES = ("Random", "TruncatedNormal", "ParameterizedTruncatedNormal", "Multinomial")
+# Stateful ops that may run again in a step (when TF's SymbolicGradient re-runs a body) with the same effect.
+_RERUNNABLE = frozenset({"Assert", "Print", "PrintV2", "ReadVariableOp", "VarHandleOp", "VariableV2",
+                         "Variable", "NoOp"})
 
 
 def add_control_flow_gradients(lib, forward_names) -> None:
@@ -260,8 +261,9 @@ class _GradientWriter:
         for k, t in enumerate(out_types):
             b.result(f"{node}:output:{k}", t, base=f"output_{k}")
         wrapper = self._add(b)
-        if any(self._draws_random(name) for name in _callees(nd)):
-            grad = self._refused_gradient(wrapper.signature.name, in_types, out_types)
+        unsafe = next(filter(None, (self._not_rerunnable(name) for name in _callees(nd))), None)
+        if unsafe is not None:
+            grad = self._refused_gradient(wrapper.signature.name, in_types, out_types, unsafe)
         elif nd.op in _WHILE:
             grad = self._while_gradient(wrapper.signature.name, nd, in_types)
         else:
@@ -271,22 +273,30 @@ class _GradientWriter:
         entry.gradient_func = grad
         return wrapper
 
-    def _draws_random(self, name: str, seen: frozenset = frozenset()) -> bool:
-        """Whether function `name` (or one it calls) draws random numbers (a stateful random op)."""
+    def _not_rerunnable(self, name: str, seen: frozenset = frozenset()):
+        """The first op of function `name` (or of one it calls) that must not run twice in a step, or
+        None: stateful ops other than checks and variable reads (a random op, an assign), and TensorArray
+        ops (TF's arrays are resources: a second write to an index fails, a read may find it cleared)."""
+        from graphcompat.framework import registry
         fdef = self.by_name.get(name)
         if fdef is None or name in seen:
-            return False
+            return None
         for nd in fdef.node_def:
-            if nd.op.startswith(_RANDOM_PREFIXES):
-                return True
-            if any(self._draws_random(callee, seen | {name}) for callee in _callees(nd)):
-                return True
-        return False
+            op_def = registry.OP_DEFS.get(nd.op)
+            if nd.op not in _RERUNNABLE and (nd.op.startswith("TensorArray") or op_def is not None and (
+                    op_def.stateful or any(a.is_ref for a in op_def.inputs))):  # assigns to ref variables
+                return nd.op
+            for callee in _callees(nd):
+                found = self._not_rerunnable(callee, seen | {name})
+                if found is not None:
+                    return found
+        return None
 
-    def _refused_gradient(self, wrapper_name: str, in_types: list, out_types: list) -> str:
-        """The gradient of control flow whose body draws random numbers: TF's SymbolicGradient runs the
-        body again to differentiate it, which would draw new numbers (a dropout mask the forward pass never
-        used) and give a wrong gradient. The gradient function fails TF's run instead."""
+    def _refused_gradient(self, wrapper_name: str, in_types: list, out_types: list, op_type: str) -> str:
+        """The gradient of control flow whose body has an op that must not run twice: TF's SymbolicGradient
+        runs the body again to differentiate it, which would draw new random numbers (a dropout mask the
+        forward pass never used), assign again or write a TensorArray twice: a wrong gradient or state. The
+        gradient function fails TF's run instead, naming the op."""
         g = _FunctionBuilder(self._new_name(f"{wrapper_name}_grad"))
         g.fdef.signature.is_stateful = True
         xs = [g.arg(f"input_{k}", t) for k, t in enumerate(in_types)]
@@ -295,8 +305,8 @@ class _GradientWriter:
         false = g.node("Const", [], {"dtype": _type_attr(_DT_BOOL), "value": _bool_tensor_attr(False)},
                        name="false")
         message = g.node("Const", [], _string_const(
-            "graphcompat exports no TF gradient through a loop or cond whose body draws random numbers "
-            "(TF would draw new ones to differentiate it)"), name="message")
+            f"graphcompat exports no TF gradient through a loop or cond whose body has a {op_type} op: the "
+            "SymbolicGradient would run it again to differentiate the body"), name="message")
         check = g.node("Assert", [f"{false}:output:0", f"{message}:output:0"],
                        {"T": _types_attr([7]), "summarize": _int_attr(3)}, name="refuse")
         for k, (x, t) in enumerate(zip(xs, in_types)):
@@ -321,25 +331,8 @@ class _GradientWriter:
         g = _FunctionBuilder(self._new_name(f"{wrapper.signature.name}_grad"))
         params, indices, axis = (g.arg(name, t) for name, t in zip(("params", "indices", "axis"), types))
         dy = g.arg("output_grad", types[0])
-        int32 = {"T": _type_attr(_DT_INT32)}
-        shape = g.node("Shape", [params], {"T": _type_attr(types[0]), "out_type": _type_attr(_DT_INT32)})
-        first, second, end = (g.const_vector([v], name) for v, name in ((0, "begin"), (1, "second"), (0, "end")))
-        slice_attrs = {"T": _type_attr(_DT_INT32), "Index": _type_attr(_DT_INT32), "begin_mask": _int_attr(0),
-                       "ellipsis_mask": _int_attr(0), "new_axis_mask": _int_attr(0)}
-        rows = g.node("StridedSlice", [f"{shape}:output:0", first, second, second],
-                      {**slice_attrs, "end_mask": _int_attr(0), "shrink_axis_mask": _int_attr(1)}, name="rows")
-        row_shape = g.node("StridedSlice", [f"{shape}:output:0", second, end, second],
-                           {**slice_attrs, "end_mask": _int_attr(1), "shrink_axis_mask": _int_attr(0)},
-                           name="row_shape")
-        flat_shape = g.node("ConcatV2", [g.const_vector([-1], "all_rows"), f"{row_shape}:output:0",
-                                         g.const_int32(0, "concat_axis")],
-                            {"N": _int_attr(2), **int32, "Tidx": _type_attr(_DT_INT32)}, name="flat_shape")
-        values = g.node("Reshape", [dy, f"{flat_shape}:output:0"],
-                        {"T": _type_attr(types[0]), "Tshape": _type_attr(_DT_INT32)}, name="values")
-        ids = g.node("Reshape", [indices, g.const_vector([-1], "flat")],
-                     {"T": _type_attr(types[1]), "Tshape": _type_attr(_DT_INT32)}, name="ids")
         checks = []
-        if check_axis:
+        if check_axis:  # first, so that the reshapes below (which assume axis 0) wait for it
             g.fdef.signature.is_stateful = True
             zero_axis = g.node("Cast", [g.const_int32(0, "axis_0")],
                                {"SrcT": _type_attr(_DT_INT32), "DstT": _type_attr(types[2]),
@@ -351,6 +344,24 @@ class _GradientWriter:
                                                          "axis 0 only"), name="message")
             checks.append("^" + g.node("Assert", [f"{is_zero}:z:0", f"{message}:output:0"],
                                        {"T": _types_attr([7]), "summarize": _int_attr(3)}, name="check_axis"))
+        int32 = {"T": _type_attr(_DT_INT32)}
+        shape = g.node("Shape", [params] + checks,
+                       {"T": _type_attr(types[0]), "out_type": _type_attr(_DT_INT32)})
+        first, second, end = (g.const_vector([v], name) for v, name in ((0, "begin"), (1, "second"), (0, "end")))
+        slice_attrs = {"T": _type_attr(_DT_INT32), "Index": _type_attr(_DT_INT32), "begin_mask": _int_attr(0),
+                       "ellipsis_mask": _int_attr(0), "new_axis_mask": _int_attr(0)}
+        rows = g.node("StridedSlice", [f"{shape}:output:0", first, second, second],
+                      {**slice_attrs, "end_mask": _int_attr(0), "shrink_axis_mask": _int_attr(1)}, name="rows")
+        row_shape = g.node("StridedSlice", [f"{shape}:output:0", second, end, second],
+                           {**slice_attrs, "end_mask": _int_attr(1), "shrink_axis_mask": _int_attr(0)},
+                           name="row_shape")
+        flat_shape = g.node("ConcatV2", [g.const_vector([-1], "all_rows"), f"{row_shape}:output:0",
+                                         g.const_int32(0, "concat_axis")],
+                            {"N": _int_attr(2), **int32, "Tidx": _type_attr(_DT_INT32)}, name="flat_shape")
+        values = g.node("Reshape", [dy, f"{flat_shape}:output:0"] + checks,
+                        {"T": _type_attr(types[0]), "Tshape": _type_attr(_DT_INT32)}, name="values")
+        ids = g.node("Reshape", [indices, g.const_vector([-1], "flat")],
+                     {"T": _type_attr(types[1]), "Tshape": _type_attr(_DT_INT32)}, name="ids")
         dparams = g.node("UnsortedSegmentSum", [f"{values}:output:0", f"{ids}:output:0", f"{rows}:output:0"]
                          + checks, {"T": _type_attr(types[0]), "Tindices": _type_attr(types[1]),
                                     "Tnumsegments": _type_attr(_DT_INT32)}, name="params_grad")
