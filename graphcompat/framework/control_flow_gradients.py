@@ -19,6 +19,11 @@ in TF ops (TF's while_v2 / cond_v2 gradients, in FunctionDef form):
 * Nodes that read no differentiable value (a loop counter's `i % 2`, comparisons, index arithmetic) are
   packed into calls whose GradientDef returns zeros (`pack_non_differentiable`): TF would otherwise
   differentiate them as well and fail on the first integer op without a C++ gradient.
+* `GatherV2` along axis 0 (a loop indexing a captured sequence) gets a GradientDef as well:
+  UnsortedSegmentSum of the rows, TF's Python gradient.
+* A body holding an op that must not run twice in a step (a random op, an assign, TensorArray ops) gets a
+  gradient function that fails TF's run naming the op: TF's SymbolicGradient runs the body again to
+  differentiate it, which would draw a new dropout mask (a wrong gradient) or write again.
 
 Bodies are rewritten the same way (a loop in a loop body, a cond in a loop), so nested control flow is
 differentiated by TF recursively. The rewrite leaves graphcompat's own execution alone: the Graph keeps
@@ -45,9 +50,9 @@ _RERUNNABLE = frozenset({"Assert", "Print", "PrintV2", "ReadVariableOp", "VarHan
 
 
 def add_control_flow_gradients(lib, forward_names) -> None:
-    """Rewrites `lib` (a FunctionDefLibrary) in place: the While/If nodes of the functions in
-    `forward_names` (gradients' forward functions) and of every function they reach become calls of
-    wrappers with GradientDefs (module docstring)."""
+    """Rewrites `lib` (a FunctionDefLibrary) in place: the While/If/Case (and GatherV2) nodes of the
+    functions in `forward_names` (gradients' forward functions) and of every function they reach become
+    calls of wrappers with GradientDefs (module docstring)."""
     by_name = {f.signature.name: f for f in lib.function}
     reachable, stack = set(), [n for n in forward_names if n in by_name]
     while stack:
