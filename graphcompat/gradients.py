@@ -20,6 +20,7 @@ import numpy as np
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
+from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework import tf_op_types as _tf_op_types
 from graphcompat.framework.registry import OP_DEFS, apply_op, defop, unchanged_shape
 from graphcompat.custom_gradient import Override, gradient_override, missing_gradient_error
@@ -331,7 +332,10 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
         op_name = graph.unique_name("SymbolicGradient")
     inputs = args + dys
     out_dtypes = [t.dtype.base_dtype for t in args]
-    out_shapes = [t.shape for t in args]
+    # A resource argument's "gradient" has no shape of its own: TF's shape function gives it the shape of
+    # the handle's data (a TensorArray's element shape), so the node claims none (a meta graph's
+    # _output_shapes must agree with what TF infers on import).
+    out_shapes = [_ts.unknown_shape() if t.dtype.base_dtype == _dt.resource else t.shape for t in args]
     attrs = {"Tin": [t.dtype.base_dtype for t in inputs], "Tout": out_dtypes,
              "f": attr_value_pb2.NameAttrList(name=fn.name)}
     op = graph._create_op_internal("SymbolicGradient", inputs, out_dtypes, out_shapes, op_name, attrs)

@@ -282,4 +282,8 @@ def library(graph) -> Any:
     lib = function_pb2.FunctionDefLibrary()
     for fn in graph._functions.values():
         lib.function.add().CopyFrom(fn.as_function_def())
+    # TF has no C++ gradient for While/If: give the ones a gradient's forward function reaches their own
+    # gradient functions (GradientDefs), so TF can run the SymbolicGradient (control_flow_gradients.py).
+    from graphcompat.framework.control_flow_gradients import add_control_flow_gradients
+    add_control_flow_gradients(lib, [fn.name for fn in graph._functions.values() if fn.kind == "function"])
     return lib

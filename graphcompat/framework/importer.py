@@ -236,9 +236,15 @@ def _output_dtypes(node: _Node, final: str) -> list:
         raise _missing_attr(node, final, op_def, err.args[0]) from None
 
 
-def _output_index(node: _Node, out_arg: str, index: int) -> int:
-    """The flat output index of `node:out_arg:index` (FunctionDef input naming)."""
+def _output_index(node: _Node, out_arg: str, index: int, library: Optional[dict] = None) -> int:
+    """The flat output index of `node:out_arg:index` (FunctionDef input naming). A call of a library
+    function (`library`: name -> FunctionDef) names one of the function's output args."""
     from graphcompat.framework import registry
+    callee = (library or {}).get(node.op)
+    if callee is not None:
+        names = [a.name for a in callee.signature.output_arg]
+        if out_arg in names:
+            return names.index(out_arg) + index
     if node.op in _SWITCH:
         names = {"output_false": 0, "output_true": 1}
         return names[out_arg] + index
@@ -1294,8 +1300,10 @@ class _Importer:
         for node in nodes.values():
             node.out_dtypes = self.output_dtypes(node, node.name)
         for node in nodes.values():
-            node.inputs = [_function_input(text, nodes, arg_names, name) for text in node.inputs]
-        outputs = [_function_input(proto.ret[a.name], nodes, arg_names, name) for a in sig.output_arg]
+            node.inputs = [_function_input(text, nodes, arg_names, name, self.library_protos)
+                           for text in node.inputs]
+        outputs = [_function_input(proto.ret[a.name], nodes, arg_names, name, self.library_protos)
+                   for a in sig.output_arg]
         control_outputs = [proto.control_ret[a] for a in sig.control_output if a in proto.control_ret]
         arg_dtypes = [_dt.as_dtype(a.type) if a.type else None for a in sig.input_arg]
         func = self.functions[name] = _Function(name, arg_names, arg_dtypes, outputs, control_outputs, nodes)
@@ -1452,7 +1460,7 @@ def _while_v2_bound(node: _Node, init: list):
     return init[1]
 
 
-def _function_input(text: str, nodes: dict, arg_names: list, fname: str) -> tuple:
+def _function_input(text: str, nodes: dict, arg_names: list, fname: str, library: Optional[dict] = None) -> tuple:
     """FunctionDef input naming → (node, flat output index) or (arg, -1)."""
     parts = text.split(":")
     if len(parts) == 1:
@@ -1461,7 +1469,7 @@ def _function_input(text: str, nodes: dict, arg_names: list, fname: str) -> tupl
         if text in nodes:
             return text, 0
     elif len(parts) == 3 and parts[0] in nodes:
-        return parts[0], _output_index(nodes[parts[0]], parts[1], int(parts[2]))
+        return parts[0], _output_index(nodes[parts[0]], parts[1], int(parts[2]), library)
     elif len(parts) == 2 and parts[0] in nodes:
         return parts[0], int(parts[1])
     raise ValueError(f"function '{fname}': unknown input '{text}'")
