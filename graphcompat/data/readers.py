@@ -52,7 +52,8 @@ class GeneratorDataset(Dataset):
         self._gen = generator
         args = [] if args is None else list(args)
         tensors = [convert_to_tensor(a, name=f"args_{i}") for i, a in enumerate(args)]
-        self._record([], tensors, nest.template_of(output_types), [Spec(t, s) for t, s in zip(types, shapes)])
+        self._record([], tensors, nest.template_of(output_types), [Spec(t, s) for t, s in zip(types, shapes)],
+                     groups=[len(tensors), 0, 0])
         # per component: (numpy dtype, converted with numpy's astype?, static dims or None)
         self._conversions = [(np.dtype(sp.dtype.as_numpy_dtype), np.issubdtype(sp.dtype.as_numpy_dtype, np.number),
                               None if sp.shape.ndims is None else tuple(d.value for d in sp.shape.dims))

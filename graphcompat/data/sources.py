@@ -28,7 +28,7 @@ class TensorSliceDataset(Dataset):
         if isinstance(tensors, Dataset) or tensors is None:
             raise TypeError(f"`from_tensor_slices` does not accept {tensors!r}")
         template = nest.template_of(tensors)
-        with _ops.name_scope("tensors"):
+        with _ops.name_scope("normalize_element"):
             comps = [convert_to_tensor(x, name=f"component_{i}") for i, x in enumerate(nest.flatten(tensors))]
         n = _ts.Dimension(None)
         for t in comps:
@@ -74,7 +74,7 @@ class TensorDataset(Dataset):
 
     def __init__(self, tensors):
         template = nest.template_of(tensors)
-        with _ops.name_scope("tensors"):
+        with _ops.name_scope("normalize_element"):
             comps = [convert_to_tensor(x, name=f"component_{i}") for i, x in enumerate(nest.flatten(tensors))]
         self._record([], comps, template, [Spec(t.dtype, t.shape) for t in comps])
 

@@ -23,7 +23,8 @@ class MapDataset(Dataset):
 
     def __init__(self, input_ds: Dataset, map_func, num_parallel_calls=None):
         parallel = num_parallel_calls is not None
-        self._fn = Function(map_func, input_ds._template, input_ds._specs, "map_fn" if not parallel else "pmap_fn")
+        self._fn = Function(map_func, input_ds._template, input_ds._specs, "map_fn" if not parallel else "pmap_fn",
+                            "map")
         if self._fn.dataset is not None:
             raise TypeError("The map function must return a (nested) structure of tensors, not a Dataset; "
                             "use flat_map.")
@@ -32,7 +33,8 @@ class MapDataset(Dataset):
             extra = [convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls")]
         self._parallel_calls = extra[0] if extra else None
         self._record([input_ds], self._fn.captures + extra, self._fn.template, self._fn.specs,
-                     "ParallelMapDatasetV2" if parallel else "MapDataset")
+                     "ParallelMapDatasetV2" if parallel else "MapDataset",
+                     {"f": self._fn.func_attr, "Targuments": self._fn.capture_types})
 
     def _validate(self, b):
         if self._parallel_calls is not None:
@@ -64,13 +66,14 @@ class FilterDataset(Dataset):
     _op_type = "FilterDataset"
 
     def __init__(self, input_ds: Dataset, predicate):
-        self._fn = Function(predicate, input_ds._template, input_ds._specs, "filter_fn")
+        self._fn = Function(predicate, input_ds._template, input_ds._specs, "filter_fn", "filter")
         out = self._fn.specs
         if self._fn.dataset is not None or len(out) != 1 or out[0].dtype != _dt.bool_ or \
                 not out[0].shape.is_compatible_with([]):
             raise ValueError(f"`predicate` return type must be convertible to a scalar boolean tensor. Was "
                              f"{out[0] if len(out) == 1 else out}.")
-        self._record([input_ds], self._fn.captures, input_ds._template, input_ds._specs)
+        self._record([input_ds], self._fn.captures, input_ds._template, input_ds._specs,
+                     attrs={"predicate": self._fn.func_attr, "Targuments": self._fn.capture_types})
 
     def _iter(self, b, rt):
         for elem in b.children[0].ds._iter(b.children[0], rt):
@@ -82,11 +85,14 @@ class FlatMapDataset(Dataset):
     _op_type = "FlatMapDataset"
 
     def __init__(self, input_ds: Dataset, map_func, op_type: str = "FlatMapDataset", extra: list = ()):
-        self._fn = Function(map_func, input_ds._template, input_ds._specs, "flat_map_fn")
+        transformation = "flat_map" if op_type == "FlatMapDataset" else "interleave"
+        self._fn = Function(map_func, input_ds._template, input_ds._specs, "flat_map_fn", transformation)
         if self._fn.dataset is None:
             raise TypeError("`map_func` must return a `Dataset` object.")
         inner = self._fn.dataset
-        self._record([input_ds], list(extra) + self._fn.captures, inner._template, inner._specs, op_type)
+        # TF's order: the captures (`other_arguments`), then the op's own arguments (interleave's lengths)
+        self._record([input_ds], self._fn.captures + list(extra), inner._template, inner._specs, op_type,
+                     {"f": self._fn.func_attr, "Targuments": self._fn.capture_types})
 
     def _inner(self, elem, b, rt):
         inner = self._fn.call(elem, b.vals, rt.ctx)[0]
@@ -146,15 +152,27 @@ class ShuffleDataset(Dataset):
     def __init__(self, input_ds: Dataset, buffer_size, seed, reshuffle: bool):
         seeds = _get_seed(seed)
         self._random = seeds is None
-        seeds = seeds or (0, 0)
-        tensors = [convert_to_tensor(buffer_size, _dt.int64, name="buffer_size"),
-                   convert_to_tensor(seeds[0], _dt.int64, name="seed"),
-                   convert_to_tensor(seeds[1], _dt.int64, name="seed2")]
+        buffer = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
+        if seeds is None:
+            seeds = (0, 0)
+            seed_t = convert_to_tensor(0, _dt.int64, name="seed")
+            seed2_t = convert_to_tensor(0, _dt.int64, name="seed2")
+        else:
+            # tf.data's random_seed.get_seed: seed2 = 2**31 - 1 where both seeds are 0 (0, 0 means random)
+            from graphcompat.ops import math_ops
+            seed_t = convert_to_tensor(seeds[0], _dt.int64, name="seed")
+            with _ops.name_scope("seed2") as scope:
+                seed2_t = convert_to_tensor(seeds[1], _dt.int64)
+                both_zero = math_ops.logical_and(math_ops.equal(seed_t, 0), math_ops.equal(seed2_t, 0))
+                seed2_t = math_ops.where_v2(both_zero, convert_to_tensor(2 ** 31 - 1, _dt.int64), seed2_t,
+                                            name=scope)
+            if seeds == (0, 0):
+                seeds = (0, 2 ** 31 - 1)
         self._seeds = seeds
         self._reshuffle = bool(reshuffle)
-        self._buffer = _static_int(tensors[0])
-        self._record([input_ds], tensors, input_ds._template, input_ds._specs)
-        self._variant.op._attrs["reshuffle_each_iteration"] = self._reshuffle
+        self._buffer = _static_int(buffer)
+        self._record([input_ds], [buffer, seed_t, seed2_t], input_ds._template, input_ds._specs,
+                     attrs={"reshuffle_each_iteration": self._reshuffle})
 
     def _validate(self, b):
         if int(b.vals[self._tensors[0]]) <= 0:
@@ -418,10 +436,19 @@ class PaddedBatchDataset(Dataset):
         drop = constant_value(dr)
         lead = _static_int(bs) if drop else None
         specs = [Spec(sp.dtype, _ts.TensorShape([lead]).concatenate(s)) for s, sp in zip(shapes, input_ds._specs)]
-        self._record([input_ds], [bs, dr], input_ds._template, specs)
+        # TF's inputs: one int64 vector per padded shape (-1: pad to the longest), one padding value each
+        shape_ts = [convert_to_tensor(np.asarray([-1 if d is None else d for d in s.as_list()]
+                                                 if s.ndims is not None else [], np.int64), name="Const")
+                    for s in shapes]
+        value_ts = [convert_to_tensor(np.asarray(v, sp.dtype.as_numpy_dtype) if sp.dtype != _dt.string else v,
+                                      sp.dtype, name="padding_value")
+                    for v, sp in zip(self._pads, input_ds._specs)]
+        n = len(shapes)
+        self._record([input_ds], [bs] + shape_ts + value_ts + [dr], input_ds._template, specs,
+                     groups=[1, 1, n, n, 1])
 
     def _iter(self, b, rt):
-        return _batches(b, rt, self._tensors, self._pad)
+        return _batches(b, rt, [self._tensors[0], self._tensors[-1]], self._pad)
 
     def _pad(self, buf):
         out = []
@@ -456,7 +483,9 @@ class PrefetchDataset(Dataset):
 
     def __init__(self, input_ds: Dataset, buffer_size):
         t = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
-        self._record([input_ds], [t], input_ds._template, input_ds._specs)
+        with _ops.colocate_with(input_ds._variant):
+            self._record([input_ds], [t], input_ds._template, input_ds._specs,
+                         attrs={"legacy_autotune": _static_int(t) == AUTOTUNE})
 
     def _iter(self, b, rt):
         return b.children[0].ds._iter(b.children[0], rt)
@@ -482,7 +511,7 @@ class OptionsDataset(Dataset):
             raise AttributeError(f"'{type(options).__name__}' object has no attribute '_to_proto'")
         with _ops.colocate_with(input_ds._variant):
             self._record([input_ds], [], input_ds._template, input_ds._specs,
-                         attrs={"serialized_options": options._serialize(), "metadata": b""})
+                         attrs={"serialized_options": options._serialize()})
         # TF's bookkeeping: the input's options merged with these, frozen. The merge shares the sub-option
         # objects `options` set (as TF's), so those become read-only too.
         merged = input_ds._options_attr.merge(options)
@@ -568,7 +597,7 @@ class SkipDataset(Dataset):
 
 
 class CacheDataset(Dataset):
-    _op_type = "CacheDatasetV2"
+    _op_type = "CacheDataset"  # TF 1 graph mode's op (CacheDatasetV2 takes a memory-cache resource)
 
     def __init__(self, input_ds: Dataset, filename):
         t = convert_to_tensor(filename, _dt.string, name="filename")
