@@ -86,10 +86,12 @@ DATASET_SIGNATURES = {
     "SkipDataset": ("input_dataset: variant, count: int64", _SHAPES),
     "CacheDataset": ("input_dataset: variant, filename: string", _SHAPES),
     "UnbatchDataset": ("input_dataset: variant", _SHAPES),
-    # TF's GeneratorDataset calls three py_func based functions; graphcompat records its generator's `args`
-    # as `init_func_other_args` and no functions (such a graph does not run in TF; see readers.py).
+    # TF's GeneratorDataset calls three py_func based functions (init_func, next_func, finalize_func);
+    # graphcompat records its generator's `args` as `init_func_other_args` and leaves the functions unset:
+    # the generator is a Python object of this process, which no other process (nor TF) can call.
     "GeneratorDataset": ("init_func_other_args: *Tinit_func_args, next_func_other_args: *Tnext_func_args, "
                          "finalize_func_other_args: *Tfinalize_func_args", {
+                             "init_func": None, "next_func": None, "finalize_func": None,
                              "Tinit_func_args": [], "Tnext_func_args": [], "Tfinalize_func_args": [],
                              **_SHAPES}),
     "TextLineDataset": ("filenames: string, compression_type: string, buffer_size: int64", {"metadata": ""}),
@@ -384,7 +386,11 @@ class Dataset:
         return out
 
     def unbatch(self, name=None) -> "Dataset":
-        return UnbatchDataset(self)
+        tuple_element = type(self._template) is tuple  # a tuple element arrives as separate arguments
+
+        def normalize(*components):  # TF's normalize_to_dense: an identity map for dense components
+            return components if tuple_element else components[0]
+        return UnbatchDataset(self.map(normalize))
 
     def enumerate(self, start=0, name=None) -> "Dataset":
         return ZipDataset((RangeDataset(start, np.iinfo(np.int64).max), self))

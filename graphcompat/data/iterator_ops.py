@@ -64,8 +64,9 @@ class Iterator:
         self._template = template
         self._specs = specs
         # TF's Iterator records its string handle when it is created (string_handle() returns it)
-        with _ops.colocate_with(resource.op):
-            self._string_handle = apply_op("IteratorToStringHandle", [resource], name="IteratorToStringHandle")
+        self._string_handle = apply_op("IteratorToStringHandle", [resource], name="IteratorToStringHandle")
+        # get_next colocates with the resource's colocation group: the dataset's, when the iterator has one
+        self._colocation_op = resource.op
 
     # --- constructors -------------------------------------------------------------------------
     @staticmethod
@@ -75,11 +76,13 @@ class Iterator:
     @classmethod
     def _initializable(cls, dataset: Dataset, shared_name=None) -> "Iterator":
         attrs = dict(cls._attrs(dataset._specs), shared_name=shared_name or "")
-        with _ops.colocate_with(dataset._variant):
+        with _ops.colocate_with(_colocation_group(dataset._variant.op)):
             resource = apply_op("IteratorV2", [], attrs, name="IteratorV2")
             DATASET_OF_ITERATOR[resource.op] = dataset
             init = apply_op("MakeIterator", [dataset._variant, resource], name="MakeIterator")
-            return cls(resource, init, dataset._template, dataset._specs)
+            it = cls(resource, init, dataset._template, dataset._specs)
+        it._colocation_op = _colocation_group(dataset._variant.op)
+        return it
 
     @classmethod
     def _one_shot(cls, dataset: Dataset) -> "Iterator":
@@ -93,11 +96,13 @@ class Iterator:
                                  f"stateful objects, such as a `Variable` ({op.name}). Consider using "
                                  f"`Dataset.make_initializable_iterator()`.")
         factory = _dataset_factory(dataset)
-        with _ops.colocate_with(dataset._variant):
+        with _ops.colocate_with(_colocation_group(dataset._variant.op)):
             resource = apply_op("OneShotIterator", [], dict(cls._attrs(dataset._specs), dataset_factory=factory),
                                 name="OneShotIterator")
             DATASET_OF_ITERATOR[resource.op] = dataset
-            return cls(resource, None, dataset._template, dataset._specs)
+            it = cls(resource, None, dataset._template, dataset._specs)
+        it._colocation_op = _colocation_group(dataset._variant.op)
+        return it
 
     @staticmethod
     def from_structure(output_types, output_shapes=None, shared_name=None, output_classes=None) -> "Iterator":
@@ -137,8 +142,9 @@ class Iterator:
             return apply_op("MakeIterator", [dataset._variant, self._resource], name=scope)
 
     def get_next(self, name=None):
-        outs = apply_op("IteratorGetNext", [self._resource], self._attrs(self._specs),
-                        name=name or "IteratorGetNext")
+        with _ops.colocate_with(self._colocation_op):  # as TF's get_next
+            outs = apply_op("IteratorGetNext", [self._resource], self._attrs(self._specs),
+                            name=name or "IteratorGetNext")
         outs = outs if isinstance(outs, list) else [outs]
         return nest.pack(self._template, outs, sparse=_sparse_tensor)
 
@@ -151,6 +157,17 @@ class Iterator:
     output_shapes = property(lambda self: _output_shapes(self._template, self._specs))
     output_classes = property(lambda self: _output_classes(self._template, self._specs))
     element_spec = property(lambda self: pack_specs(self._template, self._specs, lambda sp: sp, lambda i, v, s: v))
+
+
+def _colocation_group(op: _ops.Operation) -> _ops.Operation:
+    """The op whose colocation group `op` is in (TF's `colocate_with(op)` joins op's group, `_class`)."""
+    for spec in op.attrs.get("_class", ()) or ():
+        spec = spec.decode() if isinstance(spec, bytes) else spec
+        if isinstance(spec, str) and spec.startswith("loc:@"):
+            target = op.graph._nodes_by_name.get(spec[len("loc:@"):])
+            if target is not None:
+                return target
+    return op
 
 
 def _dataset_factory(dataset: Dataset):

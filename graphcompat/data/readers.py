@@ -132,6 +132,10 @@ def _as_bytes(arr: np.ndarray, op) -> np.ndarray:
     return out
 
 
+# TF's default read buffer of TextLineDataset / FixedLengthRecordDataset (TFRecordDataset's default is -1)
+_READER_BUFFER = 256 * 1024
+
+
 def _filenames_tensor(filenames):
     t = convert_to_tensor(filenames, _dt.string, name="filenames")
     if t.shape.ndims not in (None, 0, 1):
@@ -223,7 +227,8 @@ class TextLineDataset(_FileDataset):
     def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
         filenames = self._files_input(filenames)
         extra = [convert_to_tensor(compression_type or "", _dt.string, name="compression_type"),
-                 convert_to_tensor(-1 if buffer_size is None else buffer_size, _dt.int64, name="buffer_size")]
+                 convert_to_tensor(_READER_BUFFER if buffer_size is None else buffer_size, _dt.int64,
+                                   name="buffer_size")]
         self._init_files(filenames, extra, [Spec(_dt.string, [])], num_parallel_reads)
 
     def _records(self, path, b):
@@ -244,7 +249,8 @@ class FixedLengthRecordDataset(_FileDataset):
         extra = [convert_to_tensor(header_bytes or 0, _dt.int64, name="header_bytes"),
                  convert_to_tensor(record_bytes, _dt.int64, name="record_bytes"),
                  convert_to_tensor(footer_bytes or 0, _dt.int64, name="footer_bytes"),
-                 convert_to_tensor(-1 if buffer_size is None else buffer_size, _dt.int64, name="buffer_size"),
+                 convert_to_tensor(_READER_BUFFER if buffer_size is None else buffer_size, _dt.int64,
+                                   name="buffer_size"),
                  convert_to_tensor(compression_type or "", _dt.string, name="compression_type")]
         self._init_files(filenames, extra, [Spec(_dt.string, [])], num_parallel_reads)
 

@@ -418,7 +418,6 @@ class PaddedBatchDataset(Dataset):
             raise NotImplementedError("tf.data.Dataset.padded_batch of SparseTensor components is not supported "
                                       "by graphcompat.")
         bs = convert_to_tensor(batch_size, _dt.int64, name="batch_size")
-        dr = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
         if padded_shapes is None:
             shapes = [s.shape for s in input_ds._specs]
         else:
@@ -433,26 +432,32 @@ class PaddedBatchDataset(Dataset):
         else:
             self._pads = [v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v
                           for v in nest.flatten_up_to(input_ds._template, padding_values)]
-        drop = constant_value(dr)
-        lead = _static_int(bs) if drop else None
-        specs = [Spec(sp.dtype, _ts.TensorShape([lead]).concatenate(s)) for s, sp in zip(shapes, input_ds._specs)]
         # TF's inputs: one int64 vector per padded shape (-1: pad to the longest), one padding value each
         shape_ts = [convert_to_tensor(np.asarray([-1 if d is None else d for d in s.as_list()]
                                                  if s.ndims is not None else [], np.int64), name="Const")
                     for s in shapes]
-        value_ts = [convert_to_tensor(np.asarray(v, sp.dtype.as_numpy_dtype) if sp.dtype != _dt.string else v,
-                                      sp.dtype, name="padding_value")
-                    for v, sp in zip(self._pads, input_ds._specs)]
+        value_ts = [v if isinstance(v, _ops.Tensor) else convert_to_tensor(
+                        np.asarray(v, sp.dtype.as_numpy_dtype) if sp.dtype != _dt.string else v, sp.dtype,
+                        name="padding_value") for v, sp in zip(self._pads, input_ds._specs)]
+        for v, sp in zip(value_ts, input_ds._specs):
+            if v.dtype != sp.dtype or not v.shape.is_compatible_with([]):
+                raise TypeError(f"Padding value {v} must be a scalar of type {sp.dtype.name}, matching the "
+                                f"component it pads.")
+        self._value_ts = value_ts
+        dr = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
+        lead = _static_int(bs) if constant_value(dr) else None
+        specs = [Spec(sp.dtype, _ts.TensorShape([lead]).concatenate(s)) for s, sp in zip(shapes, input_ds._specs)]
         n = len(shapes)
         self._record([input_ds], [bs] + shape_ts + value_ts + [dr], input_ds._template, specs,
                      groups=[1, 1, n, n, 1])
 
     def _iter(self, b, rt):
-        return _batches(b, rt, [self._tensors[0], self._tensors[-1]], self._pad)
+        pads = [np.asarray(b.vals[t]).item() for t in self._value_ts]  # the padding values' run-time values
+        return _batches(b, rt, [self._tensors[0], self._tensors[-1]], lambda buf: self._pad(buf, pads))
 
-    def _pad(self, buf):
+    def _pad(self, buf, pads):
         out = []
-        for c, (shape, spec, pad) in enumerate(zip(self._shapes, self._specs, self._pads)):
+        for c, (shape, spec, pad) in enumerate(zip(self._shapes, self._specs, pads)):
             vals = [np.asarray(e[c]) for e in buf]
             dims = []
             for k, d in enumerate(shape.as_list() if shape.ndims is not None else [None] * vals[0].ndim):
