@@ -219,3 +219,103 @@ def test_signature_matches_tf(op_type):
     assert [arg(a) for a in got.outputs] == [tf_arg(a) for a in want.output_arg]
     type_attrs = {a.name for a in want.attr if a.type in ("type", "list(type)")}
     assert set(got.attrs) | type_attrs == {a.name for a in want.attr}
+
+
+# ------------------------------------------------------------------------------------------------
+# TF writes, graphcompat runs
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("one_shot", [True, False], ids=["one_shot", "initializable"])
+@pytest.mark.parametrize("name", list(PIPELINES))
+def test_graphcompat_runs_tf_graph(name, one_shot, tmp_path):
+    v1 = oracle.tf1()
+    paths = _write_files(tmp_path)
+    graph = v1.Graph()
+    with graph.as_default():
+        _build(v1, name, paths, one_shot)
+    graph_def = tf.GraphDef.FromString(graph.as_graph_def().SerializeToString())
+    got = _run_imported(tf, graph_def)
+    _same_elements(got, _native_elements(v1, name, paths, one_shot), PIPELINES[name][1], name)
+
+
+@pytest.mark.parametrize("name", ["map_capture", "interleave", "padded_batch_fixed", "shuffle_seed"])
+def test_graphcompat_reimports_its_own_graph(name):
+    """graphcompat's GraphDef imported by graphcompat runs as the program that wrote it."""
+    for one_shot in (True, False):
+        graph = tf.Graph()
+        with graph.as_default():
+            _build(tf, name, {}, one_shot)
+        got = _run_imported(tf, graph.as_graph_def())
+        want = _native_elements(tf, name, {}, one_shot)
+        _same_elements(got, want, True, name)  # the same seeds: the same order
+
+
+def test_meta_graph_both_ways(tmp_path):
+    """`export_meta_graph` / `import_meta_graph`: graphcompat's meta graph runs in TF and TF's in graphcompat."""
+    v1 = oracle.tf1()
+    for writer, reader in ((tf, v1), (v1, tf)):
+        graph = writer.Graph()
+        with graph.as_default():
+            _build(writer, "map_capture", {}, True)
+            _build(writer, "interleave", {}, False)
+            path = str(tmp_path / f"{writer.__name__}.meta")
+            writer.train.export_meta_graph(path)
+            graph_def = graph.as_graph_def()
+        reader_graph = reader.Graph()
+        with reader_graph.as_default():
+            reader.train.import_meta_graph(path)
+            nexts = [n for n in graph_def.node if n.op == "IteratorGetNext"]
+            init = [n.name for n in graph_def.node if n.op == "MakeIterator"]
+            with reader.Session(graph=reader_graph) as sess:
+                sess.run(reader_graph.get_operation_by_name(init[0]))
+                got = [_iterate(sess, [reader_graph.get_tensor_by_name(n.name + ":0")]) for n in nexts]
+        assert [[int(e[0]) for e in elems] for elems in got] == [[1, 4, 7, 10, 13], [10, 20, 21, 30, 31, 32]], writer
+
+
+def test_unknown_dataset_ops_named_at_once():
+    """A GraphDef with dataset op types graphcompat lacks: one NotFoundError naming each, nothing imported."""
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        ds = v1.data.Dataset.range(4).apply(v1.data.experimental.ignore_errors())
+        ds = ds.apply(v1.data.experimental.assert_cardinality(4))
+        ds.make_one_shot_iterator().get_next()
+    graph_def = tf.GraphDef.FromString(graph.as_graph_def().SerializeToString())
+    target = tf.Graph()
+    with target.as_default():
+        with pytest.raises(tf.errors.NotFoundError) as info:
+            tf.import_graph_def(graph_def, name="")
+        assert target.get_operations() == []
+    message = str(info.value)
+    assert "IgnoreErrorsDataset" in message and "AssertCardinalityDataset" in message, message
+
+
+def test_generator_dataset_import_refused():
+    """TF's from_generator calls py_funcs registered in the process that wrote the graph: refused by name."""
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        v1.data.Dataset.from_generator(lambda: iter([1, 2]), v1.int64, []).make_one_shot_iterator().get_next()
+    graph_def = tf.GraphDef.FromString(graph.as_graph_def().SerializeToString())
+    with tf.Graph().as_default():
+        with pytest.raises(NotImplementedError, match="GeneratorDataset"):
+            tf.import_graph_def(graph_def, name="")
+
+
+def test_function_ops_stay_in_the_library():
+    """A map function's ops are in its FunctionDef only, referenced by `f` with TF's `_tf_data_function`."""
+    graph = tf.Graph()
+    with graph.as_default():
+        c = tf.constant(2.0, name="scale")
+        ds = tf.data.Dataset.from_tensor_slices(np.ones(3, np.float32)).map(lambda x: tf.square(x) * c)
+        ds.make_one_shot_iterator().get_next()
+    graph_def = graph.as_graph_def()
+    assert not [n for n in graph_def.node if n.op in ("Square", "Mul", "_Arg")]
+    map_node = [n for n in graph_def.node if n.op == "MapDataset"][0]
+    assert list(map_node.input) == ["TensorSliceDataset", "scale"]
+    assert map_node.attr["f"].func.attr["_tf_data_function"].b
+    functions = {f.signature.name: f for f in graph_def.library.function}
+    body = functions[map_node.attr["f"].func.name]
+    assert [a.name for a in body.signature.input_arg][0] == "args_0"
+    assert sorted(n.op for n in body.node_def) == ["Mul", "Square"]
+    factory = [n for n in graph_def.node if n.op == "OneShotIterator"][0].attr["dataset_factory"].func.name
+    assert sorted(n.op for n in functions[factory].node_def) == ["Const", "Const", "MapDataset", "TensorSliceDataset"]

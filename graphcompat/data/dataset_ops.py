@@ -289,7 +289,7 @@ class Dataset:
         if "output_shapes" in op_def.attrs:
             all_attrs["output_shapes"] = [s.shape for s in self._specs]
         all_attrs.update(attrs or {})
-        name = _recording_name[0] or op_type
+        name, _recording_name[0] = _recording_name[0] or op_type, None  # an importer's name is used once
         self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=name)
         DATASET_OF_OP[self._variant.op] = self
 

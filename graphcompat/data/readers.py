@@ -136,6 +136,11 @@ def _as_bytes(arr: np.ndarray, op) -> np.ndarray:
 _READER_BUFFER = 256 * 1024
 
 
+def _or(value, default):
+    """`value`, or `default` for None (the arguments may be tensors of an imported graph: no truth test)."""
+    return default if value is None else value
+
+
 def _filenames_tensor(filenames):
     t = convert_to_tensor(filenames, _dt.string, name="filenames")
     if t.shape.ndims not in (None, 0, 1):
@@ -226,7 +231,7 @@ class TextLineDataset(_FileDataset):
 
     def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
         filenames = self._files_input(filenames)
-        extra = [convert_to_tensor(compression_type or "", _dt.string, name="compression_type"),
+        extra = [convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type"),
                  convert_to_tensor(_READER_BUFFER if buffer_size is None else buffer_size, _dt.int64,
                                    name="buffer_size")]
         self._init_files(filenames, extra, [Spec(_dt.string, [])], num_parallel_reads)
@@ -246,12 +251,12 @@ class FixedLengthRecordDataset(_FileDataset):
     def __init__(self, filenames, record_bytes, header_bytes=None, footer_bytes=None, buffer_size=None,
                  compression_type=None, num_parallel_reads=None, name=None):
         filenames = self._files_input(filenames)
-        extra = [convert_to_tensor(header_bytes or 0, _dt.int64, name="header_bytes"),
+        extra = [convert_to_tensor(_or(header_bytes, 0), _dt.int64, name="header_bytes"),
                  convert_to_tensor(record_bytes, _dt.int64, name="record_bytes"),
-                 convert_to_tensor(footer_bytes or 0, _dt.int64, name="footer_bytes"),
+                 convert_to_tensor(_or(footer_bytes, 0), _dt.int64, name="footer_bytes"),
                  convert_to_tensor(_READER_BUFFER if buffer_size is None else buffer_size, _dt.int64,
                                    name="buffer_size"),
-                 convert_to_tensor(compression_type or "", _dt.string, name="compression_type")]
+                 convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type")]
         self._init_files(filenames, extra, [Spec(_dt.string, [])], num_parallel_reads)
 
     def _records(self, path, b):
@@ -273,7 +278,7 @@ class TFRecordDataset(_FileDataset):
 
     def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
         filenames = self._files_input(filenames)
-        extra = [convert_to_tensor(compression_type or "", _dt.string, name="compression_type"),
+        extra = [convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type"),
                  convert_to_tensor(-1 if buffer_size is None else buffer_size, _dt.int64, name="buffer_size")]
         self._init_files(filenames, extra, [Spec(_dt.string, [])], num_parallel_reads)
 

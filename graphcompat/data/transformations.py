@@ -149,25 +149,20 @@ class InterleaveDataset(FlatMapDataset):
 class ShuffleDataset(Dataset):
     _op_type = "ShuffleDataset"
 
-    def __init__(self, input_ds: Dataset, buffer_size, seed, reshuffle: bool):
-        seeds = _get_seed(seed)
-        self._random = seeds is None
+    def __init__(self, input_ds: Dataset, buffer_size, seed, reshuffle: bool, seed_tensors: tuple = ()):
+        """`seed_tensors`: (seed, seed2) tensors an imported graph computed (their values must be constant)."""
         buffer = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
-        if seeds is None:
-            seeds = (0, 0)
-            seed_t = convert_to_tensor(0, _dt.int64, name="seed")
-            seed2_t = convert_to_tensor(0, _dt.int64, name="seed2")
+        if seed_tensors:  # an imported graph's own seed ops
+            seed_t, seed2_t = seed_tensors
+            seeds = tuple(_computed_int(t) for t in seed_tensors)
+            if None in seeds:
+                raise NotImplementedError("tf.data.Dataset.shuffle: graphcompat needs the seeds of an imported "
+                                          "ShuffleDataset to be constant")
+            self._random = seeds == (0, 0)
         else:
-            # tf.data's random_seed.get_seed: seed2 = 2**31 - 1 where both seeds are 0 (0, 0 means random)
-            from graphcompat.ops import math_ops
-            seed_t = convert_to_tensor(seeds[0], _dt.int64, name="seed")
-            with _ops.name_scope("seed2") as scope:
-                seed2_t = convert_to_tensor(seeds[1], _dt.int64)
-                both_zero = math_ops.logical_and(math_ops.equal(seed_t, 0), math_ops.equal(seed2_t, 0))
-                seed2_t = math_ops.where_v2(both_zero, convert_to_tensor(2 ** 31 - 1, _dt.int64), seed2_t,
-                                            name=scope)
-            if seeds == (0, 0):
-                seeds = (0, 2 ** 31 - 1)
+            seeds = _get_seed(seed)
+            self._random = seeds is None
+            seed_t, seed2_t, seeds = _seed_tensors(seeds)
         self._seeds = seeds
         self._reshuffle = bool(reshuffle)
         self._buffer = _static_int(buffer)
@@ -220,6 +215,38 @@ class ShuffleDataset(Dataset):
         else:
             j = _permute(p, n, rt.shuffle_key(self, e if self._reshuffle else 0 * e))
         return self._children[0]._dev_elem(e * n + j, dv, rt)
+
+
+def _computed_int(t) -> "int | None":
+    """The value of a scalar that constant ops compute (tf.data's seed2 is a SelectV2 over constants), computed
+    on the host now; None if it depends on anything else (a feed, a variable, a stateful op)."""
+    value = _static_int(t)
+    if value is not None:
+        return value
+    from graphcompat.framework.registry import get_op_def
+    from lowering.interpreter import RunContext, evaluate
+    from lowering.plan import normalize_attrs, prune
+    from lowering.registry import get_rule
+    ops = prune([t], [], set())
+    if any(get_op_def(op.type).stateful or op.type in ("Placeholder", "PlaceholderWithDefault") for op in ops):
+        return None
+    steps = [(op, get_rule(op.type), normalize_attrs(op.attrs)) for op in ops]
+    return int(np.asarray(evaluate(steps, {}, [t], RunContext({}, traced=False))[0]))
+
+
+def _seed_tensors(seeds) -> tuple:
+    """tf.data's random_seed.get_seed as ops: (seed, seed2, their values); seed2 becomes 2**31 - 1 where both
+    seeds are 0 (0, 0 asks the kernel for random seeds)."""
+    if seeds is None:
+        return (convert_to_tensor(0, _dt.int64, name="seed"), convert_to_tensor(0, _dt.int64, name="seed2"),
+                (0, 0))
+    from graphcompat.ops import math_ops
+    seed_t = convert_to_tensor(seeds[0], _dt.int64, name="seed")
+    with _ops.name_scope("seed2") as scope:
+        seed2_t = convert_to_tensor(seeds[1], _dt.int64)
+        both_zero = math_ops.logical_and(math_ops.equal(seed_t, 0), math_ops.equal(seed2_t, 0))
+        seed2_t = math_ops.where_v2(both_zero, convert_to_tensor(2 ** 31 - 1, _dt.int64), seed2_t, name=scope)
+    return seed_t, seed2_t, ((0, 2 ** 31 - 1) if tuple(seeds) == (0, 0) else tuple(seeds))
 
 
 def buffered_order(n: int, size: int, seed: list) -> np.ndarray:
