@@ -319,3 +319,50 @@ def test_function_ops_stay_in_the_library():
     assert sorted(n.op for n in body.node_def) == ["Mul", "Square"]
     factory = [n for n in graph_def.node if n.op == "OneShotIterator"][0].attr["dataset_factory"].func.name
     assert sorted(n.op for n in functions[factory].node_def) == ["Const", "Const", "MapDataset", "TensorSliceDataset"]
+
+
+def test_imported_iterators_walk_on_the_device():
+    """An imported one-shot iterator, and an IteratorV2 that one MakeIterator initializes, iterate their one
+    dataset as graphcompat's own do (an in-memory pipeline is walked inside the jitted step); an iterator
+    that several MakeIterators re-target stays on the host walk."""
+    v1 = oracle.tf1()
+    from graphcompat.data.dataset_ops import device_plan
+    from graphcompat.data.iterator_ops import DATASET_OF_ITERATOR
+    graph = v1.Graph()
+    with graph.as_default():
+        ds = v1.data.Dataset.range(10).map(lambda x: x * 3).shuffle(4, seed=2).batch(3)
+        ds.make_one_shot_iterator().get_next()
+        ds.make_initializable_iterator().get_next()
+        generic = v1.data.Iterator.from_structure(ds.output_types, ds.output_shapes)
+        generic.make_initializer(ds)
+        generic.make_initializer(ds.take(1))
+    target = tf.Graph()
+    with target.as_default():
+        tf.import_graph_def(tf.GraphDef.FromString(graph.as_graph_def().SerializeToString()), name="")
+    iterators = {op.name: op for op in target.get_operations() if op.type in ("OneShotIterator", "IteratorV2")}
+    assert set(iterators) == {"OneShotIterator", "IteratorV2", "IteratorV2_1"}
+    for name in ("OneShotIterator", "IteratorV2"):
+        assert device_plan(DATASET_OF_ITERATOR[iterators[name]]).ok, name
+    assert iterators["IteratorV2_1"] not in DATASET_OF_ITERATOR
+    with tf.Session(graph=target) as sess:
+        sess.run(target.get_operation_by_name("MakeIterator"))
+        a = _iterate(sess, [target.get_tensor_by_name("IteratorGetNext:0")])
+        b = _iterate(sess, [target.get_tensor_by_name("IteratorGetNext_1:0")])
+    _same_elements(a, b, True, "one-shot vs initializable")
+    assert sorted(np.concatenate([e[0] for e in a]).tolist()) == list(range(0, 30, 3))
+
+
+def test_reinitializable_iterator_nodes_match_tf():
+    """from_structure + make_initializer + get_next + string_handle: TF's nodes, names and attrs."""
+    v1 = oracle.tf1()
+    defs = []
+    for lib in (tf, v1):
+        graph = lib.Graph()
+        with graph.as_default():
+            train = lib.data.Dataset.range(6).batch(2)
+            it = lib.data.Iterator.from_structure(train.output_types, train.output_shapes)
+            it.make_initializer(train)
+            it.get_next()
+            it.string_handle()
+        defs.append(graph.as_graph_def())
+    assert _nodes(defs[0]) == _nodes(defs[1])

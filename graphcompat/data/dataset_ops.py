@@ -3,10 +3,12 @@
 This module holds the Dataset base class and its machinery (element specs, bound datasets, traced
 functions); the node classes are in sources.py, transformations.py and readers.py.
 
-Every Dataset records one op of TF's type (`TensorSliceDataset`, `BatchDatasetV2`, `MapDataset` …)
-whose inputs are its input datasets' variant tensors, its own scalar arguments (`batch_size`,
-`buffer_size` … as TF's Const ops) and the tensors its functions capture. Running that op yields a
-`Bound` dataset: the pipeline with concrete argument values, which an iterator then walks.
+Every Dataset records one op of TF's type (`TensorSliceDataset`, `BatchDatasetV2`, `MapDataset` …) with
+TF's REGISTER_OP signature and the attrs TF 1 graph mode writes (`DATASET_SIGNATURES`): its inputs are its
+input datasets' variant tensors, its own arguments (`batch_size`, `buffer_size` … as TF's Const ops) and
+the tensors its functions capture, in TF's order. Running that op yields a `Bound` dataset: the pipeline
+with concrete argument values, which an iterator then walks. A GraphDef with dataset ops (TF's or
+graphcompat's) is imported by rebuilding these Dataset objects node by node (graph_import.py).
 
 A pipeline is walked two ways (see lowering/rules/data.py):
 - on the host: `Dataset._iter(bound, rt)` yields elements as flat lists of numpy arrays (generators,
@@ -21,9 +23,12 @@ A pipeline is walked two ways (see lowering/rules/data.py):
   the host (see `device_plan`), so its tail batch is one more compiled shape, not a host walk.
 
 Functions given to `map`/`filter`/`flat_map`/`interleave` are called once on placeholder-like `_Arg`
-tensors, as TF does, so their ops are recorded in the graph (under a `<op>_fn` name scope); they are
-evaluated per element with `lowering.interpreter.evaluate`, except a Python-free `map` on the host walk,
-which runs compiled over chunks of elements (`HostRT.map` in lowering/rules/data.py).
+tensors (`args_0` …), as TF traces them; their ops are recorded under a `<op>_fn` name scope and form a
+function of the graph's library (`__inference_Dataset_map_<name>_<n>`, framework/function_library.py)
+that the dataset op names with its `f`/`predicate` attr, so `as_graph_def()` writes them as a FunctionDef,
+not as top-level nodes. They are evaluated per element with `lowering.interpreter.evaluate`, except a
+Python-free `map` on the host walk, which runs compiled over chunks of elements (`HostRT.map` in
+lowering/rules/data.py).
 """
 from __future__ import annotations
 

@@ -108,7 +108,7 @@ class Iterator:
     def from_structure(output_types, output_shapes=None, shared_name=None, output_classes=None) -> "Iterator":
         template, specs = _specs_of(output_types, output_shapes, output_classes)
         attrs = dict(Iterator._attrs(specs), shared_name=shared_name or "")
-        resource = apply_op("IteratorV2", [], attrs, name="Iterator")
+        resource = apply_op("IteratorV2", [], attrs, name="IteratorV2")  # TF 2's compat.v1 name
         return Iterator(resource, None, template, specs)
 
     @staticmethod
@@ -138,7 +138,7 @@ class Iterator:
             if not mine.shape.is_compatible_with(theirs.shape):
                 raise TypeError(f"Expected output shapes compatible with {self.output_shapes} but got dataset "
                                 f"with output shapes {dataset.output_shapes}.")
-        with _ops.name_scope(name or "make_initializer") as scope:
+        with _ops.name_scope(name or "make_initializer") as scope, _ops.colocate_with(self._colocation_op):
             return apply_op("MakeIterator", [dataset._variant, self._resource], name=scope)
 
     def get_next(self, name=None):

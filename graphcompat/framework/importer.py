@@ -60,11 +60,12 @@ _EXTRA_DEFAULTS = {"Placeholder": {"shape": _ts.unknown_shape()}}
 
 
 def _rebuilt_datasets() -> frozenset:
-    """Op types the importer rebuilds as graphcompat Datasets: tf.data's ops and the one-shot iterator."""
+    """Op types the importer rebuilds as graphcompat Datasets: tf.data's ops and the one-shot iterator (and
+    MakeIterator, which ties an initializable iterator to its one dataset)."""
     global _REBUILT_DATASETS
     if _REBUILT_DATASETS is None:
         from graphcompat.data.dataset_ops import DATASET_OP_TYPES
-        _REBUILT_DATASETS = frozenset(DATASET_OP_TYPES) | {"OneShotIterator"}
+        _REBUILT_DATASETS = frozenset(DATASET_OP_TYPES) | {"OneShotIterator", "MakeIterator"}
     return _REBUILT_DATASETS
 
 
@@ -1068,6 +1069,12 @@ class _Importer:
         def call(func_attr, args: list) -> list:
             return self.call(func_attr, args)[0]
 
+        if node.op == "MakeIterator":
+            op = self.create(ctx, node)
+            iterator = node.inputs[1][0]
+            sole = sum(1 for n in self.nodes.values() if n.op == "MakeIterator" and n.inputs[1][0] == iterator) == 1
+            graph_import.bind_initializable(op, sole)
+            return op
         with _ops.control_dependencies(control) if control else contextlib.nullcontext():
             if node.op == "OneShotIterator":
                 out = graph_import.rebuild_one_shot_iterator(name, node.attrs, call)
