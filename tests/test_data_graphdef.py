@@ -26,7 +26,9 @@ def _write_files(directory) -> dict:
     with tf.io.TFRecordWriter(str(records)) as w:
         for r in (b"r0", b"record-1", b""):
             w.write(r)
-    return {"text": str(text), "records": str(records)}
+    fixed = directory / "fixed.bin"
+    fixed.write_bytes(b"HHaabbccF")
+    return {"text": str(text), "records": str(records), "fixed": str(fixed)}
 
 
 def _capture_map(t, paths):
@@ -66,7 +68,16 @@ PIPELINES = {
     "unbatch": (lambda t, p: t.data.Dataset.from_tensor_slices(np.arange(12).reshape(3, 2, 2)).unbatch(), True),
     "text_lines": (lambda t, p: t.data.TextLineDataset(p["text"]), True),
     "tfrecord": (lambda t, p: t.data.TFRecordDataset([p["records"]]), True),
+    "fixed_length": (lambda t, p: t.data.FixedLengthRecordDataset(p["fixed"], 2, header_bytes=2, footer_bytes=1),
+                     True),
+    "text_parallel_reads": (lambda t, p: t.data.TextLineDataset([p["text"]] * 2,
+                                                                num_parallel_reads=2), True),
+    "text_from_dataset": (lambda t, p: t.data.TextLineDataset(t.data.Dataset.from_tensor_slices([p["text"]])),
+                          True),
+    "interleave_parallel": (lambda t, p: t.data.Dataset.range(1, 4).interleave(
+        lambda x: t.data.Dataset.range(x), cycle_length=2, num_parallel_calls=2), True),
 }
+_FAKE_PATHS = {"text": "lines.txt", "records": "data.tfrecord", "fixed": "fixed.bin"}
 
 
 def _iterate(sess, next_tensors, limit: int = 100) -> list:
@@ -172,19 +183,15 @@ def _nodes(graph_def) -> list:
     return out
 
 
-# Pipelines TF records with another structure (file readers: a flat_map over the file names) are left out.
-_SAME_NODES = [name for name in PIPELINES if name not in ("text_lines", "tfrecord")]
-
-
 @pytest.mark.parametrize("one_shot", [True, False], ids=["one_shot", "initializable"])
-@pytest.mark.parametrize("name", _SAME_NODES)
+@pytest.mark.parametrize("name", list(PIPELINES))
 def test_nodes_match_tf(name, one_shot):
     v1 = oracle.tf1()
     defs = []
     for lib in (tf, v1):
         graph = lib.Graph()
         with graph.as_default():
-            _build(lib, name, {}, one_shot)
+            _build(lib, name, _FAKE_PATHS, one_shot)
         defs.append(graph.as_graph_def())
     got, want = _nodes(defs[0]), _nodes(defs[1])
     assert [n[:3] for n in got] == [n[:3] for n in want]

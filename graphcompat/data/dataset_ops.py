@@ -76,6 +76,15 @@ DATASET_SIGNATURES = {
     "FlatMapDataset": ("input_dataset: variant, other_arguments: *Targuments", {"f": None, **_FUNCTION, **_SHAPES}),
     "InterleaveDataset": ("input_dataset: variant, other_arguments: *Targuments, cycle_length: int64, "
                           "block_length: int64", {"f": None, **_FUNCTION, **_SHAPES}),
+    "ParallelInterleaveDatasetV4": (
+        "input_dataset: variant, other_arguments: *Targuments, cycle_length: int64, block_length: int64, "
+        "buffer_output_elements: int64, prefetch_input_elements: int64, num_parallel_calls: int64",
+        {"f": None, "deterministic": "default", **_FUNCTION, **_SHAPES}),
+    # tf.data.experimental.parallel_interleave, and the file readers' num_parallel_reads
+    "LegacyParallelInterleaveDatasetV2": (
+        "input_dataset: variant, other_arguments: *Targuments, cycle_length: int64, block_length: int64, "
+        "buffer_output_elements: int64, prefetch_input_elements: int64",
+        {"f": None, "deterministic": "default", **_FUNCTION, **_SHAPES}),
     "ShuffleDataset": ("input_dataset: variant, buffer_size: int64, seed: int64, seed2: int64",
                        {"reshuffle_each_iteration": True, **_SHAPES}),
     "RepeatDataset": ("input_dataset: variant, count: int64", _SHAPES),
@@ -352,7 +361,7 @@ class Dataset:
 
     def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
                    deterministic=None, name=None) -> "Dataset":
-        return InterleaveDataset(self, map_func, cycle_length, block_length)
+        return InterleaveDataset(self, map_func, cycle_length, block_length, num_parallel_calls)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None) -> "Dataset":
         return ShuffleDataset(self, buffer_size, seed, True if reshuffle_each_iteration is None

@@ -71,7 +71,7 @@ def rebuild(op_type: str, name: str, inputs: list, attrs: dict, call: CallFuncti
 
     with _recording(name):
         if op_type == "TensorSliceDataset":
-            return sources.TensorSliceDataset(_components(inputs))
+            return sources.TensorSliceDataset(_components(inputs), is_files=bool(attrs.get("is_files", False)))
         if op_type == "TensorDataset":
             return sources.TensorDataset(_components(inputs))
         if op_type == "RangeDataset":
@@ -94,6 +94,17 @@ def rebuild(op_type: str, name: str, inputs: list, attrs: dict, call: CallFuncti
         if op_type == "InterleaveDataset":
             fn = _element_function(call, attrs["f"], inputs[1:-2], True, name)
             return transformations.InterleaveDataset(ds(0), fn, inputs[-2], inputs[-1])
+        if op_type == "ParallelInterleaveDatasetV4":
+            fn = _element_function(call, attrs["f"], inputs[1:-5], True, name)
+            return transformations.InterleaveDataset(ds(0), fn, inputs[-5], inputs[-4], inputs[-1],
+                                                     buffering=(inputs[-3], inputs[-2]))
+        if op_type == "LegacyParallelInterleaveDatasetV2":
+            if attrs.get("deterministic") in ("false", b"false"):
+                raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{name}': sloppy (nondeterministic) "
+                                          "interleave is not supported by graphcompat")
+            fn = _element_function(call, attrs["f"], inputs[1:-4], True, name)
+            return transformations.InterleaveDataset(ds(0), fn, inputs[-4], inputs[-3], legacy_parallel=True,
+                                                     buffering=(inputs[-2], inputs[-1]))
         if op_type == "ShuffleDataset":
             return transformations.ShuffleDataset(ds(0), inputs[1], None, attrs.get("reshuffle_each_iteration", True),
                                                   seed_tensors=(inputs[2], inputs[3]))
@@ -120,12 +131,12 @@ def rebuild(op_type: str, name: str, inputs: list, attrs: dict, call: CallFuncti
         if op_type == "OptionsDataset":
             return _options_dataset(ds(0), attrs.get("serialized_options", b""))
         if op_type == "TextLineDataset":
-            return readers.TextLineDataset(inputs[0], inputs[1], inputs[2])
+            return readers._TextLineReader(inputs[0], inputs[1], inputs[2])
         if op_type == "TFRecordDataset":
-            return readers.TFRecordDataset(inputs[0], inputs[1], inputs[2])
+            return readers._TFRecordReader(inputs[0], inputs[1], inputs[2])
         if op_type == "FixedLengthRecordDatasetV2":
             filenames, header, record, footer, buffer, compression = inputs
-            return readers.FixedLengthRecordDataset(filenames, record, header, footer, buffer, compression)
+            return readers._FixedLengthRecordReader(filenames, record, header, footer, buffer, compression)
         if op_type == "MatchingFilesDataset":
             return readers.MatchingFilesDataset(inputs[0])
     # GeneratorDataset: TF's calls py_funcs registered in the process that wrote the graph.

@@ -24,7 +24,8 @@ def _child_index(child_card, e, p):
 class TensorSliceDataset(Dataset):
     _op_type = "TensorSliceDataset"
 
-    def __init__(self, tensors):
+    def __init__(self, tensors, is_files: bool = False):
+        """`is_files`: TF's mark on the file names a reader reads (`tf.data.TextLineDataset` & co.)."""
         if isinstance(tensors, Dataset) or tensors is None:
             raise TypeError(f"`from_tensor_slices` does not accept {tensors!r}")
         template = nest.template_of(tensors)
@@ -41,7 +42,8 @@ class TensorSliceDataset(Dataset):
                 n = n.merge_with(d)
         self._n = n.value
         self._record([], comps, template,
-                     [Spec(t.dtype, t.shape[1:] if t.shape.ndims is not None else None) for t in comps])
+                     [Spec(t.dtype, t.shape[1:] if t.shape.ndims is not None else None) for t in comps],
+                     attrs={"is_files": bool(is_files)})
 
     def _validate(self, b):
         sizes = {np.shape(b.vals[t])[0] if np.ndim(b.vals[t]) else None for t in self._tensors}

@@ -5,6 +5,7 @@ walked on the device and what the host must tell each step.
 from __future__ import annotations
 
 import os
+from typing import Optional
 
 import numpy as np
 
@@ -84,7 +85,8 @@ class FilterDataset(Dataset):
 class FlatMapDataset(Dataset):
     _op_type = "FlatMapDataset"
 
-    def __init__(self, input_ds: Dataset, map_func, op_type: str = "FlatMapDataset", extra: list = ()):
+    def __init__(self, input_ds: Dataset, map_func, op_type: str = "FlatMapDataset", extra: list = (),
+                 attrs: Optional[dict] = None):
         transformation = "flat_map" if op_type == "FlatMapDataset" else "interleave"
         self._fn = Function(map_func, input_ds._template, input_ds._specs, "flat_map_fn", transformation)
         if self._fn.dataset is None:
@@ -92,7 +94,7 @@ class FlatMapDataset(Dataset):
         inner = self._fn.dataset
         # TF's order: the captures (`other_arguments`), then the op's own arguments (interleave's lengths)
         self._record([input_ds], self._fn.captures + list(extra), inner._template, inner._specs, op_type,
-                     {"f": self._fn.func_attr, "Targuments": self._fn.capture_types})
+                     {"f": self._fn.func_attr, "Targuments": self._fn.capture_types, **(attrs or {})})
 
     def _inner(self, elem, b, rt):
         inner = self._fn.call(elem, b.vals, rt.ctx)[0]
@@ -106,11 +108,27 @@ class FlatMapDataset(Dataset):
 class InterleaveDataset(FlatMapDataset):
     _op_type = "InterleaveDataset"
 
-    def __init__(self, input_ds, map_func, cycle_length=None, block_length=None):
+    def __init__(self, input_ds, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
+                 legacy_parallel: bool = False, buffering: tuple = ()):
+        """TF's three interleave ops, one deterministic walk: `InterleaveDataset`; with `num_parallel_calls`
+        `ParallelInterleaveDatasetV4`; `legacy_parallel` (tf.data.experimental.parallel_interleave without
+        sloppiness, the file readers' num_parallel_reads) `LegacyParallelInterleaveDatasetV2`. `buffering`:
+        the parallel ops' (buffer_output_elements, prefetch_input_elements) tensors (else TF's defaults)."""
         cycle = convert_to_tensor(AUTOTUNE if cycle_length is None else cycle_length, _dt.int64, name="cycle_length")
         block = convert_to_tensor(1 if block_length is None else block_length, _dt.int64, name="block_length")
         self._cycle, self._block = cycle, block
-        super().__init__(input_ds, map_func, "InterleaveDataset", [cycle, block])
+        extra, attrs, op_type = [cycle, block], {}, "InterleaveDataset"
+        if legacy_parallel:  # TF's defaults: two blocks buffered per input, two inputs prefetched per slot
+            extra += list(buffering) or [
+                convert_to_tensor(2 * _static_int(block), _dt.int64, name="buffer_output_elements"),
+                convert_to_tensor(2 * _static_int(cycle), _dt.int64, name="prefetch_input_elements")]
+            attrs, op_type = {"deterministic": "true"}, "LegacyParallelInterleaveDatasetV2"
+        elif num_parallel_calls is not None:
+            extra += list(buffering) or [convert_to_tensor(AUTOTUNE, _dt.int64, name="buffer_output_elements"),
+                                         convert_to_tensor(AUTOTUNE, _dt.int64, name="prefetch_input_elements")]
+            extra.append(convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls"))
+            op_type = "ParallelInterleaveDatasetV4"
+        super().__init__(input_ds, map_func, op_type, extra, attrs)
 
     def _iter(self, b, rt):
         """TF's deterministic interleave: round robin over `cycle_length` open inputs, `block_length` each."""
