@@ -74,10 +74,14 @@ PIPELINES = {
                                                                 num_parallel_reads=2), True),
     "text_from_dataset": (lambda t, p: t.data.TextLineDataset(t.data.Dataset.from_tensor_slices([p["text"]])),
                           True),
+    "list_files": (lambda t, p: t.data.Dataset.list_files(p["text"].rpartition("/")[0] + "/*.t*", shuffle=False),
+                   True),
+    "list_files_shuffled": (lambda t, p: t.data.Dataset.list_files(p["text"].rpartition("/")[0] + "/*", seed=4),
+                            False),
     "interleave_parallel": (lambda t, p: t.data.Dataset.range(1, 4).interleave(
         lambda x: t.data.Dataset.range(x), cycle_length=2, num_parallel_calls=2), True),
 }
-_FAKE_PATHS = {"text": "lines.txt", "records": "data.tfrecord", "fixed": "fixed.bin"}
+_FAKE_PATHS = {"text": "/data/lines.txt", "records": "data.tfrecord", "fixed": "fixed.bin"}
 
 
 def _iterate(sess, next_tensors, limit: int = 100) -> list:

@@ -339,12 +339,26 @@ class Dataset:
         return ZipDataset(datasets)
 
     @staticmethod
-    def list_files(file_pattern, shuffle=None, seed=None) -> "Dataset":
-        from graphcompat.data.readers import MatchingFilesDataset
-        ds = MatchingFilesDataset(file_pattern)
-        if shuffle is None or shuffle:
-            ds = ds.shuffle(2 ** 31 - 1, seed=seed)
-        return ds
+    def list_files(file_pattern, shuffle=None, seed=None, name=None) -> "Dataset":
+        """TF's list_files: the MatchingFiles op, an Assert that something matched, the names as a
+        TensorSliceDataset (`is_files`), shuffled by default (buffer: the number of names, at least 1)."""
+        from graphcompat.ops import array_ops, math_ops, string_ops
+        from graphcompat.ops.data_dependent_ops import Assert
+        from graphcompat.ops.io_ops import matching_files
+        with _ops.name_scope("list_files"):
+            pattern = convert_to_tensor(file_pattern, _dt.string, name="file_pattern")
+            matched = matching_files(pattern)
+            condition = math_ops.greater(array_ops.shape(matched)[0], 0, name="match_not_empty")
+            message = math_ops.add("No files matched pattern: ", string_ops.reduce_join(pattern, separator=", "),
+                                   name="message")
+            assert_not_empty = Assert(condition, [message], summarize=1, name="assert_not_empty")
+            with _ops.control_dependencies([assert_not_empty]):
+                matched = array_ops.identity(matched)
+            ds = TensorSliceDataset(matched, is_files=True)
+            if shuffle is None or shuffle:
+                buffer_size = math_ops.maximum(array_ops.shape(matched, out_type=_dt.int64)[0], 1)
+                ds = ds.shuffle(buffer_size, seed=seed)
+            return ds
 
     # --- transformations ----------------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None) -> "Dataset":

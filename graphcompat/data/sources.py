@@ -16,6 +16,13 @@ from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import convert_to_tensor
 
 
+def _host_value(value, dtype) -> np.ndarray:
+    """A component's value on the host walk; strings as object arrays of bytes (as graphcompat's string
+    ops hold them), whatever the op that computed them returned (MatchingFiles: a bytes array)."""
+    value = np.asarray(value)
+    return value.astype(object) if dtype == _dt.string and value.dtype != object else value
+
+
 def _child_index(child_card, e, p):
     """The index into a child for position `p` of epoch `e` of its parent (periodic indexing)."""
     return p if child_card == INF else e * child_card + p
@@ -52,9 +59,11 @@ class TensorSliceDataset(Dataset):
                 None, self._variant.op, "All components must have the same size in the 0th dimension")
 
     def _iter(self, b, rt):
-        vals = [np.asarray(b.vals[t]) for t in self._tensors]
+        vals = [_host_value(b.vals[t], t.dtype) for t in self._tensors]
+        # a string slice stays an (object) array: v[i] of a vector would be the bare bytes
+        index = [(lambda v, i: v[i, ...]) if v.dtype == object else (lambda v, i: v[i]) for v in vals]
         for i in range(vals[0].shape[0]):
-            yield [v[i] for v in vals]
+            yield [at(v, i) for at, v in zip(index, vals)]
 
     def _card(self):
         return self._n
@@ -81,7 +90,7 @@ class TensorDataset(Dataset):
         self._record([], comps, template, [Spec(t.dtype, t.shape) for t in comps])
 
     def _iter(self, b, rt):
-        yield [np.asarray(b.vals[t]) for t in self._tensors]
+        yield [_host_value(b.vals[t], t.dtype) for t in self._tensors]
 
     def _card(self):
         return 1
