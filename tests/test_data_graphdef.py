@@ -74,6 +74,11 @@ PIPELINES = {
                                                                 num_parallel_reads=2), True),
     "text_from_dataset": (lambda t, p: t.data.TextLineDataset(t.data.Dataset.from_tensor_slices([p["text"]])),
                           True),
+    "batch_parallel": (lambda t, p: t.data.Dataset.range(7).batch(3, num_parallel_calls=2, deterministic=True),
+                       True),
+    "map_parallel_deterministic": (lambda t, p: t.data.Dataset.range(5).map(lambda x: x + 1, num_parallel_calls=2,
+                                                                            deterministic=False), False),
+    "options": (lambda t, p: t.data.Dataset.range(3).with_options(t.data.Options()), True),
     "list_files": (lambda t, p: t.data.Dataset.list_files(p["text"].rpartition("/")[0] + "/*.t*", shuffle=False),
                    True),
     "list_files_shuffled": (lambda t, p: t.data.Dataset.list_files(p["text"].rpartition("/")[0] + "/*", seed=4),
@@ -377,3 +382,20 @@ def test_reinitializable_iterator_nodes_match_tf():
             it.string_handle()
         defs.append(graph.as_graph_def())
     assert _nodes(defs[0]) == _nodes(defs[1])
+
+
+@pytest.mark.parametrize("make", [
+    lambda t: t.data.TextLineDataset([1, 2]),
+    lambda t: t.data.TFRecordDataset(t.data.Dataset.range(3)),
+    lambda t: t.data.FixedLengthRecordDataset(t.data.Dataset.from_tensors(["a", "b"]), 4),
+], ids=["int_names", "dataset_of_ints", "dataset_of_vectors"])
+def test_reader_filename_errors_match_tf(make):
+    """Readers check their file names as TF's `_create_or_validate_filenames_dataset`: its class and text."""
+    v1 = oracle.tf1()
+    errors = []
+    for lib in (tf, v1):
+        with lib.Graph().as_default():
+            with pytest.raises(Exception) as info:
+                make(lib)
+            errors.append((type(info.value).__name__, str(info.value)))
+    assert errors[0] == errors[1]

@@ -90,6 +90,8 @@ DATASET_SIGNATURES = {
     "RepeatDataset": ("input_dataset: variant, count: int64", _SHAPES),
     "BatchDatasetV2": ("input_dataset: variant, batch_size: int64, drop_remainder: bool",
                        {"parallel_copy": False, **_SHAPES}),
+    "ParallelBatchDataset": ("input_dataset: variant, batch_size: int64, num_parallel_calls: int64, "
+                             "drop_remainder: bool", {"parallel_copy": False, **_SHAPES, "deterministic": "default"}),
     "PaddedBatchDatasetV2": ("input_dataset: variant, batch_size: int64, padded_shapes: N * int64, "
                              "padding_values: *Toutput_types, drop_remainder: bool", {
                                  "parallel_copy": False, "Toutput_types": [], "output_shapes": [], "N": 0,
@@ -185,6 +187,12 @@ def _group_inputs(op_def, flat: list, groups: Optional[list]) -> list:
         out.append(flat[k:k + n] if (arg.number_attr or arg.type_list_attr) else flat[k])
         k += n
     return out
+
+
+def deterministic_attr(deterministic: Optional[bool]) -> str:
+    """TF's `deterministic` attr of the parallel ops: "default" (the options decide), "true" or "false".
+    graphcompat's walks are deterministic either way."""
+    return "default" if deterministic is None else "true" if deterministic else "false"
 
 
 def dataset_of(t: "_ops.Tensor") -> Optional["Dataset"]:
@@ -362,7 +370,7 @@ class Dataset:
 
     # --- transformations ----------------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None) -> "Dataset":
-        return MapDataset(self, map_func, num_parallel_calls)
+        return MapDataset(self, map_func, num_parallel_calls, deterministic)
 
     def map_with_legacy_function(self, map_func, num_parallel_calls=None, deterministic=None):
         return self.map(map_func, num_parallel_calls)
@@ -375,7 +383,8 @@ class Dataset:
 
     def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
                    deterministic=None, name=None) -> "Dataset":
-        return InterleaveDataset(self, map_func, cycle_length, block_length, num_parallel_calls)
+        return InterleaveDataset(self, map_func, cycle_length, block_length, num_parallel_calls,
+                                 deterministic=deterministic)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None) -> "Dataset":
         return ShuffleDataset(self, buffer_size, seed, True if reshuffle_each_iteration is None
@@ -386,7 +395,7 @@ class Dataset:
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None,
               name=None) -> "Dataset":
-        return BatchDataset(self, batch_size, drop_remainder)
+        return BatchDataset(self, batch_size, drop_remainder, num_parallel_calls, deterministic)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False,
                      name=None) -> "Dataset":

@@ -57,6 +57,12 @@ def _components(tensors: list):
     return tensors[0] if len(tensors) == 1 else tuple(tensors)
 
 
+def _deterministic(attrs: dict):
+    value = attrs.get("deterministic", "default")
+    value = value.decode() if isinstance(value, bytes) else value
+    return None if value == "default" else value == "true"
+
+
 def _static_shape(t: _ops.Tensor, node_name: str) -> _ts.TensorShape:
     value = constant_value(t)
     if value is None:
@@ -85,7 +91,8 @@ def rebuild(op_type: str, name: str, inputs: list, attrs: dict, call: CallFuncti
             parallel = op_type == "ParallelMapDatasetV2"
             captures = inputs[1:-1] if parallel else inputs[1:]
             fn = _element_function(call, attrs["f"], captures, False, name)
-            return transformations.MapDataset(ds(0), fn, inputs[-1] if parallel else None)
+            return transformations.MapDataset(ds(0), fn, inputs[-1] if parallel else None,
+                                              _deterministic(attrs) if parallel else None)
         if op_type == "FilterDataset":
             return transformations.FilterDataset(ds(0), _element_function(call, attrs["predicate"], inputs[1:],
                                                                           False, name))
@@ -97,7 +104,8 @@ def rebuild(op_type: str, name: str, inputs: list, attrs: dict, call: CallFuncti
         if op_type == "ParallelInterleaveDatasetV4":
             fn = _element_function(call, attrs["f"], inputs[1:-5], True, name)
             return transformations.InterleaveDataset(ds(0), fn, inputs[-5], inputs[-4], inputs[-1],
-                                                     buffering=(inputs[-3], inputs[-2]))
+                                                     buffering=(inputs[-3], inputs[-2]),
+                                                     deterministic=_deterministic(attrs))
         if op_type == "LegacyParallelInterleaveDatasetV2":
             if attrs.get("deterministic") in ("false", b"false"):
                 raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{name}': sloppy (nondeterministic) "
@@ -112,6 +120,8 @@ def rebuild(op_type: str, name: str, inputs: list, attrs: dict, call: CallFuncti
             return transformations.RepeatDataset(ds(0), inputs[1])
         if op_type == "BatchDatasetV2":
             return transformations.BatchDataset(ds(0), inputs[1], inputs[2])
+        if op_type == "ParallelBatchDataset":
+            return transformations.BatchDataset(ds(0), inputs[1], inputs[3], inputs[2], _deterministic(attrs))
         if op_type == "PaddedBatchDatasetV2":
             n = int(attrs["N"])
             shapes = [_static_shape(t, name) for t in inputs[2:2 + n]]

@@ -150,9 +150,11 @@ def _filenames_dataset(filenames) -> Dataset:
         if len(filenames._specs) != 1 or filenames._specs[0].dtype != _dt.string:
             raise TypeError(f"The `filenames` argument must contain `tf.string` elements. Got a dataset of "
                             f"`{filenames.output_types!r}` elements.")
-        if not filenames._specs[0].shape.is_compatible_with([]):
+        shape = filenames._specs[0].shape
+        if not shape.is_compatible_with([]):
+            dims = "None" if shape.ndims is None else str(shape.as_list())  # TF 2's TensorShape repr
             raise TypeError(f"The `filenames` argument must contain `tf.string` elements of shape [] (i.e. "
-                            f"scalars). Got a dataset of element shape {filenames.output_shapes!r}.")
+                            f"scalars). Got a dataset of element shape TensorShape({dims}).")
         return filenames
     filenames = nest.map_structure(lambda f: os.fspath(f) if isinstance(f, os.PathLike) else f, filenames)
     t = convert_to_tensor(filenames, dtype_hint=_dt.string)

@@ -10,7 +10,8 @@ from typing import Optional
 import numpy as np
 
 from graphcompat.data import structure as nest
-from graphcompat.data.dataset_ops import AUTOTUNE, INF, Dataset, Function, Spec, _get_seed, _static_int
+from graphcompat.data.dataset_ops import (AUTOTUNE, INF, Dataset, Function, Spec, _get_seed, _static_int,
+                                          deterministic_attr)
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
@@ -22,7 +23,7 @@ from graphcompat.data.sources import _child_index
 class MapDataset(Dataset):
     _op_type = "MapDataset"
 
-    def __init__(self, input_ds: Dataset, map_func, num_parallel_calls=None):
+    def __init__(self, input_ds: Dataset, map_func, num_parallel_calls=None, deterministic=None):
         parallel = num_parallel_calls is not None
         self._fn = Function(map_func, input_ds._template, input_ds._specs, "map_fn" if not parallel else "pmap_fn",
                             "map")
@@ -35,7 +36,8 @@ class MapDataset(Dataset):
         self._parallel_calls = extra[0] if extra else None
         self._record([input_ds], self._fn.captures + extra, self._fn.template, self._fn.specs,
                      "ParallelMapDatasetV2" if parallel else "MapDataset",
-                     {"f": self._fn.func_attr, "Targuments": self._fn.capture_types})
+                     {"f": self._fn.func_attr, "Targuments": self._fn.capture_types,
+                      **({"deterministic": deterministic_attr(deterministic)} if parallel else {})})
 
     def _validate(self, b):
         if self._parallel_calls is not None:
@@ -109,7 +111,7 @@ class InterleaveDataset(FlatMapDataset):
     _op_type = "InterleaveDataset"
 
     def __init__(self, input_ds, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
-                 legacy_parallel: bool = False, buffering: tuple = ()):
+                 legacy_parallel: bool = False, buffering: tuple = (), deterministic=None):
         """TF's three interleave ops, one deterministic walk: `InterleaveDataset`; with `num_parallel_calls`
         `ParallelInterleaveDatasetV4`; `legacy_parallel` (tf.data.experimental.parallel_interleave without
         sloppiness, the file readers' num_parallel_reads) `LegacyParallelInterleaveDatasetV2`. `buffering`:
@@ -127,6 +129,7 @@ class InterleaveDataset(FlatMapDataset):
             extra += list(buffering) or [convert_to_tensor(AUTOTUNE, _dt.int64, name="buffer_output_elements"),
                                          convert_to_tensor(AUTOTUNE, _dt.int64, name="prefetch_input_elements")]
             extra.append(convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls"))
+            attrs = {"deterministic": deterministic_attr(deterministic)}
             op_type = "ParallelInterleaveDatasetV4"
         super().__init__(input_ds, map_func, op_type, extra, attrs)
 
@@ -373,9 +376,12 @@ def _batches(b, rt, tensors, combine):
 class BatchDataset(Dataset):
     _op_type = "BatchDatasetV2"
 
-    def __init__(self, input_ds: Dataset, batch_size, drop_remainder):
+    def __init__(self, input_ds: Dataset, batch_size, drop_remainder, num_parallel_calls=None, deterministic=None):
+        """With `num_parallel_calls` TF's `ParallelBatchDataset` (the same batches)."""
         bs = convert_to_tensor(batch_size, _dt.int64, name="batch_size")
         dr = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
+        parallel = [] if num_parallel_calls is None else [
+            convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls")]
         self._b = _static_int(bs)
         drop = constant_value(dr)
         self._drop = None if drop is None else bool(drop)
@@ -394,14 +400,18 @@ class BatchDataset(Dataset):
                 specs.append(Spec(s.dtype, _ts.TensorShape([lead]).concatenate(s.shape)))
                 self._groups.append((k, 1))
                 k += 1
-        self._record([input_ds], [bs, dr], input_ds._template, specs)
+        if parallel:
+            self._record([input_ds], [bs] + parallel + [dr], input_ds._template, specs, "ParallelBatchDataset",
+                         {"deterministic": deterministic_attr(deterministic)})
+        else:
+            self._record([input_ds], [bs, dr], input_ds._template, specs)
 
     def _validate(self, b):
         if int(b.vals[self._tensors[0]]) <= 0:
             raise errors.InvalidArgumentError(None, self._variant.op, "Batch size must be greater than zero.")
 
     def _iter(self, b, rt):
-        return _batches(b, rt, self._tensors, self._stack)
+        return _batches(b, rt, [self._tensors[0], self._tensors[-1]], self._stack)
 
     def _stack(self, buf):
         out = []
