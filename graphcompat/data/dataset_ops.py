@@ -3,10 +3,12 @@
 This module holds the Dataset base class and its machinery (element specs, bound datasets, traced
 functions); the node classes are in sources.py, transformations.py and readers.py.
 
-Every Dataset records one op of TF's type (`TensorSliceDataset`, `BatchDatasetV2`, `MapDataset` …)
-whose inputs are its input datasets' variant tensors, its own scalar arguments (`batch_size`,
-`buffer_size` … as TF's Const ops) and the tensors its functions capture. Running that op yields a
-`Bound` dataset: the pipeline with concrete argument values, which an iterator then walks.
+Every Dataset records one op of TF's type (`TensorSliceDataset`, `BatchDatasetV2`, `MapDataset` …) with
+TF's REGISTER_OP signature and the attrs TF 1 graph mode writes (`DATASET_SIGNATURES`): its inputs are its
+input datasets' variant tensors, its own arguments (`batch_size`, `buffer_size` … as TF's Const ops) and
+the tensors its functions capture, in TF's order. Running that op yields a `Bound` dataset: the pipeline
+with concrete argument values, which an iterator then walks. A GraphDef with dataset ops (TF's or
+graphcompat's) is imported by rebuilding these Dataset objects node by node (graph_import.py).
 
 A pipeline is walked two ways (see lowering/rules/data.py):
 - on the host: `Dataset._iter(bound, rt)` yields elements as flat lists of numpy arrays (generators,
@@ -21,9 +23,12 @@ A pipeline is walked two ways (see lowering/rules/data.py):
   the host (see `device_plan`), so its tail batch is one more compiled shape, not a host walk.
 
 Functions given to `map`/`filter`/`flat_map`/`interleave` are called once on placeholder-like `_Arg`
-tensors, as TF does, so their ops are recorded in the graph (under a `<op>_fn` name scope); they are
-evaluated per element with `lowering.interpreter.evaluate`, except a Python-free `map` on the host walk,
-which runs compiled over chunks of elements (`HostRT.map` in lowering/rules/data.py).
+tensors (`args_0` …), as TF traces them; their ops are recorded under a `<op>_fn` name scope and form a
+function of the graph's library (`__inference_Dataset_map_<name>_<n>`, framework/function_library.py)
+that the dataset op names with its `f`/`predicate` attr, so `as_graph_def()` writes them as a FunctionDef,
+not as top-level nodes. They are evaluated per element with `lowering.interpreter.evaluate`, except a
+Python-free `map` on the host walk, which runs compiled over chunks of elements (`HostRT.map` in
+lowering/rules/data.py).
 """
 from __future__ import annotations
 
@@ -49,18 +54,73 @@ _DEFAULT_GRAPH_SEED = 87654321
 # Dataset op → its Dataset object (ops have __slots__; the rule looks the pipeline up here).
 DATASET_OF_OP: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
-DATASET_OP_TYPES = (
-    "TensorSliceDataset", "TensorDataset", "RangeDataset", "ZipDataset", "ConcatenateDataset", "MapDataset",
-    "ParallelMapDatasetV2", "FilterDataset", "FlatMapDataset", "InterleaveDataset", "ShuffleDataset",
-    "RepeatDataset", "BatchDatasetV2", "PaddedBatchDatasetV2", "PrefetchDataset", "TakeDataset", "SkipDataset",
-    "CacheDatasetV2", "UnbatchDataset", "GeneratorDataset", "TextLineDataset", "TFRecordDataset",
-    "FixedLengthRecordDatasetV2", "MatchingFilesDataset", "OptionsDataset")
-# Attrs some dataset ops have besides output_types / output_shapes.
-_EXTRA_ATTRS = {"OptionsDataset": {"serialized_options": b"", "metadata": b""}}
-for _op_type in DATASET_OP_TYPES:
-    defop(_op_type, "arguments: *Targuments -> handle: variant",
-          attrs={"output_types": [], "output_shapes": [], **_EXTRA_ATTRS.get(_op_type, {})}, shape=scalar_shape,
-          stateful=True)
+# Each dataset op type with TF's REGISTER_OP signature and the attrs TF 1 graph mode writes (defaults as
+# TF's). Inputs are the input datasets' variants, then the op's own arguments in TF's order.
+_SHAPES = {"output_types": [], "output_shapes": [], "metadata": ""}
+_FUNCTION = {"Targuments": []}
+DATASET_SIGNATURES = {
+    "TensorSliceDataset": ("components: *Toutput_types", {
+        "Toutput_types": [], "output_shapes": [], "is_files": False, "metadata": "", "replicate_on_split": False}),
+    "TensorDataset": ("components: *Toutput_types", {"Toutput_types": [], "output_shapes": [], "metadata": ""}),
+    "RangeDataset": ("start: int64, stop: int64, step: int64", {**_SHAPES, "replicate_on_split": False}),
+    "ZipDataset": ("input_datasets: N * variant", {**_SHAPES, "N": 0}),
+    "ConcatenateDataset": ("input_dataset: variant, another_dataset: variant", _SHAPES),
+    "MapDataset": ("input_dataset: variant, other_arguments: *Targuments", {
+        "f": None, **_FUNCTION, **_SHAPES, "use_inter_op_parallelism": True, "preserve_cardinality": False,
+        "force_synchronous": False}),
+    "ParallelMapDatasetV2": ("input_dataset: variant, other_arguments: *Targuments, num_parallel_calls: int64", {
+        "f": None, **_FUNCTION, **_SHAPES, "use_inter_op_parallelism": True, "deterministic": "default",
+        "preserve_cardinality": False, "use_unbounded_threadpool": False}),
+    "FilterDataset": ("input_dataset: variant, other_arguments: *Targuments",
+                      {"predicate": None, **_FUNCTION, **_SHAPES}),
+    "FlatMapDataset": ("input_dataset: variant, other_arguments: *Targuments", {"f": None, **_FUNCTION, **_SHAPES}),
+    "InterleaveDataset": ("input_dataset: variant, other_arguments: *Targuments, cycle_length: int64, "
+                          "block_length: int64", {"f": None, **_FUNCTION, **_SHAPES}),
+    "ParallelInterleaveDatasetV4": (
+        "input_dataset: variant, other_arguments: *Targuments, cycle_length: int64, block_length: int64, "
+        "buffer_output_elements: int64, prefetch_input_elements: int64, num_parallel_calls: int64",
+        {"f": None, "deterministic": "default", **_FUNCTION, **_SHAPES}),
+    # tf.data.experimental.parallel_interleave, and the file readers' num_parallel_reads
+    "LegacyParallelInterleaveDatasetV2": (
+        "input_dataset: variant, other_arguments: *Targuments, cycle_length: int64, block_length: int64, "
+        "buffer_output_elements: int64, prefetch_input_elements: int64",
+        {"f": None, "deterministic": "default", **_FUNCTION, **_SHAPES}),
+    "ShuffleDataset": ("input_dataset: variant, buffer_size: int64, seed: int64, seed2: int64",
+                       {"reshuffle_each_iteration": True, **_SHAPES}),
+    "RepeatDataset": ("input_dataset: variant, count: int64", _SHAPES),
+    "BatchDatasetV2": ("input_dataset: variant, batch_size: int64, drop_remainder: bool",
+                       {"parallel_copy": False, **_SHAPES}),
+    "ParallelBatchDataset": ("input_dataset: variant, batch_size: int64, num_parallel_calls: int64, "
+                             "drop_remainder: bool", {"parallel_copy": False, **_SHAPES, "deterministic": "default"}),
+    "PaddedBatchDatasetV2": ("input_dataset: variant, batch_size: int64, padded_shapes: N * int64, "
+                             "padding_values: *Toutput_types, drop_remainder: bool", {
+                                 "parallel_copy": False, "Toutput_types": [], "output_shapes": [], "N": 0,
+                                 "metadata": ""}),
+    "PrefetchDataset": ("input_dataset: variant, buffer_size: int64", {
+        **_SHAPES, "slack_period": 0, "legacy_autotune": True, "buffer_size_min": 0}),
+    "TakeDataset": ("input_dataset: variant, count: int64", _SHAPES),
+    "SkipDataset": ("input_dataset: variant, count: int64", _SHAPES),
+    "CacheDataset": ("input_dataset: variant, filename: string", _SHAPES),
+    "UnbatchDataset": ("input_dataset: variant", _SHAPES),
+    # TF's GeneratorDataset calls three py_func based functions (init_func, next_func, finalize_func);
+    # graphcompat records its generator's `args` as `init_func_other_args` and leaves the functions unset:
+    # the generator is a Python object of this process, which no other process (nor TF) can call.
+    "GeneratorDataset": ("init_func_other_args: *Tinit_func_args, next_func_other_args: *Tnext_func_args, "
+                         "finalize_func_other_args: *Tfinalize_func_args", {
+                             "init_func": None, "next_func": None, "finalize_func": None,
+                             "Tinit_func_args": [], "Tnext_func_args": [], "Tfinalize_func_args": [],
+                             **_SHAPES}),
+    "TextLineDataset": ("filenames: string, compression_type: string, buffer_size: int64", {"metadata": ""}),
+    "TFRecordDataset": ("filenames: string, compression_type: string, buffer_size: int64", {"metadata": ""}),
+    "FixedLengthRecordDatasetV2": ("filenames: string, header_bytes: int64, record_bytes: int64, "
+                                   "footer_bytes: int64, buffer_size: int64, compression_type: string",
+                                   {"metadata": ""}),
+    "MatchingFilesDataset": ("patterns: string", {}),
+    "OptionsDataset": ("input_dataset: variant", {"serialized_options": b"", **_SHAPES}),
+}
+DATASET_OP_TYPES = tuple(DATASET_SIGNATURES)
+for _op_type, (_signature, _attrs) in DATASET_SIGNATURES.items():
+    defop(_op_type, _signature + " -> handle: variant", attrs=dict(_attrs), shape=scalar_shape, stateful=True)
 defop("_Arg", "-> output: T", attrs={"index": 0, "shape": None}, shape=lambda ctx: [ctx.attrs["shape"]])
 
 
@@ -110,19 +170,53 @@ class Bound:
         return out
 
 
+# The exact name the importer gives the next dataset op it rebuilds (None: TF's default, the op type).
+_recording_name: list = [None]
+
+
+def _group_inputs(op_def, flat: list, groups: Optional[list]) -> list:
+    """Flat input tensors → one entry per input arg of `op_def` (a list for list args)."""
+    if groups is None:
+        lists = [a for a in op_def.inputs if a.number_attr or a.type_list_attr]
+        if len(lists) > 1:
+            raise ValueError(f"{op_def.name}: the grouping of its inputs must be given")
+        fixed = len(op_def.inputs) - len(lists)
+        groups = [len(flat) - fixed if (a.number_attr or a.type_list_attr) else 1 for a in op_def.inputs]
+    out, k = [], 0
+    for arg, n in zip(op_def.inputs, groups):
+        out.append(flat[k:k + n] if (arg.number_attr or arg.type_list_attr) else flat[k])
+        k += n
+    return out
+
+
+def deterministic_attr(deterministic: Optional[bool]) -> str:
+    """TF's `deterministic` attr of the parallel ops: "default" (the options decide), "true" or "false".
+    graphcompat's walks are deterministic either way."""
+    return "default" if deterministic is None else "true" if deterministic else "false"
+
+
+def dataset_of(t: "_ops.Tensor") -> Optional["Dataset"]:
+    """The Dataset whose variant `t` is (through Identity ops, as TF's functions return their datasets)."""
+    op = t.op
+    while op.type == "Identity" and op not in DATASET_OF_OP:
+        op = op.inputs[0].op
+    return DATASET_OF_OP.get(op)
+
+
 # ------------------------------------------------------------------------------------------------
 # Functions (map, filter, flat_map, interleave)
 # ------------------------------------------------------------------------------------------------
 class Function:
     """A user function recorded once on `_Arg` tensors; evaluated per element."""
 
-    def __init__(self, fn: Callable, template, specs: list, scope: str):
+    def __init__(self, fn: Callable, template, specs: list, scope: str, transformation: str = "map"):
         from lowering.plan import normalize_attrs, prune
         from lowering.registry import get_rule
         graph = _ops.get_default_graph()
         start = len(graph._ops)
+        functions_before = set(graph._functions)
         with graph.name_scope(scope):
-            self.args = [apply_op("_Arg", [], {"T": s.dtype, "index": i, "shape": s.shape}, name="arg")
+            self.args = [apply_op("_Arg", [], {"T": s.dtype, "index": i, "shape": s.shape}, name=f"args_{i}")
                          for i, s in enumerate(specs)]
             structured = nest.pack(template, self.args, sparse=_sparse_tensor)
             out = fn(*structured) if type(structured) is tuple else fn(structured)
@@ -145,6 +239,7 @@ class Function:
                     captured.append(t)
         captured += [t for t in self.outputs if t.op._id < start and t not in captured]
         self.captures = captured
+        self.func_attr = self._register(graph, fn, transformation, new_ops, functions_before)
         fed = set(self.args) | set(captured)
         steps = [(op, get_rule(op.type), normalize_attrs(op.attrs))
                  for op in prune(self.outputs, [], fed) if op._id >= start]
@@ -157,6 +252,29 @@ class Function:
             not rule.context and not rule.host and not get_op_def(op.type).stateful
             and all(t.dtype != _dt.string for t in op._outputs) for op, rule, _ in self.steps) \
             and all(t.dtype != _dt.string for t in self.args + self.outputs)
+
+    def _register(self, graph, fn, transformation: str, new_ops: list, functions_before: set):
+        """Adds the function to the graph's library as TF's tf.data does (`__inference_Dataset_map_<name>_<n>`,
+        arguments: the element's components then the captures); returns the func attr (a NameAttrList
+        marked `_tf_data_function`). Its ops leave the GraphDef's top level (function_library.body_ops)."""
+        from tensorboard.compat.proto import attr_value_pb2
+
+        from graphcompat.framework.function_library import GraphFunction
+        from graphcompat.ops.control_flow_ops import _register
+        inner = set()  # ops of functions defined inside this one (a flat_map's inner map) stay theirs
+        for name in set(graph._functions) - functions_before:
+            inner.update(graph._functions[name].ops)
+        ops = [op for op in new_ops if op.type != "_Arg" and op not in inner]
+        body = GraphFunction("", "function", ops, list(self.args), list(self.captures), list(self.outputs), [])
+        fn_name = getattr(fn, "__name__", type(fn).__name__).replace("<lambda>", "lambda")
+        fn_name = "".join(c if c.isalnum() or c == "_" else "_" for c in fn_name)
+        attr = _register(graph, body, f"__inference_Dataset_{transformation}_{fn_name}")
+        attr.attr["_tf_data_function"].CopyFrom(attr_value_pb2.AttrValue(b=True))
+        return attr
+
+    @property
+    def capture_types(self) -> list:
+        return [t.dtype for t in self.captures]
 
     def call(self, args: list, captured: dict, ctx) -> list:
         from lowering.interpreter import evaluate
@@ -175,16 +293,26 @@ class Dataset:
     _op_type = "Dataset"
 
     def _record(self, children: list, tensors: list, template, specs: list, op_type: Optional[str] = None,
-                attrs: Optional[dict] = None):
+                attrs: Optional[dict] = None, groups: Optional[list] = None):
+        """Records this dataset's op: `children`' variants then `tensors`, grouped into the op's input args
+        in TF's order (`groups`: the number of tensors per arg, needed only when the signature has more
+        than one list arg). `output_types` / `output_shapes` are set where the op type has them."""
+        from graphcompat.framework.registry import get_op_def
         self._children = list(children)
         self._tensors = list(tensors)
         self._template = template
         self._specs = list(specs)
         op_type = op_type or self._op_type
-        inputs = [c._variant for c in self._children] + self._tensors
-        self._variant = apply_op(op_type, [inputs], {
-            "output_types": [s.dtype for s in self._specs],
-            "output_shapes": [s.shape for s in self._specs], **(attrs or {})}, name=op_type)
+        op_def = get_op_def(op_type)
+        flat = [c._variant for c in self._children] + self._tensors
+        all_attrs = {}
+        if "output_types" in op_def.attrs:
+            all_attrs["output_types"] = [s.dtype for s in self._specs]
+        if "output_shapes" in op_def.attrs:
+            all_attrs["output_shapes"] = [s.shape for s in self._specs]
+        all_attrs.update(attrs or {})
+        name, _recording_name[0] = _recording_name[0] or op_type, None  # an importer's name is used once
+        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=name)
         DATASET_OF_OP[self._variant.op] = self
 
     # --- TF1 properties -----------------------------------------------------------------------
@@ -219,16 +347,30 @@ class Dataset:
         return ZipDataset(datasets)
 
     @staticmethod
-    def list_files(file_pattern, shuffle=None, seed=None) -> "Dataset":
-        from graphcompat.data.readers import MatchingFilesDataset
-        ds = MatchingFilesDataset(file_pattern)
-        if shuffle is None or shuffle:
-            ds = ds.shuffle(2 ** 31 - 1, seed=seed)
-        return ds
+    def list_files(file_pattern, shuffle=None, seed=None, name=None) -> "Dataset":
+        """TF's list_files: the MatchingFiles op, an Assert that something matched, the names as a
+        TensorSliceDataset (`is_files`), shuffled by default (buffer: the number of names, at least 1)."""
+        from graphcompat.ops import array_ops, math_ops, string_ops
+        from graphcompat.ops.data_dependent_ops import Assert
+        from graphcompat.ops.io_ops import matching_files
+        with _ops.name_scope("list_files"):
+            pattern = convert_to_tensor(file_pattern, _dt.string, name="file_pattern")
+            matched = matching_files(pattern)
+            condition = math_ops.greater(array_ops.shape(matched)[0], 0, name="match_not_empty")
+            message = math_ops.add("No files matched pattern: ", string_ops.reduce_join(pattern, separator=", "),
+                                   name="message")
+            assert_not_empty = Assert(condition, [message], summarize=1, name="assert_not_empty")
+            with _ops.control_dependencies([assert_not_empty]):
+                matched = array_ops.identity(matched)
+            ds = TensorSliceDataset(matched, is_files=True)
+            if shuffle is None or shuffle:
+                buffer_size = math_ops.maximum(array_ops.shape(matched, out_type=_dt.int64)[0], 1)
+                ds = ds.shuffle(buffer_size, seed=seed)
+            return ds
 
     # --- transformations ----------------------------------------------------------------------
     def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None) -> "Dataset":
-        return MapDataset(self, map_func, num_parallel_calls)
+        return MapDataset(self, map_func, num_parallel_calls, deterministic)
 
     def map_with_legacy_function(self, map_func, num_parallel_calls=None, deterministic=None):
         return self.map(map_func, num_parallel_calls)
@@ -241,7 +383,8 @@ class Dataset:
 
     def interleave(self, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
                    deterministic=None, name=None) -> "Dataset":
-        return InterleaveDataset(self, map_func, cycle_length, block_length)
+        return InterleaveDataset(self, map_func, cycle_length, block_length, num_parallel_calls,
+                                 deterministic=deterministic)
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None) -> "Dataset":
         return ShuffleDataset(self, buffer_size, seed, True if reshuffle_each_iteration is None
@@ -252,7 +395,7 @@ class Dataset:
 
     def batch(self, batch_size, drop_remainder=False, num_parallel_calls=None, deterministic=None,
               name=None) -> "Dataset":
-        return BatchDataset(self, batch_size, drop_remainder)
+        return BatchDataset(self, batch_size, drop_remainder, num_parallel_calls, deterministic)
 
     def padded_batch(self, batch_size, padded_shapes=None, padding_values=None, drop_remainder=False,
                      name=None) -> "Dataset":
@@ -280,7 +423,11 @@ class Dataset:
         return out
 
     def unbatch(self, name=None) -> "Dataset":
-        return UnbatchDataset(self)
+        tuple_element = type(self._template) is tuple  # a tuple element arrives as separate arguments
+
+        def normalize(*components):  # TF's normalize_to_dense: an identity map for dense components
+            return components if tuple_element else components[0]
+        return UnbatchDataset(self.map(normalize))
 
     def enumerate(self, start=0, name=None) -> "Dataset":
         return ZipDataset((RangeDataset(start, np.iinfo(np.int64).max), self))

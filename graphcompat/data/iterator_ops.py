@@ -21,7 +21,7 @@ defop("IteratorV2", "-> handle: resource",
       attrs={"shared_name": "", "container": "", "output_types": [], "output_shapes": []},
       shape=scalar_shape, stateful=True)
 defop("OneShotIterator", "-> handle: resource",
-      attrs={"shared_name": "", "container": "", "output_types": [], "output_shapes": []},
+      attrs={"dataset_factory": None, "shared_name": "", "container": "", "output_types": [], "output_shapes": []},
       shape=scalar_shape, stateful=True)
 defop("MakeIterator", "dataset: variant, iterator: resource ->", shape=no_outputs, stateful=True)
 defop("IteratorGetNext", "iterator: resource -> components: *output_types",
@@ -63,6 +63,10 @@ class Iterator:
         self._initializer = initializer
         self._template = template
         self._specs = specs
+        # TF's Iterator records its string handle when it is created (string_handle() returns it)
+        self._string_handle = apply_op("IteratorToStringHandle", [resource], name="IteratorToStringHandle")
+        # get_next colocates with the resource's colocation group: the dataset's, when the iterator has one
+        self._colocation_op = resource.op
 
     # --- constructors -------------------------------------------------------------------------
     @staticmethod
@@ -72,10 +76,13 @@ class Iterator:
     @classmethod
     def _initializable(cls, dataset: Dataset, shared_name=None) -> "Iterator":
         attrs = dict(cls._attrs(dataset._specs), shared_name=shared_name or "")
-        resource = apply_op("IteratorV2", [], attrs, name="IteratorV2")
-        DATASET_OF_ITERATOR[resource.op] = dataset
-        init = apply_op("MakeIterator", [dataset._variant, resource], name="MakeIterator")
-        return cls(resource, init, dataset._template, dataset._specs)
+        with _ops.colocate_with(_colocation_group(dataset._variant.op)):
+            resource = apply_op("IteratorV2", [], attrs, name="IteratorV2")
+            DATASET_OF_ITERATOR[resource.op] = dataset
+            init = apply_op("MakeIterator", [dataset._variant, resource], name="MakeIterator")
+            it = cls(resource, init, dataset._template, dataset._specs)
+        it._colocation_op = _colocation_group(dataset._variant.op)
+        return it
 
     @classmethod
     def _one_shot(cls, dataset: Dataset) -> "Iterator":
@@ -88,15 +95,20 @@ class Iterator:
                                  f"`Dataset.make_one_shot_iterator()` does not support datasets that capture "
                                  f"stateful objects, such as a `Variable` ({op.name}). Consider using "
                                  f"`Dataset.make_initializable_iterator()`.")
-        resource = apply_op("OneShotIterator", [], cls._attrs(dataset._specs), name="OneShotIterator")
-        DATASET_OF_ITERATOR[resource.op] = dataset
-        return cls(resource, None, dataset._template, dataset._specs)
+        factory = _dataset_factory(dataset)
+        with _ops.colocate_with(_colocation_group(dataset._variant.op)):
+            resource = apply_op("OneShotIterator", [], dict(cls._attrs(dataset._specs), dataset_factory=factory),
+                                name="OneShotIterator")
+            DATASET_OF_ITERATOR[resource.op] = dataset
+            it = cls(resource, None, dataset._template, dataset._specs)
+        it._colocation_op = _colocation_group(dataset._variant.op)
+        return it
 
     @staticmethod
     def from_structure(output_types, output_shapes=None, shared_name=None, output_classes=None) -> "Iterator":
         template, specs = _specs_of(output_types, output_shapes, output_classes)
         attrs = dict(Iterator._attrs(specs), shared_name=shared_name or "")
-        resource = apply_op("IteratorV2", [], attrs, name="Iterator")
+        resource = apply_op("IteratorV2", [], attrs, name="IteratorV2")  # TF 2's compat.v1 name
         return Iterator(resource, None, template, specs)
 
     @staticmethod
@@ -126,22 +138,50 @@ class Iterator:
             if not mine.shape.is_compatible_with(theirs.shape):
                 raise TypeError(f"Expected output shapes compatible with {self.output_shapes} but got dataset "
                                 f"with output shapes {dataset.output_shapes}.")
-        with _ops.name_scope(name or "make_initializer") as scope:
+        with _ops.name_scope(name or "make_initializer") as scope, _ops.colocate_with(self._colocation_op):
             return apply_op("MakeIterator", [dataset._variant, self._resource], name=scope)
 
     def get_next(self, name=None):
-        outs = apply_op("IteratorGetNext", [self._resource], self._attrs(self._specs),
-                        name=name or "IteratorGetNext")
+        with _ops.colocate_with(self._colocation_op):  # as TF's get_next
+            outs = apply_op("IteratorGetNext", [self._resource], self._attrs(self._specs),
+                            name=name or "IteratorGetNext")
         outs = outs if isinstance(outs, list) else [outs]
         return nest.pack(self._template, outs, sparse=_sparse_tensor)
 
     def string_handle(self, name=None) -> _ops.Tensor:
-        return apply_op("IteratorToStringHandle", [self._resource], name=name or "IteratorToStringHandle")
+        if name is None:
+            return self._string_handle
+        return apply_op("IteratorToStringHandle", [self._resource], name=name)
 
     output_types = property(lambda self: _output_types(self._template, self._specs))
     output_shapes = property(lambda self: _output_shapes(self._template, self._specs))
     output_classes = property(lambda self: _output_classes(self._template, self._specs))
     element_spec = property(lambda self: pack_specs(self._template, self._specs, lambda sp: sp, lambda i, v, s: v))
+
+
+def _colocation_group(op: _ops.Operation) -> _ops.Operation:
+    """The op whose colocation group `op` is in (TF's `colocate_with(op)` joins op's group, `_class`)."""
+    for spec in op.attrs.get("_class", ()) or ():
+        spec = spec.decode() if isinstance(spec, bytes) else spec
+        if isinstance(spec, str) and spec.startswith("loc:@"):
+            target = op.graph._nodes_by_name.get(spec[len("loc:@"):])
+            if target is not None:
+                return target
+    return op
+
+
+def _dataset_factory(dataset: Dataset):
+    """TF's one-shot iterator builds its pipeline from `dataset_factory`, a function of no arguments whose
+    body copies the pipeline's ops (captured by value): the same function here, in the graph's library
+    (a copy of top-level ops, as a gradient's forward function: `owns_ops=False`)."""
+    from graphcompat.framework.function_library import GraphFunction
+    from graphcompat.ops.control_flow_ops import _register
+    from lowering.plan import prune
+    graph = dataset._variant.graph
+    ops = prune([dataset._variant], [], set())
+    body = GraphFunction("", "function", ops, [], [], [dataset._variant], [], owns_ops=False)
+    attr = _register(graph, body, "_make_dataset")
+    return attr
 
 
 def make_one_shot_iterator(dataset: Dataset) -> Iterator:

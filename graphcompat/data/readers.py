@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import glob
 import gzip
-import itertools
 import os
 import traceback
 import zlib
@@ -14,7 +13,8 @@ import numpy as np
 
 from graphcompat.data import structure as nest
 from graphcompat.data import _tfrecord
-from graphcompat.data.dataset_ops import Dataset, Spec
+from graphcompat.data.dataset_ops import AUTOTUNE, Dataset, Spec
+from graphcompat.data.transformations import FlatMapDataset, InterleaveDataset
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework import tensor_shape as _ts
@@ -52,7 +52,8 @@ class GeneratorDataset(Dataset):
         self._gen = generator
         args = [] if args is None else list(args)
         tensors = [convert_to_tensor(a, name=f"args_{i}") for i, a in enumerate(args)]
-        self._record([], tensors, nest.template_of(output_types), [Spec(t, s) for t, s in zip(types, shapes)])
+        self._record([], tensors, nest.template_of(output_types), [Spec(t, s) for t, s in zip(types, shapes)],
+                     groups=[len(tensors), 0, 0])
         # per component: (numpy dtype, converted with numpy's astype?, static dims or None)
         self._conversions = [(np.dtype(sp.dtype.as_numpy_dtype), np.issubdtype(sp.dtype.as_numpy_dtype, np.number),
                               None if sp.shape.ndims is None else tuple(d.value for d in sp.shape.dims))
@@ -131,64 +132,83 @@ def _as_bytes(arr: np.ndarray, op) -> np.ndarray:
     return out
 
 
-def _filenames_tensor(filenames):
-    t = convert_to_tensor(filenames, _dt.string, name="filenames")
-    if t.shape.ndims not in (None, 0, 1):
-        raise TypeError("`filenames` must be a `tf.Tensor` of `tf.string` with rank 0 or 1.")
-    return t
+# TF's default read buffer of TextLineDataset / FixedLengthRecordDataset (TFRecordDataset's default is -1)
+_READER_BUFFER = 256 * 1024
 
 
-class _FileDataset(Dataset):
-    """A file reader over a scalar/vector of filenames, or over a Dataset of filenames."""
+def _or(value, default):
+    """`value`, or `default` for None (the arguments may be tensors of an imported graph: no truth test)."""
+    return default if value is None else value
 
-    def _files_input(self, filenames):
-        """The filenames as TF records them: a `filenames` Const (created first), or a Dataset of names."""
-        return filenames if isinstance(filenames, Dataset) else _filenames_tensor(filenames)
+
+def _filenames_dataset(filenames) -> Dataset:
+    """TF's `_create_or_validate_filenames_dataset`: a dataset of scalar strings as it is, else the names
+    flattened (`flat_filenames`) into a TensorSliceDataset marked `is_files`."""
+    from graphcompat.data.sources import TensorSliceDataset
+    from graphcompat.ops.array_ops import reshape
+    if isinstance(filenames, Dataset):
+        if len(filenames._specs) != 1 or filenames._specs[0].dtype != _dt.string:
+            raise TypeError(f"The `filenames` argument must contain `tf.string` elements. Got a dataset of "
+                            f"`{filenames.output_types!r}` elements.")
+        shape = filenames._specs[0].shape
+        if not shape.is_compatible_with([]):
+            dims = "None" if shape.ndims is None else str(shape.as_list())  # TF 2's TensorShape repr
+            raise TypeError(f"The `filenames` argument must contain `tf.string` elements of shape [] (i.e. "
+                            f"scalars). Got a dataset of element shape TensorShape({dims}).")
+        return filenames
+    filenames = nest.map_structure(lambda f: os.fspath(f) if isinstance(f, os.PathLike) else f, filenames)
+    t = convert_to_tensor(filenames, dtype_hint=_dt.string)
+    if t.dtype != _dt.string:
+        raise TypeError(f"The `filenames` argument must contain `tf.string` elements. Got `{t.dtype!r}` elements.")
+    return TensorSliceDataset(reshape(t, [-1], name="flat_filenames"), is_files=True)
+
+
+def _static(value):
+    from graphcompat.framework.constant_op import constant_value
+    from graphcompat.framework import ops as _ops
+    if isinstance(value, _ops.Tensor):
+        value = constant_value(value)
+        if value is None:
+            raise NotImplementedError("tf.data file readers: graphcompat needs a constant `num_parallel_reads`")
+    return None if value is None else int(value)
+
+
+class _ReaderPipeline(InterleaveDataset):
+    """A public file reader (`tf.data.TextLineDataset` …) as TF records it: its reader op in a function
+    `read_one_file` over a dataset of file names, by `flat_map`; with `num_parallel_reads` by the
+    deterministic parallel interleave TF uses (one record of each open file in turn)."""
+
+    def _init_pipeline(self, filenames, creator, num_parallel_reads) -> None:
+        files = _filenames_dataset(filenames)
+
+        def read_one_file(filename):
+            return creator(convert_to_tensor(filename, _dt.string, name="filename"))
+
+        n = _static(num_parallel_reads)
+        if n is None:
+            self._cycle = None
+            FlatMapDataset.__init__(self, files, read_one_file)
+        elif n == AUTOTUNE:
+            InterleaveDataset.__init__(self, files, read_one_file, num_parallel_calls=AUTOTUNE)
+        else:
+            InterleaveDataset.__init__(self, files, read_one_file, n, 1, legacy_parallel=True)
 
     def _iter(self, b, rt):
-        """Files one after another; with `num_parallel_reads` > 1, records interleaved across that many
-        open files, one at a time (TF's deterministic parallel interleave)."""
-        files = self._files(b, rt)
-        cycle = self._parallel
-        if cycle <= 1:
-            for path in files:
-                yield from self._records(path, b)
-            return
-        open_ = [self._records(p, b) for p in itertools.islice(files, cycle)]
-        k = 0
-        while open_:
-            k %= len(open_)
-            try:
-                yield next(open_[k])
-                k += 1
-            except StopIteration:
-                nxt = next(files, None)
-                if nxt is None:
-                    del open_[k]
-                else:
-                    open_[k] = self._records(nxt, b)
-                    k += 1
+        if self._cycle is None:
+            return FlatMapDataset._iter(self, b, rt)
+        return InterleaveDataset._iter(self, b, rt)
 
-    def _init_files(self, filenames, extra: list, specs: list, num_parallel_reads=None):
-        n = 1 if num_parallel_reads is None else int(num_parallel_reads)
-        self._parallel = (os.cpu_count() or 1) if n == -1 else n
-        if isinstance(filenames, Dataset):
-            children, tensors = [filenames], list(extra)
-        else:
-            children, tensors = [], [filenames] + list(extra)
-        self._files_from_dataset = bool(children)
-        self._record(children, tensors, None, specs)
 
-    def _files(self, b, rt):
-        if self._files_from_dataset:
-            for (name,) in b.children[0].ds._iter(b.children[0], rt):
-                yield _str(name)
-        else:
-            for name in np.asarray(b.vals[self._tensors[0]], dtype=object).reshape(-1):
-                yield _str(name)
+class _FileReader(Dataset):
+    """A TF reader op over its `filenames` tensor (one name in TF's `read_one_file`; any number when an
+    imported graph calls the op directly): the files' records one file after another."""
+
+    def _iter(self, b, rt):
+        for name in np.asarray(b.vals[self._tensors[0]], dtype=object).reshape(-1):
+            yield from self._records(_str(name), b)
 
     def _arg(self, b, k):
-        return b.vals[self._tensors[k + (0 if self._files_from_dataset else 1)]]
+        return b.vals[self._tensors[k + 1]]
 
     def _read(self, path: str, compression: str) -> bytes:
         try:
@@ -215,15 +235,15 @@ def _compression(value) -> str:
     return _tfrecord._compression(_str(value) if value is not None else "")
 
 
-class TextLineDataset(_FileDataset):
-    """`tf.data.TextLineDataset(filenames, compression_type=None, buffer_size=None)`: one element per line."""
+class _TextLineReader(_FileReader):
+    """TF's `TextLineDataset` op: one element per line."""
     _op_type = "TextLineDataset"
 
-    def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
-        filenames = self._files_input(filenames)
-        extra = [convert_to_tensor(compression_type or "", _dt.string, name="compression_type"),
-                 convert_to_tensor(-1 if buffer_size is None else buffer_size, _dt.int64, name="buffer_size")]
-        self._init_files(filenames, extra, [Spec(_dt.string, [])], num_parallel_reads)
+    def __init__(self, filenames, compression_type=None, buffer_size=None):
+        extra = [convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type"),
+                 convert_to_tensor(_READER_BUFFER if buffer_size is None else buffer_size, _dt.int64,
+                                   name="buffer_size")]
+        self._record([], [filenames] + extra, None, [Spec(_dt.string, [])])
 
     def _records(self, path, b):
         data = self._read(path, _compression(self._arg(b, 0)))
@@ -234,18 +254,19 @@ class TextLineDataset(_FileDataset):
             yield [np.array(line[:-1] if line.endswith(b"\r") else line, dtype=object)]
 
 
-class FixedLengthRecordDataset(_FileDataset):
+class _FixedLengthRecordReader(_FileReader):
+    """TF's `FixedLengthRecordDatasetV2` op."""
     _op_type = "FixedLengthRecordDatasetV2"
 
     def __init__(self, filenames, record_bytes, header_bytes=None, footer_bytes=None, buffer_size=None,
-                 compression_type=None, num_parallel_reads=None, name=None):
-        filenames = self._files_input(filenames)
-        extra = [convert_to_tensor(header_bytes or 0, _dt.int64, name="header_bytes"),
-                 convert_to_tensor(record_bytes, _dt.int64, name="record_bytes"),
-                 convert_to_tensor(footer_bytes or 0, _dt.int64, name="footer_bytes"),
-                 convert_to_tensor(-1 if buffer_size is None else buffer_size, _dt.int64, name="buffer_size"),
-                 convert_to_tensor(compression_type or "", _dt.string, name="compression_type")]
-        self._init_files(filenames, extra, [Spec(_dt.string, [])], num_parallel_reads)
+                 compression_type=None):
+        record = convert_to_tensor(record_bytes, _dt.int64, name="record_bytes")  # created first, as TF's
+        header = convert_to_tensor(_or(header_bytes, 0), _dt.int64, name="header_bytes")
+        footer = convert_to_tensor(_or(footer_bytes, 0), _dt.int64, name="footer_bytes")
+        buffer = convert_to_tensor(_READER_BUFFER if buffer_size is None else buffer_size, _dt.int64,
+                                   name="buffer_size")
+        compression = convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type")
+        self._record([], [filenames, header, record, footer, buffer, compression], None, [Spec(_dt.string, [])])
 
     def _records(self, path, b):
         header, record, footer = (int(self._arg(b, k)) for k in range(3))
@@ -261,14 +282,14 @@ class FixedLengthRecordDataset(_FileDataset):
             yield [np.array(body[k:k + record], dtype=object)]
 
 
-class TFRecordDataset(_FileDataset):
+class _TFRecordReader(_FileReader):
+    """TF's `TFRecordDataset` op."""
     _op_type = "TFRecordDataset"
 
-    def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
-        filenames = self._files_input(filenames)
-        extra = [convert_to_tensor(compression_type or "", _dt.string, name="compression_type"),
+    def __init__(self, filenames, compression_type=None, buffer_size=None):
+        extra = [convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type"),
                  convert_to_tensor(-1 if buffer_size is None else buffer_size, _dt.int64, name="buffer_size")]
-        self._init_files(filenames, extra, [Spec(_dt.string, [])], num_parallel_reads)
+        self._record([], [filenames] + extra, None, [Spec(_dt.string, [])])
 
     def _records(self, path, b):
         try:
@@ -276,6 +297,31 @@ class TFRecordDataset(_FileDataset):
                 yield [np.array(record, dtype=object)]
         except errors.OpError as e:
             raise type(e)(None, self._variant.op, e.message) from None
+
+
+class TextLineDataset(_ReaderPipeline):
+    """`tf.data.TextLineDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None)`."""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
+        self._init_pipeline(filenames, lambda f: _TextLineReader(f, compression_type, buffer_size),
+                            num_parallel_reads)
+
+
+class FixedLengthRecordDataset(_ReaderPipeline):
+    """`tf.data.FixedLengthRecordDataset(filenames, record_bytes, header_bytes=None, footer_bytes=None, …)`."""
+
+    def __init__(self, filenames, record_bytes, header_bytes=None, footer_bytes=None, buffer_size=None,
+                 compression_type=None, num_parallel_reads=None, name=None):
+        self._init_pipeline(filenames, lambda f: _FixedLengthRecordReader(
+            f, record_bytes, header_bytes, footer_bytes, buffer_size, compression_type), num_parallel_reads)
+
+
+class TFRecordDataset(_ReaderPipeline):
+    """`tf.data.TFRecordDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None)`."""
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
+        self._init_pipeline(filenames, lambda f: _TFRecordReader(f, compression_type, buffer_size),
+                            num_parallel_reads)
 
 
 class MatchingFilesDataset(Dataset):

@@ -16,6 +16,13 @@ from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import convert_to_tensor
 
 
+def _host_value(value, dtype) -> np.ndarray:
+    """A component's value on the host walk; strings as object arrays of bytes (as graphcompat's string
+    ops hold them), whatever the op that computed them returned (MatchingFiles: a bytes array)."""
+    value = np.asarray(value)
+    return value.astype(object) if dtype == _dt.string and value.dtype != object else value
+
+
 def _child_index(child_card, e, p):
     """The index into a child for position `p` of epoch `e` of its parent (periodic indexing)."""
     return p if child_card == INF else e * child_card + p
@@ -24,11 +31,12 @@ def _child_index(child_card, e, p):
 class TensorSliceDataset(Dataset):
     _op_type = "TensorSliceDataset"
 
-    def __init__(self, tensors):
+    def __init__(self, tensors, is_files: bool = False):
+        """`is_files`: TF's mark on the file names a reader reads (`tf.data.TextLineDataset` & co.)."""
         if isinstance(tensors, Dataset) or tensors is None:
             raise TypeError(f"`from_tensor_slices` does not accept {tensors!r}")
         template = nest.template_of(tensors)
-        with _ops.name_scope("tensors"):
+        with _ops.name_scope("normalize_element"):
             comps = [convert_to_tensor(x, name=f"component_{i}") for i, x in enumerate(nest.flatten(tensors))]
         n = _ts.Dimension(None)
         for t in comps:
@@ -41,7 +49,8 @@ class TensorSliceDataset(Dataset):
                 n = n.merge_with(d)
         self._n = n.value
         self._record([], comps, template,
-                     [Spec(t.dtype, t.shape[1:] if t.shape.ndims is not None else None) for t in comps])
+                     [Spec(t.dtype, t.shape[1:] if t.shape.ndims is not None else None) for t in comps],
+                     attrs={"is_files": bool(is_files)})
 
     def _validate(self, b):
         sizes = {np.shape(b.vals[t])[0] if np.ndim(b.vals[t]) else None for t in self._tensors}
@@ -50,9 +59,11 @@ class TensorSliceDataset(Dataset):
                 None, self._variant.op, "All components must have the same size in the 0th dimension")
 
     def _iter(self, b, rt):
-        vals = [np.asarray(b.vals[t]) for t in self._tensors]
+        vals = [_host_value(b.vals[t], t.dtype) for t in self._tensors]
+        # a string slice stays an (object) array: v[i] of a vector would be the bare bytes
+        index = [(lambda v, i: v[i, ...]) if v.dtype == object else (lambda v, i: v[i]) for v in vals]
         for i in range(vals[0].shape[0]):
-            yield [v[i] for v in vals]
+            yield [at(v, i) for at, v in zip(index, vals)]
 
     def _card(self):
         return self._n
@@ -74,12 +85,12 @@ class TensorDataset(Dataset):
 
     def __init__(self, tensors):
         template = nest.template_of(tensors)
-        with _ops.name_scope("tensors"):
+        with _ops.name_scope("normalize_element"):
             comps = [convert_to_tensor(x, name=f"component_{i}") for i, x in enumerate(nest.flatten(tensors))]
         self._record([], comps, template, [Spec(t.dtype, t.shape) for t in comps])
 
     def _iter(self, b, rt):
-        yield [np.asarray(b.vals[t]) for t in self._tensors]
+        yield [_host_value(b.vals[t], t.dtype) for t in self._tensors]
 
     def _card(self):
         return 1

@@ -5,11 +5,13 @@ walked on the device and what the host must tell each step.
 from __future__ import annotations
 
 import os
+from typing import Optional
 
 import numpy as np
 
 from graphcompat.data import structure as nest
-from graphcompat.data.dataset_ops import AUTOTUNE, INF, Dataset, Function, Spec, _get_seed, _static_int
+from graphcompat.data.dataset_ops import (AUTOTUNE, INF, Dataset, Function, Spec, _get_seed, _static_int,
+                                          deterministic_attr)
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
@@ -21,9 +23,10 @@ from graphcompat.data.sources import _child_index
 class MapDataset(Dataset):
     _op_type = "MapDataset"
 
-    def __init__(self, input_ds: Dataset, map_func, num_parallel_calls=None):
+    def __init__(self, input_ds: Dataset, map_func, num_parallel_calls=None, deterministic=None):
         parallel = num_parallel_calls is not None
-        self._fn = Function(map_func, input_ds._template, input_ds._specs, "map_fn" if not parallel else "pmap_fn")
+        self._fn = Function(map_func, input_ds._template, input_ds._specs, "map_fn" if not parallel else "pmap_fn",
+                            "map")
         if self._fn.dataset is not None:
             raise TypeError("The map function must return a (nested) structure of tensors, not a Dataset; "
                             "use flat_map.")
@@ -32,7 +35,9 @@ class MapDataset(Dataset):
             extra = [convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls")]
         self._parallel_calls = extra[0] if extra else None
         self._record([input_ds], self._fn.captures + extra, self._fn.template, self._fn.specs,
-                     "ParallelMapDatasetV2" if parallel else "MapDataset")
+                     "ParallelMapDatasetV2" if parallel else "MapDataset",
+                     {"f": self._fn.func_attr, "Targuments": self._fn.capture_types,
+                      **({"deterministic": deterministic_attr(deterministic)} if parallel else {})})
 
     def _validate(self, b):
         if self._parallel_calls is not None:
@@ -64,13 +69,14 @@ class FilterDataset(Dataset):
     _op_type = "FilterDataset"
 
     def __init__(self, input_ds: Dataset, predicate):
-        self._fn = Function(predicate, input_ds._template, input_ds._specs, "filter_fn")
+        self._fn = Function(predicate, input_ds._template, input_ds._specs, "filter_fn", "filter")
         out = self._fn.specs
         if self._fn.dataset is not None or len(out) != 1 or out[0].dtype != _dt.bool_ or \
                 not out[0].shape.is_compatible_with([]):
             raise ValueError(f"`predicate` return type must be convertible to a scalar boolean tensor. Was "
                              f"{out[0] if len(out) == 1 else out}.")
-        self._record([input_ds], self._fn.captures, input_ds._template, input_ds._specs)
+        self._record([input_ds], self._fn.captures, input_ds._template, input_ds._specs,
+                     attrs={"predicate": self._fn.func_attr, "Targuments": self._fn.capture_types})
 
     def _iter(self, b, rt):
         for elem in b.children[0].ds._iter(b.children[0], rt):
@@ -81,12 +87,16 @@ class FilterDataset(Dataset):
 class FlatMapDataset(Dataset):
     _op_type = "FlatMapDataset"
 
-    def __init__(self, input_ds: Dataset, map_func, op_type: str = "FlatMapDataset", extra: list = ()):
-        self._fn = Function(map_func, input_ds._template, input_ds._specs, "flat_map_fn")
+    def __init__(self, input_ds: Dataset, map_func, op_type: str = "FlatMapDataset", extra: list = (),
+                 attrs: Optional[dict] = None):
+        transformation = "flat_map" if op_type == "FlatMapDataset" else "interleave"
+        self._fn = Function(map_func, input_ds._template, input_ds._specs, "flat_map_fn", transformation)
         if self._fn.dataset is None:
             raise TypeError("`map_func` must return a `Dataset` object.")
         inner = self._fn.dataset
-        self._record([input_ds], list(extra) + self._fn.captures, inner._template, inner._specs, op_type)
+        # TF's order: the captures (`other_arguments`), then the op's own arguments (interleave's lengths)
+        self._record([input_ds], self._fn.captures + list(extra), inner._template, inner._specs, op_type,
+                     {"f": self._fn.func_attr, "Targuments": self._fn.capture_types, **(attrs or {})})
 
     def _inner(self, elem, b, rt):
         inner = self._fn.call(elem, b.vals, rt.ctx)[0]
@@ -100,11 +110,28 @@ class FlatMapDataset(Dataset):
 class InterleaveDataset(FlatMapDataset):
     _op_type = "InterleaveDataset"
 
-    def __init__(self, input_ds, map_func, cycle_length=None, block_length=None):
+    def __init__(self, input_ds, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
+                 legacy_parallel: bool = False, buffering: tuple = (), deterministic=None):
+        """TF's three interleave ops, one deterministic walk: `InterleaveDataset`; with `num_parallel_calls`
+        `ParallelInterleaveDatasetV4`; `legacy_parallel` (tf.data.experimental.parallel_interleave without
+        sloppiness, the file readers' num_parallel_reads) `LegacyParallelInterleaveDatasetV2`. `buffering`:
+        the parallel ops' (buffer_output_elements, prefetch_input_elements) tensors (else TF's defaults)."""
         cycle = convert_to_tensor(AUTOTUNE if cycle_length is None else cycle_length, _dt.int64, name="cycle_length")
         block = convert_to_tensor(1 if block_length is None else block_length, _dt.int64, name="block_length")
         self._cycle, self._block = cycle, block
-        super().__init__(input_ds, map_func, "InterleaveDataset", [cycle, block])
+        extra, attrs, op_type = [cycle, block], {}, "InterleaveDataset"
+        if legacy_parallel:  # TF's defaults: two blocks buffered per input, two inputs prefetched per slot
+            extra += list(buffering) or [
+                convert_to_tensor(2 * _static_int(block), _dt.int64, name="buffer_output_elements"),
+                convert_to_tensor(2 * _static_int(cycle), _dt.int64, name="prefetch_input_elements")]
+            attrs, op_type = {"deterministic": "true"}, "LegacyParallelInterleaveDatasetV2"
+        elif num_parallel_calls is not None:
+            extra += list(buffering) or [convert_to_tensor(AUTOTUNE, _dt.int64, name="buffer_output_elements"),
+                                         convert_to_tensor(AUTOTUNE, _dt.int64, name="prefetch_input_elements")]
+            extra.append(convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls"))
+            attrs = {"deterministic": deterministic_attr(deterministic)}
+            op_type = "ParallelInterleaveDatasetV4"
+        super().__init__(input_ds, map_func, op_type, extra, attrs)
 
     def _iter(self, b, rt):
         """TF's deterministic interleave: round robin over `cycle_length` open inputs, `block_length` each."""
@@ -143,18 +170,25 @@ class InterleaveDataset(FlatMapDataset):
 class ShuffleDataset(Dataset):
     _op_type = "ShuffleDataset"
 
-    def __init__(self, input_ds: Dataset, buffer_size, seed, reshuffle: bool):
-        seeds = _get_seed(seed)
-        self._random = seeds is None
-        seeds = seeds or (0, 0)
-        tensors = [convert_to_tensor(buffer_size, _dt.int64, name="buffer_size"),
-                   convert_to_tensor(seeds[0], _dt.int64, name="seed"),
-                   convert_to_tensor(seeds[1], _dt.int64, name="seed2")]
+    def __init__(self, input_ds: Dataset, buffer_size, seed, reshuffle: bool, seed_tensors: tuple = ()):
+        """`seed_tensors`: (seed, seed2) tensors an imported graph computed (their values must be constant)."""
+        buffer = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
+        if seed_tensors:  # an imported graph's own seed ops
+            seed_t, seed2_t = seed_tensors
+            seeds = tuple(_computed_int(t) for t in seed_tensors)
+            if None in seeds:
+                raise NotImplementedError("tf.data.Dataset.shuffle: graphcompat needs the seeds of an imported "
+                                          "ShuffleDataset to be constant")
+            self._random = seeds == (0, 0)
+        else:
+            seeds = _get_seed(seed)
+            self._random = seeds is None
+            seed_t, seed2_t, seeds = _seed_tensors(seeds)
         self._seeds = seeds
         self._reshuffle = bool(reshuffle)
-        self._buffer = _static_int(tensors[0])
-        self._record([input_ds], tensors, input_ds._template, input_ds._specs)
-        self._variant.op._attrs["reshuffle_each_iteration"] = self._reshuffle
+        self._buffer = _static_int(buffer)
+        self._record([input_ds], [buffer, seed_t, seed2_t], input_ds._template, input_ds._specs,
+                     attrs={"reshuffle_each_iteration": self._reshuffle})
 
     def _validate(self, b):
         if int(b.vals[self._tensors[0]]) <= 0:
@@ -202,6 +236,38 @@ class ShuffleDataset(Dataset):
         else:
             j = _permute(p, n, rt.shuffle_key(self, e if self._reshuffle else 0 * e))
         return self._children[0]._dev_elem(e * n + j, dv, rt)
+
+
+def _computed_int(t) -> "int | None":
+    """The value of a scalar that constant ops compute (tf.data's seed2 is a SelectV2 over constants), computed
+    on the host now; None if it depends on anything else (a feed, a variable, a stateful op)."""
+    value = _static_int(t)
+    if value is not None:
+        return value
+    from graphcompat.framework.registry import get_op_def
+    from lowering.interpreter import RunContext, evaluate
+    from lowering.plan import normalize_attrs, prune
+    from lowering.registry import get_rule
+    ops = prune([t], [], set())
+    if any(get_op_def(op.type).stateful or op.type in ("Placeholder", "PlaceholderWithDefault") for op in ops):
+        return None
+    steps = [(op, get_rule(op.type), normalize_attrs(op.attrs)) for op in ops]
+    return int(np.asarray(evaluate(steps, {}, [t], RunContext({}, traced=False))[0]))
+
+
+def _seed_tensors(seeds) -> tuple:
+    """tf.data's random_seed.get_seed as ops: (seed, seed2, their values); seed2 becomes 2**31 - 1 where both
+    seeds are 0 (0, 0 asks the kernel for random seeds)."""
+    if seeds is None:
+        return (convert_to_tensor(0, _dt.int64, name="seed"), convert_to_tensor(0, _dt.int64, name="seed2"),
+                (0, 0))
+    from graphcompat.ops import math_ops
+    seed_t = convert_to_tensor(seeds[0], _dt.int64, name="seed")
+    with _ops.name_scope("seed2") as scope:
+        seed2_t = convert_to_tensor(seeds[1], _dt.int64)
+        both_zero = math_ops.logical_and(math_ops.equal(seed_t, 0), math_ops.equal(seed2_t, 0))
+        seed2_t = math_ops.where_v2(both_zero, convert_to_tensor(2 ** 31 - 1, _dt.int64), seed2_t, name=scope)
+    return seed_t, seed2_t, ((0, 2 ** 31 - 1) if tuple(seeds) == (0, 0) else tuple(seeds))
 
 
 def buffered_order(n: int, size: int, seed: list) -> np.ndarray:
@@ -310,9 +376,12 @@ def _batches(b, rt, tensors, combine):
 class BatchDataset(Dataset):
     _op_type = "BatchDatasetV2"
 
-    def __init__(self, input_ds: Dataset, batch_size, drop_remainder):
+    def __init__(self, input_ds: Dataset, batch_size, drop_remainder, num_parallel_calls=None, deterministic=None):
+        """With `num_parallel_calls` TF's `ParallelBatchDataset` (the same batches)."""
         bs = convert_to_tensor(batch_size, _dt.int64, name="batch_size")
         dr = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
+        parallel = [] if num_parallel_calls is None else [
+            convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls")]
         self._b = _static_int(bs)
         drop = constant_value(dr)
         self._drop = None if drop is None else bool(drop)
@@ -331,14 +400,18 @@ class BatchDataset(Dataset):
                 specs.append(Spec(s.dtype, _ts.TensorShape([lead]).concatenate(s.shape)))
                 self._groups.append((k, 1))
                 k += 1
-        self._record([input_ds], [bs, dr], input_ds._template, specs)
+        if parallel:
+            self._record([input_ds], [bs] + parallel + [dr], input_ds._template, specs, "ParallelBatchDataset",
+                         {"deterministic": deterministic_attr(deterministic)})
+        else:
+            self._record([input_ds], [bs, dr], input_ds._template, specs)
 
     def _validate(self, b):
         if int(b.vals[self._tensors[0]]) <= 0:
             raise errors.InvalidArgumentError(None, self._variant.op, "Batch size must be greater than zero.")
 
     def _iter(self, b, rt):
-        return _batches(b, rt, self._tensors, self._stack)
+        return _batches(b, rt, [self._tensors[0], self._tensors[-1]], self._stack)
 
     def _stack(self, buf):
         out = []
@@ -400,7 +473,6 @@ class PaddedBatchDataset(Dataset):
             raise NotImplementedError("tf.data.Dataset.padded_batch of SparseTensor components is not supported "
                                       "by graphcompat.")
         bs = convert_to_tensor(batch_size, _dt.int64, name="batch_size")
-        dr = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
         if padded_shapes is None:
             shapes = [s.shape for s in input_ds._specs]
         else:
@@ -415,17 +487,32 @@ class PaddedBatchDataset(Dataset):
         else:
             self._pads = [v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v
                           for v in nest.flatten_up_to(input_ds._template, padding_values)]
-        drop = constant_value(dr)
-        lead = _static_int(bs) if drop else None
+        # TF's inputs: one int64 vector per padded shape (-1: pad to the longest), one padding value each
+        shape_ts = [convert_to_tensor(np.asarray([-1 if d is None else d for d in s.as_list()]
+                                                 if s.ndims is not None else [], np.int64), name="Const")
+                    for s in shapes]
+        value_ts = [v if isinstance(v, _ops.Tensor) else convert_to_tensor(
+                        np.asarray(v, sp.dtype.as_numpy_dtype) if sp.dtype != _dt.string else v, sp.dtype,
+                        name="padding_value") for v, sp in zip(self._pads, input_ds._specs)]
+        for v, sp in zip(value_ts, input_ds._specs):
+            if v.dtype != sp.dtype or not v.shape.is_compatible_with([]):
+                raise TypeError(f"Padding value {v} must be a scalar of type {sp.dtype.name}, matching the "
+                                f"component it pads.")
+        self._value_ts = value_ts
+        dr = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
+        lead = _static_int(bs) if constant_value(dr) else None
         specs = [Spec(sp.dtype, _ts.TensorShape([lead]).concatenate(s)) for s, sp in zip(shapes, input_ds._specs)]
-        self._record([input_ds], [bs, dr], input_ds._template, specs)
+        n = len(shapes)
+        self._record([input_ds], [bs] + shape_ts + value_ts + [dr], input_ds._template, specs,
+                     groups=[1, 1, n, n, 1])
 
     def _iter(self, b, rt):
-        return _batches(b, rt, self._tensors, self._pad)
+        pads = [np.asarray(b.vals[t]).item() for t in self._value_ts]  # the padding values' run-time values
+        return _batches(b, rt, [self._tensors[0], self._tensors[-1]], lambda buf: self._pad(buf, pads))
 
-    def _pad(self, buf):
+    def _pad(self, buf, pads):
         out = []
-        for c, (shape, spec, pad) in enumerate(zip(self._shapes, self._specs, self._pads)):
+        for c, (shape, spec, pad) in enumerate(zip(self._shapes, self._specs, pads)):
             vals = [np.asarray(e[c]) for e in buf]
             dims = []
             for k, d in enumerate(shape.as_list() if shape.ndims is not None else [None] * vals[0].ndim):
@@ -456,7 +543,9 @@ class PrefetchDataset(Dataset):
 
     def __init__(self, input_ds: Dataset, buffer_size):
         t = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
-        self._record([input_ds], [t], input_ds._template, input_ds._specs)
+        with _ops.colocate_with(input_ds._variant):
+            self._record([input_ds], [t], input_ds._template, input_ds._specs,
+                         attrs={"legacy_autotune": _static_int(t) == AUTOTUNE})
 
     def _iter(self, b, rt):
         return b.children[0].ds._iter(b.children[0], rt)
@@ -482,7 +571,7 @@ class OptionsDataset(Dataset):
             raise AttributeError(f"'{type(options).__name__}' object has no attribute '_to_proto'")
         with _ops.colocate_with(input_ds._variant):
             self._record([input_ds], [], input_ds._template, input_ds._specs,
-                         attrs={"serialized_options": options._serialize(), "metadata": b""})
+                         attrs={"serialized_options": options._serialize()})
         # TF's bookkeeping: the input's options merged with these, frozen. The merge shares the sub-option
         # objects `options` set (as TF's), so those become read-only too.
         merged = input_ds._options_attr.merge(options)
@@ -568,7 +657,7 @@ class SkipDataset(Dataset):
 
 
 class CacheDataset(Dataset):
-    _op_type = "CacheDatasetV2"
+    _op_type = "CacheDataset"  # TF 1 graph mode's op (CacheDatasetV2 takes a memory-cache resource)
 
     def __init__(self, input_ds: Dataset, filename):
         t = convert_to_tensor(filename, _dt.string, name="filename")

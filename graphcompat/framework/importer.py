@@ -59,6 +59,19 @@ FUNCTIONAL = {"If", "StatelessIf", "Case", "StatelessCase", "While", "StatelessW
 _EXTRA_DEFAULTS = {"Placeholder": {"shape": _ts.unknown_shape()}}
 
 
+def _rebuilt_datasets() -> frozenset:
+    """Op types the importer rebuilds as graphcompat Datasets: tf.data's ops and the one-shot iterator (and
+    MakeIterator, which ties an initializable iterator to its one dataset)."""
+    global _REBUILT_DATASETS
+    if _REBUILT_DATASETS is None:
+        from graphcompat.data.dataset_ops import DATASET_OP_TYPES
+        _REBUILT_DATASETS = frozenset(DATASET_OP_TYPES) | {"OneShotIterator", "MakeIterator"}
+    return _REBUILT_DATASETS
+
+
+_REBUILT_DATASETS = None
+
+
 class UnregisteredOpsError(errors.NotFoundError, NotImplementedError):
     """A GraphDef uses TF op types graphcompat does not have (TF's NotFoundError, and a missing feature)."""
 
@@ -966,7 +979,8 @@ class _Importer:
     def is_structural(self, node: _Node) -> bool:
         if node.op == "ControlTrigger":  # a trigger syncing both sides of a cond is built with that cond
             return self.flow is not None and node.name in self.flow.merge_group
-        return node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL or node.op in self.library_protos
+        return node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL or node.op in self.library_protos \
+            or node.op in _rebuilt_datasets()
 
     # --- one node ---------------------------------------------------------------------------------
     def create(self, ctx: _Context, node: _Node):
@@ -1043,8 +1057,37 @@ class _Importer:
             return self._build_call(ctx, node, node.op)
         if node.op == "SymbolicGradient":
             return self._build_symbolic_gradient(ctx, node)
+        if node.op in _rebuilt_datasets():
+            return self._build_dataset(ctx, node)
         raise NotImplementedError(f"node '{node.name}' ({node.op}) is used outside the control-flow structure "
                                   "it belongs to: graphcompat cannot rebuild it")
+
+    def _build_dataset(self, ctx: _Context, node: _Node):
+        """A tf.data node (or a one-shot iterator) rebuilt as graphcompat's Dataset under the node's name; its
+        functions are imported by calling them (graphcompat/data/graph_import.py)."""
+        from graphcompat.data import graph_import
+        inputs = [ctx.value(t) for t in node.inputs]
+        control = [op for op in (ctx.control(c) for c in node.control) if op is not None]
+        name = ctx.final_name(node)
+        if name is None:
+            name = _ops.get_default_graph().unique_name(node.name.rpartition("/")[2], mark_as_used=False)
+
+        def call(func_attr, args: list) -> list:
+            return self.call(func_attr, args)[0]
+
+        if node.op == "MakeIterator":
+            op = self.create(ctx, node)
+            iterator = node.inputs[1][0]
+            sole = sum(1 for n in self.nodes.values() if n.op == "MakeIterator" and n.inputs[1][0] == iterator) == 1
+            graph_import.bind_initializable(op, sole)
+            return op
+        with _ops.control_dependencies(control) if control else contextlib.nullcontext():
+            if node.op == "OneShotIterator":
+                out = graph_import.rebuild_one_shot_iterator(name, node.attrs, call)
+            else:
+                out = graph_import.rebuild(node.op, name, inputs, node.attrs, call)._variant
+        self._place_structure(out.op, node)
+        return [out]
 
     def _name_outputs(self, ctx: _Context, node: _Node, values: list, control: Sequence = ()):
         """The node's outputs under its own name: an Identity (one output), IdentityN, or a NoOp."""
