@@ -65,3 +65,37 @@ CASES = [
 @pytest.mark.parametrize("name, build", CASES, ids=[c[0] for c in CASES])
 def test_gradient_is_tfs(name, build):
     _op_oracle.compare(build, runs=2, tol=1e-6)
+
+
+def test_gradient_through_a_while_loop_without_maximum_iterations():
+    """`while i < 3` (no maximum_iterations): the op-by-op run counts the forward loop's iterations, and the
+    reverse pass runs as a loop of that bound, op by op and compiled (it raised NotImplementedError)."""
+    def build(tf):
+        w = tf.get_variable("w", initializer=tf.constant(0.5), use_resource=False)
+        n = tf.placeholder_with_default(3, [])
+        _, y = tf.while_loop(lambda i, acc: i < n, lambda i, acc: (i + 1, acc * w + 2.0), [0, tf.constant(1.0)])
+        return [y] + tf.gradients(y, [w])
+    _op_oracle.compare(build, runs=3, tol=1e-6)
+
+
+def test_loop_trip_count_growing_past_its_gradient_bound_reruns_exactly():
+    import graphcompat as tf
+    with tf.Graph().as_default():
+        w = tf.get_variable("w", initializer=tf.constant(1.01), use_resource=False)
+        n = tf.placeholder(tf.int32, [])
+        _, y = tf.while_loop(lambda i, acc: i < n, lambda i, acc: (i + 1, acc * w), [0, tf.constant(1.0)])
+        g = tf.gradients(y, [w])[0]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for trips in (3, 3, 40, 40, 5):  # 40 exceeds the bound sized from 3 iterations (16)
+                got = sess.run(g, {n: trips})
+                np.testing.assert_allclose(got, trips * 1.01 ** (trips - 1), rtol=1e-5)
+
+
+def test_resource_variable_read_inside_a_loop_is_refused_not_dropped():
+    import graphcompat as tf
+    with tf.Graph().as_default():
+        w = tf.get_variable("w", initializer=tf.constant(0.5), use_resource=True)
+        _, y = tf.while_loop(lambda i, acc: i < 3, lambda i, acc: (i + 1, acc * w), [0, tf.constant(1.0)])
+        with pytest.raises(NotImplementedError, match="read inside the control flow"):
+            tf.gradients(y, [w])

@@ -237,6 +237,7 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
             expanded.append(x)
     if not any(s[1] is not None for s in spans):
         return _grad.gradients(ys, xs, grad_ys=grad_ys, name=name, **kwargs)
+    _refuse_reads_in_control_flow(ys, [(sources, handle) for _, sources, handle in spans if sources is not None])
     grads = _grad.gradients(ys, expanded, grad_ys=grad_ys, name=name, **kwargs) if expanded else []
     out = []
     graph = _ops.get_default_graph() if not expanded else expanded[0].graph
@@ -254,6 +255,58 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
                 parts.append(g)
             out.append(_aggregate(parts, handle, kwargs.get("unconnected_gradients")))
     return out
+
+
+def _refuse_reads_in_control_flow(ys, handles: list) -> None:
+    """A resource variable read inside a while_loop/cond body that `ys` depend on: its gradient would be
+    left out (the read's output reaches ys only through the control-flow op, which graphcompat's structural
+    gradient does not see through for resource reads), so say so instead of returning None or a partial
+    sum. Ref variables (TF 1's default) are captured as tensors and differentiate through loops."""
+    from graphcompat.framework import function_library
+    ys = [y for y in (ys if isinstance(ys, (list, tuple)) else [ys]) if isinstance(y, _ops.Tensor)]
+    if not ys or not any(sources for sources, _ in handles):
+        return
+    graph = ys[0].graph
+    inside = function_library.body_ops(graph)
+    reads = [(t.op, handle) for sources, handle in handles for t, _ in sources if t.op in inside]
+    if not reads:
+        return
+    callers: dict = {}  # function name -> the control-flow ops that run it
+    for op in graph._ops:
+        for value in op.attrs.values():
+            for item in (value if isinstance(value, (list, tuple)) else [value]):
+                name = getattr(item, "name", None)
+                if isinstance(name, str) and graph._get_function(name) is not None:
+                    callers.setdefault(name, []).append(op)
+    owner_of = {}
+    for fn in graph._functions.values():
+        if fn.owns_ops:
+            for op in fn.ops:
+                owner_of.setdefault(op, []).append(fn.name)
+    upstream, stack = set(), [y.op for y in ys]
+    while stack:  # the ops ys depend on
+        op = stack.pop()
+        if op in upstream:
+            continue
+        upstream.add(op)
+        stack.extend(t.op for t in op._inputs)
+        stack.extend(op._control_inputs)
+    for read, handle in reads:
+        pending, seen = list(owner_of.get(read, [])), set()
+        while pending:
+            fn_name = pending.pop()
+            if fn_name in seen:
+                continue
+            seen.add(fn_name)
+            for caller in callers.get(fn_name, []):
+                if caller in upstream:
+                    raise NotImplementedError(
+                        f"tf.gradients with respect to the resource variable '{handle.op.name}' read inside the "
+                        f"control flow '{caller.name}' ({read.name}): graphcompat does not differentiate resource "
+                        "variable reads inside tf.while_loop/tf.cond bodies yet; use a ref variable "
+                        "(use_resource=False, TF 1's default) or read the variable outside the loop and pass the "
+                        "value in")
+                pending.extend(owner_of.get(caller, []))
 
 
 def _gradients_module():

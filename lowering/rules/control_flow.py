@@ -518,6 +518,13 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
     if static_max is None and not isinstance(max_iter, jax.core.Tracer) and np.ndim(max_iter) == 0 \
             and int(np.asarray(max_iter)) >= 0:
         static_max = int(np.asarray(max_iter))
+    hinted = None  # a loop differentiated without a static bound: the iterations op-by-op runs saw (rounded up)
+    if static_max is None and _differentiated(vars0, captured) and getattr(ctx, "loop_hints", None) is not None:
+        # tf.gradients through `while i < n` (no maximum_iterations): the forward loop ran before, op by op
+        # (its trip count is in the plan's LoopHints), so reverse mode runs as a loop of that bound; a later
+        # run that needs more iterations fails the check below and the executor re-runs it op by op
+        _count_trips(ctx, op, cond_g, body_g, counter0, max_iter, vars0, captured)  # op by op: this run's count
+        hinted = static_max = ctx.loop_hints.capacity(op)
     lists: dict = {}     # loop variable index -> _ListCarry, for the lists the body changes
     capacity = None      # no static bound: the iterations its stacks have rows for (the plan's LoopHints)
     for _ in range(_SETTLE_PASSES):
@@ -646,7 +653,25 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
     if capacity is not None:
         ctx.check(counter - counter0 <= capacity, CapacityExceeded,
                   f"tf.while_loop '{op.name}' ran more than the {capacity} iterations its stacks were sized for", op)
+    if hinted is not None:
+        ctx.check(jnp.logical_not(jnp.asarray(final[4]).astype(bool)), CapacityExceeded,
+                  f"tf.while_loop '{op.name}' needs more than the {hinted} iterations its gradient was sized for", op)
     return (counter, max_iter, *vs, *captured)
+
+
+def _count_trips(ctx, op, cond_g, body_g, counter0, max_iter, vars0, captured) -> None:
+    """Records in the plan's LoopHints how many iterations this loop runs, by running it once on the host
+    on the primal values (an op-by-op run differentiates eagerly: stop_gradient gives concrete arrays).
+    Under jit nothing is concrete: the capacity then comes from an op-by-op run (NeedsObservedRun)."""
+    def plain(v):
+        return jax.lax.stop_gradient(v) if isinstance(v, (jax.Array, jax.core.Tracer)) else v
+    vars_, captured_ = jax.tree_util.tree_map(plain, (list(vars0), list(captured)))
+    if any(isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves((vars_, captured_, counter0, max_iter))):
+        return
+    child = SubContext(ctx, None)
+    env = _captured_env(child, op._inputs[2 + len(body_g.params):], captured_)
+    out = _while_host(child, cond_g, body_g, env, counter0, max_iter, vars_)
+    ctx.loop_hints.observe(op, int(out[0]) - int(np.asarray(counter0)))
 
 
 def _twice_differentiated(*values) -> bool:
