@@ -285,5 +285,8 @@ def library(graph) -> Any:
     # TF has no C++ gradient for While/If: give the ones a gradient's forward function reaches their own
     # gradient functions (GradientDefs), so TF can run the SymbolicGradient (control_flow_gradients.py).
     from graphcompat.framework.control_flow_gradients import add_control_flow_gradients
-    add_control_flow_gradients(lib, [fn.name for fn in graph._functions.values() if fn.kind == "function"])
+    # (only gradients' forward functions: dataset and other library functions are "function"s too)
+    forward = {op.attrs["f"].name for op in graph._ops if op.type == "SymbolicGradient" and "f" in op.attrs}
+    add_control_flow_gradients(lib, [fn.name for fn in graph._functions.values()
+                                     if fn.kind == "function" and fn.name in forward])
     return lib
