@@ -1,9 +1,10 @@
 """Lowerings of random ops (graphcompat/ops/random_ops.py).
 
 RandomUniform, RandomStandardNormal, TruncatedNormal and RandomUniformInt give TF's numbers: TF's Philox
-stream per op and session (RunContext.philox_stream, lowering/philox.py). The others (RandomShuffle,
-Multinomial, RandomGamma, RandomPoissonV2) draw from JAX keys (RunContext.random_key): TF's seed relations,
-not TF's bits.
+stream per op and session (RunContext.philox_stream, lowering/philox.py). RandomShuffle and Multinomial too,
+drawn on the host as their kernels do (lowering/philox_sampling.py; from a JAX key derived from the same
+stream where compiled plans may not call back to the host). RandomGamma and RandomPoissonV2 draw from JAX
+keys (RunContext.random_key): TF's seed relations, not TF's bits.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import ml_dtypes
 import numpy as np
 
 from graphcompat.framework import errors
-from lowering import philox
+from lowering import philox, philox_sampling
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str, shape_vector
@@ -84,16 +85,33 @@ def random_uniform_int(ctx, op, shape, minval, maxval):
     return _philox_draw(ctx, op, shape, _dtype(op, "Tout"), philox.uniform_int, minval, maxval)
 
 
+def _host_callbacks_refused(ctx) -> bool:
+    """Whether this draw must stay on the device: a compiled plan on GPU/TPU or a sharded step."""
+    return ctx.traced and not philox._host_roundings_in_compiled_plans()
+
+
 @lowers("RandomShuffle", context=True)
 def random_shuffle(ctx, op, value):
-    key = ctx.random_key(op)
-    if jnp.ndim(value) == 0 or jnp.shape(value)[0] <= 1:
-        return value
-    return jax.random.permutation(key, value, axis=0)
+    """TF's permutation: Fisher-Yates on the first size - 1 words of this run's stream (which reserves
+    ReserveSamples32(size - 1)), computed on the host; the rows are then gathered where the value is."""
+    size = int(jnp.shape(value)[0]) if jnp.ndim(value) else 0
+    if jnp.ndim(value) == 0 or size <= 1 or int(np.prod(jnp.shape(value))) <= 1:
+        return value   # the kernel forwards its input and draws nothing
+    key, counter = ctx.philox_stream(op, philox_sampling.shuffle_calls(size))
+    if _host_callbacks_refused(ctx):
+        return jax.random.permutation(philox_sampling.jax_key_from_philox(key, counter), value, axis=0)
+    dtype = np.int32 if size < 2 ** 31 - 1 else np.int64
+    perm, = philox_sampling.host_draw(
+        lambda k, c: (philox_sampling.shuffle_permutation(k, c, size),), [((size,), dtype)], key, counter)
+    if not ctx.traced:
+        return np.asarray(value)[np.asarray(perm)]
+    return jnp.take(value, perm, axis=0)
 
 
 @lowers("Multinomial", context=True)
 def multinomial(ctx, op, logits, num_samples):
+    """TF's samples: per row the kernel's double cdf and one RandDouble a sample, rows read from where
+    their shard of the kernel's thread pool starts (lowering/philox_sampling.py), on the host."""
     if np.ndim(logits) != 2:
         raise invalid(f"logits should be a matrix, got shape {shape_str(np.shape(logits))}")
     if np.ndim(num_samples) != 0:
@@ -101,13 +119,29 @@ def multinomial(ctx, op, logits, num_samples):
     n = static_ints(num_samples, "num_samples")[0]
     if n < 0:
         raise invalid(f"num_samples should be non-negative, got {n}")
-    if np.shape(logits)[1] == 0 and n:
+    batch, classes = np.shape(logits)
+    if classes == 0:
         raise invalid("num_classes should be positive, got 0")
-    key = ctx.random_key(op)
-    logits = jnp.asarray(logits)
-    samples = jax.random.categorical(key, logits.astype(jnp.float32 if logits.dtype != jnp.float64 else
-                                                        jnp.float64), axis=-1, shape=(n, logits.shape[0]))
-    return samples.T.astype(_dtype(op, "output_dtype"))
+    out_dtype = _dtype(op, "output_dtype")
+    if batch * n == 0:   # the kernel draws nothing (and reserves nothing) for an empty output
+        return jnp.zeros((batch, n), out_dtype) if ctx.traced else np.zeros((batch, n), out_dtype)
+    key, counter = ctx.philox_stream(op, philox_sampling.multinomial_calls(batch, n))
+    return multinomial_draw(ctx.traced, key, counter, logits, n, out_dtype)
+
+
+def multinomial_draw(traced: bool, key, counter, logits, n: int, out_dtype):
+    """The samples of MultinomialFunctor<CPU> from (key, counter); shared with StatelessMultinomial."""
+    if traced and not philox._host_roundings_in_compiled_plans():
+        lg = jnp.asarray(logits)
+        lg = lg.astype(jnp.float64 if lg.dtype == jnp.float64 else jnp.float32)
+        samples = jax.random.categorical(philox_sampling.jax_key_from_philox(key, counter), lg, axis=-1,
+                                         shape=(n, lg.shape[0]))
+        return samples.T.astype(out_dtype)
+    batch = np.shape(logits)[0]
+    out, = philox_sampling.host_draw(
+        lambda k, c, lg: (philox_sampling.multinomial(k, c, lg, n, out_dtype),),
+        [((batch, n), out_dtype)], key, counter, logits)
+    return out
 
 
 @lowers("RandomGamma", context=True)

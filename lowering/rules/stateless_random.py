@@ -3,8 +3,8 @@
 StatelessRandomGetKeyCounter scrambles the [2] seed into TF's Philox (key, counter) tensors (GenerateKey)
 and the V2 draws fill from them with TF's distributions (lowering/philox.py): TF's exact values, with numpy
 for concrete inputs and jax.numpy for traced ones (a fed seed works in compiled plans). Only the Philox
-algorithm is drawn (alg 1, or 3 = auto, which TF's CPU kernels resolve to Philox). StatelessMultinomial is
-not converted: it draws from a JAX threefry key derived from the key and counter (docs/migration.md).
+algorithm is drawn (alg 1, or 3 = auto, which TF's CPU kernels resolve to Philox). StatelessMultinomial
+draws TF's samples as the stateful Multinomial does (lowering/rules/random.py), from GenerateKey's stream.
 """
 from __future__ import annotations
 
@@ -30,11 +30,6 @@ def _check_seed(seed) -> None:
     if np.shape(seed) != (2,):
         raise errors.InvalidArgumentError(None, None, "seed must have shape [2], not "
                                           f"[{','.join(str(d) for d in np.shape(seed))}]")
-
-
-def _split64(x):
-    x = jnp.asarray(x).astype(jnp.uint64)
-    return (x & jnp.uint64(0xFFFFFFFF)).astype(jnp.uint32), (x >> jnp.uint64(32)).astype(jnp.uint32)
 
 
 @lowers("StatelessRandomGetKeyCounter")
@@ -71,13 +66,6 @@ def _draw(op_type, shape, key, counter, alg, draw, *args):
     xp, kw, cw = _philox_args(op_type, key, counter, alg)
     n = int(np.prod(out_shape, dtype=np.int64))
     return draw(xp, kw, cw, n, *args).reshape(out_shape)
-
-
-def _jax_key(key, counter):
-    k_lo, k_hi = _split64(jnp.asarray(key)[0])
-    c_lo, c_hi = _split64(jnp.asarray(counter)[1])  # counter[0] of a Philox GetKeyCounter is 0
-    k = jax.random.wrap_key_data(jnp.stack([k_lo ^ c_hi, k_hi]), impl="threefry2x32")
-    return jax.random.fold_in(k, c_lo)
 
 
 def _shape(shape) -> tuple:
@@ -176,17 +164,26 @@ def uniform_full_int_v1(shape, seed, *, dtype, **_):
 
 @lowers("StatelessMultinomial")
 def multinomial(logits, num_samples, seed, *, output_dtype, **_):
+    from lowering.rules.random import multinomial_draw
+
     _check_seed(seed)
     if np.ndim(logits) != 2:
         raise errors.InvalidArgumentError(None, None, "logits should be a matrix, got shape "
                                           f"[{','.join(str(d) for d in np.shape(logits))}]")
+    if np.ndim(num_samples) != 0:
+        raise errors.InvalidArgumentError(None, None, "num_samples should be a scalar, got shape "
+                                          f"[{','.join(str(d) for d in np.shape(num_samples))}]")
     n = int(np.asarray(num_samples)) if not isinstance(num_samples, jax.core.Tracer) else None
     if n is None:
         raise NotImplementedError("graphcompat needs a constant num_samples for tf.random.stateless_categorical")
     if n < 0:
-        raise errors.InvalidArgumentError(None, None, f"num_samples should be nonnegative, got {n}")
-    key, counter = get_key_counter(seed)
-    batch = np.shape(logits)[0]
-    lg = jnp.asarray(logits).astype(jnp.float32 if jnp.result_type(logits) != jnp.float64 else jnp.float64)
-    out = jax.random.categorical(_jax_key(key, counter), lg[:, None, :], axis=-1, shape=(batch, n))
-    return out.astype(_np_dtype(output_dtype))
+        raise errors.InvalidArgumentError(None, None, f"num_samples should be non-negative, got {n}")
+    batch, classes = np.shape(logits)
+    if classes == 0:
+        raise errors.InvalidArgumentError(None, None, "num_classes should be positive, got 0")
+    out_dtype = _np_dtype(output_dtype)
+    xp, key, counter = _seed_args(seed)
+    if batch * n == 0:
+        return xp.zeros((batch, n), out_dtype)
+    traced = xp is jnp or isinstance(logits, jax.core.Tracer)
+    return multinomial_draw(traced, key, counter, logits, n, out_dtype)

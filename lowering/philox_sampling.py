@@ -1,0 +1,449 @@
+"""TF's CPU kernels that draw a sequence from SimplePhilox: candidate samplers, Multinomial, RandomShuffle.
+
+These kernels read Philox words one at a time (random::SingleSampleAdapter: a call's four words in order,
+then the next call's), and how many words a sample takes depends on the words themselves (ExactUniformInt's
+rejection, a unique sampler's rejected duplicates): sequential by nature. So the draw is computed on the
+host with numpy and python ints, bit for bit as the kernel does (candidate_sampler_ops.cc, range_sampler.cc,
+lib/random/{simple_philox,exact_uniform_int,weighted_picker,distribution_sampler}.*, multinomial_op.cc,
+random_shuffle_op.cc), op by op directly and in compiled plans through one host callback per draw (as
+lowering/philox.py does for glibc's roundings). Where compiled plans may not call back to the host (GPU/TPU,
+steps sharded over devices: `philox._host_roundings_in_compiled_plans`), the rules draw from a JAX key
+derived from the same Philox key and counter instead: TF's distributions, not TF's numbers.
+
+Values computed with libm functions take glibc's own results (the C library through `math` and ctypes), as
+TF's kernels call glibc: exact where TF runs on the same C library. Multinomial's exp is Eigen's vectorized
+double exp, which may differ from the correctly rounded one by an ulp: a sample moves only when a uniform
+falls within that ulp of a class boundary.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import math
+import os
+from typing import Callable, Optional, Sequence, Tuple
+
+import ml_dtypes
+import numpy as np
+
+from lowering import philox
+
+_MASK32 = 0xFFFFFFFF
+_MASK64 = 0xFFFFFFFFFFFFFFFF
+KINT32MAX = 2 ** 31 - 1
+
+
+# --- the word stream ------------------------------------------------------------------------------------
+
+class WordStream:
+    """random::SimplePhilox over a PhiloxRandom(key, counter): words in order, fetched in numpy blocks."""
+
+    _BLOCK_CALLS = 1024
+
+    def __init__(self, key: Sequence[int], counter: Sequence[int], skip_calls: int = 0):
+        self.key = tuple(int(k) for k in key)
+        self.counter = philox._advance(tuple(int(c) for c in counter), skip_calls)
+        self.buffer: list = []
+        self.pos = 0
+
+    def _refill(self) -> None:
+        w = philox.words(np, self.key, self.counter, self._BLOCK_CALLS)
+        self.buffer = np.asarray(w, np.uint32).reshape(-1).tolist()
+        self.counter = philox._advance(self.counter, self._BLOCK_CALLS)
+        self.pos = 0
+
+    def rand32(self) -> int:
+        if self.pos == len(self.buffer):
+            self._refill()
+        x = self.buffer[self.pos]
+        self.pos += 1
+        return x
+
+    def rand64(self) -> int:
+        lo = self.rand32()
+        return lo | (self.rand32() << 32)
+
+    def rand_float(self) -> float:
+        """Uint32ToFloat: the low 23 bits as the mantissa of [1, 2), minus one (exact: m / 2^23)."""
+        return (self.rand32() & 0x7FFFFF) * (1.0 / (1 << 23))
+
+    def rand_double(self) -> float:
+        """Uint64ToDouble(x0, x1): x0's low 20 bits over x1 as the mantissa (exact: m / 2^52)."""
+        x0 = self.rand32()
+        x1 = self.rand32()
+        return (((x0 & 0xFFFFF) << 32) | x1) * (1.0 / (1 << 52))
+
+    def uniform(self, n: int) -> int:
+        return exact_uniform_int(n, self.rand32, 32)
+
+    def uniform64(self, n: int) -> int:
+        return exact_uniform_int(n, self.rand64, 64)
+
+
+def exact_uniform_int(n: int, random: Callable[[], int], bits: int) -> int:
+    """TF's ExactUniformInt: masks for powers of two, else rejects words below (2^bits - 1) % n + 1."""
+    if n == 0:
+        random()  # the kernel consumes a value anyway
+        return 0
+    if n & (n - 1) == 0:
+        return random() & (n - 1)
+    rem = ((1 << bits) - 1) % n + 1
+    while True:
+        r = random()
+        if r >= rem:
+            return r % n
+
+
+# --- glibc's float functions (TF's kernels call them) ----------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _libm():
+    """The C library's math functions through ctypes, or None (then numpy's float32 functions, which differ
+    from glibc's by an ulp for a small fraction of inputs)."""
+    name = ctypes.util.find_library("m")
+    if not name:
+        return None
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return None
+    for fn in ("log1pf", "expm1f"):
+        getattr(lib, fn).restype = ctypes.c_float
+        getattr(lib, fn).argtypes = [ctypes.c_float]
+    lib.powf.restype = ctypes.c_float
+    lib.powf.argtypes = [ctypes.c_float, ctypes.c_float]
+    return lib
+
+
+def powf(x: np.ndarray, y: np.float32) -> np.ndarray:
+    """std::pow(float, float) elementwise: glibc's powf (numpy's float32 power rounds ~10% of a
+    vocabulary's distorted unigrams the other way)."""
+    x = np.asarray(x, np.float32)
+    lib = _libm()
+    if lib is None:
+        return np.power(x, np.float32(y), dtype=np.float32)
+    y = float(np.float32(y))
+    return np.array([lib.powf(float(v), y) for v in x.reshape(-1).tolist()], np.float32).reshape(x.shape)
+
+
+def _log1pf(x: np.float32) -> np.float32:
+    lib = _libm()
+    return np.float32(lib.log1pf(float(x))) if lib else np.log1p(np.float32(x))
+
+
+def _expm1f(x: np.float32) -> np.float32:
+    lib = _libm()
+    return np.float32(lib.expm1f(float(x))) if lib else np.expm1(np.float32(x))
+
+
+def expected_count(p: np.float32, batch_size: int, num_tries: int) -> np.float32:
+    """range_sampler.cc's ExpectedCountHelper in float32: p * batch_size when no draw was rejected, else
+    -expm1f(num_tries * log1pf(-p)) (the probability of being drawn at least once in num_tries draws)."""
+    p = np.float32(p)
+    if num_tries == batch_size:
+        return np.float32(p * np.float32(batch_size))
+    return np.float32(-_expm1f(np.float32(np.float32(num_tries) * _log1pf(np.float32(-p)))))
+
+
+# --- range samplers -------------------------------------------------------------------------------------
+
+class UniformSampler:
+    def __init__(self, range_max: int):
+        self.range = range_max
+        self.inv_range = np.float32(1.0 / range_max)   # float(1.0 / range): a double rounded to float
+
+    def sample(self, rnd: WordStream) -> int:
+        return rnd.uniform64(self.range)
+
+    def probability(self, value: int) -> np.float32:
+        return self.inv_range
+
+
+class LogUniformSampler:
+    def __init__(self, range_max: int):
+        self.range = range_max
+        self.log_range = math.log1p(range_max)
+
+    def sample(self, rnd: WordStream) -> int:
+        # static_cast<int64>(exp(RandDouble() * log_range)) - 1, mod range; math.exp is the C library's
+        return (int(math.exp(rnd.rand_double() * self.log_range)) - 1) % self.range
+
+    def probability(self, value: int) -> np.float32:
+        return np.float32(math.log((value + 2.0) / (value + 1.0)) / self.log_range)
+
+
+class UnigramSampler:
+    """TF's (Learned) UnigramSampler: a WeightedPicker over integer weights (each class starts at 1), picked
+    with UnbiasedUniform(total weight); a pick is the class whose cumulative weight range holds it."""
+
+    def __init__(self, weights: np.ndarray):
+        self.weights = np.asarray(weights, np.int64)
+        self.cumulative = np.cumsum(self.weights)
+        self.total = int(self.cumulative[-1]) if self.weights.size else 0
+        self.range = self.weights.size
+
+    def sample(self, rnd: WordStream) -> int:
+        if self.total == 0:
+            return -1
+        position = exact_uniform_int(self.total, rnd.rand32, 32)
+        return int(np.searchsorted(self.cumulative, position, side="right"))
+
+    def probability(self, value: int) -> np.float32:
+        return np.float32(np.float32(self.weights[value]) / np.float32(self.total))
+
+    def updated(self, values: np.ndarray) -> np.ndarray:
+        """The weights after Update(true classes): +1 per occurrence, at most up to kint32max in total."""
+        values = np.asarray(values, np.int64).reshape(-1)
+        count = max(0, min(values.size, KINT32MAX - self.total))
+        out = self.weights.copy()
+        np.add.at(out, values[:count], 1)
+        return out
+
+
+class FixedUnigramSampler:
+    """TF's FixedUnigramSampler: DistributionSampler's alias table (built in double as the kernel does) and
+    Probability = weight / (float running sum of the weights)."""
+
+    def __init__(self, weights: np.ndarray):
+        self.weights = np.asarray(weights, np.float32)
+        total = np.float32(0)
+        for w in self.weights:
+            total = np.float32(total + w)
+        self.total = total
+        self.range = self.weights.size
+        self.prob, self.alt = _alias_table(self.weights.tobytes())
+
+    def sample(self, rnd: WordStream) -> int:
+        r = rnd.rand_float()
+        idx = rnd.uniform(self.range)
+        return idx if r < self.prob[idx] else self.alt[idx]
+
+    def probability(self, value: int) -> np.float32:
+        if value < 0 or value >= self.range:
+            return np.float32(0)
+        return np.float32(self.weights[value] / self.total)
+
+
+@functools.lru_cache(maxsize=16)
+def _alias_table(weight_bytes: bytes) -> Tuple[list, list]:
+    """random::DistributionSampler's (prob as float, alt) lists for float32 weights, step for step."""
+    weights = np.frombuffer(weight_bytes, np.float32).astype(np.float64).tolist()
+    n = len(weights)
+    total = 0.0
+    for w in weights:
+        total += w
+    alt = [-1] * n
+    pr = [(w * n) / total for w in weights]
+    low = [i for i in range(n) if pr[i] < 1.0]
+    high = [i for i in range(n) if pr[i] >= 1.0]
+    while high and low:
+        lo, hi = low.pop(), high.pop()
+        alt[lo] = hi
+        remaining = pr[hi] - (1.0 - pr[lo])
+        pr[hi] = remaining
+        (low if remaining < 1.0 else high).append(hi)
+    prob = [float(np.float32(p)) for p in pr]
+    for idx in high + low:   # rounding leftovers: certain, and their own alternative
+        prob[idx] = 1.0
+        alt[idx] = idx
+    return prob, alt
+
+
+def sample_batch(sampler, rnd: WordStream, num_sampled: int, unique: bool, true_classes: np.ndarray):
+    """RangeSampler::SampleBatchGetExpectedCount: (sampled int64, true expected float32, sampled expected
+    float32); unique draws reject values already drawn, counting every draw in num_tries."""
+    if unique:
+        used, batch, tries = set(), [], 0
+        while len(batch) < num_sampled:
+            tries += 1
+            value = sampler.sample(rnd)
+            if value not in used:
+                used.add(value)
+                batch.append(value)
+    else:
+        batch = [sampler.sample(rnd) for _ in range(num_sampled)]
+        tries = num_sampled
+    probs: dict = {}
+
+    def count(v: int) -> np.float32:
+        if v not in probs:
+            probs[v] = expected_count(sampler.probability(v), num_sampled, tries)
+        return probs[v]
+    true_classes = np.asarray(true_classes, np.int64)
+    true_expected = np.array([count(int(v)) for v in true_classes.reshape(-1)], np.float32)
+    sampled_expected = np.array([count(v) for v in batch], np.float32)
+    return (np.array(batch, np.int64), true_expected.reshape(true_classes.shape), sampled_expected)
+
+
+def candidate_sampler_calls(num_sampled: int) -> int:
+    """Philox calls a candidate sampler's run reserves: ReserveSamples32(2048 * num_sampled)."""
+    return (2048 * num_sampled + 3) // 4
+
+
+# --- RandomShuffle --------------------------------------------------------------------------------------
+
+def shuffle_calls(size: int) -> int:
+    """Philox calls RandomShuffle reserves per run: ReserveSamples32(size - 1)."""
+    return (size - 1 + 3) // 4 if size > 1 else 0
+
+
+def shuffle_permutation(key: Sequence[int], counter: Sequence[int], size: int) -> np.ndarray:
+    """random_shuffle_op.cc's permutation of range(size): for i < size - 1, swap i with i + word_i % (size - i)."""
+    if size >= KINT32MAX:
+        raise NotImplementedError("tf.random_shuffle of 2**31 - 1 or more rows (TF's 64-bit sample path)")
+    perm = list(range(size))
+    if size <= 1:
+        return np.asarray(perm, np.int64)
+    w = np.asarray(philox.words(np, tuple(int(k) for k in key), tuple(int(c) for c in counter),
+                                shuffle_calls(size)), np.uint32).reshape(-1)[:size - 1]
+    j = (np.arange(size - 1, dtype=np.int64) + w.astype(np.int64) % (size - np.arange(size - 1, dtype=np.int64)))
+    for i, k in enumerate(j.tolist()):
+        perm[i], perm[k] = perm[k], perm[i]
+    return np.asarray(perm, np.int64)
+
+
+# --- Multinomial ----------------------------------------------------------------------------------------
+
+def multinomial_calls(batch: int, num_samples: int) -> int:
+    """Philox calls Multinomial reserves per run: ReserveRandomOutputs(batch * 2 * ceil4(num_samples), 256)."""
+    return batch * ((num_samples + 3) // 4 * 4) * 2 * philox.RESERVED_PER_OUTPUT
+
+
+def tf_intra_op_threads() -> int:
+    """The size of TF's intra-op pool on this machine (port::MaxParallelism: the CPUs this process may use)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _divup(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def eigen_parallel_for_blocks(n: int, cost_per_unit: int, threads: int) -> int:
+    """The block size of Shard() -> Eigen ThreadPoolDevice::parallelFor(n, TensorOpCost(0, 0, cost)): n when
+    it runs inline, else CalculateParallelForBlock's choice (the rows a worker's Philox copy skips to)."""
+    if n <= 1 or threads <= 1:
+        return n
+    total = float(n) * cost_per_unit
+    if min(threads, max(1, int((total - 100000.0) / 100000.0 + 0.9))) == 1:   # CostModel::numThreads
+        return n
+    block_size_f = 1.0 / (cost_per_unit / 40000.0)                         # 1 / taskSize(1, cost)
+    block_size = min(n, max(_divup(n, 4 * threads), int(block_size_f)))
+    max_block_size = min(n, 2 * block_size)
+    block_count = _divup(n, block_size)
+    max_efficiency = block_count / (_divup(block_count, threads) * threads)
+    prev = block_count
+    while max_efficiency < 1.0 and prev > 1:
+        coarser = _divup(n, prev - 1)
+        if coarser > max_block_size:
+            break
+        coarser_count = _divup(n, coarser)
+        prev = coarser_count
+        efficiency = coarser_count / (_divup(coarser_count, threads) * threads)
+        if efficiency + 0.01 >= max_efficiency:
+            block_size, block_count = coarser, coarser_count
+            max_efficiency = max(max_efficiency, efficiency)
+    return block_size
+
+
+def multinomial_row_offsets(batch: int, num_classes: int, num_samples: int,
+                            threads: Optional[int] = None) -> np.ndarray:
+    """The first word of each row's samples: a shard of rows [start, limit) skips (start * (num_samples + 3))
+    / 4 calls and its rows then read 2 * num_samples words each, one after the other."""
+    threads = tf_intra_op_threads() if threads is None else threads
+    cost = int(50 * (num_samples * math.log(num_classes) / math.log(2) + num_classes))
+    block = eigen_parallel_for_blocks(batch, cost, threads) if batch else 1
+    rows = np.arange(batch, dtype=np.int64)
+    start = rows // block * block
+    return 4 * (start * (num_samples + 3) // 4) + (rows - start) * 2 * num_samples
+
+
+def multinomial(key: Sequence[int], counter: Sequence[int], logits: np.ndarray, num_samples: int,
+                out_dtype, threads: Optional[int] = None) -> np.ndarray:
+    """multinomial_op.cc's CPU functor: per row an unnormalized cdf in double over the finite logits
+    (exp(logit - max finite logit)), and each sample the upper bound of RandDouble() * total in it."""
+    logits = np.asarray(logits)
+    batch, num_classes = logits.shape
+    out = np.zeros((batch, num_samples), out_dtype)
+    if not out.size:
+        return out
+    lg = logits.astype(np.float64)
+    finite = np.isfinite(lg)
+    top = np.where(finite, lg, -np.inf).max(axis=1)
+    lowest = float(ml_dtypes.finfo(logits.dtype).min)
+    top = np.where(np.isfinite(top), top, lowest)   # no finite logit: numeric_limits<T>::lowest()
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(lg - top[:, None])
+    cdf = np.cumsum(np.where(finite, e, 0.0), axis=1)   # sequential double sums, the kernel's order
+    offsets = multinomial_row_offsets(batch, num_classes, num_samples, threads)
+    word_pos = offsets[:, None] + 2 * np.arange(num_samples, dtype=np.int64)[None, :]
+    hi, lo = words_at(key, counter, word_pos), words_at(key, counter, word_pos + 1)
+    u = (((hi & 0xFFFFF) << np.uint64(32)) | lo).astype(np.float64) * (1.0 / (1 << 52))
+    to_find = u * cdf[:, -1:]
+    for b in range(batch):
+        out[b] = np.searchsorted(cdf[b], to_find[b], side="right")
+    return out
+
+
+def words_at(key: Sequence[int], counter: Sequence[int], positions: np.ndarray) -> np.ndarray:
+    """The words at stream positions `positions` (word i: call counter + i // 4, its word i % 4), uint64."""
+    positions = np.asarray(positions, np.int64)
+    calls = (positions // 4).astype(np.uint64)
+    w = philox.philox(np, tuple(int(k) for k in key), philox._counters(np, tuple(int(c) for c in counter), calls))
+    stacked = np.stack([np.asarray(x, np.uint64) for x in w], axis=-1)
+    return np.take_along_axis(stacked, (positions % 4)[..., None], axis=-1)[..., 0]
+
+
+# --- running a host draw from a compiled plan ------------------------------------------------------------
+
+def host_draw(fn: Callable, out_specs: Sequence[Tuple[tuple, np.dtype]], key, counter, *arrays):
+    """`fn(key ints, counter ints, *numpy arrays)` -> arrays shaped/typed as `out_specs`.
+
+    Op by op (python-int key and counter, concrete arrays) it runs directly. In a compiled plan it runs as
+    one host callback; its results come back as bytes (the callback's thread may run without JAX's 64-bit
+    mode, where int64/float64 results would be narrowed). Callers check
+    `philox._host_roundings_in_compiled_plans()` first: no callbacks on GPU/TPU or sharded steps."""
+    import jax
+    concrete = all(isinstance(w, (int, np.integer)) for w in tuple(key) + tuple(counter)) and \
+        not any(isinstance(a, jax.core.Tracer) for a in arrays)
+    if concrete:
+        return fn(tuple(int(k) for k in key), tuple(int(c) for c in counter), *(np.asarray(a) for a in arrays))
+    import jax.numpy as jnp
+    specs = [(tuple(int(d) for d in shape), np.dtype(dtype)) for shape, dtype in out_specs]
+    sizes = [int(np.prod(shape, dtype=np.int64)) * dtype.itemsize for shape, dtype in specs]
+    words = jnp.stack([jnp.asarray(w, jnp.uint32) if isinstance(w, (int, np.integer)) else
+                       jnp.asarray(w).astype(jnp.uint32) for w in tuple(key) + tuple(counter)])
+
+    def host(words, *host_arrays):
+        w = [int(x) for x in np.asarray(words)]
+        outs = fn(tuple(w[:2]), tuple(w[2:]), *(np.asarray(a) for a in host_arrays))
+        parts = [np.ascontiguousarray(np.asarray(o, dtype).reshape(shape)).view(np.uint8).reshape(-1)
+                 for o, (shape, dtype) in zip(outs, specs)]
+        return np.concatenate(parts) if parts else np.zeros((0,), np.uint8)
+
+    raw = jax.pure_callback(host, jax.ShapeDtypeStruct((sum(sizes),), np.uint8), words, *arrays,
+                            vmap_method="sequential")
+    out, offset = [], 0
+    for (shape, dtype), size in zip(specs, sizes):
+        chunk = raw[offset:offset + size]
+        offset += size
+        if dtype.itemsize == 1:
+            value = jax.lax.bitcast_convert_type(chunk, dtype)
+        else:
+            value = jax.lax.bitcast_convert_type(chunk.reshape(-1, dtype.itemsize), dtype)
+        out.append(value.reshape(shape))
+    return tuple(out)
+
+
+def jax_key_from_philox(key, counter):
+    """A JAX key from a Philox key and counter, for the draws that may not call back to the host: TF's
+    distributions from a stream that is a function of TF's, as lowering/rules/stateless_random.py does."""
+    import jax
+    import jax.numpy as jnp
+    k = [jnp.asarray(w).astype(jnp.uint32) for w in key]
+    c = [jnp.asarray(w).astype(jnp.uint32) for w in counter]
+    base = jax.random.wrap_key_data(jnp.stack([k[0] ^ c[2], k[1] ^ c[3]]), impl="threefry2x32")
+    return jax.random.fold_in(jax.random.fold_in(base, c[0]), c[1])
