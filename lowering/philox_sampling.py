@@ -447,3 +447,193 @@ def jax_key_from_philox(key, counter):
     c = [jnp.asarray(w).astype(jnp.uint32) for w in counter]
     base = jax.random.wrap_key_data(jnp.stack([k[0] ^ c[2], k[1] ^ c[3]]), impl="threefry2x32")
     return jax.random.fold_in(jax.random.fold_in(base, c[0]), c[1])
+
+
+# --- RandomGamma, RandomPoisson: per-output streams with rejection -----------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _libm_double(name: str):
+    """A double -> double function of the C library (std::lgamma: CPython's math.lgamma is its own)."""
+    lib = _libm()
+    if lib is None:
+        return None
+    fn = getattr(lib, name)
+    fn.restype = ctypes.c_double
+    fn.argtypes = [ctypes.c_double]
+    return fn
+
+
+def _lgamma(x: float) -> float:
+    fn = _libm_double("lgamma")
+    if fn is not None:
+        return fn(x)
+    try:
+        return math.lgamma(x)
+    except (ValueError, OverflowError):
+        return math.inf
+
+
+def _log(x: float) -> float:
+    """std::log for any double (math.log raises outside its domain)."""
+    if x > 0.0:
+        return math.log(x)
+    return -math.inf if x == 0.0 else math.nan
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else math.nan
+
+
+class _OutputCalls:
+    """The Philox calls of each output of a kernel that skips kReservedSamplesPerOutput (256) calls per
+    output (random_gamma_op.cc, random_poisson_op.cc): the first `first` calls of every output computed
+    at once, later ones (rare rejections) one at a time."""
+
+    def __init__(self, key, counter, outputs: int, first: int):
+        self.key, self.counter, self.first = tuple(key), tuple(counter), first
+        w = philox.words(np, self.key, self.counter, outputs, philox.RESERVED_PER_OUTPUT, first)
+        self.words = np.asarray(w, np.uint64).reshape(outputs, first, 4)
+        self._uniform = philox._uniform_from_words(np, self.words, np.dtype(np.float64)).tolist()
+        self._normal = None
+
+    def _words(self, output: int, call: int) -> np.ndarray:
+        if call < self.first:
+            return self.words[output, call]
+        offset = np.uint64(output * philox.RESERVED_PER_OUTPUT + call)
+        w = philox.philox(np, self.key, philox._counters(np, self.counter, np.array([offset], np.uint64)))
+        return np.array([int(x[0]) for x in w], np.uint64)
+
+    def uniform(self, output: int, call: int) -> list:
+        """UniformDistribution<double> of the call: two doubles."""
+        if call < self.first:
+            return self._uniform[output][call]
+        return philox._uniform_from_words(np, self._words(output, call), np.dtype(np.float64)).tolist()
+
+    def normal(self, output: int, call: int) -> list:
+        """NormalDistribution<double> of the call: two doubles (BoxMullerDouble with glibc's log/sin/cos)."""
+        if call < self.first:
+            if self._normal is None:
+                d0, d1 = philox._box_muller_double_host(self.words)
+                self._normal = np.stack([d0, d1], axis=-1).tolist()
+            return self._normal[output][call]
+        d0, d1 = philox._box_muller_double_host(self._words(output, call)[None])
+        return [float(d0[0]), float(d1[0])]
+
+
+def gamma_calls(num_samples: int, num_alphas: int) -> int:
+    return num_samples * num_alphas * philox.RESERVED_PER_OUTPUT
+
+
+def gamma(key, counter, alphas: np.ndarray, num_samples: int, dtype) -> np.ndarray:
+    """random_gamma_op.cc on the CPU: output (alpha i, sample j) is number i * num_samples + j, with its own
+    stream 256 calls apart; in double: an exponential (-log1p(-u)) for alpha == 1, else Marsaglia-Tsang with
+    d = alpha - 1/3 (alpha + 2/3 and a factor u^(1/alpha) below 1), taking a call's two normals and two
+    uniforms last first. Returns [num_samples, num_alphas]."""
+    alphas = np.asarray(alphas).astype(np.float64).reshape(-1).tolist()
+    count = len(alphas) * num_samples
+    out = np.empty((num_samples, len(alphas)), np.float64)
+    if not count:
+        return out.astype(dtype)
+    calls = _OutputCalls(key, counter, count, 2)
+    for output in range(count):
+        alpha_idx, sample_idx = divmod(output, num_samples)
+        alpha = alphas[alpha_idx]
+        call = 0
+        if alpha == 1.0:
+            u = calls.uniform(output, 0)[1]
+            out[sample_idx, alpha_idx] = -math.log1p(-u)
+            continue
+        less = alpha < 1.0
+        d = alpha + (2.0 / 3 if less else -1.0 / 3)
+        c = 1.0 / 3 / _sqrt(d)
+        normals, uniforms = [], []
+        while True:
+            if not normals:
+                normals = calls.normal(output, call)
+                call += 1
+            x = normals.pop()
+            v = 1 + c * x
+            if v <= 0:
+                continue
+            v = v * v * v
+            if not uniforms:
+                uniforms = calls.uniform(output, call)
+                call += 1
+            u = uniforms.pop()
+            if u < 1 - 0.0331 * (x * x) * (x * x) or _log(u) < 0.5 * x * x + d * (1 - v + _log(v)):
+                res = d * v
+                if less:
+                    if not uniforms:
+                        uniforms = calls.uniform(output, call)
+                        call += 1
+                    res *= math.pow(uniforms.pop(), 1 / alpha)
+                out[sample_idx, alpha_idx] = res
+                break
+    return _to(out, dtype)
+
+
+def poisson(key, counter, rates: np.ndarray, num_samples: int, dtype) -> np.ndarray:
+    """random_poisson_op.cc on the CPU, in double: Knuth's product of uniforms below exp(-rate) for rate < 10,
+    Hormann's transformed rejection above; each output's stream 256 calls apart, a call's two uniforms taken
+    last first. Returns [num_samples, num_rates]."""
+    rates = np.asarray(rates).astype(np.float64).reshape(-1).tolist()
+    count = len(rates) * num_samples
+    out = np.empty((num_samples, len(rates)), np.float64)
+    if not count:
+        return out.astype(dtype)
+    calls = _OutputCalls(key, counter, count, 4)
+    for output in range(count):
+        rate_idx, sample_idx = divmod(output, num_samples)
+        rate = rates[rate_idx]
+        state = {"call": 0, "uniforms": []}
+
+        def uniform() -> float:
+            if not state["uniforms"]:
+                state["uniforms"] = calls.uniform(output, state["call"])
+                state["call"] += 1
+            return state["uniforms"].pop()
+        if rate < 10:
+            exp_neg_rate = math.exp(-rate)
+            prod, x = 1.0, 0.0
+            while True:
+                prod = prod * uniform()
+                if prod <= exp_neg_rate:
+                    out[sample_idx, rate_idx] = x
+                    break
+                x += 1
+            continue
+        out[sample_idx, rate_idx] = _hormann(rate, uniform)
+    return _to(out, dtype)
+
+
+def _to(x: np.ndarray, dtype) -> np.ndarray:
+    """static_cast<T>(double): Eigen's half converts through float (two roundings); an integer output of
+    an infinite or NaN sample is numeric_limits<int>::infinity() / quiet_NaN(), both 0."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        return np.where(np.isfinite(x), x, 0.0).astype(dtype)
+    if dtype == np.float16 or dtype == ml_dtypes.bfloat16:
+        return x.astype(np.float32).astype(dtype)
+    return x.astype(dtype)
+
+
+def _hormann(rate: float, uniform: Callable[[], float]) -> float:
+    if math.isnan(rate) or math.isinf(rate):
+        return rate
+    log_rate = math.log(rate)
+    b = 0.931 + 2.53 * math.sqrt(rate)
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    while True:
+        u = uniform() - 0.5
+        v = uniform()
+        u_shifted = 0.5 - abs(u)
+        k = math.floor((2 * a / u_shifted + b) * u + rate + 0.43)
+        if u_shifted >= 0.07 and v <= 0.9277 - 3.6224 / (b - 2):
+            return float(k)
+        if k < 0 or (u_shifted < 0.013 and v > u_shifted):
+            continue
+        s = _log(v * inv_alpha / (a / (u_shifted * u_shifted) + b))
+        t = -rate + k * log_rate - _lgamma(k + 1)
+        if s <= t:
+            return float(k)

@@ -51,6 +51,19 @@ def _shuffles(tf):
             tf.random_shuffle(tf.constant([[1, 2]])), tf.random_shuffle(tf.constant(np.arange(1000)), seed=2)]
 
 
+def _gammas_and_poissons(tf):
+    """The kernels' own outputs (tf.random_gamma clamps its result at the dtype's tiny afterwards)."""
+    alphas = np.array([0.3, 1.0, 2.5, 0.05, 30.0])
+    rates = np.array([[0.5, 3.0, 9.9], [10.0, 55.0, 1e4]])
+    out = [tf.random_gamma([7], alphas.astype(dt), dtype=dt) for dt in ("float16", "float32", "float64")]
+    out.append(tf.random_gamma([2, 3], tf.constant([[1.5], [0.7]]), beta=2.0, seed=4))
+    out += [tf.random_poisson(rates.astype(np.float32), [4], dtype=dt) for dt in ("float16", "float32", "int64")]
+    out.append(tf.random_poisson(tf.constant(rates), [3], dtype=tf.int32, seed=8))
+    out.append(tf.random_gamma([0], [1.0]))
+    graph = tf.get_default_graph()
+    return out + [op.outputs[0] for op in graph.get_operations() if op.type == "RandomGamma"]
+
+
 def _stateless(tf):
     logits = tf.constant(np.random.RandomState(1).randn(4, 30).astype(np.float32))
     return [tf.random.stateless_categorical(logits, 6, seed) for seed in ([1, 2], [-7, 2 ** 30 + 11])] + \
@@ -89,7 +102,7 @@ def tier(request):
     graphcompat.config.set_deterministic(False)
 
 
-@pytest.mark.parametrize("build", [_samplers, _multinomials, _shuffles, _stateless])
+@pytest.mark.parametrize("build", [_samplers, _multinomials, _shuffles, _gammas_and_poissons, _stateless])
 def test_three_runs_equal_tf(tier, build):
     want = _three_runs(oracle.tf1(), build)
     got = _three_runs(graphcompat, build)
@@ -126,14 +139,19 @@ def test_compiled_plans_without_host_callbacks(monkeypatch):
                        graphcompat.nn.learned_unigram_candidate_sampler(true, 1, 8, False, 50)[0]]
             shuffled = graphcompat.random_shuffle(graphcompat.range(40))
             drawn = graphcompat.multinomial(graphcompat.zeros([3, 6]), 5)
+            gamma = graphcompat.random_gamma([50], [0.5, 4.0])
+            poisson = graphcompat.random_poisson([2.0, 30.0], [50], dtype=graphcompat.int64)
             with graphcompat.Session() as sess:
                 runs = [sess.run([sampled, shuffled, drawn]) for _ in range(2)]
+                g, p = sess.run([gamma, poisson])
     finally:
         graphcompat.config.set_deterministic(False)
     (s0, p0, d0), (s1, p1, d1) = runs
     assert len(set(s0[0].tolist())) == 20 and s0[0].min() >= 0 and s0[0].max() < 50
     assert sorted(p0.tolist()) == list(range(40)) and not np.array_equal(p0, p1)
     assert d0.shape == (3, 5) and d0.min() >= 0 and d0.max() < 6
+    assert g.shape == (50, 2) and g.min() > 0 and 2.5 < g[:, 1].mean() < 5.5
+    assert p.shape == (50, 2) and p.dtype == np.int64 and 20 < p[:, 1].mean() < 40
 
 
 def test_word2vec_nce_loss_first_steps_equal_tf():

@@ -3,8 +3,7 @@
 RandomUniform, RandomStandardNormal, TruncatedNormal and RandomUniformInt give TF's numbers: TF's Philox
 stream per op and session (RunContext.philox_stream, lowering/philox.py). RandomShuffle and Multinomial too,
 drawn on the host as their kernels do (lowering/philox_sampling.py; from a JAX key derived from the same
-stream where compiled plans may not call back to the host). RandomGamma and RandomPoissonV2 draw from JAX
-keys (RunContext.random_key): TF's seed relations, not TF's bits.
+stream where compiled plans may not call back to the host), and RandomGamma and RandomPoissonV2.
 """
 from __future__ import annotations
 
@@ -144,17 +143,43 @@ def multinomial_draw(traced: bool, key, counter, logits, n: int, out_dtype):
     return out
 
 
+def _per_output_draw(ctx, op, shape, param, kernel, out_dtype):
+    """RandomGamma / RandomPoissonV2: `kernel(key, counter, params, num_samples, dtype)` -> [samples, params]
+    on the host, each output's stream 256 calls after the previous one's (ReserveRandomOutputs(n, 256))."""
+    samples_shape = _static_shape(shape, op)
+    num_samples = int(np.prod(samples_shape, dtype=np.int64))
+    param_shape = tuple(np.shape(param))
+    num_params = int(np.prod(param_shape, dtype=np.int64))
+    out_shape = samples_shape + param_shape
+    if not num_samples * num_params:   # the kernels return the empty output before drawing
+        return jnp.zeros(out_shape, out_dtype) if ctx.traced else np.zeros(out_shape, out_dtype)
+    key, counter = ctx.philox_stream(op, philox_sampling.gamma_calls(num_samples, num_params))
+    out, = philox_sampling.host_draw(lambda k, c, p: (kernel(k, c, p, num_samples, out_dtype),),
+                                     [((num_samples, num_params), out_dtype)], key, counter, param)
+    return out.reshape(out_shape)
+
+
 @lowers("RandomGamma", context=True)
 def random_gamma(ctx, op, shape, alpha):
-    out_shape = _static_shape(shape, op) + tuple(jnp.shape(alpha))
-    return jax.random.gamma(ctx.random_key(op), alpha, out_shape, dtype=alpha.dtype)
+    """TF's numbers (lowering/philox_sampling.gamma); without host callbacks, JAX's gamma sampler."""
+    if _host_callbacks_refused(ctx):
+        out_shape = _static_shape(shape, op) + tuple(jnp.shape(alpha))
+        key, counter = ctx.philox_stream(op, philox_sampling.gamma_calls(
+            int(np.prod(out_shape, dtype=np.int64)), 1))
+        return jax.random.gamma(philox_sampling.jax_key_from_philox(key, counter), alpha, out_shape,
+                                dtype=alpha.dtype)
+    return _per_output_draw(ctx, op, shape, alpha, philox_sampling.gamma, np.dtype(alpha.dtype))
 
 
 @lowers("RandomPoissonV2", context=True)
 def random_poisson(ctx, op, shape, rate):
-    out_shape = _static_shape(shape, op) + tuple(jnp.shape(rate))
-    # JAX's poisson sampler needs a threefry key: derive one from this op's key (its first two words)
-    key = jax.random.wrap_key_data(jax.random.key_data(ctx.random_key(op))[..., :2], impl="threefry2x32")
-    sample = jax.random.poisson(key, jnp.asarray(rate, jnp.float32 if jnp.asarray(rate).dtype
-                                                                   != jnp.float64 else jnp.float64), out_shape)
-    return sample.astype(_dtype(op))
+    """TF's numbers (lowering/philox_sampling.poisson); without host callbacks, JAX's poisson sampler."""
+    if _host_callbacks_refused(ctx):
+        out_shape = _static_shape(shape, op) + tuple(jnp.shape(rate))
+        key, counter = ctx.philox_stream(op, philox_sampling.gamma_calls(
+            int(np.prod(out_shape, dtype=np.int64)), 1))
+        sample = jax.random.poisson(philox_sampling.jax_key_from_philox(key, counter),
+                                    jnp.asarray(rate, jnp.float32 if jnp.asarray(rate).dtype != jnp.float64
+                                                else jnp.float64), out_shape)
+        return sample.astype(_dtype(op))
+    return _per_output_draw(ctx, op, shape, rate, philox_sampling.poisson, _dtype(op))
