@@ -113,6 +113,9 @@ def _libm():
         getattr(lib, fn).argtypes = [ctypes.c_float]
     lib.powf.restype = ctypes.c_float
     lib.powf.argtypes = [ctypes.c_float, ctypes.c_float]
+    for fn in ("expf", "logf"):
+        getattr(lib, fn).restype = ctypes.c_float
+        getattr(lib, fn).argtypes = [ctypes.c_float]
     return lib
 
 
@@ -417,14 +420,19 @@ def host_draw(fn: Callable, out_specs: Sequence[Tuple[tuple, np.dtype]], key, co
     words = jnp.stack([jnp.asarray(w, jnp.uint32) if isinstance(w, (int, np.integer)) else
                        jnp.asarray(w).astype(jnp.uint32) for w in tuple(key) + tuple(counter)])
 
+    # arguments travel as bytes too: a callback's thread without 64-bit mode would narrow int64/float64
+    arg_specs = [(tuple(jnp.shape(a)), np.dtype(jnp.result_type(a))) for a in arrays]
+    raw_args = [_to_bytes(jnp.asarray(a)) for a in arrays]
+
     def host(words, *host_arrays):
         w = [int(x) for x in np.asarray(words)]
-        outs = fn(tuple(w[:2]), tuple(w[2:]), *(np.asarray(a) for a in host_arrays))
+        args = [_from_bytes(np.asarray(a), shape, dtype) for a, (shape, dtype) in zip(host_arrays, arg_specs)]
+        outs = fn(tuple(w[:2]), tuple(w[2:]), *args)
         parts = [np.ascontiguousarray(np.asarray(o, dtype).reshape(shape)).view(np.uint8).reshape(-1)
                  for o, (shape, dtype) in zip(outs, specs)]
         return np.concatenate(parts) if parts else np.zeros((0,), np.uint8)
 
-    raw = jax.pure_callback(host, jax.ShapeDtypeStruct((sum(sizes),), np.uint8), words, *arrays,
+    raw = jax.pure_callback(host, jax.ShapeDtypeStruct((sum(sizes),), np.uint8), words, *raw_args,
                             vmap_method="sequential")
     out, offset = [], 0
     for (shape, dtype), size in zip(specs, sizes):
@@ -436,6 +444,22 @@ def host_draw(fn: Callable, out_specs: Sequence[Tuple[tuple, np.dtype]], key, co
             value = jax.lax.bitcast_convert_type(chunk.reshape(-1, dtype.itemsize), dtype)
         out.append(value.reshape(shape))
     return tuple(out)
+
+
+def _to_bytes(x):
+    """An array's bytes as uint8 (shape + (itemsize,) for wider types), for `_from_bytes` on the host."""
+    import jax
+    import jax.numpy as jnp
+    if x.dtype == jnp.bool_:
+        return x.astype(jnp.uint8)
+    return jax.lax.bitcast_convert_type(x, jnp.uint8)
+
+
+def _from_bytes(b: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    b = np.ascontiguousarray(b, np.uint8)
+    if dtype == np.bool_:
+        return b.astype(bool).reshape(shape)
+    return b.view(dtype).reshape(shape)
 
 
 def jax_key_from_philox(key, counter):
@@ -637,3 +661,155 @@ def _hormann(rate: float, uniform: Callable[[], float]) -> float:
         t = -rate + k * log_rate - _lgamma(k + 1)
         if s <= t:
             return float(k)
+
+
+# --- ParameterizedTruncatedNormal ------------------------------------------------------------------------
+
+PTN_MAX_ITERATIONS = 1000            # kMaxIterations of parameterized_truncated_normal_op.cc
+_PTN_DESIRED_BATCH = 100             # kDesiredBatchSize: equal parameters are redrawn in batches of 100
+
+
+class CallStream:
+    """A PhiloxRandom used one call at a time by UniformDistribution / NormalDistribution<T> (4 floats or 2
+    doubles a call), computed in blocks of calls."""
+
+    _BLOCK = 64
+
+    def __init__(self, key, counter, dtype):
+        self.key, self.counter, self.dtype = tuple(key), tuple(counter), np.dtype(dtype)
+        self.k = 2 if self.dtype == np.float64 else 4
+        self.base, self.index, self.blocks = 0, 0, {}
+
+    def _next(self, kind: str) -> list:
+        block, row = divmod(self.index, self._BLOCK)
+        if (kind, block) not in self.blocks:
+            start = philox._advance(self.counter, block * self._BLOCK)
+            fn = philox.uniform if kind == "uniform" else philox.normal
+            values = fn(np, self.key, start, self._BLOCK * self.k, self.dtype).reshape(self._BLOCK, self.k)
+            self.blocks[(kind, block)] = values
+        self.index += 1
+        return [self.dtype.type(v) for v in self.blocks[(kind, block)][row]]
+
+    def uniform(self) -> list:
+        return self._next("uniform")
+
+    def normal(self) -> list:
+        return self._next("normal")
+
+
+def _exp_log(dtype: np.dtype):
+    """The kernel's Eigen::numext::exp/log for T: glibc's expf/logf for float, exp/log for double."""
+    if dtype == np.float64:
+        return (lambda x: np.float64(math.exp(x)) if x < 709.78 else np.float64(math.inf)), \
+            (lambda x: np.float64(_log(float(x))))
+    lib = _libm()
+    if lib is None:
+        return (lambda x: np.exp(np.float32(x))), (lambda x: np.log(np.float32(x)))
+    return (lambda x: np.float32(lib.expf(float(x)))), (lambda x: np.float32(lib.logf(float(x))) if x >= 0
+                                                         else np.float32(math.nan))
+
+
+def _eigen_costs(dtype: np.dtype) -> Tuple[int, int]:
+    """(batch init cost, uniform rejection round cost) of the kernel's Shard call: Eigen's cost model for T
+    (add/mul 1, sqrt 8 / 28, exp 34 / 51 without FMA) and Philox's (10 a call, 3 / 4 a uniform)."""
+    wide = dtype == np.float64
+    sqrt_cost, exp_cost, uniform_cost = (28, 51, 4) if wide else (8, 34, 3)
+    init = 2 * 2 + 1 + 1 + sqrt_cost + 4 + exp_cost + 1
+    sample = 10 + uniform_cost
+    return init, 2 * sample + 7 + exp_cost
+
+
+def ptn_layout(shape: Sequence[int], param_sizes: Sequence[Optional[int]]) -> Tuple[int, int, int]:
+    """(num_batches, samples_per_batch, num_elements) as the kernel computes them: equal parameters for
+    every batch (all scalars or length 1, minvals/maxvals scalars) regroup the output in batches of 100."""
+    num_batches = int(shape[0]) if len(shape) else 1
+    samples_per_batch = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
+    num_elements = num_batches * samples_per_batch
+    means, stddevs, minvals, maxvals = param_sizes   # None: a scalar, else a vector's length
+    if means in (None, 1) and stddevs in (None, 1) and minvals is None and maxvals is None:
+        return _divup(num_elements, _PTN_DESIRED_BATCH), _PTN_DESIRED_BATCH, num_elements
+    return num_batches, samples_per_batch, num_elements
+
+
+def ptn_calls(num_batches: int, samples_per_batch: int) -> int:
+    """ReserveSamples128(num_batches * 2 * kMaxIterations * (samples_per_batch + 3) / 4)."""
+    return num_batches * 2 * PTN_MAX_ITERATIONS * (samples_per_batch + 3) // 4
+
+
+def parameterized_truncated_normal(key, counter, shape: Sequence[int], means, stddevs, minvals, maxvals, dtype,
+                                   threads: Optional[int] = None) -> np.ndarray:
+    """parameterized_truncated_normal_op.cc's CPU functor in T: per batch, a normal rejection sampler when
+    the mean lies 1.3 standard deviations inside a bound, a uniform one for narrow intervals, else an
+    exponential one; batches of a shard of TF's thread pool continue one generator from the shard's skip.
+    A batch with invalid parameters (the rule raises TF's error) is left NaN."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise NotImplementedError(f"tf.raw_ops.ParameterizedTruncatedNormal with dtype {dtype} (float32 and "
+                                  "float64 draw TF's numbers)")
+    T = dtype.type
+    params = [np.asarray(p, dtype) for p in (means, stddevs, minvals, maxvals)]
+    sizes = [None if p.ndim == 0 else p.shape[0] for p in params]
+    flat = [p.reshape(-1) for p in params]
+    num_batches, per_batch, num_elements = ptn_layout(shape, sizes)
+    out = np.full(num_elements, np.nan, dtype)
+    if not num_elements:
+        return out.reshape(tuple(shape))
+    init_cost, round_cost = _eigen_costs(dtype)
+    threads = tf_intra_op_threads() if threads is None else threads
+    block = eigen_parallel_for_blocks(num_batches, init_cost + round_cost * 2 * per_batch, threads)
+    exp, log = _exp_log(dtype)
+    inside = T(1.3)
+    stream = None
+    for b in range(num_batches):
+        if b % block == 0:   # a shard's first batch: its copy of the generator skips to its start
+            stream = CallStream(key, philox._advance(tuple(counter), b * 2 * PTN_MAX_ITERATIONS * (per_batch + 3)
+                                                     // 4), dtype)
+        mean, stddev, minval, maxval = (f[0 if f.size == 1 else b] for f in flat)
+        sample, limit = b * per_batch, min((b + 1) * per_batch, num_elements)
+        if not (stddev > 0 and minval < maxval and (np.isfinite(minval) or np.isfinite(maxval))):
+            continue
+        if (np.isinf(minval) and minval < 0) or maxval < mean:
+            minval, maxval, stddev = maxval, minval, -stddev
+        norm_min = T((minval - mean) / stddev)
+        norm_max = T((maxval - mean) / stddev)
+        sqrt_factor = np.sqrt(T(norm_min * norm_min + T(4)))
+        cutoff = T(T(2) * exp(T(0.5) + T(norm_min * T(norm_min - sqrt_factor)) / T(4))) / T(norm_min + sqrt_factor)
+        diff = T(norm_max - norm_min)
+        if (norm_min < -inside and norm_max >= 0) or (norm_max > inside and norm_min <= 0):
+            while sample < limit:
+                for r in stream.normal():
+                    if norm_min <= r <= norm_max:
+                        out[sample] = T(r * stddev) + mean
+                        sample += 1
+                        if sample >= limit:
+                            break
+        elif diff < cutoff:
+            plus = T(0) if norm_min < 0 else T(norm_min * norm_min)
+            iterations = 0
+            while sample < limit:
+                z = [T(T(r * diff) + norm_min) for r in stream.uniform()]
+                g = [T(T(plus - T(zi * zi)) / T(2)) for zi in z]
+                u = stream.uniform()
+                for zi, gi, ui in zip(z, g, u):
+                    if ui <= exp(gi) or iterations + 1 >= PTN_MAX_ITERATIONS:
+                        out[sample] = T(zi * stddev) + mean
+                        sample += 1
+                        if sample >= limit:
+                            break
+                        iterations = 0
+                    else:
+                        iterations += 1
+        else:
+            alpha = T(T(norm_min + np.sqrt(T(norm_min * norm_min + T(4)))) / T(2))
+            while sample < limit:
+                rand = stream.uniform()
+                for i in range(0, len(rand), 2):
+                    z = T(T(-log(rand[i])) / alpha) + norm_min
+                    x = T(alpha - z) if norm_min < alpha else T(norm_min - alpha)
+                    g = exp(T(T(-x * x) / T(2)))
+                    if rand[i + 1] <= g and z < norm_max:
+                        out[sample] = T(z * stddev) + mean
+                        sample += 1
+                        if sample >= limit:
+                            break
+    return out.reshape(tuple(shape))

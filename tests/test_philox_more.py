@@ -64,6 +64,32 @@ def _gammas_and_poissons(tf):
     return out + [op.outputs[0] for op in graph.get_operations() if op.type == "RandomGamma"]
 
 
+PTN_CASES = [([7], 0.0, 1.0, -1.0, 1.0), ([3, 5], 1.0, 2.0, -3.0, 8.0), ([2000], 0.0, 1.0, 2.5, 4.0),
+             ([300], 0.0, 1.0, -np.inf, -3.0), ([5], 0.0, 1.0, 0.1, 0.2), ([1700], 0.0, 1.0, -10.0, 10.0),
+             ([4, 6], [0.0, 1, 2, 3], [1.0, 2, 3, 4], [-1.0, 0, 5, -10], [1.0, 3, 7, 10]), ([0, 3], 0.0, 1.0, -1.0, 1.0)]
+
+
+def _raw(tf, op_type, inputs, attrs):
+    """A raw op: tf.raw_ops under TF, apply_op under graphcompat."""
+    if tf is graphcompat:
+        from graphcompat.framework.registry import apply_op
+        return apply_op(op_type, [tf.convert_to_tensor(x) for x in inputs.values()], attrs)
+    import tensorflow as tf2
+    return getattr(tf2.raw_ops, op_type)(**inputs, **attrs)
+
+
+def _ptns(tf):
+    # the 1700/2000 cases are batches of 100 over several shards of TF's thread pool (on 2+ CPUs)
+    out = []
+    for dt in ("float32", "float64"):
+        for k, (shape, *params) in enumerate(PTN_CASES):
+            names = ("means", "stdevs", "minvals", "maxvals")
+            out.append(_raw(tf, "ParameterizedTruncatedNormal",
+                            dict(shape=tf.constant(shape), **{n: np.asarray(p, dt) for n, p in zip(names, params)}),
+                            {"seed": 5, "seed2": k}))
+    return out
+
+
 def _stateless(tf):
     logits = tf.constant(np.random.RandomState(1).randn(4, 30).astype(np.float32))
     return [tf.random.stateless_categorical(logits, 6, seed) for seed in ([1, 2], [-7, 2 ** 30 + 11])] + \
@@ -102,7 +128,8 @@ def tier(request):
     graphcompat.config.set_deterministic(False)
 
 
-@pytest.mark.parametrize("build", [_samplers, _multinomials, _shuffles, _gammas_and_poissons, _stateless])
+@pytest.mark.parametrize("build", [_samplers, _multinomials, _shuffles, _gammas_and_poissons, _ptns,
+                                   _stateless])
 def test_three_runs_equal_tf(tier, build):
     want = _three_runs(oracle.tf1(), build)
     got = _three_runs(graphcompat, build)
@@ -191,3 +218,27 @@ def test_bad_input_raises_tf_error(build, error):
     for tf in (oracle.tf1(), graphcompat):
         with pytest.raises(tf.errors.InvalidArgumentError, match=error):
             oracle.run(tf, build)
+
+
+def _ptn(tf, shape, means, stdevs, minvals, maxvals):
+    f = np.float32
+    return _raw(tf, "ParameterizedTruncatedNormal", dict(shape=tf.constant(shape), means=f(means), stdevs=f(stdevs),
+                                                         minvals=f(minvals), maxvals=f(maxvals)), {"seed": 1})
+
+
+@pytest.mark.parametrize("args,error", [
+    (([4, 2], [0.0, 1, 2], 1.0, 0.0, 1.0), r"Input means should have length 1 or shape\[0\], got shape: \[3\]"),
+    (([4], 0.0, 1.0, [0.0, 1.0, 2.0, 3.0], [1.0, 2.0, 1.0, 4.0]), "Invalid parameters"),
+    (([4], 0.0, 0.0, 0.0, 1.0), "Invalid parameters"),
+    (([4], 0.0, 1.0, -np.inf, np.inf), "Invalid parameters"),
+])
+@pytest.mark.parametrize("deterministic", [False, True])
+def test_parameterized_truncated_normal_bad_input(args, error, deterministic):
+    oracle.tf1()
+    graphcompat.config.set_deterministic(deterministic)   # the run-time check compiled, too
+    try:
+        for tf in (oracle.tf1(), graphcompat):
+            with pytest.raises(tf.errors.InvalidArgumentError, match=error):
+                oracle.run(tf, lambda tf: _ptn(tf, *args))
+    finally:
+        graphcompat.config.set_deterministic(False)

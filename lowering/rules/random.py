@@ -183,3 +183,45 @@ def random_poisson(ctx, op, shape, rate):
                                                 else jnp.float64), out_shape)
         return sample.astype(_dtype(op))
     return _per_output_draw(ctx, op, shape, rate, philox_sampling.poisson, _dtype(op))
+
+
+_PTN_PARAMS = ("means", "stddevs", "minvals", "maxvals")
+
+
+@lowers("ParameterizedTruncatedNormal", context=True)
+def parameterized_truncated_normal(ctx, op, shape, means, stdevs, minvals, maxvals):
+    """TF's numbers for float32/float64 (lowering/philox_sampling.parameterized_truncated_normal): batches
+    of shape[0] (or of 100 when every batch has the same parameters), the kernel's three samplers; TF's
+    checks first. Without host callbacks, jax.random.truncated_normal with the same parameters."""
+    out_shape = _static_shape(shape, op)
+    dtype = _float_dtype(op)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise NotImplementedError(f"tf.raw_ops.ParameterizedTruncatedNormal with dtype {dtype} (graphcompat "
+                                  "draws TF's float32 and float64 numbers)")
+    params = (means, stdevs, minvals, maxvals)
+    for name, value in zip(_PTN_PARAMS, params):
+        if np.ndim(value) > 1:
+            raise invalid(f"Input {name} should be a scalar or vector, got shape: {shape_str(np.shape(value))}")
+    sizes = [None if np.ndim(p) == 0 else np.shape(p)[0] for p in params]
+    batches, per_batch, _ = philox_sampling.ptn_layout(out_shape, sizes)
+    if not (sizes[0] in (None, 1) and sizes[1] in (None, 1) and sizes[2] is None and sizes[3] is None):
+        for name, size, value in zip(_PTN_PARAMS, sizes, params):
+            if size not in (None, 1, batches):
+                raise invalid(f"Input {name} should have length 1 or shape[0], got shape: "
+                              f"{shape_str(np.shape(value))}")
+    xp = jnp if ctx.traced else np
+    if batches:
+        mean, stddev, lo, hi = (xp.broadcast_to(xp.reshape(xp.asarray(p), (-1,)), (batches,)) for p in params)
+        require((stddev > 0) & (lo < hi) & (xp.isfinite(lo) | xp.isfinite(hi)), errors.InvalidArgumentError,
+                lambda: "Invalid parameters")
+    key, counter = ctx.philox_stream(op, philox_sampling.ptn_calls(batches, per_batch))
+    if _host_callbacks_refused(ctx):
+        lead = (-1,) + (1,) * (len(out_shape) - 1)
+        mean, stddev, lo, hi = (jnp.reshape(jnp.asarray(p, dtype), lead if np.ndim(p) else ()) for p in params)
+        z = jax.random.truncated_normal(philox_sampling.jax_key_from_philox(key, counter),
+                                        (lo - mean) / stddev, (hi - mean) / stddev, out_shape, dtype)
+        return z * stddev + mean
+    out, = philox_sampling.host_draw(
+        lambda k, c, *p: (philox_sampling.parameterized_truncated_normal(k, c, out_shape, *p, dtype),),
+        [(out_shape, dtype)], key, counter, *params)
+    return out
