@@ -92,9 +92,17 @@ def _ptns(tf):
 
 def _stateless(tf):
     logits = tf.constant(np.random.RandomState(1).randn(4, 30).astype(np.float32))
-    return [tf.random.stateless_categorical(logits, 6, seed) for seed in ([1, 2], [-7, 2 ** 30 + 11])] + \
-           [tf.random.stateless_categorical(tf.cast(logits, tf.float64), 5, tf.constant([3, 4], tf.int32),
-                                            dtype=tf.int32)]
+    out = [tf.random.stateless_categorical(logits, 6, seed) for seed in ([1, 2], [-7, 2 ** 30 + 11])] + \
+          [tf.random.stateless_categorical(tf.cast(logits, tf.float64), 5, tf.constant([3, 4], tf.int32),
+                                           dtype=tf.int32)]
+    for dt in ("float16", "float32", "float64"):
+        out.append(tf.random.stateless_gamma([5, 3], [4, 5], [0.5, 1.0, 7.0], beta=[[2.0], [1.0], [3.0], [1], [1]],
+                                             dtype=dt))
+        out.append(tf.random.stateless_poisson([6, 2], [7, 8], [3.0, 40.0], dtype=dt))
+    out.append(tf.random.stateless_poisson([4], tf.constant([1, 1], tf.int32), 2.5, dtype=tf.int64))
+    out.append(_raw(tf, "StatelessRandomGammaV2", dict(shape=tf.constant([3, 2]), seed=tf.constant([5, 6], tf.int64),
+                                                       alpha=np.float32([0.2, 3.0])), {}))
+    return out
 
 
 def _three_runs(tf, build, graph_seed=1234):
@@ -213,6 +221,8 @@ def test_word2vec_nce_loss_first_steps_equal_tf():
      r"`true_candidate` out of range \[0, 10\), received 20"),
     (lambda tf: tf.nn.uniform_candidate_sampler(tf.constant([[1]], tf.int64), 1, 30, True, 10)[0],
      "Sampler's range is too small."),
+    (lambda tf: tf.random.stateless_poisson([3, 2], [1, 2], [1.0, 2.0, 3.0]),
+     "Shape passed in must end with broadcasted shape."),
 ])
 def test_bad_input_raises_tf_error(build, error):
     for tf in (oracle.tf1(), graphcompat):

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
-from lowering import philox
+from lowering import philox, philox_sampling
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import shape_vector
@@ -187,3 +187,48 @@ def multinomial(logits, num_samples, seed, *, output_dtype, **_):
         return xp.zeros((batch, n), out_dtype)
     traced = xp is jnp or isinstance(logits, jax.core.Tracer)
     return multinomial_draw(traced, key, counter, logits, n, out_dtype)
+
+
+# --- gamma and poisson: TF's per-output streams (lowering/philox_sampling.py) from the seed's generator --------
+def _per_output_draw(shape, param, xp, key, counter, kernel, out_dtype):
+    """StatelessRandomGamma / StatelessRandomPoisson: the output shape ends with the parameter's shape, and
+    output (parameter i, sample j) draws from its own stream as the stateful kernels do."""
+    out_shape = _shape(shape)
+    param_shape = tuple(np.shape(param))
+    if len(param_shape) > len(out_shape) or tuple(out_shape[len(out_shape) - len(param_shape):]) != param_shape:
+        raise errors.InvalidArgumentError(None, None, "Shape passed in must end with broadcasted shape.")
+    out_dtype = np.dtype(out_dtype)
+    num_samples = int(np.prod(out_shape, dtype=np.int64))
+    if not num_samples:   # StatelessRandomOpBase returns the empty output before Fill
+        return xp.zeros(out_shape, out_dtype)
+    num_params = int(np.prod(param_shape, dtype=np.int64))
+    per_param = num_samples // num_params
+    traced = xp is jnp or isinstance(param, jax.core.Tracer)
+    if traced and not philox._host_roundings_in_compiled_plans():
+        jax_key = philox_sampling.jax_key_from_philox(key, counter)
+        p = jnp.asarray(param)
+        p = p.astype(jnp.float64 if p.dtype == jnp.float64 else jnp.float32)
+        if kernel is philox_sampling.gamma:
+            return jax.random.gamma(jax_key, p, out_shape).astype(out_dtype)
+        return jax.random.poisson(jax_key, p, out_shape).astype(out_dtype)
+    out, = philox_sampling.host_draw(lambda k, c, p: (kernel(k, c, p, per_param, out_dtype),),
+                                     [((per_param, num_params), out_dtype)], key, counter, param)
+    return out.reshape(out_shape)
+
+
+@lowers("StatelessRandomGammaV2")
+def gamma_v2(shape, seed, alpha, *, dtype, **_):
+    xp, key, counter = _seed_args(seed)
+    return _per_output_draw(shape, alpha, xp, key, counter, philox_sampling.gamma, _np_dtype(dtype))
+
+
+@lowers("StatelessRandomGammaV3")
+def gamma_v3(shape, key, counter, alg, alpha, *, dtype, **_):
+    xp, kw, cw = _philox_args("StatelessRandomGammaV3", key, counter, alg)
+    return _per_output_draw(shape, alpha, xp, kw, cw, philox_sampling.gamma, _np_dtype(dtype))
+
+
+@lowers("StatelessRandomPoisson")
+def poisson(shape, seed, lam, *, dtype, **_):
+    xp, key, counter = _seed_args(seed)
+    return _per_output_draw(shape, lam, xp, key, counter, philox_sampling.poisson, _np_dtype(dtype))
