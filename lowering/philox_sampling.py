@@ -736,17 +736,66 @@ def ptn_calls(num_batches: int, samples_per_batch: int) -> int:
     return num_batches * 2 * PTN_MAX_ITERATIONS * (samples_per_batch + 3) // 4
 
 
+def _ptn_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise NotImplementedError(f"tf.raw_ops.ParameterizedTruncatedNormal with dtype {dtype} (float32 and "
+                                  "float64 draw TF's numbers)")
+    return dtype
+
+
+def _ptn_valid(stddev, minval, maxval) -> bool:
+    return bool(stddev > 0 and minval < maxval and (np.isfinite(minval) or np.isfinite(maxval)))
+
+
+def _ptn_values(stream: CallStream, mean, stddev, minval, maxval, exp, log):
+    """The samples of one batch, in T, as the kernel accepts them: a consumer that stops after the values it
+    needs leaves the rest of the current call's group unused, as the kernel's `break` does."""
+    T = stream.dtype.type
+    inside = T(1.3)
+    if (np.isinf(minval) and minval < 0) or maxval < mean:
+        minval, maxval, stddev = maxval, minval, -stddev
+    norm_min = T((minval - mean) / stddev)
+    norm_max = T((maxval - mean) / stddev)
+    sqrt_factor = np.sqrt(T(norm_min * norm_min + T(4)))
+    cutoff = T(T(2) * exp(T(0.5) + T(norm_min * T(norm_min - sqrt_factor)) / T(4))) / T(norm_min + sqrt_factor)
+    diff = T(norm_max - norm_min)
+    if (norm_min < -inside and norm_max >= 0) or (norm_max > inside and norm_min <= 0):
+        while True:
+            for r in stream.normal():
+                if norm_min <= r <= norm_max:
+                    yield T(r * stddev) + mean
+    elif diff < cutoff:
+        plus = T(0) if norm_min < 0 else T(norm_min * norm_min)
+        iterations = 0
+        while True:
+            z = [T(T(r * diff) + norm_min) for r in stream.uniform()]
+            g = [T(T(plus - T(zi * zi)) / T(2)) for zi in z]
+            for zi, gi, ui in zip(z, g, stream.uniform()):
+                # the kernel accepts the 1000th candidate in a row anyway (and then fails the run)
+                if ui <= exp(gi) or iterations + 1 >= PTN_MAX_ITERATIONS:
+                    iterations = 0
+                    yield T(zi * stddev) + mean
+                else:
+                    iterations += 1
+    else:
+        alpha = T(T(norm_min + np.sqrt(T(norm_min * norm_min + T(4)))) / T(2))
+        while True:
+            rand = stream.uniform()
+            for i in range(0, len(rand), 2):
+                z = T(T(-log(rand[i])) / alpha) + norm_min
+                x = T(alpha - z) if norm_min < alpha else T(norm_min - alpha)
+                if rand[i + 1] <= exp(T(T(-x * x) / T(2))) and z < norm_max:
+                    yield T(z * stddev) + mean
+
+
 def parameterized_truncated_normal(key, counter, shape: Sequence[int], means, stddevs, minvals, maxvals, dtype,
                                    threads: Optional[int] = None) -> np.ndarray:
     """parameterized_truncated_normal_op.cc's CPU functor in T: per batch, a normal rejection sampler when
     the mean lies 1.3 standard deviations inside a bound, a uniform one for narrow intervals, else an
     exponential one; batches of a shard of TF's thread pool continue one generator from the shard's skip.
     A batch with invalid parameters (the rule raises TF's error) is left NaN."""
-    dtype = np.dtype(dtype)
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise NotImplementedError(f"tf.raw_ops.ParameterizedTruncatedNormal with dtype {dtype} (float32 and "
-                                  "float64 draw TF's numbers)")
-    T = dtype.type
+    dtype = _ptn_dtype(dtype)
     params = [np.asarray(p, dtype) for p in (means, stddevs, minvals, maxvals)]
     sizes = [None if p.ndim == 0 else p.shape[0] for p in params]
     flat = [p.reshape(-1) for p in params]
@@ -758,58 +807,54 @@ def parameterized_truncated_normal(key, counter, shape: Sequence[int], means, st
     threads = tf_intra_op_threads() if threads is None else threads
     block = eigen_parallel_for_blocks(num_batches, init_cost + round_cost * 2 * per_batch, threads)
     exp, log = _exp_log(dtype)
-    inside = T(1.3)
     stream = None
     for b in range(num_batches):
         if b % block == 0:   # a shard's first batch: its copy of the generator skips to its start
             stream = CallStream(key, philox._advance(tuple(counter), b * 2 * PTN_MAX_ITERATIONS * (per_batch + 3)
                                                      // 4), dtype)
         mean, stddev, minval, maxval = (f[0 if f.size == 1 else b] for f in flat)
-        sample, limit = b * per_batch, min((b + 1) * per_batch, num_elements)
-        if not (stddev > 0 and minval < maxval and (np.isfinite(minval) or np.isfinite(maxval))):
+        start, limit = b * per_batch, min((b + 1) * per_batch, num_elements)
+        if not _ptn_valid(stddev, minval, maxval):
             continue
-        if (np.isinf(minval) and minval < 0) or maxval < mean:
-            minval, maxval, stddev = maxval, minval, -stddev
-        norm_min = T((minval - mean) / stddev)
-        norm_max = T((maxval - mean) / stddev)
-        sqrt_factor = np.sqrt(T(norm_min * norm_min + T(4)))
-        cutoff = T(T(2) * exp(T(0.5) + T(norm_min * T(norm_min - sqrt_factor)) / T(4))) / T(norm_min + sqrt_factor)
-        diff = T(norm_max - norm_min)
-        if (norm_min < -inside and norm_max >= 0) or (norm_max > inside and norm_min <= 0):
-            while sample < limit:
-                for r in stream.normal():
-                    if norm_min <= r <= norm_max:
-                        out[sample] = T(r * stddev) + mean
-                        sample += 1
-                        if sample >= limit:
-                            break
-        elif diff < cutoff:
-            plus = T(0) if norm_min < 0 else T(norm_min * norm_min)
-            iterations = 0
-            while sample < limit:
-                z = [T(T(r * diff) + norm_min) for r in stream.uniform()]
-                g = [T(T(plus - T(zi * zi)) / T(2)) for zi in z]
-                u = stream.uniform()
-                for zi, gi, ui in zip(z, g, u):
-                    if ui <= exp(gi) or iterations + 1 >= PTN_MAX_ITERATIONS:
-                        out[sample] = T(zi * stddev) + mean
-                        sample += 1
-                        if sample >= limit:
-                            break
-                        iterations = 0
-                    else:
-                        iterations += 1
-        else:
-            alpha = T(T(norm_min + np.sqrt(T(norm_min * norm_min + T(4)))) / T(2))
-            while sample < limit:
-                rand = stream.uniform()
-                for i in range(0, len(rand), 2):
-                    z = T(T(-log(rand[i])) / alpha) + norm_min
-                    x = T(alpha - z) if norm_min < alpha else T(norm_min - alpha)
-                    g = exp(T(T(-x * x) / T(2)))
-                    if rand[i + 1] <= g and z < norm_max:
-                        out[sample] = T(z * stddev) + mean
-                        sample += 1
-                        if sample >= limit:
-                            break
+        values = _ptn_values(stream, mean, stddev, minval, maxval, exp, log)
+        for i in range(start, limit):
+            out[i] = next(values)
+    return out.reshape(tuple(shape))
+
+
+def stateless_parameterized_truncated_normal(key, counter, shape: Sequence[int], means, stddevs, minvals,
+                                             maxvals, dtype, threads: Optional[int] = None) -> np.ndarray:
+    """TruncatedNormalFunctorV2 (StatelessParameterizedTruncatedNormal): the parameters broadcast to the
+    batch shape (the output shape's tail), output [samples_per_batch, batches]; shards of TF's pool split
+    the outputs, each skipping (start * 2 * kMaxIterations + k - 1) / k calls (k values a call) and
+    continuing its generator over the batches it covers."""
+    dtype = _ptn_dtype(dtype)
+    params = [np.asarray(p, dtype) for p in (means, stddevs, minvals, maxvals)]
+    batch_shape = np.broadcast_shapes(*(p.shape for p in params))
+    flat = [np.broadcast_to(p, batch_shape).reshape(-1) for p in params]
+    num_batches = int(np.prod(batch_shape, dtype=np.int64))
+    num_elements = int(np.prod(shape, dtype=np.int64))
+    out = np.full(num_elements, np.nan, dtype)
+    if not num_elements:
+        return out.reshape(tuple(shape))
+    per_batch = num_elements // num_batches
+    init_cost, round_cost = _eigen_costs(dtype)
+    threads = tf_intra_op_threads() if threads is None else threads
+    block = eigen_parallel_for_blocks(num_elements, init_cost + round_cost * 2, threads)
+    k = 2 if dtype == np.float64 else 4
+    exp, log = _exp_log(dtype)
+    for start in range(0, num_elements, block):
+        limit = min(start + block, num_elements)
+        stream = CallStream(key, philox._advance(tuple(counter), (start * 2 * PTN_MAX_ITERATIONS + k - 1) // k),
+                            dtype)
+        output = start
+        while output < limit:
+            b, sample = divmod(output, per_batch)
+            mean, stddev, minval, maxval = (f[b] for f in flat)
+            count = min(per_batch - sample, limit - output)
+            if _ptn_valid(stddev, minval, maxval):
+                values = _ptn_values(stream, mean, stddev, minval, maxval, exp, log)
+                for j in range(sample, sample + count):
+                    out[j * num_batches + b] = next(values)
+            output += count
     return out.reshape(tuple(shape))

@@ -100,6 +100,12 @@ def _stateless(tf):
                                              dtype=dt))
         out.append(tf.random.stateless_poisson([6, 2], [7, 8], [3.0, 40.0], dtype=dt))
     out.append(tf.random.stateless_poisson([4], tf.constant([1, 1], tf.int32), 2.5, dtype=tf.int64))
+    for dt in ("float32", "float64"):
+        for k, (shape, *params) in enumerate(PTN_CASES[:-1] + [([500, 2, 3], [[0.0], [1.0]], 1.0, -1.0, [0.5, 2.0, 3.0])]):
+            if np.ndim(params[0]) == 1:   # stateless parameters broadcast against the output's tail
+                shape = shape[::-1]
+            out.append(tf.random.stateless_parameterized_truncated_normal(
+                shape, [3, k], *(np.asarray(p, dt) for p in params)))
     out.append(_raw(tf, "StatelessRandomGammaV2", dict(shape=tf.constant([3, 2]), seed=tf.constant([5, 6], tf.int64),
                                                        alpha=np.float32([0.2, 3.0])), {}))
     return out

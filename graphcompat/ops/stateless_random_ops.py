@@ -88,6 +88,9 @@ defop("StatelessRandomGammaV3", "shape: shape_dtype, key: uint64, counter: uint6
       shape=_draw_shape)
 defop("StatelessRandomPoisson", "shape: T, seed: Tseed, lam: Rtype -> output: dtype", attrs={"Tseed": _dt.int64},
       types={"Rtype": _POISSON_DTYPES, "dtype": _POISSON_DTYPES, "T": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
+defop("StatelessParameterizedTruncatedNormal", "shape: S, seed: Tseed, means: dtype, stddevs: dtype, minvals: dtype, "
+      "maxvals: dtype -> output: dtype", attrs={"Tseed": _dt.int64},
+      types={"dtype": _GAMMA_DTYPES, "S": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
 
 _UNIFORM_DTYPES = (_dt.float16, _dt.bfloat16, _dt.float32, _dt.float64, _dt.int32, _dt.int64, _dt.uint32,
                    _dt.uint64)
@@ -222,5 +225,19 @@ def stateless_random_poisson(shape, seed, lam, dtype=_dt.int32, name: Optional[s
         return result
 
 
-__all__ = ["stateless_random_gamma", "stateless_random_poisson", "stateless_random_uniform", "stateless_random_normal", "stateless_truncated_normal",
+def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0, minvals=-2.0, maxvals=2.0,
+                                             name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.random.stateless_parameterized_truncated_normal`: normal(means, stddevs) samples within
+    [minvals, maxvals], the parameters broadcast to the tail of `shape`, fixed by `seed`."""
+    with _ops.name_scope(name, "stateless_parameterized_truncated_normal",
+                         [shape, means, stddevs, minvals, maxvals]):
+        shape_t = _shape_tensor(shape)
+        params = [convert_to_tensor(v, name=n) for v, n in ((means, "means"), (stddevs, "stddevs"),
+                                                           (minvals, "minvals"), (maxvals, "maxvals"))]
+        result = apply_op("StatelessParameterizedTruncatedNormal", [shape_t, seed] + params)
+        _set_static_shape(result, shape_t)
+        return result
+
+
+__all__ = ["stateless_parameterized_truncated_normal", "stateless_random_gamma", "stateless_random_poisson", "stateless_random_uniform", "stateless_random_normal", "stateless_truncated_normal",
            "stateless_categorical", "stateless_multinomial"]

@@ -232,3 +232,40 @@ def gamma_v3(shape, key, counter, alg, alpha, *, dtype, **_):
 def poisson(shape, seed, lam, *, dtype, **_):
     xp, key, counter = _seed_args(seed)
     return _per_output_draw(shape, lam, xp, key, counter, philox_sampling.poisson, _np_dtype(dtype))
+
+
+@lowers("StatelessParameterizedTruncatedNormal")
+def parameterized_truncated_normal(shape, seed, means, stddevs, minvals, maxvals, *, dtype, **_):
+    """TF's numbers for float32/float64 (philox_sampling.stateless_parameterized_truncated_normal), after the
+    kernel's checks; without host callbacks, jax.random.truncated_normal with the same parameters."""
+    _check_seed(seed)
+    params = (means, stddevs, minvals, maxvals)
+    shapes = [tuple(np.shape(p)) for p in params]
+    try:
+        batch_shape = tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise errors.InvalidArgumentError(None, None, "means, stddevs, minvals, maxvals must have compatible batch "
+                                          "dimensions: " + " vs. ".join(f"[{','.join(map(str, s))}]" for s in shapes))
+    out_shape = _shape(shape)
+    if len(batch_shape) > len(out_shape) or tuple(out_shape[len(out_shape) - len(batch_shape):]) != batch_shape:
+        raise errors.InvalidArgumentError(None, None, "Shape passed in must end with broadcasted shape.")
+    dtype = np.dtype(_np_dtype(dtype))
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise NotImplementedError(f"tf.random.stateless_parameterized_truncated_normal with dtype {dtype} "
+                                  "(graphcompat draws TF's float32 and float64 numbers)")
+    xp, key, counter = _seed_args(seed)
+    traced = xp is jnp or any(isinstance(p, jax.core.Tracer) for p in params)
+    pxp = jnp if traced else np
+    if int(np.prod(out_shape, dtype=np.int64)):
+        mean, stddev, lo, hi = (pxp.broadcast_to(pxp.asarray(p), batch_shape) for p in params)
+        require(pxp.all((stddev > 0) & (lo < hi) & (pxp.isfinite(lo) | pxp.isfinite(hi))),
+                errors.InvalidArgumentError, lambda: "Invalid parameters")
+    if traced and not philox._host_roundings_in_compiled_plans():
+        mean, stddev, lo, hi = (jnp.asarray(p, dtype) for p in params)
+        z = jax.random.truncated_normal(philox_sampling.jax_key_from_philox(key, counter), (lo - mean) / stddev,
+                                        (hi - mean) / stddev, out_shape, dtype)
+        return z * stddev + mean
+    out, = philox_sampling.host_draw(
+        lambda k, c, *p: (philox_sampling.stateless_parameterized_truncated_normal(k, c, out_shape, *p, dtype),),
+        [(out_shape, dtype)], key, counter, *params)
+    return out
