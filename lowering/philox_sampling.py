@@ -698,7 +698,11 @@ class CallStream:
 
 
 def _exp_log(dtype: np.dtype):
-    """The kernel's Eigen::numext::exp/log for T: glibc's expf/logf for float, exp/log for double."""
+    """The kernel's Eigen::numext::exp/log for T: glibc's expf/logf for float (and for half, through float:
+    Eigen's half functions), exp/log for double."""
+    if dtype == np.float16:
+        exp32, log32 = _exp_log(np.dtype(np.float32))
+        return (lambda x: np.float16(exp32(np.float32(x)))), (lambda x: np.float16(log32(np.float32(x))))
     if dtype == np.float64:
         return (lambda x: np.float64(math.exp(x)) if x < 709.78 else np.float64(math.inf)), \
             (lambda x: np.float64(_log(float(x))))
@@ -712,11 +716,15 @@ def _exp_log(dtype: np.dtype):
 def _eigen_costs(dtype: np.dtype) -> Tuple[int, int]:
     """(batch init cost, uniform rejection round cost) of the kernel's Shard call: Eigen's cost model for T
     (add/mul 1, sqrt 8 / 28, exp 34 / 51 without FMA) and Philox's (10 a call, 3 / 4 a uniform)."""
-    wide = dtype == np.float64
-    sqrt_cost, exp_cost, uniform_cost = (28, 51, 4) if wide else (8, 34, 3)
-    init = 2 * 2 + 1 + 1 + sqrt_cost + 4 + exp_cost + 1
+    if dtype == np.float16:   # NumTraits<half>: add/mul 3; sqrt and exp as for a non-float Scalar
+        add, sqrt_cost, exp_cost, uniform_cost = 3, 28, 23 * 3 + 12 * 3 + 16, 3
+    elif dtype == np.float64:
+        add, sqrt_cost, exp_cost, uniform_cost = 1, 28, 51, 4
+    else:
+        add, sqrt_cost, exp_cost, uniform_cost = 1, 8, 34, 3
+    init = (add + add) * 2 + add + add + sqrt_cost + add * 4 + exp_cost + add
     sample = 10 + uniform_cost
-    return init, 2 * sample + 7 + exp_cost
+    return init, sample + add + add + add * 2 + add + sample + exp_cost + add + add
 
 
 def ptn_layout(shape: Sequence[int], param_sizes: Sequence[Optional[int]]) -> Tuple[int, int, int]:
@@ -736,11 +744,11 @@ def ptn_calls(num_batches: int, samples_per_batch: int) -> int:
     return num_batches * 2 * PTN_MAX_ITERATIONS * (samples_per_batch + 3) // 4
 
 
-def _ptn_dtype(dtype) -> np.dtype:
+def ptn_dtype(dtype) -> np.dtype:
+    """T of a ParameterizedTruncatedNormal kernel: TF's CPU kernels take half, float and double."""
     dtype = np.dtype(dtype)
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise NotImplementedError(f"tf.raw_ops.ParameterizedTruncatedNormal with dtype {dtype} (float32 and "
-                                  "float64 draw TF's numbers)")
+    if dtype not in (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)):
+        raise NotImplementedError(f"tf.raw_ops.ParameterizedTruncatedNormal with dtype {dtype}")
     return dtype
 
 
@@ -795,7 +803,7 @@ def parameterized_truncated_normal(key, counter, shape: Sequence[int], means, st
     the mean lies 1.3 standard deviations inside a bound, a uniform one for narrow intervals, else an
     exponential one; batches of a shard of TF's thread pool continue one generator from the shard's skip.
     A batch with invalid parameters (the rule raises TF's error) is left NaN."""
-    dtype = _ptn_dtype(dtype)
+    dtype = ptn_dtype(dtype)
     params = [np.asarray(p, dtype) for p in (means, stddevs, minvals, maxvals)]
     sizes = [None if p.ndim == 0 else p.shape[0] for p in params]
     flat = [p.reshape(-1) for p in params]
@@ -828,7 +836,7 @@ def stateless_parameterized_truncated_normal(key, counter, shape: Sequence[int],
     batch shape (the output shape's tail), output [samples_per_batch, batches]; shards of TF's pool split
     the outputs, each skipping (start * 2 * kMaxIterations + k - 1) / k calls (k values a call) and
     continuing its generator over the batches it covers."""
-    dtype = _ptn_dtype(dtype)
+    dtype = ptn_dtype(dtype)
     params = [np.asarray(p, dtype) for p in (means, stddevs, minvals, maxvals)]
     batch_shape = np.broadcast_shapes(*(p.shape for p in params))
     flat = [np.broadcast_to(p, batch_shape).reshape(-1) for p in params]

@@ -81,8 +81,8 @@ def _raw(tf, op_type, inputs, attrs):
 def _ptns(tf):
     # the 1700/2000 cases are batches of 100 over several shards of TF's thread pool (on 2+ CPUs)
     out = []
-    for dt in ("float32", "float64"):
-        for k, (shape, *params) in enumerate(PTN_CASES):
+    for dt in ("float16", "float32", "float64"):
+        for k, (shape, *params) in enumerate(PTN_CASES if dt != "float16" else PTN_CASES[:3]):
             names = ("means", "stdevs", "minvals", "maxvals")
             out.append(_raw(tf, "ParameterizedTruncatedNormal",
                             dict(shape=tf.constant(shape), **{n: np.asarray(p, dt) for n, p in zip(names, params)}),
@@ -104,7 +104,7 @@ def _stateless(tf):
     for k, (shape, *params) in enumerate(cases):
         if np.ndim(params[0]) == 1:   # stateless parameters broadcast against the output's tail
             shape = shape[::-1]
-        dt = "float64" if k % 3 == 0 else "float32"
+        dt = ("float64", "float32", "float16")[k % 3]
         out.append(tf.random.stateless_parameterized_truncated_normal(shape, [3, k], *(np.asarray(p, dt) for p in params)))
     out.append(_raw(tf, "StatelessRandomGammaV2", dict(shape=tf.constant([3, 2]), seed=tf.constant([5, 6], tf.int64),
                                                        alpha=np.float32([0.2, 3.0])), {}))

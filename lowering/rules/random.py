@@ -190,14 +190,11 @@ _PTN_PARAMS = ("means", "stddevs", "minvals", "maxvals")
 
 @lowers("ParameterizedTruncatedNormal", context=True)
 def parameterized_truncated_normal(ctx, op, shape, means, stdevs, minvals, maxvals):
-    """TF's numbers for float32/float64 (lowering/philox_sampling.parameterized_truncated_normal): batches
+    """TF's numbers (lowering/philox_sampling.parameterized_truncated_normal): batches
     of shape[0] (or of 100 when every batch has the same parameters), the kernel's three samplers; TF's
     checks first. Without host callbacks, jax.random.truncated_normal with the same parameters."""
     out_shape = _static_shape(shape, op)
-    dtype = _float_dtype(op)
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise NotImplementedError(f"tf.raw_ops.ParameterizedTruncatedNormal with dtype {dtype} (graphcompat "
-                                  "draws TF's float32 and float64 numbers)")
+    dtype = philox_sampling.ptn_dtype(_float_dtype(op))   # TF registers no bfloat16 CPU kernel
     params = (means, stdevs, minvals, maxvals)
     for name, value in zip(_PTN_PARAMS, params):
         if np.ndim(value) > 1:

@@ -236,7 +236,7 @@ def poisson(shape, seed, lam, *, dtype, **_):
 
 @lowers("StatelessParameterizedTruncatedNormal")
 def parameterized_truncated_normal(shape, seed, means, stddevs, minvals, maxvals, *, dtype, **_):
-    """TF's numbers for float32/float64 (philox_sampling.stateless_parameterized_truncated_normal), after the
+    """TF's numbers (philox_sampling.stateless_parameterized_truncated_normal), after the
     kernel's checks; without host callbacks, jax.random.truncated_normal with the same parameters."""
     _check_seed(seed)
     params = (means, stddevs, minvals, maxvals)
@@ -249,10 +249,7 @@ def parameterized_truncated_normal(shape, seed, means, stddevs, minvals, maxvals
     out_shape = _shape(shape)
     if len(batch_shape) > len(out_shape) or tuple(out_shape[len(out_shape) - len(batch_shape):]) != batch_shape:
         raise errors.InvalidArgumentError(None, None, "Shape passed in must end with broadcasted shape.")
-    dtype = np.dtype(_np_dtype(dtype))
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise NotImplementedError(f"tf.random.stateless_parameterized_truncated_normal with dtype {dtype} "
-                                  "(graphcompat draws TF's float32 and float64 numbers)")
+    dtype = philox_sampling.ptn_dtype(_np_dtype(dtype))
     xp, key, counter = _seed_args(seed)
     traced = xp is jnp or any(isinstance(p, jax.core.Tracer) for p in params)
     pxp = jnp if traced else np
