@@ -1,17 +1,24 @@
-"""TF's CPU kernels that draw a sequence from SimplePhilox: candidate samplers, Multinomial, RandomShuffle.
+"""TF's CPU kernels that draw with rejections: candidate samplers, Multinomial, RandomShuffle, RandomGamma,
+RandomPoisson(V2), ParameterizedTruncatedNormal and their stateless variants, bit for bit.
 
-These kernels read Philox words one at a time (random::SingleSampleAdapter: a call's four words in order,
-then the next call's), and how many words a sample takes depends on the words themselves (ExactUniformInt's
-rejection, a unique sampler's rejected duplicates): sequential by nature. So the draw is computed on the
-host with numpy and python ints, bit for bit as the kernel does (candidate_sampler_ops.cc, range_sampler.cc,
-lib/random/{simple_philox,exact_uniform_int,weighted_picker,distribution_sampler}.*, multinomial_op.cc,
-random_shuffle_op.cc), op by op directly and in compiled plans through one host callback per draw (as
-lowering/philox.py does for glibc's roundings). Where compiled plans may not call back to the host (GPU/TPU,
-steps sharded over devices: `philox._host_roundings_in_compiled_plans`), the rules draw from a JAX key
-derived from the same Philox key and counter instead: TF's distributions, not TF's numbers.
+These kernels read Philox words or calls one at a time (random::SingleSampleAdapter / SimplePhilox: a call's
+four words in order; UniformDistribution / NormalDistribution: a call's values, often taken last first), and
+how many a sample takes depends on the values themselves (ExactUniformInt's rejection, a unique sampler's
+rejected duplicates, Marsaglia-Tsang, Hormann, truncated-normal rejection): sequential by nature. So the draw
+is computed on the host with numpy and python scalars as the kernel does (candidate_sampler_ops.cc,
+range_sampler.cc, lib/random/{simple_philox,exact_uniform_int,weighted_picker,distribution_sampler}.*,
+multinomial_op.cc, random_shuffle_op.cc, random_gamma_op.cc, random_poisson_op.cc,
+parameterized_truncated_normal_op.cc, stateless_random_*), op by op directly and in compiled plans through
+one host callback per draw (`host_draw`, as lowering/philox.py does for glibc's roundings). Where compiled
+plans may not call back to the host (GPU/TPU, steps sharded over devices:
+`philox._host_roundings_in_compiled_plans`), the rules draw from a JAX key derived from the same Philox key
+and counter instead: TF's distributions, not TF's numbers.
 
-Values computed with libm functions take glibc's own results (the C library through `math` and ctypes), as
-TF's kernels call glibc: exact where TF runs on the same C library. Multinomial's exp is Eigen's vectorized
+Stream positions are TF's: what each run reserves (ReserveSamples32/128, ReserveRandomOutputs(n, 256)), the
+per-output skips, and where a kernel's Shard() over TF's intra-op pool gives each shard its own skip
+(Multinomial, ParameterizedTruncatedNormal), the shards of Eigen's parallelFor for a pool of one thread per
+CPU this process may use (TF's default). Values computed with libm functions take glibc's own results (the
+C library through `math` and ctypes), as TF's kernels call glibc. Multinomial's exp is Eigen's vectorized
 double exp, which may differ from the correctly rounded one by an ulp: a sample moves only when a uniform
 falls within that ulp of a class boundary.
 """
@@ -702,7 +709,11 @@ def _exp_log(dtype: np.dtype):
     Eigen's half functions), exp/log for double."""
     if dtype == np.float16:
         exp32, log32 = _exp_log(np.dtype(np.float32))
-        return (lambda x: np.float16(exp32(np.float32(x)))), (lambda x: np.float16(log32(np.float32(x))))
+
+        def to_half(x: np.float32) -> np.float16:
+            with np.errstate(over="ignore"):   # beyond half's range: inf, as Eigen's conversion
+                return np.float16(x)
+        return (lambda x: to_half(exp32(np.float32(x)))), (lambda x: to_half(log32(np.float32(x))))
     if dtype == np.float64:
         return (lambda x: np.float64(math.exp(x)) if x < 709.78 else np.float64(math.inf)), \
             (lambda x: np.float64(_log(float(x))))

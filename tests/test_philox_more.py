@@ -66,7 +66,8 @@ def _gammas_and_poissons(tf):
 
 PTN_CASES = [([7], 0.0, 1.0, -1.0, 1.0), ([3, 5], 1.0, 2.0, -3.0, 8.0), ([2000], 0.0, 1.0, 2.5, 4.0),
              ([300], 0.0, 1.0, -np.inf, -3.0), ([5], 0.0, 1.0, 0.1, 0.2), ([1700], 0.0, 1.0, -10.0, 10.0),
-             ([4, 6], [0.0, 1, 2, 3], [1.0, 2, 3, 4], [-1.0, 0, 5, -10], [1.0, 3, 7, 10]), ([0, 3], 0.0, 1.0, -1.0, 1.0)]
+             ([4, 6], [0.0, 1, 2, 3], [1.0, 2, 3, 4], [-1.0, 0, 5, -10], [1.0, 3, 7, 10]),
+             ([0, 3], 0.0, 1.0, -1.0, 1.0)]
 
 
 def _raw(tf, op_type, inputs, attrs):
@@ -105,7 +106,8 @@ def _stateless(tf):
         if np.ndim(params[0]) == 1:   # stateless parameters broadcast against the output's tail
             shape = shape[::-1]
         dt = ("float64", "float32", "float16")[k % 3]
-        out.append(tf.random.stateless_parameterized_truncated_normal(shape, [3, k], *(np.asarray(p, dt) for p in params)))
+        out.append(tf.random.stateless_parameterized_truncated_normal(shape, [3, k],
+                                                                      *(np.asarray(p, dt) for p in params)))
     out.append(_raw(tf, "StatelessRandomGammaV2", dict(shape=tf.constant([3, 2]), seed=tf.constant([5, 6], tf.int64),
                                                        alpha=np.float32([0.2, 3.0])), {}))
     return out
@@ -206,7 +208,7 @@ def test_compiled_plans_without_host_callbacks(monkeypatch):
 
 
 def test_word2vec_nce_loss_first_steps_equal_tf():
-    # the lecture's word2vec: NCE loss over a log-uniform sampler, fixed seed, a few SGD steps
+    # the lecture's word2vec: NCE loss (and a sampled softmax) over log-uniform samplers, fixed seed, SGD steps
     def build(tf):
         tf.set_random_seed(42)
         vocab, dim, batch = 200, 16, 32
@@ -215,7 +217,9 @@ def test_word2vec_nce_loss_first_steps_equal_tf():
         emb = tf.Variable(tf.random_uniform([vocab, dim], -1.0, 1.0))
         w = tf.Variable(tf.truncated_normal([vocab, dim], stddev=1.0 / np.sqrt(dim)))
         b = tf.Variable(tf.zeros([vocab]))
-        loss = tf.reduce_mean(tf.nn.nce_loss(w, b, labels, tf.nn.embedding_lookup(emb, inputs), 8, vocab))
+        embedded = tf.nn.embedding_lookup(emb, inputs)
+        loss = tf.reduce_mean(tf.nn.nce_loss(w, b, labels, embedded, 8, vocab)) + \
+            tf.reduce_mean(tf.nn.sampled_softmax_loss(w, b, labels, embedded, 6, vocab))
         return loss, tf.train.GradientDescentOptimizer(1.0).minimize(loss)
 
     def losses(tf):

@@ -239,5 +239,6 @@ def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0
         return result
 
 
-__all__ = ["stateless_parameterized_truncated_normal", "stateless_random_gamma", "stateless_random_poisson", "stateless_random_uniform", "stateless_random_normal", "stateless_truncated_normal",
+__all__ = ["stateless_parameterized_truncated_normal", "stateless_random_gamma", "stateless_random_poisson",
+           "stateless_random_uniform", "stateless_random_normal", "stateless_truncated_normal",
            "stateless_categorical", "stateless_multinomial"]
