@@ -241,6 +241,8 @@ def test_word2vec_nce_loss_first_steps_equal_tf():
      r"`true_candidate` out of range \[0, 10\), received 20"),
     (lambda tf: tf.nn.uniform_candidate_sampler(tf.constant([[1]], tf.int64), 1, 30, True, 10)[0],
      "Sampler's range is too small."),
+    (lambda tf: tf.multinomial(tf.constant([[1, 2, 3]]), 4, seed=1),
+     "No OpKernel was registered to support Op 'Multinomial' used by {{node multinomial/Multinomial}} with"),
     (lambda tf: tf.random.stateless_poisson([3, 2], [1, 2], [1.0, 2.0, 3.0]),
      "Shape passed in must end with broadcasted shape."),
 ])

@@ -121,11 +121,20 @@ def multinomial(ctx, op, logits, num_samples):
     batch, classes = np.shape(logits)
     if classes == 0:
         raise invalid("num_classes should be positive, got 0")
+    _require_float_logits(op, logits)
     out_dtype = _dtype(op, "output_dtype")
     if batch * n == 0:   # the kernel draws nothing (and reserves nothing) for an empty output
         return jnp.zeros((batch, n), out_dtype) if ctx.traced else np.zeros((batch, n), out_dtype)
     key, counter = ctx.philox_stream(op, philox_sampling.multinomial_calls(batch, n))
     return multinomial_draw(ctx.traced, key, counter, logits, n, out_dtype)
+
+
+def _require_float_logits(op, logits) -> None:
+    """TF registers Multinomial's CPU kernels for half, bfloat16, float and double logits only."""
+    dtype = np.dtype(jnp.result_type(logits))
+    if dtype.kind != "f" and dtype != ml_dtypes.bfloat16:
+        raise invalid(f"No OpKernel was registered to support Op '{op.type}' used by {{{{node {op.name}}}}} with "
+                      f"logits of type {dtype.name} (TF's CPU kernels take half, bfloat16, float and double)")
 
 
 def multinomial_draw(traced: bool, key, counter, logits, n: int, out_dtype):

@@ -181,6 +181,11 @@ def multinomial(logits, num_samples, seed, *, output_dtype, **_):
     batch, classes = np.shape(logits)
     if classes == 0:
         raise errors.InvalidArgumentError(None, None, "num_classes should be positive, got 0")
+    dtype = np.dtype(jnp.result_type(logits))
+    if dtype.kind != "f" and dtype.name != "bfloat16":
+        raise errors.InvalidArgumentError(None, None, "No OpKernel was registered to support Op "
+                                          f"'StatelessMultinomial' with logits of type {dtype.name} (TF's CPU "
+                                          "kernels take half, bfloat16, float and double)")
     out_dtype = _np_dtype(output_dtype)
     xp, key, counter = _seed_args(seed)
     if batch * n == 0:
