@@ -16,8 +16,8 @@ and counter instead: TF's distributions, not TF's numbers.
 
 Stream positions are TF's: what each run reserves (ReserveSamples32/128, ReserveRandomOutputs(n, 256)), the
 per-output skips, and where a kernel's Shard() over TF's intra-op pool gives each shard its own skip
-(Multinomial, ParameterizedTruncatedNormal), the shards of Eigen's parallelFor for a pool of one thread per
-CPU this process may use (TF's default). Values computed with libm functions take glibc's own results (the
+(Multinomial, ParameterizedTruncatedNormal), the shards of Eigen's parallelFor for TF's pool: as large as
+the first Session's intra_op_parallelism_threads, else one thread per CPU this process may use. Values computed with libm functions take glibc's own results (the
 C library through `math` and ctypes), as TF's kernels call glibc. Multinomial's exp is Eigen's vectorized
 double exp, which may differ from the correctly rounded one by an ulp: a sample moves only when a uniform
 falls within that ulp of a class boundary.
@@ -320,8 +320,23 @@ def multinomial_calls(batch: int, num_samples: int) -> int:
     return batch * ((num_samples + 3) // 4 * 4) * 2 * philox.RESERVED_PER_OUTPUT
 
 
+# TF's CPU device and its intra-op pool are made once per process, by its first Session: that Session's
+# ConfigProto.intra_op_parallelism_threads (0: one thread per CPU) sizes the pool every later Session uses.
+_FIRST_SESSION_THREADS: Optional[int] = None
+
+
+def note_session_threads(intra_op_parallelism_threads: int) -> None:
+    """Called by every new Session: the first one of the process fixes the pool size, as in TF."""
+    global _FIRST_SESSION_THREADS
+    if _FIRST_SESSION_THREADS is None:
+        _FIRST_SESSION_THREADS = max(0, int(intra_op_parallelism_threads))
+
+
 def tf_intra_op_threads() -> int:
-    """The size of TF's intra-op pool on this machine (port::MaxParallelism: the CPUs this process may use)."""
+    """The size of TF's intra-op pool in this process: the first Session's intra_op_parallelism_threads, else
+    port::MaxParallelism (the CPUs this process may use)."""
+    if _FIRST_SESSION_THREADS:
+        return _FIRST_SESSION_THREADS
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):

@@ -154,6 +154,26 @@ def test_three_runs_equal_tf(tier, build):
     _assert_same(got, want)
 
 
+def test_first_sessions_intra_op_threads_decide_the_shards(monkeypatch):
+    # TF sizes its intra-op pool once, by the process's first Session; Multinomial and
+    # ParameterizedTruncatedNormal split their streams over it (here: one thread, so one shard)
+    from lowering import philox_sampling
+    monkeypatch.setattr(philox_sampling, "_FIRST_SESSION_THREADS", None)
+    logits = np.random.RandomState(0).randn(8, 1000).astype(np.float32)
+    graph = graphcompat.Graph()
+    with graph.as_default():
+        graphcompat.set_random_seed(3)
+        draw = graphcompat.multinomial(graphcompat.constant(logits), 10)
+        with graphcompat.Session(config=graphcompat.ConfigProto(intra_op_parallelism_threads=1)) as sess:
+            first = sess.run(draw)
+        with graphcompat.Session(config=graphcompat.ConfigProto(intra_op_parallelism_threads=4)) as sess:
+            again = sess.run(draw)
+    key, counter = philox.key_counter_from_seeds(3, int(draw.op.attrs["seed2"]))
+    np.testing.assert_array_equal(first, philox_sampling.multinomial(key, counter, logits, 10, np.int64, threads=1))
+    np.testing.assert_array_equal(again, first)
+    assert not np.array_equal(first, philox_sampling.multinomial(key, counter, logits, 10, np.int64, threads=2))
+
+
 def test_op_seed_without_graph_seed_and_unseeded_sessions_differ():
     def build(tf):
         true = tf.constant([[3]], tf.int64)
