@@ -231,6 +231,8 @@ class BaseSession:
         # queue's blocking dequeue, py_func) run outside it, so one thread's run can wait for another's.
         self._session_state = SessionState()
         self._state: dict = self._session_state.values   # state key → device array
+        from lowering.philox_sampling import note_session_threads
+        note_session_threads(int(getattr(self._config, "intra_op_parallelism_threads", 0) or 0))
         self._lock = self._session_state.lock
         self._signatures: dict = {}          # (fetch structure, feed keys) → _Signature
         self._plans: dict = {}               # (fetched tensors, targets, feeds) → (PlanRunner, output positions)

@@ -99,6 +99,17 @@ defop("Multinomial", "logits: T, num_samples: int32 -> output: output_dtype",
 defop("RandomGamma", "shape: S, alpha: T -> output: T", attrs=dict(_SEED_ATTRS),
       types={"S": _INDEX, "T": (_dt.float16, _dt.float32, _dt.float64)}, shape=_batched_shape,
       stateful=True)
+def _parameterized_truncated_normal_shape(ctx: InferenceContext):
+    for i in range(1, 5):   # means, stdevs, minvals, maxvals: scalars or vectors
+        rank = ctx.shape(i).ndims
+        if rank is not None and rank > 1:
+            raise ctx.error(f"Shape must be at most rank 1 but is rank {rank}")
+    return [_shape_from_input(ctx)]
+
+
+defop("ParameterizedTruncatedNormal", "shape: T, means: dtype, stdevs: dtype, minvals: dtype, maxvals: dtype -> "
+      "output: dtype", attrs=dict(_SEED_ATTRS), types={"T": _INDEX, "dtype": FLOAT},
+      shape=_parameterized_truncated_normal_shape, stateful=True)
 defop("RandomPoissonV2", "shape: S, rate: R -> output: dtype", attrs=dict(_SEED_ATTRS),
       types={"S": _INDEX, "R": (_dt.float16, _dt.float32, _dt.float64, _dt.int32, _dt.int64)},
       shape=_batched_shape, stateful=True)

@@ -4,9 +4,8 @@ The graph is TF 2.21's: StatelessRandomGetKeyCounter turns the [2] seed into a k
 StatelessRandom{Uniform,Normal,UniformInt,UniformFullInt}V2 / StatelessTruncatedNormalV2 draw, and the
 builder scales/shifts with TF's op names; categorical/multinomial use StatelessMultinomial.
 
-Uniform, normal, truncated normal and integer draws are TF's values for the seed (Philox, as TF's CPU
-kernels: lowering/rules/stateless_random.py); categorical draws keep TF's guarantee only — the same seed
-gives the same values, on every run and in every plan — not TF's bits (docs/migration.md).
+Uniform, normal, truncated normal, integer, categorical, gamma and poisson draws are TF's values for the
+seed (Philox, as TF's CPU kernels: lowering/rules/stateless_random.py, lowering/philox_sampling.py).
 """
 from __future__ import annotations
 
@@ -79,6 +78,19 @@ defop("StatelessMultinomial", "logits: T, num_samples: int32, seed: Tseed -> out
       types={"T": (_dt.float32, _dt.float64, _dt.int32, _dt.uint8, _dt.int16, _dt.int8, _dt.int64, _dt.bfloat16,
                    _dt.uint16, _dt.float16, _dt.uint32, _dt.uint64),
              "Tseed": _INDEX, "output_dtype": _INDEX}, shape=_multinomial_shape)
+
+_GAMMA_DTYPES = (_dt.float16, _dt.float32, _dt.float64)
+_POISSON_DTYPES = (_dt.float16, _dt.float32, _dt.float64, _dt.int32, _dt.int64)
+defop("StatelessRandomGammaV2", "shape: T, seed: Tseed, alpha: dtype -> output: dtype", attrs={"Tseed": _dt.int64},
+      types={"dtype": _GAMMA_DTYPES, "T": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
+defop("StatelessRandomGammaV3", "shape: shape_dtype, key: uint64, counter: uint64, alg: int32, alpha: dtype -> "
+      "output: dtype", attrs={"shape_dtype": _dt.int32}, types={"dtype": _GAMMA_DTYPES, "shape_dtype": _INDEX},
+      shape=_draw_shape)
+defop("StatelessRandomPoisson", "shape: T, seed: Tseed, lam: Rtype -> output: dtype", attrs={"Tseed": _dt.int64},
+      types={"Rtype": _POISSON_DTYPES, "dtype": _POISSON_DTYPES, "T": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
+defop("StatelessParameterizedTruncatedNormal", "shape: S, seed: Tseed, means: dtype, stddevs: dtype, minvals: dtype, "
+      "maxvals: dtype -> output: dtype", attrs={"Tseed": _dt.int64},
+      types={"dtype": _GAMMA_DTYPES, "S": _INDEX, "Tseed": _INDEX}, shape=_draw_shape)
 
 _UNIFORM_DTYPES = (_dt.float16, _dt.bfloat16, _dt.float32, _dt.float64, _dt.int32, _dt.int64, _dt.uint32,
                    _dt.uint64)
@@ -180,5 +192,53 @@ def stateless_multinomial(logits, num_samples, seed, output_dtype=_dt.int64,
     return _multinomial("stateless_multinomial", logits, num_samples, seed, output_dtype, name)
 
 
-__all__ = ["stateless_random_uniform", "stateless_random_normal", "stateless_truncated_normal",
+def stateless_random_gamma(shape, seed, alpha, beta=None, dtype=_dt.float32,
+                           name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.random.stateless_gamma`: gamma(alpha, beta) samples of `shape` (which ends with the broadcast shape
+    of alpha and beta), fixed by `seed`; at least the dtype's smallest normal number, as TF."""
+    import numpy as np
+
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ops.indexing_ops import broadcast_to
+    from graphcompat.ops.math_extra_ops import broadcast_dynamic_shape
+    dtype = _dt.as_dtype(dtype)
+    with _ops.name_scope(name, "stateless_random_gamma", [shape, seed, alpha, beta]):
+        shape_t = _shape_tensor(shape)
+        alpha_t = convert_to_tensor(alpha, dtype=dtype, name="alpha")
+        beta_t = convert_to_tensor(beta if beta is not None else 1, name="beta", dtype=dtype)
+        broadcast = broadcast_dynamic_shape(array_ops.shape(alpha_t), array_ops.shape(beta_t))
+        alpha_b = broadcast_to(alpha_t, broadcast)
+        key, counter = _key_counter(seed)
+        sample = apply_op("StatelessRandomGammaV3", [shape_t, key, counter, _AUTO_SELECT, alpha_b])
+        result = math_ops.maximum(np.finfo(dtype.as_numpy_dtype).tiny, sample / beta_t)
+        _set_static_shape(result, shape_t)
+        return result
+
+
+def stateless_random_poisson(shape, seed, lam, dtype=_dt.int32, name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.random.stateless_poisson`: Poisson(lam) samples of `shape` (which ends with lam's shape), fixed by
+    `seed`."""
+    with _ops.name_scope(name, "stateless_random_poisson", [shape, seed, lam]):
+        shape_t = _shape_tensor(shape)
+        result = apply_op("StatelessRandomPoisson", [shape_t, seed, lam], {"dtype": _dt.as_dtype(dtype)})
+        _set_static_shape(result, shape_t)
+        return result
+
+
+def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0, minvals=-2.0, maxvals=2.0,
+                                             name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.random.stateless_parameterized_truncated_normal`: normal(means, stddevs) samples within
+    [minvals, maxvals], the parameters broadcast to the tail of `shape`, fixed by `seed`."""
+    with _ops.name_scope(name, "stateless_parameterized_truncated_normal",
+                         [shape, means, stddevs, minvals, maxvals]):
+        shape_t = _shape_tensor(shape)
+        params = [convert_to_tensor(v, name=n) for v, n in ((means, "means"), (stddevs, "stddevs"),
+                                                           (minvals, "minvals"), (maxvals, "maxvals"))]
+        result = apply_op("StatelessParameterizedTruncatedNormal", [shape_t, seed] + params)
+        _set_static_shape(result, shape_t)
+        return result
+
+
+__all__ = ["stateless_parameterized_truncated_normal", "stateless_random_gamma", "stateless_random_poisson",
+           "stateless_random_uniform", "stateless_random_normal", "stateless_truncated_normal",
            "stateless_categorical", "stateless_multinomial"]

@@ -14,6 +14,7 @@ import numpy as np
 from jax import lax
 
 from graphcompat.framework import errors
+from lowering import philox, philox_sampling
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
@@ -541,7 +542,7 @@ def _read_unigram_weights(op) -> np.ndarray:
         if word_id % shards == shard:
             if w is None:
                 raise errors.InvalidArgumentError(None, op, f"Wrong vocabulary format at line: {line}")
-            weights.append(np.power(w, distortion, dtype=np.float32))
+            weights.append(philox_sampling.powf(w, distortion)[()])   # glibc's powf, as the kernel's std::pow
         word_id += 1
     range_max = int(attrs["range_max"])
     if len(weights) != range_max:
@@ -595,9 +596,29 @@ def _learned_sampler_fn(num_sampled: int, range_max: int, unique: bool):
     return jax.jit(sample)
 
 
+def _tf_range_sampler(kind: str, range_max: int, weights: bytes, counts=None):
+    """The kernel's RangeSampler for `kind` (lowering/philox_sampling.py)."""
+    if kind == "UniformCandidateSampler":
+        return philox_sampling.UniformSampler(range_max)
+    if kind == "LogUniformCandidateSampler":
+        return philox_sampling.LogUniformSampler(range_max)
+    if kind == "LearnedUnigramCandidateSampler":
+        return philox_sampling.UnigramSampler(counts)
+    return _fixed_unigram_sampler(weights)
+
+
+@functools.lru_cache(maxsize=16)
+def _fixed_unigram_sampler(weights: bytes):
+    return philox_sampling.FixedUnigramSampler(np.frombuffer(weights, np.float32))
+
+
 @lowers("LogUniformCandidateSampler", "UniformCandidateSampler", "FixedUnigramCandidateSampler",
         "LearnedUnigramCandidateSampler", context=True)
 def candidate_sampler(ctx, op, true_classes):
+    """TF's numbers: the kernel's SimplePhilox draws (rejections and all) from this run's Philox stream,
+    which reserves 2048 * num_sampled words a run (lowering/philox_sampling.py); on the host op by op and
+    through one host callback in compiled plans. Where compiled plans may not call back (GPU/TPU, sharded
+    steps), the jitted JAX samplers above draw TF's distributions from a key derived from that stream."""
     attrs = op.attrs
     num_sampled, range_max, unique = int(attrs["num_sampled"]), int(attrs["range_max"]), bool(attrs["unique"])
     learned = op.type == "LearnedUnigramCandidateSampler"
@@ -612,14 +633,34 @@ def candidate_sampler(ctx, op, true_classes):
     if unique and num_sampled > range_max:
         raise errors.InvalidArgumentError(None, op, "Sampler's range is too small.")
     _require_true_classes_in_range(true_classes, range_max)
-    if learned:  # the counts live in the session, as the kernel's sampler does
-        key = ("unigram_counts", op.name)
-        counts = ctx.read_or_init(key, lambda: np.ones(range_max, np.int64))
-        *out, counts = _learned_sampler_fn(num_sampled, range_max, unique)(ctx.random_key(op), true_classes,
-                                                                           counts)
-        ctx.write(key, counts)
-        return tuple(out)
-    return _sampler_fn(op.type, num_sampled, range_max, unique, weights)(ctx.random_key(op), true_classes)
+    key, counter = ctx.philox_stream(op, philox_sampling.candidate_sampler_calls(num_sampled))
+    state_key = ("unigram_counts", op.name)
+    counts = ctx.read_or_init(state_key, lambda: np.ones(range_max, np.int64)) if learned else None
+    if ctx.traced and not philox._host_roundings_in_compiled_plans():
+        jax_key = philox_sampling.jax_key_from_philox(key, counter)
+        if learned:
+            *out, counts = _learned_sampler_fn(num_sampled, range_max, unique)(jax_key, true_classes, counts)
+            ctx.write(state_key, counts)
+            return tuple(out)
+        return _sampler_fn(op.type, num_sampled, range_max, unique, weights)(jax_key, true_classes)
+
+    def draw(key, counter, true_classes, *counts):
+        # a compiled run whose true classes fail the range check above still calls back before it fails:
+        # keep its (discarded) draw in range
+        true_classes = np.clip(true_classes, 0, range_max - 1)
+        sampler = _tf_range_sampler(op.type, range_max, weights, *counts)
+        out = philox_sampling.sample_batch(sampler, philox_sampling.WordStream(key, counter), num_sampled,
+                                           unique, true_classes)
+        return out + ((sampler.updated(true_classes),) if learned else ())
+
+    batch = tuple(np.shape(true_classes))
+    specs = [((num_sampled,), np.int64), (batch, np.float32), ((num_sampled,), np.float32)]
+    if learned:
+        specs.append(((range_max,), np.int64))
+    out = philox_sampling.host_draw(draw, specs, key, counter, true_classes, *(() if counts is None else (counts,)))
+    if learned:
+        ctx.write(state_key, out[3])
+    return tuple(out[:3])
 
 
 def _require_true_classes_in_range(true_classes, range_max: int) -> None:

@@ -3,8 +3,8 @@
 StatelessRandomGetKeyCounter scrambles the [2] seed into TF's Philox (key, counter) tensors (GenerateKey)
 and the V2 draws fill from them with TF's distributions (lowering/philox.py): TF's exact values, with numpy
 for concrete inputs and jax.numpy for traced ones (a fed seed works in compiled plans). Only the Philox
-algorithm is drawn (alg 1, or 3 = auto, which TF's CPU kernels resolve to Philox). StatelessMultinomial is
-not converted: it draws from a JAX threefry key derived from the key and counter (docs/migration.md).
+algorithm is drawn (alg 1, or 3 = auto, which TF's CPU kernels resolve to Philox). StatelessMultinomial
+draws TF's samples as the stateful Multinomial does (lowering/rules/random.py), from GenerateKey's stream.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
-from lowering import philox
+from lowering import philox, philox_sampling
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import shape_vector
@@ -30,11 +30,6 @@ def _check_seed(seed) -> None:
     if np.shape(seed) != (2,):
         raise errors.InvalidArgumentError(None, None, "seed must have shape [2], not "
                                           f"[{','.join(str(d) for d in np.shape(seed))}]")
-
-
-def _split64(x):
-    x = jnp.asarray(x).astype(jnp.uint64)
-    return (x & jnp.uint64(0xFFFFFFFF)).astype(jnp.uint32), (x >> jnp.uint64(32)).astype(jnp.uint32)
 
 
 @lowers("StatelessRandomGetKeyCounter")
@@ -71,13 +66,6 @@ def _draw(op_type, shape, key, counter, alg, draw, *args):
     xp, kw, cw = _philox_args(op_type, key, counter, alg)
     n = int(np.prod(out_shape, dtype=np.int64))
     return draw(xp, kw, cw, n, *args).reshape(out_shape)
-
-
-def _jax_key(key, counter):
-    k_lo, k_hi = _split64(jnp.asarray(key)[0])
-    c_lo, c_hi = _split64(jnp.asarray(counter)[1])  # counter[0] of a Philox GetKeyCounter is 0
-    k = jax.random.wrap_key_data(jnp.stack([k_lo ^ c_hi, k_hi]), impl="threefry2x32")
-    return jax.random.fold_in(k, c_lo)
 
 
 def _shape(shape) -> tuple:
@@ -176,17 +164,110 @@ def uniform_full_int_v1(shape, seed, *, dtype, **_):
 
 @lowers("StatelessMultinomial")
 def multinomial(logits, num_samples, seed, *, output_dtype, **_):
+    from lowering.rules.random import multinomial_draw
+
     _check_seed(seed)
     if np.ndim(logits) != 2:
         raise errors.InvalidArgumentError(None, None, "logits should be a matrix, got shape "
                                           f"[{','.join(str(d) for d in np.shape(logits))}]")
+    if np.ndim(num_samples) != 0:
+        raise errors.InvalidArgumentError(None, None, "num_samples should be a scalar, got shape "
+                                          f"[{','.join(str(d) for d in np.shape(num_samples))}]")
     n = int(np.asarray(num_samples)) if not isinstance(num_samples, jax.core.Tracer) else None
     if n is None:
         raise NotImplementedError("graphcompat needs a constant num_samples for tf.random.stateless_categorical")
     if n < 0:
-        raise errors.InvalidArgumentError(None, None, f"num_samples should be nonnegative, got {n}")
-    key, counter = get_key_counter(seed)
-    batch = np.shape(logits)[0]
-    lg = jnp.asarray(logits).astype(jnp.float32 if jnp.result_type(logits) != jnp.float64 else jnp.float64)
-    out = jax.random.categorical(_jax_key(key, counter), lg[:, None, :], axis=-1, shape=(batch, n))
-    return out.astype(_np_dtype(output_dtype))
+        raise errors.InvalidArgumentError(None, None, f"num_samples should be non-negative, got {n}")
+    batch, classes = np.shape(logits)
+    if classes == 0:
+        raise errors.InvalidArgumentError(None, None, "num_classes should be positive, got 0")
+    dtype = np.dtype(jnp.result_type(logits))
+    if dtype.kind != "f" and dtype.name != "bfloat16":
+        raise errors.InvalidArgumentError(None, None, "No OpKernel was registered to support Op "
+                                          f"'StatelessMultinomial' with logits of type {dtype.name} (TF's CPU "
+                                          "kernels take half, bfloat16, float and double)")
+    out_dtype = _np_dtype(output_dtype)
+    xp, key, counter = _seed_args(seed)
+    if batch * n == 0:
+        return xp.zeros((batch, n), out_dtype)
+    traced = xp is jnp or isinstance(logits, jax.core.Tracer)
+    return multinomial_draw(traced, key, counter, logits, n, out_dtype)
+
+
+# --- gamma and poisson: TF's per-output streams (lowering/philox_sampling.py) from the seed's generator --------
+def _per_output_draw(shape, param, xp, key, counter, kernel, out_dtype):
+    """StatelessRandomGamma / StatelessRandomPoisson: the output shape ends with the parameter's shape, and
+    output (parameter i, sample j) draws from its own stream as the stateful kernels do."""
+    out_shape = _shape(shape)
+    param_shape = tuple(np.shape(param))
+    if len(param_shape) > len(out_shape) or tuple(out_shape[len(out_shape) - len(param_shape):]) != param_shape:
+        raise errors.InvalidArgumentError(None, None, "Shape passed in must end with broadcasted shape.")
+    out_dtype = np.dtype(out_dtype)
+    num_samples = int(np.prod(out_shape, dtype=np.int64))
+    if not num_samples:   # StatelessRandomOpBase returns the empty output before Fill
+        return xp.zeros(out_shape, out_dtype)
+    num_params = int(np.prod(param_shape, dtype=np.int64))
+    per_param = num_samples // num_params
+    traced = xp is jnp or isinstance(param, jax.core.Tracer)
+    if traced and not philox._host_roundings_in_compiled_plans():
+        jax_key = philox_sampling.jax_key_from_philox(key, counter)
+        p = jnp.asarray(param)
+        p = p.astype(jnp.float64 if p.dtype == jnp.float64 else jnp.float32)
+        if kernel is philox_sampling.gamma:
+            return jax.random.gamma(jax_key, p, out_shape).astype(out_dtype)
+        return jax.random.poisson(jax_key, p, out_shape).astype(out_dtype)
+    out, = philox_sampling.host_draw(lambda k, c, p: (kernel(k, c, p, per_param, out_dtype),),
+                                     [((per_param, num_params), out_dtype)], key, counter, param)
+    return out.reshape(out_shape)
+
+
+@lowers("StatelessRandomGammaV2")
+def gamma_v2(shape, seed, alpha, *, dtype, **_):
+    xp, key, counter = _seed_args(seed)
+    return _per_output_draw(shape, alpha, xp, key, counter, philox_sampling.gamma, _np_dtype(dtype))
+
+
+@lowers("StatelessRandomGammaV3")
+def gamma_v3(shape, key, counter, alg, alpha, *, dtype, **_):
+    xp, kw, cw = _philox_args("StatelessRandomGammaV3", key, counter, alg)
+    return _per_output_draw(shape, alpha, xp, kw, cw, philox_sampling.gamma, _np_dtype(dtype))
+
+
+@lowers("StatelessRandomPoisson")
+def poisson(shape, seed, lam, *, dtype, **_):
+    xp, key, counter = _seed_args(seed)
+    return _per_output_draw(shape, lam, xp, key, counter, philox_sampling.poisson, _np_dtype(dtype))
+
+
+@lowers("StatelessParameterizedTruncatedNormal")
+def parameterized_truncated_normal(shape, seed, means, stddevs, minvals, maxvals, *, dtype, **_):
+    """TF's numbers (philox_sampling.stateless_parameterized_truncated_normal), after the
+    kernel's checks; without host callbacks, jax.random.truncated_normal with the same parameters."""
+    _check_seed(seed)
+    params = (means, stddevs, minvals, maxvals)
+    shapes = [tuple(np.shape(p)) for p in params]
+    try:
+        batch_shape = tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise errors.InvalidArgumentError(None, None, "means, stddevs, minvals, maxvals must have compatible batch "
+                                          "dimensions: " + " vs. ".join(f"[{','.join(map(str, s))}]" for s in shapes))
+    out_shape = _shape(shape)
+    if len(batch_shape) > len(out_shape) or tuple(out_shape[len(out_shape) - len(batch_shape):]) != batch_shape:
+        raise errors.InvalidArgumentError(None, None, "Shape passed in must end with broadcasted shape.")
+    dtype = philox_sampling.ptn_dtype(_np_dtype(dtype))
+    xp, key, counter = _seed_args(seed)
+    traced = xp is jnp or any(isinstance(p, jax.core.Tracer) for p in params)
+    pxp = jnp if traced else np
+    if int(np.prod(out_shape, dtype=np.int64)):
+        mean, stddev, lo, hi = (pxp.broadcast_to(pxp.asarray(p), batch_shape) for p in params)
+        require(pxp.all((stddev > 0) & (lo < hi) & (pxp.isfinite(lo) | pxp.isfinite(hi))),
+                errors.InvalidArgumentError, lambda: "Invalid parameters")
+    if traced and not philox._host_roundings_in_compiled_plans():
+        mean, stddev, lo, hi = (jnp.asarray(p, dtype) for p in params)
+        z = jax.random.truncated_normal(philox_sampling.jax_key_from_philox(key, counter), (lo - mean) / stddev,
+                                        (hi - mean) / stddev, out_shape, dtype)
+        return z * stddev + mean
+    out, = philox_sampling.host_draw(
+        lambda k, c, *p: (philox_sampling.stateless_parameterized_truncated_normal(k, c, out_shape, *p, dtype),),
+        [(out_shape, dtype)], key, counter, *params)
+    return out
