@@ -18,6 +18,7 @@ from graphcompat.framework import errors
 from graphcompat.train.training_ops import DENSE, SPARSE
 from lowering.registry import RULES, lowers
 from lowering.rules.state import SCATTER_UPDATES
+from lowering.rules.train import kernel_rule
 
 
 class ResourceHandle:
@@ -208,7 +209,7 @@ def resource_count_up_to(ctx, op, handle):
 
 # ResourceApply* / ResourceSparseApply*: the Apply* rule, after TF's "variable exists" check.
 def _resource_apply(op_type: str, n_handles: int):
-    apply = RULES[op_type].fn
+    apply = kernel_rule(op_type)
 
     def rule(ctx, op, *inputs):
         for h in inputs[:n_handles]:

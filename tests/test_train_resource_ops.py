@@ -1,0 +1,213 @@
+"""Training, resource-variable, sparse and legacy op types that TF 1 graphs and meta graphs contain,
+each checked against real TF 2.21 `tensorflow.compat.v1` (graph mode): values step by step, dtypes,
+shapes, and bad inputs (error class and TF's text).
+
+The ops are recorded by op type (`registry.apply_op` here, `tf.raw_ops` in TF), as an imported graph
+holds them."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import graphcompat
+from graphcompat.framework.registry import apply_op
+from tests import oracle
+
+pytestmark = pytest.mark.oracle
+
+
+def _tf1():
+    return oracle.tf1()
+
+
+def _record(tf, op_type: str, inputs: dict, attrs: dict):
+    """One op of type `op_type` with named inputs: TF's raw op, or graphcompat's apply_op."""
+    if tf is graphcompat:
+        return apply_op(op_type, list(inputs.values()), attrs)
+    return getattr(tf.raw_ops, op_type)(**inputs, **attrs)
+
+
+def _error(tf, build, run: bool = True):
+    """(class name, message) of what building (and running) `build(tf)` raises, in a fresh graph."""
+    graph = tf.Graph()
+    with graph.as_default():
+        try:
+            fetches = build(tf)
+            if run:
+                with tf.Session(graph=graph) as sess:
+                    sess.run(tf.global_variables_initializer())
+                    sess.run(fetches)
+        except Exception as e:  # noqa: BLE001  (the class is what is compared)
+            text = getattr(e, "message", None) or str(e)
+            return type(e).__name__, text
+    return None
+
+
+def _first_line(text: str) -> str:
+    # TF appends the node's debug info and a traceback hint after the kernel's text.
+    return re.split(r"\n|\s*\[\[", text)[0]
+
+
+def assert_same_error(build, run: bool = True) -> None:
+    """Both raise the same class; graphcompat's first line (less the node, which TF names in its own
+    format) is in TF's message (TF 2.x wraps a run's kernel text: "Graph execution error: …")."""
+    want = _error(_tf1(), build, run)
+    got = _error(graphcompat, build, run)
+    assert want is not None, "TensorFlow raised nothing"
+    assert got is not None, f"graphcompat raised nothing; TF raised {want}"
+    assert got[0] == want[0], (got, want)
+    line = _first_line(got[1]).split(" for '")[0]
+    assert line and line in want[1], (line, want[1])
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. Optimizer kernels: Apply*, ResourceApply*, SparseApply*, ResourceSparseApply*
+# ------------------------------------------------------------------------------------------------
+# base name → (slots with their initial values' offset, hyper-parameters in TF's order, attrs variants,
+#              which of the four forms TF registers)
+OPTIMIZER_KERNELS = {
+    "AdagradV2": (["var", "accum"], {"lr": 0.1, "epsilon": 1e-3},
+                  [{}, {"update_slots": False}], ("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")),
+    "AdaMax": (["var", "m", "v"], {"beta1_power": 0.9, "lr": 0.05, "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7},
+               [{}], ("Apply", "ResourceApply")),
+    "AddSign": (["var", "m"], {"lr": 0.1, "alpha": 1.0, "sign_decay": 0.5, "beta": 0.9},
+                [{}], ("Apply", "ResourceApply")),
+    "PowerSign": (["var", "m"], {"lr": 0.1, "logbase": 0.69, "sign_decay": 0.5, "beta": 0.9},
+                  [{}], ("Apply", "ResourceApply")),
+    "KerasMomentum": (["var", "accum"], {"lr": 0.1, "momentum": 0.9},
+                      [{}, {"use_nesterov": True}], ("ResourceApply", "ResourceSparseApply")),
+    "AdamWithAmsgrad": (["var", "m", "v", "vhat"],
+                        {"beta1_power": 0.9, "beta2_power": 0.999, "lr": 0.01, "beta1": 0.9, "beta2": 0.999,
+                         "epsilon": 1e-7}, [{}], ("ResourceApply",)),
+}
+SLOT_INIT = {"var": [[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]], "accum": 0.1, "m": 0.05, "v": 0.2, "vhat": 0.3}
+GRADS = [[[0.3, -0.2], [0.0, 0.5], [-1.0, 0.1]], [[-0.4, 0.2], [0.7, -0.1], [0.2, 0.0]],
+         [[0.1, 0.1], [-0.3, 0.6], [0.5, -0.5]]]
+SPARSE_ROWS = [0, 2, 0]  # a duplicate row: TF's kernel updates it twice, in order
+SPARSE_GRADS = [[0.3, -0.2], [-1.0, 0.1], [0.5, 0.4]]
+
+
+def _kernel_cases():
+    for base, (slots, hyper, variants, forms) in OPTIMIZER_KERNELS.items():
+        for form in forms:
+            for attrs in variants:
+                for dtype in ("float32", "float64"):
+                    label = "-".join([form + base] + [f"{k}={v}" for k, v in attrs.items()] + [dtype])
+                    yield pytest.param(base, form, attrs, dtype, id=label)
+
+
+def _kernel_run(tf, base: str, form: str, attrs: dict, dtype: str, steps: int = 3, index_dtype="int32"):
+    """The slots after each of `steps` runs of one kernel op."""
+    slots, hyper, _, _ = OPTIMIZER_KERNELS[base]
+    resource = form.startswith("Resource")
+    sparse = "Sparse" in form
+    graph = tf.Graph()
+    with graph.as_default():
+        variables = [tf.Variable(np.broadcast_to(np.asarray(SLOT_INIT[s]), (3, 2)).astype(dtype), name=s,
+                                 use_resource=resource) for s in slots]
+        grad = tf.placeholder(dtype, [None, 2], name="grad")
+        inputs = {s: (v.handle if resource else (v if tf is not graphcompat else v._ref()))
+                  for s, v in zip(slots, variables)}
+        for name, value in hyper.items():
+            inputs[name] = tf.constant(value, dtype)
+        if sparse:
+            grad_at = list(hyper).index("momentum") if base == "KerasMomentum" else len(hyper)
+            names = list(inputs)
+            pos = len(slots) + grad_at
+            inputs = dict(list(inputs.items())[:pos] + [("grad", grad),
+                                                        ("indices", tf.constant(SPARSE_ROWS, index_dtype))]
+                          + list(inputs.items())[pos:])
+            del names
+        else:
+            grad_at = list(hyper).index("momentum") if base == "KerasMomentum" else len(hyper)
+            pos = len(slots) + grad_at
+            inputs = dict(list(inputs.items())[:pos] + [("grad", grad)] + list(inputs.items())[pos:])
+        update = _record(tf, form + base, inputs, dict(attrs, use_locking=False))
+        op = update if resource else update.op
+        assert op.type == form + base
+        with tf.Session(graph=graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            out = []
+            for step in range(steps):
+                feed = np.asarray(SPARSE_GRADS if sparse else GRADS[step], dtype) * (1 + step)
+                sess.run(op, {grad: feed})
+                out.append(sess.run(variables))
+    return out
+
+
+@pytest.mark.parametrize("base,form,attrs,dtype", list(_kernel_cases()))
+def test_optimizer_kernels_match_tf(base, form, attrs, dtype):
+    got = _kernel_run(graphcompat, base, form, attrs, dtype)
+    want = _kernel_run(_tf1(), base, form, attrs, dtype)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for step, (g_slots, w_slots) in enumerate(zip(got, want)):
+        for g, w in zip(g_slots, w_slots):
+            assert g.dtype == w.dtype
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol, err_msg=f"step {step}")
+
+
+def test_sparse_kernel_int64_indices_match_tf():
+    got = _kernel_run(graphcompat, "AdagradV2", "SparseApply", {}, "float32", steps=2, index_dtype="int64")
+    want = _kernel_run(_tf1(), "AdagradV2", "SparseApply", {}, "float32", steps=2, index_dtype="int64")
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_ref_op_outputs_the_variable():
+    """The ref kernels return the variable (a Ref(T) output) as TF's; resource kernels have no outputs."""
+    for tf in (graphcompat, _tf1()):
+        with tf.Graph().as_default():
+            v = tf.Variable(np.ones((2,), np.float32), use_resource=False)
+            m = tf.Variable(np.zeros((2,), np.float32), use_resource=False)
+            out = _record(tf, "ApplyAddSign", {"var": v if tf is not graphcompat else v._ref(),
+                                               "m": m if tf is not graphcompat else m._ref(),
+                                               "lr": 0.1, "alpha": 1.0, "sign_decay": 0.5, "beta": 0.9,
+                                               "grad": np.ones(2, np.float32)}, {})
+            assert out.dtype.name == "float32_ref" and out.shape.as_list() == [2]
+            r = tf.Variable(np.ones((2,), np.float32), use_resource=True)
+            rm = tf.Variable(np.zeros((2,), np.float32), use_resource=True)
+            op = _record(tf, "ResourceApplyAddSign", {"var": r.handle, "m": rm.handle, "lr": 0.1, "alpha": 1.0,
+                                                      "sign_decay": 0.5, "beta": 0.9,
+                                                      "grad": np.ones(2, np.float32)}, {})
+            assert op.outputs == [] or list(op.outputs) == []
+
+
+def _bad_kernel(op_type: str, change: dict, resource: bool = True, shape=(3, 2)):
+    def build(tf):
+        v = tf.Variable(np.ones(shape, np.float32), use_resource=resource, name="v")
+        a = tf.Variable(np.ones(shape, np.float32), use_resource=resource, name="a")
+        ref = (lambda x: x.handle) if resource else ((lambda x: x._ref()) if tf is graphcompat else (lambda x: x))
+        inputs = {"var": ref(v), "accum": ref(a), "lr": np.float32(0.1), "epsilon": np.float32(0.1),
+                  "grad": np.ones((2, 2), np.float32), "indices": np.array([0, 1], np.int32)}
+        if "Keras" in op_type:
+            inputs.pop("epsilon")
+            inputs["momentum"] = np.float32(0.9)
+        if "Sparse" not in op_type:
+            inputs.pop("indices")
+            inputs["grad"] = np.ones(shape, np.float32)
+        inputs.update(change)
+        out = _record(tf, op_type, inputs, {})
+        return out if resource else out.op
+    return build
+
+
+@pytest.mark.parametrize("op_type,change,resource", [
+    ("ResourceApplyAdagradV2", {"lr": np.ones(2, np.float32)}, True),
+    ("ApplyAdagradV2", {"epsilon": np.ones((1, 1), np.float32)}, False),
+    ("ApplyAdagradV2", {"grad": np.ones((3, 3), np.float32)}, False),
+    ("ResourceSparseApplyAdagradV2", {"indices": np.array([[0, 1]], np.int32)}, True),
+    ("SparseApplyAdagradV2", {"grad": np.ones((2, 3), np.float32)}, False),
+    ("ResourceSparseApplyKerasMomentum", {"momentum": np.ones(1, np.float32)}, True),
+])
+def test_optimizer_kernel_build_errors_match_tf(op_type, change, resource):
+    assert_same_error(_bad_kernel(op_type, change, resource), run=False)
+
+
+@pytest.mark.parametrize("op_type,resource", [
+    ("SparseApplyAdagradV2", False), ("ResourceSparseApplyAdagradV2", True),
+    ("ResourceSparseApplyKerasMomentum", True),
+])
+def test_sparse_kernel_index_out_of_range_matches_tf(op_type, resource):
+    change = {"indices": np.array([1, 5], np.int32)}
+    assert_same_error(_bad_kernel(op_type, change, resource))
