@@ -211,3 +211,138 @@ def test_optimizer_kernel_build_errors_match_tf(op_type, change, resource):
 def test_sparse_kernel_index_out_of_range_matches_tf(op_type, resource):
     change = {"indices": np.array([1, 5], np.int32)}
     assert_same_error(_bad_kernel(op_type, change, resource))
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. Resource ops: ResourceGatherNd, ResourceScatterNdMax/Min, sliced assigns, TensorStridedSliceUpdate
+# ------------------------------------------------------------------------------------------------
+TABLE = np.arange(24, dtype=np.float32).reshape(4, 3, 2) - 10
+
+
+def _run(tf, build, steps: int = 1):
+    """`steps` runs of what `build` returns; a list's items are run one after another (an update, then
+    the read of the variable: TF orders nothing between two fetches of one run)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        fetches = build(tf)
+        with tf.Session(graph=graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            if isinstance(fetches, list):
+                return [[sess.run(f) for f in fetches] for _ in range(steps)]
+            return [sess.run(fetches) for _ in range(steps)]
+
+
+def _compare(build, steps: int = 1, tol: float = 0.0):
+    got, want = _run(graphcompat, build, steps), _run(_tf1(), build, steps)
+    for g, w in zip(got, want):
+        for gv, wv in zip(g if isinstance(g, (list, tuple)) else [g], w if isinstance(w, (list, tuple)) else [w]):
+            gv, wv = np.asarray(gv), np.asarray(wv)
+            assert gv.dtype == wv.dtype and gv.shape == wv.shape, (gv, wv)
+            np.testing.assert_allclose(gv, wv, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+@pytest.mark.parametrize("indices", [[[1, 2], [3, 0]], [[2]], [[[0, 1, 1]], [[3, 2, 0]]]], ids=["pairs", "row", "full"])
+def test_resource_gather_nd_matches_tf(dtype, indices):
+    def build(tf):
+        v = tf.Variable(TABLE.astype(dtype), use_resource=True)
+        out = _record(tf, "ResourceGatherNd", {"resource": v.handle, "indices": np.asarray(indices, np.int64)},
+                      {"dtype": tf.as_dtype(dtype)})
+        assert out.shape.as_list() == list(np.asarray(indices).shape[:-1]) + list(TABLE.shape[np.shape(indices)[-1]:])
+        return out
+    _compare(build)
+
+
+@pytest.mark.parametrize("op_type", ["ResourceScatterNdMax", "ResourceScatterNdMin", "ScatterNdMax", "ScatterNdMin"])
+@pytest.mark.parametrize("dtype", ["float32", "int32", "float64"])
+def test_scatter_nd_max_min_matches_tf(op_type, dtype):
+    resource = op_type.startswith("Resource")
+
+    def build(tf):
+        v = tf.Variable(TABLE.astype(dtype), use_resource=resource)
+        ref = v.handle if resource else (v._ref() if tf is graphcompat else v)
+        # duplicate index [1, 2]: both updates reduce into it
+        updates = (np.array([[5, -20], [-3, 7], [100, -100]]) * (1 if dtype != "int32" else 1)).astype(dtype)
+        out = _record(tf, op_type, {"ref": ref, "indices": np.array([[1, 2], [3, 0], [1, 2]], np.int32),
+                                    "updates": updates}, {})
+        with tf.control_dependencies([out if resource else out.op]):
+            return tf.identity(v.read_value() if resource else v)
+    _compare(build, steps=2)
+
+
+def test_scatter_nd_max_out_of_range_matches_tf():
+    def build(tf):
+        v = tf.Variable(TABLE, use_resource=True)
+        return _record(tf, "ResourceScatterNdMax", {"ref": v.handle, "indices": np.array([[1, 2], [4, 0]], np.int32),
+                                                    "updates": np.ones((2, 2), np.float32)}, {})
+    assert_same_error(build)
+
+
+def test_resource_gather_nd_errors_match_tf():
+    def bad_index(tf):
+        v = tf.Variable(TABLE, use_resource=True)
+        return _record(tf, "ResourceGatherNd", {"resource": v.handle, "indices": np.array([[1, 5]], np.int32)},
+                       {"dtype": tf.float32})
+
+    def too_deep(tf):
+        v = tf.Variable(TABLE, use_resource=True)
+        return _record(tf, "ResourceGatherNd", {"resource": v.handle, "indices": np.zeros((1, 4), np.int32)},
+                       {"dtype": tf.float32})
+    assert_same_error(bad_index)
+    assert_same_error(too_deep, run=False)
+
+
+SLICES = [
+    (lambda v: v[1:, ::2], np.ones((3, 2, 2), np.float32) * 7),
+    (lambda v: v[0], np.full((3, 2), -1.0, np.float32)),
+    (lambda v: v[..., 1], np.float32(4.5)),  # a scalar broadcast into the slice
+    (lambda v: v[::-2, 1:3, 0], np.arange(4, dtype=np.float32).reshape(2, 2)),
+    (lambda v: v[None, 2, :, 1], np.array([[9.0, 8.0, 7.0]], np.float32)),
+    (lambda v: v[1, :], np.ones((1, 3, 2), np.float32)),  # size-1 axes: TF's processing-shape broadcast
+]
+
+
+@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
+@pytest.mark.parametrize("case", range(len(SLICES)))
+def test_sliced_variable_assign_matches_tf(resource, case):
+    take, value = SLICES[case]
+
+    def build(tf):
+        v = tf.Variable(TABLE, use_resource=resource, name="v")
+        updated = take(v).assign(value)
+        return [updated, v.read_value() if resource else tf.identity(v)]
+    _compare(build)
+
+
+@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
+def test_sliced_variable_assign_records_tf_ops(resource):
+    def names(tf):
+        graph = tf.Graph()
+        with graph.as_default():
+            v = tf.Variable(TABLE, use_resource=resource, name="v")
+            v[1:, 0].assign(np.zeros((3, 2), np.float32))
+            v[2].assign(np.zeros((3, 2), np.float32), name="mine")
+        ops = graph.get_operations()
+        return [(op.name, op.type) for op in ops if "Assign" in op.type and op.name != "v/Assign"]
+    got, want = names(graphcompat), names(_tf1())
+    assert got == want
+    assert {t for _, t in got} == {"ResourceStridedSliceAssign" if resource else "StridedSliceAssign"}
+
+
+def test_sliced_assign_bad_value_matches_tf():
+    def build(tf):
+        v = tf.Variable(TABLE, use_resource=False)
+        return v[1:, 0].assign(np.ones((3,), np.float32))
+    assert_same_error(build)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_tensor_strided_slice_update_matches_tf(dtype):
+    def build(tf):
+        x = tf.constant((TABLE > 0) if dtype == "bool" else TABLE.astype(dtype))
+        value = np.ones((2, 3), dtype)
+        return _record(tf, "TensorStridedSliceUpdate",
+                       {"input": x, "begin": np.array([1, 0, 1], np.int32), "end": np.array([3, 0, 2], np.int32),
+                        "strides": np.array([1, 1, 1], np.int32), "value": value},
+                       {"end_mask": 2, "shrink_axis_mask": 4})
+    _compare(build)

@@ -193,8 +193,25 @@ def _resource_scatter_nd(op_type: str):
     return rule
 
 
-for _op_type in ("ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub"):
+for _op_type in ("ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub", "ScatterNdMax", "ScatterNdMin"):
     lowers("Resource" + _op_type, context=True)(_resource_scatter_nd(_op_type))
+
+
+@lowers("ResourceGatherNd", context=True)
+def resource_gather_nd(ctx, op, handle, indices):
+    """GatherNd's rule (its index checks and texts) on the variable's value."""
+    params = _read(ctx, op, handle)
+    _check_dtype(op, params, op.attrs["dtype"].as_numpy_dtype)
+    return RULES["GatherNd"].fn(ctx, op, params, indices)
+
+
+@lowers("ResourceStridedSliceAssign", context=True)
+def resource_strided_slice_assign(ctx, op, handle, begin, end, strides, value):
+    from lowering.rules.array import strided_slice_update
+    handle = _handle(handle, op)
+    old = _read(ctx, op, handle)
+    ctx.write(handle.key, strided_slice_update(old, begin, end, strides, value, op.attrs))
+    return None
 
 
 @lowers("ResourceCountUpTo", context=True)

@@ -176,7 +176,9 @@ def _scatter_nd_rule(update):
 
 for _op_type, _update in {"ScatterNdUpdate": lambda at, u: at.set(u, mode="drop"),
                           "ScatterNdAdd": lambda at, u: at.add(u, mode="drop"),
-                          "ScatterNdSub": lambda at, u: at.add(-u, mode="drop")}.items():
+                          "ScatterNdSub": lambda at, u: at.add(-u, mode="drop"),
+                          "ScatterNdMax": lambda at, u: at.max(u, mode="drop"),
+                          "ScatterNdMin": lambda at, u: at.min(u, mode="drop")}.items():
     lowers(_op_type, context=True)(_scatter_nd_rule(_update))
 
 
