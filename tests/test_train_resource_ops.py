@@ -346,3 +346,83 @@ def test_tensor_strided_slice_update_matches_tf(dtype):
                         "strides": np.array([1, 1, 1], np.int32), "value": value},
                        {"end_mask": 2, "shrink_axis_mask": 4})
     _compare(build)
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. Sparse: SparseDenseCwise* and the SparseTensor operators
+# ------------------------------------------------------------------------------------------------
+SP_INDICES = np.array([[0, 0, 1], [0, 2, 0], [1, 1, 1], [1, 2, 1]], np.int64)
+SP_SHAPE = np.array([2, 3, 2], np.int64)
+DENSES = [np.array([[[2, -3], [4, 5], [-6, 7]], [[1, 2], [3, -4], [5, 6]]]),  # same shape
+          np.array([[2, -3]]), np.array([-4, 5]), np.array(3), np.array([[[2], [3], [-5]]])]
+
+
+@pytest.mark.parametrize("op_type", ["SparseDenseCwiseAdd", "SparseDenseCwiseMul", "SparseDenseCwiseDiv"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+@pytest.mark.parametrize("dense", range(len(DENSES)))
+def test_sparse_dense_cwise_matches_tf(op_type, dtype, dense):
+    def build(tf):
+        values = np.array([7, -9, 11, -13], dtype)
+        out = _record(tf, op_type, {"sp_indices": SP_INDICES, "sp_values": values, "sp_shape": SP_SHAPE,
+                                    "dense": DENSES[dense].astype(dtype)}, {})
+        assert out.shape.as_list() == [4]
+        return out
+    _compare(build, tol=1e-6)
+
+
+@pytest.mark.parametrize("dense", [np.ones((3, 3), np.float32), np.ones((2, 1, 2, 2), np.float32)])
+def test_sparse_dense_cwise_broadcast_error_matches_tf(dense):
+    def build(tf):
+        return _record(tf, "SparseDenseCwiseMul", {"sp_indices": SP_INDICES, "sp_values": np.ones(4, np.float32),
+                                                   "sp_shape": SP_SHAPE, "dense": dense}, {})
+    assert_same_error(build)
+
+
+def test_sparse_dense_cwise_out_of_bounds_matches_tf():
+    def build(tf):
+        return _record(tf, "SparseDenseCwiseAdd", {"sp_indices": SP_INDICES, "sp_values": np.ones(4, np.float32),
+                                                   "sp_shape": np.array([2, 2, 2], np.int64),
+                                                   "dense": np.ones((2, 2, 2), np.float32)}, {})
+    assert_same_error(build)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "int64"])
+@pytest.mark.parametrize("operator", ["mul", "truediv", "div"])
+def test_sparse_tensor_operators_match_tf(operator, dtype):
+    def build(tf):
+        sp = tf.SparseTensor(SP_INDICES, np.array([7, -9, 11, -13], dtype), SP_SHAPE)
+        dense = tf.constant(DENSES[1].astype(dtype))
+        if operator == "mul":
+            out = sp * dense
+        elif operator == "truediv":
+            out = sp / dense
+        else:
+            out = sp.__div__(dense)
+        assert isinstance(out, tf.SparseTensor)
+        scalar = sp * 2
+        return [out.indices, out.values, out.dense_shape, scalar.values]
+    _compare(lambda tf: tuple(build(tf)), tol=1e-6)
+
+    def names(tf):
+        graph = tf.Graph()
+        with graph.as_default():
+            build(tf)
+        return [(op.name, op.type) for op in graph.get_operations()]
+    assert names(graphcompat) == names(_tf1())
+
+
+def test_dense_times_sparse_matches_tf():
+    """TF's _mul_dispatch: `dense * sp` is SparseDenseCwiseMul too (no other operator takes a SparseTensor)."""
+    def build(tf):
+        sp = tf.SparseTensor(SP_INDICES, np.array([7, -9, 11, -13], np.float32), SP_SHAPE)
+        out = tf.constant(DENSES[2].astype(np.float32)) * sp
+        assert isinstance(out, tf.SparseTensor)
+        return out.indices, out.values, out.dense_shape
+    _compare(build)
+
+    def names(tf):
+        graph = tf.Graph()
+        with graph.as_default():
+            build(tf)
+        return [(op.name, op.type) for op in graph.get_operations()]
+    assert names(graphcompat) == names(_tf1())
