@@ -236,6 +236,9 @@ def _compare(build, steps: int = 1, tol: float = 0.0):
     got, want = _run(graphcompat, build, steps), _run(_tf1(), build, steps)
     for g, w in zip(got, want):
         for gv, wv in zip(g if isinstance(g, (list, tuple)) else [g], w if isinstance(w, (list, tuple)) else [w]):
+            if wv is None:  # a fetched op
+                assert gv is None
+                continue
             gv, wv = np.asarray(gv), np.asarray(wv)
             assert gv.dtype == wv.dtype and gv.shape == wv.shape, (gv, wv)
             np.testing.assert_allclose(gv, wv, rtol=tol, atol=tol)
@@ -426,3 +429,70 @@ def test_dense_times_sparse_matches_tf():
             build(tf)
         return [(op.name, op.type) for op in graph.get_operations()]
     assert names(graphcompat) == names(_tf1())
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. Small ops: RefIdentity, RefSelect, Copy, CopyHost, Debug*, Abort
+# ------------------------------------------------------------------------------------------------
+X = np.array([[1.0, np.nan, -2.0], [np.nan, 3.0, 4.0]], np.float32)
+
+
+@pytest.mark.parametrize("op_type", ["Copy", "CopyHost", "DebugIdentity", "DebugIdentityV2", "DebugNanCount",
+                                     "DebugGradientIdentity"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_watch_ops_match_tf(op_type, dtype):
+    def build(tf):
+        out = _record(tf, op_type, {"input": tf.constant(np.nan_to_num(X, nan=-7).astype(dtype) if dtype == "int32"
+                                                         else X.astype(dtype))},
+                      {"tensor_name": "x:0"} if op_type in ("Copy", "CopyHost", "DebugIdentity", "DebugNanCount") else {})
+        return out
+    got, want = _run(graphcompat, build), _run(_tf1(), build)
+    np.testing.assert_array_equal(got[0], want[0])
+    assert np.asarray(got[0]).dtype == np.asarray(want[0]).dtype
+
+
+def test_ref_identity_and_ref_select_write_the_variable_as_tf():
+    def build(tf):
+        a = tf.Variable(np.ones(3, np.float32), use_resource=False, name="a")
+        b = tf.Variable(np.zeros(3, np.float32), use_resource=False, name="b")
+        ref = (lambda v: v._ref()) if tf is graphcompat else (lambda v: v)
+        same = _record(tf, "RefIdentity", {"input": ref(a)}, {})
+        picked = _record(tf, "RefSelect", {"index": tf.constant(1), "inputs": [ref(a), ref(b)]}, {})
+        assert same.dtype.name == picked.dtype.name == "float32_ref"
+        upd = tf.assign_add(same, [1.0, 2.0, 3.0])
+        upd2 = tf.assign_sub(picked, [5.0, 5.0, 5.0])
+        return [tf.group(upd, upd2), tf.identity(a), tf.identity(b)]
+    _compare(build, steps=2)
+
+
+def test_ref_select_index_out_of_range_matches_tf():
+    def build(tf):
+        a = tf.Variable(np.ones(3, np.float32), use_resource=False, name="a")
+        ref = a._ref() if tf is graphcompat else a
+        return tf.identity(_record(tf, "RefSelect", {"index": tf.constant(2), "inputs": [ref, ref]}, {}))
+    assert_same_error(build)
+
+
+@pytest.mark.parametrize("op_type", ["DebugIdentity", "DebugNanCount"])
+@pytest.mark.parametrize("tensor_name", ["", "a:b:c", "x:one"])
+def test_debug_op_tensor_name_errors_match_tf(op_type, tensor_name):
+    def build(tf):
+        return _record(tf, op_type, {"input": tf.constant(X)}, {"tensor_name": tensor_name})
+    assert_same_error(build)
+
+
+def test_debug_ops_with_dump_urls_are_not_implemented():
+    with graphcompat.Graph().as_default():
+        out = apply_op("DebugIdentity", [graphcompat.constant(1.0)], {"debug_urls": ["file:///tmp/dump"], "tensor_name": "x:0"})
+        with graphcompat.Session() as sess, pytest.raises(NotImplementedError, match="DebugIdentity"):
+            sess.run(out)
+
+
+def test_abort_raises_with_its_message():
+    """TF's Abort ends the process (so it is not run under TF here); graphcompat raises instead."""
+    with graphcompat.Graph().as_default():
+        op = apply_op("Abort", [], {"error_msg": "stop here"})
+        assert op.type == "Abort" and not op.outputs
+        with graphcompat.Session() as sess, pytest.raises(graphcompat.errors.AbortedError,
+                                                          match="Abort_op intentional failure; stop here"):
+            sess.run(op)

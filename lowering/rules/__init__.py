@@ -35,3 +35,4 @@ from lowering.rules import media  # noqa: F401
 from lowering.rules import quantization  # noqa: F401
 from lowering.rules import unicode  # noqa: F401
 from lowering.rules import image_jpeg  # noqa: F401
+from lowering.rules import debug  # noqa: F401
