@@ -496,3 +496,73 @@ def test_abort_raises_with_its_message():
         with graphcompat.Session() as sess, pytest.raises(graphcompat.errors.AbortedError,
                                                           match="Abort_op intentional failure; stop here"):
             sess.run(op)
+
+
+# ------------------------------------------------------------------------------------------------
+# A resource-variable training meta graph TF writes with the new kernels, trained by graphcompat
+# ------------------------------------------------------------------------------------------------
+def _tf_writes_training_meta_graph(tmp_path, steps: int):
+    """TF: an embedding + dense model whose train op is ResourceApplyAdaMax on the dense weights,
+    ResourceSparseApplyKerasMomentum on the embedding rows (duplicate ids, as gathered) and
+    ResourceApplyAdamWithAmsgrad on the bias; returns (checkpoint prefix, feed, losses, final values)."""
+    v1 = _tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        ids = v1.placeholder(v1.int32, [None], name="ids")
+        y = v1.placeholder(v1.float32, [None, 2], name="y")
+        init = v1.constant_initializer
+        with v1.variable_scope("", use_resource=True):
+            emb = v1.get_variable("emb", initializer=np.linspace(-1, 1, 12, dtype=np.float32).reshape(6, 2))
+            w = v1.get_variable("w", initializer=np.array([[0.5, -0.3], [0.2, 0.8]], np.float32))
+            b = v1.get_variable("b", [2], initializer=init(0.1))
+            slots = {name: v1.get_variable(name, shape, initializer=init(0.0), trainable=False)
+                     for name, shape in [("w_m", [2, 2]), ("w_v", [2, 2]), ("emb_accum", [6, 2]),
+                                         ("b_m", [2]), ("b_v", [2]), ("b_vhat", [2])]}
+            b1p = v1.get_variable("beta1_power", [], initializer=init(0.9), trainable=False)
+            b2p = v1.get_variable("beta2_power", [], initializer=init(0.999), trainable=False)
+        logits = v1.matmul(v1.nn.embedding_lookup(emb, ids), w) + b
+        loss = v1.reduce_mean(v1.square(v1.tanh(logits) - y))
+        g_emb, g_w, g_b = v1.gradients(loss, [emb, w, b])
+        updates = [
+            v1.raw_ops.ResourceApplyAdaMax(var=w.handle, m=slots["w_m"].handle, v=slots["w_v"].handle,
+                                           beta1_power=b1p.read_value(), lr=0.1, beta1=0.9, beta2=0.999,
+                                           epsilon=1e-7, grad=g_w),
+            v1.raw_ops.ResourceSparseApplyKerasMomentum(var=emb.handle, accum=slots["emb_accum"].handle, lr=0.5,
+                                                        grad=g_emb.values, indices=g_emb.indices, momentum=0.9,
+                                                        use_nesterov=True),
+            v1.raw_ops.ResourceApplyAdamWithAmsgrad(var=b.handle, m=slots["b_m"].handle, v=slots["b_v"].handle,
+                                                    vhat=slots["b_vhat"].handle, beta1_power=b1p.read_value(),
+                                                    beta2_power=b2p.read_value(), lr=0.05, beta1=0.9, beta2=0.999,
+                                                    epsilon=1e-7, grad=g_b)]
+        with v1.control_dependencies(updates):
+            train = v1.group(b1p.assign(b1p * 0.9), b2p.assign(b2p * 0.999), name="train")
+        v1.add_to_collection("train_op", train)
+        v1.add_to_collection("loss", loss)
+        saver = v1.train.Saver()
+        feed = {"ids:0": np.array([1, 4, 1, 5, 1], np.int32),
+                "y:0": np.array([[1, 0], [0, 1], [1, 1], [0, 0], [-1, 1]], np.float32)}
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            prefix = saver.save(sess, str(tmp_path / "model"))
+            losses = [sess.run([train, loss], feed)[1] for _ in range(steps)]
+            final = {v.op.name: sess.run(v) for v in v1.global_variables()}
+    return prefix, feed, losses, final
+
+
+def test_graphcompat_trains_tf_meta_graph_with_new_kernels(tmp_path):
+    prefix, feed, want_losses, want_vars = _tf_writes_training_meta_graph(tmp_path, steps=4)
+    graph = graphcompat.Graph()
+    with graph.as_default():
+        saver = graphcompat.train.import_meta_graph(prefix + ".meta")
+        train, loss = graphcompat.get_collection("train_op")[0], graphcompat.get_collection("loss")[0]
+        variables = graphcompat.global_variables()
+        kinds = {op.type for op in graph.get_operations()}
+        assert {"ResourceApplyAdaMax", "ResourceSparseApplyKerasMomentum", "ResourceApplyAdamWithAmsgrad"} <= kinds
+        with graphcompat.Session(graph=graph) as sess:
+            saver.restore(sess, prefix)
+            losses = [sess.run([train, loss], feed)[1] for _ in range(len(want_losses))]
+            final = {v.op.name: sess.run(v) for v in variables}
+    np.testing.assert_allclose(losses, want_losses, rtol=1e-5, atol=1e-6)
+    assert set(final) == set(want_vars)
+    for name, value in want_vars.items():
+        np.testing.assert_allclose(final[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
