@@ -566,3 +566,76 @@ def test_graphcompat_trains_tf_meta_graph_with_new_kernels(tmp_path):
     assert set(final) == set(want_vars)
     for name, value in want_vars.items():
         np.testing.assert_allclose(final[name], value, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+# ------------------------------------------------------------------------------------------------
+# 3b. Sparse gradient kernels (recorded by TF's gradients of sparse ops)
+# ------------------------------------------------------------------------------------------------
+SEG_GRAD = np.arange(8, dtype=np.float32).reshape(4, 2) - 3
+
+
+@pytest.mark.parametrize("kind", ["Sum", "Mean", "SqrtN"])
+@pytest.mark.parametrize("v2", [False, True], ids=["v1", "v2"])
+@pytest.mark.parametrize("dtype,index_dtype", [("float32", "int32"), ("float64", "int64")])
+def test_sparse_segment_grads_match_tf(kind, v2, dtype, index_dtype):
+    def build(tf):
+        op_type = f"SparseSegment{kind}Grad" + ("V2" if v2 else "")
+        inputs = {"grad": SEG_GRAD.astype(dtype), "indices": np.array([5, 1, 1, 0, 3], index_dtype),
+                  "segment_ids": np.array([0, 0, 2, 3, 3], index_dtype),
+                  ("dense_output_dim0" if v2 else "output_dim0"): np.int32(6)}
+        out = _record(tf, op_type, inputs, {})
+        return tuple(out) if v2 else out
+    _compare(build, tol=1e-6)
+
+
+@pytest.mark.parametrize("change", [{"segment_ids": np.array([0, 4])}, {"indices": np.array([0, 7])}])
+def test_sparse_segment_grad_errors_match_tf(change):
+    def build(tf):
+        inputs = dict({"grad": SEG_GRAD, "indices": np.array([0, 1]), "segment_ids": np.array([0, 1]),
+                       "output_dim0": np.int32(4)}, **change)
+        return _record(tf, "SparseSegmentMeanGrad", inputs, {})
+    assert_same_error(build)
+
+
+def test_sparse_segment_grad_in_tf_gradient_graph():
+    """tf.gradients of tf.sparse.segment_mean: TF records SparseSegmentMeanGrad(V2); graphcompat runs the
+    GraphDef TF wrote with TF's numbers."""
+    v1 = _tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        data = v1.constant(np.arange(12, dtype=np.float32).reshape(6, 2), name="data")
+        out = v1.sparse.segment_mean(data, [4, 1, 1, 0], [0, 0, 1, 1])
+        grad = v1.gradients(v1.reduce_sum(out * out), data)[0]
+        grad = v1.identity(v1.convert_to_tensor(grad), name="grad_dense")
+        with v1.Session(graph=graph) as sess:
+            want = sess.run(grad)
+    assert any(op.type.startswith("SparseSegmentMeanGrad") for op in graph.get_operations())
+    with graphcompat.Graph().as_default() as g:
+        graphcompat.import_graph_def(graph.as_graph_def(), name="")
+        with graphcompat.Session(graph=g) as sess:
+            got = sess.run("grad_dense:0")
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_sparse_add_fill_empty_rows_slice_grads_match_tf():
+    def build(tf):
+        a_idx = np.array([[0, 0], [1, 2], [2, 1]], np.int64)
+        b_idx = np.array([[0, 0], [1, 1], [2, 1]], np.int64)
+        sum_idx = np.array([[0, 0], [1, 1], [1, 2]], np.int64)  # [2, 1] fell under the threshold
+        add = _record(tf, "SparseAddGrad", {"backprop_val_grad": np.array([1.5, -2.0, 3.0], np.float32),
+                                            "a_indices": a_idx, "b_indices": b_idx, "sum_indices": sum_idx}, {})
+        fill = _record(tf, "SparseFillEmptyRowsGrad", {"reverse_index_map": np.array([0, 2, 3], np.int64),
+                                                       "grad_values": np.array([1., 2., 3., 4., 5.], np.float32)}, {})
+        sl = _record(tf, "SparseSliceGrad", {"backprop_val_grad": np.array([7., 8.], np.float64),
+                                             "input_indices": np.array([[0, 1], [1, 2], [2, 0], [2, 3]], np.int64),
+                                             "input_start": np.array([1, 1], np.int64),
+                                             "output_indices": np.array([[0, 1], [1, 2]], np.int64)}, {})
+        return (*add, *fill, sl)
+    _compare(build)
+
+
+def test_sparse_fill_empty_rows_grad_bad_map_matches_tf():
+    def build(tf):
+        return _record(tf, "SparseFillEmptyRowsGrad", {"reverse_index_map": np.array([0, 5], np.int64),
+                                                       "grad_values": np.array([1., 2.], np.float32)}, {})[0]
+    assert_same_error(build)

@@ -36,3 +36,4 @@ from lowering.rules import quantization  # noqa: F401
 from lowering.rules import unicode  # noqa: F401
 from lowering.rules import image_jpeg  # noqa: F401
 from lowering.rules import debug  # noqa: F401
+from lowering.rules import sparse_grads  # noqa: F401
