@@ -639,3 +639,114 @@ def test_sparse_fill_empty_rows_grad_bad_map_matches_tf():
         return _record(tf, "SparseFillEmptyRowsGrad", {"reverse_index_map": np.array([0, 5], np.int64),
                                                        "grad_values": np.array([1., 2.], np.float32)}, {})[0]
     assert_same_error(build)
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. Legacy TensorArray ops (TF 1.0–1.2 GraphDefs), imported from NodeDefs
+# ------------------------------------------------------------------------------------------------
+def _legacy_graph_def(nodes: list):
+    """A GraphDef of producer version 10 (before the V1/V2 TensorArray ops were deprecated) from
+    (name, op, inputs, attrs) tuples; Const values are numpy arrays."""
+    v1 = _tf1()
+    from tensorflow.core.framework import graph_pb2
+    gd = graph_pb2.GraphDef()
+    gd.versions.producer = 10
+    for name, op, inputs, attrs in nodes:
+        node = gd.node.add(name=name, op=op)
+        node.input.extend(inputs)
+        for key, value in attrs.items():
+            if isinstance(value, np.ndarray):
+                node.attr[key].tensor.CopyFrom(v1.make_tensor_proto(value))
+            elif isinstance(value, bool):
+                node.attr[key].b = value
+            elif isinstance(value, str):
+                node.attr[key].s = value.encode()
+            elif isinstance(value, int):
+                node.attr[key].i = value
+            else:
+                node.attr[key].type = v1.as_dtype(value).as_datatype_enum
+    return gd
+
+
+def _const(name, value):
+    value = np.asarray(value)
+    return (name, "Const", [], {"dtype": value.dtype, "value": value})
+
+
+def _legacy_nodes(suffix: str):
+    handle = "ta"
+    f = np.float32
+    nodes = [_const("size", np.int32(3)), _const("flow", f(0)), _const("i0", np.int32(0)),
+             _const("i1", np.int32(1)), _const("i2", np.int32(2)),
+             _const("x0", np.array([1, 2], f)), _const("x1", np.array([3, 4], f)), _const("x2", np.array([5, 6], f)),
+             ("ta", "TensorArray" + suffix, ["size"], {"dtype": f, "dynamic_size": False, "clear_after_read": False,
+                                                       "tensor_array_name": "legacy"}),
+             ("w0", "TensorArrayWrite" + suffix, [handle, "i0", "x0", "flow"], {"T": f}),
+             ("w1", "TensorArrayWrite" + suffix, [handle, "i1", "x1", "w0"], {"T": f}),
+             ("w2", "TensorArrayWrite" + suffix, [handle, "i2", "x2", "w1"], {"T": f}),
+             ("read", "TensorArrayRead" + suffix, [handle, "i1", "w2"], {"dtype": f}),
+             _const("which", np.array([2, 0], np.int32)),
+             ("gather", "TensorArrayGather" + suffix, [handle, "which", "w2"], {"dtype": f}),
+             ("concat", "TensorArrayConcat" + suffix, [handle, "w2"], {"dtype": f}),
+             ("n", "TensorArraySize" + suffix, [handle, "w2"], {}),
+             # a second array filled by Scatter / Split
+             ("tb", "TensorArray" + suffix, ["size"], {"dtype": f, "dynamic_size": False, "clear_after_read": False,
+                                                       "tensor_array_name": ""}),
+             _const("rows", np.arange(6, dtype=f).reshape(3, 2)), _const("perm", np.array([2, 0, 1], np.int32)),
+             ("scatter", "TensorArrayScatter" + suffix, ["tb", "perm", "rows", "flow"], {"T": f}),
+             ("gather_b", "TensorArrayGather" + suffix, ["tb", "i0_2", "scatter"], {"dtype": f}),
+             ("tc", "TensorArray" + suffix, ["size"], {"dtype": f, "dynamic_size": False, "clear_after_read": False,
+                                                       "tensor_array_name": ""}),
+             _const("flat", np.arange(6, dtype=f)), _const("lengths", np.array([2, 2, 2], np.int64)),
+             ("split", "TensorArraySplit" + suffix, ["tc", "flat", "lengths", "flow"], {"T": f}),
+             ("read_c", "TensorArrayRead" + suffix, ["tc", "i2", "split"], {"dtype": f}),
+             _const("i0_2", np.array([0, 1, 2], np.int32)),
+             ("close", "TensorArrayClose" + suffix, ["tc"], {})]
+    fetches = ["read:0", "gather:0", "concat:0", "concat:1", "n:0", "gather_b:0", "read_c:0"]
+    if suffix == "":
+        nodes += [("pack", "TensorArrayPack", [handle, "w2"], {"dtype": f}),
+                  ("td", "TensorArray", ["size"], {"dtype": f, "dynamic_size": False, "clear_after_read": False,
+                                                   "tensor_array_name": ""}),
+                  ("unpack", "TensorArrayUnpack", ["td", "rows", "flow"], {"T": f}),
+                  ("read_d", "TensorArrayRead", ["td", "i2", "unpack"], {"dtype": f})]
+        fetches += ["pack:0", "read_d:0"]
+    return nodes, fetches
+
+
+def _run_graph_def(tf, graph_def, fetches):
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session(graph=graph) as sess:
+            return sess.run(fetches), sorted({op.type for op in graph.get_operations()})
+
+
+@pytest.mark.parametrize("suffix", ["", "V2"], ids=["v1", "v2"])
+def test_legacy_tensor_array_graph_defs_match_tf(suffix):
+    nodes, fetches = _legacy_nodes(suffix)
+    graph_def = _legacy_graph_def(nodes)
+    (got, got_types), (want, want_types) = (_run_graph_def(graphcompat, graph_def, fetches),
+                                            _run_graph_def(_tf1(), graph_def, fetches))
+    assert got_types == want_types
+    for name, g, w in zip(fetches, got, want):
+        assert np.asarray(g).dtype == np.asarray(w).dtype, name
+        np.testing.assert_array_equal(g, w, err_msg=name)
+
+
+def test_legacy_tensor_array_read_out_of_range_matches_tf():
+    nodes = [_const("size", np.int32(2)), _const("flow", np.float32(0)), _const("i5", np.int32(5)),
+             _const("x", np.float32(1)),
+             ("ta", "TensorArrayV2", ["size"], {"dtype": np.float32, "dynamic_size": False,
+                                                "clear_after_read": True, "tensor_array_name": "t"}),
+             ("w", "TensorArrayWriteV2", ["ta", "i5", "x", "flow"], {"T": np.float32})]
+    graph_def = _legacy_graph_def(nodes)
+
+    def run(tf):
+        try:
+            _run_graph_def(tf, graph_def, ["w:0"])
+        except Exception as e:  # noqa: BLE001
+            return type(e).__name__, getattr(e, "message", str(e))
+    got, want = run(graphcompat), run(_tf1())
+    assert got[0] == want[0] == "InvalidArgumentError"
+    assert "Tried to write to index 5 but array is not resizeable and size is: 2" in want[1]
+    assert "Tried to write to index 5 but array is not resizeable and size is: 2" in got[1]
