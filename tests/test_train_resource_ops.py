@@ -750,3 +750,86 @@ def test_legacy_tensor_array_read_out_of_range_matches_tf():
     assert got[0] == want[0] == "InvalidArgumentError"
     assert "Tried to write to index 5 but array is not resizeable and size is: 2" in want[1]
     assert "Tried to write to index 5 but array is not resizeable and size is: 2" in got[1]
+
+
+# ------------------------------------------------------------------------------------------------
+# 1b. tf.contrib.opt's AddSign / PowerSign / AdaMax record the new kernels (TF 2.21 has no tf.contrib:
+#     the oracle is TF running the same kernel ops on the same slots)
+# ------------------------------------------------------------------------------------------------
+W_INIT = np.array([[0.5, -1.0], [2.0, 0.25]], np.float32)
+XS = np.array([[1.0, 2.0], [-0.5, 1.5], [0.3, -0.7]], np.float32)
+
+
+def _loss(tf, w):
+    return tf.reduce_sum(tf.square(tf.tanh(tf.matmul(tf.constant(XS), w)) - 0.5))
+
+
+def _contrib_run(name: str, resource: bool, steps: int = 3):
+    graph = graphcompat.Graph()
+    with graph.as_default():
+        w = graphcompat.Variable(W_INIT, use_resource=resource, name="w")
+        opt = {"addsign": lambda: graphcompat.contrib.opt.AddSignOptimizer(0.1, alpha=1.5, beta=0.8),
+               "powersign": lambda: graphcompat.contrib.opt.PowerSignOptimizer(0.1, base=2.0, beta=0.8),
+               "adamax": lambda: graphcompat.contrib.opt.AdaMaxOptimizer(0.05)}[name]()
+        train = opt.minimize(_loss(graphcompat, w))
+        types = {op.type for op in graph.get_operations()}
+        slots = sorted(v.op.name for v in opt.variables())
+        with graphcompat.Session(graph=graph) as sess:
+            sess.run(graphcompat.global_variables_initializer())
+            values = []
+            for _ in range(steps):
+                sess.run(train)
+                values.append(sess.run(w))
+    return values, types, slots
+
+
+def _tf_kernel_run(name: str, steps: int = 3):
+    v1 = _tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        with v1.variable_scope("", use_resource=True):
+            w = v1.get_variable("w", initializer=W_INIT)
+            m = v1.get_variable("m", initializer=np.zeros_like(W_INIT))
+            v = v1.get_variable("v", initializer=np.zeros_like(W_INIT))
+            b1p = v1.get_variable("b1p", initializer=np.float32(0.9))
+        grad = v1.gradients(_loss(v1, w), w)[0]
+        if name == "addsign":
+            update = v1.raw_ops.ResourceApplyAddSign(var=w.handle, m=m.handle, lr=0.1, alpha=1.5, sign_decay=1.0,
+                                                     beta=0.8, grad=grad)
+        elif name == "powersign":
+            update = v1.raw_ops.ResourceApplyPowerSign(var=w.handle, m=m.handle, lr=0.1, logbase=float(np.log(2.0)),
+                                                       sign_decay=1.0, beta=0.8, grad=grad)
+        else:
+            update = v1.raw_ops.ResourceApplyAdaMax(var=w.handle, m=m.handle, v=v.handle, beta1_power=b1p.read_value(),
+                                                    lr=0.05, beta1=0.9, beta2=0.999, epsilon=1e-8, grad=grad)
+        with v1.control_dependencies([update]):
+            train = b1p.assign(b1p * 0.9)
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            values = []
+            for _ in range(steps):
+                sess.run(train)
+                values.append(sess.run(w))
+    return values
+
+
+@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
+@pytest.mark.parametrize("name,kernel,slots", [
+    ("addsign", "ApplyAddSign", ["w/AddSignOptimizer"]),
+    ("powersign", "ApplyPowerSign", ["w/PowerSignOptimizer"]),
+    ("adamax", "ApplyAdaMax", ["beta1_power", "w/AdaMax", "w/AdaMax_1"]),
+])
+def test_contrib_opt_optimizers_record_the_kernels(name, kernel, slots, resource):
+    got, types, got_slots = _contrib_run(name, resource)
+    assert ("Resource" + kernel if resource else kernel) in types
+    assert got_slots == slots
+    want = _tf_kernel_run(name)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_contrib_opt_sparse_gradients_are_not_implemented():
+    with graphcompat.Graph().as_default():
+        emb = graphcompat.Variable(np.ones((4, 2), np.float32))
+        loss = graphcompat.reduce_sum(graphcompat.gather(emb, [0, 2]))
+        with pytest.raises(NotImplementedError, match="AddSignOptimizer"):
+            graphcompat.contrib.opt.AddSignOptimizer().minimize(loss)
