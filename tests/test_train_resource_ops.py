@@ -833,3 +833,31 @@ def test_contrib_opt_sparse_gradients_are_not_implemented():
         loss = graphcompat.reduce_sum(graphcompat.gather(emb, [0, 2]))
         with pytest.raises(NotImplementedError, match="AddSignOptimizer"):
             graphcompat.contrib.opt.AddSignOptimizer().minimize(loss)
+
+
+# ------------------------------------------------------------------------------------------------
+# 5b. V1 summaries: TensorSummary, AudioSummary
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [np.arange(6, dtype=np.float32).reshape(2, 3), np.array([1, -2], np.int64),
+                                   np.array([b"a", b"bc"], object)], ids=["float", "int64", "string"])
+def test_tensor_summary_v1_matches_tf(value):
+    from tensorboard.compat.proto import summary_pb2
+
+    def build(tf):
+        return _record(tf, "TensorSummary", {"tensor": tf.constant(value)}, {"description": "d"})
+    got, want = _run(graphcompat, build)[0], _run(_tf1(), build)[0]
+    assert summary_pb2.Summary.FromString(got) == summary_pb2.Summary.FromString(want)
+
+
+def test_audio_summary_v1_matches_tf():
+    """AudioSummary left TF's registry at GraphDef version 15: an old GraphDef holds it."""
+    from tensorboard.compat.proto import summary_pb2
+    audio = (np.sin(np.arange(2 * 40 * 2, dtype=np.float32) / 3).reshape(2, 40, 2) * 0.5).astype(np.float32)
+    graph_def = _legacy_graph_def([_const("tag", np.array(b"snd", object)), _const("audio", audio),
+                                   ("snd", "AudioSummary", ["tag", "audio"], {"sample_rate_f": 0})])
+    node = graph_def.node[-1]
+    del node.attr["sample_rate_f"]
+    node.attr["sample_rate"].f = 8000.0
+    node.attr["max_outputs"].i = 2
+    got, want = _run_graph_def(graphcompat, graph_def, "snd:0")[0], _run_graph_def(_tf1(), graph_def, "snd:0")[0]
+    assert summary_pb2.Summary.FromString(got) == summary_pb2.Summary.FromString(want)
