@@ -861,3 +861,48 @@ def test_audio_summary_v1_matches_tf():
     node.attr["max_outputs"].i = 2
     got, want = _run_graph_def(graphcompat, graph_def, "snd:0")[0], _run_graph_def(_tf1(), graph_def, "snd:0")[0]
     assert summary_pb2.Summary.FromString(got) == summary_pb2.Summary.FromString(want)
+
+
+# ------------------------------------------------------------------------------------------------
+# 3c. SparseBincount, DeserializeSparse
+# ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("rank", [1, 2])
+@pytest.mark.parametrize("weighted,binary", [(False, False), (True, False), (False, True)])
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_sparse_bincount_matches_tf(rank, weighted, binary, dtype):
+    def build(tf):
+        if rank == 1:
+            indices, shape = np.array([[0], [2], [3], [5], [6]], np.int64), np.array([8], np.int64)
+        else:
+            indices, shape = np.array([[0, 1], [0, 3], [1, 0], [2, 2], [2, 4]], np.int64), np.array([3, 5], np.int64)
+        values = np.array([1, 3, 1, 9, 0], dtype)  # 9 >= size: not counted
+        weights = np.array([0.5, 1.0, 2.0, 3.0, 4.0], np.float32) if weighted else np.array([], np.float32)
+        return _record(tf, "SparseBincount", {"indices": indices, "values": values, "dense_shape": shape,
+                                              "size": np.asarray(5, dtype), "weights": weights},
+                       {"binary_output": binary})
+    _compare(build)
+
+
+@pytest.mark.parametrize("values,weights", [([1, -1], []), ([1, 2], [1.0, 2.0, 3.0])], ids=["negative", "weights"])
+def test_sparse_bincount_errors_match_tf(values, weights):
+    def build(tf):
+        return _record(tf, "SparseBincount", {"indices": np.array([[0], [1]], np.int64),
+                                              "values": np.array(values, np.int32), "dense_shape": np.array([3], np.int64),
+                                              "size": np.int32(4), "weights": np.array(weights, np.float32)}, {})
+    assert_same_error(build)
+
+
+@pytest.mark.parametrize("batch", [None, (2,), (2, 1)], ids=["single", "batch", "batch2d"])
+def test_deserialize_sparse_matches_tf(batch):
+    def build(tf):
+        sp = tf.SparseTensor(np.array([[0, 1], [2, 0]], np.int64), np.array([1.5, -2.0], np.float32),
+                             np.array([3, 2], np.int64))
+        one = tf.io.serialize_sparse(sp)
+        if batch is None:
+            serialized = one
+        else:
+            sp2 = tf.SparseTensor(np.array([[1, 1]], np.int64), np.array([7.0], np.float32),
+                                  np.array([2, 4], np.int64))
+            serialized = tf.reshape(tf.stack([one, tf.io.serialize_sparse(sp2)]), batch + (3,))
+        return tuple(_record(tf, "DeserializeSparse", {"serialized_sparse": serialized}, {"dtype": tf.float32}))
+    _compare(build)

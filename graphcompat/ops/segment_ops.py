@@ -143,6 +143,9 @@ defop("UniqueWithCounts", "x: T -> y: T, idx: out_idx, count: out_idx", attrs={"
       types={"out_idx": INDEX}, shape=_unique_with_counts_shape)
 defop("ListDiff", "x: T, y: T -> out: T, idx: out_idx", attrs={"out_idx": _dt.int32},
       types={"out_idx": INDEX}, shape=_vector_of_unknown)
+defop("SparseBincount", "indices: int64, values: Tidx, dense_shape: int64, size: Tidx, weights: T -> output: T",
+      attrs={"binary_output": False}, types={"Tidx": INDEX, "T": (_dt.int32, _dt.int64, _dt.float32, _dt.float64)},
+      shape=lambda ctx: [_ts.unknown_shape()])
 defop("DenseBincount", "input: Tidx, size: Tidx, weights: T -> output: T", attrs={"binary_output": False},
       types={"Tidx": INDEX, "T": (_dt.int32, _dt.int64, _dt.float32, _dt.float64)}, shape=_dense_bincount_shape)
 
