@@ -906,3 +906,31 @@ def test_deserialize_sparse_matches_tf(batch):
             serialized = tf.reshape(tf.stack([one, tf.io.serialize_sparse(sp2)]), batch + (3,))
         return tuple(_record(tf, "DeserializeSparse", {"serialized_sparse": serialized}, {"dtype": tf.float32}))
     _compare(build)
+
+
+@pytest.mark.parametrize("num_buckets", [0, 100])
+@pytest.mark.parametrize("kinds", [("sparse_int", "dense_int"), ("sparse_str", "sparse_int"),
+                                   ("dense_str", "dense_int"), ("sparse_int", "sparse_int", "dense_str")])
+def test_sparse_cross_hashed_matches_tf(num_buckets, kinds):
+    def build(tf):
+        inputs = {"sparse_int": tf.SparseTensor([[0, 0], [0, 1], [1, 0]], np.array([3, -7, 12345678901], np.int64),
+                                                [2, 2]),
+                  "sparse_str": tf.SparseTensor([[0, 0], [1, 0], [1, 1]], np.array([b"a", b"bb", b"c"], object),
+                                                [2, 2]),
+                  "dense_int": tf.constant(np.array([[5], [-2]], np.int64)),
+                  "dense_str": tf.constant(np.array([[b"x", b"y"], [b"z", b"w"]], object))}
+        columns = [inputs[k] for k in kinds]
+        sparse = [c for c in columns if isinstance(c, tf.SparseTensor)]
+        dense = [c for c in columns if not isinstance(c, tf.SparseTensor)]
+        args = {"indices": [s.indices for s in sparse], "values": [s.values for s in sparse],
+                "shapes": [s.dense_shape for s in sparse], "dense_inputs": dense,
+                "num_buckets": np.int64(num_buckets), "strong_hash": False, "salt": np.array([1, 2], np.int64)}
+        if tf is graphcompat:
+            out = apply_op("SparseCrossHashed", [args["indices"], args["values"], args["shapes"], dense,
+                                                 args["num_buckets"], False, args["salt"]],
+                           {"N": len(sparse), "sparse_types": [s.dtype for s in sparse],
+                            "dense_types": [d.dtype for d in dense]})
+        else:
+            out = tf.raw_ops.SparseCrossHashed(**args)
+        return tuple(out)
+    _compare(build)
