@@ -934,3 +934,10 @@ def test_sparse_cross_hashed_matches_tf(num_buckets, kinds):
             out = tf.raw_ops.SparseCrossHashed(**args)
         return tuple(out)
     _compare(build)
+
+
+def test_sharded_filespec_matches_tf():
+    def build(tf):
+        return _record(tf, "ShardedFilespec", {"basename": tf.constant("/tmp/model.ckpt"),
+                                               "num_shards": np.int32(12)}, {})
+    assert _run(graphcompat, build) == _run(_tf1(), build)
