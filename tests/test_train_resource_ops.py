@@ -941,3 +941,33 @@ def test_sharded_filespec_matches_tf():
         return _record(tf, "ShardedFilespec", {"basename": tf.constant("/tmp/model.ckpt"),
                                                "num_shards": np.int32(12)}, {})
     assert _run(graphcompat, build) == _run(_tf1(), build)
+
+
+@pytest.mark.parametrize("op_type", ["ResourceApplyAdaMax", "ResourceApplyKerasMomentum", "ApplyAdagradV2"])
+def test_dense_kernels_in_a_padded_training_step_match_tf(op_type):
+    """A `[None, 2]` batch (padded to a bucket by graphcompat) trains the weights as TF's exact run does."""
+    def run(tf):
+        graph = tf.Graph()
+        with graph.as_default():
+            x = tf.placeholder(tf.float32, [None, 2], name="x")
+            resource = op_type.startswith("Resource")
+            w = tf.Variable(W_INIT, use_resource=resource, name="w")
+            s1 = tf.Variable(np.zeros_like(W_INIT), use_resource=resource, name="s1")
+            s2 = tf.Variable(np.zeros_like(W_INIT), use_resource=resource, name="s2")
+            loss = tf.reduce_mean(tf.square(tf.tanh(tf.matmul(x, w)) - 0.3))
+            grad = tf.gradients(loss, w)[0]
+            ref = (lambda v: v.handle) if resource else ((lambda v: v._ref()) if tf is graphcompat else (lambda v: v))
+            inputs = {"ResourceApplyAdaMax": {"var": ref(w), "m": ref(s1), "v": ref(s2), "beta1_power": 0.9, "lr": 0.1,
+                                              "beta1": 0.9, "beta2": 0.999, "epsilon": 1e-7, "grad": grad},
+                      "ResourceApplyKerasMomentum": {"var": ref(w), "accum": ref(s1), "lr": 0.1, "grad": grad,
+                                                     "momentum": 0.9},
+                      "ApplyAdagradV2": {"var": ref(w), "accum": ref(s1), "lr": 0.1, "epsilon": 1e-3, "grad": grad}}
+            update = _record(tf, op_type, inputs[op_type], {})
+            train = update if resource else update.op
+            with tf.Session(graph=graph) as sess:
+                sess.run(tf.global_variables_initializer())
+                rng = np.random.RandomState(3)
+                for n in (3, 5, 3, 7):
+                    sess.run(train, {x: rng.randn(n, 2).astype(np.float32)})
+                return sess.run(w)
+    np.testing.assert_allclose(run(graphcompat), run(_tf1()), rtol=1e-5, atol=1e-6)
