@@ -95,7 +95,9 @@ def _kernel_cases():
             for attrs in variants:
                 for dtype in ("float32", "float64"):
                     label = "-".join([form + base] + [f"{k}={v}" for k, v in attrs.items()] + [dtype])
-                    yield pytest.param(base, form, attrs, dtype, id=label)
+                    # float64 runs the same rules: in the slow tier
+                    marks = [pytest.mark.slow] if dtype == "float64" else []
+                    yield pytest.param(base, form, attrs, dtype, id=label, marks=marks)
 
 
 def _kernel_run(tf, base: str, form: str, attrs: dict, dtype: str, steps: int = 3, index_dtype="int32"):
@@ -361,7 +363,8 @@ DENSES = [np.array([[[2, -3], [4, 5], [-6, 7]], [[1, 2], [3, -4], [5, 6]]]),  # 
 
 
 @pytest.mark.parametrize("op_type", ["SparseDenseCwiseAdd", "SparseDenseCwiseMul", "SparseDenseCwiseDiv"])
-@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "int64"])
+@pytest.mark.parametrize("dtype", ["float32", "int32", pytest.param("float64", marks=pytest.mark.slow),
+                                   pytest.param("int64", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("dense", range(len(DENSES)))
 def test_sparse_dense_cwise_matches_tf(op_type, dtype, dense):
     def build(tf):
