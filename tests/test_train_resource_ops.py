@@ -974,3 +974,40 @@ def test_dense_kernels_in_a_padded_training_step_match_tf(op_type):
                     sess.run(train, {x: rng.randn(n, 2).astype(np.float32)})
                 return sess.run(w)
     np.testing.assert_allclose(run(graphcompat), run(_tf1()), rtol=1e-5, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------------
+# 3d. The SparseTensors map: AddSparseToTensorsMap, AddManySparseToTensorsMap, TakeManySparseFromTensorsMap
+# ------------------------------------------------------------------------------------------------
+def _sparse_map_run(tf, order):
+    graph = tf.Graph()
+    with graph.as_default():
+        one = _record(tf, "AddSparseToTensorsMap", {"sparse_indices": np.array([[1]], np.int64),
+                                                    "sparse_values": np.array([9.0], np.float32),
+                                                    "sparse_shape": np.array([4], np.int64)}, {"shared_name": "m"})
+        many = _record(tf, "AddManySparseToTensorsMap",
+                       {"sparse_indices": np.array([[0, 1], [2, 0], [2, 2]], np.int64),
+                        "sparse_values": np.array([3.0, 4.0, 5.0], np.float32),
+                        "sparse_shape": np.array([3, 3], np.int64)}, {"shared_name": "m"})
+        handles = tf.placeholder(tf.int64, [None], name="h")
+        take = _record(tf, "TakeManySparseFromTensorsMap", {"sparse_handles": handles},
+                       {"dtype": tf.float32, "shared_name": "m"})
+        with tf.Session(graph=graph) as sess:
+            h_one, h_many = sess.run([one, many])
+            got = sess.run(tuple(take), {handles: [[h_many[i] for i in order] + [h_one]][0]})
+            try:  # taken handles are gone from the map
+                sess.run(tuple(take), {handles: [h_one]})
+                again = None
+            except Exception as e:  # noqa: BLE001
+                again = type(e).__name__, getattr(e, "message", str(e))
+    return int(h_one), [int(h) for h in h_many], got, again
+
+
+def test_sparse_tensors_map_matches_tf():
+    got, want = _sparse_map_run(graphcompat, [2, 0, 1]), _sparse_map_run(_tf1(), [2, 0, 1])
+    assert got[:2] == want[:2]  # TF's handle numbering
+    for g, w in zip(got[2], want[2]):
+        np.testing.assert_array_equal(g, w)
+        assert np.asarray(g).dtype == np.asarray(w).dtype
+    assert got[3][0] == want[3][0] == "InvalidArgumentError"
+    assert _first_line(got[3][1]) in want[3][1]

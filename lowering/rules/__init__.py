@@ -37,3 +37,4 @@ from lowering.rules import unicode  # noqa: F401
 from lowering.rules import image_jpeg  # noqa: F401
 from lowering.rules import debug  # noqa: F401
 from lowering.rules import sparse_grads  # noqa: F401
+from lowering.rules import sparse_map  # noqa: F401
