@@ -230,11 +230,18 @@ def _sparse_rule(op_type: str, refs: list, others: list):
 
 def _occurrence_rounds(indices):
     """(round of each index, number of rounds): the k-th occurrence of a row id is in round k, so each
-    round names every row at most once and rounds in order replay TF's loop over the indices."""
+    round names every row at most once and rounds in order replay TF's loop over the indices. A stable
+    sort groups equal ids in their order; an id's round is its distance from its group's start."""
     n = indices.shape[0]
-    same_before = (indices[None, :] == indices[:, None]) & (jnp.arange(n)[None, :] < jnp.arange(n)[:, None])
-    rounds = jnp.sum(same_before, axis=1).astype(jnp.int32)
-    return rounds, (jnp.max(rounds) + 1 if n else jnp.int32(0))
+    if n == 0:
+        return jnp.zeros((0,), jnp.int32), jnp.int32(0)
+    order = jnp.argsort(indices, stable=True)
+    ids = indices[order]
+    position = jnp.arange(n, dtype=jnp.int32)
+    starts = jnp.concatenate([jnp.ones((1,), bool), ids[1:] != ids[:-1]])
+    group_start = jax.lax.cummax(jnp.where(starts, position, 0))
+    rounds = jnp.zeros((n,), jnp.int32).at[order].set(position - group_start)
+    return rounds, jnp.max(rounds) + 1
 
 
 def _sequential_sparse_rule(op_type: str, refs: list, others: list):
