@@ -87,6 +87,9 @@ GRADS = [[[0.3, -0.2], [0.0, 0.5], [-1.0, 0.1]], [[-0.4, 0.2], [0.7, -0.1], [0.2
          [[0.1, 0.1], [-0.3, 0.6], [0.5, -0.5]]]
 SPARSE_ROWS = [0, 2, 0]  # a duplicate row: TF's kernel updates it twice, in order
 SPARSE_GRADS = [[0.3, -0.2], [-1.0, 0.1], [0.5, 0.4]]
+# TF's SparseApplyAdagrad(V2) CPU functor runs rows of more than one element in parallel shards (a data race
+# on a duplicate row), its one-element rows in one loop: duplicates are compared on vector variables there.
+UNIQUE_ROWS = [0, 2, 1]
 
 
 def _kernel_cases():
@@ -100,16 +103,20 @@ def _kernel_cases():
                     yield pytest.param(base, form, attrs, dtype, id=label, marks=marks)
 
 
-def _kernel_run(tf, base: str, form: str, attrs: dict, dtype: str, steps: int = 3, index_dtype="int32"):
+def _kernel_run(tf, base: str, form: str, attrs: dict, dtype: str, steps: int = 3, index_dtype="int32",
+                vector: bool = False):
     """The slots after each of `steps` runs of one kernel op."""
     slots, hyper, _, _ = OPTIMIZER_KERNELS[base]
     resource = form.startswith("Resource")
     sparse = "Sparse" in form
     graph = tf.Graph()
     with graph.as_default():
-        variables = [tf.Variable(np.broadcast_to(np.asarray(SLOT_INIT[s]), (3, 2)).astype(dtype), name=s,
-                                 use_resource=resource) for s in slots]
-        grad = tf.placeholder(dtype, [None, 2], name="grad")
+        rows = SPARSE_ROWS if base == "KerasMomentum" or vector else UNIQUE_ROWS
+        def init(slot):
+            value = np.broadcast_to(np.asarray(SLOT_INIT[slot]), (3, 2)).astype(dtype)
+            return value[:, 0] if vector else value
+        variables = [tf.Variable(init(s), name=s, use_resource=resource) for s in slots]
+        grad = tf.placeholder(dtype, [None] if vector else [None, 2], name="grad")
         inputs = {s: (v.handle if resource else (v if tf is not graphcompat else v._ref()))
                   for s, v in zip(slots, variables)}
         for name, value in hyper.items():
@@ -119,7 +126,7 @@ def _kernel_run(tf, base: str, form: str, attrs: dict, dtype: str, steps: int = 
             names = list(inputs)
             pos = len(slots) + grad_at
             inputs = dict(list(inputs.items())[:pos] + [("grad", grad),
-                                                        ("indices", tf.constant(SPARSE_ROWS, index_dtype))]
+                                                        ("indices", tf.constant(rows, index_dtype))]
                           + list(inputs.items())[pos:])
             del names
         else:
@@ -134,6 +141,7 @@ def _kernel_run(tf, base: str, form: str, attrs: dict, dtype: str, steps: int = 
             out = []
             for step in range(steps):
                 feed = np.asarray(SPARSE_GRADS if sparse else GRADS[step], dtype) * (1 + step)
+                feed = feed[:, 0] if vector else feed
                 sess.run(op, {grad: feed})
                 out.append(sess.run(variables))
     return out
@@ -148,6 +156,16 @@ def test_optimizer_kernels_match_tf(base, form, attrs, dtype):
         for g, w in zip(g_slots, w_slots):
             assert g.dtype == w.dtype
             np.testing.assert_allclose(g, w, rtol=tol, atol=tol, err_msg=f"step {step}")
+
+
+@pytest.mark.parametrize("form", ["SparseApply", "ResourceSparseApply"])
+@pytest.mark.parametrize("update_slots", [True, False])
+def test_sparse_adagrad_v2_duplicate_rows_match_tf(form, update_slots):
+    """Duplicate rows of a vector variable: TF's loop updates row 0 twice, the second from the first's slots."""
+    attrs = {"update_slots": update_slots}
+    got = _kernel_run(graphcompat, "AdagradV2", form, attrs, "float32", vector=True)
+    want = _kernel_run(_tf1(), "AdagradV2", form, attrs, "float32", vector=True)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_sparse_kernel_int64_indices_match_tf():
@@ -993,7 +1011,8 @@ def _sparse_map_run(tf, order):
         take = _record(tf, "TakeManySparseFromTensorsMap", {"sparse_handles": handles},
                        {"dtype": tf.float32, "shared_name": "m"})
         with tf.Session(graph=graph) as sess:
-            h_one, h_many = sess.run([one, many])
+            h_one = sess.run(one)  # two runs: ops of one run take their handles in any order
+            h_many = sess.run(many)
             got = sess.run(tuple(take), {handles: [[h_many[i] for i in order] + [h_one]][0]})
             try:  # taken handles are gone from the map
                 sess.run(tuple(take), {handles: [h_one]})
