@@ -245,6 +245,9 @@ from graphcompat.ops.linalg_more_ops import sqrtm as matrix_square_root  # noqa:
 from graphcompat.ops.misc_extra_ops import (clip_by_average_norm, decode_base64, encode_base64,  # noqa: F401,E402
                                             ensure_shape, parallel_stack, parse_tensor, serialize_tensor, timestamp,
                                             write_file)
+from graphcompat.ops import debug_ops as _debug_ops  # noqa: F401,E402  (op types of imported graphs)
+from graphcompat.ops import sparse_grad_ops as _sparse_grad_ops  # noqa: F401,E402  (likewise)
+from graphcompat.ops import sparse_map_ops as _sparse_map_ops  # noqa: F401,E402  (likewise)
 from graphcompat.tf1_misc import (DeviceSpec, TensorSpec, control_flow_v2_enabled,  # noqa: F401,E402
                                   convert_to_tensor_or_indexed_slices, convert_to_tensor_or_sparse_tensor,
                                   dimension_at_index, dimension_value, executing_eagerly_outside_functions,

@@ -264,6 +264,11 @@ class Variable:
             return cond(is_variable_initialized(self), self.read_value, lambda: self._initial_value)
 
     # --- writes -------------------------------------------------------------------------------
+    def _strided_slice_assign(self, begin, end, strides, value, name, **masks):
+        """`self[...].assign(value)`: TF's StridedSliceAssign on the ref, which it returns."""
+        from graphcompat.framework.registry import apply_op
+        return apply_op("StridedSliceAssign", [self._ref(), begin, end, strides, value], masks, name=name)
+
     def assign(self, value, use_locking: bool = False, name: Optional[str] = None, read_value: bool = True):
         op = state_ops.assign(self._variable, value, use_locking=use_locking, name=name)
         return op if read_value else op.op
@@ -363,6 +368,15 @@ def _make_operator(name: str):
 
 for _name in _OPERATORS:
     setattr(Variable, _name, _make_operator(_name))
+
+
+def _slice_variable(self, slice_spec):
+    """TF's `_SliceHelperVar`: the slice of the variable's value, whose `.assign` writes the slice."""
+    from graphcompat.ops.slicing_ops import slice_helper
+    return slice_helper(self.value(), slice_spec, var=self)
+
+
+Variable.__getitem__ = _slice_variable
 
 class SaveSliceInfo:
     """`Variable.SaveSliceInfo`: where a variable sits in the larger variable it is a slice of
@@ -625,6 +639,13 @@ class ResourceVariable(Variable):
     def assign_sub(self, delta, use_locking=None, name: Optional[str] = None, read_value: bool = True):
         from graphcompat.ops import resource_variable_ops as rv
         return self._update(rv.assign_sub_variable_op, delta, name, read_value)
+
+    def _strided_slice_assign(self, begin, end, strides, value, name, **masks):
+        """`self[...].assign(value)`: TF's ResourceStridedSliceAssign, then the variable read after it."""
+        from graphcompat.framework.registry import apply_op
+        value = _const.convert_to_tensor(value, dtype=self._dtype)
+        op = apply_op("ResourceStridedSliceAssign", [self._handle, begin, end, strides, value], masks, name=name)
+        return self._read_after(op, True)
 
     def _scatter(self, op_type: str, indices, values, name):
         """One Resource{Scatter*,ScatterNd*} op, then the variable read after it (TF's `_lazy_read`)."""

@@ -1121,8 +1121,10 @@ _TRUE_VALUE_RULES = (_elementwise, _select, _select_rows, _reduction)
 # Dense optimizer updates: a gradient that is not padded (a weight's) holds the exact run's values, even
 # where they were computed from true sizes (a loop that stopped at the true length, a mean's count).
 for _name in ("Adadelta", "Adagrad", "AdagradDA", "Adam", "CenteredRMSProp", "Ftrl", "FtrlV2", "GradientDescent", "Momentum",
-              "ProximalAdagrad", "ProximalGradientDescent", "RMSProp"):
+              "ProximalAdagrad", "ProximalGradientDescent", "RMSProp", "AdagradV2", "AdaMax", "AddSign", "PowerSign"):
     RULES["Apply" + _name] = RULES["ResourceApply" + _name] = _no_padded
+for _name in ("ResourceApplyKerasMomentum", "ResourceApplyAdamWithAmsgrad"):  # no ref-variable forms in TF
+    RULES[_name] = _no_padded
 for _name in ("SparseApplyGradientDescent", "SparseApplyMomentum", "SparseApplyAdagrad", "SparseApplyAdadelta",
               "SparseApplyRMSProp", "SparseApplyCenteredRMSProp", "SparseApplyFtrl", "SparseApplyFtrlV2",
               "SparseApplyProximalGradientDescent", "SparseApplyProximalAdagrad", "SparseApplyAdagradDA"):

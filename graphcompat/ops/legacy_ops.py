@@ -330,8 +330,3 @@ defop("ResizeBicubicGrad", "grads: float32, original_image: T -> output: T",
       attrs={"align_corners": False, "half_pixel_centers": False}, shape=lambda ctx: [ctx.shape(1)])
 defop("ResizeNearestNeighborGrad", "grads: T, size: int32 -> output: T",
       attrs={"align_corners": False, "half_pixel_centers": False})
-
-# --- scatter_nd max/min on ref variables (ScatterNdUpdate's family, graphcompat/ops/segment_ops.py) ------
-for _op in ("ScatterNdMax", "ScatterNdMin"):
-    defop(_op, "ref: Ref(T), indices: Tindices, updates: T -> output_ref: Ref(T)",
-          attrs={"use_locking": False, "bad_indices_policy": ""}, types={"Tindices": INDEX}, loop=True)

@@ -573,7 +573,16 @@ def _add(x, y, name):
 
 _overload("add", "add", _add)
 _overload("sub", "sub", _binary("Sub"))
-_overload("mul", "mul", _binary("Mul"))
+def _mul(x, y, name):
+    """TF's _mul_dispatch: `dense * sparse` is the SparseTensor's values times the dense values they sit on."""
+    if hasattr(y, "dense_shape") and hasattr(y, "indices") and isinstance(getattr(y, "values", None), _ops.Tensor):
+        from graphcompat.ops.sparse_tensor import SparseTensor
+        values = apply_op("SparseDenseCwiseMul", [y.indices, y.values, y.dense_shape, x], name=name)
+        return SparseTensor(y.indices, values, y.dense_shape)
+    return apply_op("Mul", [x, y], name=name)
+
+
+_overload("mul", "mul", _mul)
 _overload("truediv", "truediv", lambda x, y, name: truediv(x, y, name=name))
 _overload("floordiv", "floordiv", _binary("FloorDiv"))
 _overload("mod", "mod", _binary("FloorMod"))

@@ -85,6 +85,27 @@ def _scatter_nd_shape(ctx: InferenceContext):
     return []
 
 
+def _gather_nd_shape(ctx: InferenceContext):
+    """TF's GatherNd shape function on the variable the handle names."""
+    from graphcompat.ops.indexing_ops import _gather_nd_shape as gather_nd_shape
+    _check_dtype(ctx)
+    return gather_nd_shape(_ResourceShapeContext(ctx))
+
+
+class _ResourceShapeContext:
+    """An InferenceContext whose input 0 (a handle) shows the variable's shape: a value shape function
+    (GatherNd's) then runs unchanged on a resource op, with the resource op's name in its texts."""
+
+    def __init__(self, ctx: InferenceContext):
+        self._ctx = ctx
+
+    def shape(self, i: int):
+        return _var_shape(self._ctx) if i == 0 else self._ctx.shape(i)
+
+    def __getattr__(self, name):
+        return getattr(self._ctx, name)
+
+
 def _scatter_shape(ctx: InferenceContext):
     _check_dtype(ctx)
     var, indices, updates = _var_shape(ctx), ctx.shape(1), ctx.shape(2)
@@ -121,9 +142,15 @@ for _op in ("ResourceScatterUpdate", "ResourceScatterAdd", "ResourceScatterSub",
             "ResourceScatterDiv", "ResourceScatterMin", "ResourceScatterMax"):
     defop(_op, "resource: resource, indices: Tindices, updates: dtype ->", types={"Tindices": INDEX},
           shape=_scatter_shape, stateful=True, loop=True)
-for _op in ("ResourceScatterNdUpdate", "ResourceScatterNdAdd", "ResourceScatterNdSub"):
+for _op in ("ResourceScatterNdUpdate", "ResourceScatterNdAdd", "ResourceScatterNdSub", "ResourceScatterNdMax",
+            "ResourceScatterNdMin"):
     defop(_op, "ref: resource, indices: Tindices, updates: T ->", attrs={"use_locking": True, "bad_indices_policy": ""},
           types={"Tindices": INDEX}, shape=_scatter_nd_shape, stateful=True, loop=True)
+defop("ResourceGatherNd", "resource: resource, indices: Tindices -> output: dtype", types={"Tindices": INDEX},
+      shape=_gather_nd_shape, stateful=True)
+defop("ResourceStridedSliceAssign", "ref: resource, begin: Index, end: Index, strides: Index, value: T ->",
+      attrs={"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": 0},
+      types={"Index": INDEX}, shape=no_outputs, stateful=True)
 defop("ResourceCountUpTo", "resource: resource -> output: T", types={"T": INDEX},
       shape=lambda ctx: [_var_shape(ctx)], stateful=True)
 

@@ -131,7 +131,7 @@ for _op, _types in (("SparseSegmentSum", REAL), ("SparseSegmentMean", FLOAT), ("
           attrs={"sparse_gradient": False}, types=dict(_sparse_types, Tnumsegments=INDEX),
           shape=_sparse_segment_shape)
 
-for _op in ("ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub"):
+for _op in ("ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub", "ScatterNdMax", "ScatterNdMin"):
     defop(_op, "ref: Ref(T), indices: Tindices, updates: T -> output_ref: Ref(T)",
           attrs={"use_locking": _op == "ScatterNdUpdate", "bad_indices_policy": ""},
           types={"Tindices": INDEX}, shape=_scatter_nd_update_shape, loop=True)
@@ -143,6 +143,9 @@ defop("UniqueWithCounts", "x: T -> y: T, idx: out_idx, count: out_idx", attrs={"
       types={"out_idx": INDEX}, shape=_unique_with_counts_shape)
 defop("ListDiff", "x: T, y: T -> out: T, idx: out_idx", attrs={"out_idx": _dt.int32},
       types={"out_idx": INDEX}, shape=_vector_of_unknown)
+defop("SparseBincount", "indices: int64, values: Tidx, dense_shape: int64, size: Tidx, weights: T -> output: T",
+      attrs={"binary_output": False}, types={"Tidx": INDEX, "T": (_dt.int32, _dt.int64, _dt.float32, _dt.float64)},
+      shape=lambda ctx: [_ts.unknown_shape()])
 defop("DenseBincount", "input: Tidx, size: Tidx, weights: T -> output: T", attrs={"binary_output": False},
       types={"Tidx": INDEX, "T": (_dt.int32, _dt.int64, _dt.float32, _dt.float64)}, shape=_dense_bincount_shape)
 
@@ -249,6 +252,8 @@ def _scatter_nd(op_type: str, tf_name: str):
 scatter_nd_update = _scatter_nd("ScatterNdUpdate", "scatter_nd_update")
 scatter_nd_add = _scatter_nd("ScatterNdAdd", "scatter_nd_add")
 scatter_nd_sub = _scatter_nd("ScatterNdSub", "scatter_nd_sub")
+scatter_nd_max = _scatter_nd("ScatterNdMax", "scatter_nd_max")
+scatter_nd_min = _scatter_nd("ScatterNdMin", "scatter_nd_min")
 
 
 def batch_scatter_update(ref, indices, updates, use_locking: bool = True, name: Optional[str] = None):

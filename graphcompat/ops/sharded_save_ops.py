@@ -11,5 +11,7 @@ from graphcompat.ops import string_ops  # noqa: F401  (StaticRegexFullMatch, Str
 
 defop("ShardedFilename", "basename: string, shard: int32, num_shards: int32 -> filename: string",
       shape=lambda ctx: [ctx.shape(0)])
+# the glob of every shard's file name (TF 1's V1 Saver records it for the checkpoint path)
+defop("ShardedFilespec", "basename: string, num_shards: int32 -> filename: string", shape=lambda ctx: [ctx.shape(0)])
 defop("MergeV2Checkpoints", "checkpoint_prefixes: string, destination_prefix: string ->",
       attrs={"delete_old_dirs": True, "allow_missing_files": False}, shape=no_outputs, stateful=True)

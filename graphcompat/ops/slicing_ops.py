@@ -77,6 +77,14 @@ _INDEX = (_dt.int16, _dt.int32, _dt.int64)
 defop("StridedSlice", "input: T, begin: Index, end: Index, strides: Index -> output: T",
       attrs={"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": 0},
       types={"Index": _INDEX}, shape=_strided_slice_shape)
+# `var[...].assign(value)` (ref variables) and tf.tensor_strided_slice_update: the strided slice of the
+# input replaced by `value` (broadcast to the slice's shape); the resource form is in resource_variable_ops.
+defop("StridedSliceAssign", "ref: Ref(T), begin: Index, end: Index, strides: Index, value: T -> output_ref: Ref(T)",
+      attrs={"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": 0},
+      types={"Index": (_dt.int32, _dt.int64)}, shape=lambda ctx: [ctx.shape(0)], loop=True)
+defop("TensorStridedSliceUpdate", "input: T, begin: Index, end: Index, strides: Index, value: T -> output: T",
+      attrs={"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0, "shrink_axis_mask": 0},
+      types={"Index": (_dt.int32, _dt.int64)}, shape=lambda ctx: [ctx.shape(0)])
 defop("Slice", "input: T, begin: Index, size: Index -> output: T", types={"Index": (_dt.int32, _dt.int64)},
       shape=_slice_shape)
 
@@ -116,8 +124,38 @@ def _undefined(d) -> bool:
     return isinstance(d, _ts.Dimension) and d.value is None
 
 
-def slice_helper(tensor: _ops.Tensor, slice_spec) -> _ops.Tensor:
-    """`tensor[slice_spec]` with TF's strided_slice semantics and op names."""
+class SlicedVariable(_ops.Tensor):
+    """`variable[...]`: the strided slice of the variable's value, with TF's `.assign(value)` that writes
+    the slice back (StridedSliceAssign, ResourceStridedSliceAssign for a resource variable). The class of
+    the StridedSlice's output tensor is switched to this one; what `.assign` needs is kept aside."""
+
+    __slots__ = ()
+    _ASSIGNS: "weakref.WeakKeyDictionary" = None
+
+    def assign(self, value, name: Optional[str] = None):
+        return SlicedVariable._ASSIGNS[self](value, name)
+
+
+def _attach_slice_assign(out: _ops.Tensor, var, parent_name: str) -> _ops.Tensor:
+    """TF's strided_slice(var=…): `out.assign(val, name=parent_name + "_assign")` writes the slice."""
+    import weakref
+    if SlicedVariable._ASSIGNS is None:
+        SlicedVariable._ASSIGNS = weakref.WeakKeyDictionary()
+    op = out.op
+    begin, end, strides = op.inputs[1], op.inputs[2], op.inputs[3]
+    masks = {k: op.get_attr(k) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                          "shrink_axis_mask")}
+
+    def assign(value, name=None):
+        return var._strided_slice_assign(begin, end, strides, value, name or parent_name + "_assign", **masks)
+    out.__class__ = SlicedVariable
+    SlicedVariable._ASSIGNS[out] = assign
+    return out
+
+
+def slice_helper(tensor: _ops.Tensor, slice_spec, var=None) -> _ops.Tensor:
+    """`tensor[slice_spec]` with TF's strided_slice semantics and op names; `var`: the variable whose
+    value `tensor` is, so the slice gets TF's `.assign`."""
     from graphcompat.ops.array_ops import stack
     if isinstance(slice_spec, bool) or (isinstance(slice_spec, _ops.Tensor) and slice_spec.dtype == _dt.bool_) \
             or (isinstance(slice_spec, np.ndarray) and slice_spec.dtype == bool):
@@ -185,9 +223,19 @@ def slice_helper(tensor: _ops.Tensor, slice_spec) -> _ops.Tensor:
         else:
             empty = constant([], dtype=_dt.int32)
             packed = [empty, empty, empty]
-        return strided_slice(tensor, *packed, begin_mask=begin_mask, end_mask=end_mask,
-                             ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
-                             shrink_axis_mask=shrink_axis_mask, name=name)
+        out = strided_slice(tensor, *packed, begin_mask=begin_mask, end_mask=end_mask,
+                            ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
+                            shrink_axis_mask=shrink_axis_mask, name=name)
+        return out if var is None else _attach_slice_assign(out, var, name)
+
+
+def tensor_strided_slice_update(input_, begin, end, strides, value, begin_mask: int = 0, end_mask: int = 0,
+                                ellipsis_mask: int = 0, new_axis_mask: int = 0, shrink_axis_mask: int = 0,
+                                name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.raw_ops.TensorStridedSliceUpdate`: `input_` with its strided slice replaced by `value`."""
+    return apply_op("TensorStridedSliceUpdate", [input_, begin, end, strides, value],
+                    {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
+                     "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}, name=name)
 
 
 _ops.Tensor._override_operator("__getitem__", slice_helper)

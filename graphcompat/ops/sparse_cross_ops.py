@@ -32,6 +32,12 @@ defop("SparseCrossV2", f"{_CROSS_INPUTS}, sep: string -> output_indices: int64, 
       "output_shape: int64", types={"sparse_types": _FEATURE_TYPES, "dense_types": _FEATURE_TYPES},
       shape=_cross_shape)
 
+# tf.sparse.cross_hashed's TF 2 kernel (Keras' preprocessing layers record it): keyed column hashes chained
+# from the first feature; `strong_hash` (SipHash keyed by `salt`) is not implemented by the lowering.
+defop("SparseCrossHashed", f"{_CROSS_INPUTS}, num_buckets: int64, strong_hash: bool, salt: int64 -> "
+      "output_indices: int64, output_values: int64, output_shape: int64",
+      types={"sparse_types": _FEATURE_TYPES, "dense_types": _FEATURE_TYPES}, shape=_cross_shape)
+
 
 def _split_inputs(inputs, what: str):
     """TF's _sparse_cross_internal(_v2): sparse inputs' parts and dense inputs, non-strings cast to int64.

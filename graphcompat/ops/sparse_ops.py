@@ -134,6 +134,15 @@ defop("SparseAdd", "a_indices: int64, a_values: T, a_shape: int64, b_indices: in
       shape=_sparse_out(2))
 defop("SparseTensorDenseAdd", "a_indices: Tindices, a_values: T, a_shape: Tindices, b: T -> output: T",
       types={"Tindices": INDEX}, shape=lambda ctx: [ctx.shape(3)])
+def _cwise_shape(ctx: InferenceContext):
+    """SparseDenseCwise*: a vector with one value per sparse entry (TF's shape function: [N])."""
+    indices = ctx.shape(0)
+    return [_ts.TensorShape([indices[0].value if indices.ndims == 2 else None])]
+
+
+for _op in ("SparseDenseCwiseAdd", "SparseDenseCwiseMul", "SparseDenseCwiseDiv"):
+    defop(_op, "sp_indices: int64, sp_values: T, sp_shape: int64, dense: T -> output: T", types={"T": NUMBER},
+          shape=_cwise_shape)
 defop("SparseReorder", "input_indices: int64, input_values: T, input_shape: int64 -> output_indices: int64, "
       "output_values: T", shape=lambda ctx: [ctx.shape(0), ctx.shape(1)])
 defop("SparseFillEmptyRows", "indices: int64, values: T, dense_shape: int64, default_value: T -> "
@@ -615,3 +624,43 @@ __all__ = ["SparseTensor", "SparseTensorValue", "sparse_placeholder", "from_dens
            "sparse_reorder", "sparse_reshape", "sparse_transpose", "sparse_retain", "sparse_slice", "sparse_split",
            "sparse_fill_empty_rows", "sparse_reset_shape", "sparse_expand_dims", "sparse_eye", "sparse_add",
            "sparse_maximum", "sparse_minimum", "sparse_merge", "sparse_to_indicator", "sparse_mask", "sparse_matmul"]
+
+
+# ------------------------------------------------------------------------------------------------
+# SparseTensor ⊙ dense: the SparseDenseCwise* ops (TF's math_ops binds them as SparseTensor operators)
+# ------------------------------------------------------------------------------------------------
+def _sparse_dense_cwise(op_type: str, sp_indices, sp_values, sp_shape, dense, name=None) -> _ops.Tensor:
+    return apply_op(op_type, [sp_indices, sp_values, sp_shape, dense], name=name)
+
+
+def _sparse_dense_truediv(sp_indices, sp_values, sp_shape, y, name=None) -> _ops.Tensor:
+    """TF's _sparse_dense_truediv: integer values are divided in float, as `tf.truediv` does."""
+    with _ops.name_scope(name, "truediv", [sp_indices, sp_values, sp_shape, y]) as name:
+        sp_values = convert_to_tensor(sp_values, name="sp_values")
+        y = convert_to_tensor(y, name="y")
+        x_dtype, y_dtype = sp_values.dtype.base_dtype, y.dtype.base_dtype
+        if x_dtype != y_dtype:
+            raise TypeError(f"x and y must have the same dtype, got {x_dtype!r} != {y_dtype!r}")
+        target = _math._truediv_dtype(x_dtype, "__truediv__")
+        if target is not None:
+            sp_values, y = _math.cast(sp_values, target), _math.cast(y, target)
+        return _sparse_dense_cwise("SparseDenseCwiseDiv", sp_indices, sp_values, sp_shape, y, name=name)
+
+
+def _sparse_operator(op_name: str, func):
+    """TF's binary_op_wrapper_sparse: `sp_x <op> y` keeps sp_x's indices and shape; y, converted to the
+    values' dtype, broadcasts into the sparse side only (there are no reflected operators)."""
+    def operator(sp_x: SparseTensor, y) -> SparseTensor:
+        with _ops.name_scope(None, op_name, [sp_x, y]) as name:
+            y = convert_to_tensor(y, dtype=sp_x.dtype.base_dtype, name="y")
+            return SparseTensor(sp_x.indices, func(sp_x.indices, sp_x.values, sp_x.dense_shape, y, name=name),
+                                sp_x.dense_shape)
+    operator.__name__ = f"__{op_name}__"
+    return operator
+
+
+SparseTensor.__mul__ = _sparse_operator(
+    "mul", lambda *args, name=None: _sparse_dense_cwise("SparseDenseCwiseMul", *args, name=name))
+SparseTensor.__div__ = _sparse_operator(
+    "div", lambda *args, name=None: _sparse_dense_cwise("SparseDenseCwiseDiv", *args, name=name))
+SparseTensor.__truediv__ = _sparse_operator("truediv", _sparse_dense_truediv)

@@ -24,6 +24,9 @@ defop("SerializeSparse", "sparse_indices: int64, sparse_values: T, sparse_shape:
 defop("SerializeManySparse", "sparse_indices: int64, sparse_values: T, sparse_shape: int64 -> "
       "serialized_sparse: out_type", attrs={"out_type": _dt.string}, types={"out_type": (_dt.string,)},
       shape=_many_shape)
+defop("DeserializeSparse", "serialized_sparse: Tserialized -> sparse_indices: int64, sparse_values: dtype, "
+      "sparse_shape: int64", attrs={"Tserialized": _dt.string}, types={"Tserialized": (_dt.string, _dt.variant)},
+      shape=_deserialize_shape)
 defop("DeserializeManySparse", "serialized_sparse: string -> sparse_indices: int64, sparse_values: dtype, "
       "sparse_shape: int64", shape=_deserialize_shape)
 

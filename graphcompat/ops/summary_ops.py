@@ -31,6 +31,12 @@ defop("AudioSummaryV2", "tag: string, tensor: float32, sample_rate: float32 -> s
 defop("TensorSummaryV2", "tag: string, tensor: T, serialized_summary_metadata: string -> summary: string",
       shape=scalar_shape)
 defop("MergeSummary", "inputs: N * string -> summary: string", shape=scalar_shape)
+# The V1 forms older graphs hold: AudioSummary's sample rate is an attr; TensorSummary has no tag (its
+# value is named by the node) and no plugin metadata.
+defop("AudioSummary", "tag: string, tensor: float32 -> summary: string", attrs={"sample_rate": None, "max_outputs": 3},
+      shape=scalar_shape)
+defop("TensorSummary", "tensor: T -> summary: string", attrs={"description": "", "labels": [], "display_name": ""},
+      shape=scalar_shape)
 
 _INVALID_TAG_CHARACTERS = re.compile(r"[^-/\w\.]")
 

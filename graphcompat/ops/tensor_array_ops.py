@@ -63,6 +63,39 @@ defop("TensorArrayCloseV3", "handle: resource ->", shape=no_outputs, stateful=Tr
 defop("TensorArrayGradV3", "handle: resource, flow_in: float32 -> grad_handle: resource, flow_out: float32",
       attrs={"source": None}, shape=lambda ctx: [_ts.TensorShape([2]), _ts.TensorShape([])], stateful=True)
 
+# TF 1.0–1.2's TensorArray ops, in GraphDefs written then: the V3 ops' kernels behind a string handle (a
+# Ref(string) in V1, a string in V2) and no flow output from the array itself (old TF's Python started the
+# flow at a Const 0). Pack/Unpack are V1's names for gathering / scattering every element in order.
+_LEGACY_CREATE_ATTRS = {"dtype": None, "element_shape": _ts.unknown_shape(), "dynamic_size": False,
+                        "clear_after_read": True, "tensor_array_name": ""}
+for _suffix, _handle_type in (("", "Ref(string)"), ("V2", "string")):
+    defop("TensorArray" + _suffix, f"size: int32 -> handle: {_handle_type}", attrs=dict(_LEGACY_CREATE_ATTRS),
+          shape=lambda ctx: [_array_shape(ctx)[0]], stateful=True)
+    defop("TensorArrayWrite" + _suffix,
+          f"handle: {_handle_type}, index: int32, value: T, flow_in: float32 -> flow_out: float32", shape=scalar_shape)
+    defop("TensorArrayRead" + _suffix, f"handle: {_handle_type}, index: int32, flow_in: float32 -> value: dtype",
+          attrs={"dtype": None}, shape=lambda ctx: [_ts.unknown_shape()])
+    defop("TensorArrayGather" + _suffix, f"handle: {_handle_type}, indices: int32, flow_in: float32 -> value: dtype",
+          attrs={"dtype": None, "element_shape": _ts.unknown_shape()}, shape=_gather_shape)
+    defop("TensorArrayScatter" + _suffix,
+          f"handle: {_handle_type}, indices: int32, value: T, flow_in: float32 -> flow_out: float32",
+          shape=scalar_shape)
+    defop("TensorArrayConcat" + _suffix, f"handle: {_handle_type}, flow_in: float32 -> value: dtype, lengths: int64",
+          attrs={"dtype": None, "element_shape_except0": _ts.unknown_shape()}, shape=_concat_shape)
+    defop("TensorArraySplit" + _suffix,
+          f"handle: {_handle_type}, value: T, lengths: int64, flow_in: float32 -> flow_out: float32",
+          shape=scalar_shape)
+    defop("TensorArraySize" + _suffix, f"handle: {_handle_type}, flow_in: float32 -> size: int32",
+          shape=scalar_shape)
+    defop("TensorArrayClose" + _suffix, f"handle: {_handle_type} ->", shape=no_outputs, stateful=True)
+    defop("TensorArrayGrad" + _suffix, f"handle: string, flow_in: float32 -> grad_handle: {_handle_type}",
+          attrs={"source": None}, shape=lambda ctx: [_ts.TensorShape([2])], stateful=True)
+defop("TensorArrayPack", "handle: Ref(string), flow_in: float32 -> value: dtype",
+      attrs={"dtype": None, "element_shape": _ts.unknown_shape()},
+      shape=lambda ctx: [_ts.TensorShape([None]).concatenate(_ts.as_shape(ctx.attrs["element_shape"]))])
+defop("TensorArrayUnpack", "handle: Ref(string), value: T, flow_in: float32 -> flow_out: float32",
+      shape=scalar_shape)
+
 
 class TensorArray:
     """`tf.TensorArray` (TF1 graph mode): a list of same-dtype tensors written and read by index."""

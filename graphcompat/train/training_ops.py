@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
+from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import InferenceContext, apply_op, defop
 from graphcompat.ops.resource_variable_ops import handle_data
 from graphcompat.ops.state_ops import merge_shapes
@@ -35,6 +36,13 @@ DENSE = {
     "ApplyAdadelta": (["var", "accum", "accum_update"], ["lr", "rho", "epsilon", "grad"], {}),
     "ApplyAdagradDA": (["var", "gradient_accumulator", "gradient_squared_accumulator"],
                        ["grad", "lr", "l1", "l2", "global_step"], {}),
+    "ApplyAdagradV2": (["var", "accum"], ["lr", "epsilon", "grad"], {"update_slots": True}),
+    "ApplyAdaMax": (["var", "m", "v"], ["beta1_power", "lr", "beta1", "beta2", "epsilon", "grad"], {}),
+    "ApplyAddSign": (["var", "m"], ["lr", "alpha", "sign_decay", "beta", "grad"], {}),
+    "ApplyPowerSign": (["var", "m"], ["lr", "logbase", "sign_decay", "beta", "grad"], {}),
+    "ApplyKerasMomentum": (["var", "accum"], ["lr", "grad", "momentum"], {"use_nesterov": False}),
+    "ApplyAdamWithAmsgrad": (["var", "m", "v", "vhat"],
+                             ["beta1_power", "beta2_power", "lr", "beta1", "beta2", "epsilon", "grad"], {}),
 }
 SPARSE = {
     "SparseApplyProximalGradientDescent": (["var"], ["alpha", "l1", "l2", "grad", "indices"], {}),
@@ -52,7 +60,17 @@ SPARSE = {
     "SparseApplyAdadelta": (["var", "accum", "accum_update"], ["lr", "rho", "epsilon", "grad", "indices"], {}),
     "SparseApplyAdagradDA": (["var", "gradient_accumulator", "gradient_squared_accumulator"],
                              ["grad", "indices", "lr", "l1", "l2", "global_step"], {}),
+    "SparseApplyAdagradV2": (["var", "accum"], ["lr", "epsilon", "grad", "indices"], {"update_slots": True}),
+    "SparseApplyKerasMomentum": (["var", "accum"], ["lr", "grad", "indices", "momentum"], {"use_nesterov": False}),
 }
+# Kernels TF registers only for resource variables (the Keras optimizers' own): no ref-variable op type.
+RESOURCE_ONLY = frozenset({"ApplyKerasMomentum", "ApplyAdamWithAmsgrad", "SparseApplyKerasMomentum"})
+# Sparse kernels whose lowering applies duplicate indices one after another, as TF's kernel loops over
+# them (each occurrence sees the slots the previous one wrote). The older sparse kernels instead sum
+# duplicates first: graphcompat's tf.train optimizers record them without TF's Unique/UnsortedSegmentSum
+# dedup and rely on that sum (see lowering/rules/train.py); nothing in graphcompat records these two
+# without deduplicating first, so they follow TF's kernel exactly.
+SEQUENTIAL_DUPLICATES = frozenset({"SparseApplyAdagradV2", "SparseApplyKerasMomentum"})
 # Inputs whose type is not the variable's `T`: the sparse row ids, AdagradDA's step count.
 INPUT_TYPES = {"indices": "Tindices", "global_step": "int64"}
 
@@ -63,30 +81,54 @@ def _var_shape(ctx: InferenceContext, i: int):
     return handle_data(t)[1] if t.dtype.base_dtype == _dt.resource else ctx.shape(i)
 
 
-def _dense_shape(refs: int):
+def _check_scalar(ctx: InferenceContext, i: int) -> None:
+    """TF's `WithRank(input, 0)` on a hyper-parameter (lr, beta1 …), with its text."""
+    ndims = ctx.shape(i).ndims
+    if ndims not in (None, 0):
+        raise ctx.error(f"Shape must be rank 0 but is rank {ndims}")
+
+
+def _slots_shape(ctx: InferenceContext, refs: int):
+    var = _var_shape(ctx, 0)
+    for i in range(1, refs):
+        var = merge_shapes(ctx, var, _var_shape(ctx, i))
+    return var
+
+
+def _dense_shape(refs: int, others: list):
+    # TF's Apply*ShapeFn: the slots merged, then each input in order: scalars rank 0, the gradient merged.
     def shape(ctx: InferenceContext):
-        var = _var_shape(ctx, 0)
-        for i in range(1, refs):
-            var = merge_shapes(ctx, var, _var_shape(ctx, i))
-        grad_pos = [i for i, t in enumerate(ctx.inputs) if i >= refs and t.shape.ndims not in (0,)]
-        for i in grad_pos:
-            var = merge_shapes(ctx, var, ctx.shape(i))
+        var = _slots_shape(ctx, refs)
+        for i, name in enumerate(others, start=refs):
+            if name in ("grad", "delta"):
+                var = merge_shapes(ctx, var, ctx.shape(i))
+            else:
+                _check_scalar(ctx, i)
         return [var] if ctx.output_dtypes else []
     return shape
 
 
-def _sparse_shape(refs: int, grad_index: int):
+def _sparse_shape(refs: int, others: list):
+    grad_index = refs + others.index("grad")
+
     def shape(ctx: InferenceContext):
-        var = _var_shape(ctx, 0)
-        for i in range(1, refs):
-            var = merge_shapes(ctx, var, _var_shape(ctx, i))
-        grad, indices = ctx.shape(grad_index), ctx.shape(grad_index + 1)
-        if indices.ndims is not None and indices.ndims != 1:
-            raise ctx.error(f"Shape must be rank 1 but is rank {indices.ndims}")
-        if grad.ndims is not None and var.ndims is not None:
-            if grad.ndims != var.ndims:
-                raise ctx.error(f"Shapes must be equal rank, but are {grad.ndims} and {var.ndims}")
-            merge_shapes(ctx, grad[1:], var[1:])
+        var = _slots_shape(ctx, refs)
+        for i, name in enumerate(others, start=refs):
+            if name not in ("grad", "indices"):
+                _check_scalar(ctx, i)
+            elif name == "grad":  # TF's HandleGradAndIndicesInputs
+                grad, indices = ctx.shape(grad_index), ctx.shape(grad_index + 1)
+                if indices.ndims is not None and indices.ndims != 1:
+                    raise ctx.error(f"Shape must be rank 1 but is rank {indices.ndims}")
+                if grad.ndims == 0:
+                    raise ctx.error(f"Argument grad must not be a scalar. Got grad with rank 0 and shape []")
+                if grad.ndims is None:
+                    continue
+                rows, n = (indices[0].value if indices.ndims else None), grad[0].value
+                if rows is not None and n is not None and rows != n:
+                    raise ctx.error(f"Dimensions must be equal, but are {rows} and {n}")
+                # the trailing dimensions of grad are the variable's
+                var = merge_shapes(ctx, var, _ts.TensorShape([None] + grad.as_list()[1:]))
         return [var] if ctx.output_dtypes else []
     return shape
 
@@ -94,10 +136,10 @@ def _sparse_shape(refs: int, grad_index: int):
 for _table, _sparse in ((DENSE, False), (SPARSE, True)):
     for _op, (_refs, _others, _extra) in _table.items():
         _ins = [f"{r}: Ref(T)" for r in _refs] + [f"{o}: {INPUT_TYPES.get(o, 'T')}" for o in _others]
-        _shape = (_sparse_shape(len(_refs), len(_refs) + _others.index("grad")) if _sparse
-                  else _dense_shape(len(_refs)))
-        defop(_op, ", ".join(_ins) + " -> out: Ref(T)", attrs=dict(_extra, use_locking=False),
-              types={"T": NUMBER, "Tindices": INDEX}, shape=_shape, loop=True)
+        _shape = _sparse_shape(len(_refs), _others) if _sparse else _dense_shape(len(_refs), _others)
+        if _op not in RESOURCE_ONLY:
+            defop(_op, ", ".join(_ins) + " -> out: Ref(T)", attrs=dict(_extra, use_locking=False),
+                  types={"T": NUMBER, "Tindices": INDEX}, shape=_shape, loop=True)
         _resource_ins = [f"{r}: resource" for r in _refs] + _ins[len(_refs):]
         defop("Resource" + _op, ", ".join(_resource_ins) + " ->", attrs=dict(_extra, use_locking=False),
               types={"T": NUMBER, "Tindices": INDEX}, shape=_shape, stateful=True, loop=True)

@@ -35,5 +35,8 @@ from lowering.rules import media  # noqa: F401
 from lowering.rules import quantization  # noqa: F401
 from lowering.rules import unicode  # noqa: F401
 from lowering.rules import image_jpeg  # noqa: F401
+from lowering.rules import debug  # noqa: F401
+from lowering.rules import sparse_grads  # noqa: F401
+from lowering.rules import sparse_map  # noqa: F401
 from lowering.rules import legacy  # noqa: F401  (after the families whose rules the TF 1.x op types share)
 from lowering.rules import special_functions  # noqa: F401

@@ -705,6 +705,41 @@ def strided_slice(x, begin, end, strides, *, begin_mask=0, end_mask=0, ellipsis_
     return np.asarray(out, dtype=x.dtype) if isinstance(x, np.ndarray) else out  # keep host scalars arrays
 
 
+def strided_slice_update(x, begin, end, strides, value, attrs: dict):
+    """`x` with its strided slice replaced by `value` (TF's StridedSliceAssign kernel family): the slice
+    of an array of element positions names the elements it covers (every mask as StridedSlice has it),
+    and `value`, broadcast into the slice's shape, is scattered there."""
+    masks = {k: attrs.get(k, 0) for k in ("begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                          "shrink_axis_mask")}
+    shape = tuple(np.shape(x))
+    positions = strided_slice(np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape), begin, end,
+                              strides, **masks)
+    target, given = tuple(np.shape(positions)), tuple(np.shape(value))
+    try:
+        value = jnp.broadcast_to(jnp.asarray(value, x.dtype), target)
+    except ValueError:
+        # TF broadcasts into the slice before its shrunk and new axes are applied: size-1 axes may differ
+        squeezed = tuple(d for d in given if d != 1)
+        if squeezed != tuple(d for d in target if d != 1):
+            raise _invalid(f"Cannot broadcast input shape {shape_str(given)} into final shape "
+                           f"{shape_str(target)}") from None
+        value = jnp.reshape(jnp.asarray(value, x.dtype), target)
+    flat = jnp.reshape(jnp.asarray(x), (-1,))
+    return jnp.reshape(flat.at[jnp.reshape(positions, (-1,))].set(jnp.reshape(value, (-1,))), shape)
+
+
+@lowers("TensorStridedSliceUpdate", context=True)
+def tensor_strided_slice_update(ctx, op, x, begin, end, strides, value):
+    return strided_slice_update(x, begin, end, strides, value, op.attrs)
+
+
+@lowers("StridedSliceAssign", context=True)
+def strided_slice_assign(ctx, op, ref, begin, end, strides, value):
+    new = strided_slice_update(ctx.read(ref.key, ref.op), begin, end, strides, ctx.deref(value), op.attrs)
+    ctx.write(ref.key, new)
+    return new
+
+
 def _slice_index_message(index: int, dense: int, dim: int) -> str:
     return f"slice index {index + dim if index < 0 else index} of dimension {dense} out of bounds."  # as TF
 

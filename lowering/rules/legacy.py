@@ -700,12 +700,3 @@ def resize_nearest_neighbor_grad(grads, size, **attrs):
     out_size = np.asarray(np.shape(grads)[1:3], np.int32)
     return _vjp("ResizeNearestNeighbor", [x, out_size], [0], jnp.asarray(grads).astype(work), **attrs)[0].astype(
         jnp.result_type(grads))
-
-
-def _register_scatter_nd_extrema() -> None:
-    from lowering.rules.segment import _scatter_nd_rule
-    lowers("ScatterNdMax", context=True)(_scatter_nd_rule(lambda at, u: at.max(u, mode="drop")))
-    lowers("ScatterNdMin", context=True)(_scatter_nd_rule(lambda at, u: at.min(u, mode="drop")))
-
-
-_register_scatter_nd_extrema()

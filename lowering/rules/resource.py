@@ -18,6 +18,7 @@ from graphcompat.framework import errors
 from graphcompat.train.training_ops import DENSE, SPARSE
 from lowering.registry import RULES, lowers
 from lowering.rules.state import SCATTER_UPDATES
+from lowering.rules.train import kernel_rule
 
 
 class ResourceHandle:
@@ -192,8 +193,25 @@ def _resource_scatter_nd(op_type: str):
     return rule
 
 
-for _op_type in ("ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub"):
+for _op_type in ("ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub", "ScatterNdMax", "ScatterNdMin"):
     lowers("Resource" + _op_type, context=True)(_resource_scatter_nd(_op_type))
+
+
+@lowers("ResourceGatherNd", context=True)
+def resource_gather_nd(ctx, op, handle, indices):
+    """GatherNd's rule (its index checks and texts) on the variable's value."""
+    params = _read(ctx, op, handle)
+    _check_dtype(op, params, op.attrs["dtype"].as_numpy_dtype)
+    return RULES["GatherNd"].fn(ctx, op, params, indices)
+
+
+@lowers("ResourceStridedSliceAssign", context=True)
+def resource_strided_slice_assign(ctx, op, handle, begin, end, strides, value):
+    from lowering.rules.array import strided_slice_update
+    handle = _handle(handle, op)
+    old = _read(ctx, op, handle)
+    ctx.write(handle.key, strided_slice_update(old, begin, end, strides, value, op.attrs))
+    return None
 
 
 @lowers("ResourceCountUpTo", context=True)
@@ -208,7 +226,7 @@ def resource_count_up_to(ctx, op, handle):
 
 # ResourceApply* / ResourceSparseApply*: the Apply* rule, after TF's "variable exists" check.
 def _resource_apply(op_type: str, n_handles: int):
-    apply = RULES[op_type].fn
+    apply = kernel_rule(op_type)
 
     def rule(ctx, op, *inputs):
         for h in inputs[:n_handles]:

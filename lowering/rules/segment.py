@@ -176,7 +176,9 @@ def _scatter_nd_rule(update):
 
 for _op_type, _update in {"ScatterNdUpdate": lambda at, u: at.set(u, mode="drop"),
                           "ScatterNdAdd": lambda at, u: at.add(u, mode="drop"),
-                          "ScatterNdSub": lambda at, u: at.add(-u, mode="drop")}.items():
+                          "ScatterNdSub": lambda at, u: at.add(-u, mode="drop"),
+                          "ScatterNdMax": lambda at, u: at.max(u, mode="drop"),
+                          "ScatterNdMin": lambda at, u: at.min(u, mode="drop")}.items():
     lowers(_op_type, context=True)(_scatter_nd_rule(_update))
 
 
@@ -226,6 +228,32 @@ def list_diff(x, y, *, out_idx=np.int32, **_):
     x, y = np.asarray(x), np.asarray(y)
     keep = np.flatnonzero(~np.isin(x, y))
     return x[keep], keep.astype(out_idx)
+
+
+@lowers("SparseBincount")
+def sparse_bincount(indices, values, dense_shape, size, weights, *, binary_output=False, **_):
+    """TF's SparseBincountOp: a rank-1 SparseTensor's values counted into [size]; rank 2: per row
+    (indices[:, 0]) into [rows, size]. Weights are per value, or empty."""
+    shape = np.asarray(dense_shape)  # the output's row count: static, or the plan runs op by op
+    n = int(np.asarray(size))
+    require(n >= 0, _INVALID, lambda: f"size ({n}) must be non-negative")
+    values, weights, indices = jnp.asarray(values), jnp.asarray(weights), jnp.asarray(indices)
+    has_weights = weights.size > 0
+    if has_weights:
+        require(weights.shape == values.shape, _INVALID, "Input indices and weights must have the same size.")
+    require(jnp.all(values >= 0), _INVALID, "Input arr must be non-negative!")
+    dtype = weights.dtype
+    counts = weights if has_weights and not binary_output else jnp.ones(values.shape, dtype)
+    ids = jnp.where(values < n, values, n)  # values >= size are ignored
+    if shape.shape[0] == 1:
+        out = jax.ops.segment_sum(counts, ids, num_segments=n + 1)[:n]
+    else:
+        rows = int(shape[0])
+        flat = jnp.asarray(indices[:, 0], ids.dtype) * (n + 1) + ids
+        out = jax.ops.segment_sum(counts, flat, num_segments=rows * (n + 1)).reshape(rows, n + 1)[:, :n]
+    if binary_output:
+        out = (out > 0).astype(dtype)
+    return out.astype(dtype)
 
 
 @lowers("DenseBincount")

@@ -24,6 +24,12 @@ def sharded_filename(basename, shard, num_shards, **_):
                       .encode(), dtype=object)
 
 
+@lowers("ShardedFilespec", host=True)
+def sharded_filespec(basename, num_shards, **_):
+    return np.asarray(f"{_text(np.asarray(basename).reshape(-1)[0])}-?????-of-{int(num_shards):05d}".encode(),
+                      dtype=object)
+
+
 @lowers("MergeV2Checkpoints", context=True, host=True)
 def merge_v2_checkpoints(ctx, op, prefixes, destination):
     """Merges the shards' bundles into one under `destination`, then deletes the shards (and, with

@@ -515,3 +515,44 @@ def sparse_split(split_dim, indices, values, shape, *, num_split, **_):
         out_val.append(values[keep])
         out_shape.append(sliced.astype(np.int64))
     return tuple(out_idx) + tuple(out_val) + tuple(out_shape)
+
+
+# ------------------------------------------------------------------------------------------------
+# SparseDenseCwiseAdd / Mul / Div: each entry combined with the dense value it broadcasts onto
+# ------------------------------------------------------------------------------------------------
+def _sparse_dense_cwise(combine):
+    def rule(sp_indices, sp_values, sp_shape, dense, **_):
+        idx, values, dense = jnp.asarray(sp_indices), jnp.asarray(sp_values), jnp.asarray(dense)
+        require(np.ndim(sp_indices) == 2, _INVALID, lambda: "Input sp_indices should be a matrix but received "
+                f"shape: [{_dims(np.shape(sp_indices))}]")
+        require(np.ndim(sp_values) == 1 and np.ndim(sp_shape) == 1, _INVALID, lambda: (
+            "Inputs sp_values and sp_shape should be vectors but received shapes: "
+            f"[{_dims(np.shape(sp_values))}] and [{_dims(np.shape(sp_shape))}]"))
+        require(values.shape[0] == idx.shape[0], _INVALID, lambda: (
+            f"The first dimension of values and indices should match. ({values.shape[0]} vs. {idx.shape[0]})"))
+        shape = _concrete(sp_shape).astype(np.int64)
+        lead = len(shape) - dense.ndim
+        # TF broadcasts dense to the sparse side only: each dense dimension is 1 or the sparse one
+        compatible = lead >= 0 and all(d in (1, int(s)) for d, s in zip(dense.shape, shape[max(lead, 0):]))
+        require(compatible, _INVALID, lambda: (
+            "SparseDenseBinaryOpShared broadcasts dense to sparse only; got incompatible shapes: "
+            f"[{_dims(shape)}] vs. [{_dims(dense.shape)}]"))
+        limits = jnp.asarray(shape, idx.dtype)
+        require(jnp.all((idx >= 0) & (idx < limits)), _INVALID,
+                "Provided indices are out-of-bounds w.r.t. dense side with broadcasted shape")
+        position = tuple(idx[:, lead + j] if d != 1 else jnp.zeros(idx.shape[0], idx.dtype)
+                         for j, d in enumerate(dense.shape))
+        return combine(values, dense[position] if dense.ndim else jnp.broadcast_to(dense, values.shape))
+    return rule
+
+
+def _cwise_div(x, y):
+    if jnp.issubdtype(x.dtype, jnp.integer):  # C++ integer division truncates toward zero
+        q = jnp.abs(x) // jnp.abs(y)
+        return jnp.where((x < 0) != (y < 0), -q, q).astype(x.dtype)
+    return x / y
+
+
+lowers("SparseDenseCwiseAdd")(_sparse_dense_cwise(lambda x, y: x + y))
+lowers("SparseDenseCwiseMul")(_sparse_dense_cwise(lambda x, y: x * y))
+lowers("SparseDenseCwiseDiv")(_sparse_dense_cwise(_cwise_div))

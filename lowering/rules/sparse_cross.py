@@ -98,3 +98,31 @@ def sparse_cross(ctx, op, *inputs):
         return h % buckets if buckets > 0 else h % _INT64_MAX
     indices, values, shape = _cross(columns, batch, make)
     return indices, np.array(values, np.int64).reshape(-1), shape
+
+
+@lowers("SparseCrossHashed", context=True, host=True)
+def sparse_cross_hashed(ctx, op, *inputs):
+    """TF's SparseCrossHashedOp (HashCrosserV2 over keyed columns): a sparse int64 feature hashes as the
+    Fingerprint64 of its first 4 bytes (TF hashes `sizeof(dtype())` bytes of it), a dense one is its value,
+    a string its Fingerprint64; the chain starts at the first feature's hash."""
+    n = op.attrs["N"]
+    num_buckets, strong_hash = int(np.asarray(inputs[-3])), bool(np.asarray(inputs[-2]))
+    if strong_hash:
+        raise NotImplementedError("SparseCrossHashed with strong_hash=True (SipHash keyed by salt) is not "
+                                  "implemented by graphcompat")
+    columns, batch = _columns(n, inputs[:-3])
+
+    def feature_hash(f, sparse: bool) -> int:
+        if isinstance(f, bytes):
+            return fingerprint64(f)
+        if sparse:
+            return fingerprint64(int(f).to_bytes(8, "little", signed=True)[:4])
+        return int(f) & _MASK
+
+    def make(combo) -> int:
+        h = feature_hash(combo[0], n > 0)
+        for i, f in enumerate(combo[1:], start=1):
+            h = fingerprint_cat64(h, feature_hash(f, i < n))
+        return h % num_buckets if num_buckets > 0 else h % _INT64_MAX
+    indices, values, shape = _cross(columns, batch, make)
+    return indices, np.array(values, np.int64).reshape(-1), shape

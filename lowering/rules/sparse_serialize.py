@@ -106,3 +106,25 @@ def deserialize_many_sparse(serialized, *, dtype, **_):
     indices = np.concatenate(all_idx, axis=0)
     values = np.concatenate(all_val, axis=0) if all_val else np.zeros([0], np.dtype(want.as_numpy_dtype))
     return indices, values, np.concatenate([[rows.shape[0]], shape]).astype(np.int64)
+
+
+@lowers("DeserializeSparse", context=True, host=True)
+def deserialize_sparse(ctx, op, serialized):
+    """TF's DeserializeSparseOp: `[..., 3]` serialized SparseTensors; a single one comes back as it was,
+    a batch of them (any leading shape) as one SparseTensor whose first dimensions are the batch's."""
+    if op.attrs.get("Tserialized", _dt.string) != _dt.string:
+        raise NotImplementedError("DeserializeSparse of variant-encoded SparseTensors is not implemented by "
+                                  "graphcompat")
+    rows = np.asarray(serialized, dtype=object)
+    if rows.ndim < 1 or rows.shape[-1] != 3:
+        raise errors.InvalidArgumentError(None, op, "Serialized sparse should have 3 as the last dimension "
+                                          f"[{','.join(map(str, rows.shape))}]")
+    dtype = op.attrs["dtype"]
+    if rows.ndim == 1:
+        indices, values, shape = deserialize_many_sparse(rows.reshape(1, 3), dtype=dtype)
+        return indices[:, 1:], values, shape[1:]
+    batch = rows.shape[:-1]
+    indices, values, shape = deserialize_many_sparse(rows.reshape(-1, 3), dtype=dtype)
+    lead = np.stack(np.unravel_index(indices[:, 0], batch), axis=1).astype(np.int64)
+    return (np.concatenate([lead, indices[:, 1:]], axis=1), values,
+            np.concatenate([np.asarray(batch, np.int64), shape[1:]]))

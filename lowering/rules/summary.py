@@ -299,6 +299,20 @@ def tensor_summary(ctx, op, tag, tensor, serialized_summary_metadata):
     return _result(summary)
 
 
+@lowers("AudioSummary", context=True, host=True)
+def audio_summary_v1(ctx, op, tag, tensor):
+    return audio_summary(ctx, op, tag, tensor, np.float32(op.attrs["sample_rate"]))
+
+
+@lowers("TensorSummary", context=True, host=True)
+def tensor_summary_v1(ctx, op, tensor):
+    """TF's deprecated SummaryTensorOp: one value named by the node (`node_name`, no tag), the tensor."""
+    summary = _summary_pb2().Summary()
+    value = summary.value.add(node_name=op.name)
+    value.tensor.CopyFrom(tensor_content_proto(_host(tensor)))
+    return _result(summary)
+
+
 @lowers("MergeSummary", context=True, host=True)
 def merge_summary(ctx, op, *inputs):
     pb2 = _summary_pb2()

@@ -323,3 +323,37 @@ def tensor_array_grad_v3(ctx, op, handle, flow_in):
 def tensor_array_close_v3(ctx, op, handle):
     _handle(handle, op)
     return None
+
+
+# ------------------------------------------------------------------------------------------------
+# TF 1.0–1.2's TensorArray ops (V1: a Ref(string) handle, V2: a string handle): the V3 rules, the array
+# itself without a flow output; Pack / Unpack read / write every element in order
+# ------------------------------------------------------------------------------------------------
+def _first_output(rule):
+    def legacy(ctx, op, *args):
+        return rule(ctx, op, *args)[0]
+    return legacy
+
+
+for _suffix in ("", "V2"):
+    lowers("TensorArray" + _suffix, context=True)(_first_output(tensor_array_v3))
+    lowers("TensorArrayGrad" + _suffix, context=True)(_first_output(tensor_array_grad_v3))
+    for _name, _rule in (("Write", tensor_array_write_v3), ("Read", tensor_array_read_v3),
+                         ("Gather", tensor_array_gather_v3), ("Scatter", tensor_array_scatter_v3),
+                         ("Concat", tensor_array_concat_v3), ("Split", tensor_array_split_v3),
+                         ("Size", tensor_array_size_v3), ("Close", tensor_array_close_v3)):
+        lowers(f"TensorArray{_name}{_suffix}", context=True)(lambda ctx, op, *args, _rule=_rule: _rule(ctx, op, *args))
+
+
+@lowers("TensorArrayPack", context=True)
+def tensor_array_pack(ctx, op, handle, flow_in):
+    handle = _handle(handle, op)
+    buffer = ctx.read(handle.key)
+    n = handle.size if _is_unsized(handle, buffer) else int(buffer.shape[0])
+    return tensor_array_gather_v3(ctx, op, handle, np.arange(n, dtype=np.int32), flow_in)
+
+
+@lowers("TensorArrayUnpack", context=True)
+def tensor_array_unpack(ctx, op, handle, value, flow_in):
+    rows = jnp.shape(value)[0] if jnp.ndim(value) else 0
+    return tensor_array_scatter_v3(ctx, op, handle, np.arange(rows, dtype=np.int32), value, flow_in)

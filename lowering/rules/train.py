@@ -11,7 +11,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from graphcompat.train.training_ops import DENSE, SPARSE
+from graphcompat.framework import errors
+from graphcompat.train.training_ops import DENSE, RESOURCE_ONLY, SEQUENTIAL_DUPLICATES, SPARSE
 from lowering.interpreter import LazyRead
 from lowering.registry import lowers
 
@@ -120,9 +121,56 @@ def _adagrad_da(s, x, a):
     return {"var": var, "gradient_accumulator": g_acc, "gradient_squared_accumulator": gg_acc}
 
 
+def _adagrad_v2(s, x, a):
+    g = x["grad"]
+    accum = s["accum"] + g * g if a.get("update_slots", True) else s["accum"]
+    return {"var": s["var"] - g * x["lr"] / (jnp.sqrt(accum) + x["epsilon"]), "accum": accum}
+
+
+def _ada_max(s, x, a):
+    # TF's ApplyAdaMax (Adam's infinity-norm variant): v is the decayed max of |g|, no bias-corrected v.
+    g = x["grad"]
+    m = s["m"] + (g - s["m"]) * (1 - x["beta1"])
+    v = jnp.maximum(x["beta2"] * s["v"], jnp.abs(g))
+    var = s["var"] - x["lr"] / (1 - x["beta1_power"]) * (m / (v + x["epsilon"]))
+    return {"var": var, "m": m, "v": v}
+
+
+def _add_sign(s, x, a):
+    g = x["grad"]
+    m = s["m"] * x["beta"] + g * (1 - x["beta"])
+    return {"var": s["var"] - x["lr"] * (x["alpha"] + x["sign_decay"] * jnp.sign(g) * jnp.sign(m)) * g, "m": m}
+
+
+def _power_sign(s, x, a):
+    g = x["grad"]
+    m = s["m"] * x["beta"] + g * (1 - x["beta"])
+    scale = jnp.exp(x["logbase"] * x["sign_decay"] * jnp.sign(g) * jnp.sign(m))
+    return {"var": s["var"] - x["lr"] * scale * g, "m": m}
+
+
+def _keras_momentum(s, x, a):
+    # Keras' SGD momentum: the accumulator holds the (negative) step itself, lr folded in.
+    g, lr, mu = x["grad"], x["lr"], x["momentum"]
+    accum = s["accum"] * mu - g * lr
+    step = accum * mu - g * lr if a.get("use_nesterov") else accum
+    return {"var": s["var"] + step, "accum": accum}
+
+
+def _adam_with_amsgrad(s, x, a):
+    g = x["grad"]
+    alpha = x["lr"] * jnp.sqrt(1 - x["beta2_power"]) / (1 - x["beta1_power"])
+    m = s["m"] + (g - s["m"]) * (1 - x["beta1"])
+    v = s["v"] + (g * g - s["v"]) * (1 - x["beta2"])
+    vhat = jnp.maximum(s["vhat"], v)
+    return {"var": s["var"] - m * alpha / (jnp.sqrt(vhat) + x["epsilon"]), "m": m, "v": v, "vhat": vhat}
+
+
 MATH = {"GradientDescent": _gd, "ProximalGradientDescent": _proximal_gd, "Momentum": _momentum,
         "Adagrad": _adagrad, "ProximalAdagrad": _proximal_adagrad, "Adam": _adam, "RMSProp": _rmsprop, "CenteredRMSProp": _centered_rmsprop,
-        "Ftrl": _ftrl, "FtrlV2": _ftrl, "Adadelta": _adadelta, "AdagradDA": _adagrad_da}
+        "Ftrl": _ftrl, "FtrlV2": _ftrl, "Adadelta": _adadelta, "AdagradDA": _adagrad_da,
+        "AdagradV2": _adagrad_v2, "AdaMax": _ada_max, "AddSign": _add_sign, "PowerSign": _power_sign,
+        "KerasMomentum": _keras_momentum, "AdamWithAmsgrad": _adam_with_amsgrad}
 
 
 def _hyper(name: str, value, dtype):
@@ -180,7 +228,76 @@ def _sparse_rule(op_type: str, refs: list, others: list):
     return rule
 
 
-for _op, (_refs, _others, _) in DENSE.items():
-    lowers(_op, context=True)(_dense_rule(_op, _refs, _others))
-for _op, (_refs, _others, _) in SPARSE.items():
-    lowers(_op, context=True)(_sparse_rule(_op, _refs, _others))
+def _occurrence_rounds(indices):
+    """(round of each index, number of rounds): the k-th occurrence of a row id is in round k, so each
+    round names every row at most once and rounds in order replay TF's loop over the indices. A stable
+    sort groups equal ids in their order; an id's round is its distance from its group's start."""
+    n = indices.shape[0]
+    if n == 0:
+        return jnp.zeros((0,), jnp.int32), jnp.int32(0)
+    order = jnp.argsort(indices, stable=True)
+    ids = indices[order]
+    position = jnp.arange(n, dtype=jnp.int32)
+    starts = jnp.concatenate([jnp.ones((1,), bool), ids[1:] != ids[:-1]])
+    group_start = jax.lax.cummax(jnp.where(starts, position, 0))
+    rounds = jnp.zeros((n,), jnp.int32).at[order].set(position - group_start)
+    return rounds, jnp.max(rounds) + 1
+
+
+def _sequential_sparse_rule(op_type: str, refs: list, others: list):
+    """TF's SparseApply* kernel loop (`for i in 0..N: row = indices[i]; update row with grad[i]`): a
+    duplicate row is updated again from the slots its earlier occurrence wrote. Distinct rows do not
+    interact, so the updates run in rounds of distinct rows (one round when no row repeats)."""
+    math = _kernel(op_type)
+
+    def rule(ctx, op, *inputs):
+        ref_vals = inputs[:len(refs)]
+        full = {name: ctx.read(r.key, r.op) for name, r in zip(refs, ref_vals)}
+        dtype = full["var"].dtype
+        raw = dict(zip(others, (ctx.deref(v) for v in inputs[len(refs):])))
+        indices = jnp.reshape(jnp.asarray(raw.pop("indices")), (-1,))
+        grad = jnp.asarray(raw.pop("grad"), dtype)
+        rows = full["var"].shape[0]
+        _check_rows(ctx, op, indices, rows)
+        x = {k: _hyper(k, v, dtype) for k, v in raw.items()}
+        rounds, n_rounds = _occurrence_rounds(indices)
+
+        def one_round(k, tables):
+            ids = jnp.where(rounds == k, indices, rows)  # rows outside this round: out of range, dropped
+            slots = {name: t.at[ids].get(mode="fill", fill_value=0) for name, t in tables.items()}
+            new = math(slots, dict(x, grad=grad), op.attrs)
+            return {name: t.at[ids].set(new[name].astype(dtype), mode="drop") for name, t in tables.items()}
+
+        final = jax.lax.fori_loop(0, n_rounds, one_round, full)
+        for name, r in zip(refs, ref_vals):
+            ctx.write(r.key, final[name])
+        return LazyRead(ref_vals[0].key, ref_vals[0].op)
+    return rule
+
+
+def _check_rows(ctx, op, indices, rows: int) -> None:
+    """TF's SparseApply* index check: the first offending offset, as the kernel's loop meets it (the
+    functor-based kernels, SparseApplyKerasMomentum's, report it in the slice-debug form)."""
+    def message():
+        import numpy as np
+        idx = np.asarray(indices)
+        bad = int(np.argwhere((idx < 0) | (idx >= rows))[0][0])
+        if "KerasMomentum" in op.type:
+            return f"indices[{bad}] = {int(idx[bad])} is not in [0, {rows})"
+        return f"Index {int(idx[bad])} at offset {bad} in indices is out of range"
+    ctx.check(jnp.all((indices >= 0) & (indices < rows)), errors.InvalidArgumentError, message, op)
+
+
+def kernel_rule(op_type: str):
+    """The context rule of an Apply* / SparseApply* kernel (ref form's op type, also for RESOURCE_ONLY
+    kernels, whose Resource twin in lowering/rules/resource.py wraps it)."""
+    if op_type in DENSE:
+        return _dense_rule(op_type, *DENSE[op_type][:2])
+    if op_type in SEQUENTIAL_DUPLICATES:
+        return _sequential_sparse_rule(op_type, *SPARSE[op_type][:2])
+    return _sparse_rule(op_type, *SPARSE[op_type][:2])
+
+
+for _op in (*DENSE, *SPARSE):
+    if _op not in RESOURCE_ONLY:
+        lowers(_op, context=True)(kernel_rule(_op))
