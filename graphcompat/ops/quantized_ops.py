@@ -1,0 +1,185 @@
+"""TF's quantized-tensor ops: float <-> quantized conversion (QuantizeV2, Dequantize), the range ops of
+TF's 8-bit inference graphs (RequantizationRange, Requantize, QuantizeDownAndShrinkRange), QuantizedMatMul,
+the range-preserving QuantizedReshape / QuantizedConcat, and TF's public builders `tf.quantize` &
+`tf.dequantize` (`tf.quantization.*`, TF 1's `tf.quantize_v2`, `tf.quantized_concat`).
+
+Quantized tensors (qint8, quint8, qint16, quint16, qint32) travel with their float range as two float32
+tensors, as in TF. graphcompat holds their values as the plain integers (framework/dtypes.py,
+`storage_numpy_dtype`); lowering/rules/quantized.py is the arithmetic, TF's CPU kernels' step for step
+(integer results are bitwise TF's).
+"""
+from __future__ import annotations
+
+import collections
+import numbers
+from typing import Optional
+
+from graphcompat.framework import dtypes as _dtypes
+from graphcompat.framework import ops as _ops
+from graphcompat.framework import tensor_shape as _ts
+from graphcompat.framework.registry import InferenceContext, apply_op, defop, merge_shapes
+
+_QUANTIZED = (_dtypes.qint8, _dtypes.quint8, _dtypes.qint32, _dtypes.qint16, _dtypes.quint16)  # TF's order
+_MODES = ("MIN_COMBINED", "MIN_FIRST", "SCALED")
+_ROUND_MODES = ("HALF_AWAY_FROM_ZERO", "HALF_TO_EVEN")
+
+
+# --- shape functions: TF's (core/ops/array_ops.cc, math_ops.cc), with its error texts ---------------------
+def _with_rank(ctx: InferenceContext, shape: _ts.TensorShape, rank: int) -> _ts.TensorShape:
+    if shape.ndims is not None and shape.ndims != rank:
+        raise ctx.error(f"Shape must be rank {rank} but is rank {shape.ndims}")
+    return shape if shape.ndims is not None else _ts.TensorShape([None] * rank)
+
+
+def _scalar(ctx: InferenceContext, *indices: int) -> None:
+    for i in indices:
+        _with_rank(ctx, ctx.shape(i), 0)
+
+
+def _quantize_shape(ctx: InferenceContext):
+    """TF's QuantizeV2Shape (Dequantize's too): a scalar range, or one per slice along `axis`."""
+    axis = ctx.attrs.get("axis", -1)
+    if axis < -1:
+        raise ctx.error(f"axis should be at least -1, got {axis}")
+    minmax = _with_rank(ctx, ctx.shape(1), 0 if axis == -1 else 1)
+    minmax = merge_shapes(ctx, minmax, _with_rank(ctx, ctx.shape(2), 0 if axis == -1 else 1))
+    inputs = ctx.shape(0)
+    if axis != -1:
+        if inputs.ndims is not None and inputs.ndims < axis + 1:
+            raise ctx.error(f"Shape must be at least rank {axis + 1} but is rank {inputs.ndims}")
+        if inputs.ndims is not None:
+            depth = inputs.as_list()[axis]
+            width = minmax.as_list()[0]
+            if depth is not None and width is not None and depth != width:
+                raise ctx.error(f"Dimensions must be equal, but are {width} and {depth}")
+            minmax = _ts.TensorShape([width if width is not None else depth])
+    return [inputs, minmax, minmax][:len(ctx.output_dtypes)]
+
+
+def _range_shape(ctx: InferenceContext):
+    _scalar(ctx, 1, 2)
+    return [_ts.TensorShape([]), _ts.TensorShape([])]
+
+
+def _requantize_shape(ctx: InferenceContext):
+    _scalar(ctx, 1, 2, 3, 4)
+    return [ctx.shape(0), _ts.TensorShape([]), _ts.TensorShape([])]
+
+
+def _shrink_shape(ctx: InferenceContext):
+    _scalar(ctx, 1, 2)
+    return [ctx.shape(0), _ts.TensorShape([]), _ts.TensorShape([])]
+
+
+def _matmul_shape(ctx: InferenceContext):
+    a = _with_rank(ctx, ctx.shape(0), 2).as_list()
+    b = _with_rank(ctx, ctx.shape(1), 2).as_list()
+    _scalar(ctx, 2, 3, 4, 5)
+    if ctx.attrs.get("transpose_a"):
+        a = a[::-1]
+    if ctx.attrs.get("transpose_b"):
+        b = b[::-1]
+    if a[1] is not None and b[0] is not None and a[1] != b[0]:
+        raise ctx.error(f"Dimensions must be equal, but are {a[1]} and {b[0]}")
+    return [_ts.TensorShape([a[0], b[1]]), _ts.TensorShape([]), _ts.TensorShape([])]
+
+
+_Q = {"T": _QUANTIZED}
+defop("QuantizeV2", "input: float32, min_range: float32, max_range: float32 -> output: T, output_min: float32, "
+      "output_max: float32", types=_Q, quantized=True, shape=_quantize_shape,
+      attrs={"mode": "MIN_COMBINED", "round_mode": "HALF_AWAY_FROM_ZERO", "narrow_range": False, "axis": -1,
+             "ensure_minimum_range": 0.01})
+defop("Dequantize", "input: T, min_range: float32, max_range: float32 -> output: dtype",
+      types={"T": _QUANTIZED, "dtype": (_dtypes.bfloat16, _dtypes.float32)}, quantized=True, shape=_quantize_shape,
+      attrs={"mode": "MIN_COMBINED", "narrow_range": False, "axis": -1, "dtype": _dtypes.float32})
+defop("RequantizationRange", "input: Tinput, input_min: float32, input_max: float32 -> output_min: float32, "
+      "output_max: float32", types={"Tinput": _QUANTIZED}, quantized=True, shape=_range_shape)
+defop("Requantize", "input: Tinput, input_min: float32, input_max: float32, requested_output_min: float32, "
+      "requested_output_max: float32 -> output: out_type, output_min: float32, output_max: float32",
+      types={"Tinput": _QUANTIZED, "out_type": _QUANTIZED}, quantized=True, shape=_requantize_shape)
+defop("QuantizeDownAndShrinkRange", "input: Tinput, input_min: float32, input_max: float32 -> output: out_type, "
+      "output_min: float32, output_max: float32", types={"Tinput": _QUANTIZED, "out_type": _QUANTIZED},
+      quantized=True, shape=_shrink_shape)
+defop("QuantizedMatMul", "a: T1, b: T2, min_a: float32, max_a: float32, min_b: float32, max_b: float32 -> "
+      "out: Toutput, min_out: float32, max_out: float32",
+      types={"T1": _QUANTIZED, "T2": _QUANTIZED, "Toutput": _QUANTIZED, "Tactivation": _QUANTIZED}, quantized=True,
+      attrs={"Toutput": _dtypes.qint32, "transpose_a": False, "transpose_b": False, "Tactivation": _dtypes.quint8},
+      shape=_matmul_shape)
+
+# TF's generated wrappers return namedtuples named after the op type.
+QuantizeV2 = collections.namedtuple("QuantizeV2", ["output", "output_min", "output_max"])
+
+
+# --- attr checks: TF's op_def_library texts -----------------------------------------------------------------
+def _check_string(op_type: str, attr: str, value, allowed) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"Expected string for argument '{attr}' not {value!r}.")
+    if value not in allowed:
+        names = ", ".join(f'"{a}"' for a in allowed)
+        raise ValueError(f"Attr '{attr}' of '{op_type}' Op passed string '{value}' not in: {names}.")
+    return value
+
+
+def _check_bool(value, attr: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"Expected bool for argument '{attr}' not {value!r}.")
+    return value
+
+
+def _check_int(value, attr: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"Expected int for argument '{attr}' not {value!r}.")
+    return int(value)
+
+
+def _axis(input, axis) -> int:  # noqa: A002
+    """TF's Python: None is -1, a negative axis counts from the end of a tensor of known rank."""
+    if axis is None:
+        return -1
+    if axis < 0:
+        if input.shape.ndims is None:
+            raise ValueError("input should have known rank to use negative axis.")
+        axis %= input.shape.ndims
+    return _check_int(axis, "axis")
+
+
+def _check_float(value, attr: str) -> float:
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"Expected float for argument '{attr}' not {value!r}.")
+    return float(value)
+
+
+# --- builders ---------------------------------------------------------------------------------------------
+def quantize_v2(input, min_range, max_range, T, mode: str = "MIN_COMBINED",  # noqa: A002,N803 (TF's names)
+                name: Optional[str] = None, round_mode: str = "HALF_AWAY_FROM_ZERO", narrow_range: bool = False,
+                axis: Optional[int] = None, ensure_minimum_range: float = 0.01):
+    """TF 1's `tf.quantize_v2`: a `QuantizeV2` op quantizing float32 `input` over [min_range, max_range]
+    into the quantized type `T`; returns (output, output_min, output_max), the range it used."""
+    attrs = {"T": _dtypes.as_dtype(T), "mode": _check_string("QuantizeV2", "mode", mode, _MODES),
+             "round_mode": _check_string("QuantizeV2", "round_mode", round_mode, _ROUND_MODES),
+             "narrow_range": _check_bool(narrow_range, "narrow_range"),
+             "axis": _axis(input, axis), "ensure_minimum_range": _check_float(ensure_minimum_range, "ensure_minimum_range")}
+    return QuantizeV2(*apply_op("QuantizeV2", [input, min_range, max_range], attrs, name=name))
+
+
+def quantize(input, min_range, max_range, T, mode: str = "MIN_COMBINED",  # noqa: A002,N803 (TF's names)
+             round_mode: str = "HALF_AWAY_FROM_ZERO", name: Optional[str] = None, narrow_range: bool = False,
+             axis: Optional[int] = None, ensure_minimum_range: float = 0.01):
+    """`tf.quantization.quantize` (`tf.quantize`): as `quantize_v2`; TF's Python passes
+    `ensure_minimum_range` only when it differs from 0.01 (the op's default is the same)."""
+    return quantize_v2(input, min_range, max_range, T, mode=mode, name=name, round_mode=round_mode,
+                       narrow_range=narrow_range, axis=axis, ensure_minimum_range=ensure_minimum_range)
+
+
+def dequantize(input, min_range, max_range, mode: str = "MIN_COMBINED",  # noqa: A002 (TF's name)
+               name: Optional[str] = None, axis: Optional[int] = None, narrow_range: bool = False,
+               dtype=_dtypes.float32) -> _ops.Tensor:
+    """`tf.quantization.dequantize` (`tf.dequantize`): a `Dequantize` op mapping a quantized `input` with
+    its range back to float32 (or bfloat16, MIN_COMBINED only)."""
+    attrs = {"mode": _check_string("Dequantize", "mode", mode, _MODES),
+             "narrow_range": _check_bool(narrow_range, "narrow_range"),
+             "axis": _axis(input, axis), "dtype": _dtypes.as_dtype(dtype)}
+    return apply_op("Dequantize", [input, min_range, max_range], attrs, name=name)
+
+
+__all__ = ["quantize_v2", "quantize", "dequantize"]

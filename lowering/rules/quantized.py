@@ -1,0 +1,410 @@
+"""Lowering of TF's quantized-tensor ops (graphcompat/ops/quantized_ops.py), step for step TF's CPU kernels
+(core/kernels/quantize_op.cc, dequantize_op.cc, requantize.cc, requantization_range_op.cc,
+quantize_down_and_shrink_range.cc, quantized_matmul_op.cc and quantization_utils.h).
+
+Quantized values arrive and leave as their integer storage (int8 for qint8, uint8 for quint8 …: the
+rules' `T` attrs are those numpy dtypes, lowering/plan.py). The kernels mix float32 and float64 steps;
+each is reproduced in its own precision, in TF's order, so integer results are bitwise TF's:
+
+- the scalar range arithmetic (scale factors, nudged ranges) runs in numpy when the ranges are
+  build-time constants (a frozen graph's), else traced with its divisors behind optimization barriers
+  (XLA rewrites a division by a constant into a multiplication by its reciprocal);
+- a product that feeds an addition is rounded on its own (`_mul_f32`, as the fake-quant rules):
+  XLA's CPU code generator would fuse them into one multiply-add, TF's x86 kernels do not;
+- rounding is TF's: std::round (halves away from zero) unless a round_mode says HALF_TO_EVEN.
+"""
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from graphcompat.framework import errors
+from lowering.interpreter import require
+from lowering.registry import lowers
+from lowering.rules.checks import no_kernel
+from lowering.rules.quantization import _is_static, _mul_f32, _round_half_away
+
+_F32, _F64 = np.float32, np.float64
+_FLT_MAX = np.finfo(np.float32).max
+# numpy storage dtype → TF's name, for the kernels' error texts
+_TF_NAMES = {np.dtype(np.int8): "QINT8", np.dtype(np.uint8): "QUINT8", np.dtype(np.int32): "QINT32",
+             np.dtype(np.int16): "QINT16", np.dtype(np.uint16): "QUINT16"}
+
+
+def _limits(dtype) -> tuple:
+    info = np.iinfo(np.dtype(dtype))
+    return int(info.min), int(info.max)
+
+
+def _xp(*values):
+    """numpy for build-time constant ranges (exact C++ float semantics), jax.numpy for traced ones."""
+    return np if _is_static(*values) else jnp
+
+
+def _keep(xp, value):
+    """A constant operand XLA must not fold into a rewrite (see the module text)."""
+    value = xp.asarray(value)
+    return value if xp is np else lax.optimization_barrier(value)
+
+
+def _f32(xp, value):
+    return xp.asarray(value, _F32) if xp is np else jnp.asarray(value, jnp.float32)
+
+
+def _f64(xp, value):
+    return xp.asarray(value, _F64) if xp is np else jnp.asarray(value, jnp.float64)
+
+
+def _fail(ok: bool, error, message) -> bool:
+    """A kernel check on attrs or shapes (a Python bool): TF's error for this run when it fails."""
+    require(ok, error, message)
+    return not ok
+
+
+def _invalid(ok: bool, message) -> bool:
+    return _fail(ok, errors.InvalidArgumentError, message)
+
+
+def _scalar(value):
+    """The first element, as the kernels read a range: `input(1).flat<float>()(0)`."""
+    return jnp.reshape(value, (-1,))[0] if not _is_static(value) else np.asarray(value, _F32).reshape(-1)[0]
+
+
+def _ftz(xp, value):
+    """TF's CPU threads flush denormal floats to zero (a SCALED range of 1 / FLT_MAX is 0 there)."""
+    value = _f32(xp, value)
+    return xp.where(xp.abs(value) < np.finfo(np.float32).tiny, _F32(0) * value, value).astype(_F32)
+
+
+def _to_storage(values, dtype):
+    """Rounded floats to T as TF's casts do: an int32 out of range (2^31 from a full qint32 range) is the
+    x86 conversion's INT_MIN, smaller types are in range already."""
+    dtype = np.dtype(dtype)
+    if dtype == np.int32:
+        out_of_range = (values >= _F32(2.0 ** 31)) | (values < _F32(-2.0 ** 31)) | jnp.isnan(values)
+        return jnp.where(out_of_range, _F32(-2.0 ** 31), values).astype(jnp.int32)
+    return values.astype(jnp.int32).astype(dtype)
+
+
+def _zeros(shape, dtype):
+    return jnp.zeros(shape, dtype)
+
+
+# --- QuantizeV2 --------------------------------------------------------------------------------------------
+def _adjusted_range(xp, in_min, in_max, ensure_minimum_range: float):
+    """QuantizeV2's range: min pulled down to 0, max at least min + epsilon and at least 0."""
+    in_min, in_max = _f32(xp, in_min), _f32(xp, in_max)
+    min_range = xp.minimum(_F32(0), in_min)
+    epsilon = xp.maximum(_F32(1), xp.maximum(xp.abs(in_min), xp.abs(in_max))) * _F32(ensure_minimum_range)
+    max_range = xp.maximum(_F32(0), xp.maximum(in_max, (min_range + epsilon).astype(_F32)))
+    return min_range.astype(_F32), max_range.astype(_F32)
+
+
+def _clamp(x, low, high):
+    return jnp.maximum(jnp.minimum(x, high), low)
+
+
+def _quantize_min_combined(x, min_range, max_range, lowest: int, highest: int, xp):
+    # scale in double, stored as float: (double(max_T) - double(min_T)) / (max_range - min_range)
+    scale = _f32(xp, _f64(xp, float(highest) - float(lowest)) / _f64(xp, (max_range - min_range).astype(_F32)))
+    min_range, scale = (jnp.asarray(v, jnp.float32) for v in lax.optimization_barrier((min_range, scale)))
+    scaled = _mul_f32(_clamp(x, jnp.asarray(min_range), jnp.asarray(max_range)) - min_range, scale)
+    if lowest < 0:
+        half_range = _F32((float(highest) - float(lowest) + 1) / 2.0)
+        return _round_half_away(scaled - half_range, jnp)
+    return jnp.trunc(scaled + _F32(0.5))
+
+
+def _quantize_scaled(x, min_range, max_range, lowest: int, highest: int, narrow_range: bool, half_to_even: bool,
+                     xp):
+    min_out, max_out = _F32(lowest + (1 if narrow_range else 0)), _F32(highest)
+    from_min = xp.where(min_out * min_range > 0, min_out / _keep(xp, min_range), _FLT_MAX).astype(_F32)
+    from_max = xp.where(max_out * max_range > 0, max_out / _keep(xp, max_range), _FLT_MAX).astype(_F32)
+    scale = xp.minimum(from_min, from_max)
+    min_range = (min_out / _keep(xp, scale)).astype(_F32)
+    max_range = (max_out / _keep(xp, scale)).astype(_F32)
+    scaled = _clamp(x, jnp.asarray(min_range), jnp.asarray(max_range)) * jnp.asarray(scale, jnp.float32)
+    return (jnp.round(scaled) if half_to_even else _round_half_away(scaled, jnp)), min_range, max_range
+
+
+def _quantize_min_first(x, min_range, max_range, lowest: int, highest: int, bits: int, xp):
+    """FloatToQuantizedStruct + QUANTIZE_WITH_EIGEN: no clamping to the range, saturation to T's limits."""
+    steps = float(2 ** bits)
+    width = (max_range - min_range).astype(_F32)
+    range_scale = xp.where(max_range == min_range, _F32(0),
+                           _f32(xp, _F64(steps - 1.0) / _keep(xp, _f64(xp, width))))
+    range_min_scaled = _round_half_away((min_range * range_scale).astype(_F32), xp).astype(_F32)
+    offset = (range_min_scaled - _F32(lowest)).astype(_F32)
+    range_scale, offset = lax.optimization_barrier((jnp.asarray(range_scale, jnp.float32),
+                                                    jnp.asarray(offset, jnp.float32)))
+    low = max(_F32(lowest), _F32(-2.147483648e09))
+    high = min(_F32(highest), _F32(2.147483520e09))
+    return _clamp(_round_half_away(x * range_scale, jnp) - offset, low, high)
+
+
+def _slices(x, axis: int, *values):
+    """Per-slice ranges broadcast along `axis` of x (or scalars when axis is -1)."""
+    if axis < 0:
+        return values
+    shape = [1] * jnp.ndim(x)
+    shape[axis] = -1
+    return tuple(v.reshape(shape) if isinstance(v, np.ndarray) else jnp.reshape(v, shape) for v in values)
+
+
+@lowers("QuantizeV2")
+def quantize_v2(x, min_range, max_range, *, T, mode, round_mode, narrow_range, axis, ensure_minimum_range, **_):
+    lowest, highest = _limits(T)
+    x = jnp.asarray(x, jnp.float32)
+    ok = not (_invalid(mode in ("MIN_COMBINED", "MIN_FIRST", "SCALED"),
+                       f"Mode string must be 'MIN_COMBINED', 'MIN_FIRST', or 'SCALED', is '{mode}'")
+              or _invalid(round_mode in ("HALF_AWAY_FROM_ZERO", "HALF_TO_EVEN"),
+                          f"Round mode string must be 'HALF_AWAY_FROM_ZERO' or 'HALF_TO_EVEN', is '{round_mode}'")
+              or _invalid(round_mode != "HALF_TO_EVEN" or mode == "SCALED",
+                          f"Round mode 'HALF_TO_EVEN' only supported for mode 'SCALED', but mode is '{mode}'."))
+    num_slices = jnp.shape(x)[axis] if axis > -1 and ok else 1
+    per_slice = num_slices != 1
+    if per_slice and _fail(mode != "MIN_FIRST", errors.UnimplementedError,
+                           "MIN_FIRST mode is not implemented for Quantize with axis != -1."):
+        ok = False
+    range_shape = jnp.shape(min_range) if per_slice else ()
+    if not ok:
+        return _zeros(jnp.shape(x), T), _zeros(range_shape, jnp.float32), _zeros(range_shape, jnp.float32)
+    xp = _xp(min_range, max_range)
+    if per_slice:
+        in_min, in_max = _f32(xp, min_range), _f32(xp, max_range)
+    else:
+        in_min, in_max = _f32(xp, _scalar(min_range)), _f32(xp, _scalar(max_range))
+    require(~xp.any(in_max < in_min), errors.InvalidArgumentError,
+            "input_max_range must be larger than input_min_range.")
+    low, high = _adjusted_range(xp, in_min, in_max, ensure_minimum_range)
+    if mode == "MIN_FIRST":
+        out = _quantize_min_first(x, low, high, lowest, highest, 8 * np.dtype(T).itemsize, xp)
+    else:
+        low_b, high_b = _slices(x, axis if per_slice else -1, low, high)
+        if mode == "MIN_COMBINED":
+            out = _quantize_min_combined(x, low_b, high_b, lowest, highest, xp)
+        else:
+            out, low_b, high_b = _quantize_scaled(x, low_b, high_b, lowest, highest, narrow_range,
+                                                  round_mode == "HALF_TO_EVEN", xp)
+            low, high = (jnp.reshape(v, jnp.shape(low)) if not isinstance(v, np.ndarray) else v.reshape(np.shape(low))
+                         for v in (low_b, high_b))
+    return _to_storage(out, T), jnp.asarray(_ftz(xp, low), jnp.float32), jnp.asarray(_ftz(xp, high), jnp.float32)
+
+
+# --- Dequantize --------------------------------------------------------------------------------------------
+def _half_range(lowest: int, highest: int) -> np.float32:
+    if lowest >= 0:
+        return _F32(0)
+    return _F32((_F32(highest) - _F32(lowest) + _F32(1)) / _F32(2))
+
+
+def _dequantize_min_combined(q, min_range, max_range, lowest: int, highest: int, xp):
+    denominator = _F32(_F32(highest) - _F32(lowest))
+    scale = ((max_range - min_range).astype(_F32) / _keep(xp, denominator)).astype(_F32)
+    min_range, scale = (jnp.asarray(v, jnp.float32) for v in lax.optimization_barrier((min_range, scale)))
+    return _mul_f32(q.astype(jnp.float32) + _half_range(lowest, highest), scale) + min_range
+
+
+def _dequantize_min_first(q, min_range, max_range, lowest: int, xp, bits: int):
+    """QuantizedToFloatStruct + DEQUANTIZE_WITH_EIGEN."""
+    range_scale = _f32(xp, _f64(xp, (max_range - min_range).astype(_F32)) / _keep(xp, _F64(2.0 ** bits - 1.0)))
+    rounded = (_round_half_away((min_range / _keep(xp, range_scale)).astype(_F32), xp) * range_scale).astype(_F32)
+    range_min_rounded = xp.where(max_range == min_range, min_range, rounded).astype(_F32)
+    base = (range_min_rounded - (_F32(lowest) * range_scale).astype(_F32)).astype(_F32)
+    base, range_scale = (jnp.asarray(v, jnp.float32) for v in lax.optimization_barrier((base, range_scale)))
+    return base + _mul_f32(q.astype(jnp.float32), range_scale)
+
+
+def _dequantize_scaled(q, min_range, max_range, lowest: int, highest: int, narrow_range: bool, xp):
+    if lowest == 0:
+        scale = (max_range / _keep(xp, _F32(highest))).astype(_F32)
+    else:
+        min_out = _F32(lowest + (1 if narrow_range else 0))
+        scale = xp.maximum((min_range / _keep(xp, min_out)).astype(_F32),
+                           (max_range / _keep(xp, _F32(highest))).astype(_F32))
+    return q.astype(jnp.float32) * jnp.asarray(scale, jnp.float32)
+
+
+@lowers("Dequantize")
+def dequantize(q, min_range, max_range, *, T, mode, narrow_range, axis, dtype, **_):
+    lowest, highest = _limits(T)
+    out_dtype = np.dtype(dtype)
+    bfloat16 = out_dtype != np.float32
+    ok = not (_invalid(bfloat16 or mode in ("MIN_COMBINED", "MIN_FIRST", "SCALED"),
+                       f"Mode string must be 'MIN_COMBINED', 'MIN_FIRST', or 'SCALED', is '{mode}'")
+              or _invalid(not bfloat16 or mode == "MIN_COMBINED",
+                          f"When output type is bfloat16, Mode string must be 'MIN_COMBINED', is '{mode}'")
+              or _invalid(axis < jnp.ndim(q), f"Axis must be less than input dimension({jnp.ndim(q)}), got {axis}"))
+    num_slices = jnp.shape(q)[axis] if axis > -1 and ok else 1
+    for value, label in ((min_range, "input_min_tensor"), (max_range, "input_max_tensor")):
+        ok = ok and not _invalid(
+            np.size(value) == num_slices,
+            f"{label} must have as many elements as input on the dequantization axis ({axis}), got "
+            f"{np.size(value)}, expected {num_slices}")
+    per_slice = num_slices != 1
+    if ok and per_slice and _fail(mode != "MIN_FIRST", errors.UnimplementedError,
+                                  "MIN_FIRST mode is not implemented for Dequantize with axis != -1."):
+        ok = False
+    if not ok:
+        return _zeros(jnp.shape(q), out_dtype)
+    xp = _xp(min_range, max_range)
+    if per_slice:
+        low, high = _slices(q, axis, _f32(xp, min_range), _f32(xp, max_range))
+    else:
+        low, high = _f32(xp, _scalar(min_range)), _f32(xp, _scalar(max_range))
+    q = jnp.asarray(q)
+    if mode == "MIN_COMBINED":
+        out = _dequantize_min_combined(q, low, high, lowest, highest, xp)
+    elif mode == "MIN_FIRST":
+        out = _dequantize_min_first(q, low, high, lowest, xp, 8 * np.dtype(T).itemsize)
+    else:
+        out = _dequantize_scaled(q, low, high, lowest, highest, narrow_range, xp)
+    return jnp.asarray(out, jnp.float32).astype(out_dtype)
+
+
+# --- quantization_utils.h's scalar helpers (double arithmetic) ---------------------------------------------
+def _quantized_to_float(value, range_min, range_max, lowest: int, bits: int, xp):
+    """QuantizedToFloat: one quantized value (an integer) to float32 through TF's double arithmetic."""
+    steps = float(2 ** bits)
+    range_adjust = steps / (steps - 1.0)
+    width = (range_max - range_min).astype(_F32)
+    range_scale = (_f64(xp, width) * range_adjust) / _keep(xp, _F64(steps))
+    range_scale_f = _f32(xp, range_scale)
+    rounded = (_round_half_away((range_min / _keep(xp, range_scale_f)).astype(_F32), xp) * range_scale_f) \
+        .astype(_F32)
+    offset = _f64(xp, value) - _F64(lowest)
+    product = offset * range_scale
+    if xp is not np:
+        product = lax.optimization_barrier(product)  # no fused multiply-add: TF rounds the product
+    result = _f32(xp, _f64(xp, rounded) + product)
+    return xp.where(range_min == range_max, range_min, result).astype(_F32)
+
+
+def _float_to_quantized_unclamped(value: float, range_min, range_max, lowest: int, bits: int, xp):
+    """FloatToQuantizedUnclamped (an int64): round(value * scale) - round(range_min * scale) + lowest."""
+    steps = float(2 ** bits)
+    range_adjust = steps / (steps - 1.0)
+    width = _f64(xp, (range_max - range_min).astype(_F32)) * range_adjust
+    range_scale = _F64(steps) / _keep(xp, width)
+    quantized = _round_half_away(_F64(value) * range_scale, xp) - _round_half_away(_f64(xp, range_min) * range_scale,
+                                                                                  xp)
+    quantized = quantized + _F64(lowest)
+    return xp.where(range_min == range_max, _F64(lowest), quantized).astype(np.int64)
+
+
+# --- RequantizationRange, Requantize, QuantizeDownAndShrinkRange (qint32 -> quint8 kernels only) -----------
+def _qint32_only(op, attr: str) -> bool:
+    if np.dtype(op.attrs[attr].as_numpy_dtype)[0] != np.int32:
+        raise no_kernel(op, [f"device='CPU'; {attr} in [DT_QINT32]"])
+    return True
+
+
+def _used_range(q, input_min, input_max, xp_of):
+    """The float range the qint32 values actually use (min pulled down to 0), as RequantizationRange."""
+    lowest, highest = _limits(np.int32)
+    actual_min = jnp.min(q, initial=highest)
+    actual_max = jnp.max(q, initial=lowest)
+    low = _quantized_to_float(actual_min, input_min, input_max, lowest, 32, jnp)
+    high = _quantized_to_float(actual_max, input_min, input_max, lowest, 32, jnp)
+    return jnp.minimum(_F32(0), low).astype(jnp.float32), jnp.asarray(high, jnp.float32)
+
+
+@lowers("RequantizationRange", context=True)
+def requantization_range(ctx, op, q, input_min, input_max):
+    _qint32_only(op, "Tinput")
+    return _used_range(jnp.asarray(q), _f32(jnp, _scalar(input_min)), _f32(jnp, _scalar(input_max)), jnp)
+
+
+def _requantize_qint32_to_quint8(q, min_input, max_input, min_output, max_output, xp):
+    """RequantizeManyInNewRangeUsingEigen<qint32, quint8>: TF's 16.16 fixed-point path, int64 arithmetic."""
+    fp_shift = 16
+    input_range = (max_input - min_input).astype(_F32)
+    output_range = (max_output - min_output).astype(_F32)
+    zero_range = output_range == 0
+    safe_range = xp.where(zero_range, _F32(1), output_range)
+    recip_output_range = xp.where(zero_range, _F32(0), _f32(xp, _F64(255.0) / _keep(xp, _f64(xp, safe_range))))
+    input_rezero = _f32(xp, _f64(xp, (min_input + max_input).astype(_F32)) / _keep(xp, _F64(2.0)))
+    range_scale_fp = xp.where(zero_range, 0, (_F64(255.0 * (1 << fp_shift)) * _f64(xp, input_range)
+                                              / _keep(xp, _f64(xp, safe_range))).astype(np.int64))
+    input_offset_fp = ((input_rezero * recip_output_range).astype(_F32) * _F32(1 << fp_shift)).astype(_F32) \
+        .astype(np.int64)
+    output_offset_fp = xp.where(zero_range, 0, (_F64(1 << fp_shift) * (_f64(xp, min_output) * _F64(255.0))
+                                                / _keep(xp, _f64(xp, safe_range))).astype(np.int64))
+    offset = jnp.asarray(input_offset_fp - output_offset_fp + (1 << (fp_shift - 1)), jnp.int64)
+    fp_value = jnp.right_shift(jnp.asarray(q, jnp.int64) * jnp.asarray(range_scale_fp, jnp.int64), 32) + offset
+    return jnp.clip(jnp.right_shift(fp_value, fp_shift), 0, 255).astype(jnp.uint8)
+
+
+@lowers("Requantize", context=True)
+def requantize(ctx, op, q, input_min, input_max, requested_min, requested_max):
+    if np.dtype(op.attrs["Tinput"].as_numpy_dtype)[0] != np.int32 or \
+            np.dtype(op.attrs["out_type"].as_numpy_dtype)[0] != np.uint8:
+        raise no_kernel(op, ["device='CPU'; Tinput in [DT_QINT32]; out_type in [DT_QUINT8]"])
+    xp = _xp(input_min, input_max, requested_min, requested_max)
+    values = [_f32(xp, _scalar(v)) for v in (input_min, input_max, requested_min, requested_max)]
+    require(values[2] <= 0, errors.InvalidArgumentError,
+            lambda: f"requested_output_min must be <= 0, but got {_c_float(values[2])}")
+    require(values[3] >= 0, errors.InvalidArgumentError,
+            lambda: f"requested_output_max must be <= 0, but got {_c_float(values[3])}")
+    out = _requantize_qint32_to_quint8(jnp.asarray(q), *values, xp)
+    return out, jnp.asarray(values[2], jnp.float32), jnp.asarray(values[3], jnp.float32)
+
+
+@lowers("QuantizeDownAndShrinkRange", context=True)
+def quantize_down_and_shrink_range(ctx, op, q, input_min, input_max):
+    if np.dtype(op.attrs["Tinput"].as_numpy_dtype)[0] != np.int32 or \
+            np.dtype(op.attrs["out_type"].as_numpy_dtype)[0] != np.uint8:
+        raise no_kernel(op, ["device='CPU'; Tinput in [DT_QINT32]; out_type in [DT_QUINT8]"])
+    q = jnp.asarray(q)
+    input_min, input_max = _f32(jnp, _scalar(input_min)), _f32(jnp, _scalar(input_max))
+    low, high = _used_range(q, input_min, input_max, jnp)
+    if jnp.size(q) == 0:
+        return jnp.zeros(jnp.shape(q), jnp.uint8), low, high
+    return _requantize_qint32_to_quint8(q, input_min, input_max, low, high, jnp), low, high
+
+
+# --- QuantizedMatMul ---------------------------------------------------------------------------------------
+def _float_for_one_level(range_min, range_max, lowest: int, highest: int, xp):
+    return ((range_max - range_min).astype(_F32) / _keep(xp, _F32(highest - lowest))).astype(_F32)
+
+
+def _shape_text(x) -> str:
+    return "[" + ",".join(str(d) for d in jnp.shape(x)) + "]"
+
+
+@lowers("QuantizedMatMul", context=True)
+def quantized_mat_mul(ctx, op, a, b, min_a, max_a, min_b, max_b):
+    attrs = op.attrs
+    if any(np.dtype(attrs[k].as_numpy_dtype)[0] != want for k, want in
+           (("T1", np.uint8), ("T2", np.uint8), ("Toutput", np.int32))):
+        raise no_kernel(op, ["device='CPU'; T1 in [DT_QUINT8]; T2 in [DT_QUINT8]; Toutput in [DT_QINT32]"])
+    xp = _xp(min_a, max_a, min_b, max_b)
+    min_a, max_a, min_b, max_b = (_f32(xp, _scalar(v)) for v in (min_a, max_a, min_b, max_b))
+    require(max_a > min_a, errors.InvalidArgumentError, "max_a must be larger than min_a.")
+    require(max_b > min_b, errors.InvalidArgumentError, "max_b must be larger than min_b.")
+    out_dtype = np.int32
+    if _invalid(jnp.ndim(a) == 2, "In[0] is not a matrix") or _invalid(jnp.ndim(b) == 2, "In[1] is not a matrix"):
+        return _zeros((0, 0), out_dtype), _zeros((), jnp.float32), _zeros((), jnp.float32)
+    shape_a, shape_b = _shape_text(a), _shape_text(b)  # as the op received them, for TF's text
+    a = jnp.asarray(a).T if attrs["transpose_a"] else jnp.asarray(a)
+    b = jnp.asarray(b).T if attrs["transpose_b"] else jnp.asarray(b)
+    if _invalid(jnp.shape(a)[1] == jnp.shape(b)[0], f"Matrix size-incompatible: In[0]: {shape_a}, In[1]: {shape_b}"):
+        return _zeros((jnp.shape(a)[0], jnp.shape(b)[1]), out_dtype), _zeros((), jnp.float32), \
+            _zeros((), jnp.float32)
+    offset_a = _float_to_quantized_unclamped(0.0, min_a, max_a, 0, 8, xp)
+    offset_b = _float_to_quantized_unclamped(0.0, min_b, max_b, 0, 8, xp)
+    # gemmlowp: sum_k (a - offset_a) * (b - offset_b), exact in int32 for 8-bit inputs
+    lhs = jnp.asarray(a, jnp.int32) - jnp.asarray(offset_a, jnp.int32)
+    rhs = jnp.asarray(b, jnp.int32) - jnp.asarray(offset_b, jnp.int32)
+    out = jnp.matmul(lhs, rhs, preferred_element_type=jnp.int32)
+    level = (_float_for_one_level(min_a, max_a, 0, 255, xp) * _float_for_one_level(min_b, max_b, 0, 255, xp)) \
+        .astype(_F32)
+    low, high = _limits(np.int32)
+    return out.astype(jnp.int32), jnp.asarray(level * _F32(low), jnp.float32), \
+        jnp.asarray(level * _F32(high), jnp.float32)
+
+
+def _c_float(value) -> str:
+    from lowering.rules.quantization import _c_float as c_float
+    return c_float(value)
