@@ -42,10 +42,16 @@ def _xp(*values):
     return np if _is_static(*values) else jnp
 
 
-def _keep(xp, value):
-    """A constant operand XLA must not fold into a rewrite (see the module text)."""
-    value = xp.asarray(value)
-    return value if xp is np else lax.optimization_barrier(value)
+def _div(xp, numerator, denominator, dtype=_F32):
+    """numerator / denominator rounded once in `dtype`. Traced, the divisor is broadcast to the result's
+    shape behind an optimization barrier: XLA turns a division by a constant or by a broadcast scalar into
+    a multiplication by its reciprocal, which rounds twice."""
+    if xp is np:
+        with np.errstate(all="ignore"):  # a zero range divides by zero, as TF's kernels do
+            return np.divide(np.asarray(numerator, dtype), np.asarray(denominator, dtype), dtype=dtype)
+    numerator, denominator = jnp.asarray(numerator, dtype), jnp.asarray(denominator, dtype)
+    shape = jnp.broadcast_shapes(jnp.shape(numerator), jnp.shape(denominator))
+    return jnp.broadcast_to(numerator, shape) / lax.optimization_barrier(jnp.broadcast_to(denominator, shape))
 
 
 def _f32(xp, value):
@@ -119,11 +125,11 @@ def _quantize_min_combined(x, min_range, max_range, lowest: int, highest: int, x
 def _quantize_scaled(x, min_range, max_range, lowest: int, highest: int, narrow_range: bool, half_to_even: bool,
                      xp):
     min_out, max_out = _F32(lowest + (1 if narrow_range else 0)), _F32(highest)
-    from_min = xp.where(min_out * min_range > 0, min_out / _keep(xp, min_range), _FLT_MAX).astype(_F32)
-    from_max = xp.where(max_out * max_range > 0, max_out / _keep(xp, max_range), _FLT_MAX).astype(_F32)
+    from_min = xp.where(min_out * min_range > 0, _div(xp, min_out, min_range), _FLT_MAX).astype(_F32)
+    from_max = xp.where(max_out * max_range > 0, _div(xp, max_out, max_range), _FLT_MAX).astype(_F32)
     scale = xp.minimum(from_min, from_max)
-    min_range = (min_out / _keep(xp, scale)).astype(_F32)
-    max_range = (max_out / _keep(xp, scale)).astype(_F32)
+    min_range = _div(xp, min_out, scale)
+    max_range = _div(xp, max_out, scale)
     scaled = _clamp(x, jnp.asarray(min_range), jnp.asarray(max_range)) * jnp.asarray(scale, jnp.float32)
     return (jnp.round(scaled) if half_to_even else _round_half_away(scaled, jnp)), min_range, max_range
 
@@ -133,7 +139,7 @@ def _quantize_min_first(x, min_range, max_range, lowest: int, highest: int, bits
     steps = float(2 ** bits)
     width = (max_range - min_range).astype(_F32)
     range_scale = xp.where(max_range == min_range, _F32(0),
-                           _f32(xp, _F64(steps - 1.0) / _keep(xp, _f64(xp, width))))
+                           _f32(xp, _div(xp, _F64(steps - 1.0), _f64(xp, width), _F64)))
     range_min_scaled = _round_half_away((min_range * range_scale).astype(_F32), xp).astype(_F32)
     offset = (range_min_scaled - _F32(lowest)).astype(_F32)
     range_scale, offset = lax.optimization_barrier((jnp.asarray(range_scale, jnp.float32),
@@ -201,15 +207,15 @@ def _half_range(lowest: int, highest: int) -> np.float32:
 
 def _dequantize_min_combined(q, min_range, max_range, lowest: int, highest: int, xp):
     denominator = _F32(_F32(highest) - _F32(lowest))
-    scale = ((max_range - min_range).astype(_F32) / _keep(xp, denominator)).astype(_F32)
+    scale = _div(xp, (max_range - min_range).astype(_F32), denominator)
     min_range, scale = (jnp.asarray(v, jnp.float32) for v in lax.optimization_barrier((min_range, scale)))
     return _mul_f32(q.astype(jnp.float32) + _half_range(lowest, highest), scale) + min_range
 
 
 def _dequantize_min_first(q, min_range, max_range, lowest: int, xp, bits: int):
     """QuantizedToFloatStruct + DEQUANTIZE_WITH_EIGEN."""
-    range_scale = _f32(xp, _f64(xp, (max_range - min_range).astype(_F32)) / _keep(xp, _F64(2.0 ** bits - 1.0)))
-    rounded = (_round_half_away((min_range / _keep(xp, range_scale)).astype(_F32), xp) * range_scale).astype(_F32)
+    range_scale = _f32(xp, _div(xp, _f64(xp, (max_range - min_range).astype(_F32)), _F64(2.0 ** bits - 1.0), _F64))
+    rounded = (_round_half_away(_div(xp, min_range, range_scale), xp) * range_scale).astype(_F32)
     range_min_rounded = xp.where(max_range == min_range, min_range, rounded).astype(_F32)
     base = (range_min_rounded - (_F32(lowest) * range_scale).astype(_F32)).astype(_F32)
     base, range_scale = (jnp.asarray(v, jnp.float32) for v in lax.optimization_barrier((base, range_scale)))
@@ -218,11 +224,11 @@ def _dequantize_min_first(q, min_range, max_range, lowest: int, xp, bits: int):
 
 def _dequantize_scaled(q, min_range, max_range, lowest: int, highest: int, narrow_range: bool, xp):
     if lowest == 0:
-        scale = (max_range / _keep(xp, _F32(highest))).astype(_F32)
+        scale = _div(xp, max_range, _F32(highest))
     else:
         min_out = _F32(lowest + (1 if narrow_range else 0))
-        scale = xp.maximum((min_range / _keep(xp, min_out)).astype(_F32),
-                           (max_range / _keep(xp, _F32(highest))).astype(_F32))
+        scale = xp.maximum(_div(xp, min_range, min_out),
+                           _div(xp, max_range, _F32(highest)))
     return q.astype(jnp.float32) * jnp.asarray(scale, jnp.float32)
 
 
@@ -269,9 +275,9 @@ def _quantized_to_float(value, range_min, range_max, lowest: int, bits: int, xp)
     steps = float(2 ** bits)
     range_adjust = steps / (steps - 1.0)
     width = (range_max - range_min).astype(_F32)
-    range_scale = (_f64(xp, width) * range_adjust) / _keep(xp, _F64(steps))
+    range_scale = _div(xp, _f64(xp, width) * range_adjust, _F64(steps), _F64)
     range_scale_f = _f32(xp, range_scale)
-    rounded = (_round_half_away((range_min / _keep(xp, range_scale_f)).astype(_F32), xp) * range_scale_f) \
+    rounded = (_round_half_away(_div(xp, range_min, range_scale_f), xp) * range_scale_f) \
         .astype(_F32)
     offset = _f64(xp, value) - _F64(lowest)
     product = offset * range_scale
@@ -286,7 +292,7 @@ def _float_to_quantized_unclamped(value: float, range_min, range_max, lowest: in
     steps = float(2 ** bits)
     range_adjust = steps / (steps - 1.0)
     width = _f64(xp, (range_max - range_min).astype(_F32)) * range_adjust
-    range_scale = _F64(steps) / _keep(xp, width)
+    range_scale = _div(xp, _F64(steps), width, _F64)
     quantized = _round_half_away(_F64(value) * range_scale, xp) - _round_half_away(_f64(xp, range_min) * range_scale,
                                                                                   xp)
     quantized = quantized + _F64(lowest)
@@ -323,31 +329,46 @@ def _requantize_qint32_to_quint8(q, min_input, max_input, min_output, max_output
     output_range = (max_output - min_output).astype(_F32)
     zero_range = output_range == 0
     safe_range = xp.where(zero_range, _F32(1), output_range)
-    recip_output_range = xp.where(zero_range, _F32(0), _f32(xp, _F64(255.0) / _keep(xp, _f64(xp, safe_range))))
-    input_rezero = _f32(xp, _f64(xp, (min_input + max_input).astype(_F32)) / _keep(xp, _F64(2.0)))
-    range_scale_fp = xp.where(zero_range, 0, (_F64(255.0 * (1 << fp_shift)) * _f64(xp, input_range)
-                                              / _keep(xp, _f64(xp, safe_range))).astype(np.int64))
+    recip_output_range = xp.where(zero_range, _F32(0), _f32(xp, _div(xp, _F64(255.0), _f64(xp, safe_range), _F64)))
+    input_rezero = _f32(xp, _div(xp, _f64(xp, (min_input + max_input).astype(_F32)), _F64(2.0), _F64))
+    range_scale_fp = xp.where(zero_range, 0, _div(xp, _F64(255.0 * (1 << fp_shift)) * _f64(xp, input_range),
+                                                  _f64(xp, safe_range), _F64).astype(np.int64))
     input_offset_fp = ((input_rezero * recip_output_range).astype(_F32) * _F32(1 << fp_shift)).astype(_F32) \
         .astype(np.int64)
-    output_offset_fp = xp.where(zero_range, 0, (_F64(1 << fp_shift) * (_f64(xp, min_output) * _F64(255.0))
-                                                / _keep(xp, _f64(xp, safe_range))).astype(np.int64))
+    output_offset_fp = xp.where(zero_range, 0, _div(xp, _F64(1 << fp_shift) * (_f64(xp, min_output) * _F64(255.0)),
+                                                    _f64(xp, safe_range), _F64).astype(np.int64))
     offset = jnp.asarray(input_offset_fp - output_offset_fp + (1 << (fp_shift - 1)), jnp.int64)
     fp_value = jnp.right_shift(jnp.asarray(q, jnp.int64) * jnp.asarray(range_scale_fp, jnp.int64), 32) + offset
     return jnp.clip(jnp.right_shift(fp_value, fp_shift), 0, 255).astype(jnp.uint8)
 
 
+_REQUANTIZE_KERNELS = ["device='CPU'; Tinput in [DT_QINT32]; out_type in [DT_QINT8]",
+                       "device='CPU'; Tinput in [DT_QINT32]; out_type in [DT_QUINT8]"]
+
+
+def _requantize_generic(q, min_input, max_input, min_output, max_output, out_dtype, xp):
+    """RequantizeManyInNewRangeUsingEigen: DEQUANTIZE_WITH_EIGEN (qint32) then QUANTIZE_WITH_EIGEN."""
+    values = _dequantize_min_first(q, min_input, max_input, _limits(np.int32)[0], xp, 32)
+    lowest, highest = _limits(out_dtype)
+    return _to_storage(_quantize_min_first(values, min_output, max_output, lowest, highest,
+                                           8 * np.dtype(out_dtype).itemsize, xp), out_dtype)
+
+
 @lowers("Requantize", context=True)
 def requantize(ctx, op, q, input_min, input_max, requested_min, requested_max):
-    if np.dtype(op.attrs["Tinput"].as_numpy_dtype)[0] != np.int32 or \
-            np.dtype(op.attrs["out_type"].as_numpy_dtype)[0] != np.uint8:
-        raise no_kernel(op, ["device='CPU'; Tinput in [DT_QINT32]; out_type in [DT_QUINT8]"])
+    out_dtype = np.dtype(op.attrs["out_type"].as_numpy_dtype)[0]
+    if np.dtype(op.attrs["Tinput"].as_numpy_dtype)[0] != np.int32 or out_dtype not in (np.uint8, np.int8):
+        raise no_kernel(op, _REQUANTIZE_KERNELS)
     xp = _xp(input_min, input_max, requested_min, requested_max)
     values = [_f32(xp, _scalar(v)) for v in (input_min, input_max, requested_min, requested_max)]
     require(values[2] <= 0, errors.InvalidArgumentError,
             lambda: f"requested_output_min must be <= 0, but got {_c_float(values[2])}")
     require(values[3] >= 0, errors.InvalidArgumentError,
             lambda: f"requested_output_max must be <= 0, but got {_c_float(values[3])}")
-    out = _requantize_qint32_to_quint8(jnp.asarray(q), *values, xp)
+    if out_dtype == np.uint8:
+        out = _requantize_qint32_to_quint8(jnp.asarray(q), *values, xp)
+    else:
+        out = _requantize_generic(jnp.asarray(q), *values, out_dtype, xp)
     return out, jnp.asarray(values[2], jnp.float32), jnp.asarray(values[3], jnp.float32)
 
 
@@ -366,7 +387,7 @@ def quantize_down_and_shrink_range(ctx, op, q, input_min, input_max):
 
 # --- QuantizedMatMul ---------------------------------------------------------------------------------------
 def _float_for_one_level(range_min, range_max, lowest: int, highest: int, xp):
-    return ((range_max - range_min).astype(_F32) / _keep(xp, _F32(highest - lowest))).astype(_F32)
+    return _div(xp, (range_max - range_min).astype(_F32), _F32(highest - lowest))
 
 
 def _shape_text(x) -> str:
