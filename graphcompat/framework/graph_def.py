@@ -19,11 +19,11 @@ def tensor_proto(value: np.ndarray, dtype=None):
     dtype = _dtypes.as_dtype(dtype) if dtype is not None else (
         _dtypes.string if arr.dtype == object or arr.dtype.kind in "SU" else _dtypes.as_dtype(arr.dtype))
     if dtype.is_quantized:  # TF's make_tensor_proto: raw bytes, a single value in int_val
-        from graphcompat.framework.tensor_util import make_tensor_proto, storage_view
-        plain = storage_view(arr.astype(dtype.as_numpy_dtype, copy=False) if arr.dtype.names else arr)
-        proto = make_tensor_proto(plain.astype(_dtypes.storage_numpy_dtype(dtype), copy=False))
-        proto.dtype = dtype.as_datatype_enum
-        return proto
+        from graphcompat.framework.tensor_util import make_tensor_proto
+        structured = np.dtype(dtype.as_numpy_dtype)
+        if not arr.dtype.names:
+            arr = arr.astype(structured[0], copy=False).view(structured)
+        return make_tensor_proto(arr)
     proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum,
                                    tensor_shape=_ts.TensorShape(arr.shape).as_proto())
     if dtype == _dtypes.string:

@@ -184,8 +184,7 @@ def make_ndarray(tensor) -> np.ndarray:
 
 def tensor_pb2_like(tensor, dtype: _dtypes.DType):
     """A copy of a TensorProto that claims `dtype` (same fields, same bytes)."""
-    copy = _tensor_pb2().TensorProto()
-    copy.CopyFrom(tensor)
+    copy = _tensor_pb2().TensorProto.FromString(tensor.SerializeToString())  # TF's own message class too
     copy.dtype = dtype.as_datatype_enum
     return copy
 

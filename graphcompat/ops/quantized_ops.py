@@ -143,6 +143,16 @@ def _axis(input, axis) -> int:  # noqa: A002
     return _check_int(axis, "axis")
 
 
+def _check_type(op_type: str, attr: str, value, allowed) -> _dtypes.DType:
+    """op_def_library's check of a type attr no input binds (TF's TypeError text)."""
+    dtype = _dtypes.as_dtype(value)
+    if dtype not in allowed:
+        names = ", ".join(t.name for t in allowed)
+        raise TypeError(f"Value passed to parameter '{attr}' has DataType {dtype.name} not in list of allowed "
+                        f"values: {names}")
+    return dtype
+
+
 def _check_float(value, attr: str) -> float:
     if not isinstance(value, numbers.Real):
         raise TypeError(f"Expected float for argument '{attr}' not {value!r}.")
@@ -155,10 +165,11 @@ def quantize_v2(input, min_range, max_range, T, mode: str = "MIN_COMBINED",  # n
                 axis: Optional[int] = None, ensure_minimum_range: float = 0.01):
     """TF 1's `tf.quantize_v2`: a `QuantizeV2` op quantizing float32 `input` over [min_range, max_range]
     into the quantized type `T`; returns (output, output_min, output_max), the range it used."""
-    attrs = {"T": _dtypes.as_dtype(T), "mode": _check_string("QuantizeV2", "mode", mode, _MODES),
+    attrs = {"T": _check_type("QuantizeV2", "T", T, _QUANTIZED), "mode": _check_string("QuantizeV2", "mode", mode, _MODES),
              "round_mode": _check_string("QuantizeV2", "round_mode", round_mode, _ROUND_MODES),
              "narrow_range": _check_bool(narrow_range, "narrow_range"),
-             "axis": _axis(input, axis), "ensure_minimum_range": _check_float(ensure_minimum_range, "ensure_minimum_range")}
+             "axis": _axis(input, axis),
+             "ensure_minimum_range": _check_float(ensure_minimum_range, "ensure_minimum_range")}
     return QuantizeV2(*apply_op("QuantizeV2", [input, min_range, max_range], attrs, name=name))
 
 
@@ -178,7 +189,8 @@ def dequantize(input, min_range, max_range, mode: str = "MIN_COMBINED",  # noqa:
     its range back to float32 (or bfloat16, MIN_COMBINED only)."""
     attrs = {"mode": _check_string("Dequantize", "mode", mode, _MODES),
              "narrow_range": _check_bool(narrow_range, "narrow_range"),
-             "axis": _axis(input, axis), "dtype": _dtypes.as_dtype(dtype)}
+             "axis": _axis(input, axis),
+             "dtype": _check_type("Dequantize", "dtype", dtype, (_dtypes.bfloat16, _dtypes.float32))}
     return apply_op("Dequantize", [input, min_range, max_range], attrs, name=name)
 
 

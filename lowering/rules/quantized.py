@@ -15,6 +15,7 @@ each is reproduced in its own precision, in TF's order, so integer results are b
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
@@ -35,6 +36,14 @@ _TF_NAMES = {np.dtype(np.int8): "QINT8", np.dtype(np.uint8): "QUINT8", np.dtype(
 def _limits(dtype) -> tuple:
     info = np.iinfo(np.dtype(dtype))
     return int(info.min), int(info.max)
+
+
+def _concrete(value):
+    """A range that is a concrete value (a Const's, or an earlier rule's computed from constants) as numpy:
+    its arithmetic then runs in numpy. XLA would fold it as a compile-time constant with its own rewrites."""
+    if isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer):
+        return np.asarray(value)
+    return value
 
 
 def _xp(*values):
@@ -102,7 +111,7 @@ def _adjusted_range(xp, in_min, in_max, ensure_minimum_range: float):
     """QuantizeV2's range: min pulled down to 0, max at least min + epsilon and at least 0."""
     in_min, in_max = _f32(xp, in_min), _f32(xp, in_max)
     min_range = xp.minimum(_F32(0), in_min)
-    epsilon = xp.maximum(_F32(1), xp.maximum(xp.abs(in_min), xp.abs(in_max))) * _F32(ensure_minimum_range)
+    epsilon = _mul_f32(xp.maximum(_F32(1), xp.maximum(xp.abs(in_min), xp.abs(in_max))), _F32(ensure_minimum_range))
     max_range = xp.maximum(_F32(0), xp.maximum(in_max, (min_range + epsilon).astype(_F32)))
     return min_range.astype(_F32), max_range.astype(_F32)
 
@@ -128,8 +137,8 @@ def _quantize_scaled(x, min_range, max_range, lowest: int, highest: int, narrow_
     from_min = xp.where(min_out * min_range > 0, _div(xp, min_out, min_range), _FLT_MAX).astype(_F32)
     from_max = xp.where(max_out * max_range > 0, _div(xp, max_out, max_range), _FLT_MAX).astype(_F32)
     scale = xp.minimum(from_min, from_max)
-    min_range = _div(xp, min_out, scale)
-    max_range = _div(xp, max_out, scale)
+    min_range = _ftz(xp, _div(xp, min_out, scale))  # 1 / FLT_MAX is a denormal: 0 in TF's threads
+    max_range = _ftz(xp, _div(xp, max_out, scale))
     scaled = _clamp(x, jnp.asarray(min_range), jnp.asarray(max_range)) * jnp.asarray(scale, jnp.float32)
     return (jnp.round(scaled) if half_to_even else _round_half_away(scaled, jnp)), min_range, max_range
 
@@ -160,6 +169,7 @@ def _slices(x, axis: int, *values):
 
 @lowers("QuantizeV2")
 def quantize_v2(x, min_range, max_range, *, T, mode, round_mode, narrow_range, axis, ensure_minimum_range, **_):
+    min_range, max_range = _concrete(min_range), _concrete(max_range)
     lowest, highest = _limits(T)
     x = jnp.asarray(x, jnp.float32)
     ok = not (_invalid(mode in ("MIN_COMBINED", "MIN_FIRST", "SCALED"),
@@ -195,7 +205,8 @@ def quantize_v2(x, min_range, max_range, *, T, mode, round_mode, narrow_range, a
                                                   round_mode == "HALF_TO_EVEN", xp)
             low, high = (jnp.reshape(v, jnp.shape(low)) if not isinstance(v, np.ndarray) else v.reshape(np.shape(low))
                          for v in (low_b, high_b))
-    return _to_storage(out, T), jnp.asarray(_ftz(xp, low), jnp.float32), jnp.asarray(_ftz(xp, high), jnp.float32)
+    # static ranges stay numpy: the next op's range arithmetic (a Dequantize's) then runs in numpy too
+    return _to_storage(out, T), _ftz(xp, low), _ftz(xp, high)
 
 
 # --- Dequantize --------------------------------------------------------------------------------------------
@@ -217,7 +228,7 @@ def _dequantize_min_first(q, min_range, max_range, lowest: int, xp, bits: int):
     range_scale = _f32(xp, _div(xp, _f64(xp, (max_range - min_range).astype(_F32)), _F64(2.0 ** bits - 1.0), _F64))
     rounded = (_round_half_away(_div(xp, min_range, range_scale), xp) * range_scale).astype(_F32)
     range_min_rounded = xp.where(max_range == min_range, min_range, rounded).astype(_F32)
-    base = (range_min_rounded - (_F32(lowest) * range_scale).astype(_F32)).astype(_F32)
+    base = (range_min_rounded - _mul_f32(_F32(lowest), range_scale)).astype(_F32)
     base, range_scale = (jnp.asarray(v, jnp.float32) for v in lax.optimization_barrier((base, range_scale)))
     return base + _mul_f32(q.astype(jnp.float32), range_scale)
 
@@ -234,6 +245,7 @@ def _dequantize_scaled(q, min_range, max_range, lowest: int, highest: int, narro
 
 @lowers("Dequantize")
 def dequantize(q, min_range, max_range, *, T, mode, narrow_range, axis, dtype, **_):
+    min_range, max_range = _concrete(min_range), _concrete(max_range)
     lowest, highest = _limits(T)
     out_dtype = np.dtype(dtype)
     bfloat16 = out_dtype != np.float32
@@ -356,6 +368,8 @@ def _requantize_generic(q, min_input, max_input, min_output, max_output, out_dty
 
 @lowers("Requantize", context=True)
 def requantize(ctx, op, q, input_min, input_max, requested_min, requested_max):
+    input_min, input_max, requested_min, requested_max = map(_concrete, (input_min, input_max, requested_min,
+                                                                         requested_max))
     out_dtype = np.dtype(op.attrs["out_type"].as_numpy_dtype)[0]
     if np.dtype(op.attrs["Tinput"].as_numpy_dtype)[0] != np.int32 or out_dtype not in (np.uint8, np.int8):
         raise no_kernel(op, _REQUANTIZE_KERNELS)
@@ -396,6 +410,7 @@ def _shape_text(x) -> str:
 
 @lowers("QuantizedMatMul", context=True)
 def quantized_mat_mul(ctx, op, a, b, min_a, max_a, min_b, max_b):
+    min_a, max_a, min_b, max_b = map(_concrete, (min_a, max_a, min_b, max_b))
     attrs = op.attrs
     if any(np.dtype(attrs[k].as_numpy_dtype)[0] != want for k, want in
            (("T1", np.uint8), ("T2", np.uint8), ("Toutput", np.int32))):
