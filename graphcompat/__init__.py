@@ -273,7 +273,7 @@ from graphcompat.quantization import (fake_quant_with_min_max_args,  # noqa: F40
                                       fake_quant_with_min_max_args_gradient, fake_quant_with_min_max_vars,
                                       fake_quant_with_min_max_vars_gradient, fake_quant_with_min_max_vars_per_channel,
                                       fake_quant_with_min_max_vars_per_channel_gradient)
-from graphcompat.ops.quantized_ops import dequantize, quantize, quantize_v2  # noqa: F401,E402
+from graphcompat.ops.quantized_ops import dequantize, quantize, quantize_v2, quantized_concat  # noqa: F401,E402
 
 # --- conditional accumulators (tf.ConditionalAccumulator, tf.SparseConditionalAccumulator) ---
 from graphcompat.ops.accumulator_ops import (ConditionalAccumulator, ConditionalAccumulatorBase,  # noqa: F401,E402

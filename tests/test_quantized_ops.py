@@ -202,6 +202,34 @@ def test_bfloat16_dequantize_and_graph_structure():
         assert list(ours[key].input) == list(theirs[key].input), key
 
 
+@pytest.mark.parametrize("name", ["quint8", "qint32"])
+def test_quantized_concat(name):
+    """Each input requantized into the joint range (symmetric for qint32); equal ranges copy."""
+    storage = np.dtype(getattr(graphcompat, name).as_numpy_dtype)[0]
+    info = np.iinfo(storage)
+    a = _rng.randint(info.min, info.max, (2, 3), dtype=np.int64).astype(storage)
+    b = _rng.randint(info.min, info.max, (2, 2), dtype=np.int64).astype(storage)
+
+    def build(tf):
+        qt = getattr(tf, name)
+        out = []
+        for (min_a, max_a), (min_b, max_b) in [((-1.0, 2.0), (-3.0, 1.0)), ((0.0, 2.0), (0.0, 2.0)),
+                                               ((0.5, 1.0), (-0.25, 4.0))]:
+            out += list(tf.quantized_concat(1, [tf.constant(a, qt), tf.constant(b, qt)], [min_a, min_b],
+                                            [max_a, max_b]))
+            out += list(tf.quantization.quantized_concat(0, [tf.constant(a.T.copy(), qt), tf.constant(b, qt)],
+                                                         [min_a, min_b], [max_a, max_b]))
+        return out
+    compare(build, runs=2, exact=True)
+
+
+def test_quantized_reshape_imported():
+    def build(tf):
+        c = tf.constant(np.arange(12, dtype=np.uint8).reshape(3, 4), tf.quint8)
+        return list(tf.raw_ops.QuantizedReshape(tensor=c, shape=[2, -1], input_min=-1.0, input_max=2.0))
+    _import_and_compare(build)
+
+
 # --- ops without public builders: NodeDefs TF wrote, imported ----------------------------------------------
 def _import_and_compare(build_tf, feed=None, runs: int = 2, close=()):
     """Builds with TF (tf.raw_ops), runs it, imports its GraphDef into graphcompat, runs that; exact but
@@ -331,6 +359,12 @@ BUILD_ERRORS = {
     "axis_past_rank": lambda tf: tf.quantize([[1.0, 2.0]], [1.0], [2.0], tf.qint8, axis=3),
     "dequantize_axis_past_rank": lambda tf: tf.dequantize(tf.constant(np.int8([1, 2]), tf.qint8), [-1.0, -1.0],
                                                           [1.0, 1.0], axis=1),
+    "concat_one_value": lambda tf: tf.quantized_concat(1, [tf.constant(np.uint8([[1]]), tf.quint8)], [0.0],
+                                                       [1.0]),
+    "concat_mins_length": lambda tf: tf.quantized_concat(1, [tf.constant(np.uint8([[1]]), tf.quint8)] * 2,
+                                                         [0.0], [1.0, 1.0]),
+    "concat_dim_past_rank": lambda tf: tf.quantized_concat(2, [tf.constant(np.uint8([[1]]), tf.quint8)] * 2,
+                                                           [0.0, 0.0], [1.0, 1.0]),
     "dequantize_axis_sizes": lambda tf: tf.dequantize(tf.constant(np.int8([1, 2]), tf.qint8), [-1.0, -1.0, 3],
                                                       [1.0, 1.0, 3], axis=0),
 }
@@ -347,6 +381,8 @@ RUN_ERRORS = {
     "half_to_even_needs_scaled": lambda tf: tf.quantize([1.0, 2.0], 1.0, 2.0, tf.qint8, round_mode="HALF_TO_EVEN"),
     "min_first_per_axis": lambda tf: tf.quantize([1.0, 2.0], [1.0, 0.0], [2.0, 3.0], tf.qint8, axis=0,
                                                  mode="MIN_FIRST"),
+    "concat_no_kernel": lambda tf: tf.quantized_concat(0, [tf.constant(np.int8([1]), tf.qint8)] * 2, [0.0, 0.0],
+                                                       [1.0, 1.0]),
     "bfloat16_needs_min_combined": lambda tf: tf.dequantize(tf.constant(np.uint8([1]), tf.quint8), 0.0, 1.0,
                                                             mode="SCALED", dtype=tf.bfloat16),
 }

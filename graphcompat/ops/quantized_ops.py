@@ -84,6 +84,24 @@ def _matmul_shape(ctx: InferenceContext):
     return [_ts.TensorShape([a[0], b[1]]), _ts.TensorShape([]), _ts.TensorShape([])]
 
 
+def _quantized_reshape_shape(ctx: InferenceContext):
+    """Reshape's shape function on (tensor, shape); the range passes through as scalars."""
+    from graphcompat.ops.array_ops import _reshape_shape
+    _scalar(ctx, 2, 3)
+    inner = InferenceContext("Reshape", ctx.name, ctx.inputs[:2], ctx.attrs, ctx.output_dtypes[:1])
+    return _reshape_shape(inner) + [_ts.TensorShape([]), _ts.TensorShape([])]
+
+
+def _quantized_concat_shape(ctx: InferenceContext):
+    """Concat's shape function on (values..., concat_dim); every range a scalar."""
+    from graphcompat.ops.array_ops import _concat_shape
+    n = ctx.attrs["N"]
+    _scalar(ctx, *range(1 + n, 1 + 3 * n))
+    inner = InferenceContext("Concat", ctx.name, list(ctx.inputs[1:1 + n]) + [ctx.inputs[0]], ctx.attrs,
+                             ctx.output_dtypes[:1])
+    return _concat_shape(inner) + [_ts.TensorShape([]), _ts.TensorShape([])]
+
+
 _Q = {"T": _QUANTIZED}
 defop("QuantizeV2", "input: float32, min_range: float32, max_range: float32 -> output: T, output_min: float32, "
       "output_max: float32", types=_Q, quantized=True, shape=_quantize_shape,
@@ -106,8 +124,15 @@ defop("QuantizedMatMul", "a: T1, b: T2, min_a: float32, max_a: float32, min_b: f
       attrs={"Toutput": _dtypes.qint32, "transpose_a": False, "transpose_b": False, "Tactivation": _dtypes.quint8},
       shape=_matmul_shape)
 
+defop("QuantizedReshape", "tensor: T, shape: Tshape, input_min: float32, input_max: float32 -> output: T, "
+      "output_min: float32, output_max: float32", quantized=True, shape=_quantized_reshape_shape,
+      attrs={"Tshape": _dtypes.int32}, types={"Tshape": (_dtypes.int32, _dtypes.int64)})
+defop("QuantizedConcat", "concat_dim: int32, values: N * T, input_mins: N * float32, input_maxes: N * float32 -> "
+      "output: T, output_min: float32, output_max: float32", quantized=True, shape=_quantized_concat_shape)
+
 # TF's generated wrappers return namedtuples named after the op type.
 QuantizeV2 = collections.namedtuple("QuantizeV2", ["output", "output_min", "output_max"])
+QuantizedConcat = collections.namedtuple("QuantizedConcat", ["output", "output_min", "output_max"])
 
 
 # --- attr checks: TF's op_def_library texts -----------------------------------------------------------------
@@ -194,4 +219,23 @@ def dequantize(input, min_range, max_range, mode: str = "MIN_COMBINED",  # noqa:
     return apply_op("Dequantize", [input, min_range, max_range], attrs, name=name)
 
 
-__all__ = ["quantize_v2", "quantize", "dequantize"]
+def quantized_concat(concat_dim, values, input_mins, input_maxes, name: Optional[str] = None):
+    """`tf.quantization.quantized_concat` (`tf.quantized_concat`): concatenates quantized tensors along
+    `concat_dim` (0 <= concat_dim < rank), requantizing each into the joint range (symmetric around 0 for
+    signed types); returns (output, output_min, output_max)."""
+    for arg, value in (("values", values), ("input_mins", input_mins), ("input_maxes", input_maxes)):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"Expected list for '{arg}' argument to 'quantized_concat' Op, not {value!r}.")
+    n = len(values)
+    if n < 2:  # TF's OpDef: N >= 2
+        raise ValueError(f"List argument 'values' to 'QuantizedConcat' Op with length {n} shorter than minimum "
+                         "length 2.")
+    for arg, value in (("input_mins", input_mins), ("input_maxes", input_maxes)):
+        if len(value) != n:
+            raise ValueError(f"List argument '{arg}' to 'quantized_concat' Op with length {len(value)} must match "
+                             f"length {n} of argument 'values'.")
+    return QuantizedConcat(*apply_op("QuantizedConcat", [concat_dim, list(values), list(input_mins),
+                                                         list(input_maxes)], name=name))
+
+
+__all__ = ["quantize_v2", "quantize", "dequantize", "quantized_concat"]

@@ -444,3 +444,58 @@ def quantized_mat_mul(ctx, op, a, b, min_a, max_a, min_b, max_b):
 def _c_float(value) -> str:
     from lowering.rules.quantization import _c_float as c_float
     return c_float(value)
+
+
+# --- QuantizedReshape, QuantizedConcat ----------------------------------------------------------------------
+@lowers("QuantizedReshape", context=True)
+def quantized_reshape(ctx, op, tensor, shape, input_min, input_max):
+    from lowering.rules.array import reshape
+    return reshape(tensor, shape), jnp.asarray(input_min, jnp.float32), jnp.asarray(input_max, jnp.float32)
+
+
+@lowers("QuantizedConcat", context=True)
+def quantized_concat(ctx, op, concat_dim, *inputs):
+    dtype = np.dtype(op.attrs["T"].as_numpy_dtype)[0]
+    if dtype not in (np.uint8, np.int32):
+        raise no_kernel(op, ["device='CPU'; T in [DT_QINT32]", "device='CPU'; T in [DT_QUINT8]"])
+    n = op.attrs["N"]
+    values, mins, maxes = inputs[:n], inputs[n:2 * n], inputs[2 * n:]
+    if _invalid(np.ndim(concat_dim) == 0, lambda: "Concat dim tensor should be a scalar integer, but got shape "
+                                                  f"{_shape_text(concat_dim)}"):
+        return jnp.zeros((0,), dtype), jnp.float32(0), jnp.float32(0)
+    from lowering.rules.array import _ints
+    axis = _ints(concat_dim)[0]  # host memory in TF: a value the rule needs concretely
+    rank = jnp.ndim(values[0])
+    if _invalid(0 <= axis < rank, f"ConcatOp : Expected concatenating dimensions in the range [0, {rank}), but got "
+                                  f"{axis}"):
+        return jnp.zeros((0,), dtype), jnp.float32(0), jnp.float32(0)
+    first = tuple(jnp.shape(values[0]))
+    for i, value in enumerate(values):
+        shape = tuple(jnp.shape(value))
+        same = len(shape) == rank and all(a == b for j, (a, b) in enumerate(zip(shape, first)) if j != axis)
+        kind = "Ranks of all input tensors should match" if len(shape) != rank else \
+            "Dimensions of inputs should match"
+        if _invalid(same, f"ConcatOp : {kind}: shape[0] = [{','.join(map(str, first))}] vs. shape[{i}] = "
+                          f"[{','.join(map(str, shape))}]"):
+            return jnp.zeros((0,), dtype), jnp.float32(0), jnp.float32(0)
+    mins = [_concrete(m) for m in mins]
+    maxes = [_concrete(m) for m in maxes]
+    xp = _xp(*mins, *maxes)
+    mins = [_f32(xp, _scalar(m)) for m in mins]
+    maxes = [_f32(xp, _scalar(m)) for m in maxes]
+    overall_min, overall_max = mins[0], maxes[0]
+    for low, high in zip(mins[1:], maxes[1:]):
+        overall_min, overall_max = xp.minimum(overall_min, low), xp.maximum(overall_max, high)
+    if dtype == np.int32:  # signed: a range symmetric around zero
+        largest = xp.maximum(xp.abs(overall_min), xp.abs(overall_max))
+        overall_min, overall_max = -largest, largest
+    lowest, highest = _limits(dtype)
+    bits = 8 * dtype.itemsize
+    parts = []
+    for value, low, high in zip(values, mins, maxes):
+        value = jnp.asarray(value)
+        requantized = _to_storage(_quantize_min_first(_dequantize_min_first(value, low, high, lowest, xp, bits),
+                                                      overall_min, overall_max, lowest, highest, bits, xp), dtype)
+        same = (low == overall_min) & (high == overall_max)  # TF copies such an input unchanged
+        parts.append(jnp.where(same, value, requantized))
+    return jnp.concatenate(parts, axis=axis), _f32(xp, overall_min), _f32(xp, overall_max)
