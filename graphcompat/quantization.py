@@ -10,8 +10,10 @@ from graphcompat.ops.quantization_ops import (fake_quant_with_min_max_args,  # n
                                               fake_quant_with_min_max_vars_gradient,
                                               fake_quant_with_min_max_vars_per_channel,
                                               fake_quant_with_min_max_vars_per_channel_gradient)
-from graphcompat.ops.quantized_ops import dequantize, quantize, quantized_concat  # noqa: F401
+from graphcompat.ops.quantized_ops import (dequantize, quantize, quantize_and_dequantize,  # noqa: F401
+                                           quantize_and_dequantize_v2, quantized_concat)
 
 __all__ = ["fake_quant_with_min_max_args", "fake_quant_with_min_max_args_gradient", "fake_quant_with_min_max_vars",
            "fake_quant_with_min_max_vars_gradient", "fake_quant_with_min_max_vars_per_channel",
-           "fake_quant_with_min_max_vars_per_channel_gradient", "quantize", "dequantize", "quantized_concat"]
+           "fake_quant_with_min_max_vars_per_channel_gradient", "quantize", "dequantize", "quantized_concat",
+           "quantize_and_dequantize", "quantize_and_dequantize_v2"]

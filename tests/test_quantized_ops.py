@@ -230,6 +230,55 @@ def test_quantized_reshape_imported():
     _import_and_compare(build)
 
 
+# --- QuantizeAndDequantize (float in, float out) ------------------------------------------------------------
+QDQ_X = np.concatenate([_rng.uniform(-3, 4, 40), [0.5, -0.5, 1.5, 2.5, -2.5, 3.0, -3.0, 2.2, -1.7]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("fn", ["quantize_and_dequantize", "quantize_and_dequantize_v2"])
+def test_quantize_and_dequantize_table(dtype, fn):
+    """signed × num_bits × range_given × round_mode × narrow_range (V2 and V4 ops)."""
+    def build(tf):
+        x = tf.constant(QDQ_X.astype(dtype))
+        out = []
+        for signed in (True, False):
+            for bits in (2, 8):
+                for range_given in (True, False):
+                    for round_mode in ("HALF_TO_EVEN", "HALF_UP"):
+                        for narrow in (False, True):
+                            out.append(getattr(tf.quantization, fn)(
+                                x, tf.constant(-1.7, dtype), tf.constant(2.2, dtype), signed_input=signed,
+                                num_bits=bits, range_given=range_given, round_mode=round_mode, narrow_range=narrow))
+        return out
+    compare(build, exact=True, runs=2)
+
+
+def test_quantize_and_dequantize_per_axis_and_gradients():
+    x = _rng.uniform(-3, 4, (4, 3)).astype(np.float32)
+
+    def build(tf):
+        out = [tf.quantization.quantize_and_dequantize_v2(x, [-1.0, -2.0, 0.5], [1.0, 3.0, 2.0], axis=1),
+               tf.quantization.quantize_and_dequantize_v2(tf.constant(x), [0.0] * 4, [1.0] * 4, axis=-2,
+                                                          num_bits=4)]
+        c = tf.constant(x)
+        y = tf.quantization.quantize_and_dequantize_v2(c, -1.0, 2.0, range_given=True)
+        z = tf.quantization.quantize_and_dequantize(c, -1.0, 2.0, range_given=True)
+        return out + tf.gradients(tf.reduce_sum(y * y) + tf.reduce_sum(z * 3.0), [c])
+    compare(build, exact=True, runs=2)
+    grad_ops = [(n, t) for n, t in oracle.op_names(graphcompat, build) if t.startswith("QuantizeAndDequantize")]
+    assert grad_ops == [(n, t) for n, t in oracle.op_names(_v1(), build) if t.startswith("QuantizeAndDequantize")]
+
+
+def test_quantize_and_dequantize_v3_imported():
+    x = _rng.uniform(-3, 4, (4, 3)).astype(np.float32)
+
+    def build(tf):
+        return [tf.raw_ops.QuantizeAndDequantizeV3(input=x, input_min=-1.0, input_max=2.0, num_bits=bits,
+                                                   range_given=range_given, signed_input=signed)
+                for bits in (3, 8) for range_given in (True, False) for signed in (True, False)]
+    _import_and_compare(build)
+
+
 # --- ops without public builders: NodeDefs TF wrote, imported ----------------------------------------------
 def _import_and_compare(build_tf, feed=None, runs: int = 2, close=()):
     """Builds with TF (tf.raw_ops), runs it, imports its GraphDef into graphcompat, runs that; exact but
@@ -365,6 +414,9 @@ BUILD_ERRORS = {
                                                          [0.0], [1.0, 1.0]),
     "concat_dim_past_rank": lambda tf: tf.quantized_concat(2, [tf.constant(np.uint8([[1]]), tf.quint8)] * 2,
                                                            [0.0, 0.0], [1.0, 1.0]),
+    "qdq_bad_round_mode": lambda tf: tf.quantization.quantize_and_dequantize([1.0], 1.0, 0.5, round_mode="UP"),
+    "qdq_axis_sizes": lambda tf: tf.quantization.quantize_and_dequantize([[1.0, 2.0]], [1.0, 2.0, 3.0],
+                                                                         [3.0, 4.0, 5.0], range_given=True, axis=1),
     "dequantize_axis_sizes": lambda tf: tf.dequantize(tf.constant(np.int8([1, 2]), tf.qint8), [-1.0, -1.0, 3],
                                                       [1.0, 1.0, 3], axis=0),
 }
@@ -383,6 +435,10 @@ RUN_ERRORS = {
                                                  mode="MIN_FIRST"),
     "concat_no_kernel": lambda tf: tf.quantized_concat(0, [tf.constant(np.int8([1]), tf.qint8)] * 2, [0.0, 0.0],
                                                        [1.0, 1.0]),
+    "qdq_num_bits": lambda tf: tf.quantization.quantize_and_dequantize([1.0], -1.0, 1.0, num_bits=70),
+    "qdq_min_above_max": lambda tf: tf.quantization.quantize_and_dequantize_v2([1.0], 1.0, 0.5, range_given=True),
+    "qdq_given_range_per_axis": lambda tf: tf.quantization.quantize_and_dequantize_v2(
+        [[1.0, 2.0]], [-1.0, -1.0], [1.0, 1.0], range_given=True, axis=1),
     "bfloat16_needs_min_combined": lambda tf: tf.dequantize(tf.constant(np.uint8([1]), tf.quint8), 0.0, 1.0,
                                                             mode="SCALED", dtype=tf.bfloat16),
 }
@@ -426,6 +482,9 @@ IMPORTED_ERRORS = {
     "requantize_no_kernel": lambda tf: tf.raw_ops.Requantize(
         input=tf.constant(np.int8([1]), tf.qint8), input_min=-1.0, input_max=1.0, requested_output_min=-1.0,
         requested_output_max=1.0, out_type=tf.quint8)[0],
+    "qdq_half_no_kernel": lambda tf: tf.raw_ops.QuantizeAndDequantizeV2(
+        input=tf.constant([1.0], tf.float16), input_min=tf.constant(-1.0, tf.float16),
+        input_max=tf.constant(1.0, tf.float16)),
     "matmul_bad_range": lambda tf: tf.raw_ops.QuantizedMatMul(
         a=tf.constant(np.uint8([[1]]), tf.quint8), b=tf.constant(np.uint8([[1]]), tf.quint8), min_a=2.0, max_a=1.0,
         min_b=0.0, max_b=1.0)[0],

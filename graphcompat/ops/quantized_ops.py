@@ -14,6 +14,7 @@ import collections
 import numbers
 from typing import Optional
 
+from graphcompat.custom_gradient import builtin_gradient
 from graphcompat.framework import dtypes as _dtypes
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
@@ -102,6 +103,35 @@ def _quantized_concat_shape(ctx: InferenceContext):
     return _concat_shape(inner) + [_ts.TensorShape([]), _ts.TensorShape([])]
 
 
+def _qdq_shape(ctx: InferenceContext):
+    """TF's QuantizeAndDequantizeV2/V3/V4 shape function: scalar ranges, or one per slice along `axis`."""
+    axis = ctx.attrs.get("axis", -1)
+    if axis < -1:
+        raise ctx.error(f"axis should be at least -1, got {axis}")
+    inputs = ctx.shape(0)
+    for i in (1, 2):
+        if axis == -1:
+            _with_rank(ctx, ctx.shape(i), 0)
+        else:
+            if inputs.ndims is not None and inputs.ndims < axis + 1:
+                raise ctx.error(f"Shape must be at least rank {axis + 1} but is rank {inputs.ndims}")
+            width = _with_rank(ctx, ctx.shape(i), 1).as_list()[0]
+            depth = inputs.as_list()[axis] if inputs.ndims is not None else None
+            if depth is not None and width is not None and depth != width:
+                raise ctx.error(f"Dimensions must be equal, but are {width} and {depth}")
+    if len(ctx.inputs) > 3:  # V3's num_bits
+        _with_rank(ctx, ctx.shape(3), 0)
+    return [inputs]
+
+
+def _qdq_grad_shape(ctx: InferenceContext):
+    axis = ctx.attrs.get("axis", -1)
+    inputs = merge_shapes(ctx, ctx.shape(0), ctx.shape(1))
+    minmax = _with_rank(ctx, ctx.shape(2), 0 if axis == -1 else 1)
+    minmax = merge_shapes(ctx, minmax, _with_rank(ctx, ctx.shape(3), 0 if axis == -1 else 1))
+    return [inputs, minmax, minmax]
+
+
 _Q = {"T": _QUANTIZED}
 defop("QuantizeV2", "input: float32, min_range: float32, max_range: float32 -> output: T, output_min: float32, "
       "output_max: float32", types=_Q, quantized=True, shape=_quantize_shape,
@@ -129,6 +159,19 @@ defop("QuantizedReshape", "tensor: T, shape: Tshape, input_min: float32, input_m
       attrs={"Tshape": _dtypes.int32}, types={"Tshape": (_dtypes.int32, _dtypes.int64)})
 defop("QuantizedConcat", "concat_dim: int32, values: N * T, input_mins: N * float32, input_maxes: N * float32 -> "
       "output: T, output_min: float32, output_max: float32", quantized=True, shape=_quantized_concat_shape)
+
+_QDQ_TYPES = {"T": (_dtypes.bfloat16, _dtypes.float16, _dtypes.float32, _dtypes.float64)}
+_QDQ_ATTRS = {"signed_input": True, "num_bits": 8, "range_given": False, "round_mode": "HALF_TO_EVEN",
+              "narrow_range": False, "axis": -1}
+defop("QuantizeAndDequantizeV2", "input: T, input_min: T, input_max: T -> output: T", types=_QDQ_TYPES,
+      attrs=dict(_QDQ_ATTRS), shape=_qdq_shape)
+defop("QuantizeAndDequantizeV4", "input: T, input_min: T, input_max: T -> output: T", types=_QDQ_TYPES,
+      attrs=dict(_QDQ_ATTRS), shape=_qdq_shape)
+defop("QuantizeAndDequantizeV3", "input: T, input_min: T, input_max: T, num_bits: int32 -> output: T",
+      types=_QDQ_TYPES, attrs={"signed_input": True, "range_given": True, "narrow_range": False, "axis": -1},
+      shape=_qdq_shape)
+defop("QuantizeAndDequantizeV4Grad", "gradients: T, input: T, input_min: T, input_max: T -> input_backprop: T, "
+      "input_min_backprop: T, input_max_backprop: T", types=_QDQ_TYPES, attrs={"axis": -1}, shape=_qdq_grad_shape)
 
 # TF's generated wrappers return namedtuples named after the op type.
 QuantizeV2 = collections.namedtuple("QuantizeV2", ["output", "output_min", "output_max"])
@@ -219,6 +262,48 @@ def dequantize(input, min_range, max_range, mode: str = "MIN_COMBINED",  # noqa:
     return apply_op("Dequantize", [input, min_range, max_range], attrs, name=name)
 
 
+def _qdq_attrs(op_type: str, input, signed_input, num_bits, range_given, round_mode, narrow_range,  # noqa: A002
+               axis) -> dict:
+    return {"signed_input": _check_bool(signed_input, "signed_input"), "num_bits": _check_int(num_bits, "num_bits"),
+            "range_given": _check_bool(range_given, "range_given"),
+            "round_mode": _check_string(op_type, "round_mode", round_mode, ("HALF_TO_EVEN", "HALF_UP")),
+            "narrow_range": _check_bool(narrow_range, "narrow_range"), "axis": _axis(input, axis)}
+
+
+def quantize_and_dequantize(input, input_min, input_max, signed_input: bool = True,  # noqa: A002
+                            num_bits: int = 8, range_given: bool = False, round_mode: str = "HALF_TO_EVEN",
+                            name: Optional[str] = None, narrow_range: bool = False,
+                            axis: Optional[int] = None) -> _ops.Tensor:
+    """`tf.quantization.quantize_and_dequantize` (deprecated in TF): a `QuantizeAndDequantizeV2` op, float
+    `input` rounded to the grid of a `num_bits` integer over [input_min, input_max] (or the data's own range
+    when not `range_given`); its gradient passes straight through."""
+    return apply_op("QuantizeAndDequantizeV2", [input, input_min, input_max],
+                    _qdq_attrs("QuantizeAndDequantizeV2", input, signed_input, num_bits, range_given, round_mode,
+                               narrow_range, axis), name=name)
+
+
+def quantize_and_dequantize_v2(input, input_min, input_max, signed_input: bool = True,  # noqa: A002
+                               num_bits: int = 8, range_given: bool = False, round_mode: str = "HALF_TO_EVEN",
+                               name: Optional[str] = None, narrow_range: bool = False,
+                               axis: Optional[int] = None) -> _ops.Tensor:
+    """`tf.quantization.quantize_and_dequantize_v2`: the same values as a `QuantizeAndDequantizeV4` op,
+    whose gradient (`QuantizeAndDequantizeV4Grad`) passes only inside [input_min, input_max]."""
+    return apply_op("QuantizeAndDequantizeV4", [input, input_min, input_max],
+                    _qdq_attrs("QuantizeAndDequantizeV4", input, signed_input, num_bits, range_given, round_mode,
+                               narrow_range, axis), name=name)
+
+
+QuantizeAndDequantizeV4Grad = collections.namedtuple(
+    "QuantizeAndDequantizeV4Grad", ["input_backprop", "input_min_backprop", "input_max_backprop"])
+
+
+@builtin_gradient("QuantizeAndDequantizeV4")
+def _quantize_and_dequantize_v4_grad(op: _ops.Operation, grad):
+    """TF's _QuantizeAndDequantizeV4Grad: the V4Grad op's three outputs."""
+    return list(apply_op("QuantizeAndDequantizeV4Grad", [grad, op.inputs[0], op.inputs[1], op.inputs[2]],
+                         {"axis": op.get_attr("axis")}))
+
+
 def quantized_concat(concat_dim, values, input_mins, input_maxes, name: Optional[str] = None):
     """`tf.quantization.quantized_concat` (`tf.quantized_concat`): concatenates quantized tensors along
     `concat_dim` (0 <= concat_dim < rank), requantizing each into the joint range (symmetric around 0 for
@@ -238,4 +323,7 @@ def quantized_concat(concat_dim, values, input_mins, input_maxes, name: Optional
                                                          list(input_maxes)], name=name))
 
 
-__all__ = ["quantize_v2", "quantize", "dequantize", "quantized_concat"]
+builtin_gradient("QuantizeAndDequantizeV4Grad")(None)  # TF: no gradient of the gradient op
+
+__all__ = ["quantize_v2", "quantize", "dequantize", "quantized_concat", "quantize_and_dequantize",
+           "quantize_and_dequantize_v2"]

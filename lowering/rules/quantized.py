@@ -499,3 +499,150 @@ def quantized_concat(ctx, op, concat_dim, *inputs):
         same = (low == overall_min) & (high == overall_max)  # TF copies such an input unchanged
         parts.append(jnp.where(same, value, requantized))
     return jnp.concatenate(parts, axis=axis), _f32(xp, overall_min), _f32(xp, overall_max)
+
+
+# --- QuantizeAndDequantizeV2 / V3 / V4 (float in, float out) and V4Grad ------------------------------------
+def _exact_mul(a, b, dtype):
+    """a * b rounded once in `dtype`, never fused into a following addition (float32: `_mul_f32`)."""
+    if _is_static(a, b):
+        with np.errstate(all="ignore"):
+            return np.multiply(a, b, dtype=dtype)
+    if np.dtype(dtype) == np.float32:
+        return _mul_f32(a, b)
+    if np.dtype(dtype) == np.float64:
+        return lax.optimization_barrier(jnp.asarray(a, dtype) * jnp.asarray(b, dtype))
+    return (jnp.asarray(a, jnp.float32) * jnp.asarray(b, jnp.float32)).astype(dtype)  # half: Eigen's float step
+
+
+def _qdq_range(signed_input: bool, num_bits: int, narrow_range: bool, min_range, max_range, dtype, xp):
+    """ComputeQuantizationRange: (min_range, max_range, scale, inverse_scale) in the input's type, the side
+    of the range that sets the scale kept, the other moved onto the grid."""
+    half = 1 << (num_bits - 1)
+    min_q = (-half + 1 if narrow_range else -half) if signed_input else 0
+    max_q = half - 1 if signed_input else (1 << num_bits) - 1
+    cast = (lambda v: np.asarray(v, dtype)) if xp is np else (lambda v: jnp.asarray(v, dtype))
+    min_qf, max_qf, big = cast(min_q), cast(max_q), cast(np.finfo(dtype).max)
+    min_range, max_range = cast(min_range), cast(max_range)
+    with np.errstate(all="ignore"):
+        from_min = xp.where(cast(min_qf * min_range) > 0, _div(xp, min_qf, min_range, dtype), big)
+        from_max = xp.where(cast(max_qf * max_range) > 0, _div(xp, max_qf, max_range, dtype), big)
+        use_min = from_min < from_max
+        scale = xp.where(use_min, from_min, from_max)
+        inverse = xp.where(use_min, _div(xp, min_range, min_qf, dtype), _div(xp, max_range, max_qf, dtype))
+        new_min = xp.where(use_min, min_range, cast(min_qf * inverse))
+        new_max = xp.where(use_min, cast(max_qf * inverse), max_range)
+    return cast(new_min), cast(new_max), cast(scale), cast(inverse)
+
+
+def _qdq_values(x, signed_input, num_bits, range_given, round_mode, narrow_range, axis, min_range, max_range):
+    dtype = np.dtype(x.dtype)
+    reduce_axes = tuple(i for i in range(jnp.ndim(x)) if i != axis) if axis > -1 else None
+    if not range_given:  # the data's own range (per slice along axis)
+        min_range, max_range = jnp.min(x, axis=reduce_axes), jnp.max(x, axis=reduce_axes)
+    min_range, max_range = _concrete(min_range), _concrete(max_range)
+    xp = _xp(min_range, max_range)
+    low, high, scale, inverse = _qdq_range(signed_input, num_bits, narrow_range, min_range, max_range, dtype, xp)
+    low, high, scale, inverse = _slices(x, axis, *(v if xp is np else jnp.asarray(v) for v in
+                                                   (low, high, scale, inverse)))
+    if range_given:
+        x = _clamp(x, jnp.asarray(low, dtype), jnp.asarray(high, dtype))
+    scaled = _exact_mul(x, jnp.asarray(scale, dtype), dtype)
+    if round_mode == "HALF_UP":
+        rounded = jnp.floor((scaled + jnp.asarray(0.5, dtype)).astype(dtype))
+    else:
+        rounded = jnp.round(scaled)
+    return (jnp.asarray(rounded, dtype) * jnp.asarray(inverse, dtype)).astype(dtype)
+
+
+def _qdq_checks(x, min_range, max_range, *, num_bits, signed_input, range_given, axis, round_mode,
+                num_bits_text: str) -> bool:
+    """The kernels' checks; True when the run may compute."""
+    limit = 62 if signed_input else 63
+    if _invalid(0 < num_bits < limit,
+                f"num_bits is out of range: {num_bits} with {num_bits_text} {1 if signed_input else 0}"):
+        return False
+    if _invalid(round_mode in ("HALF_TO_EVEN", "HALF_UP"),
+                f"Round mode string must be 'HALF_UP' or 'HALF_TO_EVEN', is '{round_mode}'"):
+        return False
+    if _invalid(axis == -1 or axis < jnp.ndim(x), f"Shape must be at least rank {axis + 1} but is rank {jnp.ndim(x)}"):
+        return False
+    if not range_given:
+        return True
+    # TF 2.21's kernels take a given range as scalars only, per-axis too (its per-channel range_given path
+    # is unreachable)
+    if _invalid(jnp.ndim(min_range) == 0, "input_min must be a scalar.") or \
+            _invalid(jnp.ndim(max_range) == 0, "input_max must be a scalar."):
+        return False
+    if axis == -1:
+        low, high = _scalar(min_range), _scalar(max_range)
+        require(low <= high, errors.InvalidArgumentError,
+                lambda: f"Invalid range: input_min {_c_float(low)} > input_max {_c_float(high)}")
+    return True
+
+
+# TF's CPU build registers the QuantizeAndDequantize kernels for float and double only (its error lists these)
+_QDQ_KERNELS = ["device='XLA_GPU_JIT'; T in [DT_FLOAT, DT_DOUBLE, DT_BFLOAT16, DT_HALF]", "device='GPU'; T in [DT_DOUBLE]",
+                "device='GPU'; T in [DT_FLOAT]", "device='CPU'; T in [DT_DOUBLE]", "device='CPU'; T in [DT_FLOAT]",
+                "device='XLA_CPU_JIT'; T in [DT_FLOAT, DT_DOUBLE, DT_BFLOAT16, DT_HALF]"]
+
+
+def _qdq_kernel(op) -> None:
+    if np.dtype(op.attrs["T"].as_numpy_dtype) not in (np.float32, np.float64):
+        raise no_kernel(op, _QDQ_KERNELS)
+
+
+def _qdq_rule(straight_through: bool):
+    def rule(ctx, op, x, min_range, max_range, num_bits=None, *, num_bits_text="signed_input_"):
+        _qdq_kernel(op)
+        attrs = op.attrs
+        return _qdq_compute(x, min_range, max_range, signed_input=attrs["signed_input"],
+                            num_bits=attrs["num_bits"] if num_bits is None else num_bits,
+                            range_given=attrs["range_given"], round_mode=attrs.get("round_mode", "HALF_TO_EVEN"),
+                            narrow_range=attrs["narrow_range"], axis=attrs["axis"], num_bits_text=num_bits_text,
+                            straight_through=straight_through)
+    return rule
+
+
+def _qdq_compute(x, min_range, max_range, *, signed_input, num_bits, range_given, round_mode, narrow_range, axis,
+                 num_bits_text, straight_through):
+    if True:
+        x = jnp.asarray(x)
+        if not _qdq_checks(x, min_range, max_range, num_bits=int(num_bits), signed_input=signed_input,
+                           range_given=range_given, axis=axis, round_mode=round_mode, num_bits_text=num_bits_text):
+            return jnp.zeros(jnp.shape(x), x.dtype)
+        compute = lambda v, lo, hi: _qdq_values(v, signed_input, int(num_bits), range_given, round_mode,  # noqa: E731
+                                                narrow_range, axis, lo, hi)
+        if not straight_through:
+            return compute(x, min_range, max_range)
+
+        @jax.custom_vjp
+        def qdq(v, lo, hi):
+            return compute(v, lo, hi)
+
+        def backward(ranges, g):  # TF: the gradient passes straight through, none to the range
+            return g, jnp.zeros_like(ranges[0]), jnp.zeros_like(ranges[1])
+        qdq.defvjp(lambda v, lo, hi: (qdq(v, lo, hi), (lo, hi)), backward)
+        return qdq(x, jnp.asarray(min_range, x.dtype), jnp.asarray(max_range, x.dtype))
+
+
+lowers("QuantizeAndDequantizeV2", context=True)(_qdq_rule(straight_through=True))
+lowers("QuantizeAndDequantizeV4", context=True)(_qdq_rule(straight_through=False))
+
+
+@lowers("QuantizeAndDequantizeV3", context=True)
+def quantize_and_dequantize_v3(ctx, op, x, min_range, max_range, num_bits):
+    from lowering.rules.array import _ints
+    return _qdq_rule(straight_through=True)(ctx, op, x, min_range, max_range, num_bits=_ints(num_bits)[0],
+                                            num_bits_text="`signed_input_`")
+
+
+@lowers("QuantizeAndDequantizeV4Grad", context=True)
+def quantize_and_dequantize_v4_grad(ctx, op, gradients, x, min_range, max_range):
+    _qdq_kernel(op)
+    axis = op.attrs["axis"]
+    gradients, x = jnp.asarray(gradients), jnp.asarray(x)
+    low, high = _slices(x, axis, jnp.asarray(min_range), jnp.asarray(max_range))
+    one, zero = jnp.asarray(1, x.dtype), jnp.asarray(0, x.dtype)
+    inside = jnp.where((x >= low) & (x <= high), one, zero)  # TF multiplies by the mask (NaN stays NaN)
+    return (gradients * inside, jnp.zeros(jnp.shape(min_range), x.dtype),
+            jnp.zeros(jnp.shape(max_range), x.dtype))
