@@ -346,6 +346,52 @@ def test_quantized_matmul_imported(transpose_a, transpose_b):
     _import_and_compare(build)
 
 
+@pytest.mark.parametrize("low,high", [(-1.0, 2.0), (0.0, 6.0), (0.5, 3.0)])
+def test_quantize_nodes_ops_imported(low, high):
+    """The ops graph_transforms' quantize_nodes writes: QuantizedRelu / Relu6 (quint8, qint32),
+    QuantizedMaxPool, QuantizedAvgPool, QuantizedConv2D (SAME / VALID, strides 1 and 2)."""
+    x = _rng.randint(0, 256, (2, 5, 6, 3)).astype(np.uint8)
+    w = _rng.randint(0, 256, (3, 2, 3, 4)).astype(np.uint8)
+    acc = _rng.randint(-2 ** 20, 2 ** 20, (2, 7)).astype(np.int32)
+    avg_pool = not _onednn()  # TF's oneDNN QuantizedAvgPool rounds halves to even; its reference kernel truncates
+
+    def build(tf):
+        c = tf.constant(x, tf.quint8)
+        out = []
+        for op in ("QuantizedRelu", "QuantizedRelu6"):
+            out += list(getattr(tf.raw_ops, op)(features=c, min_features=low, max_features=high, out_type=tf.quint8))
+            out += list(getattr(tf.raw_ops, op)(features=tf.constant(acc, tf.qint32), min_features=low * 1000,
+                                                max_features=high * 1000, out_type=tf.qint32))
+        for padding in ("SAME", "VALID"):
+            out += list(tf.raw_ops.QuantizedMaxPool(input=c, min_input=low, max_input=high, ksize=[1, 2, 3, 1],
+                                                    strides=[1, 2, 2, 1], padding=padding))
+            if avg_pool:
+                out += list(tf.raw_ops.QuantizedAvgPool(input=c, min_input=low, max_input=high, ksize=[1, 3, 2, 1],
+                                                        strides=[1, 1, 2, 1], padding=padding))
+            for stride in (1, 2):
+                out += list(tf.raw_ops.QuantizedConv2D(
+                    input=c, filter=tf.constant(w, tf.quint8), min_input=low, max_input=high, min_filter=-0.5,
+                    max_filter=1.5, strides=[1, stride, stride, 1], padding=padding))
+        return out
+    _import_and_compare(build)
+
+
+def test_quantized_avg_pool_truncates():
+    """TF's reference QuantizedAvgPool (int32 SpatialAvgPool): the mean of the real elements, truncated."""
+    x = _rng.randint(0, 256, (1, 4, 5, 2)).astype(np.uint8)
+    from graphcompat.framework.registry import apply_op
+    with graphcompat.Graph().as_default():
+        out = apply_op("QuantizedAvgPool", [graphcompat.constant(x, graphcompat.quint8), 0.0, 1.0],
+                       {"ksize": [1, 2, 2, 1], "strides": [1, 1, 1, 1], "padding": "SAME"})
+        with graphcompat.Session() as sess:
+            got = sess.run(out[0])
+    padded = np.pad(x.astype(np.int64), ((0, 0), (0, 1), (0, 1), (0, 0)))
+    ones = np.pad(np.ones_like(x, np.int64), ((0, 0), (0, 1), (0, 1), (0, 0)))
+    sums = padded[:, :-1, :-1] + padded[:, 1:, :-1] + padded[:, :-1, 1:] + padded[:, 1:, 1:]
+    counts = ones[:, :-1, :-1] + ones[:, 1:, :-1] + ones[:, :-1, 1:] + ones[:, 1:, 1:]
+    np.testing.assert_array_equal(got, (sums // counts).astype(np.uint8))
+
+
 def test_quantize_weights_style_frozen_graph():
     """What graph_transforms' quantize_weights writes: quint8 weight Consts with their float ranges,
     Dequantize (MIN_FIRST), then the float MatMul / BiasAdd of the original graph; TF's numbers."""
@@ -482,6 +528,14 @@ IMPORTED_ERRORS = {
     "requantize_no_kernel": lambda tf: tf.raw_ops.Requantize(
         input=tf.constant(np.int8([1]), tf.qint8), input_min=-1.0, input_max=1.0, requested_output_min=-1.0,
         requested_output_max=1.0, out_type=tf.quint8)[0],
+    "relu_x_no_kernel": lambda tf: tf.raw_ops.QuantizedReluX(
+        features=tf.constant(np.uint8([1]), tf.quint8), max_value=1.0, min_features=0.0, max_features=2.0)[0],
+    "relu_mixed_types": lambda tf: tf.raw_ops.QuantizedRelu(
+        features=tf.constant(np.uint8([1]), tf.quint8), min_features=0.0, max_features=2.0, out_type=tf.qint32)[0],
+    "conv_unequal_strides": lambda tf: tf.raw_ops.QuantizedConv2D(
+        input=tf.constant(np.zeros((1, 4, 4, 1), np.uint8), tf.quint8),
+        filter=tf.constant(np.zeros((2, 2, 1, 1), np.uint8), tf.quint8), min_input=0.0, max_input=1.0,
+        min_filter=0.0, max_filter=1.0, strides=[1, 2, 1, 1], padding="SAME")[0],
     "qdq_half_no_kernel": lambda tf: tf.raw_ops.QuantizeAndDequantizeV2(
         input=tf.constant([1.0], tf.float16), input_min=tf.constant(-1.0, tf.float16),
         input_max=tf.constant(1.0, tf.float16)),

@@ -173,6 +173,55 @@ defop("QuantizeAndDequantizeV3", "input: T, input_min: T, input_max: T, num_bits
 defop("QuantizeAndDequantizeV4Grad", "gradients: T, input: T, input_min: T, input_max: T -> input_backprop: T, "
       "input_min_backprop: T, input_max_backprop: T", types=_QDQ_TYPES, attrs={"axis": -1}, shape=_qdq_grad_shape)
 
+def _with_ranges(inner_shape, op_type: str, data: int, ranges):
+    """A float op's shape function on the first `data` inputs, scalar ranges after them."""
+    def shape(ctx: InferenceContext):
+        _scalar(ctx, *ranges)
+        attrs = {"data_format": "NHWC", "explicit_paddings": [], **ctx.attrs}  # the NHWC-only quantized kernels
+        inner = InferenceContext(op_type, ctx.name, ctx.inputs[:data], attrs, ctx.output_dtypes[:1])
+        return list(inner_shape(inner))[:1] + [_ts.TensorShape([]), _ts.TensorShape([])]
+    return shape
+
+
+def _unchanged(ctx: InferenceContext):
+    return [ctx.shape(0)]
+
+
+def _bias_add_shape(ctx: InferenceContext):
+    x = ctx.shape(0)
+    if x.ndims is not None and x.ndims < 2:
+        raise ctx.error(f"Shape must be at least rank 2 but is rank {x.ndims}")
+    _with_rank(ctx, ctx.shape(1), 1)
+    return [x]
+
+
+def _nn_shape(name: str):
+    from graphcompat.ops import nn_ops
+    return getattr(nn_ops, name)
+
+
+_RELU = {"Tinput": _QUANTIZED, "out_type": _QUANTIZED}
+defop("QuantizedRelu", "features: Tinput, min_features: float32, max_features: float32 -> activations: out_type, "
+      "min_activations: float32, max_activations: float32", types=_RELU, quantized=True,
+      attrs={"out_type": _dtypes.quint8}, shape=_with_ranges(_unchanged, "Relu", 1, (1, 2)))
+defop("QuantizedRelu6", "features: Tinput, min_features: float32, max_features: float32 -> activations: out_type, "
+      "min_activations: float32, max_activations: float32", types=_RELU, quantized=True,
+      attrs={"out_type": _dtypes.quint8}, shape=_with_ranges(_unchanged, "Relu6", 1, (1, 2)))
+defop("QuantizedReluX", "features: Tinput, max_value: float32, min_features: float32, max_features: float32 -> "
+      "activations: out_type, min_activations: float32, max_activations: float32", types=_RELU, quantized=True,
+      attrs={"out_type": _dtypes.quint8}, shape=_with_ranges(_unchanged, "Relu", 1, (1, 2, 3)))
+defop("QuantizedMaxPool", "input: T, min_input: float32, max_input: float32 -> output: T, min_output: float32, "
+      "max_output: float32", types=_Q, quantized=True, shape=_with_ranges(_nn_shape("_pool_shape"), "MaxPool", 1,
+                                                                         (1, 2)))
+defop("QuantizedAvgPool", "input: T, min_input: float32, max_input: float32 -> output: T, min_output: float32, "
+      "max_output: float32", types=_Q, quantized=True, shape=_with_ranges(_nn_shape("_pool_shape"), "AvgPool", 1,
+                                                                         (1, 2)))
+defop("QuantizedConv2D", "input: Tinput, filter: Tfilter, min_input: float32, max_input: float32, min_filter: float32, "
+      "max_filter: float32 -> output: out_type, min_output: float32, max_output: float32",
+      types={"Tinput": _QUANTIZED, "Tfilter": _QUANTIZED, "out_type": _QUANTIZED}, quantized=True,
+      attrs={"out_type": _dtypes.qint32, "dilations": [1, 1, 1, 1], "data_format": "NHWC"},
+      shape=_with_ranges(_nn_shape("_conv2d_shape"), "Conv2D", 2, (2, 3, 4, 5)))
+
 # TF's generated wrappers return namedtuples named after the op type.
 QuantizeV2 = collections.namedtuple("QuantizeV2", ["output", "output_min", "output_max"])
 QuantizedConcat = collections.namedtuple("QuantizedConcat", ["output", "output_min", "output_max"])

@@ -646,3 +646,129 @@ def quantize_and_dequantize_v4_grad(ctx, op, gradients, x, min_range, max_range)
     inside = jnp.where((x >= low) & (x <= high), one, zero)  # TF multiplies by the mask (NaN stays NaN)
     return (gradients * inside, jnp.zeros(jnp.shape(min_range), x.dtype),
             jnp.zeros(jnp.shape(max_range), x.dtype))
+
+
+# --- the quantize_nodes ops: QuantizedRelu / Relu6 / ReluX, QuantizedMaxPool / AvgPool, QuantizedConv2D ------
+def _float_to_quantized(value, range_min, range_max, dtype, xp):
+    """FloatToQuantized: FloatToQuantizedUnclamped clamped to T's limits."""
+    lowest, highest = _limits(dtype)
+    unclamped = _float_to_quantized_unclamped(value, range_min, range_max, lowest, 8 * np.dtype(dtype).itemsize, xp)
+    return xp.clip(unclamped, lowest, highest)
+
+
+def _same_types_kernel(op, kernel_types: tuple) -> np.dtype:
+    dtype = np.dtype(op.attrs["Tinput"].as_numpy_dtype)[0]
+    out = np.dtype(op.attrs["out_type"].as_numpy_dtype)[0]
+    if dtype != out or dtype not in kernel_types:
+        raise no_kernel(op, [f"device='CPU'; Tinput in [DT_{_TF_NAMES[t]}]; out_type in [DT_{_TF_NAMES[t]}]"
+                             for t in map(np.dtype, kernel_types)])
+    return dtype
+
+
+def _relu_rule(upper):
+    """QuantizedRelu (upper None) and Relu6 (6.0): a clamp in quantized space, the range unchanged."""
+    def rule(ctx, op, features, min_input, max_input):
+        dtype = _same_types_kernel(op, (np.int32, np.uint8))
+        min_input, max_input = _concrete(_scalar(min_input)), _concrete(_scalar(max_input))
+        xp = _xp(min_input, max_input)
+        min_input, max_input = _f32(xp, min_input), _f32(xp, max_input)
+        out = jnp.maximum(jnp.asarray(features), jnp.asarray(_float_to_quantized(0.0, min_input, max_input, dtype, xp),
+                                                             dtype))
+        if upper is not None:
+            out = jnp.minimum(out, jnp.asarray(_float_to_quantized(upper, min_input, max_input, dtype, xp), dtype))
+        return out.astype(dtype), jnp.asarray(min_input, jnp.float32), jnp.asarray(max_input, jnp.float32)
+    return rule
+
+
+lowers("QuantizedRelu", context=True)(_relu_rule(None))
+lowers("QuantizedRelu6", context=True)(_relu_rule(6.0))
+
+
+@lowers("QuantizedReluX", context=True)
+def quantized_relu_x(ctx, op, features, max_value, min_input, max_input):
+    # TF 2.21's CPU build registers no QuantizedReluX kernel at all
+    raise no_kernel(op, ["<no registered kernels>"])
+
+
+def _quint8_only(op) -> None:
+    if np.dtype(op.attrs["T"].as_numpy_dtype)[0] != np.uint8:
+        raise no_kernel(op, ["device='CPU'; T in [DT_QUINT8]"])
+
+
+def _pool_checks(x, ksize, strides) -> bool:
+    if _invalid(len(ksize) == 4, "Sliding window ksize field must specify 4 dimensions") or \
+            _invalid(len(strides) == 4, "Sliding window strides field must specify 4 dimensions"):
+        return False
+    if _fail(ksize[0] == 1 and strides[0] == 1, errors.UnimplementedError,
+             "Pooling is not yet supported on the batch dimension."):
+        return False
+    return not _invalid(jnp.ndim(x) == 4, "tensor_in must be 4-dimensional")
+
+
+@lowers("QuantizedMaxPool", context=True)
+def quantized_max_pool(ctx, op, x, min_input, max_input):
+    _quint8_only(op)
+    ksize, strides, padding = list(op.attrs["ksize"]), list(op.attrs["strides"]), op.attrs["padding"]
+    if not _pool_checks(x, ksize, strides):
+        return jnp.zeros((0,), jnp.uint8), jnp.float32(0), jnp.float32(0)
+    out = lax.reduce_window(jnp.asarray(x), np.uint8(0), lax.max, tuple(ksize), tuple(strides), padding)
+    return out, jnp.asarray(_scalar(min_input), jnp.float32), jnp.asarray(_scalar(max_input), jnp.float32)
+
+
+@lowers("QuantizedAvgPool", context=True)
+def quantized_avg_pool(ctx, op, x, min_input, max_input):
+    """TF's reference kernel: SpatialAvgPool on int32, the window's sum divided by its count of real
+    elements, truncating (TF's oneDNN kernel rounds halves to even instead)."""
+    _quint8_only(op)
+    ksize, strides, padding = list(op.attrs["ksize"]), list(op.attrs["strides"]), op.attrs["padding"]
+    if not _pool_checks(x, ksize, strides):
+        return jnp.zeros((0,), jnp.uint8), jnp.float32(0), jnp.float32(0)
+    x = jnp.asarray(x, jnp.int32)
+    total = lax.reduce_window(x, np.int32(0), lax.add, tuple(ksize), tuple(strides), padding)
+    counts = lax.reduce_window(jnp.ones(jnp.shape(x), jnp.int32), np.int32(0), lax.add, tuple(ksize), tuple(strides),
+                               padding)
+    out = jnp.clip(lax.div(total, counts), 0, 255).astype(jnp.uint8)
+    return out, jnp.asarray(_scalar(min_input), jnp.float32), jnp.asarray(_scalar(max_input), jnp.float32)
+
+
+@lowers("QuantizedConv2D", context=True)
+def quantized_conv2d(ctx, op, x, w, min_input, max_input, min_filter, max_filter):
+    """im2col + gemmlowp with TF's offsets: sum((x - offset_input) * (w - offset_filter)) in int32, the
+    padding contributing zero; one int32 step is the product of the inputs' steps."""
+    attrs = op.attrs
+    if (np.dtype(attrs["Tinput"].as_numpy_dtype)[0], np.dtype(attrs["Tfilter"].as_numpy_dtype)[0],
+            np.dtype(attrs["out_type"].as_numpy_dtype)[0]) != (np.uint8, np.uint8, np.int32):
+        raise no_kernel(op, ["device='CPU'; Tinput in [DT_QUINT8]; Tfilter in [DT_QUINT8]; out_type in [DT_QINT32]"])
+    strides, padding, dilations = list(attrs["strides"]), attrs["padding"], list(attrs.get("dilations", [1] * 4))
+    if _invalid(len(strides) == 4, "Sliding window strides field must specify 4 dimensions") or \
+            _fail(strides[0] == 1 and strides[3] == 1, errors.UnimplementedError,
+                  "Current implementation does not yet support strides in the batch and depth dimensions.") or \
+            _invalid(strides[1] == strides[2], "Current implementation only supports equal length strides in the "
+                                               "row and column dimensions.") or \
+            _fail(all(d == 1 for d in dilations), errors.UnimplementedError,
+                  "Current implementation does not yet support dilations.") or \
+            _invalid(jnp.ndim(x) == 4, f"input must be 4-dimensional{_shape_text(x)}") or \
+            _invalid(jnp.ndim(w) == 4, f"filter must be 4-dimensional: {_shape_text(w)}") or \
+            _invalid(jnp.shape(x)[3] == jnp.shape(w)[2],
+                     f"input and filter must have the same depth: {jnp.shape(x)[3]} vs {jnp.shape(w)[2]}"):
+        return jnp.zeros((0,), jnp.int32), jnp.float32(0), jnp.float32(0)
+    min_input, max_input, min_filter, max_filter = (_concrete(_scalar(v)) for v in
+                                                    (min_input, max_input, min_filter, max_filter))
+    xp = _xp(min_input, max_input, min_filter, max_filter)
+    min_input, max_input, min_filter, max_filter = (_f32(xp, v) for v in (min_input, max_input, min_filter,
+                                                                          max_filter))
+    if xp is np and max_input < 0:
+        # an input range entirely below zero puts TF's input offset past 255, where its gemmlowp path gives
+        # other sums than the offset arithmetic; not reproduced
+        raise NotImplementedError("QuantizedConv2D with an input range entirely below zero (max_input < 0)")
+    offset_input = _float_to_quantized_unclamped(0.0, min_input, max_input, 0, 8, xp)
+    offset_filter = _float_to_quantized_unclamped(0.0, min_filter, max_filter, 0, 8, xp)
+    lhs = jnp.asarray(x, jnp.int32) - jnp.asarray(offset_input, jnp.int32)
+    rhs = jnp.asarray(w, jnp.int32) - jnp.asarray(offset_filter, jnp.int32)
+    out = lax.conv_general_dilated(lhs, rhs, window_strides=tuple(strides[1:3]), padding=padding,
+                                   dimension_numbers=("NHWC", "HWIO", "NHWC"), preferred_element_type=jnp.int32)
+    level = (_float_for_one_level(min_input, max_input, 0, 255, xp) *
+             _float_for_one_level(min_filter, max_filter, 0, 255, xp)).astype(_F32)
+    low, high = _limits(np.int32)
+    return out.astype(jnp.int32), jnp.asarray(level * _F32(low), jnp.float32), \
+        jnp.asarray(level * _F32(high), jnp.float32)
