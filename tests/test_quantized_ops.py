@@ -479,8 +479,6 @@ RUN_ERRORS = {
     "half_to_even_needs_scaled": lambda tf: tf.quantize([1.0, 2.0], 1.0, 2.0, tf.qint8, round_mode="HALF_TO_EVEN"),
     "min_first_per_axis": lambda tf: tf.quantize([1.0, 2.0], [1.0, 0.0], [2.0, 3.0], tf.qint8, axis=0,
                                                  mode="MIN_FIRST"),
-    "concat_no_kernel": lambda tf: tf.quantized_concat(0, [tf.constant(np.int8([1]), tf.qint8)] * 2, [0.0, 0.0],
-                                                       [1.0, 1.0]),
     "qdq_num_bits": lambda tf: tf.quantization.quantize_and_dequantize([1.0], -1.0, 1.0, num_bits=70),
     "qdq_min_above_max": lambda tf: tf.quantization.quantize_and_dequantize_v2([1.0], 1.0, 0.5, range_given=True),
     "qdq_given_range_per_axis": lambda tf: tf.quantization.quantize_and_dequantize_v2(
@@ -528,6 +526,9 @@ IMPORTED_ERRORS = {
     "requantize_no_kernel": lambda tf: tf.raw_ops.Requantize(
         input=tf.constant(np.int8([1]), tf.qint8), input_min=-1.0, input_max=1.0, requested_output_min=-1.0,
         requested_output_max=1.0, out_type=tf.quint8)[0],
+    "concat_no_kernel": lambda tf: tf.raw_ops.QuantizedConcat(
+        concat_dim=0, values=[tf.constant(np.int8([1]), tf.qint8)] * 2, input_mins=[0.0, 0.0],
+        input_maxes=[1.0, 1.0])[0],
     "relu_x_no_kernel": lambda tf: tf.raw_ops.QuantizedReluX(
         features=tf.constant(np.uint8([1]), tf.quint8), max_value=1.0, min_features=0.0, max_features=2.0)[0],
     "relu_mixed_types": lambda tf: tf.raw_ops.QuantizedRelu(
