@@ -349,7 +349,7 @@ def test_quantized_matmul_imported(transpose_a, transpose_b):
 @pytest.mark.parametrize("low,high", [(-1.0, 2.0), (0.0, 6.0), (0.5, 3.0)])
 def test_quantize_nodes_ops_imported(low, high):
     """The ops graph_transforms' quantize_nodes writes: QuantizedRelu / Relu6 (quint8, qint32),
-    QuantizedMaxPool, QuantizedAvgPool, QuantizedConv2D (SAME / VALID, strides 1 and 2)."""
+    QuantizedMaxPool, QuantizedAvgPool, QuantizedConv2D (SAME / VALID, strides 1 and 2), QuantizedBiasAdd."""
     x = _rng.randint(0, 256, (2, 5, 6, 3)).astype(np.uint8)
     w = _rng.randint(0, 256, (3, 2, 3, 4)).astype(np.uint8)
     acc = _rng.randint(-2 ** 20, 2 ** 20, (2, 7)).astype(np.int32)
@@ -369,9 +369,14 @@ def test_quantize_nodes_ops_imported(low, high):
                 out += list(tf.raw_ops.QuantizedAvgPool(input=c, min_input=low, max_input=high, ksize=[1, 3, 2, 1],
                                                         strides=[1, 1, 2, 1], padding=padding))
             for stride in (1, 2):
-                out += list(tf.raw_ops.QuantizedConv2D(
+                conv = tf.raw_ops.QuantizedConv2D(
                     input=c, filter=tf.constant(w, tf.quint8), min_input=low, max_input=high, min_filter=-0.5,
-                    max_filter=1.5, strides=[1, stride, stride, 1], padding=padding))
+                    max_filter=1.5, strides=[1, stride, stride, 1], padding=padding)
+                out += list(conv)
+        bias = tf.constant(_rng.randint(0, 256, 4).astype(np.uint8), tf.quint8)
+        out += list(tf.raw_ops.QuantizedBiasAdd(input=tf.constant(x.reshape(-1)[:24].reshape(6, 4), tf.quint8),
+                                                bias=bias, min_input=low, max_input=high, min_bias=-0.5, max_bias=0.5,
+                                                out_type=tf.qint32))
         return out
     _import_and_compare(build)
 
@@ -390,6 +395,16 @@ def test_quantized_avg_pool_truncates():
     sums = padded[:, :-1, :-1] + padded[:, 1:, :-1] + padded[:, :-1, 1:] + padded[:, 1:, 1:]
     counts = ones[:, :-1, :-1] + ones[:, 1:, :-1] + ones[:, :-1, 1:] + ones[:, 1:, 1:]
     np.testing.assert_array_equal(got, (sums // counts).astype(np.uint8))
+
+
+def test_quantized_bias_add_shape_error():
+    """TF's shape function merges the bias with the input's last dimension (checked at build time)."""
+    from graphcompat.framework.registry import apply_op
+    with graphcompat.Graph().as_default():
+        with pytest.raises(ValueError, match="Dimensions must be equal, but are 3 and 2"):
+            apply_op("QuantizedBiasAdd", [graphcompat.constant(np.zeros((2, 3), np.uint8), graphcompat.quint8),
+                                          graphcompat.constant(np.zeros(2, np.uint8), graphcompat.quint8),
+                                          0.0, 1.0, 0.0, 1.0], {"out_type": graphcompat.qint32})
 
 
 def test_quantize_weights_style_frozen_graph():

@@ -191,7 +191,10 @@ def _bias_add_shape(ctx: InferenceContext):
     x = ctx.shape(0)
     if x.ndims is not None and x.ndims < 2:
         raise ctx.error(f"Shape must be at least rank 2 but is rank {x.ndims}")
-    _with_rank(ctx, ctx.shape(1), 1)
+    depth = _with_rank(ctx, ctx.shape(1), 1).as_list()[0]
+    last = x.as_list()[-1] if x.ndims else None
+    if last is not None and depth is not None and last != depth:
+        raise ctx.error(f"Dimensions must be equal, but are {last} and {depth}")
     return [x]
 
 
@@ -221,6 +224,11 @@ defop("QuantizedConv2D", "input: Tinput, filter: Tfilter, min_input: float32, ma
       types={"Tinput": _QUANTIZED, "Tfilter": _QUANTIZED, "out_type": _QUANTIZED}, quantized=True,
       attrs={"out_type": _dtypes.qint32, "dilations": [1, 1, 1, 1], "data_format": "NHWC"},
       shape=_with_ranges(_nn_shape("_conv2d_shape"), "Conv2D", 2, (2, 3, 4, 5)))
+
+defop("QuantizedBiasAdd", "input: T1, bias: T2, min_input: float32, max_input: float32, min_bias: float32, "
+      "max_bias: float32 -> output: out_type, min_out: float32, max_out: float32",
+      types={"T1": _QUANTIZED, "T2": _QUANTIZED, "out_type": _QUANTIZED}, quantized=True,
+      shape=_with_ranges(_bias_add_shape, "BiasAdd", 2, (2, 3, 4, 5)))
 
 # TF's generated wrappers return namedtuples named after the op type.
 QuantizeV2 = collections.namedtuple("QuantizeV2", ["output", "output_min", "output_max"])

@@ -772,3 +772,35 @@ def quantized_conv2d(ctx, op, x, w, min_input, max_input, min_filter, max_filter
     low, high = _limits(np.int32)
     return out.astype(jnp.int32), jnp.asarray(level * _F32(low), jnp.float32), \
         jnp.asarray(level * _F32(high), jnp.float32)
+
+
+@lowers("QuantizedBiasAdd", context=True)
+def quantized_bias_add(ctx, op, x, bias, min_input, max_input, min_bias, max_bias):
+    """QuantizedAddUsingEigen: both operands requantized into a symmetric qint32 range 2^17 times the
+    larger input range, then added with the zero point of that range."""
+    attrs = op.attrs
+    if (np.dtype(attrs["T1"].as_numpy_dtype)[0], np.dtype(attrs["T2"].as_numpy_dtype)[0],
+            np.dtype(attrs["out_type"].as_numpy_dtype)[0]) != (np.uint8, np.uint8, np.int32):
+        raise no_kernel(op, ["device='CPU'; T1 in [DT_QUINT8]; T2 in [DT_QUINT8]; out_type in [DT_QINT32]"])
+    x, bias = jnp.asarray(x), jnp.asarray(bias)
+    if _invalid(jnp.ndim(x) >= 2, f"Input tensor must be at least 2D: {_shape_text(x)}") or \
+            _invalid(jnp.ndim(bias) == 1, f"Biases must be 1D: {_shape_text(bias)}") or \
+            _invalid(jnp.shape(bias)[0] == jnp.shape(x)[-1],
+                     f"Must provide as many biases as the last dimension of the input tensor: {_shape_text(bias)} vs. "
+                     f"{_shape_text(x)}"):
+        return jnp.zeros((0,), jnp.int32), jnp.float32(0), jnp.float32(0)
+    ranges = [_concrete(_scalar(v)) for v in (min_input, max_input, min_bias, max_bias)]
+    xp = _xp(*ranges)
+    min_input, max_input, min_bias, max_bias = (_f32(xp, v) for v in ranges)
+    # GetOutputMinAndMaxForQuantizedAdd
+    out_max = (xp.maximum(max_input, xp.maximum(-min_input, xp.maximum(max_bias, -min_bias))) *
+               _F32(1 << 17)).astype(_F32)
+    out_min = (-out_max).astype(_F32)
+    lowest, highest = _limits(np.int32)
+    zero = jnp.asarray(_float_to_quantized(0.0, out_min, out_max, np.int32, xp), jnp.int32)
+
+    def in_total_space(q, low, high):
+        values = _dequantize_min_first(q, low, high, 0, xp, 8)
+        return _to_storage(_quantize_min_first(values, out_min, out_max, lowest, highest, 32, xp), np.int32)
+    out = in_total_space(x, min_input, max_input) + (in_total_space(bias, min_bias, max_bias) + zero)
+    return out.astype(jnp.int32), jnp.asarray(out_min, jnp.float32), jnp.asarray(out_max, jnp.float32)
