@@ -290,7 +290,8 @@ def quantize_v2(input, min_range, max_range, T, mode: str = "MIN_COMBINED",  # n
                 axis: Optional[int] = None, ensure_minimum_range: float = 0.01):
     """TF 1's `tf.quantize_v2`: a `QuantizeV2` op quantizing float32 `input` over [min_range, max_range]
     into the quantized type `T`; returns (output, output_min, output_max), the range it used."""
-    attrs = {"T": _check_type("QuantizeV2", "T", T, _QUANTIZED), "mode": _check_string("QuantizeV2", "mode", mode, _MODES),
+    attrs = {"T": _check_type("QuantizeV2", "T", T, _QUANTIZED),
+             "mode": _check_string("QuantizeV2", "mode", mode, _MODES),
              "round_mode": _check_string("QuantizeV2", "round_mode", round_mode, _ROUND_MODES),
              "narrow_range": _check_bool(narrow_range, "narrow_range"),
              "axis": _axis(input, axis),

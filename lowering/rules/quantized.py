@@ -581,8 +581,8 @@ def _qdq_checks(x, min_range, max_range, *, num_bits, signed_input, range_given,
 
 
 # TF's CPU build registers the QuantizeAndDequantize kernels for float and double only (its error lists these)
-_QDQ_KERNELS = ["device='XLA_GPU_JIT'; T in [DT_FLOAT, DT_DOUBLE, DT_BFLOAT16, DT_HALF]", "device='GPU'; T in [DT_DOUBLE]",
-                "device='GPU'; T in [DT_FLOAT]", "device='CPU'; T in [DT_DOUBLE]", "device='CPU'; T in [DT_FLOAT]",
+_QDQ_KERNELS = ["device='XLA_GPU_JIT'; T in [DT_FLOAT, DT_DOUBLE, DT_BFLOAT16, DT_HALF]",
+                "device='GPU'; T in [DT_DOUBLE]", "device='GPU'; T in [DT_FLOAT]", "device='CPU'; T in [DT_DOUBLE]", "device='CPU'; T in [DT_FLOAT]",
                 "device='XLA_CPU_JIT'; T in [DT_FLOAT, DT_DOUBLE, DT_BFLOAT16, DT_HALF]"]
 
 
@@ -605,24 +605,27 @@ def _qdq_rule(straight_through: bool):
 
 def _qdq_compute(x, min_range, max_range, *, signed_input, num_bits, range_given, round_mode, narrow_range, axis,
                  num_bits_text, straight_through):
-    if True:
-        x = jnp.asarray(x)
-        if not _qdq_checks(x, min_range, max_range, num_bits=int(num_bits), signed_input=signed_input,
-                           range_given=range_given, axis=axis, round_mode=round_mode, num_bits_text=num_bits_text):
-            return jnp.zeros(jnp.shape(x), x.dtype)
-        compute = lambda v, lo, hi: _qdq_values(v, signed_input, int(num_bits), range_given, round_mode,  # noqa: E731
-                                                narrow_range, axis, lo, hi)
-        if not straight_through:
-            return compute(x, min_range, max_range)
+    """V2/V3/V4's values; V2 and V3 pass the gradient straight through (TF's Python gradients), V4's is
+    TF's QuantizeAndDequantizeV4Grad op, recorded by tf.gradients."""
+    x = jnp.asarray(x)
+    num_bits = int(num_bits)
+    if not _qdq_checks(x, min_range, max_range, num_bits=num_bits, signed_input=signed_input,
+                       range_given=range_given, axis=axis, round_mode=round_mode, num_bits_text=num_bits_text):
+        return jnp.zeros(jnp.shape(x), x.dtype)
 
-        @jax.custom_vjp
-        def qdq(v, lo, hi):
-            return compute(v, lo, hi)
+    def compute(values, low, high):
+        return _qdq_values(values, signed_input, num_bits, range_given, round_mode, narrow_range, axis, low, high)
+    if not straight_through:
+        return compute(x, min_range, max_range)
 
-        def backward(ranges, g):  # TF: the gradient passes straight through, none to the range
-            return g, jnp.zeros_like(ranges[0]), jnp.zeros_like(ranges[1])
-        qdq.defvjp(lambda v, lo, hi: (qdq(v, lo, hi), (lo, hi)), backward)
-        return qdq(x, jnp.asarray(min_range, x.dtype), jnp.asarray(max_range, x.dtype))
+    @jax.custom_vjp
+    def qdq(values, low, high):
+        return compute(values, low, high)
+
+    def backward(ranges, gradient):  # straight through to the input, none to the range
+        return gradient, jnp.zeros_like(ranges[0]), jnp.zeros_like(ranges[1])
+    qdq.defvjp(lambda values, low, high: (qdq(values, low, high), (low, high)), backward)
+    return qdq(x, jnp.asarray(min_range, x.dtype), jnp.asarray(max_range, x.dtype))
 
 
 lowers("QuantizeAndDequantizeV2", context=True)(_qdq_rule(straight_through=True))
