@@ -381,6 +381,22 @@ def test_quantize_nodes_ops_imported(low, high):
     _import_and_compare(build)
 
 
+@pytest.mark.parametrize("ranges", [((-1.0, 2.0), (-0.5, 0.5)), ((0.0, 6.0), (-3.0, 1.0))])
+def test_quantized_mul_imported(ranges):
+    """Same shapes, a scalar either side, a vector / row tiled over a matrix either side."""
+    a = _rng.randint(0, 256, (3, 4)).astype(np.uint8)
+    v = _rng.randint(0, 256, (4,)).astype(np.uint8)
+    (min_x, max_x), (min_y, max_y) = ranges
+
+    def build(tf):
+        out = []
+        for x, y in [(a, a[::-1].copy()), (a, v), (v, a), (a, np.uint8(77)), (np.uint8(77), a), (a, a[:1])]:
+            out += list(tf.raw_ops.QuantizedMul(x=tf.constant(x, tf.quint8), y=tf.constant(y, tf.quint8), min_x=min_x,
+                                                max_x=max_x, min_y=min_y, max_y=max_y))
+        return out
+    _import_and_compare(build)
+
+
 def test_quantized_avg_pool_truncates():
     """TF's reference QuantizedAvgPool (int32 SpatialAvgPool): the mean of the real elements, truncated."""
     x = _rng.randint(0, 256, (1, 4, 5, 2)).astype(np.uint8)
@@ -552,6 +568,12 @@ IMPORTED_ERRORS = {
         input=tf.constant(np.zeros((1, 4, 4, 1), np.uint8), tf.quint8),
         filter=tf.constant(np.zeros((2, 2, 1, 1), np.uint8), tf.quint8), min_input=0.0, max_input=1.0,
         min_filter=0.0, max_filter=1.0, strides=[1, 2, 1, 1], padding="SAME")[0],
+    "mul_bad_range": lambda tf: tf.raw_ops.QuantizedMul(
+        x=tf.constant(np.uint8([1, 2]), tf.quint8), y=tf.constant(np.uint8([1, 2]), tf.quint8), min_x=1.0, max_x=0.0,
+        min_y=0.0, max_y=1.0)[0],
+    "mul_three_way_broadcast": lambda tf: tf.raw_ops.QuantizedMul(
+        x=tf.constant(np.zeros((2, 1, 3), np.uint8), tf.quint8), y=tf.constant(np.zeros((2, 4, 1), np.uint8), tf.quint8),
+        min_x=0.0, max_x=1.0, min_y=0.0, max_y=1.0)[0],
     "qdq_half_no_kernel": lambda tf: tf.raw_ops.QuantizeAndDequantizeV2(
         input=tf.constant([1.0], tf.float16), input_min=tf.constant(-1.0, tf.float16),
         input_max=tf.constant(1.0, tf.float16)),

@@ -230,6 +230,16 @@ defop("QuantizedBiasAdd", "input: T1, bias: T2, min_input: float32, max_input: f
       types={"T1": _QUANTIZED, "T2": _QUANTIZED, "out_type": _QUANTIZED}, quantized=True,
       shape=_with_ranges(_bias_add_shape, "BiasAdd", 2, (2, 3, 4, 5)))
 
+def _binary_shape(ctx: InferenceContext):
+    from graphcompat.framework.registry import broadcast_shapes
+    _scalar(ctx, 2, 3, 4, 5)
+    return [broadcast_shapes(ctx, ctx.shape(0), ctx.shape(1)), _ts.TensorShape([]), _ts.TensorShape([])]
+
+
+defop("QuantizedMul", "x: T1, y: T2, min_x: float32, max_x: float32, min_y: float32, max_y: float32 -> z: Toutput, "
+      "min_z: float32, max_z: float32", types={"T1": _QUANTIZED, "T2": _QUANTIZED, "Toutput": _QUANTIZED},
+      quantized=True, attrs={"Toutput": _dtypes.qint32}, shape=_binary_shape)
+
 # TF's generated wrappers return namedtuples named after the op type.
 QuantizeV2 = collections.namedtuple("QuantizeV2", ["output", "output_min", "output_max"])
 QuantizedConcat = collections.namedtuple("QuantizedConcat", ["output", "output_min", "output_max"])

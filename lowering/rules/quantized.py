@@ -807,3 +807,68 @@ def quantized_bias_add(ctx, op, x, bias, min_input, max_input, min_bias, max_bia
         return _to_storage(_quantize_min_first(values, out_min, out_max, lowest, highest, 32, xp), np.int32)
     out = in_total_space(x, min_input, max_input) + (in_total_space(bias, min_bias, max_bias) + zero)
     return out.astype(jnp.int32), jnp.asarray(out_min, jnp.float32), jnp.asarray(out_max, jnp.float32)
+
+
+def _bcast_groups(x_shape, y_shape):
+    """TF's BCast: the number of groups of adjacent dimensions with one broadcast pattern (dimensions of
+    size 1 in both dropped), or None when the shapes do not broadcast."""
+    rank = max(len(x_shape), len(y_shape))
+    x_shape = (1,) * (rank - len(x_shape)) + tuple(x_shape)
+    y_shape = (1,) * (rank - len(y_shape)) + tuple(y_shape)
+    groups, previous = 0, None
+    for a, b in zip(x_shape, y_shape):
+        if a == 1 and b == 1:
+            continue
+        if a == b:
+            state = "same"
+        elif a == 1:
+            state = "x"
+        elif b == 1:
+            state = "y"
+        else:
+            return None
+        if state != previous:
+            groups, previous = groups + 1, state
+    return max(groups, 1)
+
+
+@lowers("QuantizedMul", context=True)
+def quantized_mul(ctx, op, x, y, min_x, max_x, min_y, max_y):
+    """(x - offset_x) * (y - offset_y) in int32; the range of one step the product of the inputs' steps."""
+    attrs = op.attrs
+    if (np.dtype(attrs["T1"].as_numpy_dtype)[0], np.dtype(attrs["T2"].as_numpy_dtype)[0],
+            np.dtype(attrs["Toutput"].as_numpy_dtype)[0]) != (np.uint8, np.uint8, np.int32):
+        raise no_kernel(op, ["device='CPU'; T1 in [DT_QUINT8]; T2 in [DT_QUINT8]; Toutput in [DT_QINT32]"])
+    empty = jnp.zeros((0,), jnp.int32), jnp.float32(0), jnp.float32(0)
+    for value, label in ((min_x, "min_x"), (max_x, "max_x"), (min_y, "min_y"), (max_y, "max_y")):
+        if _invalid(jnp.ndim(value) == 0, f"{label} must be a scalar"):
+            return empty
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    x_shape, y_shape = tuple(jnp.shape(x)), tuple(jnp.shape(y))
+    groups = _bcast_groups(x_shape, y_shape)
+    if _invalid(groups is not None, f"Incompatible shapes: {_shape_text(x)} vs. {_shape_text(y)}"):
+        return empty
+    ranges = [_concrete(v) for v in (min_x, max_x, min_y, max_y)]
+    xp = _xp(*ranges)
+    min_x, max_x, min_y, max_y = (_f32(xp, v) for v in ranges)
+    require(max_x > min_x, errors.InvalidArgumentError, "max_x must be larger than min_a.")
+    require(max_y > min_y, errors.InvalidArgumentError, "max_x must be larger than min_b.")
+    if groups > 2 and _fail(False, errors.UnimplementedError,
+                            f"Broadcast between {_shape_text(x)} and {_shape_text(y)} is not supported yet."):
+        return empty
+    if groups == 2:
+        # TF's VectorTensorMultiply tiles the smaller operand over the larger one's elements: numpy's
+        # broadcast only when the smaller is the larger's trailing dimensions
+        small, large = (x_shape, y_shape) if np.prod(x_shape) < np.prod(y_shape) else (y_shape, x_shape)
+        trimmed = tuple(small[next((i for i, d in enumerate(small) if d != 1), len(small)):])
+        if trimmed and trimmed != tuple(large[len(large) - len(trimmed):]):
+            raise NotImplementedError(f"QuantizedMul broadcasting {_shape_text(x)} and {_shape_text(y)} (TF tiles "
+                                      "the smaller operand's elements over the larger's)")
+    offset_x = jnp.asarray(_float_to_quantized_unclamped(0.0, min_x, max_x, 0, 8, xp), jnp.int32)
+    offset_y = jnp.asarray(_float_to_quantized_unclamped(0.0, min_y, max_y, 0, 8, xp), jnp.int32)
+    out = (x.astype(jnp.int32) - offset_x) * (y.astype(jnp.int32) - offset_y)
+    level = (_float_for_one_level(min_x, max_x, 0, 255, xp) * _float_for_one_level(min_y, max_y, 0, 255, xp)) \
+        .astype(_F32)
+    low, high = _limits(np.int32)
+    return out.astype(jnp.int32), jnp.asarray(level * _F32(low), jnp.float32), \
+        jnp.asarray(level * _F32(high), jnp.float32)
