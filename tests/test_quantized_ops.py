@@ -397,6 +397,27 @@ def test_quantized_mul_imported(ranges):
     _import_and_compare(build)
 
 
+def test_nn_quantized_builders():
+    """tf.nn.quantized_conv2d / quantized_max_pool / quantized_avg_pool: TF's graph (names, attrs) and values."""
+    x = _rng.randint(0, 256, (1, 4, 4, 2)).astype(np.uint8)
+    w = _rng.randint(0, 256, (2, 2, 2, 3)).astype(np.uint8)
+    avg_pool = not _onednn()
+
+    def build(tf):
+        c = tf.constant(x, tf.quint8)
+        out = list(tf.nn.quantized_conv2d(c, tf.constant(w, tf.quint8), -1.0, 1.0, 0.0, 2.0, [1, 1, 1, 1], "SAME"))
+        out += list(tf.nn.quantized_max_pool(c, -1.0, 1.0, [1, 2, 2, 1], [1, 2, 2, 1], "VALID"))
+        if avg_pool:
+            out += list(tf.nn.quantized_avg_pool(c, -1.0, 1.0, [1, 2, 2, 1], [1, 1, 1, 1], "SAME"))
+        return out
+    compare(build, exact=True)
+    assert oracle.op_names(graphcompat, build) == oracle.op_names(_v1(), build)
+
+    def relu_x(tf):  # recorded only: TF 2.21 has no QuantizedReluX kernel (a session on it fails)
+        return list(tf.nn.quantized_relu_x(tf.constant(x, tf.quint8), 1.0, -1.0, 1.0, name="r"))
+    assert oracle.names(graphcompat, relu_x) == oracle.names(_v1(), relu_x)
+
+
 def test_quantized_avg_pool_truncates():
     """TF's reference QuantizedAvgPool (int32 SpatialAvgPool): the mean of the real elements, truncated."""
     x = _rng.randint(0, 256, (1, 4, 5, 2)).astype(np.uint8)

@@ -391,7 +391,63 @@ def quantized_concat(concat_dim, values, input_mins, input_maxes, name: Optional
                                                          list(input_maxes)], name=name))
 
 
+def _ints(value, arg: str, op_type: str) -> list:
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"Expected list for '{arg}' argument to '{op_type}' Op, not {value!r}.")
+    return [_check_int(v, arg) for v in value]
+
+
+def _padding(value, op_type: str) -> str:
+    return _check_string(op_type, "padding", value, ("SAME", "VALID"))
+
+
+QuantizedConv2D = collections.namedtuple("QuantizedConv2D", ["output", "min_output", "max_output"])
+QuantizedAvgPool = collections.namedtuple("QuantizedAvgPool", ["output", "min_output", "max_output"])
+QuantizedMaxPool = collections.namedtuple("QuantizedMaxPool", ["output", "min_output", "max_output"])
+QuantizedReluX = collections.namedtuple("QuantizedReluX", ["activations", "min_activations", "max_activations"])
+
+
+def quantized_conv2d(input, filter, min_input, max_input, min_filter, max_filter, strides,  # noqa: A002
+                     padding: str, out_type=_dtypes.qint32, dilations=(1, 1, 1, 1), name: Optional[str] = None):
+    """`tf.nn.quantized_conv2d`: a `QuantizedConv2D` op (quint8 input and filter, NHWC, qint32 output)."""
+    attrs = {"strides": _ints(strides, "strides", "quantized_conv2d"), "padding": _padding(padding, "QuantizedConv2D"),
+             "out_type": _check_type("QuantizedConv2D", "out_type", out_type, _QUANTIZED),
+             "dilations": _ints(dilations, "dilations", "quantized_conv2d")}
+    return QuantizedConv2D(*apply_op("QuantizedConv2D", [input, filter, min_input, max_input, min_filter,
+                                                         max_filter], attrs, name=name))
+
+
+def _pool(op_type: str, fn: str, result, input, min_input, max_input, ksize, strides, padding, name):  # noqa: A002
+    attrs = {"ksize": _ints(ksize, "ksize", fn), "strides": _ints(strides, "strides", fn),
+             "padding": _padding(padding, op_type)}
+    return result(*apply_op(op_type, [input, min_input, max_input], attrs, name=name))
+
+
+def quantized_avg_pool(input, min_input, max_input, ksize, strides, padding: str,  # noqa: A002
+                       name: Optional[str] = None):
+    """`tf.nn.quantized_avg_pool`: a `QuantizedAvgPool` op (quint8, NHWC); the range passes through."""
+    return _pool("QuantizedAvgPool", "quantized_avg_pool", QuantizedAvgPool, input, min_input, max_input, ksize,
+                 strides, padding, name)
+
+
+def quantized_max_pool(input, min_input, max_input, ksize, strides, padding: str,  # noqa: A002
+                       name: Optional[str] = None):
+    """`tf.nn.quantized_max_pool`: a `QuantizedMaxPool` op (quint8, NHWC); the range passes through."""
+    return _pool("QuantizedMaxPool", "quantized_max_pool", QuantizedMaxPool, input, min_input, max_input, ksize,
+                 strides, padding, name)
+
+
+def quantized_relu_x(features, max_value, min_features, max_features, out_type=_dtypes.quint8,
+                     name: Optional[str] = None):
+    """`tf.nn.quantized_relu_x`: a `QuantizedReluX` op (TF 2.21's CPU build registers no kernel for it,
+    so running it fails as TF's run does)."""
+    attrs = {"out_type": _check_type("QuantizedReluX", "out_type", out_type, _QUANTIZED)}
+    return QuantizedReluX(*apply_op("QuantizedReluX", [features, max_value, min_features, max_features], attrs,
+                                    name=name))
+
+
 builtin_gradient("QuantizeAndDequantizeV4Grad")(None)  # TF: no gradient of the gradient op
 
 __all__ = ["quantize_v2", "quantize", "dequantize", "quantized_concat", "quantize_and_dequantize",
-           "quantize_and_dequantize_v2"]
+           "quantize_and_dequantize_v2", "quantized_conv2d", "quantized_avg_pool", "quantized_max_pool",
+           "quantized_relu_x"]
