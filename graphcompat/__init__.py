@@ -9,6 +9,7 @@ from graphcompat.framework import errors  # noqa: F401
 from graphcompat.framework.dtypes import (DType, as_dtype, bfloat16, bool_ as bool, complex64, complex128,  # noqa: F401
                                           double, float16, float32, float64, half, int8, int16, int32, int64,
                                           resource, string, uint8, uint16, uint32, uint64, variant)
+from graphcompat.framework.dtypes import qint8, qint16, qint32, quint8, quint16  # noqa: F401
 from graphcompat.framework.ops import (Graph, GraphKeys, Operation, Tensor, add_to_collection,  # noqa: F401
                                        add_to_collections, colocate_with, control_dependencies, device,
                                        get_collection, get_collection_ref, get_default_graph, name_scope,
@@ -277,6 +278,7 @@ from graphcompat.quantization import (fake_quant_with_min_max_args,  # noqa: F40
                                       fake_quant_with_min_max_args_gradient, fake_quant_with_min_max_vars,
                                       fake_quant_with_min_max_vars_gradient, fake_quant_with_min_max_vars_per_channel,
                                       fake_quant_with_min_max_vars_per_channel_gradient)
+from graphcompat.ops.quantized_ops import dequantize, quantize, quantize_v2, quantized_concat  # noqa: F401,E402
 
 # --- conditional accumulators (tf.ConditionalAccumulator, tf.SparseConditionalAccumulator) ---
 from graphcompat.ops.accumulator_ops import (ConditionalAccumulator, ConditionalAccumulatorBase,  # noqa: F401,E402

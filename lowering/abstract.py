@@ -28,7 +28,7 @@ def _abstract_input(t, symbols: list):
     shape = t.shape
     if shape.ndims is None:
         raise _Unknown
-    dtype = np.dtype(t.dtype.base_dtype.as_numpy_dtype)
+    dtype = _dtypes.storage_numpy_dtype(t.dtype)  # a quantized type's integer storage
     dims = []
     for d in shape.as_list():
         if d is None:

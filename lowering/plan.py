@@ -49,7 +49,7 @@ def normalize_attrs(attrs: dict) -> dict:
 
 def _normalize(value):
     if isinstance(value, _dtypes.DType):
-        return np.dtype(value.as_numpy_dtype)
+        return _dtypes.storage_numpy_dtype(value)  # rules see a quantized type as its integer storage
     if isinstance(value, _ts.TensorShape):
         return value.as_tuple_or_none()
     if isinstance(value, list):

@@ -499,7 +499,8 @@ class _FeedSpec:
         self.tensor = tensor
         dtype = tensor.dtype.base_dtype
         self.string = dtype == _dtypes.string
-        self.np_dtype = None if self.string else np.dtype(dtype.as_numpy_dtype)
+        # a quantized type is fed as its integers (dtypes.storage_numpy_dtype)
+        self.np_dtype = None if self.string else _dtypes.storage_numpy_dtype(dtype)
         self.dims = None if tensor.shape.ndims is None else tuple(tensor.shape.as_list())
 
     def convert(self, value, key):
@@ -529,6 +530,8 @@ class _FeedSpec:
             return _to_bytes_array(value)
         np_dtype = self.np_dtype
         dtype = tensor.dtype.base_dtype
+        if dtype.is_quantized:  # TF's np.asarray(value, its structured dtype), held as the integers
+            value = np.asarray(value, dtype=dtype.as_numpy_dtype).view(np_dtype)
         if isinstance(value, int) and not isinstance(value, bool) and dtype.is_integer:
             info = np.iinfo(np_dtype)
             if not info.min <= value <= info.max:

@@ -120,6 +120,28 @@ def _np_array(values, np_dtype) -> np.ndarray:
     return np.array(values, dtype=np_dtype)
 
 
+def _quantized_to_numpy(value, dtype: _dtypes.DType) -> np.ndarray:
+    """TF's values of a quantized type: numpy values cast to its structured dtype, Python values as nested
+    lists of tuples of ints (TF's _check_quantized: `[(1,), (2,)]`; `[1, 2]` is its TypeError)."""
+    np_dtype = np.dtype(dtype.as_numpy_dtype)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value).astype(np_dtype)
+
+    def check(values):
+        if isinstance(values, tuple):
+            bad = next((v for v in values if not isinstance(v, (numbers.Integral, np.integer))), None)
+        elif isinstance(values, list):
+            return all(check(v) for v in values)
+        else:
+            bad = values
+        if bad is not None:
+            raise TypeError(f"Expected {dtype.name}, but got {bad} of type '{type(bad).__name__}'.")
+        return True
+
+    check(value)
+    return np.array(value, dtype=np_dtype)
+
+
 def to_numpy(value: Any, dtype: Optional[_dtypes.DType] = None, shape=None) -> np.ndarray:
     """A Python/numpy value as the ndarray TF's make_tensor_proto builds: numpy values cast to `dtype`;
     Python values checked against `dtype` (TF's texts), built by numpy, float64 read as float32 and int64 as
@@ -127,6 +149,8 @@ def to_numpy(value: Any, dtype: Optional[_dtypes.DType] = None, shape=None) -> n
     string tensor (elements that are not text: TF's TypeError). Dimensions (TF1 shapes) count as ints."""
     if dtype is not None:
         dtype = _dtypes.as_dtype(dtype).base_dtype
+        if dtype.is_quantized:
+            return _quantized_to_numpy(value, dtype)
     np_dtype = dtype.as_numpy_dtype if dtype is not None and dtype.is_numpy_compatible else None
     if isinstance(value, (np.ndarray, np.generic)):
         arr = np.asarray(value.astype(np_dtype) if np_dtype is not None else value)
@@ -203,6 +227,8 @@ def _const_from_numpy(arr: np.ndarray, name: Optional[str]) -> _ops.Tensor:
         raise ValueError(f"`{op_name}` is not a valid node name. Accepted names conform to Regex "
                          f"/{_VALID_NODE_NAME}/")
     dtype = _dtypes.as_dtype(arr.dtype) if arr.dtype != object else _dtypes.string
+    if dtype.is_quantized:  # held as its integers (dtypes.storage_numpy_dtype)
+        arr = arr.view(arr.dtype[0])
     op = graph._create_op_internal("Const", [], [dtype], [_ts.TensorShape(arr.shape)], op_name,
                                    {"value": arr, "dtype": dtype})
     return op._outputs[0]

@@ -33,7 +33,8 @@ class DType:
 
     @property
     def as_numpy_dtype(self):
-        return self._np.type if isinstance(self._np, np.dtype) else self._np
+        # A quantized type's is TF's numpy structured dtype itself (`np.dtype([("qint8", np.int8)])`).
+        return self._np.type if isinstance(self._np, np.dtype) and self._np.names is None else self._np
 
     @property
     def is_ref_dtype(self) -> bool:
@@ -73,6 +74,10 @@ class DType:
         return self.base_dtype is bool_
 
     @property
+    def is_quantized(self) -> bool:
+        return self.base_dtype in QUANTIZED_DTYPES
+
+    @property
     def is_numpy_compatible(self) -> bool:
         return self.base_dtype not in (resource, variant)
 
@@ -97,6 +102,9 @@ class DType:
         if base in (bool_, string, complex64, complex128, resource, variant):
             kind = "minimum" if which == "min" else "maximum"
             raise TypeError(f"Cannot find {kind} value of {self} with type {base}.")
+        if base in QUANTIZED_DTYPES:
+            kind = "minimum" if which == "min" else "maximum"
+            raise TypeError(f"Cannot find {kind} value of {self} with quantized type {base}.")
         np_t = np.dtype(self.as_numpy_dtype)
         if self.is_floating:
             return getattr(_ml_dtypes.finfo(np_t), which)
@@ -163,6 +171,12 @@ resource = _make(20, "resource", np.dtype(object))
 variant = _make(21, "variant", np.dtype(object))
 uint32 = _make(22, "uint32", np.dtype(np.uint32))
 uint64 = _make(23, "uint64", np.dtype(np.uint64))
+# TF's quantized types: numpy has no such types, TF's numpy dtypes are one-field structured dtypes.
+qint8 = _make(11, "qint8", np.dtype([("qint8", np.int8)]))
+quint8 = _make(12, "quint8", np.dtype([("quint8", np.uint8)]))
+qint32 = _make(13, "qint32", np.dtype([("qint32", np.int32)]))
+qint16 = _make(15, "qint16", np.dtype([("qint16", np.int16)]))
+quint16 = _make(16, "quint16", np.dtype([("quint16", np.uint16)]))
 
 half = float16
 double = float64
@@ -179,6 +193,9 @@ _FROM_NP = {np.dtype(d.as_numpy_dtype): d for d in
              float16, uint32, uint64)}
 if _BFLOAT16 is not None:
     _FROM_NP[_BFLOAT16] = bfloat16
+QUANTIZED_DTYPES = frozenset({qint8, quint8, qint16, quint16, qint32, qint8._as_ref(), quint8._as_ref(),
+                              qint16._as_ref(), quint16._as_ref(), qint32._as_ref()})
+_FROM_NP.update({np.dtype(d.as_numpy_dtype): d for d in (qint8, quint8, qint16, quint16, qint32)})
 
 # TF's C++ type names, used in error messages ("with dtype float and shape [?,784]").
 _CPP_NAMES = {float32: "float", float64: "double", float16: "half", bool_: "bool", string: "string"}
@@ -190,6 +207,15 @@ FLOAT_TYPES = (float16, bfloat16, float32, float64)
 FLOAT_AND_COMPLEX_TYPES = FLOAT_TYPES + (complex64, complex128)
 INTEGER_TYPES = (int8, int16, int32, int64, uint8, uint16, uint32, uint64)
 ALL_TYPES = NUMBER_TYPES + (bool_, string)
+
+
+def storage_numpy_dtype(dtype: DType) -> np.dtype:
+    """The plain numpy dtype graphcompat holds a tensor's values in: for a quantized type the integer type
+    of its one field (what TF's Session returns for a fetched qint8 tensor: int8), else `as_numpy_dtype`.
+    Const values, feeds, session state and the lowering all use it; TF's structured dtype shows only
+    where TF shows it (`as_numpy_dtype`, `tf.make_ndarray`, `tf.get_static_value`)."""
+    np_dtype = np.dtype(as_dtype(dtype).base_dtype.as_numpy_dtype)
+    return np_dtype[0] if np_dtype.names else np_dtype
 
 
 def cpp_name(dtype: DType) -> str:

@@ -18,6 +18,12 @@ def tensor_proto(value: np.ndarray, dtype=None):
     arr = np.asarray(value)
     dtype = _dtypes.as_dtype(dtype) if dtype is not None else (
         _dtypes.string if arr.dtype == object or arr.dtype.kind in "SU" else _dtypes.as_dtype(arr.dtype))
+    if dtype.is_quantized:  # TF's make_tensor_proto: raw bytes, a single value in int_val
+        from graphcompat.framework.tensor_util import make_tensor_proto
+        structured = np.dtype(dtype.as_numpy_dtype)
+        if not arr.dtype.names:
+            arr = arr.astype(structured[0], copy=False).view(structured)
+        return make_tensor_proto(arr)
     proto = tensor_pb2.TensorProto(dtype=dtype.as_datatype_enum,
                                    tensor_shape=_ts.TensorShape(arr.shape).as_proto())
     if dtype == _dtypes.string:
@@ -39,6 +45,9 @@ def tensor_proto(value: np.ndarray, dtype=None):
 def tensor_proto_to_numpy(proto) -> np.ndarray:
     """TensorProto → numpy (`tf.make_ndarray`)."""
     dtype = _dtypes.as_dtype(proto.dtype)
+    if dtype.is_quantized:  # TF's structured numpy dtype, as tf.make_ndarray
+        from graphcompat.framework.tensor_util import make_ndarray
+        return make_ndarray(proto)
     shape = [d.size for d in proto.tensor_shape.dim]
     n = int(np.prod(shape, dtype=np.int64))
     if dtype == _dtypes.string:
@@ -119,6 +128,15 @@ def attr_value(value):
     return av
 
 
+def const_value_for_export(op) -> np.ndarray:
+    """A Const's value as TF holds it: a quantized one's integers in TF's structured numpy dtype."""
+    value = op.attrs["value"]
+    dtype = op.attrs.get("dtype")
+    if isinstance(dtype, _dtypes.DType) and dtype.is_quantized and isinstance(value, np.ndarray):
+        return np.asarray(value).view(np.dtype(dtype.as_numpy_dtype))
+    return value
+
+
 def exported_attrs(op):
     """(key, AttrValue) of the attrs an op's NodeDef carries, sorted by key."""
     out = []
@@ -126,6 +144,8 @@ def exported_attrs(op):
         value = op.attrs[key]
         if key.startswith("_graphcompat") or callable(value) and not isinstance(value, _dtypes.DType):
             continue  # front-end-private bookkeeping never reaches the GraphDef
+        if key == "value" and op.type == "Const":
+            value = const_value_for_export(op)
         try:
             out.append((key, attr_value(value)))
         except TypeError:

@@ -39,7 +39,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.tensor_util import make_ndarray
+from graphcompat.framework.tensor_util import make_ndarray, storage_view
 from graphcompat.ops import grad_ops, list_ops, resource_variable_ops, sharded_save_ops  # noqa: F401  (op types TF writes)
 from graphcompat.ops import stack_ops  # noqa: F401  (TF 1's while-loop gradients)
 
@@ -99,8 +99,8 @@ def attr_from_proto(av):
         return _dt.as_dtype(av.type)
     if kind == "shape":
         return _shape_from_proto(av.shape)
-    if kind == "tensor":
-        return make_ndarray(av.tensor)
+    if kind == "tensor":  # a quantized Const's value is held as its integers (dtypes.storage_numpy_dtype)
+        return storage_view(make_ndarray(av.tensor))
     if kind in ("i", "f", "b"):
         return getattr(av, kind)
     if kind == "s":

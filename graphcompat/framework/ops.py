@@ -246,7 +246,7 @@ class Operation:
         value = self._attrs[name]
         if name == "value" and self._type == "Const":
             from graphcompat.framework import graph_def
-            return graph_def.tensor_proto(value)
+            return graph_def.tensor_proto(graph_def.const_value_for_export(self))
         return value
 
     def _set_device(self, device) -> None:

@@ -94,9 +94,11 @@ def _parse_arg(text: str) -> ArgSpec:
 
 def defop(op_type: str, signature: str, *, attrs: Optional[dict] = None, types: Optional[dict] = None,
           shape: Optional[Callable] = None, stateful: bool = False, loop: bool = False,
-          dataset: bool = False, fold: Optional[Callable] = None) -> OpDef:
+          dataset: bool = False, fold: Optional[Callable] = None, quantized: bool = False) -> OpDef:
     """Registers a TF op type. `signature` is `"in: T, ... -> out: T, ..."`; `types` defaults to TF's own
-    constraints where framework/tf_op_types.py lists them. Raises DuplicateRegistrationError if defined."""
+    constraints where framework/tf_op_types.py lists them. Raises DuplicateRegistrationError if defined.
+    TF's quantized types are left out of those constraints (TF lists them for many ops it has no kernel
+    for) unless `quantized`: the op's lowering computes on them (as their integer storage)."""
     if op_type in OP_DEFS:
         raise DuplicateRegistrationError(f"Op type '{op_type}' is registered twice: an op type is defined "
                                          f"by one `defop` entry")
@@ -105,7 +107,7 @@ def defop(op_type: str, signature: str, *, attrs: Optional[dict] = None, types: 
     type_names = {}
     for attr, names in _tf_op_types.ALLOWED.get(op_type, {}).items():
         type_names[attr] = tuple(names.split())
-        types[attr] = tuple(_dtypes.as_dtype(n) for n in type_names[attr] if n not in _QUANTIZED)
+        types[attr] = tuple(_dtypes.as_dtype(n) for n in type_names[attr] if quantized or n not in _QUANTIZED)
     default_types = {attr: _dtypes.as_dtype(name) for attr, name in _tf_op_types.DEFAULT_TYPES.get(op_type, {}).items()}
     op_def = OpDef(op_type,
                    tuple(_parse_arg(a) for a in ins.split(",") if a.strip()),

@@ -18,7 +18,8 @@ from graphcompat.framework import tensor_shape as _ts
 # dtypes TF writes as raw bytes when the array has more than one element (TF's _TENSOR_CONTENT_TYPES).
 _TENSOR_CONTENT_TYPES = frozenset([_dtypes.float16, _dtypes.float32, _dtypes.float64, _dtypes.int32,
                                    _dtypes.uint8, _dtypes.int16, _dtypes.int8, _dtypes.int64, _dtypes.uint32,
-                                   _dtypes.uint64, _dtypes.bfloat16])
+                                   _dtypes.uint64, _dtypes.bfloat16, _dtypes.qint8, _dtypes.quint8,
+                                   _dtypes.qint16, _dtypes.quint16, _dtypes.qint32])
 
 # dtype → the TensorProto field holding its values one by one.
 _FIELD = {
@@ -27,7 +28,20 @@ _FIELD = {
     _dtypes.int64: "int64_val", _dtypes.uint32: "uint32_val", _dtypes.uint64: "uint64_val",
     _dtypes.bool_: "bool_val", _dtypes.float16: "half_val", _dtypes.bfloat16: "half_val",
     _dtypes.complex64: "scomplex_val", _dtypes.complex128: "dcomplex_val", _dtypes.string: "string_val",
+    _dtypes.qint8: "int_val", _dtypes.quint8: "int_val", _dtypes.qint16: "int_val", _dtypes.quint16: "int_val",
+    _dtypes.qint32: "int_val",
 }
+
+
+def storage_view(arr: np.ndarray) -> np.ndarray:
+    """An array of a quantized type's numpy structured dtype as its plain integers (what graphcompat holds,
+    see dtypes.storage_numpy_dtype); other arrays unchanged."""
+    return arr.view(arr.dtype[0]) if arr.dtype.names else arr
+
+
+def quantized_view(arr: np.ndarray, dtype: _dtypes.DType) -> np.ndarray:
+    """The plain integer storage of a quantized `dtype` as TF's numpy structured dtype."""
+    return np.asarray(arr).view(np.dtype(dtype.as_numpy_dtype)) if dtype.is_quantized else arr
 
 
 def _tensor_pb2():
@@ -110,7 +124,7 @@ def make_tensor_proto(values, dtype=None, shape=None, verify_shape: bool = False
             raise TypeError(f"Failed to convert elements of {values} to Tensor. Consider casting elements to a "
                             "supported type.") from None
         return proto
-    append_values(proto, numpy_dtype, arr.reshape(-1))
+    append_values(proto, numpy_dtype, storage_view(arr).reshape(-1))
     return proto
 
 
@@ -138,6 +152,9 @@ def make_ndarray(tensor) -> np.ndarray:
     if dtype in (_dtypes.resource, _dtypes.variant):
         raise TypeError(f"Unsupported tensor type: {tensor.dtype}. graphcompat cannot hold a {dtype.name} "
                         "value in a constant.")
+    if dtype.is_quantized:  # read as its integers, returned in TF's structured dtype
+        plain = tensor_pb2_like(tensor, _dtypes.as_dtype(_dtypes.storage_numpy_dtype(dtype)))
+        return quantized_view(make_ndarray(plain), dtype)
     np_dtype = np.dtype(dtype.as_numpy_dtype)
     if tensor.tensor_content:
         return np.frombuffer(tensor.tensor_content, dtype=np_dtype.newbyteorder("<")).astype(np_dtype) \
@@ -163,6 +180,13 @@ def make_ndarray(tensor) -> np.ndarray:
     elif values.size > num_elements:
         raise ValueError(f"TensorProto of shape {shape} holds {values.size} values; at most {num_elements} fit.")
     return values.reshape(shape)
+
+
+def tensor_pb2_like(tensor, dtype: _dtypes.DType):
+    """A copy of a TensorProto that claims `dtype` (same fields, same bytes)."""
+    copy = _tensor_pb2().TensorProto.FromString(tensor.SerializeToString())  # TF's own message class too
+    copy.dtype = dtype.as_datatype_enum
+    return copy
 
 
 __all__ = ["make_tensor_proto", "make_ndarray"]

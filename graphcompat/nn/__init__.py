@@ -39,3 +39,5 @@ from graphcompat.nn.conv_nd import (atrous_conv2d, atrous_conv2d_transpose, conv
 from graphcompat.nn.nn_misc import collapse_repeated, compute_average_loss, scale_regularization_loss  # noqa: F401,E402
 from graphcompat.nn.ctc_v2 import ctc_beam_search_decoder_v2, ctc_loss_v2, ctc_unique_labels  # noqa: F401,E402
 from graphcompat.nn.fractional_pool import fractional_avg_pool, fractional_max_pool  # noqa: F401,E402
+from graphcompat.ops.quantized_ops import (quantized_avg_pool, quantized_conv2d, quantized_max_pool,  # noqa: F401,E402
+                                           quantized_relu_x)

@@ -33,6 +33,7 @@ from lowering.rules import fractional_pool  # noqa: F401
 from lowering.rules import ragged  # noqa: F401
 from lowering.rules import media  # noqa: F401
 from lowering.rules import quantization  # noqa: F401
+from lowering.rules import quantized  # noqa: F401
 from lowering.rules import unicode  # noqa: F401
 from lowering.rules import image_jpeg  # noqa: F401
 from lowering.rules import debug  # noqa: F401
