@@ -57,6 +57,16 @@ CASES = [
         tf.SparseTensor([[0, 0], [0, 1], [1, 0]], [1, 2, 2], [2, 2]),
         tf.placeholder_with_default(np.log(np.full((3, 2, 4), 0.25, F)), [3, 2, 4]), [3, 3])),
         tf.get_default_graph().get_tensor_by_name("PlaceholderWithDefault:0"))),
+    # SegmentProd / UnsortedSegmentProd: TF's three cases (no zero: prod/x; one zero; two or more zeros)
+    ("segment_prod_zeros", _grads(lambda tf, x: tf.segment_prod(x, [0, 0, 0, 1, 1, 2, 2]),
+                                  np.array([2., 0., 3., 4., 5., 0., 0.], F))),
+    ("unsorted_segment_prod_zeros", _grads(lambda tf, x: tf.unsorted_segment_prod(x, [0, 0, 1, 1, -1, 2], 4),
+                                           np.array([[2., 0.], [3., 4.], [0., 5.], [0., 1.], [7., 7.], [6., 6.]], F))),
+    # DynamicPartition / DynamicStitch: data-dependent shapes (host rules) with differentiable data
+    ("dynamic_partition", _grads(lambda tf, x: tf.dynamic_partition(x, [0, 1, 0, 2, 1], 3)[1] * 3.0,
+                                 np.array([1., 2., 3., 4., 5.], F))),
+    ("dynamic_stitch_duplicates", _grads(lambda tf, a, b: tf.dynamic_stitch([[0, 1], [1, 2]], [a, b]) * [1., 2., 3.],
+                                         np.array([1., 2.], F), np.array([3., 4.], F))),
     ("abs_relu_at_zero", _grads(lambda tf, x: tf.abs(x) + tf.nn.relu(x) + tf.nn.relu6(x + 6.0),
                                 np.array([0., -0., 1., -1.], F))),
 ]

@@ -110,7 +110,9 @@ def unique(x, *, out_idx=np.int32, **_):
 
 @lowers("DynamicPartition", context=True, host=True)
 def dynamic_partition(ctx, op, data, partitions):
-    data, partitions = np.asarray(data), np.asarray(partitions)
+    # The partition ids decide the output shapes (concrete on the host); the data may be traced: a gradient's
+    # re-traced forward pass differentiates the row selections below (TF's gradient stitches them back)
+    data, partitions = _host_or_traced(data), np.asarray(partitions)
     n = op.attrs["num_partitions"]
     bad = (partitions < 0) | (partitions >= n)
     if bad.any():
@@ -124,23 +126,51 @@ def dynamic_partition(ctx, op, data, partitions):
                   f"partitions.shape = {list(partitions.shape)}", op)
     rows = data.reshape((-1,) + data.shape[partitions.ndim:])
     flat = partitions.reshape(-1)
-    outs = tuple(rows[flat == p] for p in range(n))
+    outs = tuple(rows[np.flatnonzero(flat == p)] for p in range(n))
     return outs[0] if n == 1 else outs
+
+
+def _traced_stitch(indices: list, size: int, tail: tuple):
+    """DynamicStitch of traced data (a gradient's forward pass) at concrete indices, with TF's gradient: each
+    data element gets the gradient of its slot (a gather), also where a later index overwrote it (jax's
+    gradient of the scatter would give those 0)."""
+    @jax.custom_vjp
+    def stitch(*data):
+        out = jnp.zeros((size,) + tail, jnp.result_type(data[0]))
+        for i, d in zip(indices, data):
+            out = out.at[i.reshape(-1)].set(jnp.reshape(d, (-1,) + tail))
+        return out
+
+    def forward(*data):
+        return stitch(*data), tuple(jnp.shape(d) for d in data)
+
+    def backward(shapes, grad):
+        return tuple(jnp.reshape(grad[i.reshape(-1)], shape) for i, shape in zip(indices, shapes))
+    stitch.defvjp(forward, backward)
+    return stitch
+
+
+def _host_or_traced(value):
+    """A host value as numpy; a value jax.vjp traces (a gradient's forward pass) as it is."""
+    return value if isinstance(value, jax.core.Tracer) else np.asarray(value)
 
 
 @lowers("DynamicStitch", context=True, host=True)
 def dynamic_stitch(ctx, op, *args):
     n = len(args) // 2
     indices = [np.asarray(i) for i in args[:n]]
-    data = [np.asarray(d) for d in args[n:]]
+    data = [_host_or_traced(d) for d in args[n:]]
     size = max((int(i.max()) + 1 for i in indices if i.size), default=0)
     tail = data[0].shape[indices[0].ndim:]
-    out = np.zeros((size,) + tail, dtype=data[0].dtype)
-    for i, d in zip(indices, data):
+    for k, (i, d) in enumerate(zip(indices, data)):
         if d.shape[:i.ndim] != i.shape:
             ctx.check(False, errors.InvalidArgumentError,
-                      f"data[{indices.index(i)}].shape = {list(d.shape)} does not start with "
-                      f"indices[{indices.index(i)}].shape = {list(i.shape)}", op)
+                      f"data[{k}].shape = {list(d.shape)} does not start with indices[{k}].shape = {list(i.shape)}",
+                      op)
+    if any(isinstance(d, jax.core.Tracer) for d in data):
+        return _traced_stitch(indices, size, tuple(tail))(*data)
+    out = np.zeros((size,) + tail, dtype=data[0].dtype)
+    for i, d in zip(indices, data):
         out[i.reshape(-1)] = d.reshape((-1,) + tail)
     return out
 

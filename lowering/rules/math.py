@@ -687,6 +687,9 @@ def _segment(fn_name: str):
         ids = jnp.where((ids < 0) | (ids >= n), n, ids)
         if fn_name in ("segment_max", "segment_min") and jnp.issubdtype(data.dtype, jnp.floating):
             return _segment_extreme(flat, ids, n, fn_name == "segment_max")
+        if fn_name == "segment_prod":
+            from lowering.rules.segment import segment_prod
+            return segment_prod(flat, ids, n).astype(data.dtype)
         out = getattr(jax.ops, fn_name)(flat, ids, num_segments=n + 1)[:n]
         return out.astype(data.dtype)
     return rule

@@ -10,6 +10,8 @@ which error a walk over the segments meets first.
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -60,7 +62,7 @@ def _segment_reduce(kind: str, rows, ids, num_segments: int, dtype):
     sorted kernels fill them (0, or 1 for prod); mean/sqrt_n divide by the segment size."""
     rows = jnp.asarray(rows)
     if kind == "prod":
-        return jax.ops.segment_prod(rows, ids, num_segments=num_segments).astype(dtype)
+        return segment_prod(rows, jnp.asarray(ids), num_segments).astype(dtype)
     count = jax.ops.segment_sum(jnp.ones(rows.shape[:1], dtype), ids, num_segments=num_segments)
     count = count.reshape(count.shape + (1,) * (rows.ndim - 1))
     if kind in ("max", "min"):
@@ -74,6 +76,44 @@ def _segment_reduce(kind: str, rows, ids, num_segments: int, dtype):
     if jnp.issubdtype(dtype, jnp.integer):
         return jax.lax.div(total, safe.astype(dtype))  # C++ integer division truncates toward zero
     return jnp.where(count > 0, total / safe, jnp.zeros((), dtype)).astype(dtype)
+
+
+def segment_prod(rows, ids, num_segments: int):
+    """Per-segment products of `rows` (ids equal to `num_segments` are dropped), with TF's gradient for
+    floating types (_SegmentProdGrad / _UnsortedSegmentProdGrad; jax has no gradient for a scatter-multiply
+    with repeated indices)."""
+    if not jnp.issubdtype(rows.dtype, jnp.inexact):
+        return jax.ops.segment_prod(rows, ids, num_segments=num_segments + 1)[:num_segments]
+    return _segment_prod_tf(rows, ids, num_segments)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2,))
+def _segment_prod_tf(rows, ids, num_segments: int):
+    return jax.ops.segment_prod(rows, ids, num_segments=num_segments + 1)[:num_segments]
+
+
+def _segment_prod_forward(rows, ids, num_segments):
+    out = _segment_prod_tf(rows, ids, num_segments)
+    return out, (rows, ids, out)
+
+
+def _segment_prod_backward(num_segments, residuals, grad):
+    # TF's gradient: a segment without zeros gives prod / x; with exactly one zero, the zero gets the
+    # product of the others and the rest 0; with two or more zeros, every element 0
+    rows, ids, out = residuals
+    n = num_segments
+    is_zero = rows == 0
+    zeros = jax.ops.segment_sum(is_zero.astype(jnp.int32), ids, num_segments=n + 1)[:n]
+    grad = jnp.where(zeros > 1, jnp.zeros((), grad.dtype), grad)
+    non_zero = jnp.where(is_zero, jnp.ones((), rows.dtype), rows)
+    non_zero_prod = jax.ops.segment_prod(non_zero, ids, num_segments=n + 1)[:n]
+    valid = (ids < n).reshape((-1,) + (1,) * (rows.ndim - 1))
+    at = jnp.where(ids < n, ids, 0)
+    partial = jnp.where(is_zero, non_zero_prod[at], out[at] / non_zero)
+    return jnp.where(valid, grad[at] * partial, jnp.zeros((), grad.dtype)), None
+
+
+_segment_prod_tf.defvjp(_segment_prod_forward, _segment_prod_backward)
 
 
 def _sorted_segment_rule(kind: str):
