@@ -96,12 +96,8 @@ class _FunctionBuilder:
         self.used: set = set()
 
     def _unique(self, base: str) -> str:
-        name, i = base, 0
-        while name in self.used:
-            i += 1
-            name = f"{base}_{i}"
-        self.used.add(name)
-        return name
+        from graphcompat.framework.function_library import unique_name
+        return unique_name(self.used, base)
 
     def arg(self, base: str, dtype: int) -> str:
         a = self.fdef.signature.input_arg.add()

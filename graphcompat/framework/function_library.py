@@ -203,12 +203,7 @@ class _FunctionDefWriter:
         return nd.name
 
     def _unique(self, base: str) -> str:
-        name, i = base, 0
-        while name in self.used:
-            i += 1
-            name = f"{base}_{i}"
-        self.used.add(name)
-        return name
+        return unique_name(self.used, base)
 
     def _input(self, t) -> str:
         if t in self.ref:
@@ -245,6 +240,16 @@ def _common_scope(fn: GraphFunction) -> str:
         prefix = "/".join(common) + "/" if common else ""
     fn.lowering_cache["_scope"] = prefix
     return prefix
+
+
+def unique_name(used: set, base: str) -> str:
+    """`base`, or `base_1`, `base_2` … : the first not in `used` (a FunctionDef's node and arg names), added."""
+    name, i = base, 0
+    while name in used:
+        i += 1
+        name = f"{base}_{i}"
+    used.add(name)
+    return name
 
 
 def body_ops(graph) -> set:

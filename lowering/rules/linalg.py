@@ -166,9 +166,17 @@ def _matrix_diag_band(diagonal, lower: int, upper: int, num_rows: int, num_cols:
     if rows != min_rows and cols != min_cols:
         raise invalid("The number of rows or columns is not consistent with the specified d_lower, d_upper, and "
                       "diagonal.")
+    out = jnp.full(diagonal.shape[:-2] + (rows, cols), padding_value, diagonal.dtype)
+    return _write_band(out, diagonal, lower, upper, align)
+
+
+def _write_band(out, diagonal, lower: int, upper: int, align: str):
+    """`out` with the band k = (lower, upper) set from `diagonal`, whose row i is diagonal `upper - i`,
+    each aligned as MatrixDiagV3/MatrixSetDiagV3 `align` says (LEFT: its first element first; RIGHT: padded
+    at the start to the longest diagonal's length)."""
+    rows, cols, max_len = out.shape[-2], out.shape[-1], diagonal.shape[-1]
     left_super = align in ("LEFT_LEFT", "LEFT_RIGHT")
     left_sub = align in ("LEFT_LEFT", "RIGHT_LEFT")
-    out = jnp.full(diagonal.shape[:-2] + (rows, cols), padding_value, diagonal.dtype)
     for i, d in enumerate(range(upper, lower - 1, -1)):
         r, c = _diag_index(rows, cols, d)
         left = (d >= 0 and left_super) or (d <= 0 and left_sub)
@@ -255,14 +263,7 @@ def matrix_set_diag(x, diagonal, k, *, align="RIGHT_LEFT", **_):
     if lower == upper:
         r, c = _diag_index(rows, cols, lower)
         return out.at[..., r, c].set(diagonal)
-    left_super = align in ("LEFT_LEFT", "LEFT_RIGHT")
-    left_sub = align in ("LEFT_LEFT", "RIGHT_LEFT")
-    for i, d in enumerate(range(upper, lower - 1, -1)):
-        r, c = _diag_index(rows, cols, d)
-        left = (d >= 0 and left_super) or (d <= 0 and left_sub)
-        offset = 0 if left else max_len - len(r)
-        out = out.at[..., r, c].set(diagonal[..., i, offset:offset + len(r)])
-    return out
+    return _write_band(out, jnp.asarray(diagonal), lower, upper, align)
 
 
 @lowers("MatrixDeterminant")

@@ -200,16 +200,23 @@ def _dense_rule(op_type: str, refs: list, others: list):
     return rule
 
 
+def _sparse_inputs(ctx, refs: list, others: list, inputs) -> tuple:
+    """A SparseApply* op's inputs: (the refs, the slots' values by name, the variable's dtype, the other
+    inputs by name, the flat row indices, the gradient rows in the variable's dtype)."""
+    ref_vals = inputs[:len(refs)]
+    full = {name: ctx.read(r.key, r.op) for name, r in zip(refs, ref_vals)}
+    dtype = full["var"].dtype
+    raw = dict(zip(others, (ctx.deref(v) for v in inputs[len(refs):])))
+    indices = jnp.reshape(jnp.asarray(raw.pop("indices")), (-1,))
+    grad = jnp.asarray(raw.pop("grad"), dtype)
+    return ref_vals, full, dtype, raw, indices, grad
+
+
 def _sparse_rule(op_type: str, refs: list, others: list):
     math = _kernel(op_type)
 
     def rule(ctx, op, *inputs):
-        ref_vals = inputs[:len(refs)]
-        full = {name: ctx.read(r.key, r.op) for name, r in zip(refs, ref_vals)}
-        dtype = full["var"].dtype
-        raw = dict(zip(others, (ctx.deref(v) for v in inputs[len(refs):])))
-        indices = jnp.reshape(raw.pop("indices"), (-1,))
-        grad = jnp.asarray(raw.pop("grad"), dtype)
+        ref_vals, full, dtype, raw, indices, grad = _sparse_inputs(ctx, refs, others, inputs)
         n, rows = indices.shape[0], full["var"].shape[0]
         # Sum duplicate indices first (TF's _apply_sparse_duplicate_indices); padding slots get index
         # `rows`, out of range, so the scatter below drops them.
@@ -251,12 +258,7 @@ def _sequential_sparse_rule(op_type: str, refs: list, others: list):
     math = _kernel(op_type)
 
     def rule(ctx, op, *inputs):
-        ref_vals = inputs[:len(refs)]
-        full = {name: ctx.read(r.key, r.op) for name, r in zip(refs, ref_vals)}
-        dtype = full["var"].dtype
-        raw = dict(zip(others, (ctx.deref(v) for v in inputs[len(refs):])))
-        indices = jnp.reshape(jnp.asarray(raw.pop("indices")), (-1,))
-        grad = jnp.asarray(raw.pop("grad"), dtype)
+        ref_vals, full, dtype, raw, indices, grad = _sparse_inputs(ctx, refs, others, inputs)
         rows = full["var"].shape[0]
         _check_rows(ctx, op, indices, rows)
         x = {k: _hyper(k, v, dtype) for k, v in raw.items()}
