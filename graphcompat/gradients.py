@@ -46,6 +46,9 @@ NON_DIFFERENTIABLE_INPUTS = {"Zeta": (0,), "Polygamma": (0,), "Betainc": (0, 1),
 # nor graphcompat's own function calls (second-order gradients run through SymbolicGradient).
 NO_GRADIENT = _tf_op_types.NO_GRADIENT - {"MatrixExponential", "SymbolicGradient", "_Arg"}
 _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
+# The ops whose bodies may read a resource variable that is an x (its handle is one of their inputs: a
+# capture): the gradient reaches them from the handle and differentiates the variable's value through them.
+VARIABLE_READING_CALLERS = frozenset({"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase"})
 
 
 def stop_gradient(input, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002 (TF's name)
@@ -146,14 +149,23 @@ def _differentiable_inputs(op: _ops.Operation, t: _ops.Tensor = None) -> list:
     return [x for i, x in enumerate(op._inputs) if i not in skip and (t is None or x is t)]
 
 
+def _is_variable_handle(x: _ops.Tensor) -> bool:
+    """A resource variable's handle among xs (resource_variable_ops.gradients passes one when a
+    while_loop/cond body reads the variable): differentiated as the variable's value."""
+    return x.dtype.base_dtype == _dt.resource
+
+
 def _reached_from(xs, stop: set) -> set:
-    """Ops whose outputs depend (through backpropagatable tensors) on any x."""
+    """Ops whose outputs depend (through backpropagatable tensors) on any x. From a variable's handle,
+    only the control-flow ops whose bodies read it (its top-level reads are xs of their own)."""
     reached: set = set()
-    frontier = [x for x in xs if _has_value_gradient(x)]
+    frontier = [x for x in xs if _has_value_gradient(x) or _is_variable_handle(x)]
     seen = set(frontier)
     while frontier:
         t = frontier.pop()
         for op in t._consumers:
+            if t.dtype.base_dtype == _dt.resource and op.type not in VARIABLE_READING_CALLERS:
+                continue
             if op in reached or _is_cut(op) or not _differentiable_inputs(op, t):
                 continue
             reached.add(op)
@@ -244,6 +256,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
     # Walk back from ys through reached ops along backpropagatable tensors only.
     needed = set(diff_ys)
     x_set = set(xs)
+    handles = {x for x in xs if _is_variable_handle(x)}
     between = set()
     overrides: dict = {}
     for op in sorted(reached, key=lambda o: o._id, reverse=True):
@@ -260,13 +273,13 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
                     override = _call_gradient_function(graph, op, override)
                     inputs = [t for t, g in zip(op._inputs, override.results) if g is not None]
                 overrides[op] = override
-            needed.update(t for t in inputs if _backpropagatable(t) and (t not in stop or t in x_set))
+            needed.update(t for t in inputs if (_backpropagatable(t) or t in handles) and (t not in stop or t in x_set))
     y_set = set(diff_ys)
     kinds, leaves, sparse_indices, plan_xs, skip = [], [], [], [], set()
     results: list = [None] * len(xs)
     slots = []  # (result index, kind)
     for i, x in enumerate(xs):
-        connected = _has_value_gradient(x) and x in needed
+        connected = (_has_value_gradient(x) or x in handles) and x in needed
         if not connected:
             if unconnected == "zero":
                 kinds.append("zero")
@@ -331,11 +344,20 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
             dys.append(gy)
         op_name = graph.unique_name("SymbolicGradient")
     inputs = args + dys
-    out_dtypes = [t.dtype.base_dtype for t in args]
     # A resource argument's "gradient" has no shape of its own: TF's shape function gives it the shape of
     # the handle's data (a TensorArray's element shape), so the node claims none (a meta graph's
-    # _output_shapes must agree with what TF infers on import).
-    out_shapes = [_ts.unknown_shape() if t.dtype.base_dtype == _dt.resource else t.shape for t in args]
+    # _output_shapes must agree with what TF infers on import). A variable's handle among xs: the
+    # gradient of the variable's value (its dtype and shape; the lowering tells it by that dtype).
+    from graphcompat.ops.resource_variable_ops import handle_data
+    out_dtypes, out_shapes = [], []
+    for t in args:
+        if t in handles:
+            dtype, shape = handle_data(t)
+            out_dtypes.append(dtype.base_dtype)
+            out_shapes.append(shape)
+        else:
+            out_dtypes.append(t.dtype.base_dtype)
+            out_shapes.append(_ts.unknown_shape() if t.dtype.base_dtype == _dt.resource else t.shape)
     attrs = {"Tin": [t.dtype.base_dtype for t in inputs], "Tout": out_dtypes,
              "f": attr_value_pb2.NameAttrList(name=fn.name)}
     op = graph._create_op_internal("SymbolicGradient", inputs, out_dtypes, out_shapes, op_name, attrs)

@@ -230,11 +230,13 @@ def gather(params, indices, validate_indices=None, name: Optional[str] = None, a
 # ------------------------------------------------------------------------------------------------
 # Gradients with respect to resource variables
 # ------------------------------------------------------------------------------------------------
-def _sources(handle: _ops.Tensor) -> list:
-    """The tensors through which a resource variable's value enters the graph: its reads, and the rows
-    its ResourceGathers produce (with their indices)."""
+def _sources(handle: _ops.Tensor, inside: set) -> list:
+    """The tensors through which a resource variable's value enters the graph's top level: its reads,
+    and the rows its ResourceGathers produce (with their indices)."""
     out = []
     for op in handle.consumers():
+        if op in inside:  # a read in a while_loop/cond body: differentiated through its control-flow op
+            continue
         if op.type == "ReadVariableOp":
             out.append((op.outputs[0], None))
         elif op.type == "ResourceGather" and op.inputs[0] is handle and not op.attrs.get("batch_dims", 0):
@@ -245,18 +247,24 @@ def _sources(handle: _ops.Tensor) -> list:
 def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
     """`tf.gradients` that also accepts resource variables (or their handles) among `xs`, as TF does.
 
-    A resource variable's gradient is the sum of the gradients of its reads: each ReadVariableOp output
-    and each ResourceGather's rows (an IndexedSlices, so embedding updates stay sparse) are passed to
-    the structural gradient as xs of their own and the contributions are added up afterwards.
+    A resource variable's gradient is the sum of the gradients of its reads: each top-level ReadVariableOp
+    output and each ResourceGather's rows (an IndexedSlices, so embedding updates stay sparse) are passed
+    to the structural gradient as xs of their own. Reads inside while_loop/cond bodies are ops of the body
+    functions, which nothing in the graph's structure connects to ys: for those the handle itself is an x
+    too, differentiated as the variable's value (lowering/rules/gradients.py re-traces the forward pass
+    with every read of it inside a body returning the differentiated value). The parts are added up.
     """
     _grad = _gradients_module()
     single = not isinstance(xs, (list, tuple))
     xs = [xs] if single else list(xs)
-    expanded, spans = [], []
+    expanded, spans, inside = [], [], None
     for x in xs:
         handle = x.handle if is_resource_variable(x) else x
         if isinstance(handle, _ops.Tensor) and handle.dtype.base_dtype == _dt.resource:
-            sources = _sources(handle)
+            if inside is None:
+                from graphcompat.framework import function_library
+                inside = function_library.body_ops(handle.graph)
+            sources = _sources(handle, inside)
             spans.append((len(expanded), sources, handle))
             expanded.extend(t for t, _ in sources)
         else:
@@ -264,12 +272,22 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
             expanded.append(x)
     if not any(s[1] is not None for s in spans):
         return _grad.gradients(ys, xs, grad_ys=grad_ys, name=name, **kwargs)
-    _refuse_reads_in_control_flow(ys, [(sources, handle) for _, sources, handle in spans if sources is not None])
-    grads = _grad.gradients(ys, expanded, grad_ys=grad_ys, name=name, **kwargs) if expanded else []
+    read_in_bodies = _read_in_control_flow(ys, [handle for _, sources, handle in spans if sources is not None],
+                                           inside)
+    regrouped, starts = [], []
+    for start, sources, handle in spans:  # a handle read in a body: its reads, then the handle itself
+        starts.append(len(regrouped))
+        if sources is None:
+            regrouped.append(expanded[start])
+            continue
+        regrouped.extend(t for t, _ in sources)
+        if handle in read_in_bodies:
+            regrouped.append(handle)
+    grads = _grad.gradients(ys, regrouped, grad_ys=grad_ys, name=name, **kwargs) if regrouped else []
     out = []
-    graph = _ops.get_default_graph() if not expanded else expanded[0].graph
+    graph = _ops.get_default_graph() if not regrouped else regrouped[0].graph
     with graph.as_default(), _ops.name_scope(name + "/" if name else None):
-        for start, sources, handle in spans:
+        for start, (_, sources, handle) in zip(starts, spans):
             if sources is None:
                 out.append(grads[start])
                 continue
@@ -280,60 +298,43 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
                 if indices is not None:
                     g = _grad.IndexedSlices(g, indices, _dense_shape(handle))
                 parts.append(g)
+            if handle in read_in_bodies and grads[start + len(sources)] is not None:
+                parts.append(grads[start + len(sources)])
             out.append(_aggregate(parts, handle, kwargs.get("unconnected_gradients")))
     return out
 
 
-def _refuse_reads_in_control_flow(ys, handles: list) -> None:
-    """A resource variable read inside a while_loop/cond body that `ys` depend on: its gradient would be
-    left out (the read's output reaches ys only through the control-flow op, which graphcompat's structural
-    gradient does not see through for resource reads), so say so instead of returning None or a partial
-    sum. Ref variables (TF 1's default) are captured as tensors and differentiate through loops."""
-    from graphcompat.framework import function_library
+def _read_in_control_flow(ys, handles: list, inside: set) -> set:
+    """The handles read (ReadVariableOp, ResourceGather) inside a while_loop/cond body, nested bodies
+    too, of a control-flow op `ys` depend on: their gradient is also taken with respect to the handle,
+    as the variable's value. A body reads the outer handle tensor itself (a capture), and every enclosing
+    control-flow op takes it as an input."""
     ys = [y for y in (ys if isinstance(ys, (list, tuple)) else [ys]) if isinstance(y, _ops.Tensor)]
-    if not ys or not any(sources for sources, _ in handles):
-        return
-    graph = ys[0].graph
-    inside = function_library.body_ops(graph)
-    reads = [(t.op, handle) for sources, handle in handles for t, _ in sources if t.op in inside]
-    if not reads:
-        return
-    callers: dict = {}  # function name -> the control-flow ops that run it
-    for op in graph._ops:
-        for value in op.attrs.values():
-            for item in (value if isinstance(value, (list, tuple)) else [value]):
-                name = getattr(item, "name", None)
-                if isinstance(name, str) and graph._get_function(name) is not None:
-                    callers.setdefault(name, []).append(op)
-    owner_of = {}
-    for fn in graph._functions.values():
-        if fn.owns_ops:
-            for op in fn.ops:
-                owner_of.setdefault(op, []).append(fn.name)
+    if not ys or not handles or not inside:
+        return set()
+    read_in_bodies = {handle for handle in handles
+                      if _has_value_gradient(handle_data(handle)[0]) and any(op in inside and op.type in ("ReadVariableOp", "ResourceGather")
+                             for op in handle.consumers())}
+    if not read_in_bodies:
+        return set()
     upstream, stack = set(), [y.op for y in ys]
-    while stack:  # the ops ys depend on
+    while stack:  # the top-level ops ys depend on
         op = stack.pop()
         if op in upstream:
             continue
         upstream.add(op)
         stack.extend(t.op for t in op._inputs)
         stack.extend(op._control_inputs)
-    for read, handle in reads:
-        pending, seen = list(owner_of.get(read, [])), set()
-        while pending:
-            fn_name = pending.pop()
-            if fn_name in seen:
-                continue
-            seen.add(fn_name)
-            for caller in callers.get(fn_name, []):
-                if caller in upstream:
-                    raise NotImplementedError(
-                        f"tf.gradients with respect to the resource variable '{handle.op.name}' read inside the "
-                        f"control flow '{caller.name}' ({read.name}): graphcompat does not differentiate resource "
-                        "variable reads inside tf.while_loop/tf.cond bodies yet; use a ref variable "
-                        "(use_resource=False, TF 1's default) or read the variable outside the loop and pass the "
-                        "value in")
-                pending.extend(owner_of.get(caller, []))
+    return {handle for handle in read_in_bodies
+            if any(op in upstream and op.type in _grad_control_flow_types() for op in handle.consumers())}
+
+
+def _has_value_gradient(dtype) -> bool:
+    return dtype is not None and (dtype.base_dtype.is_floating or dtype.base_dtype.is_complex)
+
+
+def _grad_control_flow_types() -> frozenset:
+    return _gradients_module().VARIABLE_READING_CALLERS
 
 
 def _gradients_module():

@@ -479,7 +479,10 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
     vars0, captured = list(inputs[:n]), inputs[n:]
     host = needs_host(op)
     env = _captured_env(ctx, op._inputs[2 + n:], captured)
-    if host or _concrete(ctx, vars0, captured, max_iter):
+    # what the loop depends on: its captures, and the values of the variables it reads that a gradient
+    # differentiates (their handles are the captures; the body reads the traced value through ctx)
+    inputs_seen = (captured, _differentiated_reads(ctx, captured))
+    if host or _concrete(ctx, vars0, inputs_seen, max_iter):
         out = _while_host(ctx, cond_g, body_g, env, counter0, max_iter, vars0) + tuple(captured)
         hints = getattr(ctx, "loop_hints", None)
         if hints is not None:  # an op-by-op run of a plan: its compiled form sizes this loop's stacks by it
@@ -519,7 +522,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
             and int(np.asarray(max_iter)) >= 0:
         static_max = int(np.asarray(max_iter))
     hinted = None  # a loop differentiated without a static bound: the iterations op-by-op runs saw (rounded up)
-    if static_max is None and _differentiated(vars0, captured) and getattr(ctx, "loop_hints", None) is not None:
+    if static_max is None and _differentiated(vars0, inputs_seen) and getattr(ctx, "loop_hints", None) is not None:
         # tf.gradients through `while i < n` (no maximum_iterations): the forward loop ran before, op by op
         # (its trip count is in the plan's LoopHints), so reverse mode runs as a loop of that bound; a later
         # run that needs more iterations fails the check below and the executor re-runs it op by op
@@ -605,11 +608,11 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         return counter, new, new_state, new_oks, go
 
     carry0 = (counter0, vars0, state0, oks0, go0)
-    if static_max is not None and _differentiated(vars0, captured) and not _twice_differentiated(vars0, captured):
+    if static_max is not None and _differentiated(vars0, inputs_seen) and not _twice_differentiated(vars0, inputs_seen):
         # Reverse-mode differentiable: only the real iterations run, forward and backward (a custom VJP
         # that saves each iteration's residuals, as TF's while_v2 accumulators; lowering/reverse_loop.py)
         final = differentiable_while(step, lambda c: c[4], carry0, static_max)
-    elif static_max is not None and _differentiated(vars0, captured):
+    elif static_max is not None and _differentiated(vars0, inputs_seen):
         # A second derivative (the gradient of a gradient through the loop) differentiates the custom VJP's
         # own while loops, which reverse mode cannot: then the loop is a scan of its static bound, each step
         # a no-op once the loop is done. Float carries that start as constants (a TensorArray's zero
@@ -617,7 +620,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         # a step writes differentiated values into them: carrying them as differentiated from the start
         # (plus an exact zero that depends on a differentiated input: a select, so even an inf there adds
         # nothing) saves that second pass.
-        seed = next(v for v in jax.tree_util.tree_leaves((vars0, captured)) if type(v).__name__ == "LinearizeTracer")
+        seed = next(v for v in jax.tree_util.tree_leaves((vars0, inputs_seen)) if type(v).__name__ == "LinearizeTracer")
         seed = jnp.ravel(jnp.asarray(seed))[0]
 
         def differentiated(x):
@@ -634,7 +637,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
             return lax.cond(carry[4], step, lambda c: c, carry), None
         final, _ = lax.scan(scan_step, carry0, None, length=static_max)
     else:
-        if _differentiated(vars0, captured):
+        if _differentiated(vars0, inputs_seen):
             raise NotImplementedError(
                 f"Gradients through tf.while_loop '{op.name}' need a constant maximum_iterations: graphcompat "
                 "differentiates a loop only up to a static bound on its iterations")
@@ -672,6 +675,15 @@ def _count_trips(ctx, op, cond_g, body_g, counter0, max_iter, vars0, captured) -
     env = _captured_env(child, op._inputs[2 + len(body_g.params):], captured_)
     out = _while_host(child, cond_g, body_g, env, counter0, max_iter, vars_)
     ctx.loop_hints.observe(op, int(out[0]) - int(np.asarray(counter0)))
+
+
+def _differentiated_reads(ctx: RunContext, captured) -> list:
+    """The values a gradient's re-traced forward pass differentiates of the resource variables whose
+    handles a loop captures (lowering/rules/gradients.py: `differentiated_keys`)."""
+    keys = getattr(ctx, "differentiated_keys", ())
+    if not keys:
+        return []
+    return [ctx.read(h.key) for h in captured if getattr(h, "key", None) in keys and type(h).__name__ == "ResourceHandle"]
 
 
 def _twice_differentiated(*values) -> bool:

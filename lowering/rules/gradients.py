@@ -70,6 +70,21 @@ def _differentiable(t) -> bool:
     return base.is_floating or base.is_complex
 
 
+def _variable_args(op, args) -> dict:
+    """{argument index: its Tout dtype} for the resource variables' handles among f's arguments whose
+    gradient is the variable value's (graphcompat/gradients.py gives those a float output): a
+    while_loop/cond body reads the variable, so every read in the re-traced forward pass returns the
+    differentiated value."""
+    tout = op.attrs.get("Tout") or []
+    return {i: tout[i] for i, t in enumerate(args)
+            if t.dtype.base_dtype.name == "resource" and i < len(tout) and _differentiable_dtype(tout[i])}
+
+
+def _differentiable_dtype(dtype) -> bool:
+    base = dtype.base_dtype
+    return base.is_floating or base.is_complex
+
+
 @lowers("SymbolicGradient", context=True)
 def symbolic_gradient(ctx, op, *inputs):
     fn = _function(op)
@@ -78,9 +93,12 @@ def symbolic_gradient(ctx, op, *inputs):
     arg_vals, dys = inputs[:len(args)], inputs[len(args):]
     steps = _steps(fn)
     perturbed = fn.lowering_cache["perturbed"]
-    diff_idx = [i for i, t in enumerate(args) if _differentiable(t)]
-    diff_set = set(diff_idx)
+    variables = _variable_args(op, args)
+    diff_idx = [i for i, t in enumerate(args) if _differentiable(t) or i in variables]
+    diff_set = set(diff_idx) - set(variables)  # a handle stays f's argument; its variable's value is traced
     fixed = {t: v for i, (t, v) in enumerate(zip(args, arg_vals)) if i not in diff_set}
+    # a variable's value (what the step's reads saw): the primal its gradient is taken at
+    variable_values = {i: _variable_value(ctx, op, arg_vals[i]) for i in variables}
     user_gradients = fn.gradient_overrides
     backward_steps = fn.lowering_cache.get("backward_steps")
     if backward_steps is None:  # the ops each registered gradient function recorded, ready to run
@@ -96,7 +114,10 @@ def symbolic_gradient(ctx, op, *inputs):
         deltas = {}
         for i, v in zip(diff_idx, diff_vals):
             t = args[i]
-            if t in perturbed:
+            if i in variables:
+                ctx._local[arg_vals[i].key] = v
+                ctx.differentiated_keys |= {arg_vals[i].key}
+            elif t in perturbed:
                 deltas[t] = v
             else:
                 local[t] = v
@@ -121,13 +142,15 @@ def symbolic_gradient(ctx, op, *inputs):
                 local.setdefault(t, v)
         return [local[y] for y in fn.outputs]
 
-    diff_vals = [jnp.zeros_like(jnp.asarray(arg_vals[i])) if args[i] in perturbed else jnp.asarray(arg_vals[i])
+    diff_vals = [variable_values[i] if i in variables else
+                 jnp.zeros_like(jnp.asarray(arg_vals[i])) if args[i] in perturbed else jnp.asarray(arg_vals[i])
                  for i in diff_idx]
     if getattr(ctx, "state_access_only", False) and not user_gradients:
         # Only the state this op touches is asked for: the forward pass reads it; a backward pass of
         # jax.vjp is pure (no registered gradient function runs ops), so skip tracing it.
         forward(*diff_vals)
-        outputs = [arg_vals[i] if np.dtype(t.dtype.base_dtype.as_numpy_dtype) == np.dtype(object) else
+        outputs = [jnp.zeros(jnp.shape(variable_values[i]), np.dtype(variables[i].as_numpy_dtype)) if i in variables
+                   else arg_vals[i] if np.dtype(t.dtype.base_dtype.as_numpy_dtype) == np.dtype(object) else
                    jnp.zeros(jnp.shape(arg_vals[i]), np.dtype(t.dtype.base_dtype.as_numpy_dtype))
                    for i, t in enumerate(args)]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
@@ -145,13 +168,19 @@ def symbolic_gradient(ctx, op, *inputs):
     grads = dict(zip(diff_idx, [_flip_convention(g) for g in vjp(cotangents)] if diff_vals else []))
     outputs = []
     for i, t in enumerate(args):
-        dtype = np.dtype(t.dtype.base_dtype.as_numpy_dtype)
+        dtype = np.dtype((variables[i] if i in variables else t.dtype.base_dtype).as_numpy_dtype)
         g = grads.get(i)
         if g is None and dtype == np.dtype(object):  # a resource (a TensorArray's handle): no gradient
             outputs.append(arg_vals[i])
             continue
         outputs.append(g.astype(dtype) if g is not None else jnp.zeros(jnp.shape(arg_vals[i]), dtype))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _variable_value(ctx, op, handle):
+    """The value of the variable a handle names, read as the forward pass's reads read it."""
+    from lowering.rules.resource import _read
+    return jnp.asarray(_read(ctx, op, handle))
 
 
 def _flip_convention(value):
@@ -171,6 +200,9 @@ class _ReTraceContext:
     def __init__(self, parent):
         self._parent = parent
         self._local: dict = {}
+        # the state keys of resource variables whose value this re-trace differentiates (loops that read
+        # them are differentiated loops, lowering/rules/control_flow.py)
+        self.differentiated_keys = frozenset(getattr(parent, "differentiated_keys", ()))
 
     def __getattr__(self, name):
         return getattr(self._parent, name)
