@@ -149,22 +149,16 @@ def _differentiable_inputs(op: _ops.Operation, t: _ops.Tensor = None) -> list:
     return [x for i, x in enumerate(op._inputs) if i not in skip and (t is None or x is t)]
 
 
-def _is_variable_handle(x: _ops.Tensor) -> bool:
-    """A resource variable's handle among xs (resource_variable_ops.gradients passes one when a
-    while_loop/cond body reads the variable): differentiated as the variable's value."""
-    return x.dtype.base_dtype == _dt.resource
-
-
-def _reached_from(xs, stop: set) -> set:
-    """Ops whose outputs depend (through backpropagatable tensors) on any x. From a variable's handle,
-    only the control-flow ops whose bodies read it (its top-level reads are xs of their own)."""
+def _reached_from(xs, stop: set, handles: frozenset = frozenset()) -> set:
+    """Ops whose outputs depend (through backpropagatable tensors) on any x. From a variable's handle
+    (`handles`), only the control-flow ops whose bodies read it (its top-level reads are xs of their own)."""
     reached: set = set()
-    frontier = [x for x in xs if _has_value_gradient(x) or _is_variable_handle(x)]
+    frontier = [x for x in xs if _has_value_gradient(x) or x in handles]
     seen = set(frontier)
     while frontier:
         t = frontier.pop()
         for op in t._consumers:
-            if t.dtype.base_dtype == _dt.resource and op.type not in VARIABLE_READING_CALLERS:
+            if t in handles and op.type not in VARIABLE_READING_CALLERS:
                 continue
             if op in reached or _is_cut(op) or not _differentiable_inputs(op, t):
                 continue
@@ -218,6 +212,16 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
               gate_gradients: bool = False, aggregation_method=None, stop_gradients=None,
               unconnected_gradients="none") -> list:
     """`tf.gradients`: d(sum ys)/dx for each x; None for xs not connected to ys."""
+    return gradients_of(ys, xs, grad_ys=grad_ys, name=name, stop_gradients=stop_gradients,
+                        unconnected_gradients=unconnected_gradients)
+
+
+def gradients_of(ys, xs, grad_ys=None, name: str = "gradients", stop_gradients=None,
+                 unconnected_gradients="none", variable_handles=()) -> list:
+    """`gradients`, where `variable_handles` are resource variables' handles among xs whose gradient is
+    the variable value's, taken through the while_loop/cond bodies that read the variable (the handle is
+    their input): resource_variable_ops.gradients passes them, and the importer when it rebuilds such a
+    SymbolicGradient (a resource argument with a float output)."""
     unconnected = getattr(unconnected_gradients, "value", unconnected_gradients)
     if unconnected not in ("none", "zero"):
         raise ValueError(f"Unknown value for unconnected_gradients: {unconnected_gradients!r}")
@@ -247,16 +251,15 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", colocate_gradients_
                 raise TypeError(f"Gradient type {gy.dtype.name} generated for real or integer-valued tensor {y} "
                                 f"with type {y.dtype.base_dtype.name} must be real or integer")
             converted.append(gy)
-        return _build(graph, scope, ys, xs, converted, stop, unconnected)
+        return _build(graph, scope, ys, xs, converted, stop, unconnected, frozenset(variable_handles))
 
 
-def _build(graph, scope, ys, xs, grad_ys, stop, unconnected) -> list:
+def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset = frozenset()) -> list:
     diff_ys = [y for y in ys if _has_value_gradient(y)]
-    reached = _reached_from(xs, stop)
+    reached = _reached_from(xs, stop, handles)
     # Walk back from ys through reached ops along backpropagatable tensors only.
     needed = set(diff_ys)
     x_set = set(xs)
-    handles = {x for x in xs if _is_variable_handle(x)}
     between = set()
     overrides: dict = {}
     for op in sorted(reached, key=lambda o: o._id, reverse=True):

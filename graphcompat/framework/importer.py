@@ -1458,7 +1458,7 @@ class _Importer:
         return self._name_outputs(ctx, node, outs, control=targets if not outs else ())
 
     def _build_symbolic_gradient(self, ctx: _Context, node: _Node):
-        from graphcompat.gradients import gradients
+        from graphcompat.gradients import gradients_of
         from graphcompat.framework.constant_op import convert_to_tensor
         func_attr = node.attrs.get("f")
         if func_attr is None or getattr(func_attr, "name", "") not in self.library_protos:
@@ -1469,7 +1469,11 @@ class _Importer:
         dys = [ctx.value(t) for t in node.inputs[n_in:]]
         with _ops.name_scope(node.name.rpartition("/")[2]):
             ys, _ = self.call(func_attr, xs)
-            grads = gradients(ys, xs, grad_ys=dys, unconnected_gradients="zero")
+            # a resource argument with a float gradient: a variable read inside a loop/cond body
+            # (graphcompat/gradients.py), differentiated as the variable's value again
+            variables = [x for x, out in zip(xs, node.out_dtypes) if x.dtype.base_dtype == _dt.resource
+                         and _dt.as_dtype(out).base_dtype != _dt.resource]
+            grads = gradients_of(ys, xs, grad_ys=dys, unconnected_gradients="zero", variable_handles=variables)
             grads = [convert_to_tensor(g) for g in grads]
         return self._name_outputs(ctx, node, grads)
 

@@ -283,7 +283,8 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
         regrouped.extend(t for t, _ in sources)
         if handle in read_in_bodies:
             regrouped.append(handle)
-    grads = _grad.gradients(ys, regrouped, grad_ys=grad_ys, name=name, **kwargs) if regrouped else []
+    grads = _grad.gradients_of(ys, regrouped, grad_ys=grad_ys, name=name, variable_handles=read_in_bodies,
+                               **_gradients_of_kwargs(kwargs)) if regrouped else []
     out = []
     graph = _ops.get_default_graph() if not regrouped else regrouped[0].graph
     with graph.as_default(), _ops.name_scope(name + "/" if name else None):
@@ -302,6 +303,16 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
                 parts.append(grads[start + len(sources)])
             out.append(_aggregate(parts, handle, kwargs.get("unconnected_gradients")))
     return out
+
+
+def _gradients_of_kwargs(kwargs: dict) -> dict:
+    """tf.gradients' keyword arguments that change the result (the others are TF's graph-building hints)."""
+    allowed = ("colocate_gradients_with_ops", "gate_gradients", "aggregation_method", "stop_gradients",
+               "unconnected_gradients")
+    unknown = [k for k in kwargs if k not in allowed]
+    if unknown:
+        raise TypeError(f"gradients() got an unexpected keyword argument '{unknown[0]}'")
+    return {k: v for k, v in kwargs.items() if k in ("stop_gradients", "unconnected_gradients")}
 
 
 def _read_in_control_flow(ys, handles: list, inside: set) -> set:
