@@ -47,8 +47,10 @@ NON_DIFFERENTIABLE_INPUTS = {"Zeta": (0,), "Polygamma": (0,), "Betainc": (0, 1),
 NO_GRADIENT = _tf_op_types.NO_GRADIENT - {"MatrixExponential", "SymbolicGradient", "_Arg"}
 _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
 # The ops whose bodies may read a resource variable that is an x (its handle is one of their inputs: a
-# capture): the gradient reaches them from the handle and differentiates the variable's value through them.
-VARIABLE_READING_CALLERS = frozenset({"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase"})
+# capture, or an argument of a gradient's forward function): the gradient reaches them from the handle and
+# differentiates the variable's value through them (SymbolicGradient: a gradient of such a gradient).
+VARIABLE_READING_CALLERS = frozenset({"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase",
+                                      "SymbolicGradient"})
 
 
 def stop_gradient(input, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002 (TF's name)

@@ -161,7 +161,34 @@ def _embedding_in_loop(tf):
     return [y, tf.convert_to_tensor(g)]
 
 
-RESOURCE_CONTROL_FLOW = [("while_loop", _loop_of_reads), ("cond", _cond_of_reads), ("nested_loops", _nested_loops),
+def _second_order(tf):
+    w = tf.get_variable("w", initializer=tf.constant(0.5), use_resource=True)
+    _, y = tf.while_loop(lambda i, acc: i < 3, lambda i, acc: (i + 1, acc * w + 2.0 * w * w), [0, tf.constant(1.5)],
+                         maximum_iterations=3)
+    g = tf.gradients(y, [w])[0]
+    return [y, g] + tf.gradients(g * g, [w])
+
+
+def _switch_case_and_other_xs(tf):
+    w = tf.get_variable("w", initializer=tf.constant([[0.3, -0.2], [0.1, 0.4]]), use_resource=True)
+    x = tf.placeholder_with_default(np.array([[1.0, 2.0]], F), [1, 2])
+    k = tf.placeholder_with_default(1, [])
+    y = tf.switch_case(k, [lambda: x * 2.0, lambda: tf.tanh(tf.matmul(x, w)), lambda: tf.matmul(x, w * w)])
+    return [y] + tf.gradients(tf.reduce_sum(y), [w, x])
+
+
+def _float64_cond_in_loop(tf):
+    w = tf.get_variable("w", initializer=tf.constant([0.7, -0.3], tf.float64), use_resource=True)
+
+    def body(i, h):
+        return i + 1, tf.cond(i % 2 < 1, lambda: tf.tanh(h * w), lambda: h + w)
+    _, h = tf.while_loop(lambda i, h: i < 4, body, [0, tf.constant([1.0, 2.0], tf.float64)], maximum_iterations=4)
+    return [h] + tf.gradients(tf.reduce_sum(h * h), [w])
+
+
+RESOURCE_CONTROL_FLOW = [("second_order", _second_order), ("switch_case_and_other_xs", _switch_case_and_other_xs),
+                         ("float64_cond_in_loop", _float64_cond_in_loop),
+                         ("while_loop", _loop_of_reads), ("cond", _cond_of_reads), ("nested_loops", _nested_loops),
                          ("read_outside_and_inside", _read_outside_and_inside),
                          ("placeholder_trip_count", _loop_with_placeholder_trips),
                          ("loop_not_on_the_path", _loop_reads_only_outside),
@@ -199,3 +226,64 @@ def test_dynamic_rnn_gru_with_resource_variables_trains_as_tf(optimizer):
     want = _op_oracle.run(__import__("tests.oracle", fromlist=["tf1"]).tf1(), build, runs=4)[0]
     np.testing.assert_allclose(np.ravel(got), np.ravel(want), rtol=1e-4, atol=1e-5)
     assert got[0][0] > got[-1][0]  # it trains
+
+
+def _export_loop_model(tmp_path):
+    """A resource-variable loop model trained two steps in graphcompat, saved as a meta graph."""
+    import os
+    import graphcompat as tf
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2, 2], name="x")
+        w = tf.get_variable("w", initializer=tf.constant([[0.5, -0.2], [0.3, 0.2]]), use_resource=True)
+        _, h = tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.tanh(tf.matmul(h, w))), [0, x],
+                             maximum_iterations=3)
+        loss = tf.reduce_sum(tf.square(h - 1.0), name="loss")
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, name="train")
+        tf.add_to_collection("loss", loss)
+        tf.add_to_collection("train", train)
+        assert g.as_graph_def().library.function  # the export writes the library (SymbolicGradient's f)
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            prefix = saver.save(sess, os.path.join(str(tmp_path), "m"))
+            want = []
+            for _ in range(2):
+                sess.run(train, {x: X_LOOP})
+                want.append(sess.run(loss, {x: X_LOOP}))
+    return prefix, want
+
+
+X_LOOP = np.array([[1.0, -0.5], [0.25, 2.0]], F)
+
+
+def test_graphcompat_reimports_a_resource_variable_loop_gradient(tmp_path):
+    """The SymbolicGradient's resource argument with a float gradient re-imports as a variable's gradient."""
+    import graphcompat as tf
+    prefix, want = _export_loop_model(tmp_path)
+    with tf.Graph().as_default() as g:
+        saver = tf.train.import_meta_graph(prefix + ".meta")
+        with tf.Session() as sess:
+            saver.restore(sess, prefix)
+            got = []
+            for _ in range(2):
+                sess.run(g.get_collection("train")[0], {"x:0": X_LOOP})
+                got.append(sess.run(g.get_collection("loss")[0], {"x:0": X_LOOP}))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert want[1] < want[0]  # the gradient is there: it trains
+
+
+def test_tf_running_the_export_fails_loudly(tmp_path):
+    """Real TF cannot run this export's gradient yet (its C++ SymbolicGradient gives a resource argument a
+    resource "gradient"; the exported library's While GradientDefs do not rewrite variable reads): the run
+    fails with TF's error, never with a wrong training step."""
+    from tests import oracle
+    v1 = oracle.tf1()
+    prefix, _ = _export_loop_model(tmp_path)
+    with v1.Graph().as_default() as g:
+        saver = v1.train.import_meta_graph(prefix + ".meta")
+        with v1.Session(graph=g) as sess:
+            saver.restore(sess, prefix)
+            assert np.isfinite(sess.run("loss:0", {"x:0": X_LOOP}))
+            with pytest.raises(v1.errors.OpError):
+                sess.run("train", {"x:0": X_LOOP})

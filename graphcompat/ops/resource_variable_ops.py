@@ -323,9 +323,8 @@ def _read_in_control_flow(ys, handles: list, inside: set) -> set:
     ys = [y for y in (ys if isinstance(ys, (list, tuple)) else [ys]) if isinstance(y, _ops.Tensor)]
     if not ys or not handles or not inside:
         return set()
-    read_in_bodies = {handle for handle in handles
-                      if _has_value_gradient(handle_data(handle)[0]) and any(op in inside and op.type in ("ReadVariableOp", "ResourceGather")
-                             for op in handle.consumers())}
+    read_in_bodies = {handle for handle in handles if _has_value_gradient(handle_data(handle)[0]) and any(
+        op in inside and op.type in ("ReadVariableOp", "ResourceGather") for op in handle.consumers())}
     if not read_in_bodies:
         return set()
     upstream, stack = set(), [y.op for y in ys]

@@ -683,7 +683,8 @@ def _differentiated_reads(ctx: RunContext, captured) -> list:
     keys = getattr(ctx, "differentiated_keys", ())
     if not keys:
         return []
-    return [ctx.read(h.key) for h in captured if getattr(h, "key", None) in keys and type(h).__name__ == "ResourceHandle"]
+    from lowering.rules.resource import ResourceHandle
+    return [ctx.read(h.key) for h in captured if isinstance(h, ResourceHandle) and h.key in keys]
 
 
 def _twice_differentiated(*values) -> bool:

@@ -66,8 +66,7 @@ def _steps(fn):
 
 
 def _differentiable(t) -> bool:
-    base = t.dtype.base_dtype
-    return base.is_floating or base.is_complex
+    return _differentiable_dtype(t.dtype)
 
 
 def _variable_args(op, args) -> dict:
