@@ -186,7 +186,20 @@ def _float64_cond_in_loop(tf):
     return [h] + tf.gradients(tf.reduce_sum(h * h), [w])
 
 
-RESOURCE_CONTROL_FLOW = [("second_order", _second_order), ("switch_case_and_other_xs", _switch_case_and_other_xs),
+def _gradient_inside_the_body(tf):
+    """tf.gradients called in the body, of the body's own reads (and of an inner loop's)."""
+    w = tf.get_variable("w", initializer=tf.constant(0.5), use_resource=True)
+
+    def body(i, acc):
+        _, inner = tf.while_loop(lambda j, a: j < 2, lambda j, a: (j + 1, a * w), [0, acc], maximum_iterations=2)
+        g = tf.gradients(acc * w * w + inner, [w])[0]
+        return i + 1, acc + g
+    _, y = tf.while_loop(lambda i, acc: i < 3, body, [0, tf.constant(1.0)], maximum_iterations=3)
+    return [y]
+
+
+RESOURCE_CONTROL_FLOW = [("gradient_inside_the_body", _gradient_inside_the_body),
+                         ("second_order", _second_order), ("switch_case_and_other_xs", _switch_case_and_other_xs),
                          ("float64_cond_in_loop", _float64_cond_in_loop),
                          ("while_loop", _loop_of_reads), ("cond", _cond_of_reads), ("nested_loops", _nested_loops),
                          ("read_outside_and_inside", _read_outside_and_inside),
@@ -287,3 +300,20 @@ def test_tf_running_the_export_fails_loudly(tmp_path):
             assert np.isfinite(sess.run("loss:0", {"x:0": X_LOOP}))
             with pytest.raises(v1.errors.OpError):
                 sess.run("train", {"x:0": X_LOOP})
+
+
+def test_a_body_that_assigns_the_variable_it_reads_is_refused_before_the_graph_changes():
+    """The gradient would be taken at the value the loop's assigns left (TF's own gradient of such a loop
+    is no derivative either): refused, naming the write, with no op added."""
+    import graphcompat as tf
+    with tf.Graph().as_default() as g:
+        w = tf.get_variable("w", initializer=tf.constant(0.5), use_resource=True)
+
+        def body(i, acc):
+            with tf.control_dependencies([w.assign_add(0.1)]):
+                return i + 1, acc * w.read_value()
+        _, y = tf.while_loop(lambda i, acc: i < 3, body, [0, tf.constant(1.0)], maximum_iterations=3)
+        before = len(g.get_operations())
+        with pytest.raises(NotImplementedError, match="both reads and writes .AssignAddVariableOp"):
+            tf.gradients(y, [w])
+        assert len(g.get_operations()) == before

@@ -335,8 +335,23 @@ def _read_in_control_flow(ys, handles: list, inside: set) -> set:
         upstream.add(op)
         stack.extend(t.op for t in op._inputs)
         stack.extend(op._control_inputs)
-    return {handle for handle in read_in_bodies
-            if any(op in upstream and op.type in _grad_control_flow_types() for op in handle.consumers())}
+    found = {handle for handle in read_in_bodies
+             if any(op in upstream and op.type in _grad_control_flow_types() for op in handle.consumers())}
+    for handle in found:
+        writes = [op for op in handle.consumers() if op in inside and op.type not in _READS_IN_BODIES
+                  and op.type not in _grad_control_flow_types()]
+        if writes:
+            # The gradient is taken at the variable's value when it runs (after the loop's writes), and TF's
+            # while_v2 gradient of a body that assigns a variable it reads is no derivative either.
+            raise NotImplementedError(
+                f"tf.gradients with respect to the resource variable '{handle.op.name}', which a while_loop/cond "
+                f"body both reads and writes ({writes[0].type} '{writes[0].name}'): graphcompat differentiates "
+                "variable reads in control flow only for bodies that do not assign the variable")
+    return found
+
+
+# Body ops that use a variable's handle without changing the variable (and nested control flow's ops).
+_READS_IN_BODIES = frozenset({"ReadVariableOp", "ResourceGather", "VariableShape", "VarIsInitializedOp"})
 
 
 def _has_value_gradient(dtype) -> bool:
