@@ -46,7 +46,7 @@ KINT32MAX = 2 ** 31 - 1
 class WordStream:
     """random::SimplePhilox over a PhiloxRandom(key, counter): words in order, fetched in numpy blocks."""
 
-    _BLOCK_CALLS = 1024
+    _BLOCK_CALLS = 64   # 256 words: a typical draw (tens of samples) needs one block
 
     def __init__(self, key: Sequence[int], counter: Sequence[int], skip_calls: int = 0):
         self.key = tuple(int(k) for k in key)
@@ -274,16 +274,38 @@ def sample_batch(sampler, rnd: WordStream, num_sampled: int, unique: bool, true_
     else:
         batch = [sampler.sample(rnd) for _ in range(num_sampled)]
         tries = num_sampled
-    probs: dict = {}
-
-    def count(v: int) -> np.float32:
-        if v not in probs:
-            probs[v] = expected_count(sampler.probability(v), num_sampled, tries)
-        return probs[v]
     true_classes = np.asarray(true_classes, np.int64)
-    true_expected = np.array([count(int(v)) for v in true_classes.reshape(-1)], np.float32)
-    sampled_expected = np.array([count(v) for v in batch], np.float32)
-    return (np.array(batch, np.int64), true_expected.reshape(true_classes.shape), sampled_expected)
+    sampled = np.array(batch, np.int64)
+    values, where = np.unique(np.concatenate([true_classes.reshape(-1), sampled]), return_inverse=True)
+    if isinstance(sampler, LogUniformSampler):  # the word2vec case: a cached table, not a call per value
+        p = _log_uniform_probabilities(sampler.range)[values]
+    else:
+        p = np.array([sampler.probability(int(v)) for v in values.tolist()], np.float32)
+    expected = expected_counts(p, num_sampled, tries)[where.reshape(-1)]
+    return sampled, expected[:true_classes.size].reshape(true_classes.shape), expected[true_classes.size:]
+
+
+@functools.lru_cache(maxsize=8)
+def _log_uniform_probabilities(range_max: int) -> np.ndarray:
+    """LogUniformSampler.probability of every class, computed once per range as the sampler does (a double
+    log divided in double, rounded to float32)."""
+    sampler = LogUniformSampler(range_max)
+    table = np.array([math.log((v + 2.0) / (v + 1.0)) for v in range(range_max)], np.float64) / sampler.log_range
+    return table.astype(np.float32)
+
+
+def expected_counts(p: np.ndarray, batch_size: int, num_tries: int) -> np.ndarray:
+    """expected_count for an array of probabilities: the float32 products vectorized (IEEE: the same
+    roundings as one at a time), glibc's log1pf/expm1f per element."""
+    p = np.asarray(p, np.float32)
+    if num_tries == batch_size:
+        return (p * np.float32(batch_size)).astype(np.float32)
+    lib = _libm()
+    if lib is None:
+        return np.array([expected_count(v, batch_size, num_tries) for v in p.tolist()], np.float32)
+    log1p = np.array([lib.log1pf(-v) for v in p.tolist()], np.float32)   # -v: exact in float32
+    x = (np.float32(num_tries) * log1p).astype(np.float32)
+    return -np.array([lib.expm1f(v) for v in x.tolist()], np.float32)
 
 
 def candidate_sampler_calls(num_sampled: int) -> int:
