@@ -78,12 +78,7 @@ def _arg_name(text: str, used: set) -> str:
     base = _ARG_NAME.sub("_", text.lower()) or "arg"
     if not base[0].isalpha():
         base = "arg_" + base
-    name, i = base, 0
-    while name in used:
-        i += 1
-        name = f"{base}_{i}"
-    used.add(name)
-    return name
+    return unique_name(used, base)
 
 
 def output_arg_of(op, index: int) -> tuple:
