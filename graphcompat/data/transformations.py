@@ -538,14 +538,8 @@ def _batch_sparse(parts: list) -> list:
             np.concatenate([[len(parts)], shape]).astype(np.int64)]
 
 
-class PrefetchDataset(Dataset):
-    _op_type = "PrefetchDataset"
-
-    def __init__(self, input_ds: Dataset, buffer_size):
-        t = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
-        with _ops.colocate_with(input_ds._variant):
-            self._record([input_ds], [t], input_ds._template, input_ds._specs,
-                         attrs={"legacy_autotune": _static_int(t) == AUTOTUNE})
+class _PassThroughDataset(Dataset):
+    """A node whose elements are its input's, unchanged (prefetch, options): every walk delegates to it."""
 
     def _iter(self, b, rt):
         return b.children[0].ds._iter(b.children[0], rt)
@@ -560,7 +554,17 @@ class PrefetchDataset(Dataset):
         return self._children[0]._dev_elem(i, dv, rt)
 
 
-class OptionsDataset(Dataset):
+class PrefetchDataset(_PassThroughDataset):
+    _op_type = "PrefetchDataset"
+
+    def __init__(self, input_ds: Dataset, buffer_size):
+        t = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
+        with _ops.colocate_with(input_ds._variant):
+            self._record([input_ds], [t], input_ds._template, input_ds._specs,
+                         attrs={"legacy_autotune": _static_int(t) == AUTOTUNE})
+
+
+class OptionsDataset(_PassThroughDataset):
     """`with_options`: an identity node whose `serialized_options` attr holds the options' proto bytes."""
     _op_type = "OptionsDataset"
 
@@ -577,18 +581,6 @@ class OptionsDataset(Dataset):
         merged = input_ds._options_attr.merge(options)
         merged._set_mutable(False)
         self.__dict__["_merged_options"] = merged
-
-    def _iter(self, b, rt):
-        return b.children[0].ds._iter(b.children[0], rt)
-
-    def _card(self):
-        return self._children[0]._card()
-
-    def _dev_ok(self):
-        return self._children[0]._dev_ok()
-
-    def _dev_elem(self, i, dv, rt):
-        return self._children[0]._dev_elem(i, dv, rt)
 
 
 class TakeDataset(Dataset):
