@@ -65,12 +65,6 @@ SPARSE = {
 }
 # Kernels TF registers only for resource variables (the Keras optimizers' own): no ref-variable op type.
 RESOURCE_ONLY = frozenset({"ApplyKerasMomentum", "ApplyAdamWithAmsgrad", "SparseApplyKerasMomentum"})
-# Sparse kernels whose lowering applies duplicate indices one after another, as TF's kernel loops over
-# them (each occurrence sees the slots the previous one wrote). The older sparse kernels instead sum
-# duplicates first: graphcompat's tf.train optimizers record them without TF's Unique/UnsortedSegmentSum
-# dedup and rely on that sum (see lowering/rules/train.py); nothing in graphcompat records these two
-# without deduplicating first, so they follow TF's kernel exactly.
-SEQUENTIAL_DUPLICATES = frozenset({"SparseApplyAdagradV2", "SparseApplyKerasMomentum"})
 # Inputs whose type is not the variable's `T`: the sparse row ids, AdagradDA's step count.
 INPUT_TYPES = {"indices": "Tindices", "global_step": "int64"}
 

@@ -15,10 +15,9 @@ import numpy as np
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
-from graphcompat.train.training_ops import DENSE, SPARSE
 from lowering.registry import RULES, lowers
 from lowering.rules.state import SCATTER_UPDATES
-from lowering.rules.train import kernel_rule
+from lowering.rules.train import kernel_op_types, kernel_rule, kernel_signature
 
 
 class ResourceHandle:
@@ -225,17 +224,17 @@ def resource_count_up_to(ctx, op, handle):
 
 
 # ResourceApply* / ResourceSparseApply*: the Apply* rule, after TF's "variable exists" check.
-def _resource_apply(op_type: str, n_handles: int):
-    apply = kernel_rule(op_type)
+def _resource_apply(op_type: str, form: str):
+    apply = kernel_rule(op_type, form)
 
     def rule(ctx, op, *inputs):
-        for h in inputs[:n_handles]:
+        for h in inputs[:len(kernel_signature(op_type)[0])]:
             _read(ctx, op, h)
         apply(ctx, op, *inputs)
         return None
     return rule
 
 
-for _table in (DENSE, SPARSE):
-    for _op_type, (_refs, _, _) in _table.items():
-        lowers("Resource" + _op_type, context=True)(_resource_apply(_op_type, len(_refs)))
+for _op_type, _form in kernel_op_types():
+    if _op_type != _form:
+        lowers(_op_type, context=True)(_resource_apply(_op_type, _form))

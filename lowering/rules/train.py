@@ -8,11 +8,13 @@ the rows back, so untouched rows are never read or rewritten.
 """
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 
 from graphcompat.framework import errors
-from graphcompat.train.training_ops import DENSE, RESOURCE_ONLY, SEQUENTIAL_DUPLICATES, SPARSE
+from graphcompat.framework.registry import get_op_def
 from lowering.interpreter import LazyRead
 from lowering.registry import lowers
 
@@ -290,16 +292,55 @@ def _check_rows(ctx, op, indices, rows: int) -> None:
     ctx.check(jnp.all((indices >= 0) & (indices < rows)), errors.InvalidArgumentError, message, op)
 
 
-def kernel_rule(op_type: str):
-    """The context rule of an Apply* / SparseApply* kernel (ref form's op type, also for RESOURCE_ONLY
-    kernels, whose Resource twin in lowering/rules/resource.py wraps it)."""
-    if op_type in DENSE:
-        return _dense_rule(op_type, *DENSE[op_type][:2])
-    if op_type in SEQUENTIAL_DUPLICATES:
-        return _sequential_sparse_rule(op_type, *SPARSE[op_type][:2])
-    return _sparse_rule(op_type, *SPARSE[op_type][:2])
+# The kernels TF has a sparse form of (`SparseApply<K>`), and those it registers only for resource
+# variables (the Keras optimizers' own: no `Apply<K>` ref-variable op type).
+SPARSE_KERNELS = frozenset({"ProximalGradientDescent", "Momentum", "Adagrad", "ProximalAdagrad", "RMSProp",
+                            "CenteredRMSProp", "Ftrl", "FtrlV2", "Adadelta", "AdagradDA", "AdagradV2",
+                            "KerasMomentum"})
+RESOURCE_ONLY = frozenset({"KerasMomentum", "AdamWithAmsgrad"})
+# Sparse kernels whose duplicate indices are applied one after another, as TF's kernel loops over them
+# (each occurrence sees the slots the previous one wrote). The older sparse kernels instead sum duplicates
+# first: graphcompat's tf.train optimizers record them without TF's Unique/UnsortedSegmentSum dedup and
+# rely on that sum; nothing in graphcompat records these two without deduplicating first, so they follow
+# TF's kernel exactly.
+SEQUENTIAL_DUPLICATES = frozenset({"SparseApplyAdagradV2", "SparseApplyKerasMomentum"})
 
 
-for _op in (*DENSE, *SPARSE):
-    if _op not in RESOURCE_ONLY:
-        lowers(_op, context=True)(kernel_rule(_op))
+def kernel_op_types() -> list:
+    """(op type, ref form's op type) of every Apply* / SparseApply* kernel and its Resource twin."""
+    out = []
+    for kernel in MATH:
+        for form in ("Apply" + kernel,) + (("SparseApply" + kernel,) if kernel in SPARSE_KERNELS else ()):
+            if kernel not in RESOURCE_ONLY:
+                out.append((form, form))
+            out.append(("Resource" + form, form))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def kernel_signature(op_type: str) -> tuple:
+    """(slot input names, other input names in TF's order) read from the op's TF signature: the slots are
+    the `Ref(T)` or `resource` inputs, the rest (hyper-parameters, gradient, indices) follow them."""
+    inputs = get_op_def(op_type).inputs
+    slots = [a.name for a in inputs if a.is_ref or getattr(a.fixed_dtype, "name", None) == "resource"]
+    return tuple(slots), tuple(a.name for a in inputs[len(slots):])
+
+
+def kernel_rule(op_type: str, form: str):
+    """The context rule of the kernel `op_type` whose ref form is `form` (the Resource twin's wrapper in
+    lowering/rules/resource.py adds TF's "variable exists" check). The slot and input names are read from
+    the OpDef on first use: the op types are defined by the front end, possibly after this module loads."""
+    build = (_sequential_sparse_rule if form in SEQUENTIAL_DUPLICATES
+             else _sparse_rule if form.startswith("SparseApply") else _dense_rule)
+    rules: list = []
+
+    def rule(ctx, op, *inputs):
+        if not rules:
+            rules.append(build(form, *kernel_signature(op_type)))
+        return rules[0](ctx, op, *inputs)
+    return rule
+
+
+for _op, _form in kernel_op_types():
+    if _op == _form:
+        lowers(_op, context=True)(kernel_rule(_op, _form))
