@@ -120,6 +120,41 @@ def _pow_jvp(primals, tangents):
     return z, tx * y * jnp.power(x, y - jnp.ones((), y.dtype)) + ty * z * log_x
 
 
+_HALF_TYPES = (jnp.float16, jnp.bfloat16)
+
+
+def _is_half(x) -> bool:
+    return jnp.result_type(x) in _HALF_TYPES
+
+
+def _in_float32_for_halves(fn):
+    """`fn`, computed in float32 and rounded once for float16/bfloat16 inputs: TF's kernels evaluate these
+    functions on Eigen::half/bfloat16 through float (numext converts, calls the float function, rounds);
+    XLA's own 16-bit expansions round their intermediate steps and land an ulp or more away."""
+    def rule(x):
+        if _is_half(x):
+            return fn(jnp.asarray(x, jnp.float32)).astype(jnp.result_type(x))
+        return fn(x)
+    return rule
+
+
+@jax.custom_jvp
+def _sigmoid_half(x):
+    # Eigen's scalar_logistic_op for types without a packet logistic (half, bfloat16): e = exp(x) rounded
+    # to the type, 1 where it overflows, else e / (1 + e) with each step rounded. jax.nn.sigmoid's
+    # 1 / (1 + exp(-x)) instead underflows to 0 for float16 x < -11 (TF: 6.1e-06 at x = -12).
+    e = jnp.exp(x)
+    return jnp.where(jnp.isinf(e), jnp.ones((), x.dtype), e / (1 + e))
+
+
+# TF's SigmoidGrad from the output, y * (1 - y) * dy (the formula's own derivative is NaN where e = inf)
+_sigmoid_half.defjvps(lambda t, y, x: t * y * (1 - y))
+
+
+def _sigmoid(x):
+    return _sigmoid_half(x) if _is_half(x) else jax.nn.sigmoid(x)
+
+
 def _sign(x):
     if jnp.issubdtype(jnp.result_type(x), jnp.floating):
         return jnp.where(x == 0, jnp.zeros((), jnp.result_type(x)), jnp.sign(x))  # TF's sign(-0.0) is 0.0
@@ -189,9 +224,9 @@ for _op_type, _fn in {
     "BitwiseAnd": jnp.bitwise_and, "BitwiseOr": jnp.bitwise_or, "BitwiseXor": jnp.bitwise_xor,
     "Invert": jnp.invert,
     "Abs": _abs, "Sign": _sign, "Square": jnp.square, "Sqrt": jnp.sqrt,
-    "Rsqrt": _rsqrt, "Exp": jnp.exp, "Expm1": jnp.expm1, "Log": jnp.log, "Log1p": jnp.log1p,
+    "Rsqrt": _rsqrt, "Exp": jnp.exp, "Expm1": _in_float32_for_halves(jnp.expm1), "Log": jnp.log, "Log1p": jnp.log1p,
     "Sin": jnp.sin, "Cos": jnp.cos, "Tan": jnp.tan, "Asin": jnp.arcsin, "Acos": jnp.arccos,
-    "Atan": jnp.arctan, "Sinh": jnp.sinh, "Cosh": jnp.cosh, "Tanh": jnp.tanh, "Sigmoid": jax.nn.sigmoid,
+    "Atan": jnp.arctan, "Sinh": jnp.sinh, "Cosh": jnp.cosh, "Tanh": jnp.tanh, "Sigmoid": _sigmoid,
     "Erf": jax.scipy.special.erf, "Round": _round, "Floor": jnp.floor, "Ceil": jnp.ceil, "Rint": jnp.rint,
     "Reciprocal": _reciprocal, "IsFinite": jnp.isfinite, "IsNan": jnp.isnan, "IsInf": jnp.isinf,
     "Conj": jnp.conj, "ComplexAbs": lambda z: _complex_abs(jnp.real(z), jnp.imag(z)),
@@ -654,7 +689,23 @@ def _mul_no_nan(x, y):
     return jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), x * y)
 
 
-for _op_type, _fn in {"Acosh": jnp.arccosh, "Asinh": jnp.arcsinh, "Atanh": jnp.arctanh,
+@jax.custom_jvp
+def _acosh(x):
+    return _in_float32_for_halves(jnp.arccosh)(x)
+
+
+@jax.custom_jvp
+def _asinh(x):
+    return _in_float32_for_halves(jnp.arcsinh)(x)
+
+
+# TF's gradients from the output: dy / sinh(y) for Acosh (NaN below 1, where y is NaN: jax's 1/sqrt(x^2-1)
+# is finite there), dy / cosh(y) for Asinh
+_acosh.defjvps(lambda t, y, x: t * jnp.reciprocal(jnp.sinh(y)))
+_asinh.defjvps(lambda t, y, x: t * jnp.reciprocal(jnp.cosh(y)))
+
+
+for _op_type, _fn in {"Acosh": _acosh, "Asinh": _asinh, "Atanh": _in_float32_for_halves(jnp.arctanh),
                       "Erfc": jax.scipy.special.erfc, "Lgamma": jax.scipy.special.gammaln,
                       "Digamma": jax.scipy.special.digamma, "Xlogy": _xlogy, "Xdivy": _xdivy,
                       "MulNoNan": _mul_no_nan}.items():

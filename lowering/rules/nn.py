@@ -40,22 +40,44 @@ def relu6(x, **_):
 
 
 def _negative_part(x):
-    """x where x <= 0 or NaN, else 0: the argument of Elu/Selu's exponential branch. Where it gives 0 the
-    gradient stops, so EluGrad/SeluGrad's `features < 0 ? … : dy` takes the linear branch's gradient at
-    x = 0 (jnp.minimum would split it 50/50), large x cannot overflow expm1, and a NaN stays NaN."""
+    """x where x <= 0 or NaN, else 0: the argument of Elu/Selu's exponential branch, so large x cannot
+    overflow it and a NaN stays NaN."""
     return jnp.where(x > 0, jnp.zeros((), x.dtype), x)
+
+
+# TF's Elu/Selu kernels (relu_op_functor.h) compute exp(x) - 1 in the input's type, not expm1: for float32
+# elu(-1e-5) is -1.0013580e-05 there (expm1 gives -9.99995e-06), for float16 it is 0. Their gradients are
+# TF's EluGrad/SeluGrad, from the output: (y + 1) * dy, (y + scale * alpha) * dy below zero.
+_SELU_SCALE, _SELU_SCALE_ALPHA = 1.0507009873554804934193349852946, 1.7580993408473768599402175208123
+
+
+@jax.custom_jvp
+def _elu(x):
+    return jnp.where(x < 0, jnp.exp(_negative_part(x)) - jnp.ones((), x.dtype), x)
+
+
+_elu.defjvps(lambda t, y, x: jnp.where(y < 0, (y + jnp.ones((), y.dtype)) * t, t))
+
+
+@jax.custom_jvp
+def _selu(x):
+    dtype = x.dtype
+    negative = jnp.asarray(_SELU_SCALE_ALPHA, dtype) * (jnp.exp(_negative_part(x)) - jnp.ones((), dtype))
+    return jnp.where(x < 0, negative, jnp.asarray(_SELU_SCALE, dtype) * x)
+
+
+_selu.defjvps(lambda t, y, x: jnp.where(y < 0, (y + jnp.asarray(_SELU_SCALE_ALPHA, y.dtype)) * t,
+                                        jnp.asarray(_SELU_SCALE, y.dtype) * t))
 
 
 @lowers("Elu")
 def elu(x, **_):
-    return jnp.where(x >= 0, x, jnp.expm1(_negative_part(x)))
+    return _elu(jnp.asarray(x))
 
 
 @lowers("Selu")
 def selu(x, **_):
-    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    neg = (alpha * jnp.expm1(_negative_part(x))).astype(x.dtype)
-    return (scale * jnp.where(x >= 0, x, neg)).astype(x.dtype)
+    return _selu(jnp.asarray(x))
 
 
 @lowers("LeakyRelu")
@@ -65,9 +87,37 @@ def leaky_relu(x, *, alpha=0.2, **_):
     return jnp.where(x > 0, x, x * alpha)
 
 
+@jax.custom_jvp
+def _softplus(x):
+    # TF's Softplus kernel (softplus_op.h): x above -threshold, exp(x) below threshold, else log1p(exp(x)),
+    # every step in the input's type, threshold = log(epsilon) + 2 computed in that type too.
+    dtype = x.dtype
+    eps = jnp.asarray(jnp.finfo(dtype).eps, dtype)
+    threshold = jnp.log(eps) + jnp.asarray(2, dtype)
+    e = jnp.exp(jnp.minimum(x, -threshold))  # the clamp only keeps the unused branch finite
+    return jnp.where(x > -threshold, x, jnp.where(x < threshold, e, jnp.log1p(e)))
+
+
+# TF's SoftplusGrad: dy / (exp(-x) + 1)
+_softplus.defjvps(lambda t, y, x: t / (jnp.exp(-x) + jnp.ones((), x.dtype)))
+
+
 @lowers("Softplus")
 def softplus(x, **_):
+    x = jnp.asarray(x)
+    if x.dtype == jnp.float16:
+        # XLA rounds float16 results below float16's smallest normal an ulp off Eigen's, which the formula
+        # above meets for every x < -9.7: log(1 + e^x) in one piece lands nearer TF's (within an ulp).
+        return _softplus_smooth(x)
+    return _softplus(x)
+
+
+@jax.custom_jvp
+def _softplus_smooth(x):
     return jax.nn.softplus(x).astype(x.dtype)
+
+
+_softplus_smooth.defjvps(lambda t, y, x: t / (jnp.exp(-x) + jnp.ones((), x.dtype)))
 
 
 @lowers("Softsign")
