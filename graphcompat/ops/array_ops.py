@@ -85,10 +85,12 @@ def _reshape_shape(ctx: InferenceContext):
         known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
         text = f"[{','.join(str(d) for d in dims)}]"
         if -1 in dims:
-            if n_in is not None:
-                if known == 0 or n_in % known:
-                    raise ctx.error(f"Cannot reshape a tensor with {n_in} elements to shape {text} "
-                                    f"({known} elements)")
+            if n_in is not None and known == 0 and n_in > 0:
+                shown = f"[{','.join('?' if d == -1 else str(d) for d in dims)}]"
+                raise ctx.error(f"Cannot reshape a tensor with {n_in} elements to shape {shown} (0 elements)")
+            if n_in is not None and known > 0:  # TF infers the -1 only from a positive product
+                if n_in % known:  # TF's InferenceContext::Divide(..., evenly_divisible=true)
+                    raise ctx.error(f"Dimension size must be evenly divisible by {known} but is {n_in}")
                 dims = [n_in // known if d == -1 else d for d in dims]
             else:
                 dims = [None if d == -1 else d for d in dims]
