@@ -173,19 +173,5 @@ def rebuild_one_shot_iterator(name: str, attrs: dict, call: CallFunction) -> _op
     ds = _dataset(outs[0], name)
     factory = iterator_ops._dataset_factory(ds)
     keep = {k: v for k, v in attrs.items() if k in ("shared_name", "container")}
-    resource = apply_op("OneShotIterator", [], dict(iterator_ops.Iterator._attrs(ds._specs), dataset_factory=factory,
-                                                    **keep), name=name + "/")
-    iterator_ops.DATASET_OF_ITERATOR[resource.op] = ds
-    return resource
-
-
-def bind_initializable(make_iterator: _ops.Operation, sole: bool) -> None:
-    """An imported IteratorV2 that one MakeIterator initializes iterates that one dataset: like graphcompat's own
-    initializable iterators it may then walk it on the device (lowering/rules/data.py). An iterator that
-    several MakeIterators re-target (`Iterator.from_structure`) walks on the host."""
-    from graphcompat.data.iterator_ops import DATASET_OF_ITERATOR
-    dataset, resource = make_iterator.inputs
-    if sole and resource.op.type == "IteratorV2" and resource.op not in DATASET_OF_ITERATOR:
-        ds = _dso.dataset_of(dataset)
-        if ds is not None:
-            DATASET_OF_ITERATOR[resource.op] = ds
+    return apply_op("OneShotIterator", [], dict(iterator_ops.Iterator._attrs(ds._specs), dataset_factory=factory,
+                                                **keep), name=name + "/")

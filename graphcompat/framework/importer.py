@@ -1075,12 +1075,8 @@ class _Importer:
         def call(func_attr, args: list) -> list:
             return self.call(func_attr, args)[0]
 
-        if node.op == "MakeIterator":
-            op = self.create(ctx, node)
-            iterator = node.inputs[1][0]
-            sole = sum(1 for n in self.nodes.values() if n.op == "MakeIterator" and n.inputs[1][0] == iterator) == 1
-            graph_import.bind_initializable(op, sole)
-            return op
+        if node.op == "MakeIterator":  # an ordinary node: the back end finds an iterator's dataset in the graph
+            return self.create(ctx, node)
         with _ops.control_dependencies(control) if control else contextlib.nullcontext():
             if node.op == "OneShotIterator":
                 out = graph_import.rebuild_one_shot_iterator(name, node.attrs, call)
