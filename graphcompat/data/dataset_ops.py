@@ -437,6 +437,7 @@ class Dataset:
         """Static cardinality: an int, INF, or None when unknown while building the graph."""
         return None
 
+
 def _sparse_positions(template) -> list:
     """The flat component positions where the element's SparseTensors (three components each) start."""
     out, k = [], 0

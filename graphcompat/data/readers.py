@@ -186,16 +186,17 @@ class _ReaderPipeline(InterleaveDataset):
 
         n = _static(num_parallel_reads)
         if n is None:
-            self._cycle = None
             FlatMapDataset.__init__(self, files, read_one_file)
         elif n == AUTOTUNE:
             InterleaveDataset.__init__(self, files, read_one_file, num_parallel_calls=AUTOTUNE)
         else:
             InterleaveDataset.__init__(self, files, read_one_file, n, 1, legacy_parallel=True)
 
+
 class _FileReader(Dataset):
     """A TF reader op over its `filenames` tensor (one name in TF's `read_one_file`; any number when an
     imported graph calls the op directly): the files' records one file after another."""
+
 
 class _TextLineReader(_FileReader):
     """TF's `TextLineDataset` op: one element per line."""
@@ -206,6 +207,7 @@ class _TextLineReader(_FileReader):
                  convert_to_tensor(_READER_BUFFER if buffer_size is None else buffer_size, _dt.int64,
                                    name="buffer_size")]
         self._record([], [filenames] + extra, None, [Spec(_dt.string, [])])
+
 
 class _FixedLengthRecordReader(_FileReader):
     """TF's `FixedLengthRecordDatasetV2` op."""
@@ -221,6 +223,7 @@ class _FixedLengthRecordReader(_FileReader):
         compression = convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type")
         self._record([], [filenames, header, record, footer, buffer, compression], None, [Spec(_dt.string, [])])
 
+
 class _TFRecordReader(_FileReader):
     """TF's `TFRecordDataset` op."""
     _op_type = "TFRecordDataset"
@@ -229,6 +232,7 @@ class _TFRecordReader(_FileReader):
         extra = [convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type"),
                  convert_to_tensor(-1 if buffer_size is None else buffer_size, _dt.int64, name="buffer_size")]
         self._record([], [filenames] + extra, None, [Spec(_dt.string, [])])
+
 
 class TextLineDataset(_ReaderPipeline):
     """`tf.data.TextLineDataset(filenames, compression_type=None, buffer_size=None, num_parallel_reads=None)`."""

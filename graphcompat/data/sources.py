@@ -40,6 +40,7 @@ class TensorSliceDataset(Dataset):
     def _card(self):
         return self._n
 
+
 class TensorDataset(Dataset):
     _op_type = "TensorDataset"
 
@@ -51,6 +52,7 @@ class TensorDataset(Dataset):
 
     def _card(self):
         return 1
+
 
 class RangeDataset(Dataset):
     _op_type = "RangeDataset"
@@ -86,6 +88,7 @@ class ZipDataset(Dataset):
     def _card(self):
         cards = [c._card() for c in self._children]
         return None if None in cards else min(cards)
+
 
 class ConcatenateDataset(Dataset):
     _op_type = "ConcatenateDataset"

@@ -29,7 +29,6 @@ class MapDataset(Dataset):
         extra = []
         if parallel:  # TF's ParallelMapDatasetV2 takes it as its last input
             extra = [convert_to_tensor(num_parallel_calls, _dt.int64, name="num_parallel_calls")]
-        self._parallel_calls = extra[0] if extra else None
         self._record([input_ds], self._fn.captures + extra, self._fn.template, self._fn.specs,
                      "ParallelMapDatasetV2" if parallel else "MapDataset",
                      {"f": self._fn.func_attr, "Targuments": self._fn.capture_types,
@@ -37,6 +36,7 @@ class MapDataset(Dataset):
 
     def _card(self):
         return self._children[0]._card()
+
 
 class FilterDataset(Dataset):
     _op_type = "FilterDataset"
@@ -50,6 +50,7 @@ class FilterDataset(Dataset):
                              f"{out[0] if len(out) == 1 else out}.")
         self._record([input_ds], self._fn.captures, input_ds._template, input_ds._specs,
                      attrs={"predicate": self._fn.func_attr, "Targuments": self._fn.capture_types})
+
 
 class FlatMapDataset(Dataset):
     _op_type = "FlatMapDataset"
@@ -65,6 +66,7 @@ class FlatMapDataset(Dataset):
         self._record([input_ds], self._fn.captures + list(extra), inner._template, inner._specs, op_type,
                      {"f": self._fn.func_attr, "Targuments": self._fn.capture_types, **(attrs or {})})
 
+
 class InterleaveDataset(FlatMapDataset):
     _op_type = "InterleaveDataset"
 
@@ -76,7 +78,6 @@ class InterleaveDataset(FlatMapDataset):
         the parallel ops' (buffer_output_elements, prefetch_input_elements) tensors (else TF's defaults)."""
         cycle = convert_to_tensor(AUTOTUNE if cycle_length is None else cycle_length, _dt.int64, name="cycle_length")
         block = convert_to_tensor(1 if block_length is None else block_length, _dt.int64, name="block_length")
-        self._cycle, self._block = cycle, block
         extra, attrs, op_type = [cycle, block], {}, "InterleaveDataset"
         if legacy_parallel:  # TF's defaults: two blocks buffered per input, two inputs prefetched per slot
             extra += list(buffering) or [
@@ -90,6 +91,7 @@ class InterleaveDataset(FlatMapDataset):
             attrs = {"deterministic": deterministic_attr(deterministic)}
             op_type = "ParallelInterleaveDatasetV4"
         super().__init__(input_ds, map_func, op_type, extra, attrs)
+
 
 class ShuffleDataset(Dataset):
     _op_type = "ShuffleDataset"
@@ -107,6 +109,7 @@ class ShuffleDataset(Dataset):
 
     def _card(self):
         return self._children[0]._card()
+
 
 def _seed_tensors(seeds) -> tuple:
     """tf.data's random_seed.get_seed as ops: (seed, seed2); seed2 becomes 2**31 - 1 where both seeds are 0
@@ -138,6 +141,7 @@ class RepeatDataset(Dataset):
             return 0
         return INF if self._count < 0 or n == INF else n * self._count
 
+
 class BatchDataset(Dataset):
     _op_type = "BatchDatasetV2"
 
@@ -151,19 +155,17 @@ class BatchDataset(Dataset):
         drop = constant_value(dr)
         self._drop = None if drop is None else bool(drop)
         lead = self._b if self._drop else None
-        specs, self._groups, k = [], [], 0
+        specs, k = [], 0
         for leaf in nest.flatten(input_ds._template):
             if isinstance(leaf, nest.SparseLeaf):  # a batch of SparseTensors is one SparseTensor of rank + 1
                 i, v, sh = input_ds._specs[k:k + 3]
                 rank = sh.shape[0].value if sh.shape.ndims == 1 else None
                 r1 = None if rank is None else rank + 1
                 specs += [Spec(_dt.int64, [None, r1]), Spec(v.dtype, [None]), Spec(_dt.int64, [r1])]
-                self._groups.append((k, 3))
                 k += 3
             else:
                 s = input_ds._specs[k]
                 specs.append(Spec(s.dtype, _ts.TensorShape([lead]).concatenate(s.shape)))
-                self._groups.append((k, 1))
                 k += 1
         if parallel:
             self._record([input_ds], [bs] + parallel + [dr], input_ds._template, specs, "ParallelBatchDataset",
@@ -178,6 +180,7 @@ class BatchDataset(Dataset):
         if n == INF:
             return INF
         return n // self._b if self._drop else -(-n // self._b)
+
 
 class PaddedBatchDataset(Dataset):
     _op_type = "PaddedBatchDatasetV2"
@@ -195,11 +198,10 @@ class PaddedBatchDataset(Dataset):
             if not s.is_compatible_with(spec.shape) and s.ndims != spec.shape.ndims:
                 raise ValueError(f"The padded shape {s} is not compatible with the corresponding input "
                                  f"component shape {spec.shape}.")
-        self._shapes = shapes
         if padding_values is None:
-            self._pads = [b"" if s.dtype == _dt.string else 0 for s in input_ds._specs]
+            pads = [b"" if s.dtype == _dt.string else 0 for s in input_ds._specs]
         else:
-            self._pads = [v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v
+            pads = [v.item() if isinstance(v, np.ndarray) and v.ndim == 0 else v
                           for v in nest.flatten_up_to(input_ds._template, padding_values)]
         # TF's inputs: one int64 vector per padded shape (-1: pad to the longest), one padding value each
         shape_ts = [convert_to_tensor(np.asarray([-1 if d is None else d for d in s.as_list()]
@@ -207,12 +209,11 @@ class PaddedBatchDataset(Dataset):
                     for s in shapes]
         value_ts = [v if isinstance(v, _ops.Tensor) else convert_to_tensor(
                         np.asarray(v, sp.dtype.as_numpy_dtype) if sp.dtype != _dt.string else v, sp.dtype,
-                        name="padding_value") for v, sp in zip(self._pads, input_ds._specs)]
+                        name="padding_value") for v, sp in zip(pads, input_ds._specs)]
         for v, sp in zip(value_ts, input_ds._specs):
             if v.dtype != sp.dtype or not v.shape.is_compatible_with([]):
                 raise TypeError(f"Padding value {v} must be a scalar of type {sp.dtype.name}, matching the "
                                 f"component it pads.")
-        self._value_ts = value_ts
         dr = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
         lead = _static_int(bs) if constant_value(dr) else None
         specs = [Spec(sp.dtype, _ts.TensorShape([lead]).concatenate(s)) for s, sp in zip(shapes, input_ds._specs)]
@@ -220,11 +221,13 @@ class PaddedBatchDataset(Dataset):
         self._record([input_ds], [bs] + shape_ts + value_ts + [dr], input_ds._template, specs,
                      groups=[1, 1, n, n, 1])
 
+
 class _PassThroughDataset(Dataset):
     """A node whose elements are its input's, unchanged (prefetch, options): every walk delegates to it."""
 
     def _card(self):
         return self._children[0]._card()
+
 
 class PrefetchDataset(_PassThroughDataset):
     _op_type = "PrefetchDataset"
@@ -269,6 +272,7 @@ class TakeDataset(Dataset):
             return None
         return n if self._count < 0 else min(n, self._count)
 
+
 class SkipDataset(Dataset):
     _op_type = "SkipDataset"
 
@@ -285,6 +289,7 @@ class SkipDataset(Dataset):
             return INF if self._count >= 0 else 0
         return 0 if self._count < 0 else max(n - self._count, 0)
 
+
 class CacheDataset(Dataset):
     _op_type = "CacheDataset"  # TF 1 graph mode's op (CacheDatasetV2 takes a memory-cache resource)
 
@@ -294,6 +299,7 @@ class CacheDataset(Dataset):
 
     def _card(self):
         return self._children[0]._card()
+
 
 class UnbatchDataset(Dataset):
     _op_type = "UnbatchDataset"

@@ -27,7 +27,9 @@ def computed_int(t) -> Optional[int]:
     if any(get_op_def(op.type).stateful or op.type in ("Placeholder", "PlaceholderWithDefault", "_Arg")
            for op in ops):
         return None
+    import jax
     try:
-        return int(np.asarray(evaluate([step(op) for op in ops], {}, [t], RunContext({}, traced=False))[0]))
+        with jax.enable_x64(True):  # int64 seeds stay int64 (a node may be built outside a run)
+            return int(np.asarray(evaluate([step(op) for op in ops], {}, [t], RunContext({}, traced=False))[0]))
     except Exception:  # noqa: BLE001 (an input the interpreter cannot evaluate alone: a run-time value)
         return None
