@@ -12,6 +12,7 @@ import pytest
 import graphcompat as tf
 from lowering.data import NODE_TYPES, device_plan, node_of
 from lowering.rules.data import iterator_dataset
+from tests import oracle
 
 
 def _drain(nxt, init=None, limit=200):
@@ -157,3 +158,26 @@ def test_generator_of_an_unregistered_op_is_refused():
         graph._extras.pop("op_callables")
         with tf.Session() as sess, pytest.raises(NotImplementedError, match="GeneratorDataset 'GeneratorDataset'"):
             sess.run(nxt)
+
+
+@pytest.mark.oracle
+def test_imported_shuffle_with_a_fed_seed_walks_on_the_host():
+    """TF lets a shuffle's seed be a tensor (its seed2 then a SelectV2 of it): the imported ShuffleDataset
+    reads its seeds when the iterator is initialized, so a seed gives one order, every time."""
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        seed = v1.placeholder(v1.int64, [], name="seed")
+        v1.data.make_initializable_iterator(v1.data.Dataset.range(10).shuffle(10, seed=seed)).get_next()
+    target = tf.Graph()
+    with target.as_default():
+        tf.import_graph_def(tf.GraphDef.FromString(graph.as_graph_def().SerializeToString()), name="")
+        assert not device_plan(iterator_dataset(target.get_operation_by_name("IteratorV2"))).ok
+        nxt, init = target.get_tensor_by_name("IteratorGetNext:0"), target.get_operation_by_name("MakeIterator")
+        orders = []
+        with tf.Session() as sess:
+            for value in (1, 1, 2):
+                sess.run(init, {"seed:0": value})
+                orders.append([int(sess.run(nxt)) for _ in range(10)])
+    assert orders[0] == orders[1] != orders[2]
+    assert sorted(orders[2]) == list(range(10))
