@@ -301,7 +301,10 @@ def _find_iterator_dataset(it_op):
         return None
     for consumer in it_op.outputs[0].consumers():
         if consumer.type == "MakeIterator":
-            dataset = dataset_op_of(consumer.inputs[0])
+            try:
+                dataset = dataset_op_of(consumer.inputs[0])
+            except NotImplementedError:  # not a dataset op: running that MakeIterator says so
+                continue
             if _colocation_group(dataset) is group:
                 return node_of(dataset)
     return None
