@@ -1,10 +1,11 @@
 """tf.data runs from the graph's ops (lowering/data): the front end's Dataset objects only record.
 
 The back end builds each pipeline node from its dataset op (type, attrs, folded inputs, library functions,
-child ops) and finds an iterator's dataset in the graph; these tests take the front end's objects away and
+child ops) and finds an iterator's dataset in the graph; these tests let the front end's objects go and
 check that nothing changes.
 """
 import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -26,12 +27,6 @@ def _drain(nxt, init=None, limit=200):
             except tf.errors.OutOfRangeError:
                 return out
     raise AssertionError("no OutOfRangeError")
-
-
-def _forget_datasets(graph) -> None:
-    """Drops the front end's Dataset objects of `graph` (the Python API's view), so only ops remain."""
-    graph._extras.pop("tf.data.datasets", None)
-    gc.collect()
 
 
 def test_every_dataset_op_type_has_a_pipeline_node():
@@ -56,13 +51,15 @@ PIPELINES = {
 
 
 def _values(kind: str, forget: bool) -> list:
-    with tf.Graph().as_default() as graph:
+    with tf.Graph().as_default():
         ds = PIPELINES[kind]()
         it = ds.make_initializable_iterator()
         nxt, init = it.get_next(), it.initializer
-        del ds, it
         if forget:
-            _forget_datasets(graph)
+            collected = weakref.ref(ds)
+            del ds, it
+            gc.collect()
+            assert collected() is None  # the graph keeps no Dataset object (a generator's op keeps its source's)
         return _drain(nxt, init)
 
 
@@ -79,7 +76,7 @@ def test_pipelines_run_without_the_front_ends_objects(kind):
 def test_one_shot_iterator_builds_its_pipeline_from_its_dataset_factory():
     with tf.Graph().as_default() as graph:
         nxt = tf.data.Dataset.range(6).map(lambda x: x + 1).batch(4).make_one_shot_iterator().get_next()
-        _forget_datasets(graph)
+        gc.collect()
         got = _drain(nxt)
         it_op = graph.get_operation_by_name("OneShotIterator")
         assert device_plan(iterator_dataset(it_op)).ok
@@ -181,3 +178,34 @@ def test_imported_shuffle_with_a_fed_seed_walks_on_the_host():
                 orders.append([int(sess.run(nxt)) for _ in range(10)])
     assert orders[0] == orders[1] != orders[2]
     assert sorted(orders[2]) == list(range(10))
+
+
+@pytest.mark.oracle
+def test_imported_dataset_nodes_are_tfs_nodes():
+    """A TF GraphDef's dataset nodes are imported as they are (names, types, attrs); a node with a function
+    names the imported copy in this graph's library, and the pipeline runs."""
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        scale = v1.constant(3, v1.int64, name="scale")
+        ds = v1.data.Dataset.range(7).map(lambda x: x * scale).filter(lambda x: x % 2 > 0).batch(2).prefetch(1)
+        v1.data.make_initializable_iterator(ds).get_next()
+    graph_def = tf.GraphDef.FromString(graph.as_graph_def().SerializeToString())
+    target = tf.Graph()
+    with target.as_default():
+        tf.import_graph_def(graph_def, name="")
+    dataset_nodes = [n for n in graph_def.node if n.op.endswith("Dataset") or n.op.endswith("DatasetV2")]
+    assert {n.op for n in dataset_nodes} >= {"RangeDataset", "MapDataset", "FilterDataset", "BatchDatasetV2",
+                                             "PrefetchDataset"}
+    for node in dataset_nodes:
+        op = target.get_operation_by_name(node.name)
+        assert op.type == node.op
+        for key in node.attr:
+            if key in ("f", "predicate"):
+                assert target._get_function(op.attrs[key].name) is not None
+            elif key not in ("Targuments",):
+                assert key in op.attrs, (node.name, key)
+    with tf.Session(graph=target) as sess:
+        sess.run(target.get_operation_by_name("MakeIterator"))
+        nxt = target.get_tensor_by_name("IteratorGetNext:0")
+        assert [sess.run(nxt).tolist() for _ in range(2)] == [[3, 9], [15]]

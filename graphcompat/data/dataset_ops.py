@@ -9,8 +9,8 @@ input datasets' variant tensors, its own arguments (`batch_size`, `buffer_size` 
 the tensors its functions capture, in TF's order. The graph is the program: the back end builds the
 pipeline from these ops when they run (lowering/data: one node class per op type, host and device
 walks), so a Dataset object holds only what the Python API needs (element structure, static shapes,
-types and cardinality). A GraphDef with dataset ops (TF's or graphcompat's) is imported by rebuilding
-these Dataset objects node by node (graph_import.py), which records the same ops.
+types and cardinality). A GraphDef with dataset ops (TF's or graphcompat's) is imported as the same ops
+(graph_import.py imports their functions); no Dataset object stands for them.
 
 Functions given to `map`/`filter`/`flat_map`/`interleave` are called once on placeholder-like `_Arg`
 tensors (`args_0` …), as TF traces them; their ops are recorded under a `<op>_fn` name scope and form a
@@ -139,10 +139,6 @@ def _static_int(t) -> Optional[int]:
     return None if v is None else int(np.asarray(v))
 
 
-# The exact name the importer gives the next dataset op it rebuilds (None: TF's default, the op type).
-_recording_name: list = [None]
-
-
 def _group_inputs(op_def, flat: list, groups: Optional[list]) -> list:
     """Flat input tensors → one entry per input arg of `op_def` (a list for list args)."""
     if groups is None:
@@ -162,17 +158,6 @@ def deterministic_attr(deterministic: Optional[bool]) -> str:
     """TF's `deterministic` attr of the parallel ops: "default" (the options decide), "true" or "false".
     graphcompat's walks are deterministic either way."""
     return "default" if deterministic is None else "true" if deterministic else "false"
-
-
-def dataset_of(t: "_ops.Tensor") -> Optional["Dataset"]:
-    """The Dataset object whose variant `t` is (through Identity ops, as TF's functions return their
-    datasets): the Python API's view of a dataset op this graph recorded (the importer rebuilds pipelines
-    through it); None for other variants. Nothing runs from it: the back end reads the ops."""
-    op = t.op
-    datasets = op.graph._extras.get("tf.data.datasets", {})
-    while op.type == "Identity" and op not in datasets:
-        op = op.inputs[0].op
-    return datasets.get(op)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -265,9 +250,7 @@ class Dataset:
         sparse = _sparse_positions(template)
         if sparse:  # graphcompat's own mark (TF carries a SparseTensor component as one variant)
             all_attrs["_sparse_components"] = sparse
-        name, _recording_name[0] = _recording_name[0] or op_type, None  # an importer's name is used once
-        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=name)
-        self._variant.graph._extras.setdefault("tf.data.datasets", {})[self._variant.op] = self
+        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=op_type)
 
     # --- TF1 properties -----------------------------------------------------------------------
     output_types = property(lambda self: _output_types(self._template, self._specs))

@@ -103,7 +103,7 @@ class Iterator:
                                  f"`Dataset.make_one_shot_iterator()` does not support datasets that capture "
                                  f"stateful objects, such as a `Variable` ({op.name}). Consider using "
                                  f"`Dataset.make_initializable_iterator()`.")
-        factory = _dataset_factory(dataset)
+        factory = _dataset_factory(dataset._variant)
         with _ops.colocate_with(_colocation_group(dataset._variant.op)):
             resource = apply_op("OneShotIterator", [], dict(cls._attrs(dataset._specs), dataset_factory=factory),
                                 name="OneShotIterator")
@@ -177,15 +177,15 @@ def _colocation_group(op: _ops.Operation) -> _ops.Operation:
     return op
 
 
-def _dataset_factory(dataset: Dataset):
+def _dataset_factory(variant: _ops.Tensor):
     """TF's one-shot iterator builds its pipeline from `dataset_factory`, a function of no arguments whose
     body copies the pipeline's ops (captured by value): the same function here, in the graph's library
     (a copy of top-level ops, as a gradient's forward function: `owns_ops=False`)."""
     from graphcompat.framework.function_library import GraphFunction
     from graphcompat.ops.control_flow_ops import _register
-    graph = dataset._variant.graph
-    ops = _ops_computing(dataset._variant)
-    body = GraphFunction("", "function", ops, [], [], [dataset._variant], [], owns_ops=False)
+    graph = variant.graph
+    ops = _ops_computing(variant)
+    body = GraphFunction("", "function", ops, [], [], [variant], [], owns_ops=False)
     attr = _register(graph, body, "_make_dataset")
     return attr
 
