@@ -66,9 +66,7 @@ def dataset_op_of(t) -> "object":
 
 def node_of(op) -> "Node":
     """The pipeline node of dataset op `op` (built once per op and graph)."""
-    cache = op.graph._extras.get("tf.data.nodes")
-    if cache is None:
-        cache = op.graph._extras["tf.data.nodes"] = {}
+    cache = op.graph._extras.setdefault("tf.data.nodes", {})  # one dict even when walk threads build nodes
     node = cache.get(op)
     if node is None:
         cls = NODE_TYPES.get(op.type)
