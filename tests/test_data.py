@@ -443,8 +443,8 @@ def test_small_buffer_shuffle_device_equals_host(build):
     """A shuffle buffer smaller than the data: TF's buffered order, computed by the host per epoch, is the
     same whether the pipeline is walked on the device (initializable) or on the host (from_structure)."""
     ds = build()
-    from graphcompat.data.dataset_ops import device_plan
-    plan = device_plan(ds)
+    from lowering.data import device_plan, node_of
+    plan = device_plan(node_of(ds._variant.op))
     assert plan.ok and plan.shuffle is not None
     device = drain(ds, "initializable")
     host = drain(ds, "from_structure")
@@ -480,7 +480,8 @@ def test_host_map_runs_compiled_over_chunks():
                                images.reshape(300, 6).astype(np.float32) / np.float32(255.0), rtol=1e-6)
     np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), np.eye(7, dtype=np.float32)[labels])
     assert batches[0][0].dtype == np.float32 and len(batches) == 6
-    assert len(mapped._fn._host_compiled._compiled) == 1  # one element signature, compiled once
+    from lowering.data import node_of
+    assert len(node_of(mapped._variant.op)._fn._host_compiled._compiled) == 1  # one element signature, compiled once
 
 
 def test_host_map_ragged_elements_and_few_reads_ahead():

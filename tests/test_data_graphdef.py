@@ -342,8 +342,8 @@ def test_imported_iterators_walk_on_the_device():
     dataset as graphcompat's own do (an in-memory pipeline is walked inside the jitted step); an iterator
     that several MakeIterators re-target stays on the host walk."""
     v1 = oracle.tf1()
-    from graphcompat.data.dataset_ops import device_plan
-    from graphcompat.data.iterator_ops import DATASET_OF_ITERATOR
+    from lowering.data import device_plan
+    from lowering.rules.data import iterator_dataset
     graph = v1.Graph()
     with graph.as_default():
         ds = v1.data.Dataset.range(10).map(lambda x: x * 3).shuffle(4, seed=2).batch(3)
@@ -358,8 +358,8 @@ def test_imported_iterators_walk_on_the_device():
     iterators = {op.name: op for op in target.get_operations() if op.type in ("OneShotIterator", "IteratorV2")}
     assert set(iterators) == {"OneShotIterator", "IteratorV2", "IteratorV2_1"}
     for name in ("OneShotIterator", "IteratorV2"):
-        assert device_plan(DATASET_OF_ITERATOR[iterators[name]]).ok, name
-    assert iterators["IteratorV2_1"] not in DATASET_OF_ITERATOR
+        assert device_plan(iterator_dataset(iterators[name])).ok, name
+    assert iterator_dataset(iterators["IteratorV2_1"]) is None
     with tf.Session(graph=target) as sess:
         sess.run(target.get_operation_by_name("MakeIterator"))
         a = _iterate(sess, [target.get_tensor_by_name("IteratorGetNext:0")])

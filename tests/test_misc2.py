@@ -294,13 +294,13 @@ def test_options_errors(case):
 
 def test_options_on_device_walk():
     """with_options keeps an in-memory pipeline on the device walk (an identity node there)."""
-    from graphcompat.data.dataset_ops import device_plan
+    from lowering.data import device_plan, node_of
     with graphcompat.Graph().as_default():
         o = graphcompat.data.Options()
         o.deterministic = False
         ds = graphcompat.data.Dataset.from_tensor_slices(np.arange(8.0)).with_options(o).map(lambda x: x + 1)
         ds = ds.batch(3)
-        assert device_plan(ds).ok
+        assert device_plan(node_of(ds._variant.op)).ok
         nxt = graphcompat.data.make_one_shot_iterator(ds).get_next()
         with graphcompat.Session() as sess:
             got = [sess.run(nxt).tolist() for _ in range(3)]

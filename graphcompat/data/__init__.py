@@ -6,7 +6,7 @@ How a pipeline runs (details: dataset_ops.py, lowering/rules/data.py):
   iterated by a one-shot or initializable iterator are walked ON THE DEVICE: their arrays stay
   device-resident and `get_next()` is part of the jitted step; only an int64 position is threaded
   through it. End of sequence, a ragged last batch's size and a small shuffle buffer's order are
-  decided on the host before dispatch (`dataset_ops.device_plan` lists the shapes allowed).
+  decided on the host before dispatch (lowering/data/device.py's `device_plan` lists the shapes allowed).
 - Everything else (generators, files, filter, flat_map, interleave, padded_batch, unbatch, string
   elements, `Iterator.from_structure`/`from_string_handle`) is walked on the host by a prefetching
   thread; its element is fed into the (still jitted) step.

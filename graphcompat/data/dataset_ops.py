@@ -6,34 +6,21 @@ functions); the node classes are in sources.py, transformations.py and readers.p
 Every Dataset records one op of TF's type (`TensorSliceDataset`, `BatchDatasetV2`, `MapDataset` …) with
 TF's REGISTER_OP signature and the attrs TF 1 graph mode writes (`DATASET_SIGNATURES`): its inputs are its
 input datasets' variant tensors, its own arguments (`batch_size`, `buffer_size` … as TF's Const ops) and
-the tensors its functions capture, in TF's order. Running that op yields a `Bound` dataset: the pipeline
-with concrete argument values, which an iterator then walks. A GraphDef with dataset ops (TF's or
-graphcompat's) is imported by rebuilding these Dataset objects node by node (graph_import.py).
-
-A pipeline is walked two ways (see lowering/rules/data.py):
-- on the host: `Dataset._iter(bound, rt)` yields elements as flat lists of numpy arrays (generators,
-  files, filters, anything); a background thread prefetches ahead of the training step;
-- on the device: `Dataset._dev_elem(i, dv, rt)` computes element `i` as a pure JAX function of the
-  pipeline's arrays (kept on the device), so `get_next()` runs inside the jitted step. Only in-memory
-  pipelines with static cardinalities take this path (`_dev_ok`). Element indices past a finite
-  dataset's cardinality address its later epochs ("periodic" indexing), which is what `repeat`,
-  `shuffle`'s reshuffling and `batch` across epoch boundaries need. `shuffle` with a buffer at least
-  the dataset's size is a keyed O(1) permutation (Feistel network); smaller buffers walk on the host
-  (TF's buffer semantics). A batch whose epochs end with a smaller batch learns each step's size from
-  the host (see `device_plan`), so its tail batch is one more compiled shape, not a host walk.
+the tensors its functions capture, in TF's order. The graph is the program: the back end builds the
+pipeline from these ops when they run (lowering/data: one node class per op type, host and device
+walks), so a Dataset object holds only what the Python API needs (element structure, static shapes,
+types and cardinality). A GraphDef with dataset ops (TF's or graphcompat's) is imported as the same ops
+(graph_import.py imports their functions); no Dataset object stands for them.
 
 Functions given to `map`/`filter`/`flat_map`/`interleave` are called once on placeholder-like `_Arg`
 tensors (`args_0` …), as TF traces them; their ops are recorded under a `<op>_fn` name scope and form a
 function of the graph's library (`__inference_Dataset_map_<name>_<n>`, framework/function_library.py)
 that the dataset op names with its `f`/`predicate` attr, so `as_graph_def()` writes them as a FunctionDef,
-not as top-level nodes. They are evaluated per element with `lowering.interpreter.evaluate`, except a
-Python-free `map` on the host walk, which runs compiled over chunks of elements (`HostRT.map` in
-lowering/rules/data.py).
+not as top-level nodes; the back end finds them there by that attr.
 """
 from __future__ import annotations
 
 import math
-import weakref
 from typing import Callable, Optional
 
 import numpy as np
@@ -50,9 +37,6 @@ AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
 _DEFAULT_GRAPH_SEED = 87654321
-
-# Dataset op → its Dataset object (ops have __slots__; the rule looks the pipeline up here).
-DATASET_OF_OP: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 # Each dataset op type with TF's REGISTER_OP signature and the attrs TF 1 graph mode writes (defaults as
 # TF's). Inputs are the input datasets' variants, then the op's own arguments in TF's order.
@@ -155,25 +139,6 @@ def _static_int(t) -> Optional[int]:
     return None if v is None else int(np.asarray(v))
 
 
-class Bound:
-    """A dataset op's value: the pipeline node with its argument values and its bound inputs."""
-
-    __slots__ = ("ds", "vals", "children")
-
-    def __init__(self, ds: "Dataset", vals: dict, children: list):
-        self.ds, self.vals, self.children = ds, vals, children
-
-    def all_values(self) -> dict:
-        out = dict(self.vals)
-        for c in self.children:
-            out.update(c.all_values())
-        return out
-
-
-# The exact name the importer gives the next dataset op it rebuilds (None: TF's default, the op type).
-_recording_name: list = [None]
-
-
 def _group_inputs(op_def, flat: list, groups: Optional[list]) -> list:
     """Flat input tensors → one entry per input arg of `op_def` (a list for list args)."""
     if groups is None:
@@ -195,23 +160,14 @@ def deterministic_attr(deterministic: Optional[bool]) -> str:
     return "default" if deterministic is None else "true" if deterministic else "false"
 
 
-def dataset_of(t: "_ops.Tensor") -> Optional["Dataset"]:
-    """The Dataset whose variant `t` is (through Identity ops, as TF's functions return their datasets)."""
-    op = t.op
-    while op.type == "Identity" and op not in DATASET_OF_OP:
-        op = op.inputs[0].op
-    return DATASET_OF_OP.get(op)
-
-
 # ------------------------------------------------------------------------------------------------
 # Functions (map, filter, flat_map, interleave)
 # ------------------------------------------------------------------------------------------------
 class Function:
-    """A user function recorded once on `_Arg` tensors; evaluated per element."""
+    """A user function recorded once on `_Arg` tensors, as a function of the graph's library (the back end
+    evaluates it per element: lowering/data/pipeline.py)."""
 
     def __init__(self, fn: Callable, template, specs: list, scope: str, transformation: str = "map"):
-        from lowering.plan import normalize_attrs, prune
-        from lowering.registry import get_rule
         graph = _ops.get_default_graph()
         start = len(graph._ops)
         functions_before = set(graph._functions)
@@ -240,18 +196,6 @@ class Function:
         captured += [t for t in self.outputs if t.op._id < start and t not in captured]
         self.captures = captured
         self.func_attr = self._register(graph, fn, transformation, new_ops, functions_before)
-        fed = set(self.args) | set(captured)
-        steps = [(op, get_rule(op.type), normalize_attrs(op.attrs))
-                 for op in prune(self.outputs, [], fed) if op._id >= start]
-        # Constants are values, bound once: an element's evaluation runs only the ops that compute.
-        self.constants = {op._outputs[0]: attrs["value"] for op, _, attrs in steps if op.type == "Const"}
-        self.steps = [step for step in steps if step[0].type != "Const"]
-        from graphcompat.framework.registry import get_op_def
-        self.dev_ok = self.dataset is None and not nest.has_sparse(template) and \
-            not nest.has_sparse(self.template) and all(
-            not rule.context and not rule.host and not get_op_def(op.type).stateful
-            and all(t.dtype != _dt.string for t in op._outputs) for op, rule, _ in self.steps) \
-            and all(t.dtype != _dt.string for t in self.args + self.outputs)
 
     def _register(self, graph, fn, transformation: str, new_ops: list, functions_before: set):
         """Adds the function to the graph's library as TF's tf.data does (`__inference_Dataset_map_<name>_<n>`,
@@ -275,14 +219,6 @@ class Function:
     @property
     def capture_types(self) -> list:
         return [t.dtype for t in self.captures]
-
-    def call(self, args: list, captured: dict, ctx) -> list:
-        from lowering.interpreter import evaluate
-        feeds = dict(self.constants)
-        feeds.update((t, captured[t]) for t in self.captures)
-        feeds.update(zip(self.args, args))
-        return evaluate(self.steps, feeds, self.outputs, ctx)
-
 
 # ------------------------------------------------------------------------------------------------
 # Dataset
@@ -311,9 +247,10 @@ class Dataset:
         if "output_shapes" in op_def.attrs:
             all_attrs["output_shapes"] = [s.shape for s in self._specs]
         all_attrs.update(attrs or {})
-        name, _recording_name[0] = _recording_name[0] or op_type, None  # an importer's name is used once
-        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=name)
-        DATASET_OF_OP[self._variant.op] = self
+        sparse = _sparse_positions(template)
+        if sparse:  # graphcompat's own mark (TF carries a SparseTensor component as one variant)
+            all_attrs["_sparse_components"] = sparse
+        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=op_type)
 
     # --- TF1 properties -----------------------------------------------------------------------
     output_types = property(lambda self: _output_types(self._template, self._specs))
@@ -478,32 +415,22 @@ class Dataset:
         raise RuntimeError("`tf.data.Dataset` only supports Python-style iteration in eager mode or within "
                            "tf.function.")
 
-    # --- runtime protocol (see the module docstring) ------------------------------------------
-    def _validate(self, bound: Bound) -> None:
-        """Checks argument values when the dataset op runs (TF's dataset kernel constructors)."""
-
-    def _iter(self, b: Bound, rt):
-        raise NotImplementedError
-
+    # --- static facts -------------------------------------------------------------------------
     def _card(self):
         """Static cardinality: an int, INF, or None when unknown while building the graph."""
         return None
 
-    def _dev_ok(self) -> bool:
-        return False
 
-    def _dev_tensors(self) -> list:
-        """The tensors a device pipeline reads at run time (its arrays), in a fixed order."""
-        out = []
-        for c in self._children:
-            out += [t for t in c._dev_tensors() if t not in out]
-        return out
-
-    def _nodes(self) -> list:
-        out = [self]
-        for c in self._children:
-            out += c._nodes()
-        return out
+def _sparse_positions(template) -> list:
+    """The flat component positions where the element's SparseTensors (three components each) start."""
+    out, k = [], 0
+    for leaf in nest.flatten(template):
+        if isinstance(leaf, nest.SparseLeaf):
+            out.append(k)
+            k += 3
+        else:
+            k += 1
+    return out
 
 
 def _sparse_tensor(indices, values, dense_shape):
@@ -545,9 +472,8 @@ def _output_classes(template, specs):
 # The node classes live in sources.py and transformations.py (they subclass Dataset, defined above).
 from graphcompat.data.sources import (ConcatenateDataset, RangeDataset, TensorDataset,  # noqa: E402,F401
                                       TensorSliceDataset, ZipDataset)
-from graphcompat.data.transformations import (BatchDataset, CacheDataset, DevicePlan,  # noqa: E402,F401
+from graphcompat.data.transformations import (BatchDataset, CacheDataset,  # noqa: E402,F401
                                               FilterDataset, FlatMapDataset, InterleaveDataset, MapDataset,
                                               PaddedBatchDataset, PrefetchDataset, RepeatDataset, ShuffleDataset,
-                                              SkipDataset, TakeDataset, UnbatchDataset, _mix32, buffered_order,
-                                              device_plan)
+                                              SkipDataset, TakeDataset, UnbatchDataset)
 from graphcompat.data.transformations import OptionsDataset  # noqa: E402,F401

@@ -1,11 +1,12 @@
 """TF1 iterators: `make_one_shot_iterator`, `make_initializable_iterator`, `Iterator.from_structure`,
 `from_string_handle`. An iterator is a resource op (`IteratorV2`/`OneShotIterator`) whose state lives
 in the Session (`("iterator", name)`); `MakeIterator` (re)initializes it and `IteratorGetNext` yields
-one element per run (all its outputs come from that element). Rules: lowering/rules/data.py.
+one element per run (all its outputs come from that element). Rules: lowering/rules/data.py, which finds
+an iterator's one dataset in the graph (a one-shot iterator's `dataset_factory`; the dataset an
+initializable iterator is colocated with, as TF creates it).
 """
 from __future__ import annotations
 
-import weakref
 from typing import Optional
 
 from graphcompat.data import structure as nest
@@ -31,9 +32,18 @@ defop("IteratorToStringHandle", "resource_handle: resource -> string_handle: str
 defop("IteratorFromStringHandleV2", "string_handle: string -> resource_handle: resource",
       attrs={"output_types": [], "output_shapes": []}, shape=scalar_shape, stateful=True)
 
-# Iterator op → the one Dataset it iterates (one-shot and initializable iterators); such iterators may
-# take the device path. `from_structure` iterators can be bound to several datasets: host path.
-DATASET_OF_ITERATOR: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+def _ops_computing(tensor: _ops.Tensor) -> list:
+    """The ops `tensor` needs (data and control inputs), in creation order."""
+    needed, stack = set(), [tensor.op]
+    while stack:
+        op = stack.pop()
+        if op in needed:
+            continue
+        needed.add(op)
+        stack.extend(t.op for t in op._inputs)
+        stack.extend(op._control_inputs)
+    return sorted(needed, key=lambda op: op._id)
 
 
 def _specs_of(output_types, output_shapes, output_classes=None) -> tuple:
@@ -78,7 +88,6 @@ class Iterator:
         attrs = dict(cls._attrs(dataset._specs), shared_name=shared_name or "")
         with _ops.colocate_with(_colocation_group(dataset._variant.op)):
             resource = apply_op("IteratorV2", [], attrs, name="IteratorV2")
-            DATASET_OF_ITERATOR[resource.op] = dataset
             init = apply_op("MakeIterator", [dataset._variant, resource], name="MakeIterator")
             it = cls(resource, init, dataset._template, dataset._specs)
         it._colocation_op = _colocation_group(dataset._variant.op)
@@ -86,8 +95,7 @@ class Iterator:
 
     @classmethod
     def _one_shot(cls, dataset: Dataset) -> "Iterator":
-        from lowering.plan import prune
-        for op in prune([dataset._variant], [], set()):  # the pipeline is built at first use, by value
+        for op in _ops_computing(dataset._variant):  # the pipeline is built at first use, by value
             if op.type == "Placeholder":
                 raise ValueError(f"Cannot capture a placeholder (name:{op.name}, type:{op.type}) by value.")
             if op.type in ("VariableV2", "VarHandleOp", "Variable"):
@@ -95,11 +103,10 @@ class Iterator:
                                  f"`Dataset.make_one_shot_iterator()` does not support datasets that capture "
                                  f"stateful objects, such as a `Variable` ({op.name}). Consider using "
                                  f"`Dataset.make_initializable_iterator()`.")
-        factory = _dataset_factory(dataset)
+        factory = _dataset_factory(dataset._variant)
         with _ops.colocate_with(_colocation_group(dataset._variant.op)):
             resource = apply_op("OneShotIterator", [], dict(cls._attrs(dataset._specs), dataset_factory=factory),
                                 name="OneShotIterator")
-            DATASET_OF_ITERATOR[resource.op] = dataset
             it = cls(resource, None, dataset._template, dataset._specs)
         it._colocation_op = _colocation_group(dataset._variant.op)
         return it
@@ -170,16 +177,15 @@ def _colocation_group(op: _ops.Operation) -> _ops.Operation:
     return op
 
 
-def _dataset_factory(dataset: Dataset):
+def _dataset_factory(variant: _ops.Tensor):
     """TF's one-shot iterator builds its pipeline from `dataset_factory`, a function of no arguments whose
     body copies the pipeline's ops (captured by value): the same function here, in the graph's library
     (a copy of top-level ops, as a gradient's forward function: `owns_ops=False`)."""
     from graphcompat.framework.function_library import GraphFunction
     from graphcompat.ops.control_flow_ops import _register
-    from lowering.plan import prune
-    graph = dataset._variant.graph
-    ops = prune([dataset._variant], [], set())
-    body = GraphFunction("", "function", ops, [], [], [dataset._variant], [], owns_ops=False)
+    graph = variant.graph
+    ops = _ops_computing(variant)
+    body = GraphFunction("", "function", ops, [], [], [variant], [], owns_ops=False)
     attr = _register(graph, body, "_make_dataset")
     return attr
 

@@ -1,22 +1,20 @@
 """Host-only sources: `from_generator`, `list_files`, `TextLineDataset`, `FixedLengthRecordDataset`,
-`TFRecordDataset`. They are walked on the host (a background thread prefetches; see lowering/rules/data.py).
+`TFRecordDataset`. They record TF's ops; lowering/data/readers.py walks them on the host (a background thread
+prefetches; see lowering/rules/data.py). A generator is Python code of this process: its GeneratorDataset
+op is bound to a callable that yields converted elements (framework/func_registry.py), as py_func's ops are.
 """
 from __future__ import annotations
 
-import glob
-import gzip
 import os
 import traceback
-import zlib
 
 import numpy as np
 
 from graphcompat.data import structure as nest
-from graphcompat.data import _tfrecord
 from graphcompat.data.dataset_ops import AUTOTUNE, Dataset, Spec
 from graphcompat.data.transformations import FlatMapDataset, InterleaveDataset
 from graphcompat.framework import dtypes as _dt
-from graphcompat.framework import errors
+from graphcompat.framework import errors, func_registry
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import convert_to_tensor
 
@@ -60,11 +58,13 @@ class GeneratorDataset(Dataset):
                              for sp in self._specs]
         self._flat_tuple = isinstance(self._template, tuple) and not nest.is_namedtuple(self._template) and \
             all(leaf is None for leaf in self._template)
+        func_registry.bind_op_callable(self._variant.op, self._elements)
 
-    def _iter(self, b, rt):
+    def _elements(self, arg_values: list):
+        """The generator's elements as flat lists of numpy arrays (TF's py_func conversions and errors);
+        `arg_values`: the run-time values of the op's `args` inputs."""
         op = self._variant.op
-        args = [b.vals[t].item() if np.ndim(b.vals[t]) == 0 and b.vals[t].dtype == object else b.vals[t]
-                for t in self._tensors]
+        args = [v.item() if np.ndim(v) == 0 and v.dtype == object else v for v in arg_values]
         try:
             it = iter(self._gen(*args))
         except Exception as e:
@@ -186,53 +186,16 @@ class _ReaderPipeline(InterleaveDataset):
 
         n = _static(num_parallel_reads)
         if n is None:
-            self._cycle = None
             FlatMapDataset.__init__(self, files, read_one_file)
         elif n == AUTOTUNE:
             InterleaveDataset.__init__(self, files, read_one_file, num_parallel_calls=AUTOTUNE)
         else:
             InterleaveDataset.__init__(self, files, read_one_file, n, 1, legacy_parallel=True)
 
-    def _iter(self, b, rt):
-        if self._cycle is None:
-            return FlatMapDataset._iter(self, b, rt)
-        return InterleaveDataset._iter(self, b, rt)
-
 
 class _FileReader(Dataset):
     """A TF reader op over its `filenames` tensor (one name in TF's `read_one_file`; any number when an
     imported graph calls the op directly): the files' records one file after another."""
-
-    def _iter(self, b, rt):
-        for name in np.asarray(b.vals[self._tensors[0]], dtype=object).reshape(-1):
-            yield from self._records(_str(name), b)
-
-    def _arg(self, b, k):
-        return b.vals[self._tensors[k + 1]]
-
-    def _read(self, path: str, compression: str) -> bytes:
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise errors.NotFoundError(None, self._variant.op, f"{path}; No such file or directory") from None
-        try:
-            if compression == "GZIP":
-                return gzip.decompress(data)
-            if compression == "ZLIB":
-                return zlib.decompress(data)
-        except (OSError, EOFError, zlib.error) as e:
-            raise errors.DataLossError(None, self._variant.op, f"corrupted {compression} stream in {path}: {e}")
-        return data
-
-
-def _str(x) -> str:
-    x = x.item() if isinstance(x, np.ndarray) else x
-    return x.decode() if isinstance(x, bytes) else str(x)
-
-
-def _compression(value) -> str:
-    return _tfrecord._compression(_str(value) if value is not None else "")
 
 
 class _TextLineReader(_FileReader):
@@ -244,14 +207,6 @@ class _TextLineReader(_FileReader):
                  convert_to_tensor(_READER_BUFFER if buffer_size is None else buffer_size, _dt.int64,
                                    name="buffer_size")]
         self._record([], [filenames] + extra, None, [Spec(_dt.string, [])])
-
-    def _records(self, path, b):
-        data = self._read(path, _compression(self._arg(b, 0)))
-        lines = data.split(b"\n")
-        if data.endswith(b"\n") or not data:  # a trailing newline does not start another line
-            lines.pop()
-        for line in lines:
-            yield [np.array(line[:-1] if line.endswith(b"\r") else line, dtype=object)]
 
 
 class _FixedLengthRecordReader(_FileReader):
@@ -268,19 +223,6 @@ class _FixedLengthRecordReader(_FileReader):
         compression = convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type")
         self._record([], [filenames, header, record, footer, buffer, compression], None, [Spec(_dt.string, [])])
 
-    def _records(self, path, b):
-        header, record, footer = (int(self._arg(b, k)) for k in range(3))
-        data = self._read(path, _compression(self._arg(b, 4)))
-        body = data[header:len(data) - footer]
-        if len(body) % record:
-            raise errors.InvalidArgumentError(
-                None, self._variant.op,
-                f"Excluding the header ({header} bytes) and footer ({footer} bytes), input file \"{path}\" "
-                f"has body length {len(body)} bytes, which is not an exact multiple of the record length "
-                f"({record} bytes).")
-        for k in range(0, len(body), record):
-            yield [np.array(body[k:k + record], dtype=object)]
-
 
 class _TFRecordReader(_FileReader):
     """TF's `TFRecordDataset` op."""
@@ -290,13 +232,6 @@ class _TFRecordReader(_FileReader):
         extra = [convert_to_tensor(_or(compression_type, ""), _dt.string, name="compression_type"),
                  convert_to_tensor(-1 if buffer_size is None else buffer_size, _dt.int64, name="buffer_size")]
         self._record([], [filenames] + extra, None, [Spec(_dt.string, [])])
-
-    def _records(self, path, b):
-        try:
-            for record in _tfrecord.read_records(path, _compression(self._arg(b, 0))):
-                yield [np.array(record, dtype=object)]
-        except errors.OpError as e:
-            raise type(e)(None, self._variant.op, e.message) from None
 
 
 class TextLineDataset(_ReaderPipeline):
@@ -330,16 +265,3 @@ class MatchingFilesDataset(Dataset):
     def __init__(self, patterns):
         t = convert_to_tensor(patterns, _dt.string, name="file_pattern")
         self._record([], [t], None, [Spec(_dt.string, [])])
-
-    def _iter(self, b, rt):
-        names = []
-        for pattern in np.asarray(b.vals[self._tensors[0]], dtype=object).reshape(-1):
-            pattern = _str(pattern)
-            found = sorted(glob.glob(pattern))
-            if not found:
-                raise errors.InvalidArgumentError(None, self._variant.op,
-                                                  f"Expected 'tf.Tensor(False, shape=(), dtype=bool)' to be true. "
-                                                  f"Summarized data: b'No files matched pattern: {pattern}'")
-            names += found
-        for name in names:
-            yield [np.array(name.encode(), dtype=object)]

@@ -54,3 +54,14 @@ def register(func: Callable, graph) -> str:
 def lookup(token: str) -> Optional[Callable]:
     """The callable registered under `token`, or None."""
     return _py_funcs.get(token)
+
+
+def bind_op_callable(op, func: Callable) -> None:
+    """Registers `func` as the Python callable that op `op` runs (a `GeneratorDataset`'s generator, which
+    graphcompat records without TF's py_func functions); held by the op's graph, as py_func callables."""
+    op.graph._extras.setdefault("op_callables", {})[op] = func
+
+
+def op_callable(op) -> Optional[Callable]:
+    """The callable registered for `op`, or None (a graph imported from another process)."""
+    return op.graph._extras.get("op_callables", {}).get(op)

@@ -60,12 +60,13 @@ _EXTRA_DEFAULTS = {"Placeholder": {"shape": _ts.unknown_shape()}}
 
 
 def _rebuilt_datasets() -> frozenset:
-    """Op types the importer rebuilds as graphcompat Datasets: tf.data's ops and the one-shot iterator (and
-    MakeIterator, which ties an initializable iterator to its one dataset)."""
+    """tf.data op types whose functions the importer imports first (graphcompat/data/graph_import.py): the
+    ops with an element function, the one-shot iterator (its dataset_factory), GeneratorDataset (refused).
+    Other dataset ops are ordinary nodes."""
     global _REBUILT_DATASETS
     if _REBUILT_DATASETS is None:
-        from graphcompat.data.dataset_ops import DATASET_OP_TYPES
-        _REBUILT_DATASETS = frozenset(DATASET_OP_TYPES) | {"OneShotIterator", "MakeIterator"}
+        from graphcompat.data.graph_import import IMPORTED_HERE
+        _REBUILT_DATASETS = IMPORTED_HERE
     return _REBUILT_DATASETS
 
 
@@ -983,18 +984,20 @@ class _Importer:
             or node.op in _rebuilt_datasets()
 
     # --- one node ---------------------------------------------------------------------------------
-    def create(self, ctx: _Context, node: _Node):
-        """Records one ordinary node in the current graph; returns its outputs (or the op)."""
+    def create(self, ctx: _Context, node: _Node, inputs: Optional[list] = None, attrs: Optional[dict] = None):
+        """Records one ordinary node in the current graph; returns its outputs (or the op). `inputs` and
+        `attrs` replace the node's own where given (a dataset node naming its imported function)."""
         registry = self.registry
         graph = _ops.get_default_graph()
         op_def = registry.OP_DEFS[node.op]
-        inputs = [ctx.value(t) for t in node.inputs]
+        if inputs is None:
+            inputs = [ctx.value(t) for t in node.inputs]
         control = []
         for c in node.control:
             op = ctx.control(c)
             if op is not None and op not in control:
                 control.append(op)
-        attrs = dict(node.attrs)
+        attrs = dict(node.attrs if attrs is None else attrs)
         name = ctx.final_name(node)
         if name is None:
             name = graph.unique_name(node.name.rpartition("/")[2])
@@ -1063,31 +1066,25 @@ class _Importer:
                                   "it belongs to: graphcompat cannot rebuild it")
 
     def _build_dataset(self, ctx: _Context, node: _Node):
-        """A tf.data node (or a one-shot iterator) rebuilt as graphcompat's Dataset under the node's name; its
-        functions are imported by calling them (graphcompat/data/graph_import.py)."""
+        """A tf.data node with a function (or a one-shot iterator): the function imported by calling it
+        (graphcompat/data/graph_import.py), then the node recorded naming it."""
         from graphcompat.data import graph_import
-        inputs = [ctx.value(t) for t in node.inputs]
-        control = [op for op in (ctx.control(c) for c in node.control) if op is not None]
-        name = ctx.final_name(node)
-        if name is None:
-            name = _ops.get_default_graph().unique_name(node.name.rpartition("/")[2], mark_as_used=False)
 
         def call(func_attr, args: list) -> list:
             return self.call(func_attr, args)[0]
 
-        if node.op == "MakeIterator":
-            op = self.create(ctx, node)
-            iterator = node.inputs[1][0]
-            sole = sum(1 for n in self.nodes.values() if n.op == "MakeIterator" and n.inputs[1][0] == iterator) == 1
-            graph_import.bind_initializable(op, sole)
-            return op
-        with _ops.control_dependencies(control) if control else contextlib.nullcontext():
-            if node.op == "OneShotIterator":
-                out = graph_import.rebuild_one_shot_iterator(name, node.attrs, call)
-            else:
-                out = graph_import.rebuild(node.op, name, inputs, node.attrs, call)._variant
-        self._place_structure(out.op, node)
-        return [out]
+        if node.op == "OneShotIterator":
+            control = [op for op in (ctx.control(c) for c in node.control) if op is not None]
+            name = ctx.final_name(node)
+            if name is None:
+                name = _ops.get_default_graph().unique_name(node.name.rpartition("/")[2], mark_as_used=False)
+            with _ops.control_dependencies(control) if control else contextlib.nullcontext():
+                out = graph_import.import_one_shot_iterator(name, node.attrs, call)
+            self._place_structure(out.op, node)
+            return [out]
+        inputs, attrs = graph_import.import_functions(node.op, node.name, [ctx.value(t) for t in node.inputs],
+                                                      dict(node.attrs), call)
+        return self.create(ctx, node, inputs, attrs)
 
     def _name_outputs(self, ctx: _Context, node: _Node, values: list, control: Sequence = ()):
         """The node's outputs under its own name: an Identity (one output), IdentityN, or a NoOp."""

@@ -5,7 +5,7 @@ import gzip
 import zlib
 from typing import Iterator
 
-from graphcompat.data import _tfrecord
+from graphcompat.formats import _tfrecord
 from graphcompat.formats.errors import io_error
 from graphcompat.formats.records import read_records
 from graphcompat.framework import errors

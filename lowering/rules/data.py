@@ -1,5 +1,11 @@
 """Lowerings of tf.data ops (graphcompat/data): dataset ops bind a pipeline, iterators walk it.
 
+A dataset op's value is its pipeline node (lowering/data, built from the op) bound to its inputs' values.
+An iterator finds its one dataset in the graph: a one-shot iterator's is its `dataset_factory`'s result,
+an `IteratorV2`'s the dataset of a MakeIterator it is colocated with (`make_initializable_iterator`
+creates it in the dataset's colocation group, as TF's); such iterators may walk on the device. Others
+(`Iterator.from_structure`, `from_string_handle`) walk on the host.
+
 Iterator state lives in the Session store:
 - `("iterator", name)`: a `HostIterator` (host walk, prefetched by a thread) or, for in-memory
   pipelines, the int64 position (a device scalar threaded through the jitted step like a variable);
@@ -25,11 +31,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from graphcompat.data.dataset_ops import AUTOTUNE, DATASET_OF_OP, DATASET_OP_TYPES, INF, Bound
-from graphcompat.data.transformations import DevicePlan, _mix32, buffered_order, device_plan
-from graphcompat.data.iterator_ops import DATASET_OF_ITERATOR
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
+from lowering.data import (AUTOTUNE, INF, NODE_TYPES, Bound, DevicePlan, buffered_order, dataset_op_of,
+                           device_plan, mix32, node_of)
+from lowering.data.transformations import OptionsNode, PrefetchNode
 from lowering.interpreter import NeedsConcreteValues, RunContext, evaluate
 from lowering.registry import lowers
 
@@ -69,14 +75,15 @@ class HostRT:
         if compiled.usable:
             return compiled.map(elements, captured, self.ctx)
         workers = (os.cpu_count() or 1) if parallel_calls == AUTOTUNE else parallel_calls
-        if workers > 1 and _parallel_safe(fn):
+        if workers > 1 and fn.parallel_safe:
             return _map_parallel(fn, elements, captured, self.ctx, workers)
         return ([np.asarray(v) for v in fn.call(elem, captured, self.ctx)] for elem in elements)
 
-    def seed_for(self, node, epoch: int) -> list:
-        if node._random:
+    def seed_for(self, node, seeds: tuple, epoch: int) -> list:
+        """The numpy seed of a shuffle's epoch: from its (seed, seed2), or this walk's entropy for (0, 0)."""
+        if tuple(seeds) == (0, 0):
             return [self.seed_base, self.index.get(id(node), 0), epoch]
-        return [node._seeds[0] & 0xFFFFFFFF, node._seeds[1] & 0xFFFFFFFF, epoch]
+        return [seeds[0] & 0xFFFFFFFF, seeds[1] & 0xFFFFFFFF, epoch]
 
 
 class CompiledFunction:
@@ -104,7 +111,7 @@ class CompiledFunction:
         def one(args, captured):
             ctx = RunContext({}, traced=True)
             feeds = dict(fn.constants)
-            feeds.update(zip(fn.captures, captured))
+            feeds.update(zip(fn.captures, captured))  # in the order of fn.capture_inputs
             feeds.update(zip(fn.args, args))
             outs = evaluate(fn.steps, feeds, fn.outputs, ctx)
             ok = ctx.all_ok()
@@ -113,7 +120,7 @@ class CompiledFunction:
 
     def map(self, elements, captured: dict, ctx: RunContext):
         """Yields the function's outputs (lists of numpy arrays) for `elements`, in order."""
-        caps = [captured[t] for t in self.fn.captures]
+        caps = [captured[t] for t in self.fn.capture_inputs]
         size, chunk, signature = 1, [], None
         for elem in elements:
             elem = [np.asarray(v) for v in elem]
@@ -152,17 +159,6 @@ def _host_cpu():
     return jax.devices("cpu")[0]
 
 
-def _parallel_safe(fn) -> bool:
-    """Whether calls of `fn` may run concurrently: no op keeps state between calls (Python callbacks own
-    theirs, as in TF's parallel map)."""
-    from graphcompat.framework.registry import get_op_def
-    return fn.dataset is None and all(not get_op_def(op.type).stateful or op.type in _PY_FUNC_TYPES
-                                      for op, _, _ in fn.steps)
-
-
-_PY_FUNC_TYPES = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
-
-
 def _map_parallel(fn, elements, captured: dict, ctx: RunContext, workers: int):
     """TF's parallel map with deterministic order: up to `workers` calls in flight on a thread pool,
     results yielded in input order (an error surfaces at its element)."""
@@ -196,8 +192,8 @@ class DevRT:
             base = self.seed ^ jnp.uint32((0x9E3779B9 * (self.index[id(node)] + 1)) & 0xFFFFFFFF)
         else:
             s, s2 = node._seeds
-            base = _mix32(jnp.uint32(s & 0xFFFFFFFF)) ^ jnp.uint32(s2 & 0xFFFFFFFF)
-        return _mix32(base ^ _mix32(jnp.asarray(epoch).astype(jnp.uint32) + jnp.uint32(0x632BE5AB)))
+            base = mix32(jnp.uint32(s & 0xFFFFFFFF)) ^ jnp.uint32(s2 & 0xFFFFFFFF)
+        return mix32(base ^ mix32(jnp.asarray(epoch).astype(jnp.uint32) + jnp.uint32(0x632BE5AB)))
 
 
 def _entropy() -> int:
@@ -207,10 +203,9 @@ def _entropy() -> int:
 def _queue_size(bound: Bound) -> int:
     """Elements the walk thread keeps ready: a pipeline ending in `prefetch(n)` gets n (AUTOTUNE: a few
     more than the default), others `_PREFETCH`."""
-    from graphcompat.data.transformations import OptionsDataset, PrefetchDataset
-    while isinstance(bound.ds, OptionsDataset):  # with_options after prefetch keeps the prefetch's size
+    while isinstance(bound.ds, OptionsNode):  # with_options after prefetch keeps the prefetch's size
         bound = bound.children[0]
-    if isinstance(bound.ds, PrefetchDataset):
+    if isinstance(bound.ds, PrefetchNode):
         n = int(bound.vals[bound.ds._tensors[0]])
         return 4 * _PREFETCH if n == AUTOTUNE else max(_PREFETCH, n)
     return _PREFETCH
@@ -272,9 +267,9 @@ class HostIterator:
 # ------------------------------------------------------------------------------------------------
 # Dataset ops and iterator initialization
 # ------------------------------------------------------------------------------------------------
-@lowers(*DATASET_OP_TYPES, context=True, host=True)
+@lowers(*NODE_TYPES, context=True, host=True)
 def dataset_op(ctx, op, *inputs):
-    ds = DATASET_OF_OP[op]
+    ds = node_of(op)
     n = len(ds._children)
     bound = Bound(ds, dict(zip(ds._tensors, (_host(x) for x in inputs[n:]))), list(inputs[:n]))
     ds._validate(bound)
@@ -286,8 +281,47 @@ def function_arg(**_):  # always fed by Function.call
     raise AssertionError("a dataset function argument was evaluated outside its function")
 
 
+def _colocation_group(op):
+    """The op whose colocation group `op` is in (its `_class` attr's `loc:@name`; else op itself)."""
+    for spec in op.attrs.get("_class", ()) or ():
+        spec = spec.decode() if isinstance(spec, bytes) else spec
+        if isinstance(spec, str) and spec.startswith("loc:@"):
+            target = op.graph._nodes_by_name.get(spec[len("loc:@"):])
+            if target is not None:
+                return target
+    return op
+
+
+def _find_iterator_dataset(it_op):
+    if it_op.type == "OneShotIterator":  # TF builds the pipeline from its dataset_factory function
+        factory = it_op.graph._get_function(it_op.attrs["dataset_factory"].name)
+        return node_of(dataset_op_of(factory.outputs[0]))
+    group = _colocation_group(it_op)
+    if group is it_op:
+        return None
+    for consumer in it_op.outputs[0].consumers():
+        if consumer.type == "MakeIterator":
+            try:
+                dataset = dataset_op_of(consumer.inputs[0])
+            except NotImplementedError:  # not a dataset op: running that MakeIterator says so
+                continue
+            if _colocation_group(dataset) is group:
+                return node_of(dataset)
+    return None
+
+
+def iterator_dataset(it_op):
+    """The one dataset iterator op `it_op` iterates (its pipeline node), or None."""
+    cache = it_op.graph._extras.get("tf.data.iterator_datasets")
+    if cache is None:
+        cache = it_op.graph._extras["tf.data.iterator_datasets"] = {}
+    if it_op not in cache:
+        cache[it_op] = _find_iterator_dataset(it_op)
+    return cache[it_op]
+
+
 def _device_iterator(it_op) -> bool:
-    ds = DATASET_OF_ITERATOR.get(it_op)
+    ds = iterator_dataset(it_op)
     return ds is not None and device_plan(ds).ok
 
 
@@ -373,7 +407,7 @@ def _init_state(write, store, name: str, bound: Bound, device: bool) -> None:
 @lowers("MakeIterator", context=True, host=True)
 def make_iterator(ctx, op, bound, handle):
     it_op = op.inputs[1].op
-    device = _device_iterator(it_op) and DATASET_OF_ITERATOR[it_op] is bound.ds
+    device = _device_iterator(it_op) and iterator_dataset(it_op) is bound.ds
     _init_state(ctx.write, ctx._state_in, _name(handle), bound, device)
 
 
@@ -417,9 +451,9 @@ def _is_host_walk(op) -> bool:
 def _init_one_shot(store, it_op, write=None) -> None:
     from lowering.plan import normalize_attrs, prune
     from lowering.registry import get_rule
-    ds = DATASET_OF_ITERATOR[it_op]
-    steps = [(o, get_rule(o.type), normalize_attrs(o.attrs)) for o in prune([ds._variant], [], set())]
-    bound = evaluate(steps, {}, [ds._variant], RunContext(store, traced=False))[0]
+    variant = it_op.graph._get_function(it_op.attrs["dataset_factory"].name).outputs[0]
+    steps = [(o, get_rule(o.type), normalize_attrs(o.attrs)) for o in prune([variant], [], set())]
+    bound = evaluate(steps, {}, [variant], RunContext(store, traced=False))[0]
     _init_state(write or store.__setitem__, store, it_op.name, bound, _device_iterator(it_op))
 
 
@@ -442,7 +476,7 @@ def get_next_pre_run(store, op) -> None:
     if info is None:
         it_op = _static_iterator(op)
         host_walk = _is_host_walk(op)
-        plan = None if host_walk else device_plan(DATASET_OF_ITERATOR[it_op])
+        plan = None if host_walk else device_plan(iterator_dataset(it_op))
         if plan is not None and plan.ragged is None and plan.shuffle is None:
             plan = None  # nothing to tell the step
         name = None if it_op is None else it_op._name
@@ -483,7 +517,7 @@ def iterator_get_next(ctx, op, handle):
                         ctx.read(("iterator_count", name)))
             _advance(ctx.read, ctx.write, name, op)
         else:
-            ds = DATASET_OF_ITERATOR[op.inputs[0].op]
+            ds = iterator_dataset(op.inputs[0].op)
             plan = device_plan(ds)
         data = ctx.read(("iterator_data", name))
         pos = state

@@ -1,6 +1,7 @@
 """Minimal TFRecord framing: [len u64][masked crc32c(len) u32][data][masked crc32c(data) u32], optionally
 gzip/zlib-compressed as a whole. Interface kept tiny (`write_records`, `read_records`) so the project's
-graphcompat/formats package can replace it.
+graphcompat/formats package can replace it (tf.data's TFRecordDataset walk and tf.io.tf_record_iterator
+read through it).
 """
 from __future__ import annotations
 

@@ -1,0 +1,491 @@
+"""Pipeline nodes of tf.data's transformations: map, filter, flat_map, interleave, shuffle, repeat, batch,
+padded_batch, prefetch, options, take, skip, cache, unbatch (walk protocol: lowering/data/pipeline.py)."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from graphcompat.framework import errors
+from graphcompat.framework.constant_op import constant_value
+from lowering.data.device import permute
+from lowering.data.pipeline import AUTOTUNE, INF, Function, Node, pipeline_node, static_int
+from lowering.data.sources import child_index
+
+
+def _function(node: Node, attr: str, n_captures: int) -> Function:
+    """The node's function; the op's inputs after its input dataset start with the captures."""
+    return Function(node._op, attr, node._tensors[:n_captures],
+                    sparse=bool(node._sparse or node._children[0]._sparse))
+
+
+def _n_captures(op) -> int:
+    return len(op.attrs.get("Targuments") or ())
+
+
+@pipeline_node("MapDataset", "ParallelMapDatasetV2")
+class MapNode(Node):
+
+    def _setup(self):
+        self._fn = _function(self, "f", _n_captures(self._op))
+        self._parallel_calls = self._tensors[-1] if self._op.type == "ParallelMapDatasetV2" else None
+
+    def _validate(self, b):
+        if self._parallel_calls is not None:
+            n = int(b.vals[self._parallel_calls])
+            if n <= 0 and n != AUTOTUNE:
+                raise errors.InvalidArgumentError(None, self._op, "num_parallel_calls must be greater than zero.")
+
+    def _iter(self, b, rt):
+        """Op by op per element, or compiled over chunks of elements (see lowering/rules/data.py)."""
+        parallel = 0 if self._parallel_calls is None else int(b.vals[self._parallel_calls])
+        return rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel)
+
+    def _card(self):
+        return self._children[0]._card()
+
+    def _dev_ok(self):
+        return self._fn.dev_ok and self._children[0]._dev_ok()
+
+    def _dev_tensors(self):
+        out = super()._dev_tensors()
+        return out + [t for t in self._fn.capture_inputs if t not in out]
+
+    def _dev_elem(self, i, dv, rt):
+        return self._fn.call(self._children[0]._dev_elem(i, dv, rt), dv, rt.ctx)
+
+
+@pipeline_node("FilterDataset")
+class FilterNode(Node):
+
+    def _setup(self):
+        self._fn = _function(self, "predicate", _n_captures(self._op))
+
+    def _iter(self, b, rt):
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            if bool(np.asarray(self._fn.call(elem, b.vals, rt.ctx)[0])):
+                yield elem
+
+
+@pipeline_node("FlatMapDataset")
+class FlatMapNode(Node):
+
+    def _setup(self):
+        self._fn = _function(self, "f", _n_captures(self._op))
+
+    def _inner(self, elem, b, rt):
+        inner = self._fn.call(elem, b.vals, rt.ctx)[0]
+        return inner.ds._iter(inner, rt)
+
+    def _iter(self, b, rt):
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            yield from self._inner(elem, b, rt)
+
+
+@pipeline_node("InterleaveDataset", "ParallelInterleaveDatasetV4", "LegacyParallelInterleaveDatasetV2")
+class InterleaveNode(FlatMapNode):
+    """TF's three interleave ops, one deterministic walk (the parallel ops' buffering arguments and
+    num_parallel_calls change nothing graphcompat yields)."""
+
+    def _setup(self):
+        super()._setup()
+        k = _n_captures(self._op)
+        self._cycle, self._block = self._tensors[k], self._tensors[k + 1]
+        if self._op.type == "LegacyParallelInterleaveDatasetV2" and \
+                self._op.attrs.get("deterministic") in ("false", b"false"):
+            raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{self._op.name}': sloppy "
+                                      "(nondeterministic) interleave is not supported by graphcompat")
+
+    def _iter(self, b, rt):
+        """TF's deterministic interleave: round robin over `cycle_length` open inputs, `block_length` each."""
+        cycle = int(b.vals[self._cycle])
+        cycle = os.cpu_count() or 1 if cycle == AUTOTUNE else cycle
+        block = int(b.vals[self._block])
+        source = b.children[0].ds._iter(b.children[0], rt)
+        slots: list = [None] * cycle
+        exhausted = False
+
+        def refill(k):
+            nonlocal exhausted
+            if exhausted:
+                return
+            try:
+                slots[k] = self._inner(next(source), b, rt)
+            except StopIteration:
+                exhausted = True
+
+        for k in range(cycle):
+            refill(k)
+        k = 0
+        while any(s is not None for s in slots):
+            it = slots[k]
+            if it is not None:
+                for _ in range(block):
+                    try:
+                        yield next(it)
+                    except StopIteration:
+                        slots[k] = None
+                        refill(k)
+                        break
+            k = (k + 1) % cycle
+
+
+@pipeline_node("ShuffleDataset")
+class ShuffleNode(Node):
+
+    def _setup(self):
+        from lowering.data.static import computed_int
+        buffer, seed, seed2 = self._tensors
+        seeds = (computed_int(seed), computed_int(seed2))
+        # Seeds that only the run knows (a fed or variable seed): the host walk reads them when it starts.
+        self._seeds = None if None in seeds else seeds
+        self._random = seeds == (0, 0)
+        self._reshuffle = bool(self._op.attrs.get("reshuffle_each_iteration", True))
+        self._buffer = static_int(buffer)
+
+    def _validate(self, b):
+        if int(b.vals[self._tensors[0]]) <= 0:
+            raise errors.InvalidArgumentError(None, self._op, "buffer_size must be greater than zero.")
+
+    def seeds_of(self, b) -> tuple:
+        """(seed, seed2) of this run; (0, 0) asks for random seeds."""
+        if self._seeds is not None:
+            return self._seeds
+        return int(b.vals[self._tensors[1]]), int(b.vals[self._tensors[2]])
+
+    def _iter(self, b, rt):
+        """TF's buffered shuffle: fill `buffer_size` elements, emit a random one, refill its slot."""
+        epoch = rt.next_epoch(self) if self._reshuffle else 0
+        rng = np.random.default_rng(rt.seed_for(self, self.seeds_of(b), epoch))
+        size = int(b.vals[self._tensors[0]])
+        source = b.children[0].ds._iter(b.children[0], rt)
+        buf: list = []
+        for elem in source:
+            buf.append(elem)
+            if len(buf) >= size:
+                break
+        while buf:
+            k = int(rng.random() * len(buf))  # the same draws as buffered_order: both walks agree
+            out = buf[k]
+            try:
+                buf[k] = next(source)
+            except StopIteration:
+                buf[k] = buf[-1]
+                buf.pop()
+            yield out
+
+    def _card(self):
+        return self._children[0]._card()
+
+    def _small_buffer(self) -> bool:
+        """Shuffled through a host-computed order (the buffer does not hold the whole input)."""
+        return self._buffer < self._card()
+
+    def _dev_ok(self):
+        n = self._card()
+        return n is not None and n != INF and self._buffer is not None and self._buffer > 0 and \
+            self._seeds is not None and self._children[0]._dev_ok()
+
+    def _dev_elem(self, i, dv, rt):
+        n = self._card()
+        e, p = i // n, i % n
+        if self._small_buffer():  # rows of rt.perms: this epoch's and the next one's order
+            row = (e - rt.perm_base) if self._reshuffle else 0 * e
+            j = rt.perms[row, p]
+        else:
+            j = permute(p, n, rt.shuffle_key(self, e if self._reshuffle else 0 * e))
+        return self._children[0]._dev_elem(e * n + j, dv, rt)
+
+
+@pipeline_node("RepeatDataset")
+class RepeatNode(Node):
+
+    def _setup(self):
+        self._count = static_int(self._tensors[0])
+
+    def _iter(self, b, rt):
+        count = int(b.vals[self._tensors[0]])
+        child = b.children[0]
+        e = 0
+        while count < 0 or e < count:
+            produced = False
+            for elem in child.ds._iter(child, rt):
+                produced = True
+                yield elem
+            if not produced:  # an empty input repeated forever is empty (as TF)
+                return
+            e += 1
+
+    def _card(self):
+        n = self._children[0]._card()
+        if n is None or self._count is None:
+            return None
+        if n == 0 or self._count == 0:
+            return 0
+        return INF if self._count < 0 or n == INF else n * self._count
+
+    def _dev_ok(self):
+        return self._card() is not None and self._children[0]._dev_ok()
+
+    def _dev_elem(self, i, dv, rt):
+        return self._children[0]._dev_elem(i, dv, rt)
+
+
+def _batches(b, rt, tensors, combine):
+    """Groups the input's elements by the batch size (`tensors[0]`), keeping a short last group unless
+    drop_remainder (`tensors[1]`); `combine` turns a group into one element (stack or pad)."""
+    size, drop = int(b.vals[tensors[0]]), bool(b.vals[tensors[1]])
+    buf: list = []
+    for elem in b.children[0].ds._iter(b.children[0], rt):
+        buf.append(elem)
+        if len(buf) == size:
+            yield combine(buf)
+            buf = []
+    if buf and not drop:
+        yield combine(buf)
+
+
+@pipeline_node("BatchDatasetV2", "ParallelBatchDataset")
+class BatchNode(Node):
+    """TF's BatchDatasetV2; ParallelBatchDataset makes the same batches."""
+
+    def _setup(self):
+        self._b = static_int(self._tensors[0])
+        drop = constant_value(self._tensors[-1])
+        self._drop = None if drop is None else bool(drop)
+        # (first flat component, width) per element leaf: a SparseTensor's three components batch together
+        sparse, width = set(self._children[0]._sparse), len(self._children[0]._specs)
+        self._groups, k = [], 0
+        while k < width:
+            self._groups.append((k, 3 if k in sparse else 1))
+            k += 3 if k in sparse else 1
+
+    def _validate(self, b):
+        if int(b.vals[self._tensors[0]]) <= 0:
+            raise errors.InvalidArgumentError(None, self._op, "Batch size must be greater than zero.")
+
+    def _iter(self, b, rt):
+        return _batches(b, rt, [self._tensors[0], self._tensors[-1]], self._stack)
+
+    def _stack(self, buf):
+        out = []
+        for k, width in self._groups:
+            if width == 3:
+                out += _batch_sparse([e[k:k + 3] for e in buf])
+                continue
+            first = np.shape(buf[0][k])
+            for j, elem in enumerate(buf[1:], 1):
+                if np.shape(elem[k]) != first:
+                    raise errors.InvalidArgumentError(
+                        None, self._op,
+                        f"Cannot batch tensors with different shapes in component {k}. First element had shape "
+                        f"[{','.join(map(str, first))}] and element {j} had shape "
+                        f"[{','.join(map(str, np.shape(elem[k])))}].")
+            out.append(np.stack([np.asarray(e[k]) for e in buf]))
+        return out
+
+    def _card(self):
+        n = self._children[0]._card()
+        if n is None or self._b is None or self._drop is None:
+            return None
+        if n == INF:
+            return INF
+        return n // self._b if self._drop else -(-n // self._b)
+
+    def _ragged(self) -> bool:
+        """Whether each epoch ends with a smaller batch (its size then comes from `rt.batch_size`)."""
+        n = self._children[0]._card()
+        return not self._drop and n not in (None, INF) and n % self._b != 0
+
+    def _dev_ok(self):
+        return self._card() is not None and self._children[0]._dev_ok() and not self._sparse
+
+    def batch_size_of(self, j: int) -> int:
+        """The size of batch `j` (periodic index) of a ragged batch."""
+        n, b = self._children[0]._card(), self._b
+        nb = -(-n // b)
+        return n - (nb - 1) * b if j % nb == nb - 1 else b
+
+    def _dev_elem(self, j, dv, rt):
+        import jax
+        import jax.numpy as jnp
+        n, b = self._children[0]._card(), self._b
+        if n == INF:
+            idx = j * b + jnp.arange(b, dtype=j.dtype)
+        else:
+            nb = n // b if self._drop else -(-n // b)
+            k = rt.batch_size if self._ragged() else b  # static: a tail batch is its own compiled shape
+            idx = (j // nb) * n + (j % nb) * b + jnp.arange(k, dtype=j.dtype)
+        return jax.vmap(lambda k: self._children[0]._dev_elem(k, dv, rt))(idx)
+
+
+@pipeline_node("PaddedBatchDatasetV2")
+class PaddedBatchNode(Node):
+
+    def _setup(self):
+        n = int(self._op.attrs["N"])
+        self._shape_ts = self._tensors[1:1 + n]
+        self._value_ts = self._tensors[1 + n:1 + 2 * n]
+        self._shapes = []
+        for t in self._shape_ts:  # -1: pad to the longest; the builder (or importer) made them constant
+            value = constant_value(t)
+            if value is None:
+                raise NotImplementedError(f"PaddedBatchDatasetV2 '{self._op.name}': graphcompat needs constant "
+                                          "padded shapes")
+            self._shapes.append([None if int(d) == -1 else int(d) for d in np.asarray(value).reshape(-1)])
+
+    def _iter(self, b, rt):
+        pads = [np.asarray(b.vals[t]).item() for t in self._value_ts]  # the padding values' run-time values
+        return _batches(b, rt, [self._tensors[0], self._tensors[-1]], lambda buf: self._pad(buf, pads))
+
+    def _pad(self, buf, pads):
+        out = []
+        for c, (shape, spec, pad) in enumerate(zip(self._shapes, self._specs, pads)):
+            vals = [np.asarray(e[c]) for e in buf]
+            dims = []
+            for k, d in enumerate(shape if shape else [None] * vals[0].ndim):
+                longest = max(v.shape[k] for v in vals)
+                if d is not None and longest > d:
+                    raise errors.DataLossError(None, self._op,
+                                               "Attempted to pad to a smaller size than the input element.")
+                dims.append(longest if d is None else d)
+            arr = np.full([len(vals)] + dims, pad, dtype=spec.dtype.as_numpy_dtype)
+            for k, v in enumerate(vals):
+                arr[(k,) + tuple(slice(0, s) for s in v.shape)] = v if v.ndim else v.item()
+            out.append(arr)
+        return out
+
+
+def _batch_sparse(parts: list) -> list:
+    """SparseTensors (indices, values, dense_shape) → one with a leading batch dimension."""
+    rank = len(np.asarray(parts[0][2]))
+    indices = [np.concatenate([np.full((len(i), 1), b, np.int64), np.asarray(i, np.int64).reshape(len(i), rank)], 1)
+               for b, (i, _, _) in enumerate(parts)]
+    shape = np.max(np.stack([np.asarray(s, np.int64) for _, _, s in parts]), axis=0)
+    return [np.concatenate(indices).astype(np.int64), np.concatenate([np.asarray(v) for _, v, _ in parts]),
+            np.concatenate([[len(parts)], shape]).astype(np.int64)]
+
+
+class _PassThroughNode(Node):
+    """A node whose elements are its input's, unchanged (prefetch, options): every walk delegates to it."""
+
+    def _iter(self, b, rt):
+        return b.children[0].ds._iter(b.children[0], rt)
+
+    def _card(self):
+        return self._children[0]._card()
+
+    def _dev_ok(self):
+        return self._children[0]._dev_ok()
+
+    def _dev_elem(self, i, dv, rt):
+        return self._children[0]._dev_elem(i, dv, rt)
+
+
+@pipeline_node("PrefetchDataset")
+class PrefetchNode(_PassThroughNode):
+    pass
+
+
+@pipeline_node("OptionsDataset")
+class OptionsNode(_PassThroughNode):
+    """`with_options`: none of the options changes the elements graphcompat yields."""
+
+
+@pipeline_node("TakeDataset")
+class TakeNode(Node):
+
+    def _setup(self):
+        self._count = static_int(self._tensors[0])
+
+    def _iter(self, b, rt):
+        count = int(b.vals[self._tensors[0]])
+        if count == 0:
+            return
+        for k, elem in enumerate(b.children[0].ds._iter(b.children[0], rt)):
+            yield elem
+            if k + 1 == count:
+                return
+
+    def _card(self):
+        n = self._children[0]._card()
+        if n is None or self._count is None:
+            return None
+        return n if self._count < 0 else min(n, self._count)
+
+    def _dev_ok(self):
+        return self._card() is not None and self._children[0]._dev_ok()
+
+    def _dev_elem(self, i, dv, rt):
+        n, nc = self._card(), self._children[0]._card()
+        if n == INF:
+            return self._children[0]._dev_elem(i, dv, rt)
+        return self._children[0]._dev_elem(child_index(nc, i // n, i % n), dv, rt)
+
+
+@pipeline_node("SkipDataset")
+class SkipNode(Node):
+
+    def _setup(self):
+        self._count = static_int(self._tensors[0])
+
+    def _iter(self, b, rt):
+        count = int(b.vals[self._tensors[0]])
+        for k, elem in enumerate(b.children[0].ds._iter(b.children[0], rt)):
+            if count >= 0 and k >= count:
+                yield elem
+
+    def _card(self):
+        n = self._children[0]._card()
+        if n is None or self._count is None:
+            return None
+        if n == INF:
+            return INF if self._count >= 0 else 0
+        return 0 if self._count < 0 else max(n - self._count, 0)
+
+    def _dev_ok(self):
+        return self._card() not in (None, 0) and self._children[0]._dev_ok()
+
+    def _dev_elem(self, i, dv, rt):
+        n, nc = self._card(), self._children[0]._card()
+        if n == INF:
+            return self._children[0]._dev_elem(i + self._count, dv, rt)
+        return self._children[0]._dev_elem((i // n) * nc + self._count + i % n, dv, rt)
+
+
+@pipeline_node("CacheDataset")
+class CacheNode(Node):
+    """TF 1 graph mode's CacheDataset: cached in memory (a filename is accepted, not written)."""
+
+    def _iter(self, b, rt):
+        cached = rt.cache.get(id(self))
+        if cached is not None:
+            yield from cached
+            return
+        out = []
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            out.append(elem)
+            yield elem
+        rt.cache[id(self)] = out  # complete only once the input was read to its end (as TF)
+
+    def _card(self):
+        return self._children[0]._card()
+
+    def _dev_ok(self):
+        return self._card() not in (None, INF, 0) and self._children[0]._dev_ok()
+
+    def _dev_elem(self, i, dv, rt):
+        return self._children[0]._dev_elem(i % self._card(), dv, rt)  # every epoch replays the first
+
+
+@pipeline_node("UnbatchDataset")
+class UnbatchNode(Node):
+
+    def _iter(self, b, rt):
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            n = {np.shape(x)[0] for x in elem}
+            if len(n) != 1:
+                raise errors.InvalidArgumentError(None, self._op,
+                                                  "Input element must have the same batch size in each component.")
+            for k in range(n.pop()):
+                yield [np.asarray(x)[k] for x in elem]
