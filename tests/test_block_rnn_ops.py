@@ -1,0 +1,434 @@
+"""TF's fused RNN kernels (graphcompat/ops/rnn_ops.py, lowering/rules/rnn.py) against real TensorFlow.
+
+Each snippet is built with graphcompat's builders and with `tf.raw_ops` (same keyword arguments) and compared
+on values (op by op, then compiled), dtypes and static shapes: forward outputs over a table of configurations
+(peepholes, cell clip, forget bias, seq_len_max, float32 / float16), gradients of a loss through each op (TF's
+registered ones: BlockLSTMGrad for BlockLSTM and BlockLSTMV2; for LSTMBlockCell and GRUBlockCell, which TF 2
+no longer registers, tf.contrib.rnn's functions are registered in TF below), a cell in a differentiated while
+loop, GraphDefs round-tripping both ways, and TF's errors for bad shapes and types.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphcompat
+from graphcompat.ops import rnn_ops
+from tests import _op_oracle, oracle
+
+pytestmark = pytest.mark.oracle
+B, I, C, T = 3, 4, 5, 6
+_RNG = np.random.RandomState(11)
+
+
+def _values(dtype=np.float32, scale=1.0) -> dict:
+    rng = _RNG
+    return {"x": rng.randn(B, I), "cs_prev": rng.randn(B, C) * scale, "h_prev": rng.randn(B, C) * 0.5,
+            "w": rng.randn(I + C, 4 * C) * 0.4, "wci": rng.randn(C) * 0.5, "wcf": rng.randn(C) * 0.5,
+            "wco": rng.randn(C) * 0.5, "b": rng.randn(4 * C) * 0.3, "xs": rng.randn(T, B, I),
+            "w_ru": rng.randn(I + C, 2 * C) * 0.4, "w_c": rng.randn(I + C, C) * 0.4, "b_ru": rng.randn(2 * C) * 0.3,
+            "b_c": rng.randn(C) * 0.3, "dtype": dtype}
+
+
+VALUES = _values()
+LSTM_INPUTS = ("x", "cs_prev", "h_prev", "w", "wci", "wcf", "wco", "b")
+GRU_INPUTS = ("x", "h_prev", "w_ru", "w_c", "b_ru", "b_c")
+_BUILDERS = {"LSTMBlockCell": rnn_ops.lstm_block_cell, "BlockLSTM": rnn_ops.block_lstm,
+             "BlockLSTMV2": rnn_ops.block_lstmv2, "GRUBlockCell": rnn_ops.gru_block_cell,
+             "LSTMBlockCellGrad": rnn_ops.lstm_block_cell_grad, "BlockLSTMGrad": rnn_ops.block_lstm_grad,
+             "BlockLSTMGradV2": rnn_ops.block_lstm_grad_v2, "GRUBlockCellGrad": rnn_ops.gru_block_cell_grad}
+
+
+def raw(tf, op_type: str):
+    """`tf.raw_ops.<op_type>` under TF, graphcompat's builder of the same keyword arguments; positional inputs
+    are passed by their OpDef names (raw ops take keywords only)."""
+    fn = _BUILDERS[op_type] if tf is graphcompat else getattr(tf.raw_ops, op_type)
+    names = [arg.name for arg in graphcompat.framework.registry.get_op_def(op_type).inputs]
+
+    def call(*args, **kwargs):
+        return fn(**dict(zip(names, args)), **kwargs)
+    return call
+
+
+_TF_GRADIENTS = []
+
+
+def _register_contrib_gradients(v1) -> None:
+    """tf.contrib.rnn's gradients of LSTMBlockCell and GRUBlockCell (TF 2 dropped them with contrib), in TF."""
+    if _TF_GRADIENTS:
+        return
+    from tensorflow.python.ops import array_ops, gen_rnn_ops, math_ops, nn_ops
+
+    def lstm_block_cell_grad(op, *grads):
+        x, cs_prev, h_prev, w, wci, wcf, wco, b = op.inputs
+        i, cs, f, o, ci, co, _ = op.outputs
+        batch, input_size, cell = x.shape[0], x.shape[1], cs_prev.shape[1]
+        cs_prev_grad, dicfo, wci_grad, wcf_grad, wco_grad = gen_rnn_ops.lstm_block_cell_grad(
+            x=x, cs_prev=cs_prev, h_prev=h_prev, w=w, wci=wci, wcf=wcf, wco=wco, b=b, i=i, cs=cs, f=f, o=o, ci=ci,
+            co=co, cs_grad=grads[1], h_grad=grads[6], use_peephole=op.get_attr("use_peephole"))
+        xh_grad = math_ops.matmul(dicfo, w, transpose_b=True)
+        return (array_ops.slice(xh_grad, (0, 0), (batch, input_size)), cs_prev_grad,
+                array_ops.slice(xh_grad, (0, input_size), (batch, cell)),
+                math_ops.matmul(array_ops.concat([x, h_prev], 1), dicfo, transpose_a=True), wci_grad, wcf_grad,
+                wco_grad, nn_ops.bias_add_grad(dicfo))
+
+    def gru_block_cell_grad(op, *grads):
+        x, h_prev, w_ru, w_c, b_ru, b_c = op.inputs
+        r, u, c, _ = op.outputs
+        d_x, d_h_prev, d_c_bar, d_r_bar_u_bar = gen_rnn_ops.gru_block_cell_grad(
+            x=x, h_prev=h_prev, w_ru=w_ru, w_c=w_c, b_ru=b_ru, b_c=b_c, r=r, u=u, c=c, d_h=grads[3])
+        d_w_ru = math_ops.matmul(array_ops.concat([x, h_prev], 1), d_r_bar_u_bar, transpose_a=True)
+        d_w_c = math_ops.matmul(array_ops.concat([x, h_prev * r], 1), d_c_bar, transpose_a=True)
+        return (d_x, d_h_prev, d_w_ru, d_w_c, nn_ops.bias_add_grad(d_r_bar_u_bar), nn_ops.bias_add_grad(d_c_bar))
+
+    for op_type, fn in (("LSTMBlockCell", lstm_block_cell_grad), ("GRUBlockCell", gru_block_cell_grad)):
+        try:
+            v1.RegisterGradient(op_type)(fn)
+        except KeyError:  # registered by an earlier import of this module
+            pass
+    _TF_GRADIENTS.append(True)
+
+
+def _placeholders(tf, names, values) -> dict:
+    dtype = tf.as_dtype(values["dtype"])
+    return {n: tf.placeholder(dtype, np.shape(values[n]), name=n) for n in names}
+
+
+def _feed(names, values):
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name(f"{n}:0"): np.asarray(values[n], values["dtype"]) for n in names}
+    return feed
+
+
+def _lstm_args(tf, values, sequence: bool, seq_len_max=None) -> tuple:
+    ph = _placeholders(tf, LSTM_INPUTS if not sequence else ("xs",) + LSTM_INPUTS[1:], values)
+    args = {n: ph[n] for n in LSTM_INPUTS[1:]}
+    if sequence:
+        args["x"] = ph["xs"]
+        args["seq_len_max"] = tf.constant(np.int64(seq_len_max))
+    else:
+        args["x"] = ph["x"]
+    return ph, args
+
+
+# --- forward values ---------------------------------------------------------------------------------------------
+# (forget_bias, cell_clip, use_peephole, dtype, tolerance); cs_prev scaled so that the clip bites.
+CELL_CASES = [(1.0, 3.0, False, np.float32, 1e-5), (0.3, 0.5, False, np.float32, 1e-5),
+              (1.0, 0.5, True, np.float32, 1e-5), (0.0, -1.0, True, np.float32, 1e-5),
+              (1.0, 3.0, False, np.float16, 1e-2), (0.5, 0.7, True, np.float16, 1e-2)]
+
+
+@pytest.mark.parametrize("forget_bias,cell_clip,use_peephole,dtype,tol", CELL_CASES)
+def test_lstm_block_cell(forget_bias, cell_clip, use_peephole, dtype, tol):
+    values = dict(VALUES, dtype=dtype, cs_prev=VALUES["cs_prev"] * 2)
+
+    def build(tf):
+        _, args = _lstm_args(tf, values, sequence=False)
+        return list(raw(tf, "LSTMBlockCell")(**args, forget_bias=forget_bias, cell_clip=cell_clip,
+                                             use_peephole=use_peephole))
+    _op_oracle.compare(build, _feed(LSTM_INPUTS, values), tol=tol, runs=2)
+
+
+# (op type, seq_len_max, cell_clip, use_peephole, dtype, tolerance)
+BLOCK_CASES = [("BlockLSTM", T, 3.0, False, np.float32, 1e-5), ("BlockLSTM", 4, 0.6, True, np.float32, 1e-5),
+               ("BlockLSTM", 0, 3.0, True, np.float32, 1e-5), ("BlockLSTMV2", T, 0.0, False, np.float32, 1e-5),
+               ("BlockLSTMV2", 2, 0.6, True, np.float32, 1e-5), ("BlockLSTM", 5, 3.0, True, np.float16, 1e-2),
+               ("BlockLSTMV2", T, 0.0, True, np.float16, 1e-2)]
+
+
+@pytest.mark.parametrize("op_type,seq_len_max,cell_clip,use_peephole,dtype,tol", BLOCK_CASES)
+def test_block_lstm(op_type, seq_len_max, cell_clip, use_peephole, dtype, tol):
+    values = dict(VALUES, dtype=dtype)
+    attrs = {"cell_clip": cell_clip, "use_peephole": use_peephole}
+    if op_type == "BlockLSTM":
+        attrs["forget_bias"] = 0.8
+
+    def build(tf):
+        _, args = _lstm_args(tf, values, sequence=True, seq_len_max=seq_len_max)
+        i, cs, f, o, ci, co, h = raw(tf, op_type)(**args, **attrs)
+        # past seq_len_max TF's kernel zeroes cs and h and leaves the gates' buffers uninitialized
+        return [cs, h] + [g[:seq_len_max] for g in (i, f, o, ci, co)]
+    _op_oracle.compare(build, _feed(("xs",) + LSTM_INPUTS[1:], values), tol=tol, runs=2)
+
+
+def test_gru_block_cell():
+    def build(tf):
+        ph = _placeholders(tf, GRU_INPUTS, VALUES)
+        return list(raw(tf, "GRUBlockCell")(**ph))
+    _op_oracle.compare(build, _feed(GRU_INPUTS, VALUES), tol=1e-5, runs=2)
+
+
+def test_static_shapes_and_attrs():
+    with graphcompat.Graph().as_default() as g:
+        x = graphcompat.placeholder(graphcompat.float32, [None, I])
+        cs = graphcompat.placeholder(graphcompat.float32, [None, C])
+        w = graphcompat.zeros([I + C, 4 * C])
+        vec = graphcompat.zeros([C])
+        cell = rnn_ops.lstm_block_cell(x, cs, cs, w, vec, vec, vec, graphcompat.zeros([4 * C]))
+        assert [t.shape.as_list() for t in cell] == [[None, C]] * 7
+        op = cell.h.op
+        assert (op.type, op.name, op.get_attr("forget_bias"), op.get_attr("cell_clip"),
+                op.get_attr("use_peephole")) == ("LSTMBlockCell", "LSTMBlockCell", 1.0, 3.0, False)
+        xs = graphcompat.placeholder(graphcompat.float32, [None, 2, I])
+        block = rnn_ops.block_lstmv2(np.int64(3), xs, cs, cs, w, vec, vec, vec, graphcompat.zeros([4 * C]))
+        assert [t.shape.as_list() for t in block] == [[None, 2, C]] * 7
+        assert block.h.op.get_attr("cell_clip") == 0.0 and "forget_bias" not in block.h.op.node_def.attr
+        assert g.get_operation_by_name("BlockLSTMV2").inputs[0].dtype == graphcompat.int64
+
+
+# --- gradients ----------------------------------------------------------------------------------------------------
+def _loss(tf, outputs):
+    """Every output weighted differently: TF's gradient kernels read only cs's and h's gradients."""
+    return tf.add_n([tf.reduce_sum(out * (k + 1.5)) for k, out in enumerate(outputs)])
+
+
+@pytest.mark.parametrize("cell_clip,use_peephole,dtype,tol", [(0.5, False, np.float32, 1e-4),
+                                                              (0.7, True, np.float32, 1e-4),
+                                                              (3.0, True, np.float16, 3e-2)])
+def test_lstm_block_cell_gradients(cell_clip, use_peephole, dtype, tol):
+    values = dict(VALUES, dtype=dtype, cs_prev=VALUES["cs_prev"] * 2)
+    _register_contrib_gradients(oracle.tf1())
+
+    def build(tf):
+        ph, args = _lstm_args(tf, values, sequence=False)
+        out = raw(tf, "LSTMBlockCell")(**args, forget_bias=0.5, cell_clip=cell_clip, use_peephole=use_peephole)
+        return tf.gradients(_loss(tf, out), [ph[n] for n in LSTM_INPUTS])
+    _op_oracle.compare(build, _feed(LSTM_INPUTS, values), tol=tol, runs=2)
+
+
+def test_lstm_block_cell_gradient_records_tf_ops():
+    """tf.gradients records contrib's gradient: the Grad kernel, matmuls, slices, a concat and BiasAddGrad."""
+    with graphcompat.Graph().as_default() as g:
+        _, args = _lstm_args(graphcompat, VALUES, sequence=False)
+        out = rnn_ops.lstm_block_cell(**args)
+        graphcompat.gradients(out.h, [args["w"]])
+        types = [op.type for op in g.get_operations() if op.name.startswith("gradients/LSTMBlockCell_grad/")]
+    for op_type in ("LSTMBlockCellGrad", "MatMul", "Slice", "ConcatV2", "BiasAddGrad"):
+        assert op_type in types, (op_type, types)
+
+
+@pytest.mark.parametrize("op_type,seq_len_max,use_peephole,dtype,tol", [
+    ("BlockLSTM", T, True, np.float32, 1e-4), ("BlockLSTM", 3, False, np.float32, 1e-4),
+    ("BlockLSTMV2", T, True, np.float32, 1e-4), ("BlockLSTMV2", 4, False, np.float32, 1e-4),
+    ("BlockLSTM", 0, True, np.float32, 1e-4), ("BlockLSTM", 5, True, np.float16, 3e-2)])
+def test_block_lstm_gradients(op_type, seq_len_max, use_peephole, dtype, tol):
+    """TF registers BlockLSTMGrad for BlockLSTMV2 as well (BlockLSTM's gate order): the same numbers here."""
+    values = dict(VALUES, dtype=dtype)
+
+    def build(tf):
+        ph, args = _lstm_args(tf, values, sequence=True, seq_len_max=seq_len_max)
+        out = raw(tf, op_type)(**args, cell_clip=0.8, use_peephole=use_peephole)
+        return tf.gradients(_loss(tf, out), [ph[n] for n in ("xs",) + LSTM_INPUTS[1:]])
+    _op_oracle.compare(build, _feed(("xs",) + LSTM_INPUTS[1:], values), tol=tol, runs=2)
+    with graphcompat.Graph().as_default() as g:
+        build(graphcompat)
+        assert "BlockLSTMGrad" in [op.type for op in g.get_operations()]
+
+
+def test_gru_block_cell_gradients():
+    _register_contrib_gradients(oracle.tf1())
+
+    def build(tf):
+        ph = _placeholders(tf, GRU_INPUTS, VALUES)
+        return tf.gradients(_loss(tf, raw(tf, "GRUBlockCell")(**ph)), [ph[n] for n in GRU_INPUTS])
+    _op_oracle.compare(build, _feed(GRU_INPUTS, VALUES), tol=1e-4, runs=2)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_cell_in_differentiated_while_loop(kind):
+    """A cell in a while loop's body (dynamic_rnn's shape) is differentiated by the loop's VJP: the cell rule's
+    custom VJP is TF's gradient, so a clipped cell state gives TF's (not the exact) derivative."""
+    _register_contrib_gradients(oracle.tf1())
+    names = ("xs", "cs_prev", "h_prev", "w", "wci", "wcf", "wco", "b") if kind == "lstm" else \
+        ("xs", "h_prev", "w_ru", "w_c", "b_ru", "b_c")
+
+    def build(tf):
+        ph = _placeholders(tf, names, VALUES)
+
+        def body(t, cs, h):
+            x = ph["xs"][t]
+            if kind == "lstm":
+                out = raw(tf, "LSTMBlockCell")(x, cs, h, ph["w"], ph["wci"], ph["wcf"], ph["wco"], ph["b"],
+                                               cell_clip=0.6, use_peephole=True)
+                return t + 1, out.cs, out.h
+            out = raw(tf, "GRUBlockCell")(x, h, ph["w_ru"], ph["w_c"], ph["b_ru"], ph["b_c"])
+            return t + 1, cs, out.h
+        cs0 = ph["cs_prev"] if kind == "lstm" else tf.zeros([B, C])
+        _, cs, h = tf.while_loop(lambda t, cs, h: t < T, body, [tf.constant(0), cs0, ph["h_prev"]])
+        loss = tf.reduce_sum(h * h) + tf.reduce_sum(cs)
+        return [loss] + tf.gradients(loss, [ph[n] for n in names])
+    _op_oracle.compare(build, _feed(names, VALUES), tol=1e-4, runs=2)
+
+
+# --- GraphDefs both ways --------------------------------------------------------------------------------------
+def test_tf_graph_def_imports():
+    """A graph TF built (cells, a BlockLSTM with its BlockLSTMGrad, explicit Grad kernels) imports and runs."""
+    v1 = oracle.tf1()
+    feed_names = ("xs",) + LSTM_INPUTS + ("w_ru", "w_c", "b_ru", "b_c")
+    graph = v1.Graph()
+    with graph.as_default():
+        ph = _placeholders(v1, feed_names, VALUES)
+        cell = v1.raw_ops.LSTMBlockCell(**{n: ph[n] for n in LSTM_INPUTS}, cell_clip=0.5, use_peephole=True)
+        cell_grad = v1.raw_ops.LSTMBlockCellGrad(**{n: ph[n] for n in LSTM_INPUTS}, i=cell.i, cs=cell.cs, f=cell.f,
+                                                 o=cell.o, ci=cell.ci, co=cell.co, cs_grad=cell.h, h_grad=cell.cs,
+                                                 use_peephole=True)
+        gru = v1.raw_ops.GRUBlockCell(**{n: ph[n] for n in GRU_INPUTS})
+        gru_grad = v1.raw_ops.GRUBlockCellGrad(**{n: ph[n] for n in GRU_INPUTS}, r=gru.r, u=gru.u, c=gru.c,
+                                               d_h=gru.h)
+        args = {n: ph[n] for n in LSTM_INPUTS[1:]}
+        block = v1.raw_ops.BlockLSTM(seq_len_max=v1.constant(np.int64(4)), x=ph["xs"], **args, use_peephole=True)
+        block_v2 = v1.raw_ops.BlockLSTMV2(seq_len_max=v1.constant(np.int64(T)), x=ph["xs"], **args)
+        loss = v1.reduce_sum(block.h) + v1.reduce_sum(block_v2.cs * block_v2.h)
+        grads = v1.gradients(loss, [ph["xs"], ph["w"], ph["b"], ph["wci"], ph["cs_prev"]])
+        fetches = [cell.h, cell.cs, *cell_grad, *gru, *gru_grad, block.h, block.cs, block_v2.h, *grads]
+        names = [t.name for t in fetches]
+        assert {"BlockLSTMGrad"} <= {op.type for op in graph.get_operations()}
+        feed = {f"{n}:0": np.asarray(VALUES[n], np.float32) for n in feed_names}
+        with v1.Session(graph=graph) as sess:
+            want = sess.run(names, feed)
+    with graphcompat.Graph().as_default() as g:
+        graphcompat.import_graph_def(graph.as_graph_def(), name="")
+        with graphcompat.Session(graph=g) as sess:
+            for _ in range(2):
+                got = sess.run(names, feed)
+                for name, a, b in zip(names, got, want):
+                    _op_oracle.assert_close(a, b, 1e-4, name)
+
+
+def test_graph_def_exports_to_tf():
+    """graphcompat's GraphDef of these ops (forward kernels and Grad kernels) runs in TF with the same values."""
+    v1 = oracle.tf1()
+    feed_names = ("xs",) + LSTM_INPUTS + ("w_ru", "w_c", "b_ru", "b_c")
+    with graphcompat.Graph().as_default() as g:
+        ph = _placeholders(graphcompat, feed_names, VALUES)
+        cell = rnn_ops.lstm_block_cell(**{n: ph[n] for n in LSTM_INPUTS}, forget_bias=0.25, cell_clip=0.5)
+        gru = rnn_ops.gru_block_cell(**{n: ph[n] for n in GRU_INPUTS})
+        args = {n: ph[n] for n in LSTM_INPUTS[1:]}
+        block = rnn_ops.block_lstm(np.int64(5), ph["xs"], **args, use_peephole=True)
+        grad = rnn_ops.block_lstm_grad(np.int64(5), ph["xs"], **args, i=block.i, cs=block.cs, f=block.f, o=block.o,
+                                       ci=block.ci, co=block.co, h=block.h, cs_grad=block.h, h_grad=block.cs,
+                                       use_peephole=True)
+        block_v2 = rnn_ops.block_lstmv2(np.int64(T), ph["xs"], **args, cell_clip=0.4)
+        fetches = [cell.h, cell.cs, gru.h, block.h, block.cs, block_v2.h, *grad]
+        names = [t.name for t in fetches]
+        feed = {f"{n}:0": np.asarray(VALUES[n], np.float32) for n in feed_names}
+        with graphcompat.Session(graph=g) as sess:
+            got = sess.run(names, feed)
+        graph_def = g.as_graph_def()
+    tf_graph = v1.Graph()
+    with tf_graph.as_default():
+        v1.import_graph_def(v1.GraphDef.FromString(graph_def.SerializeToString()), name="")
+        with v1.Session(graph=tf_graph) as sess:
+            want = sess.run(names, feed)
+    for name, a, b in zip(names, got, want):
+        _op_oracle.assert_close(a, b, 1e-4, name)
+
+
+# --- bad input: TF's errors ----------------------------------------------------------------------------------
+def _bad_cell(tf, **override):
+    values = dict({n: np.asarray(VALUES[n], np.float32) for n in LSTM_INPUTS}, **override)
+    return list(raw(tf, "LSTMBlockCell")(**{n: tf.constant(v) for n, v in values.items()}))
+
+
+def _fed(op_type: str, names, shapes: dict, extra=None):
+    """A snippet whose inputs are placeholders of unknown shape, fed `shapes` (the kernel's checks run)."""
+    def build(tf):
+        ph = {n: tf.placeholder(tf.float32, None, name=n) for n in names}
+        args = dict(ph)
+        if "xs" in args:
+            args["x"] = args.pop("xs")
+        args.update(extra(tf) if extra else {})
+        return list(raw(tf, op_type)(**args))
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name(f"{n}:0"): np.ones(shapes.get(n, np.shape(VALUES[n])), np.float32)
+                for n in names}
+    return build, feed
+
+
+BUILD_ERRORS = [
+    ("cell_x_rank", lambda tf: _bad_cell(tf, x=np.ones((1, B, I), np.float32))),
+    ("cell_cs_rank", lambda tf: _bad_cell(tf, cs_prev=np.ones(C, np.float32))),
+    ("cell_int32", lambda tf: _bad_cell(tf, x=np.ones((B, I), np.int32))),
+    ("cell_mixed", lambda tf: _bad_cell(tf, w=np.ones((I + C, 4 * C), np.float64))),
+    ("cell_float64", lambda tf: list(raw(tf, "LSTMBlockCell")(*[tf.constant(np.asarray(VALUES[n], np.float64))
+                                                                 for n in LSTM_INPUTS]))),
+    ("cell_attr", lambda tf: list(raw(tf, "LSTMBlockCell")(*[tf.constant(np.asarray(VALUES[n], np.float32))
+                                                              for n in LSTM_INPUTS], use_peephole=1))),
+    ("block_b_not_4", lambda tf: list(raw(tf, "BlockLSTM")(
+        np.int64(2), tf.constant(np.ones((T, B, I), np.float32)), *[tf.constant(np.ones(np.shape(VALUES[n]), np.float32))
+                                                                    for n in LSTM_INPUTS[1:-1]],
+        tf.constant(np.ones(10, np.float32))))),
+    ("block_x_rank", lambda tf: list(raw(tf, "BlockLSTMV2")(
+        np.int64(2), tf.constant(np.ones((B, I), np.float32)), *[tf.constant(np.ones(np.shape(VALUES[n]), np.float32))
+                                                                 for n in LSTM_INPUTS[1:]]))),
+    ("gru_half", lambda tf: list(raw(tf, "GRUBlockCell")(*[tf.constant(np.asarray(VALUES[n], np.float16))
+                                                            for n in GRU_INPUTS]))),
+    ("gru_h_rank", lambda tf: list(raw(tf, "GRUBlockCell")(*[tf.constant(np.ones((B, C, 1) if n == "h_prev" else
+                                                                                 np.shape(VALUES[n]), np.float32))
+                                                              for n in GRU_INPUTS]))),
+]
+
+
+@pytest.mark.parametrize("build", [c[1] for c in BUILD_ERRORS], ids=[c[0] for c in BUILD_ERRORS])
+def test_build_errors(build):
+    _op_oracle.compare_error(build)
+
+
+_SEQ = ("xs",) + LSTM_INPUTS[1:]
+RUN_ERRORS = [
+    ("cell_w_rows", _fed("LSTMBlockCell", LSTM_INPUTS, {"w": (I + C + 1, 4 * C)})),
+    ("cell_w_cols", _fed("LSTMBlockCell", LSTM_INPUTS, {"w": (I + C, 4 * C + 4)})),
+    ("cell_b", _fed("LSTMBlockCell", LSTM_INPUTS, {"b": (4 * C - 1,)})),
+    ("cell_h_batch", _fed("LSTMBlockCell", LSTM_INPUTS, {"h_prev": (B + 1, C)})),
+    ("cell_empty", _fed("LSTMBlockCell", LSTM_INPUTS, {"x": (0, I), "cs_prev": (0, C), "h_prev": (0, C)})),
+    ("cell_w_rank", _fed("LSTMBlockCell", LSTM_INPUTS, {"wci": (C, 1)})),
+    ("block_wcf", _fed("BlockLSTM", _SEQ, {"wcf": (C + 2,)}, lambda tf: {"seq_len_max": tf.constant(np.int64(2))})),
+    ("block_h_cell", _fed("BlockLSTM", _SEQ, {"h_prev": (B, C - 1)},
+                          lambda tf: {"seq_len_max": tf.constant(np.int64(2))})),
+    ("gru_w_c", _fed("GRUBlockCell", GRU_INPUTS, {"w_c": (I + C, C + 1)})),
+    ("gru_b_ru", _fed("GRUBlockCell", GRU_INPUTS, {"b_ru": (C,)})),
+]
+
+
+@pytest.mark.parametrize("build,feed", [c[1] for c in RUN_ERRORS], ids=[c[0] for c in RUN_ERRORS])
+def test_run_errors(build, feed):
+    err = _op_oracle.compare_error(build, feed)
+    assert isinstance(err, graphcompat.errors.InvalidArgumentError)
+
+
+def test_grad_kernels_have_no_gradient():
+    """TF registers no gradient for the gradient kernels: tf.gradients through one raises LookupError."""
+    import importlib
+    if "LSTMBlockCellGrad" not in importlib.import_module("graphcompat.gradients").NO_GRADIENT:
+        pytest.skip("framework/tf_op_types.py not regenerated yet (tools/gen_op_types.py)")
+    with graphcompat.Graph().as_default():
+        ph = _placeholders(graphcompat, LSTM_INPUTS, VALUES)
+        cell = rnn_ops.lstm_block_cell(**ph)
+        grad = rnn_ops.lstm_block_cell_grad(**ph, i=cell.i, cs=cell.cs, f=cell.f, o=cell.o, ci=cell.ci, co=cell.co,
+                                            cs_grad=cell.cs, h_grad=cell.h, use_peephole=False)
+        with pytest.raises(LookupError, match="LSTMBlockCellGrad"):
+            graphcompat.gradients(grad.dicfo, [ph["w"]])
+
+
+@pytest.mark.parametrize("op_type,seq_len_max", [("BlockLSTM", T + 1), ("BlockLSTMV2", -1), ("BlockLSTMGrad", T + 2)])
+def test_seq_len_max_out_of_range(op_type, seq_len_max):
+    """TF 2.21's kernel aborts the process on these (a failed CHECK slicing its outputs); newer kernels check
+    the range first: graphcompat raises their InvalidArgumentError, before the run changes anything."""
+    with graphcompat.Graph().as_default():
+        ph = _placeholders(graphcompat, _SEQ, VALUES)
+        args = {n: ph[n] for n in LSTM_INPUTS[1:]}
+        length = graphcompat.placeholder(graphcompat.int64, [])
+        if op_type == "BlockLSTMGrad":
+            out = rnn_ops.block_lstm(np.int64(T), ph["xs"], **args)
+            fetch = rnn_ops.block_lstm_grad(length, ph["xs"], **args, **out._asdict(), cs_grad=out.cs, h_grad=out.h,
+                                            use_peephole=False).x_grad
+        else:
+            fetch = raw(graphcompat, op_type)(length, ph["xs"], **args).h
+        feed = {ph[n]: np.asarray(VALUES[n], np.float32) for n in _SEQ}
+        with graphcompat.Session() as sess:
+            assert sess.run(fetch, {**feed, length: np.int64(T)}).shape[0] == T
+            for _ in range(2):  # compiled, then op by op: the same error
+                with pytest.raises(graphcompat.errors.InvalidArgumentError,
+                                   match=f"seq_len_max must be between 0 and {T} but is {seq_len_max}"):
+                    sess.run(fetch, {**feed, length: np.int64(seq_len_max)})
