@@ -432,3 +432,95 @@ def test_seq_len_max_out_of_range(op_type, seq_len_max):
                 with pytest.raises(graphcompat.errors.InvalidArgumentError,
                                    match=f"seq_len_max must be between 0 and {T} but is {seq_len_max}"):
                     sess.run(fetch, {**feed, length: np.int64(seq_len_max)})
+
+
+# --- tf.contrib.rnn's cells (TF 2 has no contrib: compared with tf.nn.rnn_cell's cells of the same math) ------
+def _weight_assignments(tf, weights: dict) -> tuple:
+    """({suffix: variable}, the ops loading `weights` into them): a trainable variable is known by the last
+    component of its name (`gates/kernel` for a GRU's)."""
+    variables, assigns = {}, []
+    for var in tf.trainable_variables():
+        parts = var.op.name.split("/")
+        suffix = "/".join(parts[-2:]) if len(parts) > 1 and parts[-2] in ("gates", "candidate") else parts[-1]
+        variables[suffix] = var
+        assigns.append(tf.assign(var, weights[suffix]))
+    return variables, assigns
+
+
+def _rnn_case(tf, make_cell, fused: bool, weights: dict, lengths):
+    """(outputs, final state, gradients of a loss by variable suffix and for the inputs) of a time-major RNN."""
+    graph = tf.Graph()
+    with graph.as_default():
+        xs = tf.constant(np.asarray(VALUES["xs"], np.float32))
+        state0 = (tf.constant(np.asarray(VALUES["cs_prev"], np.float32)),
+                  tf.constant(np.asarray(VALUES["h_prev"], np.float32)))
+        cell = make_cell(tf)
+        if fused:
+            outputs, state = cell(xs, initial_state=state0, sequence_length=lengths)
+        else:
+            initial = tf.nn.rnn_cell.LSTMStateTuple(*state0) if isinstance(cell.state_size, tuple) else state0[1]
+            outputs, state = tf.nn.dynamic_rnn(cell, xs, sequence_length=lengths, initial_state=initial,
+                                               time_major=True)
+        flat_state = list(state) if isinstance(state, tuple) else [state]
+        loss = tf.reduce_sum(outputs * outputs) + tf.add_n([tf.reduce_sum(s) for s in flat_state])
+        variables, assigns = _weight_assignments(tf, weights)
+        names = sorted(variables)
+        grads = tf.gradients(loss, [variables[n] for n in names] + [xs])
+        with tf.Session(graph=graph) as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(assigns)
+            values = sess.run([outputs] + flat_state + grads)
+    return values, names
+
+
+_LSTM_WEIGHTS = {"kernel": VALUES["w"], "bias": VALUES["b"], "w_i_diag": VALUES["wci"], "w_f_diag": VALUES["wcf"],
+                 "w_o_diag": VALUES["wco"]}
+_GRU_WEIGHTS = {"gates/kernel": VALUES["w_ru"], "gates/bias": VALUES["b_ru"], "candidate/kernel": VALUES["w_c"],
+                "candidate/bias": VALUES["b_c"]}
+
+
+def _compare_rnn(make_block, make_reference, fused: bool, weights: dict, lengths):
+    v1 = oracle.tf1()
+    weights = {k: np.asarray(v, np.float32) for k, v in weights.items()}
+    got, got_names = _rnn_case(graphcompat, make_block, fused, weights, lengths)
+    want, want_names = _rnn_case(v1, make_reference, False, weights, lengths)
+    assert got_names == want_names, (got_names, want_names)
+    for k, (a, b) in enumerate(zip(got, want)):
+        _op_oracle.assert_close(a, b, 2e-4, f"fetch {k}")
+
+
+@pytest.mark.parametrize("use_peephole", [False, True])
+def test_contrib_lstm_block_cell(use_peephole):
+    """contrib's LSTMBlockCell in dynamic_rnn: LSTMCell's variables, values and gradients (no clip: TF's clipped
+    LSTMCell differentiates clip_by_value, LSTMBlockCellGrad ignores the clip)."""
+    _compare_rnn(lambda tf: tf.contrib.rnn.LSTMBlockCell(C, forget_bias=0.5, use_peephole=use_peephole),
+                 lambda tf: tf.nn.rnn_cell.LSTMCell(C, forget_bias=0.5, use_peepholes=use_peephole),
+                 False, _LSTM_WEIGHTS if use_peephole else {k: _LSTM_WEIGHTS[k] for k in ("kernel", "bias")},
+                 [T, 2, 4])
+
+
+def test_contrib_gru_block_cell_v2():
+    _compare_rnn(lambda tf: tf.contrib.rnn.GRUBlockCellV2(C), lambda tf: tf.nn.rnn_cell.GRUCell(C), False,
+                 _GRU_WEIGHTS, None)
+
+
+@pytest.mark.parametrize("lengths", [None, [T, 3, 0]])
+def test_contrib_lstm_block_fused_cell(lengths):
+    """LSTMBlockFusedCell (one BlockLSTM, run to the longest sequence, outputs masked, final states gathered)
+    equals dynamic_rnn over LSTMCell: outputs, final state, gradients."""
+    _compare_rnn(lambda tf: tf.contrib.rnn.LSTMBlockFusedCell(C, use_peephole=True),
+                 lambda tf: tf.nn.rnn_cell.LSTMCell(C, use_peepholes=True), True, _LSTM_WEIGHTS, lengths)
+
+
+def test_contrib_cell_variable_names():
+    with graphcompat.Graph().as_default():
+        x = graphcompat.zeros([B, I])
+        graphcompat.contrib.rnn.LSTMBlockCell(C, use_peephole=True)(x, (graphcompat.zeros([B, C]),) * 2)
+        graphcompat.contrib.rnn.GRUBlockCell(C)(x, graphcompat.zeros([B, C]))
+        fused = graphcompat.contrib.rnn.LSTMBlockFusedCell(C)
+        fused(graphcompat.zeros([T, B, I]), dtype=graphcompat.float32)
+        names = [(v.op.name, v.shape.as_list()) for v in graphcompat.trainable_variables()]
+    assert names == [("lstm_cell/kernel", [I + C, 4 * C]), ("lstm_cell/bias", [4 * C]), ("lstm_cell/w_i_diag", [C]),
+                     ("lstm_cell/w_f_diag", [C]), ("lstm_cell/w_o_diag", [C]), ("gru_cell/w_ru", [I + C, 2 * C]),
+                     ("gru_cell/b_ru", [2 * C]), ("gru_cell/w_c", [I + C, C]), ("gru_cell/b_c", [C]),
+                     ("lstm_fused_cell/kernel", [I + C, 4 * C]), ("lstm_fused_cell/bias", [4 * C])]
