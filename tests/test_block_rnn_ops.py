@@ -524,3 +524,43 @@ def test_contrib_cell_variable_names():
                      ("lstm_cell/w_f_diag", [C]), ("lstm_cell/w_o_diag", [C]), ("gru_cell/w_ru", [I + C, 2 * C]),
                      ("gru_cell/b_ru", [2 * C]), ("gru_cell/w_c", [I + C, C]), ("gru_cell/b_c", [C]),
                      ("lstm_fused_cell/kernel", [I + C, 4 * C]), ("lstm_fused_cell/bias", [4 * C])]
+
+
+# --- shape buckets (lowering/padding.py): padded batches and time steps change nothing -----------------------
+def _padding_case(kind: str):
+    def case():
+        tf = graphcompat
+        x = tf.placeholder(tf.float32, [None, None, I])
+        y = tf.placeholder(tf.float32, [None, 1])
+        if kind == "fused":
+            # inference, time-major, the outputs only (x[-1] of a padded time axis would run exact; a gradient
+            # through a top-level BlockLSTM records TF's BlockLSTMGrad, which the analysis does not read)
+            cell = tf.contrib.rnn.LSTMBlockFusedCell(C, use_peephole=True)
+            outputs, _ = cell(x, dtype=tf.float32)
+            return [outputs, tf.reduce_sum(outputs, [0, 2])], lambda n, r: {x: r.randn(n + 1, n, I)}
+        cell = tf.contrib.rnn.LSTMBlockCell(C, cell_clip=0.5) if kind == "lstm" else tf.contrib.rnn.GRUBlockCellV2(C)
+        outputs, state = tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+        h = state.h if kind == "lstm" else state
+        w = tf.Variable(np.full((C, 1), 0.5, np.float32), name="w")
+        loss = tf.reduce_mean(tf.square(tf.matmul(h, w) - y)) + tf.reduce_mean(outputs)
+        train = tf.train.AdamOptimizer(0.05).minimize(loss)
+        return [train, loss, outputs, h], lambda n, r: {x: r.randn(n, n + 1, I), y: r.randn(n, 1)}
+    case.__name__ = f"{kind}_varying_batch_and_time"
+    return case
+
+
+@pytest.mark.parametrize("kind", [pytest.param("lstm", marks=pytest.mark.slow),
+                                  pytest.param("gru", marks=pytest.mark.slow), "fused"])
+def test_padded_runs_equal_exact_runs(kind):
+    """dynamic_rnn over contrib's block cells (training with Adam: TF's gradients through the While loop) and
+    LSTMBlockFusedCell's BlockLSTM (its seq_len_max is the padded time length: the rule reads the true one),
+    over batches of their own (batch, time): two executables for three sizes, the exact runs' values."""
+    from tests import test_padding
+    case = _padding_case(kind)
+    sizes = (3, 5, 2)  # buckets of 4 and 8
+    padded, padded_vars, padded_stats = test_padding._run(case, 4, sizes)
+    exact, exact_vars, _ = test_padding._run(case, None, sizes)
+    test_padding._assert_same(padded, exact, case.__name__, rtol=1e-4, atol=1e-5)
+    test_padding._assert_same(padded_vars, exact_vars, case.__name__ + " variables", rtol=1e-4, atol=1e-5)
+    assert test_padding._padded_compiles(padded_stats) >= 1
+    assert max(e["compiles"] for e in padded_stats["signatures"].values()) <= 2
