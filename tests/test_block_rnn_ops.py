@@ -346,6 +346,10 @@ def _fed(op_type: str, names, shapes: dict, extra=None):
     return build, feed
 
 
+def _ones(tf, names) -> list:
+    return [tf.constant(np.ones(np.shape(VALUES[n]), np.float32)) for n in names]
+
+
 BUILD_ERRORS = [
     ("cell_x_rank", lambda tf: _bad_cell(tf, x=np.ones((1, B, I), np.float32))),
     ("cell_cs_rank", lambda tf: _bad_cell(tf, cs_prev=np.ones(C, np.float32))),
@@ -356,12 +360,10 @@ BUILD_ERRORS = [
     ("cell_attr", lambda tf: list(raw(tf, "LSTMBlockCell")(*[tf.constant(np.asarray(VALUES[n], np.float32))
                                                               for n in LSTM_INPUTS], use_peephole=1))),
     ("block_b_not_4", lambda tf: list(raw(tf, "BlockLSTM")(
-        np.int64(2), tf.constant(np.ones((T, B, I), np.float32)), *[tf.constant(np.ones(np.shape(VALUES[n]), np.float32))
-                                                                    for n in LSTM_INPUTS[1:-1]],
+        np.int64(2), tf.constant(np.ones((T, B, I), np.float32)), *_ones(tf, LSTM_INPUTS[1:-1]),
         tf.constant(np.ones(10, np.float32))))),
     ("block_x_rank", lambda tf: list(raw(tf, "BlockLSTMV2")(
-        np.int64(2), tf.constant(np.ones((B, I), np.float32)), *[tf.constant(np.ones(np.shape(VALUES[n]), np.float32))
-                                                                 for n in LSTM_INPUTS[1:]]))),
+        np.int64(2), tf.constant(np.ones((B, I), np.float32)), *_ones(tf, LSTM_INPUTS[1:])))),
     ("gru_half", lambda tf: list(raw(tf, "GRUBlockCell")(*[tf.constant(np.asarray(VALUES[n], np.float16))
                                                             for n in GRU_INPUTS]))),
     ("gru_h_rank", lambda tf: list(raw(tf, "GRUBlockCell")(*[tf.constant(np.ones((B, C, 1) if n == "h_prev" else

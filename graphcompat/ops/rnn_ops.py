@@ -30,6 +30,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import InferenceContext, apply_op, defop
+from graphcompat.ops import array_ops, linalg_ops, slicing_ops
 
 # TF's order: `T: {half, float}` (GRU: float only). tools/gen_op_types.py writes the same into tf_op_types.py.
 _LSTM_TYPES = {"T": (_dt.float16, _dt.float32)}
@@ -210,7 +211,6 @@ def gru_block_cell_grad(x, h_prev, w_ru, w_c, b_ru, b_c, r, u, c, d_h, name: Opt
 def _lstm_block_cell_grad(op: _ops.Operation, *grads):
     """tf.contrib.rnn's `_LSTMBlockCellGrad`: the Grad kernel gives the gates' gradient (dicfo); x, h_prev, w
     and b get theirs from it with a matmul, slices, a concat and BiasAddGrad."""
-    from graphcompat.ops import array_ops, linalg_ops, slicing_ops
     x, cs_prev, h_prev, w, wci, wcf, wco, b = op.inputs
     i, cs, f, o, ci, co, _ = op.outputs
     _, cs_grad, _, _, _, _, h_grad = grads
@@ -262,7 +262,6 @@ builtin_gradient("BlockLSTMV2")(_block_lstm_gradient("BlockLSTMGrad", block_lstm
 def _gru_block_cell_grad(op: _ops.Operation, *grads):
     """tf.contrib.rnn's `_GRUBlockCellGrad`: the Grad kernel gives d_x, d_h_prev and the gates' gradients;
     the weights' and biases' come from matmuls with the concatenated inputs and BiasAddGrad."""
-    from graphcompat.ops import array_ops, linalg_ops, math_ops  # noqa: F401 (math_ops: Tensor's `*`)
     x, h_prev, w_ru, w_c, b_ru, b_c = op.inputs
     r, u, c, _ = op.outputs
     d_h = grads[3]

@@ -61,6 +61,12 @@ def _check(ok: bool, message) -> None:
         raise invalid(message() if callable(message) else message)
 
 
+def _check_dim(value, axis: int, expected: int, what: str) -> None:
+    """A dimension check with TF's `<what>: <actual> vs. <expected>` text."""
+    actual = jnp.shape(value)[axis]
+    _check(actual == expected, lambda: f"{what}: {actual} vs. {expected}")
+
+
 def _check_lstm_cell(x, cs_prev, h_prev, w, wci, wcf, wco, b) -> None:
     """LSTMBlockCellOp's OP_REQUIRES (ranks first: a wrong rank makes TF's dim_size checks read garbage)."""
     for value, label, rank in ((x, "x", 2), (cs_prev, "cs_prev", 2), (h_prev, "h_prev", 2), (w, "w", 2),
@@ -68,19 +74,17 @@ def _check_lstm_cell(x, cs_prev, h_prev, w, wci, wcf, wco, b) -> None:
         _check(jnp.ndim(value) == rank, lambda: f"{label}_tensor must be rank {rank} but is rank {jnp.ndim(value)}.")
     batch, input_size = jnp.shape(x)
     cell = jnp.shape(cs_prev)[1]
-    _check(jnp.shape(cs_prev)[0] == batch, lambda: f"cs_prev.dims(0) != batch_size: {jnp.shape(cs_prev)[0]} vs. {batch}")
-    _check(jnp.shape(h_prev)[0] == batch, lambda: f"h_prev.dims(0) != batch_size: {jnp.shape(h_prev)[0]} vs. {batch}")
-    _check(jnp.shape(h_prev)[1] == cell, lambda: f"h_prev.dims(1) != cell_size: {jnp.shape(h_prev)[1]} vs. {cell}")
-    _check(jnp.shape(w)[0] == input_size + cell,
-           lambda: f"w.dim_size(0) != input_size + cell_size: {jnp.shape(w)[0]} vs. {input_size + cell}")
-    _check(jnp.shape(w)[1] == cell * 4, lambda: f"w.dim_size(1) != cell_size * 4: {jnp.shape(w)[1]} vs. {cell * 4}")
-    _check(jnp.shape(b)[0] == cell * 4, lambda: f"b.dim_size(0) != cell_size * 4: {jnp.shape(b)[0]} vs. {cell * 4}")
+    _check_dim(cs_prev, 0, batch, "cs_prev.dims(0) != batch_size")
+    _check_dim(h_prev, 0, batch, "h_prev.dims(0) != batch_size")
+    _check_dim(h_prev, 1, cell, "h_prev.dims(1) != cell_size")
+    _check_dim(w, 0, input_size + cell, "w.dim_size(0) != input_size + cell_size")
+    _check_dim(w, 1, cell * 4, "w.dim_size(1) != cell_size * 4")
+    _check_dim(b, 0, cell * 4, "b.dim_size(0) != cell_size * 4")
     _check(batch > 0 and cell > 0, lambda: f"cs_prev_tensor is empty, has shape: ({batch},{cell}).")
     # The peephole vectors' lengths are not checked by TF's kernel (it reads past a short one); a mismatch
     # here would be a broadcasting error, so it is refused with the text BlockLSTM's kernel uses.
     for value, label in ((wci, "wci"), (wcf, "wcf"), (wco, "wco")):
-        _check(jnp.shape(value)[0] == cell,
-               lambda: f"{label}.dim_size(0) != cell_size: {jnp.shape(value)[0]} vs. {cell}")
+        _check_dim(value, 0, cell, f"{label}.dim_size(0) != cell_size")
 
 
 def _check_lstm_cell_grad(x, cs_prev, h_prev, w, wci, wcf, wco, b, i, cs, f, o, ci, co, cs_grad, h_grad) -> None:
@@ -90,12 +94,12 @@ def _check_lstm_cell_grad(x, cs_prev, h_prev, w, wci, wcf, wco, b, i, cs, f, o, 
     for value, label, label1 in ((i, "i", "i"), (cs, "cs", "cs"), (f, "f", "i"), (o, "o", "o"), (ci, "ci", "ci"),
                                  (co, "co", "co")):
         _check(jnp.ndim(value) == 2, lambda: f"{label}_tensor must be rank 2 but is rank {jnp.ndim(value)}.")
-        _check(jnp.shape(value)[0] == batch, lambda: f"{label}.dim_size(0) != batch_size: {jnp.shape(value)[0]} vs. {batch}")
-        _check(jnp.shape(value)[1] == cell, lambda: f"{label1}.dim_size(1) != cell_size: {jnp.shape(value)[1]} vs. {cell}")
+        _check_dim(value, 0, batch, f"{label}.dim_size(0) != batch_size")
+        _check_dim(value, 1, cell, f"{label1}.dim_size(1) != cell_size")
     for value, label in ((cs_grad, "cs_grad_tensor"), (h_grad, "h_grad_tensor")):
         _check(jnp.ndim(value) == 2, lambda: f"{label} must be rank 2 but is rank {jnp.ndim(value)}.")
-        _check(jnp.shape(value)[0] == batch, lambda: f"{label}.dims(0) != batch_size: {jnp.shape(value)[0]} vs. {batch}")
-        _check(jnp.shape(value)[1] == cell, lambda: f"{label}.dims(1) != cell_size: {jnp.shape(value)[1]} vs. {cell}")
+        _check_dim(value, 0, batch, f"{label}.dims(0) != batch_size")
+        _check_dim(value, 1, cell, f"{label}.dims(1) != cell_size")
 
 
 def _check_block_lstm(seq_len_max, x, cs_prev, h_prev, w, wci, wcf, wco, b) -> None:
@@ -105,27 +109,26 @@ def _check_block_lstm(seq_len_max, x, cs_prev, h_prev, w, wci, wcf, wco, b) -> N
     _check(jnp.ndim(x) == 3, "x must be 3D")
     _, batch, input_size = jnp.shape(x)
     _check(jnp.ndim(cs_prev) == 2, "cs_prev must be 2D")
-    _check(jnp.shape(cs_prev)[0] == batch, lambda: f"cs_prev.dims(0) != batch_size: {jnp.shape(cs_prev)[0]} vs. {batch}")
+    _check_dim(cs_prev, 0, batch, "cs_prev.dims(0) != batch_size")
     cell = jnp.shape(cs_prev)[1]
     _check(jnp.ndim(h_prev) == 2, "h_prev must be 2D")
-    _check(jnp.shape(h_prev)[0] == batch, lambda: f"h_prev.dims(0) != batch_size: {jnp.shape(h_prev)[0]} vs. {batch}")
-    _check(jnp.shape(h_prev)[1] == cell, lambda: f"h_prev.dims(1) != cell_size: {jnp.shape(h_prev)[1]} vs. {cell}")
+    _check_dim(h_prev, 0, batch, "h_prev.dims(0) != batch_size")
+    _check_dim(h_prev, 1, cell, "h_prev.dims(1) != cell_size")
     _check(jnp.ndim(w) == 2, "w must be 2D")
-    _check(jnp.shape(w)[0] == input_size + cell,
-           lambda: f"w.dim_size(0) != input_size + cell_size: {jnp.shape(w)[0]} vs. {input_size + cell}")
-    _check(jnp.shape(w)[1] == cell * 4, lambda: f"w.dim_size(1) != cell_size * 4: {jnp.shape(w)[1]} vs. {cell * 4}")
+    _check_dim(w, 0, input_size + cell, "w.dim_size(0) != input_size + cell_size")
+    _check_dim(w, 1, cell * 4, "w.dim_size(1) != cell_size * 4")
     for value, label in ((wci, "wci"), (wcf, "wcf"), (wco, "wco")):
         _check(jnp.ndim(value) == 1, f"{label} must be 1D")
-        _check(jnp.shape(value)[0] == cell,
-               lambda: f"{label}.dim_size(0) != cell_size: {jnp.shape(value)[0]} vs. {cell}")
+        _check_dim(value, 0, cell, f"{label}.dim_size(0) != cell_size")
     _check(jnp.ndim(b) == 1, "b must be 1D")
-    _check(jnp.shape(b)[0] == cell * 4, lambda: f"b.dim_size(0) != cell_size * 4: {jnp.shape(b)[0]} vs. {cell * 4}")
+    _check_dim(b, 0, cell * 4, "b.dim_size(0) != cell_size * 4")
 
 
 def _check_block_lstm_grad(seq_len_max, x, cs_prev, h_prev, w, wci, wcf, wco, b, i, cs, f, o, ci, co, h,
                            cs_grad, h_grad) -> None:
-    """BlockLSTMGradOp's OP_REQUIRES on shapes, in its order and with its texts. (TF does not check the
-    gradients' shapes against the sequence's; a mismatch is refused here with the text of x's check.)"""
+    """BlockLSTMGradOp's OP_REQUIRES on shapes, in its order and with its texts. TF checks neither the forward
+    outputs' nor the gradients' shapes against x's (its kernel reads out of bounds): a mismatch is refused
+    here, with a text of graphcompat's."""
     _check(jnp.ndim(seq_len_max) == 0,
            lambda: f"`seq_len_max_tensor` must be rank 0 but is rank {jnp.ndim(seq_len_max)}")
     _check(jnp.ndim(x) == 3, lambda: f"x must be rank 3 but is rank {jnp.ndim(x)}")
@@ -347,27 +350,23 @@ def _check_gru(x, h_prev, w_ru, w_c, b_ru, b_c, more=()) -> None:
     _check(jnp.ndim(x) == 2, lambda: f"Rank of x must be 2, got {jnp.ndim(x)}")
     batch, input_size = jnp.shape(x)
     _check(jnp.ndim(h_prev) == 2, lambda: f"Rank of h_prev must be 2, got {jnp.ndim(h_prev)}")
-    _check(jnp.shape(h_prev)[0] == batch, lambda: f"h_prev.dims(0) != batch_size: {jnp.shape(h_prev)[0]} vs. {batch}")
+    _check_dim(h_prev, 0, batch, "h_prev.dims(0) != batch_size")
     cell = jnp.shape(h_prev)[1]
     _check(jnp.ndim(w_ru) == 2, lambda: f"Rank of w_ru_ must be 2, got {jnp.ndim(w_ru)}")
-    _check(jnp.shape(w_ru)[0] == input_size + cell,
-           lambda: f"w_ru.dim_size(0) != input_size + cell_size: {jnp.shape(w_ru)[0]} vs. {input_size + cell}")
-    _check(jnp.shape(w_ru)[1] == cell * 2,
-           lambda: f"w_ru.dim_size(1) != cell_size * 2: {jnp.shape(w_ru)[1]} vs. {cell * 2}")
+    _check_dim(w_ru, 0, input_size + cell, "w_ru.dim_size(0) != input_size + cell_size")
+    _check_dim(w_ru, 1, cell * 2, "w_ru.dim_size(1) != cell_size * 2")
     _check(jnp.ndim(w_c) == 2, lambda: f"Rank of w_c must be 2, got {jnp.ndim(w_c)}")
-    _check(jnp.shape(w_c)[0] == input_size + cell,
-           lambda: f"w_c.dim_size(0) != input_size + cell_size: {jnp.shape(w_c)[0]} vs. {input_size + cell}")
-    _check(jnp.shape(w_c)[1] == cell, lambda: f"w_c.dim_size(1) != cell_size: {jnp.shape(w_c)[1]} vs. {cell}")
+    _check_dim(w_c, 0, input_size + cell, "w_c.dim_size(0) != input_size + cell_size")
+    _check_dim(w_c, 1, cell, "w_c.dim_size(1) != cell_size")
     _check(jnp.ndim(b_ru) == 1, lambda: f"Rank of b_ru must be 1, got {jnp.ndim(b_ru)}")
-    _check(jnp.shape(b_ru)[0] == cell * 2,
-           lambda: f"b_ru.dim_size(0) != cell_size * 2: {jnp.shape(b_ru)[0]} vs. {cell * 2}")
+    _check_dim(b_ru, 0, cell * 2, "b_ru.dim_size(0) != cell_size * 2")
     _check(jnp.ndim(b_c) == 1, lambda: f"Rank of b_c must be 1, got {jnp.ndim(b_c)}")
-    _check(jnp.shape(b_c)[0] == cell, lambda: f"b_c.dim_size(0) != cell_size: {jnp.shape(b_c)[0]} vs. {cell}")
+    _check_dim(b_c, 0, cell, "b_c.dim_size(0) != cell_size")
     # GRUBlockCellGradOp's checks of r, u, c and d_h (c's rank text names w_c, as TF's does)
     for value, label, rank_label in more:
         _check(jnp.ndim(value) == 2, lambda: f"Rank of {rank_label} must be 2, got {jnp.ndim(value)}")
-        _check(jnp.shape(value)[0] == batch, lambda: f"{label}.dims(0) != batch_size: {jnp.shape(value)[0]} vs. {batch}")
-        _check(jnp.shape(value)[1] == cell, lambda: f"{label}.dims(1) != cell_size: {jnp.shape(value)[1]} vs. {cell}")
+        _check_dim(value, 0, batch, f"{label}.dims(0) != batch_size")
+        _check_dim(value, 1, cell, f"{label}.dims(1) != cell_size")
 
 
 def _gru_fprop(x, h_prev, w_ru, w_c, b_ru, b_c) -> tuple:
