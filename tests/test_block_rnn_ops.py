@@ -62,7 +62,7 @@ def _register_contrib_gradients(v1) -> None:
     def lstm_block_cell_grad(op, *grads):
         x, cs_prev, h_prev, w, wci, wcf, wco, b = op.inputs
         i, cs, f, o, ci, co, _ = op.outputs
-        batch, input_size, cell = x.shape[0], x.shape[1], cs_prev.shape[1]
+        batch, input_size, cell = x.shape[0] if x.shape[0] is not None else -1, x.shape[1], cs_prev.shape[1]
         cs_prev_grad, dicfo, wci_grad, wcf_grad, wco_grad = gen_rnn_ops.lstm_block_cell_grad(
             x=x, cs_prev=cs_prev, h_prev=h_prev, w=w, wci=wci, wcf=wcf, wco=wco, b=b, i=i, cs=cs, f=f, o=o, ci=ci,
             co=co, cs_grad=grads[1], h_grad=grads[6], use_peephole=op.get_attr("use_peephole"))
@@ -293,6 +293,48 @@ def test_tf_graph_def_imports():
                 got = sess.run(names, feed)
                 for name, a, b in zip(names, got, want):
                     _op_oracle.assert_close(a, b, 1e-4, name)
+
+
+def test_tf1_training_graph_with_block_cell_in_a_while_loop_imports():
+    """The graph a TF 1.x model saved: dynamic_rnn over an LSTMBlockCell (TF 1 control flow: Enter/Exit loops),
+    trained with contrib's gradient, whose backward loop pops the forward values off stacks into
+    LSTMBlockCellGrad. Imported and trained for three steps, it gives TF's losses."""
+    v1 = oracle.tf1()
+    _register_contrib_gradients(v1)
+
+    class Cell(v1.nn.rnn_cell.RNNCell):
+        state_size = v1.nn.rnn_cell.LSTMStateTuple(C, C)
+        output_size = C
+
+        def build(self, _):
+            self.w = self.add_weight("kernel", [I + C, 4 * C], initializer=v1.constant_initializer(VALUES["w"]))
+            self.b = self.add_weight("bias", [4 * C], initializer=v1.constant_initializer(VALUES["b"]))
+            self.built = True
+
+        def call(self, inputs, state):
+            zeros = v1.zeros([C])
+            out = v1.raw_ops.LSTMBlockCell(x=inputs, cs_prev=state[0], h_prev=state[1], w=self.w, wci=zeros,
+                                           wcf=zeros, wco=zeros, b=self.b, cell_clip=0.5)
+            return out.h, v1.nn.rnn_cell.LSTMStateTuple(out.cs, out.h)
+
+    graph = v1.Graph()
+    with oracle.control_flow_v2(False), graph.as_default():
+        x = v1.placeholder(v1.float32, [None, T, I], name="x")
+        outputs, state = v1.nn.dynamic_rnn(Cell(), x, dtype=v1.float32)
+        loss = v1.reduce_sum(state.h * state.h) + v1.reduce_sum(outputs)
+        train = v1.train.GradientDescentOptimizer(0.1).minimize(loss)
+        init = v1.global_variables_initializer()
+        assert {"Enter", "StackPushV2", "LSTMBlockCellGrad"} <= {op.type for op in graph.get_operations()}
+        feed = {"x:0": np.asarray(VALUES["xs"], np.float32).transpose(1, 0, 2)}
+        with v1.Session(graph=graph) as sess:
+            sess.run(init)
+            want = [sess.run([loss.name, train.name], feed)[0] for _ in range(3)]
+    with graphcompat.Graph().as_default() as g:
+        graphcompat.import_graph_def(graph.as_graph_def(), name="")
+        with graphcompat.Session(graph=g) as sess:
+            sess.run(init.name)
+            got = [sess.run([loss.name, train.name], feed)[0] for _ in range(3)]
+    np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
 def test_graph_def_exports_to_tf():
