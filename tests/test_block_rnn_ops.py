@@ -158,6 +158,25 @@ def test_gru_block_cell():
     _op_oracle.compare(build, _feed(GRU_INPUTS, VALUES), tol=1e-5, runs=2)
 
 
+@pytest.mark.parametrize("op_type", sorted(_BUILDERS))
+def test_op_defs_are_tf(op_type):
+    """Argument names and types, attr defaults and type constraints, as TF's OpDef."""
+    from tensorflow.python.framework import op_def_registry
+    oracle.tf1()
+    tf_def = op_def_registry.get(op_type)
+    ours = graphcompat.framework.registry.get_op_def(op_type)
+    assert [(a.name, a.type_attr or None) for a in ours.inputs] == \
+        [(a.name, a.type_attr or None) for a in tf_def.input_arg]
+    assert [a.name for a in ours.outputs] == [a.name for a in tf_def.output_arg]
+    int64_inputs = [a.name for a in tf_def.input_arg if not a.type_attr]
+    assert [a.name for a in ours.inputs if a.fixed_dtype is not None] == int64_inputs
+    defaults = {a.name: getattr(a.default_value, a.default_value.WhichOneof("value"))
+                for a in tf_def.attr if a.HasField("default_value")}
+    assert ours.attrs == defaults
+    allowed = [a for a in tf_def.attr if a.name == "T"][0].allowed_values.list.type
+    assert [t.as_datatype_enum for t in ours.types["T"]] == list(allowed)
+
+
 def test_static_shapes_and_attrs():
     with graphcompat.Graph().as_default() as g:
         x = graphcompat.placeholder(graphcompat.float32, [None, I])
