@@ -244,6 +244,17 @@ def test_block_lstm_gradients(op_type, seq_len_max, use_peephole, dtype, tol):
         assert "BlockLSTMGrad" in [op.type for op in g.get_operations()]
 
 
+def test_block_lstm_empty_sequence():
+    """No time steps: empty outputs, zero gradients for the weights and the initial state."""
+    def build(tf):
+        ph = {n: tf.constant(np.asarray(VALUES[n], np.float32)) for n in LSTM_INPUTS[1:]}
+        x = tf.constant(np.zeros((0, B, I), np.float32))
+        out = raw(tf, "BlockLSTM")(tf.constant(np.int64(0)), x, **ph)
+        loss = tf.reduce_sum(out.h) + tf.reduce_sum(out.cs)
+        return [out.h, out.cs] + tf.gradients(loss, [x, ph["w"], ph["cs_prev"], ph["b"]])
+    _op_oracle.compare(build, runs=2)
+
+
 def test_gru_block_cell_gradients():
     _register_contrib_gradients(oracle.tf1())
 

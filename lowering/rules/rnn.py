@@ -269,8 +269,8 @@ def _block_lstm_bprop(seq_len_max, x, cs_prev, h_prev, w, wci, wcf, wco, b, i, c
     from the step after it; (x_grad, cs_prev_grad, h_prev_grad, w_grad, wci_grad, wcf_grad, wco_grad, b_grad)."""
     time_len, input_size = x.shape[0], x.shape[2]
     # Each step's previous state: the initial one, then the sequence's own cs and h.
-    cs_prevs = jnp.concatenate([cs_prev[None], cs[:-1]], axis=0)
-    h_prevs = jnp.concatenate([h_prev[None], h[:-1]], axis=0)
+    cs_prevs = jnp.concatenate([cs_prev[None], cs], axis=0)[:time_len]
+    h_prevs = jnp.concatenate([h_prev[None], h], axis=0)[:time_len]
     zeros = jnp.zeros(wci.shape, x.dtype)
     start = (jnp.zeros_like(cs_prev), jnp.zeros_like(h_prev), jnp.zeros_like(w), zeros, zeros, zeros,
              jnp.zeros_like(b))
