@@ -703,6 +703,52 @@ def _batch_axis_only(op, facts: _Facts) -> None:
     _set(facts, op._outputs[0], (x[0],) + (None,) * (rank - 1))
 
 
+# TF's fused RNN kernels (lowering/rules/rnn.py): {op type: {input index: its batch axis}}; every other input is
+# a weight (or seq_len_max). BlockLSTM's x is time-major: its axis 0 is time.
+_FUSED_RNN_BATCH = {"LSTMBlockCell": {0: 0, 1: 0, 2: 0}, "GRUBlockCell": {0: 0, 1: 0},
+                    "BlockLSTM": {1: 1, 2: 0, 3: 0}, "BlockLSTMV2": {1: 1, 2: 0, 3: 0}}
+
+
+def _fused_rnn(op, facts: _Facts) -> None:
+    """LSTMBlockCell, GRUBlockCell, BlockLSTM(V2): batch rows are independent (their custom VJP gives a padded
+    row's zero cotangents zero weight gradients), so the batch axis may be padded. BlockLSTM's time axis may
+    be padded when seq_len_max is that padded size itself (a shape value: its rule reads the true size and
+    stops there, as the exact run's steps do); a seq_len_max of another origin is checked against the time
+    length, which a padded run would not see, so that graph runs exact."""
+    batch_inputs = _FUSED_RNN_BATCH[op.type]
+    sequence = op.type.startswith("BlockLSTM")
+    first_weight = 0 if not sequence else 1
+    _no_padded_inputs(op, facts, which=[i for i in range(first_weight, len(op._inputs)) if i not in batch_inputs])
+    batch, time = [], None
+    for i, axis in batch_inputs.items():
+        axes = _axes(facts, op._inputs[i])
+        if axes is None or facts.symbolic(op._inputs[i]):
+            raise Unpaddable(f"{op.type}: an input of unknown rank, or shape values as data")
+        free = {axis, 0} if sequence and i == 1 else {axis}
+        if any(s is not None for k, s in enumerate(axes) if k not in free):
+            raise Unpaddable(f"{op.type}: a padded feature axis")
+        batch.append(axes[axis])
+        if sequence and i == 1:
+            time = axes[0]
+    if any(s is None for s in batch) and any(s is not None for s in batch):
+        raise Unpaddable(f"{op.type}: a padded batch meets an unpadded one")
+    for other in batch[1:]:
+        if other is not None:
+            _unify(batch[0], other)
+    if sequence:
+        seq_len_max = op._inputs[0]
+        if facts.symbolic(seq_len_max):
+            facts.masked[op] = ("true_values", {0: facts.values[seq_len_max]})
+            facts.tainted.update(op._outputs)
+        elif time is not None:
+            raise Unpaddable(f"{op.type}: seq_len_max is not the padded time length")
+        elif facts.padded(seq_len_max):
+            raise Unpaddable(f"{op.type}: a padded seq_len_max")
+    out = (time, batch[0], None) if sequence else (batch[0], None)
+    for t in op._outputs:
+        _set(facts, t, out)
+
+
 def _no_padded(op, facts: _Facts) -> None:
     """State writes and other ops that must see exact shapes (their outputs carry no padding)."""
     _no_padded_inputs(op, facts)
@@ -1114,10 +1160,12 @@ RULES.update({
     "TensorArrayReadV3": _tensor_array_read, "TensorArrayGatherV3": _tensor_array_gather,
     "TensorArraySizeV3": _tensor_array_size, "TensorArrayCloseV3": lambda op, facts: None,
 })
+for _name in _FUSED_RNN_BATCH:
+    RULES[_name] = _fused_rnn
 for _name in _REDUCTION_IDENTITY:
     RULES[_name] = _reduction
 # Rules that read shape values as numbers by substituting the true sizes themselves (mask kind "true_values")
-_TRUE_VALUE_RULES = (_elementwise, _select, _select_rows, _reduction)
+_TRUE_VALUE_RULES = (_elementwise, _select, _select_rows, _reduction, _fused_rnn)
 # Dense optimizer updates: a gradient that is not padded (a weight's) holds the exact run's values, even
 # where they were computed from true sizes (a loop that stopped at the true length, a mean's count).
 for _name in ("Adadelta", "Adagrad", "AdagradDA", "Adam", "CenteredRMSProp", "Ftrl", "FtrlV2", "GradientDescent", "Momentum",
