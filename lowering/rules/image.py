@@ -252,14 +252,15 @@ def _cubic(t, a=-0.75):
 
 
 def _bicubic_weights(n_in, n_out, align, half):
-    s = _scale(n_in, n_out, align)
+    # TF's kernel locates samples in float32 ((o + 0.5) * scale - 0.5, or o * scale) and reads both the
+    # legacy (a = -0.75) and the half-pixel Keys (a = -0.5) coefficients from a 1024-entry table at
+    # lrintf(delta * 1024)
+    s = np.float32(_scale(n_in, n_out, align))
     w = np.zeros((n_out, n_in), np.float64)
     for o in range(n_out):
-        x = (o + 0.5) * s - 0.5 if half else o * s
+        x = float((np.float32(o) + np.float32(0.5)) * s - np.float32(0.5) if half else np.float32(o) * s)
         lo = int(np.floor(x))
-        t = x - lo
-        if not half:  # the legacy kernel reads its coefficients from a 1024-entry table
-            t = np.floor(t * 1024 + 0.5) / 1024
+        t = float(np.rint(np.float32(x - lo) * np.float32(1024))) / 1024
         coeffs = _cubic(t, -0.5 if half else -0.75)
         idx = [lo - 1, lo, lo + 1, lo + 2]
         if half:  # TF drops out-of-range taps and renormalizes

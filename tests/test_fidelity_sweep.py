@@ -1,0 +1,37 @@
+"""Differences a differential sweep against TF found (session of 2026-12-07), one line each, compared with
+real TF under every tier (op by op, then compiled)."""
+import numpy as np
+import pytest
+
+from tests import _op_oracle
+
+pytestmark = pytest.mark.oracle
+
+IMG = np.random.RandomState(0).randn(2, 7, 6, 3).astype(np.float32)
+A = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+
+VALUES = [
+    # ResizeBicubic with half_pixel_centers: Keys' coefficients also come from the 1024-entry table
+    ("bicubic_half_pixel_down", lambda tf: tf.image.resize_bicubic(tf.constant(IMG), [10, 4], half_pixel_centers=True)),
+    ("bicubic_half_pixel_up", lambda tf: tf.image.resize_bicubic(tf.constant(IMG), [14, 12], half_pixel_centers=True)),
+    ("bicubic_align_corners", lambda tf: tf.image.resize_bicubic(tf.constant(IMG), [10, 4], align_corners=True)),
+    ("bicubic_legacy", lambda tf: tf.image.resize_bicubic(tf.constant(IMG), [5, 9])),
+    ("reshape_empty_minus_one", lambda tf: tf.reshape(tf.zeros([0, 3]), [0, -1])),
+]
+
+
+@pytest.mark.parametrize("name,build", VALUES, ids=[v[0] for v in VALUES])
+def test_values(name, build):
+    _op_oracle.compare(build, tol=1e-5)
+
+
+ERRORS = [
+    ("reshape_not_divisible", lambda tf: tf.reshape(tf.constant(A), [5, -1])),
+    ("reshape_zero_product", lambda tf: tf.reshape(tf.constant(A), [0, -1])),
+    ("reshape_wrong_count", lambda tf: tf.reshape(tf.constant(A), [5, 4])),
+]
+
+
+@pytest.mark.parametrize("name,build", ERRORS, ids=[e[0] for e in ERRORS])
+def test_errors(name, build):
+    _op_oracle.compare_error(build)
