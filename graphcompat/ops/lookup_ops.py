@@ -37,6 +37,8 @@ def _table_attrs(stateful=True):
 
 defop("HashTableV2", "-> table_handle: resource", attrs=_table_attrs(), shape=scalar_shape, stateful=True)
 defop("MutableHashTableV2", "-> table_handle: resource", attrs=_table_attrs(), shape=scalar_shape, stateful=True)
+defop("MutableHashTableOfTensorsV2", "-> table_handle: resource",
+      attrs=dict(_table_attrs(), value_shape=_ts.TensorShape([])), shape=scalar_shape, stateful=True)
 defop("InitializeTableV2", "table_handle: resource, keys: Tkey, values: Tval ->", shape=no_outputs, stateful=True)
 defop("InitializeTableFromTextFileV2", "table_handle: resource, filename: string ->",
       attrs={"vocab_size": -1, "delimiter": "\t", "offset": 0}, shape=no_outputs, stateful=True)

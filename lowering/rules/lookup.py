@@ -9,16 +9,21 @@ import dataclasses
 
 import numpy as np
 
+from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from lowering.interpreter import require
-from lowering.registry import lowers
+from lowering.registry import kernel_type, lowers
 
 
 @dataclasses.dataclass(frozen=True)
 class TableHandle:
-    """What a table op outputs: the state key of its contents."""
+    """What a table op outputs: the state key of its contents and the dtypes its kernel checks inputs
+    against (TF's `LookupInterface::key_dtype` / `value_dtype`)."""
     key: tuple
     mutable: bool
+    key_dtype: _dt.DType
+    value_dtype: _dt.DType
+    value_shape: tuple = ()   # a MutableHashTableOfTensors' values are tensors of this shape
 
 
 @dataclasses.dataclass
@@ -47,16 +52,44 @@ def _value_text(v) -> str:
     return _key_text(_key(v[()]))
 
 
-@lowers("HashTableV2", "MutableHashTableV2", context=True, host=True)
+_MUTABLE = ("MutableHashTableV2", "MutableHashTableOfTensorsV2")
+
+
+@lowers("HashTableV2", *_MUTABLE, context=True, host=True)
 def hash_table(ctx, op):
-    return TableHandle(("table", op.name), op.type == "MutableHashTableV2")
+    value_shape = op.attrs.get("value_shape")
+    return TableHandle(("table", op.name), kernel_type(op.type) in _MUTABLE, op.attrs["key_dtype"],
+                       op.attrs["value_dtype"], tuple(value_shape.as_list()) if value_shape is not None else ())
+
+
+def _type_list(dtypes) -> str:
+    return ", ".join(_dt.cpp_name(d) + ("_ref" if d.is_ref_dtype else "") for d in dtypes)
+
+
+def _match_signature(op, handle: TableHandle, with_values: bool = True) -> None:
+    """TF's OpKernelContext::MatchSignature as the lookup kernels call it: the keys (and values or default)
+    must have the table's dtypes."""
+    have = [t.dtype for t in op.inputs]
+    want = [have[0], handle.key_dtype] + ([handle.value_dtype] if with_values else [])
+    out_have = [t.dtype for t in op.outputs]
+    out_want = [handle.value_dtype] if out_have else []
+    if [d.base_dtype for d in have[1:]] != want[1:] or [d.base_dtype for d in out_have] != out_want:
+        raise errors.InvalidArgumentError(
+            None, op, f"Signature mismatch, have: {_type_list(have)}->{_type_list(out_have)} expected: "
+                      f"{_type_list(want)}->{_type_list(out_want)}")
+
+
+def _require_mutable(op, handle: TableHandle, what: str) -> None:
+    if not handle.mutable:
+        raise errors.UnimplementedError(None, op, f"{what} not supported by InitializableLookupTable "
+                                                  "implementations")
 
 
 def _table(ctx, op, handle, what: str = "find") -> HostTable:
     if ctx.has(handle.key):
         return ctx.read(handle.key, op)
     if handle.mutable:
-        return HostTable({}, np.dtype(op.inputs[0].op.attrs["value_dtype"].as_numpy_dtype))
+        return HostTable({}, np.dtype(handle.value_dtype.as_numpy_dtype))
     if what == "size":
         return None
     raise errors.FailedPreconditionError(None, op, "Table not initialized.")
@@ -76,10 +109,11 @@ def _insert(entries: dict, keys, values, check_duplicates: bool) -> None:
 
 @lowers("InitializeTableV2", "LookupTableImportV2", context=True, host=True)
 def initialize_table(ctx, op, handle, keys, values):
+    _match_signature(op, handle)
     require(np.size(keys) == np.shape(values)[0] if np.ndim(values) else np.size(keys) == np.size(values),
             errors.InvalidArgumentError,
             lambda: f"Keys and values must have the same size {np.size(keys)} vs {np.shape(values)[0]}")
-    if ctx.has(handle.key) and op.type == "InitializeTableV2":
+    if ctx.has(handle.key) and kernel_type(op.type) == "InitializeTableV2":
         return None  # an initialized table stays as it is (a re-run of tables_initializer is harmless)
     entries = {}
     _insert(entries, keys, values, check_duplicates=True)
@@ -112,9 +146,8 @@ def _convert(field, dtype: np.dtype, line, line_number: int):
 def initialize_table_from_text_file(ctx, op, handle, filename):
     if ctx.has(handle.key):
         return None
-    table_op = op.inputs[0].op
-    key_dtype = np.dtype(table_op.attrs["key_dtype"].as_numpy_dtype)
-    value_dtype = np.dtype(table_op.attrs["value_dtype"].as_numpy_dtype)
+    key_dtype = np.dtype(handle.key_dtype.as_numpy_dtype)
+    value_dtype = np.dtype(handle.value_dtype.as_numpy_dtype)
     key_index, value_index = op.attrs["key_index"], op.attrs["value_index"]
     vocab_size, delimiter, offset = op.attrs["vocab_size"], op.attrs["delimiter"].encode(), op.attrs["offset"]
     name = np.asarray(filename, dtype=object)[()]
@@ -151,6 +184,7 @@ def initialize_table_from_text_file(ctx, op, handle, filename):
 
 @lowers("LookupTableFindV2", context=True, host=True)
 def lookup_table_find(ctx, op, handle, keys, default_value):
+    _match_signature(op, handle)
     table = _table(ctx, op, handle)
     keys = np.asarray(keys)
     default = np.asarray(default_value, dtype=table.value_dtype)
@@ -171,6 +205,8 @@ def lookup_table_size(ctx, op, handle):
 
 @lowers("LookupTableInsertV2", context=True, host=True)
 def lookup_table_insert(ctx, op, handle, keys, values):
+    _match_signature(op, handle)
+    _require_mutable(op, handle, "Insert")
     table = _table(ctx, op, handle)
     entries = dict(table.entries)
     _insert(entries, keys, values, check_duplicates=False)
@@ -180,6 +216,8 @@ def lookup_table_insert(ctx, op, handle, keys, values):
 
 @lowers("LookupTableRemoveV2", context=True, host=True)
 def lookup_table_remove(ctx, op, handle, keys):
+    _match_signature(op, handle, with_values=False)
+    _require_mutable(op, handle, "Remove")
     table = _table(ctx, op, handle)
     entries = dict(table.entries)
     for k in np.asarray(keys).reshape(-1):
@@ -193,7 +231,6 @@ def lookup_table_export(ctx, op, handle):
     table = _table(ctx, op, handle)
     key_dtype = np.dtype(op.attrs["Tkeys"].as_numpy_dtype)
     keys = np.array(list(table.entries), dtype=key_dtype)
-    value_shape = op.inputs[0].op.attrs.get("value_shape")
-    shape = tuple(value_shape.as_list()) if value_shape is not None and value_shape.ndims else ()
+    shape = handle.value_shape
     values = np.array(list(table.entries.values()), dtype=table.value_dtype).reshape((len(keys),) + shape)
     return keys, values

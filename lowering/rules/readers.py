@@ -20,7 +20,7 @@ import numpy as np
 from graphcompat.formats import records as _records
 from graphcompat.formats.errors import FormatError
 from graphcompat.framework import errors
-from lowering.registry import lowers
+from lowering.registry import kernel_type, lowers
 from lowering.rules.queues import get_or_create
 
 _ERROR_CLASSES = {"DATA_LOSS": errors.DataLossError, "NOT_FOUND": errors.NotFoundError,
@@ -157,8 +157,8 @@ class HostReader:
 
     def __init__(self, op, name: str):
         self.name = name
-        self.kind = op.type
-        self._source = _SOURCES[op.type]
+        self.kind = kernel_type(op.type)
+        self._source = _SOURCES[self.kind]
         self._attrs = dict(op.attrs)
         self._lock = threading.Lock()
         self.work_started = 0
