@@ -186,11 +186,14 @@ def _variable(tf1, g, paths):
 
 
 def _temporary_variable(tf1, g, paths):
-    t = g.S.temporary_variable(shape=[3], dtype=tf1.float32, var_name="acc", name="tmp")
-    zero = tf1.assign(t, tf1.zeros([3]), name="zero")
-    a = tf1.assign_add(zero, tf1.constant([1.0, 2.0, 3.0]), name="add_a")
-    b = tf1.assign_add(a, tf1.constant([10.0, 20.0, 30.0]), name="add_b")
-    g.S.destroy_temporary_variable(b, var_name="acc", name="total")
+    """TF 1.0's accumulate_n: a temporary variable (named after its op), zeroed, one AssignAdd per input on
+    the Assign's output ref, destroyed once they all ran."""
+    t = g.S.temporary_variable(shape=[3], dtype=tf1.float32, name="tmp")
+    ref = tf1.assign(t, tf1.zeros([3]), validate_shape=False, name="zero")
+    updates = [tf1.assign_add(ref, tf1.constant(x), use_locking=True, name=f"add_{i}")
+               for i, x in enumerate(([1.0, 2.0, 3.0], [10.0, 20.0, 30.0], [0.5, 0.5, 0.5]))]
+    with tf1.control_dependencies(updates):
+        g.S.destroy_temporary_variable(ref, var_name="tmp", name="total")
 
 
 def _stack(tf1, g, paths):
@@ -291,9 +294,10 @@ def _kernel_text(message: str) -> str:
     return re.sub(r"__per_step_\d+", "__per_step_N", text)
 
 
-def _run(lib, graph_def, steps, post: dict, repeat: int = 1):
+def _run(lib, graph_def, steps, post: dict, repeat: int = 1, keep_going: bool = False):
     """Imports `graph_def` into a new graph of `lib` and runs `steps` in one Session (`repeat` times); returns
-    (results, the graph). A step that raises records (error class, kernel text) and ends that pass."""
+    (results, the graph). A step that raises records (error class, kernel text) and ends that pass, unless
+    `keep_going`."""
     graph = lib.Graph()
     results = []
     with graph.as_default():
@@ -305,6 +309,8 @@ def _run(lib, graph_def, steps, post: dict, repeat: int = 1):
                         values = sess.run(step)
                     except lib.errors.OpError as err:
                         results.append((type(err).__name__, _kernel_text(err.message)))
+                        if keep_going:
+                            continue
                         break
                     results.append(post[i](values) if i in post else values)
     return results, graph
@@ -320,6 +326,20 @@ def _assert_same(got, want, label: str) -> None:
         oracle.assert_same_values([np.asarray(x) if x is not None else np.asarray(0) for x in g],
                                   [np.asarray(x) if x is not None else np.asarray(0) for x in w], 0, 0,
                                   f"{label} step {k}")
+
+
+def _nodes(graph_def) -> dict:
+    """Each NodeDef's op type, inputs and attrs (private `_` attrs left out; a tensor attr by its value, which
+    TF and graphcompat may encode differently)."""
+    v1, _ = _gen()
+
+    def attr(value):
+        if value.HasField("tensor"):
+            array = v1.make_ndarray(value.tensor)
+            return str(array.dtype), array.shape, array.tolist()
+        return value.SerializeToString(deterministic=True)
+    return {n.name: (n.op, list(n.input), {k: attr(v) for k, v in n.attr.items() if not k.startswith("_")})
+            for n in graph_def.node}
 
 
 def _signature(graph) -> dict:
@@ -343,7 +363,7 @@ def test_tf_graph_imports_and_runs(case, paths):
     assert _signature(graph) == _signature(tf_graph)
     # graphcompat's GraphDef of the imported graph: same op types and producer, and TF runs it alike
     exported = graph_pb2.GraphDef.FromString(graph.as_graph_def().SerializeToString())
-    assert {n.name: n.op for n in exported.node} == {n.name: n.op for n in graph_def.node}
+    assert _nodes(exported) == _nodes(graph_def)
     assert exported.versions.producer == min(graph_def.versions.producer, tf.Graph().graph_def_versions.producer)
     again, tf_again = _run(v1, exported, steps, post)
     assert _signature(tf_again) == _signature(tf_graph)
@@ -400,6 +420,16 @@ def _wrong_temporary(tf1, g, paths):
     g.S.destroy_temporary_variable(a, var_name="y", name="destroy")
 
 
+def _bad_reader_state(tf1, g, paths):
+    q = g.D.fifo_queue_v2([tf1.string], name="work")
+    g.D.queue_enqueue_many_v2(q, [tf1.constant(["w1", "w2"])], name="enq")
+    r = g.IO.identity_reader_v2(name="reader")
+    g.IO.reader_read_v2(r, q, name="read")
+    g.IO.reader_restore_state_v2(r, tf1.constant(b"\x08\x02\x10\x01\x18\x05\x22\x03w\n9"), name="restore")
+    g.IO.reader_restore_state_v2(r, tf1.constant(b"\x08\x02\x10"), name="garbage")
+    g.IO.reader_num_records_produced_v2(r, name="produced")
+
+
 def _non_string_work(tf1, g, paths):
     q = g.D.fifo_queue([tf1.int32], name="q")
     g.D.queue_enqueue(q, [tf1.constant(1)], name="enq")
@@ -420,6 +450,7 @@ ERRORS = {
     "destroy other temporary": (_wrong_temporary, [["destroy:0"]]),
     "reader of int queue": (_non_string_work, [["enq"], ["read:0"]]),
 }
+
 
 
 @pytest.mark.parametrize("case", list(ERRORS))
@@ -462,3 +493,60 @@ def test_ref_handles_are_string_refs_of_shape_2():
     handle = graph.get_tensor_by_name("q:0")
     assert handle.dtype.name == "string_ref" and handle.shape.as_list() == [2]
     assert graph.get_operation_by_name("deq").outputs[0].shape.ndims is None
+
+
+def test_meta_graph_with_v1_variables_saves_restores_and_freezes(tmp_path):
+    """A TF 1.0-style meta graph: `Variable` (V1) ops, a Saver, a checkpoint TF wrote. graphcompat imports it,
+    restores the checkpoint, trains a step, saves, and freezes the graph to constants."""
+    v1, gen = _gen()
+    graph = v1.Graph()
+    with graph.as_default():
+        weights = gen.S.variable(shape=[3], dtype=v1.float32, name="weights")
+        v1.assign(weights, [1.0, 2.0, 3.0], name="init")
+        v1.assign_add(weights, [0.5, 0.5, 0.5], name="step")
+        v1.reduce_sum(v1.identity(weights) * 2.0, name="out")
+        saver = v1.train.Saver({"weights": weights})
+        with v1.Session(graph=graph) as sess:
+            sess.run("init")
+            sess.run("step")
+            prefix = saver.save(sess, str(tmp_path / "tf_model"))
+            want = [sess.run("out:0")]
+            sess.run("step")
+            want.append(sess.run("out:0"))
+    with tf.Graph().as_default() as ours:
+        restorer = tf.train.import_meta_graph(prefix + ".meta")
+        assert ours.get_operation_by_name("weights").type == "Variable"
+        with tf.Session() as sess:
+            restorer.restore(sess, prefix)
+            got = [sess.run("out:0")]
+            sess.run("step")
+            got.append(sess.run("out:0"))
+            ours_prefix = restorer.save(sess, str(tmp_path / "ours"))
+            frozen = tf.graph_util.convert_variables_to_constants(sess, ours.as_graph_def(), ["out"])
+    oracle.assert_same_values(got, want, 0, 0, "restored")
+    assert "Variable" not in {n.op for n in frozen.node}
+    with tf.Graph().as_default():
+        tf.import_graph_def(frozen, name="")
+        with tf.Session() as sess:
+            assert sess.run("out:0") == want[1]
+    with v1.Graph().as_default():  # TF restores graphcompat's checkpoint into its own graph
+        restorer = v1.train.import_meta_graph(ours_prefix + ".meta")
+        with v1.Session() as sess:
+            restorer.restore(sess, ours_prefix)
+            assert sess.run("out:0") == want[1]
+
+
+@pytest.mark.parametrize("steps", [[["enq"], ["read:0"], ["restore"], ["produced:0"], ["read:0"]],
+                                   [["enq"], ["read:0"], ["garbage"], ["produced:0"]]])
+def test_identity_reader_rejects_states_as_tf(steps, paths):
+    """IdentityReader (V1, as TF 1.0 wrote it): TF's texts for an inconsistent and an unparsable state, after
+    which the reader is reset."""
+    v1, gen = _gen()
+    graph = v1.Graph()
+    with graph.as_default():
+        _bad_reader_state(v1, gen, paths)
+    graph_def = _as_v1(graph.as_graph_def())
+    want, _ = _run(v1, graph_def, steps, {}, keep_going=True)
+    assert isinstance(want[2], tuple), want
+    got, _ = _run(tf, graph_def, steps, {}, keep_going=True)
+    _assert_same(got, want, "restore")
