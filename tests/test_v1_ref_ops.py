@@ -430,6 +430,11 @@ def _bad_reader_state(tf1, g, paths):
     g.IO.reader_num_records_produced_v2(r, name="produced")
 
 
+def _shared_queue_of_another_kind(tf1, g, paths):
+    g.D.fifo_queue([tf1.int32], shared_name="shared", name="fifo")
+    g.D.padding_fifo_queue([tf1.int32], shapes=[[None]], shared_name="shared", name="padding")
+
+
 def _non_string_work(tf1, g, paths):
     q = g.D.fifo_queue([tf1.int32], name="q")
     g.D.queue_enqueue(q, [tf1.constant(1)], name="enq")
@@ -449,6 +454,7 @@ ERRORS = {
     "pop empty stack": (_empty_stack, [["pop:0"]]),
     "destroy other temporary": (_wrong_temporary, [["destroy:0"]]),
     "reader of int queue": (_non_string_work, [["enq"], ["read:0"]]),
+    "shared queue of another kind": (_shared_queue_of_another_kind, [["fifo"], ["padding"]]),
 }
 
 

@@ -144,8 +144,7 @@ class HostQueue:
         """A second op naming the same shared queue must agree with it (TF's MatchesNodeDef)."""
         mine = self._node_attrs
         if kernel_type(op.type) != mine["type"]:  # TF's V1 and V2 queue ops share a queue
-            raise errors.InvalidArgumentError(None, op, f"Shared queue '{self.name}' has type '{mine['type']}' "
-                                              f"that does not match type of Node '{op.name}': {op.type}")
+            raise errors.InvalidArgumentError(None, op, f"Expected {self.kind}, found {op.type}")
         if int(op.attrs.get("capacity", -1)) != mine["capacity"]:
             raise errors.InvalidArgumentError(None, op, f"Shared queue '{self.name}' has capacity "
                                               f"{mine['capacity']} but requested capacity was "
