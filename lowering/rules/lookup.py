@@ -58,7 +58,10 @@ _MUTABLE = ("MutableHashTableV2", "MutableHashTableOfTensorsV2")
 @lowers("HashTableV2", *_MUTABLE, context=True, host=True)
 def hash_table(ctx, op):
     value_shape = op.attrs.get("value_shape")
-    return TableHandle(("table", op.name), kernel_type(op.type) in _MUTABLE, op.attrs["key_dtype"],
+    shared = op.attrs.get("shared_name", "")
+    # ops naming one shared table (V1 or V2 types alike) hold one table, as in TF's resource manager
+    key = ("table", op.attrs.get("container", ""), shared) if shared else ("table", op.name)
+    return TableHandle(key, kernel_type(op.type) in _MUTABLE, op.attrs["key_dtype"],
                        op.attrs["value_dtype"], tuple(value_shape.as_list()) if value_shape is not None else ())
 
 
