@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from graphcompat.framework.registry import apply_op
 from tests import oracle
 
 pytestmark = pytest.mark.oracle
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.oracle
 _RENAMED = {"FIFOQueueV2", "QueueEnqueueManyV2", "QueueCloseV2", "TextLineReaderV2", "TFRecordReaderV2",
             "FixedLengthRecordReaderV2", "IdentityReaderV2", "ReaderReadV2", "ReaderReadUpToV2", "ReaderResetV2",
             "ReaderNumRecordsProducedV2", "ReaderNumWorkUnitsCompletedV2", "ReaderSerializeStateV2",
-            "ReaderRestoreStateV2"}
+            "ReaderRestoreStateV2", "MutableDenseHashTableV2", "LookupTableInsertV2", "LookupTableFindV2",
+            "LookupTableSizeV2", "LookupTableExportV2", "LookupTableImportV2"}
 OLD_PRODUCER = 21  # before GraphDef version 26, which removed the V1 readers but WholeFileReader
 
 
@@ -44,9 +46,14 @@ def _as_v1(graph_def):
     for node in graph_def.node:
         if node.op in _RENAMED:
             node.op = node.op[:-2]
-            allowed = {a.name for a in op_def_registry.get(node.op).attr}
+            op_def = op_def_registry.get(node.op)
+            allowed = {a.name for a in op_def.attr}
             for attr in [a for a in node.attr if a not in allowed]:
                 del node.attr[attr]  # FixedLengthRecordReaderV2's `encoding`
+            data = [i for i in node.input if not i.startswith("^")]
+            control = [i for i in node.input if i.startswith("^")]
+            del node.input[:]
+            node.input.extend(data[:len(op_def.input_arg)] + control)  # MutableDenseHashTableV2's deleted_key
     graph_def.versions.producer = OLD_PRODUCER
     return graph_def
 
@@ -83,6 +90,41 @@ def _mutable_hash_table_of_tensors(tf1, g, paths):
     g.L.lookup_table_find(t, tf1.constant([2, 5, 1], tf1.int64), tf1.constant([0, -1]), name="find")
     g.L.lookup_table_size(t, name="size")
     g.L.lookup_table_export(t, tf1.int64, tf1.int32, name="export")
+
+
+def _dense_hash_table(tf1, g, paths):
+    """TF 1.x's MutableDenseHashTableV2 (tf.contrib.lookup.MutableDenseHashTable): its export is the buckets."""
+    t = g.L.mutable_dense_hash_table_v2(empty_key=tf1.constant(-1, tf1.int64), deleted_key=tf1.constant(-2, tf1.int64),
+                                        value_dtype=tf1.float32, initial_num_buckets=4, name="table")
+    g.L.lookup_table_insert_v2(t, tf1.constant([1, 2, 3, 7, 11], tf1.int64), tf1.constant([1.0, 2.0, 3.0, 7.0, 11.0]),
+                               name="insert")
+    g.L.lookup_table_insert_v2(t, tf1.constant([15, 3], tf1.int64), tf1.constant([15.0, -3.0]), name="insert2")
+    g.L.lookup_table_find_v2(t, tf1.constant([[1, 3], [4, 15]], tf1.int64), tf1.constant(0.5), name="find")
+    g.L.lookup_table_remove_v2(t, tf1.constant([3, 99], tf1.int64), name="remove")
+    g.L.lookup_table_size_v2(t, name="size")
+    g.L.lookup_table_export_v2(t, tf1.int64, tf1.float32, name="export")
+    # an export read back (its shape unknown while building, as a restored checkpoint's)
+    buckets = tf1.placeholder_with_default(tf1.constant([[-1], [5], [-2], [6]], tf1.int64), shape=None)
+    g.L.lookup_table_import_v2(t, buckets, tf1.constant([[0.0], [5.0], [0.0], [6.0]]), name="import")
+    s = g.L.mutable_dense_hash_table_v2(empty_key=tf1.constant(["", ""]), deleted_key=tf1.constant(["x", "x"]),
+                                        value_dtype=tf1.int32, value_shape=[2], initial_num_buckets=8,
+                                        max_load_factor=0.5, name="pairs")
+    g.L.lookup_table_insert_v2(s, tf1.constant([["a", "b"], ["c", "d"], ["e", "f"], ["g", "h"], ["i", "j"]]),
+                               tf1.constant([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]), name="insert_pairs")
+    g.L.lookup_table_find_v2(s, tf1.constant([["a", "b"], ["a", "c"], ["i", "j"]]), tf1.constant([0, -1]),
+                             name="find_pairs")
+    g.L.lookup_table_export_v2(s, tf1.string, tf1.int32, name="export_pairs")
+
+
+def _dense_hash_table_v1(tf1, g, paths):
+    """TF 1's MutableDenseHashTable (no deleted key, no Remove), recorded as V2 and renamed."""
+    t = g.L.mutable_dense_hash_table_v2(empty_key=tf1.constant(0, tf1.int64), deleted_key=tf1.constant(-1, tf1.int64),
+                                        value_dtype=tf1.int32, initial_num_buckets=4, max_load_factor=0.6,
+                                        name="table")
+    g.L.lookup_table_insert_v2(t, tf1.range(1, 9, dtype=tf1.int64), tf1.range(10, 90, 10), name="insert")
+    g.L.lookup_table_find_v2(t, tf1.constant([8, 9, 1], tf1.int64), tf1.constant(-7), name="find")
+    g.L.lookup_table_size_v2(t, name="size")
+    g.L.lookup_table_export_v2(t, tf1.int64, tf1.int32, name="export")
 
 
 def _text_file_table(tf1, g, paths):
@@ -237,6 +279,14 @@ CASES = {
     "MutableHashTableOfTensors": (_mutable_hash_table_of_tensors, [["insert"], ["find:0", "size:0"],
                                                                    ["export:0", "export:1"]],
                                   {2: _sorted_export}, False),
+    "MutableDenseHashTableV2": (_dense_hash_table, [["size:0"], ["insert"], ["find:0", "size:0", "export:0", "export:1"],
+                                                    ["insert2"], ["find:0", "export:0", "export:1"], ["remove"],
+                                                    ["find:0", "size:0", "export:0", "export:1"], ["insert2"],
+                                                    ["export:0", "export:1", "size:0"], ["import"],
+                                                    ["find:0", "size:0", "export:0"], ["insert_pairs"],
+                                                    ["find_pairs:0", "export_pairs:0", "export_pairs:1"]], {}, False),
+    "MutableDenseHashTable": (_dense_hash_table_v1, [["insert"], ["find:0", "size:0", "export:0", "export:1"]], {},
+                              True),
     "InitializeTableFromTextFile": (_text_file_table, [["init"], ["find:0", "size:0"]], {}, False),
     "FIFOQueue": (_fifo_queue, [["enq_many"], ["enq"], ["size:0"], ["deq:0", "deq:1"], ["deq_many:0", "deq_many:1"],
                                 ["close"], ["is_closed:0", "size:0"], ["deq_up_to:0", "deq_up_to:1"]], {}, False),
@@ -272,7 +322,7 @@ CASES = {
 # TF 2's kernel for FixedLengthRecordReader (V1) reads the `encoding` attr that only the V2 OpDef has, so
 # TF 2 fails every V1 node ("No attr named 'encoding' in NodeDef"); TF 1.x ran them as the V2 kernel without
 # an encoding, which is what graphcompat does: the V2 graph is the oracle
-V2_ORACLE = {"FixedLengthRecordReader"}
+V2_ORACLE = {"FixedLengthRecordReader", "MutableDenseHashTable"}  # TF 2's dense table needs a deleted_key too
 
 
 # TF 1's dataflow loops are rebuilt as tf.while_loop (a While op): its nodes are not the GraphDef's
@@ -438,6 +488,37 @@ def _table_misuse(tf1, g, paths):
     g.L.lookup_table_insert(m, tf1.constant(["x"]), tf1.constant([1.0]), name="string_insert")
 
 
+def _table_shape_misuse(tf1, g, paths):
+    m = g.L.mutable_hash_table(key_dtype=tf1.int64, value_dtype=tf1.float32, name="m")
+    g.L.lookup_table_insert(m, tf1.constant([1, 2], tf1.int64), tf1.constant([1.0, 2.0, 3.0]), name="bad_insert")
+    g.L.lookup_table_insert(m, tf1.constant([1, 2], tf1.int64), tf1.constant([1.0, 2.0]), name="insert")
+    g.L.lookup_table_find(m, tf1.constant([1, 5], tf1.int64), tf1.constant([-1.0, -2.0, -3.0]), name="bad_default")
+    g.L.lookup_table_find(m, tf1.constant([1, 5], tf1.int64), tf1.constant([-1.0, -2.0]), name="full_default")
+    # V1's LookupTableFind takes defaults of rank <= 1 only: a table of vectors' default per key is V2's
+    t = g.L.mutable_hash_table_of_tensors_v2(key_dtype=tf1.int64, value_dtype=tf1.int32, value_shape=[2], name="t")
+    g.L.lookup_table_insert_v2(t, tf1.constant([1], tf1.int64), tf1.constant([[1, 2]]), name="insert_t")
+    g.L.lookup_table_find_v2(t, tf1.constant([1, 5], tf1.int64), tf1.constant([[0, 0], [9, 9]]),
+                             name="full_default_t")
+    g.L.lookup_table_find_v2(t, tf1.constant([1, 5], tf1.int64), tf1.constant([0, 0, 0]), name="bad_default_t")
+
+
+def _dense_misuse(tf1, g, paths):
+    def dense(name, empty=-1, deleted=-2, **attrs):
+        return g.L.mutable_dense_hash_table_v2(empty_key=tf1.constant(empty, tf1.int64),
+                                               deleted_key=tf1.constant(deleted, tf1.int64), value_dtype=tf1.float32,
+                                               name=name, **dict(dict(initial_num_buckets=8), **attrs))
+    d = dense("d")
+    g.L.lookup_table_find_v2(d, tf1.constant([-1], tf1.int64), tf1.constant(0.0), name="find_empty")
+    g.L.lookup_table_insert_v2(d, tf1.constant([-2], tf1.int64), tf1.constant([0.0]), name="insert_deleted")
+    g.L.lookup_table_find_v2(d, tf1.constant([[1, 2]], tf1.int64), tf1.constant(0.0), name="find_matrix")
+    g.L.lookup_table_size_v2(dense("same", empty=-1, deleted=-1), name="same_keys")
+    g.L.lookup_table_size_v2(dense("six", initial_num_buckets=6), name="six_buckets")
+    g.L.lookup_table_size_v2(dense("full", max_load_factor=1.5), name="load_factor")
+    v = g.L.mutable_dense_hash_table_v2(empty_key=tf1.constant([0, 0], tf1.int64),
+                                        deleted_key=tf1.constant(-1, tf1.int64), value_dtype=tf1.float32, name="v")
+    g.L.lookup_table_size_v2(v, name="key_shapes")
+
+
 def _empty_stack(tf1, g, paths):
     s = g.D._stack(tf1.int32, stack_name="s", name="stack")
     g.D.stack_pop(s, tf1.int32, name="pop")
@@ -480,6 +561,17 @@ ERRORS = {
     "insert into HashTable": (_table_misuse, [["init"], ["insert"]]),
     "initialize with float values": (_table_misuse, [["float_init"]]),
     "insert string keys": (_table_misuse, [["string_insert"]]),
+    "insert values of another shape": (_table_shape_misuse, [["bad_insert"]]),
+    "find with a default of another shape": (_table_shape_misuse, [["insert"], ["bad_default:0"]]),
+    "find with a default per key": (_table_shape_misuse, [["insert"], ["full_default:0"], ["insert_t"],
+                                                          ["full_default_t:0"], ["bad_default_t:0"]]),
+    "dense find of the empty key": (_dense_misuse, [["find_empty:0"]]),
+    "dense insert of the deleted key": (_dense_misuse, [["insert_deleted"]]),
+    "dense find of a matrix of keys": (_dense_misuse, [["find_matrix:0"]]),
+    "dense empty key = deleted key": (_dense_misuse, [["same_keys:0"]]),
+    "dense 6 buckets": (_dense_misuse, [["six_buckets:0"]]),
+    "dense max_load_factor 1.5": (_dense_misuse, [["load_factor:0"]]),
+    "dense keys of two shapes": (_dense_misuse, [["key_shapes:0"]]),
     "pop empty stack": (_empty_stack, [["pop:0"]]),
     "destroy other temporary": (_wrong_temporary, [["destroy:0"]]),
     "reader of int queue": (_non_string_work, [["enq"], ["read:0"]]),
@@ -592,3 +684,11 @@ def test_identity_reader_rejects_states_as_tf(steps, paths):
     assert isinstance(want[2], tuple), want
     got, _ = _run(tf, graph_def, steps, {}, keep_going=True)
     _assert_same(got, want, "restore")
+
+
+def test_v1_find_takes_defaults_of_rank_at_most_1():
+    graph = tf.Graph()
+    with graph.as_default():
+        table = tf.import_graph_def(_tf_graph_def("HashTable", {}), return_elements=["table:0"], name="")[0]
+        with pytest.raises(ValueError, match=r"^Shape must be at most rank 1 but is rank 2 for 'find2'"):
+            apply_op("LookupTableFind", [table, tf.constant([["a"]]), tf.constant([[1]], tf.int64)], name="find2")

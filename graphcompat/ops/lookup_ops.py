@@ -23,22 +23,53 @@ from graphcompat.ops import math_ops as _math
 _SCALAR = _ts.TensorShape([])
 
 
+def _table_op(handle: _ops.Tensor):
+    """The table op a resource handle comes from (through Identity ops, as TF's handle data), else None."""
+    op = handle.op
+    while op.type == "Identity":
+        op = op.inputs[0].op
+    return op if op.type in _TABLE_TYPES else None
+
+
+def _table_shapes(handle: _ops.Tensor):
+    """(key shape, value shape) of the table a resource handle names, as TF's handle data carries them (None
+    when the handle does not come from a table op)."""
+    op = _table_op(handle)
+    if op is None:
+        return None
+    key_shape = op.inputs[0].shape if op.type == "MutableDenseHashTableV2" else _SCALAR
+    return key_shape, _ts.as_shape(op.attrs.get("value_shape", _SCALAR))
+
+
 def _find_shape(ctx: InferenceContext):
-    value_shape = ctx.shape(2)
+    """TF's ValidateTableResourceHandle: the keys less the key's own dimensions, then a value's shape."""
+    shapes = _table_shapes(ctx.inputs[0])
     keys = ctx.shape(1)
-    if keys.ndims is None or value_shape.ndims is None:
+    if shapes is None or keys.ndims is None or shapes[0].ndims is None:
         return [_ts.unknown_shape()]
-    return [keys.concatenate(value_shape)]
+    key_shape, value_shape = shapes
+    return [_ts.TensorShape(keys.as_list()[:keys.ndims - key_shape.ndims]).concatenate(value_shape)]
+
+
+def _export_shape(ctx: InferenceContext):
+    """A dense table exports its buckets (keys of any rank); the others a vector of keys."""
+    op = _table_op(ctx.inputs[0])
+    dense = op is not None and op.type == "MutableDenseHashTableV2"
+    return [_ts.unknown_shape() if dense else _ts.TensorShape([None]), _ts.unknown_shape()]
 
 
 def _table_attrs(stateful=True):
     return {"container": "", "shared_name": "", "use_node_name_sharing": False}
 
 
+_TABLE_TYPES = ("HashTableV2", "MutableHashTableV2", "MutableHashTableOfTensorsV2", "MutableDenseHashTableV2")
 defop("HashTableV2", "-> table_handle: resource", attrs=_table_attrs(), shape=scalar_shape, stateful=True)
 defop("MutableHashTableV2", "-> table_handle: resource", attrs=_table_attrs(), shape=scalar_shape, stateful=True)
 defop("MutableHashTableOfTensorsV2", "-> table_handle: resource",
       attrs=dict(_table_attrs(), value_shape=_ts.TensorShape([])), shape=scalar_shape, stateful=True)
+defop("MutableDenseHashTableV2", "empty_key: key_dtype, deleted_key: key_dtype -> table_handle: resource",
+      attrs=dict(_table_attrs(), value_shape=_ts.TensorShape([]), initial_num_buckets=131072, max_load_factor=0.8),
+      shape=scalar_shape, stateful=True)
 defop("InitializeTableV2", "table_handle: resource, keys: Tkey, values: Tval ->", shape=no_outputs, stateful=True)
 defop("InitializeTableFromTextFileV2", "table_handle: resource, filename: string ->",
       attrs={"vocab_size": -1, "delimiter": "\t", "offset": 0}, shape=no_outputs, stateful=True)
@@ -48,8 +79,8 @@ defop("LookupTableSizeV2", "table_handle: resource -> size: int64", shape=scalar
 defop("LookupTableInsertV2", "table_handle: resource, keys: Tin, values: Tout ->", shape=no_outputs, stateful=True)
 defop("LookupTableRemoveV2", "table_handle: resource, keys: Tin ->", shape=no_outputs, stateful=True)
 defop("LookupTableImportV2", "table_handle: resource, keys: Tin, values: Tout ->", shape=no_outputs, stateful=True)
-defop("LookupTableExportV2", "table_handle: resource -> keys: Tkeys, values: Tvalues",
-      shape=lambda ctx: [_ts.TensorShape([None]), _ts.unknown_shape()], stateful=True)
+defop("LookupTableExportV2", "table_handle: resource -> keys: Tkeys, values: Tvalues", shape=_export_shape,
+      stateful=True)
 
 
 class TextFileIndex:

@@ -36,6 +36,13 @@ def _variable_shape(ctx: InferenceContext):
     return [_ts.as_shape(ctx.attrs["shape"])]
 
 
+def _find_shape(ctx: InferenceContext):
+    default = ctx.shape(2)
+    if default.ndims is not None and default.ndims > 1:  # TF: "Default value must be scalar or vector."
+        raise ctx.error(f"Shape must be at most rank 1 but is rank {default.ndims}")
+    return [_ts.unknown_shape()]
+
+
 _SHARED = {"container": "", "shared_name": ""}
 
 # --- lookup tables (TF's lookup_ops.cc) --------------------------------------------------------------
@@ -44,8 +51,11 @@ defop("HashTable", "-> table_handle: Ref(string)", attrs=dict(_TABLE), shape=_ha
 defop("MutableHashTable", "-> table_handle: Ref(string)", attrs=dict(_TABLE), shape=_handle_shape, stateful=True)
 defop("MutableHashTableOfTensors", "-> table_handle: Ref(string)", attrs=dict(_TABLE, value_shape=_ts.TensorShape([])),
       shape=_handle_shape, stateful=True)
+defop("MutableDenseHashTable", "empty_key: key_dtype -> table_handle: Ref(string)",
+      attrs=dict(_TABLE, value_shape=_ts.TensorShape([]), initial_num_buckets=131072, max_load_factor=0.8),
+      shape=_handle_shape, stateful=True)
 defop("LookupTableFind", "table_handle: Ref(string), keys: Tin, default_value: Tout -> values: Tout",
-      shape=_unknown_outputs, stateful=True)
+      shape=_find_shape, stateful=True)
 defop("LookupTableInsert", "table_handle: Ref(string), keys: Tin, values: Tout ->", shape=no_outputs, stateful=True)
 defop("LookupTableSize", "table_handle: Ref(string) -> size: int64", shape=scalar_shape, stateful=True)
 defop("LookupTableExport", "table_handle: Ref(string) -> keys: Tkeys, values: Tvalues",

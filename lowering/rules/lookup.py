@@ -13,6 +13,8 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from lowering.interpreter import require
 from lowering.registry import kernel_type, lowers
+from lowering.rules.checks import invalid, shape_str
+from lowering.rules.dense_table import DenseTable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +32,7 @@ class TableHandle:
 class HostTable:
     entries: dict
     value_dtype: np.dtype
+    key_shape = ()   # every table but a MutableDenseHashTable (lowering/rules/dense_table.py) has scalar keys
 
 
 def _key(v):
@@ -55,14 +58,27 @@ def _value_text(v) -> str:
 _MUTABLE = ("MutableHashTableV2", "MutableHashTableOfTensorsV2")
 
 
-@lowers("HashTableV2", *_MUTABLE, context=True, host=True)
-def hash_table(ctx, op):
+def _handle(op, mutable: bool) -> TableHandle:
     value_shape = op.attrs.get("value_shape")
     shared = op.attrs.get("shared_name", "")
     # ops naming one shared table (V1 or V2 types alike) hold one table, as in TF's resource manager
     key = ("table", op.attrs.get("container", ""), shared) if shared else ("table", op.name)
-    return TableHandle(key, kernel_type(op.type) in _MUTABLE, op.attrs["key_dtype"],
-                       op.attrs["value_dtype"], tuple(value_shape.as_list()) if value_shape is not None else ())
+    return TableHandle(key, mutable, op.attrs["key_dtype"], op.attrs["value_dtype"],
+                       tuple(value_shape.as_list()) if value_shape is not None else ())
+
+
+@lowers("HashTableV2", *_MUTABLE, context=True, host=True)
+def hash_table(ctx, op):
+    return _handle(op, kernel_type(op.type) in _MUTABLE)
+
+
+@lowers("MutableDenseHashTableV2", context=True, host=True)
+def dense_hash_table(ctx, op, empty_key, deleted_key):
+    """TF's kernel makes the table (checking its attrs and keys) when the op first runs."""
+    handle = _handle(op, mutable=True)
+    if not ctx.has(handle.key):
+        ctx.write(handle.key, DenseTable.create(op, empty_key, deleted_key))
+    return handle
 
 
 def _type_list(dtypes) -> str:
@@ -82,6 +98,36 @@ def _match_signature(op, handle: TableHandle, with_values: bool = True) -> None:
                       f"{_type_list(want)}->{_type_list(out_want)}")
 
 
+def _check_key_shape(keys: np.ndarray, key_shape: tuple) -> None:
+    if keys.ndim < len(key_shape) or tuple(keys.shape[keys.ndim - len(key_shape):]) != tuple(key_shape):
+        raise invalid(f"Input key shape {shape_str(keys.shape)} must end with the table's key shape "
+                      f"{shape_str(key_shape)}")
+
+
+def _per_key_shape(keys: np.ndarray, key_shape: tuple, value_shape: tuple) -> tuple:
+    """The shape of one value per key: the keys' shape less the key's own dimensions, then a value's."""
+    return tuple(keys.shape[:keys.ndim - len(key_shape)]) + tuple(value_shape)
+
+
+def _check_find_arguments(table, handle: TableHandle, keys: np.ndarray, default: np.ndarray) -> None:
+    """TF's LookupInterface::CheckFindArguments: a default of one value, or one per key."""
+    key_shape = HostTable.key_shape if table is None else table.key_shape
+    _check_key_shape(keys, key_shape)
+    full = _per_key_shape(keys, key_shape, handle.value_shape)
+    if default.shape != handle.value_shape and default.shape != full:
+        raise invalid(f"Expected shape {shape_str(handle.value_shape)} or {shape_str(full)} for default value, got "
+                      f"{shape_str(default.shape)}")
+
+
+def _check_insert_arguments(table, handle: TableHandle, keys: np.ndarray, values: np.ndarray) -> None:
+    """TF's LookupInterface::CheckKeyAndValueTensorsForInsert."""
+    key_shape = HostTable.key_shape if table is None else table.key_shape
+    _check_key_shape(keys, key_shape)
+    expected = _per_key_shape(keys, key_shape, handle.value_shape)
+    if values.shape != expected:
+        raise invalid(f"Expected shape {shape_str(expected)} for value, got {shape_str(values.shape)}")
+
+
 def _require_mutable(op, handle: TableHandle, what: str) -> None:
     if not handle.mutable:
         raise errors.UnimplementedError(None, op, f"{what} not supported by InitializableLookupTable "
@@ -93,7 +139,7 @@ def _table(ctx, op, handle, what: str = "find") -> HostTable:
         return ctx.read(handle.key, op)
     if handle.mutable:
         return HostTable({}, np.dtype(handle.value_dtype.as_numpy_dtype))
-    if what == "size":
+    if what in ("size", "insert"):  # an uninitialized HashTable has size 0 and refuses inserts anyway
         return None
     raise errors.FailedPreconditionError(None, op, "Table not initialized.")
 
@@ -113,6 +159,9 @@ def _insert(entries: dict, keys, values, check_duplicates: bool) -> None:
 @lowers("InitializeTableV2", "LookupTableImportV2", context=True, host=True)
 def initialize_table(ctx, op, handle, keys, values):
     _match_signature(op, handle)
+    if ctx.has(handle.key) and isinstance(ctx.read(handle.key, op), DenseTable):  # LookupTableImport
+        ctx.write(handle.key, ctx.read(handle.key, op).imported(keys, values))
+        return None
     require(np.size(keys) == np.shape(values)[0] if np.ndim(values) else np.size(keys) == np.size(values),
             errors.InvalidArgumentError,
             lambda: f"Keys and values must have the same size {np.size(keys)} vs {np.shape(values)[0]}")
@@ -191,26 +240,38 @@ def lookup_table_find(ctx, op, handle, keys, default_value):
     table = _table(ctx, op, handle)
     keys = np.asarray(keys)
     default = np.asarray(default_value, dtype=table.value_dtype)
+    _check_find_arguments(table, handle, keys, default)
+    if isinstance(table, DenseTable):
+        return table.find(keys, default)
     flat = keys.reshape(-1)
-    value_shape = default.shape if default.ndim else ()
+    value_shape = handle.value_shape
     out = np.empty((flat.size,) + value_shape, dtype=table.value_dtype)
-    missing = default if default.ndim else default[()]
+    # a default per key (TF's "full size" default) or one for all
+    defaults = default.reshape((flat.size,) + value_shape) if default.shape != value_shape or not flat.size \
+        else np.broadcast_to(default, (flat.size,) + value_shape)
     for i, k in enumerate(flat):
-        out[i] = table.entries.get(_key(k), missing)
+        found = table.entries.get(_key(k))
+        out[i] = defaults[i] if found is None else found
     return out.reshape(keys.shape + value_shape)
 
 
 @lowers("LookupTableSizeV2", context=True, host=True)
 def lookup_table_size(ctx, op, handle):
     table = _table(ctx, op, handle, "size")
+    if isinstance(table, DenseTable):
+        return np.int64(table.num_entries)
     return np.int64(0 if table is None else len(table.entries))
 
 
 @lowers("LookupTableInsertV2", context=True, host=True)
 def lookup_table_insert(ctx, op, handle, keys, values):
     _match_signature(op, handle)
+    table = _table(ctx, op, handle, "insert")
+    _check_insert_arguments(table, handle, np.asarray(keys), np.asarray(values))
     _require_mutable(op, handle, "Insert")
-    table = _table(ctx, op, handle)
+    if isinstance(table, DenseTable):
+        ctx.write(handle.key, table.inserted(keys, values))
+        return None
     entries = dict(table.entries)
     _insert(entries, keys, values, check_duplicates=False)
     ctx.write(handle.key, HostTable(entries, table.value_dtype))
@@ -222,6 +283,9 @@ def lookup_table_remove(ctx, op, handle, keys):
     _match_signature(op, handle, with_values=False)
     _require_mutable(op, handle, "Remove")
     table = _table(ctx, op, handle)
+    if isinstance(table, DenseTable):
+        ctx.write(handle.key, table.removed(keys))
+        return None
     entries = dict(table.entries)
     for k in np.asarray(keys).reshape(-1):
         entries.pop(_key(k), None)
@@ -232,6 +296,8 @@ def lookup_table_remove(ctx, op, handle, keys):
 @lowers("LookupTableExportV2", context=True, host=True)
 def lookup_table_export(ctx, op, handle):
     table = _table(ctx, op, handle)
+    if isinstance(table, DenseTable):  # the buckets, free ones included
+        return table.keys.copy(), table.values.copy()
     key_dtype = np.dtype(op.attrs["Tkeys"].as_numpy_dtype)
     keys = np.array(list(table.entries), dtype=key_dtype)
     shape = handle.value_shape

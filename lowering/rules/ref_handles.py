@@ -4,8 +4,9 @@ A V1 handle (`Ref(string)`) and a V2 handle (`resource`) name the same kind of s
 TF's kernels for the two op types are one class. So each V1 type runs its V2 type's Rule itself
 (`lowers_as`): tables, queues, readers and variables behave, fail and share state exactly as the V2 ops
 do. The handle a V1 op outputs flows along its `*_ref` edge as the same Python object the V2 rule
-returns (a TableHandle, HostQueue, HostReader, StackHandle, or a variable's `Ref`). Only `Stack` has a
-signature of its own (StackV2 added the max_size input), and the temporary variables have no V2 type.
+returns (a TableHandle, HostQueue, HostReader, StackHandle, or a variable's `Ref`). Two have signatures of
+their own (`Stack`: StackV2 added the max_size input; `MutableDenseHashTable`: V2 added the deleted key), and
+the temporary variables have no V2 type.
 """
 from __future__ import annotations
 
@@ -50,6 +51,12 @@ lowers_as("StackCloseV2", "StackClose")
 def fake_queue(ctx, op, queue):
     """A V2 queue's resource handed to V1 consumers: the same HostQueue."""
     return queue
+
+
+@lowers("MutableDenseHashTable", context=True, host=True)
+def mutable_dense_hash_table(ctx, op, empty_key):
+    """MutableDenseHashTableV2 before it had a deleted key (TF 1's tables could not remove keys)."""
+    return RULES["MutableDenseHashTableV2"].fn(ctx, op, empty_key, None)
 
 
 @lowers("Stack", context=True)
