@@ -46,12 +46,16 @@ def _float_text(value: float) -> str:
     return text if np.float32(text) == np.float32(value) else f"{value:.9g}"
 
 
+def _row(row: np.ndarray) -> tuple:
+    """One key as a tuple (strings as bytes) to compare and hash."""
+    if row.dtype == object:
+        return tuple(v.encode() if isinstance(v, str) else bytes(v) for v in row)
+    return tuple(row.tolist())
+
+
 def _rows(array: np.ndarray, n: int, size: int) -> list:
-    """`array` as n rows of `size` elements, each a tuple (strings as bytes) to compare and hash."""
-    flat = array.reshape(n, size)
-    if flat.dtype == object:
-        return [tuple(v.encode() if isinstance(v, str) else bytes(v) for v in row) for row in flat]
-    return [tuple(row.tolist()) for row in flat]
+    """`array` as n keys of `size` elements."""
+    return [_row(row) for row in array.reshape(n, size)]
 
 
 @dataclasses.dataclass
@@ -124,12 +128,13 @@ class DenseTable:
                 raise invalid(f"Using the {name} as a table key is not allowed")
         return True
 
-    def _probe(self, rows: list, key: tuple, what: str):
-        """The buckets TF's quadratic probing visits for `key`, in order."""
-        num_buckets = len(rows)
+    def _probe(self, key: tuple, what: str):
+        """(bucket, the key in it) for the buckets TF's quadratic probing visits for `key`, in order (only
+        those: a table has 131072 buckets by default)."""
+        num_buckets = len(self.keys)
         bucket, probes = _hash_key(key) & (num_buckets - 1), 0
         while True:
-            yield bucket
+            yield bucket, _row(self.keys[bucket])
             probes += 1
             bucket = (bucket + probes) & (num_buckets - 1)
             if probes >= num_buckets:
@@ -139,16 +144,15 @@ class DenseTable:
         keys = np.asarray(keys)
         n = 1 if keys.ndim == 0 else keys.shape[0]
         wanted = self._batch(keys, n)
-        rows = _rows(self.keys, len(self.keys), len(self.empty))
         default_row = np.asarray(default, self.value_dtype).reshape(-1)[:self.values.shape[1]]
         out = np.empty((n, self.values.shape[1]), self.value_dtype)
         for i, key in enumerate(wanted):
             self._check_key(key)
-            for bucket in self._probe(rows, key, "lookup"):
-                if rows[bucket] == key:
+            for bucket, there in self._probe(key, "lookup"):
+                if there == key:
                     out[i] = self.values[bucket]
                     break
-                if rows[bucket] == self.empty:
+                if there == self.empty:
                     out[i] = default_row
                     break
         return out.reshape(keys.shape[:keys.ndim - len(self.key_shape)] + self.value_shape)
@@ -176,18 +180,16 @@ class DenseTable:
         n = 1 if keys.ndim == 0 else keys.shape[0]
         new_rows = _rows(keys, n, len(self.empty))
         new_values = values.reshape(n, self.values.shape[1])
-        rows = _rows(self.keys, len(self.keys), len(self.empty))
         for i, key in enumerate(new_rows):
             if not self._check_key(key, allow_reserved):
                 continue
-            for bucket in self._probe(rows, key, "insert"):
-                if rows[bucket] == key:
+            for bucket, there in self._probe(key, "insert"):
+                if there == key:
                     self.values[bucket] = new_values[i]
                     break
-                if rows[bucket] == self.empty or rows[bucket] == self.deleted:
+                if there == self.empty or there == self.deleted:
                     self.num_entries += 1
                     self.keys[bucket] = key
-                    rows[bucket] = key
                     self.values[bucket] = new_values[i]
                     break
         return self
@@ -196,16 +198,14 @@ class DenseTable:
         keys = np.asarray(keys)
         wanted = self._batch(keys, keys.shape[0] if keys.ndim else 1)
         table = dataclasses.replace(self, keys=self.keys.copy())
-        rows = _rows(table.keys, len(table.keys), len(table.empty))
         for key in wanted:
             table._check_key(key)
-            for bucket in table._probe(rows, key, "remove"):
-                if rows[bucket] == key:
+            for bucket, there in table._probe(key, "remove"):
+                if there == key:
                     table.num_entries -= 1
                     table.keys[bucket] = table.deleted
-                    rows[bucket] = table.deleted
                     break
-                if rows[bucket] == table.empty:
+                if there == table.empty:
                     break
         return table
 
