@@ -692,3 +692,63 @@ def test_v1_find_takes_defaults_of_rank_at_most_1():
         table = tf.import_graph_def(_tf_graph_def("HashTable", {}), return_elements=["table:0"], name="")[0]
         with pytest.raises(ValueError, match=r"^Shape must be at most rank 1 but is rank 2 for 'find2'"):
             apply_op("LookupTableFind", [table, tf.constant([["a"]]), tf.constant([[1]], tf.int64)], name="find2")
+
+
+def _run_input_pipeline(lib, meta_graph_def, fetch: str, runs: int = 2) -> list:
+    with lib.Graph().as_default():
+        lib.train.import_meta_graph(meta_graph_def)
+        with lib.Session() as sess:
+            coord = lib.train.Coordinator()
+            threads = lib.train.start_queue_runners(sess, coord=coord)
+            try:
+                return [sess.run(fetch) for _ in range(runs)]
+            finally:
+                coord.request_stop()
+                coord.join(threads, stop_grace_period_secs=10)
+
+
+def test_tf_1_0_input_pipeline_meta_graph_runs(paths):
+    """A TF 1.0 meta graph of string_input_producer + TextLineReader + tf.train.batch: V1 queues and reader,
+    and QueueRunnerDefs in its queue_runners collection, which graphcompat starts."""
+    v1, _ = _gen()
+    graph = v1.Graph()
+    with graph.as_default():
+        files = v1.train.string_input_producer([paths["lines"]], shuffle=False, name="files")
+        _, line = v1.TextLineReader(skip_header_lines=1, name="reader").read(files, name="read")
+        v1.train.batch([line], 3, name="batch")
+        meta = v1.train.export_meta_graph()
+    for node in meta.graph_def.node:  # as TF 1.0 wrote it
+        if node.op in ("QueueEnqueueV2", "QueueDequeueManyV2", "QueueSizeV2"):
+            node.op = node.op[:-2]
+    _as_v1(meta.graph_def)
+    assert {"FIFOQueue", "TextLineReader", "ReaderRead", "QueueDequeueMany"} <= {n.op for n in meta.graph_def.node}
+    want = _run_input_pipeline(v1, meta, "batch:0")
+    got = _run_input_pipeline(tf, meta, "batch:0")
+    oracle.assert_same_values(got, want, 0, 0, "batches")
+
+
+def test_queue_runner_defs_round_trip_through_tf(tmp_path):
+    """graphcompat's meta graph carries its QueueRunners as TF's QueueRunnerDefs: TF starts them."""
+    with tf.Graph().as_default():
+        queue = tf.FIFOQueue(4, tf.int32, shapes=[[]], name="numbers")
+        enqueue = queue.enqueue_many(tf.range(1, 4))
+        tf.train.add_queue_runner(tf.train.QueueRunner(queue, [enqueue]))
+        queue.dequeue_many(3, name="take")
+        tf.train.export_meta_graph(str(tmp_path / "model.meta"))
+        proto = tf.get_collection(tf.GraphKeys.QUEUE_RUNNERS)[0].to_proto()
+        assert (proto.queue_name, list(proto.enqueue_op_name), list(proto.queue_closed_exception_types)) == \
+            ("numbers", [enqueue.name], [11])
+    v1, _ = _gen()
+
+    def run(lib):
+        with lib.Graph().as_default():
+            lib.train.import_meta_graph(str(tmp_path / "model.meta"))
+            with lib.Session() as sess:
+                coord = lib.train.Coordinator()
+                threads = lib.train.start_queue_runners(sess, coord=coord)
+                try:
+                    return sess.run("take:0")
+                finally:
+                    coord.request_stop()
+                    coord.join(threads, stop_grace_period_secs=10)
+    assert list(run(v1)) == list(run(tf)) == [1, 2, 3]
