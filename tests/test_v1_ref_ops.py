@@ -519,6 +519,21 @@ def _dense_misuse(tf1, g, paths):
     g.L.lookup_table_size_v2(v, name="key_shapes")
 
 
+def _reinitialized(tf1, g, paths):
+    t = g.L.hash_table(key_dtype=tf1.int64, value_dtype=tf1.float32, name="t")
+    g.L.initialize_table(t, tf1.constant([1, 2], tf1.int64), tf1.constant([1.0, 2.0]), name="init")
+    g.L.initialize_table(t, tf1.constant([1, 3], tf1.int64), tf1.constant([1.0, 3.0]), name="init_as_many")
+    g.L.lookup_table_import(t, tf1.constant([5, 6], tf1.int64), tf1.constant([5.0, 6.0]), name="import_as_many")
+    g.L.lookup_table_find(t, tf1.constant([1, 3, 5], tf1.int64), tf1.constant(0.0), name="find")
+    g.L.initialize_table(t, tf1.constant([1, 3, 4], tf1.int64), tf1.constant([1.0, 3.0, 4.0]), name="init_more")
+    m = g.L.mutable_hash_table(key_dtype=tf1.int64, value_dtype=tf1.float32, name="m")
+    g.L.lookup_table_insert(m, tf1.constant([7], tf1.int64), tf1.constant([7.0]), name="insert")
+    g.L.lookup_table_import(m, tf1.constant([5, 5], tf1.int64), tf1.constant([5.0, 6.0]), name="import_twice")
+    g.L.lookup_table_find(m, tf1.constant([5, 7], tf1.int64), tf1.constant(0.0), name="find_m")
+    d = g.L.hash_table(key_dtype=tf1.int64, value_dtype=tf1.float32, name="d")
+    g.L.initialize_table(d, tf1.constant([5, 5], tf1.int64), tf1.constant([5.0, 6.0]), name="init_twice")
+
+
 def _empty_stack(tf1, g, paths):
     s = g.D._stack(tf1.int32, stack_name="s", name="stack")
     g.D.stack_pop(s, tf1.int32, name="pop")
@@ -572,6 +587,9 @@ ERRORS = {
     "dense 6 buckets": (_dense_misuse, [["six_buckets:0"]]),
     "dense max_load_factor 1.5": (_dense_misuse, [["load_factor:0"]]),
     "dense keys of two shapes": (_dense_misuse, [["key_shapes:0"]]),
+    "re-initialize a table": (_reinitialized, [["init"], ["init_as_many"], ["import_as_many"], ["find:0"],
+                                               ["insert"], ["import_twice"], ["find_m:0"], ["init_more"]]),
+    "initialize a key twice": (_reinitialized, [["init_twice"]]),
     "pop empty stack": (_empty_stack, [["pop:0"]]),
     "destroy other temporary": (_wrong_temporary, [["destroy:0"]]),
     "reader of int queue": (_non_string_work, [["enq"], ["read:0"]]),

@@ -52,6 +52,11 @@ def _value_text(v) -> str:
     v = np.asarray(v)
     if v.ndim:
         return str(v)
+    if v.dtype.kind == "f":
+        # StrCat's shortest round-trip form: 6 (float) or 15 (double) significant digits, else 9 or 17
+        short, full = (6, 9) if v.dtype == np.float32 else (15, 17)
+        text = f"{float(v):.{short}g}"
+        return text if v.dtype.type(text) == v else f"{float(v):.{full}g}"
     return _key_text(_key(v[()]))
 
 
@@ -159,14 +164,25 @@ def _insert(entries: dict, keys, values, check_duplicates: bool) -> None:
 @lowers("InitializeTableV2", "LookupTableImportV2", context=True, host=True)
 def initialize_table(ctx, op, handle, keys, values):
     _match_signature(op, handle)
-    if ctx.has(handle.key) and isinstance(ctx.read(handle.key, op), DenseTable):  # LookupTableImport
-        ctx.write(handle.key, ctx.read(handle.key, op).imported(keys, values))
+    current = ctx.read(handle.key, op) if ctx.has(handle.key) else None
+    if isinstance(current, DenseTable):  # LookupTableImport of a dense table: its buckets
+        ctx.write(handle.key, current.imported(keys, values))
         return None
     require(np.size(keys) == np.shape(values)[0] if np.ndim(values) else np.size(keys) == np.size(values),
             errors.InvalidArgumentError,
             lambda: f"Keys and values must have the same size {np.size(keys)} vs {np.shape(values)[0]}")
-    if ctx.has(handle.key) and kernel_type(op.type) == "InitializeTableV2":
-        return None  # an initialized table stays as it is (a re-run of tables_initializer is harmless)
+    if handle.mutable:  # a mutable table's import: cleared, then the pairs inserted (the last of equal keys wins)
+        _check_insert_arguments(current, handle, np.asarray(keys), np.asarray(values))
+        entries = {}
+        _insert(entries, keys, values, check_duplicates=False)
+        ctx.write(handle.key, HostTable(entries, np.dtype(handle.value_dtype.as_numpy_dtype)))
+        return None
+    if current is not None:
+        # TF's InitializableLookupTable::Initialize: an initialized table stays as it is (a re-run of
+        # tables_initializer is harmless) when given as many pairs as it holds; it compares only the sizes
+        require(np.size(keys) == len(current.entries), errors.FailedPreconditionError,
+                "Table was already initialized with different data.")
+        return None
     entries = {}
     _insert(entries, keys, values, check_duplicates=True)
     ctx.write(handle.key, HostTable(entries, np.asarray(values).dtype))
