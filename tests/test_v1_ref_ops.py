@@ -770,3 +770,56 @@ def test_queue_runner_defs_round_trip_through_tf(tmp_path):
                     coord.request_stop()
                     coord.join(threads, stop_grace_period_secs=10)
     assert list(run(v1)) == list(run(tf)) == [1, 2, 3]
+
+
+def _as_v1_stacks(graph_def):
+    """TF 1.0's while-loop gradient: `Stack` (no max_size input), StackPush/StackPop, and the ref handle
+    entering the loops through RefEnter (TF 1.4 switched to StackV2's resource handle)."""
+    from tensorflow.core.framework import types_pb2
+    refs = set()
+    for node in graph_def.node:
+        if node.op in ("StackV2", "StackPushV2", "StackPopV2"):
+            node.op = node.op[:-2]
+        if node.op == "Stack":
+            control = [i for i in node.input if i.startswith("^")]
+            del node.input[:]
+            node.input.extend(control)
+            refs.add(node.name)
+    grown = True
+    while grown:  # the handle's Enter / Identity nodes, in any order
+        grown = False
+        for node in graph_def.node:
+            if node.op in ("Enter", "Identity") and node.input and node.input[0].split(":")[0] in refs:
+                node.op = "Ref" + node.op
+                node.attr["T"].type = types_pb2.DT_STRING
+                refs.add(node.name)
+                grown = True
+    return graph_def
+
+
+def test_tf_1_0_while_loop_gradient_with_v1_stacks():
+    """tf.gradients of a TF 1 while loop, as TF 1.0-1.3 wrote it (V1 stacks): values as TF's, and the
+    gradient step compiles from its second run (the stacks as run state, sized from the first run)."""
+    v1, _ = _gen()
+    graph = v1.Graph()
+    with graph.as_default(), oracle.control_flow_v2(False):
+        x = v1.placeholder(v1.float32, [3], name="x")
+        weights = v1.constant([0.5, -1.0, 2.0])
+        _, h = v1.while_loop(lambda i, h: i < 4, lambda i, h: (i + 1, v1.tanh(h * weights + x)),
+                             [v1.constant(0), v1.zeros([3])], name="loop")
+        v1.identity(v1.gradients(v1.reduce_sum(h * h), x)[0], name="dx")
+    graph_def = _as_v1_stacks(graph.as_graph_def())
+    assert {"Stack", "StackPush", "StackPop", "RefEnter"} <= {n.op for n in graph_def.node}
+    feed = {"x:0": np.array([0.1, 0.2, 0.3], np.float32)}
+    with v1.Graph().as_default():
+        v1.import_graph_def(graph_def, name="")
+        with v1.Session() as sess:
+            want = sess.run(["dx:0"], feed)
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            compiled_before = tf.stats()["compiled_runs"]
+            got = [sess.run(["dx:0"], feed) for _ in range(3)]
+            assert tf.stats()["compiled_runs"] > compiled_before
+    for values in got:
+        oracle.assert_same_values(values, want, 1e-5, 1e-6, "dx")
