@@ -11,7 +11,6 @@ imported graph and runs the steps once more.
 """
 from __future__ import annotations
 
-import os
 import re
 import types
 
@@ -279,12 +278,12 @@ CASES = {
     "MutableHashTableOfTensors": (_mutable_hash_table_of_tensors, [["insert"], ["find:0", "size:0"],
                                                                    ["export:0", "export:1"]],
                                   {2: _sorted_export}, False),
-    "MutableDenseHashTableV2": (_dense_hash_table, [["size:0"], ["insert"], ["find:0", "size:0", "export:0", "export:1"],
-                                                    ["insert2"], ["find:0", "export:0", "export:1"], ["remove"],
-                                                    ["find:0", "size:0", "export:0", "export:1"], ["insert2"],
-                                                    ["export:0", "export:1", "size:0"], ["import"],
-                                                    ["find:0", "size:0", "export:0"], ["insert_pairs"],
-                                                    ["find_pairs:0", "export_pairs:0", "export_pairs:1"]], {}, False),
+    "MutableDenseHashTableV2": (_dense_hash_table,
+                                [["size:0"], ["insert"], ["find:0", "size:0", "export:0", "export:1"], ["insert2"],
+                                 ["find:0", "export:0", "export:1"], ["remove"],
+                                 ["find:0", "size:0", "export:0", "export:1"], ["insert2"],
+                                 ["export:0", "export:1", "size:0"], ["import"], ["find:0", "size:0", "export:0"],
+                                 ["insert_pairs"], ["find_pairs:0", "export_pairs:0", "export_pairs:1"]], {}, False),
     "MutableDenseHashTable": (_dense_hash_table_v1, [["insert"], ["find:0", "size:0", "export:0", "export:1"]], {},
                               True),
     "InitializeTableFromTextFile": (_text_file_table, [["init"], ["find:0", "size:0"]], {}, False),
