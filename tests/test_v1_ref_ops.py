@@ -822,3 +822,19 @@ def test_tf_1_0_while_loop_gradient_with_v1_stacks():
             assert tf.stats()["compiled_runs"] > compiled_before
     for values in got:
         oracle.assert_same_values(values, want, 1e-5, 1e-6, "dx")
+
+
+def test_chained_ref_outputs_write_their_variable():
+    """`assign_add(assign(v, a), b)`: an Assign's output_ref is the variable itself (TF 1's accumulate_n,
+    and hand-written TF 1 graphs), for VariableV2 as for the V1 ops."""
+    v1 = oracle.tf1()
+
+    def build(lib):
+        v = lib.Variable([0.0, 0.0], name="v", use_resource=False)
+        chained = lib.assign_add(lib.assign(v, [1.0, 2.0]), [3.0, 4.0])
+        scattered = lib.scatter_add(lib.assign_sub(chained, [1.0, 1.0]), [0], [10.0])
+        with lib.control_dependencies([scattered]):
+            return [lib.identity(v)]
+    want = oracle.run(v1, build, init_variables=True)
+    got = oracle.run(tf, build, init_variables=True)
+    oracle.assert_same_values(got, want, 0, 0, "chained")
