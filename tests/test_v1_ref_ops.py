@@ -126,6 +126,42 @@ def _dense_hash_table_v1(tf1, g, paths):
     g.L.lookup_table_export_v2(t, tf1.int64, tf1.int32, name="export")
 
 
+def _anonymous_tables(tf1, g, paths):
+    """TF 2's anonymous tables: a new table each run, which the same run initializes and reads."""
+    t = g.L.anonymous_hash_table(key_dtype=tf1.string, value_dtype=tf1.int32, name="table")
+    init = g.L.initialize_table_v2(t, tf1.constant(["a", "b"]), tf1.constant([1, 2]), name="init")
+    with tf1.control_dependencies([init]):
+        g.L.lookup_table_find_v2(t, tf1.constant(["b", "c"]), tf1.constant(-1), name="find")
+    g.L.lookup_table_size_v2(t, name="size")
+    m = g.L.anonymous_mutable_hash_table_of_tensors(key_dtype=tf1.int64, value_dtype=tf1.float32, value_shape=[2],
+                                                    name="vectors")
+    insert = g.L.lookup_table_insert_v2(m, tf1.constant([4], tf1.int64), tf1.constant([[4.0, 5.0]]), name="insert")
+    with tf1.control_dependencies([insert]):
+        g.L.lookup_table_find_v2(m, tf1.constant([4, 5], tf1.int64), tf1.constant([0.0, 0.0]), name="find_vectors")
+    g.L.lookup_table_size_v2(m, name="size_vectors")
+    d = g.L.anonymous_mutable_dense_hash_table(empty_key=tf1.constant(-1, tf1.int64),
+                                               deleted_key=tf1.constant(-2, tf1.int64), value_dtype=tf1.int32,
+                                               initial_num_buckets=4, name="dense")
+    dense_insert = g.L.lookup_table_insert_v2(d, tf1.constant([3, 4, 5, 6], tf1.int64), tf1.constant([3, 4, 5, 6]),
+                                              name="dense_insert")
+    with tf1.control_dependencies([dense_insert]):
+        g.L.lookup_table_export_v2(d, tf1.int64, tf1.int32, name="dense_export")
+    g.L.lookup_table_find_v2(t, tf1.constant(["a"]), tf1.constant(-1), name="find_uninitialized")
+
+
+def _v2_tables(tf1, g, paths):
+    """The V2 tables the V1 ones share kernels with, as TF's Python builds them raw: static shapes from TF's
+    handle data (a mutable table's only), values."""
+    t = g.L.hash_table_v2(key_dtype=tf1.int64, value_dtype=tf1.float32, name="table")
+    g.L.initialize_table_v2(t, tf1.constant([1, 2], tf1.int64), tf1.constant([1.0, 2.0]), name="init")
+    g.L.lookup_table_find_v2(t, tf1.constant([[1, 3]], tf1.int64), tf1.constant(0.0), name="find")
+    g.L.lookup_table_export_v2(t, tf1.int64, tf1.float32, name="export")
+    m = g.L.mutable_hash_table_v2(key_dtype=tf1.string, value_dtype=tf1.int64, name="mutable")
+    g.L.lookup_table_insert_v2(m, tf1.constant(["x"]), tf1.constant([7], tf1.int64), name="insert")
+    g.L.lookup_table_find_v2(m, tf1.constant([["x", "y"]]), tf1.constant(-1, tf1.int64), name="find_m")
+    g.L.lookup_table_export_v2(m, tf1.string, tf1.int64, name="export_m")
+
+
 def _text_file_table(tf1, g, paths):
     t = g.L.hash_table(key_dtype=tf1.string, value_dtype=tf1.int64, name="vocab")
     g.L.initialize_table_from_text_file(t, tf1.constant(paths["vocab"]), key_index=-2, value_index=-1,
@@ -286,6 +322,13 @@ CASES = {
                                  ["insert_pairs"], ["find_pairs:0", "export_pairs:0", "export_pairs:1"]], {}, False),
     "MutableDenseHashTable": (_dense_hash_table_v1, [["insert"], ["find:0", "size:0", "export:0", "export:1"]], {},
                               True),
+    # each run makes new tables: a run that only reads one finds it empty (or not initialized)
+    "AnonymousHashTable": (_anonymous_tables, [["find:0"], ["find:0"], ["size:0"], ["find_vectors:0"],
+                                               ["size_vectors:0"], ["dense_export:0", "dense_export:1"],
+                                               ["find_uninitialized:0"]], {}, False),
+    "V2 tables": (_v2_tables, [["init"], ["find:0", "export:0", "export:1"], ["insert"],
+                               ["find_m:0", "export_m:0", "export_m:1"]], {1: lambda v: [v[0]] + _sorted_export(v[1:])},
+                  False),
     "InitializeTableFromTextFile": (_text_file_table, [["init"], ["find:0", "size:0"]], {}, False),
     "FIFOQueue": (_fifo_queue, [["enq_many"], ["enq"], ["size:0"], ["deq:0", "deq:1"], ["deq_many:0", "deq_many:1"],
                                 ["close"], ["is_closed:0", "size:0"], ["deq_up_to:0", "deq_up_to:1"]], {}, False),

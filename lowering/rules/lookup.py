@@ -6,6 +6,7 @@ Messages and classes follow TF's lookup kernels (lookup_table_op.cc, lookup_util
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 import numpy as np
 
@@ -26,6 +27,21 @@ class TableHandle:
     key_dtype: _dt.DType
     value_dtype: _dt.DType
     value_shape: tuple = ()   # a MutableHashTableOfTensors' values are tensors of this shape
+    # an anonymous table's contents live with its handle, for the run that made it (TF's anonymous
+    # resources die with their last handle); the others' are session state under `key`
+    scratch: Optional[dict] = dataclasses.field(default=None, compare=False)
+
+    def initialized(self, ctx) -> bool:
+        return "table" in self.scratch if self.scratch is not None else ctx.has(self.key)
+
+    def contents(self, ctx, op):
+        return self.scratch["table"] if self.scratch is not None else ctx.read(self.key, op)
+
+    def store(self, ctx, table) -> None:
+        if self.scratch is not None:
+            self.scratch["table"] = table
+        else:
+            ctx.write(self.key, table)
 
 
 @dataclasses.dataclass
@@ -81,8 +97,25 @@ def hash_table(ctx, op):
 def dense_hash_table(ctx, op, empty_key, deleted_key):
     """TF's kernel makes the table (checking its attrs and keys) when the op first runs."""
     handle = _handle(op, mutable=True)
-    if not ctx.has(handle.key):
-        ctx.write(handle.key, DenseTable.create(op, empty_key, deleted_key))
+    if not handle.initialized(ctx):
+        handle.store(ctx, DenseTable.create(op, empty_key, deleted_key))
+    return handle
+
+
+_ANONYMOUS = {"AnonymousHashTable": False, "AnonymousMutableHashTable": True,
+              "AnonymousMutableHashTableOfTensors": True}  # op type -> mutable
+
+
+@lowers(*_ANONYMOUS, context=True, host=True)
+def anonymous_table(ctx, op):
+    """A new, empty table every run: its contents live with the handle (`scratch`), not in the session."""
+    return dataclasses.replace(_handle(op, _ANONYMOUS[op.type]), key=("anonymous table", op.name), scratch={})
+
+
+@lowers("AnonymousMutableDenseHashTable", context=True, host=True)
+def anonymous_dense_hash_table(ctx, op, empty_key, deleted_key):
+    handle = dataclasses.replace(_handle(op, mutable=True), key=("anonymous table", op.name), scratch={})
+    handle.store(ctx, DenseTable.create(op, empty_key, deleted_key))
     return handle
 
 
@@ -140,8 +173,8 @@ def _require_mutable(op, handle: TableHandle, what: str) -> None:
 
 
 def _table(ctx, op, handle, what: str = "find") -> HostTable:
-    if ctx.has(handle.key):
-        return ctx.read(handle.key, op)
+    if handle.initialized(ctx):
+        return handle.contents(ctx, op)
     if handle.mutable:
         return HostTable({}, np.dtype(handle.value_dtype.as_numpy_dtype))
     if what in ("size", "insert"):  # an uninitialized HashTable has size 0 and refuses inserts anyway
@@ -164,9 +197,9 @@ def _insert(entries: dict, keys, values, check_duplicates: bool) -> None:
 @lowers("InitializeTableV2", "LookupTableImportV2", context=True, host=True)
 def initialize_table(ctx, op, handle, keys, values):
     _match_signature(op, handle)
-    current = ctx.read(handle.key, op) if ctx.has(handle.key) else None
+    current = handle.contents(ctx, op) if handle.initialized(ctx) else None
     if isinstance(current, DenseTable):  # LookupTableImport of a dense table: its buckets
-        ctx.write(handle.key, current.imported(keys, values))
+        handle.store(ctx, current.imported(keys, values))
         return None
     require(np.size(keys) == np.shape(values)[0] if np.ndim(values) else np.size(keys) == np.size(values),
             errors.InvalidArgumentError,
@@ -175,7 +208,7 @@ def initialize_table(ctx, op, handle, keys, values):
         _check_insert_arguments(current, handle, np.asarray(keys), np.asarray(values))
         entries = {}
         _insert(entries, keys, values, check_duplicates=False)
-        ctx.write(handle.key, HostTable(entries, np.dtype(handle.value_dtype.as_numpy_dtype)))
+        handle.store(ctx, HostTable(entries, np.dtype(handle.value_dtype.as_numpy_dtype)))
         return None
     if current is not None:
         # TF's InitializableLookupTable::Initialize: an initialized table stays as it is (a re-run of
@@ -185,7 +218,7 @@ def initialize_table(ctx, op, handle, keys, values):
         return None
     entries = {}
     _insert(entries, keys, values, check_duplicates=True)
-    ctx.write(handle.key, HostTable(entries, np.asarray(values).dtype))
+    handle.store(ctx, HostTable(entries, np.asarray(values).dtype))
     return None
 
 
@@ -212,7 +245,7 @@ def _convert(field, dtype: np.dtype, line, line_number: int):
 
 @lowers("InitializeTableFromTextFileV2", context=True, host=True)
 def initialize_table_from_text_file(ctx, op, handle, filename):
-    if ctx.has(handle.key):
+    if handle.initialized(ctx):
         return None
     key_dtype = np.dtype(handle.key_dtype.as_numpy_dtype)
     value_dtype = np.dtype(handle.value_dtype.as_numpy_dtype)
@@ -246,7 +279,7 @@ def initialize_table_from_text_file(ctx, op, handle, filename):
         value = np.empty(1, dtype=value_dtype)
         value[0] = _convert(v, value_dtype, line, n)
         _insert(entries, key, value, True)
-    ctx.write(handle.key, HostTable(entries, value_dtype))
+    handle.store(ctx, HostTable(entries, value_dtype))
     return None
 
 
@@ -286,11 +319,11 @@ def lookup_table_insert(ctx, op, handle, keys, values):
     _check_insert_arguments(table, handle, np.asarray(keys), np.asarray(values))
     _require_mutable(op, handle, "Insert")
     if isinstance(table, DenseTable):
-        ctx.write(handle.key, table.inserted(keys, values))
+        handle.store(ctx, table.inserted(keys, values))
         return None
     entries = dict(table.entries)
     _insert(entries, keys, values, check_duplicates=False)
-    ctx.write(handle.key, HostTable(entries, table.value_dtype))
+    handle.store(ctx, HostTable(entries, table.value_dtype))
     return None
 
 
@@ -300,12 +333,12 @@ def lookup_table_remove(ctx, op, handle, keys):
     _require_mutable(op, handle, "Remove")
     table = _table(ctx, op, handle)
     if isinstance(table, DenseTable):
-        ctx.write(handle.key, table.removed(keys))
+        handle.store(ctx, table.removed(keys))
         return None
     entries = dict(table.entries)
     for k in np.asarray(keys).reshape(-1):
         entries.pop(_key(k), None)
-    ctx.write(handle.key, HostTable(entries, table.value_dtype))
+    handle.store(ctx, HostTable(entries, table.value_dtype))
     return None
 
 
