@@ -34,6 +34,7 @@ from graphcompat.ops import grad_ops as _grad_ops, sharded_save_ops as _sharded_
 from graphcompat.ops import list_ops as _list_ops  # noqa: F401,E402  (TF 2's TensorLists: control flow v2 loops)
 from graphcompat.ops import stack_ops as _stack_ops  # noqa: F401,E402  (TF 1's while-loop gradients)
 from graphcompat.ops import legacy_ops as _legacy_ops  # noqa: F401,E402  (TF 1.x op types old GraphDefs hold)
+from graphcompat.ops import ref_handle_ops as _ref_handle_ops  # noqa: F401,E402  (TF 1's ref-handle resource ops)
 from graphcompat.ops import special_functions_ops as _special_functions_ops  # noqa: F401,E402
 from graphcompat.ops import rnn_ops as _rnn_ops  # noqa: F401,E402  (TF's fused RNN kernels: contrib LSTMBlockCell & co.)
 # --- (end importer) --------------------------------------------------------------------------------

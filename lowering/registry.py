@@ -60,6 +60,29 @@ def lowers(*op_types: str, context: bool = False, host: bool = False, host_input
     return register
 
 
+# op type -> the op type whose kernel it runs (TF 1's ref-handle ops: `HashTable` runs `HashTableV2`'s)
+_KERNEL_OF: dict = {}
+
+
+def lowers_as(kernel: str, *op_types: str) -> None:
+    """Op types whose TF kernel is `kernel`'s with the same inputs and attrs: TF 1's ref-handle op types
+    (`FIFOQueue`, `QueueDequeue`, `HashTable`, `ReaderRead` ...) whose handle is a `Ref(string)` where the
+    V2 type's is a `resource`. The handle names the same session resource either way, so they get
+    `kernel`'s Rule itself (the kernel must be registered already); a rule whose behaviour depends on the
+    op type that runs it asks `kernel_type(op.type)`."""
+    rule = _framework_registry.lowering_of(kernel)
+    if rule is None:
+        raise KeyError(f"lowers_as: '{kernel}' has no lowering yet (import its rule module first)")
+    for op_type in op_types:
+        _framework_registry.attach_lowering(op_type, rule)
+        _KERNEL_OF[op_type] = kernel
+
+
+def kernel_type(op_type: str) -> str:
+    """The op type whose kernel `op_type` runs (itself unless registered with `lowers_as`)."""
+    return _KERNEL_OF.get(op_type, op_type)
+
+
 def runs_on_host(rule: Rule, op) -> bool:
     """Whether this use of `rule` needs concrete host values (see `host` above)."""
     host = rule.host

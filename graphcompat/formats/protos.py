@@ -1,8 +1,8 @@
-"""Checkpoint protocol buffers that neither tensorboard nor protobuf ships.
+"""Checkpoint (and meta graph) protocol buffers that neither tensorboard nor protobuf ships.
 
-``BundleHeaderProto``, ``BundleEntryProto``, ``TensorSliceProto`` and ``CheckpointState`` are
-declared here with TensorFlow's field numbers and types (tensor_bundle.proto, tensor_slice.proto,
-checkpoint_state.proto), in a private descriptor pool under a private package name: no protoc
+``BundleHeaderProto``, ``BundleEntryProto``, ``TensorSliceProto``, ``CheckpointState`` and ``QueueRunnerDef``
+are declared here with TensorFlow's field numbers and types (tensor_bundle.proto, tensor_slice.proto,
+checkpoint_state.proto, queue_runner.proto), in a private descriptor pool under a private package name: no protoc
 step, and no clash with ``tensorflow.*`` messages when real TensorFlow is loaded in the same
 process. Wire bytes are identical to TensorFlow's.
 
@@ -79,6 +79,22 @@ def _checkpoint_file() -> descriptor_pb2.FileDescriptorProto:
 _pool.Add(_checkpoint_file())
 
 
+def _queue_runner_file() -> descriptor_pb2.FileDescriptorProto:
+    """queue_runner.proto (the error codes, an enum there, are the same varints as int32s)."""
+    file = descriptor_pb2.FileDescriptorProto(name="graphcompat_private/queue_runner.proto", package=_PACKAGE,
+                                              syntax="proto3")
+    runner = file.message_type.add(name="QueueRunnerDef")
+    _field(runner, "queue_name", 1, _FDP.TYPE_STRING)
+    _field(runner, "enqueue_op_name", 2, _FDP.TYPE_STRING, repeated=True)
+    _field(runner, "close_op_name", 3, _FDP.TYPE_STRING)
+    _field(runner, "cancel_op_name", 4, _FDP.TYPE_STRING)
+    _field(runner, "queue_closed_exception_types", 5, _FDP.TYPE_INT32, repeated=True)
+    return file
+
+
+_pool.Add(_queue_runner_file())
+
+
 def _message_class(name: str):
     descriptor = _pool.FindMessageTypeByName(f"{_PACKAGE}.{name}")
     get_class = getattr(message_factory, "GetMessageClass", None)  # protobuf >= 4.22
@@ -91,6 +107,7 @@ TensorSliceProto = _message_class("TensorSliceProto")
 BundleHeaderProto = _message_class("BundleHeaderProto")
 BundleEntryProto = _message_class("BundleEntryProto")
 CheckpointState = _message_class("CheckpointState")
+QueueRunnerDef = _message_class("QueueRunnerDef")
 
 _PROJECTOR_NAMES = ("ProjectorConfig", "EmbeddingInfo", "SpriteMetadata")
 

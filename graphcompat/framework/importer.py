@@ -1705,10 +1705,8 @@ def _import_gc_paused(graph, graph_def, prefix: str, input_map: dict, return_ele
     for final in importer.final_names.values():
         graph._names_in_use[final.lower()] = max(graph._names_in_use.get(final.lower(), 0), 1)
     importer.run()
-    if requests is None:
-        return None
-    out = []
-    for node_name, index in requests:
+    out = None if requests is None else []
+    for node_name, index in requests or ():
         built = importer.built(node_name)
         if built is None:
             raise ValueError(f"node '{node_name}' was rebuilt as part of a control-flow structure and has no "
@@ -1717,6 +1715,10 @@ def _import_gc_paused(graph, graph_def, prefix: str, input_map: dict, return_ele
             out.append(built if isinstance(built, _ops.Operation) else _op_of(built))
         else:
             out.append(built[index])
+    # TF's GraphConstructor::UpdateVersionDef: the oldest producer and the newest min_consumer of both (set
+    # last: a failed import leaves the graph as it was)
+    graph._producer = min(graph._producer, graph_def.versions.producer)
+    graph._min_consumer = max(graph._min_consumer, graph_def.versions.min_consumer)
     return out
 
 

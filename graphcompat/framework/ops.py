@@ -412,6 +412,9 @@ class Graph:
         self._seed: Optional[int] = None
         self._random_op_count = 0  # for TF's graph-seed-only rule: op seed = ops created so far
         self._version = 0
+        # GraphDef versions (TF's VersionDef): an import of an older GraphDef lowers the producer, so the
+        # graph's own GraphDef keeps the op types that version allows (TF 1's deprecated readers)
+        self._producer, self._min_consumer = 1205, 12
         self._lock = threading.RLock()
         self._attr_scope: dict = {}
         self._gradient_override_map: dict = {}
@@ -457,7 +460,7 @@ class Graph:
     @property
     def graph_def_versions(self):
         from tensorboard.compat.proto import versions_pb2
-        return versions_pb2.VersionDef(producer=1205, min_consumer=12)
+        return versions_pb2.VersionDef(producer=self._producer, min_consumer=self._min_consumer)
 
     @property
     def building_function(self) -> bool:

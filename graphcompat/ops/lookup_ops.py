@@ -23,20 +23,57 @@ from graphcompat.ops import math_ops as _math
 _SCALAR = _ts.TensorShape([])
 
 
+def _table_op(handle: _ops.Tensor):
+    """The table op a resource handle comes from (through Identity ops, as TF's handle data), else None."""
+    op = handle.op
+    while op.type == "Identity":
+        op = op.inputs[0].op
+    return op if op.type in _TABLE_TYPES else None
+
+
+def _table_shapes(handle: _ops.Tensor):
+    """(key shape, value shape) of the table a resource handle names, as TF's handle data carries them (None
+    when the handle does not come from a table op)."""
+    op = _table_op(handle)
+    if op is None:
+        return None
+    key_shape = op.inputs[0].shape if op.type in _DENSE_TYPES else _SCALAR
+    return key_shape, _ts.as_shape(op.attrs.get("value_shape", _SCALAR))
+
+
 def _find_shape(ctx: InferenceContext):
-    value_shape = ctx.shape(2)
+    """TF's ValidateTableResourceHandle: the keys less the key's own dimensions, then a value's shape."""
+    shapes = _table_shapes(ctx.inputs[0])
     keys = ctx.shape(1)
-    if keys.ndims is None or value_shape.ndims is None:
+    if shapes is None or keys.ndims is None or shapes[0].ndims is None:
         return [_ts.unknown_shape()]
-    return [keys.concatenate(value_shape)]
+    key_shape, value_shape = shapes
+    return [_ts.TensorShape(keys.as_list()[:keys.ndims - key_shape.ndims]).concatenate(value_shape)]
 
 
 def _table_attrs(stateful=True):
     return {"container": "", "shared_name": "", "use_node_name_sharing": False}
 
 
+# the table ops whose handle carries its key and value shapes (TF's handle data: the mutable tables' only)
+_TABLE_TYPES = ("MutableHashTableV2", "MutableHashTableOfTensorsV2", "MutableDenseHashTableV2",
+                "AnonymousMutableHashTable", "AnonymousMutableHashTableOfTensors", "AnonymousMutableDenseHashTable")
+_DENSE_TYPES = ("MutableDenseHashTableV2", "AnonymousMutableDenseHashTable")  # keys shaped like their empty key
 defop("HashTableV2", "-> table_handle: resource", attrs=_table_attrs(), shape=scalar_shape, stateful=True)
 defop("MutableHashTableV2", "-> table_handle: resource", attrs=_table_attrs(), shape=scalar_shape, stateful=True)
+defop("MutableHashTableOfTensorsV2", "-> table_handle: resource",
+      attrs=dict(_table_attrs(), value_shape=_ts.TensorShape([])), shape=scalar_shape, stateful=True)
+defop("MutableDenseHashTableV2", "empty_key: key_dtype, deleted_key: key_dtype -> table_handle: resource",
+      attrs=dict(_table_attrs(), value_shape=_ts.TensorShape([]), initial_num_buckets=131072, max_load_factor=0.8),
+      shape=scalar_shape, stateful=True)
+# TF 2's anonymous tables: a new table each time the op runs (it lives as long as its handle: one run here)
+defop("AnonymousHashTable", "-> table_handle: resource", shape=scalar_shape, stateful=True)
+defop("AnonymousMutableHashTable", "-> table_handle: resource", shape=scalar_shape, stateful=True)
+defop("AnonymousMutableHashTableOfTensors", "-> table_handle: resource", attrs={"value_shape": _ts.TensorShape([])},
+      shape=scalar_shape, stateful=True)
+defop("AnonymousMutableDenseHashTable", "empty_key: key_dtype, deleted_key: key_dtype -> table_handle: resource",
+      attrs={"value_shape": _ts.TensorShape([]), "initial_num_buckets": 131072, "max_load_factor": 0.8},
+      shape=scalar_shape, stateful=True)
 defop("InitializeTableV2", "table_handle: resource, keys: Tkey, values: Tval ->", shape=no_outputs, stateful=True)
 defop("InitializeTableFromTextFileV2", "table_handle: resource, filename: string ->",
       attrs={"vocab_size": -1, "delimiter": "\t", "offset": 0}, shape=no_outputs, stateful=True)
@@ -47,7 +84,7 @@ defop("LookupTableInsertV2", "table_handle: resource, keys: Tin, values: Tout ->
 defop("LookupTableRemoveV2", "table_handle: resource, keys: Tin ->", shape=no_outputs, stateful=True)
 defop("LookupTableImportV2", "table_handle: resource, keys: Tin, values: Tout ->", shape=no_outputs, stateful=True)
 defop("LookupTableExportV2", "table_handle: resource -> keys: Tkeys, values: Tvalues",
-      shape=lambda ctx: [_ts.TensorShape([None]), _ts.unknown_shape()], stateful=True)
+      shape=lambda ctx: [_ts.unknown_shape()] * 2, stateful=True)  # TF: "different tables, different shapes"
 
 
 class TextFileIndex:
@@ -325,17 +362,20 @@ class StaticVocabularyTable(IdTableWithHashBuckets):
 
 
 class MutableHashTable(LookupInterface):
-    """`MutableHashTable` (MutableHashTableV2): insert, remove, lookup and export at run time."""
+    """`MutableHashTable` (MutableHashTableV2, or MutableHashTableOfTensorsV2 for a default that is not a
+    scalar): insert, remove, lookup and export at run time."""
 
     def __init__(self, key_dtype, value_dtype, default_value, name: str = "MutableHashTable",
                  checkpoint: bool = True):
         super().__init__(key_dtype, value_dtype)
         self._default_value = convert_to_tensor(default_value, dtype=self._value_dtype)
         self._value_shape = self._default_value.shape
-        self._resource_handle = apply_op("MutableHashTableV2", [], {"key_dtype": self._key_dtype,
-                                                                    "value_dtype": self._value_dtype,
-                                                                    "value_shape": self._value_shape},
-                                         name=name)
+        attrs = {"key_dtype": self._key_dtype, "value_dtype": self._value_dtype}
+        if self._value_shape.ndims == 0:
+            self._resource_handle = apply_op("MutableHashTableV2", [], attrs, name=name)
+        else:  # TF's table of vectors
+            self._resource_handle = apply_op("MutableHashTableOfTensorsV2", [],
+                                             dict(attrs, value_shape=self._value_shape), name=name)
         self._table_name = self._resource_handle.op.name.split("/")[-1]
 
     def lookup(self, keys, dynamic_default_values=None, name: Optional[str] = None) -> _ops.Tensor:

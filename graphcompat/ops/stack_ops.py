@@ -6,9 +6,8 @@ a `StackPushV2` per forward iteration, a `StackPopV2` per backward iteration. gr
 that such graphs import (graphcompat/framework/importer.py) and run (lowering/rules/stacks.py). As TF's
 kernels, a stack lives for one run (TF's per-step container): each run of `StackV2` makes a new, empty one.
 
-The legacy ref-handle ops (`Stack`, `StackPush`, `StackPop`, `StackClose`: a `string` ref handle) are
-not defined: TF's Python writes the V2 ops, and a ref handle that is a `string` pair would need a
-handle type of its own; a GraphDef using them fails to import with one NotFoundError naming them.
+TF 1's first stack ops (`Stack`, `StackPush`, `StackPop`, `StackClose`, with a `Ref(string)` handle and
+no max_size) are in graphcompat/ops/ref_handle_ops.py and run these kernels.
 """
 from __future__ import annotations
 

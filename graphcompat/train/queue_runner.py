@@ -16,15 +16,30 @@ from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
 
 
+def _prepend_scope(name: str, scope) -> str:
+    """TF's ops.prepend_name_scope for a node name."""
+    return f"{scope}/{name}" if scope else name
+
+
+def _strip_scope(name: str, scope) -> str:
+    """TF's ops.strip_name_scope for a node name."""
+    return name[len(scope) + 1:] if scope and name.startswith(scope + "/") else name
+
+
 class QueueRunner:
     """`tf.train.QueueRunner(queue=None, enqueue_ops=None, close_op=None, cancel_op=None,
     queue_closed_exception_types=None, queue_runner_def=None, import_scope=None)`."""
 
     def __init__(self, queue=None, enqueue_ops=None, close_op=None, cancel_op=None,
                  queue_closed_exception_types=None, queue_runner_def=None, import_scope=None):
+        self._lock = threading.Lock()
+        self._runs_per_session: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self._exceptions_raised: list = []
         if queue_runner_def is not None:
-            raise NotImplementedError("tf.train.QueueRunner(queue_runner_def=...): QueueRunnerDef protos are "
-                                      "not supported by graphcompat")
+            if queue or enqueue_ops:
+                raise ValueError("queue_runner_def and queue are mutually exclusive.")
+            self._init_from_proto(queue_runner_def, import_scope)
+            return
         if not queue or not enqueue_ops:
             raise ValueError("Must provide queue and enqueue_ops.")
         self._queue = queue
@@ -42,9 +57,21 @@ class QueueRunner:
         if self._cancel_op is None:
             self._cancel_op = self._queue.close(cancel_pending_enqueues=True)
         self._queue_closed_exception_types = tuple(queue_closed_exception_types or (errors.OutOfRangeError,))
-        self._lock = threading.Lock()
-        self._runs_per_session: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-        self._exceptions_raised: list = []
+
+    def _init_from_proto(self, queue_runner_def, import_scope=None) -> None:
+        """TF's: the queue, enqueue, close and cancel ops by name (the queue is its op, as in TF)."""
+        graph = _ops.get_default_graph()
+
+        def element(name: str):
+            return graph.as_graph_element(_prepend_scope(name, import_scope))
+        self._queue = element(queue_runner_def.queue_name)
+        self._enqueue_ops = [element(name) for name in queue_runner_def.enqueue_op_name]
+        self._close_op = element(queue_runner_def.close_op_name)
+        self._cancel_op = element(queue_runner_def.cancel_op_name)
+        # QueueRunnerDefs older than the field name none: OutOfRangeError, as TF's legacy support
+        self._queue_closed_exception_types = tuple(
+            errors.exception_type_from_error_code(code) for code in queue_runner_def.queue_closed_exception_types) \
+            or (errors.OutOfRangeError,)
 
     @property
     def queue(self):
@@ -140,13 +167,21 @@ class QueueRunner:
         return threads
 
     def to_proto(self, export_scope=None):
-        raise NotImplementedError("tf.train.QueueRunner.to_proto: QueueRunnerDef protos are not supported by "
-                                  "graphcompat")
+        """TF's QueueRunnerDef of this runner (None when its queue is outside `export_scope`)."""
+        from graphcompat.formats.protos import QueueRunnerDef
+        if export_scope is not None and not self.queue.name.startswith(export_scope):
+            return None
+        proto = QueueRunnerDef(queue_name=_strip_scope(self.queue.name, export_scope))
+        proto.enqueue_op_name.extend(_strip_scope(op.name, export_scope) for op in self.enqueue_ops)
+        proto.close_op_name = _strip_scope(self.close_op.name, export_scope)
+        proto.cancel_op_name = _strip_scope(self.cancel_op.name, export_scope)
+        proto.queue_closed_exception_types.extend(
+            errors.error_code_from_exception_type(cls) for cls in self._queue_closed_exception_types)
+        return proto
 
     @staticmethod
-    def from_proto(queue_runner_def, import_scope=None):
-        raise NotImplementedError("tf.train.QueueRunner.from_proto: QueueRunnerDef protos are not supported by "
-                                  "graphcompat")
+    def from_proto(queue_runner_def, import_scope=None) -> "QueueRunner":
+        return QueueRunner(queue_runner_def=queue_runner_def, import_scope=import_scope)
 
 
 def add_queue_runner(qr: QueueRunner, collection: str = _ops.GraphKeys.QUEUE_RUNNERS) -> None:

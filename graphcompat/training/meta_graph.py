@@ -54,6 +54,9 @@ def _add_collection_def(meta_graph_def, key: str, graph: _ops.Graph, export_scop
             if export_scope:
                 names = [n[len(export_scope) + 1:] if n.startswith(export_scope + "/") else n for n in names]
             col.node_list.value.extend(names)
+        elif all(hasattr(v, "enqueue_ops") and hasattr(v, "to_proto") for v in items):  # QueueRunners
+            protos = [v.to_proto(export_scope) for v in items]
+            col.bytes_list.value.extend(p.SerializeToString() for p in protos if p is not None)
         elif all(isinstance(v, (bytes, str)) for v in items):
             col.bytes_list.value.extend(v.encode() if isinstance(v, str) else v for v in items)
         elif all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in items):
@@ -198,6 +201,12 @@ def restore_collections(graph: _ops.Graph, meta_graph_def, import_scope: Optiona
                 for blob in col.bytes_list.value:
                     saver_def = _scoped_saver_def(saver_pb2.SaverDef.FromString(blob), scope)
                     graph.add_to_collection(key, Saver(saver_def=saver_def, name=scope or None))
+            elif key == _ops.GraphKeys.QUEUE_RUNNERS:
+                from graphcompat.formats.protos import QueueRunnerDef
+                from graphcompat.train.queue_runner import QueueRunner
+                for blob in col.bytes_list.value:
+                    graph.add_to_collection(key, QueueRunner.from_proto(QueueRunnerDef.FromString(blob),
+                                                                        import_scope=scope or None))
             elif key in ("cond_context", "while_context"):
                 continue  # TF1 control-flow contexts: the import rebuilt their structures as tf.cond/while_loop
             else:

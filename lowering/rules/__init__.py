@@ -40,5 +40,6 @@ from lowering.rules import debug  # noqa: F401
 from lowering.rules import sparse_grads  # noqa: F401
 from lowering.rules import sparse_map  # noqa: F401
 from lowering.rules import legacy  # noqa: F401  (after the families whose rules the TF 1.x op types share)
+from lowering.rules import ref_handles  # noqa: F401  (after lookup, queues, readers, state, stacks: reuses their rules)
 from lowering.rules import special_functions  # noqa: F401
 from lowering.rules import rnn  # noqa: F401

@@ -23,7 +23,7 @@ import numpy as np
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
-from lowering.registry import lowers
+from lowering.registry import kernel_type, lowers
 
 # A blocked attempt re-checks that its Session is still open this often (seconds).
 _POLL_SECONDS = 0.1
@@ -124,7 +124,7 @@ class HostQueue:
     @classmethod
     def from_op(cls, op, store: dict, key, name: str) -> "HostQueue":
         attrs = op.attrs
-        kind = cls._KINDS[op.type]
+        kind = cls._KINDS[kernel_type(op.type)]
         dtypes = [np.dtype(_dt.as_dtype(t).as_numpy_dtype) for t in attrs["component_types"]]
         shapes = [None if s.ndims is None else tuple(-1 if d is None else d for d in s.as_list())
                   for s in attrs.get("shapes") or []] or None
@@ -138,14 +138,13 @@ class HostQueue:
         return cls(kind, name, dtypes, shapes, int(attrs.get("capacity", -1)), store, key,
                    int(attrs.get("min_after_dequeue", 0)), (int(attrs.get("seed", 0)), int(attrs.get("seed2", 0))),
                    {"capacity": attrs.get("capacity"), "component_types": list(attrs["component_types"]),
-                    "type": op.type})
+                    "type": kernel_type(op.type)})
 
     def check_matches(self, op) -> None:
         """A second op naming the same shared queue must agree with it (TF's MatchesNodeDef)."""
         mine = self._node_attrs
-        if op.type != mine["type"]:
-            raise errors.InvalidArgumentError(None, op, f"Shared queue '{self.name}' has type '{mine['type']}' "
-                                              f"that does not match type of Node '{op.name}': {op.type}")
+        if kernel_type(op.type) != mine["type"]:  # TF's V1 and V2 queue ops share a queue
+            raise errors.InvalidArgumentError(None, op, f"Expected {self.kind}, found {op.type}")
         if int(op.attrs.get("capacity", -1)) != mine["capacity"]:
             raise errors.InvalidArgumentError(None, op, f"Shared queue '{self.name}' has capacity "
                                               f"{mine['capacity']} but requested capacity was "

@@ -20,7 +20,7 @@ import numpy as np
 from graphcompat.formats import records as _records
 from graphcompat.formats.errors import FormatError
 from graphcompat.framework import errors
-from lowering.registry import lowers
+from lowering.registry import kernel_type, lowers
 from lowering.rules.queues import get_or_create
 
 _ERROR_CLASSES = {"DATA_LOSS": errors.DataLossError, "NOT_FOUND": errors.NotFoundError,
@@ -157,8 +157,9 @@ class HostReader:
 
     def __init__(self, op, name: str):
         self.name = name
-        self.kind = op.type
-        self._source = _SOURCES[op.type]
+        self.kind = kernel_type(op.type)
+        self.tf_name = f"{self.kind[:-2]} '{op.name}'"  # ReaderBase::name(), as TF's errors print it
+        self._source = _SOURCES[self.kind]
         self._attrs = dict(op.attrs)
         self._lock = threading.Lock()
         self.work_started = 0
@@ -234,16 +235,39 @@ class HostReader:
             try:
                 started, finished, produced, work = _decode_state(state)
             except ValueError:
-                self.work_started = self.work_finished = self.num_records_produced = 0
-                self._work = None
-                raise errors.InvalidArgumentError(None, op, f"Could not parse state for {self.name}: "
-                                                  f"{state!r}") from None
-            if started < 0 or finished < 0 or produced < 0 or finished > started:
-                self.work_started = self.work_finished = self.num_records_produced = 0
-                self._work = None
-                raise errors.InvalidArgumentError(None, op, f"Unexpected value when restoring in {self.name}")
-            self.work_started, self.work_finished, self.num_records_produced = started, finished, produced
-            self._work = _Work(self._source, work, self._attrs, op) if work else None
+                message = f"Could not parse state for {self.tf_name}: {_c_escape(state)}"
+            else:
+                if started < 0 or finished < 0 or produced < 0:
+                    message = f"Unexpected negative value when restoring in {self.tf_name}: "
+                elif started > finished:
+                    message = f"Inconsistent work started vs. finished when restoring in {self.tf_name}: "
+                else:
+                    self.work_started, self.work_finished, self.num_records_produced = started, finished, produced
+                    self._work = _Work(self._source, work, self._attrs, op) if work else None
+                    return
+                message += _state_text(started, finished, produced, work)
+            # TF's ReaderBase::RestoreState resets the reader when a state is rejected
+            self.work_started = self.work_finished = self.num_records_produced = 0
+            self._work = None
+            raise errors.InvalidArgumentError(None, op, message)
+
+
+_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord('"'): '\\"', ord("'"): "\\'",
+            ord("\\"): "\\\\"}
+
+
+def _c_escape(data: bytes) -> str:
+    """absl::CEscape (protobuf's text format escapes bytes the same way)."""
+    return "".join(_ESCAPES.get(b) or (chr(b) if 32 <= b < 127 else f"\\{b:03o}") for b in data)
+
+
+def _state_text(started: int, finished: int, produced: int, work: bytes) -> str:
+    """ReaderBaseState's DebugString (protobuf's text format; fields at their default are left out)."""
+    fields = [f"{field}: {value}\n" for field, value in (("work_started", started), ("work_finished", finished),
+                                                        ("num_records_produced", produced)) if value]
+    if work:
+        fields.append(f'current_work: "{_c_escape(work)}"\n')
+    return "".join(fields)
 
 
 def _varint(value: int) -> bytes:
@@ -286,7 +310,8 @@ def _decode_state(data: bytes):
         tag = varint()
         field, wire = tag >> 3, tag & 7
         if wire == 0 and field in values:
-            values[field] = varint()
+            value = varint()
+            values[field] = value - (1 << 64) if value >= 1 << 63 else value  # int64 fields
         elif wire == 2 and field == 4:
             n = varint()
             work, i = data[i:i + n], i + n

@@ -26,6 +26,20 @@ def _value(ctx, x):
     return ctx.deref(x) if isinstance(x, Ref) else x
 
 
+def _variable(ctx, op, ref) -> Ref:
+    """The variable a ref input names. TF's ref outputs (an Assign's `output_ref`, a scatter's) alias their
+    own ref input, and TF 1 graphs chain them (`assign_add(assign(v, 0), x)`, accumulate_n's temporary
+    variable): such an input arrives here as the value its op returned, so follow input 0 back to a Ref."""
+    tensor = op._inputs[0]
+    while not isinstance(ref, Ref):
+        source = tensor.op
+        if not source._inputs or not source._inputs[0].dtype.is_ref_dtype:
+            raise errors.InvalidArgumentError(None, op, f"{op.type} needs a variable's ref as its first input")
+        tensor = source._inputs[0]
+        ref = ctx.env.get(tensor)
+    return ref
+
+
 def _is_state_buffer(ctx, value) -> bool:
     if not isinstance(value, jnp.ndarray):
         return False
@@ -34,6 +48,7 @@ def _is_state_buffer(ctx, value) -> bool:
 
 @lowers("Assign", context=True)
 def assign(ctx, op, ref, value):
+    ref = _variable(ctx, op, ref)
     value = _value(ctx, value)
     dtype = np.dtype(op.attrs["T"].as_numpy_dtype)
     # string variables (e.g. match_filenames_once) hold numpy object arrays: such plans run on the host
@@ -55,6 +70,7 @@ def assign(ctx, op, ref, value):
 
 @lowers("AssignAdd", context=True)
 def assign_add(ctx, op, ref, value):
+    ref = _variable(ctx, op, ref)
     new = ctx.read(ref.key, ref.op) + _value(ctx, value)
     ctx.write(ref.key, new)
     return new
@@ -62,6 +78,7 @@ def assign_add(ctx, op, ref, value):
 
 @lowers("AssignSub", context=True)
 def assign_sub(ctx, op, ref, value):
+    ref = _variable(ctx, op, ref)
     new = ctx.read(ref.key, ref.op) - _value(ctx, value)
     ctx.write(ref.key, new)
     return new
@@ -84,6 +101,7 @@ def _check_scatter_shapes(var_shape, indices_shape, updates_shape) -> None:
 
 def _scatter_rule(update):
     def rule(ctx, op, ref, indices, updates):
+        ref = _variable(ctx, op, ref)
         var = ctx.read(ref.key, ref.op)
         indices = _value(ctx, indices)
         updates = jnp.asarray(_value(ctx, updates), dtype=var.dtype)
