@@ -1,0 +1,187 @@
+"""Op types real TF graphs contain that graphcompat's builders do not record (graphcompat/ops/more_tf_ops.py and
+friends): each case is a GraphDef written node by node (tests/test_legacy_ops.py's `build`), imported with
+`tf.import_graph_def` and run; real TensorFlow runs the same GraphDef and the results must agree (values,
+dtypes, shapes; random ops bit for bit). Then TF's kernel errors for bad inputs, and the ops TF 2.21 itself
+cannot run (its kernels for TopK and TileGrad carry constraints of the newer ops) against their TF 1.x kernels.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphcompat as tf
+from graphcompat.framework import dtypes as _dt
+from tests import oracle
+from tests.test_legacy_ops import C, Ref, _outcome, build, run_graphcompat, run_tf
+
+pytestmark = pytest.mark.oracle
+RNG = np.random.RandomState(12)
+OLD = 2  # a producer older than the deprecations of TopK (7), TileGrad (3), RandomCrop (8), QuantizeAndDequantize
+
+
+def f32(*shape, low=-1.0, high=1.0):
+    return RNG.uniform(low, high, shape).astype(np.float32)
+
+
+def _tri_band(k, m, lower=True, dtype=np.float32):
+    band = RNG.uniform(-1, 1, (k, m)).astype(dtype)
+    band[0 if lower else k - 1] = RNG.uniform(1.0, 2.0, m)  # the diagonal: well conditioned
+    return band
+
+
+_DUP = np.array([[1, 2, 1, 2], [3, 4, 3, 4], [1, 2, 1, 2]], np.int32)
+_FDUP = np.array([[0.0, 1.5, -0.0], [2.0, np.nan, 2.0], [0.0, 1.5, 0.0]], np.float32)
+
+# (id, op type, inputs, attrs, number of outputs compared, tolerance (None: exact), extra nodes)
+CASES = [
+    # --- array / math -----------------------------------------------------------------------------------
+    ("unique_v2_axis0", "UniqueV2", [_DUP, C(np.int64([0]))], {}, 2, None, ()),
+    ("unique_v2_axis1", "UniqueV2", [_DUP, C(np.int32([1]))], {"out_idx": _dt.int64}, 2, None, ()),
+    ("unique_v2_neg_axis", "UniqueV2", [_DUP, C(np.int64([-1]))], {}, 2, None, ()),
+    ("unique_v2_vector", "UniqueV2", [np.array([3, 1, 3, 7, 1], np.int64), C(np.int64([]))], {}, 2, None, ()),
+    ("unique_v2_float", "UniqueV2", [_FDUP, C(np.int64([0]))], {}, 2, None, ()),
+    ("unique_v2_float_cols", "UniqueV2", [_FDUP, C(np.int64([1]))], {}, 2, None, ()),
+    ("unique_v2_3d", "UniqueV2", [np.tile(_DUP[:, None, :], (1, 2, 1)), C(np.int64([0]))], {}, 2, None, ()),
+    ("unique_v2_string", "UniqueV2", [np.array([b"a", b"b", b"a"], object), C(np.int64([0]))], {}, 2, None, ()),
+    ("unique_counts_v2_axis1", "UniqueWithCountsV2", [_DUP, C(np.int64([1]))], {}, 3, None, ()),
+    ("unique_counts_v2_axis0", "UniqueWithCountsV2", [_DUP.astype(np.float64), C(np.int32([0]))],
+     {"out_idx": _dt.int64}, 3, None, ()),
+    ("unique_counts_v2_bool", "UniqueWithCountsV2", [np.array([True, False, True]), C(np.int64([]))], {}, 3,
+     None, ()),
+    ("to_bool_scalar0", "ToBool", [np.float32(0)], {}, 1, None, ()),
+    ("to_bool_scalar", "ToBool", [np.int32(-3)], {}, 1, None, ()),
+    ("to_bool_vector", "ToBool", [np.zeros(2, np.float32)], {}, 1, None, ()),
+    ("to_bool_empty", "ToBool", [np.zeros((2, 0), np.int64)], {}, 1, None, ()),
+    ("to_bool_string", "ToBool", [np.array(b"", object)], {}, 1, None, ()),
+    ("to_bool_string1", "ToBool", [np.array(b"x", object)], {}, 1, None, ()),
+    ("fact", "Fact", [], {}, 1, None, ()),
+    ("accumulate_n", "AccumulateNV2", [[f32(2, 3), f32(2, 3), f32(2, 3)]], {"shape": tf.TensorShape([2, 3])}, 1,
+     1e-6, ()),
+    ("accumulate_n_i64", "AccumulateNV2", [[np.arange(4, dtype=np.int64), np.ones(4, np.int64)]],
+     {"shape": tf.TensorShape([None])}, 1, None, ()),
+    ("parallel_stitch", "ParallelDynamicStitch", [[np.int32([0, 2]), np.int32([[1], [3]])],
+                                                   [f32(2, 3), f32(2, 1, 3)]], {}, 1, None, ()),
+    ("parallel_stitch_i32", "ParallelDynamicStitch", [[np.int32([4, 1]), np.int32([0, 2, 3])],
+                                                       [np.int32([7, 8]), np.int32([1, 2, 3])]], {}, 1, None, ()),
+    ("banded_lower", "BandedTriangularSolve", [_tri_band(3, 5), f32(5, 2)], {}, 1, 1e-4, ()),
+    ("banded_upper", "BandedTriangularSolve", [_tri_band(2, 4, lower=False), f32(4, 3)], {"lower": False}, 1,
+     1e-4, ()),
+    ("banded_lower_adj", "BandedTriangularSolve", [_tri_band(3, 5), f32(5, 2)], {"adjoint": True}, 1, 1e-4, ()),
+    ("banded_upper_adj", "BandedTriangularSolve", [_tri_band(4, 4, lower=False, dtype=np.float64),
+                                                    f32(2, 4, 1).astype(np.float64)],
+     {"lower": False, "adjoint": True}, 1, 1e-9, ()),
+    ("banded_batch", "BandedTriangularSolve", [np.stack([_tri_band(2, 3), _tri_band(2, 3)]), f32(1, 3, 2)], {}, 1,
+     1e-4, ()),
+    ("qdq_v1", "QuantizeAndDequantize", [f32(3, 4) * 5], {}, 1, None, ()),
+    ("qdq_v1_range", "QuantizeAndDequantize", [f32(3, 4) * 5],
+     {"range_given": True, "input_min": -3.0, "input_max": 5.0, "num_bits": 4}, 1, None, ()),
+    ("qdq_v1_unsigned", "QuantizeAndDequantize", [np.abs(f32(6).astype(np.float64)) * 7],
+     {"signed_input": False, "num_bits": 3}, 1, None, ()),
+]
+
+
+def _compare(got, want, tol, label):
+    assert len(got) == len(want), label
+    for i, (g, w) in enumerate(zip(got, want)):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype == w.dtype, (label, i, g.shape, w.shape, g.dtype, w.dtype)
+        if w.dtype == object:
+            assert g.tolist() == w.tolist(), (label, i)
+        elif tol is None:
+            np.testing.assert_array_equal(g, w, err_msg=f"{label} output {i}")
+        else:
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol, err_msg=f"{label} output {i}")
+
+
+def _static_shapes_agree(gd, fetches, values):
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(gd, name="")
+        for name, value in zip(fetches, values):
+            static = g.get_tensor_by_name(name).shape
+            assert static.is_compatible_with(np.shape(value)), (name, static, np.shape(value))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_op_matches_tf(case):
+    _, op, inputs, attrs, n, tol, pre = case
+    gd, feed, fetches = build(op, inputs, dict(attrs, _producer=OLD), n, pre)
+    want = run_tf(gd, feed, fetches)
+    got = run_graphcompat(gd, feed, fetches)
+    _compare(got, want, tol, case[0])
+    _static_shapes_agree(gd, fetches, want)
+
+
+def _as_set(values):
+    """Eigenvalues in one order: by real part (rounded: both solvers' conjugate pairs), then imaginary part."""
+    order = np.lexsort((values.imag, np.round(values.real, 3)), axis=-1)
+    return np.take_along_axis(values, order, axis=-1)
+
+
+def test_eig_matches_tf_up_to_eigenvector_phase():
+    """Eig's eigenvalues are TF's as a set (the order is the solver's Schur form's); eigenvectors have unit
+    norm and satisfy A v = v diag(e)."""
+    a = f32(2, 4, 4).astype(np.float64)
+    for tout, x in ((_dt.complex128, a), (_dt.complex64, a.astype(np.float32))):
+        gd, feed, fetches = build("Eig", [x], {"Tout": tout}, 2)
+        got, want = run_graphcompat(gd, feed, fetches), run_tf(gd, feed, fetches)
+        tol = 1e-4 if tout == _dt.complex64 else 1e-9
+        assert got[0].dtype == want[0].dtype and got[1].shape == want[1].shape
+        np.testing.assert_allclose(_as_set(got[0]), _as_set(want[0]), rtol=tol, atol=tol)
+        np.testing.assert_allclose(np.linalg.norm(got[1], axis=-2), 1, rtol=tol, atol=tol)
+        np.testing.assert_allclose(x @ got[1], got[1] * got[0][..., None, :], rtol=tol * 10, atol=tol * 10)
+        gd, feed, fetches = build("Eig", [x], {"Tout": tout, "compute_v": False}, 2)
+        got, want = run_graphcompat(gd, feed, fetches), run_tf(gd, feed, fetches)
+        np.testing.assert_allclose(_as_set(got[0]), _as_set(want[0]), rtol=tol, atol=tol)
+        assert np.shape(got[1]) == np.shape(want[1])
+
+
+def test_tf1_kernels_tf2_cannot_run():
+    """TopK and TileGrad: TF 2.21 registers their CPU kernels with TopKV2's `index_type` / Tile's
+    `Tmultiples` constraints, attrs these NodeDefs lack, so its runtime refuses them; graphcompat runs TF 1.x's
+    kernels: TopKV2 with k from the attr, and the sum of Tile's copies."""
+    x = f32(3, 6)
+    gd, feed, fetches = build("TopK", [x], {"k": 2, "_producer": OLD}, 2)
+    assert _outcome(run_tf, gd, feed, fetches)[0] == "InvalidArgumentError"
+    values, indices = run_graphcompat(gd, feed, fetches)
+    want = np.argsort(-x, axis=-1, kind="stable")[:, :2]
+    np.testing.assert_array_equal(indices, want.astype(np.int32))
+    np.testing.assert_array_equal(values, np.take_along_axis(x, want, -1))
+    assert indices.dtype == np.int32
+    grad = f32(6, 4)
+    gd, feed, fetches = build("TileGrad", [grad, C(np.int32([3, 2]))], {"_producer": OLD})
+    got = run_graphcompat(gd, feed, fetches)[0]
+    np.testing.assert_allclose(got, grad.reshape(3, 2, 2, 2).sum(axis=(0, 2)), rtol=1e-6)
+    # it is Tile's gradient: tf.gradients of tf.tile agrees
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.constant(f32(2, 2))
+        d = tf.gradients(tf.tile(v, [3, 2]), v, grad_ys=tf.constant(grad))[0]
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(d), got, rtol=1e-6)
+
+
+# (op type, inputs, attrs, number of outputs)
+ERRORS = [
+    ("UniqueV2", [_DUP, C(np.int64([5]))], {}, 2),
+    ("UniqueV2", [_DUP, C(np.int64([0, 1]))], {}, 2),
+    ("UniqueV2", [_DUP, C(np.int64([]))], {}, 2),
+    ("UniqueWithCountsV2", [_DUP, C(np.int64([-3]))], {}, 3),
+    ("BandedTriangularSolve", [np.zeros((2, 3), np.float32), f32(3, 1)], {}, 1),
+    ("BandedTriangularSolve", [_tri_band(2, 3), f32(4, 1)], {}, 1),
+    ("BandedTriangularSolve", [_tri_band(2, 3), f32(3)], {}, 1),
+    ("BandedTriangularSolve", [f32(2, 2, 3), f32(3, 3, 1)], {}, 1),
+    ("QuantizeAndDequantize", [f32(3)], {"range_given": True, "input_min": 3.0, "input_max": 1.0}, 1),
+    ("QuantizeAndDequantize", [f32(3)], {"num_bits": 70}, 1),
+    ("Eig", [f32(2, 3)], {"Tout": _dt.complex64}, 2),
+]
+
+
+@pytest.mark.parametrize("case", ERRORS, ids=[f"{c[0]}-{i}" for i, c in enumerate(ERRORS)])
+def test_errors_match_tf(case):
+    op, inputs, attrs, n = case
+    gd, feed, fetches = build(op, inputs, dict(attrs, _producer=OLD), n)
+    want = _outcome(run_tf, gd, feed, fetches)
+    assert want is not None, "TF raised nothing"
+    got = _outcome(run_graphcompat, gd, feed, fetches)
+    assert got == want
