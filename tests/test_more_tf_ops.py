@@ -185,3 +185,138 @@ def test_errors_match_tf(case):
     assert want is not None, "TF raised nothing"
     got = _outcome(run_graphcompat, gd, feed, fetches)
     assert got == want
+
+
+# --- random ops: TF's numbers bit for bit ----------------------------------------------------------------
+_KEY, _COUNTER = np.array([0x1234567890ABCDEF], np.uint64), np.array([7, 99], np.uint64)
+RANDOM = [
+    ("random_poisson_v1", "RandomPoisson", [C(np.int32([4, 3])), np.array([0.5, 3.0], np.float32)],
+     {"seed": 4, "seed2": 9}, 1),
+    ("random_poisson_v1_f64", "RandomPoisson", [C(np.int64([5])), np.array([[1.5], [40.0]], np.float64)],
+     {"seed": 1, "seed2": 2}, 1),
+    ("key_counter_alg", "StatelessRandomGetKeyCounterAlg", [np.int64([1, 2])], {}, 3),
+    ("key_counter_alg_i32", "StatelessRandomGetKeyCounterAlg", [np.int32([-5, 77])], {}, 3),
+    ("get_alg", "StatelessRandomGetAlg", [], {}, 1),
+    ("stateless_shuffle", "StatelessShuffle", [np.arange(10, dtype=np.int64), _KEY, _COUNTER, C(np.int32(1))], {},
+     1),
+    ("stateless_shuffle_rows", "StatelessShuffle", [f32(7, 2), _KEY, _COUNTER, C(np.int32(3))], {}, 1),
+    ("stateless_shuffle_one", "StatelessShuffle", [f32(1, 3), _KEY, _COUNTER, C(np.int32(1))], {}, 1),
+    ("stateless_shuffle_scalar", "StatelessShuffle", [np.float32(2), _KEY, _COUNTER, C(np.int32(1))], {}, 1),
+]
+
+
+@pytest.mark.parametrize("case", RANDOM, ids=[c[0] for c in RANDOM])
+def test_random_op_matches_tf_bitwise(case):
+    _, op, inputs, attrs, n = case
+    gd, feed, fetches = build(op, inputs, dict(attrs, _producer=OLD), n)
+    # two runs: a stateful op's second run continues its stream
+    want = [run_tf(gd, feed, fetches)]
+    got = [run_graphcompat(gd, feed, fetches)]
+    _compare(got[0], want[0], None, case[0])
+    _static_shapes_agree(gd, fetches, want[0])
+
+
+def _rng_graph(op: str, state, alg: int, shape, extra=(), attrs=None, state_dtype=_dt.int64):
+    """A tf.random.Generator-like graph: a resource variable `v` holding `state`, `op` drawing from it."""
+    from tensorboard.compat.proto import graph_pb2
+    from tests.test_legacy_ops import _node
+    gd = graph_pb2.GraphDef()
+    gd.versions.producer = 1205
+    state = np.asarray(state)
+    _node(gd, "v", "VarHandleOp", dtype=state_dtype, shape=tf.TensorShape(state.shape), shared_name="v")
+    _node(gd, "init", "Const", dtype=state_dtype, value=state)
+    _node(gd, "assign", "AssignVariableOp", ["v", "init"], dtype=state_dtype)
+    _node(gd, "read", "ReadVariableOp", ["v"], dtype=state_dtype)
+    names = ["v"]
+    for i, value in enumerate([np.int64(alg) if op != "RngReadAndSkip" else np.int32(alg)] +
+                              ([np.int64(shape)] if shape is not None else []) + list(extra)):
+        value = np.asarray(value)
+        _node(gd, f"in{i}", "Const", dtype=_dt.as_dtype(value.dtype), value=value)
+        names.append(f"in{i}")
+    attrs = dict(attrs or {})
+    if op.startswith("Stateful"):
+        attrs.setdefault("shape_dtype", _dt.int64)
+    _node(gd, "out", op, names, **attrs)
+    return gd
+
+
+def _rng_runs(lib, gd, fetch_out: bool = True):
+    g = lib.Graph()
+    with g.as_default():
+        lib.import_graph_def(gd, name="")
+        with lib.Session(graph=g) as sess:
+            sess.run("assign")
+            results = []
+            for _ in range(2):
+                results.append(sess.run("out:0") if fetch_out else sess.run("out"))
+                results.append(sess.run("read:0"))
+            return results
+
+
+_STATE = np.array([5, 0, 42], np.int64)
+_WRAP = np.array([-1, -1, 1], np.int64)  # the counter wraps; TF's Skip loses the high carry
+STATEFUL = [
+    ("uniform", "StatefulUniform", _STATE, 1, [3], (), {"dtype": _dt.float32}),
+    ("uniform_f64_auto", "StatefulUniform", _STATE, 3, [2, 3], (), {"dtype": _dt.float64}),
+    ("uniform_half", "StatefulUniform", np.array([3, 2, 1, 0], np.int64), 1, [5], (), {"dtype": _dt.float16}),
+    ("normal", "StatefulStandardNormalV2", _STATE, 1, [4, 2], (), {"dtype": _dt.float32}),
+    ("normal_f64", "StatefulStandardNormalV2", _WRAP, 1, [3], (), {"dtype": _dt.float64}),
+    ("truncated", "StatefulTruncatedNormal", _STATE, 1, [6], (), {"dtype": _dt.float32}),
+    ("full_int", "StatefulUniformFullInt", _WRAP, 1, [3], (), {"dtype": _dt.uint64}),
+    ("full_int_i32", "StatefulUniformFullInt", _STATE, 1, [5], (), {"dtype": _dt.int32}),
+    ("uniform_int", "StatefulUniformInt", _STATE, 1, [7], (np.int64(-5), np.int64(500)), {"dtype": _dt.int64}),
+    ("uniform_int_i32", "StatefulUniformInt", _STATE, 3, [2, 2], (np.int32(5), np.int32(9)),
+     {"dtype": _dt.int32}),
+    ("read_and_skip", "RngReadAndSkip", _STATE, 1, None, (np.uint64(3),), {}),
+    ("read_and_skip_wraps", "RngReadAndSkip", _WRAP, 3, None, (np.uint64(2 ** 63 + 5),), {}),
+]
+
+
+@pytest.mark.parametrize("case", STATEFUL, ids=[c[0] for c in STATEFUL])
+def test_stateful_rng_matches_tf_bitwise(case):
+    """Each draw's values and the state variable after it, for two runs."""
+    _, op, state, alg, shape, extra, attrs = case
+    gd = _rng_graph(op, state, alg, shape, extra, attrs)
+    want = _rng_runs(oracle.tf1(), oracle.tf1().GraphDef.FromString(gd.SerializeToString()))
+    got = _rng_runs(tf, gd)
+    _compare(got, want, None, case[0])
+
+
+@pytest.mark.parametrize("delta", [2, -1, 2 ** 40])
+def test_rng_skip_matches_tf(delta):
+    gd = _rng_graph("RngSkip", _WRAP if delta < 0 else _STATE, 1, None, (np.int64(delta),))
+    want = _rng_runs(oracle.tf1(), oracle.tf1().GraphDef.FromString(gd.SerializeToString()), fetch_out=False)
+    got = _rng_runs(tf, gd, fetch_out=False)
+    assert want[0] is None and got[0] is None
+    _compare(got[1::2], want[1::2], None, "RngSkip")
+
+
+RNG_ERRORS = [
+    ("StatefulUniform", np.array([5, 0, 1], np.int64), 2, [3], (), {}),
+    ("StatefulUniform", np.array([5, 0, 1], np.int64), 0, [3], (), {}),
+    ("StatefulUniform", np.array([5, 0], np.int64), 1, [3], (), {}),
+    ("StatefulUniform", np.array([[5, 0, 1]], np.int64), 1, [3], (), {}),
+    ("StatefulUniformInt", _STATE, 1, [3], (np.int64(5), np.int64(5)), {}),
+    ("RngSkip", np.array([5, 0], np.int64), 1, None, (np.int64(1),), {}),
+    ("RngReadAndSkip", _STATE, 2, None, (np.uint64(1),), {}),
+    ("RngReadAndSkip", _STATE, 0, None, (np.uint64(1),), {}),
+]
+
+
+@pytest.mark.parametrize("case", RNG_ERRORS, ids=[f"{c[0]}-{i}" for i, c in enumerate(RNG_ERRORS)])
+def test_stateful_rng_errors_match_tf(case):
+    op, state, alg, shape, extra, attrs = case
+    gd = _rng_graph(op, state, alg, shape, extra, attrs)
+
+    def outcome(lib, graph_def):
+        try:
+            _rng_runs(lib, graph_def, fetch_out=op != "RngSkip")
+        except Exception as e:  # noqa: BLE001 (the class is what is compared)
+            message = getattr(e, "message", str(e))
+            if message.startswith("Graph execution error:"):
+                message = message.split("\nNode: '", 1)[-1].split("\n", 1)[-1]
+            return type(e).__name__, message.split("\n\t [[")[0].strip()
+        return None
+    want = outcome(oracle.tf1(), oracle.tf1().GraphDef.FromString(gd.SerializeToString()))
+    assert want is not None
+    assert outcome(tf, gd) == want
