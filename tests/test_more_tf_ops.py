@@ -320,3 +320,115 @@ def test_stateful_rng_errors_match_tf(case):
     want = outcome(oracle.tf1(), oracle.tf1().GraphDef.FromString(gd.SerializeToString()))
     assert want is not None
     assert outcome(tf, gd) == want
+
+
+# --- parsing: graphs TF's compat.v1 writes (ParseExampleV2) and TF 1.x's sequence parsers ------------------
+def _example(**features) -> bytes:
+    v1 = oracle.tf1()
+    feats = {}
+    for key, value in features.items():
+        value = np.asarray(value)
+        if value.dtype.kind == "f":
+            feats[key] = v1.train.Feature(float_list=v1.train.FloatList(value=value.reshape(-1).tolist()))
+        elif value.dtype.kind in "iu":
+            feats[key] = v1.train.Feature(int64_list=v1.train.Int64List(value=value.reshape(-1).tolist()))
+        else:
+            feats[key] = v1.train.Feature(bytes_list=v1.train.BytesList(value=list(value.reshape(-1))))
+    return v1.train.Example(features=v1.train.Features(feature=feats)).SerializeToString()
+
+
+def _sequence_example(context: dict, lists: dict) -> bytes:
+    v1 = oracle.tf1()
+    proto = v1.train.SequenceExample()
+    for key, value in context.items():
+        proto.context.feature[key].CopyFrom(v1.train.Feature(
+            float_list=v1.train.FloatList(value=value)) if isinstance(value[0], float) else v1.train.Feature(
+            int64_list=v1.train.Int64List(value=value)))
+    for key, steps in lists.items():
+        fl = proto.feature_lists.feature_list[key]
+        for step in steps:
+            fl.feature.add().int64_list.value.extend(step)
+    return proto.SerializeToString()
+
+
+_EXAMPLES = np.array([_example(a=[1.0, 2.0], b=[3, 4, 5], c=[b"x"], r=[7, 8]),
+                      _example(a=[0.5, -1.0], c=[b"y", b"z"]),
+                      _example(a=[9.0, 9.5], b=[6], r=[1, 2, 3])], object)
+
+
+def _tf_graph(build_fn):
+    """A GraphDef TF's compat.v1 writes for `build_fn(v1)` -> fetch names."""
+    v1 = oracle.tf1()
+    g = v1.Graph()
+    with g.as_default():
+        fetches = build_fn(v1)
+    flat = []
+    for t in fetches:
+        flat += [t.indices.name, t.values.name, t.dense_shape.name] if hasattr(t, "dense_shape") else \
+            [t.values.name, t.row_splits.name] if hasattr(t, "row_splits") else [t.name]
+    return tf.GraphDef.FromString(g.as_graph_def().SerializeToString()), flat
+
+
+def _v1_parse_example(v1):
+    x = v1.placeholder(v1.string, [None], name="x")
+    parsed = v1.io.parse_example(x, {"a": v1.io.FixedLenFeature([2], v1.float32),
+                                     "b": v1.io.VarLenFeature(v1.int64),
+                                     "c": v1.io.VarLenFeature(v1.string),
+                                     "d": v1.io.FixedLenFeature([], v1.int64, default_value=-1),
+                                     "r": v1.io.RaggedFeature(v1.int64, row_splits_dtype=v1.int32)})
+    return [parsed[k] for k in sorted(parsed)]
+
+
+def _v1_parse_single_example(v1):
+    x = v1.placeholder(v1.string, [], name="x")
+    parsed = v1.io.parse_single_example(x, {"a": v1.io.FixedLenFeature([2], v1.float32),
+                                            "b": v1.io.VarLenFeature(v1.int64)})
+    return [parsed[k] for k in sorted(parsed)]
+
+
+@pytest.mark.parametrize("build_fn, value", [(_v1_parse_example, _EXAMPLES),
+                                             (_v1_parse_single_example, _EXAMPLES[0])],
+                         ids=["parse_example", "parse_single_example"])
+def test_parse_example_v2_graphs_tf_writes(build_fn, value):
+    gd, fetches = _tf_graph(build_fn)
+    assert "ParseExampleV2" in {n.op for n in gd.node}
+    feed = {"x:0": value}
+    want, got = run_tf(gd, feed, fetches), run_graphcompat(gd, feed, fetches)
+    _compare(got, want, None, "ParseExampleV2")
+    _static_shapes_agree(gd, fetches, want)
+
+
+_SEQS = np.array([_sequence_example({"c": [1.5]}, {"f": [[1, 2], [3, 4]], "s": [[5], [6, 7, 8]]}),
+                  _sequence_example({"c": [2.5]}, {"f": [[9, 9]], "s": [[1]]})], object)
+def _v1_parse_sequence_example(v1):
+    x = v1.placeholder(v1.string, [None], name="x")
+    outs = v1.raw_ops.ParseSequenceExample(
+        serialized=x, debug_name=v1.constant([], v1.string), context_dense_defaults=[v1.constant([0.0])],
+        feature_list_dense_missing_assumed_empty=[], context_sparse_keys=[], context_dense_keys=["c"],
+        feature_list_sparse_keys=["s"], feature_list_dense_keys=["f"], Ncontext_sparse=0, Ncontext_dense=1,
+        Nfeature_list_sparse=1, Nfeature_list_dense=1, context_sparse_types=[], feature_list_dense_types=[v1.int64],
+        context_dense_shapes=[[1]], feature_list_sparse_types=[v1.int64], feature_list_dense_shapes=[[2]])
+    return [t for group in outs for t in (group if isinstance(group, list) else [group])]
+
+
+def _v1_parse_single_sequence_example(v1):
+    x = v1.placeholder(v1.string, [], name="x")
+    outs = v1.raw_ops.ParseSingleSequenceExample(
+        serialized=x, feature_list_dense_missing_assumed_empty=v1.constant(["f"]), context_sparse_keys=[],
+        context_dense_keys=[v1.constant("c")], feature_list_sparse_keys=[v1.constant("s")],
+        feature_list_dense_keys=[v1.constant("f")], context_dense_defaults=[v1.constant([0.0])],
+        debug_name=v1.constant(""), context_sparse_types=[], feature_list_dense_types=[v1.int64],
+        context_dense_shapes=[[1]], feature_list_sparse_types=[v1.int64], feature_list_dense_shapes=[[2]])
+    return [t for group in outs for t in (group if isinstance(group, list) else [group])]
+
+
+@pytest.mark.parametrize("build_fn, value", [(_v1_parse_sequence_example, _SEQS),
+                                             (_v1_parse_single_sequence_example, _SEQS[1])],
+                         ids=["parse_sequence_example_v1", "parse_single_sequence_example"])
+def test_tf1_sequence_parsers(build_fn, value):
+    gd, fetches = _tf_graph(build_fn)
+    assert {"ParseSequenceExample", "ParseSingleSequenceExample"} & {n.op for n in gd.node}
+    feed = {"x:0": value}
+    want, got = run_tf(gd, feed, fetches), run_graphcompat(gd, feed, fetches)
+    _compare(got, want, None, "sequence parser")
+    _static_shapes_agree(gd, fetches, want)

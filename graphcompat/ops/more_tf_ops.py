@@ -116,3 +116,79 @@ defop("BandedTriangularSolve", "matrix: T, rhs: T -> output: T", attrs={"lower":
 defop("QuantizeAndDequantize", "input: T -> output: T",
       attrs={"signed_input": True, "num_bits": 8, "range_given": False, "input_min": 0.0, "input_max": 0.0},
       shape=unchanged_shape)
+
+
+# --- parsing: the op types TF 2's compat.v1 parsers and TF 1.x's sequence parsers write --------------------
+def _parse_example_v2_shape(ctx: InferenceContext):
+    """TF's ParseExampleV2 shape function: serialized of rank 0 or 1; sparse outputs as ParseExample's, dense
+    ones [batch] + dense_shape (a FixedLenSequenceFeature's -1 rows unknown), ragged values [?] and row
+    splits [batch + 1] (none for a scalar input)."""
+    s = ctx.shape(0)
+    if s.ndims is not None and s.ndims > 1:
+        raise ctx.error(f"Shape must be at most rank 1 but is rank {s.ndims}")
+    a = ctx.attrs
+    n = a["num_sparse"]
+    if s.ndims is None:
+        unknown = _ts.unknown_shape()
+        return ([_ts.TensorShape([None, None])] * n + [_ts.TensorShape([None])] * n + [_ts.TensorShape([None])] * n
+                + [unknown] * len(a["dense_shapes"]) + [_ts.TensorShape([None])] * len(a["ragged_value_types"])
+                + [_ts.TensorShape([None])] * len(a["ragged_split_types"]))
+    batched = s.ndims == 1
+    lead = [s.as_list()[0]] if batched else []
+    rank = 2 if batched else 1
+    dense = []
+    for shape in a["dense_shapes"]:
+        dims = [None if d is None or d < 0 else d for d in _ts.as_shape(shape).as_list()]
+        dense.append(_ts.TensorShape(lead + dims))
+    splits = _ts.TensorShape([None if lead[0] is None else lead[0] + 1]) if batched else _ts.TensorShape([None])
+    return ([_ts.TensorShape([None, rank])] * n + [_ts.TensorShape([None])] * n + [_ts.TensorShape([rank])] * n
+            + dense + [_ts.TensorShape([None])] * len(a["ragged_value_types"])
+            + [splits] * len(a["ragged_split_types"]))
+
+
+defop("ParseExampleV2", "serialized: string, names: string, sparse_keys: string, dense_keys: string, "
+      "ragged_keys: string, dense_defaults: *Tdense -> sparse_indices: num_sparse * int64, "
+      "sparse_values: *sparse_types, sparse_shapes: num_sparse * int64, dense_values: *Tdense, "
+      "ragged_values: *ragged_value_types, ragged_row_splits: *ragged_split_types",
+      attrs={"num_sparse": None, "sparse_types": None, "ragged_value_types": None, "ragged_split_types": None,
+             "dense_shapes": None}, shape=_parse_example_v2_shape)
+
+
+def _sequence_v1_shape(ctx: InferenceContext):
+    """ParseSequenceExample (V1): ParseSequenceExampleV2's shapes, less the ragged outputs (none here)."""
+    from graphcompat.ops.parsing_ops import _sequence_shape
+    s = ctx.shape(0)
+    if s.ndims is not None and s.ndims != 1:
+        raise ctx.error(f"Shape must be rank 1 but is rank {s.ndims}")
+    return _sequence_shape(ctx)
+
+
+def _single_sequence_shape(ctx: InferenceContext):
+    """ParseSingleSequenceExample: a scalar input's ParseSequenceExampleV2 shapes, without lengths."""
+    from graphcompat.ops.parsing_ops import _sequence_shape
+    s = ctx.shape(0)
+    if s.ndims is not None and s.ndims != 0:
+        raise ctx.error(f"Shape must be rank 0 but is rank {s.ndims}")
+    shapes = _sequence_shape(ctx)
+    return shapes[:len(shapes) - ctx.attrs["Nfeature_list_dense"]]
+
+
+_SEQ_V1_OUT = ("context_sparse_indices: Ncontext_sparse * int64, context_sparse_values: *context_sparse_types, "
+               "context_sparse_shapes: Ncontext_sparse * int64, context_dense_values: *Tcontext_dense, "
+               "feature_list_sparse_indices: Nfeature_list_sparse * int64, "
+               "feature_list_sparse_values: *feature_list_sparse_types, "
+               "feature_list_sparse_shapes: Nfeature_list_sparse * int64, "
+               "feature_list_dense_values: *feature_list_dense_types")
+_SEQ_V1_ATTRS = {"Ncontext_sparse": 0, "Ncontext_dense": 0, "Nfeature_list_sparse": 0, "Nfeature_list_dense": 0,
+                 "context_sparse_types": [], "Tcontext_dense": [], "feature_list_dense_types": [],
+                 "context_dense_shapes": [], "feature_list_sparse_types": [], "feature_list_dense_shapes": []}
+defop("ParseSequenceExample", "serialized: string, debug_name: string, context_dense_defaults: *Tcontext_dense -> "
+      + _SEQ_V1_OUT + ", feature_list_dense_lengths: Nfeature_list_dense * int64",
+      attrs=dict(_SEQ_V1_ATTRS, feature_list_dense_missing_assumed_empty=None, context_sparse_keys=None,
+                 context_dense_keys=None, feature_list_sparse_keys=None, feature_list_dense_keys=None),
+      shape=_sequence_v1_shape)
+defop("ParseSingleSequenceExample", "serialized: string, feature_list_dense_missing_assumed_empty: string, "
+      "context_sparse_keys: Ncontext_sparse * string, context_dense_keys: Ncontext_dense * string, "
+      "feature_list_sparse_keys: Nfeature_list_sparse * string, feature_list_dense_keys: Nfeature_list_dense * string, "
+      "context_dense_defaults: *Tcontext_dense, debug_name: string -> " + _SEQ_V1_OUT,
+      attrs=dict(_SEQ_V1_ATTRS), shape=_single_sequence_shape)

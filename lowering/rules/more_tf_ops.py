@@ -220,3 +220,82 @@ def quantize_and_dequantize_v1(ctx, op, x, **_):
                         signed_input=attrs["signed_input"], num_bits=attrs["num_bits"],
                         range_given=attrs["range_given"], round_mode="HALF_TO_EVEN", narrow_range=False, axis=-1,
                         num_bits_text="signed_input_", straight_through=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Parsing: ParseExampleV2 and TF 1.x's sequence parsers, on the ParseExample / ParseSequenceExampleV2 rules
+# ------------------------------------------------------------------------------------------------
+def _keys(value) -> list:
+    return [k.decode() if isinstance(k, bytes) else str(k) for k in np.asarray(value, dtype=object).reshape(-1)]
+
+
+@lowers("ParseExampleV2", host=True)
+def parse_example_v2(serialized, names, sparse_keys, dense_keys, ragged_keys, *dense_defaults, Tdense, num_sparse,
+                     sparse_types, ragged_value_types, ragged_split_types, dense_shapes, **_):
+    """FastParseExample with the keys as inputs: ParseExample's rule for the sparse and dense features, then
+    each RaggedFeature's values (every example's list, concatenated) and row splits ([0] + the running
+    counts, for a vector input)."""
+    from graphcompat.formats.example_proto import Example
+    from lowering.rules.data import _feature_values
+    outs = _rule("ParseExample")(serialized, *dense_defaults, sparse_keys=_keys(sparse_keys),
+                                 dense_keys=_keys(dense_keys), sparse_types=sparse_types, dense_shapes=dense_shapes,
+                                 Tdense=Tdense)
+    outs = list(outs) if isinstance(outs, tuple) else [outs]
+    ragged = _keys(ragged_keys)
+    if not ragged:
+        return outs[0] if len(outs) == 1 else tuple(outs)
+    records = [Example.FromString(bytes(s)).features.feature
+               for s in np.asarray(serialized, dtype=object).reshape(-1)]
+    values_out, splits_out = [], []
+    for key, dtype, split_dtype in zip(ragged, ragged_value_types, ragged_split_types):
+        dtype = np.dtype(dtype)
+        per = [_feature_values(f[key], key, dtype, i) if key in f else np.zeros([0], dtype)
+               for i, f in enumerate(records)]
+        values_out.append(np.concatenate(per).astype(dtype) if per else np.zeros([0], dtype))
+        splits_out.append(np.concatenate([[0], np.cumsum([p.size for p in per])]).astype(split_dtype))
+    outs += values_out + splits_out
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _sequence_v2(serialized, debug_name, keys: dict, missing_assumed_empty: list, defaults, attrs: dict):
+    """ParseSequenceExampleV2's rule with the keys given as lists (no ragged features)."""
+    fl_dense = keys["feature_list_dense_keys"]
+    empty = np.zeros([0], object)
+    return _rule("ParseSequenceExampleV2")(
+        serialized, debug_name, np.asarray(keys["context_sparse_keys"], object),
+        np.asarray(keys["context_dense_keys"], object), empty, np.asarray(keys["feature_list_sparse_keys"], object),
+        np.asarray(fl_dense, object), empty, np.asarray([k in missing_assumed_empty for k in fl_dense], bool),
+        *defaults, context_sparse_types=attrs["context_sparse_types"], Tcontext_dense=attrs["Tcontext_dense"],
+        context_dense_shapes=attrs["context_dense_shapes"], feature_list_sparse_types=attrs["feature_list_sparse_types"],
+        feature_list_dense_types=attrs["feature_list_dense_types"],
+        feature_list_dense_shapes=attrs["feature_list_dense_shapes"])
+
+
+_SEQ_KEYS = ("context_sparse_keys", "context_dense_keys", "feature_list_sparse_keys", "feature_list_dense_keys")
+
+
+@lowers("ParseSequenceExample", host=True)
+def parse_sequence_example_v1(serialized, debug_name, *defaults, **attrs):
+    """TF 1.x's batched SequenceExample parser: the keys are attrs; the same fast parser as V2."""
+    if np.ndim(serialized) != 1:
+        raise invalid(f"Expected serialized to be a vector, got shape: {shape_str(np.shape(serialized))}")
+    keys = {k: [str(v.decode() if isinstance(v, bytes) else v) for v in attrs[k]] for k in _SEQ_KEYS}
+    missing = [str(v.decode() if isinstance(v, bytes) else v) for v in attrs["feature_list_dense_missing_assumed_empty"]]
+    return _sequence_v2(serialized, debug_name, keys, missing, defaults, attrs)
+
+
+@lowers("ParseSingleSequenceExample", host=True)
+def parse_single_sequence_example(serialized, missing_assumed_empty, *args, **attrs):
+    """TF 1.x's single SequenceExample parser: the keys are scalar string inputs; V2's outputs without the
+    feature-list lengths."""
+    counts = [attrs["Ncontext_sparse"], attrs["Ncontext_dense"], attrs["Nfeature_list_sparse"],
+              attrs["Nfeature_list_dense"]]
+    keys, at = {}, 0
+    for name, n in zip(_SEQ_KEYS, counts):
+        keys[name] = [_keys(k)[0] for k in args[at:at + n]]
+        at += n
+    defaults, debug_name = args[at:-1], args[-1]
+    outs = _sequence_v2(serialized, debug_name, keys, _keys(missing_assumed_empty), defaults, attrs)
+    outs = list(outs) if isinstance(outs, tuple) else [outs]
+    outs = outs[:len(outs) - counts[3]]  # the lengths come last
+    return outs[0] if len(outs) == 1 else tuple(outs)
