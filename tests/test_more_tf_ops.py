@@ -432,3 +432,121 @@ def test_tf1_sequence_parsers(build_fn, value):
     want, got = run_tf(gd, feed, fetches), run_graphcompat(gd, feed, fetches)
     _compare(got, want, None, "sequence parser")
     _static_shapes_agree(gd, fetches, want)
+
+
+# --- image ops ------------------------------------------------------------------------------------------
+IMG = RNG.uniform(0, 255, (2, 5, 6, 3)).astype(np.float32)
+_SHIFT = np.array([[1, 0, -1.5, 0, 1, 0.7, 0, 0]], np.float32)  # a translation by fractional pixels
+_ROT = np.array([[0.9, -0.3, 1.2, 0.35, 0.95, -0.8, 0.01, -0.02],
+                 [1.2, 0.1, -2.0, -0.1, 0.8, 3.0, 0.0, 0.0]], np.float32)  # projective, one per image
+_BOXES = np.array([[0.1, 0.2, 0.8, 0.9], [0.0, -0.1, 1.2, 0.5], [0.5, 0.5, 0.5, 0.5]], np.float32)
+_BOX_IND = np.array([0, 1, 1], np.int32)
+_SEQ_ROWS, _SEQ_COLS = np.array([0, 2, 3, 5], np.int64), np.array([0, 1, 3, 4, 6], np.int64)
+
+IMAGE_CASES = [
+    ("ipt_v2_nearest", "ImageProjectiveTransformV2", [IMG, _ROT, C(np.int32([5, 6]))],
+     {"interpolation": "NEAREST", "dtype": _dt.float32}, 1, 1e-4, ()),
+    ("ipt_v2_bilinear", "ImageProjectiveTransformV2", [IMG, _ROT, C(np.int32([4, 7]))],
+     {"interpolation": "BILINEAR", "dtype": _dt.float32}, 1, 1e-3, ()),
+    ("ipt_v2_u8", "ImageProjectiveTransformV2", [IMG.astype(np.uint8), _SHIFT, C(np.int32([5, 6]))],
+     {"interpolation": "BILINEAR", "dtype": _dt.uint8}, 1, 1, ()),
+    ("ipt_v2_reflect", "ImageProjectiveTransformV2", [IMG, _ROT * np.float32([[3, 3, 4, 3, 3, 4, 1, 1]]),
+                                                      C(np.int32([6, 6]))],
+     {"interpolation": "NEAREST", "fill_mode": "REFLECT", "dtype": _dt.float32}, 1, 1e-4, ()),
+    ("ipt_v2_wrap", "ImageProjectiveTransformV2", [IMG, _ROT * np.float32([[3, 3, 4, 3, 3, 4, 1, 1]]),
+                                                   C(np.int32([6, 6]))],
+     {"interpolation": "BILINEAR", "fill_mode": "WRAP", "dtype": _dt.float32}, 1, 1e-3, ()),
+    ("ipt_v2_nearest_fill", "ImageProjectiveTransformV2", [IMG.astype(np.int32), _ROT * 2, C(np.int32([5, 6]))],
+     {"interpolation": "NEAREST", "fill_mode": "NEAREST", "dtype": _dt.int32}, 1, 0, ()),
+    ("ipt_v3_fill", "ImageProjectiveTransformV3", [IMG.astype(np.float64), _ROT, C(np.int32([5, 6])),
+                                                   C(np.float32(-7.5))],
+     {"interpolation": "BILINEAR", "dtype": _dt.float64}, 1, 1e-3, ()),
+    ("crop_grad_image", "CropAndResizeGradImage", [f32(3, 4, 3, 3), _BOXES, _BOX_IND, C(np.int32([2, 5, 6, 3]))],
+     {"T": _dt.float32}, 1, 1e-5, ()),
+    ("crop_grad_image_nearest", "CropAndResizeGradImage", [f32(3, 4, 1, 3), _BOXES, _BOX_IND,
+                                                           C(np.int32([2, 5, 6, 3]))],
+     {"T": _dt.float64, "method": "nearest"}, 1, 1e-5, ()),
+    ("crop_grad_boxes", "CropAndResizeGradBoxes", [f32(3, 4, 3, 3), IMG, _BOXES, _BOX_IND], {}, 1, 1e-2, ()),
+    ("crop_grad_boxes_u8", "CropAndResizeGradBoxes", [f32(3, 1, 2, 3), IMG.astype(np.uint8), _BOXES, _BOX_IND], {},
+     1, 1e-2, ()),
+    ("fractional_max_grad", "FractionalMaxPoolGrad",
+     [np.round(IMG[:1] / 40), Ref("fmp"), f32(1, 3, 4, 3), C(_SEQ_ROWS), C(_SEQ_COLS)], {}, 1, 1e-6,
+     (("fmp", "FractionalMaxPool", ["in0"], {"T": _dt.float32, "pooling_ratio": [1.0, 1.5, 1.5, 1.0],
+                                              "deterministic": True, "seed": 1, "seed2": 1}),)),
+    ("fractional_max_grad_overlap", "FractionalMaxPoolGrad",
+     [IMG[:1].astype(np.float64), Ref("fmp"), f32(1, 3, 4, 3).astype(np.float64), C(_SEQ_ROWS), C(_SEQ_COLS)],
+     {"overlapping": True}, 1, 1e-9,
+     (("fmp", "FractionalMaxPool", ["in0"], {"T": _dt.float64, "pooling_ratio": [1.0, 1.5, 1.5, 1.0],
+                                              "deterministic": True, "seed": 1, "seed2": 1}),)),
+    ("fractional_avg_grad", "FractionalAvgPoolGrad", [C(np.int64([1, 5, 6, 3])), f32(1, 3, 4, 3), C(_SEQ_ROWS),
+                                                      C(_SEQ_COLS)], {}, 1, 1e-6, ()),
+    ("fractional_avg_grad_overlap_i32", "FractionalAvgPoolGrad",
+     [C(np.int64([1, 5, 6, 2])), RNG.randint(-50, 50, (1, 3, 4, 2)).astype(np.int32), C(_SEQ_ROWS), C(_SEQ_COLS)],
+     {"overlapping": True}, 1, 0, ()),
+]
+
+
+@pytest.mark.parametrize("case", IMAGE_CASES, ids=[c[0] for c in IMAGE_CASES])
+def test_image_op_matches_tf(case):
+    test_op_matches_tf(case)
+
+
+def test_random_crop_matches_tf_bitwise():
+    """TF 1.x's RandomCrop: the same offsets from the op's Philox stream, run after run."""
+    image = np.arange(7 * 9 * 2, dtype=np.float32).reshape(7, 9, 2)
+    for size in ([3, 4], [7, 5], [2, 9]):
+        gd, feed, fetches = build("RandomCrop", [image, C(np.int64(size))], {"seed": 5, "seed2": 3, "_producer": OLD})
+
+        def runs(lib, graph_def):
+            g = lib.Graph()
+            with g.as_default():
+                lib.import_graph_def(graph_def, name="")
+                with lib.Session(graph=g) as sess:
+                    return [sess.run(fetches, feed)[0] for _ in range(3)]
+        v1 = oracle.tf1()
+        want = runs(v1, v1.GraphDef.FromString(gd.SerializeToString()))
+        got = runs(tf, gd)
+        _compare(got, want, None, f"RandomCrop {size}")
+
+
+@pytest.mark.parametrize("op", ["SampleDistortedBoundingBox", "StatelessSampleDistortedBoundingBox"])
+def test_sample_distorted_bounding_box_v1_and_stateless(op):
+    """TF's algorithm and checks (V2's rule): a crop inside the image whose box covers enough of the given box;
+    the stateless op gives the same crop for the same seed. (The draws are JAX's, not TF's Philox bits.)"""
+    boxes = np.array([[[0.1, 0.2, 0.6, 0.9]]], np.float32)
+    inputs = [np.int32([40, 60, 3]), boxes]
+    attrs = {"min_object_covered": 0.3, "seed": 3, "seed2": 4} if op == "SampleDistortedBoundingBox" else {}
+    if op != "SampleDistortedBoundingBox":
+        inputs += [C(np.float32(0.3)), C(np.int64([7, 8]))]
+    gd, feed, fetches = build(op, inputs, attrs, 3)
+    for _ in range(2):
+        begin, size, bbox = run_graphcompat(gd, feed, fetches)
+        assert begin.dtype == np.int32 and begin.shape == size.shape == (3,) and bbox.shape == (1, 1, 4)
+        assert begin[2] == 0 and size[2] == -1
+        assert 0 <= begin[0] and begin[0] + size[0] <= 40 and 0 <= begin[1] and begin[1] + size[1] <= 60
+        np.testing.assert_allclose(bbox.reshape(4), [begin[0] / 40, begin[1] / 60, (begin[0] + size[0]) / 40,
+                                                     (begin[1] + size[1]) / 60], rtol=1e-6)
+    if op != "SampleDistortedBoundingBox":
+        assert [v.tolist() for v in run_graphcompat(gd, feed, fetches)] == \
+            [v.tolist() for v in run_graphcompat(gd, feed, fetches)]
+    want = run_tf(gd, feed, fetches)  # TF agrees on the outputs' types and shapes
+    assert [(w.dtype, w.shape) for w in want] == [(g.dtype, g.shape) for g in (begin, size, bbox)]
+
+
+IMAGE_ERRORS = [
+    ("ImageProjectiveTransformV2", [IMG[0], _ROT, C(np.int32([5, 6]))], {"interpolation": "NEAREST",
+                                                                          "dtype": _dt.float32}, 1),
+    ("ImageProjectiveTransformV2", [IMG, f32(3, 8), C(np.int32([5, 6]))], {"interpolation": "NEAREST",
+                                                                            "dtype": _dt.float32}, 1),
+    ("ImageProjectiveTransformV2", [IMG, _ROT, C(np.int32([0, 6]))], {"interpolation": "NEAREST",
+                                                                       "dtype": _dt.float32}, 1),
+    ("ImageProjectiveTransformV2", [IMG, _ROT, np.int32([5, 6, 1])], {"interpolation": "NEAREST",
+                                                                       "dtype": _dt.float32}, 1),
+    ("RandomCrop", [IMG[0], C(np.int64([6, 2]))], {}, 1),
+    ("RandomCrop", [IMG[0], C(np.int64([2, 9]))], {}, 1),
+]
+
+
+@pytest.mark.parametrize("case", IMAGE_ERRORS, ids=[f"{c[0]}-{i}" for i, c in enumerate(IMAGE_ERRORS)])
+def test_image_errors_match_tf(case):
+    test_errors_match_tf(case)

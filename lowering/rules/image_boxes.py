@@ -21,7 +21,8 @@ def _round(x):
 
 
 @lowers("SampleDistortedBoundingBoxV2", context=True)
-def sample_distorted_bounding_box(ctx, op, image_size, boxes, min_object_covered):
+def sample_distorted_bounding_box(ctx, op, image_size, boxes, min_object_covered, key=None):
+    """`key`: the draws' JAX key (StatelessSampleDistortedBoundingBox's, from its seed); else the op's stream."""
     attrs = op.attrs
     out_dtype = np.dtype(attrs["T"].as_numpy_dtype)
     if jnp.ndim(image_size) != 1 or jnp.shape(image_size)[0] != 3:
@@ -51,7 +52,7 @@ def sample_distorted_bounding_box(ctx, op, image_size, boxes, min_object_covered
     attempts = int(attrs["max_attempts"])
     min_ratio, max_ratio = (float(v) for v in attrs["aspect_ratio_range"])
     min_area_frac, max_area_frac = (float(v) for v in attrs["area_range"])
-    k_ratio, k_height, k_y, k_x = jax.random.split(ctx.random_key(op), 4)
+    k_ratio, k_height, k_y, k_x = jax.random.split(ctx.random_key(op) if key is None else key, 4)
     ratio = jax.random.uniform(k_ratio, (attempts,), jnp.float32) * (max_ratio - min_ratio) + min_ratio
     wf, hf = width.astype(jnp.float32), height.astype(jnp.float32)
     min_area = min_area_frac * wf * hf

@@ -1,0 +1,324 @@
+"""Lowerings of graphcompat/ops/more_image_ops.py.
+
+- ImageProjectiveTransformV2/V3: TF's ProjectiveGenerator (kernels/image/image_ops.h) per output pixel: the
+  transform's projection in float32, the fill mode's MapCoordinate, nearest (std::round) or bilinear reads
+  that return the fill value outside the image, the result converted to the image's type.
+- CropAndResizeGradImage / GradBoxes: the VJP of CropAndResize's rule with respect to the image / the boxes
+  (TF's kernels are that derivative written out: bilinear weights, the interpolation's slopes).
+- RandomCrop: TF 1.x's kernel: one Philox call of the op's stream, its words drawn as offsets.
+- SampleDistortedBoundingBox (V1) and StatelessSampleDistortedBoundingBox: SampleDistortedBoundingBoxV2's
+  rule (TF's algorithm and distribution; its draws are JAX's, not TF's Philox bits), the stateless one keyed
+  by TF's GenerateKey of the seed, so equal seeds give equal crops.
+- FractionalMaxPoolGrad / FractionalAvgPoolGrad: TF's kernels on the host: each pooling region's first
+  maximum of orig_input takes the gradient; an average region's cells share it (in double), as TF's.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from graphcompat.framework import errors
+from lowering import philox
+from lowering.interpreter import require
+from lowering.registry import RULES, lowers
+from lowering.rules.checks import invalid, shape_str
+
+_INVALID = errors.InvalidArgumentError
+
+
+def _rule(op_type: str):
+    return RULES[op_type].fn
+
+
+# ------------------------------------------------------------------------------------------------
+# ImageProjectiveTransformV2 / V3
+# ------------------------------------------------------------------------------------------------
+def _map_coordinate(mode: str, coord, size: int):
+    """MapCoordinate<mode>: an input coordinate outside [0, size - 1] mapped back as the fill mode says
+    (float32, TF's integer truncations), then clamped (except CONSTANT)."""
+    f32 = jnp.float32
+    if mode == "CONSTANT":
+        return coord
+    if mode == "NEAREST" or size <= 1:
+        return jnp.clip(coord, f32(0), f32(size - 1)) if size > 1 or mode == "NEAREST" else jnp.zeros_like(coord)
+    if mode == "REFLECT":
+        sz2 = 2 * size
+        neg = coord
+        neg = sz2 * jnp.trunc(-neg / f32(sz2)) + neg  # TF's `if (in_coord < sz2)`: always, for a negative one
+        neg = jnp.where(neg < -size, neg + sz2, -neg - 1)
+        pos = coord - sz2 * jnp.trunc(coord / f32(sz2))
+        pos = jnp.where(pos >= size, sz2 - pos - 1, pos)
+        out = jnp.where(coord < 0, neg, jnp.where(coord > size - 1, pos, coord))
+    elif mode == "WRAP":
+        sz = size - 1
+        neg = coord + size * (jnp.trunc(-coord / f32(sz)) + 1)
+        pos = coord - size * jnp.trunc(coord / f32(sz))
+        out = jnp.where(coord < 0, neg, jnp.where(coord > size - 1, pos, coord))
+    else:
+        raise invalid(f"Invalid fill_mode: {mode}")
+    return jnp.clip(out.astype(f32), f32(0), f32(size - 1))
+
+
+def _projective_transform(images, transforms, output_shape, fill_value, *, interpolation, fill_mode):
+    if np.ndim(images) != 4:
+        raise invalid("Input images must have rank 4")
+    t_shape = np.shape(transforms)
+    if not (len(t_shape) == 2 and t_shape[0] in (np.shape(images)[0], 1) and t_shape[1] == 8):
+        raise invalid("Input transform should be num_images x 8 or 1 x 8")
+    if np.ndim(output_shape) != 1:
+        raise invalid(f"output shape must be 1-dimensional{shape_str(np.shape(output_shape))}")
+    if np.size(output_shape) != 2:
+        raise invalid(f"output shape must have two elements{shape_str(np.shape(output_shape))}")
+    out_h, out_w = (int(v) for v in np.asarray(output_shape).reshape(-1))  # static, or the plan runs op by op
+    if out_h <= 0 or out_w <= 0:
+        raise invalid("output dimensions must be positive")
+    if fill_value is not None and np.ndim(fill_value) != 0:
+        raise invalid(f"fill_value must be a scalar{shape_str(np.shape(fill_value))}")
+    if interpolation not in ("NEAREST", "BILINEAR"):
+        raise invalid(f"Invalid interpolation {interpolation}")
+    if fill_mode not in ("REFLECT", "WRAP", "CONSTANT", "NEAREST"):
+        raise invalid(f"Invalid fill_mode {fill_mode}")
+    images = jnp.asarray(images)
+    dtype = images.dtype
+    batch, height, width, channels = images.shape
+    fill = jnp.asarray(0 if fill_value is None else fill_value, jnp.float32).astype(dtype)  # static_cast<T>
+    t = jnp.broadcast_to(jnp.asarray(transforms, jnp.float32), (batch, 8))[:, :, None, None]
+    ys = jnp.arange(out_h, dtype=jnp.float32)[None, :, None]
+    xs = jnp.arange(out_w, dtype=jnp.float32)[None, None, :]
+    projection = t[:, 6] * xs + t[:, 7] * ys + jnp.float32(1)
+    safe = jnp.where(projection == 0, jnp.float32(1), projection)
+    in_x = (t[:, 0] * xs + t[:, 1] * ys + t[:, 2]) / safe
+    in_y = (t[:, 3] * xs + t[:, 4] * ys + t[:, 5]) / safe
+    x = _map_coordinate(fill_mode, in_x, width)
+    y = _map_coordinate(fill_mode, in_y, height)
+    b = jnp.arange(batch)[:, None, None]
+
+    def read(yi, xi):
+        inside = (yi >= 0) & (yi < height) & (xi >= 0) & (xi < width)
+        value = images[b, jnp.clip(yi, 0, height - 1), jnp.clip(xi, 0, width - 1)]
+        return jnp.where(inside[..., None], value, fill)
+
+    def index(v):  # DenseIndex(float): truncation toward zero, saturated far outside
+        return jnp.trunc(jnp.clip(v, -2.0 ** 30, 2.0 ** 30)).astype(jnp.int64)
+    if interpolation == "NEAREST":
+        out = read(index(_round_half_away(y)), index(_round_half_away(x)))
+    else:
+        y0, x0 = jnp.floor(y), jnp.floor(x)
+        y1, x1 = y0 + 1, x0 + 1
+
+        def f(v):
+            return v.astype(jnp.float32)
+        top = (x1 - x)[..., None] * f(read(index(y0), index(x0))) + (x - x0)[..., None] * f(read(index(y0), index(x1)))
+        bottom = (x1 - x)[..., None] * f(read(index(y1), index(x0))) + (x - x0)[..., None] * f(read(index(y1),
+                                                                                                     index(x1)))
+        value = (y1 - y)[..., None] * top + (y - y0)[..., None] * bottom
+        out = _to_type(value, dtype)
+    return jnp.where((projection == 0)[..., None], fill, out)
+
+
+def _round_half_away(v):
+    """std::round: halves away from zero (jnp.round rounds them to even); v - trunc(v) is exact in float."""
+    whole = jnp.trunc(v)
+    return whole + jnp.where(jnp.abs(v - whole) >= 0.5, jnp.sign(v), jnp.zeros_like(v))
+
+
+def _to_type(value, dtype):
+    """T(float): C++'s conversion (integers truncate toward zero)."""
+    if jnp.issubdtype(dtype, jnp.integer):
+        return jnp.trunc(value).astype(dtype)
+    return value.astype(dtype)
+
+
+@lowers("ImageProjectiveTransformV2")
+def image_projective_transform_v2(images, transforms, output_shape, *, interpolation, fill_mode="CONSTANT", **_):
+    return _projective_transform(images, transforms, output_shape, None, interpolation=interpolation,
+                                 fill_mode=fill_mode)
+
+
+@lowers("ImageProjectiveTransformV3")
+def image_projective_transform_v3(images, transforms, output_shape, fill_value, *, interpolation,
+                                  fill_mode="CONSTANT", **_):
+    return _projective_transform(images, transforms, output_shape, fill_value, interpolation=interpolation,
+                                 fill_mode=fill_mode)
+
+
+# ------------------------------------------------------------------------------------------------
+# CropAndResize's gradients
+# ------------------------------------------------------------------------------------------------
+def _check_crop_grads(grads, boxes, box_ind):
+    if np.ndim(grads) != 4:
+        raise invalid(f"grads image must be 4-D{shape_str(np.shape(grads))}")
+    if np.shape(grads)[1] <= 0 or np.shape(grads)[2] <= 0:
+        raise invalid("grads dimensions must be positive")
+    if np.ndim(boxes) != 2 or np.shape(boxes)[1] != 4:
+        raise invalid(f"boxes must be 2-D{shape_str(np.shape(boxes))}")
+    if np.shape(box_ind) != (np.shape(boxes)[0],):
+        raise invalid("box_index has incompatible shape")
+    if np.shape(grads)[0] != np.shape(boxes)[0]:
+        raise invalid("boxes and grads have incompatible shape")
+
+
+@lowers("CropAndResizeGradImage")
+def crop_and_resize_grad_image(grads, boxes, box_ind, image_size, *, T, method="bilinear", **_):
+    """The gradient of CropAndResize with respect to the image: each crop pixel's gradient spread over the
+    pixels its value was interpolated from (none for extrapolated pixels)."""
+    _check_crop_grads(grads, boxes, box_ind)
+    if np.shape(image_size) != (4,):
+        raise invalid(f"image_size must be 1-D with 4 elements{shape_str(np.shape(image_size))}")
+    size = [int(v) for v in np.asarray(image_size)]  # static, or the plan runs op by op
+    if size[1] <= 0 or size[2] <= 0:
+        raise invalid("image dimensions must be positive")
+    if size[3] != np.shape(grads)[3]:
+        raise invalid("image_size and grads are incompatible")
+    if method not in ("bilinear", "nearest"):
+        raise invalid("method must be 'bilinear' or 'nearest'")
+    crop_size = np.asarray(np.shape(grads)[1:3], np.int32)
+    forward = _rule("CropAndResize")
+    _, pullback = jax.vjp(lambda image: forward(image, boxes, box_ind, crop_size, method=method),
+                          jnp.zeros(size, jnp.float32))
+    return pullback(jnp.asarray(grads, jnp.float32))[0].astype(np.dtype(T))
+
+
+@lowers("CropAndResizeGradBoxes")
+def crop_and_resize_grad_boxes(grads, image, boxes, box_ind, *, method="bilinear", **_):
+    """The gradient of CropAndResize (bilinear) with respect to the boxes: the interpolation's slopes along
+    y and x times the crop positions' derivatives in the box corners."""
+    _check_crop_grads(grads, boxes, box_ind)
+    if np.ndim(image) != 4:
+        raise invalid(f"input image must be 4-D{shape_str(np.shape(image))}")
+    if np.shape(image)[1] <= 0 or np.shape(image)[2] <= 0:
+        raise invalid("image dimensions must be positive")
+    if np.shape(image)[3] != np.shape(grads)[3]:
+        raise invalid("image, grads depth differ")
+    if method != "bilinear":
+        raise invalid("method must be 'bilinear'")
+    crop_size = np.asarray(np.shape(grads)[1:3], np.int32)
+    forward = _rule("CropAndResize")
+    _, pullback = jax.vjp(lambda b: forward(image, b, box_ind, crop_size, method=method),
+                          jnp.asarray(boxes, jnp.float32))
+    return pullback(jnp.asarray(grads, jnp.float32))[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# RandomCrop (TF 1.x), SampleDistortedBoundingBox (V1), StatelessSampleDistortedBoundingBox
+# ------------------------------------------------------------------------------------------------
+@lowers("RandomCrop", context=True)
+def random_crop(ctx, op, image, size):
+    """RandomCropOp: an image [h, w, c] cut to size [target_h, target_w] at offsets drawn from one Philox call
+    of the op's stream (ReserveSamples32(2)): Rand32() % (width - target_w + 1) for the columns, then the
+    same for the rows, each drawn only when there is room."""
+    if np.ndim(image) != 3:
+        raise invalid(f"input must be 3-dimensional{shape_str(np.shape(image))}")
+    if np.size(size) != 2:
+        raise invalid(f"size must have exactly two elements{shape_str(np.shape(size))}")
+    target_h, target_w = (int(v) for v in np.asarray(size).reshape(-1))
+    height, width, _ = np.shape(image)
+    if width < target_w:
+        raise errors.FailedPreconditionError(None, op, f"width must be >= target_width: width = {width}, "
+                                             f"target_width = {target_w}")
+    if height < target_h:
+        raise errors.FailedPreconditionError(None, op, f"height must be >= target_height: height = {height}, "
+                                             f"target_height = {target_h}")
+    key, counter = ctx.philox_stream(op, 1)
+    xp = jnp if ctx.traced else np
+    words = philox.words(xp, key, counter, 1).reshape(-1)
+    drawn = 0
+    offsets = []
+    for size_, target in ((width, target_w), (height, target_h)):
+        if size_ > target:
+            offsets.insert(0, words[drawn].astype(xp.uint64) % xp.uint64(size_ - target + 1))
+            drawn += 1
+        else:
+            offsets.insert(0, xp.uint64(0))
+    if not ctx.traced:
+        oy, ox = (int(v) for v in offsets)
+        return np.asarray(image)[oy:oy + target_h, ox:ox + target_w]
+    return jax.lax.dynamic_slice(jnp.asarray(image), (offsets[0].astype(jnp.int32), offsets[1].astype(jnp.int32),
+                                                      jnp.int32(0)), (target_h, target_w, np.shape(image)[2]))
+
+
+@lowers("SampleDistortedBoundingBox", context=True)
+def sample_distorted_bounding_box_v1(ctx, op, image_size, boxes):
+    """TF 1.x's op: V2's kernel with min_object_covered an attr."""
+    return _rule("SampleDistortedBoundingBoxV2")(ctx, op, image_size, boxes,
+                                                 np.float32(op.attrs["min_object_covered"]))
+
+
+@lowers("StatelessSampleDistortedBoundingBox", context=True)
+def stateless_sample_distorted_bounding_box(ctx, op, image_size, boxes, min_object_covered, seed):
+    """V2's algorithm with its draws keyed by TF's GenerateKey of the seed (a function of the seed alone)."""
+    from lowering.philox_sampling import jax_key_from_philox
+    if np.shape(seed) != (2,):
+        raise invalid(f"seed must have shape [2], not {shape_str(np.shape(seed))}")
+    xp = jnp if isinstance(seed, jax.core.Tracer) else np
+    seed = xp.asarray(seed)
+    key, counter = philox.stateless_key_counter(xp, seed[0], seed[1])
+    return _rule("SampleDistortedBoundingBoxV2")(ctx, op, image_size, boxes, min_object_covered,
+                                                 key=jax_key_from_philox(key, counter))
+
+
+# ------------------------------------------------------------------------------------------------
+# Fractional pooling gradients (host: the pooling sequences shape the regions)
+# ------------------------------------------------------------------------------------------------
+def _region_bounds(seq, size: int, overlapping: bool, count: int) -> list:
+    """TF's region loop: [seq[i], seq[i + 1] - 1] (seq[i + 1] when overlapping), cut at size - 1."""
+    seq = [int(v) for v in np.asarray(seq).reshape(-1)]
+    if len(seq) < count + 1:
+        raise invalid(f"Pooling sequence must have at least {count + 1} elements, got {len(seq)}")
+    return [(seq[i], min(seq[i + 1] if overlapping else seq[i + 1] - 1, size - 1)) for i in range(count)]
+
+
+@lowers("FractionalMaxPoolGrad", host=True)
+def fractional_max_pool_grad(orig_input, orig_output, out_backprop, row_seq, col_seq, *, overlapping=False, **_):
+    """FractionalMaxPoolGradOp: orig_input's maximum over each region, found again (the first in row-major
+    order wins ties), receives that region's out_backprop."""
+    x, dy = np.asarray(orig_input), np.asarray(out_backprop)
+    if x.ndim != 4:
+        raise invalid(f"orig_input should be a tensor of rank 4, got {shape_str(x.shape)}")
+    if dy.ndim != 4 or np.shape(orig_output) != dy.shape:
+        raise invalid(f"out_backprop should have the shape of orig_output {shape_str(np.shape(orig_output))}, "
+                      f"got {shape_str(dy.shape)}")
+    batch, height, width, depth = x.shape
+    rows = _region_bounds(row_seq, height, overlapping, dy.shape[1])
+    cols = _region_bounds(col_seq, width, overlapping, dy.shape[2])
+    out = np.zeros_like(x)
+    for i, (r0, r1) in enumerate(rows):
+        for j, (c0, c1) in enumerate(cols):
+            region = x[:, r0:r1 + 1, c0:c1 + 1, :].reshape(batch, -1, depth)
+            first = np.argmax(region, axis=1)  # the first maximum, as the kernel's strict `<` scan
+            h = r0 + first // (c1 - c0 + 1)
+            w = c0 + first % (c1 - c0 + 1)
+            b, d = np.meshgrid(np.arange(batch), np.arange(depth), indexing="ij")
+            np.add.at(out, (b, h, w, d), dy[:, i, j, :])
+    return out
+
+
+@lowers("FractionalAvgPoolGrad", host=True)
+def fractional_avg_pool_grad(orig_shape, out_backprop, row_seq, col_seq, *, overlapping=False, **_):
+    """FractionalAvgPoolGradOp: each region's out_backprop divided by its number of cells, added (in double)
+    to each of them, then converted to T."""
+    shape = [int(v) for v in np.asarray(orig_shape).reshape(-1)]
+    if len(shape) != 4:
+        raise invalid(f"original input tensor shape must be1-dimensional and 4 elements")
+    dy = np.asarray(out_backprop)
+    batch, height, width, depth = shape
+    rows = _region_bounds(row_seq, height, overlapping, dy.shape[1])
+    cols = _region_bounds(col_seq, width, overlapping, dy.shape[2])
+    acc = np.zeros(shape, np.float64)
+    for i, (r0, r1) in enumerate(rows):
+        for j, (c0, c1) in enumerate(cols):
+            cells = (r1 - r0 + 1) * (c1 - c0 + 1)
+            acc[:, r0:r1 + 1, c0:c1 + 1, :] += (dy[:, i, j, :].astype(np.float64) / cells)[:, None, None, :]
+    return acc.astype(dy.dtype)
+
+
+@lowers("ScaleAndTranslate", "ScaleAndTranslateGrad")
+def scale_and_translate(*_, **__):
+    raise NotImplementedError("tf.raw_ops.ScaleAndTranslate / ScaleAndTranslateGrad (tf.image.resize with "
+                              "antialias or the keys/gaussian/mitchellcubic kernels) are not lowered yet")
+
+
+@lowers("GenerateBoundingBoxProposals")
+def generate_bounding_box_proposals(*_, **__):
+    raise NotImplementedError("tf.raw_ops.GenerateBoundingBoxProposals is not lowered yet")
