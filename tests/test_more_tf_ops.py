@@ -550,3 +550,41 @@ IMAGE_ERRORS = [
 @pytest.mark.parametrize("case", IMAGE_ERRORS, ids=[f"{c[0]}-{i}" for i, c in enumerate(IMAGE_ERRORS)])
 def test_image_errors_match_tf(case):
     test_errors_match_tf(case)
+
+
+_SCALE_IMG = RNG.uniform(0, 1, (2, 6, 7, 2)).astype(np.float32)
+SCALE_CASES = [
+    (f"{kernel}_{'aa' if aa else 'plain'}_{name}", "ScaleAndTranslate",
+     [_SCALE_IMG if kernel != "box" else (_SCALE_IMG * 200).astype(np.uint8), C(np.int32(size)),
+      C(np.float32(scale)), C(np.float32(shift))], {"kernel_type": kernel, "antialias": aa}, 1, 1e-4, ())
+    for kernel in ("lanczos3", "lanczos1", "lanczos5", "gaussian", "box", "triangle", "keyscubic", "mitchellcubic")
+    for aa in (True, False)
+    for name, size, scale, shift in (("down", [3, 4], [0.5, 4 / 7], [0.0, 0.0]),
+                                     ("up", [9, 11], [1.5, 11 / 7], [0.3, -0.7]))
+]
+SCALE_CASES += [
+    ("grad_lanczos3", "ScaleAndTranslateGrad", [f32(2, 3, 4, 2), _SCALE_IMG, C(np.float32([0.5, 4 / 7])),
+                                                C(np.float32([0.0, 0.0]))], {}, 1, 1e-4, ()),
+    ("grad_keyscubic_up", "ScaleAndTranslateGrad", [f32(2, 9, 11, 2), _SCALE_IMG, C(np.float32([1.5, 11 / 7])),
+                                                    C(np.float32([0.3, -0.7]))],
+     {"kernel_type": "keyscubic", "antialias": False}, 1, 1e-4, ()),
+]
+
+
+@pytest.mark.parametrize("case", SCALE_CASES, ids=[c[0] for c in SCALE_CASES])
+def test_scale_and_translate_matches_tf(case):
+    test_op_matches_tf(case)
+
+
+def test_scale_and_translate_errors_match_tf():
+    for inputs, attrs in (([_SCALE_IMG, C(np.int32([3, 4])), C(np.float32([0.5, 0.0])), C(np.float32([0, 0]))], {}),
+                          ([_SCALE_IMG, C(np.int32([3, 4])), C(np.float32([0.5])), C(np.float32([0, 0]))], {}),
+                          ([_SCALE_IMG, C(np.int32([3, 4])), C(np.float32([1, 1])), C(np.float32([[0, 0]]))], {}),
+                          ([_SCALE_IMG, C(np.int32([0, 4])), C(np.float32([1, 1])), C(np.float32([0, 0]))], {}),
+                          ([_SCALE_IMG, C(np.int32([3, 4])), C(np.float32([0.5, 1])), C(np.float32([0, 0]))],
+                           {"kernel_type": "cubic"}),
+                          ([_SCALE_IMG[0], C(np.int32([3, 4])), C(np.float32([0.5, 1])), C(np.float32([0, 0]))], {})):
+        gd, feed, fetches = build("ScaleAndTranslate", inputs, attrs)
+        want = _outcome(run_tf, gd, feed, fetches)
+        assert want is not None
+        assert _outcome(run_graphcompat, gd, feed, fetches) == want

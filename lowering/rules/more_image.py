@@ -313,10 +313,132 @@ def fractional_avg_pool_grad(orig_shape, out_backprop, row_seq, col_seq, *, over
     return acc.astype(dy.dtype)
 
 
-@lowers("ScaleAndTranslate", "ScaleAndTranslateGrad")
-def scale_and_translate(*_, **__):
-    raise NotImplementedError("tf.raw_ops.ScaleAndTranslate / ScaleAndTranslateGrad (tf.image.resize with "
-                              "antialias or the keys/gaussian/mitchellcubic kernels) are not lowered yet")
+# ------------------------------------------------------------------------------------------------
+# ScaleAndTranslate (+Grad): TF's separable resampling (kernels/image/scale_and_translate_op.cc)
+# ------------------------------------------------------------------------------------------------
+def _lanczos(radius: float):
+    def kernel(xp, x):
+        pi = xp.float32(3.14159265359)
+        safe = xp.where(x <= 1e-3, xp.float32(1), x)
+        value = radius * xp.sin(pi * safe) * xp.sin(pi * safe / radius) / (pi * pi * safe * safe)
+        return xp.where(x > radius, xp.float32(0), xp.where(x <= 1e-3, xp.float32(1), value))
+    return kernel, radius
+
+
+def _gaussian(xp, x):
+    sigma = xp.float32(1.5 / 3.0)
+    return xp.where(x < 1.5, xp.exp(-x * x / (xp.float32(2.0) * sigma * sigma)), xp.float32(0))
+
+
+def _box(xp, x):
+    return xp.where(x < 0.5, xp.float32(1), xp.where(x == 0.5, xp.float32(0.5), xp.float32(0)))
+
+
+def _triangle(xp, x):
+    return xp.where(x < 1, xp.float32(1) - x, xp.float32(0))
+
+
+def _keys_cubic(xp, x):
+    far = ((xp.float32(-0.5) * x + xp.float32(2.5)) * x - xp.float32(4.0)) * x + xp.float32(2.0)
+    near = (xp.float32(1.5) * x - xp.float32(2.5)) * x * x + xp.float32(1.0)
+    return xp.where(x >= 2, xp.float32(0), xp.where(x >= 1, far, near))
+
+
+def _mitchell_cubic(xp, x):
+    far = (((xp.float32(-7.0 / 18.0) * x + xp.float32(2.0)) * x - xp.float32(10.0 / 3.0)) * x
+           + xp.float32(16.0 / 9.0))
+    near = ((xp.float32(7.0 / 6.0) * x - xp.float32(2.0)) * x) * x + xp.float32(8.0 / 9.0)
+    return xp.where(x >= 2, xp.float32(0), xp.where(x >= 1, far, near))
+
+
+# sampling_kernels.h: each kernel and its radius
+_SAMPLING_KERNELS = {"lanczos1": _lanczos(1.0), "lanczos3": _lanczos(3.0), "lanczos5": _lanczos(5.0),
+                     "gaussian": (_gaussian, 1.5), "box": (_box, 1.0), "triangle": (_triangle, 1.0),
+                     "keyscubic": (_keys_cubic, 2.0), "mitchellcubic": (_mitchell_cubic, 2.0)}
+
+
+def _span_weights(xp, kernel_type: str, out_size: int, in_size: int, scale, translate, antialias: bool):
+    """ComputeSpansCore as a dense [out_size, in_size] matrix: output pixel x samples the input at
+    (x + 0.5) / scale - translate / scale; its span's weights are the kernel (widened by 1 / scale when
+    antialiasing a downscale) normalized to sum to one; a sample outside the input, or a span whose weights
+    sum to almost nothing, leaves the row zero."""
+    kernel, radius = _SAMPLING_KERNELS[kernel_type]
+    f32 = xp.float32
+    scale = xp.asarray(scale, f32)
+    inv_scale = f32(1.0) / scale
+    inv_translate = -inv_scale * xp.asarray(translate, f32)
+    kernel_scale = xp.maximum(inv_scale, f32(1.0)) if antialias else f32(1.0)
+    sample = (xp.arange(out_size, dtype=f32) + f32(0.5)) * inv_scale + inv_translate
+    reach = f32(radius) * kernel_scale
+    start = xp.clip(xp.ceil(sample - reach - f32(0.5)), 0, in_size - 1)
+    end = xp.clip(xp.floor(sample + reach - f32(0.5)), 0, in_size - 1) + 1
+    source = xp.arange(in_size, dtype=f32)[None, :]
+    in_span = (source >= start[:, None]) & (source < end[:, None])
+    position = source + f32(0.5) - sample[:, None]
+    weights = xp.where(in_span, kernel(xp, xp.abs(position * (f32(1.0) / kernel_scale))), f32(0))
+    total = xp.sum(weights, axis=1, keepdims=True)
+    usable = (xp.abs(total) >= f32(1000.0) * f32(np.finfo(np.float32).tiny)) & \
+        ((sample >= 0) & (sample <= in_size))[:, None]
+    return xp.where(usable, weights * (f32(1.0) / xp.where(total == 0, f32(1), total)), f32(0))
+
+
+def _scale_and_translate_checks(images, size, scale, translation, kernel_type: str):
+    if np.ndim(images) != 4:
+        raise invalid(f"input must be 4-dimensional{shape_str(np.shape(images))}")
+    if size is not None:
+        if np.ndim(size) != 1:
+            raise invalid(f"output_shape_t must be 1-dimensional{shape_str(np.shape(size))}")
+        if np.size(size) != 2:
+            raise invalid(f"output_shape_t must have two elements{shape_str(np.shape(size))}")
+    if kernel_type not in _SAMPLING_KERNELS:
+        raise invalid(f"Unrecognized kernel type: {kernel_type}")
+    for value in (scale, translation):  # TF's texts name both "t"
+        if np.ndim(value) != 1:
+            raise invalid(f"t must be 1-dimensional{shape_str(np.shape(value))}")
+        if np.size(value) != 2:
+            raise invalid(f"t must have two elements{shape_str(np.shape(value))}")
+
+
+def _weights(images_shape, out_hw, scale, translation, kernel_type, antialias):
+    xp = jnp if any(isinstance(v, jax.core.Tracer) for v in (scale, translation)) else np
+    scale, translation = xp.asarray(scale, xp.float32), xp.asarray(translation, xp.float32)
+    require(jnp.all(jnp.asarray(scale) > 0), _INVALID, "Scale must be greater than zero.")
+    rows = _span_weights(xp, kernel_type, out_hw[0], images_shape[1], scale[0], translation[0], antialias)
+    cols = _span_weights(xp, kernel_type, out_hw[1], images_shape[2], scale[1], translation[1], antialias)
+    return jnp.asarray(rows), jnp.asarray(cols)
+
+
+@lowers("ScaleAndTranslate")
+def scale_and_translate(images, size, scale, translation, *, kernel_type="lanczos3", antialias=True, **_):
+    """tf.image.resize's antialiased and lanczos/gaussian/mitchellcubic path: separable resampling, float32."""
+    _scale_and_translate_checks(images, size, scale, translation, kernel_type)
+    out_h, out_w = (int(v) for v in np.asarray(size).reshape(-1))  # static, or the plan runs op by op
+    shape = np.shape(images)
+    if out_h <= 0 or out_w <= 0:
+        raise invalid("output dimensions must be positive")
+    if shape[3] <= 0:
+        raise invalid("image must have at least one channel")
+    if shape[1] <= 0 or shape[2] <= 0:
+        raise invalid("input image must be of non-zero size")
+    rows, cols = _weights(shape, (out_h, out_w), scale, translation, kernel_type, antialias)
+    x = jnp.asarray(images).astype(jnp.float32)
+    return jnp.einsum("oh,bhwc,pw->bopc", rows, x, cols, precision="highest")
+
+
+@lowers("ScaleAndTranslateGrad")
+def scale_and_translate_grad(grads, original_image, scale, translation, *, kernel_type="lanczos3", antialias=True,
+                             **_):
+    """The gradient of ScaleAndTranslate with respect to the image: each input pixel collects the output
+    gradients its weights reached (the transposed resampling)."""
+    _scale_and_translate_checks(original_image, None, scale, translation, kernel_type)
+    shape, g_shape = np.shape(original_image), np.shape(grads)
+    if len(g_shape) != 4:
+        raise invalid(f"grads must be 4-dimensional{shape_str(g_shape)}")
+    if g_shape[0] != shape[0] or g_shape[3] != shape[3]:
+        raise invalid("grads and original_image must have the same batch and channels")
+    rows, cols = _weights(shape, g_shape[1:3], scale, translation, kernel_type, antialias)
+    g = jnp.asarray(grads).astype(jnp.float32)
+    return jnp.einsum("oh,bopc,pw->bhwc", rows, g, cols, precision="highest").astype(np.dtype(original_image.dtype))
 
 
 @lowers("GenerateBoundingBoxProposals")
