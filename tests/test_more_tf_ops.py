@@ -588,3 +588,25 @@ def test_scale_and_translate_errors_match_tf():
         want = _outcome(run_tf, gd, feed, fetches)
         assert want is not None
         assert _outcome(run_graphcompat, gd, feed, fetches) == want
+
+
+def test_tensor_array_grad_with_shape():
+    """A gradient array whose elements have [3] prepended: writes of [3, 2] elements add up and stack."""
+    def build_fn(v1):
+        ta = v1.raw_ops.TensorArrayV3(size=2, dtype=v1.float32, element_shape=[2])
+        flow = v1.raw_ops.TensorArrayWriteV3(handle=ta.handle, index=0, value=v1.constant([1.0, 2.0]),
+                                             flow_in=ta.flow)
+        flow = v1.raw_ops.TensorArrayWriteV3(handle=ta.handle, index=1, value=v1.constant([3.0, 4.0]), flow_in=flow)
+        grad = v1.raw_ops.TensorArrayGradWithShape(handle=ta.handle, flow_in=flow, shape_to_prepend=[3],
+                                                   source="gradients")
+        value = np.arange(6, dtype=np.float32).reshape(3, 2)
+        g_flow = v1.raw_ops.TensorArrayWriteV3(handle=grad.grad_handle, index=1, value=value, flow_in=grad.flow_out)
+        g_flow = v1.raw_ops.TensorArrayWriteV3(handle=grad.grad_handle, index=1, value=value, flow_in=g_flow)
+        g_flow = v1.raw_ops.TensorArrayWriteV3(handle=grad.grad_handle, index=0, value=-value, flow_in=g_flow)
+        stacked = v1.raw_ops.TensorArrayGatherV3(handle=grad.grad_handle, indices=[0, 1], flow_in=g_flow,
+                                                 dtype=v1.float32)
+        return [stacked, v1.raw_ops.TensorArraySizeV3(handle=grad.grad_handle, flow_in=g_flow)]
+    gd, fetches = _tf_graph(build_fn)
+    want, got = run_tf(gd, {}, fetches), run_graphcompat(gd, {}, fetches)
+    _compare(got, want, None, "TensorArrayGradWithShape")
+    assert want[0].shape == (2, 3, 2)

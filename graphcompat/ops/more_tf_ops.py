@@ -192,3 +192,8 @@ defop("ParseSingleSequenceExample", "serialized: string, feature_list_dense_miss
       "feature_list_sparse_keys: Nfeature_list_sparse * string, feature_list_dense_keys: Nfeature_list_dense * string, "
       "context_dense_defaults: *Tcontext_dense, debug_name: string -> " + _SEQ_V1_OUT,
       attrs=dict(_SEQ_V1_ATTRS), shape=_single_sequence_shape)
+# TF's TensorArray.grad with a shape to prepend (while_v2 / pfor write it): TensorArrayGradV3's array whose
+# elements have `shape_to_prepend` before the forward element shape.
+defop("TensorArrayGradWithShape", "handle: resource, flow_in: float32, shape_to_prepend: int32 -> "
+      "grad_handle: resource, flow_out: float32", attrs={"source": None},
+      shape=lambda ctx: [_ts.TensorShape([2]), _ts.TensorShape([])], stateful=True)

@@ -7,6 +7,7 @@ as attrs), the rule calls that op's rule, so numerics and error texts are shared
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -145,7 +146,6 @@ def eig(x, *, Tout, compute_v=True, **_):
     """EigOp: the eigenvalues and unit-norm eigenvectors of square matrices. TF's Eigen ComplexEigenSolver and
     LAPACK's geev both return them in the order of their Schur form, which differs between the two: the
     eigenvalues are the same set, each eigenvector matches its eigenvalue up to a phase."""
-    import jax
     shape = np.shape(x)
     if len(shape) < 2:
         raise invalid(f"Input tensor 0 must have rank >= 2, got {len(shape)}")
@@ -299,3 +299,13 @@ def parse_single_sequence_example(serialized, missing_assumed_empty, *args, **at
     outs = list(outs) if isinstance(outs, tuple) else [outs]
     outs = outs[:len(outs) - counts[3]]  # the lengths come last
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+@lowers("TensorArrayGradWithShape", context=True)
+def tensor_array_grad_with_shape(ctx, op, handle, flow_in, shape_to_prepend):
+    """TensorArrayGradV3's gradient array, its elements of shape shape_to_prepend + the forward's."""
+    if isinstance(shape_to_prepend, jax.core.Tracer):
+        raise NotImplementedError("tf.raw_ops.TensorArrayGradWithShape with a shape_to_prepend computed from fed "
+                                  "values in a compiled plan")
+    prepend = tuple(int(d) for d in np.asarray(shape_to_prepend).reshape(-1))
+    return _rule("TensorArrayGradV3")(ctx, op, handle, flow_in, prepend=prepend)
