@@ -610,3 +610,37 @@ def test_tensor_array_grad_with_shape():
     want, got = run_tf(gd, {}, fetches), run_graphcompat(gd, {}, fetches)
     _compare(got, want, None, "TensorArrayGradWithShape")
     assert want[0].shape == (2, 3, 2)
+
+
+BINOMIAL = [
+    ("small_mean", [C(np.int32([5, 3])), C(np.int64([1, 2])), np.float64([3.0, 8.0, 20.0]),
+                    np.float64([0.2, 0.7, 0.1])], {}),
+    ("btrs", [C(np.int32([4, 2, 2])), C(np.int64([7, 11])), np.float64([[100.0], [500.0]]),
+              np.float64([0.3, 0.9])], {}),
+    ("edges", [C(np.int64([3, 5])), C(np.int64([0, 0])), np.float32([0.0, 10.0, 5.0, -2.0, 7.0]),
+               np.float32([0.5, 1.0, 0.0, 0.5, np.nan])], {"dtype": _dt.float32}),
+    ("half", [C(np.int32([6, 2])), C(np.int32([3, 4])), np.float16([40.0, 6.0]), np.float16([0.5, 0.25])],
+     {"dtype": _dt.int32}),
+]
+
+
+@pytest.mark.parametrize("case", BINOMIAL, ids=[c[0] for c in BINOMIAL])
+def test_stateless_random_binomial_matches_tf_bitwise(case):
+    _, inputs, attrs = case
+    gd, feed, fetches = build("StatelessRandomBinomial", inputs, dict(attrs), 1)
+    want, got = run_tf(gd, feed, fetches), run_graphcompat(gd, feed, fetches)
+    _compare(got, want, None, case[0])
+    _static_shapes_agree(gd, fetches, want)
+
+
+def test_stateful_random_binomial_matches_tf_bitwise():
+    """The first draw bit for bit, and the state's move. TF 2.21 leaves the state unchanged on the first run
+    after initialization (its second run repeats the first draw, then moves the state): graphcompat moves it
+    every run, by TF's amount. (TF's kernel aborts the process for an int64 shape: int32 here.)"""
+    gd = _rng_graph("StatefulRandomBinomial", _STATE, 1, None,
+                    (np.int32([3, 2]), np.float64([4.0, 60.0]), np.float64([0.3, 0.6])),
+                    {"T": _dt.float64, "dtype": _dt.int64, "S": _dt.int32})
+    want = _rng_runs(oracle.tf1(), oracle.tf1().GraphDef.FromString(gd.SerializeToString()))
+    got = _rng_runs(tf, gd)
+    _compare(got[:1], want[:1], None, "StatefulRandomBinomial draw")
+    _compare(got[1:2], want[3:4], None, "StatefulRandomBinomial state")

@@ -227,13 +227,171 @@ def _rng_skip(ctx, op, handle, alg, delta):
     return state[:3]
 
 
-@lowers("StatelessRandomBinomial")
-def stateless_random_binomial(*_, **__):
-    raise NotImplementedError("tf.raw_ops.StatelessRandomBinomial (tf.random.stateless_binomial): TF's binomial "
-                              "sampler is not reproduced yet")
+# ------------------------------------------------------------------------------------------------
+# Binomial samples (random_binomial_op.cc): per output a copy of the generator skipped to its own position
+# ------------------------------------------------------------------------------------------------
+class _Doubles:
+    """A PhiloxRandom copy's UniformDistribution<double> as the kernels' UNIFORM macro reads it: each call
+    gives two doubles, taken last first."""
+
+    def __init__(self, key, counter, skip: int):
+        self.key, self.counter = key, philox._advance(counter, skip)
+        self.pending: list = []
+        self.buffer: list = []
+
+    def __call__(self) -> float:
+        if not self.pending:
+            if not self.buffer:
+                w = philox.words(np, self.key, self.counter, 16).astype(np.uint64)
+                self.counter = philox._advance(self.counter, 16)
+                self.buffer = philox._uniform_from_words(np, w, np.dtype(np.float64)).reshape(-1).tolist()
+            self.pending = self.buffer[:2]
+            self.buffer = self.buffer[2:]
+        return self.pending.pop()
 
 
-@lowers("StatefulRandomBinomial", context=True)
-def stateful_random_binomial(ctx, op, *_):
-    raise NotImplementedError("tf.raw_ops.StatefulRandomBinomial (tf.random.Generator.binomial): TF's binomial "
-                              "sampler is not reproduced yet")
+_STIRLING_TAIL = (0.0810614667953272, 0.0413406959554092, 0.0276779256849983, 0.02079067210376509,
+                  0.0166446911898211, 0.0138761288230707, 0.0118967099458917, 0.0104112652619720,
+                  0.00925546218271273, 0.00833056343336287)
+
+
+def _stirling_approx_tail(k: float) -> float:
+    if k <= 9:
+        return _STIRLING_TAIL[int(k)]
+    kp1sq = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+
+
+def _binomial_inversion(count: float, prob: float, uniform) -> float:
+    """Sums of geometric variables until they pass count: their number (mean at most 10)."""
+    import math
+    geom_sum, num_geom = 0.0, 0
+    log_q = math.log1p(-prob)
+    while True:
+        geom = math.ceil(math.log(uniform()) / log_q)
+        geom_sum += geom
+        if geom_sum > count:
+            return float(num_geom)
+        num_geom += 1
+
+
+def _btrs(count: float, prob: float, uniform) -> float:
+    """Hormann's transformed rejection with squeeze (BTRS), as TF's kernel writes it."""
+    import math
+    stddev = math.sqrt(count * prob * (1 - prob))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = count * prob + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = prob / (1 - prob)
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = math.floor((count + 1) * prob)
+    while True:
+        u = uniform()
+        v = uniform()
+        u = u - 0.5
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + c)
+        if us >= 0.07 and v <= v_r:
+            return float(k)
+        if k < 0 or k > count:
+            continue
+        v = math.log(v * alpha / (a / (us * us) + b))
+        upperbound = ((m + 0.5) * math.log((m + 1) / (r * (count - m + 1)))
+                      + (count + 1) * math.log((count - m + 1) / (count - k + 1))
+                      + (k + 0.5) * math.log(r * (count - k + 1) / (k + 1))
+                      + _stirling_approx_tail(m) + _stirling_approx_tail(count - m)
+                      - _stirling_approx_tail(k) - _stirling_approx_tail(count - k))
+        if v <= upperbound:
+            return float(k)
+
+
+def _binomial(key, counter, shape, counts, probs, out_dtype) -> np.ndarray:
+    """RandomBinomialFunctor: output [samples..., batch...] where batch is counts and probs broadcast;
+    sample s of batch member b (output index b * samples + s) uses the generator skipped by 256 calls per
+    index (BTRS) or 42 (inversion, when count * p < 10), with p = min(prob, 1 - prob)."""
+    counts, probs = np.asarray(counts), np.asarray(probs)
+    try:
+        batch_shape = np.broadcast_shapes(counts.shape, probs.shape)
+    except ValueError:
+        raise errors.InvalidArgumentError(None, None, "counts and probs must have compatible batch dimensions: "
+                                          f"{_shape(counts.shape)} vs. {_shape(probs.shape)}") from None
+    if np.ndim(shape) != 1:
+        raise errors.InvalidArgumentError(None, None, "Input shape should be a vector, got shape: "
+                                          f"{_shape(np.shape(shape))}")
+    out_shape = shape_vector(shape)
+    if len(out_shape) < len(batch_shape) or tuple(out_shape[len(out_shape) - len(batch_shape):]) != batch_shape:
+        raise errors.InvalidArgumentError(None, None, "Shape passed in must end with broadcasted shape.")
+    sample_dims = len(out_shape) - len(batch_shape)
+    samples = int(np.prod(out_shape[:sample_dims], dtype=np.int64))
+    batches = int(np.prod(out_shape[sample_dims:], dtype=np.int64))
+    t = counts.dtype
+    counts_b = np.broadcast_to(counts, batch_shape).reshape(-1)
+    probs_b = np.broadcast_to(probs, batch_shape).reshape(-1)
+    out = np.empty(samples * batches, np.float64)
+    for b in range(batches):
+        count, prob = counts_b[b], probs_b[b]
+        dcount = float(count)
+        for s in range(samples):
+            index = b * samples + s
+            if dcount <= 0.0 or prob <= t.type(0.0):
+                value = 0.0
+            elif prob >= t.type(1.0):
+                value = dcount
+            elif prob <= t.type(0.5) or prob > t.type(0.5):
+                flip = not prob <= t.type(0.5)
+                p = (t.type(1) - prob) if flip else prob
+                with np.errstate(over="ignore"):
+                    wide = count * p >= t.type(10)  # computed in T, as the kernel does
+                uniform = _Doubles(key, counter, (256 if wide else 42) * index)
+                value = (_btrs if wide else _binomial_inversion)(dcount, float(p), uniform)
+                value = dcount - value if flip else value
+            else:  # NaN prob
+                value = float("nan")
+            out[s * batches + b] = value
+    with np.errstate(invalid="ignore"):
+        return out.astype(out_dtype).reshape(out_shape)
+
+
+def _shape(dims) -> str:
+    return "[" + ",".join(str(int(d)) for d in dims) + "]"
+
+
+def _concrete(op, *values) -> None:
+    if any(isinstance(v, jax.core.Tracer) for v in values):
+        raise NotImplementedError(f"tf.raw_ops.{op.type} draws on the host: its inputs must not be computed from "
+                                  "fed values in a compiled plan")
+
+
+@lowers("StatelessRandomBinomial", context=True, host=True)
+def stateless_random_binomial(ctx, op, shape, seed, counts, probs):
+    """tf.random.stateless_binomial: the samples of TF's kernel from GenerateKey(seed)."""
+    _concrete(op, shape, seed, counts, probs)
+    if np.shape(seed) != (2,):
+        raise errors.InvalidArgumentError(None, op, f"seed must have shape [2], not {_shape(np.shape(seed))}")
+    seed = np.asarray(seed)
+    key, counter = philox.stateless_key_counter(np, seed[0], seed[1])
+    key, counter = tuple(int(w) for w in key), tuple(int(w) for w in counter)
+    return _binomial(key, counter, shape, counts, probs, _dtype(op))
+
+
+@lowers("StatefulRandomBinomial", context=True, host=True)
+def stateful_random_binomial(ctx, op, handle, alg, shape, counts, probs):
+    """tf.random.Generator.binomial: the state's generator draws the samples, then moves on by the kernel's
+    reservation, batches * 2 * 100 * (samples + 3) / 4 (in C++'s left-to-right integer arithmetic), times
+    256. (TF 2.21's kernel leaves the state unchanged on the first run after the variable is initialized,
+    apparently writing a copy-on-write buffer; from the second run on it moves as here.)"""
+    _concrete(op, alg, shape, counts, probs)
+    handle, state = _state(ctx, op, handle, alg)
+    state = np.asarray(state)
+    key, counter = _words(np, state)
+    key, counter = tuple(int(w) for w in key), tuple(int(w) for w in counter)
+    out = _binomial(key, counter, shape, counts, probs, _dtype(op))
+    out_shape = shape_vector(shape)
+    batch_dims = len(np.broadcast_shapes(np.shape(counts), np.shape(probs)))
+    samples = int(np.prod(out_shape[:len(out_shape) - batch_dims], dtype=np.int64))
+    batches = int(np.prod(out_shape[len(out_shape) - batch_dims:], dtype=np.int64))
+    reserved = batches * 2 * 100 * (samples + 3) // 4
+    new_counter = _skip(np, tuple(np.uint64(w) for w in counter), reserved * _STEP)
+    _write_counter(ctx, handle, np, state, new_counter)
+    return out
