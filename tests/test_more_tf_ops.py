@@ -644,3 +644,47 @@ def test_stateful_random_binomial_matches_tf_bitwise():
     got = _rng_runs(tf, gd)
     _compare(got[:1], want[:1], None, "StatefulRandomBinomial draw")
     _compare(got[1:2], want[3:4], None, "StatefulRandomBinomial state")
+
+
+# --- gradients where TF registers them: tf.gradients on the imported graph, TF's numbers -------------------
+GRADIENTS = [
+    ("QuantizeAndDequantize", [f32(3, 4) * 4], {}, [0]),
+    ("AccumulateNV2", [[f32(2, 3), f32(2, 3)]], {"shape": tf.TensorShape([2, 3])}, [0]),
+    ("ParallelDynamicStitch", [[np.int32([0, 2]), np.int32([1, 3])], [f32(2, 3), f32(2, 3)]], {}, [1]),
+    ("BandedTriangularSolve", [_tri_band(3, 4), f32(4, 2)], {}, [0, 1]),
+    ("BandedTriangularSolve", [_tri_band(2, 4, lower=False), f32(4, 2)], {"lower": False, "adjoint": True}, [0, 1]),
+    ("ImageProjectiveTransformV2", [IMG, _ROT, C(np.int32([5, 6]))],
+     {"interpolation": "BILINEAR", "dtype": _dt.float32}, [0, 1]),
+    ("ImageProjectiveTransformV3", [IMG, _SHIFT, C(np.int32([4, 7])), C(np.float32(2.0))],
+     {"interpolation": "NEAREST", "fill_mode": "REFLECT", "dtype": _dt.float32}, [0, 1]),
+    ("ScaleAndTranslate", [_SCALE_IMG, C(np.int32([3, 4])), C(np.float32([0.5, 4 / 7])), C(np.float32([0.1, 0]))],
+     {}, [0, 2]),
+]
+
+
+@pytest.mark.parametrize("case", GRADIENTS, ids=[f"{c[0]}-{i}" for i, c in enumerate(GRADIENTS)])
+def test_gradients_match_tf(case):
+    """tf.gradients of sum(out * w) through the imported op: the same inputs get gradients (None where TF's
+    registered gradient gives none) with TF's values."""
+    op, inputs, attrs, wrt = case
+    gd, feed, _ = build(op, inputs, attrs, 1)
+    names = [f"in{i}_0:0" if isinstance(inputs[i], list) else f"in{i}:0" for i in wrt]
+    for n in gd.node:  # static shapes (TF's image gradients need the transforms' rank)
+        if n.op == "Placeholder" and f"{n.name}:0" in feed:
+            n.attr["shape"].shape.CopyFrom(tf.TensorShape(feed[f"{n.name}:0"].shape).as_proto())
+    def grads(lib, graph_def):
+        g = lib.Graph()
+        with g.as_default():
+            lib.import_graph_def(graph_def, name="")
+            y = g.get_tensor_by_name("out:0")
+            w = lib.reshape(lib.sin(lib.cast(lib.range(lib.size(y)), lib.float32) + 0.5), lib.shape(y))
+            ds = lib.gradients(lib.reduce_sum(y * w), [g.get_tensor_by_name(n) for n in names])
+            with lib.Session(graph=g) as sess:
+                return [None if d is None else sess.run(lib.convert_to_tensor(d), feed) for d in ds]
+    v1 = oracle.tf1()
+    want = grads(v1, v1.GraphDef.FromString(gd.SerializeToString()))
+    got = grads(tf, gd)
+    assert [d is None for d in got] == [d is None for d in want]
+    for g, w in zip(got, want):
+        if w is not None:
+            np.testing.assert_allclose(g, w, rtol=2e-4, atol=2e-4, err_msg=op)

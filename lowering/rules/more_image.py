@@ -130,17 +130,53 @@ def _to_type(value, dtype):
     return value.astype(dtype)
 
 
+def _inverse_transforms(transforms):
+    """TF's gradient's inverse: each flat transform as a 3x3 matrix (last entry 1), inverted, scaled so
+    that its last entry is 1 again, flattened back to 8 numbers."""
+    flat = jnp.asarray(transforms, jnp.float32).reshape(-1, 8)
+    matrices = jnp.concatenate([flat, jnp.ones((flat.shape[0], 1), jnp.float32)], axis=1).reshape(-1, 3, 3)
+    inverse = jnp.linalg.inv(matrices).reshape(-1, 9)
+    return (inverse / inverse[:, 8:9])[:, :8]
+
+
+def _with_tf_gradient(images, transforms, output_shape, fill_value, *, interpolation, fill_mode):
+    """The transform with TF's registered gradient (image_grad.py): the incoming gradient transformed back by
+    the inverse transforms to the images' size, with the same interpolation and fill; none for the
+    transforms. (Not the exact adjoint of the interpolation: TF's approximation, reproduced.)"""
+    forward = _projective_transform(images, transforms, output_shape, fill_value, interpolation=interpolation,
+                                    fill_mode=fill_mode)
+    if not jnp.issubdtype(jnp.result_type(images), jnp.floating):
+        return forward
+    image_hw = np.asarray(np.shape(images)[1:3], np.int32)
+
+    has_fill = fill_value is not None
+
+    @jax.custom_vjp
+    def transform(x, t, fill):
+        return _projective_transform(x, t, output_shape, fill if has_fill else None, interpolation=interpolation,
+                                     fill_mode=fill_mode)
+
+    def backward(saved, grad):
+        t, fill = saved
+        back = _projective_transform(grad, _inverse_transforms(t), image_hw, fill if has_fill else None,
+                                     interpolation=interpolation, fill_mode=fill_mode)
+        return back.astype(grad.dtype), jnp.zeros_like(t), jnp.zeros_like(fill)
+    transform.defvjp(lambda x, t, fill: (transform(x, t, fill), (t, fill)), backward)
+    fill = jnp.asarray(0.0 if fill_value is None else fill_value, jnp.float32)
+    return transform(jnp.asarray(images), jnp.asarray(transforms, jnp.float32), fill)
+
+
 @lowers("ImageProjectiveTransformV2")
 def image_projective_transform_v2(images, transforms, output_shape, *, interpolation, fill_mode="CONSTANT", **_):
-    return _projective_transform(images, transforms, output_shape, None, interpolation=interpolation,
-                                 fill_mode=fill_mode)
+    return _with_tf_gradient(images, transforms, output_shape, None, interpolation=interpolation,
+                             fill_mode=fill_mode)
 
 
 @lowers("ImageProjectiveTransformV3")
 def image_projective_transform_v3(images, transforms, output_shape, fill_value, *, interpolation,
                                   fill_mode="CONSTANT", **_):
-    return _projective_transform(images, transforms, output_shape, fill_value, interpolation=interpolation,
-                                 fill_mode=fill_mode)
+    return _with_tf_gradient(images, transforms, output_shape, fill_value, interpolation=interpolation,
+                             fill_mode=fill_mode)
 
 
 # ------------------------------------------------------------------------------------------------
