@@ -336,7 +336,7 @@ def fractional_avg_pool_grad(orig_shape, out_backprop, row_seq, col_seq, *, over
     to each of them, then converted to T."""
     shape = [int(v) for v in np.asarray(orig_shape).reshape(-1)]
     if len(shape) != 4:
-        raise invalid(f"original input tensor shape must be1-dimensional and 4 elements")
+        raise invalid("original input tensor shape must be1-dimensional and 4 elements")  # TF's text
     dy = np.asarray(out_backprop)
     batch, height, width, depth = shape
     rows = _region_bounds(row_seq, height, overlapping, dy.shape[1])

@@ -150,7 +150,7 @@ def eig(x, *, Tout, compute_v=True, **_):
     if len(shape) < 2:
         raise invalid(f"Input tensor 0 must have rank >= 2, got {len(shape)}")
     if shape[-1] != shape[-2]:
-        raise invalid(f"Input matrix must be square.")
+        raise invalid("Input matrix must be square.")
     out = np.dtype(Tout)
     if 0 in shape:
         return jnp.zeros(shape[:-1], out), jnp.zeros(shape if compute_v else (), out)
@@ -266,7 +266,8 @@ def _sequence_v2(serialized, debug_name, keys: dict, missing_assumed_empty: list
         np.asarray(keys["context_dense_keys"], object), empty, np.asarray(keys["feature_list_sparse_keys"], object),
         np.asarray(fl_dense, object), empty, np.asarray([k in missing_assumed_empty for k in fl_dense], bool),
         *defaults, context_sparse_types=attrs["context_sparse_types"], Tcontext_dense=attrs["Tcontext_dense"],
-        context_dense_shapes=attrs["context_dense_shapes"], feature_list_sparse_types=attrs["feature_list_sparse_types"],
+        context_dense_shapes=attrs["context_dense_shapes"],
+        feature_list_sparse_types=attrs["feature_list_sparse_types"],
         feature_list_dense_types=attrs["feature_list_dense_types"],
         feature_list_dense_shapes=attrs["feature_list_dense_shapes"])
 
@@ -279,8 +280,8 @@ def parse_sequence_example_v1(serialized, debug_name, *defaults, **attrs):
     """TF 1.x's batched SequenceExample parser: the keys are attrs; the same fast parser as V2."""
     if np.ndim(serialized) != 1:
         raise invalid(f"Expected serialized to be a vector, got shape: {shape_str(np.shape(serialized))}")
-    keys = {k: [str(v.decode() if isinstance(v, bytes) else v) for v in attrs[k]] for k in _SEQ_KEYS}
-    missing = [str(v.decode() if isinstance(v, bytes) else v) for v in attrs["feature_list_dense_missing_assumed_empty"]]
+    keys = {k: _keys(np.asarray(list(attrs[k]), object)) for k in _SEQ_KEYS}
+    missing = _keys(np.asarray(list(attrs["feature_list_dense_missing_assumed_empty"]), object))
     return _sequence_v2(serialized, debug_name, keys, missing, defaults, attrs)
 
 
