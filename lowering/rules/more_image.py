@@ -438,6 +438,8 @@ def _scale_and_translate_checks(images, size, scale, translation, kernel_type: s
 def _weights(images_shape, out_hw, scale, translation, kernel_type, antialias):
     xp = jnp if any(isinstance(v, jax.core.Tracer) for v in (scale, translation)) else np
     scale, translation = xp.asarray(scale, xp.float32), xp.asarray(translation, xp.float32)
+    if xp is np and not np.all(scale > 0):
+        raise invalid("Scale must be greater than zero.")
     require(jnp.all(jnp.asarray(scale) > 0), _INVALID, "Scale must be greater than zero.")
     rows = _span_weights(xp, kernel_type, out_hw[0], images_shape[1], scale[0], translation[0], antialias)
     cols = _span_weights(xp, kernel_type, out_hw[1], images_shape[2], scale[1], translation[1], antialias)
