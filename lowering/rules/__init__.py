@@ -42,4 +42,4 @@ from lowering.rules import sparse_map  # noqa: F401
 from lowering.rules import legacy  # noqa: F401  (after the families whose rules the TF 1.x op types share)
 from lowering.rules import special_functions  # noqa: F401
 from lowering.rules import rnn  # noqa: F401
-from lowering.rules import more_tf_ops, more_random, more_image  # noqa: F401  (after the families whose rules they share)
+from lowering.rules import more_tf_ops, more_random, more_image  # noqa: F401  (after the rules they share)
