@@ -12,7 +12,6 @@ from __future__ import annotations
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import InferenceContext, defop, merge_shapes, unchanged_shape
-from graphcompat.ops.data_dependent_ops import _stitch_shape
 
 _INDEX = (_dt.int32, _dt.int64)
 
@@ -66,6 +65,13 @@ def _accumulate_shape(ctx: InferenceContext):
     return [out]
 
 
+def _parallel_stitch_shape(ctx: InferenceContext):
+    """DynamicStitch's shape function (imported when called: data_dependent_ops, loaded before math_ops,
+    would define Select itself)."""
+    from graphcompat.ops.data_dependent_ops import _stitch_shape
+    return _stitch_shape(ctx)
+
+
 def _eig_shape(ctx: InferenceContext):
     """TF's SelfAdjointEigV2ShapeFn: square matrices [..., M, M] -> e [..., M], v [..., M, M] ([0] when
     compute_v is False)."""
@@ -109,7 +115,7 @@ defop("TileGrad", "input: T, multiples: int32 -> output: T", shape=lambda ctx: [
 defop("ToBool", "input: T -> output: bool", shape=lambda ctx: [_ts.TensorShape([])])
 defop("Fact", " -> fact: string", shape=lambda ctx: [_ts.TensorShape([])])
 defop("AccumulateNV2", "inputs: N * T -> sum: T", attrs={"shape": None}, shape=_accumulate_shape)
-defop("ParallelDynamicStitch", "indices: N * int32, data: N * T -> merged: T", shape=_stitch_shape)
+defop("ParallelDynamicStitch", "indices: N * int32, data: N * T -> merged: T", shape=_parallel_stitch_shape)
 defop("Eig", "input: T -> e: Tout, v: Tout", attrs={"compute_v": True}, shape=_eig_shape)
 defop("BandedTriangularSolve", "matrix: T, rhs: T -> output: T", attrs={"lower": True, "adjoint": False},
       shape=_banded_solve_shape)
