@@ -402,8 +402,9 @@ def _v1_parse_example(v1):
 def _v1_parse_single_example(v1):
     x = v1.placeholder(v1.string, [], name="x")
     parsed = v1.io.parse_single_example(x, {"a": v1.io.FixedLenFeature([2], v1.float32),
-                                            "b": v1.io.VarLenFeature(v1.int64)})
-    return [parsed[k] for k in sorted(parsed)]
+                                            "b": v1.io.VarLenFeature(v1.int64), "r": v1.io.RaggedFeature(v1.int64)})
+    splits = v1.get_default_graph().get_tensor_by_name(parsed["r"].name.replace(":4", ":5"))  # empty, as TF's
+    return [parsed[k] for k in sorted(parsed)] + [splits]
 
 
 @pytest.mark.parametrize("build_fn, value", [(_v1_parse_example, _EXAMPLES),

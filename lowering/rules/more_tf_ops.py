@@ -97,17 +97,17 @@ def unique_with_counts_v2(x, axis, *, out_idx=np.int32, **_):
 @lowers("TileGrad")
 def tile_grad(x, multiples, **_):
     """TileGradientOp (TF 1.x; TF 2.21's kernel carries Tile's `Tmultiples` constraint, which the TileGrad
-    NodeDef lacks): the gradient of Tile, each output element the sum of its tiled copies."""
+    NodeDef lacks): the gradient of Tile. Output dimension i is input dimension i // multiples[i], each element
+    the sum of its multiples[i] copies (rows past the last whole copy are left out, as the kernel's slices)."""
     multiples = [int(m) for m in np.asarray(multiples).reshape(-1)]
     shape = np.shape(x)
     if len(multiples) != len(shape):
         raise invalid(f"Expected multiples argument to be a vector of length {len(shape)} but got length "
                       f"{len(multiples)}")
-    split = []
-    for size, m in zip(shape, multiples):
-        if m <= 0 or size % m:
-            raise invalid(f"Expected input dimension {size} to be a multiple of {m}")
-        split += [m, size // m]
+    if any(m <= 0 for m in multiples):  # TF's kernel divides by each multiple
+        raise invalid(f"Expected multiples to be positive, got {multiples}")
+    x = jnp.asarray(x)[tuple(slice(0, m * (size // m)) for size, m in zip(shape, multiples))]
+    split = [d for size, m in zip(shape, multiples) for d in (m, size // m)]
     return jnp.sum(jnp.reshape(x, split), axis=tuple(range(0, 2 * len(shape), 2)))
 
 
@@ -234,7 +234,8 @@ def parse_example_v2(serialized, names, sparse_keys, dense_keys, ragged_keys, *d
                      sparse_types, ragged_value_types, ragged_split_types, dense_shapes, **_):
     """FastParseExample with the keys as inputs: ParseExample's rule for the sparse and dense features, then
     each RaggedFeature's values (every example's list, concatenated) and row splits ([0] + the running
-    counts, for a vector input)."""
+    counts for a vector input, none for a scalar one). Errors name examples "<unknown>" whatever `names`
+    holds."""
     from graphcompat.formats.example_proto import Example
     from lowering.rules.data import _feature_values
     outs = _rule("ParseExample")(serialized, *dense_defaults, sparse_keys=_keys(sparse_keys),
@@ -252,7 +253,8 @@ def parse_example_v2(serialized, names, sparse_keys, dense_keys, ragged_keys, *d
         per = [_feature_values(f[key], key, dtype, i) if key in f else np.zeros([0], dtype)
                for i, f in enumerate(records)]
         values_out.append(np.concatenate(per).astype(dtype) if per else np.zeros([0], dtype))
-        splits_out.append(np.concatenate([[0], np.cumsum([p.size for p in per])]).astype(split_dtype))
+        splits = np.concatenate([[0], np.cumsum([p.size for p in per])]) if np.ndim(serialized) else []
+        splits_out.append(np.asarray(splits).astype(split_dtype))  # a scalar input's are empty, as TF's
     outs += values_out + splits_out
     return outs[0] if len(outs) == 1 else tuple(outs)
 
