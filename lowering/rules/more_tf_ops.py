@@ -141,23 +141,29 @@ def parallel_dynamic_stitch(ctx, op, *args):
     return _rule("DynamicStitch")(ctx, op, *args)
 
 
-@lowers("Eig")
+@lowers("Eig", host=True)
 def eig(x, *, Tout, compute_v=True, **_):
-    """EigOp: the eigenvalues and unit-norm eigenvectors of square matrices. TF's Eigen ComplexEigenSolver and
-    LAPACK's geev both return them in the order of their Schur form, which differs between the two: the
-    eigenvalues are the same set, each eigenvector matches its eigenvalue up to a phase."""
+    """EigOp: the eigenvalues and unit-norm eigenvectors of square matrices, on the host (XLA decomposes general
+    matrices on CPU only): LAPACK's geev, or jax's (the same routine) when a gradient's re-trace differentiates
+    it. TF's Eigen ComplexEigenSolver returns them in the order of its own Schur form, which differs from
+    geev's: the eigenvalues are the same set, each eigenvector matches its eigenvalue up to a phase."""
     shape = np.shape(x)
     if len(shape) < 2:
         raise invalid(f"Input tensor 0 must have rank >= 2, got {len(shape)}")
     if shape[-1] != shape[-2]:
         raise invalid("Input matrix must be square.")
     out = np.dtype(Tout)
+    traced = isinstance(x, jax.core.Tracer)
+    xp = jnp if traced else np
     if 0 in shape:
-        return jnp.zeros(shape[:-1], out), jnp.zeros(shape if compute_v else (), out)
-    with jax.default_device(jax.devices("cpu")[0]):  # XLA has no GPU eigendecomposition of general matrices
-        values, vectors = jnp.linalg.eig(jnp.asarray(x).astype(out))
+        return xp.zeros(shape[:-1], out), xp.zeros(shape if compute_v else (), out)
+    if traced:  # TF's gradient differentiates the eigenvectors too (under the same assumptions as jax's)
+        values, vectors = jax.lax.linalg.eig(jnp.asarray(x).astype(out), compute_left_eigenvectors=False,
+                                             enable_eigvec_derivs=True)
+    else:
+        values, vectors = np.linalg.eig(np.asarray(x).astype(out))
     if not compute_v:
-        return values.astype(out), jnp.zeros((), out)  # TF's kernel leaves v a scalar zero
+        return values.astype(out), xp.zeros((), out)  # TF's kernel leaves v a scalar zero
     return values.astype(out), vectors.astype(out)
 
 
