@@ -732,3 +732,18 @@ def test_eig_gradient_matches_tf():
     got = grads(tf, gd)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-9)
+
+
+def test_generate_bounding_box_proposals_refused_as_tf_cpu_refuses_it():
+    """GPU kernels only: TF's CPU runtime and graphcompat raise the same "No OpKernel" error; shapes are TF's."""
+    inputs = [np.zeros([1, 2, 2, 3], np.float32), np.zeros([1, 2, 2, 12], np.float32),
+              C(np.float32([[10, 10, 1, 1, 1]])), C(np.zeros([1, 12, 4], np.float32)), C(np.float32(0.5)),
+              C(np.int32(10)), C(np.float32(1.0))]
+    gd, feed, fetches = build("GenerateBoundingBoxProposals", inputs, {"post_nms_topn": 7}, 2)
+    want = _outcome(run_tf, gd, feed, fetches)
+    assert want[0] == "InvalidArgumentError" and "No OpKernel" in want[1]
+    assert _outcome(run_graphcompat, gd, feed, fetches) == want
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(gd, name="")
+        assert [g.get_tensor_by_name(n).shape.as_list() for n in fetches] == [[None, 7, 4], [None, 7]]

@@ -110,8 +110,22 @@ defop("ScaleAndTranslate", "images: T, size: int32, scale: float32, translation:
       attrs={"kernel_type": "lanczos3", "antialias": True}, shape=lambda ctx: _sized_image_shape(ctx, 1))
 defop("ScaleAndTranslateGrad", "grads: T, original_image: T, scale: float32, translation: float32 -> output: T",
       attrs={"kernel_type": "lanczos3", "antialias": True}, shape=lambda ctx: [_rank(ctx, 1, 4)])
+def _proposals_shape(ctx: InferenceContext):
+    """TF's shape function: scores and deltas [N, H, W, *], image_info [N, 5], anchors of rank 3, three
+    scalars; rois [N, post_nms_topn, 4] and their probabilities [N, post_nms_topn]."""
+    scores = _rank(ctx, 0, 4).as_list()
+    _rank(ctx, 1, 4)
+    info = _rank(ctx, 2, 2).as_list()
+    if info[1] not in (None, 5):
+        raise ctx.error(f"Dimension must be 5 but is {info[1]}")
+    _rank(ctx, 3, 3)
+    for i in (4, 5, 6):
+        _rank(ctx, i, 0)
+    top = ctx.attrs["post_nms_topn"]
+    return [_ts.TensorShape([scores[0], top, 4]), _ts.TensorShape([scores[0], top])]
+
+
+# TF registers GPU kernels only: on CPU, TF's own runtime refuses it ("No OpKernel was registered").
 defop("GenerateBoundingBoxProposals", "scores: float32, bbox_deltas: float32, image_info: float32, "
       "anchors: float32, nms_threshold: float32, pre_nms_topn: int32, min_size: float32 -> rois: float32, "
-      "roi_probabilities: float32", attrs={"post_nms_topn": 300},
-      shape=lambda ctx: [_ts.TensorShape([_rank(ctx, 0, 4).as_list()[0], None, 4]),
-                         _ts.TensorShape([_rank(ctx, 0, 4).as_list()[0], None])])
+      "roi_probabilities: float32", attrs={"post_nms_topn": 300}, shape=_proposals_shape)

@@ -479,6 +479,8 @@ def scale_and_translate_grad(grads, original_image, scale, translation, *, kerne
     return jnp.einsum("oh,bopc,pw->bhwc", rows, g, cols, precision="highest").astype(np.dtype(original_image.dtype))
 
 
-@lowers("GenerateBoundingBoxProposals")
-def generate_bounding_box_proposals(*_, **__):
-    raise NotImplementedError("tf.raw_ops.GenerateBoundingBoxProposals is not lowered yet")
+@lowers("GenerateBoundingBoxProposals", context=True)
+def generate_bounding_box_proposals(ctx, op, *_):
+    """TF registers GPU kernels only: its CPU runtime refuses the node, and so does graphcompat."""
+    from lowering.rules.checks import no_kernel
+    raise no_kernel(op, ["device='GPU'"])
