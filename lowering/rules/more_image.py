@@ -11,6 +11,10 @@
   by TF's GenerateKey of the seed, so equal seeds give equal crops.
 - FractionalMaxPoolGrad / FractionalAvgPoolGrad: TF's kernels on the host: each pooling region's first
   maximum of orig_input takes the gradient; an average region's cells share it (in double), as TF's.
+  (graphcompat's own tf.gradients of the fractional pools records SymbolicGradient, not these kernels.)
+- ScaleAndTranslate (+Grad): TF's span weights (scale_and_translate_op.cc, sampling_kernels.h) as dense
+  per-axis matrices, applied separably in float32; the gradient is their transpose.
+- GenerateBoundingBoxProposals: GPU kernels only in TF, refused as TF's CPU runtime refuses it.
 """
 from __future__ import annotations
 
