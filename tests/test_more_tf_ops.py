@@ -747,3 +747,14 @@ def test_generate_bounding_box_proposals_refused_as_tf_cpu_refuses_it():
     with g.as_default():
         tf.import_graph_def(gd, name="")
         assert [g.get_tensor_by_name(n).shape.as_list() for n in fetches] == [[None, 7, 4], [None, 7]]
+
+
+@pytest.mark.parametrize("value", [np.array([_example(b=[1])], object), np.array([_example(a=[1, 2])], object),
+                                   np.array([_example(a=[1.0])], object), np.array([b"not a proto"], object)],
+                         ids=["missing", "wrong_type", "wrong_size", "garbage"])
+def test_parse_example_v2_errors_match_tf(value):
+    gd, fetches = _tf_graph(_v1_parse_example)
+    feed = {"x:0": value}
+    want = _outcome(run_tf, gd, feed, fetches)
+    assert want is not None
+    assert _outcome(run_graphcompat, gd, feed, fetches) == want
