@@ -758,3 +758,26 @@ def test_parse_example_v2_errors_match_tf(value):
     want = _outcome(run_tf, gd, feed, fetches)
     assert want is not None
     assert _outcome(run_graphcompat, gd, feed, fetches) == want
+
+
+@pytest.mark.parametrize("overlapping", [False, True])
+@pytest.mark.parametrize("pseudo_random", [False, True])
+def test_fractional_max_pool_gradient_is_tfs_kernel(overlapping, pseudo_random):
+    """graphcompat's tf.gradients of fractional_max_pool (SymbolicGradient) gives what TF's gradient kernel,
+    FractionalMaxPoolGrad, gives for the same pooling sequences, ties included (zeros after a ReLU: TF routes a
+    region's gradient to its first maximum), op by op and compiled."""
+    x = np.maximum(np.random.RandomState(0).normal(size=(2, 9, 8, 2)), 0).astype(np.float32)
+    x[0, :4, :4, :] = 0
+    g = tf.Graph()
+    with g.as_default():
+        xt = tf.constant(x)
+        out, rows, cols = tf.nn.fractional_max_pool(xt, [1.0, 1.6, 1.5, 1.0], pseudo_random=pseudo_random,
+                                                    overlapping=overlapping, deterministic=True, seed=1, seed2=2)
+        w = tf.constant(np.random.RandomState(1).normal(size=out.shape.as_list()).astype(np.float32))
+        grad = tf.gradients(tf.reduce_sum(out * w), xt)[0]
+        from graphcompat.framework.registry import apply_op
+        kernel = apply_op("FractionalMaxPoolGrad", [xt, out, w, rows, cols], {"overlapping": overlapping})
+        with tf.Session() as sess:
+            for _ in range(3):
+                got, want = sess.run([grad, kernel])
+                np.testing.assert_array_equal(got, want)
