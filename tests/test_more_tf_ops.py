@@ -546,28 +546,34 @@ def test_random_crop_matches_tf_bitwise():
         _compare(got, want, None, f"RandomCrop {size}")
 
 
-@pytest.mark.parametrize("op", ["SampleDistortedBoundingBox", "StatelessSampleDistortedBoundingBox"])
-def test_sample_distorted_bounding_box_v1_and_stateless(op):
-    """TF's algorithm and checks (V2's rule): a crop inside the image whose box covers enough of the given box;
-    the stateless op gives the same crop for the same seed. (The draws are JAX's, not TF's Philox bits.)"""
-    boxes = np.array([[[0.1, 0.2, 0.6, 0.9]]], np.float32)
-    inputs = [np.int32([40, 60, 3]), boxes]
-    attrs = {"min_object_covered": 0.3, "seed": 3, "seed2": 4} if op == "SampleDistortedBoundingBox" else {}
-    if op != "SampleDistortedBoundingBox":
-        inputs += [C(np.float32(0.3)), C(np.int64([7, 8]))]
+_DISTORT_BOXES = np.array([[[0.1, 0.2, 0.6, 0.9], [0.3, 0.3, 0.4, 0.35]]], np.float32)
+DISTORT = [
+    ("v1", "SampleDistortedBoundingBox", [np.int32([40, 60, 3]), _DISTORT_BOXES],
+     {"min_object_covered": 0.3, "seed": 3, "seed2": 4}),
+    ("v1_i64_ranges", "SampleDistortedBoundingBox", [np.int64([120, 200, 3]), _DISTORT_BOXES],
+     {"min_object_covered": 0.8, "aspect_ratio_range": [0.5, 2.0], "area_range": [0.2, 0.9], "seed": 7}),
+    ("v1_no_boxes", "SampleDistortedBoundingBox", [np.int32([30, 50, 1]), np.zeros((1, 0, 4), np.float32)],
+     {"use_image_if_no_bounding_boxes": True, "seed": 1, "seed2": 1, "max_attempts": 3}),
+    ("v2", "SampleDistortedBoundingBoxV2", [np.uint8([90, 70, 3]), _DISTORT_BOXES, C(np.float32(0.5))],
+     {"seed": 5, "seed2": 6}),
+    ("stateless", "StatelessSampleDistortedBoundingBox", [np.int32([40, 60, 3]), _DISTORT_BOXES,
+                                                          C(np.float32(0.3)), C(np.int64([7, 8]))], {}),
+    ("stateless_i32_seed", "StatelessSampleDistortedBoundingBox", [np.int16([64, 64, 3]), _DISTORT_BOXES,
+                                                                   C(np.float32(0.1)), C(np.int32([-1, 9]))],
+     {"area_range": [0.05, 0.5]}),
+]
+
+
+@pytest.mark.parametrize("case", DISTORT, ids=[c[0] for c in DISTORT])
+def test_sample_distorted_bounding_box_matches_tf_bitwise(case):
+    """TF's kernel on TF's Philox stream: the same crops, run after run (the stateless op: the same one)."""
+    _, op, inputs, attrs = case
     gd, feed, fetches = build(op, inputs, attrs, 3)
-    for _ in range(2):
-        begin, size, bbox = run_graphcompat(gd, feed, fetches)
-        assert begin.dtype == np.int32 and begin.shape == size.shape == (3,) and bbox.shape == (1, 1, 4)
-        assert begin[2] == 0 and size[2] == -1
-        assert 0 <= begin[0] and begin[0] + size[0] <= 40 and 0 <= begin[1] and begin[1] + size[1] <= 60
-        np.testing.assert_allclose(bbox.reshape(4), [begin[0] / 40, begin[1] / 60, (begin[0] + size[0]) / 40,
-                                                     (begin[1] + size[1]) / 60], rtol=1e-6)
-    if op != "SampleDistortedBoundingBox":
-        assert [v.tolist() for v in run_graphcompat(gd, feed, fetches)] == \
-            [v.tolist() for v in run_graphcompat(gd, feed, fetches)]
-    want = run_tf(gd, feed, fetches)  # TF agrees on the outputs' types and shapes
-    assert [(w.dtype, w.shape) for w in want] == [(g.dtype, g.shape) for g in (begin, size, bbox)]
+    want = _runs(oracle.tf1(), gd, feed, fetches, 4)
+    got = _runs(tf, gd, feed, fetches, 4)
+    for g, w in zip(got, want):
+        _compare(g, w, None, case[0])
+    _static_shapes_agree(gd, fetches, want[0])
 
 
 IMAGE_ERRORS = [
@@ -797,3 +803,17 @@ def test_fractional_max_pool_gradient_is_tfs_kernel(overlapping, pseudo_random):
             for _ in range(3):
                 got, want = sess.run([grad, kernel])
                 np.testing.assert_array_equal(got, want)
+
+
+DISTORT_ERRORS = [
+    ("SampleDistortedBoundingBoxV2", [np.int32([40, 60]), _DISTORT_BOXES, C(np.float32(0.1))], {}),
+    ("SampleDistortedBoundingBoxV2", [np.int32([40, 60, 3]), _DISTORT_BOXES * 2, C(np.float32(0.1))], {}),
+    ("SampleDistortedBoundingBoxV2", [np.int32([40, 60, 3]), _DISTORT_BOXES, C(np.float32(-0.5))], {}),
+    ("SampleDistortedBoundingBoxV2", [np.int32([40, 60, 3]), np.zeros((1, 0, 4), np.float32), C(np.float32(0.1))],
+     {}),
+]
+
+
+@pytest.mark.parametrize("case", DISTORT_ERRORS, ids=[f"{c[0]}-{i}" for i, c in enumerate(DISTORT_ERRORS)])
+def test_sample_distorted_bounding_box_errors_match_tf(case):
+    test_errors_match_tf(case + (3,))

@@ -7,8 +7,8 @@
   (TF's kernels are that derivative written out: bilinear weights, the interpolation's slopes).
 - RandomCrop: TF 1.x's kernel: one Philox call of the op's stream, its words drawn as offsets.
 - SampleDistortedBoundingBox (V1) and StatelessSampleDistortedBoundingBox: SampleDistortedBoundingBoxV2's
-  rule (TF's algorithm and distribution; its draws are JAX's, not TF's Philox bits), the stateless one keyed
-  by TF's GenerateKey of the seed, so equal seeds give equal crops.
+  rule (TF's kernel and bits), V1 on the op's stream, the stateless one on the generator TF's GenerateKey
+  makes of the seed.
 - FractionalMaxPoolGrad / FractionalAvgPoolGrad: TF's kernels on the host: each pooling region's first
   maximum of orig_input takes the gradient; an average region's cells share it (in double), as TF's.
   (graphcompat's own tf.gradients of the fractional pools records SymbolicGradient, not these kernels.)
@@ -278,24 +278,23 @@ def random_crop(ctx, op, image, size):
                                                       jnp.int32(0)), (target_h, target_w, np.shape(image)[2]))
 
 
-@lowers("SampleDistortedBoundingBox", context=True)
+@lowers("SampleDistortedBoundingBox", context=True, host=True)
 def sample_distorted_bounding_box_v1(ctx, op, image_size, boxes):
     """TF 1.x's op: V2's kernel with min_object_covered an attr."""
     return _rule("SampleDistortedBoundingBoxV2")(ctx, op, image_size, boxes,
                                                  np.float32(op.attrs["min_object_covered"]))
 
 
-@lowers("StatelessSampleDistortedBoundingBox", context=True)
+@lowers("StatelessSampleDistortedBoundingBox", context=True, host=True)
 def stateless_sample_distorted_bounding_box(ctx, op, image_size, boxes, min_object_covered, seed):
-    """V2's algorithm with its draws keyed by TF's GenerateKey of the seed (a function of the seed alone)."""
-    from lowering.philox_sampling import jax_key_from_philox
+    """V2's kernel on the Philox generator TF's GenerateKey makes of the seed."""
     if np.shape(seed) != (2,):
         raise invalid(f"seed must have shape [2], not {shape_str(np.shape(seed))}")
-    xp = jnp if isinstance(seed, jax.core.Tracer) else np
-    seed = xp.asarray(seed)
-    key, counter = philox.stateless_key_counter(xp, seed[0], seed[1])
+    seed = np.asarray(seed)
+    key, counter = philox.stateless_key_counter(np, seed[0], seed[1])
+    key, counter = tuple(int(w) for w in key), tuple(int(w) for w in counter)
     return _rule("SampleDistortedBoundingBoxV2")(ctx, op, image_size, boxes, min_object_covered,
-                                                 key=jax_key_from_philox(key, counter))
+                                                 key=(key, counter))
 
 
 # ------------------------------------------------------------------------------------------------
