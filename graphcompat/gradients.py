@@ -40,7 +40,10 @@ NOT_DIFFERENTIABLE = (_tf_op_types.NOT_DIFFERENTIABLE - {"LinSpace"}) | {
 # Inputs whose registered gradient is None while the others have one ({op type: input indices}).
 NON_DIFFERENTIABLE_INPUTS = {"Zeta": (0,), "Polygamma": (0,), "Betainc": (0, 1),
                              # TF's fused batch norm gradients: none for the population mean and variance
-                             "FusedBatchNorm": (3, 4), "FusedBatchNormV2": (3, 4), "FusedBatchNormV3": (3, 4)}
+                             "FusedBatchNorm": (3, 4), "FusedBatchNormV2": (3, 4), "FusedBatchNormV3": (3, 4),
+                             # TF's image gradients: the images only, not the transforms / scales
+                             "ImageProjectiveTransformV2": (1,), "ImageProjectiveTransformV3": (1, 3),
+                             "ScaleAndTranslate": (2, 3)}
 # Op types TF has no gradient for: tf.gradients through one raises TF's LookupError. Not those whose TF
 # API is a differentiable composite while graphcompat records the op itself (tf.linalg.expm, tf.linspace),
 # nor graphcompat's own function calls (second-order gradients run through SymbolicGradient).

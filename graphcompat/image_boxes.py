@@ -42,7 +42,7 @@ def sample_distorted_bounding_box(image_size, bounding_boxes, seed: Optional[int
                                   name: Optional[str] = None):
     """`tf.image.sample_distorted_bounding_box` (v1): (begin, size, bboxes) of a random crop covering at
     least `min_object_covered` of some box, with an aspect ratio and area in the given ranges. The crop is
-    drawn from TF's distribution (TF's algorithm), not TF's random bits."""
+    drawn as TF's kernel draws it: TF's algorithm on TF's Philox stream, bit for bit."""
     attrs = {"seed": int(seed or 0), "seed2": int(seed2 or 0)}
     if aspect_ratio_range is not None:
         attrs["aspect_ratio_range"] = _pair(aspect_ratio_range, "aspect_ratio_range")

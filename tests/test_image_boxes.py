@@ -1,4 +1,5 @@
-"""tf.image.sample_distorted_bounding_box: TF's crop distribution (not TF's bits), its constraints and errors."""
+"""tf.image.sample_distorted_bounding_box: TF's crop distribution, its constraints and errors (the bits are
+TF's too: tests/test_more_tf_ops.py compares them)."""
 import numpy as np
 import pytest
 

@@ -569,7 +569,8 @@ def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, 
         try:
             examples.append(Example.FromString(bytes(s)).features.feature)
         except DecodeError:
-            raise errors.InvalidArgumentError(None, None, f"Could not parse example input, value: '{s!r}'") from None
+            text = bytes(s).decode("utf-8", errors="replace")  # TF prints the record's bytes as they are
+            raise errors.InvalidArgumentError(None, None, f"Could not parse example input, value: '{text}'") from None
     dense_out = []
     for key, shape, default, dtype in zip(dense_keys, dense_shapes, defaults, Tdense):
         dtype = np.dtype(dtype)

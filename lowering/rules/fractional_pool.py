@@ -38,9 +38,57 @@ def _regions(seq, size: int, overlapping: bool):
     return (cells[None, :] >= seq[:-1, None]) & (cells[None, :] <= end[:, None])
 
 
+def _windows(seq, size: int, overlapping: bool):
+    """Each region as a window of cell indices [regions, length] (clipped) and which of them it holds. The
+    length is static: the longest region when the sequence is concrete, else the law's bound (k or k + 1
+    cells, k = size // regions, one more when overlapping)."""
+    count = seq.shape[0] - 1
+    end = jnp.minimum(seq[1:] if overlapping else seq[1:] - 1, size - 1)
+    if isinstance(seq, jax.core.Tracer):
+        length = min(size, size // count + 2)
+    else:
+        length = max(int(np.max(np.asarray(end) - np.asarray(seq[:-1]))) + 1, 1)
+    cells = seq[:-1, None] + jnp.arange(length, dtype=seq.dtype)[None, :]
+    return jnp.clip(cells, 0, size - 1), cells <= end[:, None]
+
+
+def _first_max_gradient(value, row_seq, col_seq, overlapping: bool, dy):
+    """FractionalMaxPoolGrad's routing: each region's gradient goes to its first maximum in row-major order
+    (where values tie, as after a ReLU, TF picks one cell; jax's max would share it)."""
+    batch, height, width, channels = value.shape
+    rows, row_ok = _windows(row_seq, height, overlapping)
+    cols, col_ok = _windows(col_seq, width, overlapping)
+    patch = value[:, rows[:, :, None, None], cols[None, None, :, :], :]  # [b, ro, lr, co, lc, c]
+    ok = (row_ok[:, :, None, None] & col_ok[None, None, :, :])[None, ..., None]
+    low = jnp.asarray(-jnp.inf, value.dtype)
+    patch = jnp.where(ok, patch, low).transpose(0, 1, 3, 2, 4, 5)  # [b, ro, co, lr, lc, c]
+    lr, lc = rows.shape[1], cols.shape[1]
+    first = jnp.argmax(patch.reshape(patch.shape[:3] + (lr * lc, channels)), axis=3)  # [b, ro, co, c]
+    h = jnp.take_along_axis(rows[None, :, None, None, :], (first // lc)[..., None], axis=-1)[..., 0]
+    w = jnp.take_along_axis(cols[None, None, :, None, :], (first % lc)[..., None], axis=-1)[..., 0]
+    b = jnp.arange(batch)[:, None, None, None]
+    c = jnp.arange(channels)[None, None, None, :]
+    return jnp.zeros_like(value).at[b, h, w, c].add(dy)
+
+
 def fractional_pool(value, row_seq, col_seq, overlapping: bool, kind: str):
     """Max or mean of `value` [batch, rows, cols, channels] over the regions the sequences cut."""
     value = jnp.asarray(value)
+    if kind == "max" and jnp.issubdtype(value.dtype, jnp.floating):
+        # TF's gradient (FractionalMaxPoolGrad) routes each region's gradient to one cell
+        @jax.custom_vjp
+        def pool(v, rs, cs):
+            return _pool(v, rs, cs, overlapping, kind)
+
+        def backward(saved, dy):
+            v, rs, cs = saved
+            return _first_max_gradient(v, rs, cs, overlapping, dy), None, None
+        pool.defvjp(lambda v, rs, cs: (pool(v, rs, cs), (v, rs, cs)), backward)
+        return pool(value, row_seq, col_seq)
+    return _pool(value, row_seq, col_seq, overlapping, kind)
+
+
+def _pool(value, row_seq, col_seq, overlapping: bool, kind: str):
     rows = _regions(row_seq, value.shape[1], overlapping)
     cols = _regions(col_seq, value.shape[2], overlapping)
     if kind == "max":

@@ -292,10 +292,11 @@ def tensor_array_split_v3(ctx, op, handle, value, lengths, flow_in):
 
 
 @lowers("TensorArrayGradV3", context=True)
-def tensor_array_grad_v3(ctx, op, handle, flow_in):
+def tensor_array_grad_v3(ctx, op, handle, flow_in, prepend: tuple = ()):
     """TF 1's gradient of TensorArray ops: the array of gradients of `handle`'s elements for `source`, made
     by its first call in a run (zeros, the forward array's size and element shape, writes that add up)
-    and the same array on every later call in the run (one per backward loop iteration)."""
+    and the same array on every later call in the run (one per backward loop iteration). `prepend`:
+    TensorArrayGradWithShape's shape_to_prepend, dimensions put before the forward element shape."""
     handle = _handle(handle, op)
     source = op.attrs.get("source", "")
     grad = handle.grads.get(source)
@@ -304,6 +305,8 @@ def tensor_array_grad_v3(ctx, op, handle, flow_in):
         unsized = _is_unsized(handle, buffer)
         size = handle.size if unsized else int(buffer.shape[0])
         element = handle.element_shape if unsized else tuple(buffer.shape[1:])
+        if prepend:
+            element = None if element is None else tuple(prepend) + tuple(element)
         grad = TensorArrayHandle(handle.key + ("grad", source), f"{handle.name}@{source}", size, handle.dtype,
                                  False, element, aggregate=True)
         with jax.ensure_compile_time_eval():  # a concrete array even inside a loop body's trace
