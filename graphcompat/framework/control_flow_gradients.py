@@ -225,6 +225,9 @@ class _GradientWriter:
             if nd.op == "GatherV2" and axis in (0, _NOT_A_CONST) and nd.attr["batch_dims"].i == 0:
                 self._wrap_gather(fdef, nd, check_axis=axis is _NOT_A_CONST)
                 continue
+            if nd.op in _LIST_GRADIENTS:
+                self._wrap_list_op(fdef, nd)
+                continue
             if nd.op not in _WHILE + _IF + _CASE:
                 continue
             wrapper = self._wrapper(fdef, nd)
@@ -370,6 +373,36 @@ class _GradientWriter:
         for x, t, name in ((indices, types[1], "indices_grad"), (axis, types[2], "axis_grad")):
             zero = g.node("ZerosLike", [x], {"T": _type_attr(t)}, name=name)
             g.result(f"{zero}:y:0", t)
+        self._add(g)
+        entry = self.lib.gradient.add()
+        entry.function_name = wrapper.signature.name
+        entry.gradient_func = g.fdef.signature.name
+        for key in list(nd.attr):
+            del nd.attr[key]
+        nd.op = wrapper.signature.name
+
+    def _wrap_list_op(self, fdef, nd) -> None:
+        """A TensorList op (a TensorArray of a loop, as forward_values.py exports it) has no C++ gradient:
+        a wrapper whose GradientDef is TF's Python gradient of the op (list_ops.py), in TF ops."""
+        in_names, out_name, grad = _LIST_GRADIENTS[nd.op]
+        element = nd.attr["element_dtype"].type if "element_dtype" in nd.attr else None
+        shape_type = nd.attr["shape_type"].type if "shape_type" in nd.attr else _DT_INT32
+        types = [{"list": _DT_VARIANT, "int": _DT_INT32, "T": element, "shape": shape_type}[n] for n in in_names]
+        out_type = {"list": _DT_VARIANT, "int": _DT_INT32, "T": element, "shape": shape_type}[_LIST_OUTPUT[nd.op]]
+        b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_{nd.name}_{_snake(nd.op)}"))
+        b.fdef.attr["_noinline"].b = True
+        args = [b.arg(f"input_{k}", t) for k, t in enumerate(types)]
+        node = b.node(nd.op, args, {k: v for k, v in nd.attr.items()}, name=_snake(nd.op))
+        b.result(f"{node}:{out_name}:0", out_type, base=out_name)  # the op's own output name: references stay
+        wrapper = self._add(b)
+
+        g = _FunctionBuilder(self._new_name(f"{wrapper.signature.name}_grad"))
+        xs = [g.arg(f"input_{k}", t) for k, t in enumerate(types)]
+        dy = g.arg("output_grad", out_type)
+        for text, t in zip(grad(g, xs, dy, element), types):
+            if text is None:
+                text = f"{g.node('ZerosLike', [xs[len(g.fdef.signature.output_arg)]], {'T': _type_attr(t)}, name='zeros')}:y:0"
+            g.result(text, t)
         self._add(g)
         entry = self.lib.gradient.add()
         entry.function_name = wrapper.signature.name
@@ -733,3 +766,93 @@ def _node_types(nd) -> dict:
         return {"in": types, "out": types}
     cond_type = nd.attr["Tcond"].type if nd.op in _IF else _DT_INT32  # Case's branch_index is int32
     return {"in": [cond_type] + list(nd.attr["Tin"].list.type), "out": list(nd.attr["Tout"].list.type)}
+
+
+# --- TensorList gradients (TF's list_ops.py, in TF ops) ---------------------------------------------------
+def _element_shape(g: _FunctionBuilder, tensor: str, t: int) -> str:
+    """Shape(tensor)[1:]: the element shape of the list a stacked tensor holds."""
+    shape = g.node("Shape", [tensor], {"T": _type_attr(t), "out_type": _type_attr(_DT_INT32)}, name="shape")
+    one = g.const_vector([1], "one")
+    rest = g.node("StridedSlice", [f"{shape}:output:0", one, g.const_vector([0], "end"), one],
+                  {"T": _type_attr(_DT_INT32), "Index": _type_attr(_DT_INT32), "begin_mask": _int_attr(0),
+                   "end_mask": _int_attr(1), "ellipsis_mask": _int_attr(0), "new_axis_mask": _int_attr(0),
+                   "shrink_axis_mask": _int_attr(0)}, name="element_shape")
+    return f"{rest}:output:0"
+
+
+def _zero_list(g: _FunctionBuilder, like: str, t: int) -> str:
+    """A list as long as `like` whose elements are unset: a zero gradient TensorList AddN adds to."""
+    shape = g.node("TensorListElementShape", [like], {"shape_type": _type_attr(_DT_INT32)}, name="list_shape")
+    length = g.node("TensorListLength", [like], {}, name="list_length")
+    out = g.node("TensorListReserve", [f"{shape}:element_shape:0", f"{length}:length:0"],
+                 {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="zero_list")
+    return f"{out}:handle:0"
+
+
+def _get_item_grad(g, xs, dy, t):
+    # item = l[i]: dl has dy at i (other elements unset)
+    out = g.node("TensorListSetItem", [_zero_list(g, xs[0], t), xs[1], dy], {"element_dtype": _type_attr(t)},
+                 name="list_grad")
+    return [f"{out}:output_handle:0", None, None]
+
+
+def _set_item_grad(g, xs, dy, t):
+    # out = l with out[i] = item: ditem = dout[i], dl = dout with a zero at i
+    item = g.node("TensorListGetItem", [dy, xs[1], _element_shape_of_item(g, xs[2], t)],
+                  {"element_dtype": _type_attr(t)}, name="item_grad")
+    zero = g.node("ZerosLike", [xs[2]], {"T": _type_attr(t)}, name="zero_item")
+    rest = g.node("TensorListSetItem", [dy, xs[1], f"{zero}:y:0"], {"element_dtype": _type_attr(t)},
+                  name="list_grad")
+    return [f"{rest}:output_handle:0", None, f"{item}:item:0"]
+
+
+def _element_shape_of_item(g, item: str, t: int) -> str:
+    shape = g.node("Shape", [item], {"T": _type_attr(t), "out_type": _type_attr(_DT_INT32)}, name="item_shape")
+    return f"{shape}:output:0"
+
+
+def _from_tensor_grad(g, xs, dy, t):
+    out = g.node("TensorListStack", [dy, _element_shape(g, xs[0], t)],
+                 {"element_dtype": _type_attr(t), "num_elements": _int_attr(-1)}, name="tensor_grad")
+    return [f"{out}:tensor:0", None]
+
+
+def _stack_grad(g, xs, dy, t):
+    out = g.node("TensorListFromTensor", [dy, _element_shape(g, dy, t)],
+                 {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="list_grad")
+    return [f"{out}:output_handle:0", None]
+
+
+def _gather_grad(g, xs, dy, t):
+    out = g.node("TensorListScatterIntoExistingList", [_zero_list(g, xs[0], t), dy, xs[1]],
+                 {"element_dtype": _type_attr(t)}, name="list_grad")
+    return [f"{out}:output_handle:0", None, None]
+
+
+def _scatter_grad(g, xs, dy, t):
+    values = g.node("TensorListGather", [dy, xs[2], _element_shape(g, xs[1], t)],
+                    {"element_dtype": _type_attr(t)}, name="tensor_grad")
+    zero = g.node("ZerosLike", [xs[1]], {"T": _type_attr(t)}, name="zero_tensor")
+    rest = g.node("TensorListScatterIntoExistingList", [dy, f"{zero}:y:0", xs[2]],
+                  {"element_dtype": _type_attr(t)}, name="list_grad")
+    return [f"{rest}:output_handle:0", f"{values}:values:0", None]
+
+
+def _no_grad(g, xs, dy, t):
+    return [None] * len(xs)
+
+
+# op -> (input kinds, output arg name, gradient builder); the output's kind in _LIST_OUTPUT
+_LIST_GRADIENTS = {
+    "TensorListGetItem": (("list", "int", "int"), "item", _get_item_grad),
+    "TensorListSetItem": (("list", "int", "T"), "output_handle", _set_item_grad),
+    "TensorListFromTensor": (("T", "shape"), "output_handle", _from_tensor_grad),
+    "TensorListStack": (("list", "int"), "tensor", _stack_grad),
+    "TensorListGather": (("list", "int", "int"), "values", _gather_grad),
+    "TensorListScatterIntoExistingList": (("list", "T", "int"), "output_handle", _scatter_grad),
+    "TensorListLength": (("list",), "length", _no_grad),
+    "TensorListElementShape": (("list",), "element_shape", _no_grad),
+}
+_LIST_OUTPUT = {"TensorListGetItem": "T", "TensorListSetItem": "list", "TensorListFromTensor": "list",
+                "TensorListStack": "T", "TensorListGather": "T", "TensorListScatterIntoExistingList": "list",
+                "TensorListLength": "int", "TensorListElementShape": "shape"}
