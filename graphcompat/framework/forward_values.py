@@ -46,6 +46,9 @@ _IF = ("If", "StatelessIf")
 _CASE = ("Case", "StatelessCase")
 TA_HANDLE = "tensor_array_handle"
 TA_LIST = "tensor_array_list"
+# A dynamic_size TensorArray's list: its writes may grow it (resize_if_index_out_of_bounds).
+TA_GROWING = "tensor_array_growing_list"
+_LISTS = (TA_LIST, TA_GROWING)
 
 # TensorArray op -> (TensorList op, {old output text suffix: new output suffix})
 _WRITERS = ("TensorArrayWriteV3", "TensorArrayScatterV3")
@@ -58,7 +61,7 @@ def _var(dtype: int) -> tuple:
 def _type_of_kind(kind, default: int) -> int:
     if kind == TA_HANDLE:
         return _DT_FLOAT
-    if kind == TA_LIST:
+    if kind in _LISTS:
         return _DT_VARIANT
     if isinstance(kind, tuple):
         return kind[1]
@@ -128,9 +131,9 @@ class _Converter:
         if nd is None:
             return None
         if nd.op == "TensorArrayV3":
-            return TA_HANDLE if index == 0 else TA_LIST
+            return TA_HANDLE if index == 0 else _list_kind(nd)
         if nd.op in ("TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3"):
-            return TA_LIST
+            return self._top_kind(nd.input[0].partition(":")[0] + ":1")
         if nd.op == "VarHandleOp":
             return _var(nd.attr["dtype"].type)
         if nd.op == "Identity":
@@ -138,6 +141,16 @@ class _Converter:
         if nd.op in _WHILE:
             return self._top_kind(nd.input[index])
         return None
+
+    def _tensor_array_of(self, text: str) -> str:
+        """The TensorArrayV3 node whose handle top-level tensor `text` is."""
+        name, _, index = text.partition(":")
+        nd = self.node_by_name[name]
+        if nd.op == "Identity":
+            return self._tensor_array_of(nd.input[0])
+        if nd.op in _WHILE:
+            return self._tensor_array_of(nd.input[int(index or 0)])
+        return name
 
     def convert_gradient(self, sg) -> Optional[str]:
         """Rewrites SymbolicGradient node `sg` to differentiate a value-semantics copy of its `f`; returns
@@ -152,12 +165,12 @@ class _Converter:
         pulled = _Pulled(self, sg, fdef)
         arg_kinds = {}
         for k, (arg, kind) in enumerate(zip(fdef.signature.input_arg, kinds)):
-            if kind == TA_LIST:
-                arg_kinds[arg.name] = (pulled.list_for(sg.input[k]), TA_LIST)
+            if kind in _LISTS:
+                arg_kinds[arg.name] = (pulled.list_for(sg.input[k]), kind)
             elif kind == TA_HANDLE:
                 # The argument stays (the SymbolicGradient keeps its arity), as the array's flow: a float
                 # whose zero gradient TF can make (it would read a resource argument as a variable).
-                sg.input[k] = f"{sg.input[k].partition(':')[0]}:1"
+                sg.input[k] = f"{self._tensor_array_of(sg.input[k])}:1"
                 arg_kinds[arg.name] = (arg.name, TA_HANDLE)
             elif isinstance(kind, tuple):
                 sg.input[k] = self._top_level_read(sg.input[k], kind[1], sg.name)
@@ -313,16 +326,67 @@ class _Pulled:
         elif nd.op == "TensorArrayWriteV3":
             out = self._node("TensorListSetItem",
                              [self.list_for(nd.input[3]), self._arg(nd.input[1]), self._arg(nd.input[2])],
-                             {"element_dtype": nd.attr["T"], "resize_if_index_out_of_bounds": _attr(b=True)}, name)
+                             {"element_dtype": nd.attr["T"],
+                              "resize_if_index_out_of_bounds": _attr(b=self.conv._top_kind(nd.input[3]) == TA_GROWING)},
+                             name)
             result = f"{out}:output_handle:0"
         elif nd.op == "Identity":
             result = self.list_for(nd.input[0])
+        elif nd.op in _WHILE:  # a loop that filled the array (one the gradient does not cross): copied too
+            result = f"{self._loop(nd)}:output:{int(index)}"
         else:
             raise NotImplementedError(
                 f"graphcompat cannot export TF's gradient through a TensorArray that {nd.op} '{name}' fills "
                 "outside the differentiated ops (tf.TensorArray as a value of a tf.gradients forward function)")
         self.memo[key] = result
         return result
+
+    def _loop(self, nd) -> str:
+        """A copy of top-level While `nd` in the function, its TensorArrays as lists."""
+        key = ("loop", nd.name)
+        if key in self.memo:
+            return self.memo[key]
+        data = [t for t in nd.input if not t.startswith("^")]
+        kinds = [self.conv._top_kind(t) for t in data]
+        if any(isinstance(k, tuple) for k in kinds):
+            raise NotImplementedError(f"graphcompat cannot export TF's gradient through While '{nd.name}' that "
+                                      "reads a resource variable and fills a TensorArray outside the differentiated ops")
+        inputs = []
+        for text, kind in zip(data, kinds):
+            inputs.append(self.list_for(text) if kind in _LISTS else
+                          self._dummy() if kind == TA_HANDLE else self._arg(text))
+        cond = self.conv.convert_callee(nd.attr["cond"].func.name, kinds)[0]
+        body, out_kinds = self.conv.convert_callee(nd.attr["body"].func.name, kinds)
+        if list(out_kinds) != kinds:
+            raise NotImplementedError(f"graphcompat cannot export TF's gradient through While '{nd.name}': its "
+                                      "body changes which loop variables are TensorArrays")
+        attrs = {k: v for k, v in nd.attr.items() if k != "_output_shapes"}
+        attrs["T"] = _attr()
+        attrs["T"].list.type.extend(_type_of_kind(k, t) for k, t in zip(kinds, nd.attr["T"].list.type))
+        attrs["cond"] = _attr()
+        attrs["cond"].func.name = cond
+        attrs["body"] = _attr()
+        attrs["body"].func.name = body
+        name = self._node(nd.op, inputs, attrs, nd.name)
+        self.memo[key] = name
+        return name
+
+    def _dummy(self) -> str:
+        """The float scalar standing for a TensorArray's handle (carried, never read)."""
+        import numpy as np
+
+        from graphcompat.framework import dtypes as _dt
+        from graphcompat.framework import graph_def as _gd
+        if "dummy" not in self.memo:
+            name = self._node("Const", [], {"dtype": _gd.attr_value(_dt.float32),
+                                            "value": _gd.attr_value(np.asarray(0.0, np.float32))}, "tensor_array_handle")
+            self.memo["dummy"] = f"{name}:output:0"
+        return self.memo["dummy"]
+
+
+def _list_kind(tensor_array) -> str:
+    """The kind of the list a TensorArrayV3 NodeDef becomes."""
+    return TA_GROWING if tensor_array.attr["dynamic_size"].b else TA_LIST
 
 
 def _norm(text: str) -> str:
@@ -416,7 +480,7 @@ class _BodyRewriter:
             shape = self.shape_const(_shape_value(nd.attr["element_shape"].shape), f"{nd.name}/element_shape")
             new = self._replace(nd, "TensorListReserve", [shape, data[0]],
                                 {"element_dtype": nd.attr["dtype"], "shape_type": _attr(type=_DT_INT32)},
-                                {"flow": ("handle", TA_LIST)})
+                                {"flow": ("handle", _list_kind(nd))})
             self.renamed[f"{nd.name}:handle:0"] = self.dummy_handle()
             return new
         if op.startswith("TensorArray"):
@@ -446,7 +510,7 @@ class _BodyRewriter:
         if op in ("PartitionedCall", "StatefulPartitionedCall") and not any(kinds) \
                 and not self.conv._needs_copy(nd.attr["f"].func.name):
             return None
-        what = "TensorArray" if any(k in (TA_HANDLE, TA_LIST) for k in kinds) else "resource variable"
+        what = "TensorArray" if any(k in (TA_HANDLE,) + _LISTS for k in kinds) else "resource variable"
         raise NotImplementedError(f"graphcompat cannot export TF's gradient through {op} '{nd.name}' on a "
                                   f"{what} inside a loop or cond that tf.gradients differentiates")
 
@@ -459,15 +523,16 @@ class _BodyRewriter:
                                  {"element_dtype": nd.attr["dtype"]}, {"value": ("item", None)})
         if op == "TensorArrayWriteV3":
             return self._replace(nd, "TensorListSetItem", [data[3], data[1], data[2]],
-                                 {"element_dtype": nd.attr["T"], "resize_if_index_out_of_bounds": _attr(b=True)},
-                                 {"flow_out": ("output_handle", TA_LIST)})
+                                 {"element_dtype": nd.attr["T"],
+                                  "resize_if_index_out_of_bounds": _attr(b=kinds[3] == TA_GROWING)},
+                                 {"flow_out": ("output_handle", kinds[3])})
         if op == "TensorArrayGatherV3":
             shape = self.shape_const(_shape_value(nd.attr["element_shape"].shape), f"{nd.name}/element_shape")
             return self._replace(nd, "TensorListGather", [data[2], data[1], shape],
                                  {"element_dtype": nd.attr["dtype"]}, {"value": ("values", None)})
         if op == "TensorArrayScatterV3":
             return self._replace(nd, "TensorListScatterIntoExistingList", [data[3], data[2], data[1]],
-                                 {"element_dtype": nd.attr["T"]}, {"flow_out": ("output_handle", TA_LIST)})
+                                 {"element_dtype": nd.attr["T"]}, {"flow_out": ("output_handle", kinds[3])})
         if op == "TensorArraySizeV3":
             return self._replace(nd, "TensorListLength", [data[1]], {}, {"size": ("length", None)})
         if op == "TensorArrayCloseV3":

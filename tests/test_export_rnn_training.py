@@ -1,0 +1,159 @@
+"""Training graphs whose gradient crosses a loop over TensorArrays (dynamic_rnn, map_fn, scan, a
+while_loop writing a TensorArray) or a loop reading resource variables, exported by graphcompat, train in
+real TF with graphcompat's numbers (issue 12 item 5).
+
+TF's SymbolicGradient runs its forward function again and differentiates it with C++ gradients: the
+exported copy of that function carries TensorLists instead of TensorArrays and variables' values instead
+of their handles (graphcompat/framework/forward_values.py), and the TensorList ops get GradientDefs
+(control_flow_gradients.py). Each model trains a few steps in graphcompat from a checkpoint; TF imports the
+meta graph, restores the same checkpoint and must reproduce the losses, gradients and variables.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import graphcompat as tf
+from tests import oracle
+
+X = np.random.RandomState(0).randn(2, 4, 3).astype(np.float32)
+Y = np.linspace(-0.5, 0.5, 8, dtype=np.float32).reshape(2, 4)
+STEPS = 2
+
+
+def _gru(t, x):
+    _, state = t.nn.dynamic_rnn(t.nn.rnn_cell.GRUCell(4), x, dtype=t.float32)
+    return state
+
+
+def _lstm(t, x):
+    out, state = t.nn.dynamic_rnn(t.nn.rnn_cell.LSTMCell(4), x, dtype=t.float32)
+    return out[:, -1] + state.c
+
+
+def _gru_outputs_with_lengths(t, x):
+    """Every step's output is differentiated (the output TensorArray's stack), sequences of two lengths."""
+    out, _ = t.nn.dynamic_rnn(t.nn.rnn_cell.GRUCell(4), x, sequence_length=[4, 2], dtype=t.float32)
+    return t.reduce_mean(out, axis=1)
+
+
+def _map_fn(t, x):
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    rows = t.map_fn(lambda step: t.tanh(t.matmul(step, w)), x)  # over the batch
+    return t.reduce_sum(rows, axis=1)
+
+
+def _scan(t, x):
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    u = t.get_variable("u", initializer=np.eye(4, dtype=np.float32) * 0.5)
+    steps = t.transpose(x, [1, 0, 2])  # time major
+    states = t.scan(lambda h, step: t.tanh(t.matmul(step, w) + t.matmul(h, u)), steps,
+                    initializer=t.zeros([2, 4]))
+    return states[-1] + states[1]
+
+
+def _while_with_tensor_array(t, x):
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    steps = t.transpose(x, [1, 0, 2])
+    inputs = t.TensorArray(t.float32, size=4).unstack(steps)
+    outputs = t.TensorArray(t.float32, size=4)
+
+    def body(i, h, ta):
+        h = t.sigmoid(t.matmul(inputs.read(i), w) + h)
+        return i + 1, h, ta.write(i, h * 2.0)
+    _, h, ta = t.while_loop(lambda i, h, ta: i < 4, body, [0, t.zeros([2, 4]), outputs])
+    return h + t.reduce_sum(ta.stack(), axis=0)
+
+
+def _array_filled_by_another_loop(t, x):
+    """A first loop fills a dynamic_size TensorArray from the input alone (the gradient does not cross it);
+    the trained loop reads it."""
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    steps = t.transpose(x, [1, 0, 2])
+    filled = t.while_loop(lambda i, ta: i < 4, lambda i, ta: (i + 1, ta.write(i, steps[i] * 2.0)),
+                          [0, t.TensorArray(t.float32, size=0, dynamic_size=True)])[1]
+
+    def body(i, h):
+        return i + 1, t.tanh(t.matmul(filled.read(i), w) + h)
+    return t.while_loop(lambda i, h: i < 4, body, [0, t.zeros([2, 4])])[1]
+
+
+MODELS = {
+    "gru": _gru,
+    "lstm": _lstm,
+    "gru_outputs_with_lengths": _gru_outputs_with_lengths,
+    "map_fn": _map_fn,
+    "scan": _scan,
+    "while_with_tensor_array": _while_with_tensor_array,
+    "array_filled_by_another_loop": _array_filled_by_another_loop,
+}
+
+
+def _build(t, model, resource: bool):
+    t.set_random_seed(3)
+    x = t.placeholder(t.float32, [None, 4, 3], name="x")
+    y = t.placeholder(t.float32, [None, 4], name="y")
+    with t.variable_scope("model", use_resource=resource):
+        h = model(t, x)
+    loss = t.reduce_mean(t.square(h - y), name="loss")
+    variables = t.trainable_variables()
+    grads = t.gradients(loss, variables, name="loss_gradients")
+    train = t.train.GradientDescentOptimizer(0.2).minimize(loss, name="train")
+    t.add_to_collection("loss", loss)
+    t.add_to_collection("train", train)
+    for g in grads:
+        t.add_to_collection("grads", g)
+    for v in variables:
+        t.add_to_collection("weights", t.identity(v.value() if resource else v))
+
+
+def _steps(sess, graph, steps: int = STEPS) -> list:
+    """(loss, gradients) before the steps, then (loss, weights) after each step, in separate runs."""
+    feed = {"x:0": X, "y:0": Y}
+    get = graph.get_collection
+    out = [[sess.run(get("loss")[0], feed)] + sess.run(get("grads"), feed)]
+    for _ in range(steps):
+        sess.run(get("train")[0], feed)
+        out.append([sess.run(get("loss")[0], feed)] + sess.run(get("weights")))
+    return out
+
+
+def _train_and_export(tmp_path, model, resource: bool):
+    g = tf.Graph()
+    with g.as_default():
+        _build(tf, model, resource)
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            prefix = saver.save(sess, os.path.join(str(tmp_path), "model"))
+            want = _steps(sess, g)
+    return g, prefix, want
+
+
+def _import_and_train(lib, prefix: str) -> list:
+    graph = lib.Graph()
+    with graph.as_default():
+        saver = lib.train.import_meta_graph(prefix + ".meta")
+        with lib.Session(graph=graph) as sess:
+            saver.restore(sess, prefix)
+            return _steps(sess, graph)
+
+
+def _assert_same(got: list, want: list) -> None:
+    assert len(got) == len(want)
+    for k, (g, w) in enumerate(zip(got, want)):
+        assert len(g) == len(w)
+        for a, b in zip(g, w):
+            np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6, err_msg=f"step {k}")
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_tf_trains_the_exported_meta_graph(model, resource, tmp_path):
+    v1 = oracle.tf1()
+    _, prefix, want = _train_and_export(tmp_path, MODELS[model], resource)
+    _assert_same(_import_and_train(v1, prefix), want)
+
