@@ -54,6 +54,14 @@ def _scan(t, x):
     return states[-1] + states[1]
 
 
+def _while_reading_a_variable(t, x):
+    """No TensorArray: a plain loop whose body reads the variable (a resource one reaches the gradient only
+    through its handle)."""
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 16, dtype=np.float32).reshape(4, 4))
+    h0 = t.reduce_sum(x, axis=2)  # [batch, 4]
+    return t.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, t.tanh(t.matmul(h, w))), [0, h0])[1]
+
+
 def _while_with_tensor_array(t, x):
     w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
     steps = t.transpose(x, [1, 0, 2])
@@ -68,16 +76,16 @@ def _while_with_tensor_array(t, x):
 
 
 def _array_filled_by_another_loop(t, x):
-    """A first loop fills a dynamic_size TensorArray from the input alone (the gradient does not cross it);
-    the trained loop reads it."""
+    """A first loop fills a dynamic_size TensorArray from the input alone (the gradient does not cross it:
+    graphcompat differentiates no write to a growing array); the trained loop reads it."""
     w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
-    steps = t.transpose(x, [1, 0, 2])
+    steps = t.stop_gradient(t.transpose(x, [1, 0, 2]))
     filled = t.while_loop(lambda i, ta: i < 4, lambda i, ta: (i + 1, ta.write(i, steps[i] * 2.0)),
                           [0, t.TensorArray(t.float32, size=0, dynamic_size=True)])[1]
 
     def body(i, h):
         return i + 1, t.tanh(t.matmul(filled.read(i), w) + h)
-    return t.while_loop(lambda i, h: i < 4, body, [0, t.zeros([2, 4])])[1]
+    return t.while_loop(lambda i, h: i < 4, body, [0, t.zeros([2, 4])])[1] + t.reduce_mean(x, axis=1)[:, :1]
 
 
 MODELS = {
@@ -88,7 +96,13 @@ MODELS = {
     "scan": _scan,
     "while_with_tensor_array": _while_with_tensor_array,
     "array_filled_by_another_loop": _array_filled_by_another_loop,
+    "while_reading_a_variable": _while_reading_a_variable,
 }
+# Each model with ref and resource variables; the pairs not in FAST are marked slow (about 4 s each).
+FAST = {("gru", False), ("lstm", True), ("map_fn", True), ("array_filled_by_another_loop", False)}
+CASES = [pytest.param(model, resource, id=f"{model}-{'resource' if resource else 'ref'}",
+                      marks=() if (model, resource) in FAST else pytest.mark.slow)
+         for model in sorted(MODELS) for resource in (False, True)]
 
 
 def _build(t, model, resource: bool):
@@ -99,7 +113,8 @@ def _build(t, model, resource: bool):
         h = model(t, x)
     loss = t.reduce_mean(t.square(h - y), name="loss")
     variables = t.trainable_variables()
-    grads = t.gradients(loss, variables, name="loss_gradients")
+    # the input's gradient as well: it flows back into the TensorArray the sequence was unstacked into
+    grads = t.gradients(loss, variables + [x], name="loss_gradients")
     train = t.train.GradientDescentOptimizer(0.2).minimize(loss, name="train")
     t.add_to_collection("loss", loss)
     t.add_to_collection("train", train)
@@ -150,10 +165,102 @@ def _assert_same(got: list, want: list) -> None:
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
-@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("model, resource", CASES)
 def test_tf_trains_the_exported_meta_graph(model, resource, tmp_path):
     v1 = oracle.tf1()
     _, prefix, want = _train_and_export(tmp_path, MODELS[model], resource)
     _assert_same(_import_and_train(v1, prefix), want)
 
+
+
+@pytest.mark.parametrize("model, resource", [pytest.param("gru", True, marks=pytest.mark.slow), ("scan", False)])
+def test_graphcompat_reimports_its_export(model, resource, tmp_path):
+    """The TensorList copies are for TF only: graphcompat re-imports the meta graph (the SymbolicGradient's
+    forward function now carries TensorLists and the variables' values) and trains with the same numbers."""
+    _, prefix, want = _train_and_export(tmp_path, MODELS[model], resource)
+    _assert_same(_import_and_train(tf, prefix), want)
+
+
+def test_graph_itself_is_unchanged():
+    """Only the exported GraphDef changes: the Graph keeps its TensorArray loop and its forward function;
+    the export's gradient differentiates a copy with TensorLists, whose other users keep the original."""
+    g = tf.Graph()
+    with g.as_default():
+        _build(tf, _gru, True)
+    functions_before = dict(g._functions)
+    ops_before = len(g.get_operations())
+    gd = g.as_graph_def()
+    assert dict(g._functions) == functions_before and len(g.get_operations()) == ops_before
+    lib = {f.signature.name: f for f in gd.library.function}
+    top = {n.name: n for n in gd.node}
+    assert top["model/rnn/TensorArray"].op == "TensorArrayV3"  # the forward pass keeps its TensorArrays
+    sgs = [n for n in gd.node if n.op == "SymbolicGradient"]
+    assert sgs and all(n.attr["f"].func.name.endswith("_values") for n in sgs)
+
+    def reached(name, seen):
+        if name in seen or name not in lib:
+            return
+        seen.add(name)
+        for nd in lib[name].node_def:
+            reached(nd.op, seen)
+            for av in nd.attr.values():
+                if av.HasField("func"):
+                    reached(av.func.name, seen)
+    for sg in sgs:
+        seen = set()
+        reached(sg.attr["f"].func.name, seen)
+        ops = {nd.op for name in seen for nd in lib[name].node_def}
+        assert not {op for op in ops if op.startswith("TensorArray") or op == "ReadVariableOp"}
+        assert "TensorListGetItem" in ops and "TensorListSetItem" in ops
+        # the variables' values are read at the top level, next to the gradient
+        reads = [top[t] for t in sg.input if t in top and top[t].op == "ReadVariableOp"]
+        assert len(reads) == 4
+        assert len(sg.attr["Tin"].list.type) == len(sg.input)
+
+
+def _split_array(t, x):
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    ta = t.TensorArray(t.float32, size=2).split(t.reshape(x, [8, 3]), [4, 4])
+    return t.while_loop(lambda i, h: i < 2, lambda i, h: (i + 1, h + t.matmul(ta.read(i), w)),
+                        [0, t.zeros([4, 4])])[1][:2]
+
+
+def test_unsupported_tensor_array_use_fails_at_export():
+    """A TensorArray filled by an op with no TensorList form here (split) refuses the export, naming it,
+    rather than writing a gradient TF would fail to run; graphcompat itself trains the graph."""
+    g = tf.Graph()
+    with g.as_default():
+        _build(tf, _split_array, False)
+        with pytest.raises(NotImplementedError, match="TensorArraySplitV3"):
+            g.as_graph_def()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            feed = {"x:0": X, "y:0": Y}
+            before = sess.run("loss:0", feed)
+            sess.run(g.get_collection("train")[0], feed)
+            assert sess.run("loss:0", feed) < before
+
+
+@pytest.mark.oracle
+def test_tf_trains_a_saved_model_and_runs_a_frozen_graph(tmp_path):
+    """A SavedModel of an LSTM with resource variables: TF loads it and trains with graphcompat's numbers; a
+    frozen copy of the same graph (the variables as constants) computes the loss in TF."""
+    v1 = oracle.tf1()
+    export_dir = os.path.join(str(tmp_path), "sm")
+    g = tf.Graph()
+    with g.as_default():
+        _build(tf, _lstm, True)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            tf.saved_model.simple_save(sess, export_dir, {"x": g.get_tensor_by_name("x:0")},
+                                       {"loss": g.get_tensor_by_name("loss:0")})
+            frozen = tf.graph_util.convert_variables_to_constants(sess, g.as_graph_def(), ["loss"])
+            want = _steps(sess, g)
+    with v1.Graph().as_default() as tg:
+        with v1.Session(graph=tg) as sess:
+            v1.saved_model.loader.load(sess, ["serve"], export_dir)
+            _assert_same(_steps(sess, tg), want)
+    with v1.Graph().as_default() as tg:
+        v1.import_graph_def(v1.GraphDef.FromString(frozen.SerializeToString()), name="")
+        with v1.Session(graph=tg) as sess:
+            np.testing.assert_allclose(sess.run("loss:0", {"x:0": X, "y:0": Y}), want[0][0], rtol=2e-5)
