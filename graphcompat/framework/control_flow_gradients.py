@@ -21,6 +21,8 @@ in TF ops (TF's while_v2 / cond_v2 gradients, in FunctionDef form):
   differentiate them as well and fail on the first integer op without a C++ gradient.
 * `GatherV2` along axis 0 (a loop indexing a captured sequence) gets a GradientDef as well:
   UnsortedSegmentSum of the rows, TF's Python gradient.
+* TensorList ops (the TensorArrays of dynamic_rnn / map_fn / scan, as framework/forward_values.py exports a
+  gradient's forward function) get GradientDefs as well: TF's list_ops.py gradients in TF ops.
 * A body holding an op that must not run twice in a step (a random op, an assign, TensorArray ops) gets a
   gradient function that fails TF's run naming the op: TF's SymbolicGradient runs the body again to
   differentiate it, which would draw a new dropout mask (a wrong gradient) or write again.
@@ -399,9 +401,9 @@ class _GradientWriter:
         g = _FunctionBuilder(self._new_name(f"{wrapper.signature.name}_grad"))
         xs = [g.arg(f"input_{k}", t) for k, t in enumerate(types)]
         dy = g.arg("output_grad", out_type)
-        for text, t in zip(grad(g, xs, dy, element), types):
-            if text is None:
-                text = f"{g.node('ZerosLike', [xs[len(g.fdef.signature.output_arg)]], {'T': _type_attr(t)}, name='zeros')}:y:0"
+        for x, text, t in zip(xs, grad(g, xs, dy, element), types):
+            if text is None:  # an index, a shape: no gradient
+                text = f"{g.node('ZerosLike', [x], {'T': _type_attr(t)}, name='zeros')}:y:0"
             g.result(text, t)
         self._add(g)
         entry = self.lib.gradient.add()

@@ -50,8 +50,6 @@ TA_LIST = "tensor_array_list"
 TA_GROWING = "tensor_array_growing_list"
 _LISTS = (TA_LIST, TA_GROWING)
 
-# TensorArray op -> (TensorList op, {old output text suffix: new output suffix})
-_WRITERS = ("TensorArrayWriteV3", "TensorArrayScatterV3")
 
 
 def _var(dtype: int) -> tuple:
@@ -313,7 +311,7 @@ class _Pulled:
         name, _, index = key.partition(":")
         nd = self.conv.node_by_name[name]
         if nd.op == "TensorArrayV3" and index == "1":
-            shape = self._node("Const", [], {k: v for k, v in _int32_const(_shape_value(nd.attr["element_shape"].shape)).items()},
+            shape = self._node("Const", [], _int32_const(_shape_value(nd.attr["element_shape"].shape)),
                                f"{name}/element_shape")
             out = self._node("TensorListReserve", [f"{shape}:output:0", self._arg(nd.input[0])],
                              {"element_dtype": nd.attr["dtype"], "shape_type": _attr(type=_DT_INT32)}, name)
@@ -349,8 +347,8 @@ class _Pulled:
         data = [t for t in nd.input if not t.startswith("^")]
         kinds = [self.conv._top_kind(t) for t in data]
         if any(isinstance(k, tuple) for k in kinds):
-            raise NotImplementedError(f"graphcompat cannot export TF's gradient through While '{nd.name}' that "
-                                      "reads a resource variable and fills a TensorArray outside the differentiated ops")
+            raise NotImplementedError(f"graphcompat cannot export TF's gradient through While '{nd.name}' that reads "
+                                      "a resource variable and fills a TensorArray outside the differentiated ops")
         inputs = []
         for text, kind in zip(data, kinds):
             inputs.append(self.list_for(text) if kind in _LISTS else
@@ -378,8 +376,8 @@ class _Pulled:
         from graphcompat.framework import dtypes as _dt
         from graphcompat.framework import graph_def as _gd
         if "dummy" not in self.memo:
-            name = self._node("Const", [], {"dtype": _gd.attr_value(_dt.float32),
-                                            "value": _gd.attr_value(np.asarray(0.0, np.float32))}, "tensor_array_handle")
+            value = {"dtype": _gd.attr_value(_dt.float32), "value": _gd.attr_value(np.asarray(0.0, np.float32))}
+            name = self._node("Const", [], value, "tensor_array_handle")
             self.memo["dummy"] = f"{name}:output:0"
         return self.memo["dummy"]
 
@@ -516,7 +514,6 @@ class _BodyRewriter:
 
     def _tensor_array_op(self, nd, data: list, kinds: list):
         op = nd.op
-        unknown = None
         if op == "TensorArrayReadV3":
             unknown = self.shape_const(-1, "")
             return self._replace(nd, "TensorListGetItem", [data[2], data[1], unknown],
@@ -591,22 +588,23 @@ class _BodyRewriter:
         return new
 
 
-def give_forward_functions_value_semantics(nodes, lib, graph) -> list:
-    """Rewrites the exported `nodes` (GraphDef.node) and `lib` in place (module docstring); returns the
-    names of the forward functions the SymbolicGradients now differentiate."""
+def give_forward_functions_value_semantics(nodes, lib, graph) -> dict:
+    """Rewrites the exported `nodes` (GraphDef.node) and `lib` in place (module docstring); returns
+    {forward function: its copy} for the top-level SymbolicGradients that now differentiate a copy."""
     conv = _Converter(nodes, lib, graph)
-    forward = []
-    replaced = set()
+    copies = {}
     for sg in [nd for nd in nodes if nd.op == "SymbolicGradient" and "f" in nd.attr]:
         old = sg.attr["f"].func.name
         new = conv.convert_gradient(sg)
-        forward.append(new or old)
         if new is not None:
-            replaced.add(old)
+            copies[old] = new
+    # A forward function only the rewritten gradient used is left out (each gradient has its own).
     still_used = {nd.attr["f"].func.name for nd in nodes if nd.op == "SymbolicGradient" and "f" in nd.attr}
-    unused = replaced - still_used
+    still_used |= {av.func.name for f in lib.function for nd in f.node_def for av in nd.attr.values()
+                   if av.HasField("func")}
+    unused = set(copies) - still_used
     if unused:
         kept = [f for f in lib.function if f.signature.name not in unused]
         del lib.function[:]
         lib.function.extend(kept)
-    return forward
+    return copies

@@ -290,8 +290,9 @@ def library(graph, nodes=None) -> Any:
     if nodes is not None:
         # TensorArrays and resource variables in a gradient's forward function: TensorLists and values.
         from graphcompat.framework.forward_values import give_forward_functions_value_semantics
-        forward = give_forward_functions_value_semantics(nodes, lib, graph)
-        forward_fns |= set(forward)
+        copies = give_forward_functions_value_semantics(nodes, lib, graph)
+        forward = [copies.get(name, name) for name in forward]  # (a gradient inside a body keeps its f)
+        forward_fns |= set(copies.values())
     # TF has no C++ gradient for While/If: give the ones a gradient's forward function reaches their own
     # gradient functions (GradientDefs), so TF can run the SymbolicGradient (control_flow_gradients.py).
     from graphcompat.framework.control_flow_gradients import add_control_flow_gradients
