@@ -39,6 +39,39 @@ def _gru_outputs_with_lengths(t, x):
     return t.reduce_mean(out, axis=1)
 
 
+def _bidirectional(t, x):
+    """Two loops, the backward one over ReverseSequence'd inputs (which has no C++ gradient either)."""
+    (fw, bw), _ = t.nn.bidirectional_dynamic_rnn(t.nn.rnn_cell.GRUCell(2), t.nn.rnn_cell.GRUCell(2), x,
+                                                 sequence_length=[4, 3], dtype=t.float32)
+    return t.concat([fw[:, -1], bw[:, 0]], axis=1)
+
+
+def _stacked_cells(t, x):
+    cell = t.nn.rnn_cell.MultiRNNCell([t.nn.rnn_cell.LSTMCell(4), t.nn.rnn_cell.GRUCell(4)])
+    out, _ = t.nn.dynamic_rnn(cell, x, dtype=t.float32)
+    return out[:, -1]
+
+
+def _embedding_in_map_fn(t, x):
+    """An embedding lookup in the body (a resource variable's ResourceGather becomes a GatherV2 of its value)."""
+    emb = t.get_variable("emb", initializer=np.linspace(-1, 1, 20, dtype=np.float32).reshape(5, 4))
+    ids = t.constant([[0, 3, 1, 4], [2, 2, 0, 1]])
+    rows = t.map_fn(lambda i: t.reduce_sum(t.nn.embedding_lookup(emb, i), axis=0), ids, dtype=t.float32)
+    return rows + t.reduce_sum(x, axis=2)
+
+
+def _nested_map_fn(t, x):
+    """A TensorArray created inside a loop body."""
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 3, dtype=np.float32))
+    return t.map_fn(lambda row: t.map_fn(lambda e: t.reduce_sum(t.tanh(e * w)), row), x)
+
+
+def _foldl(t, x):
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    return t.foldl(lambda acc, step: t.tanh(acc + t.matmul(step, w)), t.transpose(x, [1, 0, 2]),
+                   initializer=t.zeros([2, 4]))
+
+
 def _map_fn(t, x):
     w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
     rows = t.map_fn(lambda step: t.tanh(t.matmul(step, w)), x)  # over the batch
@@ -97,9 +130,14 @@ MODELS = {
     "while_with_tensor_array": _while_with_tensor_array,
     "array_filled_by_another_loop": _array_filled_by_another_loop,
     "while_reading_a_variable": _while_reading_a_variable,
+    "bidirectional": _bidirectional,
+    "stacked_cells": _stacked_cells,
+    "embedding_in_map_fn": _embedding_in_map_fn,
+    "nested_map_fn": _nested_map_fn,
+    "foldl": _foldl,
 }
 # Each model with ref and resource variables; the pairs not in FAST are marked slow (about 4 s each).
-FAST = {("gru", False), ("lstm", True), ("map_fn", True), ("array_filled_by_another_loop", False)}
+FAST = {("gru", False), ("lstm", True), ("embedding_in_map_fn", True), ("array_filled_by_another_loop", False)}
 CASES = [pytest.param(model, resource, id=f"{model}-{'resource' if resource else 'ref'}",
                       marks=() if (model, resource) in FAST else pytest.mark.slow)
          for model in sorted(MODELS) for resource in (False, True)]

@@ -22,7 +22,8 @@ in TF ops (TF's while_v2 / cond_v2 gradients, in FunctionDef form):
 * `GatherV2` along axis 0 (a loop indexing a captured sequence) gets a GradientDef as well:
   UnsortedSegmentSum of the rows, TF's Python gradient.
 * TensorList ops (the TensorArrays of dynamic_rnn / map_fn / scan, as framework/forward_values.py exports a
-  gradient's forward function) get GradientDefs as well: TF's list_ops.py gradients in TF ops.
+  gradient's forward function) and ReverseSequence (bidirectional_dynamic_rnn) get GradientDefs as well:
+  TF's Python gradients in TF ops.
 * A body holding an op that must not run twice in a step (a random op, an assign, TensorArray ops) gets a
   gradient function that fails TF's run naming the op: TF's SymbolicGradient runs the body again to
   differentiate it, which would draw a new dropout mask (a wrong gradient) or write again.
@@ -227,8 +228,8 @@ class _GradientWriter:
             if nd.op == "GatherV2" and axis in (0, _NOT_A_CONST) and nd.attr["batch_dims"].i == 0:
                 self._wrap_gather(fdef, nd, check_axis=axis is _NOT_A_CONST)
                 continue
-            if nd.op in _LIST_GRADIENTS:
-                self._wrap_list_op(fdef, nd)
+            if nd.op in _OP_GRADIENTS:
+                self._wrap_op(fdef, nd)
                 continue
             if nd.op not in _WHILE + _IF + _CASE:
                 continue
@@ -383,14 +384,17 @@ class _GradientWriter:
             del nd.attr[key]
         nd.op = wrapper.signature.name
 
-    def _wrap_list_op(self, fdef, nd) -> None:
-        """A TensorList op (a TensorArray of a loop, as forward_values.py exports it) has no C++ gradient:
-        a wrapper whose GradientDef is TF's Python gradient of the op (list_ops.py), in TF ops."""
-        in_names, out_name, grad = _LIST_GRADIENTS[nd.op]
-        element = nd.attr["element_dtype"].type if "element_dtype" in nd.attr else None
-        shape_type = nd.attr["shape_type"].type if "shape_type" in nd.attr else _DT_INT32
-        types = [{"list": _DT_VARIANT, "int": _DT_INT32, "T": element, "shape": shape_type}[n] for n in in_names]
-        out_type = {"list": _DT_VARIANT, "int": _DT_INT32, "T": element, "shape": shape_type}[_LIST_OUTPUT[nd.op]]
+    def _wrap_op(self, fdef, nd) -> None:
+        """An op TF's C++ gradients lack (the TensorList ops of a loop's TensorArrays as forward_values.py
+        exports them, ReverseSequence): a wrapper whose GradientDef is TF's Python gradient, in TF ops."""
+        in_specs, (out_name, out_spec), grad = _OP_GRADIENTS[nd.op]
+
+        def dtype(spec) -> int:  # a DataType enum, or the name of the type attr that holds it
+            if isinstance(spec, int):
+                return spec
+            return nd.attr[spec].type if spec in nd.attr else _DT_INT32  # (shape_type's default)
+        types = [dtype(spec) for spec in in_specs]
+        out_type = dtype(out_spec)
         b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_{nd.name}_{_snake(nd.op)}"))
         b.fdef.attr["_noinline"].b = True
         args = [b.arg(f"input_{k}", t) for k, t in enumerate(types)]
@@ -401,7 +405,7 @@ class _GradientWriter:
         g = _FunctionBuilder(self._new_name(f"{wrapper.signature.name}_grad"))
         xs = [g.arg(f"input_{k}", t) for k, t in enumerate(types)]
         dy = g.arg("output_grad", out_type)
-        for x, text, t in zip(xs, grad(g, xs, dy, element), types):
+        for x, text, t in zip(xs, grad(g, xs, dy, nd), types):
             if text is None:  # an index, a shape: no gradient
                 text = f"{g.node('ZerosLike', [x], {'T': _type_attr(t)}, name='zeros')}:y:0"
             g.result(text, t)
@@ -791,14 +795,16 @@ def _zero_list(g: _FunctionBuilder, like: str, t: int) -> str:
     return f"{out}:handle:0"
 
 
-def _get_item_grad(g, xs, dy, t):
+def _get_item_grad(g, xs, dy, nd):
+    t = nd.attr["element_dtype"].type
     # item = l[i]: dl has dy at i (other elements unset)
     out = g.node("TensorListSetItem", [_zero_list(g, xs[0], t), xs[1], dy], {"element_dtype": _type_attr(t)},
                  name="list_grad")
     return [f"{out}:output_handle:0", None, None]
 
 
-def _set_item_grad(g, xs, dy, t):
+def _set_item_grad(g, xs, dy, nd):
+    t = nd.attr["element_dtype"].type
     # out = l with out[i] = item: ditem = dout[i], dl = dout with a zero at i
     item = g.node("TensorListGetItem", [dy, xs[1], _element_shape_of_item(g, xs[2], t)],
                   {"element_dtype": _type_attr(t)}, name="item_grad")
@@ -813,25 +819,29 @@ def _element_shape_of_item(g, item: str, t: int) -> str:
     return f"{shape}:output:0"
 
 
-def _from_tensor_grad(g, xs, dy, t):
+def _from_tensor_grad(g, xs, dy, nd):
+    t = nd.attr["element_dtype"].type
     out = g.node("TensorListStack", [dy, _element_shape(g, xs[0], t)],
                  {"element_dtype": _type_attr(t), "num_elements": _int_attr(-1)}, name="tensor_grad")
     return [f"{out}:tensor:0", None]
 
 
-def _stack_grad(g, xs, dy, t):
+def _stack_grad(g, xs, dy, nd):
+    t = nd.attr["element_dtype"].type
     out = g.node("TensorListFromTensor", [dy, _element_shape(g, dy, t)],
                  {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="list_grad")
     return [f"{out}:output_handle:0", None]
 
 
-def _gather_grad(g, xs, dy, t):
+def _gather_grad(g, xs, dy, nd):
+    t = nd.attr["element_dtype"].type
     out = g.node("TensorListScatterIntoExistingList", [_zero_list(g, xs[0], t), dy, xs[1]],
                  {"element_dtype": _type_attr(t)}, name="list_grad")
     return [f"{out}:output_handle:0", None, None]
 
 
-def _scatter_grad(g, xs, dy, t):
+def _scatter_grad(g, xs, dy, nd):
+    t = nd.attr["element_dtype"].type
     values = g.node("TensorListGather", [dy, xs[2], _element_shape(g, xs[1], t)],
                     {"element_dtype": _type_attr(t)}, name="tensor_grad")
     zero = g.node("ZerosLike", [xs[1]], {"T": _type_attr(t)}, name="zero_tensor")
@@ -840,21 +850,29 @@ def _scatter_grad(g, xs, dy, t):
     return [f"{rest}:output_handle:0", f"{values}:values:0", None]
 
 
-def _no_grad(g, xs, dy, t):
+def _no_grad(g, xs, dy, nd):
     return [None] * len(xs)
 
 
-# op -> (input kinds, output arg name, gradient builder); the output's kind in _LIST_OUTPUT
-_LIST_GRADIENTS = {
-    "TensorListGetItem": (("list", "int", "int"), "item", _get_item_grad),
-    "TensorListSetItem": (("list", "int", "T"), "output_handle", _set_item_grad),
-    "TensorListFromTensor": (("T", "shape"), "output_handle", _from_tensor_grad),
-    "TensorListStack": (("list", "int"), "tensor", _stack_grad),
-    "TensorListGather": (("list", "int", "int"), "values", _gather_grad),
-    "TensorListScatterIntoExistingList": (("list", "T", "int"), "output_handle", _scatter_grad),
-    "TensorListLength": (("list",), "length", _no_grad),
-    "TensorListElementShape": (("list",), "element_shape", _no_grad),
+def _reverse_sequence_grad(g, xs, dy, nd):
+    # the reversal of each sequence's first seq_lengths entries is its own inverse
+    out = g.node("ReverseSequence", [dy, xs[1]], {k: nd.attr[k] for k in ("T", "Tlen", "seq_dim", "batch_dim")},
+                 name="input_grad")
+    return [f"{out}:output:0", None]
+
+
+# op -> (its inputs' dtypes, (its output's name, dtype), gradient builder); a dtype is a DataType enum or
+# the name of the type attr holding it
+_LIST, _INT32 = _DT_VARIANT, _DT_INT32
+_OP_GRADIENTS = {
+    "TensorListGetItem": ((_LIST, _INT32, _INT32), ("item", "element_dtype"), _get_item_grad),
+    "TensorListSetItem": ((_LIST, _INT32, "element_dtype"), ("output_handle", _LIST), _set_item_grad),
+    "TensorListFromTensor": (("element_dtype", "shape_type"), ("output_handle", _LIST), _from_tensor_grad),
+    "TensorListStack": ((_LIST, _INT32), ("tensor", "element_dtype"), _stack_grad),
+    "TensorListGather": ((_LIST, _INT32, _INT32), ("values", "element_dtype"), _gather_grad),
+    "TensorListScatterIntoExistingList": ((_LIST, "element_dtype", _INT32), ("output_handle", _LIST),
+                                          _scatter_grad),
+    "TensorListLength": ((_LIST,), ("length", _INT32), _no_grad),
+    "TensorListElementShape": ((_LIST,), ("element_shape", "shape_type"), _no_grad),
+    "ReverseSequence": (("T", "Tlen"), ("output", "T"), _reverse_sequence_grad),
 }
-_LIST_OUTPUT = {"TensorListGetItem": "T", "TensorListSetItem": "list", "TensorListFromTensor": "list",
-                "TensorListStack": "T", "TensorListGather": "T", "TensorListScatterIntoExistingList": "list",
-                "TensorListLength": "int", "TensorListElementShape": "shape"}
