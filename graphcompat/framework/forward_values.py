@@ -514,6 +514,11 @@ class _BodyRewriter:
 
     def _tensor_array_op(self, nd, data: list, kinds: list):
         op = nd.op
+        flow = {"TensorArrayReadV3": 2, "TensorArrayWriteV3": 3, "TensorArrayGatherV3": 2,
+                "TensorArrayScatterV3": 3, "TensorArraySizeV3": 1}.get(op)
+        if flow is not None and kinds[flow] not in _LISTS:
+            raise NotImplementedError(f"graphcompat cannot export TF's gradient through {op} '{nd.name}': its "
+                                      "TensorArray does not come from a TensorArrayV3 it can follow")
         if op == "TensorArrayReadV3":
             unknown = self.shape_const(-1, "")
             return self._replace(nd, "TensorListGetItem", [data[2], data[1], unknown],
