@@ -131,7 +131,8 @@ class _Converter:
         if nd.op == "TensorArrayV3":
             return TA_HANDLE if index == 0 else _list_kind(nd)
         if nd.op in ("TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3"):
-            return self._top_kind(nd.input[0].partition(":")[0] + ":1")
+            array = self._tensor_array_of(nd.input[0])
+            return self._top_kind(f"{array}:1") if array is not None else None
         if nd.op == "VarHandleOp":
             return _var(nd.attr["dtype"].type)
         if nd.op == "Identity":
@@ -141,14 +142,14 @@ class _Converter:
         return None
 
     def _tensor_array_of(self, text: str) -> str:
-        """The TensorArrayV3 node whose handle top-level tensor `text` is."""
+        """The TensorArrayV3 node whose handle top-level tensor `text` is, or None."""
         name, _, index = text.partition(":")
-        nd = self.node_by_name[name]
-        if nd.op == "Identity":
+        nd = self.node_by_name.get(name)
+        if nd is not None and nd.op == "Identity":
             return self._tensor_array_of(nd.input[0])
-        if nd.op in _WHILE:
+        if nd is not None and nd.op in _WHILE:
             return self._tensor_array_of(nd.input[int(index or 0)])
-        return name
+        return name if nd is not None and nd.op == "TensorArrayV3" else None
 
     def convert_gradient(self, sg) -> Optional[str]:
         """Rewrites SymbolicGradient node `sg` to differentiate a value-semantics copy of its `f`; returns
@@ -280,14 +281,15 @@ class _Pulled:
 
     def _unique(self, base: str) -> str:
         from graphcompat.framework.function_library import unique_name
-        return unique_name(self.used, re.sub(r"[^A-Za-z0-9_]", "_", base).lower())
+        return unique_name(self.used, re.sub(r"[^A-Za-z0-9_./-]", "_", base))
 
     def _arg(self, text: str) -> str:
         """The argument of the function's copy that carries top-level tensor `text`."""
         key = _norm(text)
         if key in self.existing:
             return self.existing[key]
-        name = self._unique(key.partition(":")[0].rpartition("/")[2])
+        from graphcompat.framework.function_library import _arg_name
+        name = _arg_name(key.partition(":")[0].rpartition("/")[2], self.used)
         tensor = self.conv.graph.get_tensor_by_name(key)
         self.args.append((name, tensor.dtype.base_dtype.as_datatype_enum))
         self.inputs.append(text)
