@@ -87,6 +87,26 @@ def _scan(t, x):
     return states[-1] + states[1]
 
 
+def _array_written_before_the_loop(t, x):
+    """Writes at the top level (copied into the gradient's forward function as TensorListSetItems)."""
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    ta = t.TensorArray(t.float32, size=3).write(0, x[:, 0]).write(1, x[:, 1] * 2.0).write(2, t.ones([2, 3]))
+    return t.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, t.tanh(t.matmul(ta.read(i), w) + h)),
+                        [0, t.zeros([2, 4])])[1]
+
+
+def _cond_reading_an_array_in_a_loop(t, x):
+    """A cond in the body reads the TensorArray (its branches are copied with the array as a list)."""
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    ta = t.TensorArray(t.float32, size=4).unstack(t.transpose(x, [1, 0, 2]))
+
+    def body(i, h, out):
+        v = t.cond(i % 2 < 1, lambda: t.tanh(t.matmul(ta.read(i), w)), lambda: h * 0.5)
+        return i + 1, v, out.write(i, v)
+    _, h, out = t.while_loop(lambda i, h, out: i < 4, body, [0, t.zeros([2, 4]), t.TensorArray(t.float32, size=4)])
+    return h + out.stack()[1]
+
+
 def _while_reading_a_variable(t, x):
     """No TensorArray: a plain loop whose body reads the variable (a resource one reaches the gradient only
     through its handle)."""
@@ -135,6 +155,8 @@ MODELS = {
     "embedding_in_map_fn": _embedding_in_map_fn,
     "nested_map_fn": _nested_map_fn,
     "foldl": _foldl,
+    "array_written_before_the_loop": _array_written_before_the_loop,
+    "cond_reading_an_array_in_a_loop": _cond_reading_an_array_in_a_loop,
 }
 # Each model with ref and resource variables; the pairs not in FAST are marked slow (about 4 s each).
 FAST = {("gru", False), ("lstm", True), ("embedding_in_map_fn", True), ("array_filled_by_another_loop", False)}
