@@ -324,3 +324,37 @@ def test_tf_trains_a_saved_model_and_runs_a_frozen_graph(tmp_path):
         v1.import_graph_def(v1.GraphDef.FromString(frozen.SerializeToString()), name="")
         with v1.Session(graph=tg) as sess:
             np.testing.assert_allclose(sess.run("loss:0", {"x:0": X, "y:0": Y}), want[0][0], rtol=2e-5)
+
+
+def _loop_models():
+    from tests import test_export_while_grad as loops
+    return loops
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("model", [pytest.param(name, marks=() if name in ("cond_in_loop", "loop_in_cond")
+                                                else pytest.mark.slow)
+                                   for name in ("cond_in_loop", "early_exit_loop", "gather_in_loop", "loop_in_cond",
+                                                "matmul_loop", "nested_loops", "switch_case_with_a_loop",
+                                                "two_loop_variables")])
+def test_tf_trains_loops_and_conds_reading_a_resource_variable(model, tmp_path):
+    """tests/test_export_while_grad.py's loops and conds with a resource variable (read inside the bodies
+    through its captured handle) and Adam: TF trains the export with graphcompat's numbers."""
+    v1 = oracle.tf1()
+    loops = _loop_models()
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2, 3], name="x")
+        w = tf.Variable(loops.W0, name="w", use_resource=True)
+        loss = tf.reduce_sum(tf.square(loops.MODELS[model](tf, x, w) - 1.0), name="loss")
+        grad = tf.gradients(loss, [w], name="loss_gradients")[0]
+        train = tf.train.AdamOptimizer(0.05).minimize(loss, name="train")
+        for key, value in (("loss", loss), ("train", train), ("w", tf.identity(w.value(), name="w_value")),
+                           ("grad", grad)):
+            tf.add_to_collection(key, value)
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            prefix = saver.save(sess, os.path.join(str(tmp_path), "model"))
+            want = loops._steps(sess, g)
+    loops._assert_same(loops._import_and_train(v1, prefix), want)
