@@ -387,25 +387,26 @@ class _GradientWriter:
     def _wrap_op(self, fdef, nd) -> None:
         """An op TF's C++ gradients lack (the TensorList ops of a loop's TensorArrays as forward_values.py
         exports them, ReverseSequence): a wrapper whose GradientDef is TF's Python gradient, in TF ops."""
-        in_specs, (out_name, out_spec), grad = _OP_GRADIENTS[nd.op]
+        in_specs, outs, grad = _OP_GRADIENTS[nd.op]
 
         def dtype(spec) -> int:  # a DataType enum, or the name of the type attr that holds it
             if isinstance(spec, int):
                 return spec
             return nd.attr[spec].type if spec in nd.attr else _DT_INT32  # (shape_type's default)
         types = [dtype(spec) for spec in in_specs]
-        out_type = dtype(out_spec)
+        out_types = [dtype(spec) for _, spec in outs]
         b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_{nd.name}_{_snake(nd.op)}"))
         b.fdef.attr["_noinline"].b = True
         args = [b.arg(f"input_{k}", t) for k, t in enumerate(types)]
         node = b.node(nd.op, args, {k: v for k, v in nd.attr.items()}, name=_snake(nd.op))
-        b.result(f"{node}:{out_name}:0", out_type, base=out_name)  # the op's own output name: references stay
+        for (out_name, _), t in zip(outs, out_types):  # the op's own output names: references stay
+            b.result(f"{node}:{out_name}:0", t, base=out_name)
         wrapper = self._add(b)
 
         g = _FunctionBuilder(self._new_name(f"{wrapper.signature.name}_grad"))
         xs = [g.arg(f"input_{k}", t) for k, t in enumerate(types)]
-        dy = g.arg("output_grad", out_type)
-        for x, text, t in zip(xs, grad(g, xs, dy, nd), types):
+        dys = [g.arg(f"output_grad_{k}", t) for k, t in enumerate(out_types)]
+        for x, text, t in zip(xs, grad(g, xs, dys, nd), types):
             if text is None:  # an index, a shape: no gradient
                 text = f"{g.node('ZerosLike', [x], {'T': _type_attr(t)}, name='zeros')}:y:0"
             g.result(text, t)
@@ -795,7 +796,8 @@ def _zero_list(g: _FunctionBuilder, like: str, t: int) -> str:
     return f"{out}:handle:0"
 
 
-def _get_item_grad(g, xs, dy, nd):
+def _get_item_grad(g, xs, dys, nd):
+    dy = dys[0]
     t = nd.attr["element_dtype"].type
     # item = l[i]: dl has dy at i (other elements unset)
     out = g.node("TensorListSetItem", [_zero_list(g, xs[0], t), xs[1], dy], {"element_dtype": _type_attr(t)},
@@ -803,7 +805,8 @@ def _get_item_grad(g, xs, dy, nd):
     return [f"{out}:output_handle:0", None, None]
 
 
-def _set_item_grad(g, xs, dy, nd):
+def _set_item_grad(g, xs, dys, nd):
+    dy = dys[0]
     t = nd.attr["element_dtype"].type
     # out = l with out[i] = item: ditem = dout[i], dl = dout with a zero at i
     item = g.node("TensorListGetItem", [dy, xs[1], _element_shape_of_item(g, xs[2], t)],
@@ -819,28 +822,32 @@ def _element_shape_of_item(g, item: str, t: int) -> str:
     return f"{shape}:output:0"
 
 
-def _from_tensor_grad(g, xs, dy, nd):
+def _from_tensor_grad(g, xs, dys, nd):
+    dy = dys[0]
     t = nd.attr["element_dtype"].type
     out = g.node("TensorListStack", [dy, _element_shape(g, xs[0], t)],
                  {"element_dtype": _type_attr(t), "num_elements": _int_attr(-1)}, name="tensor_grad")
     return [f"{out}:tensor:0", None]
 
 
-def _stack_grad(g, xs, dy, nd):
+def _stack_grad(g, xs, dys, nd):
+    dy = dys[0]
     t = nd.attr["element_dtype"].type
     out = g.node("TensorListFromTensor", [dy, _element_shape(g, dy, t)],
                  {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="list_grad")
     return [f"{out}:output_handle:0", None]
 
 
-def _gather_grad(g, xs, dy, nd):
+def _gather_grad(g, xs, dys, nd):
+    dy = dys[0]
     t = nd.attr["element_dtype"].type
     out = g.node("TensorListScatterIntoExistingList", [_zero_list(g, xs[0], t), dy, xs[1]],
                  {"element_dtype": _type_attr(t)}, name="list_grad")
     return [f"{out}:output_handle:0", None, None]
 
 
-def _scatter_grad(g, xs, dy, nd):
+def _scatter_grad(g, xs, dys, nd):
+    dy = dys[0]
     t = nd.attr["element_dtype"].type
     values = g.node("TensorListGather", [dy, xs[2], _element_shape(g, xs[1], t)],
                     {"element_dtype": _type_attr(t)}, name="tensor_grad")
@@ -850,29 +857,57 @@ def _scatter_grad(g, xs, dy, nd):
     return [f"{rest}:output_handle:0", f"{values}:values:0", None]
 
 
-def _no_grad(g, xs, dy, nd):
+def _no_grad(g, xs, dys, nd):
     return [None] * len(xs)
 
 
-def _reverse_sequence_grad(g, xs, dy, nd):
+def _reverse_sequence_grad(g, xs, dys, nd):
+    dy = dys[0]
     # the reversal of each sequence's first seq_lengths entries is its own inverse
     out = g.node("ReverseSequence", [dy, xs[1]], {k: nd.attr[k] for k in ("T", "Tlen", "seq_dim", "batch_dim")},
                  name="input_grad")
     return [f"{out}:output:0", None]
 
 
-# op -> (its inputs' dtypes, (its output's name, dtype), gradient builder); a dtype is a DataType enum or
-# the name of the type attr holding it
-_LIST, _INT32 = _DT_VARIANT, _DT_INT32
+def _split_grad(g, xs, dys, nd):
+    # the pieces' gradients concatenated, each piece as long as it was
+    t = nd.attr["element_dtype"].type
+    rest = _element_shape(g, xs[0], t)
+    piece_shape = g.node("ConcatV2", [g.const_vector([-1], "any_length"), rest,
+                                      g.const_int32(0, "axis")],
+                         {"N": _int_attr(2), "T": _type_attr(_DT_INT32), "Tidx": _type_attr(_DT_INT32)},
+                         name="piece_shape")
+    out = g.node("TensorListConcatV2", [dys[0], f"{piece_shape}:output:0", xs[2]],
+                 {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="tensor_grad")
+    return [f"{out}:tensor:0", None, None]
+
+
+def _concat_grad(g, xs, dys, nd):
+    # the concatenation's gradient split back into the pieces (the lengths the concatenation returned)
+    t = nd.attr["element_dtype"].type
+    again = g.node("TensorListConcatV2", xs, {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)},
+                   name="lengths")
+    shape = g.node("TensorListElementShape", [xs[0]], {"shape_type": _type_attr(_DT_INT32)}, name="list_shape")
+    out = g.node("TensorListSplit", [dys[0], f"{shape}:element_shape:0", f"{again}:lengths:0"],
+                 {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="list_grad")
+    return [f"{out}:output_handle:0", None, None]
+
+
+# op -> (its inputs' dtypes, its outputs' (name, dtype), gradient builder); a dtype is a DataType enum or the
+# name of the type attr holding it
+_LIST, _INT32, _INT64 = _DT_VARIANT, _DT_INT32, 9
 _OP_GRADIENTS = {
-    "TensorListGetItem": ((_LIST, _INT32, _INT32), ("item", "element_dtype"), _get_item_grad),
-    "TensorListSetItem": ((_LIST, _INT32, "element_dtype"), ("output_handle", _LIST), _set_item_grad),
-    "TensorListFromTensor": (("element_dtype", "shape_type"), ("output_handle", _LIST), _from_tensor_grad),
-    "TensorListStack": ((_LIST, _INT32), ("tensor", "element_dtype"), _stack_grad),
-    "TensorListGather": ((_LIST, _INT32, _INT32), ("values", "element_dtype"), _gather_grad),
-    "TensorListScatterIntoExistingList": ((_LIST, "element_dtype", _INT32), ("output_handle", _LIST),
+    "TensorListGetItem": ((_LIST, _INT32, _INT32), (("item", "element_dtype"),), _get_item_grad),
+    "TensorListSetItem": ((_LIST, _INT32, "element_dtype"), (("output_handle", _LIST),), _set_item_grad),
+    "TensorListFromTensor": (("element_dtype", "shape_type"), (("output_handle", _LIST),), _from_tensor_grad),
+    "TensorListStack": ((_LIST, _INT32), (("tensor", "element_dtype"),), _stack_grad),
+    "TensorListGather": ((_LIST, _INT32, _INT32), (("values", "element_dtype"),), _gather_grad),
+    "TensorListScatterIntoExistingList": ((_LIST, "element_dtype", _INT32), (("output_handle", _LIST),),
                                           _scatter_grad),
-    "TensorListLength": ((_LIST,), ("length", _INT32), _no_grad),
-    "TensorListElementShape": ((_LIST,), ("element_shape", "shape_type"), _no_grad),
-    "ReverseSequence": (("T", "Tlen"), ("output", "T"), _reverse_sequence_grad),
+    "TensorListSplit": (("element_dtype", "shape_type", _INT64), (("output_handle", _LIST),), _split_grad),
+    "TensorListConcatV2": ((_LIST, "shape_type", _INT64), (("tensor", "element_dtype"), ("lengths", _INT64)),
+                           _concat_grad),
+    "TensorListLength": ((_LIST,), (("length", _INT32),), _no_grad),
+    "TensorListElementShape": ((_LIST,), (("element_shape", "shape_type"),), _no_grad),
+    "ReverseSequence": (("T", "Tlen"), (("output", "T"),), _reverse_sequence_grad),
 }

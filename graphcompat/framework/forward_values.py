@@ -17,8 +17,8 @@ exported GraphDef only (graphcompat's own graph and runs are unchanged), each gr
 gets a copy in which
 
 * every TensorArray becomes a TensorList: the array's flow (the float that orders its ops) is the list,
-  `TensorArrayV3` → `TensorListReserve`, Read/Write/Gather/Scatter/Size → `TensorListGetItem` /
-  `SetItem` / `Gather` / `ScatterIntoExistingList` / `Length`, Close → `NoOp`; its handle becomes a float
+  `TensorArrayV3` → `TensorListReserve`, Read/Write/Gather/Scatter/Split/Concat/Size → `TensorListGetItem` /
+  `SetItem` / `Gather` / `ScatterIntoExistingList` / `Split` / `ConcatV2` / `Length`, Close → `NoOp`; its handle becomes a float
   scalar nobody reads (a loop still carries it in the same place). The TensorArray ops that filled an
   array before the gradient's forward ops (its creation, the unstack of a sequence) are copied into the
   function as TensorList ops on the same top-level inputs, which become extra arguments of `f` (the
@@ -77,6 +77,14 @@ def _int32_const(value) -> dict:
     from graphcompat.framework import dtypes as _dt
     from graphcompat.framework import graph_def as _gd
     return {"dtype": _gd.attr_value(_dt.int32), "value": _gd.attr_value(np.asarray(value, np.int32))}
+
+
+def _int64_vector(values) -> dict:
+    import numpy as np
+
+    from graphcompat.framework import dtypes as _dt
+    from graphcompat.framework import graph_def as _gd
+    return {"dtype": _gd.attr_value(_dt.int64), "value": _gd.attr_value(np.asarray(values, np.int64))}
 
 
 def _shape_value(shape_proto):
@@ -330,6 +338,12 @@ class _Pulled:
                               "resize_if_index_out_of_bounds": _attr(b=self.conv._top_kind(nd.input[3]) == TA_GROWING)},
                              name)
             result = f"{out}:output_handle:0"
+        elif nd.op == "TensorArraySplitV3":
+            self.list_for(nd.input[3])  # (only checks that the array is one it can follow)
+            shape = self._node("Const", [], _int32_const(-1), f"{name}/element_shape")
+            out = self._node("TensorListSplit", [self._arg(nd.input[1]), f"{shape}:output:0", self._arg(nd.input[2])],
+                             {"element_dtype": nd.attr["T"], "shape_type": _attr(type=_DT_INT32)}, name)
+            result = f"{out}:output_handle:0"
         elif nd.op == "Identity":
             result = self.list_for(nd.input[0])
         elif nd.op in _WHILE:  # a loop that filled the array (one the gradient does not cross): copied too
@@ -517,7 +531,8 @@ class _BodyRewriter:
     def _tensor_array_op(self, nd, data: list, kinds: list):
         op = nd.op
         flow = {"TensorArrayReadV3": 2, "TensorArrayWriteV3": 3, "TensorArrayGatherV3": 2,
-                "TensorArrayScatterV3": 3, "TensorArraySizeV3": 1}.get(op)
+                "TensorArrayScatterV3": 3, "TensorArraySizeV3": 1, "TensorArraySplitV3": 3,
+                "TensorArrayConcatV3": 1}.get(op)
         if flow is not None and kinds[flow] not in _LISTS:
             raise NotImplementedError(f"graphcompat cannot export TF's gradient through {op} '{nd.name}': its "
                                       "TensorArray does not come from a TensorArrayV3 it can follow")
@@ -537,6 +552,15 @@ class _BodyRewriter:
         if op == "TensorArrayScatterV3":
             return self._replace(nd, "TensorListScatterIntoExistingList", [data[3], data[2], data[1]],
                                  {"element_dtype": nd.attr["T"]}, {"flow_out": ("output_handle", kinds[3])})
+        if op == "TensorArraySplitV3":  # (the array's earlier contents are replaced, as TF's split of a new array)
+            return self._replace(nd, "TensorListSplit", [data[1], self.shape_const(-1, ""), data[2]],
+                                 {"element_dtype": nd.attr["T"], "shape_type": _attr(type=_DT_INT32)},
+                                 {"flow_out": ("output_handle", kinds[3])})
+        if op == "TensorArrayConcatV3":
+            return self._replace(nd, "TensorListConcatV2", [data[1], self.shape_const(-1, ""),
+                                                            self._const(_int64_vector([]), f"{nd.name}/leading_dims")],
+                                 {"element_dtype": nd.attr["dtype"], "shape_type": _attr(type=_DT_INT32)},
+                                 {"value": ("tensor", None), "lengths": ("lengths", None)})
         if op == "TensorArraySizeV3":
             return self._replace(nd, "TensorListLength", [data[1]], {}, {"size": ("length", None)})
         if op == "TensorArrayCloseV3":
