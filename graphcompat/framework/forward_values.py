@@ -17,12 +17,13 @@ exported GraphDef only (graphcompat's own graph and runs are unchanged), each gr
 gets a copy in which
 
 * every TensorArray becomes a TensorList: the array's flow (the float that orders its ops) is the list,
-  `TensorArrayV3` → `TensorListReserve`, Read/Write/Gather/Scatter/Split/Concat/Size → `TensorListGetItem` /
-  `SetItem` / `Gather` / `ScatterIntoExistingList` / `Split` / `ConcatV2` / `Length`, Close → `NoOp`; its handle becomes a float
-  scalar nobody reads (a loop still carries it in the same place). The TensorArray ops that filled an
-  array before the gradient's forward ops (its creation, the unstack of a sequence) are copied into the
-  function as TensorList ops on the same top-level inputs, which become extra arguments of `f` (the
-  SymbolicGradient gets them as extra inputs, before its dys, and extra outputs, after the others);
+  `TensorArrayV3` → `TensorListReserve`, Read/Write/Gather/Scatter/Split/Concat/Size → `TensorListGetItem`
+  / `SetItem` / `Gather` / `ScatterIntoExistingList` / `Split` / `ConcatV2` / `Length`, Close → `NoOp`;
+  its handle becomes a float scalar nobody reads (a loop still carries it in the same place). The
+  TensorArray ops that filled an array before the gradient's forward ops (its creation, the unstack of a
+  sequence, a loop the gradient does not cross) are copied into the function as TensorList ops on the same
+  top-level inputs, which become extra arguments of `f` (the SymbolicGradient gets them as extra inputs,
+  before its dys, and extra outputs, after the others);
 * every resource variable argument becomes the variable's value: the SymbolicGradient reads it (a new
   top-level `ReadVariableOp`), and inside `f` and its bodies `ReadVariableOp` becomes `Identity` and
   `ResourceGather` becomes `GatherV2`, so the gradient of that argument is the variable's gradient.
@@ -49,7 +50,6 @@ TA_LIST = "tensor_array_list"
 # A dynamic_size TensorArray's list: its writes may grow it (resize_if_index_out_of_bounds).
 TA_GROWING = "tensor_array_growing_list"
 _LISTS = (TA_LIST, TA_GROWING)
-
 
 
 def _var(dtype: int) -> tuple:
@@ -515,7 +515,8 @@ class _BodyRewriter:
             axis = self._const(_int32_const(0), f"{nd.name}/axis")
             return self._replace(nd, "GatherV2", [data[0], data[1], axis],
                                  {"Tparams": nd.attr["dtype"], "Tindices": nd.attr["Tindices"],
-                                  "Taxis": _attr(type=_DT_INT32), "batch_dims": nd.attr["batch_dims"]},
+                                  "Taxis": _attr(type=_DT_INT32),
+                                  "batch_dims": nd.attr["batch_dims"] if "batch_dims" in nd.attr else _attr(i=0)},
                                  {"output": ("output", None)})
         if op in _WHILE:
             return self._while(nd, data, kinds)
