@@ -145,6 +145,19 @@ def _while_with_tensor_array(t, x):
     return h + t.reduce_sum(ta.stack(), axis=0)
 
 
+def _array_filled_by_a_loop_reading_a_variable(t, x):
+    """The loop the gradient does not cross reads a variable that is not trained (its value is read next to
+    the gradient and passed in)."""
+    scale = t.get_variable("scale", initializer=np.float32(1.5), trainable=False)
+    w = t.get_variable("w", initializer=np.linspace(-0.3, 0.3, 12, dtype=np.float32).reshape(3, 4))
+    steps = t.stop_gradient(t.transpose(x, [1, 0, 2]))
+    filled = t.while_loop(lambda i, ta: i < 4, lambda i, ta: (i + 1, ta.write(i, steps[i] * scale)),
+                          [0, t.TensorArray(t.float32, size=4)])[1]
+    h = t.while_loop(lambda i, h: i < 4, lambda i, h: (i + 1, t.tanh(t.matmul(filled.read(i), w) + h)),
+                     [0, t.zeros([2, 4])])[1]
+    return h + t.reduce_mean(x, axis=1)[:, :1]
+
+
 def _array_filled_by_another_loop(t, x):
     """A first loop fills a dynamic_size TensorArray from the input alone (the gradient does not cross it:
     graphcompat differentiates no write to a growing array); the trained loop reads it."""
@@ -166,6 +179,7 @@ MODELS = {
     "scan": _scan,
     "while_with_tensor_array": _while_with_tensor_array,
     "array_filled_by_another_loop": _array_filled_by_another_loop,
+    "array_filled_by_a_loop_reading_a_variable": _array_filled_by_a_loop_reading_a_variable,
     "while_reading_a_variable": _while_reading_a_variable,
     "bidirectional": _bidirectional,
     "stacked_cells": _stacked_cells,

@@ -277,6 +277,7 @@ class _Pulled:
 
     def __init__(self, conv: _Converter, sg, fdef):
         self.conv = conv
+        self.sg_name = sg.name
         self.nodes: list = []
         self.args: list = []     # (arg name, dtype) appended to f's signature
         self.inputs: list = []   # the top-level tensors the SymbolicGradient passes for them
@@ -291,15 +292,17 @@ class _Pulled:
         from graphcompat.framework.function_library import unique_name
         return unique_name(self.used, re.sub(r"[^A-Za-z0-9_./-]", "_", base))
 
-    def _arg(self, text: str) -> str:
-        """The argument of the function's copy that carries top-level tensor `text`."""
+    def _arg(self, text: str, dtype: Optional[int] = None) -> str:
+        """The argument of the function's copy that carries top-level tensor `text` (of DataType `dtype`;
+        by default the graph's tensor's)."""
         key = _norm(text)
         if key in self.existing:
             return self.existing[key]
         from graphcompat.framework.function_library import _arg_name
         name = _arg_name(key.partition(":")[0].rpartition("/")[2], self.used)
-        tensor = self.conv.graph.get_tensor_by_name(key)
-        self.args.append((name, tensor.dtype.base_dtype.as_datatype_enum))
+        if dtype is None:
+            dtype = self.conv.graph.get_tensor_by_name(key).dtype.base_dtype.as_datatype_enum
+        self.args.append((name, dtype))
         self.inputs.append(text)
         self.existing[key] = name
         return name
@@ -362,13 +365,16 @@ class _Pulled:
             return self.memo[key]
         data = [t for t in nd.input if not t.startswith("^")]
         kinds = [self.conv._top_kind(t) for t in data]
-        if any(isinstance(k, tuple) for k in kinds):
-            raise NotImplementedError(f"graphcompat cannot export TF's gradient through While '{nd.name}' that reads "
-                                      "a resource variable and fills a TensorArray outside the differentiated ops")
         inputs = []
         for text, kind in zip(data, kinds):
-            inputs.append(self.list_for(text) if kind in _LISTS else
-                          self._dummy() if kind == TA_HANDLE else self._arg(text))
+            if kind in _LISTS:
+                inputs.append(self.list_for(text))
+            elif kind == TA_HANDLE:
+                inputs.append(self._dummy())
+            elif isinstance(kind, tuple):  # a variable the loop reads: its value, read next to the gradient
+                inputs.append(self._arg(self.conv._top_level_read(text, kind[1], self.sg_name), kind[1]))
+            else:
+                inputs.append(self._arg(text))
         cond = self.conv.convert_callee(nd.attr["cond"].func.name, kinds)[0]
         body, out_kinds = self.conv.convert_callee(nd.attr["body"].func.name, kinds)
         if list(out_kinds) != kinds:
