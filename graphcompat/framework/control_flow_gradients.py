@@ -21,6 +21,9 @@ in TF ops (TF's while_v2 / cond_v2 gradients, in FunctionDef form):
   differentiate them as well and fail on the first integer op without a C++ gradient.
 * `GatherV2` along axis 0 (a loop indexing a captured sequence) gets a GradientDef as well:
   UnsortedSegmentSum of the rows, TF's Python gradient.
+* TensorList ops (the TensorArrays of dynamic_rnn / map_fn / scan, as framework/forward_values.py exports a
+  gradient's forward function) and ReverseSequence (bidirectional_dynamic_rnn) get GradientDefs as well:
+  TF's Python gradients in TF ops.
 * A body holding an op that must not run twice in a step (a random op, an assign, TensorArray ops) gets a
   gradient function that fails TF's run naming the op: TF's SymbolicGradient runs the body again to
   differentiate it, which would draw a new dropout mask (a wrong gradient) or write again.
@@ -225,6 +228,9 @@ class _GradientWriter:
             if nd.op == "GatherV2" and axis in (0, _NOT_A_CONST) and nd.attr["batch_dims"].i == 0:
                 self._wrap_gather(fdef, nd, check_axis=axis is _NOT_A_CONST)
                 continue
+            if nd.op in _OP_GRADIENTS:
+                self._wrap_op(fdef, nd)
+                continue
             if nd.op not in _WHILE + _IF + _CASE:
                 continue
             wrapper = self._wrapper(fdef, nd)
@@ -370,6 +376,40 @@ class _GradientWriter:
         for x, t, name in ((indices, types[1], "indices_grad"), (axis, types[2], "axis_grad")):
             zero = g.node("ZerosLike", [x], {"T": _type_attr(t)}, name=name)
             g.result(f"{zero}:y:0", t)
+        self._add(g)
+        entry = self.lib.gradient.add()
+        entry.function_name = wrapper.signature.name
+        entry.gradient_func = g.fdef.signature.name
+        for key in list(nd.attr):
+            del nd.attr[key]
+        nd.op = wrapper.signature.name
+
+    def _wrap_op(self, fdef, nd) -> None:
+        """An op TF's C++ gradients lack (the TensorList ops of a loop's TensorArrays as forward_values.py
+        exports them, ReverseSequence): a wrapper whose GradientDef is TF's Python gradient, in TF ops."""
+        in_specs, outs, grad = _OP_GRADIENTS[nd.op]
+
+        def dtype(spec) -> int:  # a DataType enum, or the name of the type attr that holds it
+            if isinstance(spec, int):
+                return spec
+            return nd.attr[spec].type if spec in nd.attr else _DT_INT32  # (shape_type's default)
+        types = [dtype(spec) for spec in in_specs]
+        out_types = [dtype(spec) for _, spec in outs]
+        b = _FunctionBuilder(self._new_name(f"{fdef.signature.name}_{nd.name}_{_snake(nd.op)}"))
+        b.fdef.attr["_noinline"].b = True
+        args = [b.arg(f"input_{k}", t) for k, t in enumerate(types)]
+        node = b.node(nd.op, args, {k: v for k, v in nd.attr.items()}, name=_snake(nd.op))
+        for (out_name, _), t in zip(outs, out_types):  # the op's own output names: references stay
+            b.result(f"{node}:{out_name}:0", t, base=out_name)
+        wrapper = self._add(b)
+
+        g = _FunctionBuilder(self._new_name(f"{wrapper.signature.name}_grad"))
+        xs = [g.arg(f"input_{k}", t) for k, t in enumerate(types)]
+        dys = [g.arg(f"output_grad_{k}", t) for k, t in enumerate(out_types)]
+        for x, text, t in zip(xs, grad(g, xs, dys, nd), types):
+            if text is None:  # an index, a shape: no gradient
+                text = f"{g.node('ZerosLike', [x], {'T': _type_attr(t)}, name='zeros')}:y:0"
+            g.result(text, t)
         self._add(g)
         entry = self.lib.gradient.add()
         entry.function_name = wrapper.signature.name
@@ -733,3 +773,141 @@ def _node_types(nd) -> dict:
         return {"in": types, "out": types}
     cond_type = nd.attr["Tcond"].type if nd.op in _IF else _DT_INT32  # Case's branch_index is int32
     return {"in": [cond_type] + list(nd.attr["Tin"].list.type), "out": list(nd.attr["Tout"].list.type)}
+
+
+# --- TensorList gradients (TF's list_ops.py, in TF ops) ---------------------------------------------------
+def _element_shape(g: _FunctionBuilder, tensor: str, t: int) -> str:
+    """Shape(tensor)[1:]: the element shape of the list a stacked tensor holds."""
+    shape = g.node("Shape", [tensor], {"T": _type_attr(t), "out_type": _type_attr(_DT_INT32)}, name="shape")
+    one = g.const_vector([1], "one")
+    rest = g.node("StridedSlice", [f"{shape}:output:0", one, g.const_vector([0], "end"), one],
+                  {"T": _type_attr(_DT_INT32), "Index": _type_attr(_DT_INT32), "begin_mask": _int_attr(0),
+                   "end_mask": _int_attr(1), "ellipsis_mask": _int_attr(0), "new_axis_mask": _int_attr(0),
+                   "shrink_axis_mask": _int_attr(0)}, name="element_shape")
+    return f"{rest}:output:0"
+
+
+def _zero_list(g: _FunctionBuilder, like: str, t: int) -> str:
+    """A list as long as `like` whose elements are unset: a zero gradient TensorList AddN adds to."""
+    shape = g.node("TensorListElementShape", [like], {"shape_type": _type_attr(_DT_INT32)}, name="list_shape")
+    length = g.node("TensorListLength", [like], {}, name="list_length")
+    out = g.node("TensorListReserve", [f"{shape}:element_shape:0", f"{length}:length:0"],
+                 {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="zero_list")
+    return f"{out}:handle:0"
+
+
+def _get_item_grad(g, xs, dys, nd):
+    dy = dys[0]
+    t = nd.attr["element_dtype"].type
+    # item = l[i]: dl has dy at i (other elements unset)
+    out = g.node("TensorListSetItem", [_zero_list(g, xs[0], t), xs[1], dy], {"element_dtype": _type_attr(t)},
+                 name="list_grad")
+    return [f"{out}:output_handle:0", None, None]
+
+
+def _set_item_grad(g, xs, dys, nd):
+    dy = dys[0]
+    t = nd.attr["element_dtype"].type
+    # out = l with out[i] = item: ditem = dout[i], dl = dout with a zero at i
+    item = g.node("TensorListGetItem", [dy, xs[1], _element_shape_of_item(g, xs[2], t)],
+                  {"element_dtype": _type_attr(t)}, name="item_grad")
+    zero = g.node("ZerosLike", [xs[2]], {"T": _type_attr(t)}, name="zero_item")
+    rest = g.node("TensorListSetItem", [dy, xs[1], f"{zero}:y:0"], {"element_dtype": _type_attr(t)},
+                  name="list_grad")
+    return [f"{rest}:output_handle:0", None, f"{item}:item:0"]
+
+
+def _element_shape_of_item(g, item: str, t: int) -> str:
+    shape = g.node("Shape", [item], {"T": _type_attr(t), "out_type": _type_attr(_DT_INT32)}, name="item_shape")
+    return f"{shape}:output:0"
+
+
+def _from_tensor_grad(g, xs, dys, nd):
+    dy = dys[0]
+    t = nd.attr["element_dtype"].type
+    out = g.node("TensorListStack", [dy, _element_shape(g, xs[0], t)],
+                 {"element_dtype": _type_attr(t), "num_elements": _int_attr(-1)}, name="tensor_grad")
+    return [f"{out}:tensor:0", None]
+
+
+def _stack_grad(g, xs, dys, nd):
+    dy = dys[0]
+    t = nd.attr["element_dtype"].type
+    out = g.node("TensorListFromTensor", [dy, _element_shape(g, dy, t)],
+                 {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="list_grad")
+    return [f"{out}:output_handle:0", None]
+
+
+def _gather_grad(g, xs, dys, nd):
+    dy = dys[0]
+    t = nd.attr["element_dtype"].type
+    out = g.node("TensorListScatterIntoExistingList", [_zero_list(g, xs[0], t), dy, xs[1]],
+                 {"element_dtype": _type_attr(t)}, name="list_grad")
+    return [f"{out}:output_handle:0", None, None]
+
+
+def _scatter_grad(g, xs, dys, nd):
+    dy = dys[0]
+    t = nd.attr["element_dtype"].type
+    values = g.node("TensorListGather", [dy, xs[2], _element_shape(g, xs[1], t)],
+                    {"element_dtype": _type_attr(t)}, name="tensor_grad")
+    zero = g.node("ZerosLike", [xs[1]], {"T": _type_attr(t)}, name="zero_tensor")
+    rest = g.node("TensorListScatterIntoExistingList", [dy, f"{zero}:y:0", xs[2]],
+                  {"element_dtype": _type_attr(t)}, name="list_grad")
+    return [f"{rest}:output_handle:0", f"{values}:values:0", None]
+
+
+def _no_grad(g, xs, dys, nd):
+    return [None] * len(xs)
+
+
+def _reverse_sequence_grad(g, xs, dys, nd):
+    dy = dys[0]
+    # the reversal of each sequence's first seq_lengths entries is its own inverse
+    out = g.node("ReverseSequence", [dy, xs[1]], {k: nd.attr[k] for k in ("T", "Tlen", "seq_dim", "batch_dim")},
+                 name="input_grad")
+    return [f"{out}:output:0", None]
+
+
+def _split_grad(g, xs, dys, nd):
+    # the pieces' gradients concatenated, each piece as long as it was
+    t = nd.attr["element_dtype"].type
+    rest = _element_shape(g, xs[0], t)
+    piece_shape = g.node("ConcatV2", [g.const_vector([-1], "any_length"), rest,
+                                      g.const_int32(0, "axis")],
+                         {"N": _int_attr(2), "T": _type_attr(_DT_INT32), "Tidx": _type_attr(_DT_INT32)},
+                         name="piece_shape")
+    out = g.node("TensorListConcatV2", [dys[0], f"{piece_shape}:output:0", xs[2]],
+                 {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="tensor_grad")
+    return [f"{out}:tensor:0", None, None]
+
+
+def _concat_grad(g, xs, dys, nd):
+    # the concatenation's gradient split back into the pieces (the lengths the concatenation returned)
+    t = nd.attr["element_dtype"].type
+    again = g.node("TensorListConcatV2", xs, {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)},
+                   name="lengths")
+    shape = g.node("TensorListElementShape", [xs[0]], {"shape_type": _type_attr(_DT_INT32)}, name="list_shape")
+    out = g.node("TensorListSplit", [dys[0], f"{shape}:element_shape:0", f"{again}:lengths:0"],
+                 {"element_dtype": _type_attr(t), "shape_type": _type_attr(_DT_INT32)}, name="list_grad")
+    return [f"{out}:output_handle:0", None, None]
+
+
+# op -> (its inputs' dtypes, its outputs' (name, dtype), gradient builder); a dtype is a DataType enum or the
+# name of the type attr holding it
+_LIST, _INT32, _INT64 = _DT_VARIANT, _DT_INT32, 9
+_OP_GRADIENTS = {
+    "TensorListGetItem": ((_LIST, _INT32, _INT32), (("item", "element_dtype"),), _get_item_grad),
+    "TensorListSetItem": ((_LIST, _INT32, "element_dtype"), (("output_handle", _LIST),), _set_item_grad),
+    "TensorListFromTensor": (("element_dtype", "shape_type"), (("output_handle", _LIST),), _from_tensor_grad),
+    "TensorListStack": ((_LIST, _INT32), (("tensor", "element_dtype"),), _stack_grad),
+    "TensorListGather": ((_LIST, _INT32, _INT32), (("values", "element_dtype"),), _gather_grad),
+    "TensorListScatterIntoExistingList": ((_LIST, "element_dtype", _INT32), (("output_handle", _LIST),),
+                                          _scatter_grad),
+    "TensorListSplit": (("element_dtype", "shape_type", _INT64), (("output_handle", _LIST),), _split_grad),
+    "TensorListConcatV2": ((_LIST, "shape_type", _INT64), (("tensor", "element_dtype"), ("lengths", _INT64)),
+                           _concat_grad),
+    "TensorListLength": ((_LIST,), (("length", _INT32),), _no_grad),
+    "TensorListElementShape": ((_LIST,), (("element_shape", "shape_type"),), _no_grad),
+    "ReverseSequence": (("T", "Tlen"), (("output", "T"),), _reverse_sequence_grad),
+}

@@ -276,17 +276,25 @@ def body_ops(graph) -> set:
     return excluded
 
 
-def library(graph) -> Any:
-    """The graph's functions as TF's `FunctionDefLibrary` proto."""
+def library(graph, nodes=None) -> Any:
+    """The graph's functions as TF's `FunctionDefLibrary` proto. `nodes` (the exported GraphDef's nodes)
+    lets the gradients' forward functions get value semantics (forward_values.py), which rewrites the
+    SymbolicGradient nodes among them."""
     from tensorboard.compat.proto import function_pb2
     lib = function_pb2.FunctionDefLibrary()
     for fn in graph._functions.values():
         lib.function.add().CopyFrom(fn.as_function_def())
+    # (only gradients' forward functions: dataset and other library functions are "function"s too)
+    forward_fns = {fn.name for fn in graph._functions.values() if fn.kind == "function"}
+    forward = [op.attrs["f"].name for op in graph._ops if op.type == "SymbolicGradient" and "f" in op.attrs]
+    if nodes is not None:
+        # TensorArrays and resource variables in a gradient's forward function: TensorLists and values.
+        from graphcompat.framework.forward_values import give_forward_functions_value_semantics
+        copies = give_forward_functions_value_semantics(nodes, lib, graph)
+        forward = [copies.get(name, name) for name in forward]  # (a gradient inside a body keeps its f)
+        forward_fns |= set(copies.values())
     # TF has no C++ gradient for While/If: give the ones a gradient's forward function reaches their own
     # gradient functions (GradientDefs), so TF can run the SymbolicGradient (control_flow_gradients.py).
     from graphcompat.framework.control_flow_gradients import add_control_flow_gradients
-    # (only gradients' forward functions: dataset and other library functions are "function"s too)
-    forward = {op.attrs["f"].name for op in graph._ops if op.type == "SymbolicGradient" and "f" in op.attrs}
-    add_control_flow_gradients(lib, [fn.name for fn in graph._functions.values()
-                                     if fn.kind == "function" and fn.name in forward])
+    add_control_flow_gradients(lib, [name for name in dict.fromkeys(forward) if name in forward_fns])
     return lib

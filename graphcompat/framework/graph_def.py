@@ -177,5 +177,6 @@ def graph_def(graph, from_version=None, add_shapes: bool = False):
         if (from_version is None or op._id >= from_version) and op not in inside:
             gd.node.add().CopyFrom(node_def(op, add_shapes))
     if graph._functions:
-        gd.library.CopyFrom(function_library.library(graph))
+        # (a partial GraphDef, from_version, may lack the nodes a gradient's forward function copies)
+        gd.library.CopyFrom(function_library.library(graph, gd.node if from_version is None else None))
     return gd
