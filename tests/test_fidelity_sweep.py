@@ -17,6 +17,9 @@ VALUES = [
     ("bicubic_align_corners", lambda tf: tf.image.resize_bicubic(tf.constant(IMG), [10, 4], align_corners=True)),
     ("bicubic_legacy", lambda tf: tf.image.resize_bicubic(tf.constant(IMG), [5, 9])),
     ("reshape_empty_minus_one", lambda tf: tf.reshape(tf.zeros([0, 3]), [0, -1])),
+    # StringSplit: an empty string has no tokens even when empty tokens are kept
+    ("string_split_keep_empty", lambda tf: tf.string_split(tf.constant(["", "a,,b", ",", "x"]), delimiter=",",
+                                                           skip_empty=False)),
 ]
 
 

@@ -930,6 +930,8 @@ def string_split(source, delimiter, *, skip_empty=True, **_):
     indices, values, longest = [], [], 0
     for i, s in enumerate(np.asarray(source, dtype=object).reshape(-1)):
         s = s if isinstance(s, bytes) else str(s).encode()
+        if not s:  # TF's kernel splits an empty string into no tokens, even with skip_empty=False
+            continue
         if delims:
             tokens, cur = [], bytearray()
             for ch in s:
