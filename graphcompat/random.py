@@ -13,6 +13,7 @@ def poisson(lam, shape, dtype=None, seed=None, name=None):
 # coverage: stateless random ops (a pure function of shape and seed)
 from graphcompat.ops.stateless_random_ops import (stateless_categorical, stateless_multinomial,  # noqa: F401,E402
                                                   stateless_parameterized_truncated_normal,
+                                                  stateless_random_binomial as stateless_binomial,
                                                   stateless_random_gamma as stateless_gamma,
                                                   stateless_random_poisson as stateless_poisson,
                                                   stateless_random_normal as stateless_normal,

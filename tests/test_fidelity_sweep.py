@@ -18,6 +18,11 @@ VALUES = [
     ("bicubic_legacy", lambda tf: tf.image.resize_bicubic(tf.constant(IMG), [5, 9])),
     ("reshape_empty_minus_one", lambda tf: tf.reshape(tf.zeros([0, 3]), [0, -1])),
     # StringSplit: an empty string has no tokens even when empty tokens are kept
+    # tf.random.stateless_binomial (StatelessRandomBinomial): TF's samples
+    ("stateless_binomial", lambda tf: tf.random.stateless_binomial([3, 2], [1, 2], [10., 20.], [0.8])),
+    ("stateless_binomial_float64", lambda tf: tf.random.stateless_binomial(
+        [2, 3], [5, 2], tf.constant([[5.], [9.]], tf.float64), tf.constant([0.1, 0.5, 0.9], tf.float64),
+        output_dtype=tf.float32)),
     ("string_split_keep_empty", lambda tf: tf.string_split(tf.constant(["", "a,,b", ",", "x"]), delimiter=",",
                                                            skip_empty=False)),
 ]

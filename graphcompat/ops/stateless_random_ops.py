@@ -225,6 +225,20 @@ def stateless_random_poisson(shape, seed, lam, dtype=_dt.int32, name: Optional[s
         return result
 
 
+def stateless_random_binomial(shape, seed, counts, probs, output_dtype=_dt.int32,
+                              name: Optional[str] = None) -> _ops.Tensor:
+    """`tf.random.stateless_binomial`: Binomial(counts, probs) samples of `shape` (the parameters broadcast to
+    its trailing dimensions), fixed by `seed`; probs default to float32 and counts to probs' type, as TF's."""
+    with _ops.name_scope(name, "stateless_random_binomial", [shape, seed, counts, probs]):
+        shape_t = _shape_tensor(shape)
+        probs = convert_to_tensor(probs, dtype_hint=_dt.float32, name="probs")
+        counts = convert_to_tensor(counts, dtype_hint=probs.dtype, name="counts")
+        result = apply_op("StatelessRandomBinomial", [shape_t, seed, counts, probs],
+                          {"dtype": _dt.as_dtype(output_dtype)})
+        _set_static_shape(result, shape_t)
+        return result
+
+
 def stateless_parameterized_truncated_normal(shape, seed, means=0.0, stddevs=1.0, minvals=-2.0, maxvals=2.0,
                                              name: Optional[str] = None) -> _ops.Tensor:
     """`tf.random.stateless_parameterized_truncated_normal`: normal(means, stddevs) samples within
