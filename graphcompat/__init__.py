@@ -11,7 +11,7 @@ from graphcompat.framework.dtypes import (DType, as_dtype, bfloat16, bool_ as bo
                                           resource, string, uint8, uint16, uint32, uint64, variant)
 from graphcompat.framework.dtypes import qint8, qint16, qint32, quint8, quint16  # noqa: F401
 from graphcompat.framework.ops import (Graph, GraphKeys, Operation, Tensor, add_to_collection,  # noqa: F401
-                                       add_to_collections, colocate_with, control_dependencies, device,
+                                       add_to_collections, colocate_with, container, control_dependencies, device,
                                        get_collection, get_collection_ref, get_default_graph, name_scope,
                                        reset_default_graph)
 from graphcompat.framework.tensor_shape import Dimension, TensorShape  # noqa: F401

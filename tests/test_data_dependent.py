@@ -116,7 +116,7 @@ def test_py_func_values_lists_and_calls():
         return a + b, (a * b).astype(np.int64)
     x = tf.placeholder(tf.int64, [None])
     s, p = tf.py_func(f, [x, tf.constant(np.int64(3))], [tf.int64, tf.int64])
-    assert s.op.type == "PyFunc" and s.op.get_attr("token").startswith("pyfunc_")
+    assert s.op.type == "PyFunc" and s.op.get_attr("token").startswith(b"pyfunc_")
     assert s.shape.ndims is None
     with tf.Session() as sess:
         for _ in range(3):

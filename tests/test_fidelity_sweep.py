@@ -43,3 +43,24 @@ ERRORS = [
 @pytest.mark.parametrize("name,build", ERRORS, ids=[e[0] for e in ERRORS])
 def test_errors(name, build):
     _op_oracle.compare_error(build)
+
+
+def _attrs_under_container(tf):
+    with tf.Graph().as_default():
+        with tf.container("experiment"):
+            v = tf.Variable(1.0, name="v")
+            q = tf.FIFOQueue(3, tf.float32, name="q")
+            c = tf.constant(1.0, name="c")
+        w = tf.Variable(2.0, name="w")
+        x = tf.nn.conv2d(tf.zeros([1, 4, 4, 1]), tf.zeros([2, 2, 1, 1]), [1, 1, 1, 1], "SAME")
+        return (v.op.get_attr("container"), q.queue_ref.op.get_attr("container"), w.op.get_attr("container"),
+                "container" in c.op.node_def.attr, x.op.get_attr("padding"), x.op.get_attr("data_format"))
+
+
+def test_container_and_string_attrs_are_tfs():
+    """`tf.container` names the container of the stateful ops created inside; `get_attr` gives string attrs
+    as bytes, as TF's Operation.get_attr does."""
+    import graphcompat
+    from tests import oracle
+    assert _attrs_under_container(graphcompat) == _attrs_under_container(oracle.tf1()) == (
+        b"experiment", b"experiment", b"", False, b"SAME", b"NHWC")

@@ -233,7 +233,7 @@ def test_py_func_is_a_token_in_a_registry():
     with g.as_default():
         x = tf.constant(np.float32(3.0))
         y = tf.py_func(lambda a: a * 2, [x], tf.float32, name="double")
-        assert isinstance(y.op.get_attr("token"), str)
+        assert isinstance(y.op.get_attr("token"), bytes)  # TF gives string attrs as bytes
         assert all(not callable(v) for v in y.op.attrs.values())
         gd = g.as_graph_def()
     g2 = tf.Graph()

@@ -82,7 +82,7 @@ def test_control_dependencies_and_devices_of_the_context_apply():
     assert graph.get_operation_by_name("x").device == "/job:w/task:1"
     assert graph.get_operation_by_name("y").device == "/job:w/task:1/device:CPU:0"
     z = graph.get_operation_by_name("z")
-    assert z.device == "/job:w/task:1/device:CPU:0" and z.get_attr("_class") == ["loc:@y"]
+    assert z.device == "/job:w/task:1/device:CPU:0" and z.get_attr("_class") == [b"loc:@y"]
     assert all(graph.get_operation_by_name(n).control_inputs == [gate] for n in ("x", "y", "z"))
 
 
@@ -93,7 +93,7 @@ def test_colocation_attrs_get_the_prefix():
         with tf.colocate_with(y.op):
             tf.identity(y, name="z")
     tf.import_graph_def(g.as_graph_def(), name="p")
-    assert tf.get_default_graph().get_operation_by_name("p/z").get_attr("_class") == ["loc:@p/y"]
+    assert tf.get_default_graph().get_operation_by_name("p/z").get_attr("_class") == [b"loc:@p/y"]
 
 
 def test_shapes_reinferred_and_output_shapes_ignored():

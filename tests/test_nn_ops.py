@@ -185,7 +185,7 @@ def test_op_names_and_types():
     c = tf.nn.conv2d(tf.placeholder(tf.float32, [None, 28, 28, 1]), np.zeros((5, 5, 1, 32), np.float32),
                      [1, 1, 1, 1], "SAME")
     assert c.op.name == "Conv2D" and c.shape.as_list() == [None, 28, 28, 32]
-    assert c.op.get_attr("padding") == "SAME" if hasattr(c.op, "get_attr") else True
+    assert c.op.get_attr("padding") == b"SAME" if hasattr(c.op, "get_attr") else True
     p = tf.nn.max_pool(c, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
     assert p.op.name == "MaxPool" and p.shape.as_list() == [None, 14, 14, 32]
 

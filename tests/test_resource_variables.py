@@ -23,7 +23,7 @@ def test_resource_variable_ops_and_names():
         ("w/Read/ReadVariableOp", "ReadVariableOp")]
     assert v.name == "w:0" and v.op.type == "VarHandleOp" and v.handle.dtype == tf.resource
     assert v.dtype == tf.float32 and v.shape.as_list() == [2] and v.initializer.name == "w/Assign"
-    assert v.op.get_attr("shared_name") == "w"
+    assert v.op.get_attr("shared_name") == b"w"
     assert v.value().name == "ReadVariableOp:0" and v.read_value().op.type == "Identity"
     with tf.name_scope("s"):  # every use reads anew, in the scope where it converts (as TF)
         assert (v * 2.0).op.inputs[0].name == "s/ReadVariableOp:0"

@@ -247,6 +247,11 @@ class Operation:
         if name == "value" and self._type == "Const":
             from graphcompat.framework import graph_def
             return graph_def.tensor_proto(graph_def.const_value_for_export(self))
+        # TF's get_attr gives a `string` attr (and each element of a `list(string)`) as bytes
+        if isinstance(value, str):
+            return value.encode()
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            return [v.encode() for v in value]
         return value
 
     def _set_device(self, device) -> None:
@@ -418,6 +423,7 @@ class Graph:
         self._lock = threading.RLock()
         self._attr_scope: dict = {}
         self._gradient_override_map: dict = {}
+        self._container = ""  # `Graph.container`: the resource container stateful ops get
         self._kernel_label_map: dict = {}
         # Per-graph state owned by other modules (variable scope store, dataset registry …).
         self._extras: dict[str, Any] = {}
@@ -615,6 +621,16 @@ class Graph:
             self._colocation_stack.pop()
 
     @contextlib.contextmanager
+    def container(self, container_name: str):
+        """`Graph.container` / `tf.container`: stateful ops created inside whose `container` attr is empty get
+        `container_name` (variables, queues, tables, readers: the resource container a Session.reset clears)."""
+        original, self._container = self._container, container_name
+        try:
+            yield self._container
+        finally:
+            self._container = original
+
+    @contextlib.contextmanager
     def gradient_override_map(self, op_type_map: dict):
         """Ops of a mapped type created inside get `_gradient_op_type`: `tf.gradients` then uses the
         gradient registered under the mapped name (`tf.RegisterGradient`) or, for a TF op type such as
@@ -661,6 +677,8 @@ class Graph:
                 attrs.setdefault("_class", [f"loc:@{self._colocation_stack[-1].name}"])
             if op_type in self._gradient_override_map:
                 attrs["_gradient_op_type"] = self._gradient_override_map[op_type].encode()
+            if self._container and attrs.get("container") == "" and _is_stateful(op_type):
+                attrs["container"] = self._container
             for t in inputs:
                 t._consumers.append(op)
             for c in deps:
@@ -904,6 +922,17 @@ def control_dependencies(control_inputs):
 
 def device(device_name_or_function):
     return get_default_graph().device(device_name_or_function)
+
+
+def _is_stateful(op_type: str) -> bool:
+    from graphcompat.framework.registry import OP_DEFS
+    op_def = OP_DEFS.get(op_type)
+    return op_def is not None and op_def.stateful
+
+
+def container(container_name: str):
+    """`tf.container`: `get_default_graph().container(container_name)`."""
+    return get_default_graph().container(container_name)
 
 
 def colocate_with(op, ignore_existing: bool = False):
