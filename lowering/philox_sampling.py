@@ -277,12 +277,16 @@ def sample_batch(sampler, rnd: WordStream, num_sampled: int, unique: bool, true_
     true_classes = np.asarray(true_classes, np.int64)
     sampled = np.array(batch, np.int64)
     values, where = np.unique(np.concatenate([true_classes.reshape(-1), sampled]), return_inverse=True)
-    if isinstance(sampler, LogUniformSampler):  # the word2vec case: a cached table, not a call per value
+    if isinstance(sampler, LogUniformSampler) and sampler.range <= _LOG_UNIFORM_TABLE_MAX:
+        # the word2vec case: a cached table, not a call per value
         p = _log_uniform_probabilities(sampler.range)[values]
     else:
         p = np.array([sampler.probability(int(v)) for v in values.tolist()], np.float32)
     expected = expected_counts(p, num_sampled, tries)[where.reshape(-1)]
     return sampled, expected[:true_classes.size].reshape(true_classes.shape), expected[true_classes.size:]
+
+
+_LOG_UNIFORM_TABLE_MAX = 1 << 22   # 16 MiB of float32 at most; larger ranges compute their few values
 
 
 @functools.lru_cache(maxsize=8)
