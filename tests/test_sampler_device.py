@@ -67,6 +67,16 @@ def test_glibc_float_every_input_of_the_domain(name, lo, hi):
         assert ours[pick].tobytes() == vec(x[pick]).tobytes(), hex(start)
 
 
+@pytest.mark.parametrize("range_max", [1000, 50000])
+def test_log_uniform_probabilities_of_a_whole_range(range_max):
+    # every class's float32 probability equals the host's (glibc's log), and none needs the host
+    with jax.enable_x64(True):
+        p, flagged = jax.jit(lambda ids: sampler_device._log_uniform_probability(jnp, ids, range_max))(
+            np.arange(range_max, dtype=np.int64))
+    assert not np.asarray(flagged).any()
+    assert np.asarray(p).tobytes() == philox_sampling._log_uniform_probabilities(range_max).tobytes()
+
+
 def _host(kind, range_max, num_sampled, unique, key, counter, true_classes):
     sampler = philox_sampling.LogUniformSampler(range_max) if kind == LOG else philox_sampling.UniformSampler(range_max)
     return philox_sampling.sample_batch(sampler, philox_sampling.WordStream(key, counter), num_sampled, unique,
