@@ -52,8 +52,9 @@ class Float32Ops:
 
     numpy: plain float32 arithmetic. Compiled (jax.numpy): every result passes through an integer XOR with
     `zero`, a traced int32 that is 0 at run time but that the compiler cannot prove 0 (the caller derives
-    it from a loop's result). So XLA cannot rewrite across operations (its simplifier folds (1 + x) - 1
-    to x), and LLVM cannot contract a product into a following sum (a fused multiply-add, which XLA's CPU
+    it from a loop's result), and so does every constant operand. So XLA cannot rewrite across operations
+    (its simplifier folds (1 + x) - 1 to x, and divides by a constant as a multiplication by its
+    reciprocal), and LLVM cannot contract a product into a following sum (a fused multiply-add, which XLA's CPU
     backend allows everywhere): the bits are the C code's."""
 
     def __init__(self, xp, zero=None):
@@ -66,8 +67,16 @@ class Float32Ops:
         if _is_np(xp):
             with np.errstate(all="ignore"):   # log1pf(-1) divides by zero on the way to -inf, as C does
                 return getattr(np, name)(np.asarray(a, np.float32), np.asarray(b, np.float32)).astype(np.float32)
-        out = getattr(xp, name)(xp.asarray(a, xp.float32), xp.asarray(b, xp.float32))
+        out = getattr(xp, name)(self._operand(a), self._operand(b))
         return _float(xp, _bits(xp, out) ^ self.zero)
+
+    def _operand(self, x):
+        """A traced operand as it is; a constant hidden behind the zero too: XLA rewrites x / c as
+        x * (1 / c), which rounds twice."""
+        xp = self.xp
+        if isinstance(x, (np.ndarray, np.generic, float, int)):
+            return _float(xp, _bits(xp, xp.asarray(x, xp.float32)) ^ self.zero)
+        return xp.asarray(x, xp.float32)
 
     def add(self, a, b):
         return self._op("add", a, b)

@@ -1,10 +1,10 @@
-"""TF's LogUniform and Uniform candidate samplers as JAX computations: the host's numbers
+"""TF's LogUniform, Uniform and FixedUnigram candidate samplers as JAX computations: the host's numbers
 (lowering/philox_sampling.py `sample_batch`, TF's range_sampler.cc) inside compiled plans, with no host
 callback except in cases too rare to matter for speed.
 
 Why this is exact:
 
-- Words. Both samplers take two Philox words per attempt (RandDouble / Uniform64's rand64), read in order
+- Words. LogUniform and Uniform take two Philox words per attempt (RandDouble / Uniform64's rand64), in order
   from the run's (key, counter): attempt i reads words 2i and 2i + 1, i.e. Philox call i // 2. Attempts are
   generated in blocks of `_block_size` and the draw continues block after block (a lax.while_loop) until
   it has its samples, as the kernel reads on as long as it needs to.
@@ -16,10 +16,16 @@ Why this is exact:
   The integer part can only differ where exp's value lies within those few ulps of an integer, so an
   attempt whose device exp lies within 2^-48 of its magnitude (16 to 32 ulp) of an integer is flagged.
 - Expected counts: p(id) for LogUniform is float32(log((id + 2) / (id + 1)) / log_range), computed in
-  double; device and glibc logs differ by an ulp or so, which changes the float32 rounding only where the
+  double (XLA may divide by log_range as a multiplication by its reciprocal: another ulp); device and
+  glibc differ by a few double ulps at most, which changes the float32 rounding only where the
   double lies within a few double ulps of a float32 rounding midpoint: those ids are flagged (8 double
-  ulps of margin; no id of ranges 1,000, 50,000 or 10^6 is). The rest is float32 arithmetic and glibc's log1pf/expm1f, which lowering/glibc_float.py
-  repeats operation for operation.
+  ulps of margin; no id of ranges 1,000, 50,000 or 10^6 is). The rest is float32 arithmetic and glibc's
+  log1pf/expm1f, which lowering/glibc_float.py repeats operation for operation.
+- FixedUnigram: RandFloat (one word: its low 23 bits / 2^23) then Uniform(range) (one 32-bit word, words
+  below (2^32 - 1) % range + 1 rejected) into DistributionSampler's alias table: `idx if r < prob[idx]
+  else alt[idx]`. Without a rejection, attempt i reads words 2i and 2i + 1; an attempt whose index word
+  is rejected shifts every later attempt, so it is flagged (probability below range / 2^32 an attempt).
+  p(id) is weight / total, one float32 division.
 - Duplicates (unique=True): an attempt is a new sample when no earlier accepted attempt of its block nor
   any sample of earlier blocks has its value (sort-based first occurrences and a membership test); every
   accepted attempt up to the one that completes the batch counts as a try.
@@ -33,9 +39,9 @@ from typing import Tuple
 
 import numpy as np
 
-from lowering import glibc_float, philox
+from lowering import glibc_float, philox, philox_sampling
 
-KINDS = ("LogUniformCandidateSampler", "UniformCandidateSampler")
+KINDS = ("LogUniformCandidateSampler", "UniformCandidateSampler", "FixedUnigramCandidateSampler")
 
 _MIDPOINT_MARGIN = 8           # double ulps around a float32 rounding midpoint that count as "near"
 _INTEGER_MARGIN = 2.0 ** -48   # relative distance to an integer that counts as "near" for exp's floor
@@ -76,6 +82,21 @@ def _uniform_attempts(jnp, w0, w1, range_max: int):
     return (r % jnp.uint64(range_max)).astype(jnp.int64), r >= jnp.uint64(rem), jnp.zeros(r.shape, bool)
 
 
+def _fixed_unigram_attempts(jnp, w0, w1, range_max: int, table):
+    """(values, accepted, flagged): FixedUnigramSampler::Sample of each attempt, flagged when its index
+    word is rejected (ExactUniformInt would read another word)."""
+    prob, alt = table
+    r = (w0 & jnp.uint64(0x7FFFFF)).astype(jnp.float32) * np.float32(1.0 / (1 << 23))   # exact
+    if range_max & (range_max - 1) == 0:
+        idx, rejected = w1 & jnp.uint64(range_max - 1), jnp.zeros(w1.shape, bool)
+    else:
+        rem = ((1 << 32) - 1) % range_max + 1
+        idx, rejected = w1 % jnp.uint64(range_max), w1 < jnp.uint64(rem)
+    idx = idx.astype(jnp.int64)
+    values = jnp.where(r < jnp.asarray(prob)[idx], idx, jnp.asarray(alt)[idx])
+    return values, jnp.ones(values.shape, bool), rejected
+
+
 def _first_occurrences(jnp, values, valid):
     """valid & (no earlier valid element has the same value), by a stable sort on (invalid, value)."""
     n = values.shape[0]
@@ -105,15 +126,23 @@ def _log_uniform_probability(jnp, ids, range_max: int):
     return q.astype(jnp.float32), flagged
 
 
-def draw(kind: str, range_max: int, num_sampled: int, unique: bool, key, counter, true_classes
-         ) -> Tuple[tuple, "jax.Array"]:
+def draw(kind: str, range_max: int, num_sampled: int, unique: bool, key, counter, true_classes,
+         weights: bytes = b"") -> Tuple[tuple, "jax.Array"]:
     """((sampled int64, true expected float32, sampled expected float32), flagged) for one run of the
-    kernel from Philox (key, counter) (traced words allowed); `flagged` says the host must redo the draw."""
+    kernel from Philox (key, counter) (traced words allowed); `flagged` says the host must redo the draw.
+    `weights`: FixedUnigram's float32 weights (after distortion), as bytes."""
     import jax
     import jax.numpy as jnp
 
     size = _block_size(num_sampled, unique)
-    attempts = _log_uniform_attempts if kind == "LogUniformCandidateSampler" else _uniform_attempts
+    if kind == "FixedUnigramCandidateSampler":
+        sampler = philox_sampling.FixedUnigramSampler(np.frombuffer(weights, np.float32))
+        table = (np.asarray(sampler.prob, np.float32), np.asarray(sampler.alt, np.int64))
+
+        def attempts(jnp, w0, w1, range_max):
+            return _fixed_unigram_attempts(jnp, w0, w1, range_max, table)
+    else:
+        attempts = _log_uniform_attempts if kind == "LogUniformCandidateSampler" else _uniform_attempts
 
     def block_step(state):
         block, count, tries, batch, flagged = state
@@ -145,10 +174,18 @@ def draw(kind: str, range_max: int, num_sampled: int, unique: bool, key, counter
     true_ids = jnp.clip(jnp.asarray(true_classes).astype(jnp.int64), 0, range_max - 1)
     # tries < 2^62: an exact zero that the compiler cannot prove zero (it comes out of the while loop)
     zero = (tries >> 62).astype(jnp.int32)
-    if kind == "LogUniformCandidateSampler":
+    if kind != "UniformCandidateSampler":
         ids = jnp.concatenate([true_ids.reshape(-1), sampled])
-        p, p_flagged = _log_uniform_probability(jnp, ids, range_max)
-        flagged = flagged | jnp.any(p_flagged)
+        if kind == "LogUniformCandidateSampler":
+            p, p_flagged = _log_uniform_probability(jnp, ids, range_max)
+            flagged = flagged | jnp.any(p_flagged)
+        else:
+            # weight / total, one float32 division. XLA divides by a broadcast scalar as a multiplication by
+            # its reciprocal (two roundings), so the divisor is a vector the compiler cannot see is one
+            # value: total's bits XOR (ids >> 62), zero for every id
+            total_bits = jnp.full(ids.shape, np.float32(sampler.total).view(np.int32), jnp.int32)
+            total = glibc_float._float(jnp, total_bits ^ (ids >> 62).astype(jnp.int32))
+            p = glibc_float.Float32Ops(jnp, zero).div(jnp.asarray(sampler.weights)[ids], total)
         expected = expected_counts(jnp, p, num_sampled, tries, zero)
         n_true = true_ids.size
         return (sampled, expected[:n_true].reshape(true_ids.shape), expected[n_true:]), flagged

@@ -13,7 +13,14 @@ import graphcompat
 from lowering import glibc_float, philox, philox_sampling, sampler_device
 from tests import oracle
 
-LOG, UNI = "LogUniformCandidateSampler", "UniformCandidateSampler"
+LOG, UNI, FIXED = "LogUniformCandidateSampler", "UniformCandidateSampler", "FixedUnigramCandidateSampler"
+
+
+def _weights(range_max: int) -> np.ndarray:
+    """FixedUnigram weights (after distortion): uneven, one class weightless."""
+    w = philox_sampling.powf(np.float32([i % 17 + 1 for i in range(range_max)]), np.float32(0.75))
+    w[range_max // 2] = 0
+    return w
 
 
 def _libm():
@@ -77,8 +84,28 @@ def test_log_uniform_probabilities_of_a_whole_range(range_max):
     assert np.asarray(p).tobytes() == philox_sampling._log_uniform_probabilities(range_max).tobytes()
 
 
+@pytest.mark.parametrize("unique", [False, True])
+def test_fixed_unigram_expected_counts_of_every_class(unique):
+    # every class as a true class: weight / total is one float32 division for each (XLA would multiply by
+    # the reciprocal of a broadcast divisor), then glibc's log1pf/expm1f
+    weights = philox_sampling.powf(np.float32([i % 17 + 1.0 for i in range(1000)]), np.float32(0.75))
+    true_classes = np.arange(1000, dtype=np.int64).reshape(-1, 1)
+    key, counter = philox.key_counter_from_seeds(11, 99)
+    with jax.enable_x64(True):
+        out, flagged = jax.jit(lambda w: sampler_device.draw(FIXED, 1000, 16, unique, (w[0], w[1]), (w[2], w[3], w[4], w[5]),
+                                                             true_classes, weights.tobytes()))(
+            np.array(key + counter, np.uint32))
+    want = philox_sampling.sample_batch(philox_sampling.FixedUnigramSampler(weights),
+                                        philox_sampling.WordStream(key, counter), 16, unique, true_classes)
+    assert not bool(flagged)
+    for got, w in zip(out, want):
+        assert np.asarray(got).tobytes() == w.tobytes()
+
+
 def _host(kind, range_max, num_sampled, unique, key, counter, true_classes):
-    sampler = philox_sampling.LogUniformSampler(range_max) if kind == LOG else philox_sampling.UniformSampler(range_max)
+    sampler = philox_sampling.LogUniformSampler(range_max) if kind == LOG else \
+        philox_sampling.FixedUnigramSampler(_weights(range_max)) if kind == FIXED else \
+        philox_sampling.UniformSampler(range_max)
     return philox_sampling.sample_batch(sampler, philox_sampling.WordStream(key, counter), num_sampled, unique,
                                         true_classes)
 
@@ -86,11 +113,13 @@ def _host(kind, range_max, num_sampled, unique, key, counter, true_classes):
 # kinds x unique x num_sampled x range_max: word2vec's draw, tiny ranges (many rejected duplicates),
 # num_sampled == range_max, ranges that are powers of two or not, and 64-bit ranges (Uniform64's rejection
 # is frequent just above 2^62)
-FAST = [(LOG, 50000, 64, True), (UNI, 7, 7, True), (UNI, 1000, 5, False), (LOG, 2 ** 40, 20, True)]
+FAST = [(LOG, 50000, 64, True), (UNI, 7, 7, True), (UNI, 1000, 5, False), (LOG, 2 ** 40, 20, True),
+        (FIXED, 1000, 64, True)]
 MORE = [(LOG, 50000, 64, False), (UNI, 50000, 64, True), (UNI, 10, 10, True), (LOG, 10, 10, True),
         (LOG, 7, 3, True), (UNI, 3, 3, True), (UNI, 2 ** 33 + 5, 20, True), (UNI, 2 ** 62 + 1, 20, False),
         (UNI, 2 ** 62 + 1, 20, True), (UNI, 64, 64, True), (LOG, 1, 1, True), (UNI, 1, 3, False),
-        (LOG, 300, 200, True), (LOG, 2 ** 31 - 1, 8, False), (UNI, 2 ** 31, 8, True)]
+        (LOG, 300, 200, True), (LOG, 2 ** 31 - 1, 8, False), (UNI, 2 ** 31, 8, True), (FIXED, 1000, 16, False),
+        (FIXED, 7, 6, True), (FIXED, 64, 63, True)]
 
 
 @pytest.mark.parametrize("config", FAST + [pytest.param(c, marks=pytest.mark.slow) for c in MORE], ids=str)
@@ -98,8 +127,9 @@ def test_device_draw_equals_host_for_every_seed(config):
     kind, range_max, num_sampled, unique = config
     true_classes = np.random.default_rng(0).integers(0, min(range_max, 2 ** 62), (4, 3)).astype(np.int64)
     with jax.enable_x64(True):
+        weights = _weights(range_max).tobytes() if kind == FIXED else b""
         draw = jax.jit(lambda w: sampler_device.draw(kind, range_max, num_sampled, unique, (w[0], w[1]),
-                                                     (w[2], w[3], w[4], w[5]), true_classes))
+                                                     (w[2], w[3], w[4], w[5]), true_classes, weights))
         for seed in range(24):
             key, counter = philox.key_counter_from_seeds(seed * 7919 + 1, seed ^ 0x5DEECE66D)
             counter = philox._advance(counter, seed * philox_sampling.candidate_sampler_calls(num_sampled))
@@ -113,11 +143,13 @@ def test_device_draw_equals_host_for_every_seed(config):
 
 
 def _sampler_graph(tf):
-    """word2vec's draw, a tiny range drawn whole (many rejected duplicates), a 64-bit range."""
+    """word2vec's draw, a tiny range drawn whole (many rejected duplicates), a 64-bit range, unigrams."""
     true = tf.constant([[1, 5], [7, 999], [0, 3], [42, 42]], tf.int64)
     out = [tf.nn.log_uniform_candidate_sampler(true, 2, 64, True, 50000, seed=5),
            tf.nn.uniform_candidate_sampler(true % 7, 2, 7, True, 7, seed=6),
-           tf.nn.uniform_candidate_sampler(true, 2, 16, False, 2 ** 40, seed=7)]
+           tf.nn.uniform_candidate_sampler(true, 2, 16, False, 2 ** 40, seed=7),
+           tf.nn.fixed_unigram_candidate_sampler(true, 2, 16, True, 1000, unigrams=[i % 17 + 1.0 for i in range(1000)],
+                                                 distortion=0.75)]
     return [list(t) for t in out]
 
 
@@ -153,17 +185,17 @@ def _count_host_draws(monkeypatch) -> list:
 def test_compiled_runs_draw_in_the_plan_and_equal_the_host_draws(monkeypatch):
     calls = _count_host_draws(monkeypatch)
     runs = _runs(graphcompat)   # the first run op by op (the host), the next three compiled
-    assert len(calls) == 3      # the first run's three samplers: compiled runs draw in the plan
+    assert len(calls) == 4      # the first run's four samplers: compiled runs draw in the plan
     # a C library the device functions do not match: every compiled draw through the host callback
     monkeypatch.setattr(glibc_float, "matches_libm", lambda: False)
     _assert_same(_runs(graphcompat), runs)
-    assert len(calls) == 3 + 4 * 3
+    assert len(calls) == 4 + 4 * 4
     monkeypatch.undo()
     # every log-uniform attempt flagged: the plan redoes that draw on the host (lax.cond)
     monkeypatch.setattr(sampler_device, "_INTEGER_MARGIN", 1.0)
     calls = _count_host_draws(monkeypatch)
     _assert_same(_runs(graphcompat), runs)
-    assert len(calls) == 3 + 3
+    assert len(calls) == 4 + 3
 
 
 @pytest.mark.oracle

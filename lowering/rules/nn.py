@@ -617,8 +617,8 @@ def _fixed_unigram_sampler(weights: bytes):
 def candidate_sampler(ctx, op, true_classes):
     """TF's numbers: the kernel's SimplePhilox draws (rejections and all) from this run's Philox stream,
     which reserves 2048 * num_sampled words a run (lowering/philox_sampling.py); on the host op by op. In
-    compiled plans, LogUniform and Uniform draws are computed in the plan (lowering/sampler_device.py, the
-    same bits) and the others through one host callback. Where compiled plans may not call back (GPU/TPU,
+    compiled plans, LogUniform, Uniform and FixedUnigram draws are computed in the plan
+    (lowering/sampler_device.py, the same bits) and Learned ones through one host callback. Where compiled plans may not call back (GPU/TPU,
     sharded steps), the jitted JAX samplers above draw TF's distributions from a key derived from that
     stream."""
     attrs = op.attrs
@@ -666,7 +666,8 @@ def candidate_sampler(ctx, op, true_classes):
     if ctx.traced and op.type in sampler_device.KINDS and range_max > 0 and glibc_float.matches_libm():
         # the same numbers computed in the plan; the host redoes the rare draws the device cannot
         # vouch for (lowering/sampler_device.py), so no callback runs in the common case
-        out, flagged = sampler_device.draw(op.type, range_max, num_sampled, unique, key, counter, true_classes)
+        out, flagged = sampler_device.draw(op.type, range_max, num_sampled, unique, key, counter, true_classes,
+                                           weights)
         return tuple(jax.lax.cond(flagged, on_host, lambda: tuple(out)))
     out = on_host()
     if learned:
