@@ -92,9 +92,9 @@ def test_fixed_unigram_expected_counts_of_every_class(unique):
     true_classes = np.arange(1000, dtype=np.int64).reshape(-1, 1)
     key, counter = philox.key_counter_from_seeds(11, 99)
     with jax.enable_x64(True):
-        out, flagged = jax.jit(lambda w: sampler_device.draw(FIXED, 1000, 16, unique, (w[0], w[1]), (w[2], w[3], w[4], w[5]),
-                                                             true_classes, weights.tobytes()))(
-            np.array(key + counter, np.uint32))
+        draw = jax.jit(lambda w: sampler_device.draw(FIXED, 1000, 16, unique, (w[0], w[1]),
+                                                     (w[2], w[3], w[4], w[5]), true_classes, weights.tobytes()))
+        out, flagged = draw(np.array(key + counter, np.uint32))
     want = philox_sampling.sample_batch(philox_sampling.FixedUnigramSampler(weights),
                                         philox_sampling.WordStream(key, counter), 16, unique, true_classes)
     assert not bool(flagged)

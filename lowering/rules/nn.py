@@ -618,9 +618,9 @@ def candidate_sampler(ctx, op, true_classes):
     """TF's numbers: the kernel's SimplePhilox draws (rejections and all) from this run's Philox stream,
     which reserves 2048 * num_sampled words a run (lowering/philox_sampling.py); on the host op by op. In
     compiled plans, LogUniform, Uniform and FixedUnigram draws are computed in the plan
-    (lowering/sampler_device.py, the same bits) and Learned ones through one host callback. Where compiled plans may not call back (GPU/TPU,
-    sharded steps), the jitted JAX samplers above draw TF's distributions from a key derived from that
-    stream."""
+    (lowering/sampler_device.py, the same bits) and Learned ones through one host callback. Where compiled
+    plans may not call back (GPU/TPU, sharded steps), the jitted JAX samplers above draw TF's
+    distributions from a key derived from that stream."""
     attrs = op.attrs
     num_sampled, range_max, unique = int(attrs["num_sampled"]), int(attrs["range_max"]), bool(attrs["unique"])
     learned = op.type == "LearnedUnigramCandidateSampler"
