@@ -9,8 +9,8 @@ is computed on the host with numpy and python scalars as the kernel does (candid
 range_sampler.cc, lib/random/{simple_philox,exact_uniform_int,weighted_picker,distribution_sampler}.*,
 multinomial_op.cc, random_shuffle_op.cc, random_gamma_op.cc, random_poisson_op.cc,
 parameterized_truncated_normal_op.cc, stateless_random_*), op by op directly and in compiled plans through
-one host callback per draw (`host_draw`, as lowering/philox.py does for glibc's roundings); the LogUniform
-and Uniform candidate samplers' compiled draws are computed in the plan instead (lowering/sampler_device.py,
+one host callback per draw (`host_draw`, as lowering/philox.py does for glibc's roundings); the LogUniform,
+Uniform and FixedUnigram candidate samplers' compiled draws are computed in the plan instead (lowering/sampler_device.py,
 the same bits, checked against `sample_batch`). Where compiled
 plans may not call back to the host (GPU/TPU, steps sharded over devices:
 `philox._host_roundings_in_compiled_plans`), the rules draw from a JAX key derived from the same Philox key
