@@ -9,7 +9,9 @@ is computed on the host with numpy and python scalars as the kernel does (candid
 range_sampler.cc, lib/random/{simple_philox,exact_uniform_int,weighted_picker,distribution_sampler}.*,
 multinomial_op.cc, random_shuffle_op.cc, random_gamma_op.cc, random_poisson_op.cc,
 parameterized_truncated_normal_op.cc, stateless_random_*), op by op directly and in compiled plans through
-one host callback per draw (`host_draw`, as lowering/philox.py does for glibc's roundings). Where compiled
+one host callback per draw (`host_draw`, as lowering/philox.py does for glibc's roundings); the LogUniform,
+Uniform and FixedUnigram candidate samplers' compiled draws are computed in the plan instead (lowering/sampler_device.py,
+the same bits, checked against `sample_batch`). Where compiled
 plans may not call back to the host (GPU/TPU, steps sharded over devices:
 `philox._host_roundings_in_compiled_plans`), the rules draw from a JAX key derived from the same Philox key
 and counter instead: TF's distributions, not TF's numbers.
@@ -277,12 +279,16 @@ def sample_batch(sampler, rnd: WordStream, num_sampled: int, unique: bool, true_
     true_classes = np.asarray(true_classes, np.int64)
     sampled = np.array(batch, np.int64)
     values, where = np.unique(np.concatenate([true_classes.reshape(-1), sampled]), return_inverse=True)
-    if isinstance(sampler, LogUniformSampler):  # the word2vec case: a cached table, not a call per value
+    if isinstance(sampler, LogUniformSampler) and sampler.range <= _LOG_UNIFORM_TABLE_MAX:
+        # the word2vec case: a cached table, not a call per value
         p = _log_uniform_probabilities(sampler.range)[values]
     else:
         p = np.array([sampler.probability(int(v)) for v in values.tolist()], np.float32)
     expected = expected_counts(p, num_sampled, tries)[where.reshape(-1)]
     return sampled, expected[:true_classes.size].reshape(true_classes.shape), expected[true_classes.size:]
+
+
+_LOG_UNIFORM_TABLE_MAX = 1 << 22   # 16 MiB of float32 at most; larger ranges compute their few values
 
 
 @functools.lru_cache(maxsize=8)

@@ -14,7 +14,7 @@ import numpy as np
 from jax import lax
 
 from graphcompat.framework import errors
-from lowering import philox, philox_sampling
+from lowering import glibc_float, philox, philox_sampling, sampler_device
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
@@ -666,9 +666,11 @@ def _fixed_unigram_sampler(weights: bytes):
         "LearnedUnigramCandidateSampler", context=True)
 def candidate_sampler(ctx, op, true_classes):
     """TF's numbers: the kernel's SimplePhilox draws (rejections and all) from this run's Philox stream,
-    which reserves 2048 * num_sampled words a run (lowering/philox_sampling.py); on the host op by op and
-    through one host callback in compiled plans. Where compiled plans may not call back (GPU/TPU, sharded
-    steps), the jitted JAX samplers above draw TF's distributions from a key derived from that stream."""
+    which reserves 2048 * num_sampled words a run (lowering/philox_sampling.py); on the host op by op. In
+    compiled plans, LogUniform, Uniform and FixedUnigram draws are computed in the plan
+    (lowering/sampler_device.py, the same bits) and Learned ones through one host callback. Where compiled
+    plans may not call back (GPU/TPU, sharded steps), the jitted JAX samplers above draw TF's
+    distributions from a key derived from that stream."""
     attrs = op.attrs
     num_sampled, range_max, unique = int(attrs["num_sampled"]), int(attrs["range_max"]), bool(attrs["unique"])
     learned = op.type == "LearnedUnigramCandidateSampler"
@@ -707,7 +709,17 @@ def candidate_sampler(ctx, op, true_classes):
     specs = [((num_sampled,), np.int64), (batch, np.float32), ((num_sampled,), np.float32)]
     if learned:
         specs.append(((range_max,), np.int64))
-    out = philox_sampling.host_draw(draw, specs, key, counter, true_classes, *(() if counts is None else (counts,)))
+
+    def on_host():
+        return tuple(philox_sampling.host_draw(draw, specs, key, counter, true_classes,
+                                               *(() if counts is None else (counts,))))
+    if ctx.traced and op.type in sampler_device.KINDS and range_max > 0 and glibc_float.matches_libm():
+        # the same numbers computed in the plan; the host redoes the rare draws the device cannot
+        # vouch for (lowering/sampler_device.py), so no callback runs in the common case
+        out, flagged = sampler_device.draw(op.type, range_max, num_sampled, unique, key, counter, true_classes,
+                                           weights)
+        return tuple(jax.lax.cond(flagged, on_host, lambda: tuple(out)))
+    out = on_host()
     if learned:
         ctx.write(state_key, out[3])
     return tuple(out[:3])
