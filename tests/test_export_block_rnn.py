@@ -86,7 +86,66 @@ CASES = [pytest.param(model, resource, id=f"{model}-{'resource' if resource else
 def test_tf_trains_the_exported_meta_graph(model, resource, tmp_path):
     v1 = oracle.tf1()
     _, prefix, want = _train_and_export(tmp_path, MODELS[model], resource)
+    assert _attrs_tf_lacks(prefix + ".meta") == []
     _assert_same(_import_and_train(v1, prefix), want)
+
+
+def _attrs_tf_lacks(meta_path: str) -> list:
+    """(node, attr) of the exported nodes (functions' included) whose attr is not in TF's OpDef: TF warns
+    "Unknown attributes will be ignored" (dynamic_rnn's TensorArrayReadV3 carried an element_shape)."""
+    from tensorflow.core.protobuf import meta_graph_pb2
+    from tensorflow.python.framework import op_def_registry
+    meta = meta_graph_pb2.MetaGraphDef()
+    with open(meta_path, "rb") as f:
+        meta.ParseFromString(f.read())
+    gd = meta.graph_def
+    nodes = list(gd.node) + [nd for fdef in gd.library.function for nd in fdef.node_def]
+    unknown = []
+    for nd in nodes:
+        op_def = op_def_registry.get(nd.op)
+        if op_def is None:  # a library function's call
+            continue
+        known = {a.name for a in op_def.attr}
+        unknown += [(nd.name, key) for key in nd.attr if key not in known and not key.startswith("_")]
+    return unknown
+
+
+# graphcompat op types whose signature is its own rather than TF's (TF's ParseExample takes the keys as
+# inputs; graphcompat's as attrs), and _Arg, a placeholder inside tf.data functions that never is exported.
+_OWN_SIGNATURES = {"ParseExample", "ParseSingleExample", "_Arg"}
+
+
+@pytest.mark.oracle
+def test_every_declared_attr_is_in_tfs_op_def():
+    """No op type declares an attr TF's OpDef lacks (it would be exported, and TF warns and ignores it)."""
+    oracle.tf1()
+    from tensorflow.python.framework import op_def_registry
+
+    from graphcompat.framework import registry
+    extra = {}
+    for op_type, op_def in sorted(registry.OP_DEFS.items()):
+        tf_op_def = op_def_registry.get(op_type)
+        if tf_op_def is None or op_type in _OWN_SIGNATURES:
+            continue
+        known = {a.name for a in tf_op_def.attr}
+        unknown = sorted(key for key in op_def.attrs if key not in known and not key.startswith("_"))
+        if unknown:
+            extra[op_type] = unknown
+    assert extra == {}
+
+
+@pytest.mark.oracle
+def test_resize_area_exports_tfs_attrs():
+    oracle.tf1()
+    from tensorflow.python.framework import op_def_registry
+    g = tf.Graph()
+    with g.as_default():
+        images = tf.placeholder(tf.float32, [1, 4, 4, 1])
+        tf.image.resize_images(images, [2, 2], method=tf.image.ResizeMethod.AREA)
+        tf.image.resize_area(images, [3, 3])
+    known = {a.name for a in op_def_registry.get("ResizeArea").attr}
+    nodes = [nd for nd in g.as_graph_def().node if nd.op == "ResizeArea"]
+    assert len(nodes) == 2 and all(set(nd.attr) <= known for nd in nodes)
 
 
 @pytest.mark.parametrize("model", [pytest.param("lstm_block_cell_in_dynamic_rnn", marks=pytest.mark.slow),
