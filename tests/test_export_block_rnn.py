@@ -1,5 +1,6 @@
 """Training graphs whose gradient crosses TF's fused RNN kernels (LSTMBlockCell, GRUBlockCell, BlockLSTM,
-BlockLSTMV2), exported by graphcompat, train in real TF with graphcompat's numbers (issue 12 item 5).
+BlockLSTMV2) or fake quantization (FakeQuantWithMinMaxArgs / Vars / VarsPerChannel, QuantizeAndDequantizeV4),
+exported by graphcompat, train in real TF with graphcompat's numbers (issue 12 item 5).
 
 TF registers these kernels' gradients in Python only, so the SymbolicGradient graphcompat exports needs them
 as GradientDefs in TF ops (control_flow_gradients.py's `_OP_GRADIENTS`): without them TF fails in a loop body
@@ -66,7 +67,41 @@ def _block_lstmv2(t, x):
     return block.h[-1] + block.cs[-1]
 
 
+def _fake_quant_vars(t, x):
+    """FakeQuantWithMinMaxVars (also a TF gradient registered in Python only): min and max are trained too."""
+    w = t.get_variable("w", initializer=np.linspace(-0.8, 0.8, 12, dtype=np.float32).reshape(3, 4))
+    low = t.get_variable("low", initializer=np.float32(-0.5))
+    high = t.get_variable("high", initializer=np.float32(0.6))
+    q = t.quantization.fake_quant_with_min_max_vars(t.reshape(x, [8, 3]), low, high, num_bits=4)
+    return t.reshape(t.matmul(q, w), [2, 4, 4])[:, :, 0]
+
+
+def _fake_quant_args_in_dynamic_rnn(t, x):
+    """FakeQuantWithMinMaxArgs in a loop body, next to a GRUBlockCell."""
+    class Cell(t.nn.rnn_cell.RNNCell):
+        def __init__(self):
+            super().__init__()
+            self._cell = t.contrib.rnn.GRUBlockCell(4)
+        state_size = output_size = 4
+
+        def call(self, inputs, state):
+            return self._cell(t.quantization.fake_quant_with_min_max_args(inputs, -0.7, 0.9, num_bits=5), state)
+    _, state = t.nn.dynamic_rnn(Cell(), x, dtype=t.float32)
+    return state
+
+
+def _quantize_and_dequantize(t, x):
+    w = t.get_variable("w", initializer=np.linspace(-0.8, 0.8, 12, dtype=np.float32).reshape(3, 4))
+    low = t.get_variable("low", initializer=np.float32(-0.5))
+    high = t.get_variable("high", initializer=np.float32(0.6))
+    q = t.quantization.quantize_and_dequantize_v2(t.reshape(x, [8, 3]), low, high, range_given=True)
+    return t.reshape(t.matmul(q, w), [2, 4, 4])[:, :, 0]
+
+
 MODELS = {
+    "fake_quant_vars": _fake_quant_vars,
+    "fake_quant_args_in_dynamic_rnn": _fake_quant_args_in_dynamic_rnn,
+    "quantize_and_dequantize": _quantize_and_dequantize,
     "lstm_block_cell_in_dynamic_rnn": _lstm_block_cell_in_dynamic_rnn,
     "gru_block_cell_in_dynamic_rnn": _gru_block_cell_in_dynamic_rnn,
     "lstm_block_fused_cell": _lstm_block_fused_cell,
@@ -88,6 +123,40 @@ def test_tf_trains_the_exported_meta_graph(model, resource, tmp_path):
     _, prefix, want = _train_and_export(tmp_path, MODELS[model], resource)
     assert _attrs_tf_lacks(prefix + ".meta") == []
     _assert_same(_import_and_train(v1, prefix), want)
+
+
+def _two_layers(t, x):
+    """No special kernel: the second layer's weight is read by the first layer's gradient."""
+    w1 = t.get_variable("w1", initializer=np.linspace(-0.8, 0.8, 12, dtype=np.float32).reshape(3, 4))
+    w2 = t.get_variable("w2", initializer=np.linspace(-0.5, 0.7, 16, dtype=np.float32).reshape(4, 4))
+    h = t.tanh(t.matmul(t.reshape(x, [8, 3]), w1))
+    return t.reshape(t.matmul(h, w2), [2, 4, 4])[:, :, 0]
+
+
+@pytest.mark.oracle
+def test_tf_applies_ref_variables_gradients_computed_before_the_update(tmp_path):
+    """TF inlines the SymbolicGradient: without the Snapshots of the ref variables it reads
+    (forward_values.py's `snapshot_ref_variables`) TF updated w2 in place before w1's gradient read it."""
+    v1 = oracle.tf1()
+    _, prefix, want = _train_and_export(tmp_path, _two_layers, False)
+    _assert_same(_import_and_train(v1, prefix), want)
+
+
+def _fake_quant_per_channel(t, x):
+    w = t.get_variable("w", initializer=np.linspace(-0.8, 0.8, 12, dtype=np.float32).reshape(3, 4))
+    low = t.get_variable("low", initializer=np.float32([-0.5, -0.6, -0.4]))
+    high = t.get_variable("high", initializer=np.float32([0.6, 0.5, 0.7]))
+    q = t.quantization.fake_quant_with_min_max_vars_per_channel(t.reshape(x, [8, 3]), low, high, num_bits=6)
+    return t.reshape(t.matmul(q, w), [2, 4, 4])[:, :, 0]
+
+
+@pytest.mark.oracle
+def test_tf_computes_the_per_channel_fake_quant_gradient(tmp_path):
+    """The loss and gradients before training only: the trained min and max agree with TF's to float
+    rounding, which can move an input across a quantization step (a different loss, both right)."""
+    v1 = oracle.tf1()
+    _, prefix, want = _train_and_export(tmp_path, _fake_quant_per_channel, False)
+    _assert_same(_import_and_train(v1, prefix)[:1], want[:1])
 
 
 def _attrs_tf_lacks(meta_path: str) -> list:

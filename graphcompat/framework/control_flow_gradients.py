@@ -969,6 +969,17 @@ def _gru_block_cell_grad(g, xs, dys, nd):
             _bias_add_grad(g, d_r_bar_u_bar, t, "b_ru_grad"), _bias_add_grad(g, d_c_bar, t, "b_c_grad")]
 
 
+
+# --- fake quantization (graphcompat/ops/quantization_ops.py, quantized_ops.py) ------------------------
+# TF's gradients of these are dedicated kernels registered in Python (array_grad.py), unknown to its C++
+# SymbolicGradient as well.
+def _fake_quant_grad(grad_type: str, attr_names: tuple, outputs: tuple):
+    def gradient(g, xs, dys, nd):
+        grad = g.node(grad_type, [dys[0]] + list(xs), {k: nd.attr[k] for k in attr_names if k in nd.attr},
+                      name="grad")
+        return [f"{grad}:{name}:0" for name in outputs]
+    return gradient
+
 def _matmul_attrs(t: int, transpose_a: bool = False, transpose_b: bool = False) -> dict:
     return {"T": _type_attr(t), "transpose_a": _bool_attr(transpose_a), "transpose_b": _bool_attr(transpose_b)}
 
@@ -1001,6 +1012,8 @@ def _dim_vector(g, tensor: str, t: int, dim: int, name: str) -> str:
 # op -> (its inputs' dtypes, its outputs' (name, dtype), gradient builder); a dtype is a DataType enum or the
 # name of the type attr holding it
 _LIST, _INT32, _INT64 = _DT_VARIANT, _DT_INT32, 9
+_FLOAT = 1
+_FAKE_QUANT_VARS_GRADS = ("backprops_wrt_input", "backprop_wrt_min", "backprop_wrt_max")
 _LSTM_OUTPUTS = ("i", "cs", "f", "o", "ci", "co", "h")
 _OP_GRADIENTS = {
     "TensorListGetItem": ((_LIST, _INT32, _INT32), (("item", "element_dtype"),), _get_item_grad),
@@ -1021,4 +1034,14 @@ _OP_GRADIENTS = {
     "BlockLSTM": ((_INT64,) + ("T",) * 8, tuple((name, "T") for name in _LSTM_OUTPUTS), _block_lstm_grad),
     "BlockLSTMV2": ((_INT64,) + ("T",) * 8, tuple((name, "T") for name in _LSTM_OUTPUTS), _block_lstm_grad),
     "GRUBlockCell": (("T",) * 6, tuple((name, "T") for name in ("r", "u", "c", "h")), _gru_block_cell_grad),
+    # fake quantization
+    "FakeQuantWithMinMaxArgs": ((_FLOAT,), (("outputs", _FLOAT),), _fake_quant_grad(
+        "FakeQuantWithMinMaxArgsGradient", ("min", "max", "num_bits", "narrow_range"), ("backprops",))),
+    "FakeQuantWithMinMaxVars": ((_FLOAT,) * 3, (("outputs", _FLOAT),), _fake_quant_grad(
+        "FakeQuantWithMinMaxVarsGradient", ("num_bits", "narrow_range"), _FAKE_QUANT_VARS_GRADS)),
+    "FakeQuantWithMinMaxVarsPerChannel": ((_FLOAT,) * 3, (("outputs", _FLOAT),), _fake_quant_grad(
+        "FakeQuantWithMinMaxVarsPerChannelGradient", ("num_bits", "narrow_range"), _FAKE_QUANT_VARS_GRADS)),
+    "QuantizeAndDequantizeV4": (("T",) * 3, (("output", "T"),), _fake_quant_grad(
+        "QuantizeAndDequantizeV4Grad", ("T", "axis"), ("input_backprop", "input_min_backprop",
+                                                       "input_max_backprop"))),
 }
