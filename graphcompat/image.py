@@ -153,9 +153,12 @@ def _resize_shape(ctx: InferenceContext):
 
 
 _REAL = tuple(t for t in _dt.REAL_NUMBER_TYPES)
-for _op in ("ResizeBilinear", "ResizeBicubic", "ResizeArea"):
+for _op in ("ResizeBilinear", "ResizeBicubic"):
     defop(_op, "images: T, size: int32 -> resized_images: float32",
           attrs={"align_corners": False, "half_pixel_centers": False}, types={"T": _REAL}, shape=_resize_shape)
+# TF's ResizeArea has no half_pixel_centers attr (its kernel maps pixels the legacy way only)
+defop("ResizeArea", "images: T, size: int32 -> resized_images: float32", attrs={"align_corners": False},
+      types={"T": _REAL}, shape=_resize_shape)
 defop("ResizeNearestNeighbor", "images: T, size: int32 -> resized_images: T",
       attrs={"align_corners": False, "half_pixel_centers": False}, types={"T": _REAL}, shape=_resize_shape)
 
@@ -208,9 +211,10 @@ def resize_images(images, size, method=ResizeMethod.BILINEAR, align_corners: boo
             new_w = new_shape[1].value if new_shape.ndims else None
         if None not in (new_w, width, new_h, height) and (width == new_w and height == new_h):
             return images if is_batch else _array.squeeze(images, axis=[0])  # TF skips the resize
-        resized = apply_op(_RESIZE_OPS[method], [images, size],
-                           {"align_corners": bool(align_corners), "half_pixel_centers": False},
-                           name=_RESIZE_OPS[method])
+        attrs = {"align_corners": bool(align_corners)}
+        if _RESIZE_OPS[method] != "ResizeArea":  # (an attr ResizeArea's OpDef lacks)
+            attrs["half_pixel_centers"] = False
+        resized = apply_op(_RESIZE_OPS[method], [images, size], attrs, name=_RESIZE_OPS[method])
         resized.set_shape([None, new_h, new_w, None])
         return resized if is_batch else _array.squeeze(resized, axis=[0])
 

@@ -76,6 +76,12 @@ def add_control_flow_gradients(lib, forward_names) -> None:
         writer.pack_non_differentiable(by_name[name])
 
 
+def has_gradient_def(op_type: str) -> bool:
+    """Whether the export differentiates `op_type` in TF with a GradientDef written here (TF's C++ gradients
+    lack it)."""
+    return op_type in _OP_GRADIENTS
+
+
 def _callees(nd) -> list:
     names = []
     for key in _FUNC_ATTRS.get(nd.op, ()):
@@ -893,9 +899,122 @@ def _concat_grad(g, xs, dys, nd):
     return [f"{out}:output_handle:0", None, None]
 
 
+
+# --- TF's fused RNN kernels (graphcompat/ops/rnn_ops.py) ----------------------------------------------
+# TF registers their gradients in Python only (rnn_grad.py, tf.contrib.rnn's lstm_ops.py / gru_ops.py), so
+# its C++ SymbolicGradient knows none: through a loop body it fails ("No gradient defined for op:
+# LSTMBlockCell"), and at the top level TF's function inlining drops the gradient (zeros). The gradient
+# functions below are those Python gradients in TF ops. The gradient kernels need the forward outputs, which
+# a GradientDef does not receive: they run the (deterministic) kernel again on the same inputs.
+def _rerun_forward(g, xs, nd) -> str:
+    return g.node(nd.op, xs, {k: v for k, v in nd.attr.items()}, name="forward")
+
+
+def _lstm_block_cell_grad(g, xs, dys, nd):
+    """tf.contrib.rnn's `_LSTMBlockCellGrad`: LSTMBlockCellGrad gives the gates' gradient (dicfo) from those of
+    cs and h; x and h_prev get theirs from `dicfo * w^T` (sliced at x's width), w from `[x, h_prev]^T * dicfo`,
+    b from BiasAddGrad."""
+    x, cs_prev, h_prev, w = xs[:4]
+    t = nd.attr["T"].type
+    fwd = _rerun_forward(g, xs, nd)
+    cell = g.node("LSTMBlockCellGrad", list(xs) + [f"{fwd}:{name}:0" for name in ("i", "cs", "f", "o", "ci", "co")]
+                  + [dys[1], dys[6]], {"T": _type_attr(t), "use_peephole": nd.attr["use_peephole"]},
+                  name="cell_grad")
+    dicfo = f"{cell}:dicfo:0"
+    xh_grad = g.node("MatMul", [dicfo, w], _matmul_attrs(t, transpose_b=True), name="xh_grad")
+    input_size = _dim_vector(g, x, t, 1, "input_size")
+    x_size = g.node("ConcatV2", [g.const_vector([-1], "all_rows"), input_size, g.const_int32(0, "axis")],
+                    {"N": _int_attr(2), "T": _type_attr(_DT_INT32), "Tidx": _type_attr(_DT_INT32)}, name="x_size")
+    h_begin = g.node("ConcatV2", [g.const_vector([0], "first_row"), input_size, g.const_int32(0, "axis")],
+                     {"N": _int_attr(2), "T": _type_attr(_DT_INT32), "Tidx": _type_attr(_DT_INT32)},
+                     name="h_prev_begin")
+    slice_attrs = {"T": _type_attr(t), "Index": _type_attr(_DT_INT32)}
+    x_grad = g.node("Slice", [f"{xh_grad}:product:0", g.const_vector([0, 0], "origin"), f"{x_size}:output:0"],
+                    slice_attrs, name="x_grad")
+    h_prev_grad = g.node("Slice", [f"{xh_grad}:product:0", f"{h_begin}:output:0", g.const_vector([-1, -1], "rest")],
+                         slice_attrs, name="h_prev_grad")
+    xh = _concat_columns(g, [x, h_prev], t, "xh")
+    w_grad = g.node("MatMul", [xh, dicfo], _matmul_attrs(t, transpose_a=True), name="w_grad")
+    b_grad = _bias_add_grad(g, dicfo, t, "b_grad")
+    return [f"{x_grad}:output:0", f"{cell}:cs_prev_grad:0", f"{h_prev_grad}:output:0", f"{w_grad}:product:0",
+            f"{cell}:wci_grad:0", f"{cell}:wcf_grad:0", f"{cell}:wco_grad:0", b_grad]
+
+
+def _block_lstm_grad(g, xs, dys, nd):
+    """rnn_grad.py's `_block_lstm_grad`, registered for BlockLSTM and BlockLSTMV2 alike: BlockLSTMGrad (for V2
+    too, TF's numbers: its kernel assumes BlockLSTM's gate order) from the gradients of cs and h; none for
+    seq_len_max."""
+    fwd = _rerun_forward(g, xs, nd)
+    grad = g.node("BlockLSTMGrad", list(xs) + [f"{fwd}:{name}:0" for name in ("i", "cs", "f", "o", "ci", "co", "h")]
+                  + [dys[1], dys[6]], {"T": nd.attr["T"], "use_peephole": nd.attr["use_peephole"]}, name="grad")
+    return [None] + [f"{grad}:{name}:0" for name in ("x_grad", "cs_prev_grad", "h_prev_grad", "w_grad",
+                                                     "wci_grad", "wcf_grad", "wco_grad", "b_grad")]
+
+
+def _gru_block_cell_grad(g, xs, dys, nd):
+    """tf.contrib.rnn's `_GRUBlockCellGrad`: GRUBlockCellGrad gives d_x, d_h_prev and the gates' gradients from
+    h's; the weights' come from matmuls with `[x, h_prev]` and `[x, h_prev * r]`, the biases' from BiasAddGrad."""
+    x, h_prev = xs[:2]
+    t = nd.attr["T"].type
+    fwd = _rerun_forward(g, xs, nd)
+    cell = g.node("GRUBlockCellGrad", list(xs) + [f"{fwd}:{name}:0" for name in ("r", "u", "c")] + [dys[3]],
+                  {"T": _type_attr(t)}, name="cell_grad")
+    d_c_bar, d_r_bar_u_bar = f"{cell}:d_c_bar:0", f"{cell}:d_r_bar_u_bar:0"
+    d_w_ru = g.node("MatMul", [_concat_columns(g, [x, h_prev], t, "x_h_prev"), d_r_bar_u_bar],
+                    _matmul_attrs(t, transpose_a=True), name="w_ru_grad")
+    h_prev_r = g.node("Mul", [h_prev, f"{fwd}:r:0"], {"T": _type_attr(t)}, name="h_prev_r")
+    d_w_c = g.node("MatMul", [_concat_columns(g, [x, f"{h_prev_r}:z:0"], t, "x_h_prev_r"), d_c_bar],
+                   _matmul_attrs(t, transpose_a=True), name="w_c_grad")
+    return [f"{cell}:d_x:0", f"{cell}:d_h_prev:0", f"{d_w_ru}:product:0", f"{d_w_c}:product:0",
+            _bias_add_grad(g, d_r_bar_u_bar, t, "b_ru_grad"), _bias_add_grad(g, d_c_bar, t, "b_c_grad")]
+
+
+
+# --- fake quantization (graphcompat/ops/quantization_ops.py, quantized_ops.py) ------------------------
+# TF's gradients of these are dedicated kernels registered in Python (array_grad.py), unknown to its C++
+# SymbolicGradient as well.
+def _fake_quant_grad(grad_type: str, attr_names: tuple, outputs: tuple):
+    def gradient(g, xs, dys, nd):
+        grad = g.node(grad_type, [dys[0]] + list(xs), {k: nd.attr[k] for k in attr_names if k in nd.attr},
+                      name="grad")
+        return [f"{grad}:{name}:0" for name in outputs]
+    return gradient
+
+def _matmul_attrs(t: int, transpose_a: bool = False, transpose_b: bool = False) -> dict:
+    return {"T": _type_attr(t), "transpose_a": _bool_attr(transpose_a), "transpose_b": _bool_attr(transpose_b)}
+
+
+def _bias_add_grad(g, out_backprop: str, t: int, name: str) -> str:
+    """nn_ops.bias_add_grad (NHWC): the sum over every axis but the last."""
+    from tensorboard.compat.proto import attr_value_pb2
+    node = g.node("BiasAddGrad", [out_backprop], {"T": _type_attr(t), "data_format": attr_value_pb2.AttrValue(
+        s=b"NHWC")}, name=name)
+    return f"{node}:output:0"
+
+
+def _concat_columns(g, tensors: list, t: int, name: str) -> str:
+    node = g.node("ConcatV2", tensors + [g.const_int32(1, f"{name}_axis")],
+                  {"N": _int_attr(len(tensors)), "T": _type_attr(t), "Tidx": _type_attr(_DT_INT32)}, name=name)
+    return f"{node}:output:0"
+
+
+def _dim_vector(g, tensor: str, t: int, dim: int, name: str) -> str:
+    """Shape(tensor)[dim:dim + 1], a 1-element int32 vector."""
+    shape = g.node("Shape", [tensor], {"T": _type_attr(t), "out_type": _type_attr(_DT_INT32)}, name=f"{name}_shape")
+    node = g.node("StridedSlice", [f"{shape}:output:0", g.const_vector([dim], f"{name}_begin"),
+                                   g.const_vector([dim + 1], f"{name}_end"), g.const_vector([1], f"{name}_stride")],
+                  {"T": _type_attr(_DT_INT32), "Index": _type_attr(_DT_INT32), "begin_mask": _int_attr(0),
+                   "end_mask": _int_attr(0), "ellipsis_mask": _int_attr(0), "new_axis_mask": _int_attr(0),
+                   "shrink_axis_mask": _int_attr(0)}, name=name)
+    return f"{node}:output:0"
+
+
 # op -> (its inputs' dtypes, its outputs' (name, dtype), gradient builder); a dtype is a DataType enum or the
 # name of the type attr holding it
 _LIST, _INT32, _INT64 = _DT_VARIANT, _DT_INT32, 9
+_FLOAT = 1
+_FAKE_QUANT_VARS_GRADS = ("backprops_wrt_input", "backprop_wrt_min", "backprop_wrt_max")
+_LSTM_OUTPUTS = ("i", "cs", "f", "o", "ci", "co", "h")
 _OP_GRADIENTS = {
     "TensorListGetItem": ((_LIST, _INT32, _INT32), (("item", "element_dtype"),), _get_item_grad),
     "TensorListSetItem": ((_LIST, _INT32, "element_dtype"), (("output_handle", _LIST),), _set_item_grad),
@@ -910,4 +1029,19 @@ _OP_GRADIENTS = {
     "TensorListLength": ((_LIST,), (("length", _INT32),), _no_grad),
     "TensorListElementShape": ((_LIST,), (("element_shape", "shape_type"),), _no_grad),
     "ReverseSequence": (("T", "Tlen"), (("output", "T"),), _reverse_sequence_grad),
+    # TF's fused RNN kernels
+    "LSTMBlockCell": (("T",) * 8, tuple((name, "T") for name in _LSTM_OUTPUTS), _lstm_block_cell_grad),
+    "BlockLSTM": ((_INT64,) + ("T",) * 8, tuple((name, "T") for name in _LSTM_OUTPUTS), _block_lstm_grad),
+    "BlockLSTMV2": ((_INT64,) + ("T",) * 8, tuple((name, "T") for name in _LSTM_OUTPUTS), _block_lstm_grad),
+    "GRUBlockCell": (("T",) * 6, tuple((name, "T") for name in ("r", "u", "c", "h")), _gru_block_cell_grad),
+    # fake quantization
+    "FakeQuantWithMinMaxArgs": ((_FLOAT,), (("outputs", _FLOAT),), _fake_quant_grad(
+        "FakeQuantWithMinMaxArgsGradient", ("min", "max", "num_bits", "narrow_range"), ("backprops",))),
+    "FakeQuantWithMinMaxVars": ((_FLOAT,) * 3, (("outputs", _FLOAT),), _fake_quant_grad(
+        "FakeQuantWithMinMaxVarsGradient", ("num_bits", "narrow_range"), _FAKE_QUANT_VARS_GRADS)),
+    "FakeQuantWithMinMaxVarsPerChannel": ((_FLOAT,) * 3, (("outputs", _FLOAT),), _fake_quant_grad(
+        "FakeQuantWithMinMaxVarsPerChannelGradient", ("num_bits", "narrow_range"), _FAKE_QUANT_VARS_GRADS)),
+    "QuantizeAndDequantizeV4": (("T",) * 3, (("output", "T"),), _fake_quant_grad(
+        "QuantizeAndDequantizeV4Grad", ("T", "axis"), ("input_backprop", "input_min_backprop",
+                                                       "input_max_backprop"))),
 }

@@ -626,9 +626,43 @@ class _BodyRewriter:
         return new
 
 
+_REF_VARIABLES = frozenset({"VariableV2", "Variable", "TemporaryVariable"})
+
+
+def snapshot_ref_variables(nodes) -> None:
+    """A top-level SymbolicGradient reading a ref variable reads a `Snapshot` of it instead (a new node).
+
+    TF inlines a SymbolicGradient into the graph it runs, so its gradients are no longer computed together:
+    a training step applies one variable's gradient (in place, as ref variables update) as soon as it is
+    ready, while the gradient of another variable still reads the first through the ref (the weight of the
+    next layer): TF's own training graphs order this with `gate_gradients`. The Snapshot copies each value
+    before the gradient starts (what graphcompat's gradient differentiates: the values at the step's start)."""
+    from tensorboard.compat.proto import node_def_pb2
+    by_name = {nd.name: nd for nd in nodes}
+    snapshots: dict = {}
+    for sg in [nd for nd in nodes if nd.op == "SymbolicGradient"]:
+        for k, text in enumerate(sg.input):
+            src = by_name.get(text.partition(":")[0])
+            if text.startswith("^") or src is None or src.op not in _REF_VARIABLES:
+                continue
+            if text not in snapshots:
+                base = f"{src.name}/gradient_snapshot"
+                name, i = base, 0
+                while name in by_name:
+                    i += 1
+                    name = f"{base}_{i}"
+                nd = node_def_pb2.NodeDef(name=name, op="Snapshot", input=[text], device=src.device)
+                nd.attr["T"].type = src.attr["dtype"].type
+                nodes.add().CopyFrom(nd)
+                by_name[name] = nodes[len(nodes) - 1]
+                snapshots[text] = name
+            sg.input[k] = snapshots[text]
+
+
 def give_forward_functions_value_semantics(nodes, lib, graph) -> dict:
     """Rewrites the exported `nodes` (GraphDef.node) and `lib` in place (module docstring); returns
     {forward function: its copy} for the top-level SymbolicGradients that now differentiate a copy."""
+    snapshot_ref_variables(nodes)
     conv = _Converter(nodes, lib, graph)
     copies = {}
     for sg in [nd for nd in nodes if nd.op == "SymbolicGradient" and "f" in nd.attr]:

@@ -144,6 +144,9 @@ class _FunctionDefWriter:
             add_input(t, t.op.name.rpartition("/")[2], t.dtype)
         for t in fn.captures:
             add_input(t, t.op.name.rpartition("/")[2], t.dtype)
+        for op in _differentiated_by_gradient_def(fn):
+            for t in op.outputs:  # read from the op's copy: its argument stays, unused (a zero gradient)
+                self.ref.pop(t, None)
         for op in fn.ops:
             self.node_names[op] = self._node_name(op)
         for op in fn.ops:
@@ -209,6 +212,25 @@ class _FunctionDefWriter:
                              "by the function")
         arg, index = output_arg_of(op, t.value_index)
         return f"{self.node_names[op]}:{arg}:{index}"
+
+
+def _differentiated_by_gradient_def(fn: GraphFunction) -> list:
+    """The ops of a gradient's forward function `fn` whose TF gradient the export writes as a GradientDef
+    (control_flow_gradients.py's `_OP_GRADIENTS`: TF's fused RNN kernels) although graphcompat applies it as
+    a registered gradient (`builtin_gradient`).
+
+    graphcompat's forward function takes the outputs of an op with a registered gradient as arguments (its
+    lowering applies the recorded gradient to them), so the function's result does not depend on the op's
+    copy: TF would differentiate past it and find zeros. For these ops the exported function reads the copy,
+    which TF differentiates with the GradientDef: TF's registered gradient, the same numbers."""
+    from graphcompat.custom_gradient import _BUILTIN_GRADIENTS
+    from graphcompat.framework.control_flow_gradients import has_gradient_def
+    if fn.kind != "function" or not fn.gradient_overrides:
+        return []
+    in_function = set(fn.ops)
+    return [op for op in fn.gradient_overrides
+            if op in in_function and has_gradient_def(op.type) and "_gradient_op_type" not in op._attrs
+            and _BUILTIN_GRADIENTS.get(op.type) is not None]
 
 
 def _is_stateful(op) -> bool:

@@ -222,7 +222,7 @@ defop("QuantizedAvgPool", "input: T, min_input: float32, max_input: float32 -> o
 defop("QuantizedConv2D", "input: Tinput, filter: Tfilter, min_input: float32, max_input: float32, min_filter: float32, "
       "max_filter: float32 -> output: out_type, min_output: float32, max_output: float32",
       types={"Tinput": _QUANTIZED, "Tfilter": _QUANTIZED, "out_type": _QUANTIZED}, quantized=True,
-      attrs={"out_type": _dtypes.qint32, "dilations": [1, 1, 1, 1], "data_format": "NHWC"},
+      attrs={"out_type": _dtypes.qint32, "dilations": [1, 1, 1, 1]},  # (NHWC only: TF's OpDef has no data_format)
       shape=_with_ranges(_nn_shape("_conv2d_shape"), "Conv2D", 2, (2, 3, 4, 5)))
 
 defop("QuantizedBiasAdd", "input: T1, bias: T2, min_input: float32, max_input: float32, min_bias: float32, "

@@ -26,7 +26,8 @@ def _array_shape(ctx: InferenceContext):
 
 
 def _read_shape(ctx: InferenceContext):
-    return [_ts.as_shape(ctx.attrs.get("element_shape", _ts.unknown_shape()))]
+    # TF's OpDef has no element_shape attr: the shape comes from the array (`TensorArray.read` sets it)
+    return [_ts.unknown_shape()]
 
 
 def _gather_shape(ctx: InferenceContext):
@@ -47,8 +48,9 @@ defop("TensorArrayV3", "size: int32 -> handle: resource, flow: float32",
       shape=_array_shape, stateful=True)
 defop("TensorArrayWriteV3", "handle: resource, index: int32, value: T, flow_in: float32 -> flow_out: float32",
       shape=scalar_shape)
+# (TF's OpDef has no element_shape: the Python wrapper sets the array's element shape on the result)
 defop("TensorArrayReadV3", "handle: resource, index: int32, flow_in: float32 -> value: dtype",
-      attrs={"dtype": None, "element_shape": _ts.unknown_shape()}, shape=_read_shape)
+      attrs={"dtype": None}, shape=_read_shape)
 defop("TensorArrayGatherV3", "handle: resource, indices: int32, flow_in: float32 -> value: dtype",
       attrs={"dtype": None, "element_shape": _ts.unknown_shape()}, shape=_gather_shape)
 defop("TensorArrayScatterV3",
@@ -177,8 +179,7 @@ class TensorArray:
             "gradient TensorArrays")
 
     def read(self, index, name: Optional[str] = None) -> _ops.Tensor:
-        value = apply_op("TensorArrayReadV3", [self._handle, index, self._flow],
-                         {"dtype": self._dtype, "element_shape": _ts.unknown_shape()}, name=name)
+        value = apply_op("TensorArrayReadV3", [self._handle, index, self._flow], {"dtype": self._dtype}, name=name)
         if self.element_shape.ndims is not None:
             value.set_shape(self.element_shape)
         return value
