@@ -122,16 +122,11 @@ class Spec:
 
 
 def _get_seed(seed) -> Optional[tuple]:
-    """TF's random_seed.get_seed: (graph seed, op seed), or None for a fresh random seed per run."""
-    graph = _ops.get_default_graph()
-    graph_seed = graph.seed
-    if graph_seed is None and seed is None:
-        return None
-    if graph_seed is None:
-        return _DEFAULT_GRAPH_SEED, int(seed)
-    if seed is None:
-        seed = len(graph._ops)
-    return int(graph_seed), int(seed)
+    """TF's random_seed.get_seed: (graph seed, op seed), or None for a fresh random seed per run. The same
+    rule as every random op (an unseeded op under a graph seed takes the graph's next random-op count)."""
+    from graphcompat.ops.random_ops import get_seed
+    seeds = get_seed(None if seed is None else int(seed))
+    return None if seeds == (None, None) else seeds
 
 
 def _static_int(t) -> Optional[int]:

@@ -8,7 +8,7 @@ import numpy as np
 
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
-from lowering.data.device import permute
+from lowering.data.device import epoch_seeds, permute, shuffle_words, tf_buffered_shuffle
 from lowering.data.pipeline import AUTOTUNE, INF, Function, Node, pipeline_node, static_int
 from lowering.data.sources import child_index
 
@@ -154,32 +154,21 @@ class ShuffleNode(Node):
         return int(b.vals[self._tensors[1]]), int(b.vals[self._tensors[2]])
 
     def _iter(self, b, rt):
-        """TF's buffered shuffle: fill `buffer_size` elements, emit a random one, refill its slot."""
+        """TF's shuffle iterator; each repetition (a new iterator of this node in this walk) draws its seeds
+        from the dataset's seed generator (see `epoch_seeds`)."""
         epoch = rt.next_epoch(self) if self._reshuffle else 0
-        rng = np.random.default_rng(rt.seed_for(self, self.seeds_of(b), epoch))
-        size = int(b.vals[self._tensors[0]])
+        seeds = epoch_seeds(rt.shuffle_seeds(self, self.seeds_of(b)), epoch, self._reshuffle)
         source = b.children[0].ds._iter(b.children[0], rt)
-        buf: list = []
-        for elem in source:
-            buf.append(elem)
-            if len(buf) >= size:
-                break
-        while buf:
-            k = int(rng.random() * len(buf))  # the same draws as buffered_order: both walks agree
-            out = buf[k]
-            try:
-                buf[k] = next(source)
-            except StopIteration:
-                buf[k] = buf[-1]
-                buf.pop()
-            yield out
+        yield from tf_buffered_shuffle(source, int(b.vals[self._tensors[0]]), shuffle_words(seeds))
 
     def _card(self):
         return self._children[0]._card()
 
-    def _small_buffer(self) -> bool:
-        """Shuffled through a host-computed order (the buffer does not hold the whole input)."""
-        return self._buffer < self._card()
+    def _host_ordered(self) -> bool:
+        """Walked on the device through orders the host computes per epoch: a seeded shuffle (TF's order is
+        sequential, see `tf_buffered_shuffle`), or an unseeded one whose buffer does not hold its whole
+        input (an unseeded full buffer is any uniform permutation: `permute`, on the device)."""
+        return not self._random or self._buffer < self._card()
 
     def _dev_ok(self):
         n = self._card()
@@ -189,7 +178,7 @@ class ShuffleNode(Node):
     def _dev_elem(self, i, dv, rt):
         n = self._card()
         e, p = i // n, i % n
-        if self._small_buffer():  # rows of rt.perms: this epoch's and the next one's order
+        if self._host_ordered():  # rows of rt.perms: this epoch's and the next one's order
             row = (e - rt.perm_base) if self._reshuffle else 0 * e
             j = rt.perms[row, p]
         else:
