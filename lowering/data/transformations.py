@@ -130,6 +130,14 @@ class InterleaveNode(FlatMapNode):
             k = (k + 1) % cycle
 
 
+_UNKNOWN_CARDINALITY = -2  # a shuffle buffer_size that buffers the whole input (tf.data.UNKNOWN_CARDINALITY)
+_WHOLE_INPUT = 1 << 62     # the buffer size it stands for: never reached, so the ring never wraps
+
+
+def _shuffle_buffer(size: int) -> int:
+    return _WHOLE_INPUT if size == _UNKNOWN_CARDINALITY else size
+
+
 @pipeline_node("ShuffleDataset")
 class ShuffleNode(Node):
 
@@ -141,11 +149,14 @@ class ShuffleNode(Node):
         self._seeds = None if None in seeds else seeds
         self._random = seeds == (0, 0)
         self._reshuffle = bool(self._op.attrs.get("reshuffle_each_iteration", True))
-        self._buffer = static_int(buffer)
+        size = static_int(buffer)
+        self._buffer = None if size is None else _shuffle_buffer(size)
 
     def _validate(self, b):
-        if int(b.vals[self._tensors[0]]) <= 0:
-            raise errors.InvalidArgumentError(None, self._op, "buffer_size must be greater than zero.")
+        size = int(b.vals[self._tensors[0]])
+        if size <= 0 and size != _UNKNOWN_CARDINALITY:
+            raise errors.InvalidArgumentError(None, self._op,
+                                              "buffer_size must be greater than zero or UNKNOWN_CARDINALITY")
 
     def seeds_of(self, b) -> tuple:
         """(seed, seed2) of this run; (0, 0) asks for random seeds."""
@@ -159,7 +170,8 @@ class ShuffleNode(Node):
         epoch = rt.next_epoch(self) if self._reshuffle else 0
         seeds = epoch_seeds(rt.shuffle_seeds(self, self.seeds_of(b)), epoch, self._reshuffle)
         source = b.children[0].ds._iter(b.children[0], rt)
-        yield from tf_buffered_shuffle(source, int(b.vals[self._tensors[0]]), shuffle_words(seeds))
+        size = _shuffle_buffer(int(b.vals[self._tensors[0]]))
+        yield from tf_buffered_shuffle(source, size, shuffle_words(seeds))
 
     def _card(self):
         return self._children[0]._card()
