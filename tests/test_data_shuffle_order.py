@@ -6,7 +6,7 @@ import pytest
 
 import graphcompat
 from lowering.data import device_plan, node_of
-from lowering.data.device import buffered_order, epoch_seeds
+from lowering.data.device import buffered_order, epoch_seeds, shuffle_words, tf_buffered_shuffle
 from tests import oracle
 
 INITS = 3  # an initializable iterator initialized, then re-initialized twice: TF restarts the same order
@@ -135,6 +135,15 @@ def test_documented_orders():
     assert [int(e[0]) for e in got] == [4, 5, 1, 2, 3, 0, 4, 3, 1, 5, 0, 2, 3, 5, 0, 1, 4, 2]
     got = _drain_runs(tf, PIPELINES["full_fixed_repeat"], "from_structure", 1)[0]
     assert [int(e[0]) for e in got] == [3, 5, 0, 4, 1, 2] * 2
+
+
+@pytest.mark.parametrize("n,size", [(0, 3), (1, 1), (37, 1), (37, 5), (37, 36), (37, 37), (37, 10 ** 9), (500, 64)])
+def test_device_order_is_the_host_iterators(n, size):
+    """`buffered_order` (the device walk's flattened order) is `tf_buffered_shuffle` (the host walk's) on
+    indices."""
+    seeds = (n + 11, size)
+    want = list(tf_buffered_shuffle(range(n), size, shuffle_words(seeds)))
+    assert buffered_order(n, size, seeds).tolist() == want
 
 
 def test_epoch_seeds_read_the_generator_two_words_an_epoch():

@@ -152,10 +152,22 @@ def tf_buffered_shuffle(source: Iterable, size: int, random: Callable[[], int]) 
 
 def buffered_order(n: int, size: int, seeds: Seeds) -> np.ndarray:
     """The order in which a shuffle iterator seeded (seed, seed2) = `seeds` (see `epoch_seeds`) with a
-    `size` buffer emits range(n): one epoch, computed on the host for the device walk."""
+    `size` buffer emits range(n): one epoch, computed on the host for the device walk.
+
+    `tf_buffered_shuffle` on indices, flattened: input element p arrives at buffer position p, so with the
+    positions as one array the t-th output is position t + Random() % (elements buffered at t), whose
+    element then trades places with position t's. Only that swap is sequential.
+    """
     key, counter = philox.key_counter_from_seeds(*seeds)
-    words = np.asarray(philox.words(np, key, counter, -(-n // 4))).reshape(-1)[:n].tolist()
-    return np.fromiter(tf_buffered_shuffle(range(n), size, iter(words).__next__), np.int64, count=n)
+    words = np.asarray(philox.words(np, key, counter, -(-n // 4))).reshape(-1)[:n].astype(np.int64)
+    t = np.arange(n, dtype=np.int64)
+    picks = (t + words % (np.minimum(t + min(size, n), n) - t)).tolist()
+    slots = list(range(n))
+    out = []
+    for position, pick in enumerate(picks):
+        out.append(slots[pick])
+        slots[pick] = slots[position]
+    return np.asarray(out, np.int64)
 
 
 def mix32(x):
