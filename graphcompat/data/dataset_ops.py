@@ -36,7 +36,6 @@ INF = math.inf
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
-_DEFAULT_GRAPH_SEED = 87654321
 
 # Each dataset op type with TF's REGISTER_OP signature and the attrs TF 1 graph mode writes (defaults as
 # TF's). Inputs are the input datasets' variants, then the op's own arguments in TF's order.

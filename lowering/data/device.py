@@ -25,7 +25,7 @@ class DevicePlan:
         self.nodes = list(nodes)  # the pipeline's nodes in walk order (per-node seeds use the index)
 
     def epochs_of_step(self, c: int) -> tuple:
-        """The epochs of the small-buffer shuffle that GetNext call `c` reads (at most two)."""
+        """The epochs of the host-ordered shuffle that GetNext call `c` reads (at most two)."""
         from lowering.data.pipeline import INF
         n = self.shuffle._card()
         if self.batch is None:
@@ -61,24 +61,24 @@ def _device_plan(ds) -> DevicePlan:
     if not ds._dev_ok():
         return DevicePlan(False)
     ragged = [n for n in ds._nodes() if isinstance(n, BatchNode) and n._ragged()]
-    small = [n for n in ds._nodes() if isinstance(n, ShuffleNode) and n._host_ordered()]
-    if len(ragged) > 1 or len(small) > 1:
+    ordered = [n for n in ds._nodes() if isinstance(n, ShuffleNode) and n._host_ordered()]
+    if len(ragged) > 1 or len(ordered) > 1:
         return DevicePlan(False)
-    pending = {id(n) for n in ragged + small}
+    pending = {id(n) for n in ragged + ordered}
     node, batch = ds, None
     while pending:
         if id(node) in pending:
             pending.discard(id(node))
             if not pending:
                 break
-        if isinstance(node, BatchNode):  # the one batch allowed above a small-buffer shuffle
-            if not small or batch is not None or node._b > small[0]._card():
+        if isinstance(node, BatchNode):  # the one batch allowed above a host-ordered shuffle
+            if not ordered or batch is not None or node._b > ordered[0]._card():
                 return DevicePlan(False)
             batch = node
         elif not isinstance(node, (MapNode, PrefetchNode, RepeatNode, OptionsNode)):
             return DevicePlan(False)
         node = node._children[0]
-    return DevicePlan(True, ragged=(ragged or [None])[0], shuffle=(small or [None])[0], batch=batch,
+    return DevicePlan(True, ragged=(ragged or [None])[0], shuffle=(ordered or [None])[0], batch=batch,
                       nodes=ds._nodes())
 
 

@@ -34,8 +34,7 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from lowering.data import (AUTOTUNE, INF, NODE_TYPES, Bound, DevicePlan, buffered_order, dataset_op_of,
-                           device_plan, mix32, node_of)
-from lowering.data.device import epoch_seeds, random_shuffle_seeds
+                           device_plan, epoch_seeds, mix32, node_of, random_shuffle_seeds)
 from lowering.data.transformations import OptionsNode, PrefetchNode
 from lowering.interpreter import NeedsConcreteValues, RunContext, evaluate
 from lowering.registry import lowers
@@ -347,7 +346,6 @@ def _step_facts(get, write, name: str, plan: DevicePlan, count: int, fresh: bool
         return
     base = get(("iterator_seed_host", name))
     index = plan.nodes.index(node)
-
     seeds = random_shuffle_seeds(base, index) if node._random else node._seeds
 
     def order(epoch):
