@@ -193,3 +193,35 @@ def test_fed_bad_buffer_size_fails_the_initializer():
                 sess.run(it.initializer, {size: 0})
             sess.run(it.initializer, {size: 3})
             assert sorted(int(sess.run(nxt)) for _ in range(10)) == list(range(10))
+
+
+@pytest.mark.oracle
+def test_fed_seed_order_is_tfs():
+    """A seed only the run knows (walked on the host with the run's seeds): TF's order too."""
+    def orders(tf):
+        with tf.Graph().as_default() as graph:
+            seed = tf.placeholder(tf.int64, [])
+            it = tf.data.make_initializable_iterator(tf.data.Dataset.range(12).shuffle(5, seed=seed).repeat(2))
+            nxt = it.get_next()
+            with tf.Session(graph=graph) as sess:
+                out = []
+                for s in (3, 12345678901):
+                    sess.run(it.initializer, {seed: s})
+                    out.append([int(sess.run(nxt)) for _ in range(24)])
+        return out
+
+    assert orders(graphcompat) == orders(oracle.tf1())
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("graph_seed", [None, 5])
+def test_seed_tensor_ops_are_tfs(graph_seed):
+    """A seed tensor: TF truncates it with a FloorMod op before the seed2 select."""
+    def ops(tf):
+        with tf.Graph().as_default() as graph:
+            if graph_seed is not None:
+                tf.set_random_seed(graph_seed)
+            tf.data.Dataset.range(12).shuffle(5, seed=tf.placeholder(tf.int64, []))
+            return [(op.type, op.name, [t.name for t in op.inputs]) for op in graph.get_operations()]
+
+    assert ops(graphcompat) == ops(oracle.tf1())

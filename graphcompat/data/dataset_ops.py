@@ -123,7 +123,10 @@ class Spec:
 def _get_seed(seed) -> Optional[tuple]:
     """TF's random_seed.get_seed: (graph seed, op seed), or None for a fresh random seed per run. The same
     rule as every random op (an unseeded op under a graph seed takes the graph's next random-op count)."""
-    from graphcompat.ops.random_ops import get_seed
+    from graphcompat.ops.random_ops import DEFAULT_GRAPH_SEED, _MAXINT32, _truncate_seed, get_seed
+    if isinstance(seed, _ops.Tensor):  # TF truncates a seed tensor with a FloorMod op ("mod")
+        graph_seed = _ops.get_default_graph().seed
+        return DEFAULT_GRAPH_SEED if graph_seed is None else _truncate_seed(graph_seed), seed % _MAXINT32
     seeds = get_seed(None if seed is None else int(seed))
     return None if seeds == (None, None) else seeds
 
