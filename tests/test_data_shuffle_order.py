@@ -38,14 +38,17 @@ PIPELINES = {
     "filter_host": lambda tf: tf.data.Dataset.range(15).filter(lambda x: x % 3 > 0).shuffle(4, seed=1).repeat(2),
     "nested_shuffles": lambda tf: tf.data.Dataset.range(10).shuffle(3, seed=1).shuffle(4, seed=2).repeat(2),
     "take": lambda tf: tf.data.Dataset.range(12).shuffle(12, seed=3).take(7),
+    "take_batch": lambda tf: tf.data.Dataset.range(12).shuffle(5, seed=3).repeat(2).take(17).batch(4),
+    "take_repeat": lambda tf: tf.data.Dataset.range(12).shuffle(12, seed=3).take(7).batch(3).repeat(2),
     "shuffle_and_repeat": lambda tf: tf.data.Dataset.range(5).apply(
         tf.data.experimental.shuffle_and_repeat(5, 3, seed=1)),
 }
 
 # Pipelines the initializable iterator walks on the host: an unknown size (filter), two host-ordered shuffles, a
-# take above the shuffle (the plan allows only index-preserving nodes there); all others walk on the device
-# with the shuffle's orders computed by the host.
-HOST_WALKED = {"filter_host", "buffer_unknown_cardinality_filter", "graph_seed_two_shuffles", "nested_shuffles", "take"}
+# take above the shuffle with a repeat above it (the plan allows only index-preserving nodes there); all others
+# walk on the device with the shuffle's orders computed by the host.
+HOST_WALKED = {"filter_host", "buffer_unknown_cardinality_filter", "graph_seed_two_shuffles", "nested_shuffles",
+               "take_repeat"}
 
 
 def _flat(elem) -> list:

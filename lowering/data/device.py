@@ -45,7 +45,7 @@ def device_plan(ds) -> DevicePlan:
     tell each step. Computed once per node.
 
     Allowed once each, reached from the top through index-preserving nodes (map, prefetch, repeat,
-    options): a batch whose epochs end with a smaller batch (the host passes each step's batch size), and a
+    options, a take with no repeat above it): a batch whose epochs end with a smaller batch (the host passes each step's batch size), and a
     host-ordered shuffle: a seeded one, or one whose buffer is smaller than its input (the host computes
     TF's order per epoch; one batch, ragged or not, may sit above it).
     """
@@ -57,7 +57,7 @@ def device_plan(ds) -> DevicePlan:
 
 def _device_plan(ds) -> DevicePlan:
     from lowering.data.transformations import (BatchNode, MapNode, OptionsNode, PrefetchNode, RepeatNode,
-                                               ShuffleNode)
+                                               ShuffleNode, TakeNode)
     if not ds._dev_ok():
         return DevicePlan(False)
     ragged = [n for n in ds._nodes() if isinstance(n, BatchNode) and n._ragged()]
@@ -65,7 +65,7 @@ def _device_plan(ds) -> DevicePlan:
     if len(ragged) > 1 or len(ordered) > 1:
         return DevicePlan(False)
     pending = {id(n) for n in ragged + ordered}
-    node, batch = ds, None
+    node, batch, repeated = ds, None, False
     while pending:
         if id(node) in pending:
             pending.discard(id(node))
@@ -75,8 +75,12 @@ def _device_plan(ds) -> DevicePlan:
             if not ordered or batch is not None or node._b > ordered[0]._card():
                 return DevicePlan(False)
             batch = node
+        elif isinstance(node, TakeNode):  # index-preserving unless a repeat above reads past its end
+            if repeated:
+                return DevicePlan(False)
         elif not isinstance(node, (MapNode, PrefetchNode, RepeatNode, OptionsNode)):
             return DevicePlan(False)
+        repeated = repeated or isinstance(node, RepeatNode)
         node = node._children[0]
     return DevicePlan(True, ragged=(ragged or [None])[0], shuffle=(ordered or [None])[0], batch=batch,
                       nodes=ds._nodes())
