@@ -40,6 +40,9 @@ PIPELINES = {
     "take": lambda tf: tf.data.Dataset.range(12).shuffle(12, seed=3).take(7),
     "take_batch": lambda tf: tf.data.Dataset.range(12).shuffle(5, seed=3).repeat(2).take(17).batch(4),
     "take_repeat": lambda tf: tf.data.Dataset.range(12).shuffle(12, seed=3).take(7).batch(3).repeat(2),
+    "infinite_input": lambda tf: tf.data.Dataset.range(5).repeat().shuffle(3, seed=1).take(12),
+    "inside_flat_map": lambda tf: tf.data.Dataset.range(3).flat_map(
+        lambda x: tf.data.Dataset.range(4).shuffle(4, seed=2).map(lambda y: y + 10 * x)),
     "shuffle_and_repeat": lambda tf: tf.data.Dataset.range(5).apply(
         tf.data.experimental.shuffle_and_repeat(5, 3, seed=1)),
 }
@@ -47,7 +50,7 @@ PIPELINES = {
 # Pipelines the initializable iterator walks on the host: an unknown size (filter), two host-ordered shuffles, a
 # take above the shuffle with a repeat above it (the plan allows only index-preserving nodes there); all others
 # walk on the device with the shuffle's orders computed by the host.
-HOST_WALKED = {"filter_host", "buffer_unknown_cardinality_filter", "graph_seed_two_shuffles", "nested_shuffles",
+HOST_WALKED = {"filter_host", "infinite_input", "inside_flat_map", "buffer_unknown_cardinality_filter", "graph_seed_two_shuffles", "nested_shuffles",
                "take_repeat"}
 
 

@@ -165,9 +165,9 @@ class ShuffleNode(Node):
         return int(b.vals[self._tensors[1]]), int(b.vals[self._tensors[2]])
 
     def _iter(self, b, rt):
-        """TF's shuffle iterator; each repetition (a new iterator of this node in this walk) draws its seeds
-        from the dataset's seed generator (see `epoch_seeds`)."""
-        epoch = rt.next_epoch(self) if self._reshuffle else 0
+        """TF's shuffle iterator; each repetition (a new iterator of this dataset value in this walk) draws
+        its seeds from the dataset's seed generator (see `epoch_seeds`)."""
+        epoch = rt.next_repetition(b) if self._reshuffle else 0
         seeds = epoch_seeds(rt.shuffle_seeds(self, self.seeds_of(b)), epoch, self._reshuffle)
         source = b.children[0].ds._iter(b.children[0], rt)
         size = _shuffle_buffer(int(b.vals[self._tensors[0]]))

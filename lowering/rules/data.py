@@ -59,12 +59,23 @@ class HostRT:
         self.seed_base = seed_base
         self.index = {id(n): k for k, n in enumerate(nodes)}
         self.epochs: dict = {}
+        self.repetitions: dict = {}
         self.cache: dict = {}
 
     def next_epoch(self, node) -> int:
         e = self.epochs.get(id(node), 0)
         self.epochs[id(node)] = e + 1
         return e
+
+    def next_repetition(self, bound: Bound) -> int:
+        """How many iterators this walk made before of dataset value `bound` (a `repeat` makes one per
+        epoch; a flat_map's inner dataset is a new value per element, so it starts again at 0: TF's seed
+        generator belongs to the dataset). The entry keeps `bound` alive, so its id is not reused."""
+        entry = self.repetitions.get(id(bound))
+        if entry is None:
+            entry = self.repetitions[id(bound)] = [bound, 0]
+        entry[1] += 1
+        return entry[1] - 1
 
     def map(self, fn, elements, captured: dict, parallel_calls: int = 0):
         """The outputs of dataset function `fn` over `elements`: compiled in chunks when it is Python-free,
