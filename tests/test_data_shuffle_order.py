@@ -231,3 +231,13 @@ def test_seed_tensor_ops_are_tfs(graph_seed):
             return [(op.type, op.name, [t.name for t in op.inputs]) for op in graph.get_operations()]
 
     assert ops(graphcompat) == ops(oracle.tf1())
+
+
+def test_unseeded_inner_shuffles_draw_their_own_seeds():
+    """Each inner dataset of a flat_map is a new dataset value: unseeded, each draws its own random seeds."""
+    build = (lambda tf: tf.data.Dataset.range(5).flat_map(
+        lambda x: tf.data.Dataset.range(10).shuffle(10).map(lambda y: y + 0 * x)))
+    order = [int(e[0]) for e in _drain_runs(graphcompat, build, "one_shot", 1)[0]]
+    inner = [tuple(order[k:k + 10]) for k in range(0, 50, 10)]
+    assert all(sorted(o) == list(range(10)) for o in inner)
+    assert len(set(inner)) > 1

@@ -8,7 +8,7 @@ import numpy as np
 
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
-from lowering.data.device import epoch_seeds, permute, shuffle_words, tf_buffered_shuffle
+from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
 from lowering.data.pipeline import AUTOTUNE, INF, Function, Node, pipeline_node, static_int
 from lowering.data.sources import child_index
 
@@ -165,10 +165,8 @@ class ShuffleNode(Node):
         return int(b.vals[self._tensors[1]]), int(b.vals[self._tensors[2]])
 
     def _iter(self, b, rt):
-        """TF's shuffle iterator; each repetition (a new iterator of this dataset value in this walk) draws
-        its seeds from the dataset's seed generator (see `epoch_seeds`)."""
-        epoch = rt.next_repetition(b) if self._reshuffle else 0
-        seeds = epoch_seeds(rt.shuffle_seeds(self, self.seeds_of(b)), epoch, self._reshuffle)
+        """TF's shuffle iterator, seeded per repetition (`HostRT.shuffle_seeds`)."""
+        seeds = rt.shuffle_seeds(b, self.seeds_of(b), self._reshuffle)
         source = b.children[0].ds._iter(b.children[0], rt)
         size = _shuffle_buffer(int(b.vals[self._tensors[0]]))
         yield from tf_buffered_shuffle(source, size, shuffle_words(seeds))

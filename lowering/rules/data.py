@@ -67,15 +67,20 @@ class HostRT:
         self.epochs[id(node)] = e + 1
         return e
 
-    def next_repetition(self, bound: Bound) -> int:
-        """How many iterators this walk made before of dataset value `bound` (a `repeat` makes one per
-        epoch; a flat_map's inner dataset is a new value per element, so it starts again at 0: TF's seed
-        generator belongs to the dataset). The entry keeps `bound` alive, so its id is not reused."""
+    def shuffle_seeds(self, bound: Bound, seeds: tuple, reshuffle: bool) -> tuple:
+        """The (seed, seed2) of the next shuffle iterator this walk makes of dataset value `bound`.
+
+        TF's seed generator belongs to the dataset value: a `repeat` makes one iterator of it per epoch
+        (see `epoch_seeds`), a flat_map's inner dataset is a new value per element and starts over. An
+        unseeded value draws its random (seed, seed2) once. The entry keeps `bound` alive, so its id is
+        not reused within the walk."""
         entry = self.repetitions.get(id(bound))
         if entry is None:
-            entry = self.repetitions[id(bound)] = [bound, 0]
-        entry[1] += 1
-        return entry[1] - 1
+            if tuple(seeds) == (0, 0):
+                seeds = random_shuffle_seeds(self.seed_base, len(self.repetitions))
+            entry = self.repetitions[id(bound)] = [bound, tuple(seeds), 0]
+        entry[2] += 1
+        return epoch_seeds(entry[1], entry[2] - 1, reshuffle)
 
     def map(self, fn, elements, captured: dict, parallel_calls: int = 0):
         """The outputs of dataset function `fn` over `elements`: compiled in chunks when it is Python-free,
@@ -89,12 +94,6 @@ class HostRT:
         if workers > 1 and fn.parallel_safe:
             return _map_parallel(fn, elements, captured, self.ctx, workers)
         return ([np.asarray(v) for v in fn.call(elem, captured, self.ctx)] for elem in elements)
-
-    def shuffle_seeds(self, node, seeds: tuple) -> tuple:
-        """A shuffle's dataset (seed, seed2): its own, or for (0, 0) random ones drawn for this walk."""
-        if tuple(seeds) == (0, 0):
-            return random_shuffle_seeds(self.seed_base, self.index.get(id(node), 0))
-        return tuple(seeds)
 
 
 class CompiledFunction:
