@@ -58,14 +58,8 @@ class HostRT:
         self.ctx = ctx
         self.seed_base = seed_base
         self.index = {id(n): k for k, n in enumerate(nodes)}
-        self.epochs: dict = {}
-        self.repetitions: dict = {}
+        self.repetitions: dict = {}  # shuffle dataset values: [value, seeds, iterators made]
         self.cache: dict = {}
-
-    def next_epoch(self, node) -> int:
-        e = self.epochs.get(id(node), 0)
-        self.epochs[id(node)] = e + 1
-        return e
 
     def shuffle_seeds(self, bound: Bound, seeds: tuple, reshuffle: bool) -> tuple:
         """The (seed, seed2) of the next shuffle iterator this walk makes of dataset value `bound`.
