@@ -36,7 +36,6 @@ INF = math.inf
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
-_DEFAULT_GRAPH_SEED = 87654321
 
 # Each dataset op type with TF's REGISTER_OP signature and the attrs TF 1 graph mode writes (defaults as
 # TF's). Inputs are the input datasets' variants, then the op's own arguments in TF's order.
@@ -122,16 +121,14 @@ class Spec:
 
 
 def _get_seed(seed) -> Optional[tuple]:
-    """TF's random_seed.get_seed: (graph seed, op seed), or None for a fresh random seed per run."""
-    graph = _ops.get_default_graph()
-    graph_seed = graph.seed
-    if graph_seed is None and seed is None:
-        return None
-    if graph_seed is None:
-        return _DEFAULT_GRAPH_SEED, int(seed)
-    if seed is None:
-        seed = len(graph._ops)
-    return int(graph_seed), int(seed)
+    """TF's random_seed.get_seed: (graph seed, op seed), or None for a fresh random seed per run. The same
+    rule as every random op (an unseeded op under a graph seed takes the graph's next random-op count)."""
+    from graphcompat.ops.random_ops import DEFAULT_GRAPH_SEED, _MAXINT32, _truncate_seed, get_seed
+    if isinstance(seed, _ops.Tensor):  # TF truncates a seed tensor with a FloorMod op ("mod")
+        graph_seed = _ops.get_default_graph().seed
+        return DEFAULT_GRAPH_SEED if graph_seed is None else _truncate_seed(graph_seed), seed % _MAXINT32
+    seeds = get_seed(None if seed is None else int(seed))
+    return None if seeds == (None, None) else seeds
 
 
 def _static_int(t) -> Optional[int]:

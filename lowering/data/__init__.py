@@ -15,6 +15,7 @@ its functions as FunctionDefs of the graph's library. The back end reads the pro
 Iterators and their state: lowering/rules/data.py.
 """
 from lowering.data import readers, sources, transformations  # noqa: F401  (register the node classes)
-from lowering.data.device import DevicePlan, buffered_order, device_plan, mix32  # noqa: F401
+from lowering.data.device import (DevicePlan, buffered_order, device_plan, epoch_seeds, mix32,  # noqa: F401
+                                  random_shuffle_seeds)
 from lowering.data.pipeline import (AUTOTUNE, INF, NODE_TYPES, Bound, Function, Node,  # noqa: F401
                                     dataset_op_of, node_of)

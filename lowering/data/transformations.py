@@ -8,7 +8,7 @@ import numpy as np
 
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
-from lowering.data.device import permute
+from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
 from lowering.data.pipeline import AUTOTUNE, INF, Function, Node, pipeline_node, static_int
 from lowering.data.sources import child_index
 
@@ -130,6 +130,14 @@ class InterleaveNode(FlatMapNode):
             k = (k + 1) % cycle
 
 
+_UNKNOWN_CARDINALITY = -2  # a shuffle buffer_size that buffers the whole input (tf.data.UNKNOWN_CARDINALITY)
+_WHOLE_INPUT = 1 << 62     # the buffer size it stands for: never reached, so the ring never wraps
+
+
+def _shuffle_buffer(size: int) -> int:
+    return _WHOLE_INPUT if size == _UNKNOWN_CARDINALITY else size
+
+
 @pipeline_node("ShuffleDataset")
 class ShuffleNode(Node):
 
@@ -141,11 +149,14 @@ class ShuffleNode(Node):
         self._seeds = None if None in seeds else seeds
         self._random = seeds == (0, 0)
         self._reshuffle = bool(self._op.attrs.get("reshuffle_each_iteration", True))
-        self._buffer = static_int(buffer)
+        size = static_int(buffer)
+        self._buffer = None if size is None else _shuffle_buffer(size)
 
     def _validate(self, b):
-        if int(b.vals[self._tensors[0]]) <= 0:
-            raise errors.InvalidArgumentError(None, self._op, "buffer_size must be greater than zero.")
+        size = int(b.vals[self._tensors[0]])
+        if size <= 0 and size != _UNKNOWN_CARDINALITY:
+            raise errors.InvalidArgumentError(None, self._op,
+                                              "buffer_size must be greater than zero or UNKNOWN_CARDINALITY")
 
     def seeds_of(self, b) -> tuple:
         """(seed, seed2) of this run; (0, 0) asks for random seeds."""
@@ -154,32 +165,20 @@ class ShuffleNode(Node):
         return int(b.vals[self._tensors[1]]), int(b.vals[self._tensors[2]])
 
     def _iter(self, b, rt):
-        """TF's buffered shuffle: fill `buffer_size` elements, emit a random one, refill its slot."""
-        epoch = rt.next_epoch(self) if self._reshuffle else 0
-        rng = np.random.default_rng(rt.seed_for(self, self.seeds_of(b), epoch))
-        size = int(b.vals[self._tensors[0]])
+        """TF's shuffle iterator, seeded per repetition (`HostRT.shuffle_seeds`)."""
+        seeds = rt.shuffle_seeds(b, self.seeds_of(b), self._reshuffle)
         source = b.children[0].ds._iter(b.children[0], rt)
-        buf: list = []
-        for elem in source:
-            buf.append(elem)
-            if len(buf) >= size:
-                break
-        while buf:
-            k = int(rng.random() * len(buf))  # the same draws as buffered_order: both walks agree
-            out = buf[k]
-            try:
-                buf[k] = next(source)
-            except StopIteration:
-                buf[k] = buf[-1]
-                buf.pop()
-            yield out
+        size = _shuffle_buffer(int(b.vals[self._tensors[0]]))
+        yield from tf_buffered_shuffle(source, size, shuffle_words(seeds))
 
     def _card(self):
         return self._children[0]._card()
 
-    def _small_buffer(self) -> bool:
-        """Shuffled through a host-computed order (the buffer does not hold the whole input)."""
-        return self._buffer < self._card()
+    def _host_ordered(self) -> bool:
+        """Walked on the device through orders the host computes per epoch: a seeded shuffle (TF's order is
+        sequential, see `tf_buffered_shuffle`), or an unseeded one whose buffer does not hold its whole
+        input (an unseeded full buffer is any uniform permutation: `permute`, on the device)."""
+        return not self._random or self._buffer < self._card()
 
     def _dev_ok(self):
         n = self._card()
@@ -189,7 +188,7 @@ class ShuffleNode(Node):
     def _dev_elem(self, i, dv, rt):
         n = self._card()
         e, p = i // n, i % n
-        if self._small_buffer():  # rows of rt.perms: this epoch's and the next one's order
+        if self._host_ordered():  # rows of rt.perms: this epoch's and the next one's order
             row = (e - rt.perm_base) if self._reshuffle else 0 * e
             j = rt.perms[row, p]
         else:

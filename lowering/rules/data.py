@@ -14,9 +14,9 @@ Iterator state lives in the Session store:
 - `("iterator_count", name)` / `("iterator_card", name)`: a host mirror of the device position, so
   "End of sequence" is raised by `pre_run` before dispatch instead of by a guard computation; for a
   ragged batch `pre_run` also swaps in `("iterator_shape", name)`, a zero-byte array whose static
-  shape is the next batch's size (the tail batch is a second compiled shape), and for a shuffle whose
-  buffer is smaller than its input `("iterator_perm", name)`: TF's buffered order for the epochs the
-  step reads, computed once per epoch on the host (`_step_facts`).
+  shape is the next batch's size (the tail batch is a second compiled shape), and for a seeded shuffle
+  (or an unseeded one whose buffer is smaller than its input) `("iterator_perm", name)`: TF's order for
+  the epochs the step reads, computed once per epoch on the host (`_step_facts`).
 `IteratorGetNext` of a host walk is a host input (plan.py): it runs ahead of the jitted step and its
 element is fed into it, so a generator or file pipeline does not force the step to run op by op.
 """
@@ -34,7 +34,7 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from lowering.data import (AUTOTUNE, INF, NODE_TYPES, Bound, DevicePlan, buffered_order, dataset_op_of,
-                           device_plan, mix32, node_of)
+                           device_plan, epoch_seeds, mix32, node_of, random_shuffle_seeds)
 from lowering.data.transformations import OptionsNode, PrefetchNode
 from lowering.interpreter import NeedsConcreteValues, RunContext, evaluate
 from lowering.registry import lowers
@@ -58,13 +58,23 @@ class HostRT:
         self.ctx = ctx
         self.seed_base = seed_base
         self.index = {id(n): k for k, n in enumerate(nodes)}
-        self.epochs: dict = {}
+        self.repetitions: dict = {}  # shuffle dataset values: [value, seeds, iterators made]
         self.cache: dict = {}
 
-    def next_epoch(self, node) -> int:
-        e = self.epochs.get(id(node), 0)
-        self.epochs[id(node)] = e + 1
-        return e
+    def shuffle_seeds(self, bound: Bound, seeds: tuple, reshuffle: bool) -> tuple:
+        """The (seed, seed2) of the next shuffle iterator this walk makes of dataset value `bound`.
+
+        TF's seed generator belongs to the dataset value: a `repeat` makes one iterator of it per epoch
+        (see `epoch_seeds`), a flat_map's inner dataset is a new value per element and starts over. An
+        unseeded value draws its random (seed, seed2) once. The entry keeps `bound` alive, so its id is
+        not reused within the walk."""
+        entry = self.repetitions.get(id(bound))
+        if entry is None:
+            if tuple(seeds) == (0, 0):
+                seeds = random_shuffle_seeds(self.seed_base, len(self.repetitions))
+            entry = self.repetitions[id(bound)] = [bound, tuple(seeds), 0]
+        entry[2] += 1
+        return epoch_seeds(entry[1], entry[2] - 1, reshuffle)
 
     def map(self, fn, elements, captured: dict, parallel_calls: int = 0):
         """The outputs of dataset function `fn` over `elements`: compiled in chunks when it is Python-free,
@@ -78,12 +88,6 @@ class HostRT:
         if workers > 1 and fn.parallel_safe:
             return _map_parallel(fn, elements, captured, self.ctx, workers)
         return ([np.asarray(v) for v in fn.call(elem, captured, self.ctx)] for elem in elements)
-
-    def seed_for(self, node, seeds: tuple, epoch: int) -> list:
-        """The numpy seed of a shuffle's epoch: from its (seed, seed2), or this walk's entropy for (0, 0)."""
-        if tuple(seeds) == (0, 0):
-            return [self.seed_base, self.index.get(id(node), 0), epoch]
-        return [seeds[0] & 0xFFFFFFFF, seeds[1] & 0xFFFFFFFF, epoch]
 
 
 class CompiledFunction:
@@ -188,11 +192,8 @@ class DevRT:
         self.index = {id(n): k for k, n in enumerate(nodes)}
 
     def shuffle_key(self, node, epoch):
-        if node._random:
-            base = self.seed ^ jnp.uint32((0x9E3779B9 * (self.index[id(node)] + 1)) & 0xFFFFFFFF)
-        else:
-            s, s2 = node._seeds
-            base = mix32(jnp.uint32(s & 0xFFFFFFFF)) ^ jnp.uint32(s2 & 0xFFFFFFFF)
+        """The `permute` key of an unseeded full-buffer shuffle's epoch (seeded ones follow host orders)."""
+        base = self.seed ^ jnp.uint32((0x9E3779B9 * (self.index[id(node)] + 1)) & 0xFFFFFFFF)
         return mix32(base ^ mix32(jnp.asarray(epoch).astype(jnp.uint32) + jnp.uint32(0x632BE5AB)))
 
 
@@ -337,7 +338,7 @@ def _shape_token(get, write, name: str, size: int):
 
 
 def _step_facts(get, write, name: str, plan: DevicePlan, count: int, fresh: bool = False) -> None:
-    """What the host tells device step `count`: a ragged batch's size; a small-buffer shuffle's orders."""
+    """What the host tells device step `count`: a ragged batch's size; a host-ordered shuffle's orders."""
     if plan.ragged is not None:
         _shape_token(get, write, name, plan.ragged.batch_size_of(count))
     node = plan.shuffle
@@ -349,11 +350,10 @@ def _step_facts(get, write, name: str, plan: DevicePlan, count: int, fresh: bool
         return
     base = get(("iterator_seed_host", name))
     index = plan.nodes.index(node)
+    seeds = random_shuffle_seeds(base, index) if node._random else node._seeds
 
     def order(epoch):
-        seed = [base, index, epoch] if node._random else \
-            [node._seeds[0] & 0xFFFFFFFF, node._seeds[1] & 0xFFFFFFFF, epoch]
-        return buffered_order(node._card(), node._buffer, seed)
+        return buffered_order(node._card(), node._buffer, epoch_seeds(seeds, epoch, node._reshuffle))
 
     first = cached[1][1] if cached is not None and cached[0] + 1 == lo else order(lo)
     rows = [first, order(lo + 1) if node._reshuffle else first]
