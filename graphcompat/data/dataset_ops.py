@@ -101,6 +101,24 @@ DATASET_SIGNATURES = {
                                    {"metadata": ""}),
     "MatchingFilesDataset": ("patterns: string", {}),
     "OptionsDataset": ("input_dataset: variant", {"serialized_options": b"", **_SHAPES}),
+    # more_transformations.py
+    "WindowDataset": ("input_dataset: variant, size: int64, shift: int64, stride: int64, drop_remainder: bool",
+                      _SHAPES),
+    "ShardDataset": ("input_dataset: variant, num_shards: int64, index: int64",
+                     {"require_non_empty": False, **_SHAPES}),
+    "TakeWhileDataset": ("input_dataset: variant, other_arguments: *Targuments",
+                         {"predicate": None, **_FUNCTION, **_SHAPES}),
+    "ScanDataset": ("input_dataset: variant, initial_state: *Tstate, other_arguments: *Targuments", {
+        "f": None, "Tstate": [], **_FUNCTION, **_SHAPES, "preserve_cardinality": False,
+        "use_default_device": True}),
+    "GroupByWindowDataset": (
+        "input_dataset: variant, key_func_other_arguments: *Tkey_func_other_arguments, "
+        "reduce_func_other_arguments: *Treduce_func_other_arguments, "
+        "window_size_func_other_arguments: *Twindow_size_func_other_arguments", {
+            "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
+            "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
+    "DirectedInterleaveDataset": ("selector_input_dataset: variant, data_input_datasets: N * variant", {
+        "output_types": [], "output_shapes": [], "N": 0, "stop_on_empty_dataset": False}),
 }
 DATASET_OP_TYPES = tuple(DATASET_SIGNATURES)
 for _op_type, (_signature, _attrs) in DATASET_SIGNATURES.items():
@@ -119,6 +137,35 @@ class Spec:
 
     def __repr__(self):
         return f"TensorSpec(shape={self.shape}, dtype=tf.{self.dtype.name})"
+
+
+class DatasetSpec(Spec):
+    """A dataset-valued component (TF's DatasetSpec: a scalar variant), e.g. a window: the nested
+    dataset's element structure and component specs."""
+
+    __slots__ = ("template", "element_specs")
+
+    def __init__(self, template, element_specs: list):
+        super().__init__(_dt.variant, [])
+        self.template = template
+        self.element_specs = list(element_specs)
+
+    def __repr__(self):
+        return f"DatasetSpec({pack_specs(self.template, self.element_specs, repr, lambda i, v, s: v)}, TensorShape([]))"
+
+
+def _element_attrs(spec: Spec) -> dict:
+    """graphcompat's own attrs on a dataset-valued `_Arg`: its nested dataset's component types and shapes
+    (the back end's node for the argument reads them; a FunctionDef keeps only the argument's type)."""
+    if not isinstance(spec, DatasetSpec):
+        return {}
+    return {"_element_output_types": [s.dtype for s in spec.element_specs],
+            "_element_output_shapes": [s.shape for s in spec.element_specs]}
+
+
+def _dataset_arg(arg, spec: "DatasetSpec") -> "Dataset":
+    from graphcompat.data.more_transformations import VariantDataset
+    return VariantDataset(arg, spec.template, spec.element_specs)
 
 
 def _get_seed(seed) -> Optional[tuple]:
@@ -172,9 +219,11 @@ class Function:
         start = len(graph._ops)
         functions_before = set(graph._functions)
         with graph.name_scope(scope):
-            self.args = [apply_op("_Arg", [], {"T": s.dtype, "index": i, "shape": s.shape}, name=f"args_{i}")
-                         for i, s in enumerate(specs)]
-            structured = nest.pack(template, self.args, sparse=_sparse_tensor)
+            self.args = [apply_op("_Arg", [], {"T": s.dtype, "index": i, "shape": s.shape, **_element_attrs(s)},
+                                  name=f"args_{i}") for i, s in enumerate(specs)]
+            # a dataset-valued component (a window) reaches the function as a Dataset over its _Arg
+            leaves = [_dataset_arg(a, s) if isinstance(s, DatasetSpec) else a for a, s in zip(self.args, specs)]
+            structured = nest.pack(template, leaves, sparse=_sparse_tensor)
             out = fn(*structured) if type(structured) is tuple else fn(structured)
             self.dataset = out if isinstance(out, Dataset) else None
             if self.dataset is not None:
@@ -368,6 +417,45 @@ class Dataset:
 
     def enumerate(self, start=0, name=None) -> "Dataset":
         return ZipDataset((RangeDataset(start, np.iinfo(np.int64).max), self))
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import WindowDataset
+        return WindowDataset(self, size, shift, stride, drop_remainder)
+
+    def shard(self, num_shards, index, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import ShardDataset
+        return ShardDataset(self, num_shards, index)
+
+    def take_while(self, predicate, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import TakeWhileDataset
+        return TakeWhileDataset(self, predicate)
+
+    def scan(self, initial_state, scan_func, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import ScanDataset
+        return ScanDataset(self, initial_state, scan_func)
+
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None,
+                        name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import group_by_window
+        return group_by_window(key_func, reduce_func, window_size, window_size_func)(self)
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                  padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
+                                  no_padding=False, drop_remainder=False, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import bucket_by_sequence_length
+        return bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                         padded_shapes, padding_values, pad_to_bucket_boundary, no_padding,
+                                         drop_remainder)(self)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True) -> "Dataset":
+        from graphcompat.data.more_transformations import choose_from_datasets
+        return choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
+    @staticmethod
+    def counter(start=0, step=1, dtype=_dt.int64, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import Counter
+        return Counter(start, step, dtype)
 
     def with_options(self, options, name=None) -> "Dataset":
         """`Dataset.with_options`: an `OptionsDataset` recording the options (none of them changes the

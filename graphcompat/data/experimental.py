@@ -5,6 +5,22 @@ from graphcompat.data.dataset_ops import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN
 from graphcompat.data.options import (AutoShardPolicy, AutotuneAlgorithm, AutotuneOptions,  # noqa: F401
                                       DistributeOptions, ExternalStatePolicy, OptimizationOptions, ServiceOptions,
                                       ThreadingOptions)
+from graphcompat.data.more_transformations import (Counter, bucket_by_sequence_length,  # noqa: F401
+                                                   choose_from_datasets, group_by_window)
+
+
+def scan(initial_state, scan_func):
+    """`ds.apply(scan(...))` == `ds.scan(initial_state, scan_func)` (TF's ScanDataset)."""
+    return lambda ds: ds.scan(initial_state, scan_func)
+
+
+def take_while(predicate):
+    """`ds.apply(take_while(...))` == `ds.take_while(predicate)` (TF's TakeWhileDataset)."""
+    return lambda ds: ds.take_while(predicate)
+
+
+def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False):
+    raise NotImplementedError("tf.data.experimental.sample_from_datasets is not supported by graphcompat.")
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from graphcompat.data.dataset_ops import Function, Spec
+from graphcompat.data.dataset_ops import DatasetSpec, Function, Spec
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 
@@ -25,6 +25,7 @@ FUNCTION_DATASET_OPS = {
     "MapDataset": ("f", "map_fn", "map", 0),
     "ParallelMapDatasetV2": ("f", "pmap_fn", "map", 1),
     "FilterDataset": ("predicate", "filter_fn", "filter", 0),
+    "TakeWhileDataset": ("predicate", "take_while_fn", "take_while", 0),
     "FlatMapDataset": ("f", "flat_map_fn", "flat_map", 0),
     "InterleaveDataset": ("f", "flat_map_fn", "interleave", 2),
     "ParallelInterleaveDatasetV4": ("f", "flat_map_fn", "interleave", 5),
@@ -32,6 +33,9 @@ FUNCTION_DATASET_OPS = {
 }
 # Dataset ops the importer hands here (the others are ordinary nodes).
 IMPORTED_HERE = frozenset(FUNCTION_DATASET_OPS) | {"GeneratorDataset", "OneShotIterator"}
+# Dataset ops with several functions or a state, which graphcompat records but does not import.
+NOT_IMPORTED = frozenset({"ScanDataset", "GroupByWindowDataset"})
+IMPORTED_HERE |= NOT_IMPORTED
 
 
 def _element_specs(variant: _ops.Tensor) -> list:
@@ -39,6 +43,8 @@ def _element_specs(variant: _ops.Tensor) -> list:
     op = variant.op
     while op.type == "Identity":
         op = op.inputs[0].op
+    if op.type == "WindowDataset":  # each component a window: a dataset of the input's component
+        return [DatasetSpec(None, [s]) for s in _element_specs(op.inputs[0])]
     types = op.attrs.get("output_types", op.attrs.get("Toutput_types"))
     if types is None:  # the file readers: one scalar string
         return [Spec(_dt.string, [])]
@@ -60,6 +66,9 @@ def import_functions(op_type: str, name: str, inputs: list, attrs: dict, call: C
     if op_type == "GeneratorDataset":  # TF's calls py_funcs registered in the process that wrote the graph
         raise NotImplementedError(f"graphcompat cannot import the dataset node '{name}' (GeneratorDataset): its "
                                   "Python generator belongs to the process that wrote the graph")
+    if op_type in NOT_IMPORTED:
+        raise NotImplementedError(f"graphcompat cannot import the dataset node '{name}' ({op_type}): importing its "
+                                  "functions is not supported")
     if op_type == "LegacyParallelInterleaveDatasetV2" and attrs.get("deterministic") in ("false", b"false"):
         raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{name}': sloppy (nondeterministic) "
                                   "interleave is not supported by graphcompat")
