@@ -55,6 +55,8 @@ def _element_specs(variant: _ops.Tensor) -> list:
 def _element_function(call: CallFunction, func_attr, captures: list):
     """A Python callable of one element's components that imports `func_attr` with the captures appended."""
     def fn(*components):
+        # a window component arrives as a Dataset over its _Arg: the body takes the variant
+        components = [getattr(c, "_variant", c) for c in components]
         outs = call(func_attr, list(components) + list(captures))
         return tuple(outs) if len(outs) != 1 else outs[0]
     fn.__name__ = getattr(func_attr, "name", "fn").rpartition("Dataset_")[2] or "fn"

@@ -125,8 +125,9 @@ class ScanDataset(Dataset):
         old_types = [s.dtype for s in state_specs]
         new_types = [s.dtype for s in new_specs]
         if old_types != new_types:
-            def show(types):
-                return repr(types[0]) if len(types) == 1 else repr(tuple(types))
+            def show(types):  # TF prints numpy-style dtype reprs, a tuple of them for several
+                names = [f"<dtype: '{t.name}'>" for t in types]
+                return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
             raise TypeError("Invalid `scan_func`. The element types for the new state must match the initial "
                             f"state. Expected {show(old_types)}, got {show(new_types)}.")
         for old, new in zip(state_specs, new_specs):
