@@ -117,6 +117,8 @@ DATASET_SIGNATURES = {
         "window_size_func_other_arguments: *Twindow_size_func_other_arguments", {
             "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
             "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
+    # TF's Python rewrites some inputs (choose_from_datasets' choices: "replicate_on_split")
+    "RewriteDataset": ("input_dataset: variant, rewrite_name: string", {"output_types": [], "output_shapes": []}),
     "DirectedInterleaveDataset": ("selector_input_dataset: variant, data_input_datasets: N * variant", {
         "output_types": [], "output_shapes": [], "N": 0, "stop_on_empty_dataset": False}),
 }
@@ -278,10 +280,11 @@ class Dataset:
     _op_type = "Dataset"
 
     def _record(self, children: list, tensors: list, template, specs: list, op_type: Optional[str] = None,
-                attrs: Optional[dict] = None, groups: Optional[list] = None):
+                attrs: Optional[dict] = None, groups: Optional[list] = None, name: Optional[str] = None):
         """Records this dataset's op: `children`' variants then `tensors`, grouped into the op's input args
         in TF's order (`groups`: the number of tensors per arg, needed only when the signature has more
-        than one list arg). `output_types` / `output_shapes` are set where the op type has them."""
+        than one list arg). `output_types` / `output_shapes` are set where the op type has them. `name`: the
+        op's name (a name scope's, ending in "/") where it is not its type."""
         from graphcompat.framework.registry import get_op_def
         self._children = list(children)
         self._tensors = list(tensors)
@@ -299,7 +302,7 @@ class Dataset:
         sparse = _sparse_positions(template)
         if sparse:  # graphcompat's own mark (TF carries a SparseTensor component as one variant)
             all_attrs["_sparse_components"] = sparse
-        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=op_type)
+        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=name or op_type)
 
     # --- TF1 properties -----------------------------------------------------------------------
     output_types = property(lambda self: _output_types(self._template, self._specs))

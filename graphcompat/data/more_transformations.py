@@ -249,6 +249,19 @@ def _named(fn: Callable, name: str) -> Callable:
     return fn
 
 
+class RewriteDataset(Dataset):
+    """TF's `_apply_rewrite`: the input marked for a graph rewrite (`rewrite_name`); the same elements."""
+    _op_type = "RewriteDataset"
+
+    def __init__(self, input_ds: Dataset, rewrite_name: str):
+        with _ops.name_scope("RewriteDataset") as scope:  # TF names the op as its scope, its input inside
+            name_t = convert_to_tensor(rewrite_name, _dt.string, name="rewrite_name")
+            self._record([input_ds], [name_t], input_ds._template, input_ds._specs, name=scope)
+
+    def _card(self):
+        return self._children[0]._card()
+
+
 class DirectedInterleaveDataset(Dataset):
     """`choose_from_datasets`: element k comes from `datasets[choice_k]` (TF's DirectedInterleaveDataset)."""
     _op_type = "DirectedInterleaveDataset"
@@ -289,7 +302,8 @@ def choose_from_datasets(datasets, choice_dataset: Dataset, stop_on_empty_datase
         spec = choice_dataset.element_spec if isinstance(choice_dataset, Dataset) else choice_dataset
         raise TypeError("Invalid `choice_dataset`. Elements of `choice_dataset` must be scalar `tf.int64` tensors "
                         f"but are {tensor_spec_repr(choice_dataset._specs) if isinstance(choice_dataset, Dataset) else spec}.")
-    return DirectedInterleaveDataset(choice_dataset, datasets, stop_on_empty_dataset)
+    return DirectedInterleaveDataset(RewriteDataset(choice_dataset, "replicate_on_split"), datasets,
+                                     stop_on_empty_dataset)
 
 
 def Counter(start=0, step=1, dtype=_dt.int64) -> Dataset:  # noqa: N802 (TF's name)

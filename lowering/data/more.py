@@ -1,5 +1,5 @@
 """Pipeline nodes of window, shard, take_while, scan, group_by_window and choose_from_datasets
-(WindowDataset, ShardDataset, TakeWhileDataset, ScanDataset, GroupByWindowDataset,
+(WindowDataset, ShardDataset, TakeWhileDataset, ScanDataset, GroupByWindowDataset, RewriteDataset,
 DirectedInterleaveDataset; walk protocol: lowering/data/pipeline.py). Host walks only.
 
 A window (WindowDataset's components, group_by_window's groups) is a dataset value: a `Bound` of
@@ -12,6 +12,7 @@ import numpy as np
 
 from graphcompat.framework import errors
 from lowering.data.pipeline import INF, Bound, Function, Node, pipeline_node, static_int
+from lowering.data.transformations import _PassThroughNode
 
 
 class Elements:
@@ -191,6 +192,11 @@ class GroupByWindowNode(Node):
                 yield from self._flush(key, group, b, rt)
         for key in sorted(groups):  # TF's std::map: the smallest key first
             yield from self._flush(key, groups[key], b, rt)
+
+
+@pipeline_node("RewriteDataset")
+class RewriteNode(_PassThroughNode):
+    """A rewrite TF's runtime applies to the graph (`replicate_on_split`): the elements are the input's."""
 
 
 @pipeline_node("DirectedInterleaveDataset")
