@@ -65,6 +65,22 @@ CASES = {
         [tf.data.Dataset.range(3), tf.data.Dataset.range(10, 13)], _choices(tf, [0, 1, 1, 0, 0])),
     "choose_exhausted_skipped": lambda tf: tf.data.experimental.choose_from_datasets(
         [tf.data.Dataset.range(2), tf.data.Dataset.range(10, 13)], _choices(tf, [0, 0, 0, 1, 0, 1])),
+    "random": lambda tf: tf.data.experimental.RandomDataset(seed=3).take(9),
+    "random_graph_seed": lambda tf: (tf.set_random_seed(5), tf.data.Dataset.random().take(5).batch(2))[1],
+    "sample_weights": lambda tf: tf.data.experimental.sample_from_datasets(
+        [tf.data.Dataset.range(5), tf.data.Dataset.range(10, 15)], [0.2, 0.8], seed=11),
+    "sample_uniform": lambda tf: tf.data.experimental.sample_from_datasets(
+        [tf.data.Dataset.range(5), tf.data.Dataset.range(10, 15), tf.data.Dataset.range(20, 25)], seed=7),
+    "sample_zero_weight_dropped": lambda tf: tf.data.experimental.sample_from_datasets(
+        [tf.data.Dataset.range(4), tf.data.Dataset.range(10, 14), tf.data.Dataset.range(20, 24)],
+        [0.5, 0.0, 0.5], seed=2),
+    "sample_tensor_weights_f64": lambda tf: tf.data.experimental.sample_from_datasets(
+        [tf.data.Dataset.range(6), tf.data.Dataset.range(10, 16)], tf.constant([0.3, 0.7], tf.float64), seed=4),
+    "sample_dataset_weights": lambda tf: tf.data.experimental.sample_from_datasets(
+        [tf.data.Dataset.range(6), tf.data.Dataset.range(10, 16)],
+        tf.data.Dataset.from_tensor_slices(np.array([[0.9, 0.1], [0.1, 0.9]] * 6, np.float32)), seed=9),
+    "sample_stop_on_empty": lambda tf: tf.data.Dataset.sample_from_datasets(
+        [tf.data.Dataset.range(2), tf.data.Dataset.range(10, 20)], seed=1, stop_on_empty_dataset=True),
 }
 
 
@@ -101,7 +117,7 @@ def test_against_tf(name):
 # ------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["window_tuple", "window_capture", "shard", "scan_structured", "take_while",
                                   "counter", "group_by_window_size_func", "bucket_by_sequence_length",
-                                  "choose_exhausted_skipped"])
+                                  "choose_exhausted_skipped", "sample_weights", "sample_dataset_weights"])
 def test_tf_runs_graphcompat_graph(name):
     v1 = oracle.tf1()
     graph = graphcompat.Graph()
@@ -144,14 +160,16 @@ def _node_ops(lib, build) -> list:
 
 @pytest.mark.parametrize("name", ["window_drop", "window_tuple", "shard", "scan", "scan_structured", "take_while",
                                   "counter", "group_by_window", "group_by_window_size_func",
-                                  "bucket_by_sequence_length", "bucket_padded_drop", "choose_from_datasets"])
+                                  "bucket_by_sequence_length", "bucket_padded_drop", "choose_from_datasets",
+                                  "random", "sample_weights", "sample_uniform", "sample_dataset_weights"])
 def test_same_ops_as_tf(name):
     """The same top-level nodes (names, op types, inputs, attrs) and function bodies' op types as TF's."""
     v1 = oracle.tf1()
     assert _node_ops(graphcompat, CASES[name]) == _node_ops(v1, CASES[name])
 
 
-@pytest.mark.parametrize("op_type", ["WindowDataset", "ShardDataset", "TakeWhileDataset", "ScanDataset", "RewriteDataset",
+@pytest.mark.parametrize("op_type", ["WindowDataset", "ShardDataset", "TakeWhileDataset", "ScanDataset",
+                                     "RewriteDataset",
                                      "GroupByWindowDataset", "DirectedInterleaveDataset"])
 def test_signature_matches_tf(op_type):
     oracle.tf1()
@@ -251,6 +269,15 @@ BUILD_ERRORS = {
         r"TensorSpec\(shape=\(\), dtype=tf.int32, name=None\)\."),
     "choose_empty": (lambda tf: tf.data.experimental.choose_from_datasets([], _choices(tf, [0])), ValueError,
                      r"Invalid `datasets`. `datasets` should not be empty."),
+    "sample_weights_length": (lambda tf: tf.data.experimental.sample_from_datasets(
+        [tf.data.Dataset.range(3)] * 2, [0.5]), ValueError,
+        r"Invalid `weights`. `weights` should have the same length as `datasets` but got `len\(weights\)=1` vs. "
+        r"`len\(datasets\)=2`."),
+    "sample_int_weights": (lambda tf: tf.data.experimental.sample_from_datasets(
+        [tf.data.Dataset.range(3)] * 2, [1, 2]), TypeError,
+        "Invalid `weights`. `weights` type must be either `tf.float32` or `tf.float64` but is"),
+    "sample_empty": (lambda tf: tf.data.experimental.sample_from_datasets([]), ValueError,
+                     "Invalid `datasets`. `datasets` should not be empty."),
     "bucket_sizes": (lambda tf: _ragged(tf).apply(tf.data.experimental.bucket_by_sequence_length(
         lambda x: tf.shape(x)[0], [3, 5], [2, 2])), ValueError,
         r"`len\(bucket_batch_sizes\)` must equal `len\(bucket_boundaries\) \+ 1` but `len\(bucket_batch_sizes\)=2` "
@@ -270,8 +297,8 @@ def test_build_errors_like_tf(name):
 
 def test_not_supported_says_so():
     with graphcompat.Graph().as_default():
-        with pytest.raises(NotImplementedError, match="sample_from_datasets"):
-            graphcompat.data.experimental.sample_from_datasets([graphcompat.data.Dataset.range(2)])
+        with pytest.raises(NotImplementedError, match="rerandomize_each_iteration"):
+            graphcompat.data.Dataset.random(seed=1, rerandomize_each_iteration=True)
         with pytest.raises(NotImplementedError, match="pad_to_bucket_boundary"):
             _ragged(graphcompat).apply(graphcompat.data.experimental.bucket_by_sequence_length(
                 lambda x: graphcompat.shape(x)[0], [3], [2, 2], pad_to_bucket_boundary=True))

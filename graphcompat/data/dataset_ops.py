@@ -117,6 +117,7 @@ DATASET_SIGNATURES = {
         "window_size_func_other_arguments: *Twindow_size_func_other_arguments", {
             "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
             "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
+    "RandomDataset": ("seed: int64, seed2: int64", _SHAPES),
     # TF's Python rewrites some inputs (choose_from_datasets' choices: "replicate_on_split")
     "RewriteDataset": ("input_dataset: variant, rewrite_name: string", {"output_types": [], "output_shapes": []}),
     "DirectedInterleaveDataset": ("selector_input_dataset: variant, data_input_datasets: N * variant", {
@@ -454,6 +455,17 @@ class Dataset:
     def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True) -> "Dataset":
         from graphcompat.data.more_transformations import choose_from_datasets
         return choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None) -> "Dataset":
+        from graphcompat.data.more_transformations import sample_from_datasets
+        return sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset, rerandomize_each_iteration)
+
+    @staticmethod
+    def random(seed=None, rerandomize_each_iteration=None, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import RandomDataset
+        return RandomDataset(seed, rerandomize_each_iteration)
 
     @staticmethod
     def counter(start=0, step=1, dtype=_dt.int64, name=None) -> "Dataset":

@@ -5,8 +5,8 @@ from graphcompat.data.dataset_ops import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN
 from graphcompat.data.options import (AutoShardPolicy, AutotuneAlgorithm, AutotuneOptions,  # noqa: F401
                                       DistributeOptions, ExternalStatePolicy, OptimizationOptions, ServiceOptions,
                                       ThreadingOptions)
-from graphcompat.data.more_transformations import (Counter, bucket_by_sequence_length,  # noqa: F401
-                                                   choose_from_datasets, group_by_window)
+from graphcompat.data.more_transformations import (Counter, RandomDataset, bucket_by_sequence_length,  # noqa: F401
+                                                   choose_from_datasets, group_by_window, sample_from_datasets)
 
 
 def scan(initial_state, scan_func):
@@ -18,9 +18,6 @@ def take_while(predicate):
     """`ds.apply(take_while(...))` == `ds.take_while(predicate)` (TF's TakeWhileDataset)."""
     return lambda ds: ds.take_while(predicate)
 
-
-def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False):
-    raise NotImplementedError("tf.data.experimental.sample_from_datasets is not supported by graphcompat.")
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):

@@ -299,11 +299,96 @@ def choose_from_datasets(datasets, choice_dataset: Dataset, stop_on_empty_datase
         raise ValueError("Invalid `datasets`. `datasets` should not be empty.")
     if not isinstance(choice_dataset, Dataset) or len(choice_dataset._specs) != 1 or \
             choice_dataset._specs[0].dtype != _dt.int64 or not choice_dataset._specs[0].shape.is_compatible_with([]):
-        spec = choice_dataset.element_spec if isinstance(choice_dataset, Dataset) else choice_dataset
+        spec = tensor_spec_repr(choice_dataset._specs) if isinstance(choice_dataset, Dataset) else choice_dataset
         raise TypeError("Invalid `choice_dataset`. Elements of `choice_dataset` must be scalar `tf.int64` tensors "
-                        f"but are {tensor_spec_repr(choice_dataset._specs) if isinstance(choice_dataset, Dataset) else spec}.")
+                        f"but are {spec}.")
     return DirectedInterleaveDataset(RewriteDataset(choice_dataset, "replicate_on_split"), datasets,
                                      stop_on_empty_dataset)
+
+
+class RandomDataset(Dataset):
+    """`tf.data.experimental.RandomDataset` / `Dataset.random`: TF's stream of Philox uint32 draws as int64."""
+    _op_type = "RandomDataset"
+
+    def __init__(self, seed=None, rerandomize_each_iteration=None):
+        from graphcompat.data.dataset_ops import _get_seed
+        from graphcompat.data.transformations import _seed_tensors
+        if rerandomize_each_iteration:
+            raise NotImplementedError("tf.data.Dataset.random(rerandomize_each_iteration=True) (TF's "
+                                      "RandomDatasetV2) is not supported by graphcompat.")
+        seed_t, seed2_t = _seed_tensors(_get_seed(seed))
+        self._record([], [seed_t, seed2_t], None, [Spec(_dt.int64, [])])
+
+    def _card(self):
+        return INF
+
+
+class _MapDataset(Dataset):
+    """TF's internal `map_op._MapDataset` with its flags (sample_from_datasets' selector)."""
+    _op_type = "MapDataset"
+
+    def __init__(self, input_ds: Dataset, map_func: Callable, use_inter_op_parallelism: bool,
+                 preserve_cardinality: bool):
+        self._fn = Function(map_func, input_ds._template, input_ds._specs, "map_fn", "map")
+        self._record([input_ds], self._fn.captures, self._fn.template, self._fn.specs,
+                     attrs={"f": self._fn.func_attr, "Targuments": self._fn.capture_types,
+                            "use_inter_op_parallelism": use_inter_op_parallelism,
+                            "preserve_cardinality": preserve_cardinality})
+
+    def _card(self):
+        return self._children[0]._card()
+
+
+def _stateless_choice(logits, seed):
+    """One draw of StatelessMultinomial(logits, 1, seed) as a scalar (TF's select_dataset_*_logits)."""
+    from graphcompat.framework.registry import apply_op
+    from graphcompat.ops import array_ops
+    samples = apply_op("StatelessMultinomial", [convert_to_tensor(logits), convert_to_tensor(1, _dt.int32), seed],
+                       {"output_dtype": _dt.int64})
+    return array_ops.squeeze(samples, axis=[0, 1])
+
+
+def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                         rerandomize_each_iteration=None) -> Dataset:
+    """`tf.data.experimental.sample_from_datasets`, built as TF's Python builds it: a RandomDataset batched in
+    pairs seeds one StatelessMultinomial draw per element over log(weights), whose result picks the input
+    (DirectedInterleaveDataset). The draws are TF's bits, so a seed gives TF's sequence."""
+    from graphcompat.ops import array_ops, math_ops
+    datasets = list(datasets)
+    if not datasets:
+        raise ValueError("Invalid `datasets`. `datasets` should not be empty.")
+    if isinstance(weights, Dataset):
+        logits_ds = weights.map(lambda *p: math_ops.log(p, name="logits"))
+        selector = _MapDataset(Dataset.zip((logits_ds, RandomDataset(seed, rerandomize_each_iteration).batch(2))),
+                               _named(_stateless_choice, "select_dataset_varying_logits"), False, True)
+        return DirectedInterleaveDataset(selector, datasets, stop_on_empty_dataset)
+    if weights is None:
+        logits = [[1.0] * len(datasets)]
+    else:
+        if isinstance(weights, _ops.Tensor):
+            if not weights.shape.is_compatible_with([len(datasets)]):
+                raise ValueError(f"Invalid `weights`. The shape of `weights` should be compatible with "
+                                 f"`[len(datasets)]` but is {weights.shape}.")
+        else:
+            if len(datasets) != len(weights):
+                raise ValueError(f"Invalid `weights`. `weights` should have the same length as `datasets` but got "
+                                 f"`len(weights)={len(weights)}` vs. `len(datasets)={len(datasets)}`.")
+            kept = [(ds, w) for ds, w in zip(datasets, weights) if w > 0]  # TF drops zero-weight inputs
+            datasets, weights = ([d for d, _ in kept], [w for _, w in kept]) if kept else \
+                ([datasets[0].take(0)], [1.0])
+        weights = convert_to_tensor(weights, name="weights")
+        if weights.dtype not in (_dt.float32, _dt.float64):
+            raise TypeError(f"Invalid `weights`. `weights` type must be either `tf.float32` or `tf.float64` but is "
+                            f"{weights.dtype}.")
+        logits = array_ops.expand_dims(math_ops.log(weights, name="logits"), 0)
+    if len(datasets) == 1:
+        return datasets[0]
+
+    def select_dataset_constant_logits(seed_pair):
+        return _stateless_choice(logits, seed_pair)
+    selector = _MapDataset(RandomDataset(seed, rerandomize_each_iteration).batch(2), select_dataset_constant_logits,
+                           False, True)
+    return DirectedInterleaveDataset(selector, datasets, stop_on_empty_dataset)
 
 
 def Counter(start=0, step=1, dtype=_dt.int64) -> Dataset:  # noqa: N802 (TF's name)

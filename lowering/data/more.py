@@ -194,6 +194,30 @@ class GroupByWindowNode(Node):
             yield from self._flush(key, groups[key], b, rt)
 
 
+@pipeline_node("RandomDataset")
+class RandomNode(Node):
+    """TF's RandomDataset: PhiloxRandom(seed, seed2)'s 32-bit words one by one (SingleSampleAdapter), as
+    int64; seeds (0, 0) ask for random ones."""
+
+    n_children = 0
+
+    def _iter(self, b, rt):
+        from lowering import philox
+        seed, seed2 = (int(b.vals[t]) for t in self._tensors)
+        if (seed, seed2) == (0, 0):
+            seed, seed2 = (int(x) for x in np.random.SeedSequence().generate_state(2, np.uint64))
+        key, counter = philox.key_counter_from_seeds(seed, seed2)
+        block = 256  # Philox calls drawn at once
+        for start in range(0, 1 << 62, block):
+            words = philox.philox(np, key, philox._counters(np, counter, np.arange(start, start + block,
+                                                                                   dtype=np.uint64)))
+            for value in np.stack([np.asarray(w, np.int64) for w in words], 1).reshape(-1):
+                yield [np.int64(value)]
+
+    def _card(self):
+        return INF
+
+
 @pipeline_node("RewriteDataset")
 class RewriteNode(_PassThroughNode):
     """A rewrite TF's runtime applies to the graph (`replicate_on_split`): the elements are the input's."""
