@@ -112,6 +112,18 @@ def test_against_tf(name):
         oracle.assert_same_values(g, w, 1e-6, 0, name)
 
 
+def test_window_specs_like_tf():
+    """A window's components are DatasetSpecs in every legacy view, as TF's."""
+    v1 = oracle.tf1()
+    views = []
+    for lib in (v1, graphcompat):
+        with lib.Graph().as_default():
+            ds = lib.data.Dataset.from_tensor_slices((lib.range(5), lib.zeros([5, 2]))).window(2)
+            views.append([repr(ds.output_types), repr(ds.output_shapes), repr(ds.output_classes),
+                          repr(ds.element_spec)])
+    assert views[1] == views[0]
+
+
 # ------------------------------------------------------------------------------------------------
 # graphcompat writes TF's ops: its GraphDef runs in TF
 # ------------------------------------------------------------------------------------------------

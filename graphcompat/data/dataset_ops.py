@@ -154,7 +154,8 @@ class DatasetSpec(Spec):
         self.element_specs = list(element_specs)
 
     def __repr__(self):
-        return f"DatasetSpec({pack_specs(self.template, self.element_specs, repr, lambda i, v, s: v)}, TensorShape([]))"
+        from graphcompat.data.more_transformations import tensor_spec_repr
+        return f"DatasetSpec({tensor_spec_repr(self.element_specs, self.template)}, TensorShape([]))"
 
 
 def _element_attrs(spec: Spec) -> dict:
@@ -559,17 +560,20 @@ def _sparse_shape(i, v, s):
     return _ts.unknown_shape() if rank is None else _ts.TensorShape([None] * rank)
 
 
+# A dataset-valued component (a window) is its DatasetSpec in all three legacy views, as TF's.
 def _output_types(template, specs):
-    return pack_specs(template, specs, lambda sp: sp.dtype, lambda i, v, s: v.dtype)
+    return pack_specs(template, specs, lambda sp: sp if isinstance(sp, DatasetSpec) else sp.dtype,
+                      lambda i, v, s: v.dtype)
 
 
 def _output_shapes(template, specs):
-    return pack_specs(template, specs, lambda sp: sp.shape, _sparse_shape)
+    return pack_specs(template, specs, lambda sp: sp if isinstance(sp, DatasetSpec) else sp.shape, _sparse_shape)
 
 
 def _output_classes(template, specs):
     from graphcompat.ops.parsing_ops import SparseTensor
-    return pack_specs(template, specs, lambda sp: _ops.Tensor, lambda i, v, s: SparseTensor)
+    return pack_specs(template, specs, lambda sp: sp if isinstance(sp, DatasetSpec) else _ops.Tensor,
+                      lambda i, v, s: SparseTensor)
 
 
 # The node classes live in sources.py and transformations.py (they subclass Dataset, defined above).

@@ -44,3 +44,7 @@ def cardinality(dataset: Dataset):
     n = dataset._card()
     return constant(UNKNOWN_CARDINALITY if n is None else INFINITE_CARDINALITY if n == INF else int(n),
                     dtype="int64", name="Cardinality")
+
+
+def rejection_resample(class_func, target_dist, initial_dist=None, seed=None):
+    raise NotImplementedError("tf.data.experimental.rejection_resample is not supported by graphcompat.")
