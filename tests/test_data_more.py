@@ -197,28 +197,53 @@ def test_signature_matches_tf(op_type):
     assert set(got.attrs) | type_attrs == {a.name for a in want.attr}
 
 
-def test_graphcompat_imports_tf_take_while_and_window():
-    """TF's GraphDef of take_while and window+flat_map runs in graphcompat."""
+@pytest.mark.parametrize("name", ["take_while", "window_tuple", "scan_structured", "counter", "group_by_window",
+                                  "group_by_window_size_func", "bucket_by_sequence_length", "sample_weights",
+                                  "choose_exhausted_skipped"])
+def test_graphcompat_runs_tf_graph(name):
+    """TF's GraphDef of each pipeline runs in graphcompat with TF's elements."""
     v1 = oracle.tf1()
-    for name in ("take_while", "window_tuple"):
-        graph = v1.Graph()
-        with graph.as_default():
-            nxt = v1.data.make_one_shot_iterator(CASES[name](v1)).get_next()
-            names = [t.name for t in v1.nest.flatten(nxt)]
-        graph_def = graphcompat.GraphDef.FromString(graph.as_graph_def().SerializeToString())
-        with graphcompat.Graph().as_default() as g:
-            graphcompat.import_graph_def(graph_def, name="")
-            with graphcompat.Session() as sess:
-                got = []
-                while True:
-                    try:
-                        got.append(sess.run([g.get_tensor_by_name(n) for n in names]))
-                    except graphcompat.errors.OutOfRangeError:
-                        break
-        want, _ = drain(v1, CASES[name])
-        assert len(got) == len(want)
-        for a, b in zip(got, want):
-            oracle.assert_same_values(a, b, 1e-6, 0, name)
+    graph = v1.Graph()
+    with graph.as_default():
+        nxt = v1.data.make_one_shot_iterator(CASES[name](v1)).get_next()
+        names = [t.name for t in v1.nest.flatten(nxt)]
+    graph_def = graphcompat.GraphDef.FromString(graph.as_graph_def().SerializeToString())
+    with graphcompat.Graph().as_default() as g:
+        graphcompat.import_graph_def(graph_def, name="")
+        with graphcompat.Session() as sess:
+            got = []
+            while True:
+                try:
+                    got.append(sess.run([g.get_tensor_by_name(n) for n in names]))
+                except graphcompat.errors.OutOfRangeError:
+                    break
+    want, _ = drain(v1, CASES[name])
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        oracle.assert_same_values(a, b, 1e-6, 0, name)
+
+
+@pytest.mark.parametrize("name", ["window_tuple", "scan_structured", "group_by_window_size_func",
+                                  "bucket_by_sequence_length", "sample_uniform"])
+def test_graphcompat_reimports_its_own_graph(name):
+    """graphcompat's GraphDef imported by graphcompat runs as the program that wrote it."""
+    graph = graphcompat.Graph()
+    with graph.as_default():
+        nxt = graphcompat.data.make_one_shot_iterator(CASES[name](graphcompat)).get_next()
+        names = [t.name for t in graphcompat.nest.flatten(nxt)]
+    with graphcompat.Graph().as_default() as g:
+        graphcompat.import_graph_def(graph.as_graph_def(), name="")
+        with graphcompat.Session() as sess:
+            got = []
+            while True:
+                try:
+                    got.append(sess.run([g.get_tensor_by_name(n) for n in names]))
+                except graphcompat.errors.OutOfRangeError:
+                    break
+    want, _ = drain(graphcompat, CASES[name])
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        oracle.assert_same_values(a, b, 0, 0, name)
 
 
 # ------------------------------------------------------------------------------------------------
