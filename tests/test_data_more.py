@@ -65,6 +65,7 @@ CASES = {
         [tf.data.Dataset.range(3), tf.data.Dataset.range(10, 13)], _choices(tf, [0, 1, 1, 0, 0])),
     "choose_exhausted_skipped": lambda tf: tf.data.experimental.choose_from_datasets(
         [tf.data.Dataset.range(2), tf.data.Dataset.range(10, 13)], _choices(tf, [0, 0, 0, 1, 0, 1])),
+    "enumerate": lambda tf: tf.data.Dataset.range(3).enumerate(5),
     "random": lambda tf: tf.data.experimental.RandomDataset(seed=3).take(9),
     "random_graph_seed": lambda tf: (tf.set_random_seed(5), tf.data.Dataset.random().take(5).batch(2))[1],
     "sample_weights": lambda tf: tf.data.experimental.sample_from_datasets(
@@ -173,7 +174,8 @@ def _node_ops(lib, build) -> list:
 @pytest.mark.parametrize("name", ["window_drop", "window_tuple", "shard", "scan", "scan_structured", "take_while",
                                   "counter", "group_by_window", "group_by_window_size_func",
                                   "bucket_by_sequence_length", "bucket_padded_drop", "choose_from_datasets",
-                                  "random", "sample_weights", "sample_uniform", "sample_dataset_weights"])
+                                  "random", "sample_weights", "sample_uniform", "sample_dataset_weights",
+                                  "enumerate"])
 def test_same_ops_as_tf(name):
     """The same top-level nodes (names, op types, inputs, attrs) and function bodies' op types as TF's."""
     v1 = oracle.tf1()

@@ -421,7 +421,10 @@ class Dataset:
         return UnbatchDataset(self.map(normalize))
 
     def enumerate(self, start=0, name=None) -> "Dataset":
-        return ZipDataset((RangeDataset(start, np.iinfo(np.int64).max), self))
+        """TF's: the counter is a range marked for the "replicate_on_split" rewrite, zipped with this."""
+        from graphcompat.data.more_transformations import RewriteDataset
+        counter = RewriteDataset(RangeDataset(start, np.iinfo(np.int64).max), "replicate_on_split")
+        return ZipDataset((counter, self))
 
     def window(self, size, shift=None, stride=1, drop_remainder=False, name=None) -> "Dataset":
         from graphcompat.data.more_transformations import WindowDataset
