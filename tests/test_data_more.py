@@ -125,6 +125,40 @@ def test_window_specs_like_tf():
     assert views[1] == views[0]
 
 
+CARDINALITY = {
+    "window_drop": lambda tf: tf.data.Dataset.range(7).window(3, 2, drop_remainder=True),
+    "window_partial": lambda tf: tf.data.Dataset.range(7).window(3, 2),
+    "window_stride": lambda tf: tf.data.Dataset.range(10).window(3, 1, 2, True),
+    "window_too_short": lambda tf: tf.data.Dataset.range(2).window(3, drop_remainder=True),
+    "window_infinite": lambda tf: tf.data.Dataset.range(7).repeat().window(3),
+    "random": lambda tf: tf.data.experimental.RandomDataset(1),
+    "shard": lambda tf: tf.data.Dataset.range(10).shard(3, 1),
+    "shard_infinite": lambda tf: tf.data.Dataset.range(7).repeat().shard(2, 1),
+    "scan": lambda tf: tf.data.Dataset.range(4).scan(tf.constant(0, tf.int64), lambda s, x: (s + x, s)),
+    "take_while": lambda tf: tf.data.Dataset.range(7).repeat().take_while(lambda x: x < 3),
+    "group_by_window_infinite": lambda tf: tf.data.Dataset.range(7).repeat().group_by_window(
+        lambda x: x % 2, lambda k, w: w.batch(2), 2),
+    "group_by_window": lambda tf: tf.data.Dataset.range(7).group_by_window(lambda x: x % 2, lambda k, w: w.batch(2), 2),
+    "choose_infinite": lambda tf: tf.data.experimental.choose_from_datasets(
+        [tf.data.Dataset.range(3).repeat()], tf.data.Dataset.range(0, 1).repeat()),
+    "choose": lambda tf: tf.data.experimental.choose_from_datasets([tf.data.Dataset.range(3)],
+                                                                   tf.data.Dataset.range(0, 1)),
+    "counter": lambda tf: tf.data.experimental.Counter(),
+}
+
+
+@pytest.mark.parametrize("name", list(CARDINALITY))
+def test_cardinality_like_tf(name):
+    v1 = oracle.tf1()
+    values = []
+    for lib in (v1, graphcompat):
+        with lib.Graph().as_default():
+            cardinality = lib.data.experimental.cardinality(CARDINALITY[name](lib))
+            with lib.Session() as sess:
+                values.append(int(sess.run(cardinality)))
+    assert values[1] == values[0]
+
+
 # ------------------------------------------------------------------------------------------------
 # graphcompat writes TF's ops: its GraphDef runs in TF
 # ------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from graphcompat.data.dataset_ops import (INF, Dataset, DatasetSpec, Function, S
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import convert_to_tensor
+from graphcompat.framework.constant_op import constant_value, convert_to_tensor
 
 
 def tensor_spec_repr(specs: list, template=None) -> str:
@@ -63,7 +63,23 @@ class WindowDataset(Dataset):
         stride_t = convert_to_tensor(stride, _dt.int64, name="stride")
         drop_t = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
         specs = [DatasetSpec(None, [s]) for s in input_ds._specs]
+        self._args = [_static_int(t) for t in (size_t, shift_t, stride_t)]
+        drop = constant_value(drop_t)
+        self._drop = None if drop is None else bool(drop)
         self._record([input_ds], [size_t, shift_t, stride_t, drop_t], input_ds._template, specs)
+
+    def _card(self):
+        """TF's: full windows after the first one's span with drop_remainder, else one per started shift."""
+        n = self._children[0]._card()
+        if n is None or n == INF:
+            return n
+        size, shift, stride = self._args
+        if None in self._args or self._drop is None or min(self._args) <= 0:
+            return None
+        if self._drop:
+            rest = n - ((size - 1) * stride + 1)
+            return 0 if rest < 0 else rest // shift + 1
+        return -(-n // shift)
 
 
 class ShardDataset(Dataset):
@@ -181,6 +197,10 @@ class GroupByWindowDataset(Dataset):
                             "Twindow_size_func_other_arguments": size.capture_types},
                      groups=[1] + [len(f.captures) for f in functions])
 
+    def _card(self):
+        """TF's: infinite over an infinite input, else unknown."""
+        return INF if self._children[0]._card() == INF else None
+
     @staticmethod
     def _check_scalar_int64(fn: Function, what: str) -> None:
         if fn.dataset is not None or len(fn.specs) != 1 or fn.specs[0].dtype != _dt.int64 or \
@@ -290,6 +310,10 @@ class DirectedInterleaveDataset(Dataset):
             specs.append(Spec(spec.dtype, shape))
         self._record([selector] + list(datasets), [], first._template, specs,
                      attrs={"N": len(datasets), "stop_on_empty_dataset": bool(stop_on_empty_dataset)})
+
+    def _card(self):
+        """TF's: infinite when an input is, else unknown."""
+        return INF if any(c._card() == INF for c in self._children[1:]) else None
 
 
 def choose_from_datasets(datasets, choice_dataset: Dataset, stop_on_empty_dataset: bool = False) -> Dataset:
