@@ -460,6 +460,9 @@ class Dataset:
         from graphcompat.data.more_transformations import choose_from_datasets
         return choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
 
+    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None, name=None):
+        raise NotImplementedError("tf.data.Dataset.rejection_resample is not supported by graphcompat.")
+
     @staticmethod
     def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
                              rerandomize_each_iteration=None) -> "Dataset":
