@@ -125,6 +125,20 @@ def test_window_specs_like_tf():
     assert views[1] == views[0]
 
 
+def test_window_get_next_is_a_dataset():
+    """get_next() of a window dataset returns a dataset (TF's `_VariantDataset`), which cannot be fetched."""
+    v1 = oracle.tf1()
+    reprs = []
+    for lib in (v1, graphcompat):
+        with lib.Graph().as_default():
+            nxt = lib.data.make_one_shot_iterator(lib.data.Dataset.range(5).window(2)).get_next()
+            reprs.append(repr(nxt))
+            with lib.Session() as sess:
+                with pytest.raises(TypeError, match="Can not convert a _VariantDataset into a Tensor or Operation"):
+                    sess.run(nxt)
+    assert reprs[1] == reprs[0]
+
+
 CARDINALITY = {
     "window_drop": lambda tf: tf.data.Dataset.range(7).window(3, 2, drop_remainder=True),
     "window_partial": lambda tf: tf.data.Dataset.range(7).window(3, 2),

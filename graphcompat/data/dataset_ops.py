@@ -167,9 +167,10 @@ def _element_attrs(spec: Spec) -> dict:
             "_element_output_shapes": [s.shape for s in spec.element_specs]}
 
 
-def _dataset_arg(arg, spec: "DatasetSpec") -> "Dataset":
-    from graphcompat.data.more_transformations import VariantDataset
-    return VariantDataset(arg, spec.template, spec.element_specs)
+def dataset_component(variant, spec: "DatasetSpec") -> "Dataset":
+    """The Dataset a dataset-valued component's variant tensor stands for (a function's `_Arg`, get_next's)."""
+    from graphcompat.data.more_transformations import _VariantDataset
+    return _VariantDataset(variant, spec.template, spec.element_specs)
 
 
 def _get_seed(seed) -> Optional[tuple]:
@@ -226,7 +227,7 @@ class Function:
             self.args = [apply_op("_Arg", [], {"T": s.dtype, "index": i, "shape": s.shape, **_element_attrs(s)},
                                   name=f"args_{i}") for i, s in enumerate(specs)]
             # a dataset-valued component (a window) reaches the function as a Dataset over its _Arg
-            leaves = [_dataset_arg(a, s) if isinstance(s, DatasetSpec) else a for a, s in zip(self.args, specs)]
+            leaves = [dataset_component(a, s) if isinstance(s, DatasetSpec) else a for a, s in zip(self.args, specs)]
             structured = nest.pack(template, leaves, sparse=_sparse_tensor)
             out = fn(*structured) if type(structured) is tuple else fn(structured)
             self.dataset = out if isinstance(out, Dataset) else None

@@ -5,7 +5,7 @@ Each records TF's op (`WindowDataset`, `ShardDataset`, `TakeWhileDataset`, `Scan
 `GroupByWindowDataset`, `DirectedInterleaveDataset`) with TF's signature, attrs and functions as FunctionDefs;
 lowering/data/more.py runs them. A window is a dataset-valued element component (TF's DatasetSpec, a
 scalar variant): the functions that receive one (`flat_map`'s over a window, `group_by_window`'s
-`reduce_func`) get a `VariantDataset` over their `_Arg`, on which they build datasets as on any other.
+`reduce_func`) get a `_VariantDataset` over their `_Arg`, on which they build datasets as on any other.
 """
 from __future__ import annotations
 
@@ -37,13 +37,17 @@ def tensor_spec_repr(specs: list, template=None) -> str:
     return str(packed).replace("'", "")
 
 
-class VariantDataset(Dataset):
-    """A dataset a function receives as an argument (a window): its `_Arg` is its variant; no op is recorded."""
+class _VariantDataset(Dataset):
+    """A dataset held by a variant tensor (TF's `_VariantDataset`): a window a function receives as its `_Arg`,
+    or one `get_next()` returns; no op is recorded."""
 
     def __init__(self, variant: _ops.Tensor, template, specs: list):
         self._children, self._tensors = [], []
         self._template, self._specs = template, list(specs)
         self._variant = variant
+
+    def __repr__(self):
+        return f"<_VariantDataset element_spec={tensor_spec_repr(self._specs, self._template)}>"
 
 
 def _no_sparse(ds: Dataset, what: str) -> None:
