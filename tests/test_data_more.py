@@ -55,6 +55,8 @@ CASES = {
         lambda x: x % 3, lambda k, w: w.batch(4), window_size_func=lambda k: k + 1)),
     "bucket_by_sequence_length": lambda tf: _ragged(tf).apply(tf.data.experimental.bucket_by_sequence_length(
         lambda x: tf.shape(x)[0], [3, 5], [2, 2, 2])),
+    "bucket_tuple": lambda tf: tf.data.Dataset.range(1, 9).map(lambda x: (tf.fill([x], x), x * 10)).apply(
+        tf.data.experimental.bucket_by_sequence_length(lambda a, b: tf.shape(a)[0], [4], [2, 3])),
     "bucket_no_padding": lambda tf: tf.data.Dataset.range(10).map(lambda x: tf.fill([2], x)).apply(
         tf.data.experimental.bucket_by_sequence_length(lambda x: tf.cast(x[0] % 4, tf.int32), [2], [3, 2],
                                                        no_padding=True)),
