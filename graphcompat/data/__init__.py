@@ -7,14 +7,16 @@ How a pipeline runs (details: dataset_ops.py, lowering/rules/data.py):
   device-resident and `get_next()` is part of the jitted step; only an int64 position is threaded
   through it. End of sequence, a ragged last batch's size and a small shuffle buffer's order are
   decided on the host before dispatch (lowering/data/device.py's `device_plan` lists the shapes allowed).
-- Everything else (generators, files, filter, flat_map, interleave, padded_batch, unbatch, string
+- Everything else (generators, files, filter, flat_map, interleave, padded_batch, unbatch, window, shard,
+  scan, take_while, group_by_window, bucket_by_sequence_length, choose/sample_from_datasets, string
   elements, `Iterator.from_structure`/`from_string_handle`) is walked on the host by a prefetching
   thread; its element is fed into the (still jitted) step.
 `Dataset.with_options` records TF's `OptionsDataset` (its `serialized_options` bytes are TF's); no
 `tf.data.Options` setting changes the elements graphcompat yields (`deterministic=False` stays
 deterministic, which TF allows), so all are accepted (graphcompat/data/options.py).
-Known differences from TF: random orders differ from TF's (another PRNG; on the device shuffle is a
-keyed pseudo-random permutation); functions' ops are recorded in the main graph (under `<kind>_fn/`)
+Known differences from TF: shuffle orders differ from TF's (another PRNG; on the device shuffle is a
+keyed pseudo-random permutation; `RandomDataset` and `sample_from_datasets` draw TF's Philox bits, so a
+seed gives TF's sequence); functions' ops are recorded in the main graph (under `<kind>_fn/`)
 rather than a function library; tensors captured by dataset functions are read when the iterator is initialized;
 `cache(filename)` caches in memory.
 """

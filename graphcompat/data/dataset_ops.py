@@ -100,6 +100,27 @@ DATASET_SIGNATURES = {
                                    {"metadata": ""}),
     "MatchingFilesDataset": ("patterns: string", {}),
     "OptionsDataset": ("input_dataset: variant", {"serialized_options": b"", **_SHAPES}),
+    # more_transformations.py
+    "WindowDataset": ("input_dataset: variant, size: int64, shift: int64, stride: int64, drop_remainder: bool",
+                      _SHAPES),
+    "ShardDataset": ("input_dataset: variant, num_shards: int64, index: int64",
+                     {"require_non_empty": False, **_SHAPES}),
+    "TakeWhileDataset": ("input_dataset: variant, other_arguments: *Targuments",
+                         {"predicate": None, **_FUNCTION, **_SHAPES}),
+    "ScanDataset": ("input_dataset: variant, initial_state: *Tstate, other_arguments: *Targuments", {
+        "f": None, "Tstate": [], **_FUNCTION, **_SHAPES, "preserve_cardinality": False,
+        "use_default_device": True}),
+    "GroupByWindowDataset": (
+        "input_dataset: variant, key_func_other_arguments: *Tkey_func_other_arguments, "
+        "reduce_func_other_arguments: *Treduce_func_other_arguments, "
+        "window_size_func_other_arguments: *Twindow_size_func_other_arguments", {
+            "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
+            "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
+    "RandomDataset": ("seed: int64, seed2: int64", _SHAPES),
+    # TF's Python rewrites some inputs (choose_from_datasets' choices: "replicate_on_split")
+    "RewriteDataset": ("input_dataset: variant, rewrite_name: string", {"output_types": [], "output_shapes": []}),
+    "DirectedInterleaveDataset": ("selector_input_dataset: variant, data_input_datasets: N * variant", {
+        "output_types": [], "output_shapes": [], "N": 0, "stop_on_empty_dataset": False}),
 }
 DATASET_OP_TYPES = tuple(DATASET_SIGNATURES)
 for _op_type, (_signature, _attrs) in DATASET_SIGNATURES.items():
@@ -118,6 +139,37 @@ class Spec:
 
     def __repr__(self):
         return f"TensorSpec(shape={self.shape}, dtype=tf.{self.dtype.name})"
+
+
+class DatasetSpec(Spec):
+    """A dataset-valued component (TF's DatasetSpec: a scalar variant), e.g. a window: the nested
+    dataset's element structure and component specs."""
+
+    __slots__ = ("template", "element_specs")
+
+    def __init__(self, template, element_specs: list):
+        super().__init__(_dt.variant, [])
+        self.template = template
+        self.element_specs = list(element_specs)
+
+    def __repr__(self):
+        from graphcompat.data.more_transformations import tensor_spec_repr
+        return f"DatasetSpec({tensor_spec_repr(self.element_specs, self.template)}, TensorShape([]))"
+
+
+def _element_attrs(spec: Spec) -> dict:
+    """graphcompat's own attrs on a dataset-valued `_Arg`: its nested dataset's component types and shapes
+    (the back end's node for the argument reads them; a FunctionDef keeps only the argument's type)."""
+    if not isinstance(spec, DatasetSpec):
+        return {}
+    return {"_element_output_types": [s.dtype for s in spec.element_specs],
+            "_element_output_shapes": [s.shape for s in spec.element_specs]}
+
+
+def dataset_component(variant, spec: "DatasetSpec") -> "Dataset":
+    """The Dataset a dataset-valued component's variant tensor stands for (a function's `_Arg`, get_next's)."""
+    from graphcompat.data.more_transformations import _VariantDataset
+    return _VariantDataset(variant, spec.template, spec.element_specs)
 
 
 def _get_seed(seed) -> Optional[tuple]:
@@ -169,9 +221,11 @@ class Function:
         start = len(graph._ops)
         functions_before = set(graph._functions)
         with graph.name_scope(scope):
-            self.args = [apply_op("_Arg", [], {"T": s.dtype, "index": i, "shape": s.shape}, name=f"args_{i}")
-                         for i, s in enumerate(specs)]
-            structured = nest.pack(template, self.args, sparse=_sparse_tensor)
+            self.args = [apply_op("_Arg", [], {"T": s.dtype, "index": i, "shape": s.shape, **_element_attrs(s)},
+                                  name=f"args_{i}") for i, s in enumerate(specs)]
+            # a dataset-valued component (a window) reaches the function as a Dataset over its _Arg
+            leaves = [dataset_component(a, s) if isinstance(s, DatasetSpec) else a for a, s in zip(self.args, specs)]
+            structured = nest.pack(template, leaves, sparse=_sparse_tensor)
             out = fn(*structured) if type(structured) is tuple else fn(structured)
             self.dataset = out if isinstance(out, Dataset) else None
             if self.dataset is not None:
@@ -226,10 +280,11 @@ class Dataset:
     _op_type = "Dataset"
 
     def _record(self, children: list, tensors: list, template, specs: list, op_type: Optional[str] = None,
-                attrs: Optional[dict] = None, groups: Optional[list] = None):
+                attrs: Optional[dict] = None, groups: Optional[list] = None, name: Optional[str] = None):
         """Records this dataset's op: `children`' variants then `tensors`, grouped into the op's input args
         in TF's order (`groups`: the number of tensors per arg, needed only when the signature has more
-        than one list arg). `output_types` / `output_shapes` are set where the op type has them."""
+        than one list arg). `output_types` / `output_shapes` are set where the op type has them. `name`: the
+        op's name (a name scope's, ending in "/") where it is not its type."""
         from graphcompat.framework.registry import get_op_def
         self._children = list(children)
         self._tensors = list(tensors)
@@ -247,7 +302,7 @@ class Dataset:
         sparse = _sparse_positions(template)
         if sparse:  # graphcompat's own mark (TF carries a SparseTensor component as one variant)
             all_attrs["_sparse_components"] = sparse
-        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=op_type)
+        self._variant = apply_op(op_type, _group_inputs(op_def, flat, groups), all_attrs, name=name or op_type)
 
     # --- TF1 properties -----------------------------------------------------------------------
     output_types = property(lambda self: _output_types(self._template, self._specs))
@@ -364,7 +419,63 @@ class Dataset:
         return UnbatchDataset(self.map(normalize))
 
     def enumerate(self, start=0, name=None) -> "Dataset":
-        return ZipDataset((RangeDataset(start, np.iinfo(np.int64).max), self))
+        """TF's: the counter is a range marked for the "replicate_on_split" rewrite, zipped with this."""
+        from graphcompat.data.more_transformations import RewriteDataset
+        counter = RewriteDataset(RangeDataset(start, np.iinfo(np.int64).max), "replicate_on_split")
+        return ZipDataset((counter, self))
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import WindowDataset
+        return WindowDataset(self, size, shift, stride, drop_remainder)
+
+    def shard(self, num_shards, index, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import ShardDataset
+        return ShardDataset(self, num_shards, index)
+
+    def take_while(self, predicate, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import TakeWhileDataset
+        return TakeWhileDataset(self, predicate)
+
+    def scan(self, initial_state, scan_func, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import ScanDataset
+        return ScanDataset(self, initial_state, scan_func)
+
+    def group_by_window(self, key_func, reduce_func, window_size=None, window_size_func=None,
+                        name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import group_by_window
+        return group_by_window(key_func, reduce_func, window_size, window_size_func)(self)
+
+    def bucket_by_sequence_length(self, element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                  padded_shapes=None, padding_values=None, pad_to_bucket_boundary=False,
+                                  no_padding=False, drop_remainder=False, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import bucket_by_sequence_length
+        return bucket_by_sequence_length(element_length_func, bucket_boundaries, bucket_batch_sizes,
+                                         padded_shapes, padding_values, pad_to_bucket_boundary, no_padding,
+                                         drop_remainder)(self)
+
+    @staticmethod
+    def choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset=True) -> "Dataset":
+        from graphcompat.data.more_transformations import choose_from_datasets
+        return choose_from_datasets(datasets, choice_dataset, stop_on_empty_dataset)
+
+    def rejection_resample(self, class_func, target_dist, initial_dist=None, seed=None, name=None):
+        raise NotImplementedError("tf.data.Dataset.rejection_resample is not supported by graphcompat.")
+
+    @staticmethod
+    def sample_from_datasets(datasets, weights=None, seed=None, stop_on_empty_dataset=False,
+                             rerandomize_each_iteration=None) -> "Dataset":
+        from graphcompat.data.more_transformations import sample_from_datasets
+        return sample_from_datasets(datasets, weights, seed, stop_on_empty_dataset, rerandomize_each_iteration)
+
+    @staticmethod
+    def random(seed=None, rerandomize_each_iteration=None, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import RandomDataset
+        return RandomDataset(seed, rerandomize_each_iteration)
+
+    @staticmethod
+    def counter(start=0, step=1, dtype=_dt.int64, name=None) -> "Dataset":
+        from graphcompat.data.more_transformations import Counter
+        return Counter(start, step, dtype)
 
     def with_options(self, options, name=None) -> "Dataset":
         """`Dataset.with_options`: an `OptionsDataset` recording the options (none of them changes the
@@ -453,17 +564,20 @@ def _sparse_shape(i, v, s):
     return _ts.unknown_shape() if rank is None else _ts.TensorShape([None] * rank)
 
 
+# A dataset-valued component (a window) is its DatasetSpec in all three legacy views, as TF's.
 def _output_types(template, specs):
-    return pack_specs(template, specs, lambda sp: sp.dtype, lambda i, v, s: v.dtype)
+    return pack_specs(template, specs, lambda sp: sp if isinstance(sp, DatasetSpec) else sp.dtype,
+                      lambda i, v, s: v.dtype)
 
 
 def _output_shapes(template, specs):
-    return pack_specs(template, specs, lambda sp: sp.shape, _sparse_shape)
+    return pack_specs(template, specs, lambda sp: sp if isinstance(sp, DatasetSpec) else sp.shape, _sparse_shape)
 
 
 def _output_classes(template, specs):
     from graphcompat.ops.parsing_ops import SparseTensor
-    return pack_specs(template, specs, lambda sp: _ops.Tensor, lambda i, v, s: SparseTensor)
+    return pack_specs(template, specs, lambda sp: sp if isinstance(sp, DatasetSpec) else _ops.Tensor,
+                      lambda i, v, s: SparseTensor)
 
 
 # The node classes live in sources.py and transformations.py (they subclass Dataset, defined above).

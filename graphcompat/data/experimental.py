@@ -5,6 +5,19 @@ from graphcompat.data.dataset_ops import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN
 from graphcompat.data.options import (AutoShardPolicy, AutotuneAlgorithm, AutotuneOptions,  # noqa: F401
                                       DistributeOptions, ExternalStatePolicy, OptimizationOptions, ServiceOptions,
                                       ThreadingOptions)
+from graphcompat.data.more_transformations import (Counter, RandomDataset, bucket_by_sequence_length,  # noqa: F401
+                                                   choose_from_datasets, group_by_window, sample_from_datasets)
+
+
+def scan(initial_state, scan_func):
+    """`ds.apply(scan(...))` == `ds.scan(initial_state, scan_func)` (TF's ScanDataset)."""
+    return lambda ds: ds.scan(initial_state, scan_func)
+
+
+def take_while(predicate):
+    """`ds.apply(take_while(...))` == `ds.take_while(predicate)` (TF's TakeWhileDataset)."""
+    return lambda ds: ds.take_while(predicate)
+
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None):
@@ -31,3 +44,7 @@ def cardinality(dataset: Dataset):
     n = dataset._card()
     return constant(UNKNOWN_CARDINALITY if n is None else INFINITE_CARDINALITY if n == INF else int(n),
                     dtype="int64", name="Cardinality")
+
+
+def rejection_resample(class_func, target_dist, initial_dist=None, seed=None):
+    raise NotImplementedError("tf.data.experimental.rejection_resample is not supported by graphcompat.")

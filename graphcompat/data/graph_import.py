@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from graphcompat.data.dataset_ops import Function, Spec
+from graphcompat.data.dataset_ops import DatasetSpec, Function, Spec
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 
@@ -25,6 +25,7 @@ FUNCTION_DATASET_OPS = {
     "MapDataset": ("f", "map_fn", "map", 0),
     "ParallelMapDatasetV2": ("f", "pmap_fn", "map", 1),
     "FilterDataset": ("predicate", "filter_fn", "filter", 0),
+    "TakeWhileDataset": ("predicate", "take_while_fn", "take_while", 0),
     "FlatMapDataset": ("f", "flat_map_fn", "flat_map", 0),
     "InterleaveDataset": ("f", "flat_map_fn", "interleave", 2),
     "ParallelInterleaveDatasetV4": ("f", "flat_map_fn", "interleave", 5),
@@ -32,6 +33,8 @@ FUNCTION_DATASET_OPS = {
 }
 # Dataset ops the importer hands here (the others are ordinary nodes).
 IMPORTED_HERE = frozenset(FUNCTION_DATASET_OPS) | {"GeneratorDataset", "OneShotIterator"}
+# Dataset ops with a state or several functions: their own import below.
+IMPORTED_HERE |= {"ScanDataset", "GroupByWindowDataset"}
 
 
 def _element_specs(variant: _ops.Tensor) -> list:
@@ -39,6 +42,8 @@ def _element_specs(variant: _ops.Tensor) -> list:
     op = variant.op
     while op.type == "Identity":
         op = op.inputs[0].op
+    if op.type == "WindowDataset":  # each component a window: a dataset of the input's component
+        return [DatasetSpec(None, [s]) for s in _element_specs(op.inputs[0])]
     types = op.attrs.get("output_types", op.attrs.get("Toutput_types"))
     if types is None:  # the file readers: one scalar string
         return [Spec(_dt.string, [])]
@@ -49,6 +54,8 @@ def _element_specs(variant: _ops.Tensor) -> list:
 def _element_function(call: CallFunction, func_attr, captures: list):
     """A Python callable of one element's components that imports `func_attr` with the captures appended."""
     def fn(*components):
+        # a window component arrives as a Dataset over its _Arg: the body takes the variant
+        components = [getattr(c, "_variant", c) for c in components]
         outs = call(func_attr, list(components) + list(captures))
         return tuple(outs) if len(outs) != 1 else outs[0]
     fn.__name__ = getattr(func_attr, "name", "fn").rpartition("Dataset_")[2] or "fn"
@@ -60,6 +67,10 @@ def import_functions(op_type: str, name: str, inputs: list, attrs: dict, call: C
     if op_type == "GeneratorDataset":  # TF's calls py_funcs registered in the process that wrote the graph
         raise NotImplementedError(f"graphcompat cannot import the dataset node '{name}' (GeneratorDataset): its "
                                   "Python generator belongs to the process that wrote the graph")
+    if op_type == "ScanDataset":
+        return _import_scan(inputs, attrs, call)
+    if op_type == "GroupByWindowDataset":
+        return _import_group_by_window(inputs, attrs, call)
     if op_type == "LegacyParallelInterleaveDatasetV2" and attrs.get("deterministic") in ("false", b"false"):
         raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{name}': sloppy (nondeterministic) "
                                   "interleave is not supported by graphcompat")
@@ -71,6 +82,40 @@ def import_functions(op_type: str, name: str, inputs: list, attrs: dict, call: C
     fn = Function(_element_function(call, attrs[attr], captures), template, specs, scope, transformation)
     attrs = dict(attrs, **{attr: fn.func_attr, "Targuments": fn.capture_types})
     return [inputs[0]] + fn.captures + own, attrs
+
+
+def _flat_template(n: int):
+    return tuple([None] * n) if n != 1 else None  # a GraphDef's flat components
+
+
+def _import_scan(inputs: list, attrs: dict, call: CallFunction) -> tuple:
+    """ScanDataset: `f` of (state..., element...), the state's specs from its initial values."""
+    n_state = len(attrs.get("Tstate") or ())
+    state = inputs[1:1 + n_state]
+    captures = inputs[1 + n_state:]
+    specs = [Spec(t.dtype, t.shape) for t in state] + _element_specs(inputs[0])
+    fn = Function(_element_function(call, attrs["f"], captures), tuple([None] * len(specs)), specs, "scan_fn",
+                  "scan")
+    return [inputs[0]] + state + fn.captures, dict(attrs, f=fn.func_attr, Targuments=fn.capture_types)
+
+
+def _import_group_by_window(inputs: list, attrs: dict, call: CallFunction) -> tuple:
+    """GroupByWindowDataset: key_func of the element, reduce_func of (key, the group as a dataset),
+    window_size_func of the key; each with its own captures, in that order."""
+    specs = _element_specs(inputs[0])
+    key_spec = Spec(_dt.int64, [])
+    out_inputs, out_attrs, k = [inputs[0]], dict(attrs), 1
+    for attr, arg_specs, template in (
+            ("key_func", specs, _flat_template(len(specs))),
+            ("reduce_func", [key_spec, DatasetSpec(_flat_template(len(specs)), specs)], (None, None)),
+            ("window_size_func", [key_spec], None)):
+        types_attr = f"T{attr}_other_arguments"
+        n = len(attrs.get(types_attr) or ())
+        captures, k = inputs[k:k + n], k + n
+        fn = Function(_element_function(call, attrs[attr], captures), template, arg_specs, attr, "group_by_window")
+        out_inputs += fn.captures
+        out_attrs[attr], out_attrs[types_attr] = fn.func_attr, fn.capture_types
+    return out_inputs, out_attrs
 
 
 def import_one_shot_iterator(name: str, attrs: dict, call: CallFunction) -> _ops.Tensor:

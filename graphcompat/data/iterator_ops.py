@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Optional
 
 from graphcompat.data import structure as nest
-from graphcompat.data.dataset_ops import (Dataset, Spec, _output_classes, _output_shapes, _output_types,
-                                          _sparse_tensor, pack_specs)
+from graphcompat.data.dataset_ops import (Dataset, DatasetSpec, Spec, _output_classes, _output_shapes, _output_types,
+                                          _sparse_tensor, dataset_component, pack_specs)
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
@@ -153,6 +153,8 @@ class Iterator:
             outs = apply_op("IteratorGetNext", [self._resource], self._attrs(self._specs),
                             name=name or "IteratorGetNext")
         outs = outs if isinstance(outs, list) else [outs]
+        # a dataset-valued component (a window) is a Dataset over its variant, as TF's
+        outs = [dataset_component(t, s) if isinstance(s, DatasetSpec) else t for t, s in zip(outs, self._specs)]
         return nest.pack(self._template, outs, sparse=_sparse_tensor)
 
     def string_handle(self, name=None) -> _ops.Tensor:

@@ -7,14 +7,15 @@ its functions as FunctionDefs of the graph's library. The back end reads the pro
   op from its attrs, the static values of its inputs (constant folding), its functions (looked up by
   their func attrs, evaluated by the interpreter) and the nodes of its input datasets (the variant
   inputs' producing ops); running a dataset op binds its node to the inputs' values (`Bound`);
-- `sources.py`, `transformations.py`, `readers.py`: the nodes, each with a host walk (`_iter`) and,
-  for in-memory pipelines, a device walk (`_dev_elem`, periodic indexing);
+- `sources.py`, `transformations.py`, `readers.py`, `more.py` (window, scan, group_by_window …): the
+  nodes, each with a host walk (`_iter`) and, for in-memory pipelines, a device walk (`_dev_elem`,
+  periodic indexing);
 - `device.py`: `device_plan` (which pipelines walk on the device, what the host tells each step) and the
   shuffle orders; `static.py`: small constant subgraphs (seeds) evaluated when a node is built.
 
 Iterators and their state: lowering/rules/data.py.
 """
-from lowering.data import readers, sources, transformations  # noqa: F401  (register the node classes)
+from lowering.data import more, readers, sources, transformations  # noqa: F401  (register the node classes)
 from lowering.data.device import (DevicePlan, buffered_order, device_plan, epoch_seeds, mix32,  # noqa: F401
                                   random_shuffle_seeds)
 from lowering.data.pipeline import (AUTOTUNE, INF, NODE_TYPES, Bound, Function, Node,  # noqa: F401

@@ -58,6 +58,8 @@ def dataset_op_of(t) -> "object":
     op = t.op
     while op.type == "Identity":
         op = op.inputs[0].op
+    if op.type == "_Arg" and op.outputs[0].dtype == _dt.variant:  # a function's dataset argument (a window)
+        return op
     if op.type not in NODE_TYPES:
         raise NotImplementedError(f"the variant {t.name} is not a tf.data dataset graphcompat runs "
                                   f"(it comes from a {op.type} op)")
@@ -69,7 +71,7 @@ def node_of(op) -> "Node":
     cache = op.graph._extras.setdefault("tf.data.nodes", {})  # one dict even when walk threads build nodes
     node = cache.get(op)
     if node is None:
-        cls = NODE_TYPES.get(op.type)
+        cls = ArgumentNode if op.type == "_Arg" else NODE_TYPES.get(op.type)
         if cls is None:
             raise NotImplementedError(f"tf.data op {op.type} ('{op.name}') is not supported by graphcompat")
         n = cls.children_of(op)
@@ -155,6 +157,24 @@ class Node:
         for c in self._children:
             out += c._nodes()
         return out
+
+
+class ArgumentNode(Node):
+    """A dataset function's dataset-valued argument (a window, group_by_window's group). The function runs
+    with the argument's value, a bound dataset (`Bound`) that walks itself, so this node only states the
+    static facts the nodes built on it read: its element's component specs, which the front end records on
+    the `_Arg` (`_element_output_types` / `_element_output_shapes`, graphcompat's own attrs)."""
+
+    n_children = 0
+
+    def _setup(self):
+        types = self._op.attrs.get("_element_output_types")
+        if types is None:
+            raise NotImplementedError(f"the dataset argument '{self._op.name}' does not say its element's types "
+                                      "(graphcompat runs dataset arguments of the functions it recorded or imported "
+                                      "over a window)")
+        shapes = self._op.attrs.get("_element_output_shapes") or [None] * len(types)
+        self._specs = [Spec(t, s) for t, s in zip(types, shapes)]
 
 
 # ------------------------------------------------------------------------------------------------

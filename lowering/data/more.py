@@ -1,0 +1,253 @@
+"""Pipeline nodes of window, shard, take_while, scan, group_by_window and choose_from_datasets
+(WindowDataset, ShardDataset, TakeWhileDataset, ScanDataset, GroupByWindowDataset, RewriteDataset,
+DirectedInterleaveDataset; walk protocol: lowering/data/pipeline.py). Host walks only.
+
+A window (WindowDataset's components, group_by_window's groups) is a dataset value: a `Bound` of
+`Elements`, which walks the elements it holds. The functions that receive one run the dataset ops they
+built on their `_Arg` over it (pipeline.ArgumentNode gives those ops their input's static facts).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from graphcompat.framework import errors
+from lowering.data.pipeline import INF, Bound, Function, Node, pipeline_node, static_int
+from lowering.data.transformations import _PassThroughNode
+
+
+class Elements:
+    """A dataset of elements already computed (a window): walked from the list its Bound holds."""
+
+    _sparse = ()
+
+    def _iter(self, b: Bound, rt):
+        return iter(b.vals["elements"])
+
+    def _card(self):
+        return None
+
+    def _dev_ok(self) -> bool:
+        return False
+
+
+_ELEMENTS = Elements()
+
+
+def elements_dataset(elements: list) -> Bound:
+    """A dataset value (what a dataset op's variant holds at run time) yielding `elements`."""
+    return Bound(_ELEMENTS, {"elements": elements}, [])
+
+
+def _captures(node: Node, start: int, count: int) -> list:
+    return node._tensors[start:start + count]
+
+
+def _n(op, attr: str) -> int:
+    return len(op.attrs.get(attr) or ())
+
+
+@pipeline_node("WindowDataset")
+class WindowNode(Node):
+    """TF's WindowDataset: a window every `shift` input elements, holding `size` elements `stride` apart; at
+    the end of the input the windows get shorter (dropped with drop_remainder), until one would be empty."""
+
+    def _validate(self, b):
+        size, shift, stride, _ = (int(b.vals[t]) for t in self._tensors)
+        for what, value in (("size", size), ("shift", shift), ("stride", stride)):
+            if value <= 0:
+                raise errors.InvalidArgumentError(None, self._op, f"Window {what} must be greater than zero.")
+
+    def _iter(self, b, rt):
+        size, shift, stride, drop = (int(b.vals[t]) for t in self._tensors)
+        span = (size - 1) * stride + 1  # input elements one full window covers
+        source = b.children[0].ds._iter(b.children[0], rt)
+        buf: list = []
+        ended = False
+        while True:
+            while not ended and len(buf) < span:
+                try:
+                    buf.append(next(source))
+                except StopIteration:
+                    ended = True
+            if not buf or (drop and len(buf) < span):
+                return
+            window = buf[:span:stride]
+            # each component its own dataset, as TF's (a window of tuples is a tuple of windows)
+            yield [elements_dataset([[elem[c]] for elem in window]) for c in range(len(self._specs))]
+            if shift <= len(buf):
+                del buf[:shift]
+            else:  # the next window starts past what is buffered: skip input elements
+                skip = shift - len(buf)
+                buf = []
+                for _ in range(skip):
+                    if ended:
+                        break
+                    try:
+                        next(source)
+                    except StopIteration:
+                        ended = True
+
+
+@pipeline_node("ShardDataset")
+class ShardNode(Node):
+
+    def _setup(self):
+        self._num, self._index = (static_int(t) for t in self._tensors)
+
+    def _validate(self, b):
+        num, index = (int(b.vals[t]) for t in self._tensors)
+        if num <= 0:
+            raise errors.InvalidArgumentError(
+                None, self._op, f"Number of shards must be greater than zero (currently num_shards = {num}).")
+        if not 0 <= index < num:
+            raise errors.InvalidArgumentError(
+                None, self._op, f"Index must be between 0 and {num - 1} (currently index = {index}).")
+
+    def _iter(self, b, rt):
+        num, index = (int(b.vals[t]) for t in self._tensors)
+        for k, elem in enumerate(b.children[0].ds._iter(b.children[0], rt)):
+            if k % num == index:
+                yield elem
+
+    def _card(self):
+        n = self._children[0]._card()
+        if n is None or self._num is None or self._index is None or self._num <= 0:
+            return None
+        return INF if n == INF else n // self._num + (1 if self._index < n % self._num else 0)
+
+
+@pipeline_node("TakeWhileDataset")
+class TakeWhileNode(Node):
+
+    def _setup(self):
+        self._fn = Function(self._op, "predicate", self._tensors, sparse=False)
+
+    def _iter(self, b, rt):
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            if not bool(np.asarray(self._fn.call(elem, b.vals, rt.ctx)[0])):
+                return
+            yield elem
+
+
+@pipeline_node("ScanDataset")
+class ScanNode(Node):
+    """TF's ScanDataset: f(state..., element...) -> (new state..., output...), the state threaded through."""
+
+    def _setup(self):
+        k = _n(self._op, "Tstate")
+        self._state = self._tensors[:k]
+        self._fn = Function(self._op, "f", _captures(self, k, _n(self._op, "Targuments")), sparse=False)
+
+    def _iter(self, b, rt):
+        state = [b.vals[t] for t in self._state]
+        k = len(state)
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            out = self._fn.call(list(state) + list(elem), b.vals, rt.ctx)
+            state = [np.asarray(v) for v in out[:k]]
+            yield [np.asarray(v) for v in out[k:]]
+
+    def _card(self):
+        return self._children[0]._card()
+
+
+@pipeline_node("GroupByWindowDataset")
+class GroupByWindowNode(Node):
+    """TF's GroupByWindowDataset: elements are grouped by key_func's int64 key; a group that reaches its
+    window size (window_size_func of its key, computed once per key) is flushed through reduce_func, whose
+    dataset's elements are yielded; at the end of the input the remaining groups flush in key order."""
+
+    def _setup(self):
+        op = self._op
+        nk, nr, nw = (_n(op, a) for a in ("Tkey_func_other_arguments", "Treduce_func_other_arguments",
+                                            "Twindow_size_func_other_arguments"))
+        self._key = Function(op, "key_func", _captures(self, 0, nk), sparse=False)
+        self._reduce = Function(op, "reduce_func", _captures(self, nk, nr), sparse=False)
+        self._size = Function(op, "window_size_func", _captures(self, nk + nr, nw), sparse=False)
+
+    def _flush(self, key: int, group: list, b, rt):
+        inner = self._reduce.call([np.int64(key), elements_dataset(group)], b.vals, rt.ctx)[0]
+        return inner.ds._iter(inner, rt)
+
+    def _iter(self, b, rt):
+        groups: dict = {}
+        sizes: dict = {}
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            key = np.asarray(self._key.call(elem, b.vals, rt.ctx)[0])
+            if key.shape != () or key.dtype != np.int64:
+                raise errors.InvalidArgumentError(None, self._op, "`key_func` must return a scalar int64.")
+            key = int(key)
+            if key not in sizes:
+                size = np.asarray(self._size.call([np.int64(key)], b.vals, rt.ctx)[0])
+                if size.shape != () or size.dtype != np.int64:
+                    raise errors.InvalidArgumentError(None, self._op,
+                                                      "`window_size_func` must return a scalar int64.")
+                if int(size) <= 0:
+                    raise errors.InvalidArgumentError(
+                        None, self._op, f"Window size must be greater than zero, but got {int(size)}.")
+                sizes[key] = int(size)
+            group = groups.setdefault(key, [])
+            group.append(elem)
+            if len(group) == sizes[key]:
+                del groups[key]
+                yield from self._flush(key, group, b, rt)
+        for key in sorted(groups):  # TF's std::map: the smallest key first
+            yield from self._flush(key, groups[key], b, rt)
+
+
+@pipeline_node("RandomDataset")
+class RandomNode(Node):
+    """TF's RandomDataset: PhiloxRandom(seed, seed2)'s 32-bit words one by one (SingleSampleAdapter), as
+    int64; seeds (0, 0) ask for random ones."""
+
+    n_children = 0
+
+    def _iter(self, b, rt):
+        from lowering import philox
+        seed, seed2 = (int(b.vals[t]) for t in self._tensors)
+        if (seed, seed2) == (0, 0):
+            seed, seed2 = (int(x) for x in np.random.SeedSequence().generate_state(2, np.uint64))
+        key, counter = philox.key_counter_from_seeds(seed, seed2)
+        block = 256  # Philox calls drawn at once
+        for start in range(0, 1 << 62, block):
+            words = philox.philox(np, key, philox._counters(np, counter, np.arange(start, start + block,
+                                                                                   dtype=np.uint64)))
+            for value in np.stack([np.asarray(w, np.int64) for w in words], 1).reshape(-1):
+                yield [np.int64(value)]
+
+    def _card(self):
+        return INF
+
+
+@pipeline_node("RewriteDataset")
+class RewriteNode(_PassThroughNode):
+    """A rewrite TF's runtime applies to the graph (`replicate_on_split`): the elements are the input's."""
+
+
+@pipeline_node("DirectedInterleaveDataset")
+class DirectedInterleaveNode(Node):
+    """TF's DirectedInterleaveDataset: each selector element picks the input the next element comes from;
+    an exhausted input's picks are skipped (or, with stop_on_empty_dataset, end the dataset); the dataset
+    ends when the selector or every input does."""
+
+    @classmethod
+    def children_of(cls, op) -> int:
+        return 1 + int(op.attrs["N"])
+
+    def _iter(self, b, rt):
+        selector, inputs = b.children[0], b.children[1:]
+        stop = bool(self._op.attrs.get("stop_on_empty_dataset", False))
+        walks = [c.ds._iter(c, rt) for c in inputs]
+        live = [True] * len(walks)
+        for choice in selector.ds._iter(selector, rt):
+            k = int(np.asarray(choice[0]))
+            if not 0 <= k < len(walks):
+                raise errors.InvalidArgumentError(None, self._op,
+                                                  f"Selector index out of range: {k} >= {len(walks)}")
+            if not live[k]:
+                continue
+            try:
+                yield next(walks[k])
+            except StopIteration:
+                live[k] = False
+                if stop or not any(live):
+                    return
