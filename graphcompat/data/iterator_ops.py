@@ -86,11 +86,11 @@ class Iterator:
     @classmethod
     def _initializable(cls, dataset: Dataset, shared_name=None) -> "Iterator":
         attrs = dict(cls._attrs(dataset._specs), shared_name=shared_name or "")
-        with _ops.colocate_with(_colocation_group(dataset._variant.op)):
+        with _ops.colocate_with(_ops.colocation_group(dataset._variant.op)):
             resource = apply_op("IteratorV2", [], attrs, name="IteratorV2")
             init = apply_op("MakeIterator", [dataset._variant, resource], name="MakeIterator")
             it = cls(resource, init, dataset._template, dataset._specs)
-        it._colocation_op = _colocation_group(dataset._variant.op)
+        it._colocation_op = _ops.colocation_group(dataset._variant.op)
         return it
 
     @classmethod
@@ -104,11 +104,11 @@ class Iterator:
                                  f"stateful objects, such as a `Variable` ({op.name}). Consider using "
                                  f"`Dataset.make_initializable_iterator()`.")
         factory = _dataset_factory(dataset._variant)
-        with _ops.colocate_with(_colocation_group(dataset._variant.op)):
+        with _ops.colocate_with(_ops.colocation_group(dataset._variant.op)):
             resource = apply_op("OneShotIterator", [], dict(cls._attrs(dataset._specs), dataset_factory=factory),
                                 name="OneShotIterator")
             it = cls(resource, None, dataset._template, dataset._specs)
-        it._colocation_op = _colocation_group(dataset._variant.op)
+        it._colocation_op = _ops.colocation_group(dataset._variant.op)
         return it
 
     @staticmethod
@@ -168,15 +168,6 @@ class Iterator:
     element_spec = property(lambda self: pack_specs(self._template, self._specs, lambda sp: sp, lambda i, v, s: v))
 
 
-def _colocation_group(op: _ops.Operation) -> _ops.Operation:
-    """The op whose colocation group `op` is in (TF's `colocate_with(op)` joins op's group, `_class`)."""
-    for spec in op.attrs.get("_class", ()) or ():
-        spec = spec.decode() if isinstance(spec, bytes) else spec
-        if isinstance(spec, str) and spec.startswith("loc:@"):
-            target = op.graph._nodes_by_name.get(spec[len("loc:@"):])
-            if target is not None:
-                return target
-    return op
 
 
 def _dataset_factory(variant: _ops.Tensor):

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import re
 
+from graphcompat.framework.function_library import new_function_name
+
 _WHILE = ("While", "StatelessWhile")
 _IF = ("If", "StatelessIf")
 _CASE = ("Case", "StatelessCase")
@@ -212,12 +214,7 @@ class _GradientWriter:
         self.by_name = by_name
 
     def _new_name(self, base: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_]", "_", base)
-        name, i = base, 0
-        while name in self.by_name:
-            i += 1
-            name = f"{base}_{i}"
-        return name
+        return new_function_name(self.by_name, base)
 
     def _add(self, builder: _FunctionBuilder):
         fdef = builder.fdef

@@ -36,6 +36,8 @@ handle inside a differentiated function raises NotImplementedError naming it, at
 from __future__ import annotations
 
 import re
+
+from graphcompat.framework.function_library import new_function_name
 from typing import Optional
 
 _DT_FLOAT = 1
@@ -120,12 +122,7 @@ class _Converter:
         return any(self._needs_copy(c, seen | {name}) for nd in fdef.node_def for c in _callees(nd))
 
     def _new_name(self, base: str) -> str:
-        base = re.sub(r"[^A-Za-z0-9_]", "_", base)
-        name, i = base, 0
-        while name in self.by_name:
-            i += 1
-            name = f"{base}_{i}"
-        return name
+        return new_function_name(self.by_name, base)
 
     # --- top level ----------------------------------------------------------------------------------
     def _top_kind(self, text: str):

@@ -259,14 +259,26 @@ def _common_scope(fn: GraphFunction) -> str:
     return prefix
 
 
-def unique_name(used: set, base: str) -> str:
-    """`base`, or `base_1`, `base_2` … : the first not in `used` (a FunctionDef's node and arg names), added."""
+def free_name(taken, base: str) -> str:
+    """`base`, or `base_1`, `base_2` … : the first not in `taken` (any container of names)."""
     name, i = base, 0
-    while name in used:
+    while name in taken:
         i += 1
         name = f"{base}_{i}"
+    return name
+
+
+def unique_name(used: set, base: str) -> str:
+    """`free_name`, added to `used` (a FunctionDef's node and arg names)."""
+    name = free_name(used, base)
     used.add(name)
     return name
+
+
+def new_function_name(library: dict, base: str) -> str:
+    """A name for a new library function: `base` with characters a FunctionDef name may not hold replaced
+    by `_`, made free in `library` (name -> FunctionDef)."""
+    return free_name(library, re.sub(r"[^A-Za-z0-9_]", "_", base))
 
 
 def body_ops(graph) -> set:

@@ -924,6 +924,18 @@ def device(device_name_or_function):
     return get_default_graph().device(device_name_or_function)
 
 
+def colocation_group(op: Operation) -> Operation:
+    """The op whose colocation group `op` is in (its `_class` attr's `loc:@name`, as TF's `colocate_with`
+    records it; else op itself)."""
+    for spec in op.attrs.get("_class", ()) or ():
+        spec = spec.decode() if isinstance(spec, bytes) else spec
+        if isinstance(spec, str) and spec.startswith("loc:@"):
+            target = op.graph._nodes_by_name.get(spec[len("loc:@"):])
+            if target is not None:
+                return target
+    return op
+
+
 def _is_stateful(op_type: str) -> bool:
     from graphcompat.framework.registry import OP_DEFS
     op_def = OP_DEFS.get(op_type)

@@ -33,6 +33,7 @@ import numpy as np
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
+from graphcompat.framework.ops import colocation_group
 from lowering.data import (AUTOTUNE, INF, NODE_TYPES, Bound, DevicePlan, buffered_order, dataset_op_of,
                            device_plan, epoch_seeds, mix32, node_of, random_shuffle_seeds)
 from lowering.data.transformations import OptionsNode, PrefetchNode
@@ -282,22 +283,13 @@ def function_arg(**_):  # always fed by Function.call
     raise AssertionError("a dataset function argument was evaluated outside its function")
 
 
-def _colocation_group(op):
-    """The op whose colocation group `op` is in (its `_class` attr's `loc:@name`; else op itself)."""
-    for spec in op.attrs.get("_class", ()) or ():
-        spec = spec.decode() if isinstance(spec, bytes) else spec
-        if isinstance(spec, str) and spec.startswith("loc:@"):
-            target = op.graph._nodes_by_name.get(spec[len("loc:@"):])
-            if target is not None:
-                return target
-    return op
 
 
 def _find_iterator_dataset(it_op):
     if it_op.type == "OneShotIterator":  # TF builds the pipeline from its dataset_factory function
         factory = it_op.graph._get_function(it_op.attrs["dataset_factory"].name)
         return node_of(dataset_op_of(factory.outputs[0]))
-    group = _colocation_group(it_op)
+    group = colocation_group(it_op)
     if group is it_op:
         return None
     for consumer in it_op.outputs[0].consumers():
@@ -306,7 +298,7 @@ def _find_iterator_dataset(it_op):
                 dataset = dataset_op_of(consumer.inputs[0])
             except NotImplementedError:  # not a dataset op: running that MakeIterator says so
                 continue
-            if _colocation_group(dataset) is group:
+            if colocation_group(dataset) is group:
                 return node_of(dataset)
     return None
 
