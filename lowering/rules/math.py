@@ -5,6 +5,7 @@ Rules run under `jax.enable_x64(True)`: every dtype is explicit, results keep th
 from __future__ import annotations
 
 import functools
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
@@ -101,7 +102,7 @@ def _pow(x, y):
             and int(np.prod(check_broadcast(x, y), dtype=np.int64)):
         require(y >= 0, errors.InvalidArgumentError, "Integers to negative integer powers are not allowed")
     if jnp.issubdtype(jnp.result_type(x), jnp.inexact):
-        return _pow_inexact(jnp.asarray(x), jnp.asarray(y)).astype(jnp.result_type(x))
+        return differentiable(_pow_inexact)(jnp.asarray(x), jnp.asarray(y)).astype(jnp.result_type(x))
     return jnp.power(x, y).astype(jnp.result_type(x))
 
 
@@ -152,7 +153,7 @@ _sigmoid_half.defjvps(lambda t, y, x: t * y * (1 - y))
 
 
 def _sigmoid(x):
-    return _sigmoid_half(x) if _is_half(x) else jax.nn.sigmoid(x)
+    return differentiable(_sigmoid_half)(x) if _is_half(x) else jax.nn.sigmoid(x)
 
 
 def _sign(x):
@@ -171,7 +172,7 @@ _abs_real.defjvps(lambda t, ans, x: jnp.sign(x) * t)
 
 
 def _abs(x):
-    return _abs_real(x) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else jnp.abs(x)
+    return differentiable(_abs_real)(x) if jnp.issubdtype(jnp.result_type(x), jnp.floating) else jnp.abs(x)
 
 
 @jax.custom_jvp
@@ -251,6 +252,17 @@ def outside_traces() -> bool:
     may then stay a numpy array, which costs no XLA compile (a variable initializer's `Fill` of zeros
     would compile one kernel per shape) and is never baked into an executable as a literal."""
     return _trace_state_clean()
+
+
+def differentiable(fn: "jax.custom_jvp") -> Callable:
+    """`fn` (a custom_jvp carrying TF's gradient) where a trace may differentiate it, its plain primal op by
+    op: no trace means nothing differentiates it, and an eager custom_jvp call re-traces its body on every
+    call (~2 ms a `tf.pow` in a notebook's first runs)."""
+    primal = fn.fun
+
+    def call(*args):
+        return primal(*args) if outside_traces() else fn(*args)
+    return call
 
 
 def is_static(*args) -> bool:
@@ -705,7 +717,7 @@ _acosh.defjvps(lambda t, y, x: t * jnp.reciprocal(jnp.sinh(y)))
 _asinh.defjvps(lambda t, y, x: t * jnp.reciprocal(jnp.cosh(y)))
 
 
-for _op_type, _fn in {"Acosh": _acosh, "Asinh": _asinh, "Atanh": _in_float32_for_halves(jnp.arctanh),
+for _op_type, _fn in {"Acosh": differentiable(_acosh), "Asinh": differentiable(_asinh), "Atanh": _in_float32_for_halves(jnp.arctanh),
                       "Erfc": jax.scipy.special.erfc, "Lgamma": jax.scipy.special.gammaln,
                       "Digamma": jax.scipy.special.digamma, "Xlogy": _xlogy, "Xdivy": _xdivy,
                       "MulNoNan": _mul_no_nan}.items():

@@ -18,6 +18,7 @@ from lowering import glibc_float, philox, philox_sampling, sampler_device
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
+from lowering.rules.math import differentiable
 
 
 # ------------------------------------------------------------------------------------------------
@@ -72,12 +73,12 @@ _selu.defjvps(lambda t, y, x: jnp.where(y < 0, (y + jnp.asarray(_SELU_SCALE_ALPH
 
 @lowers("Elu")
 def elu(x, **_):
-    return _elu(jnp.asarray(x))
+    return differentiable(_elu)(jnp.asarray(x))
 
 
 @lowers("Selu")
 def selu(x, **_):
-    return _selu(jnp.asarray(x))
+    return differentiable(_selu)(jnp.asarray(x))
 
 
 @lowers("LeakyRelu")
@@ -108,8 +109,8 @@ def softplus(x, **_):
     if x.dtype == jnp.float16:
         # XLA rounds float16 results below float16's smallest normal an ulp off Eigen's, which the formula
         # above meets for every x < -9.7: log(1 + e^x) in one piece lands nearer TF's (within an ulp).
-        return _softplus_smooth(x)
-    return _softplus(x)
+        return differentiable(_softplus_smooth)(x)
+    return differentiable(_softplus)(x)
 
 
 @jax.custom_jvp
