@@ -268,6 +268,11 @@ class BaseSession:
     # --- lifecycle ----------------------------------------------------------------------------
     def close(self) -> None:
         self._closed = True
+        # Resources with an outside effect (a summary writer's event file) end with the session, as TF's
+        # resource manager destroys them: they flush and close.
+        for value in list(self._state.values()):
+            if hasattr(value, "on_session_close"):
+                value.on_session_close()
         self._state.clear()
         self._session_state.pending.clear()
         self._signatures.clear()

@@ -18,7 +18,7 @@ from .crc import crc32c, mask, masked_crc, unmask
 from .records import RecordWriter, read_records, write_records
 from .bundle import BundleReader, PartitionedTensor, open_bundle, write_bundle
 from .checkpoint_state import get_checkpoint_state, latest_checkpoint, update_checkpoint_state
-from .events import EventFileWriter
+from .events import EventFileWriter, SummaryFileWriter
 from .histogram import make_histogram
 from .png import decode_png, encode_png
 
@@ -28,5 +28,5 @@ __all__ = [
     "RecordWriter", "read_records", "write_records",
     "BundleReader", "PartitionedTensor", "open_bundle", "write_bundle",
     "get_checkpoint_state", "latest_checkpoint", "update_checkpoint_state",
-    "EventFileWriter", "make_histogram", "encode_png", "decode_png",
+    "EventFileWriter", "SummaryFileWriter", "make_histogram", "encode_png", "decode_png",
 ]

@@ -9,6 +9,7 @@ daemon thread, on ``flush()`` and on ``close()``; open writers are also flushed 
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import socket
 import threading
@@ -30,6 +31,9 @@ def _event_pb2():
 
 class EventFileWriter:
     """Writes ``Event`` protos (or their serialized bytes) to a new event file in ``logdir``."""
+
+    # TF's Python writer flushes every `flush_secs` from a thread; TF's C++ one (SummaryFileWriter) does not
+    _periodic_flush = True
 
     def __init__(self, logdir: str, max_queue: int = 10, flush_secs: float = 120,
                  filename_suffix: str = "") -> None:
@@ -97,10 +101,11 @@ class EventFileWriter:
             self._open_new_file()
             self._closed = False
             self._stop = threading.Event()
-            thread = threading.Thread(target=_flush_periodically,
-                                      args=(weakref.ref(self), self._stop, self._flush_secs),
-                                      name="EventFileWriterFlush", daemon=True)
-            thread.start()
+            if self._periodic_flush:
+                thread = threading.Thread(target=_flush_periodically,
+                                          args=(weakref.ref(self), self._stop, self._flush_secs),
+                                          name="EventFileWriterFlush", daemon=True)
+                thread.start()
         _open_writers.add(self)
 
     def __enter__(self) -> "EventFileWriter":
@@ -124,14 +129,59 @@ class EventFileWriter:
             self._file = open(path, "wb")
         except OSError as exc:
             raise io_error(path, exc) from None
-        first = _event_pb2().Event(wall_time=now, file_version=FILE_VERSION)
-        self._file.write(encode_record(first.SerializeToString()))
+        self._file.write(encode_record(self._version_event(now).SerializeToString()))
         self._file.flush()
+
+    def _version_event(self, now: float):
+        """The first record of every file (TF's Python EventFileWriter's)."""
+        return _event_pb2().Event(wall_time=now, file_version=FILE_VERSION)
 
     def _write_pending(self) -> None:
         if self._pending:
             self._file.write(b"".join(encode_record(data) for data in self._pending))
             self._pending.clear()
+
+
+class SummaryFileWriter(EventFileWriter):
+    """TF's C++ SummaryFileWriter (core/summary/summary_file_writer.cc, util/events_writer.cc): the event file of
+    a `CreateSummaryFileWriter` resource.
+
+    The file is ``events.out.tfevents.<seconds>.<hostname>.<pid>.<n>[.]<suffix>`` (`n` counts the writers this
+    process made), its version event carries integer seconds and the writer's name. Events wait in a queue
+    that is written and flushed when an event arrives and finds more than `max_queue` queued, or the last
+    flush more than `flush_millis` ago (there is no timer: an idle writer flushes on `flush()` / `close()`).
+    """
+
+    _periodic_flush = False
+    _file_ids = itertools.count()
+
+    def __init__(self, logdir: str, max_queue: int, flush_millis: int, filename_suffix: str) -> None:
+        self._queue_limit = int(max_queue)
+        self._flush_millis = int(flush_millis)
+        separator = "" if filename_suffix.startswith(".") else "."
+        unique = f".{os.getpid()}.{next(SummaryFileWriter._file_ids)}{separator}{filename_suffix}"
+        self._last_flush = time.time()
+        super().__init__(logdir, max_queue=2 ** 31 - 1, flush_secs=0, filename_suffix=unique)
+
+    def _version_event(self, now: float):
+        event = _event_pb2().Event(wall_time=float(int(now)), file_version=FILE_VERSION)
+        event.source_metadata.writer = "tensorflow.core.util.events_writer"
+        return event
+
+    def write_event(self, data: bytes) -> None:
+        """Queues one serialized Event; writes and flushes the queue when TF's writer would."""
+        with self._lock:
+            if self._closed:
+                return
+            self._pending.append(bytes(data))
+            if len(self._pending) > self._queue_limit or \
+                    (time.time() - self._last_flush) * 1000.0 > self._flush_millis:
+                self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            super().flush()
+            self._last_flush = time.time()
 
 
 def _flush_periodically(writer_ref, stop: threading.Event, interval: float) -> None:

@@ -506,6 +506,9 @@ register_folders({
     # TF's shape inference evaluates small constant subgraphs (EvaluateConstantTensor), so a size computed
     # in float32 (tf.image.resize_image_with_pad, resize_images(preserve_aspect_ratio=True)) is static.
     "Floor": _fold_elementwise(np.floor), "Round": _fold_elementwise(np.round),
+    # smart_cond's predicates (TF's TryEvaluateConstant folds them): tf.contrib.summary's recording condition
+    "LogicalAnd": _fold_elementwise(np.logical_and), "LogicalOr": _fold_elementwise(np.logical_or),
+    "LogicalNot": _fold_elementwise(np.logical_not),
 })
 
 

@@ -44,3 +44,4 @@ from lowering.rules import ref_handles  # noqa: F401  (after lookup, queues, rea
 from lowering.rules import special_functions  # noqa: F401
 from lowering.rules import rnn  # noqa: F401
 from lowering.rules import more_tf_ops, more_random, more_image  # noqa: F401  (after the rules they share)
+from lowering.rules import summary_writer  # noqa: F401  (after summary: shares its image, audio and histogram code)

@@ -217,18 +217,21 @@ def _normalize_image(values: np.ndarray, bad_color: np.ndarray) -> np.ndarray:
 
 @lowers("ImageSummary", context=True, host=True)
 def image_summary(ctx, op, tag, tensor):
-    tensor = _host(tensor)
+    summary = _summary_pb2().Summary()
+    add_images(summary, op, _text(_host(tag)), _host(tensor), int(op.attrs["max_images"]),
+               np.asarray(op.attrs["bad_color"], np.uint8).reshape(-1))
+    return _result(summary)
+
+
+def add_images(summary, op, base: str, tensor: np.ndarray, max_images: int, bad_color: np.ndarray) -> None:
+    """TF's AddImages (ImageSummary and WriteImageSummary): PNG values `base/image[/i]` of a 4-D batch."""
     if tensor.ndim != 4 or tensor.shape[3] not in (1, 3, 4):
         raise errors.InvalidArgumentError(
             None, op, f"Tensor must be 4-D with last dim 1, 3, or 4, not {_shape_text(tensor.shape)}")
-    max_images = int(op.attrs["max_images"])
-    bad_color = np.asarray(op.attrs["bad_color"], np.uint8).reshape(-1)
     batch, h, w, depth = tensor.shape
     if tensor.dtype != np.uint8 and bad_color.size < depth:
         raise errors.InvalidArgumentError(
             None, op, f"expected depth <= bad_color.size, got depth = {depth}, bad_color.size = {bad_color.size}")
-    base = _text(_host(tag))
-    summary = _summary_pb2().Summary()
     for i in range(min(max_images, batch)):
         pixels = tensor[i].reshape(h * w, depth)
         if tensor.dtype != np.uint8:
@@ -236,7 +239,6 @@ def image_summary(ctx, op, tag, tensor):
         value = summary.value.add(tag=f"{base}/image/{i}" if max_images > 1 else f"{base}/image")
         value.image.height, value.image.width, value.image.colorspace = h, w, depth
         value.image.encoded_image_string = encode_png(pixels.reshape(h, w, depth))
-    return _result(summary)
 
 
 def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
@@ -251,7 +253,17 @@ def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
 
 @lowers("AudioSummaryV2", context=True, host=True)
 def audio_summary(ctx, op, tag, tensor, sample_rate):
-    tensor, sample_rate = _host(tensor), float(_host(sample_rate))
+    sample_rate = float(_host(sample_rate))
+    summary = _summary_pb2().Summary()
+    add_audio(summary, op, _text(_host(tag)), _host(tensor), sample_rate, int(op.attrs["max_outputs"]),
+              int(sample_rate))
+    return _result(summary)
+
+
+def add_audio(summary, op, base: str, tensor: np.ndarray, sample_rate: float, max_outputs: int,
+              wav_rate: int) -> None:
+    """TF's audio values `base/audio[/i]` (AudioSummaryV2 and WriteAudioSummary): `wav_rate` is the WAV
+    header's integer rate, which the two kernels round differently."""
     if sample_rate <= 0:
         raise errors.InvalidArgumentError(None, op, "sample_rate must be > 0")
     if tensor.ndim not in (2, 3):
@@ -259,9 +271,6 @@ def audio_summary(ctx, op, tag, tensor, sample_rate):
             None, op, f"Tensor must be 3-D or 2-D, got: {_shape_text(tensor.shape)}")
     if tensor.ndim == 2:
         tensor = tensor[:, :, None]
-    max_outputs = int(op.attrs["max_outputs"])
-    base = _text(_host(tag))
-    summary = _summary_pb2().Summary()
     batch, frames, channels = tensor.shape
     for i in range(min(max_outputs, batch)):
         value = summary.value.add(tag=f"{base}/audio/{i}" if max_outputs > 1 else f"{base}/audio")
@@ -269,8 +278,7 @@ def audio_summary(ctx, op, tag, tensor, sample_rate):
         value.audio.num_channels = channels
         value.audio.length_frames = frames
         value.audio.content_type = "audio/wav"
-        value.audio.encoded_audio_string = encode_wav(tensor[i], int(sample_rate))
-    return _result(summary)
+        value.audio.encoded_audio_string = encode_wav(tensor[i], wav_rate)
 
 
 def tensor_content_proto(value: np.ndarray):
