@@ -960,6 +960,10 @@ class _Overlay(dict):
         # first op, CountUpTo's atomic counter): TF never undoes them either, so they go to the session.
         self._base[key] = value
 
+    def pop(self, key, *default):
+        # likewise a deletion (a summary writer's CloseSummaryWriter deletes its resource, as TF's)
+        return self._base.pop(key, *default)
+
     def items(self):
         merged = dict(self._base)
         merged.update(self._staged)

@@ -344,3 +344,141 @@ def test_db_writer_op_is_not_implemented():
         with tf.Session() as sess:
             with pytest.raises(NotImplementedError, match="CreateSummaryDbWriter"):
                 sess.run(op)
+
+
+# --- GraphDefs across: TF's run in graphcompat, graphcompat's run in TF -------------------------------------
+def _cross_program(lib, s):
+    with lib.variable_scope("", use_resource=False):
+        step = lib.train.get_or_create_global_step()
+    with s.record_summaries_every_n_global_steps(2):
+        a = s.scalar("loss", lib.cast(step, lib.float32) / 4.0)
+    with s.always_record_summaries():
+        b = s.histogram("h", lib.constant([1.0, 2.0, 2.5]), step=step)
+        c = s.image("im", lib.reshape(lib.cast(step, lib.float32) * lib.ones([2, 2, 2, 1]), [2, 2, 2, 1]),
+                    max_images=1, step=step)
+    return [a.name, b.name, c.name], lib.assign_add(step, 1).name
+
+
+def _run_graph_def(lib, graph_def, fetches, inc, runs=4):
+    with lib.Graph().as_default():
+        lib.import_graph_def(graph_def, name="")
+        with lib.Session() as sess:
+            sess.run("global_step/Assign")
+            sess.run("CreateSummaryFileWriter")
+            for _ in range(runs):
+                sess.run(fetches)
+                sess.run(inc)
+            sess.run("FlushSummaryWriter")
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("writer_lib", ["tf", "graphcompat"])
+def test_graph_defs_run_in_the_other(tmp_path, writer_lib):
+    """TF's GraphDef (If with a Write op in its branch function) runs in graphcompat and graphcompat's in TF:
+    the same events either way."""
+    tf1 = oracle.tf1()
+    lib, s = (tf1, _tf_s2()) if writer_lib == "tf" else (tf, s2)
+    graph = lib.Graph()
+    with graph.as_default():
+        writer = s.create_file_writer(str(tmp_path / "run"))
+        with writer.as_default():
+            fetches, inc = _cross_program(lib, s)
+    graph_def = graph.as_graph_def()
+    if writer_lib == "graphcompat":  # TF parses graphcompat's GraphDef from its bytes
+        from tensorflow.core.framework import graph_pb2
+        graph_def = graph_pb2.GraphDef.FromString(graph_def.SerializeToString())
+    _run_graph_def(tf1, graph_def, fetches, inc)
+    tf_events = _normalized(_events(tmp_path / "run"))
+    for path in glob.glob(str(tmp_path / "run" / "*")):
+        os.remove(path)
+    from tensorboard.compat.proto import graph_pb2 as tb_graph_pb2
+    _run_graph_def(tf, tb_graph_pb2.GraphDef.FromString(graph_def.SerializeToString()), fetches, inc)
+    got = _events(tmp_path / "run")
+    assert _normalized(got) == tf_events
+    assert sorted({e.step for e in got if e.summary.value[:1] and e.summary.value[0].tag == "loss"}) == [0, 2]
+
+
+@pytest.mark.oracle
+def test_tf2_summary_events_equal_generic(tmp_path):
+    """TF 2's tf.summary.scalar / text in graph mode (WriteSummary with plugin metadata): graphcompat's generic
+    summaries with the same tensor and metadata write the same events."""
+    tf1 = oracle.tf1()
+    import tensorflow as tf2
+    graph = tf1.Graph()
+    with graph.as_default():
+        writer = tf2.compat.v2.summary.create_file_writer(str(tmp_path / "tf"))
+        with writer.as_default():
+            ops = [tf2.compat.v2.summary.scalar("loss", tf1.constant(2, tf1.int32), step=3),
+                   tf2.compat.v2.summary.text("txt", tf1.constant(["a", "b"]), step=4)]
+        with tf1.Session() as sess:
+            sess.run(writer.init())
+            sess.run(ops)
+            sess.run(writer.flush())
+
+    def plugin(name):
+        return summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=name))
+    with tf.Graph().as_default():
+        writer = s2.create_file_writer(str(tmp_path / "gc"))
+        with writer.as_default(), s2.always_record_summaries():
+            ops = [s2.generic("loss", tf.cast(tf.constant(2, tf.int32), tf.float32), metadata=plugin("scalars"),
+                              step=3),
+                   s2.generic("txt", tf.constant(["a", "b"]), metadata=plugin("text"), step=4)]
+        with tf.Session() as sess:
+            sess.run(writer.init())
+            sess.run(ops)
+            sess.run(writer.flush())
+    assert _normalized(_events(tmp_path / "gc")) == _normalized(_events(tmp_path / "tf"))
+
+
+@pytest.mark.oracle
+def test_not_found_texts_with_other_resources(tmp_path):
+    """Once the session's container holds anything (an initialized variable), TF names the missing resource."""
+    tf_s2 = _tf_s2()
+
+    def program(lib, s):
+        graph = lib.Graph()
+        with graph.as_default():
+            v = lib.Variable(1.0, use_resource=False)
+            writer = s.create_file_writer(str(tmp_path))
+            with writer.as_default(), s.always_record_summaries():
+                op = s.scalar("x", 1.0, step=1)
+            with lib.Session() as sess:
+                sess.run(v.initializer)
+                with pytest.raises(lib.errors.NotFoundError) as info:
+                    sess.run(op)
+        return info.value.message
+    assert (f"Resource localhost/logdir:{tmp_path}/N10tensorflow22SummaryWriterInterfaceE does not "
+            "exist.") in program(oracle.tf1(), tf_s2)
+    assert program(tf, s2) == (f"Resource localhost/logdir:{tmp_path}/N10tensorflow22SummaryWriterInterfaceE "
+                               "does not exist.")
+
+
+def test_close_in_a_compiled_step_deletes_the_writer(tmp_path):
+    """A close that runs after a step's compiled part (a host tail) deletes the resource all the same."""
+    graph, writer = _writer_program(tmp_path)
+    with graph.as_default():
+        v = tf.Variable(1.0)
+        with writer.as_default(), s2.always_record_summaries():
+            op = s2.scalar("v", v, step=1)
+        with tf.Session() as sess:
+            sess.run([v.initializer, writer.init()])
+            sess.run([v.assign_add(1.0), op])
+            sess.run([v.assign_add(1.0), writer.close()])
+            with pytest.raises(tf.errors.NotFoundError, match="N10tensorflow22SummaryWriterInterfaceE does not exist"):
+                sess.run(op)
+    assert len(_events(tmp_path)) == 2
+
+
+def test_dropped_session_flushes(tmp_path):
+    graph, writer = _writer_program(tmp_path)
+    with graph.as_default():
+        with writer.as_default(), s2.always_record_summaries():
+            op = s2.scalar("x", 1.0, step=1)
+        sess = tf.Session()
+        sess.run(writer.init())
+        sess.run(op)
+        assert len(_events(tmp_path)) == 1
+        del sess
+        import gc
+        gc.collect()
+    assert len(_events(tmp_path)) == 2

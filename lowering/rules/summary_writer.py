@@ -48,6 +48,13 @@ class _SessionWriter:
     def on_session_close(self) -> None:
         self.writer.close()
 
+    def __del__(self):
+        # a Session dropped without close(): TF's ~SummaryFileWriter still flushes what is queued
+        try:
+            self.writer.close()
+        except Exception:  # never raise from a finalizer (interpreter shutdown, a full disk)
+            pass
+
 
 def _event_pb2():
     from tensorboard.compat.proto import event_pb2
@@ -83,7 +90,7 @@ def _container_exists(ctx, container: str) -> bool:
     store = _store(ctx)
     if ("summary writer container", container) in store:
         return True
-    return container == _CONTAINER and any(not (isinstance(k, tuple) and k and k[0] == "rng") for k in store)
+    return container == _CONTAINER and any(not (isinstance(k, tuple) and k and k[0] == "rng") for k, _ in store.items())
 
 
 def _scalar(value, op, what: str):
