@@ -482,3 +482,29 @@ def test_dropped_session_flushes(tmp_path):
         import gc
         gc.collect()
     assert len(_events(tmp_path)) == 2
+
+
+def test_flush_millis_zero_writes_every_event(tmp_path):
+    graph = tf.Graph()
+    with graph.as_default():
+        writer = s2.create_file_writer(str(tmp_path), max_queue=100, flush_millis=0)
+        with writer.as_default(), s2.always_record_summaries():
+            op = s2.scalar("x", 1.0, step=1)
+        with tf.Session() as sess:
+            sess.run(writer.init())
+            sess.run(op)
+            assert len(_events(tmp_path)) == 2
+
+
+@pytest.mark.parametrize("build, value", [
+    (lambda: tf.logical_and(True, tf.constant(False)), False),
+    (lambda: tf.logical_or(tf.constant(False), True), True),
+    (lambda: tf.logical_not(tf.logical_and(True, True)), False),
+    (lambda: tf.logical_and(True, tf.placeholder(tf.bool, [])), None),
+])
+def test_logical_ops_fold_for_smart_cond(build, value):
+    """TF's smart_cond folds a constant predicate (TryEvaluateConstant): the recording condition's LogicalAnd."""
+    from graphcompat.framework.constant_op import constant_value
+    with tf.Graph().as_default():
+        got = constant_value(build())
+    assert (got is None and value is None) or (got is not None and bool(got) == value and got.dtype == np.bool_)
