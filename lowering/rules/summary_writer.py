@@ -147,8 +147,15 @@ def write_summary(ctx, op, writer, step, tensor, tag, summary_metadata):
     _write(out, event)
 
 
+def _check_converter_dtype(values: np.ndarray, op) -> None:
+    """TF's summary converter (TensorValueAt) reads every real, int, bool and complex type but bfloat16."""
+    if values.dtype.name == "bfloat16":
+        raise errors.UnimplementedError(None, op, "SummaryFileWriter bfloat16 not supported.")
+
+
 def _first_value(values, op) -> float:
     flat = np.asarray(values).reshape(-1)
+    _check_converter_dtype(flat, op)
     if flat.size == 0:  # TF's kernel reads element 0 regardless
         raise errors.InvalidArgumentError(None, op, "Scalar summary of an empty tensor")
     return float(np.float32(flat[0].real if np.iscomplexobj(flat) else flat[0]))
@@ -169,6 +176,7 @@ def write_histogram_summary(ctx, op, writer, step, tag, values):
     event = _event(step, op)
     tag = _text(_scalar(tag, op, "tag"))
     flat = np.asarray(values).reshape(-1)
+    _check_converter_dtype(flat, op)
     if flat.dtype.kind == "f":
         bad = ~np.isfinite(flat)
         if bad.any():  # TF checks element by element and names the tag (not the node, as HistogramSummary)
