@@ -517,3 +517,37 @@ def test_logical_ops_fold_for_smart_cond(build, value):
     with tf.Graph().as_default():
         got = constant_value(build())
     assert (got is None and value is None) or (got is not None and bool(got) == value and got.dtype == np.bool_)
+
+
+@pytest.mark.oracle
+def test_file_writer_with_a_session_writes_through_the_graph(tmp_path):
+    """tf.summary.FileWriter(logdir, session=sess) is TF's EventFileWriterV2: ops under `filewriter/` in the
+    session's graph (an ImportEvent per event), the resource writer's file."""
+    tf1 = oracle.tf1()
+
+    def program(lib, logdir):
+        graph = lib.Graph()
+        with graph.as_default():
+            x = lib.placeholder(lib.float32, [], name="x")
+            summ = lib.summary.scalar("x", x)
+            with lib.Session() as sess:
+                writer = lib.summary.FileWriter(str(logdir), session=sess)
+                for step in range(3):
+                    writer.add_summary(sess.run(summ, {x: step / 2}), step)
+                writer.add_session_log(lib.SessionLog(status=lib.SessionLog.START), 3)
+                writer.flush()
+                writer.close()
+                writer.add_summary(sess.run(summ, {x: 9.0}), 9)  # closed: dropped (TF warns)
+        return [(n.name, n.op) for n in graph.as_graph_def().node]
+    got_nodes = program(tf, tmp_path / "gc")
+    assert got_nodes == program(tf1, tmp_path / "tf")
+    assert ("filewriter/ImportEvent", "ImportEvent") in got_nodes
+    (name,) = os.listdir(tmp_path / "gc")
+    assert re.search(rf"\.{os.getpid()}\.\d+\.v2$", name), name
+
+    def rows(logdir):
+        events = _events(logdir)
+        for e in events:
+            e.wall_time = 0
+        return [e.SerializeToString(deterministic=True) for e in events]
+    assert rows(tmp_path / "gc") == rows(tmp_path / "tf")

@@ -88,6 +88,73 @@ def _write_events(q: queue.Queue, event_writer: EventFileWriter, errors: list) -
             q.task_done()
 
 
+class _InCaller:
+    """The _EventQueue interface without a thread: a session's writer runs its ops in the caller, as TF's."""
+
+    def __init__(self, event_writer):
+        self._event_writer = event_writer
+
+    def put(self, record: Union[bytes, Callable[[], bytes]]) -> None:
+        self._event_writer.add_event(record() if callable(record) else record)
+
+    def drain(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class _SessionEventWriter:
+    """TF's EventFileWriterV2: a `tf.contrib.summary` file writer in the session's graph (ops under `filewriter/`),
+    each event written by running its ImportEvent op; the resource is shared by logdir, so its arguments only
+    count when it is created."""
+
+    def __init__(self, session, logdir: str, max_queue: int, flush_secs: float, filename_suffix: Optional[str]):
+        from graphcompat.framework import dtypes as _dt
+        from graphcompat.framework.constant_op import constant
+        from graphcompat.io.gfile import makedirs
+        from graphcompat.ops.array_ops import placeholder_with_default
+        from graphcompat.summary import summary_ops_v2
+        self._session = session
+        self._logdir = logdir
+        self._closed = False
+        makedirs(logdir)
+        with session.graph.as_default():
+            with _ops.name_scope("filewriter"):
+                writer = summary_ops_v2.create_file_writer(logdir=logdir, max_queue=max_queue,
+                                                           flush_millis=flush_secs * 1000,
+                                                           filename_suffix=filename_suffix)
+                with summary_ops_v2.always_record_summaries(), writer.as_default():
+                    self._event_placeholder = placeholder_with_default(constant("unused", _dt.string), shape=[])
+                    self._add_event_op = summary_ops_v2.import_event(self._event_placeholder)
+                self._init_op = writer.init()
+                self._flush_op = writer.flush()
+                self._close_op = writer.close()
+            session.run(self._init_op)
+
+    def get_logdir(self) -> str:
+        return self._logdir
+
+    def add_event(self, event) -> None:
+        if not self._closed:
+            data = event if isinstance(event, (bytes, bytearray)) else event.SerializeToString()
+            self._session.run(self._add_event_op, feed_dict={self._event_placeholder: bytes(data)})
+
+    def flush(self) -> None:
+        self._session.run(self._flush_op)
+
+    def close(self) -> None:
+        if not self._closed:
+            self.flush()
+            self._session.run(self._close_op)
+            self._closed = True
+
+    def reopen(self) -> None:
+        if self._closed:
+            self._closed = False
+            self._session.run(self._init_op)
+
+
 @atexit.register
 def _drain_all_at_exit() -> None:
     # Registered after formats.events' own exit flush, so it runs first (atexit is last in, first out).
@@ -122,13 +189,15 @@ class FileWriter:
 
     def __init__(self, logdir, graph=None, max_queue: int = 10, flush_secs: float = 120, graph_def=None,
                  filename_suffix: Optional[str] = None, session=None):
-        # `session` selects TF's resource-based writer in TF; the file contents are the same, so the
-        # session is only remembered.
+        # `session` selects TF's resource-based writer (EventFileWriterV2): ops of that session's graph write
+        # the events, in the caller's thread
         self._session = session
-        self.event_writer = EventFileWriter(str(logdir), max_queue, flush_secs, filename_suffix or "")
+        if session is not None:
+            self.event_writer = _SessionEventWriter(session, str(logdir), max_queue, flush_secs, filename_suffix)
+        else:
+            self.event_writer = EventFileWriter(str(logdir), max_queue, flush_secs, filename_suffix or "")
         self._max_queue = max_queue
-        self._events = _EventQueue(self.event_writer, max_queue)
-        weakref.finalize(self, self._events.stop_later)
+        self._events = self._new_queue()
         self._closed = False
         self._session_run_tags: dict = {}
         self._seen_summary_tags: set = set()
@@ -138,6 +207,13 @@ class FileWriter:
             from graphcompat.training import meta_graph
             as_def = graph.as_graph_def(add_shapes=True) if isinstance(graph, _ops.Graph) else graph
             self.add_meta_graph(meta_graph.create_meta_graph_def(graph_def=graph_def or as_def))
+
+    def _new_queue(self):
+        if self._session is not None:
+            return _InCaller(self.event_writer)
+        events = _EventQueue(self.event_writer, self._max_queue)
+        weakref.finalize(self, events.stop_later)
+        return events
 
     # --- context manager ----------------------------------------------------------------------
     def __enter__(self) -> "FileWriter":
@@ -257,8 +333,7 @@ class FileWriter:
         if not self._closed:
             return
         self.event_writer.reopen()
-        self._events = _EventQueue(self.event_writer, self._max_queue)
-        weakref.finalize(self, self._events.stop_later)
+        self._events = self._new_queue()
         self._closed = False
 
 
