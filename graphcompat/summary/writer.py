@@ -8,6 +8,10 @@ As in TF, a FileWriter hands each event to a writer thread: `add_summary` parses
 in order, so a training loop that writes summaries every step does not wait for the file. `flush()`
 returns once every event added before it is written and flushed to the operating system; `close()`
 drains the queue, closes the file and ends the thread (pending events are also drained at exit).
+
+`FileWriter(logdir, session=sess)` is TF's other writer (EventFileWriterV2): it records a tf.contrib.summary file
+writer in the session's graph (ops under `filewriter/`) and writes each event by running its ImportEvent op in
+the caller's thread, into the resource writer's file (graphcompat/summary/summary_ops_v2.py).
 """
 from __future__ import annotations
 
