@@ -520,6 +520,7 @@ def test_logical_ops_fold_for_smart_cond(build, value):
 
 
 @pytest.mark.oracle
+@pytest.mark.filterwarnings("ignore:Attempting to use a closed FileWriter")
 def test_file_writer_with_a_session_writes_through_the_graph(tmp_path):
     """tf.summary.FileWriter(logdir, session=sess) is TF's EventFileWriterV2: ops under `filewriter/` in the
     session's graph (an ImportEvent per event), the resource writer's file."""
