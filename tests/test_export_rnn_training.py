@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from tests import _export_roundtrip as roundtrip
 from tests import oracle
 
 X = np.random.RandomState(0).randn(2, 4, 3).astype(np.float32)
@@ -229,32 +230,15 @@ def _steps(sess, graph, steps: int = STEPS) -> list:
 
 
 def _train_and_export(tmp_path, model, resource: bool):
-    g = tf.Graph()
-    with g.as_default():
-        _build(tf, model, resource)
-        saver = tf.train.Saver()
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            prefix = saver.save(sess, os.path.join(str(tmp_path), "model"))
-            want = _steps(sess, g)
-    return g, prefix, want
+    return roundtrip.train_and_export(tmp_path, lambda: _build(tf, model, resource), _steps)
 
 
 def _import_and_train(lib, prefix: str) -> list:
-    graph = lib.Graph()
-    with graph.as_default():
-        saver = lib.train.import_meta_graph(prefix + ".meta")
-        with lib.Session(graph=graph) as sess:
-            saver.restore(sess, prefix)
-            return _steps(sess, graph)
+    return roundtrip.import_and_train(lib, prefix, _steps)
 
 
 def _assert_same(got: list, want: list) -> None:
-    assert len(got) == len(want)
-    for k, (g, w) in enumerate(zip(got, want)):
-        assert len(g) == len(w)
-        for a, b in zip(g, w):
-            np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6, err_msg=f"step {k}")
+    roundtrip.assert_same(got, want, atol=2e-6)
 
 
 @pytest.mark.oracle

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import graphcompat as tf
+from tests import _export_roundtrip as roundtrip
 from tests import oracle
 
 W0 = np.array([[0.5, -0.2, 0.1], [0.3, 0.2, -0.4], [0.1, 0.1, 0.3]], np.float32)
@@ -144,30 +145,15 @@ def _steps(sess, graph, steps: int = STEPS) -> list:
 
 
 def _train_and_export(tmp_path, model, optimizer="sgd"):
-    g = tf.Graph()
-    with g.as_default():
-        _build(tf, model, optimizer)
-        saver = tf.train.Saver()
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            prefix = saver.save(sess, os.path.join(str(tmp_path), "model"))
-            want = _steps(sess, g)
-    return g, prefix, want
+    return roundtrip.train_and_export(tmp_path, lambda: _build(tf, model, optimizer), _steps)
 
 
 def _import_and_train(lib, prefix: str) -> list:
-    graph = lib.Graph()
-    with graph.as_default():
-        saver = lib.train.import_meta_graph(prefix + ".meta")
-        with lib.Session(graph=graph) as sess:
-            saver.restore(sess, prefix)
-            return _steps(sess, graph)
+    return roundtrip.import_and_train(lib, prefix, _steps)
 
 
 def _assert_same(got: list, want: list) -> None:
-    for k, (g, w) in enumerate(zip(got, want)):
-        for a, b in zip(g, w):
-            np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6, err_msg=f"step {k}")
+    roundtrip.assert_same(got, want, atol=1e-6)
 
 
 @pytest.mark.oracle
