@@ -46,13 +46,15 @@ def _with_rank(ctx: InferenceContext, i: int, rank: int) -> _ts.TensorShape:
 def _forward_shape(v3: bool):
     def shape(ctx: InferenceContext):
         x = _with_rank(ctx, 0, 3).as_list()
-        h = _with_rank(ctx, 1, 3)
-        c = _with_rank(ctx, 2, 3) if v3 else ctx.shape(2)
+        units = _with_rank(ctx, 1, 3).as_list()[2]
+        h = ctx.shape(1)  # output_h is input_h's shape as given (unknown rank stays unknown)
+        # TF 2.21's V3 also requires a rank-3 input_c of GRU and RNN models, which read none; TF 1.x (whose
+        # tf.contrib.cudnn_rnn layers pass `constant([])` there) did not: graphcompat checks it for LSTM only.
+        c = _with_rank(ctx, 2, 3) if v3 and ctx.attrs["rnn_mode"] == "lstm" else ctx.shape(2)
         _with_rank(ctx, 3, 1)
         if v3:
             _with_rank(ctx, 4, 1)
         dirs = 2 if ctx.attrs["direction"] == "bidirectional" else 1
-        units = h.as_list()[2]
         outputs = [_ts.TensorShape([x[0], x[1], None if units is None else units * dirs]), h,
                    (c if v3 else h) if ctx.attrs["rnn_mode"] == "lstm" else _ts.TensorShape([]),
                    _ts.TensorShape(None)]
@@ -256,8 +258,9 @@ def cudnn_rnn_params_to_canonical(num_layers, num_units, input_size, params, num
     direction by direction, cuDNN's gate order; weights shaped [num_units, width]."""
     attrs = _attrs("CudnnRNNParamsToCanonical", rnn_mode, input_mode, direction, dropout, seed, seed2,
                    num_params=num_params)
-    outputs = apply_op("CudnnRNNParamsToCanonical", [num_layers, num_units, input_size, params], attrs, name=name)
-    return CudnnRNNParamsToCanonical(list(outputs[:attrs["num_params"]]), list(outputs[attrs["num_params"]:]))
+    weights, biases = apply_op("CudnnRNNParamsToCanonical", [num_layers, num_units, input_size, params], attrs,
+                               name=name)
+    return CudnnRNNParamsToCanonical(list(weights), list(biases))
 
 
 def cudnn_rnn_params_to_canonical_v2(num_layers, num_units, input_size, params, num_params_weights: int,
@@ -268,10 +271,9 @@ def cudnn_rnn_params_to_canonical_v2(num_layers, num_units, input_size, params, 
     """`tf.raw_ops.CudnnRNNParamsToCanonicalV2`: ParamsToCanonical with separate weight and bias counts."""
     attrs = _attrs("CudnnRNNParamsToCanonicalV2", rnn_mode, input_mode, direction, dropout, seed, seed2,
                    num_params_weights=num_params_weights, num_params_biases=num_params_biases, num_proj=num_proj)
-    outputs = apply_op("CudnnRNNParamsToCanonicalV2", [num_layers, num_units, input_size, params], attrs,
-                       name=name)
-    split = attrs["num_params_weights"]
-    return CudnnRNNParamsToCanonicalV2(list(outputs[:split]), list(outputs[split:]))
+    weights, biases = apply_op("CudnnRNNParamsToCanonicalV2", [num_layers, num_units, input_size, params], attrs,
+                               name=name)
+    return CudnnRNNParamsToCanonicalV2(list(weights), list(biases))
 
 
 def cudnn_rnn_canonical_to_params(num_layers, num_units, input_size, weights, biases, rnn_mode: str = "lstm",
