@@ -467,3 +467,172 @@ def test_dropout_masks_travel_in_reserve_space():
                                                    None, masks)[0], rtol=1e-12)
     for g, w in zip(dgot, want):
         np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-10)
+
+
+# --- tf.contrib.cudnn_rnn: layers, compatible cells, checkpoints ------------------------------------------------
+def _layer_graph(layer_cls, layers, direction="unidirectional", time_major=True, seed=1):
+    tf = graphcompat
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(seed)
+        x = tf.placeholder(tf.float32, [None, None, I])
+        layer = layer_cls(layers, U, direction=direction)
+        outputs, states = layer(x, time_major=time_major)
+    return graph, x, layer, outputs, states
+
+
+def _checkpoint_keys(path: str) -> dict:
+    return dict(graphcompat.train.list_variables(path))
+
+
+def test_layer_builds_tfs_variable_ops_and_checkpoint_names(tmp_path):
+    tf = graphcompat
+    graph, x, layer, outputs, (h, c) = _layer_graph(tf.contrib.cudnn_rnn.CudnnLSTM, 2)
+    with graph.as_default():
+        assert [v.name for v in tf.global_variables()] == ["cudnn_lstm/opaque_kernel:0"]
+        assert layer.trainable_variables == [layer.kernel] and layer.kernel.shape.ndims is None
+        assert outputs.op.type == "CudnnRNN" and outputs.op.name == "cudnn_lstm/CudnnRNN"
+        assert outputs.shape.as_list() == [None, None, U] and h.shape.as_list() == [2, None, U]
+        assert layer.canonical_weight_shapes == [(U, I)] * 4 + [(U, U)] * 4 + [(U, U)] * 8
+        assert layer.canonical_bias_shapes == [[U]] * 16
+        saveables = tf.get_collection(tf.GraphKeys.SAVEABLE_OBJECTS)
+        assert len(saveables) == 1 and saveables[0].name == "cudnn_lstm/opaque_kernel_saveable"
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run(layer.kernel).shape == (_size("lstm", 2, U, I, 1),)
+            path = tf.train.Saver().save(sess, str(tmp_path / "model"))
+    prefix = "cudnn_lstm/rnn/multi_rnn_cell/cell_{}/cudnn_compatible_lstm_cell/"
+    assert _checkpoint_keys(path) == {"cudnn_lstm/opaque_kernel": [_size("lstm", 2, U, I, 1)],
+                                      prefix.format(0) + "kernel": [I + U, 4 * U], prefix.format(0) + "bias": [4 * U],
+                                      prefix.format(1) + "kernel": [2 * U, 4 * U], prefix.format(1) + "bias": [4 * U]}
+
+
+def test_bidirectional_gru_checkpoint_names(tmp_path):
+    tf = graphcompat
+    graph, _, layer, _, _ = _layer_graph(tf.contrib.cudnn_rnn.CudnnGRU, 1, "bidirectional")
+    with graph.as_default(), tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = tf.train.Saver().save(sess, str(tmp_path / "model"))
+    keys = _checkpoint_keys(path)
+    fw = "cudnn_gru/stack_bidirectional_rnn/cell_0/bidirectional_rnn/fw/cudnn_compatible_gru_cell/"
+    bw = fw.replace("/fw/", "/bw/")
+    for side in (fw, bw):
+        assert keys[side + "gates/kernel"] == [I + U, 2 * U] and keys[side + "gates/bias"] == [2 * U]
+        assert keys[side + "candidate/input_projection/kernel"] == [I, U]
+        assert keys[side + "candidate/hidden_projection/kernel"] == [U, U]
+        assert keys[side + "candidate/input_projection/bias"] == [U]
+        assert keys[side + "candidate/hidden_projection/bias"] == [U]
+
+
+@pytest.mark.parametrize("layer_name,cell_name", [("CudnnLSTM", "CudnnCompatibleLSTMCell"),
+                                                  ("CudnnGRU", "CudnnCompatibleGRUCell")])
+def test_compatible_cells_load_the_layers_checkpoint(tmp_path, layer_name, cell_name):
+    """What a CudnnLSTM / CudnnGRU trained and saved runs on the compatible cells (MultiRNNCell in dynamic_rnn
+    under the layer's scope), with the same numbers; and reloads into a new layer."""
+    tf = graphcompat
+    xv = _RNG.randn(T, B, I).astype(np.float32)
+    graph, x, layer, outputs, states = _layer_graph(getattr(tf.contrib.cudnn_rnn, layer_name), 2)
+    with graph.as_default():
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_sum(outputs * outputs))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            before = sess.run(outputs, {x: xv})
+            sess.run(train, {x: xv})
+            want, want_h = sess.run([outputs, states[0]], {x: xv})
+            path = tf.train.Saver().save(sess, str(tmp_path / "model"))
+    assert np.abs(before - want).max() > 1e-3  # the training step moved the opaque buffer
+    with tf.Graph().as_default():
+        xs = tf.placeholder(tf.float32, [T, B, I])
+        with tf.variable_scope(layer.name):
+            cells = [getattr(tf.contrib.cudnn_rnn, cell_name)(U) for _ in range(2)]
+            got, final = tf.nn.dynamic_rnn(tf.nn.rnn_cell.MultiRNNCell(cells), xs, dtype=tf.float32, time_major=True)
+        with tf.Session() as sess:
+            tf.train.Saver().restore(sess, path)
+            got, final = sess.run([got, final], {xs: xv})
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    last_h = [s.h if hasattr(s, "h") else s for s in final]
+    np.testing.assert_allclose(np.stack(last_h), want_h, rtol=1e-5, atol=1e-5)
+    graph, x, _, outputs, _ = _layer_graph(getattr(tf.contrib.cudnn_rnn, layer_name), 2, seed=5)
+    with graph.as_default(), tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        tf.train.Saver().restore(sess, path)
+        np.testing.assert_allclose(sess.run(outputs, {x: xv}), want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.oracle
+def test_tf_written_canonical_checkpoint_loads_into_the_layer(tmp_path):
+    """A checkpoint of canonical weights written by TF (the names CudnnLSTMSaveable writes, plus a stale
+    opaque buffer that the canonical weights override on restore) loads into CudnnLSTM, whose outputs are TF's
+    LSTMCell (forget_bias 0) over those weights."""
+    v1 = oracle.tf1()
+    xv = _RNG.randn(T, B, I).astype(np.float32)
+    graph = v1.Graph()
+    prefix = "cudnn_lstm/rnn/multi_rnn_cell/cell_{}/cudnn_compatible_lstm_cell/"
+    with graph.as_default():
+        kernels = [v1.get_variable(prefix.format(i) + "kernel", initializer=(_RNG.randn(w + U, 4 * U) * 0.3)
+                                   .astype(np.float32)) for i, w in enumerate((I, U))]
+        biases = [v1.get_variable(prefix.format(i) + "bias", initializer=(_RNG.randn(4 * U) * 0.3).astype(np.float32))
+                  for i in range(2)]
+        v1.get_variable("cudnn_lstm/opaque_kernel", initializer=np.full([_size("lstm", 2, U, I, 1)], 9.0, np.float32))
+        tensors = {prefix.format(i) + name: t for i in range(2) for name, t in (("kernel", kernels[i]),
+                                                                              ("bias", biases[i]))}
+
+        def getter(*args, **kwargs):
+            name = kwargs["name"] if "name" in kwargs else args[1]
+            layer = int(name.split("/cell_")[1][0])
+            return tensors[prefix.format(layer) + ("kernel" if name.endswith("kernel") else "bias")]
+        with v1.variable_scope("reference", custom_getter=getter):
+            cells = [v1.nn.rnn_cell.LSTMCell(U, forget_bias=0.0) for _ in range(2)]
+            want, _ = v1.nn.dynamic_rnn(v1.nn.rnn_cell.MultiRNNCell(cells), v1.constant(xv), dtype=v1.float32,
+                                        time_major=True)
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            want = sess.run(want)
+            path = v1.train.Saver().save(sess, str(tmp_path / "tf_model"))
+    tf = graphcompat
+    graph, x, _, outputs, _ = _layer_graph(tf.contrib.cudnn_rnn.CudnnLSTM, 2)
+    with graph.as_default(), tf.Session() as sess:
+        tf.train.Saver().restore(sess, path)
+        np.testing.assert_allclose(sess.run(outputs, {x: xv}), want, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_major_layer_uses_v3():
+    """time_major=False runs CudnnRNNV3 with Fill'ed lengths; states are batch-major too. (TF's layer sizes its
+    zero state from the input's dimension 1 whatever the layout, so without an initial state the kernel
+    refuses it: TF's error.)"""
+    tf = graphcompat
+    xv = _RNG.randn(B, T, I).astype(np.float32)
+    graph, x, layer, outputs, states = _layer_graph(tf.contrib.cudnn_rnn.CudnnRNNTanh, 1, time_major=False)
+    with graph.as_default():
+        assert outputs.op.type == "CudnnRNNV3" and not outputs.op.get_attr("time_major")
+        assert [i.op.type for i in outputs.op.inputs][4] == "Fill"
+        batch_major, _ = layer(x, initial_state=(tf.zeros([B, 1, U]),), time_major=False)
+        time_major, _ = layer(tf.transpose(x, [1, 0, 2]))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got, want = sess.run([batch_major, time_major], {x: xv})
+            with pytest.raises(errors.InvalidArgumentError, match=r"Invalid input_h shape: \[1,5,6\] \[3,5,6\]"):
+                sess.run(outputs, {x: xv})
+    np.testing.assert_allclose(got, np.transpose(want, [1, 0, 2]), rtol=1e-6, atol=1e-6)
+
+
+def test_functional_helpers():
+    tf = graphcompat
+    ops = tf.contrib.cudnn_rnn.cudnn_rnn_ops
+    with tf.Graph().as_default():
+        size = ops.cudnn_rnn_opaque_params_size("gru", 2, U, I, direction="bidirectional")
+        assert size.dtype == tf.int32 and size.shape.ndims == 0
+        model = ops.CudnnGRU(2, U, I, direction="bidirectional")
+        params = tf.random_normal([_size("gru", 2, U, I, 2)])
+        weights, biases = model.params_to_canonical(params)
+        back = model.canonical_to_params(weights, biases)
+        out, h = model(tf.zeros([T, B, I]), tf.zeros([4, B, U]), params)
+        with tf.Session() as sess:
+            n, p, b, (o, hv) = sess.run([size, params, back, (out, h)])
+    assert n == _size("gru", 2, U, I, 2)
+    np.testing.assert_array_equal(p, b)
+    assert o.shape == (T, B, 2 * U) and hv.shape == (4, B, U)
+    with pytest.raises(ValueError, match="Invalid direction: sideways"):
+        ops.cudnn_rnn_opaque_params_size("gru", 1, U, I, direction="sideways")
+    with pytest.raises(NotImplementedError, match="num_proj"):
+        ops.CudnnLSTM(1, U, I, num_proj=3)
