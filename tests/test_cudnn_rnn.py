@@ -636,3 +636,37 @@ def test_functional_helpers():
         ops.cudnn_rnn_opaque_params_size("gru", 1, U, I, direction="sideways")
     with pytest.raises(NotImplementedError, match="num_proj"):
         ops.CudnnLSTM(1, U, I, num_proj=3)
+
+
+@pytest.mark.oracle
+def test_graph_def_tf_wrote_runs():
+    """TF builds (without running: no CPU kernel) a CudnnRNNV2 GRU and its gradient, which TF's registry
+    records as CudnnRNNBackpropV2; the GraphDef imports and runs in graphcompat with the numbers of
+    graphcompat's own graph."""
+    v1 = oracle.tf1()
+    model = Model("gru", 2, U, I, 2)
+    values = _case_values("gru", model, np.float32)
+
+    def build(tf, raw):
+        x, h0, params = (tf.constant(values[k], name=k) for k in ("x", "h0", "params"))
+        out = raw(input=x, input_h=h0, input_c=tf.constant([], tf.float32), params=params, rnn_mode="gru",
+                  direction="bidirectional")
+        loss = tf.reduce_sum(out[0] * values["weights"][0])
+        return [out[0], out[1]] + tf.gradients(loss, [x, h0, params])
+
+    graph = v1.Graph()
+    with graph.as_default():
+        fetches = build(v1, v1.raw_ops.CudnnRNNV2)
+        assert "CudnnRNNBackpropV2" in {op.type for op in graph.get_operations()}
+        graph_def = graph.as_graph_def()
+        names = [t.name for t in fetches]
+    tf = graphcompat
+    with tf.Graph().as_default():
+        imported = tf.import_graph_def(graph_def, return_elements=names, name="")
+        with tf.Session() as sess:
+            got = sess.run(imported)
+    with tf.Graph().as_default():
+        want_fetches = build(tf, cudnn_rnn_ops.cudnn_rnnv2)
+        with tf.Session() as sess:
+            want = sess.run(want_fetches)
+    oracle.assert_same_values(got, want, rtol=1e-6, atol=1e-6, label="imported")

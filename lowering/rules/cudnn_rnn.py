@@ -144,13 +144,12 @@ def _reverse_within(x, lengths):
     return jnp.take_along_axis(x, index[:, :, None], axis=0)
 
 
-def _run_direction(x, h0, c0, weights, rnn_mode: str, lengths, reverse: bool):
-    """(outputs [time, batch, units], h, c) of one pseudo layer over the time-major x."""
+def _run_direction(x, h0, c0, weights, rnn_mode: str, lengths):
+    """(outputs [time, batch, units], h, c) of one pseudo layer over the time-major x (the backward direction
+    gets its input reversed within each length, and reverses its outputs back)."""
     w, r, b_w, b_r = weights
     units = h0.shape[-1]
     step = _step(rnn_mode, units)
-    if reverse:
-        x = _reverse_within(x, lengths)
     projected = _gemm(x, w.T) + b_w
     steps = jnp.arange(x.shape[0])
 
@@ -164,8 +163,6 @@ def _run_direction(x, h0, c0, weights, rnn_mode: str, lengths, reverse: bool):
         return state, jnp.where(running, h, jnp.zeros_like(h))
 
     (h, c), outputs = lax.scan(body, (h0, c0), (steps, projected))
-    if reverse:
-        outputs = _reverse_within(outputs, lengths)
     return outputs, h, c
 
 
@@ -183,19 +180,28 @@ def forward(x, h0, c0, params, model: Model, lengths=None, masks=None) -> tuple:
     """(output [time, batch, dirs*units], h [layers*dirs, batch, units], c like h) of the time-major x."""
     hs, cs = [], []
     layer_input = x
+    dirs = model.num_dirs
     for layer in range(model.num_layers):
         if layer and masks is not None:
             layer_input = layer_input * masks[layer - 1]
-        outputs = []
-        for direction in range(model.num_dirs):
-            index = layer * model.num_dirs + direction
-            out, h, c = _run_direction(layer_input, h0[index], c0[index], _pseudo_layer(params, model, layer, direction),
-                                       model.rnn_mode, lengths, reverse=direction == 1)
-            outputs.append(out)
-            hs.append(h)
-            cs.append(c)
-        layer_input = outputs[0] if len(outputs) == 1 else jnp.concatenate(outputs, axis=-1)
-    return layer_input, jnp.stack(hs), jnp.stack(cs)
+        first = layer * dirs
+        if dirs == 1:
+            out, h, c = _run_direction(layer_input, h0[first], c0[first], _pseudo_layer(params, model, layer, 0),
+                                       model.rnn_mode, lengths)
+            hs.append(h[None])
+            cs.append(c[None])
+            layer_input = out
+            continue
+        # Both directions of a layer have the same shapes: one scan over them (vmapped), half the compile.
+        weights = [_pseudo_layer(params, model, layer, d) for d in range(dirs)]
+        stacked = tuple(jnp.stack(parts) for parts in zip(*weights))
+        inputs = jnp.stack([layer_input, _reverse_within(layer_input, lengths)])
+        out, h, c = jax.vmap(lambda x, h, c, w: _run_direction(x, h, c, w, model.rnn_mode, lengths))(
+            inputs, h0[first:first + dirs], c0[first:first + dirs], stacked)
+        hs.append(h)
+        cs.append(c)
+        layer_input = jnp.concatenate([out[0], _reverse_within(out[1], lengths)], axis=-1)
+    return layer_input, jnp.concatenate(hs), jnp.concatenate(cs)
 
 
 # --- the kernels' checks (ExtractForwardInput), static: shapes are known while tracing --------------------
