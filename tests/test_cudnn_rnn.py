@@ -209,8 +209,8 @@ _CASES = [pytest.param(mode, direction, layers, marks=() if (mode, direction, la
 _V3_FAST = {("lstm", "bidirectional", True), ("gru", "unidirectional", False)}
 _V3_CASES = [pytest.param(mode, direction, time_major,
                           marks=() if (mode, direction, time_major) in _V3_FAST else pytest.mark.slow)
-             for mode, direction in (("lstm", "bidirectional"), ("gru", "unidirectional"), ("rnn_relu", "bidirectional"),
-                                     ("gru", "bidirectional"))
+             for mode, direction in (("lstm", "bidirectional"), ("gru", "unidirectional"),
+                                     ("rnn_relu", "bidirectional"), ("gru", "bidirectional"))
              for time_major in (True, False)]
 
 
