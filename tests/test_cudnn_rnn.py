@@ -670,3 +670,31 @@ def test_graph_def_tf_wrote_runs():
         with tf.Session() as sess:
             want = sess.run(want_fetches)
     oracle.assert_same_values(got, want, rtol=1e-6, atol=1e-6, label="imported")
+
+
+@pytest.mark.oracle
+def test_conversion_ops_static_shapes_names_and_errors_are_tfs():
+    v1 = oracle.tf1()
+
+    def build(tf, gen):
+        p = tf.placeholder(tf.float32, [None])
+        size = gen["size"](num_layers=2, num_units=U, input_size=I, T=tf.float32, S=tf.int64)
+        weights, biases = gen["to_canonical"](num_layers=2, num_units=U, input_size=I, params=p, num_params=8)
+        back = gen["to_params"](num_layers=2, num_units=U, input_size=I, weights=weights, biases=biases)
+        return [(t.name, t.dtype.name, t.shape.as_list()) for t in [size] + list(weights) + list(biases) + [back]]
+
+    ours = {"size": cudnn_rnn_ops.cudnn_rnn_params_size, "to_canonical": cudnn_rnn_ops.cudnn_rnn_params_to_canonical,
+            "to_params": cudnn_rnn_ops.cudnn_rnn_canonical_to_params}
+    tfs = {"size": v1.raw_ops.CudnnRNNParamsSize, "to_canonical": v1.raw_ops.CudnnRNNParamsToCanonical,
+           "to_params": v1.raw_ops.CudnnRNNCanonicalToParams}
+    with graphcompat.Graph().as_default():
+        got = build(graphcompat, ours)
+    with v1.Graph().as_default():
+        want = build(v1, tfs)
+    assert got == want
+    for lib, gen in ((v1, tfs), (graphcompat, ours)):
+        with lib.Graph().as_default():
+            with pytest.raises(ValueError, match="Shape must be rank 0 but is rank 1"):
+                gen["size"](num_layers=[2], num_units=U, input_size=I, T=lib.float32, S=lib.int32)
+            with pytest.raises(ValueError, match="Shape must be rank 1 but is rank 2"):
+                gen["to_canonical"](num_layers=2, num_units=U, input_size=I, params=lib.zeros([2, 2]), num_params=8)
