@@ -698,3 +698,23 @@ def test_conversion_ops_static_shapes_names_and_errors_are_tfs():
                 gen["size"](num_layers=[2], num_units=U, input_size=I, T=lib.float32, S=lib.int32)
             with pytest.raises(ValueError, match="Shape must be rank 1 but is rank 2"):
                 gen["to_canonical"](num_layers=2, num_units=U, input_size=I, params=lib.zeros([2, 2]), num_params=8)
+
+
+def test_adam_slots_of_the_opaque_buffer():
+    """The opaque variable's shape is unknown: slot_creator gives its Adam slots zeros shaped like its value."""
+    tf = graphcompat
+    graph, x, layer, outputs, _ = _layer_graph(tf.contrib.cudnn_rnn.CudnnGRU, 1)
+    with graph.as_default():
+        optimizer = tf.train.AdamOptimizer(0.01)
+        loss = tf.reduce_mean(outputs * outputs)
+        train = optimizer.minimize(loss)
+        m = optimizer.get_slot(layer.kernel, "m")
+        assert m.name == "cudnn_gru/opaque_kernel/Adam:0" and m.shape.ndims is None
+        xv = _RNG.randn(T, B, I).astype(np.float32)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            first = sess.run(loss, {x: xv})
+            for _ in range(3):
+                sess.run(train, {x: xv})
+            assert sess.run(m).shape == (_size("gru", 1, U, I, 1),)
+            assert sess.run(loss, {x: xv}) < first
