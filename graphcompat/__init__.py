@@ -37,6 +37,7 @@ from graphcompat.ops import legacy_ops as _legacy_ops  # noqa: F401,E402  (TF 1.
 from graphcompat.ops import ref_handle_ops as _ref_handle_ops  # noqa: F401,E402  (TF 1's ref-handle resource ops)
 from graphcompat.ops import special_functions_ops as _special_functions_ops  # noqa: F401,E402
 from graphcompat.ops import rnn_ops as _rnn_ops  # noqa: F401,E402  (TF's fused RNN kernels: contrib LSTMBlockCell & co.)
+from graphcompat.ops import cudnn_rnn_ops as _cudnn_rnn_ops  # noqa: F401,E402  (TF's cuDNN RNN kernels: contrib.cudnn_rnn)
 from graphcompat.ops import more_tf_ops as _more_tf_ops  # noqa: F401,E402  (op types real TF graphs hold)
 from graphcompat.ops import more_random_ops as _more_random_ops  # noqa: F401,E402  (likewise)
 from graphcompat.ops import more_image_ops as _more_image_ops  # noqa: F401,E402  (likewise)

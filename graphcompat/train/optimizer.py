@@ -213,6 +213,13 @@ class Optimizer:
         return named[_var_key(var)]
 
     def _zeros_slot(self, var, slot_name: str, op_name: str):
+        if _var_key(var) not in self._slot_dict(slot_name) and not var.get_shape().is_fully_defined():
+            # slot_creator.create_zeros_slot: a variable of unknown shape (tf.contrib.cudnn_rnn's opaque buffer)
+            # gets zeros shaped like its value (its initial value while uninitialized)
+            from graphcompat.ops import array_ops
+            source = var.initialized_value() if isinstance(var, _variables.Variable) else var
+            val = array_ops.zeros(array_ops.shape(source), dtype=var.dtype.base_dtype)
+            return self._get_or_make_slot(var, val, slot_name, op_name)
         return self._get_or_make_slot_with_initializer(var, init_ops.zeros_initializer(), var.get_shape(),
                                                        var.dtype.base_dtype, slot_name, op_name)
 

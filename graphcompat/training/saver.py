@@ -42,6 +42,59 @@ def _saver_pb2():
 # ------------------------------------------------------------------------------------------------
 # Variables to save
 # ------------------------------------------------------------------------------------------------
+class SaveSpec:
+    """TF's `BaseSaverBuilder.SaveSpec`: one tensor a SaveableObject writes, under the checkpoint key `name`
+    (`tensor` may be a callable, called when the save graph is built)."""
+
+    def __init__(self, tensor, slice_spec: str, name: str, dtype=None, device=None):
+        self._tensor = tensor
+        self.slice_spec = slice_spec
+        self.name = name
+        self.dtype = dtype if dtype is not None or callable(tensor) else tensor.dtype
+        self.device = device
+
+    @property
+    def tensor(self) -> _ops.Tensor:
+        return self._tensor() if callable(self._tensor) else self._tensor
+
+
+class SaveableObject:
+    """TF's `BaseSaverBuilder.SaveableObject`: something saved as several tensors (its `specs`) and restored
+    by its own `restore(restored_tensors, restored_shapes)`, which returns the op that writes them back
+    (tf.contrib.cudnn_rnn's opaque parameter buffer saves canonical weights this way). The Saver keys it by
+    `name` among the variables and saves each spec under the spec's name."""
+
+    def __init__(self, op, specs, name: str):
+        self.op = op
+        self.specs = list(specs)
+        self.name = name
+
+    @property
+    def optional_restore(self) -> bool:
+        return False
+
+    @property
+    def device(self):
+        return getattr(self.op, "device", None)
+
+    def restore(self, restored_tensors, restored_shapes):
+        raise NotImplementedError("SaveableObject.restore: implemented by subclasses")
+
+
+class BaseSaverBuilder:
+    """The part of TF's `BaseSaverBuilder` that code outside the Saver names: its SaveSpec and SaveableObject."""
+    SaveSpec = SaveSpec
+    SaveableObject = SaveableObject
+
+
+class _SaveableSlot:
+    """Where the restored value of spec `index` of `saveable` goes (instead of a variable ref)."""
+
+    def __init__(self, saveable: SaveableObject, index: int):
+        self.saveable = saveable
+        self.index = index
+
+
 def _ref_and_name(value):
     """(tensor to save, its graph element for assignment or None, default checkpoint key).
 
@@ -93,6 +146,11 @@ def op_list_to_dict(var_list) -> dict:
     var_list = sorted(_flatten(list(var_list)), key=lambda x: getattr(x, "name", ""))
     names: dict = {}
     for var in var_list:
+        if isinstance(var, SaveableObject):
+            if var.name in names:
+                raise ValueError(f"At least two variables have the same name: {var.name}")
+            names[var.name] = var
+            continue
         if _is_partitioned(var):
             if var.name in names:
                 raise ValueError(f"At least two variables have the same name: {var.name}")
@@ -128,6 +186,13 @@ def _saveable_entries(names_to_vars: dict) -> list:
             raise TypeError("names_to_saveables must be a dict mapping string names to trackable operations. "
                             f"Name is not a string: {key}")
         value = names_to_vars[key]
+        if isinstance(value, SaveableObject):
+            if value in seen:
+                raise ValueError(f"The same saveable will be restored with two names: {key}")
+            seen.add(value)
+            entries.extend((spec.name, spec.slice_spec, spec.tensor, _SaveableSlot(value, i))
+                           for i, spec in enumerate(value.specs))
+            continue
         if _is_partitioned(value) or isinstance(value, (list, tuple)):
             slice_name = None
             parts = []
@@ -265,9 +330,16 @@ class Saver:
             restored = checkpoint_ops.restore_v2(filename_tensor, keys, specs,
                                                  [t.dtype.base_dtype for _, _, t, _ in entries])
             assigns = []
+            saveables: dict = {}
             for (key, _, tensor, ref), value in zip(entries, restored):
                 if ref is None:
                     continue  # a plain tensor is saved but has nothing to restore into
+                if isinstance(ref, _SaveableSlot):
+                    saveables.setdefault(ref.saveable, []).append(value)
+                    if len(saveables[ref.saveable]) == len(ref.saveable.specs):  # TF: in the saveable's order
+                        restore = ref.saveable.restore(saveables[ref.saveable], None)
+                        assigns.append(restore.op if isinstance(restore, _ops.Tensor) else restore)
+                    continue
                 with _ops.colocate_with(ref.op):
                     if ref.dtype.base_dtype == _dt.resource:
                         assigns.append(_assign_handle(ref, value))

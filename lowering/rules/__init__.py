@@ -43,5 +43,6 @@ from lowering.rules import legacy  # noqa: F401  (after the families whose rules
 from lowering.rules import ref_handles  # noqa: F401  (after lookup, queues, readers, state, stacks: reuses their rules)
 from lowering.rules import special_functions  # noqa: F401
 from lowering.rules import rnn  # noqa: F401
+from lowering.rules import cudnn_rnn  # noqa: F401
 from lowering.rules import more_tf_ops, more_random, more_image  # noqa: F401  (after the rules they share)
 from lowering.rules import summary_writer  # noqa: F401  (after summary: shares its image, audio and histogram code)
