@@ -87,10 +87,20 @@ def _two_inputs_one_without_gradient(t, h):
     return shifted(h, b)
 
 
+def _recompute_grad(t, h):
+    """tf.recompute_grad: its gradient function re-runs the function and holds a tf.gradients of its own."""
+    return t.recompute_grad(lambda v: t.tanh(v) * 1.5)(h)
+
+
+def _grad_pass_through(t, h):
+    return t.grad_pass_through(lambda v: t.round(v * 2.0) / 2.0)(h)
+
+
 MODELS = {f.__name__.lstrip("_"): f for f in (_clip_gradient, _straight_through_sign, _straight_through_round,
                                                 _registered_gradient_with_capture,
                                                 _registered_gradient_reading_outputs,
-                                                _two_inputs_one_without_gradient)}
+                                                _two_inputs_one_without_gradient, _recompute_grad,
+                                                _grad_pass_through)}
 
 
 def _build(t, model, resource: bool):
@@ -150,8 +160,15 @@ def _assert_same(got: list, want: list) -> None:
             np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6, err_msg=f"step {k}")
 
 
-@pytest.mark.parametrize("resource", [False, True], ids=["ref", "resource"])
-@pytest.mark.parametrize("model", sorted(MODELS))
+# the resource-variable variants and the other re-imports of the models below are marked slow
+FAST_RESOURCE = {"clip_gradient", "registered_gradient_with_capture"}
+FAST_REIMPORT = {"clip_gradient", "straight_through_sign", "registered_gradient_reading_outputs"}
+CASES = [pytest.param(model, resource, id=f"{model}-{'resource' if resource else 'ref'}",
+                      marks=() if not resource or model in FAST_RESOURCE else pytest.mark.slow)
+         for model in sorted(MODELS) for resource in (False, True)]
+
+
+@pytest.mark.parametrize("model, resource", CASES)
 def test_tf_trains_the_export_with_the_users_gradient(model, resource, tmp_path):
     v1 = oracle.tf1()
     prefix, got = _train(tf, MODELS[model], resource, str(tmp_path / "gc"))
@@ -176,7 +193,8 @@ def test_export_leaves_the_graph_and_its_runs_alone(tmp_path):
     assert all(pairs[n] in names for n in wrappers)
 
 
-@pytest.mark.parametrize("model", sorted(MODELS))
+@pytest.mark.parametrize("model", [pytest.param(m, marks=() if m in FAST_REIMPORT else pytest.mark.slow)
+                                   for m in sorted(MODELS)])
 def test_graphcompat_reimports_its_export_with_the_users_gradient(model, tmp_path):
     """graphcompat's importer honours the wrappers' GradientDefs (a custom_gradient whose gradient function
     imports the GradientDef's body), so its re-import trains as the original did."""

@@ -234,3 +234,10 @@ def test_old_parse_example_op_still_imports_and_runs():
         want = sess.run(["old:0", "old:1", "old:2", "old:3"], {"s:0": [EX_1, EX_2]})
     for g_, w in zip(got, want):
         np.testing.assert_array_equal(g_, w)
+
+
+def test_ragged_features_in_sequence_examples_are_refused():
+    for parse in (graphcompat.io.parse_sequence_example, graphcompat.io.parse_single_sequence_example):
+        with pytest.raises(NotImplementedError, match="tf.io.RaggedFeature in tf.io.parse_sequence_example"):
+            parse(graphcompat.constant(["x"] if parse is graphcompat.io.parse_sequence_example else "x"),
+                  context_features={"r": graphcompat.io.RaggedFeature(graphcompat.int64)})

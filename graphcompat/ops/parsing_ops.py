@@ -489,6 +489,7 @@ def parse_single_sequence_example(serialized, context_features=None, sequence_fe
     if not (context_features or sequence_features):
         raise ValueError("Both context_features and sequence_features are None, but at least one should have "
                          "values.")
+    _refuse_ragged_sequence_features(context_features, sequence_features)
     context = _ParseParams(context_features, (VarLenFeature, FixedLenFeature))
     feature_list = _ParseParams(sequence_features, (VarLenFeature, FixedLenSequenceFeature))
     with _ops.name_scope(name, "ParseSingleSequenceExample", [serialized, example_name]):
@@ -506,10 +507,19 @@ def parse_sequence_example(serialized, context_features=None, sequence_features=
     if not (context_features or sequence_features):
         raise ValueError("Both `context_features` and `sequence_features` argument are None, but at least one "
                          "should have values.")
+    _refuse_ragged_sequence_features(context_features, sequence_features)
     context = _ParseParams(context_features, (VarLenFeature, FixedLenFeature))
     feature_list = _ParseParams(sequence_features, (VarLenFeature, FixedLenSequenceFeature))
     with _ops.name_scope(name, "ParseSequenceExample", [serialized, example_names]):
         return _parse_sequence_raw(serialized, example_names, context, feature_list, name)
+
+
+def _refuse_ragged_sequence_features(context_features, sequence_features) -> None:
+    for features in (context_features, sequence_features):
+        for key in sorted(features or {}):
+            if isinstance(features[key], RaggedFeature):
+                raise NotImplementedError(f"tf.io.RaggedFeature in tf.io.parse_sequence_example (feature '{key}'): "
+                                          "graphcompat parses ragged features of tf.train.Example only")
 
 
 def _assert_scalar(value, name: str):
