@@ -197,9 +197,8 @@ def _construct_composite_features(features: dict, parsed: dict) -> dict:
         elif isinstance(f, RaggedFeature):
             rt = parsed[key if f.value_key is None else f.value_key]
             if isinstance(rt, RaggedTensor):
-                if f.partitions:
-                    raise NotImplementedError("tf.io.RaggedFeature with partitions in tf.io.parse_example over a "
-                                              "batch (parse_single_example supports them)")
+                for partition in reversed(f.partitions):
+                    rt = _add_batched_ragged_partition(rt, partition, parsed, f.validate)
             else:
                 for partition in reversed(f.partitions):
                     rt = _add_ragged_partition(rt, partition, parsed, f.row_splits_dtype, f.validate)
@@ -228,6 +227,58 @@ def _add_ragged_partition(values, partition, parsed: dict, row_splits_dtype, val
     if build is None:
         raise ValueError(f"Unhandled partition type {partition!r}")
     return build(values, partition_t, validate=validate)
+
+
+def _add_batched_ragged_partition(rt, partition, parsed: dict, validate: bool):
+    """TF's _add_batched_ragged_partition: each example's partition feature (a row of the ragged `parsed`
+    partition, offsets within that example) cuts that example's values into rows; the batch stays the outer
+    dimension."""
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ragged import ragged_math_ops
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
+    from graphcompat.ops.segment_ops import repeat
+    if isinstance(partition, RaggedFeature.UniformRowLength):
+        if rt.ragged_rank > 1:
+            length = convert_to_tensor(partition.length, rt.row_splits.dtype)
+            return RaggedTensor.from_row_splits(
+                RaggedTensor.from_uniform_row_length(rt.values, length, validate=validate),
+                rt.row_splits // length, validate=validate)
+        values = array_ops.reshape(rt.values, array_ops.concat(
+            [[-1, partition.length], array_ops.shape(rt.values)[1:]], axis=0))
+        return RaggedTensor.from_row_splits(values, rt.row_splits // partition.length, validate=validate)
+    partition_t = parsed[partition.key]
+    if partition_t.values.dtype != rt.row_splits.dtype:
+        partition_t = partition_t.with_values(math_ops.cast(partition_t.values, rt.row_splits.dtype))
+    if isinstance(partition, (RaggedFeature.RowSplits, RaggedFeature.RowLimits)):
+        if isinstance(partition, RaggedFeature.RowSplits):
+            partition_t = _drop_first_of_each_row(partition_t)   # TF's partition_t[:, 1:]
+        limits = partition_t.values + repeat(rt.row_starts(), partition_t.row_lengths())
+        return partition_t.with_values(RaggedTensor.from_row_limits(rt.values, limits, validate=validate))
+    if isinstance(partition, RaggedFeature.RowStarts):
+        starts = partition_t.values + repeat(rt.row_starts(), partition_t.row_lengths())
+        return partition_t.with_values(RaggedTensor.from_row_starts(rt.values, starts, validate=validate))
+    if isinstance(partition, RaggedFeature.RowLengths):
+        return partition_t.with_values(RaggedTensor.from_row_lengths(rt.values, partition_t.values,
+                                                                     validate=validate))
+    if isinstance(partition, RaggedFeature.ValueRowIds):
+        nrows = math_ops.maximum(ragged_math_ops.reduce_max(partition_t + 1, axis=1), 0)
+        rowids = partition_t.values + repeat(math_ops.cumsum(nrows, exclusive=True), partition_t.row_lengths())
+        return RaggedTensor.from_row_lengths(RaggedTensor.from_value_rowids(rt.values, rowids, validate=validate),
+                                             nrows, validate=validate)
+    raise ValueError(f"Unhandled partition type {partition!r}")
+
+
+def _drop_first_of_each_row(rt):
+    """`rt[:, 1:]` of a ragged-rank-1 RaggedTensor: each row without its first value (an empty row stays)."""
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ops.data_dependent_ops import boolean_mask
+    from graphcompat.ops.indexing_ops import gather
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
+    rowids = rt.value_rowids()
+    position = math_ops.range(array_ops.shape(rt.values, out_type=rt.row_splits.dtype)[0],
+                              dtype=rt.row_splits.dtype) - gather(rt.row_splits, rowids)
+    lengths = math_ops.maximum(rt.row_lengths() - 1, 0)
+    return RaggedTensor.from_row_lengths(boolean_mask(rt.values, position > 0), lengths, validate=False)
 
 
 def parse_single_example(serialized, features, name=None, example_names=None) -> dict:
