@@ -200,3 +200,22 @@ def test_graphcompat_reimports_its_export_with_the_users_gradient(model, tmp_pat
     imports the GradientDef's body), so its re-import trains as the original did."""
     prefix, got = _train(tf, MODELS[model], False, str(tmp_path))
     _assert_same(_import_and_train(tf, prefix), got)
+
+
+def test_a_gradient_reading_a_resource_variable_is_refused_at_export(tmp_path):
+    """The exported forward function passes resource variables as values: a user's gradient that reads a
+    resource variable's handle cannot be written for TF, so the export says so (never a graph that trains
+    differently)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 4], name="x")
+        with tf.variable_scope("model", use_resource=True):
+            w = tf.get_variable("w", initializer=W0)
+            s = tf.get_variable("s", initializer=np.float32(0.5), trainable=False)
+
+        @tf.custom_gradient
+        def scaled(v):
+            return tf.identity(v), lambda dy: dy * s
+        tf.gradients(tf.reduce_sum(scaled(tf.matmul(x, w))), [w])
+        with pytest.raises(NotImplementedError, match="reads the resource variable model/s:0"):
+            graph.as_graph_def()

@@ -47,6 +47,14 @@ def user_gradient_functions(fn) -> dict:
                                       f"cannot write a gradient of kind {chosen.kind!r} for TensorFlow")
         base = re.sub(r"[^A-Za-z0-9_]", "_", f"{fn.name}_{op.name}")
         extra = list(getattr(chosen, "extra", ()))
+        handles = [t.name for t in extra if t.dtype.base_dtype == _dt.resource]
+        if handles:
+            # The export gives a gradient's forward function value semantics (forward_values.py): its resource
+            # arguments become values, which the wrapper's call would have to pass as handles.
+            raise NotImplementedError(
+                f"exporting the gradient of op '{op.name}' (type {op.type}) for TensorFlow: the user's gradient "
+                f"function reads the resource variable {', '.join(handles)}; read its value outside the gradient "
+                "function (a tensor the function captures) or use a ref variable")
         call_inputs = list(op._inputs) + extra
         wrapper = _wrapper(op, call_inputs, f"{base}_user_gradient_call")
         if chosen.kind == "function":
