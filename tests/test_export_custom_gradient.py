@@ -87,6 +87,17 @@ def _two_inputs_one_without_gradient(t, h):
     return shifted(h, b)
 
 
+def _gradient_reads_a_variable(t, h):
+    """The user's gradient reads a (non-trainable) variable: a ref variable's read is an extra input of the
+    wrapper, a resource variable's value is read by the call."""
+    s = t.get_variable("s", initializer=np.float32(0.5), trainable=False)
+
+    @t.custom_gradient
+    def scaled(v):
+        return t.identity(v), lambda dy: dy * s
+    return scaled(h)
+
+
 def _recompute_grad(t, h):
     """tf.recompute_grad: its gradient function re-runs the function and holds a tf.gradients of its own."""
     return t.recompute_grad(lambda v: t.tanh(v) * 1.5)(h)
@@ -100,6 +111,7 @@ MODELS = {f.__name__.lstrip("_"): f for f in (_clip_gradient, _straight_through_
                                                 _registered_gradient_with_capture,
                                                 _registered_gradient_reading_outputs,
                                                 _two_inputs_one_without_gradient, _recompute_grad,
+                                                _gradient_reads_a_variable,
                                                 _grad_pass_through)}
 
 
@@ -161,7 +173,7 @@ def _assert_same(got: list, want: list) -> None:
 
 
 # the resource-variable variants and the other re-imports of the models below are marked slow
-FAST_RESOURCE = {"clip_gradient", "registered_gradient_with_capture"}
+FAST_RESOURCE = {"clip_gradient", "registered_gradient_with_capture", "gradient_reads_a_variable"}
 FAST_REIMPORT = {"clip_gradient", "straight_through_sign", "registered_gradient_reading_outputs"}
 CASES = [pytest.param(model, resource, id=f"{model}-{'resource' if resource else 'ref'}",
                       marks=() if not resource or model in FAST_RESOURCE else pytest.mark.slow)
@@ -202,10 +214,9 @@ def test_graphcompat_reimports_its_export_with_the_users_gradient(model, tmp_pat
     _assert_same(_import_and_train(tf, prefix), got)
 
 
-def test_a_gradient_reading_a_resource_variable_is_refused_at_export(tmp_path):
-    """The exported forward function passes resource variables as values: a user's gradient that reads a
-    resource variable's handle cannot be written for TF, so the export says so (never a graph that trains
-    differently)."""
+def test_a_gradient_using_a_resource_variable_otherwise_is_refused_at_export():
+    """A user's gradient that does more with a resource variable's handle than read it cannot be written for
+    TF's value-semantics forward function: the export says so (never a graph that trains differently)."""
     graph = tf.Graph()
     with graph.as_default():
         x = tf.placeholder(tf.float32, [None, 4], name="x")
@@ -215,7 +226,7 @@ def test_a_gradient_reading_a_resource_variable_is_refused_at_export(tmp_path):
 
         @tf.custom_gradient
         def scaled(v):
-            return tf.identity(v), lambda dy: dy * s
+            return tf.identity(v), lambda dy: dy * s.read_value() * s.read_value()
         tf.gradients(tf.reduce_sum(scaled(tf.matmul(x, w))), [w])
-        with pytest.raises(NotImplementedError, match="reads the resource variable model/s:0"):
+        with pytest.raises(NotImplementedError, match="uses the resource variable model/s:0 other than by one read"):
             graph.as_graph_def()

@@ -121,6 +121,8 @@ class _FunctionDefWriter:
         self.calls: dict = {}
         self.extra_functions: list = []   # the wrappers and their gradient functions (FunctionDefs)
         self.gradient_pairs: list = []    # (wrapper name, gradient function name)
+        # a variable read a wrapper's call takes (the read is not f's op): read output -> the handle it reads
+        self.variable_reads: dict = {}
 
     def _node_name(self, op) -> str:
         # Body ops keep their name relative to the body's scope where it is unique; node names share one
@@ -161,22 +163,26 @@ class _FunctionDefWriter:
             for t in op.outputs:  # read from the op's copy: its argument stays, unused (a zero gradient)
                 self.ref.pop(t, None)
         from graphcompat.framework.user_gradient_export import user_gradient_functions
-        for op, (wrapper, grad, helpers, call_inputs) in user_gradient_functions(fn).items():
+        for op, (wrapper, grad, helpers, call_inputs, reads) in user_gradient_functions(fn).items():
             for t in op.outputs:  # read from the wrapper's call, which the user's gradient differentiates
                 self.ref.pop(t, None)
             self.calls[op] = (wrapper.signature.name, call_inputs, [a.name for a in wrapper.signature.output_arg])
+            self.variable_reads.update(reads)
             self.extra_functions += [wrapper, grad] + helpers
             self.gradient_pairs.append((wrapper.signature.name, grad.signature.name))
         for op in fn.ops:
             self.node_names[op] = self._node_name(op)
         for op in fn.ops:
-            nd = fdef.node_def.add()
-            nd.name = self.node_names[op]
             if op in self.calls:
+                inputs = [self._call_input(fdef, t) for t in self.calls[op][1]]  # (variable reads go first)
+                nd = fdef.node_def.add()
+                nd.name = self.node_names[op]
                 nd.op = self.calls[op][0]
-                nd.input.extend(self._input(t) for t in self.calls[op][1])
+                nd.input.extend(inputs)
                 nd.input.extend(sorted("^" + self.node_names[c] for c in op.control_inputs if c in self.node_names))
                 continue
+            nd = fdef.node_def.add()
+            nd.name = self.node_names[op]
             nd.op = op.type
             if op.device:
                 nd.device = op.device
@@ -210,6 +216,16 @@ class _FunctionDefWriter:
                 sig.control_output.append(name)
                 fdef.control_ret[name] = name
         return fdef
+
+    def _call_input(self, fdef, t) -> str:
+        """A wrapper call's input: `t`, or for a variable read its gradient performs, a read in f."""
+        if t not in self.variable_reads:
+            return self._input(t)
+        if t not in self.ref:
+            read = self._extra_node(fdef, "ReadVariableOp", [self._input(self.variable_reads[t])],
+                                    {"dtype": t.dtype.base_dtype}, name=t.op.name.rpartition("/")[2])
+            self.ref[t] = f"{read}:value:0"
+        return self.ref[t]
 
     def _extra_node(self, fdef, op_type: str, inputs: list, attrs: dict, value=None, name: Optional[str] = None):
         import numpy as np

@@ -13,7 +13,9 @@ honours a function's GradientDef, as it does for the control-flow wrappers of co
 
 * wrapper `(op inputs..., extra...) -> op outputs`: the op itself; `extra` are the other tensors the recorded
   gradient reads (a threshold the user's function captured), passed through so the gradient function sees
-  them;
+  them; a resource variable it reads is passed as its value, read in `f` next to the call (the export gives
+  `f` value semantics, forward_values.py, which turns that read into the variable's value); any other use of
+  a handle raises NotImplementedError at export;
 * gradient `(op inputs..., extra..., output gradients...) -> input gradients`: the op again (only where the
   recorded gradient reads its outputs) and copies of the recorded ops, the incoming gradients in place of the
   stand-ins `tf.gradients` called the user's function with; an input the user gave no gradient (None), and
@@ -47,23 +49,34 @@ def user_gradient_functions(fn) -> dict:
                                       f"cannot write a gradient of kind {chosen.kind!r} for TensorFlow")
         base = re.sub(r"[^A-Za-z0-9_]", "_", f"{fn.name}_{op.name}")
         extra = list(getattr(chosen, "extra", ()))
-        handles = [t.name for t in extra if t.dtype.base_dtype == _dt.resource]
-        if handles:
-            # The export gives a gradient's forward function value semantics (forward_values.py): its resource
-            # arguments become values, which the wrapper's call would have to pass as handles.
-            raise NotImplementedError(
-                f"exporting the gradient of op '{op.name}' (type {op.type}) for TensorFlow: the user's gradient "
-                f"function reads the resource variable {', '.join(handles)}; read its value outside the gradient "
-                "function (a tensor the function captures) or use a ref variable")
-        call_inputs = list(op._inputs) + extra
+        reads = _variable_reads(op, chosen, extra)
+        # a resource variable the gradient reads is passed as its value (the call reads it in f), so the export's
+        # value semantics of f's resource arguments (forward_values.py) hold around the call
+        call_inputs = list(op._inputs) + [reads.get(t, t) for t in extra]
         wrapper = _wrapper(op, call_inputs, f"{base}_user_gradient_call")
         if chosen.kind == "function":
             grad, helpers = _recorded_gradient(op, chosen, call_inputs, f"{base}_user_gradient"), []
         else:
             grad, helper = _mapped_gradient(op, chosen.name, call_inputs, f"{base}_user_gradient")
             helpers = [helper]
-        out[op] = (wrapper, grad, helpers, call_inputs)
+        out[op] = (wrapper, grad, helpers, call_inputs, {r: h for h, r in reads.items()})
     return out
+
+
+def _variable_reads(op, chosen, extra: list) -> dict:
+    """{resource handle among `extra`: the one ReadVariableOp output of it the recorded gradient reads}; any
+    other use of a handle cannot be passed as a value, and is refused."""
+    reads = {}
+    for handle in (t for t in extra if t.dtype.base_dtype == _dt.resource):
+        users = [s for s in getattr(chosen, "steps", ()) if handle in s._inputs]
+        if len(users) != 1 or users[0].type != "ReadVariableOp":
+            raise NotImplementedError(
+                f"exporting the gradient of op '{op.name}' (type {op.type}) for TensorFlow: the user's gradient "
+                f"function uses the resource variable {handle.name} other than by one read "
+                f"({', '.join(sorted(s.type for s in users)) or 'none'}); read its value outside the gradient "
+                "function (a tensor the function captures)")
+        reads[handle] = users[0]._outputs[0]
+    return reads
 
 
 def _graph_function(name: str, ops: list, captures: list, outputs: list):
@@ -86,6 +99,8 @@ def _recorded_gradient(op, backward, call_inputs: list, name: str):
     outputs = set(op._outputs)
     reads_outputs = any(t in outputs for s in steps for t in s._inputs) or any(
         g is not None and g in outputs for g in backward.results)
+    passed = set(call_inputs)
+    steps = [s for s in steps if not (s.type == "ReadVariableOp" and s._outputs[0] in passed)]  # passed values
     ops = ([op] if reads_outputs else []) + steps
     writer = _FunctionDefWriter(_graph_function(name, ops, call_inputs + list(backward.standins), []))
     fdef = writer.write()
