@@ -17,6 +17,7 @@ import pytest
 
 import graphcompat as tf
 from tests import oracle
+from tests._export_roundtrip import assert_same, import_and_train
 
 pytestmark = pytest.mark.oracle
 
@@ -156,20 +157,11 @@ def _train(lib, model, resource: bool, directory: str):
 
 
 def _import_and_train(lib, prefix: str) -> list:
-    graph = lib.Graph()
-    with graph.as_default():
-        saver = lib.train.import_meta_graph(prefix + ".meta")
-        with lib.Session(graph=graph) as sess:
-            saver.restore(sess, prefix)
-            return _steps(sess, graph)
+    return import_and_train(lib, prefix, _steps)
 
 
 def _assert_same(got: list, want: list) -> None:
-    assert len(got) == len(want)
-    for k, (g, w) in enumerate(zip(got, want)):
-        assert len(g) == len(w)
-        for a, b in zip(g, w):
-            np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6, err_msg=f"step {k}")
+    assert_same(got, want, atol=2e-6)
 
 
 # the resource-variable variants and the other re-imports of the models below are marked slow
