@@ -250,8 +250,9 @@ def test_export_differentiates_the_kernel_with_a_gradient_def():
 
 
 def test_user_gradient_override_is_not_replaced():
-    """A user's gradient_override_map on the kernel is not TF's gradient: the export leaves that op's outputs
-    as the forward function's arguments (no GradientDef of TF's gradient replaces the user's choice)."""
+    """A user's gradient_override_map on the kernel is not TF's gradient: the export calls the op through a
+    wrapper whose GradientDef is the user's recorded gradient (graphcompat/framework/user_gradient_export.py),
+    not TF's GRUBlockCellGrad."""
     g = tf.Graph()
     with g.as_default():
         @tf.RegisterGradient("BlockExportTestGRUGrad")
@@ -261,6 +262,12 @@ def test_user_gradient_override_is_not_replaced():
         with g.gradient_override_map({"GRUBlockCell": "BlockExportTestGRUGrad"}):
             h, _ = tf.contrib.rnn.GRUBlockCell(4)(x, tf.zeros([2, 4]))
         tf.gradients(tf.reduce_sum(h), [x])
-    forward = _forward_function(g.as_graph_def())
+    graph_def = g.as_graph_def()
+    forward = _forward_function(graph_def)
     [total] = [nd for nd in forward.node_def if nd.op == "Sum"]
-    assert total.input[0] in {a.name for a in forward.signature.input_arg}
+    [call] = [nd for nd in forward.node_def if nd.name == total.input[0].split(":")[0]]
+    assert call.op.endswith("_user_gradient_call")
+    gradient = {e.function_name: e.gradient_func for e in graph_def.library.gradient}[call.op]
+    [grad_fn] = [f for f in graph_def.library.function if f.signature.name == gradient]
+    assert "GRUBlockCellGrad" not in {nd.op for nd in grad_fn.node_def}
+    assert {nd.op for nd in grad_fn.node_def} == {"Const"}  # the user's zeros_like of static shapes

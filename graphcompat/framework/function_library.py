@@ -66,6 +66,15 @@ class GraphFunction:
         """This body as TF's `FunctionDef` proto."""
         return _FunctionDefWriter(self).write()
 
+    def as_function_defs(self) -> tuple:
+        """(this body's FunctionDef, the FunctionDefs it calls that exist for the export only, their
+        GradientDefs as (function name, gradient function name)): a gradient's forward function calls a
+        wrapper of each op whose gradient the user chose, differentiated by the recorded gradient
+        (`user_gradient_functions`)."""
+        writer = _FunctionDefWriter(self)
+        fdef = writer.write()
+        return fdef, writer.extra_functions, writer.gradient_pairs
+
 
 # ------------------------------------------------------------------------------------------------
 # FunctionDef serialization
@@ -108,6 +117,12 @@ class _FunctionDefWriter:
         self.used: set = set()
         self.ref: dict = {}      # Tensor -> FunctionDef input text
         self.node_names: dict = {}
+        # ops written as calls of a wrapper function: op -> (wrapper name, its inputs, its output arg names)
+        self.calls: dict = {}
+        self.extra_functions: list = []   # the wrappers and their gradient functions (FunctionDefs)
+        self.gradient_pairs: list = []    # (wrapper name, gradient function name)
+        # a variable read a wrapper's call takes (the read is not f's op): read output -> the handle it reads
+        self.variable_reads: dict = {}
 
     def _node_name(self, op) -> str:
         # Body ops keep their name relative to the body's scope where it is unique; node names share one
@@ -147,9 +162,25 @@ class _FunctionDefWriter:
         for op in _differentiated_by_gradient_def(fn):
             for t in op.outputs:  # read from the op's copy: its argument stays, unused (a zero gradient)
                 self.ref.pop(t, None)
+        from graphcompat.framework.user_gradient_export import user_gradient_functions
+        for op, (wrapper, grad, helpers, call_inputs, reads) in user_gradient_functions(fn).items():
+            for t in op.outputs:  # read from the wrapper's call, which the user's gradient differentiates
+                self.ref.pop(t, None)
+            self.calls[op] = (wrapper.signature.name, call_inputs, [a.name for a in wrapper.signature.output_arg])
+            self.variable_reads.update(reads)
+            self.extra_functions += [wrapper, grad] + helpers
+            self.gradient_pairs.append((wrapper.signature.name, grad.signature.name))
         for op in fn.ops:
             self.node_names[op] = self._node_name(op)
         for op in fn.ops:
+            if op in self.calls:
+                inputs = [self._call_input(fdef, t) for t in self.calls[op][1]]  # (variable reads go first)
+                nd = fdef.node_def.add()
+                nd.name = self.node_names[op]
+                nd.op = self.calls[op][0]
+                nd.input.extend(inputs)
+                nd.input.extend(sorted("^" + self.node_names[c] for c in op.control_inputs if c in self.node_names))
+                continue
             nd = fdef.node_def.add()
             nd.name = self.node_names[op]
             nd.op = op.type
@@ -186,6 +217,16 @@ class _FunctionDefWriter:
                 fdef.control_ret[name] = name
         return fdef
 
+    def _call_input(self, fdef, t) -> str:
+        """A wrapper call's input: `t`, or for a variable read its gradient performs, a read in f."""
+        if t not in self.variable_reads:
+            return self._input(t)
+        if t not in self.ref:
+            read = self._extra_node(fdef, "ReadVariableOp", [self._input(self.variable_reads[t])],
+                                    {"dtype": t.dtype.base_dtype}, name=t.op.name.rpartition("/")[2])
+            self.ref[t] = f"{read}:value:0"
+        return self.ref[t]
+
     def _extra_node(self, fdef, op_type: str, inputs: list, attrs: dict, value=None, name: Optional[str] = None):
         import numpy as np
 
@@ -210,6 +251,8 @@ class _FunctionDefWriter:
         if op not in self.node_names:
             raise ValueError(f"function '{self.fn.name}': tensor {t.name} is neither an argument nor computed "
                              "by the function")
+        if op in self.calls:  # a wrapper's results: one output arg each
+            return f"{self.node_names[op]}:{self.calls[op][2][t.value_index]}:0"
         arg, index = output_arg_of(op, t.value_index)
         return f"{self.node_names[op]}:{arg}:{index}"
 
@@ -317,7 +360,14 @@ def library(graph, nodes=None) -> Any:
     from tensorboard.compat.proto import function_pb2
     lib = function_pb2.FunctionDefLibrary()
     for fn in graph._functions.values():
-        lib.function.add().CopyFrom(fn.as_function_def())
+        fdef, extra, gradients = fn.as_function_defs()
+        lib.function.add().CopyFrom(fdef)
+        for wrapper in extra:
+            lib.function.add().CopyFrom(wrapper)
+        for function_name, gradient_name in gradients:
+            entry = lib.gradient.add()
+            entry.function_name = function_name
+            entry.gradient_func = gradient_name
     # (only gradients' forward functions: dataset and other library functions are "function"s too)
     forward_fns = {fn.name for fn in graph._functions.values() if fn.kind == "function"}
     forward = [op.attrs["f"].name for op in graph._ops if op.type == "SymbolicGradient" and "f" in op.attrs]

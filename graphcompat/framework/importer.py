@@ -743,6 +743,10 @@ class _Importer:
         self.input_map = input_map
         self.clear_devices = clear_devices
         self.library_protos = {f.signature.name: f for f in graph_def.library.function}
+        # function name -> its GradientDef's gradient function (the ones a call's import honours)
+        self.gradient_defs = {g.function_name: g.gradient_func for g in graph_def.library.gradient
+                              if g.gradient_func in self.library_protos and not _derivative_is_graphcompats(
+                                  self.library_protos.get(g.function_name))}
         self.functions: dict = {}
         self._check_op_types(graph_def)
         self.nodes = self._parse(graph_def)
@@ -1447,12 +1451,30 @@ class _Importer:
         return self._name_outputs(ctx, node, values)
 
     def _build_call(self, ctx: _Context, node: _Node, func):
-        """A function call, inlined: the body's ops in the call's name scope."""
+        """A function call, inlined: the body's ops in the call's name scope. A function with a GradientDef
+        whose gradient graphcompat would not derive itself (a user's gradient, as graphcompat's export writes
+        it: graphcompat/framework/user_gradient_export.py) becomes a `tf.custom_gradient` whose gradient
+        function imports the GradientDef's body."""
         args = [ctx.value(t) for t in node.inputs]
         scope = self._scope_for(ctx, node.name) if isinstance(ctx, _RootContext) else None
+        gradient = self.gradient_defs.get(func) if isinstance(func, str) else None
         with _ops.name_scope(scope or node.name.rpartition("/")[2]):
+            if gradient is not None and args:
+                return self._name_outputs(ctx, node, self._call_with_gradient(func, gradient, args))
             outs, targets = self.call(func, args)
         return self._name_outputs(ctx, node, outs, control=targets if not outs else ())
+
+    def _call_with_gradient(self, func: str, gradient: str, args: list) -> list:
+        from graphcompat.custom_gradient import _record_custom_gradient
+
+        def forward(*inputs):
+            outs, _ = self.call(func, list(inputs))
+
+            def grad_fn(*dys):
+                grads, _ = self.call(gradient, list(inputs) + list(dys))
+                return grads
+            return list(outs), grad_fn
+        return list(_record_custom_gradient(forward, args, {}))
 
     def _build_symbolic_gradient(self, ctx: _Context, node: _Node):
         from graphcompat.gradients import gradients_of
@@ -1484,6 +1506,22 @@ class _Importer:
         op = _ops.get_default_graph()._create_op_internal(node.op, inputs, node.out_dtypes, shapes, name, attrs)
         self._place(op, node, attrs)
         return list(op._outputs)
+
+
+def _derivative_is_graphcompats(fdef) -> bool:
+    """Whether graphcompat's own derivative of the function's body equals its GradientDef, so an import
+    differentiates the inlined body instead: the wrappers control_flow_gradients.py writes for TF (a While,
+    If, Case, GatherV2 or an op of its `_OP_GRADIENTS` table, alone; integer bookkeeping with zero gradients).
+    A missing function: nothing to honour."""
+    from graphcompat.framework.control_flow_gradients import has_gradient_def
+    if fdef is None:
+        return True
+    if len(fdef.node_def) == 1 and (fdef.node_def[0].op in FUNCTIONAL or fdef.node_def[0].op == "GatherV2"
+                                    or has_gradient_def(fdef.node_def[0].op)):
+        return True
+    differentiable = {_dt.as_dtype(a.type).base_dtype.is_floating or _dt.as_dtype(a.type).base_dtype.is_complex
+                      for a in fdef.signature.input_arg if a.type}
+    return True not in differentiable
 
 
 def _while_v2_bound(node: _Node, init: list):

@@ -4,7 +4,7 @@ from graphcompat.io.python_io import (TFRecordCompressionType, TFRecordOptions, 
 from graphcompat.ops.parsing_ops import (FixedLenFeature, FixedLenSequenceFeature, SparseFeature,  # noqa: F401
                                          SparseTensor, VarLenFeature, decode_raw, parse_example, parse_sequence_example,
                                          parse_single_example, parse_single_sequence_example)
-from graphcompat.ops.parsing_ops import decode_json_example  # noqa: F401
+from graphcompat.ops.parsing_ops import RaggedFeature, decode_json_example  # noqa: F401
 from graphcompat.ops.string_ops import decode_csv, read_file  # noqa: F401
 
 # --- tf.io.gfile: the local file system with TF's semantics and errors ----------------------------

@@ -15,7 +15,6 @@ from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant, convert_to_tensor
 from graphcompat.framework.registry import InferenceContext, apply_op, defop, unchanged_shape
 
-_FEATURE_TYPES = (_dt.float32, _dt.int64, _dt.string)
 
 
 class FixedLenFeature(collections.namedtuple("FixedLenFeature", ["shape", "dtype", "default_value"])):
@@ -48,6 +47,46 @@ class FixedLenSequenceFeature(collections.namedtuple(
         return super().__new__(cls, shape, dtype, allow_missing, default_value)
 
 
+class RaggedFeature(collections.namedtuple("RaggedFeature",
+                                           ["dtype", "value_key", "partitions", "row_splits_dtype", "validate"])):
+    """A feature parsed into a RaggedTensor (`tf.io.RaggedFeature`): the list under `value_key` (the feature's own
+    key by default), cut into rows by the `partitions` (outermost first), each naming another feature of the same
+    Example (or a UniformRowLength). A batch adds the batch dimension as the outermost ragged one."""
+
+    RowSplits = collections.namedtuple("RowSplits", ["key"])
+    RowLengths = collections.namedtuple("RowLengths", ["key"])
+    RowStarts = collections.namedtuple("RowStarts", ["key"])
+    RowLimits = collections.namedtuple("RowLimits", ["key"])
+    ValueRowIds = collections.namedtuple("ValueRowIds", ["key"])
+    UniformRowLength = collections.namedtuple("UniformRowLength", ["length"])
+    _PARTITION_TYPES = (RowSplits, RowLengths, RowStarts, RowLimits, ValueRowIds, UniformRowLength)
+
+    def __new__(cls, dtype, value_key: Optional[str] = None, partitions=(), row_splits_dtype=_dt.int32,
+                validate: bool = False):
+        # TF's checks and texts, in its order (parsing_config.RaggedFeature.__new__)
+        if value_key is not None:
+            if not isinstance(value_key, str):
+                raise ValueError(f"Argument `value_key` must be a string; got {value_key}")
+            if not value_key:
+                raise ValueError("Argument `value_key` must not be empty")
+        dtype = _dt.as_dtype(dtype)
+        if dtype not in (_dt.int64, _dt.float32, _dt.string):
+            raise ValueError(f"Argument `dtype` must be int64, float32, or bytes; got {dtype!r}")
+        row_splits_dtype = _dt.as_dtype(row_splits_dtype)
+        if row_splits_dtype not in (_dt.int32, _dt.int64):
+            raise ValueError(f"Argument `row_splits_dtype` must be int32 or int64; got{row_splits_dtype!r}")
+        if not isinstance(partitions, (list, tuple)):
+            raise TypeError(f"Argument `partitions` must be a list or tuple. Received"
+                            f"partitions={partitions} of type {type(partitions).__name__}.")
+        for partition in partitions:
+            if not isinstance(partition, cls._PARTITION_TYPES):
+                raise TypeError(f"Argument `partitions` cannot be cast to any of the partition types in "
+                                f"{cls._PARTITION_TYPES}; got: {partition!r} with type {type(partition)}")
+        if not isinstance(validate, bool):
+            raise TypeError(f"Argument `validate` must be a bool; got {validate!r}")
+        return super().__new__(cls, dtype, value_key, tuple(partitions), row_splits_dtype, validate)
+
+
 # SparseTensor lives with the sparse family; parse_example builds them.
 from graphcompat.ops.sparse_tensor import SparseTensor, SparseTensorValue  # noqa: E402
 
@@ -58,18 +97,22 @@ from graphcompat.ops.sparse_tensor import SparseTensor, SparseTensorValue  # noq
 def _parse_shape(batched: bool):
     def shape(ctx: InferenceContext):
         lead = [] if not batched else [ctx.shape(0)[0].value if ctx.shape(0).ndims else None]
-        n = ctx.attrs["num_sparse"]
+        n = ctx.attrs["num_sparse"] if "num_sparse" in ctx.attrs else ctx.attrs["Nsparse"]
         rank = 2 if batched else 1
         return ([_ts.TensorShape([None, rank])] * n + [_ts.TensorShape([None])] * n + [_ts.TensorShape([rank])] * n
                 + [_ts.TensorShape(lead).concatenate(s) for s in ctx.attrs["dense_shapes"]])
     return shape
 
 
-_PARSE_SIG = ("serialized: string, dense_defaults: *Tdense -> sparse_indices: num_sparse * int64, "
-              "sparse_values: *sparse_types, sparse_shapes: num_sparse * int64, dense_values: *Tdense")
-_PARSE_ATTRS = {"sparse_keys": [], "dense_keys": [], "sparse_types": [], "dense_shapes": [], "num_sparse": 0}
-defop("ParseSingleExample", _PARSE_SIG, attrs=_PARSE_ATTRS, shape=_parse_shape(False))
-defop("ParseExample", _PARSE_SIG, attrs=_PARSE_ATTRS, shape=_parse_shape(True))
+# The parsers TF 1.x's Python recorded (graphs it wrote import and run); the builders record ParseExampleV2.
+defop("ParseSingleExample", "serialized: string, dense_defaults: *Tdense -> sparse_indices: num_sparse * int64, "
+      "sparse_values: *sparse_types, sparse_shapes: num_sparse * int64, dense_values: *Tdense",
+      attrs={"sparse_keys": [], "dense_keys": [], "sparse_types": [], "dense_shapes": [], "num_sparse": 0},
+      shape=_parse_shape(False))
+defop("ParseExample", "serialized: string, names: string, sparse_keys: Nsparse * string, "
+      "dense_keys: Ndense * string, dense_defaults: *Tdense -> sparse_indices: Nsparse * int64, "
+      "sparse_values: *sparse_types, sparse_shapes: Nsparse * int64, dense_values: *Tdense",
+      attrs={"sparse_types": [], "dense_shapes": [], "Nsparse": 0, "Ndense": 0}, shape=_parse_shape(True))
 
 
 def _decode_raw_shape(ctx: InferenceContext):
@@ -81,120 +124,175 @@ defop("DecodeRaw", "bytes: string -> output: out_type", attrs={"little_endian": 
 defop("DecodeJSONExample", "json_examples: string -> binary_examples: string", shape=unchanged_shape)
 
 
-def _parse(op_type: str, serialized, features: dict, name: Optional[str]):
+def _prepend_none_dimension(features: dict) -> dict:
+    """TF's _prepend_none_dimension: in an Example a FixedLenSequenceFeature is a flat list cut into rows of its
+    shape, so its dense shape gets an unknown leading dimension (only with allow_missing)."""
+    modified = dict(features)
+    for key, feature in features.items():
+        if isinstance(feature, FixedLenSequenceFeature):
+            if not feature.allow_missing:
+                raise ValueError("Unsupported: FixedLenSequenceFeature requires allow_missing to be True.")
+            modified[key] = FixedLenSequenceFeature([None] + list(feature.shape), feature.dtype,
+                                                    feature.allow_missing, feature.default_value)
+    return modified
+
+
+_EXAMPLE_FEATURES = (VarLenFeature, SparseFeature, FixedLenFeature, FixedLenSequenceFeature, RaggedFeature)
+
+
+def parse_example(serialized, features, name=None, example_names=None) -> dict:
+    """`tf.parse_example` / `tf.io.parse_example`: a vector of serialized Examples → batched
+    {key: Tensor | SparseTensor | RaggedTensor}, recorded as TF 2's compat.v1 records it: one `ParseExampleV2`
+    (keys as string inputs) in a `ParseExample` scope, SparseFeatures merged after it."""
+    return _parse_example_v2(serialized, features, example_names, name)
+
+
+def _parse_example_v2(serialized, features, example_names, name) -> dict:
     if not features:
-        raise ValueError("Missing: features was {}.")
-    sparse_keys, sparse_types, dense_keys, dense_shapes, defaults = [], [], [], [], []
+        raise ValueError(f"Argument `features` cannot be None or falsy. Got {features}")
+    features = _prepend_none_dimension(features)
+    params = _ParseParams(features, _EXAMPLE_FEATURES)
+    outputs = _parse_example_raw(serialized, example_names, params, name)
+    return _construct_composite_features(features, outputs)
 
-    def add_sparse(key: str, dtype) -> None:
-        # TF's _ParseOpParams._add_sparse_key: a key read by several features is parsed once.
-        dtype = _dt.as_dtype(dtype)
-        if key in sparse_keys:
-            original = sparse_types[sparse_keys.index(key)]
-            if original != dtype:
-                raise ValueError(f"Conflicting type {original} vs {dtype} for feature {key}.")
-            return
-        sparse_keys.append(key)
-        sparse_types.append(dtype)
 
-    for key in sorted(features):
-        f = features[key]
-        if isinstance(f, VarLenFeature):
-            add_sparse(key, f.dtype)
-        elif isinstance(f, SparseFeature):
-            if not f.index_key:
-                raise ValueError(f"Missing index_key for SparseFeature {f}.")
-            if not f.value_key:
-                raise ValueError(f"Missing value_key for SparseFeature {f}.")
-            if not f.dtype:
-                raise ValueError(f"Missing type for feature {key}. Received feature={f}.")
-            for index_key in ([f.index_key] if isinstance(f.index_key, str) else sorted(f.index_key)):
-                add_sparse(index_key, _dt.int64)
-            add_sparse(f.value_key, f.dtype)
-        elif isinstance(f, FixedLenFeature):
-            dtype = _dt.as_dtype(f.dtype)
-            if dtype not in _FEATURE_TYPES:
-                raise ValueError(f"Unsupported dtype {dtype.name}; expected float32, int64 or string.")
-            shape = _ts.as_shape(f.shape)
-            dense_keys.append(key)
-            dense_shapes.append(shape)
-            if f.default_value is None:
-                defaults.append(constant(np.zeros([0], dtype.as_numpy_dtype) if dtype != _dt.string
-                                         else np.array([], dtype=object), dtype=dtype,
-                                         name=f"key_{key}" if _valid(key) else "Const"))
-            else:
-                default = np.broadcast_to(np.asarray(f.default_value, dtype=dtype.as_numpy_dtype
-                                                     if dtype != _dt.string else object), shape.as_list())
-                defaults.append(constant(default, dtype=dtype, name=f"key_{key}" if _valid(key) else "Const"))
-        elif isinstance(f, FixedLenSequenceFeature):
-            # TF records the rows dimension as unknown; the op pads each example to the batch's longest
-            # with a scalar default (0 / "" when none is given), as _ParseOpParams._make_dense_default.
-            dtype = _dt.as_dtype(f.dtype)
-            dense_keys.append(key)
-            dense_shapes.append(_ts.TensorShape([None]).concatenate(_ts.as_shape(f.shape)))
-            defaults.append(_padding_default(key, dtype, f.default_value))
+def _parse_example_raw(serialized, names, params: "_ParseParams", name: Optional[str]) -> dict:
+    from graphcompat.framework import ops as _ops
+    if params.num_features == 0:
+        raise ValueError("Must provide at least one feature key.")
+    with _ops.name_scope(name, "ParseExample", [serialized, names]):
+        names = [] if names is None else names
+        serialized = convert_to_tensor(serialized, name="serialized")
+        if params.ragged_keys and serialized.shape.ndims is None:
+            raise ValueError("serialized must have statically-known rank to parse ragged features.")
+        outs = apply_op("ParseExampleV2", [serialized, names, params.sparse_keys, params.dense_keys,
+                                           params.ragged_keys, params.dense_defaults_vec()],
+                        {"num_sparse": len(params.sparse_keys), "sparse_types": params.sparse_types,
+                         "ragged_value_types": params.ragged_value_types,
+                         "ragged_split_types": params.ragged_split_types, "dense_shapes": params.dense_shapes},
+                        name=name or "ParseExampleV2")
+        sparse_indices, sparse_values, sparse_shapes, dense_values, ragged_values, ragged_splits = outs
+        if serialized.shape.ndims == 0:   # a single Example's ragged feature is its values
+            ragged = list(ragged_values)
         else:
-            raise ValueError(f"Unsupported feature type {type(f).__name__} for key {key!r}.")
-    outs = apply_op(op_type, [serialized, defaults],
-                    {"sparse_keys": sparse_keys, "dense_keys": dense_keys, "sparse_types": sparse_types,
-                     "dense_shapes": dense_shapes, "num_sparse": len(sparse_keys)}, name=name or op_type)
-    indices, values, shapes, dense = outs
-    result = {k: SparseTensor(i, v, s) for k, i, v, s in zip(sparse_keys, indices, values, shapes)}
-    result.update(zip(dense_keys, dense))
-    return _merge_sparse_features(features, result)
+            from graphcompat.ragged.ragged_tensor import RaggedTensor
+            ragged = [RaggedTensor.from_row_splits(v, sp, validate=False)
+                      for v, sp in zip(ragged_values, ragged_splits)]
+        sparse = [SparseTensor(i, v, sh) for i, v, sh in zip(sparse_indices, sparse_values, sparse_shapes)]
+        return dict(zip(params.sparse_keys + params.dense_keys + params.ragged_keys,
+                        sparse + list(dense_values) + ragged))
 
 
-def _merge_sparse_features(features: dict, parsed: dict) -> dict:
+def _construct_composite_features(features: dict, parsed: dict) -> dict:
     """TF's _construct_tensors_for_composite_features: each SparseFeature becomes `sparse_merge` of its index
-    and value lists; keys parsed only for them are dropped."""
+    and value lists, each RaggedFeature its values cut by its partitions; keys parsed only for them are dropped."""
     from graphcompat.ops.sparse_ops import sparse_merge
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
     updates = {}
     for key in sorted(features):
         f = features[key]
         if isinstance(f, SparseFeature):
             ids = parsed[f.index_key] if isinstance(f.index_key, str) else [parsed[k] for k in f.index_key]
             updates[key] = sparse_merge(ids, parsed[f.value_key], vocab_size=f.size, already_sorted=f.already_sorted)
+        elif isinstance(f, RaggedFeature):
+            rt = parsed[key if f.value_key is None else f.value_key]
+            if isinstance(rt, RaggedTensor):
+                for partition in reversed(f.partitions):
+                    rt = _add_batched_ragged_partition(rt, partition, parsed, f.validate)
+            else:
+                for partition in reversed(f.partitions):
+                    rt = _add_ragged_partition(rt, partition, parsed, f.row_splits_dtype, f.validate)
+            updates[key] = rt
     parsed = dict(parsed)
     parsed.update(updates)
     return {k: v for k, v in parsed.items() if k in features}
 
 
-def _padding_default(key: str, dtype, default_value):
-    if default_value is None:
-        return convert_to_tensor("" if dtype == _dt.string else 0, dtype=dtype)
-    from graphcompat.ops.array_ops import reshape
-    value = convert_to_tensor(default_value, dtype=dtype, name="padding_" + re.sub(r"[^A-Za-z0-9_.\-/]", "_", key))
-    return reshape(value, np.zeros([0], np.int32))  # a [] list would be recorded as two Consts
+def _add_ragged_partition(values, partition, parsed: dict, row_splits_dtype, validate: bool):
+    """TF's _add_ragged_partition: one single Example's partition feature cuts the values into rows."""
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
+    if isinstance(partition, RaggedFeature.UniformRowLength):
+        if isinstance(values, RaggedTensor):
+            length = convert_to_tensor(partition.length, dtype=row_splits_dtype)
+            return RaggedTensor.from_uniform_row_length(values, length, validate=validate)
+        return array_ops.reshape(values, array_ops.concat([[-1, partition.length], array_ops.shape(values)[1:]],
+                                                          axis=0))
+    partition_t = math_ops.cast(parsed[partition.key], row_splits_dtype)
+    build = {RaggedFeature.RowSplits: RaggedTensor.from_row_splits,
+             RaggedFeature.RowLengths: RaggedTensor.from_row_lengths,
+             RaggedFeature.RowStarts: RaggedTensor.from_row_starts,
+             RaggedFeature.RowLimits: RaggedTensor.from_row_limits,
+             RaggedFeature.ValueRowIds: RaggedTensor.from_value_rowids}.get(type(partition))
+    if build is None:
+        raise ValueError(f"Unhandled partition type {partition!r}")
+    return build(values, partition_t, validate=validate)
 
 
-def _require_allow_missing(features: dict) -> None:
-    # TF's _prepend_none_dimension: an Example has no feature lists, so a sequence feature there is only
-    # meaningful as a padded flat list.
-    for f in features.values():
-        if isinstance(f, FixedLenSequenceFeature) and not f.allow_missing:
-            raise ValueError("Unsupported: FixedLenSequenceFeature requires allow_missing to be True.")
+def _add_batched_ragged_partition(rt, partition, parsed: dict, validate: bool):
+    """TF's _add_batched_ragged_partition: each example's partition feature (a row of the ragged `parsed`
+    partition, offsets within that example) cuts that example's values into rows; the batch stays the outer
+    dimension."""
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ragged import ragged_math_ops
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
+    from graphcompat.ops.segment_ops import repeat
+    if isinstance(partition, RaggedFeature.UniformRowLength):
+        if rt.ragged_rank > 1:
+            length = convert_to_tensor(partition.length, rt.row_splits.dtype)
+            return RaggedTensor.from_row_splits(
+                RaggedTensor.from_uniform_row_length(rt.values, length, validate=validate),
+                rt.row_splits // length, validate=validate)
+        values = array_ops.reshape(rt.values, array_ops.concat(
+            [[-1, partition.length], array_ops.shape(rt.values)[1:]], axis=0))
+        return RaggedTensor.from_row_splits(values, rt.row_splits // partition.length, validate=validate)
+    partition_t = parsed[partition.key]
+    if partition_t.values.dtype != rt.row_splits.dtype:
+        partition_t = partition_t.with_values(math_ops.cast(partition_t.values, rt.row_splits.dtype))
+    if isinstance(partition, (RaggedFeature.RowSplits, RaggedFeature.RowLimits)):
+        if isinstance(partition, RaggedFeature.RowSplits):
+            partition_t = _drop_first_of_each_row(partition_t)   # TF's partition_t[:, 1:]
+        limits = partition_t.values + repeat(rt.row_starts(), partition_t.row_lengths())
+        return partition_t.with_values(RaggedTensor.from_row_limits(rt.values, limits, validate=validate))
+    if isinstance(partition, RaggedFeature.RowStarts):
+        starts = partition_t.values + repeat(rt.row_starts(), partition_t.row_lengths())
+        return partition_t.with_values(RaggedTensor.from_row_starts(rt.values, starts, validate=validate))
+    if isinstance(partition, RaggedFeature.RowLengths):
+        return partition_t.with_values(RaggedTensor.from_row_lengths(rt.values, partition_t.values,
+                                                                     validate=validate))
+    if isinstance(partition, RaggedFeature.ValueRowIds):
+        nrows = math_ops.maximum(ragged_math_ops.reduce_max(partition_t + 1, axis=1), 0)
+        rowids = partition_t.values + repeat(math_ops.cumsum(nrows, exclusive=True), partition_t.row_lengths())
+        return RaggedTensor.from_row_lengths(RaggedTensor.from_value_rowids(rt.values, rowids, validate=validate),
+                                             nrows, validate=validate)
+    raise ValueError(f"Unhandled partition type {partition!r}")
 
 
-def _valid(key: str) -> bool:
-    return key.replace("_", "a").isalnum()
+def _drop_first_of_each_row(rt):
+    """`rt[:, 1:]` of a ragged-rank-1 RaggedTensor: each row without its first value (an empty row stays)."""
+    from graphcompat.ops import array_ops, math_ops
+    from graphcompat.ops.data_dependent_ops import boolean_mask
+    from graphcompat.ops.indexing_ops import gather
+    from graphcompat.ragged.ragged_tensor import RaggedTensor
+    rowids = rt.value_rowids()
+    position = math_ops.range(array_ops.shape(rt.values, out_type=rt.row_splits.dtype)[0],
+                              dtype=rt.row_splits.dtype) - gather(rt.row_splits, rowids)
+    lengths = math_ops.maximum(rt.row_lengths() - 1, 0)
+    return RaggedTensor.from_row_lengths(boolean_mask(rt.values, position > 0), lengths, validate=False)
 
 
 def parse_single_example(serialized, features, name=None, example_names=None) -> dict:
-    """`tf.parse_single_example`: one serialized `tf.train.Example` → {key: Tensor | SparseTensor}."""
-    _require_allow_missing(features or {})
-    serialized = convert_to_tensor(serialized, _dt.string, name="serialized")
-    if serialized.shape.ndims not in (None, 0):
-        raise ValueError(f"Input serialized must be a scalar: got shape {serialized.shape}")
-    return _parse("ParseSingleExample", serialized, features, name)
-
-
-def parse_example(serialized, features, name=None, example_names=None) -> dict:
-    """`tf.parse_example`: a vector of serialized Examples → batched {key: Tensor | SparseTensor}."""
-    _require_allow_missing(features or {})
-    serialized = convert_to_tensor(serialized, _dt.string, name="serialized")
-    if serialized.shape.ndims not in (None, 1):
-        raise ValueError(f"Input serialized must be a vector: got shape {serialized.shape}")
-    return _parse("ParseExample", serialized, features, name)
+    """`tf.parse_single_example`: one serialized `tf.train.Example` → {key: Tensor | SparseTensor | Tensor of a
+    RaggedFeature's values}: TF's ParseExampleV2 over the scalar, in `ParseSingleExample/ParseExample`."""
+    from graphcompat.framework import ops as _ops
+    if features is None:
+        raise ValueError("Invalid argument: features cannot be None.")
+    if not features:
+        raise ValueError("Invalid argument: features cannot be empty.")
+    with _ops.name_scope(name, "ParseSingleExample", [serialized, example_names]):
+        serialized = convert_to_tensor(serialized, name="serialized")
+        serialized = _assert_scalar(serialized, "serialized")
+        return _parse_example_v2(serialized, features, example_names, name)
 
 
 def decode_json_example(json_examples, name: Optional[str] = None):
@@ -211,7 +309,8 @@ def decode_raw(input_bytes=None, out_type=None, little_endian=True, name=None, b
                     name=name or "DecodeRaw")
 
 
-__all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseFeature", "SparseTensor",
+__all__ = ["FixedLenFeature", "VarLenFeature", "FixedLenSequenceFeature", "SparseFeature", "RaggedFeature",
+           "SparseTensor",
            "SparseTensorValue", "parse_single_example",
            "parse_example", "decode_raw"]
 
@@ -275,59 +374,133 @@ defop("ParseSequenceExampleV2", _SEQ_SIG, attrs=_SEQ_ATTRS, shape=_sequence_shap
 
 
 class _ParseParams:
-    """The op's view of one feature dict (TF's _ParseOpParams): keys sorted, sparse and dense split."""
+    """The op's view of one feature dict (TF's _ParseOpParams.from_features): keys sorted; sparse (VarLen and
+    SparseFeature's index/value lists, each key once), dense (FixedLen, FixedLenSequence) and ragged (RaggedFeature's
+    values and partition lists) split, with TF's checks and texts."""
 
     def __init__(self, features: Optional[dict], allowed: tuple):
         self.sparse_keys, self.sparse_types = [], []
         self.dense_keys, self.dense_types, self.dense_shapes, self.dense_defaults = [], [], [], {}
+        self.ragged_keys, self.ragged_value_types, self.ragged_split_types = [], [], []
         for key in sorted(features or {}):
             feature = features[key]
             if not isinstance(feature, allowed):
                 raise ValueError(f"Unsupported {type(feature).__name__} {feature} for key '{key}'")
-            if not feature.dtype:
-                raise ValueError(f"Missing type for feature {key}. Received feature={feature}"
-                                 + ("" if isinstance(feature, VarLenFeature) else "."))
-            dtype = _dt.as_dtype(feature.dtype)
             if isinstance(feature, VarLenFeature):
-                self.sparse_keys.append(key)
-                self.sparse_types.append(dtype)
-                continue
-            if feature.shape is None:
-                raise ValueError(f"Missing shape for feature {key}. Received feature={feature}.")
-            shape = _ts.as_shape(feature.shape)
-            if isinstance(feature, FixedLenFeature):
-                if feature.shape and shape.ndims and shape.dims[0].value is None:
-                    raise ValueError(f"First dimension of shape for feature {key} unknown. Consider using "
-                                     f"FixedLenSequenceFeature. Received feature={feature}.")
-                if not shape.is_fully_defined():
-                    raise ValueError(f"All dimensions of shape for feature {key} need to be known but received "
-                                     f"{feature.shape!s}.")
-            else:  # FixedLenSequenceFeature: allow_missing is recorded as a None default
-                if feature.allow_missing:
-                    self.dense_defaults[key] = None
-            if feature.default_value is not None:
-                self.dense_defaults[key] = feature.default_value
-            self.dense_keys.append(key)
-            self.dense_types.append(dtype)
-            self.dense_shapes.append(shape)
-        overlap = set(self.dense_keys) & set(self.sparse_keys)
-        if overlap:
+                if not feature.dtype:
+                    raise ValueError(f"Missing type for feature {key}. Received feature={feature}")
+                self._add_sparse_key(key, feature.dtype)
+            elif isinstance(feature, SparseFeature):
+                self._add_sparse_feature(key, feature)
+            elif isinstance(feature, RaggedFeature):
+                self._add_ragged_key(key if feature.value_key is None else feature.value_key, feature.dtype,
+                                     feature.row_splits_dtype)
+                for partition in feature.partitions:
+                    if not isinstance(partition, RaggedFeature.UniformRowLength):
+                        self._add_ragged_key(partition.key, _dt.int64, feature.row_splits_dtype)
+            else:
+                self._add_dense_feature(key, feature)
+        dense, sparse, ragged = set(self.dense_keys), set(self.sparse_keys), set(self.ragged_keys)
+        if dense & sparse:
             raise ValueError(f"Dense and sparse keys must not intersect; dense_keys: {self.dense_keys}, "
-                             f"sparse_keys: {self.sparse_keys}, intersection: {overlap}")
+                             f"sparse_keys: {self.sparse_keys}, intersection: {dense & sparse}")
+        if dense & ragged:
+            # TF builds this ValueError with a tuple of two strings (a stray comma in parsing_config.py)
+            raise ValueError("Dense and ragged keys must not intersect; dense_keys: ",
+                             f"{self.dense_keys}, ragged_keys: {self.ragged_keys}, intersection: {dense & ragged}")
+        if ragged & sparse:
+            raise ValueError(f"Ragged and sparse keys must not intersect; ragged_keys: {self.ragged_keys}, "
+                             f"sparse_keys: {self.sparse_keys}, intersection: {ragged & sparse}")
 
-    def dense_default_tensors(self) -> list:
-        """Context defaults as TF makes them: `key_<key>` reshaped to the shape, or an empty `Const`."""
+    @property
+    def num_features(self) -> int:
+        return len(self.dense_keys) + len(self.sparse_keys) + len(self.ragged_keys)
+
+    def _add_sparse_key(self, key: str, dtype) -> None:
+        # a key read by several features (SparseFeatures sharing an index list) is parsed once
+        dtype = _dt.as_dtype(dtype)
+        if key in self.sparse_keys:
+            original = self.sparse_types[self.sparse_keys.index(key)]
+            if original != dtype:
+                raise ValueError(f"Conflicting type {original} vs {dtype} for feature {key}.")
+            return
+        self.sparse_keys.append(key)
+        self.sparse_types.append(dtype)
+
+    def _add_sparse_feature(self, key: str, feature: SparseFeature) -> None:
+        if not feature.index_key:
+            raise ValueError(f"Missing index_key for SparseFeature {feature}.")
+        if not feature.value_key:
+            raise ValueError(f"Missing value_key for SparseFeature {feature}.")
+        if not feature.dtype:
+            raise ValueError(f"Missing type for feature {key}. Received feature={feature}.")
+        index_keys = [feature.index_key] if isinstance(feature.index_key, str) else feature.index_key
+        for index_key in sorted(index_keys):
+            self._add_sparse_key(index_key, _dt.int64)
+        self._add_sparse_key(feature.value_key, feature.dtype)
+
+    def _add_ragged_key(self, key: str, value_type, split_type) -> None:
+        if key in self.ragged_keys:
+            at = self.ragged_keys.index(key)
+            if self.ragged_value_types[at] != value_type:
+                raise ValueError(f"Conflicting type {self.ragged_value_types[at]} vs {value_type} for feature {key}.")
+            if self.ragged_split_types[at] != split_type:
+                raise ValueError(f"Conflicting partition type {self.ragged_split_types[at]} vs {split_type} for "
+                                 f"feature {key}.")
+            return
+        self.ragged_keys.append(key)
+        self.ragged_value_types.append(_dt.as_dtype(value_type))
+        self.ragged_split_types.append(_dt.as_dtype(split_type))
+
+    def _add_dense_feature(self, key: str, feature) -> None:
+        if not feature.dtype:
+            raise ValueError(f"Missing type for feature {key}. Received feature={feature}.")
+        if feature.shape is None:
+            raise ValueError(f"Missing shape for feature {key}. Received feature={feature}.")
+        shape = _ts.as_shape(feature.shape)
+        if isinstance(feature, FixedLenFeature):
+            if feature.shape and shape.ndims and shape.dims[0].value is None:
+                raise ValueError(f"First dimension of shape for feature {key} unknown. Consider using "
+                                 f"FixedLenSequenceFeature. Received feature={feature}.")
+            if not shape.is_fully_defined():
+                raise ValueError(f"All dimensions of shape for feature {key} need to be known but received "
+                                 f"{feature.shape!s}.")
+        elif feature.allow_missing:  # FixedLenSequenceFeature: allow_missing is recorded as a None default
+            self.dense_defaults[key] = None
+        if feature.default_value is not None:
+            self.dense_defaults[key] = feature.default_value
+        self.dense_keys.append(key)
+        self.dense_types.append(_dt.as_dtype(feature.dtype))
+        self.dense_shapes.append(shape)
+
+    def dense_defaults_vec(self) -> list:
+        """TF's _make_dense_default per dense key: a padded (unknown first dimension) feature's scalar default
+        (`padding_<key>` reshaped to [], or a 0 / "" Const); a fixed one's `key_<key>` reshaped to its shape, or
+        an empty `Const` (the feature is then required)."""
+        from graphcompat.framework import ops as _ops
         from graphcompat.ops.array_ops import reshape
         out = []
         for key, shape, dtype in zip(self.dense_keys, self.dense_shapes, self.dense_types):
             value = self.dense_defaults.get(key)
-            if value is None:
+            safe_key = re.sub(r"[^A-Za-z0-9_.\-/]", "_", key)
+            if shape.ndims is not None and shape.ndims > 0 and shape.dims[0].value is None:
+                if value is None:
+                    out.append(convert_to_tensor("" if dtype == _dt.string else 0, dtype=dtype))
+                else:
+                    value = convert_to_tensor(value, dtype=dtype, name="padding_" + safe_key)
+                    # TF converts the [] shape twice (a float32 Const it leaves unused, then int32): so does this
+                    out.append(reshape(value, []))
+            elif value is None:
                 out.append(constant(np.zeros([0], dtype.as_numpy_dtype) if dtype != _dt.string
                                     else np.array([], dtype=object), dtype=dtype))
+            elif isinstance(value, _ops.Tensor):
+                out.append(value)
             else:
-                value = convert_to_tensor(value, dtype=dtype, name="key_" + re.sub(r"[^A-Za-z0-9_.\-/]", "_", key))
+                value = convert_to_tensor(value, dtype=dtype, name="key_" + safe_key)
                 out.append(reshape(value, np.asarray(shape.as_list(), np.int32)))
         return out
+
+    dense_default_tensors = dense_defaults_vec
 
 
 def _parse_sequence_raw(serialized, debug_name, context: _ParseParams, feature_list: _ParseParams,
@@ -367,6 +540,7 @@ def parse_single_sequence_example(serialized, context_features=None, sequence_fe
     if not (context_features or sequence_features):
         raise ValueError("Both context_features and sequence_features are None, but at least one should have "
                          "values.")
+    _refuse_ragged_sequence_features(context_features, sequence_features)
     context = _ParseParams(context_features, (VarLenFeature, FixedLenFeature))
     feature_list = _ParseParams(sequence_features, (VarLenFeature, FixedLenSequenceFeature))
     with _ops.name_scope(name, "ParseSingleSequenceExample", [serialized, example_name]):
@@ -384,10 +558,19 @@ def parse_sequence_example(serialized, context_features=None, sequence_features=
     if not (context_features or sequence_features):
         raise ValueError("Both `context_features` and `sequence_features` argument are None, but at least one "
                          "should have values.")
+    _refuse_ragged_sequence_features(context_features, sequence_features)
     context = _ParseParams(context_features, (VarLenFeature, FixedLenFeature))
     feature_list = _ParseParams(sequence_features, (VarLenFeature, FixedLenSequenceFeature))
     with _ops.name_scope(name, "ParseSequenceExample", [serialized, example_names]):
         return _parse_sequence_raw(serialized, example_names, context, feature_list, name)
+
+
+def _refuse_ragged_sequence_features(context_features, sequence_features) -> None:
+    for features in (context_features, sequence_features):
+        for key in sorted(features or {}):
+            if isinstance(features[key], RaggedFeature):
+                raise NotImplementedError(f"tf.io.RaggedFeature in tf.io.parse_sequence_example (feature '{key}'): "
+                                          "graphcompat parses ragged features of tf.train.Example only")
 
 
 def _assert_scalar(value, name: str):

@@ -537,25 +537,56 @@ def _dtype_name(d) -> str:
     return _dt.cpp_name(_dt.as_dtype(d if d != np.dtype(object) else _dt.string))
 
 
-def _feature_values(feature, key: str, want, index: int):
+def _feature_values(feature, key: str, want, index: int, where: str = "Name: <unknown>, ", sparse: bool = False):
+    """A Feature's values as `want`, with the fast parser's type-mismatch texts: a batch names the example
+    (`where` "Name: <name>, ", with ", Index: i"), a single Example (`where` "") only the key; a dense feature says
+    "Data type: X but expected type: Y", a sparse or ragged one "Expected type: Y, Actual type: X"."""
     kind = feature.WhichOneof("kind")
     if kind is None:
         return np.zeros([0], want)
     got = _KIND_DTYPE[kind]
     if got != want:
-        raise errors.InvalidArgumentError(
-            None, None, f"Name: <unknown>, Key: {key}, Index: {index}.  Data types don't match. Data type: "
-            f"{_dtype_name(got)} but expected type: {_dtype_name(want)}")
+        at = f"{where}Key: {key}, Index: {index}.  " if where else f"Key: {key}.  "
+        detail = (f"Expected type: {_dtype_name(want)}, Actual type: {_dtype_name(got)}" if sparse
+                  else f"Data type: {_dtype_name(got)} but expected type: {_dtype_name(want)}")
+        raise errors.InvalidArgumentError(None, None, f"{at}Data types don't match. {detail}")
     values = getattr(feature, kind).value
     return np.array(list(values), dtype=object) if want == object else np.asarray(values, dtype=want)
 
 
-@lowers("ParseSingleExample", "ParseExample", host=True)
-def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, dense_shapes, Tdense, **_):
+_LIST_KIND = {np.dtype(np.float32): "float", np.dtype(np.int64): "int64"}
+
+
+@lowers("ParseSingleExample", host=True)
+def parse_single_example_v1(serialized, *defaults, sparse_keys, dense_keys, sparse_types, dense_shapes, Tdense, **_):
+    """TF 1.x's single-Example parser: the keys are attrs (TF 2's kernel: FastParseSingleExample)."""
+    return _one_or_tuple(parse_examples(serialized, (), sparse_keys, dense_keys, [], defaults, sparse_types,
+                                        dense_shapes, Tdense, [], []))
+
+
+@lowers("ParseExample", host=True)
+def parse_example_v1(serialized, names, *args, Nsparse, Ndense, sparse_types, dense_shapes, Tdense, **_):
+    """TF 1.x's batched parser: the keys are Nsparse + Ndense scalar string inputs before the defaults."""
+    sparse_keys = [_key_names(k)[0] for k in args[:Nsparse]]
+    dense_keys = [_key_names(k)[0] for k in args[Nsparse:Nsparse + Ndense]]
+    return _one_or_tuple(parse_examples(serialized, names, sparse_keys, dense_keys, [], args[Nsparse + Ndense:],
+                                        sparse_types, dense_shapes, Tdense, [], []))
+
+
+def _one_or_tuple(outs: list):
+    # A one-output op takes its value bare (the interpreter would store a 1-tuple as an extra dimension).
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def parse_examples(serialized, names, sparse_keys, dense_keys, ragged_keys, defaults, sparse_types, dense_shapes,
+                   Tdense, ragged_value_types, ragged_split_types) -> list:
+    """example_proto_fast_parsing's FastParseExample (a vector) / FastParseSingleExample (a scalar): sparse
+    indices, values, shapes; dense values; ragged values and row splits (none for a scalar), with their texts."""
     from google.protobuf.message import DecodeError
     from graphcompat.formats.example_proto import Example
     batched = np.ndim(serialized) == 1
     records = list(np.asarray(serialized, dtype=object).reshape(-1))
+    names = _key_names(names) if np.size(names) else []
     examples = []
     for i, s in enumerate(records):
         try:
@@ -563,6 +594,10 @@ def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, 
         except DecodeError:
             text = bytes(s).decode("utf-8", errors="replace")  # TF prints the record's bytes as they are
             raise errors.InvalidArgumentError(None, None, f"Could not parse example input, value: '{text}'") from None
+
+    def where(i: int) -> str:
+        return f"Name: {names[i] if names else '<unknown>'}, " if batched else ""
+
     dense_out = []
     for key, shape, default, dtype in zip(dense_keys, dense_shapes, defaults, Tdense):
         dtype = np.dtype(dtype)
@@ -573,18 +608,22 @@ def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, 
         size = int(np.prod(shape, dtype=np.int64))
         rows = []
         for i, feats in enumerate(examples):
-            if key not in feats:
+            if key not in feats or feats[key].WhichOneof("kind") is None and not batched:
                 if np.size(default) == 0 and size != 0:
                     raise errors.InvalidArgumentError(
-                        None, None, f"Name: <unknown>, Feature: {key} (data type: {_dtype_name(dtype)}) is required "
+                        None, None, f"{where(i)}Feature: {key} (data type: {_dtype_name(dtype)}) is required "
                         f"but could not be found.")
                 rows.append(np.broadcast_to(np.asarray(default, dtype=dtype), shape))
                 continue
-            values = _feature_values(feats[key], key, dtype, i)
+            values = _feature_values(feats[key], key, dtype, i, where(i))
             if values.size != size:
-                kind = {np.dtype(np.float32): "float", np.dtype(np.int64): "int64"}.get(dtype, "bytes")
+                kind = _LIST_KIND.get(dtype, "bytes")
+                if not batched:
+                    raise errors.InvalidArgumentError(
+                        None, None, f"Key: {key}.  Can't parse serialized Example: Some {kind}_list slice was not "
+                        f"parsed.")
                 raise errors.InvalidArgumentError(
-                    None, None, f"Name: <unknown>, Key: {key}, Index: {i}.  Number of {kind} values != expected.  "
+                    None, None, f"{where(i)}Key: {key}, Index: {i}.  Number of {kind} values != expected.  "
                     f"Values size: {values.size} but output shape: [{','.join(map(str, shape))}]")
             rows.append(values.reshape(shape))
         dense_out.append(np.stack(rows).astype(dtype) if batched else rows[0].astype(dtype))
@@ -593,16 +632,23 @@ def parse_example(serialized, *defaults, sparse_keys, dense_keys, sparse_types, 
         dtype = np.dtype(dtype)
         idx, vals, longest = [], [], 0
         for i, feats in enumerate(examples):
-            values = _feature_values(feats[key], key, dtype, i) if key in feats else np.zeros([0], dtype)
+            values = (_feature_values(feats[key], key, dtype, i, where(i), sparse=True) if key in feats
+                      else np.zeros([0], dtype))
             longest = max(longest, values.size)
             idx += [[i, j] if batched else [j] for j in range(values.size)]
             vals.append(values)
         ind_out.append(np.asarray(idx, np.int64).reshape(-1, 2 if batched else 1))
         val_out.append(np.concatenate(vals).astype(dtype) if vals else np.zeros([0], dtype))
         shape_out.append(np.asarray([len(examples), longest] if batched else [longest], np.int64))
-    outs = ind_out + val_out + shape_out + dense_out
-    # A one-output op takes its value bare (the interpreter would store a 1-tuple as an extra dimension).
-    return outs[0] if len(outs) == 1 else tuple(outs)
+    ragged_values, ragged_splits = [], []
+    for key, dtype, split_dtype in zip(ragged_keys, ragged_value_types, ragged_split_types):
+        dtype = np.dtype(dtype)
+        per = [_feature_values(f[key], key, dtype, i, where(i), sparse=True) if key in f else np.zeros([0], dtype)
+               for i, f in enumerate(examples)]
+        ragged_values.append(np.concatenate(per).astype(dtype) if per else np.zeros([0], dtype))
+        splits = np.concatenate([[0], np.cumsum([p.size for p in per])]) if batched else []
+        ragged_splits.append(np.asarray(splits).astype(split_dtype))  # a scalar input's are empty, as TF's
+    return ind_out + val_out + shape_out + dense_out + ragged_values + ragged_splits
 
 
 def _parse_rows(examples: list, key: str, row_shape: list, default, dtype, batched: bool):

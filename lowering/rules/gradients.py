@@ -225,6 +225,24 @@ def _with_user_gradient(ctx, fop, chosen, attrs, backward_steps, args, outs, ext
     """`outs` unchanged, with a VJP that runs the user's gradient (graphcompat/custom_gradient.py):
     a registered function's recorded ops, or the gradient of another TF op type (`{"Sign": "Identity"}`)."""
 
+    # A resource variable's handle the gradient reads is no JAX value: it stays out of the custom VJP's
+    # arguments, and the gradient's reads of it run now, in the step, their values passed in as extras
+    # (closing over the step's traced state inside the VJP would leak tracers).
+    handles = {t: v for t, v in zip(getattr(chosen, "extra", ()), extras) if not _is_jax_value(v)}
+    if handles:
+        pairs = [(t, v) for t, v in zip(chosen.extra, extras) if t not in handles]
+        kept_steps = []
+        for step, rule, step_attrs in backward_steps:
+            if step._inputs and all(t in handles for t in step._inputs):
+                values = [handles[t] for t in step._inputs]
+                out = rule.fn(ctx, step, *values) if rule.context else rule.fn(*values, **step_attrs)
+                pairs += [(step._outputs[0], out)] if len(step._outputs) == 1 else list(zip(step._outputs, out))
+            else:
+                kept_steps.append((step, rule, step_attrs))
+        backward_steps = kept_steps
+        chosen = chosen._replace(extra=[t for t, _ in pairs])
+        extras = [v for _, v in pairs]
+
     @jax.custom_vjp
     def through(args, outs, extras):
         return list(outs)
@@ -255,6 +273,11 @@ def _with_user_gradient(ctx, fop, chosen, attrs, backward_steps, args, outs, ext
 
     through.defvjp(forward, backward)
     return through(list(args), list(outs), list(extras))
+
+
+def _is_jax_value(v) -> bool:
+    return isinstance(v, (jax.Array, np.ndarray, np.generic, int, float, bool, complex)) or isinstance(
+        v, jax.core.Tracer)
 
 
 def _gradient_as_type(op_type: str, fop, attrs, args, cotangents) -> list:

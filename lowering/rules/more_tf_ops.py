@@ -238,30 +238,12 @@ def _keys(value) -> list:
 @lowers("ParseExampleV2", host=True)
 def parse_example_v2(serialized, names, sparse_keys, dense_keys, ragged_keys, *dense_defaults, Tdense, num_sparse,
                      sparse_types, ragged_value_types, ragged_split_types, dense_shapes, **_):
-    """FastParseExample with the keys as inputs: ParseExample's rule for the sparse and dense features, then
-    each RaggedFeature's values (every example's list, concatenated) and row splits ([0] + the running
-    counts for a vector input, none for a scalar one). Errors name examples "<unknown>" whatever `names`
-    holds."""
-    from graphcompat.formats.example_proto import Example
-    from lowering.rules.data import _feature_values
-    outs = _rule("ParseExample")(serialized, *dense_defaults, sparse_keys=_keys(sparse_keys),
-                                 dense_keys=_keys(dense_keys), sparse_types=sparse_types, dense_shapes=dense_shapes,
-                                 Tdense=Tdense)
-    outs = list(outs) if isinstance(outs, tuple) else [outs]
-    ragged = _keys(ragged_keys)
-    if not ragged:
-        return outs[0] if len(outs) == 1 else tuple(outs)
-    records = [Example.FromString(bytes(s)).features.feature
-               for s in np.asarray(serialized, dtype=object).reshape(-1)]
-    values_out, splits_out = [], []
-    for key, dtype, split_dtype in zip(ragged, ragged_value_types, ragged_split_types):
-        dtype = np.dtype(dtype)
-        per = [_feature_values(f[key], key, dtype, i) if key in f else np.zeros([0], dtype)
-               for i, f in enumerate(records)]
-        values_out.append(np.concatenate(per).astype(dtype) if per else np.zeros([0], dtype))
-        splits = np.concatenate([[0], np.cumsum([p.size for p in per])]) if np.ndim(serialized) else []
-        splits_out.append(np.asarray(splits).astype(split_dtype))  # a scalar input's are empty, as TF's
-    outs += values_out + splits_out
+    """FastParseExample / FastParseSingleExample with the keys as inputs (lowering/rules/data.py's parser):
+    each RaggedFeature's values (every example's list, concatenated) and row splits ([0] + the running counts
+    for a vector input, none for a scalar one) follow the dense values."""
+    from lowering.rules.data import parse_examples
+    outs = parse_examples(serialized, names, _keys(sparse_keys), _keys(dense_keys), _keys(ragged_keys),
+                          dense_defaults, sparse_types, dense_shapes, Tdense, ragged_value_types, ragged_split_types)
     return outs[0] if len(outs) == 1 else tuple(outs)
 
 

@@ -2,14 +2,18 @@
 of bytes (strings never enter jitted code). Semantics and messages follow TF's kernels
 (string_join_op.cc, string_split_op.cc, substr_op.cc, regex_replace_op.cc, string_to_number_op.cc,
 string_to_hash_bucket_op.cc, string_format_op.cc, reduce_join_op.cc, as_string_op.cc); hashes are
-lowering/hashing.py's exact ports. Regular expressions use Python's `re` on bytes, which agrees with
-RE2 on the common syntax (RE2's Perl classes are ASCII, as Python's bytes patterns are).
+lowering/hashing.py's exact ports. Regular expressions are RE2's (the `google-re2` wheel), as TF's kernels:
+Python's `re` accepts what RE2 refuses (backreferences, lookaround) and matches empty strings and rewrites
+(`\\1`, `\\0`) differently, so only RE2 gives TF's matches and "Invalid pattern" errors.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import jax
+
+import re2
 
 import numpy as np
 
@@ -21,6 +25,8 @@ from lowering.registry import lowers
 from lowering.rules.data_dependent import summarize_v2
 
 _INVALID = errors.InvalidArgumentError
+_UNANCHORED = re2._re2.RE2.Anchor.UNANCHORED
+_ANCHOR_BOTH = re2._re2.RE2.Anchor.ANCHOR_BOTH
 
 
 def _bytes(v) -> bytes:
@@ -130,21 +136,160 @@ def string_strip(input, **_):  # noqa: A002
 
 
 def _compile(pattern):
+    """An RE2 program with TF's (RE2's default) options; TF's InvalidArgumentError for a pattern RE2 refuses."""
     pattern = _bytes(pattern)
-    try:
-        return re.compile(pattern)
-    except re.error as err:
-        raise _INVALID(None, None, f"Invalid pattern: {pattern.decode()}, error: {err}") from None
+    opener = _first_angle_group(pattern)
+    if opener is None:
+        regex = _compiled_re2(pattern)
+        error = None if regex.ok() else regex.error()
+    else:
+        # TF's RE2 predates `(?<name>...)` (RE2 2023-07): it refuses every `(?<` as "invalid perl operator: (?<",
+        # where the wheel's RE2 accepts a named group and names `(?<=`/`(?<!`. Spelled as a lookbehind there,
+        # the first `(?<` makes the wheel stop at the same place, so an error before it stays the wheel's.
+        regex = None
+        error = _compiled_re2(pattern[:opener] + b"(?<=" + pattern[opener + 3:]).error()
+        if error.startswith(b"invalid perl operator: (?<"):
+            error = b"invalid perl operator: (?<"
+    if error is not None:
+        raise _INVALID(None, None, f"Invalid pattern: {pattern.decode('utf-8', 'replace')}, error: "
+                                   f"{error.decode('utf-8', 'replace')}")
+    return regex
 
 
-def _rewrite(rewrite) -> bytes:
-    # RE2 writes the whole match as \0; Python as \g<0>
-    return re.sub(rb"\\0", rb"\\g<0>", _bytes(rewrite))
+def _first_angle_group(pattern: bytes) -> int | None:
+    """Where the first `(?<` that RE2's parser reads as a group opens (not escaped, quoted with \\Q..\\E,
+    or inside a bracket class), or None."""
+    k, n = 0, len(pattern)
+    while k < n:
+        c = pattern[k:k + 1]
+        if pattern.startswith(b"\\Q", k):
+            end = pattern.find(b"\\E", k + 2)
+            k = n if end < 0 else end + 2
+        elif c == b"\\":
+            k += 2
+        elif c == b"[":
+            k += 1
+            if pattern.startswith(b"^", k):
+                k += 1
+            if pattern.startswith(b"]", k):     # a leading ] is a literal
+                k += 1
+            while k < n and pattern[k:k + 1] != b"]":
+                if pattern.startswith(b"[:", k) and pattern.find(b":]", k + 2) >= 0:
+                    k = pattern.find(b":]", k + 2) + 2
+                else:
+                    k += 2 if pattern[k:k + 1] == b"\\" else 1
+            k += 1
+        elif pattern.startswith(b"(?<", k):
+            return k
+        else:
+            k += 1
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled_re2(pattern: bytes):
+    options = re2.Options()
+    options.log_errors = False     # TF's RE2 logs refused patterns to stderr too; the error text carries it
+    return re2._re2.RE2(pattern, options)
+
+
+def _search(regex, text: bytes, pos: int):
+    """The spans (start, end) of the whole match and each group of RE2's unanchored match in text[pos:]
+    (`^` and `\\b` still see the whole text, as RE2::Match's startpos), or None."""
+    spans = regex.Match(_UNANCHORED, text, pos, len(text))
+    return None if spans[0][0] < 0 else spans
+
+
+def _max_submatch(rewrite: bytes) -> int:
+    """RE2::MaxSubmatch: the highest `\\N` (one digit) the rewrite names."""
+    highest, k = 0, 0
+    while k < len(rewrite):
+        if rewrite[k] == 0x5C and k + 1 < len(rewrite):
+            if 0x30 <= rewrite[k + 1] <= 0x39:
+                highest = max(highest, rewrite[k + 1] - 0x30)
+            k += 2
+        else:
+            k += 1
+    return highest
+
+
+def _expand(rewrite: bytes, text: bytes, spans) -> tuple[bytes, bool]:
+    """RE2::Rewrite: `\\0`..`\\9` insert a group (an unmatched group inserts nothing), `\\\\` a backslash;
+    any other backslash stops the rewrite there, and it reports failure (what precedes stays written)."""
+    out, k = bytearray(), 0
+    while k < len(rewrite):
+        c = rewrite[k]
+        if c != 0x5C:
+            out.append(c)
+            k += 1
+            continue
+        nxt = rewrite[k + 1] if k + 1 < len(rewrite) else -1
+        if 0x30 <= nxt <= 0x39:
+            start, end = spans[nxt - 0x30]
+            if start >= 0:
+                out += text[start:end]
+        elif nxt == 0x5C:
+            out.append(0x5C)
+        else:
+            return bytes(out), False
+        k += 2
+    return bytes(out), True
+
+
+def _utf8_length(text: bytes, pos: int) -> int:
+    """The bytes of the UTF-8 character at pos (1 for a byte that does not start a valid one), which
+    RE2::GlobalReplace skips after an empty match at the end of the previous match."""
+    for n in (1, 2, 3, 4):
+        try:
+            text[pos:pos + n].decode("utf-8")
+            return n
+        except UnicodeDecodeError:
+            continue
+    return 1
+
+
+def _replace_one(regex, text: bytes, rewrite: bytes) -> bytes:
+    """RE2::Replace: the first match only; unchanged when nothing matches or the rewrite is invalid."""
+    spans = _search(regex, text, 0)
+    if spans is None:
+        return text
+    replacement, ok = _expand(rewrite, text, spans)
+    if not ok:
+        return text
+    return text[:spans[0][0]] + replacement + text[spans[0][1]:]
+
+
+def _replace_all(regex, text: bytes, rewrite: bytes) -> bytes:
+    """RE2::GlobalReplace: every non-overlapping match left to right; an empty match right where the previous
+    match ended is skipped (Python's `re.sub` takes it), one UTF-8 character at a time."""
+    out, p, last_end, count = bytearray(), 0, None, 0
+    while p <= len(text):
+        spans = _search(regex, text, p)
+        if spans is None:
+            break
+        start, end = spans[0]
+        out += text[p:start]
+        if start == end and start == last_end:
+            step = _utf8_length(text, p) if p < len(text) else 1
+            out += text[p:p + step]
+            p += step
+            continue
+        replacement, _ = _expand(rewrite, text, spans)   # GlobalReplace ignores a failed rewrite's status
+        out += replacement
+        p = last_end = end
+        count += 1
+    if count == 0:
+        return text
+    return bytes(out) + text[p:]
 
 
 def _regex_replace(input, pattern, rewrite, replace_global):  # noqa: A002
-    regex, rewrite = _compile(pattern), _rewrite(rewrite)
-    return _map(lambda s: regex.sub(rewrite, s, count=0 if replace_global else 1), input)
+    regex, rewrite = _compile(pattern), _bytes(rewrite)
+    if _max_submatch(rewrite) > regex.NumberOfCapturingGroups():
+        # RE2 refuses a rewrite naming a group the pattern lacks: every string stays as it is
+        return _map(lambda s: s, input)
+    replace = _replace_all if replace_global else _replace_one
+    return _map(lambda s: replace(regex, s, rewrite), input)
 
 
 @lowers("StaticRegexReplace", host=True)
@@ -163,14 +308,18 @@ def regex_replace(input, pattern, rewrite, *, replace_global=True, **_):  # noqa
 @lowers("StaticRegexFullMatch", host=True)
 def static_regex_full_match(input, *, pattern, **_):  # noqa: A002
     regex = _compile(pattern)
-    return _map(lambda s: regex.fullmatch(s) is not None, input, np.bool_)
+    return _map(lambda s: _full_match(regex, s), input, np.bool_)
 
 
 @lowers("RegexFullMatch", host=True)
 def regex_full_match(input, pattern, **_):  # noqa: A002
     require(np.ndim(pattern) == 0, _INVALID, "Pattern must be scalar, but received " + str(list(np.shape(pattern))))
     regex = _compile(np.asarray(pattern, dtype=object)[()])
-    return _map(lambda s: regex.fullmatch(s) is not None, input, np.bool_)
+    return _map(lambda s: _full_match(regex, s), input, np.bool_)
+
+
+def _full_match(regex, text: bytes) -> bool:
+    return regex.Match(_ANCHOR_BOTH, text, 0, len(text))[0][0] >= 0
 
 
 _NUMBER = re.compile(rb"\s*[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|inf(?:inity)?|nan)\s*", re.IGNORECASE)
