@@ -233,7 +233,8 @@ class RepeatNode(Node):
 def _batches(b, rt, tensors, combine):
     """Groups the input's elements by the batch size (`tensors[0]`), keeping a short last group unless
     drop_remainder (`tensors[1]`); `combine` turns a group into one element (stack or pad)."""
-    size, drop = int(b.vals[tensors[0]]), bool(b.vals[tensors[1]])
+    size = int(b.vals[tensors[0]])
+    drop = tensors[1] is not None and bool(b.vals[tensors[1]])  # TF 1's ops have no drop_remainder (None)
     buf: list = []
     for elem in b.children[0].ds._iter(b.children[0], rt):
         buf.append(elem)
@@ -315,7 +316,11 @@ class BatchNode(Node):
             nb = n // b if self._drop else -(-n // b)
             k = rt.batch_size if self._ragged() else b  # static: a tail batch is its own compiled shape
             idx = (j // nb) * n + (j % nb) * b + jnp.arange(k, dtype=j.dtype)
-        return jax.vmap(lambda k: self._children[0]._dev_elem(k, dv, rt))(idx)
+        return jax.vmap(lambda k: self._input_elem(k, dv, rt))(idx)
+
+    def _input_elem(self, k, dv, rt):
+        """Element `k` of what is batched (map_and_batch maps the input's element here)."""
+        return self._children[0]._dev_elem(k, dv, rt)
 
 
 @pipeline_node("PaddedBatchDatasetV2")
