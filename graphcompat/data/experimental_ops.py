@@ -60,8 +60,9 @@ def map_and_batch(map_func: Callable, batch_size, num_parallel_batches=None, dro
     elif num_parallel_batches is not None and num_parallel_calls is None:
         num_parallel_calls = batch_size * num_parallel_batches
     elif num_parallel_batches is not None and num_parallel_calls is not None:
-        raise ValueError("`map_and_batch` allows only one of `num_parallel_batches` and `num_parallel_calls` to be "
-                         "set.")
+        raise ValueError(f"`map_and_batch` allows only one of `num_parallel_batches` and `num_parallel_calls` to be "
+                         f"set, but `num_parallel_batches` was set to {num_parallel_batches} and `num_parallel_calls` "
+                         f"as set to {num_parallel_calls}.")
     return lambda ds: MapAndBatchDataset(ds, map_func, batch_size, num_parallel_calls, drop_remainder)
 
 
@@ -114,10 +115,10 @@ class UniqueDataset(_UnaryDataset):
     _op_type = "UniqueDataset"
 
     def __init__(self, input_ds: Dataset):
-        if len(input_ds._specs) != 1 or nest.has_sparse(input_ds._template) or \
-                input_ds._specs[0].dtype not in (_dt.int32, _dt.int64, _dt.string):
-            raise TypeError("`tf.data.experimental.unique()` only supports inputs with a single `tf.int32`, "
-                            "`tf.int64`, or `tf.string` component.")
+        for spec in input_ds._specs:  # TF checks each type here; the kernel refuses several components
+            if spec.dtype not in (_dt.int32, _dt.int64, _dt.string):
+                raise TypeError(f"`tf.data.Dataset.unique` does not support type {spec.dtype} -- only `tf.int32`, "
+                                "`tf.int64`, and `tf.string` are supported.")
         super().__init__(input_ds)
 
     def _card(self):
@@ -222,7 +223,7 @@ def reduce(dataset: Dataset, initial_state, reduce_func: Callable):
                 from None
         if [s.dtype for s in fn.specs] != [s.dtype for s in state_specs]:
             raise TypeError(f"The element types for the new state must match the initial state. Expected "
-                            f"{_types_repr(state_template, state_specs)}; got "
+                            f"{_types_repr(state_template, state_specs)} but got "
                             f"{_types_repr(fn.template, fn.specs)}.")
         relaxed = [Spec(s.dtype, s.shape.most_specific_compatible_shape(n.shape)) for s, n in zip(state_specs, fn.specs)]
         if all(r.shape.as_list() == s.shape.as_list() if s.shape.ndims is not None else r.shape.ndims is None

@@ -262,6 +262,11 @@ def _element_key(elem: list) -> tuple:
 class UniqueNode(Node):
     """tf.data.experimental.unique: each distinct element once, at its first occurrence."""
 
+    def _validate(self, b):
+        if len(self._specs) != 1:
+            raise errors.InvalidArgumentError(None, self._op, "UniqueDataset only supports inputs with a single "
+                                              "component.")
+
     def _iter(self, b, rt):
         seen = set()
         for elem in b.children[0].ds._iter(b.children[0], rt):

@@ -133,7 +133,7 @@ def optional_has_value(optional, **_):
 @lowers("OptionalGetValue", context=True, host=True)
 def optional_get_value(ctx, op, optional):
     if optional.values is None:
-        raise errors.InvalidArgumentError(None, op, "The optional does not have a value.")
+        raise errors.InvalidArgumentError(None, op, "The given optional does not have a value.")
     return _one(_typed(optional.values, op))
 
 
