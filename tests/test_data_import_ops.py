@@ -356,6 +356,10 @@ BUILDERS = {
         lambda x: (x, x + 1), 4, num_parallel_batches=2, drop_remainder=True)),
     "shuffle_and_repeat": lambda t: t.data.Dataset.range(10).apply(t.data.experimental.shuffle_and_repeat(4, 2,
                                                                                                           seed=5)),
+    "shuffle_and_repeat_forever_batch": lambda t: t.data.Dataset.range(7).apply(
+        t.data.experimental.shuffle_and_repeat(3, seed=2)).batch(4).take(9),
+    "shuffle_and_repeat_fixed_seed_map": lambda t: t.data.Dataset.range(6).map(lambda x: x * 3).apply(
+        t.data.experimental.shuffle_and_repeat(6, 3, seed=8)),
     "ignore_errors": lambda t: t.data.Dataset.range(4).apply(t.data.experimental.ignore_errors()),
     "unique": lambda t: t.data.Dataset.from_tensor_slices([1, 1, 2]).apply(t.data.experimental.unique()),
     "dense_to_sparse_batch": lambda t: t.data.Dataset.range(1, 5).map(lambda x: t.fill([x], x)).apply(
@@ -423,8 +427,27 @@ def test_tensor_builders_record_tfs_op_types(name):
     oracle.assert_same_values(results[0][1], results[1][1], 1e-6, 0, name)
 
 
+@pytest.mark.parametrize("name", ["map_and_batch", "shuffle_and_repeat", "shuffle_and_repeat_forever_batch",
+                                  "shuffle_and_repeat_fixed_seed_map"])
+def test_in_memory_builders_walk_on_the_device(name):
+    """map_and_batch and shuffle_and_repeat over in-memory inputs keep the device walk of map + batch and
+    shuffle + repeat (the elements are TF's: test_builders_record_tfs_op_types), and the host walk agrees."""
+    from lowering.data import device_plan, node_of
+    runs = []
+    with tf.Graph().as_default():
+        ds = BUILDERS[name](tf)
+        assert device_plan(node_of(ds._variant.op)).ok
+        for it in (ds.make_initializable_iterator(), tf.data.Iterator.from_structure(ds.output_types,
+                                                                                     ds.output_shapes)):
+            init = it.initializer if it._initializer is not None else it.make_initializer(ds)
+            nxt = it.get_next()
+            with tf.Session() as sess:
+                sess.run(init)
+                runs.append([[v.tolist() for v in e] for e in _drain(sess, [nxt])])
+    assert runs[0] == runs[1]
+
+
 def test_map_and_batch_walks_on_the_device():
-    """graphcompat's map_and_batch over an in-memory input keeps the device walk map + batch had."""
     from lowering.data import device_plan, node_of
     with tf.Graph().as_default():
         ds = tf.data.Dataset.range(10).apply(tf.data.experimental.map_and_batch(lambda x: x * 2, 3))

@@ -19,8 +19,8 @@ from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, Random
 from lowering.data.pipeline import AUTOTUNE, INF, Node, pipeline_node, static_int
 from lowering.data.readers import FixedLengthRecordNode, TFRecordNode, _compression, _FileReader, _str
 from lowering.data.transformations import (BatchNode, FilterNode, InterleaveNode, MapNode, PaddedBatchNode,
-                                           UnbatchNode, _batches, _function, _n_captures, _PassThroughNode,
-                                           _shuffle_buffer)
+                                           ShuffleNode, UnbatchNode, _batches, _function, _n_captures,
+                                           _PassThroughNode, _shuffle_buffer)
 
 # The Experimental* names of ops whose nodes exist (the same kernels under the older name).
 for _node, _op_type in ((UnbatchNode, "ExperimentalUnbatchDataset"), (ScanNode, "ExperimentalScanDataset"),
@@ -141,25 +141,26 @@ def tf_shuffle_and_repeat(make_input, size: int, count: int, next_seeds):
 
 
 @pipeline_node("ShuffleAndRepeatDataset")
-class ShuffleAndRepeatNode(Node):
-    """`tf.data.experimental.shuffle_and_repeat`: TF's order for a seed (`tf_shuffle_and_repeat`); walked on
-    the host."""
+class ShuffleAndRepeatNode(ShuffleNode):
+    """`tf.data.experimental.shuffle_and_repeat`: TF's order for a seed. The host walk is TF's iterator
+    (`tf_shuffle_and_repeat`). Each repetition's elements are drawn from their own slice of the buffer, whose
+    size at the t-th draw of a repetition is min(n - t, buffer) as in a shuffle of that repetition alone, and
+    each repetition's seeds are the seed generator's next, as a `shuffle().repeat()`'s iterators get them: so
+    the device walk is the shuffle's, one epoch per repetition."""
 
     def _setup(self):
+        super()._setup()
         self._count = static_int(self._tensors[3])
-        self._reshuffle = bool(self._op.attrs.get("reshuffle_each_iteration", True))
 
     def _validate(self, b):
-        size, count = int(b.vals[self._tensors[0]]), int(b.vals[self._tensors[3]])
-        if size <= 0 and size != -2:
-            raise errors.InvalidArgumentError(None, self._op,
-                                              "buffer_size must be greater than zero or UNKNOWN_CARDINALITY")
+        super()._validate(b)
+        count = int(b.vals[self._tensors[3]])
         if count <= 0 and count != -1:
             raise errors.InvalidArgumentError(None, self._op, "count must be greater than zero or equal to -1.")
 
     def _iter(self, b, rt):
         size = _shuffle_buffer(int(b.vals[self._tensors[0]]))
-        seeds = (int(b.vals[self._tensors[1]]), int(b.vals[self._tensors[2]]))
+        seeds = self.seeds_of(b)
         child = b.children[0]
         return tf_shuffle_and_repeat(lambda: child.ds._iter(child, rt), size, int(b.vals[self._tensors[3]]),
                                      lambda: rt.shuffle_seeds(b, seeds, self._reshuffle))
@@ -171,6 +172,9 @@ class ShuffleAndRepeatNode(Node):
         if n == 0:
             return 0
         return INF if self._count == -1 or n == INF else n * self._count
+
+    def _dev_ok(self):
+        return self._count is not None and (self._count > 0 or self._count == -1) and super()._dev_ok()
 
 
 # ------------------------------------------------------------------------------------------------

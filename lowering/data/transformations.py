@@ -143,7 +143,7 @@ class ShuffleNode(Node):
 
     def _setup(self):
         from lowering.data.static import computed_int
-        buffer, seed, seed2 = self._tensors
+        buffer, seed, seed2 = self._tensors[:3]  # ShuffleAndRepeatDataset's count follows
         seeds = (computed_int(seed), computed_int(seed2))
         # Seeds that only the run knows (a fed or variable seed): the host walk reads them when it starts.
         self._seeds = None if None in seeds else seeds
@@ -174,19 +174,23 @@ class ShuffleNode(Node):
     def _card(self):
         return self._children[0]._card()
 
+    def _epoch_card(self):
+        """The elements of one shuffled epoch (shuffle_and_repeat's node repeats them)."""
+        return self._children[0]._card()
+
     def _host_ordered(self) -> bool:
         """Walked on the device through orders the host computes per epoch: a seeded shuffle (TF's order is
         sequential, see `tf_buffered_shuffle`), or an unseeded one whose buffer does not hold its whole
         input (an unseeded full buffer is any uniform permutation: `permute`, on the device)."""
-        return not self._random or self._buffer < self._card()
+        return not self._random or self._buffer < self._epoch_card()
 
     def _dev_ok(self):
-        n = self._card()
+        n = self._epoch_card()
         return n is not None and n != INF and self._buffer is not None and self._buffer > 0 and \
             self._seeds is not None and self._children[0]._dev_ok()
 
     def _dev_elem(self, i, dv, rt):
-        n = self._card()
+        n = self._epoch_card()
         e, p = i // n, i % n
         if self._host_ordered():  # rows of rt.perms: this epoch's and the next one's order
             row = (e - rt.perm_base) if self._reshuffle else 0 * e

@@ -348,7 +348,7 @@ def _step_facts(get, write, name: str, plan: DevicePlan, count: int, fresh: bool
     seeds = random_shuffle_seeds(base, index) if node._random else node._seeds
 
     def order(epoch):
-        return buffered_order(node._card(), node._buffer, epoch_seeds(seeds, epoch, node._reshuffle))
+        return buffered_order(node._epoch_card(), node._buffer, epoch_seeds(seeds, epoch, node._reshuffle))
 
     first = cached[1][1] if cached is not None and cached[0] + 1 == lo else order(lo)
     rows = [first, order(lo + 1) if node._reshuffle else first]
