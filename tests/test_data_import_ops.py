@@ -200,6 +200,27 @@ ROUND_TRIPS = {
     "thread_pool": (_thread_pool, None),
     "latency_stats": (lambda v1, p: _raw(v1, "LatencyStatsDataset", _range(v1, 4), tag="tag"), None),
     "bytes_produced_stats": (lambda v1, p: _raw(v1, "BytesProducedStatsDataset", _range(v1, 4), tag="tag"), None),
+    "shuffle_v3_dummy_generator": (lambda v1, p: _raw(
+        v1, "ShuffleDatasetV3", _range(v1, 9), buffer_size=4, seed=3, seed2=5,
+        seed_generator=__import__("tensorflow").raw_ops.DummySeedGenerator()).repeat(3), None),
+    "shuffle_v3_anonymous_generator": (lambda v1, p: _raw(
+        v1, "ShuffleDatasetV3", _range(v1, 9), buffer_size=9, seed=1, seed2=2, reshuffle_each_iteration=False,
+        seed_generator=__import__("tensorflow").raw_ops.AnonymousSeedGenerator(seed=1, seed2=2, reshuffle=False)[0]
+    ).repeat(2), None),
+    "shuffle_v2": (lambda v1, p: _raw(
+        v1, "ShuffleDatasetV2", _range(v1, 8), buffer_size=3,
+        seed_generator=__import__("tensorflow").raw_ops.AnonymousSeedGenerator(seed=4, seed2=6, reshuffle=True)[0]
+    ).repeat(3), None),
+    "shuffle_and_repeat_v2": (lambda v1, p: _raw(
+        v1, "ShuffleAndRepeatDatasetV2", _range(v1, 7), buffer_size=3, seed=2, seed2=9, count=3,
+        seed_generator=__import__("tensorflow").raw_ops.DummySeedGenerator()), None),
+    "cache_v2": (lambda v1, p: _raw(
+        v1, "CacheDatasetV2", _range(v1, 4), filename="",
+        cache=__import__("tensorflow").raw_ops.AnonymousMemoryCache()[0]).repeat(2), None),
+    "random_v2": (lambda v1, p: __import__("tensorflow").data.experimental.from_variant(
+        __import__("tensorflow").raw_ops.RandomDatasetV2(
+            seed=5, seed2=7, seed_generator=__import__("tensorflow").raw_ops.DummySeedGenerator(),
+            output_types=[v1.int64], output_shapes=[[]]), v1.TensorSpec([], v1.int64)).take(5), None),
     "csv": (lambda v1, p: v1.data.experimental.CsvDataset(p["csv"], [v1.constant([0], v1.int32), v1.string],
                                                           header=True), None),
 }

@@ -111,6 +111,16 @@ MORE_DATASET_SIGNATURES = {
                                   "counter_prefix: string", _SHAPES),
     "ExperimentalSetStatsAggregatorDataset": ("input_dataset: variant, stats_aggregator: resource, tag: string, "
                                               "counter_prefix: string", _SHAPES),
+    # TF 2's ops over a seed generator or memory cache resource (the functions tf.function writes)
+    "ShuffleDatasetV2": ("input_dataset: variant, buffer_size: int64, seed_generator: resource", _SHAPES_META),
+    "ShuffleDatasetV3": ("input_dataset: variant, buffer_size: int64, seed: int64, seed2: int64, "
+                         "seed_generator: resource", {"reshuffle_each_iteration": True, **_SHAPES_META}),
+    "ShuffleAndRepeatDatasetV2": ("input_dataset: variant, buffer_size: int64, seed: int64, seed2: int64, "
+                                  "count: int64, seed_generator: resource",
+                                  {"reshuffle_each_iteration": True, **_SHAPES_META}),
+    "CacheDatasetV2": ("input_dataset: variant, filename: string, cache: resource", _SHAPES_META),
+    "RandomDatasetV2": ("seed: int64, seed2: int64, seed_generator: resource",
+                        {"rerandomize_each_iteration": False, **_SHAPES_META}),
     # sources
     "SparseTensorSliceDataset": ("indices: int64, values: Tvalues, dense_shape: int64", {"Tvalues": None}),
     "CSVDataset": ("filenames: string, compression_type: string, buffer_size: int64, header: bool, "
@@ -175,3 +185,12 @@ for _op_type in ("ThreadPoolHandle", "ExperimentalThreadPoolHandle"):
 for _op_type in ("StatsAggregatorHandle", "ExperimentalStatsAggregatorHandle", "StatsAggregatorHandleV2"):
     defop(_op_type, "-> handle: resource", attrs={"container": "", "shared_name": ""}, shape=scalar_shape,
           stateful=True)
+
+# --- the seed generators and memory caches of TF 2's dataset ops ------------------------------------------
+defop("AnonymousSeedGenerator", "seed: int64, seed2: int64, reshuffle: bool -> handle: resource, deleter: variant",
+      shape=scalar_shape, stateful=True)
+defop("DummySeedGenerator", "-> handle: resource", shape=scalar_shape, stateful=True)
+defop("DeleteSeedGenerator", "handle: resource, deleter: variant ->", shape=no_outputs, stateful=True)
+defop("AnonymousMemoryCache", "-> handle: resource, deleter: variant", shape=scalar_shape, stateful=True)
+defop("DummyMemoryCache", "-> handle: resource", shape=scalar_shape, stateful=True)
+defop("DeleteMemoryCache", "handle: resource, deleter: variant ->", shape=no_outputs, stateful=True)

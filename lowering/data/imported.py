@@ -18,12 +18,12 @@ from lowering.data.device import shuffle_words
 from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode
 from lowering.data.pipeline import AUTOTUNE, INF, Node, pipeline_node, static_int
 from lowering.data.readers import FixedLengthRecordNode, TFRecordNode, _compression, _FileReader, _str
-from lowering.data.transformations import (BatchNode, FilterNode, InterleaveNode, MapNode, PaddedBatchNode,
+from lowering.data.transformations import (BatchNode, CacheNode, FilterNode, InterleaveNode, MapNode, PaddedBatchNode,
                                            ShuffleNode, UnbatchNode, _batches, _function, _n_captures,
                                            _PassThroughNode, _shuffle_buffer)
 
 # The Experimental* names of ops whose nodes exist (the same kernels under the older name).
-for _node, _op_type in ((UnbatchNode, "ExperimentalUnbatchDataset"), (ScanNode, "ExperimentalScanDataset"),
+for _node, _op_type in ((UnbatchNode, "ExperimentalUnbatchDataset"), (CacheNode, "CacheDatasetV2"), (ScanNode, "ExperimentalScanDataset"),
                         (TakeWhileNode, "ExperimentalTakeWhileDataset"),
                         (GroupByWindowNode, "ExperimentalGroupByWindowDataset"),
                         (DirectedInterleaveNode, "ExperimentalDirectedInterleaveDataset"),
@@ -140,7 +140,7 @@ def tf_shuffle_and_repeat(make_input, size: int, count: int, next_seeds):
         yield out
 
 
-@pipeline_node("ShuffleAndRepeatDataset")
+@pipeline_node("ShuffleAndRepeatDataset", "ShuffleAndRepeatDatasetV2")
 class ShuffleAndRepeatNode(ShuffleNode):
     """`tf.data.experimental.shuffle_and_repeat`: TF's order for a seed. The host walk is TF's iterator
     (`tf_shuffle_and_repeat`). Each repetition's elements are drawn from their own slice of the buffer, whose
@@ -175,6 +175,50 @@ class ShuffleAndRepeatNode(ShuffleNode):
 
     def _dev_ok(self):
         return self._count is not None and (self._count > 0 or self._count == -1) and super()._dev_ok()
+
+
+# ------------------------------------------------------------------------------------------------
+# TF 2's shuffle and random ops over a seed generator resource
+# ------------------------------------------------------------------------------------------------
+@pipeline_node("ShuffleDatasetV3")
+class ShuffleV3Node(ShuffleNode):
+    """ShuffleDatasetV3: ShuffleDataset's inputs and a seed generator resource. The generator (an
+    AnonymousSeedGenerator of the same seeds, or a dummy that makes the dataset own one) is created by the run
+    that makes the dataset, so each initialization starts it over, as ShuffleDataset's."""
+
+
+def _producer(t):
+    op = t.op
+    while op.type == "Identity":
+        op = op.inputs[0].op
+    return op
+
+
+@pipeline_node("ShuffleDatasetV2")
+class ShuffleV2Node(ShuffleNode):
+    """ShuffleDatasetV2: the seeds and reshuffling come from its AnonymousSeedGenerator's inputs."""
+
+    def _setup(self):
+        from lowering.data.static import computed_int
+        generator = _producer(self._tensors[1])
+        values = [computed_int(t) for t in generator.inputs] if generator.type == "AnonymousSeedGenerator" else None
+        if values is None or None in values:
+            raise NotImplementedError(f"ShuffleDatasetV2 '{self._op.name}': graphcompat reads its seeds from an "
+                                      "AnonymousSeedGenerator of constant seeds")
+        self._seeds = (values[0], values[1])
+        self._random = self._seeds == (0, 0)
+        self._reshuffle = bool(values[2])
+        size = static_int(self._tensors[0])
+        self._buffer = None if size is None else _shuffle_buffer(size)
+
+
+@pipeline_node("RandomDatasetV2")
+class RandomV2Node(RandomNode):
+
+    def _setup(self):
+        if self._op.attrs.get("rerandomize_each_iteration", False):
+            raise NotImplementedError(f"RandomDatasetV2 '{self._op.name}' with rerandomize_each_iteration is not "
+                                      "supported by graphcompat")
 
 
 # ------------------------------------------------------------------------------------------------

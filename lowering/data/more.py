@@ -221,7 +221,7 @@ class RandomNode(Node):
 
     def _iter(self, b, rt):
         from lowering import philox
-        seed, seed2 = (int(b.vals[t]) for t in self._tensors)
+        seed, seed2 = (int(b.vals[t]) for t in self._tensors[:2])  # RandomDatasetV2's seed generator follows
         if (seed, seed2) == (0, 0):
             seed, seed2 = (int(x) for x in np.random.SeedSequence().generate_state(2, np.uint64))
         key, counter = philox.key_counter_from_seeds(seed, seed2)

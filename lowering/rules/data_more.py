@@ -190,3 +190,26 @@ def delete_iterator(ctx, op, handle, deleter):
         "ExperimentalStatsAggregatorHandle", "StatsAggregatorHandleV2", context=True)
 def dataset_resource_handle(ctx, op):
     return op.name
+
+
+# --- TF 2's seed generators and memory caches: the dataset ops read their own inputs, so a handle names them --
+@lowers("AnonymousSeedGenerator", context=True, host=True)
+def anonymous_seed_generator(ctx, op, seed, seed2, reshuffle):
+    name = f"{op.name}/anonymous_{next(_ANONYMOUS)}"
+    return name, np.array(name.encode(), dtype=object)
+
+
+@lowers("AnonymousMemoryCache", context=True, host=True)
+def anonymous_memory_cache(ctx, op):
+    name = f"{op.name}/anonymous_{next(_ANONYMOUS)}"
+    return name, np.array(name.encode(), dtype=object)
+
+
+@lowers("DummySeedGenerator", "DummyMemoryCache", context=True)
+def dummy_resource(ctx, op):
+    return op.name
+
+
+@lowers("DeleteSeedGenerator", "DeleteMemoryCache", host=True)
+def delete_dataset_resource(handle, deleter, **_):
+    return None
