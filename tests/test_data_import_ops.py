@@ -386,7 +386,10 @@ BUILDERS = {
     "dense_to_sparse_batch": lambda t: t.data.Dataset.range(1, 5).map(lambda x: t.fill([x], x)).apply(
         t.data.experimental.dense_to_sparse_batch(2, [None])),
     "assert_cardinality": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.assert_cardinality(3)),
+    "csv": lambda t: t.data.experimental.CsvDataset(_PATHS["csv"], [t.constant([0], t.int32), t.string, t.float32],
+                                                    header=True, select_cols=[0, 1, 3]),
 }
+_PATHS: dict = {}  # set by the test (tmp_path files)
 
 
 def _op_types(graph_def) -> tuple:
@@ -398,8 +401,11 @@ def _op_types(graph_def) -> tuple:
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
-def test_builders_record_tfs_op_types(name):
+def test_builders_record_tfs_op_types(name, tmp_path):
     v1 = oracle.tf1()
+    csv = tmp_path / "b.csv"
+    csv.write_bytes(b"i,s,skip,f\n1,a,x,0.5\n,\"b,c\",y,2\n")
+    _PATHS["csv"] = str(csv)
     results = []
     for lib in (tf, v1):
         graph = lib.Graph()

@@ -7,7 +7,7 @@ from graphcompat.data.options import (AutoShardPolicy, AutotuneAlgorithm, Autotu
                                       ThreadingOptions)
 from graphcompat.data.more_transformations import (Counter, RandomDataset, bucket_by_sequence_length,  # noqa: F401
                                                    choose_from_datasets, group_by_window, sample_from_datasets)
-from graphcompat.data.experimental_ops import (Optional, assert_cardinality, cardinality,  # noqa: F401
+from graphcompat.data.experimental_ops import (CsvDataset, Optional, assert_cardinality, cardinality,  # noqa: F401
                                                dense_to_sparse_batch, get_next_as_optional, get_single_element,
                                                ignore_errors, map_and_batch, shuffle_and_repeat, unique)
 

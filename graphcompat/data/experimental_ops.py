@@ -174,6 +174,52 @@ def assert_cardinality(expected_cardinality) -> Callable:
     return lambda ds: AssertCardinalityDataset(ds, expected_cardinality)
 
 
+_CSV_TYPES = (_dt.float32, _dt.float64, _dt.int32, _dt.int64, _dt.string)
+_READER_BUFFER_BYTES = 4 * 1024 * 1024  # TF's _DEFAULT_READER_BUFFER_SIZE_BYTES
+
+
+class CsvDataset(Dataset):
+    """`tf.data.experimental.CsvDataset`: TF's CSVDatasetV2, one tuple of scalars per record (a dtype in
+    `record_defaults` makes its field required, a tensor gives the field's default)."""
+    _op_type = "CSVDatasetV2"
+
+    def __init__(self, filenames, record_defaults, compression_type=None, buffer_size=None, header=False,
+                 field_delim=",", use_quote_delim=True, na_value="", select_cols=None, exclude_cols=None):
+        def optional(name, value, default, dtype):
+            return convert_to_tensor(default if value is None else value, dtype, name=name)
+
+        names = convert_to_tensor(filenames, _dt.string, name="filenames")
+        compression = optional("compression_type", compression_type, "", _dt.string)
+        defaults = []
+        for k, x in enumerate(record_defaults):
+            if not isinstance(x, _ops.Tensor) and _is_csv_dtype(x):
+                defaults.append(convert_to_tensor(np.zeros([0], _dt.as_dtype(x).as_numpy_dtype)
+                                                  if _dt.as_dtype(x) != _dt.string else np.zeros([0], object),
+                                                  _dt.as_dtype(x), name="Const"))
+            else:
+                defaults.append(convert_to_tensor(x, name="record_defaults" if k == 0 else f"record_defaults_{k}"))
+        buffer = optional("buffer_size", buffer_size, _READER_BUFFER_BYTES, _dt.int64)
+        header_t = convert_to_tensor(header, _dt.bool_, name="header")
+        delim = convert_to_tensor(field_delim, _dt.string, name="field_delim")
+        quotes = convert_to_tensor(use_quote_delim, _dt.bool_, name="use_quote_delim")
+        na = convert_to_tensor(na_value, _dt.string, name="na_value")
+        select = optional("select_cols", select_cols, np.zeros([0], np.int64), _dt.int64)
+        exclude = optional("exclude_cols", exclude_cols, np.zeros([0], np.int64), _dt.int64)
+        specs = [Spec(t.dtype, []) for t in defaults]
+        self._record([], [names, compression, buffer, header_t, delim, quotes, na, select] + defaults + [exclude],
+                     tuple([None] * len(specs)), specs, groups=[1] * 8 + [len(defaults), 1])
+
+    def _card(self):
+        return None
+
+
+def _is_csv_dtype(x) -> bool:
+    try:
+        return _dt.as_dtype(x) in _CSV_TYPES
+    except (TypeError, ValueError, KeyError):
+        return False
+
+
 # ------------------------------------------------------------------------------------------------
 # datasets reduced to tensors
 # ------------------------------------------------------------------------------------------------
