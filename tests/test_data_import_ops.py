@@ -323,7 +323,22 @@ def _string_handle_v1(v1):
     return [real.raw_ops.IteratorGetNext(iterator=handle, output_types=[real.int64], output_shapes=[[]])[0]]
 
 
+def _anonymous_iterator(v1):
+    """TF 2's anonymous iterator: a new iterator each run, made, read and deleted in that run."""
+    import tensorflow as real
+    ds = v1.data.Dataset.range(4, 9)
+    handle, deleter = real.raw_ops.AnonymousIteratorV2(output_types=[real.int64], output_shapes=[[]])
+    make = real.raw_ops.MakeIterator(dataset=ds._variant_tensor, iterator=handle)
+    with v1.control_dependencies([make]):
+        first = real.raw_ops.IteratorGetNext(iterator=handle, output_types=[real.int64], output_shapes=[[]])[0]
+    with v1.control_dependencies([first]):
+        done = real.raw_ops.DeleteIterator(handle=handle, deleter=deleter)
+    with v1.control_dependencies([done]):
+        return [v1.identity(first)]
+
+
 TENSOR_OPS = {
+    "anonymous_iterator": _anonymous_iterator,
     "reduce": lambda v1: [v1.data.Dataset.range(10).reduce(np.int64(0), lambda s, x: s + x)],
     "reduce_structure": lambda v1: list(v1.data.Dataset.range(5).map(lambda x: (x, v1.cast(x, v1.float32))).reduce(
         (np.int64(1), np.float32(0)), lambda s, x: (s[0] * (x[0] + 1), s[1] + x[1]))),
@@ -564,3 +579,33 @@ def test_build_errors_are_tfs(name):
         results.append((type(info.value).__name__, _message(info.value)))
     assert results[0][0] == results[1][0], results
     assert results[0][1] == results[1][1], results
+
+
+def test_ignore_errors_refuses_errors_it_cannot_skip():
+    """A host walk's input ends when it raises: ignore_errors skips a map's failing elements, and raises
+    NotImplementedError (never ends early) for an error from any other input (here a filter's predicate)."""
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_tensor_slices([1., 0., 2.]).filter(
+            lambda x: tf.greater(tf.check_numerics(1. / x, "bad"), 0.)).apply(tf.data.experimental.ignore_errors())
+        nxt = ds.make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            assert sess.run(nxt) == 1.
+            with pytest.raises(NotImplementedError, match="ignore_errors"):
+                sess.run(nxt)
+
+
+def test_sloppy_parallel_interleave_is_refused():
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        ds = v1.data.Dataset.range(3).apply(v1.data.experimental.parallel_interleave(
+            lambda x: v1.data.Dataset.from_tensors(x), 2, sloppy=True))
+        it = v1.data.make_initializable_iterator(ds)
+        nxt = it.get_next()
+    graph_def = _retype(graph.as_graph_def(), "LegacyParallelInterleaveDatasetV2", "ParallelInterleaveDataset",
+                        lambda data, gd: data[:-2] + [_const(gd, "sloppy", True, "bool")] + data[-2:])
+    target = tf.Graph()
+    with target.as_default():
+        tf.import_graph_def(tf.GraphDef.FromString(graph_def.SerializeToString()), name="")
+        with tf.Session() as sess, pytest.raises(NotImplementedError, match="sloppy"):
+            sess.run(target.get_operation_by_name(it.initializer.name))
