@@ -609,3 +609,39 @@ def test_sloppy_parallel_interleave_is_refused():
         tf.import_graph_def(tf.GraphDef.FromString(graph_def.SerializeToString()), name="")
         with tf.Session() as sess, pytest.raises(NotImplementedError, match="sloppy"):
             sess.run(target.get_operation_by_name(it.initializer.name))
+
+
+NODE_BUILDERS = {
+    "map_and_batch": lambda t: t.data.make_initializable_iterator(t.data.Dataset.range(10).apply(
+        t.data.experimental.map_and_batch(lambda x: x * 2, 3))).get_next(),
+    "shuffle_and_repeat": lambda t: t.data.make_initializable_iterator(t.data.Dataset.range(10).apply(
+        t.data.experimental.shuffle_and_repeat(4, 2, seed=5))).get_next(),
+    "ignore_errors": lambda t: t.data.make_initializable_iterator(t.data.Dataset.range(3).apply(
+        t.data.experimental.ignore_errors())).get_next(),
+    "unique": lambda t: t.data.make_initializable_iterator(t.data.Dataset.range(3).apply(
+        t.data.experimental.unique())).get_next(),
+    "assert_cardinality": lambda t: t.data.make_initializable_iterator(t.data.Dataset.range(3).apply(
+        t.data.experimental.assert_cardinality(3))).get_next(),
+    "cardinality": lambda t: t.data.experimental.cardinality(t.data.Dataset.range(10)),
+    "get_single_element": lambda t: t.data.experimental.get_single_element(t.data.Dataset.from_tensors(1)),
+    "reduce": lambda t: t.data.Dataset.range(10).reduce(np.int64(0), lambda s, x: s + x),
+    "get_next_as_optional": lambda t: t.data.make_initializable_iterator(
+        t.data.Dataset.range(3)).get_next_as_optional().get_value(),
+    "optional_from_value": lambda t: t.data.experimental.Optional.from_value(3).has_value(),
+    "csv": lambda t: t.data.make_initializable_iterator(t.data.experimental.CsvDataset(
+        "x.csv", [t.int32, t.constant(["a"])])).get_next(),
+}
+
+
+@pytest.mark.parametrize("name", list(NODE_BUILDERS))
+def test_builder_nodes_match_tf(name):
+    """The top-level nodes graphcompat's builders record are TF's: names, op types, inputs, attrs."""
+    from tests.test_data_graphdef import _nodes
+    v1 = oracle.tf1()
+    defs = []
+    for lib in (tf, v1):
+        graph = lib.Graph()
+        with graph.as_default():
+            NODE_BUILDERS[name](lib)
+        defs.append(_nodes(v1.GraphDef.FromString(graph.as_graph_def().SerializeToString())))
+    assert defs[0] == defs[1]

@@ -73,8 +73,8 @@ class ShuffleAndRepeatDataset(Dataset):
 
     def __init__(self, input_ds: Dataset, buffer_size, count=None, seed=None):
         from graphcompat.data.transformations import _seed_tensors
-        count_t = convert_to_tensor(-1 if count is None else count, _dt.int64, name="count")
         buffer = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
+        count_t = convert_to_tensor(-1 if count is None else count, _dt.int64, name="count")
         seed_t, seed2_t = _seed_tensors(_get_seed(seed))
         self._count = _static_int(count_t)
         self._record([input_ds], [buffer, seed_t, seed2_t, count_t], input_ds._template, input_ds._specs)
@@ -302,6 +302,8 @@ class Optional:
                 if nest.has_sparse(template):
                     raise NotImplementedError("tf.data.experimental.Optional of a SparseTensor is not supported by "
                                               "graphcompat.")
+                # TF converts the value twice (its type spec, then its tensor list): two constants, one unused
+                [convert_to_tensor(x) for x in nest.flatten(value)]
                 flat = [convert_to_tensor(x) for x in nest.flatten(value)]
             variant = apply_op("OptionalFromValue", [flat], name=scope)
         return Optional(variant, template, [Spec(t.dtype, t.shape) for t in flat])
@@ -315,15 +317,19 @@ class Optional:
     none = empty
 
     def has_value(self, name=None) -> _ops.Tensor:
-        with _ops.name_scope(name, "OptionalHasValue") as scope, _ops.colocate_with(self._variant_tensor):
+        with _ops.name_scope(name, "OptionalHasValue") as scope, _ops.colocate_with(self._group()):
             return apply_op("OptionalHasValue", [self._variant_tensor], name=scope)
 
     def get_value(self, name=None):
-        with _ops.name_scope(name, "OptionalGetValue") as scope, _ops.colocate_with(self._variant_tensor):
+        with _ops.name_scope(name, "OptionalGetValue") as scope, _ops.colocate_with(self._group()):
             outs = apply_op("OptionalGetValue", [self._variant_tensor],
                             {"output_types": [s.dtype for s in self._specs],
                              "output_shapes": [s.shape for s in self._specs]}, name=scope)
         return _structure_of(self._template, outs if isinstance(outs, list) else [outs])
+
+    def _group(self) -> _ops.Operation:
+        """The variant's colocation group (an iterator's Optional sits in its dataset's, as TF's)."""
+        return _ops.colocation_group(self._variant_tensor.op)
 
     @property
     def element_spec(self):
