@@ -75,6 +75,45 @@ def _filter_parallel(data, graph_def):
 
 
 # ------------------------------------------------------------------------------------------------
+# state functions are defs: TF's autograph reads a lambda's source line and may take another lambda there
+# ------------------------------------------------------------------------------------------------
+def _add(s, x):
+    return s + x
+
+
+def _add_square(s, x):
+    return s + x * x
+
+
+def _product_and_sum(s, x):
+    return s[0] * (x[0] + 1), s[1] + x[1]
+
+
+def _pair_sums(s, e):
+    return s[0] + e[0], s[1] + e[1]
+
+
+def _replace(s, x):
+    return x
+
+
+def _scan_step(s, x):
+    return s + x, s * 10
+
+
+def _appender(lib):
+    def append(s, x):
+        return lib.concat([s, [x]], 0)
+    return append
+
+
+def _float_sum(lib):
+    def float_sum(s, x):
+        return lib.cast(s + x, lib.float32)
+    return float_sum
+
+
+# ------------------------------------------------------------------------------------------------
 # pipelines built in TF
 # ------------------------------------------------------------------------------------------------
 def _raw(v1, op: str, ds, **args):
@@ -181,7 +220,7 @@ ROUND_TRIPS = {
     "sliding_window": (lambda v1, p: _sliding(v1, p, True), None),
     "sliding_window_partial": (lambda v1, p: _sliding(v1, p, False), None),
     "experimental_scan": (lambda v1, p: _range(v1, 5).apply(v1.data.experimental.scan(
-        v1.constant(0, v1.int64), lambda s, x: (s + x, s * 10))),
+        v1.constant(0, v1.int64), _scan_step)),
         lambda g: _retype(g, "ScanDataset", "ExperimentalScanDataset")),
     "experimental_take_while": (lambda v1, p: _range(v1).apply(v1.data.experimental.take_while(lambda x: x < 4)),
                                 lambda g: _retype(g, "TakeWhileDataset", "ExperimentalTakeWhileDataset")),
@@ -339,11 +378,11 @@ def _anonymous_iterator(v1):
 
 TENSOR_OPS = {
     "anonymous_iterator": _anonymous_iterator,
-    "reduce": lambda v1: [v1.data.Dataset.range(10).reduce(np.int64(0), lambda s, x: s + x)],
+    "reduce": lambda v1: [v1.data.Dataset.range(10).reduce(np.int64(0), _add)],
     "reduce_structure": lambda v1: list(v1.data.Dataset.range(5).map(lambda x: (x, v1.cast(x, v1.float32))).reduce(
-        (np.int64(1), np.float32(0)), lambda s, x: (s[0] * (x[0] + 1), s[1] + x[1]))),
+        (np.int64(1), np.float32(0)), _product_and_sum)),
     "reduce_growing_state": lambda v1: [v1.data.Dataset.range(4).reduce(
-        v1.constant([], v1.int64), lambda s, x: v1.concat([s, [x]], 0))],
+        v1.constant([], v1.int64), _appender(v1))],
     "single_element": lambda v1: list(v1.data.experimental.get_single_element(
         v1.data.Dataset.from_tensors((np.int32(3), b"s")))),
     "cardinality": lambda v1: [v1.data.experimental.cardinality(v1.data.Dataset.range(10).batch(3)),
@@ -441,11 +480,11 @@ def test_builders_record_tfs_op_types(name, tmp_path):
 
 
 TENSOR_BUILDERS = {
-    "reduce": lambda t: [t.data.Dataset.range(6).reduce(np.int64(0), lambda s, x: s + x * x)],
+    "reduce": lambda t: [t.data.Dataset.range(6).reduce(np.int64(0), _add_square)],
     "reduce_tuple_element": lambda t: list(t.data.Dataset.range(4).map(lambda x: (x, x * 2)).reduce(
-        (np.int64(0), np.int64(0)), lambda s, e: (s[0] + e[0], s[1] + e[1]))),
+        (np.int64(0), np.int64(0)), _pair_sums)),
     "reduce_growing_state": lambda t: [t.data.Dataset.range(4).reduce(
-        t.constant([], t.int64), lambda s, x: t.concat([s, [x]], 0))],
+        t.constant([], t.int64), _appender(t))],
     "get_single_element": lambda t: [t.data.experimental.get_single_element(t.data.Dataset.from_tensors(
         np.arange(3.0, dtype=np.float32)))],
     "cardinality": lambda t: [t.data.experimental.cardinality(t.data.Dataset.range(7).batch(2))],
@@ -558,9 +597,8 @@ def test_run_errors_are_tfs(name):
 
 
 BUILD_ERRORS = {
-    "reduce_state_type": lambda t: t.data.Dataset.range(3).reduce(np.int32(0), lambda s, x: x),
-    "reduce_state_float_for_int": lambda t: t.data.Dataset.range(3).reduce(
-        np.int64(0), lambda s, x: t.cast(s + x, t.float32)),
+    "reduce_state_type": lambda t: t.data.Dataset.range(3).reduce(np.int32(0), _replace),
+    "reduce_state_float_for_int": lambda t: t.data.Dataset.range(3).reduce(np.int64(0), _float_sum(t)),
     "unique_float": lambda t: t.data.Dataset.range(3).map(lambda x: t.cast(x, t.float32)).apply(
         t.data.experimental.unique()),
     "map_and_batch_both_parallel_args": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.map_and_batch(
@@ -624,7 +662,7 @@ NODE_BUILDERS = {
         t.data.experimental.assert_cardinality(3))).get_next(),
     "cardinality": lambda t: t.data.experimental.cardinality(t.data.Dataset.range(10)),
     "get_single_element": lambda t: t.data.experimental.get_single_element(t.data.Dataset.from_tensors(1)),
-    "reduce": lambda t: t.data.Dataset.range(10).reduce(np.int64(0), lambda s, x: s + x),
+    "reduce": lambda t: t.data.Dataset.range(10).reduce(np.int64(0), _add),
     "get_next_as_optional": lambda t: t.data.make_initializable_iterator(
         t.data.Dataset.range(3)).get_next_as_optional().get_value(),
     "optional_from_value": lambda t: t.data.experimental.Optional.from_value(3).has_value(),
