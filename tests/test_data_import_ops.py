@@ -613,7 +613,6 @@ def test_build_errors_are_tfs(name):
         with lib.Graph().as_default():
             with pytest.raises(Exception) as info:
                 BUILD_ERRORS[name](lib)
-            graph_ops = len(lib.get_default_graph().get_operations())
         results.append((type(info.value).__name__, _message(info.value)))
     assert results[0][0] == results[1][0], results
     assert results[0][1] == results[1][1], results
@@ -639,7 +638,7 @@ def test_sloppy_parallel_interleave_is_refused():
         ds = v1.data.Dataset.range(3).apply(v1.data.experimental.parallel_interleave(
             lambda x: v1.data.Dataset.from_tensors(x), 2, sloppy=True))
         it = v1.data.make_initializable_iterator(ds)
-        nxt = it.get_next()
+        it.get_next()
     graph_def = _retype(graph.as_graph_def(), "LegacyParallelInterleaveDatasetV2", "ParallelInterleaveDataset",
                         lambda data, gd: data[:-2] + [_const(gd, "sloppy", True, "bool")] + data[-2:])
     target = tf.Graph()
