@@ -260,6 +260,12 @@ ROUND_TRIPS = {
         __import__("tensorflow").raw_ops.RandomDatasetV2(
             seed=5, seed2=7, seed_generator=__import__("tensorflow").raw_ops.DummySeedGenerator(),
             output_types=[v1.int64], output_shapes=[[]]), v1.TensorSpec([], v1.int64)).take(5), None),
+    "assert_next": (lambda v1, p: _raw(v1, "AssertNextDataset", _range(v1, 4), transformations=[]), None),
+    "set_stats_aggregator": (lambda v1, p: _raw(
+        v1, "SetStatsAggregatorDataset", _range(v1, 4), tag="t", counter_prefix="c",
+        stats_aggregator=__import__("tensorflow").raw_ops.StatsAggregatorHandleV2()), None),
+    "optimize_v2": (lambda v1, p: _raw(v1, "OptimizeDatasetV2", _range(v1, 4), optimizations_enabled=[],
+                                       optimizations_disabled=[], optimizations_default=[]), None),
     "csv": (lambda v1, p: v1.data.experimental.CsvDataset(p["csv"], [v1.constant([0], v1.int32), v1.string],
                                                           header=True), None),
 }
