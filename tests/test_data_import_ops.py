@@ -435,6 +435,8 @@ BUILDERS = {
     "map_and_batch": lambda t: t.data.Dataset.range(10).apply(t.data.experimental.map_and_batch(lambda x: x * 2, 3)),
     "map_and_batch_parallel_batches": lambda t: t.data.Dataset.range(10).apply(t.data.experimental.map_and_batch(
         lambda x: (x, x + 1), 4, num_parallel_batches=2, drop_remainder=True)),
+    "map_and_batch_over_shuffle": lambda t: t.data.Dataset.range(10).shuffle(4, seed=2).apply(
+        t.data.experimental.map_and_batch(lambda x: x * 3, 4)).repeat(2),
     "shuffle_and_repeat": lambda t: t.data.Dataset.range(10).apply(t.data.experimental.shuffle_and_repeat(4, 2,
                                                                                                           seed=5)),
     "shuffle_and_repeat_forever_batch": lambda t: t.data.Dataset.range(7).apply(
@@ -514,7 +516,8 @@ def test_tensor_builders_record_tfs_op_types(name):
     oracle.assert_same_values(results[0][1], results[1][1], 1e-6, 0, name)
 
 
-@pytest.mark.parametrize("name", ["map_and_batch", "shuffle_and_repeat", "shuffle_and_repeat_forever_batch",
+@pytest.mark.parametrize("name", ["map_and_batch", "map_and_batch_over_shuffle", "shuffle_and_repeat",
+                                  "shuffle_and_repeat_forever_batch",
                                   "shuffle_and_repeat_fixed_seed_map"])
 def test_in_memory_builders_walk_on_the_device(name):
     """map_and_batch and shuffle_and_repeat over in-memory inputs keep the device walk of map + batch and
@@ -688,3 +691,19 @@ def test_builder_nodes_match_tf(name):
             NODE_BUILDERS[name](lib)
         defs.append(_nodes(v1.GraphDef.FromString(graph.as_graph_def().SerializeToString())))
     assert defs[0] == defs[1]
+
+
+def test_checkpointable_iterator_ops_are_named_when_run():
+    """SerializeIterator / DeserializeIterator (make_saveable_from_iterator) import, and running them raises
+    NotImplementedError naming the op type."""
+    import tensorflow as real
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        it = v1.data.make_initializable_iterator(v1.data.Dataset.range(3))
+        real.raw_ops.SerializeIterator(resource_handle=it._iterator_resource, name="serialized")
+    target = tf.Graph()
+    with target.as_default():
+        tf.import_graph_def(tf.GraphDef.FromString(graph.as_graph_def().SerializeToString()), name="")
+        with tf.Session() as sess, pytest.raises(NotImplementedError, match="SerializeIterator"):
+            sess.run(target.get_tensor_by_name("serialized:0"))
