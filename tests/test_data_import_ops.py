@@ -256,6 +256,8 @@ ROUND_TRIPS = {
     "cache_v2": (lambda v1, p: _raw(
         v1, "CacheDatasetV2", _range(v1, 4), filename="",
         cache=__import__("tensorflow").raw_ops.AnonymousMemoryCache()[0]).repeat(2), None),
+    "sparse_tensor_slices": (lambda v1, p: v1.data.Dataset.from_sparse_tensor_slices(v1.SparseTensor(
+        [[0, 1, 0], [1, 0, 2], [1, 1, 1]], [b"a", b"b", b"c"], [3, 2, 3])), None),
     "random_v2": (lambda v1, p: __import__("tensorflow").data.experimental.from_variant(
         __import__("tensorflow").raw_ops.RandomDatasetV2(
             seed=5, seed2=7, seed_generator=__import__("tensorflow").raw_ops.DummySeedGenerator(),
@@ -448,6 +450,10 @@ BUILDERS = {
     "dense_to_sparse_batch": lambda t: t.data.Dataset.range(1, 5).map(lambda x: t.fill([x], x)).apply(
         t.data.experimental.dense_to_sparse_batch(2, [None])),
     "assert_cardinality": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.assert_cardinality(3)),
+    "sparse_tensor_slices": lambda t: t.data.Dataset.from_sparse_tensor_slices(t.SparseTensor(
+        [[0, 0], [2, 2], [2, 3]], [1., 2., 3.], [4, 5])),
+    "sparse_tensor_slices_batch": lambda t: t.data.Dataset.from_sparse_tensor_slices(t.SparseTensor(
+        [[0], [2]], [3, 4], [3])).map(lambda i, v, s: v).padded_batch(2, [None]),
     "csv": lambda t: t.data.experimental.CsvDataset(_PATHS["csv"], [t.constant([0], t.int32), t.string, t.float32],
                                                     header=True, select_cols=[0, 1, 3]),
 }
@@ -669,6 +675,8 @@ NODE_BUILDERS = {
     "assert_cardinality": lambda t: t.data.make_initializable_iterator(t.data.Dataset.range(3).apply(
         t.data.experimental.assert_cardinality(3))).get_next(),
     "cardinality": lambda t: t.data.experimental.cardinality(t.data.Dataset.range(10)),
+    "sparse_tensor_slices": lambda t: t.data.make_initializable_iterator(t.data.Dataset.from_sparse_tensor_slices(
+        t.SparseTensor([[0, 0], [1, 2]], [1., 2.], [3, 4]))).get_next(),
     "get_single_element": lambda t: t.data.experimental.get_single_element(t.data.Dataset.from_tensors(1)),
     "reduce": lambda t: t.data.Dataset.range(10).reduce(np.int64(0), _add),
     "get_next_as_optional": lambda t: t.data.make_initializable_iterator(

@@ -330,6 +330,11 @@ class Dataset:
         return TensorDataset(tensors)
 
     @staticmethod
+    def from_sparse_tensor_slices(sparse_tensor) -> "Dataset":
+        from graphcompat.data.experimental_ops import SparseTensorSliceDataset
+        return SparseTensorSliceDataset(sparse_tensor)
+
+    @staticmethod
     def from_generator(generator, output_types, output_shapes=None, args=None, output_signature=None):
         from graphcompat.data.readers import GeneratorDataset
         return GeneratorDataset(generator, output_types, output_shapes, args)

@@ -220,6 +220,29 @@ def _is_csv_dtype(x) -> bool:
         return False
 
 
+class SparseTensorSliceDataset(Dataset):
+    """`Dataset.from_sparse_tensor_slices`: TF 1's tuple of three dense components per row (indices, values,
+    dense_shape of the row's SparseTensor)."""
+    _op_type = "SparseTensorSliceDataset"
+
+    def __init__(self, sparse_tensor):
+        from graphcompat.ops.parsing_ops import SparseTensor
+        if not isinstance(sparse_tensor, SparseTensor):
+            raise TypeError(f"`sparse_tensor` must be a `tf.sparse.SparseTensor` object. Received {sparse_tensor}.")
+        shape = sparse_tensor.dense_shape.shape
+        rank = shape[0].value if shape.ndims == 1 else None
+        rest = None if rank is None else rank - 1
+        values = sparse_tensor.values
+        dense = constant_value(sparse_tensor.dense_shape)
+        self._n = None if dense is None or np.size(dense) == 0 else int(np.asarray(dense).reshape(-1)[0])
+        self._record([], [sparse_tensor.indices, values, sparse_tensor.dense_shape], (None, None, None),
+                     [Spec(_dt.int64, [None, rest]), Spec(values.dtype, [None]), Spec(_dt.int64, [rest])],
+                     attrs={"Tvalues": values.dtype})
+
+    def _card(self):
+        return self._n
+
+
 # ------------------------------------------------------------------------------------------------
 # datasets reduced to tensors
 # ------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import shuffle_words
 from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode
-from lowering.data.pipeline import AUTOTUNE, INF, Node, pipeline_node, static_int
+from lowering.data.pipeline import AUTOTUNE, INF, Node, Spec, pipeline_node, static_int
 from lowering.data.readers import FixedLengthRecordNode, TFRecordNode, _compression, _FileReader, _str
 from lowering.data.transformations import (BatchNode, CacheNode, FilterNode, InterleaveNode, MapNode, PaddedBatchNode,
                                            ShuffleNode, UnbatchNode, _batches, _function, _n_captures,
@@ -518,11 +518,39 @@ class PassThroughNode(_PassThroughNode):
 # ------------------------------------------------------------------------------------------------
 @pipeline_node("SparseTensorSliceDataset")
 class SparseTensorSliceNode(Node):
+    """`Dataset.from_sparse_tensor_slices`: one element per row of the first dimension, the three dense
+    components of that row's SparseTensor (its entries' other indices, their values, the other dimensions),
+    empty rows included."""
     n_children = 0
 
+    def _setup(self):
+        indices, values, dense_shape = self._tensors
+        rank = dense_shape.shape[0].value if dense_shape.shape.ndims == 1 else None
+        rest = None if rank is None else rank - 1
+        self._specs = [Spec(_dt.int64, [None, rest]), Spec(values.dtype, [None]), Spec(_dt.int64, [rest])]
+
+    def _validate(self, b):
+        indices, values, shape = (np.asarray(b.vals[t]) for t in self._tensors)
+        if indices.ndim != 2:
+            raise errors.InvalidArgumentError(None, self._op, "Input indices must be a matrix. Got: "
+                                              f"{_shape_text(indices.shape)}")
+        if values.ndim != 1:
+            raise errors.InvalidArgumentError(None, self._op, "Input values must be a vector. Got: "
+                                              f"{_shape_text(values.shape)}")
+        if shape.ndim != 1:
+            raise errors.InvalidArgumentError(None, self._op, "Input shape must be a vector. Got: "
+                                              f"{_shape_text(shape.shape)}")
+
     def _iter(self, b, rt):
-        raise NotImplementedError(f"SparseTensorSliceDataset '{self._op.name}' (tf.data.Dataset.from_sparse_tensor_"
-                                  "slices) is not supported by graphcompat")
+        indices, values, shape = (np.asarray(b.vals[t]) for t in self._tensors)
+        rows = indices[:, 0] if indices.shape[1] else np.zeros([len(indices)], np.int64)
+        for i in range(int(shape[0]) if shape.size else 0):
+            hit = rows == i
+            yield [indices[hit][:, 1:].astype(np.int64), values[hit], shape[1:].astype(np.int64)]
+
+    def _card(self):
+        shape = constant_value(self._tensors[2])
+        return None if shape is None or np.size(shape) == 0 else int(np.asarray(shape).reshape(-1)[0])
 
 
 @pipeline_node("CSVDataset", "ExperimentalCSVDataset", "CSVDatasetV2")
