@@ -217,6 +217,12 @@ ROUND_TRIPS = {
         lambda x: v1.check_numerics(1. / x, "bad")).apply(v1.data.experimental.ignore_errors()),
         lambda g: _retype(g, "IgnoreErrorsDataset", "ExperimentalIgnoreErrorsDataset")),
     "assert_cardinality": (lambda v1, p: _range(v1, 4).apply(v1.data.experimental.assert_cardinality(4)), None),
+    "dense_to_sparse_batch": (lambda v1, p: _range(v1, 1, ).concatenate(_range(v1, 5)).map(
+        lambda x: v1.fill([x % 3 + 1], v1.cast(x, v1.float32))).apply(
+        v1.data.experimental.dense_to_sparse_batch(2, [None])), None),
+    "experimental_dense_to_sparse_batch": (lambda v1, p: _range(v1, 5).map(lambda x: v1.fill([2, x % 2 + 1], x)).apply(
+        v1.data.experimental.dense_to_sparse_batch(3, [2, 4])),
+        lambda g: _retype(g, "DenseToSparseBatchDataset", "ExperimentalDenseToSparseBatchDataset")),
     "sliding_window": (lambda v1, p: _sliding(v1, p, True), None),
     "sliding_window_partial": (lambda v1, p: _sliding(v1, p, False), None),
     "experimental_scan": (lambda v1, p: _range(v1, 5).apply(v1.data.experimental.scan(
@@ -281,7 +287,7 @@ def _tf_graph(name: str, paths: dict):
     graph = v1.Graph()
     with graph.as_default():
         it = v1.data.make_initializable_iterator(build(v1, paths))
-        nxt = [t for t in __import__("tensorflow").nest.flatten(it.get_next())]
+        nxt = [t for t in __import__("tensorflow").nest.flatten(it.get_next(), expand_composites=True)]
         with v1.Session(graph=graph) as sess:
             sess.run(it.initializer)
             want = _drain(sess, nxt)

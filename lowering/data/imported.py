@@ -378,9 +378,9 @@ class DenseToSparseBatchNode(Node):
     element is graphcompat's three components (indices, values, dense_shape; see `_sparse_components`)."""
 
     def _setup(self):
-        if len(self._specs) != 3:  # TF's graph: one variant component that graphcompat does not decode
-            raise NotImplementedError(f"{self._op.type} '{self._op.name}': a SparseTensor element encoded as a "
-                                      "variant (a graph TF wrote) is not supported by graphcompat")
+        # a graph TF wrote: the element is one variant (TF's encoded SparseTensor, which DeserializeSparse
+        # decodes after get_next); graphcompat's builder records the three components
+        self._variant = len(self._specs) == 1
 
     def _validate(self, b):
         if int(b.vals[self._tensors[0]]) <= 0:
@@ -414,10 +414,13 @@ class DenseToSparseBatchNode(Node):
         indices = [np.concatenate([np.full((v.size, 1), i, np.int64),
                                    np.stack(np.unravel_index(np.arange(v.size), v.shape), 1).astype(np.int64)
                                    if rank else np.zeros((v.size, 0), np.int64)], 1) for i, v in enumerate(values)]
-        dtype = self._specs[1].dtype.as_numpy_dtype
-        return [np.concatenate(indices).reshape(-1, rank + 1),
-                np.concatenate([v.reshape(-1) for v in values]).astype(dtype),
-                np.asarray([len(values)] + dims, np.int64)]
+        flat = np.concatenate([v.reshape(-1) for v in values])
+        out = [np.concatenate(indices).reshape(-1, rank + 1), flat if self._variant else
+               flat.astype(self._specs[1].dtype.as_numpy_dtype), np.asarray([len(values)] + dims, np.int64)]
+        if self._variant:  # TF's encoding as graphcompat's SerializeSparse(out_type=variant) writes it
+            from lowering.rules.sparse_serialize import serialize_sparse
+            return [serialize_sparse(*out)]
+        return out
 
     def _card(self):
         n, size = self._children[0]._card(), static_int(self._tensors[0])
