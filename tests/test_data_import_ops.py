@@ -721,3 +721,37 @@ def test_checkpointable_iterator_ops_are_named_when_run():
         tf.import_graph_def(tf.GraphDef.FromString(graph.as_graph_def().SerializeToString()), name="")
         with tf.Session() as sess, pytest.raises(NotImplementedError, match="SerializeIterator"):
             sess.run(target.get_tensor_by_name("serialized:0"))
+
+
+CARDINALITIES = {
+    "unique_infinite": lambda t: t.data.Dataset.range(3).repeat().apply(t.data.experimental.unique()),
+    "unique": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.unique()),
+    "ignore_errors_infinite": lambda t: t.data.Dataset.range(3).repeat().apply(t.data.experimental.ignore_errors()),
+    "dense_to_sparse_batch": lambda t: t.data.Dataset.range(3).map(lambda x: t.fill([x], x)).apply(
+        t.data.experimental.dense_to_sparse_batch(2, [None])),
+    "map_and_batch": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.map_and_batch(lambda x: x, 2)),
+    "shuffle_and_repeat": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.shuffle_and_repeat(2, 3)),
+    "shuffle_and_repeat_forever": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.shuffle_and_repeat(2)),
+    "assert_cardinality": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.assert_cardinality(3)),
+    "sparse_tensor_slices": lambda t: t.data.Dataset.from_sparse_tensor_slices(t.SparseTensor([[0, 0]], [1.], [4, 5])),
+    "map": lambda t: t.data.Dataset.range(5).map(lambda x: x + 1),
+    "map_parallel": lambda t: t.data.Dataset.range(5).map(lambda x: x + 1, num_parallel_calls=2),
+    "map_repeat_forever": lambda t: t.data.Dataset.range(5).map(lambda x: x + 1).repeat(),
+    "filter_repeat_forever": lambda t: t.data.Dataset.range(5).filter(lambda x: x > 1).repeat(),
+    "filter_repeat_twice": lambda t: t.data.Dataset.range(5).filter(lambda x: x > 1).repeat(2),
+    "padded_batch_no_map": lambda t: t.data.Dataset.range(5).padded_batch(2, []),
+    "padded_batch": lambda t: t.data.Dataset.range(5).map(lambda x: t.fill([x], x)).padded_batch(2, [None]),
+    "padded_batch_drop": lambda t: t.data.Dataset.range(5).map(lambda x: t.fill([x], x)).padded_batch(
+        2, [None], drop_remainder=True),
+}
+
+
+@pytest.mark.parametrize("name", list(CARDINALITIES))
+def test_cardinality_like_tf(name):
+    values = []
+    for lib in (oracle.tf1(), tf):
+        with lib.Graph().as_default():
+            cardinality = lib.data.experimental.cardinality(CARDINALITIES[name](lib))
+            with lib.Session() as sess:
+                values.append(int(sess.run(cardinality)))
+    assert values[1] == values[0]

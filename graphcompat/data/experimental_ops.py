@@ -121,8 +121,8 @@ class UniqueDataset(_UnaryDataset):
                                 "`tf.int64`, and `tf.string` are supported.")
         super().__init__(input_ds)
 
-    def _card(self):
-        return INF if self._children[0]._card() == INF else None
+    def _card(self):  # TF's: unknown
+        return None
 
 
 def unique() -> Callable:
@@ -140,18 +140,13 @@ class DenseToSparseBatchDataset(Dataset):
                             f"given dataset has {input_ds.output_types}.")
         shape = _ts.as_shape(row_shape)
         row = convert_to_tensor(np.asarray([-1 if d is None else d for d in shape.as_list()], np.int64), _dt.int64)
-        self._batch = batch_size
         rank = shape.ndims + 1
         dtype = input_ds._specs[0].dtype
         self._record([input_ds], [batch_size, row], nest.SPARSE,
                      [Spec(_dt.int64, [None, rank]), Spec(dtype, [None]), Spec(_dt.int64, [rank])])
 
-    def _card(self):
-        n, b = self._children[0]._card(), _static_int(self._tensors[0]) if isinstance(self._batch, _ops.Tensor) \
-            else self._batch
-        if n is None or b is None or b <= 0:
-            return None
-        return INF if n == INF else -(-n // int(b))
+    def _card(self):  # TF's: unknown
+        return None
 
 
 def dense_to_sparse_batch(batch_size, row_shape) -> Callable:

@@ -274,6 +274,10 @@ class BatchV1Node(BatchNode):
 class PaddedBatchV1Node(PaddedBatchNode):
     """TF 1.x's PaddedBatchDataset: no drop_remainder input, the short last batch kept."""
 
+    def _setup(self):
+        super()._setup()
+        self._drop = False
+
     def _iter(self, b, rt):
         pads = [np.asarray(b.vals[t]).item() for t in self._value_ts]
         return _batches(b, rt, [self._tensors[0], None], lambda buf: self._pad(buf, pads))
@@ -422,11 +426,6 @@ class DenseToSparseBatchNode(Node):
             return [serialize_sparse(*out)]
         return out
 
-    def _card(self):
-        n, size = self._children[0]._card(), static_int(self._tensors[0])
-        if n is None or size is None or size <= 0:
-            return None
-        return INF if n == INF else -(-n // size)
 
 
 @pipeline_node("SlidingWindowDataset", "ExperimentalSlidingWindowDataset")

@@ -9,7 +9,8 @@ import numpy as np
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
-from lowering.data.pipeline import AUTOTUNE, INF, Function, Node, pipeline_node, static_int
+from lowering.data.pipeline import (AUTOTUNE, INF, Function, Node, pipeline_node, reporting_tf_cardinality,
+                                    static_int)
 from lowering.data.sources import child_index
 
 
@@ -42,6 +43,8 @@ class MapNode(Node):
         return rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel)
 
     def _card(self):
+        if reporting_tf_cardinality() and not self._op.attrs.get("preserve_cardinality", False):
+            return None  # TF's map without preserve_cardinality reports UNKNOWN
         return self._children[0]._card()
 
     def _dev_ok(self):
@@ -221,6 +224,8 @@ class RepeatNode(Node):
 
     def _card(self):
         n = self._children[0]._card()
+        if n is None and self._count is not None and self._count < 0 and reporting_tf_cardinality():
+            return INF  # TF reports a repeat forever of an unknown input as infinite
         if n is None or self._count is None:
             return None
         if n == 0 or self._count == 0:
@@ -289,6 +294,9 @@ class BatchNode(Node):
         return out
 
     def _card(self):
+        if reporting_tf_cardinality() and self._op.type in ("MapAndBatchDataset", "ExperimentalMapAndBatchDataset") \
+                and not self._op.attrs.get("preserve_cardinality", False):
+            return None  # as a map without preserve_cardinality
         n = self._children[0]._card()
         if n is None or self._b is None or self._drop is None:
             return None
@@ -341,6 +349,12 @@ class PaddedBatchNode(Node):
                 raise NotImplementedError(f"PaddedBatchDatasetV2 '{self._op.name}': graphcompat needs constant "
                                           "padded shapes")
             self._shapes.append([None if int(d) == -1 else int(d) for d in np.asarray(value).reshape(-1)])
+        self._b = static_int(self._tensors[0])
+        drop = constant_value(self._tensors[-1])
+        self._drop = None if drop is None else bool(drop)
+
+    def _card(self):
+        return BatchNode._card(self)  # batch's count: TF's padded_batch cardinality
 
     def _iter(self, b, rt):
         pads = [np.asarray(b.vals[t]).item() for t in self._value_ts]  # the padding values' run-time values

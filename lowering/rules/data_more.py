@@ -16,6 +16,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data import INF, Bound, Function
+from lowering.data.pipeline import tf_cardinality
 from lowering.interpreter import RunContext
 from lowering.registry import lowers, lowers_as
 from lowering.rules.data import HostIterator, HostRT, _entropy, _name, _NOT_INITIALIZED
@@ -91,7 +92,7 @@ def _static_facts_complete(ds) -> bool:
 @lowers("DatasetCardinality", "ExperimentalDatasetCardinality", context=True, host=True)
 def dataset_cardinality(ctx, op, bound):
     """`tf.data.experimental.cardinality`: INFINITE = -1, UNKNOWN = -2."""
-    n = bound.ds._card()
+    n = tf_cardinality(bound.ds)
     if n is None:
         if not _static_facts_complete(bound.ds):
             raise NotImplementedError(f"{op.type} '{op.name}': the cardinality of a dataset whose arguments only the "
