@@ -42,7 +42,7 @@ from lowering import parallel as _parallel
 from lowering import placement as _placing
 from lowering import segments as _segments
 from lowering.interpreter import CapacityExceeded, LoopHints, NeedsObservedRun, RunContext, evaluate
-from lowering.registry import get_rule
+from lowering.registry import get_rule, kernel_type
 from lowering import plan as _plan
 from lowering.plan import Plan
 
@@ -261,7 +261,7 @@ class Compiled:
         dp = self.dp
         if dp is not None:
             for op, rule, _ in steps:
-                if op.type == "IteratorGetNext" and rule.context:
+                if kernel_type(op.type) == "IteratorGetNext" and rule.context:  # IteratorGetNextSync too
                     overrides[op] = _parallel.sharded_batches(overrides.get(op, rule), dp)
         if overrides:
             steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in steps]

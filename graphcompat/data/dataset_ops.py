@@ -122,6 +122,9 @@ DATASET_SIGNATURES = {
     "DirectedInterleaveDataset": ("selector_input_dataset: variant, data_input_datasets: N * variant", {
         "output_types": [], "output_shapes": [], "N": 0, "stop_on_empty_dataset": False}),
 }
+# the op types TF-written graphs hold (map_and_batch, the v1 ops, the Experimental* names, pass-throughs ...)
+from graphcompat.data.more_ops import MORE_DATASET_SIGNATURES  # noqa: E402
+DATASET_SIGNATURES.update(MORE_DATASET_SIGNATURES)
 DATASET_OP_TYPES = tuple(DATASET_SIGNATURES)
 for _op_type, (_signature, _attrs) in DATASET_SIGNATURES.items():
     defop(_op_type, _signature + " -> handle: variant", attrs=dict(_attrs), shape=scalar_shape, stateful=True)
@@ -263,7 +266,11 @@ class Function:
         body = GraphFunction("", "function", ops, list(self.args), list(self.captures), list(self.outputs), [])
         fn_name = getattr(fn, "__name__", type(fn).__name__).replace("<lambda>", "lambda")
         fn_name = "".join(c if c.isalnum() or c == "_" else "_" for c in fn_name)
-        attr = _register(graph, body, f"__inference_Dataset_{transformation}_{fn_name}")
+        # TF's StructuredFunctionWrapper names the function after the transformation: "map" (a Dataset method)
+        # gives `Dataset_map`, a full name such as "tf.data.experimental.map_and_batch()" its dotted path
+        prefix = transformation[:-2].replace(".", "_") if transformation.endswith("()") else \
+            f"Dataset_{transformation}"
+        attr = _register(graph, body, f"__inference_{prefix}_{fn_name}")
         attr.attr["_tf_data_function"].CopyFrom(attr_value_pb2.AttrValue(b=True))
         return attr
 
@@ -321,6 +328,11 @@ class Dataset:
     @staticmethod
     def from_tensors(tensors) -> "Dataset":
         return TensorDataset(tensors)
+
+    @staticmethod
+    def from_sparse_tensor_slices(sparse_tensor) -> "Dataset":
+        from graphcompat.data.experimental_ops import SparseTensorSliceDataset
+        return SparseTensorSliceDataset(sparse_tensor)
 
     @staticmethod
     def from_generator(generator, output_types, output_shapes=None, args=None, output_signature=None):
@@ -476,6 +488,23 @@ class Dataset:
     def counter(start=0, step=1, dtype=_dt.int64, name=None) -> "Dataset":
         from graphcompat.data.more_transformations import Counter
         return Counter(start, step, dtype)
+
+    def reduce(self, initial_state, reduce_func, name=None):
+        """TF's ReduceDataset: reduce_func(state, element) -> new state, over every element."""
+        from graphcompat.data.experimental_ops import reduce
+        return reduce(self, initial_state, reduce_func)
+
+    def get_single_element(self, name=None):
+        from graphcompat.data.experimental_ops import get_single_element
+        return get_single_element(self)
+
+    def unique(self, name=None) -> "Dataset":
+        from graphcompat.data.experimental_ops import UniqueDataset
+        return UniqueDataset(self)
+
+    def ignore_errors(self, log_warning=False, name=None) -> "Dataset":
+        from graphcompat.data.experimental_ops import IgnoreErrorsDataset
+        return IgnoreErrorsDataset(self, log_warning)
 
     def with_options(self, options, name=None) -> "Dataset":
         """`Dataset.with_options`: an `OptionsDataset` recording the options (none of them changes the

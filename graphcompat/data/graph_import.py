@@ -30,11 +30,22 @@ FUNCTION_DATASET_OPS = {
     "InterleaveDataset": ("f", "flat_map_fn", "interleave", 2),
     "ParallelInterleaveDatasetV4": ("f", "flat_map_fn", "interleave", 5),
     "LegacyParallelInterleaveDatasetV2": ("f", "flat_map_fn", "interleave", 4),
+    # the op types of more_ops.py (TF 1.x's and the Experimental* names)
+    "MapAndBatchDataset": ("f", "map_fn", "map", 3),
+    "ExperimentalMapAndBatchDataset": ("f", "map_fn", "map", 3),
+    "ParallelMapDataset": ("f", "pmap_fn", "map", 1),
+    "ParallelFilterDataset": ("predicate", "filter_fn", "filter", 1),
+    "ExperimentalTakeWhileDataset": ("predicate", "take_while_fn", "take_while", 0),
+    "ParallelInterleaveDataset": ("f", "flat_map_fn", "interleave", 5),
+    "ExperimentalParallelInterleaveDataset": ("f", "flat_map_fn", "interleave", 5),
+    "ParallelInterleaveDatasetV2": ("f", "flat_map_fn", "interleave", 3),
+    "ParallelInterleaveDatasetV3": ("f", "flat_map_fn", "interleave", 3),
 }
 # Dataset ops the importer hands here (the others are ordinary nodes).
 IMPORTED_HERE = frozenset(FUNCTION_DATASET_OPS) | {"GeneratorDataset", "OneShotIterator"}
 # Dataset ops with a state or several functions: their own import below.
-IMPORTED_HERE |= {"ScanDataset", "GroupByWindowDataset"}
+IMPORTED_HERE |= {"ScanDataset", "GroupByWindowDataset", "ExperimentalScanDataset", "ExperimentalGroupByWindowDataset",
+                  "ReduceDataset"}
 
 
 def _element_specs(variant: _ops.Tensor) -> list:
@@ -67,9 +78,11 @@ def import_functions(op_type: str, name: str, inputs: list, attrs: dict, call: C
     if op_type == "GeneratorDataset":  # TF's calls py_funcs registered in the process that wrote the graph
         raise NotImplementedError(f"graphcompat cannot import the dataset node '{name}' (GeneratorDataset): its "
                                   "Python generator belongs to the process that wrote the graph")
-    if op_type == "ScanDataset":
+    if op_type in ("ScanDataset", "ExperimentalScanDataset"):
         return _import_scan(inputs, attrs, call)
-    if op_type == "GroupByWindowDataset":
+    if op_type == "ReduceDataset":
+        return _import_scan(inputs, attrs, call, "reduce_fn", "reduce")
+    if op_type in ("GroupByWindowDataset", "ExperimentalGroupByWindowDataset"):
         return _import_group_by_window(inputs, attrs, call)
     if op_type == "LegacyParallelInterleaveDatasetV2" and attrs.get("deterministic") in ("false", b"false"):
         raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{name}': sloppy (nondeterministic) "
@@ -88,14 +101,16 @@ def _flat_template(n: int):
     return tuple([None] * n) if n != 1 else None  # a GraphDef's flat components
 
 
-def _import_scan(inputs: list, attrs: dict, call: CallFunction) -> tuple:
-    """ScanDataset: `f` of (state..., element...), the state's specs from its initial values."""
+def _import_scan(inputs: list, attrs: dict, call: CallFunction, scope: str = "scan_fn",
+                 transformation: str = "scan") -> tuple:
+    """ScanDataset (and ReduceDataset): `f` of (state..., element...), the state's specs from its initial
+    values."""
     n_state = len(attrs.get("Tstate") or ())
     state = inputs[1:1 + n_state]
     captures = inputs[1 + n_state:]
     specs = [Spec(t.dtype, t.shape) for t in state] + _element_specs(inputs[0])
-    fn = Function(_element_function(call, attrs["f"], captures), tuple([None] * len(specs)), specs, "scan_fn",
-                  "scan")
+    fn = Function(_element_function(call, attrs["f"], captures), tuple([None] * len(specs)), specs, scope,
+                  transformation)
     return [inputs[0]] + state + fn.captures, dict(attrs, f=fn.func_attr, Targuments=fn.capture_types)
 
 

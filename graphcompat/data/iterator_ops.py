@@ -157,6 +157,14 @@ class Iterator:
         outs = [dataset_component(t, s) if isinstance(s, DatasetSpec) else t for t, s in zip(outs, self._specs)]
         return nest.pack(self._template, outs, sparse=_sparse_tensor)
 
+    def get_next_as_optional(self):
+        """TF's IteratorGetNextAsOptional: an Optional that holds the next element, or none at the end."""
+        from graphcompat.data.experimental_ops import Optional
+        with _ops.colocate_with(self._colocation_op):
+            variant = apply_op("IteratorGetNextAsOptional", [self._resource], self._attrs(self._specs),
+                               name="IteratorGetNextAsOptional")
+        return Optional(variant, self._template, self._specs)
+
     def string_handle(self, name=None) -> _ops.Tensor:
         if name is None:
             return self._string_handle

@@ -27,7 +27,7 @@ class DevicePlan:
     def epochs_of_step(self, c: int) -> tuple:
         """The epochs of the host-ordered shuffle that GetNext call `c` reads (at most two)."""
         from lowering.data.pipeline import INF
-        n = self.shuffle._card()
+        n = self.shuffle._epoch_card()
         if self.batch is None:
             return c // n, c // n
         nb_in, b = self.batch._children[0]._card(), self.batch._b
@@ -72,7 +72,7 @@ def _device_plan(ds) -> DevicePlan:
             if not pending:
                 break
         if isinstance(node, BatchNode):  # the one batch allowed above a host-ordered shuffle
-            if not ordered or batch is not None or node._b > ordered[0]._card():
+            if not ordered or batch is not None or node._b > ordered[0]._epoch_card():
                 return DevicePlan(False)
             batch = node
         elif isinstance(node, TakeNode):  # index-preserving unless a repeat above reads past its end

@@ -57,6 +57,20 @@ class WindowNode(Node):
             if value <= 0:
                 raise errors.InvalidArgumentError(None, self._op, f"Window {what} must be greater than zero.")
 
+    def _card(self):
+        """TF's: full windows after the first one's span with drop_remainder, else one per started shift."""
+        n = self._children[0]._card()
+        if n is None or n == INF:
+            return n
+        args = [static_int(t) for t in self._tensors]
+        if None in args or min(args[:3]) <= 0:
+            return None
+        size, shift, stride, drop = args
+        if drop:
+            rest = n - ((size - 1) * stride + 1)
+            return 0 if rest < 0 else rest // shift + 1
+        return -(-n // shift)
+
     def _iter(self, b, rt):
         size, shift, stride, drop = (int(b.vals[t]) for t in self._tensors)
         span = (size - 1) * stride + 1  # input elements one full window covers
@@ -193,6 +207,10 @@ class GroupByWindowNode(Node):
         for key in sorted(groups):  # TF's std::map: the smallest key first
             yield from self._flush(key, groups[key], b, rt)
 
+    def _card(self):
+        """TF's: infinite over an infinite input, else unknown."""
+        return INF if self._children[0]._card() == INF else None
+
 
 @pipeline_node("RandomDataset")
 class RandomNode(Node):
@@ -203,7 +221,7 @@ class RandomNode(Node):
 
     def _iter(self, b, rt):
         from lowering import philox
-        seed, seed2 = (int(b.vals[t]) for t in self._tensors)
+        seed, seed2 = (int(b.vals[t]) for t in self._tensors[:2])  # RandomDatasetV2's seed generator follows
         if (seed, seed2) == (0, 0):
             seed, seed2 = (int(x) for x in np.random.SeedSequence().generate_state(2, np.uint64))
         key, counter = philox.key_counter_from_seeds(seed, seed2)
@@ -251,3 +269,7 @@ class DirectedInterleaveNode(Node):
                 live[k] = False
                 if stop or not any(live):
                     return
+
+    def _card(self):
+        """TF's: infinite when an input is, else unknown."""
+        return INF if any(c._card() == INF for c in self._children[1:]) else None

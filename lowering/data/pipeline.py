@@ -10,6 +10,7 @@ graph's library by their func attrs. Running the dataset op binds the node to it
 from __future__ import annotations
 
 import math
+import threading
 from typing import Callable, Optional
 
 import numpy as np
@@ -45,6 +46,25 @@ class Spec:
     def __init__(self, dtype, shape):
         self.dtype = _dt.as_dtype(dtype)
         self.shape = _ts.as_shape(shape) if shape is not None else _ts.unknown_shape()
+
+
+_REPORTING = threading.local()
+
+
+def tf_cardinality(node: "Node"):
+    """TF's `cardinality` of a pipeline: its nodes' `_card()` as TF's kernels report it, which differs from
+    the count the walks rely on in two places: a map recorded with preserve_cardinality=False (TF 1's
+    `Dataset.map`) reports UNKNOWN, and a repeat forever of an unknown input reports INFINITE."""
+    _REPORTING.active = True
+    try:
+        return node._card()
+    finally:
+        _REPORTING.active = False
+
+
+def reporting_tf_cardinality() -> bool:
+    """Whether `_card()` is answering `tf_cardinality` (TF's report) rather than a walk."""
+    return getattr(_REPORTING, "active", False)
 
 
 def static_int(t) -> Optional[int]:

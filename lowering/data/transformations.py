@@ -9,7 +9,8 @@ import numpy as np
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
-from lowering.data.pipeline import AUTOTUNE, INF, Function, Node, pipeline_node, static_int
+from lowering.data.pipeline import (AUTOTUNE, INF, Function, Node, pipeline_node, reporting_tf_cardinality,
+                                    static_int)
 from lowering.data.sources import child_index
 
 
@@ -42,6 +43,8 @@ class MapNode(Node):
         return rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel)
 
     def _card(self):
+        if reporting_tf_cardinality() and not self._op.attrs.get("preserve_cardinality", False):
+            return None  # TF's map without preserve_cardinality reports UNKNOWN
         return self._children[0]._card()
 
     def _dev_ok(self):
@@ -143,7 +146,7 @@ class ShuffleNode(Node):
 
     def _setup(self):
         from lowering.data.static import computed_int
-        buffer, seed, seed2 = self._tensors
+        buffer, seed, seed2 = self._tensors[:3]  # ShuffleAndRepeatDataset's count follows
         seeds = (computed_int(seed), computed_int(seed2))
         # Seeds that only the run knows (a fed or variable seed): the host walk reads them when it starts.
         self._seeds = None if None in seeds else seeds
@@ -174,19 +177,23 @@ class ShuffleNode(Node):
     def _card(self):
         return self._children[0]._card()
 
+    def _epoch_card(self):
+        """The elements of one shuffled epoch (shuffle_and_repeat's node repeats them)."""
+        return self._children[0]._card()
+
     def _host_ordered(self) -> bool:
         """Walked on the device through orders the host computes per epoch: a seeded shuffle (TF's order is
         sequential, see `tf_buffered_shuffle`), or an unseeded one whose buffer does not hold its whole
         input (an unseeded full buffer is any uniform permutation: `permute`, on the device)."""
-        return not self._random or self._buffer < self._card()
+        return not self._random or self._buffer < self._epoch_card()
 
     def _dev_ok(self):
-        n = self._card()
+        n = self._epoch_card()
         return n is not None and n != INF and self._buffer is not None and self._buffer > 0 and \
             self._seeds is not None and self._children[0]._dev_ok()
 
     def _dev_elem(self, i, dv, rt):
-        n = self._card()
+        n = self._epoch_card()
         e, p = i // n, i % n
         if self._host_ordered():  # rows of rt.perms: this epoch's and the next one's order
             row = (e - rt.perm_base) if self._reshuffle else 0 * e
@@ -217,6 +224,8 @@ class RepeatNode(Node):
 
     def _card(self):
         n = self._children[0]._card()
+        if n is None and self._count is not None and self._count < 0 and reporting_tf_cardinality():
+            return INF  # TF reports a repeat forever of an unknown input as infinite
         if n is None or self._count is None:
             return None
         if n == 0 or self._count == 0:
@@ -233,7 +242,8 @@ class RepeatNode(Node):
 def _batches(b, rt, tensors, combine):
     """Groups the input's elements by the batch size (`tensors[0]`), keeping a short last group unless
     drop_remainder (`tensors[1]`); `combine` turns a group into one element (stack or pad)."""
-    size, drop = int(b.vals[tensors[0]]), bool(b.vals[tensors[1]])
+    size = int(b.vals[tensors[0]])
+    drop = tensors[1] is not None and bool(b.vals[tensors[1]])  # TF 1's ops have no drop_remainder (None)
     buf: list = []
     for elem in b.children[0].ds._iter(b.children[0], rt):
         buf.append(elem)
@@ -284,6 +294,9 @@ class BatchNode(Node):
         return out
 
     def _card(self):
+        if reporting_tf_cardinality() and self._op.type in ("MapAndBatchDataset", "ExperimentalMapAndBatchDataset") \
+                and not self._op.attrs.get("preserve_cardinality", False):
+            return None  # as a map without preserve_cardinality
         n = self._children[0]._card()
         if n is None or self._b is None or self._drop is None:
             return None
@@ -315,7 +328,11 @@ class BatchNode(Node):
             nb = n // b if self._drop else -(-n // b)
             k = rt.batch_size if self._ragged() else b  # static: a tail batch is its own compiled shape
             idx = (j // nb) * n + (j % nb) * b + jnp.arange(k, dtype=j.dtype)
-        return jax.vmap(lambda k: self._children[0]._dev_elem(k, dv, rt))(idx)
+        return jax.vmap(lambda k: self._input_elem(k, dv, rt))(idx)
+
+    def _input_elem(self, k, dv, rt):
+        """Element `k` of what is batched (map_and_batch maps the input's element here)."""
+        return self._children[0]._dev_elem(k, dv, rt)
 
 
 @pipeline_node("PaddedBatchDatasetV2")
@@ -332,6 +349,12 @@ class PaddedBatchNode(Node):
                 raise NotImplementedError(f"PaddedBatchDatasetV2 '{self._op.name}': graphcompat needs constant "
                                           "padded shapes")
             self._shapes.append([None if int(d) == -1 else int(d) for d in np.asarray(value).reshape(-1)])
+        self._b = static_int(self._tensors[0])
+        drop = constant_value(self._tensors[-1])
+        self._drop = None if drop is None else bool(drop)
+
+    def _card(self):
+        return BatchNode._card(self)  # batch's count: TF's padded_batch cardinality
 
     def _iter(self, b, rt):
         pads = [np.asarray(b.vals[t]).item() for t in self._value_ts]  # the padding values' run-time values

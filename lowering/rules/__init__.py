@@ -5,6 +5,7 @@ from lowering.rules import resource  # noqa: F401  (after train and segment: Res
 #                                                    reuse their Apply* and ScatterNd* rules)
 from lowering.rules import grad_ops, sharded_save  # noqa: F401
 from lowering.rules import data, saver, summary  # noqa: F401
+from lowering.rules import data_more  # noqa: F401  (after data: its iterator rules serve TF 1's op types too)
 from lowering.rules import control_flow, data_dependent, image  # noqa: F401
 from lowering.rules import nn  # noqa: F401
 from lowering.rules import sparse  # noqa: F401

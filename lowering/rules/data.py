@@ -314,8 +314,11 @@ def iterator_dataset(it_op):
 
 
 def _device_iterator(it_op) -> bool:
+    """Whether iterator `it_op` walks on the device: its one dataset can, and no get_next_as_optional reads it
+    (an Optional is a host value: that rule reads a host walk)."""
     ds = iterator_dataset(it_op)
-    return ds is not None and device_plan(ds).ok
+    return ds is not None and device_plan(ds).ok and not any(
+        c.type == "IteratorGetNextAsOptional" for c in it_op.outputs[0].consumers())
 
 
 def _shape_token(get, write, name: str, size: int):
@@ -345,7 +348,7 @@ def _step_facts(get, write, name: str, plan: DevicePlan, count: int, fresh: bool
     seeds = random_shuffle_seeds(base, index) if node._random else node._seeds
 
     def order(epoch):
-        return buffered_order(node._card(), node._buffer, epoch_seeds(seeds, epoch, node._reshuffle))
+        return buffered_order(node._epoch_card(), node._buffer, epoch_seeds(seeds, epoch, node._reshuffle))
 
     first = cached[1][1] if cached is not None and cached[0] + 1 == lo else order(lo)
     rows = [first, order(lo + 1) if node._reshuffle else first]
@@ -432,7 +435,7 @@ def _name(handle) -> str:
 # ------------------------------------------------------------------------------------------------
 def _static_iterator(op):
     it_op = op.inputs[0].op
-    return it_op if it_op.type in ("IteratorV2", "OneShotIterator") else None
+    return it_op if it_op.type in ("IteratorV2", "OneShotIterator", "Iterator") else None
 
 
 def _is_host_walk(op) -> bool:

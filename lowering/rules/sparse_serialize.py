@@ -112,9 +112,8 @@ def deserialize_many_sparse(serialized, *, dtype, **_):
 def deserialize_sparse(ctx, op, serialized):
     """TF's DeserializeSparseOp: `[..., 3]` serialized SparseTensors; a single one comes back as it was,
     a batch of them (any leading shape) as one SparseTensor whose first dimensions are the batch's."""
-    if op.attrs.get("Tserialized", _dt.string) != _dt.string:
-        raise NotImplementedError("DeserializeSparse of variant-encoded SparseTensors is not implemented by "
-                                  "graphcompat")
+    # A variant-encoded SparseTensor (SerializeSparse's out_type=variant, a tf.data element such as
+    # dense_to_sparse_batch's) holds the same three serialized TensorProtos in graphcompat.
     rows = np.asarray(serialized, dtype=object)
     if rows.ndim < 1 or rows.shape[-1] != 3:
         raise errors.InvalidArgumentError(None, op, "Serialized sparse should have 3 as the last dimension "

@@ -1,0 +1,216 @@
+"""Lowerings of the tf.data ops that are not datasets (graphcompat/data/more_ops.py): a dataset reduced to
+tensors (ReduceDataset, DatasetToSingleElement, DatasetCardinality), Optionals and get_next_as_optional, the
+TF 1.x and anonymous iterator op types, and the resources of the pass-through datasets.
+
+Host rules: a dataset's value is its bound pipeline (lowering/rules/data.py), walked here on the host as an
+iterator would walk it; an Optional is an `OptionalValue` (TF's OptionalVariant: a value or none).
+"""
+from __future__ import annotations
+
+import itertools
+
+import jax
+import numpy as np
+
+from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import errors
+from graphcompat.framework.constant_op import constant_value
+from lowering.data import INF, Bound, Function
+from lowering.data.pipeline import tf_cardinality
+from lowering.interpreter import RunContext
+from lowering.registry import lowers, lowers_as
+from lowering.rules.data import HostIterator, HostRT, _entropy, _name, _NOT_INITIALIZED
+
+
+def _typed(values: list, op) -> list:
+    """Values cast to the op's `output_types` (strings as object arrays)."""
+    out = []
+    for v, t in zip(values, op.attrs["output_types"]):
+        dtype = _dt.as_dtype(t)
+        out.append(np.asarray(v, dtype=object) if dtype == _dt.string else np.asarray(v, dtype.as_numpy_dtype))
+    return out
+
+
+def _walk(ctx, bound: Bound):
+    """The elements of a bound dataset, as a fresh iterator over it would yield them (host walk)."""
+    rt = HostRT(RunContext(ctx._state_in, traced=False), _entropy(), bound.ds._nodes())
+    with jax.enable_x64(True):
+        yield from bound.ds._iter(bound, rt)
+
+
+def _one(values: list):
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+# ------------------------------------------------------------------------------------------------
+# datasets reduced to tensors
+# ------------------------------------------------------------------------------------------------
+def _reduce_function(op) -> Function:
+    cache = op.graph._extras.setdefault("tf.data.reduce_functions", {})
+    fn = cache.get(op)
+    if fn is None:
+        n_state = len(op.attrs.get("Tstate") or ())
+        fn = cache[op] = Function(op, "f", list(op.inputs[1 + n_state:]), sparse=False)
+    return fn
+
+
+@lowers("ReduceDataset", context=True, host=True)
+def reduce_dataset(ctx, op, bound, *args):
+    """`Dataset.reduce(initial_state, reduce_func)`: f(state..., element...) -> new state, over every element."""
+    n_state = len(op.attrs.get("Tstate") or ())
+    fn = _reduce_function(op)
+    captured = dict(zip(op.inputs[1 + n_state:], (np.asarray(v) for v in args[n_state:])))
+    state = [np.asarray(v) for v in args[:n_state]]
+    for elem in _walk(ctx, bound):
+        with jax.enable_x64(True):
+            state = [np.asarray(v) for v in fn.call(list(state) + list(elem), captured, ctx)]
+    return _one(_typed(state, op))
+
+
+@lowers("DatasetToSingleElement", context=True, host=True)
+def dataset_to_single_element(ctx, op, bound):
+    """`tf.data.experimental.get_single_element`: the one element, TF's errors for none or more."""
+    elements = _walk(ctx, bound)
+    first = next(elements, None)
+    if first is None:
+        raise errors.InvalidArgumentError(None, op, "Dataset was empty.")
+    if next(elements, None) is not None:
+        raise errors.InvalidArgumentError(None, op, "Dataset had more than one element.")
+    return _one(_typed(first, op))
+
+
+def _static_facts_complete(ds) -> bool:
+    """Whether every int64 scalar argument of the pipeline is known while building (so a cardinality the
+    nodes cannot state is TF's UNKNOWN too, not one only the run would know)."""
+    for node in ds._nodes():
+        for t in node._tensors:
+            if t.dtype == _dt.int64 and t.shape.ndims == 0 and constant_value(t) is None:
+                return False
+    return True
+
+
+@lowers("DatasetCardinality", "ExperimentalDatasetCardinality", context=True, host=True)
+def dataset_cardinality(ctx, op, bound):
+    """`tf.data.experimental.cardinality`: INFINITE = -1, UNKNOWN = -2."""
+    n = tf_cardinality(bound.ds)
+    if n is None:
+        if not _static_facts_complete(bound.ds):
+            raise NotImplementedError(f"{op.type} '{op.name}': the cardinality of a dataset whose arguments only the "
+                                      "run knows (a fed size) is not supported by graphcompat")
+        return np.int64(-2)
+    return np.int64(-1 if n == INF else n)
+
+
+# ------------------------------------------------------------------------------------------------
+# Optionals
+# ------------------------------------------------------------------------------------------------
+class OptionalValue:
+    """TF's OptionalVariant: a flat list of component values, or none."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values):
+        self.values = values
+
+    def __repr__(self):
+        return "Optional(none)" if self.values is None else f"Optional({self.values})"
+
+
+@lowers("OptionalFromValue", host=True)
+def optional_from_value(*components, **_):
+    return OptionalValue([np.asarray(c) for c in components])
+
+
+@lowers("OptionalNone", host=True)
+def optional_none(**_):
+    return OptionalValue(None)
+
+
+@lowers("OptionalHasValue", host=True)
+def optional_has_value(optional, **_):
+    return np.bool_(optional.values is not None)
+
+
+@lowers("OptionalGetValue", context=True, host=True)
+def optional_get_value(ctx, op, optional):
+    if optional.values is None:
+        raise errors.InvalidArgumentError(None, op, "The given optional does not have a value.")
+    return _one(_typed(optional.values, op))
+
+
+@lowers("IteratorGetNextAsOptional", context=True, host=True)
+def iterator_get_next_as_optional(ctx, op, handle):
+    """`get_next_as_optional`: the next element, or none at the end of the sequence. An iterator read this way
+    walks on the host (lowering/rules/data.py `_device_iterator`)."""
+    name = _name(handle)
+    if not ctx.has(("iterator", name)):
+        raise errors.FailedPreconditionError(None, op, _NOT_INITIALIZED)
+    state = ctx.read(("iterator", name), op)
+    if not isinstance(state, HostIterator):
+        raise NotImplementedError(f"IteratorGetNextAsOptional '{op.name}': an iterator walked on the device, reached "
+                                  "through a string handle, is not supported by graphcompat")
+    try:
+        values = state.next(op)
+    except errors.OutOfRangeError:
+        return OptionalValue(None)
+    return OptionalValue(_typed(values, op))
+
+
+# ------------------------------------------------------------------------------------------------
+# iterator op types: TF 1.x's (Iterator, IteratorFromStringHandle, IteratorGetNextSync) and TF 2's anonymous
+# iterators (a new iterator each run, deleted by DeleteIterator)
+# ------------------------------------------------------------------------------------------------
+lowers_as("IteratorV2", "Iterator")
+lowers_as("IteratorFromStringHandleV2", "IteratorFromStringHandle")
+lowers_as("IteratorGetNext", "IteratorGetNextSync")
+
+_ANONYMOUS = itertools.count()
+
+
+@lowers("AnonymousIterator", "AnonymousIteratorV3", context=True, host=True)
+def anonymous_iterator(ctx, op):
+    return f"{op.name}/anonymous_{next(_ANONYMOUS)}"
+
+
+@lowers("AnonymousIteratorV2", context=True, host=True)
+def anonymous_iterator_v2(ctx, op):
+    name = anonymous_iterator(ctx, op)
+    return name, np.array(name.encode(), dtype=object)  # the deleter names the iterator it deletes
+
+
+@lowers("DeleteIterator", context=True, host=True)
+def delete_iterator(ctx, op, handle, deleter):
+    name = _name(handle)
+    state = ctx.read(("iterator", name)) if ctx.has(("iterator", name)) else None
+    if isinstance(state, HostIterator):
+        state.close()
+
+
+# --- resources of the pass-through datasets (ThreadPoolDataset, SetStatsAggregatorDataset) -------------------
+@lowers("ThreadPoolHandle", "ExperimentalThreadPoolHandle", "StatsAggregatorHandle",
+        "ExperimentalStatsAggregatorHandle", "StatsAggregatorHandleV2", context=True)
+def dataset_resource_handle(ctx, op):
+    return op.name
+
+
+# --- TF 2's seed generators and memory caches: the dataset ops read their own inputs, so a handle names them --
+@lowers("AnonymousSeedGenerator", context=True, host=True)
+def anonymous_seed_generator(ctx, op, seed, seed2, reshuffle):
+    name = f"{op.name}/anonymous_{next(_ANONYMOUS)}"
+    return name, np.array(name.encode(), dtype=object)
+
+
+@lowers("AnonymousMemoryCache", context=True, host=True)
+def anonymous_memory_cache(ctx, op):
+    name = f"{op.name}/anonymous_{next(_ANONYMOUS)}"
+    return name, np.array(name.encode(), dtype=object)
+
+
+@lowers("DummySeedGenerator", "DummyMemoryCache", context=True)
+def dummy_resource(ctx, op):
+    return op.name
+
+
+@lowers("DeleteSeedGenerator", "DeleteMemoryCache", host=True)
+def delete_dataset_resource(handle, deleter, **_):
+    return None
