@@ -172,10 +172,8 @@ defop("AnonymousIteratorV2", "-> handle: resource, deleter: variant", attrs=dict
       shape=scalar_shape, stateful=True)
 defop("AnonymousIteratorV3", "-> handle: resource", attrs=dict(_SHAPES), shape=scalar_shape, stateful=True)
 defop("DeleteIterator", "handle: resource, deleter: variant ->", shape=no_outputs, stateful=True)
-# checkpointable iterators (tf.data.experimental.make_saveable_from_iterator): defined, not lowered
-defop("SerializeIterator", "resource_handle: resource -> serialized: variant", attrs={"external_state_policy": 0},
-      shape=scalar_shape, stateful=True)
-defop("DeserializeIterator", "resource_handle: resource, serialized: variant ->", shape=no_outputs, stateful=True)
+# SerializeIterator / DeserializeIterator (tf.data.experimental.make_saveable_from_iterator) are not defined:
+# TF saves an iterator's state as a variant tensor of its own, which graphcompat cannot write
 
 # --- resources the pass-through datasets take ----------------------------------------------------------
 for _op_type in ("ThreadPoolHandle", "ExperimentalThreadPoolHandle"):
