@@ -9,6 +9,7 @@ in the Session and may block until another thread's run makes progress: lowering
 from __future__ import annotations
 
 import collections
+import operator
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
@@ -42,8 +43,7 @@ for _prefix in ("", "Ordered"):
     defop(f"{_prefix}MapUnstage", "key: int64, indices: int32 -> values: *dtypes", attrs=dict(_STAGE_ATTRS),
           shape=_unknown_outputs, stateful=True)
     defop(f"{_prefix}MapUnstageNoKey", "indices: int32 -> key: int64, values: *dtypes", attrs=dict(_STAGE_ATTRS),
-          shape=lambda ctx: [_ts.TensorShape([])] + [_ts.unknown_shape()] * (len(ctx.output_dtypes) - 1),
-          stateful=True)
+          shape=_unknown_outputs, stateful=True)
     defop(f"{_prefix}MapSize", "-> size: int32", attrs=dict(_STAGE_ATTRS, dtypes=[]), shape=scalar_shape,
           stateful=True)
     defop(f"{_prefix}MapIncompleteSize", "-> size: int32", attrs=dict(_STAGE_ATTRS, dtypes=[]),
@@ -327,8 +327,7 @@ class Barrier:
         from graphcompat.ops.data_flow_ops import _as_shape_list, _as_type_list
         self._types = _as_type_list(types)
         if shapes is not None:
-            # TF passes its types as `unknown_dim_allowed` (truthy): partial shapes, given as a list
-            shapes = _as_shape_list(shapes, unknown_dim_allowed=bool(self._types))
+            shapes = _as_shape_list(shapes)
             self._shapes = [_ts.TensorShape(s) for s in shapes]
             for i, shape in enumerate(self._shapes):
                 if shape.num_elements() == 0:
@@ -338,6 +337,15 @@ class Barrier:
         self._barrier_ref = apply_op("Barrier", [], {"component_types": self._types, "shapes": self._shapes,
                                                      "shared_name": shared_name or ""}, name=name)
         self._name = self._barrier_ref.op.name.split("/")[-1]
+
+    def _on_ref(self, out):
+        """TF's op_def_library colocates an op (not its converted inputs) with the producer of its ref input:
+        `_class: loc:@barrier` and the barrier's device."""
+        op = out if isinstance(out, _ops.Operation) else _outputs(out)[0].op
+        op._attrs.setdefault("_class", [f"loc:@{self._barrier_ref.op.name}"])
+        if self._barrier_ref.op.device:
+            op._device = self._barrier_ref.op.device
+        return out
 
     @property
     def barrier_ref(self) -> _ops.Tensor:
@@ -349,22 +357,27 @@ class Barrier:
 
     def insert_many(self, component_index: int, keys, values, name=None) -> _ops.Operation:
         """Sets component `component_index` of each key's tuple (values' first dimension runs over keys)."""
-        return apply_op("BarrierInsertMany", [self._barrier_ref, keys, values],
-                        {"component_index": int(component_index)}, name=name or f"{self._name}_BarrierInsertMany")
+        return self._on_ref(apply_op("BarrierInsertMany", [self._barrier_ref, keys, values],
+                                     {"component_index": int(component_index)},
+                                     name=name or f"{self._name}_BarrierInsertMany"))
 
     def take_many(self, num_elements, allow_small_batch: bool = False, timeout=None, name=None):
         """Takes `num_elements` complete tuples: (indices, keys, values)."""
         attrs = {"component_types": self._types, "allow_small_batch": bool(allow_small_batch)}
         if timeout is not None:
-            attrs["timeout_ms"] = int(timeout)
-        out = apply_op("BarrierTakeMany", [self._barrier_ref, num_elements], attrs,
-                       name=name or f"{self._name}_BarrierTakeMany")
+            # TF's take_many passes `timeout` positionally into the op wrapper's `wait_for_incomplete` slot
+            if not isinstance(timeout, bool):
+                raise TypeError(f"Expected bool for argument 'wait_for_incomplete' not {timeout!r}.")
+            attrs["wait_for_incomplete"] = timeout
+        out = self._on_ref(apply_op("BarrierTakeMany", [self._barrier_ref, num_elements], attrs,
+                                    name=name or f"{self._name}_BarrierTakeMany"))
         op = out[0].op
         if allow_small_batch:
             batch_dim = None
         else:
             value = constant_value(op.inputs[1])
-            batch_dim = None if value is None else int(value)
+            # TF's Dimension(value): operator.index, whose TypeError a non-scalar count raises
+            batch_dim = None if value is None else operator.index(value)
         op.outputs[0].set_shape(_ts.TensorShape([batch_dim]))
         op.outputs[1].set_shape(_ts.TensorShape([batch_dim]))
         for output, shape in zip(op.outputs[2:], self._shapes):
@@ -372,15 +385,17 @@ class Barrier:
         return BarrierTakeMany(op.outputs[0], op.outputs[1], list(op.outputs[2:]))
 
     def close(self, cancel_pending_enqueues: bool = False, name=None) -> _ops.Operation:
-        return apply_op("BarrierClose", [self._barrier_ref], {"cancel_pending_enqueues": bool(cancel_pending_enqueues)},
-                        name=name or f"{self._name}_BarrierClose")
+        return self._on_ref(apply_op("BarrierClose", [self._barrier_ref],
+                                     {"cancel_pending_enqueues": bool(cancel_pending_enqueues)},
+                                     name=name or f"{self._name}_BarrierClose"))
 
     def ready_size(self, name=None) -> _ops.Tensor:
-        return apply_op("BarrierReadySize", [self._barrier_ref], name=name or f"{self._name}_BarrierReadySize")
+        return self._on_ref(apply_op("BarrierReadySize", [self._barrier_ref],
+                                     name=name or f"{self._name}_BarrierReadySize"))
 
     def incomplete_size(self, name=None) -> _ops.Tensor:
-        return apply_op("BarrierIncompleteSize", [self._barrier_ref],
-                        name=name or f"{self._name}_BarrierIncompleteSize")
+        return self._on_ref(apply_op("BarrierIncompleteSize", [self._barrier_ref],
+                                     name=name or f"{self._name}_BarrierIncompleteSize"))
 
 
 # TF's generated op wrapper returns this namedtuple

@@ -19,7 +19,8 @@ the queues (lowering/rules/queues.py).
 
 An op that cannot complete blocks, waking on every change of its object and polling, so a Session that
 closes (its state is dropped) cancels it with CancelledError (TF's staging kernels would wait forever).
-Every error is raised before the op changes anything.
+Every error is raised before the op changes anything, except TF's own check of what a get took against
+the op's outputs (their number, their dtypes), which comes after the take, as in TF: the element is lost.
 """
 from __future__ import annotations
 
@@ -139,11 +140,11 @@ class StageBuffer(_Blocking):
     def get(self, op) -> tuple:
         with self._cond:
             self._wait_until(lambda: bool(self.items), op, "Unstage")
-            element = self.items[0]
-            self._check_arity(op, element, len(op.outputs))
-            self.items.popleft()
+            # TF's kernel takes the element, then checks it against its outputs: a mismatch loses it
+            element = self.items.popleft()
             self.current_bytes -= sum(_total_bytes(v) for v in element)
             self._cond.notify_all()
+        self._check_arity(op, element, len(op.outputs))
         return element
 
     def peek(self, op, index: int) -> tuple:
@@ -287,7 +288,6 @@ class StagingMap(_Blocking):
                 raise errors.InvalidArgumentError(None, op, f"Tensor at index '{index}' for key '{key}' has already "
                                                   f"been removed.")
         out = [tuple_[index] for index in indices]
-        _check_outputs(op, out, len(op.outputs) - len(indices))
         if remove:
             for index in indices:
                 tuple_[index] = None
@@ -302,6 +302,7 @@ class StagingMap(_Blocking):
             self._wait_until(lambda: key in self.map, op, "MapUnstage" if remove else "MapPeek")
             out = self._take(op, key, self.map[key], indices, remove)
             self._cond.notify_all()
+        _check_outputs(op, out, len(op.outputs) - len(indices))  # after the take, as TF's executor
         return out
 
     def popitem(self, op, indices: list):
@@ -311,6 +312,7 @@ class StagingMap(_Blocking):
             key = min(self.map) if self.ordered else next(iter(self.map))
             out = self._take(op, key, self.map[key], indices, remove=True)
             self._cond.notify_all()
+        _check_outputs(op, out, len(op.outputs) - len(indices))
         return key, out
 
     def size(self) -> int:
