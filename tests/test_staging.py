@@ -308,6 +308,25 @@ def test_ordered_map_get_without_key_takes_smallest():
     _assert_same(scenario)
 
 
+def test_unordered_map_get_without_key_follows_tfs_hash_map():
+    """An unordered map hands out keys in the order TF's std::unordered_map iterates them."""
+    def scenario(tf, dfo, graph):
+        area = dfo.MapStagingArea([tf.int32], ordered=False)
+        k = tf.placeholder(tf.int64, [])
+        v = tf.placeholder(tf.int32, [])
+        put = area.put(k, [v], indices=[0])
+        key, _ = area.get()
+        with tf.Session() as sess:
+            out = []
+            for keys in ([5, -3, 12, 0], [1, 2, 3], [10, 20, 30, 40, 50, 60, 7], list(range(40, 0, -3)) + [13, 26]):
+                for i in keys:
+                    sess.run(put, {k: i, v: i})
+                out.append([int(sess.run(key)) for _ in keys[:len(keys) // 2]])
+            out.append(sorted(int(sess.run(key)) for _ in range(sess.run(area.size()))))
+            return out
+    _assert_same(scenario)
+
+
 def test_map_staging_area_index_errors_and_memory_accounting():
     """TF's errors (bad index, unordered indices, memory limit) and its byte accounting, which counts a put's
     last value only and subtracts what a get returns."""

@@ -10,7 +10,8 @@ the queues (lowering/rules/queues.py).
   may take some components, and the key leaves the map once every component was taken. Byte accounting
   is TF's own, quirks included: a put counts only its *last* value's bytes (TF's accumulate over optional
   tensors keeps the last term), a get or a peek subtracts the bytes it returns, in size_t arithmetic.
-  An unordered map's `MapUnstageNoKey` takes the oldest key (TF: whatever its hash map iterates first).
+  An unordered map's `MapUnstageNoKey` takes the key TF's std::unordered_map (libstdc++) iterates first:
+  `_HashOrder` keeps that iteration order (exact while the map has no more than 257 buckets' worth of keys).
 - `Barrier` & co. reproduce barrier_ops.cc: incomplete tuples keyed by string, complete ones moved to a
   ready priority queue (a `HostQueue`, TF's PriorityQueue named `<barrier>_queue`) ordered by the index of
   the insert_many that first saw the key.
@@ -207,6 +208,62 @@ def stage_clear(ctx, op):
 # ------------------------------------------------------------------------------------------------
 # MapStagingArea: TF's StagingMap
 # ------------------------------------------------------------------------------------------------
+# libstdc++'s bucket counts below 14 (its __fast_bkt table)
+_FAST_BUCKETS = (2, 2, 2, 3, 5, 5, 7, 7, 11, 11, 11, 11, 13, 13)
+
+
+def _next_prime(n: int) -> int:
+    while any(n % d == 0 for d in range(2, int(n ** 0.5) + 1)) or n < 2:
+        n += 1
+    return n
+
+
+class _HashOrder:
+    """The iteration order of libstdc++'s std::unordered_map<int64> (identity hash, max load factor 1):
+    one list of nodes in which a bucket's nodes are adjacent; a new key goes first in its bucket's group,
+    or first in the list when its bucket is empty; a rehash re-inserts every node in list order. Bucket
+    counts follow libstdc++'s prime rehash policy (its prime table agrees with "the next prime" up to 257)."""
+
+    def __init__(self):
+        self.keys: list = []
+        self._buckets = 1
+        self._next_resize = 0
+
+    def _bucket(self, key: int) -> int:
+        return (key % _SIZE_T) % self._buckets
+
+    def _place(self, key: int) -> None:
+        bucket = self._bucket(key)
+        for i, other in enumerate(self.keys):
+            if self._bucket(other) == bucket:
+                self.keys.insert(i, key)
+                return
+        self.keys.insert(0, key)
+
+    def _bucket_count(self, n: int) -> int:
+        count = _FAST_BUCKETS[n] if n < len(_FAST_BUCKETS) else _next_prime(n)
+        self._next_resize = count
+        return count
+
+    def insert(self, key: int) -> None:
+        n = len(self.keys)
+        if n + 1 > self._next_resize:
+            least = max(n + 1, 0 if self._next_resize else 11)
+            if least >= self._buckets:
+                self._buckets = self._bucket_count(max(least + 1, self._buckets * 2))
+                old, self.keys = self.keys, []
+                for k in old:
+                    self._place(k)
+            else:
+                self._next_resize = self._buckets
+        self._place(key)
+
+    def remove(self, key: int) -> None:
+        self.keys.remove(key)
+
+    def clear(self) -> None:
+        self.keys.clear()   # libstdc++ keeps its buckets
+
 class StagingMap(_Blocking):
     def __init__(self, op, store: dict, key, ordered: bool):
         super().__init__(store, key)
@@ -215,10 +272,23 @@ class StagingMap(_Blocking):
         self.capacity = int(op.attrs.get("capacity", 0))
         self.memory_limit = int(op.attrs.get("memory_limit", 0))
         self.current_bytes = 0                       # size_t in TF: kept modulo 2**64
-        self.map: dict = {}                          # key -> list of optional values (insertion ordered)
+        self.map: dict = {}                          # key -> list of optional values
+        self.order = None if ordered else _HashOrder()  # an unordered map's iteration order (TF's hash map)
         self.incomplete: dict = {}
 
     # --- TF's helpers ---------------------------------------------------------------------------
+    def _insert(self, key: int, tuple_: list) -> None:
+        if key in self.map:
+            return
+        self.map[key] = tuple_
+        if self.order is not None:
+            self.order.insert(key)
+
+    def _erase(self, key: int) -> None:
+        del self.map[key]
+        if self.order is not None:
+            self.order.remove(key)
+
     @staticmethod
     def _put_bytes(values: list) -> int:
         """TF's get_tuple_bytes of an OptionalTuple: its accumulate keeps only the last value's bytes."""
@@ -255,7 +325,7 @@ class StagingMap(_Blocking):
                 self._wait_until(lambda: not self._would_exceed(nbytes) and not (
                     self.capacity > 0 and len(self.map) >= self.capacity), op, "MapStage")
                 # std::map::insert keeps an existing key's tuple (the bytes are counted all the same)
-                self.map.setdefault(key, list(values))
+                self._insert(key, list(values))
                 self.current_bytes = (self.current_bytes + nbytes) % _SIZE_T
             self._cond.notify_all()
 
@@ -279,7 +349,7 @@ class StagingMap(_Blocking):
         self.current_bytes = (self.current_bytes + nbytes) % _SIZE_T
         if all(v is not None for v in present):
             del self.incomplete[key]
-            self.map.setdefault(key, present)
+            self._insert(key, present)
 
     def _take(self, op, key: int, tuple_: list, indices: list, remove: bool) -> list:
         for index in indices:  # every check before anything is taken
@@ -292,7 +362,7 @@ class StagingMap(_Blocking):
             for index in indices:
                 tuple_[index] = None
             if all(v is None for v in tuple_):
-                del self.map[key]
+                self._erase(key)
         self.current_bytes = (self.current_bytes - sum(_total_bytes(v) for v in out)) % _SIZE_T
         return out
 
@@ -309,7 +379,7 @@ class StagingMap(_Blocking):
         self._check_ordering(op, indices)
         with self._cond:
             self._wait_until(lambda: bool(self.map), op, "MapUnstageNoKey")
-            key = min(self.map) if self.ordered else next(iter(self.map))
+            key = min(self.map) if self.ordered else self.order.keys[0]
             out = self._take(op, key, self.map[key], indices, remove=True)
             self._cond.notify_all()
         _check_outputs(op, out, len(op.outputs) - len(indices))
@@ -326,6 +396,8 @@ class StagingMap(_Blocking):
     def clear(self) -> None:
         with self._cond:
             self.map.clear()
+            if self.order is not None:
+                self.order.clear()
             self.incomplete.clear()
             self.current_bytes = 0
             self._cond.notify_all()
