@@ -5,6 +5,7 @@ equal. GraphDefs (op types, names, inputs, attrs) are compared node for node, an
 imports and runs in graphcompat."""
 import re
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -200,6 +201,34 @@ def test_staging_area_capacity_blocks_until_get():
             return [int(v) for v in values]
     got, want = _both(scenario)
     assert got == want == [2, 0, 1, 2, 0]
+
+
+def test_blocked_get_is_cancelled_when_the_session_closes():
+    """graphcompat only: TF's Unstage waits for ever (its kernel handles no cancellation)."""
+    with graphcompat.Graph().as_default():
+        area = gc_data_flow_ops.StagingArea([graphcompat.float32])
+        get = area.get()
+        sess = graphcompat.Session()
+        sess.run(area.size())      # the buffer exists
+        caught = []
+
+        def blocked():
+            try:
+                sess.run(get)
+            except graphcompat.errors.CancelledError as e:
+                caught.append(e.message)
+        thread = threading.Thread(target=blocked)
+        thread.start()
+        buffer = sess._state[("staging", "Buffer", "", area.name)]
+        while not buffer._cond._waiters:   # the get is waiting on the buffer
+            time.sleep(0.01)
+        sess.close()
+        thread.join()
+        assert caught == ["Unstage operation was cancelled"]
+
+
+def test_contrib_staging_alias():
+    assert graphcompat.contrib.staging.StagingArea is gc_data_flow_ops.StagingArea
 
 
 def test_staging_area_graph_def_matches_tf():
