@@ -581,3 +581,27 @@ def test_tf_graph_def_imports_and_runs():
                 handle = sess.run(names["h"])
                 return [_normalize(o) for o in out] + [handle.handle]
     assert run(graphcompat) == run(v1)
+
+
+def test_training_step_reads_its_batch_from_a_staging_area():
+    """The tf.contrib.staging pattern of TF's multi-GPU examples: each step gets the batch staged by the
+    previous one and stages the next; the step still compiles (the get is a host input, the put a host tail)."""
+    def scenario(tf, dfo, graph):
+        data = np.arange(24, dtype=np.float32).reshape(6, 4)
+        batches = tf.data.Dataset.from_tensor_slices(data).batch(2).repeat()
+        batch = tf.data.make_one_shot_iterator(batches).get_next()
+        area = dfo.StagingArea([tf.float32], shapes=[[2, 4]])
+        put = area.put([batch])
+        (x,) = area.get()
+        w = tf.get_variable("w", [4, 1], initializer=tf.ones_initializer(), use_resource=False)
+        loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
+        train = tf.train.GradientDescentOptimizer(0.001).minimize(loss)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(put)
+            losses = [sess.run([loss, train, put])[0] for _ in range(5)]
+            return losses, sess.run(area.size()), sess.run(w)
+    got, want = _both(scenario)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
+    assert got[1] == want[1] == 1
+    np.testing.assert_allclose(got[2], want[2], rtol=1e-5)
