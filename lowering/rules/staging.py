@@ -81,10 +81,6 @@ class _Blocking:
                 raise errors.CancelledError(None, op, f"{what} operation was cancelled")
             self._cond.wait(_POLL_SECONDS)
 
-    def cancel_all(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
-
 
 def _staging_resource(ctx, op, kind: str, factory):
     """TF's ContainerInfo with the node's name as default: the ops of one staging area share its
@@ -590,10 +586,11 @@ class HostBarrier(_Blocking):
                 raise errors.CancelledError(None, op, f"Barrier '{self.name}' is already closed.")
             self.cancel_pending_enqueues = cancel_pending_enqueues
             self.closed = True
-            if not (cancel_pending_enqueues or not self.incomplete):
+            if self.incomplete and not cancel_pending_enqueues:  # the pending keys may still complete
                 return
             self.incomplete.clear()
-            if (not cancel_pending_enqueues and self.queue_closed) or (cancel_pending_enqueues and self.queue_cancelled):
+            # TF's CloseQueueLocked: the ready queue closes once, and is cancelled once
+            if self.queue_cancelled if cancel_pending_enqueues else self.queue_closed:
                 return
             self.queue_closed = True
             if cancel_pending_enqueues:
