@@ -542,9 +542,71 @@ def test_tensor_handle_feed_and_delete():
             value.eval()
 
 
-def test_critical_section_not_implemented():
-    with pytest.raises(NotImplementedError, match="tf.CriticalSection"):
-        graphcompat.CriticalSection()
+# ------------------------------------------------------------------------------------------------
+# tf.CriticalSection (MutexV2, MutexLock, ConsumeMutexLock)
+# ------------------------------------------------------------------------------------------------
+def _counter(tf):
+    v = tf.get_variable("v", initializer=0.0, use_resource=True)
+
+    def count():
+        value = v.read_value()
+        with tf.control_dependencies([value]):
+            return tf.identity(value), v.assign_add(1.0, read_value=False)
+    return v, count
+
+
+def test_critical_section_graph_def_matches_tf():
+    def nodes(tf):
+        graph = tf.Graph()
+        with graph.as_default():
+            v, count = _counter(tf)
+            cs = tf.CriticalSection(name="cs")
+            cs.execute(count)
+            cs.execute(lambda: tf.constant(2.0) * 3, name="plain")
+            tf.CriticalSection(shared_name="shared").execute(lambda: [tf.constant([1, 2]), tf.no_op()])
+        # attrs of the mutex ops (the variable's own nodes are another module's business)
+        return [(n.name, n.op, list(n.input), {k: str(a) for k, a in n.attr.items()} if "Mutex" in n.op else {})
+                for n in graph.as_graph_def().node]
+    got, want = nodes(graphcompat), nodes(oracle.tf1())
+    assert [g[:3] for g in got] == [w[:3] for w in want]
+    assert got == want
+
+
+def test_critical_section_serializes_runs():
+    """Eight threads each run one execute of a read-then-increment: every read sees a different count."""
+    def scenario(tf, dfo, graph):
+        v, count = _counter(tf)
+        value, _ = tf.CriticalSection().execute(count)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            results = []
+            threads = [threading.Thread(target=lambda: results.append(float(sess.run(value)))) for _ in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return sorted(results), float(sess.run(v))
+    got, want = _both(scenario)
+    assert got == want == ([0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0], 8.0)
+
+
+def test_critical_section_errors():
+    def scenario(tf, dfo, graph):
+        out = []
+        v, count = _counter(tf)
+        cs = tf.CriticalSection(shared_name="cs")
+        for fn in (lambda: cs.execute(lambda: cs.execute(lambda: tf.constant(1.0))),
+                   lambda: cs.execute(count),
+                   lambda: tf.CriticalSection(shared_name="other").execute(count),
+                   lambda: tf.CriticalSection(shared_name="third").execute(count, exclusive_resource_access=False),
+                   lambda: tf.CriticalSection(critical_section_def=object())):
+            try:
+                fn()
+                out.append("ok")
+            except ValueError as e:
+                out.append(re.sub(r"0x[0-9a-f]+|signature=\(.*?\)|resources: .*", "", str(e))[:60])
+        return out
+    _assert_same(scenario)
 
 
 # ------------------------------------------------------------------------------------------------

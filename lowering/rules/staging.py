@@ -1,5 +1,5 @@
-"""Lowerings of the staging areas, barriers and session tensors (graphcompat/ops/staging_ops.py,
-graphcompat/ops/session_ops.py): host objects in the Session, shared by the threads that run steps, like
+"""Lowerings of the staging areas, barriers, mutexes and session tensors (graphcompat/ops/staging_ops.py,
+graphcompat/ops/mutex_ops.py, graphcompat/ops/session_ops.py): host objects in the Session, shared by the threads that run steps, like
 the queues (lowering/rules/queues.py).
 
 - `Stage` & co. reproduce TF's stage_op.cc `Buffer`: a FIFO of tuples, puts wait while the buffer holds
@@ -15,6 +15,8 @@ the queues (lowering/rules/queues.py).
 - `Barrier` & co. reproduce barrier_ops.cc: incomplete tuples keyed by string, complete ones moved to a
   ready priority queue (a `HostQueue`, TF's PriorityQueue named `<barrier>_queue`) ordered by the index of
   the insert_many that first saw the key.
+- `MutexV2` is a host mutex; `MutexLock` waits for it and outputs a lock value that releases it when
+  `ConsumeMutexLock` runs (or when a failed run drops its values), as TF releases it with the variant.
 - `GetSessionHandle` keeps its input in the session (`SessionTensors`) under TF's handle string
   `<node name>;<id>;<device>`; `GetSessionTensor` / `DeleteSessionTensor` look it up by that string.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import weakref
 from typing import Optional
 
 import numpy as np
@@ -718,3 +721,54 @@ def delete_session_tensor(ctx, op, handle):
     if _session_tensors(ctx).tensors.pop(name, None) is None:
         raise errors.InvalidArgumentError(None, op, f"Failed to delete a tensor with handle '{name}' in the session "
                                           f"store.")
+
+
+# ------------------------------------------------------------------------------------------------
+# Mutexes (tf.CriticalSection): TF's Mutex resource and the lock a MutexLock holds
+# ------------------------------------------------------------------------------------------------
+class HostMutex(_Blocking):
+    def __init__(self, store: dict, key, name: str):
+        super().__init__(store, key)
+        self.name = name
+        self.held = False
+
+    def acquire(self, op) -> "MutexLockValue":
+        with self._cond:
+            self._wait_until(lambda: not self.held, op, "MutexLock")
+            self.held = True
+        return MutexLockValue(self)
+
+    def release(self) -> None:
+        with self._cond:
+            self.held = False
+            self._cond.notify_all()
+
+
+class MutexLockValue:
+    """The variant a MutexLock outputs: TF releases the mutex when the last reference to it goes away, which
+    ConsumeMutexLock (the lock's last reader in a CriticalSection) marks; a run that fails before it
+    releases when its values are dropped."""
+
+    def __init__(self, mutex: HostMutex):
+        self._mutex = mutex
+        self._finalizer = weakref.finalize(self, mutex.release)
+
+    def release(self) -> None:
+        self._finalizer()   # runs the release once
+
+
+@lowers("MutexV2", context=True, host=True)
+def mutex_v2(ctx, op):
+    return get_or_create(ctx, op, lambda store, key, name: HostMutex(store, key, name))
+
+
+@lowers("MutexLock", context=True, host=True)
+def mutex_lock(ctx, op, mutex):
+    return mutex.acquire(op)
+
+
+@lowers("ConsumeMutexLock", context=True, host=True)
+def consume_mutex_lock(ctx, op, lock):
+    if not isinstance(lock, MutexLockValue):
+        raise errors.InvalidArgumentError(None, op, "Expected input mutex_lock to contain a MutexLock object")
+    lock.release()
