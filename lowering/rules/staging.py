@@ -1,6 +1,6 @@
 """Lowerings of the staging areas, barriers, mutexes and session tensors (graphcompat/ops/staging_ops.py,
-graphcompat/ops/mutex_ops.py, graphcompat/ops/session_ops.py): host objects in the Session, shared by the threads that run steps, like
-the queues (lowering/rules/queues.py).
+graphcompat/ops/mutex_ops.py, graphcompat/ops/session_ops.py): host objects in the Session, shared by the
+threads that run steps, like the queues (lowering/rules/queues.py).
 
 - `Stage` & co. reproduce TF's stage_op.cc `Buffer`: a FIFO of tuples, puts wait while the buffer holds
   `capacity` elements or the tuple would pass `memory_limit` bytes; `Unstage` waits for an element,
