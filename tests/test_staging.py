@@ -667,3 +667,18 @@ def test_training_step_reads_its_batch_from_a_staging_area():
     np.testing.assert_allclose(got[0], want[0], rtol=1e-5)
     assert got[1] == want[1] == 1
     np.testing.assert_allclose(got[2], want[2], rtol=1e-5)
+
+
+def test_dropped_tensor_handles_are_deleted_in_batches():
+    """TF's session deletes the tensors of garbage-collected TensorHandles ten at a time."""
+    with graphcompat.Graph().as_default(), graphcompat.Session() as sess:
+        h = graphcompat.get_session_handle(graphcompat.constant(1.0))
+        stored = sess._state
+
+        def count():
+            return len(stored[("session_tensors",)].tensors)
+        for i in range(9):
+            sess.run(h)            # the TensorHandle is dropped at once
+        assert count() == 9
+        sess.run(h)
+        assert count() == 0
