@@ -290,6 +290,13 @@ from graphcompat.ops.quantized_ops import dequantize, quantize, quantize_v2, qua
 from graphcompat.ops.accumulator_ops import (ConditionalAccumulator, ConditionalAccumulatorBase,  # noqa: F401,E402
                                              SparseConditionalAccumulator)
 
+# --- staging areas, barriers (data_flow_ops.StagingArea / MapStagingArea / Barrier, tf.contrib.staging) and
+# session tensors (tf.get_session_handle & co.) ---
+from graphcompat.ops import staging_ops as _staging_ops  # noqa: F401,E402  (registers the staging op types)
+from graphcompat.ops.session_ops import (delete_session_tensor, get_session_handle,  # noqa: F401,E402
+                                         get_session_tensor)
+from graphcompat.ops.mutex_ops import CriticalSection  # noqa: F401,E402
+
 # Importing JAX and graphcompat leaves ~100k long-lived objects (modules, functions, classes, op records)
 # that every later full garbage collection would walk again: 30 ms each, and building a graph allocates
 # enough to trigger several (a 10k-op graph builds 17% faster without them). gc.freeze() moves what exists

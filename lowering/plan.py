@@ -197,7 +197,9 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
                 or any(c in host_ops for c in op._control_inputs):
             host_ops.add(op)
     device_ops = [op for op in ops if op not in host_ops and op.type != "Const"]
-    if not device_ops:
+    if not device_ops or not host_ops:
+        # no host op: the plan is a host plan only because a host input is a string (a dequeued key); its
+        # device part would be this very plan again
         return None
     bridges, extra_host = [], []
     for op in ops:

@@ -284,6 +284,24 @@ class BaseSession:
     def as_default(self):
         return _DefaultSessionContext(self)
 
+    # TF deletes the tensors of garbage-collected TensorHandles in batches of this many
+    _DEAD_HANDLES_THRESHOLD = 10
+
+    def _register_dead_handle(self, handle: str) -> None:
+        """A TensorHandle was garbage collected: its tensor is deleted with the next batch (TF's session.py)."""
+        from graphcompat.ops.session_ops import _get_handle_deleter
+        dead = self.__dict__.setdefault("_dead_handles", [])
+        dead.append(handle)
+        if len(dead) < self._DEAD_HANDLES_THRESHOLD:
+            return
+        self._dead_handles = []
+        feeds, fetches = {}, []
+        for deleter_key, tensor_handle in enumerate(dead):
+            holder, deleter = _get_handle_deleter(self.graph, deleter_key, tensor_handle)
+            feeds[holder] = tensor_handle
+            fetches.append(deleter)
+        self.run(fetches, feed_dict=feeds)
+
     def __enter__(self):
         self._graph_ctx = self._graph.as_default()
         self._graph_ctx.__enter__()
@@ -336,7 +354,7 @@ class BaseSession:
         targets = [e for e in mapper.elements if isinstance(e, _ops.Operation)]
         runner, index = self._runner(computed, targets, tuple(t for t, _, _ in feeds)) \
             if computed or targets else (None, [])
-        return _Signature(mapper, feeds, runner, dict(zip(computed, index)))
+        return _Signature(mapper, feeds, runner, dict(zip(computed, index)), self)
 
     def _runner(self, tensors: list, targets: list, feed_tensors: tuple):
         """(PlanRunner, positions of `tensors` in its outputs): an existing plan when one serves these
@@ -354,8 +372,11 @@ class BaseSession:
         ops = prune(tensors, targets, fed)
         for runner in self._runners:
             plan = runner.plan
+            # plan.ops leaves out the host inputs (a dequeue, an Unstage): a plan that runs one serves only
+            # requests that need it, or `run(size)` after `run([size, get])` would take an element
             if plan.feed_tensors == list(feed_tensors) and plan.target_ops == targets and plan.ops == ops \
-                    and plan.device_spec == device and all(t in plan.fetch_tensors for t in tensors):
+                    and plan.device_spec == device and all(t in plan.fetch_tensors for t in tensors) \
+                    and (not plan.input_steps or set(ops) >= {s[0] for s in plan.input_steps}):
                 entry = self._plans[plan_key] = (runner, [plan.fetch_tensors.index(t) for t in tensors])
                 _stats.record_hit()  # served by an existing plan
                 return entry
@@ -440,9 +461,9 @@ class _Signature:
     """How one (fetch structure, feed keys) pattern runs: read and check the feeds, run the plan, rebuild
     the fetch structure. Every feed value is converted and checked on every run."""
 
-    __slots__ = ("mapper", "feeds", "plain_feeds", "runner", "slots", "reads_values", "flat")
+    __slots__ = ("mapper", "feeds", "plain_feeds", "runner", "slots", "reads_values", "flat", "handles", "session")
 
-    def __init__(self, mapper: _FetchMapper, feeds: list, runner, positions: dict):
+    def __init__(self, mapper: _FetchMapper, feeds: list, runner, positions: dict, session=None):
         self.mapper = mapper
         self.feeds = [(key, index, _FeedSpec(tensor)) for tensor, key, index in feeds]
         # the common case, no tuple feed keys: (key, converter) pairs read in one comprehension per run
@@ -462,6 +483,11 @@ class _Signature:
         self.reads_values = any(slot is not None and slot[0] for slot in self.slots)
         # a flat list of distinct fetches (`run([train_op, loss])`) is its list of values: no rebuild
         self.flat = mapper.is_flat_list
+        # a fetched session handle comes back as a TensorHandle (TF's _FetchHandler): (slot, tensor's dtype)
+        from graphcompat.ops.session_ops import HANDLE_OP_TYPES
+        self.handles = [(i, e.op.inputs[0].dtype) for i, e in enumerate(mapper.elements)
+                        if isinstance(e, _ops.Tensor) and e.op.type in HANDLE_OP_TYPES]
+        self.session = session
 
     def run(self, feed_dict):
         plain = self.plain_feeds
@@ -479,6 +505,10 @@ class _Signature:
         # a fetched fed tensor returns the fed value, as converted (an ndarray, also 0-d)
         out = [None if slot is None else _to_numpy(fetched[slot[1]]) if slot[0] else np.asarray(values[slot[1]])
                for slot in self.slots]
+        if self.handles:
+            from graphcompat.ops.session_ops import TensorHandle
+            for i, dtype in self.handles:
+                out[i] = TensorHandle(out[i], dtype, self.session)
         return out if self.flat else self.mapper.build(out)
 
     def _tuple_feeds(self, feed_dict) -> list:
@@ -532,6 +562,9 @@ class _FeedSpec:
                             f"the tensor object was {value} which was passed to the feed with key {key}.")
         if self.string:
             from graphcompat.framework.constant_op import _to_bytes_array
+            from graphcompat.ops.session_ops import TensorHandle
+            if isinstance(value, TensorHandle):  # TF feeds a TensorHandle as the handle it names
+                value = value.handle
             return _to_bytes_array(value)
         np_dtype = self.np_dtype
         dtype = tensor.dtype.base_dtype

@@ -311,3 +311,7 @@ class PriorityQueue(QueueBase):
         priority_dtypes = [_dt.int64] + types
         priority_shapes = [()] + shapes if shapes else shapes
         super().__init__(priority_dtypes, priority_shapes, names, queue_ref)
+
+
+# TF's data_flow_ops.py holds the staging areas and the barrier too (graphcompat/ops/staging_ops.py)
+from graphcompat.ops.staging_ops import Barrier, BaseStagingArea, MapStagingArea, StagingArea  # noqa: E402,F401

@@ -11,6 +11,7 @@ from lowering.rules import nn  # noqa: F401
 from lowering.rules import sparse  # noqa: F401
 from lowering.rules import strings  # noqa: F401
 from lowering.rules import lookup  # noqa: F401
+from lowering.rules import staging  # noqa: F401  (staging areas, barriers, session tensors)
 from lowering.rules import nn_extra  # noqa: F401
 from lowering.rules import spectral  # noqa: F401
 from lowering.rules import image_extra  # noqa: F401
