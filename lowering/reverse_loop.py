@@ -25,6 +25,7 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 
@@ -75,6 +76,38 @@ def _closure_convert(fn: Callable[[Any], Any], example: Any):
     return closed, [jaxpr.consts[i] for i in tracer_at]
 
 
+class _RowLayout:
+    """How one iteration's stored residuals share buffers: all residuals of one dtype are flattened into one
+    row of one `[length, total]` buffer. One buffer per dtype instead of one per residual: a padded loop's
+    buffers are sized by its bucket, and each buffer costs a fill (and a copy when XLA shares the fill
+    between buffers) per run, whatever the true trip count; one write and one read per iteration too."""
+
+    def __init__(self, shapes: list):
+        self.shapes = [(tuple(s.shape), jnp.dtype(s.dtype)) for s in shapes]
+        self.dtypes = sorted({dtype for _, dtype in self.shapes}, key=str)
+        self.where = []   # per residual: (buffer index, offset, size)
+        totals = [0] * len(self.dtypes)
+        for shape, dtype in self.shapes:
+            b = self.dtypes.index(dtype)
+            size = int(np.prod(shape, dtype=np.int64))
+            self.where.append((b, totals[b], size))
+            totals[b] += size
+        self.totals = totals
+
+    def buffers(self, length: int) -> list:
+        return [jnp.zeros((length, total), dtype) for total, dtype in zip(self.totals, self.dtypes)]
+
+    def pack(self, residuals: list) -> list:
+        parts: list = [[] for _ in self.dtypes]
+        for r, (b, _, _), (_, dtype) in zip(residuals, self.where, self.shapes):
+            parts[b].append(jnp.ravel(jnp.asarray(r, dtype)))
+        return [jnp.concatenate(p) if len(p) > 1 else p[0] for p in parts]
+
+    def unpack(self, rows: list) -> list:
+        return [lax.reshape(lax.slice_in_dim(rows[b], offset, offset + size), shape) if size else
+                jnp.zeros(shape, dtype) for (b, offset, size), (shape, dtype) in zip(self.where, self.shapes)]
+
+
 def differentiable_while(step: Callable[[Any], Any], go: Callable[[Any], Any], carry0: Any, length: int) -> Any:
     """`lax.while_loop(go, step, carry0)` that reverse mode can differentiate, given a static bound
     `length` on its iterations (a constant `maximum_iterations`, or a padded run's bucket size).
@@ -117,7 +150,9 @@ def differentiable_while(step: Callable[[Any], Any], go: Callable[[Any], Any], c
             _, leaves, treedef, sources = pullback_of(c, k)
             found.update(treedef=treedef, sources=sources)
             return [leaf for leaf, src in zip(leaves, sources) if src is None]
-        buffers = [jnp.zeros((length,) + tuple(s.shape), s.dtype) for s in jax.eval_shape(stored_shapes, carry, consts)]
+        rows = _RowLayout(jax.eval_shape(stored_shapes, carry, consts))
+        found["rows"] = rows
+        buffers = rows.buffers(length)
 
         def body(state):
             # the invariant inputs ride in the carry so that, inside the body, residuals that are those
@@ -126,8 +161,8 @@ def differentiable_while(step: Callable[[Any], Any], go: Callable[[Any], Any], c
             out, leaves, _, sources = pullback_of(c, k)
             if sources != found["sources"]:
                 raise AssertionError("differentiable_while: the pullback's residuals changed between traces")
-            rows = [leaf for leaf, src in zip(leaves, sources) if src is None]
-            bufs = [lax.dynamic_update_index_in_dim(b, jnp.asarray(r, b.dtype), i, 0) for b, r in zip(bufs, rows)]
+            packed = rows.pack([leaf for leaf, src in zip(leaves, sources) if src is None])
+            bufs = [lax.dynamic_update_index_in_dim(b, r, i, 0) for b, r in zip(bufs, packed)]
             return i + 1, out, k, bufs
 
         n, final, _, buffers = lax.while_loop(lambda s: jnp.logical_and(go(s[1]), s[0] < length), body,
@@ -155,7 +190,7 @@ def differentiable_while(step: Callable[[Any], Any], go: Callable[[Any], Any], c
         def body(state):
             i, ct_carry, ct_consts = state
             i = i - 1
-            rows = iter([lax.dynamic_index_in_dim(b, i, 0, keepdims=False) for b in buffers])
+            rows = iter(found["rows"].unpack([lax.dynamic_index_in_dim(b, i, 0, keepdims=False) for b in buffers]))
             pullback = jax.tree_util.tree_unflatten(
                 treedef, [next(rows) if src is None else consts[src] for src in sources])
             # the pullback takes the output's cotangent: float0 zeros where the output leaf is an int
