@@ -132,6 +132,10 @@ class RunContext:
         self.state: dict = {}
         self.reads: list = []
         self.writes: list = []
+        # state of this run only (a TensorArray's buffer, which its TensorArrayV3 op starts afresh every run):
+        # written and read within the run, never part of what a run writes back (`writes`), so a compiled step
+        # neither returns it nor keeps alive the computations that only fed it
+        self.scratch: set = set()
         self.inits: dict = {}        # hidden-state key → its init function (read_or_init of an absent key)
         self.checks: list = []       # (ok array, error class, message, op) collected while tracing
         self.num_checks = 0
@@ -257,15 +261,18 @@ class RunContext:
             ok = jnp.logical_and(ok, check[0])
         return ok
 
-    def write(self, key, value, gated: bool = False) -> None:
+    def write(self, key, value, gated: bool = False, scratch: bool = False) -> None:
         """Records `value` as the new state of `key`; `gated=True` when the rule already applied
-        `all_ok()` to its effect (prefer `write_effect`)."""
+        `all_ok()` to its effect (prefer `write_effect`); `scratch=True` makes `key` state of this run only
+        (see `self.scratch`)."""
+        if scratch:
+            self.scratch.add(key)
         if gated:
             self.gated[key] = True
         else:
             self.gated.pop(key, None)
         self.effects.pop(key, None)
-        if key not in self.writes:
+        if key not in self.writes and key not in self.scratch:
             self.writes.append(key)
         self.state[key] = value
 

@@ -85,7 +85,7 @@ def tensor_array_v3(ctx, op, size):
     handle = TensorArrayHandle(("TensorArray", op.name), name, n, dtype, bool(op.attrs["dynamic_size"]),
                                tuple(element) if known else None)
     buffer = jnp.zeros((n,) + tuple(element), dtype) if known else _unsized(dtype)
-    ctx.write(handle.key, buffer, gated=True)  # scratch of this run: nothing to roll back
+    ctx.write(handle.key, buffer, gated=True, scratch=True)  # this run's only: nothing to roll back or keep
     return handle, np.float32(0.0)
 
 
