@@ -105,6 +105,11 @@ def symbolic_gradient(ctx, op, *inputs):
             fop: [(s, get_rule(s.type), normalize_attrs(s.attrs)) for s in chosen.steps]
             for fop, chosen in user_gradients.items() if chosen.kind == "function"}
     step_values = dict(zip(args, arg_vals)) if user_gradients else {}
+    recomputed = fn.lowering_cache.get("recomputed")
+    if recomputed is None:  # the tensors of the forward pass the re-trace computes again (not f's arguments)
+        arg_set = set(args)
+        recomputed = fn.lowering_cache["recomputed"] = tuple(
+            t for fop, _, _ in steps for t in fop._outputs if t not in arg_set)
     outer_ctx = ctx
 
     def forward(*diff_vals):
@@ -139,7 +144,7 @@ def symbolic_gradient(ctx, op, *inputs):
                 if t in deltas:
                     v = v + deltas[t]
                 local.setdefault(t, v)
-        return [local[y] for y in fn.outputs]
+        return [local[y] for y in fn.outputs], [local[t] for t in recomputed]
 
     diff_vals = [variable_values[i] if i in variables else
                  jnp.zeros_like(jnp.asarray(arg_vals[i])) if args[i] in perturbed else jnp.asarray(arg_vals[i])
@@ -153,7 +158,9 @@ def symbolic_gradient(ctx, op, *inputs):
                    jnp.zeros(jnp.shape(arg_vals[i]), np.dtype(t.dtype.base_dtype.as_numpy_dtype))
                    for i, t in enumerate(args)]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
-    primals, vjp = jax.vjp(forward, *diff_vals)
+    checks_before = len(ctx.checks)
+    primals, vjp, values = jax.vjp(forward, *diff_vals, has_aux=True)
+    _reuse_forward(ctx, recomputed, values, checks_before)
     for dy, y, t in zip(dys, primals, fn.outputs):
         # TF feeds grad_ys as given to each op's gradient function, which raises (or, for some ops, returns
         # a gradient of the wrong shape) when its shape is not y's; a scalar broadcasts as in TF's
@@ -174,6 +181,39 @@ def symbolic_gradient(ctx, op, *inputs):
             continue
         outputs.append(g.astype(dtype) if g is not None else jnp.zeros(jnp.shape(arg_vals[i]), dtype))
     return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _reuse_forward(ctx, recomputed, values, checks_before: int) -> None:
+    """The re-trace computed the forward pass again: the same ops on the same values, so the same numbers
+    and the same run-time checks. Later readers (the fetched loss, an optimizer's inputs) take its values and
+    its checks stand for the forward pass's identical ones, so a compiled step that needs nothing else of
+    the first forward pass drops it as dead code instead of running it twice (XLA merges the two copies of
+    plain ops, not of loops: an RNN's loop ran forward once for the loss and again under jax.vjp)."""
+    env = ctx.env
+    if env is not None:
+        for t, v in zip(recomputed, values):
+            if t in env and not _inner_tracer(v):
+                env[t] = v
+    checks = ctx.checks
+    if len(checks) <= checks_before:
+        return
+    position = {}
+    for i, (_, cls, msg, op) in enumerate(checks[:checks_before]):
+        position.setdefault((cls, msg, op), i)
+    kept = []
+    for check in checks[checks_before:]:
+        i = None if _inner_tracer(check[0]) else position.pop((check[1], check[2], check[3]), None)
+        if i is None:
+            kept.append(check)
+        else:
+            checks[i] = check
+    checks[checks_before:] = kept
+
+
+def _inner_tracer(value) -> bool:
+    """A value of a differentiation (jax.vjp's linearization) in progress, not of the step being run: it
+    must not replace a value of the step (a gradient of a gradient re-traces inside an outer re-trace)."""
+    return any(type(leaf).__name__ in ("LinearizeTracer", "JVPTracer") for leaf in jax.tree_util.tree_leaves(value))
 
 
 def _variable_value(ctx, op, handle):
