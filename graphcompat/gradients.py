@@ -282,6 +282,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
                     inputs = [t for t, g in zip(op._inputs, override.results) if g is not None]
                 overrides[op] = override
             needed.update(t for t in inputs if (_backpropagatable(t) or t in handles) and (t not in stop or t in x_set))
+    _record_body_gradients(graph, between, stop)
     y_set = set(diff_ys)
     kinds, leaves, sparse_indices, plan_xs, skip = [], [], [], [], set()
     results: list = [None] * len(xs)
@@ -448,6 +449,128 @@ def _call_gradient_function(graph, op: _ops.Operation, override: Override) -> Ba
             seen.add(t)
             extra.append(t)
     return BackwardGraph(override.name, standins, steps, results, extra)
+
+
+# ------------------------------------------------------------------------------------------------
+# User gradients inside control-flow bodies
+# ------------------------------------------------------------------------------------------------
+def called_functions(op: _ops.Operation) -> list:
+    """The library functions an op names through its func attrs (an If's branches, a While's cond and
+    body, a Case's branch list), as TF's control-flow ops reference their bodies."""
+    from tensorboard.compat.proto import attr_value_pb2
+    found = []
+    for value in op._attrs.values():
+        names = [value] if isinstance(value, attr_value_pb2.NameAttrList) else (
+            [v for v in value if isinstance(v, attr_value_pb2.NameAttrList)] if isinstance(value, (list, tuple))
+            else [])
+        for ref in names:
+            fn = op.graph._get_function(ref.name)
+            if fn is not None and fn.owns_ops and fn not in found:
+                found.append(fn)
+    return found
+
+
+def _bodies_under(ops) -> list:
+    """The bodies of the control-flow ops among `ops`, and of the control flow nested in those bodies."""
+    bodies, stack = [], [op for op in ops if op.type != "SymbolicGradient"]
+    while stack:
+        for fn in called_functions(stack.pop()):
+            if fn not in bodies:
+                bodies.append(fn)
+                stack.extend(op for op in fn.ops if op.type != "SymbolicGradient")
+    return bodies
+
+
+def _on_body_path(fn, op: _ops.Operation) -> bool:
+    """Whether the body's gradient crosses `op`: it reads (through backpropagatable tensors) a parameter or
+    capture of the body and a body output depends on one of its outputs, as TF's gradient of the body
+    function (while_v2 / cond_v2 differentiate the body's outputs with respect to its inputs)."""
+    reached = _reached_from([t for t in list(fn.params) + list(fn.captures) if _backpropagatable(t)], set())
+    if op not in reached:
+        return False
+    needed, stack = set(), [t.op for t in fn.outputs]
+    while stack:
+        o = stack.pop()
+        if o in needed:
+            continue
+        needed.add(o)
+        stack.extend(t.op for t in o._inputs if _backpropagatable(t))
+    return op in needed
+
+
+def _record_body_gradients(graph, between: set, stop: set) -> None:
+    """Calls the user's gradient function of each op inside the bodies of the control flow `between` xs and
+    ys (`tf.custom_gradient`, `gradient_override_map` + `tf.RegisterGradient`), as TF's while_v2/cond_v2
+    call it while they build the body's gradient, and records the choice on the body function
+    (`gradient_overrides`): the body's lowering (lowering/rules/control_flow.py) wraps the op in a
+    `jax.custom_vjp` running the recorded ops, so the loop's or branch's jax gradient is TF's.
+
+    TF's own registered gradients (`builtin_gradient` op types: fake quantization, fused RNN kernels) are
+    carried by their forward rules already; only ops with a user's `_gradient_op_type` are recorded. A body
+    records once (a later tf.gradients through the same loop reuses its ops)."""
+    for fn in _bodies_under(between):
+        for op in fn.ops:
+            if "_gradient_op_type" not in op._attrs or op in fn.gradient_overrides:
+                continue
+            override = gradient_override(op)
+            if override is None:
+                continue
+            if override.kind == "missing":
+                if _on_body_path(fn, op):
+                    raise missing_gradient_error(op)
+                continue
+            if override.kind == "function":
+                with graph.control_dependencies(None):  # under tf.gradients' scope: gradients/<op>_grad
+                    override = _call_gradient_function(graph, op, override)
+                override = _bind_in_body(fn, op, override)
+            fn.gradient_overrides[op] = override
+            fn.lowering_cache.pop("steps", None)  # the lowered steps wrap the op from now on
+
+
+_PURE_SOURCES = frozenset({"Const", "HostConst"})
+
+
+def _bind_in_body(fn, op: _ops.Operation, backward: "BackwardGraph") -> "BackwardGraph":
+    """`backward` with every tensor it reads available where the body evaluates `op`: the body's
+    parameters, captures and the outputs of the body's earlier ops. Constants recorded before (a
+    threshold the user's function closed over) are copied into its steps; anything else outside the body
+    (a top-level placeholder or variable the gradient function reads but the body does not) cannot be
+    fed to the body's gradient: NotImplementedError."""
+    available = set(fn.params) | set(fn.captures) | {t for o in fn.ops if o._id < op._id for t in o._outputs}
+    pulled, extra = [], []
+    for t in backward.extra:
+        if t in available:
+            extra.append(t)
+            continue
+        chain = _constant_chain(t)
+        if chain is None:
+            construct = {"while_body": "tf.while_loop body", "while_cond": "tf.while_loop condition"}.get(
+                fn.kind, "tf.cond/tf.case branch")
+            raise NotImplementedError(
+                f"tf.gradients: the gradient function of op '{op.name}' (type {op.type}, gradient "
+                f"{backward.name!r}) inside the {construct} '{fn.name}' reads {t.name}, a tensor the body does "
+                "not use; graphcompat can run such a gradient only on the body's own tensors (use the tensor "
+                "in the body, or compute it in the gradient function)")
+        pulled.extend(o for o in chain if o not in pulled)
+    if not pulled:
+        return backward._replace(extra=extra)
+    return backward._replace(steps=sorted(pulled, key=lambda o: o._id) + list(backward.steps), extra=extra)
+
+
+def _constant_chain(t: _ops.Tensor) -> Optional[list]:
+    """The ops computing `t` from constants alone (stateless, no placeholders), or None."""
+    ops, stack, seen = [], [t.op], set()
+    while stack:
+        o = stack.pop()
+        if o in seen:
+            continue
+        seen.add(o)
+        op_def = OP_DEFS.get(o.type)
+        if o._control_inputs or op_def is None or op_def.stateful or (not o._inputs and o.type not in _PURE_SOURCES):
+            return None
+        ops.append(o)
+        stack.extend(i.op for i in o._inputs)
+    return ops
 
 
 def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool = False,

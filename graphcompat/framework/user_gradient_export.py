@@ -94,7 +94,7 @@ def _wrapper(op, call_inputs: list, name: str):
 def _recorded_gradient(op, backward, call_inputs: list, name: str):
     """The gradient function of a `BackwardGraph`: the recorded ops, reading the incoming gradients."""
     from graphcompat.framework.function_library import _FunctionDefWriter, body_ops
-    inside = body_ops(op.graph)  # a loop or cond the user's gradient built: its body is its FunctionDef's
+    inside = body_ops(op.graph, user_gradients=False)  # a loop or cond it built: its body is its FunctionDef's
     steps = [s for s in backward.steps if s not in inside]
     outputs = set(op._outputs)
     reads_outputs = any(t in outputs for s in steps for t in s._inputs) or any(

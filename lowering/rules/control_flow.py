@@ -96,8 +96,14 @@ def _steps(sub) -> list:
     steps = sub.lowering_cache.get("steps")
     if steps is None:
         from lowering.plan import normalize_attrs
-        steps = sub.lowering_cache["steps"] = [(op, get_rule(op.type), normalize_attrs(op.attrs))
-                                               for op in sub.ops]
+        steps = [(op, get_rule(op.type), normalize_attrs(op.attrs)) for op in sub.ops]
+        if sub.gradient_overrides:
+            # ops whose gradient the user chose (tf.gradients recorded it on the body): their values, with
+            # the user's gradient as their VJP when jax differentiates the loop or branch
+            from lowering.rules.gradients import with_user_gradient_rule
+            steps = [(op, with_user_gradient_rule(op, rule, attrs, sub.gradient_overrides[op]), attrs)
+                     if op in sub.gradient_overrides else (op, rule, attrs) for op, rule, attrs in steps]
+        sub.lowering_cache["steps"] = steps
     return steps
 
 
