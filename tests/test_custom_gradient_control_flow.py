@@ -235,3 +235,28 @@ def test_the_repro_of_the_issue():
     got, want = oracle.run(gc, build), oracle.run(oracle.tf1(), build)
     np.testing.assert_allclose(got, want, rtol=1e-6)
     np.testing.assert_allclose(got, [0.18], rtol=1e-6)
+
+
+# ---- export: TF trains graphcompat's meta graph with the users' gradients in the bodies ---------------------
+# (the export writes each such body op as a call of a wrapper whose GradientDef is the recorded gradient,
+# graphcompat/framework/user_gradient_export.py; TF's gradient of the loop or cond differentiates the body
+# with it). The other models' exports are marked slow.
+FAST_EXPORT = {"while_custom_gradient", "while_not_differentiable", "cond_false_branch", "dynamic_rnn"}
+
+
+@pytest.mark.parametrize("model", [pytest.param(m, marks=() if m in FAST_EXPORT else pytest.mark.slow)
+                                   for m in sorted(MODELS)])
+def test_tf_trains_the_export_of_a_body_with_a_user_gradient(model, tmp_path):
+    from tests import test_export_custom_gradient as export
+    v1 = oracle.tf1()
+    prefix, got = export._train(gc, MODELS[model], False, str(tmp_path / "gc"))
+    _, native = export._train(v1, MODELS[model], False, str(tmp_path / "tf"))
+    export._assert_same(got, native)                              # graphcompat's training is TF's
+    export._assert_same(export._import_and_train(v1, prefix), got)  # and TF trains the export the same way
+
+
+@pytest.mark.parametrize("model", ["while_custom_gradient", "while_mapped_to_identity"])
+def test_graphcompat_reimports_the_export_of_a_body_with_a_user_gradient(model, tmp_path):
+    from tests import test_export_custom_gradient as export
+    prefix, got = export._train(gc, MODELS[model], False, str(tmp_path))
+    export._assert_same(export._import_and_train(gc, prefix), got)
