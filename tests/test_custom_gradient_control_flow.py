@@ -260,3 +260,129 @@ def test_graphcompat_reimports_the_export_of_a_body_with_a_user_gradient(model, 
     from tests import test_export_custom_gradient as export
     prefix, got = export._train(gc, MODELS[model], False, str(tmp_path))
     export._assert_same(export._import_and_train(gc, prefix), got)
+
+
+def _while_gradient_reads_an_outer_tensor(t, h):
+    """A registered gradient inside a loop body reads a top-level tensor the body does not use (a gradient
+    reversal's schedule): TF's gradient body captures it, graphcompat passes it through the SymbolicGradient."""
+    scale = t.placeholder_with_default(np.float32(-0.25), [], name="scale")
+    name = _unique("ScheduledReverse")
+
+    @t.RegisterGradient(name)
+    def _scaled(op, dy):
+        return [dy * scale]
+
+    def body(i, a):
+        with t.get_default_graph().gradient_override_map({"Identity": name}):
+            return i + 1, a + t.identity(h * a + h)
+    _, out = t.while_loop(lambda i, a: i < 2, body, [t.constant(0), t.zeros_like(h)])
+    return out
+
+
+MODELS["while_gradient_reads_an_outer_tensor"] = _while_gradient_reads_an_outer_tensor
+
+
+def test_a_body_gradient_reading_an_outer_tensor_trains_as_tf_and_is_refused_at_export():
+    test_user_gradients_in_control_flow_match_tf("while_gradient_reads_an_outer_tensor")
+    graph = gc.Graph()
+    with graph.as_default():
+        _build(gc, _while_gradient_reads_an_outer_tensor)
+        with pytest.raises(NotImplementedError, match="reads scale:0, which the body does not use"):
+            graph.as_graph_def()
+
+
+def test_the_outer_tensor_a_body_gradient_reads_is_fed_not_baked_in():
+    def build(t):
+        x = t.constant(X[:, :2])
+        scale = t.placeholder_with_default(np.float32(-0.25), [], name="scale")
+        name = _unique("FedScale")
+
+        @t.RegisterGradient(name)
+        def _scaled(op, dy):
+            return [dy * scale]
+
+        def body(i, a):
+            with t.get_default_graph().gradient_override_map({"Identity": name}):
+                return i + 1, a + t.identity(a * x + x)
+        _, out = t.while_loop(lambda i, a: i < 2, body, [t.constant(0), t.zeros_like(x)])
+        return t.gradients(out, x)
+
+    def feed(t, graph):
+        return {graph.get_tensor_by_name("scale:0"): np.float32(3.0)}
+    got, want = oracle.run(gc, build, feed), oracle.run(oracle.tf1(), build, feed)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def _missing_gradient_in(construct: str):
+    def build(t):
+        w = t.constant(2.0)
+
+        def body(i, a):
+            with t.get_default_graph().gradient_override_map({"Identity": "NoSuchGradientAnywhere"}):
+                return i + 1, a + t.identity(a * w)
+        if construct == "while":
+            _, out = t.while_loop(lambda i, a: i < 2, body, [t.constant(0), t.constant(1.0)])
+        else:
+            out = t.cond(w > 1.0, lambda: body(0, w)[1], lambda: w)
+        return out, w
+    return build
+
+
+@pytest.mark.parametrize("construct", ["while", "cond"])
+def test_a_missing_gradient_inside_a_body_raises_tfs_lookup_error(construct):
+    messages = []
+    for lib in (gc, oracle.tf1()):
+        with lib.Graph().as_default() as graph:
+            out, w = _missing_gradient_in(construct)(lib)
+            n = len(graph.get_operations())
+            with pytest.raises(LookupError) as info:
+                lib.gradients(out, w)
+            messages.append(str(info.value))
+            if lib is gc:
+                assert len(graph.get_operations()) == n  # refused before the graph changes
+    assert messages[0] == messages[1]
+    assert "No gradient defined for operation'Identity' (op type: Identity)" in messages[0]
+
+
+def test_an_unused_missing_gradient_inside_a_body_is_not_an_error():
+    with gc.Graph().as_default():
+        w = gc.constant(2.0)
+
+        def body(i, a):
+            with gc.get_default_graph().gradient_override_map({"Identity": "NoSuchGradientAnywhere"}):
+                gc.identity(a * w)  # not on the path to the loop's outputs
+            return i + 1, a * w
+        _, out = gc.while_loop(lambda i, a: i < 2, body, [gc.constant(0), gc.constant(1.0)])
+        with gc.Session() as sess:
+            assert sess.run(gc.gradients(out, w)[0]) == pytest.approx(4.0)
+
+
+def test_a_py_func_with_a_gradient_inside_a_loop_is_refused_at_tf_gradients():
+    """graphcompat cannot yet differentiate a loop whose body runs Python: a clear error, not a wrong value."""
+    with gc.Graph().as_default() as graph:
+        name = _unique("PySquareInLoop")
+
+        @gc.RegisterGradient(name)
+        def _grad(op, dy):
+            return dy * 2.0 * op.inputs[0]
+        w = gc.constant([0.5, -1.0])
+
+        def body(i, a):
+            with graph.gradient_override_map({"PyFunc": name}):
+                p = gc.py_func(lambda v: (v * v).astype(np.float32), [a * w], gc.float32)
+            p.set_shape([2])
+            return i + 1, a + p
+        _, out = gc.while_loop(lambda i, a: i < 2, body, [gc.constant(0), gc.ones([2])])
+        with pytest.raises(NotImplementedError, match="tf.gradients through PyFunc 'while/PyFunc' inside the "
+                                                      "tf.while_loop body"):
+            gc.gradients(out, w)
+        with gc.Session() as sess:  # the forward loop still runs
+            np.testing.assert_allclose(sess.run(out), [1.640625, 6.0])  # TF's values
+
+
+def test_user_gradient_ops_of_a_body_stay_out_of_the_top_level_graph_def():
+    with gc.Graph().as_default() as graph:
+        _build(gc, _while_custom_gradient)
+        nodes = {n.name for n in graph.as_graph_def().node}
+    recorded = [op.name for op in graph.get_operations() if "IdentityN_grad" in op.name]
+    assert recorded and not nodes.intersection(recorded)

@@ -58,6 +58,16 @@ def user_gradient_functions(fn) -> dict:
         if chosen.kind not in ("function", "as_type"):
             raise NotImplementedError(f"exporting the gradient of op '{op.name}' (type {op.type}): graphcompat "
                                       f"cannot write a gradient of kind {chosen.kind!r} for TensorFlow")
+        if fn.owns_ops:
+            from graphcompat.gradients import outer_reads
+            outside = outer_reads(fn, op)
+            if outside:
+                # TF's gradient body would capture them; graphcompat's body FunctionDef has no input for them
+                raise NotImplementedError(
+                    f"exporting the gradient of op '{op.name}' (type {op.type}) inside the loop or cond body "
+                    f"'{fn.name}' for TensorFlow: the user's gradient function reads "
+                    f"{', '.join(t.name for t in outside)}, which the body does not use; use it in the body (or "
+                    "compute it in the gradient function) to export this graph")
         base = re.sub(r"[^A-Za-z0-9_]", "_", f"{fn.name}_{op.name}")
         extra = list(getattr(chosen, "extra", ()))
         reads = _variable_reads(op, chosen, extra)

@@ -110,6 +110,8 @@ def symbolic_gradient(ctx, op, *inputs):
     def forward(*diff_vals):
         ctx = _ReTraceContext(outer_ctx)
         local = dict(fixed)
+        # what the user gradients inside loop/cond bodies read besides their bodies' tensors (f's arguments)
+        ctx.outer_values = {**getattr(outer_ctx, "outer_values", {}), **local}
         deltas = {}
         for i, v in zip(diff_idx, diff_vals):
             t = args[i]
@@ -120,6 +122,7 @@ def symbolic_gradient(ctx, op, *inputs):
                 deltas[t] = v
             else:
                 local[t] = v
+                ctx.outer_values[t] = v
         overrides = ctx.rule_overrides
         for fop, rule, attrs in steps:
             fargs = [local[t] for t in fop._inputs]
@@ -297,8 +300,15 @@ def with_user_gradient_rule(fop, rule, attrs, chosen):
         if chosen.kind == "none":
             values = [jax.lax.stop_gradient(v) if _is_jax_value(v) else v for v in outs]
         else:
-            env = ctx.env or {}
-            extras = [ctx.deref(env[t]) if isinstance(env[t], Ref) else env[t] for t in getattr(chosen, "extra", ())]
+            env, outer = ctx.env or {}, getattr(ctx, "outer_values", {})
+            extras = []
+            for t in getattr(chosen, "extra", ()):
+                if t not in env and t not in outer:
+                    # a top-level tensor the gradient reads: only a SymbolicGradient differentiating this body
+                    # passes it (graphcompat/gradients.py `outer_reads`); any other run takes no gradient here
+                    return out
+                value = env[t] if t in env else outer[t]
+                extras.append(ctx.deref(value) if isinstance(value, Ref) else value)
             values = _with_user_gradient(ctx, op, chosen, attrs, backward_steps,
                                          [ctx.deref(a) if isinstance(a, Ref) else a for a in args], outs, extras)
         return values[0] if single else tuple(values)
