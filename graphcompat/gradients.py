@@ -477,23 +477,27 @@ def called_functions(op: _ops.Operation) -> list:
 
 
 def _bodies_under(ops) -> list:
-    """The bodies of the control-flow ops among `ops`, and of the control flow nested in those bodies."""
+    """The bodies of the control-flow ops among `ops`, and of the control flow nested in those bodies (not
+    a while loop's condition: TF never differentiates it)."""
     bodies, stack = [], [op for op in ops if op.type != "SymbolicGradient"]
     while stack:
         for fn in called_functions(stack.pop()):
-            if fn not in bodies:
+            if fn not in bodies and fn.kind != "while_cond":
                 bodies.append(fn)
                 stack.extend(op for op in fn.ops if op.type != "SymbolicGradient")
     return bodies
 
 
-def _on_body_path(fn, op: _ops.Operation) -> bool:
-    """Whether the body's gradient crosses `op`: it reads (through backpropagatable tensors) a parameter or
-    capture of the body and a body output depends on one of its outputs, as TF's gradient of the body
-    function (while_v2 / cond_v2 differentiate the body's outputs with respect to its inputs)."""
-    reached = _reached_from([t for t in list(fn.params) + list(fn.captures) if _backpropagatable(t)], set())
-    if op not in reached:
-        return False
+def _on_body_path(fn, op: _ops.Operation, from_inputs: bool = True) -> bool:
+    """Whether the body's gradient crosses `op`: a body output depends on one of its outputs (through
+    backpropagatable tensors) and, `from_inputs`, it reads a float parameter or capture of the body, as TF's
+    gradient of the body function (while_v2 / cond_v2 differentiate the body's outputs with respect to its
+    inputs). Without `from_inputs` (recording a user's gradient), an op that only a variable read feeds
+    counts too: a resource variable's handle reaches it through the read."""
+    if from_inputs:
+        reached = _reached_from([t for t in list(fn.params) + list(fn.captures) if _backpropagatable(t)], set())
+        if op not in reached:
+            return False
     needed, stack = set(), [t.op for t in fn.outputs]
     while stack:
         o = stack.pop()
@@ -538,7 +542,8 @@ def _record_body_gradients(graph, between: set) -> list:
                     f"tf.gradients through {op.type} '{op.name}' inside the {_construct(fn)} '{fn.name}': "
                     "graphcompat cannot differentiate a loop or cond whose body runs Python (tf.py_func, "
                     "tf.numpy_function) yet; move the Python call out of the body")
-            to_record.append((fn, op, override))
+            if _on_body_path(fn, op, from_inputs=False):  # TF calls the gradient functions its path crosses
+                to_record.append((fn, op, override))
     for fn, op, override in to_record:
         if override.kind == "function":
             with graph.control_dependencies(None):  # under tf.gradients' scope: gradients/<op>_grad

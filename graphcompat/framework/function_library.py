@@ -353,6 +353,17 @@ def body_ops(graph, user_gradients: bool = True) -> set:
     for op in graph._ops[first:]:
         if op not in tied and (any(t.op in tied for t in op._inputs) or any(c in tied for c in op._control_inputs)):
             tied.add(op)
+    # Dead code a body's construction left reading the body's ops (tf.custom_gradient's identities of its
+    # results, TF's _get_dependent_variables): an op nothing uses that reads a body's op, or reads only such
+    # dead ops, lives in the body as in TF's FuncGraph; kept top-level, it would pull the body's ops (a
+    # variable's read) to the top level with it.
+    dead: set = set()
+    for op in reversed(graph._ops[first:]):
+        if op in owned or op in tied or not any(t.op in owned or t.op in dead for t in op._inputs):
+            continue
+        if all(c in dead for t in op._outputs for c in t._consumers):
+            dead.add(op)
+    tied |= dead
     excluded = owned | tied
     stack = [op for op in graph._ops[first:] if op not in excluded]
     while stack:
