@@ -48,8 +48,9 @@ class GraphFunction:
     targets: list
     max_iterations_given: bool = False
     owns_ops: bool = True
-    # A gradient's forward function: ops whose gradient the user chose (graphcompat/custom_gradient.py), op →
-    # Override / BackwardGraph; TF finds the same choice through the ops' `_gradient_op_type` attrs.
+    # Ops whose gradient the user chose (graphcompat/custom_gradient.py), op → Override / BackwardGraph: in a
+    # gradient's forward function, and in a loop/cond body once tf.gradients crossed it (the body's lowering
+    # wraps them in a custom VJP); TF finds the same choice through the ops' `_gradient_op_type` attrs.
     gradient_overrides: dict = dataclasses.field(default_factory=dict, repr=False)
     # The back end's per-function cache (its lowered steps, whether it needs the host); never serialized.
     lowering_cache: dict = dataclasses.field(default_factory=dict, repr=False)
