@@ -422,3 +422,35 @@ for _model in (_resource_variable_in_the_body, _stop_gradient_mapped_to_identity
                                    "switch_case"])
 def test_more_user_gradients_in_control_flow_match_tf(model):
     test_user_gradients_in_control_flow_match_tf(model)
+
+
+def test_user_gradient_in_a_dynamic_rnn_cell_with_fed_batch_sizes():
+    """Fed batch sizes that change between runs (padded runs of a bucket, lowering/padding.py) keep the cell's
+    user gradient."""
+    rng = np.random.RandomState(0)
+    batches = [rng.randn(n, 4, 2).astype(np.float32) for n in (3, 5, 2, 7)]
+    lengths = [rng.randint(1, 5, size=len(b)).astype(np.int32) for b in batches]
+
+    def run(t):
+        graph = t.Graph()
+        with graph.as_default():
+            clip = _clip(t)
+
+            class ClippedCell(t.nn.rnn_cell.RNNCell):
+                state_size = 2
+                output_size = 2
+
+                def call(self, inputs, state):
+                    out = clip(t.tanh(t.matmul(inputs, w) + 0.5 * state))
+                    return out, out
+            x = t.placeholder(t.float32, [None, 4, 2], name="x")
+            n = t.placeholder(t.int32, [None], name="n")
+            w = t.get_variable("w", initializer=W0[:2])
+            outputs, _ = t.nn.dynamic_rnn(ClippedCell(), x, sequence_length=n, dtype=t.float32)
+            grad = t.gradients(t.reduce_sum(t.square(outputs - 0.3)), w)[0]
+            with t.Session(graph=graph) as sess:
+                sess.run(t.global_variables_initializer())
+                return [sess.run(grad, {x: b, n: k}) for b, k in zip(batches, lengths)]
+    got, want = run(gc), run(oracle.tf1())
+    for k, (g, w) in enumerate(zip(got, want)):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6, err_msg=f"batch {k}")
