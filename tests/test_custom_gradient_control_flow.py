@@ -450,7 +450,7 @@ def test_user_gradient_in_a_dynamic_rnn_cell_with_fed_batch_sizes():
 # (the export writes each such body op as a call of a wrapper whose GradientDef is the recorded gradient,
 # graphcompat/framework/user_gradient_export.py; TF's gradient of the loop or cond differentiates the body
 # with it). The other models' exports are marked slow.
-FAST_EXPORT = {"while_custom_gradient", "while_not_differentiable", "cond_false_branch", "dynamic_rnn"}
+FAST_EXPORT = {"while_custom_gradient", "while_not_differentiable", "dynamic_rnn"}
 
 
 @pytest.mark.parametrize("model", [pytest.param(m, marks=() if m in FAST_EXPORT else pytest.mark.slow)
@@ -464,7 +464,8 @@ def test_tf_trains_the_export_of_a_body_with_a_user_gradient(model, tmp_path):
     export._assert_same(export._import_and_train(v1, prefix), got)  # and TF trains the export the same way
 
 
-@pytest.mark.parametrize("model", ["while_custom_gradient", "while_mapped_to_identity"])
+@pytest.mark.parametrize("model", ["while_custom_gradient",
+                                   pytest.param("while_mapped_to_identity", marks=pytest.mark.slow)])
 def test_graphcompat_reimports_the_export_of_a_body_with_a_user_gradient(model, tmp_path):
     from tests import test_export_custom_gradient as export
     prefix, got = export._train(gc, MODELS[model], False, str(tmp_path))

@@ -325,13 +325,13 @@ def new_function_name(library: dict, base: str) -> str:
     return free_name(library, re.sub(r"[^A-Za-z0-9_]", "_", base))
 
 
-def body_ops(graph, user_gradients: bool = True) -> set:
+def body_ops(graph) -> set:
     """The operations that belong only to function bodies, not to the graph's top level: the bodies' ops
     and parameters, and ops created among them that read parameters (dead code of a loop body). A body
     op that a top-level op also reads (a variable read created in a branch and used outside) stays
     top-level as well: graphcompat evaluates it in either place, and the FunctionDef carries a copy.
 
-    With `user_gradients`, also the ops a user's gradient function recorded for an op inside a body
+    Also the ops a user's gradient function recorded for an op inside a body
     (graphcompat/gradients.py `_record_body_gradients`: they run in the body's gradient, as in TF's
     gradient body function) and their stand-ins for the incoming gradients."""
     owned: set = set()
@@ -340,13 +340,12 @@ def body_ops(graph, user_gradients: bool = True) -> set:
         if fn.owns_ops:
             owned.update(fn.ops)
             params.update(fn.param_ops)
-            if user_gradients:
-                for chosen in fn.gradient_overrides.values():
-                    standins = [t.op for t in getattr(chosen, "standins", ())]
-                    if standins:  # (constants recorded before, which the gradient copies, stay top-level)
-                        first_recorded = min(o._id for o in standins)
-                        owned.update(standins)
-                        owned.update(o for o in chosen.steps if o._id > first_recorded)
+            for chosen in fn.gradient_overrides.values():
+                standins = [t.op for t in getattr(chosen, "standins", ())]
+                if standins:  # (constants recorded before, which the gradient copies, stay top-level)
+                    first_recorded = min(o._id for o in standins)
+                    owned.update(standins)
+                    owned.update(o for o in chosen.steps if o._id > first_recorded)
     if not owned and not params:
         return set()
     first = min(op._id for op in owned | params)
