@@ -405,12 +405,22 @@ def _switch_case(t, h):
     return t.switch_case(index, [lambda: h, lambda: clip(h * h) + rev(h), lambda: 2.0 * h])
 
 
-for _model in (_resource_variable_in_the_body, _stop_gradient_mapped_to_identity, _switch_case):
+def _cond_in_while(t, h):
+    """A cond nested in a loop body, its taken branch holding a registered gradient."""
+    rev = _reversed_identity(t, -2.0)
+
+    def body(i, a):
+        return i + 1, t.cond(t.reduce_sum(a) < 10.0, lambda: rev(a * h + h), lambda: a * 2.0)
+    _, out = t.while_loop(lambda i, a: i < 3, body, [t.constant(0), t.ones_like(h)], maximum_iterations=3)
+    return out
+
+
+for _model in (_resource_variable_in_the_body, _stop_gradient_mapped_to_identity, _switch_case, _cond_in_while):
     MODELS[_model.__name__.lstrip("_")] = _model
 
 
 @pytest.mark.parametrize("model", ["resource_variable_in_the_body", "stop_gradient_mapped_to_identity",
-                                   "switch_case"])
+                                   "switch_case", "cond_in_while"])
 def test_more_user_gradients_in_control_flow_match_tf(model):
     test_user_gradients_in_control_flow_match_tf(model)
 
