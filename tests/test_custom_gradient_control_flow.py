@@ -184,7 +184,12 @@ def _assert_same(got: list, want: list) -> None:
             np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6, err_msg=f"run {k}")
 
 
-@pytest.mark.parametrize("model", sorted(MODELS))
+# marked slow: the same mechanism as a fast case (the suite's fast run keeps one of each construct)
+SLOW_TABLE = {"while_mapped_to_identity", "while_not_differentiable", "second_use_outside_the_loop", "foldl"}
+
+
+@pytest.mark.parametrize("model", [pytest.param(m, marks=pytest.mark.slow if m in SLOW_TABLE else ())
+                                   for m in sorted(MODELS)])
 def test_user_gradients_in_control_flow_match_tf(model):
     tf1 = oracle.tf1()
     want = _train(tf1, MODELS[model])
@@ -419,7 +424,8 @@ for _model in (_resource_variable_in_the_body, _stop_gradient_mapped_to_identity
     MODELS[_model.__name__.lstrip("_")] = _model
 
 
-@pytest.mark.parametrize("model", ["resource_variable_in_the_body", "stop_gradient_mapped_to_identity",
+@pytest.mark.parametrize("model", ["resource_variable_in_the_body",
+                                   pytest.param("stop_gradient_mapped_to_identity", marks=pytest.mark.slow),
                                    "switch_case", "cond_in_while"])
 def test_more_user_gradients_in_control_flow_match_tf(model):
     test_user_gradients_in_control_flow_match_tf(model)
@@ -460,7 +466,7 @@ def test_user_gradient_in_a_dynamic_rnn_cell_with_fed_batch_sizes():
 # (the export writes each such body op as a call of a wrapper whose GradientDef is the recorded gradient,
 # graphcompat/framework/user_gradient_export.py; TF's gradient of the loop or cond differentiates the body
 # with it). The other models' exports are marked slow.
-FAST_EXPORT = {"while_custom_gradient", "while_not_differentiable", "dynamic_rnn"}
+FAST_EXPORT = {"while_custom_gradient", "dynamic_rnn"}
 
 
 @pytest.mark.parametrize("model", [pytest.param(m, marks=() if m in FAST_EXPORT else pytest.mark.slow)
