@@ -106,10 +106,12 @@ def gradient_override(op: _ops.Operation) -> Optional[Override]:
     return Override("missing", name)
 
 
-def missing_gradient_error(op: _ops.Operation) -> LookupError:
+def missing_gradient_error(op: _ops.Operation, name: Optional[str] = None) -> LookupError:
+    """TF's LookupError for an op without a gradient; `name`: the op's name where TF's differs (an op of a
+    loop or cond body is named as in the body's function graph)."""
     return LookupError(
-        f"No gradient defined for operation'{op.name}' (op type: {op.type}). In general every operation must "
-        "have an associated `@tf.RegisterGradient` for correct autodiff, which this op is lacking. If you want "
+        f"No gradient defined for operation'{name or op.name}' (op type: {op.type}). In general every operation "
+        "must have an associated `@tf.RegisterGradient` for correct autodiff, which this op is lacking. If you want "
         "to pretend this operation is a constant in your program, you may insert `tf.stop_gradient`. This can "
         "be useful to silence the error in cases where you know gradients are not needed, e.g. the forward "
         "pass of tf.custom_gradient. Please see more details in "

@@ -282,6 +282,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
                     inputs = [t for t, g in zip(op._inputs, override.results) if g is not None]
                 overrides[op] = override
             needed.update(t for t in inputs if (_backpropagatable(t) or t in handles) and (t not in stop or t in x_set))
+    outer_reads = _record_body_gradients(graph, between)
     y_set = set(diff_ys)
     kinds, leaves, sparse_indices, plan_xs, skip = [], [], [], [], set()
     results: list = [None] * len(xs)
@@ -333,6 +334,12 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
             if t not in seen and t not in leaf_set and (t in op._outputs or t not in produced):
                 seen.add(t)
                 boundary.append(t)
+    # The top-level tensors a user's gradient inside a loop or cond body reads (a placeholder it closed over)
+    # but the body does not: the body's lowering finds them among f's arguments.
+    for t in outer_reads:
+        if t not in seen and t not in leaf_set:
+            seen.add(t)
+            boundary.append(t)
     # The forward function f: (leaves, boundary) -> diff_ys, in the graph's library. Its ops stay top-level
     # ops of the graph (they are the forward pass); the FunctionDef carries copies, as TF's does.
     from graphcompat.framework.function_library import GraphFunction
@@ -448,6 +455,179 @@ def _call_gradient_function(graph, op: _ops.Operation, override: Override) -> Ba
             seen.add(t)
             extra.append(t)
     return BackwardGraph(override.name, standins, steps, results, extra)
+
+
+# ------------------------------------------------------------------------------------------------
+# User gradients inside control-flow bodies
+# ------------------------------------------------------------------------------------------------
+def called_functions(op: _ops.Operation) -> list:
+    """The library functions an op names through its func attrs (an If's branches, a While's cond and
+    body, a Case's branch list), as TF's control-flow ops reference their bodies."""
+    from tensorboard.compat.proto import attr_value_pb2
+    found = []
+    for value in op._attrs.values():
+        names = [value] if isinstance(value, attr_value_pb2.NameAttrList) else (
+            [v for v in value if isinstance(v, attr_value_pb2.NameAttrList)] if isinstance(value, (list, tuple))
+            else [])
+        for ref in names:
+            fn = op.graph._get_function(ref.name)
+            if fn is not None and fn.owns_ops and fn not in found:
+                found.append(fn)
+    return found
+
+
+def _bodies_under(ops) -> list:
+    """The bodies of the control-flow ops among `ops`, and of the control flow nested in those bodies (not
+    a while loop's condition: TF never differentiates it)."""
+    bodies, stack = [], [op for op in ops if op.type != "SymbolicGradient"]
+    while stack:
+        for fn in called_functions(stack.pop()):
+            if fn not in bodies and fn.kind != "while_cond":
+                bodies.append(fn)
+                stack.extend(op for op in fn.ops if op.type != "SymbolicGradient")
+    return bodies
+
+
+def _on_body_path(fn, op: _ops.Operation, from_inputs: bool = True) -> bool:
+    """Whether the body's gradient crosses `op`: a body output depends on one of its outputs (through
+    backpropagatable tensors) and, `from_inputs`, it reads a float parameter or capture of the body, as TF's
+    gradient of the body function (while_v2 / cond_v2 differentiate the body's outputs with respect to its
+    inputs). Without `from_inputs` (recording a user's gradient), an op that only a variable read feeds
+    counts too: a resource variable's handle reaches it through the read."""
+    if from_inputs:
+        reached = _reached_from([t for t in list(fn.params) + list(fn.captures) if _backpropagatable(t)], set())
+        if op not in reached:
+            return False
+    needed, stack = set(), [t.op for t in fn.outputs]
+    while stack:
+        o = stack.pop()
+        if o in needed:
+            continue
+        needed.add(o)
+        stack.extend(t.op for t in o._inputs if _backpropagatable(t))
+    return op in needed
+
+
+def _record_body_gradients(graph, between: set) -> list:
+    """Calls the user's gradient function of each op inside the bodies of the control flow `between` xs and
+    ys (`tf.custom_gradient`, `gradient_override_map` + `tf.RegisterGradient`), as TF's while_v2/cond_v2
+    call it while they build the body's gradient, and records the choice on the body function
+    (`gradient_overrides`): the body's lowering (lowering/rules/control_flow.py) wraps the op in a
+    `jax.custom_vjp` running the recorded ops, so the loop's or branch's jax gradient is TF's.
+
+    TF's own registered gradients (`builtin_gradient` op types: fake quantization, fused RNN kernels) are
+    carried by their forward rules already; only ops with a user's `_gradient_op_type` are recorded. A body
+    records once (a later tf.gradients through the same loop reuses its ops).
+
+    Returns the top-level tensors those gradients read that their bodies do not (`outer_reads`): the
+    SymbolicGradient takes them as arguments of its forward function, where the bodies' lowering finds them."""
+    outer: list = []
+    to_record = []
+    for fn in _bodies_under(between):  # refused before the graph changes
+        for op in fn.ops:
+            if "_gradient_op_type" not in op._attrs:
+                continue
+            if op in fn.gradient_overrides:
+                outer.extend(outer_reads(fn, op))
+                continue
+            override = gradient_override(op)
+            if override is None:
+                continue
+            if override.kind == "missing":
+                if _on_body_path(fn, op):  # TF names the op as its body's function graph does
+                    raise missing_gradient_error(op, _name_in_body(fn, op))
+                continue
+            if op.type in _PY_FUNC_TYPES and _on_body_path(fn, op):
+                raise NotImplementedError(
+                    f"tf.gradients through {op.type} '{op.name}' inside the {_construct(fn)} '{fn.name}': "
+                    "graphcompat cannot differentiate a loop or cond whose body runs Python (tf.py_func, "
+                    "tf.numpy_function) yet; move the Python call out of the body")
+            if _on_body_path(fn, op, from_inputs=False):  # TF calls the gradient functions its path crosses
+                to_record.append((fn, op, override))
+    for fn, op, override in to_record:
+        if override.kind == "function":
+            with graph.control_dependencies(None):  # under tf.gradients' scope: gradients/<op>_grad
+                override = _call_gradient_function(graph, op, override)
+            override = _bind_in_body(fn, op, override)
+        fn.gradient_overrides[op] = override
+        fn.lowering_cache.pop("steps", None)  # the lowered steps wrap the op from now on
+        outer.extend(outer_reads(fn, op))
+    return list(dict.fromkeys(outer))
+
+
+def _name_in_body(fn, op: _ops.Operation) -> str:
+    """The op's name in its body's FunctionDef (TF's body function graph): without the body's scope."""
+    from graphcompat.framework.function_library import _common_scope
+    prefix = _common_scope(fn)
+    return op.name[len(prefix):] if prefix and op.name.startswith(prefix) else op.name
+
+
+_PY_FUNC_TYPES = frozenset({"PyFunc", "PyFuncStateless", "EagerPyFunc"})
+
+
+def _construct(fn) -> str:
+    return {"while_body": "tf.while_loop body", "while_cond": "tf.while_loop condition"}.get(
+        fn.kind, "tf.cond/tf.case branch")
+
+
+def _available_in_body(fn, op: _ops.Operation) -> set:
+    """The tensors the body's evaluation has bound when it reaches `op`."""
+    return set(fn.params) | set(fn.captures) | {t for o in fn.ops if o._id < op._id for t in o._outputs}
+
+
+def outer_reads(fn, op: _ops.Operation) -> list:
+    """The tensors the recorded gradient of body op `op` reads that the body does not have: top-level
+    tensors (`_bind_in_body` refuses any other)."""
+    chosen = fn.gradient_overrides.get(op)
+    available = _available_in_body(fn, op)
+    return [t for t in getattr(chosen, "extra", ()) if t not in available]
+
+
+_PURE_SOURCES = frozenset({"Const", "HostConst"})
+
+
+def _bind_in_body(fn, op: _ops.Operation, backward: "BackwardGraph") -> "BackwardGraph":
+    """`backward` with every tensor it reads available where the body evaluates `op`: the body's
+    parameters, captures and the outputs of the body's earlier ops. Constants recorded before (a
+    threshold the user's function closed over) are copied into its steps; other top-level tensors are
+    passed in by the SymbolicGradient (`outer_reads`); a tensor of another body cannot: NotImplementedError."""
+    from graphcompat.framework.function_library import body_ops
+    available = _available_in_body(fn, op)
+    pulled, extra = [], []
+    inside = None
+    for t in backward.extra:
+        chain = None if t in available else _constant_chain(t)
+        if chain is None:
+            inside = body_ops(op.graph) if inside is None else inside
+            if t not in available and t.op in inside:
+                raise NotImplementedError(
+                    f"tf.gradients: the gradient function of op '{op.name}' (type {op.type}, gradient "
+                    f"{backward.name!r}) inside the {_construct(fn)} '{fn.name}' reads {t.name}, a tensor of "
+                    "another loop or cond body that this body does not use; graphcompat cannot pass it in (use "
+                    "the tensor in the body, or compute it in the gradient function)")
+            extra.append(t)  # the body's own tensor, or a top-level one f passes in (`outer_reads`)
+            continue
+        pulled.extend(o for o in chain if o not in pulled)
+    if not pulled:
+        return backward._replace(extra=extra)
+    return backward._replace(steps=sorted(pulled, key=lambda o: o._id) + list(backward.steps), extra=extra)
+
+
+def _constant_chain(t: _ops.Tensor) -> Optional[list]:
+    """The ops computing `t` from constants alone (stateless, no placeholders), or None."""
+    ops, stack, seen = [], [t.op], set()
+    while stack:
+        o = stack.pop()
+        if o in seen:
+            continue
+        seen.add(o)
+        op_def = OP_DEFS.get(o.type)
+        if o._control_inputs or op_def is None or op_def.stateful or "Placeholder" in o.type or (
+                not o._inputs and o.type not in _PURE_SOURCES):  # (a placeholder_with_default may be fed)
+            return None
+        ops.append(o)
+        stack.extend(i.op for i in o._inputs)
+    return ops
 
 
 def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool = False,

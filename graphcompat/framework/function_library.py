@@ -48,8 +48,9 @@ class GraphFunction:
     targets: list
     max_iterations_given: bool = False
     owns_ops: bool = True
-    # A gradient's forward function: ops whose gradient the user chose (graphcompat/custom_gradient.py), op →
-    # Override / BackwardGraph; TF finds the same choice through the ops' `_gradient_op_type` attrs.
+    # Ops whose gradient the user chose (graphcompat/custom_gradient.py), op → Override / BackwardGraph: in a
+    # gradient's forward function, and in a loop/cond body once tf.gradients crossed it (the body's lowering
+    # wraps them in a custom VJP); TF finds the same choice through the ops' `_gradient_op_type` attrs.
     gradient_overrides: dict = dataclasses.field(default_factory=dict, repr=False)
     # The back end's per-function cache (its lowered steps, whether it needs the host); never serialized.
     lowering_cache: dict = dataclasses.field(default_factory=dict, repr=False)
@@ -328,13 +329,23 @@ def body_ops(graph) -> set:
     """The operations that belong only to function bodies, not to the graph's top level: the bodies' ops
     and parameters, and ops created among them that read parameters (dead code of a loop body). A body
     op that a top-level op also reads (a variable read created in a branch and used outside) stays
-    top-level as well: graphcompat evaluates it in either place, and the FunctionDef carries a copy."""
+    top-level as well: graphcompat evaluates it in either place, and the FunctionDef carries a copy.
+
+    Also the ops a user's gradient function recorded for an op inside a body
+    (graphcompat/gradients.py `_record_body_gradients`: they run in the body's gradient, as in TF's
+    gradient body function) and their stand-ins for the incoming gradients."""
     owned: set = set()
     params: set = set()
     for fn in graph._functions.values():
         if fn.owns_ops:
             owned.update(fn.ops)
             params.update(fn.param_ops)
+            for chosen in fn.gradient_overrides.values():
+                standins = [t.op for t in getattr(chosen, "standins", ())]
+                if standins:  # (constants recorded before, which the gradient copies, stay top-level)
+                    first_recorded = min(o._id for o in standins)
+                    owned.update(standins)
+                    owned.update(o for o in chosen.steps if o._id > first_recorded)
     if not owned and not params:
         return set()
     first = min(op._id for op in owned | params)
@@ -342,6 +353,17 @@ def body_ops(graph) -> set:
     for op in graph._ops[first:]:
         if op not in tied and (any(t.op in tied for t in op._inputs) or any(c in tied for c in op._control_inputs)):
             tied.add(op)
+    # Dead code a body's construction left reading the body's ops (tf.custom_gradient's identities of its
+    # results, TF's _get_dependent_variables): an op nothing uses that reads a body's op, or reads only such
+    # dead ops, lives in the body as in TF's FuncGraph; kept top-level, it would pull the body's ops (a
+    # variable's read) to the top level with it.
+    dead: set = set()
+    for op in reversed(graph._ops[first:]):
+        if op in owned or op in tied or not any(t.op in owned or t.op in dead for t in op._inputs):
+            continue
+        if all(c in dead for t in op._outputs for c in t._consumers):
+            dead.add(op)
+    tied |= dead
     excluded = owned | tied
     stack = [op for op in graph._ops[first:] if op not in excluded]
     while stack:

@@ -23,7 +23,12 @@ honours a function's GradientDef, as it does for the control-flow wrappers of co
 
 A gradient mapped to another op type (`gradient_override_map({"Sign": "Identity"})`) becomes a gradient
 function that runs `SymbolicGradient` of a one-node function of that type at the op's inputs. A
-NotDifferentiable override needs nothing: TF's zeros are its gradient.
+NotDifferentiable override needs nothing in a gradient's forward function (TF's zeros are its gradient); in a
+loop or cond body, whose op TF would differentiate, its gradient function returns zeros.
+
+The ops of control-flow bodies are written the same way (their user gradients are recorded on the body by
+`tf.gradients`, graphcompat/gradients.py `_record_body_gradients`): TF's gradient of the exported loop or
+cond (control_flow_gradients.py) runs `SymbolicGradient` of the body, which honours the wrapper's GradientDef.
 """
 from __future__ import annotations
 
@@ -36,17 +41,33 @@ def user_gradient_functions(fn) -> dict:
     """{op: (wrapper FunctionDef, gradient FunctionDef, helper FunctionDefs, the call's inputs)} for the ops of
     the gradient's forward function `fn` whose gradient the user chose (module docstring)."""
     from graphcompat.framework.function_library import _differentiated_by_gradient_def
-    if fn.kind != "function" or not fn.gradient_overrides:
+    if not fn.gradient_overrides or not (fn.kind == "function" or fn.owns_ops):
         return {}
     by_gradient_def = set(_differentiated_by_gradient_def(fn))
     in_function = set(fn.ops)
     out = {}
     for op, chosen in fn.gradient_overrides.items():
-        if op not in in_function or op in by_gradient_def or chosen.kind == "none":
+        if op not in in_function or op in by_gradient_def:
             continue
+        if chosen.kind == "none":
+            if fn.kind == "function":  # its outputs are f's arguments: TF's zeros are its gradient
+                continue
+            # inside a loop or cond body TF would differentiate the op with its C++ gradient: zeros instead
+            from graphcompat.gradients import BackwardGraph
+            chosen = BackwardGraph(chosen.name, list(op._outputs), [], [None] * len(op._inputs), [])
         if chosen.kind not in ("function", "as_type"):
             raise NotImplementedError(f"exporting the gradient of op '{op.name}' (type {op.type}): graphcompat "
                                       f"cannot write a gradient of kind {chosen.kind!r} for TensorFlow")
+        if fn.owns_ops:
+            from graphcompat.gradients import outer_reads
+            outside = outer_reads(fn, op)
+            if outside:
+                # TF's gradient body would capture them; graphcompat's body FunctionDef has no input for them
+                raise NotImplementedError(
+                    f"exporting the gradient of op '{op.name}' (type {op.type}) inside the loop or cond body "
+                    f"'{fn.name}' for TensorFlow: the user's gradient function reads "
+                    f"{', '.join(t.name for t in outside)}, which the body does not use; use it in the body (or "
+                    "compute it in the gradient function) to export this graph")
         base = re.sub(r"[^A-Za-z0-9_]", "_", f"{fn.name}_{op.name}")
         extra = list(getattr(chosen, "extra", ()))
         reads = _variable_reads(op, chosen, extra)
@@ -93,9 +114,8 @@ def _wrapper(op, call_inputs: list, name: str):
 
 def _recorded_gradient(op, backward, call_inputs: list, name: str):
     """The gradient function of a `BackwardGraph`: the recorded ops, reading the incoming gradients."""
-    from graphcompat.framework.function_library import _FunctionDefWriter, body_ops
-    inside = body_ops(op.graph)  # a loop or cond the user's gradient built: its body is its FunctionDef's
-    steps = [s for s in backward.steps if s not in inside]
+    from graphcompat.framework.function_library import _FunctionDefWriter
+    steps = [s for s in backward.steps if s not in _in_bodies(op.graph, backward.steps)]
     outputs = set(op._outputs)
     reads_outputs = any(t in outputs for s in steps for t in s._inputs) or any(
         g is not None and g in outputs for g in backward.results)
@@ -107,6 +127,23 @@ def _recorded_gradient(op, backward, call_inputs: list, name: str):
     results = list(backward.results) + [None] * (len(call_inputs) - len(backward.results))
     _write_results(writer, fdef, call_inputs, results)
     return fdef
+
+
+def _in_bodies(graph, steps: list) -> set:
+    """The recorded ops that belong to the bodies of control flow the user's gradient built (their
+    FunctionDefs carry them): the bodies' ops and parameters, and the recorded ops reading those parameters
+    (dead code of such a body). Not the recorded ops that read the forward op's tensors, even where that op
+    sits in a loop body itself (a user gradient inside a while_loop: `_record_body_gradients`)."""
+    inside: set = set()
+    for fn in graph._functions.values():
+        if fn.owns_ops:
+            inside.update(fn.ops)
+            inside.update(fn.param_ops)
+    tied = {s for s in steps if s.type == "_LoopVar"}
+    for s in steps:
+        if s not in tied and any(t.op in tied for t in s._inputs):
+            tied.add(s)
+    return inside | tied
 
 
 def _mapped_gradient(op, mapped_type: str, call_inputs: list, name: str):

@@ -96,8 +96,14 @@ def _steps(sub) -> list:
     steps = sub.lowering_cache.get("steps")
     if steps is None:
         from lowering.plan import normalize_attrs
-        steps = sub.lowering_cache["steps"] = [(op, get_rule(op.type), normalize_attrs(op.attrs))
-                                               for op in sub.ops]
+        steps = [(op, get_rule(op.type), normalize_attrs(op.attrs)) for op in sub.ops]
+        if sub.gradient_overrides:
+            # ops whose gradient the user chose (tf.gradients recorded it on the body): their values, with
+            # the user's gradient as their VJP when jax differentiates the loop or branch
+            from lowering.rules.gradients import with_user_gradient_rule
+            steps = [(op, with_user_gradient_rule(op, rule, attrs, sub.gradient_overrides[op]), attrs)
+                     if op in sub.gradient_overrides else (op, rule, attrs) for op, rule, attrs in steps]
+        sub.lowering_cache["steps"] = steps
     return steps
 
 
@@ -153,12 +159,24 @@ def _static_max(op):
     return None if value is None or int(value) < 0 else int(value)
 
 
+def _normalized_attrs(op) -> dict:
+    from lowering.plan import normalize_attrs
+    return normalize_attrs(op.attrs)
+
+
 def _run(sub, ctx: RunContext, env: dict, params=()) -> list:
     env = dict(env)
     env.update(zip(sub.params, params))
     steps = _steps(sub)
     overrides = ctx.rule_overrides
     if overrides:  # a padded run: the body's masked ops run masked (lowering/padding.py)
+        chosen = sub.gradient_overrides
+        if chosen and any(op in overrides for op in chosen):
+            # a masked op whose gradient the user chose keeps that gradient around its masked rule
+            from lowering.rules.gradients import with_user_gradient_rule
+            overrides = {**overrides, **{
+                op: with_user_gradient_rule(op, overrides[op], _normalized_attrs(op), chosen[op])
+                for op in chosen if op in overrides}}
         steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in steps]
     return evaluate(steps, env, sub.outputs, ctx)
 

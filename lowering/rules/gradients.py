@@ -115,6 +115,8 @@ def symbolic_gradient(ctx, op, *inputs):
     def forward(*diff_vals):
         ctx = _ReTraceContext(outer_ctx)
         local = dict(fixed)
+        # what the user gradients inside loop/cond bodies read besides their bodies' tensors (f's arguments)
+        ctx.outer_values = {**getattr(outer_ctx, "outer_values", {}), **local}
         deltas = {}
         for i, v in zip(diff_idx, diff_vals):
             t = args[i]
@@ -125,6 +127,7 @@ def symbolic_gradient(ctx, op, *inputs):
                 deltas[t] = v
             else:
                 local[t] = v
+                ctx.outer_values[t] = v
         overrides = ctx.rule_overrides
         for fop, rule, attrs in steps:
             fargs = [local[t] for t in fop._inputs]
@@ -313,6 +316,44 @@ def _with_user_gradient(ctx, fop, chosen, attrs, backward_steps, args, outs, ext
 
     through.defvjp(forward, backward)
     return through(list(args), list(outs), list(extras))
+
+
+def with_user_gradient_rule(fop, rule, attrs, chosen):
+    """The Rule evaluating `fop`, an op inside a control-flow body whose gradient the user chose, in that
+    body (lowering/rules/control_flow.py): the op's own values, with the recorded gradient as their VJP
+    (`chosen`: a `BackwardGraph`, an "as_type" or a "none" Override; graphcompat/gradients.py
+    `_record_body_gradients`). TF's while_v2/cond_v2 differentiate the body with the same function."""
+    from lowering.interpreter import _to_host
+    from lowering.registry import Rule
+    backward_steps = [(s, get_rule(s.type), normalize_attrs(s.attrs)) for s in getattr(chosen, "steps", ())]
+    single = len(fop._outputs) == 1
+
+    def run(ctx, op, *args):
+        if rule.context:
+            out = rule.fn(ctx, op, *args)
+        else:
+            args = [ctx.deref(a) if isinstance(a, Ref) else a for a in args]
+            if rule.host is True:
+                args = [_to_host(a) for a in args]
+            out = rule.fn(*args, **attrs)
+        outs = [out] if single else list(out)
+        if chosen.kind == "none":
+            values = [jax.lax.stop_gradient(v) if _is_jax_value(v) else v for v in outs]
+        else:
+            env, outer = ctx.env or {}, getattr(ctx, "outer_values", {})
+            extras = []
+            for t in getattr(chosen, "extra", ()):
+                if t not in env and t not in outer:
+                    # a top-level tensor the gradient reads: only a SymbolicGradient differentiating this body
+                    # passes it (graphcompat/gradients.py `outer_reads`); any other run takes no gradient here
+                    return out
+                value = env[t] if t in env else outer[t]
+                extras.append(ctx.deref(value) if isinstance(value, Ref) else value)
+            values = _with_user_gradient(ctx, op, chosen, attrs, backward_steps,
+                                         [ctx.deref(a) if isinstance(a, Ref) else a for a in args], outs, extras)
+        return values[0] if single else tuple(values)
+
+    return Rule(run, context=True, host=rule.host, host_input=rule.host_input, pre_run=rule.pre_run)
 
 
 def _is_jax_value(v) -> bool:
