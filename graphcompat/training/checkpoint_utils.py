@@ -34,6 +34,10 @@ def _python_error(err: errors.OpError) -> Exception:
     return errors.OpError(None, None, message, errors.UNKNOWN)
 
 
+# DT_FLOAT, DT_DOUBLE, DT_INT32, DT_UINT8, DT_INT16, DT_INT8, DT_INT64, DT_STRING: TensorSliceReader::GetTensor
+_V1_READABLE = frozenset((1, 2, 3, 4, 5, 6, 9, 7))
+
+
 class CheckpointReader:
     """`tf.train.NewCheckpointReader(prefix)`: shapes, dtypes and values of a checkpoint's tensors.
 
@@ -43,8 +47,13 @@ class CheckpointReader:
 
     def __init__(self, filepattern: str):
         self._prefix = os.fspath(filepattern)
+        from graphcompat.formats import checkpoint_v1
         try:
-            self._reader = formats.BundleReader(self._prefix)
+            # TF's CheckpointReader: a V2 bundle where `<prefix>.index` exists, else the V1 TensorSliceReader
+            if checkpoint_v1.is_v2(self._prefix):
+                self._reader = formats.BundleReader(self._prefix)
+            else:
+                self._reader = checkpoint_v1.TensorSliceReader(self._prefix)
         except errors.OpError as exc:
             raise _python_error(exc) from None
 
@@ -63,10 +72,19 @@ class CheckpointReader:
         if not self.has_tensor(name):
             raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
         try:
+            if getattr(self._reader, "format_version", 2) == 1:
+                self._check_v1_readable(name)
             value = self._reader.get_tensor(name)
         except errors.OpError as exc:
             raise _python_error(exc) from None
         return value[()] if value.ndim == 0 else value
+
+    def _check_v1_readable(self, name: str) -> None:
+        """TF's TensorSliceReader::GetTensor reads one-slice tensors of a few types only."""
+        if self._reader.num_slices(name) > 1:
+            raise errors.UnimplementedError(None, None, "Sliced checkpoints are not supported")
+        if self._reader.datatype_of(name) not in _V1_READABLE:
+            raise errors.UnimplementedError(None, None, "Data type not supported")
 
     def debug_string(self) -> bytes:
         lines = [f"{k} ({_dt.as_dtype(self._reader.datatype_of(k)).name}) {list(s)}"
