@@ -34,8 +34,9 @@ def _python_error(err: errors.OpError) -> Exception:
     return errors.OpError(None, None, message, errors.UNKNOWN)
 
 
-# DT_FLOAT, DT_DOUBLE, DT_INT32, DT_UINT8, DT_INT16, DT_INT8, DT_INT64, DT_STRING: TensorSliceReader::GetTensor
-_V1_READABLE = frozenset((1, 2, 3, 4, 5, 6, 9, 7))
+# The types TensorSliceReader::GetTensor copies (TF 2.21: float, double, int32, uint8, int16, int8, int64, string,
+# bool; half, uint16 and complex numbers are "Data type not supported")
+_V1_READABLE = frozenset((1, 2, 3, 4, 5, 6, 9, 7, 10))
 
 
 class CheckpointReader:
@@ -71,9 +72,9 @@ class CheckpointReader:
             name = name.decode()
         if not self.has_tensor(name):
             raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
+        if getattr(self._reader, "format_version", 2) == 1:
+            self._check_v1_readable(name)  # TF raises these as tf.errors.UnimplementedError, untranslated
         try:
-            if getattr(self._reader, "format_version", 2) == 1:
-                self._check_v1_readable(name)
             value = self._reader.get_tensor(name)
         except errors.OpError as exc:
             raise _python_error(exc) from None
