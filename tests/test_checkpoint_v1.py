@@ -223,10 +223,46 @@ def test_failed_restore_changes_nothing(tmp_path):
         np.testing.assert_array_equal(sess.run(a), [5.0, 5.0])
 
 
-def test_sharded_v1_saver_is_refused():
-    tf.Variable(1.0, name="v")
-    with pytest.raises(NotImplementedError, match="sharded=True, write_version=SaverDef.V1"):
-        tf.train.Saver(sharded=True, write_version=tf.train.SaverDef.V1)
+def _sharded_graph(lib):
+    """A sharded V1 Saver's graph: its ops (name, type, inputs, control inputs) and SaverDef."""
+    with lib.variable_scope("", use_resource=False):
+        lib.Variable([1.0, 2.0], name="a")
+        lib.Variable(3, name="b")
+    saver = lib.train.Saver(write_version=lib.train.SaverDef.V1, sharded=True)
+    ops = [(op.name, op.type, [t.name for t in op.inputs], [c.name for c in op.control_inputs])
+           for op in lib.get_default_graph().get_operations() if op.name.startswith("save/")]
+    return ops, saver
+
+
+@pytest.mark.oracle
+def test_sharded_v1_saver_matches_tensorflow(tmp_path):
+    v1 = oracle.tf1()
+    import tensorflow as real_tf
+    graph = real_tf.Graph()
+    with graph.as_default():
+        want_ops, tf_saver = _sharded_graph(v1)
+        with v1.Session(graph=graph) as sess:
+            sess.run(v1.global_variables_initializer())
+            (tmp_path / "tf").mkdir()
+            want_path = tf_saver.save(sess, str(tmp_path / "tf" / "model.ckpt"), global_step=3)
+    got_ops, saver = _sharded_graph(tf)
+    assert got_ops == want_ops
+    assert saver.as_saver_def().SerializeToString() == tf_saver.as_saver_def().SerializeToString()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        (tmp_path / "gc").mkdir()
+        path = saver.save(sess, str(tmp_path / "gc" / "model.ckpt"), global_step=3)
+        assert path == str(tmp_path / "gc" / "model.ckpt-3-?????-of-00001")
+        assert os.listdir(tmp_path / "gc") == os.listdir(tmp_path / "tf")
+        assert open(path.replace("?????", "00000"), "rb").read() == open(want_path.replace("?????", "00000"), "rb").read()
+        # TF's sharded checkpoint (a file pattern) is found, listed and restored
+        assert tf.train.latest_checkpoint(str(tmp_path / "tf")) == want_path
+        assert tf.train.checkpoint_exists(want_path)
+        assert tf.train.list_variables(str(tmp_path / "tf")) == [("a", [2]), ("b", [])]
+        a = tf.global_variables()[0]
+        a.load([0.0, 0.0], sess)
+        saver.restore(sess, want_path)
+        np.testing.assert_array_equal(sess.run("a:0"), [1.0, 2.0])
 
 
 # --- oracle: TensorFlow writes, graphcompat reads; and the other way -----------------------------------

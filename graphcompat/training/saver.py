@@ -260,9 +260,6 @@ class Saver:
         if defer_build and var_list:
             raise ValueError("If `var_list` is provided then build cannot be deferred. Either set "
                              "defer_build=False or var_list=None.")
-        if write_version == 1 and sharded:
-            raise NotImplementedError("tf.train.Saver(sharded=True, write_version=SaverDef.V1): sharded V1 "
-                                      "checkpoints are read (file patterns) but not written")
         if reshape:
             raise NotImplementedError("tf.train.Saver(reshape=True)")
         if builder is not None:
@@ -328,12 +325,24 @@ class Saver:
             filename_tensor = apply_op("PlaceholderWithDefault", [filename],
                                        {"dtype": _dt.string, "shape": filename_input.shape}, name="Const")
             tensors = [t for _, _, t, _ in entries]
-            if self._write_version == _saver_pb2().SaverDef.V1:
-                # TF's BaseSaverBuilder.save_op: io_ops._save with slices, i.e. SaveSlices named `save`
-                save_op = checkpoint_ops.save_slices(filename_tensor, keys, specs, tensors, name="save")
+            v1_sharded = self._write_version == _saver_pb2().SaverDef.V1 and self._sharded
+            if v1_sharded:
+                # TF's _AddShardedSaveOps for V1 (one device, one shard): SaveSlices into
+                # `<prefix>-00000-of-00001`, and the save tensor is the shards' pattern `<prefix>-?????-of-00001`
+                from graphcompat.ops import sharded_save_ops  # noqa: F401  (ShardedFilename, ShardedFilespec)
+                num_shards = _const.constant(1, dtype=_dt.int32, name="num_shards")
+                shard_file = apply_op("ShardedFilename", [filename_tensor, 0, num_shards], name="ShardedFilename")
+                save_op = checkpoint_ops.save_slices(shard_file, keys, specs, tensors, name="save")
+                saved = with_dependencies([save_op], shard_file, name="control_dependency")
+                with _ops.control_dependencies([saved]):
+                    save_tensor = apply_op("ShardedFilespec", [filename_tensor, num_shards], name="ShardedFilespec")
             else:
-                save_op = checkpoint_ops.save_v2(filename_tensor, keys, specs, tensors)
-            save_tensor = with_dependencies([save_op], filename_tensor, name="control_dependency")
+                if self._write_version == _saver_pb2().SaverDef.V1:
+                    # TF's BaseSaverBuilder.save_op: io_ops._save with slices, i.e. SaveSlices named `save`
+                    save_op = checkpoint_ops.save_slices(filename_tensor, keys, specs, tensors, name="save")
+                else:
+                    save_op = checkpoint_ops.save_v2(filename_tensor, keys, specs, tensors)
+                save_tensor = with_dependencies([save_op], filename_tensor, name="control_dependency")
             restored = checkpoint_ops.restore_v2(filename_tensor, keys, specs,
                                                  [t.dtype.base_dtype for _, _, t, _ in entries])
             assigns = []
@@ -353,6 +362,9 @@ class Saver:
                     else:
                         assigns.append(state_ops.assign(ref, value, validate_shape=True, use_locking=True,
                                                         name="Assign").op)
+            if v1_sharded:  # TF's _AddShardedRestoreOps: one `restore_shard` per device under `restore_all`
+                with _ops.control_dependencies(assigns):
+                    assigns = [no_op(name="restore_shard")]
             with _ops.control_dependencies(assigns):
                 restore_op = no_op(name="restore_all")
         saver_pb2 = _saver_pb2()
@@ -502,7 +514,14 @@ class Saver:
     def _validate_restore(self, graph: _ops.Graph, save_path: str) -> None:
         """Every key present with the right dtype and shape, before anything is assigned (TF's texts)."""
         restore_all = graph.as_graph_element(self.saver_def.restore_op_name, allow_tensor=False)
-        assigns = [op for op in restore_all.control_inputs if op.type == "Assign"]
+        # a sharded Saver's `restore_all` waits on one `restore_shard` NoOp per device, which wait on the Assigns
+        assigns, pending = [], list(restore_all.control_inputs)
+        while pending:
+            op = pending.pop(0)
+            if op.type == "NoOp":
+                pending.extend(op.control_inputs)
+            elif op.type == "Assign":
+                assigns.append(op)
         restore_ops = {}
         for assign in assigns:
             source = assign.inputs[1]
