@@ -283,6 +283,8 @@ def test_tensorflow_v1_checkpoint_restores_in_graphcompat(tmp_path):
     assert ours.get_variable_to_shape_map() == theirs.get_variable_to_shape_map()
     assert {k: d.name for k, d in ours.get_variable_to_dtype_map().items()} == \
         {k: d.name for k, d in theirs.get_variable_to_dtype_map().items()}
+    # the same lines (TF's order is its hash map's)
+    assert sorted(ours.debug_string().splitlines()) == sorted(theirs.debug_string().splitlines())
     for name in sorted(theirs.get_variable_to_shape_map()):
         try:
             want = theirs.get_tensor(name)

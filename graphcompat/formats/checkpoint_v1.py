@@ -389,6 +389,19 @@ class TensorSliceReader:
     def variable_to_dtype_map(self) -> dict[str, np.dtype]:
         return {name: self.dtype_of(name) for name in self.keys()}
 
+    def debug_string(self) -> str:
+        """TF's TensorSliceReader::DebugString: `name (DT_TYPE) [dims]` per tensor, `, N slices` for a
+        partitioned one (TF lists them in its hash map's order, this in name order)."""
+        from tensorboard.compat.proto import types_pb2
+        lines = []
+        for name in self.keys():
+            tensor = self._tensors[name]
+            line = f"{name} ({types_pb2.DataType.Name(tensor.dtype)}) {_shape_string(tensor.shape)}"
+            if len(tensor.slices) > 1:
+                line += f", {len(tensor.slices)} slices"
+            lines.append(line + "\n")
+        return "".join(lines)
+
     def get_tensor(self, name: str) -> np.ndarray:
         """The whole tensor, assembled from its slices."""
         tensor = self._tensor(name)

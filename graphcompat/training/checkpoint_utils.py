@@ -88,6 +88,8 @@ class CheckpointReader:
             raise errors.UnimplementedError(None, None, "Data type not supported")
 
     def debug_string(self) -> bytes:
+        if getattr(self._reader, "format_version", 2) == 1:
+            return self._reader.debug_string().encode()
         lines = [f"{k} ({_dt.as_dtype(self._reader.datatype_of(k)).name}) {list(s)}"
                  for k, s in self._reader.variable_to_shape_map().items()]
         return ("\n".join(lines) + "\n").encode()
