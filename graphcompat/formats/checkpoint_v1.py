@@ -51,8 +51,9 @@ _FIELDS: dict[int, tuple[str, object, int]] = {
 # writer refuses them with InvalidArgument, other types with Unimplemented.
 _NOT_SERIALIZABLE = {22, 23}        # uint32, uint64
 _TYPE_NAMES = {1: "float", 2: "double", 3: "int32", 4: "uint8", 5: "int16", 6: "int8", 7: "string",
-               8: "complex64", 9: "int64", 10: "bool", 14: "bfloat16", 17: "uint16", 18: "complex128",
-               19: "half", 22: "uint32", 23: "uint64"}
+               8: "complex64", 9: "int64", 10: "bool", 11: "qint8", 12: "quint8", 13: "qint32", 14: "bfloat16",
+               15: "qint16", 16: "quint16", 17: "uint16", 18: "complex128", 19: "half", 22: "uint32",
+               23: "uint64"}
 _STATUS_NAMES = {3: "INVALID_ARGUMENT", 5: "NOT_FOUND", 7: "PERMISSION_DENIED", 9: "FAILED_PRECONDITION",
                  11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED", 13: "INTERNAL", 15: "DATA_LOSS", 2: "UNKNOWN"}
 
@@ -106,14 +107,15 @@ def _proto_extents(proto) -> list[tuple[int, int]]:
 
 def parse_slice_spec(spec: str) -> tuple[list[int], list[tuple[int, int]]]:
     """A SaveSlices / RestoreSlice spec ("10 5 0,5:-") as (full shape, extents), "-" kept as length -1
-    (TensorSlice::Parse); raises ValueError with TF's text for a malformed one."""
+    (TF's ParseShapeAndSlice). A malformed spec raises InvalidArgumentError, a slice outside the shape
+    InternalError (TF's codes: its kernels report both as InvalidArgument, its shape functions keep them)."""
     parts = spec.split(" ")
     if len(parts) < 2:
-        raise ValueError(f"Need least two elements in shape_and_slice specification: {spec}")
+        raise InvalidArgumentError(None, None, f"Need least two elements in shape_and_slice specification: {spec}")
     try:
         shape = [int(d) for d in parts[:-1]]
     except ValueError:
-        raise ValueError(f"Non numerical dimension in shape_and_slice: {spec}") from None
+        raise InvalidArgumentError(None, None, f"Non numerical dimension in shape_and_slice: {spec}") from None
     extents: list[tuple[int, int]] = []
     for item in parts[-1].split(":"):
         if item == "-":
@@ -122,17 +124,19 @@ def parse_slice_spec(spec: str) -> tuple[list[int], list[tuple[int, int]]]:
         try:
             start, length = (int(x) for x in item.split(","))
         except ValueError:
-            raise ValueError(f"Expected a pair of numbers or '-' but got '{item}': string = {parts[-1]}") from None
+            raise InvalidArgumentError(None, None, f"Expected a pair of numbers or '-' but got '{item}': "
+                                       f"string = {parts[-1]}") from None
         if start < 0 or length < 0:
-            raise ValueError(f"Expected non-negative start and positive length but got start = {start}, "
-                             f"length = {length}: string = {parts[-1]}")
+            raise InvalidArgumentError(None, None, f"Expected non-negative start and positive length but got "
+                                       f"start = {start}, length = {length}: string = {parts[-1]}")
         extents.append((start, length))
     if len(extents) != len(shape):
-        raise ValueError(f"Expected slice of rank {len(shape)} but got {_slice_string(extents)}")
+        raise InternalError(None, None, f"Mismatching ranks: shape = {_shape_string(shape)}, slice = "
+                            f"{_slice_string(extents)}")
     for d, (dim, (start, length)) in enumerate(zip(shape, extents)):
         if length >= 0 and start + length > dim:
-            raise ValueError(f"Extent in dimension {d} out of bounds: shape = {_shape_string(shape)}, "
-                             f"slice = {parts[-1]}")
+            raise InternalError(None, None, f"Extent in dimension {d} out of bounds: shape = "
+                                f"{_shape_string(shape)}, slice = {parts[-1]}")
     return shape, extents
 
 
@@ -147,7 +151,8 @@ class TensorSliceWriter:
     """TF's ``checkpoint::TensorSliceWriter``: ``add`` slices, then ``finish`` writes the file.
 
     The file is written under a temporary name and renamed into place (as TF's writer does), so a reader
-    never sees half a checkpoint. Errors are TF's (class and text).
+    never sees half a checkpoint. Errors are TF's (class and text). Like TF's, the writer does not check
+    that slices of a tensor are disjoint: overlapping ones are written, and refused by the reader.
     """
 
     def __init__(self, path: str) -> None:
@@ -184,11 +189,6 @@ class TensorSliceWriter:
             if meta.type != dtype:
                 raise InternalError(None, None, f"Mismatching types: existing type = {type_name(meta.type)}, "
                                     f"trying to add name {name}, type = {type_name(dtype)}")
-            for proto in meta.slice:
-                if _overlaps(_proto_extents(proto), extents, shape):
-                    raise InternalError(None, None, f"Overlapping slices: existing slice = "
-                                        f"{_slice_string(_proto_extents(proto))}, new slice = "
-                                        f"{_slice_string(extents)}")
         meta.slice.append(_slice_proto(extents))
         entry = SavedTensorSlices()
         saved = entry.data
@@ -466,6 +466,16 @@ class TensorSliceReader:
         else:
             array = np.asarray(values, field_type).astype(dtype)
         return array.reshape(shape)
+
+
+def check_restorable(reader: TensorSliceReader, pattern: str, name: str, dtype: int) -> None:
+    """TF's RestoreTensor checks of one requested tensor (its texts), before anything is read."""
+    if not reader.has_tensor(name):
+        raise NotFoundError(None, None, f'Tensor name "{name}" not found in checkpoint files {pattern}')
+    stored = reader.datatype_of(name)
+    if stored != dtype:
+        raise InvalidArgumentError(None, None, f"Expected to restore a tensor of type {type_name(dtype)}, got a "
+                                   f"tensor of type {type_name(stored)} instead: tensor_name = {name}")
 
 
 def is_v2(prefix: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from graphcompat.framework import dtypes as _dt
+from graphcompat.framework import errors as _errors
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant, convert_to_tensor
@@ -41,8 +42,14 @@ def _restore_slice_shape(ctx: InferenceContext):
     spec = spec.decode() if isinstance(spec, bytes) else str(spec)
     if not spec:
         return [_ts.unknown_shape()]
-    full, slices = parse_shape_and_slice(spec)
-    return [_ts.TensorShape([n for _, n in slices])]
+    from graphcompat.formats.checkpoint_v1 import parse_slice_spec
+    try:
+        full, extents = parse_slice_spec(spec)
+    except _errors.InvalidArgumentError as exc:
+        raise ctx.error(exc.message) from None
+    except _errors.OpError as exc:  # TF keeps the status code of ParseShapeAndSlice (Internal)
+        raise type(exc)(None, None, str(ctx.error(exc.message))) from None
+    return [_ts.TensorShape([d if n < 0 else n for d, (_, n) in zip(full, extents)])]
 
 
 # V1 ops: TF writes one table file per Save op; Restore reads a file pattern (sharded V1 checkpoints).

@@ -547,15 +547,10 @@ class Saver:
         v1 = getattr(reader, "format_version", 2) == 1
         for name, dtype in zip(names, dtypes):
             if v1:  # TF's RestoreTensor texts (RestoreV2 reading a V1 checkpoint)
-                if not reader.has_tensor(name):
-                    raise errors.NotFoundError(None, restore_op, f'Tensor name "{name}" not found in checkpoint '
-                                               f'files {reader.prefix}')
-                stored = reader.datatype_of(name)
-                if stored != dtype.as_datatype_enum:
-                    raise errors.InvalidArgumentError(
-                        None, restore_op, f"Expected to restore a tensor of type "
-                        f"{_v1.type_name(dtype.as_datatype_enum)}, got a tensor of type {_v1.type_name(stored)} "
-                        f"instead: tensor_name = {name}")
+                try:
+                    _v1.check_restorable(reader, reader.prefix, name, dtype.as_datatype_enum)
+                except errors.OpError as exc:
+                    raise type(exc)(None, restore_op, exc.message) from None
                 continue
             if not reader.has_tensor(name):
                 raise errors.NotFoundError(None, restore_op, f"Key {name} not found in checkpoint")

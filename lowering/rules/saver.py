@@ -140,21 +140,17 @@ def _open_v1(pattern: str, op) -> _v1.TensorSliceReader:
 
 def read_v1(reader: _v1.TensorSliceReader, pattern: str, name: str, dtype, spec: str, op=None) -> np.ndarray:
     """One tensor (or the slice `spec` names) from a V1 checkpoint with TF's RestoreTensor checks and texts."""
-    if not reader.has_tensor(name):
-        raise errors.NotFoundError(None, op, f'Tensor name "{name}" not found in checkpoint files {pattern}')
-    stored = reader.datatype_of(name)
-    want = _dt.as_dtype(dtype).base_dtype
-    if stored != want.as_datatype_enum:
-        raise errors.InvalidArgumentError(
-            None, op, f"Expected to restore a tensor of type {_v1.type_name(want.as_datatype_enum)}, got a tensor "
-            f"of type {_v1.type_name(stored)} instead: tensor_name = {name}")
+    try:
+        _v1.check_restorable(reader, pattern, name, _dt.as_dtype(dtype).base_dtype.as_datatype_enum)
+    except errors.OpError as exc:
+        raise format_error(exc, op) from None
     saved_shape = reader.shape_of(name)
     extents = [(0, -1)] * len(saved_shape)
     if spec:
         try:
             shape, extents = _v1.parse_slice_spec(spec)
-        except ValueError as exc:
-            raise errors.InvalidArgumentError(None, op, str(exc)) from None
+        except errors.OpError as exc:
+            raise errors.InvalidArgumentError(None, op, exc.message) from None
         if tuple(shape) != tuple(saved_shape):
             raise errors.InvalidArgumentError(
                 None, op, f"Shape in shape_and_slice spec does not match the shape in the save file: "
@@ -188,8 +184,8 @@ def _save_v1(ctx, op, filename, tensor_names, shapes_and_slices, tensors) -> Non
         if spec:
             try:
                 shape, extents = _v1.parse_slice_spec(spec)
-            except ValueError as exc:
-                raise errors.InvalidArgumentError(None, op, str(exc)) from None
+            except errors.OpError as exc:
+                raise errors.InvalidArgumentError(None, op, exc.message) from None
             sliced = [d if n < 0 else n for d, (_, n) in zip(shape, extents)]
             if sliced != list(value.shape):
                 raise errors.InvalidArgumentError(
