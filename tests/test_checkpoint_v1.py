@@ -437,3 +437,17 @@ def test_old_graph_with_restore_slice_ops(tmp_path):
     assert want[0] == got[0] == "ok"
     for g, w in zip(got[1], want[1]):
         np.testing.assert_array_equal(g, w)
+    # TF's GraphDef of those ops (with a Save of the restored values) imports and runs
+    import tensorflow as real_tf
+    graph = real_tf.Graph()
+    with graph.as_default():
+        part, words = build(real_tf)
+        _raw(real_tf).Save(filename=str(tmp_path / "again"), tensor_names=["part", "words"], data=[part, words],
+                           name="save/save")
+    tf.import_graph_def(graph.as_graph_def(), name="")
+    with tf.Session() as sess:
+        sess.run("save/save")
+        np.testing.assert_array_equal(sess.run("save/restore_slice:0"), PART[1:4])
+    reader = checkpoint_v1.TensorSliceReader(str(tmp_path / "again"))
+    np.testing.assert_array_equal(reader.get_tensor("part"), PART[1:4])
+    assert list(reader.get_tensor("words")) == list(VALUES["words"])
