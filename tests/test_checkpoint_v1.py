@@ -94,6 +94,10 @@ def _check(values_by_name, parts):
     np.testing.assert_array_equal(parts, PART)
 
 
+def _check_session(sess, variables):
+    _check({k: sess.run(v) for k, v in variables.items() if k != "part"}, sess.run(variables["part"].as_tensor()))
+
+
 def _zeros(values=VALUES):
     return {k: (np.full(np.shape(v), b"", dtype=object) if np.asarray(v).dtype == object
                 else np.zeros_like(v)) for k, v in values.items()}
@@ -130,7 +134,8 @@ def test_slice_spec_parsing_and_writer_errors(tmp_path):
         writer.add("a", [4], [(2, 2)], np.ones(2, np.int32), 3)
     with pytest.raises(tf.errors.UnimplementedError, match="^Saving data type bfloat16 not yet supported$"):
         writer.add("b", [1], [(0, -1)], np.ones(1), 14)
-    with pytest.raises(tf.errors.InvalidArgumentError, match="^Tensor slice serialization not implemented for dtype 22$"):
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="^Tensor slice serialization not implemented for dtype 22$"):
         writer.add("c", [1], [(0, -1)], np.ones(1, np.uint32), 22)
     writer.finish()
     with pytest.raises(tf.errors.InternalError, match="^Overlapping slices: existing slice = 0,2, new slice = 1,2$"):
@@ -178,7 +183,7 @@ def test_v1_saver_round_trip_and_readers(tmp_path):
         for k, v in _zeros().items():
             variables[k].load(v, sess)
         saver.restore(sess, path)
-        _check({k: sess.run(v) for k, v in variables.items() if k != "part"}, sess.run(variables["part"].as_tensor()))
+        _check_session(sess, variables)
     assert dict(tf.train.list_variables(str(tmp_path))) == {
         **{k: list(np.shape(v)) for k, v in VALUES.items()}, "part": [5, 4]}
     np.testing.assert_array_equal(tf.train.load_variable(path, "f32"), VALUES["f32"])
@@ -214,7 +219,7 @@ def test_failed_restore_changes_nothing(tmp_path):
     path = str(tmp_path / "model.ckpt")
     checkpoint_v1.write_checkpoint_v1(path, {"a": np.array([1.0, 2.0], np.float32), "b": np.int32(7)})
     a = tf.Variable([5.0, 5.0], name="a")
-    b = tf.Variable(0.0, name="b")
+    tf.Variable(0.0, name="b")  # float here, int32 in the checkpoint
     saver = tf.train.Saver()  # a V2 saver reads the V1 file (RestoreV2's fallback)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
@@ -262,7 +267,8 @@ def test_sharded_v1_saver_matches_tensorflow(tmp_path):
         path = saver.save(sess, str(tmp_path / "gc" / "model.ckpt"), global_step=3)
         assert path == str(tmp_path / "gc" / "model.ckpt-3-?????-of-00001")
         assert os.listdir(tmp_path / "gc") == os.listdir(tmp_path / "tf")
-        assert open(path.replace("?????", "00000"), "rb").read() == open(want_path.replace("?????", "00000"), "rb").read()
+        shard = path.replace("?????", "00000")
+        assert open(shard, "rb").read() == open(want_path.replace("?????", "00000"), "rb").read()
         # TF's sharded checkpoint (a file pattern) is found, listed and restored
         assert tf.train.latest_checkpoint(str(tmp_path / "tf")) == want_path
         assert tf.train.checkpoint_exists(want_path)
@@ -284,7 +290,7 @@ def test_tensorflow_v1_checkpoint_restores_in_graphcompat(tmp_path):
             saver = tf.train.Saver(write_version=write_version)
             with tf.Session() as sess:
                 saver.restore(sess, path)
-                _check({k: sess.run(v) for k, v in variables.items() if k != "part"}, sess.run(variables["part"].as_tensor()))
+                _check_session(sess, variables)
     # the reader: TF's shapes, dtypes, values, and TF's refusals (several slices, types GetTensor lacks)
     v1 = oracle.tf1()
     theirs, ours = v1.train.NewCheckpointReader(path), tf.train.NewCheckpointReader(path)
@@ -322,7 +328,7 @@ def test_graphcompat_v1_file_is_tensorflows_bytes_and_tensorflow_restores_it(tmp
         variables = _build(v1, _zeros())
         with v1.Session(graph=graph) as sess:
             v1.train.Saver(write_version=v1.train.SaverDef.V1).restore(sess, path)
-            _check({k: sess.run(v) for k, v in variables.items() if k != "part"}, sess.run(variables["part"].as_tensor()))
+            _check_session(sess, variables)
 
 
 @pytest.mark.oracle

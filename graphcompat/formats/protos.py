@@ -3,12 +3,12 @@
 ``BundleHeaderProto``, ``BundleEntryProto``, ``TensorSliceProto``, the V1 checkpoint messages
 (``SavedSliceMeta``, ``SavedTensorSliceMeta``, ``SavedSlice``, ``SavedTensorSlices``), ``CheckpointState`` and
 ``QueueRunnerDef`` are declared here with TensorFlow's field numbers and types (tensor_bundle.proto,
-tensor_slice.proto, saved_tensor_slice.proto, checkpoint_state.proto, queue_runner.proto), in a private descriptor pool under a private package name: no protoc
-step, and no clash with ``tensorflow.*`` messages when real TensorFlow is loaded in the same
-process. Wire bytes are identical to TensorFlow's.
+tensor_slice.proto, saved_tensor_slice.proto, checkpoint_state.proto, queue_runner.proto), in a private
+descriptor pool under a private package name: no protoc step, and no clash with ``tensorflow.*`` messages
+when real TensorFlow is loaded in the same process. Wire bytes are identical to TensorFlow's.
 
-Messages that tensorboard already ships (``DataType``, ``TensorShapeProto``, ``VersionDef``, ``TensorProto``) are
-copied into the private pool from ``tensorboard.compat.proto`` so entries can refer to them.
+Messages that tensorboard already ships (``DataType``, ``TensorShapeProto``, ``VersionDef``, ``TensorProto``)
+are copied into the private pool from ``tensorboard.compat.proto`` so entries can refer to them.
 The projector messages (``ProjectorConfig``, ``EmbeddingInfo``, ``SpriteMetadata``) are
 tensorboard's own ``projector_config_pb2`` classes, loaded on first use.
 """
