@@ -329,6 +329,16 @@ def test_graphcompat_v1_file_is_tensorflows_bytes_and_tensorflow_restores_it(tmp
         with v1.Session(graph=graph) as sess:
             v1.train.Saver(write_version=v1.train.SaverDef.V1).restore(sess, path)
             _check_session(sess, variables)
+    # TF imports our meta graph (SaveSlices and all), restores through it and saves the same bytes again
+    graph = real_tf.Graph()
+    with graph.as_default():
+        saver = v1.train.import_meta_graph(path + ".meta")
+        assert saver.saver_def.version == v1.train.SaverDef.V1
+        with v1.Session(graph=graph) as sess:
+            saver.restore(sess, path)
+            np.testing.assert_array_equal(sess.run("f32:0"), VALUES["f32"])
+            again = saver.save(sess, str(tmp_path / "tf_again.ckpt"), write_meta_graph=False)
+    assert open(again, "rb").read() == open(path, "rb").read()
 
 
 @pytest.mark.oracle
