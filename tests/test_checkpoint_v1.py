@@ -236,6 +236,20 @@ def test_failed_restore_changes_nothing(tmp_path):
         np.testing.assert_array_equal(sess.run(a), [5.0, 5.0])
 
 
+def test_resource_variables_round_trip_v1(tmp_path):
+    w = tf.get_variable("w", initializer=np.arange(4, dtype=np.float32), use_resource=True)
+    step = tf.get_variable("step", initializer=np.int64(3), use_resource=True)
+    saver = tf.train.Saver(write_version=tf.train.SaverDef.V1)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "model.ckpt"), write_meta_graph=False)
+        w.load(np.zeros(4, np.float32), sess)
+        step.load(0, sess)
+        saver.restore(sess, path)
+        np.testing.assert_array_equal(sess.run(w), np.arange(4))
+        assert sess.run(step) == 3
+
+
 def _sharded_graph(lib):
     """A sharded V1 Saver's graph: its ops (name, type, inputs, control inputs) and SaverDef."""
     with lib.variable_scope("", use_resource=False):
