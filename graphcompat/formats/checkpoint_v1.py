@@ -203,8 +203,12 @@ class TensorSliceWriter:
         if bound > _MAX_MESSAGE_BYTES:
             raise InvalidArgumentError(None, None, f"Tensor slice is too large to serialize (conservative "
                                        f"estimate: {bound} bytes)")
+        key = slice_key(name, extents)
+        if dtype in _PACKED_RAW:
+            self._data[key] = _packed_raw_entry(saved, flat, dtype)
+            return
         getattr(saved.data, field).extend(_field_values(flat, dtype, field_type))
-        self._data[slice_key(name, extents)] = entry.SerializeToString(deterministic=True)
+        self._data[key] = entry.SerializeToString(deterministic=True)
 
     def finish(self) -> None:
         """Writes the table (metadata first, then the slices in key order) and renames it into place."""
@@ -224,6 +228,35 @@ class TensorSliceWriter:
             except OSError:
                 pass
             raise io_error(exc.filename or self.path, exc) from None
+
+
+# float_val, double_val, scomplex_val, dcomplex_val: packed fixed-width fields, whose payload is the array's
+# little-endian bytes. Encoded directly (protobuf would copy every element through a Python list); the bytes
+# are protobuf's deterministic encoding, fields in number order.
+_PACKED_RAW = {1: (5, "<f4"), 2: (6, "<f8"), 8: (9, "<f4"), 18: (12, "<f8")}
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _length_delimited(field: int, payload: bytes) -> bytes:
+    return _varint(field << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _packed_raw_entry(saved, flat: np.ndarray, dtype: int) -> bytes:
+    """SavedTensorSlices{data: SavedSlice{name, slice, data: TensorProto{<field>: packed values}}} as bytes."""
+    number, wire_type = _PACKED_RAW[dtype]
+    raw = np.ascontiguousarray(flat).view(flat.real.dtype if flat.dtype.kind == "c" else flat.dtype)
+    raw = raw.astype(wire_type, copy=False).tobytes()
+    tensor = _length_delimited(number, raw) if raw else b""  # an empty repeated field is left out
+    saved_bytes = saved.SerializeToString(deterministic=True) + _length_delimited(3, tensor)
+    return _length_delimited(2, saved_bytes)
 
 
 def _field_values(flat, dtype: int, field_type):
