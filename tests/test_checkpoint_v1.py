@@ -286,6 +286,7 @@ def test_sharded_v1_saver_matches_tensorflow(tmp_path):
         # TF's sharded checkpoint (a file pattern) is found, listed and restored
         assert tf.train.latest_checkpoint(str(tmp_path / "tf")) == want_path
         assert tf.train.checkpoint_exists(want_path)
+        assert len(tf.train.get_checkpoint_mtimes([want_path])) == 1
         assert tf.train.list_variables(str(tmp_path / "tf")) == [("a", [2]), ("b", [])]
         a = tf.global_variables()[0]
         a.load([0.0, 0.0], sess)

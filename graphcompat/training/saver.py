@@ -589,12 +589,14 @@ def checkpoint_exists(checkpoint_prefix: str) -> bool:
 
 
 def get_checkpoint_mtimes(checkpoint_prefixes) -> list:
-    """Modification times of the checkpoints' `.index` files (missing ones are skipped)."""
+    """Modification times of the checkpoints' `.index` files, or of a V1 checkpoint's (first) file: a sharded
+    V1 checkpoint is a pattern (missing ones are skipped)."""
     out = []
     for prefix in checkpoint_prefixes:
-        for path in (prefix + ".index", prefix):
-            if os.path.isfile(path):
-                out.append(os.stat(path).st_mtime)
+        for pattern in (prefix + ".index", prefix):
+            paths = [p for p in _v1.matching_files(pattern) if os.path.isfile(p)]
+            if paths:
+                out.append(os.stat(paths[0]).st_mtime)
                 break
     return out
 
