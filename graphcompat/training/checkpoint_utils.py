@@ -70,9 +70,11 @@ class CheckpointReader:
     def get_tensor(self, name: str) -> np.ndarray:
         if isinstance(name, bytes):
             name = name.decode()
+        v1 = getattr(self._reader, "format_version", 2) == 1
         if not self.has_tensor(name):
-            raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
-        if getattr(self._reader, "format_version", 2) == 1:
+            text = f"{name} not found in checkpoint file" if v1 else f"Key {name} not found in checkpoint"
+            raise errors.NotFoundError(None, None, text)
+        if v1:
             self._check_v1_readable(name)  # TF raises these as tf.errors.UnimplementedError, untranslated
         try:
             value = self._reader.get_tensor(name)
