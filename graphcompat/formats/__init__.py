@@ -3,6 +3,8 @@
 - records:          TFRecord framing (``RecordWriter``, ``read_records``), optional GZIP/ZLIB
 - table:            LevelDB-format tables (checkpoint ``.index`` files)
 - bundle:           V2 checkpoints (``write_bundle``, ``BundleReader``), crash-safe re-saves
+- checkpoint_v1:    V1 checkpoints, one table per shard (``TensorSliceWriter``, ``TensorSliceReader``,
+                    ``open_checkpoint``: the V2 bundle or else the V1 files, as TF's RestoreV2 reads)
 - checkpoint_state: the ``checkpoint`` text file
 - events:           TensorBoard event files (``EventFileWriter``)
 - histogram:        TF's summary histogram (``make_histogram``)

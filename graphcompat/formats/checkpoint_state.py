@@ -92,12 +92,14 @@ def get_checkpoint_state(checkpoint_dir: str, latest_filename: str | None = None
 
 
 def latest_checkpoint(checkpoint_dir: str, latest_filename: str | None = None) -> str | None:
-    """The newest checkpoint prefix if its files exist (``.index`` for V2, the path for V1)."""
+    """The newest checkpoint prefix if its files exist (``.index`` for V2, the path or, for a sharded V1
+    checkpoint, the pattern ``<prefix>-?????-of-NNNNN`` for V1: TF globs both)."""
+    from .checkpoint_v1 import matching_files
     state = get_checkpoint_state(checkpoint_dir, latest_filename)
     if state is None:
         return None
     prefix = state.model_checkpoint_path
-    if os.path.exists(prefix + ".index") or os.path.exists(prefix):
+    if matching_files(prefix + ".index") or matching_files(prefix):
         return prefix
     warnings.warn(f"Couldn't match files for checkpoint {prefix}")
     return None

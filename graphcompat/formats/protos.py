@@ -1,13 +1,14 @@
 """Checkpoint (and meta graph) protocol buffers that neither tensorboard nor protobuf ships.
 
-``BundleHeaderProto``, ``BundleEntryProto``, ``TensorSliceProto``, ``CheckpointState`` and ``QueueRunnerDef``
-are declared here with TensorFlow's field numbers and types (tensor_bundle.proto, tensor_slice.proto,
-checkpoint_state.proto, queue_runner.proto), in a private descriptor pool under a private package name: no protoc
-step, and no clash with ``tensorflow.*`` messages when real TensorFlow is loaded in the same
-process. Wire bytes are identical to TensorFlow's.
+``BundleHeaderProto``, ``BundleEntryProto``, ``TensorSliceProto``, the V1 checkpoint messages
+(``SavedSliceMeta``, ``SavedTensorSliceMeta``, ``SavedSlice``, ``SavedTensorSlices``), ``CheckpointState`` and
+``QueueRunnerDef`` are declared here with TensorFlow's field numbers and types (tensor_bundle.proto,
+tensor_slice.proto, saved_tensor_slice.proto, checkpoint_state.proto, queue_runner.proto), in a private
+descriptor pool under a private package name: no protoc step, and no clash with ``tensorflow.*`` messages
+when real TensorFlow is loaded in the same process. Wire bytes are identical to TensorFlow's.
 
-Messages that tensorboard already ships (``DataType``, ``TensorShapeProto``, ``VersionDef``) are
-copied into the private pool from ``tensorboard.compat.proto`` so entries can refer to them.
+Messages that tensorboard already ships (``DataType``, ``TensorShapeProto``, ``VersionDef``, ``TensorProto``)
+are copied into the private pool from ``tensorboard.compat.proto`` so entries can refer to them.
 The projector messages (``ProjectorConfig``, ``EmbeddingInfo``, ``SpriteMetadata``) are
 tensorboard's own ``projector_config_pb2`` classes, loaded on first use.
 """
@@ -15,13 +16,13 @@ tensorboard's own ``projector_config_pb2`` classes, loaded on first use.
 from __future__ import annotations
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from tensorboard.compat.proto import tensor_shape_pb2, types_pb2, versions_pb2
+from tensorboard.compat.proto import resource_handle_pb2, tensor_pb2, tensor_shape_pb2, types_pb2, versions_pb2
 
 _PACKAGE = "graphcompat_private"
 _FDP = descriptor_pb2.FieldDescriptorProto
 
 _pool = descriptor_pool.DescriptorPool()
-for _module in (types_pb2, tensor_shape_pb2, versions_pb2):
+for _module in (types_pb2, tensor_shape_pb2, versions_pb2, resource_handle_pb2, tensor_pb2):
     _pool.Add(descriptor_pb2.FileDescriptorProto.FromString(_module.DESCRIPTOR.serialized_pb))
 
 
@@ -38,7 +39,7 @@ def _field(message, name: str, number: int, kind: int, *, repeated: bool = False
 def _checkpoint_file() -> descriptor_pb2.FileDescriptorProto:
     file = descriptor_pb2.FileDescriptorProto(
         name="graphcompat_private/checkpoint.proto", package=_PACKAGE, syntax="proto3",
-        dependency=[m.DESCRIPTOR.name for m in (types_pb2, tensor_shape_pb2, versions_pb2)])
+        dependency=[m.DESCRIPTOR.name for m in (types_pb2, tensor_shape_pb2, versions_pb2, tensor_pb2)])
 
     # tensor_slice.proto
     slice_msg = file.message_type.add(name="TensorSliceProto")
@@ -66,6 +67,23 @@ def _checkpoint_file() -> descriptor_pb2.FileDescriptorProto:
     _field(entry, "size", 5, _FDP.TYPE_INT64)
     _field(entry, "crc32c", 6, _FDP.TYPE_FIXED32)
     _field(entry, "slices", 7, _FDP.TYPE_MESSAGE, repeated=True, type_name=f".{_PACKAGE}.TensorSliceProto")
+
+    # saved_tensor_slice.proto (V1 checkpoints: one table of these)
+    slice_meta = file.message_type.add(name="SavedSliceMeta")
+    _field(slice_meta, "name", 1, _FDP.TYPE_STRING)
+    _field(slice_meta, "shape", 2, _FDP.TYPE_MESSAGE, type_name=".tensorboard.TensorShapeProto")
+    _field(slice_meta, "type", 3, _FDP.TYPE_ENUM, type_name=".tensorboard.DataType")
+    _field(slice_meta, "slice", 4, _FDP.TYPE_MESSAGE, repeated=True, type_name=f".{_PACKAGE}.TensorSliceProto")
+    tensor_slice_meta = file.message_type.add(name="SavedTensorSliceMeta")
+    _field(tensor_slice_meta, "tensor", 1, _FDP.TYPE_MESSAGE, repeated=True, type_name=f".{_PACKAGE}.SavedSliceMeta")
+    _field(tensor_slice_meta, "versions", 2, _FDP.TYPE_MESSAGE, type_name=".tensorboard.VersionDef")
+    saved_slice = file.message_type.add(name="SavedSlice")
+    _field(saved_slice, "name", 1, _FDP.TYPE_STRING)
+    _field(saved_slice, "slice", 2, _FDP.TYPE_MESSAGE, type_name=f".{_PACKAGE}.TensorSliceProto")
+    _field(saved_slice, "data", 3, _FDP.TYPE_MESSAGE, type_name=".tensorboard.TensorProto")
+    slices = file.message_type.add(name="SavedTensorSlices")
+    _field(slices, "meta", 1, _FDP.TYPE_MESSAGE, type_name=f".{_PACKAGE}.SavedTensorSliceMeta")
+    _field(slices, "data", 2, _FDP.TYPE_MESSAGE, type_name=f".{_PACKAGE}.SavedSlice")
 
     # checkpoint_state.proto
     state = file.message_type.add(name="CheckpointState")
@@ -107,6 +125,10 @@ TensorSliceProto = _message_class("TensorSliceProto")
 BundleHeaderProto = _message_class("BundleHeaderProto")
 BundleEntryProto = _message_class("BundleEntryProto")
 CheckpointState = _message_class("CheckpointState")
+SavedSliceMeta = _message_class("SavedSliceMeta")
+SavedTensorSliceMeta = _message_class("SavedTensorSliceMeta")
+SavedSlice = _message_class("SavedSlice")
+SavedTensorSlices = _message_class("SavedTensorSlices")
 QueueRunnerDef = _message_class("QueueRunnerDef")
 
 _PROJECTOR_NAMES = ("ProjectorConfig", "EmbeddingInfo", "SpriteMetadata")

@@ -34,6 +34,11 @@ def _python_error(err: errors.OpError) -> Exception:
     return errors.OpError(None, None, message, errors.UNKNOWN)
 
 
+# The types TensorSliceReader::GetTensor copies (TF 2.21: float, double, int32, uint8, int16, int8, int64, string,
+# bool; half, uint16 and complex numbers are "Data type not supported")
+_V1_READABLE = frozenset((1, 2, 3, 4, 5, 6, 9, 7, 10))
+
+
 class CheckpointReader:
     """`tf.train.NewCheckpointReader(prefix)`: shapes, dtypes and values of a checkpoint's tensors.
 
@@ -43,8 +48,13 @@ class CheckpointReader:
 
     def __init__(self, filepattern: str):
         self._prefix = os.fspath(filepattern)
+        from graphcompat.formats import checkpoint_v1
         try:
-            self._reader = formats.BundleReader(self._prefix)
+            # TF's CheckpointReader: a V2 bundle where `<prefix>.index` exists, else the V1 TensorSliceReader
+            if checkpoint_v1.is_v2(self._prefix):
+                self._reader = formats.BundleReader(self._prefix)
+            else:
+                self._reader = checkpoint_v1.TensorSliceReader(self._prefix)
         except errors.OpError as exc:
             raise _python_error(exc) from None
 
@@ -60,15 +70,28 @@ class CheckpointReader:
     def get_tensor(self, name: str) -> np.ndarray:
         if isinstance(name, bytes):
             name = name.decode()
+        v1 = getattr(self._reader, "format_version", 2) == 1
         if not self.has_tensor(name):
-            raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint")
+            text = f"{name} not found in checkpoint file" if v1 else f"Key {name} not found in checkpoint"
+            raise errors.NotFoundError(None, None, text)
+        if v1:
+            self._check_v1_readable(name)  # TF raises these as tf.errors.UnimplementedError, untranslated
         try:
             value = self._reader.get_tensor(name)
         except errors.OpError as exc:
             raise _python_error(exc) from None
         return value[()] if value.ndim == 0 else value
 
+    def _check_v1_readable(self, name: str) -> None:
+        """TF's TensorSliceReader::GetTensor reads one-slice tensors of a few types only."""
+        if self._reader.num_slices(name) > 1:
+            raise errors.UnimplementedError(None, None, "Sliced checkpoints are not supported")
+        if self._reader.datatype_of(name) not in _V1_READABLE:
+            raise errors.UnimplementedError(None, None, "Data type not supported")
+
     def debug_string(self) -> bytes:
+        if getattr(self._reader, "format_version", 2) == 1:
+            return self._reader.debug_string().encode()
         lines = [f"{k} ({_dt.as_dtype(self._reader.datatype_of(k)).name}) {list(s)}"
                  for k, s in self._reader.variable_to_shape_map().items()]
         return ("\n".join(lines) + "\n").encode()

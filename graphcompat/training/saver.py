@@ -24,6 +24,7 @@ import numpy as np
 from graphcompat import formats
 from graphcompat.formats import bundle as _bundle
 from graphcompat.formats import checkpoint_state as _state
+from graphcompat.formats import checkpoint_v1 as _v1
 from graphcompat.formats import durable as _durable
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import dtypes as _dt
@@ -259,9 +260,6 @@ class Saver:
         if defer_build and var_list:
             raise ValueError("If `var_list` is provided then build cannot be deferred. Either set "
                              "defer_build=False or var_list=None.")
-        if write_version == 1:
-            raise NotImplementedError("tf.train.Saver(write_version=SaverDef.V1): graphcompat writes V2 "
-                                      "checkpoints only")
         if reshape:
             raise NotImplementedError("tf.train.Saver(reshape=True)")
         if builder is not None:
@@ -279,6 +277,7 @@ class Saver:
         self._is_empty = False
         self._pad_step_number = pad_step_number
         self._filename = filename
+        self._write_version = write_version
         self._save_relative_paths = save_relative_paths
         self._last_checkpoints: list = []
         self._checkpoints_to_be_deleted: list = []
@@ -325,8 +324,25 @@ class Saver:
                                 {"dtype": _dt.string, "shape": filename_input.shape}, name="filename")
             filename_tensor = apply_op("PlaceholderWithDefault", [filename],
                                        {"dtype": _dt.string, "shape": filename_input.shape}, name="Const")
-            save_op = checkpoint_ops.save_v2(filename_tensor, keys, specs, [t for _, _, t, _ in entries])
-            save_tensor = with_dependencies([save_op], filename_tensor, name="control_dependency")
+            tensors = [t for _, _, t, _ in entries]
+            v1_sharded = self._write_version == _saver_pb2().SaverDef.V1 and self._sharded
+            if v1_sharded:
+                # TF's _AddShardedSaveOps for V1 (one device, one shard): SaveSlices into
+                # `<prefix>-00000-of-00001`, and the save tensor is the shards' pattern `<prefix>-?????-of-00001`
+                from graphcompat.ops import sharded_save_ops  # noqa: F401  (ShardedFilename, ShardedFilespec)
+                num_shards = _const.constant(1, dtype=_dt.int32, name="num_shards")
+                shard_file = apply_op("ShardedFilename", [filename_tensor, 0, num_shards], name="ShardedFilename")
+                save_op = checkpoint_ops.save_slices(shard_file, keys, specs, tensors, name="save")
+                saved = with_dependencies([save_op], shard_file, name="control_dependency")
+                with _ops.control_dependencies([saved]):
+                    save_tensor = apply_op("ShardedFilespec", [filename_tensor, num_shards], name="ShardedFilespec")
+            else:
+                if self._write_version == _saver_pb2().SaverDef.V1:
+                    # TF's BaseSaverBuilder.save_op: io_ops._save with slices, i.e. SaveSlices named `save`
+                    save_op = checkpoint_ops.save_slices(filename_tensor, keys, specs, tensors, name="save")
+                else:
+                    save_op = checkpoint_ops.save_v2(filename_tensor, keys, specs, tensors)
+                save_tensor = with_dependencies([save_op], filename_tensor, name="control_dependency")
             restored = checkpoint_ops.restore_v2(filename_tensor, keys, specs,
                                                  [t.dtype.base_dtype for _, _, t, _ in entries])
             assigns = []
@@ -346,6 +362,9 @@ class Saver:
                     else:
                         assigns.append(state_ops.assign(ref, value, validate_shape=True, use_locking=True,
                                                         name="Assign").op)
+            if v1_sharded:  # TF's _AddShardedRestoreOps: one `restore_shard` per device under `restore_all`
+                with _ops.control_dependencies(assigns):
+                    assigns = [no_op(name="restore_shard")]
             with _ops.control_dependencies(assigns):
                 restore_op = no_op(name="restore_all")
         saver_pb2 = _saver_pb2()
@@ -353,7 +372,7 @@ class Saver:
                                   save_tensor_name=save_tensor.name, restore_op_name=restore_op.name,
                                   max_to_keep=self._max_to_keep, sharded=self._sharded,
                                   keep_checkpoint_every_n_hours=self._keep_checkpoint_every_n_hours,
-                                  version=saver_pb2.SaverDef.V2)
+                                  version=self._write_version)
 
     def _check_saver_def(self) -> None:
         if not self.saver_def.save_tensor_name or not self.saver_def.restore_op_name:
@@ -362,6 +381,7 @@ class Saver:
         self._max_to_keep = self.saver_def.max_to_keep
         self._keep_checkpoint_every_n_hours = self.saver_def.keep_checkpoint_every_n_hours
         self._sharded = self.saver_def.sharded
+        self._write_version = self.saver_def.version
 
     def as_saver_def(self):
         return self.saver_def
@@ -413,7 +433,7 @@ class Saver:
         if stamp > self._next_checkpoint_time:  # keep one every keep_checkpoint_every_n_hours
             self._next_checkpoint_time += self._keep_checkpoint_every_n_hours * 3600
             return
-        remove_checkpoint(path, meta_graph_suffix=meta_graph_suffix)
+        remove_checkpoint(path, checkpoint_format_version=self._write_version, meta_graph_suffix=meta_graph_suffix)
 
     # --- save / restore -----------------------------------------------------------------------
     def save(self, sess, save_path: str, global_step=None, latest_filename: Optional[str] = None,
@@ -494,7 +514,14 @@ class Saver:
     def _validate_restore(self, graph: _ops.Graph, save_path: str) -> None:
         """Every key present with the right dtype and shape, before anything is assigned (TF's texts)."""
         restore_all = graph.as_graph_element(self.saver_def.restore_op_name, allow_tensor=False)
-        assigns = [op for op in restore_all.control_inputs if op.type == "Assign"]
+        # a sharded Saver's `restore_all` waits on one `restore_shard` NoOp per device, which wait on the Assigns
+        assigns, pending = [], list(restore_all.control_inputs)
+        while pending:
+            op = pending.pop(0)
+            if op.type == "NoOp":
+                pending.extend(op.control_inputs)
+            elif op.type == "Assign":
+                assigns.append(op)
         restore_ops = {}
         for assign in assigns:
             source = assign.inputs[1]
@@ -502,7 +529,7 @@ class Saver:
                 continue
             restore_ops.setdefault(source.op, []).append((assign, source.value_index))
         for restore_op, targets in restore_ops.items():
-            with formats.open_bundle(save_path, restore_op) as reader:
+            with _v1.open_checkpoint(save_path, restore_op) as reader:
                 self._validate_restore_op(restore_op, targets, reader)
 
     @staticmethod
@@ -517,7 +544,14 @@ class Saver:
         names = [n.decode() if isinstance(n, bytes) else str(n) for n in np.asarray(names).reshape(-1)]
         specs = [s.decode() if isinstance(s, bytes) else str(s) for s in np.asarray(specs).reshape(-1)]
         dtypes = restore_op.attrs["dtypes"]
+        v1 = getattr(reader, "format_version", 2) == 1
         for name, dtype in zip(names, dtypes):
+            if v1:  # TF's RestoreTensor texts (RestoreV2 reading a V1 checkpoint)
+                try:
+                    _v1.check_restorable(reader, reader.prefix, name, dtype.as_datatype_enum)
+                except errors.OpError as exc:
+                    raise type(exc)(None, restore_op, exc.message) from None
+                continue
             if not reader.has_tensor(name):
                 raise errors.NotFoundError(None, restore_op, f"Key {name} not found in checkpoint")
             stored = reader.datatype_of(name)
@@ -550,16 +584,19 @@ def _wrap_restore_error(err: errors.OpError, verbiage: str) -> errors.OpError:
 def checkpoint_exists(checkpoint_prefix: str) -> bool:
     """`tf.train.checkpoint_exists`: a V2 `.index` (or a V1 file) exists for the prefix."""
     prefix = os.fspath(checkpoint_prefix)
-    return os.path.exists(prefix + ".index") or os.path.isfile(prefix)
+    # V1: the file itself, or a sharded V1 checkpoint's pattern (`model.ckpt-?????-of-00002`)
+    return bool(_v1.matching_files(prefix + ".index") or _v1.matching_files(prefix))
 
 
 def get_checkpoint_mtimes(checkpoint_prefixes) -> list:
-    """Modification times of the checkpoints' `.index` files (missing ones are skipped)."""
+    """Modification times of the checkpoints' `.index` files, or of a V1 checkpoint's (first) file: a sharded
+    V1 checkpoint is a pattern (missing ones are skipped)."""
     out = []
     for prefix in checkpoint_prefixes:
-        for path in (prefix + ".index", prefix):
-            if os.path.isfile(path):
-                out.append(os.stat(path).st_mtime)
+        for pattern in (prefix + ".index", prefix):
+            paths = [p for p in _v1.matching_files(pattern) if os.path.isfile(p)]
+            if paths:
+                out.append(os.stat(paths[0]).st_mtime)
                 break
     return out
 
@@ -573,6 +610,8 @@ def remove_checkpoint(checkpoint_prefix: str, checkpoint_format_version: int = 2
     """
     paths = [f"{checkpoint_prefix}.{meta_graph_suffix}", checkpoint_prefix + ".index"]
     paths += sorted(glob.glob(glob.escape(checkpoint_prefix) + ".data-?????-of-?????"))
+    if checkpoint_format_version == 1:  # a V1 checkpoint is the file (or files) its pattern names
+        paths = [paths[0]] + _v1.matching_files(checkpoint_prefix)
     for path in paths:
         try:
             os.remove(path)
