@@ -53,7 +53,7 @@ _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
 # capture, or an argument of a gradient's forward function): the gradient reaches them from the handle and
 # differentiates the variable's value through them (SymbolicGradient: a gradient of such a gradient).
 VARIABLE_READING_CALLERS = frozenset({"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase",
-                                      "SymbolicGradient"})
+                                      "SymbolicGradient", "PartitionedCall", "StatefulPartitionedCall"})
 
 
 def stop_gradient(input, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002 (TF's name)
