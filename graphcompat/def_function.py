@@ -185,6 +185,7 @@ class Function:
                 k += 1
             call_values = _nest.pack_sequence_as(values, param_leaves)
             call_args = dict(zip(names, call_values))
+            functions_before = set(graph._functions)
             saved = _ops._FUNCTION_TRACING.autograph
             _ops._FUNCTION_TRACING.autograph = bool(self._autograph)
             try:
@@ -192,6 +193,14 @@ class Function:
                     graph, lambda: self._call_python(call_args), ())
             finally:
                 _ops._FUNCTION_TRACING.autograph = saved
+        ordered = _effect_ops(graph, first, end, functions_before)
+        last_effect = None
+        for op in ordered:  # each read or effect after the effect before it (TF's automatic control deps)
+            if last_effect is not None and last_effect not in op._control_inputs:
+                op._add_control_input(last_effect)
+            if op.type not in _READS:
+                last_effect = op
+        targets = list(targets) + [op for op in ordered if op.type not in _READS and op not in targets]
         body, outer_control = cf._collect(graph, "branch", first, end, params, outputs, targets)
         if outer_control:
             raise NotImplementedError(f"tf.function '{self._name}': a body with control dependencies on ops outside "
@@ -256,6 +265,39 @@ class Function:
 
     def experimental_get_tracing_count(self) -> int:
         return sum(len(by_key) for by_key in self._traces.values())
+
+
+# Ops that only read state: TF's automatic control dependencies order them, but a read nobody uses has no effect.
+_READS = frozenset({"ReadVariableOp", "ResourceGather", "VarIsInitializedOp", "VariableShape"})
+
+
+def _effect_ops(graph, first: int, end: int, functions_before: set) -> list:
+    """The stateful ops a traced body created (assigns, random ops, stateful control flow and calls, and
+    variable reads), in program order: as TF's automatic control dependencies, each effect runs, after the
+    one before it, whether or not an output needs it, and a read sees the effects before it. Not the ops of bodies nested in it (cond branches, inner functions), nor a variable the
+    body created and its initialization (TF lifts those out of the function)."""
+    from graphcompat.framework.registry import OP_DEFS
+    from graphcompat.ops.control_flow_ops import _STATEFUL_CONTROL_FLOW, _STATE_SOURCES
+    nested = set()
+    for name, fn in graph._functions.items():
+        if name not in functions_before and fn.owns_ops:
+            nested.update(fn.ops)
+            nested.update(fn.param_ops)
+    created_sources = set()
+    effects = []
+    for op in graph._ops[first:end]:
+        if op in nested:
+            continue
+        if op.type in _STATE_SOURCES:
+            created_sources.add(op)
+            continue
+        if any(t.op in created_sources for t in op._inputs):
+            continue
+        op_def = OP_DEFS.get(op.type)
+        if op.type in _STATEFUL_CONTROL_FLOW or (op_def is not None and (
+                op_def.stateful or any(a.is_ref for a in op_def.inputs))):
+            effects.append(op)
+    return effects
 
 
 def _leaf_names(names: list, values: list) -> list:
