@@ -205,3 +205,19 @@ def test_training_loop_with_tape_and_apply_gradients():
                 losses = [sess.run([loss, step])[0] for _ in range(5)]
                 return losses + sess.run([w, b])
     oracle.assert_same_values(run(gc), run(oracle.tf1()), 1e-5, 1e-6, "training")
+
+
+def test_persistent_tape_records_its_own_gradient_and_non_persistent_jacobian():
+    def build(tf):
+        x = tf.constant([0.5, 2.0])
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(x * x * x)
+            dy = tape.gradient(y, x)  # recorded: a second-order gradient follows
+        d2 = tape.gradient(dy, x)
+        with tf.GradientTape() as once:
+            once.watch(x)
+            z = tf.exp(x) * x
+        jac = once.jacobian(z, x, experimental_use_pfor=False)
+        return [dy, d2, jac]
+    _compare(build)

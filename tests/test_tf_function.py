@@ -225,3 +225,60 @@ def test_module_names_variables_and_submodules():
     assert got == want
     with pytest.raises(ValueError, match="is not a valid module name"):
         gc.Module(name="not valid")
+
+
+def test_nested_calls_calls_in_cond_branches_and_reimport():
+    def build(tf):
+        v = _var(tf, 1.5, "v")
+        c = tf.constant(2.0)
+
+        @tf.function
+        def inner(x):
+            return x * v + c
+
+        @tf.function
+        def outer(x):
+            return inner(x) * inner(x + 1.0)
+
+        @tf.function
+        def nothing():
+            return None
+
+        a = tf.constant(3.0)
+        r = outer(a)
+        r2 = tf.cond(a > 1.0, lambda: inner(a), lambda: a)
+        assert nothing() is None
+        return [r, r2] + tf.gradients(r, [a, v, c])
+    graph, got = _run(gc, build)
+    _, want = _run(oracle.tf1(), build)
+    oracle.assert_same_values(got, want, 1e-6, 1e-6, "nested")
+    # graphcompat's GraphDef re-imports (the importer inlines the calls) and runs the same
+    with gc.Graph().as_default():
+        gc.import_graph_def(graph.as_graph_def(), name="")
+        with gc.Session() as sess:
+            sess.run("v/Assign")
+            again = sess.run(["StatefulPartitionedCall:0"])
+    assert again[0] == got[0]
+
+
+def test_methods_trace_per_instance_and_retrace_counts():
+    with gc.Graph().as_default():
+        class Scale:
+            def __init__(self, k):
+                self.k = k
+
+            @gc.function
+            def __call__(self, x):
+                return x * self.k
+
+        two, three = Scale(2.0), Scale(3.0)
+        x = gc.constant([1.0, 2.0])
+        outs = [two(x), three(x), two(x * 2.0), two(gc.constant([[1.0]]))]
+        assert two.__call__.experimental_get_tracing_count() == 2  # one per shape
+        assert three.__call__.experimental_get_tracing_count() == 1
+        with gc.Session() as sess:
+            values = sess.run(outs)
+    np.testing.assert_allclose(values[0], [2.0, 4.0])
+    np.testing.assert_allclose(values[1], [3.0, 6.0])
+    np.testing.assert_allclose(values[2], [4.0, 8.0])
+    np.testing.assert_allclose(values[3], [[2.0]])
