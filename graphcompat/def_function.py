@@ -274,8 +274,9 @@ _READS = frozenset({"ReadVariableOp", "ResourceGather", "VarIsInitializedOp", "V
 def _effect_ops(graph, first: int, end: int, functions_before: set) -> list:
     """The stateful ops a traced body created (assigns, random ops, stateful control flow and calls, and
     variable reads), in program order: as TF's automatic control dependencies, each effect runs, after the
-    one before it, whether or not an output needs it, and a read sees the effects before it. Not the ops of bodies nested in it (cond branches, inner functions), nor a variable the
-    body created and its initialization (TF lifts those out of the function)."""
+    one before it, whether or not an output needs it, and a read sees the effects before it. Not the ops of
+    bodies nested in it (cond branches, inner functions), nor a variable the body created and its
+    initialization (TF lifts those out of the function)."""
     from graphcompat.framework.registry import OP_DEFS
     from graphcompat.ops.control_flow_ops import _STATEFUL_CONTROL_FLOW, _STATE_SOURCES
     nested = set()
@@ -346,24 +347,28 @@ class Module:
         """The module's name scope, re-entered (`with self.name_scope:`)."""
         return _ops.name_scope(self._scope_name)
 
-    def _flatten(self, predicate, recursive: bool = True) -> tuple:
-        seen, out = set(), []
+    def _flatten(self, predicate) -> tuple:
+        """The values `predicate` accepts among this module's attributes (by name, nested lists, tuples and
+        dicts walked) and, recursively, its submodules', each once, as TF's `Module._flatten`."""
+        found, seen, visited = [], set(), {id(self)}
 
-        def walk(module, depth):
+        def leaves(value):
+            return _nest.flatten(value) if isinstance(value, (list, tuple, dict)) else [value]
+
+        def walk(module):
+            submodules = []
             for key in sorted(vars(module)):
-                for leaf in _nest.flatten(vars(module)[key]) if isinstance(vars(module)[key], (list, tuple, dict)) \
-                        else [vars(module)[key]]:
-                    if id(leaf) in seen:
-                        continue
-                    if predicate(leaf):
+                for leaf in leaves(vars(module)[key]):
+                    if id(leaf) not in seen and predicate(leaf):
                         seen.add(id(leaf))
-                        out.append(leaf)
-                    if isinstance(leaf, Module) and recursive and id(leaf) not in seen_modules:
-                        seen_modules.add(id(leaf))
-                        walk(leaf, depth + 1)
-        seen_modules = {id(self)}
-        walk(self, 0)
-        return tuple(out)
+                        found.append(leaf)
+                    if isinstance(leaf, Module) and id(leaf) not in visited:
+                        visited.add(id(leaf))
+                        submodules.append(leaf)
+            for submodule in submodules:  # a module's own attributes first, then its submodules'
+                walk(submodule)
+        walk(self)
+        return tuple(found)
 
     @property
     def variables(self) -> tuple:

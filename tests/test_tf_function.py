@@ -213,6 +213,7 @@ def test_module_names_variables_and_submodules():
                 super().__init__(name=name)
                 with self.name_scope:
                     self.inner = Inner()
+                    self.b_list = [Inner(), _var(tf, 4.0, "in_list")]
                     self.a = _var(tf, 3.0, "a")
         outer = Outer(name="outer")
         return (outer.name, Inner().name, [v.name for v in outer.variables],
