@@ -284,15 +284,15 @@ def _effect_ops(graph, first: int, end: int, functions_before: set) -> list:
         if name not in functions_before and fn.owns_ops:
             nested.update(fn.ops)
             nested.update(fn.param_ops)
-    created_sources = set()
+    created_scopes = []  # a variable the body creates (an optimizer's slots): its ops are under its name
     effects = []
     for op in graph._ops[first:end]:
         if op in nested:
             continue
         if op.type in _STATE_SOURCES:
-            created_sources.add(op)
+            created_scopes.append(op.name + "/")
             continue
-        if any(t.op in created_sources for t in op._inputs):
+        if any(op.name.startswith(scope) for scope in created_scopes):
             continue
         op_def = OP_DEFS.get(op.type)
         if op.type in _STATEFUL_CONTROL_FLOW or (op_def is not None and (

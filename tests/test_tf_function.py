@@ -283,3 +283,45 @@ def test_methods_trace_per_instance_and_retrace_counts():
     np.testing.assert_allclose(values[1], [3.0, 6.0])
     np.testing.assert_allclose(values[2], [4.0, 8.0])
     np.testing.assert_allclose(values[3], [[2.0]])
+
+
+def test_train_step_tf_function_with_tape_and_slot_creating_optimizer():
+    """TF 2's training step: tape.gradient and a Momentum optimizer (slot variables created in the trace)
+    inside one tf.function, run 4 times; TF runs graphcompat's GraphDef the same."""
+    def build(tf):
+        w = _var(tf, [[0.2], [-0.3]], "w")
+        b = _var(tf, [0.1], "b")
+        opt = tf.train.MomentumOptimizer(0.1, 0.9)
+
+        @tf.function
+        def train_step(x, y):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y))
+            grads = tape.gradient(loss, [w, b])
+            opt.apply_gradients(zip(grads, [w, b]))
+            return loss
+        xs = tf.constant(np.linspace(-1, 1, 8, dtype=np.float32).reshape(4, 2))
+        ys = tf.constant(np.array([[0.5], [1.0], [-0.5], [0.0]], np.float32))
+        return train_step(xs, ys), w
+
+    def run(lib):
+        graph = lib.Graph()
+        with graph.as_default():
+            step, w = build(lib)
+            init = lib.global_variables_initializer()
+            with lib.Session(graph=graph) as sess:
+                sess.run(init)
+                values = [sess.run(step) for _ in range(4)] + [sess.run(w)]
+        return graph, step.name, init.name, values
+    v1 = oracle.tf1()
+    graph, step_name, init_name, got = run(gc)
+    _, _, _, want = run(v1)
+    oracle.assert_same_values(got, want, 1e-5, 1e-6, "train_step")
+    gd = v1.GraphDef()
+    gd.ParseFromString(graph.as_graph_def().SerializeToString())
+    with v1.Graph().as_default():
+        v1.import_graph_def(gd, name="")
+        with v1.Session() as sess:
+            sess.run(init_name)
+            theirs = [sess.run(step_name) for _ in range(4)]
+    oracle.assert_same_values(got[:4], theirs, 1e-5, 1e-6, "exported train_step")
