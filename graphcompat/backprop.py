@@ -42,6 +42,26 @@ def variable_accessed(variable) -> None:
             tape._watch_variable(variable)
 
 
+class collect_accessed_variables:  # noqa: N801 (a context manager, used as a function)
+    """Collects the trainable variables read inside the block (a tf.function's trace, so that each call
+    of it marks them accessed again, as TF's ConcreteFunction call does)."""
+
+    _watch_accessed_variables = True
+
+    def __init__(self):
+        self.variables: dict = {}
+
+    def _watch_variable(self, variable) -> None:
+        self.variables.setdefault(id(variable), variable)
+
+    def __enter__(self) -> "collect_accessed_variables":
+        _RECORDING.tapes.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _RECORDING.tapes.remove(self)
+
+
 def _is_variable(value) -> bool:
     from graphcompat.variables import Variable
     return isinstance(value, Variable)

@@ -26,6 +26,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from graphcompat import nest as _nest
+from graphcompat.backprop import collect_accessed_variables, variable_accessed
 from graphcompat.framework import constant_op as _const
 from graphcompat.framework import ops as _ops
 from graphcompat.framework.registry import defop
@@ -131,7 +132,10 @@ class Function:
         by_key = self._traces.setdefault(graph, {})
         trace = by_key.get(key)
         if trace is None:
-            trace = by_key[key] = self._trace(graph, names, values, leaves, tensors)
+            from graphcompat.framework.importer import atomic
+            with atomic(graph):  # a trace that raises (Python control flow on a tensor …) leaves no ops behind
+                trace = self._trace(graph, names, values, leaves, tensors)
+            by_key[key] = trace
         return self._call(graph, trace, tensors)
 
     def _check_signature(self, signature, args, kwargs) -> tuple:
@@ -189,8 +193,9 @@ class Function:
             saved = _ops._FUNCTION_TRACING.autograph
             _ops._FUNCTION_TRACING.autograph = bool(self._autograph)
             try:
-                result, outputs, targets, first, end = cf._call_and_record(
-                    graph, lambda: self._call_python(call_args), ())
+                with collect_accessed_variables() as accessed:
+                    result, outputs, targets, first, end = cf._call_and_record(
+                        graph, lambda: self._call_python(call_args), ())
             finally:
                 _ops._FUNCTION_TRACING.autograph = saved
         ordered = _effect_ops(graph, first, end, functions_before)
@@ -220,6 +225,7 @@ class Function:
         trace = _Trace(body, result, output_leaves)
         trace.func_attr = attr_value_pb2.NameAttrList(name=fn_name)
         trace.stateful = cf._stateful([body])
+        trace.accessed_variables = list(accessed.variables.values())
         return trace
 
     def _call_python(self, call_args: dict):
@@ -241,6 +247,8 @@ class Function:
 
     def _call(self, graph, trace: _Trace, tensors: list):
         body = trace.function
+        for variable in trace.accessed_variables:  # a call reads them (recording GradientTapes watch them)
+            variable_accessed(variable)
         inputs = list(tensors) + list(body.captures)
         op_type = "StatefulPartitionedCall" if trace.stateful else "PartitionedCall"
         attrs = {"Tin": [t.dtype.base_dtype for t in inputs], "Tout": [t.dtype.base_dtype for t in body.outputs],
