@@ -221,3 +221,22 @@ def test_persistent_tape_records_its_own_gradient_and_non_persistent_jacobian():
         jac = once.jacobian(z, x, experimental_use_pfor=False)
         return [dy, d2, jac]
     _compare(build)
+
+
+def test_control_flow_and_tf_functions_inside_the_tape():
+    def build(tf):
+        x = tf.constant(1.5)
+        v = _var(tf, [0.5, 2.0], "v")
+
+        @tf.function
+        def scale(t):
+            return t * v
+
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            _, y = tf.while_loop(lambda i, acc: i < 3, lambda i, acc: (i + 1, acc * x + 1.0),
+                                 [tf.constant(0), tf.constant(1.0)])
+            z = tf.cond(x > 1.0, lambda: y * y, lambda: y)
+            out = tf.reduce_sum(scale(z))
+        return tape.gradient(out, [x, v])
+    _compare(build)
