@@ -242,7 +242,7 @@ class GradientTape:
         return _nest.pack_sequence_as(sources, flat_grads)
 
     def _gradient(self, targets: list, sources: list, dys: Optional[list], unconnected: str) -> list:
-        from graphcompat.ops import array_ops, indexing_ops
+        from graphcompat.ops import array_ops
         from graphcompat.ops import resource_variable_ops as rv
         traced, recorded = self._trace()
         handles = {v.handle for v in self._variables.values()}

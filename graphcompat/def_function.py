@@ -42,10 +42,13 @@ _function_ids = itertools.count(1)
 class _Trace:
     """One traced signature: the library function and how to rebuild the Python result."""
 
-    def __init__(self, function, structure, output_leaves: list):
+    def __init__(self, function, structure, output_leaves: list, func_attr, stateful: bool, accessed_variables: list):
         self.function = function          # the GraphFunction
         self.structure = structure        # the Python result, tensors as traced
         self.output_leaves = output_leaves  # per result leaf: ("tensor", i) / ("op",) / ("value", v)
+        self.func_attr = func_attr        # the call's `f` (a NameAttrList)
+        self.stateful = stateful          # StatefulPartitionedCall, else PartitionedCall
+        self.accessed_variables = accessed_variables  # trainable variables the body reads
 
 
 def _is_tensor_like(value) -> bool:
@@ -222,11 +225,8 @@ class Function:
             else:  # tensors, variables (read) and Python values (constants), as _call_and_record made them
                 output_leaves.append(("tensor", i))
                 i += 1
-        trace = _Trace(body, result, output_leaves)
-        trace.func_attr = attr_value_pb2.NameAttrList(name=fn_name)
-        trace.stateful = cf._stateful([body])
-        trace.accessed_variables = list(accessed.variables.values())
-        return trace
+        return _Trace(body, result, output_leaves, attr_value_pb2.NameAttrList(name=fn_name), cf._stateful([body]),
+                      list(accessed.variables.values()))
 
     def _call_python(self, call_args: dict):
         signature = inspect.signature(self._python_function)
