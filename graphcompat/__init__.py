@@ -110,6 +110,10 @@ from graphcompat.template import make_template  # noqa: F401
 
 # --- (importer) resource variables: tf.gather of one is its sparse_read (tf.assign & co. dispatch in state_ops)
 from graphcompat.ops.resource_variable_ops import gather, gradients  # noqa: F401,E402
+# --- TF 2's tf.GradientTape in graph mode (on tf.gradients)
+from graphcompat.backprop import GradientTape  # noqa: F401,E402
+# --- TF 2's tf.function (PartitionedCall / StatefulPartitionedCall of a library function) and tf.Module
+from graphcompat.def_function import Module, function  # noqa: F401,E402
 from graphcompat.variables import (ResourceVariable, disable_resource_variables,  # noqa: F401,E402
                                    enable_resource_variables, resource_variables_enabled)
 # --- (end importer) --------------------------------------------------------------------------------

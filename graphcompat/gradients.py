@@ -46,14 +46,16 @@ NON_DIFFERENTIABLE_INPUTS = {"Zeta": (0,), "Polygamma": (0,), "Betainc": (0, 1),
                              "ScaleAndTranslate": (2, 3)}
 # Op types TF has no gradient for: tf.gradients through one raises TF's LookupError. Not those whose TF
 # API is a differentiable composite while graphcompat records the op itself (tf.linalg.expm, tf.linspace),
-# nor graphcompat's own function calls (second-order gradients run through SymbolicGradient).
-NO_GRADIENT = _tf_op_types.NO_GRADIENT - {"MatrixExponential", "SymbolicGradient", "_Arg"}
+# nor function calls (second-order gradients run through SymbolicGradient; TF differentiates a tf.function's
+# PartitionedCall through its body, as graphcompat does).
+NO_GRADIENT = _tf_op_types.NO_GRADIENT - {"MatrixExponential", "SymbolicGradient", "_Arg", "PartitionedCall",
+                                          "StatefulPartitionedCall"}
 _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
 # The ops whose bodies may read a resource variable that is an x (its handle is one of their inputs: a
 # capture, or an argument of a gradient's forward function): the gradient reaches them from the handle and
 # differentiates the variable's value through them (SymbolicGradient: a gradient of such a gradient).
 VARIABLE_READING_CALLERS = frozenset({"While", "StatelessWhile", "If", "StatelessIf", "Case", "StatelessCase",
-                                      "SymbolicGradient"})
+                                      "SymbolicGradient", "PartitionedCall", "StatefulPartitionedCall"})
 
 
 def stop_gradient(input, name: Optional[str] = None) -> _ops.Tensor:  # noqa: A002 (TF's name)

@@ -575,8 +575,11 @@ class ResourceVariable(Variable):
 
     # --- reads --------------------------------------------------------------------------------
     def value(self) -> _ops.Tensor:
-        """A new ReadVariableOp of the variable in the current name scope."""
+        """A new ReadVariableOp of the variable in the current name scope (a recording GradientTape
+        watches the variable)."""
         from graphcompat.ops import resource_variable_ops as rv
+        from graphcompat.backprop import variable_accessed
+        variable_accessed(self)
         return rv.read_variable_op(self._handle, self._dtype)
 
     def read_value(self) -> _ops.Tensor:
@@ -589,6 +592,8 @@ class ResourceVariable(Variable):
     def sparse_read(self, indices, name: Optional[str] = None) -> _ops.Tensor:
         """Rows `indices` of the variable: one ResourceGather (its gradient is an IndexedSlices)."""
         from graphcompat.ops import resource_variable_ops as rv
+        from graphcompat.backprop import variable_accessed
+        variable_accessed(self)
         with _ops.name_scope("Gather" if name is None else name) as scope:
             return rv.resource_gather(self._handle, indices, self._dtype, name=scope)
 

@@ -91,3 +91,8 @@ def exception_type_from_error_code(error_code: int):
 
 def error_code_from_exception_type(cls) -> int:
     return cls(None, None, "").error_code
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """TF's `tf.errors.OperatorNotAllowedInGraphError`: a Python operator (`bool` of a tensor) that a
+    tf.function traced without autograph cannot turn into graph ops."""

@@ -528,6 +528,8 @@ class _BodyRewriter:
         if op in ("PartitionedCall", "StatefulPartitionedCall") and not any(kinds) \
                 and not self.conv._needs_copy(nd.attr["f"].func.name):
             return None
+        if op in ("PartitionedCall", "StatefulPartitionedCall"):
+            return self._call(nd, data, kinds)
         what = "TensorArray" if any(k in (TA_HANDLE,) + _LISTS for k in kinds) else "resource variable"
         raise NotImplementedError(f"graphcompat cannot export TF's gradient through {op} '{nd.name}' on a "
                                   f"{what} inside a loop or cond that tf.gradients differentiates")
@@ -616,6 +618,23 @@ class _BodyRewriter:
             attrs["branches"] = _attr()
             for name, _ in converted:
                 attrs["branches"].list.func.add().name = name
+        new = self._replace(nd, nd.op, data, attrs, {})
+        for k, kind in enumerate(out_kinds):
+            if kind is not None:
+                self.kind[f"{nd.name}:output:{k}"] = kind
+        return new
+
+    def _call(self, nd, data: list, kinds: list):
+        """A tf.function call (graphcompat/def_function.py) that takes TensorArrays or resource variables:
+        a call of the callee's value-semantics copy, as a cond's branches."""
+        name, out_kinds = self.conv.convert_callee(nd.attr["f"].func.name, kinds)
+        attrs = dict(nd.attr)
+        attrs["Tin"] = _attr()
+        attrs["Tin"].list.type.extend(_type_of_kind(k, t) for k, t in zip(kinds, nd.attr["Tin"].list.type))
+        attrs["Tout"] = _attr()
+        attrs["Tout"].list.type.extend(_type_of_kind(k, t) for k, t in zip(out_kinds, nd.attr["Tout"].list.type))
+        attrs["f"] = _attr()
+        attrs["f"].func.name = name
         new = self._replace(nd, nd.op, data, attrs, {})
         for k, kind in enumerate(out_kinds):
             if kind is not None:

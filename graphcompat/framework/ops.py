@@ -140,6 +140,8 @@ class Tensor:
                         "To iterate over this tensor use tf.map_fn.")
 
     def __bool__(self):
+        if _FUNCTION_TRACING.autograph is not None:
+            _refuse_bool_in_function()
         raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is not None:` "
                         "instead of `if t:` to test if a tensor is defined, and use TensorFlow ops such "
                         "as tf.cond to execute subgraphs conditioned on the value of a tensor.")
@@ -840,6 +842,31 @@ def _render_html(element):
 # ------------------------------------------------------------------------------------------------
 # Default graph stack (thread-local, as TF's)
 # ------------------------------------------------------------------------------------------------
+class _FunctionTracing(threading.local):
+    """Whether a tf.function body is being traced (graphcompat/def_function.py): None outside one, else its
+    `autograph` argument, which decides what a Python `bool` of a tensor raises."""
+    autograph: Optional[bool] = None
+
+
+_FUNCTION_TRACING = _FunctionTracing()
+
+
+def _refuse_bool_in_function():
+    if _FUNCTION_TRACING.autograph:
+        raise NotImplementedError(
+            "tf.autograph: a tf.function that uses a tensor as a Python bool (Python control flow on tensors) "
+            "needs AutoGraph's conversion to tf.cond / tf.while_loop, which graphcompat does not do; use tf.cond / "
+            "tf.while_loop in the function")
+    from graphcompat.framework.errors import OperatorNotAllowedInGraphError
+    raise OperatorNotAllowedInGraphError(
+        "Using a symbolic `tf.Tensor` as a Python `bool` is not allowed. You can attempt the following resolutions "
+        "to the problem: If you are running in Graph mode, use Eager execution mode or decorate this function with "
+        "@tf.function. If you are using AutoGraph, you can try decorating this function with @tf.function. If that "
+        "does not work, then you may be using an unsupported feature or your source code may not be visible to "
+        "AutoGraph. See https://github.com/tensorflow/tensorflow/blob/master/tensorflow/python/autograph/g3doc/"
+        "reference/limitations.md#access-to-source-code for more information.")
+
+
 class _DefaultStacks(threading.local):
     def __init__(self):
         self.graphs: list[Graph] = []

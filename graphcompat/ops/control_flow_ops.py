@@ -123,7 +123,7 @@ defop("Case", "branch_index: int32, input: *Tin -> output: *Tout")
 defop("StatelessCase", "branch_index: int32, input: *Tin -> output: *Tout")
 defop("While", "input: *T -> output: *T")
 defop("StatelessWhile", "input: *T -> output: *T")
-_STATEFUL_CONTROL_FLOW = {"If", "While", "Case"}
+_STATEFUL_CONTROL_FLOW = {"If", "While", "Case", "StatefulPartitionedCall"}
 
 
 def _stateful(fns) -> bool:

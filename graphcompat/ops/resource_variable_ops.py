@@ -230,12 +230,15 @@ def gather(params, indices, validate_indices=None, name: Optional[str] = None, a
 # ------------------------------------------------------------------------------------------------
 # Gradients with respect to resource variables
 # ------------------------------------------------------------------------------------------------
-def _sources(handle: _ops.Tensor, inside: set) -> list:
+def _sources(handle: _ops.Tensor, inside: set, reads=None) -> list:
     """The tensors through which a resource variable's value enters the graph's top level: its reads,
-    and the rows its ResourceGathers produce (with their indices)."""
+    and the rows its ResourceGathers produce (with their indices); only the reads in `reads` when given
+    (a GradientTape differentiates the reads it recorded)."""
     out = []
     for op in handle.consumers():
         if op in inside:  # a read in a while_loop/cond body: differentiated through its control-flow op
+            continue
+        if reads is not None and op not in reads:
             continue
         if op.type == "ReadVariableOp":
             out.append((op.outputs[0], None))
@@ -245,7 +248,14 @@ def _sources(handle: _ops.Tensor, inside: set) -> list:
 
 
 def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
-    """`tf.gradients` that also accepts resource variables (or their handles) among `xs`, as TF does.
+    """`tf.gradients` that also accepts resource variables (or their handles) among `xs`, as TF does:
+    `gradients_through_reads` of every top-level read."""
+    return gradients_through_reads(ys, xs, grad_ys, name, kwargs)
+
+
+def gradients_through_reads(ys, xs, grad_ys, name: str, kwargs: dict, reads=None) -> list:
+    """`tf.gradients(ys, xs, grad_ys, name, **kwargs)` with resource variables among `xs`; a variable's
+    value is differentiated through its reads in `reads` only, when given (tf.GradientTape's recorded ops).
 
     A resource variable's gradient is the sum of the gradients of its reads: each top-level ReadVariableOp
     output and each ResourceGather's rows (an IndexedSlices, so embedding updates stay sparse) are passed
@@ -264,7 +274,7 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
             if inside is None:
                 from graphcompat.framework import function_library
                 inside = function_library.body_ops(handle.graph)
-            sources = _sources(handle, inside)
+            sources = _sources(handle, inside, reads)
             spans.append((len(expanded), sources, handle))
             expanded.extend(t for t, _ in sources)
         else:
@@ -287,7 +297,7 @@ def gradients(ys, xs, grad_ys=None, name: str = "gradients", **kwargs) -> list:
                                **_gradients_of_kwargs(kwargs)) if regrouped else []
     out = []
     graph = _ops.get_default_graph() if not regrouped else regrouped[0].graph
-    with graph.as_default(), _ops.name_scope(name + "/" if name else None):
+    with graph.as_default(), _ops.name_scope((name if name.endswith("/") else name + "/") if name else None):
         for start, (_, sources, handle) in zip(starts, spans):
             if sources is None:
                 out.append(grads[start])

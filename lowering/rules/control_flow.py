@@ -728,3 +728,22 @@ def _while_host(ctx, cond_g, body_g, env, counter, max_iter, vs):
 @lowers("_LoopVar")
 def _loop_var(**_):  # bound through the env by the While lowering; never run as a step
     raise AssertionError("a loop variable was evaluated outside its While op")
+
+
+# ------------------------------------------------------------------------------------------------
+# Function calls (tf.function)
+# ------------------------------------------------------------------------------------------------
+def _call_needs_host(op) -> bool:
+    return _body_needs_host(_function(op, "f"))
+
+
+@lowers("PartitionedCall", "StatefulPartitionedCall", context=True, host=_call_needs_host)
+@_static_shapes_required
+def partitioned_call(ctx: RunContext, op, *inputs):
+    """A tf.function call (graphcompat/def_function.py): its body runs inline in the caller's context, as TF's
+    runtime inlines the call, so the body's variable writes and checks are the caller's; its inputs are
+    the body's parameters, then the outer tensors it captures."""
+    fn = _function(op, "f")
+    n = len(fn.params)
+    env = _captured_env(ctx, op._inputs[n:], inputs[n:])
+    return _result([ctx.deref(v) for v in _run(fn, ctx, env, inputs[:n])])
