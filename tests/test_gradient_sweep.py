@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests import _grad_sweep
+from tests import _grad_sweep, _op_oracle, oracle
 
 pytestmark = pytest.mark.oracle
 
@@ -499,6 +499,81 @@ LINALG_CASES = [
 
 
 # ---------------------------------------------------------------------------------------------------------
+# sparse ops (gradients for a SparseTensor's values and the dense operand) and variables' IndexedSlices
+# ---------------------------------------------------------------------------------------------------------
+SP_IDX = np.array([[0, 1], [1, 0], [1, 2], [2, 3]], np.int64)
+
+
+def _sp(tf, values, shape=(3, 4)):
+    return tf.SparseTensor(SP_IDX, values, shape)
+
+
+SPARSE_CASES = [
+    ("sparse_dense_matmul", lambda tf, v, b: tf.sparse_tensor_dense_matmul(_sp(tf, v), b), [_r(4), _r(4, 2)], 1e-5),
+    ("sparse_dense_matmul_adjoint", lambda tf, v, b: tf.sparse_tensor_dense_matmul(_sp(tf, v), b, adjoint_a=True,
+                                                                                    adjoint_b=True),
+     [_r(4), _r(2, 3)], 1e-5),
+    ("sparse_add_dense", lambda tf, v, d: tf.sparse_add(d, _sp(tf, v)), [_r(4), _r(3, 4)], 1e-6),
+    ("sparse_reduce_sum", lambda tf, v: tf.sparse_reduce_sum(_sp(tf, v), 1), [_r(4)], 1e-6),
+    ("sparse_softmax", lambda tf, v: tf.sparse_softmax(_sp(tf, v)).values, [_r(4)], 1e-5),
+    ("sparse_to_dense", lambda tf, v: tf.sparse_tensor_to_dense(_sp(tf, v)), [_r(4)], 1e-6),
+    ("sparse_dense_cwise", lambda tf, v, d: [(_sp(tf, v) * d).values, (_sp(tf, v) / (d + 3.0)).values],
+     [_r(4), _r(3, 4)], 1e-5),
+    ("sparse_reorder_slice", lambda tf, v: tf.sparse_slice(tf.sparse_reorder(
+        tf.SparseTensor(SP_IDX[::-1].copy(), v, [3, 4])), [1, 0], [2, 4]).values, [_r(4)], 1e-6),
+    ("sparse_fill_empty_rows", lambda tf, v: tf.sparse_fill_empty_rows(
+        tf.SparseTensor([[0, 0], [2, 1]], v, [4, 2]), 5.0)[0].values, [_r(2)], 1e-6),
+    ("sparse_matmul", lambda tf, a, b: tf.matmul(a, b, a_is_sparse=True), [_r(3, 4), _r(4, 2)], 1e-5),
+    ("unsorted_segment_prod", lambda tf, x: tf.unsorted_segment_prod(x, [0, 1, 0], 3), [A], 1e-5),
+    ("scatter_nd_3d", lambda tf, u: tf.scatter_nd([[0, 1], [2, 0]], u, [3, 2, 4]), [_r(2, 4)], 1e-6),
+    ("matrix_diag_v3_k", lambda tf, d: tf.linalg.diag(d, k=(-1, 0), num_rows=3, num_cols=4), [_r(2, 3)], 1e-6),
+    ("batch_norm_global_normalization", lambda tf, x, m, v, b, g: tf.nn.batch_norm_with_global_normalization(
+        x, m, v, b, g, 1e-3, True), [IMG, _r(3), np.abs(_r(3)) + 0.5, _r(3), _r(3)], 1e-4),
+    ("lrn_beta_one", lambda tf, x: tf.nn.lrn(x, 3, 2.0, 0.1, 1.0), [_r(1, 2, 2, 8)], 1e-4),
+    ("fractional_avg_pool_deterministic", lambda tf, x: tf.nn.fractional_avg_pool(
+        x, [1.0, 1.44, 1.73, 1.0], deterministic=True, seed=1, seed2=2)[0], [_r(1, 6, 6, 2)], 1e-5),
+]
+
+
+def test_sparse_maximum_gradient_raises_as_tf():
+    def build(tf):
+        a = tf.SparseTensor(SP_IDX, tf.placeholder_with_default(_r(4), [4]), [3, 4])
+        return tf.gradients(tf.sparse_maximum(a, a).values, a.values)
+    for lib in (oracle.tf1(), graphcompat_module()):
+        # TF's gradient function takes one gradient for the op's two outputs: its call fails first
+        with lib.Graph().as_default(), pytest.raises(TypeError, match=r"^_SparseSparseMaximumGrad\(\) takes 2 "):
+            build(lib)
+
+
+def _variable_gathers(tf):
+    v = tf.get_variable("table", initializer=tf.constant(np.arange(12, dtype=F32).reshape(4, 3)), use_resource=True)
+    r = tf.get_variable("ref_table", initializer=tf.constant(np.arange(8, dtype=F32).reshape(4, 2)),
+                        use_resource=False)
+    loss = tf.reduce_sum(tf.gather(v, [3, 1, 3]) * [[1.0], [2.0], [3.0]]) + \
+        tf.reduce_sum(tf.nn.embedding_lookup(r, [[0, 0], [2, 1]]) * 0.5)
+    grads = tf.gradients(loss, [v, r])
+    kinds = [type(g).__name__ for g in grads]
+    return kinds, [grads[0].values, grads[0].indices, grads[0].dense_shape, grads[1].values, grads[1].indices,
+                   grads[1].dense_shape]
+
+
+def test_variable_gathers_give_indexed_slices_as_tf():
+    v1 = oracle.tf1()
+    assert _variable_gathers_run(graphcompat_module())[0] == _variable_gathers_run(v1)[0] == ["IndexedSlices"] * 2
+    _op_oracle.compare(lambda tf: _variable_gathers(tf)[1], tol=1e-6, runs=2)
+
+
+def graphcompat_module():
+    import graphcompat
+    return graphcompat
+
+
+def _variable_gathers_run(tf):
+    with tf.Graph().as_default():
+        return _variable_gathers(tf)
+
+
+# ---------------------------------------------------------------------------------------------------------
 # control flow
 # ---------------------------------------------------------------------------------------------------------
 def _while_power(tf, x, w, maximum_iterations=None):
@@ -552,7 +627,10 @@ SECOND_ORDER_CASES = [
     ("max_pool", lambda tf, x: tf.nn.max_pool(x, [1, 2, 2, 1], [1, 2, 2, 1], "VALID") ** 2, [IMG_TIES], 1e-4),
     ("avg_pool", lambda tf, x: tf.nn.avg_pool(x, [1, 2, 2, 1], [1, 1, 1, 1], "VALID") ** 2, [IMG], 1e-4),
     ("reduce_max_ties", lambda tf, x: tf.reduce_max(x * x, 1), [RED_X], 1e-4),
-    ("reduce_prod_no_zeros", lambda tf, x: tf.reduce_prod(x, 1), [np.abs(RED_X) + 0.5], 1e-4),
+    # TF's ProdGrad goes through CumprodGrad, whose div_no_nan gives 0 at zeros in the second order
+    ("reduce_prod", lambda tf, x: tf.reduce_prod(x, 1), [RED_X], 1e-4),
+    ("reduce_prod_axis0_keepdims", lambda tf, x: tf.reduce_prod(x, 0, keepdims=True), [RED_X], 1e-4),
+    ("reduce_prod_all_float64", lambda tf, x: tf.reduce_prod(x), [RED_X[:2].astype(F64) + 0.5], 1e-8),
     ("logsumexp_mean", lambda tf, x: [tf.reduce_logsumexp(x, 1), tf.reduce_mean(x * x, 0)], [LOGITS], 1e-4),
     ("l2_loss_bias_add", lambda tf, x, b: tf.nn.l2_loss(tf.nn.bias_add(x, b)) * tf.reduce_sum(x), [A, _r(4)], 1e-4),
     ("fused_batch_norm", lambda tf, x, s, o: tf.nn.fused_batch_norm(x, s, o, epsilon=1e-3)[0] ** 2,
@@ -572,7 +650,7 @@ RANDOM_CASES = [
 
 FAMILIES = {
     "unary": UNARY_CASES, "binary": BINARY_CASES, "reduction": REDUCTION_CASES, "array": ARRAY_CASES,
-    "nn": NN_CASES, "linalg": LINALG_CASES, "control": CONTROL_CASES,
+    "nn": NN_CASES, "linalg": LINALG_CASES, "control": CONTROL_CASES, "sparse": SPARSE_CASES,
 }
 
 
@@ -583,6 +661,7 @@ REGRESSIONS = {
     "bessel_j0_float64_0", "bessel_j1_float32_0", "clip_by_value_float32_0", "maximum_special", "minimum_special",
     "polygamma", "nextafter_3x4_4", "max_all_False", "max_nan", "min_1_True", "max_pool_with_argmax",
     "fused_batch_norm_all_outputs", "self_adjoint_eig", "self_adjoint_eigvals", "embedding_lookup_two_params",
+    "sparse_fill_empty_rows", "sparse_reorder_slice",
 }
 
 
@@ -607,7 +686,8 @@ def test_random_op_gradients_match_tf():
     _grad_sweep.check_family(RANDOM_CASES, runs=1)
 
 
-SECOND_ORDER_REGRESSIONS = {"softmax_xent", "fused_batch_norm", "reduce_max_ties", "relu_float32", "elu_float64"}
+SECOND_ORDER_REGRESSIONS = {"softmax_xent", "fused_batch_norm", "reduce_max_ties", "relu_float32", "elu_float64",
+                            "reduce_prod", "reduce_prod_axis0_keepdims"}
 
 
 def test_second_order_gradients_that_differed_match_tf():

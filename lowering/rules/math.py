@@ -558,8 +558,40 @@ def _reduce(np_fn, jnp_fn, identity=None):
             return np.asarray(np_fn(wide, axis=_axes(x, idx), keepdims=keep_dims, **extra)).astype(x.dtype)
         if jnp_fn in (jnp.max, jnp.min) and jnp.issubdtype(jnp.result_type(x), jnp.floating):
             return differentiable(_extreme)(jnp.asarray(x), jnp_fn, _axes(x, idx), keep_dims, extra["initial"])
+        if jnp_fn is jnp.prod and jnp.issubdtype(jnp.result_type(x), jnp.floating):
+            return _prod_tf_gradient(jnp.asarray(x), tuple(_axes(x, idx)), keep_dims)
         return jnp_fn(x, axis=_axes(x, idx), keepdims=keep_dims, **extra).astype(jnp.result_type(x))
     return rule
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def _prod_tf_gradient(x, axes: tuple, keep_dims: bool):
+    return jnp.prod(x, axis=axes, keepdims=keep_dims)
+
+
+def _prod_forward(x, axes, keep_dims):
+    return _prod_tf_gradient(x, axes, keep_dims), x
+
+
+def _prod_backward(axes, keep_dims, x, grad):
+    """TF's ProdGrad: the product of the others as exclusive cumprods from both ends of the reduced axes
+    (exact with zeros), through TF's CumprodGrad, so a second-order gradient is TF's (0 at zeros, where
+    TF's div_no_nan stands in for the derivative)."""
+    rank = x.ndim
+    reduced = [a % rank for a in axes]
+    other = [a for a in range(rank) if a not in reduced]
+    perm = reduced + other
+    permuted = jnp.transpose(x, perm)
+    reduced_num = int(np.prod([x.shape[a] for a in reduced], dtype=np.int64))
+    other_num = int(np.prod([x.shape[a] for a in other], dtype=np.int64))
+    flat = permuted.reshape(reduced_num, other_num)
+    others = _cumprod_tf_gradient(flat, 0, True, False) * _cumprod_tf_gradient(flat, 0, True, True)
+    others = jnp.transpose(others.reshape(permuted.shape), np.argsort(perm))
+    grad = grad if keep_dims else jnp.expand_dims(grad, reduced)
+    return (jnp.broadcast_to(grad, x.shape) * others,)
+
+
+_prod_tf_gradient.defvjp(_prod_forward, _prod_backward)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3, 4))
