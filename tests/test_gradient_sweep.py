@@ -593,6 +593,12 @@ CONTROL_CASES = [
                                                                              lambda: tf.square(x))],
                                    default=lambda: -x), [A], 1e-5),
     ("while_loop", _while_power, [_r(3), _r(3)], 1e-5),
+    # a loop without maximum_iterations inside a cond (its gradient's re-trace raised NeedsObservedRun)
+    ("cond_while_loop", lambda tf, x: tf.cond(tf.reduce_sum(x) > -1e3, lambda: _while_power(tf, x, x), lambda: x),
+     [_r(3)], 1e-5),
+    ("switch_case_while_loop", lambda tf, x: tf.switch_case(tf.constant(1) + tf.cast(tf.reduce_sum(x) * 0.0, tf.int32),
+                                                            [lambda: x * 2.0, lambda: _while_power(tf, x, x * 0.5)]),
+     [_r(3)], 1e-5),
     ("while_loop_max_iterations", lambda tf, x: tf.while_loop(lambda a: tf.reduce_sum(a) < 1e6, lambda a: a * 1.5 + x,
                                                               [x], maximum_iterations=4), [np.abs(_r(3)) + 0.1], 1e-5),
     ("map_fn", lambda tf, x: tf.map_fn(lambda r: tf.reduce_sum(tf.tanh(r) * r), x), [A], 1e-5),
@@ -639,7 +645,7 @@ SECOND_ORDER_CASES = [
     ("cumsum_cumprod", lambda tf, x: [tf.cumsum(x * x, 1), tf.cumprod(x, 1)], [A], 1e-4),
     ("matrix_inverse", lambda tf, x: tf.matrix_inverse(x), [SQ.astype(F64)], 1e-8),
     ("cholesky", lambda tf, x: tf.cholesky(x), [_spd(3, F64)], 1e-8),
-    ("cond_while", lambda tf, x: tf.cond(tf.reduce_sum(x) > -1e3, lambda: _while_power(tf, x, x, 3), lambda: x),
+    ("cond_while", lambda tf, x: tf.cond(tf.reduce_sum(x) > -1e3, lambda: _while_power(tf, x, x), lambda: x),
      [_r(3)], 1e-4),
 ]
 
@@ -661,7 +667,7 @@ REGRESSIONS = {
     "bessel_j0_float64_0", "bessel_j1_float32_0", "clip_by_value_float32_0", "maximum_special", "minimum_special",
     "polygamma", "nextafter_3x4_4", "max_all_False", "max_nan", "min_1_True", "max_pool_with_argmax",
     "fused_batch_norm_all_outputs", "self_adjoint_eig", "self_adjoint_eigvals", "embedding_lookup_two_params",
-    "sparse_fill_empty_rows", "sparse_reorder_slice",
+    "sparse_fill_empty_rows", "sparse_reorder_slice", "cond_while_loop", "switch_case_while_loop",
 }
 
 
@@ -673,7 +679,11 @@ def _regression_cases():
 
 
 def test_gradients_that_differed_match_tf():
-    _grad_sweep.check_family(_regression_cases())
+    # the loops in a graph of their own: a plan mixing host (sparse) ops and differentiated loops takes the
+    # executor minutes to stage (reported to the lead)
+    cases = _regression_cases()
+    _grad_sweep.check_family([c for c in cases if "while" not in c[0]])
+    _grad_sweep.check_family([c for c in cases if "while" in c[0]])
 
 
 @pytest.mark.slow
