@@ -50,6 +50,12 @@ NON_DIFFERENTIABLE_INPUTS = {"Zeta": (0,), "Polygamma": (0,), "Betainc": (0, 1),
 # PartitionedCall through its body, as graphcompat does).
 NO_GRADIENT = _tf_op_types.NO_GRADIENT - {"MatrixExponential", "SymbolicGradient", "_Arg", "PartitionedCall",
                                           "StatefulPartitionedCall"}
+# Op types whose registered TF gradient function cannot run (sparse_grad.py): tf.gradients through one raises
+# what TF's raises while the graph is built. SparseSparseMaximum/Minimum's functions take one gradient where
+# the op has two outputs, so TF fails calling them before their own NotImplementedError.
+GRADIENT_RAISES = {
+    kind: (TypeError, f"_{kind}Grad() takes 2 positional arguments but 3 were given")
+    for kind in ("SparseSparseMaximum", "SparseSparseMinimum")}
 _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
 # The ops whose bodies may read a resource variable that is an x (its handle is one of their inputs: a
 # capture, or an argument of a gradient's forward function): the gradient reaches them from the handle and
@@ -276,6 +282,9 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
             override = gradient_override(op)
             if override is None and op.type in NO_GRADIENT:
                 raise missing_gradient_error(op)
+            if override is None and op.type in GRADIENT_RAISES:
+                error, text = GRADIENT_RAISES[op.type]
+                raise error(text)
             if override is not None:
                 if override.kind == "missing":
                     raise missing_gradient_error(op)

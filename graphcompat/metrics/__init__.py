@@ -276,8 +276,6 @@ def auc(labels, predictions, weights=None, num_thresholds: int = 200, metrics_co
         raise ValueError(f"Invalid summation_method: {summation_method}")
     if curve not in ("ROC", "PR"):
         raise ValueError(f"Curve must be either ROC or PR. Curve {curve} is unknown.")
-    if summation_method == "careful_interpolation" and curve == "PR":
-        raise NotImplementedError("tf.metrics.auc(curve='PR', summation_method='careful_interpolation')")
     with _vs.variable_scope(name, "auc", (labels, predictions, weights)):
         if thresholds is not None:
             thresholds = sorted(thresholds)
@@ -290,7 +288,27 @@ def auc(labels, predictions, weights=None, num_thresholds: int = 200, metrics_co
         values, update_ops = _thresholds_matrix(labels, predictions, thresholds, weights)
         epsilon = 1.0e-6
 
+        def interpolate_pr_auc(tp, fp, fn):
+            """TF's closed form of the area under the PR curve with precision interpolated along P = TP + FP
+            (Davis et al., 2006) between successive thresholds; TF names it `interpolate_pr_auc` whatever
+            the caller's name."""
+            n = num_thresholds
+            dtp = tp[:n - 1] - tp[1:]
+            p = tp + fp
+            prec_slope = _math.divide_no_nan(dtp, _math.maximum(p[:n - 1] - p[1:], 0), name="prec_slope")
+            intercept = tp[1:] - _math.multiply(prec_slope, p[1:])
+            safe_p_ratio = _deps.where(
+                _math.logical_and(p[:n - 1] > 0, p[1:] > 0),
+                _math.divide_no_nan(p[:n - 1], _math.maximum(p[1:], 0), name="recall_relative_ratio"),
+                _array.ones_like(p[1:]))
+            return _math.reduce_sum(
+                _math.divide_no_nan(prec_slope * (dtp + intercept * _math.log(safe_p_ratio)),
+                                 _math.maximum(tp[1:] + fn[1:], 0), name="pr_auc_increment"),
+                name="interpolate_pr_auc")
+
         def compute_auc(tp, fn, tn, fp, name):
+            if curve == "PR" and summation_method == "careful_interpolation":
+                return interpolate_pr_auc(tp, fp, fn)
             rec = _math.divide(tp + epsilon, tp + fn + epsilon)
             if curve == "ROC":
                 x = _math.divide(fp, fp + tn + epsilon)

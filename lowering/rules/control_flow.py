@@ -223,6 +223,15 @@ def _concrete(ctx: RunContext, *values) -> bool:
     return not any(isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves(values))
 
 
+def _primal_selector(ctx: RunContext, selector):
+    """The concrete value of a cond/case selector in an op-by-op run whose captured values a gradient's eager
+    linearization traces (the selector itself is concrete, or a tracer with a concrete primal); None under jit."""
+    if ctx.traced:
+        return None
+    primal = jax.lax.stop_gradient(selector) if isinstance(selector, jax.core.Tracer) else selector
+    return None if isinstance(primal, jax.core.Tracer) else np.asarray(primal)
+
+
 def _record(ctx: RunContext, fn) -> None:
     """Registers the state keys and checks of a subgraph that did not run in this op-by-op run (the
     untaken branch, a body that ran zero times), so the plan compiled later carries and checks them."""
@@ -393,6 +402,12 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
                 if j != k:
                     _record(ctx, lambda child, g=other: _run(g, child, env))
         return outs
+    known = _primal_selector(ctx, selector)
+    if known is not None:
+        # A gradient's re-trace in an op-by-op run (jax.vjp linearizes eagerly, the selector's primal is
+        # concrete): TF's gradient goes through the taken branch only, and running it eagerly lets a loop in
+        # it count its iterations (a while_loop without maximum_iterations needs that count to be reversed).
+        return _result([ctx.deref(v) for v in _run(branches[taken(known)], ctx, env)])
     out_dtypes = _value_dtypes(op.attrs["Tout"])
 
     lists: dict = {}   # output index -> (capacity, size bound, same): lists the branches leave different

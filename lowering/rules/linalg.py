@@ -376,7 +376,11 @@ def svd(x, *, compute_uv=True, full_matrices=False, **_):
 @lowers("SelfAdjointEigV2")
 def eigh(x, *, compute_v=True, **_):
     _square_matrices(x)
-    e, v = jnp.linalg.eigh(x)
+    # TF's kernel reads the lower triangle only, and its gradient is lower-triangular (tril(G + G^H) with the
+    # diagonal halved): both follow from eigh of the Hermitian matrix the lower triangle defines.
+    x = jnp.asarray(x)
+    x = jnp.tril(x) + _adjoint(jnp.tril(x, -1))
+    e, v = jnp.linalg.eigh(x, symmetrize_input=False)
     e = e.astype(jnp.result_type(x))
     return (e, v) if compute_v else (e, jnp.zeros((0,), jnp.result_type(x)))
 

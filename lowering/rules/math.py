@@ -93,8 +93,13 @@ def _reciprocal(x):
     return (jnp.ones((), jnp.result_type(x)) / x).astype(jnp.result_type(x))
 
 
-def _rsqrt(x):
+def _rsqrt_primal(x):
     return lax.rsqrt(jnp.asarray(x))
+
+
+def _rsqrt(x):
+    # TF's RsqrtGrad from the output, -0.5 * y^3: -inf * dy at x = -0.0 (jax's -0.5 * x^-1.5 is +inf there)
+    return with_tf_slope(_rsqrt_primal, lambda x, y: np.asarray(-0.5, y.dtype) * (y * y) * y)(jnp.asarray(x))
 
 
 def _pow(x, y):
@@ -193,13 +198,31 @@ def _maximum(x, y):
     # TF's gradient goes to x where x >= y (jnp.maximum splits ties 50/50); NaNs propagate as in TF.
     if not jnp.issubdtype(jnp.result_type(x), jnp.inexact):
         return jnp.maximum(x, y)
-    return jnp.where((x >= y) | jnp.isnan(x), x, y)
+    return differentiable(_maximum_inexact)(*jnp.broadcast_arrays(jnp.asarray(x), jnp.asarray(y)))
 
 
 def _minimum(x, y):
     if not jnp.issubdtype(jnp.result_type(x), jnp.inexact):
         return jnp.minimum(x, y)
+    return differentiable(_minimum_inexact)(*jnp.broadcast_arrays(jnp.asarray(x), jnp.asarray(y)))
+
+
+@jax.custom_jvp
+def _maximum_inexact(x, y):
+    return jnp.where((x >= y) | jnp.isnan(x), x, y)
+
+
+@jax.custom_jvp
+def _minimum_inexact(x, y):
     return jnp.where((x <= y) | jnp.isnan(x), x, y)
+
+
+# TF's _MaximumGrad/_MinimumGrad route dz by the mask x >= y (x <= y): a NaN x, which the forward passes
+# through, gets no gradient (it goes to y), as clip_by_value(NaN) gives none to its input.
+_maximum_inexact.defjvp(lambda primals, tangents: (
+    _maximum_inexact(*primals), jnp.where(primals[0] >= primals[1], tangents[0], tangents[1])))
+_minimum_inexact.defjvp(lambda primals, tangents: (
+    _minimum_inexact(*primals), jnp.where(primals[0] <= primals[1], tangents[0], tangents[1])))
 
 
 def _floor_mod(xp):
@@ -263,6 +286,16 @@ def differentiable(fn: "jax.custom_jvp") -> Callable:
     def call(*args):
         return primal(*args) if outside_traces() else fn(*args)
     return call
+
+
+def with_tf_slope(fn: Callable, slope: Callable) -> Callable:
+    """`fn` (one input) differentiated as TF's registered gradient `grad * slope(x, y)` (y = fn(x)) rather
+    than by JAX: TF's gradient functions define values at points where the true derivative is undefined or
+    where JAX's differentiation of the forward formula meets inf * 0 (relu of NaN, elu of inf, bessel_j1 at 0).
+    The slope multiplies the tangent, so a `where` inside it cannot leak NaN from the branch not taken."""
+    wrapped = jax.custom_jvp(fn)
+    wrapped.defjvps(lambda t, y, x: slope(x, y) * t)
+    return differentiable(wrapped)
 
 
 def is_static(*args) -> bool:
@@ -523,8 +556,61 @@ def _reduce(np_fn, jnp_fn, identity=None):
             wide = x.astype(np.float32) if x.dtype.kind == "f" and x.dtype.itemsize < 4 or \
                 x.dtype == jnp.bfloat16 else x
             return np.asarray(np_fn(wide, axis=_axes(x, idx), keepdims=keep_dims, **extra)).astype(x.dtype)
+        if jnp_fn in (jnp.max, jnp.min) and jnp.issubdtype(jnp.result_type(x), jnp.floating):
+            return differentiable(_extreme)(jnp.asarray(x), jnp_fn, _axes(x, idx), keep_dims, extra["initial"])
+        if jnp_fn is jnp.prod and jnp.issubdtype(jnp.result_type(x), jnp.floating):
+            return _prod_tf_gradient(jnp.asarray(x), tuple(_axes(x, idx)), keep_dims)
         return jnp_fn(x, axis=_axes(x, idx), keepdims=keep_dims, **extra).astype(jnp.result_type(x))
     return rule
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(1, 2))
+def _prod_tf_gradient(x, axes: tuple, keep_dims: bool):
+    return jnp.prod(x, axis=axes, keepdims=keep_dims)
+
+
+def _prod_forward(x, axes, keep_dims):
+    return _prod_tf_gradient(x, axes, keep_dims), x
+
+
+def _prod_backward(axes, keep_dims, x, grad):
+    """TF's ProdGrad: the product of the others as exclusive cumprods from both ends of the reduced axes
+    (exact with zeros), through TF's CumprodGrad, so a second-order gradient is TF's (0 at zeros, where
+    TF's div_no_nan stands in for the derivative)."""
+    rank = x.ndim
+    reduced = [a % rank for a in axes]
+    other = [a for a in range(rank) if a not in reduced]
+    perm = reduced + other
+    permuted = jnp.transpose(x, perm)
+    reduced_num = int(np.prod([x.shape[a] for a in reduced], dtype=np.int64))
+    other_num = int(np.prod([x.shape[a] for a in other], dtype=np.int64))
+    flat = permuted.reshape(reduced_num, other_num)
+    others = _cumprod_tf_gradient(flat, 0, True, False) * _cumprod_tf_gradient(flat, 0, True, True)
+    others = jnp.transpose(others.reshape(permuted.shape), np.argsort(perm))
+    grad = grad if keep_dims else jnp.expand_dims(grad, reduced)
+    return (jnp.broadcast_to(grad, x.shape) * others,)
+
+
+_prod_tf_gradient.defvjp(_prod_forward, _prod_backward)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3, 4))
+def _extreme(x, fn, axes, keep_dims, initial):
+    return fn(x, axis=axes, keepdims=keep_dims, initial=initial)
+
+
+@_extreme.defjvp
+def _extreme_jvp(fn, axes, keep_dims, initial, primals, tangents):
+    # TF's _MinOrMaxGrad: the gradient is split evenly among the elements equal to the result; where none
+    # is (a NaN result), 0 / 0 makes it NaN for the whole reduced slice (jax's gives 0 there).
+    (x,), (t,) = primals, tangents
+    y = _extreme(x, fn, axes, keep_dims, initial)
+    y_kept = y if keep_dims else jnp.expand_dims(y, axes)
+    indicators = (x == y_kept).astype(x.dtype)
+    count = jnp.sum(indicators, axis=axes, keepdims=True)
+    # NaN spelled out: XLA turns `convert(mask) * v` into a select, which would make 0 / 0 a 0 under jit
+    share = jnp.where(count > 0, indicators / jnp.maximum(count, 1), jnp.asarray(jnp.nan, x.dtype))
+    return y, jnp.sum(t * share, axis=axes, keepdims=keep_dims)
 
 
 for _op_type, _np_fn, _jnp_fn, _identity in [
@@ -701,6 +787,13 @@ def _mul_no_nan(x, y):
     return jnp.where(y == 0, jnp.zeros((), jnp.result_type(x)), x * y)
 
 
+def _digamma(x):
+    # TF's DigammaGrad is polygamma(1, x): 0 at +inf (jax's derivative of digamma is NaN there)
+    from lowering.rules.math_extra import polygamma_tf
+    return with_tf_slope(jax.scipy.special.digamma,
+                         lambda x, y: polygamma_tf(jnp.ones((), x.dtype), x))(jnp.asarray(x))
+
+
 @jax.custom_jvp
 def _acosh(x):
     return _in_float32_for_halves(jnp.arccosh)(x)
@@ -719,7 +812,7 @@ _asinh.defjvps(lambda t, y, x: t * jnp.reciprocal(jnp.cosh(y)))
 
 for _op_type, _fn in {"Acosh": differentiable(_acosh), "Asinh": differentiable(_asinh), "Atanh": _in_float32_for_halves(jnp.arctanh),
                       "Erfc": jax.scipy.special.erfc, "Lgamma": jax.scipy.special.gammaln,
-                      "Digamma": jax.scipy.special.digamma, "Xlogy": _xlogy, "Xdivy": _xdivy,
+                      "Digamma": _digamma, "Xlogy": _xlogy, "Xdivy": _xdivy,
                       "MulNoNan": _mul_no_nan}.items():
     lowers(_op_type)(_binary_rule(_fn))
 

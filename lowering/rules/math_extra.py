@@ -3,6 +3,7 @@ unravel_index, fixed-width histograms, BroadcastArgs. Dtypes explicit (rules run
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import jax.scipy.special as jss
 import numpy as np
@@ -11,7 +12,7 @@ from jax import lax
 from graphcompat.framework import errors
 from lowering.interpreter import require
 from lowering.registry import lowers
-from lowering.rules.math import check_broadcast, is_static
+from lowering.rules.math import check_broadcast, is_static, with_tf_slope
 
 
 def _np_dtype(dtype) -> np.dtype:
@@ -102,6 +103,11 @@ def _zeta(x, q):
     return jnp.where(x == 1, inf, out)
 
 
+def polygamma_tf(a, x):
+    """TF's Polygamma (Eigen's edges), also the slope of TF's Digamma gradient."""
+    return _polygamma(a, x)
+
+
 def _polygamma(a, x):
     """Eigen's polygamma_impl: NaN unless the order is an integer >= 0; digamma for order 0; else
     (-1)**(n+1) * exp(lgamma(n+1)) * zeta(n+1, x), with zeta's edges above (polygamma(1, inf) is 0)."""
@@ -109,6 +115,25 @@ def _polygamma(a, x):
     value = jnp.power(-jnp.ones((), a.dtype), n1) * jnp.exp(jss.gammaln(n1)) * _zeta(n1, x)
     value = jnp.where(a == 0, jss.digamma(x), value)
     return jnp.where((jnp.floor(a) != a) | (a < 0), jnp.nan, value)
+
+
+@jax.custom_jvp
+def _polygamma_tf_gradient(a, x):
+    return _polygamma(a, x)
+
+
+# TF's PolygammaGrad: polygamma(n + 1, x) for x, None for the order (jax's derivative of the digamma branch
+# that n = 0 selects is NaN through the branch not taken)
+_polygamma_tf_gradient.defjvps(None, lambda t, y, a, x: _polygamma(a + 1, x) * t)
+
+
+@jax.custom_jvp
+def _nextafter(x1, x2):
+    return jnp.nextafter(x1, x2)
+
+
+# TF's NextAfterGrad: ones for x1, zeros for x2 (jax has no derivative of nextafter)
+_nextafter.defjvps(lambda t, y, x1, x2: t, None)
 
 
 def _xlog1py(x, y):
@@ -119,11 +144,36 @@ def _xlog1py(x, y):
 
 # TF registers no gradient for zeta's x and polygamma's order (None): they carry none here either.
 for _op, _fn in {"Igamma": _igamma, "Igammac": _igammac, "Zeta": lambda x, q: _zeta(lax.stop_gradient(x), q),
-                 "Polygamma": lambda a, x: _polygamma(lax.stop_gradient(a), x), "NextAfter": jnp.nextafter}.items():
+                 "Polygamma": lambda a, x: _polygamma_tf_gradient(lax.stop_gradient(a), x),
+                 "NextAfter": lambda x1, x2: _nextafter(*jnp.broadcast_arrays(x1, x2))}.items():
     lowers(_op)(_binary(_fn))
 
-for _op, _fn in {"Erfinv": jss.erfinv, "Ndtri": jss.ndtri, "BesselI0": jss.i0, "BesselI0e": jss.i0e,
-                 "BesselI1": jss.i1, "BesselI1e": jss.i1e}.items():
+def _ndtri(x):
+    # TF's NdtriGrad from the output, sqrt(2 pi) * exp(y^2 / 2): inf at x = 0 and 1 (jax's: 0)
+    return with_tf_slope(jss.ndtri, lambda x, y: np.sqrt(2 * np.pi).astype(y.dtype) * jnp.exp(y * y / 2))(x)
+
+
+# TF's Bessel gradients (math_grad.py), copied where they differ from jax's: jax differentiates i0 to 1 at
+# x = 0 (it is i1(0) = 0); TF sets i1's slope at 0 to 1.0 (its comment calls it correct; the true one is 0.5)
+# and i1e's to 0.5, and keeps NaN at NaN.
+def _bessel_i0(x):
+    return with_tf_slope(jss.i0, lambda x, y: jss.i1(x))(x)
+
+
+def _bessel_i1(x):
+    return with_tf_slope(jss.i1, lambda x, y: jnp.where(x == 0, jnp.ones((), x.dtype),
+                                                        jss.i0(x) - y / jnp.where(x == 0, 1, x)))(x)
+
+
+def _bessel_i1e(x):
+    def slope(x, y):
+        safe = jnp.where(x == 0, jnp.ones((), x.dtype), x)
+        return jnp.where(x == 0, jnp.asarray(0.5, x.dtype), jss.i0e(x) - y * (jnp.sign(x) + 1 / safe))
+    return with_tf_slope(jss.i1e, slope)(x)
+
+
+for _op, _fn in {"Erfinv": jss.erfinv, "Ndtri": _ndtri, "BesselI0": _bessel_i0, "BesselI0e": jss.i0e,
+                 "BesselI1": _bessel_i1, "BesselI1e": _bessel_i1e}.items():
     lowers(_op)(_unary(_fn))
 
 

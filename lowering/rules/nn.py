@@ -18,7 +18,7 @@ from lowering import glibc_float, philox, philox_sampling, sampler_device
 from lowering.interpreter import require
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
-from lowering.rules.math import differentiable
+from lowering.rules.math import differentiable, with_tf_slope
 
 
 # ------------------------------------------------------------------------------------------------
@@ -30,14 +30,27 @@ def relu(x, **_):
     # zero depending on the path); gradient 0 at 0, as TF.
     if not jnp.issubdtype(jnp.result_type(x), jnp.inexact):
         return jax.nn.relu(x)
-    return jnp.where((x > 0) | jnp.isnan(x), x, jnp.zeros((), jnp.result_type(x)))
+    # TF's ReluGrad is dy * (x > 0): 0 at a NaN that the forward lets through
+    return with_tf_slope(_relu_float, lambda x, y: (x > 0).astype(x.dtype))(jnp.asarray(x))
+
+
+def _relu_float(x):
+    return jnp.where((x > 0) | jnp.isnan(x), x, jnp.zeros((), x.dtype))
 
 
 @lowers("Relu6")
 def relu6(x, **_):
     # TF's kernel (cwiseMax(0).cwiseMin(6)) lets a NaN through.
-    clipped = jnp.where(x > 0, jnp.where(x < 6, x, jnp.asarray(6, x.dtype)), jnp.zeros((), x.dtype))
-    return jnp.where(jnp.isnan(x), x, clipped) if jnp.issubdtype(jnp.result_type(x), jnp.inexact) else clipped
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return _relu6_clip(x)
+    # TF's Relu6Grad is dy * (0 < x < 6): 0 at NaN
+    return with_tf_slope(lambda v: jnp.where(jnp.isnan(v), v, _relu6_clip(v)),
+                         lambda v, y: ((v > 0) & (v < 6)).astype(v.dtype))(x)
+
+
+def _relu6_clip(x):
+    return jnp.where(x > 0, jnp.where(x < 6, x, jnp.asarray(6, x.dtype)), jnp.zeros((), x.dtype))
 
 
 def _negative_part(x):
@@ -57,7 +70,9 @@ def _elu(x):
     return jnp.where(x < 0, jnp.exp(_negative_part(x)) - jnp.ones((), x.dtype), x)
 
 
-_elu.defjvps(lambda t, y, x: jnp.where(y < 0, (y + jnp.ones((), y.dtype)) * t, t))
+# The slope multiplies the tangent outside the `where`: (y + 1) * t in a branch not taken is inf * 0 = NaN in
+# the reverse pass at x = inf.
+_elu.defjvps(lambda t, y, x: jnp.where(y < 0, y + jnp.ones((), y.dtype), jnp.ones((), y.dtype)) * t)
 
 
 @jax.custom_jvp
@@ -67,8 +82,8 @@ def _selu(x):
     return jnp.where(x < 0, negative, jnp.asarray(_SELU_SCALE, dtype) * x)
 
 
-_selu.defjvps(lambda t, y, x: jnp.where(y < 0, (y + jnp.asarray(_SELU_SCALE_ALPHA, y.dtype)) * t,
-                                        jnp.asarray(_SELU_SCALE, y.dtype) * t))
+_selu.defjvps(lambda t, y, x: jnp.where(y < 0, y + jnp.asarray(_SELU_SCALE_ALPHA, y.dtype),
+                                        jnp.asarray(_SELU_SCALE, y.dtype)) * t)
 
 
 @lowers("Elu")
@@ -123,7 +138,11 @@ _softplus_smooth.defjvps(lambda t, y, x: t / (jnp.exp(-x) + jnp.ones((), x.dtype
 
 @lowers("Softsign")
 def softsign(x, **_):
-    return x / (1 + jnp.abs(x))
+    # TF's SoftsignGrad, dy / (1 + |x|)^2: 0 at ±inf (the quotient's own derivative is NaN there)
+    x = jnp.asarray(x)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):
+        return x / (1 + jnp.abs(x))
+    return with_tf_slope(lambda v: v / (1 + jnp.abs(v)), lambda v, y: 1 / jnp.square(1 + jnp.abs(v)))(x)
 
 
 def _logits_rank(x) -> None:
@@ -186,7 +205,9 @@ def _softmax_xent_fwd(features, labels):
     log_p = jax.nn.log_softmax(features, axis=-1)
     loss = -jnp.sum(labels * log_p, axis=-1)
     backprop = jnp.exp(log_p) - labels
-    return (loss, backprop), (log_p, backprop)
+    # The residual's labels are a constant to a second-order pass: TF's gradient reads the op's backprop
+    # output, whose own gradient (grad_grad) goes to the logits only, so d(d_logits)/d(labels) is 0 in TF.
+    return (loss, backprop), (log_p, jnp.exp(log_p) - lax.stop_gradient(labels))
 
 
 def _softmax_xent_bwd(res, cotangents):
@@ -423,8 +444,10 @@ def fused_batch_norm(x, scale, offset, mean, variance, *, epsilon=1e-4, exponent
         batch_var = variance
     inv = lax.rsqrt(use_var + epsilon) * scale
     y = (xf - jnp.reshape(use_mean, shape)) * jnp.reshape(inv, shape) + jnp.reshape(offset, shape)
-    return (y.astype(x.dtype), out_mean, out_var, use_mean, lax.rsqrt(batch_var + epsilon),
-            jnp.zeros((0,), jnp.float32))
+    # TF's FusedBatchNorm gradient reads the gradient of y only: what flows back from the batch mean and
+    # variance outputs (and the reserve spaces) is dropped, so they are constants to a gradient here too.
+    stats = [lax.stop_gradient(v) for v in (out_mean, out_var, use_mean, lax.rsqrt(batch_var + epsilon))]
+    return (y.astype(x.dtype), *stats, jnp.zeros((0,), jnp.float32))
 
 
 # ------------------------------------------------------------------------------------------------

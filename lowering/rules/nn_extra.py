@@ -149,8 +149,6 @@ def max_pool_with_argmax(x, *, ksize, strides, padding, Targmax=np.int64, includ
     x = jnp.asarray(x)
     n, h, w, c = x.shape
     flat = jnp.arange(n * h * w * c, dtype=np.int64).reshape(x.shape)
-    if not include_batch_in_index:
-        flat = flat % (h * w * c)
     low = -np.inf if jnp.issubdtype(x.dtype, jnp.floating) else np.iinfo(x.dtype).min
 
     def pick(a, b):  # the larger value; on ties the earlier (smaller) index, as TF scans a window
@@ -158,8 +156,17 @@ def max_pool_with_argmax(x, *, ksize, strides, padding, Targmax=np.int64, includ
         take_a = (va > vb) | ((va == vb) & (ia < ib))
         return jnp.where(take_a, va, vb), jnp.where(take_a, ia, ib)
     init = (np.asarray(low, x.dtype), np.asarray(np.iinfo(np.int64).max, np.int64))
-    _, argmax = lax.reduce_window((x, flat), init, pick, tuple(ksize), tuple(strides), padding)
-    pooled = lax.reduce_window(x, np.asarray(low, x.dtype), lax.max, tuple(ksize), tuple(strides), padding)
+    # The indices come from the values as constants (a variadic reduce_window over an int operand has no
+    # derivative); the pooled values are then read at them, so the gradient goes to the argmax element, as
+    # TF's MaxPoolGradWithArgmax routes it (a NaN window keeps reduce_window's NaN and passes no gradient).
+    frozen = lax.stop_gradient(x)
+    _, argmax = lax.reduce_window((frozen, flat), init, pick, tuple(ksize), tuple(strides), padding)
+    pooled = lax.reduce_window(frozen, np.asarray(low, x.dtype), lax.max, tuple(ksize), tuple(strides), padding)
+    read = jnp.take(x.reshape(-1), jnp.minimum(argmax, n * h * w * c - 1))
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        pooled = jnp.where(jnp.isnan(pooled), pooled, read)
+    if not include_batch_in_index:
+        argmax = argmax % (h * w * c)
     return pooled, argmax.astype(Targmax)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from graphcompat.framework import errors
 from lowering.interpreter import require
 from lowering.registry import lowers
+from lowering.rules.math import is_static
 
 _INVALID = errors.InvalidArgumentError
 
@@ -447,7 +448,9 @@ lowers("SparseSparseMinimum", host=True)(_sparse_sparse(np.minimum))
 
 @lowers("SparseFillEmptyRows", host=True)
 def sparse_fill_empty_rows(indices, values, dense_shape, default_value, **_):
-    idx, values = np.asarray(indices), np.asarray(values)
+    # the values (and the default) may be traced by a gradient's re-trace: the layout is the indices' alone
+    traced = not is_static(values, default_value)
+    idx, values = np.asarray(indices), (jnp.asarray(values) if traced else np.asarray(values))
     shape = np.asarray(dense_shape).reshape(-1)
     require(np.ndim(default_value) == 0, _INVALID, "default_value must be a scalar")
     require(shape.size > 0, _INVALID, "Dense shape must have at least one dimension")
@@ -465,16 +468,25 @@ def sparse_fill_empty_rows(indices, values, dense_shape, default_value, **_):
     reverse_index_map = (slots[rows] + within).astype(np.int64) if rows.size else np.zeros([0], np.int64)
     total = int(np.maximum(counts, 1).sum())
     out_idx = np.zeros((total, idx.shape[1] if idx.ndim == 2 else shape.size), np.int64)
-    out_val = np.full(total, default_value, values.dtype)
     out_idx[reverse_index_map] = idx
-    out_val[reverse_index_map] = values
+    if traced:  # the default's gradient is the sum over the rows it fills, as TF's SparseFillEmptyRowsGrad
+        out_val = jnp.full(total, default_value, values.dtype).at[reverse_index_map].set(values)
+    else:
+        out_val = np.full(total, default_value, values.dtype)
+        out_val[reverse_index_map] = values
     out_idx[slots[empty], 0] = np.flatnonzero(empty)
     return out_idx, out_val, empty, reverse_index_map
 
 
+def _host_or_traced(values):
+    """The values as numpy, or as traced by a gradient's re-trace: the host rules that only select entries by
+    their (concrete) indices select traced values the same way, so the selection is differentiated."""
+    return np.asarray(values) if is_static(values) else jnp.asarray(values)
+
+
 @lowers("SparseSlice", host=True)
 def sparse_slice(indices, values, shape, start, size, **_):
-    idx, values = np.asarray(indices), np.asarray(values)
+    idx, values = np.asarray(indices), _host_or_traced(values)
     shape, start, size = (np.asarray(x).reshape(-1) for x in (shape, start, size))
     rank = shape.size
     require(start.size == rank, _INVALID, lambda: f"Expected start to be a vector of length {rank} but got length "
@@ -488,7 +500,7 @@ def sparse_slice(indices, values, shape, start, size, **_):
 
 @lowers("SparseSplit", host=True)
 def sparse_split(split_dim, indices, values, shape, *, num_split, **_):
-    idx, values = np.asarray(indices), np.asarray(values)
+    idx, values = np.asarray(indices), _host_or_traced(values)
     shape = np.asarray(shape).reshape(-1)
     rank = shape.size
     axis = int(split_dim)

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lowering.registry import lowers
+from lowering.rules.math import with_tf_slope
 
 _EULER = 0.57721566490153286061
 _LARGE = 25.0        # Hankel's expansions from here on (their smallest term is below 1e-17)
@@ -178,8 +179,19 @@ def _bessel_y1(x):
     return out if x.dtype == jnp.float64 else jnp.where(x == 0, jnp.nan, out).astype(x.dtype)
 
 
-lowers("BesselJ0")(_in_float64(lambda x: _bessel_j(x, 0)))
-lowers("BesselJ1")(_in_float64(lambda x: _bessel_j(x, 1)))
+def _bessel_j0(x):
+    # TF's BesselJ0Grad: -j1(x) (jax's derivative of the series is NaN at 0)
+    return with_tf_slope(lambda v: _bessel_j(v, 0), lambda v, y: -_bessel_j(v, 1))(x)
+
+
+def _bessel_j1(x):
+    # TF's BesselJ1Grad: j0(x) - y / x, set to 0.5 at x = 0
+    return with_tf_slope(lambda v: _bessel_j(v, 1), lambda v, y: jnp.where(
+        v == 0, jnp.asarray(0.5, v.dtype), _bessel_j(v, 0) - y / jnp.where(v == 0, 1, v)))(x)
+
+
+lowers("BesselJ0")(_in_float64(_bessel_j0))
+lowers("BesselJ1")(_in_float64(_bessel_j1))
 lowers("BesselY0")(_in_float64(lambda x: _bessel_y(x, 0)))
 lowers("BesselY1")(lambda x, **_: _bessel_y1(x))
 lowers("BesselK0e")(_in_float64(lambda x: _bessel_ke(x, 0)))
