@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections.abc
 import itertools
+import weakref
 import threading
 from typing import Any, Callable, Optional
 
@@ -487,7 +488,10 @@ class _Signature:
         from graphcompat.ops.session_ops import HANDLE_OP_TYPES
         self.handles = [(i, e.op.inputs[0].dtype) for i, e in enumerate(mapper.elements)
                         if isinstance(e, _ops.Tensor) and e.op.type in HANDLE_OP_TYPES]
-        self.session = session
+        # weak: the Session holds its signatures, and a cycle would leave a dropped Session to the cycle
+        # collector, which finalizes its resources in any order (a summary writer's file closed before the
+        # writer could flush it)
+        self.session = weakref.ref(session) if session is not None else None
 
     def run(self, feed_dict):
         plain = self.plain_feeds
@@ -508,7 +512,7 @@ class _Signature:
         if self.handles:
             from graphcompat.ops.session_ops import TensorHandle
             for i, dtype in self.handles:
-                out[i] = TensorHandle(out[i], dtype, self.session)
+                out[i] = TensorHandle(out[i], dtype, self.session() if self.session else None)
         return out if self.flat else self.mapper.build(out)
 
     def _tuple_feeds(self, feed_dict) -> list:
