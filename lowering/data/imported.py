@@ -15,7 +15,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import shuffle_words
-from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode
+from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode, windows
 from lowering.data.pipeline import AUTOTUNE, INF, Node, Spec, pipeline_node, static_int
 from lowering.data.readers import FixedLengthRecordNode, TFRecordNode, _compression, _FileReader, _str
 from lowering.data.transformations import (BatchNode, CacheNode, FilterNode, InterleaveNode, MapNode, PaddedBatchNode,
@@ -444,31 +444,9 @@ class SlidingWindowNode(Node):
     def _iter(self, b, rt):
         size, shift, stride = (int(b.vals[t]) for t in self._tensors)
         drop = bool(self._op.attrs.get("drop_remainder", True))
-        span = (size - 1) * stride + 1
-        buf: list = []
         source = b.children[0].ds._iter(b.children[0], rt)
-        ended = False
-        while True:
-            while not ended and len(buf) < span:
-                try:
-                    buf.append(next(source))
-                except StopIteration:
-                    ended = True
-            if not buf or (len(buf) < span and drop):
-                return
-            window = buf[:span:stride]
+        for window in windows(source, size, shift, stride, drop):
             yield [np.stack([np.asarray(e[c]) for e in window]) for c in range(len(window[0]))]
-            if shift <= len(buf):
-                del buf[:shift]
-            else:
-                skip, buf = shift - len(buf), []
-                for _ in range(skip):
-                    if ended:
-                        break
-                    try:
-                        next(source)
-                    except StopIteration:
-                        ended = True
 
 
 @pipeline_node("AssertCardinalityDataset")

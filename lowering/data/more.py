@@ -73,33 +73,39 @@ class WindowNode(Node):
 
     def _iter(self, b, rt):
         size, shift, stride, drop = (int(b.vals[t]) for t in self._tensors)
-        span = (size - 1) * stride + 1  # input elements one full window covers
         source = b.children[0].ds._iter(b.children[0], rt)
-        buf: list = []
-        ended = False
-        while True:
-            while not ended and len(buf) < span:
-                try:
-                    buf.append(next(source))
-                except StopIteration:
-                    ended = True
-            if not buf or (drop and len(buf) < span):
-                return
-            window = buf[:span:stride]
+        for window in windows(source, size, shift, stride, bool(drop)):
             # each component its own dataset, as TF's (a window of tuples is a tuple of windows)
             yield [elements_dataset([[elem[c]] for elem in window]) for c in range(len(self._specs))]
-            if shift <= len(buf):
-                del buf[:shift]
-            else:  # the next window starts past what is buffered: skip input elements
-                skip = shift - len(buf)
-                buf = []
-                for _ in range(skip):
-                    if ended:
-                        break
-                    try:
-                        next(source)
-                    except StopIteration:
-                        ended = True
+
+
+def windows(source, size: int, shift: int, stride: int, drop: bool):
+    """The input elements of each window TF's WindowDataset / SlidingWindowDataset makes: `size` elements
+    `stride` apart, windows starting `shift` elements apart; a shorter last window unless `drop`."""
+    span = (size - 1) * stride + 1  # input elements one full window covers
+    buf: list = []
+    ended = False
+    while True:
+        while not ended and len(buf) < span:
+            try:
+                buf.append(next(source))
+            except StopIteration:
+                ended = True
+        if not buf or (drop and len(buf) < span):
+            return
+        yield buf[:span:stride]
+        if shift <= len(buf):
+            del buf[:shift]
+        else:  # the next window starts past what is buffered: skip input elements
+            skip = shift - len(buf)
+            buf = []
+            for _ in range(skip):
+                if ended:
+                    break
+                try:
+                    next(source)
+                except StopIteration:
+                    ended = True
 
 
 @pipeline_node("ShardDataset")
