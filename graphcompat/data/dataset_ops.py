@@ -20,7 +20,6 @@ not as top-level nodes; the back end finds them there by that attr.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable, Optional
 
 import numpy as np
@@ -32,7 +31,6 @@ from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant_value, convert_to_tensor
 from graphcompat.framework.registry import apply_op, defop, scalar_shape
 
-INF = math.inf
 AUTOTUNE = -1
 INFINITE_CARDINALITY = -1
 UNKNOWN_CARDINALITY = -2
@@ -553,10 +551,6 @@ class Dataset:
                            "tf.function.")
 
     # --- static facts -------------------------------------------------------------------------
-    def _card(self):
-        """Static cardinality: an int, INF, or None when unknown while building the graph."""
-        return None
-
 
 def _sparse_positions(template) -> list:
     """The flat component positions where the element's SparseTensors (three components each) start."""

@@ -1,7 +1,7 @@
 """`tf.data.experimental`: the names TF1 programs commonly use."""
 from __future__ import annotations
 
-from graphcompat.data.dataset_ops import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, INF  # noqa: F401
+from graphcompat.data.dataset_ops import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset  # noqa: F401
 from graphcompat.data.options import (AutoShardPolicy, AutotuneAlgorithm, AutotuneOptions,  # noqa: F401
                                       DistributeOptions, ExternalStatePolicy, OptimizationOptions, ServiceOptions,
                                       ThreadingOptions)

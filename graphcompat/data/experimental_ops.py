@@ -12,7 +12,7 @@ from typing import Callable, Optional as _Opt
 import numpy as np
 
 from graphcompat.data import structure as nest
-from graphcompat.data.dataset_ops import (INF, Dataset, Function, Spec, _get_seed, _sparse_tensor, _static_int,
+from graphcompat.data.dataset_ops import (Dataset, Function, Spec, _get_seed, _sparse_tensor, _static_int,
                                           pack_specs)
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
@@ -43,14 +43,6 @@ class MapAndBatchDataset(Dataset):
         self._record([input_ds], fn.captures + [bs, calls, dr], fn.template, specs,
                      attrs={"f": fn.func_attr, "Targuments": fn.capture_types, "preserve_cardinality": True})
 
-    def _card(self):
-        n = self._children[0]._card()
-        if n is None or self._b is None or self._drop is None:
-            return None
-        if n == INF:
-            return INF
-        return n // self._b if self._drop else -(-n // self._b)
-
 
 def map_and_batch(map_func: Callable, batch_size, num_parallel_batches=None, drop_remainder=False,
                   num_parallel_calls=None) -> Callable:
@@ -76,16 +68,7 @@ class ShuffleAndRepeatDataset(Dataset):
         buffer = convert_to_tensor(buffer_size, _dt.int64, name="buffer_size")
         count_t = convert_to_tensor(-1 if count is None else count, _dt.int64, name="count")
         seed_t, seed2_t = _seed_tensors(_get_seed(seed))
-        self._count = _static_int(count_t)
         self._record([input_ds], [buffer, seed_t, seed2_t, count_t], input_ds._template, input_ds._specs)
-
-    def _card(self):
-        n = self._children[0]._card()
-        if n is None or self._count is None:
-            return None
-        if n == 0:
-            return 0
-        return INF if self._count == -1 or n == INF else n * self._count
 
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None) -> Callable:
@@ -121,9 +104,6 @@ class UniqueDataset(_UnaryDataset):
                                 "`tf.int64`, and `tf.string` are supported.")
         super().__init__(input_ds)
 
-    def _card(self):  # TF's: unknown
-        return None
-
 
 def unique() -> Callable:
     return UniqueDataset
@@ -145,9 +125,6 @@ class DenseToSparseBatchDataset(Dataset):
         self._record([input_ds], [batch_size, row], nest.SPARSE,
                      [Spec(_dt.int64, [None, rank]), Spec(dtype, [None]), Spec(_dt.int64, [rank])])
 
-    def _card(self):  # TF's: unknown
-        return None
-
 
 def dense_to_sparse_batch(batch_size, row_shape) -> Callable:
     return lambda ds: DenseToSparseBatchDataset(ds, batch_size, row_shape)
@@ -158,11 +135,7 @@ class AssertCardinalityDataset(Dataset):
 
     def __init__(self, input_ds: Dataset, expected_cardinality):
         t = convert_to_tensor(expected_cardinality, _dt.int64, name="expected_cardinality")
-        self._n = _static_int(t)
         self._record([input_ds], [t], input_ds._template, input_ds._specs)
-
-    def _card(self):
-        return None if self._n is None else INF if self._n == -1 else self._n
 
 
 def assert_cardinality(expected_cardinality) -> Callable:
@@ -204,9 +177,6 @@ class CsvDataset(Dataset):
         self._record([], [names, compression, buffer, header_t, delim, quotes, na, select] + defaults + [exclude],
                      tuple([None] * len(specs)), specs, groups=[1] * 8 + [len(defaults), 1])
 
-    def _card(self):
-        return None
-
 
 def _is_csv_dtype(x) -> bool:
     try:
@@ -228,14 +198,9 @@ class SparseTensorSliceDataset(Dataset):
         rank = shape[0].value if shape.ndims == 1 else None
         rest = None if rank is None else rank - 1
         values = sparse_tensor.values
-        dense = constant_value(sparse_tensor.dense_shape)
-        self._n = None if dense is None or np.size(dense) == 0 else int(np.asarray(dense).reshape(-1)[0])
         self._record([], [sparse_tensor.indices, values, sparse_tensor.dense_shape], (None, None, None),
                      [Spec(_dt.int64, [None, rest]), Spec(values.dtype, [None]), Spec(_dt.int64, [rest])],
                      attrs={"Tvalues": values.dtype})
-
-    def _card(self):
-        return self._n
 
 
 # ------------------------------------------------------------------------------------------------

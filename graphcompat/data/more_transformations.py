@@ -14,12 +14,11 @@ from typing import Callable, Optional
 import numpy as np
 
 from graphcompat.data import structure as nest
-from graphcompat.data.dataset_ops import (INF, Dataset, DatasetSpec, Function, Spec, _static_int,
-                                          pack_specs)
+from graphcompat.data.dataset_ops import Dataset, DatasetSpec, Function, Spec, pack_specs
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
-from graphcompat.framework.constant_op import constant_value, convert_to_tensor
+from graphcompat.framework.constant_op import convert_to_tensor
 
 
 def tensor_spec_repr(specs: list, template=None) -> str:
@@ -67,23 +66,7 @@ class WindowDataset(Dataset):
         stride_t = convert_to_tensor(stride, _dt.int64, name="stride")
         drop_t = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
         specs = [DatasetSpec(None, [s]) for s in input_ds._specs]
-        self._args = [_static_int(t) for t in (size_t, shift_t, stride_t)]
-        drop = constant_value(drop_t)
-        self._drop = None if drop is None else bool(drop)
         self._record([input_ds], [size_t, shift_t, stride_t, drop_t], input_ds._template, specs)
-
-    def _card(self):
-        """TF's: full windows after the first one's span with drop_remainder, else one per started shift."""
-        n = self._children[0]._card()
-        if n is None or n == INF:
-            return n
-        size, shift, stride = self._args
-        if None in self._args or self._drop is None or min(self._args) <= 0:
-            return None
-        if self._drop:
-            rest = n - ((size - 1) * stride + 1)
-            return 0 if rest < 0 else rest // shift + 1
-        return -(-n // shift)
 
 
 class ShardDataset(Dataset):
@@ -92,14 +75,7 @@ class ShardDataset(Dataset):
     def __init__(self, input_ds: Dataset, num_shards, index):
         n = convert_to_tensor(num_shards, _dt.int64, name="num_shards")
         i = convert_to_tensor(index, _dt.int64, name="index")
-        self._n, self._i = _static_int(n), _static_int(i)
         self._record([input_ds], [n, i], input_ds._template, input_ds._specs, attrs={"require_non_empty": False})
-
-    def _card(self):
-        n = self._children[0]._card()
-        if n is None or self._n is None or self._i is None or self._n <= 0:
-            return None
-        return INF if n == INF else n // self._n + (1 if self._i < n % self._n else 0)
 
 
 class TakeWhileDataset(Dataset):
@@ -162,9 +138,6 @@ class ScanDataset(Dataset):
                             "preserve_cardinality": True, "use_default_device": True},
                      groups=[1, len(state), len(self._fn.captures)])
 
-    def _card(self):
-        return self._children[0]._card()
-
 
 def _scalar_int64_function(fn: Callable, name: str) -> Callable:
     """TF's wrappers of group_by_window's key and window size functions: the result converted to int64."""
@@ -200,10 +173,6 @@ class GroupByWindowDataset(Dataset):
                             "Treduce_func_other_arguments": reduce.capture_types,
                             "Twindow_size_func_other_arguments": size.capture_types},
                      groups=[1] + [len(f.captures) for f in functions])
-
-    def _card(self):
-        """TF's: infinite over an infinite input, else unknown."""
-        return INF if self._children[0]._card() == INF else None
 
     @staticmethod
     def _check_scalar_int64(fn: Function, what: str) -> None:
@@ -282,9 +251,6 @@ class RewriteDataset(Dataset):
             name_t = convert_to_tensor(rewrite_name, _dt.string, name="rewrite_name")
             self._record([input_ds], [name_t], input_ds._template, input_ds._specs, name=scope)
 
-    def _card(self):
-        return self._children[0]._card()
-
 
 class DirectedInterleaveDataset(Dataset):
     """`choose_from_datasets`: element k comes from `datasets[choice_k]` (TF's DirectedInterleaveDataset)."""
@@ -315,10 +281,6 @@ class DirectedInterleaveDataset(Dataset):
         self._record([selector] + list(datasets), [], first._template, specs,
                      attrs={"N": len(datasets), "stop_on_empty_dataset": bool(stop_on_empty_dataset)})
 
-    def _card(self):
-        """TF's: infinite when an input is, else unknown."""
-        return INF if any(c._card() == INF for c in self._children[1:]) else None
-
 
 def choose_from_datasets(datasets, choice_dataset: Dataset, stop_on_empty_dataset: bool = False) -> Dataset:
     """`tf.data.experimental.choose_from_datasets` (TF 1's: an exhausted input's choices are skipped)."""
@@ -347,9 +309,6 @@ class RandomDataset(Dataset):
         seed_t, seed2_t = _seed_tensors(_get_seed(seed))
         self._record([], [seed_t, seed2_t], None, [Spec(_dt.int64, [])])
 
-    def _card(self):
-        return INF
-
 
 class _MapDataset(Dataset):
     """TF's internal `map_op._MapDataset` with its flags (sample_from_datasets' selector)."""
@@ -362,9 +321,6 @@ class _MapDataset(Dataset):
                      attrs={"f": self._fn.func_attr, "Targuments": self._fn.capture_types,
                             "use_inter_op_parallelism": use_inter_op_parallelism,
                             "preserve_cardinality": preserve_cardinality})
-
-    def _card(self):
-        return self._children[0]._card()
 
 
 def _stateless_choice(logits, seed):

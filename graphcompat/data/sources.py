@@ -6,7 +6,7 @@ cardinality); lowering/data/sources.py runs it.
 from __future__ import annotations
 
 from graphcompat.data import structure as nest
-from graphcompat.data.dataset_ops import Dataset, Spec, _static_int
+from graphcompat.data.dataset_ops import Dataset, Spec
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
@@ -32,13 +32,9 @@ class TensorSliceDataset(Dataset):
                 if not n.is_compatible_with(d):
                     raise ValueError(f"Dimensions {n.value} and {d.value} are not compatible")
                 n = n.merge_with(d)
-        self._n = n.value
         self._record([], comps, template,
                      [Spec(t.dtype, t.shape[1:] if t.shape.ndims is not None else None) for t in comps],
                      attrs={"is_files": bool(is_files)})
-
-    def _card(self):
-        return self._n
 
 
 class TensorDataset(Dataset):
@@ -49,9 +45,6 @@ class TensorDataset(Dataset):
         with _ops.name_scope("normalize_element"):
             comps = [convert_to_tensor(x, name=f"component_{i}") for i, x in enumerate(nest.flatten(tensors))]
         self._record([], comps, template, [Spec(t.dtype, t.shape) for t in comps])
-
-    def _card(self):
-        return 1
 
 
 class RangeDataset(Dataset):
@@ -64,13 +57,7 @@ class RangeDataset(Dataset):
         tensors = [convert_to_tensor(v, _dt.int64, name=n) for v, n in zip((start, stop, step),
                                                                           ("start", "stop", "step"))]
         self._out_dtype = _dt.as_dtype(output_type)
-        self._static = [_static_int(t) for t in tensors]
         self._record([], tensors, None, [Spec(self._out_dtype, [])])
-
-    def _card(self):
-        if None in self._static or self._static[2] == 0:
-            return None
-        return len(range(*self._static))
 
 # --- combinators --------------------------------------------------------------------------------
 class ZipDataset(Dataset):
@@ -85,10 +72,6 @@ class ZipDataset(Dataset):
         template = nest.pack(datasets, [d._template if d._template is not None else None for d in leaves])
         self._record(leaves, [], template, [s for d in leaves for s in d._specs])
 
-    def _card(self):
-        cards = [c._card() for c in self._children]
-        return None if None in cards else min(cards)
-
 
 class ConcatenateDataset(Dataset):
     _op_type = "ConcatenateDataset"
@@ -98,7 +81,3 @@ class ConcatenateDataset(Dataset):
             raise TypeError(f"Incompatible dataset elements:\n  {a.output_types} vs.   {b.output_types}")
         specs = [Spec(x.dtype, x.shape.most_specific_compatible_shape(y.shape)) for x, y in zip(a._specs, b._specs)]
         self._record([a, b], [], a._template, specs)
-
-    def _card(self):
-        a, b = (c._card() for c in self._children)
-        return None if a is None or b is None else a + b

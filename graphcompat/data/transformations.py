@@ -8,7 +8,7 @@ from typing import Optional
 import numpy as np
 
 from graphcompat.data import structure as nest
-from graphcompat.data.dataset_ops import (AUTOTUNE, INF, Dataset, Function, Spec, _get_seed, _static_int,
+from graphcompat.data.dataset_ops import (AUTOTUNE, Dataset, Function, Spec, _get_seed, _static_int,
                                           deterministic_attr)
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
@@ -33,9 +33,6 @@ class MapDataset(Dataset):
                      "ParallelMapDatasetV2" if parallel else "MapDataset",
                      {"f": self._fn.func_attr, "Targuments": self._fn.capture_types,
                       **({"deterministic": deterministic_attr(deterministic)} if parallel else {})})
-
-    def _card(self):
-        return self._children[0]._card()
 
 
 class FilterDataset(Dataset):
@@ -107,9 +104,6 @@ class ShuffleDataset(Dataset):
         self._record([input_ds], [buffer, seed_t, seed2_t], input_ds._template, input_ds._specs,
                      attrs={"reshuffle_each_iteration": self._reshuffle})
 
-    def _card(self):
-        return self._children[0]._card()
-
 
 def _seed_tensors(seeds) -> tuple:
     """tf.data's random_seed.get_seed as ops: (seed, seed2); seed2 becomes 2**31 - 1 where both seeds are 0
@@ -130,16 +124,7 @@ class RepeatDataset(Dataset):
 
     def __init__(self, input_ds: Dataset, count):
         t = convert_to_tensor(-1 if count is None else count, _dt.int64, name="count")
-        self._count = _static_int(t)
         self._record([input_ds], [t], input_ds._template, input_ds._specs)
-
-    def _card(self):
-        n = self._children[0]._card()
-        if n is None or self._count is None:
-            return None
-        if n == 0 or self._count == 0:
-            return 0
-        return INF if self._count < 0 or n == INF else n * self._count
 
 
 class BatchDataset(Dataset):
@@ -172,14 +157,6 @@ class BatchDataset(Dataset):
                          {"deterministic": deterministic_attr(deterministic)})
         else:
             self._record([input_ds], [bs, dr], input_ds._template, specs)
-
-    def _card(self):
-        n = self._children[0]._card()
-        if n is None or self._b is None or self._drop is None:
-            return None
-        if n == INF:
-            return INF
-        return n // self._b if self._drop else -(-n // self._b)
 
 
 class PaddedBatchDataset(Dataset):
@@ -225,9 +202,6 @@ class PaddedBatchDataset(Dataset):
 class _PassThroughDataset(Dataset):
     """A node whose elements are its input's, unchanged (prefetch, options): every walk delegates to it."""
 
-    def _card(self):
-        return self._children[0]._card()
-
 
 class PrefetchDataset(_PassThroughDataset):
     _op_type = "PrefetchDataset"
@@ -263,14 +237,7 @@ class TakeDataset(Dataset):
 
     def __init__(self, input_ds: Dataset, count):
         t = convert_to_tensor(count, _dt.int64, name="count")
-        self._count = _static_int(t)
         self._record([input_ds], [t], input_ds._template, input_ds._specs)
-
-    def _card(self):
-        n = self._children[0]._card()
-        if n is None or self._count is None:
-            return None
-        return n if self._count < 0 else min(n, self._count)
 
 
 class SkipDataset(Dataset):
@@ -278,16 +245,7 @@ class SkipDataset(Dataset):
 
     def __init__(self, input_ds: Dataset, count):
         t = convert_to_tensor(count, _dt.int64, name="count")
-        self._count = _static_int(t)
         self._record([input_ds], [t], input_ds._template, input_ds._specs)
-
-    def _card(self):
-        n = self._children[0]._card()
-        if n is None or self._count is None:
-            return None
-        if n == INF:
-            return INF if self._count >= 0 else 0
-        return 0 if self._count < 0 else max(n - self._count, 0)
 
 
 class CacheDataset(Dataset):
@@ -296,9 +254,6 @@ class CacheDataset(Dataset):
     def __init__(self, input_ds: Dataset, filename):
         t = convert_to_tensor(filename, _dt.string, name="filename")
         self._record([input_ds], [t], input_ds._template, input_ds._specs)
-
-    def _card(self):
-        return self._children[0]._card()
 
 
 class UnbatchDataset(Dataset):
