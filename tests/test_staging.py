@@ -63,6 +63,18 @@ class Recorder:
             self.record.append((type(e).__name__, _error_text(e)))
 
 
+def _build_outcomes(*builders) -> list:
+    """"ok", or the class and text of what each builder raised (build-time errors compared with TF's)."""
+    outcomes = []
+    for build in builders:
+        try:
+            build()
+            outcomes.append("ok")
+        except Exception as e:  # noqa: BLE001  (the class and text are the record)
+            outcomes.append((type(e).__name__, str(e)))
+    return outcomes
+
+
 def _both(scenario):
     """Runs `scenario(tf, data_flow_ops, graph, Recorder)` under graphcompat and TF; returns both records."""
     records = []
@@ -127,20 +139,15 @@ def test_staging_area_build_errors():
         out = []
         area = dfo.StagingArea([tf.float32, tf.int32], shapes=[[2], []])
         named = dfo.StagingArea([tf.float32], names=["a"])
-        for fn in (lambda: area.put([tf.constant([1, 2]), tf.constant(1)]),
-                   lambda: area.put([tf.constant([1., 2.]), tf.constant(1), tf.constant(1)]),
-                   lambda: area.put([tf.constant([1., 2., 3.]), tf.constant(1)]),
-                   lambda: area.put({"a": tf.constant(1.)}),
-                   lambda: named.put([tf.constant(1.)]),
-                   lambda: named.put({"b": tf.constant(1.)}),
-                   lambda: dfo.StagingArea([tf.float32], shapes=[[1], [2]]),
-                   lambda: dfo.StagingArea([tf.float32], names=["a", "b"]),
-                   lambda: dfo.StagingArea([tf.float32], shared_name=3)):
-            try:
-                fn()
-                out.append("ok")
-            except Exception as e:  # noqa: BLE001
-                out.append((type(e).__name__, str(e)))
+        out += _build_outcomes(lambda: area.put([tf.constant([1, 2]), tf.constant(1)]),
+                               lambda: area.put([tf.constant([1., 2.]), tf.constant(1), tf.constant(1)]),
+                               lambda: area.put([tf.constant([1., 2., 3.]), tf.constant(1)]),
+                               lambda: area.put({"a": tf.constant(1.)}),
+                               lambda: named.put([tf.constant(1.)]),
+                               lambda: named.put({"b": tf.constant(1.)}),
+                               lambda: dfo.StagingArea([tf.float32], shapes=[[1], [2]]),
+                               lambda: dfo.StagingArea([tf.float32], names=["a", "b"]),
+                               lambda: dfo.StagingArea([tf.float32], shared_name=3))
         out.append(len(graph.get_operations()))
         return out
     _assert_same(scenario)
@@ -386,20 +393,15 @@ def test_map_staging_area_build_errors():
         out = []
         area = dfo.MapStagingArea([tf.float32, tf.int32], names=["a", "b"])
         plain = dfo.MapStagingArea([tf.float32])
-        for fn in (lambda: area.put(1, [tf.constant(1.)], indices=[0]),
-                   lambda: area.get(1, indices=["c"]),
-                   lambda: area.get(1, indices=[]),
-                   lambda: area.get(1, indices=["a", 1]),
-                   lambda: area.get(1, indices=0),
-                   lambda: plain.get(1, indices=["a"]),
-                   lambda: plain.put(1, [tf.constant(1.)]),
-                   lambda: plain.put(1, [tf.constant(1.)], indices=[0, 1]),
-                   lambda: plain.put(1, [tf.constant(1)], indices=[0])):
-            try:
-                fn()
-                out.append("ok")
-            except Exception as e:  # noqa: BLE001
-                out.append((type(e).__name__, str(e)))
+        out += _build_outcomes(lambda: area.put(1, [tf.constant(1.)], indices=[0]),
+                               lambda: area.get(1, indices=["c"]),
+                               lambda: area.get(1, indices=[]),
+                               lambda: area.get(1, indices=["a", 1]),
+                               lambda: area.get(1, indices=0),
+                               lambda: plain.get(1, indices=["a"]),
+                               lambda: plain.put(1, [tf.constant(1.)]),
+                               lambda: plain.put(1, [tf.constant(1.)], indices=[0, 1]),
+                               lambda: plain.put(1, [tf.constant(1)], indices=[0]))
         return out
     _assert_same(scenario)
 
@@ -479,16 +481,11 @@ def test_barrier_take_many_waits_for_insert():
 def test_barrier_build_errors():
     def scenario(tf, dfo, graph):
         out = []
-        for fn in (lambda: dfo.Barrier([tf.float32], shapes=[[0]]),
-                   lambda: dfo.Barrier([tf.float32], shapes=[2]),
-                   lambda: dfo.Barrier(tf.float32).insert_many(0, ["a"], [1]),
-                   lambda: dfo.Barrier([tf.float32], shapes=[[2]]).take_many([1, 2]),
-                   lambda: dfo.Barrier([tf.float32], shapes=[[2]]).take_many(1, timeout=5)):
-            try:
-                fn()
-                out.append("ok")
-            except Exception as e:  # noqa: BLE001
-                out.append((type(e).__name__, str(e)))
+        out += _build_outcomes(lambda: dfo.Barrier([tf.float32], shapes=[[0]]),
+                               lambda: dfo.Barrier([tf.float32], shapes=[2]),
+                               lambda: dfo.Barrier(tf.float32).insert_many(0, ["a"], [1]),
+                               lambda: dfo.Barrier([tf.float32], shapes=[[2]]).take_many([1, 2]),
+                               lambda: dfo.Barrier([tf.float32], shapes=[[2]]).take_many(1, timeout=5))
         return out
     _assert_same(scenario)
 
