@@ -44,20 +44,24 @@ def _lifo_one_shape(v1, g):
 def _loops(pushes, pops):
     """A TF 1 loop with a maximum_iterations pushes, another pops (as TF 1's loop gradients): compiled, the
     stack is sized by the first loop's bound and carried by both loops; popping more than was pushed is TF's
-    error (a compiled run's check, re-run op by op)."""
+    error (a compiled run's check, re-run op by op). Both loops run one iteration at a time
+    (parallel_iterations=1): with TF's default of 10, TF's pops of different iterations race each other and
+    its sums depend on thread scheduling."""
     def build(v1, g):
         h = g.stack_v2(-1, v1.float32, stack_name="foo")
 
         def push(i, acc):
             with v1.control_dependencies([g.stack_push_v2(h, v1.cast(i, v1.float32) * [1.0, 2.0])]):
                 return [i + 1, acc + 1.0]
-        _, pushed = v1.while_loop(lambda i, acc: i < pushes, push, [0, 0.0], maximum_iterations=pushes)
+        _, pushed = v1.while_loop(lambda i, acc: i < pushes, push, [0, 0.0], maximum_iterations=pushes,
+                                 parallel_iterations=1)
 
         def pop(i, acc):
             return [i + 1, v1.reshape(acc * 10.0 + g.stack_pop_v2(h, v1.float32), [2])]
         with v1.control_dependencies([pushed]):
             start = v1.identity(0)
-        _, total = v1.while_loop(lambda i, acc: i < pops, pop, [start, v1.zeros([2])], maximum_iterations=pops)
+        _, total = v1.while_loop(lambda i, acc: i < pops, pop, [start, v1.zeros([2])], maximum_iterations=pops,
+                                parallel_iterations=1)
         return [pushed, total]
     return build
 
