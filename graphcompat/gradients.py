@@ -57,6 +57,29 @@ GRADIENT_RAISES = {
     kind: (TypeError, f"_{kind}Grad() takes 2 positional arguments but 3 were given")
     for kind in ("SparseSparseMaximum", "SparseSparseMinimum")}
 _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
+# The kernels TF's gradient functions record that have no gradient of their own ({forward op type: ((forward
+# input index, gradient op type), ...)}: TF's nn_grad.py, image_grad.py, math_grad.py, sparse_grad.py): TF's
+# first tf.gradients through the op records `<scope>/<op name>_grad/<type>` for each differentiated input, and a
+# second tf.gradients through that kernel raises TF's LookupError. graphcompat's first gradient is one
+# SymbolicGradient, so the second one refuses where TF's would meet such a kernel (_refuse_second_order).
+SECOND_ORDER_NO_GRADIENT = {
+    "Softsign": ((0, "SoftsignGrad"),), "LRN": ((0, "LRNGrad"),),
+    "MaxPoolWithArgmax": ((0, "MaxPoolGradWithArgmax"),),
+    "CropAndResize": ((0, "CropAndResizeGradImage"), (1, "CropAndResizeGradBoxes")),
+    "ResizeBicubic": ((0, "ResizeBicubicGrad"),), "ResizeNearestNeighbor": ((0, "ResizeNearestNeighborGrad"),),
+    "ScaleAndTranslate": ((0, "ScaleAndTranslateGrad"),),
+    "Igamma": ((0, "IgammaGradA"),),
+    "FractionalMaxPool": ((0, "FractionalMaxPoolGrad"),), "FractionalAvgPool": ((0, "FractionalAvgPoolGrad"),),
+    "Dilation2D": ((0, "Dilation2DBackpropInput"), (1, "Dilation2DBackpropFilter")),
+    "SparseFillEmptyRows": ((1, "SparseFillEmptyRowsGrad"),), "SparseSlice": ((1, "SparseSliceGrad"),),
+    **{f"SparseSegment{kind}{suffix}": ((0, f"SparseSegment{kind}Grad"),)
+       for kind in ("Sum", "Mean", "SqrtN") for suffix in ("", "WithNumSegments")},
+}
+# Sparse segment reductions whose TF gradient (with sparse_gradient=True) is an IndexedSlices of the data:
+# SparseSegment<kind>GradV2 of the output's gradient, one row per distinct index (TF's
+# _SparseSegmentReduceGradV2). The reduction's output is then f's argument, and that kernel runs after.
+_SPARSE_SEGMENT_TYPES = {f"SparseSegment{kind}{suffix}": kind for kind in ("Sum", "Mean", "SqrtN")
+                         for suffix in ("", "WithNumSegments")}
 # The ops whose bodies may read a resource variable that is an x (its handle is one of their inputs: a
 # capture, or an argument of a gradient's forward function): the gradient reaches them from the handle and
 # differentiates the variable's value through them (SymbolicGradient: a gradient of such a gradient).
@@ -212,6 +235,9 @@ def _sparse_gathers(x: _ops.Tensor, between: set, ys) -> Optional[tuple]:
             elif op.type in _GATHER_TYPES and op._inputs[0] is t and t not in op._inputs[1:] \
                     and _gather_axis_is_zero(op):
                 gathers.append(op)
+            elif op.type in _SPARSE_SEGMENT_TYPES and op.attrs.get("sparse_gradient") and op._inputs[0] is t \
+                    and t not in op._inputs[1:]:
+                gathers.append(op)
             else:
                 return None
     return (gathers, identities) if gathers else None
@@ -282,6 +308,8 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
             override = gradient_override(op)
             if override is None and op.type in NO_GRADIENT:
                 raise missing_gradient_error(op)
+            if override is None and op.type == "SymbolicGradient":
+                _refuse_second_order(op, needed, reached, x_set)
             if override is None and op.type in GRADIENT_RAISES:
                 error, text = GRADIENT_RAISES[op.type]
                 raise error(text)
@@ -314,7 +342,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
             skip.update(identities)
             kinds.append("sparse")
             leaves.append([g._outputs[0] for g in gathers])
-            sparse_indices.append([g._inputs[1] for g in gathers])
+            sparse_indices.append(gathers)
             plan_xs.append(x)
             slots.append((i, "sparse"))
         else:
@@ -359,6 +387,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
     fn = GraphFunction("", "function", forward, [], args, list(diff_ys), [], owns_ops=False)
     fn.name = _forward_name(graph)
     fn.gradient_overrides = overrides
+    fn.second_order_refusals = _second_order_refusals(scope, forward, args, leaf_set, overrides)
     graph._add_function(fn)
     with graph.name_scope(scope):
         dys = []
@@ -392,7 +421,8 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
         for (i, kind), x, ls, idx in zip(slots, plan_xs, leaves, _sparse_iter(kinds, sparse_indices)):
             part = [grad_of[t] for t in ls]
             if kind == "sparse":
-                results[i] = _indexed_slices(x, part, idx)
+                rows = [_sparse_rows(x, g, d) for g, d in zip(idx, part)]
+                results[i] = _indexed_slices(x, [r[0] for r in rows], [r[1] for r in rows])
             else:
                 results[i] = part[0]
     return results
@@ -401,11 +431,96 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
 _forward_ids = __import__("itertools").count()
 
 
+SecondOrderRefusal = collections.namedtuple("SecondOrderRefusal", ["name", "type", "reaches", "reads"])
+
+
+def _second_order_refusals(scope: str, forward: list, args: list, leaf_set: set, overrides: dict) -> list:
+    """The gradient kernels without a gradient that TF's tf.gradients would have recorded for this forward
+    pass (SECOND_ORDER_NO_GRADIENT), each with TF's op name, the indices of f's arguments whose gradients
+    it flows into (`reaches`), and of the SymbolicGradient's inputs its value depends on (`reads`: the
+    forward values it reads, those the incoming gradient of its op depends on, and the dys)."""
+    entries = [(op, i, kind) for op in forward if op not in overrides
+               for i, kind in SECOND_ORDER_NO_GRADIENT.get(op.type, ())]
+    if not entries:
+        return []
+    index = {t: k for k, t in enumerate(args)}
+    in_f = set(forward)
+
+    def arg_ancestors(tensors) -> set:
+        found, todo, seen = set(), list(tensors), set()
+        while todo:
+            t = todo.pop()
+            if t in seen:
+                continue
+            seen.add(t)
+            if t in index:
+                found.add(index[t])
+            if t.op in in_f:
+                todo.extend(t.op._inputs)
+        return found
+
+    def downstream_reads(op) -> set:
+        """Arguments read by the ops of f after `op` on its outputs' paths (they shape the gradient of op)."""
+        found, todo, seen = set(), list(op._outputs), set()
+        while todo:
+            t = todo.pop()
+            for c in t._consumers:
+                if c in in_f and c not in seen:
+                    seen.add(c)
+                    found |= arg_ancestors([x for x in c._inputs if x not in op._outputs])
+                    todo.extend(c._outputs)
+        return found
+
+    refusals = []
+    for op, i, kind in entries:
+        x = op._inputs[i]
+        differentiated = x in leaf_set or x.op in in_f
+        if not differentiated:
+            continue  # TF's gradient of this input flows nowhere: the kernel is not on a second gradient's path
+        reaches = {k for k in arg_ancestors([x]) if args[k] in leaf_set}
+        reads = arg_ancestors(op._inputs) | downstream_reads(op)
+        refusals.append(SecondOrderRefusal(f"{scope}{op.name}_grad/{kind}", kind, reaches, reads))
+    return refusals
+
+
+def _refuse_second_order(op: _ops.Operation, needed: set, reached: set, x_set: set) -> None:
+    """TF's LookupError where a gradient of the gradient `op` (a SymbolicGradient) meets a kernel TF's first
+    gradient recorded without a gradient of its own: its result reaches the ys (one of the gradients it flows
+    into is needed) and it depends on the xs (a forward value it reads, or its incoming gradient, does)."""
+    fn = op.graph._get_function(op.attrs["f"].name) if "f" in op.attrs else None
+    refusals = getattr(fn, "second_order_refusals", ())
+    if not refusals:
+        return
+    n_args = len(fn.params) + len(fn.captures)  # f's arguments; the SymbolicGradient's other inputs are dys
+
+    def depends(t) -> bool:
+        return t in x_set or t.op in reached
+
+    dys_depend = any(depends(t) for t in op._inputs[n_args:])
+    for refusal in refusals:
+        if not any(op._outputs[k] in needed for k in refusal.reaches):
+            continue
+        if dys_depend or any(depends(op._inputs[k]) for k in refusal.reads):
+            raise missing_gradient_error(refusal, refusal.name)
+
+
 def _forward_name(graph) -> str:
     while True:
         name = f"gradients_forward_{next(_forward_ids)}"
         if not graph._is_function(name):
             return name
+
+
+def _sparse_rows(x, op: _ops.Operation, grad: _ops.Tensor) -> tuple:
+    """(values, indices) of x's sparse gradient through one of its row gathers or sparse segment reductions,
+    given the gradient of that op's output."""
+    kind = _SPARSE_SEGMENT_TYPES.get(op.type)
+    if kind is None:
+        return grad, op._inputs[1]
+    from graphcompat.ops import array_ops
+    dim0 = array_ops.shape(x)[0]
+    values, unique = apply_op(f"SparseSegment{kind}GradV2", [grad, op._inputs[1], op._inputs[2], dim0])
+    return values, unique
 
 
 def _indexed_slices(x, values: list, index_tensors: list) -> IndexedSlices:

@@ -391,6 +391,8 @@ class _GradientWriter:
         """An op TF's C++ gradients lack (the TensorList ops of a loop's TensorArrays as forward_values.py
         exports them, ReverseSequence): a wrapper whose GradientDef is TF's Python gradient, in TF ops."""
         in_specs, outs, grad = _OP_GRADIENTS[nd.op]
+        if callable(in_specs):  # list inputs: as many as the node has
+            in_specs = in_specs(nd)
 
         def dtype(spec) -> int:  # a DataType enum, or the name of the type attr that holds it
             if isinstance(spec, int):
@@ -872,6 +874,16 @@ def _reverse_sequence_grad(g, xs, dys, nd):
     return [f"{out}:output:0", None]
 
 
+def _stitch_grad(g, xs, dys, nd):
+    # TF's _DynamicStitchGrads: each data input gets the gradient rows of its indices (a later index that
+    # overwrote a slot does not take its gradient away); the indices get none
+    n = nd.attr["N"].i
+    rows = [g.node("Gather", [dys[0], xs[k]], {"Tparams": nd.attr["T"], "Tindices": _type_attr(_DT_INT32),
+                                               "validate_indices": _bool_attr(True)}, name=f"data_{k}_grad")
+            for k in range(n)]
+    return [None] * n + [f"{r}:output:0" for r in rows]
+
+
 def _split_grad(g, xs, dys, nd):
     # the pieces' gradients concatenated, each piece as long as it was
     t = nd.attr["element_dtype"].type
@@ -1026,6 +1038,11 @@ _OP_GRADIENTS = {
     "TensorListLength": ((_LIST,), (("length", _INT32),), _no_grad),
     "TensorListElementShape": ((_LIST,), (("element_shape", "shape_type"),), _no_grad),
     "ReverseSequence": (("T", "Tlen"), (("output", "T"),), _reverse_sequence_grad),
+    # a partitioned tf.nn.embedding_lookup's stitch of the parts' rows
+    "ParallelDynamicStitch": (lambda nd: (_INT32,) * nd.attr["N"].i + ("T",) * nd.attr["N"].i, (("merged", "T"),),
+                              _stitch_grad),
+    "DynamicStitch": (lambda nd: (_INT32,) * nd.attr["N"].i + ("T",) * nd.attr["N"].i, (("merged", "T"),),
+                      _stitch_grad),
     # TF's fused RNN kernels
     "LSTMBlockCell": (("T",) * 8, tuple((name, "T") for name in _LSTM_OUTPUTS), _lstm_block_cell_grad),
     "BlockLSTM": ((_INT64,) + ("T",) * 8, tuple((name, "T") for name in _LSTM_OUTPUTS), _block_lstm_grad),

@@ -52,6 +52,9 @@ class GraphFunction:
     # gradient's forward function, and in a loop/cond body once tf.gradients crossed it (the body's lowering
     # wraps them in a custom VJP); TF finds the same choice through the ops' `_gradient_op_type` attrs.
     gradient_overrides: dict = dataclasses.field(default_factory=dict, repr=False)
+    # In a gradient's forward function: the gradient kernels without a gradient that TF's tf.gradients records
+    # for these ops (graphcompat/gradients.py SECOND_ORDER_NO_GRADIENT), where a second gradient refuses.
+    second_order_refusals: list = dataclasses.field(default_factory=list, repr=False)
     # The back end's per-function cache (its lowered steps, whether it needs the host); never serialized.
     lowering_cache: dict = dataclasses.field(default_factory=dict, repr=False)
 
