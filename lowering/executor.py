@@ -306,6 +306,8 @@ class Compiled:
         self.hoisted = [jax.device_put(v) if dp is None else jax.device_put(v, dp.replicated)
                         for v in plan.hoisted.values()]
         self.shapes: set = set()
+        # executables compiled ahead of time (in the background) for some signatures: {signature: executable}
+        self.aot: dict = {}
         # feeds whose shapes may change from run to run (open dimensions, host-input batches)
         self.varying = plan.open_feeds or bool(plan.input_tensors)
 
@@ -345,7 +347,7 @@ class Compiled:
         signature = self.signature(feed_values)
         if signature in self.shapes:
             t0 = time.perf_counter()
-            out = self.jitted(*args)
+            out = (self.aot.get(signature) or self.jitted)(*args)
             stats.record_compiled(time.perf_counter() - t0)
             return self.split(out)
         # a new shape signature: this call traces and compiles (or loads from the persistent cache)
@@ -521,6 +523,8 @@ class PlanRunner:
         self.placement: Optional[dict] = None   # {op: device} of op-by-op runs with placement (_place)
         # exact feed shapes of padded runs: how often seen, then their _HotShape (None: it failed to build)
         self.hot: dict = {}
+        # padded signatures of new buckets compiling in the background while smaller buckets serve in chunks
+        self.bucket_builds: dict = {}
         self.segmented = None   # a placed plan's per-device jitted segments (False: they do not apply)
         # trip counts of loops without a static bound, seen op by op: the capacities compiled steps use
         self.loop_hints = LoopHints()
@@ -611,6 +615,9 @@ class PlanRunner:
                     compiled, run_values, sizes = hot, feed_values, ()
                 elif padded is not None:
                     compiled, run_values, sizes = padded
+                    chunked = self._serve_in_chunks(store, compiled, feed_values, run_values, sizes)
+                    if chunked is not None:
+                        return chunked
                 else:
                     compiled, run_values, sizes = self.compiled or self._compile(store, feed_values), feed_values, ()
                 with session.lock:
@@ -699,6 +706,99 @@ class PlanRunner:
             self.hot[shape] = None
             return None
 
+    def _serve_in_chunks(self, store: dict, compiled: Compiled, feed_values: Sequence, run_values: Sequence,
+                         sizes: list) -> Optional[list]:
+        """A batch whose bucket has no executable yet, served through a smaller bucket's executable in
+        chunks of its rows while the new bucket compiles in the background; None: run as usual.
+
+        Only where chunks cannot change a result: one open size, every op row-independent along it (the
+        padding analysis masked nothing: no reduction over the rows, no size read as a number), nothing
+        written (an inference request; a training step's update must see the whole batch once). So an
+        inference server whose requests grow past the bucket it compiled first (65 rows after 1..64) is
+        not held up by a compile: those requests run as two dispatches until the larger bucket is ready."""
+        signature = compiled.signature(run_values)
+        if signature in compiled.shapes or not self._chunkable(compiled):
+            return None
+        build = self.bucket_builds.get(signature)
+        if build is not None and build.done():
+            del self.bucket_builds[signature]
+            try:
+                compiled.aot[signature] = build.result()
+            except Exception:  # noqa: BLE001 (the background compile failed: this run compiles as usual)
+                return None
+            compiled.shapes.add(signature)
+            return None
+        pad, n = self.pad, sizes[0]
+        chunk = self._ready_bucket(compiled, feed_values, config.buckets.size(n))
+        if chunk is None:
+            return None  # no smaller bucket is compiled: this run compiles its own, as before
+        if build is None:
+            self.bucket_builds[signature] = self._build_bucket(store, compiled, run_values, sizes, signature)
+        pieces = []
+        session = self.session
+        for start in range(0, n, chunk):
+            rows = min(chunk, n - start)
+            values = []
+            for value, axes in zip(feed_values, pad.feed_axes):
+                if axes:
+                    (axis, _), = axes
+                    index = [slice(None)] * np.ndim(value)
+                    index[axis] = slice(start, start + rows)
+                    value = np.asarray(value)[tuple(index)]
+                values.append(value)
+            values = padding.pad_feeds(pad, values, [chunk])
+            with session.lock:
+                fetched, _, oks = compiled(store, values, [rows])
+            if oks and not self._checks_passed(oks[0], compiled, True):
+                return self._raise_failed_check(feed_values, compiled)
+            pieces.append(padding.cut_fetches(pad, fetched, [rows]))
+        self.runs += 1
+        out = []
+        for i, axes in enumerate(pad.fetch_axes):
+            if axes:
+                (axis, _), = axes
+                out.append(np.concatenate([np.asarray(piece[i]) for piece in pieces], axis=axis))
+            else:  # no padded axis: the same value in every chunk
+                out.append(pieces[0][i])
+        return out
+
+    def _chunkable(self, compiled: Compiled) -> bool:
+        pad = self.pad
+        return (config.background_compile and pad is not None and len(pad.symbols) == 1 and not pad.masked
+                and all(v is None for v in pad.fetch_values) and all(len(a) <= 1 for a in pad.feed_axes)
+                and all(len(a) <= 1 for a in pad.fetch_axes) and not compiled.writes and not compiled.inits
+                and compiled.dp is None and not self.plan.input_steps and self.plan.tail is None)
+
+    def _ready_bucket(self, compiled: Compiled, feed_values: Sequence, bucket: int) -> Optional[int]:
+        """The largest bucket below `bucket` that `compiled` has an executable for, or None."""
+        shapes = [list(np.shape(v)) for v in feed_values]
+        size = bucket // 2
+        while size >= config.buckets.minimum:
+            for shape, axes in zip(shapes, self.pad.feed_axes):
+                for axis, _ in axes:
+                    shape[axis] = size
+            if tuple(tuple(shape) for shape in shapes) in compiled.shapes:
+                return size
+            size //= 2
+        return None
+
+    def _build_bucket(self, store: dict, compiled: Compiled, run_values: Sequence, sizes: list,
+                      signature) -> concurrent.futures.Future:
+        """Traces and lowers the padded step for a new bucket here (tracing reads the graph and state) and
+        XLA-compiles it in the background."""
+        plan = self.plan
+        with _tracing():
+            lowered = compiled.lower(store, run_values, sizes)
+        label, counters = stats._label(plan), stats.current
+
+        def build():
+            hits_before, t0 = stats._disk_hits, time.perf_counter()
+            executable = lowered.compile()
+            stats.record_compile(time.perf_counter() - t0, label, signature, loaded=stats._disk_hits > hits_before,
+                                 padded=True, into=counters)
+            return executable
+        return _background(build)
+
     def release(self) -> None:
         """Drops every compiled form and the steady step (which refers back to this runner): a closed
         Session's executables leave jax's table of live jitted functions at once, not at the next full
@@ -712,6 +812,7 @@ class PlanRunner:
         """Forget every compiled form of the plan (their capacities are too small): rebuilt on next use."""
         self.compiled = self.padded = self.steady = None
         self.hot = {}
+        self.bucket_builds = {}
 
     def _first_tier(self) -> str:
         plan = self.plan

@@ -647,3 +647,52 @@ def test_a_hot_batch_size_compiled_in_the_background_gives_the_same_answers():
     _assert_same(got_vars, exact_vars, "background variables")
     (entry,) = [e for e in stats["signatures"].values() if e["padded"]]
     assert (entry["compiles"], entry["padded"]) == (2, 1), entry
+
+
+def _count_chunked(monkeypatch) -> list:
+    """Counts the runs PlanRunner served in chunks of a smaller bucket (`_serve_in_chunks` answered)."""
+    served = []
+    original = executor.PlanRunner._serve_in_chunks
+
+    def counting(self, *args):
+        out = original(self, *args)
+        if out is not None:
+            served.append(1)
+        return out
+    monkeypatch.setattr(executor.PlanRunner, "_serve_in_chunks", counting)
+    return served
+
+
+def with_a_constant_fetch():
+    x = tf.placeholder(tf.float32, [None, 6])
+    logits = _mlp(x)
+    return [tf.argmax(logits, 1), tf.nn.softmax(logits), tf.constant([1.5, 2.5]) * 2.0], \
+        lambda n, r: {x: r.randn(n, 6)}
+
+
+@pytest.mark.parametrize("case", [serving, with_a_constant_fetch])
+def test_a_batch_past_the_compiled_bucket_is_served_in_chunks_while_its_bucket_compiles(case, monkeypatch):
+    """An inference request larger than every bucket compiled so far (9 and 17 rows after buckets of 4) runs
+    through the 4-row executable in chunks while the larger bucket compiles in the background; the answers
+    are the exact-shape run's, whichever executable served each request."""
+    served = _count_chunked(monkeypatch)
+    sizes = [3, 9, 5, 17, 2, 11, 16, 30, 4]
+    got, _, stats = _run(case, 4, sizes, background=True)
+    exact, _, _ = _run(case, None, sizes)
+    _assert_same(got, exact, "chunked")
+    assert served, "no request was served in chunks"
+    (entry,) = [e for e in stats["signatures"].values() if e["padded"]]
+    assert entry["compiles"] <= 4, entry   # buckets 4, 16, 32 and at most the 8 one
+
+
+@pytest.mark.parametrize("case", [training_mean_loss, masked_reductions, batch_statistics])
+def test_steps_that_write_state_or_reduce_over_the_batch_are_never_chunked(case, monkeypatch):
+    """A training step's update must see the whole batch once; a reduction over the rows (or the batch's
+    statistics) differs per chunk: those runs compile their bucket at once, as before."""
+    served = _count_chunked(monkeypatch)
+    sizes = [3, 9, 5, 17]
+    got, got_vars, _ = _run(case, 4, sizes, background=True)
+    exact, exact_vars, _ = _run(case, None, sizes)
+    _assert_same(got, exact, "not chunked")
+    _assert_same(got_vars, exact_vars, "not chunked variables")
+    assert not served
