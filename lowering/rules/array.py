@@ -57,6 +57,10 @@ def pack(*values, axis=0, **_):
     # a vector of lists (what TensorListPushBackBatch takes): a tuple of TensorLists
     if values and all(isinstance(v, TensorList) for v in values):
         return tuple(values)
+    for k, v in enumerate(values[1:], 1):  # TF's PackOp check (shapes are static, also under jit)
+        if np.shape(v) != np.shape(values[0]):
+            raise _invalid(f"Shapes of all inputs must match: values[0].shape = {shape_str(np.shape(values[0]))} "
+                           f"!= values[{k}].shape = {shape_str(np.shape(v))}")
     if is_static(*values):
         return np.stack(values, axis=axis)
     return jnp.stack(values, axis=axis)
@@ -66,6 +70,11 @@ def pack(*values, axis=0, **_):
 def unpack(value, *, num, axis=0, **_):
     if isinstance(value, tuple) and all(isinstance(v, TensorList) for v in value):  # a vector of lists (Pack)
         return value
+    rank = np.ndim(value)
+    if not -rank <= axis < rank:
+        raise _invalid(f"axis = {axis} not in [{-rank}, {rank})")
+    if np.shape(value)[axis] != num:  # TF's UnpackOp check
+        raise _invalid(f"Input shape axis {axis % rank} must equal {num}, got shape {shape_str(np.shape(value))}")
     xp = np if is_static(value) else jnp
     return tuple(xp.squeeze(p, axis) for p in xp.split(value, num, axis=axis))
 

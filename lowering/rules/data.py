@@ -881,7 +881,7 @@ def decode_raw(data, *, out_type, little_endian=True, **_):
         first = len(flat[0])
         k = next(i for i, b in enumerate(flat) if len(b) != first)
         raise errors.InvalidArgumentError(None, None, f"DecodeRaw requires input strings to all be the same size, "
-                                          f"but element {k} has size {len(flat[k])} != {first}")
+                                          f"but element {k} has size {first} != {len(flat[k])}")  # TF's order
     if flat and len(flat[0]) % dtype.itemsize:
         raise errors.InvalidArgumentError(None, None, f"Input to DecodeRaw has length {len(flat[0])} that is not a "
                                           f"multiple of {dtype.itemsize}, the size of {np.dtype(out_type).name}")
@@ -954,11 +954,16 @@ def decode_csv(records, *defaults, OUT_TYPE, field_delim=",", use_quote_delim=Tr
                 if dtype == object:
                     cols[c].append(field.encode())
                 elif dtype.kind == "i":
-                    cols[c].append(int(field))
+                    value = int(field.replace("_", "?"))  # (Python's int reads "1_0"; TF's SimpleAtoi does not)
+                    if not np.iinfo(dtype).min <= value <= np.iinfo(dtype).max:  # SimpleAtoi fails on overflow
+                        raise ValueError(field)
+                    cols[c].append(value)
                 else:
                     cols[c].append(float(field))
             except ValueError:
-                kind = {"i": "int", "f": "float"}.get(dtype.kind, "string")
+                # TF names the column's type: int32, int64, float or double
+                kind = {"int32": "int32", "int64": "int64", "float32": "float", "float64": "double"}.get(
+                    dtype.name, "string")
                 raise errors.InvalidArgumentError(
                     None, None, f"Field {c} in record {k} is not a valid {kind}: {field}") from None
     out = tuple(np.array(c, dtype=np.dtype(d)).reshape(arr.shape) for c, d in zip(cols, OUT_TYPE))

@@ -102,8 +102,10 @@ def parse_tensor(serialized, *, out_type, **_):
     try:
         proto.ParseFromString(data if isinstance(data, bytes) else str(data).encode())
     except DecodeError:
-        raise errors.InvalidArgumentError(None, None, "Could not parse `serialized` as TensorProto: "
-                                          f"'{data!r}'") from None
+        import base64  # TF prints the bytes it could not parse in base64
+        raw = data if isinstance(data, bytes) else str(data).encode()
+        raise errors.InvalidArgumentError(None, None, "Could not parse `serialized` as TensorProto, base64: "
+                                          f"{base64.b64encode(raw).decode()}") from None
     want = _dt.as_dtype(out_type)
     got = _dt.as_dtype(proto.dtype) if proto.dtype else None
     if got is None or got != want:

@@ -285,14 +285,19 @@ def _check_conv(x, w, strides, padding, dilations, fmt) -> None:
     groups = depth // filter_depth
     if out_depth % groups:
         raise invalid(f"output depth must be evenly divisible by number of groups: {out_depth} vs {groups}")
-    if padding == "VALID":  # TF's GetWindowedOutputSize (C++ division truncates toward zero)
+    if padding == "VALID":
         for size, k, stride, rate in zip(_spatial(np.shape(x), fmt), np.shape(w)[:2], _spatial(strides, fmt),
                                          _spatial(dilations, fmt)):
-            effective = (k - 1) * rate + 1
-            out = int((size - effective + stride) / stride)
-            if out < 0:
-                raise invalid(f"Computed output size would be negative: {out} [input_size: {size}, "
-                              f"effective_filter_size: {effective}, stride: {stride}]")
+            _check_valid_window(size, (k - 1) * rate + 1, stride)
+
+
+def _check_valid_window(size: int, effective: int, stride: int) -> None:
+    """TF's GetWindowedOutputSize for VALID padding (C++ division truncates toward zero): a window larger
+    than the input by a stride or more is an error, not an empty output."""
+    out = int((size - effective + stride) / stride)
+    if out < 0:
+        raise invalid(f"Computed output size would be negative: {out} [input_size: {size}, "
+                      f"effective_filter_size: {effective}, stride: {stride}]")
 
 
 def _conv(x, w, strides, padding, dilations, data_format, explicit_paddings=()):
@@ -372,6 +377,16 @@ def _pool_rank(x) -> None:
         raise invalid("Input must be 4 or 5-dimensional")
 
 
+def _check_pool(x, ksize, strides, padding: str, data_format: str) -> None:
+    """TF's PoolParameters (pooling_ops_common.cc): the rank, then each spatial window's output size, rows
+    before columns (a VALID window past the input's edge is TF's error; XLA would give an empty output)."""
+    _pool_rank(x)
+    if padding == "VALID" and np.ndim(x) == 4:
+        fmt = "NCHW" if data_format.startswith("NC") else "NHWC"
+        for size, k, stride in zip(_spatial(np.shape(x), fmt), _spatial(ksize, fmt), _spatial(strides, fmt)):
+            _check_valid_window(size, k, stride)
+
+
 def tf_max_pool(x, ksize, strides, padding: str):
     """TF's CPU max pooling (MaxPool, MaxPool3D): each window's maximum starting from the type's lowest
     value, where a NaN never wins a comparison: NaNs are skipped, and a window of NaNs and -infs gives the
@@ -390,13 +405,13 @@ def tf_max_pool(x, ksize, strides, padding: str):
 
 @lowers("MaxPool")
 def max_pool(x, *, ksize, strides, padding, data_format="NHWC", **_):
-    _pool_rank(x)
+    _check_pool(x, ksize, strides, padding, data_format)
     return tf_max_pool(x, ksize, strides, padding)
 
 
 @lowers("AvgPool")
 def avg_pool(x, *, ksize, strides, padding, data_format="NHWC", **_):
-    _pool_rank(x)
+    _check_pool(x, ksize, strides, padding, data_format)
     total = lax.reduce_window(x, np.zeros((), x.dtype), lax.add, tuple(ksize), tuple(strides), padding)
     if padding == "VALID":
         return total / np.asarray(np.prod(ksize), x.dtype)

@@ -18,6 +18,7 @@ import numpy as np
 
 from graphcompat.framework import errors
 from lowering.interpreter import Ref, require
+from lowering.rules.checks import slice_debug
 from lowering.registry import lowers
 
 _INVALID = errors.InvalidArgumentError
@@ -191,7 +192,9 @@ def _scatter_nd_message(indices, shape) -> str:
     flat = idx.reshape(-1, depth)
     bad = np.flatnonzero(np.any((flat < 0) | (flat >= np.asarray(shape[:depth])), axis=1))
     i = int(bad[0])
-    return (f"indices[{i}] = [{', '.join(str(int(v)) for v in flat[i])}] does not index into shape "
+    # TF names the index by its position in the indices' batch dimensions (SliceDebugString): `[2,0]`
+    position = slice_debug(idx.shape[:-1], np.unravel_index(i, idx.shape[:-1])) if idx.ndim > 1 else "[0]"
+    return (f"indices{position} = [{', '.join(str(int(v)) for v in flat[i])}] does not index into shape "
             f"[{','.join(str(d) for d in shape)}]")
 
 

@@ -107,7 +107,8 @@ def substr(input, pos, length, *, unit="BYTE", **_):  # noqa: A002
             require(0 <= q <= size, _INVALID,
                     lambda s=s, i=i: f"pos {int(positions[i])} out of range for string b'{s.decode('latin-1')}' "
                                      f"at index {i}")
-            out[i] = s[q:q + max(n, 0)]
+            # TF's StringPiece::substr takes the length as size_t: a negative one reaches the end
+            out[i] = s[q:] if n < 0 else s[q:q + n]
     return out.reshape(shape)
 
 

@@ -151,13 +151,19 @@ def _check_read_indices(ctx, op, handle, indices, n) -> None:
     _check_indices(ctx, op, indices, n, lambda bad: f"Tried to read from index {bad} but array size is: {n}")
 
 
-def _write(ctx, op, handle, indices, values, element_shape, index_hint=None, true_size=None):
+def _write(ctx, op, handle, indices, values, element_shape, index_hint=None, true_size=None, scatter=False):
     handle = _handle(handle, op)
     _check_dtype(op, handle, values)
     buffer = _buffer_for(ctx, op, handle, element_shape, index_hint)
     if handle.dynamic:
         buffer = _grow(op, handle, buffer, indices)
     n = buffer.shape[0]
+    if scatter and not handle.dynamic and jnp.size(indices):
+        # TF's TensorArrayScatterOp checks the largest index first, with its own text
+        limit = n if true_size is None else true_size
+        top = jnp.max(jnp.asarray(indices))
+        ctx.check(top < limit, errors.InvalidArgumentError,
+                  lambda: f"Max scatter index must be < array size ({int(top)} vs. {int(limit)})", op)
     _check_write_indices(ctx, op, handle, indices, n if true_size is None else true_size)
     safe = jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))
     if not n:
@@ -189,7 +195,7 @@ def tensor_array_scatter_v3(ctx, op, handle, indices, value, flow_in, true_size=
         raise errors.InvalidArgumentError(
             None, op, f"Expected len(indices) == values.shape[0], but saw: {jnp.size(indices)} vs. "
             f"{jnp.shape(value)[0] if jnp.ndim(value) else 0}")
-    _write(ctx, op, handle, indices, value, tuple(jnp.shape(value)[1:]), true_size=true_size)
+    _write(ctx, op, handle, indices, value, tuple(jnp.shape(value)[1:]), true_size=true_size, scatter=True)
     return flow_in
 
 
