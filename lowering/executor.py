@@ -844,7 +844,10 @@ class PlanRunner:
         device_values = [feed_values[i] for i in tail.feed_index]
         device_fetched, staged = self.tail_runner.run_staged(device_values)
         env = dict(zip(plan.feed_tensors, feed_values))
-        env.update(zip(tail.device.fetch_tensors, device_fetched))
+        # a variable the tail updates is fetched too (`run([train, w])`): its ref is re-derived by the tail's own
+        # VariableV2 step, so the tail's updates see a reference, not the device part's value of it
+        tail_ops = tail.ops
+        env.update((t, v) for t, v in zip(tail.device.fetch_tensors, device_fetched) if t.op not in tail_ops)
         env.update(plan.hoisted)
         overlay = _Overlay(store, staged)
         ctx = RunContext(overlay, traced=False)

@@ -16,7 +16,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
-from lowering.registry import Rule
 
 
 class NeedsConcreteValues(NotImplementedError):
