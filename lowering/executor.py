@@ -858,7 +858,7 @@ class PlanRunner:
         store = self.session.values
         t0 = time.perf_counter()
         ctx = RunContext(store, traced=False)
-        ctx.loop_hints = self.loop_hints
+        ctx.loop_hints = self.loop_hints.observing()
         self._place(ctx)
         feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
         feeds.update(plan.hoisted)
@@ -881,6 +881,7 @@ class PlanRunner:
         """Evaluates the host inputs (and the host ops they read) op by op; commits their state."""
         plan = self.plan
         ctx = RunContext(store, traced=False)
+        ctx.loop_hints = self.loop_hints.observing()
         self._place(ctx)
         try:
             with jax.enable_x64(True):
@@ -944,10 +945,14 @@ class PlanRunner:
         device_values = [feed_values[i] for i in tail.feed_index]
         device_fetched, staged = self.tail_runner.run_staged(device_values)
         env = dict(zip(plan.feed_tensors, feed_values))
-        env.update(zip(tail.device.fetch_tensors, device_fetched))
+        # a variable the tail updates is fetched too (`run([train, w])`): its ref is re-derived by the tail's own
+        # VariableV2 step, so the tail's updates see a reference, not the device part's value of it
+        tail_ops = tail.ops
+        env.update((t, v) for t, v in zip(tail.device.fetch_tensors, device_fetched) if t.op not in tail_ops)
         env.update(plan.hoisted)
         overlay = _Overlay(store, staged)
         ctx = RunContext(overlay, traced=False)
+        ctx.loop_hints = self.loop_hints.observing()   # a differentiated loop among the host ops
         try:
             with jax.enable_x64(True):
                 fetched = evaluate(tail.steps, env, plan.fetch_tensors, ctx)
@@ -973,44 +978,33 @@ class PlanRunner:
 
     def _run_staged_after_inputs(self, feed_values: Sequence):
         """`run_staged` once its host inputs have run (`feed_values` holds them): a fallback to the
-        op-by-op tier must not run them again (a dequeue would lose an element)."""
+        op-by-op tier must not run them again (a dequeue would lose an element). One pass: the compiled
+        step when it can serve this run, else (also when it turns out it cannot) op by op below."""
         plan, store = self.plan, self.session.values
-        compiled = self.compiled
-        if compiled is None and not self.eager_only and (self._first_tier() == "compiled"):
-            try:
-                compiled = self._compile(store, feed_values)
-            except NeedsObservedRun:  # this run observes the loops' trip counts, op by op
-                compiled = None
-            except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
-                self.eager_only = True
-            except RefusedWhileTracing:  # this run goes op by op (see RefusedWhileTracing)
-                compiled = None
-        refused = False
+        compiled = self._staged_compiled(store, feed_values)
         if compiled is not None:
-            with self.session.lock, jax.enable_x64(True):
-                if self.session.mixed_devices and compiled.dp is None:
-                    _gather_state(store, compiled, plan.device)
-                try:
+            try:
+                with self.session.lock, jax.enable_x64(True):
+                    if self.session.mixed_devices and compiled.dp is None:
+                        _gather_state(store, compiled, plan.device)
                     fetched, written, oks = compiled(store, feed_values)
-                except NeedsObservedRun:
-                    self.compiled = None
-                    return self._run_staged_after_inputs(feed_values)
-                except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
-                    self.compiled, self.eager_only = None, True
-                    return self._run_staged_after_inputs(feed_values)
-                except RefusedWhileTracing:
-                    refused = True
-        if compiled is not None and not refused and oks and not bool(oks[0]) and compiled.sized_by_hints():
-            # a capacity from LoopHints may have been too small: staged op by op below (which raises a
-            # real error), and compiled again with what that run observes
-            self._drop_compiled()
-        elif compiled is not None and not refused:
-            if oks and not bool(oks[0]):
+            except NeedsObservedRun:  # a loop's capacity is not known yet: this run observes it, op by op
+                self.compiled = compiled = None
+            except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself: op by op for good
+                self.compiled, self.eager_only, compiled = None, True, None
+            except RefusedWhileTracing:  # nothing ran; op by op raises TF's error in TF's order
+                compiled = None
+        if compiled is not None:
+            if not (oks and not bool(oks[0])):
+                self.runs += 1
+                return fetched, dict(zip(compiled.writes, written))
+            if not compiled.sized_by_hints():
                 self._raise_failed_check(feed_values)
-            self.runs += 1
-            return fetched, dict(zip(compiled.writes, written))
+            # a capacity from LoopHints may have been too small: staged op by op below (which raises a real
+            # error), and compiled again with what that run observes
+            self._drop_compiled()
         ctx = RunContext(store, traced=False)
-        ctx.loop_hints = self.loop_hints
+        ctx.loop_hints = self.loop_hints.observing()
         self._place(ctx)
         feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
         feeds.update(plan.hoisted)
@@ -1023,6 +1017,20 @@ class PlanRunner:
         self.loop_hints.observed = True
         self.runs += 1
         return fetched, {k: ctx.state[k] for k in ctx.writes}
+
+    def _staged_compiled(self, store: dict, feed_values: Sequence) -> Optional[Compiled]:
+        """The compiled step a staged run uses (compiled now where the tier says so), or None: op by op."""
+        if self.compiled is not None or self.eager_only or self._first_tier() != "compiled":
+            return self.compiled
+        try:
+            return self._compile(store, feed_values)
+        except NeedsObservedRun:  # this run observes the loops' trip counts, op by op
+            return None
+        except NotImplementedError:  # NeedsConcreteValues, or a rule that says so itself
+            self.eager_only = True
+            return None
+        except RefusedWhileTracing:  # this run goes op by op (see RefusedWhileTracing)
+            return None
 
 
 def _gather_state(store: dict, compiled: Compiled, device) -> None:

@@ -16,7 +16,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
-from lowering.registry import Rule
 
 
 class NeedsConcreteValues(NotImplementedError):
@@ -67,6 +66,28 @@ class LoopHints:
             raise NeedsObservedRun(f"tf.while_loop '{op.name}': its stacks are sized from the trip count an "
                                    "op-by-op run observes")
         return self.capacity_of(self.trips.get(op, 0))
+
+    def observing(self) -> "ObservingHints":
+        """The hints as an op-by-op run of the plan sees them (see ObservingHints)."""
+        return ObservingHints(self)
+
+
+class ObservingHints:
+    """The LoopHints of an op-by-op run: it records trip counts in them, and never raises NeedsObservedRun
+    (the op-by-op run is the observer). Its loops count their iterations on the host before they are traced
+    (a gradient's re-trace), so a capacity asked for here is one this run observed; a loop it never ran
+    (a branch not taken) gets the minimum, which it cannot outgrow in a run that does not run it."""
+
+    __slots__ = ("hints",)
+
+    def __init__(self, hints: LoopHints):
+        self.hints = hints
+
+    def observe(self, op, trips: int) -> None:
+        self.hints.observe(op, trips)
+
+    def capacity(self, op) -> int:
+        return self.hints.capacity_of(self.hints.trips.get(op, 0))
 
 
 # The evaluation in progress on this thread/task: (RunContext, current op). Lets plain rules declare

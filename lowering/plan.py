@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional, Sequence
 
-import numpy as np
 
 from graphcompat.framework import dtypes as _dtypes
 from graphcompat.framework import errors
@@ -102,6 +101,7 @@ class HostTail(NamedTuple):
     device: "Plan"
     feed_index: list   # positions of the device plan's feeds among the outer plan's feeds
     steps: list
+    ops: frozenset     # the ops of `steps`
 
 
 class Plan:
@@ -236,7 +236,7 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
         if all(s[0] is not op for s in host_steps):
             host_steps.append(step(op))
     host_steps.sort(key=lambda s: s[0]._id)
-    return HostTail(device_plan, feed_index, host_steps)
+    return HostTail(device_plan, feed_index, host_steps, frozenset(s[0] for s in host_steps))
 
 
 def _runs_on_host(op, rule, fetched=()) -> bool:

@@ -40,7 +40,7 @@ from jax import lax
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from lowering.interpreter import CapacityExceeded, Ref, RunContext, evaluate
-from lowering.registry import get_rule, lowers, runs_on_host
+from lowering.registry import get_rule, kernel_type, lowers, runs_on_host
 from lowering.reverse_loop import differentiable_while
 from lowering.rules.list_ops import is_list
 from lowering.rules.stacks import is_stack_items, size_stacks, with_rows
@@ -541,6 +541,12 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
     def sub(seed=None):
         child = SubContext(ctx, seed)
         child.fixed_stacks = frozenset(fixed)
+        if differentiated:
+            # the step of a differentiated loop is traced once, before jax differentiates it (reverse_loop.py's
+            # closure conversion): a loop in it sees no LinearizeTracer, yet it is differentiated through this
+            # loop's carry, so it must be built reversible too (else: "Reverse-mode differentiation does not
+            # work for lax.while_loop")
+            child.differentiating = True
         return child
 
     def probe(made, vs):
@@ -555,11 +561,17 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
             and int(np.asarray(max_iter)) >= 0:
         static_max = int(np.asarray(max_iter))
     hinted = None  # a loop differentiated without a static bound: the iterations op-by-op runs saw (rounded up)
-    if static_max is None and _differentiated(vars0, inputs_seen) and getattr(ctx, "loop_hints", None) is not None:
+    differentiated = _differentiated(vars0, inputs_seen) or (
+        getattr(ctx, "differentiating", False) and _has_floats(vars0, inputs_seen))
+    if differentiated and getattr(ctx, "loop_hints", None) is not None and \
+            (static_max is None or _unbounded_inside(op)):
+        # An op-by-op run counts this run's iterations before tracing the loop, of this loop and of every loop
+        # its body runs (their gradients are traced inside this one's, where nothing is concrete to count)
+        _count_trips(ctx, op, cond_g, body_g, counter0, max_iter, vars0, captured)
+    if static_max is None and differentiated and getattr(ctx, "loop_hints", None) is not None:
         # tf.gradients through `while i < n` (no maximum_iterations): the forward loop ran before, op by op
         # (its trip count is in the plan's LoopHints), so reverse mode runs as a loop of that bound; a later
         # run that needs more iterations fails the check below and the executor re-runs it op by op
-        _count_trips(ctx, op, cond_g, body_g, counter0, max_iter, vars0, captured)  # op by op: this run's count
         hinted = static_max = ctx.loop_hints.capacity(op)
     lists: dict = {}     # loop variable index -> _ListCarry, for the lists the body changes
     capacity = None      # no static bound: the iterations its stacks have rows for (the plan's LoopHints)
@@ -641,7 +653,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         return counter, new, new_state, new_oks, go
 
     carry0 = (counter0, vars0, state0, oks0, go0)
-    if static_max is not None and _differentiated(vars0, inputs_seen) and not _twice_differentiated(vars0, inputs_seen):
+    if static_max is not None and differentiated and not _twice_differentiated(vars0, inputs_seen):
         # Reverse-mode differentiable: only the real iterations run, forward and backward (a custom VJP
         # that saves each iteration's residuals, as TF's while_v2 accumulators; lowering/reverse_loop.py)
         final = differentiable_while(step, lambda c: c[4], carry0, static_max)
@@ -656,21 +668,21 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         seed = next(v for v in jax.tree_util.tree_leaves((vars0, inputs_seen)) if type(v).__name__ == "LinearizeTracer")
         seed = jnp.ravel(jnp.asarray(seed))[0]
 
-        def differentiated(x):
+        def as_differentiated(x):
             if is_list(x):
-                return jax.tree_util.tree_map(differentiated, x)
+                return jax.tree_util.tree_map(as_differentiated, x)
             if not jnp.issubdtype(jnp.result_type(x), jnp.floating) or not jnp.issubdtype(seed.dtype, jnp.floating) \
                     or type(x).__name__ == "LinearizeTracer":
                 return x
             zero = jnp.where(jnp.asarray(True), jnp.zeros((), jnp.result_type(x)), seed.astype(jnp.result_type(x)))
             return x + zero
-        carry0 = (counter0, [differentiated(v) for v in vars0], [differentiated(v) for v in state0], oks0, go0)
+        carry0 = (counter0, [as_differentiated(v) for v in vars0], [as_differentiated(v) for v in state0], oks0, go0)
 
         def scan_step(carry, _):
             return lax.cond(carry[4], step, lambda c: c, carry), None
         final, _ = lax.scan(scan_step, carry0, None, length=static_max)
     else:
-        if _differentiated(vars0, inputs_seen):
+        if differentiated:
             raise NotImplementedError(
                 f"Gradients through tf.while_loop '{op.name}' need a constant maximum_iterations: graphcompat "
                 "differentiates a loop only up to a static bound on its iterations")
@@ -698,16 +710,70 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
 def _count_trips(ctx, op, cond_g, body_g, counter0, max_iter, vars0, captured) -> None:
     """Records in the plan's LoopHints how many iterations this loop runs, by running it once on the host
     on the primal values (an op-by-op run differentiates eagerly: stop_gradient gives concrete arrays).
+    The loops its body runs run on the host too (a concrete context), each recording its own count, so an
+    inner loop whose bound depends on the outer counter records the most any of its executions ran.
     Under jit nothing is concrete: the capacity then comes from an op-by-op run (NeedsObservedRun)."""
-    def plain(v):
-        return jax.lax.stop_gradient(v) if isinstance(v, (jax.Array, jax.core.Tracer)) else v
-    vars_, captured_ = jax.tree_util.tree_map(plain, (list(vars0), list(captured)))
+    vars_, captured_ = _primal((list(vars0), list(captured)))
     if any(isinstance(v, jax.core.Tracer) for v in jax.tree_util.tree_leaves((vars_, captured_, counter0, max_iter))):
         return
-    child = SubContext(ctx, None)
+    child = _CountingContext(ctx)
     env = _captured_env(child, op._inputs[2 + len(body_g.params):], captured_)
     out = _while_host(child, cond_g, body_g, env, counter0, max_iter, vars_)
     ctx.loop_hints.observe(op, int(out[0]) - int(np.asarray(counter0)))
+
+
+def _primal(values):
+    """`values` without their differentiation (concrete arrays in an op-by-op run's eager linearization)."""
+    def plain(v):
+        return jax.lax.stop_gradient(v) if isinstance(v, (jax.Array, jax.core.Tracer)) else v
+    return jax.tree_util.tree_map(plain, values)
+
+
+class _CountingContext(SubContext):
+    """The context of `_count_trips`' host run: concrete (the loops and conds inside run their op-by-op
+    paths, so nested loops count their own iterations), reading the primal values of the state a gradient
+    differentiates; its writes stay here (the real run traces the loop afterwards)."""
+
+    def __init__(self, parent: RunContext):
+        super().__init__(parent)
+        self.traced = False
+
+    def read(self, key, op=None):
+        if key not in self.state:
+            self.state[key] = _primal(self.parent.read(key, op))
+        return self.state[key]
+
+    def read_or_init(self, key, init):
+        if key not in self.state:
+            self.state[key] = _primal(self.parent.read_or_init(key, init))
+        return self.state[key]
+
+
+def _unbounded_inside(op) -> bool:
+    """Whether a While's body or condition runs a loop without a static maximum_iterations (at any depth,
+    through conds and function calls): an op-by-op run must count those loops' trips before tracing it."""
+    fn = _function(op, "body")
+    cached = fn.lowering_cache.get("unbounded_inside")
+    if cached is None:
+        cached = fn.lowering_cache["unbounded_inside"] = any(
+            _unbounded_loops(_function(op, attr), set()) for attr in ("cond", "body"))
+    return cached
+
+
+def _unbounded_loops(fn, seen: set) -> bool:
+    if id(fn) in seen:
+        return False
+    seen.add(id(fn))
+    for inner in fn.ops:
+        if kernel_type(inner.type) in ("While", "StatelessWhile") and _static_max(inner) is None:
+            return True
+        for value in inner.attrs.values():  # the functions it runs: a cond's branches, a call's body …
+            for ref in value if isinstance(value, list) else (value,):
+                name = getattr(ref, "name", None)
+                sub = inner.graph._get_function(name) if isinstance(name, str) else None
+                if sub is not None and _unbounded_loops(sub, seen):
+                    return True
+    return False
 
 
 def _differentiated_reads(ctx: RunContext, captured) -> list:
@@ -724,6 +790,12 @@ def _twice_differentiated(*values) -> bool:
     """True while jax.vjp linearizes us inside another linearization (a gradient of a gradient)."""
     return any(type(v).__name__ == "LinearizeTracer" and type(v.primal).__name__ in ("LinearizeTracer", "JVPTracer")
                for v in jax.tree_util.tree_leaves(values))
+
+
+def _has_floats(*values) -> bool:
+    """Whether any array among `values` is inexact (what a gradient can flow through)."""
+    return any(jnp.issubdtype(jnp.result_type(v), jnp.inexact) for v in jax.tree_util.tree_leaves(values)
+               if isinstance(v, (jax.Array, jax.core.Tracer, np.ndarray, np.generic, float, complex)))
 
 
 def _differentiated(*values) -> bool:
