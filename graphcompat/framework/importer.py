@@ -195,6 +195,14 @@ def _expected_inputs(op_def, attrs: dict) -> list:
     return out
 
 
+def _is_stateful(op_type: str) -> bool:
+    """Whether running a node of `op_type` twice differs from running it once (a function, not an
+    _Importer method: the _ControlFlow holding it must not refer back to the importer, see _Importer.run)."""
+    from graphcompat.framework import registry
+    op_def = registry.OP_DEFS.get(op_type)
+    return op_def is not None and op_def.stateful
+
+
 def _structural_signature(node_op: str, attrs: dict) -> tuple:
     """(number of inputs, output dtypes) of the control-flow ops the importer rebuilds."""
     if node_op in _SWITCH | _MERGE | _ENTER | _EXIT | _NEXT:
@@ -755,7 +763,7 @@ class _Importer:
         self.order = self._topological_order()
         self._check_nodes()
         has_v1 = any(n.op in CONTROL_FLOW_V1 for n in self.nodes.values())
-        self.flow = _ControlFlow(self.nodes, self.order, self._stateful) if has_v1 else None
+        self.flow = _ControlFlow(self.nodes, self.order, _is_stateful) if has_v1 else None
         if has_v1:
             self.consumed = {t for n in self.nodes.values() for t in n.inputs}
             self.consumers: dict = {name: [] for name in self.nodes}
@@ -765,10 +773,6 @@ class _Importer:
                         self.consumers[src].append(n.name)
         self.outer_device = self._outer_device()
         self._building: set = set()  # cond groups being built (a group that needs itself cannot be rebuilt)
-
-    def _stateful(self, op_type: str) -> bool:
-        op_def = self.registry.OP_DEFS.get(op_type)
-        return op_def is not None and op_def.stateful
 
     # --- validation ---------------------------------------------------------------------------
     def _check_op_types(self, graph_def) -> None:
@@ -941,7 +945,11 @@ class _Importer:
 
     # --- the import -----------------------------------------------------------------------------
     def run(self) -> None:
-        root = self.root = _RootContext(self, None)
+        # The importer keeps the root context's memo, not the context: a context refers to its importer,
+        # and a cycle would leave the importer's ~8 objects per node to Python's cyclic collector instead of
+        # freeing them when the import returns.
+        root = _RootContext(self, None)
+        self.root_memo = root.memo
         for name in self.order:
             if self._home_is_root(name):
                 root.outputs(name)
@@ -958,7 +966,7 @@ class _Importer:
 
     def built(self, name: str):
         """The op or tensors a GraphDef node became at the top level (None if rebuilt away)."""
-        return self.root.memo.get(name)
+        return self.root_memo.get(name)
 
     def mapped(self, ctx: _Context, tensor: tuple) -> Optional[_ops.Tensor]:
         if isinstance(ctx, _FunctionContext) or not self.input_map:
@@ -1605,10 +1613,10 @@ class _Checkpoint:
             graph._nodes_by_name.pop(op.name, None)
             for t in op._inputs:
                 if t.op not in added_set:
-                    t._consumers[:] = [c for c in t._consumers if c is not op]
+                    t._consumers = [c for c in t._consumers if c is not op]
             for c in op._control_inputs:
                 if c not in added_set:
-                    c._control_outputs[:] = [o for o in c._control_outputs if o is not op]
+                    c._control_outputs = [o for o in c._control_outputs if o is not op]
         del graph._ops[self.n_ops:]
         graph._names_in_use.clear()
         graph._names_in_use.update(self.names_in_use)
