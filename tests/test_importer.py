@@ -41,6 +41,21 @@ def test_empty_name_uniquifies_clashing_nodes():
     assert tf.get_default_graph().get_operation_by_name("y").inputs[0].name == "x_1:0"
 
 
+@pytest.mark.parametrize("order,expected", [
+    ([0, 1, 2, 3], ["x", "y/y", "y", "z"]),   # GraphDef order is topological: kept
+    ([3, 2, 1, 0], ["y/y", "x", "y", "z"]),   # consumers first: each node once its inputs are built
+    ([1, 3, 0, 2], ["y/y", "x", "y", "z"]),
+])
+def test_nodes_are_created_in_graph_def_order_where_inputs_allow(order, expected):
+    gd = _base_graph_def()
+    assert [n.name for n in gd.node] == ["x", "y/y", "y", "z"]
+    shuffled = tf.GraphDef()
+    shuffled.node.extend([gd.node[i] for i in order])
+    tf.import_graph_def(shuffled, name="")
+    assert _names() == expected
+    assert [op._id for op in tf.get_default_graph().get_operations()] == [0, 1, 2, 3]
+
+
 def test_input_map_replaces_tensors_and_runs():
     feed = tf.constant([[1.0, 2.0]], name="feed")
     z, = tf.import_graph_def(_base_graph_def(), input_map={"x:0": feed}, return_elements=["z:0"])
