@@ -597,10 +597,6 @@ class Graph:
             ret.extend(c for c in controller.control_inputs if c not in input_ops and c not in ret)
         return ret
 
-    def _record_op_seen_by_control_dependencies(self, op: Operation) -> None:
-        for controller in self._control_dependencies_stack:
-            controller.add_op(op)
-
     @contextlib.contextmanager
     def device(self, device_name_or_function):
         """Records a device on ops created inside; functions get the op and return a device."""
@@ -676,21 +672,26 @@ class Graph:
         if not _VALID_OP_NAME.match(name):
             raise ValueError(f"'{name}' is not a valid node name")
         with self._lock:
-            deps = self._control_dependencies_for_inputs({t.op for t in inputs})
+            stack = self._control_dependencies_stack
+            # (the common case, no control_dependencies block open, skips the per-input work)
+            deps = self._control_dependencies_for_inputs({t.op for t in inputs}) if stack else []
             for c in control_inputs:
                 if c not in deps:
                     deps.append(c)
             op = Operation(self, name, op_type, inputs, deps, attrs, "")
-            op._outputs = tuple(Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(zip(out_dtypes, out_shapes)))
-            if self._colocation_stack and self._colocation_stack[-1] is not None:
+            if len(out_dtypes) == 1 == len(out_shapes):
+                op._outputs = (Tensor(op, 0, out_dtypes[0], out_shapes[0]),)
+            else:
+                op._outputs = tuple(Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(zip(out_dtypes, out_shapes)))
+            colocation = self._colocation_stack[-1] if self._colocation_stack else None
+            if colocation is not None:
                 # TF's colocate_with sets the device functions aside: the op goes where its peer is
                 # (a variable's Assign and read stay on its parameter server under replica_device_setter)
-                op._device = self._colocation_stack[-1].device
+                op._device = colocation.device
+                attrs.setdefault("_class", [f"loc:@{colocation.name}"])
             elif self._device_stack:
                 self._apply_device(op)
-            if self._colocation_stack and self._colocation_stack[-1] is not None:
-                attrs.setdefault("_class", [f"loc:@{self._colocation_stack[-1].name}"])
-            if op_type in self._gradient_override_map:
+            if self._gradient_override_map and op_type in self._gradient_override_map:
                 attrs["_gradient_op_type"] = self._gradient_override_map[op_type].encode()
             if self._container and attrs.get("container") == "" and _is_stateful(op_type):
                 attrs["container"] = self._container
@@ -701,7 +702,8 @@ class Graph:
                     t._consumers = [op]
             for c in deps:
                 _add_control_output(c, op)
-            self._record_op_seen_by_control_dependencies(op)
+            for controller in stack:
+                controller.add_op(op)
             op._id = len(self._ops)
             self._ops.append(op)
             self._nodes_by_name[name] = op
