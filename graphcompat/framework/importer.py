@@ -38,6 +38,7 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
+from graphcompat.framework import registry as _registry
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.tensor_util import make_ndarray, storage_view
 from graphcompat.ops import grad_ops, list_ops, resource_variable_ops, sharded_save_ops  # noqa: F401  (op types TF writes)
@@ -252,15 +253,14 @@ def _missing_attr(node: _Node, final: str, op_def, key: str) -> ValueError:
 
 
 def _output_dtypes(node: _Node, final: str) -> list:
-    from graphcompat.framework import registry
     if node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL:
         try:
             return [_dt.as_dtype(d) for d in _structural_signature(node.op, node.attrs)[1]]
         except KeyError as err:
             raise _missing_attr(node, final, None, err.args[0]) from None
-    op_def = registry.OP_DEFS[node.op]
+    op_def = _registry.OP_DEFS[node.op]
     try:
-        return registry._output_dtypes(op_def, node.attrs)
+        return _registry._output_dtypes(op_def, node.attrs)
     except KeyError as err:
         raise _missing_attr(node, final, op_def, err.args[0]) from None
 
@@ -583,9 +583,10 @@ class _Context:
 
     def value(self, tensor: tuple) -> _ops.Tensor:
         name, index = tensor
-        mapped = self.importer.mapped(self, tensor)
-        if mapped is not None:
-            return mapped
+        if self.importer.input_map:
+            mapped = self.importer.mapped(self, tensor)
+            if mapped is not None:
+                return mapped
         outs = self.outputs(name)
         if isinstance(outs, _ops.Operation):
             raise ValueError(f"node '{name}' has no outputs")

@@ -180,8 +180,11 @@ class TensorShape:
     def __new__(cls, dims: Optional[Iterable] = None):
         if dims.__class__ is list or dims.__class__ is tuple:
             key = tuple(dims)
-            shape = _SHAPES.get(key) if _all_ints(key) else None
-            if shape is not None:
+            try:
+                shape = _SHAPES.get(key)
+            except TypeError:  # an unhashable element: not a shape of ints (refused below, or converted)
+                shape = None
+            if shape is not None and _all_ints(key):  # (5.0,) finds (5,): equal, but converted below
                 return shape
         elif dims is None:
             return _UNKNOWN_RANK
@@ -198,7 +201,7 @@ class TensorShape:
                 seq = list(dims)
             except TypeError:  # a single integer: a vector shape
                 seq = [dims]
-            self._dims = tuple(as_dimension(d) for d in seq)
+            self._dims = tuple([d if d.__class__ is Dimension else Dimension(d) for d in seq])
             if (dims.__class__ is list or dims.__class__ is tuple) and len(_SHAPES) < _SHAPES_LIMIT \
                     and _all_ints(key):
                 _SHAPES[key] = self
