@@ -117,6 +117,57 @@ def test_tensor_shape_api():
         x.set_shape([4, 3])
 
 
+# build two values -> whether they are one object. Dimensions and TensorShapes are immutable: a known size
+# and a fully known (or unknown-rank) shape are shared, so a big graph holds fewer objects; an unknown
+# Dimension stays a new object (TF1 compares unknown dimensions as None, so containers of them differ).
+SHARED = [
+    ("known_dimension", lambda: (tf.Dimension(3), tf.Dimension(3)), True),
+    ("dimension_of_numpy_int", lambda: (tf.Dimension(np.int64(7)), tf.Dimension(7)), True),
+    ("dimension_of_dimension", lambda: (tf.Dimension(tf.Dimension(5)), tf.Dimension(5)), True),
+    ("dimension_arithmetic", lambda: (tf.Dimension(2) * 3, tf.Dimension(6)), True),
+    ("unknown_dimension", lambda: (tf.Dimension(None), tf.Dimension(None)), False),
+    ("known_shape", lambda: (tf.TensorShape([2, 3]), tf.TensorShape((2, 3))), True),
+    ("scalar_shape", lambda: (tf.TensorShape([]), tf.TensorShape(())), True),
+    ("unknown_rank", lambda: (tf.TensorShape(None), tf.TensorShape(None)), True),
+    ("partial_shape", lambda: (tf.TensorShape([None, 3]), tf.TensorShape([None, 3])), False),
+    ("shape_of_dimensions", lambda: (tf.TensorShape([tf.Dimension(2)]), tf.TensorShape([2])), False),
+]
+
+
+@pytest.mark.parametrize("name,build,shared", SHARED, ids=[c[0] for c in SHARED])
+def test_dimensions_and_shapes_shared_where_immutable(name, build, shared):
+    import copy
+    import pickle
+    a, b = build()
+    assert (a is b) == shared and repr(a) == repr(b)
+    for twin in (pickle.loads(pickle.dumps(a)), copy.copy(a), copy.deepcopy(a)):
+        assert repr(twin) == repr(a) and (twin is a) == shared
+
+
+def test_shared_dimensions_keep_tf1_semantics():
+    assert tf.Dimension(None) not in [tf.Dimension(None)] and (tf.Dimension(None) == tf.Dimension(None)) is None
+    assert tf.Dimension(3) in [tf.Dimension(3)] and tf.TensorShape([2, 3]) == tf.TensorShape([2, 3])
+    assert tf.Dimension(True).value == 1 and tf.Dimension(4.0).value == 4 and tf.TensorShape(3).as_list() == [3]
+    for bad, error in [(-1, ValueError), (2.5, TypeError), (object(), TypeError)]:
+        with pytest.raises(error):
+            tf.Dimension(bad)
+        with pytest.raises(error):
+            tf.TensorShape([2, bad])
+
+
+def test_control_inputs_outputs_and_consumers_grow_as_ops_are_added():
+    a, b = tf.constant(1.0), tf.constant(2.0)
+    assert a.consumers() == [] and a.op.control_inputs == [] and list(a.op._control_outputs) == []
+    with tf.control_dependencies([a]):
+        c = tf.identity(b)
+    d = tf.add(b, b)
+    c.op._add_control_input(b.op)
+    c.op._add_control_inputs([a.op, b.op, d.op])
+    assert c.op.control_inputs == [a.op, b.op, d.op]
+    assert list(a.op._control_outputs) == [c.op] and list(d.op._control_outputs) == [c.op]
+    assert b.consumers() == [c.op, d.op, d.op] and list(b.op._control_outputs) == [c.op]
+
+
 def test_int64_and_float64_are_exact():
     big = tf.constant(2 ** 40 + 1, dtype=tf.int64)
     f = tf.constant(1.0 + 1e-12, dtype=tf.float64)

@@ -41,6 +41,21 @@ def test_empty_name_uniquifies_clashing_nodes():
     assert tf.get_default_graph().get_operation_by_name("y").inputs[0].name == "x_1:0"
 
 
+@pytest.mark.parametrize("order,expected", [
+    ([0, 1, 2, 3], ["x", "y/y", "y", "z"]),   # GraphDef order is topological: kept
+    ([3, 2, 1, 0], ["y/y", "x", "y", "z"]),   # consumers first: each node once its inputs are built
+    ([1, 3, 0, 2], ["y/y", "x", "y", "z"]),
+])
+def test_nodes_are_created_in_graph_def_order_where_inputs_allow(order, expected):
+    gd = _base_graph_def()
+    assert [n.name for n in gd.node] == ["x", "y/y", "y", "z"]
+    shuffled = tf.GraphDef()
+    shuffled.node.extend([gd.node[i] for i in order])
+    tf.import_graph_def(shuffled, name="")
+    assert _names() == expected
+    assert [op._id for op in tf.get_default_graph().get_operations()] == [0, 1, 2, 3]
+
+
 def test_input_map_replaces_tensors_and_runs():
     feed = tf.constant([[1.0, 2.0]], name="feed")
     z, = tf.import_graph_def(_base_graph_def(), input_map={"x:0": feed}, return_elements=["z:0"])
@@ -275,6 +290,47 @@ def test_failure_while_building_rolls_back():
         tf.import_graph_def(gd, input_map={"x:0": graph.get_tensor_by_name("keep:0")})
     assert _names() == ["keep"]
     assert len(graph.get_operation_by_name("keep").outputs[0].consumers()) == consumers_before
+
+
+def test_rollback_restores_consumers_and_control_outputs_of_existing_ops():
+    gd = _base_graph_def()
+    gd.node.add(name="mm", op="MatMul", input=["y", "w"]).attr["T"].type = tf.float32.as_datatype_enum
+    w = gd.node.add(name="w", op="Placeholder")
+    w.attr["dtype"].type = tf.float32.as_datatype_enum
+    w.attr["shape"].shape.dim.add(size=3)
+    keep = tf.constant([[1.0, 2.0]], name="keep")
+    marker = tf.no_op(name="marker")
+    with tf.control_dependencies([marker]), pytest.raises(ValueError, match="Shape must be rank 2"):
+        tf.import_graph_def(gd, input_map={"x:0": keep})
+    assert _names() == ["keep", "marker"]
+    assert keep.consumers() == [] and list(marker._control_outputs) == []
+    z, = tf.import_graph_def(_base_graph_def(), input_map={"x:0": keep}, return_elements=["z:0"])
+    assert keep.consumers() == [z.op.inputs[0].op] and z.op.inputs[0].consumers() == [z.op]
+
+
+@pytest.mark.parametrize("fixture", ["mlp_v1", "control_flow_v1", "control_flow_v2"])
+def test_importer_is_freed_when_the_import_returns(fixture, monkeypatch):
+    """No reference cycle through the importer: its parsed nodes (several objects per node) are freed by
+    reference counting when the import returns, not left for Python's cyclic collector to find."""
+    import gc
+    import os
+    import weakref
+    from graphcompat.framework import importer
+    from tests.fixtures.importer import make_fixtures
+    with open(os.path.join(os.path.dirname(make_fixtures.__file__), f"{fixture}.pb"), "rb") as f:
+        gd = tf.GraphDef.FromString(f.read())
+    made = []
+    init = importer._Importer.__init__
+    monkeypatch.setattr(importer._Importer, "__init__",
+                        lambda self, *a, **k: (made.append(weakref.ref(self)), init(self, *a, **k))[1])
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        tf.import_graph_def(gd)
+        assert made and all(ref() is None for ref in made)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_corrupt_pb_is_protobufs_decode_error():

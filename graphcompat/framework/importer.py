@@ -38,6 +38,7 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
+from graphcompat.framework import registry as _registry
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.tensor_util import make_ndarray, storage_view
 from graphcompat.ops import grad_ops, list_ops, resource_variable_ops, sharded_save_ops  # noqa: F401  (op types TF writes)
@@ -95,7 +96,11 @@ def _decode_string(s: bytes):
 
 def attr_from_proto(av):
     """AttrValue → the Python value ops hold (DType, TensorShape, ndarray, scalars, lists, NameAttrList)."""
-    kind = av.WhichOneof("value")
+    return _attr_value(av, av.WhichOneof("value"))
+
+
+def _attr_value(av, kind: Optional[str]):
+    """attr_from_proto of `av`, whose `value` oneof is `kind`."""
     if kind == "type":
         return _dt.as_dtype(av.type)
     if kind == "shape":
@@ -139,7 +144,7 @@ def _type_name(dtype: _dt.DType) -> str:
 # ------------------------------------------------------------------------------------------------
 # Parsed nodes
 # ------------------------------------------------------------------------------------------------
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class _Node:
     name: str                 # name in its GraphDef / FunctionDef
     op: str
@@ -195,6 +200,14 @@ def _expected_inputs(op_def, attrs: dict) -> list:
     return out
 
 
+def _is_stateful(op_type: str) -> bool:
+    """Whether running a node of `op_type` twice differs from running it once (a function, not an
+    _Importer method: the _ControlFlow holding it must not refer back to the importer, see _Importer.run)."""
+    from graphcompat.framework import registry
+    op_def = registry.OP_DEFS.get(op_type)
+    return op_def is not None and op_def.stateful
+
+
 def _structural_signature(node_op: str, attrs: dict) -> tuple:
     """(number of inputs, output dtypes) of the control-flow ops the importer rebuilds."""
     if node_op in _SWITCH | _MERGE | _ENTER | _EXIT | _NEXT:
@@ -219,10 +232,13 @@ def _structural_signature(node_op: str, attrs: dict) -> tuple:
 
 def _node_attrs(proto, op_def) -> dict:
     attrs = {}
-    for key, av in proto.attr.items():
+    attr_map = proto.attr
+    for key in attr_map:  # (a map's items() view iterates in Python; its keys in C)
         if key == "_output_shapes":
             continue  # shapes are re-inferred, as TF's importer does
-        attrs[key] = attr_from_proto(av)
+        av = attr_map[key]
+        kind = av.WhichOneof("value")
+        attrs[key] = _dt.as_dtype(av.type) if kind == "type" else _attr_value(av, kind)  # type: the most common
     if op_def is not None:
         for key, default in op_def.attrs.items():
             attrs.setdefault(key, default)
@@ -237,15 +253,14 @@ def _missing_attr(node: _Node, final: str, op_def, key: str) -> ValueError:
 
 
 def _output_dtypes(node: _Node, final: str) -> list:
-    from graphcompat.framework import registry
     if node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL:
         try:
             return [_dt.as_dtype(d) for d in _structural_signature(node.op, node.attrs)[1]]
         except KeyError as err:
             raise _missing_attr(node, final, None, err.args[0]) from None
-    op_def = registry.OP_DEFS[node.op]
+    op_def = _registry.OP_DEFS[node.op]
     try:
-        return registry._output_dtypes(op_def, node.attrs)
+        return _registry._output_dtypes(op_def, node.attrs)
     except KeyError as err:
         raise _missing_attr(node, final, op_def, err.args[0]) from None
 
@@ -568,9 +583,10 @@ class _Context:
 
     def value(self, tensor: tuple) -> _ops.Tensor:
         name, index = tensor
-        mapped = self.importer.mapped(self, tensor)
-        if mapped is not None:
-            return mapped
+        if self.importer.input_map:
+            mapped = self.importer.mapped(self, tensor)
+            if mapped is not None:
+                return mapped
         outs = self.outputs(name)
         if isinstance(outs, _ops.Operation):
             raise ValueError(f"node '{name}' has no outputs")
@@ -755,7 +771,7 @@ class _Importer:
         self.order = self._topological_order()
         self._check_nodes()
         has_v1 = any(n.op in CONTROL_FLOW_V1 for n in self.nodes.values())
-        self.flow = _ControlFlow(self.nodes, self.order, self._stateful) if has_v1 else None
+        self.flow = _ControlFlow(self.nodes, self.order, _is_stateful) if has_v1 else None
         if has_v1:
             self.consumed = {t for n in self.nodes.values() for t in n.inputs}
             self.consumers: dict = {name: [] for name in self.nodes}
@@ -764,11 +780,9 @@ class _Importer:
                     if src in self.consumers:
                         self.consumers[src].append(n.name)
         self.outer_device = self._outer_device()
+        # op types rebuilt with the builders rather than recorded as they are (is_structural)
+        self.structural_types = CONTROL_FLOW_V1 | FUNCTIONAL | set(self.library_protos) | _rebuilt_datasets()
         self._building: set = set()  # cond groups being built (a group that needs itself cannot be rebuilt)
-
-    def _stateful(self, op_type: str) -> bool:
-        op_def = self.registry.OP_DEFS.get(op_type)
-        return op_def is not None and op_def.stateful
 
     # --- validation ---------------------------------------------------------------------------
     def _check_op_types(self, graph_def) -> None:
@@ -841,6 +855,9 @@ class _Importer:
         GraphDef order wherever dependencies allow, so names and op ids come out predictable."""
         import heapq
         nodes = self.nodes
+        position = {name: i for i, name in enumerate(nodes)}
+        if self._in_graph_def_order(position):
+            return list(nodes)
         deps: dict = {}
         users: dict = {name: [] for name in nodes}
         for node in nodes.values():
@@ -855,7 +872,6 @@ class _Importer:
             deps[node.name] = len(sources)
             for s in sources:
                 users[s].append(node.name)
-        position = {name: i for i, name in enumerate(nodes)}
         heap = [(position[name], name) for name in nodes if deps[name] == 0]
         heapq.heapify(heap)
         order = []
@@ -870,6 +886,25 @@ class _Importer:
             raise ValueError(f"{len(nodes) - len(order)} nodes in a cycle")
         return order
 
+    def _in_graph_def_order(self, position: dict) -> bool:
+        """Whether every node comes after the nodes it depends on (as in the GraphDefs TF writes), with the
+        dependencies _topological_order counts: then GraphDef order is the order it would compute."""
+        nodes, input_map = self.nodes, self.input_map
+        for i, node in enumerate(nodes.values()):
+            merge = node.op in _MERGE
+            for src, index in node.inputs:
+                j = position.get(src)
+                if j is None or j < i or (input_map and f"{src}:{index}" in input_map):
+                    continue
+                if merge and nodes[src].op in _NEXT:
+                    continue
+                return False
+            for c in node.control:
+                j = position.get(c)
+                if j is not None and j >= i and not (input_map and f"^{c}" in input_map):
+                    return False
+        return True
+
     def _check_nodes(self) -> None:
         for name in self.order:
             node = self.nodes[name]
@@ -883,15 +918,22 @@ class _Importer:
             return [_dt.as_dtype(a.type) for a in proto.signature.output_arg]
         return _output_dtypes(node, final)
 
-    def _source_dtype(self, consumer: str, tensor: tuple) -> tuple:
-        mapped = self.input_map.get(f"{tensor[0]}:{tensor[1]}")
-        if mapped is not None:
-            return mapped.dtype, mapped.name
+    def _source_dtype(self, consumer: str, tensor: tuple):
+        """The dtype `tensor` (an input of `consumer`) has: its input_map replacement's, or its node's output's."""
+        if self.input_map:
+            mapped = self.input_map.get(f"{tensor[0]}:{tensor[1]}")
+            if mapped is not None:
+                return mapped.dtype
         src = self.nodes[tensor[0]]
         if not 0 <= tensor[1] < len(src.out_dtypes):
             raise ValueError(f"Node '{consumer}': Connecting to invalid output {tensor[1]} of source node "
                              f"{tensor[0]} which has {len(src.out_dtypes)} outputs.")
-        return src.out_dtypes[tensor[1]], f"{self.final_names[tensor[0]]}:{tensor[1]}"
+        return src.out_dtypes[tensor[1]]
+
+    def _source_name(self, tensor: tuple) -> str:
+        """The name of what `tensor` is read from in the graph (for error texts)."""
+        mapped = self.input_map.get(f"{tensor[0]}:{tensor[1]}")
+        return mapped.name if mapped is not None else f"{self.final_names[tensor[0]]}:{tensor[1]}"
 
     def _check_inputs(self, node: _Node, final: str) -> None:
         if node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL:
@@ -920,13 +962,13 @@ class _Importer:
             raise ValueError(f"NodeDef expected inputs '{words}' do not match {len(node.inputs)} inputs "
                              f"specified; {_op_signature(op_def)}; NodeDef: {{{{node {final}}}}}")
         for i, (tensor, (want, is_ref)) in enumerate(zip(node.inputs, expected)):
-            got, source = self._source_dtype(node.name, tensor)
-            if want is None:
+            got = self._source_dtype(node.name, tensor)
+            if want is None or (got is want and not is_ref and not want.is_ref_dtype):  # the common case
                 continue
             if got.base_dtype != want or (is_ref and not got.is_ref_dtype):
                 wanted = want._as_ref() if is_ref else want
-                raise ValueError(f"Input {i} of node {final} was passed {_type_name(got)} from {source} "
-                                 f"incompatible with expected {_type_name(wanted)}.")
+                raise ValueError(f"Input {i} of node {final} was passed {_type_name(got)} from "
+                                 f"{self._source_name(tensor)} incompatible with expected {_type_name(wanted)}.")
 
     def _outer_device(self) -> str:
         device = ""
@@ -941,7 +983,11 @@ class _Importer:
 
     # --- the import -----------------------------------------------------------------------------
     def run(self) -> None:
-        root = self.root = _RootContext(self, None)
+        # The importer keeps the root context's memo, not the context: a context refers to its importer,
+        # and a cycle would leave the importer's ~8 objects per node to Python's cyclic collector instead of
+        # freeing them when the import returns.
+        root = _RootContext(self, None)
+        self.root_memo = root.memo
         for name in self.order:
             if self._home_is_root(name):
                 root.outputs(name)
@@ -958,7 +1004,7 @@ class _Importer:
 
     def built(self, name: str):
         """The op or tensors a GraphDef node became at the top level (None if rebuilt away)."""
-        return self.root.memo.get(name)
+        return self.root_memo.get(name)
 
     def mapped(self, ctx: _Context, tensor: tuple) -> Optional[_ops.Tensor]:
         if isinstance(ctx, _FunctionContext) or not self.input_map:
@@ -972,11 +1018,12 @@ class _Importer:
         return mapped.op if mapped is not None else None
 
     def dependencies(self, ctx: _Context, node: _Node) -> list:
-        deps = []
-        for src, index in node.inputs:
-            if index == -1 or self.mapped(ctx, (src, index)) is not None:
-                continue
-            deps.append(src)
+        if not self.input_map:  # (nothing mapped: the common case, without a lookup per input)
+            deps = [src for src, index in node.inputs if index != -1]
+        else:
+            deps = [src for src, index in node.inputs if index != -1 and self.mapped(ctx, (src, index)) is None]
+        if not node.control:
+            return deps
         deps.extend(c for c in node.control if self.mapped_control(ctx, c) is None
                     and not (c in self.nodes and self.nodes[c].op in CONTROL_FLOW_V1))  # see _Context.control
         return deps
@@ -984,8 +1031,7 @@ class _Importer:
     def is_structural(self, node: _Node) -> bool:
         if node.op == "ControlTrigger":  # a trigger syncing both sides of a cond is built with that cond
             return self.flow is not None and node.name in self.flow.merge_group
-        return node.op in CONTROL_FLOW_V1 or node.op in FUNCTIONAL or node.op in self.library_protos \
-            or node.op in _rebuilt_datasets()
+        return node.op in self.structural_types
 
     # --- one node ---------------------------------------------------------------------------------
     def create(self, ctx: _Context, node: _Node, inputs: Optional[list] = None, attrs: Optional[dict] = None):
@@ -1011,7 +1057,8 @@ class _Importer:
         if isinstance(ctx, _FunctionContext):
             _check_function_inputs(node, op_def, attrs, inputs, name)
         if node.op == "Const":
-            shapes = [_ts.TensorShape(np.shape(attrs["value"]))]
+            value = attrs["value"]
+            shapes = [_ts.TensorShape(value.shape if isinstance(value, np.ndarray) else np.shape(value))]
         else:
             shapes = registry.infer_shapes(op_def, name, inputs, attrs, out_dtypes)
         op = graph._create_op_internal(node.op, inputs, out_dtypes, shapes, name, attrs, control)
@@ -1605,10 +1652,10 @@ class _Checkpoint:
             graph._nodes_by_name.pop(op.name, None)
             for t in op._inputs:
                 if t.op not in added_set:
-                    t._consumers[:] = [c for c in t._consumers if c is not op]
+                    t._consumers = [c for c in t._consumers if c is not op]
             for c in op._control_inputs:
                 if c not in added_set:
-                    c._control_outputs[:] = [o for o in c._control_outputs if o is not op]
+                    c._control_outputs = [o for o in c._control_outputs if o is not op]
         del graph._ops[self.n_ops:]
         graph._names_in_use.clear()
         graph._names_in_use.update(self.names_in_use)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from graphcompat.framework import dtypes as _dtypes
 from graphcompat.framework import tensor_shape as _ts
@@ -71,7 +71,9 @@ class Tensor:
         self._value_index = value_index
         self._dtype = dtype
         self._shape = shape
-        self._consumers: list[Operation] = []
+        # the ops reading this tensor: a list from the first one on (`()` until then: a graph's unread
+        # outputs need no list of their own for Python's collector to scan)
+        self._consumers: Sequence[Operation] = ()
 
     @property
     def op(self) -> "Operation":
@@ -185,12 +187,14 @@ class Operation:
         self._name = name
         self._type = op_type
         self._inputs = tuple(inputs)
-        self._control_inputs = list(control_inputs)
+        # Tuples (most ops have no control inputs, and the empty tuple is shared), replaced when added to;
+        # the ops with this one as a control input: a list from the first one on, `()` until then.
+        self._control_inputs: tuple = tuple(control_inputs)
         self._attrs = attrs
         self._device = device
         self._outputs: tuple = ()
         self._id = -1
-        self._control_outputs: list = []
+        self._control_outputs: Sequence[Operation] = ()
 
     # --- views --------------------------------------------------------------------------------
     @property
@@ -263,13 +267,15 @@ class Operation:
         self._attrs[name] = value
 
     def _add_control_input(self, op: "Operation") -> None:
-        if op not in self._control_inputs:
-            self._control_inputs.append(op)
-            op._control_outputs.append(self)
+        self._add_control_inputs((op,))
 
     def _add_control_inputs(self, ops: Iterable["Operation"]) -> None:
+        added = list(self._control_inputs)
         for op in ops:
-            self._add_control_input(op)
+            if op not in added:
+                added.append(op)
+                _add_control_output(op, self)
+        self._control_inputs = tuple(added)
 
     def run(self, feed_dict=None, session=None) -> None:
         """Runs this operation in `session` (or the default session)."""
@@ -287,6 +293,13 @@ class Operation:
     def __str__(self) -> str:
         return str(self.node_def)
 
+
+
+def _add_control_output(op: Operation, user: Operation) -> None:
+    if op._control_outputs:
+        op._control_outputs.append(user)
+    else:
+        op._control_outputs = [user]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -584,10 +597,6 @@ class Graph:
             ret.extend(c for c in controller.control_inputs if c not in input_ops and c not in ret)
         return ret
 
-    def _record_op_seen_by_control_dependencies(self, op: Operation) -> None:
-        for controller in self._control_dependencies_stack:
-            controller.add_op(op)
-
     @contextlib.contextmanager
     def device(self, device_name_or_function):
         """Records a device on ops created inside; functions get the op and return a device."""
@@ -663,29 +672,38 @@ class Graph:
         if not _VALID_OP_NAME.match(name):
             raise ValueError(f"'{name}' is not a valid node name")
         with self._lock:
-            deps = self._control_dependencies_for_inputs({t.op for t in inputs})
+            stack = self._control_dependencies_stack
+            # (the common case, no control_dependencies block open, skips the per-input work)
+            deps = self._control_dependencies_for_inputs({t.op for t in inputs}) if stack else []
             for c in control_inputs:
                 if c not in deps:
                     deps.append(c)
             op = Operation(self, name, op_type, inputs, deps, attrs, "")
-            op._outputs = tuple(Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(zip(out_dtypes, out_shapes)))
-            if self._colocation_stack and self._colocation_stack[-1] is not None:
+            if len(out_dtypes) == 1 == len(out_shapes):
+                op._outputs = (Tensor(op, 0, out_dtypes[0], out_shapes[0]),)
+            else:
+                op._outputs = tuple(Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(zip(out_dtypes, out_shapes)))
+            colocation = self._colocation_stack[-1] if self._colocation_stack else None
+            if colocation is not None:
                 # TF's colocate_with sets the device functions aside: the op goes where its peer is
                 # (a variable's Assign and read stay on its parameter server under replica_device_setter)
-                op._device = self._colocation_stack[-1].device
+                op._device = colocation.device
+                attrs.setdefault("_class", [f"loc:@{colocation.name}"])
             elif self._device_stack:
                 self._apply_device(op)
-            if self._colocation_stack and self._colocation_stack[-1] is not None:
-                attrs.setdefault("_class", [f"loc:@{self._colocation_stack[-1].name}"])
-            if op_type in self._gradient_override_map:
+            if self._gradient_override_map and op_type in self._gradient_override_map:
                 attrs["_gradient_op_type"] = self._gradient_override_map[op_type].encode()
             if self._container and attrs.get("container") == "" and _is_stateful(op_type):
                 attrs["container"] = self._container
             for t in inputs:
-                t._consumers.append(op)
+                if t._consumers:
+                    t._consumers.append(op)
+                else:
+                    t._consumers = [op]
             for c in deps:
-                c._control_outputs.append(op)
-            self._record_op_seen_by_control_dependencies(op)
+                _add_control_output(c, op)
+            for controller in stack:
+                controller.add_op(op)
             op._id = len(self._ops)
             self._ops.append(op)
             self._nodes_by_name[name] = op

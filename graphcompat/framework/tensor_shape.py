@@ -5,16 +5,26 @@ from typing import Iterable, Optional
 
 
 class Dimension:
-    """One dimension of a static shape; `value` is None when unknown."""
+    """One dimension of a static shape; `value` is None when unknown.
+
+    Immutable. A known dimension is one shared object per size (`_KNOWN`): shapes hold one
+    Dimension per axis, and a 10k-node graph otherwise holds ~12k of them for Python's collector to scan.
+    Unknown dimensions stay distinct objects: `Dimension(None) == Dimension(None)` is None (TF1), so lists
+    and tuples of them compare equal only when they hold the same objects, as in TF1, where each is new."""
 
     __slots__ = ("_value",)
 
-    def __init__(self, value):
+    def __new__(cls, value):
+        if value.__class__ is int:  # the common case: a size met before
+            dim = _KNOWN.get(value)
+            if dim is not None:
+                return dim
         if isinstance(value, Dimension):
             value = value.value
+        self = object.__new__(cls)
         if value is None:
             self._value = None
-            return
+            return self
         try:
             ivalue = int(value.__index__()) if hasattr(value, "__index__") else int(value)
         except (TypeError, ValueError, AttributeError):
@@ -24,7 +34,17 @@ class Dimension:
             raise TypeError(f"Dimension value must be integer or None, got {value!r}")
         if ivalue < 0:
             raise ValueError(f"Dimension {ivalue} must be >= 0")
+        dim = _KNOWN.get(ivalue)
+        if dim is not None:
+            return dim
         self._value = ivalue
+        if len(_KNOWN) < _KNOWN_LIMIT:
+            _KNOWN[ivalue] = self
+        return self
+
+    def __reduce__(self):
+        # rebuilt through __new__ (pickle's default would set `_value` on an object a shared one may be)
+        return Dimension, (self._value,)
 
     @property
     def value(self) -> Optional[int]:
@@ -134,6 +154,12 @@ class Dimension:
         return float(self._value)
 
 
+# Known dimensions by value, each created on first use and shared from then on (the first _KNOWN_LIMIT
+# distinct sizes a process meets: later ones are new objects, as all were before).
+_KNOWN_LIMIT = 1 << 14
+_KNOWN: dict = {}
+
+
 def as_dimension(value) -> Dimension:
     return value if isinstance(value, Dimension) else Dimension(value)
 
@@ -143,15 +169,28 @@ def dimension_value(dimension):
 
 
 class TensorShape:
-    """A static shape: unknown rank (`dims is None`), or a list of possibly-unknown Dimensions."""
+    """A static shape: unknown rank (`dims is None`), or a tuple of possibly-unknown Dimensions.
+
+    Immutable. The unknown shape and a fully known shape built from Python ints are one shared object per
+    value (`_SHAPES`: each tensor of a graph holds a shape, and Python's collector scans every one of them);
+    a shape with an unknown dimension is new each time (see Dimension)."""
 
     __slots__ = ("_dims",)
 
-    def __init__(self, dims: Optional[Iterable] = None):
+    def __new__(cls, dims: Optional[Iterable] = None):
+        if dims.__class__ is list or dims.__class__ is tuple:
+            key = tuple(dims)
+            try:
+                shape = _SHAPES.get(key)
+            except TypeError:  # an unhashable element: not a shape of ints (refused below, or converted)
+                shape = None
+            if shape is not None and _all_ints(key):  # (5.0,) finds (5,): equal, but converted below
+                return shape
+        elif dims is None:
+            return _UNKNOWN_RANK
+        self = object.__new__(cls)
         if isinstance(dims, TensorShape):
             self._dims = dims._dims
-        elif dims is None:
-            self._dims = None
         elif hasattr(dims, "dim") and hasattr(dims, "unknown_rank"):  # TensorShapeProto
             self._dims = None if dims.unknown_rank else tuple(
                 Dimension(None if d.size == -1 else d.size) for d in dims.dim)
@@ -162,7 +201,11 @@ class TensorShape:
                 seq = list(dims)
             except TypeError:  # a single integer: a vector shape
                 seq = [dims]
-            self._dims = tuple(as_dimension(d) for d in seq)
+            self._dims = tuple([d if d.__class__ is Dimension else Dimension(d) for d in seq])
+            if (dims.__class__ is list or dims.__class__ is tuple) and len(_SHAPES) < _SHAPES_LIMIT \
+                    and _all_ints(key):
+                _SHAPES[key] = self
+        return self
 
     # --- views --------------------------------------------------------------------------------
     @property
@@ -321,6 +364,20 @@ class TensorShape:
 
     def __reduce__(self):
         return TensorShape, (self.as_tuple_or_none(),)
+
+
+def _all_ints(values: tuple) -> bool:
+    for v in values:
+        if v.__class__ is not int:
+            return False
+    return True
+
+
+# Fully known shapes by their sizes (the first _SHAPES_LIMIT distinct ones), and the unknown shape.
+_SHAPES_LIMIT = 1 << 14
+_SHAPES: dict = {}
+_UNKNOWN_RANK = object.__new__(TensorShape)
+_UNKNOWN_RANK._dims = None
 
 
 def as_shape(shape) -> TensorShape:

@@ -8,6 +8,7 @@ value up to the shape (TF's "a single value broadcast to the shape").
 """
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import numpy as np
@@ -147,6 +148,14 @@ def append_values(proto, dtype: _dtypes.DType, flat: np.ndarray) -> None:
 def make_ndarray(tensor) -> np.ndarray:
     """`tf.make_ndarray`: the numpy value of a TensorProto (strings as an object array of bytes)."""
     shape = [d.size for d in tensor.tensor_shape.dim]
+    plain = _PLAIN.get(tensor.dtype)
+    if plain is not None:  # the general path below, for the types most constants have, with less work each
+        np_dtype, little, field = plain
+        content = tensor.tensor_content
+        if content:
+            return np.frombuffer(content, dtype=little).astype(np_dtype).reshape(shape)
+        raw = getattr(tensor, field)
+        return _fill(np.fromiter(raw, dtype=np_dtype, count=len(raw)), shape, math.prod(shape), np_dtype)
     num_elements = int(np.prod(shape, dtype=np.int64))
     dtype = _dtypes.as_dtype(tensor.dtype)
     if dtype in (_dtypes.resource, _dtypes.variant):
@@ -173,13 +182,28 @@ def make_ndarray(tensor) -> np.ndarray:
         values = (parts[0::2] + 1j * parts[1::2]).astype(np_dtype)
     else:
         values = np.fromiter(raw, dtype=np_dtype, count=len(raw))
+    if values.size == 0 and dtype == _dtypes.string:
+        return np.full(shape, b"", dtype=object)
+    return _fill(values, shape, num_elements, np_dtype)
+
+
+def _fill(values: np.ndarray, shape: list, num_elements: int, np_dtype) -> np.ndarray:
+    """A TensorProto's typed values as an array of `shape`: zeros if none, the last repeated if too few."""
     if values.size == 0:
-        return np.zeros(shape, np_dtype) if dtype != _dtypes.string else np.full(shape, b"", dtype=object)
+        return np.zeros(shape, np_dtype)
     if values.size < num_elements:  # TF broadcasts the last value
         values = np.concatenate([values, np.repeat(values[-1:], num_elements - values.size)])
     elif values.size > num_elements:
         raise ValueError(f"TensorProto of shape {shape} holds {values.size} values; at most {num_elements} fit.")
     return values.reshape(shape)
+
+
+# DataType enum → (numpy dtype, its little-endian form, TensorProto field) for the plain numeric types and
+# bool: their values need none of make_ndarray's special cases (quantized, half, complex, string).
+_PLAIN = {dt.as_datatype_enum: (np.dtype(dt.as_numpy_dtype), np.dtype(dt.as_numpy_dtype).newbyteorder("<"),
+                                _FIELD[dt])
+          for dt in (_dtypes.float32, _dtypes.float64, _dtypes.int32, _dtypes.int64, _dtypes.uint8, _dtypes.int8,
+                     _dtypes.int16, _dtypes.uint16, _dtypes.uint32, _dtypes.uint64, _dtypes.bool_)}
 
 
 def tensor_pb2_like(tensor, dtype: _dtypes.DType):

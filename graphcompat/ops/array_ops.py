@@ -6,6 +6,7 @@ the same TF op type names.
 """
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Optional
 
@@ -71,31 +72,31 @@ def _unpack_shape(ctx: InferenceContext):
 
 
 def _reshape_shape(ctx: InferenceContext):
-    target = ctx.value_as_shape(1)
-    in_shape = ctx.shape(0)
-    if target.ndims is None:
-        return [_ts.unknown_shape()]
-    dims = target.as_list()
     value = ctx.value(1)
-    n_in = in_shape.num_elements()
-    if value is not None:
-        dims = [int(d) for d in np.reshape(value, [-1])]
-        if dims.count(-1) > 1:  # TF reports this when running
-            return [_ts.TensorShape([None if d == -1 else d for d in dims])]
-        known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+    if value is None:  # the shape's static part, if any (a Pack, a Shape …)
+        target = ctx.value_as_shape(1)
+        return [_ts.unknown_shape() if target.ndims is None else _ts.TensorShape(target.as_list())]
+    dims = [int(d) for d in np.asarray(value).reshape(-1).tolist()]
+    for d in dims:
+        if d < -1:  # the shape read as a TensorShape (value_as_shape) refuses it, before anything else
+            raise ValueError(f"Dimension {d} must be >= 0")
+    if dims.count(-1) > 1:  # TF reports this when running
+        return [_ts.TensorShape([None if d == -1 else d for d in dims])]
+    n_in = ctx.shape(0).num_elements()
+    known = math.prod(d for d in dims if d != -1)
+    if -1 in dims:
+        if n_in is not None and known == 0 and n_in > 0:
+            shown = f"[{','.join('?' if d == -1 else str(d) for d in dims)}]"
+            raise ctx.error(f"Cannot reshape a tensor with {n_in} elements to shape {shown} (0 elements)")
+        if n_in is not None and known > 0:  # TF infers the -1 only from a positive product
+            if n_in % known:  # TF's InferenceContext::Divide(..., evenly_divisible=true)
+                raise ctx.error(f"Dimension size must be evenly divisible by {known} but is {n_in}")
+            dims = [n_in // known if d == -1 else d for d in dims]
+        else:
+            dims = [None if d == -1 else d for d in dims]
+    elif n_in is not None and n_in != known:
         text = f"[{','.join(str(d) for d in dims)}]"
-        if -1 in dims:
-            if n_in is not None and known == 0 and n_in > 0:
-                shown = f"[{','.join('?' if d == -1 else str(d) for d in dims)}]"
-                raise ctx.error(f"Cannot reshape a tensor with {n_in} elements to shape {shown} (0 elements)")
-            if n_in is not None and known > 0:  # TF infers the -1 only from a positive product
-                if n_in % known:  # TF's InferenceContext::Divide(..., evenly_divisible=true)
-                    raise ctx.error(f"Dimension size must be evenly divisible by {known} but is {n_in}")
-                dims = [n_in // known if d == -1 else d for d in dims]
-            else:
-                dims = [None if d == -1 else d for d in dims]
-        elif n_in is not None and n_in != known:
-            raise ctx.error(f"Cannot reshape a tensor with {n_in} elements to shape {text} ({known} elements)")
+        raise ctx.error(f"Cannot reshape a tensor with {n_in} elements to shape {text} ({known} elements)")
     return [_ts.TensorShape(dims)]
 
 

@@ -26,7 +26,7 @@ __all__ = ["reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod
 # ------------------------------------------------------------------------------------------------
 def _axes_value(ctx: InferenceContext, i: int):
     value = ctx.value(i)
-    return None if value is None else [int(a) for a in np.reshape(value, [-1])]
+    return None if value is None else [int(a) for a in np.asarray(value).reshape(-1).tolist()]
 
 
 def _reduction_shape(ctx: InferenceContext):
