@@ -330,6 +330,11 @@ CASES = [
                                                    [1])),
     ("substr_negative_len", lambda tf, f: tf.strings.substr(tf.constant(["abc", "abcd"]), [0, 1],
                                                             f(np.array([-1, -2], I32), shape=[2]))),
+    ("substr_utf8_negative_pos_len", lambda tf, f: tf.strings.substr(
+        tf.constant(["abcd"]), f(np.array([-2], I32), shape=[1]), f(np.array([-3], I32), shape=[1]), unit="UTF8_CHAR")),
+    ("substr_utf8_negative_len", lambda tf, f: tf.strings.substr(
+        tf.constant(["h\u00e9llo"]), f(np.array([1], I32), shape=[1]), f(np.array([-1], I32), shape=[1]),
+        unit="UTF8_CHAR")),
     ("unicode_decode_bad", lambda tf, f: tf.strings.unicode_decode(f(np.array([b"\xff"])), "UTF-8",
                                                                     errors="strict").flat_values),
     ("as_string_precision", lambda tf, f: tf.as_string(f(V5), precision=-2)),
