@@ -238,6 +238,8 @@ CASES = [
     ("argmax_axis", lambda tf, f: tf.argmax(tf.constant(P3), f(np.int32(2)))),
     ("cumsum_axis", lambda tf, f: tf.cumsum(tf.constant(P3), f(np.int32(-3)))),
     ("roll_shift_rank", lambda tf, f: tf.roll(tf.constant(P3), f(np.array([1, 1], I32)), [0])),
+    ("roll_scalar_shift_axes", lambda tf, f: tf.roll(tf.constant(P3), f(np.int32(1)), [0])),
+    ("roll_shift_matrix", lambda tf, f: tf.roll(tf.constant(P3), f(np.array([[1]], I32)), [0])),
     ("squeeze_fed", lambda tf, f: tf.squeeze(f(P3, shape="open"), [0])),
     ("matrix_band_part", lambda tf, f: tf.linalg.band_part(tf.constant(P3), f(np.int64(5)), 0)),
     ("diag_part_fed", lambda tf, f: tf.linalg.tensor_diag_part(f(P3, shape="open"))),
@@ -515,8 +517,7 @@ TRAIN_XFAIL = {
     "confusion_matrix_negative": "TF's confusion_matrix casts predictions before labels (the assert names "
                                  "confusion_matrix/Cast_1:0); graphcompat's the other way round",
 }
-XFAIL = dict(TRAIN_XFAIL, roll_shift_rank="Roll's shape function: TF raises at build time when shift and axis "
-             "are of different static sizes; graphcompat at run time")
+XFAIL = TRAIN_XFAIL
 
 
 def _params(xfails):
