@@ -48,6 +48,38 @@ def _ta_write_twice(tf, f):
     return ta.write(f(np.int32(0)), tf.constant(2.0)).stack()
 
 
+def _ta_scatter_twice(tf, f):
+    return tf.TensorArray(tf.float32, size=3).scatter(f(np.array([2, 1, 2], I32)), tf.constant(V5[:3])).stack()
+
+
+def _ta_unstack_then_write(tf, f):
+    ta = tf.TensorArray(tf.float32, size=3).unstack(tf.constant(V5[:3]))
+    return ta.write(f(np.int32(1)), tf.constant(2.0)).stack()
+
+
+def _ta_loop_write_twice(tf, f):
+    """A loop whose every iteration writes the fed index: its second iteration fails (a compiled loop's
+    check)."""
+    index = f(np.int32(0))
+    _, ta = tf.while_loop(lambda i, ta: i < 3, lambda i, ta: (i + 1, ta.write(index, tf.cast(i, tf.float32))),
+                          [0, tf.TensorArray(tf.float32, size=3)])
+    return ta.stack()
+
+
+def _ta_grad_loop_write_twice(tf, f, fetch_loss=False):
+    """The gradient of a loop that writes an index twice: graphcompat's gradient re-traces the loop (which
+    with only the gradient fetched is the only run of its writes)."""
+    w = tf.Variable(np.float32(0.5), name="ta_w")
+    index = f(np.array([0, 1, 1], I32))
+
+    def body(i, h, ta):
+        h = tf.tanh(h * w + 1.0)
+        return i + 1, h, ta.write(index[i], h)
+    _, _, ta = tf.while_loop(lambda i, h, ta: i < 3, body, [0, tf.constant(0.0), tf.TensorArray(tf.float32, 3)])
+    loss = tf.reduce_sum(ta.stack())
+    return tf.gradients(loss, w) + ([loss] if fetch_loss else [])
+
+
 def _ta_write_past(tf, f):
     ta = tf.TensorArray(tf.float32, size=3)
     return ta.write(f(np.int32(4)), tf.constant(2.0)).read(0)
@@ -206,6 +238,8 @@ CASES = [
     ("argmax_axis", lambda tf, f: tf.argmax(tf.constant(P3), f(np.int32(2)))),
     ("cumsum_axis", lambda tf, f: tf.cumsum(tf.constant(P3), f(np.int32(-3)))),
     ("roll_shift_rank", lambda tf, f: tf.roll(tf.constant(P3), f(np.array([1, 1], I32)), [0])),
+    ("roll_scalar_shift_axes", lambda tf, f: tf.roll(tf.constant(P3), f(np.int32(1)), [0])),
+    ("roll_shift_matrix", lambda tf, f: tf.roll(tf.constant(P3), f(np.array([[1]], I32)), [0])),
     ("squeeze_fed", lambda tf, f: tf.squeeze(f(P3, shape="open"), [0])),
     ("matrix_band_part", lambda tf, f: tf.linalg.band_part(tf.constant(P3), f(np.int64(5)), 0)),
     ("diag_part_fed", lambda tf, f: tf.linalg.tensor_diag_part(f(P3, shape="open"))),
@@ -298,6 +332,11 @@ CASES = [
                                                    [1])),
     ("substr_negative_len", lambda tf, f: tf.strings.substr(tf.constant(["abc", "abcd"]), [0, 1],
                                                             f(np.array([-1, -2], I32), shape=[2]))),
+    ("substr_utf8_negative_pos_len", lambda tf, f: tf.strings.substr(
+        tf.constant(["abcd"]), f(np.array([-2], I32), shape=[1]), f(np.array([-3], I32), shape=[1]), unit="UTF8_CHAR")),
+    ("substr_utf8_negative_len", lambda tf, f: tf.strings.substr(
+        tf.constant(["h\u00e9llo"]), f(np.array([1], I32), shape=[1]), f(np.array([-1], I32), shape=[1]),
+        unit="UTF8_CHAR")),
     ("unicode_decode_bad", lambda tf, f: tf.strings.unicode_decode(f(np.array([b"\xff"])), "UTF-8",
                                                                     errors="strict").flat_values),
     ("as_string_precision", lambda tf, f: tf.as_string(f(V5), precision=-2)),
@@ -387,6 +426,11 @@ CASES = [
     ("tensor_array_read", _tf1_arrays(_ta_read)),
     ("tensor_array_gather", _tf1_arrays(_ta_gather)),
     ("tensor_array_write_twice", _tf1_arrays(_ta_write_twice)),
+    ("tensor_array_scatter_twice", _tf1_arrays(_ta_scatter_twice)),
+    ("tensor_array_unstack_then_write", _tf1_arrays(_ta_unstack_then_write)),
+    ("tensor_array_loop_write_twice", _tf1_arrays(_ta_loop_write_twice)),
+    ("tensor_array_grad_loop_write_twice", _tf1_arrays(_ta_grad_loop_write_twice)),
+    ("tensor_array_grad_and_loss_write_twice", _tf1_arrays(lambda tf, f: _ta_grad_loop_write_twice(tf, f, True))),
     ("tensor_array_write_past", _tf1_arrays(_ta_write_past)),
     ("tensor_array_unstack_size", _tf1_arrays(_ta_unstack_size)),
     ("tensor_array_split_lengths", _tf1_arrays(_ta_split_lengths)),
@@ -465,10 +509,6 @@ TRAIN_XFAIL = {
     "data_map_check_numerics": _DATA_PREFIX,
     "data_map_int_div": _DATA_PREFIX,
     "data_filter_assert": _DATA_PREFIX,
-    "data_batch_shapes": "after an element fails a TF iterator goes on (here: End of sequence, the failed batch "
-                         "consumed its elements); graphcompat's HostIterator raises the same error for good",
-    "tensor_array_write_twice": "TF 1's TensorArrays are write-once ('Could not write to TensorArray index 0 because "
-                                "it has already been written to.'); graphcompat overwrites: a silent wrong value",
     "sigmoid_xent_fed": _CANONICAL,
     "losses_mse_batch": _CANONICAL,
     "metrics_accuracy_batch": _CANONICAL,
@@ -477,8 +517,7 @@ TRAIN_XFAIL = {
     "confusion_matrix_negative": "TF's confusion_matrix casts predictions before labels (the assert names "
                                  "confusion_matrix/Cast_1:0); graphcompat's the other way round",
 }
-XFAIL = dict(TRAIN_XFAIL, roll_shift_rank="Roll's shape function: TF raises at build time when shift and axis "
-             "are of different static sizes; graphcompat at run time")
+XFAIL = TRAIN_XFAIL
 
 
 def _params(xfails):

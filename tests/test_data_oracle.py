@@ -1,9 +1,12 @@
 """tf.data against real TensorFlow: element order, values, dtypes and static shapes per transformation."""
+import re
+
 import numpy as np
 import pytest
 
 import graphcompat
 from tests import oracle
+from tests._bad_input_sweep import kernel_text
 
 pytestmark = pytest.mark.oracle
 
@@ -85,6 +88,48 @@ def test_against_tf(name):
         for a, b in zip(flat(g), flat(w)):
             assert np.asarray(a).dtype == np.asarray(b).dtype
             np.testing.assert_allclose(a, b)
+
+
+_WORDS = ["x", "1", "2", "3"]
+# pipelines with an element that fails: TF's iterator returns its error and goes on with the next element
+FAILING = {
+    "map_batch": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x", "2", "3", "4"]).map(
+        tf.strings.to_number).batch(2),  # the failed batch's elements are consumed
+    "map_take": lambda tf: tf.data.Dataset.from_tensor_slices(_WORDS).map(tf.strings.to_number).take(2),
+    "map_skip": lambda tf: tf.data.Dataset.from_tensor_slices(_WORDS).map(tf.strings.to_number).skip(2),
+    "map_repeat": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x"]).map(tf.strings.to_number).repeat(2),
+    "map_prefetch": lambda tf: tf.data.Dataset.from_tensor_slices(_WORDS).map(tf.strings.to_number).prefetch(2),
+    "map_filter_batch": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x", "2", "3", "4"]).map(
+        tf.strings.to_number).filter(lambda v: v > 1).batch(2),
+    "filter": lambda tf: tf.data.Dataset.range(5).filter(lambda i: tf.equal(tf.floormod(i, i - 2), 0)),
+    "batch_shapes": lambda tf: tf.data.Dataset.from_generator(
+        lambda: iter([np.zeros(2), np.zeros(3), np.ones(2)]), tf.float64, tf.TensorShape([None])).batch(2),
+    "device_map": lambda tf: tf.data.Dataset.from_tensor_slices(np.array([4, 3, 2], np.int32)).map(
+        lambda x: 12 // (x - 3)),
+}
+# TF names the transformation and the iterator's path in it (N: a process-wide counter)
+_TF_PREFIX = re.compile(r"^Error in user-defined function passed to \S+ transformation with iterator: \S+: ")
+
+
+def _outcomes(tf, build, runs: int = 7) -> list:
+    graph = tf.Graph()
+    with graph.as_default():
+        nxt = tf.data.make_one_shot_iterator(build(tf)).get_next()
+        out = []
+        with tf.Session(graph=graph) as sess:
+            for _ in range(runs):
+                try:
+                    out.append(("values", np.asarray(sess.run(nxt)).tolist()))
+                except tf.errors.OpError as e:
+                    out.append((type(e).__name__, _TF_PREFIX.sub("", kernel_text(e.message))))
+        return out
+
+
+@pytest.mark.parametrize("name", list(FAILING))
+def test_iterator_goes_on_after_a_failed_element_as_tf(name):
+    want = _outcomes(oracle.tf1(), FAILING[name])
+    assert any(w[0] == "InvalidArgumentError" for w in want) and want[-1][0] == "OutOfRangeError"
+    assert _outcomes(graphcompat, FAILING[name]) == want
 
 
 def test_errors_like_tf():

@@ -12,7 +12,8 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant, convert_to_tensor
-from graphcompat.framework.registry import InferenceContext, apply_op, defop, format_shape, register_folders
+from graphcompat.framework.registry import (InferenceContext, apply_op, defop, format_shape, merge_shapes,
+                                            register_folders)
 from graphcompat.ops.array_ops import (INDEX, _fold_inputs, _norm_axis, _rank_error, expand_dims, ones, reshape,
                                        size, stack)
 
@@ -198,8 +199,22 @@ for _op in ("TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub", "Tens
           types={"Tindices": _SCATTER_INDEX}, shape=_tensor_scatter_shape)
 defop("ReverseSequence", "input: T, seq_lengths: Tlen -> output: T", attrs={"batch_dim": 0},
       types={"Tlen": INDEX}, shape=lambda ctx: [ctx.shape(0)])
+def _roll_shape(ctx: InferenceContext) -> list:
+    """TF's Roll shape function: input of rank >= 1, shift and axis scalars or vectors that Merge (the same
+    static size), with TF's texts."""
+    rank = ctx.shape(0).ndims
+    if rank is not None and rank < 1:
+        raise ctx.error(f"Shape must be at least rank 1 but is rank {rank}")
+    for k in (1, 2):
+        rank = ctx.shape(k).ndims
+        if rank is not None and rank > 1:
+            raise ctx.error(f"Shape must be at most rank 1 but is rank {rank}")
+    merge_shapes(ctx, ctx.shape(1), ctx.shape(2))
+    return [ctx.shape(0)]
+
+
 defop("Roll", "input: T, shift: Tshift, axis: Taxis -> output: T", types={"Tshift": INDEX, "Taxis": INDEX},
-      shape=lambda ctx: [ctx.shape(0)])
+      shape=_roll_shape)
 defop("IdentityN", "input: *T -> output: *T", shape=lambda ctx: [t.shape for t in ctx.inputs])
 for _op in ("SpaceToDepth", "DepthToSpace"):
     defop(_op, "input: T -> output: T", attrs={"data_format": "NHWC"}, shape=_depth_shape)

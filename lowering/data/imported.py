@@ -45,6 +45,7 @@ class MapAndBatchNode(BatchNode):
     """TF's MapAndBatchDataset: `f` over each input element, then batches of `batch_size` (the short last one
     kept unless drop_remainder). Inputs: captures, batch_size, num_parallel_calls, drop_remainder. Its device
     walk is batch's, with the function applied to each batched element inside the vmap."""
+    passes_failures = False  # an element's error ends the walk (TF fails the whole batch: not modelled)
 
     def _setup(self):
         k = _n_captures(self._op)

@@ -100,6 +100,41 @@ def node_of(op) -> "Node":
     return node
 
 
+class Failed:
+    """An element whose computation failed (a map function's error, a batch whose elements cannot be
+    stacked), yielded in its place: TF's iterator returns that error from get_next and goes on, so the next
+    get_next gives the next element. A Python generator that raises is finished, so a host walk carries the
+    error as this value instead, through the nodes that know it (`Node.passes_failures`) up to the
+    iterator, which raises it. Only a bound in `HostRT.tolerant` yields one (every node above it passes
+    it on); treated as an element, it raises its error."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def __iter__(self):
+        raise self.error
+
+    def __len__(self):
+        raise self.error
+
+    def __getitem__(self, k):
+        raise self.error
+
+
+def tolerant_bounds(root: "Bound") -> set:
+    """The ids of the bounds whose Failed elements reach the iterator of `root`: `root`, and the inputs of a
+    tolerant bound whose node passes failures on."""
+    out, todo = set(), [root]
+    while todo:
+        b = todo.pop()
+        out.add(id(b))
+        if b.ds.passes_failures:
+            todo.extend(b.children)
+    return out
+
+
 class Bound:
     """A dataset op's value: the pipeline node with its argument values and its bound inputs."""
 
@@ -135,6 +170,9 @@ class Node:
     """
 
     n_children = 1  # leading variant inputs (input datasets)
+    # whether the host walk passes its input's Failed elements on (or turns them into its own) in TF's
+    # order; an input of a node that does not is never tolerant (its errors end the walk)
+    passes_failures = False
 
     @classmethod
     def children_of(cls, op) -> int:

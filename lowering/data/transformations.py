@@ -9,8 +9,8 @@ import numpy as np
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
-from lowering.data.pipeline import (AUTOTUNE, INF, Function, Node, pipeline_node, reporting_tf_cardinality,
-                                    static_int)
+from lowering.data.pipeline import (AUTOTUNE, INF, Failed, Function, Node, pipeline_node,
+                                    reporting_tf_cardinality, static_int)
 from lowering.data.sources import child_index
 
 
@@ -24,8 +24,17 @@ def _n_captures(op) -> int:
     return len(op.attrs.get("Targuments") or ())
 
 
+def failed_or_raise(error: Exception, b, rt) -> Failed:
+    """The Failed element of a tolerant bound `b` (the walk goes on past it, as TF's iterator); elsewhere
+    the error ends the walk. A cancellation always ends it."""
+    if id(b) in getattr(rt, "tolerant", ()) and not isinstance(error, errors.CancelledError):
+        return Failed(error)
+    raise error
+
+
 @pipeline_node("MapDataset", "ParallelMapDatasetV2")
 class MapNode(Node):
+    passes_failures = True  # TF's map returns its input's error, and its function's, per element
 
     def _setup(self):
         self._fn = _function(self, "f", _n_captures(self._op))
@@ -40,7 +49,8 @@ class MapNode(Node):
     def _iter(self, b, rt):
         """Op by op per element, or compiled over chunks of elements (see lowering/rules/data.py)."""
         parallel = 0 if self._parallel_calls is None else int(b.vals[self._parallel_calls])
-        return rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel)
+        return rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel,
+                      tolerant=id(b) in getattr(rt, "tolerant", ()))
 
     def _card(self):
         if reporting_tf_cardinality() and not self._op.attrs.get("preserve_cardinality", False):
@@ -60,13 +70,22 @@ class MapNode(Node):
 
 @pipeline_node("FilterDataset")
 class FilterNode(Node):
+    passes_failures = True  # TF's filter returns its input's error, and its predicate's, per element
 
     def _setup(self):
         self._fn = _function(self, "predicate", _n_captures(self._op))
 
     def _iter(self, b, rt):
         for elem in b.children[0].ds._iter(b.children[0], rt):
-            if bool(np.asarray(self._fn.call(elem, b.vals, rt.ctx)[0])):
+            if isinstance(elem, Failed):
+                yield elem
+                continue
+            try:
+                keep = bool(np.asarray(self._fn.call(elem, b.vals, rt.ctx)[0]))
+            except errors.OpError as e:
+                yield failed_or_raise(e, b, rt)
+                continue
+            if keep:
                 yield elem
 
 
@@ -205,6 +224,7 @@ class ShuffleNode(Node):
 
 @pipeline_node("RepeatDataset")
 class RepeatNode(Node):
+    passes_failures = True  # TF's repeat returns its input's errors and goes on with the same input iterator
 
     def _setup(self):
         self._count = static_int(self._tensors[0])
@@ -244,19 +264,30 @@ def _batches(b, rt, tensors, combine):
     drop_remainder (`tensors[1]`); `combine` turns a group into one element (stack or pad)."""
     size = int(b.vals[tensors[0]])
     drop = tensors[1] is not None and bool(b.vals[tensors[1]])  # TF 1's ops have no drop_remainder (None)
+
+    def combined(buf):
+        try:
+            return combine(buf)
+        except errors.OpError as e:  # TF's CopyBatch fails after the batch's elements were taken
+            return failed_or_raise(e, b, rt)
     buf: list = []
     for elem in b.children[0].ds._iter(b.children[0], rt):
+        if isinstance(elem, Failed):  # TF's batch returns the input's error: the elements taken are lost
+            buf = []
+            yield elem
+            continue
         buf.append(elem)
         if len(buf) == size:
-            yield combine(buf)
+            yield combined(buf)
             buf = []
     if buf and not drop:
-        yield combine(buf)
+        yield combined(buf)
 
 
 @pipeline_node("BatchDatasetV2", "ParallelBatchDataset")
 class BatchNode(Node):
     """TF's BatchDatasetV2; ParallelBatchDataset makes the same batches."""
+    passes_failures = True
 
     def _setup(self):
         self._b = static_int(self._tensors[0])
@@ -337,6 +368,7 @@ class BatchNode(Node):
 
 @pipeline_node("PaddedBatchDatasetV2")
 class PaddedBatchNode(Node):
+    passes_failures = True
 
     def _setup(self):
         n = int(self._op.attrs["N"])
@@ -390,6 +422,7 @@ def _batch_sparse(parts: list) -> list:
 
 class _PassThroughNode(Node):
     """A node whose elements are its input's, unchanged (prefetch, options): every walk delegates to it."""
+    passes_failures = True
 
     def _iter(self, b, rt):
         return b.children[0].ds._iter(b.children[0], rt)
@@ -416,6 +449,7 @@ class OptionsNode(_PassThroughNode):
 
 @pipeline_node("TakeDataset")
 class TakeNode(Node):
+    passes_failures = True  # TF's take returns its input's errors without counting them
 
     def _setup(self):
         self._count = static_int(self._tensors[0])
@@ -424,9 +458,13 @@ class TakeNode(Node):
         count = int(b.vals[self._tensors[0]])
         if count == 0:
             return
-        for k, elem in enumerate(b.children[0].ds._iter(b.children[0], rt)):
+        k = 0
+        for elem in b.children[0].ds._iter(b.children[0], rt):
             yield elem
-            if k + 1 == count:
+            if isinstance(elem, Failed):
+                continue
+            k += 1
+            if k == count:
                 return
 
     def _card(self):
@@ -447,15 +485,21 @@ class TakeNode(Node):
 
 @pipeline_node("SkipDataset")
 class SkipNode(Node):
+    passes_failures = True  # TF's skip returns its input's errors (skipping too) without counting them
 
     def _setup(self):
         self._count = static_int(self._tensors[0])
 
     def _iter(self, b, rt):
         count = int(b.vals[self._tensors[0]])
-        for k, elem in enumerate(b.children[0].ds._iter(b.children[0], rt)):
+        k = 0
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            if isinstance(elem, Failed):
+                yield elem
+                continue
             if count >= 0 and k >= count:
                 yield elem
+            k += 1
 
     def _card(self):
         n = self._children[0]._card()

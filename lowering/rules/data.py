@@ -36,6 +36,7 @@ from graphcompat.framework import errors
 from graphcompat.framework.ops import colocation_group
 from lowering.data import (AUTOTUNE, INF, NODE_TYPES, Bound, DevicePlan, buffered_order, dataset_op_of,
                            device_plan, epoch_seeds, mix32, node_of, random_shuffle_seeds)
+from lowering.data.pipeline import Failed, tolerant_bounds
 from lowering.data.transformations import OptionsNode, PrefetchNode
 from lowering.interpreter import NeedsConcreteValues, RunContext, evaluate
 from lowering.registry import lowers
@@ -61,6 +62,9 @@ class HostRT:
         self.index = {id(n): k for k, n in enumerate(nodes)}
         self.repetitions: dict = {}  # shuffle dataset values: [value, seeds, iterators made]
         self.cache: dict = {}
+        # ids of the bounds that yield a Failed element for an element's error (pipeline.py `Failed`): an
+        # iterator's walk goes on after it, as TF's; every other walk ends at the error
+        self.tolerant: set = set()
 
     def shuffle_seeds(self, bound: Bound, seeds: tuple, reshuffle: bool) -> tuple:
         """The (seed, seed2) of the next shuffle iterator this walk makes of dataset value `bound`.
@@ -77,18 +81,30 @@ class HostRT:
         entry[2] += 1
         return epoch_seeds(entry[1], entry[2] - 1, reshuffle)
 
-    def map(self, fn, elements, captured: dict, parallel_calls: int = 0):
+    def map(self, fn, elements, captured: dict, parallel_calls: int = 0, tolerant: bool = False):
         """The outputs of dataset function `fn` over `elements`: compiled in chunks when it is Python-free,
-        else op by op (on `parallel_calls` threads when it asks for them and keeps no state)."""
+        else op by op (on `parallel_calls` threads when it asks for them and keeps no state). `tolerant`:
+        an element whose call fails becomes a Failed element (an input's Failed passes through)."""
         compiled = getattr(fn, "_host_compiled", None)
         if compiled is None:
             compiled = fn._host_compiled = CompiledFunction(fn)
         if compiled.usable:
-            return compiled.map(elements, captured, self.ctx)
+            return compiled.map(elements, captured, self.ctx, tolerant)
         workers = (os.cpu_count() or 1) if parallel_calls == AUTOTUNE else parallel_calls
         if workers > 1 and fn.parallel_safe:
-            return _map_parallel(fn, elements, captured, self.ctx, workers)
-        return ([np.asarray(v) for v in fn.call(elem, captured, self.ctx)] for elem in elements)
+            return _map_parallel(fn, elements, captured, self.ctx, workers, tolerant)
+        return (elem if isinstance(elem, Failed) else _call(fn, elem, captured, self.ctx, tolerant)
+                for elem in elements)
+
+
+def _call(fn, elem, captured: dict, ctx: RunContext, tolerant: bool):
+    """One call of a dataset function on the host: its outputs, or (tolerant) the Failed element of its error."""
+    try:
+        return [np.asarray(v) for v in fn.call(elem, captured, ctx)]
+    except errors.OpError as e:
+        if not tolerant or isinstance(e, errors.CancelledError):
+            raise
+        return Failed(e)
 
 
 class CompiledFunction:
@@ -123,22 +139,28 @@ class CompiledFunction:
             return outs, jnp.asarray(True) if ok is None else ok
         return jax.jit(jax.vmap(one, in_axes=(0, None)))
 
-    def map(self, elements, captured: dict, ctx: RunContext):
+    def map(self, elements, captured: dict, ctx: RunContext, tolerant: bool = False):
         """Yields the function's outputs (lists of numpy arrays) for `elements`, in order."""
         caps = [captured[t] for t in self.fn.capture_inputs]
         size, chunk, signature = 1, [], None
         for elem in elements:
+            if isinstance(elem, Failed):  # the input's error, in its place among the outputs
+                if chunk:
+                    yield from self._run(chunk, signature, caps, captured, ctx, tolerant)
+                    chunk = []
+                yield elem
+                continue
             elem = [np.asarray(v) for v in elem]
             sig = tuple((v.shape, v.dtype) for v in elem)
             if chunk and (sig != signature or len(chunk) >= size):
-                yield from self._run(chunk, signature, caps, captured, ctx)
+                yield from self._run(chunk, signature, caps, captured, ctx, tolerant)
                 chunk, size = [], min(size * 2, self.CHUNK)
             chunk.append(elem)
             signature = sig
         if chunk:
-            yield from self._run(chunk, signature, caps, captured, ctx)
+            yield from self._run(chunk, signature, caps, captured, ctx, tolerant)
 
-    def _run(self, chunk: list, signature, caps: list, captured: dict, ctx: RunContext):
+    def _run(self, chunk: list, signature, caps: list, captured: dict, ctx: RunContext, tolerant: bool = False):
         compiled = self._compiled.get(signature) if self.usable else None
         if compiled is None and self.usable and len(self._compiled) < self.MAX_SIGNATURES:
             compiled = self._compiled[signature] = self._build()
@@ -157,22 +179,24 @@ class CompiledFunction:
                     yield [o[i] for o in outs]
                 return
         for elem in chunk:  # op by op: the exact values and errors of TF's per-element kernel calls
-            yield [np.asarray(v) for v in self.fn.call(elem, captured, ctx)]
+            yield _call(self.fn, elem, captured, ctx, tolerant)
 
 
 def _host_cpu():
     return jax.devices("cpu")[0]
 
 
-def _map_parallel(fn, elements, captured: dict, ctx: RunContext, workers: int):
+def _map_parallel(fn, elements, captured: dict, ctx: RunContext, workers: int, tolerant: bool = False):
     """TF's parallel map with deterministic order: up to `workers` calls in flight on a thread pool,
     results yielded in input order (an error surfaces at its element)."""
     from concurrent.futures import ThreadPoolExecutor
     state = ctx._state_in
 
     def call(elem):
+        if isinstance(elem, Failed):
+            return elem
         with jax.enable_x64(True):
-            return [np.asarray(v) for v in fn.call(elem, captured, RunContext(state, traced=False))]
+            return _call(fn, elem, captured, RunContext(state, traced=False), tolerant)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphcompat-tf.data-map") as pool:
         pending: list = []
@@ -223,6 +247,7 @@ class HostIterator:
     def __init__(self, bound: Bound, ctx: RunContext):
         self._bound = bound
         self._rt = HostRT(ctx, _entropy(), bound.ds._nodes())
+        self._rt.tolerant = tolerant_bounds(bound)
         self._queue: queue.Queue = queue.Queue(_queue_size(bound))
         self._stop = threading.Event()
         self._thread = None
@@ -258,6 +283,8 @@ class HostIterator:
             self._thread.start()
         kind, value = self._queue.get()
         if kind == "elem":
+            if isinstance(value, Failed):  # this element's error: TF's iterator goes on after it
+                raise value.error
             return value
         self._final = errors.OutOfRangeError(None, op, "End of sequence") if kind == "end" else value
         raise self._final
@@ -524,8 +551,10 @@ def iterator_get_next(ctx, op, handle):
         if plan.shuffle is not None:
             rt.perms = ctx.read(("iterator_perm", name))
             rt.perm_base = ctx.read(("iterator_perm_base", name))
-        values = ds._dev_elem(pos, dict(zip(ds._dev_tensors(), data)), rt)
+        # the position moves on before the element is computed: an element whose computation fails is
+        # consumed, as by TF's iterator (hidden state a failed run keeps), and the next get_next gives the next
         ctx.write(("iterator", name), pos + 1)
+        values = ds._dev_elem(pos, dict(zip(ds._dev_tensors(), data)), rt)
         out = [jnp.asarray(v).astype(d) for v, d in zip(values, dtypes)]
     return out[0] if len(out) == 1 else tuple(out)
 

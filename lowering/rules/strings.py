@@ -96,8 +96,11 @@ def substr(input, pos, length, *, unit="BYTE", **_):  # noqa: A002
         if unit == "UTF8_CHAR":
             starts = _utf8_starts(s) + [len(s)]
             count = len(starts) - 1
+            # TF counts a negative pos back from the end, and then fails a negative length too (its
+            # UpdatePosAndLenForUtf8 walks `len` characters forward from pos only for pos >= 0)
+            ok = not (p < 0 and n < 0)
             p = p + count if p < 0 else p
-            require(0 <= p <= count, _INVALID,
+            require(ok and 0 <= p <= count, _INVALID,
                     lambda p=p, s=s, i=i: f"pos {int(positions[i])} out of range for string at index {i}")
             end = min(p + max(n, 0), count)
             out[i] = s[starts[p]:starts[end]]

@@ -12,8 +12,12 @@ its true size.
 
 As in TF: out-of-range indices, a wrong dtype, an element of another shape, reading from an array whose
 element shape nothing has fixed raise InvalidArgumentError; unwritten elements read as zeros once the
-element shape is known. Not enforced (a program TF rejects may run): `clear_after_read` (a second read
-returns the value) and writing an index twice (the last write wins).
+element shape is known. TF 1's arrays are write-once: a second write to an index (a write, scatter, unstack
+or split) is TF's "already been written to" error. Which elements were written is run state of its own
+(`written_key`, a bool per element, started by `TensorArrayV3` and carried by loops like the buffer); the
+check is a run-time check, so a compiled step stays compiled (a failed run re-runs op by op for TF's text).
+Not enforced (a program TF rejects may run): `clear_after_read` (a second read returns the value, and a
+write after a read succeeds).
 
 TF 1's gradients of TensorArray ops (GraphDefs TF wrote) use `TensorArrayGradV3`: the gradient array of
 a forward array and a `source`, made by its first call in a run and the same array on later calls (a
@@ -38,7 +42,7 @@ _ids = itertools.count()
 class TensorArrayHandle:
     """A TensorArray's handle while a graph runs: its state key and the facts its ops check."""
 
-    __slots__ = ("key", "name", "size", "dtype", "dynamic", "element_shape", "aggregate", "grads")
+    __slots__ = ("key", "name", "size", "dtype", "dynamic", "element_shape", "aggregate", "grads", "written_by")
 
     def __init__(self, key, name: str, size: int, dtype: np.dtype, dynamic: bool, element_shape,
                  aggregate: bool = False):
@@ -48,6 +52,8 @@ class TensorArrayHandle:
         # TensorArrayGradV3's arrays of this run, by source: a handle is made anew by each run (and trace)
         # of its TensorArrayV3, so a gradient array starts at zero in every run
         self.grads: dict = {}
+        # the write ops the step's forward pass ran on this array (not a gradient's re-trace of them)
+        self.written_by: set = set()
 
     def __repr__(self):
         return f"TensorArrayHandle({self.name!r})"
@@ -73,6 +79,26 @@ def _shape_text(shape) -> str:
     return "[" + ",".join(str(d) for d in shape) + "]"
 
 
+def written_key(handle: TensorArrayHandle) -> tuple:
+    """The state key of the array's written mask (bool per element): TF's TensorAndState `written` flags."""
+    return handle.key + ("written",)
+
+
+def _replaying(ctx) -> bool:
+    """Whether `ctx` is (inside) a gradient's re-trace of the forward pass (gradients.py `_ReTraceContext`).
+
+    The re-trace writes the elements the step's forward pass wrote once more; its state reads see the mask
+    the step left (every written element marked), and the forward pass has checked those writes already, so
+    a re-traced write that the step ran neither checks nor marks. One the step did not run (only the
+    gradient was fetched: the forward ops were pruned) finds the mask as it was and checks it."""
+    from lowering.rules.gradients import _ReTraceContext
+    while ctx is not None:
+        if isinstance(ctx, _ReTraceContext):
+            return True
+        ctx = vars(ctx).get("parent")  # a loop body's or branch's SubContext
+    return False
+
+
 @lowers("TensorArrayV3", context=True)
 def tensor_array_v3(ctx, op, size):
     n = _concrete_int(size, op, "size")
@@ -86,6 +112,7 @@ def tensor_array_v3(ctx, op, size):
                                tuple(element) if known else None)
     buffer = jnp.zeros((n,) + tuple(element), dtype) if known else _unsized(dtype)
     ctx.write(handle.key, buffer, gated=True, scratch=True)  # this run's only: nothing to roll back or keep
+    ctx.write(written_key(handle), jnp.zeros((n,), jnp.bool_), gated=True, scratch=True)
     return handle, np.float32(0.0)
 
 
@@ -151,6 +178,36 @@ def _check_read_indices(ctx, op, handle, indices, n) -> None:
     _check_indices(ctx, op, indices, n, lambda bad: f"Tried to read from index {bad} but array size is: {n}")
 
 
+def _check_write_once(ctx, op, handle: TensorArrayHandle, indices, n: int) -> None:
+    """TF's TensorArray::WriteOrAggregate: an element is written once (`indices` in order: a scatter's
+    repeated index fails at its second occurrence); the mask of written elements is updated."""
+    key = written_key(handle)
+    mask = ctx.read(key)
+    if jnp.shape(mask)[0] < n:  # a dynamic_size array grew
+        mask = jnp.concatenate([mask, jnp.zeros((n - jnp.shape(mask)[0],), jnp.bool_)])
+    if not n or not jnp.size(indices):
+        ctx.write(key, mask, gated=True)
+        return
+    safe = jnp.clip(jnp.asarray(indices), 0, n - 1)
+    if jnp.ndim(safe) == 0:  # a loop's per-step write: no scatter to trace
+        ok = jnp.logical_not(jax.lax.dynamic_index_in_dim(mask, safe, 0, keepdims=False))
+        updated = jax.lax.dynamic_update_index_in_dim(mask, jnp.asarray(True), safe, 0)
+    else:
+        ok = jnp.all(mask.astype(jnp.int32).at[jnp.ravel(safe)].add(1) <= 1)
+        updated = mask.at[jnp.ravel(safe)].set(True)
+
+    def text():
+        seen = set(np.flatnonzero(np.asarray(mask)).tolist())
+        for i in np.ravel(np.asarray(indices)).tolist():
+            if i in seen:
+                return (f"TensorArray {handle.name}: Could not write to TensorArray index {i} because it has "
+                        "already been written to.")
+            seen.add(i)
+        return f"TensorArray {handle.name}: Could not write to TensorArray"  # not reached: ok was false
+    ctx.check(ok, errors.InvalidArgumentError, text, op)
+    ctx.write(key, updated, gated=True)
+
+
 def _write(ctx, op, handle, indices, values, element_shape, index_hint=None, true_size=None, scatter=False):
     handle = _handle(handle, op)
     _check_dtype(op, handle, values)
@@ -165,6 +222,12 @@ def _write(ctx, op, handle, indices, values, element_shape, index_hint=None, tru
         ctx.check(top < limit, errors.InvalidArgumentError,
                   lambda: f"Max scatter index must be < array size ({int(top)} vs. {int(limit)})", op)
     _check_write_indices(ctx, op, handle, indices, n if true_size is None else true_size)
+    if not handle.aggregate:  # a gradient array's writes add up (TF's multiple_writes_aggregate)
+        if not _replaying(ctx):
+            handle.written_by.add(op)
+            _check_write_once(ctx, op, handle, indices, n)
+        elif op not in handle.written_by:
+            _check_write_once(ctx, op, handle, indices, n)
     safe = jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))
     if not n:
         updated = buffer
