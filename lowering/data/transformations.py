@@ -359,7 +359,23 @@ class BatchNode(Node):
             nb = n // b if self._drop else -(-n // b)
             k = rt.batch_size if self._ragged() else b  # static: a tail batch is its own compiled shape
             idx = (j // nb) * n + (j % nb) * b + jnp.arange(k, dtype=j.dtype)
-        return jax.vmap(lambda k: self._input_elem(k, dv, rt))(idx)
+        ctx = rt.ctx
+        checks: list = []  # (error class, message, op) of the checks the element's ops make, in order
+
+        def element(k):
+            # a check made inside the vmap is a batched flag: it must leave the vmap as an output (kept in
+            # the context, it would escape the transformation), and holds for the batch when it holds for
+            # every element; a failed run is re-run op by op, which raises the failing element's error
+            mark = len(ctx.checks)
+            out = self._input_elem(k, dv, rt)
+            made = ctx.checks[mark:]
+            del ctx.checks[mark:]
+            checks[:] = [(cls, message, op) for _, cls, message, op in made]
+            return out, [ok for ok, _, _, _ in made]
+        out, oks = jax.vmap(element)(idx)
+        for ok, (cls, message, op) in zip(oks, checks):
+            ctx.check(jnp.all(ok), cls, message, op)
+        return out
 
     def _input_elem(self, k, dv, rt):
         """Element `k` of what is batched (map_and_batch maps the input's element here)."""
