@@ -172,8 +172,15 @@ def _graphcompat_runs(model: str, path: str):
     return out, tiers
 
 
+# the rest of the suite's budget: every model on the paths that differ most (a plain step, the train op
+# alone) and every path on the model with two unbounded loops; the full cross product adds ~40 cases that
+# exercise no further mechanism (run it by editing CASES when changing the loop machinery)
+CASES = FAST | {(m, p) for m in MODELS for p in ("plain", "train_only")} | {("nested", p) for p in PATHS}
+
+
 @pytest.mark.parametrize("model,path", [
-    pytest.param(m, p, marks=() if (m, p) in FAST else pytest.mark.slow) for m in MODELS for p in PATHS])
+    pytest.param(m, p, marks=() if (m, p) in FAST else pytest.mark.slow)
+    for m in MODELS for p in PATHS if (m, p) in CASES])
 def test_gradients_through_loops_without_a_static_bound(model, path):
     want = _tf_runs(model)
     if path == "async":
@@ -200,7 +207,7 @@ def test_gradients_through_loops_without_a_static_bound(model, path):
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["nested", "inner_bound_from_outer", "outer_bounded", "resource_in_inner",
                                    "cond_in_loop"])
-@pytest.mark.parametrize("path", ["plain", "train_only", "tail"])
+@pytest.mark.parametrize("path", ["plain", "tail"])
 def test_imported_tf1_gradients_through_nested_loops(model, path):
     want = _tf_runs(model)
     v1 = oracle.tf1()
