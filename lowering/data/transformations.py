@@ -137,6 +137,12 @@ class InterleaveNode(FlatMapNode):
         super()._setup()
         k = _n_captures(self._op)
         self._cycle, self._block = self._tensors[k], self._tensors[k + 1]
+        # TF's InterleaveDataset and ParallelInterleaveDatasetV4 go on after a failed element (each its own
+        # way, see `_iter`); the legacy parallel interleaves' order after one is not modelled: it ends the walk
+        self.passes_failures = self._op.type in ("InterleaveDataset", "ParallelInterleaveDatasetV4")
+        # ParallelInterleaveDatasetV4 counts a failed element in the block, and a failed input element (or
+        # function) fills the slot with a dataset of that one error
+        self._failure_is_element = self._op.type == "ParallelInterleaveDatasetV4"
         if self._op.type == "LegacyParallelInterleaveDatasetV2" and \
                 self._op.attrs.get("deterministic") in ("false", b"false"):
             raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{self._op.name}': sloppy "
@@ -146,7 +152,7 @@ class InterleaveNode(FlatMapNode):
         """TF's deterministic interleave: round robin over `cycle_length` slots, `block_length` elements each.
         As TF's iterator, a slot takes its input element when the cycle reaches it empty, an ended inner
         dataset moves the cycle on, and a failed element (input, function or inner) is yielded without
-        moving it: the next GetNext asks the same slot again."""
+        moving it: the next GetNext asks the same slot again (ParallelInterleaveDatasetV4: see `_setup`)."""
         cycle = int(b.vals[self._cycle])
         cycle = os.cpu_count() or 1 if cycle == AUTOTUNE else cycle
         block = int(b.vals[self._block])
@@ -163,7 +169,7 @@ class InterleaveNode(FlatMapNode):
                     n_open -= 1
                     k, given = (k + 1) % cycle, 0
                     continue
-                if not isinstance(elem, Failed):
+                if self._failure_is_element or not isinstance(elem, Failed):
                     given += 1
                     if given == block:
                         k, given = (k + 1) % cycle, 0
@@ -175,6 +181,8 @@ class InterleaveNode(FlatMapNode):
                     continue
                 inner = elem if isinstance(elem, Failed) else self._inner(elem, b, rt)
                 if isinstance(inner, Failed):
+                    if self._failure_is_element:  # the slot's one element: the cycle moves on
+                        k, given = (k + 1) % cycle, 0
                     yield inner
                     continue
                 slots[k] = inner
