@@ -640,11 +640,13 @@ def test_build_errors_are_tfs(name):
 
 
 def test_ignore_errors_refuses_errors_it_cannot_skip():
-    """A host walk's input ends when it raises: ignore_errors skips a map's failing elements, and raises
-    NotImplementedError (never ends early) for an error from any other input (here a filter's predicate)."""
+    """A host walk's input ends when it raises: ignore_errors skips the failed elements of the nodes that pass
+    them on (tests/test_data_oracle.py), and raises NotImplementedError (never ends early) for an error from
+    a node whose walk ends at one (here a scan's function)."""
     with tf.Graph().as_default():
-        ds = tf.data.Dataset.from_tensor_slices([1., 0., 2.]).filter(
-            lambda x: tf.greater(tf.check_numerics(1. / x, "bad"), 0.)).apply(tf.data.experimental.ignore_errors())
+        ds = tf.data.Dataset.from_tensor_slices([1., 0., 2.]).apply(tf.data.experimental.scan(
+            tf.constant(0.), lambda s, x: (s, tf.check_numerics(1. / x, "bad")))).apply(
+            tf.data.experimental.ignore_errors())
         nxt = ds.make_one_shot_iterator().get_next()
         with tf.Session() as sess:
             assert sess.run(nxt) == 1.

@@ -91,6 +91,12 @@ def test_against_tf(name):
 
 
 _WORDS = ["x", "1", "2", "3"]
+
+
+def _to_number(tf, words):
+    return tf.data.Dataset.from_tensor_slices(words).map(tf.strings.to_number)
+
+
 # pipelines with an element that fails: TF's iterator returns its error and goes on with the next element
 FAILING = {
     "map_batch": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x", "2", "3", "4"]).map(
@@ -111,6 +117,55 @@ FAILING = {
         lambda x: 12 // (x - 3)).batch(2),
     "device_map_batch_first": lambda tf: tf.data.Dataset.from_tensor_slices(np.array([3, 4, 2], np.int32)).map(
         lambda x: 12 // (x - 3)).batch(2),
+    # the buffer keeps what it holds; a fill's input error is that GetNext's
+    "map_shuffle": lambda tf: _to_number(tf, _WORDS).shuffle(1),
+    "map_shuffle_seeded": lambda tf: _to_number(tf, ["1", "x", "2", "y", "3", "4"]).shuffle(3, seed=5),
+    "map_shuffle_and_repeat": lambda tf: _to_number(tf, ["x", "1"]).apply(
+        tf.data.experimental.shuffle_and_repeat(1, 2)),
+    # every input is asked (the first error wins); an input's end ends the zip
+    "map_zip": lambda tf: tf.data.Dataset.zip((_to_number(tf, _WORDS), tf.data.Dataset.range(10))),
+    "map_zip_second": lambda tf: tf.data.Dataset.zip((tf.data.Dataset.range(10), _to_number(tf, _WORDS))),
+    "map_zip_both": lambda tf: tf.data.Dataset.zip((_to_number(tf, ["x", "1", "2"]), _to_number(tf, ["3", "y", "4"]))),
+    "map_zip_error_then_end": lambda tf: tf.data.Dataset.zip((_to_number(tf, ["1", "x"]), _to_number(tf, ["3"]))),
+    "map_enumerate": lambda tf: _to_number(tf, _WORDS).enumerate(),
+    "map_concatenate": lambda tf: _to_number(tf, _WORDS).concatenate(_to_number(tf, ["5", "y"])),
+    # a batch with a failed element is its first error (a short last one too, with drop_remainder)
+    "map_and_batch": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x", "2", "3", "4", "5", "y"]).apply(
+        tf.data.experimental.map_and_batch(tf.strings.to_number, 2)),
+    "map_and_batch_two": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "2", "y", "x", "3"]).apply(
+        tf.data.experimental.map_and_batch(tf.strings.to_number, 2, drop_remainder=True)),
+    "map_and_batch_short": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "2", "x"]).apply(
+        tf.data.experimental.map_and_batch(tf.strings.to_number, 2, drop_remainder=True)),
+    "map_flat_map": lambda tf: _to_number(tf, ["x", "1", "2"]).flat_map(
+        lambda v: tf.data.Dataset.from_tensors(v).repeat(2)),
+    "flat_map_function": lambda tf: tf.data.Dataset.from_tensor_slices(["x", "1", "2"]).flat_map(
+        lambda s: tf.data.Dataset.from_tensors(tf.strings.to_number(s)).repeat(2)),
+    "flat_map_inner": lambda tf: tf.data.Dataset.range(2).flat_map(lambda i: _to_number(tf, ["1", "x", "2"])),
+    # a failed element does not move the cycle
+    "map_interleave": lambda tf: _to_number(tf, ["1", "x", "2"]).interleave(
+        lambda v: tf.data.Dataset.from_tensors(v).repeat(2), cycle_length=2, block_length=2),
+    "interleave_inner": lambda tf: tf.data.Dataset.range(2).interleave(
+        lambda i: _to_number(tf, ["1", "x", "2"]), cycle_length=2, block_length=2),
+    "interleave_function": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x", "2"]).interleave(
+        lambda s: tf.data.Dataset.from_tensors(tf.strings.to_number(s)).repeat(2), cycle_length=2, block_length=1),
+    # ParallelInterleaveDatasetV4: a failed element counts in the block; a failed input is a slot's element
+    "map_interleave_parallel": lambda tf: _to_number(tf, ["1", "x", "2"]).interleave(
+        lambda v: tf.data.Dataset.from_tensors(v).repeat(2), cycle_length=2, block_length=2, num_parallel_calls=2),
+    "interleave_parallel_inner": lambda tf: tf.data.Dataset.range(2).interleave(
+        lambda i: _to_number(tf, ["1", "x", "2"]), cycle_length=2, block_length=2, num_parallel_calls=2),
+    "interleave_parallel_function": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x", "2"]).interleave(
+        lambda s: tf.data.Dataset.from_tensors(tf.strings.to_number(s)).repeat(2), cycle_length=2, block_length=1,
+        num_parallel_calls=2),
+    # a complete cache replays the elements without the errors; an incomplete one reads its input again
+    "map_cache": lambda tf: _to_number(tf, ["x", "1", "2"]).cache().repeat(2),
+    "map_cache_take": lambda tf: _to_number(tf, _WORDS).cache().take(2).repeat(2),
+    # a window holding a failed element is its error (a stride skips elements)
+    "map_window": lambda tf: _to_number(tf, ["1", "x", "2", "3", "4", "5"]).window(2).flat_map(lambda w: w.batch(2)),
+    "map_window_shift": lambda tf: _to_number(tf, ["1", "x", "2", "3", "4"]).window(3, shift=1).flat_map(
+        lambda w: w.batch(3)),
+    "map_window_stride": lambda tf: _to_number(tf, ["1", "x", "2", "3", "4", "y", "6"]).window(
+        2, shift=3, stride=2).flat_map(lambda w: w.batch(3)),
+    "map_unbatch": lambda tf: _to_number(tf, ["1", "x", "2", "3", "4"]).batch(2).unbatch(),
 }
 # TF names the transformation and the iterator's path in it (N: a process-wide counter)
 _TF_PREFIX = re.compile(r"^Error in user-defined function passed to \S+ transformation with iterator: \S+: ")
@@ -135,6 +190,25 @@ def test_iterator_goes_on_after_a_failed_element_as_tf(name):
     want = _outcomes(oracle.tf1(), FAILING[name])
     assert any(w[0] == "InvalidArgumentError" for w in want) and want[-1][0] == "OutOfRangeError"
     assert _outcomes(graphcompat, FAILING[name]) == want
+
+
+# ignore_errors drops the failed elements of any node that passes them on
+IGNORED = {
+    "batch": lambda tf: _to_number(tf, ["1", "x", "2", "3", "4"]).batch(2),
+    "filter": lambda tf: tf.data.Dataset.range(5).filter(lambda i: tf.equal(tf.floormod(i, i - 2), 0)),
+    "zip": lambda tf: tf.data.Dataset.zip((_to_number(tf, _WORDS), tf.data.Dataset.range(10))),
+    "interleave": lambda tf: tf.data.Dataset.range(2).interleave(lambda i: _to_number(tf, ["1", "x", "2"]),
+                                                                 cycle_length=2),
+}
+
+
+@pytest.mark.parametrize("name", list(IGNORED))
+def test_ignore_errors_drops_failed_elements_as_tf(name):
+    def build(tf):
+        return IGNORED[name](tf).apply(tf.data.experimental.ignore_errors())
+    want = _outcomes(oracle.tf1(), build)
+    assert want[-1][0] == "OutOfRangeError" and all(w[0] != "InvalidArgumentError" for w in want)
+    assert _outcomes(graphcompat, build) == want
 
 
 def test_errors_like_tf():

@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator, Tuple
 import numpy as np
 
 from lowering import philox
+from lowering.data.pipeline import Failed
 
 
 class DevicePlan:
@@ -124,7 +125,8 @@ def tf_buffered_shuffle(source: Iterable, size: int, random: Callable[[], int]) 
 
     Each GetNext first tops the buffer up to `size` elements from the input (lazily: an input error
     surfaces at that GetNext), then takes the element at offset `Random() % count` of the buffered
-    elements in arrival order, moves the oldest element into its slot and drops the oldest place. The
+    elements in arrival order, moves the oldest element into its slot and drops the oldest place. An input's
+    Failed element is yielded as it arrives (TF's fill returns its error; the next GetNext fills on). The
     buffer is a ring of `size` slots (allocated as elements arrive, so a huge buffer costs nothing).
     """
     source = iter(source)
@@ -138,6 +140,9 @@ def tf_buffered_shuffle(source: Iterable, size: int, random: Callable[[], int]) 
             except StopIteration:
                 exhausted = True
                 break
+            if isinstance(elem, Failed):  # TF returns the input's error from this GetNext; the buffer stays
+                yield elem
+                continue
             slot = end % size
             if slot == len(ring):
                 ring.append(elem)

@@ -16,10 +16,10 @@ from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import shuffle_words
 from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode, windows
-from lowering.data.pipeline import AUTOTUNE, INF, Node, Spec, pipeline_node, static_int
+from lowering.data.pipeline import AUTOTUNE, INF, Failed, Node, Spec, pipeline_node, static_int
 from lowering.data.readers import FixedLengthRecordNode, TFRecordNode, _compression, _FileReader, _str
 from lowering.data.transformations import (BatchNode, CacheNode, FilterNode, InterleaveNode, MapNode, PaddedBatchNode,
-                                           ShuffleNode, UnbatchNode, _batches, _function, _n_captures,
+                                           ShuffleNode, UnbatchNode, _batches, _function, _n_captures, failed_or_raise,
                                            _PassThroughNode, _shuffle_buffer)
 
 # The Experimental* names of ops whose nodes exist (the same kernels under the older name).
@@ -45,7 +45,9 @@ class MapAndBatchNode(BatchNode):
     """TF's MapAndBatchDataset: `f` over each input element, then batches of `batch_size` (the short last one
     kept unless drop_remainder). Inputs: captures, batch_size, num_parallel_calls, drop_remainder. Its device
     walk is batch's, with the function applied to each batched element inside the vmap."""
-    passes_failures = False  # an element's error ends the walk (TF fails the whole batch: not modelled)
+    # TF's batch of results records the first failed element's error (its input's, or its function's) and
+    # returns it for the whole batch, whose elements are consumed
+    passes_failures = True
 
     def _setup(self):
         k = _n_captures(self._op)
@@ -64,14 +66,25 @@ class MapAndBatchNode(BatchNode):
     def _iter(self, b, rt):
         size, drop = int(b.vals[self._batch_t]), bool(b.vals[self._drop_t])
         parallel = int(b.vals[self._parallel_t])
+        tolerant = id(b) in getattr(rt, "tolerant", ())
         buf: list = []
-        for elem in rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel):
+        for elem in rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel, tolerant=tolerant):
             buf.append(elem)
             if len(buf) == size:
-                yield self._stack(buf)
+                yield self._batch_of(buf, b, rt)
                 buf = []
-        if buf and not drop:
-            yield self._stack(buf)
+        if buf and (not drop or any(isinstance(e, Failed) for e in buf)):
+            yield self._batch_of(buf, b, rt)
+
+    def _batch_of(self, buf: list, b, rt):
+        """A batch's element: its first failed element's error, else the stacked results."""
+        failed = next((e for e in buf if isinstance(e, Failed)), None)
+        if failed is not None:
+            return failed
+        try:
+            return self._stack(buf)
+        except errors.OpError as e:
+            return failed_or_raise(e, b, rt)
 
     def _dev_ok(self):
         return self._fn.dev_ok and super()._dev_ok()
@@ -120,6 +133,9 @@ def tf_shuffle_and_repeat(make_input, size: int, count: int, next_seeds):
                 source = None
                 if not produced and count == -1:
                     break
+                continue
+            if isinstance(elem, Failed):  # TF's fill returns the input's error; the next GetNext fills on
+                yield elem
                 continue
             produced = True
             buffer[slices[-1][1] % size] = elem
@@ -334,29 +350,16 @@ class IgnoreErrorsNode(Node):
     """tf.data.experimental.ignore_errors: an element whose computation fails is dropped (TF's kernel asks its
     input for the next one after any error but a cancellation).
 
-    A host walk's input is a Python generator, which ends when it raises; so the failing computations
-    graphcompat can skip are those of a map (MapDataset, ParallelMapDataset(V2)) directly below (through
-    pass-through ops): their function runs here per element. An error anywhere else raises
-    NotImplementedError rather than end the dataset early."""
-
-    def _map_below(self, b):
-        bound = b.children[0]
-        while isinstance(bound.ds, _PassThroughNode):
-            bound = bound.children[0]
-        return bound if isinstance(bound.ds, MapNode) else None
+    Its input walk is tolerant (pipeline.py `Failed`): the failed elements of the nodes that pass failures on
+    (map, filter, batch, zip, interleave …) arrive as Failed elements, which it drops. An error its input
+    raises instead (a node whose walk ends at an error: a source, a scan …) ends a Python generator, so it
+    raises NotImplementedError rather than end the dataset early."""
+    passes_failures = True
 
     def _iter(self, b, rt):
-        mapped = self._map_below(b)
-        if mapped is not None:
-            fn, source = mapped.ds._fn, mapped.children[0]
-            for elem in self._skipping(source.ds._iter(source, rt)):
-                try:
-                    yield [np.asarray(v) for v in fn.call(elem, mapped.vals, rt.ctx)]
-                except errors.OpError as e:
-                    if isinstance(e, errors.CancelledError):
-                        raise
-            return
-        yield from self._skipping(b.children[0].ds._iter(b.children[0], rt))
+        for elem in self._skipping(b.children[0].ds._iter(b.children[0], rt)):
+            if not isinstance(elem, Failed):
+                yield elem
 
     def _skipping(self, source):
         try:

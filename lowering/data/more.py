@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphcompat.framework import errors
-from lowering.data.pipeline import INF, Bound, Function, Node, pipeline_node, static_int
+from lowering.data.pipeline import INF, Bound, Failed, Function, Node, pipeline_node, static_int
 from lowering.data.transformations import _PassThroughNode
 
 
@@ -19,6 +19,7 @@ class Elements:
     """A dataset of elements already computed (a window): walked from the list its Bound holds."""
 
     _sparse = ()
+    passes_failures = False
 
     def _iter(self, b: Bound, rt):
         return iter(b.vals["elements"])
@@ -49,7 +50,10 @@ def _n(op, attr: str) -> int:
 @pipeline_node("WindowDataset")
 class WindowNode(Node):
     """TF's WindowDataset: a window every `shift` input elements, holding `size` elements `stride` apart; at
-    the end of the input the windows get shorter (dropped with drop_remainder), until one would be empty."""
+    the end of the input the windows get shorter (dropped with drop_remainder), until one would be empty.
+    A window holding a failed input element is that element's error (TF keeps each buffered element's status;
+    the elements a stride skips do not count)."""
+    passes_failures = True
 
     def _validate(self, b):
         size, shift, stride, _ = (int(b.vals[t]) for t in self._tensors)
@@ -75,6 +79,10 @@ class WindowNode(Node):
         size, shift, stride, drop = (int(b.vals[t]) for t in self._tensors)
         source = b.children[0].ds._iter(b.children[0], rt)
         for window in windows(source, size, shift, stride, bool(drop)):
+            failed = next((e for e in window if isinstance(e, Failed)), None)
+            if failed is not None:
+                yield failed
+                continue
             # each component its own dataset, as TF's (a window of tuples is a tuple of windows)
             yield [elements_dataset([[elem[c]] for elem in window]) for c in range(len(self._specs))]
 

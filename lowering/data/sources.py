@@ -6,7 +6,7 @@ import numpy as np
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
-from lowering.data.pipeline import INF, Node, pipeline_node, static_int
+from lowering.data.pipeline import INF, Failed, Node, pipeline_node, static_int
 
 
 def host_value(value, dtype) -> np.ndarray:
@@ -116,6 +116,9 @@ class RangeNode(Node):
 # --- combinators --------------------------------------------------------------------------------
 @pipeline_node("ZipDataset")
 class ZipNode(Node):
+    """TF's zip: each GetNext asks every input in turn (a failed one too) until one ends; the first input's
+    error is this element's, and an input's end ends the zip (after that error, if an earlier input failed)."""
+    passes_failures = True
 
     @classmethod
     def children_of(cls, op):
@@ -123,8 +126,22 @@ class ZipNode(Node):
 
     def _iter(self, b, rt):
         its = [c.ds._iter(c, rt) for c in b.children]
-        for parts in zip(*its):
-            yield [x for p in parts for x in p]
+        while True:
+            parts, failed, ended = [], None, False
+            for it in its:
+                part = next(it, None)
+                if part is None:
+                    ended = True
+                    break
+                if isinstance(part, Failed):
+                    failed = failed or part
+                parts.append(part)
+            if failed is not None:
+                yield failed
+            elif not ended:
+                yield [x for p in parts for x in p]
+            if ended:
+                return
 
     def _card(self):
         cards = [c._card() for c in self._children]
@@ -145,6 +162,7 @@ class ZipNode(Node):
 @pipeline_node("ConcatenateDataset")
 class ConcatenateNode(Node):
     n_children = 2
+    passes_failures = True  # TF returns an input's error and goes on with that input
 
     def _iter(self, b, rt):
         for c in b.children:

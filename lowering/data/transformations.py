@@ -10,7 +10,7 @@ from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
 from lowering.data.pipeline import (AUTOTUNE, INF, Failed, Function, Node, pipeline_node,
-                                    reporting_tf_cardinality, static_int)
+                                    reporting_tf_cardinality, static_int, tolerant_bounds)
 from lowering.data.sources import child_index
 
 
@@ -91,17 +91,41 @@ class FilterNode(Node):
 
 @pipeline_node("FlatMapDataset")
 class FlatMapNode(Node):
+    # TF returns its input's error, its function's (that input element is consumed) and its inner datasets'
+    # (the inner iterator goes on), each as one element
+    passes_failures = True
 
     def _setup(self):
         self._fn = _function(self, "f", _n_captures(self._op))
 
     def _inner(self, elem, b, rt):
-        inner = self._fn.call(elem, b.vals, rt.ctx)[0]
-        return inner.ds._iter(inner, rt)
+        """The walk of the dataset `f` makes of `elem`, or the Failed element of the function's error. Under a
+        tolerant node the inner pipeline is tolerant too while it is walked (its failed elements are this
+        node's)."""
+        try:
+            inner = self._fn.call(elem, b.vals, rt.ctx)[0]
+        except errors.OpError as e:
+            return failed_or_raise(e, b, rt)
+        tolerant = getattr(rt, "tolerant", None)
+        if tolerant is None or id(b) not in tolerant:
+            return inner.ds._iter(inner, rt)
+        ids = tolerant_bounds(inner) - tolerant
+
+        def walk():
+            tolerant.update(ids)
+            try:
+                yield from inner.ds._iter(inner, rt)
+            finally:  # ids of bounds that are gone: another bound may reuse one
+                tolerant.difference_update(ids)
+        return walk()
 
     def _iter(self, b, rt):
         for elem in b.children[0].ds._iter(b.children[0], rt):
-            yield from self._inner(elem, b, rt)
+            inner = elem if isinstance(elem, Failed) else self._inner(elem, b, rt)
+            if isinstance(inner, Failed):
+                yield inner
+                continue
+            yield from inner
 
 
 @pipeline_node("InterleaveDataset", "ParallelInterleaveDatasetV4", "LegacyParallelInterleaveDatasetV2")
@@ -113,43 +137,58 @@ class InterleaveNode(FlatMapNode):
         super()._setup()
         k = _n_captures(self._op)
         self._cycle, self._block = self._tensors[k], self._tensors[k + 1]
+        # TF's InterleaveDataset and ParallelInterleaveDatasetV4 go on after a failed element (each its own
+        # way, see `_iter`); the legacy parallel interleaves' order after one is not modelled: it ends the walk
+        self.passes_failures = self._op.type in ("InterleaveDataset", "ParallelInterleaveDatasetV4")
+        # ParallelInterleaveDatasetV4 counts a failed element in the block, and a failed input element (or
+        # function) fills the slot with a dataset of that one error
+        self._failure_is_element = self._op.type == "ParallelInterleaveDatasetV4"
         if self._op.type == "LegacyParallelInterleaveDatasetV2" and \
                 self._op.attrs.get("deterministic") in ("false", b"false"):
             raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{self._op.name}': sloppy "
                                       "(nondeterministic) interleave is not supported by graphcompat")
 
     def _iter(self, b, rt):
-        """TF's deterministic interleave: round robin over `cycle_length` open inputs, `block_length` each."""
+        """TF's deterministic interleave: round robin over `cycle_length` slots, `block_length` elements each.
+        As TF's iterator, a slot takes its input element when the cycle reaches it empty, an ended inner
+        dataset moves the cycle on, and a failed element (input, function or inner) is yielded without
+        moving it: the next GetNext asks the same slot again (ParallelInterleaveDatasetV4: see `_setup`)."""
         cycle = int(b.vals[self._cycle])
         cycle = os.cpu_count() or 1 if cycle == AUTOTUNE else cycle
         block = int(b.vals[self._block])
         source = b.children[0].ds._iter(b.children[0], rt)
         slots: list = [None] * cycle
-        exhausted = False
-
-        def refill(k):
-            nonlocal exhausted
-            if exhausted:
-                return
-            try:
-                slots[k] = self._inner(next(source), b, rt)
-            except StopIteration:
-                exhausted = True
-
-        for k in range(cycle):
-            refill(k)
-        k = 0
-        while any(s is not None for s in slots):
+        k = given = 0  # the cycle's slot, and the elements its current block gave
+        n_open, ended = 0, False
+        while not ended or n_open > 0:
             it = slots[k]
             if it is not None:
-                for _ in range(block):
-                    try:
-                        yield next(it)
-                    except StopIteration:
-                        slots[k] = None
-                        refill(k)
-                        break
-            k = (k + 1) % cycle
+                elem = next(it, None)
+                if elem is None:  # the slot's dataset ended
+                    slots[k] = None
+                    n_open -= 1
+                    k, given = (k + 1) % cycle, 0
+                    continue
+                if self._failure_is_element or not isinstance(elem, Failed):
+                    given += 1
+                    if given == block:
+                        k, given = (k + 1) % cycle, 0
+                yield elem
+            elif not ended:
+                elem = next(source, None)
+                if elem is None:
+                    ended = True
+                    continue
+                inner = elem if isinstance(elem, Failed) else self._inner(elem, b, rt)
+                if isinstance(inner, Failed):
+                    if self._failure_is_element:  # the slot's one element: the cycle moves on
+                        k, given = (k + 1) % cycle, 0
+                    yield inner
+                    continue
+                slots[k] = inner
+                n_open += 1
+            else:
+                k, given = (k + 1) % cycle, 0
 
 
 _UNKNOWN_CARDINALITY = -2  # a shuffle buffer_size that buffers the whole input (tf.data.UNKNOWN_CARDINALITY)
@@ -162,6 +201,7 @@ def _shuffle_buffer(size: int) -> int:
 
 @pipeline_node("ShuffleDataset")
 class ShuffleNode(Node):
+    passes_failures = True  # TF's buffer fill returns the input's error; the next GetNext fills on
 
     def _setup(self):
         from lowering.data.static import computed_int
@@ -538,6 +578,9 @@ class SkipNode(Node):
 @pipeline_node("CacheDataset")
 class CacheNode(Node):
     """TF 1 graph mode's CacheDataset: cached in memory (a filename is accepted, not written)."""
+    # TF's cache writer returns the input's error and caches only the elements: a complete cache replays
+    # the input without its failed elements
+    passes_failures = True
 
     def _iter(self, b, rt):
         cached = rt.cache.get(id(self))
@@ -546,7 +589,8 @@ class CacheNode(Node):
             return
         out = []
         for elem in b.children[0].ds._iter(b.children[0], rt):
-            out.append(elem)
+            if not isinstance(elem, Failed):
+                out.append(elem)
             yield elem
         rt.cache[id(self)] = out  # complete only once the input was read to its end (as TF)
 
@@ -562,12 +606,17 @@ class CacheNode(Node):
 
 @pipeline_node("UnbatchDataset")
 class UnbatchNode(Node):
+    passes_failures = True  # TF's unbatch returns its input's error and asks it for the next element
 
     def _iter(self, b, rt):
         for elem in b.children[0].ds._iter(b.children[0], rt):
+            if isinstance(elem, Failed):
+                yield elem
+                continue
             n = {np.shape(x)[0] for x in elem}
             if len(n) != 1:
-                raise errors.InvalidArgumentError(None, self._op,
-                                                  "Input element must have the same batch size in each component.")
+                yield failed_or_raise(errors.InvalidArgumentError(
+                    None, self._op, "Input element must have the same batch size in each component."), b, rt)
+                continue
             for k in range(n.pop()):
                 yield [np.asarray(x)[k] for x in elem]
