@@ -122,6 +122,16 @@ def _ta_concat_after_read(tf, f):
         return [first, ta.concat()]
 
 
+def _ta_stack_after_read(tf, f):
+    """stack() of an array sized by a fed batch (a padded training step's stack repeats the last element in
+    its padded slots, which are no reads): the element a read cleared fails."""
+    x = f(P3, shape="open")
+    ta = tf.TensorArray(tf.float32, size=tf.shape(x)[0]).unstack(x)
+    first = ta.read(2)
+    with tf.control_dependencies([first]):
+        return [first, ta.stack()]
+
+
 def _ta_loop_read_twice(tf, f):
     """A loop whose every iteration reads the fed index: its second iteration fails (a compiled loop's
     check)."""
@@ -490,6 +500,7 @@ CASES = [
     ("tensor_array_write_after_read_kept", _tf1_arrays(lambda tf, f: _ta_write_after_read(tf, f, False))),
     ("tensor_array_gather_repeated", _tf1_arrays(_ta_gather_repeated)),
     ("tensor_array_concat_after_read", _tf1_arrays(_ta_concat_after_read)),
+    ("tensor_array_stack_after_read", _tf1_arrays(_ta_stack_after_read)),
     ("tensor_array_loop_read_twice", _tf1_arrays(_ta_loop_read_twice)),
     ("tensor_array_grad_loop_read_twice", _tf1_arrays(_ta_grad_loop_read_twice)),
     ("tensor_array_grad_and_loss_read_twice", _tf1_arrays(lambda tf, f: _ta_grad_loop_read_twice(tf, f, True))),

@@ -241,9 +241,11 @@ def _check_write_once(ctx, op, handle: TensorArrayHandle, indices, n: int) -> No
         ctx.write(key, updated, gated=True)
 
 
-def _mark_read(ctx, op, handle: TensorArrayHandle, indices, n: int) -> None:
+def _mark_read(ctx, op, handle: TensorArrayHandle, indices, n: int, real=None) -> None:
     """TF's TensorArray::LockedRead of each of `indices` (in order): the element is marked read, and with
     clear_after_read an element read before (or earlier in the same gather) fails TF's "twice" check.
+    `real`: a padded run's stack() (lowering/padding.py "edge_gather") reads its first `real` indices; the
+    rest are padded slots, edge copies of the last real element that TF never reads.
     A gradient's re-trace of a read the step ran neither checks nor marks (the mask it sees is the one the
     step left, with that read's own elements marked), as for writes (`_replaying`)."""
     if _replaying(ctx):
@@ -261,12 +263,16 @@ def _mark_read(ctx, op, handle: TensorArrayHandle, indices, n: int) -> None:
         ok = jnp.logical_not(jax.lax.dynamic_index_in_dim(mask, safe, 0, keepdims=False))
         updated = jax.lax.dynamic_update_index_in_dim(mask, jnp.asarray(True), safe, 0)
     else:
-        ok = jnp.all(mask.astype(jnp.int32).at[jnp.ravel(safe)].add(1) <= 1)
-        updated = mask.at[jnp.ravel(safe)].set(True)
+        flat = jnp.ravel(safe)
+        reads = jnp.ones(flat.shape, jnp.int32) if real is None else \
+            (jnp.arange(flat.shape[0]) < real).astype(jnp.int32)
+        ok = jnp.all(mask.astype(jnp.int32).at[flat].add(reads) <= 1)
+        updated = mask.at[flat].max(reads.astype(jnp.bool_))
     if handle.clear_after_read:
         def text():
             seen = set(np.flatnonzero(np.asarray(mask)).tolist())
-            for i in np.ravel(np.asarray(indices)).tolist():
+            flat = np.ravel(np.asarray(indices))
+            for i in (flat if real is None else flat[:int(real)]).tolist():
                 if i in seen:
                     return (f"TensorArray {handle.name}: Could not read index {i} twice because it was cleared "
                             "after a previous read (perhaps try setting clear_after_read = false?).")
@@ -364,7 +370,7 @@ def tensor_array_read_v3(ctx, op, handle, index, flow_in, true_size=None):
 
 
 @lowers("TensorArrayGatherV3", context=True)
-def tensor_array_gather_v3(ctx, op, handle, indices, flow_in, true_size=None):
+def tensor_array_gather_v3(ctx, op, handle, indices, flow_in, true_size=None, real=None):
     handle = _handle(handle, op)
     if jnp.size(indices) == 0:
         element = op.attrs["element_shape"].as_tuple_or_none()
@@ -375,7 +381,7 @@ def tensor_array_gather_v3(ctx, op, handle, indices, flow_in, true_size=None):
     buffer = _readable(ctx, op, handle, _index_text(indices))
     n = buffer.shape[0]
     _check_read_indices(ctx, op, handle, indices, n if true_size is None else true_size)
-    _mark_read(ctx, op, handle, indices, n)
+    _mark_read(ctx, op, handle, indices, n, real)
     return buffer[jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))]
 
 
