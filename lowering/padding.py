@@ -1279,7 +1279,8 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         def edge_fn(ctx, ta_op, handle, indices, flow):
             n = sizes_cell[0][size_sym]
             capped = jnp.minimum(jnp.asarray(indices), (n - 1).astype(jnp.result_type(indices)))
-            return rule.fn(ctx, ta_op, handle, capped, flow, true_size=n)
+            # only the first n slots are reads (TF's clear_after_read marks): the rest are padding
+            return rule.fn(ctx, ta_op, handle, capped, flow, true_size=n, real=n)
         return Rule(edge_fn, context=True)
 
     if kind == "zero_inputs":  # a gradient's seeds: padded rows contribute nothing

@@ -95,6 +95,64 @@ def _ta_split_lengths(tf, f):
     return ta.split(tf.constant(V5), f(np.array([2, 2], I64))).read(0)
 
 
+def _ta_read_twice(tf, f, clear_after_read=True):
+    """TF's arrays clear an element when it is read (clear_after_read, the default): a second read fails."""
+    ta = tf.TensorArray(tf.float32, size=3, clear_after_read=clear_after_read).unstack(tf.constant(V5[:3]))
+    first = ta.read(f(np.int32(1)))
+    with tf.control_dependencies([first]):
+        return [first, ta.read(1)]
+
+
+def _ta_write_after_read(tf, f, clear_after_read=True):
+    """Writing an element that was read fails, whatever clear_after_read."""
+    ta = tf.TensorArray(tf.float32, size=3, clear_after_read=clear_after_read).write(0, tf.constant(1.0))
+    return ta.write(f(np.int32(0)), ta.read(0) + 1.0).read(0)
+
+
+def _ta_gather_repeated(tf, f):
+    ta = tf.TensorArray(tf.float32, size=3).unstack(tf.constant(P3))
+    return ta.gather(f(np.array([0, 2, 0], I32)))
+
+
+def _ta_concat_after_read(tf, f):
+    """Concat (and stack) read every element in order: the element a read cleared fails."""
+    ta = tf.TensorArray(tf.float32, size=3).unstack(tf.constant(P3))
+    first = ta.read(f(np.int32(1)))
+    with tf.control_dependencies([first]):
+        return [first, ta.concat()]
+
+
+def _ta_stack_after_read(tf, f):
+    """stack() of an array sized by a fed batch (a padded training step's stack repeats the last element in
+    its padded slots, which are no reads): the element a read cleared fails."""
+    x = f(P3, shape="open")
+    ta = tf.TensorArray(tf.float32, size=tf.shape(x)[0]).unstack(x)
+    first = ta.read(2)
+    with tf.control_dependencies([first]):
+        return [first, ta.stack()]
+
+
+def _ta_loop_read_twice(tf, f):
+    """A loop whose every iteration reads the fed index: its second iteration fails (a compiled loop's
+    check)."""
+    index = f(np.int32(0))
+    ta = tf.TensorArray(tf.float32, size=3).unstack(tf.constant(V5[:3]))
+    _, total = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s + ta.read(index)), [0, tf.constant(0.0)])
+    return total
+
+
+def _ta_grad_loop_read_twice(tf, f, fetch_loss=False, indices=(0, 1, 1)):
+    """The gradient of a loop that reads an index twice: graphcompat's gradient re-traces the loop (which
+    with only the gradient fetched is the only run of its reads; with the loss fetched, the re-trace's
+    reads are the second reads of elements the step read, which must not fail)."""
+    w = tf.Variable(V5[:3], name="ta_w")
+    index = f(np.array(indices, I32))
+    ta = tf.TensorArray(tf.float32, size=3).unstack(w * 2.0)
+    _, h = tf.while_loop(lambda i, h: i < 3, lambda i, h: (i + 1, tf.tanh(h + ta.read(index[i]))),
+                         [0, tf.constant(0.0)])
+    return tf.gradients(h, w) + ([h] if fetch_loss else [])
+
+
 def _dataset(tf, ds):
     return tf.data.make_one_shot_iterator(ds).get_next()
 
@@ -436,6 +494,18 @@ CASES = [
     ("tensor_array_write_past", _tf1_arrays(_ta_write_past)),
     ("tensor_array_unstack_size", _tf1_arrays(_ta_unstack_size)),
     ("tensor_array_split_lengths", _tf1_arrays(_ta_split_lengths)),
+    ("tensor_array_read_twice", _tf1_arrays(_ta_read_twice)),
+    ("tensor_array_read_twice_kept", _tf1_arrays(lambda tf, f: _ta_read_twice(tf, f, False))),
+    ("tensor_array_write_after_read", _tf1_arrays(_ta_write_after_read)),
+    ("tensor_array_write_after_read_kept", _tf1_arrays(lambda tf, f: _ta_write_after_read(tf, f, False))),
+    ("tensor_array_gather_repeated", _tf1_arrays(_ta_gather_repeated)),
+    ("tensor_array_concat_after_read", _tf1_arrays(_ta_concat_after_read)),
+    ("tensor_array_stack_after_read", _tf1_arrays(_ta_stack_after_read)),
+    ("tensor_array_loop_read_twice", _tf1_arrays(_ta_loop_read_twice)),
+    ("tensor_array_grad_loop_read_twice", _tf1_arrays(_ta_grad_loop_read_twice)),
+    ("tensor_array_grad_and_loss_read_twice", _tf1_arrays(lambda tf, f: _ta_grad_loop_read_twice(tf, f, True))),
+    ("tensor_array_grad_and_loss_read_once", _tf1_arrays(lambda tf, f: _ta_grad_loop_read_twice(tf, f, True,
+                                                                                                 (2, 0, 1)))),
     ("tensor_array_read_unwritten", _tf1_arrays(lambda tf, f: tf.TensorArray(tf.float32, size=3).write(
         0, tf.constant(1.0)).read(f(np.int32(2))))),
 

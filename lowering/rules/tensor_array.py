@@ -16,8 +16,10 @@ element shape is known. TF 1's arrays are write-once: a second write to an index
 or split) is TF's "already been written to" error. Which elements were written is run state of its own
 (`written_key`, a bool per element, started by `TensorArrayV3` and carried by loops like the buffer); the
 check is a run-time check, so a compiled step stays compiled (a failed run re-runs op by op for TF's text).
-Not enforced (a program TF rejects may run): `clear_after_read` (a second read returns the value, and a
-write after a read succeeds).
+Reads are tracked the same way (`read_key`, TF's `read` flags, set by a read, gather, stack or concat of an
+element, written or not): writing an element that was read is TF's "already been read" error (whatever
+`clear_after_read`), and with `clear_after_read` (TF's default) a read clears the element, so reading it
+again (a gather's repeated index included) is TF's "Could not read index ... twice" error.
 
 TF 1's gradients of TensorArray ops (GraphDefs TF wrote) use `TensorArrayGradV3`: the gradient array of
 a forward array and a `source`, made by its first call in a run and the same array on later calls (a
@@ -42,10 +44,11 @@ _ids = itertools.count()
 class TensorArrayHandle:
     """A TensorArray's handle while a graph runs: its state key and the facts its ops check."""
 
-    __slots__ = ("key", "name", "size", "dtype", "dynamic", "element_shape", "aggregate", "grads", "written_by")
+    __slots__ = ("key", "name", "size", "dtype", "dynamic", "element_shape", "aggregate", "grads", "written_by",
+                 "clear_after_read", "read_by")
 
     def __init__(self, key, name: str, size: int, dtype: np.dtype, dynamic: bool, element_shape,
-                 aggregate: bool = False):
+                 aggregate: bool = False, clear_after_read: bool = True):
         self.key, self.name, self.size, self.dtype = key, name, size, dtype
         self.dynamic, self.element_shape = dynamic, element_shape
         self.aggregate = aggregate  # a gradient array: writes to one index add up (TF's multiple_writes_aggregate)
@@ -54,6 +57,10 @@ class TensorArrayHandle:
         self.grads: dict = {}
         # the write ops the step's forward pass ran on this array (not a gradient's re-trace of them)
         self.written_by: set = set()
+        # a read clears the element: a second read fails (TF's TensorArray attr clear_after_read)
+        self.clear_after_read = clear_after_read
+        # the read ops the step's forward pass ran on this array (not a gradient's re-trace of them)
+        self.read_by: set = set()
 
     def __repr__(self):
         return f"TensorArrayHandle({self.name!r})"
@@ -84,6 +91,12 @@ def written_key(handle: TensorArrayHandle) -> tuple:
     return handle.key + ("written",)
 
 
+def read_key(handle: TensorArrayHandle) -> tuple:
+    """The state key of the array's read mask (bool per element): TF's TensorAndState `read` flags, which
+    are its `cleared` flags too when the array clears after a read."""
+    return handle.key + ("read",)
+
+
 def _replaying(ctx) -> bool:
     """Whether `ctx` is (inside) a gradient's re-trace of the forward pass (gradients.py `_ReTraceContext`).
 
@@ -109,10 +122,12 @@ def tensor_array_v3(ctx, op, size):
     known = element is not None and all(d is not None for d in element)
     name = op.attrs.get("tensor_array_name") or f"{op.name}_{next(_ids)}"
     handle = TensorArrayHandle(("TensorArray", op.name), name, n, dtype, bool(op.attrs["dynamic_size"]),
-                               tuple(element) if known else None)
+                               tuple(element) if known else None,
+                               clear_after_read=bool(op.attrs.get("clear_after_read", True)))
     buffer = jnp.zeros((n,) + tuple(element), dtype) if known else _unsized(dtype)
     ctx.write(handle.key, buffer, gated=True, scratch=True)  # this run's only: nothing to roll back or keep
     ctx.write(written_key(handle), jnp.zeros((n,), jnp.bool_), gated=True, scratch=True)
+    ctx.write(read_key(handle), jnp.zeros((n,), jnp.bool_), gated=True, scratch=True)
     return handle, np.float32(0.0)
 
 
@@ -178,33 +193,92 @@ def _check_read_indices(ctx, op, handle, indices, n) -> None:
     _check_indices(ctx, op, indices, n, lambda bad: f"Tried to read from index {bad} but array size is: {n}")
 
 
-def _check_write_once(ctx, op, handle: TensorArrayHandle, indices, n: int) -> None:
-    """TF's TensorArray::WriteOrAggregate: an element is written once (`indices` in order: a scatter's
-    repeated index fails at its second occurrence); the mask of written elements is updated."""
-    key = written_key(handle)
+def _mask(ctx, key, n: int):
+    """An element mask of the run's state, grown to `n` elements (a dynamic_size array grew)."""
     mask = ctx.read(key)
-    if jnp.shape(mask)[0] < n:  # a dynamic_size array grew
+    if jnp.shape(mask)[0] < n:
         mask = jnp.concatenate([mask, jnp.zeros((n - jnp.shape(mask)[0],), jnp.bool_)])
+    return mask
+
+
+def _check_write_once(ctx, op, handle: TensorArrayHandle, indices, n: int) -> None:
+    """TF's TensorArray::WriteOrAggregate: an element that was read cannot be written, and an element is
+    written once (`indices` in order: a scatter's repeated index fails at its second occurrence) unless the
+    array aggregates (a gradient array: writes add up, no written mask); the mask of written elements is
+    updated."""
+    once = not handle.aggregate
+    key = written_key(handle)
+    mask = _mask(ctx, key, n) if once else jnp.zeros((n,), jnp.bool_)
+    read = _mask(ctx, read_key(handle), n)
     if not n or not jnp.size(indices):
-        ctx.write(key, mask, gated=True)
+        if once:
+            ctx.write(key, mask, gated=True)
         return
     safe = jnp.clip(jnp.asarray(indices), 0, n - 1)
     if jnp.ndim(safe) == 0:  # a loop's per-step write: no scatter to trace
-        ok = jnp.logical_not(jax.lax.dynamic_index_in_dim(mask, safe, 0, keepdims=False))
+        ok = jnp.logical_not(jax.lax.dynamic_index_in_dim(mask | read, safe, 0, keepdims=False))
         updated = jax.lax.dynamic_update_index_in_dim(mask, jnp.asarray(True), safe, 0)
     else:
-        ok = jnp.all(mask.astype(jnp.int32).at[jnp.ravel(safe)].add(1) <= 1)
+        ok = jnp.logical_not(jnp.any(read[jnp.ravel(safe)]))
+        if once:
+            ok = ok & jnp.all(mask.astype(jnp.int32).at[jnp.ravel(safe)].add(1) <= 1)
         updated = mask.at[jnp.ravel(safe)].set(True)
 
     def text():
         seen = set(np.flatnonzero(np.asarray(mask)).tolist())
+        was_read = set(np.flatnonzero(np.asarray(read)).tolist())
         for i in np.ravel(np.asarray(indices)).tolist():
-            if i in seen:
+            if i in was_read:  # TF checks this first
+                return (f"TensorArray {handle.name}: Could not write to TensorArray index {i} because it has "
+                        "already been read.")
+            if i in seen and once:
                 return (f"TensorArray {handle.name}: Could not write to TensorArray index {i} because it has "
                         "already been written to.")
             seen.add(i)
         return f"TensorArray {handle.name}: Could not write to TensorArray"  # not reached: ok was false
     ctx.check(ok, errors.InvalidArgumentError, text, op)
+    if once:
+        ctx.write(key, updated, gated=True)
+
+
+def _mark_read(ctx, op, handle: TensorArrayHandle, indices, n: int, real=None) -> None:
+    """TF's TensorArray::LockedRead of each of `indices` (in order): the element is marked read, and with
+    clear_after_read an element read before (or earlier in the same gather) fails TF's "twice" check.
+    `real`: a padded run's stack() (lowering/padding.py "edge_gather") reads its first `real` indices; the
+    rest are padded slots, edge copies of the last real element that TF never reads.
+    A gradient's re-trace of a read the step ran neither checks nor marks (the mask it sees is the one the
+    step left, with that read's own elements marked), as for writes (`_replaying`)."""
+    if _replaying(ctx):
+        if op in handle.read_by:
+            return
+    else:
+        handle.read_by.add(op)
+    key = read_key(handle)
+    mask = _mask(ctx, key, n)
+    if not n or not jnp.size(indices):
+        ctx.write(key, mask, gated=True)
+        return
+    safe = jnp.clip(jnp.asarray(indices), 0, n - 1)
+    if jnp.ndim(safe) == 0:  # a loop's per-step read: no scatter to trace
+        ok = jnp.logical_not(jax.lax.dynamic_index_in_dim(mask, safe, 0, keepdims=False))
+        updated = jax.lax.dynamic_update_index_in_dim(mask, jnp.asarray(True), safe, 0)
+    else:
+        flat = jnp.ravel(safe)
+        reads = jnp.ones(flat.shape, jnp.int32) if real is None else \
+            (jnp.arange(flat.shape[0]) < real).astype(jnp.int32)
+        ok = jnp.all(mask.astype(jnp.int32).at[flat].add(reads) <= 1)
+        updated = mask.at[flat].max(reads.astype(jnp.bool_))
+    if handle.clear_after_read:
+        def text():
+            seen = set(np.flatnonzero(np.asarray(mask)).tolist())
+            flat = np.ravel(np.asarray(indices))
+            for i in (flat if real is None else flat[:int(real)]).tolist():
+                if i in seen:
+                    return (f"TensorArray {handle.name}: Could not read index {i} twice because it was cleared "
+                            "after a previous read (perhaps try setting clear_after_read = false?).")
+                seen.add(i)
+            return f"TensorArray {handle.name}: Could not read index"  # not reached: ok was false
+        ctx.check(ok, errors.InvalidArgumentError, text, op)
     ctx.write(key, updated, gated=True)
 
 
@@ -222,12 +296,11 @@ def _write(ctx, op, handle, indices, values, element_shape, index_hint=None, tru
         ctx.check(top < limit, errors.InvalidArgumentError,
                   lambda: f"Max scatter index must be < array size ({int(top)} vs. {int(limit)})", op)
     _check_write_indices(ctx, op, handle, indices, n if true_size is None else true_size)
-    if not handle.aggregate:  # a gradient array's writes add up (TF's multiple_writes_aggregate)
-        if not _replaying(ctx):
-            handle.written_by.add(op)
-            _check_write_once(ctx, op, handle, indices, n)
-        elif op not in handle.written_by:
-            _check_write_once(ctx, op, handle, indices, n)
+    if not _replaying(ctx):
+        handle.written_by.add(op)
+        _check_write_once(ctx, op, handle, indices, n)
+    elif op not in handle.written_by:
+        _check_write_once(ctx, op, handle, indices, n)
     safe = jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))
     if not n:
         updated = buffer
@@ -290,13 +363,14 @@ def tensor_array_read_v3(ctx, op, handle, index, flow_in, true_size=None):
     buffer = _readable(ctx, op, handle, _index_text(index))
     n = buffer.shape[0]
     _check_read_indices(ctx, op, handle, index, n if true_size is None else true_size)
+    _mark_read(ctx, op, handle, index, n)
     if not n:
         return jnp.zeros(buffer.shape[1:], buffer.dtype)
     return jax.lax.dynamic_index_in_dim(buffer, jnp.clip(jnp.asarray(index), 0, n - 1), 0, keepdims=False)
 
 
 @lowers("TensorArrayGatherV3", context=True)
-def tensor_array_gather_v3(ctx, op, handle, indices, flow_in, true_size=None):
+def tensor_array_gather_v3(ctx, op, handle, indices, flow_in, true_size=None, real=None):
     handle = _handle(handle, op)
     if jnp.size(indices) == 0:
         element = op.attrs["element_shape"].as_tuple_or_none()
@@ -307,6 +381,7 @@ def tensor_array_gather_v3(ctx, op, handle, indices, flow_in, true_size=None):
     buffer = _readable(ctx, op, handle, _index_text(indices))
     n = buffer.shape[0]
     _check_read_indices(ctx, op, handle, indices, n if true_size is None else true_size)
+    _mark_read(ctx, op, handle, indices, n, real)
     return buffer[jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))]
 
 
@@ -328,6 +403,7 @@ def tensor_array_concat_v3(ctx, op, handle, flow_in):
         raise errors.InvalidArgumentError(
             None, op, "Concat saw a scalar shape at index 0 but requires at least vectors.  Did you mean to call "
             "TensorArray::Pack?")
+    _mark_read(ctx, op, handle, np.arange(n, dtype=np.int32), n)  # TF's concat reads every element in order
     value = buffer.reshape((n * buffer.shape[1],) + buffer.shape[2:])
     return value, jnp.full((n,), buffer.shape[1], jnp.int64)
 
@@ -387,6 +463,9 @@ def tensor_array_grad_v3(ctx, op, handle, flow_in, prepend: tuple = ()):
         while getattr(outermost, "parent", None) is not None:
             outermost = outermost.parent
         outermost.write(grad.key, start, gated=True)
+        # TF's gradient arrays clear after a read too (TensorArrayGradOp): the read mask, no written mask
+        with jax.ensure_compile_time_eval():
+            outermost.write(read_key(grad), jnp.zeros((size,), jnp.bool_), gated=True)
         handle.grads[source] = grad
     return grad, flow_in
 
