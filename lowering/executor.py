@@ -723,7 +723,7 @@ class PlanRunner:
         if build is not None and build.done():
             del self.bucket_builds[signature]
             try:
-                compiled.aot[signature] = build.result()
+                compiled.aot[signature] = _Executable(build.result(), compiled.jitted)
             except Exception:  # noqa: BLE001 (the background compile failed: this run compiles as usual)
                 return None
             compiled.shapes.add(signature)
