@@ -206,7 +206,7 @@ def test_gradients_through_loops_without_a_static_bound(model, path):
 # ------------------------------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["nested", "inner_bound_from_outer", "outer_bounded", "resource_in_inner",
-                                   "cond_in_loop"])
+                                   "cond_in_loop", "in_cond", "loop_in_cond_in_loop"])
 @pytest.mark.parametrize("path", ["plain", "tail"])
 def test_imported_tf1_gradients_through_nested_loops(model, path):
     want = _tf_runs(model)
