@@ -204,14 +204,19 @@ def test_gradients_through_loops_without_a_static_bound(model, path):
 # ------------------------------------------------------------------------------------------------
 # TF 1 graphs (control flow v1: the gradient keeps the forward loop's values on stacks), imported
 # ------------------------------------------------------------------------------------------------
+# TF 2's graphs (control flow v2: the gradient keeps the forward loop's values in TensorLists, a cond's
+# intermediates in optionals): a loop inside a cond; nested loops (lists of lists) are not supported yet
+_IMPORTED = [("v1", m) for m in ("nested", "inner_bound_from_outer", "outer_bounded", "resource_in_inner",
+                                 "cond_in_loop", "in_cond", "loop_in_cond_in_loop")] + [("v2", "in_cond")]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["nested", "inner_bound_from_outer", "outer_bounded", "resource_in_inner",
-                                   "cond_in_loop"])
+@pytest.mark.parametrize("flavour,model", _IMPORTED)
 @pytest.mark.parametrize("path", ["plain", "tail"])
-def test_imported_tf1_gradients_through_nested_loops(model, path):
+def test_imported_tf1_gradients_through_nested_loops(flavour, model, path):
     want = _tf_runs(model)
     v1 = oracle.tf1()
-    with oracle.control_flow_v2(False):
+    with oracle.control_flow_v2(flavour == "v2"):
         tf_graph = v1.Graph()
         with tf_graph.as_default():
             train, loss, grad, _, extra = _build(v1, model, path)

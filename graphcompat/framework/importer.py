@@ -200,12 +200,18 @@ def _expected_inputs(op_def, attrs: dict) -> list:
     return out
 
 
+# Stateful op types that only read a variable: running one twice in a step gives the same value (TF 1's
+# gradients run before the updates that depend on them), so a forward cond and its gradient's cond that both
+# read a variable in their branches (the gradient of `x * w` reads `w` again) stay two conds.
+_READS = frozenset({"ReadVariableOp", "VariableShape", "VarIsInitializedOp", "IsVariableInitialized"})
+
+
 def _is_stateful(op_type: str) -> bool:
     """Whether running a node of `op_type` twice differs from running it once (a function, not an
     _Importer method: the _ControlFlow holding it must not refer back to the importer, see _Importer.run)."""
     from graphcompat.framework import registry
     op_def = registry.OP_DEFS.get(op_type)
-    return op_def is not None and op_def.stateful
+    return op_def is not None and op_def.stateful and op_type not in _READS
 
 
 def _structural_signature(node_op: str, attrs: dict) -> tuple:
@@ -322,6 +328,7 @@ class _ControlFlow:
         self.frames: dict = {}         # frame name → _Frame
         self.loop_switch: set = set()
         self.loop_merge: set = set()
+        self.pass_switch: dict = {}    # Switch name → the side it always takes (see _pass_side)
         self.stateful = stateful       # op type → whether running a node of it twice differs from once
         for name in order:
             self._visit(nodes[name])
@@ -343,8 +350,25 @@ class _ControlFlow:
         node = self.nodes.get(name)
         state = self.state.get(name, _NO_STATE)
         if node is not None and node.op in _SWITCH and name not in self.loop_switch:
+            if self.pass_switch.get(name) == index:
+                return state
             state = state | {(self.pred_key(node.inputs[1]), index)}
         return state
+
+    def _pass_side(self, node: _Node, state: frozenset) -> Optional[int]:
+        """The side a Switch always takes when it already lies (through its data or control inputs: its
+        `state`) on one side of the cond its predicate, seen through Enters, decides: TF 1's gradient of a
+        while loop inside a tf.cond pops the forward loop's stacks through a Switch on the cond's predicate,
+        entered into the backward loop (GradLoopState.AddBackpropAccumulatedValue), where the backward loop
+        runs inside the gradient cond's branch already (inside an outer loop, that cond's predicate is the
+        forward one popped from a stack and the Switch's data a stack from outside: its control input, the
+        backward loop's counter, places it). Its other output is dead; None for every other Switch."""
+        name, index = node.inputs[1]
+        while name in self.nodes and self.nodes[name].op in ({"Identity"} | _ENTER) and self.nodes[name].inputs:
+            name, index = self.nodes[name].inputs[0]
+        key = self.pred_key((name, index))
+        sides = [side for k, side in state if k == key]
+        return sides[0] if len(sides) == 1 else None
 
     def _union(self, node: _Node, sources: list) -> frozenset:
         state = _NO_STATE
@@ -394,6 +418,10 @@ class _ControlFlow:
                 self.state[name] = sync
                 return
         self.state[name] = self._union(node, states)
+        if op in _SWITCH and name not in self.loop_switch:
+            side = self._pass_side(node, self.state[name])
+            if side is not None:
+                self.pass_switch[name] = side
 
     def _sync_state(self, node: _Node, states: list) -> Optional[frozenset]:
         """A ControlTrigger whose control inputs lie on both sides of one cond: TF 1's gradient of a tf.cond
@@ -454,7 +482,11 @@ class _ControlFlow:
         """One cond for the groups whose branches share a stateful node. TF 1's gradient of a cond inside a
         loop pops a stack on one side of the backward cond, and several Merges (one per input of the
         forward cond, each in a scope of its own) and the `b_sync` trigger need that pop: rebuilt as
-        separate conds, each would pop. Pure nodes may be rebuilt in each cond that needs them."""
+        separate conds, each would pop. A loop inside a cond counts as stateful (its Exits): TF 1's
+        gradient of a loop inside a cond inside a loop pushes the inner loop's trip count in the `f_sync`
+        trigger's branch (another Exit of the inner loop than the forward cond's Merge reads), which would
+        otherwise rebuild (and run again, pushes and all) the whole inner loop.
+        Pure nodes may be rebuilt in each cond that needs them."""
         owner: dict = {}
         parent = {k: k for k in self.groups}
 
@@ -466,9 +498,14 @@ class _ControlFlow:
         for gkey, group in self.groups.items():
             for side in (0, 1):
                 for name in self._side_nodes(group, side):
-                    if not self.stateful(self.nodes[name].op):
+                    node = self.nodes[name]
+                    if node.op in _EXIT:  # every Exit of one loop stands for the loop
+                        shared = ("loop", id(self.frame.get(node.inputs[0][0])))
+                    elif self.stateful(node.op):
+                        shared = name
+                    else:
                         continue
-                    other = owner.setdefault(name, gkey)
+                    other = owner.setdefault(shared, gkey)
                     a, b = find(other), find(gkey)
                     if a != b:
                         parent[b] = a
@@ -1109,6 +1146,10 @@ class _Importer:
             return self._build_call(ctx, node, node.attrs["f"])
         if node.op in self.library_protos:
             return self._build_call(ctx, node, node.op)
+        if self.flow is not None and node.name in self.flow.pass_switch:  # its data on the side it takes
+            outs = [None, None]
+            outs[self.flow.pass_switch[node.name]] = ctx.value(node.inputs[0])
+            return outs
         if node.op == "SymbolicGradient":
             return self._build_symbolic_gradient(ctx, node)
         if node.op in _rebuilt_datasets():

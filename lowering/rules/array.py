@@ -139,6 +139,9 @@ def empty(shape, *, dtype, **_):
 def zeros_like(x, **_):
     if isinstance(x, TensorList):  # TF's ZEROS_LIKE variant op: a list of zero elements (list gradients)
         return x.zeros_like()
+    from lowering.rules.data_more import OptionalValue
+    if isinstance(x, OptionalValue):  # OptionalZerosLike: cond_v2's gradients of its optional intermediates
+        return x.zeros_like()
     if isinstance(x, np.ndarray) and x.dtype == object:  # strings: TF's zero is b""
         return np.full(x.shape, b"", dtype=object)
     return jnp.zeros(jnp.shape(x), jnp.result_type(x))

@@ -26,6 +26,9 @@ def _typed(values: list, op) -> list:
     """Values cast to the op's `output_types` (strings as object arrays)."""
     out = []
     for v, t in zip(values, op.attrs["output_types"]):
+        if _is_variant(v):  # a TensorList or an Optional (cond_v2's optional intermediates) stays itself
+            out.append(v)
+            continue
         dtype = _dt.as_dtype(t)
         out.append(np.asarray(v, dtype=object) if dtype == _dt.string else np.asarray(v, dtype.as_numpy_dtype))
     return out
@@ -36,6 +39,11 @@ def _walk(ctx, bound: Bound):
     rt = HostRT(RunContext(ctx._state_in, traced=False), _entropy(), bound.ds._nodes())
     with jax.enable_x64(True):
         yield from bound.ds._iter(bound, rt)
+
+
+def _is_variant(value) -> bool:
+    from lowering.rules.list_ops import is_list
+    return is_list(value) or isinstance(value, OptionalValue)
 
 
 def _one(values: list):
@@ -115,10 +123,17 @@ class OptionalValue:
     def __repr__(self):
         return "Optional(none)" if self.values is None else f"Optional({self.values})"
 
+    def zeros_like(self) -> "OptionalValue":
+        """TF's ZEROS_LIKE variant op on an optional: none stays none, a value's components become zeros."""
+        from lowering.rules.array import zeros_like
+        return self if self.values is None else OptionalValue([zeros_like(v) for v in self.values])
+
 
 @lowers("OptionalFromValue", host=True)
 def optional_from_value(*components, **_):
-    return OptionalValue([np.asarray(c) for c in components])
+    # variant components (TF 2's cond_v2 wraps a branch's intermediates, a loop's accumulator lists among them,
+    # in optionals) keep their value: a TensorList is no array
+    return OptionalValue([c if _is_variant(c) else np.asarray(c) for c in components])
 
 
 @lowers("OptionalNone", host=True)
