@@ -357,8 +357,8 @@ class IgnoreErrorsNode(Node):
 
     Its input walk is tolerant (pipeline.py `Failed`): the failed elements of the nodes that pass failures on
     (map, filter, batch, zip, interleave …) arrive as Failed elements, which it drops. An error its input
-    raises instead (a node whose walk ends at an error: a source, a scan …) ends a Python generator, so it
-    raises NotImplementedError rather than end the dataset early."""
+    raises instead (a node whose walk ends at an error: a file reader, the sliding window …) ends a Python
+    generator, so it raises NotImplementedError rather than end the dataset early."""
     passes_failures = True
 
     def _iter(self, b, rt):
