@@ -639,18 +639,32 @@ def test_build_errors_are_tfs(name):
     assert results[0][1] == results[1][1], results
 
 
-def test_ignore_errors_refuses_errors_it_cannot_skip():
+def test_ignore_errors_refuses_errors_it_cannot_skip(tmp_path):
     """A host walk's input ends when it raises: ignore_errors skips the failed elements of the nodes that pass
     them on (tests/test_data_oracle.py), and raises NotImplementedError (never ends early) for an error from
-    a node whose walk ends at one (here a scan's function)."""
+    a node whose walk ends at one (here a file reader's missing file)."""
+    path = tmp_path / "a.txt"
+    path.write_text("1\n")
+    with tf.Graph().as_default():
+        ds = tf.data.TextLineDataset([str(path), str(tmp_path / "missing.txt"), str(path)]).apply(
+            tf.data.experimental.ignore_errors())
+        nxt = ds.make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            assert sess.run(nxt) == b"1"
+            with pytest.raises(NotImplementedError, match="ignore_errors"):
+                sess.run(nxt)
+
+
+def test_ignore_errors_skips_a_scan_functions_error():
+    """A scan passes its function's error on as a failed element (the state unchanged): ignore_errors drops it."""
     with tf.Graph().as_default():
         ds = tf.data.Dataset.from_tensor_slices([1., 0., 2.]).apply(tf.data.experimental.scan(
             tf.constant(0.), lambda s, x: (s, tf.check_numerics(1. / x, "bad")))).apply(
             tf.data.experimental.ignore_errors())
         nxt = ds.make_one_shot_iterator().get_next()
         with tf.Session() as sess:
-            assert sess.run(nxt) == 1.
-            with pytest.raises(NotImplementedError, match="ignore_errors"):
+            assert [sess.run(nxt) for _ in range(2)] == [1., .5]
+            with pytest.raises(tf.errors.OutOfRangeError):
                 sess.run(nxt)
 
 

@@ -9,7 +9,8 @@ from graphcompat.data.more_transformations import (Counter, RandomDataset, bucke
                                                    choose_from_datasets, group_by_window, sample_from_datasets)
 from graphcompat.data.experimental_ops import (CsvDataset, Optional, assert_cardinality, cardinality,  # noqa: F401
                                                dense_to_sparse_batch, get_next_as_optional, get_single_element,
-                                               ignore_errors, map_and_batch, shuffle_and_repeat, unique)
+                                               ignore_errors, map_and_batch, parallel_interleave,
+                                               shuffle_and_repeat, unique)
 
 
 def scan(initial_state, scan_func):

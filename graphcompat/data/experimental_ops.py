@@ -1,6 +1,7 @@
 """Builders that record the fused and experimental tf.data ops TF records (more_ops.py defines them):
 `map_and_batch` (MapAndBatchDataset), `shuffle_and_repeat` (ShuffleAndRepeatDataset), `ignore_errors`,
-`unique`, `dense_to_sparse_batch`, `assert_cardinality`, `Dataset.reduce` (ReduceDataset),
+`parallel_interleave` (LegacyParallelInterleaveDatasetV2), `unique`, `dense_to_sparse_batch`,
+`assert_cardinality`, `Dataset.reduce` (ReduceDataset),
 `get_single_element` (DatasetToSingleElement), `cardinality` (DatasetCardinality) and Optionals
 (`get_next_as_optional`, tf.data.experimental.Optional). lowering/data/imported.py and
 lowering/rules/data_more.py run them.
@@ -73,6 +74,23 @@ class ShuffleAndRepeatDataset(Dataset):
 
 def shuffle_and_repeat(buffer_size, count=None, seed=None) -> Callable:
     return lambda ds: ShuffleAndRepeatDataset(ds, buffer_size, count, seed)
+
+
+def parallel_interleave(map_func: Callable, cycle_length, block_length=1, sloppy=False, buffer_output_elements=None,
+                        prefetch_input_elements=None) -> Callable:
+    """`tf.data.experimental.parallel_interleave`: TF's LegacyParallelInterleaveDatasetV2 (`sloppy` its
+    `deterministic` attr: None "default", True "false", False "true"; a sloppy one is refused when run). The
+    buffering defaults are TF's: two blocks per input, two inputs per slot."""
+    def apply(ds: Dataset) -> Dataset:
+        from graphcompat.data.transformations import InterleaveDataset
+        buffered = convert_to_tensor(2 * block_length if buffer_output_elements is None else buffer_output_elements,
+                                     _dt.int64, name="buffer_output_elements")
+        prefetched = convert_to_tensor(2 * cycle_length if prefetch_input_elements is None
+                                       else prefetch_input_elements, _dt.int64, name="prefetch_input_elements")
+        deterministic = "default" if sloppy is None else "false" if sloppy else "true"
+        return InterleaveDataset(ds, map_func, cycle_length, block_length, legacy_parallel=True,
+                                 buffering=(buffered, prefetched), legacy_deterministic=deterministic)
+    return apply
 
 
 class _UnaryDataset(Dataset):

@@ -68,11 +68,13 @@ class InterleaveDataset(FlatMapDataset):
     _op_type = "InterleaveDataset"
 
     def __init__(self, input_ds, map_func, cycle_length=None, block_length=None, num_parallel_calls=None,
-                 legacy_parallel: bool = False, buffering: tuple = (), deterministic=None):
+                 legacy_parallel: bool = False, buffering: tuple = (), deterministic=None,
+                 legacy_deterministic: str = "true"):
         """TF's three interleave ops, one deterministic walk: `InterleaveDataset`; with `num_parallel_calls`
         `ParallelInterleaveDatasetV4`; `legacy_parallel` (tf.data.experimental.parallel_interleave without
         sloppiness, the file readers' num_parallel_reads) `LegacyParallelInterleaveDatasetV2`. `buffering`:
-        the parallel ops' (buffer_output_elements, prefetch_input_elements) tensors (else TF's defaults)."""
+        the parallel ops' (buffer_output_elements, prefetch_input_elements) tensors (else TF's defaults);
+        `legacy_deterministic`: the legacy op's `deterministic` attr ("true", "false" or "default")."""
         cycle = convert_to_tensor(AUTOTUNE if cycle_length is None else cycle_length, _dt.int64, name="cycle_length")
         block = convert_to_tensor(1 if block_length is None else block_length, _dt.int64, name="block_length")
         extra, attrs, op_type = [cycle, block], {}, "InterleaveDataset"
@@ -80,7 +82,7 @@ class InterleaveDataset(FlatMapDataset):
             extra += list(buffering) or [
                 convert_to_tensor(2 * _static_int(block), _dt.int64, name="buffer_output_elements"),
                 convert_to_tensor(2 * _static_int(cycle), _dt.int64, name="prefetch_input_elements")]
-            attrs, op_type = {"deterministic": "true"}, "LegacyParallelInterleaveDatasetV2"
+            attrs, op_type = {"deterministic": legacy_deterministic}, "LegacyParallelInterleaveDatasetV2"
         elif num_parallel_calls is not None:
             extra += list(buffering) or [convert_to_tensor(AUTOTUNE, _dt.int64, name="buffer_output_elements"),
                                          convert_to_tensor(AUTOTUNE, _dt.int64, name="prefetch_input_elements")]

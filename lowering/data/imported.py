@@ -329,7 +329,9 @@ def _element_key(elem: list) -> tuple:
 
 @pipeline_node("UniqueDataset", "ExperimentalUniqueDataset")
 class UniqueNode(Node):
-    """tf.data.experimental.unique: each distinct element once, at its first occurrence."""
+    """tf.data.experimental.unique: each distinct element once, at its first occurrence (a failed element is
+    returned, not remembered)."""
+    passes_failures = True
 
     def _validate(self, b):
         if len(self._specs) != 1:
@@ -339,6 +341,9 @@ class UniqueNode(Node):
     def _iter(self, b, rt):
         seen = set()
         for elem in b.children[0].ds._iter(b.children[0], rt):
+            if isinstance(elem, Failed):
+                yield elem
+                continue
             key = _element_key(elem)
             if key not in seen:
                 seen.add(key)
@@ -352,8 +357,8 @@ class IgnoreErrorsNode(Node):
 
     Its input walk is tolerant (pipeline.py `Failed`): the failed elements of the nodes that pass failures on
     (map, filter, batch, zip, interleave …) arrive as Failed elements, which it drops. An error its input
-    raises instead (a node whose walk ends at an error: a source, a scan …) ends a Python generator, so it
-    raises NotImplementedError rather than end the dataset early."""
+    raises instead (a node whose walk ends at an error: a file reader, the sliding window …) ends a Python
+    generator, so it raises NotImplementedError rather than end the dataset early."""
     passes_failures = True
 
     def _iter(self, b, rt):
@@ -383,7 +388,10 @@ def _shape_text(shape) -> str:
 class DenseToSparseBatchNode(Node):
     """tf.data.experimental.dense_to_sparse_batch: batches of `batch_size` elements as one SparseTensor of
     dense shape [batch, row_shape...] (a -1 in row_shape: the batch's largest size in that dimension). The
-    element is graphcompat's three components (indices, values, dense_shape; see `_sparse_components`)."""
+    element is graphcompat's three components (indices, values, dense_shape; see `_sparse_components`). A
+    failed input element, or one that does not fit the row shape, is the batch's error: the elements it took
+    are lost, the next batch starts at the next element."""
+    passes_failures = True
 
     def _setup(self):
         # a graph TF wrote: the element is one variant (TF's encoded SparseTensor, which DeserializeSparse
@@ -399,22 +407,35 @@ class DenseToSparseBatchNode(Node):
         row_shape = [int(d) for d in np.asarray(b.vals[self._tensors[1]]).reshape(-1)]
         buf: list = []
         for elem in b.children[0].ds._iter(b.children[0], rt):
+            if isinstance(elem, Failed):
+                buf = []
+                yield elem
+                continue
             value = np.asarray(elem[0])
-            if value.ndim != len(row_shape):
-                raise errors.InvalidArgumentError(
-                    None, self._op, f"Input element had shape ({_shape_text(value.shape)}) that is incompatible "
-                    f"with the row shape ({_shape_text(row_shape)}).")
-            for got, want in zip(value.shape, row_shape):
-                if want != -1 and got > want:
-                    raise errors.DataLossError(
-                        None, self._op, f"Input element had shape ({_shape_text(value.shape)}) that is larger than "
-                        f"the row shape ({_shape_text(row_shape)}).")
+            error = self._row_error(value, row_shape)
+            if error is not None:
+                buf = []
+                yield failed_or_raise(error, b, rt)
+                continue
             buf.append(value)
             if len(buf) == size:
                 yield self._sparse_batch(buf, row_shape)
                 buf = []
         if buf:
             yield self._sparse_batch(buf, row_shape)
+
+    def _row_error(self, value, row_shape: list):
+        """TF's error for an element that does not fit `row_shape`, or None."""
+        if value.ndim != len(row_shape):
+            return errors.InvalidArgumentError(
+                None, self._op, f"Input element had shape ({_shape_text(value.shape)}) that is incompatible "
+                f"with the row shape ({_shape_text(row_shape)}).")
+        for got, want in zip(value.shape, row_shape):
+            if want != -1 and got > want:
+                return errors.DataLossError(
+                    None, self._op, f"Input element had shape ({_shape_text(value.shape)}) that is larger than "
+                    f"the row shape ({_shape_text(row_shape)}).")
+        return None
 
     def _sparse_batch(self, values: list, row_shape: list) -> list:
         dims = [max([0] + [v.shape[j] for v in values]) if d == -1 else d for j, d in enumerate(row_shape)]
@@ -456,12 +477,16 @@ class SlidingWindowNode(Node):
 @pipeline_node("AssertCardinalityDataset")
 class AssertCardinalityNode(Node):
     """tf.data.experimental.assert_cardinality: the input's elements, and TF's error where their number is
-    not `cardinality` (INFINITE = -1)."""
+    not `cardinality` (INFINITE = -1). A failed input element is returned without counting."""
+    passes_failures = True
 
     def _iter(self, b, rt):
         want = int(b.vals[self._tensors[0]])
         n = 0
         for elem in b.children[0].ds._iter(b.children[0], rt):
+            if isinstance(elem, Failed):
+                yield elem
+                continue
             n += 1
             if want != -1 and n > want:
                 raise errors.FailedPreconditionError(

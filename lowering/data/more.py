@@ -12,7 +12,7 @@ import numpy as np
 
 from graphcompat.framework import errors
 from lowering.data.pipeline import INF, Bound, Failed, Function, Node, pipeline_node, static_int
-from lowering.data.transformations import _PassThroughNode
+from lowering.data.transformations import _PassThroughNode, failed_or_raise, inner_walk
 
 
 class Elements:
@@ -118,6 +118,11 @@ def windows(source, size: int, shift: int, stride: int, drop: bool):
 
 @pipeline_node("ShardDataset")
 class ShardNode(Node):
+    """TF's ShardDataset: input elements `index`, `index + num`, ... Its iterator counts the elements it
+    consumed (`next_index`): each GetNext skips to the next one of its shard, then takes it. A failed element
+    is returned without counting, whether skipped or taken (TF's Skip stops at it, and the elements it
+    skipped before are not counted either), so the next GetNext starts again from the same count."""
+    passes_failures = True
 
     def _setup(self):
         self._num, self._index = (static_int(t) for t in self._tensors)
@@ -133,9 +138,30 @@ class ShardNode(Node):
 
     def _iter(self, b, rt):
         num, index = (int(b.vals[t]) for t in self._tensors)
-        for k, elem in enumerate(b.children[0].ds._iter(b.children[0], rt)):
-            if k % num == index:
+        source = b.children[0].ds._iter(b.children[0], rt)
+        count = 0  # TF's next_index_
+        while True:
+            skipped, failed = 0, None
+            for _ in range((index - count) % num):
+                elem = next(source, None)
+                if elem is None:
+                    return
+                if isinstance(elem, Failed):
+                    failed = elem
+                    break
+                skipped += 1
+            if failed is not None:
+                yield failed
+                continue
+            count += skipped
+            elem = next(source, None)
+            if elem is None:
+                return
+            if isinstance(elem, Failed):
                 yield elem
+                continue
+            count += 1
+            yield elem
 
     def _card(self):
         n = self._children[0]._card()
@@ -146,20 +172,33 @@ class ShardNode(Node):
 
 @pipeline_node("TakeWhileDataset")
 class TakeWhileNode(Node):
+    """TF's TakeWhileDataset: the input's elements until the predicate is false. A failed input element, or
+    the predicate's error, is returned and the walk goes on."""
+    passes_failures = True
 
     def _setup(self):
         self._fn = Function(self._op, "predicate", self._tensors, sparse=False)
 
     def _iter(self, b, rt):
         for elem in b.children[0].ds._iter(b.children[0], rt):
-            if not bool(np.asarray(self._fn.call(elem, b.vals, rt.ctx)[0])):
+            if isinstance(elem, Failed):
+                yield elem
+                continue
+            try:
+                keep = bool(np.asarray(self._fn.call(elem, b.vals, rt.ctx)[0]))
+            except errors.OpError as e:  # TF returns the predicate's error; that element is consumed
+                yield failed_or_raise(e, b, rt)
+                continue
+            if not keep:
                 return
             yield elem
 
 
 @pipeline_node("ScanDataset")
 class ScanNode(Node):
-    """TF's ScanDataset: f(state..., element...) -> (new state..., output...), the state threaded through."""
+    """TF's ScanDataset: f(state..., element...) -> (new state..., output...), the state threaded through.
+    A failed input element, or the function's error, is returned and the state stays as it was."""
+    passes_failures = True
 
     def _setup(self):
         k = _n(self._op, "Tstate")
@@ -170,7 +209,14 @@ class ScanNode(Node):
         state = [b.vals[t] for t in self._state]
         k = len(state)
         for elem in b.children[0].ds._iter(b.children[0], rt):
-            out = self._fn.call(list(state) + list(elem), b.vals, rt.ctx)
+            if isinstance(elem, Failed):
+                yield elem
+                continue
+            try:
+                out = self._fn.call(list(state) + list(elem), b.vals, rt.ctx)
+            except errors.OpError as e:
+                yield failed_or_raise(e, b, rt)
+                continue
             state = [np.asarray(v) for v in out[:k]]
             yield [np.asarray(v) for v in out[k:]]
 
@@ -182,7 +228,10 @@ class ScanNode(Node):
 class GroupByWindowNode(Node):
     """TF's GroupByWindowDataset: elements are grouped by key_func's int64 key; a group that reaches its
     window size (window_size_func of its key, computed once per key) is flushed through reduce_func, whose
-    dataset's elements are yielded; at the end of the input the remaining groups flush in key order."""
+    dataset's elements are yielded; at the end of the input the remaining groups flush in key order. A failed
+    input element, a key_func / window_size_func / reduce_func error (that element is consumed) and a
+    reduce_func dataset's failed element are returned, and the walk goes on."""
+    passes_failures = True
 
     def _setup(self):
         op = self._op
@@ -193,26 +242,41 @@ class GroupByWindowNode(Node):
         self._size = Function(op, "window_size_func", _captures(self, nk + nr, nw), sparse=False)
 
     def _flush(self, key: int, group: list, b, rt):
-        inner = self._reduce.call([np.int64(key), elements_dataset(group)], b.vals, rt.ctx)[0]
-        return inner.ds._iter(inner, rt)
+        try:
+            inner = self._reduce.call([np.int64(key), elements_dataset(group)], b.vals, rt.ctx)[0]
+        except errors.OpError as e:
+            return iter([failed_or_raise(e, b, rt)])
+        return inner_walk(inner, b, rt)
+
+    def _key_of(self, elem, sizes: dict, b, rt) -> int:
+        """The element's key, its window size computed once (TF's errors raised: the element is consumed)."""
+        key = np.asarray(self._key.call(elem, b.vals, rt.ctx)[0])
+        if key.shape != () or key.dtype != np.int64:
+            raise errors.InvalidArgumentError(None, self._op, "`key_func` must return a scalar int64.")
+        key = int(key)
+        if key not in sizes:
+            size = np.asarray(self._size.call([np.int64(key)], b.vals, rt.ctx)[0])
+            if size.shape != () or size.dtype != np.int64:
+                raise errors.InvalidArgumentError(None, self._op,
+                                                  "`window_size_func` must return a scalar int64.")
+            if int(size) <= 0:
+                raise errors.InvalidArgumentError(
+                    None, self._op, f"Window size must be greater than zero, but got {int(size)}.")
+            sizes[key] = int(size)
+        return key
 
     def _iter(self, b, rt):
         groups: dict = {}
         sizes: dict = {}
         for elem in b.children[0].ds._iter(b.children[0], rt):
-            key = np.asarray(self._key.call(elem, b.vals, rt.ctx)[0])
-            if key.shape != () or key.dtype != np.int64:
-                raise errors.InvalidArgumentError(None, self._op, "`key_func` must return a scalar int64.")
-            key = int(key)
-            if key not in sizes:
-                size = np.asarray(self._size.call([np.int64(key)], b.vals, rt.ctx)[0])
-                if size.shape != () or size.dtype != np.int64:
-                    raise errors.InvalidArgumentError(None, self._op,
-                                                      "`window_size_func` must return a scalar int64.")
-                if int(size) <= 0:
-                    raise errors.InvalidArgumentError(
-                        None, self._op, f"Window size must be greater than zero, but got {int(size)}.")
-                sizes[key] = int(size)
+            if isinstance(elem, Failed):
+                yield elem
+                continue
+            try:
+                key = self._key_of(elem, sizes, b, rt)
+            except errors.OpError as e:
+                yield failed_or_raise(e, b, rt)
+                continue
             group = groups.setdefault(key, [])
             group.append(elem)
             if len(group) == sizes[key]:
@@ -259,7 +323,9 @@ class RewriteNode(_PassThroughNode):
 class DirectedInterleaveNode(Node):
     """TF's DirectedInterleaveDataset: each selector element picks the input the next element comes from;
     an exhausted input's picks are skipped (or, with stop_on_empty_dataset, end the dataset); the dataset
-    ends when the selector or every input does."""
+    ends when the selector or every input does. A failed selector element (or an index out of range) and a
+    picked input's failed element are returned, that pick consumed, and the walk goes on."""
+    passes_failures = True
 
     @classmethod
     def children_of(cls, op) -> int:
@@ -271,10 +337,14 @@ class DirectedInterleaveNode(Node):
         walks = [c.ds._iter(c, rt) for c in inputs]
         live = [True] * len(walks)
         for choice in selector.ds._iter(selector, rt):
+            if isinstance(choice, Failed):
+                yield choice
+                continue
             k = int(np.asarray(choice[0]))
             if not 0 <= k < len(walks):
-                raise errors.InvalidArgumentError(None, self._op,
-                                                  f"Selector index out of range: {k} >= {len(walks)}")
+                yield failed_or_raise(errors.InvalidArgumentError(
+                    None, self._op, f"Selector index out of range: {k} >= {len(walks)}"), b, rt)
+                continue
             if not live[k]:
                 continue
             try:

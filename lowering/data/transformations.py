@@ -32,6 +32,24 @@ def failed_or_raise(error: Exception, b, rt) -> Failed:
     raise error
 
 
+def inner_walk(inner, b, rt):
+    """The walk of dataset value `inner` that node bound `b` made (flat_map's function, group_by_window's
+    reduce_func). Under a tolerant `b` the inner pipeline is tolerant too while it is walked (its failed
+    elements are `b`'s: TF returns an inner iterator's error and asks it again on the next GetNext)."""
+    tolerant = getattr(rt, "tolerant", None)
+    if tolerant is None or id(b) not in tolerant:
+        return inner.ds._iter(inner, rt)
+    ids = tolerant_bounds(inner) - tolerant
+
+    def walk():
+        tolerant.update(ids)
+        try:
+            yield from inner.ds._iter(inner, rt)
+        finally:  # ids of bounds that are gone: another bound may reuse one
+            tolerant.difference_update(ids)
+    return walk()
+
+
 @pipeline_node("MapDataset", "ParallelMapDatasetV2")
 class MapNode(Node):
     passes_failures = True  # TF's map returns its input's error, and its function's, per element
@@ -106,18 +124,7 @@ class FlatMapNode(Node):
             inner = self._fn.call(elem, b.vals, rt.ctx)[0]
         except errors.OpError as e:
             return failed_or_raise(e, b, rt)
-        tolerant = getattr(rt, "tolerant", None)
-        if tolerant is None or id(b) not in tolerant:
-            return inner.ds._iter(inner, rt)
-        ids = tolerant_bounds(inner) - tolerant
-
-        def walk():
-            tolerant.update(ids)
-            try:
-                yield from inner.ds._iter(inner, rt)
-            finally:  # ids of bounds that are gone: another bound may reuse one
-                tolerant.difference_update(ids)
-        return walk()
+        return inner_walk(inner, b, rt)
 
     def _iter(self, b, rt):
         for elem in b.children[0].ds._iter(b.children[0], rt):
@@ -130,19 +137,23 @@ class FlatMapNode(Node):
 
 @pipeline_node("InterleaveDataset", "ParallelInterleaveDatasetV4", "LegacyParallelInterleaveDatasetV2")
 class InterleaveNode(FlatMapNode):
-    """TF's three interleave ops, one deterministic walk (the parallel ops' buffering arguments and
+    """TF's interleave ops, one deterministic walk (the parallel ops' buffering arguments and
     num_parallel_calls change nothing graphcompat yields)."""
 
     def _setup(self):
         super()._setup()
         k = _n_captures(self._op)
         self._cycle, self._block = self._tensors[k], self._tensors[k + 1]
-        # TF's InterleaveDataset and ParallelInterleaveDatasetV4 go on after a failed element (each its own
-        # way, see `_iter`); the legacy parallel interleaves' order after one is not modelled: it ends the walk
-        self.passes_failures = self._op.type in ("InterleaveDataset", "ParallelInterleaveDatasetV4")
-        # ParallelInterleaveDatasetV4 counts a failed element in the block, and a failed input element (or
-        # function) fills the slot with a dataset of that one error
-        self._failure_is_element = self._op.type == "ParallelInterleaveDatasetV4"
+        # TF's InterleaveDataset goes on after a failed element without moving the cycle; the parallel
+        # interleaves (ParallelInterleaveDatasetV4, and the legacy ones: a worker's outputs hold its errors)
+        # count a failed element in the block, and a failed input element (or function) fills the slot with a
+        # dataset of that one error
+        self._failure_is_element = self._op.type != "InterleaveDataset"
+        # the legacy kernel's worker holds a failed input's (or function's) error as its one output: the slot
+        # yields it, then is found ended on the cycle's next visit (which moves the cycle on, as any ended
+        # slot); ParallelInterleaveDatasetV4 yields it at once and leaves the slot empty for the next visit
+        self._failure_fills_slot = self._op.type in (
+            "ParallelInterleaveDataset", "ExperimentalParallelInterleaveDataset", "LegacyParallelInterleaveDatasetV2")
         if self._op.type == "LegacyParallelInterleaveDatasetV2" and \
                 self._op.attrs.get("deterministic") in ("false", b"false"):
             raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{self._op.name}': sloppy "
@@ -152,7 +163,7 @@ class InterleaveNode(FlatMapNode):
         """TF's deterministic interleave: round robin over `cycle_length` slots, `block_length` elements each.
         As TF's iterator, a slot takes its input element when the cycle reaches it empty, an ended inner
         dataset moves the cycle on, and a failed element (input, function or inner) is yielded without
-        moving it: the next GetNext asks the same slot again (ParallelInterleaveDatasetV4: see `_setup`)."""
+        moving it: the next GetNext asks the same slot again (the parallel interleaves: see `_setup`)."""
         cycle = int(b.vals[self._cycle])
         cycle = os.cpu_count() or 1 if cycle == AUTOTUNE else cycle
         block = int(b.vals[self._block])
@@ -180,6 +191,8 @@ class InterleaveNode(FlatMapNode):
                     ended = True
                     continue
                 inner = elem if isinstance(elem, Failed) else self._inner(elem, b, rt)
+                if isinstance(inner, Failed) and self._failure_fills_slot:
+                    inner = iter([inner])
                 if isinstance(inner, Failed):
                     if self._failure_is_element:  # the slot's one element: the cycle moves on
                         k, given = (k + 1) % cycle, 0
