@@ -440,6 +440,24 @@ def _background(fn) -> concurrent.futures.Future:
     return _compile_pool.submit(fn)
 
 
+def _compile_lowered(lowered, plan: Plan, signature, padded: bool = False) -> concurrent.futures.Future:
+    """XLA-compiles a step traced and lowered by the caller: in graphcompat's compile thread (at once with
+    `set_background_compile(False)`), counted in the stats of the period that started it."""
+    label, counters = stats._label(plan), stats.current
+
+    def build():
+        hits_before, t0 = stats._disk_hits, time.perf_counter()
+        executable = lowered.compile()
+        stats.record_compile(time.perf_counter() - t0, label, signature, loaded=stats._disk_hits > hits_before,
+                             padded=padded, into=counters)
+        return executable
+    if config.background_compile:
+        return _background(build)
+    future = concurrent.futures.Future()
+    future.set_result(build())
+    return future
+
+
 class _HotShape:
     """The exact-shape executable of one hot feed shape of a padded plan: traced and lowered in the run
     that makes the shape hot (tracing reads the graph and the session's state), XLA-compiled in the
@@ -451,19 +469,7 @@ class _HotShape:
             self.compiled = Compiled(plan, store, feed_values, runner.donate, hints=runner.loop_hints)
             lowered = self.compiled.lower(store, feed_values)
         self.signature = self.compiled.signature(feed_values)
-        label, signature, counters = stats._label(plan), self.signature, stats.current
-
-        def build():
-            hits_before, t0 = stats._disk_hits, time.perf_counter()
-            executable = lowered.compile()
-            stats.record_compile(time.perf_counter() - t0, label, signature, loaded=stats._disk_hits > hits_before,
-                                 into=counters)
-            return executable
-        if config.background_compile:
-            self.future = _background(build)
-        else:
-            self.future = concurrent.futures.Future()
-            self.future.set_result(build())
+        self.future = _compile_lowered(lowered, plan, self.signature)
 
     def ready(self) -> Optional["Compiled"]:
         """The exact Compiled once its executable is built (it then serves only this shape), else None."""
@@ -786,18 +792,9 @@ class PlanRunner:
                       signature) -> concurrent.futures.Future:
         """Traces and lowers the padded step for a new bucket here (tracing reads the graph and state) and
         XLA-compiles it in the background."""
-        plan = self.plan
         with _tracing():
             lowered = compiled.lower(store, run_values, sizes)
-        label, counters = stats._label(plan), stats.current
-
-        def build():
-            hits_before, t0 = stats._disk_hits, time.perf_counter()
-            executable = lowered.compile()
-            stats.record_compile(time.perf_counter() - t0, label, signature, loaded=stats._disk_hits > hits_before,
-                                 padded=True, into=counters)
-            return executable
-        return _background(build)
+        return _compile_lowered(lowered, self.plan, signature, padded=True)
 
     def release(self) -> None:
         """Drops every compiled form and the steady step (which refers back to this runner): a closed
