@@ -112,6 +112,16 @@ def _replaying(ctx) -> bool:
     return False
 
 
+def _replayed(ctx, op, ran: set) -> bool:
+    """Whether `op` runs here as a gradient's re-trace of an op the step's forward pass ran (`ran`: the
+    handle's written_by or read_by), which checked and marked its elements already; a forward run of `op`
+    is recorded in `ran`."""
+    if _replaying(ctx):
+        return op in ran
+    ran.add(op)
+    return False
+
+
 @lowers("TensorArrayV3", context=True)
 def tensor_array_v3(ctx, op, size):
     n = _concrete_int(size, op, "size")
@@ -248,11 +258,8 @@ def _mark_read(ctx, op, handle: TensorArrayHandle, indices, n: int, real=None) -
     rest are padded slots, edge copies of the last real element that TF never reads.
     A gradient's re-trace of a read the step ran neither checks nor marks (the mask it sees is the one the
     step left, with that read's own elements marked), as for writes (`_replaying`)."""
-    if _replaying(ctx):
-        if op in handle.read_by:
-            return
-    else:
-        handle.read_by.add(op)
+    if _replayed(ctx, op, handle.read_by):
+        return
     key = read_key(handle)
     mask = _mask(ctx, key, n)
     if not n or not jnp.size(indices):
@@ -296,10 +303,7 @@ def _write(ctx, op, handle, indices, values, element_shape, index_hint=None, tru
         ctx.check(top < limit, errors.InvalidArgumentError,
                   lambda: f"Max scatter index must be < array size ({int(top)} vs. {int(limit)})", op)
     _check_write_indices(ctx, op, handle, indices, n if true_size is None else true_size)
-    if not _replaying(ctx):
-        handle.written_by.add(op)
-        _check_write_once(ctx, op, handle, indices, n)
-    elif op not in handle.written_by:
+    if not _replayed(ctx, op, handle.written_by):
         _check_write_once(ctx, op, handle, indices, n)
     safe = jnp.clip(jnp.asarray(indices), 0, max(n - 1, 0))
     if not n:
