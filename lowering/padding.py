@@ -85,7 +85,7 @@ def _unify(a: Sym, b: Sym) -> None:
 class Pad(NamedTuple):
     """What padded execution needs: how to pad feeds, which ops run masked, how to cut the fetches."""
     symbols: list                # root Syms, one per independent size
-    feed_axes: list              # per feed: [(axis, symbol index)]
+    feed_axes: list              # per feed, then per host input output: [(axis, symbol index)]
     fetch_axes: list             # per fetch: [(axis, symbol index)] to slice off
     fetch_values: list           # per fetch: value facts (np object array) to replace with true sizes, or None
     masked: dict                 # op → (kind, {input index: {axis: symbol index}})
@@ -122,7 +122,8 @@ def analyze(plan) -> Optional[Pad]:
     """The padding of `plan`, or None when it has no open feed or padding is not provably safe."""
     facts = _Facts()
     symbols: list = []
-    for t in plan.feed_tensors:
+    fed = plan.feed_tensors + plan.input_tensors  # host inputs' outputs are fed to the step like feeds
+    for t in fed:
         shape = t.shape
         if shape.ndims is None:
             if t.dtype.is_integer or t.dtype.is_floating or t.dtype.is_bool:
@@ -140,8 +141,6 @@ def analyze(plan) -> Optional[Pad]:
             facts.axes[t] = tuple(dims)
     if not symbols:
         return None
-    if plan.input_tensors:
-        return None  # host inputs (generator batches) have shapes of their own
     try:
         for op, rule, attrs in plan.steps:
             _step(op, facts)
@@ -172,7 +171,7 @@ def analyze(plan) -> Optional[Pad]:
     for t in plan.fetch_tensors:
         value = facts.values.get(t)
         fetch_values.append(_index_value(value, index) if value is not None and facts.symbolic(t) else None)
-    return Pad(roots, [axes_of(t) for t in plan.feed_tensors], [axes_of(t) for t in plan.fetch_tensors],
+    return Pad(roots, [axes_of(t) for t in fed], [axes_of(t) for t in plan.fetch_tensors],
                fetch_values, masked)
 
 

@@ -172,8 +172,10 @@ class Plan:
         self.random = any(op.type.startswith(("Random", "TruncatedNormal", "Multinomial", "StatelessRandom"))
                           for op, _, _ in self.steps)
         # Feeds whose static shape leaves dimensions open: the shapes a signature sees may change from
-        # run to run (batches of any size, sequences of any length).
-        self.open_feeds = any(t.shape.ndims is None or None in t.shape.as_list() for t in self.feed_tensors)
+        # run to run (batches of any size, sequences of any length). Host inputs' outputs are feeds of the
+        # compiled step too (a dequeued or py_func-preprocessed batch).
+        self.open_feeds = any(t.shape.ndims is None or None in t.shape.as_list()
+                              for t in self.feed_tensors + self.input_tensors)
 
     @property
     def all_feeds(self) -> list:

@@ -130,6 +130,100 @@ def test_py_func_values_lists_and_calls():
     assert stateless.op.type == "PyFuncStateless" and run(stateless) == 1.0
 
 
+def _py_func_training(tf_, calls, branch=None, order=None):
+    """A training graph whose input goes through a py_func (preprocessing on the host) before the model."""
+    x = tf_.placeholder(tf_.float32, [None, 6], name="x")
+
+    def prep(a):
+        calls.append(a.shape[0])
+        return (a * 2.0 - 1.0).astype(np.float32)
+    if order is not None:  # a py_func the graph orders after an update: it must stay inside the step
+        with tf_.control_dependencies([order(tf_)]):
+            h = tf_.py_func(prep, [x], tf_.float32)
+    elif branch is not None:  # a py_func in a cond branch: it must run only when that branch is taken
+        p = tf_.placeholder(tf_.bool, [], name="p")
+        h = tf_.cond(p, lambda: tf_.py_func(prep, [x], tf_.float32), lambda: x * 3.0)
+    else:
+        h = tf_.py_func(prep, [x], tf_.float32)
+    h.set_shape([None, 6])
+    w = tf_.get_variable("w", [6, 1], initializer=tf_.constant_initializer(0.2))
+    loss = tf_.reduce_mean(tf_.square(tf_.matmul(h, w) - 1.0))
+    train = tf_.train.AdamOptimizer(0.05).minimize(loss)
+    return x, train, loss, w
+
+
+def _py_func_runs(tf_, model: str):
+    calls = []
+    with tf_.Graph().as_default():
+        x, train, loss, w = _py_func_training(tf_, calls, branch=model == "cond" or None)
+        p = tf_.get_default_graph().get_tensor_by_name("p:0") if model == "cond" else None
+        rng = np.random.RandomState(3)
+        out = []
+        with tf_.Session() as sess:
+            sess.run(tf_.global_variables_initializer())
+            for k in range(6):
+                feed = {x: rng.rand(4 + k, 6).astype(np.float32)}
+                if p is not None:
+                    feed[p] = k % 2 == 0
+                out.append(sess.run([train, loss], feed)[1])
+            out.append(sess.run(w))
+    return out, calls
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("model", ["plain", "cond"])
+def test_py_func_preprocessing_runs_before_a_compiled_step(model):
+    """A py_func of fed values runs on the host before the step, which compiles with its result as a feed
+    (it used to make the whole training step run op by op); once per run, and in a cond branch only when
+    that branch is taken (there it stays in the step)."""
+    tf.reset_stats()
+    got, calls = _py_func_runs(tf, model)
+    want, want_calls = _py_func_runs(oracle.tf1(), model)
+    oracle.assert_same_values(got, want, 1e-5, 1e-6, model)
+    assert calls == want_calls
+    stats = tf.stats()
+    if model == "plain":  # six batch sizes, one compile: the py_func's output is padded like a feed
+        assert stats["signatures"]["Mean:0"]["compiles"] == 1 and stats["compiled_runs"] == 5, stats
+
+
+def test_py_func_ordered_by_control_dependencies_stays_in_the_step():
+    calls = []
+    counter = {}
+
+    def order(tf_):
+        counter["v"] = v = tf_.Variable(0.0, name="v")
+        return tf_.assign_add(v, 1.0)
+    x, train, loss, w = _py_func_training(tf, calls, order=order)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for k in range(3):
+            sess.run([train, loss], {x: np.ones((2, 6), np.float32)})
+        assert calls == [2, 2, 2] and sess.run(counter["v"]) == 3.0
+
+
+def test_failing_py_func_before_the_step_changes_nothing():
+    x = tf.placeholder(tf.float32, [None, 2])
+
+    def prep(a):
+        if a.shape[0] == 3:
+            raise ValueError("three rows")
+        return a
+    h = tf.py_func(prep, [x], tf.float32)
+    h.set_shape([None, 2])
+    w = tf.get_variable("w_fail", [2, 1], initializer=tf.constant_initializer(0.5))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_sum(tf.matmul(h, w)))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, {x: np.ones((2, 2), np.float32)})
+        before = sess.run(w)
+        for _ in range(2):
+            with pytest.raises(tf.errors.InvalidArgumentError, match="ValueError: three rows"):
+                sess.run(train, {x: np.ones((3, 2), np.float32)})
+            np.testing.assert_array_equal(sess.run(w), before)
+        sess.run(train, {x: np.ones((2, 2), np.float32)})
+        assert not np.array_equal(sess.run(w), before)
+
+
 def test_py_function_gets_eager_like_values():
     seen = []
 
