@@ -688,7 +688,7 @@ class PlanRunner:
         """The exact executable of this run's feed shape, when padding it wastes work and the shape is hot
         (seen HOT_SHAPE_RUNS times) and its background compile is done; None: run padded."""
         plan = self.plan
-        if plan.input_steps or plan.device is not None or padded[0].dp is not None:
+        if plan.device is not None or padded[0].dp is not None:
             return None
         sizes = padded[2]
         if [config.buckets.size(n) for n in sizes] == list(sizes):  # the sizes are buckets: nothing wasted
