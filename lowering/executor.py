@@ -315,7 +315,7 @@ class Compiled:
         """The jitted step's flat arguments: `(*donated, *kept, *feeds, *hoisted[, sizes])`."""
         args = [store[k] for k in self.donated_keys]
         args += [store[k] for k in self.kept_keys]
-        args += feed_values
+        args += _device_feeds(self.plan, feed_values)
         args += self.hoisted
         if self.pad is not None:
             args.append(np.asarray(sizes, np.int32))
@@ -408,8 +408,17 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Opt
             reads += [k for k in ctx.writes if k in state_in and k not in reads and k not in static]
         found.update(reads=reads, writes=list(ctx.writes), inits=dict(ctx.inits))
     sizes = jax.ShapeDtypeStruct((num_sizes,), np.int32) if num_sizes is not None else ()
-    jax.eval_shape(probe, [store[k] for k in keys], list(feed_values) + list(plan.hoisted.values()), sizes)
+    jax.eval_shape(probe, [store[k] for k in keys], _device_feeds(plan, feed_values) + list(plan.hoisted.values()),
+                   sizes)
     return found["reads"], found["writes"], found["inits"]
+
+
+def _device_feeds(plan: Plan, feed_values: Sequence) -> list:
+    """The feeds a compiled step takes: strings only its host inputs read (`Plan.host_only_feeds`: fed
+    serialized Examples, words to look up) stay on the host, None in their place."""
+    if not plan.host_only_feeds:
+        return list(feed_values)
+    return [None if i in plan.host_only_feeds else v for i, v in enumerate(feed_values)]
 
 
 def _is_array_tree(value) -> bool:
@@ -648,7 +657,7 @@ class PlanRunner:
             self.runs += 1
             if padded is not None:
                 return padding.cut_fetches(self.pad, fetched, sizes)
-            if not plan.input_steps and plan.device is None and compiled.dp is None:
+            if not plan.input_steps and not plan.host_only_feeds and plan.device is None and compiled.dp is None:
                 self.steady = self._steady_step(compiled)
             return fetched
 

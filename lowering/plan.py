@@ -118,13 +118,9 @@ class Plan:
         require_kernels(ops)  # TF's "No OpKernel was registered" for types its CPU kernels leave out
         # Host inputs (e.g. a generator pipeline's next element) run on the host before the jitted
         # part; their outputs become extra feeds of it, so the rest of the step still compiles.
-        input_ops = [op for op in ops if _is_host_input(op, fed)]
+        input_ops, ops = _host_inputs(ops, self.fetch_tensors, target_ops, fed)
         self.input_tensors = [t for op in input_ops for t in op._outputs]
         self.input_steps = [step(op) for op in (prune(self.input_tensors, input_ops, fed) if input_ops else ())]
-        if input_ops:
-            skip = set(input_ops)
-            ops = [op for op in prune(self.fetch_tensors, target_ops, fed | set(self.input_tensors))
-                   if op not in skip]
         self.pre_runs = [(get_rule(op.type).pre_run, op)
                          for op in sorted(set(ops) | {s[0] for s in self.input_steps}, key=lambda o: o._id)
                          if get_rule(op.type).pre_run is not None]
@@ -147,7 +143,14 @@ class Plan:
         if reciprocal:
             self.steps = [(op, _grappler.reciprocal_rule(op) if op in reciprocal else rule, attrs)
                           for op, rule, attrs in self.steps]
-        self.host = host or any(t.dtype == _dtypes.string for t in self.feed_tensors + self.input_tensors)
+        # strings fed to the step (or produced by its host inputs) that a device op reads or the run fetches
+        # make it a host plan; those only host inputs read never reach the compiled step (`host_only_feeds`:
+        # it gets None in their place)
+        read = {t for op in ops for t in op._inputs}.union(self.fetch_tensors)
+        fed_or_input = self.feed_tensors + self.input_tensors
+        strings = [i for i, t in enumerate(fed_or_input) if t.dtype == _dtypes.string]
+        self.host = host or any(fed_or_input[i] in read for i in strings)
+        self.host_only_feeds = frozenset(strings)
         self.ops = ops
         # tf.device (lowering/placement.py): {op: JAX device or None (the default)}, the devices named.
         # One device named: the whole plan runs there (compiled as usual); several: op by op, placed.
@@ -270,6 +273,52 @@ def _assert_text(t) -> bool:
 def _wants_host_input(op) -> bool:
     flag = get_rule(op.type).host_input
     return bool(flag(op) if callable(flag) else flag)
+
+
+def _host_inputs(ops: list, fetch_tensors: Sequence, target_ops: Sequence, fed: set) -> tuple:
+    """(host input ops, the ops left for the step). Host heads (`_host_head`) only where something is left
+    to compile: a plan of host ops alone runs op by op as before (no compile for `run(tf.string_split(x))`)."""
+    heads: dict = {}
+
+    def split(with_heads: bool) -> tuple:
+        input_ops = [op for op in ops if _is_host_input(op, fed) or (with_heads and _host_head(op, fed, heads))]
+        if not input_ops:
+            return [], ops
+        produced = {t for op in input_ops for t in op._outputs}
+        skip = set(input_ops)
+        return input_ops, [op for op in prune(fetch_tensors, target_ops, fed | produced) if op not in skip]
+    input_ops, rest = split(True)
+    if any(heads.values()) and (all(op.type == "Const" for op in rest) or _needs_host(rest, fetch_tensors)):
+        input_ops, rest = split(False)  # nothing to compile, or the step is a host plan anyway: as before
+    return input_ops, rest
+
+
+def _needs_host(ops: list, fetch_tensors: Sequence) -> bool:
+    """Whether a step of `ops` runs on the host (a host rule, a string it reads or fetches)."""
+    return any(_runs_on_host(op, get_rule(op.type), fetch_tensors)
+               or any(t.dtype == _dtypes.string and not _printed(t) for t in op._inputs) for op in ops) \
+        or any(t.dtype == _dtypes.string for t in fetch_tensors)
+
+
+def _host_head(op, fed: set, heads: dict) -> bool:
+    """Whether `op` is a pure host op of what the run feeds, to run before the compiled step as a host
+    input: fed strings parsed, split, decoded or hashed (ParseExample of a serving signature's serialized
+    Examples, DecodeCSV of fed lines, StringSplit of fed text), reading only feeds, constants and other
+    such ops, with nothing ordering it inside the step. Without it a string feed made the whole step a
+    host plan, run op by op. `heads` memoizes the answer per op."""
+    known = heads.get(op)
+    if known is not None:
+        return known
+    heads[op] = False  # (while it is being decided)
+    rule = get_rule(op.type)
+    if rule.context or get_op_def(op.type).stateful or not runs_on_host(rule, op) or op._control_inputs:
+        return False
+    for t in op._inputs:
+        if t not in fed and t.op.type != "Const" and not _host_head(t.op, fed, heads) \
+                and not _is_host_input(t.op, fed):
+            return False
+    heads[op] = True
+    return True
 
 
 def _is_host_input(op, fed: set) -> bool:

@@ -49,6 +49,29 @@ class _Rules(Mapping):
 RULES: Mapping = _Rules()
 
 
+# TF 1's control-flow ops: an op downstream of one runs in a cond branch or a loop iteration (or not at all)
+_CONTROL_FLOW = frozenset({"Switch", "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter", "Exit", "RefExit",
+                           "NextIteration", "RefNextIteration", "LoopCond", "ControlTrigger"})
+
+
+def runs_before_the_step(op) -> bool:
+    """A `host_input` predicate for host ops that may run before the compiled step, their outputs fed to it
+    (lowering/plan.py), rather than making themselves and everything downstream of them run op by op: a
+    preprocessing `tf.py_func(f, [x])` of fed values, a vocabulary lookup of fed words. Only when nothing
+    orders the op inside the step: no control inputs on it or anything it reads, no cond branch or loop
+    frame. The plan then checks that what it reads is stateless (`_is_host_input`)."""
+    seen, stack = set(), [op]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node._control_inputs or node.type in _CONTROL_FLOW:
+            return False
+        stack.extend(t.op for t in node._inputs)
+    return True
+
+
 def lowers(*op_types: str, context: bool = False, host: bool = False, host_input=False,
            pre_run: Optional[Callable] = None):
     """Decorator: `@lowers("MatMul")` registers the function as the lowering of those TF op types

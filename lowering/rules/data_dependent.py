@@ -17,7 +17,7 @@ import numpy as np
 
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
-from lowering.registry import RULES, lowers
+from lowering.registry import RULES, lowers, runs_before_the_step
 
 
 @lowers("Where", host=True)
@@ -206,30 +206,7 @@ def _call_python(op, func, args):
         raise cls(None, op, text) from err
 
 
-# TF 1's control-flow ops: an op downstream of one runs in a cond branch or a loop iteration (or not at all)
-_CONTROL_FLOW = frozenset({"Switch", "RefSwitch", "Merge", "RefMerge", "Enter", "RefEnter", "Exit", "RefExit",
-                           "NextIteration", "RefNextIteration", "LoopCond", "ControlTrigger"})
-
-
-def _runs_before_the_step(op) -> bool:
-    """Whether a py_func may run on the host before the compiled step, its outputs fed to it (a host input,
-    lowering/plan.py), rather than making itself and everything downstream of it run op by op: a
-    preprocessing `tf.py_func(f, [x])` of fed values in a training graph. Only when nothing orders it
-    inside the step: no control inputs on it or anything it reads, no cond branch or loop frame. The plan
-    then checks that what it reads is stateless (`_is_host_input`)."""
-    seen, stack = set(), [op]
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if node._control_inputs or node.type in _CONTROL_FLOW:
-            return False
-        stack.extend(t.op for t in node._inputs)
-    return True
-
-
-@lowers("PyFunc", "PyFuncStateless", context=True, host=True, host_input=_runs_before_the_step)
+@lowers("PyFunc", "PyFuncStateless", context=True, host=True, host_input=runs_before_the_step)
 def py_func(ctx, op, *args):
     func = _callable(op)
     touts = op.attrs["Tout"]
@@ -331,7 +308,7 @@ HostTensor.__neg__ = lambda self: HostTensor(-self._value)
 HostTensor.__hash__ = None
 
 
-@lowers("EagerPyFunc", context=True, host=True, host_input=_runs_before_the_step)
+@lowers("EagerPyFunc", context=True, host=True, host_input=runs_before_the_step)
 def eager_py_func(ctx, op, *args):
     func, touts = _callable(op), op.attrs["Tout"]
     result = _call_python(op, func, [HostTensor(np.asarray(ctx.deref(a))) for a in args])

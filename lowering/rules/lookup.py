@@ -13,7 +13,7 @@ import numpy as np
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from lowering.interpreter import require
-from lowering.registry import kernel_type, lowers
+from lowering.registry import kernel_type, lowers, runs_before_the_step
 from lowering.rules.checks import invalid, shape_str
 from lowering.rules.dense_table import DenseTable
 
@@ -283,7 +283,7 @@ def initialize_table_from_text_file(ctx, op, handle, filename):
     return None
 
 
-@lowers("LookupTableFindV2", context=True, host=True)
+@lowers("LookupTableFindV2", context=True, host=True, host_input=runs_before_the_step)
 def lookup_table_find(ctx, op, handle, keys, default_value):
     _match_signature(op, handle)
     table = _table(ctx, op, handle)
@@ -304,7 +304,7 @@ def lookup_table_find(ctx, op, handle, keys, default_value):
     return out.reshape(keys.shape + value_shape)
 
 
-@lowers("LookupTableSizeV2", context=True, host=True)
+@lowers("LookupTableSizeV2", context=True, host=True, host_input=runs_before_the_step)
 def lookup_table_size(ctx, op, handle):
     table = _table(ctx, op, handle, "size")
     if isinstance(table, DenseTable):

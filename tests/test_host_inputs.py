@@ -1,0 +1,128 @@
+"""Host ops of what a run feeds run before the compiled step (lowering/plan.py `_host_inputs`).
+
+Fed words looked up in a vocabulary, fed serialized Examples parsed, fed CSV lines decoded, a py_func of
+a fed batch: these host ops used to make the whole training step a host plan (or host tail), run op by
+op. Now they run on the host first and their outputs are fed to the compiled step. Each case trains four
+steps against TensorFlow (losses and variables) and checks through `tf.stats()` that the step compiled.
+"""
+import numpy as np
+import pytest
+
+import graphcompat as tf
+from tests import oracle
+
+pytestmark = pytest.mark.oracle
+
+
+def _train(tf_, h, labels):
+    """A small model on features `h` [batch, k] (float32), trained with Adam against `labels` [batch]."""
+    w = tf_.get_variable("w", [h.shape[1], 1], initializer=tf_.constant_initializer(0.2))
+    loss = tf_.reduce_mean(tf_.square(tf_.squeeze(tf_.matmul(h, w), 1) - labels))
+    return tf_.train.AdamOptimizer(0.05).minimize(loss), loss, w
+
+
+def _vocabulary(tf_):
+    words = tf_.placeholder(tf_.string, [None], name="words")
+    labels = tf_.placeholder(tf_.float32, [None], name="labels")
+    lookup = tf_.contrib.lookup if hasattr(tf_, "contrib") else tf_.lookup.experimental
+    table = (lookup.index_table_from_tensor if hasattr(lookup, "index_table_from_tensor") else None)
+    if table is None:  # TF 2's compat.v1: the same StaticVocabularyTable-free graph via tf.lookup
+        from tensorflow.python.ops import lookup_ops
+        table = lookup_ops.index_table_from_tensor
+    ids = table(tf_.constant(["a", "b", "c", "d"]), num_oov_buckets=1).lookup(words)
+    emb = tf_.get_variable("emb", [5, 3], initializer=tf_.constant_initializer(0.1))
+    train, loss, w = _train(tf_, tf_.nn.embedding_lookup(emb, ids), labels)
+
+    def feed(k):
+        batch = [[b"a", b"c", b"zz", b"d"], [b"b", b"b", b"q"], [b"d", b"a", b"c", b"x", b"a"], [b"c", b"a"]][k]
+        return {words: np.array(batch, dtype=object), labels: np.linspace(0.5, 1.5, len(batch), dtype=np.float32)}
+    return train, loss, [w, emb], feed, True
+
+
+def _examples(tf_):
+    serialized = tf_.placeholder(tf_.string, [None], name="serialized")
+    features = tf_.parse_example(serialized, {"x": tf_.FixedLenFeature([2], tf_.float32),
+                                              "y": tf_.FixedLenFeature([], tf_.float32)})
+    train, loss, w = _train(tf_, features["x"], features["y"])
+
+    def feed(k):
+        rows = []
+        for i in range(3 + k):
+            ex = tf_.train.Example(features=tf_.train.Features(feature={
+                "x": tf_.train.Feature(float_list=tf_.train.FloatList(value=[0.1 * i, 1.0 - 0.2 * k])),
+                "y": tf_.train.Feature(float_list=tf_.train.FloatList(value=[0.5 + i]))}))
+            rows.append(ex.SerializeToString())
+        return {serialized: np.array(rows, dtype=object)}
+    return train, loss, [w], feed, False
+
+
+def _csv(tf_):
+    lines = tf_.placeholder(tf_.string, [None], name="lines")
+    a, b, y = tf_.decode_csv(lines, [[0.0], [0.0], [0.0]])
+    train, loss, w = _train(tf_, tf_.stack([a, b], axis=1), y)
+
+    def feed(k):
+        return {lines: np.array([f"{i * 0.5},{k - i},{i + k}".encode() for i in range(2 + k)], dtype=object)}
+    return train, loss, [w], feed, False
+
+
+def _py_func(tf_):
+    x = tf_.placeholder(tf_.float32, [None, 2], name="x")
+    h = tf_.py_func(lambda v: np.tanh(v).astype(np.float32), [x], tf_.float32)
+    h.set_shape([None, 2])
+    train, loss, w = _train(tf_, h, tf_.reduce_sum(x, 1))
+
+    def feed(k):
+        return {x: np.arange(2 * (3 + k), dtype=np.float32).reshape(-1, 2) / 7.0}
+    return train, loss, [w], feed, False
+
+
+MODELS = {"vocabulary": _vocabulary, "parse_example": _examples, "decode_csv": _csv, "py_func": _py_func}
+
+
+def _runs(tf_, build):
+    graph = tf_.Graph()
+    with graph.as_default():
+        train, loss, variables, feed, tables = build(tf_)
+        with tf_.Session(graph=graph) as sess:
+            sess.run(tf_.global_variables_initializer())
+            if tables:
+                sess.run(tf_.tables_initializer())
+            out = [sess.run([train, loss], feed(k))[1] for k in range(4)]
+            return out + sess.run(variables)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_host_ops_of_feeds_run_before_a_compiled_training_step(model):
+    tf.reset_stats()
+    got = _runs(tf, MODELS[model])
+    stats = tf.stats()
+    want = _runs(oracle.tf1(), MODELS[model])
+    oracle.assert_same_values(got, want, 2e-5, 1e-6, model)
+    # the training step compiled (one executable per batch size at most); only the initializers ran op by op
+    trained = [s for name, s in stats["signatures"].items() if name.startswith("Mean")]
+    assert trained and trained[0]["compiles"] >= 1, stats
+    assert stats["compiled_runs"] + trained[0]["compiles"] >= 4, stats
+
+
+def test_a_plan_of_host_ops_alone_compiles_nothing():
+    x = tf.placeholder(tf.string, [None])
+    parts = tf.string_split(x)
+    with tf.Session() as sess:
+        tf.reset_stats()
+        for _ in range(2):
+            got = sess.run(parts, {x: np.array([b"a b", b"c"], dtype=object)})
+        np.testing.assert_array_equal(got.values, [b"a", b"b", b"c"])
+        assert tf.stats()["compilations"] == 0
+
+
+def test_a_bad_feed_to_a_host_input_changes_nothing():
+    train, loss, variables, feed, _ = _csv(tf)
+    lines = tf.get_default_graph().get_tensor_by_name("lines:0")
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, feed(0))
+        before = sess.run(variables)
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Expect 3 fields but have 2 in record 0"):
+            sess.run([train, loss], {lines: np.array([b"1,2"], dtype=object)})
+        np.testing.assert_array_equal(sess.run(variables), before)
