@@ -573,10 +573,6 @@ TRAIN_XFAIL = {
                             "embedding_lookup reports the position in the whole id vector",
     "embedding_lookup_sparse": "TF 2.21's embedding_lookup_sparse records SparseSegmentSum on the params ('Bad: "
                                "indices[1] == 6 out of range [0, 3)'); graphcompat gathers first",
-    "decode_png_bad": "TF's DecodePng sniffs the format first: 'Unknown image file format. One of JPEG, ...'",
-    "decode_jpeg_bad": "TF's DecodeJpeg sniffs the format first: 'Unknown image file format. One of JPEG, ...'",
-    "decode_image_bad": "TF's GIF decoder's text ('Invalid GIF data (size 11), failed to open gif file: ...')",
-    "decode_json_bad": "TF's protobuf JSON parser words its errors differently ('unexpected EOF')",
     "data_map_to_number": _DATA_PREFIX,
     "data_map_check_numerics": _DATA_PREFIX,
     "data_map_int_div": _DATA_PREFIX,
