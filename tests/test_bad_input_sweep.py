@@ -580,8 +580,6 @@ TRAIN_XFAIL = {
     "sigmoid_xent_fed": _CANONICAL,
     "losses_mse_batch": _CANONICAL,
     "metrics_accuracy_batch": _CANONICAL,
-    "confusion_matrix_negative": "TF's confusion_matrix casts predictions before labels (the assert names "
-                                 "confusion_matrix/Cast_1:0); graphcompat's the other way round",
 }
 XFAIL = TRAIN_XFAIL
 
