@@ -566,8 +566,6 @@ def _with_deps(tf, op, value):
 # Differences the sweep found that are not fixed yet: case -> what differs (strict xfails).
 _DATA_PREFIX = ("TF prefixes an error in a tf.data function with \"Error in user-defined function passed to "
                 "MapDataset:N transformation with iterator: Iterator::Root::...: \" (N: a process-wide counter)")
-_CANONICAL = ("grappler's canonicalizer sorts the inputs of commutative ops (AddV2, Mul, SquaredDifference, Equal) "
-              "by name, so TF's 'Incompatible shapes' names the operands in that order; graphcompat's in the op's")
 TRAIN_XFAIL = {
     "embedding_lookup_mod": "TF gathers each partition's own ids (indices[0] of partition 1); graphcompat's "
                             "embedding_lookup reports the position in the whole id vector",
@@ -577,9 +575,6 @@ TRAIN_XFAIL = {
     "data_map_check_numerics": _DATA_PREFIX,
     "data_map_int_div": _DATA_PREFIX,
     "data_filter_assert": _DATA_PREFIX,
-    "sigmoid_xent_fed": _CANONICAL,
-    "losses_mse_batch": _CANONICAL,
-    "metrics_accuracy_batch": _CANONICAL,
 }
 XFAIL = TRAIN_XFAIL
 
