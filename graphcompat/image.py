@@ -70,13 +70,15 @@ def decode_png(contents, channels: int = 0, dtype=_dt.uint8, name: Optional[str]
 
 def decode_image(contents, channels=None, dtype=_dt.uint8, name: Optional[str] = None,
                  expand_animations: bool = True):
-    """`tf.image.decode_image`: PNG, JPEG, GIF or BMP by content; output converted to `dtype`."""
+    """`tf.image.decode_image`: PNG, JPEG, GIF or BMP by content. The kernel decodes to uint8, uint16 or
+    float32 itself (a PNG's 16 bits go straight to float); other dtypes convert its uint16 result."""
     dtype = _dt.as_dtype(dtype)
     with _ops.name_scope(name, "decode_image"):
+        decode_dtype = dtype if dtype in (_dt.float32, _dt.uint8, _dt.uint16) else _dt.uint16
         image = apply_op("DecodeImage", [contents],
-                         {"channels": _check_channels(channels), "dtype": _dt.uint8,
+                         {"channels": _check_channels(channels), "dtype": decode_dtype,
                           "expand_animations": bool(expand_animations)}, name="DecodeImage")
-        if dtype != _dt.uint8:
+        if decode_dtype != dtype:
             image = convert_image_dtype(image, dtype)
         return image
 

@@ -20,6 +20,11 @@ ulp into a whole unit (TF's `resize_image_with_pad` of a 6x8 image into 7x12 res
 Every other division is correctly rounded, as TF's kernels divide (`true_divide` in
 lowering/rules/math.py keeps XLA from making its own reciprocal multiplies).
 
+The canonicalization that grappler's common-subgraph elimination applies to every node is modelled where
+it shows: a commutative op's data inputs are sorted by name, so TF's broadcast error ("Incompatible
+shapes: [a] vs. [b]") names the operands in that order (`swaps_operands`, read by the binary ops' error);
+values and the graph are unchanged.
+
 Not modelled: the other arithmetic rewrites of grappler (constant push-down, which reassociates
 `(x * c1) * c2`, and the like), and the re-traced forward pass of `tf.gradients`, which divides exactly
 (TF's gradient graph holds its own divisions, rewritten or folded depending on their inputs).
@@ -126,6 +131,34 @@ def reciprocal_divisions(ops: Iterable, fed: Iterable) -> set:
     fed, memo = frozenset(fed), {}
     return {op for op in candidates
             if _folds(op._inputs[1], fed, memo) and not _folds(op._inputs[0], fed, memo)}
+
+
+# grappler's IsCommutative: the OpDefs TF marks is_commutative, and Add of anything but strings.
+# CommonSubgraphElimination canonicalizes every node before the graph runs, sorting a commutative op's data
+# inputs by name, so a kernel's message that names its operands in order (BCast's "Incompatible shapes:
+# [a] vs. [b]") names them in that order.
+_COMMUTATIVE = frozenset({"AddV2", "Mul", "SquaredDifference", "Equal", "NotEqual", "LogicalAnd", "LogicalOr",
+                          "BitwiseAnd", "BitwiseOr", "BitwiseXor", "ApproximateEqual", "AddN", "AccumulateNV2"})
+
+
+def _input_name(tensor) -> str:
+    """A data input as a NodeDef spells it: the node's name, `:k` for an output other than the first."""
+    index = tensor.value_index
+    return tensor.op.name if index == 0 else f"{tensor.op.name}:{index}"
+
+
+def swaps_operands(op) -> bool:
+    """Whether TF's optimized graph holds `op`'s two data inputs the other way round (the second input's
+    name sorts before the first's). Values never change: the ops are commutative."""
+    op_type = op.type
+    if op_type not in _COMMUTATIVE and not (op_type == "Add" and op._inputs and op._inputs[0].dtype != "string"):
+        return False
+    if len(op._inputs) != 2:
+        return False
+    graph = op.graph
+    if len(graph._ops) < MIN_GRAPH_NODES or _top_level_nodes(graph) < MIN_GRAPH_NODES:
+        return False
+    return _input_name(op._inputs[1]) < _input_name(op._inputs[0])
 
 
 # op type -> the Rule of its rewritten form, registered by the op's lowering module (`@rewrites`)

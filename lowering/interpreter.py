@@ -114,6 +114,12 @@ def require(ok, error_class, message: Union[str, Callable[[], str]]) -> None:
     ctx.check(ok, error_class, message, op)
 
 
+def current_op():
+    """The op whose rule is running in this thread's evaluation, None outside one (shape inference)."""
+    active = _active_run.get()
+    return None if active is None else active[0].current_op
+
+
 class Ref:
     """A variable reference flowing along a `*_ref` edge: resolved against the RunContext's state."""
 

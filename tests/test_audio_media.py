@@ -376,6 +376,26 @@ JSON_ERRORS = [
     '{"features": {"feature": {"x": {}, "x": {}}}}',
 ]
 
+# Failures protobuf words without a position (a fixed text, where the others' spacing is random): TF's text.
+JSON_FIXED_TEXTS = [
+    "", "  ", "{", "{bad", '{"features"', "{'features':", '{"features": nul', '{"features": {"feature": {"a": {"foo',
+    '{"features": {"feature": {"a": {"int64List": {"value": ["1', '{"features": {}}x', '{"features": {}} ,',
+]
+
+
+@pytest.mark.parametrize("text", JSON_FIXED_TEXTS)
+def test_decode_json_example_fixed_texts(text):
+    def build(tf):
+        return tf.io.decode_json_example(tf.placeholder(tf.string, [], name="j"))
+
+    def feed(tf, graph):
+        return {graph.get_tensor_by_name("j:0"): text}
+    from tests._bad_input_sweep import kernel_text
+    from tests._op_oracle import error_of
+    want, got = error_of(oracle.tf1(), build, feed), error_of(graphcompat, build, feed)
+    assert type(want).__name__ == type(got).__name__ == "InvalidArgumentError", (want, got)
+    assert kernel_text(got.message) == kernel_text(want.message)
+
 
 def test_decode_json_example_values():
     texts = np.array(JSON_EXAMPLES, dtype=object)

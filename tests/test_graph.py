@@ -147,12 +147,33 @@ def test_dimensions_and_shapes_shared_where_immutable(name, build, shared):
 def test_shared_dimensions_keep_tf1_semantics():
     assert tf.Dimension(None) not in [tf.Dimension(None)] and (tf.Dimension(None) == tf.Dimension(None)) is None
     assert tf.Dimension(3) in [tf.Dimension(3)] and tf.TensorShape([2, 3]) == tf.TensorShape([2, 3])
-    assert tf.Dimension(True).value == 1 and tf.Dimension(4.0).value == 4 and tf.TensorShape(3).as_list() == [3]
-    for bad, error in [(-1, ValueError), (2.5, TypeError), (object(), TypeError)]:
+    assert tf.Dimension(True).value is True and tf.TensorShape(3).as_list() == [3]
+    for bad, error in [(-1, ValueError), (2.5, TypeError), (4.0, TypeError), ("3", TypeError), (object(), TypeError)]:
         with pytest.raises(error):
             tf.Dimension(bad)
         with pytest.raises(error):
             tf.TensorShape([2, bad])
+
+
+# What TF's Dimension takes: an int (a bool kept as it is), None, a Dimension, or anything with __index__;
+# a float or a string, even "3" or 3.0, is a TypeError, and a non-scalar array's own __index__ error
+# passes through.
+DIMENSION_VALUES = [3, True, None, np.int64(7), np.array(2), -1, np.int32(-2), "3", b"3", 3.0, 2.5,
+                    np.float32(3), [3], np.array([3])]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("value", DIMENSION_VALUES, ids=[repr(v) for v in DIMENSION_VALUES])
+def test_dimension_takes_what_tensorflow_takes(value):
+    from tests import oracle
+
+    def outcome(lib):
+        try:
+            dim = lib.Dimension(value)
+        except (TypeError, ValueError) as err:
+            return type(err).__name__, str(err)
+        return repr(dim), dim.value, type(dim.value).__name__
+    assert outcome(tf) == outcome(oracle.tf1())
 
 
 def test_control_inputs_outputs_and_consumers_grow_as_ops_are_added():

@@ -2,7 +2,7 @@
 floating-point division by a constant to a multiplication by the reciprocal (lowering/grappler.py), which
 rounds differently from the quotient in the last place. Bit-for-bit oracle tests: the divisions grappler
 rewrites, and those it leaves exact (a variable or fed denominator, DivNoNan, a constant numerator, a
-graph under 4 nodes)."""
+graph under 4 nodes); and the order in which TF's broadcast error names a commutative op's operands."""
 import numpy as np
 import pytest
 
@@ -80,3 +80,35 @@ def test_graphs_under_four_nodes_are_not_optimized(unused):
     want = oracle.run(v1, build, feed)
     assert_same_floats(np.asarray(oracle.run(graphcompat, build, feed)), np.asarray(want))
     assert want == (SIX / np.float32(7) if unused == 0 else SIX * (np.float32(1) / np.float32(7)))
+
+
+# grappler's CommonSubgraphElimination canonicalizes every node first: a commutative op's (TF's
+# is_commutative OpDefs, Add of non-strings) data inputs are sorted by name, so BCast's "Incompatible
+# shapes: [a] vs. [b]" names the operands in that order. Never in graphs under 4 nodes.
+A2, B3 = np.zeros(2, np.float32), np.zeros(3, np.float32)
+OPERAND_ORDER = {
+    "mul_swapped": lambda tf, x, w: tf.identity(tf.multiply(x, w)),
+    "add_swapped": lambda tf, x, w: tf.identity(tf.add(x, w)),
+    "squared_difference": lambda tf, x, w: tf.identity(tf.squared_difference(x, w)),
+    "equal_in_order": lambda tf, x, w: tf.identity(tf.equal(w, x)),
+    "under_four_nodes": lambda tf, x, w: tf.multiply(x, w),
+    "sub_not_commutative": lambda tf, x, w: tf.identity(tf.subtract(x, w)),
+    "maximum_not_commutative": lambda tf, x, w: tf.identity(tf.maximum(x, w)),
+    "second_output": lambda tf, x, w: tf.identity(tf.multiply(tf.split(tf.concat([x, x], 0), 2)[1], w)),
+    "logical_and": lambda tf, x, w: tf.identity(tf.logical_and(x > 0, w > 0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPERAND_ORDER))
+def test_commutative_operands_in_grapplers_order(name):
+    """x (fed [2]) and w (fed [3]): "w" sorts before "x"; "split:1" (a second output) before "w"."""
+    from tests._bad_input_sweep import kernel_text
+    from tests._op_oracle import error_of
+    fn = OPERAND_ORDER[name]
+
+    def build(tf):
+        return [fn(tf, tf.placeholder(tf.float32, [None], name="x"), tf.placeholder(tf.float32, [None], name="w"))]
+    feed = _feed({"x": A2, "w": B3})
+    want, got = error_of(oracle.tf1(), build, feed), error_of(graphcompat, build, feed)
+    assert type(got).__name__ == type(want).__name__ == "InvalidArgumentError", (got, want)
+    assert kernel_text(got.message) == kernel_text(want.message)

@@ -118,8 +118,8 @@ def test_decode_png_palette_bits_and_channel_conversion():
 
 def test_decode_invalid_data_is_invalid_argument():
     with tf.Session() as sess:
-        with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid PNG data, size 7"):
-            sess.run(tf.image.decode_png(b"\x89PNG\r\n\x1a"))
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Invalid PNG. Failed to initialize decoder."):
+            sess.run(tf.image.decode_png(b"\x89PNG\r\n\x1a\n"))
         with pytest.raises(tf.errors.InvalidArgumentError, match="Unknown image file format"):
             sess.run(tf.image.decode_image(b"not an image"))
     with pytest.raises(ValueError, match="channels"):
@@ -445,3 +445,82 @@ def test_resize_validating(case):
 @pytest.mark.parametrize("case, bad", bad_cases(VALIDATING))
 def test_resize_bad_inputs(case, bad):
     check_bad(case, bad)
+
+
+# TF's one decoder kernel sniffs the format and decodes what it finds, whichever op runs it; its texts for
+# data it cannot read come from the format's library (giflib's reader, libpng's header read).
+_SCREEN = b"GIF89a\x03\x00\x02\x00\x00\x00\x00"  # a 3x2 GIF's screen descriptor, no colour map
+
+
+def _animation(cut=None):
+    frames = [Image.fromarray(np.full((2, 3), k * 80, np.uint8)) for k in range(2)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    return buf.getvalue()[:cut]
+
+
+DECODE_INPUTS = {
+    "text": lambda: b"not an image",
+    "jpeg_magic_2": lambda: b"\xff\xd8garbage",
+    "jpeg_garbage": lambda: b"\xff\xd8\xffgarbage",
+    "empty": lambda: b"",
+    "png_7_bytes": lambda: _png(_rng_image(2, 3, 3), "RGB")[:7],
+    "png_header_cut": lambda: _png(_rng_image(2, 3, 3), "RGB")[:40],
+    "png_data_cut": lambda: _png(_rng_image(4, 5, 3), "RGB")[:-20],
+    "png": lambda: _png(_rng_image(2, 3, 3), "RGB"),
+    "gif_4_bytes": lambda: b"GIF8",
+    "gif_no_screen": lambda: b"GIF8nothing",
+    "gif_map_cut": lambda: b"GIF89a\x03\x00\x02\x00\x81\x00\x00abc",
+    "gif_no_image": lambda: _SCREEN + b";",
+    "gif_wrong_record": lambda: _SCREEN + b"x",
+    "gif_extension_cut": lambda: _SCREEN + b"!\xf9\x04abcd",
+    "gif_zero_width": lambda: _SCREEN + b",\x00\x00\x00\x00\x00\x00\x02\x00\x00\x02\x00;",
+    "gif": lambda: _encoded(_rng_image(2, 3, 1)[:, :, 0], "GIF", mode="L"),
+    "gif_animated": _animation,
+    "gif_second_frame_cut": lambda: _animation(-3),
+    "gif_first_frame_cut": lambda: _animation(40),
+    "bmp": lambda: _encoded(_rng_image(2, 3, 3), "BMP"),
+    "bmp_gray": lambda: _encoded(_rng_image(2, 3, 1)[:, :, 0], "BMP", mode="L"),
+    "bmp_rgba": lambda: _encoded(_rng_image(2, 3, 4), "BMP", mode="RGBA"),
+    "bmp_short": lambda: b"BMxx",
+    "bmp_size": lambda: _encoded(_rng_image(2, 3, 3), "BMP") + b"x",
+}
+DECODERS = {
+    "png": lambda tf_, x: tf_.image.decode_png(x),
+    "png4": lambda tf_, x: tf_.image.decode_png(x, channels=4),
+    "png16": lambda tf_, x: tf_.image.decode_png(x, dtype=tf_.uint16),
+    "jpeg": lambda tf_, x: tf_.image.decode_jpeg(x),
+    "gif": lambda tf_, x: tf_.image.decode_gif(x),
+    "bmp": lambda tf_, x: tf_.image.decode_bmp(x),
+    "bmp4": lambda tf_, x: tf_.image.decode_bmp(x, channels=4),
+    "image": lambda tf_, x: tf_.image.decode_image(x),
+    "image1": lambda tf_, x: tf_.image.decode_image(x, channels=1),
+    "image_float": lambda tf_, x: tf_.image.decode_image(x, dtype=tf_.float32, expand_animations=False),
+}
+
+
+def _decode_outcome(tf_, decoder, data):
+    from tests._bad_input_sweep import kernel_text
+    graph = tf_.Graph()
+    with graph.as_default():
+        contents = tf_.placeholder(tf_.string, [])
+        image = DECODERS[decoder](tf_, contents)
+        with tf_.Session() as sess:
+            try:
+                return sess.run(image, {contents: data})
+            except tf_.errors.OpError as err:
+                return type(err).__name__, kernel_text(err.message)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(DECODE_INPUTS))
+def test_decoders_sniff_the_format_as_tensorflow(name):
+    v1 = oracle.tf1()
+    data = DECODE_INPUTS[name]()
+    for decoder in DECODERS:
+        want, got = _decode_outcome(v1, decoder, data), _decode_outcome(tf, decoder, data)
+        if isinstance(want, tuple) or isinstance(got, tuple):
+            assert got == want, decoder
+        else:
+            assert (got.dtype, got.shape) == (want.dtype, want.shape), decoder
+            np.testing.assert_array_equal(got, want, err_msg=decoder)

@@ -80,3 +80,42 @@ def test_softmax_losses():
 def test_no_losses_error():
     with pytest.raises(ValueError, match="No losses found to add to the total loss."):
         tf.losses.get_total_loss()
+
+
+# TF 2.21's compute_weighted_loss: assert_broadcastable(weights, losses) before anything (a NoOp when the
+# static shapes decide), the weights cast before num_present (whose broadcast_weights checks them again),
+# and _safe_mean's DivNoNan named "value": TF's graph node for node where the shapes are static.
+GRAPH_CASES = {
+    "default_weights": lambda tf_: tf_.losses.mean_squared_error(tf_.constant(P), tf_.constant(L)),
+    "column_weights": lambda tf_: tf_.losses.mean_squared_error(tf_.constant(P), tf_.constant(L),
+                                                                weights=tf_.constant(W)),
+    "scalar_weight": lambda tf_: tf_.losses.sigmoid_cross_entropy(tf_.constant(L), tf_.constant(P), weights=2.0,
+                                                                  label_smoothing=0.1),
+    "mean": lambda tf_: tf_.losses.absolute_difference(tf_.constant(P), tf_.constant(L), weights=tf_.constant(W),
+                                                       reduction=tf_.losses.Reduction.MEAN),
+}
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", sorted(GRAPH_CASES))
+def test_weighted_loss_graph_is_tensorflows(name):
+    from tests import oracle
+    assert oracle.op_names(tf, GRAPH_CASES[name]) == oracle.op_names(oracle.tf1(), GRAPH_CASES[name])
+
+
+@pytest.mark.oracle
+def test_unbroadcastable_fed_weights_raise_tensorflows_assert():
+    from tests import oracle
+    from tests._op_oracle import error_of
+
+    def build(tf_):
+        return tf_.losses.mean_squared_error(tf_.constant(P), tf_.constant(L),
+                                             weights=tf_.placeholder(tf_.float32, [None, 1], name="w"))
+
+    def feed(tf_, graph):
+        return {graph.get_tensor_by_name("w:0"): np.ones((3, 1), np.float32)}
+    from tests._bad_input_sweep import kernel_text
+    want, got = error_of(oracle.tf1(), build, feed), error_of(tf, build, feed)
+    assert type(got).__name__ == type(want).__name__ == "InvalidArgumentError"
+    assert kernel_text(got.message) == kernel_text(want.message)
+    assert kernel_text(got.message).startswith("assertion failed: [weights can not be broadcast to values.]")

@@ -252,6 +252,9 @@ ORACLE = [
                                        tf.confusion_matrix([0, 1, 2], [0, 2, 2]),
                                        tf.confusion_matrix([0, 1, 2], [0, 2, 2], num_classes=4, weights=[1.0, 2.0, 3.0],
                                                            dtype=tf.float32)]),
+    # remove_squeezable_dimensions: a trailing 1 on the operand of higher rank goes
+    ("confusion_squeeze", lambda tf: [tf.confusion_matrix([[0], [1], [2]], [0, 2, 2]),
+                                      tf.confusion_matrix([0, 1, 1], [[2], [1], [0]], num_classes=3)]),
 ]
 
 

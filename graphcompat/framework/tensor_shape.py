@@ -25,15 +25,22 @@ class Dimension:
         if value is None:
             self._value = None
             return self
-        try:
-            ivalue = int(value.__index__()) if hasattr(value, "__index__") else int(value)
-        except (TypeError, ValueError, AttributeError):
-            raise TypeError(f"Dimension value must be integer or None or have an __index__ method, "
-                            f"got value '{value!r}' with type '{type(value)}'") from None
-        if isinstance(value, float) and value != ivalue:
-            raise TypeError(f"Dimension value must be integer or None, got {value!r}")
+        if isinstance(value, int):  # an int subclass (bool) is kept as it is, as TF keeps it
+            ivalue = value
+        else:
+            # TF takes only what has __index__: a float, a string or a numpy float is a TypeError, and an
+            # array's own __index__ error (a non-scalar) passes through
+            try:
+                index = value.__index__
+            except AttributeError:
+                raise TypeError(f"Dimension value must be integer or None or have an __index__ method, "
+                                f"got value '{value!r}' with type '{type(value)!r}'") from None
+            ivalue = int(index())
         if ivalue < 0:
             raise ValueError(f"Dimension {ivalue} must be >= 0")
+        if ivalue.__class__ is not int:
+            self._value = ivalue
+            return self
         dim = _KNOWN.get(ivalue)
         if dim is not None:
             return dim

@@ -2,9 +2,6 @@
 `compute_weighted_loss` (default `SUM_BY_NONZERO_WEIGHTS`) and added to the `LOSSES` collection."""
 from __future__ import annotations
 
-
-import numpy as np
-
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework.constant_op import convert_to_tensor
@@ -13,6 +10,7 @@ from graphcompat.nn import nn_impl as _impl
 from graphcompat.nn import nn_ops as _nn
 from graphcompat.ops import array_ops as _array
 from graphcompat.ops import math_ops as _math
+from graphcompat.ops.weights_broadcast_ops import assert_broadcastable, broadcast_weights
 
 LOSSES = _ops.GraphKeys.LOSSES
 
@@ -70,11 +68,10 @@ def get_total_loss(add_regularization_losses: bool = True, name: str = "total_lo
     return _math.add_n(losses, name=name)
 
 
-def _safe_mean(numerator, num_present):
-    # div_no_nan(numerator, num_present) named "value"
-    safe = _deps.where(_math.equal(num_present, 0.0), _array.ones_like(num_present), num_present)
-    return _deps.where(_math.equal(num_present, 0.0), _array.zeros_like(numerator), numerator / safe,
-                       name="value")
+def _safe_mean(losses, num_present):
+    """TF's _safe_mean: the sum, divided by num_present, 0 where that is 0 (DivNoNan named "value")."""
+    total_loss = _math.reduce_sum(losses)
+    return _math.divide_no_nan(total_loss, num_present, name="value")
 
 
 def _num_elements(losses):
@@ -88,26 +85,8 @@ def _num_present(losses, weights):
     with _ops.name_scope(None, "num_present", (losses, weights)) as scope:
         weights = _math.cast(weights, _dt.float32)
         present = _deps.where(_math.equal(weights, 0.0), _array.zeros_like(weights), _array.ones_like(weights))
-        present = present * _array.ones_like(losses)  # broadcast_weights
+        present = broadcast_weights(present, losses)
         return _math.reduce_sum(present, name=scope)
-
-
-def _check_broadcastable(weights, losses) -> None:
-    """TF's static `assert_broadcastable`: weights must be a scalar or have the losses' rank, each
-    dimension 1 or equal."""
-    weights = convert_to_tensor(weights)
-    w, l = weights.shape, losses.shape
-    if w.ndims is None or l.ndims is None or w.ndims == 0:
-        return
-    received = f"Received weights={weights}, values={losses}"
-    if w.ndims != l.ndims:
-        raise ValueError(f"weights can not be broadcast to values. values.rank={l.ndims}. weights.rank={w.ndims}. "
-                         f"values.shape={tuple(l.as_list())}. weights.shape={tuple(w.as_list())}. {received}")
-    for i, (a, b) in enumerate(zip(w.as_list(), l.as_list())):
-        if a is not None and b is not None and a != 1 and a != b:
-            raise ValueError(f"weights can not be broadcast to values. Mismatch at dim {i}. "
-                             f"values.shape={np.array(l.as_list())}, weights.shape={np.array(w.as_list())}. "
-                             f"{received}")
 
 
 def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=LOSSES,
@@ -115,25 +94,27 @@ def compute_weighted_loss(losses, weights=1.0, scope=None, loss_collection=LOSSE
     """`tf.losses.compute_weighted_loss`."""
     Reduction.validate(reduction)
     with _ops.name_scope(scope, "weighted_loss", (losses, weights)):
-        losses = convert_to_tensor(losses)
-        input_dtype = losses.dtype.base_dtype
-        _check_broadcastable(weights, losses)
-        losses = _math.cast(losses, _dt.float32)
-        weights_t = _math.cast(weights, _dt.float32)
-        weighted = _math.multiply(losses, weights_t)
-        if reduction == Reduction.NONE:
-            loss = weighted
-        else:
-            loss = _math.reduce_sum(weighted)
-            if reduction == Reduction.MEAN:
-                loss = _safe_mean(loss, _math.reduce_sum(_array.ones_like(losses) * weights_t))
-            elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
-                loss = _safe_mean(loss, _num_present(losses, weights))
-            elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
-                loss = _safe_mean(loss, _num_elements(losses))
-        loss = _math.cast(loss, input_dtype)
-        add_loss(loss, loss_collection)
-        return loss
+        # TF checks that the weights broadcast before it computes anything: a NoOp when the static
+        # shapes decide, else an Assert on the run-time shapes (the error TF raises for a fed batch)
+        with _ops.control_dependencies((assert_broadcastable(weights, losses),)):
+            losses = convert_to_tensor(losses)
+            input_dtype = losses.dtype.base_dtype
+            losses = _math.cast(losses, _dt.float32)
+            weights_t = _math.cast(weights, _dt.float32)
+            weighted = _math.multiply(losses, weights_t)
+            if reduction == Reduction.NONE:
+                loss = weighted
+            else:
+                loss = _math.reduce_sum(weighted)
+                if reduction == Reduction.MEAN:
+                    loss = _safe_mean(loss, _math.reduce_sum(_array.ones_like(losses) * weights_t))
+                elif reduction == Reduction.SUM_BY_NONZERO_WEIGHTS:
+                    loss = _safe_mean(loss, _num_present(losses, weights_t))
+                elif reduction == Reduction.SUM_OVER_BATCH_SIZE:
+                    loss = _safe_mean(loss, _num_elements(losses))
+            loss = _math.cast(loss, input_dtype)
+            add_loss(loss, loss_collection)
+            return loss
 
 
 def _require(value, name: str):

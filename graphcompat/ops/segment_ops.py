@@ -465,6 +465,35 @@ def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=_dt.int32,
                         name="DenseBincount")
 
 
+def remove_squeezable_dimensions(labels, predictions, expected_rank_diff: int = 0, name: Optional[str] = None):
+    """TF's confusion_matrix.remove_squeezable_dimensions: squeeze the last dimension (of size 1) of the
+    operand whose rank exceeds the expected difference by one; static ranks decide at build time, else a
+    cond on the run-time ranks."""
+    from graphcompat.ops.control_flow_ops import cond
+    with _ops.name_scope(name, "remove_squeezable_dimensions", [labels, predictions]):
+        predictions = convert_to_tensor(predictions)
+        labels = convert_to_tensor(labels)
+        p_shape, l_shape = predictions.shape, labels.shape
+        p_rank, l_rank = p_shape.ndims, l_shape.ndims
+        if l_rank is not None and p_rank is not None:
+            diff = p_rank - l_rank
+            if diff == expected_rank_diff + 1 and p_shape.dims[-1].is_compatible_with(1):
+                predictions = _array.squeeze(predictions, [-1])
+            elif diff == expected_rank_diff - 1 and l_shape.dims[-1].is_compatible_with(1):
+                labels = _array.squeeze(labels, [-1])
+            return labels, predictions
+        rank_diff = _array.rank(predictions) - _array.rank(labels)
+        if p_rank is None or p_shape.dims[-1].is_compatible_with(1):
+            squeezable = predictions
+            predictions = cond(_math.equal(expected_rank_diff + 1, rank_diff),
+                               lambda: _array.squeeze(squeezable, [-1]), lambda: squeezable)
+        if l_rank is None or l_shape.dims[-1].is_compatible_with(1):
+            squeezable_labels = labels
+            labels = cond(_math.equal(expected_rank_diff - 1, rank_diff),
+                          lambda: _array.squeeze(squeezable_labels, [-1]), lambda: squeezable_labels)
+        return labels, predictions
+
+
 def confusion_matrix(labels, predictions, num_classes=None, dtype=_dt.int32, name: Optional[str] = None,
                      weights=None) -> _ops.Tensor:
     """`tf.confusion_matrix`: [num_classes, num_classes] counts of (label, prediction) pairs (ScatterNd)."""
@@ -472,8 +501,11 @@ def confusion_matrix(labels, predictions, num_classes=None, dtype=_dt.int32, nam
     from graphcompat.ops.control_ops import with_dependencies
     from graphcompat.ops.indexing_ops import scatter_nd
     with _ops.name_scope(name, "confusion_matrix", (predictions, labels, num_classes, weights)) as name:
-        labels = _math.cast(convert_to_tensor(labels, name="labels"), _dt.int64)
-        predictions = _math.cast(convert_to_tensor(predictions, name="predictions"), _dt.int64)
+        labels, predictions = remove_squeezable_dimensions(convert_to_tensor(labels, name="labels"),
+                                                           convert_to_tensor(predictions, name="predictions"))
+        # TF casts predictions first: the Cast ops' names (and the asserts' messages naming them) follow
+        predictions = _math.cast(predictions, _dt.int64)
+        labels = _math.cast(labels, _dt.int64)
         labels = with_dependencies([check_ops.assert_non_negative(labels, message="`labels` contains negative "
                                                                                   "values")], labels)
         predictions = with_dependencies([check_ops.assert_non_negative(
@@ -481,7 +513,7 @@ def confusion_matrix(labels, predictions, num_classes=None, dtype=_dt.int32, nam
         if num_classes is None:
             num_classes = _math.maximum(_math.reduce_max(predictions), _math.reduce_max(labels)) + 1
         else:
-            num_classes_int64 = _math.cast(convert_to_tensor(num_classes), _dt.int64)
+            num_classes_int64 = _math.cast(num_classes, _dt.int64)
             labels = with_dependencies([check_ops.assert_less(labels, num_classes_int64,
                                                               message="`labels` out of bound")], labels)
             predictions = with_dependencies([check_ops.assert_less(

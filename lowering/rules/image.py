@@ -106,71 +106,283 @@ def _contents(value) -> bytes:
     return value if isinstance(value, bytes) else bytes(value)
 
 
-@lowers("DecodePng", context=True, host=True)
-def decode_png(ctx, op, contents):
-    data = _contents(contents)
-    try:
-        return decode_png_bytes(data, op.attrs["channels"], np.dtype(op.attrs["dtype"].as_numpy_dtype))
-    except (ValueError, zlib.error, struct.error, KeyError, IndexError):
-        ctx.check(False, errors.InvalidArgumentError, f"Invalid PNG data, size {len(data)}", op)
+# ------------------------------------------------------------------------------------------------
+# TF's one decoder kernel (DecodeImageV2Op, decode_image_op.cc) behind DecodePng, DecodeJpeg, DecodeGif,
+# DecodeBmp and DecodeImage: it sniffs the format from the first bytes and decodes whatever it finds, so
+# decode_png of a JPEG decodes it and decode_png of text is "Unknown image file format", not a PNG error.
+# ------------------------------------------------------------------------------------------------
+_UNKNOWN_FORMAT = "Unknown image file format. One of JPEG, JPEG XL, PNG, GIF, BMP, WebP required."
+_JPEG_FAILED = "jpeg::Uncompress failed. Invalid JPEG data or crop window."
+_SYMBOLS = {"DecodePng": "tf.io.decode_png", "DecodeJpeg": "tf.io.decode_jpeg", "DecodeGif": "tf.io.decode_gif",
+            "DecodeBmp": "tf.io.decode_bmp", "DecodeImage": "tf.io.decode_image"}
 
 
-@lowers("DecodeJpeg", context=True, host=True)
-def decode_jpeg(ctx, op, contents):
-    data = _contents(contents)
-    if not data.startswith(b"\xff\xd8\xff"):
-        ctx.check(False, errors.InvalidArgumentError, "Invalid JPEG data or crop window.", op)
-    try:
-        return _pillow_decode(data, op.attrs["channels"], "tf.image.decode_jpeg")
-    except NotImplementedError:
-        raise
-    except Exception:
-        ctx.check(False, errors.InvalidArgumentError, "Invalid JPEG data or crop window.", op)
-
-
-@lowers("DecodeImage", context=True, host=True)
-def decode_image(ctx, op, contents):
-    data = _contents(contents)
-    channels = op.attrs["channels"]
+def image_format(data: bytes) -> str:
+    """ClassifyFileFormat: the format TF's kernel picks from the magic bytes ("" when none matches)."""
+    if data.startswith(b"\xff\xd8\xff"):  # the 4th JPEG byte varies (e0, e1, ...)
+        return "JPEG"
     if data.startswith(_PNG_SIGNATURE):
-        try:
-            return decode_png_bytes(data, channels, np.uint8)
-        except (ValueError, zlib.error, struct.error, KeyError, IndexError):
-            ctx.check(False, errors.InvalidArgumentError, f"Invalid PNG data, size {len(data)}", op)
-    if data.startswith(b"\xff\xd8\xff") or data.startswith(b"BM") or data[:4] == b"GIF8":
-        try:
-            image = _pillow_decode(data, channels, "tf.image.decode_image")
-        except NotImplementedError:
-            raise
-        except Exception:
-            ctx.check(False, errors.InvalidArgumentError, "Invalid image data.", op)
-        if data[:4] == b"GIF8" and op.attrs.get("expand_animations", True):
-            return image[None]
-        return image
-    ctx.check(False, errors.InvalidArgumentError,
-              "Unknown image file format. One of JPEG, PNG, GIF, BMP required.", op)
+        return "PNG"
+    if data.startswith(b"GIF8"):
+        return "GIF"
+    if data.startswith(b"BM"):
+        return "BMP"
+    if data.startswith(b"RIFF") and len(data) > 12 and data[8:12] == b"WEBP":
+        return "WebP"
+    if data.startswith(b"\xff\x0a") or data.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
+        return "JPEG XL"
+    return ""
 
 
-@lowers("DecodeGif", context=True, host=True)
-def decode_gif(ctx, op, contents):
-    data = _contents(contents)
-    if data[:4] != b"GIF8":
-        ctx.check(False, errors.InvalidArgumentError, "Invalid GIF data (size {}), invalid gif header".format(
-            len(data)), op)
+def scalar_contents(value, message) -> bytes:
+    """The kernel's scalar `contents` (message: the shape's text -> TF's error text)."""
+    if np.ndim(value) != 0:
+        raise invalid(message(shape_str(np.shape(value))))
+    return _contents(value)
+
+
+def _png_header_ok(data: bytes) -> bool:
+    """What libpng's png_read_info (TF's png::CommonInitDecode) reads before any pixel: whole chunks up to
+    the first IDAT, IHDR first and valid, critical chunks' CRCs right, a palette before a palette image's
+    data. A file that fails here is TF's "Failed to initialize decoder"; one that fails later is
+    "Invalid PNG data"."""
+    pos, header, palette = len(_PNG_SIGNATURE), None, False
+    while True:
+        if pos + 8 > len(data):
+            return False
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        if kind == b"IDAT" and header is not None:
+            # read_info stops at the first IDAT's header: its data is the decode's
+            return header != 3 or palette
+        if length > 0x7FFFFFFF or pos + 12 + length > len(data):
+            return False
+        body = data[pos + 8:pos + 8 + length]
+        critical = kind[:1].isupper()
+        if critical and struct.unpack_from(">I", data, pos + 8 + length)[0] != zlib.crc32(kind + body):
+            return False
+        if header is None:
+            if kind != b"IHDR" or length != 13:
+                return False
+            width, height, depth, color, compression, filtering, interlace = struct.unpack(">IIBBBBB", body)
+            depths = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+            if (not 0 < width < 2 ** 31 or not 0 < height < 2 ** 31 or depth not in depths.get(color, ())
+                    or compression or filtering or interlace > 1):
+                return False
+            header = color
+        elif kind == b"PLTE":
+            palette = True
+        elif kind == b"IEND":
+            return False
+        pos += 12 + length
+
+
+def _gif_structure(data: bytes) -> tuple:
+    """giflib's DGifOpen and DGifSlurp over TF's reader (a read past the end reads nothing): (stage, giflib's
+    error text, frames read whole before it), stage "" when every record is whole. TF keeps the frames read
+    before a broken record (a frame whose data breaks off is dropped) and fails only when none is left."""
+    read_failed = "Failed to read from given file"
+    if len(data) < 6:
+        return "open", read_failed, 0
+    pos = 13  # the screen descriptor: size, flags, background, aspect; then the global colour map
+    if len(data) >= pos and data[10] & 0x80:
+        pos += 3 * (1 << ((data[10] & 7) + 1))
+    if len(data) < pos:
+        return "open", "No screen descriptor detected", 0
+    frames = 0
+    while True:
+        if pos >= len(data):
+            return "slurp", read_failed, frames
+        record, pos = data[pos], pos + 1
+        if record == 0x3B:  # ';' trailer
+            return ("slurp", "No Image Descriptor detected", 0) if frames == 0 else ("", "", frames)
+        if record == 0x21:  # '!' extension: a code, then sub-blocks up to an empty one
+            pos += 1
+        elif record == 0x2C:  # ',' image: descriptor, local colour map, LZW code size, data sub-blocks
+            if pos + 9 > len(data):
+                return "slurp", read_failed, frames
+            width, height = struct.unpack_from("<HH", data, pos + 4)
+            flags = data[pos + 8]
+            pos += 9 + (3 * (1 << ((flags & 7) + 1)) if flags & 0x80 else 0)
+            if pos + 1 > len(data) or data[pos] > 8:
+                return "slurp", read_failed, frames
+            if width == 0 or height == 0:
+                return "slurp", "Unknown error", frames  # giflib sets no error code; TF's text for none
+            pos += 1
+        else:
+            return "slurp", "Wrong record type detected", frames
+        while True:  # sub-blocks: a length byte and that many bytes, up to an empty one
+            if pos >= len(data) or pos + 1 + data[pos] > len(data):
+                return "slurp", read_failed, frames
+            size, pos = data[pos], pos + 1 + data[pos]
+            if size == 0:
+                break
+        frames += record == 0x2C
+
+
+def _bmp_decode(data: bytes, channels: int) -> np.ndarray:
+    """TF's own BMP reader: the header's size, width, height and bits per pixel, rows of B, G, R(, A) bytes
+    padded to 4 bytes, bottom-up unless the height is negative; no palette, no compression."""
+    if len(data) < 32:
+        raise invalid("Incomplete bmp content, requires at least 32 bytes to find the header size, width, "
+                      f"height, and bpp, got {len(data)} bytes")
+    header_size, = struct.unpack_from("<i", data, 10)
+    width, height = struct.unpack_from("<ii", data, 18)
+    bpp, = struct.unpack_from("<h", data, 28)
+    img_channels = int(bpp / 8)  # C++ integer division truncates toward zero
+    if img_channels not in (1, 3, 4):
+        raise invalid(f"Number of channels inherent in the image must be 1, 3 or 4, was {img_channels}")
+    if width <= 0:
+        raise invalid("Width must be positive")
+    if height == 0:
+        raise invalid("Height must be nonzero")
+    if header_size < 0:
+        raise invalid("header size must be nonnegative")
+    if width * abs(height) >= (2 ** 31 - 1) // 8:
+        raise invalid("Total possible pixel bytes must be less than 2^30")
+    rows, row_size = abs(height), (img_channels * width + 3) // 4 * 4
+    diff = len(data) - header_size - row_size * rows
+    if diff != 0:
+        raise invalid(f"Input size should match (header_size + row_size * abs_height) but they differ by {diff}")
+    pixels = np.frombuffer(data, np.uint8, row_size * rows, header_size).reshape(rows, row_size)
+    pixels = pixels[:, :width * img_channels].reshape(rows, width, img_channels)
+    if height > 0:
+        pixels = pixels[::-1]
+    out_channels = channels or img_channels
+    if img_channels == 1:
+        base = np.repeat(pixels, 3, axis=2) if out_channels >= 3 else pixels
+    else:
+        base = pixels[:, :, 2::-1]
+    if out_channels == 4:
+        alpha = pixels[:, :, 3:4] if img_channels == 4 else np.full((rows, width, 1), 255, np.uint8)
+        base = np.concatenate([base, alpha], axis=2)
+    return np.ascontiguousarray(base)
+
+
+def _gif_frames(data: bytes, whole: int, symbol: str) -> np.ndarray:
+    """The first `whole` frames, [frames, h, w, 3] uint8 (Pillow's decode of each frame onto the screen)."""
     try:
         from PIL import Image, ImageSequence
     except ImportError:
-        raise NotImplementedError("tf.image.decode_gif needs Pillow, which is not installed") from None
-    img = Image.open(io.BytesIO(data))
-    return np.stack([np.asarray(frame.convert("RGB"), np.uint8) for frame in ImageSequence.Iterator(img)])
+        raise NotImplementedError(f"{symbol} of GIF data needs Pillow, which is not installed") from None
+    frames = []
+    try:
+        for frame in ImageSequence.Iterator(Image.open(io.BytesIO(data))):
+            if len(frames) == whole:
+                break
+            frames.append(np.asarray(frame.convert("RGB"), np.uint8))
+    except Exception:  # noqa: BLE001  (a frame Pillow cannot read: checked against giflib's count below)
+        pass
+    if len(frames) != whole:
+        raise NotImplementedError(f"{symbol} of a GIF whose LZW data giflib reads differently from Pillow (TF "
+                                  "keeps the frames giflib decodes) is not implemented by graphcompat")
+    return np.stack(frames)
 
 
-@lowers("DecodeBmp", context=True, host=True)
+def _from_uint8(image: np.ndarray, dtype) -> np.ndarray:
+    """The kernel's conversion of an 8-bit decode (JPEG, GIF, BMP) to DecodeImage's dtype."""
+    if dtype == np.uint16:
+        return image.astype(np.uint16) * np.uint16(256)
+    if dtype == np.float32:
+        return image.astype(np.float32) * np.float32(1.0 / 255)
+    return image
+
+
+def decode_image_v2(op, contents) -> np.ndarray:
+    """DecodeImageV2Op::Compute for the op types that share it (DecodeAndCropJpeg has its own rule)."""
+    op_type = op.type
+    channels = int(op.attrs.get("channels", 3)) if op_type != "DecodeGif" else 3
+    dtype = np.dtype(op.attrs["dtype"].as_numpy_dtype) if "dtype" in op.attrs else np.dtype(np.uint8)
+    expand = bool(op.attrs.get("expand_animations", True))
+    symbol = _SYMBOLS[op_type]
+    if channels not in (0, 1, 3, 4):
+        raise invalid(f"`channels` must be 0, 1, 3 or 4 but got {channels}")
+    data = scalar_contents(contents, lambda s: f"`contents` must be scalar but got shape{s}")
+    if not data:
+        raise invalid("Input is empty.")
+    kind = image_format(data)
+    if not kind:
+        raise invalid(_UNKNOWN_FORMAT)
+    if kind in ("WebP", "JPEG XL"):
+        raise NotImplementedError(f"{symbol} of {kind} data (TF's libwebp / libjxl decoders) is not implemented "
+                                  "by graphcompat")
+    if kind == "JPEG":
+        if channels == 4:
+            raise invalid("JPEG does not support 4 channels")
+        if op_type == "DecodeBmp":
+            raise invalid("Trying to decode JPEG format using DecodeBmp op. Use `decode_jpeg` or `decode_image` "
+                          "instead.")
+        try:
+            image = _pillow_decode(data, channels, symbol)
+        except NotImplementedError:
+            raise
+        except Exception:  # noqa: BLE001  (a corrupt or truncated stream: TF's one message for both)
+            raise invalid(_JPEG_FAILED) from None
+        image = _from_uint8(image, dtype)
+        return image[None] if op_type == "DecodeGif" else image
+    if kind == "PNG":
+        if not _png_header_ok(data):
+            raise invalid("Invalid PNG. Failed to initialize decoder.")
+        if op_type == "DecodeBmp":
+            raise invalid("Trying to decode PNG format using DecodeBmp op. Use `decode_png` or `decode_image` "
+                          "instead.")
+        wide = dtype != np.uint8  # uint16 and float decode 16 bits per sample
+        try:
+            image = decode_png_bytes(data, channels, np.dtype(np.uint16) if wide else np.dtype(np.uint8))
+        except (ValueError, zlib.error, struct.error, KeyError, IndexError):
+            raise invalid(f"Invalid PNG data, size {len(data)}") from None
+        if dtype == np.float32:
+            image = image.astype(np.float32) * np.float32(1.0 / 65535)
+        return image[None] if op_type == "DecodeGif" else image
+    if kind == "GIF":
+        if channels not in (0, 3):
+            raise invalid(f"channels must be 0 or 3 for GIF, got {channels}")
+        if op_type == "DecodeBmp":
+            raise invalid("Trying to decode GIF format using DecodeBmp op. Use `decode_gif` or `decode_image` "
+                          "instead.")
+        stage, reason, whole = _gif_structure(data)
+        if stage and whole == 0:
+            raise invalid(f"Invalid GIF data (size {len(data)}), failed to {stage} gif file: {reason}")
+        frames = _gif_frames(data, whole, symbol)
+        if op_type in ("DecodePng", "DecodeJpeg"):
+            if len(frames) != 1:
+                raise invalid(f"Got {len(frames)} frames, but animated gifs can only be decoded by "
+                              "tf.io.decode_gif or tf.io.decode_image")
+            frames = frames[0]
+        elif op_type == "DecodeImage" and not expand:
+            frames = frames[0]
+        return _from_uint8(frames, dtype)
+    # BMP
+    if channels == 1:
+        raise invalid(f"`channels` must be 0, 3 or 4 for BMP, but got {channels}")
+    if op_type not in ("DecodeBmp", "DecodeImage"):
+        raise invalid("Trying to decode BMP format using a wrong op. Use `decode_bmp` or `decode_image` instead. "
+                      f"Op used: {op_type}")
+    return _from_uint8(_bmp_decode(data, channels), dtype)
+
+
+@lowers("DecodePng", host=True, context=True)
+def decode_png(ctx, op, contents):
+    return decode_image_v2(op, contents)
+
+
+@lowers("DecodeJpeg", host=True, context=True)
+def decode_jpeg(ctx, op, contents):
+    return decode_image_v2(op, contents)
+
+
+@lowers("DecodeImage", host=True, context=True)
+def decode_image(ctx, op, contents):
+    return decode_image_v2(op, contents)
+
+
+@lowers("DecodeGif", host=True, context=True)
+def decode_gif(ctx, op, contents):
+    return decode_image_v2(op, contents)
+
+
+@lowers("DecodeBmp", host=True, context=True)
 def decode_bmp(ctx, op, contents):
-    data = _contents(contents)
-    if not data.startswith(b"BM"):
-        ctx.check(False, errors.InvalidArgumentError, "Invalid BMP data", op)
-    return _pillow_decode(data, op.attrs["channels"], "tf.image.decode_bmp")
+    return decode_image_v2(op, contents)
 
 
 def encode_png_bytes(image: np.ndarray, compression: int = -1) -> bytes:

@@ -16,38 +16,14 @@ import numpy as np
 from graphcompat.framework import errors
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
-from lowering.rules.image import _contents, _pillow_decode
+from lowering.rules.image import _pillow_decode, image_format, scalar_contents
 
-_JPEG_MAGIC = b"\xff\xd8\xff"
 _UNCOMPRESS_FAILED = "jpeg::Uncompress failed. Invalid JPEG data or crop window."
-
-
-def _image_format(data: bytes) -> str:
-    """The format TF's DecodeImageV2 kernel sniffs from the first bytes."""
-    if data.startswith(_JPEG_MAGIC):
-        return "JPEG"
-    if data.startswith(b"\x89PN"):
-        return "PNG"
-    if data.startswith(b"GIF8"):
-        return "GIF"
-    if data.startswith(b"BM"):
-        return "BMP"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WebP"
-    if data.startswith(b"\xff\x0a") or data.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n"):
-        return "JPEG XL"
-    return ""
-
-
-def _scalar_bytes(value, message) -> bytes:
-    if np.ndim(value) != 0:
-        raise invalid(message(shape_str(np.shape(value))))
-    return _contents(value)
 
 
 @lowers("ExtractJpegShape", host=True)
 def extract_jpeg_shape(contents, *, output_type, **_):
-    data = _scalar_bytes(contents, lambda s: f"contents must be scalar, got shape {s}")
+    data = scalar_contents(contents, lambda s: f"contents must be scalar, got shape {s}")
     try:
         from PIL import Image
     except ImportError:
@@ -72,8 +48,8 @@ def decode_and_crop_jpeg(ctx, op, contents, crop_window):
         raise invalid(f"`channels` must be 0, 1, 3 or 4 but got {channels}")
     if ratio not in (1, 2, 4, 8):
         raise invalid(f"ratio must be 1, 2, 4, or 8, got {ratio}")
-    data = _scalar_bytes(contents, lambda s: f"`contents` must be scalar but got shape{s}")
-    kind = _image_format(data)
+    data = scalar_contents(contents, lambda s: f"`contents` must be scalar but got shape{s}")
+    kind = image_format(data)
     if not kind:
         raise invalid("Unknown image file format. One of JPEG, JPEG XL, PNG, GIF, BMP, WebP required.")
     if kind != "JPEG":

@@ -14,7 +14,7 @@ from jax import lax
 
 from graphcompat.framework import dtypes, errors
 from lowering import grappler
-from lowering.interpreter import require
+from lowering.interpreter import current_op, require
 from lowering.registry import lowers
 from lowering.rules.checks import axis_in_range, invalid, require_in_range, shape_str
 
@@ -24,7 +24,11 @@ def _shape_text(x) -> str:
 
 
 def broadcast_error(x, y):
-    """TF's run-time error for operands whose (fed) shapes do not broadcast."""
+    """TF's run-time error for operands whose (fed) shapes do not broadcast, naming them in the order of
+    TF's optimized graph (grappler sorts a commutative op's inputs by name: lowering/grappler.py)."""
+    op = current_op()
+    if op is not None and grappler.swaps_operands(op):
+        x, y = y, x
     return errors.InvalidArgumentError(None, None, f"Incompatible shapes: {_shape_text(x)} vs. {_shape_text(y)}")
 
 

@@ -372,6 +372,120 @@ def _encode_json_message(message, pairs: _Pairs) -> bytes:
     return b"".join(out)
 
 
+# The field names of tf.train.Example by depth (both spellings protobuf's JSON parser takes); depth 3 is
+# the feature map's keys, any name.
+_EXAMPLE_FIELDS = ({"features"}, {"feature"}, None,
+                   {"bytesList", "bytes_list", "floatList", "float_list", "int64List", "int64_list"}, {"value"})
+
+
+class _Stop(Exception):
+    """Where the walk of _protobuf_json_reason ends: `reason` is protobuf's text, or None."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _valid_json_scalar(kind: str, token: str, quoted: bool) -> bool:
+    """Whether protobuf takes `token` as an element of the `kind` list (else it reports it where it is)."""
+    kind = kind.replace("_list", "List")
+    if kind == "bytesList":
+        return quoted and re.fullmatch(r"[A-Za-z0-9+/_-]*={0,2}", token) is not None and len(token) % 4 != 1
+    if kind == "int64List":
+        return re.fullmatch(r"-?[0-9]{1,18}", token) is not None
+    if kind == "floatList":
+        if quoted and token in ("NaN", "Infinity", "-Infinity"):
+            return True
+        return (not quoted and re.fullmatch(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?", token) is not None
+                and abs(float(token)) <= 3.4028234663852886e38)
+    return False
+
+
+def _protobuf_json_reason(text: str):
+    """protobuf C++'s JSON parser's reason (TF's DecodeJSONExample) for the failures it words without a
+    position, whose text is fixed: input that ends inside the object ("unexpected EOF") and characters
+    after it. None for every other failure: protobuf reports those with a position in a text whose spacing
+    it randomizes, and the caller keeps Python's reason. The walk follows protobuf's lexer (quotes " and ',
+    bare words, trailing commas) and stops without a verdict at a field name Example does not have, which
+    protobuf reports before reaching the end."""
+    n, pos = len(text), [0]
+
+    def skip():
+        while pos[0] < n and text[pos[0]] in " \t\r\n":
+            pos[0] += 1
+        if pos[0] >= n:
+            raise _Stop("unexpected EOF")
+        return text[pos[0]]
+
+    def word():
+        start = pos[0]
+        while pos[0] < n and (text[pos[0]].isalnum() or text[pos[0]] in "_+-."):
+            pos[0] += 1
+        if pos[0] >= n and not re.fullmatch(r"null|true|false|-?[0-9][0-9.eE+-]*", text[start:]):
+            raise _Stop("unexpected EOF")  # a literal or bare key the end cuts off (a number is whole)
+        if pos[0] == start:
+            raise _Stop(None)
+        return text[start:pos[0]]
+
+    def string(quote):
+        out, pos[0] = [], pos[0] + 1
+        while pos[0] < n and text[pos[0]] != quote:
+            out.append(text[pos[0]])
+            pos[0] += 2 if text[pos[0]] == "\\" else 1
+        if pos[0] >= n:
+            raise _Stop("unexpected EOF")
+        pos[0] += 1
+        return "".join(out)
+
+    def value(depth, kind=""):
+        # Example's shape: objects down to depth 4, the value list at 5, its scalars at 6, null for any
+        # field; protobuf reports a value of the wrong kind where it meets it
+        c = skip()
+        if c in "{[":
+            if c != ("{" if depth < 5 else "[" if depth == 5 else ""):
+                raise _Stop(None)
+            pos[0] += 1
+            while True:
+                if skip() in "}]":
+                    if text[pos[0]] != chr(ord(c) + 2):  # "{" + 2 is "}", "[" + 2 is "]"
+                        raise _Stop(None)
+                    pos[0] += 1
+                    return
+                if c == "{":
+                    quote = text[pos[0]]
+                    key = string(quote) if quote in "\"'" else word()
+                    fields = _EXAMPLE_FIELDS[depth] if depth < len(_EXAMPLE_FIELDS) else set()
+                    if fields is not None and key not in fields:
+                        raise _Stop(None)
+                    if skip() != ":":
+                        raise _Stop(None)
+                    pos[0] += 1
+                value(depth + 1, key if depth == 3 else kind)
+                if pos[0] >= n:  # after a whole value protobuf words the end as a missing ','
+                    raise _Stop(None)
+                if skip() == ",":
+                    pos[0] += 1
+                elif text[pos[0]] != chr(ord(c) + 2):
+                    raise _Stop(None)
+        elif c in "\"'":
+            if depth < 6 or not _valid_json_scalar(kind, string(c), quoted=True):
+                raise _Stop(None)
+        else:
+            token = word()
+            if token != "null" and (depth < 6 or not _valid_json_scalar(kind, token, quoted=False)):
+                raise _Stop(None)
+
+    try:
+        if skip() != "{":
+            return None
+        value(0)
+    except _Stop as stop:
+        return stop.reason
+    while pos[0] < n and text[pos[0]] in " \t\r\n":
+        pos[0] += 1
+    return "extraneous characters after end of JSON object" if pos[0] < n else None
+
+
 def json_example_to_binary(text: bytes) -> bytes:
     """One JSON-encoded tf.train.Example -> its serialized bytes; ValueError with the parser's reason."""
     import json
@@ -384,7 +498,8 @@ def json_example_to_binary(text: bytes) -> bytes:
         message = json_format.Parse(decoded, Example())
         pairs = json.loads(decoded, object_pairs_hook=_Pairs)
     except (UnicodeDecodeError, json_format.ParseError, ValueError) as e:
-        raise ValueError(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+        reason = _protobuf_json_reason(decoded) if isinstance(e, (json_format.ParseError, ValueError)) else None
+        raise ValueError(reason or (str(e).splitlines()[0] if str(e) else type(e).__name__)) from None
     return _encode_json_message(message, pairs)     # ValueError: _check_json_scalars
 
 
