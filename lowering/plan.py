@@ -288,7 +288,8 @@ def _host_inputs(ops: list, fetch_tensors: Sequence, target_ops: Sequence, fed: 
         skip = set(input_ops)
         return input_ops, [op for op in prune(fetch_tensors, target_ops, fed | produced) if op not in skip]
     input_ops, rest = split(True)
-    if any(heads.values()) and (all(op.type == "Const" for op in rest) or _needs_host(rest, fetch_tensors)):
+    if any(v for k, v in heads.items() if not isinstance(k, tuple)) \
+            and (all(op.type == "Const" for op in rest) or _needs_host(rest, fetch_tensors)):
         input_ops, rest = split(False)  # nothing to compile, or the step is a host plan anyway: as before
     return input_ops, rest
 
@@ -311,14 +312,54 @@ def _host_head(op, fed: set, heads: dict) -> bool:
         return known
     heads[op] = False  # (while it is being decided)
     rule = get_rule(op.type)
-    if rule.context or get_op_def(op.type).stateful or not runs_on_host(rule, op) or op._control_inputs:
+    if rule.context or get_op_def(op.type).stateful or not runs_on_host(rule, op) or op._control_inputs \
+            or _value_sized(op):
         return False
-    for t in op._inputs:
-        if t not in fed and t.op.type != "Const" and not _host_head(t.op, fed, heads) \
-                and not _is_host_input(t.op, fed):
-            return False
+    if not all(_of_feeds(t, fed, heads) or _is_host_input(t.op, fed) for t in op._inputs):
+        return False
     heads[op] = True
     return True
+
+
+# Host ops whose outputs' sizes depend on the values they read (tf.where's indices, unique values, a split's
+# tokens, an Example's variable-length features): fed to a compiled step, every new size would be a new
+# XLA compile, so they stay inside the step (a host tail, op by op), where any size costs nothing extra.
+_VALUE_SIZED = frozenset({"Where", "Unique", "UniqueV2", "UniqueWithCounts", "UniqueWithCountsV2",
+                          "DynamicPartition", "ListDiff", "StringSplit", "StringSplitV2", "StringNGrams",
+                          "UnicodeDecode", "UnicodeDecodeWithOffsets", "SparseFillEmptyRows"})
+
+
+def _value_sized(op) -> bool:
+    if op.type in _VALUE_SIZED:
+        return True
+    attrs = op.attrs  # parsed Examples: sparse (VarLen) and ragged features have value-dependent sizes
+    return any(attrs.get(name) for name in ("Nsparse", "num_sparse", "ragged_value_types", "Ncontext_sparse",
+                                             "Nfeature_list_sparse", "context_ragged_value_types",
+                                             "feature_list_ragged_value_types", "Nfeature_list_dense")) \
+        or op.type.startswith("ParseSequenceExample") or op.type == "ParseSingleSequenceExample"
+
+
+def _of_feeds(t, fed: set, heads: dict) -> bool:
+    """Whether `t` is computed from feeds and constants alone by pure ops (the reshaped mask that
+    tf.boolean_mask's Where reads, a sequence_mask of fed lengths): a host head's input the host computes
+    too (op by op, before the step; the step may compute it again). Memoized in `heads` as (t,)."""
+    if t in fed or t.op.type == "Const":
+        return True
+    key = (t.op,)
+    known = heads.get(key)
+    if known is not None:
+        return known
+    heads[key] = False
+    op = t.op
+    rule = get_rule(op.type)
+    if runs_on_host(rule, op):
+        ok = _host_head(op, fed, heads)
+    else:
+        ok = not (rule.context or get_op_def(op.type).stateful or op._control_inputs or not op._inputs
+                  or op.type.startswith(("Random", "Multinomial", "TruncatedNormal"))) \
+            and all(_of_feeds(i, fed, heads) for i in op._inputs)
+    heads[key] = ok
+    return ok
 
 
 def _is_host_input(op, fed: set) -> bool:
