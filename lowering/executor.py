@@ -435,6 +435,8 @@ def _is_array_tree(value) -> bool:
 # computes the padding too (1.5–1.7x an exact step for an MLP). Shapes seen fewer times (the varying
 # lengths of an NLP batch stream, inference requests) stay on the one padded executable.
 HOT_SHAPE_RUNS = 4
+# An exact-shape step whose host inputs brought this many different shapes runs op by op from then on.
+HOST_INPUT_SHAPES = 8
 
 _compile_pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
 
@@ -659,6 +661,10 @@ class PlanRunner:
                 return padding.cut_fetches(self.pad, fetched, sizes)
             if not plan.input_steps and not plan.host_only_feeds and plan.device is None and compiled.dp is None:
                 self.steady = self._steady_step(compiled)
+            elif plan.input_steps and compiled is self.compiled and len(compiled.shapes) >= HOST_INPUT_SHAPES:
+                # host inputs whose sizes keep changing (a py_func's or a dequeue's that padding cannot
+                # serve): a compile per size costs more than running the step op by op, for good
+                self.compiled, self.eager_only = None, True
             return fetched
 
     def lower(self, feed_values: Sequence):

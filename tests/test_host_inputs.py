@@ -156,3 +156,25 @@ def test_value_sized_host_ops_stay_in_the_step():
     stats = tf.stats()
     oracle.assert_same_values(got, _runs(oracle.tf1(), _boolean_mask), 2e-5, 1e-6, "boolean_mask")
     assert stats["signatures"] and not any(name.startswith("add") for name in stats["signatures"]), stats
+
+
+def test_host_inputs_of_ever_new_sizes_end_up_op_by_op():
+    """A py_func whose output size follows its values (no padding: a Gather along the padded axis is not
+    understood) compiles for its first sizes, then the step runs op by op rather than compiling per size."""
+    x = tf.placeholder(tf.float32, [None], name="x")
+    kept = tf.py_func(lambda v: v[v > 0.5], [x], tf.float32)
+    kept.set_shape([None])
+    w = tf.get_variable("w_sizes", [], initializer=tf.constant_initializer(1.0))
+    loss = tf.reduce_sum(tf.gather(kept * w, tf.range(tf.size(kept))))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    rng = np.random.RandomState(0)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        tf.reset_stats()
+        total, w_value = 0.0, 1.0
+        for n in range(2, 22):
+            v = rng.rand(n).astype(np.float32) + np.float32(0.5) * (np.arange(n) % 2)
+            got = sess.run([train, loss], {x: v})[1]
+            np.testing.assert_allclose(got, w_value * v[v > 0.5].sum(), rtol=1e-5)
+            w_value -= 0.1 * v[v > 0.5].sum()
+        assert tf.stats()["compilations"] <= 8 < 20
