@@ -171,7 +171,7 @@ def test_host_inputs_of_ever_new_sizes_end_up_op_by_op():
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         tf.reset_stats()
-        total, w_value = 0.0, 1.0
+        w_value = 1.0
         for n in range(2, 22):
             v = rng.rand(n).astype(np.float32) + np.float32(0.5) * (np.arange(n) % 2)
             got = sess.run([train, loss], {x: v})[1]
