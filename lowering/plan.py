@@ -20,7 +20,7 @@ from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import get_op_def
 from lowering import grappler as _grappler
 from lowering import placement as _placement
-from lowering.registry import get_rule, require_kernels, require_rules, runs_on_host
+from lowering.registry import get_rule, require_kernels, require_rules, runs_before_the_step, runs_on_host
 
 # Plans with open feed dimensions compile on their first run (a bucketed executable serves the next shapes
 # too) unless they are at least this large: XLA compiles about 0.25 ms per op on a CPU while an op run
@@ -312,8 +312,8 @@ def _host_head(op, fed: set, heads: dict) -> bool:
         return known
     heads[op] = False  # (while it is being decided)
     rule = get_rule(op.type)
-    if rule.context or get_op_def(op.type).stateful or not runs_on_host(rule, op) or op._control_inputs \
-            or _value_sized(op):
+    if rule.context or get_op_def(op.type).stateful or not runs_on_host(rule, op) or _value_sized(op) \
+            or not runs_before_the_step(op):  # (no control inputs, cond branch or loop frame upstream)
         return False
     if not all(_of_feeds(t, fed, heads) or _is_host_input(t.op, fed) for t in op._inputs):
         return False

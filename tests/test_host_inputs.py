@@ -178,3 +178,27 @@ def test_host_inputs_of_ever_new_sizes_end_up_op_by_op():
             np.testing.assert_allclose(got, w_value * v[v > 0.5].sum(), rtol=1e-5)
             w_value -= 0.1 * v[v > 0.5].sum()
         assert tf.stats()["compilations"] <= 8 < 20
+
+
+def test_host_ops_in_a_cond_branch_stay_in_the_branch():
+    """A DecodeCSV in a TF 1 cond's true branch (TF's Switch/Merge graph, imported) runs only when that
+    branch is taken (a host head would decode the lines whatever the predicate): lines it cannot decode are
+    fine while the predicate is False."""
+    v1 = oracle.tf1()
+    with oracle.control_flow_v2(False):
+        tf_graph = v1.Graph()
+        with tf_graph.as_default():
+            lines = v1.placeholder(v1.string, [None], name="lines")
+            p = v1.placeholder(v1.bool, [], name="p")
+            x = v1.placeholder(v1.float32, [None], name="x")
+            v1.cond(p, lambda: v1.reduce_sum(v1.decode_csv(lines, [[0.0]])[0]) * v1.reduce_sum(x),
+                    lambda: v1.reduce_sum(x), name="total")
+        graph_def = tf_graph.as_graph_def()
+    with tf.Graph().as_default() as graph:
+        tf.import_graph_def(graph_def, name="")
+        assert "DecodeCSV" in {op.type for op in graph.get_operations()}
+        total = graph.get_tensor_by_name("total/Merge:0")
+        feed = {"x:0": np.array([1.0, 1.0], np.float32)}
+        with tf.Session() as sess:
+            assert sess.run(total, {**feed, "lines:0": np.array([b"1.5", b"2"], dtype=object), "p:0": True}) == 7.0
+            assert sess.run(total, {**feed, "lines:0": np.array([b"x,y"], dtype=object), "p:0": False}) == 2.0
