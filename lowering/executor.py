@@ -369,6 +369,8 @@ class Compiled:
         """What selects an executable: the feeds' shapes (their dtypes are fixed by conversion)."""
         if not self.varying:
             return ()
+        if self.plan.host_only_feeds:  # strings the step never sees: their shapes select nothing
+            feed_values = _device_feeds(self.plan, feed_values)
         return tuple(np.shape(v) for v in feed_values)
 
 

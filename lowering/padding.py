@@ -125,6 +125,8 @@ def analyze(plan) -> Optional[Pad]:
     fed = plan.feed_tensors + plan.input_tensors  # host inputs' outputs are fed to the step like feeds
     for t in fed:
         shape = t.shape
+        if t.dtype.base_dtype.name == "string":
+            continue  # strings stay on the host (only host inputs read them): nothing to pad
         if shape.ndims is None:
             if t.dtype.is_integer or t.dtype.is_floating or t.dtype.is_bool:
                 continue  # a scalar-or-anything feed: never padded, but an op reading it still sees it
