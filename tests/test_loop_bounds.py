@@ -205,9 +205,12 @@ def test_gradients_through_loops_without_a_static_bound(model, path):
 # TF 1 graphs (control flow v1: the gradient keeps the forward loop's values on stacks), imported
 # ------------------------------------------------------------------------------------------------
 # TF 2's graphs (control flow v2: the gradient keeps the forward loop's values in TensorLists, a cond's
-# intermediates in optionals): a loop inside a cond; nested loops (lists of lists) are not supported yet
+# intermediates in optionals): nested loops push the inner loop's lists, a cond in a loop its optionals,
+# onto the outer loop's lists (lists of variants)
 _IMPORTED = [("v1", m) for m in ("nested", "inner_bound_from_outer", "outer_bounded", "resource_in_inner",
-                                 "cond_in_loop", "in_cond", "loop_in_cond_in_loop")] + [("v2", "in_cond")]
+                                 "cond_in_loop", "in_cond", "loop_in_cond_in_loop")] + [
+    ("v2", m) for m in ("in_cond", "nested", "inner_bound_from_outer", "outer_bounded", "resource_in_inner",
+                        "cond_in_loop", "loop_in_cond_in_loop")]
 
 
 @pytest.mark.slow

@@ -42,7 +42,7 @@ from graphcompat.framework import errors
 from lowering.interpreter import CapacityExceeded, Ref, RunContext, evaluate
 from lowering.registry import get_rule, kernel_type, lowers, runs_on_host
 from lowering.reverse_loop import differentiable_while
-from lowering.rules.list_ops import is_list
+from lowering.rules.list_ops import VariantRows, is_list
 from lowering.rules.stacks import is_stack_items, size_stacks, with_rows
 
 
@@ -266,6 +266,14 @@ def _shape_of(value):
     return treedef, tuple(tuple(jnp.shape(x)) for x in leaves)
 
 
+def _element_of(lst):
+    """What a While's carry of list `lst` needs to make rows like its elements: their shape, or for variant
+    elements (lists of lists: while_v2's gradient of nested loops) the rows themselves (VariantRows)."""
+    if lst.items is None:
+        return None
+    return lst.items if isinstance(lst.items, VariantRows) else lst.items.shape[1:]
+
+
 def _describe(value) -> str:
     return repr(value) if is_list(value) else str(tuple(jnp.shape(value)))
 
@@ -296,7 +304,9 @@ class _ListCarry:
     def carry(self, element):
         if not self.bounded:
             first = self.first
-            if first.items is None and element is not None:
+            if isinstance(element, VariantRows) and not isinstance(first.items, VariantRows):
+                first = first.replace(element.zeros_rows(first.size))
+            elif first.items is None and element is not None:
                 first = first.replace(jnp.zeros((first.size,) + tuple(element), first.dtype))
             return first.with_items(first.items, size=first.size, same=self.same)
         return self.first.bounded_to(self.capacity, self.entry, self.same, element)
@@ -591,7 +601,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
                         "a TensorList's elements stacked in one array")
                 plan = lists.setdefault(i, _ListCarry(v))
                 plan.settle(a, static_max, op, i)
-                vars0[i] = plan.carry(None if a.items is None else a.items.shape[1:])
+                vars0[i] = plan.carry(_element_of(a))
                 settled = False
             elif _shape_of(a) != _shape_of(v):
                 raise NotImplementedError(
