@@ -234,16 +234,23 @@ def test_imported_tf1_gradients_through_nested_loops(flavour, model, path):
         train, loss, grad = (tf.get_collection(k)[0] for k in ("train_op", "loss", "grad"))
         extra = tf.get_collection("extra")
         w = next(v for v in tf.global_variables() if v.op.name == "w")
+        tiers = []
         with tf.Session(graph=graph) as sess:
             sess.run(tf.global_variables_initializer())
             for k in range(len(TRIPS)):
+                before = tf.stats()["eager_runs"]
                 if path == "train_only":
                     sess.run(train, _feed(path, k))
                     got = (sess.run(w),)
                 else:
                     got = sess.run([train, loss, grad] + extra, _feed(path, k))
                     got = (got[1], got[2], sess.run(w))
+                tiers.append("eager" if tf.stats()["eager_runs"] > before else "compiled")
                 oracle.assert_same_values(got, want[k][-len(got):], 2e-5, 1e-6, f"{model} {path} run {k}")
+    if path == "plain" and flavour == "v2":
+        # as a step recorded here: observed op by op, compiled, outgrown (re-run op by op), compiled again;
+        # TF 2's lists of lists and a cond's optionals compile too (no op-by-op run for good)
+        assert tiers == ["eager", "compiled", "eager", "compiled"], tiers
 
 
 # ------------------------------------------------------------------------------------------------

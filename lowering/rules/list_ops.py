@@ -471,7 +471,7 @@ def _with_item_shape(lst: TensorList, item, op_type: str):
     """`lst`'s items, allocated (zeros) for elements of `item`'s shape if nothing was stored yet."""
     shape = tuple(int(d) for d in jnp.shape(item))
     if lst.items is None:
-        return jnp.zeros((lst.capacity,) + shape, lst.dtype)
+        return (np if lst.dtype == object else jnp).zeros((lst.capacity,) + shape, lst.dtype)
     if tuple(lst.items.shape[1:]) != shape:
         raise NotImplementedError(
             f"{op_type}: an element of shape {_shape_text(shape)} in a TensorList whose elements have shape "
@@ -490,7 +490,10 @@ def _check_item(lst: TensorList, item, text: str) -> None:
 # --- creating lists -------------------------------------------------------------------------------------
 def _new_list(element_shape, size: int, element_dtype, max_elements: int = -1) -> TensorList:
     shape = _partial_shape(element_shape)
-    items = _zeros((size,) + shape, element_dtype) if _fully_defined(shape) else None
+    # object elements (strings, variants) are not stored up front: a list of variants (lists of lists) must
+    # hold no object array, which a compiled loop cannot carry; unset strings read as the same zeros
+    items = _zeros((size,) + shape, element_dtype) if _fully_defined(shape) and np.dtype(element_dtype) != object \
+        else None
     return TensorList(items, element_dtype, shape, max_elements, size)
 
 
