@@ -3,7 +3,8 @@ tensors (ReduceDataset, DatasetToSingleElement, DatasetCardinality), Optionals a
 TF 1.x and anonymous iterator op types, and the resources of the pass-through datasets.
 
 Host rules: a dataset's value is its bound pipeline (lowering/rules/data.py), walked here on the host as an
-iterator would walk it; an Optional is an `OptionalValue` (TF's OptionalVariant: a value or none).
+iterator would walk it. An Optional is an `OptionalValue` (TF's OptionalVariant: a value or none), a pytree
+whose ops are plain rules: cond_v2 returns a branch's intermediates in optionals, so a compiled If carries them.
 """
 from __future__ import annotations
 

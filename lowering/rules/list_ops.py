@@ -26,6 +26,10 @@ Sizes and shapes that come from run-time values (a Reserve of a traced size) lik
 constant: TF's while_v2 gradient pushes shapes and lengths onto accumulators and its backward loop pops them
 as the shapes of new lists, which must stay static under jit.
 
+Lists of `variant` elements (TF 2's gradient of nested loops pushes an inner loop's lists, and of a cond
+in a loop the cond's optionals, onto the outer loop's accumulators) keep them as `VariantRows`: a tuple op
+by op, one stacked pytree while traced.
+
 Not representable: lists whose elements have different shapes (TF allows them when the declared element
 shape is partial): setting one raises NotImplementedError naming the op.
 
