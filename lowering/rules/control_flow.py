@@ -514,13 +514,14 @@ def _optional_union(values):
     optional with a value of each structure (the branches then return all of them as slots, with run-time
     flags: OptionalValue.union); None when nothing needs unifying."""
     from lowering.rules.data_more import OptionalValue
+    from lowering.rules.list_ops import _signature
     if not all(isinstance(v, OptionalValue) and v.slots is None for v in values) or \
-            len({_shape_of(v) for v in values}) == 1:
+            len({_signature(v) for v in values}) == 1:
         return None
-    templates = {}
+    templates = {}   # by structure, shapes and dtypes: a slot's values must be alike in every branch
     for v in values:
         if v.values is not None:
-            templates.setdefault(_shape_of(list(v.values)), v)
+            templates.setdefault(_signature(list(v.values)), v)
     return list(templates.values())
 
 

@@ -163,11 +163,11 @@ class OptionalValue:
         """This optional in the structure a cond's branches share: one slot per template (an optional with
         a value of each structure the branches return), its own values in the slot of their structure."""
         import jax.numpy as jnp
-        from lowering.rules.control_flow import _shape_of
-        mine = None if self.values is None else _shape_of(list(self.values))
+        from lowering.rules.list_ops import _signature
+        mine = None if self.values is None else _signature(list(self.values))
         slots = []
         for template in templates:
-            if mine is not None and mine == _shape_of(list(template.values)):
+            if mine is not None and mine == _signature(list(template.values)):
                 slots.append(OptionalValue(list(self.values), np.bool_(True) if self.has is None else self.has))
             else:
                 zeros = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), list(template.values))
