@@ -769,3 +769,33 @@ def test_a_compiled_cond_returns_optionals_of_either_branch_and_reads_fail_as_te
                     sess.run(b_value, {"x:0": x, "p:0": False})
             (runner,) = [r for r in sess._runners if [t.name for t in r.plan.fetch_tensors] == [b_value]]
             assert runner.compiled is not None and not runner.eager_only
+
+
+def _lists_of_lists(t):
+    """A list whose elements are lists of different lengths (what while_v2's gradient of nested loops pushes),
+    added to itself and to its zeros, popped, each inner list read back."""
+    ops = _list_ops(t)
+    x = t.placeholder(t.float32, [2], name="x")
+
+    def inner(k):
+        lst = _empty(t, [2])
+        for j in range(k):
+            lst = ops.TensorListPushBack(input_handle=lst, tensor=x * (j + 1.0))
+        return lst
+    outer = _empty(t, (), t.variant)
+    for k in (1, 2):
+        outer = ops.TensorListPushBack(input_handle=outer, tensor=inner(k))
+    total = t.add_n([outer, outer, ops.ZerosLike(x=outer)])
+    outs = [ops.TensorListLength(input_handle=total)]
+    for _ in (1, 2):
+        total, lst = ops.TensorListPopBack(input_handle=total, element_shape=-1, element_dtype=t.variant)
+        outs.append(ops.TensorListStack(input_handle=lst, element_shape=[2], element_dtype=t.float32))
+    return outs
+
+
+@pytest.mark.oracle
+def test_lists_of_lists_outside_loops_compile_with_tensorflows_numbers():
+    feeds = [{"x:0": np.array([1.0, -2.0], np.float32)}, {"x:0": np.array([0.5, 3.0], np.float32)}]
+    want, got, tiers = _run_in_one_session(_lists_of_lists, feeds)
+    _assert_same(want, got)
+    assert list(tiers.values()) == ["compiled"], tiers

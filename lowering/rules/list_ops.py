@@ -200,10 +200,6 @@ def is_variant_value(value) -> bool:
     return isinstance(value, TensorList) or type(value).__name__ == "OptionalValue"
 
 
-def _has_tracers(value) -> bool:
-    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(value))
-
-
 def _signature(element):
     """What must be equal for elements to stack along one axis: the pytree structure (a list's static facts
     among it) and each leaf's shape and dtype."""
@@ -216,12 +212,13 @@ class VariantRows:
     """The elements of a TensorList whose elements are variants (TF 2's while_v2 gradient pushes an inner
     loop's accumulator lists, and a cond's optionals, onto the outer loop's accumulators).
 
-    Two forms. Loose (`loose`: a tuple of the element values): op by op, where elements may differ (an
-    inner loop's lists hold as many elements as that execution ran iterations). Stacked (`stacked`: one
-    element pytree whose every leaf has a leading axis of rows): while a step is traced, so that a While
-    can carry the list with a fixed structure; every element must then share one structure (a compiled
-    inner loop's lists are bounded by its capacity, so they do). `shape` is `(rows,)`, as an array's
-    first dimension, so the list's size and capacity bookkeeping is the same as for arrays."""
+    Two forms. Loose (`loose`: a tuple of the element values): an exact list's, where elements may differ
+    (op by op, an inner loop's lists hold as many elements as that execution ran iterations). Stacked
+    (`stacked`: one element pytree whose every leaf has a leading axis of rows): a bounded list's (one a
+    compiled While grows or shrinks), which the loop carries with a fixed structure and updates at a traced
+    row; every element must then share one structure (a compiled inner loop's lists are bounded by its
+    capacity, so they do). `shape` is `(rows,)`, as an array's first dimension, so the list's size and
+    capacity bookkeeping is the same as for arrays."""
 
     __slots__ = ("loose", "stacked")
 
@@ -249,11 +246,9 @@ class VariantRows:
         return f"VariantRows({self.shape[0]})"
 
     @staticmethod
-    def of(elements, traced: bool = False) -> "VariantRows":
+    def of(elements, stacked: bool = False) -> "VariantRows":
         elements = list(elements)
-        if not traced and not any(_has_tracers(e) for e in elements):
-            return VariantRows(loose=elements)
-        return VariantRows(stacked=_stack(elements))
+        return VariantRows(stacked=_stack(elements)) if stacked else VariantRows(loose=elements)
 
     def as_stacked(self) -> "VariantRows":
         return self if self.loose is None else VariantRows(stacked=_stack(self.loose))
@@ -276,7 +271,7 @@ class VariantRows:
         return VariantRows(stacked=jax.tree_util.tree_map(lambda x: x[:n], self.stacked))
 
     def append(self, element) -> "VariantRows":
-        if self.loose is not None and not _has_tracers(element):
+        if self.loose is not None:
             return VariantRows(loose=self.loose + (element,))
         rows = self.as_stacked()
         if rows.stacked is None:
@@ -286,7 +281,7 @@ class VariantRows:
             lambda x, e: jnp.concatenate([x, jnp.asarray(e)[None]], axis=0), rows.stacked, element))
 
     def set_row(self, i, element) -> "VariantRows":
-        if self.loose is not None and not _traced(i) and not _has_tracers(element):
+        if self.loose is not None and not _traced(i):
             rows = list(self.loose)
             rows[int(np.asarray(i))] = element
             return VariantRows(loose=rows)
@@ -321,8 +316,20 @@ class VariantRows:
     def __add__(self, other: "VariantRows") -> "VariantRows":
         if self.loose is not None and other.loose is not None:
             return VariantRows(loose=[a + b for a, b in zip(self.loose, other.loose)])
-        a, b = self.as_stacked(), other.as_stacked()
-        return VariantRows(stacked=jax.vmap(lambda x, y: x + y)(a.stacked, b.stacked))
+        a, b = self.as_stacked().stacked, other.as_stacked().stacked
+        if not (isinstance(a, TensorList) and isinstance(b, TensorList)) or \
+                _signature(jax.tree_util.tree_map(lambda x: x[0], a)) != \
+                _signature(jax.tree_util.tree_map(lambda x: x[0], b)):
+            raise NotImplementedError("AddN of TensorLists whose variant elements are not alike lists is not "
+                                      "supported by graphcompat")
+        # row by row as TF's list add (lengths checked here, outside any vmap: a check is run-time state)
+        if a.count is not None:
+            na, nb = a.count, b.count
+            require(jnp.all(na == nb), errors.InvalidArgumentError,
+                    "Trying to add two lists of tensors with different lengths.")
+        if a.items is None or b.items is None:
+            return VariantRows(stacked=b if a.items is None else a)
+        return VariantRows(stacked=TensorList.tree_unflatten(a.tree_flatten()[1], (a.items + b.items, a.count)))
 
 
 def _stack(elements: list):
@@ -334,7 +341,13 @@ def _stack(elements: list):
             raise NotImplementedError(
                 "TensorListPushBack: variant elements (lists, optionals) of different structures in one "
                 f"TensorList ({elements[0]!r} and {e!r}) cannot be stacked for a compiled step")
-    return jax.tree_util.tree_map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *elements)
+    return jax.tree_util.tree_map(_stack_leaves, *elements)
+
+
+def _stack_leaves(*xs):
+    if isinstance(xs[0], jax.ShapeDtypeStruct):  # a probe's abstract result: rows of the same avals
+        return jax.ShapeDtypeStruct((len(xs),) + tuple(xs[0].shape), xs[0].dtype)
+    return jnp.stack([jnp.asarray(x) for x in xs])
 
 
 def _check_alike(rows: VariantRows, element) -> None:
@@ -463,6 +476,14 @@ def _row(items, i):
     return lax.dynamic_index_in_dim(jnp.asarray(items), jnp.asarray(i, jnp.int32), 0, keepdims=False)
 
 
+def _no_variant_rows(handle: "TensorList", op_type: str) -> None:
+    """Lists of variants (VariantRows) support what while_v2's gradients do with them: push, pop, get and
+    set an element, length, zeros-like, add. Ops that make one tensor of all the elements refuse them."""
+    if isinstance(handle.items, VariantRows):
+        raise NotImplementedError(f"{op_type} of a TensorList of variant elements (lists, optionals) is not "
+                                  "supported by graphcompat")
+
+
 def _exact_size_needed(handle: "TensorList", op_type: str) -> None:
     """Ops whose result's shape is the list's length cannot run on a bounded list (its length is a run-time
     value) inside a compiled step: op by op (NeedsConcreteValues) they see exact lists."""
@@ -561,6 +582,13 @@ def tensor_list_element_shape(handle, *, shape_type, **_):
 @lowers("TensorListSetItem")
 def tensor_list_set_item(handle, index, item, *, element_dtype, resize_if_index_out_of_bounds=False, **_):
     _check_dtype(handle, element_dtype)
+    if is_variant_value(item) or isinstance(handle.items, VariantRows):
+        if not isinstance(handle.items, VariantRows) or not is_variant_value(item) or resize_if_index_out_of_bounds:
+            raise NotImplementedError(
+                "TensorListSetItem: a variant element (a list, an optional) set into a TensorList that holds no "
+                "variant elements yet, or resized, is not supported by graphcompat")
+        _check_index(index, handle.length(), "modify")
+        return handle.with_items(handle.items.set_row(index, item))
     if resize_if_index_out_of_bounds:
         i = _static_int(index, "TensorListSetItem's index (resize_if_index_out_of_bounds: the list may grow)")
         if handle.bounded:
@@ -613,6 +641,7 @@ def tensor_list_get_item(handle, index, element_shape, *, element_dtype, **_):
 @lowers("TensorListStack")
 def tensor_list_stack(handle, element_shape, *, element_dtype, num_elements=-1, **_):
     _check_dtype(handle, element_dtype)
+    _no_variant_rows(handle, "TensorListStack")
     if handle.bounded and num_elements != -1 and handle.items is not None and num_elements <= handle.capacity:
         # the result's length is the attr's: compare with the run-time length, read the first rows
         n = handle.count
@@ -651,6 +680,7 @@ def _check_indices(indices, n, text) -> None:
 @lowers("TensorListGather")
 def tensor_list_gather(handle, indices, element_shape, *, element_dtype, **_):
     _check_dtype(handle, element_dtype)
+    _no_variant_rows(handle, "TensorListGather")
     _check_indices(indices, handle.length(),
                    lambda bad, n: f"Trying to gather element {bad} in a list with {n} elements.")
     shape = _known_element_shape(handle, element_shape)
@@ -755,7 +785,7 @@ def _push_variant(handle: TensorList, element) -> TensorList:
         return handle.replace(rows)
     size = handle.size + 1 if handle.max_elements == -1 else min(handle.size + 1, handle.max_elements)
     if rows is None:  # nothing pushed before: rows of this element's structure
-        rows = VariantRows.of([element], traced=True).zeros_rows(max(handle.capacity, size))
+        rows = VariantRows.of([element], stacked=True).zeros_rows(max(handle.capacity, size))
     elif size > rows.shape[0]:
         rows = rows.padded(size)
     return handle.with_items(rows.set_row(handle.count, element), count=handle.count + 1, size=size)
@@ -837,6 +867,7 @@ def _uninitialized(handle: TensorList, element_shape):
 
 @lowers("TensorListResize")
 def tensor_list_resize(handle, size, **_):
+    _no_variant_rows(handle, "TensorListResize")
     n = _static_int(size, "TensorListResize's size")
     if n < 0:
         raise errors.InvalidArgumentError(None, None, f"TensorListSlice expects size to be non-negative. Got: {n}")
@@ -869,6 +900,8 @@ def tensor_list_concat_lists(a, b, *, element_dtype, **_):
         raise errors.InvalidArgumentError(
             None, None, "input_a and input_b TensorList element shapes are not identical at index 0.  Saw "
             f"{_shape_text(a.element_shape)} vs. {_shape_text(b.element_shape)}")
+    _no_variant_rows(a, "TensorListConcatLists")
+    _no_variant_rows(b, "TensorListConcatLists")
     _exact_size_needed(a, "TensorListConcatLists")
     _exact_size_needed(b, "TensorListConcatLists")
     if a.items is None and b.items is None:
@@ -882,6 +915,7 @@ def tensor_list_concat_lists(a, b, *, element_dtype, **_):
 
 # --- lists as one tensor along the first dimension ------------------------------------------------------
 def _concat(handle: TensorList, first_dim, rest):
+    _no_variant_rows(handle, "TensorListConcat")
     _exact_size_needed(handle, "TensorListConcat")
     if not handle.size and not _fully_defined(rest):
         raise errors.InvalidArgumentError(
