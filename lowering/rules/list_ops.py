@@ -27,8 +27,8 @@ constant: TF's while_v2 gradient pushes shapes and lengths onto accumulators and
 as the shapes of new lists, which must stay static under jit.
 
 Lists of `variant` elements (TF 2's gradient of nested loops pushes an inner loop's lists, and of a cond
-in a loop the cond's optionals, onto the outer loop's accumulators) keep them as `VariantRows`: a tuple op
-by op, one stacked pytree while traced.
+in a loop the cond's optionals, onto the outer loop's accumulators) keep them as `VariantRows`: a tuple in an
+exact list (elements may differ: inner lists of different lengths), one stacked pytree in a bounded one.
 
 Not representable: lists whose elements have different shapes (TF allows them when the declared element
 shape is partial): setting one raises NotImplementedError naming the op.
