@@ -720,3 +720,82 @@ def test_push_back_batch_shape_errors_are_tensorflows():
             with pytest.raises(ValueError, match="Dimensions must be equal, but are 1 and 2"):
                 record("TensorListPushBackBatch", input_handles=lib.stack([lst, lst]),
                        tensor=lib.constant([[1.0, 2.0]]))
+
+
+def _optional_conds(t):
+    """A cond whose branches return optionals of different structures in one output (a [3, 2] value on one
+    side, a [2] value on the other; a value or none), read in a second cond on the same predicate and
+    directly: what TF 2's gradient of a cond does with the cond's intermediates."""
+    x = t.placeholder(t.float32, [3, 2], name="x")
+    p = t.placeholder(t.bool, [], name="p")
+    raw = t.raw_ops
+    a, b = t.cond(p, lambda: (raw.OptionalFromValue(components=[t.tanh(x)]), raw.OptionalFromValue(components=[x[0]])),
+                  lambda: (raw.OptionalFromValue(components=[x[1] * 2.0]), raw.OptionalNone()))
+
+    def get(opt, shape):
+        return raw.OptionalGetValue(optional=opt, output_types=[t.float32], output_shapes=[shape])[0]
+    read = t.cond(p, lambda: t.reduce_sum(get(a, [3, 2])) + t.reduce_sum(get(b, [2])),
+                  lambda: t.reduce_sum(get(a, [2])))
+    return [t.identity(read, name="read"), t.identity(raw.OptionalHasValue(optional=b), name="has"),
+            t.identity(get(b, [2]), name="b_value")]
+
+
+@pytest.mark.oracle
+def test_a_compiled_cond_returns_optionals_of_either_branch_and_reads_fail_as_tensorflow():
+    x = _RNG.randn(3, 2).astype(np.float32)
+    v1 = oracle.tf1()
+    with oracle.control_flow_v2(True):
+        graph = v1.Graph()
+        with graph.as_default():
+            read, has, b_value = (t.name for t in _optional_conds(v1))
+            with v1.Session(graph=graph) as sess:
+                want = {p: sess.run([read, has], {"x:0": x, "p:0": p}) for p in (True, False)}
+                want_b = sess.run(b_value, {"x:0": x, "p:0": True})
+                with pytest.raises(v1.errors.InvalidArgumentError) as tf_error:
+                    sess.run(b_value, {"x:0": x, "p:0": False})
+            graph_def = graph.as_graph_def()
+    assert "The given optional does not have a value." in tf_error.value.message
+    with tf.Graph().as_default() as ours:
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session(graph=ours) as sess:
+            for _ in range(2):  # op by op, then compiled
+                for p in (True, False):
+                    oracle.assert_same_values(sess.run([read, has], {"x:0": x, "p:0": p}), want[p], 1e-6, 1e-6, p)
+            (runner,) = [r for r in sess._runners if [t.name for t in r.plan.fetch_tensors] == [read, has]]
+            assert runner.compiled is not None and not runner.eager_only
+            for _ in range(2):
+                np.testing.assert_allclose(sess.run(b_value, {"x:0": x, "p:0": True}), want_b, rtol=1e-6)
+                with pytest.raises(tf.errors.InvalidArgumentError, match="The given optional does not have a value."):
+                    sess.run(b_value, {"x:0": x, "p:0": False})
+            (runner,) = [r for r in sess._runners if [t.name for t in r.plan.fetch_tensors] == [b_value]]
+            assert runner.compiled is not None and not runner.eager_only
+
+
+def _lists_of_lists(t):
+    """A list whose elements are lists of different lengths (what while_v2's gradient of nested loops pushes),
+    added to itself and to its zeros, popped, each inner list read back."""
+    ops = _list_ops(t)
+    x = t.placeholder(t.float32, [2], name="x")
+
+    def inner(k):
+        lst = _empty(t, [2])
+        for j in range(k):
+            lst = ops.TensorListPushBack(input_handle=lst, tensor=x * (j + 1.0))
+        return lst
+    outer = _empty(t, (), t.variant)
+    for k in (1, 2):
+        outer = ops.TensorListPushBack(input_handle=outer, tensor=inner(k))
+    total = t.add_n([outer, outer, ops.ZerosLike(x=outer)])
+    outs = [ops.TensorListLength(input_handle=total)]
+    for _ in (1, 2):
+        total, lst = ops.TensorListPopBack(input_handle=total, element_shape=-1, element_dtype=t.variant)
+        outs.append(ops.TensorListStack(input_handle=lst, element_shape=[2], element_dtype=t.float32))
+    return outs
+
+
+@pytest.mark.oracle
+def test_lists_of_lists_outside_loops_compile_with_tensorflows_numbers():
+    feeds = [{"x:0": np.array([1.0, -2.0], np.float32)}, {"x:0": np.array([0.5, 3.0], np.float32)}]
+    want, got, tiers = _run_in_one_session(_lists_of_lists, feeds)
+    _assert_same(want, got)
+    assert list(tiers.values()) == ["compiled"], tiers

@@ -1665,9 +1665,17 @@ def _as_predicate(t: _ops.Tensor) -> _ops.Tensor:
     from graphcompat.ops import array_ops, math_ops
     if t.dtype.base_dtype == _dt.bool_ and t.shape.ndims == 0:
         return t
+    zero = "" if t.dtype.base_dtype == _dt.string else np.zeros((), t.dtype.base_dtype.as_numpy_dtype)
     if t.shape.ndims == 0:
-        zero = "" if t.dtype.base_dtype == _dt.string else np.zeros((), t.dtype.base_dtype.as_numpy_dtype)
         return math_ops.not_equal(t, zero)
+    if t.shape.ndims is None:
+        # a rank known only at run time (while_v2's gradient pops a cond's predicate off a TensorList whose
+        # element shape is unknown): TF's kernel picks the rule by the run-time rank, so does this
+        truth = t if t.dtype.base_dtype == _dt.bool_ else math_ops.not_equal(t, zero)
+        scalar = math_ops.equal(array_ops.rank(t), 0)
+        return math_ops.logical_or(math_ops.logical_and(scalar, math_ops.reduce_any(truth)),
+                                   math_ops.logical_and(math_ops.logical_not(scalar),
+                                                        math_ops.greater(array_ops.size(t), 0)))
     return math_ops.greater(array_ops.size(t), 0)
 
 

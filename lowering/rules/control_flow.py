@@ -42,7 +42,7 @@ from graphcompat.framework import errors
 from lowering.interpreter import CapacityExceeded, Ref, RunContext, evaluate
 from lowering.registry import get_rule, kernel_type, lowers, runs_on_host
 from lowering.reverse_loop import differentiable_while
-from lowering.rules.list_ops import is_list
+from lowering.rules.list_ops import VariantRows, is_list
 from lowering.rules.stacks import is_stack_items, size_stacks, with_rows
 
 
@@ -266,6 +266,14 @@ def _shape_of(value):
     return treedef, tuple(tuple(jnp.shape(x)) for x in leaves)
 
 
+def _element_of(lst):
+    """What a While's carry of list `lst` needs to make rows like its elements: their shape, or for variant
+    elements (lists of lists: while_v2's gradient of nested loops) the rows themselves (VariantRows)."""
+    if lst.items is None:
+        return None
+    return lst.items if isinstance(lst.items, VariantRows) else lst.items.shape[1:]
+
+
 def _describe(value) -> str:
     return repr(value) if is_list(value) else str(tuple(jnp.shape(value)))
 
@@ -292,17 +300,22 @@ class _ListCarry:
         # an empty list's elements are all any constant: the first iteration's pushes decide
         self.same = first.same if first.size or first.bounded else _ANY
         self.bounded = first.bounded
+        self.hinted = False
 
     def carry(self, element):
         if not self.bounded:
             first = self.first
-            if first.items is None and element is not None:
+            if isinstance(element, VariantRows) and not isinstance(first.items, VariantRows):
+                first = first.replace(element.zeros_rows(first.size))
+            elif first.items is None and element is not None:
                 first = first.replace(jnp.zeros((first.size,) + tuple(element), first.dtype))
             return first.with_items(first.items, size=first.size, same=self.same)
         return self.first.bounded_to(self.capacity, self.entry, self.same, element)
 
-    def settle(self, out, bound: int | None, op, index: int) -> None:
-        """Widens the carry by one traced iteration's result `out` (raises when no bound is provable)."""
+    def settle(self, out, bound: int | None, op, index: int, hint=None) -> None:
+        """Widens the carry by one traced iteration's result `out` (raises when no bound is provable).
+        `hint()`: the trip count op-by-op runs saw (LoopHints), the bound of a loop without a static one
+        (`hinted` says it was used: the loop then checks that it ran no more iterations)."""
         if self.same is _ANY:
             self.same = out.same
         elif out.same != self.same:
@@ -314,6 +327,9 @@ class _ListCarry:
         self.bounded = True
         if self.growth > 0:
             maximum = self.first.max_elements
+            if bound is None and maximum == -1 and hint is not None:
+                bound = hint()
+                self.hinted = True
             if bound is None and maximum == -1:
                 raise NotImplementedError(
                     f"tf.while_loop '{op.name}': loop variable {index} is a TensorList that grows by {self.growth} "
@@ -411,12 +427,16 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
     out_dtypes = _value_dtypes(op.attrs["Tout"])
 
     lists: dict = {}   # output index -> (capacity, size bound, same): lists the branches leave different
+    optionals: dict = {}  # output index -> an optional with a value: optionals that are none in some branch
 
     def branch(sub):
         def fn(made):
             child = SubContext(ctx)
             made.append(child)
-            return _common_lists([child.deref(v) for v in _run(sub, child, env)], lists)
+            outs = _common_lists([child.deref(v) for v in _run(sub, child, env)], lists)
+            for k, templates in optionals.items():
+                outs[k] = outs[k].union(templates)
+            return outs
         return fn
 
     probes = [_probe(branch(g)) for g in branches]
@@ -425,7 +445,10 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
         common = _list_union(by_branch)
         if common is not None:
             lists[k] = common
-    if lists:  # trace again, each branch's list carried with the rows and bound of the largest
+        templates = _optional_union(by_branch)
+        if templates is not None:
+            optionals[k] = templates
+    if lists or optionals:  # trace again, each branch's list carried with the rows and bound of the largest
         probes = [_probe(branch(g)) for g in branches]
         avals = [p[0] for p in probes]
     contexts = [p[1][0] for p in probes]
@@ -454,6 +477,8 @@ def _branch(ctx: RunContext, op, branches, selector, captured, what: str, how: s
         def fn():
             child = SubContext(ctx)
             outs = _common_lists([child.deref(v) for v in _run(sub, child, env)], lists)
+            for k, templates in optionals.items():
+                outs[k] = outs[k].union(templates)
             state = [child.state[k] if k in child.writes else current[k] for k in keys]
             true = jnp.asarray(True)
             oks = [true] * sum(counts[:j]) + [jnp.asarray(ok) for ok, *_ in child.checks] + \
@@ -481,6 +506,23 @@ def _list_union(values):
         return None
     same = first.same if all(v.same == first.same for v in values) else None
     return max(v.capacity for v in values), max(v.size for v in values), same
+
+
+def _optional_union(values):
+    """When a cond's branches return optionals of different structures for one output (cond_v2 wraps each
+    branch's intermediates in optionals: its own on its side, none or the other side's on the other), one
+    optional with a value of each structure (the branches then return all of them as slots, with run-time
+    flags: OptionalValue.union); None when nothing needs unifying."""
+    from lowering.rules.data_more import OptionalValue
+    from lowering.rules.list_ops import _signature
+    if not all(isinstance(v, OptionalValue) and v.slots is None for v in values) or \
+            len({_signature(v) for v in values}) == 1:
+        return None
+    templates = {}   # by structure, shapes and dtypes: a slot's values must be alike in every branch
+    for v in values:
+        if v.values is not None:
+            templates.setdefault(_signature(list(v.values)), v)
+    return list(templates.values())
 
 
 def _common_lists(outs: list, lists: dict) -> list:
@@ -573,6 +615,9 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         # (its trip count is in the plan's LoopHints), so reverse mode runs as a loop of that bound; a later
         # run that needs more iterations fails the check below and the executor re-runs it op by op
         hinted = static_max = ctx.loop_hints.capacity(op)
+    # a loop without a static bound that grows lists (while_v2's forward loop pushing its gradient's
+    # accumulators): their rows come from the iterations op-by-op runs saw, as a TF 1 loop's stacks'
+    list_hint = (lambda: ctx.loop_hints.capacity(op)) if getattr(ctx, "loop_hints", None) is not None else None
     lists: dict = {}     # loop variable index -> _ListCarry, for the lists the body changes
     capacity = None      # no static bound: the iterations its stacks have rows for (the plan's LoopHints)
     for _ in range(_SETTLE_PASSES):
@@ -590,8 +635,8 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
                         f"shape from {tuple(v.items.shape[1:])} to {tuple(a.items.shape[1:])}; graphcompat keeps "
                         "a TensorList's elements stacked in one array")
                 plan = lists.setdefault(i, _ListCarry(v))
-                plan.settle(a, static_max, op, i)
-                vars0[i] = plan.carry(None if a.items is None else a.items.shape[1:])
+                plan.settle(a, static_max, op, i, list_hint)
+                vars0[i] = plan.carry(_element_of(a))
                 settled = False
             elif _shape_of(a) != _shape_of(v):
                 raise NotImplementedError(
@@ -617,7 +662,7 @@ def while_(ctx: RunContext, op, counter0, max_iter, *inputs, scan_length=None):
         raise NotImplementedError(f"tf.while_loop '{op.name}': the TensorLists it carries do not settle to fixed "
                                   f"shapes in {_SETTLE_PASSES} traced iterations, so it runs op by op")
     if static_max is None and getattr(ctx, "loop_hints", None) is not None and \
-            any(is_stack_items(k) for k in p_ctx.writes):
+            (any(is_stack_items(k) for k in p_ctx.writes) or any(plan.hinted for plan in lists.values())):
         # the body pushes, and the rows for its pushes (this loop's, or an enclosing loop's that traced this
         # one sizing them) were counted for `capacity` iterations of it: more would overflow them
         capacity = ctx.loop_hints.capacity(op)

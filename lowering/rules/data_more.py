@@ -3,7 +3,8 @@ tensors (ReduceDataset, DatasetToSingleElement, DatasetCardinality), Optionals a
 TF 1.x and anonymous iterator op types, and the resources of the pass-through datasets.
 
 Host rules: a dataset's value is its bound pipeline (lowering/rules/data.py), walked here on the host as an
-iterator would walk it; an Optional is an `OptionalValue` (TF's OptionalVariant: a value or none).
+iterator would walk it. An Optional is an `OptionalValue` (TF's OptionalVariant: a value or none), a pytree
+whose ops are plain rules: cond_v2 returns a branch's intermediates in optionals, so a compiled If carries them.
 """
 from __future__ import annotations
 
@@ -112,44 +113,142 @@ def dataset_cardinality(ctx, op, bound):
 # ------------------------------------------------------------------------------------------------
 # Optionals
 # ------------------------------------------------------------------------------------------------
+@jax.tree_util.register_pytree_node_class
 class OptionalValue:
-    """TF's OptionalVariant: a flat list of component values, or none."""
+    """TF's OptionalVariant: a flat list of component values, or none.
 
-    __slots__ = ("values",)
+    `values` None: none. `has` None: the values are there. Compiled, a cond whose branches return optionals
+    of different structures (cond_v2 wraps each branch's intermediates in optionals: a value on its side,
+    none or another branch's intermediate on the other) returns one structure from every branch: `slots`,
+    one optional per structure the branches return, each with its values (zeros where that branch did not
+    return them) and `has`, a traced bool (`union`). A read picks its slot by the types and shapes it
+    expects, and checks `has` at run time (TF's error text, as every run-time check)."""
 
-    def __init__(self, values):
+    __slots__ = ("values", "has", "slots")
+
+    def __init__(self, values, has=None, slots=None):
         self.values = values
+        self.has = has
+        self.slots = slots
+
+    def tree_flatten(self):
+        return (self.values, self.has, self.slots), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
 
     def __repr__(self):
-        return "Optional(none)" if self.values is None else f"Optional({self.values})"
+        if self.slots is not None:
+            return f"Optional(one of {list(self.slots)})"
+        if self.values is None:
+            return "Optional(none)"
+        return f"Optional({self.values})" if self.has is None else f"Optional({self.values}, has={self.has})"
+
+    def has_value(self):
+        """Whether it holds a value: a Python bool, or a traced bool (see `union`)."""
+        if self.slots is not None:
+            import jax.numpy as jnp
+            return jnp.any(jnp.stack([jnp.asarray(s.has) for s in self.slots]))
+        return self.values is not None if self.has is None else self.has
 
     def zeros_like(self) -> "OptionalValue":
         """TF's ZEROS_LIKE variant op on an optional: none stays none, a value's components become zeros."""
         from lowering.rules.array import zeros_like
-        return self if self.values is None else OptionalValue([zeros_like(v) for v in self.values])
+        if self.slots is not None:
+            return OptionalValue(None, None, tuple(s.zeros_like() for s in self.slots))
+        return self if self.values is None else OptionalValue([zeros_like(v) for v in self.values], self.has)
+
+    def union(self, templates: list) -> "OptionalValue":
+        """This optional in the structure a cond's branches share: one slot per template (an optional with
+        a value of each structure the branches return), its own values in the slot of their structure."""
+        import jax.numpy as jnp
+        from lowering.rules.list_ops import _signature
+        mine = None if self.values is None else _signature(list(self.values))
+        slots = []
+        for template in templates:
+            if mine is not None and mine == _signature(list(template.values)):
+                slots.append(OptionalValue(list(self.values), np.bool_(True) if self.has is None else self.has))
+            else:
+                zeros = jax.tree_util.tree_map(lambda x: jnp.zeros(x.shape, x.dtype), list(template.values))
+                slots.append(OptionalValue(zeros, np.bool_(False)))
+        return OptionalValue(None, None, tuple(slots))
+
+    def slot_for(self, op) -> "OptionalValue":
+        """The slot an OptionalGetValue reads: the one whose values have its output types and shapes."""
+        from lowering.rules.list_ops import is_variant_value
+        types = [np.dtype(_dt.as_dtype(t).as_numpy_dtype) if _dt.as_dtype(t) != _dt.variant else None
+                 for t in op.attrs["output_types"]]
+        shapes = [_dt_shape(s) for s in op.attrs.get("output_shapes") or [None] * len(types)]
+
+        def fits(slot):
+            if len(slot.values) != len(types):
+                return False
+            for v, t, shape in zip(slot.values, types, shapes):
+                if (t is None) != is_variant_value(v):
+                    return False
+                if t is not None and (np.dtype(v.dtype) != t or not _fits_shape(tuple(v.shape), shape)):
+                    return False
+            return True
+        found = [s for s in self.slots if fits(s)]
+        if len(found) != 1:
+            raise NotImplementedError(
+                f"OptionalGetValue '{op.name}': {len(found)} of the optionals a compiled tf.cond returns in one "
+                "output have the types and shapes it reads, so which one it reads is not known while tracing")
+        return found[0]
 
 
-@lowers("OptionalFromValue", host=True)
+def _dt_shape(shape):
+    """An output_shapes entry as a tuple with None for unknown dimensions (None: unknown rank)."""
+    if shape is None:
+        return None
+    as_list = getattr(shape, "as_list", None)
+    if as_list is not None:
+        return None if getattr(shape, "ndims", 0) is None else tuple(as_list())
+    return tuple(None if d is None or d < 0 else int(d) for d in shape)
+
+
+def _fits_shape(shape: tuple, want) -> bool:
+    return want is None or (len(shape) == len(want) and all(w is None or w == d for d, w in zip(shape, want)))
+
+
+def _traced(value) -> bool:
+    return any(isinstance(x, jax.core.Tracer) for x in jax.tree_util.tree_leaves(value))
+
+
+# Plain rules (not host): cond_v2 keeps a branch's intermediates in optionals, so its If compiles only if
+# they can be traced; an optional from a dataset comes from a host op (IteratorGetNextAsOptional).
+@lowers("OptionalFromValue")
 def optional_from_value(*components, **_):
     # variant components (TF 2's cond_v2 wraps a branch's intermediates, a loop's accumulator lists among them,
     # in optionals) keep their value: a TensorList is no array
-    return OptionalValue([c if _is_variant(c) else np.asarray(c) for c in components])
+    return OptionalValue([c if _is_variant(c) or _traced(c) else np.asarray(c) for c in components])
 
 
-@lowers("OptionalNone", host=True)
+@lowers("OptionalNone")
 def optional_none(**_):
     return OptionalValue(None)
 
 
-@lowers("OptionalHasValue", host=True)
+@lowers("OptionalHasValue")
 def optional_has_value(optional, **_):
-    return np.bool_(optional.values is not None)
+    has = optional.has_value()
+    return np.bool_(has) if isinstance(has, bool) else has
 
 
-@lowers("OptionalGetValue", context=True, host=True)
+_NO_VALUE = "The given optional does not have a value."
+
+
+@lowers("OptionalGetValue", context=True)
 def optional_get_value(ctx, op, optional):
+    if optional.slots is not None:  # a compiled cond's optional: which branch's values, known at run time
+        optional = optional.slot_for(op)
     if optional.values is None:
-        raise errors.InvalidArgumentError(None, op, "The given optional does not have a value.")
+        raise errors.InvalidArgumentError(None, op, _NO_VALUE)
+    if optional.has is not None:  # a compiled cond's optional: none only known at run time
+        ctx.check(optional.has, errors.InvalidArgumentError, _NO_VALUE, op)
+    if _traced(optional.values):
+        return _one(list(optional.values))
     return _one(_typed(optional.values, op))
 
 

@@ -26,6 +26,10 @@ Sizes and shapes that come from run-time values (a Reserve of a traced size) lik
 constant: TF's while_v2 gradient pushes shapes and lengths onto accumulators and its backward loop pops them
 as the shapes of new lists, which must stay static under jit.
 
+Lists of `variant` elements (TF 2's gradient of nested loops pushes an inner loop's lists, and of a cond
+in a loop the cond's optionals, onto the outer loop's accumulators) keep them as `VariantRows`: a tuple in an
+exact list (elements may differ: inner lists of different lengths), one stacked pytree in a bounded one.
+
 Not representable: lists whose elements have different shapes (TF allows them when the declared element
 shape is partial): setting one raises NotImplementedError naming the op.
 
@@ -116,9 +120,13 @@ class TensorList:
         its elements first, zero rows after; `element` gives the element shape when none is stored."""
         count = self.count if self.bounded else jnp.asarray(self.size, jnp.int32)
         items = self.items
-        if items is None and element is not None:
+        if isinstance(element, VariantRows) and not isinstance(items, VariantRows):
+            items = element.zeros_rows(self.capacity)  # variant elements: the first iteration's structure
+        elif items is None and element is not None:
             items = jnp.zeros((self.capacity,) + tuple(element), self.dtype)
-        if items is not None and items.shape[0] < capacity:
+        if isinstance(items, VariantRows):
+            items = items.padded(capacity)
+        elif items is not None and items.shape[0] < capacity:
             pad = jnp.zeros((capacity - items.shape[0],) + tuple(items.shape[1:]), self.dtype)
             items = jnp.concatenate([jnp.asarray(items), pad], axis=0)
         return TensorList(items, self.dtype, self.element_shape, self.max_elements, size, count, capacity, same)
@@ -132,6 +140,8 @@ class TensorList:
     def zeros_like(self) -> "TensorList":
         if self.items is None:
             return self
+        if isinstance(self.items, VariantRows):
+            return self.with_items(self.items.zeros_like(), same=None)
         return self.with_items(jnp.zeros_like(self.items), same=None)
 
     def __add__(self, other: "TensorList") -> "TensorList":
@@ -182,6 +192,170 @@ def _add_bounded(a: TensorList, b: TensorList) -> TensorList:
 
 def is_list(value) -> bool:
     return isinstance(value, TensorList)
+
+
+# --- lists of variants (TF 2's gradients of nested loops) ------------------------------------------------
+def is_variant_value(value) -> bool:
+    """A TensorList or an Optional (lowering/rules/data_more.py): what a `variant` list element holds."""
+    return isinstance(value, TensorList) or type(value).__name__ == "OptionalValue"
+
+
+def _signature(element):
+    """What must be equal for elements to stack along one axis: the pytree structure (a list's static facts
+    among it) and each leaf's shape and dtype."""
+    leaves, treedef = jax.tree_util.tree_flatten(element)
+    return treedef, tuple((tuple(jnp.shape(x)), jnp.result_type(x)) for x in leaves)
+
+
+@jax.tree_util.register_pytree_node_class
+class VariantRows:
+    """The elements of a TensorList whose elements are variants (TF 2's while_v2 gradient pushes an inner
+    loop's accumulator lists, and a cond's optionals, onto the outer loop's accumulators).
+
+    Two forms. Loose (`loose`: a tuple of the element values): an exact list's, where elements may differ
+    (op by op, an inner loop's lists hold as many elements as that execution ran iterations). Stacked
+    (`stacked`: one element pytree whose every leaf has a leading axis of rows): a bounded list's (one a
+    compiled While grows or shrinks), which the loop carries with a fixed structure and updates at a traced
+    row; every element must then share one structure (a compiled inner loop's lists are bounded by its
+    capacity, so they do). `shape` is `(rows,)`, as an array's first dimension, so the list's size and
+    capacity bookkeeping is the same as for arrays."""
+
+    __slots__ = ("loose", "stacked")
+
+    def __init__(self, loose=None, stacked=None):
+        self.loose = None if loose is None else tuple(loose)
+        self.stacked = stacked
+
+    @property
+    def shape(self) -> tuple:
+        if self.loose is not None:
+            return (len(self.loose),)
+        leaves = jax.tree_util.tree_leaves(self.stacked)
+        return (int(jnp.shape(leaves[0])[0]),) if leaves else (0,)
+
+    def tree_flatten(self):
+        return (self.loose, self.stacked), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        obj = object.__new__(cls)
+        obj.loose, obj.stacked = children
+        return obj
+
+    def __repr__(self):
+        return f"VariantRows({self.shape[0]})"
+
+    @staticmethod
+    def of(elements, stacked: bool = False) -> "VariantRows":
+        elements = list(elements)
+        return VariantRows(stacked=_stack(elements)) if stacked else VariantRows(loose=elements)
+
+    def as_stacked(self) -> "VariantRows":
+        return self if self.loose is None else VariantRows(stacked=_stack(self.loose))
+
+    def element_signature(self):
+        if self.loose is not None:
+            return _signature(self.loose[0]) if self.loose else None
+        return _signature(jax.tree_util.tree_map(lambda x: x[0], self.stacked))
+
+    def row(self, i):
+        if self.loose is not None and not _traced(i):
+            return self.loose[int(np.asarray(i))]
+        i = jnp.asarray(i, jnp.int32)
+        return jax.tree_util.tree_map(lambda x: lax.dynamic_index_in_dim(x, i, 0, keepdims=False),
+                                      self.as_stacked().stacked)
+
+    def head(self, n: int) -> "VariantRows":
+        if self.loose is not None:
+            return VariantRows(loose=self.loose[:n])
+        return VariantRows(stacked=jax.tree_util.tree_map(lambda x: x[:n], self.stacked))
+
+    def append(self, element) -> "VariantRows":
+        if self.loose is not None:
+            return VariantRows(loose=self.loose + (element,))
+        rows = self.as_stacked()
+        if rows.stacked is None:
+            return VariantRows(stacked=_stack([element]))
+        _check_alike(rows, element)
+        return VariantRows(stacked=jax.tree_util.tree_map(
+            lambda x, e: jnp.concatenate([x, jnp.asarray(e)[None]], axis=0), rows.stacked, element))
+
+    def set_row(self, i, element) -> "VariantRows":
+        if self.loose is not None and not _traced(i):
+            rows = list(self.loose)
+            rows[int(np.asarray(i))] = element
+            return VariantRows(loose=rows)
+        rows = self.as_stacked()
+        _check_alike(rows, element)
+        i = jnp.asarray(i, jnp.int32)
+        return VariantRows(stacked=jax.tree_util.tree_map(
+            lambda x, e: lax.dynamic_update_index_in_dim(x, jnp.asarray(e, x.dtype), i, 0), rows.stacked, element))
+
+    def padded(self, capacity: int) -> "VariantRows":
+        """`capacity` rows (stacked): these first, then zeros (rows no element was written to)."""
+        rows = self.as_stacked()
+        n = rows.shape[0]
+        if n >= capacity:
+            return rows
+        return VariantRows(stacked=jax.tree_util.tree_map(
+            lambda x: jnp.concatenate([x, jnp.zeros((capacity - n,) + tuple(x.shape[1:]), x.dtype)], axis=0),
+            rows.stacked))
+
+    def zeros_rows(self, capacity: int) -> "VariantRows":
+        """`capacity` rows of zeros with this one's element structure (a While's first carry)."""
+        rows = self.as_stacked()
+        return VariantRows(stacked=jax.tree_util.tree_map(
+            lambda x: jnp.zeros((capacity,) + tuple(x.shape[1:]), x.dtype), rows.stacked))
+
+    def zeros_like(self) -> "VariantRows":
+        """TF's ZEROS_LIKE of a list of variants: each element's own zeros-like (a list keeps its length)."""
+        if self.loose is not None:
+            return VariantRows(loose=[e.zeros_like() for e in self.loose])
+        return VariantRows(stacked=jax.vmap(lambda e: e.zeros_like())(self.stacked))
+
+    def __add__(self, other: "VariantRows") -> "VariantRows":
+        if self.loose is not None and other.loose is not None:
+            return VariantRows(loose=[a + b for a, b in zip(self.loose, other.loose)])
+        a, b = self.as_stacked().stacked, other.as_stacked().stacked
+        if not (isinstance(a, TensorList) and isinstance(b, TensorList)) or \
+                _signature(jax.tree_util.tree_map(lambda x: x[0], a)) != \
+                _signature(jax.tree_util.tree_map(lambda x: x[0], b)):
+            raise NotImplementedError("AddN of TensorLists whose variant elements are not alike lists is not "
+                                      "supported by graphcompat")
+        # row by row as TF's list add (lengths checked here, outside any vmap: a check is run-time state)
+        if a.count is not None:
+            na, nb = a.count, b.count
+            require(jnp.all(na == nb), errors.InvalidArgumentError,
+                    "Trying to add two lists of tensors with different lengths.")
+        if a.items is None or b.items is None:
+            return VariantRows(stacked=b if a.items is None else a)
+        return VariantRows(stacked=TensorList.tree_unflatten(a.tree_flatten()[1], (a.items + b.items, a.count)))
+
+
+def _stack(elements: list):
+    if not elements:
+        return None
+    first = _signature(elements[0])
+    for e in elements[1:]:
+        if _signature(e) != first:
+            raise NotImplementedError(
+                "TensorListPushBack: variant elements (lists, optionals) of different structures in one "
+                f"TensorList ({elements[0]!r} and {e!r}) cannot be stacked for a compiled step")
+    return jax.tree_util.tree_map(_stack_leaves, *elements)
+
+
+def _stack_leaves(*xs):
+    if isinstance(xs[0], jax.ShapeDtypeStruct):  # a probe's abstract result: rows of the same avals
+        return jax.ShapeDtypeStruct((len(xs),) + tuple(xs[0].shape), xs[0].dtype)
+    return jnp.stack([jnp.asarray(x) for x in xs])
+
+
+def _check_alike(rows: VariantRows, element) -> None:
+    want = rows.element_signature()
+    if want is not None and _signature(element) != want:
+        raise NotImplementedError(
+            f"TensorListPushBack: a variant element {element!r} unlike the list's earlier elements (a different "
+            "structure or size): graphcompat stacks a compiled list's variant elements in one array per leaf")
 
 
 # --- helpers --------------------------------------------------------------------------------------------
@@ -295,9 +469,19 @@ def _constant(same):
 
 def _row(items, i):
     """items[i] for a traced or static i (a bounded list's element)."""
+    if isinstance(items, VariantRows):
+        return items.row(i)
     if _xp(items, i) is np:
         return items[int(i)]
     return lax.dynamic_index_in_dim(jnp.asarray(items), jnp.asarray(i, jnp.int32), 0, keepdims=False)
+
+
+def _no_variant_rows(handle: "TensorList", op_type: str) -> None:
+    """Lists of variants (VariantRows) support what while_v2's gradients do with them: push, pop, get and
+    set an element, length, zeros-like, add. Ops that make one tensor of all the elements refuse them."""
+    if isinstance(handle.items, VariantRows):
+        raise NotImplementedError(f"{op_type} of a TensorList of variant elements (lists, optionals) is not "
+                                  "supported by graphcompat")
 
 
 def _exact_size_needed(handle: "TensorList", op_type: str) -> None:
@@ -312,7 +496,7 @@ def _with_item_shape(lst: TensorList, item, op_type: str):
     """`lst`'s items, allocated (zeros) for elements of `item`'s shape if nothing was stored yet."""
     shape = tuple(int(d) for d in jnp.shape(item))
     if lst.items is None:
-        return jnp.zeros((lst.capacity,) + shape, lst.dtype)
+        return (np if lst.dtype == object else jnp).zeros((lst.capacity,) + shape, lst.dtype)
     if tuple(lst.items.shape[1:]) != shape:
         raise NotImplementedError(
             f"{op_type}: an element of shape {_shape_text(shape)} in a TensorList whose elements have shape "
@@ -331,7 +515,10 @@ def _check_item(lst: TensorList, item, text: str) -> None:
 # --- creating lists -------------------------------------------------------------------------------------
 def _new_list(element_shape, size: int, element_dtype, max_elements: int = -1) -> TensorList:
     shape = _partial_shape(element_shape)
-    items = _zeros((size,) + shape, element_dtype) if _fully_defined(shape) else None
+    # object elements (strings, variants) are not stored up front: a list of variants (lists of lists) must
+    # hold no object array, which a compiled loop cannot carry; unset strings read as the same zeros
+    items = _zeros((size,) + shape, element_dtype) if _fully_defined(shape) and np.dtype(element_dtype) != object \
+        else None
     return TensorList(items, element_dtype, shape, max_elements, size)
 
 
@@ -395,6 +582,13 @@ def tensor_list_element_shape(handle, *, shape_type, **_):
 @lowers("TensorListSetItem")
 def tensor_list_set_item(handle, index, item, *, element_dtype, resize_if_index_out_of_bounds=False, **_):
     _check_dtype(handle, element_dtype)
+    if is_variant_value(item) or isinstance(handle.items, VariantRows):
+        if not isinstance(handle.items, VariantRows) or not is_variant_value(item) or resize_if_index_out_of_bounds:
+            raise NotImplementedError(
+                "TensorListSetItem: a variant element (a list, an optional) set into a TensorList that holds no "
+                "variant elements yet, or resized, is not supported by graphcompat")
+        _check_index(index, handle.length(), "modify")
+        return handle.with_items(handle.items.set_row(index, item))
     if resize_if_index_out_of_bounds:
         i = _static_int(index, "TensorListSetItem's index (resize_if_index_out_of_bounds: the list may grow)")
         if handle.bounded:
@@ -447,6 +641,7 @@ def tensor_list_get_item(handle, index, element_shape, *, element_dtype, **_):
 @lowers("TensorListStack")
 def tensor_list_stack(handle, element_shape, *, element_dtype, num_elements=-1, **_):
     _check_dtype(handle, element_dtype)
+    _no_variant_rows(handle, "TensorListStack")
     if handle.bounded and num_elements != -1 and handle.items is not None and num_elements <= handle.capacity:
         # the result's length is the attr's: compare with the run-time length, read the first rows
         n = handle.count
@@ -485,6 +680,7 @@ def _check_indices(indices, n, text) -> None:
 @lowers("TensorListGather")
 def tensor_list_gather(handle, indices, element_shape, *, element_dtype, **_):
     _check_dtype(handle, element_dtype)
+    _no_variant_rows(handle, "TensorListGather")
     _check_indices(indices, handle.length(),
                    lambda bad, n: f"Trying to gather element {bad} in a list with {n} elements.")
     shape = _known_element_shape(handle, element_shape)
@@ -535,6 +731,12 @@ def tensor_list_scatter_into_existing_list(handle, tensor, indices, *, element_d
 # or shrinks: lowering/rules/control_flow.py gives it the rows its trip bound can fill) they move its
 # traced count: a push writes row `count` in place, a pop reads row `count - 1`.
 def _check_append_dtype(tensor, element_dtype) -> None:
+    if is_variant_value(tensor):
+        if np.dtype(element_dtype) != np.dtype(object):
+            raise errors.InvalidArgumentError(
+                None, None, f"Invalid data types; list elements {_dtype_name(element_dtype)} but tried to append "
+                "variant")
+        return
     dtype = jnp.result_type(tensor)
     if np.dtype(element_dtype) != np.dtype(dtype):
         raise errors.InvalidArgumentError(
@@ -549,6 +751,8 @@ def _push(handle: TensorList, tensor, check_full: bool = True) -> TensorList:
         require(n < handle.max_elements, errors.InvalidArgumentError,
                 lambda: f"Tried to push item into a full list list size: {int(np.asarray(n))} max_num_elements: "
                         f"{handle.max_elements}")
+    if is_variant_value(tensor):
+        return _push_variant(handle, tensor)
     items = _with_item_shape(handle, tensor, "TensorListPushBack")
     value = _fingerprint(tensor)
     if handle.size == 0 and not handle.bounded:
@@ -570,9 +774,29 @@ def _push(handle: TensorList, tensor, check_full: bool = True) -> TensorList:
     return handle.with_items(items, count=handle.count + 1, size=size, same=same)
 
 
+def _push_variant(handle: TensorList, element) -> TensorList:
+    """`handle` with a variant `element` (a list, an optional) appended: see VariantRows."""
+    rows = handle.items if isinstance(handle.items, VariantRows) else None
+    if rows is None and handle.size:
+        raise NotImplementedError("TensorListPushBack: a variant element onto a TensorList that holds other "
+                                  f"values ({handle!r})")
+    if not handle.bounded:
+        rows = VariantRows.of([element]) if rows is None else rows.append(element)
+        return handle.replace(rows)
+    size = handle.size + 1 if handle.max_elements == -1 else min(handle.size + 1, handle.max_elements)
+    if rows is None:  # nothing pushed before: rows of this element's structure
+        rows = VariantRows.of([element], stacked=True).zeros_rows(max(handle.capacity, size))
+    elif size > rows.shape[0]:
+        rows = rows.padded(size)
+    return handle.with_items(rows.set_row(handle.count, element), count=handle.count + 1, size=size)
+
+
 @lowers("TensorListPushBack")
 def tensor_list_push_back(handle, tensor, *, element_dtype, **_):
     _check_append_dtype(tensor, element_dtype)
+    if is_variant_value(tensor):
+        _check_dtype(handle, element_dtype)
+        return _push(handle, tensor)
     _check_item(handle, tensor, "Tried to append a tensor with incompatible shape to a list. Op element shape: "
                 "{item} list shape: {list}")
     _check_dtype(handle, element_dtype)
@@ -626,6 +850,8 @@ def tensor_list_pop_back(handle, element_shape, *, element_dtype, **_):
         raise errors.InvalidArgumentError(None, None, "Trying to pop from an empty list.")
     if handle.items is None:
         return handle.replace(None, handle.size - 1), _uninitialized(handle, element_shape)
+    if isinstance(handle.items, VariantRows):
+        return handle.replace(handle.items.head(handle.size - 1)), handle.items.row(handle.size - 1)
     value = _constant(handle.same) if handle.same is not None else handle.items[-1]
     return handle.replace(handle.items[:-1])._with_same(handle.same), value
 
@@ -641,6 +867,7 @@ def _uninitialized(handle: TensorList, element_shape):
 
 @lowers("TensorListResize")
 def tensor_list_resize(handle, size, **_):
+    _no_variant_rows(handle, "TensorListResize")
     n = _static_int(size, "TensorListResize's size")
     if n < 0:
         raise errors.InvalidArgumentError(None, None, f"TensorListSlice expects size to be non-negative. Got: {n}")
@@ -673,6 +900,8 @@ def tensor_list_concat_lists(a, b, *, element_dtype, **_):
         raise errors.InvalidArgumentError(
             None, None, "input_a and input_b TensorList element shapes are not identical at index 0.  Saw "
             f"{_shape_text(a.element_shape)} vs. {_shape_text(b.element_shape)}")
+    _no_variant_rows(a, "TensorListConcatLists")
+    _no_variant_rows(b, "TensorListConcatLists")
     _exact_size_needed(a, "TensorListConcatLists")
     _exact_size_needed(b, "TensorListConcatLists")
     if a.items is None and b.items is None:
@@ -686,6 +915,7 @@ def tensor_list_concat_lists(a, b, *, element_dtype, **_):
 
 # --- lists as one tensor along the first dimension ------------------------------------------------------
 def _concat(handle: TensorList, first_dim, rest):
+    _no_variant_rows(handle, "TensorListConcat")
     _exact_size_needed(handle, "TensorListConcat")
     if not handle.size and not _fully_defined(rest):
         raise errors.InvalidArgumentError(
