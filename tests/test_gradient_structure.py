@@ -54,6 +54,23 @@ SECOND_ORDER_CASES = [
      [np.array([1.0, 2.0], np.float32)]),
     ("dilation2d", lambda t, x, f: t.nn.dilation2d(x, f, [1, 1, 1, 1], [1, 1, 1, 1], "VALID"),
      [IMAGE, np.ones((2, 2, 2), np.float32)]),
+    # TF's first gradient records a kernel TF registers as NotDifferentiable (ResizeBilinearGrad,
+    # FakeQuantWithMinMax*Gradient, SparseAddGrad): no second gradient along it, None where it is the only path
+    ("resize_bilinear", lambda t, x: t.image.resize_bilinear(x, [6, 6]), [IMAGE]),
+    ("resize_bilinear_then_sin", lambda t, x: t.sin(t.image.resize_bilinear(x, [6, 6])), [IMAGE]),
+    ("resize_bilinear_times_w", lambda t, x, w: t.image.resize_bilinear(x, [6, 6]) * w, [IMAGE, np.float32(2)]),
+    ("resize_bilinear_then_softsign", lambda t, x: t.nn.softsign(t.image.resize_bilinear(x, [6, 6])), [IMAGE]),
+    ("softsign_then_resize_bilinear", lambda t, x: t.image.resize_bilinear(t.nn.softsign(x), [6, 6]), [IMAGE]),
+    ("fake_quant_args", lambda t, x: t.quantization.fake_quant_with_min_max_args(x), [X - 1.0]),
+    ("fake_quant_vars", lambda t, x, lo, hi: t.quantization.fake_quant_with_min_max_vars(x, lo, hi),
+     [X - 1.0, np.float32(-0.5), np.float32(0.5)]),
+    ("fake_quant_vars_then_softsign",
+     lambda t, x, lo, hi: t.nn.softsign(t.quantization.fake_quant_with_min_max_vars(x, lo, hi)),
+     [X - 1.0, np.float32(-0.5), np.float32(0.5)]),
+    ("fake_quant_per_channel", lambda t, x, lo, hi: t.quantization.fake_quant_with_min_max_vars_per_channel(x, lo, hi),
+     [X - 1.0, np.float32([-0.5, -1, -2]), np.float32([0.5, 1, 2])]),
+    ("sparse_add", lambda t, a, b: t.sparse.add(_sparse(t, a), t.SparseTensor([[0, 0], [1, 1]], b, [3, 2])).values,
+     [np.array([1.0, 2.0], np.float32), np.array([0.5, -1.0], np.float32)]),
     # TF computes these second gradients
     ("max_pool", lambda t, x: t.nn.max_pool(x, *POOL), [IMAGE]),
     ("avg_pool", lambda t, x: t.nn.avg_pool(x, *POOL), [IMAGE]),
@@ -83,3 +100,72 @@ def _second_order(t, fn, inputs):
 @pytest.mark.parametrize("name,fn,inputs", SECOND_ORDER_CASES, ids=[c[0] for c in SECOND_ORDER_CASES])
 def test_second_order_refuses_where_tf_does(name, fn, inputs):
     assert _second_order(gc, fn, inputs) == _second_order(oracle.tf1(), fn, inputs)
+
+
+# --- second order through a kernel TF registers as NotDifferentiable: its value ---------------------------
+Q = np.array([[-1.2, 0.3, 0.7], [2.5, 0.1, -0.4]], np.float32)
+LOW, HIGH = np.float32(-1.0), np.float32(1.0)
+
+# (name, fn(tf, x, *others) -> y, inputs): the second gradient of sum(g * g) (+ sum(x ** 3): `mixed`) for the
+# first gradient g = d sum(y * y) / dx; TF leaves the path through the kernel's incoming gradient out
+NOT_DIFFERENTIABLE_KERNEL_CASES = [
+    ("resize_bilinear", lambda t, x: t.image.resize_bilinear(x, [7, 6]), [IMAGE]),
+    ("resize_bilinear_half_pixel", lambda t, x: t.image.resize_bilinear(x, [6, 6], half_pixel_centers=True), [IMAGE]),
+    ("resize_bilinear_after_sin", lambda t, x: t.image.resize_bilinear(t.sin(x), [6, 6]), [IMAGE]),
+    ("fake_quant_args", lambda t, x: t.quantization.fake_quant_with_min_max_args(x, -1.0, 1.0), [Q]),
+    ("fake_quant_args_after_sin", lambda t, x: t.quantization.fake_quant_with_min_max_args(t.sin(x), -1.0, 1.0), [Q]),
+    ("fake_quant_vars", lambda t, x, lo, hi: t.quantization.fake_quant_with_min_max_vars(x, lo, hi), [Q, LOW, HIGH]),
+    ("fake_quant_per_channel", lambda t, x, lo, hi: t.quantization.fake_quant_with_min_max_vars_per_channel(x, lo, hi),
+     [Q, np.float32([-1, -0.5, -2]), np.float32([1, 0.5, 2])]),
+]
+
+
+def _through_kernel(t, fn, inputs, mixed: bool):
+    """The second gradients (None, or [op-by-op value, compiled value] for graphcompat; [value] for TF)."""
+    graph = t.Graph()
+    with graph.as_default():
+        xs = [t.constant(v) for v in inputs]
+        first = t.gradients(t.reduce_sum(fn(t, *xs) ** 2), xs)
+        z = t.add_n([t.reduce_sum(g * g) for g in first if g is not None])
+        if mixed:
+            z = z + t.reduce_sum(xs[0] * xs[0] * xs[0])
+        second = t.gradients(z, xs)
+        live = [g for g in second if g is not None]
+        with t.Session() as sess:
+            if t is oracle.tf1():
+                runs = [sess.run(live)]
+            else:  # a fed tf.range needs its value as a static shape: that plan runs op by op (TF's executor)
+                n = t.placeholder(t.int32, [])
+                runs = [sess.run([live, t.range(n)], {n: 2})[0], sess.run(live)]
+    values = iter(zip(*runs))
+    return [None if g is None else next(values) for g in second]
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["only_path", "mixed"])
+@pytest.mark.parametrize("name,fn,inputs", NOT_DIFFERENTIABLE_KERNEL_CASES, ids=[c[0] for c in NOT_DIFFERENTIABLE_KERNEL_CASES])
+def test_second_order_through_not_differentiable_kernel_is_tfs(name, fn, inputs, mixed):
+    got = _through_kernel(gc, fn, inputs, mixed)
+    want = _through_kernel(oracle.tf1(), fn, inputs, mixed)
+    assert [g is None for g in got] == [w is None for w in want]
+    for g, w in zip(got, want):
+        for tier, value in zip(("op by op", "compiled"), g or ()):
+            np.testing.assert_allclose(value, w[0], rtol=1e-5, atol=1e-5, err_msg=f"{name} {tier}")
+
+
+def test_not_differentiable_gradient_kernels_are_tfs():
+    """Every gradient kernel TF registers as NotDifferentiable is known to graphcompat's second gradients: in
+    SECOND_ORDER_CONSTANT, or the kernel of a TF gradient function graphcompat records (builtin_gradient None)."""
+    import importlib
+    from graphcompat.custom_gradient import _BUILTIN_GRADIENTS
+    from graphcompat.framework import tf_op_types
+    table = importlib.import_module("graphcompat.gradients").SECOND_ORDER_CONSTANT
+    known = {kernel for kernel, _ in table.values()}
+    recorded = {kind for kind, fn in _BUILTIN_GRADIENTS.items() if fn is None}
+    # TF's NotDifferentiable registry (tf_op_types is generated from it), less what no gradient function records
+    # as a gradient kernel (StopGradient is tf.stop_gradient; TensorArrayGrad makes a TensorArray handle)
+    kernels = {kind for kind in tf_op_types.NOT_DIFFERENTIABLE if kind.endswith(("Grad", "Gradient"))}
+    kernels -= {"StopGradient", "TensorArrayGrad"}
+    assert kernels == {"ResizeBilinearGrad", "SparseAddGrad", "FakeQuantWithMinMaxArgsGradient",
+                       "FakeQuantWithMinMaxVarsGradient", "FakeQuantWithMinMaxVarsPerChannelGradient"}
+    assert known <= tf_op_types.NOT_DIFFERENTIABLE
+    assert kernels <= known | recorded

@@ -288,6 +288,26 @@ def differentiable(fn: "jax.custom_jvp") -> Callable:
     return call
 
 
+def constant_cotangent(fn: Callable) -> Callable:
+    """`fn` differentiated by JAX, its VJP a constant to any further differentiation: TF's gradient function
+    of the op records a kernel TF registers as NotDifferentiable (ResizeBilinearGrad), so a gradient of that
+    gradient gets nothing along this path (graphcompat/gradients.py SECOND_ORDER_CONSTANT). First-order
+    gradients are JAX's own."""
+    @jax.custom_vjp
+    def wrapped(*args):
+        return fn(*args)
+
+    def forward(*args):
+        return fn(*args), args
+
+    def backward(args, cotangent):
+        args, cotangent = lax.stop_gradient((args, cotangent))
+        return jax.vjp(fn, *args)[1](cotangent)
+
+    wrapped.defvjp(forward, backward)
+    return differentiable(wrapped)
+
+
 def with_tf_slope(fn: Callable, slope: Callable) -> Callable:
     """`fn` (one input) differentiated as TF's registered gradient `grad * slope(x, y)` (y = fn(x)) rather
     than by JAX: TF's gradient functions define values at points where the true derivative is undefined or
