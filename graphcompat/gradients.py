@@ -880,6 +880,10 @@ def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool =
             flat = array_ops.reshape(gradient, [-1])
             n = int(np.prod(x.shape.as_list()))
             rows = [gradients(flat[j], x)[0] for j in range(n)]
+            if rows and all(r is None for r in rows):
+                # TF's loop body writes its one symbolic row, None, into a TensorArray (a second gradient through
+                # a NotDifferentiable kernel, a stop_gradient): convert_to_tensor's error
+                raise ValueError("None values not supported.")
             rows = [r if r is not None else array_ops.zeros_like(x) for r in rows]
             shape = x.shape.as_list()
             results.append(array_ops.reshape(array_ops.stack(rows), shape + shape))

@@ -169,3 +169,19 @@ def test_not_differentiable_gradient_kernels_are_tfs():
                        "FakeQuantWithMinMaxVarsGradient", "FakeQuantWithMinMaxVarsPerChannelGradient"}
     assert known <= tf_op_types.NOT_DIFFERENTIABLE
     assert kernels <= known | recorded
+
+
+def _hessians_error(t):
+    graph = t.Graph()
+    with graph.as_default():
+        x = t.constant(IMAGE[:, :2, :2, :1])
+        try:
+            t.hessians(t.reduce_sum(t.image.resize_bilinear(x, [3, 3]) ** 2), x)
+        except ValueError as err:
+            return str(err)
+    return None
+
+
+def test_hessians_through_not_differentiable_kernel_raise_tfs_error():
+    """TF's hessians loop writes the None second gradient into a TensorArray: ValueError."""
+    assert _hessians_error(gc) == _hessians_error(oracle.tf1()) == "None values not supported."
