@@ -106,6 +106,20 @@ def test_second_order_refuses_where_tf_does(name, fn, inputs):
 Q = np.array([[-1.2, 0.3, 0.7], [2.5, 0.1, -0.4]], np.float32)
 LOW, HIGH = np.float32(-1.0), np.float32(1.0)
 
+_REGISTERED: set = set()
+
+
+def _identity_with_stopped_gradient(t, x):
+    """tf.identity whose registered gradient is stop_gradient(grad) * 2: constant to a second gradient, as a
+    NotDifferentiable kernel's result (the name is registered once per process, in TF's registry too)."""
+    name = "GradientStructureStoppedIdentity"
+    if t not in _REGISTERED:
+        t.RegisterGradient(name)(lambda op, grad: t.stop_gradient(grad) * 2.0)
+        _REGISTERED.add(t)
+    with t.get_default_graph().gradient_override_map({"Identity": name}):
+        return t.identity(x)
+
+
 # (name, fn(tf, x, *others) -> y, inputs): the second gradient of sum(g * g) (+ sum(x ** 3): `mixed`) for the
 # first gradient g = d sum(y * y) / dx; TF leaves the path through the kernel's incoming gradient out
 NOT_DIFFERENTIABLE_KERNEL_CASES = [
@@ -117,6 +131,7 @@ NOT_DIFFERENTIABLE_KERNEL_CASES = [
     ("fake_quant_vars", lambda t, x, lo, hi: t.quantization.fake_quant_with_min_max_vars(x, lo, hi), [Q, LOW, HIGH]),
     ("fake_quant_per_channel", lambda t, x, lo, hi: t.quantization.fake_quant_with_min_max_vars_per_channel(x, lo, hi),
      [Q, np.float32([-1, -0.5, -2]), np.float32([1, 0.5, 2])]),
+    ("registered_gradient_stopped", _identity_with_stopped_gradient, [Q]),
 ]
 
 
