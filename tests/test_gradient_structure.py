@@ -167,6 +167,30 @@ def test_second_order_through_not_differentiable_kernel_is_tfs(name, fn, inputs,
             np.testing.assert_allclose(value, w[0], rtol=1e-5, atol=1e-5, err_msg=f"{name} {tier}")
 
 
+def _resize_in_cond(t, x):
+    return t.cond(t.constant(True), lambda: t.image.resize_bilinear(x, [4, 5]),
+                  lambda: t.image.resize_bilinear(x * 2.0, [4, 5]))
+
+
+def _resize_in_loop(t, x):
+    return t.while_loop(lambda i, v: i < 2, lambda i, v: (i + 1, t.image.resize_bilinear(v, [3, 3], align_corners=True) * 0.5),
+                        [t.constant(0), x])[1]
+
+
+# The kernel inside a body (the body's lowering differentiates it). Not the cond's only path: TF's None there
+# is the structure of cond_v2's gradient of its gradient, which graphcompat does not follow into bodies (zeros).
+@pytest.mark.parametrize("name,fn,mixed", [("while_loop", _resize_in_loop, False), ("while_loop", _resize_in_loop, True),
+                                           ("cond", _resize_in_cond, True)])
+def test_second_order_through_not_differentiable_kernel_in_a_body_is_tfs(name, fn, mixed):
+    inputs = [IMAGE[:, :3, :3, :1]]
+    got = _through_kernel(gc, fn, inputs, mixed)
+    want = _through_kernel(oracle.tf1(), fn, inputs, mixed)
+    assert [g is None for g in got] == [w is None for w in want]
+    for g, w in zip(got, want):
+        for tier, value in zip(("op by op", "compiled"), g or ()):
+            np.testing.assert_allclose(value, w[0], rtol=1e-5, atol=1e-5, err_msg=f"{name} {tier}")
+
+
 def test_not_differentiable_gradient_kernels_are_tfs():
     """Every gradient kernel TF registers as NotDifferentiable is known to graphcompat's second gradients: in
     SECOND_ORDER_CONSTANT, or the kernel of a TF gradient function graphcompat records (builtin_gradient None)."""

@@ -317,10 +317,11 @@ def _separable(weights_fn, op_type, constant_vjp: bool = False):
         wx = jnp.asarray(weights_fn(in_w, w, align_corners, half_pixel_centers), jnp.float32)
         hi = lax.Precision.HIGHEST
 
-        def resize(x):
+        def resize(x, wy, wx):
             x = jnp.einsum("oh,bhwc->bowc", wy, x, precision=hi)
             return jnp.einsum("pw,bowc->bopc", wx, x, precision=hi)
-        return (constant_cotangent(resize) if constant_vjp else resize)(jnp.asarray(images).astype(jnp.float32))
+        return (constant_cotangent(resize) if constant_vjp else resize)(jnp.asarray(images).astype(jnp.float32),
+                                                                        wy, wx)
     return rule
 
 

@@ -289,20 +289,22 @@ def differentiable(fn: "jax.custom_jvp") -> Callable:
 
 
 def constant_cotangent(fn: Callable) -> Callable:
-    """`fn` differentiated by JAX, its VJP a constant to any further differentiation: TF's gradient function
-    of the op records a kernel TF registers as NotDifferentiable (ResizeBilinearGrad), so a gradient of that
-    gradient gets nothing along this path (graphcompat/gradients.py SECOND_ORDER_CONSTANT). First-order
-    gradients are JAX's own."""
+    """`fn(x, *operands)` differentiated by JAX with respect to x, its VJP a constant to any further
+    differentiation: TF's gradient function of the op records a kernel TF registers as NotDifferentiable
+    (ResizeBilinearGrad), so a gradient of that gradient gets nothing along this path (graphcompat/gradients.py
+    SECOND_ORDER_CONSTANT). First-order gradients are JAX's own. The operands (interpolation weights) are
+    passed, not closed over: a custom_vjp inside a loop or branch body must not capture the body's values."""
     @jax.custom_vjp
-    def wrapped(*args):
-        return fn(*args)
+    def wrapped(x, *operands):
+        return fn(x, *operands)
 
-    def forward(*args):
-        return fn(*args), args
+    def forward(x, *operands):
+        return fn(x, *operands), (x, operands)
 
-    def backward(args, cotangent):
-        args, cotangent = lax.stop_gradient((args, cotangent))
-        return jax.vjp(fn, *args)[1](cotangent)
+    def backward(saved, cotangent):
+        (x, operands), cotangent = lax.stop_gradient((saved, cotangent))
+        grad, = jax.vjp(lambda v: fn(v, *operands), x)[1](cotangent)
+        return (grad,) + (None,) * len(operands)
 
     wrapped.defvjp(forward, backward)
     return differentiable(wrapped)
