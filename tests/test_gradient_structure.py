@@ -177,12 +177,23 @@ def _resize_in_loop(t, x):
                         [t.constant(0), x])[1]
 
 
+def _fake_quant_in_loop(t, x):
+    low, high = t.constant(-1.0), t.constant(1.0)
+    return t.while_loop(lambda i, v: i < 2, lambda i, v: (
+        i + 1, t.quantization.fake_quant_with_min_max_vars(v * 1.5, low, high)), [t.constant(0), x])[1]
+
+
 # The kernel inside a body (the body's lowering differentiates it). Not the cond's only path: TF's None there
 # is the structure of cond_v2's gradient of its gradient, which graphcompat does not follow into bodies (zeros).
-@pytest.mark.parametrize("name,fn,mixed", [("while_loop", _resize_in_loop, False), ("while_loop", _resize_in_loop, True),
-                                           ("cond", _resize_in_cond, True)])
-def test_second_order_through_not_differentiable_kernel_in_a_body_is_tfs(name, fn, mixed):
-    inputs = [IMAGE[:, :3, :3, :1]]
+_SMALL_IMAGE = IMAGE[:, :3, :3, :1]
+BODY_CASES = [("while_loop", _resize_in_loop, _SMALL_IMAGE, False), ("while_loop", _resize_in_loop, _SMALL_IMAGE, True),
+              ("cond", _resize_in_cond, _SMALL_IMAGE, True), ("fake_quant_loop", _fake_quant_in_loop, Q, True)]
+
+
+@pytest.mark.parametrize("name,fn,x,mixed", BODY_CASES, ids=[f"{c[0]}-{'mixed' if c[3] else 'only_path'}"
+                                                              for c in BODY_CASES])
+def test_second_order_through_not_differentiable_kernel_in_a_body_is_tfs(name, fn, x, mixed):
+    inputs = [x]
     got = _through_kernel(gc, fn, inputs, mixed)
     want = _through_kernel(oracle.tf1(), fn, inputs, mixed)
     assert [g is None for g in got] == [w is None for w in want]
