@@ -56,6 +56,10 @@ NO_GRADIENT = _tf_op_types.NO_GRADIENT - {"MatrixExponential", "SymbolicGradient
 GRADIENT_RAISES = {
     kind: (TypeError, f"_{kind}Grad() takes 2 positional arguments but 3 were given")
     for kind in ("SparseSparseMaximum", "SparseSparseMinimum")}
+# TF's _QuantizeAndDequantizeV4GradGrad takes one gradient where QuantizeAndDequantizeV4Grad has three outputs: a
+# second gradient through QuantizeAndDequantizeV4's first one fails calling it.
+GRADIENT_RAISES["QuantizeAndDequantizeV4Grad"] = (
+    TypeError, "_QuantizeAndDequantizeV4GradGrad() takes 2 positional arguments but 4 were given")
 _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
 # The kernels TF's gradient functions record that have no gradient of their own ({forward op type: ((forward
 # input index, gradient op type), ...)}: TF's nn_grad.py, image_grad.py, math_grad.py, sparse_grad.py): TF's
@@ -523,11 +527,18 @@ def _second_order_refusals(scope: str, forward: list, args: list, outputs: list,
     depends on the dys)."""
     entries = [(op, i, kind) for op in forward if op not in overrides
                for i, kind in SECOND_ORDER_NO_GRADIENT.get(op.type, ())]
-    if not entries:
+    recorded = _recorded_refusals(forward, overrides)
+    if not entries and not recorded:
         return []
     index = {t: k for k, t in enumerate(args)}
     in_f = set(forward)
     refusals = []
+    for op, step, fed in recorded:  # a recorded gradient function's op without a gradient (or whose gradient raises)
+        reaches = {k for i in fed for k in _arg_ancestors([op._inputs[i]], index, in_f, overrides)
+                   if args[k] in leaf_set}
+        downstream, dys = _downstream(op, index, in_f, set(outputs), overrides)
+        reads = _arg_ancestors(list(op._inputs) + list(op._outputs) + list(overrides[op].extra), index, in_f)
+        refusals.append(SecondOrderRefusal(step.name, step.type, reaches, reads | downstream, dys))
     for op, i, kind in entries:
         x = op._inputs[i]
         differentiated = x in leaf_set or x.op in in_f
@@ -538,6 +549,37 @@ def _second_order_refusals(scope: str, forward: list, args: list, outputs: list,
         reads = _arg_ancestors(op._inputs, index, in_f) | downstream
         refusals.append(SecondOrderRefusal(f"{scope}{op.name}_grad/{kind}", kind, reaches, reads, dys))
     return refusals
+
+
+def _recorded_refusals(forward: list, overrides: dict) -> list:
+    """(op, recorded step, the op's inputs whose recorded gradient it feeds) for the steps of the gradient
+    functions recorded for `forward`'s ops that a second gradient cannot cross: TF has no gradient for them
+    (NO_GRADIENT) or its gradient function raises (GRADIENT_RAISES). Not behind a step gradients do not cross."""
+    found = []
+    for op in forward:
+        chosen = overrides.get(op)
+        if chosen is None or chosen.kind != "function":
+            continue
+        refused = [s for s in chosen.steps if gradient_override(s) is None
+                   and (s.type in NO_GRADIENT or s.type in GRADIENT_RAISES)]
+        if not refused:
+            continue
+        produced = {t: step for step in chosen.steps for t in step._outputs}
+        fed: dict = {}
+        for i, result in enumerate(chosen.results):
+            todo, seen = [] if result is None else [result], set()
+            while todo:
+                t = todo.pop()
+                step = produced.get(t)
+                if step is None or step in seen:
+                    continue
+                seen.add(step)
+                if step in refused:
+                    fed.setdefault(step, []).append(i)
+                if not _is_cut(step):
+                    todo.extend(step._inputs)
+        found.extend((op, step, fed[step]) for step in refused if step in fed)
+    return found
 
 
 def _second_order_inputs(forward: list, args: list, outputs: list, overrides: dict) -> dict:
@@ -602,6 +644,9 @@ def _refuse_second_order(op: _ops.Operation, needed: set, reached: set, x_set: s
         if not any(op._outputs[k] in needed for k in refusal.reaches):
             continue
         if (refusal.dys and dys_depend) or any(depends(op._inputs[k]) for k in refusal.reads):
+            if refusal.type in GRADIENT_RAISES:
+                error, text = GRADIENT_RAISES[refusal.type]
+                raise error(text)
             raise missing_gradient_error(refusal, refusal.name)
 
 
