@@ -597,7 +597,8 @@ def _second_order_inputs(forward: list, args: list, outputs: list, overrides: di
     for k, arg in enumerate(args):
         if k in open_args or not _backpropagatable(arg):
             continue
-        # the ops between the argument and the kernels (their gradient functions read their inputs)
+        # the ops between the argument and the kernels (their gradient functions read their inputs, a recorded
+        # gradient function also the tensors it closed over)
         between, todo = set(), [arg]
         while todo:
             t = todo.pop()
@@ -606,7 +607,8 @@ def _second_order_inputs(forward: list, args: list, outputs: list, overrides: di
                         x is t and not _constant_edge(c, i, overrides) for i, x in enumerate(c._inputs)):
                     between.add(c)
                     todo.extend(c._outputs)
-        result[k] = frozenset(_arg_ancestors([x for c in between for x in c._inputs], index, in_f))
+        reads = [x for c in between for x in list(c._inputs) + list(getattr(overrides.get(c), "extra", ()))]
+        result[k] = frozenset(_arg_ancestors(reads, index, in_f))
     return result
 
 
@@ -916,7 +918,8 @@ def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool =
     with _ops.name_scope(name):
         for gradient, x in zip(first, xs):
             if gradient is None:
-                raise ValueError(f"Hessian of {ys} with respect to {x}: the gradient is None (not connected)")
+                # TF reshapes the None gradient: convert_to_tensor's error under reshape's argument name
+                raise ValueError("Tried to convert 'tensor' to a tensor and failed. Error: None values not supported.")
             if not x.shape.is_fully_defined():
                 raise NotImplementedError(f"tf.hessians with respect to {x.name} of shape {x.shape}: graphcompat "
                                           "needs a static shape (it differentiates each gradient element)")

@@ -225,17 +225,21 @@ def test_not_differentiable_gradient_kernels_are_tfs():
     assert kernels <= known | recorded
 
 
-def _hessians_error(t):
+def _hessians_error(t, connected: bool):
     graph = t.Graph()
     with graph.as_default():
         x = t.constant(IMAGE[:, :2, :2, :1])
         try:
-            t.hessians(t.reduce_sum(t.image.resize_bilinear(x, [3, 3]) ** 2), x)
+            source = x if connected else t.constant(IMAGE[:, :2, :2, :1])
+            t.hessians(t.reduce_sum(t.image.resize_bilinear(source, [3, 3]) ** 2), x)
         except ValueError as err:
             return str(err)
     return None
 
 
-def test_hessians_through_not_differentiable_kernel_raise_tfs_error():
-    """TF's hessians loop writes the None second gradient into a TensorArray: ValueError."""
-    assert _hessians_error(gc) == _hessians_error(oracle.tf1()) == "None values not supported."
+@pytest.mark.parametrize("connected", [True, False], ids=["second_gradient_none", "first_gradient_none"])
+def test_hessians_of_none_gradients_raise_tfs_error(connected):
+    """TF's hessians reshapes the first gradient and writes each second gradient into a TensorArray in a loop:
+    a None there is convert_to_tensor's ValueError."""
+    got = _hessians_error(gc, connected)
+    assert got is not None and got == _hessians_error(oracle.tf1(), connected)
