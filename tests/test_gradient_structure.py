@@ -22,6 +22,19 @@ def _sparse(t, values):
     return t.SparseTensor([[0, 0], [2, 1]], values, [3, 2])
 
 
+def _block_lstm(t, x, w):
+    """tf.raw_ops.BlockLSTM (graphcompat's builder): TF's gradient function records BlockLSTMGrad."""
+    if t is gc:
+        from graphcompat.ops.rnn_ops import block_lstm
+    else:
+        import tensorflow as tf2
+        block_lstm = tf2.raw_ops.BlockLSTM
+    state = t.constant(np.full((2, 3), 0.1, np.float32))
+    zeros = t.constant(np.zeros(3, np.float32))
+    return block_lstm(seq_len_max=t.constant(np.int64(2)), x=x, cs_prev=state, h_prev=state, w=w, wci=zeros,
+                      wcf=zeros, wco=zeros, b=t.constant(np.zeros(12, np.float32))).h
+
+
 # (name, fn(tf, *xs) -> y, inputs): every forward op type whose TF gradient records a kernel without a gradient
 # (SECOND_ORDER_NO_GRADIENT), and neighbours whose second gradient TF computes
 SECOND_ORDER_CASES = [
@@ -75,6 +88,8 @@ SECOND_ORDER_CASES = [
     ("quantize_and_dequantize_v2", lambda t, x: t.quantization.quantize_and_dequantize_v2(x, -1.0, 1.0), [X - 1.0]),
     ("quantize_and_dequantize_v2_range_stopped",
      lambda t, x: t.quantization.quantize_and_dequantize_v2(x, t.stop_gradient(x[0, 0]), 1.0), [X - 1.0]),
+    # a recorded TF gradient function (builtin_gradient) whose kernel has no gradient
+    ("block_lstm", _block_lstm, [_R.rand(2, 2, 4).astype(np.float32), _R.rand(7, 12).astype(np.float32) * 0.3]),
     # TF computes these second gradients
     ("max_pool", lambda t, x: t.nn.max_pool(x, *POOL), [IMAGE]),
     ("avg_pool", lambda t, x: t.nn.avg_pool(x, *POOL), [IMAGE]),
