@@ -56,6 +56,10 @@ NO_GRADIENT = _tf_op_types.NO_GRADIENT - {"MatrixExponential", "SymbolicGradient
 GRADIENT_RAISES = {
     kind: (TypeError, f"_{kind}Grad() takes 2 positional arguments but 3 were given")
     for kind in ("SparseSparseMaximum", "SparseSparseMinimum")}
+# TF's _QuantizeAndDequantizeV4GradGrad takes one gradient where QuantizeAndDequantizeV4Grad has three outputs: a
+# second gradient through QuantizeAndDequantizeV4's first one fails calling it.
+GRADIENT_RAISES["QuantizeAndDequantizeV4Grad"] = (
+    TypeError, "_QuantizeAndDequantizeV4GradGrad() takes 2 positional arguments but 4 were given")
 _GATHER_TYPES = {"Gather", "GatherV2", "ResourceGather"}
 # The kernels TF's gradient functions record that have no gradient of their own ({forward op type: ((forward
 # input index, gradient op type), ...)}: TF's nn_grad.py, image_grad.py, math_grad.py, sparse_grad.py): TF's
@@ -74,6 +78,18 @@ SECOND_ORDER_NO_GRADIENT = {
     "SparseFillEmptyRows": ((1, "SparseFillEmptyRowsGrad"),), "SparseSlice": ((1, "SparseSliceGrad"),),
     **{f"SparseSegment{kind}{suffix}": ((0, f"SparseSegment{kind}Grad"),)
        for kind in ("Sum", "Mean", "SqrtN") for suffix in ("", "WithNumSegments")},
+}
+# The kernels TF's gradient functions record that TF registers with `ops.NotDifferentiable` ({forward op type:
+# (gradient op type, the forward inputs whose gradient that kernel computes)}: TF's image_grad.py,
+# sparse_grad.py). A second tf.gradients gets no gradient out of such a kernel: the path through its incoming
+# gradient counts for nothing (None where it is the only one). The forward ops' lowerings give their VJPs the
+# same property (the cotangent is a constant to any further differentiation), and `_second_order_inputs`
+# tells the second tf.gradients which first gradients are then unconnected. The fake-quantization ops'
+# kernels (FakeQuantWithMinMax*Gradient) are not listed: their TF gradient functions are recorded as TF
+# records them (`builtin_gradient`), and `_constant_edge` finds the kernels among the recorded ops.
+SECOND_ORDER_CONSTANT = {
+    "ResizeBilinear": ("ResizeBilinearGrad", (0,)),
+    "SparseAdd": ("SparseAddGrad", (1, 4)),
 }
 # Sparse segment reductions whose TF gradient (with sparse_gradient=True) is an IndexedSlices of the data:
 # SparseSegment<kind>GradV2 of the output's gradient, one row per distinct index (TF's
@@ -310,6 +326,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
                 raise missing_gradient_error(op)
             if override is None and op.type == "SymbolicGradient":
                 _refuse_second_order(op, needed, reached, x_set)
+                inputs = _gradient_inputs(op, needed, stop)
             if override is None and op.type in GRADIENT_RAISES:
                 error, text = GRADIENT_RAISES[op.type]
                 raise error(text)
@@ -387,7 +404,8 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
     fn = GraphFunction("", "function", forward, [], args, list(diff_ys), [], owns_ops=False)
     fn.name = _forward_name(graph)
     fn.gradient_overrides = overrides
-    fn.second_order_refusals = _second_order_refusals(scope, forward, args, leaf_set, overrides)
+    fn.second_order_refusals = _second_order_refusals(scope, forward, args, diff_ys, leaf_set, overrides)
+    fn.second_order_inputs = _second_order_inputs(forward, args, diff_ys, overrides)
     graph._add_function(fn)
     with graph.name_scope(scope):
         dys = []
@@ -431,56 +449,183 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
 _forward_ids = __import__("itertools").count()
 
 
-SecondOrderRefusal = collections.namedtuple("SecondOrderRefusal", ["name", "type", "reaches", "reads"])
+# `dys`: whether the incoming gradient of the kernel's op depends on the dys (it reaches them on a path that
+# crosses no kernel TF registers as NotDifferentiable).
+SecondOrderRefusal = collections.namedtuple("SecondOrderRefusal", ["name", "type", "reaches", "reads", "dys"])
 
 
-def _second_order_refusals(scope: str, forward: list, args: list, leaf_set: set, overrides: dict) -> list:
+def _constant_edge(op: _ops.Operation, i: int, overrides: dict) -> bool:
+    """Whether TF's gradient of `op`'s input `i` is a constant to a second gradient: a kernel TF registers as
+    NotDifferentiable (SECOND_ORDER_CONSTANT), or, where a gradient function was recorded (the user's, or
+    TF's own `builtin_gradient`), a result its recorded ops compute from nothing but constants and ops that
+    gradients do not cross (FakeQuantWithMinMaxArgsGradient). Gradients of gradients do not flow back along it."""
+    chosen = overrides.get(op)
+    if chosen is None:
+        entry = SECOND_ORDER_CONSTANT.get(op.type)
+        return entry is not None and i in entry[1]
+    results = getattr(chosen, "results", None) if chosen.kind == "function" else None
+    if not results or i >= len(results) or results[i] is None:
+        return False
+    produced = {t: step for step in chosen.steps for t in step._outputs}
+    todo, seen = [results[i]], set()
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        step = produced.get(t)
+        if step is None:
+            return False  # the incoming gradient, or a forward value: the result depends on it
+        if not _is_cut(step):
+            todo.extend(step._inputs)
+    return True
+
+
+def _arg_ancestors(tensors, index: dict, in_f: set, overrides: Optional[dict] = None) -> set:
+    """The indices (`index`: tensor → index) of f's arguments that `tensors` depend on through f's ops. With
+    `overrides`, only along edges that are no NotDifferentiable gradient kernel's (`_constant_edge`): the
+    arguments a gradient flowing into `tensors` flows back to, in a second gradient."""
+    found, todo, seen = set(), list(tensors), set()
+    while todo:
+        t = todo.pop()
+        if t in seen:
+            continue
+        seen.add(t)
+        if t in index:
+            found.add(index[t])
+        op = t.op
+        if op in in_f:
+            todo.extend(x for i, x in enumerate(op._inputs)
+                        if overrides is None or not _constant_edge(op, i, overrides))
+    return found
+
+
+def _downstream(op: _ops.Operation, index: dict, in_f: set, outputs: set, overrides: dict) -> tuple:
+    """(the arguments read by the ops of f after `op` on its outputs' paths to f's outputs, whether such a path
+    reaches an output): what TF's incoming gradient of `op` depends on. A path stops at a NotDifferentiable
+    gradient kernel's edge: what flows back from there is a constant to a second gradient."""
+    found, todo, seen, reaches = set(), list(op._outputs), set(), False
+    while todo:
+        t = todo.pop()
+        reaches = reaches or t in outputs
+        for c in t._consumers:
+            if c in in_f and c not in seen and any(
+                    x is t and not _constant_edge(c, i, overrides) for i, x in enumerate(c._inputs)):
+                seen.add(c)
+                found |= _arg_ancestors([x for x in c._inputs if x not in op._outputs], index, in_f)
+                todo.extend(c._outputs)
+    return found, reaches
+
+
+def _second_order_refusals(scope: str, forward: list, args: list, outputs: list, leaf_set: set,
+                           overrides: dict) -> list:
     """The gradient kernels without a gradient that TF's tf.gradients would have recorded for this forward
     pass (SECOND_ORDER_NO_GRADIENT), each with TF's op name, the indices of f's arguments whose gradients
-    it flows into (`reaches`), and of the SymbolicGradient's inputs its value depends on (`reads`: the
-    forward values it reads, those the incoming gradient of its op depends on, and the dys)."""
+    it flows into (`reaches`: not through a NotDifferentiable kernel, where TF's second gradient meets no
+    gradient to pass on), and of the SymbolicGradient's inputs its value depends on (`reads`: the forward
+    values it reads and those the incoming gradient of its op depends on; `dys`: whether that gradient
+    depends on the dys)."""
     entries = [(op, i, kind) for op in forward if op not in overrides
                for i, kind in SECOND_ORDER_NO_GRADIENT.get(op.type, ())]
-    if not entries:
+    recorded = _recorded_refusals(forward, overrides)
+    if not entries and not recorded:
         return []
     index = {t: k for k, t in enumerate(args)}
     in_f = set(forward)
-
-    def arg_ancestors(tensors) -> set:
-        found, todo, seen = set(), list(tensors), set()
-        while todo:
-            t = todo.pop()
-            if t in seen:
-                continue
-            seen.add(t)
-            if t in index:
-                found.add(index[t])
-            if t.op in in_f:
-                todo.extend(t.op._inputs)
-        return found
-
-    def downstream_reads(op) -> set:
-        """Arguments read by the ops of f after `op` on its outputs' paths (they shape the gradient of op)."""
-        found, todo, seen = set(), list(op._outputs), set()
-        while todo:
-            t = todo.pop()
-            for c in t._consumers:
-                if c in in_f and c not in seen:
-                    seen.add(c)
-                    found |= arg_ancestors([x for x in c._inputs if x not in op._outputs])
-                    todo.extend(c._outputs)
-        return found
-
     refusals = []
+    for op, step, fed in recorded:  # a recorded gradient function's op without a gradient (or whose gradient raises)
+        reaches = {k for i in fed for k in _arg_ancestors([op._inputs[i]], index, in_f, overrides)
+                   if args[k] in leaf_set}
+        downstream, dys = _downstream(op, index, in_f, set(outputs), overrides)
+        reads = _arg_ancestors(list(op._inputs) + list(op._outputs) + list(overrides[op].extra), index, in_f)
+        refusals.append(SecondOrderRefusal(step.name, step.type, reaches, reads | downstream, dys))
     for op, i, kind in entries:
         x = op._inputs[i]
         differentiated = x in leaf_set or x.op in in_f
         if not differentiated:
             continue  # TF's gradient of this input flows nowhere: the kernel is not on a second gradient's path
-        reaches = {k for k in arg_ancestors([x]) if args[k] in leaf_set}
-        reads = arg_ancestors(op._inputs) | downstream_reads(op)
-        refusals.append(SecondOrderRefusal(f"{scope}{op.name}_grad/{kind}", kind, reaches, reads))
+        reaches = {k for k in _arg_ancestors([x], index, in_f, overrides) if args[k] in leaf_set}
+        downstream, dys = _downstream(op, index, in_f, set(outputs), overrides)
+        reads = _arg_ancestors(op._inputs, index, in_f) | downstream
+        refusals.append(SecondOrderRefusal(f"{scope}{op.name}_grad/{kind}", kind, reaches, reads, dys))
     return refusals
+
+
+def _recorded_refusals(forward: list, overrides: dict) -> list:
+    """(op, recorded step, the op's inputs whose recorded gradient it feeds) for the steps of the gradient
+    functions recorded for `forward`'s ops that a second gradient cannot cross: TF has no gradient for them
+    (NO_GRADIENT) or its gradient function raises (GRADIENT_RAISES). Not behind a step gradients do not cross."""
+    found = []
+    for op in forward:
+        chosen = overrides.get(op)
+        if chosen is None or chosen.kind != "function":
+            continue
+        refused = [s for s in chosen.steps if gradient_override(s) is None
+                   and (s.type in NO_GRADIENT or s.type in GRADIENT_RAISES)]
+        if not refused:
+            continue
+        produced = {t: step for step in chosen.steps for t in step._outputs}
+        fed: dict = {}
+        for i, result in enumerate(chosen.results):
+            todo, seen = [] if result is None else [result], set()
+            while todo:
+                t = todo.pop()
+                step = produced.get(t)
+                if step is None or step in seen:
+                    continue
+                seen.add(step)
+                if step in refused:
+                    fed.setdefault(step, []).append(i)
+                if not _is_cut(step):
+                    todo.extend(step._inputs)
+        found.extend((op, step, fed[step]) for step in refused if step in fed)
+    return found
+
+
+def _second_order_inputs(forward: list, args: list, outputs: list, overrides: dict) -> dict:
+    """{argument index: the indices of the arguments its gradient depends on} for f's arguments whose every path
+    to f's outputs crosses a gradient kernel TF registers as NotDifferentiable (SECOND_ORDER_CONSTANT): TF's
+    gradient of such an argument is what the ops between it and those kernels make of the kernels' constant
+    results, so it depends on the forward values those ops read (their inputs), never on the dys. Arguments
+    absent here depend on every input of the SymbolicGradient."""
+    if not any(_constant_edge(op, i, overrides) for op in forward for i in range(len(op._inputs))):
+        return {}
+    index = {t: k for k, t in enumerate(args)}
+    in_f = set(forward)
+    open_args = _arg_ancestors(outputs, index, in_f, overrides)
+    result = {}
+    for k, arg in enumerate(args):
+        if k in open_args or not _backpropagatable(arg):
+            continue
+        # the ops between the argument and the kernels (their gradient functions read their inputs, a recorded
+        # gradient function also the tensors it closed over)
+        between, todo = set(), [arg]
+        while todo:
+            t = todo.pop()
+            for c in t._consumers:
+                if c in in_f and c not in between and any(
+                        x is t and not _constant_edge(c, i, overrides) for i, x in enumerate(c._inputs)):
+                    between.add(c)
+                    todo.extend(c._outputs)
+        reads = [x for c in between for x in list(c._inputs) + list(getattr(overrides.get(c), "extra", ()))]
+        result[k] = frozenset(_arg_ancestors(reads, index, in_f))
+    return result
+
+
+def _gradient_inputs(op: _ops.Operation, needed: set, stop: set) -> list:
+    """The inputs of a SymbolicGradient `op` that its needed outputs depend on, as TF's gradient graph: an
+    output whose gradient crosses only NotDifferentiable kernels depends on the forward values before them."""
+    fn = op.graph._get_function(op.attrs["f"].name) if "f" in op.attrs else None
+    table = getattr(fn, "second_order_inputs", None)
+    if not table:
+        return _differentiable_inputs(op)
+    keep = set()
+    for k, t in enumerate(op._outputs):
+        if t in needed and t not in stop:
+            if k not in table:
+                return _differentiable_inputs(op)
+            keep |= table[k]
+    return [op._inputs[k] for k in sorted(keep)]
 
 
 def _refuse_second_order(op: _ops.Operation, needed: set, reached: set, x_set: set) -> None:
@@ -500,7 +645,10 @@ def _refuse_second_order(op: _ops.Operation, needed: set, reached: set, x_set: s
     for refusal in refusals:
         if not any(op._outputs[k] in needed for k in refusal.reaches):
             continue
-        if dys_depend or any(depends(op._inputs[k]) for k in refusal.reads):
+        if (refusal.dys and dys_depend) or any(depends(op._inputs[k]) for k in refusal.reads):
+            if refusal.type in GRADIENT_RAISES:
+                error, text = GRADIENT_RAISES[refusal.type]
+                raise error(text)
             raise missing_gradient_error(refusal, refusal.name)
 
 
@@ -770,7 +918,8 @@ def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool =
     with _ops.name_scope(name):
         for gradient, x in zip(first, xs):
             if gradient is None:
-                raise ValueError(f"Hessian of {ys} with respect to {x}: the gradient is None (not connected)")
+                # TF reshapes the None gradient: convert_to_tensor's error under reshape's argument name
+                raise ValueError("Tried to convert 'tensor' to a tensor and failed. Error: None values not supported.")
             if not x.shape.is_fully_defined():
                 raise NotImplementedError(f"tf.hessians with respect to {x.name} of shape {x.shape}: graphcompat "
                                           "needs a static shape (it differentiates each gradient element)")
@@ -779,6 +928,10 @@ def hessians(ys, xs, name: str = "hessians", colocate_gradients_with_ops: bool =
             flat = array_ops.reshape(gradient, [-1])
             n = int(np.prod(x.shape.as_list()))
             rows = [gradients(flat[j], x)[0] for j in range(n)]
+            if rows and all(r is None for r in rows):
+                # TF's loop body writes its one symbolic row, None, into a TensorArray (a second gradient through
+                # a NotDifferentiable kernel, a stop_gradient): convert_to_tensor's error
+                raise ValueError("None values not supported.")
             rows = [r if r is not None else array_ops.zeros_like(x) for r in rows]
             shape = x.shape.as_list()
             results.append(array_ops.reshape(array_ops.stack(rows), shape + shape))

@@ -446,8 +446,6 @@ def quantized_relu_x(features, max_value, min_features, max_features, out_type=_
                                     name=name))
 
 
-builtin_gradient("QuantizeAndDequantizeV4Grad")(None)  # TF: no gradient of the gradient op
-
 __all__ = ["quantize_v2", "quantize", "dequantize", "quantized_concat", "quantize_and_dequantize",
            "quantize_and_dequantize_v2", "quantized_conv2d", "quantized_avg_pool", "quantized_max_pool",
            "quantized_relu_x"]

@@ -18,6 +18,7 @@ from jax import lax
 from graphcompat.framework import errors
 from lowering.registry import lowers
 from lowering.rules.checks import invalid, shape_str
+from lowering.rules.math import constant_cotangent
 
 
 # ------------------------------------------------------------------------------------------------
@@ -518,20 +519,25 @@ def _static_size(size, op_type, images):
     return h, w
 
 
-def _separable(weights_fn, op_type):
+def _separable(weights_fn, op_type, constant_vjp: bool = False):
+    """`constant_vjp`: TF's gradient kernel of the op is registered NotDifferentiable (ResizeBilinearGrad), so
+    the VJP is a constant to a gradient of the gradient (`constant_cotangent`)."""
     def rule(images, size, *, align_corners=False, half_pixel_centers=False, **_):
         h, w = _static_size(size, op_type, images)
         _, in_h, in_w, _ = jnp.shape(images)
         wy = jnp.asarray(weights_fn(in_h, h, align_corners, half_pixel_centers), jnp.float32)
         wx = jnp.asarray(weights_fn(in_w, w, align_corners, half_pixel_centers), jnp.float32)
-        x = jnp.asarray(images).astype(jnp.float32)
         hi = lax.Precision.HIGHEST
-        x = jnp.einsum("oh,bhwc->bowc", wy, x, precision=hi)
-        return jnp.einsum("pw,bowc->bopc", wx, x, precision=hi)
+
+        def resize(x, wy, wx):
+            x = jnp.einsum("oh,bhwc->bowc", wy, x, precision=hi)
+            return jnp.einsum("pw,bowc->bopc", wx, x, precision=hi)
+        return (constant_cotangent(resize) if constant_vjp else resize)(jnp.asarray(images).astype(jnp.float32),
+                                                                        wy, wx)
     return rule
 
 
-lowers("ResizeBilinear")(_separable(_bilinear_weights, "ResizeBilinear"))
+lowers("ResizeBilinear")(_separable(_bilinear_weights, "ResizeBilinear", constant_vjp=True))
 lowers("ResizeBicubic")(_separable(_bicubic_weights, "ResizeBicubic"))
 lowers("ResizeArea")(_separable(_area_weights, "ResizeArea"))
 

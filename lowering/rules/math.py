@@ -292,6 +292,28 @@ def differentiable(fn: "jax.custom_jvp") -> Callable:
     return call
 
 
+def constant_cotangent(fn: Callable) -> Callable:
+    """`fn(x, *operands)` differentiated by JAX with respect to x, its VJP a constant to any further
+    differentiation: TF's gradient function of the op records a kernel TF registers as NotDifferentiable
+    (ResizeBilinearGrad), so a gradient of that gradient gets nothing along this path (graphcompat/gradients.py
+    SECOND_ORDER_CONSTANT). First-order gradients are JAX's own. The operands (interpolation weights) are
+    passed, not closed over: a custom_vjp inside a loop or branch body must not capture the body's values."""
+    @jax.custom_vjp
+    def wrapped(x, *operands):
+        return fn(x, *operands)
+
+    def forward(x, *operands):
+        return fn(x, *operands), (x, operands)
+
+    def backward(saved, cotangent):
+        (x, operands), cotangent = lax.stop_gradient((saved, cotangent))
+        grad, = jax.vjp(lambda v: fn(v, *operands), x)[1](cotangent)
+        return (grad,) + (None,) * len(operands)
+
+    wrapped.defvjp(forward, backward)
+    return differentiable(wrapped)
+
+
 def with_tf_slope(fn: Callable, slope: Callable) -> Callable:
     """`fn` (one input) differentiated as TF's registered gradient `grad * slope(x, y)` (y = fn(x)) rather
     than by JAX: TF's gradient functions define values at points where the true derivative is undefined or

@@ -202,6 +202,8 @@ def fake_quant_with_min_max_args(inputs, *, min, max, num_bits, narrow_range, **
         return fake_quant(x), x
 
     def backward(x, gradient):
+        # TF's FakeQuantWithMinMaxArgsGradient is NotDifferentiable: a gradient of this gradient gets nothing
+        x, gradient = lax.stop_gradient((x, gradient))
         return (_backprop(gradient, x, low, high, quant_min, quant_max, ())[0],)
 
     fake_quant.defvjp(forward, backward)
@@ -227,7 +229,8 @@ def _vars_rule(per_channel: bool):
             return fake_quant(x, low, high), (x, low, high)
 
         def backward(saved, gradient):
-            x, low, high = saved
+            # TF's FakeQuantWithMinMaxVars*Gradient is NotDifferentiable: a gradient of this gradient gets nothing
+            (x, low, high), gradient = lax.stop_gradient((saved, gradient))
             axes = _per_channel_axes(x) if per_channel else None
             return _backprop(gradient, x, low, high, quant_min, quant_max, axes, nudged)
 
@@ -242,8 +245,17 @@ lowers("FakeQuantWithMinMaxVarsPerChannel")(_vars_rule(per_channel=True))
 
 
 # --- the gradient ops ----------------------------------------------------------------------------------
+# TF registers them NotDifferentiable: where JAX differentiates one (a gradient of the forward op's gradient,
+# whose recorded kernel runs inside the first gradient's VJP), its inputs are constants.
+def _constants(*values) -> tuple:
+    """The traced values among `values` behind stop_gradient (host values stay numpy: a static range is
+    nudged in numpy, as the forward rules do)."""
+    return tuple(lax.stop_gradient(v) if isinstance(v, jax.core.Tracer) else v for v in values)
+
+
 @lowers("FakeQuantWithMinMaxArgsGradient", context=True)
 def fake_quant_with_min_max_args_gradient(ctx, op, gradients, inputs):
+    gradients, inputs = _constants(gradients, inputs)
     attrs = op.attrs
     quant_min, quant_max, ok = _quant_range(attrs["num_bits"], attrs["narrow_range"])
     if not (ok and _args_range_ok(attrs["min"], attrs["max"]) and _same_size_ok(op, gradients, inputs)):
@@ -253,6 +265,7 @@ def fake_quant_with_min_max_args_gradient(ctx, op, gradients, inputs):
 
 @lowers("FakeQuantWithMinMaxVarsGradient")
 def fake_quant_with_min_max_vars_gradient(gradients, inputs, min_value, max_value, *, num_bits, narrow_range, **_):
+    gradients, inputs, min_value, max_value = _constants(gradients, inputs, min_value, max_value)
     quant_min, quant_max, ok = _quant_range(num_bits, narrow_range)
     if not (ok and _same_size_ok(None, gradients, inputs) and _scalar_range_ok(min_value, max_value)):
         return _zeros(gradients, min_value, max_value)
@@ -262,6 +275,7 @@ def fake_quant_with_min_max_vars_gradient(gradients, inputs, min_value, max_valu
 @lowers("FakeQuantWithMinMaxVarsPerChannelGradient")
 def fake_quant_with_min_max_vars_per_channel_gradient(gradients, inputs, min_value, max_value, *, num_bits,
                                                       narrow_range, **_):
+    gradients, inputs, min_value, max_value = _constants(gradients, inputs, min_value, max_value)
     quant_min, quant_max, ok = _quant_range(num_bits, narrow_range)
     if not (ok and _same_size_ok(None, gradients, inputs) and _per_channel_ok(inputs, min_value, max_value)):
         return _zeros(gradients, min_value, max_value)

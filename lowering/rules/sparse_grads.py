@@ -80,6 +80,8 @@ def sparse_add_grad(backprop_val_grad, a_indices, b_indices, sum_indices, **_):
     """TF's SparseAddGradOp: each input entry's gradient is the sum's gradient at the same index (the
     sum holds every index of a and b; entries whose sum fell under the threshold get 0)."""
     grad = jnp.asarray(backprop_val_grad)
+    if isinstance(grad, jax.core.Tracer):  # TF registers the op NotDifferentiable: nothing flows back through it
+        grad = jax.lax.stop_gradient(grad)
     a, b, s = jnp.asarray(a_indices), jnp.asarray(b_indices), jnp.asarray(sum_indices)
     require(a.ndim == 2 and b.ndim == 2 and s.ndim == 2, _INVALID, lambda: (
         "Input indices should be matrices but received shapes: "
