@@ -10,6 +10,8 @@ Workloads (each prints µs per step; ratios are what to quote on these noisy mac
 - pipeline: a `from_generator` (Python-side uint8 images) → map (cast, scale, reshape, one_hot) → shuffle(1000)
   → batch(64) → prefetch(1) pipeline feeding a 784-128-10 MLP step (Adam), per step over a whole epoch.
 - pipeline_csv: TextLineDataset → map(decode_csv) → shuffle → batch → prefetch, drained (host ops only).
+- serving_examples: a serving signature of 32 serialized tf.Examples → parse_example → MLP → softmax.
+- vocabulary_training: 128 fed words → vocabulary table lookup → embedding → logistic loss, Adam.
 Each backend runs in its own process, alternating, `--rounds` times; medians are kept. No timing is asserted.
 """
 from __future__ import annotations
@@ -152,7 +154,54 @@ def pipeline_csv(tf) -> dict:
     return {"us_per_step": min(per_epoch)}
 
 
-WORKLOADS = {"summaries": summaries, "pipeline": pipeline, "pipeline_csv": pipeline_csv}
+def serving_examples(tf) -> dict:
+    """A serving signature of serialized tf.Examples: parse_example (784 floats each) -> 784-256-10 MLP
+    -> softmax, 32 Examples per request (graphcompat runs ParseExample on the host before the compiled step)."""
+    rng = np.random.RandomState(0)
+    with tf.Graph().as_default():
+        serialized = tf.placeholder(tf.string, [None])
+        x = tf.parse_example(serialized, {"x": tf.FixedLenFeature([784], tf.float32)})["x"]
+        h = tf.layers.dense(x, 256, tf.nn.relu)
+        probs = tf.nn.softmax(tf.layers.dense(h, 10))
+        requests = [np.array([tf.train.Example(features=tf.train.Features(feature={"x": tf.train.Feature(
+            float_list=tf.train.FloatList(value=rng.rand(784).astype(np.float32)))})).SerializeToString()
+            for _ in range(32)], dtype=object) for _ in range(8)]
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            def step(i):
+                sess.run(probs, {serialized: requests[i % 8]})
+            return {"us_per_step": _best(step, 50)}
+
+
+def vocabulary_training(tf) -> dict:
+    """Fed words looked up in a vocabulary (index_table_from_tensor) -> embedding (vocab 1000 x 64) -> mean ->
+    logistic loss, Adam, 128 words a step (graphcompat runs the lookup on the host before the compiled step)."""
+    rng = np.random.RandomState(0)
+    vocab = [f"w{i}".encode() for i in range(1000)]
+    with tf.Graph().as_default():
+        words = tf.placeholder(tf.string, [128])
+        labels = tf.placeholder(tf.float32, [128])
+        if hasattr(tf, "contrib"):
+            index_table_from_tensor = tf.contrib.lookup.index_table_from_tensor
+        else:  # TF 2's compat.v1 keeps it out of the public API
+            from tensorflow.python.ops.lookup_ops import index_table_from_tensor
+        ids = index_table_from_tensor(tf.constant(vocab), num_oov_buckets=1).lookup(words)
+        emb = tf.get_variable("emb", [1001, 64], initializer=tf.random_normal_initializer(stddev=0.1))
+        logits = tf.squeeze(tf.layers.dense(tf.nn.embedding_lookup(emb, ids), 1), 1)
+        loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+        train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        batches = [(np.array([vocab[i] if i < 1000 else b"oov" for i in rng.randint(0, 1100, 128)], dtype=object),
+                    rng.randint(0, 2, 128).astype(np.float32)) for _ in range(8)]
+        with tf.Session() as sess:
+            sess.run([tf.global_variables_initializer(), tf.tables_initializer()])
+            def step(i):
+                w, y = batches[i % 8]
+                sess.run([train, loss], {words: w, labels: y})
+            return {"us_per_step": _best(step, 50)}
+
+
+WORKLOADS = {"summaries": summaries, "pipeline": pipeline, "pipeline_csv": pipeline_csv,
+             "serving_examples": serving_examples, "vocabulary_training": vocabulary_training}
 
 
 def main() -> None:
