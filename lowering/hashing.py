@@ -12,6 +12,8 @@ here; these run on the host only, per string.
 """
 from __future__ import annotations
 
+import functools
+
 _MASK = (1 << 64) - 1
 _K0 = 0xC3A5C85C97CB3127
 _K1 = 0xB492B66FBE98F273
@@ -101,6 +103,7 @@ def _weak_hash_len32_with_seeds(s: bytes, i: int, a: int, b: int):
     return (a + z) & _MASK, (b + c) & _MASK
 
 
+@functools.lru_cache(maxsize=1 << 16)  # words repeat (a vocabulary's OOV buckets hash every fed word each step)
 def fingerprint64(s: bytes) -> int:
     """FarmHash Fingerprint64 of `s` (TF's `Fingerprint64`)."""
     n = len(s)
