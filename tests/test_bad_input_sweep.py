@@ -564,8 +564,11 @@ def _with_deps(tf, op, value):
 
 
 # Differences the sweep found that are not fixed yet: case -> what differs (strict xfails).
-_DATA_PREFIX = ("TF prefixes an error in a tf.data function with \"Error in user-defined function passed to "
-                "MapDataset:N transformation with iterator: Iterator::Root::...: \" (N: a process-wide counter)")
+# TF's IteratorGetNext is an asynchronous kernel: the step's Adam update, which nothing orders after it, has
+# written when its element's error arrives (every time: 45 of 45 runs); graphcompat's failed run changes nothing
+# (architecture.md), so the variables of the runs after it differ
+_DATA_STEP = ("TF's Adam update runs beside the failing IteratorGetNext and writes; graphcompat's failed run "
+              "changes no variable, so the next runs' variables differ")
 _CANONICAL = ("grappler's canonicalizer sorts the inputs of commutative ops (AddV2, Mul, SquaredDifference, Equal) "
               "by name, so TF's 'Incompatible shapes' names the operands in that order; graphcompat's in the op's")
 TRAIN_XFAIL = {
@@ -577,10 +580,9 @@ TRAIN_XFAIL = {
     "decode_jpeg_bad": "TF's DecodeJpeg sniffs the format first: 'Unknown image file format. One of JPEG, ...'",
     "decode_image_bad": "TF's GIF decoder's text ('Invalid GIF data (size 11), failed to open gif file: ...')",
     "decode_json_bad": "TF's protobuf JSON parser words its errors differently ('unexpected EOF')",
-    "data_map_to_number": _DATA_PREFIX,
-    "data_map_check_numerics": _DATA_PREFIX,
-    "data_map_int_div": _DATA_PREFIX,
-    "data_filter_assert": _DATA_PREFIX,
+    "data_map_to_number": _DATA_STEP,
+    "data_map_check_numerics": _DATA_STEP,
+    "data_map_int_div": _DATA_STEP,
     "sigmoid_xent_fed": _CANONICAL,
     "losses_mse_batch": _CANONICAL,
     "metrics_accuracy_batch": _CANONICAL,
@@ -589,7 +591,7 @@ TRAIN_XFAIL = {
     "confusion_matrix_negative": "TF's confusion_matrix casts predictions before labels (the assert names "
                                  "confusion_matrix/Cast_1:0); graphcompat's the other way round",
 }
-XFAIL = TRAIN_XFAIL
+XFAIL = {name: why for name, why in TRAIN_XFAIL.items() if why is not _DATA_STEP}
 
 
 def _params(xfails):

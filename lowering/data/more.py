@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphcompat.framework import errors
+from lowering.data.context import dataset_name
 from lowering.data.pipeline import INF, Bound, Failed, Function, Node, pipeline_node, static_int
 from lowering.data.transformations import _PassThroughNode, failed_or_raise, inner_walk
 
@@ -36,7 +37,8 @@ _ELEMENTS = Elements()
 
 def elements_dataset(elements: list) -> Bound:
     """A dataset value (what a dataset op's variant holds at run time) yielding `elements`."""
-    return Bound(_ELEMENTS, {"elements": elements}, [])
+    # a dataset TF makes too (a window, a group): it takes a number of TF's counter
+    return Bound(_ELEMENTS, {"elements": elements}, [], dataset_name("WindowDataset"))
 
 
 def _captures(node: Node, start: int, count: int) -> list:

@@ -136,12 +136,13 @@ def tolerant_bounds(root: "Bound") -> set:
 
 
 class Bound:
-    """A dataset op's value: the pipeline node with its argument values and its bound inputs."""
+    """A dataset op's value: the pipeline node with its argument values and its bound inputs. `name` is TF's
+    name of the dataset (lowering/data/context.py `dataset_name`), which its functions' errors carry."""
 
-    __slots__ = ("ds", "vals", "children")
+    __slots__ = ("ds", "vals", "children", "name")
 
-    def __init__(self, ds: "Node", vals: dict, children: list):
-        self.ds, self.vals, self.children = ds, vals, children
+    def __init__(self, ds: "Node", vals: dict, children: list, name: Optional[str] = None):
+        self.ds, self.vals, self.children, self.name = ds, vals, children, name
 
     def all_values(self) -> dict:
         out = dict(self.vals)

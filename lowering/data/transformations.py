@@ -8,6 +8,7 @@ import numpy as np
 
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
+from lowering.data.context import device_function_error, function_error, link, register
 from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
 from lowering.data.pipeline import (AUTOTUNE, INF, Failed, Function, Node, pipeline_node,
                                     reporting_tf_cardinality, static_int, tolerant_bounds)
@@ -32,21 +33,26 @@ def failed_or_raise(error: Exception, b, rt) -> Failed:
     raise error
 
 
-def inner_walk(inner, b, rt):
+def inner_walk(inner, b, rt, index=None):
     """The walk of dataset value `inner` that node bound `b` made (flat_map's function, group_by_window's
-    reduce_func). Under a tolerant `b` the inner pipeline is tolerant too while it is walked (its failed
-    elements are `b`'s: TF returns an inner iterator's error and asks it again on the next GetNext)."""
+    reduce_func; `index`: the one TF's iterator prefix gives it, lowering/data/context.py). Under a tolerant
+    `b` the inner pipeline is tolerant too while it is walked (its failed elements are `b`'s: TF returns an
+    inner iterator's error and asks it again on the next GetNext)."""
     tolerant = getattr(rt, "tolerant", None)
-    if tolerant is None or id(b) not in tolerant:
-        return inner.ds._iter(inner, rt)
-    ids = tolerant_bounds(inner) - tolerant
+    ids = set() if tolerant is None or id(b) not in tolerant else tolerant_bounds(inner) - tolerant
+    links = getattr(rt, "links", None)
 
     def walk():
-        tolerant.update(ids)
+        placed = register(inner, rt, b, index, inner=True) if links is not None else ()
+        if ids:
+            tolerant.update(ids)
         try:
             yield from inner.ds._iter(inner, rt)
         finally:  # ids of bounds that are gone: another bound may reuse one
-            tolerant.difference_update(ids)
+            if ids:
+                tolerant.difference_update(ids)
+            for k in placed:
+                links.pop(k, None)
     return walk()
 
 
@@ -68,7 +74,7 @@ class MapNode(Node):
         """Op by op per element, or compiled over chunks of elements (see lowering/rules/data.py)."""
         parallel = 0 if self._parallel_calls is None else int(b.vals[self._parallel_calls])
         return rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel,
-                      tolerant=id(b) in getattr(rt, "tolerant", ()))
+                      tolerant=id(b) in getattr(rt, "tolerant", ()), context=lambda e: function_error(e, b, rt))
 
     def _card(self):
         if reporting_tf_cardinality() and not self._op.attrs.get("preserve_cardinality", False):
@@ -83,7 +89,14 @@ class MapNode(Node):
         return out + [t for t in self._fn.capture_inputs if t not in out]
 
     def _dev_elem(self, i, dv, rt):
-        return self._fn.call(self._children[0]._dev_elem(i, dv, rt), dv, rt.ctx)
+        elem = self._children[0]._dev_elem(i, dv, rt)
+        try:
+            return self._fn.call(elem, dv, rt.ctx)
+        except errors.OpError as e:  # op by op (a compiled step's failed check re-runs so): TF's context
+            error = device_function_error(e, self, rt, getattr(rt, "names", {}).get(id(self)))
+            if error is e:
+                raise
+            raise error from e
 
 
 @pipeline_node("FilterDataset")
@@ -101,7 +114,7 @@ class FilterNode(Node):
             try:
                 keep = bool(np.asarray(self._fn.call(elem, b.vals, rt.ctx)[0]))
             except errors.OpError as e:
-                yield failed_or_raise(e, b, rt)
+                yield failed_or_raise(function_error(e, b, rt), b, rt)
                 continue
             if keep:
                 yield elem
@@ -116,19 +129,23 @@ class FlatMapNode(Node):
     def _setup(self):
         self._fn = _function(self, "f", _n_captures(self._op))
 
-    def _inner(self, elem, b, rt):
+    def _inner(self, elem, b, rt, index=None):
         """The walk of the dataset `f` makes of `elem`, or the Failed element of the function's error. Under a
         tolerant node the inner pipeline is tolerant too while it is walked (its failed elements are this
-        node's)."""
+        node's). `index`: the inner iterator's in TF's prefix (lowering/data/context.py)."""
         try:
             inner = self._fn.call(elem, b.vals, rt.ctx)[0]
         except errors.OpError as e:
-            return failed_or_raise(e, b, rt)
-        return inner_walk(inner, b, rt)
+            return failed_or_raise(function_error(e, b, rt), b, rt)
+        return inner_walk(inner, b, rt, index)
 
     def _iter(self, b, rt):
+        count = 0  # TF's element_index_: the input elements given to the function (its inner iterators' index)
         for elem in b.children[0].ds._iter(b.children[0], rt):
-            inner = elem if isinstance(elem, Failed) else self._inner(elem, b, rt)
+            if isinstance(elem, Failed):
+                inner = elem
+            else:
+                inner, count = self._inner(elem, b, rt, count), count + 1
             if isinstance(inner, Failed):
                 yield inner
                 continue
@@ -170,6 +187,10 @@ class InterleaveNode(FlatMapNode):
         source = b.children[0].ds._iter(b.children[0], rt)
         slots: list = [None] * cycle
         k = given = 0  # the cycle's slot, and the elements its current block gave
+        count = 0  # input elements given to the function
+        # the index of an inner iterator in TF's prefix: its cycle slot (InterleaveDataset), its input
+        # element's (the parallel interleaves)
+        by_slot = self._op.type == "InterleaveDataset"
         n_open, ended = 0, False
         while not ended or n_open > 0:
             it = slots[k]
@@ -190,7 +211,10 @@ class InterleaveNode(FlatMapNode):
                 if elem is None:
                     ended = True
                     continue
-                inner = elem if isinstance(elem, Failed) else self._inner(elem, b, rt)
+                if isinstance(elem, Failed):
+                    inner = elem
+                else:
+                    inner, count = self._inner(elem, b, rt, k if by_slot else count), count + 1
                 if isinstance(inner, Failed) and self._failure_fills_slot:
                     inner = iter([inner])
                 if isinstance(inner, Failed):
@@ -287,6 +311,7 @@ class RepeatNode(Node):
         child = b.children[0]
         e = 0
         while count < 0 or e < count:
+            link(child, rt, e)  # TF's prefix names the repetition of the input's iterator
             produced = False
             for elem in child.ds._iter(child, rt):
                 produced = True
@@ -309,6 +334,13 @@ class RepeatNode(Node):
         return self._card() is not None and self._children[0]._dev_ok()
 
     def _dev_elem(self, i, dv, rt):
+        n = self._children[0]._card()
+        epochs = getattr(rt, "epochs", None)
+        if epochs is not None and n not in (None, 0, INF):
+            try:  # op by op, the position is concrete: the repetition TF's prefix names (lowering/data/context.py)
+                epochs[id(self)] = int(i) // n
+            except Exception:  # noqa: BLE001 (traced: a compiled step's errors re-run op by op)
+                epochs.pop(id(self), None)
         return self._children[0]._dev_elem(i, dv, rt)
 
 
@@ -426,6 +458,10 @@ class BatchNode(Node):
             checks[:] = [(cls, message, op) for _, cls, message, op in made]
             return out, [ok for ok, _, _, _ in made]
         out, oks = jax.vmap(element)(idx)
+        if not ctx.traced and oks:  # op by op: the first element that failed a check raises its own error,
+            failed = ~np.logical_and.reduce([np.asarray(ok).reshape(len(idx), -1).all(axis=1) for ok in oks])
+            if failed.any():  # computed alone, as TF's iterator computes it (with its context)
+                self._input_elem(idx[int(np.argmax(failed))], dv, rt)
         for ok, (cls, message, op) in zip(oks, checks):
             ctx.check(jnp.all(ok), cls, message, op)
         return out
