@@ -140,7 +140,8 @@ def _device_chain(node, rt) -> list:
 
 
 # --- the iterator names of TF's rewritten pipeline -------------------------------------------------
-_GONE = {"OptionsDataset", "ModelDataset", "OptimizeDataset", "OptimizeDatasetV2"}  # no iterator of their own
+_GONE = {"OptionsDataset", "ModelDataset", "OptimizeDataset", "OptimizeDatasetV2", "RewriteDataset"}  # no iterator
+# of their own (RewriteDataset makes the dataset its rewrite gives)
 _ASYNC = {"Prefetch", "ParallelMapV2", "ParallelInterleaveV4", "MapAndBatch"}  # no prefetch is injected after
 _MAPS = {"MapDataset", "ParallelMapDatasetV2", "ParallelMapDataset"}
 _BATCHES = {"BatchDatasetV2", "BatchDataset"}
