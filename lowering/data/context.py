@@ -142,7 +142,8 @@ def _device_chain(node, rt) -> list:
 # --- the iterator names of TF's rewritten pipeline -------------------------------------------------
 _GONE = {"OptionsDataset", "ModelDataset", "OptimizeDataset", "OptimizeDatasetV2", "RewriteDataset"}  # no iterator
 # of their own (RewriteDataset makes the dataset its rewrite gives)
-_ASYNC = {"Prefetch", "ParallelMapV2", "ParallelInterleaveV4", "MapAndBatch"}  # no prefetch is injected after
+_ASYNC = {"Prefetch", "ParallelMapV2", "ParallelInterleaveV4", "MapAndBatch", "ParallelBatch"}  # no prefetch is injected after
+_NAMES = {"SlidingWindowDataset": "Slide"}  # TF's iterator names that are not the op type's stem
 _MAPS = {"MapDataset", "ParallelMapDatasetV2", "ParallelMapDataset"}
 _BATCHES = {"BatchDatasetV2", "BatchDataset"}
 _SHUFFLES = {"ShuffleDataset", "ShuffleDatasetV2", "ShuffleDatasetV3"}
@@ -183,7 +184,21 @@ def _eliminated(node) -> bool:
         return count == {"TakeDataset": -1, "SkipDataset": 0, "RepeatDataset": 1}[t]
     if t == "ShardDataset":
         return _static(node._tensors[0]) == 1
+    if t in _MAPS:
+        return _identity(getattr(node, "_fn", None))
     return False
+
+
+def _identity(fn) -> bool:
+    """A function that returns its arguments, in order (unbatch's normalizing map): noop_elimination's."""
+    if fn is None or len(fn.outputs) != len(fn.args):
+        return False
+    for out, arg in zip(fn.outputs, fn.args):
+        while out is not arg and out.op.type == "Identity":
+            out = out.op.inputs[0]
+        if out is not arg:
+            return False
+    return True
 
 
 def _parallelized(node) -> bool:
@@ -214,6 +229,10 @@ def _name(node, below, top: bool) -> str:
         return ("Empty" if count == 0 and t == "TakeDataset" else "Finite") + t[:4]
     if t in _SHUFFLES:
         return "Shuffle"
+    if t.startswith("ShuffleAndRepeat"):
+        return "ShuffleAndRepeat"
+    if t in _NAMES:
+        return _NAMES[t]
     if t in ("CacheDataset", "CacheDatasetV2"):
         filename = constant_value(node._tensors[0])
         return "FileCacheImpl" if filename not in (None, b"", "") else "MemoryCacheImpl"

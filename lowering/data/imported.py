@@ -15,7 +15,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import shuffle_words
-from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode, windows
+from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode
 from lowering.data.pipeline import AUTOTUNE, INF, Failed, Node, Spec, pipeline_node, static_int
 from lowering.data.readers import FixedLengthRecordNode, TFRecordNode, _compression, _FileReader, _str
 from lowering.data.transformations import (BatchNode, CacheNode, FilterNode, InterleaveNode, MapNode, PaddedBatchNode,
@@ -457,7 +457,13 @@ class DenseToSparseBatchNode(Node):
 class SlidingWindowNode(Node):
     """TF's SlidingWindowDataset (tf.contrib.data / tf.data.experimental.sliding_window_batch): every
     `window_shift` input elements a batch of `window_size` elements `window_stride` apart; at the end of the
-    input a shorter window is dropped (drop_remainder, the attr's default) or yielded while it is not empty."""
+    input a shorter window is dropped (drop_remainder, the attr's default) or yielded while it is not empty.
+
+    A failed input element is returned as TF's iterator returns it (sliding_window_dataset_op.cc): while the
+    buffer fills, the elements buffered before it stay (the failed one is not buffered, the next GetNext fills
+    on); while the elements between windows (shift > buffer) are skipped, the window built is lost and the
+    buffer kept, so the next GetNext builds the same window again and skips `shift - buffered` elements anew."""
+    passes_failures = True
 
     def _validate(self, b):
         size, shift, stride = (int(b.vals[t]) for t in self._tensors)
@@ -469,9 +475,59 @@ class SlidingWindowNode(Node):
     def _iter(self, b, rt):
         size, shift, stride = (int(b.vals[t]) for t in self._tensors)
         drop = bool(self._op.attrs.get("drop_remainder", True))
+        target = (size - 1) * stride + 1  # the input elements a full window spans
         source = b.children[0].ds._iter(b.children[0], rt)
-        for window in windows(source, size, shift, stride, drop):
-            yield [np.stack([np.asarray(e[c]) for e in window]) for c in range(len(window[0]))]
+        buf: list = []
+        live = True  # TF's input_impl_: reset at the input's end
+        while True:
+            failed = None
+            while live and len(buf) < target:
+                elem = next(source, None)
+                if elem is None:
+                    live = False
+                elif isinstance(elem, Failed):
+                    failed = elem
+                    break
+                else:
+                    buf.append(elem)
+            if failed is not None:
+                yield failed
+                continue
+            if not buf or (len(buf) < target and drop):
+                return
+            window = buf[::stride]
+            if shift >= len(buf):
+                skipped = len(buf)
+                while skipped < shift and live:
+                    elem = next(source, None)
+                    if elem is None:
+                        live = False
+                    elif isinstance(elem, Failed):
+                        failed = elem
+                        break
+                    skipped += 1
+                if failed is not None:  # the window is lost, the buffer kept
+                    yield failed
+                    continue
+                buf = []
+            else:
+                del buf[:shift]
+            try:
+                yield self._stack(window)
+            except errors.OpError as e:
+                yield failed_or_raise(e, b, rt)
+
+    def _stack(self, window: list) -> list:
+        out = []
+        for c in range(len(window[0])):
+            first = np.shape(window[0][c])
+            for i, elem in enumerate(window):
+                if np.shape(elem[c]) != first:
+                    raise errors.InvalidArgumentError(
+                        None, self._op, f"Cannot batch tensors with different shapes in component {c}. First element "
+                        f"had shape {_shape_text(first)} and element {i} had shape {_shape_text(np.shape(elem[c]))}.")
+            out.append(np.stack([np.asarray(e[c]) for e in window]))
+        return out
 
 
 @pipeline_node("AssertCardinalityDataset")

@@ -312,11 +312,15 @@ class RepeatNode(Node):
         e = 0
         while count < 0 or e < count:
             link(child, rt, e)  # TF's prefix names the repetition of the input's iterator
-            produced = False
+            produced = any_ = False
             for elem in child.ds._iter(child, rt):
-                produced = True
+                produced = produced or not isinstance(elem, Failed)
+                any_ = True
                 yield elem
-            if not produced:  # an empty input repeated forever is empty (as TF)
+            # an empty input repeated is empty (as TF); repeated forever, an input that gave only failed
+            # elements ends it too (TF's ForeverIterator: an error leaves first_call_ set, and the end of
+            # sequence that follows ends the repetition)
+            if not (produced if count < 0 else any_):
                 return
             e += 1
 
