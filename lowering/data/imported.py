@@ -356,9 +356,9 @@ class IgnoreErrorsNode(Node):
     input for the next one after any error but a cancellation).
 
     Its input walk is tolerant (pipeline.py `Failed`): the failed elements of the nodes that pass failures on
-    (map, filter, batch, zip, interleave …) arrive as Failed elements, which it drops. An error its input
-    raises instead (a node whose walk ends at an error: a file reader, the sliding window …) ends a Python
-    generator, so it raises NotImplementedError rather than end the dataset early."""
+    (map, filter, batch, zip, interleave, sliding window …) arrive as Failed elements, which it drops. An error
+    its input raises instead (a node whose walk ends at an error: a file reader …) ends a Python generator, so
+    it raises NotImplementedError rather than end the dataset early."""
     passes_failures = True
 
     def _iter(self, b, rt):
