@@ -233,6 +233,10 @@ ROUND_TRIPS = {
     "experimental_group_by_window": (lambda v1, p: _range(v1, 9).apply(v1.data.experimental.group_by_window(
         lambda x: x % 2, lambda k, w: w.batch(2), 2)),
         lambda g: _retype(g, "GroupByWindowDataset", "ExperimentalGroupByWindowDataset")),
+    "group_by_reducer": (lambda v1, p: _range(v1, 9).apply(v1.data.experimental.group_by_reducer(
+        lambda x: x % 3, v1.data.experimental.Reducer(lambda k: (k * 10, v1.constant(0., v1.float32)),
+                                                      lambda s, x: (s[0] + x, s[1] + 0.5),
+                                                      lambda a, b: (a, b * 2.0)))), None),
     "experimental_unbatch": (lambda v1, p: v1.data.Dataset.from_tensor_slices(np.arange(8).reshape(2, 2, 2)).unbatch(),
                              lambda g: _retype(g, "UnbatchDataset", "ExperimentalUnbatchDataset")),
     "experimental_random": (lambda v1, p: v1.data.experimental.RandomDataset(4).take(6),
@@ -452,6 +456,9 @@ BUILDERS = {
     "shuffle_and_repeat_fixed_seed_map": lambda t: t.data.Dataset.range(6).map(lambda x: x * 3).apply(
         t.data.experimental.shuffle_and_repeat(6, 3, seed=8)),
     "ignore_errors": lambda t: t.data.Dataset.range(4).apply(t.data.experimental.ignore_errors()),
+    "group_by_reducer": lambda t: t.data.Dataset.range(7).apply(t.data.experimental.group_by_reducer(
+        lambda x: x % 2, t.data.experimental.Reducer(lambda k: (k, t.constant(1, t.int64)),
+                                                     lambda s, x: (s[0] + x, s[1] * 2), lambda a, b: a * b))),
     "unique": lambda t: t.data.Dataset.from_tensor_slices([1, 1, 2]).apply(t.data.experimental.unique()),
     "dense_to_sparse_batch": lambda t: t.data.Dataset.range(1, 5).map(lambda x: t.fill([x], x)).apply(
         t.data.experimental.dense_to_sparse_batch(2, [None])),
@@ -684,6 +691,10 @@ BUILD_ERRORS = {
     "reduce_state_float_for_int": lambda t: t.data.Dataset.range(3).reduce(np.int64(0), _float_sum(t)),
     "unique_float": lambda t: t.data.Dataset.range(3).map(lambda x: t.cast(x, t.float32)).apply(
         t.data.experimental.unique()),
+    "group_by_reducer_key_type": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.group_by_reducer(
+        lambda x: t.cast(x, t.int32), t.data.experimental.Reducer(lambda k: k, lambda s, x: s, lambda s: s))),
+    "group_by_reducer_state_type": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.group_by_reducer(
+        lambda x: x, t.data.experimental.Reducer(lambda k: k, lambda s, x: t.cast(s, t.int32), lambda s: s))),
     "map_and_batch_both_parallel_args": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.map_and_batch(
         lambda x: x, 2, num_parallel_batches=1, num_parallel_calls=2)),
 }

@@ -44,6 +44,11 @@ CASES = {
     "padded_batch": lambda tf: tf.data.Dataset.from_generator(gen3, tf.int64, [None]).padded_batch(2, [None]),
     "generator_tuple": lambda tf: tf.data.Dataset.from_generator(lambda: iter([(1, 2.5), (3, 4.5)]),
                                                                  (tf.int32, tf.float32), ([], [])),
+    "group_by_reducer": lambda tf: tf.data.Dataset.zip((tf.data.Dataset.range(9), tf.data.Dataset.from_tensor_slices(
+        np.arange(9, dtype=np.float32)))).apply(tf.data.experimental.group_by_reducer(
+            lambda i, x: i % 3, tf.data.experimental.Reducer(lambda k: (k, np.float32(0)),
+                                                            lambda s, e: (s[0] + e[0], s[1] + e[1] * 2.0),
+                                                            lambda a, b: {"a": a, "b": b}))),
     "apply_map_and_batch": lambda tf: tf.data.Dataset.range(5).apply(
         tf.data.experimental.map_and_batch(lambda x: x * 2, 2)),
 }
@@ -94,6 +99,15 @@ _WORDS = ["x", "1", "2", "3"]
 
 def _to_number(tf, words):
     return tf.data.Dataset.from_tensor_slices(words).map(tf.strings.to_number)
+
+
+def _sum_reducer(tf):
+    return tf.data.experimental.Reducer(lambda k: np.int64(0), lambda s, x: s + x, lambda s: s)
+
+
+def _mean_reducer(tf):
+    return tf.data.experimental.Reducer(lambda k: (np.float32(0), np.int64(0)), lambda s, v: (s[0] + v, s[1] + 1),
+                                        lambda total, n: total / tf.cast(n, tf.float32))
 
 
 # pipelines with an element that fails: TF's iterator returns its error and goes on with the next element
@@ -185,6 +199,19 @@ FAILING = {
             lambda v: v % 2, lambda k, d: d.batch(2), 2)),
     "group_by_window_key": lambda tf: tf.data.Dataset.range(6).apply(tf.data.experimental.group_by_window(
         lambda v: 6 // (v - 2), lambda k, d: d.batch(2), 2)),
+    # group_by_reducer: an error while the input is read is that GetNext's (the element consumed, the states
+    # kept: one init_func made stays); a finalize_func error is its key's element
+    "map_group_by_reducer": lambda tf: _to_number(tf, ["1", "x", "3", "y", "5", "6"]).apply(
+        tf.data.experimental.group_by_reducer(lambda v: tf.cast(v, tf.int64) % 2, _mean_reducer(tf))),
+    "group_by_reducer_key": lambda tf: tf.data.Dataset.range(5).apply(tf.data.experimental.group_by_reducer(
+        lambda x: 12 // (x - 3), _sum_reducer(tf))),
+    "group_by_reducer_init": lambda tf: tf.data.Dataset.range(8).apply(tf.data.experimental.group_by_reducer(
+        lambda x: x % 3, tf.data.experimental.Reducer(lambda k: 12 // (k - 1), lambda s, x: s + x, lambda s: s))),
+    "group_by_reducer_reduce": lambda tf: tf.data.Dataset.range(8).apply(tf.data.experimental.group_by_reducer(
+        lambda x: x % 3, tf.data.experimental.Reducer(lambda k: np.int64(0), lambda s, x: s + 12 // (x - 4),
+                                                      lambda s: s))),
+    "group_by_reducer_finalize": lambda tf: tf.data.Dataset.range(8).apply(tf.data.experimental.group_by_reducer(
+        lambda x: x % 3, tf.data.experimental.Reducer(lambda k: k, lambda s, x: s + x, lambda s: 12 // (s - 13)))),
     # directed interleave: the pick is consumed
     "choose_from_datasets_input": lambda tf: tf.data.experimental.choose_from_datasets(
         [_to_number(tf, ["1", "x", "2"]), tf.data.Dataset.from_tensor_slices(np.float32([7, 8, 9]))],

@@ -114,6 +114,14 @@ DATASET_SIGNATURES = {
         "window_size_func_other_arguments: *Twindow_size_func_other_arguments", {
             "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
             "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
+    "ExperimentalGroupByReducerDataset": (
+        "input_dataset: variant, key_func_other_arguments: *Tkey_func_other_arguments, "
+        "init_func_other_arguments: *Tinit_func_other_arguments, "
+        "reduce_func_other_arguments: *Treduce_func_other_arguments, "
+        "finalize_func_other_arguments: *Tfinalize_func_other_arguments", {
+            "key_func": None, "init_func": None, "reduce_func": None, "finalize_func": None,
+            "Tkey_func_other_arguments": [], "Tinit_func_other_arguments": [], "Treduce_func_other_arguments": [],
+            "Tfinalize_func_other_arguments": [], **_SHAPES}),
     "RandomDataset": ("seed: int64, seed2: int64", _SHAPES),
     # TF's Python rewrites some inputs (choose_from_datasets' choices: "replicate_on_split")
     "RewriteDataset": ("input_dataset: variant, rewrite_name: string", {"output_types": [], "output_shapes": []}),
