@@ -233,6 +233,7 @@ ROUND_TRIPS = {
     "experimental_group_by_window": (lambda v1, p: _range(v1, 9).apply(v1.data.experimental.group_by_window(
         lambda x: x % 2, lambda k, w: w.batch(2), 2)),
         lambda g: _retype(g, "GroupByWindowDataset", "ExperimentalGroupByWindowDataset")),
+    "rebatch": (lambda v1, p: _range(v1, 11).batch(4).rebatch([3, 2], drop_remainder=True), None),
     "group_by_reducer": (lambda v1, p: _range(v1, 9).apply(v1.data.experimental.group_by_reducer(
         lambda x: x % 3, v1.data.experimental.Reducer(lambda k: (k * 10, v1.constant(0., v1.float32)),
                                                       lambda s, x: (s[0] + x, s[1] + 0.5),
@@ -443,6 +444,25 @@ def test_get_next_as_optional_ends_without_error():
 # ------------------------------------------------------------------------------------------------
 # graphcompat's builders record TF's op types
 # ------------------------------------------------------------------------------------------------
+# group_by_reducer's functions, named: the library's functions are compared by name
+def _parity(x):
+    return x % 2
+
+
+def _start(t):
+    def start(k):
+        return k, t.constant(1, t.int64)
+    return start
+
+
+def _step(s, x):
+    return s[0] + x, s[1] * 2
+
+
+def _product(a, b):
+    return a * b
+
+
 BUILDERS = {
     "map_and_batch": lambda t: t.data.Dataset.range(10).apply(t.data.experimental.map_and_batch(lambda x: x * 2, 3)),
     "map_and_batch_parallel_batches": lambda t: t.data.Dataset.range(10).apply(t.data.experimental.map_and_batch(
@@ -456,9 +476,9 @@ BUILDERS = {
     "shuffle_and_repeat_fixed_seed_map": lambda t: t.data.Dataset.range(6).map(lambda x: x * 3).apply(
         t.data.experimental.shuffle_and_repeat(6, 3, seed=8)),
     "ignore_errors": lambda t: t.data.Dataset.range(4).apply(t.data.experimental.ignore_errors()),
+    "rebatch": lambda t: t.data.Dataset.range(9).batch(4).rebatch([3, 2]),
     "group_by_reducer": lambda t: t.data.Dataset.range(7).apply(t.data.experimental.group_by_reducer(
-        lambda x: x % 2, t.data.experimental.Reducer(lambda k: (k, t.constant(1, t.int64)),
-                                                     lambda s, x: (s[0] + x, s[1] * 2), lambda a, b: a * b))),
+        _parity, t.data.experimental.Reducer(_start(t), _step, _product))),
     "unique": lambda t: t.data.Dataset.from_tensor_slices([1, 1, 2]).apply(t.data.experimental.unique()),
     "dense_to_sparse_batch": lambda t: t.data.Dataset.range(1, 5).map(lambda x: t.fill([x], x)).apply(
         t.data.experimental.dense_to_sparse_batch(2, [None])),
@@ -691,6 +711,9 @@ BUILD_ERRORS = {
     "reduce_state_float_for_int": lambda t: t.data.Dataset.range(3).reduce(np.int64(0), _float_sum(t)),
     "unique_float": lambda t: t.data.Dataset.range(3).map(lambda x: t.cast(x, t.float32)).apply(
         t.data.experimental.unique()),
+    "rebatch_scalars": lambda t: t.data.Dataset.range(3).rebatch(2),
+    "rebatch_scalars_drop": lambda t: t.data.Dataset.range(3).rebatch(2, drop_remainder=True),
+    "rebatch_sizes_rank": lambda t: t.data.Dataset.range(3).batch(2).rebatch([[1, 2]]),
     "group_by_reducer_key_type": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.group_by_reducer(
         lambda x: t.cast(x, t.int32), t.data.experimental.Reducer(lambda k: k, lambda s, x: s, lambda s: s))),
     "group_by_reducer_state_type": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.group_by_reducer(

@@ -49,6 +49,11 @@ CASES = {
             lambda i, x: i % 3, tf.data.experimental.Reducer(lambda k: (k, np.float32(0)),
                                                             lambda s, e: (s[0] + e[0], s[1] + e[1] * 2.0),
                                                             lambda a, b: {"a": a, "b": b}))),
+    "rebatch": lambda tf: tf.data.Dataset.range(10).batch(4).rebatch(3),
+    "rebatch_sizes": lambda tf: tf.data.Dataset.range(10).batch(4).rebatch([2, 1, 3]),
+    "rebatch_drop": lambda tf: tf.data.Dataset.range(10).batch(4).rebatch(3, drop_remainder=True),
+    "rebatch_tuple_zero": lambda tf: tf.data.Dataset.zip((tf.data.Dataset.range(7), tf.data.Dataset.from_tensor_slices(
+        X))).batch(3).rebatch([0, 2]).take(6),
     "apply_map_and_batch": lambda tf: tf.data.Dataset.range(5).apply(
         tf.data.experimental.map_and_batch(lambda x: x * 2, 2)),
 }
@@ -95,6 +100,7 @@ def test_against_tf(name):
 
 
 _WORDS = ["x", "1", "2", "3"]
+_LONG = ["1", "2", "x", "3", "4", "5", "y", "6", "7"]
 
 
 def _to_number(tf, words):
@@ -114,6 +120,19 @@ def _mean_reducer(tf):
 FAILING = {
     "map_batch": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x", "2", "3", "4"]).map(
         tf.strings.to_number).batch(2),  # the failed batch's elements are consumed
+    # TF runs map then batch as one MapAndBatch (map_and_batch_fusion): a failed element fails its whole
+    # batch, whose elements are consumed (a batch with num_parallel_calls is not fused)
+    "map_batch_fused": lambda tf: _to_number(tf, _LONG).batch(2),
+    "map_map_batch_fused": lambda tf: _to_number(tf, _LONG).map(lambda v: v + 1).batch(2),
+    "map_batch_fused_in_flat_map": lambda tf: tf.data.Dataset.range(1).flat_map(lambda i: _to_number(tf, _LONG).batch(2)),
+    "map_parallel_batch": lambda tf: _to_number(tf, _LONG).batch(2, num_parallel_calls=2),
+    # rebatch: a failed input batch is that GetNext's error (the slices gathered lost, the size kept)
+    "map_batch_rebatch": lambda tf: _to_number(tf, _LONG).batch(2).rebatch(3),
+    "rebatch_map": lambda tf: tf.data.Dataset.from_tensor_slices(np.arange(12).reshape(6, 2)).map(
+        lambda x: tf.check_numerics(tf.cast(12 // (x - 5), tf.float32), "c")).rebatch([3, 1]),
+    "rebatch_components": lambda tf: tf.data.Dataset.from_generator(
+        lambda: iter([(np.zeros(2), np.zeros(2)), (np.zeros(2), np.zeros(3)), (np.ones(1), np.ones(1))]),
+        (tf.float64, tf.float64), ([None], [None])).rebatch(2),
     "map_take": lambda tf: tf.data.Dataset.from_tensor_slices(_WORDS).map(tf.strings.to_number).take(2),
     "map_skip": lambda tf: tf.data.Dataset.from_tensor_slices(_WORDS).map(tf.strings.to_number).skip(2),
     "map_repeat": lambda tf: tf.data.Dataset.from_tensor_slices(["1", "x"]).map(tf.strings.to_number).repeat(2),
@@ -354,6 +373,9 @@ def test_function_errors_carry_tfs_context(name):
 
 # ignore_errors drops the failed elements of any node that passes them on
 IGNORED = {
+    "group_by_reducer": lambda tf: _to_number(tf, _LONG).apply(
+        tf.data.experimental.group_by_reducer(lambda v: tf.cast(v, tf.int64) % 2, _mean_reducer(tf))),
+    "rebatch": lambda tf: _to_number(tf, _LONG).batch(2).rebatch(3),
     "batch": lambda tf: _to_number(tf, ["1", "x", "2", "3", "4"]).batch(2),
     "filter": lambda tf: tf.data.Dataset.range(5).filter(lambda i: tf.equal(tf.floormod(i, i - 2), 0)),
     "zip": lambda tf: tf.data.Dataset.zip((_to_number(tf, _WORDS), tf.data.Dataset.range(10))),

@@ -239,6 +239,14 @@ def _name(node, below, top: bool) -> str:
     return t.replace("Dataset", "")
 
 
+def fused_map_and_batch(batch) -> bool:
+    """Whether TF fuses batch node `batch` with the map it reads (map_and_batch_fusion)."""
+    if batch._op.type not in _BATCHES:
+        return False
+    child = batch._children[0] if batch._children else None
+    return child is not None and hasattr(child, "_op") and child._op.type in _MAPS and not _eliminated(child)
+
+
 def _fused_away(node, parent) -> bool:
     """A dataset another one absorbed (the map of a MapAndBatch, the shuffle of a ShuffleAndRepeat)."""
     if parent is None:

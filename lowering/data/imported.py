@@ -76,16 +76,6 @@ class MapAndBatchNode(BatchNode):
         if buf and (not drop or any(isinstance(e, Failed) for e in buf)):
             yield self._batch_of(buf, b, rt)
 
-    def _batch_of(self, buf: list, b, rt):
-        """A batch's element: its first failed element's error, else the stacked results."""
-        failed = next((e for e in buf if isinstance(e, Failed)), None)
-        if failed is not None:
-            return failed
-        try:
-            return self._stack(buf)
-        except errors.OpError as e:
-            return failed_or_raise(e, b, rt)
-
     def _dev_ok(self):
         return self._fn.dev_ok and super()._dev_ok()
 
@@ -284,6 +274,8 @@ class BatchV1Node(BatchNode):
         self._drop = False
 
     def _iter(self, b, rt):
+        if self._fused():
+            return self._fused_batches(b, rt, int(b.vals[self._tensors[0]]), False)
         return _batches(b, rt, [self._tensors[0], None], self._stack)
 
 

@@ -394,7 +394,36 @@ class BatchNode(Node):
             raise errors.InvalidArgumentError(None, self._op, "Batch size must be greater than zero.")
 
     def _iter(self, b, rt):
+        if self._fused():
+            return self._fused_batches(b, rt, int(b.vals[self._tensors[0]]), bool(b.vals[self._tensors[-1]]))
         return _batches(b, rt, [self._tensors[0], self._tensors[-1]], self._stack)
+
+    def _fused(self) -> bool:
+        """Whether TF runs this batch and the map it reads as one MapAndBatch (map_and_batch_fusion, a default
+        rewrite, in functions too): a failed element then fails its whole batch, whose elements are consumed."""
+        from lowering.data.context import fused_map_and_batch
+        return fused_map_and_batch(self)
+
+    def _fused_batches(self, b, rt, size: int, drop: bool):
+        """MapAndBatch's batches of the map's elements (failed ones included: TF's MapAndBatch)."""
+        buf: list = []
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            buf.append(elem)
+            if len(buf) == size:
+                yield self._batch_of(buf, b, rt)
+                buf = []
+        if buf and (not drop or any(isinstance(e, Failed) for e in buf)):
+            yield self._batch_of(buf, b, rt)
+
+    def _batch_of(self, buf: list, b, rt):
+        """A MapAndBatch batch's element: its first failed element's error, else the stacked results."""
+        failed = next((e for e in buf if isinstance(e, Failed)), None)
+        if failed is not None:
+            return failed
+        try:
+            return self._stack(buf)
+        except errors.OpError as e:
+            return failed_or_raise(e, b, rt)
 
     def _stack(self, buf):
         out = []
@@ -655,6 +684,76 @@ class CacheNode(Node):
 
     def _dev_elem(self, i, dv, rt):
         return self._children[0]._dev_elem(i % self._card(), dv, rt)  # every epoch replays the first
+
+
+@pipeline_node("RebatchDatasetV2")
+class RebatchNode(Node):
+    """TF's RebatchDatasetV2 (rebatch_dataset_op.cc): the input's batches sliced and joined into batches of
+    `batch_sizes[i]`, the sizes taken in turn; at the input's end a short last batch (dropped with
+    drop_remainder). A failed input element (or one whose components are scalars or of different batch sizes)
+    is that GetNext's error: the slices the batch had gathered are lost, the batch size stays for the next
+    GetNext, which starts on the next input element."""
+    passes_failures = True
+
+    def _validate(self, b):
+        if np.ndim(b.vals[self._tensors[0]]) > 1:
+            raise errors.InvalidArgumentError(None, self._op, "`batch_sizes` must be a scalar or a vector.")
+
+    def _invalid(self, elem):
+        for i, x in enumerate(elem):
+            if np.ndim(x) == 0:
+                return errors.InvalidArgumentError(None, self._op, "Input element must have a non-scalar value in "
+                                                                   "each component.")
+            if np.shape(x)[0] != np.shape(elem[0])[0]:
+                return errors.InvalidArgumentError(
+                    None, self._op, f"Input element must have the same batch size in each component. Component 0 had "
+                    f"size {np.shape(elem[0])[0]} but component {i} had size, {np.shape(x)[0]}.")
+        return None
+
+    def _empty(self) -> list:
+        """A batch of size 0 (a batch size of 0): the output shapes with their unknown dimensions 0."""
+        out = []
+        for spec in self._specs:
+            dims = [0] if spec.shape.ndims is None else [0] + [d or 0 for d in spec.shape.as_list()[1:]]
+            out.append(np.zeros(dims if spec.shape.ndims is not None else [0], spec.dtype.as_numpy_dtype))
+        return out
+
+    def _iter(self, b, rt):
+        sizes = [int(x) for x in np.asarray(b.vals[self._tensors[0]]).reshape(-1)]
+        drop = bool(b.vals[self._tensors[1]])
+        source = b.children[0].ds._iter(b.children[0], rt)
+        tensors: list = []
+        offset, index, ended = -1, 0, False  # TF's offset_ (-1: no input batch), batch_sizes_index_
+        while not ended:
+            desired, size, slices, failed = sizes[index], 0, [], None
+            while size < desired:
+                if offset == -1:
+                    elem = next(source, None)
+                    if elem is None:
+                        ended = True
+                        break
+                    if isinstance(elem, Failed):
+                        failed = elem
+                        break
+                    error = self._invalid(elem)
+                    if error is not None:
+                        failed = failed_or_raise(error, b, rt)
+                        break
+                    tensors, offset = [np.asarray(x) for x in elem], 0
+                end = min(offset + desired - size, tensors[0].shape[0])
+                slices.append([t[offset:end] for t in tensors])
+                size += end - offset
+                offset = -1 if end == tensors[0].shape[0] else end
+            if failed is not None:
+                yield failed
+                continue
+            index = (index + 1) % len(sizes)
+            if (size == 0 and desired > 0) or (drop and size < desired):
+                return
+            if desired == 0:
+                yield self._empty()
+                continue
+            yield [np.concatenate([s[c] for s in slices]) for c in range(len(tensors))]
 
 
 @pipeline_node("UnbatchDataset")
