@@ -83,7 +83,8 @@ DATASET_SIGNATURES = {
     "SkipDataset": ("input_dataset: variant, count: int64", _SHAPES),
     "CacheDataset": ("input_dataset: variant, filename: string", _SHAPES),
     "UnbatchDataset": ("input_dataset: variant", _SHAPES),
-    "RebatchDatasetV2": ("input_dataset: variant, batch_sizes: int64, drop_remainder: bool", _SHAPES),
+    "RebatchDatasetV2": ("input_dataset: variant, batch_sizes: int64, drop_remainder: bool",  # no metadata attr
+                         {"output_types": [], "output_shapes": []}),
     # TF's GeneratorDataset calls three py_func based functions (init_func, next_func, finalize_func);
     # graphcompat records its generator's `args` as `init_func_other_args` and leaves the functions unset:
     # the generator is a Python object of this process, which no other process (nor TF) can call.
@@ -122,7 +123,7 @@ DATASET_SIGNATURES = {
         "finalize_func_other_arguments: *Tfinalize_func_other_arguments", {
             "key_func": None, "init_func": None, "reduce_func": None, "finalize_func": None,
             "Tkey_func_other_arguments": [], "Tinit_func_other_arguments": [], "Treduce_func_other_arguments": [],
-            "Tfinalize_func_other_arguments": [], **_SHAPES}),
+            "Tfinalize_func_other_arguments": [], "output_types": [], "output_shapes": []}),  # no metadata attr
     "RandomDataset": ("seed: int64, seed2: int64", _SHAPES),
     # TF's Python rewrites some inputs (choose_from_datasets' choices: "replicate_on_split")
     "RewriteDataset": ("input_dataset: variant, rewrite_name: string", {"output_types": [], "output_shapes": []}),
