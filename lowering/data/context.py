@@ -18,8 +18,9 @@ cycle slot), on the pipeline TF's static optimizations rewrote (tf.data's defaul
 - shuffle_and_repeat_fusion: shuffle then repeat run as one ShuffleAndRepeat;
 - noop_elimination: take(-1), skip(0), repeat(1), shard(1, 0) are gone; with_options leaves no iterator.
 
-A host walk knows where each dataset value's iterator sits through `HostRT.links` ({id(bound): (parent bound,
-index, inner)}, `register` / `link`); a device walk from the pipeline's nodes (`DevRT.root`) and the epochs
+A host walk knows where each dataset value's iterator sits from the bound itself (`Bound.up`: set when the
+bound that reads it is made, and where an iterator makes it with an index or through a function), up
+to its iterator's root (`HostRT.root`); a device walk from the pipeline's nodes (`DevRT.root`) and the epochs
 its repeats record (`DevRT.epochs`).
 """
 from __future__ import annotations
@@ -31,10 +32,10 @@ from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from graphcompat.framework.registry import get_op_def
 
-_IDS = itertools.count()  # TF's process-wide counter of datasets made without a metadata name
+DATASET_IDS = itertools.count()  # TF's process-wide counter of datasets made without a metadata name
 
 
-def _metadata_name(op) -> str:
+def metadata_name(op) -> str:
     """The `name` (field 1) of the op's serialized data.Metadata proto attr, '' when it has none."""
     raw = op.attrs.get("metadata") or b""
     if isinstance(raw, str):
@@ -69,10 +70,17 @@ def _varint(raw: bytes, pos: int) -> tuple:
     return value, pos
 
 
-def dataset_name(op_type: str, op=None) -> str:
-    """TF's name of the dataset a run of dataset op `op` makes (DatasetBase::Initialize)."""
-    name = _metadata_name(op) if op is not None else ""
-    return name or f"{op_type}:{next(_IDS)}"
+def dataset_name(node=None):
+    """TF's name of the dataset a run of the dataset op of pipeline node `node` makes (DatasetBase::Initialize):
+    the op's metadata name (`Node._metadata_name`), else the next number of the counter (`<op type>:<number>`,
+    formatted by `name_text` when an error needs it: a pipeline binds datasets per element)."""
+    return (node is not None and node._metadata_name) or next(DATASET_IDS)
+
+
+def name_text(bound) -> Optional[str]:
+    """The dataset name `dataset_name` gave `bound`, as TF's errors print it."""
+    name = getattr(bound, "name", None)
+    return f"{bound.ds._op.type}:{name}" if isinstance(name, int) else name
 
 
 # --- where an iterator sits ------------------------------------------------------------------------
@@ -85,36 +93,18 @@ _INDEXED_INPUTS = {
 }
 
 
-def register(root, rt, parent=None, index=None, inner: bool = False) -> list:
-    """Records where the iterators of dataset value `root` and its inputs sit (`parent` made root's, with
-    `index`; `inner`: through its function, as a flat_map's dataset); returns the ids recorded."""
-    links = rt.links
-    ids, todo = [], [(root, parent, index, inner)]
-    while todo:
-        b, p, k, f = todo.pop()
-        links[id(b)] = (p, k, f)
-        ids.append(id(b))
-        indexed = _INDEXED_INPUTS.get(b.ds._op.type) if hasattr(b.ds, "_op") else None
-        for j, c in enumerate(b.children):
-            todo.append((c, b, indexed(j) if indexed else None, False))
-    return ids
-
-
-def link(child, rt, index) -> None:
-    """The index of the iterator its parent makes of `child` now (a repeat's next repetition)."""
-    links = getattr(rt, "links", None)
-    if links is not None and id(child) in links:
-        parent, _, inner = links[id(child)]
-        links[id(child)] = (parent, index, inner)
-
-
 def _host_chain(b, rt) -> list:
-    """[(node, index, inner)] from the root's dataset down to `b`'s (index, inner: of the link to its parent)."""
-    links = getattr(rt, "links", {})
+    """[(node, index, inner)] from the iterator's root dataset down to `b`'s (index, inner: of the link to its
+    parent). A dataset's position among its parent's inputs gives the index of a zip's or concatenate's."""
+    root = getattr(rt, "root", None)
     chain, seen = [], set()
     while b is not None and id(b) not in seen:
         seen.add(id(b))
-        parent, index, inner = links.get(id(b), (None, None, False))
+        parent, index, inner = (b.up if b is not root else None) or (None, None, False)
+        if parent is not None and index is None and not inner:
+            indexed = _INDEXED_INPUTS.get(parent.ds._op.type)
+            if indexed is not None:
+                index = indexed(next(j for j, c in enumerate(parent.children) if c is b))
         chain.append((b.ds, index, inner))
         b = parent
     return chain[::-1]
@@ -300,7 +290,7 @@ def _with_context(error, name: str, prefix: Optional[str]):
 
 def function_error(error, b, rt):
     """`error` of bound `b`'s function as TF's iterator returns it (host walk)."""
-    name = getattr(b, "name", None)
+    name = name_text(b)
     if name is None:
         return error
     return _with_context(error, name, iterator_prefix(_host_chain(b, rt)))

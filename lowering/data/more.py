@@ -38,7 +38,7 @@ _ELEMENTS = Elements()
 def elements_dataset(elements: list) -> Bound:
     """A dataset value (what a dataset op's variant holds at run time) yielding `elements`."""
     # a dataset TF makes too (a window, a group): it takes a number of TF's counter
-    return Bound(_ELEMENTS, {"elements": elements}, [], dataset_name("WindowDataset"))
+    return Bound(_ELEMENTS, {"elements": elements}, [], dataset_name())
 
 
 def _captures(node: Node, start: int, count: int) -> list:

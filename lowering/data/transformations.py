@@ -8,9 +8,9 @@ import numpy as np
 
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
-from lowering.data.context import device_function_error, function_error, link, register
+from lowering.data.context import device_function_error, function_error
 from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
-from lowering.data.pipeline import (AUTOTUNE, INF, Failed, Function, Node, pipeline_node,
+from lowering.data.pipeline import (AUTOTUNE, INF, Bound, Failed, Function, Node, pipeline_node,
                                     reporting_tf_cardinality, static_int, tolerant_bounds)
 from lowering.data.sources import child_index
 
@@ -38,21 +38,19 @@ def inner_walk(inner, b, rt, index=None):
     reduce_func; `index`: the one TF's iterator prefix gives it, lowering/data/context.py). Under a tolerant
     `b` the inner pipeline is tolerant too while it is walked (its failed elements are `b`'s: TF returns an
     inner iterator's error and asks it again on the next GetNext)."""
+    if type(inner) is Bound:  # where its iterator sits: TF's prefix (lowering/data/context.py)
+        inner.up = (b, index, True)
     tolerant = getattr(rt, "tolerant", None)
-    ids = set() if tolerant is None or id(b) not in tolerant else tolerant_bounds(inner) - tolerant
-    links = getattr(rt, "links", None)
+    if tolerant is None or id(b) not in tolerant:
+        return inner.ds._iter(inner, rt)
+    ids = tolerant_bounds(inner) - tolerant
 
     def walk():
-        placed = register(inner, rt, b, index, inner=True) if links is not None else ()
-        if ids:
-            tolerant.update(ids)
+        tolerant.update(ids)
         try:
             yield from inner.ds._iter(inner, rt)
         finally:  # ids of bounds that are gone: another bound may reuse one
-            if ids:
-                tolerant.difference_update(ids)
-            for k in placed:
-                links.pop(k, None)
+            tolerant.difference_update(ids)
     return walk()
 
 
@@ -310,17 +308,17 @@ class RepeatNode(Node):
         count = int(b.vals[self._tensors[0]])
         child = b.children[0]
         e = 0
-        while count < 0 or e < count:
-            link(child, rt, e)  # TF's prefix names the repetition of the input's iterator
-            produced = any_ = False
+        forever = count < 0
+        while forever or e < count:
+            child.up = (b, e, False)  # TF's prefix names the repetition of the input's iterator (data/context.py)
+            produced = False
             for elem in child.ds._iter(child, rt):
-                produced = produced or not isinstance(elem, Failed)
-                any_ = True
+                # repeated forever, an input that gave only failed elements counts as empty (TF's ForeverIterator:
+                # an error leaves first_call_ set, and the end of sequence that follows ends the repetition)
+                if not produced and not (forever and isinstance(elem, Failed)):
+                    produced = True
                 yield elem
-            # an empty input repeated is empty (as TF); repeated forever, an input that gave only failed
-            # elements ends it too (TF's ForeverIterator: an error leaves first_call_ set, and the end of
-            # sequence that follows ends the repetition)
-            if not (produced if count < 0 else any_):
+            if not produced:  # an empty input repeated is empty (as TF)
                 return
             e += 1
 

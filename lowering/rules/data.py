@@ -36,7 +36,7 @@ from graphcompat.framework import errors
 from graphcompat.framework.ops import colocation_group
 from lowering.data import (AUTOTUNE, INF, NODE_TYPES, Bound, DevicePlan, buffered_order, dataset_op_of,
                            device_plan, epoch_seeds, mix32, node_of, random_shuffle_seeds)
-from lowering.data.context import dataset_name, register
+from lowering.data.context import dataset_name, name_text
 from lowering.data.pipeline import Failed, tolerant_bounds
 from lowering.data.transformations import OptionsNode, PrefetchNode
 from lowering.interpreter import NeedsConcreteValues, RunContext, evaluate
@@ -66,8 +66,8 @@ class HostRT:
         # ids of the bounds that yield a Failed element for an element's error (pipeline.py `Failed`): an
         # iterator's walk goes on after it, as TF's; every other walk ends at the error
         self.tolerant: set = set()
-        # where each dataset value's iterator sits (lowering/data/context.py): its functions' errors name it
-        self.links: dict = {}
+        # the iterator's dataset: the root of the iterator prefix its functions' errors carry (data/context.py)
+        self.root = None
 
     def shuffle_seeds(self, bound: Bound, seeds: tuple, reshuffle: bool) -> tuple:
         """The (seed, seed2) of the next shuffle iterator this walk makes of dataset value `bound`.
@@ -263,7 +263,7 @@ class HostIterator:
         self._bound = bound
         self._rt = HostRT(ctx, _entropy(), bound.ds._nodes())
         self._rt.tolerant = tolerant_bounds(bound)
-        register(bound, self._rt)
+        self._rt.root = bound
         self._queue: queue.Queue = queue.Queue(_queue_size(bound))
         self._stop = threading.Event()
         self._thread = None
@@ -318,7 +318,7 @@ def dataset_op(ctx, op, *inputs):
     n = len(ds._children)
     bound = Bound(ds, dict(zip(ds._tensors, (_host(x) for x in inputs[n:]))), list(inputs[:n]))
     ds._validate(bound)
-    bound.name = dataset_name(op.type, op)  # a dataset TF made (its kernel's checks passed) takes a number
+    bound.name = dataset_name(ds)  # a dataset TF made (its kernel's checks passed) takes a number
     return bound
 
 
@@ -449,7 +449,7 @@ def _dataset_names(bound: Bound) -> dict:
     names, todo = {}, [bound]
     while todo:
         b = todo.pop()
-        names.setdefault(id(b.ds), b.name)
+        names.setdefault(id(b.ds), name_text(b))
         todo.extend(b.children)
     return names
 
