@@ -653,7 +653,8 @@ def _sliding_over(v1, ds, size, shift, stride=1, drop=True):
     spec = ds.element_spec
     variant = real.raw_ops.SlidingWindowDataset(input_dataset=ds._variant_tensor, window_size=size,
                                                 window_shift=shift, window_stride=stride, drop_remainder=drop,
-                                                output_types=[spec.dtype], output_shapes=[[None] + spec.shape.as_list()])
+                                                output_types=[spec.dtype],
+                                                output_shapes=[[None] + spec.shape.as_list()])
     return real.data.experimental.from_variant(variant, real.TensorSpec([None] + spec.shape.as_list(), spec.dtype))
 
 

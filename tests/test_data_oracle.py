@@ -124,7 +124,8 @@ FAILING = {
     # batch, whose elements are consumed (a batch with num_parallel_calls is not fused)
     "map_batch_fused": lambda tf: _to_number(tf, _LONG).batch(2),
     "map_map_batch_fused": lambda tf: _to_number(tf, _LONG).map(lambda v: v + 1).batch(2),
-    "map_batch_fused_in_flat_map": lambda tf: tf.data.Dataset.range(1).flat_map(lambda i: _to_number(tf, _LONG).batch(2)),
+    "map_batch_fused_in_flat_map": lambda tf: tf.data.Dataset.range(1).flat_map(
+        lambda i: _to_number(tf, _LONG).batch(2)),
     "map_parallel_batch": lambda tf: _to_number(tf, _LONG).batch(2, num_parallel_calls=2),
     # rebatch: a failed input batch is that GetNext's error (the slices gathered lost, the size kept)
     "map_batch_rebatch": lambda tf: _to_number(tf, _LONG).batch(2).rebatch(3),

@@ -2,10 +2,11 @@
 group_by_window (and bucket_by_sequence_length over it), group_by_reducer, choose_from_datasets, Counter.
 
 Each records TF's op (`WindowDataset`, `ShardDataset`, `TakeWhileDataset`, `ScanDataset`,
-`GroupByWindowDataset`, `ExperimentalGroupByReducerDataset`, `DirectedInterleaveDataset`) with TF's signature, attrs and functions as FunctionDefs;
-lowering/data/more.py runs them. A window is a dataset-valued element component (TF's DatasetSpec, a
-scalar variant): the functions that receive one (`flat_map`'s over a window, `group_by_window`'s
-`reduce_func`) get a `_VariantDataset` over their `_Arg`, on which they build datasets as on any other.
+`GroupByWindowDataset`, `ExperimentalGroupByReducerDataset`, `DirectedInterleaveDataset`) with TF's signature,
+attrs and functions as FunctionDefs; lowering/data/more.py runs them. A window is a dataset-valued element
+component (TF's DatasetSpec, a scalar variant): the functions that receive one (`flat_map`'s over a window,
+`group_by_window`'s `reduce_func`) get a `_VariantDataset` over their `_Arg`, on which they build datasets as on
+any other.
 """
 from __future__ import annotations
 
@@ -225,8 +226,8 @@ class GroupByReducerDataset(Dataset):
                                       "is not supported by graphcompat.")
         state_template, state_specs = init.template, init.specs
         k = len(state_specs)
-        reduce = Function(reducer.reduce_func, (state_template, input_ds._template), state_specs + list(input_ds._specs),
-                          "reduce_func", where)
+        reduce = Function(reducer.reduce_func, (state_template, input_ds._template),
+                          state_specs + list(input_ds._specs), "reduce_func", where)
         if reduce.dataset is not None or len(reduce.specs) != k:
             raise TypeError("Invalid `reducer`. The output class of the `reducer.reduce_func` does not match the "
                             "class of the reduce state.")

@@ -132,7 +132,8 @@ def _device_chain(node, rt) -> list:
 # --- the iterator names of TF's rewritten pipeline -------------------------------------------------
 _GONE = {"OptionsDataset", "ModelDataset", "OptimizeDataset", "OptimizeDatasetV2", "RewriteDataset"}  # no iterator
 # of their own (RewriteDataset makes the dataset its rewrite gives)
-_ASYNC = {"Prefetch", "ParallelMapV2", "ParallelInterleaveV4", "MapAndBatch", "ParallelBatch"}  # no prefetch is injected after
+# the asynchronous datasets: no prefetch is injected after one
+_ASYNC = {"Prefetch", "ParallelMapV2", "ParallelInterleaveV4", "MapAndBatch", "ParallelBatch"}
 _NAMES = {"SlidingWindowDataset": "Slide"}  # TF's iterator names that are not the op type's stem
 _MAPS = {"MapDataset", "ParallelMapDatasetV2", "ParallelMapDataset"}
 _BATCHES = {"BatchDatasetV2", "BatchDataset"}
