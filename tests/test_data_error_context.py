@@ -87,6 +87,14 @@ CONTEXT = {
     "map_window": lambda tf: _range_div(tf).window(2).flat_map(lambda w: w.batch(2)),
     "choose_from_datasets": lambda tf: tf.data.experimental.choose_from_datasets(
         [tf.data.Dataset.range(5), _range_div(tf)], tf.data.Dataset.from_tensor_slices(np.int64([0, 1, 1, 1, 1, 1]))),
+    "map_shuffle_seeded_repeat": lambda tf: _range_div(tf).shuffle(2, seed=1).repeat(2),
+    "map_cache_repeat": lambda tf: _range_div(tf).cache().repeat(2),
+    # datasets of a function over a window, a group, a nested flat_map's element
+    "window_map": lambda tf: tf.data.Dataset.range(6).window(2).flat_map(lambda w: w.map(lambda x: _div(tf, x))),
+    "group_by_window_map": lambda tf: tf.data.Dataset.range(6).apply(tf.data.experimental.group_by_window(
+        lambda x: x % 2, lambda k, d: d.map(lambda x: _div(tf, x)).batch(2), 4)),
+    "flat_map_flat_map": lambda tf: tf.data.Dataset.range(2).flat_map(lambda i: tf.data.Dataset.range(2).flat_map(
+        lambda j: tf.data.Dataset.from_tensors(i * 2 + j + 2).map(lambda x: _div(tf, x)))),
     # the functions that get no context
     "scan": lambda tf: tf.data.Dataset.range(5).apply(tf.data.experimental.scan(
         np.int64(0), lambda s, x: (s + _div(tf, x), s))),
