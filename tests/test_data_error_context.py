@@ -88,7 +88,6 @@ CONTEXT = {
     "choose_from_datasets": lambda tf: tf.data.experimental.choose_from_datasets(
         [tf.data.Dataset.range(5), _range_div(tf)], tf.data.Dataset.from_tensor_slices(np.int64([0, 1, 1, 1, 1, 1]))),
     "map_shuffle_seeded_repeat": lambda tf: _range_div(tf).shuffle(2, seed=1).repeat(2),
-    "map_cache_repeat": lambda tf: _range_div(tf).cache().repeat(2),
     # datasets of a function over a window, a group, a nested flat_map's element
     "window_map": lambda tf: tf.data.Dataset.range(6).window(2).flat_map(lambda w: w.map(lambda x: _div(tf, x))),
     "group_by_window_map": lambda tf: tf.data.Dataset.range(6).apply(tf.data.experimental.group_by_window(
