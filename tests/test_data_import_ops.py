@@ -233,6 +233,11 @@ ROUND_TRIPS = {
     "experimental_group_by_window": (lambda v1, p: _range(v1, 9).apply(v1.data.experimental.group_by_window(
         lambda x: x % 2, lambda k, w: w.batch(2), 2)),
         lambda g: _retype(g, "GroupByWindowDataset", "ExperimentalGroupByWindowDataset")),
+    "rebatch": (lambda v1, p: _range(v1, 11).batch(4).rebatch([3, 2], drop_remainder=True), None),
+    "group_by_reducer": (lambda v1, p: _range(v1, 9).apply(v1.data.experimental.group_by_reducer(
+        lambda x: x % 3, v1.data.experimental.Reducer(lambda k: (k * 10, v1.constant(0., v1.float32)),
+                                                      lambda s, x: (s[0] + x, s[1] + 0.5),
+                                                      lambda a, b: (a, b * 2.0)))), None),
     "experimental_unbatch": (lambda v1, p: v1.data.Dataset.from_tensor_slices(np.arange(8).reshape(2, 2, 2)).unbatch(),
                              lambda g: _retype(g, "UnbatchDataset", "ExperimentalUnbatchDataset")),
     "experimental_random": (lambda v1, p: v1.data.experimental.RandomDataset(4).take(6),
@@ -439,6 +444,25 @@ def test_get_next_as_optional_ends_without_error():
 # ------------------------------------------------------------------------------------------------
 # graphcompat's builders record TF's op types
 # ------------------------------------------------------------------------------------------------
+# group_by_reducer's functions, named: the library's functions are compared by name
+def _parity(x):
+    return x % 2
+
+
+def _start(t):
+    def start(k):
+        return k, t.constant(1, t.int64)
+    return start
+
+
+def _step(s, x):
+    return s[0] + x, s[1] * 2
+
+
+def _product(a, b):
+    return a * b
+
+
 BUILDERS = {
     "map_and_batch": lambda t: t.data.Dataset.range(10).apply(t.data.experimental.map_and_batch(lambda x: x * 2, 3)),
     "map_and_batch_parallel_batches": lambda t: t.data.Dataset.range(10).apply(t.data.experimental.map_and_batch(
@@ -452,6 +476,9 @@ BUILDERS = {
     "shuffle_and_repeat_fixed_seed_map": lambda t: t.data.Dataset.range(6).map(lambda x: x * 3).apply(
         t.data.experimental.shuffle_and_repeat(6, 3, seed=8)),
     "ignore_errors": lambda t: t.data.Dataset.range(4).apply(t.data.experimental.ignore_errors()),
+    "rebatch": lambda t: t.data.Dataset.range(9).batch(4).rebatch([3, 2]),
+    "group_by_reducer": lambda t: t.data.Dataset.range(7).apply(t.data.experimental.group_by_reducer(
+        _parity, t.data.experimental.Reducer(_start(t), _step, _product))),
     "unique": lambda t: t.data.Dataset.from_tensor_slices([1, 1, 2]).apply(t.data.experimental.unique()),
     "dense_to_sparse_batch": lambda t: t.data.Dataset.range(1, 5).map(lambda x: t.fill([x], x)).apply(
         t.data.experimental.dense_to_sparse_batch(2, [None])),
@@ -617,11 +644,81 @@ def test_run_errors_are_tfs(name):
     assert got == want
 
 
+def _words(v1, words):
+    return v1.data.Dataset.from_tensor_slices(words).map(v1.strings.to_number)
+
+
+def _sliding_over(v1, ds, size, shift, stride=1, drop=True):
+    import tensorflow as real
+    spec = ds.element_spec
+    variant = real.raw_ops.SlidingWindowDataset(input_dataset=ds._variant_tensor, window_size=size,
+                                                window_shift=shift, window_stride=stride, drop_remainder=drop,
+                                                output_types=[spec.dtype],
+                                                output_shapes=[[None] + spec.shape.as_list()])
+    return real.data.experimental.from_variant(variant, real.TensorSpec([None] + spec.shape.as_list(), spec.dtype))
+
+
+# imported pipelines with elements that fail: TF's iterator returns the error and goes on with the next element
+FAILING_IMPORTED = {
+    # a failed element while the buffer fills is not buffered: the next GetNext fills on
+    "sliding_window_fill": lambda v1: _sliding_over(v1, _words(v1, ["1", "x", "2", "3", "y", "4", "5"]), 3, 2),
+    "sliding_window_stride": lambda v1: _sliding_over(v1, _words(v1, ["1", "2", "x", "3", "4", "5", "6"]), 2, 1, 2),
+    "sliding_window_partial": lambda v1: _sliding_over(v1, _words(v1, ["1", "2", "3", "x", "4"]), 3, 2, drop=False),
+    # one while the elements between windows are skipped loses the window; the next GetNext builds it again
+    "sliding_window_skip": lambda v1: _sliding_over(
+        v1, _words(v1, ["1", "2", "x", "3", "4", "5", "y", "6", "7", "8", "9"]), 2, 4),
+    "sliding_window_skip_end": lambda v1: _sliding_over(v1, _words(v1, ["1", "2", "3", "x"]), 2, 4, drop=False),
+    # a window of differently shaped elements is an element's error too
+    "sliding_window_shapes": lambda v1: _sliding_over(v1, v1.data.Dataset.range(5).map(
+        lambda x: v1.fill(v1.stack([1 + x // 2]), x)), 2, 1),
+    "sliding_window_ignore_errors": lambda v1: _sliding_over(
+        v1, _words(v1, ["1", "x", "2", "3", "4", "y", "5"]), 2, 3).apply(v1.data.experimental.ignore_errors()),
+}
+
+
+def _outcomes(lib, graph, init: str, nxt: list, runs: int = 12) -> list:
+    from tests._bad_input_sweep import kernel_text
+    out = []
+    with lib.Session(graph=graph) as sess:
+        sess.run(graph.get_operation_by_name(init) if isinstance(init, str) else init)
+        for _ in range(runs):
+            try:
+                out.append(("values", [np.asarray(v).tolist() for v in sess.run(nxt)]))
+            except lib.errors.OpError as e:
+                out.append((type(e).__name__, kernel_text(e.message)))
+                if isinstance(e, lib.errors.OutOfRangeError):
+                    break
+    return out
+
+
+@pytest.mark.parametrize("name", list(FAILING_IMPORTED))
+def test_imported_pipeline_goes_on_after_a_failed_element_as_tf(name):
+    v1 = oracle.tf1()
+    graph = v1.Graph()
+    with graph.as_default():
+        it = v1.data.make_initializable_iterator(FAILING_IMPORTED[name](v1))
+        nxt = [it.get_next()]
+    want = _outcomes(v1, graph, it.initializer.name, [t.name for t in nxt])
+    assert want[-1][0] == "OutOfRangeError"
+    assert "ignore_errors" in name or any(w[0] == "InvalidArgumentError" for w in want)
+    mine = tf.Graph()
+    with mine.as_default():
+        tf.import_graph_def(tf.GraphDef.FromString(graph.as_graph_def().SerializeToString()), name="")
+    assert _outcomes(tf, mine, it.initializer.name, [t.name for t in nxt]) == want
+
+
 BUILD_ERRORS = {
     "reduce_state_type": lambda t: t.data.Dataset.range(3).reduce(np.int32(0), _replace),
     "reduce_state_float_for_int": lambda t: t.data.Dataset.range(3).reduce(np.int64(0), _float_sum(t)),
     "unique_float": lambda t: t.data.Dataset.range(3).map(lambda x: t.cast(x, t.float32)).apply(
         t.data.experimental.unique()),
+    "rebatch_scalars": lambda t: t.data.Dataset.range(3).rebatch(2),
+    "rebatch_scalars_drop": lambda t: t.data.Dataset.range(3).rebatch(2, drop_remainder=True),
+    "rebatch_sizes_rank": lambda t: t.data.Dataset.range(3).batch(2).rebatch([[1, 2]]),
+    "group_by_reducer_key_type": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.group_by_reducer(
+        lambda x: t.cast(x, t.int32), t.data.experimental.Reducer(lambda k: k, lambda s, x: s, lambda s: s))),
+    "group_by_reducer_state_type": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.group_by_reducer(
+        lambda x: x, t.data.experimental.Reducer(lambda k: k, lambda s, x: t.cast(s, t.int32), lambda s: s))),
     "map_and_batch_both_parallel_args": lambda t: t.data.Dataset.range(3).apply(t.data.experimental.map_and_batch(
         lambda x: x, 2, num_parallel_batches=1, num_parallel_calls=2)),
 }

@@ -8,7 +8,7 @@ How a pipeline runs (details: dataset_ops.py, lowering/rules/data.py):
   through it. End of sequence, a ragged last batch's size and a small shuffle buffer's order are
   decided on the host before dispatch (lowering/data/device.py's `device_plan` lists the shapes allowed).
 - Everything else (generators, files, filter, flat_map, interleave, padded_batch, unbatch, window, shard,
-  scan, take_while, group_by_window, bucket_by_sequence_length, choose/sample_from_datasets, string
+  scan, take_while, group_by_window, group_by_reducer, bucket_by_sequence_length, choose/sample_from_datasets, string
   elements, `Iterator.from_structure`/`from_string_handle`) is walked on the host by a prefetching
   thread; its element is fed into the (still jitted) step.
 `Dataset.with_options` records TF's `OptionsDataset` (its `serialized_options` bytes are TF's); no

@@ -83,6 +83,8 @@ DATASET_SIGNATURES = {
     "SkipDataset": ("input_dataset: variant, count: int64", _SHAPES),
     "CacheDataset": ("input_dataset: variant, filename: string", _SHAPES),
     "UnbatchDataset": ("input_dataset: variant", _SHAPES),
+    "RebatchDatasetV2": ("input_dataset: variant, batch_sizes: int64, drop_remainder: bool",  # no metadata attr
+                         {"output_types": [], "output_shapes": []}),
     # TF's GeneratorDataset calls three py_func based functions (init_func, next_func, finalize_func);
     # graphcompat records its generator's `args` as `init_func_other_args` and leaves the functions unset:
     # the generator is a Python object of this process, which no other process (nor TF) can call.
@@ -114,6 +116,14 @@ DATASET_SIGNATURES = {
         "window_size_func_other_arguments: *Twindow_size_func_other_arguments", {
             "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
             "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
+    "ExperimentalGroupByReducerDataset": (
+        "input_dataset: variant, key_func_other_arguments: *Tkey_func_other_arguments, "
+        "init_func_other_arguments: *Tinit_func_other_arguments, "
+        "reduce_func_other_arguments: *Treduce_func_other_arguments, "
+        "finalize_func_other_arguments: *Tfinalize_func_other_arguments", {
+            "key_func": None, "init_func": None, "reduce_func": None, "finalize_func": None,
+            "Tkey_func_other_arguments": [], "Tinit_func_other_arguments": [], "Treduce_func_other_arguments": [],
+            "Tfinalize_func_other_arguments": [], "output_types": [], "output_shapes": []}),  # no metadata attr
     "RandomDataset": ("seed: int64, seed2: int64", _SHAPES),
     # TF's Python rewrites some inputs (choose_from_datasets' choices: "replicate_on_split")
     "RewriteDataset": ("input_dataset: variant, rewrite_name: string", {"output_types": [], "output_shapes": []}),
@@ -427,6 +437,16 @@ class Dataset:
         def normalize(*components):  # TF's normalize_to_dense: an identity map for dense components
             return components if tuple_element else components[0]
         return UnbatchDataset(self.map(normalize))
+
+    def rebatch(self, batch_size, drop_remainder=False, name=None) -> "Dataset":
+        """TF's RebatchDatasetV2 over the dense-normalized input (an identity map, as `unbatch`): the input's
+        batches sliced and joined into batches of `batch_size` (a vector: its sizes in turn)."""
+        from graphcompat.data.transformations import RebatchDataset
+        tuple_element = type(self._template) is tuple
+
+        def normalize(*components):  # TF's normalize_to_dense: an identity map for dense components
+            return components if tuple_element else components[0]
+        return RebatchDataset(self, batch_size, drop_remainder, normalize)
 
     def enumerate(self, start=0, name=None) -> "Dataset":
         """TF's: the counter is a range marked for the "replicate_on_split" rewrite, zipped with this."""

@@ -5,8 +5,9 @@ from graphcompat.data.dataset_ops import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN
 from graphcompat.data.options import (AutoShardPolicy, AutotuneAlgorithm, AutotuneOptions,  # noqa: F401
                                       DistributeOptions, ExternalStatePolicy, OptimizationOptions, ServiceOptions,
                                       ThreadingOptions)
-from graphcompat.data.more_transformations import (Counter, RandomDataset, bucket_by_sequence_length,  # noqa: F401
-                                                   choose_from_datasets, group_by_window, sample_from_datasets)
+from graphcompat.data.more_transformations import (Counter, RandomDataset, Reducer,  # noqa: F401
+                                                   bucket_by_sequence_length, choose_from_datasets, group_by_reducer,
+                                                   group_by_window, sample_from_datasets)
 from graphcompat.data.experimental_ops import (CsvDataset, Optional, assert_cardinality, cardinality,  # noqa: F401
                                                dense_to_sparse_batch, get_next_as_optional, get_single_element,
                                                ignore_errors, map_and_batch, parallel_interleave,

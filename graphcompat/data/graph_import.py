@@ -45,7 +45,7 @@ FUNCTION_DATASET_OPS = {
 IMPORTED_HERE = frozenset(FUNCTION_DATASET_OPS) | {"GeneratorDataset", "OneShotIterator"}
 # Dataset ops with a state or several functions: their own import below.
 IMPORTED_HERE |= {"ScanDataset", "GroupByWindowDataset", "ExperimentalScanDataset", "ExperimentalGroupByWindowDataset",
-                  "ReduceDataset"}
+                  "ReduceDataset", "GroupByReducerDataset", "ExperimentalGroupByReducerDataset"}
 
 
 def _element_specs(variant: _ops.Tensor) -> list:
@@ -84,6 +84,8 @@ def import_functions(op_type: str, name: str, inputs: list, attrs: dict, call: C
         return _import_scan(inputs, attrs, call, "reduce_fn", "reduce")
     if op_type in ("GroupByWindowDataset", "ExperimentalGroupByWindowDataset"):
         return _import_group_by_window(inputs, attrs, call)
+    if op_type in ("GroupByReducerDataset", "ExperimentalGroupByReducerDataset"):
+        return _import_group_by_reducer(inputs, attrs, call)
     if op_type == "LegacyParallelInterleaveDatasetV2" and attrs.get("deterministic") in ("false", b"false"):
         raise NotImplementedError(f"LegacyParallelInterleaveDatasetV2 '{name}': sloppy (nondeterministic) "
                                   "interleave is not supported by graphcompat")
@@ -128,6 +130,28 @@ def _import_group_by_window(inputs: list, attrs: dict, call: CallFunction) -> tu
         n = len(attrs.get(types_attr) or ())
         captures, k = inputs[k:k + n], k + n
         fn = Function(_element_function(call, attrs[attr], captures), template, arg_specs, attr, "group_by_window")
+        out_inputs += fn.captures
+        out_attrs[attr], out_attrs[types_attr] = fn.func_attr, fn.capture_types
+    return out_inputs, out_attrs
+
+
+def _import_group_by_reducer(inputs: list, attrs: dict, call: CallFunction) -> tuple:
+    """GroupByReducerDataset: key_func of the element, init_func of the key, reduce_func of (state...,
+    element...), finalize_func of the state...; each with its own captures, in that order. The state's specs
+    are init_func's outputs'."""
+    specs = _element_specs(inputs[0])
+    out_inputs, out_attrs, k = [inputs[0]], dict(attrs), 1
+    state: list = []
+    for attr in ("key_func", "init_func", "reduce_func", "finalize_func"):
+        arg_specs = {"key_func": specs, "init_func": [Spec(_dt.int64, [])], "reduce_func": state + specs,
+                     "finalize_func": state}[attr]
+        types_attr = f"T{attr}_other_arguments"
+        n = len(attrs.get(types_attr) or ())
+        captures, k = inputs[k:k + n], k + n
+        fn = Function(_element_function(call, attrs[attr], captures), _flat_template(len(arg_specs)), arg_specs,
+                      attr, "tf.data.experimental.group_by_reducer()")
+        if attr == "init_func":
+            state = list(fn.specs)
         out_inputs += fn.captures
         out_attrs[attr], out_attrs[types_attr] = fn.func_attr, fn.capture_types
     return out_inputs, out_attrs

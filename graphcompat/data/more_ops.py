@@ -86,6 +86,15 @@ MORE_DATASET_SIGNATURES = {
         "window_size_func_other_arguments: *Twindow_size_func_other_arguments", {
             "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
             "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
+    # tf.data.experimental.group_by_reducer: TF 2.21's Python records the Experimental name
+    "GroupByReducerDataset": (
+        "input_dataset: variant, key_func_other_arguments: *Tkey_func_other_arguments, "
+        "init_func_other_arguments: *Tinit_func_other_arguments, "
+        "reduce_func_other_arguments: *Treduce_func_other_arguments, "
+        "finalize_func_other_arguments: *Tfinalize_func_other_arguments", {
+            "key_func": None, "init_func": None, "reduce_func": None, "finalize_func": None,
+            "Tkey_func_other_arguments": [], "Tinit_func_other_arguments": [], "Treduce_func_other_arguments": [],
+            "Tfinalize_func_other_arguments": [], **_SHAPES}),
     "ExperimentalDirectedInterleaveDataset": ("selector_input_dataset: variant, data_input_datasets: N * variant",
                                               {**_SHAPES, "N": 0}),
     "ExperimentalRandomDataset": ("seed: int64, seed2: int64", _SHAPES),

@@ -1,11 +1,12 @@
 """tf.data transformations over windows, groups, state and several inputs: window, shard, take_while, scan,
-group_by_window (and bucket_by_sequence_length over it), choose_from_datasets, Counter.
+group_by_window (and bucket_by_sequence_length over it), group_by_reducer, choose_from_datasets, Counter.
 
 Each records TF's op (`WindowDataset`, `ShardDataset`, `TakeWhileDataset`, `ScanDataset`,
-`GroupByWindowDataset`, `DirectedInterleaveDataset`) with TF's signature, attrs and functions as FunctionDefs;
-lowering/data/more.py runs them. A window is a dataset-valued element component (TF's DatasetSpec, a
-scalar variant): the functions that receive one (`flat_map`'s over a window, `group_by_window`'s
-`reduce_func`) get a `_VariantDataset` over their `_Arg`, on which they build datasets as on any other.
+`GroupByWindowDataset`, `ExperimentalGroupByReducerDataset`, `DirectedInterleaveDataset`) with TF's signature,
+attrs and functions as FunctionDefs; lowering/data/more.py runs them. A window is a dataset-valued element
+component (TF's DatasetSpec, a scalar variant): the functions that receive one (`flat_map`'s over a window,
+`group_by_window`'s `reduce_func`) get a `_VariantDataset` over their `_Arg`, on which they build datasets as on
+any other.
 """
 from __future__ import annotations
 
@@ -180,6 +181,86 @@ class GroupByWindowDataset(Dataset):
                 not fn.specs[0].shape.is_compatible_with([]):
             raise ValueError(f"Invalid `{what}`. `{what}` must return a single `tf.int64` scalar tensor but its "
                              f"return type is {tensor_spec_repr(fn.specs, fn.template)}.")
+
+
+class Reducer:
+    """`tf.data.experimental.Reducer`: group_by_reducer's init_func (key -> initial state), reduce_func
+    ((state, element) -> new state) and finalize_func (state -> the group's element)."""
+
+    def __init__(self, init_func: Callable, reduce_func: Callable, finalize_func: Callable):
+        self._init_func, self._reduce_func, self._finalize_func = init_func, reduce_func, finalize_func
+
+    init_func = property(lambda self: self._init_func)
+    reduce_func = property(lambda self: self._reduce_func)
+    finalize_func = property(lambda self: self._finalize_func)
+
+
+def _types_and_shapes(fn: Function) -> tuple:
+    """TF's `output_types` / `output_shapes` of a function's result as its error texts print them."""
+    if len(fn.specs) == 1 and fn.template is None:
+        spec = fn.specs[0]
+        return f"<dtype: '{spec.dtype.name}'>", str(spec.shape)
+    types = ", ".join(f"tf.{sp.dtype.name}" for sp in fn.specs)
+    shapes = ", ".join(f"TensorShape({sp.shape.as_list() if sp.shape.ndims is not None else None})"
+                       for sp in fn.specs)
+    return f"({types})", f"({shapes})"
+
+
+class GroupByReducerDataset(Dataset):
+    """TF's ExperimentalGroupByReducerDataset (what TF 2.21's group_by_reducer records): the input's
+    elements reduced per key_func key, each key's state finalized at the end of the input (key order)."""
+    _op_type = "ExperimentalGroupByReducerDataset"
+
+    def __init__(self, input_ds: Dataset, key_func: Callable, reducer: Reducer):
+        _no_sparse(input_ds, "tf.data.experimental.group_by_reducer")
+        where = "tf.data.experimental.group_by_reducer()"  # TF's transformation name (its functions' names)
+        key = Function(key_func, input_ds._template, input_ds._specs, "key_func", where)
+        if key.dataset is not None or len(key.specs) != 1 or key.specs[0].dtype != _dt.int64 or \
+                not key.specs[0].shape.is_compatible_with([]):
+            types, shapes = _types_and_shapes(key)
+            raise ValueError("Invalid `key_func`. Expected `key_func` to return a scalar tf.int64 tensor, but "
+                             f"instead `key_func` has output types={types} and shapes={shapes}.")
+        init = Function(reducer.init_func, None, [Spec(_dt.int64, [])], "init_func", where)
+        if init.dataset is not None or nest.has_sparse(init.template):
+            raise NotImplementedError("tf.data.experimental.group_by_reducer with a dataset or SparseTensor state "
+                                      "is not supported by graphcompat.")
+        state_template, state_specs = init.template, init.specs
+        k = len(state_specs)
+        reduce = Function(reducer.reduce_func, (state_template, input_ds._template),
+                          state_specs + list(input_ds._specs), "reduce_func", where)
+        if reduce.dataset is not None or len(reduce.specs) != k:
+            raise TypeError("Invalid `reducer`. The output class of the `reducer.reduce_func` does not match the "
+                            "class of the reduce state.")
+        if [s.dtype for s in reduce.specs] != [s.dtype for s in state_specs]:
+            types = ", ".join(f"tf.{s.dtype.name}" for s in reduce.specs)
+            old = ", ".join(f"tf.{s.dtype.name}" for s in state_specs)
+            one = k == 1 and state_template is None
+            raise TypeError(f"Invalid `reducer`. The element types for the new state "
+                            f"{f'<dtype: {chr(39)}{reduce.specs[0].dtype.name}{chr(39)}>' if one else f'({types})'} "
+                            f"do not match the element types of the old state "
+                            f"{f'<dtype: {chr(39)}{state_specs[0].dtype.name}{chr(39)}>' if one else f'({old})'}.")
+        for old, new in zip(state_specs, reduce.specs):
+            if old.shape.ndims is not None and old.shape.as_list() != old.shape.most_specific_compatible_shape(
+                    new.shape).as_list():
+                # TF re-traces reduce_func with the state's shape relaxed until it is a fixed point
+                raise NotImplementedError("tf.data.experimental.group_by_reducer whose state changes shape (TF "
+                                          "relaxes the state's shape and re-traces reduce_func) is not supported by "
+                                          "graphcompat.")
+        finalize = Function(reducer.finalize_func, state_template, state_specs, "finalize_func", where)
+        if finalize.dataset is not None:
+            raise NotImplementedError("tf.data.experimental.group_by_reducer with a finalize_func that returns a "
+                                      "dataset is not supported by graphcompat.")
+        functions = (key, init, reduce, finalize)
+        names = ("key_func", "init_func", "reduce_func", "finalize_func")
+        attrs = {name: f.func_attr for name, f in zip(names, functions)}
+        attrs.update({f"T{name}_other_arguments": f.capture_types for name, f in zip(names, functions)})
+        self._record([input_ds], [t for f in functions for t in f.captures], finalize.template, finalize.specs,
+                     attrs=attrs, groups=[1] + [len(f.captures) for f in functions])
+
+
+def group_by_reducer(key_func: Callable, reducer: Reducer) -> Callable:
+    """`tf.data.experimental.group_by_reducer`: a transformation for `Dataset.apply`."""
+    return lambda ds: GroupByReducerDataset(ds, key_func, reducer)
 
 
 def group_by_window(key_func: Callable, reduce_func: Callable, window_size=None,

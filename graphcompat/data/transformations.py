@@ -258,6 +258,65 @@ class CacheDataset(Dataset):
         self._record([input_ds], [t], input_ds._template, input_ds._specs)
 
 
+class RebatchDataset(Dataset):
+    _op_type = "RebatchDatasetV2"
+
+    def __init__(self, input_ds: Dataset, batch_sizes, drop_remainder, normalize):
+        if nest.has_sparse(input_ds._template):
+            raise NotImplementedError("tf.data.Dataset.rebatch of SparseTensor components is not supported by "
+                                      "graphcompat.")
+        sizes = convert_to_tensor(batch_sizes, _dt.int64, name="batch_sizes")
+        drop = convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
+        new_dim = self._static_batch_dim(input_ds, sizes, drop)
+        specs = []
+        for s in input_ds._specs:  # TF's `spec._unbatch()._batch(new_dim)`
+            if s.shape.ndims == 0:
+                raise ValueError("Unbatching a tensor is only supported for rank >= 1")
+            specs.append(Spec(s.dtype, [new_dim] + s.shape.as_list()[1:] if s.shape.ndims is not None else None))
+        normalized = input_ds.map(normalize)
+        # TF's op wrapper converts the Python values again, inside the op's name scope (the op named as it)
+        with _ops.name_scope("RebatchDatasetV2") as scope:
+            sizes = batch_sizes if isinstance(batch_sizes, _ops.Tensor) else \
+                convert_to_tensor(batch_sizes, _dt.int64, name="batch_sizes")
+            drop = drop_remainder if isinstance(drop_remainder, _ops.Tensor) else \
+                convert_to_tensor(drop_remainder, _dt.bool_, name="drop_remainder")
+            self._record([normalized], [sizes, drop], input_ds._template, specs, name=scope)
+
+    @staticmethod
+    def _static_batch_dim(input_ds: Dataset, sizes, drop):
+        """TF's `_compute_static_batch_dim`: the output's batch dimension when every batch has it, else None."""
+        value = constant_value(sizes)
+        if value is None:
+            return None
+        value = np.asarray(value)
+        if value.ndim > 1:
+            raise ValueError(f"Invalid `batch_sizes`. Expected `batch_sizes` to be a scalar or a vector. Received "
+                             f"`batch_sizes` of rank {value.ndim}.")
+        if value.ndim == 1:
+            if value.size == 0 or not np.all(value == value[0]):
+                return None
+            value = value[0]
+        desired = int(value)
+        if constant_value(drop):
+            return desired
+        dims = []
+        for s in input_ds._specs:
+            if s.shape.ndims is None:
+                continue
+            if s.shape.ndims < 1:
+                raise ValueError("Invalid `batch_sizes`. Expected dataset with rank of >= 1 but found a dataset with "
+                                 "scalar elements. Fix the issue by adding the `batch` transformation to the dataset.")
+            dims.append(s.shape.as_list()[0])
+        known = [d for d in dims if d is not None]
+        if not known:
+            return None
+        if any(d != known[0] for d in known):
+            raise ValueError(f"Invalid `input_dataset.` The batch dimension of component 0 is {known[0]}, while the "
+                             f"batch dimension of component i is {np.asarray(known)}.")
+        partial = known[0] % desired != 0 if desired else False  # numpy's x % 0 == 0
+        return None if partial else desired
+
+
 class UnbatchDataset(Dataset):
     _op_type = "UnbatchDataset"
 

@@ -15,7 +15,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
 from lowering.data.device import shuffle_words
-from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode, windows
+from lowering.data.more import DirectedInterleaveNode, GroupByWindowNode, RandomNode, ScanNode, TakeWhileNode
 from lowering.data.pipeline import AUTOTUNE, INF, Failed, Node, Spec, pipeline_node, static_int
 from lowering.data.readers import FixedLengthRecordNode, TFRecordNode, _compression, _FileReader, _str
 from lowering.data.transformations import (BatchNode, CacheNode, FilterNode, InterleaveNode, MapNode, PaddedBatchNode,
@@ -75,16 +75,6 @@ class MapAndBatchNode(BatchNode):
                 buf = []
         if buf and (not drop or any(isinstance(e, Failed) for e in buf)):
             yield self._batch_of(buf, b, rt)
-
-    def _batch_of(self, buf: list, b, rt):
-        """A batch's element: its first failed element's error, else the stacked results."""
-        failed = next((e for e in buf if isinstance(e, Failed)), None)
-        if failed is not None:
-            return failed
-        try:
-            return self._stack(buf)
-        except errors.OpError as e:
-            return failed_or_raise(e, b, rt)
 
     def _dev_ok(self):
         return self._fn.dev_ok and super()._dev_ok()
@@ -284,6 +274,8 @@ class BatchV1Node(BatchNode):
         self._drop = False
 
     def _iter(self, b, rt):
+        if self._fused():
+            return self._fused_batches(b, rt, int(b.vals[self._tensors[0]]), False)
         return _batches(b, rt, [self._tensors[0], None], self._stack)
 
 
@@ -356,9 +348,9 @@ class IgnoreErrorsNode(Node):
     input for the next one after any error but a cancellation).
 
     Its input walk is tolerant (pipeline.py `Failed`): the failed elements of the nodes that pass failures on
-    (map, filter, batch, zip, interleave …) arrive as Failed elements, which it drops. An error its input
-    raises instead (a node whose walk ends at an error: a file reader, the sliding window …) ends a Python
-    generator, so it raises NotImplementedError rather than end the dataset early."""
+    (map, filter, batch, zip, interleave, sliding window …) arrive as Failed elements, which it drops. An error
+    its input raises instead (a node whose walk ends at an error: a file reader …) ends a Python generator, so
+    it raises NotImplementedError rather than end the dataset early."""
     passes_failures = True
 
     def _iter(self, b, rt):
@@ -457,7 +449,13 @@ class DenseToSparseBatchNode(Node):
 class SlidingWindowNode(Node):
     """TF's SlidingWindowDataset (tf.contrib.data / tf.data.experimental.sliding_window_batch): every
     `window_shift` input elements a batch of `window_size` elements `window_stride` apart; at the end of the
-    input a shorter window is dropped (drop_remainder, the attr's default) or yielded while it is not empty."""
+    input a shorter window is dropped (drop_remainder, the attr's default) or yielded while it is not empty.
+
+    A failed input element is returned as TF's iterator returns it (sliding_window_dataset_op.cc): while the
+    buffer fills, the elements buffered before it stay (the failed one is not buffered, the next GetNext fills
+    on); while the elements between windows (shift > buffer) are skipped, the window built is lost and the
+    buffer kept, so the next GetNext builds the same window again and skips `shift - buffered` elements anew."""
+    passes_failures = True
 
     def _validate(self, b):
         size, shift, stride = (int(b.vals[t]) for t in self._tensors)
@@ -469,9 +467,59 @@ class SlidingWindowNode(Node):
     def _iter(self, b, rt):
         size, shift, stride = (int(b.vals[t]) for t in self._tensors)
         drop = bool(self._op.attrs.get("drop_remainder", True))
+        target = (size - 1) * stride + 1  # the input elements a full window spans
         source = b.children[0].ds._iter(b.children[0], rt)
-        for window in windows(source, size, shift, stride, drop):
-            yield [np.stack([np.asarray(e[c]) for e in window]) for c in range(len(window[0]))]
+        buf: list = []
+        live = True  # TF's input_impl_: reset at the input's end
+        while True:
+            failed = None
+            while live and len(buf) < target:
+                elem = next(source, None)
+                if elem is None:
+                    live = False
+                elif isinstance(elem, Failed):
+                    failed = elem
+                    break
+                else:
+                    buf.append(elem)
+            if failed is not None:
+                yield failed
+                continue
+            if not buf or (len(buf) < target and drop):
+                return
+            window = buf[::stride]
+            if shift >= len(buf):
+                skipped = len(buf)
+                while skipped < shift and live:
+                    elem = next(source, None)
+                    if elem is None:
+                        live = False
+                    elif isinstance(elem, Failed):
+                        failed = elem
+                        break
+                    skipped += 1
+                if failed is not None:  # the window is lost, the buffer kept
+                    yield failed
+                    continue
+                buf = []
+            else:
+                del buf[:shift]
+            try:
+                yield self._stack(window)
+            except errors.OpError as e:
+                yield failed_or_raise(e, b, rt)
+
+    def _stack(self, window: list) -> list:
+        out = []
+        for c in range(len(window[0])):
+            first = np.shape(window[0][c])
+            for i, elem in enumerate(window):
+                if np.shape(elem[c]) != first:
+                    raise errors.InvalidArgumentError(
+                        None, self._op, f"Cannot batch tensors with different shapes in component {c}. First element "
+                        f"had shape {_shape_text(first)} and element {i} had shape {_shape_text(np.shape(elem[c]))}.")
+            out.append(np.stack([np.asarray(e[c]) for e in window]))
+        return out
 
 
 @pipeline_node("AssertCardinalityDataset")

@@ -1,6 +1,6 @@
-"""Pipeline nodes of window, shard, take_while, scan, group_by_window and choose_from_datasets
-(WindowDataset, ShardDataset, TakeWhileDataset, ScanDataset, GroupByWindowDataset, RewriteDataset,
-DirectedInterleaveDataset; walk protocol: lowering/data/pipeline.py). Host walks only.
+"""Pipeline nodes of window, shard, take_while, scan, group_by_window, group_by_reducer and choose_from_datasets
+(WindowDataset, ShardDataset, TakeWhileDataset, ScanDataset, GroupByWindowDataset, GroupByReducerDataset,
+RewriteDataset, DirectedInterleaveDataset; walk protocol: lowering/data/pipeline.py). Host walks only.
 
 A window (WindowDataset's components, group_by_window's groups) is a dataset value: a `Bound` of
 `Elements`, which walks the elements it holds. The functions that receive one run the dataset ops they
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphcompat.framework import errors
+from lowering.data.context import dataset_name
 from lowering.data.pipeline import INF, Bound, Failed, Function, Node, pipeline_node, static_int
 from lowering.data.transformations import _PassThroughNode, failed_or_raise, inner_walk
 
@@ -36,7 +37,8 @@ _ELEMENTS = Elements()
 
 def elements_dataset(elements: list) -> Bound:
     """A dataset value (what a dataset op's variant holds at run time) yielding `elements`."""
-    return Bound(_ELEMENTS, {"elements": elements}, [])
+    # a dataset TF makes too (a window, a group): it takes a number of TF's counter
+    return Bound(_ELEMENTS, {"elements": elements}, [], dataset_name())
 
 
 def _captures(node: Node, start: int, count: int) -> list:
@@ -288,6 +290,52 @@ class GroupByWindowNode(Node):
     def _card(self):
         """TF's: infinite over an infinite input, else unknown."""
         return INF if self._children[0]._card() == INF else None
+
+
+@pipeline_node("ExperimentalGroupByReducerDataset", "GroupByReducerDataset")
+class GroupByReducerNode(Node):
+    """TF's GroupByReducerDataset (group_by_reducer_dataset_op.cc): its first GetNext reads the whole input,
+    each element's key_func key starting a state with init_func (once per key) that reduce_func updates; at the
+    input's end each key's state (in key order) is finalized, one element per GetNext. A failed input element
+    and a key_func / init_func / reduce_func error are returned as that GetNext's error (that element consumed,
+    the states as they were: a state init_func made stays) and the next GetNext reads on; a finalize_func error
+    is that key's element."""
+    passes_failures = True
+
+    def _setup(self):
+        op = self._op
+        names = ("key_func", "init_func", "reduce_func", "finalize_func")
+        k, fns = 0, []
+        for name in names:
+            n = _n(op, f"T{name}_other_arguments")
+            fns.append(Function(op, name, _captures(self, k, n), sparse=False))
+            k += n
+        self._key, self._init, self._reduce, self._finalize = fns
+
+    def _iter(self, b, rt):
+        states: dict = {}
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            if isinstance(elem, Failed):
+                yield elem
+                continue
+            try:
+                key_out = [np.asarray(v) for v in self._key.call(elem, b.vals, rt.ctx)]
+                if len(key_out) != 1 or key_out[0].dtype != np.int64 or key_out[0].size != 1:
+                    raise errors.InvalidArgumentError(None, self._op, "`key_func` must return a scalar int64.")
+                key = int(key_out[0].reshape(-1)[0])
+                if key not in states:
+                    states[key] = [np.asarray(v) for v in self._init.call(key_out, b.vals, rt.ctx)]
+                states[key] = [np.asarray(v) for v in self._reduce.call(states[key] + list(elem), b.vals, rt.ctx)]
+            except errors.OpError as e:
+                yield failed_or_raise(e, b, rt)
+        for key in sorted(states):  # TF's std::map: ascending keys
+            try:
+                yield [np.asarray(v) for v in self._finalize.call(states[key], b.vals, rt.ctx)]
+            except errors.OpError as e:
+                yield failed_or_raise(e, b, rt)
+
+    def _card(self):
+        return None
 
 
 @pipeline_node("RandomDataset")

@@ -19,6 +19,7 @@ from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.constant_op import constant_value
 from graphcompat.framework.registry import get_op_def
+from lowering.data.context import metadata_name
 
 INF = math.inf
 AUTOTUNE = -1
@@ -136,12 +137,20 @@ def tolerant_bounds(root: "Bound") -> set:
 
 
 class Bound:
-    """A dataset op's value: the pipeline node with its argument values and its bound inputs."""
+    """A dataset op's value: the pipeline node with its argument values and its bound inputs. `name` is TF's
+    name of the dataset (its metadata name, or its number of TF's counter: lowering/data/context.py
+    `dataset_name`), which its functions' errors carry; `up`
+    where its iterator sits: (the bound whose iterator made it, the index TF's prefix gives it, whether through
+    a function), set when that bound is made or walks it (lowering/data/context.py)."""
 
-    __slots__ = ("ds", "vals", "children")
+    __slots__ = ("ds", "vals", "children", "name", "up")
 
-    def __init__(self, ds: "Node", vals: dict, children: list):
-        self.ds, self.vals, self.children = ds, vals, children
+    def __init__(self, ds: "Node", vals: dict, children: list, name=None):
+        self.ds, self.vals, self.children, self.name = ds, vals, children, name
+        self.up = None
+        for child in children:
+            if type(child) is Bound:
+                child.up = (self, None, False)
 
     def all_values(self) -> dict:
         out = dict(self.vals)
@@ -186,6 +195,7 @@ class Node:
         # flat positions where a SparseTensor's (indices, values, dense_shape) start (graphcompat's own
         # recording of sparse components, `_sparse_components`; TF would carry them as variants)
         self._sparse = tuple(int(k) for k in (op.attrs.get("_sparse_components") or ()))
+        self._metadata_name = metadata_name(op)  # TF's name of the datasets the op makes, when it names them
         self._setup()
 
     def _setup(self) -> None:

@@ -8,8 +8,9 @@ import numpy as np
 
 from graphcompat.framework import errors
 from graphcompat.framework.constant_op import constant_value
+from lowering.data.context import device_function_error, function_error
 from lowering.data.device import permute, shuffle_words, tf_buffered_shuffle
-from lowering.data.pipeline import (AUTOTUNE, INF, Failed, Function, Node, pipeline_node,
+from lowering.data.pipeline import (AUTOTUNE, INF, Bound, Failed, Function, Node, pipeline_node,
                                     reporting_tf_cardinality, static_int, tolerant_bounds)
 from lowering.data.sources import child_index
 
@@ -32,10 +33,13 @@ def failed_or_raise(error: Exception, b, rt) -> Failed:
     raise error
 
 
-def inner_walk(inner, b, rt):
+def inner_walk(inner, b, rt, index=None):
     """The walk of dataset value `inner` that node bound `b` made (flat_map's function, group_by_window's
-    reduce_func). Under a tolerant `b` the inner pipeline is tolerant too while it is walked (its failed
-    elements are `b`'s: TF returns an inner iterator's error and asks it again on the next GetNext)."""
+    reduce_func; `index`: the one TF's iterator prefix gives it, lowering/data/context.py). Under a tolerant
+    `b` the inner pipeline is tolerant too while it is walked (its failed elements are `b`'s: TF returns an
+    inner iterator's error and asks it again on the next GetNext)."""
+    if type(inner) is Bound:  # where its iterator sits: TF's prefix (lowering/data/context.py)
+        inner.up = (b, index, True)
     tolerant = getattr(rt, "tolerant", None)
     if tolerant is None or id(b) not in tolerant:
         return inner.ds._iter(inner, rt)
@@ -68,7 +72,7 @@ class MapNode(Node):
         """Op by op per element, or compiled over chunks of elements (see lowering/rules/data.py)."""
         parallel = 0 if self._parallel_calls is None else int(b.vals[self._parallel_calls])
         return rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel,
-                      tolerant=id(b) in getattr(rt, "tolerant", ()))
+                      tolerant=id(b) in getattr(rt, "tolerant", ()), context=lambda e: function_error(e, b, rt))
 
     def _card(self):
         if reporting_tf_cardinality() and not self._op.attrs.get("preserve_cardinality", False):
@@ -83,7 +87,14 @@ class MapNode(Node):
         return out + [t for t in self._fn.capture_inputs if t not in out]
 
     def _dev_elem(self, i, dv, rt):
-        return self._fn.call(self._children[0]._dev_elem(i, dv, rt), dv, rt.ctx)
+        elem = self._children[0]._dev_elem(i, dv, rt)
+        try:
+            return self._fn.call(elem, dv, rt.ctx)
+        except errors.OpError as e:  # op by op (a compiled step's failed check re-runs so): TF's context
+            error = device_function_error(e, self, rt, getattr(rt, "names", {}).get(id(self)))
+            if error is e:
+                raise
+            raise error from e
 
 
 @pipeline_node("FilterDataset")
@@ -101,7 +112,7 @@ class FilterNode(Node):
             try:
                 keep = bool(np.asarray(self._fn.call(elem, b.vals, rt.ctx)[0]))
             except errors.OpError as e:
-                yield failed_or_raise(e, b, rt)
+                yield failed_or_raise(function_error(e, b, rt), b, rt)
                 continue
             if keep:
                 yield elem
@@ -116,19 +127,23 @@ class FlatMapNode(Node):
     def _setup(self):
         self._fn = _function(self, "f", _n_captures(self._op))
 
-    def _inner(self, elem, b, rt):
+    def _inner(self, elem, b, rt, index=None):
         """The walk of the dataset `f` makes of `elem`, or the Failed element of the function's error. Under a
         tolerant node the inner pipeline is tolerant too while it is walked (its failed elements are this
-        node's)."""
+        node's). `index`: the inner iterator's in TF's prefix (lowering/data/context.py)."""
         try:
             inner = self._fn.call(elem, b.vals, rt.ctx)[0]
         except errors.OpError as e:
-            return failed_or_raise(e, b, rt)
-        return inner_walk(inner, b, rt)
+            return failed_or_raise(function_error(e, b, rt), b, rt)
+        return inner_walk(inner, b, rt, index)
 
     def _iter(self, b, rt):
+        count = 0  # TF's element_index_: the input elements given to the function (its inner iterators' index)
         for elem in b.children[0].ds._iter(b.children[0], rt):
-            inner = elem if isinstance(elem, Failed) else self._inner(elem, b, rt)
+            if isinstance(elem, Failed):
+                inner = elem
+            else:
+                inner, count = self._inner(elem, b, rt, count), count + 1
             if isinstance(inner, Failed):
                 yield inner
                 continue
@@ -170,6 +185,10 @@ class InterleaveNode(FlatMapNode):
         source = b.children[0].ds._iter(b.children[0], rt)
         slots: list = [None] * cycle
         k = given = 0  # the cycle's slot, and the elements its current block gave
+        count = 0  # input elements given to the function
+        # the index of an inner iterator in TF's prefix: its cycle slot (InterleaveDataset), its input
+        # element's (the parallel interleaves)
+        by_slot = self._op.type == "InterleaveDataset"
         n_open, ended = 0, False
         while not ended or n_open > 0:
             it = slots[k]
@@ -190,7 +209,10 @@ class InterleaveNode(FlatMapNode):
                 if elem is None:
                     ended = True
                     continue
-                inner = elem if isinstance(elem, Failed) else self._inner(elem, b, rt)
+                if isinstance(elem, Failed):
+                    inner = elem
+                else:
+                    inner, count = self._inner(elem, b, rt, k if by_slot else count), count + 1
                 if isinstance(inner, Failed) and self._failure_fills_slot:
                     inner = iter([inner])
                 if isinstance(inner, Failed):
@@ -286,12 +308,17 @@ class RepeatNode(Node):
         count = int(b.vals[self._tensors[0]])
         child = b.children[0]
         e = 0
-        while count < 0 or e < count:
+        forever = count < 0
+        while forever or e < count:
+            child.up = (b, e, False)  # TF's prefix names the repetition of the input's iterator (data/context.py)
             produced = False
             for elem in child.ds._iter(child, rt):
-                produced = True
+                # repeated forever, an input that gave only failed elements counts as empty (TF's ForeverIterator:
+                # an error leaves first_call_ set, and the end of sequence that follows ends the repetition)
+                if not produced and not (forever and isinstance(elem, Failed)):
+                    produced = True
                 yield elem
-            if not produced:  # an empty input repeated forever is empty (as TF)
+            if not produced:  # an empty input repeated is empty (as TF)
                 return
             e += 1
 
@@ -309,6 +336,13 @@ class RepeatNode(Node):
         return self._card() is not None and self._children[0]._dev_ok()
 
     def _dev_elem(self, i, dv, rt):
+        n = self._children[0]._card()
+        epochs = getattr(rt, "epochs", None)
+        if epochs is not None and n not in (None, 0, INF):
+            try:  # op by op, the position is concrete: the repetition TF's prefix names (lowering/data/context.py)
+                epochs[id(self)] = int(i) // n
+            except Exception:  # noqa: BLE001 (traced: a compiled step's errors re-run op by op)
+                epochs.pop(id(self), None)
         return self._children[0]._dev_elem(i, dv, rt)
 
 
@@ -358,7 +392,36 @@ class BatchNode(Node):
             raise errors.InvalidArgumentError(None, self._op, "Batch size must be greater than zero.")
 
     def _iter(self, b, rt):
+        if self._fused():
+            return self._fused_batches(b, rt, int(b.vals[self._tensors[0]]), bool(b.vals[self._tensors[-1]]))
         return _batches(b, rt, [self._tensors[0], self._tensors[-1]], self._stack)
+
+    def _fused(self) -> bool:
+        """Whether TF runs this batch and the map it reads as one MapAndBatch (map_and_batch_fusion, a default
+        rewrite, in functions too): a failed element then fails its whole batch, whose elements are consumed."""
+        from lowering.data.context import fused_map_and_batch
+        return fused_map_and_batch(self)
+
+    def _fused_batches(self, b, rt, size: int, drop: bool):
+        """MapAndBatch's batches of the map's elements (failed ones included: TF's MapAndBatch)."""
+        buf: list = []
+        for elem in b.children[0].ds._iter(b.children[0], rt):
+            buf.append(elem)
+            if len(buf) == size:
+                yield self._batch_of(buf, b, rt)
+                buf = []
+        if buf and (not drop or any(isinstance(e, Failed) for e in buf)):
+            yield self._batch_of(buf, b, rt)
+
+    def _batch_of(self, buf: list, b, rt):
+        """A MapAndBatch batch's element: its first failed element's error, else the stacked results."""
+        failed = next((e for e in buf if isinstance(e, Failed)), None)
+        if failed is not None:
+            return failed
+        try:
+            return self._stack(buf)
+        except errors.OpError as e:
+            return failed_or_raise(e, b, rt)
 
     def _stack(self, buf):
         out = []
@@ -426,6 +489,10 @@ class BatchNode(Node):
             checks[:] = [(cls, message, op) for _, cls, message, op in made]
             return out, [ok for ok, _, _, _ in made]
         out, oks = jax.vmap(element)(idx)
+        if not ctx.traced and oks:  # op by op: the first element that failed a check raises its own error,
+            failed = ~np.logical_and.reduce([np.asarray(ok).reshape(len(idx), -1).all(axis=1) for ok in oks])
+            if failed.any():  # computed alone, as TF's iterator computes it (with its context)
+                self._input_elem(idx[int(np.argmax(failed))], dv, rt)
         for ok, (cls, message, op) in zip(oks, checks):
             ctx.check(jnp.all(ok), cls, message, op)
         return out
@@ -615,6 +682,76 @@ class CacheNode(Node):
 
     def _dev_elem(self, i, dv, rt):
         return self._children[0]._dev_elem(i % self._card(), dv, rt)  # every epoch replays the first
+
+
+@pipeline_node("RebatchDatasetV2")
+class RebatchNode(Node):
+    """TF's RebatchDatasetV2 (rebatch_dataset_op.cc): the input's batches sliced and joined into batches of
+    `batch_sizes[i]`, the sizes taken in turn; at the input's end a short last batch (dropped with
+    drop_remainder). A failed input element (or one whose components are scalars or of different batch sizes)
+    is that GetNext's error: the slices the batch had gathered are lost, the batch size stays for the next
+    GetNext, which starts on the next input element."""
+    passes_failures = True
+
+    def _validate(self, b):
+        if np.ndim(b.vals[self._tensors[0]]) > 1:
+            raise errors.InvalidArgumentError(None, self._op, "`batch_sizes` must be a scalar or a vector.")
+
+    def _invalid(self, elem):
+        for i, x in enumerate(elem):
+            if np.ndim(x) == 0:
+                return errors.InvalidArgumentError(None, self._op, "Input element must have a non-scalar value in "
+                                                                   "each component.")
+            if np.shape(x)[0] != np.shape(elem[0])[0]:
+                return errors.InvalidArgumentError(
+                    None, self._op, f"Input element must have the same batch size in each component. Component 0 had "
+                    f"size {np.shape(elem[0])[0]} but component {i} had size, {np.shape(x)[0]}.")
+        return None
+
+    def _empty(self) -> list:
+        """A batch of size 0 (a batch size of 0): the output shapes with their unknown dimensions 0."""
+        out = []
+        for spec in self._specs:
+            dims = [0] if spec.shape.ndims is None else [0] + [d or 0 for d in spec.shape.as_list()[1:]]
+            out.append(np.zeros(dims if spec.shape.ndims is not None else [0], spec.dtype.as_numpy_dtype))
+        return out
+
+    def _iter(self, b, rt):
+        sizes = [int(x) for x in np.asarray(b.vals[self._tensors[0]]).reshape(-1)]
+        drop = bool(b.vals[self._tensors[1]])
+        source = b.children[0].ds._iter(b.children[0], rt)
+        tensors: list = []
+        offset, index, ended = -1, 0, False  # TF's offset_ (-1: no input batch), batch_sizes_index_
+        while not ended:
+            desired, size, slices, failed = sizes[index], 0, [], None
+            while size < desired:
+                if offset == -1:
+                    elem = next(source, None)
+                    if elem is None:
+                        ended = True
+                        break
+                    if isinstance(elem, Failed):
+                        failed = elem
+                        break
+                    error = self._invalid(elem)
+                    if error is not None:
+                        failed = failed_or_raise(error, b, rt)
+                        break
+                    tensors, offset = [np.asarray(x) for x in elem], 0
+                end = min(offset + desired - size, tensors[0].shape[0])
+                slices.append([t[offset:end] for t in tensors])
+                size += end - offset
+                offset = -1 if end == tensors[0].shape[0] else end
+            if failed is not None:
+                yield failed
+                continue
+            index = (index + 1) % len(sizes)
+            if (size == 0 and desired > 0) or (drop and size < desired):
+                return
+            if desired == 0:
+                yield self._empty()
+                continue
+            yield [np.concatenate([s[c] for s in slices]) for c in range(len(tensors))]
 
 
 @pipeline_node("UnbatchDataset")

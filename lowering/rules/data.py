@@ -36,6 +36,7 @@ from graphcompat.framework import errors
 from graphcompat.framework.ops import colocation_group
 from lowering.data import (AUTOTUNE, INF, NODE_TYPES, Bound, DevicePlan, buffered_order, dataset_op_of,
                            device_plan, epoch_seeds, mix32, node_of, random_shuffle_seeds)
+from lowering.data.context import dataset_name, name_text
 from lowering.data.pipeline import Failed, tolerant_bounds
 from lowering.data.transformations import OptionsNode, PrefetchNode
 from lowering.interpreter import NeedsConcreteValues, RunContext, evaluate
@@ -65,6 +66,8 @@ class HostRT:
         # ids of the bounds that yield a Failed element for an element's error (pipeline.py `Failed`): an
         # iterator's walk goes on after it, as TF's; every other walk ends at the error
         self.tolerant: set = set()
+        # the iterator's dataset: the root of the iterator prefix its functions' errors carry (data/context.py)
+        self.root = None
 
     def shuffle_seeds(self, bound: Bound, seeds: tuple, reshuffle: bool) -> tuple:
         """The (seed, seed2) of the next shuffle iterator this walk makes of dataset value `bound`.
@@ -81,30 +84,35 @@ class HostRT:
         entry[2] += 1
         return epoch_seeds(entry[1], entry[2] - 1, reshuffle)
 
-    def map(self, fn, elements, captured: dict, parallel_calls: int = 0, tolerant: bool = False):
+    def map(self, fn, elements, captured: dict, parallel_calls: int = 0, tolerant: bool = False, context=None):
         """The outputs of dataset function `fn` over `elements`: compiled in chunks when it is Python-free,
         else op by op (on `parallel_calls` threads when it asks for them and keeps no state). `tolerant`:
-        an element whose call fails becomes a Failed element (an input's Failed passes through)."""
+        an element whose call fails becomes a Failed element (an input's Failed passes through).
+        `context(error)`: the function's error as TF's iterator returns it (lowering/data/context.py)."""
         compiled = getattr(fn, "_host_compiled", None)
         if compiled is None:
             compiled = fn._host_compiled = CompiledFunction(fn)
         if compiled.usable:
-            return compiled.map(elements, captured, self.ctx, tolerant)
+            return compiled.map(elements, captured, self.ctx, tolerant, context)
         workers = (os.cpu_count() or 1) if parallel_calls == AUTOTUNE else parallel_calls
         if workers > 1 and fn.parallel_safe:
-            return _map_parallel(fn, elements, captured, self.ctx, workers, tolerant)
-        return (elem if isinstance(elem, Failed) else _call(fn, elem, captured, self.ctx, tolerant)
+            return _map_parallel(fn, elements, captured, self.ctx, workers, tolerant, context)
+        return (elem if isinstance(elem, Failed) else _call(fn, elem, captured, self.ctx, tolerant, context)
                 for elem in elements)
 
 
-def _call(fn, elem, captured: dict, ctx: RunContext, tolerant: bool):
-    """One call of a dataset function on the host: its outputs, or (tolerant) the Failed element of its error."""
+def _call(fn, elem, captured: dict, ctx: RunContext, tolerant: bool, context=None):
+    """One call of a dataset function on the host: its outputs, or (tolerant) the Failed element of its error
+    (`context`: see HostRT.map)."""
     try:
         return [np.asarray(v) for v in fn.call(elem, captured, ctx)]
     except errors.OpError as e:
+        error = e if context is None else context(e)
         if not tolerant or isinstance(e, errors.CancelledError):
-            raise
-        return Failed(e)
+            if error is e:
+                raise
+            raise error from e
+        return Failed(error)
 
 
 class CompiledFunction:
@@ -139,28 +147,29 @@ class CompiledFunction:
             return outs, jnp.asarray(True) if ok is None else ok
         return jax.jit(jax.vmap(one, in_axes=(0, None)))
 
-    def map(self, elements, captured: dict, ctx: RunContext, tolerant: bool = False):
+    def map(self, elements, captured: dict, ctx: RunContext, tolerant: bool = False, context=None):
         """Yields the function's outputs (lists of numpy arrays) for `elements`, in order."""
         caps = [captured[t] for t in self.fn.capture_inputs]
         size, chunk, signature = 1, [], None
         for elem in elements:
             if isinstance(elem, Failed):  # the input's error, in its place among the outputs
                 if chunk:
-                    yield from self._run(chunk, signature, caps, captured, ctx, tolerant)
+                    yield from self._run(chunk, signature, caps, captured, ctx, tolerant, context)
                     chunk = []
                 yield elem
                 continue
             elem = [np.asarray(v) for v in elem]
             sig = tuple((v.shape, v.dtype) for v in elem)
             if chunk and (sig != signature or len(chunk) >= size):
-                yield from self._run(chunk, signature, caps, captured, ctx, tolerant)
+                yield from self._run(chunk, signature, caps, captured, ctx, tolerant, context)
                 chunk, size = [], min(size * 2, self.CHUNK)
             chunk.append(elem)
             signature = sig
         if chunk:
-            yield from self._run(chunk, signature, caps, captured, ctx, tolerant)
+            yield from self._run(chunk, signature, caps, captured, ctx, tolerant, context)
 
-    def _run(self, chunk: list, signature, caps: list, captured: dict, ctx: RunContext, tolerant: bool = False):
+    def _run(self, chunk: list, signature, caps: list, captured: dict, ctx: RunContext, tolerant: bool = False,
+             context=None):
         compiled = self._compiled.get(signature) if self.usable else None
         if compiled is None and self.usable and len(self._compiled) < self.MAX_SIGNATURES:
             compiled = self._compiled[signature] = self._build()
@@ -179,14 +188,15 @@ class CompiledFunction:
                     yield [o[i] for o in outs]
                 return
         for elem in chunk:  # op by op: the exact values and errors of TF's per-element kernel calls
-            yield _call(self.fn, elem, captured, ctx, tolerant)
+            yield _call(self.fn, elem, captured, ctx, tolerant, context)
 
 
 def _host_cpu():
     return jax.devices("cpu")[0]
 
 
-def _map_parallel(fn, elements, captured: dict, ctx: RunContext, workers: int, tolerant: bool = False):
+def _map_parallel(fn, elements, captured: dict, ctx: RunContext, workers: int, tolerant: bool = False,
+                  context=None):
     """TF's parallel map with deterministic order: up to `workers` calls in flight on a thread pool,
     results yielded in input order (an error surfaces at its element)."""
     from concurrent.futures import ThreadPoolExecutor
@@ -196,7 +206,7 @@ def _map_parallel(fn, elements, captured: dict, ctx: RunContext, workers: int, t
         if isinstance(elem, Failed):
             return elem
         with jax.enable_x64(True):
-            return _call(fn, elem, captured, RunContext(state, traced=False), tolerant)
+            return _call(fn, elem, captured, RunContext(state, traced=False), tolerant, context)
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="graphcompat-tf.data-map") as pool:
         pending: list = []
@@ -215,6 +225,11 @@ class DevRT:
         self.ctx = ctx
         self.seed = seed
         self.index = {id(n): k for k, n in enumerate(nodes)}
+        # what a function's error names (lowering/data/context.py): the pipeline's root node, the epochs
+        # its repeats are in (recorded when the position is concrete), its datasets' names by node
+        self.root = nodes[0] if nodes else None
+        self.epochs: dict = {}
+        self.names: dict = {}
 
     def shuffle_key(self, node, epoch):
         """The `permute` key of an unseeded full-buffer shuffle's epoch (seeded ones follow host orders)."""
@@ -248,6 +263,7 @@ class HostIterator:
         self._bound = bound
         self._rt = HostRT(ctx, _entropy(), bound.ds._nodes())
         self._rt.tolerant = tolerant_bounds(bound)
+        self._rt.root = bound
         self._queue: queue.Queue = queue.Queue(_queue_size(bound))
         self._stop = threading.Event()
         self._thread = None
@@ -302,6 +318,7 @@ def dataset_op(ctx, op, *inputs):
     n = len(ds._children)
     bound = Bound(ds, dict(zip(ds._tensors, (_host(x) for x in inputs[n:]))), list(inputs[:n]))
     ds._validate(bound)
+    bound.name = dataset_name(ds)  # a dataset TF made (its kernel's checks passed) takes a number
     return bound
 
 
@@ -422,8 +439,19 @@ def _init_state(write, store, name: str, bound: Bound, device: bool) -> None:
     write(("iterator_count", name), 0)
     write(("iterator_card", name), ds._card())
     write(("iterator_ds", name), ds)
+    # the datasets' names, for the errors of their functions (read op by op only: see iterator_get_next)
+    write(("iterator_names", name), _dataset_names(bound))
     pending = {("iterator_seed_host", name): seed}
     _step_facts(lambda k: pending[k] if k in pending else store.get(k), write, name, device_plan(ds), 0, fresh=True)
+
+
+def _dataset_names(bound: Bound) -> dict:
+    names, todo = {}, [bound]
+    while todo:
+        b = todo.pop()
+        names.setdefault(id(b.ds), name_text(b))
+        todo.extend(b.children)
+    return names
 
 
 @lowers("MakeIterator", context=True, host=True)
@@ -546,6 +574,9 @@ def iterator_get_next(ctx, op, handle):
         seed = ctx.read(("iterator_seed", name)) if any(getattr(n, "_random", False) for n in ds._nodes()) \
             else None
         rt = DevRT(ctx, seed, ds._nodes())
+        # not a read: a compiled step has no use for it (a failed check re-runs the step op by op, where the
+        # session's values are `_state_in`)
+        rt.names = ctx._state_in.get(("iterator_names", name)) or {}
         if plan.ragged is not None:
             rt.batch_size = ctx.read(("iterator_shape", name)).shape[0]
         if plan.shuffle is not None:
