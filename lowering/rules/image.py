@@ -361,28 +361,9 @@ def decode_image_v2(op, contents) -> np.ndarray:
     return _from_uint8(_bmp_decode(data, channels), dtype)
 
 
-@lowers("DecodePng", host=True, context=True)
-def decode_png(ctx, op, contents):
-    return decode_image_v2(op, contents)
-
-
-@lowers("DecodeJpeg", host=True, context=True)
-def decode_jpeg(ctx, op, contents):
-    return decode_image_v2(op, contents)
-
-
-@lowers("DecodeImage", host=True, context=True)
-def decode_image(ctx, op, contents):
-    return decode_image_v2(op, contents)
-
-
-@lowers("DecodeGif", host=True, context=True)
-def decode_gif(ctx, op, contents):
-    return decode_image_v2(op, contents)
-
-
-@lowers("DecodeBmp", host=True, context=True)
-def decode_bmp(ctx, op, contents):
+# TF's one DecodeImageV2 kernel serves every decode op: it sniffs the format and decodes what it finds
+@lowers("DecodePng", "DecodeJpeg", "DecodeImage", "DecodeGif", "DecodeBmp", host=True, context=True)
+def decode_any_image(ctx, op, contents):
     return decode_image_v2(op, contents)
 
 
