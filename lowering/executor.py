@@ -693,6 +693,8 @@ class PlanRunner:
         sizes = padding.true_sizes(self.pad, feed_values)
         if sizes is None:
             return None
+        if self.padded is not None and self.hot and self._hot_ready(feed_values):
+            return self.padded, feed_values, sizes  # `_hot_shape` serves it exactly: padding would be wasted
         buckets = [config.buckets.size(n) for n in sizes]
         run_values = padding.pad_feeds(self.pad, feed_values, buckets)
         if self.padded is None:
@@ -700,6 +702,12 @@ class PlanRunner:
                 self.padded = Compiled(self.plan, store, run_values, self.donate, pad=self.pad,
                                        hints=self.loop_hints)
         return self.padded, run_values, sizes
+
+    def _hot_ready(self, feed_values: Sequence) -> bool:
+        """Whether this run's exact feed shape has its hot executable built (steps with host inputs, which
+        have no steady step, come through `_padded` every run)."""
+        entry = self.hot.get(tuple(np.shape(v) for v in feed_values))
+        return isinstance(entry, _HotShape) and entry.future.done() and entry.future.exception() is None
 
     def _hot_shape(self, store: dict, feed_values: Sequence, padded) -> Optional["Compiled"]:
         """The exact executable of this run's feed shape, when padding it wastes work and the shape is hot

@@ -202,3 +202,33 @@ def test_host_ops_in_a_cond_branch_stay_in_the_branch():
         with tf.Session() as sess:
             assert sess.run(total, {**feed, "lines:0": np.array([b"1.5", b"2"], dtype=object), "p:0": True}) == 7.0
             assert sess.run(total, {**feed, "lines:0": np.array([b"x,y"], dtype=object), "p:0": False}) == 2.0
+
+
+def test_a_hot_host_input_shape_gets_its_exact_executable():
+    """A py_func-preprocessed batch of 100 rows (bucket 128) runs padded, then on its own exact executable
+    from its fourth run (HOT_SHAPE_RUNS), as a fed batch does; the losses are TF's either way."""
+    graphcompat_config = tf.config
+    graphcompat_config.set_background_compile(False)  # compiled at once: the switch happens at a known run
+    try:
+        tf.reset_stats()
+        got = _hot_runs(tf)
+        stats = tf.stats()
+    finally:
+        graphcompat_config.set_background_compile(True)
+    oracle.assert_same_values(got, _hot_runs(oracle.tf1()), 2e-5, 1e-6, "hot py_func")
+    trained = stats["signatures"]["Mean:0"]
+    assert trained["compiles"] == 2 and trained["padded"] == 1 and trained["shapes"] == 2, stats
+
+
+def _hot_runs(tf_):
+    with tf_.Graph().as_default():
+        x = tf_.placeholder(tf_.float32, [None, 3], name="x")
+        h = tf_.py_func(lambda v: (v * 2.0).astype(np.float32), [x], tf_.float32)
+        h.set_shape([None, 3])
+        w = tf_.get_variable("w", [3, 1], initializer=tf_.constant_initializer(0.1))
+        loss = tf_.reduce_mean(tf_.square(tf_.matmul(h, w) - 1.0))
+        train = tf_.train.AdamOptimizer(0.05).minimize(loss)
+        data = np.linspace(-1.0, 1.0, 300, dtype=np.float32).reshape(100, 3)
+        with tf_.Session() as sess:
+            sess.run(tf_.global_variables_initializer())
+            return [sess.run([train, loss], {x: data})[1] for _ in range(7)] + [sess.run(w)]
