@@ -322,3 +322,18 @@ def test_oracle_gradients():
                 + tf.reduce_sum(tf.sparse.softmax(sp).values * [1.0, 2.0, 3.0]))
         return tf.gradients(loss, [values, w])
     _op_oracle.compare(build, tol=1e-4)
+
+
+@pytest.mark.oracle
+def test_oracle_sparse_add_gradients():
+    """tf.sparse.add's values gradient (TF's SparseAddGrad): the re-traced forward keeps the indices' layout
+    (TF's default threshold keeps every sum) and gathers the values, overlapping or not, an empty operand too."""
+    def build(tf):
+        a_values, b_values = tf.constant([1.0, 2.0]), tf.constant([3.0, -4.0])
+        a = tf.SparseTensor([[0, 0], [1, 2]], a_values, [3, 4])
+        b = tf.SparseTensor([[0, 0], [2, 1]], b_values, [3, 4])
+        empty = tf.SparseTensor(np.zeros((0, 2), np.int64), tf.constant([], tf.float32), [3, 4])
+        c, d = tf.sparse.add(a, b), tf.sparse.add(a, empty)
+        loss = tf.reduce_sum(c.values * c.values) + tf.reduce_sum(tf.sin(d.values))
+        return tf.gradients(loss, [a_values, b_values]) + [c.values]
+    _op_oracle.compare(build)

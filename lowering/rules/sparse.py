@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from graphcompat.framework import errors
-from lowering.interpreter import require
+from lowering.interpreter import NeedsConcreteValues, require
 from lowering.registry import lowers
 from lowering.rules.math import is_static
 
@@ -407,6 +407,8 @@ def sparse_add(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thres
     _check_same_shapes(a_shape, b_shape)
     a_idx, b_idx = np.asarray(a_indices).reshape(-1, np.size(a_shape)), np.asarray(b_indices).reshape(
         -1, np.size(b_shape))
+    if not is_static(a_values, b_values):
+        return _sparse_add_traced(a_idx, a_values, b_idx, b_values, a_shape, thresh)
     a_val, b_val = np.asarray(a_values), np.asarray(b_values)
     rows, vals = [], []
     for i, j in _merge(a_idx, b_idx):
@@ -423,6 +425,30 @@ def sparse_add(a_indices, a_values, a_shape, b_indices, b_values, b_shape, thres
             vals.append(b_val[j])
     out_idx = np.array(rows, np.int64).reshape(-1, a_idx.shape[1])
     return out_idx, np.array(vals, a_val.dtype).reshape(-1), np.asarray(a_shape, np.int64)
+
+
+def _sparse_add_traced(a_idx, a_values, b_idx, b_values, a_shape, thresh):
+    """SparseAdd of traced values (a gradient's re-trace of `tf.sparse.add`): with TF's default threshold
+    (0: every sum is kept) the output's layout is the indices' alone, and its values gather from a's and b's,
+    so JAX differentiates them. A positive threshold drops sums by their values: not traceable."""
+    # thresh is a differentiable input, so a re-trace passes it traced; op by op its value is known
+    known = np.asarray(thresh) if is_static(thresh) else getattr(thresh, "to_concrete_value", lambda: None)()
+    if known is None or float(np.asarray(known)) > 0:
+        raise NeedsConcreteValues("SparseAdd with a positive thresh decides its output's entries by their values")
+    pairs = _merge(a_idx, b_idx)
+    dtype = jnp.result_type(a_values)
+    a_val, b_val = jnp.asarray(a_values, dtype).reshape(-1), jnp.asarray(b_values, dtype).reshape(-1)
+    rows = [a_idx[i] if i is not None else b_idx[j] for i, j in pairs]
+    out_idx = np.array(rows, np.int64).reshape(-1, a_idx.shape[1])
+    if not pairs:
+        return out_idx, jnp.zeros([0], dtype), np.asarray(a_shape, np.int64)
+    has_a = np.array([i is not None for i, _ in pairs])
+    has_b = np.array([j is not None for _, j in pairs])
+    # missing operands read a stand-in row (0) that the selects below never pick; an empty operand gets one
+    a_rows = (a_val if a_val.shape[0] else jnp.zeros([1], dtype))[np.array([i or 0 for i, _ in pairs])]
+    b_rows = (b_val if b_val.shape[0] else jnp.zeros([1], dtype))[np.array([j or 0 for _, j in pairs])]
+    values = jnp.where(has_a & has_b, a_rows + b_rows, jnp.where(has_a, a_rows, b_rows))
+    return out_idx, values, np.asarray(a_shape, np.int64)
 
 
 def _sparse_sparse(fn):
