@@ -366,6 +366,13 @@ def _is_host_input(op, fed: set) -> bool:
     """Whether `op` runs before the jitted part: its rule says so and it reads only plain host ops."""
     if not _wants_host_input(op) or op._control_inputs:
         return False
+    if get_rule(op.type).host_input is runs_before_the_step:
+        # a py_func or a vocabulary lookup: hoisted only where what it reads is cheap to have on the host
+        # first (feeds, constants, resource handles, pure ops of feeds). A py_func that logs the loss would
+        # otherwise run the whole forward pass op by op before every step.
+        heads: dict = {}
+        return all(t in fed or (not t.op._inputs and t.op.type not in ("Placeholder", "PlaceholderV2"))
+                   or _of_feeds(t, fed, heads) for t in op._inputs)
     for t in op._inputs:
         if t in fed:
             continue

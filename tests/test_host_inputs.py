@@ -232,3 +232,24 @@ def _hot_runs(tf_):
         with tf_.Session() as sess:
             sess.run(tf_.global_variables_initializer())
             return [sess.run([train, loss], {x: data})[1] for _ in range(7)] + [sess.run(w)]
+
+
+def test_a_py_func_of_the_loss_stays_after_the_compiled_step():
+    """A py_func that reads the loss (logging it) is not hoisted before the step: it would compute the
+    forward pass op by op on the host first. It stays a host tail on the compiled device part's loss."""
+    x = tf.placeholder(tf.float32, [None, 3], name="x")
+    w = tf.get_variable("w_logged", [3], initializer=tf.constant_initializer(0.1))
+    loss = tf.reduce_mean(tf.square(tf.reduce_sum(x * w, 1) - 1.0))
+    seen = []
+    logged = tf.py_func(lambda v: seen.append(float(v)) or np.float32(v), [loss], tf.float32)
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        tf.reset_stats()
+        for _ in range(3):
+            got = sess.run([train, loss, logged], {x: np.ones((4, 3), np.float32)})
+            assert got[1] == got[2] == seen[-1]
+        stats = tf.stats()
+    # the compiled step computes the loss; the py_func runs after it (hoisted, the py_func's output would be
+    # a fetch of the compiled step, its forward pass run op by op on the host first)
+    assert len(seen) == 3 and stats["eager_runs"] == 0 and list(stats["signatures"]) == ["Mean:0"], stats
