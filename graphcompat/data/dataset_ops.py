@@ -25,6 +25,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from graphcompat.data import structure as nest
+from graphcompat.data.more_ops import GROUP_BY_REDUCER_FUNCTIONS, GROUP_BY_REDUCER_INPUTS
 from graphcompat.framework import dtypes as _dt
 from graphcompat.framework import ops as _ops
 from graphcompat.framework import tensor_shape as _ts
@@ -116,14 +117,8 @@ DATASET_SIGNATURES = {
         "window_size_func_other_arguments: *Twindow_size_func_other_arguments", {
             "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
             "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
-    "ExperimentalGroupByReducerDataset": (
-        "input_dataset: variant, key_func_other_arguments: *Tkey_func_other_arguments, "
-        "init_func_other_arguments: *Tinit_func_other_arguments, "
-        "reduce_func_other_arguments: *Treduce_func_other_arguments, "
-        "finalize_func_other_arguments: *Tfinalize_func_other_arguments", {
-            "key_func": None, "init_func": None, "reduce_func": None, "finalize_func": None,
-            "Tkey_func_other_arguments": [], "Tinit_func_other_arguments": [], "Treduce_func_other_arguments": [],
-            "Tfinalize_func_other_arguments": [], "output_types": [], "output_shapes": []}),  # no metadata attr
+    "ExperimentalGroupByReducerDataset": (GROUP_BY_REDUCER_INPUTS, {  # no metadata attr
+        **GROUP_BY_REDUCER_FUNCTIONS, "output_types": [], "output_shapes": []}),
     "RandomDataset": ("seed: int64, seed2: int64", _SHAPES),
     # TF's Python rewrites some inputs (choose_from_datasets' choices: "replicate_on_split")
     "RewriteDataset": ("input_dataset: variant, rewrite_name: string", {"output_types": [], "output_shapes": []}),

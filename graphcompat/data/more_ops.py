@@ -17,6 +17,14 @@ from graphcompat.framework.registry import defop, no_outputs, scalar_shape
 
 _SHAPES = {"output_types": [], "output_shapes": []}
 _SHAPES_META = {**_SHAPES, "metadata": ""}
+# group_by_reducer's signature, shared with its Experimental op type (graphcompat/data/dataset_ops.py)
+GROUP_BY_REDUCER_INPUTS = ("input_dataset: variant, key_func_other_arguments: *Tkey_func_other_arguments, "
+                           "init_func_other_arguments: *Tinit_func_other_arguments, "
+                           "reduce_func_other_arguments: *Treduce_func_other_arguments, "
+                           "finalize_func_other_arguments: *Tfinalize_func_other_arguments")
+GROUP_BY_REDUCER_FUNCTIONS = {"key_func": None, "init_func": None, "reduce_func": None, "finalize_func": None,
+                              "Tkey_func_other_arguments": [], "Tinit_func_other_arguments": [],
+                              "Treduce_func_other_arguments": [], "Tfinalize_func_other_arguments": []}
 _FUNCTION = {"Targuments": []}
 
 # Each op type with TF's REGISTER_OP signature (inputs; the output is `handle: variant`) and its attrs with
@@ -87,14 +95,7 @@ MORE_DATASET_SIGNATURES = {
             "key_func": None, "reduce_func": None, "window_size_func": None, "Tkey_func_other_arguments": [],
             "Treduce_func_other_arguments": [], "Twindow_size_func_other_arguments": [], **_SHAPES}),
     # tf.data.experimental.group_by_reducer: TF 2.21's Python records the Experimental name
-    "GroupByReducerDataset": (
-        "input_dataset: variant, key_func_other_arguments: *Tkey_func_other_arguments, "
-        "init_func_other_arguments: *Tinit_func_other_arguments, "
-        "reduce_func_other_arguments: *Treduce_func_other_arguments, "
-        "finalize_func_other_arguments: *Tfinalize_func_other_arguments", {
-            "key_func": None, "init_func": None, "reduce_func": None, "finalize_func": None,
-            "Tkey_func_other_arguments": [], "Tinit_func_other_arguments": [], "Treduce_func_other_arguments": [],
-            "Tfinalize_func_other_arguments": [], **_SHAPES}),
+    "GroupByReducerDataset": (GROUP_BY_REDUCER_INPUTS, {**GROUP_BY_REDUCER_FUNCTIONS, **_SHAPES}),
     "ExperimentalDirectedInterleaveDataset": ("selector_input_dataset: variant, data_input_datasets: N * variant",
                                               {**_SHAPES, "N": 0}),
     "ExperimentalRandomDataset": ("seed: int64, seed2: int64", _SHAPES),

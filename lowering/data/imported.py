@@ -67,14 +67,8 @@ class MapAndBatchNode(BatchNode):
         size, drop = int(b.vals[self._batch_t]), bool(b.vals[self._drop_t])
         parallel = int(b.vals[self._parallel_t])
         tolerant = id(b) in getattr(rt, "tolerant", ())
-        buf: list = []
-        for elem in rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel, tolerant=tolerant):
-            buf.append(elem)
-            if len(buf) == size:
-                yield self._batch_of(buf, b, rt)
-                buf = []
-        if buf and (not drop or any(isinstance(e, Failed) for e in buf)):
-            yield self._batch_of(buf, b, rt)
+        elements = rt.map(self._fn, b.children[0].ds._iter(b.children[0], rt), b.vals, parallel, tolerant=tolerant)
+        yield from self._batches_of(elements, b, rt, size, drop)
 
     def _dev_ok(self):
         return self._fn.dev_ok and super()._dev_ok()

@@ -404,8 +404,13 @@ class BatchNode(Node):
 
     def _fused_batches(self, b, rt, size: int, drop: bool):
         """MapAndBatch's batches of the map's elements (failed ones included: TF's MapAndBatch)."""
+        yield from self._batches_of(b.children[0].ds._iter(b.children[0], rt), b, rt, size, drop)
+
+    def _batches_of(self, elements, b, rt, size: int, drop: bool):
+        """Batches of `size` elements as TF's MapAndBatch makes them: a failed element fails its batch, and a
+        short last batch with a failed element is returned even under drop_remainder."""
         buf: list = []
-        for elem in b.children[0].ds._iter(b.children[0], rt):
+        for elem in elements:
             buf.append(elem)
             if len(buf) == size:
                 yield self._batch_of(buf, b, rt)
