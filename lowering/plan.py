@@ -288,7 +288,7 @@ def _host_inputs(ops: list, fetch_tensors: Sequence, target_ops: Sequence, fed: 
         skip = set(input_ops)
         return input_ops, [op for op in prune(fetch_tensors, target_ops, fed | produced) if op not in skip]
     input_ops, rest = split(True)
-    if any(v for k, v in heads.items() if not isinstance(k, tuple)) \
+    if any(heads.get(op) for op in input_ops) \
             and (all(op.type == "Const" for op in rest) or _needs_host(rest, fetch_tensors)):
         input_ops, rest = split(False)  # nothing to compile, or the step is a host plan anyway: as before
     return input_ops, rest
