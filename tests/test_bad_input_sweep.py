@@ -333,8 +333,10 @@ CASES = [
                                                             is_training=True)[0]),
     ("lrn_rank", lambda tf, f: tf.nn.local_response_normalization(f(IMG[0], shape="unknown"))),
     ("resize_fed_size", lambda tf, f: tf.image.resize_bilinear(tf.constant(IMG), f(np.array([0, 3], I32)))),
+    # only the width check fails: when both do, TF's executor runs the two independent Asserts in parallel
+    # and reports whichever fails first (measured: height 134, width 166 of 300 runs under load)
     ("crop_to_bounding_box", lambda tf, f: tf.image.crop_to_bounding_box(
-        f(IMG[0], shape=[None, None, 3]), 2, 2, 4, 4)),
+        f(IMG[0], shape=[None, None, 3]), 2, 2, 3, 4)),
 
     # --- linear algebra ---
     # TF's kernel fills the lower triangle of a failed factorization with NaNs and leaves the upper one
