@@ -695,7 +695,7 @@ class PlanRunner:
             return None
         if self.padded is not None and self.hot and self._hot_ready(feed_values):
             return self.padded, feed_values, sizes  # `_hot_shape` serves it exactly: padding would be wasted
-        buckets = [config.buckets.size(n) for n in sizes]
+        buckets = self.pad.buckets(sizes, config.buckets.size)
         run_values = padding.pad_feeds(self.pad, feed_values, buckets)
         if self.padded is None:
             with _tracing():
@@ -713,10 +713,10 @@ class PlanRunner:
         """The exact executable of this run's feed shape, when padding it wastes work and the shape is hot
         (seen HOT_SHAPE_RUNS times) and its background compile is done; None: run padded."""
         plan = self.plan
-        if plan.device is not None or padded[0].dp is not None:
-            return None
+        if plan.device is not None or padded[0].dp is not None or plan.row_ids_first:
+            return None  # (row ids computed before the step come in a new count almost every run)
         sizes = padded[2]
-        if [config.buckets.size(n) for n in sizes] == list(sizes):  # the sizes are buckets: nothing wasted
+        if self.pad.buckets(sizes, config.buckets.size) == list(sizes):  # the sizes are buckets: nothing wasted
             return None
         shape = tuple(np.shape(v) for v in feed_values)
         entry = self.hot.get(shape, 0)
@@ -796,6 +796,7 @@ class PlanRunner:
     def _chunkable(self, compiled: Compiled) -> bool:
         pad = self.pad
         return (config.background_compile and pad is not None and len(pad.symbols) == 1 and not pad.masked
+                and not pad.bounds
                 and all(v is None for v in pad.fetch_values) and all(len(a) <= 1 for a in pad.feed_axes)
                 and all(len(a) <= 1 for a in pad.fetch_axes) and not compiled.writes and not compiled.inits
                 and compiled.dp is None and not self.plan.input_steps and self.plan.tail is None)

@@ -89,6 +89,16 @@ class Pad(NamedTuple):
     fetch_axes: list             # per fetch: [(axis, symbol index)] to slice off
     fetch_values: list           # per fetch: value facts (np object array) to replace with true sizes, or None
     masked: dict                 # op → (kind, {input index: {axis: symbol index}})
+    # symbol index → ("sym", index) or a static size: a count that is at most that size (tf.where's rows of
+    # a mask), padded to that size's bucket, so a new count never needs its own executable
+    bounds: dict = {}
+
+    def buckets(self, sizes: Sequence, bucket) -> list:
+        """Each symbol's padded size for these true sizes, `bucket(n)` the configured rounding."""
+        out = [bucket(n) for n in sizes]
+        for sym, bound in self.bounds.items():
+            out[sym] = max(out[bound[1]] if isinstance(bound, tuple) else bound, sizes[sym])
+        return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -104,6 +114,9 @@ class _Facts:
         # TensorArray handle → [size Sym | None, element axis facts | None (no padded write seen)]
         self.arrays: dict = {}
         self.iota: dict = {}     # tensor → Sym: `range(0, n)` of a padded size n (its padded entries are ≥ n)
+        # tensor → Sym: row ids below the true size of a padded axis (a host tf.where's over a padded mask)
+        self.ids: dict = {}
+        self.bounds: dict = {}   # Sym → Sym or static size: a count at most that size (tf.where's rows)
         self.untrue: set = set()  # values a padded run gets wrong (a gradient with respect to a size): unused
 
     def of(self, t):
@@ -144,6 +157,7 @@ def analyze(plan) -> Optional[Pad]:
     if not symbols:
         return None
     try:
+        _host_row_ids(plan, facts)
         for op, rule, attrs in plan.steps:
             _step(op, facts)
         for t in plan.fetch_tensors:
@@ -173,8 +187,12 @@ def analyze(plan) -> Optional[Pad]:
     for t in plan.fetch_tensors:
         value = facts.values.get(t)
         fetch_values.append(_index_value(value, index) if value is not None and facts.symbolic(t) else None)
+    bounds = {}
+    for sym, bound in facts.bounds.items():
+        if index[sym.root()] not in bounds:
+            bounds[index[sym.root()]] = ("sym", index[bound.root()]) if isinstance(bound, Sym) else bound
     return Pad(roots, [axes_of(t) for t in fed], [axes_of(t) for t in plan.fetch_tensors],
-               fetch_values, masked)
+               fetch_values, masked, {k: v for k, v in bounds.items() if v != ("sym", k)})
 
 
 def _index_value(value, index):
@@ -182,6 +200,34 @@ def _index_value(value, index):
     for i, v in np.ndenumerate(value):
         out[i] = ("sym", index[v.root()]) if isinstance(v, Sym) else v
     return out
+
+
+def _host_row_ids(plan, facts: _Facts) -> None:
+    """Row ids that tf.where computes on the host, before the step, from feeds (tf.boolean_mask's
+    `where(reshape(mask, [-1]))` of a fed mask): they index real rows only, at any true size, since the
+    host reads the unpadded feeds. Their padded rows repeat the last real id (edge padding). The pure ops
+    between the feeds and the mask are analysed to learn which padded axis the mask runs along; facts
+    learnt there serve only this (the host computes those ops from the true feeds)."""
+    wheres = [t for t in plan.input_tensors if t.op.type == "Where"]
+    if not wheres:
+        return
+    for op, _, _ in plan.input_steps:
+        if op.type == "Where":
+            cond, rows = _axes(facts, op._inputs[0]), facts.of(op._outputs[0])
+            if cond is not None and rows is not None and rows[0] is not None:
+                # at most one row per element of the mask: padded to the mask's padded (or static) size
+                dims = op._inputs[0].shape.as_list()
+                if all(s is None for s in cond) and None not in dims:
+                    facts.bounds[rows[0]] = int(np.prod(dims, dtype=np.int64))
+                elif len(cond) == 1:
+                    facts.bounds[rows[0]] = cond[0]
+            if cond is not None and len(cond) == 1 and cond[0] is not None:
+                facts.ids[op._outputs[0]] = cond[0]
+            continue
+        try:
+            _step(op, facts)
+        except Unpaddable:
+            return  # what the mask runs along is not understood: its ids index no padded axis
 
 
 def _touches_padding(op, facts: _Facts) -> bool:
@@ -238,6 +284,12 @@ def _step(op, facts: _Facts) -> None:
     rule(op, facts)
     if any(t in facts.tainted for t in op._inputs):
         facts.tainted.update(op._outputs)
+    if op.type in _KEEPS_IDS and op._inputs and op._inputs[0] in facts.ids and op._outputs[0].shape.ndims == 1:
+        facts.ids[op._outputs[0]] = facts.ids[op._inputs[0]]
+
+
+# Ops whose output holds its first input's elements (a [n, 1] tf.where squeezed to [n], ids cast to int32)
+_KEEPS_IDS = frozenset({"Squeeze", "Identity", "Cast", "Reshape"})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -415,6 +467,10 @@ _REDUCTION_IDENTITY = {"Sum": "zero", "Mean": "mean", "Max": "low", "Min": "high
 
 def _reduction(op, facts: _Facts) -> None:
     x = op._inputs[0]
+    size = _product_of_one_size(op, facts)
+    if size is not None:  # tf.boolean_mask's `prod(shape(x)[0:1])`: the padded size itself, a shape value
+        facts.values[op._outputs[0]] = size
+        return
     if facts.symbolic(x):  # a reduction of shape values (`reduce_prod(tf.shape(x))`) is a number: true sizes
         facts.masked[op] = ("true_values", {0: facts.values[x]})
         facts.tainted.update(op._outputs)
@@ -444,6 +500,24 @@ def _reduction(op, facts: _Facts) -> None:
     else:
         out = tuple(s for a, s in enumerate(axes) if a not in reduced)
     _set(facts, op._outputs[0], out)
+
+
+def _product_of_one_size(op, facts: _Facts):
+    """The value facts of a Prod of shape values that multiplies one padded size by ones (a 0-d object
+    array holding its Sym), else None."""
+    x = op._inputs[0]
+    if op.type != "Prod" or not facts.symbolic(x) or op.attrs.get("keep_dims", False):
+        return None
+    value = facts.values[x]
+    index = _const_ints(op._inputs[1])
+    if value.ndim != 1 or not index or any(a not in (0, -1) for a in index):
+        return None
+    syms = [v for v in value if isinstance(v, Sym)]
+    if len(syms) != 1 or any(not isinstance(v, Sym) and v != 1 for v in value):
+        return None
+    out = np.empty((), dtype=object)
+    out[()] = syms[0]
+    return out
 
 
 def _reshape(op, facts: _Facts) -> None:
@@ -664,8 +738,20 @@ def _gather(op, facts: _Facts) -> None:
         raise Unpaddable("Gather")
     a = axis[0] % len(p)
     if p[a] is not None:
-        raise Unpaddable("Gather along a padded axis")  # a bad id below the bucket would go unnoticed
+        ids = facts.ids.get(indices)
+        if ids is None:
+            raise Unpaddable("Gather along a padded axis")  # a bad id below the bucket would go unnoticed
+        # ids below the true size of the mask's axis: the same size as this one, or the run is exact
+        # (feeds that disagree about a size run unpadded, where a bad id raises TF's error)
+        _unify(p[a], ids)
     _set(facts, op._outputs[0], p[:a] + i + p[a + 1:])
+
+
+def _where(op, facts: _Facts) -> None:
+    """tf.where's row count depends on the values it reads: only one computed on the host before the step
+    (a host input, whose rows are padded like a feed's) can be padded."""
+    if facts.of(op._outputs[0]) is None:
+        raise Unpaddable("Where in the step: a size computed from run-time values")
 
 
 def _one_hot(op, facts: _Facts) -> None:
@@ -1151,7 +1237,7 @@ RULES.update({
     "SoftmaxCrossEntropyWithLogits": _xent, "SparseSoftmaxCrossEntropyWithLogits": _xent,
     "Reshape": _reshape, "Shape": _shape, "ShapeN": _shape, "StridedSlice": _strided_slice,
     "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "Squeeze": _squeeze,
-    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
+    "GatherV2": _gather, "Gather": _gather, "Where": _where, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
     "MaxPool": _batch_axis_only, "AvgPool": _batch_axis_only, "SymbolicGradient": _symbolic_gradient,
     "ScatterAdd": _scatter_of_gradient_rows, "ScatterSub": _scatter_of_gradient_rows,
     "NoOp": lambda op, facts: None, "Split": _split, "SplitV": _split,

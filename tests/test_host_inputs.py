@@ -149,8 +149,9 @@ def test_a_bad_feed_to_a_host_input_changes_nothing():
 
 
 def test_value_sized_host_ops_stay_in_the_step():
-    """tf.boolean_mask's Where has outputs sized by the mask's values: fed to a compiled step, each new count
-    would be a compile, so it stays in the step's host tail: the loss (add:0) is not a compiled step's fetch."""
+    """tf.boolean_mask's Where has outputs sized by the mask's values: fed to a compiled step that cannot
+    pad them (a 2-D mask here: its rows are a product of two sizes), each new count would be a compile, so
+    it stays in the step's host tail: the loss (add:0) is not a compiled step's fetch."""
     tf.reset_stats()
     got = _runs(tf, _boolean_mask)
     stats = tf.stats()
@@ -253,3 +254,100 @@ def test_a_py_func_of_the_loss_stays_after_the_compiled_step():
     # the compiled step computes the loss; the py_func runs after it (hoisted, the py_func's output would be
     # a fetch of the compiled step, its forward pass run op by op on the host first)
     assert len(seen) == 3 and stats["eager_runs"] == 0 and list(stats["signatures"]) == ["Mean:0"], stats
+
+
+# ------------------------------------------------------------------------------------------------
+# tf.where's row ids of a fed mask: computed before the step, padded with the rows they index
+# ------------------------------------------------------------------------------------------------
+def _masked_loss(tf_):
+    """A classifier's loss over the rows whose label is not -1 (tf.boolean_mask of logits and labels): the
+    step compiles once, padded, whatever the batch size and however many rows each mask keeps."""
+    x = tf_.placeholder(tf_.float32, [None, 5], name="x")
+    y = tf_.placeholder(tf_.int32, [None], name="y")
+    w = tf_.get_variable("w", [5, 3], initializer=tf_.constant_initializer(np.linspace(-0.5, 0.5, 15).reshape(5, 3)))
+    b = tf_.get_variable("b", [3], initializer=tf_.constant_initializer(0.1))
+    logits = tf_.matmul(x, w) + b
+    keep = tf_.not_equal(y, -1)
+    kept = tf_.boolean_mask(logits, keep)
+    loss = tf_.reduce_mean(tf_.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf_.boolean_mask(y, keep), logits=kept))
+    train = tf_.train.AdamOptimizer(0.1).minimize(loss)
+    return x, y, train, loss, kept, [w, b]
+
+
+MASKED_STEPS = [  # (batch size, labels): -1 rows are left out of the loss
+    (9, [0, -1, 2, 1, -1, 0, 0, 2, 1]), (12, [-1] * 11 + [2]), (16, [1, 2, 0, 1] * 4),
+    (10, [2, -1, -1, 0, 1, -1, 2, 2, -1, 0]), (3, [1, -1, 0])]
+
+
+def _masked_runs(tf_, steps=MASKED_STEPS):
+    with tf_.Graph().as_default():
+        x, y, train, loss, kept, variables = _masked_loss(tf_)
+        rng = np.random.RandomState(3)
+        with tf_.Session() as sess:
+            sess.run(tf_.global_variables_initializer())
+            out = []
+            for n, labels in steps:
+                feed = {x: rng.uniform(-1, 1, (n, 5)).astype(np.float32), y: np.asarray(labels, np.int32)}
+                out += sess.run([loss, kept, train], feed)[:2]
+            return out + sess.run(variables)
+
+
+def test_a_masked_loss_compiles_once_for_every_batch_and_mask():
+    tf.reset_stats()
+    got = _masked_runs(tf)
+    stats = tf.stats()
+    oracle.assert_same_values(got, _masked_runs(oracle.tf1()), 2e-5, 1e-6, "masked loss")
+    trained = stats["signatures"]["Mean:0, boolean_mask/GatherV2:0"]
+    # one padded executable serves batches of 3 to 16 rows keeping 1 to 16 of them (the first step compiles
+    # it, the others run it); no step ran op by op
+    assert trained["compiles"] == 1 and trained["padded"] == 1, stats
+    assert stats["compiled_runs"] == len(MASKED_STEPS) - 1, stats
+
+
+def test_a_mask_that_keeps_nothing_runs_exactly():
+    """No row kept: the mean over no rows is NaN, its gradient zero (TF's values); nothing to pad with."""
+    steps = [(4, [1, -1, 0, 2]), (4, [-1, -1, -1, -1]), (5, [2, 2, -1, 0, 1])]
+    got = _masked_runs(tf, steps)
+    assert np.isnan(got[2]) and np.shape(got[3]) == (0, 3)
+    oracle.assert_same_values(got, _masked_runs(oracle.tf1(), steps), 2e-5, 1e-6, "nothing kept")
+
+
+def test_a_mask_longer_than_its_rows_raises_tfs_error_and_changes_nothing():
+    """The mask's rows and the tensor's rows are one padded size: fed different lengths, the run is exact,
+    and the Gather of an id past the tensor's rows raises TF's error before any update."""
+    def run(tf_):
+        with tf_.Graph().as_default():
+            x, y, train, loss, kept, variables = _masked_loss(tf_)
+            with tf_.Session() as sess:
+                sess.run(tf_.global_variables_initializer())
+                sess.run(train, {x: np.ones((4, 5), np.float32), y: np.array([0, 1, -1, 2], np.int32)})
+                before = sess.run(variables)
+                with pytest.raises(tf_.errors.InvalidArgumentError) as err:
+                    sess.run([train, loss], {x: np.ones((4, 5), np.float32), y: np.array([0, 1, 2, 0, 1, 2], np.int32)})
+                for a, b in zip(sess.run(variables), before):
+                    np.testing.assert_array_equal(a, b)
+                return err.value.message
+    got, want = run(tf), run(oracle.tf1())
+    assert got.splitlines()[0] in want, (got, want)
+
+
+def test_a_mask_computed_in_the_step_stays_in_the_step():
+    """A mask of the model's own outputs (hard-example mining: the rows whose loss is above a margin) is
+    not known before the step: its tf.where stays in the step (a host tail), values are TF's."""
+    def run(tf_):
+        with tf_.Graph().as_default():
+            x = tf_.placeholder(tf_.float32, [None, 2], name="x")
+            w = tf_.get_variable("w", [2, 1], initializer=tf_.constant_initializer(0.3))
+            per_row = tf_.squeeze(tf_.square(tf_.matmul(x, w) - 1.0), 1)
+            loss = tf_.reduce_sum(tf_.boolean_mask(per_row, per_row > 0.2))
+            train = tf_.train.GradientDescentOptimizer(0.1).minimize(loss)
+            with tf_.Session() as sess:
+                sess.run(tf_.global_variables_initializer())
+                out = [sess.run([train, loss], {x: np.linspace(-2, 2, 2 * n, dtype=np.float32).reshape(n, 2)})[1]
+                       for n in (3, 5, 4)]
+                return out + [sess.run(w)]
+    tf.reset_stats()
+    got = run(tf)
+    assert not tf.stats()["signatures"].get("Sum:0"), tf.stats()  # the loss is not a compiled fetch
+    oracle.assert_same_values(got, run(oracle.tf1()), 2e-5, 1e-6, "in-step mask")
