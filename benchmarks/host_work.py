@@ -12,6 +12,7 @@ Workloads (each prints µs per step; ratios are what to quote on these noisy mac
 - pipeline_csv: TextLineDataset → map(decode_csv) → shuffle → batch → prefetch, drained (host ops only).
 - serving_examples: a serving signature of 32 serialized tf.Examples → parse_example → MLP → softmax.
 - vocabulary_training: 128 fed words → vocabulary table lookup → embedding → logistic loss, Adam.
+- masked_loss: an MLP whose loss leaves out rows labelled -1 (tf.boolean_mask), labels fed or from tf.data.
 Each backend runs in its own process, alternating, `--rounds` times; medians are kept. No timing is asserted.
 """
 from __future__ import annotations
@@ -200,8 +201,42 @@ def vocabulary_training(tf) -> dict:
             return {"us_per_step": _best(step, 50)}
 
 
+def masked_loss(tf) -> dict:
+    """A 100-64-10 MLP (Adam, batch 64) whose loss leaves out the rows labelled -1 (tf.boolean_mask of logits
+    and labels): labels fed (tf.where runs before the step) and labels from a tf.data iterator (tf.where in
+    the step). Each mask keeps a different number of rows."""
+    rng = np.random.RandomState(0)
+    xs = rng.rand(640, 100).astype(np.float32)
+    ys = rng.randint(-1, 10, 640).astype(np.int32)
+    out = {}
+    for source in ("fed", "dataset"):
+        with tf.Graph().as_default():
+            if source == "fed":
+                x, y = tf.placeholder(tf.float32, [None, 100]), tf.placeholder(tf.int32, [None])
+            else:
+                batches = tf.data.Dataset.from_tensor_slices((xs, ys)).batch(64).repeat()
+                x, y = tf.data.make_one_shot_iterator(batches).get_next()
+            logits = tf.layers.dense(tf.layers.dense(x, 64, tf.nn.relu), 10)
+            keep = tf.not_equal(y, -1)
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.boolean_mask(y, keep), logits=tf.boolean_mask(logits, keep)))
+            train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+            with tf.Session() as sess:
+                sess.run(tf.global_variables_initializer())
+                if source == "fed":
+                    def step(i):
+                        j = i % 10 * 64
+                        sess.run([train, loss], {x: xs[j:j + 64], y: ys[j:j + 64]})
+                else:
+                    def step(i):
+                        sess.run([train, loss])
+                out[f"{source}_us_per_step"] = _best(step, 50)
+    return out
+
+
 WORKLOADS = {"summaries": summaries, "pipeline": pipeline, "pipeline_csv": pipeline_csv,
-             "serving_examples": serving_examples, "vocabulary_training": vocabulary_training}
+             "serving_examples": serving_examples, "vocabulary_training": vocabulary_training,
+             "masked_loss": masked_loss}
 
 
 def main() -> None:

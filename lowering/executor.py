@@ -275,7 +275,10 @@ class Compiled:
         # which is measurable in a loop of tiny steps (0.5 µs of a 20 µs linear-regression step).
         n_donated, n_state = len(self.donated_keys), len(self.donated_keys) + len(self.kept_keys)
         padded = pad is not None
-        self.n_fetched, self.n_out = len(fetch_tensors), len(fetch_tensors) + len(writes)
+        # sizes the step counts itself (tf.where's rows) come back after the fetches, to cut them
+        counted = padded and bool(pad.computed)
+        self.n_fetched = len(fetch_tensors) + counted
+        self.n_out = self.n_fetched + len(writes)
 
         donated_keys, kept_keys = self.donated_keys, self.kept_keys
 
@@ -293,6 +296,8 @@ class Compiled:
             ctx.loop_hints = hints
             fetched = evaluate(steps, dict(zip(feed_tensors, args[n_state:-1] if padded else args[n_state:])),
                                fetch_tensors, ctx)
+            if counted:
+                fetched = [*fetched, sizes_cell[0]]
             check_meta[:] = [(cls, msg, op) for _, cls, msg, op in ctx.checks]
             ok = ctx.all_ok()
             written = ctx.final_writes(state_in)
@@ -637,6 +642,8 @@ class PlanRunner:
                     chunked = self._serve_in_chunks(store, compiled, feed_values, run_values, sizes)
                     if chunked is not None:
                         return chunked
+                elif plan.row_ids:  # tf.where in the step compiles only padded (TF's errors, an empty mask)
+                    return self._run_eager(feed_values)
                 else:
                     compiled, run_values, sizes = self.compiled or self._compile(store, feed_values), feed_values, ()
                 with session.lock:
@@ -660,6 +667,8 @@ class PlanRunner:
                 return self._raise_failed_check(feed_values, compiled)
             self.runs += 1
             if padded is not None:
+                if self.pad.computed:
+                    sizes = [int(n) for n in np.asarray(fetched.pop())]
                 return padding.cut_fetches(self.pad, fetched, sizes)
             if not plan.input_steps and not plan.host_only_feeds and plan.device is None and compiled.dp is None:
                 self.steady = self._steady_step(compiled)
@@ -684,7 +693,8 @@ class PlanRunner:
     def _padded(self, store: dict, feed_values: Sequence):
         """(padded Compiled, padded feeds, true sizes) when this run's open dimensions can be padded to
         shape buckets (lowering/padding.py), else None: the run then compiles for its exact shapes."""
-        if not self.plan.open_feeds or config.buckets is None or config.deterministic or _multiprocess():
+        if not (self.plan.open_feeds or self.plan.row_ids) or config.buckets is None or config.deterministic \
+                or _multiprocess():
             return None
         if self.pad is _UNANALYZED:
             self.pad = padding.analyze(self.plan)
@@ -713,8 +723,8 @@ class PlanRunner:
         """The exact executable of this run's feed shape, when padding it wastes work and the shape is hot
         (seen HOT_SHAPE_RUNS times) and its background compile is done; None: run padded."""
         plan = self.plan
-        if plan.device is not None or padded[0].dp is not None or plan.row_ids_first:
-            return None  # (row ids computed before the step come in a new count almost every run)
+        if plan.device is not None or padded[0].dp is not None or plan.row_ids:
+            return None  # (tf.where's row ids come in a new count almost every run)
         sizes = padded[2]
         if self.pad.buckets(sizes, config.buckets.size) == list(sizes):  # the sizes are buckets: nothing wasted
             return None
@@ -796,7 +806,7 @@ class PlanRunner:
     def _chunkable(self, compiled: Compiled) -> bool:
         pad = self.pad
         return (config.background_compile and pad is not None and len(pad.symbols) == 1 and not pad.masked
-                and not pad.bounds
+                and not pad.computed
                 and all(v is None for v in pad.fetch_values) and all(len(a) <= 1 for a in pad.feed_axes)
                 and all(len(a) <= 1 for a in pad.fetch_axes) and not compiled.writes and not compiled.inits
                 and compiled.dp is None and not self.plan.input_steps and self.plan.tail is None)
@@ -866,11 +876,14 @@ class PlanRunner:
         When the failed check was a capacity from LoopHints (a loop ran more iterations than its stacks
         had rows for), the op-by-op run passes and observes the larger trip count: its result is this
         run's (its writes are the only ones: the compiled run's were gated off), and the compiled forms
-        are dropped, so the next run compiles with the larger capacity."""
+        are dropped, so the next run compiles with the larger capacity. So for a padded tf.where that
+        selected no rows (nothing real to pad with): the op-by-op run is this run."""
         version = self.loop_hints.version
         fetched = self._run_eager(feed_values)
-        if compiled is not None and compiled.sized_by_hints() and self.loop_hints.version != version:
-            self._drop_compiled()
+        if compiled is not None and compiled.sized_by_hints():
+            # (or a tf.where that selected no rows, padding/`row_ids`: the op-by-op run is this run's)
+            if self.loop_hints.version != version:
+                self._drop_compiled()
             return fetched
         raise errors.InternalError(None, None, "a run-time check failed in the compiled run but not when the "
                                                "step was re-run op by op (non-deterministic op?)")
@@ -1043,6 +1056,8 @@ class PlanRunner:
 
     def _staged_compiled(self, store: dict, feed_values: Sequence) -> Optional[Compiled]:
         """The compiled step a staged run uses (compiled now where the tier says so), or None: op by op."""
+        if self.plan.row_ids:  # tf.where in the step compiles only padded (`_run`)
+            return None
         if self.compiled is not None or self.eager_only or self._first_tier() != "compiled":
             return self.compiled
         try:
@@ -1065,9 +1080,10 @@ def _gather_state(store: dict, compiled: Compiled, device) -> None:
 
 def _stored(value):
     """State as the compiled tier keeps it: host numbers become device arrays, so the first compiled run
-    after an op-by-op one sees the same argument types as every later run (no second trace)."""
+    after an op-by-op one sees the same argument types as every later run (no second trace). A transfer,
+    not `jnp.asarray` (which compiles a small program the first time: 10-20 ms of a short script)."""
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype != object:
-        return jax.numpy.asarray(value)
+        return jax.device_put(value)
     return value
 
 

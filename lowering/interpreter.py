@@ -32,9 +32,10 @@ class NeedsObservedRun(NeedsConcreteValues):
 
 
 class CapacityExceeded(errors.InternalError):
-    """The error class of a compiled step's check that a capacity taken from `LoopHints` sufficed. When it
-    fails, the step's writes are gated off like any failed check's; the executor re-runs the step op by op
-    (exact), returns that result and rebuilds the compiled step with the larger capacity observed."""
+    """The error class of a compiled step's check that a capacity taken from `LoopHints` sufficed (or that
+    a padded tf.where selected a row to pad with, lowering/padding.py `row_ids`). When it fails, the step's
+    writes are gated off like any failed check's; the executor re-runs the step op by op (exact), returns
+    that result and rebuilds the compiled step with the larger capacity observed, if any."""
 
 
 class LoopHints:

@@ -30,6 +30,11 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   apart (`range(0, n)` indices of unstack/stack land in them) and check other indices against the true size;
   their stack() (a `range(0, n)` gather, mask kind "edge_gather") repeats the last real slot into the
   padded rows, which a loop that stopped at the true size never wrote;
+- tf.where of a 1-D mask (tf.boolean_mask's rows, `_row_ids_in_step`): its row count is a size of its
+  own, counted in the step and returned with the fetches (`Pad.computed`); the ids are padded to the
+  mask's (padded) length and repeat the last real id. Since they index the mask's real rows, a Gather by
+  them along the mask's padded axis reads real rows only (the mask's size and the gathered tensor's are
+  unified). A mask that keeps nothing has no real row to repeat: that step re-runs op by op;
 - everything else that touches a padded axis (random ops, variable writes of padded values, sorting,
   scanning or reversing along it, `tf.squeeze` without axes, data-dependent shapes, an op without a rule
   here) makes the plan run at exact shapes.
@@ -89,16 +94,14 @@ class Pad(NamedTuple):
     fetch_axes: list             # per fetch: [(axis, symbol index)] to slice off
     fetch_values: list           # per fetch: value facts (np object array) to replace with true sizes, or None
     masked: dict                 # op → (kind, {input index: {axis: symbol index}})
-    # symbol index → ("sym", index) or a static size: a count that is at most that size (tf.where's rows of
-    # a mask), padded to that size's bucket, so a new count never needs its own executable
-    bounds: dict = {}
+    # symbol indices whose true sizes the step computes (tf.where's row counts): the step returns them,
+    # after its fetches, for cutting those
+    computed: frozenset = frozenset()
 
     def buckets(self, sizes: Sequence, bucket) -> list:
-        """Each symbol's padded size for these true sizes, `bucket(n)` the configured rounding."""
-        out = [bucket(n) for n in sizes]
-        for sym, bound in self.bounds.items():
-            out[sym] = max(out[bound[1]] if isinstance(bound, tuple) else bound, sizes[sym])
-        return out
+        """Each symbol's padded size for these true sizes, `bucket(n)` the configured rounding (a size
+        the step computes has none: no feed is padded along it)."""
+        return [0 if i in self.computed else bucket(n) for i, n in enumerate(sizes)]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -114,9 +117,10 @@ class _Facts:
         # TensorArray handle → [size Sym | None, element axis facts | None (no padded write seen)]
         self.arrays: dict = {}
         self.iota: dict = {}     # tensor → Sym: `range(0, n)` of a padded size n (its padded entries are ≥ n)
-        # tensor → Sym: row ids below the true size of a padded axis (a host tf.where's over a padded mask)
+        # tensor → Sym: ids of real rows of a padded axis (tf.where's of a mask along it, padded)
         self.ids: dict = {}
-        self.bounds: dict = {}   # Sym → Sym or static size: a count at most that size (tf.where's rows)
+        self.row_ids: frozenset = frozenset()  # the plan's tf.where ops that the padded step computes
+        self.computed: list = []  # their row counts' Syms, sizes of the step's own making
         self.untrue: set = set()  # values a padded run gets wrong (a gradient with respect to a size): unused
 
     def of(self, t):
@@ -154,10 +158,10 @@ def analyze(plan) -> Optional[Pad]:
                 dims.append(None)
         if any(dims):
             facts.axes[t] = tuple(dims)
-    if not symbols:
+    facts.row_ids = getattr(plan, "row_ids", frozenset())
+    if not symbols and not facts.row_ids:
         return None
     try:
-        _host_row_ids(plan, facts)
         for op, rule, attrs in plan.steps:
             _step(op, facts)
         for t in plan.fetch_tensors:
@@ -168,8 +172,10 @@ def analyze(plan) -> Optional[Pad]:
                 raise Unpaddable(f"{t.name}: unknown rank")
     except Unpaddable:
         return None
+    if {s.root() for s in symbols} & {s.root() for s in facts.computed}:
+        return None  # a counted size met a fed one (tf.where's rows against all rows): exact shapes
     roots = []
-    for s in symbols:
+    for s in symbols + facts.computed:
         r = s.root()
         if r not in roots:
             roots.append(r)
@@ -187,12 +193,8 @@ def analyze(plan) -> Optional[Pad]:
     for t in plan.fetch_tensors:
         value = facts.values.get(t)
         fetch_values.append(_index_value(value, index) if value is not None and facts.symbolic(t) else None)
-    bounds = {}
-    for sym, bound in facts.bounds.items():
-        if index[sym.root()] not in bounds:
-            bounds[index[sym.root()]] = ("sym", index[bound.root()]) if isinstance(bound, Sym) else bound
     return Pad(roots, [axes_of(t) for t in fed], [axes_of(t) for t in plan.fetch_tensors],
-               fetch_values, masked, {k: v for k, v in bounds.items() if v != ("sym", k)})
+               fetch_values, masked, frozenset(index[s.root()] for s in facts.computed))
 
 
 def _index_value(value, index):
@@ -200,34 +202,6 @@ def _index_value(value, index):
     for i, v in np.ndenumerate(value):
         out[i] = ("sym", index[v.root()]) if isinstance(v, Sym) else v
     return out
-
-
-def _host_row_ids(plan, facts: _Facts) -> None:
-    """Row ids that tf.where computes on the host, before the step, from feeds (tf.boolean_mask's
-    `where(reshape(mask, [-1]))` of a fed mask): they index real rows only, at any true size, since the
-    host reads the unpadded feeds. Their padded rows repeat the last real id (edge padding). The pure ops
-    between the feeds and the mask are analysed to learn which padded axis the mask runs along; facts
-    learnt there serve only this (the host computes those ops from the true feeds)."""
-    wheres = [t for t in plan.input_tensors if t.op.type == "Where"]
-    if not wheres:
-        return
-    for op, _, _ in plan.input_steps:
-        if op.type == "Where":
-            cond, rows = _axes(facts, op._inputs[0]), facts.of(op._outputs[0])
-            if cond is not None and rows is not None and rows[0] is not None:
-                # at most one row per element of the mask: padded to the mask's padded (or static) size
-                dims = op._inputs[0].shape.as_list()
-                if all(s is None for s in cond) and None not in dims:
-                    facts.bounds[rows[0]] = int(np.prod(dims, dtype=np.int64))
-                elif len(cond) == 1:
-                    facts.bounds[rows[0]] = cond[0]
-            if cond is not None and len(cond) == 1 and cond[0] is not None:
-                facts.ids[op._outputs[0]] = cond[0]
-            continue
-        try:
-            _step(op, facts)
-        except Unpaddable:
-            return  # what the mask runs along is not understood: its ids index no padded axis
 
 
 def _touches_padding(op, facts: _Facts) -> bool:
@@ -268,6 +242,9 @@ def _takes_shape_value(op, i: int) -> bool:
 
 def _step(op, facts: _Facts) -> None:
     """Computes the facts of `op`'s outputs from its inputs' (raises Unpaddable)."""
+    if op in facts.row_ids:
+        _row_ids_in_step(op, facts)
+        return
     if not _touches_padding(op, facts):
         return
     if any(t in facts.untrue for t in op._inputs):
@@ -741,17 +718,30 @@ def _gather(op, facts: _Facts) -> None:
         ids = facts.ids.get(indices)
         if ids is None:
             raise Unpaddable("Gather along a padded axis")  # a bad id below the bucket would go unnoticed
-        # ids below the true size of the mask's axis: the same size as this one, or the run is exact
+        # ids of the mask's real rows: the mask's axis and this one are one size, or the run is exact
         # (feeds that disagree about a size run unpadded, where a bad id raises TF's error)
         _unify(p[a], ids)
     _set(facts, op._outputs[0], p[:a] + i + p[a + 1:])
 
 
-def _where(op, facts: _Facts) -> None:
-    """tf.where's row count depends on the values it reads: only one computed on the host before the step
-    (a host input, whose rows are padded like a feed's) can be padded."""
-    if facts.of(op._outputs[0]) is None:
-        raise Unpaddable("Where in the step: a size computed from run-time values")
+def _row_ids_in_step(op, facts: _Facts) -> None:
+    """tf.where of a 1-D mask the step computes: its rows are a new size, counted in the step, padded to
+    the mask's (padded or static) length; the padded rows repeat the last real id, as edge padding would.
+    The ids index the mask's rows, so a Gather by them along that axis reads real rows only."""
+    if op in facts.masked:  # analysed again as an op of a gradient's forward function: the same size
+        return
+    mask = _axes(facts, op._inputs[0])
+    if mask is None or len(mask) != 1:
+        raise Unpaddable("Where of a mask of rank other than 1 in the step")
+    if facts.symbolic(op._inputs[0]) or op._inputs[0] in facts.tainted:
+        raise Unpaddable("Where of shape values")
+    rows = Sym()
+    facts.computed.append(rows)
+    out = op._outputs[0]
+    facts.axes[out] = (rows, None)
+    if mask[0] is not None:
+        facts.ids[out] = mask[0]
+    facts.masked[op] = ("row_ids", {0: {0: mask[0]} if mask[0] is not None else {}, -1: {0: rows}})
 
 
 def _one_hot(op, facts: _Facts) -> None:
@@ -1237,7 +1227,7 @@ RULES.update({
     "SoftmaxCrossEntropyWithLogits": _xent, "SparseSoftmaxCrossEntropyWithLogits": _xent,
     "Reshape": _reshape, "Shape": _shape, "ShapeN": _shape, "StridedSlice": _strided_slice,
     "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "Squeeze": _squeeze,
-    "GatherV2": _gather, "Gather": _gather, "Where": _where, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
+    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
     "MaxPool": _batch_axis_only, "AvgPool": _batch_axis_only, "SymbolicGradient": _symbolic_gradient,
     "ScatterAdd": _scatter_of_gradient_rows, "ScatterSub": _scatter_of_gradient_rows,
     "NoOp": lambda op, facts: None, "Split": _split, "SplitV": _split,
@@ -1282,7 +1272,7 @@ class Buckets:
 def true_sizes(pad: Pad, feed_values: Sequence) -> Optional[list]:
     """Each symbol's true size in this run, or None when the feeds disagree about one (the exact run then
     raises TF's error) or a size is 0 (nothing to repeat as padding)."""
-    sizes: list = [None] * len(pad.symbols)
+    sizes: list = [0 if i in pad.computed else None for i in range(len(pad.symbols))]
     for value, axes in zip(feed_values, pad.feed_axes):
         shape = np.shape(value)
         for axis, sym in axes:
@@ -1369,6 +1359,27 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
             # only the first n slots are reads (TF's clear_after_read marks): the rest are padding
             return rule.fn(ctx, ta_op, handle, capped, flow, true_size=n, real=n)
         return Rule(edge_fn, context=True)
+
+    if kind == "row_ids":  # tf.where of a 1-D mask in the step: ids padded to the mask's length
+        from lowering.interpreter import CapacityExceeded, require
+        (rows_sym,) = spec[-1].values()
+        mask_axes = spec[0]
+
+        def rows_fn(x, **attrs):
+            keep = jnp.reshape(x, (-1,)) != 0
+            if mask_axes:  # the padded mask's padded entries select nothing
+                keep = keep & _mask(keep, mask_axes, sizes_cell[0])
+            length = keep.shape[0]
+            count = jnp.sum(keep, dtype=jnp.int32)
+            ids = jnp.nonzero(keep, size=length, fill_value=0)[0]
+            ids = jnp.where(jnp.arange(length) < count, ids, ids[jnp.maximum(count - 1, 0)])
+            sizes = sizes_cell[0]
+            sizes_cell[0] = sizes.at[rows_sym].set(count.astype(sizes.dtype))
+            # no row selected: the padding would repeat a row the mask left out (a -1 label, a log of 0),
+            # whose checks or gradients are not TF's; the executor re-runs such a step op by op
+            require(count > 0, CapacityExceeded, "tf.where selected no rows: no real row to pad with")
+            return jnp.reshape(ids.astype(jnp.int64), (length, 1))
+        return Rule(rows_fn)
 
     if kind == "zero_inputs":  # a gradient's seeds: padded rows contribute nothing
         def zero_fn(ctx, grad_op, *args):

@@ -108,7 +108,7 @@ class Plan:
     """Everything one (fetches, feeds) signature needs, computed once. Read-only after construction."""
 
     def __init__(self, fetch_tensors: Sequence, target_ops: Sequence, feed_tensors: Sequence,
-                 device: Optional[str] = None, soft_placement: bool = True, _row_ids_first: bool = True):
+                 device: Optional[str] = None, soft_placement: bool = True, _row_ids: bool = True):
         self.fetch_tensors = list(fetch_tensors)
         self.target_ops = list(target_ops)
         self.feed_tensors = list(feed_tensors)
@@ -118,7 +118,12 @@ class Plan:
         require_kernels(ops)  # TF's "No OpKernel was registered" for types its CPU kernels leave out
         # Host inputs (e.g. a generator pipeline's next element) run on the host before the jitted
         # part; their outputs become extra feeds of it, so the rest of the step still compiles.
-        input_ops, ops = _host_inputs(ops, self.fetch_tensors, target_ops, fed, _row_ids_first)
+        input_ops, ops = _host_inputs(ops, self.fetch_tensors, target_ops, fed)
+        # tf.where of a 1-D mask (tf.boolean_mask's; of fed labels, a dataset's, the model's losses), compiled
+        # with its rows padded to the mask's length (padding.py `_row_ids_in_step`): a host op otherwise. Kept
+        # only where the padding analysis pads the plan (checked below).
+        self.row_ids = frozenset(op for op in ops if _row_ids and op.type == "Where"
+                                 and op._inputs[0].shape.ndims == 1)
         self.input_tensors = [t for op in input_ops for t in op._outputs]
         self.input_steps = [step(op) for op in (prune(self.input_tensors, input_ops, fed) if input_ops else ())]
         self.pre_runs = [(get_rule(op.type).pre_run, op)
@@ -131,7 +136,7 @@ class Plan:
             if op.type in ("Placeholder", "PlaceholderV2"):
                 raise _placeholder_error(op)
             rule = get_rule(op.type)
-            host = host or _runs_on_host(op, rule, self.fetch_tensors)
+            host = host or _runs_on_host(op, rule, self.fetch_tensors, self.row_ids)
             if op.type == "Const" and op.attrs["value"].size >= _HOIST_CONST_ELEMENTS \
                     and op.attrs["value"].dtype != object:
                 self.hoisted[op._outputs[0]] = op.attrs["value"]
@@ -179,14 +184,10 @@ class Plan:
         # compiled step too (a dequeued or py_func-preprocessed batch).
         self.open_feeds = any(t.shape.ndims is None or None in t.shape.as_list()
                               for t in self.feed_tensors + self.input_tensors)
-        # tf.where's row ids of a fed mask (tf.boolean_mask in a loss), computed before the step: their
-        # count changes with the values, so no shape of them is worth an exact executable of its own
-        self.row_ids_first = any(op.type in _ROW_IDS for op in input_ops)
-        if self.row_ids_first and (self.host or self.tail is not None or not self.open_feeds
-                                   or _padding().analyze(self) is None):
-            # the step cannot pad them: each row count would be a compile; tf.where stays in the step
-            # (a host tail, op by op, where any count costs nothing extra)
-            self.__init__(fetch_tensors, target_ops, feed_tensors, device, soft_placement, _row_ids_first=False)
+        if self.row_ids and (self.host or self.tail is not None or _padding().analyze(self) is None):
+            # the step cannot pad them: each row count would be a compile. tf.where stays a host op (a host
+            # tail, op by op, where any count costs nothing extra)
+            self.__init__(fetch_tensors, target_ops, feed_tensors, device, soft_placement, _row_ids=False)
 
     @property
     def all_feeds(self) -> list:
@@ -204,7 +205,7 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
     """
     host_ops: set = set()
     for op in ops:
-        if _runs_on_host(op, get_rule(op.type), plan.fetch_tensors) \
+        if _runs_on_host(op, get_rule(op.type), plan.fetch_tensors, plan.row_ids) \
                 or any((t.dtype == _dtypes.string and not _printed(t)) or (t not in fed and t.op in host_ops)
                        for t in op._inputs) \
                 or any(c in host_ops for c in op._control_inputs):
@@ -252,10 +253,13 @@ def _split_host_tail(plan: Plan, ops: list, fed: set, target_ops: Sequence, devi
     return HostTail(device_plan, feed_index, host_steps, frozenset(s[0] for s in host_steps))
 
 
-def _runs_on_host(op, rule, fetched=()) -> bool:
+def _runs_on_host(op, rule, fetched=(), row_ids=frozenset()) -> bool:
     """Host rules, string values and host inputs that stayed in the step keep an op out of jitted code.
     tf.print's StringFormat is the exception: only its PrintV2 reads the string, and formats it on the
-    host from the traced values, unless the string itself is fetched."""
+    host from the traced values, unless the string itself is fetched; and so is a tf.where the padded
+    step computes (`row_ids`)."""
+    if op in row_ids:
+        return False
     if op.type == "StringFormat" and not runs_on_host(rule, op) and op._outputs[0] not in fetched:
         return False
     if op.type == "Const" and _assert_text(op._outputs[0]) and op._outputs[0] not in fetched:
@@ -283,15 +287,13 @@ def _wants_host_input(op) -> bool:
     return bool(flag(op) if callable(flag) else flag)
 
 
-def _host_inputs(ops: list, fetch_tensors: Sequence, target_ops: Sequence, fed: set, row_ids: bool) -> tuple:
+def _host_inputs(ops: list, fetch_tensors: Sequence, target_ops: Sequence, fed: set) -> tuple:
     """(host input ops, the ops left for the step). Host heads (`_host_head`) only where something is left
-    to compile: a plan of host ops alone runs op by op as before (no compile for `run(tf.string_split(x))`).
-    `row_ids`: tf.where of fed masks may be a head too (the plan keeps it only where the step pads it)."""
+    to compile: a plan of host ops alone runs op by op as before (no compile for `run(tf.string_split(x))`)."""
     heads: dict = {}
 
     def split(with_heads: bool) -> tuple:
-        input_ops = [op for op in ops
-                     if _is_host_input(op, fed) or (with_heads and _host_head(op, fed, heads, row_ids))]
+        input_ops = [op for op in ops if _is_host_input(op, fed) or (with_heads and _host_head(op, fed, heads))]
         if not input_ops:
             return [], ops
         produced = {t for op in input_ops for t in op._outputs}
@@ -311,7 +313,7 @@ def _needs_host(ops: list, fetch_tensors: Sequence) -> bool:
         or any(t.dtype == _dtypes.string for t in fetch_tensors)
 
 
-def _host_head(op, fed: set, heads: dict, row_ids: bool = False) -> bool:
+def _host_head(op, fed: set, heads: dict) -> bool:
     """Whether `op` is a pure host op of what the run feeds, to run before the compiled step as a host
     input: fed strings parsed, split, decoded or hashed (ParseExample of a serving signature's serialized
     Examples, DecodeCSV of fed lines, StringSplit of fed text), reading only feeds, constants and other
@@ -322,8 +324,7 @@ def _host_head(op, fed: set, heads: dict, row_ids: bool = False) -> bool:
         return known
     heads[op] = False  # (while it is being decided)
     rule = get_rule(op.type)
-    if rule.context or get_op_def(op.type).stateful or not runs_on_host(rule, op) \
-            or (_value_sized(op) and not (row_ids and op.type in _ROW_IDS)) \
+    if rule.context or get_op_def(op.type).stateful or not runs_on_host(rule, op) or _value_sized(op) \
             or not runs_before_the_step(op):  # (no control inputs, cond branch or loop frame upstream)
         return False
     if not all(_of_feeds(t, fed, heads) or _is_host_input(t.op, fed) for t in op._inputs):
@@ -338,10 +339,6 @@ def _host_head(op, fed: set, heads: dict, row_ids: bool = False) -> bool:
 _VALUE_SIZED = frozenset({"Where", "Unique", "UniqueV2", "UniqueWithCounts", "UniqueWithCountsV2",
                           "DynamicPartition", "ListDiff", "StringSplit", "StringSplitV2", "StringNGrams",
                           "UnicodeDecode", "UnicodeDecodeWithOffsets", "SparseFillEmptyRows"})
-
-
-# Value-sized heads the step can pad: tf.where's row ids (lowering/padding.py `_host_row_ids`).
-_ROW_IDS = frozenset({"Where"})
 
 
 def _padding():
