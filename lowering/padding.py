@@ -97,11 +97,16 @@ class Pad(NamedTuple):
     # symbol indices whose true sizes the step computes (tf.where's row counts): the step returns them,
     # after its fetches, for cutting those
     computed: frozenset = frozenset()
+    # symbol index → (index, index): a flattened axis of two padded sizes, its size their product
+    flat: dict = {}
 
     def buckets(self, sizes: Sequence, bucket) -> list:
         """Each symbol's padded size for these true sizes, `bucket(n)` the configured rounding (a size
-        the step computes has none: no feed is padded along it)."""
-        return [0 if i in self.computed else bucket(n) for i, n in enumerate(sizes)]
+        the step computes has none: no feed is padded along it; a flattened one is its parts' product)."""
+        out = [0 if i in self.computed or i in self.flat else bucket(n) for i, n in enumerate(sizes)]
+        for i, (a, b) in self.flat.items():
+            out[i] = out[a] * out[b]
+        return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -120,6 +125,10 @@ class _Facts:
         # tensor → Sym: ids of real rows of a padded axis (tf.where's of a mask along it, padded)
         self.ids: dict = {}
         self.row_ids: frozenset = frozenset()  # the plan's tf.where ops that the padded step computes
+        # Sym of a flattened [n1, n2, …] → (Sym n1, Sym n2): `reshape(x, [-1, k])` of a [batch, time, k]
+        # tensor (a dense layer over every time step). Its padded entries are not a suffix, so nothing may
+        # mask along it: only row-independent ops, and the reshape back to [batch, time, …].
+        self.flat: dict = {}
         self.computed: list = []  # their row counts' Syms, sizes of the step's own making
         self.untrue: set = set()  # values a padded run gets wrong (a gradient with respect to a size): unused
 
@@ -174,8 +183,17 @@ def analyze(plan) -> Optional[Pad]:
         return None
     if {s.root() for s in symbols} & {s.root() for s in facts.computed}:
         return None  # a counted size met a fed one (tf.where's rows against all rows): exact shapes
+    flat: dict = {}  # root of a flattened axis → the roots of its two parts (unified flattenings agree)
+    for f, (a, b) in facts.flat.items():
+        if flat.setdefault(f.root(), (a.root(), b.root())) != (a.root(), b.root()):
+            return None
+    if set(flat) & {s.root() for s in symbols + facts.computed} \
+            or any(s.root() in flat for _, axes in facts.masked.values() for a in axes.values()
+                   if isinstance(a, dict) for s in a.values()) \
+            or any(s is not None and s.root() in flat for t in plan.fetch_tensors for s in facts.of(t) or ()):
+        return None  # a flattened axis met another size, was masked or fetched: its layout is not a prefix
     roots = []
-    for s in symbols + facts.computed:
+    for s in symbols + facts.computed + list(facts.flat):
         r = s.root()
         if r not in roots:
             roots.append(r)
@@ -194,7 +212,8 @@ def analyze(plan) -> Optional[Pad]:
         value = facts.values.get(t)
         fetch_values.append(_index_value(value, index) if value is not None and facts.symbolic(t) else None)
     return Pad(roots, [axes_of(t) for t in fed], [axes_of(t) for t in plan.fetch_tensors],
-               fetch_values, masked, frozenset(index[s.root()] for s in facts.computed))
+               fetch_values, masked, frozenset(index[s.root()] for s in facts.computed),
+               {index[f.root()]: (index[a.root()], index[b.root()]) for f, (a, b) in facts.flat.items()})
 
 
 def _index_value(value, index):
@@ -210,6 +229,9 @@ def _touches_padding(op, facts: _Facts) -> bool:
 
 
 _IOTA_CONSUMERS = ("TensorArrayScatterV3", "TensorArrayGatherV3", "SymbolicGradient")  # the last re-traces them
+# A comparison with a range over a padded size (tf.sequence_mask's `range(maxlen) < lengths`) gives a bool at
+# each padded entry, as valid as any: the range's padded entries (counting on past the true size) go no further
+_COMPARISONS = frozenset({"Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual"})
 
 
 # Shape values (`tf.shape(x)` of a padded x, its slices: the tensors with symbolic "value facts") hold the
@@ -249,7 +271,7 @@ def _step(op, facts: _Facts) -> None:
         return
     if any(t in facts.untrue for t in op._inputs):
         raise Unpaddable(f"{op.type} reads a value a padded run cannot compute")
-    if op.type not in _IOTA_CONSUMERS and any(t in facts.iota for t in op._inputs):
+    if op.type not in _IOTA_CONSUMERS and op.type not in _COMPARISONS and any(t in facts.iota for t in op._inputs):
         # its padded entries count on past the true size: only TensorArray indices are understood
         raise Unpaddable(f"{op.type} reads a range over a padded size")
     for i, t in enumerate(op._inputs):
@@ -516,6 +538,8 @@ def _reshape(op, facts: _Facts) -> None:
             # an unpadded tensor reshaped to a padded shape: its element count is fixed, the padded one not
             raise Unpaddable("Reshape of an unpadded tensor to a symbolic shape")
         return
+    if _flattens(op, facts, x, axes, target) or _unflattens(op, facts, x, axes, target):
+        return
     if axes[0] is None or any(s is not None for s in axes[1:]):
         raise Unpaddable("Reshape of a tensor padded on other than its leading axis")
     rest_in = x.shape.as_list()[1:] if x.shape.ndims is not None else None
@@ -532,6 +556,42 @@ def _reshape(op, facts: _Facts) -> None:
     elif lead != -1:
         raise Unpaddable("Reshape fixes the size of a padded axis")
     _set(facts, op._outputs[0], (axes[0],) + (None,) * len(rest_out))
+
+
+def _flattens(op, facts: _Facts, x, axes: tuple, target: list) -> bool:
+    """`reshape(x, [-1, k…])` of x [n1, n2, k…] padded along n1 and n2 (a dense layer over every time step
+    of a [batch, time, units] tensor): one flattened axis (`_Facts.flat`)."""
+    dims = x.shape.as_list() if x.shape.ndims is not None else None
+    if dims is None or len(axes) < 2 or axes[0] is None or axes[1] is None \
+            or any(s is not None for s in axes[2:]) or None in dims[2:] or not target or target[0] != -1 \
+            or any(isinstance(v, Sym) or v == -1 for v in target[1:]):
+        return False
+    if int(np.prod(dims[2:], dtype=np.int64)) != int(np.prod(target[1:], dtype=np.int64)):
+        raise Unpaddable("Reshape merges padded axes with others")
+    key = (axes[0].root(), axes[1].root())
+    flat = next((f for f, parts in facts.flat.items() if (parts[0].root(), parts[1].root()) == key), None)
+    if flat is None:
+        flat = Sym()
+        facts.flat[flat] = key
+    _set(facts, op._outputs[0], (flat,) + (None,) * (len(target) - 1))
+    return True
+
+
+def _unflattens(op, facts: _Facts, x, axes: tuple, target: list) -> bool:
+    """`reshape(y, concat([shape(x)[:2], [units]]))` of a flattened y back to [n1, n2, units…]."""
+    parts = facts.flat.get(axes[0]) if axes and axes[0] is not None else None
+    if parts is None:
+        return False
+    dims = x.shape.as_list() if x.shape.ndims is not None else None
+    if dims is None or any(s is not None for s in axes[1:]) or None in dims[1:] or len(target) < 2 \
+            or not isinstance(target[0], Sym) or not isinstance(target[1], Sym) \
+            or any(isinstance(v, Sym) or v == -1 for v in target[2:]) \
+            or int(np.prod(dims[1:], dtype=np.int64)) != int(np.prod(target[2:], dtype=np.int64)):
+        raise Unpaddable("Reshape of a flattened axis other than back to its two sizes")
+    _unify(parts[0], target[0])
+    _unify(parts[1], target[1])
+    _set(facts, op._outputs[0], (target[0], target[1]) + (None,) * (len(target) - 2))
+    return True
 
 
 def _shape(op, facts: _Facts) -> None:
@@ -1280,6 +1340,9 @@ def true_sizes(pad: Pad, feed_values: Sequence) -> Optional[list]:
             if n is None or n == 0 or (sizes[sym] is not None and sizes[sym] != n):
                 return None
             sizes[sym] = n
+    for i, (a, b) in pad.flat.items():
+        if sizes[a] is not None and sizes[b] is not None:
+            sizes[i] = sizes[a] * sizes[b]
     return sizes if all(n is not None for n in sizes) else None
 
 

@@ -248,13 +248,43 @@ def max_and_min_of_infinite_rows(tf=tf):
     return ys, feed
 
 
+def dense_over_time_steps(tf=tf):
+    """A dense layer over every step of a [batch, time, k] tensor: its [batch * time, k] reshape is one
+    flattened axis of two padded sizes (lowering/padding.py `_flattens`), reshaped back before any
+    reduction; the gradients are the exact run's."""
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    y = tf.layers.dense(x, 4, kernel_initializer=tf.constant_initializer(np.linspace(-1, 1, 12).reshape(3, 4)),
+                        bias_initializer=tf.constant_initializer(0.1), name="per_step")
+    loss = tf.reduce_mean(tf.tanh(y))
+    return [loss, tf.reduce_sum(y, [0, 1])] + tf.gradients(loss, [x] + tf.trainable_variables()), \
+        lambda n, r: {x: r.randn(n, n + 1, 3)}
+
+
+def sequence_tagging(tf=tf):
+    """Every time step labelled (a tagger): dynamic_rnn with sequence lengths, a dense layer over its outputs,
+    a cross entropy weighted by tf.sequence_mask of the lengths (a range over the padded time axis compared
+    with them), Adam."""
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    labels = tf.placeholder(tf.int32, [None, None])
+    lengths = tf.placeholder(tf.int32, [None])
+    cell = tf.nn.rnn_cell.GRUCell(3, kernel_initializer=tf.constant_initializer(0.3))
+    outputs, _ = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
+    logits = tf.layers.dense(outputs, 4, kernel_initializer=tf.constant_initializer(0.2), name="tags")
+    weights = tf.sequence_mask(lengths, tf.shape(x)[1], dtype=tf.float32)
+    xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    loss = tf.reduce_sum(xent * weights) / tf.reduce_sum(weights)
+    train = tf.train.AdamOptimizer(0.05).minimize(loss)
+    return [train, loss], lambda n, r: {x: r.randn(n, n + 1, 2), labels: r.randint(0, 4, (n, n + 1)),
+                                        lengths: r.randint(1, n + 2, n)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
           rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
           gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
           first_row_and_whole_slices, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
           dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, integer_means, half_precision_mean,
-          max_and_min_of_infinite_rows]
+          max_and_min_of_infinite_rows, dense_over_time_steps, sequence_tagging]
 
 
 def contraction_over_the_batch():
@@ -275,6 +305,12 @@ def scan_along_the_batch():
 def last_row():
     x = tf.placeholder(tf.float32, [None, 2])
     return [x[-1], tf.concat([x, x], 0)], lambda n, r: {x: r.randn(n, 2)}
+
+
+def reduction_over_a_flattened_axis():
+    """A sum over [batch * time] rows: the flattened axis's padded entries are not a suffix, no mask fits."""
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    return [tf.reduce_sum(tf.reshape(x, [-1, 3]), 0)], lambda n, r: {x: r.randn(n, n + 1, 3)}
 
 
 def sizes_in_arithmetic_used_as_a_shape():
@@ -364,7 +400,8 @@ def bias_add_along_an_open_channel_axis(tf=tf):
 EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch, shape_values_as_data, shape_values_moved_as_data,
          gradient_with_respect_to_a_size, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
-         last_output_of_a_dynamic_rnn, squeeze_without_axes, bias_add_along_an_open_channel_axis]
+         last_output_of_a_dynamic_rnn, squeeze_without_axes, bias_add_along_an_open_channel_axis,
+         reduction_over_a_flattened_axis]
 
 
 def _run(case, buckets, sizes=SIZES, background=False):
@@ -447,7 +484,8 @@ ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_sc
           first_row_and_whole_slices, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
           last_output_of_a_dynamic_rnn, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
           dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, squeeze_without_axes, integer_means,
-          max_and_min_of_infinite_rows, bias_add_along_an_open_channel_axis]
+          max_and_min_of_infinite_rows, bias_add_along_an_open_channel_axis, dense_over_time_steps,
+          sequence_tagging]
 
 
 @pytest.mark.oracle
