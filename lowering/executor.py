@@ -240,15 +240,14 @@ class Compiled:
         self.pad = pad
         steps, fetch_tensors, feed_tensors = plan.steps, plan.fetch_tensors, plan.all_feeds
         # padded runs: the ops the analysis marked run masked, reading the true sizes from `sizes_cell`
-        sizes_cell: list = [None]
+        sizes_cell: list = [None, None]  # [true sizes (traced), padded sizes (static, from the feeds' shapes)]
         # a masked op wraps the rule its step runs (a division grappler rewrites runs lowering/grappler.py's)
         step_rules = {op: rule for op, rule, _ in steps} if pad is not None else {}
         overrides = {op: padding.masked_rule(op, step_rules.get(op) or get_rule(op.type), kind, spec, sizes_cell)
                      for op, (kind, spec) in pad.masked.items()} if pad is not None else {}
         # the state probe traces the step this object runs: masked, with traced true sizes (a check on the
         # batch size must be a check there too, not a constant of the bucket size)
-        reads, writes, inits = _state_access(plan, store, feed_values, dict(overrides), sizes_cell,
-                                             len(pad.symbols) if pad is not None else None, hints)
+        reads, writes, inits = _state_access(plan, store, feed_values, dict(overrides), sizes_cell, pad, hints)
         self.inits = inits
         self.writes = writes
         self.donated_keys = [k for k in reads if k in writes] if donate else []
@@ -288,6 +287,8 @@ class Compiled:
         # executables in that table until a full garbage collection.
         def fn(*args):
             sizes_cell[0] = args[-1] if padded else ()
+            if padded:
+                sizes_cell[1] = padding.padded_sizes(pad, args[n_state:-1])
             state_in = dict(zip(donated_keys, args[:n_donated]))
             state_in.update(zip(kept_keys, args[n_donated:n_state]))
             ctx = RunContext(state_in, traced=True)
@@ -380,13 +381,13 @@ class Compiled:
 
 
 def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Optional[dict] = None,
-                  sizes_cell: Optional[list] = None, num_sizes: Optional[int] = None,
+                  sizes_cell: Optional[list] = None, pad: Optional[padding.Pad] = None,
                   hints: Optional[LoopHints] = None):
     """(reads, writes, inits) of `plan` from an abstract trace: which state keys it reads and writes,
     and the hidden state it creates when absent (RNG counters). Only context rules touch state.
 
     A padded step is traced as it runs: `overrides` (its masked rules) in place of the ops' own, reading
-    `num_sizes` traced true sizes from `sizes_cell`. Unmasked, its shape values would be the bucket's
+    `pad`'s traced true sizes from `sizes_cell`. Unmasked, its shape values would be the bucket's
     constants: a check on them vanishes or fails while tracing, a loop runs to the bucket size."""
     if not plan.stateful:
         return [], [], {}
@@ -400,6 +401,8 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Opt
     def probe(state_values, feeds, sizes):
         if sizes_cell is not None:
             sizes_cell[0] = sizes
+            if pad is not None:
+                sizes_cell[1] = padding.padded_sizes(pad, feeds)
         state_in = dict(static)
         state_in.update(zip(keys, state_values))
         ctx = RunContext(state_in, traced=True)
@@ -414,7 +417,7 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Opt
             # never read (a plain assign) must come in too, or a failed run would still overwrite it
             reads += [k for k in ctx.writes if k in state_in and k not in reads and k not in static]
         found.update(reads=reads, writes=list(ctx.writes), inits=dict(ctx.inits))
-    sizes = jax.ShapeDtypeStruct((num_sizes,), np.int32) if num_sizes is not None else ()
+    sizes = jax.ShapeDtypeStruct((len(pad.symbols),), np.int32) if pad is not None else ()
     jax.eval_shape(probe, [store[k] for k in keys], _device_feeds(plan, feed_values) + list(plan.hoisted.values()),
                    sizes)
     return found["reads"], found["writes"], found["inits"]

@@ -34,7 +34,15 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   own, counted in the step and returned with the fetches (`Pad.computed`); the ids are padded to the
   mask's (padded) length and repeat the last real id. Since they index the mask's real rows, a Gather by
   them along the mask's padded axis reads real rows only (the mask's size and the gathered tensor's are
-  unified). A mask that keeps nothing has no real row to repeat: that step re-runs op by op;
+  unified). A [batch, time] mask flattened for it (tf.boolean_mask by tf.sequence_mask) selects its real
+  entries by their (i // padded time, i % padded time) position. A mask that keeps nothing has no real
+  row to repeat: that step re-runs op by op;
+- a [batch, time, k] tensor reshaped to [batch * time, k] (a dense layer over every time step) has one
+  flattened axis of two padded sizes (`_flattens`, `_Facts.flat`): its padded entries are not a suffix, so
+  only row-independent ops may follow (a matmul, an activation) until the reshape back to [batch, time, …]
+  (`_unflattens`); a reduction over it, a fetch of it or a mask along it runs at exact shapes. A range
+  over a padded size may be compared (tf.sequence_mask's `range(maxlen) < lengths`): a bool at each
+  padded entry is as valid as any;
 - everything else that touches a padded axis (random ops, variable writes of padded values, sorting,
   scanning or reversing along it, `tf.squeeze` without axes, data-dependent shapes, an op without a rule
   here) makes the plan run at exact shapes.
@@ -187,9 +195,11 @@ def analyze(plan) -> Optional[Pad]:
     for f, (a, b) in facts.flat.items():
         if flat.setdefault(f.root(), (a.root(), b.root())) != (a.root(), b.root()):
             return None
+    fed_roots = {s.root() for s in symbols}
     if set(flat) & {s.root() for s in symbols + facts.computed} \
-            or any(s.root() in flat for _, axes in facts.masked.values() for a in axes.values()
-                   if isinstance(a, dict) for s in a.values()) \
+            or any(part not in fed_roots for parts in flat.values() for part in parts) \
+            or any(s.root() in flat for kind, axes in facts.masked.values() if kind != "row_ids"
+                   for a in axes.values() if isinstance(a, dict) for s in a.values()) \
             or any(s is not None and s.root() in flat for t in plan.fetch_tensors for s in facts.of(t) or ()):
         return None  # a flattened axis met another size, was masked or fetched: its layout is not a prefix
     roots = []
@@ -466,7 +476,7 @@ _REDUCTION_IDENTITY = {"Sum": "zero", "Mean": "mean", "Max": "low", "Min": "high
 
 def _reduction(op, facts: _Facts) -> None:
     x = op._inputs[0]
-    size = _product_of_one_size(op, facts)
+    size = _product_of_sizes(op, facts)
     if size is not None:  # tf.boolean_mask's `prod(shape(x)[0:1])`: the padded size itself, a shape value
         facts.values[op._outputs[0]] = size
         return
@@ -501,9 +511,10 @@ def _reduction(op, facts: _Facts) -> None:
     _set(facts, op._outputs[0], out)
 
 
-def _product_of_one_size(op, facts: _Facts):
-    """The value facts of a Prod of shape values that multiplies one padded size by ones (a 0-d object
-    array holding its Sym), else None."""
+def _product_of_sizes(op, facts: _Facts):
+    """The value facts of a Prod of shape values that multiplies one padded size, or two (a flattened
+    axis's size: tf.boolean_mask of a [batch, time] mask), by ones: a 0-d object array holding its Sym.
+    Else None."""
     x = op._inputs[0]
     if op.type != "Prod" or not facts.symbolic(x) or op.attrs.get("keep_dims", False):
         return None
@@ -512,11 +523,22 @@ def _product_of_one_size(op, facts: _Facts):
     if value.ndim != 1 or not index or any(a not in (0, -1) for a in index):
         return None
     syms = [v for v in value if isinstance(v, Sym)]
-    if len(syms) != 1 or any(not isinstance(v, Sym) and v != 1 for v in value):
+    if len(syms) not in (1, 2) or any(not isinstance(v, Sym) and v != 1 for v in value):
         return None
     out = np.empty((), dtype=object)
-    out[()] = syms[0]
+    out[()] = syms[0] if len(syms) == 1 else _flat_of(facts, *syms)
     return out
+
+
+def _flat_of(facts: _Facts, a: Sym, b: Sym) -> Sym:
+    """The flattened axis of padded sizes a and b (one Sym per pair)."""
+    key = (a.root(), b.root())
+    for flat, parts in facts.flat.items():
+        if (parts[0].root(), parts[1].root()) == key:
+            return flat
+    flat = Sym()
+    facts.flat[flat] = key
+    return flat
 
 
 def _reshape(op, facts: _Facts) -> None:
@@ -563,16 +585,15 @@ def _flattens(op, facts: _Facts, x, axes: tuple, target: list) -> bool:
     of a [batch, time, units] tensor): one flattened axis (`_Facts.flat`)."""
     dims = x.shape.as_list() if x.shape.ndims is not None else None
     if dims is None or len(axes) < 2 or axes[0] is None or axes[1] is None \
-            or any(s is not None for s in axes[2:]) or None in dims[2:] or not target or target[0] != -1 \
+            or any(s is not None for s in axes[2:]) or None in dims[2:] or not target \
             or any(isinstance(v, Sym) or v == -1 for v in target[1:]):
+        return False
+    flat = _flat_of(facts, axes[0], axes[1])
+    # [-1, k…], or [prod(shape(x)[:2]), k…] (tf.boolean_mask's reshape of a [batch, time] masked tensor)
+    if not (isinstance(target[0], Sym) and target[0].root() is flat.root()) and target[0] != -1:
         return False
     if int(np.prod(dims[2:], dtype=np.int64)) != int(np.prod(target[1:], dtype=np.int64)):
         raise Unpaddable("Reshape merges padded axes with others")
-    key = (axes[0].root(), axes[1].root())
-    flat = next((f for f, parts in facts.flat.items() if (parts[0].root(), parts[1].root()) == key), None)
-    if flat is None:
-        flat = Sym()
-        facts.flat[flat] = key
     _set(facts, op._outputs[0], (flat,) + (None,) * (len(target) - 1))
     return True
 
@@ -801,7 +822,11 @@ def _row_ids_in_step(op, facts: _Facts) -> None:
     facts.axes[out] = (rows, None)
     if mask[0] is not None:
         facts.ids[out] = mask[0]
-    facts.masked[op] = ("row_ids", {0: {0: mask[0]} if mask[0] is not None else {}, -1: {0: rows}})
+    spec = {0: {0: mask[0]} if mask[0] is not None else {}, -1: {0: rows}}
+    parts = facts.flat.get(mask[0]) if mask[0] is not None else None
+    if parts is not None:  # a flattened [batch, time] mask: its real entries are b < batch and t < time
+        spec[-2] = {0: parts[0], 1: parts[1]}
+    facts.masked[op] = ("row_ids", spec)
 
 
 def _one_hot(op, facts: _Facts) -> None:
@@ -1346,6 +1371,15 @@ def true_sizes(pad: Pad, feed_values: Sequence) -> Optional[list]:
     return sizes if all(n is not None for n in sizes) else None
 
 
+def padded_sizes(pad: Pad, feed_values: Sequence) -> list:
+    """Each symbol's padded size, read off the (padded) feeds' static shapes; None where no feed has it."""
+    out: list = [None] * len(pad.symbols)
+    for value, axes in zip(feed_values, pad.feed_axes):
+        for axis, sym in axes:
+            out[sym] = np.shape(value)[axis]
+    return out
+
+
 def pad_feeds(pad: Pad, feed_values: Sequence, buckets: list) -> list:
     """Feeds padded to the buckets by repeating their last real row along each padded axis."""
     out = []
@@ -1427,10 +1461,15 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         from lowering.interpreter import CapacityExceeded, require
         (rows_sym,) = spec[-1].values()
         mask_axes = spec[0]
+        parts = spec.get(-2)
 
         def rows_fn(x, **attrs):
             keep = jnp.reshape(x, (-1,)) != 0
-            if mask_axes:  # the padded mask's padded entries select nothing
+            if parts:  # a flattened [batch, time] mask: entry i is (i // padded time, i % padded time)
+                sizes, padded_time = sizes_cell[0], sizes_cell[1][parts[1]]
+                i = jnp.arange(keep.shape[0])
+                keep = keep & (i // padded_time < sizes[parts[0]]) & (i % padded_time < sizes[parts[1]])
+            elif mask_axes:  # the padded mask's padded entries select nothing
                 keep = keep & _mask(keep, mask_axes, sizes_cell[0])
             length = keep.shape[0]
             count = jnp.sum(keep, dtype=jnp.int32)

@@ -142,9 +142,11 @@ def test_a_mask_longer_than_its_rows_raises_tfs_error_and_changes_nothing():
     assert got.splitlines()[0] in want, (got, want)
 
 
-def test_a_mask_of_two_axes_stays_a_host_op():
-    """A 2-D mask (a sequence mask over [batch, time]) keeps rows of a flattened product of two sizes:
-    not padded, its tf.where stays a host op (the loss is not a compiled step's fetch); values are TF's."""
+def test_a_mask_of_a_padded_and_a_static_axis_stays_a_host_op():
+    """A [batch, 2] mask (a sequence mask of a static length) flattens a padded size times a static one,
+    which the analysis does not model (a [batch, time] mask of two padded sizes is: tests/test_padding.py
+    `sequence_tagging_kept_steps`): its tf.where stays a host op (the loss is not a compiled step's fetch);
+    values are TF's."""
     def build(tf_, steps=None):
         x = tf_.placeholder(tf_.float32, [None, 2], name="x")
         lengths = tf_.placeholder(tf_.int32, [None], name="lengths")
