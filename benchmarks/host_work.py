@@ -239,32 +239,44 @@ WORKLOADS = {"summaries": summaries, "pipeline": pipeline, "pipeline_csv": pipel
              "masked_loss": masked_loss}
 
 
-def main() -> None:
+def measure(script: str, name: str, backends: list, rounds: int) -> dict:
+    """{backend: {result key: median}} of `rounds` runs of `script --run BACKEND name`, one process each, the
+    backends alternating; each backend's medians are printed."""
+    rows: dict = {b: [] for b in backends}
+    for _ in range(rounds):
+        for backend in backends:
+            proc = subprocess.run([sys.executable, script, "--run", backend, name], capture_output=True,
+                                  text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+            line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+            if not line:
+                print(f"{name} {backend}: failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+                continue
+            rows[backend].append(dict(kv.split("=") for kv in line[0].split()[1:]))
+    medians = {b: {k: statistics.median(float(r[k]) for r in rs) for k in rs[0]} for b, rs in rows.items() if rs}
+    for backend, values in medians.items():
+        print(f"{name} {backend}: " + " ".join(f"{k}={v:.3g}" for k, v in values.items()))
+    return medians
+
+
+def arguments() -> argparse.Namespace:
+    """WORKLOAD …, --rounds, --tf, and --run BACKEND (one measurement, in the process `measure` starts)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("workloads", nargs="*")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tf", action="store_true", help="also run TensorFlow (tensorflow-cpu and tf-keras)")
     ap.add_argument("--run", help=argparse.SUPPRESS)
-    a = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> None:
+    a = arguments()
     if a.run:
         result = WORKLOADS[a.workloads[0]](_import(a.run))
         print("RESULT " + " ".join(f"{k}={v:.4g}" for k, v in result.items()))
         return
     backends = ["graphcompat"] + (["tf"] if a.tf else [])
     for name in a.workloads or list(WORKLOADS):
-        rows: dict = {b: [] for b in backends}
-        for _ in range(a.rounds):
-            for backend in backends:
-                proc = subprocess.run([sys.executable, __file__, "--run", backend, name], capture_output=True,
-                                      text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
-                line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
-                if not line:
-                    print(f"{name} {backend}: failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
-                    continue
-                rows[backend].append(dict(kv.split("=") for kv in line[0].split()[1:]))
-        medians = {b: {k: statistics.median(float(r[k]) for r in rs) for k in rs[0]} for b, rs in rows.items() if rs}
-        for backend, values in medians.items():
-            print(f"{name} {backend}: " + " ".join(f"{k}={v:.3g}" for k, v in values.items()))
+        medians = measure(__file__, name, backends, a.rounds)
         if "tf" in medians and "graphcompat" in medians:
             ours, theirs = medians["graphcompat"], medians["tf"]
             if name == "summaries":

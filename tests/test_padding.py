@@ -260,39 +260,36 @@ def dense_over_time_steps(tf=tf):
         lambda n, r: {x: r.randn(n, n + 1, 3)}
 
 
-def sequence_tagging(tf=tf):
-    """Every time step labelled (a tagger): dynamic_rnn with sequence lengths, a dense layer over its outputs,
-    a cross entropy weighted by tf.sequence_mask of the lengths (a range over the padded time axis compared
-    with them), Adam."""
+def _tagger(tf):
+    """A GRU over [batch, time, 2] with sequence lengths, a dense layer over every step: (per-step cross
+    entropy, lengths, the feeds of a batch of n sequences of n + 1 steps)."""
     x = tf.placeholder(tf.float32, [None, None, 2])
     labels = tf.placeholder(tf.int32, [None, None])
     lengths = tf.placeholder(tf.int32, [None])
     cell = tf.nn.rnn_cell.GRUCell(3, kernel_initializer=tf.constant_initializer(0.3))
     outputs, _ = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
     logits = tf.layers.dense(outputs, 4, kernel_initializer=tf.constant_initializer(0.2), name="tags")
-    weights = tf.sequence_mask(lengths, tf.shape(x)[1], dtype=tf.float32)
     xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    return xent, lengths, tf.shape(x)[1], lambda n, r: {
+        x: r.randn(n, n + 1, 2), labels: r.randint(0, 4, (n, n + 1)), lengths: r.randint(1, n + 2, n)}
+
+
+def sequence_tagging(tf=tf):
+    """Every time step labelled (a tagger, `_tagger`): the cross entropy weighted by tf.sequence_mask of the
+    lengths (a range over the padded time axis compared with them), Adam."""
+    xent, lengths, time, feed = _tagger(tf)
+    weights = tf.sequence_mask(lengths, time, dtype=tf.float32)
     loss = tf.reduce_sum(xent * weights) / tf.reduce_sum(weights)
-    train = tf.train.AdamOptimizer(0.05).minimize(loss)
-    return [train, loss], lambda n, r: {x: r.randn(n, n + 1, 2), labels: r.randint(0, 4, (n, n + 1)),
-                                        lengths: r.randint(1, n + 2, n)}
+    return [tf.train.AdamOptimizer(0.05).minimize(loss), loss], feed
 
 
 def sequence_tagging_kept_steps(tf=tf):
     """The tagger's loss over the real time steps only: tf.boolean_mask of the [batch, time] cross entropy by
     tf.sequence_mask (a tf.where of the flattened mask, counted in the step), the kept losses fetched too."""
-    x = tf.placeholder(tf.float32, [None, None, 2])
-    labels = tf.placeholder(tf.int32, [None, None])
-    lengths = tf.placeholder(tf.int32, [None])
-    cell = tf.nn.rnn_cell.GRUCell(3, kernel_initializer=tf.constant_initializer(0.3))
-    outputs, _ = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
-    logits = tf.layers.dense(outputs, 4, kernel_initializer=tf.constant_initializer(0.2), name="tags")
-    xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    kept = tf.boolean_mask(xent, tf.sequence_mask(lengths, tf.shape(x)[1]))
+    xent, lengths, time, feed = _tagger(tf)
+    kept = tf.boolean_mask(xent, tf.sequence_mask(lengths, time))
     loss = tf.reduce_mean(kept)
-    train = tf.train.AdamOptimizer(0.05).minimize(loss)
-    return [train, loss, kept], lambda n, r: {x: r.randn(n, n + 1, 2), labels: r.randint(0, 4, (n, n + 1)),
-                                              lengths: r.randint(1, n + 2, n)}
+    return [tf.train.AdamOptimizer(0.05).minimize(loss), loss, kept], feed
 
 
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,

@@ -1,0 +1,76 @@
+"""Training steps whose shapes change every step, graphcompat vs TensorFlow 1: a sequence tagger.
+
+    python benchmarks/changing_shapes.py [--rounds 3] [--tf] [WORKLOAD ...]
+    python benchmarks/changing_shapes.py --run graphcompat|tf WORKLOAD      # one measurement
+
+Workloads (ms per step over 60 steps of their own (batch, time) shape, 16-18 x 5-44, as
+../shared/bench's rnn_varying_length, compiles included: each round is a fresh process with a fresh
+compile cache; ratios are what to quote on these noisy machines):
+- tagger_weights: embedding-free GRU tagger (32 inputs, 64 units) with sequence lengths, a dense layer
+  over every time step (10 tags), the cross entropy weighted by tf.sequence_mask, Adam;
+- tagger_kept_steps: the same loss over the real time steps only, tf.boolean_mask by tf.sequence_mask.
+graphcompat also prints its compile count (`tf.stats()`). No timing is asserted.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from host_work import _import, arguments, measure  # (one process per backend and round, alternating)
+
+SHAPES = [(16 + i % 3, 5 + (i * 7) % 40) for i in range(60)]
+
+
+def _tagger(tf, kept_steps: bool) -> dict:
+    rng = np.random.RandomState(0)
+    x = tf.placeholder(tf.float32, [None, None, 32])
+    tags = tf.placeholder(tf.int32, [None, None])
+    lengths = tf.placeholder(tf.int32, [None])
+    outputs, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(64), x, sequence_length=lengths, dtype=tf.float32)
+    logits = tf.layers.dense(outputs, 10)
+    xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tags, logits=logits)
+    if kept_steps:
+        loss = tf.reduce_mean(tf.boolean_mask(xent, tf.sequence_mask(lengths, tf.shape(x)[1])))
+    else:
+        weights = tf.sequence_mask(lengths, tf.shape(x)[1], dtype=tf.float32)
+        loss = tf.reduce_sum(xent * weights) / tf.reduce_sum(weights)
+    train = tf.train.AdamOptimizer(1e-3).minimize(loss)
+    feeds = [{x: rng.rand(b, n, 32).astype(np.float32), tags: rng.randint(0, 10, (b, n)),
+              lengths: rng.randint(1, n + 1, b)} for b, n in SHAPES]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        if hasattr(tf, "reset_stats"):
+            tf.reset_stats()
+        t = time.perf_counter()
+        for feed in feeds:
+            sess.run([train, loss], feed)
+        out = {"ms_per_step": (time.perf_counter() - t) / len(feeds) * 1e3}
+    if hasattr(tf, "stats"):
+        out["compiles"] = tf.stats()["compilations"]
+    return out
+
+
+WORKLOADS = {"tagger_weights": lambda tf: _tagger(tf, False), "tagger_kept_steps": lambda tf: _tagger(tf, True)}
+
+
+def main() -> None:
+    a = arguments()
+    if a.run:
+        with tempfile.TemporaryDirectory() as cache:  # a fresh compile cache: a first run's compiles count
+            os.environ["GRAPHCOMPAT_COMPILATION_CACHE"] = cache
+            result = WORKLOADS[a.workloads[0]](_import(a.run))
+        print("RESULT " + " ".join(f"{k}={v:.4g}" for k, v in result.items()))
+        return
+    backends = ["graphcompat"] + (["tf"] if a.tf else [])
+    for name in a.workloads or list(WORKLOADS):
+        medians = measure(__file__, name, backends, a.rounds)
+        if "tf" in medians and "graphcompat" in medians:
+            print(f"{name}: graphcompat/tf per step = "
+                  f"{medians['graphcompat']['ms_per_step'] / medians['tf']['ms_per_step']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
