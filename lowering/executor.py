@@ -240,7 +240,8 @@ class Compiled:
         self.pad = pad
         steps, fetch_tensors, feed_tensors = plan.steps, plan.fetch_tensors, plan.all_feeds
         # padded runs: the ops the analysis marked run masked, reading the true sizes from `sizes_cell`
-        sizes_cell: list = [None, None]  # [true sizes (traced), padded sizes (static, from the feeds' shapes)]
+        # [true sizes (traced), (padded sizes (static, from the feeds' shapes), Pad.flat)]
+        sizes_cell: list = [None, None]
         # a masked op wraps the rule its step runs (a division grappler rewrites runs lowering/grappler.py's)
         step_rules = {op: rule for op, rule, _ in steps} if pad is not None else {}
         overrides = {op: padding.masked_rule(op, step_rules.get(op) or get_rule(op.type), kind, spec, sizes_cell)
@@ -288,7 +289,7 @@ class Compiled:
         def fn(*args):
             sizes_cell[0] = args[-1] if padded else ()
             if padded:
-                sizes_cell[1] = padding.padded_sizes(pad, args[n_state:-1])
+                sizes_cell[1] = (padding.padded_sizes(pad, args[n_state:-1]), pad.flat)
             state_in = dict(zip(donated_keys, args[:n_donated]))
             state_in.update(zip(kept_keys, args[n_donated:n_state]))
             ctx = RunContext(state_in, traced=True)
@@ -402,7 +403,7 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Opt
         if sizes_cell is not None:
             sizes_cell[0] = sizes
             if pad is not None:
-                sizes_cell[1] = padding.padded_sizes(pad, feeds)
+                sizes_cell[1] = (padding.padded_sizes(pad, feeds), pad.flat)
         state_in = dict(static)
         state_in.update(zip(keys, state_values))
         ctx = RunContext(state_in, traced=True)

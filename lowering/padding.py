@@ -191,14 +191,18 @@ def analyze(plan) -> Optional[Pad]:
         return None
     if {s.root() for s in symbols} & {s.root() for s in facts.computed}:
         return None  # a counted size met a fed one (tf.where's rows against all rows): exact shapes
-    flat: dict = {}  # root of a flattened axis → the roots of its two parts (unified flattenings agree)
+    # Flattened axes found to be one size (a cross entropy of flattened logits and flattened labels) are one
+    # layout only if their parts are the same sizes: unified too (fed sizes that disagree run exact)
+    first: dict = {}
     for f, (a, b) in facts.flat.items():
-        if flat.setdefault(f.root(), (a.root(), b.root())) != (a.root(), b.root()):
-            return None
+        other = first.setdefault(f.root(), (a, b))
+        _unify(other[0], a)
+        _unify(other[1], b)
+    flat = {f.root(): (a.root(), b.root()) for f, (a, b) in facts.flat.items()}
     fed_roots = {s.root() for s in symbols}
     if set(flat) & {s.root() for s in symbols + facts.computed} \
             or any(part not in fed_roots for parts in flat.values() for part in parts) \
-            or any(s.root() in flat for kind, axes in facts.masked.values() if kind != "row_ids"
+            or any(s.root() in flat for kind, axes in facts.masked.values() if kind not in _MASKED_BY_POSITION
                    for a in axes.values() if isinstance(a, dict) for s in a.values()) \
             or any(s is not None and s.root() in flat for t in plan.fetch_tensors for s in facts.of(t) or ()):
         return None  # a flattened axis met another size, was masked or fetched: its layout is not a prefix
@@ -472,6 +476,8 @@ def _xent(op, facts: _Facts) -> None:
 _REDUCTION_IDENTITY = {"Sum": "zero", "Mean": "mean", "Max": "low", "Min": "high", "Prod": "one",
                        "All": "true", "Any": "false", "ArgMax": "low", "ArgMin": "high", "L2Loss": "zero",
                        "EuclideanNorm": "zero"}
+# Mask kinds whose rules find real entries by their position (`_mask`), flattened axes included
+_MASKED_BY_POSITION = frozenset(_REDUCTION_IDENTITY.values()) | {"zero_inputs", "row_ids"}
 
 
 def _reduction(op, facts: _Facts) -> None:
@@ -822,11 +828,7 @@ def _row_ids_in_step(op, facts: _Facts) -> None:
     facts.axes[out] = (rows, None)
     if mask[0] is not None:
         facts.ids[out] = mask[0]
-    spec = {0: {0: mask[0]} if mask[0] is not None else {}, -1: {0: rows}}
-    parts = facts.flat.get(mask[0]) if mask[0] is not None else None
-    if parts is not None:  # a flattened [batch, time] mask: its real entries are b < batch and t < time
-        spec[-2] = {0: parts[0], 1: parts[1]}
-    facts.masked[op] = ("row_ids", spec)
+    facts.masked[op] = ("row_ids", {0: {0: mask[0]} if mask[0] is not None else {}, -1: {0: rows}})
 
 
 def _one_hot(op, facts: _Facts) -> None:
@@ -1461,16 +1463,11 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
         from lowering.interpreter import CapacityExceeded, require
         (rows_sym,) = spec[-1].values()
         mask_axes = spec[0]
-        parts = spec.get(-2)
 
         def rows_fn(x, **attrs):
             keep = jnp.reshape(x, (-1,)) != 0
-            if parts:  # a flattened [batch, time] mask: entry i is (i // padded time, i % padded time)
-                sizes, padded_time = sizes_cell[0], sizes_cell[1][parts[1]]
-                i = jnp.arange(keep.shape[0])
-                keep = keep & (i // padded_time < sizes[parts[0]]) & (i % padded_time < sizes[parts[1]])
-            elif mask_axes:  # the padded mask's padded entries select nothing
-                keep = keep & _mask(keep, mask_axes, sizes_cell[0])
+            if mask_axes:  # the padded mask's padded entries select nothing
+                keep = keep & _mask(keep, mask_axes, sizes_cell)
             length = keep.shape[0]
             count = jnp.sum(keep, dtype=jnp.int32)
             ids = jnp.nonzero(keep, size=length, fill_value=0)[0]
@@ -1488,7 +1485,7 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
             args = list(args)
             for i, axes in spec.items():
                 x = args[i]
-                args[i] = jnp.where(_mask(x, axes, sizes_cell[0]), x, jnp.zeros((), jnp.result_type(x)))
+                args[i] = jnp.where(_mask(x, axes, sizes_cell), x, jnp.zeros((), jnp.result_type(x)))
             return rule.fn(ctx, grad_op, *args)
         return Rule(zero_fn, context=True, host=rule.host)
 
@@ -1506,7 +1503,7 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
     axes = spec[0]
 
     def mask_of(x):
-        return _mask(x, axes, sizes_cell[0])
+        return _mask(x, axes, sizes_cell)
 
     if kind == "mean":
         def fn(x, idx, *, keep_dims=False, **attrs):
@@ -1535,14 +1532,23 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
     return Rule(fn)
 
 
-def _mask(x, axes: dict, sizes):
-    """True at `x`'s real entries: below the true size along each padded axis ({axis: symbol index})."""
+def _mask(x, axes: dict, sizes_cell: list):
+    """True at `x`'s real entries: below the true size along each padded axis ({axis: symbol index}); along
+    a flattened [n1, n2] axis, entry i is (i // padded n2, i % padded n2), real where both are below their
+    true sizes. `sizes_cell`: [true sizes (traced), (padded sizes, Pad.flat)]."""
     import jax.numpy as jnp
+    sizes, (padded, flat) = sizes_cell[0], sizes_cell[1]
     mask = None
     for axis, sym in axes.items():
         shape = [1] * jnp.ndim(x)
         shape[axis] = jnp.shape(x)[axis]
-        m = jnp.reshape(jnp.arange(jnp.shape(x)[axis]) < sizes[sym], shape)
+        i = jnp.arange(jnp.shape(x)[axis])
+        if sym in flat:
+            first, second = flat[sym]
+            m = (i // padded[second] < sizes[first]) & (i % padded[second] < sizes[second])
+        else:
+            m = i < sizes[sym]
+        m = jnp.reshape(m, shape)
         mask = m if mask is None else mask & m
     return mask
 

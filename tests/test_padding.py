@@ -248,6 +248,17 @@ def max_and_min_of_infinite_rows(tf=tf):
     return ys, feed
 
 
+def reductions_over_a_flattened_axis(tf=tf):
+    """Sums, means and maxima over [batch * time] rows (tf.contrib.seq2seq.sequence_loss's sum of a flattened
+    cross entropy): the flattened axis's real entries are found by position (b < batch, t < time), not a
+    prefix; the gradient of their mean is the exact run's."""
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    flat = tf.reshape(x, [-1, 3])
+    mean = tf.reduce_mean(tf.square(flat))
+    return [tf.reduce_sum(flat, 0), mean, tf.reduce_max(flat, 0), tf.reduce_mean(flat, 0)] + tf.gradients(mean, x), \
+        lambda n, r: {x: r.randn(n, n + 1, 3)}
+
+
 def dense_over_time_steps(tf=tf):
     """A dense layer over every step of a [batch, time, k] tensor: its [batch * time, k] reshape is one
     flattened axis of two padded sizes (lowering/padding.py `_flattens`), reshaped back before any
@@ -261,8 +272,8 @@ def dense_over_time_steps(tf=tf):
 
 
 def _tagger(tf):
-    """A GRU over [batch, time, 2] with sequence lengths, a dense layer over every step: (per-step cross
-    entropy, lengths, the feeds of a batch of n sequences of n + 1 steps)."""
+    """A GRU over [batch, time, 2] with sequence lengths, a dense layer over every step: (logits, labels,
+    per-step cross entropy, lengths, time steps, the feeds of a batch of n sequences of n + 1 steps)."""
     x = tf.placeholder(tf.float32, [None, None, 2])
     labels = tf.placeholder(tf.int32, [None, None])
     lengths = tf.placeholder(tf.int32, [None])
@@ -270,14 +281,14 @@ def _tagger(tf):
     outputs, _ = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
     logits = tf.layers.dense(outputs, 4, kernel_initializer=tf.constant_initializer(0.2), name="tags")
     xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    return xent, lengths, tf.shape(x)[1], lambda n, r: {
+    return logits, labels, xent, lengths, tf.shape(x)[1], lambda n, r: {
         x: r.randn(n, n + 1, 2), labels: r.randint(0, 4, (n, n + 1)), lengths: r.randint(1, n + 2, n)}
 
 
 def sequence_tagging(tf=tf):
     """Every time step labelled (a tagger, `_tagger`): the cross entropy weighted by tf.sequence_mask of the
     lengths (a range over the padded time axis compared with them), Adam."""
-    xent, lengths, time, feed = _tagger(tf)
+    _, _, xent, lengths, time, feed = _tagger(tf)
     weights = tf.sequence_mask(lengths, time, dtype=tf.float32)
     loss = tf.reduce_sum(xent * weights) / tf.reduce_sum(weights)
     return [tf.train.AdamOptimizer(0.05).minimize(loss), loss], feed
@@ -286,10 +297,19 @@ def sequence_tagging(tf=tf):
 def sequence_tagging_kept_steps(tf=tf):
     """The tagger's loss over the real time steps only: tf.boolean_mask of the [batch, time] cross entropy by
     tf.sequence_mask (a tf.where of the flattened mask, counted in the step), the kept losses fetched too."""
-    xent, lengths, time, feed = _tagger(tf)
+    _, _, xent, lengths, time, feed = _tagger(tf)
     kept = tf.boolean_mask(xent, tf.sequence_mask(lengths, time))
     loss = tf.reduce_mean(kept)
     return [tf.train.AdamOptimizer(0.05).minimize(loss), loss, kept], feed
+
+
+def sequence_tagging_sequence_loss():
+    """The tagger's loss by tf.contrib.seq2seq.sequence_loss (TF 2 has no tf.contrib: compared with the exact
+    run only): its flattened logits and flattened targets are one flattened size, its sum over them masked
+    by position."""
+    logits, labels, _, lengths, time, feed = _tagger(tf)
+    loss = tf.contrib.seq2seq.sequence_loss(logits, labels, tf.sequence_mask(lengths, time, dtype=tf.float32))
+    return [tf.train.AdamOptimizer(0.05).minimize(loss), loss], feed
 
 
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
@@ -298,7 +318,8 @@ PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked
           gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_scalar_loss, shape_values_reduced,
           first_row_and_whole_slices, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
           dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, integer_means, half_precision_mean,
-          max_and_min_of_infinite_rows, dense_over_time_steps, sequence_tagging, sequence_tagging_kept_steps]
+          max_and_min_of_infinite_rows, dense_over_time_steps, sequence_tagging, sequence_tagging_kept_steps,
+          reductions_over_a_flattened_axis, sequence_tagging_sequence_loss]
 
 
 def contraction_over_the_batch():
@@ -319,12 +340,6 @@ def scan_along_the_batch():
 def last_row():
     x = tf.placeholder(tf.float32, [None, 2])
     return [x[-1], tf.concat([x, x], 0)], lambda n, r: {x: r.randn(n, 2)}
-
-
-def reduction_over_a_flattened_axis():
-    """A sum over [batch * time] rows: the flattened axis's padded entries are not a suffix, no mask fits."""
-    x = tf.placeholder(tf.float32, [None, None, 3])
-    return [tf.reduce_sum(tf.reshape(x, [-1, 3]), 0)], lambda n, r: {x: r.randn(n, n + 1, 3)}
 
 
 def sizes_in_arithmetic_used_as_a_shape():
@@ -414,8 +429,7 @@ def bias_add_along_an_open_channel_axis(tf=tf):
 EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_with_the_batch_size, scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch, shape_values_as_data, shape_values_moved_as_data,
          gradient_with_respect_to_a_size, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
-         last_output_of_a_dynamic_rnn, squeeze_without_axes, bias_add_along_an_open_channel_axis,
-         reduction_over_a_flattened_axis]
+         last_output_of_a_dynamic_rnn, squeeze_without_axes, bias_add_along_an_open_channel_axis]
 
 
 def _run(case, buckets, sizes=SIZES, background=False):
@@ -500,7 +514,7 @@ ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_sc
           last_output_of_a_dynamic_rnn, map_fn_output_in_a_contraction, scan_output_in_a_contraction,
           dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, squeeze_without_axes, integer_means,
           max_and_min_of_infinite_rows, bias_add_along_an_open_channel_axis, dense_over_time_steps,
-          sequence_tagging, sequence_tagging_kept_steps]
+          sequence_tagging, sequence_tagging_kept_steps, reductions_over_a_flattened_axis]
 
 
 @pytest.mark.oracle
