@@ -39,8 +39,9 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   row to repeat: that step re-runs op by op;
 - a [batch, time, k] tensor reshaped to [batch * time, k] (a dense layer over every time step) has one
   flattened axis of two padded sizes (`_flattens`, `_Facts.flat`): its padded entries are not a suffix, so
-  only row-independent ops may follow (a matmul, an activation) until the reshape back to [batch, time, …]
-  (`_unflattens`); a reduction over it, a fetch of it or a mask along it runs at exact shapes. A range
+  reductions and gradient seeds along it are masked by position (`_mask`: entry i is (i // padded n2,
+  i % padded n2)), other ops must be row-independent (a matmul, an activation) until the reshape back to
+  [batch, time, …] (`_unflattens`); a fetch of it or another mask kind along it runs exact. A range
   over a padded size may be compared (tf.sequence_mask's `range(maxlen) < lengths`): a bool at each
   padded entry is as valid as any;
 - everything else that touches a padded axis (random ops, variable writes of padded values, sorting,
@@ -134,8 +135,8 @@ class _Facts:
         self.ids: dict = {}
         self.row_ids: frozenset = frozenset()  # the plan's tf.where ops that the padded step computes
         # Sym of a flattened [n1, n2, …] → (Sym n1, Sym n2): `reshape(x, [-1, k])` of a [batch, time, k]
-        # tensor (a dense layer over every time step). Its padded entries are not a suffix, so nothing may
-        # mask along it: only row-independent ops, and the reshape back to [batch, time, …].
+        # tensor (a dense layer over every time step). Its padded entries are not a suffix: masks along it
+        # go by position (`_mask`); otherwise only row-independent ops, and the reshape back.
         self.flat: dict = {}
         self.computed: list = []  # their row counts' Syms, sizes of the step's own making
         self.untrue: set = set()  # values a padded run gets wrong (a gradient with respect to a size): unused
