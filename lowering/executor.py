@@ -701,7 +701,7 @@ class PlanRunner:
                 or _multiprocess():
             return None
         if self.pad is _UNANALYZED:
-            self.pad = padding.analyze(self.plan)
+            self.pad = self.plan.padding()
         if self.pad is None:
             return None
         sizes = padding.true_sizes(self.pad, feed_values)

@@ -176,7 +176,7 @@ def analyze(plan) -> Optional[Pad]:
                 dims.append(None)
         if any(dims):
             facts.axes[t] = tuple(dims)
-    facts.row_ids = getattr(plan, "row_ids", frozenset())
+    facts.row_ids = plan.row_ids
     if not symbols and not facts.row_ids:
         return None
     try:

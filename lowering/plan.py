@@ -19,6 +19,7 @@ from graphcompat.framework import errors
 from graphcompat.framework import tensor_shape as _ts
 from graphcompat.framework.registry import get_op_def
 from lowering import grappler as _grappler
+from lowering import padding as _pad
 from lowering import placement as _placement
 from lowering.registry import get_rule, require_kernels, require_rules, runs_before_the_step, runs_on_host
 
@@ -104,14 +105,19 @@ class HostTail(NamedTuple):
     ops: frozenset     # the ops of `steps`
 
 
+_NOT_ANALYZED = object()
+
+
 class Plan:
-    """Everything one (fetches, feeds) signature needs, computed once. Read-only after construction."""
+    """Everything one (fetches, feeds) signature needs, computed once. Read-only after construction (but for
+    its padding analysis, computed when first asked for)."""
 
     def __init__(self, fetch_tensors: Sequence, target_ops: Sequence, feed_tensors: Sequence,
                  device: Optional[str] = None, soft_placement: bool = True, _row_ids: bool = True):
         self.fetch_tensors = list(fetch_tensors)
         self.target_ops = list(target_ops)
         self.feed_tensors = list(feed_tensors)
+        self._padding = _NOT_ANALYZED
         fed = set(self.feed_tensors)
         ops = prune(self.fetch_tensors, target_ops, fed)
         require_rules(ops)  # one error naming every op type the graph needs and graphcompat lacks
@@ -184,10 +190,17 @@ class Plan:
         # compiled step too (a dequeued or py_func-preprocessed batch).
         self.open_feeds = any(t.shape.ndims is None or None in t.shape.as_list()
                               for t in self.feed_tensors + self.input_tensors)
-        if self.row_ids and (self.host or self.tail is not None or _padding().analyze(self) is None):
+        if self.row_ids and (self.host or self.tail is not None or self.padding() is None):
             # the step cannot pad them: each row count would be a compile. tf.where stays a host op (a host
             # tail, op by op, where any count costs nothing extra)
             self.__init__(fetch_tensors, target_ops, feed_tensors, device, soft_placement, _row_ids=False)
+
+    def padding(self) -> Optional[_pad.Pad]:
+        """This plan's shape-bucket analysis (lowering/padding.py), computed once: None where padding
+        could change a result (the plan then runs at exact shapes)."""
+        if self._padding is _NOT_ANALYZED:
+            self._padding = _pad.analyze(self)
+        return self._padding
 
     @property
     def all_feeds(self) -> list:
@@ -339,11 +352,6 @@ def _host_head(op, fed: set, heads: dict) -> bool:
 _VALUE_SIZED = frozenset({"Where", "Unique", "UniqueV2", "UniqueWithCounts", "UniqueWithCountsV2",
                           "DynamicPartition", "ListDiff", "StringSplit", "StringSplitV2", "StringNGrams",
                           "UnicodeDecode", "UnicodeDecodeWithOffsets", "SparseFillEmptyRows"})
-
-
-def _padding():
-    from lowering import padding  # (padding's analysis reads plans: imported when first needed)
-    return padding
 
 
 def _value_sized(op) -> bool:
