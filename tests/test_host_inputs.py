@@ -150,8 +150,9 @@ def test_a_bad_feed_to_a_host_input_changes_nothing():
 
 def test_value_sized_host_ops_stay_in_the_step():
     """tf.boolean_mask's Where has outputs sized by the mask's values: fed to a compiled step that cannot
-    pad them (a 2-D mask here: its rows are a product of two sizes), each new count would be a compile, so
-    it stays in the step's host tail: the loss (add:0) is not a compiled step's fetch."""
+    pad them (a [batch, 2] mask here: a padded size times a static one, which the padding analysis does
+    not model), each new count would be a compile, so it stays in the step's host tail: the loss (add:0)
+    is not a compiled step's fetch."""
     tf.reset_stats()
     got = _runs(tf, _boolean_mask)
     stats = tf.stats()
