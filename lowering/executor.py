@@ -30,7 +30,7 @@ import operator
 import os
 import threading
 import time
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import jax
 import numpy as np
@@ -543,10 +543,11 @@ class PlanRunner:
         # several tf.device devices: op by op, each op on its device (lowering/placement.py); data
         # parallel overrides tf.device (the mesh is the placement)
         self.placed = plan.multi_device and data_parallel() is None
-        self.eager_only = plan.host or self.placed   # host values / placed ops: op by op for good
+        # host values, placed ops, or nothing to compute (constants, handles): op by op for good
+        self.eager_only = plan.host or self.placed or plan.computes_nothing
         self.runs = 0
         self.tail_runner = PlanRunner(plan.tail.device, session, donate=False) if plan.tail is not None else None
-        self.steady = None    # after a compiled run where it applies: the steady step (see _steady_step)
+        self.steady = None    # after a compiled run where it applies: its Compiled (see steady_run)
         self.sync = True      # this run's results are read at once (see run)
         self.placement: Optional[dict] = None   # {op: device} of op-by-op runs with placement (_place)
         # exact feed shapes of padded runs: how often seen, then their _HotShape (None: it failed to build)
@@ -561,22 +562,24 @@ class PlanRunner:
     def run(self, feed_values: Sequence, need_values: bool = True) -> list:
         """Runs the plan once; returns the fetched values (device arrays or numpy). A caller that reads no
         value (`need_values=False`) may get control back before the step finishes (async dispatch)."""
-        steady = self.steady
-        if steady is not None:
-            fetched = steady(feed_values, need_values)
-            if fetched is not None:
-                return fetched
         self.sync = need_values or not _async_enabled()
         with jax.enable_x64(True):  # 64-bit dtypes are exact, without touching the user's JAX config
             return self._run(feed_values)
 
-    def _steady_step(self, compiled: Compiled):
-        """A compiled plan's steady state (a training loop's step) as one closure over everything it
-        touches: state in, one dispatch, state out. It returns None when anything is unusual (a new feed
-        shape, missing state, pending checks); `_run` then takes the run. Every name it reads is bound
-        here once, because in a loop of tiny steps (19,000 `run([train, loss])` of a linear regression)
-        the Python around the dispatch is most of the time."""
-        session, plan = self.session, self.plan
+    def steady_run(self, feeds: Sequence[tuple], picks: Sequence[Optional[int]], need_values: bool,
+                   to_host: Callable, build: Optional[Callable] = None) -> Optional[Callable]:
+        """This plan's steady step (a training loop's: compiled, at a feed shape it has run) fused with one
+        Session signature into one closure, `run(feed_dict)`: convert the feeds (`feeds`: (feed key,
+        converter) pairs), state in, one dispatch, state out, the fetches to the host (`picks`: per fetched
+        element its output index, None for an Operation; `build` rebuilds a nested structure). It returns
+        None when anything is unusual (a new feed shape, missing state, pending checks, the plan recompiled);
+        the signature then takes the general path. None instead of a closure: the plan has no steady step.
+        Every name it reads is bound here once, because in a loop of tiny steps (19,000 `run([train, loss])`
+        of a linear regression) the Python around the dispatch is most of the time."""
+        compiled = self.steady
+        if compiled is None:
+            return None
+        session, plan, runner = self.session, self.plan, self
         store, lock, jitted, shapes = session.values, session.lock, compiled.jitted, compiled.shapes
         state_keys = tuple(compiled.donated_keys) + tuple(compiled.kept_keys)
         writes, hoisted, varying = tuple(compiled.writes), list(compiled.hoisted), compiled.varying
@@ -585,8 +588,9 @@ class PlanRunner:
         pre_runs, x64, clock, current_stats = plan.pre_runs, jax.enable_x64(True), time.perf_counter, stats
         shape_of = operator.attrgetter("shape")  # feeds are converted ndarrays: .shape is np.shape
 
-        def steady(feed_values: Sequence, need_values: bool):
-            if session.pending or session.mixed_devices or \
+        def run(feed_dict):
+            feed_values = [convert(feed_dict[key], key) for key, convert in feeds]
+            if runner.steady is not compiled or session.pending or session.mixed_devices or \
                     (varying and tuple(map(shape_of, feed_values)) not in shapes):
                 return None
             for pre_run, op in pre_runs:  # host-side facts (e.g. the end of an iterator) first
@@ -604,15 +608,16 @@ class PlanRunner:
                     out = jitted(*args)
                 for key, value in zip(writes, out[n_fetched:n_out]):
                     store[key] = value
-            if len(out) > n_out and not self._checks_passed(out[n_out], compiled, need_values):
+            if len(out) > n_out and not runner._checks_passed(out[n_out], compiled, need_values):
                 with jax.enable_x64(True):
-                    return self._raise_failed_check(feed_values, compiled)
-            self.runs += 1
+                    out = runner._raise_failed_check(feed_values, compiled)
+            runner.runs += 1
             counters = current_stats.current
             counters.compiled_runs += 1
             counters.run_seconds += clock() - t0
-            return out[:n_fetched]
-        return steady
+            fetched = [None if i is None else to_host(out[i]) for i in picks]
+            return fetched if build is None else build(fetched)
+        return run
 
     def _run(self, feed_values: Sequence) -> list:
         session, plan = self.session, self.plan
@@ -675,7 +680,7 @@ class PlanRunner:
                     sizes = [int(n) for n in np.asarray(fetched.pop())]
                 return padding.cut_fetches(self.pad, fetched, sizes)
             if not plan.input_steps and not plan.host_only_feeds and plan.device is None and compiled.dp is None:
-                self.steady = self._steady_step(compiled)
+                self.steady = compiled
             elif plan.input_steps and compiled is self.compiled and len(compiled.shapes) >= HOST_INPUT_SHAPES:
                 # host inputs whose sizes keep changing (a py_func's or a dequeue's that padding cannot
                 # serve): a compile per size costs more than running the step op by op, for good
@@ -1043,6 +1048,7 @@ class PlanRunner:
             # a capacity from LoopHints may have been too small: staged op by op below (which raises a real
             # error), and compiled again with what that run observes
             self._drop_compiled()
+        t0 = time.perf_counter()
         ctx = RunContext(store, traced=False)
         ctx.loop_hints = self.loop_hints.observing()
         self._place(ctx)
@@ -1056,6 +1062,7 @@ class PlanRunner:
             raise
         self.loop_hints.observed = True
         self.runs += 1
+        stats.record_eager(time.perf_counter() - t0)
         return fetched, {k: ctx.state[k] for k in ctx.writes}
 
     def _staged_compiled(self, store: dict, feed_values: Sequence) -> Optional[Compiled]:
@@ -1087,7 +1094,7 @@ def _stored(value):
     after an op-by-op one sees the same argument types as every later run (no second trace). A transfer,
     not `jnp.asarray` (which compiles a small program the first time: 10-20 ms of a short script)."""
     if isinstance(value, (np.ndarray, np.generic)) and value.dtype != object:
-        return jax.device_put(value)
+        return _placing.to_device(value)
     return value
 
 

@@ -28,6 +28,8 @@ from lowering.registry import get_rule, require_kernels, require_rules, runs_bef
 # op by op costs about 0.05 ms, so a big graph's first run (a frozen model, a long unrolled chain) is
 # several times cheaper op by op; it compiles on its second run.
 EAGER_FIRST_RUN_OPS = 256
+# op types that compute nothing: a plan of only these runs op by op (Plan.computes_nothing)
+_NOTHING_TO_COMPUTE = frozenset({"Const", "NoOp", "IteratorV2", "Iterator"})
 
 # Ops that mark a plan as a loop body (a training step, an input pipeline step): such plans are run
 # many times, so they compile on their first run instead of paying a compile on their second.
@@ -180,6 +182,11 @@ class Plan:
         # part compiles as its own plan and the host ops run afterwards on its results.
         self.tail = _split_host_tail(self, ops, fed, target_ops, device) if self.host else None
         self.stateful = any(rule.context for _, rule, _ in self.steps)
+        # Nothing to compute: constants and the handles of resources (the device part of an iterator's
+        # initializer, `from_tensor_slices` of arrays). A compiled run would only copy the constants to new
+        # buffers on every run; op by op they are the same arrays every run (an initializable iterator's
+        # epoch loop then keeps its device copies: lowering/rules/data.py `_same_array`).
+        self.computes_nothing = all(op.type in _NOTHING_TO_COMPUTE for op, _, _ in self.steps)
         # A training step (OpDef.loop: gradients, optimizer updates, iterator reads) is run again and
         # again: it compiles on its first run instead of running op by op first.
         self.loop_body = any(get_op_def(op.type).loop for op, _, _ in self.steps)

@@ -261,3 +261,26 @@ def test_iterator_steps_do_not_retrace_after_initialization():
             for _ in range(3):
                 sess.run(epoch)
         assert executor.executable_counts(sess)[-2:] == [1, 1]
+
+
+def test_reinitializing_an_iterator_compiles_nothing_and_keeps_its_device_data():
+    # the initializer's device part is constants and a handle: op by op, the same arrays every epoch, so the
+    # iterator's device copies of them are kept (no compiled copy of the constants, no new transfer)
+    rows = np.arange(12, dtype=np.float32)
+    iterator = tf.data.Dataset.from_tensor_slices((rows, rows * 2)).batch(4).make_initializable_iterator()
+    x, y = iterator.get_next()
+    total = tf.reduce_sum(x + y)
+    with tf.Session() as sess:
+        sess.run(iterator.initializer)
+        key = ("iterator_data", iterator.initializer.inputs[1].op.name)
+        data = sess._session_state.values[key]
+        before = tf.stats()
+        for _ in range(3):
+            sess.run(iterator.initializer)
+            assert [sess.run(total) for _ in range(3)] == [18.0, 66.0, 114.0]
+            with pytest.raises(tf.errors.OutOfRangeError):
+                sess.run(total)
+        after = tf.stats()
+        assert all(a is b for a, b in zip(sess._session_state.values[key], data)) and len(data) == 2
+        assert after["compilations"] - before["compilations"] <= 1  # the epoch's step, nothing per epoch
+        assert after["eager_runs"] - before["eager_runs"] >= 3      # the initializer, op by op, each epoch

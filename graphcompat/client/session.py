@@ -462,7 +462,8 @@ class _Signature:
     """How one (fetch structure, feed keys) pattern runs: read and check the feeds, run the plan, rebuild
     the fetch structure. Every feed value is converted and checked on every run."""
 
-    __slots__ = ("mapper", "feeds", "plain_feeds", "runner", "slots", "reads_values", "flat", "handles", "session")
+    __slots__ = ("mapper", "feeds", "plain_feeds", "runner", "slots", "reads_values", "flat", "handles", "session",
+                 "steady", "steady_of")
 
     def __init__(self, mapper: _FetchMapper, feeds: list, runner, positions: dict, session=None):
         self.mapper = mapper
@@ -492,8 +493,16 @@ class _Signature:
         # collector, which finalizes its resources in any order (a summary writer's file closed before the
         # writer could flush it)
         self.session = weakref.ref(session) if session is not None else None
+        # a training loop's step: the runner's steady step fused with this signature's feeds and fetches
+        # (PlanRunner.steady_run), built after the general path's run from the Compiled it runs (`steady_of`)
+        self.steady = self.steady_of = None
 
     def run(self, feed_dict):
+        steady = self.steady
+        if steady is not None:
+            out = steady(feed_dict)
+            if out is not None:
+                return out
         plain = self.plain_feeds
         values = [convert(feed_dict[key], key) for key, convert in plain] if plain is not None \
             else self._tuple_feeds(feed_dict)
@@ -501,11 +510,9 @@ class _Signature:
         if runner is None:
             fetched = ()
         else:
-            # a training loop's step: the runner's steady step directly (None: take the general path)
-            steady = runner.steady
-            fetched = None if steady is None else steady(values, self.reads_values)
-            if fetched is None:
-                fetched = runner.run(values, self.reads_values)
+            fetched = runner.run(values, self.reads_values)
+            if runner.steady is not self.steady_of:
+                self._fuse_steady_step()
         # a fetched fed tensor returns the fed value, as converted (an ndarray, also 0-d)
         out = [None if slot is None else _to_numpy(fetched[slot[1]]) if slot[0] else np.asarray(values[slot[1]])
                for slot in self.slots]
@@ -514,6 +521,18 @@ class _Signature:
             for i, dtype in self.handles:
                 out[i] = TensorHandle(out[i], dtype, self.session() if self.session else None)
         return out if self.flat else self.mapper.build(out)
+
+    def _fuse_steady_step(self) -> None:
+        """Binds the runner's steady step (or forgets the last one): where this signature reads plain feeds and
+        fetches only what the plan computes (no fed tensor, no session handle)."""
+        runner = self.runner
+        self.steady_of = runner.steady
+        if runner.steady is None or self.plain_feeds is None or self.handles or \
+                any(slot is not None and not slot[0] for slot in self.slots):
+            self.steady = None
+            return
+        self.steady = runner.steady_run(self.plain_feeds, [None if slot is None else slot[1] for slot in self.slots],
+                                        self.reads_values, _to_numpy, None if self.flat else self.mapper.build)
 
     def _tuple_feeds(self, feed_dict) -> list:
         values = []

@@ -40,6 +40,7 @@ from lowering.data.context import dataset_name, name_text
 from lowering.data.pipeline import Failed, tolerant_bounds
 from lowering.data.transformations import OptionsNode, PrefetchNode
 from lowering.interpreter import NeedsConcreteValues, RunContext, evaluate
+from lowering.placement import to_device
 from lowering.registry import lowers
 
 _NOT_INITIALIZED = ("GetNext() failed because the iterator has not been initialized. Ensure that you have run "
@@ -372,7 +373,7 @@ def _shape_token(get, write, name: str, size: int):
         tokens = {}
         write(("iterator_tokens", name), tokens)
     if size not in tokens:
-        tokens[size] = jax.device_put(np.zeros((size, 0), np.int8))
+        tokens[size] = to_device(np.zeros((size, 0), np.int8))
     write(("iterator_shape", name), tokens[size])
 
 
@@ -397,8 +398,8 @@ def _step_facts(get, write, name: str, plan: DevicePlan, count: int, fresh: bool
     first = cached[1][1] if cached is not None and cached[0] + 1 == lo else order(lo)
     rows = [first, order(lo + 1) if node._reshuffle else first]
     write(("iterator_perm_host", name), (lo, rows))
-    write(("iterator_perm", name), jax.device_put(np.stack(rows)))
-    write(("iterator_perm_base", name), jax.device_put(np.int64(lo)))
+    write(("iterator_perm", name), to_device(np.stack(rows)))
+    write(("iterator_perm_base", name), to_device(np.int64(lo)))
 
 
 def _same_array(a, b) -> bool:
@@ -426,14 +427,13 @@ def _init_state(write, store, name: str, bound: Bound, device: bool) -> None:
     if cached is not None and len(cached[0]) == len(src) and all(map(_same_array, cached[0], src)):
         data = cached[1]  # the same arrays as last initialization: keep their device copies
     else:
-        data = [v if isinstance(v, jax.Array) else jax.device_put(np.asarray(v)) for v in src]
+        data = [v if isinstance(v, jax.Array) else to_device(v) for v in src]
         write(("iterator_src", name), (src, data))
     seed = _entropy()
     # device scalars, as the step writes them back: a numpy start would give the step a second executable
-    # (one device_put for both: each call costs tens of microseconds, paid every epoch)
-    position, device_seed = jax.device_put([np.int64(0), np.uint32(seed)])
-    write(("iterator", name), position)
+    position, device_seed = to_device(np.int64(0)), to_device(np.uint32(seed))
     write(("iterator_seed", name), device_seed)
+    write(("iterator", name), position)
     write(("iterator_seed_host", name), seed)
     write(("iterator_data", name), data)
     write(("iterator_count", name), 0)
