@@ -567,12 +567,11 @@ class PlanRunner:
             return self._run(feed_values)
 
     def steady_run(self, feeds: Sequence[tuple], picks: Sequence[Optional[int]], need_values: bool,
-                   to_host: Callable, build: Optional[Callable] = None) -> Optional[Callable]:
+                   to_host: Callable) -> Optional[Callable]:
         """This plan's steady step (a training loop's: compiled, at a feed shape it has run) fused with one
         Session signature into one closure, `run(feed_dict)`: convert the feeds (`feeds`: (feed key,
         converter) pairs), state in, one dispatch, state out, the fetches to the host (`picks`: per fetched
-        element its output index, None for an Operation; `build` rebuilds a nested structure). It returns
-        None when anything is unusual (a new feed shape, missing state, pending checks, the plan recompiled);
+        element its output index, None for an Operation), as a list. It returns None when anything is unusual (a new feed shape, missing state, pending checks, the plan recompiled);
         the signature then takes the general path. None instead of a closure: the plan has no steady step.
         Every name it reads is bound here once, because in a loop of tiny steps (19,000 `run([train, loss])`
         of a linear regression) the Python around the dispatch is most of the time."""
@@ -615,8 +614,7 @@ class PlanRunner:
             counters = current_stats.current
             counters.compiled_runs += 1
             counters.run_seconds += clock() - t0
-            fetched = [None if i is None else to_host(out[i]) for i in picks]
-            return fetched if build is None else build(fetched)
+            return [None if i is None else to_host(out[i]) for i in picks]
         return run
 
     def _run(self, feed_values: Sequence) -> list:

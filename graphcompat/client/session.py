@@ -500,9 +500,9 @@ class _Signature:
     def run(self, feed_dict):
         steady = self.steady
         if steady is not None:
-            out = steady(feed_dict)
+            out = steady(feed_dict)  # the fetched elements' values, or None: take the general path
             if out is not None:
-                return out
+                return out if self.flat else self.mapper.build(out)
         plain = self.plain_feeds
         values = [convert(feed_dict[key], key) for key, convert in plain] if plain is not None \
             else self._tuple_feeds(feed_dict)
@@ -532,7 +532,7 @@ class _Signature:
             self.steady = None
             return
         self.steady = runner.steady_run(self.plain_feeds, [None if slot is None else slot[1] for slot in self.slots],
-                                        self.reads_values, _to_numpy, None if self.flat else self.mapper.build)
+                                        self.reads_values, _to_numpy)
 
     def _tuple_feeds(self, feed_dict) -> list:
         values = []
