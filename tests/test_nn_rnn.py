@@ -1,7 +1,9 @@
 """dynamic_rnn / static_rnn / bidirectional_dynamic_rnn against numpy references and each other."""
 import numpy as np
+import pytest
 
 import graphcompat as tf
+from tests import oracle
 
 rng = np.random.RandomState(5)
 SEQ = rng.randn(3, 4, 2).astype(np.float32)
@@ -106,3 +108,37 @@ def test_dropout_wrapper_and_multi_cell_train():
         for _ in range(30):
             sess.run(train, {x: SEQ})
         assert sess.run(loss, {x: SEQ}) < first
+
+
+def _dropout_wrapper_step(tf, visitor=None):
+    """One step of a seeded DropoutWrapper around an LSTM: inputs, state and output dropped out."""
+    tf.set_random_seed(0)
+    x = tf.constant(np.arange(1, 13, dtype=np.float32).reshape(4, 3) / 6)
+    lstm = tf.nn.rnn_cell.LSTMCell(5, initializer=tf.constant_initializer(0.2))
+    kwargs = {} if visitor is None else {"dropout_state_filter_visitor": visitor}
+    cell = tf.nn.rnn_cell.DropoutWrapper(lstm, input_keep_prob=0.6, state_keep_prob=0.5, output_keep_prob=0.7,
+                                         seed=11, **kwargs)
+    state = lstm.zero_state(4, tf.float32)
+    state = tf.nn.rnn_cell.LSTMStateTuple(state.c + 1.0, state.h + 0.5)
+    output, new_state = cell(x, state)
+    return [output, new_state.c, new_state.h]
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("visitor", [None, lambda s: True], ids=["default_filter", "drop_everything"])
+def test_dropout_wrapper_draws_tfs_masks(visitor):
+    # TF's seeds (an md5 of the wrapper's seed, "input_0", "state_1" …) and its default state filter (an LSTM's
+    # memory c is not dropped out)
+    v1 = oracle.tf1()
+    with v1.Graph().as_default():
+        fetches = _dropout_wrapper_step(v1, visitor)
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            want = sess.run(fetches)
+    with tf.Graph().as_default():
+        fetches = _dropout_wrapper_step(tf, visitor)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            got = sess.run(fetches)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)

@@ -7,6 +7,7 @@ the caller's (`rnn/`), so variables are `rnn/basic_lstm_cell/kernel`, `rnn/basic
 from __future__ import annotations
 
 import collections
+import hashlib
 import sys
 from typing import Optional
 
@@ -315,6 +316,14 @@ class MultiRNNCell(RNNCell):
         return cur_inp, tuple(new_states)
 
 
+def _default_dropout_state_filter_visitor(substate):
+    """TF's default: an LSTM's memory c is not dropped out, its output h is; a TensorArray is not."""
+    if isinstance(substate, LSTMStateTuple):
+        return LSTMStateTuple(c=False, h=True)
+    from graphcompat.ops.tensor_array_ops import TensorArray
+    return not isinstance(substate, TensorArray)
+
+
 class DropoutWrapper(RNNCell):
     """Dropout on a cell's inputs, outputs and/or state (`*_keep_prob`); not variational."""
 
@@ -332,6 +341,7 @@ class DropoutWrapper(RNNCell):
         self._input_keep_prob, self._output_keep_prob = input_keep_prob, output_keep_prob
         self._state_keep_prob = state_keep_prob
         self._seed = seed
+        self._state_filter = dropout_state_filter_visitor or _default_dropout_state_filter_visitor
 
     state_size = property(lambda self: self._cell.state_size)
     output_size = property(lambda self: self._cell.output_size)
@@ -341,19 +351,50 @@ class DropoutWrapper(RNNCell):
         with _ops.name_scope(type(self).__name__ + "ZeroState", values=[batch_size]):
             return self._cell.zero_state(batch_size, dtype)
 
-    def _dropout(self, values, keep_prob, salt: int):
-        if isinstance(keep_prob, (int, float)) and keep_prob == 1.0:
+    def _gen_seed(self, salt_prefix: str, index: int) -> Optional[int]:
+        """TF's seed of the index-th dropout of the inputs, state or output: an md5 of the wrapper's seed."""
+        if self._seed is None:
+            return None
+        digest = hashlib.md5((str(self._seed) + f"{salt_prefix}_{index}").encode("utf-8")).hexdigest()
+        return int(digest[:8], 16) & 0x7FFFFFFF
+
+    def _dropout(self, values, keep_prob, salt_prefix: str, shallow=None):
+        """TF's `_dropout`: each leaf of `shallow` (default: every leaf of `values`) that is not False is
+        dropped out with the seed of its position among those leaves; a False leaf keeps its whole subtree."""
+        if isinstance(keep_prob, float) and keep_prob >= 1:  # TF's _should_dropout
             return values
-        seed = None if self._seed is None else self._seed + salt
-        flat = [_nn.dropout(v, keep_prob=keep_prob, seed=seed) for v in _flatten(values)]
-        return _pack_as(values, flat)
+        index = [0]
+
+        def visit(mask, value):
+            if isinstance(mask, (list, tuple)):
+                items = [visit(m, v) for m, v in zip(mask, value)]
+                return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+            i, index[0] = index[0], index[0] + 1
+            if mask is False:
+                return value
+            return _nn.dropout(value, rate=1.0 - keep_prob, seed=self._gen_seed(salt_prefix, i))
+        return visit(values if shallow is None else shallow, values)
+
+    def _state_shallow(self, state):
+        """TF's get_traverse_shallow_structure(filter, state): where the filter says False, no dropout."""
+        visitor = self._state_filter
+
+        def shallow(value):
+            verdict = visitor(value)
+            if isinstance(verdict, bool):
+                if verdict and isinstance(value, (list, tuple)):
+                    return [shallow(v) for v in value]
+                return verdict
+            return [shallow(v) if keep else False for v, keep in zip(value, verdict)]
+        return shallow(state)
 
     def __call__(self, inputs, state, scope=None):
         # A wrapper takes no variable scope of its own: the wrapped cell's variables keep their names.
-        inputs = self._dropout(inputs, self._input_keep_prob, 0)
+        inputs = self._dropout(inputs, self._input_keep_prob, "input")
         output, new_state = self._cell(inputs, state, scope=scope)
-        new_state = self._dropout(new_state, self._state_keep_prob, 1)
-        output = self._dropout(output, self._output_keep_prob, 2)
+        if not (isinstance(self._state_keep_prob, float) and self._state_keep_prob >= 1):
+            new_state = self._dropout(new_state, self._state_keep_prob, "state", self._state_shallow(new_state))
+        output = self._dropout(output, self._output_keep_prob, "output")
         return output, new_state
 
 
