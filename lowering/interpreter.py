@@ -260,7 +260,7 @@ class RunContext:
         pos = self.read_or_init(("rng", op.name), lambda: np.uint64(0))
         if self.traced:
             pos = jnp.asarray(pos).astype(jnp.uint64)
-            self.write(("rng", op.name), pos + jnp.uint64(reserve))
+            self.write(("rng", op.name), pos + jnp.asarray(reserve).astype(jnp.uint64))  # (traced when padded)
         else:
             pos = int(np.asarray(pos))
             self.write(("rng", op.name), np.uint64((pos + reserve) & 0xFFFFFFFFFFFFFFFF))

@@ -44,7 +44,10 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   [batch, time, …] (`_unflattens`); a fetch of it or another mask kind along it runs exact. A range
   over a padded size may be compared (tf.sequence_mask's `range(maxlen) < lengths`): a bool at each
   padded entry is as valid as any;
-- everything else that touches a padded axis (random ops, variable writes of padded values, sorting,
+- a stateful random draw (RandomUniform, RandomStandardNormal, TruncatedNormal, RandomUniformInt: dropout's
+  `random_uniform(tf.shape(x))`) padded along its first axis only: TF's fill is row-major, so its real rows
+  are the exact draw's and the stream moves on by the real outputs (`_random_draw`, mask kind "rng_count");
+- everything else that touches a padded axis (other random ops, variable writes of padded values, sorting,
   scanning or reversing along it, `tf.squeeze` without axes, data-dependent shapes, an op without a rule
   here) makes the plan run at exact shapes.
 
@@ -205,7 +208,9 @@ def analyze(plan) -> Optional[Pad]:
             or any(part not in fed_roots for parts in flat.values() for part in parts) \
             or any(s.root() in flat for kind, axes in facts.masked.values() if kind not in _MASKED_BY_POSITION
                    for a in axes.values() if isinstance(a, dict) for s in a.values()) \
-            or any(s is not None and s.root() in flat for t in plan.fetch_tensors for s in facts.of(t) or ()):
+            or any(s is not None and s.root() in flat for t in plan.fetch_tensors for s in facts.of(t) or ()) \
+            or any(isinstance(v, Sym) and v.root() in flat for kind, spec in facts.masked.values()
+                   if kind == "rng_count" for v in spec[0].reshape(-1)):
         return None  # a flattened axis met another size, was masked or fetched: its layout is not a prefix
     roots = []
     for s in symbols + facts.computed + list(facts.flat):
@@ -218,7 +223,7 @@ def analyze(plan) -> Optional[Pad]:
         return [(a, index[s.root()]) for a, s in enumerate(facts.of(t) or ()) if s is not None]
     masked = {}
     for op, (kind, inputs) in facts.masked.items():
-        if kind == "true_values":
+        if kind in ("true_values", "rng_count"):
             masked[op] = (kind, {i: _index_value(v, index) for i, v in inputs.items()})
         else:
             masked[op] = (kind, {i: {a: index[s.root()] for a, s in axes.items()} for i, axes in inputs.items()})
@@ -256,7 +261,8 @@ _COMPARISONS = frozenset({"Less", "LessEqual", "Greater", "GreaterEqual", "Equal
 # "true_values"), every other op makes the plan run at exact shapes.
 _VALUE_INPUTS: dict = {
     # used as shapes (or sizes of what they build)
-    "Reshape": (1,), "Fill": (0,), "Range": (1,), "TensorArrayV3": (0,),
+    "Reshape": (1,), "Fill": (0,), "Range": (1,), "TensorArrayV3": (0,), "RandomUniform": (0,),
+    "RandomStandardNormal": (0,), "TruncatedNormal": (0,), "RandomUniformInt": (0,),
     # moved on: their rules give the outputs the value facts (_value_plumbing, _identity, _strided_slice …)
     "Identity": (0,), "Snapshot": (0,), "StopGradient": (0,), "PreventGradient": (0,), "Cast": (0,),
     "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,),
@@ -852,6 +858,24 @@ def _fill(op, facts: _Facts) -> None:
     _set(facts, op._outputs[0], tuple(v if isinstance(v, Sym) else None for v in target.reshape(-1)))
 
 
+def _random_draw(op, facts: _Facts) -> None:
+    """A stateful Philox draw shaped by a padded size (dropout's `random_uniform(tf.shape(x))`). TF's fill is
+    row-major, group g of outputs from the Philox call at counter + g (lowering/philox.py), so a draw padded
+    along its FIRST axis holds the exact draw's values in its real rows and the stream's continuation in
+    the padded ones; the stream then moves on by the real outputs only (mask kind "rng_count"), so later
+    runs draw what TF's would. Padded along any other axis, the real values would move: exact shapes."""
+    shape = op._inputs[0]
+    _no_padded_inputs(op, facts, range(1, len(op._inputs)))
+    target = facts.values.get(shape)
+    if target is None or shape in facts.tainted:
+        raise Unpaddable(f"{op.type}: a shape computed from data")
+    dims = list(target.reshape(-1))
+    if any(isinstance(v, Sym) for v in dims[1:]):
+        raise Unpaddable(f"{op.type} padded along an axis after its first: its real values would move")
+    facts.masked[op] = ("rng_count", {0: target})
+    _set(facts, op._outputs[0], tuple(v if isinstance(v, Sym) else None for v in dims))
+
+
 def _select(op, facts: _Facts) -> None:
     _elementwise(op, facts)
 
@@ -1325,6 +1349,9 @@ RULES.update({
     "TensorArrayReadV3": _tensor_array_read, "TensorArrayGatherV3": _tensor_array_gather,
     "TensorArraySizeV3": _tensor_array_size, "TensorArrayCloseV3": lambda op, facts: None,
 })
+_RANDOM_DRAWS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt")
+for _name in _RANDOM_DRAWS:
+    RULES[_name] = _random_draw
 for _name in _FUSED_RNN_BATCH:
     RULES[_name] = _fused_rnn
 for _name in _REDUCTION_IDENTITY:
@@ -1435,6 +1462,17 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
                 args[i] = jnp.reshape(jnp.stack([jnp.asarray(v).astype(dtype) for v in flat]), value.shape)
             return rule.fn(*args, **attrs)
         return Rule(fn)
+
+    if kind == "rng_count":  # a random draw of a padded batch: TF's stream moves on by the real outputs only
+        value = spec[0]
+
+        def draw_fn(ctx, draw_op, *args):
+            sizes = sizes_cell[0]
+            count = jnp.asarray(1, jnp.uint64)
+            for v in value.reshape(-1):
+                count = count * (sizes[v[1]].astype(jnp.uint64) if isinstance(v, tuple) else jnp.uint64(v))
+            return rule.fn(ctx, draw_op, *args, count=count)
+        return Rule(draw_fn, context=True, host=rule.host)
 
     if kind == "loop_bound":  # a While stops at the true size; the padded size is its scan's length
         (max_sym,) = spec[1].values()

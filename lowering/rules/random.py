@@ -39,11 +39,13 @@ def _dtype(op, attr="dtype"):
 _PHILOX_DTYPES = (np.dtype(np.float16), np.dtype(ml_dtypes.bfloat16), np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _philox_draw(ctx, op, shape, dtype: np.dtype, draw, *args):
-    """Runs `draw(xp, key, counter, n, *args, dtype)` on this run's stream of `op`, shaped `shape`."""
+def _philox_draw(ctx, op, shape, dtype: np.dtype, draw, *args, count=None):
+    """Runs `draw(xp, key, counter, n, *args, dtype)` on this run's stream of `op`, shaped `shape`. `count`:
+    the outputs the stream moves on by where fewer are real than drawn (a draw padded along its first
+    axis, traced: lowering/padding.py `_random_draw`), else all of them."""
     out_shape = _static_shape(shape, op)
     n = int(np.prod(out_shape, dtype=np.int64))
-    key, counter = ctx.philox_stream(op, n * philox.RESERVED_PER_OUTPUT)
+    key, counter = ctx.philox_stream(op, (n if count is None else count) * philox.RESERVED_PER_OUTPUT)
     xp = jnp if ctx.traced else np
     return draw(xp, key, counter, n, *args, dtype).reshape(out_shape)
 
@@ -56,22 +58,22 @@ def _float_dtype(op) -> np.dtype:
 
 
 @lowers("RandomStandardNormal", context=True)
-def random_standard_normal(ctx, op, shape):
-    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.normal)
+def random_standard_normal(ctx, op, shape, count=None):
+    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.normal, count=count)
 
 
 @lowers("TruncatedNormal", context=True)
-def truncated_normal(ctx, op, shape):
-    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.truncated_normal)
+def truncated_normal(ctx, op, shape, count=None):
+    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.truncated_normal, count=count)
 
 
 @lowers("RandomUniform", context=True)
-def random_uniform(ctx, op, shape):
-    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.uniform)
+def random_uniform(ctx, op, shape, count=None):
+    return _philox_draw(ctx, op, shape, _float_dtype(op), philox.uniform, count=count)
 
 
 @lowers("RandomUniformInt", context=True)
-def random_uniform_int(ctx, op, shape, minval, maxval):
+def random_uniform_int(ctx, op, shape, minval, maxval, count=None):
     for name, value in (("minval", minval), ("maxval", maxval)):
         if np.ndim(value) != 0:
             raise invalid(f"{name} must be 0-D, got shape {shape_str(np.shape(value))}")
@@ -81,7 +83,7 @@ def random_uniform_int(ctx, op, shape, minval, maxval):
                 lambda: f"Need minval < maxval, got {int(np.asarray(minval))} >= {int(np.asarray(maxval))}")
     if not ctx.traced:
         minval, maxval = np.asarray(minval), np.asarray(maxval)
-    return _philox_draw(ctx, op, shape, _dtype(op, "Tout"), philox.uniform_int, minval, maxval)
+    return _philox_draw(ctx, op, shape, _dtype(op, "Tout"), philox.uniform_int, minval, maxval, count=count)
 
 
 def _host_callbacks_refused(ctx) -> bool:
