@@ -8,7 +8,8 @@ Workloads (ms per step over 60 steps of their own (batch, time) shape, 16-18 x 5
 compile cache; ratios are what to quote on these noisy machines):
 - tagger_weights: embedding-free GRU tagger (32 inputs, 64 units) with sequence lengths, a dense layer
   over every time step (10 tags), the cross entropy weighted by tf.sequence_mask, Adam;
-- tagger_kept_steps: the same loss over the real time steps only, tf.boolean_mask by tf.sequence_mask.
+- tagger_kept_steps: the same loss over the real time steps only, tf.boolean_mask by tf.sequence_mask;
+- tagger_dropout: tagger_weights with dropout on the GRU's inputs and outputs (DropoutWrapper, keep 0.8).
 graphcompat also prints its compile count (`tf.stats()`). No timing is asserted.
 """
 from __future__ import annotations
@@ -24,12 +25,15 @@ from host_work import _import, arguments, measure  # (one process per backend an
 SHAPES = [(16 + i % 3, 5 + (i * 7) % 40) for i in range(60)]
 
 
-def _tagger(tf, kept_steps: bool) -> dict:
+def _tagger(tf, kept_steps: bool, dropout: bool = False) -> dict:
     rng = np.random.RandomState(0)
     x = tf.placeholder(tf.float32, [None, None, 32])
     tags = tf.placeholder(tf.int32, [None, None])
     lengths = tf.placeholder(tf.int32, [None])
-    outputs, _ = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(64), x, sequence_length=lengths, dtype=tf.float32)
+    cell = tf.nn.rnn_cell.GRUCell(64)
+    if dropout:
+        cell = tf.nn.rnn_cell.DropoutWrapper(cell, input_keep_prob=0.8, output_keep_prob=0.8, seed=1)
+    outputs, _ = tf.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=tf.float32)
     logits = tf.layers.dense(outputs, 10)
     xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tags, logits=logits)
     if kept_steps:
@@ -53,7 +57,8 @@ def _tagger(tf, kept_steps: bool) -> dict:
     return out
 
 
-WORKLOADS = {"tagger_weights": lambda tf: _tagger(tf, False), "tagger_kept_steps": lambda tf: _tagger(tf, True)}
+WORKLOADS = {"tagger_weights": lambda tf: _tagger(tf, False), "tagger_kept_steps": lambda tf: _tagger(tf, True),
+             "tagger_dropout": lambda tf: _tagger(tf, False, dropout=True)}
 
 
 def main() -> None:
