@@ -14,13 +14,11 @@ graphcompat also prints its compile count (`tf.stats()`). No timing is asserted.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 
 import numpy as np
 
-from host_work import _import, arguments, measure  # (one process per backend and round, alternating)
+from host_work import run_workloads  # (one process per backend and round, alternating)
 
 SHAPES = [(16 + i % 3, 5 + (i * 7) % 40) for i in range(60)]
 
@@ -61,21 +59,6 @@ WORKLOADS = {"tagger_weights": lambda tf: _tagger(tf, False), "tagger_kept_steps
              "tagger_dropout": lambda tf: _tagger(tf, False, dropout=True)}
 
 
-def main() -> None:
-    a = arguments()
-    if a.run:
-        with tempfile.TemporaryDirectory() as cache:  # a fresh compile cache: a first run's compiles count
-            os.environ["GRAPHCOMPAT_COMPILATION_CACHE"] = cache
-            result = WORKLOADS[a.workloads[0]](_import(a.run))
-        print("RESULT " + " ".join(f"{k}={v:.4g}" for k, v in result.items()))
-        return
-    backends = ["graphcompat"] + (["tf"] if a.tf else [])
-    for name in a.workloads or list(WORKLOADS):
-        medians = measure(__file__, name, backends, a.rounds)
-        if "tf" in medians and "graphcompat" in medians:
-            print(f"{name}: graphcompat/tf per step = "
-                  f"{medians['graphcompat']['ms_per_step'] / medians['tf']['ms_per_step']:.2f}x")
-
-
 if __name__ == "__main__":
-    main()
+    run_workloads(__file__, WORKLOADS, lambda name, ours, theirs: f"{name}: graphcompat/tf per step = "
+                  f"{ours['ms_per_step'] / theirs['ms_per_step']:.2f}x", fresh_cache=True)

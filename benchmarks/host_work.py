@@ -18,6 +18,7 @@ Each backend runs in its own process, alternating, `--rounds` times; medians are
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -268,24 +269,34 @@ def arguments() -> argparse.Namespace:
     return ap.parse_args()
 
 
-def main() -> None:
+def run_workloads(script: str, workloads: dict, compare, fresh_cache: bool = False) -> None:
+    """The command line of a benchmark script: `--run BACKEND NAME` measures one workload in this process
+    (`fresh_cache`: with an empty compile cache, so a first run's compiles count) and prints its RESULT line;
+    otherwise every named workload is measured with `measure`, and `compare(name, ours, theirs)` gives the
+    line comparing graphcompat's medians with TF's."""
     a = arguments()
     if a.run:
-        result = WORKLOADS[a.workloads[0]](_import(a.run))
+        with tempfile.TemporaryDirectory() if fresh_cache else contextlib.nullcontext() as cache:
+            if cache is not None:
+                os.environ["GRAPHCOMPAT_COMPILATION_CACHE"] = cache
+            result = workloads[a.workloads[0]](_import(a.run))
         print("RESULT " + " ".join(f"{k}={v:.4g}" for k, v in result.items()))
         return
     backends = ["graphcompat"] + (["tf"] if a.tf else [])
-    for name in a.workloads or list(WORKLOADS):
-        medians = measure(__file__, name, backends, a.rounds)
+    for name in a.workloads or list(workloads):
+        medians = measure(script, name, backends, a.rounds)
         if "tf" in medians and "graphcompat" in medians:
-            ours, theirs = medians["graphcompat"], medians["tf"]
-            if name == "summaries":
-                print(f"{name}: graphcompat/tf per step = {ours['plain_us'] / theirs['plain_us']:.2f}x; summary step: "
-                      f"{ours['summaries_us'] / theirs['summaries_us']:.2f}x, weights histogram step: "
-                      f"{ours['weights_histogram_us'] / theirs['weights_histogram_us']:.2f}x")
-            else:  # every per-step time the workload reports (masked_loss: fed and tf.data labels)
-                print(f"{name}: graphcompat/tf " + ", ".join(f"{k} {ours[k] / theirs[k]:.2f}x" for k in ours if k in theirs))
+            print(compare(name, medians["graphcompat"], medians["tf"]))
+
+
+def _compare(name: str, ours: dict, theirs: dict) -> str:
+    if name == "summaries":
+        return (f"{name}: graphcompat/tf per step = {ours['plain_us'] / theirs['plain_us']:.2f}x; summary step: "
+                f"{ours['summaries_us'] / theirs['summaries_us']:.2f}x, weights histogram step: "
+                f"{ours['weights_histogram_us'] / theirs['weights_histogram_us']:.2f}x")
+    # every per-step time the workload reports (masked_loss: fed and tf.data labels)
+    return f"{name}: graphcompat/tf " + ", ".join(f"{k} {ours[k] / theirs[k]:.2f}x" for k in ours if k in theirs)
 
 
 if __name__ == "__main__":
-    main()
+    run_workloads(__file__, WORKLOADS, _compare)
