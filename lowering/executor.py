@@ -897,6 +897,18 @@ class PlanRunner:
 
     # --- op by op ---------------------------------------------------------------------------------
     def _run_eager(self, feed_values: Sequence) -> list:
+        fetched, written = self._evaluate_uncommitted(feed_values)
+        store = self.session.values
+        for key, value in written.items():
+            store[key] = _stored(value)
+        if self.placed:
+            self.session.mixed_devices = True
+        return fetched
+
+    def _evaluate_uncommitted(self, feed_values: Sequence) -> tuple:
+        """One op-by-op run of the plan (host inputs already run: `feed_values` holds their outputs) that commits
+        nothing: (fetched, {state key: new value}). A failure commits the hidden state its ops advanced
+        (`_commit_hidden`) and raises. The loops' trip counts are observed (LoopHints)."""
         plan = self.plan
         store = self.session.values
         t0 = time.perf_counter()
@@ -912,13 +924,9 @@ class PlanRunner:
             _commit_hidden(store, ctx)
             raise
         self.loop_hints.observed = True
-        for key in ctx.writes:
-            store[key] = _stored(ctx.state[key])
-        if self.placed:
-            self.session.mixed_devices = True
         self.runs += 1
         stats.record_eager(time.perf_counter() - t0)
-        return fetched
+        return fetched, {k: ctx.state[k] for k in ctx.writes}
 
     def _run_inputs(self, store: dict, feed_values: Sequence) -> list:
         """Evaluates the host inputs (and the host ops they read) op by op; commits their state."""
@@ -1046,22 +1054,7 @@ class PlanRunner:
             # a capacity from LoopHints may have been too small: staged op by op below (which raises a real
             # error), and compiled again with what that run observes
             self._drop_compiled()
-        t0 = time.perf_counter()
-        ctx = RunContext(store, traced=False)
-        ctx.loop_hints = self.loop_hints.observing()
-        self._place(ctx)
-        feeds = dict(zip(plan.feed_tensors + plan.input_tensors, feed_values))
-        feeds.update(plan.hoisted)
-        try:
-            with jax.enable_x64(True):
-                fetched = evaluate(plan.steps, feeds, plan.fetch_tensors, ctx)
-        except Exception:
-            _commit_hidden(store, ctx)
-            raise
-        self.loop_hints.observed = True
-        self.runs += 1
-        stats.record_eager(time.perf_counter() - t0)
-        return fetched, {k: ctx.state[k] for k in ctx.writes}
+        return self._evaluate_uncommitted(feed_values)
 
     def _staged_compiled(self, store: dict, feed_values: Sequence) -> Optional[Compiled]:
         """The compiled step a staged run uses (compiled now where the tier says so), or None: op by op."""
