@@ -254,6 +254,9 @@ _IOTA_CONSUMERS = ("TensorArrayScatterV3", "TensorArrayGatherV3", "SymbolicGradi
 _COMPARISONS = frozenset({"Less", "LessEqual", "Greater", "GreaterEqual", "Equal", "NotEqual"})
 
 
+# Stateful Philox draws, padded along their first axis only (`_random_draw`)
+_RANDOM_DRAWS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt")
+
 # Shape values (`tf.shape(x)` of a padded x, its slices: the tensors with symbolic "value facts") hold the
 # PADDED sizes in a padded run. That is right only where they are used as shapes, or moved on to such a
 # use: the inputs listed here (op type → input indices; None: every input). Any other input reads them as
@@ -261,8 +264,7 @@ _COMPARISONS = frozenset({"Less", "LessEqual", "Greater", "GreaterEqual", "Equal
 # "true_values"), every other op makes the plan run at exact shapes.
 _VALUE_INPUTS: dict = {
     # used as shapes (or sizes of what they build)
-    "Reshape": (1,), "Fill": (0,), "Range": (1,), "TensorArrayV3": (0,), "RandomUniform": (0,),
-    "RandomStandardNormal": (0,), "TruncatedNormal": (0,), "RandomUniformInt": (0,),
+    "Reshape": (1,), "Fill": (0,), "Range": (1,), "TensorArrayV3": (0,), **dict.fromkeys(_RANDOM_DRAWS, (0,)),
     # moved on: their rules give the outputs the value facts (_value_plumbing, _identity, _strided_slice …)
     "Identity": (0,), "Snapshot": (0,), "StopGradient": (0,), "PreventGradient": (0,), "Cast": (0,),
     "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,),
@@ -1349,7 +1351,6 @@ RULES.update({
     "TensorArrayReadV3": _tensor_array_read, "TensorArrayGatherV3": _tensor_array_gather,
     "TensorArraySizeV3": _tensor_array_size, "TensorArrayCloseV3": lambda op, facts: None,
 })
-_RANDOM_DRAWS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "RandomUniformInt")
 for _name in _RANDOM_DRAWS:
     RULES[_name] = _random_draw
 for _name in _FUSED_RNN_BATCH:

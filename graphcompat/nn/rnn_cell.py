@@ -40,15 +40,17 @@ def _flatten(structure) -> list:
     return [structure]
 
 
+def _rebuild(like, items: list):
+    """A list, tuple or namedtuple of `like`'s type holding `items`."""
+    return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
+
+
 def _pack_as(structure, flat: list):
     it = iter(flat)
 
     def pack(s):
         if isinstance(s, (list, tuple)):
-            items = [pack(x) for x in s]
-            if hasattr(s, "_fields"):
-                return type(s)(*items)
-            return type(s)(items)
+            return _rebuild(s, [pack(x) for x in s])
         return next(it)
     return pack(structure)
 
@@ -358,17 +360,19 @@ class DropoutWrapper(RNNCell):
         digest = hashlib.md5((str(self._seed) + f"{salt_prefix}_{index}").encode("utf-8")).hexdigest()
         return int(digest[:8], 16) & 0x7FFFFFFF
 
+    @staticmethod
+    def _should_dropout(keep_prob) -> bool:
+        """TF's test: a Python float of 1 means no dropout (and no random op); anything else drops out."""
+        return not isinstance(keep_prob, float) or keep_prob < 1
+
     def _dropout(self, values, keep_prob, salt_prefix: str, shallow=None):
         """TF's `_dropout`: each leaf of `shallow` (default: every leaf of `values`) that is not False is
         dropped out with the seed of its position among those leaves; a False leaf keeps its whole subtree."""
-        if isinstance(keep_prob, float) and keep_prob >= 1:  # TF's _should_dropout
-            return values
         index = [0]
 
         def visit(mask, value):
             if isinstance(mask, (list, tuple)):
-                items = [visit(m, v) for m, v in zip(mask, value)]
-                return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
+                return _rebuild(value, [visit(m, v) for m, v in zip(mask, value)])
             i, index[0] = index[0], index[0] + 1
             if mask is False:
                 return value
@@ -390,11 +394,13 @@ class DropoutWrapper(RNNCell):
 
     def __call__(self, inputs, state, scope=None):
         # A wrapper takes no variable scope of its own: the wrapped cell's variables keep their names.
-        inputs = self._dropout(inputs, self._input_keep_prob, "input")
+        if self._should_dropout(self._input_keep_prob):
+            inputs = self._dropout(inputs, self._input_keep_prob, "input")
         output, new_state = self._cell(inputs, state, scope=scope)
-        if not (isinstance(self._state_keep_prob, float) and self._state_keep_prob >= 1):
+        if self._should_dropout(self._state_keep_prob):
             new_state = self._dropout(new_state, self._state_keep_prob, "state", self._state_shallow(new_state))
-        output = self._dropout(output, self._output_keep_prob, "output")
+        if self._should_dropout(self._output_keep_prob):
+            output = self._dropout(output, self._output_keep_prob, "output")
         return output, new_state
 
 
