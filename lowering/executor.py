@@ -287,9 +287,10 @@ class Compiled:
         # call then takes jax's Python dispatch). A Compiled <-> fn cycle would keep a closed Session's
         # executables in that table until a full garbage collection.
         def fn(*args):
-            sizes_cell[0] = args[-1] if padded else ()
             if padded:
-                sizes_cell[1] = (padding.padded_sizes(pad, args[n_state:-1]), pad.flat)
+                padding.bind_sizes(sizes_cell, pad, args[-1], args[n_state:-1])
+            else:
+                sizes_cell[0] = ()
             state_in = dict(zip(donated_keys, args[:n_donated]))
             state_in.update(zip(kept_keys, args[n_donated:n_state]))
             ctx = RunContext(state_in, traced=True)
@@ -400,10 +401,10 @@ def _state_access(plan: Plan, store: dict, feed_values: Sequence, overrides: Opt
     steps = [(op, overrides.get(op, rule), attrs) for op, rule, attrs in plan.steps] if overrides else plan.steps
 
     def probe(state_values, feeds, sizes):
-        if sizes_cell is not None:
+        if pad is not None:
+            padding.bind_sizes(sizes_cell, pad, sizes, feeds)
+        elif sizes_cell is not None:
             sizes_cell[0] = sizes
-            if pad is not None:
-                sizes_cell[1] = (padding.padded_sizes(pad, feeds), pad.flat)
         state_in = dict(static)
         state_in.update(zip(keys, state_values))
         ctx = RunContext(state_in, traced=True)

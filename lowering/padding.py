@@ -1411,6 +1411,13 @@ def padded_sizes(pad: Pad, feed_values: Sequence) -> list:
     return out
 
 
+def bind_sizes(sizes_cell: list, pad: Pad, sizes, feed_values: Sequence) -> None:
+    """What the masked rules of one traced padded run read (`masked_rule`, `_mask`): `sizes_cell[0]` the true
+    sizes (traced), `sizes_cell[1]` the padded sizes off the feeds' shapes and the flattened axes."""
+    sizes_cell[0] = sizes
+    sizes_cell[1] = (padded_sizes(pad, feed_values), pad.flat)
+
+
 def pad_feeds(pad: Pad, feed_values: Sequence, buckets: list) -> list:
     """Feeds padded to the buckets by repeating their last real row along each padded axis."""
     out = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 
-
 def sequence_loss(logits, targets, weights, average_across_timesteps: bool = True,
                   average_across_batch: bool = True, sum_over_timesteps: bool = False,
                   sum_over_batch: bool = False, softmax_loss_function: Optional[Callable] = None,
