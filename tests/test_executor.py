@@ -166,6 +166,28 @@ def test_shape_recompiles_are_counted_per_signature(monkeypatch):
     assert s["compilations"] == 3 and s["shape_recompiles"] == 2
 
 
+def test_a_training_loop_that_changes_shape_leaves_its_steady_step_for_the_general_path(monkeypatch):
+    # the steady step (one closure per signature) does not check feed shapes itself: jax finds that it has
+    # no executable for a new one, and that run takes the general path, which compiles and counts it
+    monkeypatch.setattr(executor.config, "buckets", None)
+    tf.reset_stats()
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    w = tf.Variable(np.ones((2, 1), np.float32))
+    loss = tf.reduce_sum(tf.matmul(x, w), name="loss")
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    expected_w = np.ones((2, 1), np.float32)
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        for n in (2, 2, 2, 3, 3, 2, 3):
+            feed = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+            _, value = sess.run([train, loss], {x: feed})
+            assert value == pytest.approx(float((feed @ expected_w).sum()))
+            expected_w -= 0.5 * feed.sum(axis=0, keepdims=True).T
+        np.testing.assert_allclose(sess.run(w), expected_w)
+    s = tf.stats()
+    assert s["signatures"]["loss:0"] == {"shapes": 2, "compiles": 2, "padded": 0}
+
+
 def test_a_graph_built_again_is_not_a_new_shape(monkeypatch, capsys):
     # a notebook cell run again: a new graph and Session with the same names and shapes compiles again,
     # which is counted, but it is not a shape recompile and never triggers the "keeps recompiling" notice

@@ -329,21 +329,28 @@ class BaseSession:
     # --- run ----------------------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Runs the ops and evaluates the tensors in `fetches`, substituting `feed_dict` values."""
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
-        if self._graph._version == 0:
-            raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
         try:
             key = (_structure_key(fetches), tuple(feed_dict) if feed_dict else (), len(self._graph._unfeedable))
             signature = self._signatures.get(key)
         except TypeError:  # something in the structure is unhashable: resolved on every run
             key = signature = None
         if signature is None:
+            # checked here only: close() clears the signatures, and a graph with none has no ops to run
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            if self._graph._version == 0:
+                raise RuntimeError("The Session graph is empty.  Add operations to the graph before calling run().")
             signature = self._signature(fetches, tuple(feed_dict) if feed_dict else ())
             if key is not None:
                 self._signatures[key] = signature
         else:
             _stats.current.cache_hits += 1
+            steady = signature.steady  # a training loop's step: called from here, one frame less
+            if steady is not None:
+                out = steady(feed_dict)  # the fetched elements' values, or None: take the general path
+                if out is not None:
+                    return out if signature.flat else signature.mapper.build(out)
+                return signature.run_general(feed_dict)
         return signature.run(feed_dict)
 
     def _signature(self, fetches, feed_keys: tuple) -> "_Signature":
@@ -503,6 +510,10 @@ class _Signature:
             out = steady(feed_dict)  # the fetched elements' values, or None: take the general path
             if out is not None:
                 return out if self.flat else self.mapper.build(out)
+        return self.run_general(feed_dict)
+
+    def run_general(self, feed_dict):
+        """A run that the steady step does not serve (the first ones, a new shape, anything unusual)."""
         plain = self.plain_feeds
         values = [convert(feed_dict[key], key) for key, convert in plain] if plain is not None \
             else self._tuple_feeds(feed_dict)
@@ -562,10 +573,12 @@ class _FeedSpec:
         self.dims = None if tensor.shape.ndims is None else tuple(tensor.shape.as_list())
 
     def convert(self, value, key):
+        # `is`: numpy's dtypes of its builtin types are singletons; an equal dtype that is another object
+        # (rare) takes _convert, whose np.asarray gives the same array
         kind = type(value)
-        if kind is np.ndarray and value.dtype == self.np_dtype:
+        if kind is np.ndarray and value.dtype is self.np_dtype:
             arr = value
-        elif kind in _NUMPY_SCALARS and value.dtype == self.np_dtype:
+        elif kind in _NUMPY_SCALARS and value.dtype is self.np_dtype:
             arr = np.asarray(value)  # one argument type for jax.jit whatever the caller passes: no retrace
         else:
             arr = self._convert(value, key)
@@ -610,7 +623,7 @@ def _structure_key(fetches):
     kind = type(fetches)
     if kind is list or kind is tuple:
         leaves = tuple(fetches)
-        if _all_leaves(leaves):  # a flat list of tensors and ops (training loops)
+        if _LEAVES.issuperset(map(type, leaves)):  # a flat list of tensors and ops (training loops)
             return (kind, leaves)
         return (kind, tuple(_structure_key(f) for f in fetches))
     if isinstance(fetches, collections.abc.Mapping):
