@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from host_work import jax_adam  # noqa: E402  (the hand-written JAX step, shared by the benchmarks)
 
 
 def data(batch: int, n_batches: int = 8, seed: int = 0):
@@ -59,8 +60,6 @@ def run_jax(steps: int, batch: int) -> float:
     glorot = jax.nn.initializers.glorot_uniform()
     params = {"c1": (glorot(keys[0], (5, 5, 1, 32)), jnp.zeros(32)), "c2": (glorot(keys[1], (5, 5, 32, 64)), jnp.zeros(64)),
               "d1": (glorot(keys[2], (7 * 7 * 64, 1024)), jnp.zeros(1024)), "d2": (glorot(keys[3], (1024, 10)), jnp.zeros(10))}
-    opt = optax.adam(1e-3)
-    state = opt.init(params)
 
     def conv(x, wb):
         y = jax.lax.conv_general_dilated(x, wb[0], (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
@@ -75,12 +74,8 @@ def run_jax(steps: int, batch: int) -> float:
         logits = h @ p["d2"][0] + p["d2"][1]
         return jnp.mean(optax.softmax_cross_entropy(logits, y))
 
-    @jax.jit
-    def step(p, s, x, y):
-        l, g = jax.value_and_grad(loss_fn)(p, x, y)
-        updates, s = opt.update(g, s, p)
-        return optax.apply_updates(p, updates), s, l
-
+    opt, step = jax_adam(loss_fn, 1e-3)
+    state = opt.init(params)
     for i in range(2):
         params, state, l = step(params, state, xs[i], ys[i])
     float(l)

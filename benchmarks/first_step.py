@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from host_work import _import, arguments, measure
+from host_work import _import, arguments, jax_mlp_adam, measure
 
 SIZES = [(784, 256), (256, 256), (256, 10)]
 BATCH = 64
@@ -58,27 +58,11 @@ def _graph_first_step(tf) -> dict:
 def _jax_first_step() -> dict:
     import jax
     import jax.numpy as jnp
-    import optax
     jax.jit(lambda v: v * 2 + 1)(np.float32(1.0)).block_until_ready()  # backend start, as graphcompat's Session
     rng = np.random.RandomState(1)
     params = [(jnp.asarray(rng.normal(0, 0.05, s).astype(np.float32)), jnp.zeros(s[1], jnp.float32)) for s in SIZES]
-    optimizer = optax.adam(1e-3)
+    optimizer, step = jax_mlp_adam(1e-3)
     state = optimizer.init(params)
-
-    def loss_fn(p, xb, yb):
-        h = xb
-        for i, (w, b) in enumerate(p):
-            h = h @ w + b
-            if i < len(p) - 1:
-                h = jax.nn.relu(h)
-        return jnp.mean(optax.softmax_cross_entropy(h, yb))
-
-    @jax.jit
-    def step(p, s, xb, yb):
-        value, grads = jax.value_and_grad(loss_fn)(p, xb, yb)
-        updates, s = optimizer.update(grads, s, p)
-        return optax.apply_updates(p, updates), s, value
-
     batches = _data()
     t = time.perf_counter()
     params, state, value = step(params, state, *batches[0])

@@ -134,29 +134,14 @@ def mlp_graphcompat(steps: int, batch: int, width: int, fetch_loss: bool = True)
 def mlp_jax(steps: int, batch: int, width: int) -> float:
     import jax
     import jax.numpy as jnp
-    import optax
+    from host_work import jax_mlp_adam
     xs, ys = _mlp_data(batch, width)
     keys = jax.random.split(jax.random.PRNGKey(0), 4)
     glorot = jax.nn.initializers.glorot_uniform()
     sizes = [(width, width)] * 3 + [(width, 10)]
     params = [(glorot(k, s), jnp.zeros(s[1])) for k, s in zip(keys, sizes)]
-    opt = optax.adam(1e-4)
+    opt, update = jax_mlp_adam(1e-4)
     state = opt.init(params)
-
-    def loss_fn(p, x, y):
-        h = x
-        for i, (w, b) in enumerate(p):
-            h = h @ w + b
-            if i < 3:
-                h = jax.nn.relu(h)
-        return jnp.mean(optax.softmax_cross_entropy(h, y))
-
-    @jax.jit
-    def update(p, s, x, y):
-        l, g = jax.value_and_grad(loss_fn)(p, x, y)
-        u, s = opt.update(g, s, p)
-        return optax.apply_updates(p, u), s, l
-
     box = [params, state, 0]
 
     def step():

@@ -240,6 +240,37 @@ WORKLOADS = {"summaries": summaries, "pipeline": pipeline, "pipeline_csv": pipel
              "masked_loss": masked_loss}
 
 
+def jax_adam(loss_fn, learning_rate: float) -> tuple:
+    """(optax optimizer, jitted `update(params, opt_state, x, y) -> (params, opt_state, loss)`): a hand-written
+    JAX training step with Adam, what the benchmarks hold graphcompat's training steps against."""
+    import jax
+    import optax
+    optimizer = optax.adam(learning_rate)
+
+    @jax.jit
+    def update(params, opt_state, x, y):
+        loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state, loss
+    return optimizer, update
+
+
+def jax_mlp_adam(learning_rate: float) -> tuple:
+    """jax_adam of an MLP given as [(w, b), ...]: relu between the layers, softmax cross entropy."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    def loss_fn(params, x, y):
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = h @ w + b
+            if i < len(params) - 1:
+                h = jax.nn.relu(h)
+        return jnp.mean(optax.softmax_cross_entropy(h, y))
+    return jax_adam(loss_fn, learning_rate)
+
+
 def measure(script: str, name: str, backends: list, rounds: int) -> dict:
     """{backend: {result key: median}} of `rounds` runs of `script --run BACKEND name`, one process each, the
     backends alternating; each backend's medians are printed."""
