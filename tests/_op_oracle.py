@@ -7,6 +7,7 @@ A snippet is `build(tf) -> fetches` (any nesting; SparseTensor/namedtuple leaves
 """
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 import graphcompat
@@ -47,15 +48,28 @@ def assert_close(got, want, tol, what="", exact: bool = False):
     signed zero, an inf or a NaN in another place than TF's fails."""
     got, want = np.asarray(got), np.asarray(want)
     assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
-    if exact and want.dtype.kind in "fc" and got.dtype == want.dtype:
+    floats = _is_float(want.dtype)
+    if exact and floats and got.dtype == want.dtype:
         assert_same_floats(got, want, what)
-    elif want.dtype.kind in "fc":
+    elif floats:
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=what)
     elif want.dtype.kind in "OSU":
         assert [_b(v) for v in got.reshape(-1)] == [_b(v) for v in want.reshape(-1)], what
     else:
         np.testing.assert_array_equal(got, want, err_msg=what)
     assert got.dtype == want.dtype or want.dtype.kind in "OSU", f"{what}: dtype {got.dtype} != {want.dtype}"
+
+
+def _is_float(dtype: np.dtype) -> bool:
+    """numpy's floats and complex, and ml_dtypes' (bfloat16, float8 …), whose numpy kind is "V": compared as
+    floats (NaN matches NaN), whatever ufuncs the installed ml_dtypes registers for numpy's array_equal."""
+    if dtype.kind in "fc":
+        return True
+    try:
+        ml_dtypes.finfo(dtype)
+    except (ValueError, TypeError, KeyError):
+        return False
+    return True
 
 
 def assert_same_floats(got, want, what=""):
