@@ -345,12 +345,11 @@ class BaseSession:
                 self._signatures[key] = signature
         else:
             _stats.current.cache_hits += 1
-            steady = signature.steady  # a training loop's step: called from here, one frame less
+            steady = signature.steady  # a training loop's step, fused with this signature (see _Signature)
             if steady is not None:
                 out = steady(feed_dict)  # the fetched elements' values, or None: take the general path
                 if out is not None:
                     return out if signature.flat else signature.mapper.build(out)
-                return signature.run_general(feed_dict)
         return signature.run(feed_dict)
 
     def _signature(self, fetches, feed_keys: tuple) -> "_Signature":
@@ -505,15 +504,8 @@ class _Signature:
         self.steady = self.steady_of = None
 
     def run(self, feed_dict):
-        steady = self.steady
-        if steady is not None:
-            out = steady(feed_dict)  # the fetched elements' values, or None: take the general path
-            if out is not None:
-                return out if self.flat else self.mapper.build(out)
-        return self.run_general(feed_dict)
-
-    def run_general(self, feed_dict):
-        """A run that the steady step does not serve (the first ones, a new shape, anything unusual)."""
+        """The general path: a run that the steady step (tried first by Session.run) does not serve (the first
+        ones, a new shape, anything unusual)."""
         plain = self.plain_feeds
         values = [convert(feed_dict[key], key) for key, convert in plain] if plain is not None \
             else self._tuple_feeds(feed_dict)
@@ -623,7 +615,7 @@ def _structure_key(fetches):
     kind = type(fetches)
     if kind is list or kind is tuple:
         leaves = tuple(fetches)
-        if _LEAVES.issuperset(map(type, leaves)):  # a flat list of tensors and ops (training loops)
+        if _all_leaves(leaves):  # a flat list of tensors and ops (training loops)
             return (kind, leaves)
         return (kind, tuple(_structure_key(f) for f in fetches))
     if isinstance(fetches, collections.abc.Mapping):
