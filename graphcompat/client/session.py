@@ -20,11 +20,6 @@ from graphcompat.framework import ops as _ops
 from lowering import stats as _stats
 
 
-
-_NUMPY_SCALARS = frozenset({np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
-                            np.uint8, np.uint16, np.uint32, np.uint64, np.bool_, np.complex64, np.complex128})
-
-
 # ------------------------------------------------------------------------------------------------
 # Fetch structures
 # ------------------------------------------------------------------------------------------------
@@ -554,7 +549,7 @@ class _Signature:
 class _FeedSpec:
     """What a fed tensor accepts: TF's conversion (`np.asarray(value, dtype)`) and shape check."""
 
-    __slots__ = ("tensor", "np_dtype", "dims", "string")
+    __slots__ = ("tensor", "np_dtype", "dims", "string", "convert")
 
     def __init__(self, tensor: _ops.Tensor):
         self.tensor = tensor
@@ -563,24 +558,37 @@ class _FeedSpec:
         # a quantized type is fed as its integers (dtypes.storage_numpy_dtype)
         self.np_dtype = None if self.string else _dtypes.storage_numpy_dtype(dtype)
         self.dims = None if tensor.shape.ndims is None else tuple(tensor.shape.as_list())
+        self.convert = self._converter()
 
-    def convert(self, value, key):
-        # `is`: numpy's dtypes of its builtin types are singletons; an equal dtype that is another object
-        # (rare) takes _convert, whose np.asarray gives the same array
-        kind = type(value)
-        if kind is np.ndarray and value.dtype is self.np_dtype:
-            arr = value
-        elif kind in _NUMPY_SCALARS and value.dtype is self.np_dtype:
-            arr = np.asarray(value)  # one argument type for jax.jit whatever the caller passes: no retrace
-        else:
-            arr = self._convert(value, key)
+    def _converter(self) -> Callable:
+        """`convert(value, key)`: the fed value as TF converts it (`np.asarray(value, dtype)`), its shape
+        checked. A closure over this feed's facts: it runs for every feed of every run, and in a loop of
+        tiny steps (a 19 µs linear-regression step feeds two scalars) attribute reads are measurable."""
+        np_dtype, dims, convert_other, check_shape = self.np_dtype, self.dims, self._convert, self._check_shape
+        # numpy's scalar type of this dtype (np.float32 for float32): its values' dtype is np_dtype itself
+        scalar_type = None if np_dtype is None else np_dtype.type
+        ndarray, asarray = np.ndarray, np.asarray
+
+        def convert(value, key):
+            kind = type(value)
+            # `is`: numpy's dtypes of its builtin types are singletons; an equal dtype that is another
+            # object (rare) takes convert_other, whose np.asarray gives the same array
+            if kind is ndarray and value.dtype is np_dtype:
+                arr = value
+            elif kind is scalar_type:
+                arr = asarray(value)  # one argument type for jax.jit whatever the caller passes: no retrace
+            else:
+                arr = convert_other(value, key)
+            if dims is not None and arr.shape != dims:
+                check_shape(arr.shape)
+            return arr
+        return convert
+
+    def _check_shape(self, shape: tuple) -> None:
         dims = self.dims
-        if dims is not None and arr.shape != dims:
-            shape = arr.shape
-            if len(shape) != len(dims) or any(d is not None and d != n for d, n in zip(dims, shape)):
-                raise ValueError(f"Cannot feed value of shape {shape!r} for Tensor {self.tensor.name!r}, "
-                                 f"which has shape {str(self.tensor.shape)!r}")
-        return arr
+        if len(shape) != len(dims) or any(d is not None and d != n for d, n in zip(dims, shape)):
+            raise ValueError(f"Cannot feed value of shape {shape!r} for Tensor {self.tensor.name!r}, "
+                             f"which has shape {str(self.tensor.shape)!r}")
 
     def _convert(self, value, key):
         tensor = self.tensor
