@@ -12,6 +12,11 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   only (x[-1], x[1:], x[::-1] along a padded axis read or move padded rows: exact shapes);
 - reductions and arg-reductions over a padded axis are masked: padded entries become the reduction's
   identity (0 for sums, -inf for max …) and means divide by the true count;
+- matmuls that contract a padded axis (X^T X over the batch, attention weights times values over padded
+  time steps) zero both factors' padded entries (mask kind "contract"); a batched matmul's batch axes
+  broadcast as an element-wise op's; Softmax / LogSoftmax along a padded last axis normalize over its
+  real entries (kind "softmax"; padded entries are shifted by 0, so they stay finite); Tile of a size-1
+  axis by a padded size gives that padded axis (an attention mask tiled over the queries);
 - shapes used as shapes (`tf.zeros([tf.shape(x)[0], 3])`, `reshape(y, tf.shape(x))`) see padded sizes,
   consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`,
   `reduce_prod(tf.shape(x))`) see true sizes (mask kind "true_values"). Which inputs may take a shape
@@ -264,7 +269,7 @@ _RANDOM_DRAWS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "Ra
 # "true_values"), every other op makes the plan run at exact shapes.
 _VALUE_INPUTS: dict = {
     # used as shapes (or sizes of what they build)
-    "Reshape": (1,), "Fill": (0,), "Range": (1,), "TensorArrayV3": (0,), **dict.fromkeys(_RANDOM_DRAWS, (0,)),
+    "Reshape": (1,), "Fill": (0,), "Range": (1,), "Tile": (1,), "TensorArrayV3": (0,), **dict.fromkeys(_RANDOM_DRAWS, (0,)),
     # moved on: their rules give the outputs the value facts (_value_plumbing, _identity, _strided_slice …)
     "Identity": (0,), "Snapshot": (0,), "StopGradient": (0,), "PreventGradient": (0,), "Cast": (0,),
     "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,),
@@ -359,11 +364,16 @@ def _broadcast(op, facts: _Facts, inputs) -> tuple:
         if any(facts.padded(t) for t in inputs):
             raise Unpaddable(f"{op.type}: unknown rank next to a padded tensor")
         return None
-    rank = max(len(s) for s in shapes)
+    return _broadcast_axes(op, list(zip(inputs, shapes)))
+
+
+def _broadcast_axes(op, inputs: list) -> tuple:
+    """The broadcast of `inputs`, (tensor, axis facts of its leading axes) pairs aligned at their ends."""
+    rank = max(len(s) for _, s in inputs)
     out = []
     for k in range(rank):
         sym, sizes = None, []
-        for t, s in zip(inputs, shapes):
+        for t, s in inputs:
             a = k - (rank - len(s))
             if a < 0:
                 continue
@@ -415,37 +425,80 @@ def _matmul(op, facts: _Facts) -> None:
     ta, tb = bool(op.attrs.get("transpose_a")), bool(op.attrs.get("transpose_b"))
     rows, inner_a = (a[1], a[0]) if ta else (a[0], a[1])
     inner_b, cols = (b[1], b[0]) if tb else (b[0], b[1])
-    if inner_a is not None or inner_b is not None:
-        raise Unpaddable("MatMul contracts a padded axis")
+    _contraction(op, facts, inner_a, inner_b, 0 if ta else 1, 1 if tb else 0)
     _set(facts, op._outputs[0], (rows, cols))
 
 
+def _contraction(op, facts: _Facts, inner_a, inner_b, axis_a: int, axis_b: int) -> None:
+    """A matmul's contracted axis, when padded: padded in both factors (one size), both masked to zero there
+    (kind "contract"), so the padded entries add 0 * 0 to each sum (X^T X over a batch, attention weights
+    times values over padded time steps). Zeros in both factors, not one: a real inf or NaN copied into
+    the other factor's padding (edge padding) would make 0 * inf a NaN the exact run does not have."""
+    if inner_a is None and inner_b is None:
+        return
+    if inner_a is None or inner_b is None:
+        raise Unpaddable(f"{op.type} contracts a padded axis with an unpadded one")
+    _unify(inner_a, inner_b)
+    facts.masked[op] = ("contract", {0: {axis_a: inner_a}, 1: {axis_b: inner_b}})
+
+
 def _batch_matmul(op, facts: _Facts) -> None:
-    a, b = _axes(facts, op._inputs[0]), _axes(facts, op._inputs[1])
+    x, y = op._inputs[0], op._inputs[1]
+    a, b = _axes(facts, x), _axes(facts, y)
     if a is None or b is None or len(a) < 2 or len(b) < 2:
         raise Unpaddable("BatchMatMul of unknown rank")
     adj_a = bool(op.attrs.get("adj_x") or op.attrs.get("adj_a"))
     adj_b = bool(op.attrs.get("adj_y") or op.attrs.get("adj_b"))
     rows, inner_a = (a[-1], a[-2]) if adj_a else (a[-2], a[-1])
     inner_b, cols = (b[-1], b[-2]) if adj_b else (b[-2], b[-1])
-    if inner_a is not None or inner_b is not None:
-        raise Unpaddable("BatchMatMul contracts a padded axis")
-    lead = _broadcast_prefix(op, facts, a[:-2], b[:-2])
+    # the batch axes broadcast as an element-wise op's (a padded batch axis meets padded or size-1 ones):
+    # each batch entry's product reads its own entries only
+    lead = _broadcast_axes(op, [(x, a[:-2]), (y, b[:-2])])
+    _contraction(op, facts, inner_a, inner_b, len(a) - (2 if adj_a else 1), len(b) - (1 if adj_b else 2))
     _set(facts, op._outputs[0], tuple(lead) + (rows, cols))
 
 
-def _broadcast_prefix(op, facts, a, b):
-    rank = max(len(a), len(b))
-    a = (None,) * (rank - len(a)) + tuple(a)
-    b = (None,) * (rank - len(b)) + tuple(b)
+def _tile(op, facts: _Facts) -> None:
+    """Tile copies along an axis: a size-1 axis tiled by a padded size (`tf.tile(mask[:, None], [1, T, 1])`)
+    becomes that padded axis, as a broadcast would; a padded axis may only be tiled once (its copies would
+    interleave padded entries with real ones)."""
+    x, multiples = op._inputs
+    if facts.symbolic(x) or multiples in facts.tainted:
+        raise Unpaddable("Tile of shape values, or by a computed multiple")
+    axes = _axes(facts, x)
+    values = facts.values.get(multiples)
+    if values is None:
+        values = _const_ints(multiples)
+        if values is None:
+            if facts.padded(x):
+                raise Unpaddable("Tile of a padded tensor by multiples known only at run time")
+            return
+    values = list(np.reshape(np.asarray(values, dtype=object), [-1]))
+    if axes is None or len(values) != len(axes):
+        raise Unpaddable("Tile of unknown rank")
     out = []
-    for x, y in zip(a, b):
-        if x is not None and y is not None:
-            _unify(x, y)
-        out.append(x if x is not None else y)
-    if any(s is not None for s in out):
-        raise Unpaddable("batch dims of a batched matmul are padded")
-    return out
+    for i, (sym, m) in enumerate(zip(axes, values)):
+        if sym is not None:
+            if isinstance(m, Sym) or m != 1:
+                raise Unpaddable("Tile repeats a padded axis")
+            out.append(sym)
+        elif isinstance(m, Sym):
+            if _static_dim(x, i) != 1:
+                raise Unpaddable("Tile by a padded size of an axis longer than 1")
+            out.append(m)
+        else:
+            out.append(None)
+    _set(facts, op._outputs[0], tuple(out))
+
+
+def _softmax(op, facts: _Facts) -> None:
+    """Softmax and LogSoftmax normalize along the last axis: when it is padded, over its real entries only
+    (kind "softmax"; attention weights over padded time steps)."""
+    axes = _axes(facts, op._inputs[0])
+    if axes is None or not axes or axes[-1] is None:
+        return _last_axis_free(op, facts)
+    facts.masked[op] = ("softmax", {0: {len(axes) - 1: axes[-1]}})
+    _set(facts, op._outputs[0], axes)
 
 
 def _last_axis_free(op, facts: _Facts) -> None:
@@ -486,7 +539,7 @@ _REDUCTION_IDENTITY = {"Sum": "zero", "Mean": "mean", "Max": "low", "Min": "high
                        "All": "true", "Any": "false", "ArgMax": "low", "ArgMin": "high", "L2Loss": "zero",
                        "EuclideanNorm": "zero"}
 # Mask kinds whose rules find real entries by their position (`_mask`), flattened axes included
-_MASKED_BY_POSITION = frozenset(_REDUCTION_IDENTITY.values()) | {"zero_inputs", "row_ids"}
+_MASKED_BY_POSITION = frozenset(_REDUCTION_IDENTITY.values()) | {"zero_inputs", "row_ids", "contract", "softmax"}
 
 
 def _reduction(op, facts: _Facts) -> None:
@@ -1336,8 +1389,8 @@ for _name in _ELEMENTWISE:
 RULES.update({
     "Identity": _identity, "StopGradient": _identity, "PreventGradient": _identity, "Snapshot": _identity,
     "Cast": _cast, "MatMul": _matmul, "BatchMatMul": _batch_matmul, "BatchMatMulV2": _batch_matmul,
-    "BatchMatMulV3": _batch_matmul, "BiasAdd": _last_axis_free, "Softmax": _last_axis_free,
-    "LogSoftmax": _last_axis_free,
+    "BatchMatMulV3": _batch_matmul, "BiasAdd": _last_axis_free, "Softmax": _softmax, "LogSoftmax": _softmax,
+    "Tile": _tile,
     "SoftmaxCrossEntropyWithLogits": _xent, "SparseSoftmaxCrossEntropyWithLogits": _xent,
     "Reshape": _reshape, "Shape": _shape, "ShapeN": _shape, "StridedSlice": _strided_slice,
     "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "Squeeze": _squeeze,
@@ -1535,6 +1588,34 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
                 args[i] = jnp.where(_mask(x, axes, sizes_cell), x, jnp.zeros((), jnp.result_type(x)))
             return rule.fn(ctx, grad_op, *args)
         return Rule(zero_fn, context=True, host=rule.host)
+
+    if kind == "contract":  # a matmul over a padded axis: both factors' padded entries are zeros
+        def contract_fn(*args, **attrs):
+            args = list(args)
+            offset = 2 if rule.context else 0  # (ctx, op, a, b)
+            for i, axes_i in spec.items():
+                x = args[offset + i]
+                args[offset + i] = jnp.where(_mask(x, axes_i, sizes_cell), x, jnp.zeros((), jnp.result_type(x)))
+            return rule.fn(*args, **attrs)
+        return Rule(contract_fn, context=rule.context)
+
+    if kind == "softmax":  # normalized over the real entries of the padded last axis
+        def softmax_fn(x, **attrs):
+            from jax import lax
+            x = jnp.asarray(x)
+            if not jnp.issubdtype(x.dtype, jnp.floating):
+                return rule.fn(x, **attrs)  # the exact rule raises TF's error for this dtype
+            real = _mask(x, spec[0], sizes_cell)
+            # as jax.nn.softmax computes it, over the real entries; a padded entry is shifted by 0 (exp 1, so
+            # it stays finite as padding must, whatever the graph put there)
+            x_max = lax.stop_gradient(jnp.max(jnp.where(real, x, -jnp.inf), axis=-1, keepdims=True))
+            shifted = jnp.where(real, x, x_max) - x_max
+            unnormalized = jnp.exp(shifted)
+            total = jnp.sum(jnp.where(real, unnormalized, jnp.zeros((), x.dtype)), axis=-1, keepdims=True)
+            if op.type == "LogSoftmax":
+                return shifted - jnp.log(total)
+            return unnormalized / total
+        return Rule(softmax_fn)
 
     if kind == "seq_bound":  # ReverseSequence's lengths may not pass the true (unpadded) sequence length
         ((seq_dim, seq_sym),) = spec[0].items()

@@ -349,6 +349,57 @@ def rnn_with_dropout():
     return [train, loss, outputs, state], lambda n, r: {x: r.randn(n, n + 1, 3)}
 
 
+def _attention(tf, x, lengths):
+    """Scaled dot-product self-attention over [batch, time, 3] with the padding keys masked out by
+    tf.sequence_mask (tiled over the query axis): (weights [batch, time, time], context [batch, time, 3],
+    the [batch, time] mask)."""
+    def dense(name, low, high):
+        init = tf.constant_initializer(np.linspace(low, high, 9).reshape(3, 3))
+        return tf.layers.dense(x, 3, kernel_initializer=init, name=name)
+    q, k, v = dense("q", -0.5, 0.7), dense("k", 0.6, -0.4), dense("v", -1.0, 1.0)
+    time = tf.shape(x)[1]
+    mask = tf.sequence_mask(lengths, time)
+    scores = tf.matmul(q, k, transpose_b=True) / np.float32(np.sqrt(3.0))
+    keep = tf.tile(tf.expand_dims(mask, 1), [1, time, 1])
+    weights = tf.nn.softmax(tf.where(keep, scores, tf.fill(tf.shape(scores), np.float32(-1e9))))
+    return weights, tf.matmul(weights, v), mask
+
+
+def attention_over_padded_time(tf=tf):
+    """Attention with padded time steps: the softmax over the padded key axis normalizes over the real
+    steps only (mask kind "softmax"), the weights times the values contract over them with both factors'
+    padded entries zeroed (kind "contract"); the loss averages the real steps, a GD step trains q, k, v."""
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    lengths = tf.placeholder(tf.int32, [None])
+    weights, context, mask = _attention(tf, x, lengths)
+    real = tf.cast(tf.expand_dims(mask, -1), tf.float32)
+    loss = tf.reduce_sum(tf.tanh(context) * real) / tf.cast(tf.reduce_sum(lengths), tf.float32)
+    grads = tf.gradients(loss, [x])
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    return [train, loss, weights, context] + grads, \
+        lambda n, r: {x: r.randn(n, n + 1, 3), lengths: r.randint(1, n + 2, n)}
+
+
+def log_softmax_over_a_padded_axis(tf=tf):
+    """tf.nn.log_softmax and tf.nn.softmax along an open last axis (a distribution over a variable number of
+    candidates), a masked mean of them and its gradient."""
+    x = tf.placeholder(tf.float32, [None, None])
+    log_p = tf.nn.log_softmax(x * 2.0)
+    p = tf.nn.softmax(x)
+    loss = tf.reduce_mean(log_p) + tf.reduce_sum(p * x)
+    return [log_p, p, loss] + tf.gradients(loss, [x]), lambda n, r: {x: r.randn(n + 1, n)}
+
+
+def contraction_over_the_batch(tf=tf):
+    """X^T X sums over the batch: padded, both factors' padded rows are zeroed first (kind "contract")."""
+    x = tf.placeholder(tf.float32, [None, 3])
+    gram = tf.matmul(x, x, transpose_a=True)
+    w = tf.get_variable("w", initializer=tf.constant(np.eye(3, dtype=np.float32)))
+    loss = tf.reduce_sum(tf.matmul(gram, w))
+    return [gram, tf.train.GradientDescentOptimizer(0.01).minimize(loss)] + tf.gradients(loss, [x]), \
+        lambda n, r: {x: r.randn(n, 3)}
+
+
 PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked_reductions, batch_statistics,
           shapes_as_shapes, embedding_sgd, gradient_of_an_input, two_feeds_one_size, rnn_varying_batch_and_time,
           rnn_bidirectional_with_sequence_length, rnn_cell_that_mixes_the_batch, map_fn_and_foldl_over_the_batch,
@@ -357,12 +408,14 @@ PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked
           dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, integer_means, half_precision_mean,
           max_and_min_of_infinite_rows, dense_over_time_steps, sequence_tagging, sequence_tagging_kept_steps,
           reductions_over_a_flattened_axis, sequence_tagging_sequence_loss, random_draws_of_the_batch_size,
-          training_with_dropout, rnn_with_dropout]
+          training_with_dropout, rnn_with_dropout, attention_over_padded_time, log_softmax_over_a_padded_axis,
+          contraction_over_the_batch]
 
 
-def contraction_over_the_batch():
-    x = tf.placeholder(tf.float32, [None, 3])
-    return [tf.matmul(x, x, transpose_a=True)], lambda n, r: {x: r.randn(n, 3)}
+def tile_of_a_padded_axis():
+    """Tiling a padded axis interleaves its padded rows with real ones: exact shapes."""
+    x = tf.placeholder(tf.float32, [None, 2])
+    return [tf.tile(x, [2, 1])], lambda n, r: {x: r.randn(n, 2)}
 
 
 def random_draws_padded_after_their_first_axis():
@@ -465,7 +518,7 @@ def bias_add_along_an_open_channel_axis(tf=tf):
         lambda n, r: {x: r.randn(n, 5, 2, 2)}
 
 
-EXACT = [loop_indexing_a_padded_tensor, contraction_over_the_batch, random_draws_padded_after_their_first_axis,
+EXACT = [loop_indexing_a_padded_tensor, tile_of_a_padded_axis, random_draws_padded_after_their_first_axis,
          scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch, shape_values_as_data, shape_values_moved_as_data,
          gradient_with_respect_to_a_size, last_row_and_its_gradient, second_row, slices_of_a_padded_axis,
@@ -554,7 +607,8 @@ ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_sc
           dynamic_rnn_outputs_in_a_contraction, squeeze_of_named_axes, squeeze_without_axes, integer_means,
           max_and_min_of_infinite_rows, bias_add_along_an_open_channel_axis, dense_over_time_steps,
           sequence_tagging, sequence_tagging_kept_steps, reductions_over_a_flattened_axis,
-          random_draws_of_the_batch_size, training_with_dropout]
+          random_draws_of_the_batch_size, training_with_dropout, attention_over_padded_time,
+          log_softmax_over_a_padded_axis, contraction_over_the_batch]
 # (not rnn_with_dropout: TF's loop runs the input dropout of several time steps in parallel, in any order, so
 # its draws of one run vary between processes; graphcompat draws them in step order)
 

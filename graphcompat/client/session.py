@@ -15,7 +15,6 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from graphcompat.framework import dtypes as _dtypes
-from graphcompat.framework import errors
 from graphcompat.framework import ops as _ops
 from lowering import stats as _stats
 
