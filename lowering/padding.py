@@ -21,7 +21,8 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`,
   `reduce_prod(tf.shape(x))`) see true sizes (mask kind "true_values"). Which inputs may take a shape
   value as a shape is an explicit whitelist (`_VALUE_INPUTS`: Reshape's shape, Fill's dims, Range's
-  limit, a TensorArray's size, and the ops that move shape values on); a shape value reaching any other
+  limit, Tile's multiples, a TensorArray's size, and the ops that move shape values on, a Gather by
+  constant indices among them: TF's tensordot picks a shape's free and contracted sizes so); a shape value reaching any other
   input of an op that does not substitute the true sizes (`_TRUE_VALUE_RULES`: element-wise ops,
   reductions) makes the plan run at exact shapes, and so does a gradient with respect to a shape value;
 - gradients: a gradient's seeds (TF's implicit ones of y's shape, or the given grad_ys) have their padded
@@ -272,7 +273,7 @@ _VALUE_INPUTS: dict = {
     "Reshape": (1,), "Fill": (0,), "Range": (1,), "Tile": (1,), "TensorArrayV3": (0,), **dict.fromkeys(_RANDOM_DRAWS, (0,)),
     # moved on: their rules give the outputs the value facts (_value_plumbing, _identity, _strided_slice …)
     "Identity": (0,), "Snapshot": (0,), "StopGradient": (0,), "PreventGradient": (0,), "Cast": (0,),
-    "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,),
+    "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,), "GatherV2": (0,), "Gather": (0,),
     # only their shapes are read
     "Shape": None, "ShapeN": None, "Rank": None,
     # a loop's / a gradient's own ops are analysed (their inputs are checked there); a While's maximum is
@@ -702,16 +703,56 @@ def _value_plumbing(fn):
             raise Unpaddable(f"{op.type} on a padded data tensor")
         values = []
         for t in op._inputs:
-            if t in facts.values:
-                values.append(facts.values[t])
-            else:
-                const = _const.constant_value(t)
-                if const is None:
-                    raise Unpaddable(f"{op.type}: shape arithmetic with run-time values")
-                values.append(np.asarray(const, dtype=object) if np.ndim(const) else np.asarray(const).astype(object))
+            value = _known_value(t, facts)
+            if value is None:
+                raise Unpaddable(f"{op.type}: shape arithmetic with run-time values")
+            values.append(value)
         out = fn(op, values)
         facts.values[op._outputs[0]] = np.asarray(out, dtype=object)
     return rule
+
+
+def _known_value(t, facts: _Facts, depth: int = 8):
+    """`t`'s value as an object array of ints and Syms, where the analysis or the graph knows it: its value
+    facts, a constant, or the static sizes TF's tensordot computes from a shape (`Prod(Gather(shape, [2]))`:
+    its non-padded part, which touches no padding and so has no facts of its own). Else None."""
+    if t in facts.values:
+        return facts.values[t]
+    const = _const.constant_value(t)
+    if const is not None:
+        return np.asarray(const, dtype=object) if np.ndim(const) else np.asarray(const).astype(object)
+    op = t.op
+    if depth == 0:
+        return None
+    if op.type in ("Identity", "Cast") or op.type in ("Gather", "GatherV2", "Prod") and len(op._inputs) >= 2:
+        source = _known_value(op._inputs[0], facts, depth - 1)
+        if source is None or any(isinstance(v, Sym) for v in source.reshape(-1)):
+            return None
+        if op.type in ("Identity", "Cast"):
+            return source
+        if op.type == "Prod":
+            axes = _const_ints(op._inputs[1])
+            if source.ndim != 1 or not axes or any(a not in (0, -1) for a in axes) or \
+                    op.attrs.get("keep_dims", False):
+                return None
+            out = np.empty((), dtype=object)
+            out[()] = int(np.prod([int(v) for v in source]))
+            return out
+        return _gathered_values(op, source)
+    return None
+
+
+def _gathered_values(op, source):
+    """Gather of a 1-D shape value by constant indices along axis 0 (TF's tensordot gathers a shape's free
+    and contracted dimensions), else None."""
+    indices = _const.constant_value(op._inputs[1])
+    axis = _const_ints(op._inputs[2]) if len(op._inputs) > 2 else [0]
+    if indices is None or axis != [0] or source.ndim != 1 or op.attrs.get("batch_dims", 0):
+        return None
+    indices = np.asarray(indices)
+    if not np.issubdtype(indices.dtype, np.integer) or np.any((indices < 0) | (indices >= len(source))):
+        return None
+    return source[indices]
 
 
 def _ss_values(op, values):
@@ -858,6 +899,12 @@ def _squeeze(op, facts: _Facts) -> None:
 
 def _gather(op, facts: _Facts) -> None:
     params, indices = op._inputs[0], op._inputs[1]
+    if facts.symbolic(params):  # shape values picked by constant indices (TF's tensordot): facts follow
+        picked = _gathered_values(op, facts.values[params])
+        if picked is None or facts.padded(indices) or facts.symbolic(indices):
+            raise Unpaddable("Gather of shape values by run-time indices")
+        facts.values[op._outputs[0]] = np.asarray(picked, dtype=object)
+        return
     p, i = _axes(facts, params), _axes(facts, indices)
     axis = _const_ints(op._inputs[2]) if len(op._inputs) > 2 else [0]
     if p is None or i is None or axis is None or op.attrs.get("batch_dims", 0):

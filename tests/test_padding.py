@@ -390,6 +390,18 @@ def log_softmax_over_a_padded_axis(tf=tf):
     return [log_p, p, loss] + tf.gradients(loss, [x]), lambda n, r: {x: r.randn(n + 1, n)}
 
 
+def tensordot_over_time_steps(tf=tf):
+    """TF's tf.tensordot graph (a dense layer over every step of [batch, time, k]): Shape, a Gather of its
+    free and contracted sizes, their Prods, a reshape to [batch * time, k] (one flattened padded axis), a
+    MatMul, a reshape back; trained by GD."""
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    w = tf.get_variable("w", initializer=tf.constant(np.linspace(-1, 1, 12).reshape(3, 4).astype(np.float32)))
+    y = tf.tensordot(x, w, [[2], [0]])
+    loss = tf.reduce_mean(tf.tanh(y))
+    return [y, loss, tf.train.GradientDescentOptimizer(0.5).minimize(loss)] + tf.gradients(loss, [x]), \
+        lambda n, r: {x: r.randn(n, n + 1, 3)}
+
+
 def contraction_over_the_batch(tf=tf):
     """X^T X sums over the batch: padded, both factors' padded rows are zeroed first (kind "contract")."""
     x = tf.placeholder(tf.float32, [None, 3])
@@ -409,7 +421,7 @@ PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked
           max_and_min_of_infinite_rows, dense_over_time_steps, sequence_tagging, sequence_tagging_kept_steps,
           reductions_over_a_flattened_axis, sequence_tagging_sequence_loss, random_draws_of_the_batch_size,
           training_with_dropout, rnn_with_dropout, attention_over_padded_time, log_softmax_over_a_padded_axis,
-          contraction_over_the_batch]
+          contraction_over_the_batch, tensordot_over_time_steps]
 
 
 def tile_of_a_padded_axis():
@@ -608,7 +620,7 @@ ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_sc
           max_and_min_of_infinite_rows, bias_add_along_an_open_channel_axis, dense_over_time_steps,
           sequence_tagging, sequence_tagging_kept_steps, reductions_over_a_flattened_axis,
           random_draws_of_the_batch_size, training_with_dropout, attention_over_padded_time,
-          log_softmax_over_a_padded_axis, contraction_over_the_batch]
+          log_softmax_over_a_padded_axis, contraction_over_the_batch, tensordot_over_time_steps]
 # (not rnn_with_dropout: TF's loop runs the input dropout of several time steps in parallel, in any order, so
 # its draws of one run vary between processes; graphcompat draws them in step order)
 
