@@ -13,6 +13,7 @@ as TF does: a sparse x's arguments are the rows its gathers produced, so no [V, 
 from __future__ import annotations
 
 import collections
+import functools
 from typing import Optional
 
 import numpy as np
@@ -405,7 +406,7 @@ def _build(graph, scope, ys, xs, grad_ys, stop, unconnected, handles: frozenset 
     fn.name = _forward_name(graph)
     fn.gradient_overrides = overrides
     fn.second_order_refusals = _second_order_refusals(scope, forward, args, diff_ys, leaf_set, overrides)
-    fn.second_order_inputs = _second_order_inputs(forward, args, diff_ys, overrides)
+    fn.second_order_inputs = functools.partial(_second_order_inputs, forward, args, diff_ys, overrides)
     graph._add_function(fn)
     with graph.name_scope(scope):
         dys = []
@@ -582,41 +583,74 @@ def _recorded_refusals(forward: list, overrides: dict) -> list:
     return found
 
 
+# What TF's gradient function of an op reads besides the incoming gradient: the forward values a second
+# gradient flows into. Ops whose gradient is linear in the incoming gradient and reads only shapes, integer
+# inputs and attributes (array_grad.py, math_grad.py: shapes are Shape/Rank ops, NotDifferentiable); the first
+# gradient through them alone is a constant to a second one (TF's None for tf.gradients of 3 * x's gradient).
+_GRADIENT_READS_NOTHING = frozenset({
+    "Add", "AddV2", "Sub", "Neg", "AddN", "Sum", "Mean", "Identity", "Snapshot", "Reshape", "ExpandDims",
+    "Squeeze", "Transpose", "ConcatV2", "Pack", "Unpack", "Slice", "StridedSlice", "Tile", "Cast", "BiasAdd",
+    "Pad", "Gather", "GatherV2", "ReverseV2", "Cumsum"})
+# Products: the gradient of one factor reads the other ({op type: {input: the inputs it reads}})
+_GRADIENT_READS = {
+    **{kind: {0: (1,), 1: (0,)} for kind in ("Mul", "MatMul", "BatchMatMul", "BatchMatMulV2", "Conv2D")},
+    **{kind: {0: (1,), 1: (0, 1)} for kind in ("RealDiv", "Div")},
+}
+
+
+def _gradient_reads(op: _ops.Operation, i: int, overrides: dict) -> list:
+    """The forward tensors TF's gradient of `op`'s input `i` reads (a chosen gradient function: its op's
+    inputs and what it closed over; an op not tabled above: all its inputs, which its outputs depend on)."""
+    chosen = overrides.get(op)
+    if chosen is not None:
+        return list(op._inputs) + list(getattr(chosen, "extra", ()))
+    if op.type in _GRADIENT_READS_NOTHING:
+        return []
+    reads = _GRADIENT_READS.get(op.type, {}).get(i)
+    return list(op._inputs) if reads is None else [op._inputs[k] for k in reads]
+
+
 def _second_order_inputs(forward: list, args: list, outputs: list, overrides: dict) -> dict:
-    """{argument index: the indices of the arguments its gradient depends on} for f's arguments whose every path
-    to f's outputs crosses a gradient kernel TF registers as NotDifferentiable (SECOND_ORDER_CONSTANT): TF's
-    gradient of such an argument is what the ops between it and those kernels make of the kernels' constant
-    results, so it depends on the forward values those ops read (their inputs), never on the dys. Arguments
-    absent here depend on every input of the SymbolicGradient."""
-    if not any(_constant_edge(op, i, overrides) for op in forward for i in range(len(op._inputs))):
-        return {}
+    """{argument index: the indices of the SymbolicGradient's inputs its gradient depends on}, as the structure
+    of TF's gradient graph has it: the forward values the gradient functions of the ops on the argument's
+    paths read (`_gradient_reads`: a product's other factor, an activation's input; none for sums, reshapes,
+    slices), and the dys, unless every path to f's outputs crosses a gradient kernel TF registers as
+    NotDifferentiable (SECOND_ORDER_CONSTANT: what flows back from there is a constant). A second
+    tf.gradients follows only these: the gradient of 3 * x is unconnected to x (None), as TF's.
+
+    Built when a second gradient first asks (`_gradient_inputs`), not with every first gradient."""
     index = {t: k for k, t in enumerate(args)}
     in_f = set(forward)
     open_args = _arg_ancestors(outputs, index, in_f, overrides)
+    dys = frozenset(range(len(args), len(args) + len(outputs)))  # the SymbolicGradient's inputs after f's
     result = {}
     for k, arg in enumerate(args):
-        if k in open_args or not _backpropagatable(arg):
+        if not _backpropagatable(arg):
             continue
-        # the ops between the argument and the kernels (their gradient functions read their inputs, a recorded
-        # gradient function also the tensors it closed over)
-        between, todo = set(), [arg]
+        # the ops between the argument and f's outputs (or the kernels), with the input the path enters by
+        reads, seen, todo = [], set(), [arg]
         while todo:
             t = todo.pop()
             for c in t._consumers:
-                if c in in_f and c not in between and any(
-                        x is t and not _constant_edge(c, i, overrides) for i, x in enumerate(c._inputs)):
-                    between.add(c)
-                    todo.extend(c._outputs)
-        reads = [x for c in between for x in list(c._inputs) + list(getattr(overrides.get(c), "extra", ()))]
-        result[k] = frozenset(_arg_ancestors(reads, index, in_f))
+                if c not in in_f:
+                    continue
+                for i, x in enumerate(c._inputs):
+                    if x is t and (c, i) not in seen and not _constant_edge(c, i, overrides):
+                        seen.add((c, i))
+                        reads += _gradient_reads(c, i, overrides)
+                        todo.extend(c._outputs)
+        depends = frozenset(_arg_ancestors(reads, index, in_f))
+        result[k] = depends | dys if k in open_args else depends
     return result
 
 
 def _gradient_inputs(op: _ops.Operation, needed: set, stop: set) -> list:
-    """The inputs of a SymbolicGradient `op` that its needed outputs depend on, as TF's gradient graph: an
-    output whose gradient crosses only NotDifferentiable kernels depends on the forward values before them."""
+    """The inputs of a SymbolicGradient `op` that its needed outputs depend on, as TF's gradient graph
+    (`_second_order_inputs`)."""
     fn = op.graph._get_function(op.attrs["f"].name) if "f" in op.attrs else None
     table = getattr(fn, "second_order_inputs", None)
+    if callable(table):
+        table = fn.second_order_inputs = table()
     if not table:
         return _differentiable_inputs(op)
     keep = set()

@@ -121,6 +121,55 @@ def test_second_order_refuses_where_tf_does(name, fn, inputs):
     assert _second_order(gc, fn, inputs) == _second_order(oracle.tf1(), fn, inputs)
 
 
+# --- second order of gradients that read no forward value: TF's None --------------------------------------
+W = _R.rand(3, 2).astype(np.float32)
+Y = _R.rand(2, 3).astype(np.float32) + 0.5
+
+# (name, fn(tf, *xs) -> y, inputs): y's first gradients are linear in the incoming gradient; which forward
+# values TF's gradient functions read (a product's other factor, an activation's input) decides which second
+# gradients exist
+LINEAR_CASES = [
+    ("scale", lambda t, x: 3.0 * x, [X]),
+    ("mean", lambda t, x: t.reduce_mean(x, 0), [X]),
+    ("matmul_by_constant", lambda t, x: t.matmul(x, t.constant(W)), [X]),
+    ("reshape_transpose_concat", lambda t, x: t.reshape(t.transpose(t.concat([x, x * 2.0], 0)), [-1]), [X]),
+    ("slices_pad_tile", lambda t, x: t.pad(x[:, 1:], [[1, 0], [0, 1]]) + t.tile(x[:1], [3, 1]), [X]),
+    ("gather_cast_bias", lambda t, x, b: t.nn.bias_add(t.cast(t.gather(x, [1, 0, 1]), t.float64), b),
+     [X, np.float64([0.5, 1.0, -1.0])]),
+    ("product", lambda t, x, y: x * y, [X, Y]),
+    ("matmul", lambda t, x, w: t.matmul(x, w), [X, W]),
+    ("quotient", lambda t, x, y: x / y, [X, Y]),
+    ("square", lambda t, x: x * x, [X]),
+    ("product_of_linear", lambda t, x, y: (x + 1.0) * (y - x), [X, Y]),
+    ("activation_plus_linear", lambda t, x, y: t.sigmoid(x) + 2.0 * y, [X, Y]),
+    ("relu", lambda t, x: t.nn.relu(x - 1.0), [X]),
+    ("scaled_by_a_function", lambda t, x, y: x * t.sin(y) + t.reduce_sum(y), [X, Y]),
+]
+
+
+def _second_gradients(t, fn, inputs):
+    """The second gradients of sum(1.5 * g) over the first gradients g of sum(fn(xs)): None, or the value."""
+    graph = t.Graph()
+    with graph.as_default():
+        xs = [t.constant(v) for v in inputs]
+        first = [g for g in t.gradients(t.reduce_sum(fn(t, *xs)), xs) if g is not None]
+        second = t.gradients(t.add_n([t.reduce_sum(t.cast(t.convert_to_tensor(g), t.float32)) * 1.5
+                                      for g in first]), xs)
+        live = [g for g in second if g is not None]
+        with t.Session() as sess:
+            values = iter(sess.run(live))
+    return [None if g is None else next(values) for g in second]
+
+
+@pytest.mark.parametrize("name,fn,inputs", LINEAR_CASES, ids=[c[0] for c in LINEAR_CASES])
+def test_second_gradients_are_none_where_tfs_first_gradient_reads_no_forward_value(name, fn, inputs):
+    got, want = _second_gradients(gc, fn, inputs), _second_gradients(oracle.tf1(), fn, inputs)
+    assert [g is None for g in got] == [w is None for w in want], name
+    for g, w in zip(got, want):
+        if w is not None:
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
 # --- second order through a kernel TF registers as NotDifferentiable: its value ---------------------------
 Q = np.array([[-1.2, 0.3, 0.7], [2.5, 0.1, -0.4]], np.float32)
 LOW, HIGH = np.float32(-1.0), np.float32(1.0)

@@ -55,10 +55,10 @@ class GraphFunction:
     # In a gradient's forward function: the gradient kernels without a gradient that TF's tf.gradients records
     # for these ops (graphcompat/gradients.py SECOND_ORDER_NO_GRADIENT), where a second gradient refuses.
     second_order_refusals: list = dataclasses.field(default_factory=list, repr=False)
-    # In a gradient's forward function: {argument index: the indices of the arguments its gradient depends on}
-    # for the arguments whose every path to the outputs crosses a gradient kernel TF registers as
-    # NotDifferentiable (graphcompat/gradients.py SECOND_ORDER_CONSTANT); a second gradient follows only these.
-    second_order_inputs: dict = dataclasses.field(default_factory=dict, repr=False)
+    # In a gradient's forward function: {argument index: the indices of the SymbolicGradient's inputs its
+    # gradient depends on} (graphcompat/gradients.py `_second_order_inputs`); a second gradient follows only
+    # these. Until one asks: the call that computes it.
+    second_order_inputs: object = dataclasses.field(default_factory=dict, repr=False)
     # The back end's per-function cache (its lowered steps, whether it needs the host); never serialized.
     lowering_cache: dict = dataclasses.field(default_factory=dict, repr=False)
 
