@@ -9,7 +9,8 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
 - row-independent ops (element-wise math with broadcasting, matmul's free axes, bias, activations,
   per-row softmax and losses, reshapes that keep the padded leading axis, transposes, gathers by padded
   ids, slices that keep a padded axis whole or take its row 0 …) compute each real row from real rows
-  only (x[-1], x[1:], x[::-1] along a padded axis read or move padded rows: exact shapes);
+  only (x[1:], x[::-1], x[1] along a padded axis read or move padded rows: exact shapes); x[-1] along a
+  padded axis reads the row at the true size - 1 (mask kind "last_index": an RNN's last output);
 - reductions and arg-reductions over a padded axis are masked: padded entries become the reduction's
   identity (0 for sums, -inf for max …) and means divide by the true count;
 - matmuls that contract a padded axis (X^T X over the batch, attention weights times values over padded
@@ -784,16 +785,19 @@ def _strided_slice(op, facts: _Facts) -> None:
                                        attrs.get("shrink_axis_mask", 0))
     except ValueError as err:  # the exact run raises TF's error for it
         raise Unpaddable(f"StridedSlice: {err}") from err
-    out = []
+    out, last = [], {}
     for entry in spec:
         if entry[0] == NEW_AXIS:
             out.append(None)
         elif entry[0] == SHRINK:
             d, index = entry[1], entry[2]
-            # only x[0] is a real row for every true size (a padded run has at least one): x[-1] is a padded
-            # row (an edge copy whose gradient lands in the padding), x[1] may be one (TF's error when n = 1)
-            if axes[d] is not None and index != 0:
-                raise Unpaddable("StridedSlice: an index other than 0 into a padded axis")
+            # x[0] is a real row for every true size (a padded run has at least one); x[-1] is the row at the
+            # true size - 1 (kind "last_index": the padded row there is an edge copy whose gradient would
+            # land in the padding); x[1] may be a padded row (TF's error when n = 1)
+            if axes[d] is not None and index == -1:
+                last[d] = axes[d]
+            elif axes[d] is not None and index != 0:
+                raise Unpaddable("StridedSlice: an index other than 0 or -1 into a padded axis")
         else:
             _, d, start, stop, step, _size = entry
             if axes[d] is not None:
@@ -801,6 +805,8 @@ def _strided_slice(op, facts: _Facts) -> None:
                 if not ((start in (None, 0)) and stop is None and step == 1):
                     raise Unpaddable("StridedSlice cuts a padded axis")
             out.append(axes[d])
+    if last:
+        facts.masked[op] = ("last_index", {0: last})
     _set(facts, op._outputs[0], out)
 
 
@@ -1645,6 +1651,15 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
                 args[offset + i] = jnp.where(_mask(x, axes_i, sizes_cell), x, jnp.zeros((), jnp.result_type(x)))
             return rule.fn(*args, **attrs)
         return Rule(contract_fn, context=rule.context)
+
+    if kind == "last_index":  # x[-1] along a padded axis: the row at the true size - 1
+        def last_fn(x, *rest, **attrs):
+            from jax import lax
+            sizes = sizes_cell[0]
+            for axis, sym in spec[0].items():  # a window of that one row: x[-1] of it is the row
+                x = lax.dynamic_slice_in_dim(x, sizes[sym] - 1, 1, axis)
+            return rule.fn(x, *rest, **attrs)
+        return Rule(last_fn)
 
     if kind == "softmax":  # normalized over the real entries of the padded last axis
         def softmax_fn(x, **attrs):
