@@ -18,6 +18,9 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   broadcast as an element-wise op's; Softmax / LogSoftmax along a padded last axis normalize over its
   real entries (kind "softmax"; padded entries are shifted by 0, so they stay finite); Tile of a size-1
   axis by a padded size gives that padded axis (an attention mask tiled over the queries);
+- a convolution along a padded spatial axis (conv1d over time steps, a fully convolutional layer over
+  images of any size) with SAME padding and stride 1 zeroes the padded entries first, as SAME's own
+  padding past the true end is (kind "zero"); other paddings and strides make an output size of their own;
 - shapes used as shapes (`tf.zeros([tf.shape(x)[0], 3])`, `reshape(y, tf.shape(x))`) see padded sizes,
   consistently; shapes used as numbers (`loss / tf.cast(tf.shape(x)[0], tf.float32)`,
   `reduce_prod(tf.shape(x))`) see true sizes (mask kind "true_values"). Which inputs may take a shape
@@ -989,7 +992,7 @@ def _select(op, facts: _Facts) -> None:
 
 
 def _batch_axis_only(op, facts: _Facts) -> None:
-    """NHWC convolutions and pooling: the batch axis may be padded, nothing else."""
+    """NHWC pooling: the batch axis may be padded, nothing else."""
     x = _axes(facts, op._inputs[0])
     if x is None or any(s is not None for s in x[1:]):
         raise Unpaddable(f"{op.type}: a padded spatial or channel axis")
@@ -998,6 +1001,32 @@ def _batch_axis_only(op, facts: _Facts) -> None:
     if rank is None:
         raise Unpaddable(f"{op.type}: output rank unknown")
     _set(facts, op._outputs[0], (x[0],) + (None,) * (rank - 1))
+
+
+def _convolution(op, facts: _Facts) -> None:
+    """Conv2D / DepthwiseConv2dNative: a padded batch axis as pooling's; a padded spatial axis (conv1d over
+    time steps, a fully convolutional layer over images of any size) where its output is as long as its
+    input (SAME, stride 1): its padded entries are zeroed first (kind "zero"), as SAME's own padding past the
+    true end is, so every real output reads what the exact run reads."""
+    x = _axes(facts, op._inputs[0])
+    if x is None or len(x) != 4 or op._outputs[0].shape.ndims not in (None, 4):
+        raise Unpaddable(f"{op.type}: input rank other than 4")
+    _no_padded_inputs(op, facts, which=list(range(1, len(op._inputs))))
+    attrs = op.attrs
+    data_format = attrs.get("data_format", b"NHWC")
+    data_format = data_format.decode() if isinstance(data_format, bytes) else str(data_format)
+    spatial, channel = ((2, 3), 1) if data_format.startswith("NC") else ((1, 2), 3)
+    if x[channel] is not None:
+        raise Unpaddable(f"{op.type}: a padded channel axis")
+    padded = {a: x[a] for a in spatial if x[a] is not None}
+    if padded:
+        padding = attrs.get("padding", b"")
+        padding = padding.decode() if isinstance(padding, bytes) else str(padding)
+        strides = list(attrs.get("strides", [1, 1, 1, 1]))
+        if padding != "SAME" or any(strides[a] != 1 for a in padded):
+            raise Unpaddable(f"{op.type}: a padded spatial axis with {padding} padding or a stride")
+        facts.masked[op] = ("zero", {0: padded})
+    _set(facts, op._outputs[0], x)
 
 
 # TF's fused RNN kernels (lowering/rules/rnn.py): {op type: {input index: its batch axis}}; every other input is
@@ -1447,7 +1476,7 @@ RULES.update({
     "SoftmaxCrossEntropyWithLogits": _xent, "SparseSoftmaxCrossEntropyWithLogits": _xent,
     "Reshape": _reshape, "Shape": _shape, "ShapeN": _shape, "StridedSlice": _strided_slice,
     "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "Squeeze": _squeeze,
-    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _batch_axis_only, "DepthwiseConv2dNative": _batch_axis_only,
+    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _convolution, "DepthwiseConv2dNative": _convolution,
     "MaxPool": _batch_axis_only, "AvgPool": _batch_axis_only, "SymbolicGradient": _symbolic_gradient,
     "ScatterAdd": _scatter_of_gradient_rows, "ScatterSub": _scatter_of_gradient_rows,
     "NoOp": lambda op, facts: None, "Split": _split, "SplitV": _split,

@@ -402,6 +402,35 @@ def tensordot_over_time_steps(tf=tf):
         lambda n, r: {x: r.randn(n, n + 1, 3)}
 
 
+def conv1d_over_time_steps(tf=tf):
+    """A text CNN: conv1d (SAME, stride 1) over padded time steps zeroes them first, as SAME's own padding
+    past the true end is (kind "zero"); the max over the real steps, a softmax classifier, GD."""
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    labels = tf.placeholder(tf.int32, [None])
+    w = tf.get_variable("w", initializer=tf.constant(np.linspace(-1, 1, 24).reshape(3, 2, 4).astype(np.float32)))
+    h = tf.nn.relu(tf.nn.conv1d(x, w, 1, "SAME"))
+    logits = tf.layers.dense(tf.reduce_max(h, 1), 3, kernel_initializer=tf.constant_initializer(0.2), name="cls")
+    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+    return [h, loss, tf.train.GradientDescentOptimizer(0.5).minimize(loss)] + tf.gradients(loss, [x]), \
+        lambda n, r: {x: r.randn(n, n + 1, 2), labels: r.randint(0, 3, n)}
+
+
+def convolution_over_images_of_any_size(tf=tf):
+    """A fully convolutional layer (conv2d SAME, stride 1, dilation 2) over images whose height and width
+    change, the mean over every real pixel, its gradient."""
+    x = tf.placeholder(tf.float32, [None, None, None, 2])
+    w = tf.constant(np.linspace(-1, 1, 36).reshape(3, 3, 2, 2).astype(np.float32))
+    y = tf.nn.conv2d(x, w, [1, 1, 1, 1], "SAME", dilations=[1, 2, 2, 1])
+    loss = tf.reduce_mean(tf.tanh(y))
+    return [y, loss] + tf.gradients(loss, [x]), lambda n, r: {x: r.randn(2, n + 1, n + 1, 2)}
+
+
+def strided_convolution_over_time_steps():
+    """A stride of 2 over a padded axis makes an output size of its own: exact shapes."""
+    x = tf.placeholder(tf.float32, [None, None, 2])
+    return [tf.nn.conv1d(x, tf.ones([3, 2, 1]), 2, "SAME")], lambda n, r: {x: r.randn(n, n + 1, 2)}
+
+
 def contraction_over_the_batch(tf=tf):
     """X^T X sums over the batch: padded, both factors' padded rows are zeroed first (kind "contract")."""
     x = tf.placeholder(tf.float32, [None, 3])
@@ -533,13 +562,14 @@ PADDED = [serving, training_mean_loss, training_sum_over_true_batch_size, masked
           reductions_over_a_flattened_axis, sequence_tagging_sequence_loss, random_draws_of_the_batch_size,
           training_with_dropout, rnn_with_dropout, attention_over_padded_time, log_softmax_over_a_padded_axis,
           contraction_over_the_batch, tensordot_over_time_steps,
-          last_row_and_its_gradient, last_output_of_a_dynamic_rnn]
+          last_row_and_its_gradient, last_output_of_a_dynamic_rnn, conv1d_over_time_steps,
+          convolution_over_images_of_any_size]
 # graphs padding could change: the analysis refuses them, they run at exact shapes
 EXACT = [loop_indexing_a_padded_tensor, tile_of_a_padded_axis, random_draws_padded_after_their_first_axis,
          scan_along_the_batch, last_row,
          sizes_in_arithmetic_used_as_a_shape, assign_a_batch, shape_values_as_data, shape_values_moved_as_data,
          gradient_with_respect_to_a_size, second_row, slices_of_a_padded_axis,
-         squeeze_without_axes, bias_add_along_an_open_channel_axis]
+         squeeze_without_axes, bias_add_along_an_open_channel_axis, strided_convolution_over_time_steps]
 
 
 def _run(case, buckets, sizes=SIZES, background=False):
@@ -625,7 +655,8 @@ ORACLE = [gradient_of_a_non_scalar, gradient_with_fed_grad_ys, minimize_a_non_sc
           max_and_min_of_infinite_rows, bias_add_along_an_open_channel_axis, dense_over_time_steps,
           sequence_tagging, sequence_tagging_kept_steps, reductions_over_a_flattened_axis,
           random_draws_of_the_batch_size, training_with_dropout, attention_over_padded_time,
-          log_softmax_over_a_padded_axis, contraction_over_the_batch, tensordot_over_time_steps]
+          log_softmax_over_a_padded_axis, contraction_over_the_batch, tensordot_over_time_steps,
+          conv1d_over_time_steps, convolution_over_images_of_any_size]
 # (not rnn_with_dropout: TF's loop runs the input dropout of several time steps in parallel, in any order, so
 # its draws of one run vary between processes; graphcompat draws them in step order)
 
