@@ -620,28 +620,36 @@ def _second_order_inputs(forward: list, args: list, outputs: list, overrides: di
 
     Built when a second gradient first asks (`_gradient_inputs`), not with every first gradient."""
     index = {t: k for k, t in enumerate(args)}
-    in_f = set(forward)
-    open_args = _arg_ancestors(outputs, index, in_f, overrides)
+    # per tensor, the arguments it depends on through f's ops: along any edge, and along the edges a second
+    # gradient crosses (no NotDifferentiable kernel's); f's ops come in creation order, a topological one
+    every: dict = {}
+    crossed: dict = {}
+
+    def depends(t, table: dict) -> frozenset:
+        own = frozenset((index[t],)) if t in index else frozenset()
+        return own | table[t] if t in table else own
+
+    for op in forward:
+        on_any, on_crossed = set(), set()
+        for i, x in enumerate(op._inputs):
+            on_any |= depends(x, every)
+            if not _constant_edge(op, i, overrides):
+                on_crossed |= depends(x, crossed)
+        for out in op._outputs:
+            every[out], crossed[out] = frozenset(on_any), frozenset(on_crossed)
+    open_args = set().union(*(depends(y, crossed) for y in outputs))
+    found: dict = {k: set() for k, arg in enumerate(args) if _backpropagatable(arg)}
+    for op in forward:
+        for i, x in enumerate(op._inputs):
+            if _constant_edge(op, i, overrides):
+                continue
+            reaching = [k for k in depends(x, crossed) if k in found]
+            if reaching:
+                reads = set().union(*(depends(t, every) for t in _gradient_reads(op, i, overrides)))
+                for k in reaching:
+                    found[k] |= reads
     dys = frozenset(range(len(args), len(args) + len(outputs)))  # the SymbolicGradient's inputs after f's
-    result = {}
-    for k, arg in enumerate(args):
-        if not _backpropagatable(arg):
-            continue
-        # the ops between the argument and f's outputs (or the kernels), with the input the path enters by
-        reads, seen, todo = [], set(), [arg]
-        while todo:
-            t = todo.pop()
-            for c in t._consumers:
-                if c not in in_f:
-                    continue
-                for i, x in enumerate(c._inputs):
-                    if x is t and (c, i) not in seen and not _constant_edge(c, i, overrides):
-                        seen.add((c, i))
-                        reads += _gradient_reads(c, i, overrides)
-                        todo.extend(c._outputs)
-        depends = frozenset(_arg_ancestors(reads, index, in_f))
-        result[k] = depends | dys if k in open_args else depends
-    return result
+    return {k: frozenset(reads) | dys if k in open_args else frozenset(reads) for k, reads in found.items()}
 
 
 def _gradient_inputs(op: _ops.Operation, needed: set, stop: set) -> list:
