@@ -82,7 +82,8 @@ def _steps(tf, train, loss, feeds: list) -> dict:
     return out
 
 
-WORKLOADS = {"attention_classifier": _attention_classifier, "tagger_weights": lambda tf: _tagger(tf, False), "tagger_kept_steps": lambda tf: _tagger(tf, True),
+WORKLOADS = {"attention_classifier": _attention_classifier,
+             "tagger_weights": lambda tf: _tagger(tf, False), "tagger_kept_steps": lambda tf: _tagger(tf, True),
              "tagger_dropout": lambda tf: _tagger(tf, False, dropout=True)}
 
 

@@ -26,9 +26,10 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
   `reduce_prod(tf.shape(x))`) see true sizes (mask kind "true_values"). Which inputs may take a shape
   value as a shape is an explicit whitelist (`_VALUE_INPUTS`: Reshape's shape, Fill's dims, Range's
   limit, Tile's multiples, a TensorArray's size, and the ops that move shape values on, a Gather by
-  constant indices among them: TF's tensordot picks a shape's free and contracted sizes so); a shape value reaching any other
-  input of an op that does not substitute the true sizes (`_TRUE_VALUE_RULES`: element-wise ops,
-  reductions) makes the plan run at exact shapes, and so does a gradient with respect to a shape value;
+  constant indices among them: TF's tensordot picks a shape's free and contracted sizes so); a shape
+  value reaching any other input of an op that does not substitute the true sizes (`_TRUE_VALUE_RULES`:
+  element-wise ops, reductions) makes the plan run at exact shapes, and so does a gradient with respect
+  to a shape value;
 - gradients: a gradient's seeds (TF's implicit ones of y's shape, or the given grad_ys) have their padded
   rows zeroed (mask kind "zero_inputs" on SymbolicGradient's dy inputs); `jax.vjp` of the masked forward
   then gives padded rows zero cotangents, so weight gradients (contractions over the padded axis) equal
@@ -274,7 +275,8 @@ _RANDOM_DRAWS = ("RandomUniform", "RandomStandardNormal", "TruncatedNormal", "Ra
 # "true_values"), every other op makes the plan run at exact shapes.
 _VALUE_INPUTS: dict = {
     # used as shapes (or sizes of what they build)
-    "Reshape": (1,), "Fill": (0,), "Range": (1,), "Tile": (1,), "TensorArrayV3": (0,), **dict.fromkeys(_RANDOM_DRAWS, (0,)),
+    "Reshape": (1,), "Fill": (0,), "Range": (1,), "Tile": (1,), "TensorArrayV3": (0,),
+    **dict.fromkeys(_RANDOM_DRAWS, (0,)),
     # moved on: their rules give the outputs the value facts (_value_plumbing, _identity, _strided_slice …)
     "Identity": (0,), "Snapshot": (0,), "StopGradient": (0,), "PreventGradient": (0,), "Cast": (0,),
     "StridedSlice": (0,), "Pack": None, "ConcatV2": None, "ExpandDims": (0,), "GatherV2": (0,), "Gather": (0,),
@@ -1476,7 +1478,8 @@ RULES.update({
     "SoftmaxCrossEntropyWithLogits": _xent, "SparseSoftmaxCrossEntropyWithLogits": _xent,
     "Reshape": _reshape, "Shape": _shape, "ShapeN": _shape, "StridedSlice": _strided_slice,
     "Pack": _pack, "ConcatV2": _concat, "Transpose": _transpose, "Squeeze": _squeeze,
-    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select, "Conv2D": _convolution, "DepthwiseConv2dNative": _convolution,
+    "GatherV2": _gather, "Gather": _gather, "OneHot": _one_hot, "Fill": _fill, "SelectV2": _select,
+    "Conv2D": _convolution, "DepthwiseConv2dNative": _convolution,
     "MaxPool": _batch_axis_only, "AvgPool": _batch_axis_only, "SymbolicGradient": _symbolic_gradient,
     "ScatterAdd": _scatter_of_gradient_rows, "ScatterSub": _scatter_of_gradient_rows,
     "NoOp": lambda op, facts: None, "Split": _split, "SplitV": _split,
