@@ -58,7 +58,7 @@ def _graph_first_step(tf) -> dict:
 def _jax_first_step() -> dict:
     import jax
     import jax.numpy as jnp
-    jax.jit(lambda v: v * 2 + 1)(np.float32(1.0)).block_until_ready()  # backend start, as graphcompat's Session
+    jax.jit(lambda v: v * 2 + 1).lower(np.float32(1.0))  # backend and MLIR start, as graphcompat's Session
     rng = np.random.RandomState(1)
     params = [(jnp.asarray(rng.normal(0, 0.05, s).astype(np.float32)), jnp.zeros(s[1], jnp.float32)) for s in SIZES]
     optimizer, step = jax_mlp_adam(1e-3)

@@ -14,7 +14,7 @@ slices), which elements are symbolic ("value facts"). A plan is padded only when
 - reductions and arg-reductions over a padded axis are masked: padded entries become the reduction's
   identity (0 for sums, -inf for max …) and means divide by the true count;
 - matmuls that contract a padded axis (X^T X over the batch, attention weights times values over padded
-  time steps) zero both factors' padded entries (mask kind "contract"); a batched matmul's batch axes
+  time steps) zero both factors' padded entries (mask kind "zero_inputs"); a batched matmul's batch axes
   broadcast as an element-wise op's; Softmax / LogSoftmax along a padded last axis normalize over its
   real entries (kind "softmax"; padded entries are shifted by 0, so they stay finite); Tile of a size-1
   axis by a padded size gives that padded axis (an attention mask tiled over the queries);
@@ -438,15 +438,16 @@ def _matmul(op, facts: _Facts) -> None:
 
 def _contraction(op, facts: _Facts, inner_a, inner_b, axis_a: int, axis_b: int) -> None:
     """A matmul's contracted axis, when padded: padded in both factors (one size), both masked to zero there
-    (kind "contract"), so the padded entries add 0 * 0 to each sum (X^T X over a batch, attention weights
-    times values over padded time steps). Zeros in both factors, not one: a real inf or NaN copied into
-    the other factor's padding (edge padding) would make 0 * inf a NaN the exact run does not have."""
+    (kind "zero_inputs", as a gradient's seeds), so the padded entries add 0 * 0 to each sum (X^T X over a
+    batch, attention weights times values over padded time steps). Zeros in both factors, not one: a real
+    inf or NaN copied into the other factor's padding (edge padding) would make 0 * inf a NaN the exact run
+    does not have."""
     if inner_a is None and inner_b is None:
         return
     if inner_a is None or inner_b is None:
         raise Unpaddable(f"{op.type} contracts a padded axis with an unpadded one")
     _unify(inner_a, inner_b)
-    facts.masked[op] = ("contract", {0: {axis_a: inner_a}, 1: {axis_b: inner_b}})
+    facts.masked[op] = ("zero_inputs", {0: {axis_a: inner_a}, 1: {axis_b: inner_b}})
 
 
 def _batch_matmul(op, facts: _Facts) -> None:
@@ -508,14 +509,19 @@ def _softmax(op, facts: _Facts) -> None:
     _set(facts, op._outputs[0], axes)
 
 
+def _str_attr(op, name: str, default: str) -> str:
+    """A string attribute (bytes in a graph TF wrote) as str."""
+    value = op.attrs.get(name, default)
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _last_axis_free(op, facts: _Facts) -> None:
     """Ops that mix along the last axis only (softmax, bias add on NHWC, top-k …): it must not be padded.
     BiasAdd in NCHW (channels first) adds along axis 1 instead, which must not be padded then."""
     axes = _axes(facts, op._inputs[0])
     if axes is None or not axes or axes[-1] is not None:
         raise Unpaddable(f"{op.type} mixes along a padded last axis")
-    data_format = op.attrs.get("data_format", b"NHWC")
-    data_format = data_format.decode() if isinstance(data_format, bytes) else str(data_format)
+    data_format = _str_attr(op, "data_format", "NHWC")
     if op.type == "BiasAdd" and data_format.startswith("NC") and len(axes) > 1 and axes[1] is not None:
         raise Unpaddable("BiasAdd along a padded channel axis")
     for t in op._inputs[1:]:
@@ -546,7 +552,7 @@ _REDUCTION_IDENTITY = {"Sum": "zero", "Mean": "mean", "Max": "low", "Min": "high
                        "All": "true", "Any": "false", "ArgMax": "low", "ArgMin": "high", "L2Loss": "zero",
                        "EuclideanNorm": "zero"}
 # Mask kinds whose rules find real entries by their position (`_mask`), flattened axes included
-_MASKED_BY_POSITION = frozenset(_REDUCTION_IDENTITY.values()) | {"zero_inputs", "row_ids", "contract", "softmax"}
+_MASKED_BY_POSITION = frozenset(_REDUCTION_IDENTITY.values()) | {"zero_inputs", "row_ids", "softmax"}
 
 
 def _reduction(op, facts: _Facts) -> None:
@@ -1014,17 +1020,13 @@ def _convolution(op, facts: _Facts) -> None:
     if x is None or len(x) != 4 or op._outputs[0].shape.ndims not in (None, 4):
         raise Unpaddable(f"{op.type}: input rank other than 4")
     _no_padded_inputs(op, facts, which=list(range(1, len(op._inputs))))
-    attrs = op.attrs
-    data_format = attrs.get("data_format", b"NHWC")
-    data_format = data_format.decode() if isinstance(data_format, bytes) else str(data_format)
-    spatial, channel = ((2, 3), 1) if data_format.startswith("NC") else ((1, 2), 3)
+    spatial, channel = ((2, 3), 1) if _str_attr(op, "data_format", "NHWC").startswith("NC") else ((1, 2), 3)
     if x[channel] is not None:
         raise Unpaddable(f"{op.type}: a padded channel axis")
     padded = {a: x[a] for a in spatial if x[a] is not None}
     if padded:
-        padding = attrs.get("padding", b"")
-        padding = padding.decode() if isinstance(padding, bytes) else str(padding)
-        strides = list(attrs.get("strides", [1, 1, 1, 1]))
+        padding = _str_attr(op, "padding", "")
+        strides = list(op.attrs.get("strides", [1, 1, 1, 1]))
         if padding != "SAME" or any(strides[a] != 1 for a in padded):
             raise Unpaddable(f"{op.type}: a padded spatial axis with {padding} padding or a stride")
         facts.masked[op] = ("zero", {0: padded})
@@ -1665,24 +1667,16 @@ def masked_rule(op, rule, kind: str, spec: dict, sizes_cell: list):
             return jnp.reshape(ids.astype(jnp.int64), (length, 1))
         return Rule(rows_fn)
 
-    if kind == "zero_inputs":  # a gradient's seeds: padded rows contribute nothing
-        def zero_fn(ctx, grad_op, *args):
+    if kind == "zero_inputs":  # a gradient's seeds, a contraction's factors: padded entries contribute nothing
+        offset = 2 if rule.context else 0  # a context rule's inputs follow (ctx, op)
+
+        def zero_fn(*args, **attrs):
             args = list(args)
             for i, axes in spec.items():
-                x = args[i]
-                args[i] = jnp.where(_mask(x, axes, sizes_cell), x, jnp.zeros((), jnp.result_type(x)))
-            return rule.fn(ctx, grad_op, *args)
-        return Rule(zero_fn, context=True, host=rule.host)
-
-    if kind == "contract":  # a matmul over a padded axis: both factors' padded entries are zeros
-        def contract_fn(*args, **attrs):
-            args = list(args)
-            offset = 2 if rule.context else 0  # (ctx, op, a, b)
-            for i, axes_i in spec.items():
                 x = args[offset + i]
-                args[offset + i] = jnp.where(_mask(x, axes_i, sizes_cell), x, jnp.zeros((), jnp.result_type(x)))
+                args[offset + i] = jnp.where(_mask(x, axes, sizes_cell), x, jnp.zeros((), jnp.result_type(x)))
             return rule.fn(*args, **attrs)
-        return Rule(contract_fn, context=rule.context)
+        return Rule(zero_fn, context=rule.context, host=rule.host)
 
     if kind == "last_index":  # x[-1] along a padded axis: the row at the true size - 1
         def last_fn(x, *rest, **attrs):

@@ -368,7 +368,7 @@ def _attention(tf, x, lengths):
 def attention_over_padded_time(tf=tf):
     """Attention with padded time steps: the softmax over the padded key axis normalizes over the real
     steps only (mask kind "softmax"), the weights times the values contract over them with both factors'
-    padded entries zeroed (kind "contract"); the loss averages the real steps, a GD step trains q, k, v."""
+    padded entries zeroed (kind "zero_inputs"); the loss averages the real steps, a GD step trains q, k, v."""
     x = tf.placeholder(tf.float32, [None, None, 3])
     lengths = tf.placeholder(tf.int32, [None])
     weights, context, mask = _attention(tf, x, lengths)
@@ -432,7 +432,7 @@ def strided_convolution_over_time_steps():
 
 
 def contraction_over_the_batch(tf=tf):
-    """X^T X sums over the batch: padded, both factors' padded rows are zeroed first (kind "contract")."""
+    """X^T X sums over the batch: padded, both factors' padded rows are zeroed first (kind "zero_inputs")."""
     x = tf.placeholder(tf.float32, [None, 3])
     gram = tf.matmul(x, x, transpose_a=True)
     w = tf.get_variable("w", initializer=tf.constant(np.eye(3, dtype=np.float32)))
